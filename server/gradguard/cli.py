@@ -1,0 +1,83 @@
+"""``gradguard check | rule | serve``: the same rules as the language server, ruff-like."""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+from typing import Optional
+
+from gradguard import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def main(argv: Optional[list] = None) -> int:
+    parser = argparse.ArgumentParser(prog="gradguard", description="Find PyTorch code whose gradients silently stop flowing.")
+    parser.add_argument("--version", action="version", version=f"gradguard {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    check = sub.add_parser("check", help="check files and directories")
+    check.add_argument("paths", nargs="*", default=["."])
+    check.add_argument("--output-format", choices=["text", "json", "sarif", "github"], default="text")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    check.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff instead of writing")
+    check.add_argument("--select", help="comma-separated rule codes or prefixes")
+    check.add_argument("--ignore", help="comma-separated rule codes or prefixes")
+    check.add_argument("--config", help="path to a pyproject.toml")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    check.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: all cores)")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+
+    rule = sub.add_parser("rule", help="print a rule's documentation")
+    rule.add_argument("code", nargs="?")
+    rule.add_argument("--all", action="store_true")
+
+    sub.add_parser("serve", help="run the language server on stdio")
+
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_ERROR if exc.code not in (0, None) else EXIT_CLEAN
+    try:
+        if args.command == "check":
+            from gradguard.runner import run_check
+
+            return run_check(args)
+        if args.command == "rule":
+            return _rule(args)
+        if args.command == "serve":
+            from gradguard.lsp.server import serve
+
+            serve()
+            return EXIT_CLEAN
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_ERROR
+    parser.print_help()
+    return EXIT_ERROR
+
+
+def _rule(args) -> int:
+    from gradguard.rules import ALL_RULES, META_CODES, RULES_BY_CODE
+    from gradguard.rules.base import doc_sections
+
+    if args.all or not args.code:
+        for r in ALL_RULES:
+            print(f"{r.code}  {r.name:36} {r.severity.value:8} {r.summary}")
+        for code, name in META_CODES.items():
+            print(f"{code}  {name}")
+        return EXIT_CLEAN
+    code = args.code.upper()
+    r = RULES_BY_CODE.get(code)
+    if r is None:
+        if code in META_CODES:
+            print(f"# {code} {META_CODES[code]}\n")
+            return EXIT_CLEAN
+        print(f"gradguard: unknown rule code {args.code!r} (try `gradguard rule --all`)", file=sys.stderr)
+        return EXIT_ERROR
+    print(doc_sections(r))
+    return EXIT_CLEAN

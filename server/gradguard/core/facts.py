@@ -1,0 +1,81 @@
+"""FileFacts: everything the rules may ask about one file, computed once per analysis (lazily)."""
+from __future__ import annotations
+
+import ast
+from functools import cached_property
+from typing import Iterable, Optional
+
+from gradguard.core.flow import FunctionFlow, GradientFlow
+from gradguard.core.imports import Imports
+from gradguard.core.modules import ModuleModel
+from gradguard.core.source import Pos, SourceText
+
+
+class FileFacts:
+    def __init__(self, source: SourceText, tree: ast.Module) -> None:
+        self.source = source
+        self.tree = tree
+
+    @cached_property
+    def imports(self) -> Imports:
+        return Imports(self.tree)
+
+    @cached_property
+    def modules(self) -> ModuleModel:
+        return ModuleModel(self.tree, self.imports)
+
+    @cached_property
+    def flow(self) -> GradientFlow:
+        return GradientFlow(self.tree, self.imports, self.modules)
+
+    @cached_property
+    def flows(self) -> list[FunctionFlow]:
+        return self.flow.all_flows()
+
+    @cached_property
+    def parents(self) -> dict[int, ast.AST]:
+        out: dict[int, ast.AST] = {}
+        for node in ast.walk(self.tree):
+            for child in ast.iter_child_nodes(node):
+                out[id(child)] = node
+        return out
+
+    def parent(self, node: ast.AST) -> Optional[ast.AST]:
+        return self.parents.get(id(node))
+
+    def enclosing(self, node: ast.AST, types) -> Optional[ast.AST]:
+        cur = self.parent(node)
+        while cur is not None and not isinstance(cur, types):
+            cur = self.parent(cur)
+        return cur
+
+    def statement_of(self, node: ast.AST) -> Optional[ast.stmt]:
+        cur: Optional[ast.AST] = node
+        while cur is not None and not isinstance(cur, ast.stmt):
+            cur = self.parent(cur)
+        return cur  # type: ignore[return-value]
+
+    def start(self, node: ast.AST) -> Pos:
+        return self.source.node_start(node)
+
+    def end(self, node: ast.AST) -> Pos:
+        return self.source.node_end(node)
+
+    def text(self, node: ast.AST) -> str:
+        return self.source.node_text(node)
+
+    def optimizers_for(self, fl: FunctionFlow) -> list:
+        """Optimizers visible from ``fl``: its own, its class's methods', and the module level's."""
+        out = list(fl.optimizers)
+        if fl.owner:
+            info = self.modules.classes.get(fl.owner)
+            if info:
+                for m in info.methods.values():
+                    if m is not fl.node:
+                        out.extend(self.flow.flow(m).optimizers)
+        return out
+
+    def walk(self, types) -> Iterable[ast.AST]:
+        for node in ast.walk(self.tree):
+            if isinstance(node, types):
+                yield node

@@ -1,0 +1,950 @@
+"""GradientFlow: an abstract interpreter over stdlib ``ast`` that tracks, for every value in a function,
+which *roots* (parameters, modules, tensors created with ``requires_grad``) reach it differentiably
+(``live``) and which reach it only through a *cut* (``.detach()``, ``.item()``, ``argmax``, ``no_grad``...).
+
+A backward site (``loss.backward()``, ``torch.autograd.grad(loss, ...)``) then tells which roots the
+loss starves: those that reach it only through cuts. Functions and methods of the file are summarized
+(what their return value carries, in terms of their arguments and ``self``) so that a cut inside a helper
+is reported at the helper with the call site as related information.
+
+Root ids are dotted strings: ``model`` (a module created in this function), ``model.encoder``,
+``self.fc``, ``w``; ``arg:0`` stands for a function's first argument (excluding ``self``), ``?`` for
+gradient of unknown origin. Nothing here imports or runs the analyzed code.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Optional
+
+from gradguard.core.imports import Imports
+from gradguard.core.modules import ModuleModel
+from gradguard.core.torchapi import (
+    CUT_FUNCTIONS,
+    CUT_METHODS,
+    FACTORIES,
+    GRAD_DISABLING,
+    GRAD_ENABLING,
+    INFERENCE,
+    INT_DTYPES,
+    META_ATTRS,
+    PYTHON_CASTS,
+    SAVES_OUTPUT,
+    SET_GRAD_ENABLED,
+    is_module_ctor,
+    is_optimizer_ctor,
+)
+
+NEW = "<new>"  # placeholder id for a root created by an expression, renamed at assignment
+UNKNOWN = "?"
+
+
+@dataclass(frozen=True)
+class Cut:
+    kind: str  # detach, data, numpy, item, tolist, python, rewrap, nondiff, cast, compare, zero, no_grad, inference
+    node: ast.AST  # the expression (or with/decorator) that cuts
+    detail: str  # e.g. ".detach()"
+    via: tuple = ()  # call nodes through which the cut reached the caller (innermost first)
+
+    def through(self, call: ast.AST) -> "Cut":
+        return replace(self, via=self.via + (call,))
+
+
+@dataclass(frozen=True)
+class Val:
+    live: frozenset = frozenset()
+    cut: frozenset = frozenset()  # of (root, Cut)
+    kind: Optional[str] = None  # module, tensor, optimizer, params, python, numpy, function, class, none
+    cls: Optional[str] = None  # in-file class of an instance (or the class itself for kind 'class')
+    ident: Optional[str] = None  # root id when the value *is* a root object (module, leaf, attribute)
+    leaf: bool = False  # a leaf tensor that requires grad (parameter or requires_grad=True)
+    saved_output: Optional[str] = None  # op that saved this tensor for backward (exp, sigmoid, ...)
+    items: Optional[tuple] = None  # element values of a tuple/list literal
+    func: Optional[ast.AST] = None  # in-file function for kind 'function'
+
+    @property
+    def carries(self) -> bool:
+        return bool(self.live)
+
+    def roots(self) -> set:
+        return set(self.live) | {r for r, _ in self.cut}
+
+
+CONST = Val(kind="python")
+NONE = Val(kind="none")
+
+
+def join(*vals: Val) -> Val:
+    vals = tuple(v for v in vals if v is not None)
+    if not vals:
+        return CONST
+    if len(vals) == 1:
+        return vals[0]
+    live = frozenset().union(*(v.live for v in vals))
+    cut = frozenset().union(*(v.cut for v in vals))
+    kinds = {v.kind for v in vals}
+    kind = kinds.pop() if len(kinds) == 1 else ("tensor" if live or cut else None)
+    return Val(live, cut, kind=kind)
+
+
+def combine(*vals: Val) -> Val:
+    """The result of a differentiable op on ``vals``: gradient flows from every input."""
+    live = frozenset().union(*(v.live for v in vals)) if vals else frozenset()
+    cut = frozenset().union(*(v.cut for v in vals)) if vals else frozenset()
+    return Val(live, cut, kind="tensor")
+
+
+def cut_value(v: Val, kind: str, node: ast.AST, detail: str, result_kind: str = "tensor") -> Val:
+    cut = set(v.cut)
+    for r in v.live:
+        cut.add((r, Cut(kind, node, detail)))
+    return Val(frozenset(), frozenset(cut), kind=result_kind)
+
+
+def related(a: str, b: str) -> bool:
+    """Same root, or one is an attribute path of the other (``model`` / ``model.fc``)."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".") or a.startswith(b + "[") or b.startswith(a + "[")
+
+
+@dataclass
+class GradMode:
+    enabled: bool = True
+    kind: str = ""  # no_grad | inference
+    node: Optional[ast.AST] = None
+
+
+@dataclass
+class BackwardSite:
+    node: ast.Call  # the backward()/autograd.grad call
+    loss: Val
+    loss_expr: ast.AST
+    mode: GradMode
+    loops: tuple  # enclosing loop nodes, outermost first
+    retain_graph: bool
+    stmt: ast.stmt
+
+
+@dataclass
+class OptimizerSite:
+    node: ast.Call
+    covered: frozenset
+    name: Optional[str] = None
+    stmt: Optional[ast.stmt] = None
+
+
+@dataclass
+class Event:
+    """Anything a rule may want to look at, recorded during the walk with the abstract values of the moment."""
+
+    what: str  # step, zero_grad, inplace, augassign, grad_read, retain_grad, requires_grad_set, to_call
+    node: ast.AST
+    stmt: ast.stmt
+    loops: tuple
+    mode: GradMode
+    target: Optional[Val] = None
+    value: Optional[Val] = None
+    name: Optional[str] = None  # receiver / target name when it is a plain name
+    extra: Optional[str] = None
+
+
+@dataclass
+class FunctionFlow:
+    node: ast.AST  # FunctionDef or Module
+    owner: Optional[str]  # class name for methods
+    returns: Val = CONST
+    backward_sites: list = field(default_factory=list)
+    optimizers: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+    created: set = field(default_factory=set)  # root ids created in this function
+    assigned: dict = field(default_factory=dict)  # id(Name node) -> Val at that store
+    args: list = field(default_factory=list)  # parameter names (excluding self), in order
+
+    def starved(self, site: BackwardSite) -> dict:
+        """Roots that reach ``site``'s loss only through cuts -> the cuts that carried them."""
+        out: dict = {}
+        for r, c in site.loss.cut:
+            if r == UNKNOWN or r.startswith("arg:"):
+                continue
+            if any(related(r, l) for l in site.loss.live):
+                continue
+            out.setdefault(r, set()).add(c)
+        return out
+
+    def live_anywhere(self, root: str) -> bool:
+        return any(any(related(root, l) for l in s.loss.live) for s in self.backward_sites)
+
+
+class _Return(Exception):
+    pass
+
+
+class GradientFlow:
+    """Analyzes the functions of one file on demand; summaries are cached per function node."""
+
+    MAX_DEPTH = 6
+
+    def __init__(self, tree: ast.Module, imports: Imports, modules: ModuleModel) -> None:
+        self.tree = tree
+        self.imports = imports
+        self.modules = modules
+        self.functions: dict[str, ast.FunctionDef] = {}
+        for st in tree.body:
+            if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions[st.name] = st  # type: ignore[assignment]
+        self.owner: dict[int, str] = {}
+        for info in modules.classes.values():
+            for m in info.methods.values():
+                self.owner[id(m)] = info.name
+        self._flows: dict[int, FunctionFlow] = {}
+        self._in_progress: set = set()
+
+    # -- public -----------------------------------------------------------------------------------
+    def flow(self, node: ast.AST) -> FunctionFlow:
+        key = id(node)
+        if key in self._flows:
+            return self._flows[key]
+        if key in self._in_progress or len(self._in_progress) > self.MAX_DEPTH:
+            return FunctionFlow(node, self.owner.get(key), returns=Val(frozenset({UNKNOWN}), kind="tensor"))
+        self._in_progress.add(key)
+        try:
+            fl = _Walker(self, node).run()
+        finally:
+            self._in_progress.discard(key)
+        self._flows[key] = fl
+        return fl
+
+    def all_flows(self) -> list[FunctionFlow]:
+        out = [self.flow(self.tree)]
+        for node in ast.walk(self.tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out.append(self.flow(node))
+        return out
+
+    def is_autograd_function_method(self, node: ast.AST) -> bool:
+        owner = self.owner.get(id(node))
+        return bool(owner and self.modules.classes[owner].is_autograd_function)
+
+
+def _decorator_mode(imports: Imports, fn: ast.AST) -> GradMode:
+    for d in getattr(fn, "decorator_list", []):
+        target = d.func if isinstance(d, ast.Call) else d
+        q = imports.qualname(target) or ""
+        if q in GRAD_DISABLING:
+            return GradMode(False, "no_grad", d)
+        if q in INFERENCE:
+            if isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant) and d.args[0].value is False:
+                continue
+            return GradMode(False, "inference", d)
+    return GradMode()
+
+
+class _Walker:
+    def __init__(self, engine: GradientFlow, node: ast.AST) -> None:
+        self.e = engine
+        self.im = engine.imports
+        self.node = node
+        owner = engine.owner.get(id(node))
+        self.fl = FunctionFlow(node, owner)
+        self.env: dict[str, Val] = {}
+        self.mode = _decorator_mode(self.im, node) if not isinstance(node, ast.Module) else GradMode()
+        self.loops: tuple = ()
+        self.stmt: Optional[ast.stmt] = None
+        self.returns: list[Val] = []
+
+    # -- setup ------------------------------------------------------------------------------------
+    def run(self) -> FunctionFlow:
+        node = self.node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            params = [*a.posonlyargs, *a.args]
+            is_method = self.fl.owner is not None and not any(
+                isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list
+            )
+            i = 0
+            for k, p in enumerate(params):
+                if k == 0 and is_method:
+                    owner_cls = self.fl.owner
+                    self.env[p.arg] = Val(frozenset({"self"}), kind="module" if self.e.modules.classes[owner_cls].is_module else "instance", cls=owner_cls, ident="self")
+                    continue
+                self.env[p.arg] = Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
+                self.fl.args.append(p.arg)
+                i += 1
+            for p in [*a.kwonlyargs, *( [a.vararg] if a.vararg else []), *([a.kwarg] if a.kwarg else [])]:
+                self.env[p.arg] = Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
+                self.fl.args.append(p.arg)
+                i += 1
+            body = node.body
+        else:
+            body = node.body  # type: ignore[attr-defined]
+        self.block(body)
+        self.fl.returns = join(*self.returns) if self.returns else NONE
+        return self.fl
+
+    # -- statements -------------------------------------------------------------------------------
+    def block(self, stmts: Iterable[ast.stmt]) -> None:
+        for st in stmts:
+            self.statement(st)
+
+    def statement(self, st: ast.stmt) -> None:
+        prev = self.stmt
+        self.stmt = st
+        try:
+            self._statement(st)
+        finally:
+            self.stmt = prev
+
+    def _statement(self, st: ast.stmt) -> None:
+        if isinstance(st, ast.Assign):
+            v = self.ev(st.value)
+            for t in st.targets:
+                self.assign(t, v, st.value)
+        elif isinstance(st, ast.AnnAssign):
+            if st.value is not None:
+                self.assign(st.target, self.ev(st.value), st.value)
+        elif isinstance(st, ast.AugAssign):
+            target_val = self.ev(st.target)
+            v = self.ev(st.value)
+            name = st.target.id if isinstance(st.target, ast.Name) else None
+            self.record("augassign", st, target=target_val, value=v, name=name, extra=type(st.op).__name__)
+            if target_val.leaf or target_val.kind == "tensor" or target_val.carries:
+                self.record("inplace", st, target=target_val, value=v, name=name, extra="augassign")
+            newv = combine(target_val, v) if (target_val.kind != "python" or v.live or v.cut) else CONST
+            if target_val.saved_output:
+                newv = replace(newv, saved_output=None)
+            if isinstance(st.target, ast.Name):
+                self.env[st.target.id] = replace(newv, leaf=target_val.leaf and False, ident=target_val.ident if target_val.leaf else None) if target_val.leaf else newv
+        elif isinstance(st, ast.Expr):
+            self.ev(st.value)
+        elif isinstance(st, ast.Return):
+            v = self.ev(st.value) if st.value is not None else NONE
+            self.returns.append(v)
+        elif isinstance(st, ast.If):
+            self.ev(st.test)
+            self.branches([st.body, st.orelse])
+        elif isinstance(st, (ast.For, ast.AsyncFor)):
+            it = self.ev(st.iter)
+            elem = self.iter_elem(it, st.iter)
+            self.loop(st, lambda: self.assign(st.target, elem, st.iter), st.body, st.orelse)
+        elif isinstance(st, ast.While):
+            self.ev(st.test)
+            self.loop(st, None, st.body, st.orelse)
+        elif isinstance(st, (ast.With, ast.AsyncWith)):
+            saved = self.mode
+            for item in st.items:
+                self.with_item(item)
+            self.block(st.body)
+            self.mode = saved
+        elif isinstance(st, ast.Try) or (hasattr(ast, "TryStar") and isinstance(st, getattr(ast, "TryStar"))):
+            self.block(st.body)  # type: ignore[attr-defined]
+            before = dict(self.env)
+            envs = [dict(self.env)]
+            for h in st.handlers:  # type: ignore[attr-defined]
+                self.env = dict(before)
+                if h.name:
+                    self.env[h.name] = CONST
+                self.block(h.body)
+                envs.append(self.env)
+            self.env = self.join_envs(envs)
+            self.block(st.orelse)  # type: ignore[attr-defined]
+            self.block(st.finalbody)  # type: ignore[attr-defined]
+        elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.env[st.name] = Val(kind="function", func=st)
+        elif isinstance(st, ast.ClassDef):
+            self.env[st.name] = Val(kind="class", cls=st.name)
+        elif hasattr(ast, "Match") and isinstance(st, getattr(ast, "Match")):
+            self.ev(st.subject)  # type: ignore[attr-defined]
+            self.branches([c.body for c in st.cases] + [[]])  # type: ignore[attr-defined]
+        elif isinstance(st, ast.Delete):
+            for t in st.targets:
+                if isinstance(t, ast.Name):
+                    self.env.pop(t.id, None)
+        elif isinstance(st, (ast.Raise, ast.Assert)):
+            for sub in ast.iter_child_nodes(st):
+                if isinstance(sub, ast.expr):
+                    self.ev(sub)
+
+    def branches(self, bodies: list) -> None:
+        before = dict(self.env)
+        envs = []
+        for body in bodies:
+            self.env = dict(before)
+            self.block(body)
+            envs.append(self.env)
+        self.env = self.join_envs(envs)
+
+    def loop(self, st: ast.stmt, bind, body, orelse) -> None:
+        before = dict(self.env)
+        self.loops = self.loops + (st,)
+        for _ in range(2):  # second pass sees values carried from the previous iteration
+            if bind:
+                bind()
+            self.block(body)
+            self.env = self.join_envs([before, self.env])
+        self.loops = self.loops[:-1]
+        self.block(orelse)
+
+    @staticmethod
+    def join_envs(envs: list) -> dict:
+        out: dict = {}
+        keys = set().union(*envs) if envs else set()
+        for k in keys:
+            vals = [e[k] for e in envs if k in e]
+            if len(vals) == 1 or all(v == vals[0] for v in vals):
+                out[k] = vals[0]
+            else:
+                j = join(*vals)
+                # keep identity facts that all branches agree on
+                first = vals[0]
+                if all(v.ident == first.ident for v in vals):
+                    j = replace(j, ident=first.ident, leaf=all(v.leaf for v in vals), cls=first.cls if all(v.cls == first.cls for v in vals) else None)
+                out[k] = j
+        return out
+
+    def with_item(self, item: ast.withitem) -> None:
+        ctx = item.context_expr
+        func = ctx.func if isinstance(ctx, ast.Call) else ctx
+        q = self.im.qualname(func) or ""
+        if q in GRAD_DISABLING:
+            self.mode = GradMode(False, "no_grad", ctx)
+        elif q in INFERENCE:
+            if not (isinstance(ctx, ast.Call) and ctx.args and isinstance(ctx.args[0], ast.Constant) and ctx.args[0].value is False):
+                self.mode = GradMode(False, "inference", ctx)
+        elif q in GRAD_ENABLING:
+            self.mode = GradMode(True)
+        elif q in SET_GRAD_ENABLED and isinstance(ctx, ast.Call) and ctx.args:
+            a = ctx.args[0]
+            if isinstance(a, ast.Constant) and a.value is False:
+                self.mode = GradMode(False, "no_grad", ctx)
+            elif isinstance(a, ast.Constant) and a.value is True:
+                self.mode = GradMode(True)
+            # a runtime flag (set_grad_enabled(is_train)): mode unknown, keep the outer one
+        else:
+            v = self.ev(ctx)
+            if item.optional_vars is not None:
+                self.assign(item.optional_vars, v if v.kind != "python" else CONST, ctx)
+            return
+        if item.optional_vars is not None:
+            self.assign(item.optional_vars, CONST, ctx)
+
+    def record(self, what: str, node: ast.AST, **kw) -> None:
+        self.fl.events.append(Event(what, node, self.stmt, self.loops, self.mode, **kw))
+
+    # -- assignment -------------------------------------------------------------------------------
+    def assign(self, target: ast.AST, v: Val, value_node: Optional[ast.AST]) -> None:
+        if isinstance(target, ast.Name):
+            if NEW in v.live or v.ident == NEW:
+                v = self.rename_new(v, target.id)
+            self.env[target.id] = v
+            self.fl.assigned[id(target)] = v
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            elts = target.elts
+            items = v.items
+            if items is not None and len(items) == len(elts) and not any(isinstance(e, ast.Starred) for e in elts):
+                for t, iv in zip(elts, items):
+                    self.assign(t, iv, None)
+            else:
+                elem = replace(v, items=None, ident=None, leaf=False) if v.kind != "params" else v
+                if NEW in elem.live:
+                    elem = self.rename_new(elem, ast.unparse(target) if hasattr(ast, "unparse") else "value")
+                for t in elts:
+                    self.assign(t.value if isinstance(t, ast.Starred) else t, elem, None)
+        elif isinstance(target, ast.Attribute):
+            base = self.ev(target.value)
+            if base.ident:
+                rid = f"{base.ident}.{target.attr}"
+                if NEW in v.live or v.ident == NEW:
+                    v = self.rename_new(v, rid)
+                    self.fl.created.discard(rid) if rid.startswith("self.") else None
+            self.record("attr_assign", target, target=base, value=v, name=target.attr)
+            if target.attr in ("requires_grad", "require_grad", "requires_grads"):
+                self.record("requires_grad_set", target, target=base, value=v, name=target.attr)
+        elif isinstance(target, ast.Subscript):
+            base = self.ev(target.value)
+            self.ev(target.slice)
+            self.record("inplace", target, target=base, value=v, name=target.value.id if isinstance(target.value, ast.Name) else None, extra="setitem")
+        elif isinstance(target, ast.Starred):
+            self.assign(target.value, v, value_node)
+
+    def rename_new(self, v: Val, name: str) -> Val:
+        live = frozenset(name if r == NEW else r for r in v.live)
+        cut = frozenset((name if r == NEW else r, c) for r, c in v.cut)
+        self.fl.created.add(name)
+        return replace(v, live=live, cut=cut, ident=name if v.ident == NEW else v.ident)
+
+    def iter_elem(self, it: Val, node: ast.AST) -> Val:
+        if it.kind == "params":
+            # iterating parameters(): each element is a leaf parameter of the receiver
+            return Val(it.live, it.cut, kind="tensor", leaf=True, ident=None)
+        if it.items:
+            return join(*it.items)
+        return replace(it, ident=None, leaf=False, items=None, kind=it.kind if it.kind in ("python", "tensor", "module") else None)
+
+    # -- expressions ------------------------------------------------------------------------------
+    def ev(self, node: Optional[ast.AST]) -> Val:
+        if node is None:
+            return CONST
+        m = getattr(self, "ev_" + type(node).__name__, None)
+        if m is None:
+            vals = [self.ev(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
+            return combine(*vals) if any(v.live or v.cut for v in vals) else CONST
+        return m(node)
+
+    def ev_Constant(self, node: ast.Constant) -> Val:
+        return CONST
+
+    def ev_JoinedStr(self, node: ast.AST) -> Val:
+        for c in ast.walk(node):
+            if isinstance(c, ast.FormattedValue):
+                self.ev(c.value)
+        return CONST
+
+    def ev_Name(self, node: ast.Name) -> Val:
+        v = self.env.get(node.id)
+        if v is not None:
+            return v
+        if node.id in self.e.functions:
+            return Val(kind="function", func=self.e.functions[node.id])
+        if node.id in self.e.modules.classes:
+            return Val(kind="class", cls=node.id)
+        if node.id in self.im.aliases:
+            return Val(kind="import")
+        if hasattr(builtins, node.id):
+            return CONST
+        return Val(frozenset({UNKNOWN}), kind=None)
+
+    def ev_Attribute(self, node: ast.Attribute) -> Val:
+        q = self.im.qualname(node)
+        if q is not None:
+            return Val(kind="import")
+        base = self.ev(node.value)
+        a = node.attr
+        if a == "data":
+            if base.live:
+                return replace(cut_value(base, "data", node, ".data"), ident=None)
+            return base
+        if a == "grad":
+            self.record("grad_read", node, target=base, name=node.value.id if isinstance(node.value, ast.Name) else None)
+            return Val(kind="tensor")
+        if a in META_ATTRS:
+            return CONST
+        if a in ("T", "mT", "H", "mH", "real", "imag"):
+            return replace(base, ident=None, leaf=False, items=None)
+        if base.kind in ("python", "none", "import", "function"):
+            return Val(kind=base.kind)
+        if base.ident == NEW:
+            return replace(base, ident=None, items=None)
+        if base.ident:
+            rid = f"{base.ident}.{a}"
+            live = frozenset({rid}) if base.live else frozenset()
+            return Val(live, frozenset(base.cut), kind="module" if base.kind in ("module", "instance") else "tensor", ident=rid)
+        return replace(base, ident=None, leaf=False, items=None, saved_output=None)
+
+    def ev_Subscript(self, node: ast.Subscript) -> Val:
+        base = self.ev(node.value)
+        idx = self.ev(node.slice)
+        out = replace(base, items=None, leaf=False, saved_output=None)
+        if base.items is not None and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
+            try:
+                return base.items[node.slice.value]
+            except IndexError:
+                pass
+        if idx.cut:
+            out = replace(out, cut=out.cut | idx.cut)
+        if idx.live:
+            # an index carries no gradient: a live index is a cut edge (integer indexing)
+            out = replace(out, cut=out.cut | cut_value(idx, "nondiff", node.slice, "integer index").cut)
+        if base.ident and base.kind in ("module", "instance"):
+            out = replace(out, ident=base.ident)
+        elif base.saved_output:
+            out = replace(out, saved_output=base.saved_output)
+        return out
+
+    def ev_BinOp(self, node: ast.BinOp) -> Val:
+        a, b = self.ev(node.left), self.ev(node.right)
+        if a.kind == "python" and b.kind == "python":
+            return CONST
+        if not (a.live or a.cut or b.live or b.cut):
+            return Val(kind="tensor")
+        return self.op_result(combine(a, b))
+
+    def ev_UnaryOp(self, node: ast.UnaryOp) -> Val:
+        v = self.ev(node.operand)
+        if isinstance(node.op, ast.Not):
+            return CONST
+        return replace(v, ident=None, leaf=False, items=None, saved_output=None) if v.kind != "python" else CONST
+
+    def ev_BoolOp(self, node: ast.BoolOp) -> Val:
+        return join(*[self.ev(v) for v in node.values])
+
+    def ev_Compare(self, node: ast.Compare) -> Val:
+        vals = [self.ev(node.left)] + [self.ev(c) for c in node.comparators]
+        if all(isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) for op in node.ops):
+            return CONST
+        v = combine(*vals)
+        if not v.live and not v.cut:
+            return CONST if all(x.kind == "python" for x in vals) else Val(kind="tensor")
+        return cut_value(v, "compare", node, "comparison")
+
+    def ev_IfExp(self, node: ast.IfExp) -> Val:
+        self.ev(node.test)
+        return join(self.ev(node.body), self.ev(node.orelse))
+
+    def ev_Tuple(self, node) -> Val:
+        items = tuple(self.ev(e) for e in node.elts)
+        j = combine(*items) if items else CONST
+        kind = "tensor" if (j.live or j.cut) else ("module" if items and all(i.kind == "module" for i in items) else "python")
+        return Val(j.live, j.cut, kind=kind, items=items)
+
+    ev_List = ev_Tuple
+    ev_Set = ev_Tuple
+
+    def ev_Dict(self, node: ast.Dict) -> Val:
+        vals = [self.ev(k) for k in node.keys if k is not None] + [self.ev(v) for v in node.values]
+        j = combine(*vals) if vals else CONST
+        return Val(j.live, j.cut, kind="tensor" if (j.live or j.cut) else "python")
+
+    def ev_Starred(self, node: ast.Starred) -> Val:
+        return self.ev(node.value)
+
+    def ev_NamedExpr(self, node) -> Val:
+        v = self.ev(node.value)
+        self.assign(node.target, v, node.value)
+        return v
+
+    def ev_Await(self, node: ast.Await) -> Val:
+        return self.ev(node.value)
+
+    def ev_Lambda(self, node: ast.Lambda) -> Val:
+        return Val(kind="function")
+
+    def _comprehension(self, node, elts: list) -> Val:
+        saved = dict(self.env)
+        for gen in node.generators:
+            it = self.ev(gen.iter)
+            self.assign(gen.target, self.iter_elem(it, gen.iter), None)
+            for cond in gen.ifs:
+                self.ev(cond)
+        vals = [self.ev(e) for e in elts]
+        self.env = saved
+        j = combine(*vals)
+        if not (j.live or j.cut):
+            return Val(kind="python" if all(v.kind == "python" for v in vals) else None)
+        if all(v.kind == "tensor" and v.leaf for v in vals):
+            return Val(j.live, j.cut, kind="params")
+        return Val(j.live, j.cut, kind="tensor")
+
+    def ev_ListComp(self, node) -> Val:
+        return self._comprehension(node, [node.elt])
+
+    ev_SetComp = ev_ListComp
+    ev_GeneratorExp = ev_ListComp
+
+    def ev_DictComp(self, node) -> Val:
+        return self._comprehension(node, [node.key, node.value])
+
+    # -- calls ------------------------------------------------------------------------------------
+    def op_result(self, v: Val) -> Val:
+        """Apply the grad mode to a computed value: under no_grad nothing new is recorded."""
+        if self.mode.enabled or not v.live:
+            return v
+        live_unknown = frozenset(r for r in v.live if r == UNKNOWN)
+        cut = set(v.cut)
+        for r in v.live:
+            if r != UNKNOWN:
+                cut.add((r, Cut(self.mode.kind, self.mode.node, f"torch.{self.mode.kind}()")))
+        return Val(live_unknown, frozenset(cut), kind=v.kind)
+
+    def ev_Call(self, node: ast.Call) -> Val:
+        func = node.func
+        args = [self.ev(a) for a in node.args]
+        kwargs = {k.arg: self.ev(k.value) for k in node.keywords}
+        kwnodes = {k.arg: k.value for k in node.keywords}
+        q = self.im.qualname(func)
+        if q is not None:
+            return self.call_qualified(node, q, args, kwargs, kwnodes)
+        if isinstance(func, ast.Attribute):
+            recv = self.ev(func.value)
+            return self.call_method(node, recv, func.attr, args, kwargs, kwnodes)
+        if isinstance(func, ast.Name):
+            name = func.id
+            local = self.env.get(name)
+            if local is None:
+                if name in self.e.functions:
+                    return self.call_function(node, self.e.functions[name], None, args, kwargs)
+                if name in self.e.modules.classes:
+                    return self.instantiate(node, name, args)
+                if name in PYTHON_CASTS:
+                    v = combine(*args) if args else CONST
+                    if v.live and not all(a.ident and not a.leaf for a in args if a.live):
+                        return cut_value(v, "item", node, f"{name}()", result_kind="python")
+                    return CONST
+                if name in ("list", "tuple", "sum", "max", "min", "sorted", "reversed", "iter", "next", "zip", "enumerate", "dict", "set", "map", "filter", "abs", "pow", "getattr"):
+                    if name in ("list", "tuple", "iter", "reversed", "sorted") and args and args[0].kind == "params":
+                        return args[0]
+                    v = combine(*args, *kwargs.values()) if (args or kwargs) else CONST
+                    if name == "getattr" and args and args[0].ident:
+                        return Val(frozenset({args[0].ident}), kind=args[0].kind)
+                    return v if (v.live or v.cut) else Val(kind="python")
+                if name in ("len", "isinstance", "print", "str", "repr", "range", "type", "hasattr", "id", "format", "callable", "round", "issubclass", "super", "vars", "open", "setattr"):
+                    if name == "round" and args and args[0].live:
+                        return cut_value(args[0], "python", node, "round()", result_kind="python")
+                    if name == "super":
+                        selfv = self.env.get("self")
+                        return selfv if selfv else CONST
+                    return CONST
+            callee = local if local is not None else self.ev(func)
+            return self.call_value(node, callee, args, kwargs)
+        callee = self.ev(func)
+        return self.call_value(node, callee, args, kwargs)
+
+    def call_value(self, node: ast.Call, callee: Val, args: list, kwargs: dict) -> Val:
+        if callee.kind == "function" and callee.func is not None:
+            return self.call_function(node, callee.func, None, args, kwargs)
+        if callee.kind == "class" and callee.cls:
+            return self.instantiate(node, callee.cls, args)
+        if callee.cls and callee.kind in ("module", "instance"):
+            fwd = self.e.modules.method(callee.cls, "forward" if callee.kind == "module" else "__call__")
+            if fwd is not None:
+                return self.op_result(self.call_function(node, fwd, callee, args, kwargs))
+        if callee.kind in ("python", "none", "import"):
+            return combine(*args, *kwargs.values()) if any(a.live or a.cut for a in [*args, *kwargs.values()]) else Val(kind=None)
+        v = combine(replace(callee, cut=frozenset()), *args, *kwargs.values())
+        return self.op_result(v)
+
+    def instantiate(self, node: ast.Call, cls: str, args: list) -> Val:
+        info = self.e.modules.classes[cls]
+        if info.is_autograd_function:
+            return Val(kind="class", cls=cls)
+        kind = "module" if info.is_module is not False else "instance"
+        return Val(frozenset({NEW}), kind=kind, cls=cls, ident=NEW)
+
+    def call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
+        if self.e.is_autograd_function_method(fn):
+            return combine(*args)
+        summary = self.e.flow(fn)
+        binding: dict = {}
+        if selfv is not None:
+            binding["self"] = selfv
+        names = summary.args
+        for i, a in enumerate(args):
+            binding[f"arg:{i}"] = a
+        for k, v in kwargs.items():
+            if k in names:
+                binding[f"arg:{names.index(k)}"] = v
+        return self.instantiate_summary(summary.returns, binding, node)
+
+    def instantiate_summary(self, ret: Val, binding: dict, call: ast.Call) -> Val:
+        live: set = set()
+        cut: set = set()
+
+        def mapped(r: str):
+            if r.startswith("arg:"):
+                b = binding.get(r.split(".")[0])
+                return ("val", b) if b is not None else ("roots", set())
+            if r == "self" or r.startswith("self.") or r.startswith("self["):
+                b = binding.get("self")
+                if b is None:
+                    return ("roots", {r})
+                if b.ident:
+                    return ("roots", {b.ident + r[4:]})
+                return ("roots", set(b.live))
+            return ("roots", {r})
+
+        for r in ret.live:
+            how, x = mapped(r)
+            if how == "val":
+                live |= set(x.live)
+                cut |= set(x.cut)
+            else:
+                live |= x
+        for r, c in ret.cut:
+            c2 = c.through(call)
+            how, x = mapped(r)
+            if how == "val":
+                for lr in x.live:
+                    cut.add((lr, c2))
+                cut |= set(x.cut)
+            else:
+                for rr in x:
+                    cut.add((rr, c2))
+        kind = ret.kind if ret.kind not in ("module",) else "tensor"
+        items = None
+        if ret.items is not None:
+            items = tuple(self.instantiate_summary(i, binding, call) for i in ret.items)
+        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items)
+
+    def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
+        short = q.rsplit(".", 1)[-1]
+        if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+            self.record("parameter_ctor", node, value=args[0] if args else CONST)
+            return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)
+        if is_module_ctor(q):
+            if short.endswith(PARAMLESS_SUFFIXES):  # no parameters: never a root of gradient
+                return Val(frozenset(), kind="module", ident=NEW)
+            return Val(frozenset({NEW}), kind="module", ident=NEW)
+        if is_optimizer_ctor(q):
+            covered = frozenset().union(*(a.roots() for a in [*args[:1], *kwargs.values()])) if (args or kwargs) else frozenset()
+            self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt))
+            return Val(kind="optimizer", ident=NEW)
+        if q in ("torch.autograd.grad", "torch.autograd.backward"):
+            loss = args[0] if args else kwargs.get("outputs", kwargs.get("tensors", CONST))
+            loss_node = node.args[0] if node.args else (kwnodes.get("outputs") or kwnodes.get("tensors") or node)
+            retain = _truthy(kwnodes.get("retain_graph")) or _truthy(kwnodes.get("create_graph"))
+            self.fl.backward_sites.append(BackwardSite(node, loss, loss_node, self.mode, self.loops, retain, self.stmt))
+            return Val(kind="tensor")
+        if q.startswith("torch."):
+            rg = kwnodes.get("requires_grad")
+            dtype_node = kwnodes.get("dtype")
+            if short in FACTORIES or q in CUT_FUNCTIONS:
+                data = args[0] if args else CONST
+                if short in ("tensor", "Tensor", "FloatTensor", "LongTensor") or q == "torch.from_numpy":
+                    kind = CUT_FUNCTIONS.get(q, "rewrap")
+                    out = cut_value(data, kind, node, q.replace("torch.", "torch.", 1) + "()") if data.live else Val(frozenset(), data.cut, kind="tensor")
+                    if _truthy(rg):
+                        self.record("leaf_ctor", node, value=data, extra=q)
+                        return replace(out, live=frozenset({NEW}), ident=NEW, leaf=True, kind="tensor")
+                    return out
+                if short.endswith("_like") or short == "as_tensor":
+                    if short == "as_tensor":
+                        return combine(data)
+                    if _truthy(rg):
+                        return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)
+                    return Val(kind="tensor")
+                if q in CUT_FUNCTIONS:
+                    v = combine(*args, *kwargs.values())
+                    return cut_value(v, CUT_FUNCTIONS[q], node, q + "()") if v.live else Val(frozenset(), v.cut, kind="tensor")
+                if _truthy(rg):
+                    self.record("leaf_ctor", node, extra=q)
+                    return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)
+                return Val(kind="tensor")
+            if short in GRAD_MODE_FUNCS:
+                return CONST
+            if q.startswith("torch.nn.init."):
+                self.record("inplace", node, target=args[0] if args else CONST, extra="init")
+                return args[0] if args else CONST
+            v = combine(*args, *kwargs.values())
+            res = self.op_result(v)
+            if short in SAVES_OUTPUT and res.live:
+                res = replace(res, saved_output=short)
+            return res
+        if q.startswith("numpy.") or q == "numpy":
+            v = combine(*args, *kwargs.values())
+            if v.live:
+                self.record("numpy_on_tensor", node, value=v, extra=q)
+                return cut_value(v, "numpy", node, q.replace("numpy.", "np.") + "()", result_kind="numpy")
+            return Val(frozenset(), v.cut, kind="numpy")
+        if q.startswith("math."):
+            v = combine(*args)
+            if v.live and not all(a.ident for a in args if a.live):
+                return cut_value(v, "python", node, q + "()", result_kind="python")
+            return CONST
+        # another library: assume it is differentiable in its tensor arguments
+        v = combine(*args, *kwargs.values())
+        return v if (v.live or v.cut) else Val(kind=None)
+
+    def call_method(self, node: ast.Call, recv: Val, name: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
+        # in-file classes: methods and autograd.Function.apply
+        if recv.kind == "class" and recv.cls:
+            info = self.e.modules.classes.get(recv.cls)
+            if info and info.is_autograd_function and name == "apply":
+                return self.op_result(combine(*args))
+            m = self.e.modules.method(recv.cls, name)
+            if m is not None:
+                return self.call_function(node, m, None, args, kwargs)
+            return combine(*args)
+        if recv.cls and recv.kind in ("module", "instance"):
+            m = self.e.modules.method(recv.cls, name)
+            if m is not None and name not in ("parameters", "named_parameters", "to", "cuda", "cpu", "train", "eval", "requires_grad_", "zero_grad", "apply"):
+                if name == "backward" and recv.kind == "instance":
+                    return self.call_function(node, m, recv, args, kwargs)
+                if name != "backward":
+                    return self.op_result(self.call_function(node, m, recv, args, kwargs))
+        if name == "backward":
+            retain = _truthy(kwnodes.get("retain_graph")) or _truthy(kwnodes.get("create_graph")) or (len(node.args) >= 2 and _truthy(node.args[1]))
+            self.fl.backward_sites.append(BackwardSite(node, recv, node.func.value, self.mode, self.loops, retain, self.stmt))  # type: ignore[attr-defined]
+            return NONE
+        if name in ("manual_backward",) and args:
+            self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, False, self.stmt))
+            return NONE
+        if name in ("step", "zero_grad"):
+            self.record(name, node, target=recv, name=_name_of(node.func.value))  # type: ignore[attr-defined]
+            return NONE if name == "zero_grad" else Val(kind=None)
+        if name == "retain_grad":
+            self.record("retain_grad", node, target=recv, name=_name_of(node.func.value))  # type: ignore[attr-defined]
+            return NONE
+        if recv.kind in ("module", "instance") and name in MODULE_SELF_METHODS:
+            return recv
+        if name in ("parameters", "named_parameters", "modules", "children", "named_modules", "buffers", "values"):
+            if recv.kind in ("module", "instance") or recv.ident:
+                return Val(recv.live, recv.cut, kind="params" if name in ("parameters", "named_parameters") else "module")
+        if name == "requires_grad_":
+            flag = not (args and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False)
+            if "requires_grad" in kwnodes:
+                flag = _truthy(kwnodes["requires_grad"])
+            self.record("requires_grad_call", node, target=recv, name=_name_of(node.func.value), extra=str(flag))  # type: ignore[attr-defined]
+            if recv.kind in ("module", "instance"):
+                return recv
+            if flag and not recv.live:
+                return Val(frozenset({NEW}), recv.cut, kind="tensor", ident=NEW, leaf=True)
+            return recv
+        if name in CUT_METHODS and recv.kind not in ("module", "instance", "python", "numpy"):
+            kind = CUT_METHODS[name]
+            if name in ("round",) and recv.kind is None and not recv.live:
+                return recv
+            if recv.live:
+                rk = "python" if kind in ("item", "tolist") else ("numpy" if kind == "numpy" else "tensor")
+                return cut_value(recv, kind, node, f".{name}()", result_kind=rk)
+            return Val(frozenset(), recv.cut, kind="python" if kind in ("item", "tolist") else "tensor")
+        if name in ("to", "type") and recv.kind not in ("module", "instance"):
+            dt = kwnodes.get("dtype") or (node.args[0] if node.args else None)
+            if dt is not None and (self.im.qualname(dt) or "") in INT_DTYPES and recv.live:
+                return cut_value(recv, "cast", node, f".{name}({ast.unparse(dt) if hasattr(ast, 'unparse') else ''})")
+        if name in ("to", "cuda", "cpu", "float", "double", "half", "bfloat16", "type"):
+            self.record("to_call", node, target=recv, name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]
+            if recv.kind in ("module", "instance"):
+                return recv
+            out = replace(recv, ident=None, leaf=False, items=None, saved_output=None)
+            return out
+        if name.endswith("_") and not name.startswith("_") and recv.kind not in ("module", "instance", "optimizer", "python"):
+            self.record("inplace", node, target=recv, value=combine(*args) if args else CONST, name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]
+            return recv
+        if recv.kind == "optimizer":
+            return Val(kind=None)
+        if recv.kind in ("python", "none", "import"):
+            v = combine(*args, *kwargs.values())
+            return v if (v.live or v.cut) else Val(kind=recv.kind if recv.kind != "none" else None)
+        if recv.kind == "numpy":
+            v = combine(recv, *args)
+            return Val(frozenset(), v.cut, kind="numpy")
+        if recv.kind == "params":
+            return recv
+        if recv.kind in ("module", "instance") and recv.ident:
+            # ``self.encoder(x)``: a submodule (or an unknown method) of a module; gradient of that
+            # attribute and of the inputs may flow through it
+            sub = f"{recv.ident}.{name}"
+            return self.op_result(combine(Val(frozenset({sub}) if recv.live else frozenset()), *args, *kwargs.values()))
+        v = combine(recv, *args, *kwargs.values())
+        res = self.op_result(v)
+        if name in SAVES_OUTPUT and res.live:
+            res = replace(res, saved_output=name)
+        return res
+
+
+MODULE_SELF_METHODS = {"eval", "train", "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "requires_grad_", "apply", "share_memory", "to_empty", "type"}
+PARAMLESS_SUFFIXES = ("Loss", "ReLU", "ReLU6", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Identity", "Flatten", "Unflatten", "ELU", "SELU", "CELU", "Mish", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "LeakyReLU", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool2d", "Upsample", "PixelShuffle", "CosineSimilarity", "PairwiseDistance")
+
+GRAD_MODE_FUNCS = {"no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "manual_seed", "device", "dtype", "Size", "is_tensor", "numel"}
+
+
+def _truthy(node: Optional[ast.AST]) -> bool:
+    return isinstance(node, ast.Constant) and bool(node.value)
+
+
+def _name_of(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _name_of(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None

@@ -1,0 +1,107 @@
+"""ModuleModel: the classes of a file, which are ``nn.Module``s or ``autograd.Function``s, and what
+``__init__`` registers on them."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Optional
+
+from gradguard.core.imports import Imports
+from gradguard.core.torchapi import is_module_ctor
+
+
+@dataclass
+class ClassInfo:
+    node: ast.ClassDef
+    name: str
+    base_names: list[str]  # qualified where resolvable, else the source text
+    methods: dict[str, ast.FunctionDef] = field(default_factory=dict)
+    is_module: Optional[bool] = None  # None: bases not resolvable in this file
+    is_autograd_function: bool = False
+    local_bases: list[str] = field(default_factory=list)
+
+
+class ModuleModel:
+    def __init__(self, tree: ast.Module, imports: Imports) -> None:
+        self.imports = imports
+        self.classes: dict[str, ClassInfo] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                bases = []
+                local = []
+                for b in node.bases:
+                    q = imports.qualname(b)
+                    if q is None:
+                        q = ast.unparse(b) if hasattr(ast, "unparse") else ""
+                        if isinstance(b, ast.Name):
+                            local.append(b.id)
+                    bases.append(q)
+                info = ClassInfo(node, node.name, bases, local_bases=local)
+                for st in node.body:
+                    if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        info.methods[st.name] = st  # type: ignore[assignment]
+                self.classes.setdefault(node.name, info)
+        for info in self.classes.values():
+            info.is_module = self._is_module(info, set())
+            info.is_autograd_function = self._is_function(info, set())
+
+    def _is_module(self, info: ClassInfo, seen: set) -> Optional[bool]:
+        if info.name in seen:
+            return None
+        seen.add(info.name)
+        verdict: Optional[bool] = False
+        for q in info.base_names:
+            if q in ("torch.nn.Module", "torch.nn.modules.module.Module") or is_module_ctor(q):
+                return True
+            if q in self.classes and q != info.name:
+                v = self._is_module(self.classes[q], seen)
+                if v:
+                    return True
+                if v is None:
+                    verdict = None
+            elif q not in ("object", "ABC", "abc.ABC", "typing.Generic") and not q.startswith("typing."):
+                # imported from elsewhere (or unresolvable): may be a Module; only jedi could tell
+                if not q.startswith("torch."):
+                    verdict = None
+        return verdict
+
+    def _is_function(self, info: ClassInfo, seen: set) -> bool:
+        if info.name in seen:
+            return False
+        seen.add(info.name)
+        for q in info.base_names:
+            if q in ("torch.autograd.Function", "torch.autograd.function.Function"):
+                return True
+            if q in self.classes and self._is_function(self.classes[q], seen):
+                return True
+        return False
+
+    def method(self, cls: str, name: str) -> Optional[ast.FunctionDef]:
+        """Look a method up through in-file base classes."""
+        seen = set()
+        while cls in self.classes and cls not in seen:
+            seen.add(cls)
+            info = self.classes[cls]
+            if name in info.methods:
+                return info.methods[name]
+            nxt = [b for b in info.base_names if b in self.classes]
+            if not nxt:
+                return None
+            cls = nxt[0]
+        return None
+
+    def registers_later(self, info: ClassInfo, attr: str) -> bool:
+        """Is ``self.<attr>`` (a plain list/dict) registered somewhere, e.g. ``nn.ModuleList(self.attr)``,
+        ``add_module``/``register_module``/``setattr`` loops, or re-assigned to a Module container?"""
+        for node in ast.walk(info.node):
+            if isinstance(node, ast.Call):
+                q = self.imports.qualname(node.func) or ""
+                fname = node.func.attr if isinstance(node.func, ast.Attribute) else (node.func.id if isinstance(node.func, ast.Name) else "")
+                if fname in ("add_module", "register_module", "setattr", "register_parameter", "register_buffer"):
+                    return True
+                if is_module_ctor(q) or q.endswith(("ParameterList", "ParameterDict")):
+                    for a in node.args:
+                        for sub in ast.walk(a):
+                            if isinstance(sub, ast.Attribute) and sub.attr == attr and isinstance(sub.value, ast.Name) and sub.value.id == "self":
+                                return True
+        return False

@@ -1,0 +1,71 @@
+"""Which cuts actually starve parameters that a backward pass and an optimizer want trained.
+
+A root is *starved* at a backward site when it reaches the loss only through cuts. It is reported when
+(a) the loss has no gradient path at all (backward() raises), or (b) an optimizer steps that root, or
+(c) no optimizer is visible and the root was created in the function that calls backward(); and never
+when the same root reaches any other backpropagated loss of that function (GAN / stop-gradient designs).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Optional
+
+from gradguard.core.facts import FileFacts
+from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, FunctionFlow, related
+
+
+@dataclass
+class Starvation:
+    cut: Cut
+    roots: list  # starved root ids
+    site: BackwardSite
+    flow: FunctionFlow
+    no_path: bool  # the loss has no gradient path left: backward() raises
+    covered_by_optimizer: bool = False
+
+
+def _covered(root: str, optimizers: list) -> bool:
+    return any(any(related(root, c) or root.startswith(c + ".") for c in o.covered) for o in optimizers)
+
+
+def _created(root: str, fl: FunctionFlow) -> bool:
+    return any(root == c or root.startswith(c + ".") or root.startswith(c + "[") for c in fl.created)
+
+
+def find_starvations(facts: FileFacts) -> list[Starvation]:
+    cache = getattr(facts, "_starvations", None)
+    if cache is not None:
+        return cache
+    out: list[Starvation] = []
+    for fl in facts.flows:
+        if not fl.backward_sites:
+            continue
+        if facts.flow.is_autograd_function_method(fl.node):
+            continue
+        optimizers = facts.optimizers_for(fl)
+        for site in fl.backward_sites:
+            starved = fl.starved(site)
+            if not starved:
+                continue
+            no_path = not site.loss.live
+            by_cut: dict = {}
+            for root, cuts in starved.items():
+                if not no_path:
+                    if fl.live_anywhere(root):
+                        continue
+                    covered = _covered(root, optimizers)
+                    if optimizers and not covered:
+                        continue
+                    if not optimizers and not _created(root, fl):
+                        continue
+                for c in cuts:
+                    by_cut.setdefault(c, []).append(root)
+            for c, roots in by_cut.items():
+                out.append(Starvation(c, sorted(set(roots)), site, fl, no_path, _covered(roots[0], optimizers)))
+    facts._starvations = out  # type: ignore[attr-defined]
+    return out
+
+
+def display_root(root: str) -> str:
+    return root.replace("[", "").replace("]", "")

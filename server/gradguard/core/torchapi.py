@@ -1,0 +1,177 @@
+"""What gradguard knows about torch's API: which operations cut a gradient path and how.
+
+Each cut has a *kind*; rules own kinds (GG201 detach, GG202 round trips, GG203 non-differentiable ops,
+GG501 grad mode). Keep this table the single source of that knowledge.
+"""
+from __future__ import annotations
+
+# Tensor methods that return a value with no gradient path to the receiver.
+CUT_METHODS: dict[str, str] = {
+    "detach": "detach",
+    "detach_": "detach",
+    "numpy": "numpy",
+    "item": "item",
+    "tolist": "tolist",
+    "long": "cast",
+    "int": "cast",
+    "short": "cast",
+    "byte": "cast",
+    "char": "cast",
+    "bool": "cast",
+    "argmax": "nondiff",
+    "argmin": "nondiff",
+    "argsort": "nondiff",
+    "nonzero": "nondiff",
+    "argwhere": "nondiff",
+    "eq": "compare",
+    "ne": "compare",
+    "gt": "compare",
+    "lt": "compare",
+    "ge": "compare",
+    "le": "compare",
+    "isnan": "compare",
+    "isinf": "compare",
+    "isfinite": "compare",
+    "sign": "zero",
+    "sgn": "zero",
+    "round": "zero",
+    "floor": "zero",
+    "ceil": "zero",
+    "trunc": "zero",
+    "heaviside": "zero",
+}
+
+# torch.* functions with the same effect on their tensor arguments.
+CUT_FUNCTIONS: dict[str, str] = {
+    "torch.argmax": "nondiff",
+    "torch.argmin": "nondiff",
+    "torch.argsort": "nondiff",
+    "torch.nonzero": "nondiff",
+    "torch.argwhere": "nondiff",
+    "torch.bucketize": "nondiff",
+    "torch.searchsorted": "nondiff",
+    "torch.multinomial": "nondiff",
+    "torch.bernoulli": "nondiff",
+    "torch.eq": "compare",
+    "torch.ne": "compare",
+    "torch.gt": "compare",
+    "torch.lt": "compare",
+    "torch.ge": "compare",
+    "torch.le": "compare",
+    "torch.isclose": "compare",
+    "torch.isnan": "compare",
+    "torch.sign": "zero",
+    "torch.sgn": "zero",
+    "torch.round": "zero",
+    "torch.floor": "zero",
+    "torch.ceil": "zero",
+    "torch.trunc": "zero",
+    "torch.heaviside": "zero",
+    "torch.from_numpy": "numpy",
+    "torch.tensor": "rewrap",
+    "torch.Tensor": "rewrap",
+    "torch.FloatTensor": "rewrap",
+    "torch.LongTensor": "rewrap",
+}
+
+INT_DTYPES = {
+    "torch.long",
+    "torch.int",
+    "torch.int64",
+    "torch.int32",
+    "torch.int16",
+    "torch.int8",
+    "torch.uint8",
+    "torch.short",
+    "torch.bool",
+}
+
+# Python builtins that turn a tensor into a Python number.
+PYTHON_CASTS = {"float": "python", "int": "python", "bool": "python", "complex": "python"}
+
+# Ops whose *output* autograd saves for backward: modifying it in place breaks backward.
+SAVES_OUTPUT = {
+    "exp",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "relu",
+    "sqrt",
+    "rsqrt",
+    "exp2",
+    "expm1",
+}
+
+GRAD_DISABLING = {"torch.no_grad", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"}
+INFERENCE = {"torch.inference_mode", "torch.autograd.grad_mode.inference_mode"}
+GRAD_ENABLING = {"torch.enable_grad", "torch.autograd.enable_grad", "torch.autograd.grad_mode.enable_grad"}
+SET_GRAD_ENABLED = {"torch.set_grad_enabled", "torch.autograd.set_grad_enabled", "torch.autograd.grad_mode.set_grad_enabled"}
+
+# Attributes of a tensor that are plain Python data.
+META_ATTRS = {
+    "shape",
+    "dtype",
+    "device",
+    "requires_grad",
+    "is_leaf",
+    "ndim",
+    "is_cuda",
+    "grad_fn",
+    "layout",
+    "names",
+    "itemsize",
+    "nbytes",
+    "training",
+}
+
+# Creation functions (no gradient unless requires_grad=True is passed).
+FACTORIES = {
+    "tensor",
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "rand",
+    "randn",
+    "randint",
+    "arange",
+    "linspace",
+    "logspace",
+    "eye",
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "full_like",
+    "rand_like",
+    "randn_like",
+    "randint_like",
+    "as_tensor",
+    "normal",
+    "randperm",
+}
+RANDOM_FACTORIES = {"rand", "randn", "randn_like", "rand_like", "normal", "empty", "empty_like"}
+
+OPTIMIZER_HINTS = ("Adam", "SGD", "RMSprop", "Adagrad", "Adadelta", "LBFGS", "Optimizer", "Lion", "Lamb", "Adafactor", "Rprop", "ASGD", "NAdam", "RAdam", "Muon", "SparseAdam")
+
+
+def is_module_ctor(qualname: str) -> bool:
+    """torch.nn.Linear(...) and friends (but not nn.Parameter / nn.init / nn.functional)."""
+    if not qualname.startswith("torch.nn."):
+        return False
+    last = qualname.rsplit(".", 1)[-1]
+    if last in {"Parameter", "Buffer", "UninitializedParameter", "ParameterList", "ParameterDict"}:
+        return False
+    rest = qualname[len("torch.nn.") :]
+    if rest.startswith(("functional", "init", "utils", "parameter")):
+        return False
+    return last[:1].isupper()
+
+
+def is_optimizer_ctor(qualname: str) -> bool:
+    if qualname.startswith("torch.optim.lr_scheduler") or qualname.startswith("torch.optim.swa_utils"):
+        return False
+    if qualname.startswith("torch.optim."):
+        return qualname.rsplit(".", 1)[-1][:1].isupper()
+    last = qualname.rsplit(".", 1)[-1]
+    return any(h in last for h in OPTIMIZER_HINTS) and "Scheduler" not in last

@@ -1,0 +1,79 @@
+"""Shared reporting for the rules built on GradientFlow cuts (GG201, GG202, GG203, GG501)."""
+from __future__ import annotations
+
+import ast
+from typing import Iterable, Optional
+
+from gradguard.core.facts import FileFacts
+from gradguard.core.model import Finding, Severity
+from gradguard.core.starvation import Starvation, display_root, find_starvations
+
+ROUND_TRIP_METHODS = {"numpy": "numpy", "item": "item", "tolist": "tolist"}
+
+
+def effective_cut(facts: FileFacts, st: Starvation) -> tuple:
+    """(kind, node): a ``.detach()`` that only feeds ``.cpu().numpy()`` / ``.item()`` is a round trip."""
+    kind, node = st.cut.kind, st.cut.node
+    if kind in ("detach", "data"):
+        cur = node
+        while True:
+            parent = facts.parent(cur)
+            if isinstance(parent, ast.Attribute) and parent.value is cur:
+                call = facts.parent(parent)
+                if isinstance(call, ast.Call) and call.func is parent:
+                    if parent.attr in ROUND_TRIP_METHODS:
+                        return ROUND_TRIP_METHODS[parent.attr], call
+                    if parent.attr in ("cpu", "clone", "contiguous", "float", "double", "to"):
+                        cur = call
+                        continue
+            break
+    return kind, node
+
+
+def loss_label(facts: FileFacts, st: Starvation) -> str:
+    return f"the loss backpropagated at line {st.site.node.lineno}"
+
+
+def roots_label(roots: list) -> str:
+    names = [f"`{display_root(r)}`" for r in roots[:4]]
+    more = f" and {len(roots) - 4} more" if len(roots) > 4 else ""
+    return ", ".join(names) + more
+
+
+def related_for(facts: FileFacts, st: Starvation) -> list:
+    rel = []
+    for call in st.cut.via:
+        rel.append((call, "the cut value reaches the loss through this call"))
+    rel.append((st.site.node, "backward() through the loss here"))
+    return rel
+
+
+def cut_findings(rule, facts: FileFacts, kinds: set, describe, fixes_for=None) -> Iterable[Finding]:
+    """Yield one finding per cut site of ``kinds`` that starves trained parameters."""
+    seen = set()
+    for st in find_starvations(facts):
+        kind, node = effective_cut(facts, st)
+        if kind not in kinds:
+            continue
+        key = id(node)
+        if key in seen:
+            continue
+        seen.add(key)
+        what = describe(kind, node, st)
+        if st.no_path:
+            message = f"{what} leaves {loss_label(facts, st)} with no gradient path: backward() raises and {roots_label(st.roots)} get no gradient"
+            severity = Severity.ERROR
+            explanation = (
+                f"At run time the loss does not require grad, so `backward()` raises "
+                f"`RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn`; "
+                f"{roots_label(st.roots)} never receive a gradient."
+            )
+        else:
+            message = f"{what} cuts the only gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}: they get no gradient"
+            severity = rule.severity
+            explanation = (
+                f"`backward()` runs, but {roots_label(st.roots)} reach the loss only through this cut, so their "
+                f"`.grad` stays None (or zero) and the optimizer never changes them."
+            )
+        fixes = fixes_for(kind, node, st) if fixes_for else []
+        yield rule.finding(facts, node, message, severity=severity, related=related_for(facts, st), fixes=fixes, explanation=explanation)

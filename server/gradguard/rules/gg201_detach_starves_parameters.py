@@ -1,0 +1,161 @@
+"""GG201 detach-starves-parameters: a ``.detach()`` / ``.data`` on the only path from parameters to a loss."""
+from __future__ import annotations
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.fixes import delete_method_call, fix
+from gradguard.rules._cuts import cut_findings
+from gradguard.rules.base import Example, Rule
+
+
+class DetachStarvesParameters(Rule):
+    code = "GG201"
+    name = "detach-starves-parameters"
+    summary = "`.detach()` or `.data` cuts the only gradient path from trained parameters to a backpropagated loss."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Follows values from parameters, modules and `requires_grad=True` tensors to each loss that is
+backpropagated, and flags a `.detach()` (or `.data`) when some parameters reach that loss *only*
+through it, and an optimizer steps them (or, with no optimizer in sight, they were created right there).
+Intentional detaches stay silent: values that never reach the backpropagated loss (logging, metrics),
+GAN `netD(fake.detach())` when the generator trains through another loss, stop-gradient designs
+(SimSiam, straight-through estimators, `loss + (s - s.detach())`), targets, and anything under `no_grad`.
+
+## Why is this bad?
+`detach()` returns a tensor with no history. Everything upstream of it gets no gradient from this loss:
+their `.grad` stays `None` and the optimizer leaves them at their initial values, silently. When nothing
+else in the loss requires grad, `backward()` raises
+`element 0 of tensors does not require grad and does not have a grad_fn`.
+
+## Example
+```python
+feats = encoder(x)
+logits = head(feats.detach())
+loss = F.cross_entropy(logits, y)
+loss.backward()          # encoder.weight.grad is None
+```
+
+## Use instead
+```python
+logits = head(feats)
+```
+
+## Fix safety
+Removing `.detach()` is safe when the cut starves parameters an optimizer steps: the only change is that
+they now receive the gradient they were meant to. If the stop-gradient was intended, silence the line
+with `# noqa: GG201` instead.
+"""
+    examples = (
+        Example(
+            name="detached-intermediate",
+            code="""import torch
+
+
+def main():
+    w = torch.tensor([0.5, -1.0], requires_grad=True)
+    h = w * 3.0
+    h2 = h.detach()
+    loss = (h2 ** 2).sum()
+    loss.backward()
+    return {"w": w}
+""",
+            lines=(7,),
+            expect={"error": "element 0 of tensors does not require grad"},
+        ),
+        Example(
+            name="encoder-through-helper",
+            code="""import torch
+from torch import nn
+
+
+def scale(t):
+    return (t / t.norm(dim=1, keepdim=True)).detach()
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, head = nn.Linear(4, 6), nn.Linear(6, 1)
+    opt = torch.optim.SGD(list(encoder.parameters()) + list(head.parameters()), lr=0.1)
+    x, y = torch.randn(8, 4), torch.randn(8, 1)
+    out = head(scale(encoder(x)))
+    loss = nn.functional.mse_loss(out, y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"encoder": encoder, "head": head}
+""",
+            lines=(6,),
+            expect={"grad_none": ["encoder.weight", "encoder.bias"], "grad_ok": ["head.weight"]},
+        ),
+        Example(
+            name="data-attribute",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    body, out = nn.Linear(3, 3), nn.Linear(3, 1)
+    h = body(torch.randn(5, 3)).data
+    loss = out(h).pow(2).mean()
+    loss.backward()
+    return {"body": body, "out": out}
+""",
+            lines=(8,),
+            expect={"grad_none": ["body.weight"], "grad_ok": ["out.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="gan-discriminator-step",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Linear(2, 2), nn.Linear(2, 1)
+    optG, optD = torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.1)
+    fake = G(torch.randn(4, 2))
+    d_loss = D(fake.detach()).mean() - D(torch.randn(4, 2)).mean()
+    optD.zero_grad()
+    d_loss.backward()
+    optD.step()
+    g_loss = -D(fake).mean()
+    optG.zero_grad()
+    g_loss.backward()
+    optG.step()
+    return {"G": G, "D": D}
+""",
+            expect={"grad_ok": ["G.weight", "D.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="stop-gradient-target-and-logging",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 3)
+    x = torch.randn(6, 3)
+    z1, z2 = net(x), net(x + 0.1)
+    loss = ((z1 - z2.detach()) ** 2).mean()
+    loss.backward()
+    logged = z1.detach().cpu()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        def describe(kind, node, st):
+            return "`.data`" if kind == "data" else "`.detach()`"
+
+        def fixes_for(kind, node, st):
+            what = "`.data`" if kind == "data" else "`.detach()`"
+            return [lambda: fix(f"Remove {what}", delete_method_call(facts, node, also_following=("requires_grad_",)))]
+
+        return cut_findings(self, facts, {"detach", "data"}, describe, fixes_for)

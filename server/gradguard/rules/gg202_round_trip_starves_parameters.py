@@ -1,0 +1,243 @@
+"""GG202 round-trip-starves-parameters: NumPy / Python round trips on the path from parameters to a loss."""
+from __future__ import annotations
+
+import ast
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.fixes import alias_for, fix, replace_node
+from gradguard.rules._cuts import cut_findings
+from gradguard.rules.base import Example, Rule
+
+NUMPY_TO_TORCH = {
+    "tanh", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "sqrt", "abs", "square", "sinh", "cosh",
+    "arctan", "arcsin", "arccos", "maximum", "minimum", "clip", "sign", "floor", "ceil", "exp2", "log2", "log10",
+}
+RENAMED = {"arctan": "atan", "arcsin": "asin", "arccos": "acos", "clip": "clamp"}
+WRAPPERS = {"torch.from_numpy", "torch.tensor", "torch.as_tensor", "torch.Tensor", "torch.FloatTensor"}
+
+
+class RoundTripStarvesParameters(Rule):
+    code = "GG202"
+    name = "round-trip-starves-parameters"
+    summary = "A NumPy or Python round trip (`.numpy()`, `.item()`, `.tolist()`, `float(t)`, `torch.tensor(t)`, `np.*`) cuts the only gradient path from trained parameters to a loss."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.UNSAFE
+    docs = """
+## What it does
+Flags conversions out of autograd (`.numpy()`, `.item()`, `.tolist()`, `float(t)`, `math.*`, NumPy functions
+applied to tensors, `torch.tensor(t)` / `torch.from_numpy(...)` re-wrapping, including a loss re-wrapped
+as `torch.tensor(loss.item(), requires_grad=True)`) on the only path from trained parameters to a loss that
+is backpropagated. Conversions for logging, metrics or I/O (not on the backpropagated path) stay silent,
+and so does NumPy inside a custom `torch.autograd.Function.forward` (its `backward` supplies the gradient).
+
+## Why is this bad?
+NumPy arrays and Python numbers have no autograd history. Values rebuilt from them are new leaves:
+upstream parameters get no gradient (`.grad` stays None), `backward()` may raise
+`element 0 of tensors does not require grad`, and NumPy on a tensor that requires grad raises
+`Can't call numpy() on Tensor that requires grad`. Re-wrapping a loss with `requires_grad=True` hides the
+error but trains nothing.
+
+## Example
+```python
+h = torch.from_numpy(np.tanh(h.detach().numpy()))
+loss = torch.tensor(raw.item(), requires_grad=True)
+```
+
+## Use instead
+```python
+h = torch.tanh(h)
+loss = raw
+```
+
+## Fix safety
+Unsafe: replacing NumPy calls by their torch counterparts, `torch.tensor([a, b])` by `torch.stack([a, b])`,
+or a re-wrapped loss by the original tensor changes which library computes the value (results agree up to
+floating-point detail).
+"""
+    examples = (
+        Example(
+            name="numpy-activation",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    a, b = nn.Linear(3, 4), nn.Linear(4, 1)
+    h = a(torch.randn(5, 3))
+    h = torch.from_numpy(np.exp(h.detach().numpy()))
+    loss = b(h).mean()
+    loss.backward()
+    return {"a": a, "b": b}
+""",
+            lines=(10,),
+            expect={"grad_none": ["a.weight", "a.bias"], "grad_ok": ["b.weight"]},
+        ),
+        Example(
+            name="loss-rewrapped-from-item",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 2)
+    value = nn.functional.mse_loss(net(torch.randn(3, 4)), torch.zeros(3, 2))
+    loss = torch.tensor(value.item(), requires_grad=True)
+    loss.backward()
+    return {"net": net}
+""",
+            lines=(9,),
+            expect={"grad_none": ["net.weight", "net.bias"]},
+        ),
+        Example(
+            name="tensor-from-tensors",
+            code="""import torch
+
+
+def main():
+    p = torch.tensor(0.3, requires_grad=True)
+    q = torch.tensor(0.9, requires_grad=True)
+    v = torch.tensor([torch.sin(p), torch.sin(q)])
+    (v * 2).sum().backward()
+    return {"p": p, "q": q}
+""",
+            lines=(7,),
+            expect={"error": "element 0 of tensors does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="item-for-logging",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    history = []
+    for _ in range(3):
+        out = net(torch.randn(8, 4))
+        loss = out.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history.append(loss.item())
+        preds = out.detach().cpu().numpy().tolist()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="numpy-inside-autograd-function",
+            code="""import numpy as np
+import torch
+
+
+class Cube(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.from_numpy(np.power(x.detach().numpy(), 3))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x ** 2
+
+
+def main():
+    x = torch.randn(4, dtype=torch.float64, requires_grad=True)
+    Cube.apply(x).sum().backward()
+    return {"x": x}
+""",
+            expect={"grad_ok": ["x"]},
+        ),
+    )
+
+    def check(self, facts):
+        def describe(kind, node, st):
+            if kind == "numpy" and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "numpy":
+                return "The round trip through NumPy (`.numpy()`)"
+            if kind == "numpy":
+                return f"The NumPy call `{_short(facts, node)}`"
+            if kind == "item":
+                return f"Converting to a Python number (`{_short(facts, node)}`)"
+            if kind == "tolist":
+                return "Converting to a Python list (`.tolist()`)"
+            if kind == "python":
+                return f"Converting to a Python number (`{_short(facts, node)}`)"
+            return f"Re-wrapping with `{_short(facts, node)}`"
+
+        def fixes_for(kind, node, st):
+            return [lambda: _fix(facts, kind, node)]
+
+        return cut_findings(self, facts, {"numpy", "item", "tolist", "python", "rewrap"}, describe, fixes_for)
+
+
+def _short(facts, node) -> str:
+    text = facts.text(node).replace("\n", " ")
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _strip_to_tensor(facts, node: ast.AST):
+    """``h.detach().cpu().numpy()`` -> the ``h`` node; None when the chain is anything else."""
+    cur = node
+    while isinstance(cur, ast.Call) and isinstance(cur.func, ast.Attribute) and cur.func.attr in ("numpy", "detach", "cpu", "clone"):
+        cur = cur.func.value
+    return cur if cur is not node else None
+
+
+def _torchify(facts, node: ast.AST, torch_name: str):
+    """Rewrite an expression made of np.<ufunc>(...) calls over ``t.detach().numpy()`` into torch calls."""
+    if isinstance(node, ast.Call):
+        q = facts.imports.qualname(node.func) or ""
+        if q.startswith("numpy."):
+            fname = q.split(".", 1)[1]
+            if fname not in NUMPY_TO_TORCH or node.keywords:
+                return None
+            args = [_torchify(facts, a, torch_name) for a in node.args]
+            if any(a is None for a in args):
+                return None
+            return f"{torch_name}.{RENAMED.get(fname, fname)}({', '.join(args)})"
+        inner = _strip_to_tensor(facts, node)
+        if inner is not None:
+            return facts.text(inner)
+    if isinstance(node, (ast.Constant, ast.Name, ast.Attribute, ast.BinOp, ast.UnaryOp, ast.Subscript)):
+        return facts.text(node)
+    return None
+
+
+def _fix(facts, kind: str, node: ast.AST):
+    torch_name = alias_for(facts, "torch")
+    if torch_name is None:
+        return None
+    # climb to the outermost NumPy call / torch re-wrapper around the round trip
+    top = node
+    while True:
+        parent = facts.parent(top)
+        if isinstance(parent, ast.Call) and top in parent.args:
+            q = facts.imports.qualname(parent.func) or ""
+            if q.startswith("numpy.") or q in WRAPPERS:
+                top = parent
+                continue
+        break
+    if isinstance(top, ast.Call):
+        q = facts.imports.qualname(top.func) or ""
+        if q in WRAPPERS and top.args:
+            arg = top.args[0]
+            if kind == "item" and isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "item":
+                return fix("Use the tensor itself instead of re-wrapping its value", replace_node(facts, top, facts.text(arg.func.value)), unsafe=True)
+            if kind == "rewrap" and isinstance(arg, (ast.List, ast.Tuple)) and arg.elts and not any(isinstance(e, (ast.List, ast.Tuple, ast.Constant)) for e in arg.elts):
+                return fix("Use torch.stack to keep the graph", replace_node(facts, top, f"{torch_name}.stack({facts.text(arg)})"), unsafe=True)
+            body = _torchify(facts, arg, torch_name)
+            if body is not None and body != facts.text(arg):
+                return fix("Compute with torch ops instead of NumPy", replace_node(facts, top, body), unsafe=True)
+            return None
+        body = _torchify(facts, top, torch_name)
+        if body is not None and body != facts.text(top):
+            return fix("Compute with torch ops instead of NumPy", replace_node(facts, top, body), unsafe=True)
+    return None

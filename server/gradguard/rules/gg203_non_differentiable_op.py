@@ -1,0 +1,127 @@
+"""GG203 non-differentiable-op: argmax, comparisons, integer casts, sign/round on the only path to a loss."""
+from __future__ import annotations
+
+import ast
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.fixes import fix, replace_node
+from gradguard.rules._cuts import cut_findings
+from gradguard.rules.base import Example, Rule
+
+
+class NonDifferentiableOp(Rule):
+    code = "GG203"
+    name = "non-differentiable-op"
+    summary = "A non-differentiable op (argmax, comparison, integer cast, sign/round) is the only path from trained parameters to a loss."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.UNSAFE
+    docs = """
+## What it does
+Flags `argmax`/`argmin`/`argsort`, comparisons (`>`, `==`, ...), integer casts (`.long()`, `.int()`,
+`.to(torch.long)`), integer indexing and zero-gradient ops (`sign`, `round`, `floor`, `ceil`) when trained
+parameters reach a backpropagated loss only through them. Masks and indices that merely *select* among
+differentiable values (`torch.where(diff.abs() < 1, ...)`, `gather` with labels) stay silent.
+
+## Why is this bad?
+Index-valued ops have no gradient at all (their output has no `grad_fn`): the loss is cut from the
+model and `backward()` raises or leaves `.grad` None. `sign`/`round` are piecewise constant: their gradient
+is zero everywhere, so the weights get all-zero gradients and never move.
+
+## Example
+```python
+pred = logits.argmax(dim=1).float()
+loss = F.mse_loss(pred, y.float())
+```
+
+## Use instead
+```python
+loss = F.cross_entropy(logits, y)      # argmax only for metrics
+w_bin = w + (torch.sign(w) - w).detach()  # straight-through estimator
+```
+
+## Fix safety
+Only `sign`/`round`/`floor`/`ceil` get a fix, the straight-through estimator; it is unsafe because it changes
+the gradient the model trains with (by design).
+"""
+    examples = (
+        Example(
+            name="argmax-into-loss",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    clf = nn.Linear(5, 3)
+    scores = clf(torch.randn(7, 5))
+    guess = scores.argmax(dim=1).float()
+    loss = ((guess - 1.0) ** 2).mean()
+    loss.backward()
+    return {"clf": clf}
+""",
+            lines=(9,),
+            fixable=False,
+            expect={"error": "element 0 of tensors does not require grad"},
+        ),
+        Example(
+            name="binarized-weights",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class SignLinear(nn.Linear):
+    def forward(self, x):
+        return F.linear(x, torch.sign(self.weight), self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    layer = SignLinear(4, 2)
+    layer(torch.randn(6, 4)).pow(2).sum().backward()
+    return {"layer": layer}
+""",
+            lines=(8,),
+            expect={"grad_zero": ["layer.weight"], "grad_ok": ["layer.bias"]},
+        ),
+        Example(
+            bad=False,
+            name="mask-selects-branches",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    reg = nn.Linear(3, 1)
+    err = reg(torch.randn(9, 3)) - torch.randn(9, 1)
+    loss = torch.where(err.abs() < 1.0, 0.5 * err ** 2, err.abs() - 0.5).mean()
+    acc = (err.abs() < 0.1).float().mean().item()
+    loss.backward()
+    return {"reg": reg}
+""",
+            expect={"grad_ok": ["reg.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        def describe(kind, node, st):
+            text = facts.text(node).replace("\n", " ")
+            text = text if len(text) <= 40 else text[:37] + "..."
+            if kind == "zero":
+                return f"`{text}` (zero gradient everywhere)"
+            if kind == "compare":
+                return f"The comparison `{text}` (no gradient)"
+            if kind == "cast":
+                return f"The integer cast `{text}` (no gradient)"
+            return f"`{text}` (no gradient)"
+
+        def fixes_for(kind, node, st):
+            if kind != "zero" or not isinstance(node, ast.Call) or len(node.args) != 1:
+                return []
+            if not isinstance(node.args[0], (ast.Name, ast.Attribute)):
+                return []
+            inner = facts.text(node.args[0])
+            return [lambda: fix("Use a straight-through estimator", replace_node(facts, node, f"({inner} + ({facts.text(node)} - {inner}).detach())"), unsafe=True)]
+
+        return cut_findings(self, facts, {"nondiff", "cast", "compare", "zero"}, describe, fixes_for)

@@ -1,0 +1,239 @@
+"""The CLI's ``check``: file discovery, parallel analysis with a content-hash cache, output and fixes."""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from typing import Iterable, Optional
+
+from gradguard import __version__
+from gradguard.analyze import analyze
+from gradguard.config import Config, config_from_dict, find_pyproject, load_pyproject
+from gradguard.core.edits import apply_edits
+from gradguard.core.model import Applicability, Finding
+from gradguard.core.source import SourceText
+from gradguard.output import render
+
+SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".gradguard_cache", "build", "dist", "site-packages"}
+
+
+def discover(paths: Iterable[str], config: Config) -> list:
+    out = []
+    for p in paths:
+        if os.path.isfile(p):
+            out.append(p)  # explicit files are always checked
+            continue
+        if not os.path.isdir(p):
+            raise FileNotFoundError(p)
+        for root, dirs, files in os.walk(p):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".") and not config.is_excluded(os.path.join(root, d)))
+            for f in sorted(files):
+                if f.endswith((".py", ".pyi", ".ipynb")) and not f.endswith(".pyi"):
+                    full = os.path.join(root, f)
+                    if not config.is_excluded(full):
+                        out.append(full)
+    return out
+
+
+def read_source(path: str) -> tuple:
+    """(text, cells) — cells is None for .py; notebooks are joined into one program (see notebook.py)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if path.endswith(".ipynb"):
+        from gradguard.notebook import notebook_to_program
+
+        return notebook_to_program(raw)
+    return decode(raw), None
+
+
+def decode(raw: bytes) -> str:
+    """Decode like Python does: BOM, PEP 263 coding cookie, else UTF-8 (bad bytes replaced, not fatal)."""
+    import io
+    import tokenize
+
+    try:
+        enc, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError:
+        enc = "utf-8"
+    try:
+        text = raw.decode(enc)
+    except (UnicodeDecodeError, LookupError):
+        text = raw.decode("utf-8", errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def finding_to_json(f: Finding, path: str, source: SourceText, cells=None, with_fix: bool = True) -> dict:
+    from gradguard.rules import RULES_BY_CODE
+    from gradguard.rules.base import DOCS_URL
+
+    def loc(p):
+        if cells is not None:
+            from gradguard.notebook import program_to_cell
+
+            cell, line = program_to_cell(cells, p.line)
+            return {"row": line, "column": p.col + 1, "cell": cell}
+        return {"row": p.line, "column": p.col + 1}
+
+    fx = f.fix if with_fix else None
+    return {
+        "code": f.code,
+        "message": f.message,
+        "severity": f.severity.value,
+        "filename": path,
+        "location": loc(f.start),
+        "end_location": loc(f.end),
+        "url": DOCS_URL.format(code=f.code),
+        "explanation": f.explanation,
+        "related": [{"message": r.message, "location": loc(r.start), "end_location": loc(r.end)} for r in f.related],
+        "fix": None
+        if fx is None
+        else {
+            "applicability": fx.applicability.value,
+            "message": fx.message,
+            "edits": [{"content": e.content, "location": loc(e.start), "end_location": loc(e.end)} for e in fx.edits],
+        },
+    }
+
+
+def check_file(job: tuple) -> dict:
+    """Worker: analyze one file, return JSON-able findings (and the fixed text when fixing)."""
+    path, cfg, fix_mode = job
+    try:
+        text, cells = read_source(path)
+    except (OSError, ValueError) as exc:
+        return {"path": path, "error": f"cannot read: {exc}"}
+    findings = analyze(text, path, cfg)
+    out = {"path": path, "findings": [finding_to_json(f, path, findings.source, cells) for f in findings.findings]}
+    if fix_mode and cells is None:
+        fixed = _fix_text(text, path, cfg, fix_mode)
+        if fixed != text:
+            out["fixed"] = fixed
+            out["original"] = text
+            out["remaining"] = [finding_to_json(f, path, SourceText(fixed)) for f in analyze(fixed, path, cfg).findings]
+    return out
+
+
+def _fix_text(text: str, path: str, cfg: Config, mode: str) -> str:
+    for _ in range(5):  # apply, re-analyze, until nothing applicable is left
+        res = analyze(text, path, cfg)
+        edits = []
+        for f in res.findings:
+            fx = f.fix
+            if fx is None:
+                continue
+            if fx.applicability == Applicability.UNSAFE and mode != "unsafe":
+                continue
+            edits.extend(fx.edits)
+        if not edits:
+            break
+        new = apply_edits(res.source, edits)
+        if new == text:
+            break
+        text = new
+    return text
+
+
+def _cache_key(path: str, cfg: Config, fix_mode) -> Optional[str]:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    h = hashlib.sha256()
+    h.update(__version__.encode())
+    h.update(repr((cfg.select, cfg.ignore, sorted(cfg.severity.items()), sorted(cfg.per_file_ignores.items()), os.path.abspath(path), fix_mode)).encode())
+    h.update(data)
+    return h.hexdigest()
+
+
+def run_check(args) -> int:
+    cfg = _load_config(args)
+    for problem in cfg.problems:
+        print(f"gradguard: warning: {problem}", file=sys.stderr)
+    try:
+        files = discover(args.paths, cfg)
+    except FileNotFoundError as exc:
+        print(f"gradguard: error: no such file or directory: {exc}", file=sys.stderr)
+        return 2
+    fix_mode = None
+    if args.fix or args.diff:
+        fix_mode = "unsafe" if args.unsafe_fixes else "safe"
+    cache_dir = None if args.no_cache else os.path.join(os.getcwd(), ".gradguard_cache", __version__)
+    results: dict = {}
+    todo = []
+    keys = {}
+    for p in files:
+        key = _cache_key(p, cfg, fix_mode) if cache_dir and not fix_mode else None
+        if key:
+            keys[p] = key
+            cp = os.path.join(cache_dir, key[:2], key + ".json")
+            try:
+                with open(cp, encoding="utf-8") as f:
+                    results[p] = json.load(f)
+                continue
+            except (OSError, ValueError):
+                pass
+        todo.append(p)
+    jobs = [(p, cfg, fix_mode) for p in todo]
+    workers = args.jobs or os.cpu_count() or 1
+    if len(jobs) <= 2 or workers == 1:
+        done = [check_file(j) for j in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            done = list(ex.map(check_file, jobs, chunksize=max(1, min(32, len(jobs) // (workers * 8) or 1))))
+    for r in done:
+        results[r["path"]] = r
+        key = keys.get(r["path"])
+        if key and cache_dir and "error" not in r:
+            try:
+                d = os.path.join(cache_dir, key[:2])
+                os.makedirs(d, exist_ok=True)
+                with open(os.path.join(d, key + ".json"), "w", encoding="utf-8") as f:
+                    json.dump(r, f)
+            except OSError:
+                pass
+    ordered = [results[p] for p in files if p in results]
+    errors = [r for r in ordered if "error" in r]
+    for r in errors:
+        print(f"gradguard: error: {r['path']}: {r['error']}", file=sys.stderr)
+    fixed_count = 0
+    if fix_mode:
+        for r in ordered:
+            if "fixed" not in r:
+                continue
+            if args.diff:
+                sys.stdout.write("".join(difflib.unified_diff(r["original"].splitlines(True), r["fixed"].splitlines(True), r["path"], r["path"])))
+            else:
+                with open(r["path"], "w", encoding="utf-8", newline="") as f:
+                    f.write(r["fixed"])
+            fixed_count += sum(1 for _ in r["findings"]) - len(r["remaining"])
+            r["findings"] = r["remaining"]
+    findings = [f for r in ordered for f in r.get("findings", [])]
+    if not args.diff:
+        sys.stdout.write(render(findings, args.output_format, fixed=fixed_count, files=len(files)))
+    if errors:
+        return 2
+    if args.exit_zero:
+        return 0
+    if args.diff:
+        return 1 if fixed_count else 0
+    return 1 if findings else 0
+
+
+def _load_config(args) -> Config:
+    path = args.config or find_pyproject(args.paths[0] if args.paths else ".")
+    cfg = load_pyproject(path) if path else Config()
+    if args.select:
+        extra = config_from_dict({"select": [c for c in args.select.split(",") if c]}, "--select")
+        cfg.select = extra.select
+        cfg.problems += extra.problems
+    if args.ignore:
+        extra = config_from_dict({"ignore": [c for c in args.ignore.split(",") if c]}, "--ignore")
+        cfg.ignore = cfg.ignore + extra.ignore
+        cfg.problems += extra.problems
+    return cfg
