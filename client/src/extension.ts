@@ -1,0 +1,67 @@
+// Entry point: activate / deactivate.
+import * as vscode from 'vscode';
+import { disposeLog, getLog } from './log';
+import { onPythonInterpreterChanged } from './python';
+import { ServerManager } from './server';
+import { statusView } from './status';
+
+/** Settings whose change needs a new server process (the rest are sent as didChangeConfiguration). */
+const RESTART_ON = ['gradguard.enable', 'gradguard.interpreter', 'gradguard.importStrategy', 'gradguard.logLevel'];
+
+let manager: ServerManager | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const log = getLog();
+  log.info(`gradguard ${context.extension.packageJSON.version ?? ''} activating (VS Code ${vscode.version})`);
+
+  const status = vscode.window.createStatusBarItem('gradguard.status', vscode.StatusBarAlignment.Right, 100);
+  status.name = 'gradguard';
+  status.command = 'gradguard.showLogs';
+  context.subscriptions.push(status);
+
+  manager = new ServerManager(context);
+  context.subscriptions.push(manager);
+  context.subscriptions.push(
+    manager.onDidChangeState((state) => {
+      const view = statusView(state);
+      status.text = view.text;
+      status.tooltip = view.tooltip;
+      status.backgroundColor = view.error ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+      status.show();
+    }),
+  );
+
+  const m = manager;
+  context.subscriptions.push(
+    vscode.commands.registerCommand('gradguard.restart', () => {
+      log.info('restart requested');
+      return m.restart();
+    }),
+    vscode.commands.registerCommand('gradguard.showLogs', () => log.show()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (RESTART_ON.some((s) => e.affectsConfiguration(s))) {
+        log.info('settings changed: restarting the server');
+        void m.restart();
+      }
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      log.info('workspace trusted: restarting the server');
+      void m.restart();
+    }),
+  );
+
+  const pyWatch = await onPythonInterpreterChanged(() => {
+    log.info('the Python extension changed the interpreter: restarting the server');
+    void m.restart();
+  });
+  if (pyWatch) context.subscriptions.push(pyWatch);
+
+  await m.restart();
+}
+
+export async function deactivate(): Promise<void> {
+  const m = manager;
+  manager = undefined;
+  if (m) await m.stop();
+  disposeLog();
+}

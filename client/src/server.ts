@@ -1,0 +1,209 @@
+// Starts, stops and restarts the gradguard LanguageClient.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  DocumentSelector,
+  LanguageClient,
+  LanguageClientOptions,
+  RevealOutputChannelOn,
+  ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import { chooseInterpreter, formatCommand, interpreterCandidates } from './interpreter';
+import { BundleInfo, buildLaunch, parseBundleManifest } from './launch';
+import { getLog } from './log';
+import { runProbe } from './probe';
+import { pythonExtensionInterpreter } from './python';
+import { RestartQueue } from './restartQueue';
+import { GradguardSettings, SETTING_KEYS, SettingKey, expandVariables, serverSettings, validateSettings } from './settings';
+import { ServerState } from './status';
+
+export const DOCUMENT_SELECTOR: DocumentSelector = [
+  { scheme: 'file', language: 'python' },
+  { scheme: 'untitled', language: 'python' },
+  { notebook: '*', language: 'python' },
+];
+
+function primaryFolder(): vscode.WorkspaceFolder | undefined {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  return (active && vscode.workspace.getWorkspaceFolder(active)) ?? vscode.workspace.workspaceFolders?.[0];
+}
+
+/** Reads and validates the gradguard settings; problems are logged and shown once. */
+export function readSettings(scope?: vscode.ConfigurationScope, report = true): GradguardSettings {
+  const config = vscode.workspace.getConfiguration('gradguard', scope);
+  const raw: Partial<Record<SettingKey, unknown>> = {};
+  for (const key of SETTING_KEYS) raw[key] = config.get(key);
+  const { settings, problems } = validateSettings(raw);
+  if (report && problems.length > 0) {
+    for (const p of problems) getLog().warn(`invalid setting: ${p}`);
+    void vscode.window.showWarningMessage(`gradguard: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more, see the log)` : ''}`);
+  }
+  return settings;
+}
+
+function readBundle(extensionPath: string): BundleInfo | undefined {
+  const root = path.join(extensionPath, 'bundled');
+  const libs = path.join(root, 'libs');
+  if (!fs.existsSync(path.join(libs, 'gradguard'))) return undefined;
+  const tool = path.join(root, 'tool');
+  let manifest: string | undefined;
+  try {
+    manifest = fs.readFileSync(path.join(root, 'bundle.json'), 'utf8');
+  } catch {
+    manifest = undefined;
+  }
+  return { libs, tool: fs.existsSync(tool) ? tool : undefined, ...parseBundleManifest(manifest) };
+}
+
+export class ServerManager implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private readonly queue: RestartQueue;
+  private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  private lastReported = '';
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.queue = new RestartQueue(
+      () => this.doRestart(),
+      (e) => this.fail(`gradguard: restart failed: ${String(e)}`),
+    );
+  }
+
+  restart(): Promise<void> {
+    return this.queue.request();
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop(5000);
+      } catch (e) {
+        getLog().warn(`stopping the server: ${String(e)}`);
+      }
+    }
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.stateEmitter.dispose();
+  }
+
+  private setState(state: ServerState): void {
+    this.stateEmitter.fire(state);
+  }
+
+  private fail(message: string, details: string[] = []): void {
+    const log = getLog();
+    log.error(message);
+    for (const d of details) log.error(`  ${d}`);
+    this.setState({ kind: 'error', message });
+    // One notification per distinct problem, not one per restart.
+    if (message !== this.lastReported) {
+      this.lastReported = message;
+      void vscode.window.showErrorMessage(message, 'Show Logs').then((choice) => {
+        if (choice === 'Show Logs') log.show();
+      });
+    }
+  }
+
+  private async doRestart(): Promise<void> {
+    const log = getLog();
+    await this.stop();
+    const folder = primaryFolder();
+    const settings = readSettings(folder?.uri);
+    if (!settings.enable) {
+      log.info('gradguard.enable is false: server not started');
+      this.setState({ kind: 'disabled' });
+      return;
+    }
+    this.setState({ kind: 'starting' });
+
+    const ctx = { workspaceFolder: folder?.uri.fsPath, home: os.homedir(), env: process.env };
+    const setting = settings.interpreter.map((a) => expandVariables(a, ctx));
+    const fromPythonExt = setting.length > 0 && vscode.workspace.isTrusted ? undefined : await pythonExtensionInterpreter(folder?.uri);
+    const { candidates, notes } = interpreterCandidates({
+      setting,
+      trusted: vscode.workspace.isTrusted,
+      pythonExtension: fromPythonExt,
+      platform: process.platform,
+    });
+    for (const n of notes) log.warn(n);
+    const cwd = folder?.uri.fsPath ?? os.homedir();
+    const chosen = await chooseInterpreter(candidates, (cmd) => runProbe(cmd, { cwd }), {
+      needsGradguard: settings.importStrategy === 'fromEnvironment',
+    });
+    if (!chosen.ok) {
+      this.fail(chosen.message, chosen.details);
+      return;
+    }
+    for (const w of chosen.warnings) log.warn(`skipped interpreter ${w}`);
+    log.info(`interpreter: ${formatCommand(chosen.candidate.command)} -> ${chosen.info.executable} (Python ${chosen.info.version.join('.')}, from ${chosen.candidate.source})`);
+
+    const launch = buildLaunch({
+      interpreter: chosen.candidate.command,
+      info: chosen.info,
+      importStrategy: settings.importStrategy,
+      bundle: readBundle(this.context.extensionPath),
+      logLevel: settings.logLevel,
+      baseEnv: process.env,
+      delimiter: path.delimiter,
+    });
+    if (!launch.ok) {
+      this.fail(launch.message);
+      return;
+    }
+    for (const w of launch.warnings) log.warn(w);
+    log.info(`server: ${formatCommand([launch.command, ...launch.args])} (importStrategy ${launch.strategy}${launch.env.PYTHONPATH && launch.strategy === 'useBundled' ? `, PYTHONPATH=${launch.env.PYTHONPATH}` : ''})`);
+
+    const serverOptions: ServerOptions = {
+      command: launch.command,
+      args: launch.args,
+      transport: TransportKind.stdio,
+      options: { cwd, env: launch.env },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: DOCUMENT_SELECTOR,
+      synchronize: { configurationSection: 'gradguard' },
+      initializationOptions: { settings: serverSettings(settings) },
+      outputChannel: log,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      middleware: {
+        workspace: {
+          // Answer the server's workspace/configuration requests for "gradguard" with the
+          // validated settings rather than the raw ones.
+          configuration: async (params, token, next) => {
+            const raw = await next(params, token);
+            if (!Array.isArray(raw)) return raw;
+            return params.items.map((item, i) => {
+              if (item.section !== 'gradguard') return raw[i];
+              const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
+              return serverSettings(readSettings(scope, false));
+            });
+          },
+        },
+      },
+    };
+    const client = new LanguageClient('gradguard', 'gradguard', serverOptions, clientOptions);
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Running) {
+        this.lastReported = '';
+        this.setState({ kind: 'running', python: chosen.info.version.join('.'), strategy: launch.strategy });
+      } else if (e.newState === State.Stopped && this.client === client) {
+        this.setState({ kind: 'stopped' });
+      }
+    });
+    this.client = client;
+    try {
+      await client.start();
+    } catch (e) {
+      if (this.client === client) this.client = undefined;
+      this.fail(`gradguard: the server failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
