@@ -61,6 +61,21 @@ class FileFacts:
     def end(self, node: ast.AST) -> Pos:
         return self.source.node_end(node)
 
+    def method_start(self, node: ast.AST) -> Pos:
+        """Where ``.detach()`` starts in ``x.detach()`` (the dot), past parentheses ast leaves out."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            value, attr = node.func.value, node.func.attr
+        elif isinstance(node, ast.Attribute):
+            value, attr = node.value, node.attr
+        else:
+            return self.start(node)
+        after = self.end(value)
+        seg = self.source.segment(after, self.end(node))
+        i = seg.find(".")
+        while i != -1 and not seg[i + 1 :].lstrip().startswith(attr):
+            i = seg.find(".", i + 1)
+        return self.source.pos_at(self.source.offset(after) + i) if i != -1 else self.start(node)
+
     def text(self, node: ast.AST) -> str:
         return self.source.node_text(node)
 

@@ -61,7 +61,7 @@ def cut_findings(rule, facts: FileFacts, kinds: set, describe, fixes_for=None) -
         seen.add(key)
         what = describe(kind, node, st)
         if st.no_path:
-            message = f"{what} leaves {loss_label(facts, st)} with no gradient path: backward() raises and {roots_label(st.roots)} get no gradient"
+            message = f"{what} leaves {loss_label(facts, st)} with no gradient path: backward() raises and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient"
             severity = Severity.ERROR
             explanation = (
                 f"At run time the loss does not require grad, so `backward()` raises "
@@ -69,11 +69,12 @@ def cut_findings(rule, facts: FileFacts, kinds: set, describe, fixes_for=None) -
                 f"{roots_label(st.roots)} never receive a gradient."
             )
         else:
-            message = f"{what} cuts the only gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}: they get no gradient"
+            message = f"{what} cuts the only gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}: {'it gets' if len(st.roots) == 1 else 'they get'} no gradient"
             severity = rule.severity
             explanation = (
                 f"`backward()` runs, but {roots_label(st.roots)} reach the loss only through this cut, so their "
                 f"`.grad` stays None (or zero) and the optimizer never changes them."
             )
         fixes = fixes_for(kind, node, st) if fixes_for else []
-        yield rule.finding(facts, node, message, severity=severity, related=related_for(facts, st), fixes=fixes, explanation=explanation)
+        span = kind in ("detach", "data", "numpy", "item", "tolist", "cast") or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and facts.imports.qualname(node.func) is None)
+        yield rule.finding(facts, node, message, severity=severity, related=related_for(facts, st), fixes=fixes, explanation=explanation, method_span=span)

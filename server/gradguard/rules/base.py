@@ -57,13 +57,14 @@ class Rule:
         fixes: Iterable[Callable[[], Optional[Fix]]] = (),
         explanation: str = "",
         end_node: Optional[ast.AST] = None,
+        method_span: bool = False,
     ) -> Finding:
         rel = []
         for rnode, msg in related:
             if rnode is None:
                 continue
             rel.append(Related(facts.start(rnode), facts.end(rnode), msg))
-        start = facts.start(node)
+        start = facts.method_start(node) if method_span else facts.start(node)
         end = facts.end(end_node or node)
         if end.line != start.line:  # keep squiggles to the first line of multi-line constructs
             end = Pos(start.line, len(facts.source.line(start.line)))

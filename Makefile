@@ -1,0 +1,35 @@
+# The two commands a newcomer needs (see README):  make demo   and   make test
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test test-fast client bench
+
+# Creates .venv at the repo root and installs gradguard (with its test dependencies) into it.
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# Set up, then run gradguard on the bundled example (exit code 1 = findings, as designed).
+demo: setup
+	$(BIN)/gradguard check examples/ ; test $$? -le 1
+
+# The TypeScript client: install pinned dependencies, type-check, bundle, unit-test.
+client: package.json
+	npm ci --no-audit --no-fund
+	npm run build
+	npm run test:unit
+
+# Set up, then run every test: Python (rules under real torch, LSP end to end, CLI, fuzz, editors) and the client.
+test: setup client
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not editor and not slow"
+
+bench: setup
+	$(BIN)/python benchmarks/run.py

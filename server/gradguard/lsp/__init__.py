@@ -1,0 +1,1 @@
+"""LSP wiring over the analysis core."""

@@ -1,0 +1,462 @@
+"""The language server: thin wiring from LSP to the analysis core.
+
+Documents are analyzed off the event loop (a worker thread), newest version only: a burst of edits is
+coalesced, and a result for a version that is no longer current is dropped, never published. Notebook
+cells are analyzed as one program (see ``gradguard.notebook``) and published per cell.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Optional
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from gradguard import __version__
+from gradguard.analyze import INTERNAL_CODE, Analysis, analyze
+from gradguard.config import Config, config_from_dict, find_pyproject, load_pyproject
+from gradguard.core.edits import apply_edits
+from gradguard.core.model import Applicability, Finding, Severity
+from gradguard.core.source import Pos
+from gradguard.lsp import convert
+from gradguard.lsp.hover import finding_markdown, findings_at, name_markdown
+from gradguard.notebook import CellMap, join_cells
+
+log = logging.getLogger("gradguard.lsp")
+ANALYSIS_TIMEOUT_S = 20.0
+FIX_ALL_KIND = "source.fixAll.gradguard"
+
+
+@dataclass
+class Snapshot:
+    """One analyzed version of a text document or a whole notebook."""
+
+    key: str  # document or notebook uri
+    version: Optional[int]
+    analysis: Analysis
+    cells: Optional[CellMap] = None  # notebooks: program line -> cell
+    cell_versions: dict = field(default_factory=dict)
+
+
+class GradguardServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            name="gradguard",
+            version=__version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            notebook_document_sync=lsp.NotebookDocumentSyncOptions(
+                notebook_selector=[lsp.NotebookDocumentFilterWithCells(cells=[lsp.NotebookCellLanguage(language="python")], notebook="*")],
+                save=True,
+            ),
+        )
+        self.snapshots: dict = {}
+        self.scheduled: dict = {}  # key -> asyncio.Task
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gradguard-analysis")
+        self.editor_settings: dict = {}
+        self.config = Config()
+        self.config_dirty = True
+
+    # -- configuration --------------------------------------------------------------------------
+    def effective_config(self) -> Config:
+        if not self.config_dirty:
+            return self.config
+        root = self.workspace.root_path if self.protocol.workspace is not None else None
+        base = Config()
+        problems = []
+        if root:
+            pp = find_pyproject(os.path.join(root, "x"))
+            if pp:
+                base = load_pyproject(pp)
+                problems += base.problems
+        if self.editor_settings:
+            ed = config_from_dict(self.editor_settings, origin="gradguard settings")
+            problems += ed.problems
+            base.enable = ed.enable
+            if "select" in self.editor_settings and ed.select is not None:
+                base.select = ed.select
+            if ed.ignore:
+                base.ignore = sorted(set(base.ignore) | set(ed.ignore))
+            base.severity.update(ed.severity)
+            base.per_file_ignores.update(ed.per_file_ignores)
+        for p in problems:
+            self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"gradguard: {p}"))
+        base.problems = []
+        self.config = base
+        self.config_dirty = False
+        return base
+
+    # -- documents ------------------------------------------------------------------------------
+    def notebook_of(self, cell_uri: str):
+        try:
+            return self.workspace.get_notebook_document(cell_uri=cell_uri)
+        except Exception:
+            return None
+
+    def current_input(self, key: str):
+        """(text, version, cells, cell_versions) for a document or notebook uri, or None when closed."""
+        nb = None
+        try:
+            nb = self.workspace.get_notebook_document(notebook_uri=key)
+        except Exception:
+            nb = None
+        if nb is not None:
+            cells = []
+            versions = {}
+            for cell in nb.cells:
+                if cell.kind != lsp.NotebookCellKind.Code:
+                    continue
+                doc = self.workspace.text_documents.get(cell.document)
+                if doc is None:
+                    continue
+                cells.append((cell.document, doc.source))
+                versions[cell.document] = doc.version
+            text, cmap = join_cells(cells)
+            return text, nb.version, cmap, versions
+        doc = self.workspace.text_documents.get(key)
+        if doc is None:
+            return None
+        return doc.source, doc.version, None, {}
+
+    def schedule(self, key: str) -> None:
+        task = self.scheduled.get(key)
+        if task is not None and not task.done():
+            return  # the pending run will pick up the newest text
+        self.scheduled[key] = asyncio.ensure_future(self._analyze_soon(key))
+
+    async def _analyze_soon(self, key: str) -> None:
+        await asyncio.sleep(0)  # let already-received edits land first (coalesce bursts)
+        while True:
+            snap_in = self.current_input(key)
+            if snap_in is None:
+                return
+            text, version, cmap, cell_versions = snap_in
+            path = _path_of(key)
+            cfg = self.effective_config()
+            loop = asyncio.get_running_loop()
+            try:
+                analysis = await asyncio.wait_for(loop.run_in_executor(self.executor, analyze, text, path, cfg), ANALYSIS_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                analysis = Analysis(convert_source(text))
+                analysis.findings = [Finding(INTERNAL_CODE, f"analysis skipped: it took longer than {ANALYSIS_TIMEOUT_S:.0f} s", Pos(1, 0), Pos(1, 0), Severity.INFORMATION)]
+            except Exception as exc:  # never crash the server; say what happened
+                log.exception("analysis failed for %s", key)
+                analysis = Analysis(convert_source(text))
+                analysis.findings = [Finding(INTERNAL_CODE, f"analysis failed: {type(exc).__name__}: {exc}", Pos(1, 0), Pos(1, 0), Severity.INFORMATION)]
+            now = self.current_input(key)
+            if now is None:
+                return  # closed meanwhile: publish nothing
+            if now[1] != version or now[3] != cell_versions or now[0] != text:
+                continue  # stale: analyze the newest text instead
+            snap = Snapshot(key, version, analysis, cmap, cell_versions)
+            self.snapshots[key] = snap
+            self.publish(snap)
+            return
+
+    def snapshot_for(self, uri: str) -> Optional[Snapshot]:
+        """The analysis of the current version of ``uri`` (a document or a notebook cell), computing it
+        synchronously when the cached one is stale."""
+        nb = self.notebook_of(uri)
+        key = nb.uri if nb is not None else uri
+        cur = self.current_input(key)
+        if cur is None:
+            return None
+        text, version, cmap, cell_versions = cur
+        snap = self.snapshots.get(key)
+        if snap is not None and snap.version == version and snap.analysis.source.text == text:
+            return snap
+        snap = Snapshot(key, version, analyze(text, _path_of(key), self.effective_config()), cmap, cell_versions)
+        self.snapshots[key] = snap
+        return snap
+
+    def encoding(self) -> str:
+        return convert.encoding_name(self.workspace.position_encoding)
+
+    def publish(self, snap: Snapshot) -> None:
+        enc = self.encoding()
+        src = snap.analysis.source
+        if snap.cells is None:
+            diags = [convert.diagnostic(src, f, snap.key, enc) for f in snap.analysis.findings]
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=snap.key, diagnostics=diags, version=snap.version))
+            return
+        per_cell: dict = {cid: [] for cid in snap.cells.ids}
+        for f in snap.analysis.findings:
+            idx, _ = snap.cells.to_cell(f.start.line)
+            cid = snap.cells.ids[idx]
+            off = snap.cells.starts[idx] - 1
+
+            def rel_uri(line, cm=snap.cells):
+                i, _ = cm.to_cell(line)
+                return cm.ids[i], cm.starts[i] - 1
+
+            per_cell[cid].append(convert.diagnostic(src, f, cid, enc, off, related_uri=rel_uri))
+        for cid, diags in per_cell.items():
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=cid, diagnostics=diags, version=snap.cell_versions.get(cid)))
+
+    def clear(self, uri: str) -> None:
+        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    def reanalyze_all(self) -> None:
+        keys = set()
+        for uri in list(self.workspace.text_documents):
+            nb = self.notebook_of(uri)
+            keys.add(nb.uri if nb is not None else uri)
+        for key in keys:
+            self.schedule(key)
+
+
+def convert_source(text: str):
+    from gradguard.core.source import SourceText
+
+    return SourceText(text)
+
+
+def _path_of(uri: str) -> Optional[str]:
+    if uri.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return unquote(urlparse(uri).path)
+    return uri
+
+
+server = GradguardServer()
+
+
+# -- lifecycle & configuration ------------------------------------------------------------------
+@server.feature(lsp.INITIALIZE)
+def on_initialize(ls: GradguardServer, params: lsp.InitializeParams) -> None:
+    opts = params.initialization_options
+    if isinstance(opts, dict):
+        settings = opts.get("settings", opts)
+        if isinstance(settings, dict):
+            ls.editor_settings = settings.get("gradguard", settings) if isinstance(settings.get("gradguard", settings), dict) else {}
+            _apply_log_level(ls.editor_settings)
+    ls.config_dirty = True
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def on_config(ls: GradguardServer, params: lsp.DidChangeConfigurationParams) -> None:
+    settings = params.settings
+    if isinstance(settings, dict):
+        section = settings.get("gradguard", settings)
+        if isinstance(section, dict):
+            ls.editor_settings = section
+            _apply_log_level(section)
+        else:
+            ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message="gradguard: settings must be an object; keeping the previous ones"))
+    ls.config_dirty = True
+    ls.reanalyze_all()
+
+
+def _apply_log_level(settings: dict) -> None:
+    level = str(settings.get("logLevel", "warning")).upper()
+    logging.getLogger("gradguard").setLevel({"ERROR": logging.ERROR, "WARNING": logging.WARNING, "INFO": logging.INFO, "DEBUG": logging.DEBUG}.get(level, logging.WARNING))
+
+
+# -- text documents -----------------------------------------------------------------------------
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: GradguardServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    nb = ls.notebook_of(uri)
+    ls.schedule(nb.uri if nb is not None else uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: GradguardServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    nb = ls.notebook_of(uri)
+    ls.schedule(nb.uri if nb is not None else uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: GradguardServer, params: lsp.DidSaveTextDocumentParams) -> None:
+    did_change(ls, params)  # type: ignore[arg-type]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: GradguardServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.snapshots.pop(uri, None)
+    ls.clear(uri)
+
+
+# -- notebooks ----------------------------------------------------------------------------------
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_OPEN)
+def nb_open(ls: GradguardServer, params: lsp.DidOpenNotebookDocumentParams) -> None:
+    ls.schedule(params.notebook_document.uri)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CHANGE)
+def nb_change(ls: GradguardServer, params: lsp.DidChangeNotebookDocumentParams) -> None:
+    change = params.change
+    if change and change.cells and change.cells.structure and change.cells.structure.did_close:
+        for doc in change.cells.structure.did_close:
+            ls.clear(doc.uri)
+    ls.schedule(params.notebook_document.uri)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_SAVE)
+def nb_save(ls: GradguardServer, params: lsp.DidSaveNotebookDocumentParams) -> None:
+    ls.schedule(params.notebook_document.uri)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CLOSE)
+def nb_close(ls: GradguardServer, params: lsp.DidCloseNotebookDocumentParams) -> None:
+    snap = ls.snapshots.pop(params.notebook_document.uri, None)
+    for cell in params.cell_text_documents:
+        ls.clear(cell.uri)
+    if snap and snap.cells:
+        for cid in snap.cells.ids:
+            ls.clear(cid)
+
+
+# -- hover --------------------------------------------------------------------------------------
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: GradguardServer, params: lsp.HoverParams) -> Optional[lsp.Hover]:
+    snap = ls.snapshot_for(params.text_document.uri)
+    if snap is None:
+        return None
+    src = snap.analysis.source
+    enc = ls.encoding()
+    line0 = params.position.line
+    off = 0
+    if snap.cells is not None:
+        if params.text_document.uri not in snap.cells.ids:
+            return None
+        idx = snap.cells.ids.index(params.text_document.uri)
+        off = snap.cells.starts[idx] - 1
+        line0 += off
+    pos = src.from_lsp(line0, params.position.character, enc)
+    found = findings_at(snap.analysis, pos)
+    if found:
+        f = found[0]
+        md = "\n\n---\n\n".join(finding_markdown(x) for x in found)
+        return lsp.Hover(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=md), range=convert.range_of(src, f.start, f.end, enc, off))
+    md = name_markdown(snap.analysis, pos)
+    if md:
+        return lsp.Hover(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=md))
+    return None
+
+
+# -- code actions -------------------------------------------------------------------------------
+@server.feature(
+    lsp.TEXT_DOCUMENT_CODE_ACTION,
+    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.SourceFixAll, FIX_ALL_KIND], resolve_provider=False),
+)
+def code_action(ls: GradguardServer, params: lsp.CodeActionParams) -> Optional[list]:
+    uri = params.text_document.uri
+    snap = ls.snapshot_for(uri)
+    if snap is None:
+        return None
+    src = snap.analysis.source
+    enc = ls.encoding()
+    off = 0
+    if snap.cells is not None:
+        if uri not in snap.cells.ids:
+            return None
+        idx = snap.cells.ids.index(uri)
+        off = snap.cells.starts[idx] - 1
+    only = params.context.only
+    want_quickfix = not only or any(str(k) in ("quickfix",) or str(getattr(k, "value", k)).startswith("quickfix") for k in only)
+    want_fix_all = not only or any(FIX_ALL_KIND.startswith(str(getattr(k, "value", k))) for k in only)
+    start = src.from_lsp(params.range.start.line + off, params.range.start.character, enc)
+    end = src.from_lsp(params.range.end.line + off, params.range.end.character, enc)
+    actions = []
+    if want_quickfix:
+        for f in snap.analysis.findings:
+            in_range = not (f.end < start or f.start > end) or any(convert.same_place(f, d, src, enc, off) for d in params.context.diagnostics)
+            if not in_range:
+                continue
+            if snap.cells is not None and snap.cells.to_cell(f.start.line)[0] != snap.cells.ids.index(uri):
+                continue
+            diag = convert.diagnostic(src, f, uri, enc, off)
+            for i, fx in enumerate(f.fixes):
+                edit = _workspace_edit(ls, snap, fx.edits, enc)
+                if edit is None:
+                    continue
+                actions.append(
+                    lsp.CodeAction(
+                        title=f"{fx.message} ({f.code})",
+                        kind=lsp.CodeActionKind.QuickFix,
+                        diagnostics=[diag],
+                        is_preferred=(i == 0 and fx.preferred and fx.applicability == Applicability.SAFE),
+                        edit=edit,
+                    )
+                )
+            if f.code.startswith("GG") and f.code not in ("GG001", "GG002", "GG003"):
+                noqa = _noqa_edit(src, f)
+                edit = _workspace_edit(ls, snap, [noqa], enc)
+                if edit is not None:
+                    actions.append(lsp.CodeAction(title=f"Ignore {f.code} on this line", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diag], edit=edit))
+    if want_fix_all and snap.cells is None:
+        fixed = _fix_all_text(snap, ls.effective_config())
+        if fixed is not None:
+            from gradguard.core.model import Edit
+
+            whole = Edit(Pos(1, 0), src.pos_at(len(src.text)), fixed)
+            edit = _workspace_edit(ls, snap, [whole], enc)
+            if edit is not None:
+                actions.append(lsp.CodeAction(title="Fix all safely fixable gradguard problems", kind=FIX_ALL_KIND, edit=edit))
+    return actions or None
+
+
+def _noqa_edit(src, f: Finding):
+    from gradguard.core.model import Edit
+
+    line = src.line(f.start.line)
+    import re
+
+    m = re.search(r"#\s*noqa:\s*([A-Za-z]+\d+(?:[\s,]+[A-Za-z]+\d+)*)", line)
+    if m:
+        p = Pos(f.start.line, m.end())
+        return Edit(p, p, f", {f.code}")
+    p = Pos(f.start.line, len(line))
+    return Edit(p, p, f"  # noqa: {f.code}")
+
+
+def _fix_all_text(snap: Snapshot, cfg: Config) -> Optional[str]:
+    text = snap.analysis.source.text
+    analysis = snap.analysis
+    for _ in range(5):
+        edits = [e for f in analysis.findings if f.fix and f.fix.applicability == Applicability.SAFE for e in f.fix.edits]
+        if not edits:
+            break
+        new = apply_edits(analysis.source, edits)
+        if new == text:
+            break
+        text = new
+        analysis = analyze(text, _path_of(snap.key), cfg)
+    return text if text != snap.analysis.source.text else None
+
+
+def _workspace_edit(ls: GradguardServer, snap: Snapshot, edits, enc: str) -> Optional[lsp.WorkspaceEdit]:
+    src = snap.analysis.source
+    by_uri: dict = {}
+    for e in edits:
+        if snap.cells is None:
+            uri, off, version = snap.key, 0, snap.version
+        else:
+            i0, _ = snap.cells.to_cell(e.start.line)
+            i1, _ = snap.cells.to_cell(max(e.end.line - (1 if e.end.col == 0 and e.end.line > e.start.line else 0), e.start.line))
+            if i0 != i1:
+                return None  # an edit spanning cells cannot be expressed
+            uri = snap.cells.ids[i0]
+            off = snap.cells.starts[i0] - 1
+            version = snap.cell_versions.get(uri)
+        by_uri.setdefault((uri, version), []).append(lsp.TextEdit(range=convert.range_of(src, e.start, e.end, enc, off), new_text=e.content))
+    caps = ls.client_capabilities
+    doc_changes = bool(caps and caps.workspace and caps.workspace.workspace_edit and caps.workspace.workspace_edit.document_changes)
+    if doc_changes:
+        return lsp.WorkspaceEdit(
+            document_changes=[lsp.TextDocumentEdit(text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=tedits) for (uri, version), tedits in by_uri.items()]
+        )
+    return lsp.WorkspaceEdit(changes={uri: tedits for (uri, _), tedits in by_uri.items()})
+
+
+def serve() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    server.start_io()

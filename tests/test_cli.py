@@ -1,0 +1,99 @@
+"""The CLI as users and CI call it: output formats, exit codes, --fix, syntax errors, rule docs."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SEED = open(os.path.join(ROOT, "examples", "train_with_bugs.py"), encoding="utf-8").read()
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "gradguard", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_text_output_and_exit_code(tmp_path):
+    p = tmp_path / "t.py"
+    p.write_text(SEED)
+    r = run("check", "--no-cache", str(p))
+    assert r.returncode == 1, r.stderr
+    assert f"{p}:8:" in r.stdout and "GG201" in r.stdout
+    assert "Found 3 problems in 1 file." in r.stdout
+
+
+def test_json_schema(tmp_path):
+    p = tmp_path / "t.py"
+    p.write_text(SEED)
+    r = run("check", "--no-cache", "--output-format", "json", str(p))
+    data = json.loads(r.stdout)
+    f = [d for d in data if d["code"] == "GG201"][0]
+    assert f["location"] == {"row": 8, "column": 49}
+    assert f["end_location"]["row"] == 8
+    assert f["severity"] == "warning" and f["url"].endswith("GG201.md") and f["filename"] == str(p)
+    assert f["fix"]["applicability"] == "safe" and f["fix"]["edits"][0]["content"] == ""
+
+
+def test_clean_file_exits_zero(tmp_path):
+    p = tmp_path / "ok.py"
+    p.write_text("import torch\nx = torch.ones(2, requires_grad=True)\n(x * 2).sum().backward()\n")
+    r = run("check", "--no-cache", str(p))
+    assert r.returncode == 0 and "All checks passed" in r.stdout
+
+
+def test_fix_in_place_then_clean_of_safe(tmp_path):
+    p = tmp_path / "t.py"
+    p.write_text(SEED)
+    r = run("check", "--no-cache", "--fix", str(p))
+    fixed = p.read_text()
+    assert ".detach()  # GG201" not in fixed and "loss.backward()  # GG101" in fixed
+    assert "loss = loss.backward()" not in fixed
+    compile(fixed, "t.py", "exec")
+    assert r.returncode == 1  # the unsafe GG202 finding remains
+    r = run("check", "--no-cache", "--fix", "--unsafe-fixes", str(p))
+    assert r.returncode == 0, r.stdout
+    assert "torch.tanh(self.mid(h))" in p.read_text()
+
+
+def test_diff_does_not_write(tmp_path):
+    p = tmp_path / "t.py"
+    p.write_text(SEED)
+    r = run("check", "--no-cache", "--diff", str(p))
+    assert r.returncode == 1 and "-    return ((h - h.mean(0))" in r.stdout
+    assert p.read_text() == SEED
+
+
+def test_syntax_error_is_a_finding(tmp_path):
+    p = tmp_path / "bad.py"
+    p.write_text("import torch\ndef f(:\n    pass\n")
+    r = run("check", "--no-cache", "--output-format", "json", str(p))
+    data = json.loads(r.stdout)
+    assert r.returncode == 1 and [d["code"] for d in data] == ["GG001"]
+    assert data[0]["location"]["row"] == 2
+    assert "Traceback" not in r.stderr
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run("check", str(tmp_path / "missing.py")).returncode == 2
+    assert run("check", "--output-format", "xml", ".").returncode == 2
+    assert run("rule", "GG999").returncode == 2
+
+
+def test_rule_docs():
+    r = run("rule", "GG201")
+    assert r.returncode == 0 and "## Why is this bad?" in r.stdout and "## Fix safety" in r.stdout
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("gradguard ")
+
+
+def test_directory_recursion_and_cache(tmp_path):
+    d = tmp_path / "proj" / "pkg"
+    d.mkdir(parents=True)
+    (d / "a.py").write_text(SEED)
+    (d / "b.py").write_text("import torch\n")
+    (tmp_path / "proj" / ".venv").mkdir()
+    (tmp_path / "proj" / ".venv" / "c.py").write_text(SEED)
+    r1 = run("check", "--output-format", "json", "proj", cwd=tmp_path)
+    r2 = run("check", "--output-format", "json", "proj", cwd=tmp_path)
+    assert r1.stdout == r2.stdout and len(json.loads(r1.stdout)) == 3
+    assert (tmp_path / ".gradguard_cache").is_dir()
