@@ -1,0 +1,468 @@
+"""GG301 raw-tensor-on-module: a weight stored on an ``nn.Module`` as a plain tensor, not an ``nn.Parameter``."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.core.torchapi import FACTORIES, RANDOM_FACTORIES, is_module_ctor, is_optimizer_ctor
+from gradguard.fixes import ensure_import, fix, replace_node
+from gradguard.rules.base import Example, Rule
+
+# tensor methods that keep "this is a freshly created tensor" (chained after a factory)
+_CHAIN_OK = {"to", "float", "double", "half", "cuda", "cpu", "requires_grad_", "uniform_", "normal_", "zero_", "fill_", "t", "view", "reshape", "unsqueeze", "squeeze", "clone", "contiguous", "type"}
+_SCALAR_CALLS = {"int", "float", "bool", "str", "len", "max", "min", "round", "abs", "tuple", "list", "dict", "set"}
+
+
+def self_name(method: ast.AST) -> Optional[str]:
+    args = getattr(method, "args", None)
+    if args is None:
+        return None
+    params = [*args.posonlyargs, *args.args]
+    return params[0].arg if params else None
+
+
+def self_attr(node: ast.AST, selfname: Optional[str]) -> Optional[str]:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == selfname:
+        return node.attr
+    return None
+
+
+def tensor_ctor(facts, expr: ast.AST) -> Optional[dict]:
+    """``torch.randn(..) * 0.1``, ``torch.tensor(1.0, requires_grad=True)``, ``torch.zeros(d).to(dev)``:
+    a plain (non-Parameter) tensor created right here. Returns {requires_grad, random, call} or None."""
+    rg = False
+    node = expr
+    while True:
+        if isinstance(node, ast.BinOp):
+            left, right = tensor_ctor(facts, node.left), tensor_ctor(facts, node.right)
+            other = node.right if left else node.left
+            found = left or right
+            if found is None or (left and right):
+                return None
+            if not isinstance(other, (ast.Constant, ast.Name, ast.Attribute, ast.BinOp, ast.UnaryOp, ast.Call)):
+                return None
+            if isinstance(other, ast.Call) and (facts.imports.qualname(other.func) or "").rsplit(".", 1)[-1] not in ("sqrt", "log", "exp"):
+                return None
+            return {**found, "requires_grad": found["requires_grad"] or rg}
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and facts.imports.qualname(node.func) is None:
+            if node.func.attr not in _CHAIN_OK:
+                return None
+            if node.func.attr == "requires_grad_":
+                if not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False):
+                    rg = True
+            node = node.func.value
+            continue
+        break
+    if not isinstance(node, ast.Call):
+        return None
+    q = facts.imports.qualname(node.func) or ""
+    if not q.startswith("torch."):
+        return None
+    short = q.rsplit(".", 1)[-1]
+    if q.count(".") != 1 or (short not in FACTORIES and short not in ("Tensor", "FloatTensor")):
+        return None
+    for kw in node.keywords:
+        if kw.arg == "requires_grad" and isinstance(kw.value, ast.Constant) and kw.value.value is True:
+            rg = True
+    return {"requires_grad": rg, "random": short in RANDOM_FACTORIES or short in ("Tensor", "FloatTensor"), "call": node}
+
+
+def _plain_value(facts, value: ast.AST, init_args: dict) -> bool:
+    """A value that certainly registers no parameter when assigned to ``self.x``."""
+    if isinstance(value, ast.Constant):
+        return True
+    if isinstance(value, (ast.Tuple, ast.List, ast.Set)):
+        return all(_plain_value(facts, e, init_args) for e in value.elts)
+    if isinstance(value, ast.Dict):
+        return all(v is not None and _plain_value(facts, v, init_args) for v in value.values)
+    if isinstance(value, (ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare)):
+        return True  # arithmetic never yields a Module
+    if isinstance(value, ast.Name):
+        return init_args.get(value.id, False)
+    if isinstance(value, ast.Call):
+        if tensor_ctor(facts, value):
+            return True
+        if isinstance(value.func, ast.Name) and value.func.id in _SCALAR_CALLS:
+            return True
+        q = facts.imports.qualname(value.func) or ""
+        return q.startswith("math.")
+    if isinstance(value, ast.IfExp):
+        return _plain_value(facts, value.body, init_args) and _plain_value(facts, value.orelse, init_args)
+    return False
+
+
+def scalar_args(method: ast.AST) -> dict:
+    """__init__ arguments that are certainly not modules: constant defaults or scalar annotations."""
+    out: dict = {}
+    a = method.args
+    pos = [*a.posonlyargs, *a.args]
+    defaults = [None] * (len(pos) - len(a.defaults)) + list(a.defaults)
+    pairs = list(zip(pos, defaults)) + list(zip(a.kwonlyargs, a.kw_defaults))
+    for p, d in pairs:
+        ann = p.annotation
+        scalar_ann = isinstance(ann, ast.Name) and ann.id in ("int", "float", "bool", "str")
+        const_default = isinstance(d, ast.Constant) and d.value is not None
+        out[p.arg] = bool(scalar_ann or const_default)
+    return out
+
+
+def may_have_parameters(facts, info) -> bool:
+    """Conservatively: could this Module class register any parameter (itself or via submodules)?"""
+    if any(b not in ("torch.nn.Module", "torch.nn.modules.module.Module") for b in info.base_names):
+        return True
+    for m in info.methods.values():
+        sn = self_name(m)
+        init_args = scalar_args(m) if m.name == "__init__" else {}
+        for node in ast.walk(m):
+            if isinstance(node, ast.Call):
+                q = facts.imports.qualname(node.func) or ""
+                fname = node.func.attr if isinstance(node.func, ast.Attribute) else (node.func.id if isinstance(node.func, ast.Name) else "")
+                if fname in ("register_parameter", "add_module", "register_module", "setattr", "load_state_dict", "apply") or q.endswith(("Parameter", "ParameterList", "ParameterDict")):
+                    return True
+                if is_module_ctor(q):
+                    return True
+            targets = []
+            if isinstance(node, ast.Assign):
+                targets = [(t, node.value) for t in node.targets]
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                targets = [(node.target, node.value)]
+            for t, v in targets:
+                if isinstance(t, (ast.Tuple, ast.List)):
+                    if any(self_attr(e, sn) for e in t.elts):
+                        return True
+                    continue
+                if self_attr(t, sn) and not _plain_value(facts, v, init_args):
+                    return True
+    return False
+
+
+def raw_tensor_attrs(facts, info) -> dict:
+    """attr -> (assign node, value node, ctor info) for plain tensors created in ``__init__``."""
+    init = info.methods.get("__init__")
+    out: dict = {}
+    if init is None:
+        return out
+    sn = self_name(init)
+    for node in ast.walk(init):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            attr = self_attr(node.targets[0], sn)
+            if attr:
+                ti = tensor_ctor(facts, node.value)
+                if ti:
+                    out.setdefault(attr, (node, node.value, ti))
+    return out
+
+
+def _reads_elsewhere(info, attr: str) -> bool:
+    for m in info.methods.values():
+        if m.name == "__init__":
+            continue
+        sn = self_name(m)
+        for node in ast.walk(m):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and self_attr(node, sn) == attr:
+                return True
+    return False
+
+
+def _touched_as_registered(facts, info, attr: str) -> bool:
+    """``register_buffer("attr", ..)``, ``self.attr = nn.Parameter(self.attr)`` or similar anywhere in the class."""
+    for node in ast.walk(info.node):
+        if isinstance(node, ast.Call):
+            fname = node.func.attr if isinstance(node.func, ast.Attribute) else (node.func.id if isinstance(node.func, ast.Name) else "")
+            if fname in ("register_buffer", "register_parameter", "setattr", "register_module"):
+                return True
+            q = facts.imports.qualname(node.func) or ""
+            if q.endswith("Parameter"):
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Attribute) and sub.attr == attr:
+                        return True
+    return False
+
+
+def optimizer_calls(facts) -> list:
+    out = []
+    for node in facts.walk(ast.Call):
+        q = facts.imports.qualname(node.func) or ""
+        if q and is_optimizer_ctor(q):
+            out.append(node)
+    return out
+
+
+def _mentioned_in_optimizer(opt_calls, attr: str) -> bool:
+    for call in opt_calls:
+        for a in [*call.args[:1], *[k.value for k in call.keywords if k.arg == "params"]]:
+            for sub in ast.walk(a):
+                if isinstance(sub, ast.Attribute) and sub.attr == attr:
+                    return True
+    return False
+
+
+def _optimizer_over_instance(facts, opt_calls, cls: str):
+    """An optimizer given ``x.parameters()`` where ``x = cls(...)`` in the same function."""
+    for call in opt_calls:
+        first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "params"), None)
+        if not (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute) and first.func.attr == "parameters"):
+            continue
+        recv = first.func.value
+        if not isinstance(recv, ast.Name):
+            continue
+        scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+        for node in ast.walk(scope):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == recv.id for t in node.targets):
+                v = node.value
+                if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == cls:
+                    return call
+    return None
+
+
+def wrap_fixes(facts, value: ast.AST, attr: str, stmt: ast.Assign, requires_grad: bool):
+    def as_parameter():
+        nn, extra = ensure_import(facts, "torch.nn")
+        return fix(f"Wrap in `{nn}.Parameter(...)`", replace_node(facts, value, f"{nn}.Parameter({facts.text(value)})"), *extra)
+
+    def as_buffer():
+        tgt = stmt.targets[0]
+        return fix(
+            f"Register as a buffer: `register_buffer({attr!r}, ...)` (saved and moved, not trained)",
+            replace_node(facts, stmt, f"{facts.text(tgt.value)}.register_buffer({attr!r}, {facts.text(value)})"),
+            preferred=False,
+        )
+
+    return [as_parameter] + ([] if requires_grad else [as_buffer])
+
+
+class RawTensorOnModule(Rule):
+    code = "GG301"
+    name = "raw-tensor-on-module"
+    summary = "A weight is stored on an `nn.Module` as a plain tensor: it is not a parameter, so nothing trains it."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Flags tensors assigned to `self.<name>` in the `__init__` of an `nn.Module` subclass, read again in
+another method (e.g. `forward`), that are meant to be weights but are not wrapped in `nn.Parameter`:
+- created with `requires_grad=True` (or `.requires_grad_()`), and not handed to an optimizer by name;
+- or the module registers no parameter at all while `model.parameters()` of an instance is given to
+  an optimizer (`ValueError: optimizer got an empty parameter list`);
+- or `.grad` of such a tensor is read (it is always `None`: the tensor never requires grad).
+
+Plain tensors used as constants (masks, fixed projections, positional tables, running state) are left
+alone unless one of these signals says they are meant to be trained.
+
+## Why is this bad?
+Only `nn.Parameter`s (and submodules) are registered by `nn.Module.__setattr__`. A raw tensor is missing
+from `model.parameters()`, so the optimizer never updates it (or refuses an empty parameter list); it is
+absent from `state_dict()` checkpoints and not moved by `model.to(device)`.
+
+## Example
+```python
+class Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.tensor(1.0, requires_grad=True)
+
+    def forward(self, x):
+        return x * self.scale
+```
+
+## Use instead
+```python
+        self.scale = nn.Parameter(torch.tensor(1.0))
+```
+or, for a tensor that must be saved and moved but not trained, `self.register_buffer("scale", ...)`.
+
+## Fix safety
+Wrapping the tensor in `nn.Parameter(...)` is safe when it is meant to be trained: it is registered,
+appears in `parameters()` and `state_dict()`, and the optimizer updates it. `nn` is imported in the
+file's alias style when missing. Registering a buffer is offered as an alternative for constants.
+"""
+    examples = (
+        Example(
+            name="only-raw-tensors",
+            code="""import torch
+import torch.nn as nn
+
+
+class LowRank(nn.Module):
+    def __init__(self, n_in, n_out, k=2):
+        super().__init__()
+        self.a = torch.randn(n_out, k) * 0.1
+        self.b = torch.randn(k, n_in) * 0.1
+
+    def forward(self, x):
+        return x @ (self.a @ self.b).t()
+
+
+def main():
+    torch.manual_seed(0)
+    layer = LowRank(5, 2)
+    opt = torch.optim.SGD(layer.parameters(), lr=0.1)
+    loss = layer(torch.randn(3, 5)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"layer": layer}
+""",
+            lines=(8, 9),
+            expect={"error": "optimizer got an empty parameter list"},
+            fixed_expect={"grad_ok": ["layer.a", "layer.b"]},
+        ),
+        Example(
+            name="requires-grad-temperature",
+            code="""import torch
+from torch import nn as tnn
+
+
+class Scorer(tnn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = tnn.Linear(4, 3)
+        self.temp = torch.ones(1, requires_grad=True)
+
+    def forward(self, x):
+        return self.proj(x) / self.temp
+
+
+def main():
+    torch.manual_seed(0)
+    model = Scorer()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    t0 = model.temp.detach().clone()
+    for _ in range(2):
+        loss = nn_loss(model(torch.randn(6, 4)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"temp_changed": not torch.equal(t0, model.temp.detach())}
+
+
+def nn_loss(out):
+    return (out - 1.0).pow(2).mean()
+""",
+            lines=(9,),
+            expect={"grad_ok": ["model.proj.weight"], "facts": {"temp_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="constant-mask-and-parameter",
+            code="""import torch
+import torch.nn as nn
+
+
+class Masked(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(d, d) * 0.1)
+        self.mask = torch.tril(torch.ones(d, d))
+        self.noise = torch.randn(d) * 0.01
+
+    def forward(self, x):
+        return x @ (self.weight * self.mask).t() + self.noise
+
+
+def main():
+    torch.manual_seed(0)
+    m = Masked(4)
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    loss = m(torch.randn(3, 4)).pow(2).sum()
+    loss.backward()
+    opt.step()
+    return {"m": m}
+""",
+            expect={"grad_ok": ["m.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="separately-optimized-leaf",
+            code="""import torch
+import torch.nn as nn
+
+
+class Policy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(3, 2)
+        self.log_alpha = torch.zeros(1, requires_grad=True)
+
+    def forward(self, x):
+        return self.net(x) * self.log_alpha.exp()
+
+
+def main():
+    torch.manual_seed(0)
+    pi = Policy()
+    opt = torch.optim.Adam(list(pi.parameters()) + [pi.log_alpha], lr=0.1)
+    loss = pi(torch.randn(5, 3)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"pi": pi, "alpha": pi.log_alpha}
+""",
+            expect={"grad_ok": ["pi.net.weight", "alpha"]},
+        ),
+    )
+
+    def check(self, facts):
+        opt_calls = None
+        grad_reads = None
+        for info in facts.modules.classes.values():
+            if info.is_module is not True or "__init__" not in info.methods:
+                continue
+            raws = raw_tensor_attrs(facts, info)
+            if not raws:
+                continue
+            if opt_calls is None:
+                opt_calls = optimizer_calls(facts)
+            used = {a: v for a, v in raws.items() if _reads_elsewhere(info, a) and not _touched_as_registered(facts, info, a)}
+            if not used:
+                continue
+            empty_opt = None
+            if not may_have_parameters(facts, info):
+                empty_opt = _optimizer_over_instance(facts, opt_calls, info.name)
+            for attr, (stmt, value, ti) in used.items():
+                if _mentioned_in_optimizer(opt_calls, attr):
+                    continue
+                if empty_opt is not None:
+                    yield self.finding(
+                        facts,
+                        value,
+                        f"`self.{attr}` is a plain tensor, not an `nn.Parameter`: `{info.name}` registers no parameters, so the optimizer gets an empty parameter list",
+                        severity=Severity.ERROR,
+                        related=[(empty_opt, f"`{info.name}.parameters()` is empty here")],
+                        fixes=wrap_fixes(facts, value, attr, stmt, ti["requires_grad"]),
+                        explanation="`nn.Module` registers only `nn.Parameter`s and submodules; `torch.optim` raises `ValueError: optimizer got an empty parameter list`.",
+                    )
+                elif ti["requires_grad"]:
+                    yield self.finding(
+                        facts,
+                        value,
+                        f"`self.{attr}` requires grad but is not an `nn.Parameter`: it is missing from `{info.name}.parameters()` and `state_dict()`, so the optimizer never updates it",
+                        fixes=wrap_fixes(facts, value, attr, stmt, True),
+                        explanation="A raw tensor attribute gets a `.grad`, but `model.parameters()` does not list it: `optimizer.step()` leaves it at its initial value, and checkpoints and `.to(device)` skip it.",
+                    )
+                else:
+                    if grad_reads is None:
+                        grad_reads = [n for n in facts.walk(ast.Attribute) if n.attr == "grad" and isinstance(n.value, ast.Attribute)]
+                    for g in grad_reads:
+                        if g.value.attr == attr and _unique_attr(facts, attr, info.name):
+                            yield self.finding(
+                                facts,
+                                g,
+                                f"`.grad` of `{attr}` is always None: `self.{attr}` is a plain tensor (not an `nn.Parameter`) and does not require grad",
+                                related=[(value, "created here without `nn.Parameter`")],
+                                fixes=wrap_fixes(facts, value, attr, stmt, False),
+                                explanation="Only tensors that require grad get a `.grad`; a raw tensor on a Module is a constant to autograd and to the optimizer.",
+                            )
+                            break
+
+
+def _unique_attr(facts, attr: str, cls: str) -> bool:
+    """No other class in the file defines ``self.<attr>``."""
+    for info in facts.modules.classes.values():
+        if info.name == cls:
+            continue
+        for node in ast.walk(info.node):
+            if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, ast.Store):
+                return False
+    return True
