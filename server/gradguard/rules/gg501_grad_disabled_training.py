@@ -1,0 +1,322 @@
+"""GG501 grad-disabled-training: training values computed under ``no_grad`` / ``inference_mode``."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.model import Applicability, Edit, Severity
+from gradguard.core.source import Pos
+from gradguard.fixes import fix, line_indent, replace_node
+from gradguard.rules._cuts import cut_findings, related_for, roots_label
+from gradguard.rules.base import Example, Rule
+
+
+class GradDisabledTraining(Rule):
+    code = "GG501"
+    name = "grad-disabled-training"
+    summary = "A value that a backpropagated loss needs is computed under `torch.no_grad()` / `torch.inference_mode()` / `set_grad_enabled(False)` or in a `@torch.no_grad()` function."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.UNSAFE
+    docs = """
+## What it does
+Follows values computed while gradient recording is off (`with torch.no_grad():`,
+`with torch.inference_mode():`, `with torch.set_grad_enabled(False):`, or a function or method decorated
+with `@torch.no_grad()` / `@torch.inference_mode()`) to the losses that are backpropagated. It flags the
+grad-disabling block (or decorator) when parameters an optimizer trains reach the loss *only* through it,
+and always flags `inference_mode` values that feed a backpropagated loss. The innermost mode wins: code
+under `torch.enable_grad()` inside a `no_grad` block records normally and is not flagged. Teacher / target
+networks under `no_grad` whose parameters are not trained by that loss stay silent.
+
+## Why is this bad?
+Under `no_grad` nothing is recorded: the result has no `grad_fn`, so the parameters upstream get no gradient
+(`.grad` stays None) and, when nothing else in the loss requires grad, `backward()` raises
+`element 0 of tensors does not require grad and does not have a grad_fn`. A `@torch.no_grad()` decorator
+copied from an inference helper onto a method that `forward()` also calls silently freezes everything
+behind it. Tensors created under `inference_mode` are worse: as soon as an op that autograd records saves
+one for backward (a `Linear`, a multiplication, a loss), it raises
+`RuntimeError: Inference tensors cannot be saved for backward`, even when other parameters train.
+
+## Example
+```python
+with torch.no_grad():          # copied from the validation loop
+    loss = criterion(model(x), y)
+loss.backward()                # RuntimeError
+
+with torch.inference_mode():
+    feats = backbone(images)
+loss = F.cross_entropy(head(feats), labels)
+loss.backward()                # Inference tensors cannot be saved for backward
+```
+
+## Use instead
+```python
+loss = criterion(model(x), y)
+loss.backward()
+
+with torch.no_grad():          # frozen features: no_grad tensors can be saved for backward
+    feats = backbone(images)
+```
+
+## Fix safety
+Replacing `torch.inference_mode()` by `torch.no_grad()` is safe when the trained parameters do not depend on
+the block: it only lifts the inference-tensor restriction, the values stay frozen. Removing a
+`@torch.no_grad()` decorator, or unwrapping a `with torch.no_grad():` block (its body is dedented), makes the
+code record gradients again and is unsafe: the block may also hold evaluation code that was meant to run
+without gradients, and memory use grows.
+"""
+    examples = (
+        Example(
+            name="loss-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    data, target = torch.randn(12, 3), torch.randn(12, 1)
+    opt.zero_grad()
+    with torch.no_grad():
+        pred = net(data)
+        loss = ((pred - target) ** 2).mean()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(11,),
+            expect={"error": "element 0 of tensors does not require grad"},
+        ),
+        Example(
+            name="decorated-feature-method",
+            code="""import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(6, 6)
+        self.cls = nn.Linear(6, 4)
+
+    @torch.no_grad()
+    def features(self, x):
+        return torch.relu(self.body(x))
+
+    def forward(self, x):
+        return self.cls(self.features(x))
+
+
+def main():
+    torch.manual_seed(0)
+    tagger = Tagger()
+    opt = torch.optim.SGD(tagger.parameters(), lr=0.1)
+    logits = tagger(torch.randn(7, 6))
+    loss = nn.functional.cross_entropy(logits, torch.randint(0, 4, (7,)))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"tagger": tagger}
+""",
+            lines=(11,),
+            expect={"grad_none": ["tagger.body.weight", "tagger.body.bias"], "grad_ok": ["tagger.cls.weight"]},
+        ),
+        Example(
+            name="inference-mode-frozen-encoder",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    encoder = nn.Sequential(nn.Linear(10, 20), nn.ReLU())
+    probe = nn.Linear(20, 3)
+    opt = torch.optim.SGD(probe.parameters(), lr=0.05)
+    x = torch.randn(9, 10)
+    y = torch.randint(0, 3, (9,))
+    with torch.inference_mode():
+        z = encoder(x)
+    loss = nn.functional.cross_entropy(probe(z), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"probe": probe}
+""",
+            lines=(12,),
+            expect={"error": "Inference tensors cannot be saved for backward"},
+            fixed_expect={"grad_ok": ["probe.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="teacher-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    teacher, student = nn.Linear(4, 3), nn.Linear(4, 3)
+    opt = torch.optim.SGD(student.parameters(), lr=0.1)
+    x = torch.randn(8, 4)
+    with torch.no_grad():
+        soft = torch.softmax(teacher(x), dim=-1)
+    loss = -(soft * torch.log_softmax(student(x), dim=-1)).sum(dim=-1).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    with torch.inference_mode():
+        val = student(torch.randn(3, 4)).argmax(dim=-1)
+    return {"student": student}
+""",
+            expect={"grad_ok": ["student.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="enable-grad-inside-no-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 5), nn.Sigmoid(), nn.Linear(5, 2))
+    x = torch.randn(2, 5)
+    with torch.no_grad():
+        base = model(x).sum()
+        with torch.enable_grad():
+            x.requires_grad_(True)
+            attribution = model(x)[:, 1].sum()
+            attribution.backward()
+    return {"x": x}
+""",
+            expect={"grad_ok": ["x"]},
+        ),
+    )
+
+    def check(self, facts):
+        seen: set = set()
+
+        def describe(kind, node, st):
+            return f"`{_short(facts, node)}`"
+
+        def fixes_for(kind, node, st):
+            return [lambda: _enable_fix(facts, node)]
+
+        for f in cut_findings(self, facts, {"no_grad", "inference"}, describe, fixes_for):
+            yield f
+        for st_kind, node, _ in _starving_nodes(facts):
+            seen.add(id(node))
+        # inference tensors saved for backward: an error even when other parameters train
+        for fl in facts.flows:
+            if facts.flow.is_autograd_function_method(fl.node):
+                continue
+            for site in fl.backward_sites:
+                for root, c in site.loss.cut:
+                    if c.kind != "inference" or id(c.node) in seen:
+                        continue
+                    seen.add(id(c.node))
+                    roots = sorted({r for r, cc in site.loss.cut if cc.node is c.node and r != "?" and not r.startswith("arg:")})
+                    what = f" (from {roots_label(roots)})" if roots else ""
+                    rel = []
+                    for call in c.via:
+                        rel.append((call, "the inference tensor reaches the loss through this call"))
+                    rel.append((site.node, "backward() through the loss here"))
+                    yield self.finding(
+                        facts,
+                        c.node,
+                        f"Tensors created under `{_short(facts, c.node)}`{what} feed the loss backpropagated at line {site.node.lineno}: "
+                        f"saving them for backward raises `Inference tensors cannot be saved for backward`",
+                        severity=Severity.ERROR,
+                        related=rel,
+                        fixes=[lambda n=c.node: _inference_to_no_grad(facts, n)],
+                        explanation="Inference tensors can never be recorded by autograd: the first differentiable op that saves one for "
+                        "backward raises `RuntimeError: Inference tensors cannot be saved for backward`. Compute frozen values under "
+                        "`torch.no_grad()` instead (or `.clone()` them outside inference mode).",
+                    )
+
+
+def _starving_nodes(facts):
+    from gradguard.core.starvation import find_starvations
+
+    for st in find_starvations(facts):
+        if st.cut.kind in ("no_grad", "inference"):
+            yield st.cut.kind, st.cut.node, st
+
+
+def _short(facts, node) -> str:
+    text = facts.text(node).replace("\n", " ")
+    text = text if len(text) <= 40 else text[:37] + "..."
+    parent = facts.parent(node)
+    if isinstance(parent, ast.withitem):
+        return f"with {text}"
+    return f"@{text}"
+
+
+def _inference_to_no_grad(facts, node: ast.AST):
+    """``torch.inference_mode()`` -> ``torch.no_grad()`` (same module spelling)."""
+    call = node if isinstance(node, ast.Call) else None
+    func = call.func if call is not None else node
+    if call is not None and (call.args or call.keywords):
+        return None
+    if isinstance(func, ast.Attribute):
+        new = f"{facts.text(func.value)}.no_grad()"
+    else:
+        return None
+    return fix("Use `torch.no_grad()` instead of `torch.inference_mode()`", replace_node(facts, node, new))
+
+
+def _enable_fix(facts, node: ast.AST):
+    parent = facts.parent(node)
+    if isinstance(parent, ast.withitem):
+        with_stmt = facts.parent(parent)
+        return _unwrap_with(facts, with_stmt)
+    if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and node in parent.decorator_list:
+        return _remove_decorator(facts, parent, node)
+    return None
+
+
+def _remove_decorator(facts, fn, deco) -> Optional[object]:
+    line = deco.lineno
+    end = deco.end_lineno or line
+    text = "".join(facts.source.lines[line - 1 : end]).strip()
+    if text != "@" + facts.text(deco):
+        return None
+    return fix(f"Remove `@{facts.text(deco)}` (the method then records gradients)", Edit(Pos(line, 0), Pos(end + 1, 0), ""), unsafe=True)
+
+
+def _unwrap_with(facts, st) -> Optional[object]:
+    if not isinstance(st, (ast.With,)) or len(st.items) != 1 or st.items[0].optional_vars is not None:
+        return None
+    body_first = st.body[0]
+    if body_first.lineno == st.lineno:
+        return None
+    outer = line_indent(facts, st.lineno)
+    inner = line_indent(facts, body_first.lineno)
+    if not inner.startswith(outer) or len(inner) <= len(outer):
+        return None
+    cut = len(inner) - len(outer)
+    prefix = inner[len(outer):]
+    first = st.lineno
+    last = st.end_lineno or st.lineno
+    # the header may span lines; the body starts after it
+    header_end = body_first.lineno - 1
+    while header_end > first and not facts.source.line(header_end).rstrip().endswith(":"):
+        header_end -= 1
+    out = []
+    for ln in range(header_end + 1, last + 1):
+        text = facts.source.lines[ln - 1]
+        if not text.strip():
+            out.append(text)
+            continue
+        if not text.startswith(outer + prefix):
+            return None
+        out.append(outer + text[len(outer) + cut :])
+    if not out:
+        return None
+    new = "".join(out)
+    last_line = facts.source.lines[last - 1]
+    if last_line.endswith(("\n", "\r")):
+        edit = Edit(Pos(first, 0), Pos(last + 1, 0), new)
+    else:
+        edit = Edit(Pos(first, 0), Pos(last, len(last_line)), new)
+    return fix(f"Compute this block with gradients (remove `with {facts.text(st.items[0].context_expr)}:`)", edit, unsafe=True)
