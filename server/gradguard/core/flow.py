@@ -534,6 +534,8 @@ class _Walker:
             return Val(kind=base.kind)
         if base.ident == NEW:
             return replace(base, ident=None, items=None)
+        if base.cls and base.kind in ("module", "instance") and self.e.modules.non_trainable(base.cls, a):
+            return Val(kind="tensor")
         if base.ident:
             rid = f"{base.ident}.{a}"
             live = frozenset({rid}) if base.live else frozenset()

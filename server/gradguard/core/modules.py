@@ -19,6 +19,8 @@ class ClassInfo:
     is_module: Optional[bool] = None  # None: bases not resolvable in this file
     is_autograd_function: bool = False
     local_bases: list[str] = field(default_factory=list)
+    buffers: set = field(default_factory=set)  # register_buffer("name", ...)
+    constants: set = field(default_factory=set)  # self.x = <plain tensor / number / string> in __init__ only
 
 
 class ModuleModel:
@@ -42,8 +44,42 @@ class ModuleModel:
                         info.methods[st.name] = st  # type: ignore[assignment]
                 self.classes.setdefault(node.name, info)
         for info in self.classes.values():
+            self._collect_attrs(info)
+        for info in self.classes.values():
             info.is_module = self._is_module(info, set())
             info.is_autograd_function = self._is_function(info, set())
+
+    def _collect_attrs(self, info: ClassInfo) -> None:
+        """Attributes that never carry trainable gradient: buffers, and attributes only ever assigned
+        plain constants or non-grad tensor factories (``torch.zeros(...)`` without requires_grad)."""
+        assigned: dict = {}
+        for node in ast.walk(info.node):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "register_buffer":
+                if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                    info.buffers.add(node.args[0].value)
+            targets = []
+            if isinstance(node, ast.Assign):
+                targets = [(t, node.value) for t in node.targets]
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                targets = [(node.target, node.value)]
+            for t, v in targets:
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                    assigned.setdefault(t.attr, []).append(v)
+        for name, values in assigned.items():
+            if all(self._is_constant(v) for v in values):
+                info.constants.add(name)
+
+    def _is_constant(self, v: ast.AST) -> bool:
+        if isinstance(v, ast.Constant):
+            return True
+        if isinstance(v, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Constant) for e in v.elts):
+            return True
+        if isinstance(v, ast.Call):
+            q = self.imports.qualname(v.func) or ""
+            short = q.rsplit(".", 1)[-1]
+            if q.startswith("torch.") and short in ("zeros", "ones", "full", "arange", "linspace", "eye", "empty", "tensor", "zeros_like", "ones_like", "randn", "rand"):
+                return not any(k.arg == "requires_grad" for k in v.keywords)
+        return False
 
     def _is_module(self, info: ClassInfo, seen: set) -> Optional[bool]:
         if info.name in seen:
@@ -89,6 +125,20 @@ class ModuleModel:
                 return None
             cls = nxt[0]
         return None
+
+    def non_trainable(self, cls: str, attr: str) -> bool:
+        """Is ``self.<attr>`` a buffer or a constant on class ``cls`` (or an in-file base)?"""
+        seen = set()
+        while cls in self.classes and cls not in seen:
+            seen.add(cls)
+            info = self.classes[cls]
+            if attr in info.buffers or attr in info.constants:
+                return True
+            nxt = [b for b in info.base_names if b in self.classes]
+            if not nxt:
+                return False
+            cls = nxt[0]
+        return False
 
     def registers_later(self, info: ClassInfo, attr: str) -> bool:
         """Is ``self.<attr>`` (a plain list/dict) registered somewhere, e.g. ``nn.ModuleList(self.attr)``,
