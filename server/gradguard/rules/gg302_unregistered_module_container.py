@@ -1,0 +1,428 @@
+"""GG302 unregistered-module-container: layers (or Parameters) kept in a plain list/dict on an ``nn.Module``."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.flow import PARAMLESS_SUFFIXES
+from gradguard.core.model import Applicability, Severity
+from gradguard.core.torchapi import is_module_ctor
+from gradguard.fixes import ensure_import, fix, replace_node
+from gradguard.rules.base import Example, Rule
+from gradguard.rules.gg301_raw_tensor_on_module import may_have_parameters, self_attr, self_name
+
+_LIST_OK = {"append", "extend", "insert", "pop", "__len__", "__iter__", "__getitem__"}
+_DICT_OK = {"clear", "items", "keys", "pop", "update", "values"}
+_PLIST_OK = {"append", "extend"}
+_PDICT_OK = {"clear", "copy", "fromkeys", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values"}
+
+
+class _Kinds:
+    def __init__(self, facts):
+        self.facts = facts
+        self._cls_cache: dict = {}
+
+    def element(self, node: ast.AST, local: dict) -> Optional[str]:
+        """'module' for a layer with parameters, 'param' for an nn.Parameter, else None."""
+        if isinstance(node, ast.Name) and node.id in local:
+            node = local[node.id]
+        if not isinstance(node, ast.Call):
+            return None
+        q = self.facts.imports.qualname(node.func) or ""
+        if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+            return "param"
+        if is_module_ctor(q):
+            short = q.rsplit(".", 1)[-1]
+            if short.endswith(PARAMLESS_SUFFIXES) or short in ("ModuleList", "ModuleDict") and not node.args:
+                return None
+            return "module"
+        if isinstance(node.func, ast.Name) and node.func.id in self.facts.modules.classes:
+            info = self.facts.modules.classes[node.func.id]
+            if info.is_module is True:
+                if info.name not in self._cls_cache:
+                    self._cls_cache[info.name] = may_have_parameters(self.facts, info)
+                return "module" if self._cls_cache[info.name] else None
+        return None
+
+
+def _container_elements(value: ast.AST) -> tuple:
+    """(kind, element nodes) of a literal container: kind list/dict/tuple; comprehensions included."""
+    if isinstance(value, (ast.List, ast.Tuple)):
+        return ("list" if isinstance(value, ast.List) else "tuple"), list(value.elts)
+    if isinstance(value, ast.ListComp):
+        return "list", [value.elt]
+    if isinstance(value, ast.Dict):
+        return "dict", [v for v in value.values if v is not None]
+    if isinstance(value, ast.DictComp):
+        return "dict", [value.value]
+    return None, []
+
+
+def _is_empty_container(facts, value: ast.AST) -> Optional[str]:
+    if isinstance(value, ast.List) and not value.elts:
+        return "list"
+    if isinstance(value, ast.Dict) and not value.keys:
+        return "dict"
+    if isinstance(value, ast.Call) and not value.args and not value.keywords:
+        if isinstance(value.func, ast.Name) and value.func.id in ("list", "dict"):
+            return value.func.id
+        q = facts.imports.qualname(value.func) or ""
+        if q == "collections.OrderedDict":
+            return "dict"
+    return None
+
+
+def _locals_from_ctor(method: ast.AST) -> dict:
+    """name -> the call assigned to it (last one wins) in this method: ``layer = nn.Linear(..)``."""
+    out: dict = {}
+    for node in ast.walk(method):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call):
+            out[node.targets[0].id] = node.value
+    return out
+
+
+def _attr_uses(info, attr: str) -> set:
+    """Methods called on ``self.<attr>`` anywhere in the class (``items``, ``get``, ...)."""
+    out = set()
+    for m in info.methods.values():
+        sn = self_name(m)
+        for node in ast.walk(m):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and self_attr(node.value, sn) == attr:
+                out.add(node.attr)
+    return out
+
+
+def _assignments(info, attr: str) -> list:
+    out = []
+    for m in info.methods.values():
+        sn = self_name(m)
+        for node in ast.walk(m):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(self_attr(t, sn) == attr for t in targets) and node.value is not None:
+                    out.append(node.value)
+    return out
+
+
+class UnregisteredModuleContainer(Rule):
+    code = "GG302"
+    name = "unregistered-module-container"
+    summary = "Layers kept in a plain Python list or dict on an `nn.Module` are not registered: they are never trained or saved."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Flags a plain `list`, `tuple` or `dict` of layers with parameters (or of `nn.Parameter`s) stored on an
+`nn.Module` subclass: `self.heads = {"a": nn.Linear(..)}`, `self.blocks = [Block() for _ in range(n)]`,
+or an empty `self.heads = {}` / `self.layers = []` filled with layers in a loop (reported where a layer
+is put in). Containers registered later (`nn.ModuleList(self.layers)`, `add_module`, `setattr`,
+`register_module`) and containers of parameter-free modules (activations, losses) are left alone.
+
+## Why is this bad?
+`nn.Module` only registers attributes that are Modules or Parameters. Layers inside a plain container are
+invisible to `model.parameters()`, `state_dict()`, `.to(device)`, `.train()/.eval()`: the optimizer never
+updates them, so they stay at their random initialization while training appears to run fine, and
+checkpoints silently miss them.
+
+## Example
+```python
+self.heads = {}
+for task, n in tasks.items():
+    self.heads[task] = nn.Linear(dim, n)
+```
+
+## Use instead
+```python
+self.heads = nn.ModuleDict()
+for task, n in tasks.items():
+    self.heads[task] = nn.Linear(dim, n)
+```
+
+## Fix safety
+Wrapping the container in `nn.ModuleList(...)` / `nn.ModuleDict(...)` / `nn.ParameterList(...)` keeps
+indexing, iteration, `len`, `append` and `items()` working and registers the layers. The fix is not
+offered when the container is used with methods the torch container lacks, and is marked unsafe when
+dict keys might not be strings (`nn.ModuleDict` requires string keys).
+"""
+    examples = (
+        Example(
+            name="dict-of-heads",
+            code="""import torch
+import torch.nn as nn
+
+
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(6, 8)
+        self.heads = {"reg": nn.Linear(8, 1), "cls": nn.Linear(8, 3)}
+
+    def forward(self, x):
+        h = self.body(x).relu()
+        return self.heads["reg"](h), self.heads["cls"](h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = TwoHeads()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    w0 = model.heads["reg"].weight.detach().clone()
+    for _ in range(2):
+        reg, cls = model(torch.randn(5, 6))
+        loss = reg.pow(2).mean() + cls.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    changed = not torch.equal(w0, model.heads["reg"].weight.detach())
+    return {"model": model}, {"reg_head_changed": changed, "n_params": len(list(model.parameters()))}
+""",
+            lines=(9,),
+            expect={"grad_ok": ["model.body.weight"], "facts": {"reg_head_changed": False, "n_params": 2}},
+        ),
+        Example(
+            name="list-filled-in-loop",
+            code="""import torch
+from torch import nn
+
+
+class Stack(nn.Module):
+    def __init__(self, depth=3):
+        super().__init__()
+        self.blocks = []
+        for _ in range(depth):
+            self.blocks.append(nn.Linear(4, 4))
+        self.out = nn.Linear(4, 1)
+
+    def forward(self, x):
+        for b in self.blocks:
+            x = torch.tanh(b(x))
+        return self.out(x)
+
+
+def main():
+    torch.manual_seed(0)
+    net = Stack()
+    opt = torch.optim.Adam(net.parameters(), lr=0.05)
+    w0 = net.blocks[0].weight.detach().clone()
+    loss = net(torch.randn(7, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}, {"first_block_changed": not torch.equal(w0, net.blocks[0].weight.detach())}
+""",
+            lines=(10,),
+            expect={"grad_ok": ["net.out.weight"], "facts": {"first_block_changed": False}},
+        ),
+        Example(
+            name="list-comprehension-of-parameters",
+            code="""import torch
+import torch.nn as nn
+
+
+class Mixture(nn.Module):
+    def __init__(self, k=3):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(1))
+        self.centers = [nn.Parameter(torch.randn(2)) for _ in range(k)]
+
+    def forward(self, x):
+        return sum(((x - c) ** 2).sum() for c in self.centers) * self.scale
+
+
+def main():
+    torch.manual_seed(0)
+    m = Mixture()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    c0 = m.centers[0].detach().clone()
+    loss = m(torch.randn(4, 2))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"m": m}, {"center_changed": not torch.equal(c0, m.centers[0].detach())}
+""",
+            lines=(9,),
+            expect={"grad_ok": ["m.scale"], "facts": {"center_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="registered-later-and-activations",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        layers = [nn.Linear(3, 3) for _ in range(2)]
+        self.hidden = [nn.Linear(3, 3), nn.Linear(3, 3)]
+        self.hidden = nn.ModuleList(self.hidden)
+        self.acts = {"relu": nn.ReLU(), "tanh": nn.Tanh()}
+        self.rest = nn.ModuleList(layers)
+
+    def forward(self, x):
+        for lin in [*self.hidden, *self.rest]:
+            x = self.acts["tanh"](lin(x))
+        return x
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = net(torch.randn(4, 3)).pow(2).sum()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.hidden.0.weight", "net.rest.1.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="module-dict",
+            code="""import torch
+from torch import nn
+
+
+class Heads(nn.Module):
+    def __init__(self, names=("a", "b")):
+        super().__init__()
+        self.heads = nn.ModuleDict()
+        for n in names:
+            self.heads[n] = nn.Linear(2, 1)
+
+    def forward(self, x):
+        return sum(h(x).sum() for h in self.heads.values())
+
+
+def main():
+    m = Heads()
+    m(torch.randn(3, 2)).backward()
+    return {"m": m}
+""",
+            expect={"grad_ok": ["m.heads.a.weight", "m.heads.b.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        kinds = None
+        for info in facts.modules.classes.values():
+            if info.is_module is not True:
+                continue
+            if kinds is None:
+                kinds = _Kinds(facts)
+            for m in info.methods.values():
+                sn = self_name(m)
+                if sn is None:
+                    continue
+                local = None
+                for node in ast.walk(m):
+                    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+                        continue
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    if len(targets) != 1:
+                        continue
+                    attr = self_attr(targets[0], sn)
+                    if not attr:
+                        continue
+                    if local is None:
+                        local = _locals_from_ctor(m)
+                    ckind, elts = _container_elements(node.value)
+                    if ckind and elts:
+                        ek = {kinds.element(e, local) for e in elts} - {None}
+                        if not ek or len(ek) > 1:
+                            continue
+                        if self._registered(facts, info, attr):
+                            continue
+                        yield self._literal_finding(facts, info, attr, node.value, ckind, ek.pop())
+                        continue
+                    empty = _is_empty_container(facts, node.value)
+                    if empty:
+                        fill = self._fill_site(facts, info, attr, empty, kinds)
+                        if fill is None or self._registered(facts, info, attr):
+                            continue
+                        site, ek, key = fill
+                        yield self._filled_finding(facts, info, attr, node.value, empty, site, ek, key)
+
+    # -- helpers --------------------------------------------------------------------------------
+    @staticmethod
+    def _registered(facts, info, attr: str) -> bool:
+        if facts.modules.registers_later(info, attr):
+            return True
+        for v in _assignments(info, attr):
+            if isinstance(v, ast.Call):
+                q = facts.imports.qualname(v.func) or ""
+                if is_module_ctor(q) or q.endswith(("ParameterList", "ParameterDict")):
+                    return True
+        return False
+
+    @staticmethod
+    def _fill_site(facts, info, attr: str, empty: str, kinds: _Kinds):
+        for m in info.methods.values():
+            sn = self_name(m)
+            local = _locals_from_ctor(m)
+            for node in ast.walk(m):
+                if empty == "list" and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("append", "insert", "extend"):
+                    if self_attr(node.func.value, sn) == attr and node.args:
+                        arg = node.args[-1]
+                        if node.func.attr == "extend":
+                            _, elts = _container_elements(arg)
+                            ek = {kinds.element(e, local) for e in elts} - {None}
+                            ek = ek.pop() if len(ek) == 1 else None
+                        else:
+                            ek = kinds.element(arg, local)
+                        if ek:
+                            return node, ek, None
+                if empty == "dict" and isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    t = node.targets[0]
+                    if isinstance(t, ast.Subscript) and self_attr(t.value, sn) == attr:
+                        ek = kinds.element(node.value, local)
+                        if ek:
+                            return node, ek, t.slice
+        return None
+
+    def _container_fix(self, facts, info, attr, container: str, ek: str, node: ast.AST, keys: list, empty: bool):
+        cls = {("list", "module"): "ModuleList", ("tuple", "module"): "ModuleList", ("dict", "module"): "ModuleDict",
+               ("list", "param"): "ParameterList", ("tuple", "param"): "ParameterList", ("dict", "param"): "ParameterDict"}[(container, ek)]
+        ok = {"ModuleList": _LIST_OK, "ModuleDict": _DICT_OK, "ParameterList": _PLIST_OK, "ParameterDict": _PDICT_OK}[cls]
+        uses = _attr_uses(info, attr)
+        if uses - ok:
+            return cls, []
+        if any(isinstance(k, ast.Constant) and not isinstance(k.value, str) for k in keys):
+            return cls, []
+        unsafe = container == "dict" and any(not isinstance(k, ast.Constant) for k in keys)
+
+        def build():
+            nn, extra = ensure_import(facts, "torch.nn")
+            text = f"{nn}.{cls}()" if empty else f"{nn}.{cls}({facts.text(node)})"
+            return fix(f"Use `{nn}.{cls}` so the layers are registered", replace_node(facts, node, text), *extra, unsafe=unsafe)
+
+        return cls, [build]
+
+    def _literal_finding(self, facts, info, attr, value, ckind, ek):
+        keys = []
+        if isinstance(value, ast.Dict):
+            keys = [k for k in value.keys if k is not None]
+        elif isinstance(value, ast.DictComp):
+            keys = [value.key]
+        cls, fixes = self._container_fix(facts, info, attr, ckind, ek, value, keys, empty=False)
+        what = "layers" if ek == "module" else "parameters"
+        return self.finding(
+            facts,
+            value,
+            f"`self.{attr}` is a plain {ckind} of {what}: they are not registered on `{info.name}`, so `parameters()` misses them and they are never trained or saved (use `nn.{cls}`)",
+            fixes=fixes,
+            explanation=f"`nn.Module` registers only attributes that are Modules or Parameters; {what} inside a Python {ckind} are invisible to the optimizer, `state_dict()` and `.to(device)`.",
+        )
+
+    def _filled_finding(self, facts, info, attr, empty_node, container, site, ek, key):
+        keys = [key] if key is not None else []
+        cls, fixes = self._container_fix(facts, info, attr, container, ek, empty_node, keys, empty=True)
+        what = "layer" if ek == "module" else "parameter"
+        return self.finding(
+            facts,
+            site,
+            f"this {what} goes into `self.{attr}`, a plain {container}: it is not registered on `{info.name}`, so it is never trained or saved (use `nn.{cls}`)",
+            related=[(empty_node, f"`self.{attr}` is created as a plain {container} here")],
+            fixes=fixes,
+            explanation=f"`nn.Module` registers only attributes that are Modules or Parameters; a {what} inside a Python {container} is invisible to the optimizer, `state_dict()` and `.to(device)`.",
+        )
