@@ -7,7 +7,7 @@ from typing import Optional
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
 from gradguard.fixes import fix, line_indent, replace_node
-from gradguard.rules._cuts import cut_findings, related_for, roots_label
+from gradguard.rules._cuts import loss_label, related_for, roots_label
 from gradguard.rules.base import Example, Rule
 
 
@@ -172,6 +172,28 @@ def main():
         ),
         Example(
             bad=False,
+            name="inference-scalar-statistic",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    frozen, net = nn.Linear(4, 4), nn.Linear(4, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    x = torch.randn(6, 4)
+    with torch.inference_mode():
+        scale = frozen(x).abs().mean().item()
+    loss = net(x).pow(2).mean() * scale
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+        Example(
+            bad=False,
             name="enable-grad-inside-no-grad",
             code="""import torch
 import torch.nn as nn
@@ -202,10 +224,30 @@ def main():
         def fixes_for(kind, node, st):
             return [lambda: _enable_fix(facts, node)]
 
-        for f in cut_findings(self, facts, {"no_grad", "inference"}, describe, fixes_for):
-            yield f
-        for st_kind, node, _ in _starving_nodes(facts):
+        for kind, node, st in _starving_nodes(facts):
+            if id(node) in seen:
+                continue
+            if not st.no_path and _encloses(node, facts, st.site.node):
+                # backward() inside the grad-disabled region itself runs under enable_grad(): the author
+                # manages grad mode on purpose (guidance, input optimization); the frozen model is intended
+                continue
             seen.add(id(node))
+            what = describe(kind, node, st)
+            if st.no_path:
+                message = f"{what} leaves {loss_label(facts, st)} with no gradient path: backward() raises and {roots_label(st.roots)} get no gradient"
+                severity = Severity.ERROR
+                explanation = (
+                    "The loss is computed while gradient recording is off, so it has no `grad_fn` and `backward()` raises "
+                    "`RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn`."
+                )
+            else:
+                message = f"{what} cuts the only gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}: they get no gradient"
+                severity = self.severity
+                explanation = (
+                    f"Nothing is recorded under {what}, so {roots_label(st.roots)} reach the loss only as constants: their `.grad` "
+                    "stays None and the optimizer never changes them."
+                )
+            yield self.finding(facts, node, message, severity=severity, related=related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
         # inference tensors saved for backward: an error even when other parameters train
         for fl in facts.flows:
             if facts.flow.is_autograd_function_method(fl.node):
@@ -213,6 +255,8 @@ def main():
             for site in fl.backward_sites:
                 for root, c in site.loss.cut:
                     if c.kind != "inference" or id(c.node) in seen:
+                        continue
+                    if _only_numbers_escape(facts, c.node):
                         continue
                     seen.add(id(c.node))
                     roots = sorted({r for r, cc in site.loss.cut if cc.node is c.node and r != "?" and not r.startswith("arg:")})
@@ -241,6 +285,34 @@ def _starving_nodes(facts):
     for st in find_starvations(facts):
         if st.cut.kind in ("no_grad", "inference"):
             yield st.cut.kind, st.cut.node, st
+
+
+def _only_numbers_escape(facts, node) -> bool:
+    """Values leaving the inference block are all Python numbers / NumPy arrays (``.item()``): not inference tensors."""
+    parent = facts.parent(node)
+    if not isinstance(parent, ast.withitem):
+        return False
+    region = facts.parent(parent)
+    stores = [n for st in region.body for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    kinds = []
+    for fl in facts.flows:
+        for n in stores:
+            v = fl.assigned.get(id(n))
+            if v is not None and any(c.node is node for _, c in v.cut):
+                kinds.append(v.kind)
+    for st in region.body:
+        for n in ast.walk(st):
+            if isinstance(n, ast.Return) or (isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, ast.Store)):
+                return False  # a value escapes another way
+    return bool(kinds) and all(k in ("python", "numpy") for k in kinds)
+
+
+def _encloses(node, facts, inner) -> bool:
+    parent = facts.parent(node)
+    region = facts.parent(parent) if isinstance(parent, ast.withitem) else parent
+    if region is None or not hasattr(region, "end_lineno"):
+        return False
+    return region.lineno <= inner.lineno <= (region.end_lineno or region.lineno)
 
 
 def _short(facts, node) -> str:

@@ -1,0 +1,223 @@
+"""GG901 loss-accumulated-with-graph: ``total_loss += loss`` keeps every iteration's autograd graph alive."""
+from __future__ import annotations
+
+import ast
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.fixes import fix, replace_node
+from gradguard.rules.base import Example, Rule
+
+SIMPLE = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
+
+
+class LossAccumulatedWithGraph(Rule):
+    code = "GG901"
+    name = "loss-accumulated-with-graph"
+    summary = "A loss tensor is summed into a running total across training iterations, keeping every iteration's autograd graph alive."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Flags `total += loss` inside a loop that calls `backward()` every iteration, when `total` is defined before
+the loop, `loss` still carries autograd history, and `total` itself is never backpropagated (nor returned).
+`total += loss.item()`, `total += loss.detach()`, and accumulating losses into a total that *is*
+backpropagated after the loop (gradient accumulation) stay silent.
+
+## Why is this bad?
+`total + loss` is itself a recorded op: `total` becomes a tensor whose `grad_fn` chain references every
+iteration's loss and graph. Nothing is freed until the loop ends, so memory grows with every step (the
+classic out-of-memory from the PyTorch FAQ), and `total` has a `grad_fn` even though it is only logged.
+
+## Example
+```python
+total_loss = 0
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    total_loss += loss
+```
+
+## Use instead
+```python
+    total_loss += loss.item()
+```
+
+## Fix safety
+Safe: `loss.item()` (for the scalar loss that is backpropagated) or `loss.detach()` (otherwise, or when the
+total is later used as a tensor) adds the same number without the history.
+"""
+    examples = (
+        Example(
+            name="epoch-total",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    reg = nn.Linear(3, 1)
+    opt = torch.optim.SGD(reg.parameters(), lr=0.05)
+    epoch_loss = 0.0
+    for step in range(4):
+        x, y = torch.randn(6, 3), torch.randn(6, 1)
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(reg(x), y)
+        loss.backward()
+        opt.step()
+        epoch_loss += loss
+    keeps = torch.is_tensor(epoch_loss) and epoch_loss.grad_fn is not None
+    return {"reg": reg}, {"total_keeps_graph": keeps}
+""",
+            lines=(16,),
+            expect={"grad_ok": ["reg.weight"], "facts": {"total_keeps_graph": True}},
+        ),
+        Example(
+            name="weighted-total-used-as-tensor",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 2)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    running = torch.zeros(())
+    for _ in range(3):
+        x = torch.randn(5, 4)
+        loss = net(x).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        running += loss * x.shape[0]
+    mean = running.item() / 15
+    return {"net": net}, {"total_keeps_graph": running.grad_fn is not None}
+""",
+            lines=(16,),
+            expect={"grad_ok": ["net.weight"], "facts": {"total_keeps_graph": True}},
+        ),
+        Example(
+            bad=False,
+            name="gradient-accumulation",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    for epoch in range(2):
+        total = 0
+        for _ in range(3):
+            total += net(torch.randn(2, 4)).pow(2).mean()
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="item-total",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    total, seen = 0.0, 0
+    for _ in range(3):
+        loss = net(torch.randn(2, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item()
+        seen += 1
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        for fl in facts.flows:
+            if not fl.backward_sites or facts.flow.is_autograd_function_method(fl.node):
+                continue
+            stores = None
+            for ev in fl.events:
+                if ev.what != "augassign" or ev.extra != "Add" or not ev.loops or not ev.name:
+                    continue
+                v = ev.value
+                if v is None or not v.live or v.leaf or v.kind not in ("tensor", None) or not ev.mode.enabled:
+                    continue
+                st = ev.stmt
+                if not isinstance(st, ast.AugAssign):
+                    continue
+                name = ev.name
+                loop = ev.loops[-1]
+                if stores is None:
+                    stores = _name_uses(fl.node)
+                assigns, loads = stores.get(name, ([], []))
+                # defined before the loop, never reset inside it
+                if not any(a.lineno < loop.lineno for a in assigns):
+                    continue
+                if any(_inside(a, loop) and not isinstance(facts.parent(a), ast.AugAssign) for a in assigns):
+                    continue
+                # the loop backpropagates every iteration, and never through the total
+                sites_in_loop = [s for s in fl.backward_sites if loop in s.loops]
+                if not sites_in_loop:
+                    continue
+                if any(_mentions(s.loss_expr, name) or _mentions(s.node, name) for s in fl.backward_sites):
+                    continue
+                if any(isinstance(facts.parent(l), (ast.Return, ast.Yield)) or _returned(facts, l) for l in loads):
+                    continue
+                used_as_tensor = any(isinstance(facts.parent(l), ast.Attribute) for l in loads)
+                value = st.value
+                loss_names = {s.loss_expr.id for s in sites_in_loop if isinstance(s.loss_expr, ast.Name) and not s.node.args and not s.node.keywords}
+                scalar = isinstance(value, ast.Name) and value.id in loss_names
+                method = "item" if (scalar and not used_as_tensor) else "detach"
+                text = facts.text(value)
+                new = f"{text}.{method}()" if isinstance(value, SIMPLE) else f"({text}).{method}()"
+                yield self.finding(
+                    facts,
+                    st,
+                    f"`{name} += {_short(text)}` adds a tensor with autograd history: `{name}` keeps every iteration's graph alive",
+                    related=[(sites_in_loop[0].node, "the loop backpropagates every iteration here")],
+                    fixes=[lambda value=value, new=new, method=method: fix(f"Accumulate `.{method}()`", replace_node(facts, value, new))],
+                    explanation=f"`{name}` becomes a tensor whose `grad_fn` chain references the loss (and graph) of every iteration; memory grows "
+                    f"each step until the loop ends. Accumulate a number (`.item()`) or a detached tensor instead.",
+                )
+
+
+def _short(text: str) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def _name_uses(fn: ast.AST) -> dict:
+    out: dict = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name):
+            a, l = out.setdefault(node.id, ([], []))
+            (a if isinstance(node.ctx, ast.Store) else l).append(node)
+    return out
+
+
+def _inside(node: ast.AST, outer: ast.AST) -> bool:
+    end = getattr(outer, "end_lineno", outer.lineno)
+    return outer.lineno <= node.lineno <= end
+
+
+def _mentions(expr: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(expr))
+
+
+def _returned(facts, node: ast.AST) -> bool:
+    cur = facts.parent(node)
+    while isinstance(cur, (ast.Tuple, ast.List, ast.Dict, ast.Starred)):
+        cur = facts.parent(cur)
+    return isinstance(cur, (ast.Return, ast.Yield, ast.YieldFrom))
