@@ -1,0 +1,282 @@
+"""GG802 missing-zero-grad: a training loop that calls ``backward()`` and ``step()`` but never clears gradients."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.fixes import fix, insert_before_stmt
+from gradguard.rules.base import Example, Rule
+
+_CLEAR_HINTS = ("zero_grad", "zero_grads", "clear_grad", "reset_grad", "zerograd", "set_to_none", "zero_gradients", "grads_to_none")
+
+
+def is_tensor_backward(site) -> bool:
+    call = site.node
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "backward"
+
+
+def optimizer_of_step(facts, ev) -> Optional[str]:
+    """The optimizer a ``step`` event steps, as source text, or None when the receiver is not an optimizer
+    (an LR scheduler, an environment, a simulator...)."""
+    call = ev.node
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+        return None
+    recv = call.func.value
+    name = (ev.name or "").split(".")[-1].lower()
+    if "sched" in name or name.startswith("lr") or "env" in name or "ema" in name or "swa" in name:
+        return None
+    if name in ("scaler", "grad_scaler", "amp_scaler") or name.endswith("scaler"):
+        if call.args:
+            a = call.args[0]
+            if isinstance(a, (ast.Name, ast.Attribute)):
+                return facts.text(a)
+        return None
+    if (ev.target is not None and ev.target.kind == "optimizer") or "opt" in name:
+        if call.args or call.keywords:  # step(closure): the backward happens inside the closure
+            return None
+        return facts.text(recv)
+    return None
+
+
+def _names_clearing(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            f = sub.func
+            fname = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else "")
+            low = fname.lower()
+            if any(h in low for h in _CLEAR_HINTS):
+                return True
+            if fname in ("zero_", "detach_", "fill_", "mul_") and isinstance(f, ast.Attribute):
+                for x in ast.walk(f.value):
+                    if isinstance(x, ast.Attribute) and x.attr == "grad":
+                        return True
+                    if isinstance(x, ast.Name) and "grad" in x.id.lower():
+                        return True
+            for kw in sub.keywords:
+                if kw.arg == "set_to_none":
+                    return True
+        elif isinstance(sub, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = sub.targets if isinstance(sub, (ast.Assign, ast.Delete)) else [sub.target]
+            for t in targets:
+                for x in ast.walk(t):
+                    if isinstance(x, ast.Attribute) and x.attr == "grad":
+                        return True
+    return False
+
+
+def clears_gradients(facts, fl, loop: ast.AST) -> bool:
+    """Does anything in ``loop`` (or a function it calls, one level deep) clear gradients?"""
+    if _names_clearing(loop):
+        return True
+    info = facts.modules.classes.get(fl.owner) if fl.owner else None
+    for sub in ast.walk(loop):
+        if not isinstance(sub, ast.Call):
+            continue
+        f = sub.func
+        target = None
+        if isinstance(f, ast.Name):
+            target = facts.flow.functions.get(f.id)
+            if target is None and "grad" in f.id.lower():
+                return True
+        elif isinstance(f, ast.Attribute):
+            if isinstance(f.value, ast.Name) and f.value.id == "self" and info is not None:
+                target = facts.modules.method(info.name, f.attr)
+            if target is None and facts.imports.qualname(f) is None and ("grad" in f.attr.lower() and f.attr != "backward"):
+                return True
+        if target is not None and _names_clearing(target):
+            return True
+    return False
+
+
+def loop_contains(loop: ast.AST, node: ast.AST) -> bool:
+    start = (loop.lineno, loop.col_offset)
+    end = (loop.end_lineno, loop.end_col_offset)
+    return start <= (node.lineno, node.col_offset) and (node.lineno, node.col_offset) <= end
+
+
+class MissingZeroGrad(Rule):
+    code = "GG802"
+    name = "missing-zero-grad"
+    summary = "A training loop calls `backward()` and `optimizer.step()` but never clears gradients: each step applies the sum of all previous gradients."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Finds loops whose body calls `loss.backward()` and `optimizer.step()` (or `scaler.step(optimizer)`)
+but clears gradients nowhere in the loop: no `zero_grad()` (of the optimizer or the model), no
+`p.grad = None`, no `p.grad.zero_()`, no helper that does it. Gradient accumulation stays silent: when
+`backward()` runs in an inner loop and the step (and `zero_grad()`) happen outside it, or when the step
+sits under `if (i + 1) % k == 0:` next to its `zero_grad()`.
+
+## Why is this bad?
+`backward()` *adds* into `.grad`. Without clearing, the gradient used at step *k* is the sum of the
+gradients of steps 1..k: updates grow, momentum and Adam statistics are corrupted and training diverges
+or stalls, with no error.
+
+## Example
+```python
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+```
+
+## Use instead
+```python
+for x, y in loader:
+    loss = criterion(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+```
+
+## Fix safety
+Inserting `optimizer.zero_grad()` right before the loop's first `backward()` is safe: the gradient that
+`step()` applies becomes the current iteration's gradient, which is what a loop that steps every
+iteration means. If accumulation across iterations is intended, the step belongs under a condition.
+"""
+    examples = (
+        Example(
+            name="accumulating-loop",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.05)
+    x, y = torch.randn(16, 3), torch.randn(16, 1)
+    fresh_each_time = True
+    for epoch in range(4):
+        loss = ((net(x) - y) ** 2).mean()
+        (expected,) = torch.autograd.grad(loss, net.weight, retain_graph=True)
+        loss.backward()
+        fresh_each_time = fresh_each_time and bool(torch.allclose(net.weight.grad, expected))
+        opt.step()
+    return {"net": net}, {"grad_is_fresh": fresh_each_time}
+""",
+            lines=(14,),
+            expect={"grad_ok": ["net.weight"], "facts": {"grad_is_fresh": False}},
+        ),
+        Example(
+            name="method-with-self-optimizer",
+            code="""import torch
+from torch import nn
+
+
+class Trainer:
+    def __init__(self):
+        self.model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-2)
+
+    def fit(self, batches):
+        ok = True
+        for xb, yb in batches:
+            loss = nn.functional.mse_loss(self.model(xb), yb)
+            (g,) = torch.autograd.grad(loss, self.model[0].weight, retain_graph=True)
+            loss.backward()
+            ok = ok and bool(torch.allclose(self.model[0].weight.grad, g))
+            self.optimizer.step()
+        return ok
+
+
+def main():
+    torch.manual_seed(0)
+    t = Trainer()
+    ok = t.fit([(torch.randn(5, 4), torch.randn(5, 1)) for _ in range(3)])
+    return {"model": t.model}, {"grad_is_fresh": ok}
+""",
+            lines=(15,),
+            expect={"grad_ok": ["model.0.weight"], "facts": {"grad_is_fresh": False}},
+        ),
+        Example(
+            bad=False,
+            name="accumulate-then-step",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.05)
+    data = [(torch.randn(4, 3), torch.randn(4, 1)) for _ in range(6)]
+    for i, (x, y) in enumerate(data):
+        loss = nn.functional.mse_loss(net(x), y) / 2
+        loss.backward()
+        if (i + 1) % 2 == 0:
+            opt.step()
+            opt.zero_grad()
+    for x, y in data:
+        for p in net.parameters():
+            p.grad = None
+        nn.functional.mse_loss(net(x), y).backward()
+        opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="scheduler-step-and-micro-batches",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.05)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1)
+    for epoch in range(2):
+        opt.zero_grad()
+        for chunk in torch.randn(6, 3).chunk(3):
+            net(chunk).pow(2).mean().backward()
+        opt.step()
+        sched.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        for fl in facts.flows:
+            sites = {}
+            for s in fl.backward_sites:
+                if s.loops and is_tensor_backward(s) and s.mode.enabled:
+                    sites.setdefault(id(s.node), s)
+            if not sites:
+                continue
+            steps = [e for e in fl.events if e.what == "step" and e.loops]
+            if not steps:
+                continue
+            done = set()
+            for site in sorted(sites.values(), key=lambda s: (s.node.lineno, s.node.col_offset)):
+                for loop in reversed(site.loops):
+                    in_loop = [e for e in steps if loop in e.loops]
+                    if not in_loop:
+                        continue
+                    if id(loop) in done:
+                        break
+                    done.add(id(loop))
+                    opts = [o for e in in_loop if (o := optimizer_of_step(facts, e))]
+                    if not opts:
+                        break
+                    if clears_gradients(facts, fl, loop):
+                        break
+                    if any(o.stmt is not None and loop_contains(loop, o.stmt) for o in fl.optimizers):
+                        break  # a fresh optimizer (and usually model) per iteration
+                    opt = opts[0]
+                    step_ev = next(e for e in in_loop if optimizer_of_step(facts, e))
+                    yield self.finding(
+                        facts,
+                        site.node,
+                        f"gradients are never cleared in this loop: each `backward()` adds to `.grad`, so `{opt}.step()` applies the sum of all previous iterations' gradients",
+                        related=[(step_ev.node, "steps with the accumulated gradient"), (loop, "loop without `zero_grad()`")],
+                        fixes=[lambda st=site.stmt, o=opt: fix(f"Call `{o}.zero_grad()` before `backward()`", insert_before_stmt(facts, st, f"{o}.zero_grad()"))],
+                        explanation="`Tensor.backward()` accumulates into `.grad`; without `zero_grad()` (or `p.grad = None`) every step uses the running sum of gradients, not the current one.",
+                    )
+                    break
