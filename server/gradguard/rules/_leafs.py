@@ -1,0 +1,207 @@
+"""Shared helpers of the leaf / requires_grad / in-place rules (GG4xx, GG6xx, GG7xx)."""
+from __future__ import annotations
+
+import ast
+from typing import Iterable, Optional
+
+from gradguard.core.flow import UNKNOWN, FunctionFlow
+from gradguard.core.torchapi import GRAD_DISABLING, INFERENCE, is_module_ctor
+
+
+def known_roots(v) -> set:
+    """Live roots of a value that are objects of this program (not ``arg:N`` / unknown)."""
+    if v is None:
+        return set()
+    return {r for r in v.live if r != UNKNOWN and not r.startswith("arg:")}
+
+
+def own_nodes(fn: ast.AST) -> Iterable[ast.AST]:
+    """Nodes of a function body, not descending into nested functions/classes/lambdas."""
+    stack = list(ast.iter_child_nodes(fn))
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(n))
+
+
+def lexically_no_grad(facts, node: ast.AST) -> bool:
+    """Is ``node`` inside ``with torch.no_grad()`` / ``inference_mode`` or a function decorated with them?"""
+    cur = facts.parent(node)
+    while cur is not None:
+        if isinstance(cur, (ast.With, ast.AsyncWith)):
+            for item in cur.items:
+                ctx = item.context_expr
+                q = facts.imports.qualname(ctx.func if isinstance(ctx, ast.Call) else ctx) or ""
+                if q in GRAD_DISABLING or q in INFERENCE:
+                    return True
+                if q.endswith("set_grad_enabled"):
+                    return True  # mode unknown: treat as possibly disabled
+        if isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for d in cur.decorator_list:
+                q = facts.imports.qualname(d.func if isinstance(d, ast.Call) else d) or ""
+                if q in GRAD_DISABLING or q in INFERENCE:
+                    return True
+        cur = facts.parent(cur)
+    return False
+
+
+def call_sites(facts, fn: ast.AST) -> list:
+    """Calls of an in-file function or method by name (``f(...)``, ``self.f(...)``, ``obj.f(...)``)."""
+    name = getattr(fn, "name", None)
+    if not name:
+        return []
+    out = []
+    for node in ast.walk(facts.tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            if (isinstance(f, ast.Name) and f.id == name) or (isinstance(f, ast.Attribute) and f.attr == name):
+                out.append(node)
+    return out
+
+
+def flow_of(facts, node: ast.AST) -> Optional[FunctionFlow]:
+    fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    target = fn if fn is not None else facts.tree
+    for fl in facts.flows:
+        if fl.node is target:
+            return fl
+    return None
+
+
+def freezes_anything(facts) -> bool:
+    """Does the file turn requires_grad off anywhere (``requires_grad_(False)``, ``.requires_grad = False``)?"""
+    cached = getattr(facts, "_gg_freezes", None)
+    if cached is not None:
+        return cached
+    found = False
+    for node in ast.walk(facts.tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
+            a = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "requires_grad"), None)
+            if a is not None and not (isinstance(a, ast.Constant) and a.value is True):
+                found = True
+                break
+        elif isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Attribute) and t.attr == "requires_grad":
+                    if not (isinstance(node.value, ast.Constant) and node.value.value is True):
+                        found = True
+    facts._gg_freezes = found
+    return found
+
+
+def class_of_root(fl: FunctionFlow, facts, root: str) -> Optional[str]:
+    """In-file class a root name was created from (``model = Net()``) in ``fl``, or the owner for ``self``."""
+    if root == "self":
+        return fl.owner
+    for node in own_nodes(fl.node):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and node.targets[0].id == root:
+            v = node.value
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id in facts.modules.classes:
+                return v.func.id
+    return None
+
+
+def module_ctor_of(facts, value: ast.AST) -> Optional[str]:
+    """'torch' for ``nn.Linear(...)``-like ctors, the class name for in-file Module classes, else None."""
+    if not isinstance(value, ast.Call):
+        return None
+    q = facts.imports.qualname(value.func) or ""
+    if q and is_module_ctor(q):
+        return "torch:" + q
+    if isinstance(value.func, ast.Name):
+        info = facts.modules.classes.get(value.func.id)
+        if info is not None and info.is_module:
+            return value.func.id
+    return None
+
+
+def attr_assignments(facts, cls: str, attr: str) -> list:
+    """Values assigned to ``self.<attr>`` in class ``cls`` (and its in-file bases)."""
+    out = []
+    seen = set()
+    while cls in facts.modules.classes and cls not in seen:
+        seen.add(cls)
+        info = facts.modules.classes[cls]
+        for node in ast.walk(info.node):
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    if isinstance(t, ast.Attribute) and t.attr == attr and isinstance(t.value, ast.Name) and t.value.id == "self":
+                        out.append(node.value)
+        nxt = [b for b in info.base_names if b in facts.modules.classes]
+        if not nxt:
+            break
+        cls = nxt[0]
+    return out
+
+
+def reads_self_attr(facts, cls: str, attr: str) -> bool:
+    """Does class ``cls`` (or an in-file base) read ``self.<attr>``?"""
+    seen = set()
+    while cls in facts.modules.classes and cls not in seen:
+        seen.add(cls)
+        info = facts.modules.classes[cls]
+        for node in ast.walk(info.node):
+            if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, ast.Load):
+                return True
+        nxt = [b for b in info.base_names if b in facts.modules.classes]
+        if not nxt:
+            break
+        cls = nxt[0]
+    return False
+
+
+def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str]:
+    """Is ``expr`` certainly an nn.Module? Returns 'torch:<qualname>' or an in-file Module class name.
+
+    Handles a local created by a module ctor (``model = Net()``, ``enc = nn.Linear(...)``), ``self`` in a
+    Module class, and attribute chains of submodules assigned only module ctors in ``__init__``.
+    """
+    if isinstance(expr, ast.Name):
+        if expr.id == "self":
+            if fl.owner and facts.modules.classes.get(fl.owner) and facts.modules.classes[fl.owner].is_module:
+                return fl.owner
+            return None
+        values = []
+        for node in own_nodes(fl.node):
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    if isinstance(t, ast.Name) and t.id == expr.id:
+                        values.append(node.value)
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.comprehension)):
+                tgt = getattr(node, "target", None)
+                if tgt is not None and any(isinstance(n, ast.Name) and n.id == expr.id for n in ast.walk(tgt)):
+                    return None
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+                tgt = node.target
+                if isinstance(tgt, ast.Name) and tgt.id == expr.id:
+                    return None
+        if isinstance(getattr(fl.node, "args", None), ast.arguments):
+            a = fl.node.args  # type: ignore[attr-defined]
+            if any(p.arg == expr.id for p in [*a.posonlyargs, *a.args, *a.kwonlyargs]):
+                return None
+        if not values:
+            return None
+        kinds = {module_ctor_of(facts, v) for v in values}
+        if len(kinds) == 1 and None not in kinds:
+            return kinds.pop()
+        return None
+    if isinstance(expr, ast.Attribute):
+        base = module_class_of_expr(facts, fl, expr.value)
+        if base is None or base.startswith("torch:"):
+            return None
+        values = attr_assignments(facts, base, expr.attr)
+        if not values:
+            return None
+        kinds = {module_ctor_of(facts, v) for v in values}
+        if len(kinds) == 1 and None not in kinds:
+            return kinds.pop()
+        return None
+    if isinstance(expr, ast.Subscript):
+        base = module_class_of_expr(facts, fl, expr.value)
+        if base in ("torch:torch.nn.Sequential", "torch:torch.nn.ModuleList", "torch:torch.nn.ModuleDict"):
+            if isinstance(expr.slice, ast.Constant):
+                return "torch:item-of-" + base[6:]
+        return None
+    return None

@@ -1,0 +1,167 @@
+"""GG601 module-requires-grad-attribute: ``module.requires_grad = False`` sets a plain attribute (a no-op)."""
+from __future__ import annotations
+
+import ast
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.fixes import fix, replace_node
+from gradguard.rules._leafs import flow_of, module_class_of_expr, reads_self_attr
+from gradguard.rules.base import Example, Rule
+
+
+class ModuleRequiresGradAttribute(Rule):
+    code = "GG601"
+    name = "module-requires-grad-attribute"
+    summary = "`module.requires_grad = False` only sets a Python attribute on the nn.Module; its parameters still train."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Flags an assignment to `.requires_grad` on an object that is certainly an `nn.Module`: a local created by
+a module constructor (`model = Net()`, `enc = nn.Linear(...)`), a submodule attribute that the class only
+ever assigns module constructors (`model.backbone`), an element of an `nn.Sequential`/`nn.ModuleList`, or
+the loop variable of `for m in model.modules()`. Assignments on tensors and parameters
+(`p.requires_grad = False`) are the right way to freeze and are not flagged; neither is `self.requires_grad
+= flag` or a class that reads its own `requires_grad` attribute (a configuration field).
+
+## Why is this bad?
+`nn.Module` has no `requires_grad` property. The assignment silently creates a new Python attribute; every
+parameter keeps `requires_grad=True`, so the "frozen" part still receives gradients and the optimizer
+keeps updating it.
+
+## Example
+```python
+model.backbone.requires_grad = False
+```
+
+## Use instead
+```python
+model.backbone.requires_grad_(False)
+```
+
+## Fix safety
+Rewriting to `requires_grad_(value)` is safe: it does what the assignment was evidently meant to do, on
+every parameter of the module.
+"""
+    examples = (
+        Example(
+            name="freeze-submodule",
+            code="""import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Linear(5, 7)
+        self.proj = nn.Linear(7, 3)
+
+    def forward(self, x):
+        return self.proj(torch.tanh(self.stem(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Encoder()
+    net.stem.requires_grad = False
+    opt = torch.optim.SGD(net.parameters(), lr=0.5)
+    before = net.stem.weight.detach().clone()
+    net(torch.randn(9, 5)).pow(2).mean().backward()
+    opt.step()
+    return {"net": net}, {"stem_frozen": torch.equal(before, net.stem.weight.detach())}
+""",
+            lines=(18,),
+            expect={"grad_ok": ["net.stem.weight", "net.proj.weight"], "facts": {"stem_frozen": False}},
+        ),
+        Example(
+            name="freeze-sequential-item",
+            code="""import torch
+from torch import nn
+
+
+def main():
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    mlp[0].requires_grad = False
+    out = mlp(torch.randn(6, 4))
+    out.sum().backward()
+    return {"mlp": mlp}, {"first_trainable": mlp[0].weight.requires_grad}
+""",
+            lines=(8,),
+            expect={"grad_ok": ["mlp.0.weight", "mlp.2.weight"], "facts": {"first_trainable": True}},
+        ),
+        Example(
+            bad=False,
+            name="freeze-parameters-and-config-flag",
+            code="""import torch
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self, trainable=True):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.requires_grad = trainable
+
+    def forward(self, x):
+        out = self.fc(x)
+        return out if self.requires_grad else out.detach()
+
+
+def main():
+    torch.manual_seed(0)
+    body, head = nn.Linear(4, 4), Head()
+    for p in body.parameters():
+        p.requires_grad = False
+    head.fc.requires_grad_(True)
+    head(body(torch.randn(3, 4))).sum().backward()
+    return {"head": head}
+""",
+            expect={"grad_ok": ["head.fc.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        for node in facts.walk(ast.Assign):
+            for t in node.targets:
+                if not (isinstance(t, ast.Attribute) and t.attr == "requires_grad"):
+                    continue
+                if isinstance(t.value, ast.Name) and t.value.id in ("self", "cls"):
+                    continue
+                fl = flow_of(facts, node)
+                if fl is None:
+                    continue
+                cls = module_class_of_expr(facts, fl, t.value) or _modules_loop_var(facts, fl, node, t.value)
+                if cls is None:
+                    continue
+                if not cls.startswith("torch:") and reads_self_attr(facts, cls, "requires_grad"):
+                    continue
+                fixes = []
+                if len(node.targets) == 1:
+                    recv, val = facts.text(t.value), facts.text(node.value)
+                    fixes.append(lambda n=node, r=recv, v=val: fix("Use `requires_grad_()` to (un)freeze the module's parameters", replace_node(facts, n, f"{r}.requires_grad_({v})")))
+                what = facts.text(t.value)
+                yield self.finding(
+                    facts,
+                    t,
+                    f"`{what}` is an nn.Module: setting `.requires_grad` on it changes none of its parameters",
+                    fixes=fixes,
+                    explanation="nn.Module has no `requires_grad` property; the assignment creates a plain attribute and every parameter keeps `requires_grad=True`, so it is still trained.",
+                )
+
+
+def _modules_loop_var(facts, fl, stmt, expr):
+    """``for m in model.modules(): m.requires_grad = False``."""
+    if not isinstance(expr, ast.Name):
+        return None
+    cur = facts.parent(stmt)
+    while cur is not None and cur is not fl.node:
+        if isinstance(cur, ast.For) and isinstance(cur.target, ast.Name) and cur.target.id == expr.id:
+            it = cur.iter
+            if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("modules", "children") and not it.args:
+                base = module_class_of_expr(facts, fl, it.func.value)
+                if base is not None:
+                    return "torch:" + it.func.attr
+            return None
+        cur = facts.parent(cur)
+    return None
