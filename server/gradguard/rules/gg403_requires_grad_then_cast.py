@@ -1,0 +1,239 @@
+"""GG403 requires-grad-then-cast: ``.to()/.cuda()/.double()`` applied after creating a leaf (result is a non-leaf)."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.fixes import fix, replace_node
+from gradguard.rules._leafs import flow_of, own_nodes
+from gradguard.rules.base import Example, Rule
+
+CASTS = {"to", "cuda", "double", "half", "bfloat16", "float", "type"}
+DTYPE_OF_CAST = {"double": {"torch.float64", "torch.double"}, "half": {"torch.float16", "torch.half"}, "bfloat16": {"torch.bfloat16"}, "float": {"torch.float32", "torch.float"}}
+FLOAT32 = {"torch.float32", "torch.float"}
+PARAMETER = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")
+
+
+def _kw(call: ast.Call, name: str) -> Optional[ast.AST]:
+    for k in call.keywords:
+        if k.arg == name:
+            return k.value
+    return None
+
+
+def _true(node) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _args_text(facts, call: ast.Call, drop: str = "") -> str:
+    parts = []
+    for a in call.args:
+        parts.append(facts.text(a))
+    for k in call.keywords:
+        if k.arg == drop:
+            continue
+        parts.append(f"{k.arg}={facts.text(k.value)}" if k.arg else f"**{facts.text(k.value)}")
+    return ", ".join(parts)
+
+
+def _atom(facts, node: ast.AST) -> str:
+    t = facts.text(node)
+    return t if isinstance(node, (ast.Name, ast.Call, ast.Attribute, ast.Subscript)) else f"({t})"
+
+
+class RequiresGradThenCast(Rule):
+    code = "GG403"
+    name = "requires-grad-then-cast"
+    summary = "A leaf is created with `requires_grad` and then cast or moved: the result is a non-leaf copy that never gets `.grad`."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Flags `.to(...)`, `.cuda()`, `.double()`, `.half()`, `.bfloat16()`, `.type(...)` (and `.float()` when the
+dtype is known to change) applied directly to a freshly created leaf: `torch.randn(..., requires_grad=True)`,
+`nn.Parameter(t)`, or `torch.zeros(...).requires_grad_()`. Casts that are known no-ops (`.to("cpu")`, `.float()`
+on a float32 tensor) are not flagged.
+
+## Why is this bad?
+A cast or a device move that changes anything is an operation recorded by autograd: the name is bound to
+its *output*, a non-leaf tensor (for `nn.Parameter` a plain tensor, so a Module does not register it).
+The real leaf is unreachable: `.grad` of the variable stays `None`, an optimizer refuses it
+(`ValueError: can't optimize a non-leaf Tensor`), and on a GPU machine `.cuda()` / `.to(device)` breaks
+training that worked on the CPU.
+
+## Example
+```python
+weight = nn.Parameter(torch.randn(4, 2)).to(torch.float64)
+w = torch.randn(3, requires_grad=True).cuda()
+```
+
+## Use instead
+```python
+weight = nn.Parameter(torch.randn(4, 2).to(torch.float64))
+w = torch.randn(3).cuda().requires_grad_()        # or torch.randn(3, device="cuda", requires_grad=True)
+```
+
+## Fix safety
+Casting first and making the leaf afterwards is safe: the values and dtype/device are the same, and the
+variable is now the leaf the rest of the code expected.
+"""
+    examples = (
+        Example(
+            name="parameter-cast-then-optimizer",
+            code="""import torch
+from torch import nn
+
+
+def main():
+    torch.manual_seed(0)
+    scale = nn.Parameter(torch.ones(3)).to(torch.float64)
+    shift = nn.Parameter(torch.zeros(3)).double()
+    opt = torch.optim.Adam([scale, shift], lr=0.01)
+    x = torch.randn(10, 3, dtype=torch.float64)
+    loss = ((x * scale + shift) ** 2).mean()
+    loss.backward()
+    opt.step()
+    return {"scale": scale, "shift": shift}
+""",
+            lines=(7, 8),
+            expect={"error": "can't optimize a non-leaf Tensor"},
+        ),
+        Example(
+            name="leaf-then-double",
+            code="""import torch
+
+
+def main():
+    torch.manual_seed(0)
+    coeffs = torch.randn(3, requires_grad=True).double()
+    t = torch.linspace(0, 1, 8, dtype=torch.float64)
+    pred = coeffs[0] + coeffs[1] * t + coeffs[2] * t ** 2
+    loss = (pred - t.sin()).pow(2).mean()
+    loss.backward()
+    return {"coeffs": coeffs}
+""",
+            lines=(6,),
+            expect={"grad_none": ["coeffs"]},
+        ),
+        Example(
+            bad=False,
+            name="cast-before-leaf",
+            code="""import torch
+from torch import nn
+
+
+def main():
+    torch.manual_seed(0)
+    a = torch.rand(3, dtype=torch.float64, requires_grad=True)
+    b = torch.rand(3).double().requires_grad_()
+    c = nn.Parameter(torch.rand(3).to(torch.float64))
+    d = nn.Parameter(torch.rand(3)).float()
+    e = torch.rand(3, requires_grad=True).to("cpu")
+    opt = torch.optim.SGD([a, b, c, d, e], lr=0.1)
+    (a * b * c).sum().backward()
+    (d * e).sum().backward()
+    opt.step()
+    return {"a": a, "b": b, "c": c, "d": d, "e": e}
+""",
+            expect={"grad_ok": ["a", "b", "c", "d", "e"]},
+        ),
+    )
+
+    def check(self, facts):
+        for call in facts.walk(ast.Call):
+            f = call.func
+            if not (isinstance(f, ast.Attribute) and f.attr in CASTS):
+                continue
+            inner = f.value
+            if not isinstance(inner, ast.Call):
+                continue
+            kind = self._leaf_kind(facts, inner)
+            if kind is None:
+                continue
+            if self._noop(facts, call, kind[1]):
+                continue
+            what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
+            related = self._related(facts, call)
+            yield self.finding(
+                facts,
+                call,
+                f"`.{f.attr}()` on {what} returns a non-leaf copy: the variable never gets `.grad` and optimizers reject it",
+                related=related,
+                fixes=[lambda c=call, k=kind: self._fix(facts, c, k)],
+                explanation="A cast or device move that changes the tensor is recorded by autograd; the result is not a leaf, so `.grad` stays None and `torch.optim` raises `can't optimize a non-leaf Tensor`.",
+                method_span=True,
+            )
+
+    def _leaf_kind(self, facts, inner: ast.Call):
+        q = facts.imports.qualname(inner.func) or ""
+        if q in PARAMETER:
+            rg = _kw(inner, "requires_grad")
+            if rg is not None and not _true(rg):
+                return None
+            data = inner.args[0] if inner.args else None
+            return ("parameter", data)
+        if q.startswith("torch.") and not q.startswith("torch.nn.") and _true(_kw(inner, "requires_grad")):
+            return ("factory", inner)
+        if isinstance(inner.func, ast.Attribute) and inner.func.attr == "requires_grad_":
+            a = inner.args[0] if inner.args else _kw(inner, "requires_grad")
+            if a is not None and not _true(a):
+                return None
+            src = inner.func.value
+            sq = facts.imports.qualname(src.func) if isinstance(src, ast.Call) else None
+            if sq and sq.startswith("torch.") and not sq.startswith("torch.nn."):
+                return ("requires_grad_", src)
+        return None
+
+    def _noop(self, facts, call: ast.Call, data) -> bool:
+        attr = call.func.attr  # type: ignore[attr-defined]
+        dt_node = _kw(data, "dtype") if isinstance(data, ast.Call) else None
+        dt = (facts.imports.qualname(dt_node) or "") if dt_node is not None else None  # None: default float32
+        if attr in DTYPE_OF_CAST:
+            if attr == "float":
+                return dt is None or dt in FLOAT32
+            return dt is not None and dt in DTYPE_OF_CAST[attr]
+        if attr in ("to", "type"):
+            if not call.args and not call.keywords:
+                return True
+            a = call.args[0] if call.args else (_kw(call, "dtype") or _kw(call, "device"))
+            if a is None:
+                return True
+            if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.startswith("cpu"):
+                return True
+            aq = facts.imports.qualname(a) or ""
+            if aq.startswith("torch.") and (aq in FLOAT32 and dt in (None, *FLOAT32) or aq == dt):
+                return True
+            if isinstance(a, ast.Call) and (facts.imports.qualname(a.func) or "") == "torch.device" and a.args and isinstance(a.args[0], ast.Constant) and str(a.args[0].value).startswith("cpu"):
+                return True
+        return False
+
+    def _related(self, facts, call: ast.Call) -> list:
+        st = facts.parent(call)
+        if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)):
+            return []
+        name = st.targets[0].id
+        fl = flow_of(facts, st)
+        if fl is None:
+            return []
+        for opt in fl.optimizers:
+            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(opt.node)):
+                return [(opt.node, f"`{name}` is not a leaf here: `can't optimize a non-leaf Tensor`")]
+        return []
+
+    def _fix(self, facts, call: ast.Call, kind):
+        attr = call.func.attr  # type: ignore[attr-defined]
+        inner = call.func.value  # type: ignore[attr-defined]
+        cast = f".{attr}({_args_text(facts, call)})"
+        how, data = kind
+        if how == "parameter":
+            if data is None or any(isinstance(a, ast.Starred) for a in inner.args):
+                return None
+            rest = [facts.text(a) for a in inner.args[1:]] + [f"{k.arg}={facts.text(k.value)}" if k.arg else f"**{facts.text(k.value)}" for k in inner.keywords]
+            new = f"{facts.text(inner.func)}({', '.join([_atom(facts, data) + cast, *rest])})"
+            return fix("Cast the data before wrapping it in nn.Parameter", replace_node(facts, call, new))
+        if how == "factory":
+            new = f"{facts.text(inner.func)}({_args_text(facts, inner, drop='requires_grad')}){cast}.requires_grad_()"
+            return fix("Cast first, then make the leaf with `requires_grad_()`", replace_node(facts, call, new))
+        new = f"{facts.text(data)}{cast}.requires_grad_()"
+        return fix("Cast first, then make the leaf with `requires_grad_()`", replace_node(facts, call, new))
