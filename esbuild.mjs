@@ -4,8 +4,11 @@ import * as esbuild from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
 const production = args.has('--production');
+const outfileAt = argv.indexOf('--outfile');
+const outfile = outfileAt >= 0 ? argv[outfileAt + 1] : 'dist/extension.js';
 
 const common = {
   bundle: true,
@@ -32,7 +35,7 @@ if (args.has('--tests')) {
   await esbuild.build({
     ...common,
     entryPoints: ['client/src/extension.ts'],
-    outfile: 'dist/extension.js',
+    outfile,
     external: ['vscode'],
     sourcemap: !production,
     minify: production,
