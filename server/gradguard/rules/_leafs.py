@@ -205,3 +205,65 @@ def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str
                 return "torch:item-of-" + base[6:]
         return None
     return None
+
+
+NOT_COMPUTING_METHODS = {
+    "to", "cuda", "cpu", "type", "float", "double", "half", "bfloat16", "detach", "detach_", "requires_grad_",
+    "get", "pop", "setdefault", "values", "items", "keys", "parameters", "named_parameters", "__getitem__",
+    "data", "item", "numpy", "tolist", "contiguous", "view_as", "as_subclass", "copy", "share_memory_",
+}
+NOT_COMPUTING_CALLS = {"next", "list", "tuple", "dict", "iter", "getattr", "copy", "deepcopy", "id", "sorted", "reversed", "max", "min", "sum"}
+
+
+def is_computing_expr(facts, fl: FunctionFlow, node: ast.AST) -> bool:
+    """Syntactically an operation that produces a new tensor (a BinOp, a torch function, a tensor method that
+    computes, or calling a module), not an accessor that may return an existing leaf."""
+    if isinstance(node, (ast.BinOp,)):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return True
+    if not isinstance(node, ast.Call):
+        return False
+    q = facts.imports.qualname(node.func)
+    if q is not None:
+        if not q.startswith("torch."):
+            return False
+        short = q.rsplit(".", 1)[-1]
+        from gradguard.core.torchapi import FACTORIES
+
+        if short in FACTORIES or q.startswith("torch.nn.init") or is_module_ctor(q) or short in ("Parameter", "from_numpy"):
+            return False
+        return not q.startswith("torch.optim") and not q.startswith("torch.utils")
+    if isinstance(node.func, ast.Name):
+        return module_class_of_expr(facts, fl, node.func) is not None
+    if isinstance(node.func, ast.Attribute):
+        if node.func.attr in NOT_COMPUTING_METHODS or node.func.attr.startswith("_"):
+            return False
+        if isinstance(node.func.value, ast.Name) and node.func.value.id in ("self", "cls"):
+            return module_class_of_expr(facts, fl, node.func) is not None  # self.fc(x), not self.helper(x)
+        return True
+    return False
+
+
+def simple_bindings(facts, fl: FunctionFlow, name: str) -> Optional[list]:
+    """The ``name = <expr>`` statements of a function, or None when ``name`` is also bound some other way
+    (a parameter, a loop/with/comprehension target, tuple unpacking, global/nonlocal, augmented assignment)."""
+    fn = fl.node
+    if isinstance(getattr(fn, "args", None), ast.arguments):
+        a = fn.args  # type: ignore[attr-defined]
+        allp = [*a.posonlyargs, *a.args, *a.kwonlyargs, *([a.vararg] if a.vararg else []), *([a.kwarg] if a.kwarg else [])]
+        if any(p.arg == name for p in allp):
+            return None
+    out = []
+    for node in own_nodes(fn):
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return None
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
+            st = facts.parent(node)
+            if isinstance(st, ast.Assign) and node in st.targets:
+                out.append(st)
+            elif isinstance(st, ast.AnnAssign) and st.target is node and st.value is not None:
+                out.append(st)
+            else:
+                return None
+    return out

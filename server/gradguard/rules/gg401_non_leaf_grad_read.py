@@ -1,0 +1,155 @@
+"""GG401 non-leaf-grad-read: reading ``.grad`` of an intermediate tensor (always None without retain_grad)."""
+from __future__ import annotations
+
+import ast
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.fixes import fix, insert_after_stmt
+from gradguard.rules._leafs import is_computing_expr, known_roots, own_nodes, simple_bindings
+from gradguard.core.flow import related as related_roots
+from gradguard.rules.base import Example, Rule
+
+KEEPS_GRAD = {"retain_grad", "register_hook", "requires_grad_"}
+
+
+def _before(a: ast.AST, b: ast.AST) -> bool:
+    return (a.lineno, a.col_offset) < (b.lineno, b.col_offset)
+
+
+def _in_loop_with(fl, site, node_loops) -> bool:
+    return bool(set(map(id, site.loops)) & set(map(id, node_loops)))
+
+
+class NonLeafGradRead(Rule):
+    code = "GG401"
+    name = "non-leaf-grad-read"
+    summary = "`.grad` is read on an intermediate (non-leaf) tensor: autograd leaves it `None` unless `retain_grad()` was called."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Flags `x.grad` after a `backward()` when `x` is the output of an operation or a module call on trainable
+values (a non-leaf tensor) and `x.retain_grad()` (or a hook) is never set up in the function. Parameters,
+`requires_grad=True` tensors, loop variables over `model.parameters()` and function arguments (whose
+leaf-ness is unknown) are not flagged.
+
+## Why is this bad?
+`backward()` only populates `.grad` of leaf tensors. For an intermediate it stays `None` (PyTorch warns
+"The .grad attribute of a Tensor that is not a leaf Tensor is being accessed"), so saliency maps,
+feature attributions or gradient checks silently get nothing, or crash on `None`.
+
+## Example
+```python
+hidden = model(x)
+score = torch.tanh(hidden).sum()
+score.backward()
+saliency = hidden.grad          # None
+```
+
+## Use instead
+```python
+hidden = model(x)
+hidden.retain_grad()
+score = torch.tanh(hidden).sum()
+score.backward()
+saliency = hidden.grad
+```
+
+## Fix safety
+Inserting `retain_grad()` right after the assignment is safe: it only asks autograd to keep the gradient
+the code then reads.
+"""
+    examples = (
+        Example(
+            name="feature-saliency",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    enc, head = nn.Linear(4, 6), nn.Linear(6, 1)
+    feats = torch.relu(enc(torch.randn(3, 4)))
+    out = head(feats).sum()
+    out.backward()
+    importance = feats.grad
+    return {"feats": feats, "enc": enc}, {"importance_missing": importance is None}
+""",
+            lines=(11,),
+            expect={"grad_none": ["feats"], "grad_ok": ["enc.weight"], "facts": {"importance_missing": True}},
+        ),
+        Example(
+            bad=False,
+            name="retained-leaf-and-params",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 2)
+    x = torch.randn(3, 4, requires_grad=True)
+    h = net(x)
+    h.retain_grad()
+    h.pow(2).sum().backward()
+    norms = [p.grad.norm() for p in net.parameters()]
+    input_grad = x.grad
+    return {"x": x, "h": h, "net": net}, {"ok": input_grad is not None and h.grad is not None}
+""",
+            expect={"grad_ok": ["x", "h", "net.weight"], "facts": {"ok": True}},
+        ),
+    )
+
+    def check(self, facts):
+        for fl in facts.flows:
+            sites = [s for s in fl.backward_sites if isinstance(s.node.func, ast.Attribute) and s.node.func.attr == "backward"]
+            if not sites:
+                continue
+            seen = set()
+            for ev in fl.events:
+                if ev.what != "grad_read" or not ev.name or id(ev.node) in seen:
+                    continue
+                seen.add(id(ev.node))
+                v = ev.target
+                if v is None or v.leaf or v.ident is not None or v.kind != "tensor" or not known_roots(v):
+                    continue
+                name = ev.name
+                site = next((s for s in sites if (_before(s.node, ev.node) or _in_loop_with(fl, s, ev.loops)) and any(related_roots(r, l) for r in known_roots(v) for l in s.loss.live)), None)
+                if site is None:
+                    continue
+                binds = simple_bindings(facts, fl, name)
+                if not binds or not all(is_computing_expr(facts, fl, b.value) for b in binds):
+                    continue
+                if any(_keeps_grad(n, name) for n in own_nodes(fl.node)):
+                    continue
+                creating = [b for b in binds if _before(b, site.node)]
+                fixes = []
+                if len(binds) == 1 and creating and _own_line(facts, binds[0]):
+                    fixes.append(lambda b=binds[0], n=name: fix(f"Call `{n}.retain_grad()` before backward()", insert_after_stmt(facts, b, f"{n}.retain_grad()")))
+                yield self.finding(
+                    facts,
+                    ev.node,
+                    f"`{name}` is not a leaf tensor: `{name}.grad` stays None after backward() unless `{name}.retain_grad()` is called first",
+                    related=[(site.node, "backward() populates .grad of leaf tensors only")],
+                    fixes=fixes,
+                    explanation="autograd only accumulates `.grad` into leaves; for an intermediate result it is None (UserWarning: The .grad attribute of a Tensor that is not a leaf Tensor is being accessed).",
+                    method_span=True,
+                )
+
+
+def _keeps_grad(node: ast.AST, name: str) -> bool:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in KEEPS_GRAD:
+        return isinstance(node.func.value, ast.Name) and node.func.value.id == name
+    if isinstance(node, ast.Attribute) and node.attr == "requires_grad" and isinstance(node.ctx, ast.Store):
+        return isinstance(node.value, ast.Name) and node.value.id == name
+    return False
+
+
+def _own_line(facts, st: ast.stmt) -> bool:
+    """The statement starts its line (not after ``if c:`` or ``;``) and ends its last line."""
+    line = facts.source.line(st.lineno)
+    if len(line) - len(line.lstrip()) != facts.start(st).col:
+        return False
+    end_line = facts.source.line(st.end_lineno or st.lineno)
+    rest = end_line[facts.end(st).col:].strip()
+    return rest == "" or rest.startswith("#")
