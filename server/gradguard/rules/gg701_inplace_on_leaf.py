@@ -1,0 +1,211 @@
+"""GG701 inplace-on-leaf: an in-place op on a leaf that requires grad, with gradient recording on."""
+from __future__ import annotations
+
+import ast
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.fixes import alias_for, fix, line_indent, replace_node
+from gradguard.rules._leafs import call_sites, freezes_anything, known_roots, lexically_no_grad
+from gradguard.rules.base import Example, Rule
+
+INPLACE_MATH = {
+    "add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "clamp_", "clamp_min_", "clamp_max_", "clip_",
+    "normal_", "uniform_", "masked_fill_", "index_fill_", "scatter_", "scatter_add_", "index_add_", "index_copy_",
+    "exp_", "log_", "pow_", "sqrt_", "abs_", "neg_", "addcmul_", "addcdiv_", "lerp_", "fill_diagonal_",
+    "bernoulli_", "exponential_", "random_", "masked_scatter_", "put_", "sign_", "floor_", "round_", "t_",
+    "addmm_", "baddbmm_", "renorm_", "tanh_", "sigmoid_", "relu_", "squeeze_", "unsqueeze_", "transpose_",
+}
+
+
+class InplaceOnLeaf(Rule):
+    code = "GG701"
+    name = "inplace-on-leaf"
+    summary = "An in-place operation on a leaf tensor that requires grad, outside `torch.no_grad()`: it raises."
+    severity = Severity.ERROR
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Flags in-place modifications (`p -= lr * p.grad`, `w.add_(...)`, `w.zero_()`, `x[i] = v`) of a leaf that
+requires grad (a parameter from `model.parameters()`, a `requires_grad=True` tensor) while gradient
+recording is on. A helper function that updates parameters is flagged when every call site in the file
+runs with gradients enabled; the call site is shown. Silent under `torch.no_grad()` /
+`inference_mode()`, for `nn.init.*` (which disables gradients itself), after `.detach()` / `.clone()`
+/ `.data`, and for parameters when the file freezes parameters somewhere (they may not require grad).
+
+## Why is this bad?
+Autograd refuses to modify a leaf that requires grad in place, because the change could not be
+differentiated: `RuntimeError: a leaf Variable that requires grad is being used in an in-place
+operation` (or `a view of a leaf Variable ...` for index assignment).
+
+## Example
+```python
+def sgd_step(model, lr):
+    for p in model.parameters():
+        p -= lr * p.grad
+```
+
+## Use instead
+```python
+def sgd_step(model, lr):
+    for p in model.parameters():
+        with torch.no_grad():
+            p -= lr * p.grad
+```
+
+## Fix safety
+Wrapping the update in `torch.no_grad()` is safe for gradient steps (the statement uses `.grad`): it is
+exactly what a parameter update needs. For other in-place ops the same fix is offered as unsafe, since
+the intended meaning (initialization vs. a differentiable edit) is for you to decide; index assignment
+into a leaf gets no automatic fix (build the tensor out of place, or write into a `.clone()`).
+"""
+    examples = (
+        Example(
+            name="manual-sgd-helper",
+            code="""import torch
+import torch.nn as nn
+
+
+def apply_update(net, step):
+    for p in net.parameters():
+        p -= step * p.grad
+        p.grad = None
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(2, 2)
+    for _ in range(2):
+        loss = net(torch.randn(5, 2)).pow(2).mean()
+        loss.backward()
+        apply_update(net, 0.1)
+    loss = net(torch.randn(5, 2)).pow(2).mean()
+    loss.backward()
+    return {"net": net}
+""",
+            lines=(7,),
+            expect={"error": "a leaf Variable that requires grad is being used in an in-place operation"},
+        ),
+        Example(
+            name="index-assign-into-leaf",
+            code="""import torch
+
+
+def main():
+    offsets = torch.zeros(4, requires_grad=True)
+    offsets[0] = 2.0
+    (offsets * torch.arange(4.0)).sum().backward()
+    return {"offsets": offsets}
+""",
+            lines=(6,),
+            expect={"error": "a view of a leaf Variable that requires grad is being used in an in-place operation"},
+            fixable=False,
+        ),
+        Example(
+            name="init-without-no-grad",
+            code="""import torch
+
+
+def main():
+    torch.manual_seed(0)
+    w = torch.empty(3, 2, requires_grad=True)
+    w.uniform_(-0.1, 0.1)
+    x = torch.randn(4, 3)
+    (x @ w).pow(2).sum().backward()
+    return {"w": w}
+""",
+            lines=(7,),
+            expect={"error": "a leaf Variable that requires grad is being used in an in-place operation"},
+        ),
+        Example(
+            bad=False,
+            name="updates-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+@torch.no_grad()
+def apply_update(net, step):
+    for p in net.parameters():
+        p -= step * p.grad
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(2, 2)
+    w = torch.zeros(2, requires_grad=True)
+    nn.init.normal_(w)
+    with torch.no_grad():
+        net.bias.zero_()
+        w.mul_(0.5)
+    x = w.detach().clone()
+    x[0] = 1.0
+    loss = (net(torch.randn(5, 2)) * w).pow(2).mean()
+    loss.backward()
+    apply_update(net, 0.1)
+    loss = (net(torch.randn(5, 2)) * w).pow(2).mean()
+    loss.backward()
+    return {"net": net, "w": w}
+""",
+            expect={"grad_ok": ["net.weight", "w"]},
+        ),
+    )
+
+    def check(self, facts):
+        seen = set()
+        for fl in facts.flows:
+            for ev in fl.events:
+                if ev.what != "inplace" or id(ev.node) in seen:
+                    continue
+                v = ev.target
+                if v is None or not v.leaf or not ev.mode.enabled or ev.extra == "init":
+                    continue
+                kind = ev.extra
+                if kind not in ("augassign", "setitem") and kind not in INPLACE_MATH:
+                    continue
+                if lexically_no_grad(facts, ev.node):
+                    continue
+                from_params = v.ident is None  # an element of model.parameters()
+                if from_params and freezes_anything(facts):
+                    continue
+                related = []
+                if not known_roots(v):
+                    if not v.live or any(not r.startswith("arg:") for r in v.live):
+                        continue
+                    sites = [c for c in call_sites(facts, fl.node) if c is not ev.node]
+                    if not sites or any(lexically_no_grad(facts, c) for c in sites):
+                        continue
+                    related = [(c, "called here with gradient recording on") for c in sites[:3]]
+                seen.add(id(ev.node))
+                target = facts.text(ev.node.target if isinstance(ev.node, ast.AugAssign) else ev.node)
+                what = {"augassign": "augmented assignment", "setitem": "index assignment"}.get(kind, f"`.{kind}()`")
+                fixes = []
+                if kind != "setitem":
+                    f = self._fix(facts, ev.stmt)
+                    if f is not None:
+                        fixes.append(f)
+                yield self.finding(
+                    facts,
+                    ev.node,
+                    f"in-place {what} on a leaf that requires grad, outside torch.no_grad(): this raises",
+                    related=related,
+                    fixes=fixes,
+                    explanation="RuntimeError: a leaf Variable that requires grad is being used in an in-place operation.",
+                )
+
+    def _fix(self, facts, st):
+        if not isinstance(st, (ast.AugAssign, ast.Expr)) or st.lineno != st.end_lineno:
+            return None
+        line = facts.source.line(st.lineno)
+        if len(line) - len(line.lstrip()) != facts.start(st).col:
+            return None
+        rest = line[facts.end(st).col:].strip()
+        if rest and not rest.startswith("#"):
+            return None
+        torch = alias_for(facts, "torch")
+        if torch is None:
+            return None
+        unsafe = not any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in ast.walk(st))
+        indent = line_indent(facts, st.lineno)
+        nl = "\r\n" if facts.source.lines[0].endswith("\r\n") else "\n"
+        text = f"with {torch}.no_grad():{nl}{indent}    {facts.text(st)}"
+        return lambda: fix("Wrap the update in `torch.no_grad()`", replace_node(facts, st, text), unsafe=unsafe)
