@@ -173,6 +173,10 @@ def main():
                     continue
                 if any(_mentions(s.loss_expr, name) or _mentions(s.node, name) for s in fl.backward_sites):
                     continue
+                # what is added is (part of) the loss backpropagated in this loop, still attached
+                backprop_names = {n.id for s in sites_in_loop for n in ast.walk(s.loss_expr) if isinstance(n, ast.Name)} - {"self", "cls"}
+                if not _attached_mention(facts, st.value, backprop_names):
+                    continue
                 if any(isinstance(facts.parent(l), (ast.Return, ast.Yield)) or _returned(facts, l) for l in loads):
                     continue
                 used_as_tensor = any(isinstance(facts.parent(l), ast.Attribute) for l in loads)
@@ -214,6 +218,26 @@ def _inside(node: ast.AST, outer: ast.AST) -> bool:
 
 def _mentions(expr: ast.AST, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(expr))
+
+
+def _attached_mention(facts, value: ast.AST, names: set) -> bool:
+    """A Name of ``names`` in ``value`` that is not under ``.item()`` / ``.detach()`` / ``float()``..."""
+    for n in ast.walk(value):
+        if not (isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)):
+            continue
+        cur, ok = n, True
+        while cur is not value:
+            parent = facts.parent(cur)
+            if isinstance(parent, ast.Attribute) and parent.attr in ("item", "detach", "tolist", "numpy", "data", "numel", "size", "shape"):
+                ok = False
+                break
+            if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in ("float", "int", "len"):
+                ok = False
+                break
+            cur = parent
+        if ok:
+            return True
+    return False
 
 
 def _returned(facts, node: ast.AST) -> bool:
