@@ -1,0 +1,256 @@
+"""GG702 inplace-on-saved-tensor: modifying in place a tensor autograd saved for backward."""
+from __future__ import annotations
+
+import ast
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.fixes import fix, replace_node
+from gradguard.rules._leafs import known_roots, lexically_no_grad
+from gradguard.rules.base import Example, Rule
+
+OUT_OF_PLACE = {
+    "masked_fill_", "add_", "sub_", "mul_", "div_", "clamp_", "clamp_min_", "clamp_max_", "clip_", "pow_",
+    "index_fill_", "masked_scatter_", "scatter_", "scatter_add_", "index_add_", "index_copy_", "abs_", "neg_",
+    "exp_", "log_", "sqrt_", "relu_", "sigmoid_", "tanh_", "addcmul_", "addcdiv_", "lerp_", "nan_to_num_",
+    "fill_diagonal_",
+}
+NOT_INPLACE = {"requires_grad_", "share_memory_", "record_stream", "retain_grad", "register_hook"}
+BINOPS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "Pow": "**", "MatMult": "@", "FloorDiv": "//", "Mod": "%"}
+SAVING_MODULES = {"Sigmoid", "Tanh", "Softmax", "LogSoftmax", "ReLU", "ReLU6"}
+INPLACE_FIRST_POS = {"ReLU", "ReLU6", "SiLU", "Hardswish", "Mish", "SELU", "Hardsigmoid"}
+INPLACE_SECOND_POS = {"LeakyReLU", "ELU", "CELU", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Threshold"}
+
+
+def _atom(facts, node):
+    t = facts.text(node)
+    return t if isinstance(node, (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant)) else f"({t})"
+
+
+class InplaceOnSavedTensor(Rule):
+    code = "GG702"
+    name = "inplace-on-saved-tensor"
+    summary = "A tensor that autograd saved for backward (output of exp/sigmoid/tanh/softmax/relu...) is modified in place."
+    severity = Severity.ERROR
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Flags an in-place modification (`masked_fill_`, `+=`, index assignment, any `x.op_()`) of the output of an
+operation that saves its *output* for backward (`exp`, `sigmoid`, `tanh`, `softmax`, `log_softmax`,
+`relu`, `sqrt`, ...), when that output carries gradient from trainable values and gradient recording is on.
+Also flags an `inplace=True` activation or dropout placed right after `nn.Sigmoid()` / `nn.Tanh()` /
+`nn.Softmax()` / `nn.ReLU()` in an `nn.Sequential`. Silent under `torch.no_grad()`, when a `.clone()` or
+any out-of-place op intervenes, and for tensors that carry no gradient.
+
+## Why is this bad?
+Backward of these ops reads the saved output. Modifying it in place bumps its version counter and
+`backward()` fails with `RuntimeError: one of the variables needed for gradient computation has been
+modified by an inplace operation`.
+
+## Example
+```python
+attn = scores.softmax(dim=-1)
+attn.masked_fill_(mask, 0.0)
+```
+
+## Use instead
+```python
+attn = scores.softmax(dim=-1)
+attn = attn.masked_fill(mask, 0.0)
+```
+
+## Fix safety
+The out-of-place version (or a `.clone()` of the saved output before writing into it) computes the same
+values and leaves the saved tensor intact, so the fix is safe.
+"""
+    examples = (
+        Example(
+            name="softmax-masked-fill-inplace",
+            code="""import torch
+import torch.nn as nn
+
+
+class Pool(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.score = nn.Linear(6, 1)
+
+    def forward(self, x, keep):
+        w = self.score(x).squeeze(-1).softmax(dim=-1)
+        w.masked_fill_(~keep, 0.0)
+        return (w.unsqueeze(-1) * x).sum(dim=1)
+
+
+def main():
+    torch.manual_seed(0)
+    pool = Pool()
+    x = torch.randn(2, 4, 6)
+    keep = torch.tensor([[True, True, False, True], [True, False, True, True]])
+    pool(x, keep).pow(2).sum().backward()
+    return {"pool": pool}
+""",
+            lines=(12,),
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            name="sigmoid-index-assign-and-augassign",
+            code="""import torch
+
+
+def main():
+    torch.manual_seed(0)
+    logits = torch.randn(3, 5, requires_grad=True)
+    gates = torch.sigmoid(logits)
+    gates[:, -1] = 1.0
+    scores = torch.tanh(logits)
+    scores *= 2.0
+    (gates * scores).sum().backward()
+    return {"logits": logits}
+""",
+            lines=(8, 10),
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            name="sequential-inplace-after-sigmoid",
+            code="""import torch
+from torch import nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Dropout(0.1, inplace=True), nn.Linear(4, 1))
+    net(torch.randn(5, 3)).sum().backward()
+    return {"net": net}
+""",
+            lines=(7,),
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            bad=False,
+            name="clone-or-out-of-place",
+            code="""import torch
+from torch import nn
+
+
+def main():
+    torch.manual_seed(0)
+    logits = torch.randn(3, 5, requires_grad=True)
+    attn = logits.softmax(dim=-1)
+    attn = attn.masked_fill(attn < 0.1, 0.0)
+    gates = torch.sigmoid(logits).clone()
+    gates[:, 0] = 1.0
+    with torch.no_grad():
+        probe = torch.exp(logits)
+        probe += 1.0
+    h = torch.relu(logits)
+    h = h + 1.0
+    net = nn.Sequential(nn.Linear(5, 5), nn.ReLU(inplace=True), nn.Linear(5, 1))
+    (attn * gates * h).sum().backward()
+    net(logits).sum().backward()
+    return {"logits": logits, "net": net}
+""",
+            expect={"grad_ok": ["logits", "net.0.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        seen = set()
+        for fl in facts.flows:
+            for ev in fl.events:
+                if ev.what != "inplace" or id(ev.node) in seen:
+                    continue
+                v = ev.target
+                if v is None or not v.saved_output or not ev.mode.enabled or ev.extra in ("init",) or ev.extra in NOT_INPLACE:
+                    continue
+                if not known_roots(v) or lexically_no_grad(facts, ev.node):
+                    continue
+                seen.add(id(ev.node))
+                kind = ev.extra
+                what = {"augassign": "augmented assignment", "setitem": "index assignment"}.get(kind, f"`.{kind}()`")
+                fixes = []
+                f = self._fix(facts, fl, ev)
+                if f is not None:
+                    fixes.append(f)
+                yield self.finding(
+                    facts,
+                    ev.node,
+                    f"in-place {what} modifies the output of `{v.saved_output}`, which autograd saved for backward",
+                    fixes=fixes,
+                    explanation="RuntimeError at backward(): one of the variables needed for gradient computation has been modified by an inplace operation.",
+                )
+        yield from self._sequential(facts)
+
+    def _fix(self, facts, fl, ev):
+        node, st, kind = ev.node, ev.stmt, ev.extra
+        if kind == "augassign" and isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            op = BINOPS.get(type(node.op).__name__)
+            if op is None:
+                return None
+            name = node.target.id
+            text = f"{name} = {name} {op} {_atom(facts, node.value)}"
+            return lambda: fix("Compute out of place", replace_node(facts, node, text))
+        if kind in OUT_OF_PLACE and isinstance(st, ast.Expr) and st.value is node and isinstance(node.func.value, ast.Name):
+            name = node.func.value.id
+            func_end = facts.end(node.func)
+            call_text = facts.source.segment(func_end, facts.end(node))
+            text = f"{name} = {name}.{kind[:-1]}{call_text}"
+            return lambda: fix(f"Use out-of-place `{kind[:-1]}`", replace_node(facts, node, text))
+        if kind == "setitem" and isinstance(node, ast.Subscript):
+            base = node.value
+            while isinstance(base, ast.Subscript):
+                base = base.value
+            if not isinstance(base, ast.Name):
+                return None
+            producer = None
+            for cand in ast.walk(fl.node):
+                if isinstance(cand, ast.Assign) and len(cand.targets) == 1 and isinstance(cand.targets[0], ast.Name) and cand.targets[0].id == base.id:
+                    if (cand.lineno, cand.col_offset) < (node.lineno, node.col_offset) and (producer is None or cand.lineno > producer.lineno):
+                        producer = cand
+            if producer is None:
+                return None
+            pv = fl.assigned.get(id(producer.targets[0]))
+            if pv is None or not pv.saved_output:
+                return None
+            val = producer.value
+            return lambda: fix("Clone the saved output before writing into it", replace_node(facts, val, f"{_atom(facts, val)}.clone()"))
+        return None
+
+    def _sequential(self, facts):
+        for call in facts.walk(ast.Call):
+            q = facts.imports.qualname(call.func) or ""
+            if q != "torch.nn.Sequential":
+                continue
+            args = call.args
+            for a, b in zip(args, args[1:]):
+                if not (isinstance(a, ast.Call) and isinstance(b, ast.Call)):
+                    continue
+                qa = (facts.imports.qualname(a.func) or "").rsplit(".", 1)[-1]
+                qb = (facts.imports.qualname(b.func) or "").rsplit(".", 1)[-1]
+                if not (facts.imports.qualname(a.func) or "").startswith("torch.nn.") or qa not in SAVING_MODULES or _inplace(a, qa) is not None:
+                    continue
+                flag = _inplace(b, qb)
+                if flag is None:
+                    continue
+                yield self.finding(
+                    facts,
+                    b,
+                    f"`{qb}(inplace=True)` overwrites the output of `{qa}`, which autograd saved for backward",
+                    fixes=[lambda n=flag, c=b: _drop_inplace(facts, c, n)],
+                    explanation="RuntimeError at backward(): one of the variables needed for gradient computation has been modified by an inplace operation.",
+                )
+
+
+def _inplace(call: ast.Call, short: str):
+    for k in call.keywords:
+        if k.arg == "inplace":
+            return k if isinstance(k.value, ast.Constant) and k.value.value is True else None
+    if short in INPLACE_FIRST_POS and call.args and isinstance(call.args[0], ast.Constant) and call.args[0].value is True:
+        return call.args[0]
+    if short in INPLACE_SECOND_POS and len(call.args) > 1 and isinstance(call.args[1], ast.Constant) and call.args[1].value is True:
+        return call.args[1]
+    return None
+
+
+def _drop_inplace(facts, call: ast.Call, flag):
+    parts = [facts.text(a) for a in call.args if a is not flag]
+    parts += [f"{k.arg}={facts.text(k.value)}" if k.arg else f"**{facts.text(k.value)}" for k in call.keywords if k is not flag]
+    return fix("Use the out-of-place activation", replace_node(facts, call, f"{facts.text(call.func)}({', '.join(parts)})"))
