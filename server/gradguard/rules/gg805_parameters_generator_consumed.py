@@ -1,0 +1,252 @@
+"""GG805 parameters-generator-consumed: ``params = model.parameters()`` iterated before it reaches the optimizer."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.core.torchapi import is_optimizer_ctor
+from gradguard.fixes import fix, replace_node
+from gradguard.rules.base import Example, Rule
+
+_GENERATORS = ("parameters", "named_parameters")
+_CONSUMERS = {"sum", "list", "tuple", "sorted", "set", "max", "min", "map", "filter", "enumerate", "zip", "dict", "any", "all", "frozenset"}
+_TORCH_CONSUMERS = ("clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters")
+
+
+def _pos(node: ast.AST) -> tuple:
+    return (node.lineno, node.col_offset)
+
+
+def _exclusive(facts, a: ast.AST, b: ast.AST) -> bool:
+    """Are ``a`` and ``b`` in different branches of the same ``if`` / ``try``?"""
+    def chain(n):
+        out = {}
+        child = n
+        cur = facts.parent(n)
+        while cur is not None:
+            out[id(cur)] = (cur, child)
+            child = cur
+            cur = facts.parent(cur)
+        return out
+
+    ca, cb = chain(a), chain(b)
+    for key, (node, child_a) in ca.items():
+        if key in cb and isinstance(node, (ast.If, ast.Try, ast.IfExp)):
+            child_b = cb[key][1]
+
+            def branch(node, child):
+                for field in ("body", "orelse", "handlers", "finalbody"):
+                    v = getattr(node, field, None)
+                    if v is child or (isinstance(v, list) and child in v):
+                        return field
+                return "test"
+
+            fa, fb = branch(node, child_a), branch(node, child_b)
+            if fa != fb and "test" not in (fa, fb) and "finalbody" not in (fa, fb):
+                return True
+            return False
+    return False
+
+
+class ParametersGeneratorConsumed(Rule):
+    code = "GG805"
+    name = "parameters-generator-consumed"
+    summary = "`model.parameters()` is a one-shot generator: iterating it first leaves the optimizer an empty parameter list."
+    severity = Severity.ERROR
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Flags `params = model.parameters()` (or `named_parameters()`) bound to a name that is iterated (a `for`
+loop, a comprehension, `sum(...)`, `list(...)`, `clip_grad_norm_(...)`) and afterwards given to an
+optimizer.
+
+## Why is this bad?
+`Module.parameters()` returns a generator, which can be iterated only once. After counting or
+inspecting the parameters, the generator is exhausted: the optimizer receives nothing and raises
+`ValueError: optimizer got an empty parameter list` (or, after a partial `any(...)`, silently misses
+parameters).
+
+## Example
+```python
+params = model.parameters()
+print(sum(p.numel() for p in params))
+optimizer = torch.optim.Adam(params)
+```
+
+## Use instead
+```python
+params = list(model.parameters())
+```
+
+## Fix safety
+Materializing the generator with `list(...)` is safe: a list iterates the same parameters, as often as
+needed, and every optimizer accepts it. The fix is not offered when the name is also used with `next()`.
+"""
+    examples = (
+        Example(
+            name="count-then-optimize",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 1))
+    weights = net.parameters()
+    total = 0
+    for w in weights:
+        total += w.numel()
+    opt = torch.optim.SGD(weights, lr=0.1)
+    net(torch.randn(3, 5)).pow(2).mean().backward()
+    opt.step()
+    return {"net": net}, {"total": total}
+""",
+            lines=(8,),
+            expect={"error": "optimizer got an empty parameter list"},
+        ),
+        Example(
+            name="trainable-filter-in-dict-group",
+            code="""import torch
+from torch import nn
+
+
+def main():
+    torch.manual_seed(0)
+    enc = nn.Linear(4, 4)
+    w0 = enc.weight.detach().clone()
+    ps = enc.parameters()
+    n_trainable = len([p for p in ps if p.requires_grad])
+    opt = torch.optim.Adam([{"params": ps, "lr": 1e-3}])
+    enc(torch.randn(2, 4)).sum().backward()
+    opt.step()
+    return {"enc": enc}, {"n": n_trainable, "enc_changed": not torch.equal(w0, enc.weight.detach())}
+""",
+            lines=(9,),
+            expect={"grad_ok": ["enc.weight"], "facts": {"enc_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="list-or-fresh-call",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 2)
+    params = list(net.parameters())
+    n1 = sum(p.numel() for p in params)
+    gen = net.parameters()
+    n2 = sum(p.numel() for p in net.parameters())
+    opt = torch.optim.SGD(params, lr=0.1)
+    opt2 = torch.optim.SGD(gen, lr=0.1)
+    net(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    return {"net": net}, {"same": n1 == n2}
+""",
+            expect={"grad_ok": ["net.weight"], "facts": {"same": True}},
+        ),
+    )
+
+    def check(self, facts):
+        scopes = [facts.tree, *facts.walk((ast.FunctionDef, ast.AsyncFunctionDef))]
+        for scope in scopes:
+            gens = []
+            names: dict = {}
+            for node in self._own_nodes(scope):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    v = node.value
+                    names.setdefault(node.targets[0].id, []).append(node)
+                    if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in _GENERATORS:
+                        gens.append(node)
+                elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
+                    names.setdefault(node.target.id, []).append(node)
+            for assign in gens:
+                name = assign.targets[0].id
+                later_binds = [b for b in names.get(name, []) if b is not assign and _pos(b) > _pos(assign)]
+                limit = min((_pos(b) for b in later_binds), default=(10**9, 0))
+                uses = [n for n in self._own_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and _pos(assign) < _pos(n) < limit]
+                consumers, opt_uses, has_next = [], [], False
+                for u in uses:
+                    kind = self._use_kind(facts, u)
+                    if kind == "consume":
+                        consumers.append(u)
+                    elif kind == "optimizer":
+                        opt_uses.append(u)
+                    elif kind == "next":
+                        has_next = True
+                for o in opt_uses:
+                    before = [c for c in consumers if _pos(c) < _pos(o) and not _exclusive(facts, c, o)]
+                    if not before:
+                        continue
+                    c = before[0]
+                    opt_call = self._opt_call(facts, o)
+                    fixes = []
+                    if not has_next:
+                        v = assign.value
+                        fixes.append(lambda v=v: fix("Materialize with `list(...)`", replace_node(facts, v, f"list({facts.text(v)})")))
+                    yield self.finding(
+                        facts,
+                        assign.value,
+                        f"`{name}` is a one-shot generator: it is consumed on line {c.lineno} before it reaches the optimizer, which then gets no parameters",
+                        related=[(c, f"`{name}` is exhausted here"), (opt_call or o, "the optimizer receives an exhausted generator")],
+                        fixes=fixes,
+                        explanation="`Module.parameters()` returns a generator; once iterated it yields nothing, so the optimizer raises `ValueError: optimizer got an empty parameter list` or silently misses parameters.",
+                    )
+                    break
+
+    @staticmethod
+    def _own_nodes(scope):
+        """Nodes of ``scope`` without descending into nested functions or classes."""
+        stack = list(ast.iter_child_nodes(scope))
+        while stack:
+            n = stack.pop()
+            yield n
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            stack.extend(ast.iter_child_nodes(n))
+
+    @staticmethod
+    def _use_kind(facts, u: ast.Name) -> Optional[str]:
+        p = facts.parent(u)
+        if isinstance(p, (ast.For, ast.AsyncFor)) and p.iter is u:
+            return "consume"
+        if isinstance(p, ast.comprehension) and p.iter is u:
+            return "consume"
+        if isinstance(p, ast.Starred):
+            return "consume"
+        if isinstance(p, ast.Call) and u in p.args:
+            f = p.func
+            if isinstance(f, ast.Name) and f.id == "next":
+                return "next"
+            if isinstance(f, ast.Name) and f.id in _CONSUMERS and f.id not in facts.flow.functions:
+                return "consume"
+            q = facts.imports.qualname(f) or ""
+            if q.startswith("torch.") and q.rsplit(".", 1)[-1] in _TORCH_CONSUMERS:
+                return "consume"
+            if q and is_optimizer_ctor(q) and p.args and p.args[0] is u:
+                return "optimizer"
+        if isinstance(p, ast.keyword) and p.arg == "params":
+            call = facts.parent(p)
+            q = facts.imports.qualname(call.func) or "" if isinstance(call, ast.Call) else ""
+            if q and is_optimizer_ctor(q):
+                return "optimizer"
+        if isinstance(p, ast.Dict):
+            for k, v in zip(p.keys, p.values):
+                if v is u and isinstance(k, ast.Constant) and k.value == "params":
+                    cur = facts.parent(p)
+                    while isinstance(cur, (ast.List, ast.Tuple)):
+                        cur = facts.parent(cur)
+                    if isinstance(cur, ast.Call):
+                        q = facts.imports.qualname(cur.func) or ""
+                        if q and is_optimizer_ctor(q):
+                            return "optimizer"
+        return None
+
+    @staticmethod
+    def _opt_call(facts, u):
+        cur = facts.parent(u)
+        while cur is not None and not isinstance(cur, ast.Call):
+            cur = facts.parent(cur)
+        return cur
