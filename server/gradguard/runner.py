@@ -138,6 +138,27 @@ def _fix_text(text: str, path: str, cfg: Config, mode: str) -> str:
     return text
 
 
+_FINGERPRINT: Optional[str] = None
+
+
+def _code_fingerprint() -> str:
+    """Changes whenever gradguard's own code changes (rules added or edited), so the cache never
+    serves results of older rules."""
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        import gradguard
+
+        root = os.path.dirname(os.path.abspath(gradguard.__file__))
+        parts = []
+        for d, _, files in os.walk(root):
+            for f in sorted(files):
+                if f.endswith(".py"):
+                    st = os.stat(os.path.join(d, f))
+                    parts.append(f"{os.path.relpath(os.path.join(d, f), root)}:{st.st_size}:{st.st_mtime_ns}")
+        _FINGERPRINT = hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()
+    return _FINGERPRINT
+
+
 def _cache_key(path: str, cfg: Config, fix_mode) -> Optional[str]:
     try:
         with open(path, "rb") as f:
@@ -146,6 +167,7 @@ def _cache_key(path: str, cfg: Config, fix_mode) -> Optional[str]:
         return None
     h = hashlib.sha256()
     h.update(__version__.encode())
+    h.update(_code_fingerprint().encode())
     h.update(repr((cfg.select, cfg.ignore, sorted(cfg.severity.items()), sorted(cfg.per_file_ignores.items()), os.path.abspath(path), fix_mode)).encode())
     h.update(data)
     return h.hexdigest()
