@@ -70,25 +70,29 @@ def flow_of(facts, node: ast.AST) -> Optional[FunctionFlow]:
     return None
 
 
-def freezes_anything(facts) -> bool:
-    """Does the file turn requires_grad off anywhere (``requires_grad_(False)``, ``.requires_grad = False``)?"""
+def freeze_nodes(facts) -> list:
+    """Places where the file turns requires_grad off (``requires_grad_(False)``, ``.requires_grad = False``)."""
     cached = getattr(facts, "_gg_freezes", None)
     if cached is not None:
         return cached
-    found = False
+    found = []
     for node in ast.walk(facts.tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
             a = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "requires_grad"), None)
             if a is not None and not (isinstance(a, ast.Constant) and a.value is True):
-                found = True
-                break
+                found.append(node)
         elif isinstance(node, ast.Assign):
             for t in node.targets:
                 if isinstance(t, ast.Attribute) and t.attr == "requires_grad":
                     if not (isinstance(node.value, ast.Constant) and node.value.value is True):
-                        found = True
+                        found.append(t)
     facts._gg_freezes = found
     return found
+
+
+def freezes_anything(facts, exclude=None) -> bool:
+    """Does the file turn requires_grad off anywhere (other than at ``exclude``)?"""
+    return any(n is not exclude for n in freeze_nodes(facts))
 
 
 def class_of_root(fl: FunctionFlow, facts, root: str) -> Optional[str]:

@@ -1,0 +1,148 @@
+"""GG405 requires-grad-on-non-leaf: changing the requires_grad flag of a computed tensor (raises)."""
+from __future__ import annotations
+
+import ast
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.fixes import fix, replace_node
+from gradguard.rules._leafs import freezes_anything, is_computing_expr, known_roots, lexically_no_grad, simple_bindings
+from gradguard.rules.base import Example, Rule
+
+
+class RequiresGradOnNonLeaf(Rule):
+    code = "GG405"
+    name = "requires-grad-on-non-leaf"
+    summary = "`y.requires_grad = ...` / `y.requires_grad_(False)` on a computed (non-leaf) tensor raises."
+    severity = Severity.ERROR
+    fix_applicability = Applicability.UNSAFE
+    docs = """
+## What it does
+Flags setting `.requires_grad` (any value) or calling `.requires_grad_(False)` on a variable that is always
+bound to the result of a differentiable operation on trainable values (a module output, arithmetic on
+parameters or `requires_grad=True` tensors), with gradient recording on. Stays silent when the file
+freezes parameters anywhere (the result might then not require grad and be a leaf), for function
+arguments, and under `torch.no_grad()`.
+
+## Why is this bad?
+Only leaves have a settable flag: `RuntimeError: you can only change requires_grad flags of leaf
+variables.` A computed tensor already requires grad because its inputs do.
+
+## Example
+```python
+h = encoder(x)
+h.requires_grad = True         # RuntimeError
+```
+
+## Use instead
+```python
+h = encoder(x)
+h.retain_grad()                # to read h.grad after backward()
+# or, to stop gradients: h = h.detach()
+```
+
+## Fix safety
+Unsafe: `requires_grad = True` becomes `retain_grad()` (the usual intent: read the intermediate's
+gradient), `requires_grad = False` / `requires_grad_(False)` becomes `y = y.detach()`. Check that this is
+what you meant.
+"""
+    examples = (
+        Example(
+            name="flag-on-module-output",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    enc = nn.Linear(3, 4)
+    h = enc(torch.randn(2, 3))
+    h.requires_grad = True
+    h.sum().backward()
+    return {"enc": enc}
+""",
+            lines=(9,),
+            expect={"error": "you can only change requires_grad flags of leaf variables"},
+        ),
+        Example(
+            name="unflag-computed",
+            code="""import torch
+
+
+def main():
+    w = torch.ones(3, requires_grad=True)
+    target = w * 2.0
+    target.requires_grad_(False)
+    loss = ((w - target) ** 2).sum() + w.sum()
+    loss.backward()
+    return {"w": w}
+""",
+            lines=(7,),
+            expect={"error": "you can only change requires_grad flags of leaf variables"},
+        ),
+        Example(
+            bad=False,
+            name="flag-on-detached-and-leaf",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    enc = nn.Linear(3, 4)
+    x = torch.randn(2, 3)
+    x.requires_grad = True
+    h = enc(x).detach()
+    h.requires_grad = True
+    with torch.no_grad():
+        z = enc(x)
+    z.requires_grad_(True)
+    (h * z * enc(x)).sum().backward()
+    return {"x": x, "h": h, "enc": enc}
+""",
+            expect={"grad_ok": ["x", "h", "enc.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        seen = set()
+        for fl in facts.flows:
+            for ev in fl.events:
+                if id(ev.node) in seen:
+                    continue
+                if ev.what == "requires_grad_set" and ev.name == "requires_grad":
+                    node = ev.node  # the Attribute target
+                    recv = node.value
+                elif ev.what == "requires_grad_call" and ev.extra == "False":
+                    node = ev.node
+                    recv = node.func.value
+                else:
+                    continue
+                if not isinstance(recv, ast.Name):
+                    continue
+                v = ev.target
+                if v is None or v.leaf or v.ident is not None or v.kind != "tensor" or not known_roots(v) or not ev.mode.enabled:
+                    continue
+                if lexically_no_grad(facts, node) or freezes_anything(facts, exclude=node):
+                    continue
+                binds = simple_bindings(facts, fl, recv.id)
+                if not binds or not all(is_computing_expr(facts, fl, b.value) for b in binds):
+                    continue
+                seen.add(id(node))
+                fixes = []
+                st = ev.stmt
+                name = recv.id
+                if ev.what == "requires_grad_set" and isinstance(st, ast.Assign) and len(st.targets) == 1:
+                    val = st.value
+                    if isinstance(val, ast.Constant) and val.value is True:
+                        fixes.append(lambda s=st, n=name: fix("Keep the intermediate's gradient with retain_grad()", replace_node(facts, s, f"{n}.retain_grad()"), unsafe=True))
+                    elif isinstance(val, ast.Constant) and val.value is False:
+                        fixes.append(lambda s=st, n=name: fix("Detach instead", replace_node(facts, s, f"{n} = {n}.detach()"), unsafe=True))
+                elif ev.what == "requires_grad_call" and isinstance(st, ast.Expr) and st.value is node:
+                    fixes.append(lambda s=st, n=name: fix("Detach instead", replace_node(facts, s, f"{n} = {n}.detach()"), unsafe=True))
+                yield self.finding(
+                    facts,
+                    node,
+                    f"`{name}` is computed from trainable values (not a leaf): changing its requires_grad flag raises",
+                    fixes=fixes,
+                    explanation="RuntimeError: you can only change requires_grad flags of leaf variables.",
+                )
