@@ -1,0 +1,301 @@
+"""GG912 function-gradient-count: a custom Function's ``backward`` returns a different number of gradients
+than ``forward`` takes inputs."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.fixes import fix, replace_node
+from gradguard.rules.base import Example, Rule
+from gradguard.rules.gg911_function_missing_backward import apply_calls, function_classes
+
+# tensor methods / torch functions that return one tensor
+ONE_TENSOR_METHODS = {
+    "mul", "div", "add", "sub", "neg", "clone", "view", "reshape", "expand", "expand_as", "view_as", "reshape_as", "sum",
+    "mean", "t", "transpose", "permute", "contiguous", "to", "float", "double", "half", "type_as", "masked_fill",
+    "mm", "matmul", "bmm", "exp", "log", "sign", "abs", "clamp", "where", "squeeze", "unsqueeze", "flatten", "mul_",
+    "div_", "add_", "neg_", "zero_", "fill_", "sqrt", "pow", "new_zeros", "new_ones", "cpu", "cuda", "detach",
+}
+TUPLE_TORCH = {"split", "chunk", "unbind", "autograd.grad", "broadcast_tensors", "meshgrid", "sort", "max", "min", "topk", "std_mean", "var_mean"}
+
+
+def _static_kind(fn) -> str:
+    for d in fn.decorator_list:
+        if isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod"):
+            return d.id
+    return ""
+
+
+def forward_inputs(facts, info, fwd) -> Optional[tuple]:
+    """(names, n_required) of the inputs ``apply`` passes to ``forward``; None when unknowable."""
+    a = fwd.args
+    if a.vararg is not None:
+        return None
+    params = [*a.posonlyargs, *a.args]
+    kind = _static_kind(fwd)
+    drop = 2 if kind == "classmethod" else 1
+    if facts.modules.method(info.name, "setup_context") is not None:
+        drop -= 1  # forward(x, ...) without ctx
+    params = params[drop:]
+    if not params:
+        return None
+    n_required = len(params) - len(a.defaults)
+    return [p.arg for p in params], max(n_required, 0)
+
+
+def _returns(fn):
+    stack = list(fn.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                stack.append(child)
+
+
+def _single_tensor(facts, expr, fn, depth=0) -> bool:
+    if isinstance(expr, (ast.BinOp,)):
+        return not isinstance(expr.left, (ast.Tuple, ast.List)) and not isinstance(expr.right, (ast.Tuple, ast.List))
+    if isinstance(expr, ast.UnaryOp):
+        return True
+    if isinstance(expr, ast.Call):
+        q = facts.imports.qualname(expr.func) or ""
+        if q.startswith("torch."):
+            return q[len("torch."):] not in TUPLE_TORCH and not q.startswith("torch.autograd.")
+        if isinstance(expr.func, ast.Attribute) and expr.func.attr in ONE_TENSOR_METHODS:
+            return True
+        return False
+    if isinstance(expr, ast.Name) and depth < 2:
+        values = []
+        for node in ast.walk(fn):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    if isinstance(t, ast.Name) and t.id == expr.id:
+                        if isinstance(node, ast.AugAssign):
+                            continue
+                        values.append(node.value)
+                    elif any(isinstance(n, ast.Name) and n.id == expr.id for n in ast.walk(t)):
+                        return False  # unpacked / for-target: unknown
+            elif isinstance(node, (ast.For, ast.comprehension, ast.With)):
+                tgt = node.target if not isinstance(node, ast.With) else None
+                if tgt is not None and any(isinstance(n, ast.Name) and n.id == expr.id for n in ast.walk(tgt)):
+                    return False
+        args = [*fn.args.posonlyargs, *fn.args.args]
+        if any(p.arg == expr.id for p in args):
+            return True  # grad_output itself
+        return bool(values) and all(v is not None and _single_tensor(facts, v, fn, depth + 1) for v in values)
+    return False
+
+
+def returned_count(facts, ret: ast.Return, fn) -> Optional[tuple]:
+    """(count, elements or None) of gradients a return statement hands back; None when unknown."""
+    v = ret.value
+    if v is None:
+        return 1, None
+    if isinstance(v, ast.Tuple):
+        if any(isinstance(e, ast.Starred) for e in v.elts):
+            return None
+        return len(v.elts), v.elts
+    if isinstance(v, ast.Constant) and v.value is None:
+        return 1, None
+    if _single_tensor(facts, v, fn):
+        return 1, None
+    return None
+
+
+class FunctionGradientCount(Rule):
+    code = "GG912"
+    name = "function-gradient-count"
+    summary = "A custom `torch.autograd.Function.backward` returns a different number of gradients than `forward` takes inputs."
+    severity = Severity.ERROR
+    fix_applicability = Applicability.UNSAFE
+    docs = """
+## What it does
+Counts the inputs of a custom `torch.autograd.Function.forward` (excluding `ctx`, or as passed by the
+`.apply(...)` calls in the file when some have defaults) and the values each `return` of its `backward`
+hands back (a tuple literal, or one tensor expression), and flags a mismatch. Extra trailing `None`s are
+accepted, as torch does. Returns whose arity cannot be known statically (a tuple built elsewhere,
+`*grads`) are left alone.
+
+## Why is this bad?
+Autograd needs exactly one gradient (or `None`) per input of `forward`. A mismatch raises on the first
+backward: `RuntimeError: function FooBackward returned an incorrect number of gradients (expected 2,
+got 1)`.
+
+## Example
+```python
+class Scale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.alpha = alpha
+        return x * alpha
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.alpha
+```
+
+## Use instead
+```python
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.alpha, None
+```
+
+## Fix safety
+Padding the return with `None` for the missing trailing inputs is unsafe: it declares that those inputs get
+no gradient. That is right for hyper-parameters and flags (the usual case), but if one of them is a tensor
+that should be trained its `.grad` stays None; write its real gradient instead.
+"""
+    examples = (
+        Example(
+            name="scale-without-alpha-grad",
+            code="""import torch
+
+
+class Scale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.alpha = alpha
+        return x * alpha
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.alpha
+
+
+def main():
+    torch.manual_seed(0)
+    x = torch.randn(4, requires_grad=True)
+    Scale.apply(x, 3.0).sum().backward()
+    return {"x": x}
+""",
+            lines=(12,),
+            expect={"error": "returned an incorrect number of gradients (expected 2, got 1)"},
+        ),
+        Example(
+            name="three-inputs-two-grads",
+            code="""import torch
+
+
+class Blend(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b, t):
+        ctx.t = t
+        return a * (1 - t) + b * t
+
+    @staticmethod
+    def backward(ctx, g):
+        grad_a = g * (1 - ctx.t)
+        grad_b = g * ctx.t
+        return grad_a, grad_b
+
+
+def main():
+    torch.manual_seed(0)
+    a = torch.randn(3, requires_grad=True)
+    b = torch.randn(3, requires_grad=True)
+    Blend.apply(a, b, 0.25).pow(2).sum().backward()
+    return {"a": a, "b": b}
+""",
+            lines=(14,),
+            expect={"error": "returned an incorrect number of gradients (expected 3, got 2)"},
+        ),
+        Example(
+            bad=False,
+            name="grad-per-input",
+            code="""import torch
+
+
+class Scale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, alpha, clamp=None):
+        ctx.alpha = alpha
+        return x * alpha
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.alpha, None, None
+
+
+def main():
+    torch.manual_seed(0)
+    x = torch.randn(4, requires_grad=True)
+    Scale.apply(x, 2.0).sum().backward()
+    return {"x": x}
+""",
+            expect={"grad_ok": ["x"]},
+        ),
+    )
+
+    def check(self, facts):
+        mm = facts.modules
+        for info in function_classes(facts):
+            fwd = mm.method(info.name, "forward")
+            bwd = mm.method(info.name, "backward")
+            if fwd is None or bwd is None:
+                continue
+            inputs = forward_inputs(facts, info, fwd)
+            if inputs is None:
+                continue
+            names, n_required = inputs
+            n_total = len(names)
+            counts = set()
+            for call in apply_calls(facts, info.name):
+                if call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
+                    counts = None
+                    break
+                counts.add(len(call.args))
+            if counts and len(counts) == 1:
+                expected = counts.pop()
+                if not (n_required <= expected <= n_total):
+                    continue  # the file disagrees with itself; another error comes first
+            elif n_required == n_total and counts is not None:
+                expected = n_total
+            else:
+                continue
+            for ret in _returns(bwd):
+                got = returned_count(facts, ret, bwd)
+                if got is None:
+                    continue
+                count, elts = got
+                if count == expected:
+                    continue
+                if count > expected and elts is not None and all(isinstance(e, ast.Constant) and e.value is None for e in elts[expected:]):
+                    continue  # extra trailing Nones are accepted
+                if count > expected and elts is None:
+                    continue
+                inputs_txt = ", ".join(f"`{n}`" for n in names[:expected])
+                fixes = []
+                if count < expected and ret.value is not None:
+                    fixes.append(lambda ret=ret, n=expected - count: _pad(facts, ret, n))
+                yield self.finding(
+                    facts,
+                    ret,
+                    f"`{info.name}.backward` returns {count} gradient{'s' if count != 1 else ''} but `forward` takes {expected} input{'s' if expected != 1 else ''} "
+                    f"({inputs_txt}): backward() raises",
+                    related=[(fwd, "forward's inputs (excluding ctx)")],
+                    fixes=fixes,
+                    explanation=f"Autograd needs one gradient (or None) per input of forward; it raises `RuntimeError: function {info.name}Backward "
+                    f"returned an incorrect number of gradients (expected {expected}, got {count})`.",
+                )
+
+
+def _pad(facts, ret: ast.Return, n: int):
+    v = ret.value
+    text = facts.text(v)
+    nones = ", ".join(["None"] * n)
+    if isinstance(v, ast.Tuple):
+        if text.startswith("(") and text.endswith(")"):
+            inner = text[1:-1].rstrip()
+            if inner.endswith(","):
+                inner = inner[:-1]
+            new = f"({inner}, {nones})"
+        else:
+            new = f"{text.rstrip(',').rstrip()}, {nones}"
+    else:
+        new = f"{text}, {nones}"
+    return fix(f"Return `None` for the remaining {n} input{'s' if n != 1 else ''}", replace_node(facts, v, new), unsafe=True)
