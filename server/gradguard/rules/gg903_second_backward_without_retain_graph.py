@@ -1,0 +1,293 @@
+"""GG903 second-backward-without-retain-graph: two backward passes through the same graph, the first one
+freeing it."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.model import Applicability, Edit, Severity
+from gradguard.fixes import fix, replace_node
+from gradguard.rules.base import Example, Rule
+
+DETACHING_ATTRS = {"detach", "item", "data", "tolist", "numpy", "numel", "size", "shape", "dtype", "device"}
+DETACHING_CALLS = {"float", "int", "len", "bool"}
+
+
+class SecondBackwardWithoutRetainGraph(Rule):
+    code = "GG903"
+    name = "second-backward-without-retain-graph"
+    summary = "Two `backward()` calls go through the same graph (the same loss, or losses sharing an intermediate computed once) without `retain_graph=True` on the first."
+    severity = Severity.ERROR
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Looks at consecutive backward passes in the same block (`a.backward()` ... `b.backward()`, or
+`torch.autograd.grad`) and flags the first one when it has no `retain_graph=True` (or `create_graph=True`)
+and the second goes through part of the same graph: the same loss tensor, or a non-leaf intermediate
+(`z = encoder(x)`) that both losses were built from and that is not recomputed in between. Losses built
+from separate forward passes, from detached values (`D(fake.detach())`), or a first backward with
+`retain_graph=True` stay silent.
+
+## Why is this bad?
+`backward()` frees the intermediate buffers of every graph node it traverses. The second pass reaches
+those nodes again and raises `RuntimeError: Trying to backward through the graph a second time (or
+directly access saved tensors after they have already been freed)`.
+
+## Example
+```python
+z = encoder(x)
+loss_a = crit_a(head_a(z), ya)
+loss_b = crit_b(head_b(z), yb)
+loss_a.backward()
+loss_b.backward()      # RuntimeError
+```
+
+## Use instead
+```python
+loss_a.backward(retain_graph=True)
+loss_b.backward()
+```
+(or, usually better, `(loss_a + loss_b).backward()`).
+
+## Fix safety
+Adding `retain_graph=True` to the first call is safe: the gradients are the same, the graph's buffers are
+only kept until the last pass frees them.
+"""
+    examples = (
+        Example(
+            name="two-heads-shared-trunk",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    trunk = nn.Sequential(nn.Linear(5, 8), nn.ReLU())
+    reg, clf = nn.Linear(8, 1), nn.Linear(8, 2)
+    x = torch.randn(6, 5)
+    feats = trunk(x)
+    loss_reg = reg(feats).pow(2).mean()
+    loss_clf = nn.functional.cross_entropy(clf(feats), torch.randint(0, 2, (6,)))
+    loss_reg.backward()
+    loss_clf.backward()
+    return {"trunk": trunk, "reg": reg, "clf": clf}
+""",
+            lines=(13,),
+            expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            name="same-loss-twice",
+            code="""import torch
+
+
+def main():
+    w = torch.randn(3, requires_grad=True)
+    loss = (w.exp() * 2).sum()
+    loss.backward()
+    first = w.grad.clone()
+    loss.backward()
+    return {"w": w}
+""",
+            lines=(7,),
+            expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="gan-detached-fake",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    gen, disc = nn.Linear(3, 3), nn.Linear(3, 1)
+    fake = gen(torch.randn(5, 3))
+    d_loss = disc(fake.detach()).mean() - disc(torch.randn(5, 3)).mean()
+    d_loss.backward()
+    g_loss = -disc(fake).mean()
+    g_loss.backward()
+    return {"gen": gen, "disc": disc}
+""",
+            expect={"grad_ok": ["gen.weight", "disc.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="recomputed-between",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 2)
+    x = torch.randn(4, 3)
+    out = net(x)
+    out.pow(2).mean().backward()
+    out = net(x)
+    out.abs().mean().backward()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        for fl in facts.flows:
+            sites = [s for s in fl.backward_sites if isinstance(s.stmt, ast.Expr)]
+            if len(sites) < 2 or facts.flow.is_autograd_function_method(fl.node):
+                continue
+            blocks = _blocks(fl.node)
+            reported = set()
+            for i, s1 in enumerate(sites):
+                if s1.retain_graph or _has_retain_kw(s1.node) or not s1.loss.live:
+                    continue
+                pos1 = blocks.get(id(s1.stmt))
+                if pos1 is None:
+                    continue
+                for s2 in sites:
+                    if s2 is s1 or not s2.loss.live:
+                        continue
+                    pos2 = blocks.get(id(s2.stmt))
+                    if pos2 is None or pos2[0] is not pos1[0] or pos2[1] <= pos1[1]:
+                        continue
+                    body = pos1[0]
+                    # the first later backward only
+                    between = body[pos1[1] + 1 : pos2[1]]
+                    if any(b is not s2.stmt and any(b is x.stmt for x in sites) for b in between):
+                        break
+                    shared = _shared_intermediate(facts, fl, body, pos1[1], pos2[1], s1, s2)
+                    if shared is None or id(s1.node) in reported:
+                        continue
+                    reported.add(id(s1.node))
+                    what = f"`{shared}`" if shared else "the same graph"
+                    yield self.finding(
+                        facts,
+                        s1.node,
+                        f"backward() here frees the graph of {what}, which the backward() at line {s2.node.lineno} goes through again: it raises",
+                        related=[(s2.node, "second backward through the freed graph")],
+                        fixes=[lambda s1=s1: _add_retain(facts, s1.node)],
+                        explanation="The first backward frees the buffers saved in the graph it traverses; the second one reaches the same "
+                        "nodes and raises `RuntimeError: Trying to backward through the graph a second time`. Pass `retain_graph=True` to the "
+                        "first call (or sum the losses and call backward once).",
+                    )
+                    break
+
+
+def _has_retain_kw(call: ast.Call) -> bool:
+    # retain_graph=<runtime flag>: unknown, trust the author
+    return any(k.arg in ("retain_graph", "create_graph") and not (isinstance(k.value, ast.Constant) and not k.value.value) for k in call.keywords) or (
+        len(call.args) >= 2 and not (isinstance(call.args[1], ast.Constant) and not call.args[1].value) and isinstance(call.func, ast.Attribute) and call.func.attr == "backward"
+    )
+
+
+def _blocks(fn) -> dict:
+    """id(stmt) -> (the statement list holding it, index)."""
+    out = {}
+    for node in ast.walk(fn):
+        for field in ("body", "orelse", "finalbody"):
+            lst = getattr(node, field, None)
+            if isinstance(lst, list):
+                for i, st in enumerate(lst):
+                    if isinstance(st, ast.stmt):
+                        out[id(st)] = (lst, i)
+        for h in getattr(node, "handlers", []) or []:
+            pass
+    return out
+
+
+def _attached_names(facts, expr) -> set:
+    out = set()
+    for n in ast.walk(expr):
+        if not (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)):
+            continue
+        cur, ok = n, True
+        while cur is not expr:
+            parent = facts.parent(cur)
+            if parent is None:
+                break
+            if isinstance(parent, ast.Attribute) and parent.attr in DETACHING_ATTRS:
+                ok = False
+                break
+            if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in DETACHING_CALLS:
+                ok = False
+                break
+            cur = parent
+        if ok:
+            out.add(n.id)
+    return out
+
+
+def _last_assign(body, upto: int, name: str) -> Optional[tuple]:
+    """The last statement of ``body[:upto]`` that assigns ``name`` at the top level: (stmt, target)."""
+    for st in reversed(body[:upto]):
+        targets = []
+        if isinstance(st, ast.Assign):
+            targets = st.targets
+        elif isinstance(st, ast.AnnAssign) and st.value is not None:
+            targets = [st.target]
+        elif isinstance(st, ast.AugAssign):
+            targets = [st.target]
+        for t in targets:
+            for n in ast.walk(t):
+                if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
+                    return st, n
+        # any nested (re)binding of the name: give up on it
+        if not isinstance(st, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)):
+            for n in ast.walk(st):
+                if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
+                    return None
+    return None
+
+
+def _closure(facts, body, upto: int, expr) -> dict:
+    """name -> (assigning stmt, store node) for the names ``expr`` is built from, transitively."""
+    out: dict = {}
+    todo = [(n, upto) for n in _attached_names(facts, expr)]
+    while todo:
+        name, limit = todo.pop()
+        if name in out:
+            continue
+        found = _last_assign(body, limit, name)
+        if found is None:
+            continue
+        st, store = found
+        out[name] = (st, store)
+        idx = next(i for i, b in enumerate(body) if b is st)
+        if st.value is not None:
+            for n in _attached_names(facts, st.value):
+                todo.append((n, idx))
+    return out
+
+
+def _shared_intermediate(facts, fl, body, i1: int, i2: int, s1, s2) -> Optional[str]:
+    c1 = _closure(facts, body, i1, s1.loss_expr)
+    c2 = _closure(facts, body, i2, s2.loss_expr)
+    for name, (st, store) in c1.items():
+        other = c2.get(name)
+        if other is None or other[0] is not st:
+            continue
+        v = fl.assigned.get(id(store))
+        if v is None or not v.live or v.leaf or v.kind != "tensor":
+            continue
+        if isinstance(st, ast.AugAssign) or st.value is None:
+            continue
+        if not isinstance(st.value, (ast.Call, ast.BinOp, ast.UnaryOp, ast.Subscript)):
+            continue
+        return name
+    return None
+
+
+def _add_retain(facts, call: ast.Call):
+    for k in call.keywords:
+        if k.arg == "retain_graph":
+            return fix("Pass `retain_graph=True` to the first backward()", replace_node(facts, k.value, "True"))
+    if call.args or call.keywords:
+        last = max([*call.args, *(k.value for k in call.keywords)], key=lambda n: (n.end_lineno, n.end_col_offset))
+        end = facts.end(last)
+        return fix("Pass `retain_graph=True` to the first backward()", Edit(end, end, ", retain_graph=True"))
+    text = facts.text(call)
+    if not text.endswith(")"):
+        return None
+    end = facts.end(call)
+    pos = type(end)(end.line, end.col - 1)
+    return fix("Pass `retain_graph=True` to the first backward()", Edit(pos, pos, "retain_graph=True"))
