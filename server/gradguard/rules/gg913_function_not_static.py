@@ -1,0 +1,205 @@
+"""GG913 function-not-static: ``forward`` / ``backward`` of a ``torch.autograd.Function`` without
+``@staticmethod``."""
+from __future__ import annotations
+
+import ast
+
+from gradguard.core.model import Applicability, Edit, Severity
+from gradguard.core.source import Pos
+from gradguard.fixes import fix, line_indent, newline
+from gradguard.rules.base import Example, Rule
+from gradguard.rules.gg911_function_missing_backward import function_classes
+
+
+def _decorated(fn) -> bool:
+    return any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in fn.decorator_list)
+
+
+def _params(fn) -> list:
+    return [p.arg for p in [*fn.args.posonlyargs, *fn.args.args]]
+
+
+class FunctionNotStatic(Rule):
+    code = "GG913"
+    name = "function-not-static"
+    summary = "`forward` / `backward` of a `torch.autograd.Function` are not `@staticmethod`s."
+    severity = Severity.ERROR
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Flags `forward` and `backward` methods of `torch.autograd.Function` subclasses that are not decorated
+with `@staticmethod`. What happens depends on the call:
+
+- the legacy style, instantiating the Function and calling the instance (`Square()(x)`), raises
+  `RuntimeError: Legacy autograd function with non-static forward method is deprecated` (error);
+- `forward(self, ctx, x)` called through `Cls.apply(x)` binds `ctx` to `x` and raises `TypeError: missing
+  1 required positional argument` (error);
+- `forward(ctx, x)` without the decorator, called through `Cls.apply`, works in torch 2.x (the plain function
+  is looked up on the class), so it is only reported as information.
+
+## Why is this bad?
+Since PyTorch 1.3 custom Functions are used through the class: `Cls.apply(...)` calls the static
+`forward(ctx, *inputs)` and `backward(ctx, *grad_outputs)`. Old tutorials' instance style
+(`def forward(self, x)` + `Cls()(x)`) no longer runs at all.
+
+## Example
+```python
+class Square(torch.autograd.Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x * x
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return 2 * x * grad
+
+y = Square()(x)     # RuntimeError
+```
+
+## Use instead
+```python
+class Square(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * x * grad
+
+y = Square.apply(x)
+```
+
+## Fix safety
+Safe: the fix adds `@staticmethod` (the first parameter keeps its name and plays the role of `ctx`), drops
+a leading `self` in front of `ctx`, and rewrites `Cls()(args)` into `Cls.apply(args)`. When the Function
+is constructed with arguments or kept in a variable, the call sites are left to you.
+"""
+    examples = (
+        Example(
+            name="legacy-instance-call",
+            code="""import torch
+
+
+class Square(torch.autograd.Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x * x
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return 2 * x * grad
+
+
+def main():
+    x = torch.randn(4, requires_grad=True)
+    y = Square()(x)
+    y.sum().backward()
+    return {"x": x}
+""",
+            lines=(5,),
+            expect={"error": "Legacy autograd function with non-static forward method is deprecated"},
+        ),
+        Example(
+            name="self-before-ctx",
+            code="""import torch
+
+
+class Shift(torch.autograd.Function):
+    def forward(self, ctx, x):
+        return x + 1.0
+
+    def backward(self, ctx, grad):
+        return grad
+
+
+def main():
+    x = torch.randn(3, requires_grad=True)
+    Shift.apply(x).pow(2).sum().backward()
+    return {"x": x}
+""",
+            lines=(5,),
+            expect={"error": "missing 1 required positional argument"},
+        ),
+        Example(
+            bad=False,
+            name="undecorated-but-applied",
+            code="""import torch
+
+
+class Cube(torch.autograd.Function):
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * x ** 2 * grad
+
+
+def main():
+    x = torch.randn(3, requires_grad=True)
+    Cube.apply(x).sum().backward()
+    return {"x": x}
+""",
+            expect={"grad_ok": ["x"]},
+        ),
+    )
+
+    def check(self, facts):
+        for info in function_classes(facts):
+            bad = [info.methods[m] for m in ("forward", "backward") if m in info.methods and not _decorated(info.methods[m])]
+            if not bad:
+                continue
+            fwd = info.methods.get("forward")
+            instances = [n for n in ast.walk(facts.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == info.name]
+            self_ctx = [m for m in bad if _params(m)[:2] == ["self", "ctx"]]
+            legacy = fwd is not None and fwd in bad and instances
+            if legacy:
+                severity = Severity.ERROR
+                message = (f"`{info.name}.forward` is not a `@staticmethod` and `{info.name}` is instantiated (line {instances[0].lineno}): "
+                           "calling the instance raises `Legacy autograd function with non-static forward method is deprecated`")
+            elif self_ctx:
+                severity = Severity.ERROR
+                message = (f"`{info.name}.{self_ctx[0].name}(self, ctx, ...)` is not a `@staticmethod`: `{info.name}.apply` passes the first input "
+                           "as `ctx` and the call raises TypeError")
+            else:
+                severity = Severity.INFORMATION
+                message = f"`{info.name}.{bad[0].name}` is not a `@staticmethod`; it works through `{info.name}.apply`, but custom Functions are written with static methods"
+            related = [(c, "the Function is instantiated here") for c in instances[:2]]
+            yield self.finding(
+                facts,
+                bad[0],
+                message,
+                severity=severity,
+                related=related,
+                end_node=bad[0],
+                fixes=[lambda info=info, bad=bad, instances=instances: _fix(facts, info, bad, instances)],
+                explanation="Custom autograd Functions are used through the class: `Cls.apply(*inputs)` calls the static "
+                "`forward(ctx, *inputs)` and later `backward(ctx, *grad_outputs)`. Instantiating a Function with a non-static forward "
+                "raises `RuntimeError: Legacy autograd function with non-static forward method is deprecated`.",
+            )
+
+
+def _fix(facts, info, bad, instances):
+    edits = []
+    if instances:
+        if "__init__" in info.methods:
+            return None
+        for call in instances:
+            parent = facts.parent(call)
+            if call.args or call.keywords or not (isinstance(parent, ast.Call) and parent.func is call):
+                return None  # constructed with arguments or kept in a variable
+            edits.append(Edit(facts.start(call), facts.end(call), f"{info.name}.apply"))
+    nl = newline(facts)
+    for m in bad:
+        indent = line_indent(facts, m.lineno)
+        first = min([m.lineno, *(d.lineno for d in m.decorator_list)])
+        edits.append(Edit(Pos(first, 0), Pos(first, 0), f"{indent}@staticmethod{nl}"))
+        params = [*m.args.posonlyargs, *m.args.args]
+        if len(params) >= 2 and params[0].arg == "self" and params[1].arg == "ctx" and not m.args.posonlyargs:
+            edits.append(Edit(facts.start(params[0]), facts.start(params[1]), ""))
+    return fix("Make forward/backward `@staticmethod`s" + (" and call `.apply`" if instances else ""), *edits)
