@@ -15,7 +15,7 @@ _TORCH_CONSUMERS = ("clip_grad_norm_", "clip_grad_value_", "parameters_to_vector
 
 
 def _pos(node: ast.AST) -> tuple:
-    return (node.lineno, node.col_offset)
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
 
 
 def _exclusive(facts, a: ast.AST, b: ast.AST) -> bool:
@@ -160,8 +160,8 @@ def main():
                     names.setdefault(node.targets[0].id, []).append(node)
                     if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in _GENERATORS:
                         gens.append(node)
-                elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
-                    names.setdefault(node.target.id, []).append(node)
+                elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name):
+                    names.setdefault(node.target.id, []).append(node.target)
             for assign in gens:
                 name = assign.targets[0].id
                 later_binds = [b for b in names.get(name, []) if b is not assign and _pos(b) > _pos(assign)]

@@ -1,0 +1,215 @@
+"""GG801 optimizer-before-layer-replaced: a layer of the model is replaced after the optimizer captured its parameters."""
+from __future__ import annotations
+
+import ast
+
+from gradguard.core.flow import PARAMLESS_SUFFIXES
+from gradguard.core.model import Applicability, Severity
+from gradguard.core.torchapi import is_module_ctor, is_optimizer_ctor
+from gradguard.fixes import fix, insert_after_stmt
+from gradguard.rules.base import Example, Rule
+from gradguard.rules.gg301_raw_tensor_on_module import may_have_parameters
+from gradguard.rules.gg805_parameters_generator_consumed import ParametersGeneratorConsumed, _exclusive, _pos
+
+_own_nodes = ParametersGeneratorConsumed._own_nodes
+
+
+def _dotted(node: ast.AST):
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _target_root(node: ast.AST):
+    """``model.fc`` / ``model.classifier[6]`` -> (``model``, text path)."""
+    cur = node
+    while isinstance(cur, (ast.Attribute, ast.Subscript)):
+        cur = cur.value
+    return cur.id if isinstance(cur, ast.Name) else None
+
+
+class OptimizerBeforeLayerReplaced(Rule):
+    code = "GG801"
+    name = "optimizer-before-layer-replaced"
+    summary = "A layer is replaced after the optimizer was built from `model.parameters()`: the new layer's parameters are never updated."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.SAFE
+    docs = """
+## What it does
+Flags `model.fc = nn.Linear(...)` (or `model.classifier[6] = ...`) when, earlier in the same function,
+an optimizer was built from `model.parameters()` and it is stepped afterwards, without being rebuilt or
+given the new parameters (`add_param_group`).
+
+## Why is this bad?
+An optimizer keeps references to the parameter tensors it was given. Replacing a submodule creates new
+parameters the optimizer has never seen: they receive gradients, but `optimizer.step()` never updates
+them, so the new head stays at its random initialization (typical when fine-tuning a pretrained model).
+
+## Example
+```python
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+model.fc = nn.Linear(512, n_classes)
+```
+
+## Use instead
+```python
+model.fc = nn.Linear(512, n_classes)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+```
+
+## Fix safety
+The fix adds `optimizer.add_param_group({"params": model.fc.parameters()})` right after the
+replacement: the new parameters are trained with the optimizer's default settings. Moving the
+optimizer construction below the replacement is equivalent and may read better.
+"""
+    examples = (
+        Example(
+            name="replace-head-after-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class Backbone(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(6, 12)
+        self.head = nn.Linear(12, 5)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Backbone()
+    opt = torch.optim.Adam(net.parameters(), lr=0.01)
+    net.head = nn.Linear(12, 2)
+    h0 = net.head.weight.detach().clone()
+    for _ in range(2):
+        loss = nn.functional.cross_entropy(net(torch.randn(8, 6)), torch.randint(0, 2, (8,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"net": net}, {"head_changed": not torch.equal(h0, net.head.weight.detach())}
+""",
+            lines=(19,),
+            expect={"grad_ok": ["net.head.weight"], "facts": {"head_changed": False}},
+        ),
+        Example(
+            name="replace-inside-sequential",
+            code="""import torch
+from torch import nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4))
+    sgd = torch.optim.SGD(model.parameters(), lr=0.1)
+    model[2] = nn.Linear(4, 1)
+    w0 = model[2].weight.detach().clone()
+    sgd.zero_grad()
+    model(torch.randn(5, 3)).pow(2).mean().backward()
+    sgd.step()
+    return {"model": model}, {"last_changed": not torch.equal(w0, model[2].weight.detach())}
+""",
+            lines=(9,),
+            expect={"grad_ok": ["model.2.weight"], "facts": {"last_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="replace-then-build-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4))
+    probe = torch.optim.SGD(model.parameters(), lr=0.1)
+    model[2] = nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(5, 3)).pow(2).mean().backward()
+    opt.step()
+    model.act = nn.ReLU()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.2.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        scopes = [facts.tree, *facts.walk((ast.FunctionDef, ast.AsyncFunctionDef))]
+        cls_params: dict = {}
+        for scope in scopes:
+            opts = []
+            for node in _own_nodes(scope):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
+                    q = facts.imports.qualname(node.value.func) or ""
+                    if not (q and is_optimizer_ctor(q)):
+                        continue
+                    oname = _dotted(node.targets[0])
+                    if not oname:
+                        continue
+                    for sub in ast.walk(node.value):
+                        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "parameters":
+                            m = _dotted(sub.func.value)
+                            if m:
+                                opts.append((oname, m, node))
+            if not opts:
+                continue
+            nodes = [n for n in _own_nodes(scope) if hasattr(n, "lineno")]
+            for oname, m, ostmt in opts:
+                for node in nodes:
+                    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and _pos(node) > _pos(ostmt)):
+                        continue
+                    t = node.targets[0]
+                    if not isinstance(t, (ast.Attribute, ast.Subscript)):
+                        continue
+                    tt = facts.text(t)
+                    if not (tt.startswith(m + ".") or tt.startswith(m + "[")):
+                        continue
+                    if not self._param_module(facts, node.value, cls_params):
+                        continue
+                    if _exclusive(facts, node, ostmt):
+                        continue
+                    # stepped afterwards, not rebuilt / extended in between
+                    later = [n for n in nodes if _pos(n) > _pos(node)]
+                    rebuilt = any(
+                        isinstance(n, ast.Assign) and any(_dotted(x) == oname for x in n.targets)
+                        for n in later
+                    )
+                    extended = any(
+                        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("add_param_group", "load_state_dict") and _dotted(n.func.value) == oname
+                        for n in nodes
+                    )
+                    steps = [n for n in later if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "step"
+                             and (_dotted(n.func.value) == oname or any(_dotted(a) == oname for a in n.args))]
+                    if rebuilt or extended or not steps:
+                        continue
+                    yield self.finding(
+                        facts,
+                        t,
+                        f"`{tt}` is replaced after `{oname}` was built from `{m}.parameters()`: the new layer's parameters are not in the optimizer and are never updated",
+                        related=[(ostmt, "the optimizer captures the old parameters here"), (steps[0], "this step skips the new layer")],
+                        fixes=[lambda st=node, tt=tt, o=oname: fix(f"Add the new parameters with `{o}.add_param_group(...)`", insert_after_stmt(facts, st, f'{o}.add_param_group({{"params": {tt}.parameters()}})'))],
+                        explanation="An optimizer holds references to the parameter tensors it was built with; a replaced submodule brings new tensors that receive gradients but are never stepped.",
+                    )
+
+    @staticmethod
+    def _param_module(facts, value: ast.AST, cache: dict) -> bool:
+        if not isinstance(value, ast.Call):
+            return False
+        q = facts.imports.qualname(value.func) or ""
+        if is_module_ctor(q):
+            return not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES)
+        if isinstance(value.func, ast.Name) and value.func.id in facts.modules.classes:
+            info = facts.modules.classes[value.func.id]
+            if info.is_module is True:
+                if info.name not in cache:
+                    cache[info.name] = may_have_parameters(facts, info)
+                return cache[info.name]
+        return False
