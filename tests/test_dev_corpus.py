@@ -1,0 +1,36 @@
+"""The shared dev corpus (35 bugs, 15 clean look-alikes): every bug found on its diagnostic/related lines,
+no error/warning on clean cases. Static only (fast); ../shared/tools/evaluate.py also runs the fixes."""
+import glob
+import json
+import os
+
+import pytest
+
+from gradguard.analyze import analyze
+from gradguard.core.model import Severity
+
+from conftest import SHARED
+
+CORPUS = os.path.join(SHARED, "corpus", "dev")
+CASES = sorted(glob.glob(os.path.join(CORPUS, "*.json")))
+CASES = [c for c in CASES if os.path.exists(c[:-5] + ".py")]
+
+# Bugs gradguard does not find yet, each with the reason (strict: the test fails when one starts passing).
+KNOWN_MISSES: dict = {}
+
+
+@pytest.mark.skipif(not CASES, reason="../shared/corpus/dev is not available")
+@pytest.mark.parametrize("sidecar", CASES, ids=[os.path.basename(c)[:-5] for c in CASES])
+def test_dev_case(sidecar):
+    side = json.load(open(sidecar))
+    if side["id"] in KNOWN_MISSES:
+        pytest.xfail(KNOWN_MISSES[side["id"]])
+    src = open(sidecar[:-5] + ".py", encoding="utf-8").read()
+    res = analyze(src, sidecar[:-5] + ".py")
+    mine = [f for f in res.findings if f.start.line < side.get("harness_start_line", 10**9)]
+    if side["label"] == "bug":
+        want = set(side["diagnostic_lines"]) | set(side.get("related_lines", []))
+        assert any(f.start.line in want for f in mine), f"{side['id']}: nothing on {sorted(want)}; got {[(f.code, f.start.line) for f in mine]}"
+    else:
+        loud = [(f.code, f.start.line, f.message) for f in mine if f.severity in (Severity.ERROR, Severity.WARNING)]
+        assert not loud, f"false alarm on clean case {side['id']}: {loud}"
