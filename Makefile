@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-fast client bench
+.PHONY: setup demo test test-fast client bench corpus
 
 # Creates .venv at the repo root and installs gradguard (with its test dependencies) into it.
 setup: $(VENV)/.installed
@@ -24,8 +24,14 @@ client: package.json
 	npm run build
 	npm run test:unit
 
-# Set up, then run every test: Python (rules under real torch, LSP end to end, CLI, fuzz, editors) and the client.
-test: setup client
+# The real-world corpus (2.8M lines, 40 MB from the package registry) for the precision test; cached outside the repo.
+CORPUS ?= $(HOME)/.cache/gradguard-corpus
+FETCH := ../shared/realworld/fetch_corpus.sh
+corpus:
+	@if [ ! -f "$(CORPUS)/corpus_stats.tsv" ] && [ -x "$(FETCH)" -o -f "$(FETCH)" ]; then mkdir -p "$(CORPUS)" && bash "$(FETCH)" "$(CORPUS)"; fi
+
+# Set up, then run every test: Python (rules under real torch, LSP end to end, CLI, fuzz, real code, editors) and the client.
+test: setup client corpus
 	$(BIN)/python -m pytest
 
 test-fast: setup
