@@ -271,3 +271,41 @@ def simple_bindings(facts, fl: FunctionFlow, name: str) -> Optional[list]:
             else:
                 return None
     return out
+
+
+def _grad_test(test: ast.AST) -> Optional[bool]:
+    """True if ``test`` holds only when gradients are being recorded (``self.training``,
+    ``x.requires_grad``, ``torch.is_grad_enabled()``), False for the negation, None otherwise."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _grad_test(test.operand)
+        return None if inner is None else not inner
+    if isinstance(test, ast.Attribute) and test.attr in ("training", "requires_grad"):
+        return True
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "is_grad_enabled":
+        return True
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.comparators[0], ast.Constant) and isinstance(test.comparators[0].value, bool):
+        inner = _grad_test(test.left)
+        if inner is None:
+            return None
+        positive = isinstance(test.ops[0], (ast.Eq, ast.Is)) == test.comparators[0].value
+        return inner if positive else not inner
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        vals = [_grad_test(v) for v in test.values]
+        if False in vals:
+            return False
+    return None
+
+
+def inference_branch(facts, node: ast.AST) -> bool:
+    """Is ``node`` in a branch that runs only without gradient recording (``if not self.training:``,
+    the ``else`` of ``if x.requires_grad:``)?"""
+    child, cur = node, facts.parent(node)
+    while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        if isinstance(cur, (ast.If, ast.IfExp)):
+            t = _grad_test(cur.test)
+            in_body = child in (cur.body if isinstance(cur.body, list) else [cur.body])
+            in_else = child in (cur.orelse if isinstance(cur.orelse, list) else [cur.orelse])
+            if (t is False and in_body) or (t is True and in_else):
+                return True
+        child, cur = cur, facts.parent(cur)
+    return False

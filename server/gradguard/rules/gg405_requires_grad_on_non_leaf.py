@@ -5,7 +5,7 @@ import ast
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
-from gradguard.rules._leafs import freezes_anything, is_computing_expr, known_roots, lexically_no_grad, simple_bindings
+from gradguard.rules._leafs import freezes_anything, inference_branch, is_computing_expr, known_roots, lexically_no_grad, simple_bindings
 from gradguard.rules.base import Example, Rule
 
 
@@ -122,7 +122,7 @@ def main():
                 v = ev.target
                 if v is None or v.leaf or v.ident is not None or v.kind != "tensor" or not known_roots(v) or not ev.mode.enabled:
                     continue
-                if lexically_no_grad(facts, node) or freezes_anything(facts, exclude=node):
+                if lexically_no_grad(facts, node) or inference_branch(facts, node) or freezes_anything(facts, exclude=node):
                     continue
                 binds = simple_bindings(facts, fl, recv.id)
                 if not binds or not all(is_computing_expr(facts, fl, b.value) for b in binds):

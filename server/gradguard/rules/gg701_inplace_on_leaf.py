@@ -5,7 +5,7 @@ import ast
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import alias_for, fix, line_indent, replace_node
-from gradguard.rules._leafs import call_sites, freezes_anything, known_roots, lexically_no_grad
+from gradguard.rules._leafs import call_sites, freezes_anything, inference_branch, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
 
 INPLACE_MATH = {
@@ -162,7 +162,7 @@ def main():
                 kind = ev.extra
                 if kind not in ("augassign", "setitem") and kind not in INPLACE_MATH:
                     continue
-                if lexically_no_grad(facts, ev.node):
+                if lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node):
                     continue
                 from_params = v.ident is None  # an element of model.parameters()
                 if from_params and freezes_anything(facts):

@@ -5,7 +5,7 @@ import ast
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
-from gradguard.rules._leafs import known_roots, lexically_no_grad
+from gradguard.rules._leafs import inference_branch, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
 
 OUT_OF_PLACE = {
@@ -161,8 +161,12 @@ def main():
                 v = ev.target
                 if v is None or not v.saved_output or not ev.mode.enabled or ev.extra in ("init",) or ev.extra in NOT_INPLACE:
                     continue
-                if not known_roots(v) or lexically_no_grad(facts, ev.node):
+                if not known_roots(v) or lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node):
                     continue
+                if any(r == "self" or r.startswith(("self.", "self[")) for r in known_roots(v)):
+                    info = facts.modules.classes.get(fl.owner or "")
+                    if info is None or not info.is_module:
+                        continue  # gradient of an object we cannot see: only nn.Module state is trainable for sure
                 seen.add(id(ev.node))
                 kind = ev.extra
                 what = {"augassign": "augmented assignment", "setitem": "index assignment"}.get(kind, f"`.{kind}()`")
