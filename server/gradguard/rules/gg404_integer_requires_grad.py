@@ -118,6 +118,25 @@ def main():
             expect={"error": "Only Tensors of floating point and complex dtype can require gradients"},
         ),
         Example(
+            name="loss-class-weights",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    head = nn.Linear(4, 3)
+    targets = torch.tensor([2, 0, 1, 1])
+    balance = torch.tensor([3, 1, 1], requires_grad=True)
+    criterion = nn.CrossEntropyLoss(weight=balance.float())
+    loss = criterion(head(torch.randn(4, 4)), targets)
+    loss.backward()
+    return {"head": head}
+""",
+            lines=(9,),
+            expect={"error": "Only Tensors of floating point and complex dtype can require gradients"},
+        ),
+        Example(
             bad=False,
             name="float-leaves-int-labels",
             code="""import torch
@@ -161,11 +180,15 @@ def main():
             why = integer_creation(facts, created)
             if why is None:
                 continue
+            fixes = [lambda c=created: _float_fix(facts, c)]
+            if created is call and _used_as_loss_weight(facts, call):
+                # class weights of a loss are constants (nll_loss is not differentiable in `weight`)
+                fixes.insert(0, lambda c=call: _drop_requires_grad(facts, c))
             yield self.finding(
                 facts,
                 anchor,
                 f"this tensor is integral ({why}) and cannot require gradients",
-                fixes=[lambda c=created: _float_fix(facts, c)],
+                fixes=fixes,
                 explanation="Only floating point and complex tensors can require gradients: this raises `RuntimeError: Only Tensors of floating point and complex dtype can require gradients`.",
             )
 
@@ -185,3 +208,35 @@ def _float_fix(facts, call: ast.Call):
         return None
     pos = facts.end(last)
     return fix("Create the tensor as float32", Edit(pos, pos, f", dtype={torch_name}.float32"))
+
+
+LOSS_WEIGHT_KWARGS = ("weight", "pos_weight")
+
+
+def _used_as_loss_weight(facts, call: ast.Call) -> bool:
+    st = facts.parent(call)
+    if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)):
+        return False
+    name = st.targets[0].id
+    fn = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        q = facts.imports.qualname(node.func) or ""
+        if not (q.startswith("torch.nn.functional.") or (q.startswith("torch.nn.") and q.endswith("Loss"))):
+            continue
+        for k in node.keywords:
+            if k.arg in LOSS_WEIGHT_KWARGS:
+                v = k.value
+                while isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and not v.args or (isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "to"):
+                    v = v.func.value
+                if isinstance(v, ast.Name) and v.id == name:
+                    return True
+    return False
+
+
+def _drop_requires_grad(facts, call: ast.Call):
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    parts = [facts.text(a) for a in call.args] + [f"{k.arg}={facts.text(k.value)}" for k in call.keywords if k.arg != "requires_grad"]
+    return fix("Loss class weights are constants: drop requires_grad=True", replace_node(facts, call, f"{facts.text(call.func)}({', '.join(parts)})"))
