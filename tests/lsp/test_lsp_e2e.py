@@ -120,3 +120,21 @@ async def test_noqa_action_silences(client: LanguageClient):
     assert "z = y.detach()  # noqa: GG201" in new_text
     diags = await _change(client, uri, new_text, 2)
     assert not [x for x in diags if x.code == "GG201"]
+
+
+async def test_hover_resolves_imported_class_across_files(client: LanguageClient, tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "base.py").write_text("import torch.nn as nn\n\n\nclass Backbone(nn.Module):\n    pass\n\n\nclass Plain:\n    pass\n")
+    (pkg / "mid.py").write_text("from pkg.base import Backbone\n\n\nclass Encoder(Backbone):\n    pass\n")
+    main = tmp_path / "main.py"
+    text = "import torch\nfrom pkg.mid import Encoder\nfrom pkg.base import Plain\n\n\nclass Model(Encoder):\n    pass\n\n\nclass Other(Plain):\n    pass\n"
+    main.write_text(text)
+    uri = main.as_uri()
+    await _open(client, uri, text)
+    hover = await client.text_document_hover_async(lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=5, character=14)))
+    assert hover is not None and "pkg.mid.Encoder" in hover.contents.value and "an `nn.Module` subclass" in hover.contents.value
+    assert "pkg.base.Backbone" in hover.contents.value
+    hover = await client.text_document_hover_async(lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=9, character=13)))
+    assert hover is not None and "not an `nn.Module`" in hover.contents.value

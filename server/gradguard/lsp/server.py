@@ -60,6 +60,14 @@ class GradguardServer(LanguageServer):
         self.editor_settings: dict = {}
         self.config = Config()
         self.config_dirty = True
+        self._resolver = None
+
+    def resolver(self):
+        if self._resolver is None:
+            from gradguard.resolve import Resolver
+
+            self._resolver = Resolver(self.workspace.root_path if self.protocol.workspace is not None else None)
+        return self._resolver
 
     # -- configuration --------------------------------------------------------------------------
     def effective_config(self) -> Config:
@@ -316,7 +324,43 @@ def nb_close(ls: GradguardServer, params: lsp.DidCloseNotebookDocumentParams) ->
 
 # -- hover --------------------------------------------------------------------------------------
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-def hover(ls: GradguardServer, params: lsp.HoverParams) -> Optional[lsp.Hover]:
+async def hover(ls: GradguardServer, params: lsp.HoverParams) -> Optional[lsp.Hover]:
+    result = hover_local(ls, params)
+    if result is not None:
+        return result
+    # imported classes: ask jedi (on demand, time-limited, cached; never on the diagnostic path)
+    snap = ls.snapshot_for(params.text_document.uri)
+    if snap is None or snap.cells is not None or snap.analysis.facts is None:
+        return None
+    src = snap.analysis.source
+    pos = src.from_lsp(params.position.line, params.position.character, ls.encoding())
+    target = imported_name_at(snap.analysis, pos)
+    if target is None:
+        return None
+    loop = asyncio.get_running_loop()
+    answer = await loop.run_in_executor(None, ls.resolver().class_at, src.text, _path_of(snap.key), pos.line, pos.col)
+    if answer is None:
+        return None
+    verdict = {True: "an `nn.Module` subclass", False: "not an `nn.Module`", None: "a class gradguard could not trace to `nn.Module`"}[answer.is_module]
+    md = f"**`{target}`** is `{answer.full_name}`: {verdict}"
+    if len(answer.chain) > 1:
+        md += "\n\nbases: " + " → ".join(f"`{c}`" for c in answer.chain)
+    return lsp.Hover(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=md))
+
+
+def imported_name_at(analysis, pos: Pos) -> Optional[str]:
+    import ast as _ast
+
+    facts = analysis.facts
+    for node in _ast.walk(facts.tree):
+        if isinstance(node, _ast.Name) and node.lineno == pos.line and node.id in facts.imports.aliases:
+            a, b = facts.start(node), facts.end(node)
+            if a.col <= pos.col <= b.col and not facts.imports.qualname(node).startswith(("torch", "numpy", "math")):
+                return node.id
+    return None
+
+
+def hover_local(ls: GradguardServer, params: lsp.HoverParams) -> Optional[lsp.Hover]:
     snap = ls.snapshot_for(params.text_document.uri)
     if snap is None:
         return None
