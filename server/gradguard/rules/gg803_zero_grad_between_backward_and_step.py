@@ -1,0 +1,200 @@
+"""GG803 zero-grad-between-backward-and-step: gradients are cleared after ``backward()`` and before ``step()``."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.model import Applicability, Edit, Severity
+from gradguard.core.source import Pos
+from gradguard.core.torchapi import is_optimizer_ctor
+from gradguard.fixes import fix, insert_before_stmt
+from gradguard.rules.base import Example, Rule
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody")
+
+
+def stmt_call(st: ast.stmt, attr: str) -> Optional[ast.Call]:
+    """``x.<attr>(...)`` as a whole expression statement."""
+    if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == attr:
+        return st.value
+    return None
+
+
+def has_backward(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in ("backward", "manual_backward"):
+            return True
+    return False
+
+
+def step_receiver(facts, call: ast.Call) -> Optional[str]:
+    """Text of the optimizer a ``.step()`` statement steps (``scaler.step(opt)`` -> ``opt``), or None."""
+    recv = call.func.value
+    text = facts.text(recv)
+    last = text.split(".")[-1].lower()
+    if "sched" in last or last.startswith("lr") or "env" in last or "ema" in last:
+        return None
+    if last.endswith("scaler"):
+        return facts.text(call.args[0]) if call.args and isinstance(call.args[0], (ast.Name, ast.Attribute)) else None
+    if call.args or call.keywords:
+        return None
+    if "opt" in last:
+        return text
+    return None
+
+
+def blocks(facts):
+    """Every statement list in the file, with its owner node."""
+    for node in ast.walk(facts.tree):
+        for f in _BLOCK_FIELDS:
+            body = getattr(node, f, None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                yield node, body
+        if isinstance(node, ast.Try):
+            for h in node.handlers:
+                yield h, h.body
+
+
+def clears_for(facts, zcall: ast.Call, opt: str) -> bool:
+    """Does ``zcall`` (``x.zero_grad()``) clear the gradients ``opt`` steps?"""
+    r = facts.text(zcall.func.value)
+    if r == opt:
+        return True
+    for node in facts.walk(ast.Assign):
+        if len(node.targets) == 1 and facts.text(node.targets[0]) == opt and isinstance(node.value, ast.Call):
+            q = facts.imports.qualname(node.value.func) or ""
+            if q and is_optimizer_ctor(q):
+                for sub in ast.walk(node.value):
+                    if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "parameters" and facts.text(sub.func.value) == r:
+                        return True
+    return False
+
+
+def _whole_lines(facts, st: ast.stmt) -> bool:
+    if st.lineno != st.end_lineno:
+        return False
+    return facts.source.line(st.lineno).strip().split("#")[0].strip() == facts.text(st).strip()
+
+
+class ZeroGradBetweenBackwardAndStep(Rule):
+    code = "GG803"
+    name = "zero-grad-between-backward-and-step"
+    summary = "`zero_grad()` runs after `backward()` and before `step()`: the optimizer steps with cleared gradients and nothing trains."
+    severity = Severity.WARNING
+    fix_applicability = Applicability.UNSAFE
+    docs = """
+## What it does
+Flags `optimizer.zero_grad()` (or `model.zero_grad()` of the model the optimizer trains) placed, in the
+same block, after `loss.backward()` and before `optimizer.step()`, with no other `backward()` between.
+Clearing the gradients of *another* optimizer there (GAN training) is fine and not flagged.
+
+## Why is this bad?
+`zero_grad()` sets every `.grad` to `None` (or zero). The following `step()` then has nothing to apply:
+SGD and Adam skip parameters whose `.grad` is `None`, so the model never changes; with
+`set_to_none=False` weight decay and momentum still move the weights, but not toward a lower loss.
+
+## Example
+```python
+loss.backward()
+optimizer.zero_grad()
+optimizer.step()
+```
+
+## Use instead
+```python
+optimizer.zero_grad()
+loss.backward()
+optimizer.step()
+```
+
+## Fix safety
+The fix moves the `zero_grad()` statement right before the block's first `backward()`. It is marked
+unsafe because statements in between may have been meant to see the previous gradients.
+"""
+    examples = (
+        Example(
+            name="cleared-before-step",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    w0 = net.weight.detach().clone()
+    for _ in range(3):
+        loss = net(torch.randn(6, 4)).pow(2).mean()
+        loss.backward()
+        opt.zero_grad()
+        opt.step()
+    return {"net": net}, {"changed": not torch.equal(w0, net.weight.detach())}
+""",
+            lines=(13,),
+            expect={"grad_none": ["net.weight"], "facts": {"changed": False}},
+            fixed_expect={"grad_ok": ["net.weight"], "facts": {"changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="gan-clears-other-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Linear(2, 2), nn.Linear(2, 1)
+    opt_g = torch.optim.SGD(G.parameters(), lr=0.1)
+    opt_d = torch.optim.SGD(D.parameters(), lr=0.1)
+    opt_g.zero_grad()
+    g_loss = -D(G(torch.randn(4, 2))).mean()
+    g_loss.backward()
+    opt_d.zero_grad()
+    opt_g.step()
+    return {"G": G}
+""",
+            expect={"grad_ok": ["G.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        for owner, body in blocks(facts):
+            backs = [i for i, st in enumerate(body) if stmt_call(st, "backward") is not None or (isinstance(st, ast.Expr) and has_backward(st))]
+            if not backs:
+                continue
+            for k, st in enumerate(body):
+                scall = stmt_call(st, "step")
+                if scall is None:
+                    continue
+                opt = step_receiver(facts, scall)
+                if opt is None:
+                    continue
+                prev_backs = [i for i in backs if i < k]
+                if not prev_backs:
+                    continue
+                i = prev_backs[-1]
+                for j in range(i + 1, k):
+                    zcall = stmt_call(body[j], "zero_grad")
+                    if zcall is None or not clears_for(facts, zcall, opt):
+                        continue
+                    if any(has_backward(body[x]) for x in range(j + 1, k)):
+                        continue
+                    fixes = []
+                    first = backs[0]
+                    if _whole_lines(facts, body[j]) and not any(has_backward(body[x]) for x in range(0, first)):
+                        z, b = body[j], body[first]
+
+                        def build(z=z, b=b):
+                            delete = Edit(Pos(z.lineno, 0), Pos(z.lineno + 1, 0), "")
+                            return fix("Move `zero_grad()` before `backward()`", insert_before_stmt(facts, b, facts.text(z)), delete, unsafe=True)
+
+                        fixes.append(build)
+                    yield self.finding(
+                        facts,
+                        zcall,
+                        f"`{facts.text(zcall.func.value)}.zero_grad()` clears the gradients that `backward()` just computed, before `{opt}.step()` uses them: the step applies nothing",
+                        related=[(body[i], "gradients computed here"), (scall, "steps with cleared gradients")],
+                        fixes=fixes,
+                        explanation="`zero_grad()` resets `.grad`; the optimizer skips parameters without gradients, so the model does not learn.",
+                    )
+                    break
