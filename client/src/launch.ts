@@ -103,3 +103,16 @@ export function parseBundleManifest(text: string | undefined): { python?: string
     return {};
   }
 }
+
+/**
+ * The vscode-languageclient `Executable` for a launch. Deliberately without a `transport`:
+ * with `TransportKind.stdio` the client appends `--stdio` to the arguments, which
+ * `gradguard serve` does not accept (stdio is its only transport anyway).
+ */
+export function toExecutable(launch: Launch, cwd: string): {
+  command: string;
+  args: string[];
+  options: { cwd: string; env: Record<string, string> };
+} {
+  return { command: launch.command, args: [...launch.args], options: { cwd, env: { ...launch.env } } };
+}

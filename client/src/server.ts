@@ -10,10 +10,9 @@ import {
   RevealOutputChannelOn,
   ServerOptions,
   State,
-  TransportKind,
 } from 'vscode-languageclient/node';
 import { chooseInterpreter, formatCommand, interpreterCandidates } from './interpreter';
-import { BundleInfo, buildLaunch, parseBundleManifest } from './launch';
+import { BundleInfo, buildLaunch, parseBundleManifest, toExecutable } from './launch';
 import { getLog } from './log';
 import { runProbe } from './probe';
 import { pythonExtensionInterpreter } from './python';
@@ -161,12 +160,7 @@ export class ServerManager implements vscode.Disposable {
     for (const w of launch.warnings) log.warn(w);
     log.info(`server: ${formatCommand([launch.command, ...launch.args])} (importStrategy ${launch.strategy}${launch.env.PYTHONPATH && launch.strategy === 'useBundled' ? `, PYTHONPATH=${launch.env.PYTHONPATH}` : ''})`);
 
-    const serverOptions: ServerOptions = {
-      command: launch.command,
-      args: launch.args,
-      transport: TransportKind.stdio,
-      options: { cwd, env: launch.env },
-    };
+    const serverOptions: ServerOptions = toExecutable(launch, cwd);
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
       synchronize: { configurationSection: 'gradguard' },

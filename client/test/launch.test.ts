@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LaunchInput, buildLaunch, parseBundleManifest } from '../src/launch';
+import { LaunchInput, buildLaunch, parseBundleManifest, toExecutable } from '../src/launch';
 
 function input(over: Partial<LaunchInput> = {}): LaunchInput {
   return {
@@ -99,4 +99,15 @@ test('parseBundleManifest tolerates junk', () => {
   assert.deepEqual(parseBundleManifest('nope'), {});
   assert.deepEqual(parseBundleManifest(undefined), {});
   assert.deepEqual(parseBundleManifest('{"python": 3}'), { python: undefined, platform: undefined });
+});
+
+test('the executable has no transport, so the client adds no --stdio argument', () => {
+  const r = buildLaunch(input());
+  assert.equal(r.ok, true);
+  if (!r.ok) return;
+  const exe = toExecutable(r, '/ws');
+  assert.deepEqual(Object.keys(exe).sort(), ['args', 'command', 'options']);
+  assert.deepEqual(exe.args, ['-m', 'gradguard', 'serve']);
+  assert.equal(exe.options.cwd, '/ws');
+  assert.equal(exe.options.env.PYTHONPATH, '/ext/bundled/libs');
 });

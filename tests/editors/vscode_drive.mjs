@@ -1,0 +1,140 @@
+// Drives code-server's workbench in headless Chromium (playwright-core) like a person would:
+// open the seed file, see the squiggle, hover it, open the quick-fix menu with Ctrl+.,
+// pick "Remove `.detach()`", see the squiggle go, save with Ctrl+S.
+// Usage: node vscode_drive.mjs <url> <file name> <artifacts dir> <dom report path> [probe report path]
+// With a probe report path, waits for the in-extension-host probe to finish first, so the two
+// never act at the same time.
+import { chromium } from 'playwright-core';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [url, fileName, artifacts, reportPath, probeReport] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+const report = { steps: [] };
+const SQUIGGLE = '.monaco-editor .squiggly-error, .monaco-editor .squiggly-warning, .monaco-editor .squiggly-info';
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+let shot = 0;
+async function screenshot(page, name) {
+  shot += 1;
+  const file = join(artifacts, `${String(shot).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file }).catch(() => {});
+  return file;
+}
+
+async function waitForFile(path, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${path}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+});
+let page;
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => (report.pageErrors ??= []).push(String(e).slice(0, 300)));
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60000 });
+  await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90000 });
+  report.steps.push('workbench');
+  if (probeReport) {
+    await waitForFile(probeReport, 240000);
+    report.steps.push('probe-finished');
+  }
+  await screenshot(page, 'workbench');
+
+  // Open the file with Quick Open.
+  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 30000 });
+  await input.fill(fileName);
+  await page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ timeout: 30000 });
+  await page.keyboard.press('Enter');
+  await page.locator(`.tab[data-resource-name="${fileName}"], .tab:has-text("${fileName}")`).first().waitFor({ timeout: 30000 });
+  report.steps.push('opened');
+
+  // The diagnostic shows as a squiggle.
+  const squiggle = page.locator(SQUIGGLE).first();
+  await squiggle.waitFor({ state: 'attached', timeout: 120000 });
+  report.squiggleClass = await squiggle.getAttribute('class');
+  report.steps.push('squiggle');
+  await screenshot(page, 'squiggle');
+
+  // Hover the squiggle: the markdown hover shows the finding.
+  const box = await squiggle.boundingBox();
+  if (!box) throw new Error('squiggle has no bounding box');
+  const cx = box.x + Math.min(box.width / 2, 20);
+  const cy = box.y + box.height / 2 - 4;
+  const hover = page.locator('.monaco-hover:not(.hidden)').filter({ hasText: 'GG201' }).first();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await page.mouse.move(cx - 40, cy - 60);
+    await page.mouse.move(cx, cy, { steps: 5 });
+    try {
+      await hover.waitFor({ state: 'visible', timeout: 6000 });
+      break;
+    } catch (e) {
+      if (attempt === 4) throw e;
+    }
+  }
+  report.hoverText = (await hover.innerText()).slice(0, 2000);
+  report.steps.push('hover');
+  await screenshot(page, 'hover');
+
+  // Put the cursor on the problem: the lightbulb appears.
+  await page.mouse.move(700, 850);
+  await page.keyboard.press('Escape');
+  await page.mouse.click(cx, cy);
+  const bulb = page.locator('.lightBulbWidget .codicon, .lightBulbWidget').first();
+  report.lightbulb = await bulb
+    .waitFor({ state: 'visible', timeout: 15000 })
+    .then(() => true)
+    .catch(() => false);
+  await screenshot(page, 'lightbulb');
+
+  // Ctrl+. opens the quick-fix menu; pick the fix.
+  await page.keyboard.press('Control+.');
+  const menu = page.locator('.action-widget').filter({ hasText: 'GG201' }).first();
+  await menu.waitFor({ state: 'visible', timeout: 20000 });
+  const rows = menu.locator('.monaco-list-row');
+  await rows.first().waitFor({ timeout: 20000 });
+  report.quickFixes = await rows.allInnerTexts();
+  await screenshot(page, 'quickfix-menu');
+  const fixRow = rows.filter({ hasText: /Remove.*detach/ }).first();
+  await fixRow.hover();
+  await fixRow.click();
+  report.steps.push('quickfix');
+
+  // The squiggle goes away.
+  await page.waitForFunction((sel) => !document.querySelector(sel), SQUIGGLE, { timeout: 60000 });
+  report.steps.push('cleared');
+  await screenshot(page, 'fixed');
+
+  // Save.
+  await page.keyboard.press('Control+S');
+  await page.waitForFunction(() => !document.querySelector('.tab.active.dirty'), null, { timeout: 20000 });
+  report.steps.push('saved');
+  report.statusbar = (await page.locator('.part.statusbar').innerText()).replace(/\s+/g, ' ').slice(0, 500);
+  await screenshot(page, 'saved');
+} catch (e) {
+  report.error = String((e && e.stack) || e);
+  if (page) report.failureShot = await screenshot(page, 'failure');
+} finally {
+  writeFileSync(reportPath, JSON.stringify(report, null, 2));
+  await browser.close();
+}
+process.exit(report.error ? 1 : 0);
