@@ -208,6 +208,9 @@ def _attached_names(facts, expr) -> set:
             if isinstance(parent, ast.Attribute) and parent.attr in DETACHING_ATTRS:
                 ok = False
                 break
+            if isinstance(parent, ast.Attribute) and cur is n and not (isinstance(facts.parent(parent), ast.Call) and facts.parent(parent).func is parent):
+                ok = False  # ``batch.observations``: a field of a container, not the tensor itself
+                break
             if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in DETACHING_CALLS:
                 ok = False
                 break
@@ -273,8 +276,20 @@ def _shared_intermediate(facts, fl, body, i1: int, i2: int, s1, s2) -> Optional[
             continue
         if not isinstance(st.value, (ast.Call, ast.BinOp, ast.UnaryOp, ast.Subscript)):
             continue
+        if isinstance(st.value, ast.Call) and not _graph_op(facts, st.value):
+            continue
         return name
     return None
+
+
+def _graph_op(facts, call: ast.Call) -> bool:
+    """A call recorded here: a module / tensor method / torch op, not a helper whose result may be a leaf."""
+    q = facts.imports.qualname(call.func)
+    if q is not None:
+        return q.startswith("torch.")
+    if isinstance(call.func, ast.Name):
+        return call.func.id not in facts.flow.functions and call.func.id not in facts.modules.classes
+    return True
 
 
 def _add_retain(facts, call: ast.Call):

@@ -45,7 +45,7 @@ def forward_inputs(facts, info, fwd) -> Optional[tuple]:
 
 
 def _returns(fn):
-    stack = list(fn.body)
+    stack = [st for st in fn.body if not isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Return):
