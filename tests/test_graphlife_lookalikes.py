@@ -200,3 +200,34 @@ def test_reported(name):
     code, src = REPORTED[name]
     res = analyze(src, "case.py")
     assert any(f.code == code for f in res.findings), [(f.code, f.start.line, f.message) for f in res.findings]
+
+
+def test_inference_clone_workaround_is_silent():
+    src = """
+import torch
+
+def fit(backbone, head, x, y, opt):
+    with torch.inference_mode():
+        feats = backbone(x)
+    feats = feats.clone()
+    loss = torch.nn.functional.cross_entropy(head(feats), y)
+    loss.backward()
+    opt.step()
+"""
+    res = analyze(src, "case.py")
+    assert not [f for f in res.findings if f.code == "GG501"]
+
+
+def test_inference_without_clone_is_reported():
+    src = """
+import torch
+
+def fit(backbone, head, x, y, opt):
+    with torch.inference_mode():
+        feats = backbone(x)
+    loss = torch.nn.functional.cross_entropy(head(feats), y)
+    loss.backward()
+    opt.step()
+"""
+    res = analyze(src, "case.py")
+    assert [f for f in res.findings if f.code == "GG501" and f.severity == Severity.ERROR]

@@ -256,7 +256,7 @@ def main():
                 for root, c in site.loss.cut:
                     if c.kind != "inference" or id(c.node) in seen:
                         continue
-                    if _only_numbers_escape(facts, c.node):
+                    if _only_numbers_escape(facts, c.node) or _cloned_after(facts, c.node):
                         continue
                     seen.add(id(c.node))
                     roots = sorted({r for r, cc in site.loss.cut if cc.node is c.node and r != "?" and not r.startswith("arg:")})
@@ -305,6 +305,22 @@ def _only_numbers_escape(facts, node) -> bool:
             if isinstance(n, ast.Return) or (isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, ast.Store)):
                 return False  # a value escapes another way
     return bool(kinds) and all(k in ("python", "numpy") for k in kinds)
+
+
+def _cloned_after(facts, node) -> bool:
+    """``feats = feats.clone()`` after the inference block: the documented way to get normal tensors back."""
+    parent = facts.parent(node)
+    if not isinstance(parent, ast.withitem):
+        return False
+    region = facts.parent(parent)
+    names = {n.id for st in region.body for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    scope = facts.enclosing(region, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    end = region.end_lineno or region.lineno
+    for n in ast.walk(scope):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "clone" and n.lineno > end:
+            if isinstance(n.func.value, ast.Name) and n.func.value.id in names:
+                return True
+    return False
 
 
 def _encloses(node, facts, inner) -> bool:
