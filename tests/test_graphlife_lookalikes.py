@@ -231,3 +231,23 @@ def fit(backbone, head, x, y, opt):
 """
     res = analyze(src, "case.py")
     assert [f for f in res.findings if f.code == "GG501" and f.severity == Severity.ERROR]
+
+
+def test_backward_bound_by_assignment_is_silent():
+    src = """
+import torch
+
+def _bwd(ctx, g):
+    return g
+
+class Ident(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    backward = staticmethod(_bwd)
+
+y = Ident.apply(torch.ones(2, requires_grad=True))
+"""
+    res = analyze(src, "case.py")
+    assert not [f for f in res.findings if f.code == "GG911"]

@@ -59,6 +59,22 @@ def subclassed(facts, cls_name: str) -> bool:
     return any(cls_name in i.local_bases or cls_name in i.base_names for i in facts.modules.classes.values() if i.name != cls_name)
 
 
+def _assigns_backward(facts, info) -> bool:
+    """``backward = staticmethod(_bwd)`` or similar class-level bindings (through in-file bases)."""
+    seen, todo = set(), [info]
+    while todo:
+        cur = todo.pop()
+        if cur.name in seen:
+            continue
+        seen.add(cur.name)
+        for st in cur.node.body:
+            targets = st.targets if isinstance(st, ast.Assign) else ([st.target] if isinstance(st, ast.AnnAssign) else [])
+            if any(isinstance(t, ast.Name) and t.id in ("backward", "vjp", "jvp") for t in targets):
+                return True
+        todo.extend(facts.modules.classes[b] for b in cur.base_names if b in facts.modules.classes)
+    return False
+
+
 class FunctionMissingBackward(Rule):
     code = "GG911"
     name = "function-missing-backward"
@@ -160,7 +176,7 @@ def main():
                 continue
             if any(mm.method(info.name, m) is not None for m in ("backward", "vjp", "jvp")):
                 continue
-            if subclassed(facts, info.name):
+            if subclassed(facts, info.name) or _assigns_backward(facts, info):
                 continue
             calls = apply_calls(facts, info.name)
             related = [(c, f"`{info.name}.apply` here: backward() through its output raises") for c in calls[:3]]
