@@ -5,6 +5,7 @@ import ast
 from functools import cached_property
 from typing import Iterable, Optional
 
+from gradguard.core.astindex import index_of
 from gradguard.core.flow import FunctionFlow, GradientFlow
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
@@ -34,11 +35,7 @@ class FileFacts:
 
     @cached_property
     def parents(self) -> dict[int, ast.AST]:
-        out: dict[int, ast.AST] = {}
-        for node in ast.walk(self.tree):
-            for child in ast.iter_child_nodes(node):
-                out[id(child)] = node
-        return out
+        return index_of(self.tree).parents
 
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
         return self.parents.get(id(node))
@@ -91,6 +88,4 @@ class FileFacts:
         return out
 
     def walk(self, types) -> Iterable[ast.AST]:
-        for node in ast.walk(self.tree):
-            if isinstance(node, types):
-                yield node
+        return iter(index_of(self.tree).of_type(types))

@@ -18,6 +18,7 @@ import builtins
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional
 
+from gradguard.core.astindex import index_of
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
 from gradguard.core.torchapi import (
@@ -216,9 +217,8 @@ class GradientFlow:
 
     def all_flows(self) -> list[FunctionFlow]:
         out = [self.flow(self.tree)]
-        for node in ast.walk(self.tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                out.append(self.flow(node))
+        for node in index_of(self.tree).of_type((ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.append(self.flow(node))
         return out
 
     def is_autograd_function_method(self, node: ast.AST) -> bool:

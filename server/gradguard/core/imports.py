@@ -4,13 +4,15 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradguard.core.astindex import index_of
+
 
 class Imports:
     """Maps local names bound by import statements (anywhere in the file) to qualified names."""
 
     def __init__(self, tree: ast.AST) -> None:
         self.aliases: dict[str, str] = {}
-        for node in ast.walk(tree):
+        for node in index_of(tree).of_type((ast.Import, ast.ImportFrom)):
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.asname:

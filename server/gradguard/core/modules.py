@@ -6,6 +6,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Optional
 
+from gradguard.core.astindex import index_of
 from gradguard.core.imports import Imports
 from gradguard.core.torchapi import is_module_ctor
 
@@ -27,7 +28,8 @@ class ModuleModel:
     def __init__(self, tree: ast.Module, imports: Imports) -> None:
         self.imports = imports
         self.classes: dict[str, ClassInfo] = {}
-        for node in ast.walk(tree):
+        self._index = index_of(tree)
+        for node in self._index.of_type(ast.ClassDef):
             if isinstance(node, ast.ClassDef):
                 bases = []
                 local = []
@@ -53,7 +55,7 @@ class ModuleModel:
         """Attributes that never carry trainable gradient: buffers, and attributes only ever assigned
         plain constants or non-grad tensor factories (``torch.zeros(...)`` without requires_grad)."""
         assigned: dict = {}
-        for node in ast.walk(info.node):
+        for node in self._index.walk(info.node):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "register_buffer":
                 if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                     info.buffers.add(node.args[0].value)
@@ -143,7 +145,7 @@ class ModuleModel:
     def registers_later(self, info: ClassInfo, attr: str) -> bool:
         """Is ``self.<attr>`` (a plain list/dict) registered somewhere, e.g. ``nn.ModuleList(self.attr)``,
         ``add_module``/``register_module``/``setattr`` loops, or re-assigned to a Module container?"""
-        for node in ast.walk(info.node):
+        for node in self._index.walk(info.node):
             if isinstance(node, ast.Call):
                 q = self.imports.qualname(node.func) or ""
                 fname = node.func.attr if isinstance(node.func, ast.Attribute) else (node.func.id if isinstance(node.func, ast.Name) else "")
@@ -151,7 +153,7 @@ class ModuleModel:
                     return True
                 if is_module_ctor(q) or q.endswith(("ParameterList", "ParameterDict")):
                     for a in node.args:
-                        for sub in ast.walk(a):
+                        for sub in self._index.walk(a):
                             if isinstance(sub, ast.Attribute) and sub.attr == attr and isinstance(sub.value, ast.Name) and sub.value.id == "self":
                                 return True
         return False

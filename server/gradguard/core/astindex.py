@@ -1,0 +1,101 @@
+"""One pass over a parsed tree, shared by everything that used to call ``ast.walk`` on it.
+
+``ast.walk`` re-discovers children through ``iter_fields``/``iter_child_nodes`` generators on every
+call, and an analysis used to walk the whole tree several times (imports, classes, functions, parents,
+rules). ``index_of(tree)`` does it once (cached on the tree object) and answers:
+
+* ``of_type(types)`` — the nodes ``isinstance`` of ``types``, in exactly ``ast.walk`` order;
+* ``walk(node)`` — ``ast.walk(node)`` for any node of the tree, same order, from cached child lists;
+* ``parents`` — ``id(child) -> parent``.
+"""
+from __future__ import annotations
+
+import ast
+from collections import deque
+from heapq import merge
+from typing import Iterator
+
+_AST = ast.AST
+_ATTR = "_gg_index"
+
+
+class TreeIndex:
+    __slots__ = ("nodes", "kids", "by_type", "_parents")
+
+    def __init__(self, tree: ast.AST) -> None:
+        nodes = [tree]
+        kids: dict = {}
+        by_type: dict = {}
+        append = nodes.append
+        i = 0
+        while i < len(nodes):
+            node = nodes[i]
+            t = type(node)
+            lst = by_type.get(t)
+            if lst is None:
+                by_type[t] = [i]
+            else:
+                lst.append(i)
+            ks = []
+            for name in node._fields:
+                v = getattr(node, name, None)
+                if type(v) is list:
+                    for x in v:
+                        if isinstance(x, _AST):
+                            ks.append(x)
+                            append(x)
+                elif isinstance(v, _AST):
+                    ks.append(v)
+                    append(v)
+            kids[id(node)] = ks
+            i += 1
+        self.nodes = nodes  # ast.walk (breadth-first) order
+        self.kids = kids
+        self.by_type = by_type
+        self._parents = None
+
+    def of_type(self, types) -> list:
+        """``[n for n in ast.walk(tree) if isinstance(n, types)]``, without walking."""
+        if not isinstance(types, tuple):
+            types = (types,)
+        hits = [idx for t, idx in self.by_type.items() if issubclass(t, types)]
+        nodes = self.nodes
+        if not hits:
+            return []
+        if len(hits) == 1:
+            return [nodes[i] for i in hits[0]]
+        return [nodes[i] for i in merge(*hits)]
+
+    def walk(self, node: ast.AST) -> Iterator[ast.AST]:
+        """``ast.walk(node)`` (same order) for a node of this tree."""
+        kids = self.kids
+        if id(node) not in kids:  # not from this tree (or a node created later): plain walk
+            yield from ast.walk(node)
+            return
+        todo = deque((node,))
+        pop = todo.popleft
+        extend = todo.extend
+        while todo:
+            n = pop()
+            extend(kids[id(n)])
+            yield n
+
+    @property
+    def parents(self) -> dict:
+        if self._parents is None:
+            out: dict = {}
+            kids = self.kids
+            for node in self.nodes:
+                for k in kids[id(node)]:
+                    out[id(k)] = node
+            self._parents = out
+        return self._parents
+
+
+def index_of(tree: ast.AST) -> TreeIndex:
+    """The index of ``tree``, built on first use and kept on the tree object itself."""
+    idx = tree.__dict__.get(_ATTR)
+    if idx is None:
+        idx = TreeIndex(tree)
+        setattr(tree, _ATTR, idx)
+    return idx
