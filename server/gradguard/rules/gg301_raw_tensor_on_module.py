@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradguard.core.model import Applicability, Severity
+from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.torchapi import FACTORIES, RANDOM_FACTORIES, is_module_ctor, is_optimizer_ctor
 from gradguard.fixes import ensure_import, fix, replace_node
 from gradguard.rules.base import Example, Rule
@@ -66,6 +66,11 @@ def tensor_ctor(facts, expr: ast.AST) -> Optional[dict]:
         if kw.arg == "requires_grad" and isinstance(kw.value, ast.Constant) and kw.value.value is True:
             rg = True
     return {"requires_grad": rg, "random": short in RANDOM_FACTORIES or short in ("Tensor", "FloatTensor"), "call": node}
+
+
+def ctor_call(facts, value: ast.AST) -> Optional[ast.Call]:
+    ti = tensor_ctor(facts, value)
+    return ti["call"] if ti else None
 
 
 def _plain_value(facts, value: ast.AST, init_args: dict) -> bool:
@@ -219,7 +224,15 @@ def _optimizer_over_instance(facts, opt_calls, cls: str):
 def wrap_fixes(facts, value: ast.AST, attr: str, stmt: ast.Assign, requires_grad: bool):
     def as_parameter():
         nn, extra = ensure_import(facts, "torch.nn")
-        return fix(f"Wrap in `{nn}.Parameter(...)`", replace_node(facts, value, f"{nn}.Parameter({facts.text(value)})"), *extra)
+        start, end = facts.start(value), facts.end(value)
+        edits = [Edit(start, start, f"{nn}.Parameter("), Edit(end, end, ")")]
+        call = ctor_call(facts, value)
+        if call is not None:
+            parts = [*call.args, *call.keywords]
+            for k, kw in enumerate(parts):
+                if isinstance(kw, ast.keyword) and kw.arg == "requires_grad" and k > 0 and hasattr(kw, "lineno"):
+                    edits.insert(1, Edit(facts.end(parts[k - 1]), facts.end(kw), ""))  # nn.Parameter already requires grad
+        return fix(f"Wrap in `{nn}.Parameter(...)`", *edits, *extra)
 
     def as_buffer():
         tgt = stmt.targets[0]
