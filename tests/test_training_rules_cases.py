@@ -1,0 +1,33 @@
+"""Extra static cases for GG301/GG302 (module registration) and GG801-GG805 (optimizer/training loop):
+look-alikes that must stay silent and variants that must be reported."""
+from __future__ import annotations
+
+import pytest
+
+from gradguard.analyze import analyze
+
+HEAD = "import torch\nimport torch.nn as nn\n\n\n"
+
+CASES = [
+    # (code, rule, expected lines)
+    ("GG302", "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.losses = {'mse': nn.MSELoss(), 'act': nn.ReLU()}\n\n    def forward(self, x):\n        return self.losses['act'](x)\n", []),
+    ("GG302", "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.layers = []\n        for i in range(3):\n            layer = nn.Linear(2, 2)\n            self.add_module(f'l{i}', layer)\n            self.layers.append(layer)\n\n    def forward(self, x):\n        return self.layers[0](x)\n", []),
+    ("GG302", "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.layers = []\n        for i in range(3):\n            layer = nn.Linear(2, 2)\n            self.layers.append(layer)\n\n    def forward(self, x):\n        return self.layers[0](x)\n", [11]),
+    ("GG301", "class M(nn.Module):\n    def __init__(self, d):\n        super().__init__()\n        self.lin = nn.Linear(d, d)\n        self.pe = torch.randn(10, d)\n\n    def forward(self, x):\n        return self.lin(x) + self.pe\n\n\ndef main():\n    m = M(3)\n    opt = torch.optim.SGD(m.parameters(), lr=0.1)\n", []),
+    ("GG301", "class M(nn.Module):\n    def __init__(self, d):\n        super().__init__()\n        self.w = torch.randn(d, d)\n\n    def forward(self, x):\n        return x @ self.w\n", []),
+    ("GG802", "def train(model, opt, loader):\n    for x in loader:\n        loss = model(x).sum()\n        loss.backward()\n        opt.step()\n        model.zero_grad()\n", []),
+    ("GG802", "def train(model, opt, loader):\n    for x in loader:\n        loss = model(x).sum()\n        loss.backward()\n        opt.step()\n", [8]),
+    ("GG802", "def train(model, opt, loader, sched):\n    for x in loader:\n        loss = model(x).sum()\n        loss.backward()\n        sched.step()\n", []),
+    ("GG805", "def main(model):\n    params = model.parameters()\n    opt = torch.optim.SGD(params, lr=0.1)\n    n = sum(p.numel() for p in params)\n", []),
+    ("GG805", "def main(model, verbose):\n    params = model.parameters()\n    if verbose:\n        n = len(list(params))\n    else:\n        opt = torch.optim.SGD(params, lr=0.1)\n", []),
+    ("GG801", "def main(model):\n    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n    model.fc = nn.Linear(2, 2)\n    opt.add_param_group({'params': model.fc.parameters()})\n    opt.step()\n", []),
+    ("GG803", "def main(model, loss):\n    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n    loss.backward()\n    model.zero_grad()\n    opt.step()\n", [8]),
+    ("GG804", "def main(model, loss, opt):\n    loss.backward()\n    opt.step()\n    opt.zero_grad()\n    loss2 = model(1).sum()\n    loss2.backward()\n", []),
+]
+
+
+@pytest.mark.parametrize("rule,code,lines", CASES, ids=[f"{r}-{i}" for i, (r, _, _) in enumerate(CASES)])
+def test_case(rule, code, lines):
+    res = analyze(HEAD + code, "case.py")
+    got = sorted({f.start.line for f in res.findings if f.code == rule})
+    assert got == lines, [(f.code, f.start.line, f.message) for f in res.findings if f.code == rule]
