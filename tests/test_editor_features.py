@@ -127,3 +127,20 @@ def test_pre_commit_hook_definition():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     text = open(os.path.join(root, ".pre-commit-hooks.yaml")).read()
     assert "id: gradguard" in text and "entry: gradguard check" in text
+
+
+def test_set_grad_enabled_statement_switches_grad_mode():
+    text = """import torch
+import torch.nn as nn
+
+
+def main():
+    model = nn.Linear(3, 1)
+    torch.set_grad_enabled(False)
+    loss = model(torch.randn(4, 3)).sum()
+    torch.set_grad_enabled(True)
+    loss.backward()
+"""
+    assert ("GG501", 7) in codes(text)
+    fixed = text.replace("torch.set_grad_enabled(False)\n", "")
+    assert not [c for c in codes(fixed) if c[0] == "GG501"]

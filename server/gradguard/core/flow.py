@@ -316,6 +316,10 @@ class _Walker:
                 self.env[st.target.id] = replace(newv, leaf=target_val.leaf and False, ident=target_val.ident if target_val.leaf else None) if target_val.leaf else newv
         elif isinstance(st, ast.Expr):
             self.ev(st.value)
+            call = st.value
+            if isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Constant) and (self.im.qualname(call.func) or "") in SET_GRAD_ENABLED:
+                # torch.set_grad_enabled(False) as a statement switches grad mode for what follows
+                self.mode = GradMode(True) if call.args[0].value else GradMode(False, "no_grad", call)
         elif isinstance(st, ast.Return):
             v = self.ev(st.value) if st.value is not None else NONE
             self.returns.append(v)
@@ -786,7 +790,7 @@ class _Walker:
                 return Val(frozenset(), kind="module", ident=NEW)
             return Val(frozenset({NEW}), kind="module", ident=NEW)
         if is_optimizer_ctor(q):
-            covered = frozenset().union(*(a.roots() for a in [*args[:1], *kwargs.values()])) if (args or kwargs) else frozenset()
+            covered = frozenset().union(*(a.live for a in [*args[:1], *kwargs.values()])) if (args or kwargs) else frozenset()
             self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt))
             return Val(kind="optimizer", ident=NEW)
         if q in ("torch.autograd.grad", "torch.autograd.backward"):

@@ -234,14 +234,14 @@ def main():
             seen.add(id(node))
             what = describe(kind, node, st)
             if st.no_path:
-                message = f"{what} leaves {loss_label(facts, st)} with no gradient path: backward() raises and {roots_label(st.roots)} get no gradient"
+                message = f"{what} leaves {loss_label(facts, st)} with no gradient path: backward() raises and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient"
                 severity = Severity.ERROR
                 explanation = (
                     "The loss is computed while gradient recording is off, so it has no `grad_fn` and `backward()` raises "
                     "`RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn`."
                 )
             else:
-                message = f"{what} cuts the only gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}: they get no gradient"
+                message = f"{what} cuts the only gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}: {'it gets' if len(st.roots) == 1 else 'they get'} no gradient"
                 severity = self.severity
                 explanation = (
                     f"Nothing is recorded under {what}, so {roots_label(st.roots)} reach the loss only as constants: their `.grad` "
@@ -337,6 +337,8 @@ def _short(facts, node) -> str:
     parent = facts.parent(node)
     if isinstance(parent, ast.withitem):
         return f"with {text}"
+    if isinstance(parent, ast.Expr):  # torch.set_grad_enabled(False) as a statement
+        return text
     return f"@{text}"
 
 
