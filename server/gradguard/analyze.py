@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import ast
+import ctypes
+import os
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ SYNTAX_CODE = "GG001"
 UNUSED_SUPPRESSION_CODE = "GG002"
 INTERNAL_CODE = "GG003"
 MAX_BYTES = 5_000_000  # larger files are skipped with a clear message
+TIME_BUDGET_S = float(os.environ.get("GRADGUARD_TIME_BUDGET", "") or 10.0)  # per file; past it: GG003
 
 
 @dataclass
@@ -29,8 +33,70 @@ class Analysis:
     seconds: float = 0.0
 
 
-def analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None) -> Analysis:
-    """Analyze one file's text. Never raises for any input: problems become findings."""
+class AnalysisTimeout(BaseException):
+    """Raised inside the analyzing thread when its time budget is spent (BaseException: rules' ``except
+    Exception`` must not swallow it)."""
+
+
+def analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None, time_budget: Optional[float] = None) -> Analysis:
+    """Analyze one file's text. Never raises for any input: problems become findings.
+
+    ``time_budget`` (seconds; default ``TIME_BUDGET_S``, env ``GRADGUARD_TIME_BUDGET``; 0 = unbounded): past
+    it the analysis is abandoned and the result is one GG003 "analysis skipped" information finding."""
+    budget = TIME_BUDGET_S if time_budget is None else time_budget
+    if not budget or budget <= 0:
+        return _analyze(text, path, config)
+    t0 = time.perf_counter()
+    result = _run_bounded(lambda: _analyze(text, path, config), budget)
+    if result is None:
+        source = SourceText(text, path)
+        result = Analysis(source)
+        result.findings = [
+            Finding(INTERNAL_CODE, f"analysis skipped: it took longer than {budget:g} s (file too large or too complex)", Pos(1, 0), Pos(1, len(source.line(1))), Severity.INFORMATION)
+        ]
+        result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _async_raise(tid: int, exc) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(exc) if exc is not None else ctypes.c_void_p(0))
+
+
+def _run_bounded(fn, budget: float):
+    """``fn()`` in this thread, interrupted by ``AnalysisTimeout`` after ``budget`` seconds (None then)."""
+    tid = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _async_raise(tid, AnalysisTimeout)
+
+    timer = threading.Timer(budget, fire)
+    timer.daemon = True
+    result = None
+    try:
+        timer.start()
+        result = fn()
+    except AnalysisTimeout:
+        result = None
+    finally:
+        while True:  # the exception may land anywhere until ``done`` is set; then clear a pending one
+            try:
+                timer.cancel()
+                with lock:
+                    state["done"] = True
+                    if state["fired"]:
+                        _async_raise(tid, None)
+                break
+            except AnalysisTimeout:
+                continue
+    return result
+
+
+def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None) -> Analysis:
     t0 = time.perf_counter()
     config = config or Config()
     source = SourceText(text, path)
@@ -67,6 +133,8 @@ def analyze(text: str, path: Optional[str] = None, config: Optional[Config] = No
                     findings.append(f)
             except RecursionError:
                 findings.append(Finding(INTERNAL_CODE, f"{rule.code} skipped: the code is nested too deeply to analyze", Pos(1, 0), Pos(1, 0), Severity.INFORMATION))
+            except Exception as exc:  # a rule's bug must not cost the user the other rules' findings
+                findings.append(Finding(INTERNAL_CODE, f"{rule.code} skipped: internal error ({type(exc).__name__}); please report it", Pos(1, 0), Pos(1, 0), Severity.INFORMATION))
     sups = suppress.scan(source)
     if sups:
         findings = [f for f in findings if not suppress.is_suppressed(sups, f.code, f.start.line)]

@@ -107,6 +107,8 @@ def check_file(job: tuple) -> dict:
         text, cells = read_source(path)
     except (OSError, ValueError) as exc:
         return {"path": path, "error": f"cannot read: {exc}"}
+    except (TypeError, AttributeError, RecursionError, MemoryError) as exc:  # e.g. a notebook whose JSON is not shaped like one
+        return {"path": path, "error": f"cannot read: not a valid notebook ({type(exc).__name__})"}
     findings = analyze(text, path, cfg)
     out = {"path": path, "findings": [finding_to_json(f, path, findings.source, cells) for f in findings.findings]}
     if fix_mode and cells is None:

@@ -68,7 +68,7 @@ class SourceText:
         ln = self.line(lineno)
         if ln.isascii():
             return byte_col
-        return len(ln.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+        return len(ln.encode("utf-8", "surrogatepass")[:byte_col].decode("utf-8", errors="ignore"))
 
     def node_start(self, node: ast.AST) -> Pos:
         return Pos(node.lineno, self.char_col(node.lineno, node.col_offset))  # type: ignore[attr-defined]
@@ -92,9 +92,9 @@ class SourceText:
         prefix = ln[: pos.col]
         if encoding == "utf-32" or prefix.isascii():
             return len(prefix) if encoding != "utf-32" else pos.col
-        if encoding == "utf-8":
-            return len(prefix.encode("utf-8"))
-        return len(prefix.encode("utf-16-le")) // 2
+        if encoding == "utf-8":  # surrogatepass: a lone surrogate (possible in JSON text) must not crash
+            return len(prefix.encode("utf-8", "surrogatepass"))
+        return len(prefix.encode("utf-16-le", "surrogatepass")) // 2
 
     def from_lsp(self, line0: int, character: int, encoding: str = "utf-16") -> Pos:
         """LSP (0-based line, column in ``encoding`` units) -> Pos, clamped to the document."""
@@ -110,7 +110,7 @@ class SourceText:
         for i, ch in enumerate(ln):
             if units >= character:
                 return Pos(lineno, i)
-            units += len(ch.encode("utf-8")) if encoding == "utf-8" else (2 if ord(ch) > 0xFFFF else 1)
+            units += len(ch.encode("utf-8", "surrogatepass")) if encoding == "utf-8" else (2 if ord(ch) > 0xFFFF else 1)
         return Pos(lineno, len(ln))
 
 

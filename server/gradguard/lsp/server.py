@@ -7,6 +7,7 @@ cells are analyzed as one program (see ``gradguard.notebook``) and published per
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -16,6 +17,7 @@ from typing import Optional
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from gradguard import __version__
 from gradguard.analyze import INTERNAL_CODE, Analysis, analyze
@@ -43,11 +45,57 @@ class Snapshot:
     cell_versions: dict = field(default_factory=dict)
 
 
+class _Malformed:
+    """A message that was valid JSON but not a valid JSON-RPC/LSP message (bad params, no method...)."""
+
+    jsonrpc = "2.0"
+
+    def __init__(self, msg_id, method, code: int, message: str) -> None:
+        self.id, self.method, self.code, self.message = msg_id, method, code, message
+
+
+class GradguardProtocol(LanguageServerProtocol):
+    """pygls' protocol, answering what pygls leaves unanswered: invalid params (the client would wait
+    forever for the response), non-JSON-RPC messages and requests after shutdown get their JSON-RPC error;
+    bad notifications are dropped with a log line that does not echo their params (file contents)."""
+
+    def structure_message(self, data):
+        if not isinstance(data, dict) or "jsonrpc" not in data:
+            return data
+        try:
+            return super().structure_message(data)
+        except Exception as exc:
+            method = data.get("method")
+            code = -32602 if method else -32600  # InvalidParams / InvalidRequest
+            if method and method not in self.fm.features and method not in self.fm.builtin_features:
+                return _Malformed(data.get("id"), method, -32601, f"Method Not Found: {method}")
+            return _Malformed(data.get("id"), method, code, f"{'Invalid params for ' + str(method) if method else 'Invalid request'}: {type(exc.__cause__ or exc).__name__}")
+
+    def handle_message(self, message):
+        if isinstance(message, _Malformed):
+            if message.id is not None and (message.method or message.code == -32600):
+                self._send_error(message.id, message.code, message.message)
+            else:
+                log.warning("dropped a malformed %s notification", message.method)
+            return
+        if not hasattr(message, "jsonrpc"):  # JSON, but not a JSON-RPC message at all
+            self._send_error(None, -32600, "Invalid request: not a JSON-RPC 2.0 message")
+            return
+        if self._shutdown and getattr(message, "method", None) not in (None, lsp.EXIT) and getattr(message, "id", None) is not None:
+            self._send_error(message.id, -32600, "Invalid request: the server is shutting down")
+            return
+        super().handle_message(message)
+
+    def _send_error(self, msg_id, code: int, message: str) -> None:
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
+
+
 class GradguardServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
             name="gradguard",
             version=__version__,
+            protocol_cls=GradguardProtocol,
             text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
             notebook_document_sync=lsp.NotebookDocumentSyncOptions(
                 notebook_selector=[lsp.NotebookDocumentFilterWithCells(cells=[lsp.NotebookCellLanguage(language="python")], notebook="*")],
@@ -68,6 +116,20 @@ class GradguardServer(LanguageServer):
 
             self._resolver = Resolver(self.workspace.root_path if self.protocol.workspace is not None else None)
         return self._resolver
+
+    def report_server_error(self, error: Exception, source) -> None:
+        import json
+
+        if isinstance(error, json.JSONDecodeError):  # a body that is not JSON: the spec's Parse error, no popup
+            log.warning("received a message that is not valid JSON")
+            self.protocol._send_data({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error: the message is not valid JSON"}})
+            return
+        from pygls.exceptions import FeatureNotificationError
+
+        if source is FeatureNotificationError:  # e.g. didChange for a document never opened: no popup
+            log.warning("ignored a notification that could not be handled: %s", type(error).__name__)
+            return
+        super().report_server_error(error, source)
 
     # -- configuration --------------------------------------------------------------------------
     def effective_config(self) -> Config:
@@ -260,6 +322,24 @@ def on_config(ls: GradguardServer, params: lsp.DidChangeConfigurationParams) -> 
     ls.reanalyze_all()
 
 
+@server.feature(lsp.EXIT)
+def on_exit(ls: GradguardServer, *args) -> None:
+    """Exit now, even mid-analysis: the interpreter would otherwise join the analysis thread first."""
+    _exit_now(0 if ls.protocol._shutdown else 1)
+
+
+def _exit_now(code: int) -> None:
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    logging.shutdown()
+    os._exit(code)
+
+
 def _apply_log_level(settings: dict) -> None:
     level = str(settings.get("logLevel", "warning")).upper()
     logging.getLogger("gradguard").setLevel({"ERROR": logging.ERROR, "WARNING": logging.WARNING, "INFO": logging.INFO, "DEBUG": logging.DEBUG}.get(level, logging.WARNING))
@@ -433,7 +513,7 @@ def code_action(ls: GradguardServer, params: lsp.CodeActionParams) -> Optional[l
                 )
             if f.code.startswith("GG") and f.code not in ("GG001", "GG002", "GG003"):
                 noqa = _noqa_edit(src, f)
-                edit = _workspace_edit(ls, snap, [noqa], enc)
+                edit = _workspace_edit(ls, snap, [noqa], enc) if noqa is not None else None
                 if edit is not None:
                     actions.append(lsp.CodeAction(title=f"Ignore {f.code} on this line", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diag], edit=edit))
     if want_fix_all and snap.cells is None:
@@ -449,17 +529,42 @@ def code_action(ls: GradguardServer, params: lsp.CodeActionParams) -> Optional[l
 
 
 def _noqa_edit(src, f: Finding):
+    """``# noqa: CODE`` at the end of the finding's line, or None when no comment can end that line (a
+    backslash continuation, a string spanning lines): the edit must never break or change the code."""
     from gradguard.core.model import Edit
 
+    slots = _comment_slots(src.text)
+    if f.start.line not in slots:
+        return None
+    comment_col = slots[f.start.line]
     line = src.line(f.start.line)
     import re
 
-    m = re.search(r"#\s*noqa:\s*([A-Za-z]+\d+(?:[\s,]+[A-Za-z]+\d+)*)", line)
+    m = re.search(r"#\s*noqa:\s*([A-Za-z]+\d+(?:[\s,]+[A-Za-z]+\d+)*)", line[comment_col:]) if comment_col >= 0 else None
     if m:
-        p = Pos(f.start.line, m.end())
+        p = Pos(f.start.line, comment_col + m.end())
         return Edit(p, p, f", {f.code}")
     p = Pos(f.start.line, len(line))
     return Edit(p, p, f"  # noqa: {f.code}")
+
+
+@functools.lru_cache(maxsize=8)
+def _comment_slots(text: str) -> dict:
+    """Lines that may end with a comment -> column of their existing comment (-1: none)."""
+    import io
+    import tokenize
+
+    comments: dict = {}
+    slots: dict = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
+            if tok.type == tokenize.COMMENT:
+                comments[tok.start[0]] = tok.start[1]
+            elif tok.type in (tokenize.NEWLINE, tokenize.NL):
+                slots[tok.start[0]] = comments.get(tok.start[0], -1)
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return {}
+    return slots
 
 
 def _fix_all_text(snap: Snapshot, cfg: Config) -> Optional[str]:
@@ -501,6 +606,29 @@ def _workspace_edit(ls: GradguardServer, snap: Snapshot, edits, enc: str) -> Opt
     return lsp.WorkspaceEdit(changes={uri: tedits for (uri, _), tedits in by_uri.items()})
 
 
+class NoContentsFilter(logging.Filter):
+    """Logs never carry file contents: message arguments other than short one-line strings and numbers
+    (pygls logs whole params, message bodies and tracebacks of them) are elided."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, dict):
+            record.args = {k: _elide(v) for k, v in record.args.items()}
+        elif record.args:
+            record.args = tuple(_elide(a) for a in record.args)
+        return True
+
+
+def _elide(a):
+    if a is None or isinstance(a, (bool, int, float)):
+        return a
+    if isinstance(a, str) and len(a) <= 120 and "\n" not in a:
+        return a
+    return f"<{type(a).__name__} elided>"
+
+
 def serve() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for h in logging.getLogger().handlers:
+        h.addFilter(NoContentsFilter())
     server.start_io()
+    _exit_now(0)  # stdin closed: do not wait for an analysis still running

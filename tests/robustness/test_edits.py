@@ -1,0 +1,159 @@
+"""Edits are safe: a quick fix names the exact document version it was computed for, a fix computed for
+one version is never expressed against another text, and no offered fix (nor the noqa action, nor fix-all)
+ever turns parsable code into unparsable code."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from gradguard.analyze import analyze
+from gradguard.core.edits import apply_edits
+
+from ._checks import check_fixes, parses
+from ._corpus import example_texts, sample_corpus
+from ._lsputil import apply
+from ._rpc import RpcServer
+from .conftest import scale
+
+BUGGY = """import torch
+
+
+def main():
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x + 2
+    z = y.detach()
+    w = z * 3
+    loss = ((w - 10) ** 2).sum()
+    loss.backward()
+    return x.grad
+"""
+URI = "file:///tmp/gg_edits_safe.py"
+
+
+def _noqa_ok(text: str, res) -> int:
+    from gradguard.lsp.server import _noqa_edit
+
+    n = 0
+    for f in res.findings:
+        if f.code in ("GG001", "GG002", "GG003"):
+            continue
+        edit = _noqa_edit(res.source, f)
+        if edit is None:  # no comment can end this line: not offered
+            continue
+        new = apply_edits(res.source, [edit])
+        assert parses(new), f"noqa edit for {f.code} on line {f.start.line} breaks the code"
+        again = analyze(new, "x.py")
+        assert f.code not in [g.code for g in again.findings if g.start.line == f.start.line], f"noqa for {f.code} does not silence it"
+        n += 1
+    return n
+
+
+def test_fixes_of_rule_examples_parse():
+    n = 0
+    for name, text in example_texts():
+        res = analyze(text, "ex.py")
+        if res.syntax_error is None:
+            n += check_fixes(text, res)
+            _noqa_ok(text, res)
+    assert n > 5
+
+
+def test_fixes_on_corpus_files_parse(request):
+    files = sample_corpus(scale(request, 12, 400), seed=41, max_bytes=20_000)
+    n = 0
+    for path, text in files:
+        res = analyze(text, path)
+        if res.syntax_error is None:
+            n += check_fixes(text, res)
+            _noqa_ok(text, res)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import torch\nx = torch.ones(2, requires_grad=True)\nz = x.detach() \\\n    * 2\n(z * 2).sum().backward()\n",
+        'import torch\nx = torch.ones(2, requires_grad=True)\nz = (x.detach(), """\nabc""")[0]\n(z * 2).sum().backward()\n',
+        "import torch\nx = torch.ones(2, requires_grad=True)\nz = x.detach(); w = 1\n(z * 2).sum().backward()\n",
+        "import torch\nx = torch.ones(2, requires_grad=True)\nz = x.detach()  # noqa: E501\n(z * 2).sum().backward()\n",
+        "import torch\nx = torch.ones(2, requires_grad=True)\nz = x.detach()  # a comment\r\n(z * 2).sum().backward()\r\n",
+    ],
+)
+def test_noqa_and_fixes_on_awkward_lines(text):
+    res = analyze(text, "awk.py")
+    assert res.syntax_error is None
+    check_fixes(text, res)
+    _noqa_ok(text, res)
+
+
+def _edit_of(action):
+    dc = action["edit"]["documentChanges"]
+    assert len(dc) == 1
+    return dc[0]
+
+
+def test_fix_carries_the_version_it_was_computed_for():
+    s = RpcServer()
+    try:
+        s.initialize()
+        m = s.mark()
+        s.open(URI, BUGGY, version=1)
+        d1 = s.diagnostics_after(URI, m, version=1)["diagnostics"]
+        gg = next(d for d in d1 if d["code"] == "GG201")
+        # the user inserts lines above, and asks for fixes with the OLD diagnostic right away
+        text2 = "# header\n# more\n" + BUGGY
+        s.change(URI, 2, [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "# header\n# more\n"}])
+        acts = s.request("textDocument/codeAction", {"textDocument": {"uri": URI}, "range": gg["range"], "context": {"diagnostics": [gg]}})["result"] or []
+        for a in acts:
+            e = _edit_of(a)
+            assert e["textDocument"]["version"] == 2, "a fix must name the version it was computed for"
+            new = apply(text2, e["edits"], "utf-16")
+            assert parses(new)
+        # and the current diagnostic's fix, applied to version 2, removes the finding
+        d2 = s.diagnostics_after(URI, m, version=2)["diagnostics"]
+        gg2 = next(d for d in d2 if d["code"] == "GG201")
+        assert gg2["range"]["start"]["line"] == gg["range"]["start"]["line"] + 2
+        acts = s.request("textDocument/codeAction", {"textDocument": {"uri": URI}, "range": gg2["range"], "context": {"diagnostics": [gg2]}})["result"]
+        pref = [a for a in acts if a.get("isPreferred")]
+        assert pref
+        e = _edit_of(pref[0])
+        assert e["textDocument"]["version"] == 2
+        fixed = apply(text2, e["edits"], "utf-16")
+        assert "GG201" not in [f.code for f in analyze(fixed, "/tmp/gg_edits_safe.py").findings]
+        # fix-all names the version too, and its text parses
+        fa = s.request("textDocument/codeAction", {"textDocument": {"uri": URI}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "context": {"diagnostics": [], "only": ["source.fixAll"]}})["result"]
+        assert fa
+        e = _edit_of(fa[0])
+        assert e["textDocument"]["version"] == 2 and parses(apply(text2, e["edits"], "utf-16"))
+    finally:
+        s.stop()
+
+
+def test_rapid_edits_then_code_action_uses_the_newest_text():
+    """Interleave edits and code-action requests without waiting: every answer is for the version current
+    when the request arrived, and its edits apply cleanly to that version's text."""
+    s = RpcServer()
+    rng = random.Random(1)
+    try:
+        s.initialize()
+        s.open(URI, BUGGY, version=1)
+        text = BUGGY
+        pending = []
+        for v in range(2, 40):
+            line = rng.randrange(0, 3)
+            ins = rng.choice(["# c\n", "\n", "pass\n"])
+            lines = text.splitlines(True)
+            text = "".join(lines[:line]) + ins + "".join(lines[line:])
+            s.change(URI, v, [{"range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}}, "text": ins}])
+            det = text.splitlines().index("    z = y.detach()")
+            rid = s.request_async("textDocument/codeAction", {"textDocument": {"uri": URI}, "range": {"start": {"line": det, "character": 8}, "end": {"line": det, "character": 18}}, "context": {"diagnostics": []}})
+            pending.append((rid, v, text))
+        for rid, v, t in pending:
+            acts = s.response(rid)["result"]
+            assert acts, v
+            for a in acts:
+                e = _edit_of(a)
+                assert e["textDocument"]["version"] == v
+                assert parses(apply(t, e["edits"], "utf-16"))
+    finally:
+        s.stop()
