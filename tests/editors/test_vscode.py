@@ -69,10 +69,28 @@ def _logs(user_data: Path) -> str:
     return "\n".join(chunks)
 
 
-def test_vscode_code_server(vsix_path: Path, tmp_path: Path, artifacts_dir: Path) -> None:
+URI_UNQUOTE_BUG = (
+    "server bug: pygls keys workspace.text_documents by unquote(uri), but GradguardServer.current_input "
+    "looks documents (and notebook cells) up by the raw URI, so VS Code cell URIs (#...%3D%3D) and paths "
+    "with spaces (%20) are never analyzed; fix: self.workspace.text_documents.get(unquote(uri)) or "
+    "workspace.get_text_document(uri). Remove this marker once fixed (strict xfail)."
+)
+
+
+class Run:
+    """What one code-server session produced."""
+
+    def __init__(self, probe: dict, dom: dict, seed: Path, probe_target: Path, diagnostics: str, drive_rc: int):
+        self.probe, self.dom, self.seed, self.probe_target = probe, dom, seed, probe_target
+        self.diagnostics, self.drive_rc = diagnostics, drive_rc
+
+
+@pytest.fixture(scope="module")
+def code_server_run(vsix_path: Path, tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path):
     paths = _setup()
     node24 = Path(paths["NODE24"])
     code_server = paths["CODE_SERVER"]
+    tmp_path = tmp_path_factory.mktemp("code-server")
 
     user_data, ext_dir, ws = tmp_path / "user-data", tmp_path / "extensions", tmp_path / "ws"
     for d in (user_data / "User", ext_dir, ws):
@@ -81,10 +99,13 @@ def test_vscode_code_server(vsix_path: Path, tmp_path: Path, artifacts_dir: Path
     probe_target = ws / "probe_target.py"
     shutil.copyfile(SEED, seed)
     shutil.copyfile(SEED, probe_target)
+    notebook = ws / "seed_gg201.ipynb"
+    shutil.copyfile(HERE / "fixtures" / "seed_gg201.ipynb", notebook)
     python = bare_system_python()
     (user_data / "User" / "settings.json").write_text(json.dumps({
         "gradguard.interpreter": [python],
         "gradguard.logLevel": "debug",
+        "gradguard.trace.server": "messages",
         "security.workspace.trust.enabled": False,
         "workbench.startupEditor": "none",
         "workbench.tips.enabled": False,
@@ -110,6 +131,7 @@ def test_vscode_code_server(vsix_path: Path, tmp_path: Path, artifacts_dir: Path
         "PATH": f"{node24.parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
         "GG_PROBE_FILE": str(probe_target),
         "GG_PROBE_REPORT": str(probe_report),
+        "GG_PROBE_NOTEBOOK": str(notebook),
         "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
         "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
     }
@@ -154,34 +176,9 @@ def test_vscode_code_server(vsix_path: Path, tmp_path: Path, artifacts_dir: Path
             f"\n--- driver stdout/stderr\n{drive.stdout[-2000:]}\n{drive.stderr[-3000:]}"
             f"\n--- code-server log\n{server_log.read_text(errors='replace')[-3000:]}\n{_logs(user_data)}"
         )
-
-        # 1. In the extension host.
-        assert probe_report.exists(), "the probe extension wrote no report" + diagnostics
-        probe = json.loads(probe_report.read_text())
-        assert "error" not in probe, probe["error"] + diagnostics
-        assert probe["steps"] == ["opened", "diagnostic", "hover", "restarted", "codeActions", "applied", "cleared"]
-        assert probe["pythonExtensionInstalled"] is False  # gradguard works without it
-        assert probe["gradguardActive"] is True
-        assert probe["languageId"] == "python"
-        d = probe["diagnostic"]
-        assert (d["code"], d["source"], d["line"]) == ("GG201", "gradguard", SEED_LINE), d
-        assert "GG201" in probe["hover"]
-        assert "gradguard.restart" in probe["commands"]
-        assert any(a["kind"] == "quickfix" and "detach" in a["title"] for a in probe["actions"]), probe["actions"]
-        original = SEED.read_text()
-        assert probe_target.read_text() == original.replace("z = y.detach()", "z = y")
-
-        # 2. In the page.
-        assert dom_report.exists(), "the DOM driver wrote no report" + diagnostics
-        dom = json.loads(dom_report.read_text())
-        assert "error" not in dom, dom["error"] + diagnostics
-        assert dom["steps"] == ["workbench", "probe-finished", "opened", "squiggle", "hover", "quickfix", "cleared", "saved"]
-        assert "GG201" in dom["hoverText"]
-        assert dom["lightbulb"] is True
-        assert any("detach" in q for q in dom["quickFixes"]), dom["quickFixes"]
-        assert "gradguard" in dom["statusbar"]
-        assert seed.read_text() == original.replace("z = y.detach()", "z = y")
-        assert drive.returncode == 0, diagnostics
+        probe = json.loads(probe_report.read_text()) if probe_report.exists() else {"error": "the probe extension wrote no report"}
+        dom = json.loads(dom_report.read_text()) if dom_report.exists() else {"error": "the DOM driver wrote no report"}
+        yield Run(probe, dom, seed, probe_target, diagnostics, drive.returncode)
     finally:
         try:
             os.killpg(server.pid, signal.SIGTERM)
@@ -192,3 +189,48 @@ def test_vscode_code_server(vsix_path: Path, tmp_path: Path, artifacts_dir: Path
             except ProcessLookupError:
                 pass
             server.wait()
+
+
+def test_vscode_extension_host_api(code_server_run: Run) -> None:
+    """Level 1: the VS Code API inside the real extension host."""
+    probe, diagnostics = code_server_run.probe, code_server_run.diagnostics
+    assert "error" not in probe, probe["error"] + diagnostics
+    assert probe["steps"][:7] == ["opened", "diagnostic", "hover", "restarted", "codeActions", "applied", "cleared"]
+    assert probe["pythonExtensionInstalled"] is False  # gradguard works without it
+    assert probe["gradguardActive"] is True
+    assert probe["languageId"] == "python"
+    d = probe["diagnostic"]
+    assert (d["code"], d["source"], d["line"]) == ("GG201", "gradguard", SEED_LINE), d
+    assert "GG201" in probe["hover"]
+    assert "gradguard.restart" in probe["commands"]
+    assert any(a["kind"] == "quickfix" and "detach" in a["title"] for a in probe["actions"]), probe["actions"]
+    original = SEED.read_text()
+    assert code_server_run.probe_target.read_text() == original.replace("z = y.detach()", "z = y")
+
+
+def test_vscode_dom(code_server_run: Run) -> None:
+    """Level 2: what a person sees and does in the page."""
+    dom, diagnostics = code_server_run.dom, code_server_run.diagnostics
+    assert "error" not in dom, dom["error"] + diagnostics
+    assert dom["steps"] == ["workbench", "probe-finished", "opened", "squiggle", "hover", "quickfix", "cleared", "saved"]
+    assert "GG201" in dom["hoverText"]
+    assert dom["lightbulb"] is True
+    assert any("detach" in q for q in dom["quickFixes"]), dom["quickFixes"]
+    assert "gradguard" in dom["statusbar"]
+    original = SEED.read_text()
+    assert code_server_run.seed.read_text() == original.replace("z = y.detach()", "z = y")
+    assert code_server_run.drive_rc == 0, diagnostics
+
+
+@pytest.mark.xfail(strict=True, reason=URI_UNQUOTE_BUG)
+def test_vscode_notebook(code_server_run: Run) -> None:
+    """A .ipynb through the built-in jupyter-notebook serializer: cells reach the server via
+    notebook document sync; GG201 lands on the cell that detaches."""
+    probe = code_server_run.probe
+    assert "notebookError" not in probe, probe["notebookError"]
+    assert probe["steps"][-1] == "notebook"
+    nb = probe["notebook"]
+    assert probe["notebookType"] == "jupyter-notebook"
+    assert (nb["cellIndex"], nb["cellScheme"], nb["line"], nb["source"]) == (2, "vscode-notebook-cell", 0, "gradguard"), nb
+    assert nb["otherCellsWithDiagnostics"] == [], nb
+    assert any("detach" in t for t in nb["actions"]), nb

@@ -91,6 +91,48 @@ async function probe(file, report) {
     'GG201 to clear after the fix',
   );
   report.steps.push('cleared');
+
+  const notebookFile = process.env.GG_PROBE_NOTEBOOK;
+  if (notebookFile) {
+    // Reported on its own, so a notebook problem does not hide the text-document results.
+    try {
+      await probeNotebook(notebookFile, report);
+    } catch (e) {
+      report.notebookError = String((e && e.stack) || e);
+    }
+  }
+}
+
+// Notebook cells reach the server through notebook document sync; the cells are analyzed as one
+// program and the finding lands on the cell that detaches.
+async function probeNotebook(file, report) {
+  const nb = await vscode.workspace.openNotebookDocument(vscode.Uri.file(file));
+  report.notebookType = nb.notebookType;
+  const cells = nb.getCells();
+  const target = cells.find((c) => c.document.getText().includes('.detach()'));
+  if (!target) throw new Error('notebook fixture has no .detach() cell');
+  const diag = await waitFor(
+    () => vscode.languages.getDiagnostics(target.document.uri).find((d) => codeOf(d) === 'GG201'),
+    30000,
+    'GG201 on the notebook cell',
+  );
+  report.notebook = {
+    cellIndex: target.index,
+    cellScheme: target.document.uri.scheme,
+    line: diag.range.start.line,
+    source: diag.source,
+    otherCellsWithDiagnostics: cells
+      .filter((c) => c !== target && vscode.languages.getDiagnostics(c.document.uri).length > 0)
+      .map((c) => c.index),
+  };
+  const actions = await vscode.commands.executeCommand(
+    'vscode.executeCodeActionProvider',
+    target.document.uri,
+    diag.range,
+    vscode.CodeActionKind.QuickFix.value,
+  );
+  report.notebook.actions = (actions || []).map((a) => a.title);
+  report.steps.push('notebook');
 }
 
 exports.activate = async function activate() {
