@@ -11,12 +11,14 @@ rules). ``index_of(tree)`` does it once (cached on the tree object) and answers:
 from __future__ import annotations
 
 import ast
+from array import array
 from collections import deque
 from heapq import merge
 from typing import Iterator
 
 _AST = ast.AST
 _ATTR = "_gg_index"
+_NO_KIDS: tuple = ()
 
 
 class TreeIndex:
@@ -33,7 +35,7 @@ class TreeIndex:
             t = type(node)
             lst = by_type.get(t)
             if lst is None:
-                by_type[t] = [i]
+                by_type[t] = array("l", (i,))  # compact: kept for the life of the tree
             else:
                 lst.append(i)
             ks = []
@@ -47,7 +49,7 @@ class TreeIndex:
                 elif isinstance(v, _AST):
                     ks.append(v)
                     append(v)
-            kids[id(node)] = ks
+            kids[id(node)] = tuple(ks) if ks else _NO_KIDS
             i += 1
         self.nodes = nodes  # ast.walk (breadth-first) order
         self.kids = kids

@@ -89,3 +89,12 @@ class FileFacts:
 
     def walk(self, types) -> Iterable[ast.AST]:
         return iter(index_of(self.tree).of_type(types))
+
+    def walk_from(self, node: ast.AST) -> Iterable[ast.AST]:
+        """``ast.walk(node)`` (same order) for a node of this file, from the shared index."""
+        return index_of(self.tree).walk(node)
+
+    def children(self, node: ast.AST) -> list:
+        """``list(ast.iter_child_nodes(node))`` for a node of this file, from the shared index."""
+        kids = index_of(self.tree).kids.get(id(node))
+        return kids if kids is not None else list(ast.iter_child_nodes(node))

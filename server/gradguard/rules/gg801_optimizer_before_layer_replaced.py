@@ -146,7 +146,7 @@ def main():
         cls_params: dict = {}
         for scope in scopes:
             opts = []
-            for node in _own_nodes(scope):
+            for node in _own_nodes(scope, facts):
                 if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
                     q = facts.imports.qualname(node.value.func) or ""
                     if not (q and is_optimizer_ctor(q)):
@@ -161,7 +161,7 @@ def main():
                                 opts.append((oname, m, node))
             if not opts:
                 continue
-            nodes = [n for n in _own_nodes(scope) if hasattr(n, "lineno")]
+            nodes = [n for n in _own_nodes(scope, facts) if hasattr(n, "lineno")]
             for oname, m, ostmt in opts:
                 for node in nodes:
                     if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and _pos(node) > _pos(ostmt)):
