@@ -9,7 +9,7 @@ import pytest
 from gradguard.analyze import analyze
 from gradguard.core.model import Severity
 
-from conftest import SHARED
+SHARED = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
 
 CORPUS = os.path.join(SHARED, "corpus", "dev")
 CASES = sorted(glob.glob(os.path.join(CORPUS, "*.json")))
