@@ -9,8 +9,8 @@ export interface BundleInfo {
   libs: string;
   /** <extension>/bundled/tool, if present (extra shims put before libs on PYTHONPATH). */
   tool?: string;
-  /** "major.minor" of the Python the compiled parts (libcst) were built for, e.g. "3.11". */
-  python?: string;
+  /** "major.minor" versions the compiled parts (libcst) are bundled for, e.g. ["3.9", "3.10"]. */
+  pythons?: string[];
   /** e.g. "linux-x86_64". */
   platform?: string;
 }
@@ -74,9 +74,9 @@ export function buildLaunch(input: LaunchInput): LaunchResult {
   if (strategy === 'useBundled' && input.bundle) {
     const b = input.bundle;
     const running = `${input.info.version[0]}.${input.info.version[1]}`;
-    if (b.python && b.python !== running) {
+    if (b.pythons && b.pythons.length > 0 && !b.pythons.includes(running)) {
       warnings.push(
-        `the bundled server was built for Python ${b.python} but the interpreter is Python ${running}; its compiled dependency (libcst) may fail to import. Select a Python ${b.python} interpreter or use importStrategy "fromEnvironment".`,
+        `the bundled server supports Python ${b.pythons.join(', ')} but the interpreter is Python ${running}; its compiled dependency (libcst) may fail to import. Select one of those interpreters, or install gradguard into this environment and use importStrategy "fromEnvironment".`,
       );
     }
     const parts = [b.tool, b.libs].filter((p): p is string => !!p);
@@ -91,12 +91,17 @@ export function buildLaunch(input: LaunchInput): LaunchResult {
 }
 
 /** Parses bundled/bundle.json; tolerant of a missing or odd file. */
-export function parseBundleManifest(text: string | undefined): { python?: string; platform?: string } {
+export function parseBundleManifest(text: string | undefined): { pythons?: string[]; platform?: string } {
   if (!text) return {};
   try {
     const data = JSON.parse(text) as Record<string, unknown>;
+    const pythons = Array.isArray(data.pythons)
+      ? data.pythons.filter((v): v is string => typeof v === 'string')
+      : typeof data.python === 'string'
+        ? [data.python]
+        : undefined;
     return {
-      python: typeof data.python === 'string' ? data.python : undefined,
+      pythons,
       platform: typeof data.platform === 'string' ? data.platform : undefined,
     };
   } catch {

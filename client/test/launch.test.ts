@@ -7,7 +7,7 @@ function input(over: Partial<LaunchInput> = {}): LaunchInput {
     interpreter: ['/usr/bin/python3'],
     info: { version: [3, 11, 7], executable: '/usr/bin/python3', hasGradguard: false },
     importStrategy: 'useBundled',
-    bundle: { libs: '/ext/bundled/libs', python: '3.11', platform: 'linux-x86_64' },
+    bundle: { libs: '/ext/bundled/libs', pythons: ['3.10', '3.11', '3.12'], platform: 'linux-x86_64' },
     logLevel: 'info',
     baseEnv: { PATH: '/usr/bin', HOME: '/home/u' },
     delimiter: ':',
@@ -79,12 +79,17 @@ test('useBundled without a bundle falls back to the environment only if gradguar
   if (!none.ok) assert.match(none.message, /no bundled server/);
 });
 
-test('a Python version that differs from the bundle is warned about', () => {
-  const r = buildLaunch(input({ info: { version: [3, 12, 3], executable: '/p', hasGradguard: false } }));
+test('a Python version the bundle has no compiled parts for is warned about', () => {
+  const inBundle = buildLaunch(input({ info: { version: [3, 12, 3], executable: '/p', hasGradguard: false } }));
+  assert.equal(inBundle.ok && inBundle.warnings.length, 0);
+  const r = buildLaunch(input({ info: { version: [3, 9, 18], executable: '/p', hasGradguard: false } }));
   assert.equal(r.ok, true);
   if (!r.ok) return;
   assert.equal(r.warnings.length, 1);
-  assert.match(r.warnings[0], /built for Python 3\.11 but the interpreter is Python 3\.12/);
+  assert.match(r.warnings[0], /supports Python 3\.10, 3\.11, 3\.12 but the interpreter is Python 3\.9/);
+  // No version list (an older bundle): no warning.
+  const unknown = buildLaunch(input({ bundle: { libs: '/l' }, info: { version: [3, 9, 0], executable: '/p', hasGradguard: false } }));
+  assert.equal(unknown.ok && unknown.warnings.length, 0);
 });
 
 test('an empty interpreter command is rejected', () => {
@@ -92,13 +97,14 @@ test('an empty interpreter command is rejected', () => {
 });
 
 test('parseBundleManifest tolerates junk', () => {
-  assert.deepEqual(parseBundleManifest('{"python": "3.11", "platform": "linux-x86_64"}'), {
-    python: '3.11',
+  assert.deepEqual(parseBundleManifest('{"pythons": ["3.9", "3.10", 3], "platform": "linux-x86_64"}'), {
+    pythons: ['3.9', '3.10'],
     platform: 'linux-x86_64',
   });
+  assert.deepEqual(parseBundleManifest('{"python": "3.11"}'), { pythons: ['3.11'], platform: undefined });
   assert.deepEqual(parseBundleManifest('nope'), {});
   assert.deepEqual(parseBundleManifest(undefined), {});
-  assert.deepEqual(parseBundleManifest('{"python": 3}'), { python: undefined, platform: undefined });
+  assert.deepEqual(parseBundleManifest('{"python": 3}'), { pythons: undefined, platform: undefined });
 });
 
 test('the executable has no transport, so the client adds no --stdio argument', () => {

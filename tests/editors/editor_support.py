@@ -23,3 +23,29 @@ def bare_system_python() -> str:
     found = shutil.which("python3")
     assert found, "no python3 on this machine"
     return found
+
+
+def other_pythons() -> dict:
+    """Further CPython interpreters on this machine ("3.9" -> path), e.g. pyenv's, for checking the
+    bundle on several versions. Only the versions actually installed are returned."""
+    import glob
+    import subprocess
+
+    found = {}
+    roots = [os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))]
+    for minor in range(9, 15):
+        v = f"3.{minor}"
+        cands = [f"/usr/bin/python{v}", f"/usr/local/bin/python{v}"]
+        for root in roots:
+            cands += sorted(glob.glob(os.path.join(root, "versions", f"{v}.*", "bin", f"python{v}")))
+        for c in cands:
+            if os.access(c, os.X_OK):
+                try:
+                    out = subprocess.run([c, "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                         capture_output=True, text=True, timeout=20).stdout.strip()
+                except (OSError, subprocess.TimeoutExpired):
+                    continue
+                if out == v:
+                    found[v] = c
+                    break
+    return found

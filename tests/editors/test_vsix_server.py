@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from editor_support import SEED_LINE, bare_system_python
+from editor_support import SEED_LINE, bare_system_python, other_pythons
 from lsp_stdio import StdioLspClient, apply_text_edits, path_to_uri
 
 
@@ -40,6 +40,13 @@ def test_vsix_contents(unzipped_vsix: Path) -> None:
     assert (ext / "bundled" / "libs" / "gradguard" / "lsp").is_dir()
     bundle = json.loads((ext / "bundled" / "bundle.json").read_text())
     assert set(bundle["packages"]) >= {"gradguard", "pygls", "lsprotocol", "libcst", "jedi"}
+    # The compiled part of libcst is there for every Python the manifest claims.
+    for v in bundle["pythons"]:
+        tag = v.replace(".", "")
+        assert list((ext / "bundled" / "libs" / "libcst").glob(f"native.cpython-{tag}-*.so")), v
+    system = subprocess.run([bare_system_python(), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert system in bundle["pythons"], (system, bundle["pythons"])
     assert bundle["packages"]["pygls"].startswith("2.")
     # Nothing that has no business in the extension.
     names = {p.relative_to(ext).parts[0] for p in ext.iterdir()}
@@ -64,8 +71,18 @@ def test_bundle_imports_on_bare_python(unzipped_vsix: Path) -> None:
         assert Path(f).resolve().is_relative_to(libs.resolve()), f
 
 
-def test_full_lsp_session_on_bare_python(unzipped_vsix: Path, seed_file: Path) -> None:
-    python = bare_system_python()
+PYTHONS = other_pythons()
+SUPPORTED = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+
+
+@pytest.mark.parametrize("version", ["system"] + SUPPORTED)
+def test_full_lsp_session_on_bare_python(version: str, unzipped_vsix: Path, seed_file: Path) -> None:
+    if version == "system":
+        python = bare_system_python()
+    elif version in PYTHONS:
+        python = PYTHONS[version]
+    else:
+        pytest.skip(f"no Python {version} interpreter on this machine (looked in /usr/bin, /usr/local/bin, pyenv)")
     libs = unzipped_vsix / "bundled" / "libs"
     client = StdioLspClient([python, "-S", "-m", "gradguard", "serve"], env=bare_env(libs), cwd=str(seed_file.parent))
     try:
