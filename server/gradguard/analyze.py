@@ -126,6 +126,8 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
         for rule in ALL_RULES:
             if not config.enabled(rule.code, path):
                 continue
+            if rule.needs and not any(token in text for token in rule.needs):
+                continue
             try:
                 for f in rule.check(facts):
                     f.severity = config.severity_for(f.code, f.severity)

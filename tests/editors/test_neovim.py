@@ -36,16 +36,11 @@ def nvims() -> dict:
     return found
 
 
-URI_UNQUOTE_BUG = (
-    "server bug: pygls keys workspace.text_documents by unquote(uri) but GradguardServer.current_input "
-    "looks documents up by the raw URI (file:///...%20...), so files whose path needs percent-encoding "
-    "are never analyzed; remove this marker once fixed (strict xfail)"
-)
 
 
 @pytest.mark.parametrize(
     "folder",
-    ["plain", pytest.param("with space", marks=pytest.mark.xfail(strict=True, reason=URI_UNQUOTE_BUG))],
+    ["plain", "with space"],
 )
 @pytest.mark.parametrize("kind", ["system", "binwheels-0.11"])
 def test_neovim_diagnostic_hover_fix_write(kind: str, folder: str, nvims: dict, venv_python: str, tmp_path: Path) -> None:

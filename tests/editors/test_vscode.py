@@ -69,12 +69,6 @@ def _logs(user_data: Path) -> str:
     return "\n".join(chunks)
 
 
-URI_UNQUOTE_BUG = (
-    "server bug: pygls keys workspace.text_documents by unquote(uri), but GradguardServer.current_input "
-    "looks documents (and notebook cells) up by the raw URI, so VS Code cell URIs (#...%3D%3D) and paths "
-    "with spaces (%20) are never analyzed; fix: self.workspace.text_documents.get(unquote(uri)) or "
-    "workspace.get_text_document(uri). Remove this marker once fixed (strict xfail)."
-)
 
 
 class Run:
@@ -222,7 +216,6 @@ def test_vscode_dom(code_server_run: Run) -> None:
     assert code_server_run.drive_rc == 0, diagnostics
 
 
-@pytest.mark.xfail(strict=True, reason=URI_UNQUOTE_BUG)
 def test_vscode_notebook(code_server_run: Run) -> None:
     """A .ipynb through the built-in jupyter-notebook serializer: cells reach the server via
     notebook document sync; GG201 lands on the cell that detaches."""

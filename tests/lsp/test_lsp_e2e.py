@@ -138,3 +138,11 @@ async def test_hover_resolves_imported_class_across_files(client: LanguageClient
     assert "pkg.base.Backbone" in hover.contents.value
     hover = await client.text_document_hover_async(lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=9, character=13)))
     assert hover is not None and "not an `nn.Module`" in hover.contents.value
+
+
+async def test_percent_encoded_uri_gets_diagnostics(client: LanguageClient):
+    uri = "file:///tmp/with%20space/gg%3Dseed.py"
+    diags = await _open(client, uri, SEED)
+    assert [d.code for d in diags if d.code == "GG201"] == ["GG201"]
+    hover = await client.text_document_hover_async(lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=6, character=12)))
+    assert hover is not None and "GG201" in hover.contents.value

@@ -24,6 +24,24 @@ class ClassInfo:
     constants: set = field(default_factory=set)  # self.x = <plain tensor / number / string> in __init__ only
 
 
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(node: ast.AST):
+    """Every statement nested in ``node``'s bodies (``self.x = ...`` and ``self.register_buffer(...)``
+    are statements, so expressions need not be walked)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for field in _BODIES:
+            block = getattr(n, field, None)
+            if block:
+                for st in block:
+                    if isinstance(st, ast.stmt):
+                        yield st
+                    stack.append(st)
+
+
 class ModuleModel:
     def __init__(self, tree: ast.Module, imports: Imports) -> None:
         self.imports = imports
@@ -55,10 +73,11 @@ class ModuleModel:
         """Attributes that never carry trainable gradient: buffers, and attributes only ever assigned
         plain constants or non-grad tensor factories (``torch.zeros(...)`` without requires_grad)."""
         assigned: dict = {}
-        for node in self._index.walk(info.node):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "register_buffer":
-                if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                    info.buffers.add(node.args[0].value)
+        for node in _statements(info.node):
+            call = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "register_buffer":
+                if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+                    info.buffers.add(call.args[0].value)
             targets = []
             if isinstance(node, ast.Assign):
                 targets = [(t, node.value) for t in node.targets]

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Optional
 
+from urllib.parse import unquote
+
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -84,6 +86,10 @@ class GradguardProtocol(LanguageServerProtocol):
         if self._shutdown and getattr(message, "method", None) not in (None, lsp.EXIT) and getattr(message, "id", None) is not None:
             self._send_error(message.id, -32600, "Invalid request: the server is shutting down")
             return
+        if self._workspace is None and getattr(message, "method", None) not in (None, lsp.INITIALIZE, lsp.EXIT):
+            if getattr(message, "id", None) is not None:
+                self._send_error(message.id, -32002, "Server not initialized")
+            return  # notifications before initialize are dropped
         super().handle_message(message)
 
     def _send_error(self, msg_id, code: int, message: str) -> None:
@@ -180,14 +186,14 @@ class GradguardServer(LanguageServer):
             for cell in nb.cells:
                 if cell.kind != lsp.NotebookCellKind.Code:
                     continue
-                doc = self.workspace.text_documents.get(cell.document)
+                doc = self.workspace.text_documents.get(unquote(cell.document))  # pygls keys documents by unquoted uri
                 if doc is None:
                     continue
                 cells.append((cell.document, doc.source))
                 versions[cell.document] = doc.version
             text, cmap = join_cells(cells)
             return text, nb.version, cmap, versions
-        doc = self.workspace.text_documents.get(key)
+        doc = self.workspace.text_documents.get(unquote(key))
         if doc is None:
             return None
         return doc.source, doc.version, None, {}
@@ -207,6 +213,7 @@ class GradguardServer(LanguageServer):
             text, version, cmap, cell_versions = snap_in
             path = _path_of(key)
             cfg = self.effective_config()
+            log.info("analysis started %s v%s", key, version)
             loop = asyncio.get_running_loop()
             try:
                 analysis = await asyncio.wait_for(loop.run_in_executor(self.executor, analyze, text, path, cfg), ANALYSIS_TIMEOUT_S)
@@ -272,9 +279,9 @@ class GradguardServer(LanguageServer):
 
     def reanalyze_all(self) -> None:
         keys = set()
-        for uri in list(self.workspace.text_documents):
-            nb = self.notebook_of(uri)
-            keys.add(nb.uri if nb is not None else uri)
+        for doc in list(self.workspace.text_documents.values()):
+            nb = self.notebook_of(doc.uri)
+            keys.add(nb.uri if nb is not None else doc.uri)
         for key in keys:
             self.schedule(key)
 

@@ -37,6 +37,9 @@ class Rule:
     fix_applicability: Optional[Applicability] = None  # None: the rule offers no fix
     docs: str = ""  # markdown: What it does / Why is this bad? / Example / Use instead / Fix safety
     examples: tuple = ()
+    # Cheap pre-filter: the rule can only fire when the text contains one of these substrings
+    # (empty: always run). Keeps whole families of rules, and the flow engine, off files they cannot match.
+    needs: tuple = ()
 
     @property
     def url(self) -> str:

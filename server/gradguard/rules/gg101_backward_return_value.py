@@ -13,6 +13,7 @@ class BackwardReturnValue(Rule):
     name = "backward-return-value"
     summary = "The return value of `Tensor.backward()` is used, but it is always `None`."
     severity = Severity.ERROR
+    needs = ("backward",)
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

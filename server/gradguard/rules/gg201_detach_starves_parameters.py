@@ -12,6 +12,7 @@ class DetachStarvesParameters(Rule):
     name = "detach-starves-parameters"
     summary = "`.detach()` or `.data` cuts the only gradient path from trained parameters to a backpropagated loss."
     severity = Severity.WARNING
+    needs = ("backward", "autograd")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

@@ -21,6 +21,7 @@ class RoundTripStarvesParameters(Rule):
     name = "round-trip-starves-parameters"
     summary = "A NumPy or Python round trip (`.numpy()`, `.item()`, `.tolist()`, `float(t)`, `torch.tensor(t)`, `np.*`) cuts the only gradient path from trained parameters to a loss."
     severity = Severity.WARNING
+    needs = ("backward", "autograd")
     fix_applicability = Applicability.UNSAFE
     docs = """
 ## What it does

@@ -14,6 +14,7 @@ class NonDifferentiableOp(Rule):
     name = "non-differentiable-op"
     summary = "A non-differentiable op (argmax, comparison, integer cast, sign/round) is the only path from trained parameters to a loss."
     severity = Severity.WARNING
+    needs = ("backward", "autograd")
     fix_applicability = Applicability.UNSAFE
     docs = """
 ## What it does

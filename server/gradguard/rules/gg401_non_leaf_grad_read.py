@@ -25,6 +25,7 @@ class NonLeafGradRead(Rule):
     name = "non-leaf-grad-read"
     summary = "`.grad` is read on an intermediate (non-leaf) tensor: autograd leaves it `None` unless `retain_grad()` was called."
     severity = Severity.WARNING
+    needs = (".grad",)
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

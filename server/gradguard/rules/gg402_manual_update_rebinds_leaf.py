@@ -21,6 +21,7 @@ class ManualUpdateRebindsLeaf(Rule):
     name = "manual-update-rebinds-leaf"
     summary = "`w = w - lr * w.grad` rebinds the leaf `w` to a non-leaf result: the next backward() leaves `w.grad` None."
     severity = Severity.ERROR
+    needs = (".grad",)
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

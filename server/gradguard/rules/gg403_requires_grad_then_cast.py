@@ -47,6 +47,7 @@ class RequiresGradThenCast(Rule):
     name = "requires-grad-then-cast"
     summary = "A leaf is created with `requires_grad` and then cast or moved: the result is a non-leaf copy that never gets `.grad`."
     severity = Severity.WARNING
+    needs = ("requires_grad", "Parameter")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

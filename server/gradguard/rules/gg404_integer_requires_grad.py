@@ -60,6 +60,7 @@ class IntegerRequiresGrad(Rule):
     name = "integer-requires-grad"
     summary = "`requires_grad=True` on an integer tensor: only floating point and complex tensors can require gradients."
     severity = Severity.ERROR
+    needs = ("requires_grad", "Parameter")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

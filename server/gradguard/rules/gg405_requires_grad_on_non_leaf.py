@@ -14,6 +14,7 @@ class RequiresGradOnNonLeaf(Rule):
     name = "requires-grad-on-non-leaf"
     summary = "`y.requires_grad = ...` / `y.requires_grad_(False)` on a computed (non-leaf) tensor raises."
     severity = Severity.ERROR
+    needs = ("requires_grad",)
     fix_applicability = Applicability.UNSAFE
     docs = """
 ## What it does

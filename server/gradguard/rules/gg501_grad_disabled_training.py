@@ -16,6 +16,7 @@ class GradDisabledTraining(Rule):
     name = "grad-disabled-training"
     summary = "A value that a backpropagated loss needs is computed under `torch.no_grad()` / `torch.inference_mode()` / `set_grad_enabled(False)` or in a `@torch.no_grad()` function."
     severity = Severity.WARNING
+    needs = ("backward", "autograd")
     fix_applicability = Applicability.UNSAFE
     docs = """
 ## What it does

@@ -14,6 +14,7 @@ class ModuleRequiresGradAttribute(Rule):
     name = "module-requires-grad-attribute"
     summary = "`module.requires_grad = False` only sets a Python attribute on the nn.Module; its parameters still train."
     severity = Severity.WARNING
+    needs = ("requires_grad",)
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
@@ -21,6 +22,9 @@ def _distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+_CANDIDATE = re.compile(r"\.\s*re\w*grad\w*\s*=[^=]", re.IGNORECASE)
+
+
 def is_typo(attr: str) -> bool:
     if attr == TARGET or attr in ("requires_grad_",):
         return False
@@ -37,6 +41,7 @@ class RequiresGradTypo(Rule):
     name = "requires-grad-typo"
     summary = "A misspelled `requires_grad` attribute is assigned: it sets a new attribute and changes nothing."
     severity = Severity.WARNING
+    needs = ("req", "rq")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
@@ -106,6 +111,8 @@ def main():
     )
 
     def check(self, facts):
+        if not _CANDIDATE.search(facts.source.text):
+            return  # no `x.re...grad... = ` assignment at all: skip the flow analysis
         loaded = None
         for fl in facts.flows:
             for ev in fl.events:

@@ -13,6 +13,7 @@ class RequiresGradComparison(Rule):
     name = "requires-grad-comparison"
     summary = "`x.requires_grad == False` on its own line compares and discards the result; it freezes nothing."
     severity = Severity.WARNING
+    needs = ("requires_grad",)
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

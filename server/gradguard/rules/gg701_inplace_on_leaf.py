@@ -22,6 +22,7 @@ class InplaceOnLeaf(Rule):
     name = "inplace-on-leaf"
     summary = "An in-place operation on a leaf tensor that requires grad, outside `torch.no_grad()`: it raises."
     severity = Severity.ERROR
+    needs = ("requires_grad", "Parameter", "parameters")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

@@ -36,6 +36,7 @@ class OptimizerBeforeLayerReplaced(Rule):
     name = "optimizer-before-layer-replaced"
     summary = "A layer is replaced after the optimizer was built from `model.parameters()`: the new layer's parameters are never updated."
     severity = Severity.WARNING
+    needs = ("parameters(",)
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

@@ -100,6 +100,7 @@ class MissingZeroGrad(Rule):
     name = "missing-zero-grad"
     summary = "A training loop calls `backward()` and `optimizer.step()` but never clears gradients: each step applies the sum of all previous gradients."
     severity = Severity.WARNING
+    needs = ("backward",)
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

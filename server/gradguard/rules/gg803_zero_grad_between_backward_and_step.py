@@ -86,6 +86,7 @@ class ZeroGradBetweenBackwardAndStep(Rule):
     name = "zero-grad-between-backward-and-step"
     summary = "`zero_grad()` runs after `backward()` and before `step()`: the optimizer steps with cleared gradients and nothing trains."
     severity = Severity.WARNING
+    needs = ("backward",)
     fix_applicability = Applicability.UNSAFE
     docs = """
 ## What it does

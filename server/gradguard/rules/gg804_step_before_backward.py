@@ -15,6 +15,7 @@ class StepBeforeBackward(Rule):
     name = "step-before-backward"
     summary = "`optimizer.step()` runs before `backward()`: the step has no gradient to apply and the computed gradients are never used."
     severity = Severity.WARNING
+    needs = ("backward",)
     fix_applicability = None
     docs = """
 ## What it does

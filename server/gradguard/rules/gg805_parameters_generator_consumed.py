@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from gradguard.core.model import Applicability, Severity
@@ -10,6 +11,7 @@ from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
 _GENERATORS = ("parameters", "named_parameters")
+_BOUND = re.compile(r"=\s*[^\n=]*\.(?:named_)?parameters\(")
 _CONSUMERS = {"sum", "list", "tuple", "sorted", "set", "max", "min", "map", "filter", "enumerate", "zip", "dict", "any", "all", "frozenset"}
 _TORCH_CONSUMERS = ("clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters")
 
@@ -54,6 +56,7 @@ class ParametersGeneratorConsumed(Rule):
     name = "parameters-generator-consumed"
     summary = "`model.parameters()` is a one-shot generator: iterating it first leaves the optimizer an empty parameter list."
     severity = Severity.ERROR
+    needs = ("parameters(",)
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
@@ -150,6 +153,8 @@ def main():
     )
 
     def check(self, facts):
+        if not _BOUND.search(facts.source.text):
+            return  # no `name = x.parameters()` binding: nothing can be consumed twice
         scopes = [facts.tree, *facts.walk((ast.FunctionDef, ast.AsyncFunctionDef))]
         for scope in scopes:
             gens = []

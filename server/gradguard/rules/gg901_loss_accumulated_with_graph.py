@@ -15,6 +15,7 @@ class LossAccumulatedWithGraph(Rule):
     name = "loss-accumulated-with-graph"
     summary = "A loss tensor is summed into a running total across training iterations, keeping every iteration's autograd graph alive."
     severity = Severity.WARNING
+    needs = ("backward", "autograd")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

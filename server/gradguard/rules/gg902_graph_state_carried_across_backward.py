@@ -20,6 +20,7 @@ class GraphStateCarriedAcrossBackward(Rule):
     name = "graph-state-carried-across-backward"
     summary = "A state produced from the previous iteration's graph (RNN hidden state, running state) is fed into the next iteration of a loop that calls `backward()` each iteration, without being detached."
     severity = Severity.ERROR
+    needs = ("backward", "autograd")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

@@ -18,6 +18,7 @@ class SecondBackwardWithoutRetainGraph(Rule):
     name = "second-backward-without-retain-graph"
     summary = "Two `backward()` calls go through the same graph (the same loss, or losses sharing an intermediate computed once) without `retain_graph=True` on the first."
     severity = Severity.ERROR
+    needs = ("backward", "autograd")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

@@ -80,6 +80,7 @@ class FunctionMissingBackward(Rule):
     name = "function-missing-backward"
     summary = "A `torch.autograd.Function` subclass defines `forward` but no `backward` (or `vjp`): backpropagating through it raises."
     severity = Severity.ERROR
+    needs = ("Function",)
     fix_applicability = None
     docs = """
 ## What it does

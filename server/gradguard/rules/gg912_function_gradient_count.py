@@ -111,6 +111,7 @@ class FunctionGradientCount(Rule):
     name = "function-gradient-count"
     summary = "A custom `torch.autograd.Function.backward` returns a different number of gradients than `forward` takes inputs."
     severity = Severity.ERROR
+    needs = ("Function",)
     fix_applicability = Applicability.UNSAFE
     docs = """
 ## What it does

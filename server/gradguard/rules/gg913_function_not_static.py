@@ -24,6 +24,7 @@ class FunctionNotStatic(Rule):
     name = "function-not-static"
     summary = "`forward` / `backward` of a `torch.autograd.Function` are not `@staticmethod`s."
     severity = Severity.ERROR
+    needs = ("Function",)
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
