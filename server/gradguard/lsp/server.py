@@ -34,6 +34,7 @@ from gradguard.notebook import CellMap, join_cells
 log = logging.getLogger("gradguard.lsp")
 ANALYSIS_TIMEOUT_S = 20.0
 FIX_ALL_KIND = "source.fixAll.gradguard"
+MAX_SNAPSHOTS = 8  # full analyses kept in memory (most recently used documents)
 
 
 @dataclass
@@ -230,9 +231,17 @@ class GradguardServer(LanguageServer):
             if now[1] != version or now[3] != cell_versions or now[0] != text:
                 continue  # stale: analyze the newest text instead
             snap = Snapshot(key, version, analysis, cmap, cell_versions)
-            self.snapshots[key] = snap
+            self.remember(key, snap)
             self.publish(snap)
             return
+
+    def remember(self, key: str, snap: Snapshot) -> None:
+        """Keep full analyses (trees, flows, fix builders) only for the most recently used documents;
+        the others were published already and are re-analyzed on demand (bounded memory)."""
+        self.snapshots.pop(key, None)
+        self.snapshots[key] = snap
+        while len(self.snapshots) > MAX_SNAPSHOTS:
+            self.snapshots.pop(next(iter(self.snapshots)))
 
     def snapshot_for(self, uri: str) -> Optional[Snapshot]:
         """The analysis of the current version of ``uri`` (a document or a notebook cell), computing it
@@ -247,7 +256,7 @@ class GradguardServer(LanguageServer):
         if snap is not None and snap.version == version and snap.analysis.source.text == text:
             return snap
         snap = Snapshot(key, version, analyze(text, _path_of(key), self.effective_config()), cmap, cell_versions)
-        self.snapshots[key] = snap
+        self.remember(key, snap)
         return snap
 
     def encoding(self) -> str:
@@ -479,6 +488,7 @@ def hover_local(ls: GradguardServer, params: lsp.HoverParams) -> Optional[lsp.Ho
     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.SourceFixAll, FIX_ALL_KIND], resolve_provider=False),
 )
 def code_action(ls: GradguardServer, params: lsp.CodeActionParams) -> Optional[list]:
+    # synchronous on purpose: the answer is for the document version current when the request arrives
     uri = params.text_document.uri
     snap = ls.snapshot_for(uri)
     if snap is None:
