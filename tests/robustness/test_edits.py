@@ -157,3 +157,58 @@ def test_rapid_edits_then_code_action_uses_the_newest_text():
                 assert parses(apply(t, e["edits"], "utf-16"))
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("eol,final", [("\n", True), ("\r\n", True), ("\n", False), ("\r", True)])
+def test_fix_all_through_lsp_gives_exactly_the_fixed_text(eol, final):
+    from gradguard.config import Config
+    from gradguard.runner import _fix_text
+
+    text = BUGGY.replace("\n", eol)
+    if not final:
+        text = text.rstrip("\r\n")
+    want = _fix_text(text, "/tmp/gg_fixall.py", Config(), "safe")
+    assert want != text
+    uri = "file:///tmp/gg_fixall.py"
+    s = RpcServer()
+    try:
+        s.initialize()
+        m = s.mark()
+        s.open(uri, text, version=4)
+        s.diagnostics_after(uri, m)
+        fa = s.request("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "context": {"diagnostics": [], "only": ["source.fixAll"]}})["result"]
+        e = _edit_of(fa[0])
+        assert e["textDocument"]["version"] == 4
+        assert apply(text, e["edits"], "utf-16") == want
+    finally:
+        s.stop()
+
+
+def _variants(text: str, rng: random.Random) -> list:
+    """Parsable variants of an example: other line endings, unicode before findings, extra nesting."""
+    out = [text.replace("\n", "\r\n"), text.replace("\n", "\r")]
+    lines = text.splitlines(True)
+    uni = []
+    for ln in lines:
+        body = ln.lstrip(" ")
+        ind = ln[: len(ln) - len(body)]
+        if body.strip() and not body.startswith(("#", ")", "]", "}", "else", "elif", "except", "finally", "@")) and not ln.rstrip().endswith(("(", ",", "\\")) and rng.random() < 0.5:
+            uni.append(f"{ind}_s = 'é😀𝔵'; {body}")
+        else:
+            uni.append(ln)
+    out.append("".join(uni))
+    out.append("# 😀 header\n\n" + text + "\n# tail 😀")
+    out.append("if True:\n" + "".join("    " + ln if ln.strip() else ln for ln in lines))
+    return [v for v in out if parses(v)]
+
+
+def test_fixes_on_varied_examples_parse(request):
+    rng = random.Random(13)
+    n = 0
+    for name, text in example_texts():
+        for v in _variants(text, rng):
+            res = analyze(v, "ex.py")
+            assert res.syntax_error is None
+            n += check_fixes(v, res)
+            _noqa_ok(v, res)
+    assert n > 20

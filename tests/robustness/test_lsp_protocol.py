@@ -252,3 +252,47 @@ def test_eof_on_stdin_stops_the_server():
     s.open(URI, BUGGY)
     s.proc.stdin.close()
     assert s.proc.wait(15) is not None
+
+
+def test_time_bound_in_server_then_next_document_served():
+    """A document too slow to analyze gets one GG003 note; the worker is free again right after."""
+    s = RpcServer(env={"GRADGUARD_TIME_BUDGET": "0.5"})
+    try:
+        s.initialize()
+        big = "file:///tmp/gg_slow.py"
+        m = s.mark()
+        s.open(big, _slow_text(30_000))
+        d = s.diagnostics_after(big, m, timeout=60)["diagnostics"]
+        assert [x["code"] for x in d] == ["GG003"] and "analysis skipped" in d[0]["message"] and d[0]["severity"] == 3
+        t = time.monotonic()
+        m = s.mark()
+        s.open(URI, BUGGY)
+        d = s.diagnostics_after(URI, m, timeout=30)["diagnostics"]
+        assert "GG201" in [x["code"] for x in d]
+        assert time.monotonic() - t < 15
+        _served(s)
+    finally:
+        assert s.stop() == 0
+
+
+def test_before_initialize_and_odd_settings():
+    s = RpcServer()
+    try:
+        r = s.request("textDocument/hover", {"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}})
+        assert r["error"]["code"] == -32002
+        s.open(URI, BUGGY)  # dropped: not initialized yet
+        s.initialize(initializationOptions=[1, "x"])
+        m = s.mark()
+        s.open(URI, BUGGY)
+        assert "GG201" in [d["code"] for d in s.diagnostics_after(URI, m)["diagnostics"]]
+        weird = [None, [], "x", 5, {"gradguard": None}, {"gradguard": {"select": 5, "ignore": "GG201", "logLevel": 7, "severity": [1], "enable": "no"}},
+                 {"gradguard": {"select": [None, 5, {}], "ignore": [[]], "severity": {"GG201": "bogus"}}}, {"gradguard": {"perFileIgnores": {"*": 5}}}]
+        for settings in weird:
+            s.notify("workspace/didChangeConfiguration", {"settings": settings})
+            r = s.request("textDocument/hover", {"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}})
+            assert "result" in r, (settings, r)
+        s.notify("workspace/didChangeConfiguration", {"settings": {"gradguard": {}}})
+        _served(s)
+        assert not [x for x in s.messages if x.get("method") == "window/showMessage" and x["params"]["type"] == 1]
+    finally:
+        assert s.stop() == 0

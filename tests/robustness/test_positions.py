@@ -91,3 +91,24 @@ def test_converters_round_trip():
                 u = src.to_lsp_col(Pos(line, col), enc)
                 assert u == units_of(ln, col, enc)
                 assert src.from_lsp(line - 1, u, enc) == Pos(line, col)
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.sampled_from(list("ab \t\r\n\x0c\x85\u2028é中😀𝔵\U0010ffff\ufeff\ud800\udfff\x00")), max_size=60))
+def test_converters_round_trip_hypothesis(text):
+    from gradguard.core.source import Pos, SourceText
+
+    src = SourceText(text)
+    assert "".join(src.lines) == text
+    for line in range(1, len(src.lines) + 1):
+        ln = src.line(line)
+        for col in range(len(ln) + 1):
+            for enc in ("utf-16", "utf-8", "utf-32"):
+                u = src.to_lsp_col(Pos(line, col), enc)
+                assert u == units_of(ln, col, enc)
+                assert src.from_lsp(line - 1, u, enc) == Pos(line, col)
+            assert src.pos_at(src.offset(Pos(line, col))) == Pos(line, col) or col == len(ln)

@@ -59,6 +59,8 @@ class SourceText:
         import bisect
 
         offset = max(0, min(offset, len(self.text)))
+        if offset == len(self.text) and self.text.endswith(("\n", "\r")):
+            return Pos(len(self._lines) + 1, 0)  # after the last line break (not "past the end of the last line")
         i = bisect.bisect_right(self._line_starts, offset) - 1
         i = min(i, max(len(self._lines) - 1, 0))
         return Pos(i + 1, offset - self._line_starts[i] if self._lines else 0)
