@@ -111,7 +111,9 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(text, filename=path or "<unknown>", type_comments=False)
+            # a leading BOM (editors may keep it in the buffer; Python accepts it in files) parses as a form
+            # feed: one character either way, so every position stays the same (see SourceText.char_col)
+            tree = ast.parse("\x0c" + text[1:] if text.startswith("\ufeff") else text, filename=path or "<unknown>", type_comments=False)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         result.syntax_error = _syntax_finding(source, exc)
         result.findings.append(result.syntax_error)

@@ -33,7 +33,7 @@ def discover(paths: Iterable[str], config: Config) -> list:
             for f in sorted(files):
                 if f.endswith((".py", ".pyi", ".ipynb")) and not f.endswith(".pyi"):
                     full = os.path.join(root, f)
-                    if not config.is_excluded(full):
+                    if not config.is_excluded(full) and os.path.isfile(full):  # not FIFOs, sockets, broken links: reading a FIFO blocks forever
                         out.append(full)
     return out
 

@@ -129,3 +129,15 @@ def test_mutated_corpus_through_cli(tmp_path, request):
     out, err = _check_output(r)
     assert r.returncode in (0, 1), err[-2000:]
     assert not [f for f in out if f["code"] == "GG003" and "internal error" in f["message"]]
+
+
+def test_special_files_do_not_hang(tmp_path):
+    """A FIFO (or a broken symlink) named *.py in a checked directory: skipped, not read (a FIFO read blocks)."""
+    os.mkfifo(tmp_path / "pipe.py")
+    os.symlink(tmp_path / "nowhere.py", tmp_path / "broken.py")
+    (tmp_path / "ok.py").write_text("import torch\n")
+    (tmp_path / "dir.py").mkdir()
+    (tmp_path / "dir.py" / "inner.py").write_text("x = (\n")
+    r = _gg(["check", "--no-cache", "--output-format", "json", "."], tmp_path, timeout=60)
+    out, err = _check_output(r)
+    assert r.returncode == 1 and [f["code"] for f in out] == ["GG001"], err

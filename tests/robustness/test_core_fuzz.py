@@ -188,3 +188,15 @@ def test_long_mutation_campaign(request):
             check_result(m, res)
             if res.syntax_error is None:
                 check_fixes(m, res)
+
+
+def test_leading_bom_is_not_a_syntax_error():
+    """Editors may keep a BOM in the buffer; Python accepts it. Same findings, line 1 shifted by one."""
+    from gradguard.core.source import Pos
+
+    t = "import torch; x = torch.ones(2, requires_grad=True); z = x.detach(); (z * 2).sum().backward()\n"
+    plain = analyze(t, "b.py")
+    bom = analyze("\ufeff" + t, "b.py")
+    assert bom.syntax_error is None
+    assert [(f.code, f.start, f.end) for f in bom.findings] == [(f.code, Pos(f.start.line, f.start.col + 1), Pos(f.end.line, f.end.col + 1)) for f in plain.findings]
+    assert plain.findings

@@ -68,6 +68,8 @@ class SourceText:
     # --- ast byte columns -> characters -------------------------------------------------------
     def char_col(self, lineno: int, byte_col: int) -> int:
         ln = self.line(lineno)
+        if lineno == 1 and ln.startswith("\ufeff"):
+            ln = "\x0c" + ln[1:]  # analyze() parses a leading BOM as a form feed
         if ln.isascii():
             return byte_col
         return len(ln.encode("utf-8", "surrogatepass")[:byte_col].decode("utf-8", errors="ignore"))
