@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from functools import cached_property
 from typing import Iterable, Optional
 
@@ -10,6 +11,10 @@ from gradguard.core.flow import FunctionFlow, GradientFlow
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
 from gradguard.core.source import Pos, SourceText
+
+
+# in-place syntax: augmented assignment, item assignment, or a `.op_(` method call
+INPLACE_SYNTAX = re.compile(r"(?:\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=|\]\s*=[^=])")
 
 
 class FileFacts:
@@ -75,6 +80,20 @@ class FileFacts:
 
     def text(self, node: ast.AST) -> str:
         return self.source.node_text(node)
+
+    def flows_matching(self, *patterns) -> Iterable[FunctionFlow]:
+        """Flows of the scopes (module, functions) whose source text matches every regex in ``patterns``:
+        rules about rare constructs skip the flow engine for the functions that cannot contain them."""
+        text = self.source.text
+        if not all(p.search(text) for p in patterns):
+            return
+        lines = self.source.lines
+        for scope in [self.tree, *self.walk((ast.FunctionDef, ast.AsyncFunctionDef))]:
+            if scope is not self.tree:
+                body = "".join(lines[scope.lineno - 1 : scope.end_lineno])
+                if not all(p.search(body) for p in patterns):
+                    continue
+            yield self.flow.flow(scope)
 
     def optimizers_for(self, fl: FunctionFlow) -> list:
         """Optimizers visible from ``fl``: its own, its class's methods', and the module level's."""

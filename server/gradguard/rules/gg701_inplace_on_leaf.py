@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import ast
+import re
 
+from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import alias_for, fix, line_indent, replace_node
 from gradguard.rules._leafs import call_sites, freezes_anything, inference_branch, known_roots, lexically_no_grad
@@ -15,6 +17,10 @@ INPLACE_MATH = {
     "bernoulli_", "exponential_", "random_", "masked_scatter_", "put_", "sign_", "floor_", "round_", "t_",
     "addmm_", "baddbmm_", "renorm_", "tanh_", "sigmoid_", "relu_", "squeeze_", "unsqueeze_", "transpose_",
 }
+
+
+# a scope can only hold a requires-grad leaf when it creates one, iterates parameters, or touches .grad
+_LEAF_HINT = re.compile(r"requires_grad|Parameter|parameters\(|\.grad\b")
 
 
 class InplaceOnLeaf(Rule):
@@ -153,7 +159,7 @@ def main():
 
     def check(self, facts):
         seen = set()
-        for fl in facts.flows:
+        for fl in facts.flows_matching(INPLACE_SYNTAX, _LEAF_HINT):
             for ev in fl.events:
                 if ev.what != "inplace" or id(ev.node) in seen:
                     continue

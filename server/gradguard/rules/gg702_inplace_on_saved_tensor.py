@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import re
 
+from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import inference_branch, known_roots, lexically_no_grad
@@ -155,7 +156,7 @@ def main():
 
     def check(self, facts):
         seen = set()
-        for fl in _candidate_flows(facts):
+        for fl in facts.flows_matching(_SAVING, INPLACE_SYNTAX):
             for ev in fl.events:
                 if ev.what != "inplace" or id(ev.node) in seen:
                     continue
@@ -262,20 +263,3 @@ def _drop_inplace(facts, call: ast.Call, flag):
 
 
 _SAVING = re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\b")
-_INPLACE = re.compile(r"(?:\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=|\]\s*=[^=])")
-
-
-def _candidate_flows(facts):
-    """Flows of the functions whose text has both an op that saves its output and an in-place
-    operation: the flow engine is the expensive part, and most functions cannot match."""
-    text = facts.source.text
-    if not (_SAVING.search(text) and _INPLACE.search(text)):
-        return
-    lines = facts.source.lines
-    scopes = [facts.tree, *facts.walk((ast.FunctionDef, ast.AsyncFunctionDef))]
-    for scope in scopes:
-        if scope is not facts.tree:
-            body = "".join(lines[scope.lineno - 1 : scope.end_lineno])
-            if not (_SAVING.search(body) and _INPLACE.search(body)):
-                continue
-        yield facts.flow.flow(scope)
