@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import ctypes
 import os
 import threading
@@ -38,7 +40,36 @@ class AnalysisTimeout(BaseException):
     Exception`` must not swallow it)."""
 
 
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = True
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """The cyclic GC rescans the whole heap as the AST's millions of objects are allocated, which makes
+    analysis cost grow faster than file size; nothing an analysis allocates needs it until the end."""
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None, time_budget: Optional[float] = None) -> Analysis:
+    with _gc_paused():
+        return _analyze_budgeted(text, path, config, time_budget)
+
+
+def _analyze_budgeted(text: str, path: Optional[str], config: Optional[Config], time_budget: Optional[float]) -> Analysis:
     """Analyze one file's text. Never raises for any input: problems become findings.
 
     ``time_budget`` (seconds; default ``TIME_BUDGET_S``, env ``GRADGUARD_TIME_BUDGET``; 0 = unbounded): past
@@ -47,6 +78,8 @@ def analyze(text: str, path: Optional[str] = None, config: Optional[Config] = No
     if not budget or budget <= 0:
         return _analyze(text, path, config)
     t0 = time.perf_counter()
+    from gradguard.rules import ALL_RULES  # noqa: F401  (imported outside the budget: never interrupt an import)
+
     result = _run_bounded(lambda: _analyze(text, path, config), budget)
     if result is None:
         source = SourceText(text, path)
@@ -96,7 +129,13 @@ def _run_bounded(fn, budget: float):
     return result
 
 
-def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None) -> Analysis:
+# Rules whose findings in a complete prefix of a file stay true whatever follows (a pattern in one statement,
+# or in a class complete before the cut). Only these are reported on the parsable part of a file that does
+# not parse; the "only gradient path" and loop rules wait for the whole file.
+PREFIX_SOUND = frozenset({"GG101", "GG302", "GG404", "GG405", "GG601", "GG602", "GG603", "GG911", "GG913"})
+
+
+def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None, only: Optional[frozenset] = None) -> Analysis:
     t0 = time.perf_counter()
     config = config or Config()
     source = SourceText(text, path)
@@ -116,6 +155,8 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
             tree = ast.parse("\x0c" + text[1:] if text.startswith("\ufeff") else text, filename=path or "<unknown>", type_comments=False)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         result.syntax_error = _syntax_finding(source, exc)
+        if only is None:  # findings on the complete top-level statements before the error
+            result.findings.extend(_prefix_findings(source, exc, path, config))
         result.findings.append(result.syntax_error)
         result.seconds = time.perf_counter() - t0
         return result
@@ -126,7 +167,7 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
     findings: list[Finding] = []
     if "torch" in text:
         for rule in ALL_RULES:
-            if not config.enabled(rule.code, path):
+            if not config.enabled(rule.code, path) or (only is not None and rule.code not in only):
                 continue
             if rule.needs and not any(token in text for token in rule.needs):
                 continue
@@ -167,6 +208,31 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
     result.findings = unique
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _prefix_findings(source: SourceText, exc: BaseException, path: Optional[str], config: Config) -> list:
+    """PREFIX_SOUND findings on the text before the top-level statement holding a syntax error (one more
+    parse and only those rules: cheap). Their fixes are not offered while the file does not parse."""
+    lines = source.lines
+    if not isinstance(exc, SyntaxError) or not exc.lineno or not lines:
+        return []
+    cut = min(exc.lineno, len(lines))
+    while cut > 1 and (lines[cut - 1][:1] in (" ", "\t", "\r", "\n", "#", ")", "]", "}", "\x0c") or lines[cut - 2].startswith("@")):
+        cut -= 1
+    prefix = "".join(lines[: cut - 1])
+    if "torch" not in prefix:
+        return []
+    sub = _analyze(prefix, path, config, only=PREFIX_SOUND)
+    if sub.syntax_error is not None:
+        return []
+    out = []
+    for f in sub.findings:
+        if f.code in PREFIX_SOUND and f.end.line < cut:
+            f.fix_builders = []
+            f._fixes = []
+            f.partial = True  # type: ignore[attr-defined]
+            out.append(f)
+    return out
 
 
 def _syntax_finding(source: SourceText, exc: BaseException) -> Finding:
