@@ -6,6 +6,7 @@ import contextlib
 import gc
 import ctypes
 import os
+import signal
 import threading
 import time
 import warnings
@@ -97,6 +98,8 @@ def _async_raise(tid: int, exc) -> None:
 
 def _run_bounded(fn, budget: float):
     """``fn()`` in this thread, interrupted by ``AnalysisTimeout`` after ``budget`` seconds (None then)."""
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        return _run_bounded_by_signal(fn, budget)  # no timer thread to start per file (CLI workers)
     tid = threading.get_ident()
     lock = threading.Lock()
     state = {"done": False, "fired": False}
@@ -127,6 +130,23 @@ def _run_bounded(fn, budget: float):
             except AnalysisTimeout:
                 continue
     return result
+
+
+def _run_bounded_by_signal(fn, budget: float):
+    def on_alarm(signum, frame):
+        raise AnalysisTimeout
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, budget)
+        try:
+            return fn()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except AnalysisTimeout:
+        return None
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 # Rules whose findings in a complete prefix of a file stay true whatever follows (a pattern in one statement,
