@@ -36,7 +36,15 @@ def check_result(text: str, res, *, allow_skip: bool = False) -> None:
     if res.syntax_error is not None:
         # a file that does not parse: one clear syntax finding and nothing stale next to it
         assert syntax == [res.syntax_error]
-        assert all(f.code in (SYNTAX_CODE, INTERNAL_CODE) or getattr(f, "partial", False) for f in res.findings), res.findings
+        from gradguard.analyze import PREFIX_SOUND
+
+        for f in res.findings:
+            if f.code in (SYNTAX_CODE, INTERNAL_CODE):
+                continue
+            # findings on the parsable part: only prefix-sound rules, only before the error, no fixes
+            assert getattr(f, "partial", False) and f.code in PREFIX_SOUND, f
+            assert f.end.line < res.syntax_error.start.line, (f, res.syntax_error)
+            assert not f.fixes
     else:
         assert not syntax
 
@@ -50,5 +58,15 @@ def check_fixes(text: str, res) -> int:
         for fx in f.fixes:
             new = apply_edits(res.source, fx.edits)
             assert parses(new), f"{f.code} fix {fx.message!r} yields unparsable code"
+            n += 1
+    return n
+
+
+def check_partial_sound(prefix_res, full_keys: set) -> int:
+    """Findings reported on the parsable part of a prefix must also be findings of the whole file."""
+    n = 0
+    for f in prefix_res.findings:
+        if getattr(f, "partial", False):
+            assert (f.code, f.start, f.end) in full_keys, f"{f.code} at {f.start} on a prefix is not a finding of the whole file"
             n += 1
     return n

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from gradguard.analyze import INTERNAL_CODE, SYNTAX_CODE, analyze
 
-from ._checks import check_fixes, check_result, parses
+from ._checks import check_fixes, check_partial_sound, check_result, parses
 from ._corpus import MUTATIONS, deep_nesting_cases, example_texts, mutate, sample_corpus
 from .conftest import scale
 
@@ -35,12 +35,15 @@ def test_every_prefix_of_examples(request):
     rng.shuffle(examples)
     checked = 0
     for name, text in examples[:n]:
+        full = {(f.code, f.start, f.end) for f in analyze(text, "ex.py").findings}
         step = 1 if request.config.getoption("--long-fuzz") else 7
         for cut in range(0, len(text) + 1, step):
             prefix = text[:cut]
             res = analyze(prefix, "ex.py")
             check_result(prefix, res)
             assert (res.syntax_error is None) == parses(prefix), (name, cut)
+            if res.syntax_error is not None and parses(text):
+                check_partial_sound(res, full)
             checked += 1
     assert checked > 50
 
@@ -49,10 +52,14 @@ def test_prefixes_of_corpus_files(request):
     files = sample_corpus(scale(request, 4, 60), seed=11, max_bytes=12_000)
     rng = random.Random(3)
     for path, text in files:
+        whole = analyze(text, path)
+        full = {(f.code, f.start, f.end) for f in whole.findings}
         for cut in _cut_points(text, rng, scale(request, 8, 40)):
             prefix = text[:cut]
             res = analyze(prefix, path)
             check_result(prefix, res)
+            if res.syntax_error is not None and whole.syntax_error is None:
+                check_partial_sound(res, full)
             if not parses(prefix):
                 f = res.syntax_error
                 assert f is not None and f.code == SYNTAX_CODE and ("syntax error" in f.message or "cannot parse" in f.message)
@@ -200,3 +207,38 @@ def test_leading_bom_is_not_a_syntax_error():
     assert bom.syntax_error is None
     assert [(f.code, f.start, f.end) for f in bom.findings] == [(f.code, Pos(f.start.line, f.start.col + 1), Pos(f.end.line, f.end.col + 1)) for f in plain.findings]
     assert plain.findings
+
+
+def test_tiny_budget_from_a_fresh_process():
+    """Budgets that expire during the very first analysis (imports, lazy caches) leave nothing broken."""
+    import subprocess
+    import sys
+
+    code = (
+        "from gradguard.analyze import analyze\n"
+        "src = 'import torch\\nx = torch.ones(1, requires_grad=True)\\ny = x.detach()\\n(y * 2).sum().backward()\\n'\n"
+        "for b in (0.0001, 0.001, 0.003, 0.01, 0.03):\n"
+        "    [analyze(src, 'x.py', time_budget=b) for _ in range(20)]\n"
+        "print(sorted({f.code for f in analyze(src, 'x.py').findings}))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert r.stdout.strip() == "['GG201']"
+
+
+def test_findings_on_the_parsable_part_are_kept():
+    """Typing at the end of a file: prefix-sound findings above the half-written statement stay."""
+    head = (
+        "import torch\n\n\nclass Net(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.layers = [torch.nn.Linear(3, 3), torch.nn.Linear(3, 3)]\n\n    def forward(self, x):\n        return self.layers[1](self.layers[0](x))\n\n\n"
+        "x = torch.ones(3, dtype=torch.long, requires_grad=True)\n"
+    )
+    from gradguard.analyze import PREFIX_SOUND
+
+    whole = analyze(head, "p.py")
+    assert {f.code for f in whole.findings} >= {"GG302", "GG404"}
+    for tail in ["net = Net(\n", "loss = net(x).sum(", "def train(:\n", "for i in range(3):\n    opt.step(", "'" * 3 + "unterminated"]:
+        res = analyze(head + tail, "p.py")
+        check_result(head + tail, res)
+        assert [f.code for f in res.findings if f.code != "GG001"] == [f.code for f in whole.findings if f.code in PREFIX_SOUND], tail
+        assert res.syntax_error is not None

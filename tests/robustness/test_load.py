@@ -19,19 +19,20 @@ from ._rpc import RpcServer
 SNIPPETS = ["x", " ", "\n", "(", ")", "é", "😀", ".detach()", "torch.", "# c", "'", ":", "\n    ", "loss.backward()\n", "𝔵"]
 
 
-def _pos(text: str, off: int) -> dict:
+def _pos(text: str, off: int, enc: str = "utf-16") -> dict:
     before = text[:off]
     line = before.count("\n")
     start = before.rfind("\n") + 1
-    return {"line": line, "character": units_of(text[start:], off - start, "utf-16")}
+    return {"line": line, "character": units_of(text[start:], off - start, enc)}
 
 
-def _run(n_edits: int, n_docs: int = 50, seed: int = 0) -> None:
+def _run(n_edits: int, n_docs: int = 50, seed: int = 0, enc: str = "utf-16") -> None:
     rng = random.Random(seed)
     seeds = [t for _, t in example_texts()] + [t for _, t in sample_corpus(20, seed=5, max_bytes=8_000)]
     s = RpcServer()
     try:
-        s.initialize()
+        caps = {"general": {"positionEncodings": [enc]}, "workspace": {"workspaceEdit": {"documentChanges": True}}}
+        assert s.initialize(caps)["result"]["capabilities"]["positionEncoding"] == enc
         docs = {}
         for i in range(n_docs):
             uri = f"file:///tmp/gg_load/doc{i}.py"
@@ -47,13 +48,13 @@ def _run(n_edits: int, n_docs: int = 50, seed: int = 0) -> None:
             a = rng.randrange(len(text) + 1)
             b = min(len(text), a + rng.choice([0, 0, 0, 1, 2, 5, 30]))
             new = rng.choice(SNIPPETS) if rng.random() < 0.8 else ""
-            change = {"range": {"start": _pos(text, a), "end": _pos(text, b)}, "text": new}
+            change = {"range": {"start": _pos(text, a, enc), "end": _pos(text, b, enc)}, "text": new}
             text = text[:a] + new + text[b:]
             v += 1
             docs[uri] = [text, v]
             s.change(uri, v, [change])
             if k % 500 == 499:  # a few requests mixed in
-                s.request_async("textDocument/hover", {"textDocument": {"uri": uri}, "position": _pos(text, a)})
+                s.request_async("textDocument/hover", {"textDocument": {"uri": uri}, "position": _pos(text, a, enc)})
         deadline = time.monotonic() + 120 + n_edits / 50
         pending = set(uris)
         while pending and time.monotonic() < deadline:
@@ -69,7 +70,7 @@ def _run(n_edits: int, n_docs: int = 50, seed: int = 0) -> None:
             text, v = docs[uri]
             res = analyze(text, uri[len("file://"):])
             src = res.source
-            want = sorted((f.code, f.start.line - 1, src.to_lsp_col(f.start), f.end.line - 1, src.to_lsp_col(f.end)) for f in res.findings)
+            want = sorted((f.code, f.start.line - 1, src.to_lsp_col(f.start, enc), f.end.line - 1, src.to_lsp_col(f.end, enc)) for f in res.findings)
             got = sorted((d["code"], d["range"]["start"]["line"], d["range"]["start"]["character"], d["range"]["end"]["line"], d["range"]["end"]["character"]) for d in s.last_diagnostics(uri)["diagnostics"])
             # the server's own text model must agree with ours: same findings at the same places
             if got != want:
@@ -84,6 +85,10 @@ def _run(n_edits: int, n_docs: int = 50, seed: int = 0) -> None:
 
 def test_rapid_edits_default():
     _run(int(os.environ.get("GRADGUARD_LOAD_EDITS", "1500")))
+
+
+def test_rapid_edits_utf8_client():
+    _run(int(os.environ.get("GRADGUARD_LOAD_EDITS", "1500")) // 3, n_docs=10, seed=2, enc="utf-8")
 
 
 @pytest.mark.slow
