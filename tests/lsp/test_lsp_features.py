@@ -112,3 +112,8 @@ async def test_notebook_cells_analyzed_in_order(client: LanguageClient):
     fix = [a for a in actions if a.is_preferred][0]
     change = fix.edit.document_changes[0]
     assert change.text_document.uri == cell_uris[1] and change.edits[0].range.start.line == 1
+    # The diagnostic attached to each action is the published one: its related location stays in
+    # the cell it belongs to (not shifted into the requesting cell, where a line can even go negative).
+    for a in actions:
+        for d in a.diagnostics:
+            assert (d.range, d.related_information) == (diags[0].range, diags[0].related_information), a.title

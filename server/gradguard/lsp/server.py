@@ -514,7 +514,8 @@ def code_action(ls: GradguardServer, params: lsp.CodeActionParams) -> Optional[l
                 continue
             if snap.cells is not None and snap.cells.to_cell(f.start.line)[0] != snap.cells.ids.index(uri):
                 continue
-            diag = convert.diagnostic(src, f, uri, enc, off)
+            rel = (lambda line, cm=snap.cells: (cm.ids[cm.to_cell(line)[0]], cm.starts[cm.to_cell(line)[0]] - 1)) if snap.cells is not None else None
+            diag = convert.diagnostic(src, f, uri, enc, off, related_uri=rel)  # related locations in their own cell, as published
             for i, fx in enumerate(f.fixes):
                 edit = _workspace_edit(ls, snap, fx.edits, enc)
                 if edit is None:
