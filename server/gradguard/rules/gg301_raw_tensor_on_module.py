@@ -250,6 +250,9 @@ class RawTensorOnModule(Rule):
     name = "raw-tensor-on-module"
     summary = "A weight is stored on an `nn.Module` as a plain tensor: it is not a parameter, so nothing trains it."
     severity = Severity.WARNING
+    # every kind of evidence of weight intent needs one of these: requires_grad=True on the tensor, an
+    # optimizer over the module's parameters, or a read of the tensor's .grad
+    needs = ("requires_grad", "optim", ".grad")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
