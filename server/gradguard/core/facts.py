@@ -6,7 +6,7 @@ import re
 from functools import cached_property
 from typing import Iterable, Optional
 
-from gradguard.core.astindex import index_of
+from gradguard.core.astindex import index_of, statements_of_type
 from gradguard.core.flow import FunctionFlow, GradientFlow
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
@@ -107,6 +107,9 @@ class FileFacts:
         return out
 
     def walk(self, types) -> Iterable[ast.AST]:
+        tt = types if isinstance(types, tuple) else (types,)
+        if all(issubclass(t, ast.stmt) for t in tt):
+            return iter(statements_of_type(self.tree, tt))  # no need to index every expression
         return iter(index_of(self.tree).of_type(types))
 
     def walk_from(self, node: ast.AST) -> Iterable[ast.AST]:

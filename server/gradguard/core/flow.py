@@ -18,7 +18,7 @@ import builtins
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional
 
-from gradguard.core.astindex import index_of
+from gradguard.core.astindex import statements_of_type
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
 from gradguard.core.torchapi import (
@@ -217,7 +217,7 @@ class GradientFlow:
 
     def all_flows(self) -> list[FunctionFlow]:
         out = [self.flow(self.tree)]
-        for node in index_of(self.tree).of_type((ast.FunctionDef, ast.AsyncFunctionDef)):
+        for node in statements_of_type(self.tree, (ast.FunctionDef, ast.AsyncFunctionDef)):
             out.append(self.flow(node))
         return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradguard.core.astindex import index_of
+from gradguard.core.astindex import statements_of_type
 
 
 class Imports:
@@ -12,7 +12,7 @@ class Imports:
 
     def __init__(self, tree: ast.AST) -> None:
         self.aliases: dict[str, str] = {}
-        for node in index_of(tree).of_type((ast.Import, ast.ImportFrom)):
+        for node in statements_of_type(tree, (ast.Import, ast.ImportFrom)):
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.asname:

@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gradguard.core.astindex import index_of
+from gradguard.core.astindex import index_of, statements_of_type
 from gradguard.core.imports import Imports
 from gradguard.core.torchapi import is_module_ctor
 
@@ -46,8 +46,8 @@ class ModuleModel:
     def __init__(self, tree: ast.Module, imports: Imports) -> None:
         self.imports = imports
         self.classes: dict[str, ClassInfo] = {}
-        self._index = index_of(tree)
-        for node in self._index.of_type(ast.ClassDef):
+        self._tree = tree
+        for node in statements_of_type(tree, ast.ClassDef):
             if isinstance(node, ast.ClassDef):
                 bases = []
                 local = []
@@ -68,6 +68,10 @@ class ModuleModel:
         for info in self.classes.values():
             info.is_module = self._is_module(info, set())
             info.is_autograd_function = self._is_function(info, set())
+
+    @property
+    def _index(self):
+        return index_of(self._tree)  # built on first use (only some rules need expression-level walks)
 
     def _collect_attrs(self, info: ClassInfo) -> None:
         """Attributes that never carry trainable gradient: buffers, and attributes only ever assigned

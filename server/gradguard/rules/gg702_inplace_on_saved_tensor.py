@@ -221,6 +221,8 @@ def main():
         return None
 
     def _sequential(self, facts):
+        if "Sequential" not in facts.source.text:
+            return
         for call in facts.walk(ast.Call):
             q = facts.imports.qualname(call.func) or ""
             if q != "torch.nn.Sequential":
