@@ -7,6 +7,7 @@ import sys
 import pytest
 import pytest_lsp
 from lsprotocol import types as lsp
+from waiting import notified, until
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SEED = """import torch
@@ -45,7 +46,7 @@ def _apply(text: str, edits: list) -> str:
 
 async def _open(client, uri, text, version=1):
     client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)))
-    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    await notified(client)
     return client.diagnostics[uri]
 
 
@@ -53,7 +54,7 @@ async def _change(client, uri, text, version):
     client.text_document_did_change(
         lsp.DidChangeTextDocumentParams(text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)])
     )
-    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    await notified(client)
     return client.diagnostics[uri]
 
 
@@ -83,7 +84,7 @@ async def test_diagnostic_hover_fix_and_clear(client: LanguageClient):
     assert not [x for x in diags if x.code == "GG201"]
 
     client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=URI)))
-    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    await notified(client)
     assert list(client.diagnostics[URI]) == []
 
 
