@@ -11,7 +11,7 @@ from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
 _GENERATORS = ("parameters", "named_parameters")
-_BOUND = re.compile(r"=\s*[^\n=]*\.(?:named_)?parameters\(")
+_BOUND = re.compile(r"=\s*[\w.\[\]]+\.(?:named_)?parameters\([^)\n]*\)\s*(?:#[^\n]*)?$", re.M)  # `name = m.parameters()`
 _CONSUMERS = {"sum", "list", "tuple", "sorted", "set", "max", "min", "map", "filter", "enumerate", "zip", "dict", "any", "all", "frozenset"}
 _TORCH_CONSUMERS = ("clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters")
 
