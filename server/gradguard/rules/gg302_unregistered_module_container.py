@@ -4,6 +4,8 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradguard.core.astindex import statements_of_type
+
 from gradguard.core.flow import PARAMLESS_SUFFIXES
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import is_module_ctor
@@ -75,8 +77,8 @@ def _is_empty_container(facts, value: ast.AST) -> Optional[str]:
 def _locals_from_ctor(method: ast.AST) -> dict:
     """name -> the call assigned to it (last one wins) in this method: ``layer = nn.Linear(..)``."""
     out: dict = {}
-    for node in ast.walk(method):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call):
+    for node in statements_of_type(method, ast.Assign):
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call):
             out[node.targets[0].id] = node.value
     return out
 
@@ -315,8 +317,8 @@ def main():
                 if sn is None:
                     continue
                 local = None
-                for node in ast.walk(m):
-                    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+                for node in statements_of_type(m, (ast.Assign, ast.AnnAssign)):  # assignments are statements
+                    if node.value is None:
                         continue
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     if len(targets) != 1:

@@ -38,16 +38,15 @@ def _chain_known(mm, info, seen) -> bool:
 def apply_calls(facts, cls_name: str) -> list:
     """``Cls.apply(...)`` calls and ``f = Cls.apply`` aliases' calls in this file."""
     aliases = set()
-    for node in ast.walk(facts.tree):
-        if isinstance(node, ast.Assign) and _is_apply(node.value, cls_name):
+    for node in facts.walk(ast.Assign):
+        if _is_apply(node.value, cls_name):
             for t in node.targets:
                 if isinstance(t, ast.Name):
                     aliases.add(t.id)
     out = []
-    for node in ast.walk(facts.tree):
-        if isinstance(node, ast.Call):
-            if _is_apply(node.func, cls_name) or (isinstance(node.func, ast.Name) and node.func.id in aliases):
-                out.append(node)
+    for node in facts.walk(ast.Call):
+        if _is_apply(node.func, cls_name) or (isinstance(node.func, ast.Name) and node.func.id in aliases):
+            out.append(node)
     return out
 
 
