@@ -10,11 +10,15 @@ code-server; this test installs the packaged gradguard .vsix plus a small test-o
 2. in the page, vscode_drive.mjs (playwright-core) sees the squiggle, the hover, the lightbulb,
    picks the quick fix from the Ctrl+. menu and saves with Ctrl+S.
 
-Both edited files are then checked on disk. Screenshots go to tests/editors/artifacts/.
+Both edited files are then checked on disk. A second, separate code-server session runs only
+the probe's notebook part (open and show a .ipynb, GG201 on its cell, the cell's quick fixes):
+showing the notebook leaves its editor open, which the DOM driving must not inherit.
+Screenshots go to tests/editors/artifacts/vscode/ and artifacts/vscode-notebook/.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -69,22 +73,25 @@ def _logs(user_data: Path) -> str:
     return "\n".join(chunks)
 
 
-
-
 class Run:
     """What one code-server session produced."""
 
-    def __init__(self, probe: dict, dom: dict, seed: Path, probe_target: Path, diagnostics: str, drive_rc: int):
-        self.probe, self.dom, self.seed, self.probe_target = probe, dom, seed, probe_target
+    def __init__(self, probe: dict, dom: dict, ws: Path, diagnostics: str, drive_rc: int):
+        self.probe, self.dom, self.ws = probe, dom, ws
         self.diagnostics, self.drive_rc = diagnostics, drive_rc
+        self.seed, self.probe_target = ws / "seed_gg201.py", ws / "probe_target.py"
 
 
-@pytest.fixture(scope="module")
-def code_server_run(vsix_path: Path, tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path):
+@contextlib.contextmanager
+def _code_server_session(vsix_path: Path, tmp_path: Path, shots: Path, probe: str, drive_file: str):
+    """One fresh code-server (own profile, port and workspace) with gradguard and the probe
+    installed; vscode_drive.mjs loads the workbench, waits for the probe's report, then drives
+    `drive_file` in the page ("-": only a screenshot). probe is "file" (GG_PROBE_FILE) or
+    "notebook" (GG_PROBE_NOTEBOOK): each probe runs in a session of its own, because the notebook
+    probe leaves a notebook editor open and the DOM driving expects a bare workbench."""
     paths = _setup()
     node24 = Path(paths["NODE24"])
     code_server = paths["CODE_SERVER"]
-    tmp_path = tmp_path_factory.mktemp("code-server")
 
     user_data, ext_dir, ws = tmp_path / "user-data", tmp_path / "extensions", tmp_path / "ws"
     for d in (user_data / "User", ext_dir, ws):
@@ -123,13 +130,18 @@ def code_server_run(vsix_path: Path, tmp_path_factory: pytest.TempPathFactory, a
     env = {
         **os.environ,
         "PATH": f"{node24.parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "GG_PROBE_FILE": str(probe_target),
         "GG_PROBE_REPORT": str(probe_report),
-        "GG_PROBE_NOTEBOOK": str(notebook),
         "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
         "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
     }
-    env.pop("VSCODE_IPC_HOOK_CLI", None)
+    for var in ("VSCODE_IPC_HOOK_CLI", "GG_PROBE_FILE", "GG_PROBE_NOTEBOOK"):
+        env.pop(var, None)
+    if probe == "file":
+        env["GG_PROBE_FILE"] = str(probe_target)
+    elif probe == "notebook":
+        env["GG_PROBE_NOTEBOOK"] = str(notebook)
+    else:
+        raise ValueError(probe)
     common = ["--config", str(config), "--user-data-dir", str(user_data), "--extensions-dir", str(ext_dir)]
 
     probe_vsix = _package_probe(tmp_path)
@@ -148,7 +160,6 @@ def code_server_run(vsix_path: Path, tmp_path_factory: pytest.TempPathFactory, a
              "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override", str(ws)],
             env=env, stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True,
         )
-    shots = artifacts_dir / "vscode"
     shutil.rmtree(shots, ignore_errors=True)
     try:
         deadline = time.monotonic() + 90
@@ -162,7 +173,7 @@ def code_server_run(vsix_path: Path, tmp_path_factory: pytest.TempPathFactory, a
                 time.sleep(0.5)
 
         drive = subprocess.run(
-            ["node", str(HERE / "vscode_drive.mjs"), f"http://127.0.0.1:{port}/?folder={ws}", seed.name,
+            ["node", str(HERE / "vscode_drive.mjs"), f"http://127.0.0.1:{port}/?folder={ws}", drive_file,
              str(shots), str(dom_report), str(probe_report)],
             cwd=REPO, capture_output=True, text=True, timeout=600,
         )
@@ -170,9 +181,9 @@ def code_server_run(vsix_path: Path, tmp_path_factory: pytest.TempPathFactory, a
             f"\n--- driver stdout/stderr\n{drive.stdout[-2000:]}\n{drive.stderr[-3000:]}"
             f"\n--- code-server log\n{server_log.read_text(errors='replace')[-3000:]}\n{_logs(user_data)}"
         )
-        probe = json.loads(probe_report.read_text()) if probe_report.exists() else {"error": "the probe extension wrote no report"}
+        probe_out = json.loads(probe_report.read_text()) if probe_report.exists() else {"error": "the probe extension wrote no report"}
         dom = json.loads(dom_report.read_text()) if dom_report.exists() else {"error": "the DOM driver wrote no report"}
-        yield Run(probe, dom, seed, probe_target, diagnostics, drive.returncode)
+        yield Run(probe_out, dom, ws, diagnostics, drive.returncode)
     finally:
         try:
             os.killpg(server.pid, signal.SIGTERM)
@@ -183,6 +194,22 @@ def code_server_run(vsix_path: Path, tmp_path_factory: pytest.TempPathFactory, a
             except ProcessLookupError:
                 pass
             server.wait()
+
+
+@pytest.fixture(scope="module")
+def code_server_run(vsix_path: Path, tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path):
+    """The text-document session: the file probe, then the DOM driving of seed_gg201.py."""
+    with _code_server_session(vsix_path, tmp_path_factory.mktemp("code-server"), artifacts_dir / "vscode",
+                              probe="file", drive_file="seed_gg201.py") as run:
+        yield run
+
+
+@pytest.fixture(scope="module")
+def code_server_notebook_run(vsix_path: Path, tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path):
+    """The notebook session: only the notebook probe; the page is loaded and screenshotted, not driven."""
+    with _code_server_session(vsix_path, tmp_path_factory.mktemp("code-server-notebook"),
+                              artifacts_dir / "vscode-notebook", probe="notebook", drive_file="-") as run:
+        yield run
 
 
 def test_vscode_extension_host_api(code_server_run: Run) -> None:
@@ -216,14 +243,21 @@ def test_vscode_dom(code_server_run: Run) -> None:
     assert code_server_run.drive_rc == 0, diagnostics
 
 
-def test_vscode_notebook(code_server_run: Run) -> None:
+def test_vscode_notebook(code_server_notebook_run: Run) -> None:
     """A .ipynb through the built-in jupyter-notebook serializer: cells reach the server via
-    notebook document sync; GG201 lands on the cell that detaches."""
-    probe = code_server_run.probe
-    assert "notebookError" not in probe, probe["notebookError"]
-    assert probe["steps"][-1] == "notebook"
+    notebook document sync; GG201 lands on the cell that detaches; the cell's quick fixes come
+    from the server once the notebook is shown. Its own code-server session (see
+    _code_server_session)."""
+    run = code_server_notebook_run
+    probe, diagnostics = run.probe, run.diagnostics
+    assert "error" not in probe, probe["error"] + diagnostics
+    assert "notebookError" not in probe, probe["notebookError"] + diagnostics
+    assert probe["steps"] == ["notebook"], probe["steps"]
     nb = probe["notebook"]
     assert probe["notebookType"] == "jupyter-notebook"
     assert (nb["cellIndex"], nb["cellScheme"], nb["line"], nb["source"]) == (2, "vscode-notebook-cell", 0, "gradguard"), nb
     assert nb["otherCellsWithDiagnostics"] == [], nb
     assert any("detach" in t for t in nb["actions"]), nb
+    assert "error" not in run.dom, run.dom["error"] + diagnostics
+    assert run.dom["steps"] == ["workbench", "probe-finished", "done"], run.dom
+    assert run.drive_rc == 0, diagnostics

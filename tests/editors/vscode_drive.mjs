@@ -3,7 +3,9 @@
 // pick "Remove `.detach()`", see the squiggle go, save with Ctrl+S.
 // Usage: node vscode_drive.mjs <url> <file name> <artifacts dir> <dom report path> [probe report path]
 // With a probe report path, waits for the in-extension-host probe to finish first, so the two
-// never act at the same time.
+// never act at the same time. With "-" as the file name it only loads the workbench (code-server
+// starts the extension host for a connected window), waits for the probe, takes a screenshot and
+// stops: the notebook session of test_vscode.py.
 import { chromium } from 'playwright-core';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,31 +32,8 @@ async function waitForFile(path, timeoutMs) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: chromiumPath,
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-dev-shm-usage',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
-let page;
-try {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => (report.pageErrors ??= []).push(String(e).slice(0, 300)));
-  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60000 });
-  await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90000 });
-  report.steps.push('workbench');
-  if (probeReport) {
-    await waitForFile(probeReport, 240000);
-    report.steps.push('probe-finished');
-  }
+// The text-document session: what a person does with seed_gg201.py.
+async function driveFile(page) {
   await screenshot(page, 'workbench');
 
   // Open the file with Quick Open.
@@ -130,6 +109,41 @@ try {
   report.steps.push('saved');
   report.statusbar = (await page.locator('.part.statusbar').innerText()).replace(/\s+/g, ' ').slice(0, 500);
   await screenshot(page, 'saved');
+}
+
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+});
+let page;
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => (report.pageErrors ??= []).push(String(e).slice(0, 300)));
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60000 });
+  await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90000 });
+  report.steps.push('workbench');
+  if (probeReport) {
+    await waitForFile(probeReport, 240000);
+    report.steps.push('probe-finished');
+  }
+  if (fileName === '-') {
+    // Give the workbench a moment to paint what the probe showed (the notebook editor).
+    await page.waitForTimeout(1500);
+    await screenshot(page, 'probe-finished');
+    report.steps.push('done');
+  } else {
+    await driveFile(page);
+  }
 } catch (e) {
   report.error = String((e && e.stack) || e);
   if (page) report.failureShot = await screenshot(page, 'failure');

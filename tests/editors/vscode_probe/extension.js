@@ -1,8 +1,12 @@
 // Test-only extension, installed next to gradguard in code-server by tests/editors/test_vscode.py.
-// Runs in the real extension host: opens GG_PROBE_FILE, waits for gradguard's GG201 diagnostic,
-// asks for a hover, restarts the server (gradguard.restart) and waits for the diagnostic again,
-// asks for quick fixes, applies the fix, saves, checks the diagnostic clears, and writes
-// everything to GG_PROBE_REPORT.
+// Runs in the real extension host and writes what it saw to GG_PROBE_REPORT. Two probes, each
+// run only when its variable is set (test_vscode.py starts one code-server session per probe):
+// - GG_PROBE_FILE: opens the file, waits for gradguard's GG201 diagnostic, asks for a hover,
+//   restarts the server (gradguard.restart) and waits for the diagnostic again, asks for quick
+//   fixes, applies the fix, saves, checks the diagnostic clears;
+// - GG_PROBE_NOTEBOOK: opens and shows the .ipynb, waits for GG201 on the cell that detaches,
+//   asks for that cell's quick fixes. It leaves the notebook editor open, which is why it has a
+//   session of its own: the DOM driver of the text-document session expects a bare workbench.
 'use strict';
 const vscode = require('vscode');
 const fs = require('fs');
@@ -91,16 +95,6 @@ async function probe(file, report) {
     'GG201 to clear after the fix',
   );
   report.steps.push('cleared');
-
-  const notebookFile = process.env.GG_PROBE_NOTEBOOK;
-  if (notebookFile) {
-    // Reported on its own, so a notebook problem does not hide the text-document results.
-    try {
-      await probeNotebook(notebookFile, report);
-    } catch (e) {
-      report.notebookError = String((e && e.stack) || e);
-    }
-  }
 }
 
 // Notebook cells reach the server through notebook document sync; the cells are analyzed as one
@@ -125,6 +119,14 @@ async function probeNotebook(file, report) {
       .filter((c) => c !== target && vscode.languages.getDiagnostics(c.document.uri).length > 0)
       .map((c) => c.index),
   };
+  // vscode.executeCodeActionProvider runs in the workbench, which looks the cell up among its text
+  // models and throws a bare "Illegal argument" when it has none. A notebook opened with
+  // openNotebookDocument only exists in the extension host (that is enough for notebook sync and
+  // diagnostics); its cells get workbench text models once a notebook editor shows it, as for a
+  // person who asks for a quick fix in a cell.
+  // The notebook editor stays open: this probe has a code-server session of its own, whose
+  // screenshot shows it.
+  await vscode.window.showNotebookDocument(nb);
   const actions = await vscode.commands.executeCommand(
     'vscode.executeCodeActionProvider',
     target.document.uri,
@@ -137,13 +139,24 @@ async function probeNotebook(file, report) {
 
 exports.activate = async function activate() {
   const file = process.env.GG_PROBE_FILE;
+  const notebookFile = process.env.GG_PROBE_NOTEBOOK;
   const out = process.env.GG_PROBE_REPORT;
-  if (!file || !out) return;
+  if (!out || !(file || notebookFile)) return;
   const report = { steps: [], vscodeVersion: vscode.version };
-  try {
-    await probe(file, report);
-  } catch (e) {
-    report.error = String((e && e.stack) || e);
+  if (file) {
+    try {
+      await probe(file, report);
+    } catch (e) {
+      report.error = String((e && e.stack) || e);
+    }
+  }
+  if (notebookFile) {
+    // Reported on its own, so a notebook problem never reads as a text-document failure.
+    try {
+      await probeNotebook(notebookFile, report);
+    } catch (e) {
+      report.notebookError = String((e && e.stack) || e);
+    }
   }
   fs.writeFileSync(out + '.tmp', JSON.stringify(report, null, 2));
   fs.renameSync(out + '.tmp', out);
