@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
-import json
-import os
 import sys
 from typing import Optional
 

@@ -69,7 +69,6 @@ def decode(raw: bytes) -> str:
 
 
 def finding_to_json(f: Finding, path: str, source: SourceText, cells=None, with_fix: bool = True) -> dict:
-    from gradguard.rules import RULES_BY_CODE
     from gradguard.rules.base import DOCS_URL
 
     def loc(p):

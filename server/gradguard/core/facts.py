@@ -95,6 +95,18 @@ class FileFacts:
                     continue
             yield self.flow.flow(scope)
 
+    def own_nodes(self, scope: ast.AST) -> Iterable[ast.AST]:
+        """Nodes of ``scope`` (a function or the module) without descending into nested functions,
+        classes or lambdas: what runs when ``scope`` runs."""
+        children = self.children
+        stack = list(children(scope))
+        while stack:
+            n = stack.pop()
+            yield n
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            stack.extend(children(n))
+
     def optimizers_for(self, fl: FunctionFlow) -> list:
         """Optimizers visible from ``fl``: its own, its class's methods', and the module level's."""
         out = list(fl.optimizers)

@@ -801,7 +801,6 @@ class _Walker:
             return Val(kind="tensor")
         if q.startswith("torch."):
             rg = kwnodes.get("requires_grad")
-            dtype_node = kwnodes.get("dtype")
             if short in FACTORIES or q in CUT_FUNCTIONS:
                 data = args[0] if args else CONST
                 if short in ("tensor", "Tensor", "FloatTensor", "LongTensor") or q == "torch.from_numpy":

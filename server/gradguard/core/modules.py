@@ -33,8 +33,8 @@ def _statements(node: ast.AST):
     stack = [node]
     while stack:
         n = stack.pop()
-        for field in _BODIES:
-            block = getattr(n, field, None)
+        for name in _BODIES:
+            block = getattr(n, name, None)
             if block:
                 for st in block:
                     if isinstance(st, ast.stmt):

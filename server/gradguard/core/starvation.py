@@ -7,12 +7,10 @@ when the same root reaches any other backpropagated loss of that function (GAN /
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Optional
+from dataclasses import dataclass
 
 from gradguard.core.facts import FileFacts
-from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, FunctionFlow, related
+from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, related
 
 
 @dataclass

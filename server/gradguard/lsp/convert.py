@@ -1,7 +1,6 @@
 """Findings -> LSP types. The only module that knows LSP positions (via SourceText's encodings)."""
 from __future__ import annotations
 
-from typing import Optional
 
 from lsprotocol import types as lsp
 

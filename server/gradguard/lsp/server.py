@@ -10,7 +10,6 @@ import asyncio
 import functools
 import logging
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Optional

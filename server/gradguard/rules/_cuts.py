@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterable, Optional
+from typing import Iterable
 
 from gradguard.core.facts import FileFacts
 from gradguard.core.model import Finding, Severity

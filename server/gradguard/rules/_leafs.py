@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterable, Optional
+from typing import Optional
 
 from gradguard.core.flow import UNKNOWN, FunctionFlow
 from gradguard.core.torchapi import GRAD_DISABLING, INFERENCE, is_module_ctor
@@ -13,17 +13,6 @@ def known_roots(v) -> set:
     if v is None:
         return set()
     return {r for r in v.live if r != UNKNOWN and not r.startswith("arg:")}
-
-
-def own_nodes(fn: ast.AST) -> Iterable[ast.AST]:
-    """Nodes of a function body, not descending into nested functions/classes/lambdas."""
-    stack = list(ast.iter_child_nodes(fn))
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(ast.iter_child_nodes(n))
 
 
 def lexically_no_grad(facts, node: ast.AST) -> bool:
@@ -99,7 +88,7 @@ def class_of_root(fl: FunctionFlow, facts, root: str) -> Optional[str]:
     """In-file class a root name was created from (``model = Net()``) in ``fl``, or the owner for ``self``."""
     if root == "self":
         return fl.owner
-    for node in own_nodes(fl.node):
+    for node in facts.own_nodes(fl.node):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and node.targets[0].id == root:
             v = node.value
             if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id in facts.modules.classes:
@@ -168,7 +157,7 @@ def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str
                 return fl.owner
             return None
         values = []
-        for node in own_nodes(fl.node):
+        for node in facts.own_nodes(fl.node):
             if isinstance(node, ast.Assign):
                 for t in node.targets:
                     if isinstance(t, ast.Name) and t.id == expr.id:
@@ -259,7 +248,7 @@ def simple_bindings(facts, fl: FunctionFlow, name: str) -> Optional[list]:
         if any(p.arg == name for p in allp):
             return None
     out = []
-    for node in own_nodes(fn):
+    for node in facts.own_nodes(fn):
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             return None
         if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):

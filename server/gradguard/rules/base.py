@@ -8,11 +8,11 @@ torch, checks that bad ones lose gradients or raise, good ones train, and the fi
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
 from gradguard.core.facts import FileFacts
-from gradguard.core.model import Applicability, Edit, Finding, Fix, Related, Severity
+from gradguard.core.model import Applicability, Finding, Fix, Related, Severity
 from gradguard.core.source import Pos
 
 DOCS_URL = "https://github.com/gradguard/gradguard/blob/main/docs/rules/{code}.md"

@@ -5,7 +5,7 @@ import ast
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, insert_after_stmt
-from gradguard.rules._leafs import is_computing_expr, known_roots, own_nodes, simple_bindings
+from gradguard.rules._leafs import is_computing_expr, known_roots, simple_bindings
 from gradguard.core.flow import related as related_roots
 from gradguard.rules.base import Example, Rule
 
@@ -121,7 +121,7 @@ def main():
                 binds = simple_bindings(facts, fl, name)
                 if not binds or not all(is_computing_expr(facts, fl, b.value) for b in binds):
                     continue
-                if any(_keeps_grad(n, name) for n in own_nodes(fl.node)):
+                if any(_keeps_grad(n, name) for n in facts.own_nodes(fl.node)):
                     continue
                 creating = [b for b in binds if _before(b, site.node)]
                 fixes = []

@@ -5,7 +5,7 @@ import ast
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import alias_for, fix, line_indent, replace_node
-from gradguard.rules._leafs import known_roots, own_nodes
+from gradguard.rules._leafs import known_roots
 from gradguard.rules.base import Example, Rule
 
 
@@ -115,7 +115,7 @@ def main():
                 if ev.what == "grad_read" and ev.name and ev.target is not None and ev.target.leaf:
                     reads.setdefault(id(ev.stmt), set()).add(ev.name)
             done = set()
-            for node in own_nodes(fl.node):
+            for node in facts.own_nodes(fl.node):
                 if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
                     continue
                 name = node.targets[0].id

@@ -6,7 +6,7 @@ from typing import Optional
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
-from gradguard.rules._leafs import flow_of, own_nodes
+from gradguard.rules._leafs import flow_of
 from gradguard.rules.base import Example, Rule
 
 CASTS = {"to", "cuda", "double", "half", "bfloat16", "float", "type"}

@@ -183,7 +183,6 @@ def main():
                         continue
                     related = [(c, "called here with gradient recording on") for c in sites[:3]]
                 seen.add(id(ev.node))
-                target = facts.text(ev.node.target if isinstance(ev.node, ast.AugAssign) else ev.node)
                 what = {"augassign": "augmented assignment", "setitem": "index assignment"}.get(kind, f"`.{kind}()`")
                 fixes = []
                 if kind != "setitem":

@@ -9,9 +9,7 @@ from gradguard.core.torchapi import is_module_ctor, is_optimizer_ctor
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules.base import Example, Rule
 from gradguard.rules.gg301_raw_tensor_on_module import may_have_parameters
-from gradguard.rules.gg805_parameters_generator_consumed import ParametersGeneratorConsumed, _exclusive, _pos
-
-_own_nodes = ParametersGeneratorConsumed._own_nodes
+from gradguard.rules.gg805_parameters_generator_consumed import _exclusive, _pos
 
 
 def _dotted(node: ast.AST):
@@ -147,7 +145,7 @@ def main():
         cls_params: dict = {}
         for scope in scopes:
             opts = []
-            for node in _own_nodes(scope, facts):
+            for node in facts.own_nodes(scope):
                 if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
                     q = facts.imports.qualname(node.value.func) or ""
                     if not (q and is_optimizer_ctor(q)):
@@ -162,7 +160,7 @@ def main():
                                 opts.append((oname, m, node))
             if not opts:
                 continue
-            nodes = [n for n in _own_nodes(scope, facts) if hasattr(n, "lineno")]
+            nodes = [n for n in facts.own_nodes(scope) if hasattr(n, "lineno")]
             for oname, m, ostmt in opts:
                 for node in nodes:
                     if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and _pos(node) > _pos(ostmt)):

@@ -159,7 +159,7 @@ def main():
         for scope in scopes:
             gens = []
             names: dict = {}
-            for node in self._own_nodes(scope, facts):
+            for node in facts.own_nodes(scope):
                 if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                     v = node.value
                     names.setdefault(node.targets[0].id, []).append(node)
@@ -171,7 +171,7 @@ def main():
                 name = assign.targets[0].id
                 later_binds = [b for b in names.get(name, []) if b is not assign and _pos(b) > _pos(assign)]
                 limit = min((_pos(b) for b in later_binds), default=(10**9, 0))
-                uses = [n for n in self._own_nodes(scope, facts) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and _pos(assign) < _pos(n) < limit]
+                uses = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and _pos(assign) < _pos(n) < limit]
                 consumers, opt_uses, has_next = [], [], False
                 for u in uses:
                     kind = self._use_kind(facts, u)
@@ -200,18 +200,6 @@ def main():
                         explanation="`Module.parameters()` returns a generator; once iterated it yields nothing, so the optimizer raises `ValueError: optimizer got an empty parameter list` or silently misses parameters.",
                     )
                     break
-
-    @staticmethod
-    def _own_nodes(scope, facts=None):
-        """Nodes of ``scope`` without descending into nested functions or classes."""
-        children = facts.children if facts is not None else (lambda n: list(ast.iter_child_nodes(n)))
-        stack = list(children(scope))
-        while stack:
-            n = stack.pop()
-            yield n
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                continue
-            stack.extend(children(n))
 
     @staticmethod
     def _use_kind(facts, u: ast.Name) -> Optional[str]:
