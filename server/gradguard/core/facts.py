@@ -13,6 +13,7 @@ from gradguard.core.modules import ModuleModel
 from gradguard.core.source import Pos, SourceText
 
 
+BACKWARD_SYNTAX = re.compile(r"backward|autograd")
 # in-place syntax: augmented assignment, item assignment, or a `.op_(` method call
 INPLACE_SYNTAX = re.compile(r"(?:\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=|\]\s*=[^=])")
 
@@ -80,6 +81,12 @@ class FileFacts:
 
     def text(self, node: ast.AST) -> str:
         return self.source.node_text(node)
+
+    @cached_property
+    def backward_flows(self) -> list:
+        """Flows of the scopes that can hold a backward site (``.backward(``, ``autograd.grad``): the
+        rules about losses start there; helpers they call are summarized on demand."""
+        return list(self.flows_matching(BACKWARD_SYNTAX))
 
     def flows_matching(self, *patterns) -> Iterable[FunctionFlow]:
         """Flows of the scopes (module, functions) whose source text matches every regex in ``patterns``:

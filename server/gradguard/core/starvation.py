@@ -36,7 +36,7 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
     if cache is not None:
         return cache
     out: list[Starvation] = []
-    for fl in facts.flows:
+    for fl in facts.backward_flows:
         if not fl.backward_sites:
             continue
         if facts.flow.is_autograd_function_method(fl.node):

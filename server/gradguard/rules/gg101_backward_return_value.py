@@ -91,7 +91,7 @@ def main():
     )
 
     def check(self, facts):
-        for fl in facts.flows:
+        for fl in facts.backward_flows:
             for site in fl.backward_sites:
                 call = site.node
                 if not (isinstance(call.func, ast.Attribute) and call.func.attr == "backward"):

@@ -250,7 +250,7 @@ def main():
                 )
             yield self.finding(facts, node, message, severity=severity, related=related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
         # inference tensors saved for backward: an error even when other parameters train
-        for fl in facts.flows:
+        for fl in facts.backward_flows:
             if facts.flow.is_autograd_function_method(fl.node):
                 continue
             for site in fl.backward_sites:

@@ -244,7 +244,7 @@ def main():
     )
 
     def check(self, facts):
-        for fl in facts.flows:
+        for fl in facts.backward_flows:
             sites = {}
             for s in fl.backward_sites:
                 if s.loops and is_tensor_backward(s) and s.mode.enabled:

@@ -145,7 +145,7 @@ def main():
     )
 
     def check(self, facts):
-        for fl in facts.flows:
+        for fl in facts.backward_flows:
             if not fl.backward_sites or facts.flow.is_autograd_function_method(fl.node):
                 continue
             stores = None

@@ -163,7 +163,7 @@ def main():
 
     def check(self, facts):
         seen: set = set()
-        for fl in facts.flows:
+        for fl in facts.backward_flows:
             if not fl.backward_sites or facts.flow.is_autograd_function_method(fl.node):
                 continue
             for site in fl.backward_sites:

@@ -133,7 +133,7 @@ def main():
     )
 
     def check(self, facts):
-        for fl in facts.flows:
+        for fl in facts.backward_flows:
             sites = [s for s in fl.backward_sites if isinstance(s.stmt, ast.Expr)]
             if len(sites) < 2 or facts.flow.is_autograd_function_method(fl.node):
                 continue
