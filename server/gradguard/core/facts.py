@@ -88,9 +88,8 @@ class FileFacts:
         rules about losses start there; helpers they call are summarized on demand."""
         return list(self.flows_matching(BACKWARD_SYNTAX))
 
-    def flows_matching(self, *patterns) -> Iterable[FunctionFlow]:
-        """Flows of the scopes (module, functions) whose source text matches every regex in ``patterns``:
-        rules about rare constructs skip the flow engine for the functions that cannot contain them."""
+    def scopes_matching(self, *patterns) -> Iterable[ast.AST]:
+        """The module and the functions whose source text matches every regex in ``patterns``."""
         text = self.source.text
         if not all(p.search(text) for p in patterns):
             return
@@ -100,6 +99,12 @@ class FileFacts:
                 body = "".join(lines[scope.lineno - 1 : scope.end_lineno])
                 if not all(p.search(body) for p in patterns):
                     continue
+            yield scope
+
+    def flows_matching(self, *patterns) -> Iterable[FunctionFlow]:
+        """Flows of the scopes whose text matches every regex in ``patterns``: rules about rare
+        constructs skip the flow engine for the functions that cannot contain them."""
+        for scope in self.scopes_matching(*patterns):
             yield self.flow.flow(scope)
 
     def own_nodes(self, scope: ast.AST) -> Iterable[ast.AST]:

@@ -102,7 +102,7 @@ def main():
     )
 
     def check(self, facts):
-        for fl in facts.flows:
+        for fl in facts.backward_flows:  # both need a backward() in the same function
             sites = [s for s in fl.backward_sites if isinstance(s.node.func, ast.Attribute) and s.node.func.attr == "backward"]
             if not sites:
                 continue

@@ -107,7 +107,7 @@ def main():
     )
 
     def check(self, facts):
-        for fl in facts.flows:
+        for fl in facts.backward_flows:  # both need a backward() in the same function
             if not fl.backward_sites:
                 continue
             reads = {}

@@ -221,7 +221,7 @@ def main():
         return None
 
     def _sequential(self, facts):
-        if "Sequential" not in facts.source.text:
+        if "Sequential" not in facts.source.text or not _INPLACE_TRUE.search(facts.source.text):
             return
         for call in facts.walk(ast.Call):
             q = facts.imports.qualname(call.func) or ""
@@ -264,4 +264,5 @@ def _drop_inplace(facts, call: ast.Call, flag):
     return fix("Use the out-of-place activation", replace_node(facts, call, f"{facts.text(call.func)}({', '.join(parts)})"))
 
 
+_INPLACE_TRUE = re.compile(r"inplace\s*=\s*True|\(\s*True\s*\)|,\s*True\s*\)")
 _SAVING = re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\b")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from gradguard.core.flow import PARAMLESS_SUFFIXES
 from gradguard.core.model import Applicability, Severity
@@ -10,6 +11,10 @@ from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules.base import Example, Rule
 from gradguard.rules.gg301_raw_tensor_on_module import may_have_parameters
 from gradguard.rules.gg805_parameters_generator_consumed import _exclusive, _pos
+
+
+_PARAMS_CALL = re.compile(r"parameters\(")
+_OPTIMIZER_HINT = re.compile(r"optim|Adam|SGD|RMSprop|Adagrad|Adadelta|LBFGS|Lion|Lamb|Optimizer")
 
 
 def _dotted(node: ast.AST):
@@ -141,7 +146,7 @@ def main():
     )
 
     def check(self, facts):
-        scopes = [facts.tree, *facts.walk((ast.FunctionDef, ast.AsyncFunctionDef))]
+        scopes = facts.scopes_matching(_PARAMS_CALL, _OPTIMIZER_HINT)  # only scopes that build an optimizer
         cls_params: dict = {}
         for scope in scopes:
             opts = []
