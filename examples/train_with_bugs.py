@@ -1,4 +1,4 @@
-"""A small training script with four gradient-flow bugs gradguard finds (run `make demo`)."""
+"""A small training script with three gradient-flow bugs gradguard finds (run `make demo`)."""
 import numpy as np
 import torch
 import torch.nn as nn
