@@ -10,6 +10,7 @@ import asyncio
 import functools
 import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Optional
@@ -33,6 +34,8 @@ from gradguard.notebook import CellMap, join_cells
 log = logging.getLogger("gradguard.lsp")
 ANALYSIS_TIMEOUT_S = 20.0
 FIX_ALL_KIND = "source.fixAll.gradguard"
+BURST_GAP_S = 0.05  # changes closer than this are a machine-speed burst, not typing
+BURST_MAX_WAIT_S = 0.3  # a burst never delays diagnostics longer than this
 MAX_SNAPSHOTS = 8  # full analyses kept in memory (most recently used documents)
 
 
@@ -115,6 +118,9 @@ class GradguardServer(LanguageServer):
         self.config = Config()
         self.config_dirty = True
         self._resolver = None
+        self.changed_at: dict = {}  # key -> time of the last change
+        self.change_gap: dict = {}  # key -> seconds between the last two changes
+        self.durations: dict = {}  # key -> seconds the last analysis took
 
     def resolver(self):
         if self._resolver is None:
@@ -199,13 +205,49 @@ class GradguardServer(LanguageServer):
         return doc.source, doc.version, None, {}
 
     def schedule(self, key: str) -> None:
+        now = time.monotonic()
+        prev = self.changed_at.get(key)
+        self.changed_at[key] = now
+        self.change_gap[key] = None if prev is None else now - prev
         task = self.scheduled.get(key)
         if task is not None and not task.done():
             return  # the pending run will pick up the newest text
         self.scheduled[key] = asyncio.ensure_future(self._analyze_soon(key))
 
+    async def _settle_burst(self, key: str) -> None:
+        """Coalesce machine-speed bursts (paste, replace-all, formatters): while changes arrive less than
+        BURST_GAP_S apart, wait until the document has been quiet for about one analysis' duration.
+        A keystroke after a pause is analyzed at once (no debounce for human typing)."""
+        waited = 0.0
+        while waited < BURST_MAX_WAIT_S:
+            gap = self.change_gap.get(key)
+            if gap is None or gap > BURST_GAP_S:
+                return
+            quiet = time.monotonic() - self.changed_at.get(key, 0.0)
+            wait = min(self.durations.get(key, 0.01), BURST_GAP_S) - quiet
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+            waited += wait
+
+    async def wait_pending(self, uri: str) -> None:
+        """Let a running analysis of ``uri`` finish instead of analyzing the same text again."""
+        nb = self.notebook_of(uri)
+        task = self.scheduled.get(nb.uri if nb is not None else uri)
+        if task is not None and not task.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(task), ANALYSIS_TIMEOUT_S)
+            except Exception:  # timeouts and failures: the caller analyzes on its own
+                pass
+
+    def version_of(self, uri: str):
+        nb = self.notebook_of(uri)
+        cur = self.current_input(nb.uri if nb is not None else uri)
+        return None if cur is None else (cur[1], tuple(sorted(cur[3].items())))
+
     async def _analyze_soon(self, key: str) -> None:
         await asyncio.sleep(0)  # let already-received edits land first (coalesce bursts)
+        await self._settle_burst(key)
         while True:
             snap_in = self.current_input(key)
             if snap_in is None:
@@ -216,7 +258,9 @@ class GradguardServer(LanguageServer):
             log.info("analysis started %s v%s", key, version)
             loop = asyncio.get_running_loop()
             try:
+                started = time.monotonic()
                 analysis = await asyncio.wait_for(loop.run_in_executor(self.executor, analyze, text, path, cfg), ANALYSIS_TIMEOUT_S)
+                self.durations[key] = time.monotonic() - started
             except asyncio.TimeoutError:
                 analysis = Analysis(convert_source(text))
                 analysis.findings = [Finding(INTERNAL_CODE, f"analysis skipped: it took longer than {ANALYSIS_TIMEOUT_S:.0f} s", Pos(1, 0), Pos(1, 0), Severity.INFORMATION)]
@@ -228,6 +272,7 @@ class GradguardServer(LanguageServer):
             if now is None:
                 return  # closed meanwhile: publish nothing
             if now[1] != version or now[3] != cell_versions or now[0] != text:
+                await self._settle_burst(key)
                 continue  # stale: analyze the newest text instead
             snap = Snapshot(key, version, analysis, cmap, cell_versions)
             self.remember(key, snap)
@@ -420,6 +465,12 @@ def nb_close(ls: GradguardServer, params: lsp.DidCloseNotebookDocumentParams) ->
 # -- hover --------------------------------------------------------------------------------------
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 async def hover(ls: GradguardServer, params: lsp.HoverParams) -> Optional[lsp.Hover]:
+    # a hover right after an edit: reuse the analysis already running for this very version instead of
+    # analyzing the same text a second time; if the text changed meanwhile, the position is stale
+    arrival = ls.version_of(params.text_document.uri)
+    await ls.wait_pending(params.text_document.uri)
+    if ls.version_of(params.text_document.uri) != arrival:
+        return None
     result = hover_local(ls, params)
     if result is not None:
         return result
