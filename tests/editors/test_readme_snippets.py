@@ -12,21 +12,11 @@ from pathlib import Path
 import pytest
 
 from editor_support import HERE
+from seeds import DETACH_SEED
 
 pytestmark = pytest.mark.editor
 ROOT = HERE.parent.parent
-SEED = """import torch
-
-
-def main():
-    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    y = x + 2
-    z = y.detach()
-    w = z * 3
-    loss = ((w - 10) ** 2).sum()
-    loss.backward()
-    return x.grad
-"""
+SEED = DETACH_SEED
 PROBE = """
 vim.cmd('edit ' .. vim.fn.fnameescape(os.getenv('GG_FILE')))
 local ok = vim.wait(30000, function()

@@ -9,19 +9,9 @@ import pytest_lsp
 from lsprotocol import types as lsp
 from waiting import notified, until
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from seeds import DETACH_SEED
 
-SEED = """import torch
-
-
-def main():
-    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    y = x + 2
-    z = y.detach()
-    w = z * 3
-    loss = ((w - 10) ** 2).sum()
-    loss.backward()
-    return x.grad
-"""
+SEED = DETACH_SEED
 URI = "file:///tmp/gg_seed.py"
 
 

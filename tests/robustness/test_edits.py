@@ -15,19 +15,9 @@ from ._corpus import example_texts, sample_corpus
 from ._lsputil import apply
 from ._rpc import RpcServer
 from .conftest import scale
+from seeds import DETACH_SEED
 
-BUGGY = """import torch
-
-
-def main():
-    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    y = x + 2
-    z = y.detach()
-    w = z * 3
-    loss = ((w - 10) ** 2).sum()
-    loss.backward()
-    return x.grad
-"""
+BUGGY = DETACH_SEED
 URI = "file:///tmp/gg_edits_safe.py"
 
 

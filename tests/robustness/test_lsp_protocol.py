@@ -9,19 +9,9 @@ import pytest
 from gradguard.analyze import analyze
 
 from ._rpc import RpcServer
+from seeds import DETACH_SEED
 
-BUGGY = """import torch
-
-
-def main():
-    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    y = x + 2
-    z = y.detach()
-    w = z * 3
-    loss = ((w - 10) ** 2).sum()
-    loss.backward()
-    return x.grad
-"""
+BUGGY = DETACH_SEED
 URI = "file:///tmp/gg_proto.py"
 
 
