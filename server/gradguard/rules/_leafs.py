@@ -145,6 +145,14 @@ def reads_self_attr(facts, cls: str, attr: str) -> bool:
     return False
 
 
+def _single_ctor(facts, values: list) -> Optional[str]:
+    """The one module constructor every assigned value comes from, else None."""
+    if not values:
+        return None
+    kinds = {module_ctor_of(facts, v) for v in values}
+    return kinds.pop() if len(kinds) == 1 and None not in kinds else None
+
+
 def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str]:
     """Is ``expr`` certainly an nn.Module? Returns 'torch:<qualname>' or an in-file Module class name.
 
@@ -174,23 +182,13 @@ def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str
             a = fl.node.args  # type: ignore[attr-defined]
             if any(p.arg == expr.id for p in [*a.posonlyargs, *a.args, *a.kwonlyargs]):
                 return None
-        if not values:
-            return None
-        kinds = {module_ctor_of(facts, v) for v in values}
-        if len(kinds) == 1 and None not in kinds:
-            return kinds.pop()
-        return None
+        return _single_ctor(facts, values)
     if isinstance(expr, ast.Attribute):
         base = module_class_of_expr(facts, fl, expr.value)
         if base is None or base.startswith("torch:"):
             return None
         values = attr_assignments(facts, base, expr.attr)
-        if not values:
-            return None
-        kinds = {module_ctor_of(facts, v) for v in values}
-        if len(kinds) == 1 and None not in kinds:
-            return kinds.pop()
-        return None
+        return _single_ctor(facts, values)
     if isinstance(expr, ast.Subscript):
         base = module_class_of_expr(facts, fl, expr.value)
         if base in ("torch:torch.nn.Sequential", "torch:torch.nn.ModuleList", "torch:torch.nn.ModuleDict"):
