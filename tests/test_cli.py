@@ -22,6 +22,16 @@ def test_text_output_and_exit_code(tmp_path):
     assert "Found 3 problems in 1 file." in r.stdout
 
 
+def test_text_output_shows_severity_and_safe_fix_marker(tmp_path):
+    p = tmp_path / "t.py"
+    p.write_text(SEED)
+    lines = run("check", "--no-cache", str(p)).stdout.splitlines()
+    by_code = {ln.split(": ", 1)[1].split(" ", 1)[0]: ln for ln in lines if ln.startswith(f"{p}:")}
+    assert by_code["GG201"].startswith(f"{p}:8:49: GG201 [warning] [*] `.detach()`"), by_code
+    assert " GG101 [error] [*] " in by_code["GG101"]
+    assert " GG202 [warning] " in by_code["GG202"] and "[*]" not in by_code["GG202"]  # unsafe fix: no marker
+
+
 def test_json_schema(tmp_path):
     p = tmp_path / "t.py"
     p.write_text(SEED)

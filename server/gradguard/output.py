@@ -26,7 +26,7 @@ def render(findings: list, fmt: str, fixed: int = 0, files: int = 0) -> str:
         loc = f["location"]
         cell = f"cell {loc['cell']}:" if "cell" in loc else ""
         fixable = " [*]" if f.get("fix") and f["fix"]["applicability"] == "safe" else ""
-        lines.append(f"{f['filename']}:{cell}{loc['row']}:{loc['column']}: {f['code']}{fixable} {f['message']}")
+        lines.append(f"{f['filename']}:{cell}{loc['row']}:{loc['column']}: {f['code']} [{f['severity']}]{fixable} {f['message']}")
     n = len(findings)
     if n:
         safe = sum(1 for f in findings if f.get("fix") and f["fix"]["applicability"] == "safe")

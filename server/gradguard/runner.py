@@ -123,7 +123,20 @@ def check_file(job: tuple) -> dict:
     except (TypeError, AttributeError, RecursionError, MemoryError) as exc:  # e.g. a notebook whose JSON is not shaped like one
         return {"path": path, "error": f"cannot read: not a valid notebook ({type(exc).__name__})"}
     findings = analyze(text, path, cfg)
+    if cells is not None:
+        from gradguard.notebook import merge_cell_errors
+
+        merge_cell_errors(findings, cells, cfg)
     out = {"path": path, "findings": [finding_to_json(f, path, findings.source, cells) for f in findings.findings]}
+    if fix_mode and cells is not None:
+        try:
+            nb = _fix_notebook(path, cfg, fix_mode)
+        except (OSError, ValueError, AssertionError, IndexError, TypeError, AttributeError) as exc:
+            out["fix_error"] = f"cannot write fixes into this notebook ({type(exc).__name__}: {exc})"
+            return out
+        if nb is not None:
+            out.update(nb)
+        return out
     if fix_mode and cells is None:
         fixed = _fix_text(text, path, cfg, fix_mode)
         if fixed != text:
@@ -133,17 +146,69 @@ def check_file(job: tuple) -> dict:
     return out
 
 
+def _applicable_edits(res, mode: str) -> list:
+    """Per finding, the edits of its fix when ``mode`` allows it: safe fixes always, unsafe ones only in
+    "unsafe" mode; findings without a fix contribute nothing."""
+    out = []
+    for f in res.findings:
+        fx = f.fix
+        if fx is None:
+            continue
+        if fx.applicability == Applicability.UNSAFE and mode != "unsafe":
+            continue
+        out.append(list(fx.edits))
+    return out
+
+
+def _fix_notebook(path: str, cfg: Config, mode: str) -> Optional[dict]:
+    """Fixes written into the code cells' sources of an .ipynb file (every other byte kept: outputs,
+    metadata, formatting). A fix whose edits span cells or touch a magic line is not applied."""
+    from gradguard.notebook import apply_cell_edits, cell_sources, edits_by_cell, join_cells, merge_cell_errors, replace_sources
+
+    with open(path, "rb") as f:
+        raw = f.read()
+    original = cell_sources(raw)
+    current = dict(original)
+    for _ in range(5):  # apply, re-analyze, until nothing applicable is left
+        text, cmap = join_cells(sorted(current.items()))
+        res = analyze(text, path, cfg)
+        per_cell: dict = {}
+        for fix_edits in _applicable_edits(res, mode):
+            mapped = edits_by_cell(cmap, fix_edits)
+            if mapped is None:
+                continue
+            for idx, es in mapped.items():
+                per_cell.setdefault(idx, []).extend(es)
+        changed = False
+        for idx, es in per_cell.items():
+            n = cmap.ids[idx]
+            new = apply_cell_edits(current[n], es)
+            if new != current[n]:
+                current[n], changed = new, True
+        if not changed:
+            break
+    changed_cells = {n: t for n, t in current.items() if t != original[n]}
+    if not changed_cells:
+        return None
+    new_raw = replace_sources(raw, changed_cells)
+    text, cmap = join_cells(sorted(current.items()))
+    res = merge_cell_errors(analyze(text, path, cfg), cmap, cfg)
+    diff = "".join(
+        "".join(difflib.unified_diff(original[n].splitlines(True), current[n].splitlines(True), f"{path}:cell {n}", f"{path}:cell {n}"))
+        for n in sorted(changed_cells)
+    )
+    return {
+        "fixed": new_raw.decode("utf-8"),
+        "original": raw.decode("utf-8"),
+        "diff": diff if diff.endswith("\n") or not diff else diff + "\n",
+        "remaining": [finding_to_json(f, path, res.source, cmap) for f in res.findings],
+    }
+
+
 def _fix_text(text: str, path: str, cfg: Config, mode: str) -> str:
     for _ in range(5):  # apply, re-analyze, until nothing applicable is left
         res = analyze(text, path, cfg)
-        edits = []
-        for f in res.findings:
-            fx = f.fix
-            if fx is None:
-                continue
-            if fx.applicability == Applicability.UNSAFE and mode != "unsafe":
-                continue
-            edits.extend(fx.edits)
+        edits = [e for fix_edits in _applicable_edits(res, mode) for e in fix_edits]
         if not edits:
             break
         new = apply_edits(res.source, edits)
@@ -238,13 +303,19 @@ def run_check(args) -> int:
     errors = [r for r in ordered if "error" in r]
     for r in errors:
         print(f"gradguard: error: {r['path']}: {r['error']}", file=sys.stderr)
+    fix_errors = [r for r in ordered if "fix_error" in r]
+    for r in fix_errors:
+        print(f"gradguard: error: {r['path']}: {r['fix_error']}", file=sys.stderr)
     fixed_count = 0
     if fix_mode:
         for r in ordered:
             if "fixed" not in r:
                 continue
             if args.diff:
-                sys.stdout.write("".join(difflib.unified_diff(r["original"].splitlines(True), r["fixed"].splitlines(True), r["path"], r["path"])))
+                if "diff" in r:  # a notebook: the changed cells' sources
+                    sys.stdout.write(r["diff"])
+                else:
+                    sys.stdout.write("".join(difflib.unified_diff(r["original"].splitlines(True), r["fixed"].splitlines(True), r["path"], r["path"])))
             else:
                 with open(r["path"], "w", encoding="utf-8", newline="") as f:
                     f.write(r["fixed"])
@@ -253,7 +324,7 @@ def run_check(args) -> int:
     findings = [f for r in ordered for f in r.get("findings", [])]
     if not args.diff:
         sys.stdout.write(render(findings, args.output_format, fixed=fixed_count, files=len(files)))
-    if errors:
+    if errors or fix_errors:
         return 2
     if args.exit_zero:
         return 0

@@ -29,7 +29,7 @@ from gradguard.core.model import Applicability, Finding, Severity
 from gradguard.core.source import Pos
 from gradguard.lsp import convert
 from gradguard.lsp.hover import finding_markdown, findings_at, name_markdown
-from gradguard.notebook import CellMap, join_cells
+from gradguard.notebook import CellMap, join_cells, merge_cell_errors
 
 log = logging.getLogger("gradguard.lsp")
 ANALYSIS_TIMEOUT_S = 20.0
@@ -188,16 +188,18 @@ class GradguardServer(LanguageServer):
             nb = None
         if nb is not None:
             cells = []
+            labels = []
             versions = {}
-            for cell in nb.cells:
+            for number, cell in enumerate(nb.cells, 1):  # numbered as VS Code's "Cell N of M": every cell counts
                 if cell.kind != lsp.NotebookCellKind.Code:
                     continue
                 doc = self.workspace.text_documents.get(unquote(cell.document))  # pygls keys documents by unquoted uri
                 if doc is None:
                     continue
                 cells.append((cell.document, doc.source))
+                labels.append(f"cell {number}")
                 versions[cell.document] = doc.version
-            text, cmap = join_cells(cells)
+            text, cmap = join_cells(cells, labels)
             return text, nb.version, cmap, versions
         doc = self.workspace.text_documents.get(unquote(key))
         if doc is None:
@@ -260,6 +262,7 @@ class GradguardServer(LanguageServer):
             try:
                 started = time.monotonic()
                 analysis = await asyncio.wait_for(loop.run_in_executor(self.executor, analyze, text, path, cfg), ANALYSIS_TIMEOUT_S)
+                merge_cell_errors(analysis, cmap, cfg)
                 self.durations[key] = time.monotonic() - started
             except asyncio.TimeoutError:
                 analysis = Analysis(convert_source(text))
@@ -299,7 +302,8 @@ class GradguardServer(LanguageServer):
         snap = self.snapshots.get(key)
         if snap is not None and snap.version == version and snap.analysis.source.text == text:
             return snap
-        snap = Snapshot(key, version, analyze(text, _path_of(key), self.effective_config()), cmap, cell_versions)
+        cfg = self.effective_config()
+        snap = Snapshot(key, version, merge_cell_errors(analyze(text, _path_of(key), cfg), cmap, cfg), cmap, cell_versions)
         self.remember(key, snap)
         return snap
 
@@ -661,6 +665,8 @@ def _workspace_edit(ls: GradguardServer, snap: Snapshot, edits, enc: str) -> Opt
             i1, _ = snap.cells.to_cell(max(e.end.line - (1 if e.end.col == 0 and e.end.line > e.start.line else 0), e.start.line))
             if i0 != i1:
                 return None  # an edit spanning cells cannot be expressed
+            if any(ln in snap.cells.rewritten for ln in range(e.start.line, e.end.line + 1 if e.end.col else max(e.end.line, e.start.line + 1))):
+                return None  # a line the cell holds as a magic (or a cell that does not parse): not what was analyzed
             uri = snap.cells.ids[i0]
             off = snap.cells.starts[i0] - 1
             version = snap.cell_versions.get(uri)
