@@ -107,3 +107,27 @@ def test_directory_recursion_and_cache(tmp_path):
     r2 = run("check", "--output-format", "json", "proj", cwd=tmp_path)
     assert r1.stdout == r2.stdout and len(json.loads(r1.stdout)) == 3
     assert (tmp_path / ".gradguard_cache").is_dir()
+
+
+def test_unknown_select_or_ignore_code_is_a_usage_error(tmp_path):
+    p = tmp_path / "t.py"
+    p.write_text(SEED)
+    for flag, value, bad in [("--select", "GG201,GG999", "GG999"), ("--ignore", "gg2,XY1", "XY1"), ("--select", "GG8000", "GG8000"), ("--ignore", ",", "")]:
+        r = run("check", "--no-cache", flag, value, str(p))
+        assert r.returncode == 2, (flag, value, r.stdout, r.stderr)
+        assert flag in r.stderr and bad in r.stderr, r.stderr
+        assert r.stdout == ""  # nothing was checked
+    # known codes and prefixes (any case, ALL) still work
+    r = run("check", "--no-cache", "--output-format", "json", "--select", "gg2", "--ignore", "GG202", str(p))
+    assert r.returncode == 1 and {d["code"] for d in json.loads(r.stdout)} == {"GG201"}, r.stderr
+    assert run("check", "--no-cache", "--select", "ALL", str(p)).returncode == 1
+
+
+def test_unknown_code_in_pyproject_is_reported_and_defaults_keep_working(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.gradguard]\nselect = ["GG999"]\nignore = ["GG202"]\nbogus = 1\n')
+    p = tmp_path / "t.py"
+    p.write_text(SEED)
+    r = run("check", "--no-cache", "--output-format", "json", str(p), cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert "'select' names unknown rule code 'GG999'" in r.stderr and "unknown key 'bogus'" in r.stderr
+    assert {d["code"] for d in json.loads(r.stdout)} == {"GG101", "GG201"}  # select fell back to all; ignore applied

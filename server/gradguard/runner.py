@@ -12,7 +12,7 @@ from typing import Iterable, Optional
 
 from gradguard import __version__
 from gradguard.analyze import analyze
-from gradguard.config import Config, config_from_dict, find_pyproject, load_pyproject
+from gradguard.config import Config, find_pyproject, load_pyproject
 from gradguard.core.edits import apply_edits
 from gradguard.core.model import Applicability, Finding
 from gradguard.core.source import SourceText
@@ -253,8 +253,16 @@ def _cache_key(path: str, cfg: Config, fix_mode) -> Optional[str]:
     return h.hexdigest()
 
 
+class UsageError(Exception):
+    """A command-line value gradguard cannot honor (exit 2)."""
+
+
 def run_check(args) -> int:
-    cfg = _load_config(args)
+    try:
+        cfg = _load_config(args)
+    except UsageError as exc:
+        print(f"gradguard: error: {exc}", file=sys.stderr)
+        return 2
     for problem in cfg.problems:
         print(f"gradguard: warning: {problem}", file=sys.stderr)
     try:
@@ -336,12 +344,25 @@ def run_check(args) -> int:
 def _load_config(args) -> Config:
     path = args.config or find_pyproject(args.paths[0] if args.paths else ".")
     cfg = load_pyproject(path) if path else Config()
-    if args.select:
-        extra = config_from_dict({"select": [c for c in args.select.split(",") if c]}, "--select")
-        cfg.select = extra.select
-        cfg.problems += extra.problems
-    if args.ignore:
-        extra = config_from_dict({"ignore": [c for c in args.ignore.split(",") if c]}, "--ignore")
-        cfg.ignore = cfg.ignore + extra.ignore
-        cfg.problems += extra.problems
+    # the flags are strict (a typo must not silently run every rule); pyproject.toml stays lenient
+    if args.select is not None:
+        cfg.select = _codes_flag("--select", args.select) or None
+    if args.ignore is not None:
+        cfg.ignore = cfg.ignore + _codes_flag("--ignore", args.ignore)
     return cfg
+
+
+def _codes_flag(flag: str, value: str) -> list:
+    from gradguard.rules import ALL_CODES
+
+    codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+    if not codes:
+        raise UsageError(f"{flag} needs rule codes or prefixes, e.g. {flag} GG201,GG3")
+    out = []
+    for code in codes:
+        if code == "ALL":
+            code = "GG"
+        if not any(c.startswith(code) for c in ALL_CODES):
+            raise UsageError(f"{flag}: unknown rule code {code!r}: no rule code starts with it (see `gradguard rule --all`)")
+        out.append(code)
+    return out
