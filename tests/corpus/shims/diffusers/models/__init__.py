@@ -1,0 +1,1 @@
+from .modeling_utils import ModelMixin  # noqa: F401

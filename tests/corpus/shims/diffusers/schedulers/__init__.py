@@ -1,0 +1,1 @@
+from .scheduling_ddpm import DDPMScheduler  # noqa: F401
