@@ -131,3 +131,68 @@ def test_unknown_code_in_pyproject_is_reported_and_defaults_keep_working(tmp_pat
     assert r.returncode == 1, r.stderr
     assert "'select' names unknown rule code 'GG999'" in r.stderr and "unknown key 'bogus'" in r.stderr
     assert {d["code"] for d in json.loads(r.stdout)} == {"GG101", "GG201"}  # select fell back to all; ignore applied
+
+
+def _example_dir(tmp_path):
+    """One file per fixable bad example of every rule."""
+    from gradguard.rules import ALL_RULES
+
+    d = tmp_path / "examples"
+    d.mkdir()
+    for rule in ALL_RULES:
+        for i, ex in enumerate(rule.examples):
+            if ex.bad and rule.fix_applicability is not None and ex.fixable:
+                (d / f"{rule.code}_{i}.py").write_text(ex.code, encoding="utf-8")
+    return d
+
+
+def _by_file(stdout):
+    out = {}
+    for f in json.loads(stdout):
+        out.setdefault(os.path.basename(f["filename"]), []).append(f)
+    return out
+
+
+def test_fix_applies_exactly_the_safe_fixes_and_unsafe_fixes_the_rest(tmp_path):
+    d = _example_dir(tmp_path)
+    texts = {p.name: p.read_text(encoding="utf-8") for p in d.iterdir()}
+    before = _by_file(run("check", "--no-cache", "--output-format", "json", str(d)).stdout)
+    kinds = {name: {f["fix"]["applicability"] for f in fs if f["fix"]} for name, fs in before.items()}
+    assert any(k == {"safe"} for k in kinds.values()) and any(k == {"unsafe"} for k in kinds.values())
+
+    r = run("check", "--no-cache", "--output-format", "json", "--fix", str(d))
+    after = _by_file(r.stdout)
+    for name, text in texts.items():
+        now = (d / name).read_text(encoding="utf-8")
+        if "safe" in kinds.get(name, set()):
+            assert now != text, f"{name}: its safe fix was not applied"
+        else:
+            assert now == text, f"{name}: --fix applied an unsafe fix"
+    left = [(n, f["code"]) for n, fs in after.items() for f in fs if f["fix"] and f["fix"]["applicability"] == "safe"]
+    assert not left, f"safe fixes left unapplied by --fix: {left}"
+    for name, fs in before.items():  # every finding whose fix is unsafe is still reported
+        for code in {f["code"] for f in fs if f["fix"] and f["fix"]["applicability"] == "unsafe"}:
+            assert code in {f["code"] for f in after.get(name, [])}, f"{name}: {code} disappeared under --fix"
+
+    unsafe_only = [n for n, k in kinds.items() if k == {"unsafe"}]
+    run("check", "--no-cache", "--fix", "--unsafe-fixes", str(d))
+    for name in unsafe_only:
+        assert (d / name).read_text(encoding="utf-8") != texts[name], f"{name}: --unsafe-fixes did not apply its fix"
+
+
+def test_readme_fix_column_matches_the_fixes_rules_offer(tmp_path):
+    """The README's Fix column (safe/unsafe/-) is the rule's declared applicability, which its bad examples
+    really offer; a rule documented without a fix offers none. (A finding's own fix may be of the other kind
+    in some cases, e.g. GG701 on a parameter read elsewhere: `[*]` / `fix.applicability` say which.)"""
+    from gradguard.analyze import analyze
+    from gradguard.rules import ALL_RULES
+
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    for rule in ALL_RULES:
+        column = "-" if rule.fix_applicability is None else rule.fix_applicability.value
+        assert f"| [{rule.code}](docs/rules/{rule.code}.md) | {rule.name} | {rule.severity.value} | {column} |" in readme
+        seen = {fx.applicability for ex in rule.examples if ex.bad for f in analyze(ex.code, "example.py").findings if f.code == rule.code for fx in f.fixes}
+        if rule.fix_applicability is None:
+            assert not seen, f"{rule.code} is documented without a fix but offers {seen}"
+        elif any(ex.bad and ex.fixable for ex in rule.examples):
+            assert rule.fix_applicability in seen, f"{rule.code}: README says {column}, its examples offer {sorted(a.value for a in seen)}"
