@@ -5,8 +5,9 @@ import { onPythonInterpreterChanged } from './python';
 import { ServerManager } from './server';
 import { statusView } from './status';
 
-/** Settings whose change needs a new server process (the rest are sent as didChangeConfiguration). */
-const RESTART_ON = ['gradguard.enable', 'gradguard.interpreter', 'gradguard.importStrategy', 'gradguard.logLevel'];
+/** Settings whose change needs a new server process; the others (rules, severities, log level) are
+ * pushed to the running server as workspace/didChangeConfiguration. */
+const RESTART_ON = ['gradguard.enable', 'gradguard.interpreter', 'gradguard.importStrategy'];
 
 let manager: ServerManager | undefined;
 
@@ -42,7 +43,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (RESTART_ON.some((s) => e.affectsConfiguration(s))) {
         log.info('settings changed: restarting the server');
         void m.restart();
+      } else if (e.affectsConfiguration('gradguard')) {
+        log.info('settings changed: sending them to the server');
+        void m.pushSettings();
       }
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => {
+      log.info('workspace folders changed: sending their settings to the server');
+      void m.pushSettings();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       log.info('workspace trusted: restarting the server');

@@ -151,7 +151,7 @@ export async function chooseInterpreter(
     } else if (!versionAtLeast(outcome.info.version, MIN_PYTHON)) {
       problem = `${where}: Python ${outcome.info.version.join('.')} is too old; gradguard needs Python ${MIN_PYTHON.join('.')} or newer`;
     } else if (req.needsGradguard && !outcome.info.hasGradguard) {
-      problem = `${where}: gradguard is not installed in this environment (importStrategy is "fromEnvironment"; run \`${formatCommand(candidate.command)} -m pip install gradguard\` or set gradguard.importStrategy to "useBundled")`;
+      problem = `${where}: gradguard is not installed in this environment (importStrategy is "fromEnvironment"; install it with \`${formatCommand(candidate.command)} -m pip install <gradguard checkout or wheel>\` (gradguard is not on PyPI) or set gradguard.importStrategy to "useBundled")`;
     }
     if (problem === undefined && outcome.ok) {
       return { ok: true, candidate, info: outcome.info, warnings: problems };

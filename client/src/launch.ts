@@ -1,6 +1,6 @@
 // Builds the server command line and environment. Pure: no `vscode` import, unit-tested.
 
-import type { ImportStrategy, LogLevel } from './settings';
+import type { ImportStrategy } from './settings';
 import type { ProbeInfo } from './interpreter';
 
 /** What scripts/package_vsix.sh wrote to bundled/bundle.json, plus the resolved paths. */
@@ -21,7 +21,6 @@ export interface LaunchInput {
   importStrategy: ImportStrategy;
   /** undefined when the extension has no bundled server (a development checkout). */
   bundle?: BundleInfo;
-  logLevel: LogLevel;
   baseEnv: Record<string, string | undefined>;
   /** path.delimiter of the platform (":" or ";"). */
   delimiter: string;
@@ -49,7 +48,6 @@ export function buildLaunch(input: LaunchInput): LaunchResult {
   for (const [k, v] of Object.entries(input.baseEnv)) if (v !== undefined) env[k] = v;
   env.PYTHONUNBUFFERED = '1';
   env.PYTHONIOENCODING = 'utf-8';
-  env.GRADGUARD_LOG_LEVEL = input.logLevel;
 
   let strategy: ImportStrategy = input.importStrategy;
   if (strategy === 'useBundled' && !input.bundle) {
@@ -60,7 +58,7 @@ export function buildLaunch(input: LaunchInput): LaunchResult {
       return {
         ok: false,
         message:
-          'gradguard: this extension has no bundled server (bundled/libs is missing) and gradguard is not installed in the selected interpreter. Install it with `pip install gradguard` or use a packaged .vsix.',
+          'gradguard: this extension has no bundled server (bundled/libs is missing) and gradguard is not installed in the selected interpreter. Install it from the gradguard repository (`python -m pip install <checkout or wheel>`, see its README) or use a packaged .vsix.',
       };
     }
   }

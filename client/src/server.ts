@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
+  DidChangeConfigurationNotification,
   DocumentSelector,
   LanguageClient,
   LanguageClientOptions,
@@ -17,7 +18,7 @@ import { getLog } from './log';
 import { runProbe } from './probe';
 import { pythonExtensionInterpreter } from './python';
 import { RestartQueue } from './restartQueue';
-import { GradguardSettings, SETTING_KEYS, SettingKey, expandVariables, serverSettings, validateSettings } from './settings';
+import { GradguardSettings, SETTING_KEYS, SettingKey, expandVariables, serverPayload, validateSettings } from './settings';
 import { ServerState } from './status';
 
 export const DOCUMENT_SELECTOR: DocumentSelector = [
@@ -31,17 +32,49 @@ function primaryFolder(): vscode.WorkspaceFolder | undefined {
   return (active && vscode.workspace.getWorkspaceFolder(active)) ?? vscode.workspace.workspaceFolders?.[0];
 }
 
-/** Reads and validates the gradguard settings; problems are logged and shown once. */
+/** Reads and validates the gradguard settings of one scope (a workspace folder, or none: the workspace). */
 export function readSettings(scope?: vscode.ConfigurationScope, report = true): GradguardSettings {
+  const { settings, problems } = readScope(scope);
+  if (report) reportProblems(problems);
+  return settings;
+}
+
+function readScope(scope?: vscode.ConfigurationScope): { settings: GradguardSettings; problems: string[] } {
   const config = vscode.workspace.getConfiguration('gradguard', scope);
   const raw: Partial<Record<SettingKey, unknown>> = {};
   for (const key of SETTING_KEYS) raw[key] = config.get(key);
-  const { settings, problems } = validateSettings(raw);
-  if (report && problems.length > 0) {
-    for (const p of problems) getLog().warn(`invalid setting: ${p}`);
-    void vscode.window.showWarningMessage(`gradguard: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more, see the log)` : ''}`);
+  return validateSettings(raw);
+}
+
+/** Problems are logged and shown once per distinct message (not once per folder or per push). */
+const shownProblems = new Set<string>();
+function reportProblems(problems: string[]): void {
+  const fresh = problems.filter((p) => !shownProblems.has(p));
+  if (fresh.length === 0) return;
+  for (const p of fresh) {
+    shownProblems.add(p);
+    getLog().warn(`invalid setting: ${p}`);
   }
-  return settings;
+  void vscode.window.showWarningMessage(`gradguard: ${fresh[0]}${fresh.length > 1 ? ` (and ${fresh.length - 1} more, see the log)` : ''}`);
+}
+
+/**
+ * The settings of the workspace and of every workspace folder, validated once, in the one shape the
+ * server reads (see serverPayload): sent at start (initializationOptions) and on every change
+ * (workspace/didChangeConfiguration). Each folder's documents get that folder's settings.
+ */
+export function readServerPayload(): Record<string, unknown> {
+  const problems: string[] = [];
+  const global = readScope(undefined);
+  problems.push(...global.problems);
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((folder) => {
+    const r = readScope(folder.uri);
+    const many = (vscode.workspace.workspaceFolders ?? []).length > 1;
+    problems.push(...r.problems.map((p) => (many ? `${p} (folder ${folder.name})` : p)));
+    return { uri: folder.uri.toString(), settings: r.settings };
+  });
+  reportProblems([...new Set(problems)]);
+  return serverPayload(global.settings, folders);
 }
 
 function readBundle(extensionPath: string): BundleInfo | undefined {
@@ -74,6 +107,17 @@ export class ServerManager implements vscode.Disposable {
 
   restart(): Promise<void> {
     return this.queue.request();
+  }
+
+  /** Sends the current settings of every workspace folder to the running server. */
+  async pushSettings(): Promise<void> {
+    const client = this.client;
+    if (!client || !client.isRunning()) return;
+    try {
+      await client.sendNotification(DidChangeConfigurationNotification.type, { settings: { gradguard: readServerPayload() } });
+    } catch (e) {
+      getLog().warn(`sending settings to the server: ${String(e)}`);
+    }
   }
 
   async stop(): Promise<void> {
@@ -116,7 +160,11 @@ export class ServerManager implements vscode.Disposable {
     await this.stop();
     const folder = primaryFolder();
     const settings = readSettings(folder?.uri);
-    if (!settings.enable) {
+    // one server for the workspace: it runs when any folder enables gradguard (a folder that disables it
+    // gets no diagnostics: its `enable` travels with its settings)
+    const enabledSomewhere =
+      settings.enable || readSettings(undefined, false).enable || (vscode.workspace.workspaceFolders ?? []).some((f) => readSettings(f.uri, false).enable);
+    if (!enabledSomewhere) {
       log.info('gradguard.enable is false: server not started');
       this.setState({ kind: 'disabled' });
       return;
@@ -149,7 +197,6 @@ export class ServerManager implements vscode.Disposable {
       info: chosen.info,
       importStrategy: settings.importStrategy,
       bundle: readBundle(this.context.extensionPath),
-      logLevel: settings.logLevel,
       baseEnv: process.env,
       delimiter: path.delimiter,
     });
@@ -163,25 +210,12 @@ export class ServerManager implements vscode.Disposable {
     const serverOptions: ServerOptions = toExecutable(launch, cwd);
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
-      synchronize: { configurationSection: 'gradguard' },
-      initializationOptions: { settings: serverSettings(settings) },
+      // Configuration goes one way: the client pushes validated settings per workspace folder
+      // (initializationOptions now, workspace/didChangeConfiguration in pushSettings); no
+      // `synchronize.configurationSection` (raw values) and no workspace/configuration requests.
+      initializationOptions: { settings: readServerPayload() },
       outputChannel: log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      middleware: {
-        workspace: {
-          // Answer the server's workspace/configuration requests for "gradguard" with the
-          // validated settings rather than the raw ones.
-          configuration: async (params, token, next) => {
-            const raw = await next(params, token);
-            if (!Array.isArray(raw)) return raw;
-            return params.items.map((item, i) => {
-              if (item.section !== 'gradguard') return raw[i];
-              const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
-              return serverSettings(readSettings(scope, false));
-            });
-          },
-        },
-      },
     };
     const client = new LanguageClient('gradguard', 'gradguard', serverOptions, clientOptions);
     client.onDidChangeState((e) => {

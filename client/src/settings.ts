@@ -184,7 +184,7 @@ export function expandVariables(
   return out;
 }
 
-/** The settings object sent to the server as `initializationOptions.settings`. */
+/** The rule settings of one scope as the server reads them (see serverPayload). */
 export function serverSettings(s: GradguardSettings): Record<string, unknown> {
   return {
     enable: s.enable,
@@ -194,4 +194,24 @@ export function serverSettings(s: GradguardSettings): Record<string, unknown> {
     severity: { ...s.severity },
     logLevel: s.logLevel,
   };
+}
+
+export interface FolderSettings {
+  /** The workspace folder's URI, as VS Code prints it (`Uri.toString()`). */
+  uri: string;
+  settings: GradguardSettings;
+}
+
+/**
+ * The one message that carries configuration to the server: sent as `initializationOptions.settings` at
+ * start and as `workspace/didChangeConfiguration` `{ gradguard: payload }` on every change. `global` applies
+ * to documents outside every workspace folder; `folders` maps each folder's URI to its own settings (a
+ * multi-root workspace can configure each folder differently). Values are validated before they are sent.
+ */
+export function serverPayload(global: GradguardSettings, folders: readonly FolderSettings[]): Record<string, unknown> {
+  const out: Record<string, unknown> = serverSettings(global);
+  const byFolder: Record<string, Record<string, unknown>> = {};
+  for (const f of folders) byFolder[f.uri.replace(/\/+$/, '')] = serverSettings(f.settings);
+  out.folders = byFolder;
+  return out;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultSettings, expandVariables, serverSettings, validateSettings } from '../src/settings';
+import { defaultSettings, expandVariables, serverPayload, serverSettings, validateSettings } from '../src/settings';
 
 test('empty configuration gives the documented defaults and no problems', () => {
   const { settings, problems } = validateSettings({});
@@ -100,4 +100,24 @@ test('serverSettings sends the rule settings but not the interpreter', () => {
   assert.deepEqual(sent.severity, { GG201: 'hint' });
   assert.equal('interpreter' in sent, false);
   assert.equal(sent.logLevel, 'info');
+});
+
+test('serverPayload: settings for every document plus one entry per workspace folder', () => {
+  const global = validateSettings({ select: ['GG2'], logLevel: 'debug' }).settings;
+  const a = validateSettings({ ignore: ['GG201'], severity: { GG202: 'error' } }).settings;
+  const b = validateSettings({ select: ['GG1'], enable: false }).settings;
+  const sent = serverPayload(global, [
+    { uri: 'file:///ws/a', settings: a },
+    { uri: 'file:///ws/b/', settings: b },
+  ]);
+  assert.deepEqual(sent.select, ['GG2']);
+  assert.equal(sent.logLevel, 'debug');
+  const folders = sent.folders as Record<string, Record<string, unknown>>;
+  assert.deepEqual(Object.keys(folders), ['file:///ws/a', 'file:///ws/b']);
+  assert.deepEqual(folders['file:///ws/a'].ignore, ['GG201']);
+  assert.deepEqual(folders['file:///ws/a'].severity, { GG202: 'error' });
+  assert.deepEqual(folders['file:///ws/b'].select, ['GG1']);
+  assert.equal(folders['file:///ws/b'].enable, false);
+  assert.equal('interpreter' in folders['file:///ws/a'], false);
+  assert.deepEqual(serverPayload(global, []).folders, {});
 });

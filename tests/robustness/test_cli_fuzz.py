@@ -104,7 +104,7 @@ def test_usage_errors_exit_2(tmp_path):
     assert _gg(["check", "no/such/path.py"], tmp_path).returncode == 2
     assert _gg(["frobnicate"], tmp_path).returncode == 2
     r = _gg(["check", "--select", "NOPE,GG", "--output-format", "json", "."], tmp_path)
-    assert r.returncode in (0, 1) and b"Traceback" not in r.stderr
+    assert r.returncode == 2 and b"NOPE" in r.stderr and b"Traceback" not in r.stderr  # unknown codes are usage errors
 
 
 def test_time_bound_in_cli(tmp_path):

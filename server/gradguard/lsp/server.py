@@ -114,7 +114,10 @@ class GradguardServer(LanguageServer):
         self.snapshots: dict = {}
         self.scheduled: dict = {}  # key -> asyncio.Task
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gradguard-analysis")
-        self.editor_settings: dict = {}
+        self.editor_settings: dict = {}  # settings for every document
+        self.folder_settings: dict = {}  # workspace folder uri -> its settings
+        self._configs: dict = {}  # (folder, pyproject) -> Config, until the settings change
+        self._warned: set = set()
         self.config = Config()
         self.config_dirty = True
         self._resolver = None
@@ -144,32 +147,73 @@ class GradguardServer(LanguageServer):
         super().report_server_error(error, source)
 
     # -- configuration --------------------------------------------------------------------------
-    def effective_config(self) -> Config:
-        if not self.config_dirty:
-            return self.config
-        root = self.workspace.root_path if self.protocol.workspace is not None else None
-        base = Config()
-        problems = []
-        if root:
-            pp = find_pyproject(os.path.join(root, "x"))
-            if pp:
-                base = load_pyproject(pp)
-                problems += base.problems
-        if self.editor_settings:
-            ed = config_from_dict(self.editor_settings, origin="gradguard settings")
+    # Settings reach the server one way: pushed by the client, in initializationOptions ``{"settings": S}``
+    # and later in workspace/didChangeConfiguration ``{"gradguard": S}``. S holds the settings for every
+    # document and, optionally, ``"folders": {folder uri: settings}`` for the documents of each workspace
+    # folder (the VS Code client sends one entry per folder of a multi-root workspace). A push replaces the
+    # previous settings. The nearest pyproject.toml of each document is merged underneath.
+    def set_settings(self, section: dict) -> None:
+        folders = section.get("folders")
+        self.editor_settings = {k: v for k, v in section.items() if k != "folders"}
+        self.folder_settings = {}
+        if folders is not None:
+            if isinstance(folders, dict) and all(isinstance(k, str) and isinstance(v, dict) for k, v in folders.items()):
+                self.folder_settings = {k.rstrip("/"): v for k, v in folders.items()}
+            else:
+                self._warn_once("gradguard settings: 'folders' must map workspace folder URIs to settings objects; ignored")
+        _apply_log_level(self.editor_settings)
+        self.config_dirty = True
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"gradguard: {message}"))
+
+    def settings_for(self, key: Optional[str]) -> tuple:
+        """(folder uri or None, editor settings) for a document or notebook uri: its workspace folder's
+        settings (the longest folder uri that contains it), else the settings for every document."""
+        best = None
+        if key:
+            for folder in self.folder_settings:
+                if (key == folder or key.startswith(folder + "/")) and (best is None or len(folder) > len(best)):
+                    best = folder
+        return best, (self.folder_settings[best] if best is not None else self.editor_settings)
+
+    def effective_config(self, key: Optional[str] = None) -> Config:
+        """The configuration for the document or notebook ``key``: its nearest pyproject.toml (else the
+        workspace root's), overridden by the editor settings of its workspace folder."""
+        if self.config_dirty:
+            self._configs = {}
+            self._warned = set()
+            self.config_dirty = False
+        folder, settings = self.settings_for(key)
+        path = _path_of(key) if key else None
+        start = os.path.dirname(path) if path and os.path.isabs(path) else None
+        if start is None:
+            root = self.workspace.root_path if self.protocol.workspace is not None else None
+            start = root
+        pp = find_pyproject(os.path.join(start, "x")) if start else None
+        cache_key = (folder, pp)
+        cfg = self._configs.get(cache_key)
+        if cfg is not None:
+            return cfg
+        base = load_pyproject(pp) if pp else Config()
+        problems = list(base.problems)
+        if settings:
+            ed = config_from_dict(settings, origin="gradguard settings" + (f" of {folder}" if folder else ""))
             problems += ed.problems
             base.enable = ed.enable
-            if "select" in self.editor_settings and ed.select is not None:
+            if "select" in settings and ed.select is not None:
                 base.select = ed.select
             if ed.ignore:
                 base.ignore = sorted(set(base.ignore) | set(ed.ignore))
             base.severity.update(ed.severity)
             base.per_file_ignores.update(ed.per_file_ignores)
         for p in problems:
-            self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"gradguard: {p}"))
+            self._warn_once(p)
         base.problems = []
+        self._configs[cache_key] = base
         self.config = base
-        self.config_dirty = False
         return base
 
     # -- documents ------------------------------------------------------------------------------
@@ -256,7 +300,7 @@ class GradguardServer(LanguageServer):
                 return
             text, version, cmap, cell_versions = snap_in
             path = _path_of(key)
-            cfg = self.effective_config()
+            cfg = self.effective_config(key)
             log.info("analysis started %s v%s", key, version)
             loop = asyncio.get_running_loop()
             try:
@@ -302,7 +346,7 @@ class GradguardServer(LanguageServer):
         snap = self.snapshots.get(key)
         if snap is not None and snap.version == version and snap.analysis.source.text == text:
             return snap
-        cfg = self.effective_config()
+        cfg = self.effective_config(key)
         snap = Snapshot(key, version, merge_cell_errors(analyze(text, _path_of(key), cfg), cmap, cfg), cmap, cell_versions)
         self.remember(key, snap)
         return snap
@@ -367,8 +411,8 @@ def on_initialize(ls: GradguardServer, params: lsp.InitializeParams) -> None:
     if isinstance(opts, dict):
         settings = opts.get("settings", opts)
         if isinstance(settings, dict):
-            ls.editor_settings = settings.get("gradguard", settings) if isinstance(settings.get("gradguard", settings), dict) else {}
-            _apply_log_level(ls.editor_settings)
+            section = settings.get("gradguard", settings)
+            ls.set_settings(section if isinstance(section, dict) else {})
     ls.config_dirty = True
 
 
@@ -378,8 +422,7 @@ def on_config(ls: GradguardServer, params: lsp.DidChangeConfigurationParams) -> 
     if isinstance(settings, dict):
         section = settings.get("gradguard", settings)
         if isinstance(section, dict):
-            ls.editor_settings = section
-            _apply_log_level(section)
+            ls.set_settings(section)
         else:
             ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message="gradguard: settings must be an object; keeping the previous ones"))
     ls.config_dirty = True
@@ -589,7 +632,7 @@ def code_action(ls: GradguardServer, params: lsp.CodeActionParams) -> Optional[l
                 if edit is not None:
                     actions.append(lsp.CodeAction(title=f"Ignore {f.code} on this line", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diag], edit=edit))
     if want_fix_all and snap.cells is None:
-        fixed = _fix_all_text(snap, ls.effective_config())
+        fixed = _fix_all_text(snap, ls.effective_config(snap.key))
         if fixed is not None:
             from gradguard.core.model import Edit
 
