@@ -7,13 +7,14 @@ from functools import cached_property
 from typing import Iterable, Optional
 
 from gradguard.core.astindex import index_of, statements_of_type
-from gradguard.core.flow import FunctionFlow, GradientFlow
+from gradguard.core.flow import FunctionFlow, GradientFlow, OptimizerSite
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
 from gradguard.core.source import Pos, SourceText
+from gradguard.core.torchapi import LOSS_SINK_WORDS
 
 
-BACKWARD_SYNTAX = re.compile(r"backward|autograd")
+BACKWARD_SYNTAX = re.compile("|".join(LOSS_SINK_WORDS[:2]))  # explicit backward sites
 # in-place syntax: augmented assignment, item assignment, or a `.op_(` method call
 INPLACE_SYNTAX = re.compile(r"(?:\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=|\]\s*=[^=])")
 
@@ -84,9 +85,36 @@ class FileFacts:
 
     @cached_property
     def backward_flows(self) -> list:
-        """Flows of the scopes that can hold a backward site (``.backward(``, ``autograd.grad``): the
-        rules about losses start there; helpers they call are summarized on demand."""
-        return list(self.flows_matching(BACKWARD_SYNTAX))
+        """Flows of the scopes that can hold a backward site (``.backward(``, ``autograd.grad``, a method a
+        framework backpropagates the result of): the rules about losses start there; helpers they call are
+        summarized on demand. A training function that receives its model or optimizer as arguments is also
+        analyzed with the values each caller in this file passes (its *context* flows)."""
+        flows = [fl for fl in self.flows_matching(BACKWARD_SYNTAX)]
+        for info in self.modules.classes.values():
+            if info.framework:
+                for name in ("training_step", "compute_loss", "forward"):
+                    m = info.methods.get(name)
+                    if m is not None:
+                        flows.append(self.flow.flow(m))
+        seen = {id(fl.node) for fl in flows}
+        todo = [fl.node for fl in flows if fl.backward_sites and fl.args and not isinstance(fl.node, ast.Module)]
+        for _ in range(3):  # callers, their callers, and theirs
+            nxt = []
+            for fn in todo:
+                owner = self.flow.owner.get(id(fn))
+                # a framework calls compute_loss: the scopes that build the trainer pass its model
+                callee = owner if (fn.name == "compute_loss" and owner) else fn.name
+                call = re.compile(r"\b" + re.escape(callee) + r"\s*\(")
+                for scope in self.scopes_matching(call):
+                    if id(scope) in seen or scope is fn:
+                        continue
+                    seen.add(id(scope))
+                    fl = self.flow.flow(scope)
+                    if fl.args and not isinstance(scope, ast.Module):
+                        nxt.append(scope)
+            todo = nxt
+        flows.extend(c for c in self.flow.context_flows if c.backward_sites)
+        return flows
 
     def scopes_matching(self, *patterns) -> Iterable[ast.AST]:
         """The module and the functions whose source text matches every regex in ``patterns``."""
@@ -122,6 +150,7 @@ class FileFacts:
     def optimizers_for(self, fl: FunctionFlow) -> list:
         """Optimizers visible from ``fl``: its own, its class's methods', and the module level's."""
         out = list(fl.optimizers)
+        out.extend(OptimizerSite(fl.context or fl.node, v.params) for v in fl.bound_optimizers)  # type: ignore[arg-type]
         if fl.owner:
             info = self.modules.classes.get(fl.owner)
             if info:

@@ -33,6 +33,12 @@ from gradguard.core.torchapi import (
     PYTHON_CASTS,
     SAVES_OUTPUT,
     SET_GRAD_ENABLED,
+    BACKWARD_METHODS,
+    FRAMEWORK_OBJECTS,
+    IDENTITY_METHODS,
+    MODULE_WRAPPERS,
+    STEP_METHODS,
+    WRAPPED_MODULE_ATTRS,
     is_module_ctor,
     is_optimizer_ctor,
 )
@@ -63,6 +69,8 @@ class Val:
     saved_output: Optional[str] = None  # op that saved this tensor for backward (exp, sigmoid, ...)
     items: Optional[tuple] = None  # element values of a tuple/list literal
     func: Optional[ast.AST] = None  # in-file function for kind 'function'
+    params: frozenset = frozenset()  # for kind 'optimizer': the roots it steps
+    fields: Optional[tuple] = None  # named entries ((key, Val), ...) of a dict literal or an output object
 
     @property
     def carries(self) -> bool:
@@ -117,13 +125,20 @@ class GradMode:
 
 @dataclass
 class BackwardSite:
-    node: ast.Call  # the backward()/autograd.grad call
+    node: ast.AST  # the backward()/autograd.grad call, or the returned loss a framework backpropagates
     loss: Val
     loss_expr: ast.AST
     mode: GradMode
     loops: tuple  # enclosing loop nodes, outermost first
     retain_graph: bool
     stmt: ast.stmt
+    implicit: str = ""  # who backpropagates a returned loss: "Lightning", "the Hugging Face Trainer"
+
+    @property
+    def label(self) -> str:
+        if self.implicit:
+            return f"the loss {self.implicit} backpropagates (line {self.node.lineno})"
+        return f"the loss backpropagated at line {self.node.lineno}"
 
 
 @dataclass
@@ -160,6 +175,8 @@ class FunctionFlow:
     created: set = field(default_factory=set)  # root ids created in this function
     assigned: dict = field(default_factory=dict)  # id(Name node) -> Val at that store
     args: list = field(default_factory=list)  # parameter names (excluding self), in order
+    context: Optional[ast.Call] = None  # the call site whose argument values this flow was analyzed with
+    bound_optimizers: list = field(default_factory=list)  # optimizer values that arrive as arguments
 
     def starved(self, site: BackwardSite) -> dict:
         """Roots that reach ``site``'s loss only through cuts -> the cuts that carried them."""
@@ -199,6 +216,8 @@ class GradientFlow:
                 self.owner[id(m)] = info.name
         self._flows: dict[int, FunctionFlow] = {}
         self._in_progress: set = set()
+        self._contexts: dict = {}
+        self.context_flows: list[FunctionFlow] = []  # functions analyzed with their callers' argument values
 
     # -- public -----------------------------------------------------------------------------------
     def flow(self, node: ast.AST) -> FunctionFlow:
@@ -213,6 +232,28 @@ class GradientFlow:
         finally:
             self._in_progress.discard(key)
         self._flows[key] = fl
+        return fl
+
+    MAX_CONTEXTS = 64
+
+    def flow_in_context(self, node: ast.AST, call: ast.Call, binding: dict, mode: "GradMode") -> Optional[FunctionFlow]:
+        """``node`` analyzed with the values its caller passes (``binding``: parameter index or name ->
+        Val; ``"self"`` for a method's receiver) and in the caller's grad mode: a training loop written as
+        ``def train(model, loader, optimizer)`` sees the caller's model class and optimizer. None when the
+        budget of contexts is spent or the call is recursive (the caller falls back to the summary)."""
+        key = (id(node), tuple(sorted((str(k), v) for k, v in binding.items())), mode.enabled, mode.kind)
+        if key in self._contexts:
+            return self._contexts[key]
+        if len(self._contexts) >= self.MAX_CONTEXTS or id(node) in self._in_progress or len(self._in_progress) > self.MAX_DEPTH:
+            return None
+        self._in_progress.add(id(node))
+        try:
+            fl = _Walker(self, node, binding=binding, mode=mode).run()
+        finally:
+            self._in_progress.discard(id(node))
+        fl.context = call
+        self._contexts[key] = fl
+        self.context_flows.append(fl)
         return fl
 
     def all_flows(self) -> list[FunctionFlow]:
@@ -240,17 +281,59 @@ def _decorator_mode(imports: Imports, fn: ast.AST) -> GradMode:
 
 
 class _Walker:
-    def __init__(self, engine: GradientFlow, node: ast.AST) -> None:
+    def __init__(self, engine: GradientFlow, node: ast.AST, binding: Optional[dict] = None, mode: Optional[GradMode] = None) -> None:
         self.e = engine
         self.im = engine.imports
         self.node = node
         owner = engine.owner.get(id(node))
         self.fl = FunctionFlow(node, owner)
         self.env: dict[str, Val] = {}
+        self.binding = binding
         self.mode = _decorator_mode(self.im, node) if not isinstance(node, ast.Module) else GradMode()
+        if mode is not None and self.mode.enabled and not mode.enabled:
+            self.mode = mode  # a function runs in its caller's grad mode
         self.loops: tuple = ()
         self.stmt: Optional[ast.stmt] = None
         self.returns: list[Val] = []
+        self.sink_role = self.framework_sink_role()
+
+    def class_info(self):
+        return self.e.modules.classes.get(self.fl.owner) if self.fl.owner else None
+
+    def framework_sink_role(self) -> str:
+        """Who backpropagates what this method returns: Lightning's automatic optimization calls
+        ``backward()`` on what ``training_step`` returns; a Hugging Face ``Trainer`` on what ``compute_loss``
+        returns and on the ``loss`` a ``PreTrainedModel.forward`` returns."""
+        info = self.class_info()
+        name = getattr(self.node, "name", "")
+        if info is None or not info.framework:
+            return ""
+        if info.framework == "lightning" and name == "training_step" and not info.manual_optimization:
+            return "Lightning"
+        if info.framework == "hf_trainer" and name == "compute_loss":
+            return "the Hugging Face Trainer"
+        if info.framework == "hf_model" and name == "forward":
+            return "the Hugging Face Trainer"
+        return ""
+
+    def implicit_arg(self, name: str, index: int) -> Optional[Val]:
+        """``compute_loss(self, model, inputs)``: ``model`` is the model the Trainer trains (its optimizer
+        holds every parameter that requires grad)."""
+        if self.sink_role and getattr(self.node, "name", "") == "compute_loss" and index == 0:
+            self.fl.bound_optimizers.append(Val(kind="optimizer", params=frozenset({name})))
+            self.fl.created.add(name)
+            return Val(frozenset({name}), kind="module", ident=name)
+        return None
+
+    def returned_loss(self, v: Val) -> Optional[Val]:
+        fields = dict(v.fields or ())
+        if "loss" in fields:
+            return fields["loss"]
+        if self.sink_role == "Lightning":
+            return v if v.kind != "none" else None
+        if getattr(self.node, "name", "") == "compute_loss":
+            return v.items[0] if v.items else v
+        return None
 
     # -- setup ------------------------------------------------------------------------------------
     def run(self) -> FunctionFlow:
@@ -262,18 +345,30 @@ class _Walker:
                 isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list
             )
             i = 0
+            b = self.binding or {}
             for k, p in enumerate(params):
                 if k == 0 and is_method:
                     owner_cls = self.fl.owner
-                    self.env[p.arg] = Val(frozenset({"self"}), kind="module" if self.e.modules.classes[owner_cls].is_module else "instance", cls=owner_cls, ident="self")
+                    self.env[p.arg] = b.get("self") or Val(frozenset({"self"}), kind="module" if self.e.modules.classes[owner_cls].is_module else "instance", cls=owner_cls, ident="self")
                     continue
-                self.env[p.arg] = Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
+                self.env[p.arg] = b.get(i) or b.get(p.arg) or self.implicit_arg(p.arg, i) or Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
                 self.fl.args.append(p.arg)
                 i += 1
             for p in [*a.kwonlyargs, *( [a.vararg] if a.vararg else []), *([a.kwarg] if a.kwarg else [])]:
-                self.env[p.arg] = Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
+                self.env[p.arg] = b.get(p.arg) or Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
                 self.fl.args.append(p.arg)
                 i += 1
+            for v in self.env.values():
+                if v.kind == "optimizer" and v.params:
+                    self.fl.bound_optimizers.append(v)
+            if self.sink_role and node.name == "compute_loss" and len(self.fl.args) > 0 and self.binding:
+                mv = self.env[self.fl.args[0]]  # the Trainer's optimizer holds the model's parameters
+                self.fl.bound_optimizers.append(Val(kind="optimizer", params=frozenset(mv.live) | ({mv.ident} if mv.ident else set())))
+            info = self.class_info()
+            if self.sink_role and node.name in ("forward", "training_step") and info is not None and self.e.modules.method(info.name, "configure_optimizers") is None:
+                # the framework's optimizer holds every parameter of the model (Trainer, or an inherited
+                # configure_optimizers this file does not show)
+                self.fl.bound_optimizers.append(Val(kind="optimizer", params=frozenset({"self"})))
             body = node.body
         else:
             body = node.body  # type: ignore[attr-defined]
@@ -323,6 +418,10 @@ class _Walker:
         elif isinstance(st, ast.Return):
             v = self.ev(st.value) if st.value is not None else NONE
             self.returns.append(v)
+            if self.sink_role and st.value is not None:
+                loss = self.returned_loss(v)
+                if loss is not None and (loss.live or loss.cut):
+                    self.fl.backward_sites.append(BackwardSite(st.value, loss, st.value, self.mode, self.loops, False, st, implicit=self.sink_role))
         elif isinstance(st, ast.If):
             self.ev(st.test)
             self.branches([st.body, st.orelse])
@@ -523,6 +622,12 @@ class _Walker:
             return Val(kind="import")
         base = self.ev(node.value)
         a = node.attr
+        if base.fields is not None:
+            for k, fv in base.fields:
+                if k == a:
+                    return fv
+        if a in WRAPPED_MODULE_ATTRS and base.kind == "module" and not (base.cls and a in self.e.modules.classes[base.cls].attrs):
+            return base  # ``ddp.module`` / ``compiled._orig_mod`` is the wrapped model itself
         if a == "data":
             if base.live:
                 return replace(cut_value(base, "data", node, ".data"), ident=None)
@@ -549,6 +654,10 @@ class _Walker:
     def ev_Subscript(self, node: ast.Subscript) -> Val:
         base = self.ev(node.value)
         idx = self.ev(node.slice)
+        if base.fields is not None and isinstance(node.slice, ast.Constant):
+            for k, fv in base.fields:
+                if k == node.slice.value:
+                    return fv
         out = replace(base, items=None, leaf=False, saved_output=None)
         if base.items is not None and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
             try:
@@ -606,9 +715,13 @@ class _Walker:
     ev_Set = ev_Tuple
 
     def ev_Dict(self, node: ast.Dict) -> Val:
-        vals = [self.ev(k) for k in node.keys if k is not None] + [self.ev(v) for v in node.values]
+        for k in node.keys:
+            if k is not None:
+                self.ev(k)
+        vals = [self.ev(v) for v in node.values]
         j = combine(*vals) if vals else CONST
-        return Val(j.live, j.cut, kind="tensor" if (j.live or j.cut) else "python")
+        fields = tuple((k.value, v) for k, v in zip(node.keys, vals) if isinstance(k, ast.Constant) and isinstance(k.value, str))
+        return Val(j.live, j.cut, kind="tensor" if (j.live or j.cut) else "python", fields=fields or None)
 
     def ev_Starred(self, node: ast.Starred) -> Val:
         return self.ev(node.value)
@@ -679,7 +792,7 @@ class _Walker:
                 if name in self.e.functions:
                     return self.call_function(node, self.e.functions[name], None, args, kwargs)
                 if name in self.e.modules.classes:
-                    return self.instantiate(node, name, args)
+                    return self.instantiate(node, name, args, kwargs)
                 if name in PYTHON_CASTS:
                     v = combine(*args) if args else CONST
                     if v.live and not all(a.ident and not a.leaf for a in args if a.live):
@@ -706,9 +819,9 @@ class _Walker:
 
     def call_value(self, node: ast.Call, callee: Val, args: list, kwargs: dict) -> Val:
         if callee.kind == "function" and callee.func is not None:
-            return self.call_function(node, callee.func, None, args, kwargs)
+            return self.op_result(self.call_function(node, callee.func, None, args, kwargs))
         if callee.kind == "class" and callee.cls:
-            return self.instantiate(node, callee.cls, args)
+            return self.instantiate(node, callee.cls, args, kwargs)
         if callee.cls and callee.kind in ("module", "instance"):
             fwd = self.e.modules.method(callee.cls, "forward" if callee.kind == "module" else "__call__")
             if fwd is not None:
@@ -718,16 +831,30 @@ class _Walker:
         v = combine(replace(callee, cut=frozenset()), *args, *kwargs.values())
         return self.op_result(v)
 
-    def instantiate(self, node: ast.Call, cls: str, args: list) -> Val:
+    def instantiate(self, node: ast.Call, cls: str, args: list, kwargs: Optional[dict] = None) -> Val:
         info = self.e.modules.classes[cls]
         if info.is_autograd_function:
             return Val(kind="class", cls=cls)
+        model = (kwargs or {}).get("model") or (args[0] if args else None)
+        if info.framework == "hf_trainer" and model is not None and model.kind == "module":
+            cl = self.e.modules.method(cls, "compute_loss")
+            if cl is not None:  # the Trainer calls compute_loss with the model it was given
+                self.e.flow_in_context(cl, node, {"self": Val(kind="instance", cls=cls), 0: model}, self.mode)
         kind = "module" if info.is_module is not False else "instance"
         return Val(frozenset({NEW}), kind=kind, cls=cls, ident=NEW)
 
     def call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
         if self.e.is_autograd_function_method(fn):
             return combine(*args)
+        if not self.mode.enabled or any(_needs_context(v) for v in [*args, *kwargs.values()]):
+            binding: dict = dict(enumerate(args))
+            binding.update(kwargs)
+            if selfv is not None:
+                binding["self"] = selfv
+            ctx = self.e.flow_in_context(fn, node, binding, self.mode)
+            if ctx is not None:
+                r = ctx.returns
+                return replace(r, cut=frozenset((root, c.through(node)) for root, c in r.cut))
         summary = self.e.flow(fn)
         binding: dict = {}
         if selfv is not None:
@@ -782,6 +909,10 @@ class _Walker:
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         short = q.rsplit(".", 1)[-1]
+        if q in FRAMEWORK_OBJECTS:
+            return Val(kind=FRAMEWORK_OBJECTS[q])
+        if q in MODULE_WRAPPERS:
+            return args[0] if args else Val(kind="module")
         if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
             self.record("parameter_ctor", node, value=args[0] if args else CONST)
             return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)
@@ -792,7 +923,7 @@ class _Walker:
         if is_optimizer_ctor(q):
             covered = frozenset().union(*(a.live for a in [*args[:1], *kwargs.values()])) if (args or kwargs) else frozenset()
             self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt))
-            return Val(kind="optimizer", ident=NEW)
+            return Val(kind="optimizer", ident=NEW, params=covered)
         if q in ("torch.autograd.grad", "torch.autograd.backward"):
             loss = args[0] if args else kwargs.get("outputs", kwargs.get("tensors", CONST))
             loss_node = node.args[0] if node.args else (kwnodes.get("outputs") or kwnodes.get("tensors") or node)
@@ -844,11 +975,31 @@ class _Walker:
             if v.live and not all(a.ident for a in args if a.live):
                 return cut_value(v, "python", node, q + "()", result_kind="python")
             return CONST
-        # another library: assume it is differentiable in its tensor arguments
+        # another library: assume it is differentiable in its tensor arguments; an output object built
+        # from keywords (``ModelOutput(loss=loss, logits=logits)``) keeps its named entries
         v = combine(*args, *kwargs.values())
-        return v if (v.live or v.cut) else Val(kind=None)
+        fields = tuple((k, kv) for k, kv in kwargs.items() if k) or None
+        return replace(v, fields=fields) if (v.live or v.cut) else Val(kind=None)
 
     def call_method(self, node: ast.Call, recv: Val, name: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
+        fw = recv.kind or ""
+        if name in IDENTITY_METHODS.get(fw, ()):
+            if len(args) == 1:
+                return args[0]
+            return _tuple_val(tuple(args)) if args else Val(kind=None)
+        if name in BACKWARD_METHODS.get(fw, ()) and node.args:
+            self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, _truthy(kwnodes.get("retain_graph")), self.stmt))
+            return NONE
+        if name in STEP_METHODS.get(fw, ()) and node.args:
+            self.record("step", node, target=args[0], name=_name_of(node.args[0]))
+            return Val(kind=None)
+        if name == "backward" and node.args and (args[0].live or args[0].cut) and (recv.kind in ("module", "instance") or (recv.kind is None and not recv.live)):
+            # ``something.backward(loss)`` on an object that is not a tensor (a trainer's accelerator, a
+            # wrapper): the argument is the loss
+            self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, _truthy(kwnodes.get("retain_graph")), self.stmt))
+            return NONE
+        if name == "optimizers" and recv.kind == "module" and recv.cls and (self.e.modules.classes[recv.cls].framework == "lightning"):
+            return Val(kind="optimizer", params=frozenset({recv.ident}) if recv.ident else recv.live)
         # in-file classes: methods and autograd.Function.apply
         if recv.kind == "class" and recv.cls:
             info = self.e.modules.classes.get(recv.cls)
@@ -934,6 +1085,17 @@ class _Walker:
         if name in SAVES_OUTPUT and res.live:
             res = replace(res, saved_output=name)
         return res
+
+
+def _needs_context(v: Val) -> bool:
+    """A value whose identity a summary in terms of ``arg:i`` would lose: a module (its class decides what
+    calling it does), an optimizer (what it steps), a framework object (what its methods do)."""
+    return v.kind in ("module", "optimizer", "accelerator", "fabric", "scaler") or (v.kind == "instance" and v.cls is not None)
+
+
+def _tuple_val(items: tuple) -> Val:
+    j = combine(*items) if items else CONST
+    return Val(j.live, j.cut, kind="tensor" if (j.live or j.cut) else None, items=items)
 
 
 MODULE_SELF_METHODS = {"eval", "train", "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "requires_grad_", "apply", "share_memory", "to_empty", "type"}

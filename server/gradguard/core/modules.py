@@ -8,7 +8,7 @@ from typing import Optional
 
 from gradguard.core.astindex import index_of, statements_of_type
 from gradguard.core.imports import Imports
-from gradguard.core.torchapi import is_module_ctor
+from gradguard.core.torchapi import HF_MODEL_BASES, HF_TRAINER_BASES, LIGHTNING_BASES, is_framework_module_base, is_module_ctor
 
 
 @dataclass
@@ -22,6 +22,9 @@ class ClassInfo:
     local_bases: list[str] = field(default_factory=list)
     buffers: set = field(default_factory=set)  # register_buffer("name", ...)
     constants: set = field(default_factory=set)  # self.x = <plain tensor / number / string> in __init__ only
+    framework: Optional[str] = None  # lightning | hf_model | hf_trainer: how the framework trains it
+    attrs: set = field(default_factory=set)  # every ``self.<name>`` assigned in the class
+    manual_optimization: bool = False  # Lightning: ``self.automatic_optimization = False``
 
 
 _BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
@@ -68,6 +71,7 @@ class ModuleModel:
         for info in self.classes.values():
             info.is_module = self._is_module(info, set())
             info.is_autograd_function = self._is_function(info, set())
+            info.framework = self._framework(info, set())
 
     @property
     def _index(self):
@@ -90,6 +94,11 @@ class ModuleModel:
             for t, v in targets:
                 if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
                     assigned.setdefault(t.attr, []).append(v)
+                    if t.attr == "automatic_optimization" and isinstance(v, ast.Constant) and v.value is False:
+                        info.manual_optimization = True
+                elif isinstance(t, ast.Name) and t.id == "automatic_optimization" and isinstance(v, ast.Constant) and v.value is False and node in info.node.body:
+                    info.manual_optimization = True
+        info.attrs = set(assigned)
         for name, values in assigned.items():
             if all(self._is_constant(v) for v in values):
                 info.constants.add(name)
@@ -112,7 +121,7 @@ class ModuleModel:
         seen.add(info.name)
         verdict: Optional[bool] = False
         for q in info.base_names:
-            if q in ("torch.nn.Module", "torch.nn.modules.module.Module") or is_module_ctor(q):
+            if q in ("torch.nn.Module", "torch.nn.modules.module.Module") or is_module_ctor(q) or is_framework_module_base(q):
                 return True
             if q in self.classes and q != info.name:
                 v = self._is_module(self.classes[q], seen)
@@ -125,6 +134,24 @@ class ModuleModel:
                 if not q.startswith("torch."):
                     verdict = None
         return verdict
+
+    def _framework(self, info: ClassInfo, seen: set) -> Optional[str]:
+        """Which training framework drives this class (through any in-file base)."""
+        if info.name in seen:
+            return None
+        seen.add(info.name)
+        for q in info.base_names:
+            if q in LIGHTNING_BASES:
+                return "lightning"
+            if q in HF_TRAINER_BASES:
+                return "hf_trainer"
+            if q in HF_MODEL_BASES or (q.startswith("transformers.") and is_framework_module_base(q)):
+                return "hf_model"
+            if q in self.classes and q != info.name:
+                fw = self._framework(self.classes[q], seen)
+                if fw:
+                    return fw
+        return None
 
     def _is_function(self, info: ClassInfo, seen: set) -> bool:
         if info.name in seen:

@@ -175,3 +175,81 @@ def is_optimizer_ctor(qualname: str) -> bool:
         return qualname.rsplit(".", 1)[-1][:1].isupper()
     last = qualname.rsplit(".", 1)[-1]
     return any(h in last for h in OPTIMIZER_HINTS) and "Scheduler" not in last
+
+
+# -- training frameworks -------------------------------------------------------------------------------
+# Base classes that subclass ``torch.nn.Module`` (a class deriving from one is a Module).
+FRAMEWORK_MODULE_BASES = {
+    "lightning.LightningModule",
+    "lightning.pytorch.LightningModule",
+    "lightning.pytorch.core.LightningModule",
+    "lightning.pytorch.core.module.LightningModule",
+    "pytorch_lightning.LightningModule",
+    "pytorch_lightning.core.LightningModule",
+    "pytorch_lightning.core.module.LightningModule",
+    "lightning.fabric.wrappers._FabricModule",
+    "transformers.PreTrainedModel",
+    "transformers.modeling_utils.PreTrainedModel",
+    "diffusers.ModelMixin",
+    "diffusers.models.ModelMixin",
+    "diffusers.models.modeling_utils.ModelMixin",
+    "timm.models.layers.Mlp",
+    "timm.layers.Mlp",
+}
+# Bases whose subclasses backpropagate what ``training_step`` returns (automatic optimization).
+LIGHTNING_BASES = {q for q in FRAMEWORK_MODULE_BASES if "ightning" in q and "Fabric" not in q}
+# Bases whose subclasses backpropagate the loss a ``compute_loss`` override returns.
+HF_TRAINER_BASES = {"transformers.Trainer", "transformers.trainer.Trainer", "transformers.Seq2SeqTrainer", "trl.SFTTrainer", "trl.DPOTrainer"}
+# Bases whose ``forward`` returns the loss a trainer backpropagates (``outputs.loss`` / ``outputs["loss"]``).
+HF_MODEL_BASES = {q for q in FRAMEWORK_MODULE_BASES if q.startswith("transformers.")}
+
+
+def is_framework_module_base(qualname: str) -> bool:
+    """``LightningModule``, ``PreTrainedModel``, ``ModelMixin`` and the model classes of ``transformers``
+    (``BertModel``, ``GPT2PreTrainedModel``, ``...ForSequenceClassification``) are ``nn.Module``s."""
+    if qualname in FRAMEWORK_MODULE_BASES:
+        return True
+    if qualname.startswith("transformers."):
+        last = qualname.rsplit(".", 1)[-1]
+        return last.endswith(("PreTrainedModel", "Model")) or ("For" in last and last[:1].isupper())
+    return False
+
+
+# Objects of training frameworks, by constructor: what kind of value they are.
+FRAMEWORK_OBJECTS = {
+    "accelerate.Accelerator": "accelerator",
+    "accelerate.accelerator.Accelerator": "accelerator",
+    "lightning.Fabric": "fabric",
+    "lightning.fabric.Fabric": "fabric",
+    "lightning_fabric.Fabric": "fabric",
+    "torch.amp.GradScaler": "scaler",
+    "torch.cuda.amp.GradScaler": "scaler",
+    "torch.amp.grad_scaler.GradScaler": "scaler",
+    "torch.cpu.amp.GradScaler": "scaler",
+}
+# Methods of those objects that hand back the very objects they are given (same parameters), in order.
+IDENTITY_METHODS = {
+    "accelerator": {"prepare", "prepare_model", "prepare_optimizer", "unwrap_model", "prepare_data_loader", "prepare_scheduler"},
+    "fabric": {"setup", "setup_module", "setup_optimizers", "setup_dataloaders"},
+}
+# Methods that backpropagate their first argument (``accelerator.backward(loss)``).
+BACKWARD_METHODS = {"accelerator": {"backward"}, "fabric": {"backward"}, "lightning": {"manual_backward"}}
+# Methods that step the optimizer given as first argument (``scaler.step(optimizer)``).
+STEP_METHODS = {"scaler": {"step"}}
+# Functions that wrap a module and keep its parameters (forward goes through the wrapper).
+MODULE_WRAPPERS = {
+    "torch.compile",
+    "torch.nn.DataParallel",
+    "torch.nn.parallel.DataParallel",
+    "torch.nn.parallel.DistributedDataParallel",
+    "torch.nn.parallel.distributed.DistributedDataParallel",
+    "torch.distributed.fsdp.FullyShardedDataParallel",
+    "torch.nn.SyncBatchNorm.convert_sync_batchnorm",
+    "torch.jit.script",
+    "torch.ao.quantization.prepare_qat",
+}
+# Attributes of a wrapper that are the wrapped module itself.
+WRAPPED_MODULE_ATTRS = {"module", "_orig_mod", "_forward_module"}
+# Words one of which a file must contain to hold a loss that is backpropagated (a rule's text pre-filter):
+# ``.backward(``, ``autograd.grad``, or a method a framework backpropagates the result of.
+LOSS_SINK_WORDS = ("backward", "autograd", "training_step", "compute_loss", "transformers")

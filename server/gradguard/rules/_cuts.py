@@ -31,7 +31,7 @@ def effective_cut(facts: FileFacts, st: Starvation) -> tuple:
 
 
 def loss_label(facts: FileFacts, st: Starvation) -> str:
-    return f"the loss backpropagated at line {st.site.node.lineno}"
+    return st.site.label
 
 
 def roots_label(roots: list) -> str:
@@ -44,7 +44,7 @@ def related_for(facts: FileFacts, st: Starvation) -> list:
     rel = []
     for call in st.cut.via:
         rel.append((call, "the cut value reaches the loss through this call"))
-    rel.append((st.site.node, "backward() through the loss here"))
+    rel.append((st.site.node, f"{st.site.implicit} backpropagates this loss" if st.site.implicit else "backward() through the loss here"))
     return rel
 
 

@@ -1,6 +1,7 @@
 """GG201 detach-starves-parameters: a ``.detach()`` / ``.data`` on the only path from parameters to a loss."""
 from __future__ import annotations
 
+from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import delete_method_call, fix
 from gradguard.rules._cuts import cut_findings
@@ -12,7 +13,7 @@ class DetachStarvesParameters(Rule):
     name = "detach-starves-parameters"
     summary = "`.detach()` or `.data` cuts the only gradient path from trained parameters to a backpropagated loss."
     severity = Severity.WARNING
-    needs = ("backward", "autograd")
+    needs = LOSS_SINK_WORDS
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

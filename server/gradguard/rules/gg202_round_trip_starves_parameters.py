@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 
+from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import alias_for, fix, replace_node
 from gradguard.rules._cuts import cut_findings
@@ -21,7 +22,7 @@ class RoundTripStarvesParameters(Rule):
     name = "round-trip-starves-parameters"
     summary = "A NumPy or Python round trip (`.numpy()`, `.item()`, `.tolist()`, `float(t)`, `torch.tensor(t)`, `np.*`) cuts the only gradient path from trained parameters to a loss."
     severity = Severity.WARNING
-    needs = ("backward", "autograd")
+    needs = LOSS_SINK_WORDS
     fix_applicability = Applicability.UNSAFE
     docs = """
 ## What it does

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 
+from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._cuts import cut_findings
@@ -14,7 +15,7 @@ class NonDifferentiableOp(Rule):
     name = "non-differentiable-op"
     summary = "A non-differentiable op (argmax, comparison, integer cast, sign/round) is the only path from trained parameters to a loss."
     severity = Severity.WARNING
-    needs = ("backward", "autograd")
+    needs = LOSS_SINK_WORDS
     fix_applicability = Applicability.UNSAFE
     docs = """
 ## What it does

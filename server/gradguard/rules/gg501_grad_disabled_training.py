@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
 from gradguard.fixes import fix, line_indent, replace_node
@@ -16,7 +17,7 @@ class GradDisabledTraining(Rule):
     name = "grad-disabled-training"
     summary = "A value that a backpropagated loss needs is computed under `torch.no_grad()` / `torch.inference_mode()` / `set_grad_enabled(False)` or in a `@torch.no_grad()` function."
     severity = Severity.WARNING
-    needs = ("backward", "autograd")
+    needs = LOSS_SINK_WORDS
     fix_applicability = Applicability.UNSAFE
     docs = """
 ## What it does

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 
+from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
@@ -15,7 +16,7 @@ class LossAccumulatedWithGraph(Rule):
     name = "loss-accumulated-with-graph"
     summary = "A loss tensor is summed into a running total across training iterations, keeping every iteration's autograd graph alive."
     severity = Severity.WARNING
-    needs = ("backward", "autograd")
+    needs = LOSS_SINK_WORDS
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does

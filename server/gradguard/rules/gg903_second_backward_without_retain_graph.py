@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
@@ -18,7 +19,7 @@ class SecondBackwardWithoutRetainGraph(Rule):
     name = "second-backward-without-retain-graph"
     summary = "Two `backward()` calls go through the same graph (the same loss, or losses sharing an intermediate computed once) without `retain_graph=True` on the first."
     severity = Severity.ERROR
-    needs = ("backward", "autograd")
+    needs = LOSS_SINK_WORDS
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
