@@ -41,6 +41,7 @@ from gradguard.core.torchapi import (
     WRAPPED_MODULE_ATTRS,
     is_module_ctor,
     is_optimizer_ctor,
+    is_scheduler_ctor,
 )
 
 NEW = "<new>"  # placeholder id for a root created by an expression, renamed at assignment
@@ -217,6 +218,7 @@ class GradientFlow:
         self._flows: dict[int, FunctionFlow] = {}
         self._in_progress: set = set()
         self._contexts: dict = {}
+        self._attr_cache: dict = {}
         self.context_flows: list[FunctionFlow] = []  # functions analyzed with their callers' argument values
 
     # -- public -----------------------------------------------------------------------------------
@@ -235,6 +237,33 @@ class GradientFlow:
         return fl
 
     MAX_CONTEXTS = 64
+    TRAINING_KINDS = ("optimizer", "scheduler", "accelerator", "fabric", "scaler")
+
+    def training_attribute(self, cls: str, attr: str) -> Optional[Val]:
+        """The value of ``self.<attr>`` when the class (or an in-file base) assigns it a training object
+        (an optimizer, a scheduler, an accelerator...) in some method, in terms of ``self``."""
+        key = (cls, attr)
+        if key in self._attr_cache:
+            return self._attr_cache[key]
+        self._attr_cache[key] = None  # recursion guard
+        found: Optional[Val] = None
+        seen = set()
+        c: Optional[str] = cls
+        while c in self.modules.classes and c not in seen and found is None:
+            seen.add(c)
+            info = self.modules.classes[c]
+            if attr in info.attrs:
+                for m in info.methods.values():
+                    for ev in self.flow(m).events:
+                        if ev.what == "attr_assign" and ev.name == attr and ev.value is not None and ev.value.kind in self.TRAINING_KINDS and ev.target is not None and ev.target.ident == "self":
+                            found = ev.value
+                            break
+                    if found is not None:
+                        break
+            nxt = [b for b in info.base_names if b in self.modules.classes]
+            c = nxt[0] if nxt else None
+        self._attr_cache[key] = found
+        return found
 
     def flow_in_context(self, node: ast.AST, call: ast.Call, binding: dict, mode: "GradMode") -> Optional[FunctionFlow]:
         """``node`` analyzed with the values its caller passes (``binding``: parameter index or name ->
@@ -628,6 +657,10 @@ class _Walker:
                     return fv
         if a in WRAPPED_MODULE_ATTRS and base.kind == "module" and not (base.cls and a in self.e.modules.classes[base.cls].attrs):
             return base  # ``ddp.module`` / ``compiled._orig_mod`` is the wrapped model itself
+        if base.cls and base.ident and base.kind in ("module", "instance"):
+            tv = self.e.training_attribute(base.cls, a)
+            if tv is not None:  # ``self.optimizer`` built in ``__init__``: the optimizer value, for every method
+                return _rebase(tv, base.ident)
         if a == "data":
             if base.live:
                 return replace(cut_value(base, "data", node, ".data"), ident=None)
@@ -905,6 +938,12 @@ class _Walker:
         items = None
         if ret.items is not None:
             items = tuple(self.instantiate_summary(i, binding, call) for i in ret.items)
+        if ret.kind == "optimizer":  # a helper that builds the optimizer: keep what it steps
+            params: set = set()
+            for r in ret.params:
+                how, x = mapped(r)
+                params |= set(x.live) | ({x.ident} if how == "val" and x.ident else set()) if how == "val" else x
+            return Val(kind="optimizer", params=frozenset(params))
         return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items)
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
@@ -920,6 +959,8 @@ class _Walker:
             if short.endswith(PARAMLESS_SUFFIXES):  # no parameters: never a root of gradient
                 return Val(frozenset(), kind="module", ident=NEW)
             return Val(frozenset({NEW}), kind="module", ident=NEW)
+        if is_scheduler_ctor(q):
+            return Val(kind="scheduler")
         if is_optimizer_ctor(q):
             covered = frozenset().union(*(a.live for a in [*args[:1], *kwargs.values()])) if (args or kwargs) else frozenset()
             self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt))
@@ -1091,6 +1132,15 @@ def _needs_context(v: Val) -> bool:
     """A value whose identity a summary in terms of ``arg:i`` would lose: a module (its class decides what
     calling it does), an optimizer (what it steps), a framework object (what its methods do)."""
     return v.kind in ("module", "optimizer", "accelerator", "fabric", "scaler") or (v.kind == "instance" and v.cls is not None)
+
+
+def _rebase(v: Val, ident: str) -> Val:
+    """``v`` (in terms of ``self``) seen through an instance named ``ident``."""
+    if ident == "self":
+        return v
+    def rb(r: str) -> str:
+        return ident + r[4:] if r == "self" or r.startswith("self.") else r
+    return replace(v, params=frozenset(rb(r) for r in v.params), live=frozenset(rb(r) for r in v.live))
 
 
 def _tuple_val(items: tuple) -> Val:

@@ -253,3 +253,9 @@ WRAPPED_MODULE_ATTRS = {"module", "_orig_mod", "_forward_module"}
 # Words one of which a file must contain to hold a loss that is backpropagated (a rule's text pre-filter):
 # ``.backward(``, ``autograd.grad``, or a method a framework backpropagates the result of.
 LOSS_SINK_WORDS = ("backward", "autograd", "training_step", "compute_loss", "transformers")
+# Kinds of values whose ``.step()`` is not an optimizer step (LR schedulers, SWA/EMA helpers).
+NOT_OPTIMIZER_KINDS = {"scheduler", "module", "python", "numpy", "none", "accelerator", "fabric"}
+
+
+def is_scheduler_ctor(qualname: str) -> bool:
+    return qualname.startswith(("torch.optim.lr_scheduler.", "torch.optim.swa_utils.", "transformers.get_", "diffusers.optimization.get_")) or qualname.rsplit(".", 1)[-1].endswith(("Scheduler", "LR", "_schedule", "_scheduler"))

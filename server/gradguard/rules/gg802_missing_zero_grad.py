@@ -5,6 +5,7 @@ import ast
 from typing import Optional
 
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.training import stepped_optimizer
 from gradguard.fixes import fix, insert_before_stmt
 from gradguard.rules.base import Example, Rule
 
@@ -17,26 +18,8 @@ def is_tensor_backward(site) -> bool:
 
 
 def optimizer_of_step(facts, ev) -> Optional[str]:
-    """The optimizer a ``step`` event steps, as source text, or None when the receiver is not an optimizer
-    (an LR scheduler, an environment, a simulator...)."""
-    call = ev.node
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
-        return None
-    recv = call.func.value
-    name = (ev.name or "").split(".")[-1].lower()
-    if "sched" in name or name.startswith("lr") or "env" in name or "ema" in name or "swa" in name:
-        return None
-    if name in ("scaler", "grad_scaler", "amp_scaler") or name.endswith("scaler"):
-        if call.args:
-            a = call.args[0]
-            if isinstance(a, (ast.Name, ast.Attribute)):
-                return facts.text(a)
-        return None
-    if (ev.target is not None and ev.target.kind == "optimizer") or "opt" in name:
-        if call.args or call.keywords:  # step(closure): the backward happens inside the closure
-            return None
-        return facts.text(recv)
-    return None
+    """The optimizer a ``step`` event steps, as source text (the training model binds it by value)."""
+    return stepped_optimizer(ev)
 
 
 def _names_clearing(node: ast.AST) -> bool:

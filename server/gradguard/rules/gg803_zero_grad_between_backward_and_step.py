@@ -6,74 +6,9 @@ from typing import Optional
 
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
-from gradguard.core.torchapi import is_optimizer_ctor
+from gradguard.core.training import blocks, clears, has_backward, step_binding, stmt_call
 from gradguard.fixes import fix, insert_before_stmt
 from gradguard.rules.base import Example, Rule
-
-_BLOCK_FIELDS = ("body", "orelse", "finalbody")
-# the node types that can own a statement list (the only ones blocks() yields for)
-_BLOCK_OWNERS = tuple(
-    t for t in (getattr(ast, n, None) for n in ("Module", "Interactive", "FunctionDef", "AsyncFunctionDef", "ClassDef", "For", "AsyncFor", "While", "If", "With", "AsyncWith", "Try", "TryStar", "ExceptHandler", "match_case"))
-    if t is not None
-)
-
-
-def stmt_call(st: ast.stmt, attr: str) -> Optional[ast.Call]:
-    """``x.<attr>(...)`` as a whole expression statement."""
-    if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == attr:
-        return st.value
-    return None
-
-
-def has_backward(node: ast.AST) -> bool:
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in ("backward", "manual_backward"):
-            return True
-    return False
-
-
-def step_receiver(facts, call: ast.Call) -> Optional[str]:
-    """Text of the optimizer a ``.step()`` statement steps (``scaler.step(opt)`` -> ``opt``), or None."""
-    recv = call.func.value
-    text = facts.text(recv)
-    last = text.split(".")[-1].lower()
-    if "sched" in last or last.startswith("lr") or "env" in last or "ema" in last:
-        return None
-    if last.endswith("scaler"):
-        return facts.text(call.args[0]) if call.args and isinstance(call.args[0], (ast.Name, ast.Attribute)) else None
-    if call.args or call.keywords:
-        return None
-    if "opt" in last:
-        return text
-    return None
-
-
-def blocks(facts):
-    """Every statement list in the file, with its owner node."""
-    for node in facts.walk(_BLOCK_OWNERS):  # ast.walk order, from the shared index
-        for f in _BLOCK_FIELDS:
-            body = getattr(node, f, None)
-            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
-                yield node, body
-        if isinstance(node, ast.Try):
-            for h in node.handlers:
-                yield h, h.body
-
-
-def clears_for(facts, zcall: ast.Call, opt: str) -> bool:
-    """Does ``zcall`` (``x.zero_grad()``) clear the gradients ``opt`` steps?"""
-    r = facts.text(zcall.func.value)
-    if r == opt:
-        return True
-    for node in facts.walk(ast.Assign):
-        if len(node.targets) == 1 and facts.text(node.targets[0]) == opt and isinstance(node.value, ast.Call):
-            q = facts.imports.qualname(node.value.func) or ""
-            if q and is_optimizer_ctor(q):
-                for sub in ast.walk(node.value):
-                    if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "parameters" and facts.text(sub.func.value) == r:
-                        return True
-    return False
-
 
 def _whole_lines(facts, st: ast.stmt) -> bool:
     if st.lineno != st.end_lineno:
@@ -164,6 +99,7 @@ def main():
     )
 
     def check(self, facts):
+        binding = step_binding(facts)
         for owner, body in blocks(facts):
             backs = [i for i, st in enumerate(body) if stmt_call(st, "backward") is not None or (isinstance(st, ast.Expr) and has_backward(st))]
             if not backs:
@@ -172,7 +108,7 @@ def main():
                 scall = stmt_call(st, "step")
                 if scall is None:
                     continue
-                opt = step_receiver(facts, scall)
+                opt = binding.optimizer(scall)
                 if opt is None:
                     continue
                 prev_backs = [i for i in backs if i < k]
@@ -181,7 +117,7 @@ def main():
                 i = prev_backs[-1]
                 for j in range(i + 1, k):
                     zcall = stmt_call(body[j], "zero_grad")
-                    if zcall is None or not clears_for(facts, zcall, opt):
+                    if zcall is None or not clears(facts, binding, zcall, scall, opt):
                         continue
                     if any(has_backward(body[x]) for x in range(j + 1, k)):
                         continue

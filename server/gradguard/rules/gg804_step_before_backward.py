@@ -5,7 +5,7 @@ import ast
 
 from gradguard.core.model import Severity
 from gradguard.rules.base import Example, Rule
-from gradguard.rules.gg803_zero_grad_between_backward_and_step import blocks, clears_for, has_backward, step_receiver, stmt_call
+from gradguard.core.training import blocks, clears, has_backward, step_binding, stmt_call
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
@@ -121,6 +121,7 @@ def main():
     )
 
     def check(self, facts):
+        binding = step_binding(facts)
         for owner, body in blocks(facts):
             in_function = isinstance(owner, (ast.FunctionDef, ast.AsyncFunctionDef))
             in_loop = isinstance(owner, _LOOPS) and body is owner.body
@@ -130,7 +131,7 @@ def main():
                 scall = stmt_call(st, "step")
                 if scall is None:
                     continue
-                opt = step_receiver(facts, scall)
+                opt = binding.optimizer(scall)
                 if opt is None:
                     continue
                 if any(has_backward(body[x]) for x in range(k)):
@@ -141,7 +142,7 @@ def main():
                 if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "step" for x in range(later_back + 1, len(body)) for n in ast.walk(body[x])):
                     continue
                 if in_loop:
-                    cleared = any((z := stmt_call(body[x], "zero_grad")) is not None and clears_for(facts, z, opt) for x in range(k))
+                    cleared = any((z := stmt_call(body[x], "zero_grad")) is not None and clears(facts, binding, z, scall, opt) for x in range(k))
                     if not cleared:
                         continue
                     why = "the loop clears the gradients before it, so every step applies nothing"

@@ -1,0 +1,173 @@
+"""The training model: which calls step an optimizer, which clear its gradients, and what it trains.
+
+Optimizers are values of the flow engine (``Val(kind="optimizer", params=...)``): built by a
+``torch.optim`` (or look-alike) constructor, returned by a helper, passed in as an argument, handed back by
+``accelerator.prepare`` / ``fabric.setup``, or obtained from ``self.optimizers()`` in Lightning. A
+``.step()`` event is bound to the value it is called on (``scaler.step(opt)`` to ``opt``), a
+``zero_grad()`` to the optimizer or module it clears. Rules ask this module instead of reading names.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.flow import Event, FunctionFlow, Val, related
+from gradguard.core.torchapi import NOT_OPTIMIZER_KINDS, is_optimizer_ctor
+
+# Only for a receiver whose value the model cannot see (an attribute set in another method, an argument
+# no caller in this file passes): names that say "this is not an optimizer".
+_NOT_OPTIMIZER_NAMES = ("sched", "env", "ema", "swa", "scaler", "lr_")
+
+
+def stepped_optimizer(ev: Event) -> Optional[str]:
+    """The optimizer (as source text) a ``step`` event steps, or None when it is not an optimizer step (a
+    scheduler's, an environment's, an EMA's, or ``opt.step(closure)`` whose backward runs inside)."""
+    if ev.what != "step" or not isinstance(ev.node, ast.Call) or not isinstance(ev.node.func, ast.Attribute):
+        return None
+    call = ev.node
+    target = ev.target
+    recv = _name_of(call.func.value) or ast.unparse(call.func.value)
+    if call.args and ev.name is not None and ev.name == _name_of(call.args[0]):
+        return ev.name  # ``scaler.step(opt)``: the event is bound to ``opt``
+    if call.args or call.keywords:
+        if target is not None and target.kind is None and recv.lower().endswith("scaler"):
+            return _name_of(call.args[0]) if call.args else None  # a scaler the model cannot see
+        return None
+    if target is not None and target.kind == "optimizer":
+        return recv
+    if target is not None and (target.kind in NOT_OPTIMIZER_KINDS or target.kind == "scaler"):
+        return None
+    name = recv.split(".")[-1].lower()
+    if any(h in name for h in _NOT_OPTIMIZER_NAMES):
+        return None
+    return recv if "opt" in name else None
+
+
+def params_of(v: Optional[Val]) -> frozenset:
+    if v is None:
+        return frozenset()
+    if v.kind == "optimizer":
+        return v.params
+    return frozenset(v.live) | ({v.ident} if v.ident else frozenset())
+
+
+def clears_for(zero: Event, step: Event) -> Optional[bool]:
+    """Does the ``zero_grad`` event clear the gradients the ``step`` event applies? True / False when the
+    model knows both values, None when it cannot tell."""
+    a, b = params_of(zero.target), params_of(step.target)
+    if zero.name is not None and zero.name == step.name:
+        return True
+    if not a or not b:
+        return None
+    return any(related(x, y) for x in a for y in b)
+
+
+def step_events(fl: FunctionFlow) -> list:
+    return [e for e in fl.events if stepped_optimizer(e)]
+
+
+def events_by_node(fl: FunctionFlow, what: str) -> dict:
+    return {id(e.node): e for e in fl.events if e.what == what}
+
+
+def _name_of(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _name_of(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+# -- statement-level view (rules about the order of backward / zero_grad / step in one block) ----------
+_BLOCK_FIELDS = ("body", "orelse", "finalbody")
+# the node types that can own a statement list (the only ones blocks() yields for)
+_BLOCK_OWNERS = tuple(
+    t for t in (getattr(ast, n, None) for n in ("Module", "Interactive", "FunctionDef", "AsyncFunctionDef", "ClassDef", "For", "AsyncFor", "While", "If", "With", "AsyncWith", "Try", "TryStar", "ExceptHandler", "match_case"))
+    if t is not None
+)
+
+
+def stmt_call(st: ast.stmt, attr: str) -> Optional[ast.Call]:
+    """``x.<attr>(...)`` as a whole expression statement."""
+    if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == attr:
+        return st.value
+    return None
+
+
+def has_backward(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in ("backward", "manual_backward"):
+            return True
+    return False
+
+
+def blocks(facts):
+    """Every statement list in the file, with its owner node."""
+    for node in facts.walk(_BLOCK_OWNERS):  # ast.walk order, from the shared index
+        for f in _BLOCK_FIELDS:
+            body = getattr(node, f, None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                yield node, body
+        if isinstance(node, ast.Try):
+            for h in node.handlers:
+                yield h, h.body
+
+
+def clears_text(facts, zcall: ast.Call, opt: str) -> bool:
+    """Does ``zcall`` (``x.zero_grad()``) clear the gradients ``opt`` steps, by source text: the same
+    receiver, or the model ``opt`` was built from (for values the flow model cannot see)."""
+    r = facts.text(zcall.func.value)
+    if r == opt:
+        return True
+    for node in facts.walk(ast.Assign):
+        if len(node.targets) == 1 and facts.text(node.targets[0]) == opt and isinstance(node.value, ast.Call):
+            q = facts.imports.qualname(node.value.func) or ""
+            if q and is_optimizer_ctor(q):
+                for sub in ast.walk(node.value):
+                    if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "parameters" and facts.text(sub.func.value) == r:
+                        return True
+    return False
+
+
+
+
+class StepBinding:
+    """The flow model's step and zero_grad events of a file, by call node."""
+
+    def __init__(self, facts) -> None:
+        self.steps: dict = {}
+        self.zeros: dict = {}
+        for fl in facts.backward_flows:
+            for e in fl.events:
+                # a training function analyzed with its caller's values knows what it steps: prefer that
+                table = self.steps if e.what == "step" else self.zeros if e.what == "zero_grad" else None
+                if table is None:
+                    continue
+                old = table.get(id(e.node))
+                if old is None or (not params_of(old.target) and params_of(e.target)):
+                    table[id(e.node)] = e
+
+    def optimizer(self, call: ast.Call) -> Optional[str]:
+        """The optimizer a ``.step()`` call steps (source text), or None when it is not an optimizer step."""
+        ev = self.steps.get(id(call))
+        return stepped_optimizer(ev) if ev is not None else None
+
+
+def step_binding(facts) -> StepBinding:
+    cached = getattr(facts, "_step_binding", None)
+    if cached is None:
+        cached = StepBinding(facts)
+        facts._step_binding = cached
+    return cached
+
+
+def clears(facts, binding: StepBinding, zcall: ast.Call, scall: ast.Call, opt: str) -> bool:
+    """Does ``zcall`` clear the gradients the step ``scall`` of ``opt`` applies? By value when the model
+    knows both, else by source text."""
+    z, s = binding.zeros.get(id(zcall)), binding.steps.get(id(scall))
+    if z is not None and s is not None:
+        verdict = clears_for(z, s)
+        if verdict is not None:
+            return verdict
+    return clears_text(facts, zcall, opt)
