@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-fast client bench corpus editors
+.PHONY: setup demo test test-fast client lint bench corpus editors
 
 # Creates .venv at the repo root and installs gradguard (with its test dependencies) into it.
 setup: $(VENV)/.installed
@@ -39,9 +39,21 @@ FETCH := ../shared/realworld/fetch_corpus.sh
 corpus:
 	@if [ ! -f "$(CORPUS)/corpus_stats.tsv" ] && [ -x "$(FETCH)" -o -f "$(FETCH)" ]; then mkdir -p "$(CORPUS)" && bash "$(FETCH)" "$(CORPUS)"; fi
 
-# Set up, then run every test: Python (rules under real torch, LSP end to end, CLI, fuzz, real code, editors) and the client.
+# Gates on ourselves: ruff and mypy on the package (configured in pyproject.toml), tsc and eslint on the client.
+# All four run; any failure fails the target.
+lint: setup
+	@test -d node_modules || npm ci --no-audit --no-fund
+	@fail=0; \
+	echo "ruff check server"; $(BIN)/ruff check --output-format concise server || fail=1; \
+	echo "mypy"; $(BIN)/mypy || fail=1; \
+	echo "tsc --noEmit"; npx tsc -p tsconfig.json --noEmit || fail=1; \
+	echo "eslint client"; npx eslint client || fail=1; \
+	exit $$fail
+
+# Set up, then run every test: the lint gates, Python (rules under real torch, LSP end to end, CLI, fuzz, real
+# code, editors) and the client. The gates run first but do not stop the tests (their failure fails `make test`).
 test: setup client corpus editors
-	$(BIN)/python -m pytest
+	@$(MAKE) --no-print-directory lint; lint=$$?; $(BIN)/python -m pytest; tests=$$?; test $$lint -eq 0 -a $$tests -eq 0
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not editor and not slow"

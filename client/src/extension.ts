@@ -13,7 +13,8 @@ let manager: ServerManager | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = getLog();
-  log.info(`gradguard ${context.extension.packageJSON.version ?? ''} activating (VS Code ${vscode.version})`);
+  const version = (context.extension.packageJSON as { version?: string }).version ?? '';
+  log.info(`gradguard ${version} activating (VS Code ${vscode.version})`);
 
   const status = vscode.window.createStatusBarItem('gradguard.status', vscode.StatusBarAlignment.Right, 100);
   status.name = 'gradguard';

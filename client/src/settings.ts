@@ -125,8 +125,9 @@ export function validateSettings(raw: Partial<Record<SettingKey, unknown>>): Val
       problems.push(`gradguard.interpreter: expected an array of strings, got a string; using [${describe(rawInterp.trim())}]`);
     }
   } else if (Array.isArray(rawInterp)) {
-    if (rawInterp.every((p) => typeof p === 'string') && (rawInterp.length === 0 || (rawInterp[0] as string).trim() !== '')) {
-      interpreter = (rawInterp as string[]).map((p, i) => (i === 0 ? p.trim() : p));
+    const items: unknown[] = rawInterp;
+    if (items.every((p): p is string => typeof p === 'string') && (items.length === 0 || items[0].trim() !== '')) {
+      interpreter = items.map((p, i) => (i === 0 ? p.trim() : p));
     } else {
       problems.push(`gradguard.interpreter: expected an array of strings starting with the Python executable, got ${describe(rawInterp)}; using []`);
     }

@@ -75,7 +75,7 @@ def config_from_dict(data: Any, origin: str = "configuration") -> Config:
             out.append(v)
         return out
 
-    for key, value in data.items():
+    for key in data:
         if key not in _KEYS:
             cfg.problems.append(f"{origin}: unknown key '{key}'; ignored")
     if "enable" in data:
@@ -142,10 +142,10 @@ def find_pyproject(start: str) -> Optional[str]:
 
 def load_pyproject(path: str) -> Config:
     try:
-        import tomllib  # type: ignore[import-not-found]
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # Python < 3.11
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
         except ImportError:
             return Config(problems=[f"{path}: cannot read TOML on this Python (install tomli); using defaults"])
     try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Optional
 
 from gradguard.rules import ALL_RULES, META_CODES
 from gradguard.rules.base import doc_sections
@@ -49,8 +50,8 @@ def write(root: str) -> list:
             changed.append(name)
     for name, body in pages.items():
         p = os.path.join(d, name)
-        old = open(p, encoding="utf-8").read() if os.path.exists(p) else None
-        if old != body:
+        current: Optional[str] = open(p, encoding="utf-8").read() if os.path.exists(p) else None
+        if current != body:
             with open(p, "w", encoding="utf-8") as f:
                 f.write(body)
             changed.append(p)

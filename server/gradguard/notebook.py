@@ -196,7 +196,7 @@ def cell_error_findings(cmap: CellMap, config=None) -> list:
     for e in cmap.errors:
         line = cmap.starts[e.index] + e.line - 1
         label = cmap.labels[e.index]
-        message = _LINE_REF.sub(lambda m: f"{label}, {m.group(1)} {m.group(2)}", e.message)  # cell-relative already
+        message = _LINE_REF.sub(f"{label}, \\1 \\2", e.message)  # the error's line numbers count from the cell's first line
         sev = config.severity_for(SYNTAX_CODE, Severity.ERROR) if config is not None else Severity.ERROR
         out.append(Finding(SYNTAX_CODE, f"{message} (this cell is not analyzed until it parses)", Pos(line, e.col), Pos(line, e.end_col), sev))
     return out
@@ -208,7 +208,7 @@ _LINE_REF = re.compile(r"\b(line) (\d+)\b")
 def cell_message(cmap: CellMap, message: str) -> str:
     """A message about the joined program with its "line N" references made "cell C, line L"."""
 
-    def repl(m: "re.Match") -> str:
+    def repl(m: re.Match) -> str:
         line = int(m.group(2))
         if not cmap.starts or line < 1:
             return m.group(0)

@@ -91,7 +91,7 @@ class Resolver:
             if q and (q in MODULE_BASES or is_module_ctor(q)):
                 return ClassAnswer(full, str(n.module_path), True, chain + (full, q))
             if isinstance(b, (ast.Name, ast.Attribute)):
-                pos_line, pos_col = b.end_lineno, max(b.end_col_offset - 1, 0)  # type: ignore[attr-defined]
+                pos_line, pos_col = b.end_lineno or b.lineno, max((b.end_col_offset or 1) - 1, 0)
                 sub = self._class_at(src, str(n.module_path), pos_line, pos_col, depth + 1, chain + (full,))
                 if sub is not None and sub.is_module:
                     return ClassAnswer(full, str(n.module_path), True, sub.chain)

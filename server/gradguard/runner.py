@@ -7,8 +7,9 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from typing import Iterable, Optional
+from typing import Optional
 
 from gradguard import __version__
 from gradguard.analyze import analyze
@@ -279,7 +280,7 @@ def run_check(args) -> int:
     keys = {}
     for p in files:
         key = _cache_key(p, cfg, fix_mode) if cache_dir and not fix_mode else None
-        if key:
+        if key and cache_dir:
             keys[p] = key
             cp = os.path.join(cache_dir, key[:2], key + ".json")
             try:

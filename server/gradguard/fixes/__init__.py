@@ -113,8 +113,9 @@ def rewrite_statement(facts: FileFacts, stmt: ast.stmt, transform: Callable) -> 
     import libcst as cst  # lazy: libcst costs ~100 µs a line to parse
 
     start_line = stmt.lineno
-    if getattr(stmt, "decorator_list", None):
-        start_line = min(d.lineno for d in stmt.decorator_list) - 0  # decorators belong to the statement
+    decorators = getattr(stmt, "decorator_list", None)
+    if decorators:
+        start_line = min(d.lineno for d in decorators)  # decorators belong to the statement
     end_line = stmt.end_lineno or stmt.lineno
     lines = facts.source.lines[start_line - 1 : end_line]
     original = "".join(lines)

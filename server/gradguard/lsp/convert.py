@@ -1,7 +1,6 @@
 """Findings -> LSP types. The only module that knows LSP positions (via SourceText's encodings)."""
 from __future__ import annotations
 
-
 from lsprotocol import types as lsp
 
 from gradguard.core.model import Finding, Fix, Severity

@@ -68,9 +68,9 @@ def name_markdown(analysis: Analysis, pos: Pos) -> Optional[str]:
 
 def describe_value(name: str, v: Val, line: int) -> Optional[str]:
     live = sorted(r for r in v.live if r != UNKNOWN and not r.startswith("arg:") and not r.startswith("<"))
-    cuts = {}
+    cuts: dict = {}
     for r, c in v.cut:
-        if r == UNKNOWN or r.startswith("arg:") or any(r == l or r.startswith(l + ".") or l.startswith(r + ".") for l in v.live):
+        if r == UNKNOWN or r.startswith("arg:") or any(r == lv or r.startswith(lv + ".") or lv.startswith(r + ".") for lv in v.live):
             continue
         cuts.setdefault((c.node.lineno, c.detail), set()).add(r)
     if not live and not cuts and v.kind not in ("tensor", "module"):

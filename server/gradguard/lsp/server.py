@@ -13,8 +13,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Optional
-
+from typing import Any, Optional
 from urllib.parse import unquote
 
 from lsprotocol import types as lsp
@@ -120,7 +119,7 @@ class GradguardServer(LanguageServer):
         self._warned: set = set()
         self.config = Config()
         self.config_dirty = True
-        self._resolver = None
+        self._resolver: Any = None
         self.changed_at: dict = {}  # key -> time of the last change
         self.change_gap: dict = {}  # key -> seconds between the last two changes
         self.durations: dict = {}  # key -> seconds the last analysis took
@@ -573,9 +572,9 @@ def hover_local(ls: GradguardServer, params: lsp.HoverParams) -> Optional[lsp.Ho
         f = found[0]
         md = "\n\n---\n\n".join(finding_markdown(x) for x in found)
         return lsp.Hover(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=md), range=convert.range_of(src, f.start, f.end, enc, off))
-    md = name_markdown(snap.analysis, pos)
-    if md:
-        return lsp.Hover(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=md))
+    name_md = name_markdown(snap.analysis, pos)
+    if name_md:
+        return lsp.Hover(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=name_md))
     return None
 
 
