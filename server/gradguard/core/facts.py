@@ -97,7 +97,7 @@ class FileFacts:
                     if m is not None:
                         flows.append(self.flow.flow(m))
         seen = {id(fl.node) for fl in flows}
-        todo = [fl.node for fl in flows if fl.backward_sites and fl.args and not isinstance(fl.node, ast.Module)]
+        todo = [fl.node for fl in flows if fl.loss_sites and fl.args and not isinstance(fl.node, ast.Module)]
         for _ in range(3):  # callers, their callers, and theirs
             nxt = []
             for fn in todo:
@@ -113,7 +113,7 @@ class FileFacts:
                     if fl.args and not isinstance(scope, ast.Module):
                         nxt.append(scope)
             todo = nxt
-        flows.extend(c for c in self.flow.context_flows if c.backward_sites)
+        flows.extend(c for c in self.flow.context_flows if c.loss_sites)
         return flows
 
     def scopes_matching(self, *patterns) -> Iterable[ast.AST]:

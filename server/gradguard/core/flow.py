@@ -176,6 +176,7 @@ class FunctionFlow:
     created: set = field(default_factory=set)  # root ids created in this function
     assigned: dict = field(default_factory=dict)  # id(Name node) -> Val at that store
     args: list = field(default_factory=list)  # parameter names (excluding self), in order
+    implicit_sites: list = field(default_factory=list)  # returned losses a framework backpropagates
     context: Optional[ast.Call] = None  # the call site whose argument values this flow was analyzed with
     bound_optimizers: list = field(default_factory=list)  # optimizer values that arrive as arguments
 
@@ -190,8 +191,14 @@ class FunctionFlow:
             out.setdefault(r, set()).add(c)
         return out
 
+    @property
+    def loss_sites(self) -> list:
+        """Every loss backpropagated here: explicit ``backward()`` calls and returned losses a framework
+        backpropagates."""
+        return self.backward_sites + self.implicit_sites
+
     def live_anywhere(self, root: str) -> bool:
-        return any(any(related(root, l) for l in s.loss.live) for s in self.backward_sites)
+        return any(any(related(root, l) for l in s.loss.live) for s in self.loss_sites)
 
 
 class _Return(Exception):
@@ -450,7 +457,7 @@ class _Walker:
             if self.sink_role and st.value is not None:
                 loss = self.returned_loss(v)
                 if loss is not None and (loss.live or loss.cut):
-                    self.fl.backward_sites.append(BackwardSite(st.value, loss, st.value, self.mode, self.loops, False, st, implicit=self.sink_role))
+                    self.fl.implicit_sites.append(BackwardSite(st.value, loss, st.value, self.mode, self.loops, False, st, implicit=self.sink_role))
         elif isinstance(st, ast.If):
             self.ev(st.test)
             self.branches([st.body, st.orelse])

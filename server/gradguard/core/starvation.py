@@ -37,12 +37,12 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
         return cache
     out: list[Starvation] = []
     for fl in facts.backward_flows:
-        if not fl.backward_sites:
+        if not fl.loss_sites:
             continue
         if facts.flow.is_autograd_function_method(fl.node):
             continue
         optimizers = facts.optimizers_for(fl)
-        for site in fl.backward_sites:
+        for site in fl.loss_sites:
             starved = fl.starved(site)
             if not starved:
                 continue
