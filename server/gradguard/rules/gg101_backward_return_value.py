@@ -17,10 +17,17 @@ class BackwardReturnValue(Rule):
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
-Flags `Tensor.backward()` calls whose result is assigned, returned or passed on, when the receiver is a
-tensor that carries gradient (a loss built from modules or parameters). A hand-written layer's own
-`backward(grad_out)` method (a class in the file that defines `backward`) is not `Tensor.backward` and
-is left alone.
+Flags `Tensor.backward()` calls whose result is used, when the receiver is a tensor that carries gradient
+(a loss built from modules or parameters). A hand-written layer's own `backward(grad_out)` method (a class
+in the file that defines `backward`) is not `Tensor.backward` and is left alone.
+
+The result counts as used when it is read: `loss = loss.backward()` followed by `loss.item()`, or
+`backward()` inside an expression, a call or a `return`. Assigning it to `_` (the usual way to silence a
+notebook's output) or to a name that is never read before it is rebound uses nothing and is not reported.
+
+It is an error when the use raises on None (an attribute such as `.item()`, arithmetic, indexing,
+unpacking, iterating, calling); a warning when the None is only passed on, returned or printed, because
+what happens next depends on code that may not care.
 
 ## Why is this bad?
 `backward()` accumulates gradients into the leaves and returns `None`. `loss = loss.backward()` throws
@@ -88,13 +95,78 @@ def main():
 """,
             expect={"grad_ok": ["w"]},
         ),
+        Example(
+            bad=False,
+            name="discarded-with-underscore",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        loss = net(torch.randn(4, 3)).pow(2).mean()
+        _ = loss.backward()
+        opt.step()
+        assert loss.item() >= 0
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight", "net.bias"]},
+        ),
+        Example(
+            bad=False,
+            name="assigned-never-read",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        loss = net(torch.randn(4, 3)).pow(2).mean()
+        out = loss.backward()
+        opt.step()
+        out = float(loss)
+        assert out >= 0
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight", "net.bias"]},
+        ),
+        Example(
+            name="accumulate-the-none",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    total = 0.0
+    for _ in range(2):
+        opt.zero_grad()
+        loss = net(torch.randn(4, 3)).pow(2).mean()
+        total += loss.backward()
+        opt.step()
+    return {"net": net}
+""",
+            lines=(13,),
+            fixable=False,
+            expect={"error": "unsupported operand type"},
+        ),
     )
 
     def check(self, facts):
         for fl in facts.backward_flows:
             for site in fl.backward_sites:
                 call = site.node
-                if not (isinstance(call.func, ast.Attribute) and call.func.attr == "backward"):
+                if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "backward"):
                     continue
                 parent = facts.parent(call)
                 if isinstance(parent, ast.Expr) or parent is None:
@@ -106,31 +178,99 @@ def main():
                 related = []
                 fixes = []
                 receiver = call.func.value
+                severity = Severity.WARNING
                 if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
                     name = parent.targets[0].id
-                    use = _next_use(fl.node, parent, name)
-                    if use is not None:
-                        related.append((use, f"`{name}` is None here"))
+                    if name == "_":
+                        continue  # the conventional "discard this value": nothing reads it
+                    use = _next_use(facts, fl.node, parent, name)
+                    if use is None:
+                        continue  # assigned and never read (or rebound first): the None is not used
+                    related.append((use, f"`{name}` is None here"))
                     what = f"`{name}` is now None"
+                    if _raises_on_none(facts, use):
+                        severity = Severity.ERROR
                     if isinstance(receiver, ast.Name) and receiver.id == name:
                         fixes.append(lambda p=parent, c=call: fix("Call backward() as a statement and keep the loss", replace_node(facts, p, facts.text(c))))
+                elif isinstance(parent, ast.Assign) and any(isinstance(t, (ast.Tuple, ast.List)) for t in parent.targets):
+                    what = "unpacking None raises `TypeError: cannot unpack non-iterable NoneType object`"
+                    severity = Severity.ERROR
+                elif _raises_on_none(facts, call):
+                    what = "its result is None, and this use of it raises"
+                    severity = Severity.ERROR
                 else:
                     what = "its result is None"
                 yield self.finding(
                     facts,
                     call,
                     f"`backward()` returns None: {what}",
+                    severity=severity,
                     related=related,
                     fixes=fixes,
                     explanation="`Tensor.backward()` computes gradients into `.grad` of the leaves and returns `None`; any later use of the result fails (e.g. `AttributeError: 'NoneType' object has no attribute 'item'`).",
                 )
 
 
-def _next_use(scope: ast.AST, assign: ast.Assign, name: str):
-    best = None
-    for node in ast.walk(scope):
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-            if (node.lineno, node.col_offset) > (assign.lineno, assign.col_offset):
-                if best is None or (node.lineno, node.col_offset) < (best.lineno, best.col_offset):
-                    best = node
-    return best
+def _raises_on_none(facts, node: ast.AST) -> bool:
+    """Does this use of a value that is None raise? Attribute access, subscripting, arithmetic, iteration,
+    unpacking and calling it do; passing it on, returning, printing or comparing it do not (by themselves)."""
+    parent = facts.parent(node)
+    if isinstance(parent, ast.Attribute) and parent.value is node:
+        return True
+    if isinstance(parent, ast.Subscript) and parent.value is node:
+        return True
+    if isinstance(parent, ast.Call) and parent.func is node:
+        return True
+    if isinstance(parent, ast.BinOp):
+        return True
+    if isinstance(parent, ast.UnaryOp) and not isinstance(parent.op, ast.Not):
+        return True
+    if isinstance(parent, ast.AugAssign) and parent.value is node:
+        return True
+    if isinstance(parent, ast.AugAssign) and parent.target is node:
+        return True
+    if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node:
+        return True
+    if isinstance(parent, ast.Starred):
+        return True
+    return False
+
+
+def _next_use(facts, scope: ast.AST, assign: ast.Assign, name: str):
+    """The first read of ``name`` after ``assign`` in this scope, in evaluation order, unless ``name`` is
+    rebound before it (then the None is never read there). A store happens after the right-hand side of
+    its statement is evaluated: in ``loss = loss * 2`` the read comes first."""
+    after = (assign.end_lineno, assign.end_col_offset)
+    events = []
+    for node in _walk_scope(scope):
+        if not (isinstance(node, ast.Name) and node.id == name) or node is assign.targets[0]:
+            continue
+        pos = (node.lineno, node.col_offset)
+        if isinstance(node.ctx, ast.Store):
+            stmt = facts.parent(node)
+            while stmt is not None and not isinstance(stmt, ast.stmt):
+                stmt = facts.parent(stmt)
+            if isinstance(stmt, ast.AugAssign):
+                events.append((pos, 0, node))  # ``x += 1`` reads x
+                continue
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                pos = (stmt.end_lineno, stmt.end_col_offset)
+            events.append((pos, 1, node))
+        elif isinstance(node.ctx, ast.Load):
+            events.append((pos, 0, node))
+    for pos, is_store, node in sorted(events, key=lambda e: (e[0], e[1])):
+        if pos < after:
+            continue
+        return None if is_store else node
+    return None
+
+
+def _walk_scope(scope: ast.AST):
+    """Nodes of ``scope`` without entering nested functions, lambdas or classes (their own names)."""
+    stack = list(ast.iter_child_nodes(scope))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))

@@ -31,6 +31,19 @@ loop detaches or re-initializes it (`hidden = hidden.detach()`, `hidden = repack
 `h = torch.zeros(...)`, `h.detach_()`). States computed under `no_grad` are not attached to any graph and
 stay silent.
 
+Only a tensor computed with gradient holds a graph. A state that is provably a Python or NumPy value (a
+best-so-far metric `best = min(best, val_loss)` fed by `.item()` or `math.exp(...)`, a NumPy history
+`hist = np.append(hist, loss.item())`, a helper that smooths floats) holds none and is not reported: every
+value the name is given in the function, and the call's result assuming its own input is such a value, are
+checked (constants, `float()`/`len()`, `math.*`/`numpy.*`, `.item()`/`.tolist()`/`.numpy()`/`.detach()`,
+comparisons, `min`/`max`/`sum` of such values, in-file helpers whose every `return` is such a value).
+
+Severity: an error when the call runs a module (a `torch.nn` constructor or an in-file `nn.Module` class
+bound to the callee): its output state is a tensor attached to the graph and the next `backward()` raises.
+A warning when the callee is anything else (a module passed in as an argument, a helper, a builtin such
+as `max`): the state carries a graph only if it is a tensor computed with gradient, which the code does not
+show.
+
 ## Why is this bad?
 `backward()` frees the buffers of the graph it traverses. The next iteration's state still points into that
 graph, so the next `backward()` walks back into it and raises
@@ -57,7 +70,8 @@ Passing `hidden.detach()` into the call is safe when the state is a plain tensor
 `nn.RNNCell`, `nn.GRUCell`, or one element of a tuple such as `(h, c)`): the forward values are unchanged and
 each backward stops at the start of its own chunk, which is what truncated BPTT means. When the state may be
 a tuple (an `nn.LSTM`'s `(h, c)`) or the call is to an unknown module, `.detach()` might not exist on it: no
-fix, or an unsafe one, is offered.
+fix, or an unsafe one, is offered. When the callee is a builtin or a helper function (the state may be a
+number), or the state starts as None, no `.detach()` fix is offered.
 """
     examples = (
         Example(
@@ -159,6 +173,109 @@ def main():
 """,
             expect={"grad_ok": ["cell.weight_ih"]},
         ),
+        Example(
+            name="in-file-recurrent-module",
+            code="""import torch
+import torch.nn as nn
+
+
+class Recurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mix = nn.Linear(6, 4)
+
+    def forward(self, x, h):
+        return torch.tanh(self.mix(torch.cat([x, h], 1)))
+
+
+def main():
+    torch.manual_seed(0)
+    step = Recurrent()
+    opt = torch.optim.SGD(step.parameters(), lr=0.1)
+    h = torch.zeros(3, 4)
+    for _ in range(3):
+        h = step(torch.randn(3, 2), h)
+        loss = h.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"step": step}
+""",
+            lines=(20,),
+            expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="best-metric-python-float",
+            code="""import math
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 3), torch.randn(8, 1)
+
+    def evaluation(model, batches):
+        losses = []
+        for xb, yb in batches:
+            with torch.no_grad():
+                losses.append(nn.functional.mse_loss(model(xb), yb).item())
+        try:
+            perplexity = math.exp(np.mean(losses))
+        except OverflowError:
+            perplexity = float("inf")
+        return perplexity
+
+    def training(model, batches):
+        best = float("inf")
+        for xb, yb in batches:
+            loss = nn.functional.mse_loss(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            perplexity = evaluation(model, batches)
+            best = min(best, perplexity)
+        return best
+
+    training(model, [(x, y)] * 3)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight", "model.bias"]},
+        ),
+        Example(
+            bad=False,
+            name="numpy-history-and-float-smoothing",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+
+
+def smooth(avg, value):
+    return 0.9 * avg + 0.1 * value
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = np.zeros(0)
+    running = 0.0
+    for _ in range(3):
+        loss = model(torch.randn(8, 3)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history = np.append(history, loss.item())
+        running = smooth(running, loss.item())
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight", "model.bias"]},
+        ),
     )
 
     def check(self, facts):
@@ -184,26 +301,76 @@ def main():
                             continue
                         if _reset_in_loop(loop, assign, name):
                             continue
+                        if not _loss_uses(loop, site, assign):
+                            continue  # the backpropagated loss is not computed from this call: no graph is walked twice
+                        if v.kind in ("python", "numpy", "none") or _never_carries_graph(facts, fl, assign, name):
+                            continue  # a float / NumPy value / None cannot hold a graph: nothing to free twice
                         seen.add(key)
+                        module_state = _called_module(facts, fl, assign.value.func) is not None
                         fixes = []
-                        safety = _fix_safety(facts, fl, assign, name, arg)
+                        if module_state:
+                            safety = _fix_safety(facts, fl, assign, name, arg)
+                        elif _plain_function(facts, fl, assign.value.func):
+                            safety = None  # a builtin or helper function: the state may well be a number; no .detach()
+                        else:  # an unknown callable (a module passed in?): the state may not be a tensor
+                            safety = "unsafe" if _fix_safety(facts, fl, assign, name, arg) is not None else None
                         if safety is not None:
                             fixes.append(lambda arg=arg, unsafe=(safety == "unsafe"): fix(
                                 f"Pass `{arg.id}.detach()` (truncate backpropagation at the chunk boundary)",
                                 replace_node(facts, arg, f"{arg.id}.detach()"),
                                 unsafe=unsafe,
                             ))
+                        if module_state:
+                            msg = (f"`{name}` carries the previous iteration's graph into this call, but `backward()` at line {site.node.lineno} "
+                                   f"frees that graph each iteration: the next backward() raises")
+                        else:
+                            msg = (f"`{name}` may carry the previous iteration's graph into this call (if it is a tensor computed with "
+                                   f"gradient), but `backward()` at line {site.node.lineno} frees that graph each iteration: the next backward() would raise")
                         yield self.finding(
                             facts,
                             arg,
-                            f"`{name}` carries the previous iteration's graph into this call, but `backward()` at line {site.node.lineno} frees "
-                            f"that graph each iteration: the next backward() raises",
+                            msg,
+                            severity=Severity.ERROR if module_state else Severity.WARNING,
                             related=[(site.node, "backward() frees the graph every iteration here")],
                             fixes=fixes,
                             explanation="The state produced in iteration i is attached to iteration i's graph; iteration i+1 builds on it, so "
                             "its backward() walks into the already-freed graph and raises `RuntimeError: Trying to backward through the graph "
                             "a second time`. Detach the state at the chunk boundary (`hidden.detach()`, the `repackage_hidden` idiom).",
                         )
+
+
+def _names(e: Optional[ast.AST]) -> set:
+    return {n.id for n in ast.walk(e) if isinstance(n, ast.Name)} if e is not None else set()
+
+
+def _loss_uses(loop, site, assign: ast.Assign) -> bool:
+    """Is the loss backpropagated at ``site`` computed (within the loop body) from the result of the
+    carried call? Only then does the next backward() walk back into the state's old graph. A def-use closure
+    over the loop's assignments, starting from the names in the loss expression."""
+    need = _names(getattr(site, "loss_expr", None))
+    if not need:
+        return True  # nothing to follow: keep the root-based answer
+    defs = []
+    for node in _walk_body(loop.body):
+        if isinstance(node, ast.Assign):
+            defs.append((set().union(*(_names(t) for t in node.targets)), _names(node.value)))
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            defs.append((_names(node.target), _names(node.value) | _names(node.target)))
+        elif isinstance(node, ast.NamedExpr):
+            defs.append((_names(node.target), _names(node.value)))
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            defs.append((_names(node.target), _names(node.iter)))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                defs.append((_names(item.optional_vars), _names(item.context_expr)))
+    changed = True
+    while changed:
+        changed = False
+        for targets, uses in defs:
+            if targets & need and not uses <= need:
+                need |= uses
+                changed = True
+    return bool(set().union(*(_names(t) for t in assign.targets)) & need)
 
 
 def _walk_body(stmts):
@@ -306,3 +473,220 @@ def _fix_safety(facts, fl, assign, name, arg) -> Optional[str]:
     if q in TUPLE_STATE:
         return None
     return "unsafe"
+
+
+# -- what a carried value can be --------------------------------------------------------------------
+# Only a tensor computed with gradient holds a graph. These produce values that never do: Python numbers,
+# strings and containers of them, NumPy arrays, `.item()`/`.tolist()`/`.numpy()` results, detached tensors,
+# comparisons (bool tensors have no grad_fn).
+SCALAR_BUILTINS = {"float", "int", "bool", "str", "len", "repr", "format", "complex", "hash", "id", "isinstance"}
+SELECT_BUILTINS = {"min", "max", "sum", "abs", "sorted", "list", "tuple", "dict", "set"}  # the result is made of the arguments
+SCALAR_MODULES = ("math.", "numpy.", "time.", "random.", "statistics.", "operator.")
+SCALAR_METHODS = {"item", "tolist", "numpy", "detach", "__len__", "keys", "values", "items", "format", "is_integer"}
+MAX_DEPTH = 6
+
+
+class _Ctx:
+    """Where an expression is evaluated: the function scope and the parameters bound to the caller's
+    argument expressions (for an in-file helper called with known arguments)."""
+
+    def __init__(self, scope: ast.AST, bindings: Optional[dict] = None, assumed: Optional[set] = None):
+        self.scope = scope
+        self.bindings = bindings or {}
+        self.assumed = assumed or set()
+
+
+def _never_carries_graph(facts, fl, assign: ast.Assign, name: str) -> bool:
+    """True when the carried state is provably not a tensor with a graph: every value ``name`` is given in
+    this function (the initial one and the carried call's result) is a Python/NumPy value. Inductive: the
+    carried call is judged assuming its own input ``name`` is such a value."""
+    ctx = _Ctx(fl.node, assumed={name})
+    stores = _stores(fl.node, name)
+    if not stores:
+        return False
+    for value in stores:
+        if value is None or not _no_graph(facts, value, ctx, 0, set()):
+            return False
+    return True
+
+
+def _stores(scope: ast.AST, name: str) -> list:
+    """Expressions assigned to ``name`` in ``scope`` (not in nested scopes); None for a store whose value is
+    unknown here (a loop target, ``with ... as``, a parameter, an augmented assignment's operand...)."""
+    out = []
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        a = scope.args
+        if any(p.arg == name for p in [*a.posonlyargs, *a.args, *a.kwonlyargs]) or \
+                (a.vararg and a.vararg.arg == name) or (a.kwarg and a.kwarg.arg == name):
+            out.append(None)
+    for node in _scope_nodes(scope):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name) and t.id == name:
+                    out.append(node.value)
+                elif any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(t)):
+                    out.append(None)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
+            out.append(node.value)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
+            out.append(ast.BinOp(left=ast.Name(id=name, ctx=ast.Load()), op=node.op, right=node.value))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.target)):
+                out.append(None)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(item.optional_vars)):
+                    out.append(None)
+        elif isinstance(node, ast.NamedExpr) and node.target.id == name:
+            out.append(node.value)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            out.append(None)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any((al.asname or al.name.split(".")[0]) == name for al in node.names):
+                out.append(None)
+    return out
+
+
+def _scope_nodes(scope: ast.AST):
+    """The nodes of a function's (or module's) own scope: nested functions, lambdas and classes are
+    yielded but not entered."""
+    stack = list(scope.body) if isinstance(getattr(scope, "body", None), list) else []
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, SCOPES):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _local_function(facts, scope: ast.AST, name: str):
+    """An in-file function called ``name``, visible from ``scope``: defined in it, in an enclosing
+    function (a closure), or at module level."""
+    node = scope
+    while node is not None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+            for n in _scope_nodes(node):
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name:
+                    return n
+        node = facts.parent(node)
+    for st in facts.tree.body:
+        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == name:
+            return st
+    return None
+
+
+def _no_graph(facts, e: ast.AST, ctx: _Ctx, depth: int, visiting: set) -> bool:
+    """Is ``e`` provably a value that holds no autograd graph (not a tensor computed with gradient)?"""
+    if depth > MAX_DEPTH:
+        return False
+    d = depth + 1
+    if isinstance(e, (ast.Constant, ast.JoinedStr, ast.Compare)):
+        return True
+    if isinstance(e, ast.UnaryOp):
+        return isinstance(e.op, ast.Not) or _no_graph(facts, e.operand, ctx, d, visiting)
+    if isinstance(e, ast.BinOp):
+        return _no_graph(facts, e.left, ctx, d, visiting) and _no_graph(facts, e.right, ctx, d, visiting)
+    if isinstance(e, ast.BoolOp):
+        return all(_no_graph(facts, v, ctx, d, visiting) for v in e.values)
+    if isinstance(e, ast.IfExp):
+        return _no_graph(facts, e.body, ctx, d, visiting) and _no_graph(facts, e.orelse, ctx, d, visiting)
+    if isinstance(e, (ast.Tuple, ast.List, ast.Set)):
+        return all(_no_graph(facts, v, ctx, d, visiting) for v in e.elts)
+    if isinstance(e, ast.Dict):
+        return all(v is not None and _no_graph(facts, v, ctx, d, visiting) for v in e.values)
+    if isinstance(e, ast.Subscript):
+        return _no_graph(facts, e.value, ctx, d, visiting)
+    if isinstance(e, ast.Name):
+        if e.id in ctx.assumed:
+            return True
+        if e.id in ctx.bindings:
+            arg, caller = ctx.bindings[e.id]
+            return _no_graph(facts, arg, caller, d, visiting)
+        key = (id(ctx.scope), e.id)
+        if key in visiting:
+            return True  # a cycle: judged by the other stores
+        visiting = visiting | {key}
+        stores = _stores(ctx.scope, e.id)
+        if not stores:
+            return False
+        return all(v is not None and _no_graph(facts, v, ctx, d, visiting) for v in stores)
+    if isinstance(e, ast.Call):
+        func = e.func
+        args = [*e.args, *(k.value for k in e.keywords)]
+        if isinstance(func, ast.Attribute) and func.attr in SCALAR_METHODS:
+            return True
+        q = facts.imports.qualname(func) or ""
+        if q.startswith(SCALAR_MODULES):
+            return True
+        if isinstance(func, ast.Name):
+            if func.id in SCALAR_BUILTINS and not q.startswith("torch"):
+                return True
+            if func.id in SELECT_BUILTINS and not q.startswith("torch"):
+                return all(_no_graph(facts, a.value if isinstance(a, ast.Starred) else a, ctx, d, visiting) for a in args)
+            fn = _local_function(facts, ctx.scope, func.id)
+            if fn is not None and id(fn) not in visiting:
+                bindings = {}
+                params = [p.arg for p in [*fn.args.posonlyargs, *fn.args.args]]
+                for p, a in zip(params, e.args):
+                    if not isinstance(a, ast.Starred):
+                        bindings[p] = (a, ctx)
+                for k in e.keywords:
+                    if k.arg:
+                        bindings[k.arg] = (k.value, ctx)
+                inner = _Ctx(fn, bindings)
+                returns = [n for n in _scope_nodes(fn) if isinstance(n, ast.Return)]
+                return all(r.value is None or _no_graph(facts, r.value, inner, d, visiting | {id(fn)}) for r in returns)
+        return False
+    return False
+
+
+def _plain_function(facts, fl, callee: ast.AST) -> bool:
+    """A builtin, a math/NumPy function or an in-file function: not a module carrying a recurrent state."""
+    q = facts.imports.qualname(callee) or ""
+    if q.startswith(SCALAR_MODULES):
+        return True
+    if isinstance(callee, ast.Name):
+        if not q and callee.id in SCALAR_BUILTINS | SELECT_BUILTINS | {"round", "print", "next", "zip", "map", "enumerate", "range"}:
+            return True
+        return _local_function(facts, fl.node, callee.id) is not None
+    return False
+
+
+def _called_module(facts, fl, callee: ast.AST) -> Optional[str]:
+    """The module the carried call runs, when it is known to be an nn.Module: the callee (a name, or
+    ``self.<attr>`` in a method) is bound to a torch.nn constructor or to an in-file class that is a Module.
+    None otherwise (a function, a builtin, a value of unknown type)."""
+    from gradguard.core.torchapi import is_module_ctor
+
+    calls = []
+    if isinstance(callee, ast.Name):
+        local = [v for v in _stores(fl.node, callee.id)] if fl.node is not facts.tree else []
+        # a name bound in this function decides alone; else the module-level binding (a global)
+        stores = local if local else _stores(facts.tree, callee.id)
+        for v in stores:
+            if not isinstance(v, ast.Call):
+                return None  # a parameter, a loop target, anything but a constructor call
+            calls.append(v)
+    elif isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name) and callee.value.id == "self" and fl.owner:
+        info = facts.modules.classes.get(fl.owner)
+        if info is not None:
+            for node in ast.walk(info.node):
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                    for t in node.targets:
+                        if isinstance(t, ast.Attribute) and t.attr == callee.attr and isinstance(t.value, ast.Name) and t.value.id == "self":
+                            calls.append(node.value)
+    if not calls:
+        return None
+    names = []
+    for c in calls:
+        q = facts.imports.qualname(c.func)
+        if q and is_module_ctor(q):
+            names.append(q)
+            continue
+        if isinstance(c.func, ast.Name):
+            info = facts.modules.classes.get(c.func.id)
+            if info is not None and getattr(info, "is_module", None):
+                names.append(c.func.id)
+                continue
+        return None  # bound to something else as well
+    return names[0]
