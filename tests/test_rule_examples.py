@@ -28,6 +28,7 @@ def test_static(rule, ex):
     assert res.syntax_error is None
     if ex.bad:
         mine = [f for f in res.findings if f.code == rule.code]
+        assert mine, f"{rule.code} not reported on its bad example {ex.name}; got {[(f.code, f.start.line, f.message) for f in res.findings]}"
         lines = {f.start.line for f in mine}
         for line in ex.lines:
             assert line in lines, f"{rule.code} not reported on line {line}; got {[(f.code, f.start.line, f.message) for f in res.findings]}"

@@ -115,7 +115,10 @@ def test_budget_does_not_leak_into_later_work():
         analyze(src, "x.py", time_budget=0.001)
     time.sleep(0.05)
     res = analyze(src, "x.py")
-    assert res.findings is not None
+    unbounded = analyze(src, "x.py", time_budget=0)
+    # a stray timer would have skipped (GG003) or cut short this analysis: it must equal an unbounded one
+    assert not [f for f in res.findings if f.code == INTERNAL_CODE], res.findings
+    assert [(f.code, f.start, f.end) for f in res.findings] == [(f.code, f.start, f.end) for f in unbounded.findings]
 
 
 def test_huge_line_and_size_limit():
