@@ -34,6 +34,7 @@ from gradguard.core.torchapi import (
     SAVES_OUTPUT,
     SET_GRAD_ENABLED,
     BACKWARD_METHODS,
+    COPY_FUNCTIONS,
     FRAMEWORK_OBJECTS,
     IDENTITY_METHODS,
     MODULE_WRAPPERS,
@@ -95,7 +96,14 @@ def join(*vals: Val) -> Val:
     cut = frozenset().union(*(v.cut for v in vals))
     kinds = {v.kind for v in vals}
     kind = kinds.pop() if len(kinds) == 1 else ("tensor" if live or cut else None)
-    return Val(live, cut, kind=kind)
+    fields = None
+    if any(v.fields is not None for v in vals):  # a dict built differently on two branches
+        merged: dict = {}
+        for v in vals:
+            for k, fv in v.fields or ():
+                merged[k] = join(merged[k], fv) if k in merged else fv
+        fields = tuple(merged.items())
+    return Val(live, cut, kind=kind, fields=fields)
 
 
 def combine(*vals: Val) -> Val:
@@ -602,6 +610,10 @@ class _Walker:
             base = self.ev(target.value)
             self.ev(target.slice)
             self.record("inplace", target, target=base, value=v, name=target.value.id if isinstance(target.value, ast.Name) else None, extra="setitem")
+            if isinstance(target.value, ast.Name) and (base.fields is not None or base.items is not None or base.kind in ("python", None)) and target.value.id in self.env:
+                # ``out["aux"] = head(h)``: the container now also holds what ``v`` carries
+                key = target.slice.value if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str) else None
+                self.env[target.value.id] = _store_into(base, v, key)
         elif isinstance(target, ast.Starred):
             self.assign(target.value, v, value_node)
 
@@ -945,13 +957,16 @@ class _Walker:
         items = None
         if ret.items is not None:
             items = tuple(self.instantiate_summary(i, binding, call) for i in ret.items)
+        fields = None
+        if ret.fields is not None:
+            fields = tuple((k, self.instantiate_summary(fv, binding, call)) for k, fv in ret.fields)
         if ret.kind == "optimizer":  # a helper that builds the optimizer: keep what it steps
             params: set = set()
             for r in ret.params:
                 how, x = mapped(r)
                 params |= set(x.live) | ({x.ident} if how == "val" and x.ident else set()) if how == "val" else x
             return Val(kind="optimizer", params=frozenset(params))
-        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items)
+        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields)
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         short = q.rsplit(".", 1)[-1]
@@ -1022,7 +1037,11 @@ class _Walker:
             v = combine(*args)
             if v.live and not all(a.ident for a in args if a.live):
                 return cut_value(v, "python", node, q + "()", result_kind="python")
-            return CONST
+            return Val(frozenset(), v.cut, kind="python") if v.cut else CONST  # a cut value stays cut
+        if q in COPY_FUNCTIONS and args:
+            src = args[0]  # ``copy.deepcopy(model)``: a new object of the same class, with its own parameters
+            if src.kind in ("module", "instance", "optimizer") or src.live:
+                return Val(frozenset({NEW}), kind=src.kind or "tensor", cls=src.cls, ident=NEW, leaf=src.leaf)
         # another library: assume it is differentiable in its tensor arguments; an output object built
         # from keywords (``ModelOutput(loss=loss, logits=logits)``) keeps its named entries
         v = combine(*args, *kwargs.values())
@@ -1046,6 +1065,10 @@ class _Walker:
             # wrapper): the argument is the loss
             self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, _truthy(kwnodes.get("retain_graph")), self.stmt))
             return NONE
+        if name in CONTAINER_STORES and (recv.fields is not None or recv.items is not None or recv.kind in ("python", None)) and not recv.cls and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id in self.env:
+            stored = combine(*args, *kwargs.values()) if (args or kwargs) else CONST
+            if stored.live or stored.cut:
+                self.env[node.func.value.id] = _store_into(recv, stored)
         if name == "optimizers" and recv.kind == "module" and recv.cls and (self.e.modules.classes[recv.cls].framework == "lightning"):
             return Val(kind="optimizer", params=frozenset({recv.ident}) if recv.ident else recv.live)
         # in-file classes: methods and autograd.Function.apply
@@ -1137,8 +1160,9 @@ class _Walker:
 
 def _needs_context(v: Val) -> bool:
     """A value whose identity a summary in terms of ``arg:i`` would lose: a module (its class decides what
-    calling it does), an optimizer (what it steps), a framework object (what its methods do)."""
-    return v.kind in ("module", "optimizer", "accelerator", "fabric", "scaler") or (v.kind == "instance" and v.cls is not None)
+    calling it does), an optimizer (what it steps), a framework object (what its methods do), a dict or
+    output object (which entry carries what)."""
+    return v.kind in ("module", "optimizer", "accelerator", "fabric", "scaler") or (v.kind == "instance" and v.cls is not None) or (v.fields is not None and bool(v.live))
 
 
 def _rebase(v: Val, ident: str) -> Val:
@@ -1150,10 +1174,21 @@ def _rebase(v: Val, ident: str) -> Val:
     return replace(v, params=frozenset(rb(r) for r in v.params), live=frozenset(rb(r) for r in v.live))
 
 
+def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
+    """A list/dict/set after ``v`` was stored in it (``append``, ``d[key] = v``): it carries what ``v``
+    carries; a constant key keeps the entry addressable."""
+    fields = container.fields
+    if key is not None:
+        fields = tuple((k, fv) for k, fv in (fields or ()) if k != key) + ((key, v),)
+    return Val(container.live | v.live, container.cut | v.cut, kind=container.kind, fields=fields, items=None)
+
+
 def _tuple_val(items: tuple) -> Val:
     j = combine(*items) if items else CONST
     return Val(j.live, j.cut, kind="tensor" if (j.live or j.cut) else None, items=items)
 
+
+CONTAINER_STORES = {"append", "extend", "insert", "add", "update", "setdefault", "appendleft"}
 
 MODULE_SELF_METHODS = {"eval", "train", "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "requires_grad_", "apply", "share_memory", "to_empty", "type"}
 PARAMLESS_SUFFIXES = ("Loss", "ReLU", "ReLU6", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Identity", "Flatten", "Unflatten", "ELU", "SELU", "CELU", "Mish", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "LeakyReLU", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool2d", "Upsample", "PixelShuffle", "CosineSimilarity", "PairwiseDistance")

@@ -259,3 +259,5 @@ NOT_OPTIMIZER_KINDS = {"scheduler", "module", "python", "numpy", "none", "accele
 
 def is_scheduler_ctor(qualname: str) -> bool:
     return qualname.startswith(("torch.optim.lr_scheduler.", "torch.optim.swa_utils.", "transformers.get_", "diffusers.optimization.get_")) or qualname.rsplit(".", 1)[-1].endswith(("Scheduler", "LR", "_schedule", "_scheduler"))
+# Functions that return a new object with its own copies of the parameters.
+COPY_FUNCTIONS = {"copy.deepcopy"}

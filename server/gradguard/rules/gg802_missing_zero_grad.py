@@ -5,7 +5,7 @@ import ast
 from typing import Optional
 
 from gradguard.core.model import Applicability, Severity
-from gradguard.core.training import stepped_optimizer
+from gradguard.core.training import params_of, stepped_optimizer
 from gradguard.fixes import fix, insert_before_stmt
 from gradguard.rules.base import Example, Rule
 
@@ -67,9 +67,21 @@ def clears_gradients(facts, fl, loop: ast.AST) -> bool:
                 target = facts.modules.method(info.name, f.attr)
             if target is None and facts.imports.qualname(f) is None and ("grad" in f.attr.lower() and f.attr != "backward"):
                 return True
-        if target is not None and _names_clearing(target):
+        if target is not None and _names_clearing(target) and not _clears_only_own_objects(facts, target):
             return True
     return False
+
+
+def _clears_only_own_objects(facts, fn) -> bool:
+    """A helper whose every ``zero_grad()`` clears a model it created itself (``probe = copy.deepcopy(model)``)
+    does not clear the caller's gradients."""
+    fl = facts.flow.flow(fn)
+    zeros = [e for e in fl.events if e.what == "zero_grad"]
+    if not zeros or any(isinstance(n, ast.Attribute) and n.attr == "grad" and isinstance(n.ctx, ast.Store) for n in ast.walk(fn)):
+        return False
+    def own(r: str) -> bool:
+        return any(r == c or r.startswith(c + ".") for c in fl.created)
+    return all(e.target is not None and params_of(e.target) and all(own(r) for r in params_of(e.target)) for e in zeros)
 
 
 def loop_contains(loop: ast.AST, node: ast.AST) -> bool:
