@@ -28,16 +28,11 @@ def _harness(text):
     return text[i:] if i >= 0 else None
 
 
-def _torch_python():
-    py = run_cases.default_python()
-    return py
-
-
 @pytest.fixture(scope="module")
 def results():
     """Run every case once (2 workers); {id: result}."""
     jobs = max(2, min(4, os.cpu_count() or 2))
-    out = run_cases.run_all(PATHS, jobs=jobs, python=_torch_python())
+    out = run_cases.run_all(PATHS, jobs=jobs, python=run_cases.default_python())
     return {r["id"]: r for r in out}
 
 

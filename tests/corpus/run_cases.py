@@ -156,11 +156,12 @@ def _serve():  # runs inside the torch interpreter: `python run_cases.py --serve
     import runpy
     import tempfile
     import traceback
+
     import torch  # noqa: F401  (preload)
+    import torch.distributions  # noqa: F401
     import torch.nn  # noqa: F401
     import torch.optim  # noqa: F401
     import torch.utils.data  # noqa: F401
-    import torch.distributions  # noqa: F401
     # Building an optimizer imports torch._dynamo (~2-4 s); do it once here, as the harness does
     # outside its timed region.
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)

@@ -15,7 +15,6 @@ docs on automatic / manual optimization):
 * ``validation_step`` / ``test_step`` / ``predict_step`` run under ``torch.inference_mode()``.
 * ``freeze()`` sets ``requires_grad=False`` on every parameter and calls ``eval()``.
 """
-import contextlib
 
 import torch
 from torch import nn
