@@ -153,6 +153,39 @@ def _single_ctor(facts, values: list) -> Optional[str]:
     return kinds.pop() if len(kinds) == 1 and None not in kinds else None
 
 
+def _argument_class(facts, fl: FunctionFlow, name: str) -> Optional[str]:
+    """The Module class every caller in this file passes as parameter ``name`` of a plain function
+    (``def freeze_backbone(model)`` called as ``freeze_backbone(net)`` with ``net = Net()``), else None."""
+    fn = fl.node
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or fl.owner is not None:
+        return None
+    active = facts.__dict__.setdefault("_gg_argument_class_active", set())
+    if (id(fn), name) in active or len(active) > 4:  # recursion, or a chain too long to matter
+        return None
+    active.add((id(fn), name))
+    try:
+        return _argument_class_of_calls(facts, fn, name)
+    finally:
+        active.discard((id(fn), name))
+
+
+def _argument_class_of_calls(facts, fn, name: str) -> Optional[str]:
+    params = [p.arg for p in [*fn.args.posonlyargs, *fn.args.args]]
+    index = params.index(name) if name in params else None
+    found = set()
+    for call in facts.walk(ast.Call):
+        if not (isinstance(call.func, ast.Name) and call.func.id == fn.name):
+            continue
+        arg = call.args[index] if index is not None and index < len(call.args) else next((k.value for k in call.keywords if k.arg == name), None)
+        if arg is None:
+            return None
+        caller = flow_of(facts, call)
+        if caller is None:
+            return None
+        found.add(module_class_of_expr(facts, caller, arg) if not (isinstance(arg, ast.Name) and caller.node is fn) else None)
+    return found.pop() if len(found) == 1 and None not in found else None
+
+
 def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str]:
     """Is ``expr`` certainly an nn.Module? Returns 'torch:<qualname>' or an in-file Module class name.
 
@@ -181,7 +214,7 @@ def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str
         if isinstance(getattr(fl.node, "args", None), ast.arguments):
             a = fl.node.args  # type: ignore[attr-defined]
             if any(p.arg == expr.id for p in [*a.posonlyargs, *a.args, *a.kwonlyargs]):
-                return None
+                return _argument_class(facts, fl, expr.id) if not values else None
         return _single_ctor(facts, values)
     if isinstance(expr, ast.Attribute):
         base = module_class_of_expr(facts, fl, expr.value)
