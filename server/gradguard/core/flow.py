@@ -187,6 +187,7 @@ class FunctionFlow:
     implicit_sites: list = field(default_factory=list)  # returned losses a framework backpropagates
     context: Optional[ast.Call] = None  # the call site whose argument values this flow was analyzed with
     bound_optimizers: list = field(default_factory=list)  # optimizer values that arrive as arguments
+    leaves_grad_disabled: Optional["GradMode"] = None  # ``torch.set_grad_enabled(False)`` never restored
 
     def starved(self, site: BackwardSite) -> dict:
         """Roots that reach ``site``'s loss only through cuts -> the cuts that carried them."""
@@ -418,6 +419,8 @@ class _Walker:
             body = node.body  # type: ignore[attr-defined]
         self.block(body)
         self.fl.returns = join(*self.returns) if self.returns else NONE
+        if not self.mode.enabled and isinstance(self.mode.node, ast.Call) and (self.im.qualname(self.mode.node.func) or "") in SET_GRAD_ENABLED:
+            self.fl.leaves_grad_disabled = self.mode  # the caller continues with grad mode off
         return self.fl
 
     # -- statements -------------------------------------------------------------------------------
@@ -898,6 +901,13 @@ class _Walker:
     def call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
         if self.e.is_autograd_function_method(fn):
             return combine(*args)
+        result = self._call_function(node, fn, selfv, args, kwargs)
+        leak = self.e.flow(fn).leaves_grad_disabled
+        if leak is not None and self.mode.enabled:
+            self.mode = leak  # ``evaluate()`` turned autograd off for good: what follows runs without it
+        return result
+
+    def _call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
         if not self.mode.enabled or any(_needs_context(v) for v in [*args, *kwargs.values()]):
             binding: dict = dict(enumerate(args))
             binding.update(kwargs)
