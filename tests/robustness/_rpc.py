@@ -1,4 +1,7 @@
 """A tiny raw JSON-RPC client for ``python -m gradguard serve`` over stdio.
+Waits are bounded generously (120 s): they return as soon as the awaited message arrives, so the bound only
+keeps a loaded machine from failing a test; pytest-timeout stops a real hang.
+
 
 Unlike pytest-lsp it lets a test send anything: broken frames, malformed JSON, unknown methods, requests
 without ``initialize``... Responses and notifications are read on a thread into a list; helpers wait for them.
@@ -89,10 +92,10 @@ class RpcServer:
         self.send(msg)
         return rid
 
-    def response(self, rid, timeout: float = 20.0) -> dict:
+    def response(self, rid, timeout: float = 120.0) -> dict:
         return self.wait_for(lambda m: m.get("id") == rid and ("result" in m or "error" in m), timeout)
 
-    def request(self, method: str, params: Any = None, timeout: float = 20.0) -> dict:
+    def request(self, method: str, params: Any = None, timeout: float = 120.0) -> dict:
         return self.response(self.request_async(method, params), timeout)
 
     def notify(self, method: str, params: Any = None) -> None:
@@ -101,7 +104,7 @@ class RpcServer:
             msg["params"] = params
         self.send(msg)
 
-    def wait_for(self, pred: Callable[[dict], bool], timeout: float = 20.0, start: int = 0) -> dict:
+    def wait_for(self, pred: Callable[[dict], bool], timeout: float = 120.0, start: int = 0) -> dict:
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
@@ -119,7 +122,7 @@ class RpcServer:
         with self.cond:
             return len(self.messages)
 
-    def diagnostics_after(self, uri: str, start: int, version=None, timeout: float = 20.0) -> dict:
+    def diagnostics_after(self, uri: str, start: int, version=None, timeout: float = 120.0) -> dict:
         def ok(m):
             if m.get("method") != "textDocument/publishDiagnostics" or m["params"]["uri"] != uri:
                 return False

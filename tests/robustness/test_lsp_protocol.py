@@ -98,9 +98,9 @@ def test_invalid_params_get_invalid_params_error(srv):
         [],
     ]
     for params in bad:
-        r = srv.request("textDocument/hover", params, timeout=10)
+        r = srv.request("textDocument/hover", params)
         assert r["error"]["code"] == -32602, (params, r)
-    r = srv.request("textDocument/codeAction", {"textDocument": {"uri": URI}, "range": {"start": {"line": 0}}, "context": {}}, timeout=10)
+    r = srv.request("textDocument/codeAction", {"textDocument": {"uri": URI}, "range": {"start": {"line": 0}}, "context": {}})
     assert r["error"]["code"] == -32602
     _served(srv)
 
