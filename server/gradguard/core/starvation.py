@@ -7,6 +7,7 @@ when the same root reaches any other backpropagated loss of that function (GAN /
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 from gradguard.core.facts import FileFacts
@@ -31,6 +32,39 @@ def _created(root: str, fl: FunctionFlow) -> bool:
     return any(root == c or root.startswith(c + ".") or root.startswith(c + "[") for c in fl.created)
 
 
+def frozen_paths(facts: FileFacts) -> set:
+    """Attribute paths (``target_encoder``, ``model.backbone``) whose parameters the file sets to
+    ``requires_grad=False``: nothing wants them trained, so a cut in front of them starves nothing."""
+    cached = getattr(facts, "_frozen_paths", None)
+    if cached is not None:
+        return cached
+    out: set = set()
+    on: set = set()
+    if "requires_grad" in facts.source.text:
+        for fl in facts.flows:
+            for ev in fl.events:
+                setting = ev.what == "requires_grad_set" and ev.name == "requires_grad"
+                off = (setting and _constant(ev.node, facts) is False) or (ev.what == "requires_grad_call" and ev.extra == "False")
+                back_on = (setting and _constant(ev.node, facts) is not False) or (ev.what == "requires_grad_call" and ev.extra != "False")
+                if (off or back_on) and ev.target is not None:
+                    for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
+                        (out if off else on).add(r[5:] if r.startswith("self.") else r)
+    # a part unfrozen again (fine-tuning the head after freezing the model) is wanted trained
+    out = {f for f in out if not any(_is_frozen(u, {f}) or _is_frozen(f, {u}) for u in on)}
+    facts._frozen_paths = out  # type: ignore[attr-defined]
+    return out
+
+
+def _constant(target_node, facts: FileFacts):
+    stmt = facts.statement_of(target_node)
+    v = getattr(stmt, "value", None)
+    return v.value if isinstance(v, ast.Constant) else None
+
+
+def _is_frozen(root: str, frozen: set) -> bool:
+    return any(root == f or root.endswith("." + f) or root.startswith(f + ".") or ("." + f + ".") in root for f in frozen if f and f != "self")
+
+
 def find_starvations(facts: FileFacts) -> list[Starvation]:
     cache = getattr(facts, "_starvations", None)
     if cache is not None:
@@ -49,6 +83,8 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             no_path = not site.loss.live
             by_cut: dict = {}
             for root, cuts in starved.items():
+                if not no_path and _is_frozen(root, frozen_paths(facts)):
+                    continue
                 if not no_path:
                     if fl.live_anywhere(root):
                         continue
