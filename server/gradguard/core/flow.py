@@ -73,6 +73,7 @@ class Val:
     func: Optional[ast.AST] = None  # in-file function for kind 'function'
     params: frozenset = frozenset()  # for kind 'optimizer': the roots it steps
     fields: Optional[tuple] = None  # named entries ((key, Val), ...) of a dict literal or an output object
+    elem_cls: Optional[str] = None  # in-file Module class of every element of a Sequential/ModuleList
 
     @property
     def carries(self) -> bool:
@@ -627,6 +628,9 @@ class _Walker:
         return replace(v, live=live, cut=cut, ident=name if v.ident == NEW else v.ident)
 
     def iter_elem(self, it: Val, node: ast.AST) -> Val:
+        if it.elem_cls:  # each element of ``self.blocks``: its parts are roots of their own (``self.blocks[].attn``)
+            eid = f"{it.ident}[]" if it.ident else None
+            return Val(frozenset({eid}) if (eid and it.live) else it.live, it.cut, kind="module", cls=it.elem_cls, ident=eid)
         if it.kind == "params":
             # iterating parameters(): each element is a leaf parameter of the receiver
             return Val(it.live, it.cut, kind="tensor", leaf=True, ident=None)
@@ -703,6 +707,10 @@ class _Walker:
         if base.ident:
             rid = f"{base.ident}.{a}"
             live = frozenset({rid}) if base.live else frozenset()
+            if base.cls and base.kind in ("module", "instance"):
+                acls, elem = self.e.modules.attr_class(base.cls, a)
+                if acls or elem:  # a submodule of an in-file class: calling it runs that class's forward
+                    return Val(live, frozenset(base.cut), kind="module", ident=rid, cls=acls, elem_cls=elem)
             return Val(live, frozenset(base.cut), kind="module" if base.kind in ("module", "instance") else "tensor", ident=rid)
         return replace(base, ident=None, leaf=False, items=None, saved_output=None)
 
@@ -724,6 +732,9 @@ class _Walker:
         if idx.live:
             # an index carries no gradient: a live index is a cut edge (integer indexing)
             out = replace(out, cut=out.cut | cut_value(idx, "nondiff", node.slice, "integer index").cut)
+        if base.elem_cls:
+            eid = f"{base.ident}[]" if base.ident else None
+            return Val(frozenset({eid}) if (eid and base.live) else base.live, base.cut, kind="module", cls=base.elem_cls, ident=eid)
         if base.ident and base.kind in ("module", "instance"):
             out = replace(out, ident=base.ident)
         elif base.saved_output:
@@ -877,6 +888,10 @@ class _Walker:
             return self.op_result(self.call_function(node, callee.func, None, args, kwargs))
         if callee.kind == "class" and callee.cls:
             return self.instantiate(node, callee.cls, args, kwargs)
+        if callee.elem_cls and not callee.cls:
+            fwd = self.e.modules.method(callee.elem_cls, "forward")
+            if fwd is not None:  # a Sequential of one in-file class: each element's forward, in turn
+                return self.op_result(self.call_function(node, fwd, replace(callee, cls=callee.elem_cls, elem_cls=None), args, kwargs))
         if callee.cls and callee.kind in ("module", "instance"):
             fwd = self.e.modules.method(callee.cls, "forward" if callee.kind == "module" else "__call__")
             if fwd is not None:
@@ -1156,6 +1171,13 @@ class _Walker:
             return Val(frozenset(), v.cut, kind="numpy")
         if recv.kind == "params":
             return recv
+        if recv.kind in ("module", "instance") and recv.ident and recv.cls:
+            acls, elem = self.e.modules.attr_class(recv.cls, name)
+            sub_cls = acls or elem
+            fwd = self.e.modules.method(sub_cls, "forward") if sub_cls else None
+            if fwd is not None:  # ``self.scale(h)`` with ``self.scale = RobustScale()``: run its forward
+                subv = Val(frozenset({f"{recv.ident}.{name}"}) if recv.live else frozenset(), recv.cut, kind="module", cls=sub_cls, ident=f"{recv.ident}.{name}")
+                return self.op_result(self.call_function(node, fwd, subv, args, kwargs))
         if recv.kind in ("module", "instance") and recv.ident:
             # ``self.encoder(x)``: a submodule (or an unknown method) of a module; gradient of that
             # attribute and of the inputs may flow through it

@@ -25,6 +25,7 @@ class ClassInfo:
     framework: Optional[str] = None  # lightning | hf_model | hf_trainer: how the framework trains it
     attrs: set = field(default_factory=set)  # every ``self.<name>`` assigned in the class
     manual_optimization: bool = False  # Lightning: ``self.automatic_optimization = False``
+    attr_values: dict = field(default_factory=dict)  # attr -> every expression assigned to ``self.<attr>``
 
 
 _BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
@@ -43,6 +44,20 @@ def _statements(node: ast.AST):
                     if isinstance(st, ast.stmt):
                         yield st
                     stack.append(st)
+
+
+def _is_plain(v: ast.AST) -> bool:
+    """A value built from names and numbers by arithmetic alone: a hyperparameter, never a module or a
+    parameter (those come from calls)."""
+    if isinstance(v, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(v, ast.BinOp):
+        return _is_plain(v.left) and _is_plain(v.right)
+    if isinstance(v, ast.UnaryOp):
+        return _is_plain(v.operand)
+    if isinstance(v, (ast.Tuple, ast.List)):
+        return all(_is_plain(e) for e in v.elts)
+    return False
 
 
 class ModuleModel:
@@ -99,9 +114,20 @@ class ModuleModel:
                 elif isinstance(t, ast.Name) and t.id == "automatic_optimization" and isinstance(v, ast.Constant) and v.value is False and node in info.node.body:
                     info.manual_optimization = True
         info.attrs = set(assigned)
+        info.attr_values = assigned
+        used_as_module = set()
+        for node in ast.walk(info.node):
+            # ``self.x(...)`` or ``self.x.parameters()``: x holds a module, whatever it was assigned from
+            f = node.func if isinstance(node, ast.Call) else None
+            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self":
+                used_as_module.add(f.attr)
+            elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute) and isinstance(f.value.value, ast.Name) and f.value.value.id == "self":
+                used_as_module.add(f.value.attr)
         for name, values in assigned.items():
             if all(self._is_constant(v) for v in values):
                 info.constants.add(name)
+            elif name not in used_as_module and all(_is_plain(v) for v in values):
+                info.constants.add(name)  # a hyperparameter (``self.n_heads = n_heads``, ``dim // heads``)
 
     def _is_constant(self, v: ast.AST) -> bool:
         if isinstance(v, ast.Constant):
@@ -163,6 +189,47 @@ class ModuleModel:
             if q in self.classes and self._is_function(self.classes[q], seen):
                 return True
         return False
+
+    CONTAINERS = ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.modules.container.Sequential", "torch.nn.modules.container.ModuleList", "torch.nn.modules.container.ModuleDict")
+
+    def attr_class(self, cls: str, attr: str) -> tuple:
+        """``(class, element class)`` of ``self.<attr>`` on ``cls`` (or an in-file base) when every
+        assignment builds an in-file Module class (``self.scale = RobustScale()``) or a Sequential /
+        ModuleList / ModuleDict of one in-file class (``nn.ModuleList([Block() for _ in range(n)])``):
+        calling it runs that class's ``forward``. ``(None, None)`` when unknown."""
+        seen = set()
+        c: Optional[str] = cls
+        while c in self.classes and c not in seen:
+            seen.add(c)
+            info = self.classes[c]
+            values = info.attr_values.get(attr)
+            if values:
+                kinds = {self._value_class(v) for v in values}
+                return kinds.pop() if len(kinds) == 1 else (None, None)
+            nxt = [b for b in info.base_names if b in self.classes]
+            c = nxt[0] if nxt else None
+        return (None, None)
+
+    def _value_class(self, v: ast.AST) -> tuple:
+        if not isinstance(v, ast.Call):
+            return (None, None)
+        if isinstance(v.func, ast.Name) and v.func.id in self.classes and self.classes[v.func.id].is_module:
+            return (v.func.id, None)
+        q = self.imports.qualname(v.func) or ""
+        if q in self.CONTAINERS:
+            elems = set()
+            for a in v.args:
+                inner = a.elt if isinstance(a, (ast.ListComp, ast.GeneratorExp)) else a
+                if isinstance(a, ast.Starred):
+                    inner = a.value.elt if isinstance(a.value, (ast.ListComp, ast.GeneratorExp)) else a.value
+                for e in (inner.elts if isinstance(inner, (ast.List, ast.Tuple)) else [inner]):
+                    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in self.classes and self.classes[e.func.id].is_module:
+                        elems.add(e.func.id)
+                    else:
+                        elems.add(None)
+            if len(elems) == 1 and None not in elems:
+                return (None, elems.pop())
+        return (None, None)
 
     def method(self, cls: str, name: str) -> Optional[ast.FunctionDef]:
         """Look a method up through in-file base classes."""
