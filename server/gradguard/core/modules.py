@@ -103,7 +103,12 @@ class ModuleModel:
                     info.buffers.add(call.args[0].value)
             targets = []
             if isinstance(node, ast.Assign):
-                targets = [(t, node.value) for t in node.targets]
+                targets = []
+                for t in node.targets:
+                    if isinstance(t, (ast.Tuple, ast.List)) and isinstance(node.value, (ast.Tuple, ast.List)) and len(t.elts) == len(node.value.elts):
+                        targets.extend(zip(t.elts, node.value.elts))  # ``self.a, self.b = a, b``
+                    else:
+                        targets.append((t, node.value))
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
                 targets = [(node.target, node.value)]
             for t, v in targets:
