@@ -35,6 +35,9 @@ from gradguard.core.torchapi import (
     SET_GRAD_ENABLED,
     BACKWARD_METHODS,
     COPY_FUNCTIONS,
+    INPLACE_MODULES,
+    SAVES_INPUT,
+    SAVES_INPUT_MODULES,
     FRAMEWORK_OBJECTS,
     IDENTITY_METHODS,
     MODULE_WRAPPERS,
@@ -446,8 +449,8 @@ class _Walker:
             if st.value is not None:
                 self.assign(st.target, self.ev(st.value), st.value)
         elif isinstance(st, ast.AugAssign):
+            v = self.ev(st.value)  # ``x += f(x)``: f runs (and may save x for backward) before x changes
             target_val = self.ev(st.target)
-            v = self.ev(st.value)
             name = st.target.id if isinstance(st.target, ast.Name) else None
             self.record("augassign", st, target=target_val, value=v, name=name, extra=type(st.op).__name__)
             if target_val.leaf or target_val.kind == "tensor" or target_val.carries:
@@ -747,7 +750,24 @@ class _Walker:
             return CONST
         if not (a.live or a.cut or b.live or b.cut):
             return Val(kind="tensor")
+        op = type(node.op).__name__
+        if self.mode.enabled and op in ("Mult", "MatMult", "Div", "Pow"):
+            # a product saves each factor the other's gradient needs; a power saves its base
+            if b.live and op != "Pow":
+                self.mark_saved([node.left], {"Mult": "mul", "MatMult": "matmul", "Div": "div"}[op])
+            if (a.live or b.live) and op in ("Div", "MatMult", "Mult") and a.live:
+                self.mark_saved([node.right], {"Mult": "mul", "MatMult": "matmul", "Div": "div"}[op])
+            if op == "Pow" and a.live:
+                self.mark_saved([node.left], "pow")
         return self.op_result(combine(a, b))
+
+    def mark_saved(self, exprs: list, op: str) -> None:
+        """``op`` saved these tensors for backward: an in-place change to them before backward() raises."""
+        for e in exprs:
+            if isinstance(e, ast.Name) and e.id in self.env:
+                v = self.env[e.id]
+                if v.kind not in ("python", "numpy", "module", "none", "optimizer") and not v.saved_output:
+                    self.env[e.id] = replace(v, saved_output="in:" + op)
 
     def ev_UnaryOp(self, node: ast.UnaryOp) -> Val:
         v = self.ev(node.operand)
@@ -1051,6 +1071,8 @@ class _Walker:
             res = self.op_result(v)
             if short in SAVES_OUTPUT and res.live:
                 res = replace(res, saved_output=short)
+            if short in SAVES_INPUT and res.live:
+                self.mark_saved(list(node.args), short)
             return res
         if q.startswith("numpy.") or q == "numpy":
             v = combine(*args, *kwargs.values())
@@ -1178,6 +1200,15 @@ class _Walker:
             if fwd is not None:  # ``self.scale(h)`` with ``self.scale = RobustScale()``: run its forward
                 subv = Val(frozenset({f"{recv.ident}.{name}"}) if recv.live else frozenset(), recv.cut, kind="module", cls=sub_cls, ident=f"{recv.ident}.{name}")
                 return self.op_result(self.call_function(node, fwd, subv, args, kwargs))
+        if recv.kind in ("module", "instance") and recv.ident and recv.cls and node.args:
+            ctor = self.e.modules.attr_torch_ctor(recv.cls, name)
+            if ctor is not None:
+                short = ctor[0].rsplit(".", 1)[-1]
+                if short in INPLACE_MODULES and _inplace_flag(ctor[1], INPLACE_MODULES[short]):
+                    # ``self.act = nn.ReLU(inplace=True)``: calling it modifies its input in place
+                    self.record("inplace", node, target=args[0], value=CONST, name=_name_of(node.args[0]), extra=f"{short}(inplace=True)")
+                elif short in SAVES_INPUT_MODULES and recv.live and self.mode.enabled:
+                    self.mark_saved([node.args[0]], short)
         if recv.kind in ("module", "instance") and recv.ident:
             # ``self.encoder(x)``: a submodule (or an unknown method) of a module; gradient of that
             # attribute and of the inputs may flow through it
@@ -1187,6 +1218,8 @@ class _Walker:
         res = self.op_result(v)
         if name in SAVES_OUTPUT and res.live:
             res = replace(res, saved_output=name)
+        if name in SAVES_INPUT and res.live and self.mode.enabled and isinstance(node.func, ast.Attribute):
+            self.mark_saved([node.func.value, *node.args], name)
         return res
 
 
@@ -1204,6 +1237,13 @@ def _rebase(v: Val, ident: str) -> Val:
     def rb(r: str) -> str:
         return ident + r[4:] if r == "self" or r.startswith("self.") else r
     return replace(v, params=frozenset(rb(r) for r in v.params), live=frozenset(rb(r) for r in v.live))
+
+
+def _inplace_flag(ctor: ast.Call, pos: int) -> bool:
+    for k in ctor.keywords:
+        if k.arg == "inplace":
+            return isinstance(k.value, ast.Constant) and k.value.value is True
+    return len(ctor.args) > pos and isinstance(ctor.args[pos], ast.Constant) and ctor.args[pos].value is True
 
 
 def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:

@@ -215,6 +215,23 @@ class ModuleModel:
             c = nxt[0] if nxt else None
         return (None, None)
 
+    def attr_torch_ctor(self, cls: str, attr: str) -> Optional[tuple]:
+        """``(qualname, call)`` when ``self.<attr>`` is assigned exactly one ``torch.nn`` constructor call."""
+        seen = set()
+        c: Optional[str] = cls
+        while c in self.classes and c not in seen:
+            seen.add(c)
+            values = self.classes[c].attr_values.get(attr)
+            if values:
+                if len(values) == 1 and isinstance(values[0], ast.Call):
+                    q = self.imports.qualname(values[0].func) or ""
+                    if is_module_ctor(q):
+                        return (q, values[0])
+                return None
+            nxt = [b for b in self.classes[c].base_names if b in self.classes]
+            c = nxt[0] if nxt else None
+        return None
+
     def _value_class(self, v: ast.AST) -> tuple:
         if not isinstance(v, ast.Call):
             return (None, None)

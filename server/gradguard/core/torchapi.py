@@ -261,3 +261,18 @@ def is_scheduler_ctor(qualname: str) -> bool:
     return qualname.startswith(("torch.optim.lr_scheduler.", "torch.optim.swa_utils.", "transformers.get_", "diffusers.optimization.get_")) or qualname.rsplit(".", 1)[-1].endswith(("Scheduler", "LR", "_schedule", "_scheduler"))
 # Functions that return a new object with its own copies of the parameters.
 COPY_FUNCTIONS = {"copy.deepcopy"}
+# Ops whose backward needs their *input* (autograd saves it): modifying that input in place before
+# backward() raises "one of the variables needed for gradient computation has been modified by an inplace
+# operation". Functions / tensor methods by short name, and nn modules by class name.
+SAVES_INPUT = {
+    "pow", "matmul", "mm", "bmm", "linear", "bilinear", "conv1d", "conv2d", "conv3d", "layer_norm", "batch_norm",
+    "group_norm", "instance_norm", "rms_norm", "max", "min", "abs", "log", "log1p", "log2", "log10", "sin", "cos", "gelu",
+    "silu", "softplus", "mish", "prod", "norm", "atan", "erf", "cosine_similarity", "normalize", "reciprocal", "square",
+}
+SAVES_INPUT_MODULES = {
+    "Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "LayerNorm", "RMSNorm",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "GELU", "SiLU",
+    "Softplus", "Mish", "MultiheadAttention",
+}
+# nn activations that can run in place on their input: (class, position of the ``inplace`` argument).
+INPLACE_MODULES = {"ReLU": 0, "ReLU6": 0, "SiLU": 0, "Hardswish": 0, "Mish": 0, "SELU": 0, "Hardsigmoid": 0, "LeakyReLU": 1, "ELU": 1, "CELU": 1, "Dropout": 1, "Dropout1d": 1, "Dropout2d": 1, "Dropout3d": 1, "AlphaDropout": 1, "Threshold": 2, "Hardtanh": 2}

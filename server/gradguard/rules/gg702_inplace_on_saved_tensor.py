@@ -6,6 +6,7 @@ import re
 
 from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.torchapi import SAVES_INPUT, SAVES_INPUT_MODULES
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import inference_branch, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
@@ -156,14 +157,16 @@ def main():
 
     def check(self, facts):
         seen = set()
-        for fl in facts.flows_matching(_SAVING, INPLACE_SYNTAX):
+        for fl in self._scopes(facts):
             for ev in fl.events:
                 if ev.what != "inplace" or id(ev.node) in seen:
                     continue
                 v = ev.target
                 if v is None or not v.saved_output or not ev.mode.enabled or ev.extra in ("init",) or ev.extra in NOT_INPLACE:
                     continue
-                if not known_roots(v) or lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node):
+                if lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node):
+                    continue
+                if not known_roots(v) and not (v.saved_output.startswith("in:") and _inputs_need_grad(facts, fl)):
                     continue
                 if any(r == "self" or r.startswith(("self.", "self[")) for r in known_roots(v)):
                     info = facts.modules.classes.get(fl.owner or "")
@@ -176,14 +179,33 @@ def main():
                 f = self._fix(facts, fl, ev)
                 if f is not None:
                     fixes.append(f)
+                saved = f"the input of `{v.saved_output[3:]}`" if v.saved_output.startswith("in:") else f"the output of `{v.saved_output}`"
+                if kind and kind.endswith("(inplace=True)"):
+                    what = f"`{kind}`"
                 yield self.finding(
                     facts,
                     ev.node,
-                    f"in-place {what} modifies the output of `{v.saved_output}`, which autograd saved for backward",
+                    f"in-place {what} modifies {saved}, which autograd saved for backward",
                     fixes=fixes,
                     explanation="RuntimeError at backward(): one of the variables needed for gradient computation has been modified by an inplace operation.",
                 )
         yield from self._sequential(facts)
+
+    def _scopes(self, facts):
+        """Flows of the scopes with an in-place op and a saving op, the latter possibly a submodule the
+        class builds in ``__init__`` (``self.norm1 = nn.LayerNorm(d)`` ... ``self.norm1(x)``)."""
+        if not _SAVING.search(facts.source.text):
+            return
+        lines = facts.source.lines
+        for scope in facts.scopes_matching(INPLACE_SYNTAX):
+            body = facts.source.text if isinstance(scope, ast.Module) else "".join(lines[scope.lineno - 1 : scope.end_lineno])
+            if not _SAVING.search(body):
+                owner = facts.flow.owner.get(id(scope))
+                info = facts.modules.classes.get(owner or "")
+                init = info.methods.get("__init__") if info is not None else None
+                if init is None or not _SAVING.search("".join(lines[init.lineno - 1 : init.end_lineno])):
+                    continue
+            yield facts.flow.flow(scope)
 
     def _fix(self, facts, fl, ev):
         node, st, kind = ev.node, ev.stmt, ev.extra
@@ -247,6 +269,26 @@ def main():
                 )
 
 
+def _inputs_need_grad(facts, fl) -> bool:
+    """A tensor saved as the *input* of an op whose parameters train is saved whatever the input carries;
+    in a function that only sees its arguments, count it when the function is a Module's ``forward`` or is
+    called from a scope that backpropagates."""
+    fn = fl.node
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    info = facts.modules.classes.get(fl.owner or "")
+    if info is not None and info.is_module and fn.name == "forward":
+        return True
+    call = re.compile(r"\b" + re.escape(fn.name) + r"\s*\(")
+    lines = facts.source.lines
+    for other in facts.backward_flows:
+        node = other.node
+        body = facts.source.text if isinstance(node, ast.Module) else "".join(lines[node.lineno - 1 : node.end_lineno])
+        if node is not fn and call.search(body):
+            return True
+    return False
+
+
 def _inplace(call: ast.Call, short: str):
     for k in call.keywords:
         if k.arg == "inplace":
@@ -265,4 +307,4 @@ def _drop_inplace(facts, call: ast.Call, flag):
 
 
 _INPLACE_TRUE = re.compile(r"inplace\s*=\s*True|\(\s*True\s*\)|,\s*True\s*\)")
-_SAVING = re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\b")
+_SAVING = re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt|" + "|".join(sorted(SAVES_INPUT | SAVES_INPUT_MODULES)) + r")\b|[*@/]")
