@@ -1019,6 +1019,12 @@ class _Walker:
             return Val(kind=FRAMEWORK_OBJECTS[q])
         if q in MODULE_WRAPPERS:
             return args[0] if args else Val(kind="module")
+        if q in ("torch.autograd.Variable", "torch.autograd.variable.Variable"):
+            # legacy wrapper: a new leaf sharing the data, recording nothing unless requires_grad=True
+            data = args[0] if args else CONST
+            if _truthy(kwnodes.get("requires_grad")):
+                return Val(frozenset({NEW}), data.cut, kind="tensor", ident=NEW, leaf=True)
+            return cut_value(data, "detach", node, "Variable()") if data.live - {UNKNOWN} else Val(frozenset(), data.cut, kind="tensor")
         if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
             self.record("parameter_ctor", node, value=args[0] if args else CONST)
             return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)

@@ -272,7 +272,9 @@ def _shared_intermediate(facts, fl, body, i1: int, i2: int, s1, s2) -> Optional[
         if other is None or other[0] is not st:
             continue
         v = fl.assigned.get(id(store))
-        if v is None or not v.live or v.leaf or v.kind != "tensor":
+        # only a value known to carry the gradient of this program's parameters has a graph to free
+        # (data from a loader, a replay buffer or an unknown call is a leaf that records nothing)
+        if v is None or not any(r != "?" and not r.startswith("arg:") for r in v.live) or v.leaf or v.kind != "tensor":
             continue
         if isinstance(st, ast.AugAssign) or st.value is None:
             continue
