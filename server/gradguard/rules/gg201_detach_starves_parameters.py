@@ -152,6 +152,8 @@ def main():
         ),
     )
 
+    cut_kinds = frozenset({"detach", "data"})  # the GradientFlow cut kinds this rule reports
+
     def check(self, facts):
         def describe(kind, node, st):
             return "`.data`" if kind == "data" else "`.detach()`"
@@ -160,4 +162,4 @@ def main():
             what = "`.data`" if kind == "data" else "`.detach()`"
             return [lambda: fix(f"Remove {what}", delete_method_call(facts, node, also_following=("requires_grad_",)))]
 
-        return cut_findings(self, facts, {"detach", "data"}, describe, fixes_for)
+        return cut_findings(self, facts, self.cut_kinds, describe, fixes_for)

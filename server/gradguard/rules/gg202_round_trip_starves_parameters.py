@@ -160,6 +160,8 @@ def main():
         ),
     )
 
+    cut_kinds = frozenset({"numpy", "item", "tolist", "python", "rewrap"})  # the GradientFlow cut kinds this rule reports
+
     def check(self, facts):
         def describe(kind, node, st):
             if kind == "numpy" and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "numpy":
@@ -177,7 +179,7 @@ def main():
         def fixes_for(kind, node, st):
             return [lambda: _fix(facts, kind, node)]
 
-        return cut_findings(self, facts, {"numpy", "item", "tolist", "python", "rewrap"}, describe, fixes_for)
+        return cut_findings(self, facts, self.cut_kinds, describe, fixes_for)
 
 
 def _short(facts, node) -> str:

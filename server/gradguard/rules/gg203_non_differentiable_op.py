@@ -106,6 +106,8 @@ def main():
         ),
     )
 
+    cut_kinds = frozenset({"nondiff", "cast", "compare", "zero"})  # the GradientFlow cut kinds this rule reports
+
     def check(self, facts):
         def describe(kind, node, st):
             text = facts.text(node).replace("\n", " ")
@@ -126,4 +128,4 @@ def main():
             inner = facts.text(node.args[0])
             return [lambda: fix("Use a straight-through estimator", replace_node(facts, node, f"({inner} + ({facts.text(node)} - {inner}).detach())"), unsafe=True)]
 
-        return cut_findings(self, facts, {"nondiff", "cast", "compare", "zero"}, describe, fixes_for)
+        return cut_findings(self, facts, self.cut_kinds, describe, fixes_for)

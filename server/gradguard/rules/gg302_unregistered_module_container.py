@@ -6,12 +6,12 @@ from typing import Optional
 
 from gradguard.core.astindex import statements_of_type
 
+from gradguard.core.classes import may_have_parameters, self_attr, self_name
 from gradguard.core.flow import PARAMLESS_SUFFIXES
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import is_module_ctor
 from gradguard.fixes import ensure_import, fix, replace_node
 from gradguard.rules.base import Example, Rule
-from gradguard.rules.gg301_raw_tensor_on_module import may_have_parameters, self_attr, self_name
 
 _LIST_OK = {"append", "extend", "insert", "pop", "__len__", "__iter__", "__getitem__"}
 _DICT_OK = {"clear", "items", "keys", "pop", "update", "values"}

@@ -217,6 +217,8 @@ def main():
         ),
     )
 
+    cut_kinds = frozenset({"no_grad", "inference"})  # the GradientFlow cut kinds this rule reports
+
     def check(self, facts):
         seen: set = set()
 
@@ -226,7 +228,7 @@ def main():
         def fixes_for(kind, node, st):
             return [lambda: _enable_fix(facts, node)]
 
-        for kind, node, st in _starving_nodes(facts):
+        for kind, node, st in _starving_nodes(facts, self.cut_kinds):
             if id(node) in seen:
                 continue
             if not st.no_path and _encloses(node, facts, st.site.node):
@@ -281,11 +283,11 @@ def main():
                     )
 
 
-def _starving_nodes(facts):
+def _starving_nodes(facts, kinds):
     from gradguard.core.starvation import find_starvations
 
     for st in find_starvations(facts):
-        if st.cut.kind in ("no_grad", "inference"):
+        if st.cut.kind in kinds:
             yield st.cut.kind, st.cut.node, st
 
 

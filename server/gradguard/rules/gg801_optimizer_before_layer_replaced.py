@@ -4,13 +4,13 @@ from __future__ import annotations
 import ast
 import re
 
+from gradguard.core.classes import may_have_parameters
 from gradguard.core.flow import PARAMLESS_SUFFIXES
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.order import mutually_exclusive, position
 from gradguard.core.torchapi import is_module_ctor, is_optimizer_ctor
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules.base import Example, Rule
-from gradguard.rules.gg301_raw_tensor_on_module import may_have_parameters
-from gradguard.rules.gg805_parameters_generator_consumed import _exclusive, _pos
 
 
 _PARAMS_CALL = re.compile(r"parameters\(")
@@ -168,7 +168,7 @@ def main():
             nodes = [n for n in facts.own_nodes(scope) if hasattr(n, "lineno")]
             for oname, m, ostmt in opts:
                 for node in nodes:
-                    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and _pos(node) > _pos(ostmt)):
+                    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and position(node) > position(ostmt)):
                         continue
                     t = node.targets[0]
                     if not isinstance(t, (ast.Attribute, ast.Subscript)):
@@ -178,10 +178,10 @@ def main():
                         continue
                     if not self._param_module(facts, node.value, cls_params):
                         continue
-                    if _exclusive(facts, node, ostmt):
+                    if mutually_exclusive(facts, node, ostmt):
                         continue
                     # stepped afterwards, not rebuilt / extended in between
-                    later = [n for n in nodes if _pos(n) > _pos(node)]
+                    later = [n for n in nodes if position(n) > position(node)]
                     rebuilt = any(
                         isinstance(n, ast.Assign) and any(_dotted(x) == oname for x in n.targets)
                         for n in later

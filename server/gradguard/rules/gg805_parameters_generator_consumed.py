@@ -6,6 +6,7 @@ import re
 from typing import Optional
 
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.order import mutually_exclusive, position
 from gradguard.core.torchapi import is_optimizer_ctor
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
@@ -14,41 +15,6 @@ _GENERATORS = ("parameters", "named_parameters")
 _BOUND = re.compile(r"=\s*[\w.\[\]]+\.(?:named_)?parameters\([^)\n]*\)\s*(?:#[^\n]*)?$", re.M)  # `name = m.parameters()`
 _CONSUMERS = {"sum", "list", "tuple", "sorted", "set", "max", "min", "map", "filter", "enumerate", "zip", "dict", "any", "all", "frozenset"}
 _TORCH_CONSUMERS = ("clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters")
-
-
-def _pos(node: ast.AST) -> tuple:
-    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
-
-
-def _exclusive(facts, a: ast.AST, b: ast.AST) -> bool:
-    """Are ``a`` and ``b`` in different branches of the same ``if`` / ``try``?"""
-    def chain(n):
-        out = {}
-        child = n
-        cur = facts.parent(n)
-        while cur is not None:
-            out[id(cur)] = (cur, child)
-            child = cur
-            cur = facts.parent(cur)
-        return out
-
-    ca, cb = chain(a), chain(b)
-    for key, (node, child_a) in ca.items():
-        if key in cb and isinstance(node, (ast.If, ast.Try, ast.IfExp)):
-            child_b = cb[key][1]
-
-            def branch(node, child):
-                for field in ("body", "orelse", "handlers", "finalbody"):
-                    v = getattr(node, field, None)
-                    if v is child or (isinstance(v, list) and child in v):
-                        return field
-                return "test"
-
-            fa, fb = branch(node, child_a), branch(node, child_b)
-            if fa != fb and "test" not in (fa, fb) and "finalbody" not in (fa, fb):
-                return True
-            return False
-    return False
 
 
 class ParametersGeneratorConsumed(Rule):
@@ -169,9 +135,9 @@ def main():
                     names.setdefault(node.target.id, []).append(node.target)
             for assign in gens:
                 name = assign.targets[0].id
-                later_binds = [b for b in names.get(name, []) if b is not assign and _pos(b) > _pos(assign)]
-                limit = min((_pos(b) for b in later_binds), default=(10**9, 0))
-                uses = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and _pos(assign) < _pos(n) < limit]
+                later_binds = [b for b in names.get(name, []) if b is not assign and position(b) > position(assign)]
+                limit = min((position(b) for b in later_binds), default=(10**9, 0))
+                uses = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and position(assign) < position(n) < limit]
                 consumers, opt_uses, has_next = [], [], False
                 for u in uses:
                     kind = self._use_kind(facts, u)
@@ -182,7 +148,7 @@ def main():
                     elif kind == "next":
                         has_next = True
                 for o in opt_uses:
-                    before = [c for c in consumers if _pos(c) < _pos(o) and not _exclusive(facts, c, o)]
+                    before = [c for c in consumers if position(c) < position(o) and not mutually_exclusive(facts, c, o)]
                     if not before:
                         continue
                     c = before[0]

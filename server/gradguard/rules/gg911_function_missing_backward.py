@@ -3,55 +3,9 @@ from __future__ import annotations
 
 import ast
 
+from gradguard.core.classes import apply_calls, function_classes
 from gradguard.core.model import Severity
 from gradguard.rules.base import Example, Rule
-
-FUNCTION_BASES = {"torch.autograd.Function", "torch.autograd.function.Function"}
-
-
-def function_classes(facts):
-    """autograd.Function subclasses whose whole base chain is visible in this file."""
-    mm = facts.modules
-    for info in mm.classes.values():
-        if not info.is_autograd_function:
-            continue
-        if not _chain_known(mm, info, set()):
-            continue
-        yield info
-
-
-def _chain_known(mm, info, seen) -> bool:
-    if info.name in seen:
-        return False
-    seen.add(info.name)
-    for q in info.base_names:
-        if q in FUNCTION_BASES:
-            continue
-        if q in mm.classes:
-            if not _chain_known(mm, mm.classes[q], seen):
-                return False
-            continue
-        return False  # an imported base may define backward/vjp
-    return True
-
-
-def apply_calls(facts, cls_name: str) -> list:
-    """``Cls.apply(...)`` calls and ``f = Cls.apply`` aliases' calls in this file."""
-    aliases = set()
-    for node in facts.walk(ast.Assign):
-        if _is_apply(node.value, cls_name):
-            for t in node.targets:
-                if isinstance(t, ast.Name):
-                    aliases.add(t.id)
-    out = []
-    for node in facts.walk(ast.Call):
-        if _is_apply(node.func, cls_name) or (isinstance(node.func, ast.Name) and node.func.id in aliases):
-            out.append(node)
-    return out
-
-
-def _is_apply(node, cls_name) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == "apply" and isinstance(node.value, ast.Name) and node.value.id == cls_name
 
 
 def subclassed(facts, cls_name: str) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradguard.core.classes import apply_calls, function_classes
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
-from gradguard.rules.gg911_function_missing_backward import apply_calls, function_classes
 
 # tensor methods / torch functions that return one tensor
 ONE_TENSOR_METHODS = {

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ast
 
+from gradguard.core.classes import function_classes
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
 from gradguard.fixes import fix, line_indent, newline
 from gradguard.rules.base import Example, Rule
-from gradguard.rules.gg911_function_missing_backward import function_classes
 
 
 def _decorated(fn) -> bool:

@@ -1,0 +1,186 @@
+"""Facts about the classes of a file: what an ``nn.Module`` class may register (``self.<attr>`` stores,
+plain tensors, parameters) and which ``torch.autograd.Function`` classes are fully visible and how they are
+applied. Shared by the rules; pure functions of ``FileFacts`` and ``ClassInfo``."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.torchapi import FACTORIES, RANDOM_FACTORIES, is_module_ctor
+
+# tensor methods that keep "this is a freshly created tensor" (chained after a factory)
+_CHAIN_OK = {"to", "float", "double", "half", "cuda", "cpu", "requires_grad_", "uniform_", "normal_", "zero_", "fill_", "t", "view", "reshape", "unsqueeze", "squeeze", "clone", "contiguous", "type"}
+_SCALAR_CALLS = {"int", "float", "bool", "str", "len", "max", "min", "round", "abs", "tuple", "list", "dict", "set"}
+
+
+# -- nn.Module classes ------------------------------------------------------------------------------
+def self_name(method: ast.AST) -> Optional[str]:
+    args = getattr(method, "args", None)
+    if args is None:
+        return None
+    params = [*args.posonlyargs, *args.args]
+    return params[0].arg if params else None
+
+
+def self_attr(node: ast.AST, selfname: Optional[str]) -> Optional[str]:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == selfname:
+        return node.attr
+    return None
+
+
+def tensor_ctor(facts, expr: ast.AST) -> Optional[dict]:
+    """``torch.randn(..) * 0.1``, ``torch.tensor(1.0, requires_grad=True)``, ``torch.zeros(d).to(dev)``:
+    a plain (non-Parameter) tensor created right here. Returns {requires_grad, random, call} or None."""
+    rg = False
+    node = expr
+    while True:
+        if isinstance(node, ast.BinOp):
+            left, right = tensor_ctor(facts, node.left), tensor_ctor(facts, node.right)
+            other = node.right if left else node.left
+            found = left or right
+            if found is None or (left and right):
+                return None
+            if not isinstance(other, (ast.Constant, ast.Name, ast.Attribute, ast.BinOp, ast.UnaryOp, ast.Call)):
+                return None
+            if isinstance(other, ast.Call) and (facts.imports.qualname(other.func) or "").rsplit(".", 1)[-1] not in ("sqrt", "log", "exp"):
+                return None
+            return {**found, "requires_grad": found["requires_grad"] or rg}
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and facts.imports.qualname(node.func) is None:
+            if node.func.attr not in _CHAIN_OK:
+                return None
+            if node.func.attr == "requires_grad_":
+                if not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False):
+                    rg = True
+            node = node.func.value
+            continue
+        break
+    if not isinstance(node, ast.Call):
+        return None
+    q = facts.imports.qualname(node.func) or ""
+    if not q.startswith("torch."):
+        return None
+    short = q.rsplit(".", 1)[-1]
+    if q.count(".") != 1 or (short not in FACTORIES and short not in ("Tensor", "FloatTensor")):
+        return None
+    for kw in node.keywords:
+        if kw.arg == "requires_grad" and isinstance(kw.value, ast.Constant) and kw.value.value is True:
+            rg = True
+    return {"requires_grad": rg, "random": short in RANDOM_FACTORIES or short in ("Tensor", "FloatTensor"), "call": node}
+
+
+def _plain_value(facts, value: ast.AST, init_args: dict) -> bool:
+    """A value that certainly registers no parameter when assigned to ``self.x``."""
+    if isinstance(value, ast.Constant):
+        return True
+    if isinstance(value, (ast.Tuple, ast.List, ast.Set)):
+        return all(_plain_value(facts, e, init_args) for e in value.elts)
+    if isinstance(value, ast.Dict):
+        return all(v is not None and _plain_value(facts, v, init_args) for v in value.values)
+    if isinstance(value, (ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare)):
+        return True  # arithmetic never yields a Module
+    if isinstance(value, ast.Name):
+        return init_args.get(value.id, False)
+    if isinstance(value, ast.Call):
+        if tensor_ctor(facts, value):
+            return True
+        if isinstance(value.func, ast.Name) and value.func.id in _SCALAR_CALLS:
+            return True
+        q = facts.imports.qualname(value.func) or ""
+        return q.startswith("math.")
+    if isinstance(value, ast.IfExp):
+        return _plain_value(facts, value.body, init_args) and _plain_value(facts, value.orelse, init_args)
+    return False
+
+
+def scalar_args(method: ast.AST) -> dict:
+    """__init__ arguments that are certainly not modules: constant defaults or scalar annotations."""
+    out: dict = {}
+    a = method.args
+    pos = [*a.posonlyargs, *a.args]
+    defaults = [None] * (len(pos) - len(a.defaults)) + list(a.defaults)
+    pairs = list(zip(pos, defaults)) + list(zip(a.kwonlyargs, a.kw_defaults))
+    for p, d in pairs:
+        ann = p.annotation
+        scalar_ann = isinstance(ann, ast.Name) and ann.id in ("int", "float", "bool", "str")
+        const_default = isinstance(d, ast.Constant) and d.value is not None
+        out[p.arg] = bool(scalar_ann or const_default)
+    return out
+
+
+def may_have_parameters(facts, info) -> bool:
+    """Conservatively: could this Module class register any parameter (itself or via submodules)?"""
+    if any(b not in ("torch.nn.Module", "torch.nn.modules.module.Module") for b in info.base_names):
+        return True
+    for m in info.methods.values():
+        sn = self_name(m)
+        init_args = scalar_args(m) if m.name == "__init__" else {}
+        for node in ast.walk(m):
+            if isinstance(node, ast.Call):
+                q = facts.imports.qualname(node.func) or ""
+                fname = node.func.attr if isinstance(node.func, ast.Attribute) else (node.func.id if isinstance(node.func, ast.Name) else "")
+                if fname in ("register_parameter", "add_module", "register_module", "setattr", "load_state_dict", "apply") or q.endswith(("Parameter", "ParameterList", "ParameterDict")):
+                    return True
+                if is_module_ctor(q):
+                    return True
+            targets = []
+            if isinstance(node, ast.Assign):
+                targets = [(t, node.value) for t in node.targets]
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                targets = [(node.target, node.value)]
+            for t, v in targets:
+                if isinstance(t, (ast.Tuple, ast.List)):
+                    if any(self_attr(e, sn) for e in t.elts):
+                        return True
+                    continue
+                if self_attr(t, sn) and not _plain_value(facts, v, init_args):
+                    return True
+    return False
+
+
+# -- autograd.Function classes ----------------------------------------------------------------------
+FUNCTION_BASES = {"torch.autograd.Function", "torch.autograd.function.Function"}
+
+
+def function_classes(facts):
+    """autograd.Function subclasses whose whole base chain is visible in this file."""
+    mm = facts.modules
+    for info in mm.classes.values():
+        if not info.is_autograd_function:
+            continue
+        if not _chain_known(mm, info, set()):
+            continue
+        yield info
+
+
+def _chain_known(mm, info, seen) -> bool:
+    if info.name in seen:
+        return False
+    seen.add(info.name)
+    for q in info.base_names:
+        if q in FUNCTION_BASES:
+            continue
+        if q in mm.classes:
+            if not _chain_known(mm, mm.classes[q], seen):
+                return False
+            continue
+        return False  # an imported base may define backward/vjp
+    return True
+
+
+def apply_calls(facts, cls_name: str) -> list:
+    """``Cls.apply(...)`` calls and ``f = Cls.apply`` aliases' calls in this file."""
+    aliases = set()
+    for node in facts.walk(ast.Assign):
+        if _is_apply(node.value, cls_name):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    aliases.add(t.id)
+    out = []
+    for node in facts.walk(ast.Call):
+        if _is_apply(node.func, cls_name) or (isinstance(node.func, ast.Name) and node.func.id in aliases):
+            out.append(node)
+    return out
+
+
+def _is_apply(node, cls_name) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "apply" and isinstance(node.value, ast.Name) and node.value.id == cls_name
