@@ -753,16 +753,20 @@ class _Walker:
         op = type(node.op).__name__
         if self.mode.enabled and op in ("Mult", "MatMult", "Div", "Pow"):
             # a product saves each factor the other's gradient needs; a power saves its base
+            res = combine(a, b)
             if b.live and op != "Pow":
-                self.mark_saved([node.left], {"Mult": "mul", "MatMult": "matmul", "Div": "div"}[op])
+                self.mark_saved([node.left], {"Mult": "mul", "MatMult": "matmul", "Div": "div"}[op], res)
             if (a.live or b.live) and op in ("Div", "MatMult", "Mult") and a.live:
-                self.mark_saved([node.right], {"Mult": "mul", "MatMult": "matmul", "Div": "div"}[op])
+                self.mark_saved([node.right], {"Mult": "mul", "MatMult": "matmul", "Div": "div"}[op], res)
             if op == "Pow" and a.live:
-                self.mark_saved([node.left], "pow")
+                self.mark_saved([node.left], "pow", res)
         return self.op_result(combine(a, b))
 
-    def mark_saved(self, exprs: list, op: str) -> None:
-        """``op`` saved these tensors for backward: an in-place change to them before backward() raises."""
+    def mark_saved(self, exprs: list, op: str, result: Optional[Val] = None) -> None:
+        """``op`` saved these tensors for backward: an in-place change to them before backward() raises.
+        Only when the op's result carries this program's parameters (its backward will run)."""
+        if result is not None and not any(r != UNKNOWN and not r.startswith("arg:") for r in result.live):
+            return  # data of unknown origin (an argument, a loader, an unknown call): it may record nothing
         for e in exprs:
             if isinstance(e, ast.Name) and e.id in self.env:
                 v = self.env[e.id]
@@ -930,8 +934,11 @@ class _Walker:
             cl = self.e.modules.method(cls, "compute_loss")
             if cl is not None:  # the Trainer calls compute_loss with the model it was given
                 self.e.flow_in_context(cl, node, {"self": Val(kind="instance", cls=cls), 0: model}, self.mode)
-        kind = "module" if info.is_module is not False else "instance"
-        return Val(frozenset({NEW}), kind=kind, cls=cls, ident=NEW)
+        if info.is_module is False:
+            # a plain class (a trainer, a data record): not a gradient root itself; its methods see their
+            # own ``self`` parameters (``self.model``) through the instance's name
+            return Val(frozenset(), kind="instance", cls=cls, ident=NEW)
+        return Val(frozenset({NEW}), kind="module", cls=cls, ident=NEW)
 
     def call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
         if self.e.is_autograd_function_method(fn):
@@ -1078,7 +1085,7 @@ class _Walker:
             if short in SAVES_OUTPUT and res.live:
                 res = replace(res, saved_output=short)
             if short in SAVES_INPUT and res.live:
-                self.mark_saved(list(node.args), short)
+                self.mark_saved(list(node.args), short, res)
             return res
         if q.startswith("numpy.") or q == "numpy":
             v = combine(*args, *kwargs.values())
@@ -1093,8 +1100,10 @@ class _Walker:
             return Val(frozenset(), v.cut, kind="python") if v.cut else CONST  # a cut value stays cut
         if q in COPY_FUNCTIONS and args:
             src = args[0]  # ``copy.deepcopy(model)``: a new object of the same class, with its own parameters
-            if src.kind in ("module", "instance", "optimizer") or src.live:
+            if src.kind == "module" or src.leaf:
                 return Val(frozenset({NEW}), kind=src.kind or "tensor", cls=src.cls, ident=NEW, leaf=src.leaf)
+            if src.kind in ("instance", "optimizer"):
+                return Val(kind=src.kind, cls=src.cls)
         # another library: assume it is differentiable in its tensor arguments; an output object built
         # from keywords (``ModelOutput(loss=loss, logits=logits)``) keeps its named entries
         v = combine(*args, *kwargs.values())
@@ -1214,7 +1223,7 @@ class _Walker:
                     # ``self.act = nn.ReLU(inplace=True)``: calling it modifies its input in place
                     self.record("inplace", node, target=args[0], value=CONST, name=_name_of(node.args[0]), extra=f"{short}(inplace=True)")
                 elif short in SAVES_INPUT_MODULES and recv.live and self.mode.enabled:
-                    self.mark_saved([node.args[0]], short)
+                    self.mark_saved([node.args[0]], short, recv)
         if recv.kind in ("module", "instance") and recv.ident:
             # ``self.encoder(x)``: a submodule (or an unknown method) of a module; gradient of that
             # attribute and of the inputs may flow through it
@@ -1225,7 +1234,7 @@ class _Walker:
         if name in SAVES_OUTPUT and res.live:
             res = replace(res, saved_output=name)
         if name in SAVES_INPUT and res.live and self.mode.enabled and isinstance(node.func, ast.Attribute):
-            self.mark_saved([node.func.value, *node.args], name)
+            self.mark_saved([node.func.value, *node.args], name, res)
         return res
 
 
