@@ -1163,6 +1163,11 @@ class _Walker:
             self.record("retain_grad", node, target=recv, name=_name_of(node.func.value))  # type: ignore[attr-defined]
             return NONE
         if recv.kind in ("module", "instance") and name in MODULE_SELF_METHODS:
+            if name == "requires_grad_":
+                flag = not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False)
+                if "requires_grad" in kwnodes:
+                    flag = _truthy(kwnodes["requires_grad"])
+                self.record("requires_grad_call", node, target=recv, name=_name_of(node.func.value), extra=str(flag))  # type: ignore[attr-defined]
             return recv
         if name in ("parameters", "named_parameters", "modules", "children", "named_modules", "buffers", "values"):
             if recv.kind in ("module", "instance") or recv.ident:

@@ -8,7 +8,7 @@ from typing import Optional
 
 from gradguard.core.astindex import index_of, statements_of_type
 from gradguard.core.imports import Imports
-from gradguard.core.torchapi import HF_MODEL_BASES, HF_TRAINER_BASES, LIGHTNING_BASES, is_framework_module_base, is_module_ctor
+from gradguard.core.torchapi import FRAMEWORK_PLAIN_ATTRS, HF_MODEL_BASES, HF_TRAINER_BASES, LIGHTNING_BASES, is_framework_module_base, is_module_ctor
 
 
 @dataclass
@@ -268,7 +268,11 @@ class ModuleModel:
         return None
 
     def non_trainable(self, cls: str, attr: str) -> bool:
-        """Is ``self.<attr>`` a buffer or a constant on class ``cls`` (or an in-file base)?"""
+        """Is ``self.<attr>`` a buffer or a constant on class ``cls`` (or an in-file base), or configuration
+        its framework base class sets (``self.config`` of a ``PreTrainedModel``)?"""
+        info0 = self.classes.get(cls)
+        if info0 is not None and info0.framework and attr in FRAMEWORK_PLAIN_ATTRS.get(info0.framework, ()) and attr not in info0.attrs:
+            return True
         seen = set()
         while cls in self.classes and cls not in seen:
             seen.add(cls)

@@ -276,3 +276,8 @@ SAVES_INPUT_MODULES = {
 }
 # nn activations that can run in place on their input: (class, position of the ``inplace`` argument).
 INPLACE_MODULES = {"ReLU": 0, "ReLU6": 0, "SiLU": 0, "Hardswish": 0, "Mish": 0, "SELU": 0, "Hardsigmoid": 0, "LeakyReLU": 1, "ELU": 1, "CELU": 1, "Dropout": 1, "Dropout1d": 1, "Dropout2d": 1, "Dropout3d": 1, "AlphaDropout": 1, "Threshold": 2, "Hardtanh": 2}
+# Attributes the framework base class sets that hold configuration, not parameters.
+FRAMEWORK_PLAIN_ATTRS = {
+    "hf_model": {"config", "generation_config", "name_or_path", "main_input_name", "device", "dtype"},
+    "lightning": {"hparams", "trainer", "device", "dtype", "global_step", "current_epoch", "automatic_optimization"},
+}
