@@ -206,6 +206,10 @@ def main():
                 if init is None or not _SAVING.search("".join(lines[init.lineno - 1 : init.end_lineno])):
                     continue
             yield facts.flow.flow(scope)
+            # and as its callers in this file run it (their arguments' parameters)
+            for ctx in facts.flow.context_flows:
+                if ctx.node is scope:
+                    yield ctx
 
     def _fix(self, facts, fl, ev):
         node, st, kind = ev.node, ev.stmt, ev.extra
