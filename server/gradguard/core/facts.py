@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from functools import cached_property
-from typing import Iterable, Optional
+from typing import Optional
 
 from gradguard.core.astindex import index_of, statements_of_type
 from gradguard.core.flow import FunctionFlow, GradientFlow, OptimizerSite
@@ -12,7 +13,6 @@ from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
 from gradguard.core.source import Pos, SourceText
 from gradguard.core.torchapi import LOSS_SINK_WORDS
-
 
 BACKWARD_SYNTAX = re.compile("|".join(LOSS_SINK_WORDS[:2]))  # explicit backward sites
 # in-place syntax: augmented assignment, item assignment, or a `.op_(` method call
@@ -57,7 +57,7 @@ class FileFacts:
         cur: Optional[ast.AST] = node
         while cur is not None and not isinstance(cur, ast.stmt):
             cur = self.parent(cur)
-        return cur  # type: ignore[return-value]
+        return cur if isinstance(cur, ast.stmt) else None
 
     def start(self, node: ast.AST) -> Pos:
         return self.source.node_start(node)
@@ -97,10 +97,11 @@ class FileFacts:
                     if m is not None:
                         flows.append(self.flow.flow(m))
         seen = {id(fl.node) for fl in flows}
-        todo = [fl.node for fl in flows if fl.loss_sites and fl.args and not isinstance(fl.node, ast.Module)]
+        todo: list = [fl.node for fl in flows if fl.loss_sites and fl.args and not isinstance(fl.node, ast.Module)]
         for _ in range(3):  # callers, their callers, and theirs
             nxt = []
             for fn in todo:
+                assert isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
                 owner = self.flow.owner.get(id(fn))
                 # a framework calls compute_loss: the scopes that build the trainer pass its model
                 callee = owner if (fn.name == "compute_loss" and owner) else fn.name
@@ -123,7 +124,7 @@ class FileFacts:
             return
         lines = self.source.lines
         for scope in [self.tree, *self.walk((ast.FunctionDef, ast.AsyncFunctionDef))]:
-            if scope is not self.tree:
+            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 body = "".join(lines[scope.lineno - 1 : scope.end_lineno])
                 if not all(p.search(body) for p in patterns):
                     continue

@@ -15,32 +15,33 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Optional
+from typing import Optional
 
 from gradguard.core.astindex import statements_of_type
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
 from gradguard.core.torchapi import (
+    BACKWARD_METHODS,
+    COPY_FUNCTIONS,
     CUT_FUNCTIONS,
     CUT_METHODS,
     FACTORIES,
+    FRAMEWORK_OBJECTS,
     GRAD_DISABLING,
     GRAD_ENABLING,
+    IDENTITY_METHODS,
     INFERENCE,
+    INPLACE_MODULES,
     INT_DTYPES,
     META_ATTRS,
+    MODULE_WRAPPERS,
     PYTHON_CASTS,
-    SAVES_OUTPUT,
-    SET_GRAD_ENABLED,
-    BACKWARD_METHODS,
-    COPY_FUNCTIONS,
-    INPLACE_MODULES,
     SAVES_INPUT,
     SAVES_INPUT_MODULES,
-    FRAMEWORK_OBJECTS,
-    IDENTITY_METHODS,
-    MODULE_WRAPPERS,
+    SAVES_OUTPUT,
+    SET_GRAD_ENABLED,
     STEP_METHODS,
     WRAPPED_MODULE_ATTRS,
     is_module_ctor,
@@ -59,7 +60,7 @@ class Cut:
     detail: str  # e.g. ".detach()"
     via: tuple = ()  # call nodes through which the cut reached the caller (innermost first)
 
-    def through(self, call: ast.AST) -> "Cut":
+    def through(self, call: ast.AST) -> Cut:
         return replace(self, via=self.via + (call,))
 
 
@@ -144,14 +145,18 @@ class BackwardSite:
     mode: GradMode
     loops: tuple  # enclosing loop nodes, outermost first
     retain_graph: bool
-    stmt: ast.stmt
+    stmt: Optional[ast.stmt]
     implicit: str = ""  # who backpropagates a returned loss: "Lightning", "the Hugging Face Trainer"
+
+    @property
+    def line(self) -> int:
+        return getattr(self.node, "lineno", 0)
 
     @property
     def label(self) -> str:
         if self.implicit:
-            return f"the loss {self.implicit} backpropagates (line {self.node.lineno})"
-        return f"the loss backpropagated at line {self.node.lineno}"
+            return f"the loss {self.implicit} backpropagates (line {self.line})"
+        return f"the loss backpropagated at line {self.line}"
 
 
 @dataclass
@@ -168,7 +173,7 @@ class Event:
 
     what: str  # step, zero_grad, inplace, augassign, grad_read, retain_grad, requires_grad_set, to_call
     node: ast.AST
-    stmt: ast.stmt
+    stmt: Optional[ast.stmt]
     loops: tuple
     mode: GradMode
     target: Optional[Val] = None
@@ -191,7 +196,7 @@ class FunctionFlow:
     implicit_sites: list = field(default_factory=list)  # returned losses a framework backpropagates
     context: Optional[ast.Call] = None  # the call site whose argument values this flow was analyzed with
     bound_optimizers: list = field(default_factory=list)  # optimizer values that arrive as arguments
-    leaves_grad_disabled: Optional["GradMode"] = None  # ``torch.set_grad_enabled(False)`` never restored
+    leaves_grad_disabled: Optional[GradMode] = None  # ``torch.set_grad_enabled(False)`` never restored
 
     def starved(self, site: BackwardSite) -> dict:
         """Roots that reach ``site``'s loss only through cuts -> the cuts that carried them."""
@@ -199,7 +204,7 @@ class FunctionFlow:
         for r, c in site.loss.cut:
             if r == UNKNOWN or r.startswith("arg:"):
                 continue
-            if any(related(r, l) for l in site.loss.live):
+            if any(related(r, lv) for lv in site.loss.live):
                 continue
             out.setdefault(r, set()).add(c)
         return out
@@ -211,7 +216,7 @@ class FunctionFlow:
         return self.backward_sites + self.implicit_sites
 
     def live_anywhere(self, root: str) -> bool:
-        return any(any(related(root, l) for l in s.loss.live) for s in self.loss_sites)
+        return any(any(related(root, lv) for lv in s.loss.live) for s in self.loss_sites)
 
 
 class _Return(Exception):
@@ -285,7 +290,7 @@ class GradientFlow:
         self._attr_cache[key] = found
         return found
 
-    def flow_in_context(self, node: ast.AST, call: ast.Call, binding: dict, mode: "GradMode") -> Optional[FunctionFlow]:
+    def flow_in_context(self, node: ast.AST, call: ast.Call, binding: dict, mode: GradMode) -> Optional[FunctionFlow]:
         """``node`` analyzed with the values its caller passes (``binding``: parameter index or name ->
         Val; ``"self"`` for a method's receiver) and in the caller's grad mode: a training loop written as
         ``def train(model, loader, optimizer)`` sees the caller's model class and optimizer. None when the
@@ -397,7 +402,7 @@ class _Walker:
             b = self.binding or {}
             for k, p in enumerate(params):
                 if k == 0 and is_method:
-                    owner_cls = self.fl.owner
+                    owner_cls = self.fl.owner or ""
                     self.env[p.arg] = b.get("self") or Val(frozenset({"self"}), kind="module" if self.e.modules.classes[owner_cls].is_module else "instance", cls=owner_cls, ident="self")
                     continue
                 self.env[p.arg] = b.get(i) or b.get(p.arg) or self.implicit_arg(p.arg, i) or Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
@@ -489,26 +494,26 @@ class _Walker:
                 self.with_item(item)
             self.block(st.body)
             self.mode = saved
-        elif isinstance(st, ast.Try) or (hasattr(ast, "TryStar") and isinstance(st, getattr(ast, "TryStar"))):
-            self.block(st.body)  # type: ignore[attr-defined]
+        elif isinstance(st, ast.Try) or (hasattr(ast, "TryStar") and isinstance(st, ast.TryStar)):
+            self.block(st.body)
             before = dict(self.env)
             envs = [dict(self.env)]
-            for h in st.handlers:  # type: ignore[attr-defined]
+            for h in st.handlers:
                 self.env = dict(before)
                 if h.name:
                     self.env[h.name] = CONST
                 self.block(h.body)
                 envs.append(self.env)
             self.env = self.join_envs(envs)
-            self.block(st.orelse)  # type: ignore[attr-defined]
-            self.block(st.finalbody)  # type: ignore[attr-defined]
+            self.block(st.orelse)
+            self.block(st.finalbody)
         elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.env[st.name] = Val(kind="function", func=st)
         elif isinstance(st, ast.ClassDef):
             self.env[st.name] = Val(kind="class", cls=st.name)
-        elif hasattr(ast, "Match") and isinstance(st, getattr(ast, "Match")):
-            self.ev(st.subject)  # type: ignore[attr-defined]
-            self.branches([c.body for c in st.cases] + [[]])  # type: ignore[attr-defined]
+        elif hasattr(ast, "Match") and isinstance(st, ast.Match):
+            self.ev(st.subject)
+            self.branches([c.body for c in st.cases] + [[]])
         elif isinstance(st, ast.Delete):
             for t in st.targets:
                 if isinstance(t, ast.Name):
@@ -861,7 +866,7 @@ class _Walker:
         cut = set(v.cut)
         for r in v.live:
             if r != UNKNOWN:
-                cut.add((r, Cut(self.mode.kind, self.mode.node, f"torch.{self.mode.kind}()")))
+                cut.add((r, Cut(self.mode.kind, self.mode.node or self.stmt or ast.Pass(), f"torch.{self.mode.kind}()")))
         return Val(live_unknown, frozenset(cut), kind=v.kind)
 
     def ev_Call(self, node: ast.Call) -> Val:
@@ -960,7 +965,7 @@ class _Walker:
                 r = ctx.returns
                 return replace(r, cut=frozenset((root, c.through(node)) for root, c in r.cut))
         summary = self.e.flow(fn)
-        binding: dict = {}
+        binding = {}
         if selfv is not None:
             binding["self"] = selfv
         names = summary.args
@@ -1263,7 +1268,8 @@ def _inplace_flag(ctor: ast.Call, pos: int) -> bool:
     for k in ctor.keywords:
         if k.arg == "inplace":
             return isinstance(k.value, ast.Constant) and k.value.value is True
-    return len(ctor.args) > pos and isinstance(ctor.args[pos], ast.Constant) and ctor.args[pos].value is True
+    arg = ctor.args[pos] if len(ctor.args) > pos else None
+    return isinstance(arg, ast.Constant) and arg.value is True
 
 
 def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:

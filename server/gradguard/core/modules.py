@@ -101,9 +101,8 @@ class ModuleModel:
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "register_buffer":
                 if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
                     info.buffers.add(call.args[0].value)
-            targets = []
+            targets: list = []
             if isinstance(node, ast.Assign):
-                targets = []
                 for t in node.targets:
                     if isinstance(t, (ast.Tuple, ast.List)) and isinstance(node.value, (ast.Tuple, ast.List)) and len(t.elts) == len(node.value.elts):
                         targets.extend(zip(t.elts, node.value.elts))  # ``self.a, self.b = a, b``
@@ -239,7 +238,7 @@ class ModuleModel:
             return (v.func.id, None)
         q = self.imports.qualname(v.func) or ""
         if q in self.CONTAINERS:
-            elems = set()
+            elems: set = set()
             for a in v.args:
                 inner = a.elt if isinstance(a, (ast.ListComp, ast.GeneratorExp)) else a
                 if isinstance(a, ast.Starred):

@@ -26,7 +26,9 @@ def stepped_optimizer(ev: Event) -> Optional[str]:
         return None
     call = ev.node
     target = ev.target
-    recv = _name_of(call.func.value) or ast.unparse(call.func.value)
+    func = call.func
+    assert isinstance(func, ast.Attribute)
+    recv = _name_of(func.value) or ast.unparse(func.value)
     if call.args and ev.name is not None and ev.name == _name_of(call.args[0]):
         return ev.name  # ``scaler.step(opt)``: the event is bound to ``opt``
     if call.args or call.keywords:
@@ -117,7 +119,7 @@ def blocks(facts):
 def clears_text(facts, zcall: ast.Call, opt: str) -> bool:
     """Does ``zcall`` (``x.zero_grad()``) clear the gradients ``opt`` steps, by source text: the same
     receiver, or the model ``opt`` was built from (for values the flow model cannot see)."""
-    r = facts.text(zcall.func.value)
+    r = facts.text(zcall.func.value) if isinstance(zcall.func, ast.Attribute) else facts.text(zcall.func)
     if r == opt:
         return True
     for node in facts.walk(ast.Assign):

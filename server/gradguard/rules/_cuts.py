@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterable
+from collections.abc import Iterable
 
 from gradguard.core.facts import FileFacts
 from gradguard.core.model import Finding, Severity
@@ -48,7 +48,7 @@ def related_for(facts: FileFacts, st: Starvation) -> list:
     return rel
 
 
-def cut_findings(rule, facts: FileFacts, kinds: set, describe, fixes_for=None) -> Iterable[Finding]:
+def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], describe, fixes_for=None) -> Iterable[Finding]:
     """Yield one finding per cut site of ``kinds`` that starves trained parameters."""
     seen = set()
     for st in find_starvations(facts):

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import ast
+from functools import partial
 from typing import Optional
 
-from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
+from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import fix, line_indent, replace_node
 from gradguard.rules._cuts import loss_label, related_for, roots_label
 from gradguard.rules.base import Example, Rule
@@ -257,7 +258,7 @@ def main():
             if facts.flow.is_autograd_function_method(fl.node):
                 continue
             for site in fl.backward_sites:
-                for root, c in site.loss.cut:
+                for _root, c in site.loss.cut:
                     if c.kind != "inference" or id(c.node) in seen:
                         continue
                     if _only_numbers_escape(facts, c.node) or _cloned_after(facts, c.node):
@@ -276,7 +277,7 @@ def main():
                         f"saving them for backward raises `Inference tensors cannot be saved for backward`",
                         severity=Severity.ERROR,
                         related=rel,
-                        fixes=[lambda n=c.node: _inference_to_no_grad(facts, n)],
+                        fixes=[partial(_inference_to_no_grad, facts, c.node)],
                         explanation="Inference tensors can never be recorded by autograd: the first differentiable op that saves one for "
                         "backward raises `RuntimeError: Inference tensors cannot be saved for backward`. Compute frozen values under "
                         "`torch.no_grad()` instead (or `.clone()` them outside inference mode).",
@@ -305,8 +306,8 @@ def _only_numbers_escape(facts, node) -> bool:
             if v is not None and any(c.node is node for _, c in v.cut):
                 kinds.append(v.kind)
     for st in region.body:
-        for n in ast.walk(st):
-            if isinstance(n, ast.Return) or (isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, ast.Store)):
+        for sub in ast.walk(st):
+            if isinstance(sub, ast.Return) or (isinstance(sub, (ast.Attribute, ast.Subscript)) and isinstance(sub.ctx, ast.Store)):
                 return False  # a value escapes another way
     return bool(kinds) and all(k in ("python", "numpy") for k in kinds)
 

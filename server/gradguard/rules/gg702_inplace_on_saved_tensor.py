@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import partial
 
 from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Severity
@@ -220,7 +221,7 @@ def main():
             name = node.target.id
             text = f"{name} = {name} {op} {_atom(facts, node.value)}"
             return lambda: fix("Compute out of place", replace_node(facts, node, text))
-        if kind in OUT_OF_PLACE and isinstance(st, ast.Expr) and st.value is node and isinstance(node.func.value, ast.Name):
+        if kind in OUT_OF_PLACE and isinstance(st, ast.Expr) and st.value is node and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
             name = node.func.value.id
             func_end = facts.end(node.func)
             call_text = facts.source.segment(func_end, facts.end(node))
@@ -268,7 +269,7 @@ def main():
                     facts,
                     b,
                     f"`{qb}(inplace=True)` overwrites the output of `{qa}`, which autograd saved for backward",
-                    fixes=[lambda n=flag, c=b: _drop_inplace(facts, c, n)],
+                    fixes=[partial(_drop_inplace, facts, b, flag)],
                     explanation="RuntimeError at backward(): one of the variables needed for gradient computation has been modified by an inplace operation.",
                 )
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import ast
+from functools import partial
 
-from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
@@ -179,9 +180,9 @@ def main():
                 backprop_names = {n.id for s in sites_in_loop for n in ast.walk(s.loss_expr) if isinstance(n, ast.Name)} - {"self", "cls"}
                 if not _attached_mention(facts, st.value, backprop_names):
                     continue
-                if any(isinstance(facts.parent(l), (ast.Return, ast.Yield)) or _returned(facts, l) for l in loads):
+                if any(isinstance(facts.parent(lv), (ast.Return, ast.Yield)) or _returned(facts, lv) for lv in loads):
                     continue
-                used_as_tensor = any(isinstance(facts.parent(l), ast.Attribute) for l in loads)
+                used_as_tensor = any(isinstance(facts.parent(lv), ast.Attribute) for lv in loads)
                 value = st.value
                 loss_names = {s.loss_expr.id for s in sites_in_loop if isinstance(s.loss_expr, ast.Name) and not s.node.args and not s.node.keywords}
                 scalar = isinstance(value, ast.Name) and value.id in loss_names
@@ -193,10 +194,14 @@ def main():
                     st,
                     f"`{name} += {_short(text)}` adds a tensor with autograd history: `{name}` keeps every iteration's graph alive",
                     related=[(sites_in_loop[0].node, "the loop backpropagates every iteration here")],
-                    fixes=[lambda value=value, new=new, method=method: fix(f"Accumulate `.{method}()`", replace_node(facts, value, new))],
+                    fixes=[partial(_accumulate_fix, facts, value, new, method)],
                     explanation=f"`{name}` becomes a tensor whose `grad_fn` chain references the loss (and graph) of every iteration; memory grows "
                     f"each step until the loop ends. Accumulate a number (`.item()`) or a detached tensor instead.",
                 )
+
+
+def _accumulate_fix(facts, value: ast.AST, new: str, method: str):
+    return fix(f"Accumulate `.{method}()`", replace_node(facts, value, new))
 
 
 def _short(text: str) -> str:
@@ -208,14 +213,15 @@ def _name_uses(fn: ast.AST) -> dict:
     out: dict = {}
     for node in ast.walk(fn):
         if isinstance(node, ast.Name):
-            a, l = out.setdefault(node.id, ([], []))
-            (a if isinstance(node.ctx, ast.Store) else l).append(node)
+            a, lv = out.setdefault(node.id, ([], []))
+            (a if isinstance(node.ctx, ast.Store) else lv).append(node)
     return out
 
 
 def _inside(node: ast.AST, outer: ast.AST) -> bool:
-    end = getattr(outer, "end_lineno", outer.lineno)
-    return outer.lineno <= node.lineno <= end
+    start = getattr(outer, "lineno", 0)
+    end = getattr(outer, "end_lineno", start)
+    return start <= getattr(node, "lineno", -1) <= end
 
 
 def _mentions(expr: ast.AST, name: str) -> bool:
