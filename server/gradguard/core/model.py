@@ -15,7 +15,7 @@ class Severity(str, enum.Enum):
     HINT = "hint"
 
     @classmethod
-    def parse(cls, value: str) -> "Severity":
+    def parse(cls, value: str) -> Severity:
         value = value.strip().lower()
         aliases = {"info": "information", "warn": "warning"}
         return cls(aliases.get(value, value))

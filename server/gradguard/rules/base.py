@@ -8,8 +8,9 @@ torch, checks that bad ones lose gradients or raise, good ones train, and the fi
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, Optional
+from typing import Callable, Optional
 
 from gradguard.core.facts import FileFacts
 from gradguard.core.model import Applicability, Finding, Fix, Related, Severity

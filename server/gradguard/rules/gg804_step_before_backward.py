@@ -4,8 +4,8 @@ from __future__ import annotations
 import ast
 
 from gradguard.core.model import Severity
-from gradguard.rules.base import Example, Rule
 from gradguard.core.training import blocks, clears, has_backward, step_binding, stmt_call
+from gradguard.rules.base import Example, Rule
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
