@@ -11,7 +11,7 @@ import ast
 from dataclasses import dataclass
 
 from gradguard.core.facts import FileFacts
-from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, related
+from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, OptimizerSite, related
 
 
 @dataclass
@@ -65,6 +65,25 @@ def _is_frozen(root: str, frozen: set) -> bool:
     return any(root == f or root.endswith("." + f) or root.startswith(f + ".") or ("." + f + ".") in root for f in frozen if f and f != "self")
 
 
+def _stepped_after(fl: FunctionFlow, site: BackwardSite) -> list:
+    """The optimizers stepped after ``site`` and before the next backward of the same function, when the
+    model knows what they step: the parameters this loss is meant to train (a critic's loss trains the
+    critic, not the actor whose target it computed under no_grad)."""
+    if site.implicit or not isinstance(site.node, ast.Call):
+        return []
+    start = (site.node.lineno, site.node.col_offset)
+    later = sorted((s.node.lineno, s.node.col_offset) for s in fl.backward_sites if (s.node.lineno, s.node.col_offset) > start)
+    end = later[0] if later else (10**9, 0)
+    out = []
+    for ev in fl.events:
+        if ev.what != "step" or not isinstance(ev.node, ast.Call) or ev.target is None:
+            continue
+        pos = (ev.node.lineno, ev.node.col_offset)
+        if start < pos < end and ev.target.kind == "optimizer" and ev.target.params:
+            out.append(OptimizerSite(ev.node, ev.target.params))
+    return out
+
+
 def find_starvations(facts: FileFacts) -> list[Starvation]:
     cache = getattr(facts, "_starvations", None)
     if cache is not None:
@@ -80,6 +99,8 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             starved = fl.starved(site)
             if not starved:
                 continue
+            stepping = _stepped_after(fl, site)
+            wanted = stepping if stepping else optimizers
             no_path = not site.loss.live
             by_cut: dict = {}
             for root, cuts in starved.items():
@@ -88,10 +109,10 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                 if not no_path:
                     if fl.live_anywhere(root):
                         continue
-                    covered = _covered(root, optimizers)
-                    if optimizers and not covered:
+                    covered = _covered(root, wanted)
+                    if wanted and not covered:
                         continue
-                    if not optimizers and not _created(root, fl):
+                    if not wanted and not _created(root, fl):
                         continue
                 for c in cuts:
                     by_cut.setdefault(c, []).append(root)

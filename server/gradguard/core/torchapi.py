@@ -39,6 +39,9 @@ CUT_METHODS: dict[str, str] = {
     "ceil": "zero",
     "trunc": "zero",
     "heaviside": "zero",
+    # ``Distribution.sample()`` draws under no_grad; ``rsample()`` is the reparameterized, differentiable draw
+    "sample": "sample",
+    "sample_n": "sample",
 }
 
 # torch.* functions with the same effect on their tensor arguments.

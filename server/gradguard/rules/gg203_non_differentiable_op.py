@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+from functools import partial
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import LOSS_SINK_WORDS
@@ -10,10 +11,24 @@ from gradguard.rules._cuts import cut_findings
 from gradguard.rules.base import Example, Rule
 
 
+def _rsample_fix(facts, call: ast.Call):
+    """``dist.sample(shape)`` -> ``dist.rsample(shape)``: the same draw, through the reparameterization."""
+    func = call.func
+    assert isinstance(func, ast.Attribute)
+    text = facts.text(call)
+    head = facts.text(func.value)
+    if not text.startswith(head):
+        return None
+    rest = text[len(head):].replace("." + func.attr, ".rsample" if func.attr == "sample" else ".rsample", 1)
+    if func.attr == "sample_n":  # sample_n(n) is sample((n,))
+        return None
+    return fix("Draw with `rsample()` (reparameterized)", replace_node(facts, call, head + rest), unsafe=True)
+
+
 class NonDifferentiableOp(Rule):
     code = "GG203"
     name = "non-differentiable-op"
-    summary = "A non-differentiable op (argmax, comparison, integer cast, sign/round) is the only path from trained parameters to a loss."
+    summary = "A non-differentiable op (argmax, comparison, integer cast, sign/round, `Distribution.sample()`) is the only path from trained parameters to a loss."
     severity = Severity.WARNING
     needs = LOSS_SINK_WORDS
     fix_applicability = Applicability.UNSAFE
@@ -22,7 +37,10 @@ class NonDifferentiableOp(Rule):
 Flags `argmax`/`argmin`/`argsort`, comparisons (`>`, `==`, ...), integer casts (`.long()`, `.int()`,
 `.to(torch.long)`), integer indexing and zero-gradient ops (`sign`, `round`, `floor`, `ceil`) when trained
 parameters reach a backpropagated loss only through them. Masks and indices that merely *select* among
-differentiable values (`torch.where(diff.abs() < 1, ...)`, `gather` with labels) stay silent.
+differentiable values (`torch.where(diff.abs() < 1, ...)`, `gather` with labels) stay silent. Also
+`dist.sample()` of a distribution built from the model's outputs, when the sampled value is the only path
+to the loss (a policy trained through a critic, a VAE decoder fed a sample): `sample()` draws under
+`torch.no_grad()`. REINFORCE, which trains through `dist.log_prob(action)`, stays silent.
 
 ## Why is this bad?
 Index-valued ops have no gradient at all (their output has no `grad_fn`): the loss is cut from the
@@ -42,10 +60,50 @@ w_bin = w + (torch.sign(w) - w).detach()  # straight-through estimator
 ```
 
 ## Fix safety
-Only `sign`/`round`/`floor`/`ceil` get a fix, the straight-through estimator; it is unsafe because it changes
-the gradient the model trains with (by design).
+`sign`/`round`/`floor`/`ceil` get the straight-through estimator; it is unsafe because it changes the
+gradient the model trains with (by design). `.sample()` gets `.rsample()`, unsafe because only
+reparameterizable distributions (Normal, Uniform, Beta, ...; not Categorical or Bernoulli) implement it.
 """
     examples = (
+        Example(
+            name="actor-trained-through-sample",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    actor, critic = nn.Linear(4, 2), nn.Linear(6, 1)
+    state = torch.randn(8, 4)
+    mu, log_std = actor(state).chunk(2, dim=-1)
+    dist = torch.distributions.Normal(mu, log_std.exp())
+    action = dist.sample()
+    actor_loss = -critic(torch.cat([state, action, action], dim=-1)).mean()
+    actor_loss.backward()
+    return {"actor": actor, "critic": critic}
+""",
+            lines=(11,),
+            expect={"grad_none": ["actor.weight"], "grad_ok": ["critic.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="reinforce-through-log-prob",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    policy = nn.Linear(4, 3)
+    dist = torch.distributions.Categorical(logits=policy(torch.randn(8, 4)))
+    action = dist.sample()
+    reward = (action == 1).float()
+    loss = -(dist.log_prob(action) * reward).mean()
+    loss.backward()
+    return {"policy": policy}
+""",
+            expect={"grad_ok": ["policy.weight"]},
+        ),
         Example(
             name="argmax-into-loss",
             code="""import torch
@@ -106,7 +164,7 @@ def main():
         ),
     )
 
-    cut_kinds = frozenset({"nondiff", "cast", "compare", "zero"})  # the GradientFlow cut kinds this rule reports
+    cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample"})  # the GradientFlow cut kinds this rule reports
 
     def check(self, facts):
         def describe(kind, node, st):
@@ -118,9 +176,13 @@ def main():
                 return f"The comparison `{text}` (no gradient)"
             if kind == "cast":
                 return f"The integer cast `{text}` (no gradient)"
+            if kind == "sample":
+                return f"`{text}` (draws without gradient; `rsample()` is the differentiable draw)"
             return f"`{text}` (no gradient)"
 
         def fixes_for(kind, node, st):
+            if kind == "sample" and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                return [partial(_rsample_fix, facts, node)]
             if kind != "zero" or not isinstance(node, ast.Call) or len(node.args) != 1:
                 return []
             if not isinstance(node.args[0], (ast.Name, ast.Attribute)):
