@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import gc
 import ctypes
+import gc
 import os
 import signal
 import threading
@@ -250,7 +250,7 @@ def _prefix_findings(source: SourceText, exc: BaseException, path: Optional[str]
         if f.code in PREFIX_SOUND and f.end.line < cut:
             f.fix_builders = []
             f._fixes = []
-            f.partial = True  # type: ignore[attr-defined]
+            f.partial = True  # not a Finding field: an ad-hoc marker, read with getattr
             out.append(f)
     return out
 

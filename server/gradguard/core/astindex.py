@@ -13,8 +13,9 @@ from __future__ import annotations
 import ast
 from array import array
 from collections import deque
+from collections.abc import Iterator
 from heapq import merge
-from typing import Iterator
+from typing import Optional
 
 _AST = ast.AST
 _ATTR = "_gg_index"
@@ -23,6 +24,7 @@ _NO_KIDS: tuple = ()
 
 class TreeIndex:
     __slots__ = ("nodes", "kids", "by_type", "_parents")
+    _parents: Optional[dict]
 
     def __init__(self, tree: ast.AST) -> None:
         nodes = [tree]

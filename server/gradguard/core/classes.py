@@ -4,7 +4,7 @@ applied. Shared by the rules; pure functions of ``FileFacts`` and ``ClassInfo``.
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import Optional, Union
 
 from gradguard.core.torchapi import FACTORIES, RANDOM_FACTORIES, is_module_ctor
 
@@ -92,7 +92,7 @@ def _plain_value(facts, value: ast.AST, init_args: dict) -> bool:
     return False
 
 
-def scalar_args(method: ast.AST) -> dict:
+def scalar_args(method: Union[ast.FunctionDef, ast.AsyncFunctionDef]) -> dict:
     """__init__ arguments that are certainly not modules: constant defaults or scalar annotations."""
     out: dict = {}
     a = method.args

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Callable, Optional
 
 from gradguard.core.model import Edit, Fix
 from gradguard.core.source import SourceText
@@ -32,7 +33,7 @@ def fix_parses(source: SourceText, fix: Fix) -> bool:
         return False
 
 
-def checked(source: SourceText, build) -> "callable":
+def checked(source: SourceText, build: Callable[[], Optional[Fix]]) -> Callable[[], Optional[Fix]]:
     """Wrap a fix builder so that a fix producing unparsable code is never offered."""
 
     def run() -> Optional[Fix]:

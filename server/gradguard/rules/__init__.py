@@ -12,7 +12,7 @@ for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         continue
     _mod = importlib.import_module(f"{__name__}.{_info.name}")
     for _obj in vars(_mod).values():
-        if isinstance(_obj, type) and getattr(_obj, "code", "") and _obj.__module__ == _mod.__name__:
+        if isinstance(_obj, type) and getattr(_obj, "code", None) and _obj.__module__ == _mod.__name__:
             ALL_RULES.append(_obj())
 ALL_RULES.sort(key=lambda r: r.code)
 RULES_BY_CODE = {r.code: r for r in ALL_RULES}

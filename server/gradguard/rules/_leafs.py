@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import Optional, Union
 
 from gradguard.core.flow import UNKNOWN, FunctionFlow
 from gradguard.core.torchapi import GRAD_DISABLING, INFERENCE, is_module_ctor
@@ -64,7 +64,7 @@ def freeze_nodes(facts) -> list:
     cached = getattr(facts, "_gg_freezes", None)
     if cached is not None:
         return cached
-    found = []
+    found: list[ast.AST] = []
     for node in ast.walk(facts.tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
             a = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "requires_grad"), None)
@@ -278,7 +278,7 @@ def simple_bindings(facts, fl: FunctionFlow, name: str) -> Optional[list]:
         allp = [*a.posonlyargs, *a.args, *a.kwonlyargs, *([a.vararg] if a.vararg else []), *([a.kwarg] if a.kwarg else [])]
         if any(p.arg == name for p in allp):
             return None
-    out = []
+    out: list[Union[ast.Assign, ast.AnnAssign]] = []
     for node in facts.own_nodes(fn):
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             return None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+from typing import Optional
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
@@ -245,7 +246,7 @@ def _next_use(facts, scope: ast.AST, assign: ast.Assign, name: str):
     for node in _walk_scope(scope):
         if not (isinstance(node, ast.Name) and node.id == name) or node is assign.targets[0]:
             continue
-        pos = (node.lineno, node.col_offset)
+        pos: tuple[Optional[int], Optional[int]] = (node.lineno, node.col_offset)
         if isinstance(node.ctx, ast.Store):
             stmt = facts.parent(node)
             while stmt is not None and not isinstance(stmt, ast.stmt):

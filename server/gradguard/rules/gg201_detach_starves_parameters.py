@@ -1,8 +1,8 @@
 """GG201 detach-starves-parameters: a ``.detach()`` / ``.data`` on the only path from parameters to a loss."""
 from __future__ import annotations
 
-from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import delete_method_call, fix
 from gradguard.rules._cuts import cut_findings
 from gradguard.rules.base import Example, Rule

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import ast
 
-from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import alias_for, fix, replace_node
 from gradguard.rules._cuts import cut_findings
 from gradguard.rules.base import Example, Rule

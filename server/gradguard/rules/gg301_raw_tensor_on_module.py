@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import Optional, cast
 
 from gradguard.core.classes import may_have_parameters, self_attr, self_name, tensor_ctor
 from gradguard.core.model import Applicability, Edit, Severity
@@ -109,7 +109,7 @@ def wrap_fixes(facts, value: ast.AST, attr: str, stmt: ast.Assign, requires_grad
         return fix(f"Wrap in `{nn}.Parameter(...)`", *edits, *extra)
 
     def as_buffer():
-        tgt = stmt.targets[0]
+        tgt = cast(ast.Attribute, stmt.targets[0])  # raw_tensor_attrs only collects ``self.<attr> = ...``
         return fix(
             f"Register as a buffer: `register_buffer({attr!r}, ...)` (saved and moved, not trained)",
             replace_node(facts, stmt, f"{facts.text(tgt.value)}.register_buffer({attr!r}, {facts.text(value)})"),

@@ -5,7 +5,6 @@ import ast
 from typing import Optional
 
 from gradguard.core.astindex import statements_of_type
-
 from gradguard.core.classes import may_have_parameters, self_attr, self_name
 from gradguard.core.flow import PARAMLESS_SUFFIXES
 from gradguard.core.model import Applicability, Severity
@@ -368,8 +367,8 @@ def main():
                         arg = node.args[-1]
                         if node.func.attr == "extend":
                             _, elts = _container_elements(arg)
-                            ek = {kinds.element(e, local) for e in elts} - {None}
-                            ek = ek.pop() if len(ek) == 1 else None
+                            eks = {kinds.element(e, local) for e in elts} - {None}
+                            ek = eks.pop() if len(eks) == 1 else None
                         else:
                             ek = kinds.element(arg, local)
                         if ek:

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import ast
+from typing import Union
 
+from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules._leafs import is_computing_expr, known_roots, simple_bindings
-from gradguard.core.flow import related as related_roots
 from gradguard.rules.base import Example, Rule
 
 KEEPS_GRAD = {"retain_grad", "register_hook", "requires_grad_"}
 
 
-def _before(a: ast.AST, b: ast.AST) -> bool:
+def _before(a: Union[ast.expr, ast.stmt], b: Union[ast.expr, ast.stmt]) -> bool:
     return (a.lineno, a.col_offset) < (b.lineno, b.col_offset)
 
 
@@ -115,7 +116,7 @@ def main():
                 if v is None or v.leaf or v.ident is not None or v.kind != "tensor" or not known_roots(v):
                     continue
                 name = ev.name
-                site = next((s for s in sites if (_before(s.node, ev.node) or _in_loop_with(fl, s, ev.loops)) and any(related_roots(r, l) for r in known_roots(v) for l in s.loss.live)), None)
+                site = next((s for s in sites if (_before(s.node, ev.node) or _in_loop_with(fl, s, ev.loops)) and any(related_roots(r, lv) for r in known_roots(v) for lv in s.loss.live)), None)
                 if site is None:
                     continue
                 binds = simple_bindings(facts, fl, name)

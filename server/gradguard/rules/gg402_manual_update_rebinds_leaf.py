@@ -110,7 +110,7 @@ def main():
         for fl in facts.backward_flows:  # both need a backward() in the same function
             if not fl.backward_sites:
                 continue
-            reads = {}
+            reads: dict[int, set[str]] = {}
             for ev in fl.events:
                 if ev.what == "grad_read" and ev.name and ev.target is not None and ev.target.leaf:
                     reads.setdefault(id(ev.stmt), set()).add(ev.name)
@@ -126,7 +126,7 @@ def main():
                 v = fl.assigned.get(id(node.targets[0]))
                 if v is None or v.leaf or v.ident is not None or name not in known_roots(v):
                     continue  # under no_grad, detached, or not differentiable: not a non-leaf
-                loops = [s for s in fl.backward_sites if any(l is lp for l in s.loops for lp in _loops_of(facts, node, fl.node))]
+                loops = [s for s in fl.backward_sites if any(lv is lp for lv in s.loops for lp in _loops_of(facts, node, fl.node))]
                 if not loops:
                     continue
                 done.add(id(node))

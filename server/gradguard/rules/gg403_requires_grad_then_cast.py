@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradguard.core.model import Applicability, Severity
+from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import flow_of
 from gradguard.rules.base import Example, Rule
@@ -156,12 +156,16 @@ def main():
                 continue
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
             related = self._related(facts, call)
+
+            def build(c: ast.Call = call, k: tuple = kind) -> Optional[Fix]:
+                return self._fix(facts, c, k)
+
             yield self.finding(
                 facts,
                 call,
                 f"`.{f.attr}()` on {what} returns a non-leaf copy: the variable never gets `.grad` and optimizers reject it",
                 related=related,
-                fixes=[lambda c=call, k=kind: self._fix(facts, c, k)],
+                fixes=[build],
                 explanation="A cast or device move that changes the tensor is recorded by autograd; the result is not a leaf, so `.grad` stays None and `torch.optim` raises `can't optimize a non-leaf Tensor`.",
                 method_span=True,
             )

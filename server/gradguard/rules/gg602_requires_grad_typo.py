@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Optional
 
-from gradguard.core.model import Applicability, Severity
+from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import known_roots
 from gradguard.rules.base import Example, Rule
@@ -130,10 +131,14 @@ def main():
                 if ev.name in loaded:
                     continue
                 recv = facts.text(node.value)
+
+                def build(n: ast.Attribute = node, r: str = recv) -> Optional[Fix]:
+                    return fix("Spell it `requires_grad`", replace_node(facts, n, f"{r}.requires_grad"))
+
                 yield self.finding(
                     facts,
                     node,
                     f"`.{ev.name}` is a misspelling of `.requires_grad`: this sets a new attribute and changes nothing",
-                    fixes=[lambda n=node, r=recv: fix("Spell it `requires_grad`", replace_node(facts, n, f"{r}.requires_grad"))],
+                    fixes=[build],
                     explanation="Tensors and modules accept arbitrary attributes, so the misspelled flag is silently stored and `requires_grad` keeps its old value.",
                 )

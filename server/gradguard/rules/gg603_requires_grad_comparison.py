@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import ast
+from typing import Optional
 
-from gradguard.core.model import Applicability, Severity
+from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
@@ -94,10 +95,14 @@ def main():
                 continue
             recv = facts.text(left.value)
             val = "True" if right.value else "False"
+
+            def build(s: ast.Expr = st, r: str = recv, v: str = val) -> Optional[Fix]:
+                return fix("Assign instead of comparing", replace_node(facts, s, f"{r}.requires_grad = {v}"))
+
             yield self.finding(
                 facts,
                 c,
                 f"comparison result is discarded: did you mean `{recv}.requires_grad = {val}`?",
-                fixes=[lambda s=st, r=recv, v=val: fix("Assign instead of comparing", replace_node(facts, s, f"{r}.requires_grad = {v}"))],
+                fixes=[build],
                 explanation="A comparison as a statement has no effect, so `requires_grad` keeps its value and the parameters keep training.",
             )

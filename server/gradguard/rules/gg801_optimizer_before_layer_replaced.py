@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Optional
 
 from gradguard.core.classes import may_have_parameters
 from gradguard.core.flow import PARAMLESS_SUFFIXES
-from gradguard.core.model import Applicability, Severity
+from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.order import mutually_exclusive, position
 from gradguard.core.torchapi import is_module_ctor, is_optimizer_ctor
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules.base import Example, Rule
-
 
 _PARAMS_CALL = re.compile(r"parameters\(")
 _OPTIMIZER_HINT = re.compile(r"optim|Adam|SGD|RMSprop|Adagrad|Adadelta|LBFGS|Lion|Lamb|Optimizer")
@@ -194,12 +194,16 @@ def main():
                              and (_dotted(n.func.value) == oname or any(_dotted(a) == oname for a in n.args))]
                     if rebuilt or extended or not steps:
                         continue
+
+                    def build(st: ast.Assign = node, tt: str = tt, o: str = oname) -> Optional[Fix]:
+                        return fix(f"Add the new parameters with `{o}.add_param_group(...)`", insert_after_stmt(facts, st, f'{o}.add_param_group({{"params": {tt}.parameters()}})'))
+
                     yield self.finding(
                         facts,
                         t,
                         f"`{tt}` is replaced after `{oname}` was built from `{m}.parameters()`: the new layer's parameters are not in the optimizer and are never updated",
                         related=[(ostmt, "the optimizer captures the old parameters here"), (steps[0], "this step skips the new layer")],
-                        fixes=[lambda st=node, tt=tt, o=oname: fix(f"Add the new parameters with `{o}.add_param_group(...)`", insert_after_stmt(facts, st, f'{o}.add_param_group({{"params": {tt}.parameters()}})'))],
+                        fixes=[build],
                         explanation="An optimizer holds references to the parameter tensors it was built with; a replaced submodule brings new tensors that receive gradients but are never stepped.",
                     )
 

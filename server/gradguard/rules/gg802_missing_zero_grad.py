@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import Optional, cast
 
-from gradguard.core.model import Applicability, Severity
+from gradguard.core.flow import BackwardSite
+from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.training import params_of, stepped_optimizer
 from gradguard.fixes import fix, insert_before_stmt
 from gradguard.rules.base import Example, Rule
@@ -15,6 +16,11 @@ _CLEAR_HINTS = ("zero_grad", "zero_grads", "clear_grad", "reset_grad", "zerograd
 def is_tensor_backward(site) -> bool:
     call = site.node
     return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "backward"
+
+
+def _call_position(site: BackwardSite) -> tuple[int, int]:
+    call = cast(ast.Call, site.node)  # an is_tensor_backward() site
+    return (call.lineno, call.col_offset)
 
 
 def optimizer_of_step(facts, ev) -> Optional[str]:
@@ -84,7 +90,7 @@ def _clears_only_own_objects(facts, fn) -> bool:
     return all(e.target is not None and params_of(e.target) and all(own(r) for r in params_of(e.target)) for e in zeros)
 
 
-def loop_contains(loop: ast.AST, node: ast.AST) -> bool:
+def loop_contains(loop: ast.stmt, node: ast.stmt) -> bool:
     start = (loop.lineno, loop.col_offset)
     end = (loop.end_lineno, loop.end_col_offset)
     return start <= (node.lineno, node.col_offset) and (node.lineno, node.col_offset) <= end
@@ -240,7 +246,7 @@ def main():
 
     def check(self, facts):
         for fl in facts.backward_flows:
-            sites = {}
+            sites: dict[int, BackwardSite] = {}
             for s in fl.backward_sites:
                 if s.loops and is_tensor_backward(s) and s.mode.enabled:
                     sites.setdefault(id(s.node), s)
@@ -250,7 +256,7 @@ def main():
             if not steps:
                 continue
             done = set()
-            for site in sorted(sites.values(), key=lambda s: (s.node.lineno, s.node.col_offset)):
+            for site in sorted(sites.values(), key=_call_position):
                 for loop in reversed(site.loops):
                     in_loop = [e for e in steps if loop in e.loops]
                     if not in_loop:
@@ -267,12 +273,17 @@ def main():
                         break  # a fresh optimizer (and usually model) per iteration
                     opt = opts[0]
                     step_ev = next(e for e in in_loop if optimizer_of_step(facts, e))
+
+                    def build(st: Optional[ast.stmt] = site.stmt, o: str = opt) -> Optional[Fix]:
+                        # no statement: no edit, so no fix (as when insert_before_stmt(None) raised)
+                        return fix(f"Call `{o}.zero_grad()` before `backward()`", insert_before_stmt(facts, st, f"{o}.zero_grad()") if st is not None else None)
+
                     yield self.finding(
                         facts,
                         site.node,
                         f"gradients are never cleared in this loop: each `backward()` adds to `.grad`, so `{opt}.step()` applies the sum of all previous iterations' gradients",
                         related=[(step_ev.node, "steps with the accumulated gradient"), (loop, "loop without `zero_grad()`")],
-                        fixes=[lambda st=site.stmt, o=opt: fix(f"Call `{o}.zero_grad()` before `backward()`", insert_before_stmt(facts, st, f"{o}.zero_grad()"))],
+                        fixes=[build],
                         explanation="`Tensor.backward()` accumulates into `.grad`; without `zero_grad()` (or `p.grad = None`) every step uses the running sum of gradients, not the current one.",
                     )
                     break

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import cast
 
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
 from gradguard.core.training import blocks, clears, has_backward, step_binding, stmt_call
 from gradguard.fixes import fix, insert_before_stmt
 from gradguard.rules.base import Example, Rule
+
 
 def _whole_lines(facts, st: ast.stmt) -> bool:
     if st.lineno != st.end_lineno:
@@ -100,7 +101,7 @@ def main():
 
     def check(self, facts):
         binding = step_binding(facts)
-        for owner, body in blocks(facts):
+        for _owner, body in blocks(facts):
             backs = [i for i, st in enumerate(body) if stmt_call(st, "backward") is not None or (isinstance(st, ast.Expr) and has_backward(st))]
             if not backs:
                 continue
@@ -134,7 +135,7 @@ def main():
                     yield self.finding(
                         facts,
                         zcall,
-                        f"`{facts.text(zcall.func.value)}.zero_grad()` clears the gradients that `backward()` just computed, before `{opt}.step()` uses them: the step applies nothing",
+                        f"`{facts.text(cast(ast.Attribute, zcall.func).value)}.zero_grad()` clears the gradients that `backward()` just computed, before `{opt}.step()` uses them: the step applies nothing",
                         related=[(body[i], "gradients computed here"), (scall, "steps with cleared gradients")],
                         fixes=fixes,
                         explanation="`zero_grad()` resets `.grad`; the optimizer skips parameters without gradients, so the model does not learn.",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Optional
+from typing import Optional, cast
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.order import mutually_exclusive, position
@@ -134,7 +134,7 @@ def main():
                 elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name):
                     names.setdefault(node.target.id, []).append(node.target)
             for assign in gens:
-                name = assign.targets[0].id
+                name = cast(ast.Name, assign.targets[0]).id  # gens only holds ``<name> = <params generator>``
                 later_binds = [b for b in names.get(name, []) if b is not assign and position(b) > position(assign)]
                 limit = min((position(b) for b in later_binds), default=(10**9, 0))
                 uses = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and position(assign) < position(n) < limit]

@@ -297,7 +297,7 @@ def main():
                                 v = fl.assigned.get(id(t))
                         if v is None or not v.live:
                             continue
-                        if not any(related(r, l) for r in v.live for l in site.loss.live if r != "?"):
+                        if not any(related(r, lv) for r in v.live for lv in site.loss.live if r != "?"):
                             continue
                         if _reset_in_loop(loop, assign, name):
                             continue
@@ -513,7 +513,7 @@ def _never_carries_graph(facts, fl, assign: ast.Assign, name: str) -> bool:
 def _stores(scope: ast.AST, name: str) -> list:
     """Expressions assigned to ``name`` in ``scope`` (not in nested scopes); None for a store whose value is
     unknown here (a loop target, ``with ... as``, a parameter, an augmented assignment's operand...)."""
-    out = []
+    out: list[Optional[ast.expr]] = []
     if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         a = scope.args
         if any(p.arg == name for p in [*a.posonlyargs, *a.args, *a.kwonlyargs]) or \
@@ -550,7 +550,8 @@ def _stores(scope: ast.AST, name: str) -> list:
 def _scope_nodes(scope: ast.AST):
     """The nodes of a function's (or module's) own scope: nested functions, lambdas and classes are
     yielded but not entered."""
-    stack = list(scope.body) if isinstance(getattr(scope, "body", None), list) else []
+    body = getattr(scope, "body", None)
+    stack = list(body) if isinstance(body, list) else []
     while stack:
         node = stack.pop()
         yield node

@@ -3,10 +3,11 @@ freeing it."""
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import Optional, cast
 
+from gradguard.core.flow import BackwardSite
+from gradguard.core.model import Applicability, Edit, Fix, Severity
 from gradguard.core.torchapi import LOSS_SINK_WORDS
-from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
@@ -140,7 +141,7 @@ def main():
                 continue
             blocks = _blocks(fl.node)
             reported = set()
-            for i, s1 in enumerate(sites):
+            for _i, s1 in enumerate(sites):
                 if s1.retain_graph or _has_retain_kw(s1.node) or not s1.loss.live:
                     continue
                 pos1 = blocks.get(id(s1.stmt))
@@ -162,12 +163,16 @@ def main():
                         continue
                     reported.add(id(s1.node))
                     what = f"`{shared}`" if shared else "the same graph"
+
+                    def build(s1: BackwardSite = s1) -> Optional[Fix]:
+                        return _add_retain(facts, cast(ast.Call, s1.node))  # backward_sites hold the backward()/grad() calls
+
                     yield self.finding(
                         facts,
                         s1.node,
                         f"backward() here frees the graph of {what}, which the backward() at line {s2.node.lineno} goes through again: it raises",
                         related=[(s2.node, "second backward through the freed graph")],
-                        fixes=[lambda s1=s1: _add_retain(facts, s1.node)],
+                        fixes=[build],
                         explanation="The first backward frees the buffers saved in the graph it traverses; the second one reaches the same "
                         "nodes and raises `RuntimeError: Trying to backward through the graph a second time`. Pass `retain_graph=True` to the "
                         "first call (or sum the losses and call backward once).",
@@ -192,7 +197,7 @@ def _blocks(fn) -> dict:
                 for i, st in enumerate(lst):
                     if isinstance(st, ast.stmt):
                         out[id(st)] = (lst, i)
-        for h in getattr(node, "handlers", []) or []:
+        for _h in getattr(node, "handlers", []) or []:
             pass
     return out
 

@@ -3,7 +3,7 @@ than ``forward`` takes inputs."""
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import Optional, cast
 
 from gradguard.core.classes import apply_calls, function_classes
 from gradguard.core.model import Applicability, Severity
@@ -244,12 +244,14 @@ def main():
                 continue
             names, n_required = inputs
             n_total = len(names)
-            counts = set()
+            counts: Optional[set[int]] = None  # None: some call's argument count is not known
+            arities: set[int] = set()
             for call in apply_calls(facts, info.name):
                 if call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
-                    counts = None
                     break
-                counts.add(len(call.args))
+                arities.add(len(call.args))
+            else:
+                counts = arities
             if counts and len(counts) == 1:
                 expected = counts.pop()
                 if not (n_required <= expected <= n_total):
@@ -286,7 +288,7 @@ def main():
 
 
 def _pad(facts, ret: ast.Return, n: int):
-    v = ret.value
+    v = cast(ast.expr, ret.value)  # the caller checks ``ret.value is not None``
     text = facts.text(v)
     nones = ", ".join(["None"] * n)
     if isinstance(v, ast.Tuple):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+from typing import Optional
 
 from gradguard.core.classes import function_classes
-from gradguard.core.model import Applicability, Edit, Severity
+from gradguard.core.model import Applicability, Edit, Fix, Severity
+from gradguard.core.modules import ClassInfo
 from gradguard.core.source import Pos
 from gradguard.fixes import fix, line_indent, newline
 from gradguard.rules.base import Example, Rule
@@ -171,6 +173,10 @@ def main():
                 severity = Severity.INFORMATION
                 message = f"`{info.name}.{bad[0].name}` is not a `@staticmethod`; it works through `{info.name}.apply`, but custom Functions are written with static methods"
             related = [(c, "the Function is instantiated here") for c in instances[:2]]
+
+            def build(info: ClassInfo = info, bad: list = bad, instances: list = instances) -> Optional[Fix]:
+                return _fix(facts, info, bad, instances)
+
             yield self.finding(
                 facts,
                 bad[0],
@@ -178,7 +184,7 @@ def main():
                 severity=severity,
                 related=related,
                 end_node=bad[0],
-                fixes=[lambda info=info, bad=bad, instances=instances: _fix(facts, info, bad, instances)],
+                fixes=[build],
                 explanation="Custom autograd Functions are used through the class: `Cls.apply(*inputs)` calls the static "
                 "`forward(ctx, *inputs)` and later `backward(ctx, *grad_outputs)`. Instantiating a Function with a non-static forward "
                 "raises `RuntimeError: Legacy autograd function with non-static forward method is deprecated`.",
