@@ -1107,8 +1107,8 @@ class _Walker:
             src = args[0]  # ``copy.deepcopy(model)``: a new object of the same class, with its own parameters
             if src.kind == "module" or src.leaf:
                 return Val(frozenset({NEW}), kind=src.kind or "tensor", cls=src.cls, ident=NEW, leaf=src.leaf)
-            if src.kind in ("instance", "optimizer"):
-                return Val(kind=src.kind, cls=src.cls)
+            # anything else: a fresh object of its own (not the original), carrying no gradient
+            return Val(kind=src.kind if src.kind in ("instance", "optimizer", "python", "numpy") else None, cls=src.cls, ident=NEW)
         # another library: assume it is differentiable in its tensor arguments; an output object built
         # from keywords (``ModelOutput(loss=loss, logits=logits)``) keeps its named entries
         v = combine(*args, *kwargs.values())
