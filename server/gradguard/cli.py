@@ -1,4 +1,4 @@
-"""``gradguard check | rule | serve``: the same rules as the language server, ruff-like."""
+"""``gradguard check | rule | graph | explain | serve``: the same rules as the language server, ruff-like."""
 from __future__ import annotations
 
 import argparse
@@ -32,6 +32,13 @@ def main(argv: Optional[list] = None) -> int:
     rule.add_argument("code", nargs="?")
     rule.add_argument("--all", action="store_true")
 
+    graph = sub.add_parser("graph", help="print the gradient flow of a file: what each loss trains and where paths are cut")
+    graph.add_argument("file")
+    graph.add_argument("--format", choices=["json", "mermaid", "dot", "markdown"], default="json")
+
+    explain = sub.add_parser("explain", help="explain the finding or .grad read on FILE:LINE")
+    explain.add_argument("location", metavar="FILE:LINE")
+
     sub.add_parser("serve", help="run the language server on stdio")
 
     try:
@@ -45,6 +52,10 @@ def main(argv: Optional[list] = None) -> int:
             return run_check(args)
         if args.command == "rule":
             return _rule(args)
+        if args.command == "graph":
+            return _graph(args)
+        if args.command == "explain":
+            return _explain(args)
         if args.command == "serve":
             from gradguard.lsp.server import serve
 
@@ -77,4 +88,61 @@ def _rule(args) -> int:
         print(f"gradguard: unknown rule code {args.code!r} (try `gradguard rule --all`)", file=sys.stderr)
         return EXIT_ERROR
     print(doc_sections(r))
+    return EXIT_CLEAN
+
+
+def _load(path: str):
+    """(text, facts, analysis) of a .py file, or an error message."""
+    import ast
+    import os
+
+    from gradguard.analyze import analyze
+    from gradguard.config import find_pyproject, load_pyproject
+    from gradguard.runner import read_source
+
+    if path.endswith(".ipynb"):
+        return None, "notebooks are not supported by this command yet; export the notebook to a .py file"
+    try:
+        text, _ = read_source(path)
+    except OSError as exc:
+        return None, f"cannot read {path}: {exc.strerror or exc}"
+    pp = find_pyproject(os.path.abspath(path))
+    cfg = load_pyproject(pp) if pp else None
+    analysis = analyze(text, path, cfg)
+    if analysis.facts is None:
+        try:
+            ast.parse(text)
+        except SyntaxError as exc:
+            return None, f"{path}:{exc.lineno}: does not parse: {exc.msg}"
+        return None, f"{path}: not analyzed"
+    return analysis, None
+
+
+def _graph(args) -> int:
+    from gradguard.flowmap import build, render
+
+    analysis, err = _load(args.file)
+    if err:
+        print(f"gradguard: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(render(build(analysis.facts), args.file, args.format))
+    return EXIT_CLEAN
+
+
+def _explain(args) -> int:
+    from gradguard.flowmap import explain
+
+    path, sep, line = args.location.rpartition(":")
+    if not sep or not path or not line.isdigit():
+        print(f"gradguard: expected FILE:LINE, got {args.location!r}", file=sys.stderr)
+        return EXIT_ERROR
+    analysis, err = _load(path)
+    if err:
+        print(f"gradguard: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    text = explain(analysis.facts, analysis.findings, int(line), path)
+    if text is None:
+        print(f"{path}:{line}: no finding, .grad read or backward() on this line")
+        return EXIT_FINDINGS
+    sys.stdout.write(text)
     return EXIT_CLEAN

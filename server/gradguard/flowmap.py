@@ -1,0 +1,555 @@
+"""The gradient-flow map of one file: what each backpropagated loss trains, what it does not reach and
+where the path is cut, and why a ``.grad`` read is None or a real gradient.
+
+A query layer over the analysis core (``core.facts`` / ``core.flow`` / ``core.starvation``): it never
+changes what the rules report, it shows the program model they report from. Used by ``gradguard graph``,
+``gradguard explain``, the language server's code lenses, hovers and ``gradguard.showFlow``.
+
+Definitions (per loss site, i.e. per ``backward()`` call or per returned loss a framework backpropagates):
+
+- *trains*: the concrete roots (parameters, modules, ``requires_grad`` tensors) that reach the loss along a
+  differentiable path, minus those the file freezes.
+- *starved*: the concrete roots that reach the loss only through cuts and that something wants trained: an
+  optimizer stepped after this backward (else any optimizer visible from the function) holds them, or no
+  optimizer is visible and the function created them, or the loss has no gradient path at all.
+  ``reported`` says whether the rules report the cut (``find_starvations``: additionally no other loss of
+  the function reaches the root); an unreported starved root is still not reached by *this* loss.
+
+A site analyzed in several flows (a training function with its callers' argument values, the *context*
+flows, and on its own) is shown once; context flows are preferred (their roots are concrete) and the
+roots of several contexts are united.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from gradguard.core.facts import FileFacts
+from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, Event, FunctionFlow, related
+from gradguard.core.starvation import display_root, find_starvations, frozen_paths
+from gradguard.core.training import params_of, stepped_optimizer
+
+FORMATS = ("json", "mermaid", "dot", "markdown")
+
+
+def concrete(root: str) -> bool:
+    """A root users can recognize: not an unknown (``?``), a caller's argument (``arg:N``) or a placeholder."""
+    return bool(root) and root != UNKNOWN and not root.startswith("arg:") and not root.startswith("<")
+
+
+def _is_frozen(root: str, frozen: set) -> bool:
+    return any(root == f or root.endswith("." + f) or root.startswith(f + ".") or ("." + f + ".") in root for f in frozen if f and f != "self")
+
+
+def _covered(root: str, covered: frozenset) -> bool:
+    return any(related(root, c) or root.startswith(c + ".") for c in covered)
+
+
+@dataclass
+class Starved:
+    root: str
+    cut: Cut
+    reported: bool  # a finding reports this cut (no other loss of the function reaches the root)
+
+    @property
+    def name(self) -> str:
+        return display_root(self.root)
+
+
+@dataclass
+class LossFlow:
+    site: BackwardSite
+    flows: list  # the FunctionFlows the site was analyzed in (context flows first)
+    sink: str  # source text of the sink: ``loss.backward()``, ``return loss (Lightning)``
+    trains: list  # root ids, sorted
+    starved: list  # of Starved, sorted by name
+    optimizers: list  # names
+    no_path: bool = False
+
+    @property
+    def line(self) -> int:
+        return self.site.line
+
+    @property
+    def function(self) -> str:
+        return getattr(self.flows[0].node, "name", "<module>")
+
+
+@dataclass
+class FlowMap:
+    facts: FileFacts
+    losses: list = field(default_factory=list)
+
+    def at_line(self, line: int) -> list:
+        return [lf for lf in self.losses if lf.line == line]
+
+
+# -- building --------------------------------------------------------------------------------------
+def build(facts: FileFacts) -> FlowMap:
+    """The map of ``facts``' file (cached on the facts object: one per analysis)."""
+    cached = getattr(facts, "_gradguard_flowmap", None)
+    if cached is not None:
+        return cached
+    groups: dict = {}
+    order: list = []
+    for fl in facts.backward_flows:
+        if facts.flow.is_autograd_function_method(fl.node):
+            continue
+        for site in fl.loss_sites:
+            key = id(site.node)
+            if key not in groups:
+                groups[key] = []
+                order.append(key)
+            if not any(f is fl for _, f in groups[key]):
+                groups[key].append((site, fl))
+    reported: dict = {}
+    for st in find_starvations(facts):
+        for r in st.roots:
+            reported.setdefault((id(st.site.node), r), set()).add(st.cut)
+    frozen = frozen_paths(facts)
+    out = FlowMap(facts)
+    for key in order:
+        pairs = groups[key]
+        ctx = [p for p in pairs if p[1].context is not None]
+        use = ctx or pairs
+        out.losses.append(_loss_flow(facts, use, reported, frozen))
+    out.losses.sort(key=lambda lf: (lf.line, getattr(lf.site.node, "col_offset", 0)))
+    facts._gradguard_flowmap = out  # type: ignore[attr-defined]
+    return out
+
+
+def _loss_flow(facts: FileFacts, pairs: list, reported: dict, frozen: set) -> LossFlow:
+    site0: BackwardSite = pairs[0][0]
+    trains: set = set()
+    starved: dict = {}
+    optimizers: list = []
+    no_path = True
+    for site, fl in pairs:
+        live = {r for r in site.loss.live if concrete(r)}
+        if site.loss.live:
+            no_path = False
+        trains |= {r for r in live if not _is_frozen(r, frozen)}
+        cut_only = fl.starved(site)
+        stepping = _stepped_after(fl, site)
+        wanted = [o.covered for o in stepping] or [o.covered for o in facts.optimizers_for(fl)]
+        for root, cuts in cut_only.items():
+            if not concrete(root):
+                continue
+            rep = (id(site.node), root) in reported
+            if not rep:
+                if site.loss.live and _is_frozen(root, frozen):
+                    continue
+                if site.loss.live:
+                    if wanted and not any(_covered(root, c) for c in wanted):
+                        continue
+                    if not wanted and not any(root == c or root.startswith(c + ".") or root.startswith(c + "[") for c in fl.created):
+                        continue
+            cut = min(cuts, key=lambda c: (getattr(c.node, "lineno", 0), getattr(c.node, "col_offset", 0)))
+            old = starved.get(root)
+            if old is None or (rep and not old.reported):
+                starved[root] = Starved(root, cut, rep)
+        for name in _optimizer_names(facts, fl, site, stepping):
+            if name not in optimizers:
+                optimizers.append(name)
+    # a root trained through one context and cut in another is trained: it gets a gradient
+    starved = {r: s for r, s in starved.items() if not any(related(r, t) for t in trains)}
+    return LossFlow(site0, [fl for _, fl in pairs], sink_text(facts, site0), sorted(trains), sorted(starved.values(), key=lambda s: s.name), optimizers, no_path)
+
+
+def _stepped_after(fl: FunctionFlow, site: BackwardSite) -> list:
+    """Step events after ``site`` and before the next backward of the same function (the optimizers this
+    loss is meant to train), as (event, covered roots)."""
+    if site.implicit or not isinstance(site.node, ast.Call):
+        return []
+    start = (site.node.lineno, site.node.col_offset)
+    later = sorted((s.node.lineno, s.node.col_offset) for s in fl.backward_sites if (s.node.lineno, s.node.col_offset) > start)
+    end = later[0] if later else (10**9, 0)
+    out = []
+    for ev in fl.events:
+        if ev.what != "step" or not isinstance(ev.node, ast.Call):
+            continue
+        pos = (ev.node.lineno, ev.node.col_offset)
+        if start < pos < end and ev.target is not None and ev.target.kind == "optimizer" and ev.target.params:
+            out.append(_Stepping(ev, ev.target.params))
+    return out
+
+
+@dataclass
+class _Stepping:
+    event: Event
+    covered: frozenset
+
+
+def _optimizer_names(facts: FileFacts, fl: FunctionFlow, site: BackwardSite, stepping: list) -> list:
+    names = [n for n in (stepped_optimizer(s.event) for s in stepping) if n]
+    if names:
+        return names
+    if site.implicit:
+        info = facts.modules.classes.get(fl.owner) if fl.owner else None
+        if info is not None and "configure_optimizers" in info.methods:
+            return ["configure_optimizers()"]
+        return [f"the optimizer {site.implicit} builds"]
+    if not isinstance(site.node, ast.Call):
+        return []
+    start = (site.node.lineno, site.node.col_offset)
+    later = [n for n in (stepped_optimizer(e) for e in fl.events if isinstance(e.node, ast.Call) and (e.node.lineno, e.node.col_offset) > start) if n]
+    if later:
+        return later[:1]
+    # steps anywhere in the function (a loop that steps before the next backward)
+    anywhere = [n for n in (stepped_optimizer(e) for e in fl.events) if n]
+    return list(dict.fromkeys(anywhere))
+
+
+def sink_text(facts: FileFacts, site: BackwardSite) -> str:
+    if site.implicit:
+        if isinstance(site.stmt, ast.Return):
+            return f"return {_short(facts.text(site.loss_expr) if site.loss_expr is not None else 'loss')} ({site.implicit})"
+        return f"returned loss ({site.implicit})"
+    return _short(facts.text(site.node))
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# -- names ------------------------------------------------------------------------------------------
+def short_names(roots: list) -> list:
+    """Display names for a lens: ``self.`` dropped; a first component every name shares dropped
+    (``model.encoder, model.head`` -> ``encoder, head``)."""
+    names = [display_root(r) for r in roots]
+    names = [n[5:] if n.startswith("self.") else n for n in names]
+    firsts = {n.split(".")[0] for n in names}
+    if len(firsts) == 1 and all("." in n for n in names):
+        names = [n.split(".", 1)[1] for n in names]
+    return list(dict.fromkeys(names))
+
+
+def root_line(facts: FileFacts, root: str) -> Optional[int]:
+    """Where a root is created (first assignment to its last attribute), for "reveal" actions."""
+    parts = display_root(root).split(".")
+    last = parts[-1]
+    if not re.match(r"^\w+$", last):
+        return None
+    text = facts.source.text
+    pats = [rf"\bself\.{last}\s*(?::[^=\n]*)?=(?!=)", rf"^\s*{last}\s*(?::[^=\n]*)?=(?!=)", rf"\b{last}\s*=(?!=)"]
+    if len(parts) == 1:
+        pats = pats[1:]
+    for p in pats:
+        m = re.search(p, text, re.M)
+        if m:
+            return text.count("\n", 0, m.start()) + 1
+    return None
+
+
+# -- renderings --------------------------------------------------------------------------------------
+def to_json(fm: FlowMap, path: str) -> dict:
+    return {
+        "file": path,
+        "losses": [
+            {
+                "line": lf.line,
+                "sink": lf.sink,
+                "trains": [display_root(r) for r in lf.trains],
+                "starved": [{"name": s.name, "cut": {"line": getattr(s.cut.node, "lineno", 0), "kind": s.cut.kind}, "reported": s.reported} for s in lf.starved],
+                "optimizers": list(lf.optimizers),
+            }
+            for lf in fm.losses
+        ],
+    }
+
+
+@dataclass
+class Graph:
+    """Nodes (id -> (label, line, kind)) and edges (a, b, label, style) shared by mermaid and dot."""
+
+    nodes: dict = field(default_factory=dict)
+    edges: list = field(default_factory=list)
+
+
+def graph(fm: FlowMap) -> Graph:
+    g = Graph()
+    ids: dict = {}
+
+    def node(key, label: str, line: Optional[int], kind: str) -> str:
+        if key not in ids:
+            ids[key] = f"{kind[0]}{len(ids)}"
+            g.nodes[ids[key]] = (label, line, kind)
+        return ids[key]
+
+    for lf in fm.losses:
+        label = f"{lf.sink} · line {lf.line}"
+        if lf.optimizers:
+            label += " · steps " + ", ".join(lf.optimizers)
+        loss = node(("loss", id(lf.site.node)), label, lf.line, "loss")
+        for r in lf.trains:
+            g.edges.append((node(("root", display_root(r)), display_root(r), root_line(fm.facts, r), "root"), loss, "", "trains"))
+        for s in lf.starved:
+            cline = getattr(s.cut.node, "lineno", 0)
+            c = node(("cut", cline, s.cut.kind), f"{s.cut.detail or s.cut.kind} · line {cline}", cline, "cut")
+            g.edges.append((node(("root", s.name), s.name, root_line(fm.facts, s.root), "root"), c, "", "starved"))
+            edge = (c, loss, "cut", "cut")
+            if edge not in g.edges:
+                g.edges.append(edge)
+    return g
+
+
+def _mm(text: str) -> str:
+    return text.replace('"', "#quot;")
+
+
+def to_mermaid(fm: FlowMap) -> str:
+    g = graph(fm)
+    out = ["flowchart LR"]
+    for nid, (label, _line, kind) in g.nodes.items():
+        shape = {"loss": ('(["', '"])'), "cut": ('{{"', '"}}'), "root": ('["', '"]')}[kind]
+        out.append(f"  {nid}{shape[0]}{_mm(label)}{shape[1]}")
+    starved_roots = set()
+    for a, b, _label, style in g.edges:
+        if style == "trains":
+            out.append(f"  {a} --> {b}")
+        elif style == "starved":
+            starved_roots.add(a)
+            out.append(f"  {a} -.-> {b}")
+        else:
+            out.append(f"  {a} -. cut .-x {b}")
+    trained = {a for a, _b, _l, s in g.edges if s == "trains"}
+    out.append("  classDef trains fill:#d9f2d9,stroke:#2e7d32")
+    out.append("  classDef starved fill:#fde0dc,stroke:#c62828")
+    out.append("  classDef cut fill:#fff3cd,stroke:#b26a00")
+    if trained:
+        out.append("  class " + ",".join(sorted(trained)) + " trains")
+    if starved_roots - trained:
+        out.append("  class " + ",".join(sorted(starved_roots - trained)) + " starved")
+    cuts = [n for n, v in g.nodes.items() if v[2] == "cut"]
+    if cuts:
+        out.append("  class " + ",".join(cuts) + " cut")
+    if not g.nodes:
+        out.append('  none["no backpropagated loss found"]')
+    return "\n".join(out) + "\n"
+
+
+def to_dot(fm: FlowMap) -> str:
+    g = graph(fm)
+
+    def q(s: str) -> str:
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    out = ["digraph gradflow {", "  rankdir=LR;", "  node [fontname=Helvetica];"]
+    for nid, (label, _line, kind) in g.nodes.items():
+        attrs = {"loss": "shape=box, style=rounded", "cut": "shape=hexagon, style=filled, fillcolor=\"#fff3cd\"", "root": "shape=box"}[kind]
+        out.append(f"  {nid} [label={q(label)}, {attrs}];")
+    for a, b, label, style in g.edges:
+        if style == "trains":
+            out.append(f"  {a} -> {b} [color=\"#2e7d32\"];")
+        elif style == "starved":
+            out.append(f"  {a} -> {b} [style=dashed, color=\"#c62828\"];")
+        else:
+            out.append(f"  {a} -> {b} [style=dashed, arrowhead=tee, label={q(label)}];")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def to_markdown(fm: FlowMap, path: str) -> str:
+    lines = [f"# Gradient flow of `{path}`", ""]
+    if not fm.losses:
+        lines.append("No backpropagated loss found.")
+    for lf in fm.losses:
+        lines.append(f"- **line {lf.line}** `{lf.sink}`: " + lens_summary(lf))
+    lines += ["", "```mermaid", to_mermaid(fm).rstrip("\n"), "```", ""]
+    return "\n".join(lines)
+
+
+def render(fm: FlowMap, path: str, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(to_json(fm, path), indent=2) + "\n"
+    if fmt == "mermaid":
+        return to_mermaid(fm)
+    if fmt == "dot":
+        return to_dot(fm)
+    return to_markdown(fm, path)
+
+
+def webview_payload(fm: FlowMap, path: str) -> dict:
+    """What the VS Code webview needs: the mermaid text and the line each node reveals."""
+    g = graph(fm)
+    return {"file": path, "mermaid": to_mermaid(fm), "nodes": {nid: line for nid, (_l, line, _k) in g.nodes.items() if line}, "markdown": to_markdown(fm, path)}
+
+
+# -- lenses ------------------------------------------------------------------------------------------
+@dataclass
+class LensPart:
+    title: str
+    line: Optional[int]  # the line to reveal (a cut), or None for the "trains" part
+
+
+def lens_parts(lf: LossFlow) -> list:
+    """``trains encoder, head`` and one ``not reached: memory (cut at line 40)`` per cut line."""
+    parts = []
+    trains = short_names(lf.trains)
+    if lf.no_path:
+        parts.append(LensPart("no gradient path: backward() raises", None))
+    elif trains:
+        shown = trains[:4]
+        parts.append(LensPart("trains " + ", ".join(shown) + (f" +{len(trains) - len(shown)}" if len(trains) > len(shown) else ""), None))
+    else:
+        parts.append(LensPart("trains no parameter of this file", None))
+    by_line: dict = {}
+    for s in lf.starved:
+        by_line.setdefault(getattr(s.cut.node, "lineno", 0), []).append(s.root)
+    for line, roots in sorted(by_line.items()):
+        names = short_names(sorted(roots)) if len(by_line) > 0 else []
+        shown = names[:3]
+        more = f" +{len(names) - len(shown)}" if len(names) > len(shown) else ""
+        parts.append(LensPart(f"not reached: {', '.join(shown)}{more} (cut at line {line})", line))
+    return parts
+
+
+def lens_summary(lf: LossFlow) -> str:
+    text = " · ".join(p.title for p in lens_parts(lf))
+    if lf.optimizers:
+        text += " · steps " + ", ".join(lf.optimizers)
+    return text
+
+
+# -- .grad reads ---------------------------------------------------------------------------------------
+@dataclass
+class GradStory:
+    node: ast.AST  # the ``x.grad`` Attribute
+    name: str
+    verdict: str  # "real" | "none" | "zero" | "unknown"
+    why: str
+
+
+def grad_reads_at(facts: FileFacts, line: int) -> list:
+    out = []
+    for node in facts.walk(ast.Attribute):
+        if isinstance(node, ast.Attribute) and node.attr == "grad" and node.lineno <= line <= (node.end_lineno or node.lineno):
+            out.append(node)
+    return out
+
+
+def _flows_with_event(facts: FileFacts, node: ast.AST) -> list:
+    scope = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    flows = [c for c in facts.flow.context_flows if c.node is scope]
+    flows.append(facts.flow.flow(scope))
+    return [(fl, ev) for fl in flows for ev in fl.events if ev.what == "grad_read" and ev.node is node]
+
+
+def _pos(n: ast.AST) -> tuple:
+    return (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))
+
+
+def grad_story(facts: FileFacts, node: ast.AST) -> Optional[GradStory]:
+    """Is ``x.grad`` None or a real gradient when this line runs, and why."""
+    if not isinstance(node, ast.Attribute):
+        return None
+    name = facts.text(node.value)
+    pairs = _flows_with_event(facts, node)
+    if not pairs:
+        return None
+    pairs.sort(key=lambda p: p[0].context is None)  # context flows first: concrete roots
+    fl, ev = pairs[0]
+    v = ev.target
+    if v is None:
+        return GradStory(node, name, "unknown", f"gradguard cannot tell what `{name}` is here.")
+    roots = {r for r in v.live if concrete(r)} | ({v.ident} if v.ident and concrete(v.ident) else set())
+    retained = any(e.what == "retain_grad" and e.name == ev.name and ev.name for e in fl.events)
+    sites = [s for s in fl.loss_sites if not s.implicit]
+    if not roots:
+        if any(r.startswith("arg:") or r == UNKNOWN for r in v.live | ({v.ident} if v.ident else set())):
+            return GradStory(node, name, "unknown", f"`{name}` comes from outside this function; gradguard does not know what reaches it.")
+        return GradStory(node, name, "none", f"`{name}` carries no gradient from any parameter or `requires_grad` tensor: its `.grad` stays None.")
+    shown = ", ".join(f"`{display_root(r)}`" for r in sorted(roots)[:4])
+    if v.kind == "tensor" and not v.leaf and v.ident is None and not retained:
+        return GradStory(node, name, "none", f"`{name}` is not a leaf: it is computed from {shown}. autograd fills `.grad` only for leaf tensors (parameters, `requires_grad=True` tensors) unless `{name}.retain_grad()` is called before backward(); here it stays None (PyTorch warns when it is read).")
+    before = [s for s in sites if _pos(s.node) < _pos(node) or set(map(id, s.loops)) & set(map(id, ev.loops))]
+    if not before:
+        return GradStory(node, name, "none", f"no backward() runs before this read in `{getattr(fl.node, 'name', '<module>')}`: `{name}.grad` is None here (unless an earlier call already backpropagated into it).")
+    reaching = [s for s in before if any(related(r, lv) for r in roots for lv in s.loss.live)]
+    if not reaching:
+        s = before[-1]
+        cuts = sorted({(getattr(c.node, "lineno", 0), c.detail or c.kind) for r0, c in s.loss.cut if any(related(r0, r) for r in roots)})
+        if cuts:
+            where = "; ".join(f"`{d}` at line {ln}" for ln, d in cuts[:3])
+            return GradStory(node, name, "none", f"the loss backpropagated at line {s.line} reaches {shown} only through a cut ({where}): no gradient flows back, `{name}.grad` stays None.")
+        return GradStory(node, name, "none", f"no differentiable path leads from {shown} to the loss backpropagated at line {s.line}: `{name}.grad` stays None.")
+    last = max(reaching, key=lambda s: _pos(s.node))
+    for z in fl.events:
+        if z.what != "zero_grad" or not (_pos(last.node) < _pos(z.node) < _pos(node)):
+            continue
+        cleared = params_of(z.target)
+        if not cleared or any(related(r, c) for r in roots for c in cleared):
+            return GradStory(node, name, "none", f"the loss backpropagated at line {last.line} reaches {shown}, but `zero_grad()` at line {z.node.lineno} clears it before this read (None by default, `set_to_none=True`).")
+    return GradStory(node, name, "real", f"a real gradient: the loss backpropagated at line {last.line} (`{sink_text(facts, last)}`) reaches {shown} along a differentiable path.")
+
+
+def grad_markdown(story: GradStory) -> str:
+    head = {"real": "a real gradient at run time", "none": "**None** at run time", "zero": "zero at run time", "unknown": "unknown at run time"}[story.verdict]
+    return f"**`{story.name}.grad`**: {head}\n\n{story.why}"
+
+
+# -- explain -----------------------------------------------------------------------------------------
+def explain(facts: FileFacts, findings: list, line: int, path: str) -> Optional[str]:
+    """The full story for the findings, ``.grad`` reads and backward sinks on ``line``, in text."""
+    fm = build(facts)
+    parts: list = []
+    for f in findings:
+        if not (f.start.line <= line <= f.end.line):
+            continue
+        block = [f"{path}:{f.start.line}:{f.start.col + 1}: {f.code} {f.message}"]
+        if f.explanation:
+            block.append(f"  At run time: {f.explanation}")
+        for r in f.related:
+            block.append(f"  line {r.start.line}: {r.message}")
+        for st in find_starvations(facts):
+            cline = getattr(st.cut.node, "lineno", 0)
+            if cline == f.start.line and (st.cut.detail or st.cut.kind) and f.code[:4] in ("GG20", "GG50", "GG30"):
+                block.extend(_starvation_story(facts, fm, st))
+                break
+        for fx in f.fixes:
+            block.append(f"  Fix ({fx.applicability.value}): {fx.message}")
+        parts.append("\n".join(block))
+    for node in grad_reads_at(facts, line):
+        story = grad_story(facts, node)
+        if story is not None:
+            verdict = {"real": "a real gradient", "none": "None", "zero": "zero", "unknown": "unknown"}[story.verdict]
+            parts.append(f"{path}:{node.lineno}:{node.col_offset + 1}: `{story.name}.grad` is {verdict} at run time\n  {story.why.replace('`', '')}")
+    for lf in fm.at_line(line):
+        parts.append(_loss_story(lf, path))
+    if not parts:
+        return None
+    return "\n\n".join(parts) + "\n"
+
+
+def _starvation_story(facts: FileFacts, fm: FlowMap, st) -> list:
+    out = []
+    names = ", ".join(display_root(r) for r in st.roots)
+    cline = getattr(st.cut.node, "lineno", 0)
+    out.append(f"  Flow: {names} -> {st.cut.detail or st.cut.kind} (line {cline}) -x-> {sink_text(facts, st.site)} (line {st.site.line})")
+    for call in st.cut.via:
+        out.append(f"    the cut reaches line {st.site.line} through the call at line {getattr(call, 'lineno', 0)}: {_short(facts.text(call))}")
+    lf = next((x for x in fm.losses if x.site.node is st.site.node), None)
+    if lf is not None:
+        if lf.trains:
+            out.append("  That loss trains: " + ", ".join(display_root(r) for r in lf.trains))
+        if lf.optimizers:
+            out.append("  Stepped by: " + ", ".join(lf.optimizers))
+    if st.no_path:
+        out.append("  Nothing reaches that loss differentiably: backward() raises.")
+    return out
+
+
+def _loss_story(lf: LossFlow, path: str) -> str:
+    out = [f"{path}:{lf.line}: {lf.sink} (in {lf.function})"]
+    if lf.no_path:
+        out.append("  No parameter reaches this loss differentiably: backward() raises.")
+    out.append("  trains: " + (", ".join(display_root(r) for r in lf.trains) or "(no parameter of this file)"))
+    for s in lf.starved:
+        out.append(f"  not reached: {s.name} (cut by {s.cut.detail or s.cut.kind} at line {getattr(s.cut.node, 'lineno', 0)}{'' if s.reported else '; another loss may train it'})")
+    if lf.optimizers:
+        out.append("  optimizers: " + ", ".join(lf.optimizers))
+    return "\n".join(out)
