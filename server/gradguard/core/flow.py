@@ -78,6 +78,7 @@ class Val:
     params: frozenset = frozenset()  # for kind 'optimizer': the roots it steps
     fields: Optional[tuple] = None  # named entries ((key, Val), ...) of a dict literal or an output object
     elem_cls: Optional[str] = None  # in-file Module class of every element of a Sequential/ModuleList
+    origin: Optional[ast.AST] = None  # for kind 'optimizer': the constructor call that built it
 
     @property
     def carries(self) -> bool:
@@ -128,6 +129,16 @@ def cut_value(v: Val, kind: str, node: ast.AST, detail: str, result_kind: str = 
 def related(a: str, b: str) -> bool:
     """Same root, or one is an attribute path of the other (``model`` / ``model.fc``)."""
     return a == b or a.startswith(b + ".") or b.startswith(a + ".") or a.startswith(b + "[") or b.startswith(a + "[")
+
+
+@dataclass(frozen=True)
+class RootOrigin:
+    """How a root object was made: the statement, and the kind / in-file class / leaf flag of the value."""
+
+    stmt: ast.stmt
+    kind: Optional[str]
+    cls: Optional[str]
+    leaf: bool
 
 
 @dataclass
@@ -244,6 +255,7 @@ class GradientFlow:
         self._in_progress: set = set()
         self._contexts: dict = {}
         self._attr_cache: dict = {}
+        self.root_origins: dict[str, RootOrigin] = {}  # root created by a statement -> how it was made
         self.context_flows: list[FunctionFlow] = []  # functions analyzed with their callers' argument values
 
     # -- public -----------------------------------------------------------------------------------
@@ -633,6 +645,11 @@ class _Walker:
         live = frozenset(name if r == NEW else r for r in v.live)
         cut = frozenset((name if r == NEW else r, c) for r, c in v.cut)
         self.fl.created.add(name)
+        if (NEW in v.live or v.ident == NEW) and self.stmt is not None:
+            # where this root's parameters were made, and as what (for "which optimizer holds it")
+            old = self.e.root_origins.get(name)
+            if old is None or (old.kind not in ("module", "instance") and not old.leaf):  # a context knows more
+                self.e.root_origins[name] = RootOrigin(self.stmt, v.kind, v.cls, v.leaf)
         return replace(v, live=live, cut=cut, ident=name if v.ident == NEW else v.ident)
 
     def iter_elem(self, it: Val, node: ast.AST) -> Val:
@@ -1049,7 +1066,7 @@ class _Walker:
         if is_optimizer_ctor(q):
             covered = frozenset().union(*(a.live for a in [*args[:1], *kwargs.values()])) if (args or kwargs) else frozenset()
             self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt))
-            return Val(kind="optimizer", ident=NEW, params=covered)
+            return Val(kind="optimizer", ident=NEW, params=covered, origin=node)
         if q in ("torch.autograd.grad", "torch.autograd.backward"):
             loss = args[0] if args else kwargs.get("outputs", kwargs.get("tensors", CONST))
             loss_node = node.args[0] if node.args else (kwnodes.get("outputs") or kwnodes.get("tensors") or node)

@@ -11,7 +11,8 @@ import ast
 from dataclasses import dataclass
 
 from gradguard.core.facts import FileFacts
-from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, OptimizerSite, related
+from gradguard.core.flow import BackwardSite, Cut, FunctionFlow
+from gradguard.core.training import covered_by, stepped_after
 
 
 @dataclass
@@ -25,7 +26,7 @@ class Starvation:
 
 
 def _covered(root: str, optimizers: list) -> bool:
-    return any(any(related(root, c) or root.startswith(c + ".") for c in o.covered) for o in optimizers)
+    return covered_by(root, optimizers)
 
 
 def _created(root: str, fl: FunctionFlow) -> bool:
@@ -65,25 +66,6 @@ def _is_frozen(root: str, frozen: set) -> bool:
     return any(root == f or root.endswith("." + f) or root.startswith(f + ".") or ("." + f + ".") in root for f in frozen if f and f != "self")
 
 
-def _stepped_after(fl: FunctionFlow, site: BackwardSite) -> list:
-    """The optimizers stepped after ``site`` and before the next backward of the same function, when the
-    model knows what they step: the parameters this loss is meant to train (a critic's loss trains the
-    critic, not the actor whose target it computed under no_grad)."""
-    if site.implicit or not isinstance(site.node, ast.Call):
-        return []
-    start = (site.node.lineno, site.node.col_offset)
-    later = sorted((s.node.lineno, s.node.col_offset) for s in fl.backward_sites if (s.node.lineno, s.node.col_offset) > start)
-    end = later[0] if later else (10**9, 0)
-    out = []
-    for ev in fl.events:
-        if ev.what != "step" or not isinstance(ev.node, ast.Call) or ev.target is None:
-            continue
-        pos = (ev.node.lineno, ev.node.col_offset)
-        if start < pos < end and ev.target.kind == "optimizer" and ev.target.params:
-            out.append(OptimizerSite(ev.node, ev.target.params))
-    return out
-
-
 def find_starvations(facts: FileFacts) -> list[Starvation]:
     cache = getattr(facts, "_starvations", None)
     if cache is not None:
@@ -99,7 +81,7 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             starved = fl.starved(site)
             if not starved:
                 continue
-            stepping = _stepped_after(fl, site)
+            stepping = stepped_after(fl, site)
             wanted = stepping if stepping else optimizers
             no_path = not site.loss.live
             by_cut: dict = {}

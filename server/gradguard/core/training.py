@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradguard.core.flow import Event, FunctionFlow, Val, related
-from gradguard.core.torchapi import NOT_OPTIMIZER_KINDS, is_optimizer_ctor
+from gradguard.core.flow import BackwardSite, Event, FunctionFlow, OptimizerSite, Val, related
+from gradguard.core.torchapi import NOT_OPTIMIZER_KINDS, is_module_ctor, is_optimizer_ctor
 
 # Only for a receiver whose value the model cannot see (an attribute set in another method, an argument
 # no caller in this file passes): names that say "this is not an optimizer".
@@ -173,3 +173,100 @@ def clears(facts, binding: StepBinding, zcall: ast.Call, scall: ast.Call, opt: s
         if verdict is not None:
             return verdict
     return clears_text(facts, zcall, opt)
+
+
+# -- what each loss trains and which optimizer holds it -------------------------------------------------
+def stepped_after(fl: FunctionFlow, site: BackwardSite) -> list:
+    """The optimizers stepped after ``site`` and before the next backward of the same function, when the
+    model knows what they step: the parameters this loss is meant to train (a critic's loss trains the
+    critic, not the actor whose target it computed under no_grad)."""
+    if site.implicit or not isinstance(site.node, ast.Call):
+        return []
+    start = (site.node.lineno, site.node.col_offset)
+    later = sorted((s.node.lineno, s.node.col_offset) for s in fl.backward_sites if (s.node.lineno, s.node.col_offset) > start)
+    end = later[0] if later else (10**9, 0)
+    out = []
+    for ev in fl.events:
+        if ev.what != "step" or not isinstance(ev.node, ast.Call) or ev.target is None:
+            continue
+        pos = (ev.node.lineno, ev.node.col_offset)
+        if start < pos < end and ev.target.kind == "optimizer" and ev.target.params:
+            out.append(OptimizerSite(ev.target.origin or ev.node, ev.target.params, stmt=ev.stmt))
+    return out
+
+
+
+def covered_by(root: str, optimizers: list) -> bool:
+    """Does one of ``optimizers`` (``OptimizerSite``s) hold the parameters of ``root``?"""
+    return any(any(related(root, c) or root.startswith(c + ".") for c in o.covered) for o in optimizers)
+
+
+def concrete(root: str) -> bool:
+    return root != "?" and not root.startswith("arg:") and root != "self" and not root.startswith("self.")
+
+
+def trainable_origin(facts, root: str) -> Optional[ast.AST]:
+    """Where the parameters of ``root`` were made, when the model knows ``root`` holds trainable parameters:
+    a module built by a ``torch.nn`` constructor or an in-file Module class, ``nn.Parameter``, a tensor
+    created with ``requires_grad=True``; or an attribute of such an object assigned one of those in its
+    class. None when unknown (the rule stays quiet)."""
+    parts = root.replace("[]", "").split(".")
+    origin = facts.flow.root_origins.get(parts[0])
+    if origin is None:
+        return None
+    if len(parts) == 1:
+        if origin.leaf or (origin.kind == "module" and _module_stmt_has_params(facts, origin.stmt)):
+            return origin.stmt
+        return None
+    if origin.kind not in ("module", "instance"):
+        return None
+    cls = origin.cls
+    node: Optional[ast.AST] = None
+    for attr in parts[1:]:
+        if cls is None or cls not in facts.modules.classes:
+            return None
+        values = facts.modules.classes[cls].attr_values.get(attr)
+        if not values or len(values) != 1 or not isinstance(values[0], ast.Call):
+            return None
+        call = values[0]
+        node = call
+        acls, _elem = facts.modules.attr_class(cls, attr)
+        if acls:
+            cls = acls
+            continue
+        q = facts.imports.qualname(call.func) or ""
+        short = q.rsplit(".", 1)[-1]
+        if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+            cls = None
+            continue
+        if q.startswith("torch.") and any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords):
+            cls = None
+            continue
+        if is_module_ctor(q) and short in _PARAMETRIC_MODULES:
+            cls = None
+            continue
+        return None
+    return node
+
+
+# torch.nn modules that certainly hold parameters (with the default arguments)
+_PARAMETRIC_MODULES = {
+    "Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+    "Embedding", "EmbeddingBag", "LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "RMSNorm",
+    "LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell", "MultiheadAttention", "PReLU",
+    "TransformerEncoderLayer", "TransformerDecoderLayer", "Transformer", "TransformerEncoder", "TransformerDecoder",
+}
+
+
+def _module_stmt_has_params(facts, stmt: ast.stmt) -> bool:
+    value = getattr(stmt, "value", None)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in ("to", "cuda", "cpu", "float", "half", "train"):
+        value = value.func.value  # ``copy.deepcopy(model).to(device)``
+    if not isinstance(value, ast.Call):
+        return False
+    q = facts.imports.qualname(value.func) or ""
+    if q == "copy.deepcopy":
+        return True  # a copy of a module: its own parameters
+    if isinstance(value.func, ast.Name) and value.func.id in facts.modules.classes:
+        return bool(facts.modules.classes[value.func.id].is_module)
+    return is_module_ctor(q) and q.rsplit(".", 1)[-1] in _PARAMETRIC_MODULES

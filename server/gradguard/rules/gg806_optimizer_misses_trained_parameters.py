@@ -1,0 +1,321 @@
+"""GG806 optimizer-misses-trained-parameters: a loss trains parameters that no optimizer holds."""
+from __future__ import annotations
+
+import ast
+from functools import partial
+from typing import Optional
+
+from gradguard.core.model import Applicability, Severity
+from gradguard.core.starvation import display_root, frozen_paths
+from gradguard.core.torchapi import LOSS_SINK_WORDS
+from gradguard.core.training import concrete, covered_by, stepped_after, trainable_origin
+from gradguard.fixes import fix, insert_after_stmt
+from gradguard.rules.base import Example, Rule
+
+
+class OptimizerMissesTrainedParameters(Rule):
+    code = "GG806"
+    name = "optimizer-misses-trained-parameters"
+    summary = "A loss reaches parameters that no optimizer holds: they get gradients but never change."
+    severity = Severity.WARNING
+    needs = LOSS_SINK_WORDS
+    fix_applicability = Applicability.UNSAFE
+    docs = """
+## What it does
+Follows each `backward()` to the optimizer stepped right after it and flags parameters the loss reaches
+that no optimizer in view holds:
+- a learnable tensor created outside the model (a temperature, task log-variances, a prompt) and never
+  passed to the optimizer;
+- a submodule left out of hand-written parameter groups;
+- a `copy.deepcopy` replica trained while the optimizer still holds the original's parameters.
+
+Parameters the program freezes (`requires_grad_(False)`), targets updated under `no_grad` and optimizers
+the model cannot see (built in another file, from an unknown helper) keep it quiet.
+
+## Why is this bad?
+`backward()` fills `.grad` of every leaf that requires grad, but only `optimizer.step()` changes a
+parameter, and only the parameters it was built with. The rest keep their initial values for the whole
+run, silently.
+
+## Example
+```python
+log_vars = torch.zeros(2, requires_grad=True)
+optimizer = torch.optim.Adam(model.parameters())
+loss = (torch.exp(-log_vars) * task_losses + log_vars).sum()
+```
+
+## Use instead
+```python
+optimizer = torch.optim.Adam([*model.parameters(), log_vars])
+```
+
+## Fix safety
+The fix adds the missing parameters to the optimizer as a new parameter group
+(`optimizer.add_param_group(...)`) with the optimizer's defaults. It is unsafe: the learning rate and
+weight decay of that group may not be what you want, and you may prefer to rebuild the optimizer. A trained
+replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica instead.
+"""
+    examples = (
+        Example(
+            name="log-variances-outside-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 2)
+    log_vars = torch.zeros(2, requires_grad=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = log_vars.detach().clone()
+    for _ in range(3):
+        out = model(torch.randn(8, 4))
+        task_losses = (out - 1.0).pow(2).mean(0)
+        loss = (torch.exp(-log_vars) * task_losses + log_vars).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"log_vars_changed": not torch.equal(before, log_vars.detach())}
+""",
+            lines=(9,),
+            expect={"facts": {"log_vars_changed": False}},
+            fixed_expect={"facts": {"log_vars_changed": True}},
+        ),
+        Example(
+            name="param-groups-skip-a-submodule",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.neck = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.neck(torch.relu(self.body(x)))))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD([{"params": model.body.parameters(), "lr": 0.01}, {"params": model.head.parameters()}], lr=0.1)
+    before = model.neck.weight.detach().clone()
+    for _ in range(3):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"neck_changed": not torch.equal(before, model.neck.weight.detach())}
+""",
+            lines=(19,),
+            expect={"facts": {"neck_changed": False}},
+            fixed_expect={"facts": {"neck_changed": True}},
+        ),
+        Example(
+            name="replica-trained-with-the-original-optimizer",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+def fit(model, optimizer, steps=3):
+    net = copy.deepcopy(model)
+    for _ in range(steps):
+        loss = net(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return net
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.weight.detach().clone()
+    trained = fit(model, optimizer)
+    return {"model": model, "trained": trained}, {"replica_changed": not torch.equal(before, trained.weight.detach())}
+""",
+            lines=(8,),
+            fixable=False,
+            expect={"facts": {"replica_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="frozen-backbone-left-out-on-purpose",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    backbone, head = nn.Linear(4, 8), nn.Linear(8, 1)
+    backbone.requires_grad_(False)
+    optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = head(torch.relu(backbone(torch.randn(8, 4)))).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"head": head}
+""",
+            expect={"grad_ok": ["head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="gan-two-optimizers",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Linear(2, 2), nn.Linear(2, 1)
+    opt_g = torch.optim.SGD(G.parameters(), lr=0.1)
+    opt_d = torch.optim.SGD(D.parameters(), lr=0.1)
+    for _ in range(2):
+        fake = G(torch.randn(8, 2))
+        d_loss = D(fake.detach()).mean() - D(torch.randn(8, 2)).mean()
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        g_loss = -D(fake).mean()
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+    return {"G": G, "D": D}
+""",
+            expect={"grad_ok": ["G.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        reported: set = set()
+        frozen = frozen_paths(facts)
+        for fl in facts.backward_flows:
+            if facts.flow.is_autograd_function_method(fl.node):
+                continue
+            visible = facts.optimizers_for(fl)
+            for site in fl.backward_sites:
+                if not site.mode.enabled:
+                    continue
+                stepping = stepped_after(fl, site)
+                if not stepping or not site.loops or not _steps_in_loop(fl, site):
+                    continue  # not a training loop whose optimizer the model knows
+                roots = sorted(r for r in site.loss.live if concrete(r))
+                origins = {r: o for r in roots if (o := trainable_origin(facts, r)) is not None}
+                graded = _grad_reads(fl)
+                missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not _frozen(r, frozen) and r.split(".")[0] not in graded]
+                if not missing:
+                    continue
+                # a part of a missing root that some optimizer holds: only the rest is missing
+                missing = [r for r in missing if not any(m != r and r.startswith(m + ".") for m in missing)]
+                holds_any = any(covered_by(r, stepping) for r in roots)
+                step = stepping[0]
+                if not holds_any:  # report the copy once, where it is made
+                    objects: dict = {}
+                    for r in missing:
+                        objects.setdefault(r.replace("[]", "").split(".")[0], r)
+                    missing = [objects[k] for k in sorted(objects)]
+                for r in missing:
+                    first = r.replace("[]", "").split(".")[0]
+                    if r in reported or (not holds_any and first in reported):
+                        continue
+                    reported.add(r)
+                    if not holds_any:
+                        reported.add(first)
+                        made = facts.flow.root_origins[first].stmt
+                        yield self.finding(
+                            facts,
+                            made,
+                            f"`{first}` is trained by the loss backpropagated at line {site.line}, but the optimizer stepped there holds "
+                            f"other parameters: `{first}` never changes",
+                            related=[(site.node, "backward() fills the gradients of this copy"), (_step_node(fl, site) or site.node, "steps the original's parameters")],
+                            explanation="The optimizer was built from another object's parameters (typically the model this one was copied "
+                            "from); `step()` updates those, and this object's gradients are never applied. Build the optimizer from the "
+                            "object you train.",
+                        )
+                        continue
+                    name = display_root(r)
+                    ctor = step.node
+                    yield self.finding(
+                        facts,
+                        ctor,
+                        f"no optimizer holds `{name}`: the loss backpropagated at line {site.line} gives it gradients, but it never changes",
+                        related=[(origins[r], f"`{name}` is created here"), (site.node, "backward() reaches it here")],
+                        fixes=_fixes(facts, ctor, r),
+                        explanation="`optimizer.step()` updates only the parameters the optimizer was built with; add these to it "
+                        "(or to a parameter group) so they are trained.",
+                    )
+
+
+def _steps_in_loop(fl, site) -> bool:
+    """An optimizer step in the innermost loop of the backward: a training loop."""
+    loop = site.loops[-1]
+    return any(e.what == "step" and loop in e.loops for e in fl.events)
+
+
+def _grad_reads(fl) -> set:
+    """Objects whose ``.grad`` the function reads: their gradients are used directly (inspection,
+    a reference computation), not meant for an optimizer."""
+    out = set()
+    for e in fl.events:
+        if e.what == "grad_read" and e.target is not None:
+            for r in set(e.target.live) | ({e.target.ident} if e.target.ident else set()):
+                out.add(r.replace("[]", "").split(".")[0])
+    return out
+
+
+def _frozen(root: str, frozen: set) -> bool:
+    return any(root == f or root.startswith(f + ".") or root.endswith("." + f) for f in frozen if f and f != "self")
+
+
+def _step_node(fl, site) -> Optional[ast.AST]:
+    start = (site.node.lineno, site.node.col_offset)
+    steps = [e.node for e in fl.events if e.what == "step" and (e.node.lineno, e.node.col_offset) > start]
+    return min(steps, key=lambda n: (n.lineno, n.col_offset)) if steps else None
+
+
+def _fixes(facts, ctor: ast.AST, root: str) -> list:
+    """``optimizer.add_param_group({"params": ...})`` after the statement that builds the optimizer, when
+    the optimizer is bound to a plain name there and the root is an expression valid in that scope."""
+    stmt = facts.statement_of(ctor)
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and stmt.value is ctor):
+        return []
+    if "[" in root:
+        return []
+    first = root.split(".")[0]
+    scope = facts.enclosing(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    bound = {n.id for n in ast.walk(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        bound |= {a.arg for a in [*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs]}
+    if first not in bound:
+        return []
+    origin = facts.flow.root_origins.get(first)
+    leaf = origin is not None and origin.leaf and "." not in root
+    params = f"[{root}]" if leaf or _is_tensor_attr(facts, root) else f"{root}.parameters()"
+    opt = stmt.targets[0].id
+    return [partial(_add_group, facts, stmt, opt, params)]
+
+
+def _is_tensor_attr(facts, root: str) -> bool:
+    parts = root.split(".")
+    origin = facts.flow.root_origins.get(parts[0])
+    if origin is None or len(parts) < 2 or origin.cls not in facts.modules.classes:
+        return False
+    cls = origin.cls
+    for attr in parts[1:-1]:
+        acls, _ = facts.modules.attr_class(cls, attr)
+        if not acls:
+            return False
+        cls = acls
+    values = facts.modules.classes[cls].attr_values.get(parts[-1]) or []
+    return bool(values) and all(isinstance(v, ast.Call) and not facts.modules.attr_class(cls, parts[-1])[0] and (facts.imports.qualname(v.func) or "").rsplit(".", 1)[-1] in ("Parameter", "zeros", "ones", "randn", "rand", "full", "tensor", "empty") for v in values)
+
+
+def _add_group(facts, stmt: ast.stmt, opt: str, params: str):
+    return fix(f"Add them to `{opt}`", insert_after_stmt(facts, stmt, f'{opt}.add_param_group({{"params": {params}}})'), unsafe=True)
