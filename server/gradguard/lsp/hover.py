@@ -12,12 +12,23 @@ from gradguard.rules import RULES_BY_CODE
 from gradguard.rules.base import DOCS_URL
 
 
-def finding_markdown(f: Finding) -> str:
+def finding_markdown(f: Finding, analysis: Optional[Analysis] = None) -> str:
+    """What the editor does not already show: VS Code prints the diagnostic's message and related
+    locations above the hover, so the hover leaves them out and adds the run-time effect, the flow (for
+    cuts that starve parameters), why it matters and the fix."""
     rule = RULES_BY_CODE.get(f.code)
     title = f"**{f.code}** {rule.name}" if rule else f"**{f.code}**"
-    parts = [f"{title} ({f.severity.value})", "", f.message]
+    parts = [f"{title} ({f.severity.value})"]
     if f.explanation:
-        parts += ["", "**At run time:** " + f.explanation]
+        expl = f.explanation.strip()
+        # some explanations already open with "At run time": do not print it twice
+        parts += ["", expl if expl.lower().startswith("at run time") else "**At run time:** " + expl]
+    if analysis is not None:
+        from gradguard.lsp.flow import starvation_flow_markdown
+
+        flow = starvation_flow_markdown(analysis, f)
+        if flow:
+            parts += ["", flow]
     if rule and rule.summary:
         parts += ["", "**Why:** " + rule.summary]
     fixes = f.fixes
@@ -25,8 +36,6 @@ def finding_markdown(f: Finding) -> str:
         parts += ["", "**Fix:** " + "; or ".join(f"{x.message} ({x.applicability.value})" for x in fixes)]
     elif rule is not None:
         parts += ["", "**Fix:** no automatic fix; see the rule page. Silence an intentional case with `# noqa: " + f.code + "`."]
-    for r in f.related:
-        parts += [f"- line {r.start.line}: {r.message}"]
     parts += ["", f"[{f.code} documentation]({DOCS_URL.format(code=f.code)})"]
     return "\n".join(parts)
 

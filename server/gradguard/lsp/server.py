@@ -27,6 +27,7 @@ from gradguard.core.edits import apply_edits
 from gradguard.core.model import Applicability, Finding, Severity
 from gradguard.core.source import Pos
 from gradguard.lsp import convert
+from gradguard.lsp import flow as flowlsp
 from gradguard.lsp.hover import finding_markdown, findings_at, name_markdown
 from gradguard.notebook import CellMap, join_cells, merge_cell_errors
 
@@ -47,6 +48,7 @@ class Snapshot:
     analysis: Analysis
     cells: Optional[CellMap] = None  # notebooks: program line -> cell
     cell_versions: dict = field(default_factory=dict)
+    lenses: Optional[dict] = None  # uri -> code lenses, computed on first request (see lsp/flow.py)
 
 
 class _Malformed:
@@ -374,6 +376,19 @@ class GradguardServer(LanguageServer):
         for cid, diags in per_cell.items():
             self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=cid, diagnostics=diags, version=snap.cell_versions.get(cid)))
 
+    def code_lens_enabled(self, key: Optional[str]) -> bool:
+        return self.settings_for(key)[1].get("codeLens", True) is not False
+
+    def refresh_code_lenses(self) -> None:
+        """Ask the client to re-request lenses (after the codeLens setting changed), when it can."""
+        caps = self.client_capabilities
+        ws = caps.workspace if caps else None
+        if ws is not None and ws.code_lens is not None and ws.code_lens.refresh_support:
+            try:
+                self.workspace_code_lens_refresh(None)
+            except Exception:  # the client may not answer; lenses refresh on the next edit anyway
+                log.debug("codeLens refresh failed")
+
     def clear(self, uri: str) -> None:
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
@@ -418,6 +433,7 @@ def on_initialize(ls: GradguardServer, params: lsp.InitializeParams) -> None:
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
 def on_config(ls: GradguardServer, params: lsp.DidChangeConfigurationParams) -> None:
     settings = params.settings
+    lens_before = _lens_settings(ls)
     if isinstance(settings, dict):
         section = settings.get("gradguard", settings)
         if isinstance(section, dict):
@@ -426,6 +442,13 @@ def on_config(ls: GradguardServer, params: lsp.DidChangeConfigurationParams) -> 
             ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message="gradguard: settings must be an object; keeping the previous ones"))
     ls.config_dirty = True
     ls.reanalyze_all()
+    if _lens_settings(ls) != lens_before:
+        ls.refresh_code_lenses()  # only then: clients that do not answer refresh requests stay unbothered
+
+
+def _lens_settings(ls: GradguardServer) -> tuple:
+    """Where lenses are off: the settings for every document, and the folders that turn them off."""
+    return (ls.editor_settings.get("codeLens", True) is False, frozenset(k for k, v in ls.folder_settings.items() if v.get("codeLens", True) is False))
 
 
 @server.feature(lsp.EXIT)
@@ -568,14 +591,56 @@ def hover_local(ls: GradguardServer, params: lsp.HoverParams) -> Optional[lsp.Ho
         line0 += off
     pos = src.from_lsp(line0, params.position.character, enc)
     found = findings_at(snap.analysis, pos)
+    grad_md = flowlsp.grad_hover(snap.analysis, pos)
     if found:
         f = found[0]
-        md = "\n\n---\n\n".join(finding_markdown(x) for x in found)
+        md = "\n\n---\n\n".join(finding_markdown(x, snap.analysis) for x in found)
+        if grad_md:
+            md += "\n\n---\n\n" + grad_md
         return lsp.Hover(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=md), range=convert.range_of(src, f.start, f.end, enc, off))
+    if grad_md:
+        return lsp.Hover(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=grad_md))
     name_md = name_markdown(snap.analysis, pos)
     if name_md:
         return lsp.Hover(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=name_md))
     return None
+
+
+# -- code lenses and the flow map ---------------------------------------------------------------
+@server.feature(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))
+async def code_lens(ls: GradguardServer, params: lsp.CodeLensParams) -> Optional[list]:
+    """Lenses above every backward sink, from the analysis of the current version (the one the edit
+    already triggered: no analysis of its own); cached per snapshot."""
+    uri = params.text_document.uri
+    nb = ls.notebook_of(uri)
+    if not ls.code_lens_enabled(nb.uri if nb is not None else uri):
+        return []
+    await ls.wait_pending(uri)
+    snap = ls.snapshot_for(uri)
+    if snap is None:
+        return []
+    return flowlsp.code_lenses(snap, uri, ls.encoding())
+
+
+@server.command(flowlsp.SHOW_FLOW)
+async def show_flow(ls: GradguardServer, *args) -> Any:
+    """``gradguard.showFlow [uri, format]``: the flow map of a document as text (format ``markdown``
+    (default, with a mermaid block), ``mermaid``, ``dot``, ``json``, or ``webview``: the mermaid text with
+    the line each node reveals). Editors without a graph view bind it to show the markdown."""
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = tuple(args[0])
+    opts = args[0] if args and isinstance(args[0], dict) else {}
+    uri = opts.get("uri") if opts else (args[0] if args else None)
+    fmt = opts.get("format") if opts else (args[1] if len(args) > 1 else "markdown")
+    if not isinstance(uri, str):
+        return {"error": "gradguard.showFlow needs a document uri"}
+    if fmt not in flowlsp.FORMATS:
+        fmt = "markdown"
+    await ls.wait_pending(uri)
+    snap = ls.snapshot_for(uri)
+    if snap is None:
+        return {"error": f"{uri} is not open"}
+    return flowlsp.show_flow(snap, fmt, _path_of(snap.key) or uri)
 
 
 # -- code actions -------------------------------------------------------------------------------
