@@ -1,8 +1,8 @@
-// Bundles the VS Code client (client/src/extension.ts -> dist/extension.js).
+// Bundles the VS Code client (client/src/extension.ts -> dist/extension.js) and copies mermaid (dist/mermaid.min.js).
 // With --tests, also bundles each client/test/*.test.ts into dist/test/ for `node --test`.
 import * as esbuild from 'esbuild';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const argv = process.argv.slice(2);
 const args = new Set(argv);
@@ -40,4 +40,8 @@ if (args.has('--tests')) {
     sourcemap: !production,
     minify: production,
   });
+  // The flow view renders with mermaid, bundled next to the extension (the webview loads nothing from the
+  // network). Pinned in package.json.
+  mkdirSync(dirname(outfile), { recursive: true });
+  copyFileSync('node_modules/mermaid/dist/mermaid.min.js', join(dirname(outfile), 'mermaid.min.js'));
 }

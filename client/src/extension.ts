@@ -1,5 +1,6 @@
 // Entry point: activate / deactivate.
 import * as vscode from 'vscode';
+import { revealLineCommand } from './flowPanel';
 import { disposeLog, getLog } from './log';
 import { onPythonInterpreterChanged } from './python';
 import { ServerManager } from './server';
@@ -40,6 +41,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       return m.restart();
     }),
     vscode.commands.registerCommand('gradguard.showLogs', () => log.show()),
+    vscode.commands.registerCommand('gradguard.revealLine', revealLineCommand),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (RESTART_ON.some((s) => e.affectsConfiguration(s))) {
         log.info('settings changed: restarting the server');

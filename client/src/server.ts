@@ -14,6 +14,8 @@ import {
 } from 'vscode-languageclient/node';
 import { chooseInterpreter, formatCommand, interpreterCandidates } from './interpreter';
 import { BundleInfo, buildLaunch, parseBundleManifest, toExecutable } from './launch';
+import { flowTarget } from './flowView';
+import { showFlowPanel } from './flowPanel';
 import { getLog } from './log';
 import { runProbe } from './probe';
 import { pythonExtensionInterpreter } from './python';
@@ -216,6 +218,21 @@ export class ServerManager implements vscode.Disposable {
       initializationOptions: { settings: readServerPayload() },
       outputChannel: log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
+      middleware: {
+        // gradguard.showFlow (the command palette's "Show gradient flow", the "trains ..." lens) asks the
+        // server for the flow map and renders it in a webview; other editors get the text back.
+        executeCommand: async (command, args, next) => {
+          if (command !== 'gradguard.showFlow') return (await next(command, args)) as unknown;
+          const uri = flowTarget(args, vscode.window.activeTextEditor?.document.uri.toString());
+          if (!uri) {
+            void vscode.window.showInformationMessage('gradguard: open a Python file to see its gradient flow');
+            return undefined;
+          }
+          const payload: unknown = await next(command, [uri, 'webview']);
+          showFlowPanel(this.context.extensionUri, uri, payload);
+          return payload;
+        },
+      },
     };
     const client = new LanguageClient('gradguard', 'gradguard', serverOptions, clientOptions);
     client.onDidChangeState((e) => {

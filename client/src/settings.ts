@@ -22,6 +22,8 @@ export interface GradguardSettings {
   ignore: string[];
   severity: Record<string, Severity>;
   logLevel: LogLevel;
+  /** Code lenses above backward sinks (what each loss trains, what it does not reach). */
+  codeLens: boolean;
   trace: { server: TraceLevel };
 }
 
@@ -34,6 +36,7 @@ export const SETTING_KEYS = [
   'ignore',
   'severity',
   'logLevel',
+  'codeLens',
   'trace.server',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
@@ -47,6 +50,7 @@ export function defaultSettings(): GradguardSettings {
     ignore: [],
     severity: {},
     logLevel: 'info',
+    codeLens: true,
     trace: { server: 'off' },
   };
 }
@@ -159,10 +163,15 @@ export function validateSettings(raw: Partial<Record<SettingKey, unknown>>): Val
   }
 
   const logLevel = oneOf('logLevel', raw.logLevel, LOG_LEVELS, d.logLevel, problems);
+  let codeLens = d.codeLens;
+  if (raw.codeLens !== undefined && raw.codeLens !== null) {
+    if (typeof raw.codeLens === 'boolean') codeLens = raw.codeLens;
+    else problems.push(`gradguard.codeLens: expected true or false, got ${describe(raw.codeLens)}; using ${d.codeLens}`);
+  }
   const traceServer = oneOf('trace.server', raw['trace.server'], TRACE_LEVELS, d.trace.server, problems);
 
   return {
-    settings: { enable, interpreter, importStrategy, select, ignore, severity, logLevel, trace: { server: traceServer } },
+    settings: { enable, interpreter, importStrategy, select, ignore, severity, logLevel, codeLens, trace: { server: traceServer } },
     problems,
   };
 }
@@ -194,6 +203,7 @@ export function serverSettings(s: GradguardSettings): Record<string, unknown> {
     ignore: [...s.ignore],
     severity: { ...s.severity },
     logLevel: s.logLevel,
+    codeLens: s.codeLens,
   };
 }
 
