@@ -30,7 +30,7 @@ class FileFacts:
 
     @cached_property
     def modules(self) -> ModuleModel:
-        return ModuleModel(self.tree, self.imports)
+        return ModuleModel(self.tree, self.imports, self.source.lines)
 
     @cached_property
     def flow(self) -> GradientFlow:
@@ -90,11 +90,13 @@ class FileFacts:
         summarized on demand. A training function that receives its model or optimizer as arguments is also
         analyzed with the values each caller in this file passes (its *context* flows)."""
         flows = [fl for fl in self.flows_matching(BACKWARD_SYNTAX)]
+        lines = self.source.lines
         for info in self.modules.classes.values():
             if info.framework:
                 for name in ("training_step", "compute_loss", "forward"):
                     m = info.methods.get(name)
-                    if m is not None:
+                    # a model's forward is a loss sink only when it computes a loss
+                    if m is not None and (name != "forward" or "loss" in "".join(lines[m.lineno - 1 : m.end_lineno])):
                         flows.append(self.flow.flow(m))
         seen = {id(fl.node) for fl in flows}
         todo: list = [fl.node for fl in flows if fl.loss_sites and fl.args and not isinstance(fl.node, ast.Module)]

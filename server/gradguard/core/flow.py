@@ -276,6 +276,16 @@ class GradientFlow:
     MAX_CONTEXTS = 64
     TRAINING_KINDS = ("optimizer", "scheduler", "accelerator", "fabric", "scaler")
 
+    def _may_build_training_object(self, v: ast.AST) -> bool:
+        """Could this assigned value be an optimizer / scheduler / framework object? (a constructor of one,
+        or a call of this program's own code that may return one; never a module constructor)."""
+        if not isinstance(v, ast.Call):
+            return False
+        q = self.imports.qualname(v.func)
+        if q is None:  # a function or method of this program that may build one
+            return not (isinstance(v.func, ast.Name) and v.func.id in self.modules.classes)
+        return is_optimizer_ctor(q) or is_scheduler_ctor(q) or q in FRAMEWORK_OBJECTS
+
     def training_attribute(self, cls: str, attr: str) -> Optional[Val]:
         """The value of ``self.<attr>`` when the class (or an in-file base) assigns it a training object
         (an optimizer, a scheduler, an accelerator...) in some method, in terms of ``self``."""
@@ -289,8 +299,12 @@ class GradientFlow:
         while c in self.modules.classes and c not in seen and found is None:
             seen.add(c)
             info = self.modules.classes[c]
-            if attr in info.attrs:
+            candidates = [v for v in info.attr_values.get(attr, ()) if self._may_build_training_object(v)]
+            if candidates:
+                lines = {v.lineno for v in candidates}
                 for m in info.methods.values():
+                    if not any(m.lineno <= ln <= (m.end_lineno or m.lineno) for ln in lines):
+                        continue  # only the methods that assign it
                     for ev in self.flow(m).events:
                         if ev.what == "attr_assign" and ev.name == attr and ev.value is not None and ev.value.kind in self.TRAINING_KINDS and ev.target is not None and ev.target.ident == "self":
                             found = ev.value

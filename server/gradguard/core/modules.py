@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -61,8 +62,9 @@ def _is_plain(v: ast.AST) -> bool:
 
 
 class ModuleModel:
-    def __init__(self, tree: ast.Module, imports: Imports) -> None:
+    def __init__(self, tree: ast.Module, imports: Imports, lines: Optional[list] = None) -> None:
         self.imports = imports
+        self._lines = lines
         self.classes: dict[str, ClassInfo] = {}
         self._tree = tree
         for node in statements_of_type(tree, ast.ClassDef):
@@ -119,19 +121,28 @@ class ModuleModel:
                     info.manual_optimization = True
         info.attrs = set(assigned)
         info.attr_values = assigned
-        used_as_module = set()
-        for node in ast.walk(info.node):
-            # ``self.x(...)`` or ``self.x.parameters()``: x holds a module, whatever it was assigned from
-            f = node.func if isinstance(node, ast.Call) else None
-            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self":
-                used_as_module.add(f.attr)
-            elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute) and isinstance(f.value.value, ast.Name) and f.value.value.id == "self":
-                used_as_module.add(f.value.attr)
+        plain = [name for name, values in assigned.items() if not all(self._is_constant(v) for v in values) and all(_is_plain(v) for v in values)]
         for name, values in assigned.items():
             if all(self._is_constant(v) for v in values):
                 info.constants.add(name)
-            elif name not in used_as_module and all(_is_plain(v) for v in values):
-                info.constants.add(name)  # a hyperparameter (``self.n_heads = n_heads``, ``dim // heads``)
+        if plain:
+            called = self._called_attrs(info)
+            # a hyperparameter (``self.n_heads = n_heads``, ``dim // heads``) unless it is called like a module
+            info.constants.update(name for name in plain if name not in called)
+
+    def _called_attrs(self, info: ClassInfo) -> set:
+        """Attributes used as modules in the class: ``self.x(...)`` or ``self.x.parameters()``."""
+        text = "".join(self._lines[info.node.lineno - 1 : info.node.end_lineno]) if self._lines else None
+        if text is not None:
+            return set(re.findall(r"self\.(\w+)\s*(?:\(|\.\w+\s*\()", text))
+        out = set()
+        for node in ast.walk(info.node):
+            f = node.func if isinstance(node, ast.Call) else None
+            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self":
+                out.add(f.attr)
+            elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute) and isinstance(f.value.value, ast.Name) and f.value.value.id == "self":
+                out.add(f.value.attr)
+        return out
 
     def _is_constant(self, v: ast.AST) -> bool:
         if isinstance(v, ast.Constant):

@@ -7,7 +7,7 @@ from functools import partial
 
 from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Severity
-from gradguard.core.torchapi import SAVES_INPUT, SAVES_INPUT_MODULES
+from gradguard.core.torchapi import INPLACE_MODULES, SAVES_INPUT, SAVES_INPUT_MODULES
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import inference_branch, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
@@ -195,17 +195,14 @@ def main():
     def _scopes(self, facts):
         """Flows of the scopes with an in-place op and a saving op, the latter possibly a submodule the
         class builds in ``__init__`` (``self.norm1 = nn.LayerNorm(d)`` ... ``self.norm1(x)``)."""
-        if not _SAVING.search(facts.source.text):
+        text = facts.source.text
+        if not (_SAVES_OUTPUT_RE.search(text) or _SAVES_INPUT_RE.search(text) or "inplace" in text):
             return
         lines = facts.source.lines
         for scope in facts.scopes_matching(INPLACE_SYNTAX):
-            body = facts.source.text if isinstance(scope, ast.Module) else "".join(lines[scope.lineno - 1 : scope.end_lineno])
-            if not _SAVING.search(body):
-                owner = facts.flow.owner.get(id(scope))
-                info = facts.modules.classes.get(owner or "")
-                init = info.methods.get("__init__") if info is not None else None
-                if init is None or not _SAVING.search("".join(lines[init.lineno - 1 : init.end_lineno])):
-                    continue
+            body = text if isinstance(scope, ast.Module) else "".join(lines[scope.lineno - 1 : scope.end_lineno])
+            if not _SAVES_OUTPUT_RE.search(body) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, body)):
+                continue
             yield facts.flow.flow(scope)
             # and as its callers in this file run it (their arguments' parameters)
             for ctx in facts.flow.context_flows:
@@ -274,6 +271,20 @@ def main():
                 )
 
 
+def _saving_attrs(facts, cls: str) -> set:
+    """Attributes of ``cls`` built by a ``torch.nn`` module that saves its input or runs in place."""
+    cache = facts.__dict__.setdefault("_gg702_saving_attrs", {})
+    if cls not in cache:
+        out = set()
+        info = facts.modules.classes.get(cls)
+        for attr in (info.attr_values if info is not None else {}):
+            ctor = facts.modules.attr_torch_ctor(cls, attr)
+            if ctor is not None and ctor[0].rsplit(".", 1)[-1] in (SAVES_INPUT_MODULES | set(INPLACE_MODULES)):
+                out.add(attr)
+        cache[cls] = out
+    return cache[cls]
+
+
 def _inputs_need_grad(facts, fl) -> bool:
     """A tensor saved as the *input* of an op whose parameters train is saved whatever the input carries;
     in a function that only sees its arguments, count it when the function is a Module's ``forward`` or is
@@ -312,4 +323,37 @@ def _drop_inplace(facts, call: ast.Call, flag):
 
 
 _INPLACE_TRUE = re.compile(r"inplace\s*=\s*True|\(\s*True\s*\)|,\s*True\s*\)")
-_SAVING = re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt|" + "|".join(sorted(SAVES_INPUT | SAVES_INPUT_MODULES)) + r")\b|[*@/]")
+_SAVES_OUTPUT_RE = re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\b")
+_SAVES_INPUT_RE = re.compile(r"\b(?:" + "|".join(sorted(SAVES_INPUT | SAVES_INPUT_MODULES)) + r")\b")
+_SAVING_OPS = "|".join(sorted(SAVES_INPUT))
+_SAVING_CALL = re.compile(r"[.\s(=,]\b(?:" + _SAVING_OPS + r")\(")
+_IDENT = re.compile(r"\s*([A-Za-z_]\w*)")
+_ATTR_CALL_ARG = re.compile(r"self\.(\w+)\(\s*([A-Za-z_]\w*)")
+_INPLACE_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*(?:[-+*/@%&|^]=|\.[a-z]\w*[a-z0-9]_\(|\[[^\]\n]*\]\s*=[^=])")
+
+
+def _saves_a_modified_input(facts, scope, body: str) -> bool:
+    """Cheap text test before walking a scope for saved *inputs*: a name modified in place is also the
+    argument or receiver of an op that saves its input (``diff.pow(2)``, ``self.norm1(x)`` with a
+    LayerNorm ``norm1``), or is called through an in-place activation attribute."""
+    names = set(_INPLACE_NAME.findall(body)) - {"self"}
+    owner = facts.flow.owner.get(id(scope))
+    attrs = _saving_attrs(facts, owner) if owner else set()
+    if attrs and any(f"self.{a}(" in body for a in attrs if facts.modules.attr_torch_ctor(owner, a) and facts.modules.attr_torch_ctor(owner, a)[0].rsplit(".", 1)[-1] in INPLACE_MODULES):
+        return True
+    if not names:
+        return False
+    saved = set()
+    for m in _SAVING_CALL.finditer(body):
+        if body[m.start()] == ".":  # ``x.pow(``: the receiver, read backwards
+            j = m.start()
+            while j > 0 and (body[j - 1].isalnum() or body[j - 1] == "_"):
+                j -= 1
+            saved.add(body[j : m.start()])
+        arg = _IDENT.match(body, m.end())  # ``pow(x`` / ``F.layer_norm(x``: the first argument
+        if arg:
+            saved.add(arg.group(1))
+    if attrs:
+        saved |= {arg for attr, arg in _ATTR_CALL_ARG.findall(body) if attr in attrs}
+    return bool(names & saved)
+
