@@ -223,7 +223,7 @@ def test_vscode_extension_host_api(code_server_run: Run) -> None:
     d = probe["diagnostic"]
     assert (d["code"], d["source"], d["line"]) == ("GG201", "gradguard", SEED_LINE), d
     assert "GG201" in probe["hover"]
-    assert "gradguard.restart" in probe["commands"]
+    assert "gradguard.restart" in probe["commands"] and "gradguard.showFlow" in probe["commands"] and "gradguard.revealLine" in probe["commands"]
     assert any(a["kind"] == "quickfix" and "detach" in a["title"] for a in probe["actions"]), probe["actions"]
     original = SEED.read_text()
     assert code_server_run.probe_target.read_text() == original.replace("z = y.detach()", "z = y")
@@ -233,11 +233,14 @@ def test_vscode_dom(code_server_run: Run) -> None:
     """Level 2: what a person sees and does in the page."""
     dom, diagnostics = code_server_run.dom, code_server_run.diagnostics
     assert "error" not in dom, dom["error"] + diagnostics
-    assert dom["steps"] == ["workbench", "probe-finished", "opened", "squiggle", "hover", "quickfix", "cleared", "saved"]
+    assert dom["steps"] == ["workbench", "probe-finished", "opened", "squiggle", "hover", "quickfix", "cleared", "saved", "lens", "flow-view", "flow-reveal"]
     assert "GG201" in dom["hoverText"]
     assert dom["lightbulb"] is True
     assert any("detach" in q for q in dom["quickFixes"]), dom["quickFixes"]
     assert "gradguard" in dom["statusbar"]
+    assert "trains x" in dom["lensText"], dom["lensText"]  # the lens above loss.backward() once the fix restored the path
+    assert any("loss.backward()" in t for t in dom["flowNodes"]) and any(t.strip() == "x" for t in dom["flowNodes"]), dom["flowNodes"]
+    assert dom["clickedLine"] in (5, 10), dom["clickedLine"]
     original = SEED.read_text()
     assert code_server_run.seed.read_text() == original.replace("z = y.detach()", "z = y")
     assert code_server_run.drive_rc == 0, diagnostics

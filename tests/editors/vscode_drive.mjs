@@ -1,6 +1,7 @@
 // Drives code-server's workbench in headless Chromium (playwright-core) like a person would:
 // open the seed file, see the squiggle, hover it, open the quick-fix menu with Ctrl+.,
-// pick "Remove `.detach()`", see the squiggle go, save with Ctrl+S.
+// pick "Remove `.detach()`", see the squiggle go, save with Ctrl+S; then see the code lens above
+// loss.backward(), run "gradguard: Show gradient flow" and click a node of the rendered graph.
 // Usage: node vscode_drive.mjs <url> <file name> <artifacts dir> <dom report path> [probe report path]
 // With a probe report path, waits for the in-extension-host probe to finish first, so the two
 // never act at the same time. With "-" as the file name it only loads the workbench (code-server
@@ -109,6 +110,41 @@ async function driveFile(page) {
   report.steps.push('saved');
   report.statusbar = (await page.locator('.part.statusbar').innerText()).replace(/\s+/g, ' ').slice(0, 500);
   await screenshot(page, 'saved');
+
+  // The code lens above loss.backward(): after the fix, the loss trains x.
+  const lens = page.locator('.codelens-decoration').filter({ hasText: 'trains' }).first();
+  await lens.waitFor({ state: 'visible', timeout: 60000 });
+  report.lensText = (await page.locator('.codelens-decoration').allInnerTexts()).join(' | ');
+  report.steps.push('lens');
+  await screenshot(page, 'lens');
+
+  // "gradguard: Show gradient flow": a webview beside the editor renders the graph (bundled mermaid).
+  await page.keyboard.press('Control+Shift+P');
+  await input.waitFor({ state: 'visible', timeout: 30000 });
+  await input.fill('>gradguard: Show gradient flow');
+  await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Show gradient flow' }).first().waitFor({ timeout: 30000 });
+  await page.keyboard.press('Enter');
+  let graphFrame;
+  const deadline = Date.now() + 60000;
+  while (!graphFrame) {
+    for (const f of page.frames()) {
+      if (await f.locator('#graph svg g.node').count().catch(() => 0)) graphFrame = f;
+    }
+    if (!graphFrame) {
+      if (Date.now() > deadline) throw new Error('the flow view did not render a graph');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  report.flowNodes = await graphFrame.locator('#graph g.node').allTextContents();
+  report.steps.push('flow-view');
+  await screenshot(page, 'flow-view');
+  // Clicking a node reveals its line in the editor.
+  const node = graphFrame.locator('#graph g.node[data-line]').first();
+  report.clickedLine = Number(await node.getAttribute('data-line'));
+  await node.click();
+  await page.locator('.part.statusbar').filter({ hasText: `Ln ${report.clickedLine},` }).first().waitFor({ timeout: 20000 });
+  report.steps.push('flow-reveal');
+  await screenshot(page, 'flow-reveal');
 }
 
 const browser = await chromium.launch({
