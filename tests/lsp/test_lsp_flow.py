@@ -138,3 +138,13 @@ async def test_no_double_at_run_time(client: LanguageClient):
         h = await _hover(client, uri, d.range.start.line, d.range.start.character + 1)
         if h is not None:
             assert "**At run time:** At run time" not in h.contents.value
+
+
+async def test_hover_on_model_name_says_what_each_loss_reaches(client: LanguageClient):
+    uri = "file:///tmp/gg_hover_model.py"
+    await _open(client, uri, EXAMPLE)
+    h = await _hover(client, uri, 29, 40)  # `model` in `nn.functional.mse_loss(model(x), y)`
+    assert h is not None, "no hover"
+    text = h.contents.value
+    assert "trained by the loss at line 31 (`loss.backward()`): `model.head`; stepped by `opt`" in text, text
+    assert "`model.encoder` does not reach the loss at line 31 (`loss.backward()`): cut by `.detach()` at line 8" in text, text

@@ -120,3 +120,45 @@ def starvation_flow_markdown(analysis, finding) -> Optional[str]:
                 text += "\n\nStepped by " + ", ".join(f"`{o}`" for o in lf.optimizers)
         return text
     return None
+
+
+def name_flow_markdown(analysis, pos: Pos) -> Optional[str]:
+    """For a name under ``pos`` that is (or holds) a gradient root of the flow map: which losses it reaches,
+    which it does not (and where it is cut), and what steps it."""
+    import ast
+
+    from gradguard.core.starvation import display_root
+
+    facts = analysis.facts
+    if facts is None:
+        return None
+    fm = build(facts)
+    if not fm.losses:
+        return None
+    name = None
+    for node in facts.walk(ast.Name):
+        if isinstance(node, ast.Name) and node.lineno == pos.line and facts.start(node) <= pos <= facts.end(node):
+            name = node.id
+            break
+    if name is None:
+        return None
+
+    def mine(root: str) -> bool:
+        d = display_root(root)
+        return d == name or d.startswith(name + ".")
+
+    lines = []
+    for lf in fm.losses:
+        trained = [r for r in lf.trains if mine(r)]
+        starved = [s for s in lf.starved if mine(s.root)]
+        if not trained and not starved:
+            continue
+        where = f"the loss at line {lf.line} (`{lf.sink}`)"
+        if trained:
+            steps = f"; stepped by {', '.join(f'`{o}`' for o in lf.optimizers)}" if lf.optimizers else ""
+            lines.append(f"- trained by {where}: {', '.join(f'`{display_root(r)}`' for r in trained[:6])}{steps}")
+        for s in starved[:4]:
+            lines.append(f"- `{s.name}` does not reach {where}: cut by `{s.cut.detail or s.cut.kind}` at line {getattr(s.cut.node, 'lineno', 0)}")
+    if not lines:
+        return None
+    return f"**Gradient flow of `{name}`**\n\n" + "\n".join(lines)

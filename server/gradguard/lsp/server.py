@@ -601,8 +601,10 @@ def hover_local(ls: GradguardServer, params: lsp.HoverParams) -> Optional[lsp.Ho
     if grad_md:
         return lsp.Hover(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=grad_md))
     name_md = name_markdown(snap.analysis, pos)
-    if name_md:
-        return lsp.Hover(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=name_md))
+    flow_md = flowlsp.name_flow_markdown(snap.analysis, pos)
+    md = "\n\n".join(x for x in (name_md, flow_md) if x)
+    if md:
+        return lsp.Hover(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=md))
     return None
 
 
