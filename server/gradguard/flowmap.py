@@ -17,7 +17,8 @@ Definitions (per loss site, i.e. per ``backward()`` call or per returned loss a 
 
 A site analyzed in several flows (a training function with its callers' argument values, the *context*
 flows, and on its own) is shown once; context flows are preferred (their roots are concrete) and the
-roots of several contexts are united.
+roots of several contexts are united; a root one context trains and another starves is listed as starved
+only when a rule reports that cut (e.g. an earlier call leaves grad mode off for the later ones).
 """
 from __future__ import annotations
 
@@ -154,8 +155,9 @@ def _loss_flow(facts: FileFacts, pairs: list, reported: dict, frozen: set) -> Lo
         for name in _optimizer_names(facts, fl, site, stepping):
             if name not in optimizers:
                 optimizers.append(name)
-    # a root trained through one context and cut in another is trained: it gets a gradient
-    starved = {r: s for r, s in starved.items() if not any(related(r, t) for t in trains)}
+    # a root trained through one context and cut in another gets a gradient from the first: keep it
+    # starved only when a rule reports the cut (a call that breaks training for the calls after it)
+    starved = {r: s for r, s in starved.items() if s.reported or not any(related(r, t) for t in trains)}
     return LossFlow(site0, [fl for _, fl in pairs], sink_text(facts, site0), sorted(trains), sorted(starved.values(), key=lambda s: s.name), optimizers, no_path)
 
 
@@ -457,18 +459,25 @@ def grad_story(facts: FileFacts, node: ast.AST) -> Optional[GradStory]:
     if v is None:
         return GradStory(node, name, "unknown", f"gradguard cannot tell what `{name}` is here.")
     roots = {r for r in v.live if concrete(r)} | ({v.ident} if v.ident and concrete(v.ident) else set())
-    retained = any(e.what == "retain_grad" and e.name == ev.name and ev.name for e in fl.events)
     sites = [s for s in fl.loss_sites if not s.implicit]
+    fname = getattr(fl.node, "name", "<module>")
     if not roots:
         if any(r.startswith("arg:") or r == UNKNOWN for r in v.live | ({v.ident} if v.ident else set())):
-            return GradStory(node, name, "unknown", f"`{name}` comes from outside this function; gradguard does not know what reaches it.")
+            return GradStory(node, name, "unknown", f"`{name}` comes from outside `{fname}`; gradguard does not know what reaches it.")
         return GradStory(node, name, "none", f"`{name}` carries no gradient from any parameter or `requires_grad` tensor: its `.grad` stays None.")
     shown = ", ".join(f"`{display_root(r)}`" for r in sorted(roots)[:4])
-    if v.kind == "tensor" and not v.leaf and v.ident is None and not retained:
-        return GradStory(node, name, "none", f"`{name}` is not a leaf: it is computed from {shown}. autograd fills `.grad` only for leaf tensors (parameters, `requires_grad=True` tensors) unless `{name}.retain_grad()` is called before backward(); here it stays None (PyTorch warns when it is read).")
+    if not sites:
+        return GradStory(node, name, "unknown", f"`{fname}` calls no backward() itself: `{name}.grad` holds what the last backward() before this call left (None if none ran, or after `zero_grad()`).")
     before = [s for s in sites if _pos(s.node) < _pos(node) or set(map(id, s.loops)) & set(map(id, ev.loops))]
+    if v.kind == "tensor" and not v.leaf and v.ident is None:
+        retains = [e for e in fl.events if e.what == "retain_grad" and ev.name and e.name == ev.name and _pos(e.node) < _pos(node)]
+        if not retains:
+            return GradStory(node, name, "none", f"`{name}` is not a leaf: it is computed from {shown}. autograd fills `.grad` only for leaf tensors (parameters, `requires_grad=True` tensors) unless `{name}.retain_grad()` is called before backward(); here it stays None (PyTorch warns when it is read).")
+        first = min(_pos(e.node) for e in retains)
+        if before and all(_pos(s.node) < first for s in before) and not any(set(map(id, s.loops)) & set(map(id, ev.loops)) for s in before):
+            return GradStory(node, name, "none", f"`{name}` is not a leaf, and `{name}.retain_grad()` (line {first[0]}) runs only after the backward() at line {before[-1].line}: too late, `.grad` is still None.")
     if not before:
-        return GradStory(node, name, "none", f"no backward() runs before this read in `{getattr(fl.node, 'name', '<module>')}`: `{name}.grad` is None here (unless an earlier call already backpropagated into it).")
+        return GradStory(node, name, "none", f"no backward() runs before this read in `{fname}`: `{name}.grad` is None here (unless an earlier call already backpropagated into it).")
     reaching = [s for s in before if any(related(r, lv) for r in roots for lv in s.loss.live)]
     if not reaching:
         s = before[-1]
@@ -476,7 +485,7 @@ def grad_story(facts: FileFacts, node: ast.AST) -> Optional[GradStory]:
         if cuts:
             where = "; ".join(f"`{d}` at line {ln}" for ln, d in cuts[:3])
             return GradStory(node, name, "none", f"the loss backpropagated at line {s.line} reaches {shown} only through a cut ({where}): no gradient flows back, `{name}.grad` stays None.")
-        return GradStory(node, name, "none", f"no differentiable path leads from {shown} to the loss backpropagated at line {s.line}: `{name}.grad` stays None.")
+        return GradStory(node, name, "unknown", f"gradguard sees no differentiable path from {shown} to the loss backpropagated at line {s.line}; if there is none, `{name}.grad` stays None.")
     last = max(reaching, key=lambda s: _pos(s.node))
     for z in fl.events:
         if z.what != "zero_grad" or not (_pos(last.node) < _pos(z.node) < _pos(node)):
