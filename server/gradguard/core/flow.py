@@ -986,7 +986,9 @@ class _Walker:
         return result
 
     def _call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
-        if not self.mode.enabled or any(_needs_context(v) for v in [*args, *kwargs.values()]):
+        # a callee analyzed with its caller's values: when they carry identity a summary would lose, or when
+        # grad mode is off and the callee backpropagates (its losses are built without a graph)
+        if any(_needs_context(v) for v in [*args, *kwargs.values()]) or (not self.mode.enabled and self.e.flow(fn).loss_sites):
             binding: dict = dict(enumerate(args))
             binding.update(kwargs)
             if selfv is not None:
@@ -994,6 +996,8 @@ class _Walker:
             ctx = self.e.flow_in_context(fn, node, binding, self.mode)
             if ctx is not None:
                 r = ctx.returns
+                if len(r.cut) > 64:  # the call site is only related information: not worth a copy of a large set
+                    return r
                 return replace(r, cut=frozenset((root, c.through(node)) for root, c in r.cut))
         summary = self.e.flow(fn)
         binding = {}
