@@ -241,6 +241,12 @@ def _fix(facts, kind: str, node: ast.AST):
             if body is not None and body != facts.text(arg):
                 return fix("Compute with torch ops instead of NumPy", replace_node(facts, top, body), unsafe=True)
             return None
+        # only where the value goes straight back into torch: stored, it may feed NumPy code that a tensor
+        # requiring grad would make raise (``np.percentile(t)``)
+        parent = facts.parent(top)
+        pq = (facts.imports.qualname(parent.func) or "") if isinstance(parent, ast.Call) else ""
+        if not pq.startswith("torch."):
+            return None
         body = _torchify(facts, top, torch_name)
         if body is not None and body != facts.text(top):
             return fix("Compute with torch ops instead of NumPy", replace_node(facts, top, body), unsafe=True)

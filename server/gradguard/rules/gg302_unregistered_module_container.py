@@ -12,7 +12,7 @@ from gradguard.core.torchapi import is_module_ctor
 from gradguard.fixes import ensure_import, fix, replace_node
 from gradguard.rules.base import Example, Rule
 
-_LIST_OK = {"append", "extend", "insert", "pop", "__len__", "__iter__", "__getitem__"}
+_LIST_OK = {"append", "extend", "insert", "pop", "__len__", "__iter__", "__getitem__", "<call>"}
 _DICT_OK = {"clear", "items", "keys", "pop", "update", "values"}
 _PLIST_OK = {"append", "extend"}
 _PDICT_OK = {"clear", "copy", "fromkeys", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values"}
@@ -83,14 +83,22 @@ def _locals_from_ctor(method: ast.AST) -> dict:
 
 
 def _attr_uses(info, attr: str) -> set:
-    """Methods called on ``self.<attr>`` anywhere in the class (``items``, ``get``, ...)."""
+    """Methods called on ``self.<attr>`` anywhere in the class (``items``, ``get``, ...), and ``<call>`` when it
+    is passed to a function other than ``len``/``list``/``tuple``/``iter``/``enumerate``/``zip``/``reversed``
+    (``torch.stack(self.prompts)`` takes a list or tuple, never a ``ParameterList``)."""
     out = set()
     for m in info.methods.values():
         sn = self_name(m)
         for node in ast.walk(m):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and self_attr(node.value, sn) == attr:
                 out.add(node.attr)
+            elif isinstance(node, ast.Call) and any(self_attr(a, sn) == attr for a in node.args):
+                if not (isinstance(node.func, ast.Name) and node.func.id in _NEUTRAL_CALLS):
+                    out.add("<call>")
     return out
+
+
+_NEUTRAL_CALLS = {"len", "list", "tuple", "iter", "enumerate", "zip", "reversed", "sorted", "isinstance", "print"}
 
 
 def _assignments(info, attr: str) -> list:
