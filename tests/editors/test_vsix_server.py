@@ -51,7 +51,7 @@ def test_vsix_contents(unzipped_vsix: Path) -> None:
     # Nothing that has no business in the extension.
     names = {p.name for p in ext.iterdir()}
     assert names <= {"package.json", "readme.md", "dist", "bundled", "LICENSE.txt", "changelog.md"}, names
-    assert {p.name for p in (ext / "dist").iterdir()} == {"extension.js"}
+    assert {p.name for p in (ext / "dist").iterdir()} == {"extension.js", "mermaid.min.js"}  # mermaid: the flow view, offline
     assert {p.name for p in (ext / "bundled").iterdir()} == {"libs", "bundle.json"}
     assert not list(ext.rglob("__pycache__"))
 
