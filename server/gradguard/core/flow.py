@@ -988,7 +988,10 @@ class _Walker:
     def _call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
         # a callee analyzed with its caller's values: when they carry identity a summary would lose, or when
         # grad mode is off and the callee backpropagates (its losses are built without a graph)
-        if any(_needs_context(v) for v in [*args, *kwargs.values()]) or (not self.mode.enabled and self.e.flow(fn).loss_sites):
+        vals = [*args, *kwargs.values()]
+        if any(_needs_context(v) for v in vals) or (
+            self.e.flow(fn).loss_sites and (not self.mode.enabled or any(_carries_program_roots(v) for v in vals))
+        ):
             binding: dict = dict(enumerate(args))
             binding.update(kwargs)
             if selfv is not None:
@@ -1314,6 +1317,12 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
     if key is not None:
         fields = tuple((k, fv) for k, fv in (fields or ()) if k != key) + ((key, v),)
     return Val(container.live | v.live, container.cut | v.cut, kind=container.kind, fields=fields, items=None)
+
+
+def _carries_program_roots(v: Val) -> bool:
+    """Does ``v`` carry (live or cut) roots of this program? A training step that receives it
+    backpropagates through what it carries: ``g_step(fake)`` with ``fake = G(z).detach()``."""
+    return any(r != UNKNOWN and not r.startswith("arg:") for r in v.live) or any(r != UNKNOWN and not r.startswith("arg:") for r, _ in v.cut)
 
 
 def _tuple_val(items: tuple) -> Val:

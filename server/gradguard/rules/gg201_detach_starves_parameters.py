@@ -50,6 +50,40 @@ with `# noqa: GG201` instead.
 """
     examples = (
         Example(
+            name="generator-step-on-the-discriminator-s-detached-fake",
+            code="""import torch
+import torch.nn as nn
+
+
+def d_step(D, opt_d, real, fake):
+    opt_d.zero_grad()
+    (D(fake).mean() - D(real).mean()).backward()
+    opt_d.step()
+
+
+def g_step(D, opt_g, fake):
+    opt_g.zero_grad()
+    (-D(fake).mean()).backward()
+    opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Linear(2, 2), nn.Linear(2, 1)
+    opt_g = torch.optim.SGD(G.parameters(), lr=0.1)
+    opt_d = torch.optim.SGD(D.parameters(), lr=0.1)
+    w0 = G.weight.detach().clone()
+    for _ in range(2):
+        fake = G(torch.randn(8, 2)).detach()
+        d_step(D, opt_d, torch.randn(8, 2), fake)
+        g_step(D, opt_g, fake)
+    return {"G": G}, {"generator_changed": not torch.equal(w0, G.weight.detach())}
+""",
+            lines=(24,),
+            fixable=False,
+            expect={"facts": {"generator_changed": False}},
+        ),
+        Example(
             name="detached-intermediate",
             code="""import torch
 
@@ -159,7 +193,22 @@ def main():
             return "`.data`" if kind == "data" else "`.detach()`"
 
         def fixes_for(kind, node, st):
+            if _serves_another_loss(facts, node, st):
+                return []  # the same detached value feeds a loss that must not reach these parameters
             what = "`.data`" if kind == "data" else "`.detach()`"
             return [lambda: fix(f"Remove {what}", delete_method_call(facts, node, also_following=("requires_grad_",)))]
 
         return cut_findings(self, facts, self.cut_kinds, describe, fixes_for)
+
+
+def _serves_another_loss(facts, node, st) -> bool:
+    """Does this cut also stand between its roots and another backpropagated loss that does not want them
+    trained (a discriminator step fed the same ``G(z).detach()``)? Then removing it would make that loss
+    backpropagate into them, and the second backward through the shared graph raises."""
+    for fl in facts.backward_flows:
+        for site in fl.loss_sites:
+            if site is st.site or site.node is st.site.node:
+                continue
+            if any(c.node is node for _, c in site.loss.cut):
+                return True
+    return False
