@@ -742,7 +742,9 @@ class _Walker:
         if base.ident == NEW:
             return replace(base, ident=None, items=None)
         if base.cls and base.kind in ("module", "instance") and self.e.modules.non_trainable(base.cls, a):
-            return Val(kind="tensor")
+            values = self.e.modules.classes[base.cls].attr_values.get(a, []) if base.cls in self.e.modules.classes else []
+            literal = bool(values) and all(isinstance(v, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Set)) for v in values)
+            return Val(kind="python" if literal else "tensor")  # a Python value / container, or a buffer
         if base.ident:
             rid = f"{base.ident}.{a}"
             live = frozenset({rid}) if base.live else frozenset()
@@ -1174,6 +1176,8 @@ class _Walker:
             stored = combine(*args, *kwargs.values()) if (args or kwargs) else CONST
             if stored.live or stored.cut:
                 self.env[node.func.value.id] = _store_into(recv, stored)
+        if name in CONTAINER_STORES and args and recv.kind not in ("tensor", "optimizer"):
+            self.record("container_store", node, target=recv, value=args[0], name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]
         if name == "optimizers" and recv.kind == "module" and recv.cls and (self.e.modules.classes[recv.cls].framework == "lightning"):
             return Val(kind="optimizer", params=frozenset({recv.ident}) if recv.ident else recv.live)
         # in-file classes: methods and autograd.Function.apply

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import ast
+import re
 from functools import partial
+from typing import Optional
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import LOSS_SINK_WORDS
@@ -23,6 +25,9 @@ class LossAccumulatedWithGraph(Rule):
 ## What it does
 Flags `total += loss` inside a loop that calls `backward()` every iteration, when `total` is defined before
 the loop, `loss` still carries autograd history, and `total` itself is never backpropagated (nor returned).
+The same for running losses kept elsewhere across iterations: `self.epoch_loss += loss`,
+`history.append(loss)`, `self.history["train"].append(loss)`, also when the loop backpropagates inside a
+training-step method it calls (`loss = self.training_step(batch)`).
 `total += loss.item()`, `total += loss.detach()`, and accumulating losses into a total that *is*
 backpropagated after the loop (gradient accumulation) stay silent.
 
@@ -51,6 +56,63 @@ Safe: `loss.item()` (for the scalar loss that is backpropagated) or `loss.detach
 total is later used as a tensor) adds the same number without the history.
 """
     examples = (
+        Example(
+            name="trainer-keeps-loss-history",
+            code="""import torch
+import torch.nn as nn
+
+
+class Trainer:
+    def __init__(self):
+        self.model = nn.Linear(4, 1)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=0.1)
+        self.history = []
+
+    def step(self, x):
+        self.opt.zero_grad()
+        loss = self.model(x).pow(2).mean()
+        loss.backward()
+        self.opt.step()
+        return loss
+
+    def fit(self, batches):
+        for x in batches:
+            loss = self.step(x)
+            self.history.append(loss)
+
+
+def main():
+    torch.manual_seed(0)
+    t = Trainer()
+    t.fit([torch.randn(8, 4) for _ in range(3)])
+    return {"model": t.model}, {"history_keeps_graphs": any(h.grad_fn is not None for h in t.history)}
+""",
+            lines=(21,),
+            expect={"facts": {"history_keeps_graphs": True}},
+            fixed_expect={"facts": {"history_keeps_graphs": False}},
+        ),
+        Example(
+            bad=False,
+            name="history-of-numbers",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        loss.backward()
+        opt.step()
+        history.append(loss.item())
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight"]},
+        ),
         Example(
             name="epoch-total",
             code="""import torch
@@ -146,7 +208,11 @@ def main():
         ),
     )
 
+    def _stores_across_iterations(self, facts):
+        return _stores_across_iterations_impl(self, facts)
+
     def check(self, facts):
+        yield from self._stores_across_iterations(facts)
         for fl in facts.backward_flows:
             if not fl.backward_sites or facts.flow.is_autograd_function_method(fl.node):
                 continue
@@ -204,6 +270,29 @@ def _accumulate_fix(facts, value: ast.AST, new: str, method: str):
     return fix(f"Accumulate `.{method}()`", replace_node(facts, value, new))
 
 
+def _backprop_loops(facts, fl) -> set:
+    """Loops of ``fl`` that backpropagate every iteration: a backward site inside, or a call inside to a
+    function or method of this file that calls ``backward()`` (a training step)."""
+    out = {id(lp) for s in fl.backward_sites if s.mode.enabled for lp in s.loops}
+    owner = facts.modules.classes.get(fl.owner or "")
+    for node in ast.walk(fl.node):
+        if not isinstance(node, (ast.For, ast.While, ast.AsyncFor)) or id(node) in out:
+            continue
+        for sub in ast.walk(node):
+            if not isinstance(sub, ast.Call):
+                continue
+            f = sub.func
+            target = None
+            if isinstance(f, ast.Name):
+                target = facts.flow.functions.get(f.id)
+            elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self" and owner is not None:
+                target = facts.modules.method(owner.name, f.attr)
+            if target is not None and target is not fl.node and facts.flow.flow(target).backward_sites:
+                out.add(id(node))
+                break
+    return out
+
+
 def _short(text: str) -> str:
     text = text.replace("\n", " ")
     return text if len(text) <= 30 else text[:27] + "..."
@@ -253,3 +342,72 @@ def _returned(facts, node: ast.AST) -> bool:
     while isinstance(cur, (ast.Tuple, ast.List, ast.Dict, ast.Starred)):
         cur = facts.parent(cur)
     return isinstance(cur, (ast.Return, ast.Yield, ast.YieldFrom))
+
+
+def _stores_across_iterations_impl(rule, facts):
+    seen: set = set()
+    for fl in facts.flows_matching(_STORE_SYNTAX):
+        if facts.flow.is_autograd_function_method(fl.node):
+            continue
+        loops = None
+        for ev in fl.events:
+            if not ev.loops or not ev.mode.enabled or id(ev.node) in seen:
+                continue
+            node: Optional[ast.AST] = None
+            value: Optional[ast.expr] = None
+            if ev.what == "augassign" and ev.extra == "Add" and isinstance(ev.node, ast.AugAssign) and isinstance(ev.node.target, ast.Attribute):
+                node, value = ev.node, ev.node.value  # ``self.epoch_loss += loss``
+            elif ev.what == "container_store" and isinstance(ev.node, ast.Call):
+                node, value = ev.node, (ev.node.args[0] if ev.node.args else None)  # ``history.append(loss)``
+            if node is None or value is None or ev.value is None:
+                continue
+            v = ev.value
+            if v.leaf or v.kind not in ("tensor", None) or not any(r != "?" and not r.startswith("arg:") for r in v.live):
+                continue
+            if loops is None:
+                loops = _backprop_loops(facts, fl)
+            loop = next((lp for lp in reversed(ev.loops) if id(lp) in loops), None)
+            if loop is None:
+                continue
+            if isinstance(ev.node, ast.AugAssign):
+                target: ast.AST = ev.node.target
+            elif isinstance(ev.node, ast.Call) and isinstance(ev.node.func, ast.Attribute):
+                target = ev.node.func.value
+            else:
+                continue
+            if _reset_inside(facts, loop, target) or _backpropagated(fl, target, facts):
+                continue
+            seen.add(id(node))
+            text = facts.text(value)
+            new = f"{text}.detach()" if isinstance(value, SIMPLE) else f"({text}).detach()"
+            where = facts.text(target)
+            yield rule.finding(
+                facts,
+                node,
+                f"`{where}` keeps `{_short(text)}` with its autograd history across iterations: every iteration's graph stays alive",
+                related=[(loop, "this loop backpropagates every iteration")],
+                fixes=[partial(_detach_fix, facts, value, new)],
+                explanation="A loss tensor still references the graph that produced it; stored across iterations (a running total, "
+                "a history list) it keeps every iteration's activations in memory. Store `.item()` or `.detach()` instead.",
+            )
+
+
+def _detach_fix(facts, value: ast.AST, new: str):
+    return fix("Store `.detach()`", replace_node(facts, value, new))
+
+
+def _reset_inside(facts, loop: ast.AST, target: ast.AST) -> bool:
+    """Is the container / total re-created inside the loop (a per-iteration buffer)?"""
+    text = facts.text(target)
+    for node in ast.walk(loop):
+        if isinstance(node, ast.Assign) and any(facts.text(t) == text for t in node.targets):
+            return True
+    return False
+
+
+def _backpropagated(fl, target: ast.AST, facts) -> bool:
+    text = facts.text(target)
+    return any(text in facts.text(s.loss_expr) for s in fl.backward_sites)
+
+
+_STORE_SYNTAX = re.compile(r"\.(?:append|extend|insert)\(|\.\w+\s*\+=")
