@@ -203,6 +203,8 @@ def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str
                 for t in node.targets:
                     if isinstance(t, ast.Name) and t.id == expr.id:
                         values.append(node.value)
+                    elif isinstance(t, (ast.Tuple, ast.List)) and isinstance(node.value, (ast.Tuple, ast.List)) and len(t.elts) == len(node.value.elts):
+                        values.extend(v for e, v in zip(t.elts, node.value.elts) if isinstance(e, ast.Name) and e.id == expr.id)  # ``a, b = A(), B()``
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.comprehension)):
                 tgt = getattr(node, "target", None)
                 if tgt is not None and any(isinstance(n, ast.Name) and n.id == expr.id for n in ast.walk(tgt)):

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import ast
+from functools import partial
 from typing import Union
 
 from gradguard.core.flow import related as related_roots
-from gradguard.core.model import Applicability, Severity
+from gradguard.core.model import Applicability, Edit, Severity
+from gradguard.core.source import Pos
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules._leafs import is_computing_expr, known_roots, simple_bindings
 from gradguard.rules.base import Example, Rule
@@ -62,6 +64,25 @@ Inserting `retain_grad()` right after the assignment is safe: it only asks autog
 the code then reads.
 """
     examples = (
+        Example(
+            name="retain-grad-after-backward",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    emb, head = nn.Embedding(10, 4), nn.Linear(4, 1)
+    e = emb(torch.randint(0, 10, (6,)))
+    loss = head(e).pow(2).mean()
+    loss.backward()
+    e.retain_grad()
+    return {"emb": emb}, {"grad_is_none": e.grad is None}
+""",
+            lines=(11,),
+            expect={"facts": {"grad_is_none": True}},
+            fixed_expect={"facts": {"grad_is_none": False}},
+        ),
         Example(
             name="feature-saliency",
             code="""import torch
@@ -122,9 +143,27 @@ def main():
                 binds = simple_bindings(facts, fl, name)
                 if not binds or not all(is_computing_expr(facts, fl, b.value) for b in binds):
                     continue
-                if any(_keeps_grad(n, name) for n in facts.own_nodes(fl.node)):
+                keepers = [n for n in facts.own_nodes(fl.node) if _keeps_grad(n, name)]
+                if any(_before(k, site.node) or _in_loop_with(fl, site, _loops_of(facts, k)) for k in keepers):
                     continue
                 creating = [b for b in binds if _before(b, site.node)]
+                if keepers:  # ``emb.retain_grad()`` after the backward it was meant for: nothing was retained
+                    late = min(keepers, key=lambda k: (k.lineno, k.col_offset))
+                    fixes: list = []
+                    late_stmt = facts.statement_of(late)
+                    if len(binds) == 1 and creating and _own_line(facts, binds[0]) and isinstance(late_stmt, ast.Expr) and late_stmt.value is late and _own_line(facts, late_stmt):
+                        fixes.append(partial(_move_retain_fix, facts, binds[0], late_stmt, name))
+                    yield self.finding(
+                        facts,
+                        late,
+                        f"`{name}.retain_grad()` runs after the backward() it was meant for: `{name}.grad` stays None",
+                        related=[(site.node, "backward() ran here, before retain_grad()"), (ev.node, f"`{name}.grad` is read here")],
+                        fixes=fixes,
+                        explanation="`retain_grad()` asks autograd to keep the gradient of a non-leaf tensor during the *next* backward pass; "
+                        "called after the backward it changes nothing for that pass, so `.grad` is None (and the next op on it raises).",
+                        method_span=True,
+                    )
+                    continue
                 fixes = []
                 if len(binds) == 1 and creating and _own_line(facts, binds[0]):
                     fixes.append(lambda b=binds[0], n=name: fix(f"Call `{n}.retain_grad()` before backward()", insert_after_stmt(facts, b, f"{n}.retain_grad()")))
@@ -137,6 +176,21 @@ def main():
                     explanation="autograd only accumulates `.grad` into leaves; for an intermediate result it is None (UserWarning: The .grad attribute of a Tensor that is not a leaf Tensor is being accessed).",
                     method_span=True,
                 )
+
+
+def _loops_of(facts, node: ast.AST) -> tuple:
+    out = []
+    cur = facts.parent(node)
+    while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(cur, (ast.For, ast.AsyncFor, ast.While)):
+            out.append(cur)
+        cur = facts.parent(cur)
+    return tuple(out)
+
+
+def _move_retain_fix(facts, bind: ast.stmt, late: ast.stmt, name: str):
+    delete = Edit(Pos(late.lineno, 0), Pos(late.lineno + 1, 0), "")
+    return fix(f"Call `{name}.retain_grad()` before backward()", insert_after_stmt(facts, bind, f"{name}.retain_grad()"), delete)
 
 
 def _keeps_grad(node: ast.AST, name: str) -> bool:
