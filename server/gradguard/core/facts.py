@@ -11,6 +11,7 @@ from gradguard.core.astindex import index_of, statements_of_type
 from gradguard.core.flow import FunctionFlow, GradientFlow, OptimizerSite
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
+from gradguard.core.semantic import SemanticModel
 from gradguard.core.source import Pos, SourceText
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 
@@ -27,6 +28,11 @@ class FileFacts:
     @cached_property
     def imports(self) -> Imports:
         return Imports(self.tree)
+
+    @cached_property
+    def semantic(self) -> SemanticModel:
+        """Scopes and bindings: what a name holds where (built per scope on first query)."""
+        return SemanticModel(self.tree, self.imports)
 
     @cached_property
     def modules(self) -> ModuleModel:

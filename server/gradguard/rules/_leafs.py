@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional, Union
+from typing import Optional
 
 from gradguard.core.flow import UNKNOWN, FunctionFlow
+from gradguard.core.semantic import VALUE_KINDS
 from gradguard.core.torchapi import GRAD_DISABLING, INFERENCE, is_module_ctor
 
 
@@ -197,26 +198,12 @@ def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str
             if fl.owner and facts.modules.classes.get(fl.owner) and facts.modules.classes[fl.owner].is_module:
                 return fl.owner
             return None
-        values = []
-        for node in facts.own_nodes(fl.node):
-            if isinstance(node, ast.Assign):
-                for t in node.targets:
-                    if isinstance(t, ast.Name) and t.id == expr.id:
-                        values.append(node.value)
-                    elif isinstance(t, (ast.Tuple, ast.List)) and isinstance(node.value, (ast.Tuple, ast.List)) and len(t.elts) == len(node.value.elts):
-                        values.extend(v for e, v in zip(t.elts, node.value.elts) if isinstance(e, ast.Name) and e.id == expr.id)  # ``a, b = A(), B()``
-            elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.comprehension)):
-                tgt = getattr(node, "target", None)
-                if tgt is not None and any(isinstance(n, ast.Name) and n.id == expr.id for n in ast.walk(tgt)):
-                    return None
-            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
-                tgt = node.target
-                if isinstance(tgt, ast.Name) and tgt.id == expr.id:
-                    return None
-        if isinstance(getattr(fl.node, "args", None), ast.arguments):
-            a = fl.node.args  # type: ignore[attr-defined]
-            if any(p.arg == expr.id for p in [*a.posonlyargs, *a.args, *a.kwonlyargs]):
-                return _argument_class(facts, fl, expr.id) if not values else None
+        reaching = facts.semantic.reaching(fl.node, expr.id, expr, facts.parents)
+        if any(b.kind == "param" for b in reaching):
+            return _argument_class(facts, fl, expr.id) if len(reaching) == 1 else None
+        if any(b.kind not in VALUE_KINDS or b.value is None for b in reaching):
+            return None
+        values = [b.value for b in reaching]
         return _single_ctor(facts, values)
     if isinstance(expr, ast.Attribute):
         base = module_class_of_expr(facts, fl, expr.value)
@@ -274,25 +261,7 @@ def is_computing_expr(facts, fl: FunctionFlow, node: ast.AST) -> bool:
 def simple_bindings(facts, fl: FunctionFlow, name: str) -> Optional[list]:
     """The ``name = <expr>`` statements of a function, or None when ``name`` is also bound some other way
     (a parameter, a loop/with/comprehension target, tuple unpacking, global/nonlocal, augmented assignment)."""
-    fn = fl.node
-    if isinstance(getattr(fn, "args", None), ast.arguments):
-        a = fn.args  # type: ignore[attr-defined]
-        allp = [*a.posonlyargs, *a.args, *a.kwonlyargs, *([a.vararg] if a.vararg else []), *([a.kwarg] if a.kwarg else [])]
-        if any(p.arg == name for p in allp):
-            return None
-    out: list[Union[ast.Assign, ast.AnnAssign]] = []
-    for node in facts.own_nodes(fn):
-        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
-            return None
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
-            st = facts.parent(node)
-            if isinstance(st, ast.Assign) and node in st.targets:
-                out.append(st)
-            elif isinstance(st, ast.AnnAssign) and st.target is node and st.value is not None:
-                out.append(st)
-            else:
-                return None
-    return out
+    return facts.semantic.plain_assignments(fl.node, name)
 
 
 def _grad_test(test: ast.AST) -> Optional[bool]:

@@ -1,0 +1,233 @@
+"""SemanticModel: scopes and bindings of one file, so "what does this name hold here" is answered once.
+
+Every function (and the module) is a scope; a name's bindings in a scope are every way it gets a value
+there: assignments (tuple-to-tuple assignments element by element), annotated and augmented assignments,
+parameters, loop / with / comprehension / except / match targets, walrus, imports, ``def`` / ``class``,
+``del``, ``global`` / ``nonlocal``. Class bodies and comprehensions are scopes of their own (Python's
+rules): a comprehension's targets do not bind in the enclosing function, a walrus inside one does.
+Scopes are built on first query. Nothing here imports or runs the analyzed code.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from gradguard.core.imports import Imports
+
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
+ScopeNode = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef]
+
+# binding kinds whose value is an expression of the program
+VALUE_KINDS = ("assign", "annassign")
+
+
+@dataclass(frozen=True)
+class Binding:
+    name: str
+    kind: str  # assign annassign augassign param for with comprehension walrus import def class except match del global
+    node: ast.AST  # the statement (or argument) that binds
+    value: Optional[ast.AST] = None  # for assign / annassign: the expression bound to this name (element-wise)
+    whole: bool = True  # False when the name is one target of several (``a, b = f()``, ``x = y = ...`` is whole)
+
+
+@dataclass
+class Scope:
+    node: ast.AST
+    bindings: dict = field(default_factory=dict)  # name -> list[Binding], in source order
+    imports: dict = field(default_factory=dict)  # local name -> qualified name, for imports in this scope
+
+
+class SemanticModel:
+    def __init__(self, tree: ast.Module, imports: Imports) -> None:
+        self.tree = tree
+        self.file_imports = imports
+        self._scopes: dict[int, Scope] = {}
+
+    # -- queries ----------------------------------------------------------------------------------
+    def scope(self, node: ast.AST) -> Scope:
+        """The scope of a module, function, lambda or class node (built on first use)."""
+        s = self._scopes.get(id(node))
+        if s is None:
+            s = _build(node)
+            self._scopes[id(node)] = s
+        return s
+
+    def bindings(self, scope_node: ast.AST, name: str) -> list:
+        return self.scope(scope_node).bindings.get(name, [])
+
+    def is_parameter(self, scope_node: ast.AST, name: str) -> bool:
+        return any(b.kind == "param" for b in self.bindings(scope_node, name))
+
+    def assigned_values(self, scope_node: ast.AST, name: str) -> Optional[list]:
+        """Every expression ``name`` is assigned in the scope, when plain assignments (tuple-to-tuple element
+        by element) are its only bindings; None when it is also bound another way (a parameter, a loop or
+        with target, unpacking of a call, an augmented assignment, global...)."""
+        out = []
+        for b in self.bindings(scope_node, name):
+            if b.kind not in VALUE_KINDS or b.value is None:
+                return None
+            out.append(b.value)
+        return out
+
+    def reaching(self, scope_node: ast.AST, name: str, use: ast.AST, parents) -> list:
+        """The bindings of ``name`` that can hold when ``use`` runs: those before it in the source, and those
+        after it inside a loop that also contains it (the next iteration). ``parents`` maps a node id to its
+        parent (``FileFacts.parents``)."""
+        pos = (getattr(use, "lineno", 0), getattr(use, "col_offset", 0))
+        loops = []
+        cur = parents.get(id(use))
+        while cur is not None and cur is not scope_node:
+            if isinstance(cur, (ast.For, ast.AsyncFor, ast.While)):
+                loops.append(cur)
+            cur = parents.get(id(cur))
+        out = []
+        for b in self.bindings(scope_node, name):
+            bpos = (getattr(b.node, "lineno", 0), getattr(b.node, "col_offset", 0))
+            if b.kind == "param" or bpos < pos or any(lp.lineno <= bpos[0] <= (lp.end_lineno or lp.lineno) for lp in loops):
+                out.append(b)
+        return out
+
+    def plain_assignments(self, scope_node: ast.AST, name: str) -> Optional[list]:
+        """The ``name = <expr>`` / ``name: T = <expr>`` statements of the scope, or None when ``name`` is
+        bound any other way (including as one target of a tuple assignment)."""
+        out = []
+        for b in self.bindings(scope_node, name):
+            if b.kind not in VALUE_KINDS or not b.whole or b.value is None:
+                return None
+            out.append(b.node)
+        return out
+
+    def qualname(self, scope_node: ast.AST, expr: ast.AST) -> Optional[str]:
+        """``expr`` (a Name/Attribute chain) resolved through the imports visible in the scope: its own
+        (function-local ``import torch.nn as nn``) first, then the module's (not another function's)."""
+        parts: list[str] = []
+        while isinstance(expr, ast.Attribute):
+            parts.append(expr.attr)
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return None
+        base = self.scope(scope_node).imports.get(expr.id) or self.scope(self.tree).imports.get(expr.id)
+        if base is None:
+            return None
+        return ".".join([base, *reversed(parts)])
+
+
+def _build(node: ast.AST) -> Scope:
+    scope = Scope(node)
+    add = _Adder(scope)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        a = node.args
+        for p in [*a.posonlyargs, *a.args, *a.kwonlyargs, *([a.vararg] if a.vararg else []), *([a.kwarg] if a.kwarg else [])]:
+            add(p.arg, "param", p)
+    body = node.body if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else [node.body]  # type: ignore[attr-defined]
+    for st in body:
+        _visit(st, add, scope)
+    return scope
+
+
+class _Adder:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __call__(self, name: str, kind: str, node: ast.AST, value: Optional[ast.AST] = None, whole: bool = True) -> None:
+        self.scope.bindings.setdefault(name, []).append(Binding(name, kind, node, value, whole))
+
+
+def _targets(target: ast.AST, add, kind: str, node: ast.AST, value: Optional[ast.AST], whole: bool = True) -> None:
+    if isinstance(target, ast.Name):
+        add(target.id, kind, node, value, whole)
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        elems = value.elts if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts) else None
+        for i, t in enumerate(target.elts):
+            if elems is not None and not any(isinstance(e, ast.Starred) for e in target.elts):
+                _targets(t, add, kind, node, elems[i], whole=False)
+            else:
+                _targets(t.value if isinstance(t, ast.Starred) else t, add, "unpack" if kind in VALUE_KINDS else kind, node, None, False)
+    elif isinstance(target, ast.Starred):
+        _targets(target.value, add, "unpack", node, None, False)
+    # attributes and subscripts bind no name
+
+
+def _visit(node: ast.AST, add, scope: Scope) -> None:
+    """Record the bindings ``node`` makes in ``scope``; do not enter nested scopes."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        add(node.name, "def", node)
+        for d in node.decorator_list:
+            _visit_expr(d, add)
+        return
+    if isinstance(node, ast.ClassDef):
+        add(node.name, "class", node)
+        return
+    if isinstance(node, ast.Assign):
+        for t in node.targets:
+            _targets(t, add, "assign", node, node.value)
+        _visit_expr(node.value, add)
+        return
+    if isinstance(node, ast.AnnAssign):
+        if node.value is not None:
+            _targets(node.target, add, "annassign", node, node.value)
+            _visit_expr(node.value, add)
+        return
+    if isinstance(node, ast.AugAssign):
+        if isinstance(node.target, ast.Name):
+            add(node.target.id, "augassign", node)
+        _visit_expr(node.value, add)
+        return
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        _targets(node.target, add, "for", node, None, False)
+        _visit_expr(node.iter, add)
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        for item in node.items:
+            _visit_expr(item.context_expr, add)
+            if item.optional_vars is not None:
+                _targets(item.optional_vars, add, "with", node, None, False)
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        for a in node.names:
+            if a.name == "*":
+                continue
+            local = a.asname or a.name.split(".")[0]
+            add(local, "import", node)
+            if isinstance(node, ast.Import):
+                scope.imports[local] = a.name if a.asname else a.name.split(".")[0]
+            elif node.module and node.level == 0:
+                scope.imports[local] = f"{node.module}.{a.name}"
+        return
+    elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        for n in node.names:
+            add(n, "global", node)
+        return
+    elif isinstance(node, ast.Delete):
+        for t in node.targets:
+            if isinstance(t, ast.Name):
+                add(t.id, "del", node)
+        return
+    elif isinstance(node, ast.ExceptHandler):
+        if node.name:
+            add(node.name, "except", node)
+    elif hasattr(ast, "MatchAs") and isinstance(node, ast.match_case):
+        for sub in ast.walk(node.pattern):
+            nm = getattr(sub, "name", None)
+            if isinstance(nm, str):
+                add(nm, "match", node)
+    elif isinstance(node, ast.expr):
+        _visit_expr(node, add)
+        return
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.stmt, ast.ExceptHandler)) or type(child).__name__ == "match_case":
+            _visit(child, add, scope)
+        elif isinstance(child, ast.expr):
+            _visit_expr(child, add)
+
+
+def _visit_expr(expr: ast.AST, add) -> None:
+    """Walrus targets bind in the enclosing function, also from inside a comprehension; lambdas and
+    comprehension targets are scopes of their own."""
+    stack = [expr]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name):
+            add(n.target.id, "walrus", n, n.value)
+        if isinstance(n, ast.Lambda):
+            continue
+        stack.extend(ast.iter_child_nodes(n))
