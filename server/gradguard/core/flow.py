@@ -426,7 +426,14 @@ class _Walker:
             )
             i = 0
             b = self.binding or {}
+            defaults = dict(zip([p.arg for p in params][len(params) - len(a.defaults):], a.defaults)) if a.defaults else {}
             for k, p in enumerate(params):
+                if self.binding is not None and p.arg in defaults and i not in b and p.arg not in b and not (k == 0 and is_method):
+                    dv = self.ev(defaults[p.arg])  # a context flow: an argument the caller leaves out is its default
+                    self.env[p.arg] = dv if (dv.live or dv.cut or dv.kind not in (None,)) else CONST
+                    self.fl.args.append(p.arg)
+                    i += 1
+                    continue
                 if k == 0 and is_method:
                     owner_cls = self.fl.owner or ""
                     self.env[p.arg] = b.get("self") or Val(frozenset({"self"}), kind="module" if self.e.modules.classes[owner_cls].is_module else "instance", cls=owner_cls, ident="self")
@@ -642,6 +649,10 @@ class _Walker:
                     v = self.rename_new(v, rid)
                     self.fl.created.discard(rid) if rid.startswith("self.") else None
             self.record("attr_assign", target, target=base, value=v, name=target.attr)
+            if base.ident and v.kind == "module" and v.ident == f"{base.ident}.{target.attr}" and v.live:
+                # a freshly built module put on an object: ``self.head = nn.Linear(...)``; the caller learns it
+                # through ``replaced`` (a method that swaps a layer after the optimizer exists)
+                self.record("replace", target, target=base, value=v, name=f"{base.ident}.{target.attr}")
             if target.attr in ("requires_grad", "require_grad", "requires_grads"):
                 self.record("requires_grad_set", target, target=base, value=v, name=target.attr)
         elif isinstance(target, ast.Subscript):
@@ -987,7 +998,23 @@ class _Walker:
             self.mode = leak  # ``evaluate()`` turned autograd off for good: what follows runs without it
         return result
 
+    def _replacements(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list) -> None:
+        """The submodules a callee replaces on its receiver or arguments, as events of this call."""
+        summary = self.e.flow(fn)
+        for ev in summary.events:
+            if ev.what != "replace" or not ev.name:
+                continue
+            head, _, rest = ev.name.partition(".")
+            owner: Optional[Val] = None
+            if head == "self":
+                owner = selfv
+            elif head.startswith("arg:") and head[4:].isdigit() and int(head[4:]) < len(args):
+                owner = args[int(head[4:])]
+            if owner is not None and owner.ident and rest:
+                self.record("replace", node, target=owner, value=ev.value, name=f"{owner.ident}.{rest}", extra=str(ev.node.lineno))
+
     def _call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
+        self._replacements(node, fn, selfv, args)
         # a callee analyzed with its caller's values: when they carry identity a summary would lose, or when
         # grad mode is off and the callee backpropagates (its losses are built without a graph)
         vals = [*args, *kwargs.values()]
@@ -1087,7 +1114,9 @@ class _Walker:
         if is_scheduler_ctor(q):
             return Val(kind="scheduler")
         if is_optimizer_ctor(q):
-            covered = frozenset().union(*(a.live for a in [*args[:1], *kwargs.values()])) if (args or kwargs) else frozenset()
+            # the parameters it steps: the first argument (or ``params=``), never ``lr=`` and friends
+            given = args[:1] or ([kwargs["params"]] if "params" in kwargs else [])
+            covered = frozenset().union(*(a.live | ({a.ident} if a.ident and a.kind in ("module", "params") else frozenset()) for a in given)) if given else frozenset()
             self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt))
             return Val(kind="optimizer", ident=NEW, params=covered, origin=node)
         if q in ("torch.autograd.grad", "torch.autograd.backward"):
@@ -1172,10 +1201,14 @@ class _Walker:
             # wrapper): the argument is the loss
             self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, _truthy(kwnodes.get("retain_graph")), self.stmt))
             return NONE
-        if name in CONTAINER_STORES and (recv.fields is not None or recv.items is not None or recv.kind in ("python", None)) and not recv.cls and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id in self.env:
+        if name in CONTAINER_STORES and isinstance(node.func, ast.Attribute):
+            # ``xs.append(v)`` (also ``(a if c else b).append(v)``): the container now carries what v carries
             stored = combine(*args, *kwargs.values()) if (args or kwargs) else CONST
-            if stored.live or stored.cut:
-                self.env[node.func.value.id] = _store_into(recv, stored)
+            holders = [node.func.value] if isinstance(node.func.value, ast.Name) else [e for e in (getattr(node.func.value, "body", None), getattr(node.func.value, "orelse", None)) if isinstance(node.func.value, ast.IfExp) and isinstance(e, ast.Name)]
+            for h in holders:
+                cur = self.env.get(h.id)
+                if cur is not None and (stored.live or stored.cut) and (cur.fields is not None or cur.items is not None or cur.kind in ("python", None)) and not cur.cls:
+                    self.env[h.id] = _store_into(cur, stored)
         if name in CONTAINER_STORES and args and recv.kind not in ("tensor", "optimizer"):
             self.record("container_store", node, target=recv, value=args[0], name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]
         if name == "optimizers" and recv.kind == "module" and recv.cls and (self.e.modules.classes[recv.cls].framework == "lightning"):

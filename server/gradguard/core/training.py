@@ -190,10 +190,15 @@ def stepped_after(fl: FunctionFlow, site: BackwardSite) -> list:
         if ev.what != "step" or not isinstance(ev.node, ast.Call) or ev.target is None:
             continue
         pos = (ev.node.lineno, ev.node.col_offset)
-        if start < pos < end and ev.target.kind == "optimizer" and ev.target.params:
+        if start < pos < end and ev.target.kind == "optimizer" and ev.target.params and all(concrete_param(r) for r in ev.target.params):
             out.append(OptimizerSite(ev.target.origin or ev.node, ev.target.params, stmt=ev.stmt))
     return out
 
+
+
+def concrete_param(root: str) -> bool:
+    """A root an optimizer's parameter set may name: not an unknown argument or value."""
+    return root != "?" and not root.startswith("arg:")
 
 
 def covered_by(root: str, optimizers: list) -> bool:

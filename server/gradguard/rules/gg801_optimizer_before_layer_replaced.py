@@ -9,6 +9,7 @@ from gradguard.core.classes import may_have_parameters
 from gradguard.core.flow import PARAMLESS_SUFFIXES
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.order import mutually_exclusive, position
+from gradguard.core.starvation import display_root
 from gradguard.core.torchapi import is_module_ctor, is_optimizer_ctor
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules.base import Example, Rule
@@ -70,6 +71,49 @@ replacement: the new parameters are trained with the optimizer's default setting
 optimizer construction below the replacement is equivalent and may read better.
 """
     examples = (
+        Example(
+            name="head-swapped-by-a-method-after-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 10)
+
+    def reset_classifier(self, n):
+        self.head = nn.Linear(8, n)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+
+def make_optimizer(model):
+    return torch.optim.SGD(model.parameters(), lr=0.1)
+
+
+def fit(model, optimizer):
+    for _ in range(3):
+        optimizer.zero_grad()
+        model(torch.randn(8, 4)).pow(2).mean().backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = make_optimizer(model)
+    model.reset_classifier(3)
+    w0 = model.head.weight.detach().clone()
+    fit(model, optimizer)
+    return {"model": model}, {"head_changed": not torch.equal(w0, model.head.weight.detach())}
+""",
+            lines=(33,),
+            fixable=False,
+            expect={"facts": {"head_changed": False}},
+        ),
         Example(
             name="replace-head-after-optimizer",
             code="""import torch
@@ -146,6 +190,13 @@ def main():
     )
 
     def check(self, facts):
+        reported: set = set()
+        for f in self._syntactic_pass(facts):
+            reported.add(id(f))
+            yield f
+        yield from self._value_pass(facts, set())
+
+    def _syntactic_pass(self, facts):
         scopes = facts.scopes_matching(_PARAMS_CALL, _OPTIMIZER_HINT)  # only scopes that build an optimizer
         cls_params: dict = {}
         for scope in scopes:
@@ -207,6 +258,40 @@ def main():
                         explanation="An optimizer holds references to the parameter tensors it was built with; a replaced submodule brings new tensors that receive gradients but are never stepped.",
                     )
 
+    def _value_pass(self, facts, reported: set):
+        """The same bug through the program model: the optimizer built by a helper, the layer replaced by a
+        method or helper (``model.reset_classifier(n)``), the optimizer stepped in a training function."""
+        if not _REPLACE_HINT.search(facts.source.text):
+            return
+        for fl in facts.flows_matching(_REPLACE_HINT):
+            opts = [(node, v) for node, v in _optimizer_bindings(fl, facts)]
+            if not opts:
+                continue
+            for ev in fl.events:
+                if ev.what != "replace" or not ev.name or id(ev.node) in reported:
+                    continue
+                path = ev.name
+                for onode, ov in opts:
+                    if position(onode) >= position(ev.node) or not any(path.startswith(c + ".") for c in ov.params):
+                        continue
+                    if mutually_exclusive(facts, ev.node, onode):
+                        continue
+                    oname = onode.id
+                    if not _stepped_later(facts, fl, ev.node, oname) or _rebuilt_or_extended(facts, fl, ev.node, oname):
+                        continue
+                    reported.add(id(ev.node))
+                    shown = display_root(path)
+                    yield self.finding(
+                        facts,
+                        ev.node,
+                        f"`{shown}` is replaced after `{oname}` was built from its model's parameters: the new layer's parameters "
+                        f"are not in the optimizer and are never updated",
+                        related=[(onode, "the optimizer captures the old parameters here")],
+                        explanation="An optimizer holds references to the parameter tensors it was built with; a replaced submodule "
+                        "brings new tensors that receive gradients but are never stepped. Build the optimizer after replacing it.",
+                    )
+                    break
+
     @staticmethod
     def _param_module(facts, value: ast.AST, cache: dict) -> bool:
         if not isinstance(value, ast.Call):
@@ -221,3 +306,42 @@ def main():
                     cache[info.name] = may_have_parameters(facts, info)
                 return cache[info.name]
         return False
+
+
+_REPLACE_HINT = re.compile(r"optim|Adam|SGD|zero_grad")
+
+
+def _optimizer_bindings(fl, facts) -> list:
+    """``name = <optimizer>`` bindings of a flow whose parameter set the model knows."""
+    out = []
+    for node in facts.own_nodes(fl.node):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            v = fl.assigned.get(id(node))
+            if v is not None and v.kind == "optimizer" and v.params and all(p != "?" and not p.startswith("arg:") for p in v.params):
+                out.append((node, v))
+    return out
+
+
+def _stepped_later(facts, fl, after: ast.AST, oname: str) -> bool:
+    """Is the optimizer stepped after ``after``: ``opt.step()`` here, or passed to a function of this file that
+    steps what it is given (a training loop)?"""
+    for ev in fl.events:
+        if position(ev.node) <= position(after):
+            continue
+        if ev.what == "step" and ev.name == oname:
+            return True
+    for node in facts.own_nodes(fl.node):
+        if isinstance(node, ast.Call) and position(node) > position(after) and any(isinstance(a, ast.Name) and a.id == oname for a in node.args):
+            target = facts.flow.functions.get(node.func.id) if isinstance(node.func, ast.Name) else None
+            if target is not None and any(e.what == "step" for e in facts.flow.flow(target).events):
+                return True
+    return False
+
+
+def _rebuilt_or_extended(facts, fl, after: ast.AST, oname: str) -> bool:
+    for node in facts.own_nodes(fl.node):
+        if isinstance(node, ast.Name) and node.id == oname and isinstance(node.ctx, ast.Store) and position(node) > position(after):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("add_param_group", "load_state_dict") and isinstance(node.func.value, ast.Name) and node.func.value.id == oname:
+            return True
+    return False
