@@ -399,7 +399,10 @@ class _Walker:
     def implicit_arg(self, name: str, index: int) -> Optional[Val]:
         """``compute_loss(self, model, inputs)``: ``model`` is the model the Trainer trains (its optimizer
         holds every parameter that requires grad)."""
-        if self.sink_role and getattr(self.node, "name", "") == "compute_loss" and index == 0:
+        fname = getattr(self.node, "name", "")
+        if self.sink_role and (fname in ("training_step", "validation_step", "test_step") or (fname == "compute_loss" and index > 0)):
+            return Val(kind="tensor")  # the framework passes a batch of data: it carries no gradient
+        if self.sink_role and fname == "compute_loss" and index == 0:
             self.fl.bound_optimizers.append(Val(kind="optimizer", params=frozenset({name})))
             self.fl.created.add(name)
             return Val(frozenset({name}), kind="module", ident=name)
@@ -1211,6 +1214,10 @@ class _Walker:
                     self.env[h.id] = _store_into(cur, stored)
         if name in CONTAINER_STORES and args and recv.kind not in ("tensor", "optimizer"):
             self.record("container_store", node, target=recv, value=args[0], name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]
+        if name in ("freeze", "unfreeze") and recv.kind == "module" and recv.cls and self.e.modules.classes[recv.cls].framework == "lightning" and not self.e.modules.method(recv.cls, name):
+            # ``LightningModule.freeze()``: requires_grad_(False) on every parameter (and eval())
+            self.record("requires_grad_call", node, target=recv, name=_name_of(node.func.value), extra=str(name == "unfreeze"))  # type: ignore[attr-defined]
+            return NONE
         if name == "optimizers" and recv.kind == "module" and recv.cls and (self.e.modules.classes[recv.cls].framework == "lightning"):
             return Val(kind="optimizer", params=frozenset({recv.ident}) if recv.ident else recv.live)
         # in-file classes: methods and autograd.Function.apply

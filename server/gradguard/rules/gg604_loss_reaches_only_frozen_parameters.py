@@ -1,0 +1,238 @@
+"""GG604 loss-reaches-only-frozen-parameters: everything a loss reaches was frozen, so backward() raises."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.flow import Event
+from gradguard.core.model import Severity
+from gradguard.core.torchapi import LOSS_SINK_WORDS
+from gradguard.rules.base import Example, Rule
+
+# methods a framework runs before the training steps of the same module
+_RUNS_BEFORE_TRAINING = {"__init__", "setup", "configure_model", "on_fit_start", "on_train_start", "on_train_epoch_start"}
+
+
+class LossReachesOnlyFrozenParameters(Rule):
+    code = "GG604"
+    name = "loss-reaches-only-frozen-parameters"
+    summary = "Every parameter a backpropagated loss reaches was frozen (`requires_grad_(False)`, `freeze()`): backward() raises."
+    severity = Severity.ERROR
+    needs = LOSS_SINK_WORDS
+    fix_applicability = None
+    docs = """
+## What it does
+Flags a freeze (`model.requires_grad_(False)`, `for p in model.parameters(): p.requires_grad = False`,
+Lightning's `self.freeze()`) that covers every parameter a later backpropagated loss reaches: the loss has
+no `grad_fn`. Freezing a backbone while a head still trains, unfreezing part of the model again, or losses
+that also reach tensors of unknown origin stay silent.
+
+## Why is this bad?
+With every input of the graph frozen, autograd records nothing: the loss is a constant and
+`loss.backward()` raises `RuntimeError: element 0 of tensors does not require grad and does not have a
+grad_fn` (Lightning and the Hugging Face Trainer call it for you and raise the same). Usually the freeze
+was meant for the pretrained part only, and caught the new head or the adapters too.
+
+## Example
+```python
+model.requires_grad_(False)          # meant: the backbone
+```
+
+## Use instead
+```python
+model.backbone.requires_grad_(False)
+```
+
+## Fix safety
+No automatic fix: which part should stay trainable is a decision only the author can make.
+"""
+    examples = (
+        Example(
+            name="whole-model-frozen",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    model.requires_grad_(False)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(8,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            name="frozen-in-a-loop-over-parameters",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    for p in net.parameters():
+        p.requires_grad = False
+    net(torch.randn(8, 4)).pow(2).mean().backward()
+    return {"net": net}
+""",
+            lines=(19,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="backbone-frozen-head-trains",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    net.requires_grad_(False)
+    net.head.requires_grad_(True)
+    net(torch.randn(8, 4)).pow(2).mean().backward()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="frozen-after-training-for-export",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        model(torch.randn(8, 4)).pow(2).mean().backward()
+        opt.step()
+    model.requires_grad_(False)
+    return {"model": model}, {"frozen": not model.weight.requires_grad}
+""",
+            expect={"facts": {"frozen": True}},
+        ),
+    )
+
+    def check(self, facts):
+        if "requires_grad" not in facts.source.text and "freeze" not in facts.source.text:
+            return
+        freezes, unfrozen = _freezes(facts)
+        if not freezes:
+            return
+        reported: set = set()
+        for fl in facts.backward_flows:
+            for site in fl.loss_sites:
+                live = site.loss.live
+                if not site.mode.enabled or not live or any(r == "?" or r.startswith("arg:") for r in live):
+                    continue
+                covering: list = []
+                for r in live:
+                    f = _freeze_of(facts, fl, site, r, freezes)
+                    if f is None or any(_related(r, u) for u in unfrozen):
+                        covering = []
+                        break
+                    covering.append(f)
+                if not covering:
+                    continue
+                ev = covering[0]
+                if id(ev.node) in reported:
+                    continue
+                reported.add(id(ev.node))
+                yield self.finding(
+                    facts,
+                    ev.node,
+                    f"this freezes every parameter the loss at line {site.line} reaches: it has no gradient path and backward() raises",
+                    related=[(site.node, f"{site.implicit} backpropagates this loss" if site.implicit else "backward() raises here")],
+                    explanation="With every parameter the loss depends on set to requires_grad=False, autograd records nothing: the loss "
+                    "has no grad_fn and `backward()` raises `RuntimeError: element 0 of tensors does not require grad`. Freeze only the "
+                    "part meant to stay fixed.",
+                )
+
+
+def _related(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def _freezes(facts) -> tuple:
+    """Freeze events (requires_grad off on a module or on every parameter of one) with their flow, and the
+    paths unfrozen anywhere."""
+    out: list = []
+    on: set = set()
+    for fl in facts.flows:
+        for ev in fl.events:
+            if ev.target is None:
+                continue
+            roots = set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())
+            if ev.what == "requires_grad_call":
+                off = ev.extra == "False"
+                whole = ev.target.kind == "module"
+            elif ev.what == "requires_grad_set" and ev.name == "requires_grad":
+                stmt = facts.statement_of(ev.node)
+                value = getattr(stmt, "value", None)
+                off = isinstance(value, ast.Constant) and value.value is False
+                whole = ev.target.leaf and not ev.target.ident  # ``for p in m.parameters(): p.requires_grad = False``
+            else:
+                continue
+            if off and whole:
+                out.extend((r, ev, fl) for r in roots if r != "?" and not r.startswith("arg:"))
+            elif not off:
+                on.update(roots)
+    return out, on
+
+
+def _freeze_of(facts, fl, site, root: str, freezes: list) -> Optional[Event]:
+    """The freeze event that covers ``root`` and runs before ``site``, if any."""
+    for froot, ev, ffl in freezes:
+        if not _related(root, froot) or not root.startswith(froot):
+            continue
+        if froot == "self" or froot.startswith("self."):
+            # a module freezing itself: counts for losses of the same class, frozen in a method that runs first
+            name = getattr(ffl.node, "name", "")
+            if ffl.owner is None or ffl.owner != fl.owner or name not in _RUNS_BEFORE_TRAINING:
+                continue
+            return ev
+        if ffl is fl or ffl.node is fl.node:
+            if _pos(ev.node) < _pos(site.node):
+                return ev
+            continue
+        if fl.context is not None and (ffl.node is _enclosing_fn(facts, fl.context) or ffl.node is facts.tree and _enclosing_fn(facts, fl.context) is facts.tree):
+            if _pos(ev.node) < _pos(fl.context):  # frozen before the call that runs the training step
+                return ev
+    return None
+
+
+def _enclosing_fn(facts, node: ast.AST) -> ast.AST:
+    return facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+
+
+def _pos(node: ast.AST) -> tuple:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
