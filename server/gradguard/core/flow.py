@@ -520,6 +520,7 @@ class _Walker:
         elif isinstance(st, (ast.For, ast.AsyncFor)):
             it = self.ev(st.iter)
             elem = self.iter_elem(it, st.iter)
+            elem = self.structured_elem(st.iter, elem)
             self.loop(st, lambda: self.assign(st.target, elem, st.iter), st.body, st.orelse)
         elif isinstance(st, ast.While):
             self.ev(st.test)
@@ -679,6 +680,22 @@ class _Walker:
             if old is None or (old.kind not in ("module", "instance") and not old.leaf):  # a context knows more
                 self.e.root_origins[name] = RootOrigin(self.stmt, v.kind, v.cls, v.leaf)
         return replace(v, live=live, cut=cut, ident=name if v.ident == NEW else v.ident)
+
+    def structured_elem(self, iter_node: ast.AST, elem: Val) -> Val:
+        """Elements of ``enumerate(xs)`` / ``d.items()`` / ``zip(a, b)`` as tuples: the index and the key
+        are plain Python values (never a gradient path), each zipped element carries its own sequence."""
+        if not isinstance(iter_node, ast.Call):
+            return elem
+        f = iter_node.func
+        if isinstance(f, ast.Name) and f.id == "enumerate" and iter_node.args and f.id not in self.env:
+            inner = self.iter_elem(self.ev(iter_node.args[0]), iter_node.args[0])
+            return _tuple_val((CONST, self.structured_elem(iter_node.args[0], inner)))
+        if isinstance(f, ast.Name) and f.id == "zip" and iter_node.args and f.id not in self.env and not any(isinstance(a, ast.Starred) for a in iter_node.args):
+            return _tuple_val(tuple(self.structured_elem(a, self.iter_elem(self.ev(a), a)) for a in iter_node.args))
+        if isinstance(f, ast.Attribute) and f.attr == "items" and not iter_node.args:
+            value = replace(elem, items=None, ident=None, leaf=False) if elem.kind != "params" else elem
+            return _tuple_val((CONST, value))
+        return elem
 
     def iter_elem(self, it: Val, node: ast.AST) -> Val:
         if it.elem_cls:  # each element of ``self.blocks``: its parts are roots of their own (``self.blocks[].attn``)

@@ -367,7 +367,7 @@ def _stores_across_iterations_impl(rule, facts):
             if loops is None:
                 loops = _backprop_loops(facts, fl)
             loop = next((lp for lp in reversed(ev.loops) if id(lp) in loops), None)
-            if loop is None:
+            if loop is None or not _is_loss(facts, fl, value):
                 continue
             if isinstance(ev.node, ast.AugAssign):
                 target: ast.AST = ev.node.target
@@ -375,7 +375,7 @@ def _stores_across_iterations_impl(rule, facts):
                 target = ev.node.func.value
             else:
                 continue
-            if _reset_inside(facts, loop, target) or _backpropagated(fl, target, facts):
+            if _reset_inside(facts, ev.loops[0], target) or _backpropagated(fl, target, facts):
                 continue
             seen.add(id(node))
             text = facts.text(value)
@@ -390,6 +390,32 @@ def _stores_across_iterations_impl(rule, facts):
                 explanation="A loss tensor still references the graph that produced it; stored across iterations (a running total, "
                 "a history list) it keeps every iteration's activations in memory. Store `.item()` or `.detach()` instead.",
             )
+
+
+def _is_loss(facts, fl, value: ast.AST) -> bool:
+    """Does ``value`` name a loss: a name that a backward() of this function backpropagates, or one assigned
+    from a call to a training step of this file (a function or method that calls backward() itself)?"""
+    names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - {"self"}
+    if not names:
+        return False
+    loss_names = {n.id for s in fl.backward_sites for n in ast.walk(s.loss_expr) if isinstance(n, ast.Name)}
+    if names & loss_names:
+        return True
+    owner = facts.modules.classes.get(fl.owner or "")
+    for name in names:
+        for b in facts.semantic.bindings(fl.node, name):
+            call = b.value if b.kind in ("assign", "annassign") else None
+            if not isinstance(call, ast.Call):
+                continue
+            f = call.func
+            target = None
+            if isinstance(f, ast.Name):
+                target = facts.flow.functions.get(f.id)
+            elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self" and owner is not None:
+                target = facts.modules.method(owner.name, f.attr)
+            if target is not None and facts.flow.flow(target).backward_sites:
+                return True
+    return False
 
 
 def _detach_fix(facts, value: ast.AST, new: str):
