@@ -78,6 +78,9 @@ def _flow_literal_kinds() -> set:
         elif name == "Cut":
             arg = node.args[0] if node.args else kw.get("kind")
         elif name == "GradMode":
+            # only a disabled mode becomes a cut (``GradMode(True, "enable_grad")`` marks grad turned on)
+            if node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is True:
+                continue
             arg = node.args[1] if len(node.args) > 1 else kw.get("kind")
         elif name == "get" and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in ("CUT_METHODS", "CUT_FUNCTIONS"):
             arg = node.args[1] if len(node.args) > 1 else None

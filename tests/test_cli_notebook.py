@@ -45,6 +45,15 @@ def test_magic_alone_in_an_indented_block_is_not_a_syntax_error(tmp_path):
     assert data == []
 
 
+def test_magic_continued_with_a_backslash_is_one_magic(tmp_path):
+    # IPython joins ``!pip install a \`` with its indented continuation lines: they are not Python
+    p = tmp_path / "pip.ipynb"
+    write_nb(p, [code("!pip install -q -U \\\n    transformers \\\n    peft\nimport torch\n"), code("if True:\n    %pip install \\\n        einops\nx = 1\n")])
+    r, data = check_json(str(p))
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert data == []
+
+
 def test_magic_lines_keep_later_findings_in_place(tmp_path):
     # a magic line before the bug in the same cell: the bug is still found, on the cell's own line
     p = tmp_path / "nb.ipynb"

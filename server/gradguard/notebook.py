@@ -126,14 +126,22 @@ def _sanitize_lines(text: str) -> tuple:
             return out[: first + 1] + rest, rewritten | {first + 1 + j for j in more}
         return out, rewritten
     state = {"depth": 0, "quote": None, "continued": False}
+    in_magic = False  # on a line that continues a magic (``!pip install a \``): IPython joins it to the magic
     for i, line in enumerate(lines):
+        if in_magic:
+            body = line.rstrip("\r\n")
+            out.append(_comment(line))
+            rewritten.add(i)
+            in_magic = body.endswith("\\")
+            state["continued"] = in_magic
+            continue
         starts_logical = state["depth"] == 0 and state["quote"] is None and not state["continued"]
         if starts_logical and _MAGIC.match(line):
             body = line.rstrip("\r\n")
             indent = body[: len(body) - len(body.lstrip())]
             out.append(f"{indent}pass{line[len(body):]}")
             rewritten.add(i)
-            state["continued"] = body.endswith("\\")  # a magic continued on the next line
+            in_magic = body.endswith("\\")  # a magic continued on the next line
             continue
         out.append(line)
         _scan_state(line, state)

@@ -294,6 +294,7 @@ class GradientFlow:
             return self._attr_cache[key]
         self._attr_cache[key] = None  # recursion guard
         found: Optional[Val] = None
+        incomplete = False
         seen = set()
         c: Optional[str] = cls
         while c in self.modules.classes and c not in seen and found is None:
@@ -305,6 +306,9 @@ class GradientFlow:
                 for m in info.methods.values():
                     if not any(m.lineno <= ln <= (m.end_lineno or m.lineno) for ln in lines):
                         continue  # only the methods that assign it
+                    if id(m) in self._in_progress:
+                        incomplete = True  # asked while that method is being walked: answer later
+                        continue
                     for ev in self.flow(m).events:
                         if ev.what == "attr_assign" and ev.name == attr and ev.value is not None and ev.value.kind in self.TRAINING_KINDS and ev.target is not None and ev.target.ident == "self":
                             found = ev.value
@@ -313,7 +317,10 @@ class GradientFlow:
                         break
             nxt = [b for b in info.base_names if b in self.modules.classes]
             c = nxt[0] if nxt else None
-        self._attr_cache[key] = found
+        if found is None and incomplete:
+            del self._attr_cache[key]
+        else:
+            self._attr_cache[key] = found
         return found
 
     def flow_in_context(self, node: ast.AST, call: ast.Call, binding: dict, mode: GradMode) -> Optional[FunctionFlow]:
@@ -357,6 +364,8 @@ def _decorator_mode(imports: Imports, fn: ast.AST) -> GradMode:
             if isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant) and d.args[0].value is False:
                 continue
             return GradMode(False, "inference", d)
+        if q in GRAD_ENABLING or (q in SET_GRAD_ENABLED and isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant) and d.args[0].value is True):
+            return GradMode(True, "enable_grad", d)  # explicitly on, whatever the caller's mode
     return GradMode()
 
 
@@ -370,8 +379,8 @@ class _Walker:
         self.env: dict[str, Val] = {}
         self.binding = binding
         self.mode = _decorator_mode(self.im, node) if not isinstance(node, ast.Module) else GradMode()
-        if mode is not None and self.mode.enabled and not mode.enabled:
-            self.mode = mode  # a function runs in its caller's grad mode
+        if mode is not None and self.mode.enabled and self.mode.kind != "enable_grad" and not mode.enabled:
+            self.mode = mode  # a function runs in its caller's grad mode (unless it turns grad on itself)
         self.loops: tuple = ()
         self.stmt: Optional[ast.stmt] = None
         self.returns: list[Val] = []
@@ -516,7 +525,12 @@ class _Walker:
                     self.fl.implicit_sites.append(BackwardSite(st.value, loss, st.value, self.mode, self.loops, False, st, implicit=self.sink_role))
         elif isinstance(st, ast.If):
             self.ev(st.test)
-            self.branches([st.body, st.orelse])
+            if not self.mode.enabled and self.mode.kind != "inference" and _training_test(st.test):
+                # ``if self.training: backward()`` in code run under no_grad (an eval step): the author guards
+                # the training-only part; do not walk it in this mode
+                self.branches([[], st.orelse])
+            else:
+                self.branches([st.body, st.orelse])
         elif isinstance(st, (ast.For, ast.AsyncFor)):
             it = self.ev(st.iter)
             elem = self.iter_elem(it, st.iter)
@@ -1378,6 +1392,15 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
     if key is not None:
         fields = tuple((k, fv) for k, fv in (fields or ()) if k != key) + ((key, v),)
     return Val(container.live | v.live, container.cut | v.cut, kind=container.kind, fields=fields, items=None)
+
+
+def _training_test(test: ast.AST) -> bool:
+    """``x.training`` / ``torch.is_grad_enabled()`` (optionally ``and``-ed with more conditions)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_training_test(v) for v in test.values)
+    if isinstance(test, ast.Attribute) and test.attr == "training":
+        return True
+    return isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "is_grad_enabled"
 
 
 def _carries_program_roots(v: Val) -> bool:

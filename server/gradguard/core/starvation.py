@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import BackwardSite, Cut, FunctionFlow
-from gradguard.core.training import covered_by, stepped_after
+from gradguard.core.training import covered_by, stepped_after, unknown_step_after
 
 
 @dataclass
@@ -66,6 +66,10 @@ def _is_frozen(root: str, frozen: set) -> bool:
     return any(root == f or root.endswith("." + f) or root.startswith(f + ".") or ("." + f + ".") in root for f in frozen if f and f != "self")
 
 
+def no_path_of(site: BackwardSite) -> bool:
+    return not site.loss.live
+
+
 def find_starvations(facts: FileFacts) -> list[Starvation]:
     cache = getattr(facts, "_starvations", None)
     if cache is not None:
@@ -82,6 +86,8 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             if not starved:
                 continue
             stepping = stepped_after(fl, site)
+            if not stepping and not no_path_of(site) and unknown_step_after(fl, site):
+                continue  # an optimizer the model cannot see is stepped: what this loss trains is unknown
             wanted = stepping if stepping else optimizers
             no_path = not site.loss.live
             by_cut: dict = {}

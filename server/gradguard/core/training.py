@@ -201,6 +201,23 @@ def concrete_param(root: str) -> bool:
     return root != "?" and not root.startswith("arg:")
 
 
+def unknown_step_after(fl: FunctionFlow, site: BackwardSite) -> bool:
+    """Is an optimizer stepped after ``site`` (before the next backward) whose parameters the model does
+    not know? Then which parameters this loss is meant to train is unknown."""
+    if site.implicit or not isinstance(site.node, ast.Call):
+        return False
+    start = (site.node.lineno, site.node.col_offset)
+    later = sorted((s.node.lineno, s.node.col_offset) for s in fl.backward_sites if (s.node.lineno, s.node.col_offset) > start)
+    end = later[0] if later else (10**9, 0)
+    for ev in fl.events:
+        if ev.what != "step" or not isinstance(ev.node, ast.Call):
+            continue
+        pos = (ev.node.lineno, ev.node.col_offset)
+        if start < pos < end and stepped_optimizer(ev) and not (ev.target is not None and ev.target.kind == "optimizer" and ev.target.params and all(concrete_param(r) for r in ev.target.params)):
+            return True
+    return False
+
+
 def covered_by(root: str, optimizers: list) -> bool:
     """Does one of ``optimizers`` (``OptimizerSite``s) hold the parameters of ``root``?"""
     return any(any(related(root, c) or root.startswith(c + ".") for c in o.covered) for o in optimizers)

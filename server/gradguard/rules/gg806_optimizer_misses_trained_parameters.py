@@ -207,7 +207,7 @@ def main():
                 if not stepping or not site.loops or not _steps_in_loop(fl, site):
                     continue  # not a training loop whose optimizer the model knows
                 roots = sorted(r for r in site.loss.live if concrete(r))
-                origins = {r: o for r in roots if (o := trainable_origin(facts, r)) is not None}
+                origins = {r: o for r in roots if (o := trainable_origin(facts, r)) is not None and not _made_each_iteration(facts, r, site)}
                 graded = _grad_reads(fl)
                 missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not _frozen(r, frozen) and r.split(".")[0] not in graded]
                 if not missing:
@@ -251,6 +251,16 @@ def main():
                         explanation="`optimizer.step()` updates only the parameters the optimizer was built with; add these to it "
                         "(or to a parameter group) so they are trained.",
                     )
+
+
+def _made_each_iteration(facts, root: str, site) -> bool:
+    """A tensor created inside the training loop (an input that requires grad, for a gradient penalty) is
+    made anew every iteration: it is data, not a parameter an optimizer should hold."""
+    origin = facts.flow.root_origins.get(root.replace("[]", "").split(".")[0])
+    if origin is None:
+        return False
+    line = origin.stmt.lineno
+    return any(lp.lineno <= line <= (lp.end_lineno or lp.lineno) for lp in site.loops)
 
 
 def _steps_in_loop(fl, site) -> bool:
