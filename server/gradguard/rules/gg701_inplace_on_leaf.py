@@ -67,6 +67,37 @@ into a leaf gets no automatic fix (build the tensor out of place, or write into 
 """
     examples = (
         Example(
+            bad=False,
+            name="ema-helper-called-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+class EMA:
+    def __init__(self, model):
+        self.model = model
+        self.shadow = nn.Linear(4, 1)
+
+    def _blend(self, beta):
+        for p, s in zip(self.model.parameters(), self.shadow.parameters()):
+            s.copy_(beta * s + (1 - beta) * p)
+
+    @torch.no_grad()
+    def update(self, beta=0.9):
+        self._blend(beta)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    ema = EMA(model)
+    model(torch.randn(8, 4)).pow(2).mean().backward()
+    ema.update()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight"]},
+        ),
+        Example(
             name="manual-sgd-helper",
             code="""import torch
 import torch.nn as nn
@@ -175,6 +206,9 @@ def main():
                 if from_params and freezes_anything(facts):
                     continue
                 related = []
+                callers = [c for c in call_sites(facts, fl.node) if c is not ev.node] if isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+                if callers and all(lexically_no_grad(facts, c) for c in callers):
+                    continue  # a helper that only ever runs under its callers' no_grad (an EMA update)
                 if not known_roots(v):
                     if not v.live or any(not r.startswith("arg:") for r in v.live):
                         continue
