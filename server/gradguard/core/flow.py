@@ -830,7 +830,8 @@ class _Walker:
     def ev_BinOp(self, node: ast.BinOp) -> Val:
         a, b = self.ev(node.left), self.ev(node.right)
         if a.kind == "python" and b.kind == "python":
-            return CONST
+            # Python arithmetic on numbers: no gradient, but a number that came out of a cut stays cut
+            return Val(frozenset(), a.cut | b.cut, kind="python") if (a.cut or b.cut) else CONST
         if not (a.live or a.cut or b.live or b.cut):
             return Val(kind="tensor")
         op = type(node.op).__name__
