@@ -1,0 +1,76 @@
+"""The project's own corpus (tests/corpus/dev and tests/corpus/blind, issue 10), statically: every bug is found
+on its diagnostic or related lines, and no clean look-alike gets an error or a warning. Ground truth under
+torch is tests/test_corpus_oracle.py; fixes are scored by ../shared/tools/evaluate.py.
+
+The blind half was scored once, at the end of the session that built the engine (no rule was tuned on it);
+its misses are listed as they stand, so a change that finds one makes the strict xfail fail and must update
+the list (and the note that reports the blind score)."""
+import glob
+import json
+import os
+
+import pytest
+
+from gradguard.analyze import analyze
+from gradguard.core.model import Severity
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+KNOWN_MISSES = {
+    # dev half
+    "c119_shared_inplace_relu_after_sigmoid": "an nn.ReLU(inplace=True) passed in through the constructor (self.act = act): the model does not follow module objects through constructor arguments",
+    "c123_robust_loss_inplace_abs_on_pow_input": "saved inputs are tracked only when the saving op's result carries this program's parameters; in a loss helper the inputs arrive as arguments",
+    "c213_freeze_all_after_lora_trainer": "adapters injected by replacing submodules inside a loop over named_modules() (setattr): not modeled",
+    "c223_smoothed_loss_window_backward": "loss tensors kept in an attribute list across calls and backpropagated again: instance state across calls is not modeled",
+    # blind half (scored once, not tuned)
+    "c110_dataparallel_head_swapped_after_optimizer": "blind miss: a head replaced through DataParallel's .module after param groups were built (not investigated, to keep the blind score honest)",
+    "c112_optimizer_filtered_before_unfreeze": "blind miss: the optimizer holds what requires grad when it is built; unfreezing later is not modeled",
+    "c116_params_cast_in_list_comprehension": "blind miss: leaves cast in a list comprehension handed to the optimizer (non-leaf copies) are not modeled",
+    "c124_ste_backward_ignores_grad_output": "blind miss: a custom autograd.Function backward that ignores grad_output is not modeled",
+    "c128_set_grad_enabled_phase_name_mismatch": "blind miss: set_grad_enabled(phase == 'training') with phase never 'training' needs value reasoning the model lacks",
+    "c132_detach_inplace_feature_memory_bank": "blind miss: detach_() detaches the receiver itself; the in-place form is not modeled as rebinding the variable",
+    "c202_hf_compute_loss_rewrap_item": "blind miss: compute_loss re-wrapping loss.item() as a new leaf (not investigated)",
+    "c208_hf_distill_student_under_no_grad": "blind miss: GG501 fires, but on the no_grad block of the teacher, not on the line the case names",
+    "c212_lora_injected_after_optimizer": "blind miss: adapters injected with setattr after the optimizer was built are not modeled",
+    "c214_restore_best_deepcopy_stale_optimizer": "blind miss: a model rebound to a deepcopy between training stages while the optimizer is kept (not investigated)",
+    "c222_binary_hash_ste_saves_output": "blind miss: what a custom autograd.Function saves for backward is not modeled",
+    "c224_deep_supervision_aux_item": "blind miss: an auxiliary .item() term in a deep-supervision loss (not investigated)",
+    "c226_hf_compute_loss_numpy_focal": "blind miss: a NumPy focal loss inside compute_loss (not investigated)",
+    "c228_grad_accum_zero_grad_every_microbatch": "blind miss: zero_grad before every micro-batch of an accumulation loop is not modeled",
+}
+
+
+def _cases():
+    out = []
+    for half in ("dev", "blind"):
+        for sidecar in sorted(glob.glob(os.path.join(HERE, "corpus", half, "*.json"))):
+            if not os.path.exists(sidecar[:-5] + ".py"):
+                continue
+            cid = os.path.basename(sidecar)[:-5]
+            marks = [pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[cid])] if cid in KNOWN_MISSES else []
+            out.append(pytest.param(sidecar, id=f"{half}-{cid}", marks=marks))
+    return out
+
+
+CASES = _cases()
+
+
+def test_corpus_is_there_and_split():
+    halves = {p.values[0].split(os.sep)[-2] for p in CASES}
+    assert halves == {"dev", "blind"} and len(CASES) >= 80
+    assert set(KNOWN_MISSES) <= {os.path.basename(p.values[0])[:-5] for p in CASES}
+
+
+@pytest.mark.parametrize("sidecar", CASES)
+def test_corpus_case(sidecar):
+    side = json.load(open(sidecar))
+    src = open(sidecar[:-5] + ".py", encoding="utf-8").read()
+    res = analyze(src, sidecar[:-5] + ".py")
+    mine = [f for f in res.findings if f.start.line < side.get("harness_start_line", 10**9)]
+    if side["label"] == "bug":
+        want = set(side["diagnostic_lines"]) | set(side.get("related_lines", []))
+        hit = any(f.start.line in want or any(r.start.line in want for r in f.related) for f in mine if f.code.startswith("GG") and f.code not in ("GG001", "GG002", "GG003"))
+        assert hit, f"{side['id']}: nothing on {sorted(want)}; got {[(f.code, f.start.line) for f in mine]}"
+    else:
+        loud = [(f.code, f.start.line, f.message) for f in mine if f.severity in (Severity.ERROR, Severity.WARNING)]
+        assert not loud, f"false alarm on clean case {side['id']}: {loud}"
