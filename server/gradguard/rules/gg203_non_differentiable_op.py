@@ -66,6 +66,36 @@ reparameterizable distributions (Normal, Uniform, Beta, ...; not Categorical or 
 """
     examples = (
         Example(
+            bad=False,
+            name="float-hyperparameter-cast-to-int",
+            code="""import torch
+import torch.nn as nn
+
+
+class Sampler(nn.Module):
+    def __init__(self, num_timesteps=1000.0, dim=4):
+        super().__init__()
+        self.num_timesteps = num_timesteps
+        self.scale = num_timesteps / 10
+        self.net = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        t = (torch.rand(x.shape[0]) * self.num_timesteps).long()
+        return self.net(x) * (t.float() / self.scale).unsqueeze(1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Sampler()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.net.weight"]},
+        ),
+        Example(
             name="actor-trained-through-sample",
             code="""import torch
 import torch.nn as nn

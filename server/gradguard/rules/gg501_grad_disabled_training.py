@@ -69,6 +69,36 @@ without gradients, and memory use grows.
 """
     examples = (
         Example(
+            bad=False,
+            name="no-grad-target-branch-module-trains-through-the-other",
+            code="""import torch
+import torch.nn as nn
+
+
+class Augment:
+    def __call__(self, x):
+        return x + 0.1 * torch.randn_like(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 4)
+    augment = Augment()
+    for _ in range(2):
+        x = torch.randn(8, 4)
+        with torch.no_grad():
+            target = model(augment(x))
+        loss = (model(x) - target).pow(2).mean()
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= 0.1 * p.grad
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight"]},
+        ),
+        Example(
             name="loss-under-no-grad",
             code="""import torch
 import torch.nn as nn
