@@ -40,7 +40,7 @@ class FileFacts:
 
     @cached_property
     def flow(self) -> GradientFlow:
-        return GradientFlow(self.tree, self.imports, self.modules)
+        return GradientFlow(self.tree, self.imports, self.modules, self.source.lines)
 
     @cached_property
     def flows(self) -> list[FunctionFlow]:

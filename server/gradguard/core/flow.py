@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Optional
@@ -239,8 +240,9 @@ class GradientFlow:
 
     MAX_DEPTH = 6
 
-    def __init__(self, tree: ast.Module, imports: Imports, modules: ModuleModel) -> None:
+    def __init__(self, tree: ast.Module, imports: Imports, modules: ModuleModel, lines: Optional[list] = None) -> None:
         self.tree = tree
+        self.lines = lines
         self.imports = imports
         self.modules = modules
         self.functions: dict[str, ast.FunctionDef] = {}
@@ -255,6 +257,7 @@ class GradientFlow:
         self._in_progress: set = set()
         self._contexts: dict = {}
         self._attr_cache: dict = {}
+        self._syntax: dict = {}
         self.root_origins: dict[str, RootOrigin] = {}  # root created by a statement -> how it was made
         self.context_flows: list[FunctionFlow] = []  # functions analyzed with their callers' argument values
 
@@ -275,6 +278,25 @@ class GradientFlow:
 
     MAX_CONTEXTS = 64
     TRAINING_KINDS = ("optimizer", "scheduler", "accelerator", "fabric", "scaler")
+
+    def syntax_of(self, fn: ast.AST) -> tuple:
+        """Cheap textual facts about a function, cached: (may backpropagate, assigns an attribute from a
+        call) -- so callers skip analyses that cannot apply."""
+        key = id(fn)
+        got = self._syntax.get(key)
+        if got is None:
+            if self.lines is not None and hasattr(fn, "lineno"):
+                body = "".join(self.lines[fn.lineno - 1 : fn.end_lineno])  # type: ignore[attr-defined]
+            else:
+                body = ast.unparse(fn)
+            backprop = "backward(" in body or ".grad(" in body
+            owner = self.modules.classes.get(self.owner.get(key, ""))
+            if owner is not None and owner.framework and getattr(fn, "name", "") in ("training_step", "compute_loss", "forward"):
+                backprop = True  # a framework backpropagates what it returns
+            assigns = _ATTR_FROM_CALL.search(body) is not None
+            got = (backprop, assigns)
+            self._syntax[key] = got
+        return got
 
     def _may_build_training_object(self, v: ast.AST) -> bool:
         """Could this assigned value be an optimizer / scheduler / framework object? (a constructor of one,
@@ -1035,6 +1057,8 @@ class _Walker:
 
     def _replacements(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list) -> None:
         """The submodules a callee replaces on its receiver or arguments, as events of this call."""
+        if not self.e.syntax_of(fn)[1]:
+            return
         summary = self.e.flow(fn)
         for ev in summary.events:
             if ev.what != "replace" or not ev.name:
@@ -1054,7 +1078,7 @@ class _Walker:
         # grad mode is off and the callee backpropagates (its losses are built without a graph)
         vals = [*args, *kwargs.values()]
         if any(_needs_context(v) for v in vals) or (
-            self.e.flow(fn).loss_sites and (not self.mode.enabled or any(_carries_program_roots(v) for v in vals))
+            self.e.syntax_of(fn)[0] and self.e.flow(fn).loss_sites and (not self.mode.enabled or any(_carries_program_roots(v) for v in vals))
         ):
             binding: dict = dict(enumerate(args))
             binding.update(kwargs)
@@ -1393,6 +1417,9 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
     if key is not None:
         fields = tuple((k, fv) for k, fv in (fields or ()) if k != key) + ((key, v),)
     return Val(container.live | v.live, container.cut | v.cut, kind=container.kind, fields=fields, items=None)
+
+
+_ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(")
 
 
 def _training_test(test: ast.AST) -> bool:

@@ -346,7 +346,15 @@ def _returned(facts, node: ast.AST) -> bool:
 
 def _stores_across_iterations_impl(rule, facts):
     seen: set = set()
-    for fl in facts.flows_matching(_STORE_SYNTAX):
+    # the training steps of this file (functions and methods that call backward()), by name: a store can
+    # only outlive a backpropagating loop in a scope that backpropagates or calls one of them
+    steps = {f.name for f in facts.walk((ast.FunctionDef, ast.AsyncFunctionDef)) if facts.flow.syntax_of(f)[0]}
+    lines = facts.source.lines
+    for scope in facts.scopes_matching(_STORE_SYNTAX):
+        body = facts.source.text if isinstance(scope, ast.Module) else "".join(lines[scope.lineno - 1 : scope.end_lineno])
+        if "backward(" not in body and not any(f"{n}(" in body for n in steps):
+            continue
+        fl = facts.flow.flow(scope)
         if facts.flow.is_autograd_function_method(fl.node):
             continue
         loops = None
