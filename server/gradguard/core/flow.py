@@ -1078,6 +1078,9 @@ class _Walker:
         # grad mode is off and the callee backpropagates (its losses are built without a graph)
         vals = [*args, *kwargs.values()]
         if any(_needs_context(v) for v in vals) or (
+            # a dict / output object: its entries matter when the callee cuts or backpropagates something
+            any(v.fields is not None and v.live for v in vals) and (self.e.flow(fn).returns.cut or self.e.flow(fn).loss_sites)
+        ) or (
             self.e.syntax_of(fn)[0] and self.e.flow(fn).loss_sites and (not self.mode.enabled or any(_carries_program_roots(v) for v in vals))
         ):
             binding: dict = dict(enumerate(args))
@@ -1390,7 +1393,7 @@ def _needs_context(v: Val) -> bool:
     """A value whose identity a summary in terms of ``arg:i`` would lose: a module (its class decides what
     calling it does), an optimizer (what it steps), a framework object (what its methods do), a dict or
     output object (which entry carries what)."""
-    return v.kind in ("module", "optimizer", "accelerator", "fabric", "scaler") or (v.kind == "instance" and v.cls is not None) or (v.fields is not None and bool(v.live))
+    return v.kind in ("module", "optimizer", "accelerator", "fabric", "scaler") or (v.kind == "instance" and v.cls is not None)
 
 
 def _rebase(v: Val, ident: str) -> Val:
