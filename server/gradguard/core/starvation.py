@@ -8,6 +8,7 @@ when the same root reaches any other backpropagated loss of that function (GAN /
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from gradguard.core.facts import FileFacts
@@ -41,8 +42,8 @@ def frozen_paths(facts: FileFacts) -> set:
         return cached
     out: set = set()
     on: set = set()
-    if "requires_grad" in facts.source.text:
-        for fl in facts.flows:
+    if "requires_grad" in facts.source.text or "freeze(" in facts.source.text:
+        for fl in facts.flows_matching(_TOUCHES_REQUIRES_GRAD):
             for ev in fl.events:
                 setting = ev.what == "requires_grad_set" and ev.name == "requires_grad"
                 off = (setting and _constant(ev.node, facts) is False) or (ev.what == "requires_grad_call" and ev.extra == "False")
@@ -54,6 +55,9 @@ def frozen_paths(facts: FileFacts) -> set:
     out = {f for f in out if not any(_is_frozen(u, {f}) or _is_frozen(f, {u}) for u in on)}
     facts._frozen_paths = out  # type: ignore[attr-defined]
     return out
+
+
+_TOUCHES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(")
 
 
 def _constant(target_node, facts: FileFacts):

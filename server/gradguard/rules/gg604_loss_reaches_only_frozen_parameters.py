@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from gradguard.core.flow import Event
 from gradguard.core.model import Severity
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.rules.base import Example, Rule
+
+_FREEZE = re.compile(r"requires_grad_\(\s*(?:False|requires_grad\s*=\s*False)|requires_grad\s*=\s*False|\.freeze\(\)")
+_TOUCHES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(")
 
 # methods a framework runs before the training steps of the same module
 _RUNS_BEFORE_TRAINING = {"__init__", "setup", "configure_model", "on_fit_start", "on_train_start", "on_train_epoch_start"}
@@ -143,7 +147,7 @@ def main():
     )
 
     def check(self, facts):
-        if "requires_grad" not in facts.source.text and "freeze" not in facts.source.text:
+        if not _FREEZE.search(facts.source.text) or not any(fl.loss_sites for fl in facts.backward_flows):
             return
         freezes, unfrozen = _freezes(facts)
         if not freezes:
@@ -187,7 +191,7 @@ def _freezes(facts) -> tuple:
     paths unfrozen anywhere."""
     out: list = []
     on: set = set()
-    for fl in facts.flows:
+    for fl in facts.flows_matching(_TOUCHES_REQUIRES_GRAD):
         for ev in fl.events:
             if ev.target is None:
                 continue
