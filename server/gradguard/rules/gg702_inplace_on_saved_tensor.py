@@ -329,20 +329,25 @@ _SAVING_OPS = "|".join(sorted(SAVES_INPUT))
 _SAVING_CALL = re.compile(r"[.\s(=,]\b(?:" + _SAVING_OPS + r")\(")
 _IDENT = re.compile(r"\s*([A-Za-z_]\w*)")
 _ATTR_CALL_ARG = re.compile(r"self\.(\w+)\(\s*([A-Za-z_]\w*)")
-_INPLACE_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*(?:[-+*/@%&|^]=|\.[a-z]\w*[a-z0-9]_\(|\[[^\]\n]*\]\s*=[^=])")
+_MODIFIED_AFTER = re.compile(r"\s*(?:[-+*/@%&|^]=|\.[a-z]\w*[a-z0-9]_\(|\[[^\]\n]*\]\s*=[^=])")
+_SAVED_OUTPUT_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*[\w.]*?\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\(")
 
 
 def _saves_a_modified_input(facts, scope, body: str) -> bool:
-    """Cheap text test before walking a scope for saved *inputs*: a name modified in place is also the
-    argument or receiver of an op that saves its input (``diff.pow(2)``, ``self.norm1(x)`` with a
-    LayerNorm ``norm1``), or is called through an in-place activation attribute."""
-    names = set(_INPLACE_NAME.findall(body)) - {"self"}
+    """Cheap text test before walking a scope for saved *inputs*: a name that is the argument or receiver of
+    an op that saves its input (``diff.pow(2)``, ``self.norm1(x)`` with a LayerNorm ``norm1``) is also
+    modified in place, or an in-place activation attribute is called on the output of an op that saves it."""
     owner = facts.flow.owner.get(id(scope))
     attrs = _saving_attrs(facts, owner) if owner else set()
-    if attrs and any(f"self.{a}(" in body for a in attrs if facts.modules.attr_torch_ctor(owner, a) and facts.modules.attr_torch_ctor(owner, a)[0].rsplit(".", 1)[-1] in INPLACE_MODULES):
-        return True
-    if not names:
-        return False
+    inplace_attrs = set()
+    for a in attrs:
+        ctor = facts.modules.attr_torch_ctor(owner, a) if owner else None
+        if ctor is not None and ctor[0].rsplit(".", 1)[-1] in INPLACE_MODULES and f"self.{a}(" in body:
+            inplace_attrs.add(a)
+    if inplace_attrs:
+        outputs = set(_SAVED_OUTPUT_NAME.findall(body))
+        if any(arg in outputs for attr, arg in _ATTR_CALL_ARG.findall(body) if attr in inplace_attrs):
+            return True
     saved = set()
     for m in _SAVING_CALL.finditer(body):
         if body[m.start()] == ".":  # ``x.pow(``: the receiver, read backwards
@@ -355,5 +360,14 @@ def _saves_a_modified_input(facts, scope, body: str) -> bool:
             saved.add(arg.group(1))
     if attrs:
         saved |= {arg for attr, arg in _ATTR_CALL_ARG.findall(body) if attr in attrs}
-    return bool(names & saved)
+    saved.discard("self")
+    saved.discard("")
+    for n in saved:  # modified in place after being saved (``x += ...``, ``x.abs_()``, ``x[i] = ...``)
+        i = body.find(n)
+        while i != -1:
+            before = body[i - 1] if i else " "
+            if not (before.isalnum() or before in "_.") and _MODIFIED_AFTER.match(body, i + len(n)):
+                return True
+            i = body.find(n, i + 1)
+    return False
 
