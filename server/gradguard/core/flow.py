@@ -281,7 +281,8 @@ class GradientFlow:
 
     def syntax_of(self, fn: ast.AST) -> tuple:
         """Cheap textual facts about a function, cached: (may backpropagate, assigns an attribute from a
-        call) -- so callers skip analyses that cannot apply."""
+        call, modifies in place next to an op that saves its input) -- so callers skip analyses that cannot
+        apply."""
         key = id(fn)
         got = self._syntax.get(key)
         if got is None:
@@ -294,7 +295,9 @@ class GradientFlow:
             if owner is not None and owner.framework and getattr(fn, "name", "") in ("training_step", "compute_loss", "forward"):
                 backprop = True  # a framework backpropagates what it returns
             assigns = _ATTR_FROM_CALL.search(body) is not None
-            got = (backprop, assigns)
+            # modifies a tensor in place that an op may have saved (``diff.pow(2)`` ... ``diff.abs_()``)
+            inplace_saved = _INPLACE_CALL.search(body) is not None and any(f"{op}(" in body for op in SAVES_INPUT)
+            got = (backprop, assigns, inplace_saved)
             self._syntax[key] = got
         return got
 
@@ -1077,7 +1080,7 @@ class _Walker:
         # a callee analyzed with its caller's values: when they carry identity a summary would lose, or when
         # grad mode is off and the callee backpropagates (its losses are built without a graph)
         vals = [*args, *kwargs.values()]
-        if any(_needs_context(v) for v in vals) or (
+        if (self.e.syntax_of(fn)[2] and self.mode.enabled and any(_carries_program_roots(v) and v.live for v in vals)) or any(_needs_context(v) for v in vals) or (
             # a dict / output object: its entries matter when the callee cuts or backpropagates something
             any(v.fields is not None and v.live for v in vals) and (self.e.flow(fn).returns.cut or self.e.flow(fn).loss_sites)
         ) or (
@@ -1422,6 +1425,7 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
     return Val(container.live | v.live, container.cut | v.cut, kind=container.kind, fields=fields, items=None)
 
 
+_INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 _ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(")
 
 

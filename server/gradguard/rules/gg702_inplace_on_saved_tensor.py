@@ -68,6 +68,29 @@ values and leaves the saved tensor intact, so the fix is safe.
 """
     examples = (
         Example(
+            name="loss-helper-modifies-the-input-pow-saved",
+            code="""import torch
+import torch.nn as nn
+
+
+def robust_loss(pred, target):
+    diff = pred - target
+    quadratic = 0.5 * diff.pow(2)
+    diff.abs_()
+    return torch.where(diff < 1.0, quadratic, diff - 0.5).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    loss = robust_loss(model(torch.randn(8, 4)), torch.randn(8, 1))
+    loss.backward()
+    return {"model": model}
+""",
+            lines=(8,),
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
             name="softmax-masked-fill-inplace",
             code="""import torch
 import torch.nn as nn
@@ -199,6 +222,8 @@ def main():
         if not (_SAVES_OUTPUT_RE.search(text) or _SAVES_INPUT_RE.search(text) or "inplace" in text):
             return
         lines = facts.source.lines
+        if "backward" in text:
+            facts.backward_flows  # noqa: B018 - walks the training code, so helpers get their callers' contexts
         for scope in facts.scopes_matching(INPLACE_SYNTAX):
             body = text if isinstance(scope, ast.Module) else "".join(lines[scope.lineno - 1 : scope.end_lineno])
             if not _SAVES_OUTPUT_RE.search(body) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, body)):
