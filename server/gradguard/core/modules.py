@@ -65,6 +65,7 @@ class ModuleModel:
     def __init__(self, tree: ast.Module, imports: Imports, lines: Optional[list] = None) -> None:
         self.imports = imports
         self._lines = lines
+        self._passed: dict = {}
         self.classes: dict[str, ClassInfo] = {}
         self._tree = tree
         for node in statements_of_type(tree, ast.ClassDef):
@@ -237,10 +238,40 @@ class ModuleModel:
                     q = self.imports.qualname(values[0].func) or ""
                     if is_module_ctor(q):
                         return (q, values[0])
+                if len(values) == 1 and isinstance(values[0], ast.Name):
+                    return self._ctor_passed_in(c, values[0].id)
                 return None
             nxt = [b for b in self.classes[c].base_names if b in self.classes]
             c = nxt[0] if nxt else None
         return None
+
+    def _ctor_passed_in(self, cls: str, param: str) -> Optional[tuple]:
+        """``self.act = act`` with ``act`` a parameter of ``__init__``: the one ``torch.nn`` constructor every
+        instantiation of ``cls`` in this file passes for it (``AttentionPooling(dim, act)`` where
+        ``act = nn.ReLU(inplace=True)``), else None."""
+        key = (cls, param)
+        if key in self._passed:
+            return self._passed[key]
+        self._passed[key] = None
+        init = self.classes[cls].methods.get("__init__")
+        if init is None:
+            return None
+        names = [a.arg for a in [*init.args.posonlyargs, *init.args.args]][1:]
+        index = names.index(param) if param in names else None
+        found = []
+        for scope in statements_of_type(self._tree, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            calls = [n for n in ast.walk(scope) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == cls]
+            for call in calls:
+                arg = call.args[index] if index is not None and index < len(call.args) else next((k.value for k in call.keywords if k.arg == param), None)
+                if isinstance(arg, ast.Name):  # a local bound once, to a call, in the same function
+                    binds = [st.value for st in ast.walk(scope) if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in st.targets)]
+                    arg = binds[0] if len(binds) == 1 else None
+                q = (self.imports.qualname(arg.func) or "") if isinstance(arg, ast.Call) else ""
+                found.append((q, arg) if is_module_ctor(q) else None)
+        first = found[0] if found else None
+        result = first if first is not None and all(f is not None and f[0] == first[0] for f in found) else None
+        self._passed[key] = result
+        return result
 
     def _value_class(self, v: ast.AST) -> tuple:
         if not isinstance(v, ast.Call):

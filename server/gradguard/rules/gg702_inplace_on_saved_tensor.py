@@ -68,6 +68,45 @@ values and leaves the saved tensor intact, so the fix is safe.
 """
     examples = (
         Example(
+            name="in-place-activation-passed-in-after-sigmoid",
+            code="""import torch
+import torch.nn as nn
+
+
+class Gate(nn.Module):
+    def __init__(self, dim, act):
+        super().__init__()
+        self.score = nn.Linear(dim, 1)
+        self.act = act
+
+    def forward(self, h):
+        a = torch.sigmoid(self.score(h))
+        a = self.act(a)
+        return (a * h).sum(dim=1)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        act = nn.ReLU(inplace=True)
+        self.embed = nn.Sequential(nn.Linear(4, 8), act)
+        self.gate = Gate(8, act)
+
+    def forward(self, x):
+        return self.gate(self.embed(x))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    net(torch.randn(2, 5, 4)).pow(2).mean().backward()
+    return {"net": net}
+""",
+            lines=(13,),
+            fixable=False,
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
             name="loss-helper-modifies-the-input-pow-saved",
             code="""import torch
 import torch.nn as nn
@@ -224,7 +263,14 @@ def main():
         lines = facts.source.lines
         if "backward" in text:
             facts.backward_flows  # noqa: B018 - walks the training code, so helpers get their callers' contexts
-        for scope in facts.scopes_matching(INPLACE_SYNTAX):
+        scopes = list(facts.scopes_matching(INPLACE_SYNTAX))
+        if "inplace" in text:  # also methods that call an in-place activation attribute (``self.act(a)``)
+            seen = {id(sc) for sc in scopes}
+            for info in facts.modules.classes.values():
+                for m in info.methods.values():
+                    if id(m) not in seen and _calls_inplace_activation(facts, info.name, "".join(lines[m.lineno - 1 : m.end_lineno])):
+                        scopes.append(m)
+        for scope in scopes:
             body = text if isinstance(scope, ast.Module) else "".join(lines[scope.lineno - 1 : scope.end_lineno])
             if not _SAVES_OUTPUT_RE.search(body) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, body)):
                 continue
@@ -356,6 +402,14 @@ _IDENT = re.compile(r"\s*([A-Za-z_]\w*)")
 _ATTR_CALL_ARG = re.compile(r"self\.(\w+)\(\s*([A-Za-z_]\w*)")
 _MODIFIED_AFTER = re.compile(r"\s*(?:[-+*/@%&|^]=|\.[a-z]\w*[a-z0-9]_\(|\[[^\]\n]*\]\s*=[^=])")
 _SAVED_OUTPUT_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*[\w.]*?\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\(")
+
+
+def _calls_inplace_activation(facts, cls: str, body: str) -> bool:
+    for a in _saving_attrs(facts, cls):
+        ctor = facts.modules.attr_torch_ctor(cls, a)
+        if ctor is not None and ctor[0].rsplit(".", 1)[-1] in INPLACE_MODULES and f"self.{a}(" in body:
+            return True
+    return False
 
 
 def _saves_a_modified_input(facts, scope, body: str) -> bool:
