@@ -66,6 +66,9 @@ class ModuleModel:
         self.imports = imports
         self._lines = lines
         self._passed: dict = {}
+        self._called: dict = {}
+        self._inst: Optional[dict] = None
+        self._has_inplace = lines is not None and any("inplace=True" in ln for ln in lines)
         self.classes: dict[str, ClassInfo] = {}
         self._tree = tree
         for node in statements_of_type(tree, ast.ClassDef):
@@ -132,7 +135,13 @@ class ModuleModel:
             info.constants.update(name for name in plain if name not in called)
 
     def _called_attrs(self, info: ClassInfo) -> set:
-        """Attributes used as modules in the class: ``self.x(...)`` or ``self.x.parameters()``."""
+        """Attributes used as modules in the class: ``self.x(...)`` or ``self.x.parameters()`` (cached)."""
+        got = self._called.get(info.name)
+        if got is None:
+            got = self._called[info.name] = self._scan_called_attrs(info)
+        return got
+
+    def _scan_called_attrs(self, info: ClassInfo) -> set:
         text = "".join(self._lines[info.node.lineno - 1 : info.node.end_lineno]) if self._lines else None
         if text is not None:
             return set(re.findall(r"self\.(\w+)\s*(?:\(|\.\w+\s*\()", text))
@@ -238,12 +247,24 @@ class ModuleModel:
                     q = self.imports.qualname(values[0].func) or ""
                     if is_module_ctor(q):
                         return (q, values[0])
-                if len(values) == 1 and isinstance(values[0], ast.Name):
-                    return self._ctor_passed_in(c, values[0].id)
+                # a module passed in and called (``self.act(x)``); resolved only in files that build in-place
+                # modules, the one case where which module it is changes a finding (and the walk is not free)
+                if len(values) == 1 and isinstance(values[0], ast.Name) and self._has_inplace and attr in self._called_attrs(self.classes[c]):
+                    return self._ctor_passed_in(c, values[0].id)  # a module passed in and called: ``self.act(x)``
                 return None
             nxt = [b for b in self.classes[c].base_names if b in self.classes]
             c = nxt[0] if nxt else None
         return None
+
+    def _instantiations(self) -> dict:
+        """In-file class name -> [(enclosing function, call)] for every ``Cls(...)`` call (one walk, on demand)."""
+        if self._inst is None:
+            self._inst = {}
+            for scope in statements_of_type(self._tree, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for n in ast.walk(scope):
+                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.classes:
+                        self._inst.setdefault(n.func.id, []).append((scope, n))
+        return self._inst
 
     def _ctor_passed_in(self, cls: str, param: str) -> Optional[tuple]:
         """``self.act = act`` with ``act`` a parameter of ``__init__``: the one ``torch.nn`` constructor every
@@ -259,9 +280,8 @@ class ModuleModel:
         names = [a.arg for a in [*init.args.posonlyargs, *init.args.args]][1:]
         index = names.index(param) if param in names else None
         found = []
-        for scope in statements_of_type(self._tree, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            calls = [n for n in ast.walk(scope) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == cls]
-            for call in calls:
+        for scope, call in self._instantiations().get(cls, []):
+            if True:
                 arg = call.args[index] if index is not None and index < len(call.args) else next((k.value for k in call.keywords if k.arg == param), None)
                 if isinstance(arg, ast.Name):  # a local bound once, to a call, in the same function
                     binds = [st.value for st in ast.walk(scope) if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in st.targets)]

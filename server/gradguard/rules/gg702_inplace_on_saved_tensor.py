@@ -268,7 +268,9 @@ def main():
             seen = {id(sc) for sc in scopes}
             for info in facts.modules.classes.values():
                 for m in info.methods.values():
-                    if id(m) not in seen and _calls_inplace_activation(facts, info.name, "".join(lines[m.lineno - 1 : m.end_lineno])):
+                    body = "".join(lines[m.lineno - 1 : m.end_lineno])
+                    # only where an op that saves its output (other than the activation itself) runs first
+                    if id(m) not in seen and _SAVES_OUTPUT_NOT_RELU.search(body) and _calls_inplace_activation(facts, info.name, body):
                         scopes.append(m)
         for scope in scopes:
             body = text if isinstance(scope, ast.Module) else "".join(lines[scope.lineno - 1 : scope.end_lineno])
@@ -394,6 +396,7 @@ def _drop_inplace(facts, call: ast.Call, flag):
 
 
 _INPLACE_TRUE = re.compile(r"inplace\s*=\s*True|\(\s*True\s*\)|,\s*True\s*\)")
+_SAVES_OUTPUT_NOT_RELU = re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|sqrt|rsqrt)\(")
 _SAVES_OUTPUT_RE = re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\b")
 _SAVES_INPUT_RE = re.compile(r"\b(?:" + "|".join(sorted(SAVES_INPUT | SAVES_INPUT_MODULES)) + r")\b")
 _SAVING_OPS = "|".join(sorted(SAVES_INPUT))
