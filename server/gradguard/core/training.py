@@ -11,7 +11,16 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradguard.core.flow import BackwardSite, Event, FunctionFlow, OptimizerSite, Val, related
+from gradguard.core.flow import (
+    BackwardSite,
+    Event,
+    FunctionFlow,
+    OptimizerSite,
+    Val,
+    _name_of,  # one dotted-name helper for the model
+    related,
+)
+from gradguard.core.order import position
 from gradguard.core.torchapi import NOT_OPTIMIZER_KINDS, is_module_ctor, is_optimizer_ctor
 
 # Only for a receiver whose value the model cannot see (an attribute set in another method, an argument
@@ -72,13 +81,11 @@ def events_by_node(fl: FunctionFlow, what: str) -> dict:
     return {id(e.node): e for e in fl.events if e.what == what}
 
 
-def _name_of(node: ast.AST) -> Optional[str]:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _name_of(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
+def _until_next_backward(fl: FunctionFlow, site: BackwardSite) -> tuple:
+    """(start, end) positions: from ``site`` to the next backward() of the same function (or the end)."""
+    start = position(site.node)
+    later = sorted(p for p in (position(s.node) for s in fl.backward_sites) if p > start)
+    return start, (later[0] if later else (10**9, 0))
 
 
 # -- statement-level view (rules about the order of backward / zero_grad / step in one block) ----------
@@ -182,9 +189,7 @@ def stepped_after(fl: FunctionFlow, site: BackwardSite) -> list:
     critic, not the actor whose target it computed under no_grad)."""
     if site.implicit or not isinstance(site.node, ast.Call):
         return []
-    start = (site.node.lineno, site.node.col_offset)
-    later = sorted((s.node.lineno, s.node.col_offset) for s in fl.backward_sites if (s.node.lineno, s.node.col_offset) > start)
-    end = later[0] if later else (10**9, 0)
+    start, end = _until_next_backward(fl, site)
     out = []
     for ev in fl.events:
         if ev.what != "step" or not isinstance(ev.node, ast.Call) or ev.target is None:
@@ -206,9 +211,7 @@ def unknown_step_after(fl: FunctionFlow, site: BackwardSite) -> bool:
     not know? Then which parameters this loss is meant to train is unknown."""
     if site.implicit or not isinstance(site.node, ast.Call):
         return False
-    start = (site.node.lineno, site.node.col_offset)
-    later = sorted((s.node.lineno, s.node.col_offset) for s in fl.backward_sites if (s.node.lineno, s.node.col_offset) > start)
-    end = later[0] if later else (10**9, 0)
+    start, end = _until_next_backward(fl, site)
     for ev in fl.events:
         if ev.what != "step" or not isinstance(ev.node, ast.Call):
             continue

@@ -7,6 +7,7 @@ from typing import Optional
 
 from gradguard.core.flow import Event
 from gradguard.core.model import Severity
+from gradguard.core.order import position
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.rules.base import Example, Rule
 
@@ -225,18 +226,14 @@ def _freeze_of(facts, fl, site, root: str, freezes: list) -> Optional[Event]:
                 continue
             return ev
         if ffl is fl or ffl.node is fl.node:
-            if _pos(ev.node) < _pos(site.node):
+            if position(ev.node) < position(site.node):
                 return ev
             continue
         if fl.context is not None and (ffl.node is _enclosing_fn(facts, fl.context) or ffl.node is facts.tree and _enclosing_fn(facts, fl.context) is facts.tree):
-            if _pos(ev.node) < _pos(fl.context):  # frozen before the call that runs the training step
+            if position(ev.node) < position(fl.context):  # frozen before the call that runs the training step
                 return ev
     return None
 
 
 def _enclosing_fn(facts, node: ast.AST) -> ast.AST:
     return facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
-
-
-def _pos(node: ast.AST) -> tuple:
-    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
