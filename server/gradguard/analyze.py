@@ -34,6 +34,11 @@ class Analysis:
     facts: Optional[FileFacts] = None
     syntax_error: Optional[Finding] = None
     seconds: float = 0.0
+    # cross-file (a workspace given): findings this file's program places in other files, by path, and the
+    # files the program was linked from (path -> content digest): what these findings depend on
+    foreign: dict = field(default_factory=dict)
+    depends_on: dict = field(default_factory=dict)
+    linked: Optional[object] = None  # core.workspace.Linked
 
 
 class AnalysisTimeout(BaseException):
@@ -65,23 +70,25 @@ def _gc_paused():
                 gc.enable()
 
 
-def analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None, time_budget: Optional[float] = None) -> Analysis:
+def analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None, time_budget: Optional[float] = None, workspace=None) -> Analysis:
+    """``workspace`` (a ``core.workspace.WorkspaceIndex``): analyze the file as one program with the
+    definitions it imports from the workspace; findings inside those land in ``Analysis.foreign``."""
     with _gc_paused():
-        return _analyze_budgeted(text, path, config, time_budget)
+        return _analyze_budgeted(text, path, config, time_budget, workspace)
 
 
-def _analyze_budgeted(text: str, path: Optional[str], config: Optional[Config], time_budget: Optional[float]) -> Analysis:
+def _analyze_budgeted(text: str, path: Optional[str], config: Optional[Config], time_budget: Optional[float], workspace=None) -> Analysis:
     """Analyze one file's text. Never raises for any input: problems become findings.
 
     ``time_budget`` (seconds; default ``TIME_BUDGET_S``, env ``GRADGUARD_TIME_BUDGET``; 0 = unbounded): past
     it the analysis is abandoned and the result is one GG003 "analysis skipped" information finding."""
     budget = TIME_BUDGET_S if time_budget is None else time_budget
     if not budget or budget <= 0:
-        return _analyze(text, path, config)
+        return _analyze(text, path, config, workspace=workspace)
     t0 = time.perf_counter()
     from gradguard.rules import ALL_RULES  # noqa: F401  (imported outside the budget: never interrupt an import)
 
-    result = _run_bounded(lambda: _analyze(text, path, config), budget)
+    result = _run_bounded(lambda: _analyze(text, path, config, workspace=workspace), budget)
     if result is None:
         source = SourceText(text, path)
         result = Analysis(source)
@@ -155,7 +162,7 @@ def _run_bounded_by_signal(fn, budget: float):
 PREFIX_SOUND = frozenset({"GG101", "GG302", "GG404", "GG405", "GG601", "GG602", "GG603", "GG911", "GG913"})
 
 
-def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None, only: Optional[frozenset] = None) -> Analysis:
+def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None, only: Optional[frozenset] = None, workspace=None) -> Analysis:
     t0 = time.perf_counter()
     config = config or Config()
     source = SourceText(text, path)
@@ -180,11 +187,17 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
         result.findings.append(result.syntax_error)
         result.seconds = time.perf_counter() - t0
         return result
-    facts = FileFacts(source, tree)
+    linked = None
+    if workspace is not None and path and only is None:
+        linked, tree = _link(workspace, path, text, tree)
+    program = SourceText(linked.text, path) if linked is not None else source
+    facts = FileFacts(program, tree)
     result.facts = facts
+    result.linked = linked
     from gradguard.rules import ALL_RULES
 
     findings: list[Finding] = []
+    text = program.text
     if "torch" in text:
         for rule in ALL_RULES:
             if not config.enabled(rule.code, path) or (only is not None and rule.code not in only):
@@ -194,19 +207,19 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
             try:
                 for f in rule.check(facts):
                     f.severity = config.severity_for(f.code, f.severity)
-                    f.fix_builders = [checked(source, b) for b in f.fix_builders]
+                    f.fix_builders = [checked(program, b) for b in f.fix_builders]
                     findings.append(f)
             except RecursionError:
                 findings.append(Finding(INTERNAL_CODE, f"{rule.code} skipped: the code is nested too deeply to analyze", Pos(1, 0), Pos(1, 0), Severity.INFORMATION))
             except Exception as exc:  # a rule's bug must not cost the user the other rules' findings
                 findings.append(Finding(INTERNAL_CODE, f"{rule.code} skipped: internal error ({type(exc).__name__}); please report it", Pos(1, 0), Pos(1, 0), Severity.INFORMATION))
-    sups = suppress.scan(source)
+    sups = suppress.scan(program)
     if sups:
         findings = [f for f in findings if not suppress.is_suppressed(sups, f.code, f.start.line)]
         if config.enabled(UNUSED_SUPPRESSION_CODE, path):
             for s in sups:
                 unused = sorted(c for c in s.codes if c.startswith("GG") and c not in s.used)
-                if unused and not s.file_level:
+                if unused and not s.file_level and (linked is None or s.line <= linked.own_lines):
                     findings.append(
                         Finding(
                             UNUSED_SUPPRESSION_CODE,
@@ -225,9 +238,28 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
             continue
         seen.add(key)
         unique.append(f)
+    if linked is not None:
+        from gradguard.core.crossfile import split_findings
+
+        unique, result.foreign = split_findings(linked, unique, path, config)
+        result.depends_on = dict(linked.files)
     result.findings = unique
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _link(workspace, path: str, text: str, tree: ast.Module) -> tuple:
+    """(Linked or None, the tree to analyze): the file with the definitions it imports from the workspace."""
+    try:
+        linked = workspace.link(path, text, tree)
+        if linked is None:
+            return None, tree
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = linked.text
+            return linked, ast.parse("\x0c" + program[1:] if program.startswith("\ufeff") else program, filename=path, type_comments=False)
+    except (SyntaxError, ValueError, MemoryError, RecursionError, OSError):
+        return None, tree  # a program that cannot be built or parsed: the file alone
 
 
 def _prefix_findings(source: SourceText, exc: BaseException, path: Optional[str], config: Config) -> list:

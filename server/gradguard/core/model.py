@@ -46,6 +46,7 @@ class Related:
     start: Pos
     end: Pos
     message: str
+    path: Optional[str] = None  # another file of the workspace; None: the finding's own file
 
 
 @dataclass

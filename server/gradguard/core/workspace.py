@@ -1,0 +1,554 @@
+"""The workspace: every Python file under the roots, summarized once, and the linker that makes one program of
+a file and the definitions it imports from the rest of the workspace.
+
+Real projects keep the model in ``model.py``, its layers in a package, the training loop in ``train.py``. The
+single-file model cannot see that ``Net`` is an ``nn.Module`` or that its ``forward`` detaches the encoder
+``train.py`` trains. Rather than teach every rule about files, the linker builds one program: the file being
+analyzed, unchanged line for line, followed by the top-level definitions (classes, functions, constants) it
+imports from workspace files, transitively, each copied whole with the imports those definitions use. The
+import statements that were resolved are replaced by ``pass`` on their first line, so the imported names are
+the definitions themselves. Every fact the program model learns (Module-ness through bases, registered
+parameters, what ``forward`` does, helpers' summaries, optimizers, sinks) then holds across files, and a
+finding inside a copied definition is mapped back to its own file and line (columns never change: whole lines
+are copied).
+
+Nothing here imports or runs the code it reads. Bounded: files (``MAX_FILES``), linked lines per program
+(``LINK_BUDGET``), depth of re-export chains; directories that are environments or build output are skipped;
+symlinked directories are not followed.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+import threading
+import warnings
+from dataclasses import dataclass, field
+from typing import Optional
+
+SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".gradguard_cache", "build", "dist", "site-packages", ".eggs"}
+MAX_FILES = int(os.environ.get("GRADGUARD_MAX_WORKSPACE_FILES", "") or 20_000)
+LINK_BUDGET = 4_000  # lines of other files copied into one program
+MAX_FILE_BYTES = 2_000_000  # larger files are not summarized (generated code, data)
+_MAX_CHAIN = 8
+
+# a file that trains (or reads gradients) gets every imported definition linked; any other file only the base
+# classes of its own classes (enough to know they are Modules, cheap)
+TRAINING_MARKERS = re.compile(r"\.backward\(|autograd\.grad\(|\boptim\.|[Oo]ptimizer\b|\.grad\b|requires_grad|training_step|compute_loss|Trainer\(|manual_backward|\.fit\(")
+
+
+def is_env_dir(path: str) -> bool:
+    """A virtualenv / conda env inside the workspace (``pyvenv.cfg`` or ``conda-meta``): never project code."""
+    return os.path.isfile(os.path.join(path, "pyvenv.cfg")) or os.path.isdir(os.path.join(path, "conda-meta"))
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    start: int  # 1-based first line (decorators included)
+    end: int  # 1-based last line
+    refs: frozenset  # names the definition loads
+    bases: tuple = ()  # class bases that are plain names
+
+
+@dataclass(frozen=True)
+class ImportBinding:
+    """One name an import statement binds: ``from .layers import Block`` -> ("Block", ".layers", "Block", 1)."""
+
+    local: str
+    module: Optional[str]  # dotted, without the leading dots of a relative import
+    name: Optional[str]  # None for ``import a.b``
+    level: int
+    start: int
+    end: int
+    col: int
+    qualname: Optional[str]  # what the single-file model calls it (absolute imports only)
+
+
+@dataclass
+class FileSummary:
+    path: str
+    digest: str
+    defs: dict = field(default_factory=dict)  # top-level name -> Definition
+    imports: list = field(default_factory=list)  # top-level ImportBinding
+    trains: bool = False
+    error: Optional[str] = None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def summarize(path: str, text: str) -> FileSummary:
+    """Top-level definitions and imports of one file (never raises: a file that does not parse has none)."""
+    s = FileSummary(path, _digest(text.encode("utf-8", "surrogatepass")))
+    s.trains = bool(TRAINING_MARKERS.search(text))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+        s.error = f"{type(exc).__name__}: {exc}"
+        return s
+    for st in tree.body:
+        if isinstance(st, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            start = min([st.lineno, *(d.lineno for d in st.decorator_list)])
+            refs = frozenset(n.id for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+            bases = tuple(b.id for b in st.bases if isinstance(b, ast.Name)) if isinstance(st, ast.ClassDef) else ()
+            s.defs[st.name] = Definition(st.name, start, st.end_lineno or st.lineno, refs, bases)
+        elif isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is not None:
+            targets = st.targets if isinstance(st, ast.Assign) else [st.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            if len(names) == len(targets):
+                refs = frozenset(n.id for n in ast.walk(st.value) if isinstance(n, ast.Name))
+                for n in names:
+                    s.defs[n] = Definition(n, st.lineno, st.end_lineno or st.lineno, refs)
+        elif isinstance(st, (ast.Import, ast.ImportFrom)):
+            s.imports.extend(_bindings(st))
+    return s
+
+
+def _bindings(st: ast.stmt) -> list:
+    out = []
+    end = st.end_lineno or st.lineno
+    if isinstance(st, ast.Import):
+        for a in st.names:
+            local = a.asname or a.name.split(".")[0]
+            q = a.name if a.asname else a.name.split(".")[0]
+            out.append(ImportBinding(local, a.name, None, 0, st.lineno, end, st.col_offset, q))
+    elif isinstance(st, ast.ImportFrom):
+        for a in st.names:
+            if a.name == "*":
+                out.append(ImportBinding("*", st.module, "*", st.level, st.lineno, end, st.col_offset, None))
+                continue
+            q = f"{st.module}.{a.name}" if st.module and st.level == 0 else None
+            out.append(ImportBinding(a.asname or a.name, st.module, a.name, st.level, st.lineno, end, st.col_offset, q))
+    return out
+
+
+@dataclass
+class Linked:
+    """One program: the file's text (same lines) followed by the definitions it imports."""
+
+    text: str
+    own_lines: int  # lines 1..own_lines are the file itself
+    origin: list  # for each copied line (own_lines+1 ...): (path, original line)
+    files: dict  # path -> digest of every file the program copies from
+    changed_lines: frozenset  # own lines rewritten (resolved imports): no fix may touch them
+    library: frozenset = frozenset()  # copied files that are installed packages (never reported on)
+
+    def locate(self, line: int) -> Optional[tuple]:
+        """(path, line) of a copied line; None for the file's own lines."""
+        if line <= self.own_lines:
+            return None
+        i = line - self.own_lines - 1
+        return self.origin[i] if 0 <= i < len(self.origin) else None
+
+
+class WorkspaceIndex:
+    """Files under ``roots`` (plus read-only ``library_paths``, e.g. site-packages, for base classes only),
+    summarized on demand and cached by content. Thread-safe. ``overlays``: path -> text of open documents."""
+
+    def __init__(self, roots: list, library_paths: Optional[list] = None, max_files: int = MAX_FILES) -> None:
+        self.roots = [os.path.abspath(r) for r in roots if r]
+        self.library_paths = [os.path.abspath(p) for p in (library_paths or []) if p and os.path.isdir(p)]
+        self.max_files = max_files
+        self.overlays: dict = {}
+        self._summaries: dict = {}  # path -> (stamp, FileSummary)
+        self._files: Optional[list] = None
+        self._file_set: set = set()
+        self._search: Optional[list] = None
+        self._lock = threading.RLock()
+        self.truncated = False
+        self.messages: list = []
+
+    # -- files ------------------------------------------------------------------------------------
+    def files(self) -> list:
+        """Every Python file of the workspace (bounded by ``max_files``; ``truncated`` then says so)."""
+        with self._lock:
+            if self._files is None:
+                self._files = self._discover()
+                self._file_set = set(self._files)
+            return self._files
+
+    def _discover(self) -> list:
+        out: list = []
+        for root in self.roots:
+            if os.path.isfile(root):
+                if root.endswith(".py"):
+                    out.append(root)
+                continue
+            for d, dirs, files in os.walk(root, followlinks=False):
+                dirs[:] = sorted(x for x in dirs if x not in SKIP_DIRS and not x.startswith(".") and not is_env_dir(os.path.join(d, x)))
+                for f in sorted(files):
+                    if f.endswith(".py"):
+                        full = os.path.join(d, f)
+                        if os.path.isfile(full):
+                            out.append(full)
+                            if len(out) >= self.max_files:
+                                self.truncated = True
+                                self.messages.append(
+                                    f"workspace has more than {self.max_files} Python files: cross-file analysis covers the first {self.max_files} (set GRADGUARD_MAX_WORKSPACE_FILES to raise the bound)"
+                                )
+                                return out
+        return out
+
+    def contains(self, path: str) -> bool:
+        self.files()
+        return os.path.abspath(path) in self._file_set or any(_under(os.path.abspath(path), r) for r in self.roots)
+
+    def invalidate(self, path: Optional[str] = None) -> None:
+        """Forget a file's summary (changed on disk), or everything (files created / deleted)."""
+        with self._lock:
+            if path is None:
+                self._summaries.clear()
+                self._files = None
+                self._search = None
+            else:
+                self._summaries.pop(os.path.abspath(path), None)
+
+    def set_overlay(self, path: str, text: Optional[str]) -> None:
+        with self._lock:
+            path = os.path.abspath(path)
+            if text is None:
+                self.overlays.pop(path, None)
+            else:
+                self.overlays[path] = text
+            self._summaries.pop(path, None)
+
+    # -- reading --------------------------------------------------------------------------------------
+    def text_of(self, path: str) -> Optional[str]:
+        with self._lock:
+            if path in self.overlays:
+                return self.overlays[path]
+        try:
+            with open(path, "rb") as f:
+                raw = f.read(MAX_FILE_BYTES + 1)
+        except OSError:
+            return None  # deleted mid-index, unreadable: not part of any program
+        if len(raw) > MAX_FILE_BYTES:
+            return None
+        from gradguard.runner import decode
+
+        return decode(raw)
+
+    def summary(self, path: str) -> Optional[FileSummary]:
+        path = os.path.abspath(path)
+        stamp = self._stamp(path)
+        if stamp is None:
+            return None
+        with self._lock:
+            got = self._summaries.get(path)
+            if got is not None and got[0] == stamp:
+                return got[1]
+        text = self.text_of(path)
+        if text is None:
+            return None
+        s = summarize(path, text)
+        with self._lock:
+            self._summaries[path] = (stamp, s)
+        return s
+
+    def _stamp(self, path: str):
+        with self._lock:
+            if path in self.overlays:
+                return ("overlay", id(self.overlays[path]), len(self.overlays[path]))
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    # -- module resolution ------------------------------------------------------------------------------
+    def search_roots(self) -> list:
+        """Where absolute imports are looked up: each workspace root, its ``src/``, and every directory that
+        holds a top-level package of the workspace (a parent without ``__init__.py``); then the libraries."""
+        with self._lock:
+            if self._search is not None:
+                return self._search
+        roots: list = []
+        for r in self.roots:
+            base = r if os.path.isdir(r) else os.path.dirname(r)
+            for cand in (base, os.path.join(base, "src")):
+                if os.path.isdir(cand) and cand not in roots:
+                    roots.append(cand)
+        for f in self.files():
+            d = os.path.dirname(f)
+            while os.path.isfile(os.path.join(d, "__init__.py")):
+                d = os.path.dirname(d)
+            if d not in roots:
+                roots.append(d)
+        roots.extend(p for p in self.library_paths if p not in roots)
+        with self._lock:
+            self._search = roots
+        return roots
+
+    def module_file(self, module: str, from_path: Optional[str] = None, level: int = 0) -> Optional[str]:
+        """The file of ``module`` (``a.b`` -> ``a/b.py`` or ``a/b/__init__.py``), absolute or relative to
+        ``from_path``; None when it is not in the workspace or the libraries searched."""
+        parts = module.split(".") if module else []
+        if level:
+            if not from_path:
+                return None
+            base = os.path.dirname(os.path.abspath(from_path))
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            return _module_at(base, parts)
+        if not parts or parts[0] in ("torch", "__future__"):
+            return None  # torch's API is known from the table, never read
+        for root in self.search_roots():
+            got = _module_at(root, parts)
+            if got is not None:
+                return got
+        return None
+
+    def is_library(self, path: str) -> bool:
+        return any(_under(path, p) for p in self.library_paths)
+
+    def resolve(self, binding: ImportBinding, from_path: str, depth: int = 0) -> Optional[tuple]:
+        """The definition an import binds: (path, Definition), following re-exports (``__init__``), or None."""
+        if binding.name is None or binding.name == "*" or depth > _MAX_CHAIN:
+            return None
+        target = self.module_file(binding.module or "", from_path, binding.level)
+        if target is None:
+            return None
+        return self.find(target, binding.name, depth)
+
+    def find(self, path: str, name: str, depth: int = 0) -> Optional[tuple]:
+        s = self.summary(path)
+        if s is None or depth > _MAX_CHAIN:
+            return None
+        d = s.defs.get(name)
+        if d is not None:
+            return (s.path, d)
+        for b in s.imports:
+            if b.local == name or b.local == "*":
+                got = self.resolve(ImportBinding(name, b.module, name if b.local == "*" else b.name, b.level, b.start, b.end, b.col, None), path, depth + 1)
+                if got is not None:
+                    return got
+        return None
+
+    def dependencies(self, path: str) -> set:
+        """Workspace files ``path`` imports from (one level)."""
+        s = self.summary(path)
+        out: set = set()
+        if s is None:
+            return out
+        for b in s.imports:
+            target = self.module_file(b.module or "", path, b.level) if (b.module or b.level) else None
+            if target is not None and not self.is_library(target):
+                out.add(target)
+        return out
+
+    def importers(self, path: str) -> list:
+        """Workspace files that import ``path`` (directly)."""
+        path = os.path.abspath(path)
+        return [f for f in self.files() if f != path and path in self.dependencies(f)]
+
+    # -- linking ----------------------------------------------------------------------------------
+    def link(self, path: str, text: str, tree: Optional[ast.Module] = None) -> Optional[Linked]:
+        """One program of ``text`` (the file at ``path``) and the workspace definitions it imports; None when
+        it imports nothing the workspace defines (the file is its own program)."""
+        return _Linker(self, os.path.abspath(path), text, tree).run()
+
+
+def _under(path: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:
+        return False
+
+
+def _module_at(base: str, parts: list) -> Optional[str]:
+    d = os.path.join(base, *parts) if parts else base
+    if parts and os.path.isfile(d + ".py"):
+        return d + ".py"
+    init = os.path.join(d, "__init__.py")
+    if os.path.isfile(init):
+        return init
+    return None
+
+
+class _Linker:
+    def __init__(self, index: WorkspaceIndex, path: str, text: str, tree: Optional[ast.Module]) -> None:
+        self.index = index
+        self.path = path
+        self.text = text
+        self.tree = tree
+        self.budget = LINK_BUDGET
+        self.lines = text.splitlines()
+
+    def run(self) -> Optional[Linked]:
+        tree = self.tree
+        if tree is None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(self.text)
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
+                return None
+        own_names: dict = {}
+        for st in tree.body:
+            if isinstance(st, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                own_names[st.name] = ("own",)
+            elif isinstance(st, (ast.Assign, ast.AnnAssign)):
+                for t in st.targets if isinstance(st, ast.Assign) else [st.target]:
+                    if isinstance(t, ast.Name):
+                        own_names[t.id] = ("own",)
+        trains = bool(TRAINING_MARKERS.search(self.text))
+        wanted_bases = {b.id for st in ast.walk(tree) if isinstance(st, ast.ClassDef) for b in st.bases if isinstance(b, ast.Name)}
+        statements = [st for st in ast.walk(tree) if isinstance(st, ast.ImportFrom)]
+        taken: dict = dict(own_names)
+        # names the file's other imports bind keep their meaning
+        for st in ast.walk(tree):
+            if isinstance(st, (ast.Import, ast.ImportFrom)):
+                for b in _bindings(st):
+                    taken.setdefault(b.local, ("import", b.qualname))
+        chosen: dict = {}  # (path, name) -> Definition, in order
+        imports_needed: dict = {}  # path -> set of local names whose import lines to copy
+        rewritten: list = []
+        for st in statements:
+            bindings = _bindings(st)
+            if not bindings or any(b.name == "*" for b in bindings):
+                continue
+            if not trains and not any(b.local in wanted_bases for b in bindings):
+                continue
+            resolved = []
+            for b in bindings:
+                got = self.index.resolve(b, self.path)
+                if got is None or (self.index.is_library(got[0]) and b.local not in wanted_bases):
+                    resolved.append(None)
+                    continue
+                if b.local != got[1].name:  # ``import X as Y``: the copied definition would be named X
+                    resolved.append(None)
+                    continue
+                resolved.append(got)
+            if not any(resolved):
+                continue
+            trial_taken = dict(taken)
+            for b, got in zip(bindings, resolved):
+                if got is not None:
+                    trial_taken[b.local] = ("def", got[0], got[1].name)
+            trial_chosen = dict(chosen)
+            trial_imports = {k: set(v) for k, v in imports_needed.items()}
+            ok = True
+            for b, got in zip(bindings, resolved):
+                if got is None:
+                    continue
+                if not self._close(got[0], got[1], trial_taken, trial_chosen, trial_imports, full=trains):
+                    ok = False
+                    break
+            if not ok or _shares_line(st, self.lines):
+                continue
+            if sum(d.end - d.start + 1 for d in trial_chosen.values()) > self.budget:
+                continue
+            taken, chosen, imports_needed = trial_taken, trial_chosen, trial_imports
+            # names of the statement that did not resolve stay unknown (as an unresolved import would)
+            rewritten.append(st)
+        if not chosen:
+            return None
+        return self._assemble(rewritten, chosen, imports_needed)
+
+    def _close(self, path: str, d: Definition, taken: dict, chosen: dict, imports_needed: dict, full: bool) -> bool:
+        """Add ``d`` (from ``path``) and what it needs; False on a name clash."""
+        key = (path, d.name)
+        if key in chosen:
+            return True
+        chosen[key] = d
+        full = full and not self.index.is_library(path)  # a library class: only its base chain
+        s = self.index.summary(path)
+        if s is None:
+            return False
+        names = d.refs if full else set(d.bases)
+        for n in sorted(names):
+            if n == d.name:
+                continue
+            local = s.defs.get(n)
+            if local is not None:
+                if not self._claim(taken, n, ("def", path, n)):
+                    return False
+                if not self._close(path, local, taken, chosen, imports_needed, full):
+                    return False
+                continue
+            for b in s.imports:
+                if b.local != n:
+                    continue
+                got = self.index.resolve(b, path) if b.name and b.local == b.name else None
+                if got is not None and (not self.index.is_library(got[0]) or not full or n in d.bases):
+                    if not self._claim(taken, n, ("def", got[0], got[1].name)):
+                        return False
+                    if not self._close(got[0], got[1], taken, chosen, imports_needed, full):
+                        return False
+                else:  # an outside import (torch, numpy, ...): copy its line, unless the name means something else here
+                    if not self._claim(taken, n, ("import", b.qualname)):
+                        return False
+                    imports_needed.setdefault(path, set()).add(n)
+                break
+        return True
+
+    @staticmethod
+    def _claim(taken: dict, name: str, meaning: tuple) -> bool:
+        have = taken.get(name)
+        if have is None:
+            taken[name] = meaning
+            return True
+        return have == meaning
+
+    def _assemble(self, rewritten: list, chosen: dict, imports_needed: dict) -> Linked:
+        lines = self.text.splitlines(keepends=True)
+        if lines and not lines[-1].endswith(("\n", "\r")):
+            lines[-1] += "\n"
+        changed = set()
+        for st in rewritten:
+            first = st.lineno
+            line = lines[first - 1]
+            indent = line[: len(line) - len(line.lstrip())]
+            lines[first - 1] = indent + "pass\n"
+            changed.add(first)
+            for ln in range(first + 1, (st.end_lineno or first) + 1):
+                lines[ln - 1] = "\n"
+                changed.add(ln)
+        own_lines = len(lines)
+        out = list(lines)
+        origin: list = []
+        files: dict = {}
+        by_file: dict = {}
+        for (p, _), d in chosen.items():
+            by_file.setdefault(p, []).append((d.start, d.end))
+        for p in imports_needed:
+            by_file.setdefault(p, [])
+        for p, spans in by_file.items():
+            s = self.index.summary(p)
+            text = self.index.text_of(p)
+            if s is None or text is None:
+                continue
+            files[p] = s.digest
+            flines = text.splitlines(keepends=True)
+            for b in s.imports:
+                if b.local in imports_needed.get(p, ()) and b.level == 0:
+                    spans.append((b.start, b.end))
+            merged: list = []
+            for a, z in sorted(set(spans)):
+                if merged and a <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], z))
+                else:
+                    merged.append((a, z))
+            for a, z in merged:
+                for ln in range(a, z + 1):
+                    if ln - 1 < len(flines):
+                        t = flines[ln - 1]
+                        out.append(t if t.endswith(("\n", "\r")) else t + "\n")
+                        origin.append((p, ln))
+        library = frozenset(p for p in files if self.index.is_library(p))
+        return Linked("".join(out), own_lines, origin, files, frozenset(changed), library)
+
+
+def _shares_line(st: ast.stmt, lines: list) -> bool:
+    """Another statement on the import's lines (``from m import A; x = 1``): not rewritten."""
+    first, last = st.lineno, st.end_lineno or st.lineno
+    if first - 1 >= len(lines) or last - 1 >= len(lines):
+        return True
+    before = lines[first - 1][: st.col_offset]
+    after = lines[last - 1][st.end_col_offset or 0 :]
+    return bool(before.strip()) or bool(after.strip().split("#", 1)[0].strip())
