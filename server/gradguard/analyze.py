@@ -241,7 +241,7 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
     if linked is not None:
         from gradguard.core.crossfile import split_findings
 
-        unique, result.foreign = split_findings(linked, unique, path, config)
+        unique, result.foreign = split_findings(linked, unique, path or "", config)
         result.depends_on = dict(linked.files)
     result.findings = unique
     result.seconds = time.perf_counter() - t0

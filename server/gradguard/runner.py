@@ -17,9 +17,8 @@ from gradguard.config import Config, find_pyproject, load_pyproject
 from gradguard.core.edits import apply_edits
 from gradguard.core.model import Applicability, Finding
 from gradguard.core.source import SourceText
+from gradguard.core.workspace import SKIP_DIRS, WorkspaceIndex, is_env_dir
 from gradguard.output import render
-
-SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".gradguard_cache", "build", "dist", "site-packages"}
 
 
 def discover(paths: Iterable[str], config: Config) -> list:
@@ -31,7 +30,7 @@ def discover(paths: Iterable[str], config: Config) -> list:
         if not os.path.isdir(p):
             raise FileNotFoundError(p)
         for root, dirs, files in os.walk(p):
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".") and not config.is_excluded(os.path.join(root, d)))
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".") and not config.is_excluded(os.path.join(root, d)) and not is_env_dir(os.path.join(root, d)))
             for f in sorted(files):
                 if f.endswith((".py", ".pyi", ".ipynb")) and not f.endswith(".pyi"):
                     full = os.path.join(root, f)
@@ -90,7 +89,7 @@ def finding_to_json(f: Finding, path: str, source: SourceText, cells=None, with_
         "end_location": loc(f.end),
         "url": DOCS_URL.format(code=f.code),
         "explanation": f.explanation,
-        "related": [{"message": r.message, "location": loc(r.start), "end_location": loc(r.end)} for r in f.related],
+        "related": [_related_json(r, loc) for r in f.related],
         "fix": None
         if fx is None
         else {
@@ -101,7 +100,56 @@ def finding_to_json(f: Finding, path: str, source: SourceText, cells=None, with_
     }
 
 
+def _related_json(r, loc) -> dict:
+    out = {"message": r.message, "location": {"row": r.start.line, "column": r.start.col + 1} if r.path else loc(r.start), "end_location": {"row": r.end.line, "column": r.end.col + 1} if r.path else loc(r.end)}
+    if r.path:
+        out["filename"] = _display_path(r.path)
+    return out
+
+
+def _display_path(path: str) -> str:
+    """A path as the user would type it: relative to the working directory when under it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
 _checked = 0
+_workspaces: dict = {}
+
+
+def workspace_for(spec) -> Optional[WorkspaceIndex]:
+    """One index per worker process and workspace (roots, libraries)."""
+    if spec is None:
+        return None
+    ws = _workspaces.get(spec)
+    if ws is None:
+        ws = _workspaces[spec] = WorkspaceIndex(list(spec[0]), list(spec[1]))
+    return ws
+
+
+def library_paths() -> list:
+    """Installed packages gradguard may read base classes from (never reported on): the active virtualenv's
+    site-packages ($VIRTUAL_ENV), this interpreter's, and $GRADGUARD_LIBRARY_PATHS (os.pathsep-separated)."""
+    import glob
+    import sysconfig
+
+    out = []
+    venv = os.environ.get("VIRTUAL_ENV")
+    if venv:
+        out.extend(sorted(glob.glob(os.path.join(venv, "lib", "python3*", "site-packages"))))
+    extra = os.environ.get("GRADGUARD_LIBRARY_PATHS", "")
+    out.extend(p for p in extra.split(os.pathsep) if p)
+    purelib = sysconfig.get_paths().get("purelib")
+    if purelib:
+        out.append(purelib)
+    seen: list = []
+    for p in out:
+        if os.path.isdir(p) and os.path.abspath(p) not in seen:
+            seen.append(os.path.abspath(p))
+    return seen
 
 
 def _worker_init() -> None:
@@ -116,19 +164,24 @@ def check_file(job: tuple) -> dict:
     _checked += 1
     if not gc.isenabled() and _checked % 200 == 0:
         gc.collect()
-    path, cfg, fix_mode = job
+    path, cfg, fix_mode, spec = job
+    ws = workspace_for(spec)
     try:
         text, cells = read_source(path)
     except (OSError, ValueError) as exc:
         return {"path": path, "error": f"cannot read: {exc}"}
     except (TypeError, AttributeError, RecursionError, MemoryError) as exc:  # e.g. a notebook whose JSON is not shaped like one
         return {"path": path, "error": f"cannot read: not a valid notebook ({type(exc).__name__})"}
-    findings = analyze(text, path, cfg)
+    findings = analyze(text, path, cfg, workspace=ws)
     if cells is not None:
         from gradguard.notebook import merge_cell_errors
 
         merge_cell_errors(findings, cells, cfg)
     out = {"path": path, "findings": [finding_to_json(f, path, findings.source, cells) for f in findings.findings]}
+    if findings.depends_on:
+        out["depends_on"] = findings.depends_on
+    if findings.foreign:
+        out["foreign"] = {p: [finding_to_json(f, _display_path(p), findings.source, None) for f in fs] for p, fs in findings.foreign.items()}
     if fix_mode and cells is not None:
         try:
             nb = _fix_notebook(path, cfg, fix_mode)
@@ -139,11 +192,11 @@ def check_file(job: tuple) -> dict:
             out.update(nb)
         return out
     if fix_mode and cells is None:
-        fixed = _fix_text(text, path, cfg, fix_mode)
+        fixed = _fix_text(text, path, cfg, fix_mode, ws)
         if fixed != text:
             out["fixed"] = fixed
             out["original"] = text
-            out["remaining"] = [finding_to_json(f, path, SourceText(fixed)) for f in analyze(fixed, path, cfg).findings]
+            out["remaining"] = [finding_to_json(f, path, SourceText(fixed)) for f in analyze(fixed, path, cfg, workspace=ws).findings]
     return out
 
 
@@ -206,9 +259,9 @@ def _fix_notebook(path: str, cfg: Config, mode: str) -> Optional[dict]:
     }
 
 
-def _fix_text(text: str, path: str, cfg: Config, mode: str) -> str:
+def _fix_text(text: str, path: str, cfg: Config, mode: str, ws=None) -> str:
     for _ in range(5):  # apply, re-analyze, until nothing applicable is left
-        res = analyze(text, path, cfg)
+        res = analyze(text, path, cfg, workspace=ws)
         edits = [e for fix_edits in _applicable_edits(res, mode) for e in fix_edits]
         if not edits:
             break
@@ -240,7 +293,10 @@ def _code_fingerprint() -> str:
     return _FINGERPRINT
 
 
-def _cache_key(path: str, cfg: Config, fix_mode) -> Optional[str]:
+def _cache_key(path: str, cfg: Config, fix_mode, salt: str = "") -> Optional[str]:
+    """The file's content, the configuration, gradguard's code and ``salt`` (the workspace: its roots and its
+    set of files, so a file created or deleted re-resolves every import). What a cached result's cross-file
+    findings also depend on (the files it was linked from) is checked against their digests when loading."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -249,6 +305,7 @@ def _cache_key(path: str, cfg: Config, fix_mode) -> Optional[str]:
     h = hashlib.sha256()
     h.update(__version__.encode())
     h.update(_code_fingerprint().encode())
+    h.update(salt.encode())
     h.update(repr((cfg.select, cfg.ignore, sorted(cfg.severity.items()), sorted(cfg.per_file_ignores.items()), os.path.abspath(path), fix_mode)).encode())
     h.update(data)
     return h.hexdigest()
@@ -275,22 +332,30 @@ def run_check(args) -> int:
     if args.fix or args.diff:
         fix_mode = "unsafe" if args.unsafe_fixes else "safe"
     cache_dir = None if args.no_cache else os.path.join(os.getcwd(), ".gradguard_cache", __version__)
+    spec = None if getattr(args, "no_workspace", False) else (tuple(os.path.abspath(p) for p in args.paths), tuple(library_paths()))
+    ws = workspace_for(spec)
+    if ws is not None:
+        for message in _workspace_messages(ws):
+            print(f"gradguard: warning: {message}", file=sys.stderr)
+    salt = "" if ws is None else hashlib.sha256(repr((spec, ws.files())).encode()).hexdigest()
     results: dict = {}
     todo = []
     keys = {}
     for p in files:
-        key = _cache_key(p, cfg, fix_mode) if cache_dir and not fix_mode else None
+        key = _cache_key(p, cfg, fix_mode, salt) if cache_dir and not fix_mode else None
         if key and cache_dir:
             keys[p] = key
             cp = os.path.join(cache_dir, key[:2], key + ".json")
             try:
                 with open(cp, encoding="utf-8") as f:
-                    results[p] = json.load(f)
-                continue
-            except (OSError, ValueError):
+                    cached = json.load(f)
+                if ws is None or all(ws.digest(d) == digest for d, digest in cached.get("depends_on", {}).items()):
+                    results[p] = cached
+                    continue
+            except (OSError, ValueError, AttributeError):
                 pass
         todo.append(p)
-    jobs = [(p, cfg, fix_mode) for p in todo]
+    jobs = [(p, cfg, fix_mode, spec) for p in todo]
     workers = args.jobs or os.cpu_count() or 1
     if len(jobs) <= 2 or workers == 1:
         done = [check_file(j) for j in jobs]
@@ -309,6 +374,7 @@ def run_check(args) -> int:
             except OSError:
                 pass
     ordered = [results[p] for p in files if p in results]
+    _merge_foreign(ordered)
     errors = [r for r in ordered if "error" in r]
     for r in errors:
         print(f"gradguard: error: {r['path']}: {r['error']}", file=sys.stderr)
@@ -340,6 +406,30 @@ def run_check(args) -> int:
     if args.diff:
         return 1 if fixed_count else 0
     return 1 if findings else 0
+
+
+def _workspace_messages(ws: WorkspaceIndex) -> list:
+    ws.files()
+    return list(ws.messages)
+
+
+def _merge_foreign(ordered: list) -> None:
+    """Findings one file's program places in another checked file join that file's findings (once)."""
+    by_abs = {os.path.abspath(r["path"]): r for r in ordered}
+    for r in ordered:
+        for target, found in r.get("foreign", {}).items():
+            home = by_abs.get(os.path.abspath(target))
+            if home is None or "error" in home:
+                continue  # not among the files checked
+            have = {(f["code"], f["location"]["row"], f["location"]["column"]) for f in home.get("findings", [])}
+            for f in found:
+                k = (f["code"], f["location"]["row"], f["location"]["column"])
+                if k not in have:
+                    have.add(k)
+                    home.setdefault("findings", []).append(dict(f, filename=home["path"]))
+    for r in ordered:
+        if r.get("findings"):
+            r["findings"].sort(key=lambda f: (f["location"]["row"], f["location"]["column"], f["code"]))
 
 
 def _load_config(args) -> Config:

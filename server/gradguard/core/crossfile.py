@@ -12,7 +12,7 @@ import os
 import re
 from typing import Callable, Optional
 
-from gradguard.core.model import Edit, Finding, Fix, Related
+from gradguard.core.model import Edit, Fix, Related
 from gradguard.core.source import Pos
 
 

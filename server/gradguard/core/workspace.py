@@ -122,8 +122,8 @@ def _bindings(st: ast.stmt) -> list:
             if a.name == "*":
                 out.append(ImportBinding("*", st.module, "*", st.level, st.lineno, end, st.col_offset, None))
                 continue
-            q = f"{st.module}.{a.name}" if st.module and st.level == 0 else None
-            out.append(ImportBinding(a.asname or a.name, st.module, a.name, st.level, st.lineno, end, st.col_offset, q))
+            qn: Optional[str] = f"{st.module}.{a.name}" if st.module and st.level == 0 else None
+            out.append(ImportBinding(a.asname or a.name, st.module, a.name, st.level, st.lineno, end, st.col_offset, qn))
     return out
 
 
@@ -232,6 +232,11 @@ class WorkspaceIndex:
         from gradguard.runner import decode
 
         return decode(raw)
+
+    def digest(self, path: str) -> Optional[str]:
+        """Content digest of a file as the linker read it (None: gone or unreadable)."""
+        text = self.text_of(os.path.abspath(path))
+        return None if text is None else _digest(text.encode("utf-8", "surrogatepass"))
 
     def summary(self, path: str) -> Optional[FileSummary]:
         path = os.path.abspath(path)
@@ -401,9 +406,9 @@ class _Linker:
         statements = [st for st in ast.walk(tree) if isinstance(st, ast.ImportFrom)]
         taken: dict = dict(own_names)
         # names the file's other imports bind keep their meaning
-        for st in ast.walk(tree):
-            if isinstance(st, (ast.Import, ast.ImportFrom)):
-                for b in _bindings(st):
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for b in _bindings(node):
                     taken.setdefault(b.local, ("import", b.qualname))
         chosen: dict = {}  # (path, name) -> Definition, in order
         imports_needed: dict = {}  # path -> set of local names whose import lines to copy
@@ -414,7 +419,7 @@ class _Linker:
                 continue
             if not trains and not any(b.local in wanted_bases for b in bindings):
                 continue
-            resolved = []
+            resolved: list = []
             for b in bindings:
                 got = self.index.resolve(b, self.path)
                 if got is None or (self.index.is_library(got[0]) and b.local not in wanted_bases):
@@ -433,7 +438,7 @@ class _Linker:
             trial_chosen = dict(chosen)
             trial_imports = {k: set(v) for k, v in imports_needed.items()}
             ok = True
-            for b, got in zip(bindings, resolved):
+            for got in resolved:
                 if got is None:
                     continue
                 if not self._close(got[0], got[1], trial_taken, trial_chosen, trial_imports, full=trains):

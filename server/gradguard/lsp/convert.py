@@ -1,6 +1,8 @@
 """Findings -> LSP types. The only module that knows LSP positions (via SourceText's encodings)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from lsprotocol import types as lsp
 
 from gradguard.core.model import Finding, Fix, Severity
@@ -28,9 +30,14 @@ def range_of(source: SourceText, start: Pos, end: Pos, enc: str, line_offset: in
     return lsp.Range(start=position(source, start, enc, line_offset), end=position(source, end, enc, line_offset))
 
 
-def diagnostic(source: SourceText, f: Finding, uri: str, enc: str, line_offset: int = 0, related_uri=None) -> lsp.Diagnostic:
+def diagnostic(source: SourceText, f: Finding, uri: str, enc: str, line_offset: int = 0, related_uri=None, source_of=None) -> lsp.Diagnostic:
+    """``source_of(path)``: the SourceText of another workspace file a related location is in."""
     related = []
     for r in f.related:
+        if r.path:  # in another file of the workspace
+            other = source_of(r.path) if source_of else SourceText("", r.path)
+            related.append(lsp.DiagnosticRelatedInformation(location=lsp.Location(uri=Path(r.path).as_uri(), range=range_of(other, r.start, r.end, enc)), message=r.message))
+            continue
         target_uri, off = (related_uri(r.start.line) if related_uri else (uri, line_offset))
         related.append(lsp.DiagnosticRelatedInformation(location=lsp.Location(uri=target_uri, range=range_of(source, r.start, r.end, enc, off)), message=r.message))
     return lsp.Diagnostic(

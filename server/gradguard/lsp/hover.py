@@ -40,9 +40,11 @@ def finding_markdown(f: Finding, analysis: Optional[Analysis] = None) -> str:
     return "\n".join(parts)
 
 
-def findings_at(analysis: Analysis, pos: Pos) -> list:
+def findings_at(analysis: Analysis, pos: Pos, findings: Optional[list] = None) -> list:
+    """Findings under ``pos``: of ``findings`` (a document's own and those other files place in it) or the
+    analysis' own."""
     out = []
-    for f in analysis.findings:
+    for f in analysis.findings if findings is None else findings:
         if f.start <= pos <= f.end or (f.start.line == pos.line and f.start.line == f.end.line and f.start.col <= pos.col <= f.end.col):
             out.append(f)
     return out

@@ -125,6 +125,14 @@ class GradguardServer(LanguageServer):
         self.changed_at: dict = {}  # key -> time of the last change
         self.change_gap: dict = {}  # key -> seconds between the last two changes
         self.durations: dict = {}  # key -> seconds the last analysis took
+        # the workspace (cross-file analysis): an index of every Python file under the workspace folders,
+        # built in the background after `initialized`; findings other files' programs place in a file
+        self.index: Any = None
+        self.contributions: dict = {}  # target path -> {source path: [Finding]}
+        self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gradguard-workspace")
+        self.indexed = False
+        self.pending_source: dict = {}  # open document path -> digest of the dependency it was rescheduled for
+        self.importers_done: dict = {}  # path -> digest its closed importers were analyzed against
 
     def resolver(self):
         if self._resolver is None:
@@ -306,7 +314,10 @@ class GradguardServer(LanguageServer):
             loop = asyncio.get_running_loop()
             try:
                 started = time.monotonic()
-                analysis = await asyncio.wait_for(loop.run_in_executor(self.executor, analyze, text, path, cfg), ANALYSIS_TIMEOUT_S)
+                ws = self.workspace_index()
+                if ws is not None and path and cmap is None:
+                    ws.set_overlay(path, text)
+                analysis = await asyncio.wait_for(loop.run_in_executor(self.executor, functools.partial(analyze, text, path, cfg, workspace=ws)), ANALYSIS_TIMEOUT_S)
                 merge_cell_errors(analysis, cmap, cfg)
                 self.durations[key] = time.monotonic() - started
             except asyncio.TimeoutError:
@@ -325,6 +336,9 @@ class GradguardServer(LanguageServer):
             snap = Snapshot(key, version, analysis, cmap, cell_versions)
             self.remember(key, snap)
             self.publish(snap)
+            if path:
+                self.take_contributions(path, analysis.foreign)
+                self.after_change(path)
             return
 
     def remember(self, key: str, snap: Snapshot) -> None:
@@ -348,7 +362,8 @@ class GradguardServer(LanguageServer):
         if snap is not None and snap.version == version and snap.analysis.source.text == text:
             return snap
         cfg = self.effective_config(key)
-        snap = Snapshot(key, version, merge_cell_errors(analyze(text, _path_of(key), cfg), cmap, cfg), cmap, cell_versions)
+        ws = self.workspace_index() if cmap is None else None
+        snap = Snapshot(key, version, merge_cell_errors(analyze(text, _path_of(key), cfg, workspace=ws), cmap, cfg), cmap, cell_versions)
         self.remember(key, snap)
         return snap
 
@@ -359,7 +374,7 @@ class GradguardServer(LanguageServer):
         enc = self.encoding()
         src = snap.analysis.source
         if snap.cells is None:
-            diags = [convert.diagnostic(src, f, snap.key, enc) for f in snap.analysis.findings]
+            diags = [convert.diagnostic(src, f, snap.key, enc, source_of=self.source_of) for f in self.findings_of(snap)]
             self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=snap.key, diagnostics=diags, version=snap.version))
             return
         per_cell: dict = {cid: [] for cid in snap.cells.ids}
@@ -375,6 +390,195 @@ class GradguardServer(LanguageServer):
             per_cell[cid].append(convert.diagnostic(src, f, cid, enc, off, related_uri=rel_uri))
         for cid, diags in per_cell.items():
             self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=cid, diagnostics=diags, version=snap.cell_versions.get(cid)))
+
+    # -- the workspace ----------------------------------------------------------------------------
+    def workspace_index(self):
+        """The index of the workspace folders (created on first use; filled in the background)."""
+        if self.index is None and self.settings_for(None)[1].get("crossFile", True) is not False:
+            roots = []
+            try:
+                folders = self.workspace.folders
+                roots = [_path_of(f.uri) for f in folders.values()] if folders else []
+                if not roots and self.workspace.root_path:
+                    roots = [self.workspace.root_path]
+            except Exception:
+                roots = []
+            if roots:
+                from gradguard.core.workspace import WorkspaceIndex
+                from gradguard.runner import library_paths
+
+                self.index = WorkspaceIndex([r for r in roots if r], library_paths())
+        return self.index
+
+    def findings_of(self, snap: Snapshot) -> list:
+        """A document's findings: its own, and those other files' programs place in it (once each)."""
+        own = list(snap.analysis.findings)
+        path = _path_of(snap.key)
+        extra = self.contributions.get(path) if path else None
+        if not extra or snap.cells is not None:
+            return own
+        seen = {(f.code, f.start, f.end) for f in own}
+        for source in sorted(extra):
+            for f in extra[source]:
+                if (f.code, f.start, f.end) not in seen and f.end.line <= len(snap.analysis.source.lines) + 1:
+                    seen.add((f.code, f.start, f.end))
+                    own.append(f)
+        own.sort(key=Finding.sort_key)
+        return own
+
+    def source_of(self, path: str):
+        """The text of another workspace file (open document or disk) for positions in related information."""
+        from gradguard.core.source import SourceText
+
+        for doc in list(self.workspace.text_documents.values()):
+            if _path_of(doc.uri) == path:
+                return SourceText(doc.source, path)
+        text = self.index.text_of(path) if self.index is not None else None
+        return SourceText(text or "", path)
+
+    def uri_of(self, path: str) -> str:
+        for doc in list(self.workspace.text_documents.values()):
+            if _path_of(doc.uri) == path:
+                return doc.uri
+        from pathlib import Path
+
+        return Path(path).as_uri()
+
+    def take_contributions(self, source: str, foreign: dict) -> None:
+        """Findings ``source``'s program placed in other files; republish the open ones that changed."""
+        changed = set()
+        for target, by_source in self.contributions.items():
+            if source in by_source and target not in foreign:
+                del by_source[source]
+                changed.add(target)
+        for target, found in foreign.items():
+            before = self.contributions.setdefault(target, {}).get(source)
+            if before is None or [(f.code, f.start, f.message) for f in before] != [(f.code, f.start, f.message) for f in found]:
+                changed.add(target)
+            self.contributions[target][source] = found
+        for target in changed:
+            key = self.open_key(target)
+            snap = self.snapshots.get(key) if key else None
+            if snap is not None:
+                snap.lenses = None
+                self.publish(snap)
+
+    def open_key(self, path: str) -> Optional[str]:
+        for doc in list(self.workspace.text_documents.values()):
+            if _path_of(doc.uri) == path:
+                nb = self.notebook_of(doc.uri)
+                return nb.uri if nb is not None else doc.uri
+        return None
+
+    def after_change(self, path: str) -> None:
+        """``path`` was analyzed in a new version: re-analyze the open documents whose programs copy from it,
+        and (in the background) the closed files that import it, whose programs place findings in it."""
+        if self.index is None:
+            return
+        for key, snap in list(self.snapshots.items()):
+            kp = _path_of(key)
+            if kp and kp != path and path in snap.analysis.depends_on and self.pending_source.get((kp, path)) != self.index.digest(path):
+                self.pending_source[(kp, path)] = self.index.digest(path)
+                self.schedule(key)
+        self.refresh_importers(path)
+
+    def refresh_importers(self, path: str) -> None:
+        """Closed files importing ``path``: analyze them from disk in the background (after indexing) for the
+        findings they place in ``path``; open ones are analyzed as documents."""
+        if self.index is None or not self.indexed:
+            return
+        digest = self.index.digest(path)
+        if self.importers_done.get(path) == digest:
+            return
+        self.importers_done[path] = digest
+        loop = asyncio.get_running_loop()
+
+        def work() -> list:
+            out = []
+            for imp in self.index.importers(path):
+                if self.open_key(imp) is not None:
+                    continue
+                text = self.index.text_of(imp)
+                if text is None:
+                    continue
+                try:
+                    a = analyze(text, imp, self.effective_config(self.uri_of(imp)), workspace=self.index)
+                except Exception:
+                    log.exception("background analysis failed for %s", imp)
+                    continue
+                out.append((imp, a.foreign))
+            return out
+
+        async def run() -> None:
+            try:
+                results = await loop.run_in_executor(self.background, work)
+            except Exception:
+                log.exception("importers of %s", path)
+                return
+            for imp, foreign in results:
+                self.take_contributions(imp, foreign)
+
+        asyncio.ensure_future(run())
+
+    async def index_workspace(self) -> None:
+        """Summarize every workspace file in the background, reporting $/progress when the client can show it;
+        then compute what closed files contribute to the open documents."""
+        ws = self.workspace_index()
+        if ws is None:
+            self.indexed = True
+            return
+        loop = asyncio.get_running_loop()
+        token = None
+        caps = self.client_capabilities
+        if caps and caps.window and caps.window.work_done_progress:
+            token = f"gradguard-index-{id(ws)}"
+            try:
+                await asyncio.wait_for(self.work_done_progress.create_async(token), 5)
+                self.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title="gradguard: indexing the workspace", percentage=0, cancellable=False))
+            except Exception:
+                token = None
+        files = await loop.run_in_executor(self.background, ws.files)
+        for message in ws.messages:
+            self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"gradguard: {message}"))
+        step = 50
+        for i in range(0, len(files), step):
+            batch = files[i : i + step]
+            await loop.run_in_executor(self.background, _summarize_all, ws, batch)
+            if token is not None:
+                done = min(i + step, len(files))
+                self.work_done_progress.report(token, lsp.WorkDoneProgressReport(message=f"{done}/{len(files)} files", percentage=int(100 * done / max(len(files), 1))))
+        self.indexed = True
+        if token is not None:
+            self.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=f"{len(files)} files indexed"))
+        for key in list(self.snapshots):
+            p = _path_of(key)
+            if p:
+                self.refresh_importers(p)
+
+    def files_changed(self, changes: list) -> None:
+        """Files changed on disk (watched files, file operations): forget their summaries; re-analyze the open
+        documents that depend on them and refresh what the changed files contribute."""
+        if self.index is None:
+            return
+        structural = any(kind != "changed" for kind, _ in changes)
+        if structural:
+            self.index.invalidate()
+        for _, path in changes:
+            if self.open_key(path) is None:
+                self.index.invalidate(path)
+        paths = {p for _, p in changes}
+        for key, snap in list(self.snapshots.items()):
+            if structural or paths & set(snap.analysis.depends_on):
+                self.schedule(key)
+        for kind, path in changes:
+            if kind == "deleted":
+                self.take_contributions(path, {})
+                self.contributions.pop(path, None)
+        for key in list(self.snapshots):
+            p = _path_of(key)
+            if p:
+                self.importers_done.pop(p, None)
+                self.refresh_importers(p)
 
     def code_lens_enabled(self, key: Optional[str]) -> bool:
         return self.settings_for(key)[1].get("codeLens", True) is not False
@@ -399,6 +603,11 @@ class GradguardServer(LanguageServer):
             keys.add(nb.uri if nb is not None else doc.uri)
         for key in keys:
             self.schedule(key)
+
+
+def _summarize_all(ws, paths: list) -> None:
+    for p in paths:
+        ws.summary(p)
 
 
 def convert_source(text: str):
@@ -428,6 +637,64 @@ def on_initialize(ls: GradguardServer, params: lsp.InitializeParams) -> None:
             section = settings.get("gradguard", settings)
             ls.set_settings(section if isinstance(section, dict) else {})
     ls.config_dirty = True
+
+
+@server.feature(lsp.INITIALIZED)
+async def on_initialized(ls: GradguardServer, params: lsp.InitializedParams) -> None:
+    caps = ls.client_capabilities
+    ws_caps = caps.workspace if caps else None
+    watched = ws_caps.did_change_watched_files if ws_caps else None
+    if watched is not None and watched.dynamic_registration:
+        try:
+            ls.client_register_capability(
+                lsp.RegistrationParams(
+                    registrations=[
+                        lsp.Registration(
+                            id="gradguard-watched-files",
+                            method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                            register_options=lsp.DidChangeWatchedFilesRegistrationOptions(watchers=[lsp.FileSystemWatcher(glob_pattern="**/*.py")]),
+                        )
+                    ]
+                )
+            )
+        except Exception:
+            log.debug("client did not take the file watcher registration")
+    asyncio.ensure_future(ls.index_workspace())
+
+
+_CHANGE_KIND = {lsp.FileChangeType.Created: "created", lsp.FileChangeType.Changed: "changed", lsp.FileChangeType.Deleted: "deleted"}
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def on_watched_files(ls: GradguardServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+    changes = [(_CHANGE_KIND.get(c.type, "changed"), _path_of(c.uri)) for c in params.changes if c.uri.endswith(".py")]
+    if changes:
+        ls.files_changed([(k, p) for k, p in changes if p])
+
+
+_PY_FILES = lsp.FileOperationRegistrationOptions(filters=[lsp.FileOperationFilter(pattern=lsp.FileOperationPattern(glob="**/*.py"))])
+
+
+@server.feature(lsp.WORKSPACE_DID_CREATE_FILES, _PY_FILES)
+def on_created(ls: GradguardServer, params: lsp.CreateFilesParams) -> None:
+    ls.files_changed([("created", _path_of(f.uri)) for f in params.files if _path_of(f.uri)])
+
+
+@server.feature(lsp.WORKSPACE_DID_DELETE_FILES, _PY_FILES)
+def on_deleted(ls: GradguardServer, params: lsp.DeleteFilesParams) -> None:
+    ls.files_changed([("deleted", _path_of(f.uri)) for f in params.files if _path_of(f.uri)])
+
+
+@server.feature(lsp.WORKSPACE_DID_RENAME_FILES, _PY_FILES)
+def on_renamed(ls: GradguardServer, params: lsp.RenameFilesParams) -> None:
+    changes = []
+    for f in params.files:
+        old, new = _path_of(f.old_uri), _path_of(f.new_uri)
+        if old:
+            changes.append(("deleted", old))
+        if new:
+            changes.append(("created", new))
+    ls.files_changed(changes)
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -499,6 +766,10 @@ def did_close(ls: GradguardServer, params: lsp.DidCloseTextDocumentParams) -> No
     uri = params.text_document.uri
     ls.snapshots.pop(uri, None)
     ls.clear(uri)
+    path = _path_of(uri)
+    if ls.index is not None and path:
+        ls.index.set_overlay(path, None)  # unsaved edits are gone: the file is what is on disk again
+        ls.files_changed([("changed", path)])
 
 
 # -- notebooks ----------------------------------------------------------------------------------
@@ -590,7 +861,7 @@ def hover_local(ls: GradguardServer, params: lsp.HoverParams) -> Optional[lsp.Ho
         off = snap.cells.starts[idx] - 1
         line0 += off
     pos = src.from_lsp(line0, params.position.character, enc)
-    found = findings_at(snap.analysis, pos)
+    found = findings_at(snap.analysis, pos, ls.findings_of(snap))
     grad_md = flowlsp.grad_hover(snap.analysis, pos)
     if found:
         f = found[0]
@@ -671,14 +942,14 @@ def code_action(ls: GradguardServer, params: lsp.CodeActionParams) -> Optional[l
     end = src.from_lsp(params.range.end.line + off, params.range.end.character, enc)
     actions = []
     if want_quickfix:
-        for f in snap.analysis.findings:
+        for f in ls.findings_of(snap):
             in_range = not (f.end < start or f.start > end) or any(convert.same_place(f, d, src, enc, off) for d in params.context.diagnostics)
             if not in_range:
                 continue
             if snap.cells is not None and snap.cells.to_cell(f.start.line)[0] != snap.cells.ids.index(uri):
                 continue
             rel = (lambda line, cm=snap.cells: (cm.ids[cm.to_cell(line)[0]], cm.starts[cm.to_cell(line)[0]] - 1)) if snap.cells is not None else None
-            diag = convert.diagnostic(src, f, uri, enc, off, related_uri=rel)  # related locations in their own cell, as published
+            diag = convert.diagnostic(src, f, uri, enc, off, related_uri=rel, source_of=ls.source_of)  # related locations as published
             for i, fx in enumerate(f.fixes):
                 edit = _workspace_edit(ls, snap, fx.edits, enc)
                 if edit is None:

@@ -1,0 +1,156 @@
+"""The workspace over real LSP: a file opened alone gets the findings that need the rest of the workspace,
+with the evidence in other files as related information; edits and file changes elsewhere republish it."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest_lsp
+from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from waiting import until
+
+MODEL = '''import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 16)
+
+    def forward(self, x):
+        return torch.relu(self.fc(x))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.head = nn.Linear(16, 2)
+
+    def forward(self, x):
+        h = self.encoder(x).detach()
+        return self.head(h)
+'''
+
+TRAIN = '''import torch
+from torch import nn
+
+from .model import Net
+
+
+def train(model, loader, optimizer):
+    crit = nn.CrossEntropyLoss()
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = crit(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = [(torch.randn(4, 8), torch.randint(0, 2, (4,)))]
+    train(model, loader, opt)
+'''
+
+# the head alone is trained: the detached encoder is intended (a frozen feature extractor)
+TRAIN_HEAD_ONLY = TRAIN.replace("model.parameters()", "model.head.parameters()")
+
+ROOT = Path(tempfile.mkdtemp(prefix="gg_ws_"))
+
+
+def _write_project() -> None:
+    shutil.rmtree(ROOT / "proj", ignore_errors=True)
+    pkg = ROOT / "proj"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "model.py").write_text(MODEL)
+    (pkg / "train.py").write_text(TRAIN)
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "gradguard", "serve"]))
+async def client(lsp_client: LanguageClient):
+    _write_project()
+    registrations = lsp_client.registrations = []
+
+    @lsp_client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
+    def register(params: lsp.RegistrationParams):
+        registrations.extend(r.method for r in params.registrations)
+
+    await lsp_client.initialize_session(
+        lsp.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=ROOT.as_uri(),
+            workspace_folders=[lsp.WorkspaceFolder(uri=ROOT.as_uri(), name="ws")],
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+def _uri(name: str) -> str:
+    return (ROOT / "proj" / name).as_uri()
+
+
+def _open(client, name: str, text: str) -> str:
+    uri = _uri(name)
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+    return uri
+
+
+def _codes(client, uri):
+    return [(d.code, d.range.start.line + 1) for d in client.diagnostics.get(uri, [])]
+
+
+async def test_file_opened_alone_gets_cross_file_finding(client: LanguageClient):
+    uri = _open(client, "model.py", MODEL)
+    assert await until(lambda: ("GG201", 21) in _codes(client, uri)), _codes(client, uri)
+    [d] = [d for d in client.diagnostics[uri] if d.code == "GG201"]
+    assert "train.py:12" in d.message
+    related = {(r.location.uri, r.location.range.start.line + 1) for r in d.related_information or []}
+    assert (_uri("train.py"), 12) in related  # the backward in the other file
+    # the quick fix edits model.py, the file opened
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), range=d.range, context=lsp.CodeActionContext(diagnostics=[d]))
+    )
+    fixes = [a for a in actions or [] if a.title.startswith("Remove")]
+    assert fixes, [a.title for a in actions or []]
+    edit = fixes[0].edit
+    changes = edit.document_changes or []
+    assert changes and changes[0].text_document.uri == uri
+    # the background index reported its work done, and the server asked to watch Python files
+    assert await until(lambda: any(isinstance(v, lsp.WorkDoneProgressEnd) for vs in client.progress_reports.values() for v in vs)), client.progress_reports
+    assert lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES in client.registrations
+
+
+async def test_edit_in_other_open_file_republishes(client: LanguageClient):
+    model = _open(client, "model.py", MODEL)
+    train = _open(client, "train.py", TRAIN)
+    assert await until(lambda: ("GG201", 21) in _codes(client, model)), _codes(client, model)
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=train, version=2),
+            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=TRAIN_HEAD_ONLY)],
+        )
+    )
+    assert await until(lambda: ("GG201", 21) not in _codes(client, model)), _codes(client, model)
+
+
+async def test_change_on_disk_republishes(client: LanguageClient):
+    model = _open(client, "model.py", MODEL)
+    assert await until(lambda: ("GG201", 21) in _codes(client, model)), _codes(client, model)
+    (ROOT / "proj" / "train.py").write_text(TRAIN_HEAD_ONLY)
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(uri=_uri("train.py"), type=lsp.FileChangeType.Changed)]))
+    assert await until(lambda: ("GG201", 21) not in _codes(client, model)), _codes(client, model)
+    (ROOT / "proj" / "train.py").write_text(TRAIN)
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(uri=_uri("train.py"), type=lsp.FileChangeType.Changed)]))
+    assert await until(lambda: ("GG201", 21) in _codes(client, model)), _codes(client, model)
+    os.remove(ROOT / "proj" / "train.py")
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(uri=_uri("train.py"), type=lsp.FileChangeType.Deleted)]))
+    assert await until(lambda: ("GG201", 21) not in _codes(client, model)), _codes(client, model)
