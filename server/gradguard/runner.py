@@ -383,6 +383,7 @@ def run_check(args) -> int:
         print(f"gradguard: error: {r['path']}: {r['fix_error']}", file=sys.stderr)
     fixed_count = 0
     if fix_mode:
+        _apply_foreign_fixes(ordered, fix_mode)
         for r in ordered:
             if "fixed" not in r:
                 continue
@@ -396,7 +397,7 @@ def run_check(args) -> int:
                     f.write(r["fixed"])
             fixed_count += sum(1 for _ in r["findings"]) - len(r["remaining"])
             r["findings"] = r["remaining"]
-    findings = [f for r in ordered for f in r.get("findings", [])]
+    findings = [{k: v for k, v in f.items() if k != "_from"} for r in ordered for f in r.get("findings", [])]
     if not args.diff:
         sys.stdout.write(render(findings, args.output_format, fixed=fixed_count, files=len(files)))
     if errors or fix_errors:
@@ -426,10 +427,49 @@ def _merge_foreign(ordered: list) -> None:
                 k = (f["code"], f["location"]["row"], f["location"]["column"])
                 if k not in have:
                     have.add(k)
-                    home.setdefault("findings", []).append(dict(f, filename=home["path"]))
+                    home.setdefault("findings", []).append(dict(f, filename=home["path"], _from=r["path"]))
     for r in ordered:
         if r.get("findings"):
             r["findings"].sort(key=lambda f: (f["location"]["row"], f["location"]["column"], f["code"]))
+
+
+def _apply_foreign_fixes(ordered: list, mode: str) -> None:
+    """``--fix`` for findings another file's program placed in a checked file (the `.detach()` in model.py
+    that starves what train.py trains): applied to that file when its own fixes left it unchanged (their
+    positions are the file's as read); otherwise they stay reported."""
+    import ast
+
+    from gradguard.core.model import Edit
+    from gradguard.core.source import Pos
+
+    for r in ordered:
+        foreign = [f for f in r.get("findings", []) if f.get("_from")]
+        if not foreign:
+            continue
+        usable = [f for f in foreign if f.get("fix") and (f["fix"]["applicability"] == "safe" or mode == "unsafe")]
+        if "fixed" in r or r["path"].endswith(".ipynb") or not usable:
+            if "remaining" in r:
+                have = {(f["code"], f["location"]["row"], f["location"]["column"]) for f in r["remaining"]}
+                r["remaining"].extend(f for f in foreign if (f["code"], f["location"]["row"], f["location"]["column"]) not in have)
+            continue
+        try:
+            text, _ = read_source(r["path"])
+        except (OSError, ValueError):
+            continue
+        src = SourceText(text, r["path"])
+        edits = [
+            Edit(Pos(e["location"]["row"], e["location"]["column"] - 1), Pos(e["end_location"]["row"], e["end_location"]["column"] - 1), e["content"])
+            for f in usable
+            for e in f["fix"]["edits"]
+        ]
+        new = apply_edits(src, edits)
+        try:
+            ast.parse(new)
+        except (SyntaxError, ValueError):
+            continue
+        if new != text:
+            r["fixed"], r["original"] = new, text
+            r["remaining"] = [f for f in r["findings"] if f not in usable]
 
 
 def _load_config(args) -> Config:

@@ -336,11 +336,12 @@ def main():
                         grad_reads = [n for n in facts.walk(ast.Attribute) if n.attr == "grad" and isinstance(n.value, ast.Attribute)]
                     for g in grad_reads:
                         if g.value.attr == attr and _unique_attr(facts, attr, info.name):
+                            # on the assignment, where the `nn.Parameter` fix goes; the read is the evidence
                             yield self.finding(
                                 facts,
-                                g,
-                                f"`.grad` of `{attr}` is always None: `self.{attr}` is a plain tensor (not an `nn.Parameter`) and does not require grad",
-                                related=[(value, "created here without `nn.Parameter`")],
+                                value,
+                                f"`self.{attr}` is a plain tensor (not an `nn.Parameter`) and does not require grad: its `.grad`, read at line {g.lineno}, is always None",
+                                related=[(g, "`.grad` read here: always None")],
                                 fixes=wrap_fixes(facts, value, attr, stmt, False),
                                 explanation="Only tensors that require grad get a `.grad`; a raw tensor on a Module is a constant to autograd and to the optimizer.",
                             )
