@@ -27,6 +27,7 @@ def main(argv: Optional[list] = None) -> int:
     check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     check.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: all cores)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--no-workspace", action="store_true", help="analyze each file alone (no cross-file analysis)")
 
     rule = sub.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", nargs="?")

@@ -1,0 +1,317 @@
+"""The workspace: the index (files, imports resolved across files), the linker (one program of a file and the
+definitions it imports), the CLI on multi-file projects (findings where the bug is, evidence as related
+information, a cache that serves nothing stale, fixes applied across files and proven under torch) and bad
+input (cycles, files that do not parse, environments and node_modules, symlink loops, bounds, deletions)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from gradguard.analyze import analyze
+from gradguard.core.workspace import WorkspaceIndex
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+MODEL = '''\
+import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 16)
+
+    def forward(self, x):
+        return torch.relu(self.fc(x))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.head = nn.Linear(16, 2)
+
+    def forward(self, x):
+        h = self.encoder(x).detach()
+        return self.head(h)
+'''
+
+TRAIN = '''\
+import torch
+from torch import nn
+
+from model import Net
+
+
+def train(model, loader, optimizer):
+    crit = nn.CrossEntropyLoss()
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = crit(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = [(torch.randn(4, 8), torch.randint(0, 2, (4,)))]
+    train(model, loader, opt)
+    return model
+
+
+if __name__ == "__main__":
+    m = main()
+    print("GRADS", m.encoder.fc.weight.grad is not None and bool(m.encoder.fc.weight.grad.abs().sum() > 0), m.head.weight.grad is not None)
+'''
+
+
+def write(root, files: dict) -> None:
+    for rel, text in files.items():
+        p = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(textwrap.dedent(text) if text.startswith("\n") else text)
+
+
+def check(root, *args, cwd=None):
+    p = subprocess.run([sys.executable, "-m", "gradguard", "check", "--output-format", "json", *args, "."], capture_output=True, text=True, cwd=cwd or root, timeout=300)
+    assert p.returncode in (0, 1), p.stderr
+    return [(os.path.normpath(f["filename"]), f["location"]["row"], f["code"], f) for f in json.loads(p.stdout)]
+
+
+def places(found):
+    return sorted((os.path.basename(name), row, code) for name, row, code, _ in found)
+
+
+# -- the linker -------------------------------------------------------------------------------------------
+def test_detach_in_imported_forward_is_reported_in_model_file(tmp_path):
+    write(tmp_path, {"model.py": MODEL, "train.py": TRAIN})
+    ws = WorkspaceIndex([str(tmp_path)])
+    train = str(tmp_path / "train.py")
+    a = analyze(TRAIN, train, workspace=ws)
+    assert a.findings == []
+    [(path, [f])] = list(a.foreign.items())
+    assert path == str(tmp_path / "model.py") and (f.code, f.start.line) == ("GG201", 21)
+    assert "train.py:12" in f.message  # a line of another file is named with its file
+    assert {(r.path, r.start.line) for r in f.related} >= {(train, 12)}
+    assert a.depends_on.keys() == {str(tmp_path / "model.py")}
+    # alone, neither file shows it: the evidence spans both
+    assert [x.code for x in analyze(TRAIN, train).findings] == []
+    assert [x.code for x in analyze(MODEL, str(tmp_path / "model.py")).findings] == []
+
+
+def test_own_lines_unchanged_and_copied_lines_mapped(tmp_path):
+    write(tmp_path, {"model.py": MODEL, "train.py": TRAIN})
+    ws = WorkspaceIndex([str(tmp_path)])
+    linked = ws.link(str(tmp_path / "train.py"), TRAIN)
+    own = TRAIN.splitlines()
+    prog = linked.text.splitlines()
+    assert linked.own_lines == len(own)
+    assert prog[3] == "pass" and all(a == b for i, (a, b) in enumerate(zip(own, prog)) if i != 3)
+    assert linked.locate(len(own) + 1) == (str(tmp_path / "model.py"), 1)  # `import torch`, used by the classes
+    assert linked.changed_lines == frozenset({4})
+
+
+@pytest.mark.parametrize(
+    "layout,entry",
+    [
+        # relative imports inside a package, and an __init__ that re-exports
+        ({"pkg/__init__.py": "from .model import Net\n", "pkg/model.py": MODEL, "pkg/train.py": TRAIN.replace("from model import Net", "from . import model as _m\nfrom pkg import Net")}, "pkg/train.py"),
+        # src/ layout with an absolute import
+        ({"src/proj/__init__.py": "", "src/proj/model.py": MODEL, "scripts/train.py": TRAIN.replace("from model import", "from proj.model import")}, "scripts/train.py"),
+        # a namespace package (no __init__.py)
+        ({"nets/model.py": MODEL, "train.py": TRAIN.replace("from model import", "from nets.model import")}, "train.py"),
+        # a relative import two levels up
+        ({"a/__init__.py": "", "a/model.py": MODEL, "a/b/__init__.py": "", "a/b/train.py": TRAIN.replace("from model import", "from ..model import")}, "a/b/train.py"),
+    ],
+)
+def test_import_shapes_resolve(tmp_path, layout, entry):
+    write(tmp_path, layout)
+    ws = WorkspaceIndex([str(tmp_path)])
+    text = (tmp_path / entry).read_text()
+    a = analyze(text, str(tmp_path / entry), workspace=ws)
+    found = [(os.path.basename(p), f.code, f.start.line) for p, fs in a.foreign.items() for f in fs]
+    assert found == [("model.py", "GG201", 21)], found
+
+
+def test_alias_and_name_clash_are_not_linked(tmp_path):
+    write(tmp_path, {"model.py": MODEL, "train.py": TRAIN.replace("from model import Net", "from model import Net as Model").replace("Net()", "Model()")})
+    ws = WorkspaceIndex([str(tmp_path)])
+    assert ws.link(str(tmp_path / "train.py"), (tmp_path / "train.py").read_text()) is None
+    # the file defines its own Encoder: copying model.Encoder would change what the name means here
+    clash = TRAIN.replace("def train(", "class Encoder:\n    pass\n\n\ndef train(")
+    write(tmp_path, {"train.py": clash})
+    assert ws.link(str(tmp_path / "train.py"), clash) is None
+
+
+def test_base_class_in_another_file_makes_a_module(tmp_path):
+    write(
+        tmp_path,
+        {
+            "base.py": "import torch.nn as nn\n\n\nclass Base(nn.Module):\n    pass\n",
+            "model.py": "import torch.nn as nn\nfrom base import Base\n\n\nclass MLP(Base):\n    def __init__(self):\n        super().__init__()\n        self.layers = [nn.Linear(4, 4) for _ in range(3)]\n\n    def forward(self, x):\n        for m in self.layers:\n            x = m(x)\n        return x\n",
+        },
+    )
+    ws = WorkspaceIndex([str(tmp_path)])
+    text = (tmp_path / "model.py").read_text()
+    assert [(f.code, f.start.line) for f in analyze(text, str(tmp_path / "model.py"), workspace=ws).findings] == [("GG302", 8)]
+    assert [f.code for f in analyze(text, str(tmp_path / "model.py")).findings] == []  # alone: Base may be anything
+
+
+# -- bad input ------------------------------------------------------------------------------------------------
+def test_import_cycle_and_unparsable_files(tmp_path):
+    write(
+        tmp_path,
+        {
+            "a.py": "import torch\nfrom b import g\n\n\ndef f(x):\n    return g(x)\n",
+            "b.py": "import torch\nfrom a import f\n\n\ndef g(x):\n    return f(x).detach()\n",
+            "broken.py": "def oops(:\n",
+            "c.py": "import torch\nfrom broken import oops\nfrom a import f\n\nx = torch.ones(2, requires_grad=True)\nf(x).sum().backward()\n",
+        },
+    )
+    ws = WorkspaceIndex([str(tmp_path)])
+    for name in ("a.py", "b.py", "c.py", "broken.py"):
+        text = (tmp_path / name).read_text()
+        analyze(text, str(tmp_path / name), workspace=ws)  # terminates, never raises
+    assert ws.summary(str(tmp_path / "broken.py")).error
+
+
+def test_environments_node_modules_and_symlink_loops_are_skipped(tmp_path):
+    write(tmp_path, {"train.py": TRAIN, "model.py": MODEL, ".venv/lib/x.py": "", "myenv/pyvenv.cfg": "", "myenv/lib/y.py": "", "node_modules/z/z.py": "", "sub/w.py": ""})
+    os.symlink(str(tmp_path), str(tmp_path / "sub" / "loop"))
+    ws = WorkspaceIndex([str(tmp_path)])
+    names = sorted(os.path.relpath(f, tmp_path) for f in ws.files())
+    assert names == ["model.py", os.path.join("sub", "w.py"), "train.py"]
+
+
+def test_bounded_file_count_says_so(tmp_path):
+    write(tmp_path, {f"m{i}.py": "" for i in range(30)})
+    ws = WorkspaceIndex([str(tmp_path)], max_files=10)
+    assert len(ws.files()) == 10 and ws.truncated
+    assert "more than 10 Python files" in ws.messages[0]
+    p = subprocess.run([sys.executable, "-m", "gradguard", "check", "--no-cache", str(tmp_path)], capture_output=True, text=True, env={**os.environ, "GRADGUARD_MAX_WORKSPACE_FILES": "10"}, timeout=120)
+    assert p.returncode == 0 and "more than 10 Python files" in p.stderr
+
+
+def test_file_deleted_mid_index(tmp_path):
+    write(tmp_path, {"model.py": MODEL, "train.py": TRAIN})
+    ws = WorkspaceIndex([str(tmp_path)])
+    ws.files()
+    os.remove(tmp_path / "model.py")
+    assert ws.summary(str(tmp_path / "model.py")) is None
+    a = analyze(TRAIN, str(tmp_path / "train.py"), workspace=ws)
+    assert a.foreign == {} and a.findings == []
+
+
+# -- the CLI ------------------------------------------------------------------------------------------------
+def test_cli_reports_where_the_bug_is_with_related_file(tmp_path):
+    write(tmp_path, {"model.py": MODEL, "train.py": TRAIN})
+    found = check(tmp_path, "--no-cache")
+    assert places(found) == [("model.py", 21, "GG201")]
+    f = found[0][3]
+    assert {(r.get("filename"), r["location"]["row"]) for r in f["related"]} >= {("train.py", 12)}
+    # --no-workspace: each file alone
+    p = subprocess.run([sys.executable, "-m", "gradguard", "check", "--no-cache", "--no-workspace", "."], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_cache_follows_the_files_a_result_depends_on(tmp_path):
+    write(tmp_path, {"model.py": MODEL, "train.py": TRAIN})
+    assert places(check(tmp_path)) == [("model.py", 21, "GG201")]
+    assert places(check(tmp_path)) == [("model.py", 21, "GG201")]  # from the cache
+    # the optimizer now trains the head only: the detached encoder is a frozen feature extractor
+    write(tmp_path, {"train.py": TRAIN.replace("model.parameters()", "model.head.parameters()")})
+    assert places(check(tmp_path)) == []
+    write(tmp_path, {"train.py": TRAIN})
+    assert places(check(tmp_path)) == [("model.py", 21, "GG201")]
+    # a change in model.py alone (train.py's cache key unchanged) is seen too
+    write(tmp_path, {"model.py": MODEL.replace(".detach()", "")})
+    assert places(check(tmp_path)) == []
+
+
+def _grads(root) -> str:
+    p = subprocess.run([sys.executable, "train.py"], capture_output=True, text=True, cwd=root, timeout=300)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip()
+
+
+def test_cross_file_fix_restores_the_gradient_under_torch(tmp_path):
+    pytest.importorskip("torch")
+    write(tmp_path, {"model.py": MODEL, "train.py": TRAIN})
+    assert _grads(tmp_path) == "GRADS False True"  # the bug is real: the encoder gets no gradient
+    p = subprocess.run([sys.executable, "-m", "gradguard", "check", "--no-cache", "--fix", "."], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert p.returncode == 0 and "Fixed 1" in p.stdout, p.stdout + p.stderr
+    assert ".detach()" not in (tmp_path / "model.py").read_text()
+    assert _grads(tmp_path) == "GRADS True True"
+    assert places(check(tmp_path, "--no-cache")) == []
+
+
+def test_clean_split_projects_stay_quiet_and_train(tmp_path):
+    """A frozen encoder done right across files, and a target network updated from another module."""
+    pytest.importorskip("torch")
+    head_only = TRAIN.replace("model.parameters()", "model.head.parameters()").replace("and bool(m.encoder.fc.weight.grad.abs().sum() > 0)", "")
+    write(tmp_path / "frozen", {"model.py": MODEL, "train.py": head_only})
+    assert places(check(tmp_path / "frozen", "--no-cache")) == []
+    assert _grads(tmp_path / "frozen") == "GRADS False True"  # frozen by design; the head trains
+    write(
+        tmp_path / "target",
+        {
+            "nets.py": MODEL.replace("h = self.encoder(x).detach()", "h = self.encoder(x)"),
+            "rl.py": """\
+import copy
+
+import torch
+
+
+def make_target(net):
+    target = copy.deepcopy(net)
+    for p in target.parameters():
+        p.requires_grad_(False)
+    return target
+
+
+@torch.no_grad()
+def soft_update(target, net, tau=0.1):
+    for t, p in zip(target.parameters(), net.parameters()):
+        t.mul_(1 - tau).add_(tau * p.detach())
+""",
+            "train.py": """\
+import torch
+
+from nets import Net
+from rl import make_target, soft_update
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    target = make_target(net)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    x = torch.randn(4, 8)
+    for _ in range(2):
+        with torch.no_grad():
+            y = target(x).max(1).values
+        loss = (net(x).max(1).values - y).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        soft_update(target, net)
+    return net
+
+
+if __name__ == "__main__":
+    m = main()
+    print("GRADS", bool(m.encoder.fc.weight.grad.abs().sum() > 0), m.head.weight.grad is not None)
+""",
+        },
+    )
+    assert places(check(tmp_path / "target", "--no-cache")) == []
+    assert _grads(tmp_path / "target") == "GRADS True True"
