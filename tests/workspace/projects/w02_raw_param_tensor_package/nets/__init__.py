@@ -1,0 +1,3 @@
+from .model import LowRankClassifier
+
+__all__ = ["LowRankClassifier"]

@@ -1,0 +1,4 @@
+from .backbone import ConvBackbone
+from .classifier import LinearProbe
+
+__all__ = ["ConvBackbone", "LinearProbe"]

@@ -1,0 +1,3 @@
+from .model import TinyViT
+
+__all__ = ["TinyViT"]

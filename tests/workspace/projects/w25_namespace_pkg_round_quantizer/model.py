@@ -1,0 +1,14 @@
+import torch.nn as nn
+
+from quant.modules import QuantAct
+
+
+class QATNet(nn.Module):
+    def __init__(self, in_dim=10, hidden=16, n_classes=3):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU())
+        self.quant = QuantAct(bits=4)
+        self.head = nn.Linear(hidden, n_classes)
+
+    def forward(self, x):
+        return self.head(self.quant(self.encoder(x)))

@@ -1,0 +1,3 @@
+from .ste import RoundSTE, fake_quantize
+
+__all__ = ["RoundSTE", "fake_quantize"]
