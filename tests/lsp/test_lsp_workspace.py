@@ -154,3 +154,18 @@ async def test_change_on_disk_republishes(client: LanguageClient):
     os.remove(ROOT / "proj" / "train.py")
     client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(uri=_uri("train.py"), type=lsp.FileChangeType.Deleted)]))
     assert await until(lambda: ("GG201", 21) not in _codes(client, model)), _codes(client, model)
+
+
+async def test_finding_in_a_closed_file_is_published_there(client: LanguageClient):
+    """Only train.py is open: the bug is in model.py, which gets the diagnostic (the Problems panel shows it);
+    opening model.py offers the fix there."""
+    _open(client, "train.py", TRAIN)
+    model = _uri("model.py")
+    assert await until(lambda: ("GG201", 21) in _codes(client, model)), client.diagnostics
+    [d] = [d for d in client.diagnostics[model] if d.code == "GG201"]
+    assert any(r.location.uri == _uri("train.py") for r in d.related_information or [])
+    _open(client, "model.py", MODEL)
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(text_document=lsp.TextDocumentIdentifier(uri=model), range=d.range, context=lsp.CodeActionContext(diagnostics=[d]))
+    )
+    assert any(a.title.startswith("Remove") and a.edit.document_changes[0].text_document.uri == model for a in actions or [])

@@ -462,6 +462,25 @@ class GradguardServer(LanguageServer):
             if snap is not None:
                 snap.lenses = None
                 self.publish(snap)
+            elif key is None:
+                self.publish_closed(target)
+
+    def publish_closed(self, path: str) -> None:
+        """A file that is not open gets the findings open files' programs place in it (the Problems panel shows
+        them; opening the file offers their fixes)."""
+        by_source = self.contributions.get(path) or {}
+        found: list = []
+        seen: set = set()
+        for source in sorted(by_source):
+            for f in by_source[source]:
+                if (f.code, f.start) not in seen:
+                    seen.add((f.code, f.start))
+                    found.append(f)
+        src = self.source_of(path)
+        enc = self.encoding()
+        uri = self.uri_of(path)
+        diags = [convert.diagnostic(src, f, uri, enc, source_of=self.source_of) for f in sorted(found, key=Finding.sort_key)]
+        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
 
     def open_key(self, path: str) -> Optional[str]:
         for doc in list(self.workspace.text_documents.values()):
@@ -770,6 +789,8 @@ def did_close(ls: GradguardServer, params: lsp.DidCloseTextDocumentParams) -> No
     if ls.index is not None and path:
         ls.index.set_overlay(path, None)  # unsaved edits are gone: the file is what is on disk again
         ls.files_changed([("changed", path)])
+        if ls.contributions.get(path):
+            ls.publish_closed(path)
 
 
 # -- notebooks ----------------------------------------------------------------------------------
