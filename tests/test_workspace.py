@@ -315,3 +315,28 @@ if __name__ == "__main__":
     )
     assert places(check(tmp_path / "target", "--no-cache")) == []
     assert _grads(tmp_path / "target") == "GRADS True True"
+
+
+def test_installed_package_classes_are_read_not_reported(tmp_path):
+    """``from timmish.layers import Mlp`` resolves through the libraries searched (site-packages): the class's
+    base chain makes it a Module here; nothing is ever reported inside the package."""
+    lib = tmp_path / "site"
+    write(
+        lib,
+        {
+            "timmish/__init__.py": "",
+            "timmish/layers/__init__.py": "from .mlp import Mlp\n",
+            "timmish/layers/mlp.py": "import torch\nfrom torch import nn\n\n\nclass Mlp(nn.Module):\n    def __init__(self, d=4):\n        super().__init__()\n        self.fc = nn.Linear(d, d)\n        self.scale = torch.randn(d, requires_grad=True)\n\n    def forward(self, x):\n        return self.fc(x).detach() * self.scale\n",
+        },
+    )
+    proj = tmp_path / "proj"
+    block = "import torch.nn as nn\nfrom timmish.layers import Mlp\n\n\nclass Block(Mlp):\n    def __init__(self):\n        super().__init__()\n        self.extra = [nn.Linear(4, 4), nn.Linear(4, 4)]\n"
+    train = "import torch\nfrom timmish.layers import Mlp\n\nm = Mlp()\nm.requires_grad = False\nopt = torch.optim.SGD(m.parameters(), lr=0.1)\nloss = m(torch.randn(2, 4)).sum()\nloss.backward()\nopt.step()\n"
+    write(proj, {"block.py": block, "train.py": train})
+    ws = WorkspaceIndex([str(proj)], [str(lib)])
+    assert [(f.code, f.start.line) for f in analyze(block, str(proj / "block.py"), workspace=ws).findings] == [("GG302", 8)]
+    a = analyze(train, str(proj / "train.py"), workspace=ws)
+    assert [(f.code, f.start.line) for f in a.findings] == [("GG601", 5)]
+    assert a.foreign == {}  # the package's own (bad) forward is never reported on
+    alone = WorkspaceIndex([str(proj)])
+    assert [f.code for f in analyze(block, str(proj / "block.py"), workspace=alone).findings] == []

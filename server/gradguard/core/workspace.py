@@ -49,7 +49,7 @@ class Definition:
     start: int  # 1-based first line (decorators included)
     end: int  # 1-based last line
     refs: frozenset  # names the definition loads
-    bases: tuple = ()  # class bases that are plain names
+    bases: tuple = ()  # the names class bases start from (``nn`` of ``nn.Module``)
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def summarize(path: str, text: str) -> FileSummary:
         if isinstance(st, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             start = min([st.lineno, *(d.lineno for d in st.decorator_list)])
             refs = frozenset(n.id for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
-            bases = tuple(b.id for b in st.bases if isinstance(b, ast.Name)) if isinstance(st, ast.ClassDef) else ()
+            bases = tuple(r for r in (_root_name(b) for b in st.bases) if r) if isinstance(st, ast.ClassDef) else ()
             s.defs[st.name] = Definition(st.name, start, st.end_lineno or st.lineno, refs, bases)
         elif isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is not None:
             targets = st.targets if isinstance(st, ast.Assign) else [st.target]
@@ -107,6 +107,13 @@ def summarize(path: str, text: str) -> FileSummary:
         elif isinstance(st, (ast.Import, ast.ImportFrom)):
             s.imports.extend(_bindings(st))
     return s
+
+
+def _root_name(expr: ast.AST) -> Optional[str]:
+    """``nn`` for ``nn.Module``, ``Base`` for ``Base``: the name a base class expression starts from."""
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return expr.id if isinstance(expr, ast.Name) else None
 
 
 def _bindings(st: ast.stmt) -> list:
@@ -422,7 +429,7 @@ class _Linker:
             resolved: list = []
             for b in bindings:
                 got = self.index.resolve(b, self.path)
-                if got is None or (self.index.is_library(got[0]) and b.local not in wanted_bases):
+                if got is None:
                     resolved.append(None)
                     continue
                 if b.local != got[1].name:  # ``import X as Y``: the copied definition would be named X
