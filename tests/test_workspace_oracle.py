@@ -2,7 +2,9 @@
 real torch with its directory as cwd and on sys.path, behaves as its case.json says. Bug projects really lose
 the gradient or raise (an error, no non-zero gradient on a name in `should_train`, or a `must_hold` fact that
 is false); clean look-alikes really train (every `should_train` name gets a non-zero gradient, every
-`must_hold` fact is true). Every diagnostic / related / look-alike line exists and contains its needle.
+`must_hold` fact is true). Every diagnostic / related / look-alike line exists and contains its needle, and
+every bug project's `fix_patch` (exact edits covering its diagnostic lines), applied to a temporary copy, makes
+it train: the diagnostics point at the code that really has to change.
 
 The analyzer is not involved: this checks the projects, not gradguard. All projects run once per session
 (tests/workspace/run_projects.py forks each from an interpreter that has already imported torch), and the
@@ -87,6 +89,25 @@ def test_harness_is_verbatim():
     common, _ = collections.Counter(blocks.values()).most_common(1)[0]
     odd = sorted(k for k, v in blocks.items() if v != common)
     assert not odd, f"harness differs from the common one in: {odd}"
+
+
+@pytest.fixture(scope="module")
+def fixed_results():
+    """Every bug project with its fix_patch applied, run once; {id: result}."""
+    jobs = max(2, min(4, os.cpu_count() or 2))
+    out = run_projects.run_fixed_all(DIRS, jobs=jobs, python=run_projects.default_python())
+    return {r["id"]: r for r in out}
+
+
+BUGS = [d for d in DIRS if _side(d)["label"] == "bug"]
+
+
+@pytest.mark.parametrize("project", BUGS, ids=[d.name for d in BUGS])
+def test_fix_makes_bug_project_train(fixed_results, project):
+    r = fixed_results[project.name]
+    assert r["observed"] is not None, r["problems"]
+    assert not r["problems"], "\n".join(r["problems"])
+    assert set(_side(project)["should_train"]) <= set(r["observed"]["grad_ok"])
 
 
 @pytest.mark.parametrize("project", DIRS, ids=IDS)

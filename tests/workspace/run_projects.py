@@ -40,8 +40,8 @@ HARNESS_MARK = "# ---- ground-truth harness"
 MAX_MAIN_SECONDS = 5.0
 MIN_FILES, MAX_FILES = 2, 5
 REQUIRED_FIELDS = ("id", "label", "entry", "family", "family_name", "description", "fix", "source_url",
-                   "layout", "diagnostics", "related", "lookalikes", "should_train", "must_hold", "expect",
-                   "observed_with")
+                   "layout", "diagnostics", "related", "lookalikes", "should_train", "must_hold", "fix_patch",
+                   "expect", "observed_with")
 
 sys.path.insert(0, str(HERE.parent / "corpus"))
 import run_cases  # noqa: E402  (the corpus checker: one definition of the expect semantics)
@@ -122,7 +122,61 @@ def check_sidecar(project_dir, side):
         problems.append("case.json: source_url must be a URL")
     if not side["should_train"]:
         problems.append("case.json: should_train is empty")
+    problems += check_fix_patch(project_dir, side, files)
     return problems
+
+
+def _patch_spans(project_dir, side):
+    """{file: [(first_line, last_line), ...]} covered by each edit's `old` text (which must occur exactly once)."""
+    spans, problems = {}, []
+    for e in side["fix_patch"]:
+        path = project_dir / e.get("file", "")
+        if not path.is_file():
+            problems.append(f"case.json: fix_patch file {e.get('file')!r} does not exist")
+            continue
+        text = path.read_text()
+        n = text.count(e["old"]) if e.get("old") else 0
+        if n != 1:
+            problems.append(f"case.json: fix_patch text must occur exactly once in {e['file']} (found {n}): {e.get('old', '')[:60]!r}")
+            continue
+        first = text[:text.index(e["old"])].count("\n") + 1
+        spans.setdefault(e["file"], []).append((first, first + e["old"].rstrip("\n").count("\n")))
+    return spans, problems
+
+
+def check_fix_patch(project_dir, side, files):
+    """A bug project carries the fix as exact edits, and every diagnostic line is one the fix changes."""
+    if side["label"] == "clean":
+        return ["case.json: a clean project has no fix_patch"] if side["fix_patch"] else []
+    if not side["fix_patch"]:
+        return ["case.json: a bug project needs a fix_patch (the edit that makes it train)"]
+    spans, problems = _patch_spans(project_dir, side)
+    for d in side["diagnostics"]:
+        if not any(a <= d.get("line", 0) <= b for a, b in spans.get(d.get("file"), [])):
+            problems.append(f"case.json: diagnostic {d.get('file')}:{d.get('line')} is not changed by the fix_patch")
+    return problems
+
+
+def apply_fix(project_dir, dest_root):
+    """Copy the project to dest_root/<id> and apply its fix_patch; returns the copy's directory."""
+    import shutil
+    side = load_sidecar(project_dir)
+    dest = pathlib.Path(dest_root) / project_dir.name
+    shutil.copytree(project_dir, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    for e in side["fix_patch"]:
+        path = dest / e["file"]
+        text = path.read_text()
+        assert text.count(e["old"]) == 1, (project_dir.name, e["file"], e["old"][:60])
+        path.write_text(text.replace(e["old"], e["new"]))
+    return dest
+
+
+def check_fixed(side, obs):
+    """The fixed copy of a bug project must train: no error, should_train all non-zero, must_hold all true."""
+    if obs is None:
+        return ["fixed copy: no JSON output"]
+    reasons = harm(side, obs)
+    return ["fixed copy still harmed: " + "; ".join(reasons)] if reasons else []
 
 
 def harm(side, obs):
@@ -275,9 +329,14 @@ class ForkServer:
             self.proc.kill()
 
 
-def evaluate(project_dir, python=None, runner=None):
+def evaluate(project_dir, python=None, runner=None, observe_only=False):
     """Run and check one project: dict with id, label, problems, observed, wall."""
     base = {"id": project_dir.name, "label": "?", "family": "?", "observed": None, "wall": 0.0}
+    if observe_only:  # a patched copy: run it, report only whether it produced an observation
+        entry = load_sidecar(project_dir).get("entry", "train.py")
+        obs, err, wall = runner.run(project_dir, entry) if runner is not None else run_project(project_dir, entry, python)
+        problems = [] if obs is not None else ["stderr: " + ((err or "").strip().splitlines() or [""])[-1][:200]]
+        return {**base, "problems": problems, "observed": obs, "wall": wall}
     if not (project_dir / "case.json").exists():
         return {**base, "problems": ["no case.json"]}
     try:
@@ -298,11 +357,11 @@ def evaluate(project_dir, python=None, runner=None):
             "observed": obs, "wall": wall}
 
 
-def run_all(dirs, jobs=2, python=None, isolated=False):
+def run_all(dirs, jobs=2, python=None, isolated=False, observe_only=False):
     jobs = max(1, jobs)
     if isolated or not hasattr(os, "fork"):
         with ThreadPoolExecutor(jobs) as ex:
-            return list(ex.map(lambda d: evaluate(d, python), dirs))
+            return list(ex.map(lambda d: evaluate(d, python, observe_only=observe_only), dirs))
     import queue
     servers = queue.Queue()
     pool = [ForkServer(python) for _ in range(min(jobs, len(dirs)))]
@@ -312,7 +371,7 @@ def run_all(dirs, jobs=2, python=None, isolated=False):
     def one(d):
         s = servers.get()
         try:
-            return evaluate(d, python, s)
+            return evaluate(d, python, s, observe_only)
         finally:
             servers.put(s)
     try:
@@ -323,6 +382,20 @@ def run_all(dirs, jobs=2, python=None, isolated=False):
             s.close()
 
 
+def run_fixed_all(dirs, jobs=2, python=None):
+    """Apply each bug project's fix_patch to a temporary copy and run it; list of {id, problems, observed}."""
+    import tempfile
+    bugs = [d for d in dirs if load_sidecar(d)["label"] == "bug"]
+    out = []
+    with tempfile.TemporaryDirectory(prefix="gg-workspace-fixed-") as root:
+        copies = {apply_fix(d, root): d for d in bugs}
+        runs = run_all(list(copies), jobs, python, observe_only=True)
+        for r in runs:
+            side = load_sidecar(PROJECTS / r["id"])
+            out.append({"id": r["id"], "problems": check_fixed(side, r["observed"]) + r["problems"], "observed": r["observed"]})
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--split", choices=SPLITS, default=None, help="only this split (default: both)")
@@ -330,6 +403,7 @@ def main(argv=None):
     ap.add_argument("--python", default=None, help="interpreter with torch (default: the repo's .venv)")
     ap.add_argument("--isolated", action="store_true", help="a fresh interpreter per project instead of forking")
     ap.add_argument("--json", action="store_true", help="print the observations as JSON (one line per project)")
+    ap.add_argument("--fixed", action="store_true", help="run each bug project with its fix_patch applied (must train)")
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("ids", nargs="*")
     a = ap.parse_args(argv)
@@ -341,6 +415,15 @@ def main(argv=None):
         print("no projects found")
         return 1
     t0 = time.time()
+    if a.fixed:
+        fixed = run_fixed_all(dirs, a.jobs, a.python)
+        for r in fixed:
+            print(f"{r['id']:<50} {'PASS' if not r['problems'] else 'FAIL'}  {run_cases._signal(r['observed'])}")
+            for p in r["problems"]:
+                print(f"    !! {p}")
+        bad = sum(bool(r["problems"]) for r in fixed)
+        print(f"{len(fixed) - bad}/{len(fixed)} fixed bug projects train in {round(time.time() - t0, 1)}s")
+        return 1 if bad else 0
     results = run_all(dirs, a.jobs, a.python, a.isolated)
     if a.json:
         for r in results:
