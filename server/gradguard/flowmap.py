@@ -30,7 +30,7 @@ from typing import Optional
 
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, Event, FunctionFlow, related
-from gradguard.core.starvation import display_root, find_starvations, frozen_paths
+from gradguard.core.starvation import display_root, find_starvations
 from gradguard.core.training import params_of, stepped_optimizer
 
 FORMATS = ("json", "mermaid", "dot", "markdown")
@@ -54,6 +54,11 @@ class Starved:
     root: str
     cut: Cut
     reported: bool  # a finding reports this cut (no other loss of the function reaches the root)
+    cuts: list = field(default_factory=list)  # every cut shown for the root (the reported ones), ``cut`` first
+
+    @property
+    def all_cuts(self) -> list:
+        return self.cuts or [self.cut]
 
     @property
     def name(self) -> str:
@@ -69,6 +74,8 @@ class LossFlow:
     starved: list  # of Starved, sorted by name
     optimizers: list  # names
     no_path: bool = False
+    frozen: list = field(default_factory=list)  # root ids that reach the loss but have requires_grad off
+    unsure: list = field(default_factory=list)  # root ids the engine sees reach the loss, where it cannot tell
 
     @property
     def line(self) -> int:
@@ -86,6 +93,192 @@ class FlowMap:
 
     def at_line(self, line: int) -> list:
         return [lf for lf in self.losses if lf.line == line]
+
+
+# -- what the map may claim ---------------------------------------------------------------------------
+_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(")
+_DETACH_INPLACE = re.compile(r"\.detach_\(")
+
+
+@dataclass
+class Certainty:
+    """What the file does that the flow engine does not follow, and so what the map must not claim.
+
+    - ``changes``: (path, off) for every ``requires_grad`` change the file makes; a helper's argument
+      (``def freeze(m): m.requires_grad_(False)``) is resolved through the helper's call sites.
+    - ``unresolved_off`` / ``unresolved_on``: a change the map cannot name (a non-constant flag, an
+      argument that is not a dotted name, ``self`` as a whole): any root may be frozen / unfrozen.
+    - ``maybe``: paths set ``.requires_grad = ...`` through a helper's argument of unknown kind (on a
+      module that is a plain attribute and changes nothing).
+    - ``dynamic_modules``: modules put in place under computed names (``setattr(m, name, LoRA(child))``):
+      what a frozen path holds at run time is unknown.
+    - ``opaque``: a custom ``autograd.Function`` is applied, a tensor is detached in place (``x.detach_()``),
+      or a rule reports that the program raises (an in-place change autograd detects, a freed graph):
+      whether a gradient arrives depends on what the engine does not model.
+    """
+
+    changes: list = field(default_factory=list)
+    maybe: list = field(default_factory=list)  # paths whose requires_grad may or may not change
+    unresolved_off: bool = False
+    unresolved_on: bool = False
+    dynamic_modules: bool = False
+    opaque: str = ""  # why every gradient path of the file is uncertain, or ""
+
+    def state(self, root: str) -> Optional[str]:
+        """``"frozen"`` (requires_grad off: never trained), ``"unsure"`` or None (trainable)."""
+        if self.unresolved_off:
+            return "unsure"
+        path = _strip_self(display_root(root))
+        if any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in self.maybe):
+            return "unsure"
+        covering = [(p, off) for p, off in self.changes if _is_frozen(path, {p})]
+        inside_on = [p for p, off in self.changes if not off and p.startswith(path + ".")]
+        offs = [p for p, off in covering if off]
+        if not offs:
+            return None
+        ons = [p for p, off in covering if not off]
+        frozen = True
+        if ons:
+            depth = lambda q: q.count(".")  # noqa: E731
+            deepest = max(depth(q) for q, _ in covering)
+            kinds = {off for q, off in covering if depth(q) == deepest}
+            if len(kinds) != 1:
+                return "unsure"
+            frozen = kinds == {True}
+            if not frozen:
+                return None
+        if inside_on or self.unresolved_on or self.dynamic_modules:
+            return "unsure"  # part of it is trainable again, or may be
+        return "frozen" if frozen else None
+
+
+def _strip_self(path: str) -> str:
+    return path[5:] if path.startswith("self.") else path
+
+
+def _dotted(node: ast.AST) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _flag(facts: FileFacts, ev: Event) -> Optional[bool]:
+    """The value a ``requires_grad`` change sets, or None when it is not a constant."""
+    node = ev.node
+    if ev.what == "requires_grad_set":
+        v = getattr(facts.statement_of(node), "value", None)
+        return v.value if isinstance(v, ast.Constant) and isinstance(v.value, bool) else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("freeze", "unfreeze"):
+        return node.func.attr == "unfreeze"
+    if not isinstance(node, ast.Call):
+        return None
+    arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "requires_grad"), None)
+    if arg is None:
+        return True
+    return arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, bool) else None
+
+
+def _resolve(facts: FileFacts, fl: FunctionFlow, root: str) -> Optional[list]:
+    """The paths a changed root stands for (a helper's ``arg:N`` through every call of the helper), or None."""
+    if not root or root == UNKNOWN or root == "self" or root.startswith("<"):
+        return None
+    if not root.startswith("arg:"):
+        return [_strip_self(display_root(root))]
+    head, _, rest = root.partition(".")
+    fn = fl.node
+    if not head[4:].isdigit() or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    i = int(head[4:])
+    pname = fl.args[i] if i < len(fl.args) else None
+    out = []
+    for call in facts.walk(ast.Call):
+        f = call.func  # type: ignore[attr-defined]
+        if not ((isinstance(f, ast.Name) and f.id == fn.name) or (isinstance(f, ast.Attribute) and f.attr == fn.name)):
+            continue
+        args = call.args  # type: ignore[attr-defined]
+        if any(isinstance(a, ast.Starred) for a in args[: i + 1]):
+            return None
+        arg = args[i] if i < len(args) else next((k.value for k in call.keywords if k.arg == pname), None)  # type: ignore[attr-defined]
+        text = _dotted(arg) if arg is not None else None
+        if text is None or text == "self":
+            return None
+        out.append(_strip_self(text) + ("." + rest if rest else ""))
+    return out
+
+
+# rules whose finding means the program raises at (or before) a backward(): in-place changes autograd
+# detects, graphs freed or reused, tensors that cannot require grad
+RAISING = ("GG404", "GG405", "GG701", "GG702", "GG902", "GG903")
+
+
+def _raising_finding(facts: FileFacts):
+    from gradguard.rules import RULES_BY_CODE
+
+    text = facts.source.text
+    for code in RAISING:
+        rule = RULES_BY_CODE.get(code)
+        if rule is None or (rule.needs and not any(t in text for t in rule.needs)):
+            continue
+        try:
+            for f in rule.check(facts):
+                if f.code in RAISING:
+                    return f
+        except Exception:  # a rule's bug must not cost the map; the map then claims nothing it cannot see
+            return None
+    return None
+
+
+def certainty(facts: FileFacts) -> Certainty:
+    cached = getattr(facts, "_gradguard_certainty", None)
+    if cached is not None:
+        return cached
+    out = Certainty()
+    text = facts.source.text
+    if _REQUIRES_GRAD.search(text):
+        for fl in facts.flows_matching(_REQUIRES_GRAD):
+            for ev in fl.events:
+                if not ((ev.what == "requires_grad_set" and ev.name == "requires_grad") or ev.what == "requires_grad_call"):
+                    continue
+                if ev.what == "requires_grad_set" and ev.target is not None and ev.target.kind in ("module", "instance"):
+                    continue  # ``model.requires_grad = False`` sets a plain attribute: no parameter changes
+                flag = _flag(facts, ev)
+                # ``m.x.requires_grad = False`` on a helper's argument: a parameter (frozen) or a module (a plain
+                # attribute, no effect); the map cannot tell which
+                ambiguous = ev.what == "requires_grad_set" and ev.target is not None and (ev.target.ident or "").startswith("arg:") and ev.target.kind == "tensor"
+                roots = set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()) if ev.target is not None else {UNKNOWN}
+                for r in roots or {UNKNOWN}:
+                    paths = _resolve(facts, fl, r) if flag is not None else None
+                    if paths is None:
+                        if flag is not True:
+                            out.unresolved_off = True
+                        if flag is not False:
+                            out.unresolved_on = True
+                        continue
+                    if ambiguous:
+                        out.maybe.extend(paths)
+                    else:
+                        out.changes.extend((p, not flag) for p in paths)
+    for node in facts.walk(ast.Call):
+        f = node.func  # type: ignore[attr-defined]
+        if isinstance(f, ast.Name) and f.id == "setattr" and len(node.args) == 3 and not isinstance(node.args[1], ast.Constant):  # type: ignore[attr-defined]
+            out.dynamic_modules = True
+        if isinstance(f, ast.Attribute) and f.attr == "apply":
+            info = facts.modules.classes.get(_dotted(f.value) or "")
+            if info is not None and info.is_autograd_function:
+                out.opaque = f"the custom autograd.Function `{_dotted(f.value)}` computes its own gradient"
+    if not out.opaque and _DETACH_INPLACE.search(text):
+        out.opaque = "a tensor is detached in place (`detach_()`)"
+    if not out.opaque:
+        raising = _raising_finding(facts)
+        if raising is not None:
+            out.opaque = f"{raising.code} at line {raising.start.line}: the program raises before a gradient arrives"
+    facts._gradguard_certainty = out  # type: ignore[attr-defined]
+    return out
 
 
 # -- building --------------------------------------------------------------------------------------
@@ -110,21 +303,22 @@ def build(facts: FileFacts) -> FlowMap:
     for st in find_starvations(facts):
         for r in st.roots:
             reported.setdefault((id(st.site.node), r), set()).add(st.cut)
-    frozen = frozen_paths(facts)
+    cert = certainty(facts)
     out = FlowMap(facts)
     for key in order:
         pairs = groups[key]
         ctx = [p for p in pairs if p[1].context is not None]
         use = ctx or pairs
-        out.losses.append(_loss_flow(facts, use, reported, frozen))
+        out.losses.append(_loss_flow(facts, use, reported, cert))
     out.losses.sort(key=lambda lf: (lf.line, getattr(lf.site.node, "col_offset", 0)))
     facts._gradguard_flowmap = out  # type: ignore[attr-defined]
     return out
 
 
-def _loss_flow(facts: FileFacts, pairs: list, reported: dict, frozen: set) -> LossFlow:
+def _loss_flow(facts: FileFacts, pairs: list, reported: dict, cert: Certainty) -> LossFlow:
     site0: BackwardSite = pairs[0][0]
-    trains: set = set()
+    live_all: set = set()
+    both: set = set()  # reach the loss along a path and through a cut: the engine merged two values
     starved: dict = {}
     optimizers: list = []
     no_path = True
@@ -132,7 +326,9 @@ def _loss_flow(facts: FileFacts, pairs: list, reported: dict, frozen: set) -> Lo
         live = {r for r in site.loss.live if concrete(r)}
         if site.loss.live:
             no_path = False
-        trains |= {r for r in live if not _is_frozen(r, frozen)}
+        live_all |= live
+        cut_roots = {r for r, _ in site.loss.cut}
+        both |= {r for r in live if any(related(r, c) for c in cut_roots)}
         cut_only = fl.starved(site)
         stepping = _stepped_after(fl, site)
         wanted = [o.covered for o in stepping] or [o.covered for o in facts.optimizers_for(fl)]
@@ -141,24 +337,81 @@ def _loss_flow(facts: FileFacts, pairs: list, reported: dict, frozen: set) -> Lo
                 continue
             rep = (id(site.node), root) in reported
             if not rep:
-                if site.loss.live and _is_frozen(root, frozen):
+                if site.loss.live and cert.state(root) is not None:
                     continue
                 if site.loss.live:
                     if wanted and not any(_covered(root, c) for c in wanted):
                         continue
                     if not wanted and not any(root == c or root.startswith(c + ".") or root.startswith(c + "[") for c in fl.created):
                         continue
-            cut = min(cuts, key=lambda c: (getattr(c.node, "lineno", 0), getattr(c.node, "col_offset", 0)))
+            shown = sorted(reported[(id(site.node), root)] if rep else cuts, key=_cut_pos)
             old = starved.get(root)
             if old is None or (rep and not old.reported):
-                starved[root] = Starved(root, cut, rep)
-        for name in _optimizer_names(facts, fl, site, stepping):
+                starved[root] = Starved(root, shown[0], rep, shown)
+            elif rep and old.reported:
+                old.cuts = sorted({id(c): c for c in old.all_cuts + shown}.values(), key=_cut_pos)
+                old.cut = old.cuts[0]
+    for site, fl in pairs:
+        for name in _optimizer_names(facts, fl, site, _stepped_after(fl, site)):
             if name not in optimizers:
                 optimizers.append(name)
+    trains, frozen, unsure = set(), set(), set()
+    for r in live_all:
+        state = cert.state(r)
+        if state == "frozen":
+            frozen.add(r)
+        elif state == "unsure" or r in both or cert.opaque:
+            unsure.add(r)
+        else:
+            trains.add(r)
+    grad_inputs = _grad_inputs(facts, site0)
+    if grad_inputs is not None:
+        # ``torch.autograd.grad(loss, inputs)`` returns gradients for ``inputs`` only and fills no ``.grad``
+        trains = {r for r in trains if _among(r, grad_inputs)}
+        unsure = {r for r in unsure if _among(r, grad_inputs)}
+    elif isinstance(site0.node, ast.Call) and _is_autograd_grad(facts, site0.node):
+        unsure |= trains
+        trains = set()
     # a root trained through one context and cut in another gets a gradient from the first: keep it
     # starved only when a rule reports the cut (a call that breaks training for the calls after it)
-    starved = {r: s for r, s in starved.items() if s.reported or not any(related(r, t) for t in trains)}
-    return LossFlow(site0, [fl for _, fl in pairs], sink_text(facts, site0), sorted(trains), sorted(starved.values(), key=lambda s: s.name), optimizers, no_path)
+    starved = {r: s for r, s in starved.items() if s.reported or not any(related(r, t) for t in live_all)}
+    unsure -= set(starved)
+    lf = LossFlow(site0, [fl for _, fl in pairs], sink_text(facts, site0), sorted(trains), sorted(starved.values(), key=lambda s: s.name), optimizers, no_path)
+    lf.frozen, lf.unsure = sorted(frozen), sorted(unsure)
+    return lf
+
+
+def _cut_pos(c: Cut) -> tuple:
+    return (getattr(c.node, "lineno", 0), getattr(c.node, "col_offset", 0))
+
+
+def _is_autograd_grad(facts: FileFacts, call: ast.Call) -> bool:
+    q = facts.imports.qualname(call.func) or ""
+    return q == "torch.autograd.grad" or facts.text(call.func).endswith("autograd.grad")
+
+
+def _grad_inputs(facts: FileFacts, site: BackwardSite) -> Optional[list]:
+    """The paths of ``torch.autograd.grad``'s ``inputs`` (``model.fc.weight``; ``model.parameters()`` ->
+    ``model``), or None for other sinks or inputs the map cannot name."""
+    call = site.node
+    if not isinstance(call, ast.Call) or not _is_autograd_grad(facts, call):
+        return None
+    arg = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "inputs"), None)
+    elts = arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg]
+    out = []
+    for e in elts:
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr == "parameters" and not e.args:
+            e = e.func.value
+        text = _dotted(e) if e is not None else None
+        if text is None:
+            return None
+        out.append(_strip_self(text))
+    return out
+
+
+def _among(root: str, paths: list) -> bool:
+    r = _strip_self(display_root(root))
+    return any(p == r or p.startswith(r + ".") or r.startswith(p + ".") for p in paths)
 
 
 def _stepped_after(fl: FunctionFlow, site: BackwardSite) -> list:
@@ -256,7 +509,17 @@ def to_json(fm: FlowMap, path: str) -> dict:
                 "line": lf.line,
                 "sink": lf.sink,
                 "trains": [display_root(r) for r in lf.trains],
-                "starved": [{"name": s.name, "cut": {"line": getattr(s.cut.node, "lineno", 0), "kind": s.cut.kind}, "reported": s.reported} for s in lf.starved],
+                "starved": [
+                    {
+                        "name": s.name,
+                        "cut": {"line": getattr(s.cut.node, "lineno", 0), "kind": s.cut.kind},
+                        "reported": s.reported,
+                        **({"more_cuts": [{"line": getattr(c.node, "lineno", 0), "kind": c.kind} for c in s.all_cuts[1:]]} if len(s.all_cuts) > 1 else {}),
+                    }
+                    for s in lf.starved
+                ],
+                "frozen": [display_root(r) for r in lf.frozen],
+                "unsure": [display_root(r) for r in lf.unsure],
                 "optimizers": list(lf.optimizers),
             }
             for lf in fm.losses
@@ -289,13 +552,18 @@ def graph(fm: FlowMap) -> Graph:
         loss = node(("loss", id(lf.site.node)), label, lf.line, "loss")
         for r in lf.trains:
             g.edges.append((node(("root", display_root(r)), display_root(r), root_line(fm.facts, r), "root"), loss, "", "trains"))
+        for r in lf.unsure:
+            g.edges.append((node(("root", display_root(r)), display_root(r), root_line(fm.facts, r), "root"), loss, "unsure", "unsure"))
+        for r in lf.frozen:
+            g.edges.append((node(("root", display_root(r)), display_root(r), root_line(fm.facts, r), "root"), loss, "frozen", "frozen"))
         for s in lf.starved:
-            cline = getattr(s.cut.node, "lineno", 0)
-            c = node(("cut", cline, s.cut.kind), f"{s.cut.detail or s.cut.kind} · line {cline}", cline, "cut")
-            g.edges.append((node(("root", s.name), s.name, root_line(fm.facts, s.root), "root"), c, "", "starved"))
-            edge = (c, loss, "cut", "cut")
-            if edge not in g.edges:
-                g.edges.append(edge)
+            for cut in s.all_cuts:
+                cline = getattr(cut.node, "lineno", 0)
+                c = node(("cut", cline, cut.kind), f"{cut.detail or cut.kind} · line {cline}", cline, "cut")
+                g.edges.append((node(("root", s.name), s.name, root_line(fm.facts, s.root), "root"), c, "", "starved"))
+                edge = (c, loss, "cut", "cut")
+                if edge not in g.edges:
+                    g.edges.append(edge)
     return g
 
 
@@ -316,6 +584,8 @@ def to_mermaid(fm: FlowMap) -> str:
         elif style == "starved":
             starved_roots.add(a)
             out.append(f"  {a} -.-> {b}")
+        elif style in ("unsure", "frozen"):
+            out.append(f"  {a} -. {style} .-> {b}")
         else:
             out.append(f"  {a} -. cut .-x {b}")
     trained = {a for a, _b, _l, s in g.edges if s == "trains"}
@@ -349,6 +619,8 @@ def to_dot(fm: FlowMap) -> str:
             out.append(f"  {a} -> {b} [color=\"#2e7d32\"];")
         elif style == "starved":
             out.append(f"  {a} -> {b} [style=dashed, color=\"#c62828\"];")
+        elif style in ("unsure", "frozen"):
+            out.append(f"  {a} -> {b} [style=dotted, color=\"#757575\", label={q(label)}];")
         else:
             out.append(f"  {a} -> {b} [style=dashed, arrowhead=tee, label={q(label)}];")
     out.append("}")
@@ -395,19 +667,28 @@ def lens_parts(lf: LossFlow) -> list:
     if lf.no_path:
         parts.append(LensPart("no gradient path: backward() raises", None))
     elif trains:
-        shown = trains[:4]
-        parts.append(LensPart("trains " + ", ".join(shown) + (f" +{len(trains) - len(shown)}" if len(trains) > len(shown) else ""), None))
-    else:
+        parts.append(LensPart("trains " + _listed(trains, 4), None))
+    elif not lf.unsure and not lf.frozen:
         parts.append(LensPart("trains no parameter of this file", None))
+    if lf.unsure and not lf.no_path:
+        parts.append(LensPart("may train " + _listed(short_names(lf.unsure), 3) + " (gradguard cannot tell)", None))
+    if lf.frozen:
+        parts.append(LensPart("frozen: " + _listed(short_names(lf.frozen), 3), None))
     by_line: dict = {}
     for s in lf.starved:
-        by_line.setdefault(getattr(s.cut.node, "lineno", 0), []).append(s.root)
+        for line in dict.fromkeys(getattr(c.node, "lineno", 0) for c in s.all_cuts):
+            by_line.setdefault(line, []).append(s.root)
     for line, roots in sorted(by_line.items()):
         names = short_names(sorted(roots)) if len(by_line) > 0 else []
         shown = names[:3]
         more = f" +{len(names) - len(shown)}" if len(names) > len(shown) else ""
         parts.append(LensPart(f"not reached: {', '.join(shown)}{more} (cut at line {line})", line))
     return parts
+
+
+def _listed(names: list, n: int) -> str:
+    shown = names[:n]
+    return ", ".join(shown) + (f" +{len(names) - len(shown)}" if len(names) > len(shown) else "")
 
 
 def lens_summary(lf: LossFlow) -> str:
@@ -556,7 +837,11 @@ def _loss_story(lf: LossFlow, path: str) -> str:
     out = [f"{path}:{lf.line}: {lf.sink} (in {lf.function})"]
     if lf.no_path:
         out.append("  No parameter reaches this loss differentiably: backward() raises.")
-    out.append("  trains: " + (", ".join(display_root(r) for r in lf.trains) or "(no parameter of this file)"))
+    out.append("  trains: " + (", ".join(display_root(r) for r in lf.trains) or "(no parameter gradguard is sure of)"))
+    if lf.unsure:
+        out.append("  may train (gradguard cannot tell): " + ", ".join(display_root(r) for r in lf.unsure))
+    if lf.frozen:
+        out.append("  frozen (requires_grad off, never trained): " + ", ".join(display_root(r) for r in lf.frozen))
     for s in lf.starved:
         out.append(f"  not reached: {s.name} (cut by {s.cut.detail or s.cut.kind} at line {getattr(s.cut.node, 'lineno', 0)}{'' if s.reported else '; another loss may train it'})")
     if lf.optimizers:

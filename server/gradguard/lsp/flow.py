@@ -151,12 +151,18 @@ def name_flow_markdown(analysis, pos: Pos) -> Optional[str]:
     for lf in fm.losses:
         trained = [r for r in lf.trains if mine(r)]
         starved = [s for s in lf.starved if mine(s.root)]
-        if not trained and not starved:
+        unsure = [r for r in lf.unsure if mine(r)]
+        frozen = [r for r in lf.frozen if mine(r)]
+        if not trained and not starved and not unsure and not frozen:
             continue
         where = f"the loss at line {lf.line} (`{lf.sink}`)"
         if trained:
             steps = f"; stepped by {', '.join(f'`{o}`' for o in lf.optimizers)}" if lf.optimizers else ""
             lines.append(f"- trained by {where}: {', '.join(f'`{display_root(r)}`' for r in trained[:6])}{steps}")
+        if unsure:
+            lines.append(f"- may reach {where}: {', '.join(f'`{display_root(r)}`' for r in unsure[:6])} (gradguard cannot tell whether a gradient arrives)")
+        if frozen:
+            lines.append(f"- reaches {where} but is frozen (`requires_grad` off, never trained): {', '.join(f'`{display_root(r)}`' for r in frozen[:6])}")
         for s in starved[:4]:
             lines.append(f"- `{s.name}` does not reach {where}: cut by `{s.cut.detail or s.cut.kind}` at line {getattr(s.cut.node, 'lineno', 0)}")
     if not lines:
