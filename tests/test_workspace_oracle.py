@@ -62,10 +62,11 @@ def test_ids_unique_and_split_balanced():
 
 def test_layouts_covered():
     """The corpus exercises the shapes the cross-file analysis must resolve."""
-    layouts = collections.Counter(x for d in DIRS for x in _side(d)["layout"])
-    for shape in ("package", "init-reexport", "relative-import", "src-layout", "namespace-package", "base-class",
-                  "utils-package"):
-        assert layouts[shape], f"no project with layout {shape!r}"
+    for split in run_projects.SPLITS:
+        layouts = collections.Counter(x for d in run_projects.project_dirs((split,)) for x in _side(d)["layout"])
+        for shape in ("package", "init-reexport", "relative-import", "src-layout", "namespace-package", "base-class",
+                      "subclass-other-file", "utils-package", "helper-in-other-file"):
+            assert layouts[shape], f"no {split} project with layout {shape!r}"
     assert any(not (d / "src").exists() and "namespace-package" in _side(d)["layout"]
                and any(p.is_dir() and not (p / "__init__.py").exists() and list(p.glob("*.py")) for p in d.iterdir())
                for d in DIRS)

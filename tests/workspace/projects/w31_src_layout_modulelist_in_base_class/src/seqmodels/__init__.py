@@ -1,0 +1,3 @@
+from .tcn import TemporalConvNet
+
+__all__ = ["TemporalConvNet"]
