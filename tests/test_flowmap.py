@@ -468,3 +468,117 @@ def test_lens_titles_over_the_corpus():
             titles = [p.title for lf in fm.losses if lf.site.node is st.site.node for p in lens_parts(lf)]
             assert any(t.startswith("not reached") and f"(cut at line {cut_line})" in t for t in titles), (path.stem, cut_line, titles)
     assert with_losses >= 40
+
+
+# -- what the map claims where the engine cannot tell --------------------------------------------------
+_MODEL = (
+    "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
+    "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+    "        self.backbone = nn.Linear(4, 8)\n        self.head = nn.Linear(8, 2)\n\n"
+    "    def forward(self, x):\n        return self.head(self.backbone(x))\n\n\n"
+)
+
+
+def _loss_map(body: str, head: str = _MODEL) -> dict:
+    a = analyze(head + body, "x.py")
+    [loss] = to_json(build(a.facts), "x.py")["losses"]
+    return loss
+
+
+@pytest.mark.parametrize(
+    "body,trains,frozen,unsure",
+    [
+        # frozen through a helper: resolved through its call site
+        ("def freeze(m):\n    m.requires_grad_(False)\n\n\ndef main():\n    model = Net()\n    freeze(model.backbone)\n"
+         "    opt = torch.optim.SGD(model.head.parameters(), lr=0.1)\n    model(torch.randn(3, 4)).sum().backward()\n    opt.step()\n",
+         ["model.head"], ["model.backbone"], []),
+        # the whole model frozen, the head unfrozen again
+        ("def main():\n    model = Net()\n    model.requires_grad_(False)\n    model.head.requires_grad_(True)\n"
+         "    model(torch.randn(3, 4)).sum().backward()\n",
+         ["model.head"], ["model.backbone"], []),
+        # a loop over parameters in a helper
+        ("def freeze(m):\n    for p in m.parameters():\n        p.requires_grad = False\n\n\ndef main():\n    model = Net()\n"
+         "    freeze(model.backbone)\n    model(torch.randn(3, 4)).sum().backward()\n",
+         ["model.head"], ["model.backbone"], []),
+        # `module.requires_grad = False` is a plain attribute: nothing is frozen
+        ("def main():\n    model = Net()\n    model.backbone.requires_grad = False\n    model(torch.randn(3, 4)).sum().backward()\n",
+         ["model.backbone", "model.head"], [], []),
+        # ... through a helper the map cannot tell a module from a parameter: no claim
+        ("def freeze(m):\n    m.backbone.requires_grad = False\n\n\ndef main():\n    model = Net()\n    freeze(model)\n"
+         "    model(torch.randn(3, 4)).sum().backward()\n",
+         ["model.head"], [], ["model.backbone"]),
+        # a computed flag: anything may be frozen
+        ("def main(flag=False):\n    model = Net()\n    model.backbone.requires_grad_(flag)\n    model(torch.randn(3, 4)).sum().backward()\n",
+         [], [], ["model.backbone", "model.head"]),
+        # a root that reaches the loss along a path and through a cut (outputs of a tuple, one turned into a
+        # float): true here, but the same shape is what the engine sees when it merges a tuple's items
+        ("def both(model, x):\n    h = model.backbone(x)\n    return model.head(h), h\n\n\ndef main():\n    model = Net()\n"
+         "    out, h = both(model, torch.randn(3, 4))\n    loss = out.sum() + h.sum().item()\n    loss.backward()\n",
+         ["model.head"], [], ["model.backbone"]),
+        # a custom autograd.Function computes its own gradient
+        ("class Ste(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n        return x.sign()\n\n"
+         "    @staticmethod\n    def backward(ctx, g):\n        return g * 0\n\n\ndef main():\n    model = Net()\n"
+         "    Ste.apply(model(torch.randn(3, 4))).sum().backward()\n",
+         [], [], ["model.backbone", "model.head"]),
+        # torch.autograd.grad gives gradients to its inputs only
+        ("def main():\n    model = Net()\n    loss = model(torch.randn(3, 4)).sum()\n    (g,) = torch.autograd.grad(loss, model.head.weight)\n",
+         ["model.head"], [], []),
+    ],
+)
+def test_map_claims_only_what_it_can_tell(body, trains, frozen, unsure):
+    loss = _loss_map(body)
+    assert (loss["trains"], loss["frozen"], loss["unsure"]) == (trains, frozen, unsure), loss
+
+
+def test_frozen_and_unsure_in_lenses_and_explain(tmp_path):
+    from gradguard.flowmap import lens_parts
+
+    body = ("def freeze(m):\n    m.requires_grad_(False)\n\n\ndef main():\n    model = Net()\n    freeze(model.backbone)\n"
+            "    model(torch.randn(3, 4)).sum().backward()\n")
+    a = analyze(_MODEL + body, "x.py")
+    [lf] = build(a.facts).losses
+    assert [p.title for p in lens_parts(lf)] == ["trains head", "frozen: backbone"]
+    src = tmp_path / "probe.py"
+    src.write_text(_MODEL + body)
+    p = _gradguard("explain", f"{src}:{lf.line}")
+    assert p.returncode == 0 and "frozen (requires_grad off, never trained): model.backbone" in p.stdout, p.stdout
+
+
+# -- notebooks ---------------------------------------------------------------------------------------------
+def _notebook(tmp_path):
+    """examples/train_with_bugs.py as a notebook: a markdown cell, lines 1-10 in cell 2, a magic and lines
+    11- in cell 3 (program line N >= 11 is line N - 9 of cell 3)."""
+    lines = open(EXAMPLE, encoding="utf-8").read().splitlines(keepends=True)
+    cell = lambda src: {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": src}  # noqa: E731
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# demo\n"]}, cell(lines[:10]), cell(["%matplotlib inline\n"] + lines[10:])],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "demo.ipynb"
+    path.write_text(json.dumps(nb))
+    return str(path)
+
+
+def test_graph_on_notebook(tmp_path):
+    nb = _notebook(tmp_path)
+    p = _gradguard("graph", nb)
+    assert p.returncode == 0, p.stderr
+    [loss] = json.loads(p.stdout)["losses"]
+    assert (loss["cell"], loss["line"]) == (3, 22) and loss["trains"] == ["model.head"]
+    assert [(s["name"], s["cut"]) for s in loss["starved"]] == [("model.encoder", {"line": 8, "cell": 2, "kind": "detach"}), ("model.mid", {"line": 11, "cell": 3, "kind": "detach"})]
+    p = _gradguard("graph", "--format", "markdown", nb)
+    assert p.returncode == 0 and "**cell 3, line 22**" in p.stdout and "(cut at cell 2, line 8)" in p.stdout and ".detach() · cell 3, line 11" in p.stdout, p.stdout
+    p = _gradguard("graph", "--format", "dot", nb)
+    assert p.returncode == 0 and "cell 3, line 22" in p.stdout
+
+
+def test_explain_on_notebook(tmp_path):
+    nb = _notebook(tmp_path)
+    p = _gradguard("explain", f"{nb}:2:8")
+    assert p.returncode == 0, p.stderr
+    assert f"{nb}:cell 2:8:49: GG201" in p.stdout
+    assert "Flow: model.encoder -> .detach() (cell 2, line 8) -x-> loss.backward() (cell 3, line 22)" in p.stdout, p.stdout
+    p = _gradguard("explain", f"{nb}:3:22")
+    assert p.returncode == 0 and f"{nb}:cell 3:22: loss.backward() (in main)" in p.stdout and "not reached: model.mid (cut by .detach() at cell 3, line 11)" in p.stdout, p.stdout
+    assert _gradguard("explain", f"{nb}:3:2").returncode == 1
+    for bad in (f"{nb}:22", f"{nb}:1:1", f"{nb}:3:99"):
+        p = _gradguard("explain", bad)
+        assert p.returncode == 2 and "gradguard:" in p.stderr, (bad, p.stderr)

@@ -93,7 +93,8 @@ def _rule(args) -> int:
 
 
 def _load(path: str):
-    """(text, facts, analysis) of a .py file, or an error message."""
+    """(analysis, cells, None) of a .py file or a notebook (``cells``: the notebook's ``CellMap``, None for
+    .py), or (None, None, error message)."""
     import ast
     import os
 
@@ -101,12 +102,12 @@ def _load(path: str):
     from gradguard.config import find_pyproject, load_pyproject
     from gradguard.runner import read_source
 
-    if path.endswith(".ipynb"):
-        return None, "notebooks are not supported by this command yet; export the notebook to a .py file"
     try:
-        text, _ = read_source(path)
+        text, cells = read_source(path)
     except OSError as exc:
-        return None, f"cannot read {path}: {exc.strerror or exc}"
+        return None, None, f"cannot read {path}: {exc.strerror or exc}"
+    except (ValueError, TypeError, AttributeError, RecursionError, MemoryError) as exc:
+        return None, None, f"cannot read {path}: not a valid notebook ({exc})"
     pp = find_pyproject(os.path.abspath(path))
     cfg = load_pyproject(pp) if pp else None
     analysis = analyze(text, path, cfg)
@@ -114,36 +115,63 @@ def _load(path: str):
         try:
             ast.parse(text)
         except SyntaxError as exc:
-            return None, f"{path}:{exc.lineno}: does not parse: {exc.msg}"
-        return None, f"{path}: not analyzed"
-    return analysis, None
+            if cells is not None and exc.lineno:
+                idx, line = cells.to_cell(exc.lineno)
+                return None, None, f"{path}:{cells.labels[idx]}:{line}: does not parse: {exc.msg}"
+            return None, None, f"{path}:{exc.lineno}: does not parse: {exc.msg}"
+        return None, None, f"{path}: not analyzed"
+    return analysis, cells, None
 
 
 def _graph(args) -> int:
     from gradguard.flowmap import build, render
 
-    analysis, err = _load(args.file)
+    analysis, cells, err = _load(args.file)
     if err:
         print(f"gradguard: {err}", file=sys.stderr)
         return EXIT_ERROR
-    sys.stdout.write(render(build(analysis.facts), args.file, args.format))
+    sys.stdout.write(render(build(analysis.facts), args.file, args.format, cells))
     return EXIT_CLEAN
 
 
 def _explain(args) -> int:
+    import re
+
     from gradguard.flowmap import explain
 
-    path, sep, line = args.location.rpartition(":")
-    if not sep or not path or not line.isdigit():
-        print(f"gradguard: expected FILE:LINE, got {args.location!r}", file=sys.stderr)
-        return EXIT_ERROR
-    analysis, err = _load(path)
+    loc = args.location
+    m = re.match(r"^(?P<path>.+\.ipynb):(?:cell\s*)?(?P<cell>\d+):(?P<line>\d+)$", loc)
+    if m is None:
+        path, sep, line = loc.rpartition(":")
+        if not sep or not path or not line.isdigit():
+            print(f"gradguard: expected FILE:LINE (NOTEBOOK:CELL:LINE for a notebook), got {loc!r}", file=sys.stderr)
+            return EXIT_ERROR
+        if path.endswith(".ipynb"):
+            print(f"gradguard: for a notebook give the cell and the line in it: {path}:CELL:LINE (cells counted from 1, as in the file)", file=sys.stderr)
+            return EXIT_ERROR
+        cell = None
+    else:
+        path, cell, line = m.group("path"), int(m.group("cell")), m.group("line")
+    analysis, cells, err = _load(path)
     if err:
         print(f"gradguard: {err}", file=sys.stderr)
         return EXIT_ERROR
-    text = explain(analysis.facts, analysis.findings, int(line), path)
+    where = f"{path}:{line}"
+    program_line = int(line)
+    if cells is not None and cell is not None:
+        where = f"{path}:cell {cell}:{line}"
+        if cell not in cells.ids:
+            print(f"gradguard: {path} has no code cell {cell}", file=sys.stderr)
+            return EXIT_ERROR
+        idx = cells.ids.index(cell)
+        program_line = cells.to_program(idx, int(line))
+        end = cells.starts[idx + 1] if idx + 1 < len(cells.starts) else analysis.source.text.count("\n") + 1
+        if not 1 <= program_line < max(end, cells.starts[idx] + 1):
+            print(f"gradguard: cell {cell} of {path} has no line {line}", file=sys.stderr)
+            return EXIT_ERROR
+    text = explain(analysis.facts, analysis.findings, program_line, path, cells)
     if text is None:
-        print(f"{path}:{line}: no finding, .grad read or backward() on this line")
+        print(f"{where}: no finding, .grad read or backward() on this line")
         return EXIT_FINDINGS
     sys.stdout.write(text)
     return EXIT_CLEAN

@@ -76,6 +76,7 @@ class LossFlow:
     no_path: bool = False
     frozen: list = field(default_factory=list)  # root ids that reach the loss but have requires_grad off
     unsure: list = field(default_factory=list)  # root ids the engine sees reach the loss, where it cannot tell
+    why_unsure: list = field(default_factory=list)  # why (sentences)
 
     @property
     def line(self) -> int:
@@ -355,13 +356,27 @@ def _loss_flow(facts: FileFacts, pairs: list, reported: dict, cert: Certainty) -
         for name in _optimizer_names(facts, fl, site, _stepped_after(fl, site)):
             if name not in optimizers:
                 optimizers.append(name)
-    trains, frozen, unsure = set(), set(), set()
+    trains: set = set()
+    frozen: set = set()
+    unsure: set = set()
+    why: list = []
+
+    def because(reason: str) -> None:
+        if reason not in why:
+            why.append(reason)
+
     for r in live_all:
         state = cert.state(r)
         if state == "frozen":
             frozen.add(r)
         elif state == "unsure" or r in both or cert.opaque:
             unsure.add(r)
+            if cert.opaque:
+                because(cert.opaque)
+            elif state == "unsure":
+                because("its requires_grad is changed where gradguard cannot follow (a helper, a computed flag, a module replaced by name)")
+            else:
+                because("it reaches the loss along a path and through a cut, which gradguard cannot tell apart (a tuple of outputs, a value rebuilt from a float)")
         else:
             trains.add(r)
     grad_inputs = _grad_inputs(facts, site0)
@@ -372,12 +387,13 @@ def _loss_flow(facts: FileFacts, pairs: list, reported: dict, cert: Certainty) -
     elif isinstance(site0.node, ast.Call) and _is_autograd_grad(facts, site0.node):
         unsure |= trains
         trains = set()
+        because("`torch.autograd.grad` returns gradients only for its `inputs`, which gradguard cannot name here")
     # a root trained through one context and cut in another gets a gradient from the first: keep it
     # starved only when a rule reports the cut (a call that breaks training for the calls after it)
     starved = {r: s for r, s in starved.items() if s.reported or not any(related(r, t) for t in live_all)}
     unsure -= set(starved)
     lf = LossFlow(site0, [fl for _, fl in pairs], sink_text(facts, site0), sorted(trains), sorted(starved.values(), key=lambda s: s.name), optimizers, no_path)
-    lf.frozen, lf.unsure = sorted(frozen), sorted(unsure)
+    lf.frozen, lf.unsure, lf.why_unsure = sorted(frozen), sorted(unsure), why if unsure else []
     return lf
 
 
@@ -501,20 +517,30 @@ def root_line(facts: FileFacts, root: str) -> Optional[int]:
 
 
 # -- renderings --------------------------------------------------------------------------------------
-def to_json(fm: FlowMap, path: str) -> dict:
+def _at(line: int, cells=None) -> dict:
+    """``{"line": L}``, or in a notebook ``{"line": line within the cell, "cell": cell number}``."""
+    if cells is None or not cells.starts:
+        return {"line": line}
+    idx, cell_line = cells.to_cell(line)
+    return {"line": cell_line, "cell": cells.ids[idx]}
+
+
+def to_json(fm: FlowMap, path: str, cells=None) -> dict:
+    """The map as JSON (1-based lines); ``cells`` (a notebook's ``CellMap``) adds ``"cell"`` beside every
+    ``"line"``, which then counts from the cell's first line."""
     return {
         "file": path,
         "losses": [
             {
-                "line": lf.line,
+                **_at(lf.line, cells),
                 "sink": lf.sink,
                 "trains": [display_root(r) for r in lf.trains],
                 "starved": [
                     {
                         "name": s.name,
-                        "cut": {"line": getattr(s.cut.node, "lineno", 0), "kind": s.cut.kind},
+                        "cut": {**_at(getattr(s.cut.node, "lineno", 0), cells), "kind": s.cut.kind},
                         "reported": s.reported,
-                        **({"more_cuts": [{"line": getattr(c.node, "lineno", 0), "kind": c.kind} for c in s.all_cuts[1:]]} if len(s.all_cuts) > 1 else {}),
+                        **({"more_cuts": [{**_at(getattr(c.node, "lineno", 0), cells), "kind": c.kind} for c in s.all_cuts[1:]]} if len(s.all_cuts) > 1 else {}),
                     }
                     for s in lf.starved
                 ],
@@ -637,14 +663,21 @@ def to_markdown(fm: FlowMap, path: str) -> str:
     return "\n".join(lines)
 
 
-def render(fm: FlowMap, path: str, fmt: str) -> str:
+def render(fm: FlowMap, path: str, fmt: str, cells=None) -> str:
+    """The map in ``fmt``; ``cells`` (a notebook's ``CellMap``): lines as cell and line within the cell."""
     if fmt == "json":
-        return json.dumps(to_json(fm, path), indent=2) + "\n"
-    if fmt == "mermaid":
-        return to_mermaid(fm)
-    if fmt == "dot":
-        return to_dot(fm)
-    return to_markdown(fm, path)
+        return json.dumps(to_json(fm, path, cells), indent=2) + "\n"
+    text = to_mermaid(fm) if fmt == "mermaid" else to_dot(fm) if fmt == "dot" else to_markdown(fm, path)
+    return in_cells(text, cells)
+
+
+def in_cells(text: str, cells=None) -> str:
+    """``line N`` references of a joined notebook program as ``cell C, line L``."""
+    if cells is None:
+        return text
+    from gradguard.notebook import cell_message
+
+    return cell_message(cells, text)
 
 
 def webview_payload(fm: FlowMap, path: str) -> dict:
@@ -783,14 +816,25 @@ def grad_markdown(story: GradStory) -> str:
 
 
 # -- explain -----------------------------------------------------------------------------------------
-def explain(facts: FileFacts, findings: list, line: int, path: str) -> Optional[str]:
-    """The full story for the findings, ``.grad`` reads and backward sinks on ``line``, in text."""
+def _where(path: str, line: int, col: Optional[int], cells=None) -> str:
+    """``path:line[:col]``; in a notebook ``path:cell C:line[:col]`` (as ruff prints notebook positions)."""
+    tail = f":{col}" if col is not None else ""
+    if cells is None or not cells.starts:
+        return f"{path}:{line}{tail}"
+    idx, cell_line = cells.to_cell(line)
+    return f"{path}:{cells.labels[idx] if cells.labels else 'cell ' + str(cells.ids[idx])}:{cell_line}{tail}"
+
+
+def explain(facts: FileFacts, findings: list, line: int, path: str, cells=None) -> Optional[str]:
+    """The full story for the findings, ``.grad`` reads and backward sinks on ``line``, in text. ``cells`` (a
+    notebook's ``CellMap``; ``line`` is a line of the joined program): positions and "line N" references
+    are printed as cell and line within the cell (the findings' messages must still use program lines)."""
     fm = build(facts)
     parts: list = []
     for f in findings:
         if not (f.start.line <= line <= f.end.line):
             continue
-        block = [f"{path}:{f.start.line}:{f.start.col + 1}: {f.code} {f.message}"]
+        block = [f"{_where(path, f.start.line, f.start.col + 1, cells)}: {f.code} {f.message}"]
         if f.explanation:
             block.append(f"  At run time: {f.explanation}")
         for r in f.related:
@@ -807,12 +851,12 @@ def explain(facts: FileFacts, findings: list, line: int, path: str) -> Optional[
         story = grad_story(facts, node)
         if story is not None:
             verdict = {"real": "a real gradient", "none": "None", "zero": "zero", "unknown": "unknown"}[story.verdict]
-            parts.append(f"{path}:{node.lineno}:{node.col_offset + 1}: `{story.name}.grad` is {verdict} at run time\n  {story.why.replace('`', '')}")
+            parts.append(f"{_where(path, node.lineno, node.col_offset + 1, cells)}: `{story.name}.grad` is {verdict} at run time\n  {story.why.replace('`', '')}")
     for lf in fm.at_line(line):
-        parts.append(_loss_story(lf, path))
+        parts.append(_loss_story(lf, _where(path, lf.line, None, cells)))
     if not parts:
         return None
-    return "\n\n".join(parts) + "\n"
+    return in_cells("\n\n".join(parts) + "\n", cells)
 
 
 def _starvation_story(facts: FileFacts, fm: FlowMap, st) -> list:
@@ -833,13 +877,14 @@ def _starvation_story(facts: FileFacts, fm: FlowMap, st) -> list:
     return out
 
 
-def _loss_story(lf: LossFlow, path: str) -> str:
-    out = [f"{path}:{lf.line}: {lf.sink} (in {lf.function})"]
+def _loss_story(lf: LossFlow, where: str) -> str:
+    out = [f"{where}: {lf.sink} (in {lf.function})"]
     if lf.no_path:
         out.append("  No parameter reaches this loss differentiably: backward() raises.")
     out.append("  trains: " + (", ".join(display_root(r) for r in lf.trains) or "(no parameter gradguard is sure of)"))
     if lf.unsure:
         out.append("  may train (gradguard cannot tell): " + ", ".join(display_root(r) for r in lf.unsure))
+        out.extend(f"    because {w}" for w in lf.why_unsure)
     if lf.frozen:
         out.append("  frozen (requires_grad off, never trained): " + ", ".join(display_root(r) for r in lf.frozen))
     for s in lf.starved:
