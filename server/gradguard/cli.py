@@ -130,7 +130,7 @@ def _graph(args) -> int:
     if err:
         print(f"gradguard: {err}", file=sys.stderr)
         return EXIT_ERROR
-    sys.stdout.write(render(build(analysis.facts), args.file, args.format, cells))
+    sys.stdout.write(render(build(analysis.facts, analysis.findings), args.file, args.format, cells))
     return EXIT_CLEAN
 
 

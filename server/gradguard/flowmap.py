@@ -217,7 +217,11 @@ def _resolve(facts: FileFacts, fl: FunctionFlow, root: str) -> Optional[list]:
 RAISING = ("GG404", "GG405", "GG701", "GG702", "GG902", "GG903")
 
 
-def _raising_finding(facts: FileFacts):
+def _raising_finding(facts: FileFacts, findings: Optional[list] = None):
+    """A finding of a RAISING rule: among ``findings`` (the analysis' own, when the caller has them), else
+    from running those rules."""
+    if findings is not None:
+        return next((f for f in findings if f.code in RAISING), None)
     from gradguard.rules import RULES_BY_CODE
 
     text = facts.source.text
@@ -234,7 +238,7 @@ def _raising_finding(facts: FileFacts):
     return None
 
 
-def certainty(facts: FileFacts) -> Certainty:
+def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
     cached = getattr(facts, "_gradguard_certainty", None)
     if cached is not None:
         return cached
@@ -275,7 +279,7 @@ def certainty(facts: FileFacts) -> Certainty:
     if not out.opaque and _DETACH_INPLACE.search(text):
         out.opaque = "a tensor is detached in place (`detach_()`)"
     if not out.opaque:
-        raising = _raising_finding(facts)
+        raising = _raising_finding(facts, findings)
         if raising is not None:
             out.opaque = f"{raising.code} at line {raising.start.line}: the program raises before a gradient arrives"
     facts._gradguard_certainty = out  # type: ignore[attr-defined]
@@ -283,8 +287,10 @@ def certainty(facts: FileFacts) -> Certainty:
 
 
 # -- building --------------------------------------------------------------------------------------
-def build(facts: FileFacts) -> FlowMap:
-    """The map of ``facts``' file (cached on the facts object: one per analysis)."""
+def build(facts: FileFacts, findings: Optional[list] = None) -> FlowMap:
+    """The map of ``facts``' file (cached on the facts object: one per analysis). ``findings``: the
+    analysis' findings when the caller has them (spares running the rules whose findings mean the program
+    raises)."""
     cached = getattr(facts, "_gradguard_flowmap", None)
     if cached is not None:
         return cached
@@ -304,7 +310,7 @@ def build(facts: FileFacts) -> FlowMap:
     for st in find_starvations(facts):
         for r in st.roots:
             reported.setdefault((id(st.site.node), r), set()).add(st.cut)
-    cert = certainty(facts)
+    cert = certainty(facts, findings) if order else Certainty()
     out = FlowMap(facts)
     for key in order:
         pairs = groups[key]
@@ -829,7 +835,7 @@ def explain(facts: FileFacts, findings: list, line: int, path: str, cells=None) 
     """The full story for the findings, ``.grad`` reads and backward sinks on ``line``, in text. ``cells`` (a
     notebook's ``CellMap``; ``line`` is a line of the joined program): positions and "line N" references
     are printed as cell and line within the cell (the findings' messages must still use program lines)."""
-    fm = build(facts)
+    fm = build(facts, findings)
     parts: list = []
     for f in findings:
         if not (f.start.line <= line <= f.end.line):

@@ -31,7 +31,7 @@ def code_lenses(snap, uri: str, enc: str) -> list:
                 return []
             cell_idx = cells.ids.index(uri)
             off = cells.starts[cell_idx] - 1
-        for lf in build(facts).losses:
+        for lf in build(facts, snap.analysis.findings).losses:
             node = lf.site.node
             if cells is not None and cells.to_cell(lf.line)[0] != cell_idx:
                 continue
@@ -67,7 +67,7 @@ def show_flow(snap, fmt: str, path: str) -> Any:
     name = os.path.basename(path) if path else "file"
     if facts is None:
         return {"error": "the file does not parse"} if fmt in ("json", "webview") else "The file does not parse: no flow to show.\n"
-    fm = build(facts)
+    fm = build(facts, snap.analysis.findings)
     if fmt == "webview":
         return webview_payload(fm, name)
     if fmt == "json":
@@ -99,7 +99,7 @@ def starvation_flow_markdown(analysis, finding) -> Optional[str]:
         return None
     from gradguard.core.starvation import display_root, find_starvations
 
-    fm = build(facts)
+    fm = build(facts, analysis.findings)
     for st in find_starvations(facts):
         line = getattr(st.cut.node, "lineno", None)
         if line != finding.start.line:
@@ -132,7 +132,7 @@ def name_flow_markdown(analysis, pos: Pos) -> Optional[str]:
     facts = analysis.facts
     if facts is None:
         return None
-    fm = build(facts)
+    fm = build(facts, analysis.findings)
     if not fm.losses:
         return None
     name = None
