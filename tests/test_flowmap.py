@@ -240,9 +240,13 @@ sys.stdout.write(json.dumps({
 '''
 
 
+# what wrappers put between a model's name and its parameters' (DataParallel, Fabric, torch.compile)
+_WRAPPER = r"(?:\.(?:module|_forward_module|_orig_mod))?"
+
+
 def _rx(name: str) -> str:
     comps = name.split(".")
-    return r"\.".join(re.escape(c) + r"(?:\.\d+)*" for c in comps)
+    return (r"(?:\.\d+)*" + _WRAPPER + r"\.").join(re.escape(c) for c in comps) + r"(?:\.\d+)*"
 
 
 def harness_names(name: str, observed: set):
@@ -251,10 +255,16 @@ def harness_names(name: str, observed: set):
     if parts[0] == "self":
         if len(parts) == 1:
             return None
-        pat = re.compile(r"^([^.]+)\." + _rx(".".join(parts[1:])) + r"(\.|$)")
+        pat = re.compile(r"^([^.]+)" + _WRAPPER + r"\." + _rx(".".join(parts[1:])) + r"(\.|$)")
         hits = [h for h in observed if pat.match(h)]
         owners = {pat.match(h).group(1) for h in hits}  # type: ignore[union-attr]
-        return hits if len(owners) == 1 else None
+        if len(owners) == 1:
+            return hits
+        if hits or len(parts) < 3:
+            return None
+        # ``self.critic.q1`` of an agent whose critic the case watches as ``critic``
+        pat = re.compile("^" + _rx(".".join(parts[1:])) + r"(\.|$)")
+        return [h for h in observed if pat.match(h)] or None
     pat = re.compile("^" + _rx(name) + r"(\.|$)")
     return [h for h in observed if pat.match(h)] or None
 

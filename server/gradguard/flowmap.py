@@ -334,7 +334,7 @@ def _loss_flow(facts: FileFacts, pairs: list, reported: dict, cert: Certainty) -
         if site.loss.live:
             no_path = False
         live_all |= live
-        cut_roots = {r for r, _ in site.loss.cut}
+        cut_roots = {r for r, c in site.loss.cut if c.kind not in MASK_CUTS}
         both |= {r for r in live if any(related(r, c) for c in cut_roots)}
         cut_only = fl.starved(site)
         stepping = _stepped_after(fl, site)
@@ -434,6 +434,11 @@ def _grad_inputs(facts: FileFacts, site: BackwardSite) -> Optional[list]:
 def _among(root: str, paths: list) -> bool:
     r = _strip_self(display_root(root))
     return any(p == r or p.startswith(r + ".") or r.startswith(p + ".") for p in paths)
+
+
+# cuts that side paths take as a matter of course (a mask ``x > 0`` beside the values it selects): a root
+# reaching the loss through one of them and along a path is no sign that the engine merged two values
+MASK_CUTS = frozenset({"compare"})
 
 
 def _stepped_after(fl: FunctionFlow, site: BackwardSite) -> list:
