@@ -533,7 +533,11 @@ def _at(line: int, cells=None) -> dict:
     if cells is None or not cells.starts:
         return {"line": line}
     idx, cell_line = cells.to_cell(line)
-    return {"line": cell_line, "cell": cells.ids[idx]}
+    cid = cells.ids[idx]
+    label = cells.labels[idx] if idx < len(cells.labels) else ""
+    if not isinstance(cid, int) and re.fullmatch(r"cell \d+", label):
+        cid = int(label[5:])  # the language server's cells are URIs: their number as the editor shows it
+    return {"line": cell_line, "cell": cid}
 
 
 def to_json(fm: FlowMap, path: str, cells=None) -> dict:

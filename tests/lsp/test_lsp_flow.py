@@ -152,3 +152,31 @@ async def test_hover_on_model_name_says_what_each_loss_reaches(client: LanguageC
     text = h.contents.value
     assert "trained by the loss at line 31 (`loss.backward()`): `model.head`; stepped by `opt`" in text, text
     assert "`model.encoder` does not reach the loss at line 31 (`loss.backward()`): cut by `.detach()` at line 8" in text, text
+
+
+async def test_notebook_lenses_and_show_flow_in_cells(client: LanguageClient):
+    import asyncio
+
+    nb_uri = "file:///tmp/gg_flow_nb.ipynb"
+    lines = EXAMPLE.splitlines(keepends=True)
+    texts = ["".join(lines[:10]), "".join(lines[10:])]  # program line N >= 11 is line N - 10 of the second cell
+    cell_uris = [f"vscode-notebook-cell:/tmp/gg_flow_nb.ipynb#F{i}" for i in range(len(texts))]
+    client.notebook_document_did_open(
+        lsp.DidOpenNotebookDocumentParams(
+            notebook_document=lsp.NotebookDocument(
+                uri=nb_uri, notebook_type="jupyter-notebook", version=1, cells=[lsp.NotebookCell(kind=lsp.NotebookCellKind.Code, document=u) for u in cell_uris]
+            ),
+            cell_text_documents=[lsp.TextDocumentItem(uri=u, language_id="python", version=1, text=t) for u, t in zip(cell_uris, texts)],
+        )
+    )
+    for _ in range(200):
+        if all(u in client.diagnostics for u in cell_uris):
+            break
+        await asyncio.sleep(0.05)
+    lenses = await _lenses(client, cell_uris[1])
+    titles = [(le.range.start.line, le.command.title) for le in lenses]
+    assert titles == [(20, "trains head"), (20, "not reached: encoder (cut at cell 1, line 8)"), (20, "not reached: mid (cut at cell 2, line 10)")], titles
+    assert list(lenses[1].command.arguments) == [cell_uris[0], 7] and list(lenses[2].command.arguments) == [cell_uris[1], 9]
+    data = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="gradguard.showFlow", arguments=[nb_uri, "json"]))
+    [loss] = data["losses"]
+    assert (loss["cell"], loss["line"]) == (2, 21) and [s["cut"]["cell"] for s in loss["starved"]] == [1, 2], data

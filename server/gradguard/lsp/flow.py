@@ -8,7 +8,19 @@ from typing import Any, Optional
 from lsprotocol import types as lsp
 
 from gradguard.core.source import Pos
-from gradguard.flowmap import build, grad_markdown, grad_reads_at, grad_story, lens_parts, render, short_names, sink_text, webview_payload
+from gradguard.flowmap import (
+    LensPart,
+    build,
+    grad_markdown,
+    grad_reads_at,
+    grad_story,
+    in_cells,
+    lens_parts,
+    render,
+    short_names,
+    sink_text,
+    webview_payload,
+)
 
 SHOW_FLOW = "gradguard.showFlow"  # server command: the flow map as text (markdown / mermaid / dot / json / webview)
 REVEAL_LINE = "gradguard.revealLine"  # client command (VS Code): reveal [uri, 0-based line]
@@ -38,6 +50,8 @@ def code_lenses(snap, uri: str, enc: str) -> list:
             start = facts.start(node)
             rng = _range(src, start, enc, off)
             for part in lens_parts(lf):
+                if cells is not None:
+                    part = LensPart(in_cells(part.title, cells), part.line)
                 if part.line is None:
                     cmd = lsp.Command(title=part.title, command=SHOW_FLOW, arguments=[uri, "markdown", lf.line - 1 - off])
                 else:
@@ -73,8 +87,8 @@ def show_flow(snap, fmt: str, path: str) -> Any:
     if fmt == "json":
         import json
 
-        return json.loads(render(fm, name, "json"))
-    return render(fm, name, fmt)
+        return json.loads(render(fm, name, "json", snap.cells))
+    return render(fm, name, fmt, snap.cells)
 
 
 def grad_hover(analysis, pos: Pos) -> Optional[str]:
