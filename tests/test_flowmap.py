@@ -85,8 +85,12 @@ def test_explain_finding_and_grad_read(tmp_path):
     assert p.returncode == 1
 
 
+def _all_cases():
+    return [p for corpus in sorted(CORPORA) for p in CORPORA[corpus]()]
+
+
 def test_no_unknown_roots_in_any_map():
-    for path in DEV:
+    for path in _all_cases():
         a = analyze(path.read_text(), str(path))
         if a.facts is None:
             continue
@@ -458,13 +462,13 @@ def test_grad_story_zero_grad_and_read_before_backward():
 
 
 def test_lens_titles_over_the_corpus():
-    """Every backward sink of every dev case gets a lens; titles name only concrete roots; a starvation a
-    rule reports shows up as a "not reached" part pointing at the reported cut line."""
+    """Every backward sink of every case (dev, blind, shared) gets a lens; titles name only concrete roots;
+    a starvation a rule reports shows up as a "not reached" part pointing at each reported cut line."""
     from gradguard.core.starvation import find_starvations
     from gradguard.flowmap import lens_parts
 
     with_losses = 0
-    for path in DEV:
+    for path in _all_cases():
         a = analyze(path.read_text(), str(path))
         fm = build(a.facts)
         with_losses += bool(fm.losses)
