@@ -582,6 +582,10 @@ def test_graph_on_notebook(tmp_path):
     assert p.returncode == 0 and "**cell 3, line 22**" in p.stdout and "(cut at cell 2, line 8)" in p.stdout and ".detach() · cell 3, line 11" in p.stdout, p.stdout
     p = _gradguard("graph", "--format", "dot", nb)
     assert p.returncode == 0 and "cell 3, line 22" in p.stdout
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("{bad")
+    p = _gradguard("graph", str(bad))
+    assert p.returncode == 2 and "not a valid notebook" in p.stderr
 
 
 def test_explain_on_notebook(tmp_path):

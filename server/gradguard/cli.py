@@ -106,8 +106,10 @@ def _load(path: str):
         text, cells = read_source(path)
     except OSError as exc:
         return None, None, f"cannot read {path}: {exc.strerror or exc}"
-    except (ValueError, TypeError, AttributeError, RecursionError, MemoryError) as exc:
-        return None, None, f"cannot read {path}: not a valid notebook ({exc})"
+    except ValueError as exc:
+        return None, None, f"cannot read {path}: {exc}"
+    except (TypeError, AttributeError, RecursionError, MemoryError) as exc:  # a notebook whose JSON is not shaped like one
+        return None, None, f"cannot read {path}: not a valid notebook ({type(exc).__name__})"
     pp = find_pyproject(os.path.abspath(path))
     cfg = load_pyproject(pp) if pp else None
     analysis = analyze(text, path, cfg)
