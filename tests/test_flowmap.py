@@ -600,3 +600,14 @@ def test_explain_on_notebook(tmp_path):
     for bad in (f"{nb}:22", f"{nb}:1:1", f"{nb}:3:99"):
         p = _gradguard("explain", bad)
         assert p.returncode == 2 and "gradguard:" in p.stderr, (bad, p.stderr)
+
+
+def test_compute_loss_override_and_a_constructor_freezing_its_argument():
+    """c235: a distillation Trainer freezes the teacher it is given (``teacher_model.requires_grad_(False)`` in
+    ``__init__``, resolved through the class' call) and overrides ``compute_loss``: the student's entry
+    trains the student; the model's own returned loss makes no claim (the override decides what runs)."""
+    path = next(p for p in DEV if p.stem.startswith("c235"))
+    data = to_json(build(analyze(path.read_text(), str(path)).facts), path.name)
+    forward, override = data["losses"]
+    assert forward["trains"] == [] and forward["unsure"]
+    assert override["trains"] == ["student.classifier", "student.embed", "student.layers"], override

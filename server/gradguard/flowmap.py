@@ -196,15 +196,18 @@ def _resolve(facts: FileFacts, fl: FunctionFlow, root: str) -> Optional[list]:
         return None
     i = int(head[4:])
     pname = fl.args[i] if i < len(fl.args) else None
+    positional = pname is not None and pname in {a.arg for a in fn.args.posonlyargs + fn.args.args}
+    # a constructor's parameters come from the calls of its class
+    callee = fl.owner if fn.name == "__init__" and fl.owner else fn.name
     out = []
     for call in facts.walk(ast.Call):
         f = call.func  # type: ignore[attr-defined]
-        if not ((isinstance(f, ast.Name) and f.id == fn.name) or (isinstance(f, ast.Attribute) and f.attr == fn.name)):
+        if not ((isinstance(f, ast.Name) and f.id == callee) or (isinstance(f, ast.Attribute) and f.attr == callee)):
             continue
         args = call.args  # type: ignore[attr-defined]
-        if any(isinstance(a, ast.Starred) for a in args[: i + 1]):
+        if positional and any(isinstance(a, ast.Starred) for a in args[: i + 1]):
             return None
-        arg = args[i] if i < len(args) else next((k.value for k in call.keywords if k.arg == pname), None)  # type: ignore[attr-defined]
+        arg = args[i] if positional and i < len(args) else next((k.value for k in call.keywords if k.arg == pname), None)  # type: ignore[attr-defined]
         text = _dotted(arg) if arg is not None else None
         if text is None or text == "self":
             return None
@@ -318,6 +321,14 @@ def build(facts: FileFacts, findings: Optional[list] = None) -> FlowMap:
         use = ctx or pairs
         out.losses.append(_loss_flow(facts, use, reported, cert))
     out.losses.sort(key=lambda lf: (lf.line, getattr(lf.site.node, "col_offset", 0)))
+    # a ``compute_loss`` override decides what a Trainer backpropagates: the loss a model's forward returns
+    # is that one only if the override uses it (then the override's entry says so), else it never runs
+    overridden = {lf.site.implicit for lf in out.losses if lf.site.implicit and lf.function == "compute_loss"}
+    for lf in out.losses:
+        if lf.site.implicit in overridden and lf.function != "compute_loss" and lf.trains:
+            lf.unsure = sorted(set(lf.unsure) | set(lf.trains))
+            lf.trains = []
+            lf.why_unsure = lf.why_unsure + ["the file's `compute_loss` decides what the Trainer backpropagates; this loss is backpropagated only if it uses it"]
     facts._gradguard_flowmap = out  # type: ignore[attr-defined]
     return out
 
