@@ -514,6 +514,9 @@ def _loss_map(body: str, head: str = _MODEL) -> dict:
         ("def freeze(m):\n    for p in m.parameters():\n        p.requires_grad = False\n\n\ndef main():\n    model = Net()\n"
          "    freeze(model.backbone)\n    model(torch.randn(3, 4)).sum().backward()\n",
          ["model.head"], ["model.backbone"], []),
+        # one parameter of a module frozen: whether the module still trains is not known from its name
+        ("def main():\n    model = Net()\n    model.backbone.weight.requires_grad = False\n    model(torch.randn(3, 4)).sum().backward()\n",
+         ["model.head"], [], ["model.backbone"]),
         # `module.requires_grad = False` is a plain attribute: nothing is frozen
         ("def main():\n    model = Net()\n    model.backbone.requires_grad = False\n    model(torch.randn(3, 4)).sum().backward()\n",
          ["model.backbone", "model.head"], [], []),

@@ -136,7 +136,9 @@ class Certainty:
         inside_on = [p for p, off in self.changes if not off and p.startswith(path + ".")]
         offs = [p for p, off in covering if off]
         if not offs:
-            return None
+            # parts of it frozen (``model.fc.weight``, ``model[0]``): whether the rest reaches the loss is
+            # not known from the root alone
+            return "unsure" if any(off and p.startswith(path + ".") for p, off in self.changes) else None
         ons = [p for p, off in covering if not off]
         frozen = True
         if ons:
@@ -241,6 +243,16 @@ def _raising_finding(facts: FileFacts, findings: Optional[list] = None):
     return None
 
 
+def _known_module(facts: FileFacts, v) -> bool:
+    """``v`` is a module the file builds (``self.head = nn.Linear(...)``, ``model = Net()``), not a
+    parameter reached through a module's attribute (``model.fc.weight``) or an argument."""
+    ident = v.ident or ""
+    if v.kind not in ("module", "instance") or not ident or ident.startswith("arg:"):
+        return False
+    last = ident.rsplit(".", 1)[-1]
+    return any(o.kind in ("module", "instance") and (k == ident or k.endswith("." + last) or k == last) for k, o in facts.flow.root_origins.items())
+
+
 def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
     cached = getattr(facts, "_gradguard_certainty", None)
     if cached is not None:
@@ -252,12 +264,13 @@ def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
             for ev in fl.events:
                 if not ((ev.what == "requires_grad_set" and ev.name == "requires_grad") or ev.what == "requires_grad_call"):
                     continue
-                if ev.what == "requires_grad_set" and ev.target is not None and ev.target.kind in ("module", "instance"):
+                setting = ev.what == "requires_grad_set" and ev.target is not None
+                if setting and _known_module(facts, ev.target):
                     continue  # ``model.requires_grad = False`` sets a plain attribute: no parameter changes
                 flag = _flag(facts, ev)
-                # ``m.x.requires_grad = False`` on a helper's argument: a parameter (frozen) or a module (a plain
-                # attribute, no effect); the map cannot tell which
-                ambiguous = ev.what == "requires_grad_set" and ev.target is not None and (ev.target.ident or "").startswith("arg:") and ev.target.kind == "tensor"
+                # ``m.x.requires_grad = False`` on something not known to be a module: a parameter (frozen) or a
+                # module (a plain attribute, no effect); the map cannot tell which
+                ambiguous = setting and (ev.target.kind in ("module", "instance") or (ev.target.ident or "").startswith("arg:"))
                 roots = set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()) if ev.target is not None else {UNKNOWN}
                 for r in roots or {UNKNOWN}:
                     paths = _resolve(facts, fl, r) if flag is not None else None
