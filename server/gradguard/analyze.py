@@ -256,8 +256,7 @@ def _link(workspace, path: str, text: str, tree: ast.Module) -> tuple:
             return None, tree
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            program = linked.text
-            return linked, ast.parse("\x0c" + program[1:] if program.startswith("\ufeff") else program, filename=path, type_comments=False)
+            return linked, linked.program_tree(tree)
     except (SyntaxError, ValueError, MemoryError, RecursionError, OSError):
         return None, tree  # a program that cannot be built or parsed: the file alone
 

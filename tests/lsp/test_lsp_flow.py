@@ -35,10 +35,6 @@ async def client(lsp_client: LanguageClient):
     def _refresh(*args):
         lsp_client.lens_refreshes = getattr(lsp_client, "lens_refreshes", 0) + 1
 
-    @lsp_client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
-    def _register(params):  # the server registers its watched files dynamically
-        return None
-
     await lsp_client.initialize_session(lsp.InitializeParams(capabilities=client_capabilities("visual-studio-code")))
     yield
     await lsp_client.shutdown_session()

@@ -77,12 +77,6 @@ def _write_project() -> None:
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "gradguard", "serve"]))
 async def client(lsp_client: LanguageClient):
     _write_project()
-    registrations = lsp_client.registrations = []
-
-    @lsp_client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
-    def register(params: lsp.RegistrationParams):
-        registrations.extend(r.method for r in params.registrations)
-
     await lsp_client.initialize_session(
         lsp.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),

@@ -135,6 +135,12 @@ def statements(tree: ast.AST) -> list:
     return out
 
 
+def forget_index(tree: ast.AST) -> None:
+    """Drop what is cached on ``tree`` (after the tree was changed): every ``_gg_*`` attribute."""
+    for key in [k for k in tree.__dict__ if k.startswith("_gg")]:
+        del tree.__dict__[key]
+
+
 def statements_of_type(tree: ast.AST, types) -> list:
     """``[n for n in ast.walk(tree) if isinstance(n, types)]`` for statement types, without indexing."""
     return [n for n in statements(tree) if isinstance(n, types)]

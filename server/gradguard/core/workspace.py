@@ -27,6 +27,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Optional
 
+from gradguard.core.astindex import forget_index, statements_of_type
+
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".gradguard_cache", "build", "dist", "site-packages", ".eggs"}
 MAX_FILES = int(os.environ.get("GRADGUARD_MAX_WORKSPACE_FILES", "") or 20_000)
 LINK_BUDGET = 4_000  # lines of other files copied into one program
@@ -35,7 +37,18 @@ _MAX_CHAIN = 8
 
 # a file that trains (or reads gradients) gets every imported definition linked; any other file only the base
 # classes of its own classes (enough to know they are Modules, cheap)
-TRAINING_MARKERS = re.compile(r"\.backward\(|autograd\.grad\(|\boptim\.|[Oo]ptimizer\b|\.grad\b|requires_grad|training_step|compute_loss|Trainer\(|manual_backward|\.fit\(")
+TRAINING_MARKERS = re.compile(
+    r"\.backward\(|autograd\.grad\(|\boptim\.[A-Z]\w*\(|\.grad\b(?!_)|\.requires_grad\s*=[^=]|training_step|compute_loss|Trainer\(|manual_backward|\.fit\("
+)
+_MARKER_TOKENS = ("backward(", "autograd.grad(", "optim.", ".grad", "requires_grad", "training_step", "compute_loss", "Trainer(", ".fit(")
+
+
+def trains(text: str) -> bool:
+    """Does the file train or read gradients (a cheap substring gate before the regex)?"""
+    return any(t in text for t in _MARKER_TOKENS) and bool(TRAINING_MARKERS.search(text))
+
+
+_IDENT = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
 def is_env_dir(path: str) -> bool:
@@ -48,7 +61,7 @@ class Definition:
     name: str
     start: int  # 1-based first line (decorators included)
     end: int  # 1-based last line
-    refs: frozenset  # names the definition loads
+    refs: frozenset = frozenset()  # unused: names are read from the text when a definition is linked (see _Linker.refs)
     bases: tuple = ()  # the names class bases start from (``nn`` of ``nn.Module``)
 
 
@@ -83,7 +96,7 @@ def _digest(data: bytes) -> str:
 def summarize(path: str, text: str) -> FileSummary:
     """Top-level definitions and imports of one file (never raises: a file that does not parse has none)."""
     s = FileSummary(path, _digest(text.encode("utf-8", "surrogatepass")))
-    s.trains = bool(TRAINING_MARKERS.search(text))
+    s.trains = trains(text)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -94,16 +107,14 @@ def summarize(path: str, text: str) -> FileSummary:
     for st in tree.body:
         if isinstance(st, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             start = min([st.lineno, *(d.lineno for d in st.decorator_list)])
-            refs = frozenset(n.id for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
             bases = tuple(r for r in (_root_name(b) for b in st.bases) if r) if isinstance(st, ast.ClassDef) else ()
-            s.defs[st.name] = Definition(st.name, start, st.end_lineno or st.lineno, refs, bases)
+            s.defs[st.name] = Definition(st.name, start, st.end_lineno or st.lineno, frozenset(), bases)
         elif isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is not None:
             targets = st.targets if isinstance(st, ast.Assign) else [st.target]
             names = [t.id for t in targets if isinstance(t, ast.Name)]
             if len(names) == len(targets):
-                refs = frozenset(n.id for n in ast.walk(st.value) if isinstance(n, ast.Name))
                 for n in names:
-                    s.defs[n] = Definition(n, st.lineno, st.end_lineno or st.lineno, refs)
+                    s.defs[n] = Definition(n, st.lineno, st.end_lineno or st.lineno)
         elif isinstance(st, (ast.Import, ast.ImportFrom)):
             s.imports.extend(_bindings(st))
     return s
@@ -144,6 +155,27 @@ class Linked:
     files: dict  # path -> digest of every file the program copies from
     changed_lines: frozenset  # own lines rewritten (resolved imports): no fix may touch them
     library: frozenset = frozenset()  # copied files that are installed packages (never reported on)
+    rewritten: tuple = ()  # the file's import statements (nodes of its tree) that were replaced by ``pass``
+
+    def program_tree(self, tree: ast.Module) -> ast.Module:
+        """The program's tree from the file's own ``tree`` (changed in place: no second parse of the file):
+        resolved imports become ``pass``, the copied definitions are parsed and appended, lines shifted."""
+        gone = {id(st) for st in self.rewritten}
+        if gone:
+            for node in [tree, *statements_of_type(tree, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Try, ast.With, ast.For, ast.While))]:
+                for name in ("body", "orelse", "finalbody"):
+                    block = getattr(node, name, None)
+                    if isinstance(block, list) and any(id(st) in gone for st in block):
+                        setattr(node, name, [_pass_like(st) if id(st) in gone else st for st in block])
+                for h in getattr(node, "handlers", []) or []:
+                    if any(id(st) in gone for st in h.body):
+                        h.body = [_pass_like(st) if id(st) in gone else st for st in h.body]
+        lines = self.text.splitlines(keepends=True)
+        copied = ast.parse("".join(lines[self.own_lines :]))
+        ast.increment_lineno(copied, self.own_lines)
+        tree.body.extend(copied.body)
+        forget_index(tree)  # statement lists cached while linking describe the file alone
+        return tree
 
     def locate(self, line: int) -> Optional[tuple]:
         """(path, line) of a copied line; None for the file's own lines."""
@@ -408,12 +440,15 @@ class _Linker:
                 for t in st.targets if isinstance(st, ast.Assign) else [st.target]:
                     if isinstance(t, ast.Name):
                         own_names[t.id] = ("own",)
-        trains = bool(TRAINING_MARKERS.search(self.text))
-        wanted_bases = {b.id for st in ast.walk(tree) if isinstance(st, ast.ClassDef) for b in st.bases if isinstance(b, ast.Name)}
-        statements = [st for st in ast.walk(tree) if isinstance(st, ast.ImportFrom)]
+        training = trains(self.text)
+        found = statements_of_type(tree, (ast.ClassDef, ast.Import, ast.ImportFrom))
+        wanted_bases = {b.id for st in found if isinstance(st, ast.ClassDef) for b in st.bases if isinstance(b, ast.Name)}
+        statements = [st for st in found if isinstance(st, ast.ImportFrom)]
+        if not training and not wanted_bases:
+            return None
         taken: dict = dict(own_names)
         # names the file's other imports bind keep their meaning
-        for node in ast.walk(tree):
+        for node in found:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 for b in _bindings(node):
                     taken.setdefault(b.local, ("import", b.qualname))
@@ -424,7 +459,7 @@ class _Linker:
             bindings = _bindings(st)
             if not bindings or any(b.name == "*" for b in bindings):
                 continue
-            if not trains and not any(b.local in wanted_bases for b in bindings):
+            if not training and not any(b.local in wanted_bases for b in bindings):
                 continue
             resolved: list = []
             for b in bindings:
@@ -448,7 +483,7 @@ class _Linker:
             for got in resolved:
                 if got is None:
                     continue
-                if not self._close(got[0], got[1], trial_taken, trial_chosen, trial_imports, full=trains):
+                if not self._close(got[0], got[1], trial_taken, trial_chosen, trial_imports, full=training):
                     ok = False
                     break
             if not ok or _shares_line(st, self.lines):
@@ -472,7 +507,7 @@ class _Linker:
         s = self.index.summary(path)
         if s is None:
             return False
-        names = d.refs if full else set(d.bases)
+        names = self.refs(path, d) if full else set(d.bases)
         for n in sorted(names):
             if n == d.name:
                 continue
@@ -498,6 +533,15 @@ class _Linker:
                     imports_needed.setdefault(path, set()).add(n)
                 break
         return True
+
+    def refs(self, path: str, d: Definition) -> set:
+        """The names a linked definition may use: every identifier in its text not after a dot (a superset of
+        the names it loads; only names the file defines or imports matter), read from the text, not a tree."""
+        text = self.index.text_of(path)
+        if text is None:
+            return set()
+        lines = text.splitlines()[d.start - 1 : d.end]
+        return set(_IDENT.findall("\n".join(lines)))
 
     @staticmethod
     def _claim(taken: dict, name: str, meaning: tuple) -> bool:
@@ -553,7 +597,11 @@ class _Linker:
                         out.append(t if t.endswith(("\n", "\r")) else t + "\n")
                         origin.append((p, ln))
         library = frozenset(p for p in files if self.index.is_library(p))
-        return Linked("".join(out), own_lines, origin, files, frozenset(changed), library)
+        return Linked("".join(out), own_lines, origin, files, frozenset(changed), library, tuple(rewritten))
+
+
+def _pass_like(st: ast.stmt) -> ast.Pass:
+    return ast.Pass(lineno=st.lineno, col_offset=st.col_offset, end_lineno=st.lineno, end_col_offset=st.col_offset + 4)
 
 
 def _shares_line(st: ast.stmt, lines: list) -> bool:

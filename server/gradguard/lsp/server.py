@@ -859,6 +859,14 @@ def imported_name_at(analysis, pos: Pos) -> Optional[str]:
     import ast as _ast
 
     facts = analysis.facts
+    if analysis.linked is not None:  # the program replaced resolved imports: ask about the file as written
+        from gradguard.core.facts import FileFacts
+        from gradguard.core.source import SourceText
+
+        try:
+            facts = FileFacts(SourceText(analysis.source.text), _ast.parse(analysis.source.text))
+        except (SyntaxError, ValueError):
+            return None
     for node in _ast.walk(facts.tree):
         if isinstance(node, _ast.Name) and node.lineno == pos.line and node.id in facts.imports.aliases:
             a, b = facts.start(node), facts.end(node)

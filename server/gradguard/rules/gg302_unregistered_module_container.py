@@ -22,6 +22,7 @@ class _Kinds:
     def __init__(self, facts):
         self.facts = facts
         self._cls_cache: dict = {}
+        self._fn_cache: dict = {}
 
     def element(self, node: ast.AST, local: dict) -> Optional[str]:
         """'module' for a layer with parameters, 'param' for an nn.Parameter, else None."""
@@ -37,6 +38,8 @@ class _Kinds:
             if short.endswith(PARAMLESS_SUFFIXES) or short in ("ModuleList", "ModuleDict") and not node.args:
                 return None
             return "module"
+        if isinstance(node.func, ast.Name) and node.func.id not in self.facts.modules.classes:
+            return self._helper_returns(node.func.id, local)
         if isinstance(node.func, ast.Name) and node.func.id in self.facts.modules.classes:
             info = self.facts.modules.classes[node.func.id]
             if info.is_module is True:
@@ -44,6 +47,21 @@ class _Kinds:
                     self._cls_cache[info.name] = may_have_parameters(self.facts, info)
                 return "module" if self._cls_cache[info.name] else None
         return None
+
+    def _helper_returns(self, name: str, local: dict) -> Optional[str]:
+        """A module-level function whose every ``return`` builds the same kind of element (``def conv_stage(...):
+        return nn.Sequential(...)``): calling it yields that element."""
+        if name in self._fn_cache:
+            return self._fn_cache[name]
+        self._fn_cache[name] = None  # recursion guard
+        fn = next((st for st in self.facts.tree.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == name), None)
+        if fn is None:
+            return None
+        rets = [n.value for n in ast.walk(fn) if isinstance(n, ast.Return)]
+        kinds = {self.element(r, {}) if r is not None else None for r in rets}
+        kind = kinds.pop() if len(kinds) == 1 else None
+        self._fn_cache[name] = kind
+        return kind
 
 
 def _container_elements(value: ast.AST) -> tuple:
@@ -187,6 +205,42 @@ def main():
 """,
             lines=(9,),
             expect={"grad_ok": ["model.body.weight"], "facts": {"reg_head_changed": False, "n_params": 2}},
+        ),
+        Example(
+            name="list-of-helper-built-stages",
+            code="""import torch
+import torch.nn as nn
+
+
+def conv_stage(c_in, c_out):
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU())
+
+
+class Backbone(nn.Module):
+    def __init__(self, widths=(3, 4, 8)):
+        super().__init__()
+        self.stages = [conv_stage(a, b) for a, b in zip(widths[:-1], widths[1:])]
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        for stage in self.stages:
+            x = stage(x)
+        return self.fc(x.mean((2, 3)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Backbone()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    w0 = net.stages[0][0].weight.detach().clone()
+    loss = net(torch.randn(2, 3, 8, 8)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}, {"first_stage_changed": not torch.equal(w0, net.stages[0][0].weight.detach())}
+""",
+            lines=(12,),
+            expect={"grad_ok": ["net.fc.weight"], "facts": {"first_stage_changed": False}},
         ),
         Example(
             name="list-filled-in-loop",
