@@ -24,6 +24,8 @@ export interface GradguardSettings {
   logLevel: LogLevel;
   /** Code lenses above backward sinks (what each loss trains, what it does not reach). */
   codeLens: boolean;
+  /** Cross-file analysis: the workspace index and findings whose evidence spans files. */
+  crossFile: boolean;
   trace: { server: TraceLevel };
 }
 
@@ -37,6 +39,7 @@ export const SETTING_KEYS = [
   'severity',
   'logLevel',
   'codeLens',
+  'crossFile',
   'trace.server',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
@@ -51,6 +54,7 @@ export function defaultSettings(): GradguardSettings {
     severity: {},
     logLevel: 'info',
     codeLens: true,
+    crossFile: true,
     trace: { server: 'off' },
   };
 }
@@ -168,10 +172,15 @@ export function validateSettings(raw: Partial<Record<SettingKey, unknown>>): Val
     if (typeof raw.codeLens === 'boolean') codeLens = raw.codeLens;
     else problems.push(`gradguard.codeLens: expected true or false, got ${describe(raw.codeLens)}; using ${d.codeLens}`);
   }
+  let crossFile = d.crossFile;
+  if (raw.crossFile !== undefined && raw.crossFile !== null) {
+    if (typeof raw.crossFile === 'boolean') crossFile = raw.crossFile;
+    else problems.push(`gradguard.crossFile: expected true or false, got ${describe(raw.crossFile)}; using ${d.crossFile}`);
+  }
   const traceServer = oneOf('trace.server', raw['trace.server'], TRACE_LEVELS, d.trace.server, problems);
 
   return {
-    settings: { enable, interpreter, importStrategy, select, ignore, severity, logLevel, codeLens, trace: { server: traceServer } },
+    settings: { enable, interpreter, importStrategy, select, ignore, severity, logLevel, codeLens, crossFile, trace: { server: traceServer } },
     problems,
   };
 }
@@ -204,6 +213,7 @@ export function serverSettings(s: GradguardSettings): Record<string, unknown> {
     severity: { ...s.severity },
     logLevel: s.logLevel,
     codeLens: s.codeLens,
+    crossFile: s.crossFile,
   };
 }
 

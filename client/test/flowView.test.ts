@@ -55,3 +55,13 @@ test('codeLens setting: validated and sent to the server', () => {
   assert.equal(bad.settings.codeLens, true);
   assert.ok(bad.problems.some((p) => p.includes('gradguard.codeLens')));
 });
+
+test('crossFile setting: validated and sent to the server', () => {
+  assert.equal(validateSettings({}).settings.crossFile, true);
+  const off = validateSettings({ crossFile: false });
+  assert.equal(off.settings.crossFile, false);
+  assert.equal(serverSettings(off.settings).crossFile, false);
+  const bad = validateSettings({ crossFile: 'no' });
+  assert.equal(bad.settings.crossFile, true);
+  assert.ok(bad.problems.some((p) => p.includes('gradguard.crossFile')));
+});

@@ -46,7 +46,7 @@ def _match(path: str, pattern: str) -> bool:
     return fnmatch.fnmatch(p, pattern) or fnmatch.fnmatch(os.path.basename(p), pattern) or fnmatch.fnmatch(p, "*/" + pattern.lstrip("/"))
 
 
-_KEYS = {"select", "ignore", "extend-select", "severity", "per-file-ignores", "exclude", "enable", "logLevel", "log-level", "interpreter", "importStrategy", "trace", "perFileIgnores", "codeLens"}
+_KEYS = {"select", "ignore", "extend-select", "severity", "per-file-ignores", "exclude", "enable", "logLevel", "log-level", "interpreter", "importStrategy", "trace", "perFileIgnores", "codeLens", "crossFile"}
 
 
 def config_from_dict(data: Any, origin: str = "configuration") -> Config:
