@@ -121,6 +121,11 @@ class SourceText:
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` with their ends, as Python numbers them."""
+    return _split_lines(text)
+
+
 def _split_lines(text: str) -> list[str]:
     """Split like the Python tokenizer does: on \\n, \\r\\n and \\r only (not on \\f, \\x85...)."""
     return _LINE.findall(text)

@@ -19,6 +19,7 @@ symlinked directories are not followed.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import os
 import re
@@ -28,24 +29,27 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from gradguard.core.astindex import forget_index, statements_of_type
+from gradguard.core.source import split_lines
 
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".gradguard_cache", "build", "dist", "site-packages", ".eggs"}
 MAX_FILES = int(os.environ.get("GRADGUARD_MAX_WORKSPACE_FILES", "") or 20_000)
 LINK_BUDGET = 4_000  # lines of other files copied into one program
+SMALL_DEFINITION = 40  # lines: a file that does not train copies, besides its bases, only definitions this small
 MAX_FILE_BYTES = 2_000_000  # larger files are not summarized (generated code, data)
 _MAX_CHAIN = 8
 
 # a file that trains (or reads gradients) gets every imported definition linked; any other file only the base
 # classes of its own classes (enough to know they are Modules, cheap)
-TRAINING_MARKERS = re.compile(
-    r"\.backward\(|autograd\.grad\(|\boptim\.[A-Z]\w*\(|\.grad\b(?!_)|\.requires_grad\s*=[^=]|training_step|compute_loss|Trainer\(|manual_backward|\.fit\("
-)
+TRAINING_MARKERS = tuple(
+    re.compile(p)
+    for p in (r"\.backward\(", r"autograd\.grad\(", r"optim\.[A-Z]\w*\(", r"\.grad\b(?!_)", r"\.requires_grad\s*=[^=]", r"training_step", r"compute_loss", r"Trainer\(", r"\.fit\(")
+)  # one pattern each: a literal prefix each is searched fast, an alternation is not
 _MARKER_TOKENS = ("backward(", "autograd.grad(", "optim.", ".grad", "requires_grad", "training_step", "compute_loss", "Trainer(", ".fit(")
 
 
 def trains(text: str) -> bool:
     """Does the file train or read gradients (a cheap substring gate before the regex)?"""
-    return any(t in text for t in _MARKER_TOKENS) and bool(TRAINING_MARKERS.search(text))
+    return any(t in text for t in _MARKER_TOKENS) and any(p.search(text) for p in TRAINING_MARKERS)
 
 
 _IDENT = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
@@ -63,6 +67,7 @@ class Definition:
     end: int  # 1-based last line
     refs: frozenset = frozenset()  # unused: names are read from the text when a definition is linked (see _Linker.refs)
     bases: tuple = ()  # the names class bases start from (``nn`` of ``nn.Module``)
+    header_end: int = 0  # a class: the last line of its header (decorators, ``class X(Base):``); 0: one line
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,8 @@ def summarize(path: str, text: str) -> FileSummary:
         if isinstance(st, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             start = min([st.lineno, *(d.lineno for d in st.decorator_list)])
             bases = tuple(r for r in (_root_name(b) for b in st.bases) if r) if isinstance(st, ast.ClassDef) else ()
-            s.defs[st.name] = Definition(st.name, start, st.end_lineno or st.lineno, frozenset(), bases)
+            header_end = st.body[0].lineno - 1 if isinstance(st, ast.ClassDef) and st.body and st.body[0].lineno > st.lineno else 0
+            s.defs[st.name] = Definition(st.name, start, st.end_lineno or st.lineno, frozenset(), bases, header_end)
         elif isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is not None:
             targets = st.targets if isinstance(st, ast.Assign) else [st.target]
             names = [t.id for t in targets if isinstance(t, ast.Name)]
@@ -156,6 +162,7 @@ class Linked:
     changed_lines: frozenset  # own lines rewritten (resolved imports): no fix may touch them
     library: frozenset = frozenset()  # copied files that are installed packages (never reported on)
     rewritten: tuple = ()  # the file's import statements (nodes of its tree) that were replaced by ``pass``
+    copied: str = ""  # the text after the file's own lines
 
     def program_tree(self, tree: ast.Module) -> ast.Module:
         """The program's tree from the file's own ``tree`` (changed in place: no second parse of the file):
@@ -170,8 +177,7 @@ class Linked:
                 for h in getattr(node, "handlers", []) or []:
                     if any(id(st) in gone for st in h.body):
                         h.body = [_pass_like(st) if id(st) in gone else st for st in h.body]
-        lines = self.text.splitlines(keepends=True)
-        copied = ast.parse("".join(lines[self.own_lines :]))
+        copied = ast.parse(self.copied)
         ast.increment_lineno(copied, self.own_lines)
         tree.body.extend(copied.body)
         forget_index(tree)  # statement lists cached while linking describe the file alone
@@ -195,6 +201,9 @@ class WorkspaceIndex:
         self.max_files = max_files
         self.overlays: dict = {}
         self._summaries: dict = {}  # path -> (stamp, FileSummary)
+        self._lines: dict = {}  # path -> (stamp, lines): files linking copies from
+        self._links: dict = {}  # path -> (key, stamps of the files consulted, rewritten positions, copied part)
+        self._tls = threading.local()  # .consulted: files whose summaries a link read (path -> stamp)
         self._files: Optional[list] = None
         self._file_set: set = set()
         self._search: Optional[list] = None
@@ -240,6 +249,7 @@ class WorkspaceIndex:
     def invalidate(self, path: Optional[str] = None) -> None:
         """Forget a file's summary (changed on disk), or everything (files created / deleted)."""
         with self._lock:
+            self._links.clear()  # a file created or changed may resolve an import differently
             if path is None:
                 self._summaries.clear()
                 self._files = None
@@ -272,6 +282,42 @@ class WorkspaceIndex:
 
         return decode(raw)
 
+    def lines_of(self, path: str) -> Optional[list]:
+        """The file's lines (kept ends), cached while its stamp holds (linking copies from them each keystroke)."""
+        path = os.path.abspath(path)
+        stamp = self._stamp(path)
+        with self._lock:
+            got = self._lines.get(path)
+            if got is not None and got[0] == stamp:
+                return got[1]
+        text = self.text_of(path)
+        if text is None:
+            return None
+        lines = split_lines(text)
+        with self._lock:
+            if len(self._lines) > 256:
+                self._lines.clear()
+            self._lines[path] = (stamp, lines)
+        return lines
+
+    def cached_link(self, path: str, key: tuple) -> Optional[tuple]:
+        """(rewritten import positions, copied part) linked for ``path`` with the same ``key``, while every file it
+        copied from (and every file it may resolve) is unchanged; None otherwise."""
+        with self._lock:
+            got = self._links.get(path)
+        if got is None or got[0] != key:
+            return None
+        _, stamps, positions, copy = got
+        if any(self._stamp(p) != st for p, st in stamps.items()):
+            return None
+        return positions, copy
+
+    def remember_link(self, path: str, key: tuple, positions: set, copy: Optional[tuple], stamps: dict) -> None:
+        with self._lock:
+            if len(self._links) > 64:
+                self._links.clear()
+            self._links[path] = (key, stamps, frozenset(positions), copy)
+
     def digest(self, path: str) -> Optional[str]:
         """Content digest of a file as the linker read it (None: gone or unreadable)."""
         text = self.text_of(os.path.abspath(path))
@@ -280,6 +326,9 @@ class WorkspaceIndex:
     def summary(self, path: str) -> Optional[FileSummary]:
         path = os.path.abspath(path)
         stamp = self._stamp(path)
+        consulted = getattr(self._tls, "consulted", None)
+        if consulted is not None:
+            consulted[path] = stamp
         if stamp is None:
             return None
         with self._lock:
@@ -394,7 +443,11 @@ class WorkspaceIndex:
     def link(self, path: str, text: str, tree: Optional[ast.Module] = None) -> Optional[Linked]:
         """One program of ``text`` (the file at ``path``) and the workspace definitions it imports; None when
         it imports nothing the workspace defines (the file is its own program)."""
-        return _Linker(self, os.path.abspath(path), text, tree).run()
+        self._tls.consulted = {}
+        try:
+            return _Linker(self, os.path.abspath(path), text, tree).run()
+        finally:
+            self._tls.consulted = None
 
 
 def _under(path: str, root: str) -> bool:
@@ -421,7 +474,7 @@ class _Linker:
         self.text = text
         self.tree = tree
         self.budget = LINK_BUDGET
-        self.lines = text.splitlines()
+        self.stubs: set = set()  # (path, name) of classes copied as their header only
 
     def run(self) -> Optional[Linked]:
         tree = self.tree
@@ -446,6 +499,20 @@ class _Linker:
         statements = [st for st in found if isinstance(st, ast.ImportFrom)]
         if not training and not wanted_bases:
             return None
+        # what linking depends on in this file: its imports, own names, bases, whether it trains (typing inside a
+        # function changes none of them: the copied part is reused while the files it comes from are unchanged)
+        key = (
+            training,
+            tuple(sorted(own_names)),
+            tuple(sorted(wanted_bases)),
+            tuple((st.lineno, st.end_lineno, st.col_offset, st.end_col_offset, st.module, st.level, tuple((a.name, a.asname) for a in st.names)) for st in statements),
+        )
+        cached = self.index.cached_link(self.path, key)
+        if cached is not None:
+            positions, copy = cached
+            if copy is None:
+                return None
+            return self._assemble([st for st in statements if (st.lineno, st.col_offset) in positions], copy)
         taken: dict = dict(own_names)
         # names the file's other imports bind keep their meaning
         for node in found:
@@ -470,6 +537,9 @@ class _Linker:
                 if b.local != got[1].name:  # ``import X as Y``: the copied definition would be named X
                     resolved.append(None)
                     continue
+                if not training and b.local not in wanted_bases and got[1].end - got[1].start >= SMALL_DEFINITION:
+                    resolved.append(None)  # a file that does not train needs its bases; other large names stay unknown
+                    continue
                 resolved.append(got)
             if not any(resolved):
                 continue
@@ -488,14 +558,16 @@ class _Linker:
                     break
             if not ok or _shares_line(st, self.lines):
                 continue
-            if sum(d.end - d.start + 1 for d in trial_chosen.values()) > self.budget:
+            if sum(self._size(k, d) for k, d in trial_chosen.items()) > self.budget:
                 continue
             taken, chosen, imports_needed = trial_taken, trial_chosen, trial_imports
             # names of the statement that did not resolve stay unknown (as an unresolved import would)
             rewritten.append(st)
-        if not chosen:
+        copy = self._copy(chosen, imports_needed) if chosen else None
+        self.index.remember_link(self.path, key, {(st.lineno, st.col_offset) for st in rewritten}, copy, dict(self.index._tls.consulted or {}))
+        if copy is None:
             return None
-        return self._assemble(rewritten, chosen, imports_needed)
+        return self._assemble(rewritten, copy)
 
     def _close(self, path: str, d: Definition, taken: dict, chosen: dict, imports_needed: dict, full: bool) -> bool:
         """Add ``d`` (from ``path``) and what it needs; False on a name clash."""
@@ -504,6 +576,8 @@ class _Linker:
             return True
         chosen[key] = d
         full = full and not self.index.is_library(path)  # a library class: only its base chain
+        if not full and d.header_end:
+            self.stubs.add(key)  # its header and `pass`: what it is (its bases), not what it does
         s = self.index.summary(path)
         if s is None:
             return False
@@ -534,14 +608,20 @@ class _Linker:
                 break
         return True
 
+    @functools.cached_property
+    def lines(self) -> list:
+        return [ln.rstrip("\r\n") for ln in split_lines(self.text)]
+
+    def _size(self, key: tuple, d: Definition) -> int:
+        return d.header_end - d.start + 2 if key in self.stubs else d.end - d.start + 1
+
     def refs(self, path: str, d: Definition) -> set:
         """The names a linked definition may use: every identifier in its text not after a dot (a superset of
         the names it loads; only names the file defines or imports matter), read from the text, not a tree."""
-        text = self.index.text_of(path)
-        if text is None:
+        lines = self.index.lines_of(path)
+        if lines is None:
             return set()
-        lines = text.splitlines()[d.start - 1 : d.end]
-        return set(_IDENT.findall("\n".join(lines)))
+        return set(_IDENT.findall("".join(lines[d.start - 1 : d.end])))
 
     @staticmethod
     def _claim(taken: dict, name: str, meaning: tuple) -> bool:
@@ -551,8 +631,9 @@ class _Linker:
             return True
         return have == meaning
 
-    def _assemble(self, rewritten: list, chosen: dict, imports_needed: dict) -> Linked:
-        lines = self.text.splitlines(keepends=True)
+    def _assemble(self, rewritten: list, copy: tuple) -> Linked:
+        copied, origin, files, library = copy
+        lines = split_lines(self.text)
         if lines and not lines[-1].endswith(("\n", "\r")):
             lines[-1] += "\n"
         changed = set()
@@ -566,21 +647,29 @@ class _Linker:
                 lines[ln - 1] = "\n"
                 changed.add(ln)
         own_lines = len(lines)
-        out = list(lines)
+        return Linked("".join(lines) + copied, own_lines, origin, files, frozenset(changed), library, tuple(rewritten), copied)
+
+    def _copy(self, chosen: dict, imports_needed: dict) -> tuple:
+        """(copied text, origin of each copied line, digests of the files copied from, library files)."""
+        out: list = []
         origin: list = []
         files: dict = {}
         by_file: dict = {}
-        for (p, _), d in chosen.items():
-            by_file.setdefault(p, []).append((d.start, d.end))
+        stubs: dict = {}
+        for (p, name), d in chosen.items():
+            if (p, name) in self.stubs:
+                stubs.setdefault(p, []).append(d)
+                by_file.setdefault(p, [])
+            else:
+                by_file.setdefault(p, []).append((d.start, d.end))
         for p in imports_needed:
             by_file.setdefault(p, [])
         for p, spans in by_file.items():
             s = self.index.summary(p)
-            text = self.index.text_of(p)
-            if s is None or text is None:
+            flines = self.index.lines_of(p)
+            if s is None or flines is None:
                 continue
             files[p] = s.digest
-            flines = text.splitlines(keepends=True)
             for b in s.imports:
                 if b.local in imports_needed.get(p, ()) and b.level == 0:
                     spans.append((b.start, b.end))
@@ -590,14 +679,18 @@ class _Linker:
                     merged[-1] = (merged[-1][0], max(merged[-1][1], z))
                 else:
                     merged.append((a, z))
-            for a, z in merged:
+            blocks = [(a, z, False) for a, z in merged] + [(d.start, d.header_end, True) for d in stubs.get(p, [])]
+            for a, z, stub in sorted(blocks):
                 for ln in range(a, z + 1):
                     if ln - 1 < len(flines):
                         t = flines[ln - 1]
                         out.append(t if t.endswith(("\n", "\r")) else t + "\n")
                         origin.append((p, ln))
+                if stub:
+                    out.append("    pass\n")
+                    origin.append((p, z))
         library = frozenset(p for p in files if self.index.is_library(p))
-        return Linked("".join(out), own_lines, origin, files, frozenset(changed), library, tuple(rewritten))
+        return ("".join(out), origin, files, library)
 
 
 def _pass_like(st: ast.stmt) -> ast.Pass:

@@ -499,6 +499,15 @@ class GradguardServer(LanguageServer):
             if kp and kp != path and path in snap.analysis.depends_on and self.pending_source.get((kp, path)) != self.index.digest(path):
                 self.pending_source[(kp, path)] = self.index.digest(path)
                 self.schedule(key)
+
+    def importers_soon(self, uri: str) -> None:
+        """On open and save (not per keystroke: that analysis would compete with typing): the closed files
+        importing this document are analyzed in the background for the findings they place in it."""
+        path = _path_of(uri)
+        doc = self.workspace.text_documents.get(unquote(uri))
+        if self.workspace_index() is None or not path or doc is None or self.notebook_of(uri) is not None:
+            return
+        self.index.set_overlay(path, doc.source)
         self.refresh_importers(path)
 
     def refresh_importers(self, path: str) -> None:
@@ -569,10 +578,8 @@ class GradguardServer(LanguageServer):
         self.indexed = True
         if token is not None:
             self.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=f"{len(files)} files indexed"))
-        for key in list(self.snapshots):
-            p = _path_of(key)
-            if p:
-                self.refresh_importers(p)
+        for doc in list(self.workspace.text_documents.values()):
+            self.importers_soon(doc.uri)
 
     def files_changed(self, changes: list) -> None:
         """Files changed on disk (watched files, file operations): forget their summaries; re-analyze the open
@@ -766,6 +773,7 @@ def did_open(ls: GradguardServer, params: lsp.DidOpenTextDocumentParams) -> None
     uri = params.text_document.uri
     nb = ls.notebook_of(uri)
     ls.schedule(nb.uri if nb is not None else uri)
+    ls.importers_soon(uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
@@ -778,6 +786,7 @@ def did_change(ls: GradguardServer, params: lsp.DidChangeTextDocumentParams) -> 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: GradguardServer, params: lsp.DidSaveTextDocumentParams) -> None:
     did_change(ls, params)  # type: ignore[arg-type]
+    ls.importers_soon(params.text_document.uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
