@@ -19,10 +19,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECTS = os.path.join(HERE, "workspace", "projects")
 
 KNOWN_MISSES: dict = {
-    # a helper in utils/ freezes every parameter through `for name, param in model.named_parameters():
-    # param.requires_grad = False`; the optimizer then gets an empty filtered list: the freeze is not summarized
-    # as a mutation of the helper's argument that the filter(lambda p: p.requires_grad) in train.py sees
-    "w15_freeze_helper_freezes_whole_model": "helper freezing through named_parameters() not summarized",
+    # GG604 reports the freeze in the helper (utils/finetune.py:4, `param.requires_grad = False`, with the call
+    # in train.py as related information); the sidecar marks the loop header on line 3
+    "w15_freeze_helper_freezes_whole_model": "found one line below the sidecar's line (the assignment in the loop)",
     # GG913 reports the non-static forward (the def line, grl.py:11, where `@staticmethod` goes) and names the
     # instantiation at line 19 in its message; the sidecar marks the call line (both lines must change)
     "w27_legacy_gradient_reversal_function": "reported on the forward definition, the sidecar marks the call",

@@ -734,6 +734,8 @@ class _Walker:
         if isinstance(f, ast.Attribute) and f.attr == "items" and not iter_node.args:
             value = replace(elem, items=None, ident=None, leaf=False) if elem.kind != "params" else elem
             return _tuple_val((CONST, value))
+        if isinstance(f, ast.Attribute) and f.attr in ("named_parameters", "named_buffers", "named_modules", "named_children"):
+            return _tuple_val((CONST, elem))  # (name, parameter/module) pairs: the name is a plain string
         return elem
 
     def iter_elem(self, it: Val, node: ast.AST) -> Val:

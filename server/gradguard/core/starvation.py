@@ -60,6 +60,86 @@ def frozen_paths(facts: FileFacts) -> set:
 _TOUCHES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(")
 
 
+@dataclass
+class HelperFreeze:
+    """A helper's requires_grad change seen at a call: ``freeze_backbone(model)`` whose body runs
+    ``for p in model.parameters(): p.requires_grad = False`` changes ``model`` where it is called."""
+
+    node: ast.AST  # the call (what runs, in the caller's order)
+    report: ast.AST  # the statement in the helper that changes requires_grad
+    event: object  # the helper's event
+    root: str  # the caller's path the change applies to
+
+
+def helper_freezes(facts: FileFacts) -> list:
+    """(caller flow, HelperFreeze) for every call of a module-level function whose flow changes requires_grad on
+    what an argument holds (its roots ``arg:N...``), with the argument's dotted path substituted."""
+    cached = getattr(facts, "_helper_freezes", None)
+    if cached is not None:
+        return cached
+    out: list = []
+    facts._helper_freezes = out  # type: ignore[attr-defined]
+    helpers: dict = {}
+    for fl in facts.flows_matching(_TOUCHES_REQUIRES_GRAD):
+        fn = fl.node
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or fn not in facts.tree.body:
+            continue
+        evs = [ev for ev in fl.events if ev.what in ("requires_grad_set", "requires_grad_call") and ev.target is not None and any(r.startswith("arg:") for r in ev.target.live)]
+        if evs and not _restructures(fn):
+            helpers[fn.name] = (fn, evs)
+    if not helpers:
+        return out
+    for call in facts.walk(ast.Call):
+        if not isinstance(call.func, ast.Name) or call.func.id not in helpers:
+            continue
+        fn, evs = helpers[call.func.id]
+        params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+        scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+        caller = facts.flow.flow(scope)
+        for ev in evs:
+            for r in ev.target.live:
+                if not r.startswith("arg:"):
+                    continue
+                head, _, rest = r[4:].partition(".")
+                if not head.isdigit():
+                    continue
+                i = int(head)
+                arg = call.args[i] if i < len(call.args) else next((k.value for k in call.keywords if i < len(params) and k.arg == params[i]), None)
+                path = _dotted(arg)
+                if path:
+                    out.append((caller, HelperFreeze(call, ev.node, ev, path + ("." + rest if rest else ""))))
+    return out
+
+
+_ADDS_PARTS = {"setattr", "add_module", "register_module", "register_parameter", "register_buffer", "apply"}
+
+
+def _restructures(fn: ast.AST) -> bool:
+    """Does the helper also add or replace parts (``setattr(module, name, LoRALinear(child))``, ``m.head =
+    nn.Linear(...)``, ``add_module``)? Then what it leaves trainable is not what it froze: not summarized."""
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call):
+            f = n.func
+            name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else "")
+            if name in _ADDS_PARTS:
+                return True
+        elif isinstance(n, (ast.Assign, ast.AnnAssign)) and isinstance(n.value, ast.Call):
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets):
+                return True
+    return False
+
+
+def _dotted(node) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    return ".".join([node.id, *reversed(parts)])
+
+
 def _constant(target_node, facts: FileFacts):
     stmt = facts.statement_of(target_node)
     v = getattr(stmt, "value", None)

@@ -8,6 +8,7 @@ from typing import Optional
 from gradguard.core.flow import Event
 from gradguard.core.model import Severity
 from gradguard.core.order import position
+from gradguard.core.starvation import helper_freezes
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.rules.base import Example, Rule
 
@@ -69,6 +70,29 @@ def main():
     return {"model": model}
 """,
             lines=(8,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            name="helper-freezes-what-it-is-given",
+            code="""import torch
+import torch.nn as nn
+
+
+def freeze_backbone(model):
+    for name, param in model.named_parameters():
+        param.requires_grad = False
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    freeze_backbone(model)
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    loss.backward()
+    return {"model": model}
+""",
+            lines=(7,),
             expect={"error": "does not require grad"},
         ),
         Example(
@@ -169,14 +193,16 @@ def main():
                 if not covering:
                     continue
                 ev = covering[0]
-                if id(ev.node) in reported:
+                at = getattr(ev, "report", ev.node)  # a helper's freeze: reported in the helper, its call related
+                if id(at) in reported:
                     continue
-                reported.add(id(ev.node))
+                reported.add(id(at))
+                via = [(ev.node, "the helper freezes what this call passes")] if at is not ev.node else []
                 yield self.finding(
                     facts,
-                    ev.node,
+                    at,
                     f"this freezes every parameter the loss at line {site.line} reaches: it has no gradient path and backward() raises",
-                    related=[(site.node, f"{site.implicit} backpropagates this loss" if site.implicit else "backward() raises here")],
+                    related=[*via, (site.node, f"{site.implicit} backpropagates this loss" if site.implicit else "backward() raises here")],
                     explanation="With every parameter the loss depends on set to requires_grad=False, autograd records nothing: the loss "
                     "has no grad_fn and `backward()` raises `RuntimeError: element 0 of tensors does not require grad`. Freeze only the "
                     "part meant to stay fixed.",
@@ -197,21 +223,37 @@ def _freezes(facts) -> tuple:
             if ev.target is None:
                 continue
             roots = set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())
-            if ev.what == "requires_grad_call":
-                off = ev.extra == "False"
-                whole = ev.target.kind == "module"
-            elif ev.what == "requires_grad_set" and ev.name == "requires_grad":
-                stmt = facts.statement_of(ev.node)
-                value = getattr(stmt, "value", None)
-                off = isinstance(value, ast.Constant) and value.value is False
-                whole = ev.target.leaf and not ev.target.ident  # ``for p in m.parameters(): p.requires_grad = False``
-            else:
+            kind = _change(facts, ev)
+            if kind is None:
                 continue
+            off, whole = kind
             if off and whole:
                 out.extend((r, ev, fl) for r in roots if r != "?" and not r.startswith("arg:"))
             elif not off:
                 on.update(roots)
+    # a helper that freezes what it is given (``freeze_backbone(model)``): the change at each call
+    for caller, hf in helper_freezes(facts):
+        kind = _change(facts, hf.event)
+        if kind is None:
+            continue
+        off, whole = kind
+        if off and whole:
+            out.append((hf.root, hf, caller))
+        elif not off:
+            on.add(hf.root)
     return out, on
+
+
+def _change(facts, ev) -> Optional[tuple]:
+    """(turns requires_grad off, applies to every parameter of the target) for a requires_grad event."""
+    if ev.what == "requires_grad_call":
+        return ev.extra == "False", ev.target.kind == "module"
+    if ev.what == "requires_grad_set" and ev.name == "requires_grad":
+        stmt = facts.statement_of(ev.node)
+        value = getattr(stmt, "value", None)
+        off = isinstance(value, ast.Constant) and value.value is False
+        return off, bool(ev.target.leaf and not ev.target.ident)  # ``for p in m.parameters(): p.requires_grad = False``
+    return None
 
 
 def _freeze_of(facts, fl, site, root: str, freezes: list) -> Optional[Event]:
