@@ -163,3 +163,10 @@ async def test_finding_in_a_closed_file_is_published_there(client: LanguageClien
         lsp.CodeActionParams(text_document=lsp.TextDocumentIdentifier(uri=model), range=d.range, context=lsp.CodeActionContext(diagnostics=[d]))
     )
     assert any(a.title.startswith("Remove") and a.edit.document_changes[0].text_document.uri == model for a in actions or [])
+
+
+async def test_cross_file_can_be_turned_off(client: LanguageClient):
+    model = _open(client, "model.py", MODEL)
+    assert await until(lambda: ("GG201", 21) in _codes(client, model)), _codes(client, model)
+    client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings={"gradguard": {"crossFile": False}}))
+    assert await until(lambda: ("GG201", 21) not in _codes(client, model)), _codes(client, model)

@@ -734,6 +734,13 @@ def on_config(ls: GradguardServer, params: lsp.DidChangeConfigurationParams) -> 
         else:
             ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message="gradguard: settings must be an object; keeping the previous ones"))
     ls.config_dirty = True
+    if ls.settings_for(None)[1].get("crossFile", True) is False and ls.index is not None:
+        ls.index = None  # cross-file analysis turned off: each file alone from now on
+        stale = list(ls.contributions)
+        ls.contributions.clear()
+        for path in stale:
+            if ls.open_key(path) is None:
+                ls.clear(ls.uri_of(path))
     ls.reanalyze_all()
     if _lens_settings(ls) != lens_before:
         ls.refresh_code_lenses()  # only then: clients that do not answer refresh requests stay unbothered
