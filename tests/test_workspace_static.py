@@ -4,7 +4,8 @@ A bug project is *found* when an error/warning finding sits on one of its diagno
 the sidecar says: where the code must change); a clean project is a *false alarm* when any error/warning finding
 appears. ``KNOWN_MISSES`` lists the dev bugs the engine does not find yet, each with why; the test fails when one
 of them becomes found (update the list) or when anything else is missed. The blind half is scored only at the end
-of a session (``python tests/test_workspace_static.py blind``), never tuned on.
+of a session (``python tests/test_workspace_static.py blind``), never tuned on; once scored, its result is kept
+(``BLIND_MISSES``) so that a regression shows.
 """
 from __future__ import annotations
 
@@ -63,6 +64,28 @@ def test_dev_project(name):
     where = [(f["filename"], f["location"]["row"], f["code"]) for f in found]
     if name in KNOWN_MISSES:
         assert v == "missed", f"{name} is now {v} ({where}): remove it from KNOWN_MISSES"
+    else:
+        assert v in ("found", "quiet"), f"{name}: {v}: {where}"
+
+
+# Scored once, at the end of the session that built the workspace (2026-12-02), after the dev work; never tuned
+# on. Why each is missed:
+BLIND_MISSES: dict = {
+    "w04_base_class_raw_tensors_empty_optimizer": "raw tensors created in a base-class method (init_weights) the subclass calls: GG301 reads __init__ only",
+    "w18_progressive_unfreeze_missing_from_optimizer": "requires_grad state at optimizer construction vs a later unfreeze is not modeled",
+    "w22_optimizer_over_decoder_only": "forward inherited from a base in another file, parts set by the subclass: the encoder's path to the loss is not traced",
+    "w24_layerscale_parameter_times_scalar": "nn.Parameter(...) * scalar stored on the module (a non-leaf reused every step) is not modeled",
+    "w28_grad_norm_logger_frees_graph": "autograd.grad without retain_graph inside a helper, backward in the caller: graph freeing is not summarized across calls",
+}
+
+
+@pytest.mark.parametrize("name", projects("blind"))
+def test_blind_project(name):
+    found = run(name)
+    v = verdict(name, found)
+    where = [(f["filename"], f["location"]["row"], f["code"]) for f in found]
+    if name in BLIND_MISSES:
+        assert v == "missed", f"{name} is now {v} ({where}): remove it from BLIND_MISSES"
     else:
         assert v in ("found", "quiet"), f"{name}: {v}: {where}"
 
