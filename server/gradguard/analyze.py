@@ -189,6 +189,7 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
         return result
     linked = None
     if workspace is not None and path and only is None:
+        workspace.note(path, text, tree)
         linked, tree = _link(workspace, path, text, tree)
     program = SourceText(linked.text, path) if linked is not None else source
     facts = FileFacts(program, tree)

@@ -166,6 +166,8 @@ def check_file(job: tuple) -> dict:
         gc.collect()
     path, cfg, fix_mode, spec = job
     ws = workspace_for(spec)
+    if ws is not None:
+        ws.trust_disk_texts = not fix_mode  # the texts analyzed are the files as read (fixing rewrites them)
     try:
         text, cells = read_source(path)
     except (OSError, ValueError) as exc:

@@ -42,9 +42,9 @@ _MAX_CHAIN = 8
 # classes of its own classes (enough to know they are Modules, cheap)
 TRAINING_MARKERS = tuple(
     re.compile(p)
-    for p in (r"\.backward\(", r"autograd\.grad\(", r"optim\.[A-Z]\w*\(", r"\.grad\b(?!_)", r"\.requires_grad\s*=[^=]", r"training_step", r"compute_loss", r"Trainer\(", r"\.fit\(")
+    for p in (r"\.backward\(", r"autograd\.grad\(", r"optim\.[A-Z]\w*\(", r"\.grad\b(?!_)", r"training_step", r"compute_loss", r"Trainer\(", r"\.fit\(")
 )  # one pattern each: a literal prefix each is searched fast, an alternation is not
-_MARKER_TOKENS = ("backward(", "autograd.grad(", "optim.", ".grad", "requires_grad", "training_step", "compute_loss", "Trainer(", ".fit(")
+_MARKER_TOKENS = ("backward(", "autograd.grad(", "optim.", ".grad", "training_step", "compute_loss", "Trainer(", ".fit(")
 
 
 def trains(text: str) -> bool:
@@ -98,17 +98,19 @@ def _digest(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
 
 
-def summarize(path: str, text: str) -> FileSummary:
-    """Top-level definitions and imports of one file (never raises: a file that does not parse has none)."""
+def summarize(path: str, text: str, tree: Optional[ast.Module] = None) -> FileSummary:
+    """Top-level definitions and imports of one file (never raises: a file that does not parse has none).
+    ``tree``: the file's tree when the caller parsed it already."""
     s = FileSummary(path, _digest(text.encode("utf-8", "surrogatepass")))
     s.trains = trains(text)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
-        s.error = f"{type(exc).__name__}: {exc}"
-        return s
+    if tree is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text)
+        except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+            s.error = f"{type(exc).__name__}: {exc}"
+            return s
     for st in tree.body:
         if isinstance(st, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             start = min([st.lineno, *(d.lineno for d in st.decorator_list)])
@@ -177,8 +179,7 @@ class Linked:
                 for h in getattr(node, "handlers", []) or []:
                     if any(id(st) in gone for st in h.body):
                         h.body = [_pass_like(st) if id(st) in gone else st for st in h.body]
-        copied = ast.parse(self.copied)
-        ast.increment_lineno(copied, self.own_lines)
+        copied = ast.parse("\n" * self.own_lines + self.copied)  # numbered in place (cheaper than shifting every node)
         tree.body.extend(copied.body)
         forget_index(tree)  # statement lists cached while linking describe the file alone
         return tree
@@ -200,6 +201,7 @@ class WorkspaceIndex:
         self.library_paths = [os.path.abspath(p) for p in (library_paths or []) if p and os.path.isdir(p)]
         self.max_files = max_files
         self.overlays: dict = {}
+        self.trust_disk_texts = False  # see note()
         self._summaries: dict = {}  # path -> (stamp, FileSummary)
         self._lines: dict = {}  # path -> (stamp, lines): files linking copies from
         self._links: dict = {}  # path -> (key, stamps of the files consulted, rewritten positions, copied part)
@@ -342,6 +344,27 @@ class WorkspaceIndex:
         with self._lock:
             self._summaries[path] = (stamp, s)
         return s
+
+    def note(self, path: str, text: str, tree: ast.Module) -> None:
+        """A file was just parsed for its own analysis: keep its summary (no second parse when another file
+        imports it). Only for the text the index would read: an open document's, or, when the caller says files
+        are analyzed as read (``trust_disk_texts``: the CLI without --fix), the file on disk."""
+        path = os.path.abspath(path)
+        if not path.endswith(".py"):
+            return
+        with self._lock:
+            overlay = self.overlays.get(path)
+        if overlay is None and not self.trust_disk_texts:
+            return
+        if overlay is not None and overlay != text:
+            return
+        stamp = self._stamp(path)
+        if stamp is None:
+            return
+        s = summarize(path, text, tree)
+        with self._lock:
+            if path not in self._summaries or self._summaries[path][0] != stamp:
+                self._summaries[path] = (stamp, s)
 
     def _stamp(self, path: str):
         with self._lock:
@@ -578,6 +601,8 @@ class _Linker:
         full = full and not self.index.is_library(path)  # a library class: only its base chain
         if not full and d.header_end:
             self.stubs.add(key)  # its header and `pass`: what it is (its bases), not what it does
+        if sum(self._size(k, v) for k, v in chosen.items()) > self.budget:
+            return False  # past the budget: this import stays unresolved (no need to follow the rest)
         s = self.index.summary(path)
         if s is None:
             return False
@@ -633,8 +658,19 @@ class _Linker:
 
     def _assemble(self, rewritten: list, copy: tuple) -> Linked:
         copied, origin, files, library = copy
-        lines = split_lines(self.text)
-        if lines and not lines[-1].endswith(("\n", "\r")):
+        text = self.text
+        last = max((st.end_lineno or st.lineno for st in rewritten), default=0)
+        if "\r" in text or not text:
+            lines = split_lines(text)
+            rest = ""
+            own_total = len(lines)
+        else:  # only the lines up to the last rewritten import are split; the rest is counted
+            lines = [ln + "\n" for ln in text.split("\n", last)]
+            rest = lines.pop()[:-1] if len(lines) > last else ""
+            own_total = len(lines) + rest.count("\n") + (1 if rest and not rest.endswith("\n") else 0)
+        if rest and not rest.endswith("\n"):
+            rest += "\n"
+        elif not rest and lines and not lines[-1].endswith(("\n", "\r")):
             lines[-1] += "\n"
         changed = set()
         for st in rewritten:
@@ -646,8 +682,7 @@ class _Linker:
             for ln in range(first + 1, (st.end_lineno or first) + 1):
                 lines[ln - 1] = "\n"
                 changed.add(ln)
-        own_lines = len(lines)
-        return Linked("".join(lines) + copied, own_lines, origin, files, frozenset(changed), library, tuple(rewritten), copied)
+        return Linked("".join(lines) + rest + copied, own_total, origin, files, frozenset(changed), library, tuple(rewritten), copied)
 
     def _copy(self, chosen: dict, imports_needed: dict) -> tuple:
         """(copied text, origin of each copied line, digests of the files copied from, library files)."""
