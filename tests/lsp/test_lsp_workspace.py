@@ -170,3 +170,14 @@ async def test_cross_file_can_be_turned_off(client: LanguageClient):
     assert await until(lambda: ("GG201", 21) in _codes(client, model)), _codes(client, model)
     client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings={"gradguard": {"crossFile": False}}))
     assert await until(lambda: ("GG201", 21) not in _codes(client, model)), _codes(client, model)
+
+
+async def test_lens_names_a_cut_in_another_file(client: LanguageClient):
+    train = _open(client, "train.py", TRAIN)
+    assert await until(lambda: train in client.diagnostics)
+    lenses = await client.text_document_code_lens_async(lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=train)))
+    titles = [lens.command.title for lens in lenses or []]
+    assert any("model.py:21" in t for t in titles), titles
+    [cut] = [lens for lens in lenses if "model.py:21" in lens.command.title]
+    assert list(cut.command.arguments) == [_uri("model.py"), 20]  # reveals the `.detach()` in model.py
+    assert all(lens.range.start.line < len(TRAIN.splitlines()) for lens in lenses)

@@ -24,8 +24,8 @@ def split_findings(linked, findings: list, path: str, config) -> tuple:
         if at is None:
             if f.end.line > linked.own_lines:
                 continue
-            f.message = _relines(f.message, linked, None, path)
-            f.explanation = _relines(f.explanation, linked, None, path)
+            f.message = relines(f.message, linked, None, path)
+            f.explanation = relines(f.explanation, linked, None, path)
             f.related = [_related(linked, r, None, analyzed=path) for r in f.related]
             f.fix_builders = [_mapped_fix(linked, b, None) for b in f.fix_builders]
             f._fixes = None
@@ -43,8 +43,8 @@ def split_findings(linked, findings: list, path: str, config) -> tuple:
             f,
             start=Pos(line, f.start.col),
             end=Pos(end[1], f.end.col),
-            message=_relines(f.message, linked, other, path),
-            explanation=_relines(f.explanation, linked, other, path),
+            message=relines(f.message, linked, other, path),
+            explanation=relines(f.explanation, linked, other, path),
             related=[_related(linked, r, other, analyzed=path) for r in f.related],
             fix_builders=[_mapped_fix(linked, b, other) for b in f.fix_builders],
             _fixes=None,
@@ -56,7 +56,7 @@ def split_findings(linked, findings: list, path: str, config) -> tuple:
 _LINE = re.compile(r"\bline (\d+)")
 
 
-def _relines(text: str, linked, home: Optional[str], analyzed: str) -> str:
+def relines(text: str, linked, home: Optional[str], analyzed: str) -> str:
     """"line N" in a message, said from ``home`` (None: the analyzed file): ``train.py:12`` for a line of
     another file, the file's own line number otherwise."""
     if not text:
@@ -77,11 +77,11 @@ def _related(linked, r: Related, home: Optional[str], analyzed: Optional[str] = 
     """``r`` as seen from a finding in ``home`` (None: the analyzed file itself)."""
     at = linked.locate(r.start.line)
     if at is None:
-        return dataclasses.replace(r, message=_relines(r.message, linked, home, analyzed or ""), path=analyzed if home is not None else None)
+        return dataclasses.replace(r, message=relines(r.message, linked, home, analyzed or ""), path=analyzed if home is not None else None)
     other, line = at
     end = linked.locate(r.end.line)
     end_line = end[1] if end is not None and end[0] == other else line
-    message = _relines(r.message, linked, home, analyzed or "")
+    message = relines(r.message, linked, home, analyzed or "")
     return Related(Pos(line, r.start.col), Pos(end_line, r.end.col if end_line != line or r.end.line == r.start.line else r.start.col), message, None if other == home else other)
 
 

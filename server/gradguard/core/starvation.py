@@ -90,7 +90,7 @@ def helper_freezes(facts: FileFacts) -> list:
     if not helpers:
         return out
     for call in facts.walk(ast.Call):
-        if not isinstance(call.func, ast.Name) or call.func.id not in helpers:
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) or call.func.id not in helpers:
             continue
         fn, evs = helpers[call.func.id]
         params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]

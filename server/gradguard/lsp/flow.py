@@ -3,6 +3,7 @@ all computed from a snapshot's analysis (the flow map is cached on the analysis'
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Optional
 
 from lsprotocol import types as lsp
@@ -27,6 +28,12 @@ REVEAL_LINE = "gradguard.revealLine"  # client command (VS Code): reveal [uri, 0
 FORMATS = ("markdown", "mermaid", "dot", "json", "webview")
 
 
+def _path(uri: str) -> str:
+    from urllib.parse import unquote, urlparse
+
+    return unquote(urlparse(uri).path) if uri.startswith("file://") else uri
+
+
 def code_lenses(snap, uri: str, enc: str) -> list:
     """The lenses of ``uri`` (a document, or one cell of a notebook snapshot), cached on the snapshot."""
     cache = snap.lenses if getattr(snap, "lenses", None) is not None else {}
@@ -43,17 +50,27 @@ def code_lenses(snap, uri: str, enc: str) -> list:
                 return []
             cell_idx = cells.ids.index(uri)
             off = cells.starts[cell_idx] - 1
+        linked = getattr(snap.analysis, "linked", None)  # a program with definitions copied from other files
         for lf in build(facts, snap.analysis.findings).losses:
             node = lf.site.node
             if cells is not None and cells.to_cell(lf.line)[0] != cell_idx:
                 continue
+            if linked is not None and lf.line > linked.own_lines:
+                continue  # a loss inside a definition of another file: that file's lenses show it
             start = facts.start(node)
             rng = _range(src, start, enc, off)
             for part in lens_parts(lf):
                 if cells is not None:
                     part = LensPart(in_cells(part.title, cells), part.line)
+                if linked is not None:
+                    from gradguard.core.crossfile import relines
+
+                    part = LensPart(relines(part.title, linked, None, _path(uri)), part.line)
                 if part.line is None:
                     cmd = lsp.Command(title=part.title, command=SHOW_FLOW, arguments=[uri, "markdown", lf.line - 1 - off])
+                elif linked is not None and linked.locate(part.line) is not None:
+                    other, other_line = linked.locate(part.line)  # the cut is in another file: reveal it there
+                    cmd = lsp.Command(title=part.title, command=REVEAL_LINE, arguments=[Path(other).as_uri(), other_line - 1])
                 else:
                     target_uri, target_off = uri, off
                     if cells is not None:
