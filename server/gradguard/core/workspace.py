@@ -19,7 +19,6 @@ symlinked directories are not followed.
 from __future__ import annotations
 
 import ast
-import functools
 import hashlib
 import os
 import re
@@ -115,7 +114,8 @@ def summarize(path: str, text: str, tree: Optional[ast.Module] = None) -> FileSu
         if isinstance(st, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             start = min([st.lineno, *(d.lineno for d in st.decorator_list)])
             bases = tuple(r for r in (_root_name(b) for b in st.bases) if r) if isinstance(st, ast.ClassDef) else ()
-            header_end = st.body[0].lineno - 1 if isinstance(st, ast.ClassDef) and st.body and st.body[0].lineno > st.lineno else 0
+            body_start = min([st.body[0].lineno, *(d.lineno for d in getattr(st.body[0], "decorator_list", []))]) if st.body else st.lineno
+            header_end = body_start - 1 if isinstance(st, ast.ClassDef) and body_start > st.lineno else 0
             s.defs[st.name] = Definition(st.name, start, st.end_lineno or st.lineno, frozenset(), bases, header_end)
         elif isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is not None:
             targets = st.targets if isinstance(st, ast.Assign) else [st.target]
@@ -126,6 +126,78 @@ def summarize(path: str, text: str, tree: Optional[ast.Module] = None) -> FileSu
         elif isinstance(st, (ast.Import, ast.ImportFrom)):
             s.imports.extend(_bindings(st))
     return s
+
+
+_DEF_LINE = re.compile(r"(?:async\s+def|def|class)\s+([A-Za-z_]\w*)")
+_ASSIGN_LINE = re.compile(r"([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)")
+_CONTINUES = ("else", "elif", "except", "finally", ")", "]", "}", "#", "\"", "'")
+
+
+def scan(path: str, text: str) -> FileSummary:
+    """``summarize`` without parsing the whole file: top-level statements start at column 0, so the file is cut
+    there, and only import statements and class headers are parsed (small snippets). Cheaper than ``ast.parse``
+    on files that are only imported from. A span a string or bracket at column 0 cuts short makes a copied
+    definition that does not parse, and the program falls back to the file alone (see ``analyze._link``)."""
+    s = FileSummary(path, _digest(text.encode("utf-8", "surrogatepass")))
+    s.trains = trains(text)
+    lines = split_lines(text)
+    starts: list = []  # (line index, first char) of top-level statements
+    decorated = -1
+    for i, ln in enumerate(lines):
+        c = ln[:1]
+        if not c or c in " \t\r\n\x0c" or ln.startswith(_CONTINUES):
+            continue
+        if c == "@":
+            if decorated < 0:
+                decorated = i
+            continue
+        starts.append((decorated if decorated >= 0 else i, i))
+        decorated = -1
+    for k, (first, head) in enumerate(starts):
+        nxt = starts[k + 1][0] if k + 1 < len(starts) else len(lines)
+        last = nxt - 1
+        while last > head and (not lines[last].strip() or lines[last].lstrip().startswith("#")):
+            last -= 1
+        ln = lines[head]
+        m = _DEF_LINE.match(ln)
+        if m:
+            name = m.group(1)
+            bases: tuple = ()
+            header_end = 0
+            if ln.startswith("class"):
+                bases, header_end = _class_header(lines, head, last)
+            s.defs[name] = Definition(name, first + 1, last + 1, frozenset(), bases, header_end)
+        elif ln.startswith(("import ", "from ")):
+            try:
+                snippet = ast.parse("".join(lines[head : last + 1]))
+            except (SyntaxError, ValueError):
+                continue
+            ast.increment_lineno(snippet, head)
+            for st in snippet.body:
+                if isinstance(st, (ast.Import, ast.ImportFrom)):
+                    s.imports.extend(_bindings(st))
+        else:
+            m = _ASSIGN_LINE.match(ln)
+            if m and m.group(1) not in ("if", "for", "while", "with", "try", "return", "print", "assert", "del"):
+                s.defs[m.group(1)] = Definition(m.group(1), head + 1, last + 1)
+    return s
+
+
+def _class_header(lines: list, head: int, last: int) -> tuple:
+    """(root names of the bases, last line of the header, 0 for a one-line class) of the class at ``head``."""
+    for end in range(head, min(last, head + 20) + 1):
+        snippet = "".join(lines[head : end + 1])
+        try:
+            tree = ast.parse(snippet.rstrip() + "\n    pass\n" if snippet.rstrip().endswith(":") else snippet)
+        except (SyntaxError, ValueError):
+            continue
+        cls = tree.body[0] if tree.body and isinstance(tree.body[0], ast.ClassDef) else None
+        if cls is None:
+            return (), 0
+        bases = tuple(r for r in (_root_name(b) for b in cls.bases) if r)
+        one_line = not snippet.rstrip().endswith(":")
+        return bases, 0 if one_line or end == last else end + 1
+    return (), 0
 
 
 def _root_name(expr: ast.AST) -> Optional[str]:
@@ -205,6 +277,9 @@ class WorkspaceIndex:
         self._summaries: dict = {}  # path -> (stamp, FileSummary)
         self._lines: dict = {}  # path -> (stamp, lines): files linking copies from
         self._links: dict = {}  # path -> (key, stamps of the files consulted, rewritten positions, copied part)
+        self._modules: dict = {}  # (module, importing directory, level) -> file or None
+        self._library: dict = {}  # path -> is it in an installed package
+        self._refs: dict = {}  # (path, name, line) -> (stamp, names a definition's text uses)
         self._tls = threading.local()  # .consulted: files whose summaries a link read (path -> stamp)
         self._files: Optional[list] = None
         self._file_set: set = set()
@@ -253,6 +328,7 @@ class WorkspaceIndex:
         with self._lock:
             self._links.clear()  # a file created or changed may resolve an import differently
             if path is None:
+                self._modules.clear()
                 self._summaries.clear()
                 self._files = None
                 self._search = None
@@ -320,6 +396,22 @@ class WorkspaceIndex:
                 self._links.clear()
             self._links[path] = (key, stamps, frozenset(positions), copy)
 
+    def refs_of(self, path: str, d: Definition) -> set:
+        """Every identifier not after a dot in a definition's text (cached with the file's lines)."""
+        stamp = self._stamp(path)
+        key = (path, d.name, d.start)
+        with self._lock:
+            got = self._refs.get(key)
+            if got is not None and got[0] == stamp:
+                return got[1]
+        lines = self.lines_of(path)
+        names = set(_IDENT.findall("".join(lines[d.start - 1 : d.end]))) if lines is not None else set()
+        with self._lock:
+            if len(self._refs) > 50_000:
+                self._refs.clear()
+            self._refs[key] = (stamp, names)
+        return names
+
     def digest(self, path: str) -> Optional[str]:
         """Content digest of a file as the linker read it (None: gone or unreadable)."""
         text = self.text_of(os.path.abspath(path))
@@ -340,7 +432,7 @@ class WorkspaceIndex:
         text = self.text_of(path)
         if text is None:
             return None
-        s = summarize(path, text)
+        s = scan(path, text)  # a file only imported from: its top-level statements, not a full parse
         with self._lock:
             self._summaries[path] = (stamp, s)
         return s
@@ -370,11 +462,17 @@ class WorkspaceIndex:
         with self._lock:
             if path in self.overlays:
                 return ("overlay", id(self.overlays[path]), len(self.overlays[path]))
+        seen = getattr(self._tls, "stamps", None)  # one stat per file per link
+        if seen is not None and path in seen:
+            return seen[path]
         try:
             st = os.stat(path)
+            stamp: Optional[tuple] = (st.st_mtime_ns, st.st_size)
         except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size)
+            stamp = None
+        if seen is not None:
+            seen[path] = stamp
+        return stamp
 
     # -- module resolution ------------------------------------------------------------------------------
     def search_roots(self) -> list:
@@ -403,11 +501,24 @@ class WorkspaceIndex:
     def module_file(self, module: str, from_path: Optional[str] = None, level: int = 0) -> Optional[str]:
         """The file of ``module`` (``a.b`` -> ``a/b.py`` or ``a/b/__init__.py``), absolute or relative to
         ``from_path``; None when it is not in the workspace or the libraries searched."""
+        base = os.path.dirname(os.path.abspath(from_path)) if level and from_path else None
+        key = (module, base, level)
+        try:
+            return self._modules[key]
+        except KeyError:
+            pass
+        got = self._module_file(module, base, level)
+        with self._lock:
+            if len(self._modules) > 100_000:
+                self._modules.clear()
+            self._modules[key] = got
+        return got
+
+    def _module_file(self, module: str, base: Optional[str], level: int) -> Optional[str]:
         parts = module.split(".") if module else []
         if level:
-            if not from_path:
+            if not base:
                 return None
-            base = os.path.dirname(os.path.abspath(from_path))
             for _ in range(level - 1):
                 base = os.path.dirname(base)
             return _module_at(base, parts)
@@ -420,7 +531,10 @@ class WorkspaceIndex:
         return None
 
     def is_library(self, path: str) -> bool:
-        return any(_under(path, p) for p in self.library_paths)
+        got = self._library.get(path)
+        if got is None:
+            got = self._library[path] = any(_under(path, p) for p in self.library_paths)
+        return got
 
     def resolve(self, binding: ImportBinding, from_path: str, depth: int = 0) -> Optional[tuple]:
         """The definition an import binds: (path, Definition), following re-exports (``__init__``), or None."""
@@ -467,10 +581,12 @@ class WorkspaceIndex:
         """One program of ``text`` (the file at ``path``) and the workspace definitions it imports; None when
         it imports nothing the workspace defines (the file is its own program)."""
         self._tls.consulted = {}
+        self._tls.stamps = {}
         try:
             return _Linker(self, os.path.abspath(path), text, tree).run()
         finally:
             self._tls.consulted = None
+            self._tls.stamps = None
 
 
 def _under(path: str, root: str) -> bool:
@@ -498,6 +614,8 @@ class _Linker:
         self.tree = tree
         self.budget = LINK_BUDGET
         self.stubs: set = set()  # (path, name) of classes copied as their header only
+        self._head: Optional[list] = None
+        self._trial_size = 0
 
     def run(self) -> Optional[Linked]:
         tree = self.tree
@@ -543,6 +661,7 @@ class _Linker:
                 for b in _bindings(node):
                     taken.setdefault(b.local, ("import", b.qualname))
         chosen: dict = {}  # (path, name) -> Definition, in order
+        chosen_size = 0  # lines the chosen definitions copy
         imports_needed: dict = {}  # path -> set of local names whose import lines to copy
         rewritten: list = []
         for st in statements:
@@ -571,6 +690,7 @@ class _Linker:
                 if got is not None:
                     trial_taken[b.local] = ("def", got[0], got[1].name)
             trial_chosen = dict(chosen)
+            self._trial_size = chosen_size
             trial_imports = {k: set(v) for k, v in imports_needed.items()}
             ok = True
             for got in resolved:
@@ -579,10 +699,11 @@ class _Linker:
                 if not self._close(got[0], got[1], trial_taken, trial_chosen, trial_imports, full=training):
                     ok = False
                     break
-            if not ok or _shares_line(st, self.lines):
+            if not ok or _shares_line(st, self.head_lines(st.end_lineno or st.lineno)):
                 continue
-            if sum(self._size(k, d) for k, d in trial_chosen.items()) > self.budget:
+            if self._trial_size > self.budget:
                 continue
+            chosen_size = self._trial_size
             taken, chosen, imports_needed = trial_taken, trial_chosen, trial_imports
             # names of the statement that did not resolve stay unknown (as an unresolved import would)
             rewritten.append(st)
@@ -601,7 +722,8 @@ class _Linker:
         full = full and not self.index.is_library(path)  # a library class: only its base chain
         if not full and d.header_end:
             self.stubs.add(key)  # its header and `pass`: what it is (its bases), not what it does
-        if sum(self._size(k, v) for k, v in chosen.items()) > self.budget:
+        self._trial_size += self._size(key, d)
+        if self._trial_size > self.budget:
             return False  # past the budget: this import stays unresolved (no need to follow the rest)
         s = self.index.summary(path)
         if s is None:
@@ -633,9 +755,14 @@ class _Linker:
                 break
         return True
 
-    @functools.cached_property
-    def lines(self) -> list:
-        return [ln.rstrip("\r\n") for ln in split_lines(self.text)]
+    def head_lines(self, upto: int) -> list:
+        """The file's first ``upto`` lines (imports sit near the top: the rest is never split)."""
+        if self._head is None or len(self._head) < upto:
+            if "\r" in self.text:
+                self._head = [ln.rstrip("\r\n") for ln in split_lines(self.text)]
+            else:
+                self._head = self.text.split("\n", upto)[:upto]
+        return self._head
 
     def _size(self, key: tuple, d: Definition) -> int:
         return d.header_end - d.start + 2 if key in self.stubs else d.end - d.start + 1
@@ -643,10 +770,7 @@ class _Linker:
     def refs(self, path: str, d: Definition) -> set:
         """The names a linked definition may use: every identifier in its text not after a dot (a superset of
         the names it loads; only names the file defines or imports matter), read from the text, not a tree."""
-        lines = self.index.lines_of(path)
-        if lines is None:
-            return set()
-        return set(_IDENT.findall("".join(lines[d.start - 1 : d.end])))
+        return self.index.refs_of(path, d)
 
     @staticmethod
     def _claim(taken: dict, name: str, meaning: tuple) -> bool:
