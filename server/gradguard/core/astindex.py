@@ -11,7 +11,9 @@ rules). ``index_of(tree)`` does it once (cached on the tree object) and answers:
 from __future__ import annotations
 
 import ast
+import re
 from array import array
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator
 from heapq import merge
@@ -141,6 +143,254 @@ def forget_index(tree: ast.AST) -> None:
         del tree.__dict__[key]
 
 
+_BLOCKS_ATTR = "_gg_statement_nodes"
+
+
+def statement_nodes(tree: ast.AST) -> list:
+    """The tree, its statements, and the except clauses and match cases between them, in ``ast.walk``
+    order (cached on the tree): every node that can own a statement list."""
+    out = tree.__dict__.get(_BLOCKS_ATTR)
+    if out is not None:
+        return out
+    out = []
+    todo = deque((tree,))
+    pop = todo.popleft
+    while todo:
+        n = pop()
+        out.append(n)
+        for name in n._fields:
+            if name in _STMT_FIELDS:
+                v = getattr(n, name, None)
+                if v:
+                    todo.extend(v)
+    setattr(tree, _BLOCKS_ATTR, out)
+    return out
+
+
 def statements_of_type(tree: ast.AST, types) -> list:
     """``[n for n in ast.walk(tree) if isinstance(n, types)]`` for statement types, without indexing."""
     return [n for n in statements(tree) if isinstance(n, types)]
+
+
+# --- source text of scopes ------------------------------------------------------------------------
+_ESCAPE = re.compile(r"\\.")
+_CHAR_CLASS = re.compile(r"\[\^?\]?[^\]]*\]")
+_WORDS = re.compile(r"\\b\(\?:(\w+(?:\|\w+)*)\)\\b")
+
+
+def _range_safe(pattern) -> bool:
+    """Can ``pattern.search(text, start, end)`` stand for ``pattern.search(text[start:end])`` when ``start``
+    is the start of a line? Not with anchors or lookbehinds (they see past ``start``; ``(?<=\\w)`` and
+    ``(?<!\\w)`` see the line break there, as they see nothing at the start of a string, and are fine),
+    nor with patterns that may match the empty string."""
+    src = pattern.pattern
+    if not isinstance(src, str) or pattern.flags & (re.MULTILINE | re.VERBOSE):
+        return False
+    if "\\A" in src or "\\Z" in src:
+        return False
+    bare = _CHAR_CLASS.sub("_", _ESCAPE.sub("_", src.replace("(?<=\\w)", "").replace("(?<!\\w)", "")))
+    if "^" in bare or "$" in bare or "(?<" in bare:
+        return False
+    return pattern.match("") is None
+
+
+def _word_hits(text: str, words: list) -> tuple:
+    """The matches of ``\\b(?:w1|w2|...)\\b`` in ``text`` (every run of word characters that is one of
+    ``words``), found with ``str.find``: much faster than the regex engine, which tries every position."""
+    found = []
+    find = text.find
+    n = len(text)
+    for w in set(words):
+        k = len(w)
+        i = find(w)
+        while i != -1:
+            j = i + k
+            if (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")) and (j == n or not (text[j].isalnum() or text[j] == "_")):
+                found.append((i, j))
+            i = find(w, i + 1)
+    found.sort()
+    return [a for a, _ in found], [b for _, b in found]
+
+
+def _top_level_branches(src: str) -> list:
+    """``a|b|c`` -> ``["a", "b", "c"]`` (also for a pattern wrapped in one ``(?:...)``); ``[src]`` when the
+    pattern is no alternation at its top level."""
+    if src.startswith("(?:") and _wraps_all(src):
+        src = src[3:-1]  # (?:a|b) -> a|b
+    parts: list = []
+    depth = 0
+    start = 0
+    i = 0
+    n = len(src)
+    while i < n:
+        c = src[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _class_end(src, i) + 1
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(src[start:i])
+            start = i + 1
+        i += 1
+    if not parts:
+        return [src]
+    parts.append(src[start:])
+    return parts
+
+
+def _class_end(src: str, i: int) -> int:
+    """The index of the ``]`` closing the character class opened at ``src[i]`` (one right after ``[`` or
+    ``[^`` is a literal)."""
+    n = len(src)
+    j = i + 1
+    if j < n and src[j] == "^":
+        j += 1
+    if j < n and src[j] == "]":
+        j += 1
+    while j < n and src[j] != "]":
+        j += 2 if src[j] == "\\" else 1
+    return j
+
+
+def _wraps_all(src: str) -> bool:
+    """Does the group opened at ``src[0]`` close at the last character?"""
+    depth = 0
+    i = 0
+    n = len(src)
+    while i < n:
+        c = src[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _class_end(src, i) + 1
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i == n - 1
+        i += 1
+    return False
+
+
+def _finditer_spans(pattern, text: str) -> tuple:
+    starts: list = []
+    ends: list = []
+    for m in pattern.finditer(text):
+        starts.append(m.start())
+        ends.append(m.end())
+    return starts, ends
+
+
+def _merged(spans: list) -> tuple:
+    """Sorted, disjoint unions of possibly overlapping ``(start, end)`` spans."""
+    spans.sort()
+    starts: list = []
+    ends: list = []
+    for a, b in spans:
+        if ends and a < ends[-1]:
+            if b > ends[-1]:
+                ends[-1] = b
+        else:
+            starts.append(a)
+            ends.append(b)
+    return starts, ends
+
+
+class TextIndex:
+    """Regex questions about the source of a scope (a function, or the module), as if asked of the scope's
+    own lines (``"".join(lines[node.lineno - 1 : node.end_lineno])``): each pattern is searched once over
+    the whole text, and a scope is searched again only when a match straddles its first or last line."""
+
+    __slots__ = ("text", "starts", "_hits")
+
+    def __init__(self, text: str, lines: list) -> None:
+        starts = [0]
+        total = 0
+        for ln in lines:
+            total += len(ln)
+            starts.append(total)
+        self.text = text if len(text) == total else "".join(lines)
+        self.starts = starts
+        self._hits: dict = {}
+
+    def span(self, node: ast.AST) -> tuple:
+        """Character offsets ``(start, end)`` of the lines of ``node`` (the whole text for a Module)."""
+        lineno = getattr(node, "lineno", None)
+        if lineno is None:
+            return 0, len(self.text)
+        starts = self.starts
+        n = len(starts) - 1
+        lo = min(max(lineno - 1, 0), n)
+        hi = min(max(getattr(node, "end_lineno", None) or lineno, lo), n)
+        return starts[lo], starts[hi]
+
+    def body(self, node: ast.AST) -> str:
+        s, e = self.span(node)
+        return self.text[s:e]
+
+    def hits(self, pattern) -> Optional[tuple]:
+        """``(starts, ends)`` of every match of ``pattern`` in the text (None: not range-safe)."""
+        key = (pattern.pattern, pattern.flags)
+        got = self._hits.get(key, False)
+        if got is False:
+            words = _WORDS.fullmatch(pattern.pattern) if isinstance(pattern.pattern, str) and not pattern.flags & (re.IGNORECASE | re.ASCII) else None
+            if words is not None:
+                got = _word_hits(self.text, words.group(1).split("|"))
+            elif _range_safe(pattern):
+                got = self._alternation_hits(pattern) or _finditer_spans(pattern, self.text)
+            else:
+                got = None
+            self._hits[key] = got
+        return got
+
+    def _alternation_hits(self, pattern) -> Optional[tuple]:
+        """For ``a|b|c``: the union of each branch's matches, merged into disjoint spans. The regex engine
+        tries every branch at every position of the text; one branch alone is usually found much faster
+        (a literal first character is searched for directly). Every match of the pattern starts inside
+        one of these spans, and each span holds a whole match of some branch, so ``search`` stays exact."""
+        branches = _top_level_branches(pattern.pattern)
+        if len(branches) < 2:
+            return None
+        compiled = []
+        for b in branches:
+            try:
+                c = re.compile(b, pattern.flags)
+            except re.error:
+                return None
+            if c.groups or not _range_safe(c):
+                return None
+            compiled.append(c)
+        spans: list = []
+        for c in compiled:
+            spans.extend((m.start(), m.end()) for m in c.finditer(self.text))
+        return _merged(spans)
+
+    def anywhere(self, pattern) -> bool:
+        """``pattern.search(text) is not None``."""
+        h = self.hits(pattern)
+        if h is None:
+            return pattern.search(self.text) is not None
+        return bool(h[0])
+
+    def search(self, pattern, node: ast.AST) -> bool:
+        """``pattern.search(<the source of node>) is not None``."""
+        s, e = self.span(node)
+        h = self.hits(pattern)
+        if h is None:
+            return pattern.search(self.text[s:e]) is not None
+        starts, ends = h
+        i = bisect_right(ends, s)  # the first match that ends inside or after the scope
+        if i == len(ends) or starts[i] >= e:
+            return False  # every match of the scope's own text would overlap a match of the whole text
+        if starts[i] >= s and ends[i] < e:
+            return True  # a match inside the scope, with the character after it inside too
+        return pattern.search(self.text, s, e) is not None

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from functools import cached_property
 from typing import Optional
 
-from gradguard.core.astindex import index_of, statements_of_type
+from gradguard.core.astindex import TextIndex, index_of, statements, statements_of_type
 from gradguard.core.flow import FunctionFlow, GradientFlow, OptimizerSite
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
@@ -17,7 +18,23 @@ from gradguard.core.torchapi import LOSS_SINK_WORDS
 
 BACKWARD_SYNTAX = re.compile("|".join(LOSS_SINK_WORDS[:2]))  # explicit backward sites
 # in-place syntax: augmented assignment, item assignment, or a `.op_(` method call
+_STATEMENT_FIELDS = frozenset(("body", "orelse", "handlers", "finalbody", "cases"))  # where statements nest
 INPLACE_SYNTAX = re.compile(r"(?:\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=|\]\s*=[^=])")
+
+
+def _own_expressions(st: ast.stmt) -> list:
+    """The expressions of a statement, without its nested statements (an except clause's type and a case's
+    pattern and guard count as the statement's own)."""
+    out: list = []
+    for name, value in ast.iter_fields(st):
+        for v in value if isinstance(value, list) else (value,):
+            if not isinstance(v, ast.AST) or isinstance(v, ast.stmt):
+                continue
+            if name in _STATEMENT_FIELDS:  # an ExceptHandler / match_case: its fields but its body
+                out.extend(x for n2, x2 in ast.iter_fields(v) if n2 != "body" for x in (x2 if isinstance(x2, list) else (x2,)) if isinstance(x, ast.AST))
+            else:
+                out.append(v)
+    return out
 
 
 class FileFacts:
@@ -40,7 +57,60 @@ class FileFacts:
 
     @cached_property
     def flow(self) -> GradientFlow:
-        return GradientFlow(self.tree, self.imports, self.modules, self.source.lines)
+        g = GradientFlow(self.tree, self.imports, self.modules, self.source.lines)
+        g.text_index = self.text_index
+        return g
+
+    @cached_property
+    def text_index(self) -> TextIndex:
+        """Regex questions about a scope's source, each pattern searched once over the file."""
+        return TextIndex(self.source.text, self.source.lines)
+
+    @cached_property
+    def scopes(self) -> list:
+        """The module and every function of the file (``ast.walk`` order)."""
+        return [self.tree, *self.walk((ast.FunctionDef, ast.AsyncFunctionDef))]
+
+    def statements_with_words(self, words) -> list:
+        """The statements (in ``ast.walk`` order) whose lines hold one of ``words`` as a whole word (a run of
+        word characters), or None when that cannot be told from the text."""
+        ws = sorted(set(words))
+        if not ws or not all(re.fullmatch(r"\w+", w) for w in ws):
+            return None  # type: ignore[return-value]
+        ti = self.text_index
+        hits = ti.hits(re.compile(r"\b(?:" + "|".join(ws) + r")\b"))
+        if hits is None:
+            return None  # type: ignore[return-value]
+        if not hits[0]:
+            return []
+        starts = ti.starts
+        lines = sorted({bisect_left(starts, h + 1) for h in hits[0]})  # the 1-based line of each occurrence
+        out = []
+        for st in statements(self.tree):
+            i = bisect_left(lines, st.lineno)
+            if i < len(lines) and lines[i] <= (st.end_lineno or st.lineno):
+                out.append(st)
+        return out
+
+    def nodes_near(self, types, words) -> list:
+        """The nodes of ``types`` (expressions) that sit in a statement whose lines hold one of ``words``:
+        ``[n for n in facts.walk(types) if <its statement's lines hold a word>]``, without indexing every
+        expression of the file when the words are rare. Not in ``ast.walk`` order."""
+        sts = self.statements_with_words(words)
+        if sts is None:
+            return list(self.walk(types))
+        return [n for st in sts for top in _own_expressions(st) for n in ast.walk(top) if isinstance(n, types)]
+
+    def stores_attribute(self, attr: str) -> bool:
+        """Is ``<anything>.<attr>`` an assignment target anywhere in the file (an ``ast.Attribute`` with a
+        ``Store`` context: ``x.attr = ...``, ``for x.attr in ...``, a comprehension's target...)? Only the
+        statements whose lines hold the word ``attr`` are walked, and not their nested statements."""
+        cache = self.__dict__.setdefault("_stored_attrs", {})
+        got = cache.get(attr)
+        if got is None:
+            got = any(n.attr == attr and isinstance(n.ctx, ast.Store) for n in self.nodes_near(ast.Attribute, (attr,)))
+            cache[attr] = got
+        return got
 
     @cached_property
     def flows(self) -> list[FunctionFlow]:
@@ -127,15 +197,13 @@ class FileFacts:
 
     def scopes_matching(self, *patterns) -> Iterable[ast.AST]:
         """The module and the functions whose source text matches every regex in ``patterns``."""
-        text = self.source.text
-        if not all(p.search(text) for p in patterns):
+        ti = self.text_index
+        if not all(ti.anywhere(p) for p in patterns):
             return
-        lines = self.source.lines
-        for scope in [self.tree, *self.walk((ast.FunctionDef, ast.AsyncFunctionDef))]:
-            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                body = "".join(lines[scope.lineno - 1 : scope.end_lineno])
-                if not all(p.search(body) for p in patterns):
-                    continue
+        search = ti.search
+        for scope in self.scopes:
+            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and not all(search(p, scope) for p in patterns):
+                continue
             yield scope
 
     def flows_matching(self, *patterns) -> Iterable[FunctionFlow]:

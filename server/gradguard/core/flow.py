@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from gradguard.core.astindex import statements_of_type
+from gradguard.core.astindex import TextIndex, statements_of_type
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
 from gradguard.core.torchapi import (
@@ -243,6 +243,7 @@ class GradientFlow:
     def __init__(self, tree: ast.Module, imports: Imports, modules: ModuleModel, lines: Optional[list] = None) -> None:
         self.tree = tree
         self.lines = lines
+        self.text_index: Optional[TextIndex] = None  # set by FileFacts (shared); built here on first use otherwise
         self.imports = imports
         self.modules = modules
         self.functions: dict[str, ast.FunctionDef] = {}
@@ -287,16 +288,25 @@ class GradientFlow:
         got = self._syntax.get(key)
         if got is None:
             if self.lines is not None and hasattr(fn, "lineno"):
-                body = "".join(self.lines[fn.lineno - 1 : fn.end_lineno])  # type: ignore[attr-defined]
+                ti = self.text_index
+                if ti is None:
+                    ti = self.text_index = TextIndex("".join(self.lines), self.lines)
+                text = ti.text
+                s, e = ti.span(fn)
+                backprop = text.find("backward(", s, e) != -1 or text.find(".grad(", s, e) != -1
+                # (the dot-first pattern is searched several times faster; a scope with one of its matches
+                # is then searched with the full pattern)
+                assigns = ti.search(_ATTR_FROM_CALL_DOT, fn) and _ATTR_FROM_CALL.search(text, s, e) is not None
+                # modifies a tensor in place that an op may have saved (``diff.pow(2)`` ... ``diff.abs_()``)
+                inplace_saved = ti.search(_INPLACE_CALL, fn) and any(text.find(f"{op}(", s, e) != -1 for op in SAVES_INPUT)
             else:
                 body = ast.unparse(fn)
-            backprop = "backward(" in body or ".grad(" in body
+                backprop = "backward(" in body or ".grad(" in body
+                assigns = _ATTR_FROM_CALL.search(body) is not None
+                inplace_saved = _INPLACE_CALL.search(body) is not None and any(f"{op}(" in body for op in SAVES_INPUT)
             owner = self.modules.classes.get(self.owner.get(key, ""))
             if owner is not None and owner.framework and getattr(fn, "name", "") in ("training_step", "compute_loss", "forward"):
                 backprop = True  # a framework backpropagates what it returns
-            assigns = _ATTR_FROM_CALL.search(body) is not None
-            # modifies a tensor in place that an op may have saved (``diff.pow(2)`` ... ``diff.abs_()``)
-            inplace_saved = _INPLACE_CALL.search(body) is not None and any(f"{op}(" in body for op in SAVES_INPUT)
             got = (backprop, assigns, inplace_saved)
             self._syntax[key] = got
         return got
@@ -1429,6 +1439,7 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
 
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 _ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(")
+_ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(")  # every match of _ATTR_FROM_CALL holds one
 
 
 def _training_test(test: ast.AST) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradguard.core.astindex import statement_nodes
 from gradguard.core.flow import (
     BackwardSite,
     Event,
@@ -113,7 +114,9 @@ def has_backward(node: ast.AST) -> bool:
 
 def blocks(facts):
     """Every statement list in the file, with its owner node."""
-    for node in facts.walk(_BLOCK_OWNERS):  # ast.walk order, from the shared index
+    for node in statement_nodes(facts.tree):  # ast.walk order, without indexing expressions
+        if not isinstance(node, _BLOCK_OWNERS):
+            continue
         for f in _BLOCK_FIELDS:
             body = getattr(node, f, None)
             if isinstance(body, list) and body and isinstance(body[0], ast.stmt):

@@ -8,6 +8,17 @@ from gradguard.core.flow import UNKNOWN, FunctionFlow
 from gradguard.core.semantic import VALUE_KINDS
 from gradguard.core.torchapi import GRAD_DISABLING, INFERENCE, is_module_ctor
 
+PARAMETER_QUALNAMES = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")
+
+
+def leaf_creation_calls(facts) -> list:
+    """The calls that may create a leaf (``nn.Parameter(...)`` under any import alias, ``requires_grad=...``,
+    ``.requires_grad_(...)``), and others near them: the calls of the statements whose lines hold one of
+    those words. A superset of what GG403/GG404 look at, found without indexing every expression."""
+    words = {"requires_grad", "requires_grad_", "Parameter"}
+    words |= {name for name, q in facts.imports.aliases.items() if q in PARAMETER_QUALNAMES}
+    return facts.nodes_near(ast.Call, words)
+
 
 def known_roots(v) -> set:
     """Live roots of a value that are objects of this program (not ``arg:N`` / unknown)."""

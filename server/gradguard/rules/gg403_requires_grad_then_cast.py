@@ -6,7 +6,7 @@ from typing import Optional
 
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.fixes import fix, replace_node
-from gradguard.rules._leafs import flow_of
+from gradguard.rules._leafs import flow_of, leaf_creation_calls
 from gradguard.rules.base import Example, Rule
 
 CASTS = {"to", "cuda", "double", "half", "bfloat16", "float", "type"}
@@ -142,7 +142,7 @@ def main():
     )
 
     def check(self, facts):
-        for call in facts.walk(ast.Call):
+        for call in leaf_creation_calls(facts):
             f = call.func
             if not (isinstance(f, ast.Attribute) and f.attr in CASTS):
                 continue

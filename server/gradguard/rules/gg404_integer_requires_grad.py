@@ -7,6 +7,7 @@ from typing import Optional
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.torchapi import INT_DTYPES
 from gradguard.fixes import alias_for, fix, replace_node
+from gradguard.rules._leafs import leaf_creation_calls
 from gradguard.rules.base import Example, Rule
 
 INT_FACTORIES = {"randint", "randperm"}
@@ -160,7 +161,7 @@ def main():
     )
 
     def check(self, facts):
-        for call in facts.walk(ast.Call):
+        for call in leaf_creation_calls(facts):
             q = facts.imports.qualname(call.func) or ""
             created = None
             anchor = call

@@ -105,6 +105,10 @@ def main():
     )
 
     def check(self, facts):
+        # the events below come from `x.requires_grad = ...` (a stored attribute) and `x.requires_grad_(...)`:
+        # without either, skip the flow analysis of every function
+        if "requires_grad_" not in facts.source.text and not facts.stores_attribute("requires_grad"):
+            return
         seen = set()
         for fl in facts.flows:
             for ev in fl.events:

@@ -258,9 +258,9 @@ def main():
         """Flows of the scopes with an in-place op and a saving op, the latter possibly a submodule the
         class builds in ``__init__`` (``self.norm1 = nn.LayerNorm(d)`` ... ``self.norm1(x)``)."""
         text = facts.source.text
-        if not (_SAVES_OUTPUT_RE.search(text) or _SAVES_INPUT_RE.search(text) or "inplace" in text):
+        ti = facts.text_index
+        if not ("inplace" in text or ti.anywhere(_SAVES_OUTPUT_RE) or ti.anywhere(_SAVES_INPUT_RE)):
             return
-        lines = facts.source.lines
         if "backward" in text:
             facts.backward_flows  # noqa: B018 - walks the training code, so helpers get their callers' contexts
         scopes = list(facts.scopes_matching(INPLACE_SYNTAX))
@@ -268,13 +268,11 @@ def main():
             seen = {id(sc) for sc in scopes}
             for info in facts.modules.classes.values():
                 for m in info.methods.values():
-                    body = "".join(lines[m.lineno - 1 : m.end_lineno])
                     # only where an op that saves its output (other than the activation itself) runs first
-                    if id(m) not in seen and _SAVES_OUTPUT_NOT_RELU.search(body) and _calls_inplace_activation(facts, info.name, body):
+                    if id(m) not in seen and ti.search(_SAVES_OUTPUT_NOT_RELU, m) and _calls_inplace_activation(facts, info.name, ti.body(m)):
                         scopes.append(m)
         for scope in scopes:
-            body = text if isinstance(scope, ast.Module) else "".join(lines[scope.lineno - 1 : scope.end_lineno])
-            if not _SAVES_OUTPUT_RE.search(body) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, body)):
+            if not ti.search(_SAVES_OUTPUT_RE, scope) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, ti.body(scope))):
                 continue
             yield facts.flow.flow(scope)
             # and as its callers in this file run it (their arguments' parameters)
@@ -320,7 +318,9 @@ def main():
     def _sequential(self, facts):
         if "Sequential" not in facts.source.text or not _INPLACE_TRUE.search(facts.source.text):
             return
-        for call in facts.walk(ast.Call):
+        # ``nn.Sequential(...)`` under any import alias: only the statements that name it hold one
+        names = {"Sequential"} | {a for a, q in facts.imports.aliases.items() if q == "torch.nn.Sequential"}
+        for call in facts.nodes_near(ast.Call, names):
             q = facts.imports.qualname(call.func) or ""
             if q != "torch.nn.Sequential":
                 continue
@@ -369,11 +369,10 @@ def _inputs_need_grad(facts, fl) -> bool:
     if info is not None and info.is_module and fn.name == "forward":
         return True
     call = re.compile(r"\b" + re.escape(fn.name) + r"\s*\(")
-    lines = facts.source.lines
+    ti = facts.text_index
     for other in facts.backward_flows:
         node = other.node
-        body = facts.source.text if isinstance(node, ast.Module) else "".join(lines[node.lineno - 1 : node.end_lineno])
-        if node is not fn and call.search(body):
+        if node is not fn and ti.search(call, node):
             return True
     return False
 

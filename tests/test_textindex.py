@@ -1,0 +1,105 @@
+"""TextIndex (core/astindex.py) answers "does this regex match the source lines of that scope?" from one pass
+per pattern over the whole file. It must give exactly what searching the scope's own text gives, including
+for matches that straddle a scope's first or last line, alternations split into branches and word lists."""
+import ast
+import glob
+import os
+import re
+
+from gradguard.core.astindex import TextIndex, statements_of_type
+from gradguard.core.facts import BACKWARD_SYNTAX, INPLACE_SYNTAX, FileFacts
+from gradguard.core.source import SourceText
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+PATTERNS = [
+    INPLACE_SYNTAX,
+    BACKWARD_SYNTAX,
+    re.compile(r"\w\.\w+\s*=\s*[\w.]+\("),
+    re.compile(r"\.\w+\s*=\s*[\w.]+\("),
+    re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]="),
+    re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\b"),
+    re.compile(r"\b(?:exp|sigmoid|tanh|softmax|sqrt)\("),
+    re.compile(r"requires_grad|Parameter|parameters\(|\.grad\b"),
+    re.compile(r"\.(?:append|extend|insert)\(|\.\w+\s*\+="),
+    re.compile(r"\bforward\s*\("),
+    re.compile(r"^def", re.MULTILINE),  # not range-safe: searched per scope
+    re.compile(r"(?<=x)y"),  # a lookbehind: not range-safe
+]
+
+EDGE = '''import torch
+
+def a(x):
+    y = x]
+def b(x):
+    = 1
+    return x
+
+def c(w):
+    w.add_(1)
+    return w.exp()
+x]
+= 2
+def d():
+    return sigmoid
+'''
+
+
+def _scopes(tree):
+    return [tree, *statements_of_type(tree, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+
+
+def _check(text: str) -> int:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        tree = None
+    src = SourceText(text)
+    ti = TextIndex(src.text, src.lines)
+    scopes = _scopes(tree) if tree is not None else []
+    n = 0
+    for pat in PATTERNS:
+        assert ti.anywhere(pat) == (pat.search(src.text) is not None), pat.pattern
+        for sc in scopes:
+            body = src.text if isinstance(sc, ast.Module) else "".join(src.lines[sc.lineno - 1 : sc.end_lineno])
+            assert ti.body(sc) == body
+            assert ti.search(pat, sc) == (pat.search(body) is not None), (pat.pattern, getattr(sc, "lineno", 0))
+            n += 1
+    return n
+
+
+def test_straddling_matches_and_edges():
+    # (not parseable on purpose) scopes cut by hand, so that matches straddle their first or last line
+    src = SourceText(EDGE)
+    ti = TextIndex(src.text, src.lines)
+    for pat in PATTERNS:
+        for lo in range(1, len(src.lines) + 1):
+            for hi in range(lo, len(src.lines) + 1):
+                node = ast.Pass(lineno=lo, end_lineno=hi, col_offset=0, end_col_offset=0)
+                body = "".join(src.lines[lo - 1 : hi])
+                assert ti.search(pat, node) == (pat.search(body) is not None), (pat.pattern, lo, hi)
+
+
+def test_same_answers_as_searching_each_scope_on_the_corpus():
+    files = sorted(glob.glob(os.path.join(ROOT, "tests", "corpus", "dev", "*.py")))[:120]
+    assert files
+    n = sum(_check(open(p, encoding="utf-8").read()) for p in files)
+    assert n > 1000
+
+
+def test_nodes_near_finds_every_leaf_creation_call():
+    from gradguard.rules._leafs import PARAMETER_QUALNAMES, leaf_creation_calls
+
+    for p in sorted(glob.glob(os.path.join(ROOT, "tests", "corpus", "dev", "*.py"))):
+        text = open(p, encoding="utf-8").read()
+        tree = ast.parse(text)
+        facts = FileFacts(SourceText(text, p), tree)
+        near = {id(c) for c in leaf_creation_calls(facts)}
+        for c in ast.walk(tree):
+            if not isinstance(c, ast.Call):
+                continue
+            q = facts.imports.qualname(c.func) or ""
+            if q in PARAMETER_QUALNAMES or any(k.arg == "requires_grad" for k in c.keywords) or (isinstance(c.func, ast.Attribute) and c.func.attr == "requires_grad_"):
+                assert id(c) in near, (p, c.lineno)
+        stored = any(isinstance(n, ast.Attribute) and n.attr == "requires_grad" and isinstance(n.ctx, ast.Store) for n in ast.walk(tree))
+        assert facts.stores_attribute("requires_grad") == stored, p
