@@ -233,7 +233,9 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
     # one finding per code and place (a cut may starve roots of several losses)
     seen = set()
     unique = []
-    for f in sorted(findings, key=Finding.sort_key):
+    # the same place reported twice (a cut starving roots of several losses): keep one, the same one on every run
+    # (roots come from sets ordered by memory addresses; the message decides, not the order they were found in)
+    for f in sorted(findings, key=lambda f: (*f.sort_key(), f.end, f.message)):
         key = (f.code, f.start, f.end)
         if key in seen:
             continue

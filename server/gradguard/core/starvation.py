@@ -175,7 +175,7 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             wanted = stepping if stepping else optimizers
             no_path = not site.loss.live
             by_cut: dict = {}
-            for root, cuts in starved.items():
+            for root, cuts in sorted(starved.items()):  # sorted: the same findings, in the same order, on every run
                 if not no_path and _is_frozen(root, frozen_paths(facts)):
                     continue
                 if not no_path:
@@ -186,12 +186,16 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                         continue
                     if not wanted and not _created(root, fl):
                         continue
-                for c in cuts:
+                for c in sorted(cuts, key=_cut_order):
                     by_cut.setdefault(c, []).append(root)
             for c, roots in by_cut.items():
                 out.append(Starvation(c, sorted(set(roots)), site, fl, no_path, _covered(roots[0], optimizers)))
     facts._starvations = out  # type: ignore[attr-defined]
     return out
+
+
+def _cut_order(c: Cut) -> tuple:
+    return (getattr(c.node, "lineno", 0), getattr(c.node, "col_offset", 0), c.kind, c.detail or "")
 
 
 def display_root(root: str) -> str:
