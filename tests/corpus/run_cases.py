@@ -177,6 +177,7 @@ def _serve():  # runs inside the torch interpreter: `python run_cases.py --serve
     for line in sys.stdin:
         req = json.loads(line)
         path, timeout = pathlib.Path(req["path"]), req["timeout"]
+        extra = [str(x) for x in req.get("extra_path", [])]  # also importable (a project's dir and its src/)
         with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
             out.flush()
             pid = os.fork()
@@ -187,7 +188,9 @@ def _serve():  # runs inside the torch interpreter: `python run_cases.py --serve
                     os.dup2(fe.fileno(), 2)
                     os.chdir(path.parent)
                     sys.argv = [path.name]
-                    sys.path[0] = str(path.parent)
+                    sys.path[0:1] = [str(path.parent)] + [x for x in extra if x != str(path.parent)]
+                    if extra:  # subprocesses the program starts see the same path
+                        os.environ["PYTHONPATH"] = os.pathsep.join(extra + [x for x in os.environ.get("PYTHONPATH", "").split(os.pathsep) if x])
                     runpy.run_path(path.name, run_name="__main__")
                 except SystemExit as e:
                     code = e.code if isinstance(e.code, int) else 1
@@ -224,9 +227,10 @@ class ForkServer:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env(),
                                      cwd=str(HERE))
 
-    def run(self, path, timeout=120):
+    def run(self, path, timeout=120, extra_path=()):
+        """Run ``path`` as `cd <its dir> && python <file>`, with ``extra_path`` directories importable too."""
         t0 = time.time()
-        self.proc.stdin.write(json.dumps({"path": str(path), "timeout": timeout}) + "\n")
+        self.proc.stdin.write(json.dumps({"path": str(path), "timeout": timeout, "extra_path": [str(x) for x in extra_path]}) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:

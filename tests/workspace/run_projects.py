@@ -242,91 +242,18 @@ def run_project(project_dir, entry, python=None, timeout=120):
     return run_cases._parse(p.stdout), p.stderr[-600:], round(time.time() - t0, 1)
 
 
-def _serve():  # inside the torch interpreter: `python run_projects.py --serve`
-    """Import torch once, then fork a child per project that behaves like `cd dir && python entry`."""
-    import runpy
-    import tempfile
-    import traceback
-
-    import torch  # noqa: F401  (preload)
-    import torch.nn  # noqa: F401
-    import torch.optim  # noqa: F401
-    import torch.utils.data  # noqa: F401
-    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-    try:
-        import numpy  # noqa: F401
-    except Exception:  # pragma: no cover - optional
-        pass
-    out = sys.stdout
-    for line in sys.stdin:
-        req = json.loads(line)
-        project_dir, entry, timeout = pathlib.Path(req["dir"]), req["entry"], req["timeout"]
-        with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
-            out.flush()
-            pid = os.fork()
-            if pid == 0:  # child
-                code = 0
-                try:
-                    os.dup2(fo.fileno(), 1)
-                    os.dup2(fe.fileno(), 2)
-                    os.chdir(project_dir)
-                    sys.argv = [entry]
-                    extra = search_path(project_dir)
-                    os.environ["PYTHONPATH"] = os.pathsep.join(extra + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-                    sys.path[0:1] = [str(project_dir / entry).rsplit(os.sep, 1)[0]] + extra[1:]
-                    runpy.run_path(entry, run_name="__main__")
-                except SystemExit as e:
-                    code = e.code if isinstance(e.code, int) else 1
-                except BaseException:
-                    traceback.print_exc()
-                    code = 1
-                finally:
-                    try:
-                        sys.stdout.flush()
-                        sys.stderr.flush()
-                    finally:
-                        os._exit(code)
-            deadline = time.time() + timeout
-            rc = None
-            while rc is None:
-                done, status = os.waitpid(pid, os.WNOHANG)
-                if done:
-                    rc = os.waitstatus_to_exitcode(status)
-                elif time.time() > deadline:
-                    os.kill(pid, 9)
-                    os.waitpid(pid, 0)
-                    rc = "timeout"
-                else:
-                    time.sleep(0.01)
-            fo.seek(0)
-            fe.seek(0)
-            out.write(json.dumps({"stdout": fo.read(), "stderr": fe.read()[-600:], "rc": rc}) + "\n")
-            out.flush()
-
-
 class ForkServer:
+    """The corpus fork server (tests/corpus/run_cases.py: torch imported once, a fresh child per run), running a
+    project's entry from the project directory with the project (and its src/) importable."""
+
     def __init__(self, python=None):
-        self.proc = subprocess.Popen([python or default_python(), str(HERE / "run_projects.py"), "--serve"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env(),
-                                     cwd=str(HERE))
+        self.server = run_cases.ForkServer(python)
 
     def run(self, project_dir, entry, timeout=120):
-        t0 = time.time()
-        self.proc.stdin.write(json.dumps({"dir": str(project_dir), "entry": entry, "timeout": timeout}) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            return None, "fork server died", round(time.time() - t0, 1)
-        res = json.loads(line)
-        err = "timeout" if res["rc"] == "timeout" else res["stderr"]
-        return run_cases._parse(res["stdout"]), err, round(time.time() - t0, 1)
+        return self.server.run(pathlib.Path(project_dir) / entry, timeout, extra_path=search_path(pathlib.Path(project_dir)))
 
     def close(self):
-        try:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=10)
-        except Exception:
-            self.proc.kill()
+        self.server.close()
 
 
 def evaluate(project_dir, python=None, runner=None, observe_only=False):
@@ -404,12 +331,8 @@ def main(argv=None):
     ap.add_argument("--isolated", action="store_true", help="a fresh interpreter per project instead of forking")
     ap.add_argument("--json", action="store_true", help="print the observations as JSON (one line per project)")
     ap.add_argument("--fixed", action="store_true", help="run each bug project with its fix_patch applied (must train)")
-    ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("ids", nargs="*")
     a = ap.parse_args(argv)
-    if a.serve:
-        _serve()
-        return 0
     dirs = project_dirs((a.split,) if a.split else SPLITS, a.ids)
     if not dirs:
         print("no projects found")
