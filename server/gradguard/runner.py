@@ -17,7 +17,7 @@ from gradguard.config import Config, find_pyproject, load_pyproject
 from gradguard.core.edits import apply_edits
 from gradguard.core.model import Applicability, Finding
 from gradguard.core.source import SourceText
-from gradguard.core.workspace import SKIP_DIRS, WorkspaceIndex, is_env_dir
+from gradguard.core.workspace import WorkspaceIndex, walk_sources
 from gradguard.output import render
 
 
@@ -29,13 +29,7 @@ def discover(paths: Iterable[str], config: Config) -> list:
             continue
         if not os.path.isdir(p):
             raise FileNotFoundError(p)
-        for root, dirs, files in os.walk(p):
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".") and not config.is_excluded(os.path.join(root, d)) and not is_env_dir(os.path.join(root, d)))
-            for f in sorted(files):
-                if f.endswith((".py", ".pyi", ".ipynb")) and not f.endswith(".pyi"):
-                    full = os.path.join(root, f)
-                    if not config.is_excluded(full) and os.path.isfile(full):  # not FIFOs, sockets, broken links: reading a FIFO blocks forever
-                        out.append(full)
+        out.extend(walk_sources(p, (".py", ".ipynb"), config.is_excluded))
     return out
 
 

@@ -59,12 +59,26 @@ def is_env_dir(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "pyvenv.cfg")) or os.path.isdir(os.path.join(path, "conda-meta"))
 
 
+def walk_sources(root: str, suffixes: tuple, excluded=None):
+    """Files under ``root`` ending in ``suffixes``, sorted, skipping environments, build output, hidden and
+    ``excluded(path)`` directories and files; regular files only (reading a FIFO blocks forever); symlinked
+    directories are not followed (no loops)."""
+    for d, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(
+            x for x in dirs if x not in SKIP_DIRS and not x.startswith(".") and not is_env_dir(os.path.join(d, x)) and not (excluded and excluded(os.path.join(d, x)))
+        )
+        for f in sorted(files):
+            if f.endswith(suffixes):
+                full = os.path.join(d, f)
+                if not (excluded and excluded(full)) and os.path.isfile(full):
+                    yield full
+
+
 @dataclass(frozen=True)
 class Definition:
     name: str
     start: int  # 1-based first line (decorators included)
     end: int  # 1-based last line
-    refs: frozenset = frozenset()  # unused: names are read from the text when a definition is linked (see _Linker.refs)
     bases: tuple = ()  # the names class bases start from (``nn`` of ``nn.Module``)
     header_end: int = 0  # a class: the last line of its header (decorators, ``class X(Base):``); 0: one line
 
@@ -116,7 +130,7 @@ def summarize(path: str, text: str, tree: Optional[ast.Module] = None) -> FileSu
             bases = tuple(r for r in (_root_name(b) for b in st.bases) if r) if isinstance(st, ast.ClassDef) else ()
             body_start = min([st.body[0].lineno, *(d.lineno for d in getattr(st.body[0], "decorator_list", []))]) if st.body else st.lineno
             header_end = body_start - 1 if isinstance(st, ast.ClassDef) and body_start > st.lineno else 0
-            s.defs[st.name] = Definition(st.name, start, st.end_lineno or st.lineno, frozenset(), bases, header_end)
+            s.defs[st.name] = Definition(st.name, start, st.end_lineno or st.lineno, bases, header_end)
         elif isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is not None:
             targets = st.targets if isinstance(st, ast.Assign) else [st.target]
             names = [t.id for t in targets if isinstance(t, ast.Name)]
@@ -166,7 +180,7 @@ def scan(path: str, text: str) -> FileSummary:
             header_end = 0
             if ln.startswith("class"):
                 bases, header_end = _class_header(lines, head, last)
-            s.defs[name] = Definition(name, first + 1, last + 1, frozenset(), bases, header_end)
+            s.defs[name] = Definition(name, first + 1, last + 1, bases, header_end)
         elif ln.startswith(("import ", "from ")):
             try:
                 snippet = ast.parse("".join(lines[head : last + 1]))
@@ -304,19 +318,14 @@ class WorkspaceIndex:
                 if root.endswith(".py"):
                     out.append(root)
                 continue
-            for d, dirs, files in os.walk(root, followlinks=False):
-                dirs[:] = sorted(x for x in dirs if x not in SKIP_DIRS and not x.startswith(".") and not is_env_dir(os.path.join(d, x)))
-                for f in sorted(files):
-                    if f.endswith(".py"):
-                        full = os.path.join(d, f)
-                        if os.path.isfile(full):
-                            out.append(full)
-                            if len(out) >= self.max_files:
-                                self.truncated = True
-                                self.messages.append(
-                                    f"workspace has more than {self.max_files} Python files: cross-file analysis covers the first {self.max_files} (set GRADGUARD_MAX_WORKSPACE_FILES to raise the bound)"
-                                )
-                                return out
+            for full in walk_sources(root, (".py",)):
+                out.append(full)
+                if len(out) >= self.max_files:
+                    self.truncated = True
+                    self.messages.append(
+                        f"workspace has more than {self.max_files} Python files: cross-file analysis covers the first {self.max_files} (set GRADGUARD_MAX_WORKSPACE_FILES to raise the bound)"
+                    )
+                    return out
         return out
 
     def contains(self, path: str) -> bool:

@@ -430,16 +430,23 @@ class GradguardServer(LanguageServer):
         """The text of another workspace file (open document or disk) for positions in related information."""
         from gradguard.core.source import SourceText
 
-        for doc in list(self.workspace.text_documents.values()):
-            if _path_of(doc.uri) == path:
-                return SourceText(doc.source, path)
+        doc = self.document_at(path)
+        if doc is not None:
+            return SourceText(doc.source, path)
         text = self.index.text_of(path) if self.index is not None else None
         return SourceText(text or "", path)
 
-    def uri_of(self, path: str) -> str:
+    def document_at(self, path: str):
+        """The open text document of a file path, or None."""
         for doc in list(self.workspace.text_documents.values()):
             if _path_of(doc.uri) == path:
-                return doc.uri
+                return doc
+        return None
+
+    def uri_of(self, path: str) -> str:
+        doc = self.document_at(path)
+        if doc is not None:
+            return doc.uri
         from pathlib import Path
 
         return Path(path).as_uri()
@@ -483,11 +490,12 @@ class GradguardServer(LanguageServer):
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
 
     def open_key(self, path: str) -> Optional[str]:
-        for doc in list(self.workspace.text_documents.values()):
-            if _path_of(doc.uri) == path:
-                nb = self.notebook_of(doc.uri)
-                return nb.uri if nb is not None else doc.uri
-        return None
+        """The snapshot key (document, or the notebook holding it) of an open file path, or None."""
+        doc = self.document_at(path)
+        if doc is None:
+            return None
+        nb = self.notebook_of(doc.uri)
+        return nb.uri if nb is not None else doc.uri
 
     def after_change(self, path: str) -> None:
         """``path`` was analyzed in a new version: re-analyze the open documents whose programs copy from it,
