@@ -26,7 +26,7 @@ from gradguard.config import Config, config_from_dict, find_pyproject, load_pypr
 from gradguard.core.edits import apply_edits
 from gradguard.core.model import Applicability, Finding, Severity
 from gradguard.core.source import Pos
-from gradguard.lsp import convert
+from gradguard.lsp import convert, pull
 from gradguard.lsp import flow as flowlsp
 from gradguard.lsp.hover import finding_markdown, findings_at, name_markdown
 from gradguard.notebook import CellMap, join_cells, merge_cell_errors
@@ -133,6 +133,9 @@ class GradguardServer(LanguageServer):
         self.indexed = False
         self.pending_source: dict = {}  # open document path -> digest of the dependency it was rescheduled for
         self.importers_done: dict = {}  # path -> digest its closed importers were analyzed against
+        # pull diagnostics (see lsp/pull.py): set at initialize when the client pulls; None: push
+        self.pulled: Optional[pull.Reports] = None
+        self._refresh_task: Optional[asyncio.Future] = None
 
     def resolver(self):
         if self._resolver is None:
@@ -285,13 +288,13 @@ class GradguardServer(LanguageServer):
             await asyncio.sleep(wait)
             waited += wait
 
-    async def wait_pending(self, uri: str) -> None:
+    async def wait_pending(self, uri: str, bound: float = ANALYSIS_TIMEOUT_S) -> None:
         """Let a running analysis of ``uri`` finish instead of analyzing the same text again."""
         nb = self.notebook_of(uri)
         task = self.scheduled.get(nb.uri if nb is not None else uri)
         if task is not None and not task.done():
             try:
-                await asyncio.wait_for(asyncio.shield(task), ANALYSIS_TIMEOUT_S)
+                await asyncio.wait_for(asyncio.shield(task), bound)
             except Exception:  # timeouts and failures: the caller analyzes on its own
                 pass
 
@@ -375,7 +378,7 @@ class GradguardServer(LanguageServer):
         src = snap.analysis.source
         if snap.cells is None:
             diags = [convert.diagnostic(src, f, snap.key, enc, source_of=self.source_of) for f in self.findings_of(snap)]
-            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=snap.key, diagnostics=diags, version=snap.version))
+            self.deliver(snap.key, diags, snap.version, is_open=True)
             return
         per_cell: dict = {cid: [] for cid in snap.cells.ids}
         for f in snap.analysis.findings:
@@ -388,8 +391,63 @@ class GradguardServer(LanguageServer):
                 return cm.ids[i], cm.starts[i] - 1
 
             per_cell[cid].append(convert.diagnostic(src, f, cid, enc, off, related_uri=rel_uri))
-        for cid, diags in per_cell.items():
+        for cid, diags in per_cell.items():  # cells are pushed in pull mode too (see lsp/pull.py)
             self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=cid, diagnostics=diags, version=snap.cell_versions.get(cid)))
+
+    def deliver(self, uri: str, diags: list, version: Optional[int], is_open: bool) -> None:
+        """A text document's or a closed file's diagnostics: published (push), or kept for the client's next
+        pull, which a refresh request asks for when they changed (pull)."""
+        if self.pulled is None:
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=version))
+            return
+        self.pulled.store(_pull_key(uri), uri, diags, version, keep_empty=is_open)
+        self.refresh_diagnostics_soon()
+
+    def refresh_diagnostics_soon(self) -> None:
+        if self.pulled is None or not self.pulled.dirty or (self._refresh_task is not None and not self._refresh_task.done()):
+            return
+        self._refresh_task = asyncio.ensure_future(self._refresh_diagnostics())
+
+    async def _refresh_diagnostics(self) -> None:
+        """Ask the client to pull again when reports changed that it did not just pull (a dependency
+        changed, a closed file got findings, an analysis finished after a pull's wait ran out)."""
+        await asyncio.sleep(pull.REFRESH_DELAY_S)  # one request for a burst of changed reports
+        if self.pulled is None or not self.pulled.take_stale():
+            return
+        try:
+            self.workspace_diagnostic_refresh(None)
+        except Exception:  # the client may not answer; its next pull gets the new reports anyway
+            log.debug("diagnostic refresh failed")
+
+    async def pull_document(self, uri: str, previous: Optional[str]) -> Any:
+        """textDocument/diagnostic: the report of an open document once the analysis in flight for it
+        finished (waiting at most PULL_WAIT_S; else its latest report, and a refresh follows), the findings
+        other files place in a closed file, an empty report for anything else (notebook cells are pushed)."""
+        assert self.pulled is not None
+        key = _pull_key(uri)
+        if self.notebook_of(uri) is not None:
+            return lsp.RelatedFullDocumentDiagnosticReport(items=[], result_id=pull.EMPTY_ID)
+        if self.current_input(uri) is not None:
+            self.pulled.pulling[key] += 1
+            try:
+                task = self.scheduled.get(uri)
+                if key not in self.pulled.reports and (task is None or task.done()):
+                    self.schedule(uri)  # open but never analyzed (cannot happen via didOpen): analyze now
+                await self.wait_pending(uri, pull.PULL_WAIT_S)
+            finally:
+                self.pulled.pulling[key] -= 1
+                if not self.pulled.pulling[key]:
+                    del self.pulled.pulling[key]
+        return self.pulled.document(key, previous)
+
+    def pull_workspace(self, previous_ids: list) -> lsp.WorkspaceDiagnosticReport:
+        """workspace/diagnostic, answered at once: the latest report of every open text document and of every
+        closed file with findings; files whose findings went away get an empty report."""
+        assert self.pulled is not None
+        previous = {_pull_key(p.uri): (p.uri, p.value) for p in previous_ids}
+
+        # an open document without a report is still being analyzed; notebook cells are pushed
+        return self.pulled.workspace(previous, lambda key: self.document_at(key) is not None)
 
     # -- the workspace ----------------------------------------------------------------------------
     def workspace_index(self):
@@ -487,7 +545,7 @@ class GradguardServer(LanguageServer):
         enc = self.encoding()
         uri = self.uri_of(path)
         diags = [convert.diagnostic(src, f, uri, enc, source_of=self.source_of) for f in sorted(found, key=Finding.sort_key)]
-        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+        self.deliver(uri, diags, None, is_open=False)
 
     def open_key(self, path: str) -> Optional[str]:
         """The snapshot key (document, or the notebook holding it) of an open file path, or None."""
@@ -628,6 +686,15 @@ class GradguardServer(LanguageServer):
                 log.debug("codeLens refresh failed")
 
     def clear(self, uri: str) -> None:
+        """No diagnostics for a text document or file any more (closed, or its findings went away)."""
+        if self.pulled is None:
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+            return
+        self.pulled.drop(_pull_key(uri))
+        self.refresh_diagnostics_soon()
+
+    def clear_cell(self, uri: str) -> None:
+        """Notebook cells are pushed in either mode."""
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     def reanalyze_all(self) -> None:
@@ -648,6 +715,11 @@ def convert_source(text: str):
     from gradguard.core.source import SourceText
 
     return SourceText(text)
+
+
+def _pull_key(uri: str) -> str:
+    """The key of a uri among pull reports: its file path (clients spell file uris differently), else itself."""
+    return _path_of(uri) or uri
 
 
 def _path_of(uri: str) -> Optional[str]:
@@ -671,6 +743,28 @@ def on_initialize(ls: GradguardServer, params: lsp.InitializeParams) -> None:
             section = settings.get("gradguard", settings)
             ls.set_settings(section if isinstance(section, dict) else {})
     ls.config_dirty = True
+    if pull.pull_mode(params.capabilities) and lsp.TEXT_DOCUMENT_DIAGNOSTIC not in ls.protocol.fm.features:
+        # registered here, before pygls computes the capabilities: only a pulling client sees diagnosticProvider
+        ls.pulled = pull.Reports()
+        ls.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC, pull.options())(document_diagnostic)
+        ls.feature(lsp.WORKSPACE_DIAGNOSTIC)(workspace_diagnostic)
+
+
+async def document_diagnostic(ls: GradguardServer, params: lsp.DocumentDiagnosticParams) -> Any:
+    try:
+        return await ls.pull_document(params.text_document.uri, params.previous_result_id)
+    except Exception:  # never fail a pull: log, and answer what is known
+        log.exception("textDocument/diagnostic failed for %s", params.text_document.uri)
+        assert ls.pulled is not None
+        return ls.pulled.document(_pull_key(params.text_document.uri), None)
+
+
+def workspace_diagnostic(ls: GradguardServer, params: lsp.WorkspaceDiagnosticParams) -> lsp.WorkspaceDiagnosticReport:
+    try:
+        return ls.pull_workspace(list(params.previous_result_ids or []))
+    except Exception:
+        log.exception("workspace/diagnostic failed")
+        return lsp.WorkspaceDiagnosticReport(items=[])
 
 
 @server.feature(lsp.INITIALIZED)
@@ -828,7 +922,7 @@ def nb_change(ls: GradguardServer, params: lsp.DidChangeNotebookDocumentParams) 
     change = params.change
     if change and change.cells and change.cells.structure and change.cells.structure.did_close:
         for doc in change.cells.structure.did_close:
-            ls.clear(doc.uri)
+            ls.clear_cell(doc.uri)
     ls.schedule(params.notebook_document.uri)
 
 
@@ -841,10 +935,10 @@ def nb_save(ls: GradguardServer, params: lsp.DidSaveNotebookDocumentParams) -> N
 def nb_close(ls: GradguardServer, params: lsp.DidCloseNotebookDocumentParams) -> None:
     snap = ls.snapshots.pop(params.notebook_document.uri, None)
     for cell in params.cell_text_documents:
-        ls.clear(cell.uri)
+        ls.clear_cell(cell.uri)
     if snap and snap.cells:
         for cid in snap.cells.ids:
-            ls.clear(cid)
+            ls.clear_cell(cid)
 
 
 # -- hover --------------------------------------------------------------------------------------
