@@ -1349,7 +1349,11 @@ class _Walker:
                 return recv
             if recv.live:
                 rk = "python" if kind in ("item", "tolist") else ("numpy" if kind == "numpy" else "tensor")
-                return cut_value(recv, kind, node, f".{name}()", result_kind=rk)
+                out = cut_value(recv, kind, node, f".{name}()", result_kind=rk)
+                if name == "detach_" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id in self.env:
+                    # ``h.detach_()`` detaches the tensor itself: from here on the name holds the cut value
+                    self.env[node.func.value.id] = out
+                return out
             return Val(frozenset(), recv.cut, kind="python" if kind in ("item", "tolist") else "tensor")
         if name in ("to", "type") and recv.kind not in ("module", "instance"):
             dt = kwnodes.get("dtype") or (node.args[0] if node.args else None)

@@ -1,9 +1,12 @@
 """GG201 detach-starves-parameters: a ``.detach()`` / ``.data`` on the only path from parameters to a loss."""
 from __future__ import annotations
 
+import ast
+
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.source import Pos
 from gradguard.core.torchapi import LOSS_SINK_WORDS
-from gradguard.fixes import delete_method_call, fix
+from gradguard.fixes import delete_between, delete_method_call, fix
 from gradguard.rules._cuts import cut_findings
 from gradguard.rules.base import Example, Rule
 
@@ -142,6 +145,57 @@ def main():
             expect={"grad_none": ["body.weight"], "grad_ok": ["out.weight"]},
         ),
         Example(
+            name="in-place-detach-before-the-head",
+            code="""import torch
+import torch.nn as nn
+
+
+def step(encoder, head, opt, bank, x, y):
+    feats = encoder(x)
+    feats.detach_()
+    bank.append(feats)
+    loss = nn.functional.cross_entropy(head(feats), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, head = nn.Sequential(nn.Linear(8, 16), nn.ReLU()), nn.Linear(16, 3)
+    opt = torch.optim.SGD([*encoder.parameters(), *head.parameters()], lr=0.1)
+    bank = []
+    step(encoder, head, opt, bank, torch.randn(6, 8), torch.randint(0, 3, (6,)))
+    return {"encoder": encoder, "head": head}
+""",
+            lines=(7,),
+            expect={"grad_none": ["encoder.0.weight"], "grad_ok": ["head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="truncated-bptt-hidden-state-detached-in-place",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    rnn, head = nn.GRU(4, 8, batch_first=True), nn.Linear(8, 1)
+    opt = torch.optim.SGD([*rnn.parameters(), *head.parameters()], lr=0.1)
+    h = torch.zeros(1, 2, 8)
+    for _ in range(3):
+        x, y = torch.randn(2, 5, 4), torch.randn(2, 1)
+        out, h = rnn(x, h)
+        loss = nn.functional.mse_loss(head(out[:, -1]), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        h.detach_()
+    return {"rnn": rnn, "head": head}
+""",
+            expect={"grad_ok": ["rnn.weight_ih_l0", "head.weight"]},
+        ),
+        Example(
             bad=False,
             name="gan-discriminator-step",
             code="""import torch
@@ -190,15 +244,32 @@ def main():
 
     def check(self, facts):
         def describe(kind, node, st):
-            return "`.data`" if kind == "data" else "`.detach()`"
+            if kind == "data":
+                return "`.data`"
+            return "`.detach_()`" if _in_place(node) else "`.detach()`"
 
         def fixes_for(kind, node, st):
             if _serves_another_loss(facts, node, st):
                 return []  # the same detached value feeds a loss that must not reach these parameters
+            if _in_place(node):
+                # ``h.detach_()`` on its own line: the statement goes (a detached copy, if one was wanted
+                # elsewhere, is ``h.detach()`` there); unsafe, since other code may rely on the tensor being cut
+                stmt = facts.parent(node)
+                if not isinstance(stmt, ast.Expr):
+                    return []
+                start, end = facts.start(stmt), facts.end(stmt)
+                if facts.source.line(start.line)[: start.col].strip() or facts.source.line(end.line)[end.col :].strip():
+                    return []
+                edit = delete_between(facts, Pos(start.line, 0), Pos(end.line + 1, 0))
+                return [lambda: fix("Remove the in-place `.detach_()`", edit, unsafe=True)]
             what = "`.data`" if kind == "data" else "`.detach()`"
             return [lambda: fix(f"Remove {what}", delete_method_call(facts, node, also_following=("requires_grad_",)))]
 
         return cut_findings(self, facts, self.cut_kinds, describe, fixes_for)
+
+
+def _in_place(node) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "detach_"
 
 
 def _serves_another_loss(facts, node, st) -> bool:

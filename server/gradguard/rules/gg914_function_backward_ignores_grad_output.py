@@ -1,0 +1,226 @@
+"""GG914 function-backward-ignores-grad-output: a custom Function's ``backward`` returns gradients that do not
+depend on the gradient it receives, so the chain rule stops at this op."""
+from __future__ import annotations
+
+import ast
+
+from gradguard.core.classes import apply_calls, function_classes
+from gradguard.core.model import Severity
+from gradguard.rules.base import Example, Rule
+
+
+def _grad_params(fn) -> list:
+    """Names of the incoming gradients: every parameter of ``backward`` after ``ctx`` (and ``*grads``)."""
+    a = fn.args
+    params = [p.arg for p in [*a.posonlyargs, *a.args]]
+    decorated = {d.id for d in fn.decorator_list if isinstance(d, ast.Name)}
+    drop = 2 if "classmethod" in decorated or "staticmethod" not in decorated else 1
+    names = params[drop:]
+    if a.vararg is not None:
+        names.append(a.vararg.arg)
+    return names
+
+
+def _own_nodes(fn):
+    stack = list(fn.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                stack.append(child)
+
+
+_SHAPE_ATTRS = {"shape", "dtype", "device", "ndim", "layout", "is_cuda"}
+_SHAPE_METHODS = {"size", "dim", "numel", "new_ones", "new_zeros", "new_empty", "new_full", "new_tensor", "type", "get_device"}
+_LIKE = {"ones_like", "zeros_like", "empty_like", "full_like", "rand_like", "randn_like", "randint_like"}
+
+
+def _reads_values(fn, names: set) -> bool:
+    """Does ``fn`` use the values of any of ``names`` (not only their shape, dtype or device)?"""
+    shape_only = set()
+    for node in _own_nodes(fn):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in names:
+            if node.attr in _SHAPE_ATTRS or node.attr in _SHAPE_METHODS:
+                shape_only.add(id(node.value))
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in names:
+            f = node.func
+            fname = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else "")
+            if fname in _LIKE:
+                shape_only.add(id(node.args[0]))
+    for node in _own_nodes(fn):
+        if isinstance(node, ast.Name) and (node.id in names or node.id in ("locals", "vars")) and id(node) not in shape_only:
+            return True
+    return False
+
+
+def _is_none(expr) -> bool:
+    if expr is None or (isinstance(expr, ast.Constant) and expr.value is None):
+        return True
+    if isinstance(expr, (ast.Tuple, ast.List)):
+        return all(_is_none(e) for e in expr.elts)
+    return False
+
+
+class FunctionBackwardIgnoresGradOutput(Rule):
+    code = "GG914"
+    name = "function-backward-ignores-grad-output"
+    summary = "A custom Function's `backward` never reads the gradient it receives: the chain rule stops at this op."
+    severity = Severity.WARNING
+    needs = ("Function",)
+    docs = """
+## What it does
+Flags the `backward` of a `torch.autograd.Function` subclass that returns gradients (not only `None`) but
+never reads its incoming gradient (`grad_output`, the parameters after `ctx`) beyond its shape, dtype or
+device (`torch.ones_like(grad_output)` reads only its shape). Functions applied in the file
+are reported; parameters named with a leading underscore (`_grad`) are taken as deliberately unused.
+
+## Why is this bad?
+`backward` receives dLoss/dOutput and must return dLoss/dInput, which by the chain rule is `grad_output`
+times the local derivative. A gradient computed without `grad_output` is the same whatever the loss does
+after this op: scaling the loss, a second loss term, a minus sign (maximizing instead of minimizing) or a
+masked-out output all leave it unchanged. Everything before the op trains on a gradient that is not the
+loss's; a straight-through estimator that returns `torch.ones_like(x)` instead of `grad_output` is the
+usual case.
+
+## Example
+```python
+class SignSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return torch.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return torch.ones_like(grad_output)
+```
+
+## Use instead
+```python
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output  # straight-through: pass the incoming gradient on
+```
+
+## Fix safety
+No automatic fix: the right local derivative is for you to write.
+"""
+    examples = (
+        Example(
+            name="straight-through-sign-returns-ones",
+            code="""import torch
+import torch.nn as nn
+
+
+class SignSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return torch.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return torch.ones_like(grad_output)
+
+
+def grad_of(encoder, x, scale):
+    encoder.zero_grad()
+    codes = SignSTE.apply(encoder(x))
+    (scale * codes.sum()).backward()
+    return encoder.weight.grad.clone()
+
+
+def main():
+    torch.manual_seed(0)
+    encoder = nn.Linear(4, 3)
+    x = torch.randn(5, 4)
+    g1, g2 = grad_of(encoder, x, 1.0), grad_of(encoder, x, -2.0)
+    return {"encoder": encoder}, {"gradient_follows_loss": bool(torch.allclose(g2, -2.0 * g1))}
+""",
+            lines=(11,),
+            expect={"facts": {"gradient_follows_loss": False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="straight-through-and-gradient-reversal",
+            code="""import torch
+import torch.nn as nn
+
+
+class SignSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return torch.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.clone()
+
+
+class GradReverse(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, lam):
+        ctx.lam = lam
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return -ctx.lam * grad_output, None
+
+
+class NoGrad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.round()
+
+    @staticmethod
+    def backward(ctx, _grad):
+        return None
+
+
+def grad_of(encoder, x, scale):
+    encoder.zero_grad()
+    codes = SignSTE.apply(GradReverse.apply(encoder(x), 0.5)) + NoGrad.apply(x).sum()
+    (scale * codes.sum()).backward()
+    return encoder.weight.grad.clone()
+
+
+def main():
+    torch.manual_seed(0)
+    encoder = nn.Linear(4, 3)
+    x = torch.randn(5, 4)
+    g1, g2 = grad_of(encoder, x, 1.0), grad_of(encoder, x, -2.0)
+    return {"encoder": encoder}, {"gradient_follows_loss": bool(torch.allclose(g2, -2.0 * g1))}
+""",
+            expect={"grad_ok": ["encoder.weight"], "facts": {"gradient_follows_loss": True}},
+        ),
+    )
+
+    def check(self, facts):
+        mm = facts.modules
+        for info in function_classes(facts):
+            bwd = mm.method(info.name, "backward")
+            if bwd is None or bwd not in info.node.body:
+                continue  # inherited: reported on the class that defines it
+            names = _grad_params(bwd)
+            if not names or all(n.startswith("_") for n in names):
+                continue
+            if _reads_values(bwd, set(names)):
+                continue
+            returns = [n for n in _own_nodes(bwd) if isinstance(n, ast.Return)]
+            if not returns or all(_is_none(r.value) for r in returns):
+                continue  # no gradient at all (or only raises): another matter
+            calls = apply_calls(facts, info.name)
+            if not calls:
+                continue
+            shown = ", ".join(f"`{n}`" for n in names)
+            yield self.finding(
+                facts,
+                bwd,
+                f"`{info.name}.backward` never reads the incoming gradient ({shown}): the gradient it returns ignores the loss, so the layers before `{info.name}` train on a gradient that is not the loss's",
+                severity=Severity.WARNING,
+                related=[(c, f"`{info.name}.apply` here") for c in calls[:2]],
+                end_node=bwd,
+                explanation="By the chain rule the gradient of an input is the incoming gradient times the local derivative; "
+                "without it, scaling, negating or masking the loss after this op leaves the returned gradient unchanged.",
+            )
