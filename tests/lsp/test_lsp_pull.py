@@ -134,7 +134,7 @@ async def test_capability_and_pull_on_open(client: LanguageClient):
     assert provider is not None, client.init_result.capabilities
     assert (provider.identifier, provider.inter_file_dependencies, provider.workspace_diagnostics) == ("gradguard", True, True)
     _open(client, SEED_URI, DETACH_SEED)
-    report = await _pull(client, SEED_URI)  # waits for the analysis the open started
+    report = await _pull_until(client, SEED_URI, lambda items: any(d.code == "GG201" for d in items))
     assert report.kind == lsp.DocumentDiagnosticReportKind.Full and report.result_id
     [d] = [d for d in report.items if d.code == "GG201"]
     assert d.source == "gradguard" and d.range.start.line == 6

@@ -2,7 +2,8 @@
 
 Documents are analyzed off the event loop (a worker thread), newest version only: a burst of edits is
 coalesced, and a result for a version that is no longer current is dropped, never published. Notebook
-cells are analyzed as one program (see ``gradguard.notebook``) and published per cell.
+cells are analyzed as one program (see ``gradguard.notebook``) and published per cell. Clients that pull
+diagnostics (LSP 3.17, with refresh support) pull them instead; see ``gradguard.lsp.pull``.
 """
 from __future__ import annotations
 
@@ -748,6 +749,7 @@ def on_initialize(ls: GradguardServer, params: lsp.InitializeParams) -> None:
         ls.pulled = pull.Reports()
         ls.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC, pull.options())(document_diagnostic)
         ls.feature(lsp.WORKSPACE_DIAGNOSTIC)(workspace_diagnostic)
+    log.info("diagnostics: %s", "pull" if ls.pulled is not None else "push")
 
 
 async def document_diagnostic(ls: GradguardServer, params: lsp.DocumentDiagnosticParams) -> Any:
