@@ -54,6 +54,24 @@ def trains(text: str) -> bool:
 _IDENT = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
+def chains_in(text: str, roots) -> set:
+    """Every dotted name ``r.a(.b...)`` in ``text`` rooted at one of ``roots``, spaces around the dots removed."""
+    pat = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(r) for r in sorted(roots)) + r")(?:[ \t]*\.[ \t]*[A-Za-z_]\w*)+")
+    return {re.sub(r"[ \t]+", "", m) for m in pat.findall(text)}
+
+
+def dotted(expr: ast.AST) -> Optional[str]:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    parts = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    parts.append(expr.id)
+    return ".".join(reversed(parts))
+
+
 def is_env_dir(path: str) -> bool:
     """A virtualenv / conda env inside the workspace (``pyvenv.cfg`` or ``conda-meta``): never project code."""
     return os.path.isfile(os.path.join(path, "pyvenv.cfg")) or os.path.isdir(os.path.join(path, "conda-meta"))
@@ -105,6 +123,8 @@ class FileSummary:
     imports: list = field(default_factory=list)  # top-level ImportBinding
     trains: bool = False
     error: Optional[str] = None
+    exported: Optional[frozenset] = None  # a literal ``__all__`` (read on first use, see WorkspaceIndex.exports)
+    exported_read: bool = False
 
 
 def _digest(data: bytes) -> str:
@@ -251,6 +271,10 @@ class Linked:
     library: frozenset = frozenset()  # copied files that are installed packages (never reported on)
     rewritten: tuple = ()  # the file's import statements (nodes of its tree) that were replaced by ``pass``
     copied: str = ""  # the text after the file's own lines
+    # path -> {name or dotted name that file uses -> program name}: copied definitions whose program name is not
+    # the one their file uses (``from m import Net as Model``: ``Net`` is ``Model``; ``mb.Base`` is ``Base``)
+    renames: dict = field(default_factory=dict)
+    chains: dict = field(default_factory=dict)  # the file's own dotted names of linked definitions (``mn.Net``)
 
     def program_tree(self, tree: ast.Module) -> ast.Module:
         """The program's tree from the file's own ``tree`` (changed in place: no second parse of the file):
@@ -265,7 +289,16 @@ class Linked:
                 for h in getattr(node, "handlers", []) or []:
                     if any(id(st) in gone for st in h.body):
                         h.body = [_pass_like(st) if id(st) in gone else st for st in h.body]
+        if self.chains:  # ``mn.Net`` -> the class's program name, at the same place (the text is unchanged)
+            for st in tree.body:
+                _rename(st, self.chains)
         copied = ast.parse("\n" * self.own_lines + self.copied)  # numbered in place (cheaper than shifting every node)
+        if self.renames:
+            for st in copied.body:
+                at = self.locate(st.lineno)
+                names = self.renames.get(at[0]) if at is not None else None
+                if names:
+                    _rename(st, names)
         tree.body.extend(copied.body)
         forget_index(tree)  # statement lists cached while linking describe the file alone
         return tree
@@ -421,6 +454,15 @@ class WorkspaceIndex:
             self._refs[key] = (stamp, names)
         return names
 
+    def chains_of(self, path: str, d: Definition, root: str, header_only: bool = False) -> set:
+        """The dotted names ``root.a.b`` a definition's text uses (``mb.Base`` with ``import models.base as mb``);
+        only its header (decorators and ``class X(...):``) when ``header_only``."""
+        lines = self.lines_of(path)
+        if lines is None:
+            return set()
+        end = (d.header_end or d.start) if header_only else d.end
+        return chains_in("".join(lines[d.start - 1 : end]), (root,))
+
     def digest(self, path: str) -> Optional[str]:
         """Content digest of a file as the linker read it (None: gone or unreadable)."""
         text = self.text_of(os.path.abspath(path))
@@ -562,10 +604,73 @@ class WorkspaceIndex:
         if d is not None:
             return (s.path, d)
         for b in s.imports:
-            if b.local == name or b.local == "*":
-                got = self.resolve(ImportBinding(name, b.module, name if b.local == "*" else b.name, b.level, b.start, b.end, b.col, None), path, depth + 1)
+            if b.local == name:
+                if b.name is None:
+                    continue  # a module, not a definition
+                got = self.resolve(ImportBinding(name, b.module, b.name, b.level, b.start, b.end, b.col, None), path, depth + 1)
+            elif b.local == "*":
+                target = self.module_file(b.module or "", path, b.level)
+                if target is None or target == path or not self.exports_name(target, name):
+                    continue
+                got = self.find(target, name, depth + 1)
+            else:
+                continue
+            if got is not None:
+                return got
+        return None
+
+    def exports(self, path: str) -> Optional[frozenset]:
+        """The names ``from <module> import *`` binds when the module says so (a literal ``__all__`` list or
+        tuple of strings); None: every public name."""
+        s = self.summary(path)
+        if s is None:
+            return None
+        if not s.exported_read:
+            s.exported_read = True
+            d = s.defs.get("__all__")
+            lines = self.lines_of(path) if d is not None else None
+            if d is not None and lines is not None:
+                try:
+                    st = ast.parse("".join(lines[d.start - 1 : d.end])).body
+                    value = st[0].value if st and isinstance(st[0], (ast.Assign, ast.AnnAssign)) else None
+                    names = ast.literal_eval(value) if value is not None else None
+                    if isinstance(names, (list, tuple)) and all(isinstance(n, str) for n in names):
+                        s.exported = frozenset(names)
+                except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+                    pass
+        return s.exported
+
+    def exports_name(self, path: str, name: str) -> bool:
+        """Does ``from <module at path> import *`` bind ``name`` (if the module has it)?"""
+        names = self.exports(path)
+        return name in names if names is not None else not name.startswith("_")
+
+    def module_of(self, b: ImportBinding, from_path: str) -> Optional[tuple]:
+        """(module, level) when the import binds a module of the workspace (or of the libraries) to its local
+        name: ``import a.b`` (``a``), ``import a.b as m``, ``from a import b`` with ``a/b.py``; else None."""
+        if b.name == "*":
+            return None
+        if b.name is None:
+            q = b.qualname or b.module or ""
+            if self.module_file(q, from_path, 0) is not None or self.module_file(b.module or "", from_path, 0) is not None:
+                return (q, 0)
+            return None
+        sub = f"{b.module}.{b.name}" if b.module else b.name
+        if self.module_file(sub, from_path, b.level) is not None:
+            return (sub, b.level)
+        return None
+
+    def resolve_chain(self, module: str, level: int, from_path: str, attrs: list) -> Optional[tuple]:
+        """The definition ``<module>.<attrs...>`` names: (path, Definition, how many attrs it took), following
+        submodules (``models.net.Net``) and re-exports; None when it is not a workspace definition."""
+        cur = module
+        for i, a in enumerate(attrs[:_MAX_CHAIN]):
+            f = self.module_file(cur, from_path, level) if (cur or level) else None
+            if f is not None:
+                got = self.find(f, a)
                 if got is not None:
-                    return got
+                    return (got[0], got[1], i + 1)
+            cur = f"{cur}.{a}" if cur else a
         return None
 
     def dependencies(self, path: str) -> set:
@@ -578,6 +683,10 @@ class WorkspaceIndex:
             target = self.module_file(b.module or "", path, b.level) if (b.module or b.level) else None
             if target is not None and not self.is_library(target):
                 out.add(target)
+            if b.name and b.name != "*":  # ``from pkg import module``
+                sub = self.module_file(f"{b.module}.{b.name}" if b.module else b.name, path, b.level)
+                if sub is not None and not self.is_library(sub):
+                    out.add(sub)
         return out
 
     def importers(self, path: str) -> list:
@@ -615,6 +724,37 @@ def _module_at(base: str, parts: list) -> Optional[str]:
     return None
 
 
+class _State:
+    """What one program links so far; copied whole for each import tried (an import that fails leaves no trace).
+
+    ``pnames``: (path, name) -> the name the definition has in the program: the name the analyzed file binds
+    (``Model`` for ``from m import Net as Model``), else its own name, else the dotted name the file uses
+    (``mn.Net``: never an identifier the program binds otherwise). ``renames``: path -> {what that file calls a
+    linked definition (``Net``, ``B``, ``mb.Base``) -> its program name}, applied to the copied definitions of
+    that file; ``chains``: the same for the analyzed file's dotted names (``mn.Net``), its only rewrite."""
+
+    __slots__ = ("taken", "chosen", "imports_needed", "pnames", "renames", "chains", "size")
+
+    def __init__(self, taken: dict) -> None:
+        self.taken = taken
+        self.chosen: dict = {}  # (path, name) -> Definition, in order
+        self.imports_needed: dict = {}  # path -> set of local names whose import lines to copy
+        self.pnames: dict = {}
+        self.renames: dict = {}
+        self.chains: dict = {}
+        self.size = 0  # lines the chosen definitions copy
+
+    def copy(self) -> _State:
+        c = _State(dict(self.taken))
+        c.chosen = dict(self.chosen)
+        c.imports_needed = {k: set(v) for k, v in self.imports_needed.items()}
+        c.pnames = dict(self.pnames)
+        c.renames = {k: dict(v) for k, v in self.renames.items()}
+        c.chains = dict(self.chains)
+        c.size = self.size
+        return c
+
+
 class _Linker:
     def __init__(self, index: WorkspaceIndex, path: str, text: str, tree: Optional[ast.Module]) -> None:
         self.index = index
@@ -624,7 +764,6 @@ class _Linker:
         self.budget = LINK_BUDGET
         self.stubs: set = set()  # (path, name) of classes copied as their header only
         self._head: Optional[list] = None
-        self._trial_size = 0
 
     def run(self) -> Optional[Linked]:
         tree = self.tree
@@ -646,16 +785,49 @@ class _Linker:
         training = trains(self.text)
         found = statements_of_type(tree, (ast.ClassDef, ast.Import, ast.ImportFrom))
         wanted_bases = {b.id for st in found if isinstance(st, ast.ClassDef) for b in st.bases if isinstance(b, ast.Name)}
+        wanted_chains = {c for st in found if isinstance(st, ast.ClassDef) for c in (dotted(b) for b in st.bases if isinstance(b, ast.Attribute)) if c}
         statements = [st for st in found if isinstance(st, ast.ImportFrom)]
-        if not training and not wanted_bases:
+        if not training and not wanted_bases and not wanted_chains:
             return None
-        # what linking depends on in this file: its imports, own names, bases, whether it trains (typing inside a
-        # function changes none of them: the copied part is reused while the files it comes from are unchanged)
+        top = {id(st) for st in tree.body}
+        imports = [st for st in found if isinstance(st, (ast.Import, ast.ImportFrom))]
+        bound: dict = {}  # local name -> how many import bindings the file has for it
+        for node in imports:
+            for bd in _bindings(node):
+                bound[bd.local] = bound.get(bd.local, 0) + 1
+        # modules the file binds at top level (``import models.net as mn``, ``from models import net``): the
+        # dotted names the file uses through them; and names ``from m import *`` may bind
+        roots: dict = {}
+        stars: list = []
+        for node in imports:
+            if id(node) not in top:
+                continue
+            for bd in _bindings(node):
+                if bd.local == "*":
+                    target = self.index.module_file(bd.module or "", self.path, bd.level)
+                    if target is not None:
+                        stars.append((node, target))
+                elif bound.get(bd.local) == 1 and bd.local not in own_names and (bd.name is None or self.index.resolve(bd, self.path) is None):
+                    mod = self.index.module_of(bd, self.path)
+                    # an installed package's module: only for a base class (``class Net(timm.layers.Mlp)``)
+                    if mod is not None and (not self._library_module(mod) or any(c.startswith(bd.local + ".") for c in wanted_chains)):
+                        roots[bd.local] = mod
+        chains = sorted(chains_in(self.text, roots) if training else {c for c in wanted_chains if c.split(".", 1)[0] in roots}) if roots else []
+        if chains:  # a module name rebound anywhere (a parameter, a loop variable, an assignment) is not rewritten
+            rebound = {n.arg if isinstance(n, ast.arg) else n.id for n in ast.walk(tree) if isinstance(n, ast.arg) or (isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load))}
+            chains = [c for c in chains if c.split(".", 1)[0] not in rebound]
+        star_names = sorted(n for n in ((set(_IDENT.findall(self.text)) if training else wanted_bases) - own_names.keys() - bound.keys())) if stars else []
+        # what linking depends on in this file: its imports, own names, bases, whether it trains, the dotted names
+        # and (with a star import) the names it uses (typing inside a function changes none of them: the copied
+        # part is reused while the files it comes from are unchanged)
         key = (
             training,
             tuple(sorted(own_names)),
             tuple(sorted(wanted_bases)),
-            tuple((st.lineno, st.end_lineno, st.col_offset, st.end_col_offset, st.module, st.level, tuple((a.name, a.asname) for a in st.names)) for st in statements),
+            tuple(sorted(wanted_chains)),
+            tuple((st.lineno, st.end_lineno, st.col_offset, st.end_col_offset, getattr(st, "module", None), getattr(st, "level", 0), tuple((a.name, a.asname) for a in st.names)) for st in imports),
+            tuple(chains),
+            tuple(star_names),
         )
         cached = self.index.cached_link(self.path, key)
         if cached is not None:
@@ -665,13 +837,10 @@ class _Linker:
             return self._assemble([st for st in statements if (st.lineno, st.col_offset) in positions], copy)
         taken: dict = dict(own_names)
         # names the file's other imports bind keep their meaning
-        for node in found:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                for b in _bindings(node):
-                    taken.setdefault(b.local, ("import", b.qualname))
-        chosen: dict = {}  # (path, name) -> Definition, in order
-        chosen_size = 0  # lines the chosen definitions copy
-        imports_needed: dict = {}  # path -> set of local names whose import lines to copy
+        for node in imports:
+            for bd in _bindings(node):
+                taken.setdefault(bd.local, ("import", bd.qualname))
+        state = _State(taken)
         rewritten: list = []
         for st in statements:
             bindings = _bindings(st)
@@ -681,11 +850,8 @@ class _Linker:
                 continue
             resolved: list = []
             for b in bindings:
-                got = self.index.resolve(b, self.path)
+                got = self.index.resolve(b, self.path) if bound.get(b.local) == 1 else None  # a name bound twice: not guessed
                 if got is None:
-                    resolved.append(None)
-                    continue
-                if b.local != got[1].name:  # ``import X as Y``: the copied definition would be named X
                     resolved.append(None)
                     continue
                 if not training and b.local not in wanted_bases and got[1].end - got[1].start >= SMALL_DEFINITION:
@@ -694,45 +860,117 @@ class _Linker:
                 resolved.append(got)
             if not any(resolved):
                 continue
-            trial_taken = dict(taken)
+            trial = state.copy()
             for b, got in zip(bindings, resolved):
-                if got is not None:
-                    trial_taken[b.local] = ("def", got[0], got[1].name)
-            trial_chosen = dict(chosen)
-            self._trial_size = chosen_size
-            trial_imports = {k: set(v) for k, v in imports_needed.items()}
+                if got is not None:  # the name this file binds is the definition's name in the program
+                    trial.taken[b.local] = ("def", got[0], got[1].name)
             ok = True
-            for got in resolved:
+            for b, got in zip(bindings, resolved):
                 if got is None:
                     continue
-                if not self._close(got[0], got[1], trial_taken, trial_chosen, trial_imports, full=training):
+                if not self._close(trial, got[0], got[1], b.local, full=training):
                     ok = False
                     break
             if not ok or _shares_line(st, self.head_lines(st.end_lineno or st.lineno)):
                 continue
-            if self._trial_size > self.budget:
+            if trial.size > self.budget:
                 continue
-            chosen_size = self._trial_size
-            taken, chosen, imports_needed = trial_taken, trial_chosen, trial_imports
+            state = trial
             # names of the statement that did not resolve stay unknown (as an unresolved import would)
             rewritten.append(st)
-        copy = self._copy(chosen, imports_needed) if chosen else None
+        # ``mn.Net``: the module's definition, under its own name when the program has it free (the import stays:
+        # dotted names that do not resolve keep their qualified names)
+        for c in chains:
+            parts = c.split(".")
+            module, level = roots[parts[0]]
+            got = self.index.resolve_chain(module, level, self.path, parts[1:])
+            if got is None:
+                continue
+            c = ".".join(parts[: 1 + got[2]])
+            if c in state.chains or (self.index.is_library(got[0]) and c not in wanted_chains) or (not training and c not in wanted_chains):
+                continue
+            trial = state.copy()
+            pname = self._pname(trial, got[0], got[1], None, c)
+            if pname is None:
+                continue
+            trial.chains[c] = pname
+            if self._close(trial, got[0], got[1], pname, full=training) and trial.size <= self.budget:
+                state = trial
+        if stars:
+            state = self._link_stars(state, stars, star_names, training)
+        copy = self._copy(state) if state.chosen or state.imports_needed else None
         self.index.remember_link(self.path, key, {(st.lineno, st.col_offset) for st in rewritten}, copy, dict(self.index._tls.consulted or {}))
         if copy is None:
             return None
         return self._assemble(rewritten, copy)
 
-    def _close(self, path: str, d: Definition, taken: dict, chosen: dict, imports_needed: dict, full: bool) -> bool:
-        """Add ``d`` (from ``path``) and what it needs; False on a name clash."""
+    def _link_stars(self, state: _State, stars: list, names: list, training: bool) -> _State:
+        """``from m import *``: each name the file uses that exactly one star import binds (``__all__`` when the
+        module has a literal one, else its public names): a definition, or an outside import of the module (its
+        line copied). The statement stays: the single-file model never reads star imports."""
+        for n in names:
+            if n in state.taken:
+                continue
+            providers = []
+            for _, target in stars:
+                if not self.index.exports_name(target, n):
+                    continue
+                got = self.index.find(target, n)
+                if got is not None:
+                    providers.append(("def", got))
+                    continue
+                s = self.index.summary(target)
+                b = next((b for b in (s.imports if s is not None else []) if b.local == n), None)
+                if b is not None:
+                    providers.append(("import", (target, b)))
+            if len(providers) != 1:
+                continue  # bound by no star import, or by several (the last would win: not guessed)
+            kind, what = providers[0]
+            trial = state.copy()
+            if kind == "def":
+                if not self._close(trial, what[0], what[1], n, full=training) or trial.size > self.budget:
+                    continue
+            else:
+                target, b = what
+                if b.level != 0 or b.name == "*" or not self._claim(trial.taken, n, ("import", b.qualname)):
+                    continue
+                trial.imports_needed.setdefault(target, set()).add(n)
+            state = trial
+        return state
+
+    def _library_module(self, mod: tuple) -> bool:
+        f = self.index.module_file(mod[0], self.path, 0) if not mod[1] else None
+        return f is not None and self.index.is_library(f)
+
+    def _pname(self, st: _State, path: str, d: Definition, spelled: Optional[str], chain: Optional[str] = None) -> Optional[str]:
+        """The program name of ``d`` (from ``path``) reached by a name ``spelled`` or a dotted name ``chain``: the
+        one it has already, else ``spelled``, else its own name, else the dotted name, while free in the program."""
+        have = st.pnames.get((path, d.name))
+        if have is not None:
+            return have
+        mine = ("def", path, d.name)
+        for cand in (spelled, d.name, chain):
+            if cand is not None and st.taken.get(cand, mine) == mine:
+                return cand
+        return None
+
+    def _close(self, st: _State, path: str, d: Definition, pname: str, full: bool) -> bool:
+        """Add ``d`` (from ``path``) under the program name ``pname``, and what it needs; False on a name clash."""
         key = (path, d.name)
-        if key in chosen:
-            return True
-        chosen[key] = d
+        have = st.pnames.get(key)
+        if have is not None:
+            return have == pname
+        if not self._claim(st.taken, pname, ("def", path, d.name)):
+            return False
+        st.pnames[key] = pname
+        if pname != d.name:
+            st.renames.setdefault(path, {})[d.name] = pname
+        st.chosen[key] = d
         full = full and not self.index.is_library(path)  # a library class: only its base chain
         if not full and d.header_end:
             self.stubs.add(key)  # its header and `pass`: what it is (its bases), not what it does
-        self._trial_size += self._size(key, d)
-        if self._trial_size > self.budget:
+        st.size += self._size(key, d)
+        if st.size > self.budget:
             return False  # past the budget: this import stays unresolved (no need to follow the rest)
         s = self.index.summary(path)
         if s is None:
@@ -743,26 +981,50 @@ class _Linker:
                 continue
             local = s.defs.get(n)
             if local is not None:
-                if not self._claim(taken, n, ("def", path, n)):
-                    return False
-                if not self._close(path, local, taken, chosen, imports_needed, full):
+                if not self._use(st, path, n, (path, local), full):
                     return False
                 continue
             for b in s.imports:
                 if b.local != n:
                     continue
-                got = self.index.resolve(b, path) if b.name and b.local == b.name else None
+                got = self.index.resolve(b, path) if b.name else None
                 if got is not None and (not self.index.is_library(got[0]) or not full or n in d.bases):
-                    if not self._claim(taken, n, ("def", got[0], got[1].name)):
-                        return False
-                    if not self._close(got[0], got[1], taken, chosen, imports_needed, full):
+                    if not self._use(st, path, n, got, full):
                         return False
                 else:  # an outside import (torch, numpy, ...): copy its line, unless the name means something else here
-                    if not self._claim(taken, n, ("import", b.qualname)):
+                    mod = self.index.module_of(b, path) if got is None else None
+                    if mod is not None:  # a module of the workspace: the definitions ``n.X`` names are linked too
+                        for c in sorted(self.index.chains_of(path, d, n, header_only=not full or self._library_module(mod))):
+                            parts = c.split(".")
+                            to = self.index.resolve_chain(mod[0], mod[1], path, parts[1:])
+                            if to is None or (self.index.is_library(to[0]) and full and c not in self.index.chains_of(path, d, n, header_only=True)):
+                                continue  # an installed package's class: only as a base
+                            c = ".".join(parts[: 1 + to[2]])
+                            pn = self._pname(st, to[0], to[1], None, c)
+                            if pn is None or st.renames.get(path, {}).get(c, pn) != pn:
+                                return False
+                            if pn != c:
+                                st.renames.setdefault(path, {})[c] = pn
+                            if not self._close(st, to[0], to[1], pn, full):
+                                return False
+                    if not self._claim(st.taken, n, ("import", b.qualname)):
                         return False
-                    imports_needed.setdefault(path, set()).add(n)
+                    st.imports_needed.setdefault(path, set()).add(n)
                 break
         return True
+
+    def _use(self, st: _State, region: str, n: str, got: tuple, full: bool) -> bool:
+        """A copied definition of ``region`` names ``n``, which is ``got`` there: link it, under ``n`` if it can
+        be (else that file's ``n`` is renamed to the definition's program name)."""
+        pname = self._pname(st, got[0], got[1], n)
+        if pname is None:
+            return False
+        here = st.renames.get(region, {})
+        if here.get(n, pname) != pname:
+            return False
+        if pname != n:
+            st.renames.setdefault(region, {})[n] = pname
+        return self._close(st, got[0], got[1], pname, full)
 
     def head_lines(self, upto: int) -> list:
         """The file's first ``upto`` lines (imports sit near the top: the rest is never split)."""
@@ -790,7 +1052,7 @@ class _Linker:
         return have == meaning
 
     def _assemble(self, rewritten: list, copy: tuple) -> Linked:
-        copied, origin, files, library = copy
+        copied, origin, files, library, renames, chains = copy
         text = self.text
         last = max((st.end_lineno or st.lineno for st in rewritten), default=0)
         if "\r" in text or not text:
@@ -815,10 +1077,12 @@ class _Linker:
             for ln in range(first + 1, (st.end_lineno or first) + 1):
                 lines[ln - 1] = "\n"
                 changed.add(ln)
-        return Linked("".join(lines) + rest + copied, own_total, origin, files, frozenset(changed), library, tuple(rewritten), copied)
+        return Linked("".join(lines) + rest + copied, own_total, origin, files, frozenset(changed), library, tuple(rewritten), copied, renames, chains)
 
-    def _copy(self, chosen: dict, imports_needed: dict) -> tuple:
-        """(copied text, origin of each copied line, digests of the files copied from, library files)."""
+    def _copy(self, state: _State) -> tuple:
+        """(copied text, origin of each copied line, digests of the files copied from, library files, renames,
+        the analyzed file's dotted names)."""
+        chosen, imports_needed = state.chosen, state.imports_needed
         out: list = []
         origin: list = []
         files: dict = {}
@@ -858,7 +1122,49 @@ class _Linker:
                     out.append("    pass\n")
                     origin.append((p, z))
         library = frozenset(p for p in files if self.index.is_library(p))
-        return ("".join(out), origin, files, library)
+        renames = {p: m for p, m in state.renames.items() if m and p in files}
+        return ("".join(out), origin, files, library, renames, dict(state.chains))
+
+
+def _rename(root: ast.AST, names: dict) -> None:
+    """Rename in place: a definition named in ``names``, ``Name`` nodes, and dotted chains (``mb.Base``, replaced
+    by one ``Name`` at the chain's place). Iterative (deep trees)."""
+    if isinstance(root, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and root.name in names:
+        root.name = names[root.name]
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                for i, v in enumerate(value):
+                    if isinstance(v, ast.AST):
+                        r = _renamed(v, names)
+                        if r is None:
+                            stack.append(v)
+                        elif r is not v:
+                            value[i] = r
+            elif isinstance(value, ast.AST):
+                r = _renamed(value, names)
+                if r is None:
+                    stack.append(value)
+                elif r is not value:
+                    setattr(node, name, r)
+
+
+def _renamed(node: ast.AST, names: dict) -> Optional[ast.AST]:
+    """The node to put in place of ``node`` (itself when renamed in place), None when its children are to be
+    looked at."""
+    if isinstance(node, ast.Name):
+        new = names.get(node.id)
+        if new is not None:
+            node.id = new
+        return node
+    if isinstance(node, ast.Attribute):
+        d = dotted(node)
+        new = names.get(d) if d is not None else None
+        if new is not None:
+            return ast.Name(id=new, ctx=node.ctx, lineno=node.lineno, col_offset=node.col_offset, end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
+    return None
 
 
 def _pass_like(st: ast.stmt) -> ast.Pass:
