@@ -26,7 +26,6 @@ KNOWN_MISSES = {
     "c116_params_cast_in_list_comprehension": "blind miss: leaves cast in a list comprehension handed to the optimizer (non-leaf copies) are not modeled",
     "c124_ste_backward_ignores_grad_output": "blind miss: a custom autograd.Function backward that ignores grad_output is not modeled",
     "c128_set_grad_enabled_phase_name_mismatch": "blind miss: set_grad_enabled(phase == 'training') with phase never 'training' needs value reasoning the model lacks",
-    "c132_detach_inplace_feature_memory_bank": "blind miss: detach_() detaches the receiver itself; the in-place form is not modeled as rebinding the variable",
     "c202_hf_compute_loss_rewrap_item": "blind miss: compute_loss re-wrapping loss.item() as a new leaf (not investigated)",
     "c208_hf_distill_student_under_no_grad": "blind miss: GG501 fires, but on the no_grad block of the teacher, not on the line the case names",
     "c212_lora_injected_after_optimizer": "blind miss: adapters injected with setattr after the optimizer was built are not modeled",

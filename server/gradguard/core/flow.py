@@ -80,6 +80,8 @@ class Val:
     fields: Optional[tuple] = None  # named entries ((key, Val), ...) of a dict literal or an output object
     elem_cls: Optional[str] = None  # in-file Module class of every element of a Sequential/ModuleList
     origin: Optional[ast.AST] = None  # for kind 'optimizer': the constructor call that built it
+    rg_filter: bool = False  # for kind 'params': only those that require grad now (``filter(lambda p: p.requires_grad, ...)``)
+    held_out: frozenset = frozenset()  # for kind 'optimizer': parts of ``params`` frozen (so left out) when it was built
 
     @property
     def carries(self) -> bool:
@@ -177,6 +179,7 @@ class OptimizerSite:
     covered: frozenset
     name: Optional[str] = None
     stmt: Optional[ast.stmt] = None
+    held_out: frozenset = frozenset()  # parts of ``covered`` frozen when it was built from what required grad
 
 
 @dataclass
@@ -672,6 +675,27 @@ class _Walker:
         if item.optional_vars is not None:
             self.assign(item.optional_vars, CONST, ctx)
 
+    def frozen_now(self, within: frozenset) -> frozenset:
+        """Parts of ``within`` whose parameters this function has set to ``requires_grad=False`` so far (and
+        not back on): an optimizer built from what requires grad leaves them out."""
+        state: dict = {}
+        for ev in self.fl.events:
+            if ev.target is None:
+                continue
+            if ev.what == "requires_grad_set" and ev.name == "requires_grad":
+                stmt = ev.stmt
+                value = getattr(stmt, "value", None)
+                if not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
+                    continue
+                on = value.value
+            elif ev.what == "requires_grad_call" and ev.extra in ("True", "False"):
+                on = ev.extra == "True"
+            else:
+                continue
+            for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
+                state[r] = on
+        return frozenset(r for r, on in state.items() if not on and any(r == c or r.startswith(c + ".") for c in within))
+
     def record(self, what: str, node: ast.AST, **kw) -> None:
         self.fl.events.append(Event(what, node, self.stmt, self.loops, self.mode, **kw))
 
@@ -834,6 +858,8 @@ class _Walker:
                 acls, elem = self.e.modules.attr_class(base.cls, a)
                 if acls or elem:  # a submodule of an in-file class: calling it runs that class's forward
                     return Val(live, frozenset(base.cut), kind="module", ident=rid, cls=acls, elem_cls=elem)
+                if self.e.modules.parameter_attr(base.cls, a):  # ``self.weight = nn.Parameter(...)``: a leaf
+                    return Val(live, frozenset(base.cut), kind="tensor", ident=rid, leaf=bool(live))
             return Val(live, frozenset(base.cut), kind="module" if base.kind in ("module", "instance") else "tensor", ident=rid)
         return replace(base, ident=None, leaf=False, items=None, saved_output=None)
 
@@ -961,7 +987,7 @@ class _Walker:
         if not (j.live or j.cut):
             return Val(kind="python" if all(v.kind == "python" for v in vals) else None)
         if all(v.kind == "tensor" and v.leaf for v in vals):
-            return Val(j.live, j.cut, kind="params")
+            return Val(j.live, j.cut, kind="params", rg_filter=any(_tests_requires_grad(c) for gen in node.generators for c in gen.ifs))
         return Val(j.live, j.cut, kind="tensor")
 
     def ev_ListComp(self, node) -> Val:
@@ -1012,6 +1038,9 @@ class _Walker:
                 if name in ("list", "tuple", "sum", "max", "min", "sorted", "reversed", "iter", "next", "zip", "enumerate", "dict", "set", "map", "filter", "abs", "pow", "getattr"):
                     if name in ("list", "tuple", "iter", "reversed", "sorted") and args and args[0].kind == "params":
                         return args[0]
+                    if name == "filter" and len(args) == 2 and args[1].kind == "params":
+                        # ``filter(lambda p: p.requires_grad, model.parameters())``: those that require grad now
+                        return replace(args[1], rg_filter=_tests_requires_grad(node.args[0]))
                     v = combine(*args, *kwargs.values()) if (args or kwargs) else CONST
                     if name == "getattr" and args and args[0].ident:
                         return Val(frozenset({args[0].ident}), kind=args[0].kind)
@@ -1194,8 +1223,9 @@ class _Walker:
             # the parameters it steps: the first argument (or ``params=``), never ``lr=`` and friends
             given = args[:1] or ([kwargs["params"]] if "params" in kwargs else [])
             covered = frozenset().union(*(a.live | ({a.ident} if a.ident and a.kind in ("module", "params") else frozenset()) for a in given)) if given else frozenset()
-            self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt))
-            return Val(kind="optimizer", ident=NEW, params=covered, origin=node)
+            held_out = self.frozen_now(covered) if any(_chooses_by_requires_grad(a) for a in given) else frozenset()
+            self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt, held_out=held_out))
+            return Val(kind="optimizer", ident=NEW, params=covered, origin=node, held_out=held_out)
         if q in ("torch.autograd.grad", "torch.autograd.backward"):
             loss = args[0] if args else kwargs.get("outputs", kwargs.get("tensors", CONST))
             loss_node = node.args[0] if node.args else (kwnodes.get("outputs") or kwnodes.get("tensors") or node)
@@ -1406,6 +1436,18 @@ class _Walker:
         if name in SAVES_INPUT and res.live and self.mode.enabled and isinstance(node.func, ast.Attribute):
             self.mark_saved([node.func.value, *node.args], name, res)
         return res
+
+
+def _tests_requires_grad(node: ast.AST) -> bool:
+    """A filter predicate (a lambda, a comprehension's ``if``) that reads ``.requires_grad``."""
+    return any(isinstance(n, ast.Attribute) and n.attr == "requires_grad" for n in ast.walk(node))
+
+
+def _chooses_by_requires_grad(v: Val) -> bool:
+    """Optimizer parameters (a list of them, param-group dicts) chosen by what requires grad."""
+    if v.rg_filter:
+        return True
+    return any(_chooses_by_requires_grad(x) for x in (v.items or ())) or any(_chooses_by_requires_grad(fv) for _, fv in (v.fields or ()))
 
 
 def _needs_context(v: Val) -> bool:

@@ -328,6 +328,20 @@ class ModuleModel:
             cls = nxt[0]
         return None
 
+    def parameter_attr(self, cls: str, attr: str) -> bool:
+        """Is ``self.<attr>`` on class ``cls`` (or the in-file base that sets it) only ever assigned an
+        ``nn.Parameter(...)``? Then it is a leaf that requires grad."""
+        seen = set()
+        c: Optional[str] = cls
+        while c in self.classes and c not in seen:
+            seen.add(c)
+            values = self.classes[c].attr_values.get(attr)
+            if values:
+                return all(isinstance(v, ast.Call) and (self.imports.qualname(v.func) or "") in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") for v in values)
+            nxt = [b for b in self.classes[c].base_names if b in self.classes]
+            c = nxt[0] if nxt else None
+        return False
+
     def non_trainable(self, cls: str, attr: str) -> bool:
         """Is ``self.<attr>`` a buffer or a constant on class ``cls`` (or an in-file base), or configuration
         its framework base class sets (``self.config`` of a ``PreTrainedModel``)?"""

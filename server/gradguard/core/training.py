@@ -199,7 +199,7 @@ def stepped_after(fl: FunctionFlow, site: BackwardSite) -> list:
             continue
         pos = (ev.node.lineno, ev.node.col_offset)
         if start < pos < end and ev.target.kind == "optimizer" and ev.target.params and all(concrete_param(r) for r in ev.target.params):
-            out.append(OptimizerSite(ev.target.origin or ev.node, ev.target.params, stmt=ev.stmt))
+            out.append(OptimizerSite(ev.target.origin or ev.node, ev.target.params, stmt=ev.stmt, held_out=ev.target.held_out))
     return out
 
 

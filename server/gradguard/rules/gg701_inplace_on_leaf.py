@@ -21,6 +21,7 @@ INPLACE_MATH = {
 
 # a scope can only hold a requires-grad leaf when it creates one, iterates parameters, or touches .grad
 _LEAF_HINT = re.compile(r"requires_grad|Parameter|parameters\(|\.grad\b")
+_SELF_ATTR_ARG = re.compile(r"\(\s*self\.\w+\s*[,)]")  # ``self.act(self.weight)``
 
 
 class InplaceOnLeaf(Rule):
@@ -32,8 +33,8 @@ class InplaceOnLeaf(Rule):
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
-Flags in-place modifications (`p -= lr * p.grad`, `w.add_(...)`, `w.zero_()`, `x[i] = v`) of a leaf that
-requires grad (a parameter from `model.parameters()`, a `requires_grad=True` tensor) while gradient
+Flags in-place modifications (`p -= lr * p.grad`, `w.add_(...)`, `w.zero_()`, `x[i] = v`, an
+`nn.ReLU(inplace=True)` module applied to a parameter) of a leaf that requires grad (a parameter from `model.parameters()`, a `requires_grad=True` tensor) while gradient
 recording is on. A helper function that updates parameters is flagged when every call site in the file
 runs with gradients enabled; the call site is shown. Silent under `torch.no_grad()` /
 `inference_mode()`, for `nn.init.*` (which disables gradients itself), after `.detach()` / `.clone()`
@@ -66,6 +67,65 @@ the intended meaning (initialization vs. a differentiable edit) is for you to de
 into a leaf gets no automatic fix (build the tensor out of place, or write into a `.clone()`).
 """
     examples = (
+        Example(
+            name="in-place-activation-module-on-a-parameter",
+            code="""import torch
+import torch.nn as nn
+
+
+class WeightedSum(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(2))
+        self.act = nn.ReLU(inplace=True)
+        self.proj = nn.Linear(4, 4)
+
+    def forward(self, a, b):
+        w = self.act(self.weight)
+        w = w / (w.sum() + 1e-4)
+        return self.proj(w[0] * a + w[1] * b)
+
+
+def main():
+    torch.manual_seed(0)
+    model = WeightedSum()
+    out = model(torch.randn(3, 4), torch.randn(3, 4))
+    out.pow(2).mean().backward()
+    return {"model": model}
+""",
+            lines=(13,),
+            fixable=False,
+            expect={"error": "a leaf Variable that requires grad is being used in an in-place operation"},
+        ),
+        Example(
+            bad=False,
+            name="in-place-activation-module-on-activations",
+            code="""import torch
+import torch.nn as nn
+
+
+class WeightedSum(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(2))
+        self.act = nn.ReLU(inplace=True)
+        self.proj = nn.Linear(4, 4)
+
+    def forward(self, a, b):
+        w = torch.relu(self.weight)
+        w = w / (w.sum() + 1e-4)
+        return self.act(self.proj(w[0] * a + w[1] * b))
+
+
+def main():
+    torch.manual_seed(0)
+    model = WeightedSum()
+    out = model(torch.randn(3, 4), torch.randn(3, 4))
+    out.pow(2).mean().backward()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight", "model.proj.weight"]},
+        ),
         Example(
             bad=False,
             name="ema-helper-called-under-no-grad",
@@ -190,7 +250,11 @@ def main():
 
     def check(self, facts):
         seen = set()
-        for fl in facts.flows_matching(INPLACE_SYNTAX, _LEAF_HINT):
+        flows = list(facts.flows_matching(INPLACE_SYNTAX, _LEAF_HINT))
+        if "inplace=True" in facts.source.text:  # an in-place activation module applied to a parameter
+            have = {id(fl) for fl in flows}
+            flows += [fl for fl in facts.flows_matching(_SELF_ATTR_ARG) if id(fl) not in have]
+        for fl in flows:
             for ev in fl.events:
                 if ev.what != "inplace" or id(ev.node) in seen:
                     continue
@@ -198,7 +262,8 @@ def main():
                 if v is None or not v.leaf or not ev.mode.enabled or ev.extra == "init":
                     continue
                 kind = ev.extra
-                if kind not in ("augassign", "setitem") and kind not in INPLACE_MATH:
+                module_inplace = bool(kind) and kind.endswith("(inplace=True)")  # ``self.act = nn.ReLU(inplace=True)`` called on it
+                if kind not in ("augassign", "setitem") and kind not in INPLACE_MATH and not module_inplace:
                     continue
                 if lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node):
                     continue
@@ -217,9 +282,9 @@ def main():
                         continue
                     related = [(c, "called here with gradient recording on") for c in sites[:3]]
                 seen.add(id(ev.node))
-                what = {"augassign": "augmented assignment", "setitem": "index assignment"}.get(kind, f"`.{kind}()`")
+                what = {"augassign": "augmented assignment", "setitem": "index assignment"}.get(kind, f"`{kind}`" if module_inplace else f"`.{kind}()`")
                 fixes = []
-                if kind != "setitem":
+                if kind != "setitem" and not module_inplace:
                     f = self._fix(facts, ev.stmt)
                     if f is not None:
                         fixes.append(f)

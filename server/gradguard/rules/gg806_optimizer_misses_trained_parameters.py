@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import ast
+import re
 from functools import partial
 from typing import Optional
 
+from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import display_root, frozen_paths
 from gradguard.core.torchapi import LOSS_SINK_WORDS
@@ -27,7 +29,10 @@ that no optimizer in view holds:
 - a learnable tensor created outside the model (a temperature, task log-variances, a prompt) and never
   passed to the optimizer;
 - a submodule left out of hand-written parameter groups;
-- a `copy.deepcopy` replica trained while the optimizer still holds the original's parameters.
+- a `copy.deepcopy` replica trained while the optimizer still holds the original's parameters;
+- a part frozen when the optimizer was built from what required grad (`filter(lambda p: p.requires_grad,
+  model.parameters())`, `[p for p in ... if p.requires_grad]`) and unfrozen later (gradual unfreezing):
+  the optimizer never got those parameters.
 
 Parameters the program freezes (`requires_grad_(False)`), targets updated under `no_grad` and optimizers
 the model cannot see (built in another file, from an unknown helper) keep it quiet.
@@ -52,7 +57,9 @@ optimizer = torch.optim.Adam([*model.parameters(), log_vars])
 ## Fix safety
 The fix adds the missing parameters to the optimizer as a new parameter group
 (`optimizer.add_param_group(...)`) with the optimizer's defaults. It is unsafe: the learning rate and
-weight decay of that group may not be what you want, and you may prefer to rebuild the optimizer. A trained
+weight decay of that group may not be what you want, and you may prefer to rebuild the optimizer. For a
+part unfrozen after the optimizer was built, the group is added right after the unfreezing (offered only
+where that code runs once: outside loops, or under an `if` in the loop). A trained
 replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica instead.
 """
     examples = (
@@ -145,6 +152,72 @@ def main():
             expect={"facts": {"replica_changed": False}},
         ),
         Example(
+            name="unfrozen-after-the-optimizer-was-built-from-what-required-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Linear(8, 16), nn.ReLU())
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    for p in model.backbone.parameters():
+        p.requires_grad = False
+    optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1)
+    before = model.backbone[0].weight.detach().clone()
+    for epoch in range(4):
+        if epoch == 2:
+            for p in model.backbone.parameters():
+                p.requires_grad = True
+        x, y = torch.randn(8, 8), torch.randint(0, 3, (8,))
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"backbone_changed": not torch.equal(before, model.backbone[0].weight.detach())}
+""",
+            lines=(24,),
+            expect={"facts": {"backbone_changed": False}},
+            fixed_expect={"facts": {"backbone_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="unfrozen-and-added-to-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    backbone, head = nn.Linear(8, 16), nn.Linear(16, 3)
+    backbone.requires_grad_(False)
+    params = [p for p in [*backbone.parameters(), *head.parameters()] if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    full = torch.optim.SGD([*backbone.parameters(), *head.parameters()], lr=0.1)
+    before = backbone.weight.detach().clone()
+    for epoch in range(4):
+        if epoch == 2:
+            backbone.requires_grad_(True)
+            optimizer.add_param_group({"params": backbone.parameters()})
+        x, y = torch.randn(8, 8), torch.randint(0, 3, (8,))
+        loss = nn.functional.cross_entropy(head(torch.relu(backbone(x))), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"head": head}, {"backbone_changed": not torch.equal(before, backbone.weight.detach())}
+""",
+            expect={"grad_ok": ["head.weight"], "facts": {"backbone_changed": True}},
+        ),
+        Example(
             bad=False,
             name="frozen-backbone-left-out-on-purpose",
             code="""import torch
@@ -207,6 +280,11 @@ def main():
                 if not stepping or not site.loops or not _steps_in_loop(fl, site):
                     continue  # not a training loop whose optimizer the model knows
                 roots = sorted(r for r in site.loss.live if concrete(r))
+                for opt in stepping:
+                    for part in sorted(opt.held_out):
+                        f = self._unfrozen_later(facts, fl, site, opt, part, roots, stepping, frozen, reported)
+                        if f is not None:
+                            yield f
                 origins = {r: o for r in roots if (o := trainable_origin(facts, r)) is not None and not _made_each_iteration(facts, r, site)}
                 graded = _grad_reads(fl)
                 missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not _frozen(r, frozen) and r.split(".")[0] not in graded]
@@ -251,6 +329,72 @@ def main():
                         explanation="`optimizer.step()` updates only the parameters the optimizer was built with; add these to it "
                         "(or to a parameter group) so they are trained.",
                     )
+
+
+    def _unfrozen_later(self, facts, fl, site, opt, part: str, roots: list, stepping: list, frozen: set, reported: set):
+        """``part`` was frozen when ``opt`` was built from what required grad, and is unfrozen later while the loss
+        still reaches it: the optimizer never got its parameters."""
+        if part in reported or not any(related(part, r) for r in roots) or _frozen(part, frozen):
+            return None
+        if any(o is not opt and covered_by(part, [o]) and not o.held_out for o in stepping) or "add_param_group" in facts.source.text:
+            return None
+        ctor_line = getattr(opt.node, "lineno", 0)
+        unfreeze = _unfreeze_after(facts, part, ctor_line)
+        if unfreeze is None:
+            return None
+        reported.add(part)
+        name = display_root(part)
+        return self.finding(
+            facts,
+            unfreeze,
+            f"`{name}` is unfrozen here, but the optimizer was built (line {ctor_line}) from the parameters that required grad then: "
+            f"it does not hold `{name}`, which gets gradients from the loss backpropagated at line {site.line} but never changes",
+            related=[(opt.node, f"built while `{name}` was frozen: its parameters were filtered out"), (site.node, "backward() reaches them here")],
+            fixes=_unfreeze_fixes(facts, unfreeze, opt, part),
+            explanation="An optimizer holds the parameters it was given when it was built; setting `requires_grad = True` later does "
+            "not add them. Add them as a parameter group when unfreezing (`optimizer.add_param_group`), or build the optimizer "
+            "from all the parameters (frozen ones get no gradient, so they are skipped until they are unfrozen).",
+        )
+
+
+def _unfreeze_after(facts, part: str, line: int) -> Optional[ast.stmt]:
+    """The statement after ``line`` that sets ``requires_grad`` back on for ``part``'s parameters: the ``for`` over
+    its parameters, or the ``requires_grad_(True)`` call's statement."""
+    for fl in facts.flows_matching(_REQUIRES_GRAD):
+        for ev in fl.events:
+            if ev.target is None or ev.stmt is None or ev.stmt.lineno <= line:
+                continue
+            if ev.what == "requires_grad_set" and ev.name == "requires_grad":
+                value = getattr(ev.stmt, "value", None)
+                on = isinstance(value, ast.Constant) and value.value is True
+            else:
+                on = ev.what == "requires_grad_call" and ev.extra == "True"
+            if not on or not any(related(part, r) for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())):
+                continue
+            outer = facts.parent(ev.stmt)
+            if isinstance(outer, ast.For) and ev.stmt in outer.body and ".parameters(" in ast.unparse(outer.iter):
+                return outer
+            return ev.stmt
+    return None
+
+
+_REQUIRES_GRAD = re.compile(r"requires_grad")
+
+
+def _unfreeze_fixes(facts, stmt: ast.stmt, opt, part: str) -> list:
+    """``optimizer.add_param_group({"params": part.parameters()})`` after the unfreezing, where it runs once."""
+    ctor = facts.statement_of(opt.node)
+    if not (isinstance(ctor, ast.Assign) and len(ctor.targets) == 1 and isinstance(ctor.targets[0], ast.Name)) or "[" in part:
+        return []
+    scope = facts.enclosing(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if scope is not facts.enclosing(ctor, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    cur = facts.parent(stmt)
+    while cur is not None and cur is not scope and not isinstance(cur, ast.If):
+        if isinstance(cur, (ast.For, ast.While, ast.AsyncFor)):
+            return []  # runs every iteration: a second add_param_group of the same parameters raises
+        cur = facts.parent(cur)
+    return [partial(_add_group, facts, stmt, ctor.targets[0].id, f"{part}.parameters()")]
 
 
 def _made_each_iteration(facts, root: str, site) -> bool:
