@@ -308,14 +308,15 @@ def test_alias_copies_the_definition_under_the_name_the_file_binds(projects):
     ws = WorkspaceIndex([str(root)])
     text = (root / "train.py").read_text()
     linked = ws.link(str(root / "train.py"), text)
-    # train.py's `Classifier` is model.py's Net; model.py's `Dense` is layers.py's CustomLinear (no clash: kept)
-    assert linked.renames == {str(root / "model.py"): {"Net": "Classifier"}, str(root / "layers.py"): {"CustomLinear": "Dense"}}
+    # train.py's `Classifier` is model.py's Net (copied under the name train.py binds); model.py's `Dense` is
+    # layers.py's CustomLinear (an alias inside copied code: linked, when it fits, under the definition's own name)
+    assert linked.renames == {str(root / "model.py"): {"Net": "Classifier", "Dense": "CustomLinear"}}
     own = text.splitlines()
     prog = linked.text.splitlines()
     assert linked.own_lines == len(own) and [i for i, (a, b) in enumerate(zip(own, prog)) if a != b] == [2]  # only the import line
     tree = linked.program_tree(__import__("ast").parse(text))
     names = {getattr(st, "name", None) for st in tree.body}
-    assert {"Classifier", "Dense", "main"} <= names and "Net" not in names
+    assert {"Classifier", "CustomLinear", "main"} <= names and not {"Net", "Dense"} & names
 
 
 def test_module_alias_keeps_the_import_and_rewrites_only_the_tree(projects):
@@ -368,3 +369,23 @@ def test_star_import_brings_the_modules_outside_imports(tmp_path):
     a = analyze(user, str(tmp_path / "train.py"), workspace=ws)
     assert [(f.code, f.start.line) for f in a.findings if f.severity.name.lower() in ("error", "warning")] == [("GG302", 8)]
     assert [f.code for f in analyze(user, str(tmp_path / "train.py")).findings if f.severity.name.lower() in ("error", "warning")] == []
+
+
+def test_module_alias_inside_copied_code_is_linked(projects):
+    """train.py imports Net; Net's base is written ``mb.Base`` in models/net.py: the base class comes along, so
+    Net is a Module in train.py's program too."""
+    root = projects / "module_alias_base_class_plain_list"
+    ws = WorkspaceIndex([str(root)])
+    linked = ws.link(str(root / "train.py"), (root / "train.py").read_text())
+    assert linked.renames == {str(root / "models" / "net.py"): {"mb.Base": "Base"}}
+    assert {os.path.relpath(p, root) for p, _ in linked.origin} == {os.path.join("models", "net.py"), os.path.join("models", "base.py")}
+
+
+def test_same_definition_imported_twice_is_linked(tmp_path):
+    """``try: from models.net import Net`` / ``except ImportError: from .models.net import Net``-like pairs, and one
+    import per function, bind one definition: linked. Two different definitions under one name are not (above)."""
+    user = train("try:\n    from models.net import Net\nexcept ImportError:\n    from models import Net", "Net()", ENC)
+    write(tmp_path, {"models/__init__.py": "from .net import Net\n", "models/net.py": NET, "train.py": user})
+    ws = WorkspaceIndex([str(tmp_path)])
+    a = analyze(user, str(tmp_path / "train.py"), workspace=ws)
+    assert [(os.path.relpath(p, tmp_path), f.code, f.start.line) for p, fs in a.foreign.items() for f in fs] == [(os.path.join("models", "net.py"), "GG201", 12)]

@@ -733,7 +733,7 @@ class _State:
     linked definition (``Net``, ``B``, ``mb.Base``) -> its program name}, applied to the copied definitions of
     that file; ``chains``: the same for the analyzed file's dotted names (``mn.Net``), its only rewrite."""
 
-    __slots__ = ("taken", "chosen", "imports_needed", "pnames", "renames", "chains", "size")
+    __slots__ = ("taken", "chosen", "imports_needed", "pnames", "renames", "chains", "size", "pending")
 
     def __init__(self, taken: dict) -> None:
         self.taken = taken
@@ -743,6 +743,11 @@ class _State:
         self.renames: dict = {}
         self.chains: dict = {}
         self.size = 0  # lines the chosen definitions copy
+        self.pending: list = []  # links made after the rest, if they fit (see _Linker._settle)
+
+    def adopt(self, other: _State) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(other, name))
 
     def copy(self) -> _State:
         c = _State(dict(self.taken))
@@ -752,6 +757,7 @@ class _State:
         c.renames = {k: dict(v) for k, v in self.renames.items()}
         c.chains = dict(self.chains)
         c.size = self.size
+        c.pending = list(self.pending)
         return c
 
 
@@ -791,26 +797,30 @@ class _Linker:
             return None
         top = {id(st) for st in tree.body}
         imports = [st for st in found if isinstance(st, (ast.Import, ast.ImportFrom))]
-        bound: dict = {}  # local name -> how many import bindings the file has for it
-        for node in imports:
-            for bd in _bindings(node):
-                bound[bd.local] = bound.get(bd.local, 0) + 1
+        of = [(node, _bindings(node)) for node in imports]
+        bound: dict = {}  # local name -> what the file's imports of it import (two different ones: not linked)
+        for _, bds in of:
+            for bd in bds:
+                bound.setdefault(bd.local, set()).add(bd.qualname if bd.name is None else (bd.module, bd.name, bd.level))
+        chain_roots = {c.split(".", 1)[0] for c in wanted_chains}
         # modules the file binds at top level (``import models.net as mn``, ``from models import net``): the
         # dotted names the file uses through them; and names ``from m import *`` may bind
         roots: dict = {}
         stars: list = []
-        for node in imports:
+        for node, bds in of:
             if id(node) not in top:
                 continue
-            for bd in _bindings(node):
+            for bd in bds:
                 if bd.local == "*":
                     target = self.index.module_file(bd.module or "", self.path, bd.level)
                     if target is not None:
                         stars.append((node, target))
-                elif bound.get(bd.local) == 1 and bd.local not in own_names and (bd.name is None or self.index.resolve(bd, self.path) is None):
+                elif len(bound[bd.local]) == 1 and bd.local not in own_names and (training or bd.local in chain_roots):
                     mod = self.index.module_of(bd, self.path)
+                    if mod is not None and bd.name is not None and self.index.resolve(bd, self.path) is not None:
+                        mod = None  # ``from pkg import x``: the package's own ``x`` first, the submodule only without one
                     # an installed package's module: only for a base class (``class Net(timm.layers.Mlp)``)
-                    if mod is not None and (not self._library_module(mod) or any(c.startswith(bd.local + ".") for c in wanted_chains)):
+                    if mod is not None and (bd.local in chain_roots or not self._library_module(mod)):
                         roots[bd.local] = mod
         chains = sorted(chains_in(self.text, roots) if training else {c for c in wanted_chains if c.split(".", 1)[0] in roots}) if roots else []
         if chains:  # a module name rebound anywhere (a parameter, a loop variable, an assignment) is not rewritten
@@ -837,8 +847,8 @@ class _Linker:
             return self._assemble([st for st in statements if (st.lineno, st.col_offset) in positions], copy)
         taken: dict = dict(own_names)
         # names the file's other imports bind keep their meaning
-        for node in imports:
-            for bd in _bindings(node):
+        for _, bds in of:
+            for bd in bds:
                 taken.setdefault(bd.local, ("import", bd.qualname))
         state = _State(taken)
         rewritten: list = []
@@ -850,7 +860,7 @@ class _Linker:
                 continue
             resolved: list = []
             for b in bindings:
-                got = self.index.resolve(b, self.path) if bound.get(b.local) == 1 else None  # a name bound twice: not guessed
+                got = self.index.resolve(b, self.path) if len(bound[b.local]) == 1 or self._same_everywhere(b.local, of) else None
                 if got is None:
                     resolved.append(None)
                     continue
@@ -898,11 +908,18 @@ class _Linker:
                 state = trial
         if stars:
             state = self._link_stars(state, stars, star_names, training)
+        self._settle(state)
         copy = self._copy(state) if state.chosen or state.imports_needed else None
         self.index.remember_link(self.path, key, {(st.lineno, st.col_offset) for st in rewritten}, copy, dict(self.index._tls.consulted or {}))
         if copy is None:
             return None
         return self._assemble(rewritten, copy)
+
+    def _same_everywhere(self, name: str, of: list) -> bool:
+        """Do all the file's imports of ``name`` (``try: from .a import X`` / ``except: from a import X``, or one
+        per function) bind the same definition? A name two imports bind differently is not guessed."""
+        got = {self.index.resolve(b, self.path) for _, bds in of for b in bds if b.local == name}
+        return len(got) == 1 and None not in got
 
     def _link_stars(self, state: _State, stars: list, names: list, training: bool) -> _State:
         """``from m import *``: each name the file uses that exactly one star import binds (``__all__`` when the
@@ -989,28 +1006,54 @@ class _Linker:
                     continue
                 got = self.index.resolve(b, path) if b.name else None
                 if got is not None and (not self.index.is_library(got[0]) or not full or n in d.bases):
-                    if not self._use(st, path, n, got, full):
-                        return False
-                else:  # an outside import (torch, numpy, ...): copy its line, unless the name means something else here
+                    if b.name == n or st.taken.get(n) == ("def", got[0], got[1].name):  # as the program has it already
+                        if not self._use(st, path, n, got, full):
+                            return False
+                        break
+                    # ``from m import X as n``: its line is copied (as an outside import), and X linked when it fits
+                    st.pending.append(("alias", path, n, got, full))
+                else:
                     mod = self.index.module_of(b, path) if got is None else None
-                    if mod is not None:  # a module of the workspace: the definitions ``n.X`` names are linked too
-                        for c in sorted(self.index.chains_of(path, d, n, header_only=not full or self._library_module(mod))):
-                            parts = c.split(".")
-                            to = self.index.resolve_chain(mod[0], mod[1], path, parts[1:])
-                            if to is None or (self.index.is_library(to[0]) and full and c not in self.index.chains_of(path, d, n, header_only=True)):
-                                continue  # an installed package's class: only as a base
-                            c = ".".join(parts[: 1 + to[2]])
-                            pn = self._pname(st, to[0], to[1], None, c)
-                            if pn is None or st.renames.get(path, {}).get(c, pn) != pn:
-                                return False
-                            if pn != c:
-                                st.renames.setdefault(path, {})[c] = pn
-                            if not self._close(st, to[0], to[1], pn, full):
-                                return False
-                    if not self._claim(st.taken, n, ("import", b.qualname)):
-                        return False
-                    st.imports_needed.setdefault(path, set()).add(n)
+                    if mod is not None:  # a module of the workspace: the definitions ``n.X`` names, when they fit
+                        st.pending.append(("chains", path, d, n, mod, full))
+                # an outside import (torch, numpy, ...): copy its line, unless the name means something else here
+                if not self._claim(st.taken, n, ("import", b.qualname)):
+                    return False
+                st.imports_needed.setdefault(path, set()).add(n)
                 break
+        return True
+
+    def _settle(self, st: _State) -> None:
+        """Links the copied definitions' aliases and module names ask for, each if it fits in what is left of the
+        budget (the file's own imports first); one that does not stays an outside import (its line is copied)."""
+        while st.pending:
+            item = st.pending.pop(0)
+            trial = st.copy()
+            if item[0] == "alias":
+                _, path, n, got, full = item
+                ok = self._use(trial, path, n, got, full)
+            else:
+                _, path, d, n, mod, full = item
+                ok = self._link_chains(trial, path, d, n, mod, full)
+            if ok and trial.size <= self.budget:
+                st.adopt(trial)
+
+    def _link_chains(self, st: _State, path: str, d: Definition, n: str, mod: tuple, full: bool) -> bool:
+        """The definitions ``n.X`` (``n`` a module ``path`` imports) names in ``d``'s text (its header only for a
+        class linked for its bases, or for an installed package's module)."""
+        for c in sorted(self.index.chains_of(path, d, n, header_only=not full or self._library_module(mod))):
+            parts = c.split(".")
+            to = self.index.resolve_chain(mod[0], mod[1], path, parts[1:])
+            if to is None or (self.index.is_library(to[0]) and full and c not in self.index.chains_of(path, d, n, header_only=True)):
+                continue  # an installed package's class: only as a base
+            c = ".".join(parts[: 1 + to[2]])
+            pn = self._pname(st, to[0], to[1], None, c)
+            if pn is None or st.renames.get(path, {}).get(c, pn) != pn:
+                return False
+            if pn != c:
+                st.renames.setdefault(path, {})[c] = pn
+            if not self._close(st, to[0], to[1], pn, full):
+                return False
         return True
 
     def _use(self, st: _State, region: str, n: str, got: tuple, full: bool) -> bool:
