@@ -1399,6 +1399,12 @@ class _Walker:
             self.record("inplace", node, target=recv, value=combine(*args) if args else CONST, name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]
             return recv
         if recv.kind == "optimizer":
+            if name == "add_param_group" and args and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id in self.env:
+                # ``opt.add_param_group({"params": head.parameters()})``: from here on it also steps those
+                group = args[0]
+                given = [fv for k, fv in (group.fields or ()) if k == "params"] or [group]
+                more = frozenset().union(*(g.live | ({g.ident} if g.ident and g.kind in ("module", "params") else frozenset()) for g in given))
+                self.env[node.func.value.id] = replace(recv, params=recv.params | more)
             return Val(kind=None)
         if recv.kind in ("python", "none", "import"):
             v = combine(*args, *kwargs.values())

@@ -243,7 +243,7 @@ def trainable_origin(facts, root: str) -> Optional[ast.AST]:
     if origin is None:
         return None
     if len(parts) == 1:
-        if origin.leaf or (origin.kind == "module" and _module_stmt_has_params(facts, origin.stmt)):
+        if origin.leaf or (origin.kind == "module" and _module_stmt_has_params(facts, origin.stmt, parts[0])):
             return origin.stmt
         return None
     if origin.kind not in ("module", "instance"):
@@ -286,8 +286,13 @@ _PARAMETRIC_MODULES = {
 }
 
 
-def _module_stmt_has_params(facts, stmt: ast.stmt) -> bool:
+def _module_stmt_has_params(facts, stmt: ast.stmt, name: str = "") -> bool:
     value = getattr(stmt, "value", None)
+    targets = getattr(stmt, "targets", None) or []
+    if isinstance(value, ast.Tuple) and len(targets) == 1 and isinstance(targets[0], ast.Tuple) and len(targets[0].elts) == len(value.elts):
+        # ``generator, disc = Generator(), Discriminator()``: the element bound to this name
+        names = [t.id if isinstance(t, ast.Name) else None for t in targets[0].elts]
+        value = value.elts[names.index(name)] if name in names else None
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in ("to", "cuda", "cpu", "float", "half", "train"):
         value = value.func.value  # ``copy.deepcopy(model).to(device)``
     if not isinstance(value, ast.Call):

@@ -15,6 +15,10 @@ FLOAT32 = {"torch.float32", "torch.float"}
 PARAMETER = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")
 
 
+ARITH_OPS = {ast.Mult: "*", ast.Div: "/", ast.Add: "+", ast.Sub: "-", ast.Pow: "**", ast.MatMult: "@", ast.FloorDiv: "//"}
+ARITH_METHODS = {"mul", "div", "add", "sub", "pow", "multiply", "divide", "clamp", "abs", "exp", "log", "sigmoid", "tanh", "softmax"}
+
+
 def _kw(call: ast.Call, name: str) -> Optional[ast.AST]:
     for k in call.keywords:
         if k.arg == name:
@@ -52,7 +56,8 @@ class RequiresGradThenCast(Rule):
     docs = """
 ## What it does
 Flags `.to(...)`, `.cuda()`, `.double()`, `.half()`, `.bfloat16()`, `.type(...)` (and `.float()` when the
-dtype is known to change) applied directly to a freshly created leaf: `torch.randn(..., requires_grad=True)`,
+dtype is known to change), and arithmetic bound to a name (`w = torch.randn(3, requires_grad=True) * 0.01`,
+`.mul(...)`), applied directly to a freshly created leaf: `torch.randn(..., requires_grad=True)`,
 `nn.Parameter(t)`, or `torch.zeros(...).requires_grad_()`. Casts that are known no-ops (`.to("cpu")`, `.float()`
 on a float32 tensor) are not flagged.
 
@@ -67,12 +72,14 @@ training that worked on the CPU.
 ```python
 weight = nn.Parameter(torch.randn(4, 2)).to(torch.float64)
 w = torch.randn(3, requires_grad=True).cuda()
+v = torch.randn(3, requires_grad=True) * 0.01
 ```
 
 ## Use instead
 ```python
 weight = nn.Parameter(torch.randn(4, 2).to(torch.float64))
 w = torch.randn(3).cuda().requires_grad_()        # or torch.randn(3, device="cuda", requires_grad=True)
+v = (torch.randn(3) * 0.01).requires_grad_()
 ```
 
 ## Fix safety
@@ -118,6 +125,53 @@ def main():
             expect={"grad_none": ["coeffs"]},
         ),
         Example(
+            name="scaled-leaf-given-to-the-optimizer",
+            code="""import torch
+import torch.nn.functional as F
+
+
+def init_prompt(n_tokens, dim):
+    prompt = torch.randn(n_tokens, dim, requires_grad=True) * 0.02
+    return prompt
+
+
+def main():
+    torch.manual_seed(0)
+    prompt = init_prompt(4, 8)
+    opt = torch.optim.Adam([prompt], lr=0.01)
+    target = torch.randn(4, 8)
+    for _ in range(3):
+        loss = F.mse_loss(torch.tanh(prompt), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"prompt": prompt}
+""",
+            lines=(6,),
+            expect={"error": "can't optimize a non-leaf Tensor"},
+        ),
+        Example(
+            bad=False,
+            name="scaled-before-the-leaf-is-made",
+            code="""import torch
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    prompt = (torch.randn(4, 8) * 0.02).requires_grad_()
+    scale = torch.ones(1, requires_grad=True)
+    scaled = scale * 2.0
+    opt = torch.optim.Adam([prompt, scale], lr=0.01)
+    loss = F.mse_loss(torch.tanh(prompt) * scaled, torch.randn(4, 8))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"prompt": prompt, "scale": scale}
+""",
+            expect={"grad_ok": ["prompt", "scale"]},
+        ),
+        Example(
             bad=False,
             name="cast-before-leaf",
             code="""import torch
@@ -142,6 +196,22 @@ def main():
     )
 
     def check(self, facts):
+        for op, inner, kind, text in self._arithmetic(facts):
+            what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
+            related = self._related(facts, op)
+
+            def build_arith(o: ast.AST = op, i: ast.Call = inner, k: tuple = kind) -> Optional[Fix]:
+                return self._arith_fix(facts, o, i, k)
+
+            yield self.finding(
+                facts,
+                op,
+                f"{text} on {what} returns a non-leaf: the variable never gets `.grad` and optimizers reject it",
+                related=related,
+                fixes=[build_arith],
+                explanation="The operation is recorded by autograd: the name is bound to its output, not to the leaf (which has no name left), "
+                "so `.grad` of the variable stays None and `torch.optim` raises `can't optimize a non-leaf Tensor`.",
+            )
         for call in leaf_creation_calls(facts):
             f = call.func
             if not (isinstance(f, ast.Attribute) and f.attr in CASTS):
@@ -170,6 +240,28 @@ def main():
                 method_span=True,
             )
 
+    def _arithmetic(self, facts):
+        """``w = torch.randn(3, requires_grad=True) * 0.01`` (an operator or ``.mul()``-style call applied to a
+        fresh leaf, bound to a name): the name holds the op's output, a non-leaf."""
+        for inner in leaf_creation_calls(facts):
+            kind = self._leaf_kind(facts, inner)
+            if kind is None:
+                continue
+            op = facts.parent(inner)
+            if isinstance(op, ast.Attribute) and op.value is inner and op.attr in ARITH_METHODS:
+                call = facts.parent(op)
+                if not (isinstance(call, ast.Call) and call.func is op):
+                    continue
+                op, text = call, f"`.{op.attr}()`"
+            elif isinstance(op, ast.BinOp) and type(op.op) in ARITH_OPS:
+                text = f"`{ARITH_OPS[type(op.op)]}`"
+            else:
+                continue
+            st = facts.parent(op)
+            if not (isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is op and all(isinstance(t, (ast.Name, ast.Attribute)) for t in (st.targets if isinstance(st, ast.Assign) else [st.target]))):
+                continue
+            yield op, inner, kind, text
+
     def _leaf_kind(self, facts, inner: ast.Call):
         q = facts.imports.qualname(inner.func) or ""
         if q in PARAMETER:
@@ -189,6 +281,21 @@ def main():
             if sq and sq.startswith("torch.") and not sq.startswith("torch.nn."):
                 return ("requires_grad_", src)
         return None
+
+    def _arith_fix(self, facts, op: ast.AST, inner: ast.Call, kind: tuple):
+        how, data = kind
+        whole = facts.source.segment(facts.start(op), facts.end(op))
+        a, b = facts.source.offset(facts.start(inner)) - facts.source.offset(facts.start(op)), facts.source.offset(facts.end(inner)) - facts.source.offset(facts.start(op))
+        if how == "parameter":
+            if data is None or len(inner.args) != 1 or inner.keywords:
+                return None
+            new = f"{facts.text(inner.func)}({whole[:a]}{_atom(facts, data)}{whole[b:]})"
+            return fix("Apply the operation before wrapping it in nn.Parameter", replace_node(facts, op, new))
+        if how == "factory":
+            plain = f"{facts.text(inner.func)}({_args_text(facts, inner, drop='requires_grad')})"
+        else:
+            plain = facts.text(data)
+        return fix("Make the leaf after the operation, with `requires_grad_()`", replace_node(facts, op, f"({whole[:a]}{plain}{whole[b:]}).requires_grad_()"))
 
     def _noop(self, facts, call: ast.Call, data) -> bool:
         attr = call.func.attr  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ import re
 from functools import partial
 from typing import Optional
 
-from gradguard.core.flow import related
+from gradguard.core.flow import OptimizerSite, related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import display_root, frozen_paths
 from gradguard.core.torchapi import LOSS_SINK_WORDS
@@ -272,7 +272,8 @@ def main():
         for fl in facts.backward_flows:
             if facts.flow.is_autograd_function_method(fl.node):
                 continue
-            visible = facts.optimizers_for(fl)
+            # every optimizer the function builds or sees, and every one it steps (built by a helper and returned)
+            visible = facts.optimizers_for(fl) + [OptimizerSite(e.node, e.target.params) for e in fl.events if e.what == "step" and e.target is not None and e.target.kind == "optimizer" and e.target.params]
             for site in fl.backward_sites:
                 if not site.mode.enabled:
                     continue
@@ -322,7 +323,7 @@ def main():
                     ctor = step.node
                     yield self.finding(
                         facts,
-                        ctor,
+                        _params_statement(facts, ctor) or ctor,
                         f"no optimizer holds `{name}`: the loss backpropagated at line {site.line} gives it gradients, but it never changes",
                         related=[(origins[r], f"`{name}` is created here"), (site.node, "backward() reaches it here")],
                         fixes=_fixes(facts, ctor, r),
@@ -395,6 +396,20 @@ def _unfreeze_fixes(facts, stmt: ast.stmt, opt, part: str) -> list:
             return []  # runs every iteration: a second add_param_group of the same parameters raises
         cur = facts.parent(cur)
     return [partial(_add_group, facts, stmt, ctor.targets[0].id, f"{part}.parameters()")]
+
+
+def _params_statement(facts, ctor: ast.AST) -> Optional[ast.stmt]:
+    """``params = [...]; opt = Adam(params)``: the statement that lists the parameters (where they are missing),
+    when the name is assigned once in the function."""
+    if not isinstance(ctor, ast.Call) or not ctor.args or not isinstance(ctor.args[0], ast.Name):
+        return None
+    name = ctor.args[0].id
+    scope = facts.enclosing(ctor, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    stores = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)]
+    if len(stores) != 1:
+        return None
+    stmt = facts.statement_of(stores[0])
+    return stmt if isinstance(stmt, ast.Assign) and stmt.lineno < ctor.lineno else None
 
 
 def _made_each_iteration(facts, root: str, site) -> bool:

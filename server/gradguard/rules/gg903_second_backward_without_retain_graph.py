@@ -6,6 +6,7 @@ import ast
 from typing import Optional, cast
 
 from gradguard.core.flow import BackwardSite
+from gradguard.core.starvation import frozen_paths
 from gradguard.core.model import Applicability, Edit, Fix, Severity
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import fix, replace_node
@@ -27,7 +28,9 @@ class SecondBackwardWithoutRetainGraph(Rule):
 Looks at consecutive backward passes in the same block (`a.backward()` ... `b.backward()`, or
 `torch.autograd.grad`) and flags the first one when it has no `retain_graph=True` (or `create_graph=True`)
 and the second goes through part of the same graph: the same loss tensor, or a non-leaf intermediate
-(`z = encoder(x)`) that both losses were built from and that is not recomputed in between. Losses built
+(`z = encoder(x)`) that both losses were built from and that is not recomputed in between; also one
+`backward()` inside a loop whose loss is built, every iteration, from a graph computed once before the
+loop (`outputs = model(x)`, then one backward per task). Losses built
 from separate forward passes, from detached values (`D(fake.detach())`), or a first backward with
 `retain_graph=True` stay silent.
 
@@ -93,6 +96,49 @@ def main():
 """,
             lines=(7,),
             expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            name="one-backward-per-task-in-a-loop",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    trunk = nn.Sequential(nn.Linear(5, 8), nn.ReLU())
+    heads = nn.ModuleDict({"a": nn.Linear(8, 1), "b": nn.Linear(8, 1)})
+    opt = torch.optim.SGD([*trunk.parameters(), *heads.parameters()], lr=0.1)
+    feats = trunk(torch.randn(6, 5))
+    opt.zero_grad()
+    for name, head in heads.items():
+        loss = head(feats).pow(2).mean()
+        loss.backward()
+    opt.step()
+    return {"trunk": trunk, "heads": heads}
+""",
+            lines=(14,),
+            expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="features-detached-before-the-probe-loop",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    trunk, probe = nn.Linear(5, 8), nn.Linear(8, 1)
+    opt = torch.optim.SGD(probe.parameters(), lr=0.1)
+    feats = trunk(torch.randn(6, 5)).detach()
+    for _ in range(3):
+        loss = probe(feats).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"probe": probe}
+""",
+            expect={"grad_ok": ["probe.weight"]},
         ),
         Example(
             bad=False,
@@ -178,6 +224,161 @@ def main():
                         "first call (or sum the losses and call backward once).",
                     )
                     break
+            yield from self._in_loop(facts, fl, reported)
+
+    def _in_loop(self, facts, fl, reported: set):
+        """One backward() inside a loop whose loss is built, in every iteration, from a graph computed once before
+        the loop (``outputs = model(x)``, then ``for task, out in outputs.items(): loss(out).backward()``)."""
+        frozen = frozen_paths(facts)
+        for site in fl.backward_sites:
+            if not site.loops or not isinstance(site.stmt, ast.Expr) or site.retain_graph or _has_retain_kw(site.node) or id(site.node) in reported:
+                continue
+            if not isinstance(site.node, ast.Call) or not site.mode.enabled:
+                continue
+            loop = site.loops[-1]
+            if not isinstance(loop, (ast.For, ast.AsyncFor)) or _single_pass(loop):
+                continue
+            found = _graph_from_before(facts, fl, loop, site, frozen)
+            if found is None:
+                continue
+            name, stmt = found
+            reported.add(id(site.node))
+
+            def build(s: BackwardSite = site) -> Optional[Fix]:
+                return _add_retain(facts, cast(ast.Call, s.node))
+
+            yield self.finding(
+                facts,
+                site.node,
+                f"backward() here frees the graph of `{name}`, computed once before the loop (line {stmt.lineno}); the next iteration's backward() goes through it again: it raises",
+                related=[(stmt, f"`{name}` is computed here, once"), (loop, "every iteration backpropagates through it")],
+                fixes=[build],
+                explanation="The first iteration's backward frees the buffers saved in the graph of the value computed before the loop; the "
+                "second iteration's loss is built from that value too, so its backward reaches the freed nodes and raises `RuntimeError: "
+                "Trying to backward through the graph a second time`. Pass `retain_graph=True` (or sum the losses and call backward once "
+                "after the loop).",
+            )
+
+
+def _single_pass(loop) -> bool:
+    """``for _ in range(1)`` and loops that end with an unconditional ``break``/``return``."""
+    it = loop.iter
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and len(it.args) == 1 and isinstance(it.args[0], ast.Constant) and it.args[0].value == 1:
+        return True
+    return bool(loop.body) and isinstance(loop.body[-1], (ast.Break, ast.Return))
+
+
+def _graph_from_before(facts, fl, loop, site, frozen: set):
+    """(name, statement) of a value the loss depends on that is assigned only before ``loop`` (in this
+    function) and holds a graph built by a call from trained roots; None when there is none."""
+    assigned_in_loop: dict = {}
+    for n in ast.walk(loop):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            assigned_in_loop.setdefault(n.id, []).append(n)
+    deps: dict = {}
+    for n in ast.walk(loop):
+        if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and n.value is not None:
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            reads = _names(n.value)
+            for t in targets:
+                for tn in ast.walk(t):
+                    if isinstance(tn, ast.Name):
+                        deps.setdefault(tn.id, set()).update(reads)
+        elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
+            for tn in ast.walk(n.target):
+                if isinstance(tn, ast.Name):
+                    deps.setdefault(tn.id, set()).update(_names(n.iter))
+    todo, seen = list(_names(site.loss_expr)), set()
+    free = []
+    while todo:
+        nm = todo.pop()
+        if nm in seen:
+            continue
+        seen.add(nm)
+        if nm in assigned_in_loop:
+            todo.extend(deps.get(nm, ()))
+        else:
+            free.append(nm)
+    scope = fl.node
+    for nm in sorted(free):
+        before = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == nm and isinstance(n.ctx, ast.Store) and n.lineno < loop.lineno]
+        if len(before) != 1:
+            continue
+        stmt = facts.statement_of(before[0])
+        if not isinstance(stmt, ast.Assign) or not any(isinstance(c, ast.Call) for c in ast.walk(stmt.value)) or _builds_object(stmt.value):
+            continue
+        if not _used_as_value(facts, loop, nm):
+            continue  # only called or asked to do things (a policy, an environment): an object, not a tensor
+        if facts.enclosing(stmt, (ast.For, ast.AsyncFor, ast.While)) is not facts.enclosing(loop, (ast.For, ast.AsyncFor, ast.While)):
+            continue
+        v = fl.assigned.get(id(before[0]))
+        if v is None or v.leaf or v.ident or v.kind in ("module", "params", "optimizer", "python", "numpy", "instance", "class", "function", "none", "import"):
+            continue
+        roots = {r for r in v.live if r != "?" and not r.startswith("arg:") and not _frozen(r, frozen) and _made_trainable(facts, r)}
+        called = {_base_name(c.func) for c in ast.walk(stmt.value) if isinstance(c, ast.Call)}
+        if roots and roots & set(site.loss.live) and called & {r.replace("[]", "").split(".")[0] for r in roots}:
+            return nm, stmt  # built by running one of those modules (``model(x)``), not only from its attributes
+    return None
+
+
+_VALUE_METHODS = {
+    "items", "values", "keys", "get", "sum", "mean", "view", "reshape", "squeeze", "unsqueeze", "flatten", "chunk", "split",
+    "unbind", "transpose", "permute", "float", "pow", "abs", "exp", "log", "softmax", "log_softmax", "sigmoid", "tanh",
+    "clamp", "max", "min", "norm", "t", "contiguous", "gather", "index_select", "masked_select", "expand", "repeat",
+}
+
+
+def _builds_object(value: ast.AST) -> bool:
+    """``Env(...)``, ``type(self)(...)``: an instance of some class (capitalized by convention), not a tensor."""
+    if not isinstance(value, ast.Call):
+        return False
+    f = value.func
+    if isinstance(f, ast.Call):
+        return True
+    last = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else "")
+    return last[:1].isupper()
+
+
+def _used_as_value(facts, loop, name: str) -> bool:
+    """Is ``name`` used in ``loop`` as a value (an operand, an argument, indexed, a container's or a tensor's
+    method receiver), not only called or asked to run methods of its own?"""
+    for n in ast.walk(loop):
+        if not (isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)):
+            continue
+        parent = facts.parent(n)
+        if isinstance(parent, ast.Call) and parent.func is n:
+            continue
+        if isinstance(parent, ast.Attribute) and parent.value is n:
+            call = facts.parent(parent)
+            if isinstance(call, ast.Call) and call.func is parent and parent.attr not in _VALUE_METHODS:
+                continue
+        return True
+    return False
+
+
+def _made_trainable(facts, root: str) -> bool:
+    """A root this program makes: a module or a leaf that requires grad (not an object the model cannot see)."""
+    origin = facts.flow.root_origins.get(root.replace("[]", "").split(".")[0])
+    return origin is not None and (origin.leaf or (origin.kind == "module" and origin.cls is not None) or (origin.kind == "module" and _nn_ctor(facts, origin.stmt)))
+
+
+def _nn_ctor(facts, stmt) -> bool:
+    value = getattr(stmt, "value", None)
+    return isinstance(value, ast.Call) and (facts.imports.qualname(value.func) or "").startswith("torch.nn.")
+
+
+def _base_name(f: ast.AST) -> str:
+    while isinstance(f, ast.Attribute):
+        f = f.value
+    return f.id if isinstance(f, ast.Name) else ""
+
+
+def _names(e) -> set:
+    return {n.id for n in ast.walk(e) if isinstance(n, ast.Name)} if e is not None else set()
+
+
+def _frozen(root: str, frozen: set) -> bool:
+    return any(root == f or root.startswith(f + ".") or root.endswith("." + f) for f in frozen if f and f != "self")
 
 
 def _has_retain_kw(call: ast.Call) -> bool:
