@@ -252,7 +252,8 @@ def main():
                 call = facts.parent(op)
                 if not (isinstance(call, ast.Call) and call.func is op):
                     continue
-                op, text = call, f"`.{op.attr}()`"
+                text = f"`.{op.attr}()`"
+                op = call
             elif isinstance(op, ast.BinOp) and type(op.op) in ARITH_OPS:
                 text = f"`{ARITH_OPS[type(op.op)]}`"
             else:

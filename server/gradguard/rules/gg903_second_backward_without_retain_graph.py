@@ -6,8 +6,8 @@ import ast
 from typing import Optional, cast
 
 from gradguard.core.flow import BackwardSite
-from gradguard.core.starvation import frozen_paths
 from gradguard.core.model import Applicability, Edit, Fix, Severity
+from gradguard.core.starvation import frozen_paths
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
