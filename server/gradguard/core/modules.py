@@ -61,6 +61,9 @@ def _is_plain(v: ast.AST) -> bool:
     return False
 
 
+_WRAP_HINT = re.compile(r"^\s*[A-Za-z_][\w.]*\.(\w+)\s*=\s*[A-Z]\w*\(.*\.\1\b")  # ``m.q = Wrap(m.q)``
+
+
 class ModuleModel:
     def __init__(self, tree: ast.Module, imports: Imports, lines: Optional[list] = None) -> None:
         self.imports = imports
@@ -68,6 +71,7 @@ class ModuleModel:
         self._passed: dict = {}
         self._called: dict = {}
         self._inst: Optional[dict] = None
+        self._wrapped: Optional[dict] = None
         self._has_inplace = lines is not None and any("inplace=True" in ln for ln in lines)
         self.classes: dict[str, ClassInfo] = {}
         self._tree = tree
@@ -229,11 +233,35 @@ class ModuleModel:
             info = self.classes[c]
             values = info.attr_values.get(attr)
             if values:
+                wrapper = self._wrapped_outside().get(attr)
+                if wrapper is not None and wrapper != c and [k for k, i in self.classes.items() if attr in i.attr_values and k != wrapper] == [c]:
+                    return (wrapper, None)  # ``model.q = LoRALinear(model.q)`` somewhere: calling it runs the wrapper
                 kinds = {self._value_class(v) for v in values}
                 return kinds.pop() if len(kinds) == 1 else (None, None)
             nxt = [b for b in info.base_names if b in self.classes]
             c = nxt[0] if nxt else None
         return (None, None)
+
+    def _wrapped_outside(self) -> dict:
+        """attr -> in-file Module class that replaces it from outside its class, wrapping the old value:
+        ``model.q = LoRALinear(model.q)`` (adapters, quantization wrappers). Ambiguous attrs are left out."""
+        if self._wrapped is not None:
+            return self._wrapped
+        found: dict = {}
+        if self._lines is None or any(_WRAP_HINT.search(ln) for ln in self._lines):
+            for st in statements_of_type(self._tree, ast.Assign):
+                if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Attribute)):
+                    continue
+                target, value = st.targets[0], st.value
+                if isinstance(target.value, ast.Name) and target.value.id == "self":
+                    continue
+                if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in self.classes and self.classes[value.func.id].is_module):
+                    continue
+                old = ast.unparse(target)
+                if any(ast.unparse(a) == old for a in [*value.args, *(k.value for k in value.keywords)]):
+                    found.setdefault(target.attr, set()).add(value.func.id)
+        self._wrapped = {a: next(iter(cs)) for a, cs in found.items() if len(cs) == 1}
+        return self._wrapped
 
     def attr_torch_ctor(self, cls: str, attr: str) -> Optional[tuple]:
         """``(qualname, call)`` when ``self.<attr>`` is assigned exactly one ``torch.nn`` constructor call."""

@@ -172,6 +172,90 @@ def main():
             expect={"grad_none": ["encoder.0.weight"], "grad_ok": ["head.weight"]},
         ),
         Example(
+            name="adapter-injected-from-outside-merges-through-data",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LoRA(nn.Module):
+    def __init__(self, base, rank=2):
+        super().__init__()
+        self.base = base.requires_grad_(False)
+        self.a = nn.Parameter(torch.randn(rank, base.in_features) * 0.1)
+        self.b = nn.Parameter(torch.randn(base.out_features, rank) * 0.1)
+
+    def forward(self, x):
+        return F.linear(x, self.base.weight + (self.b @ self.a).data, self.base.bias)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.proj(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    model.proj = LoRA(model.proj)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(14,),
+            expect={"grad_none": ["model.proj.a", "model.proj.b"], "grad_ok": ["model.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="adapter-injected-from-outside",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LoRA(nn.Module):
+    def __init__(self, base, rank=2):
+        super().__init__()
+        self.base = base.requires_grad_(False)
+        self.a = nn.Parameter(torch.randn(rank, base.in_features) * 0.1)
+        self.b = nn.Parameter(torch.randn(base.out_features, rank) * 0.1)
+
+    def forward(self, x):
+        return F.linear(x, self.base.weight.detach() + self.b @ self.a, self.base.bias)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.proj(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    model.proj = LoRA(model.proj)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.proj.a", "model.proj.b", "model.head.weight"]},
+        ),
+        Example(
             bad=False,
             name="truncated-bptt-hidden-state-detached-in-place",
             code="""import torch
