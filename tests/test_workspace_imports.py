@@ -177,6 +177,10 @@ PROJECTS = {
         {"models/__init__.py": "", "models/base.py": BASE, "models/net.py": MB_NET, "train.py": train("from models.net import Net", "Net()", "model.layers[0].weight")},
         ("models/net.py", "self.layers = [", "GG302"),
     ),
+    "module_alias_beside_own_class_of_that_name_detach": (  # train.py's own Net is another class: mn.Net keeps its dotted name
+        {"models/__init__.py": "", "models/net.py": NET, "train.py": train("import models.net as mn", "mn.Net()", ENC).replace("\n\ndef main", LOCAL_NET.replace("class Model(", "class Net(") + "\n\ndef main", 1)},
+        ("models/net.py", ".detach()", "GG201"),
+    ),
     "module_alias_clean": ({"models/__init__.py": "", "models/net.py": NET_CLEAN, "train.py": train("import models.net as mn", "mn.Net()", ENC)}, None),
     "module_alias_base_class_modulelist_clean": (
         {"models/__init__.py": "", "models/base.py": BASE, "models/net.py": MB_NET_CLEAN, "train.py": train("from models import net", "net.Net()", "model.layers[0].weight")},

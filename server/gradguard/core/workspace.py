@@ -7,7 +7,17 @@ single-file model cannot see that ``Net`` is an ``nn.Module`` or that its ``forw
 analyzed, unchanged line for line, followed by the top-level definitions (classes, functions, constants) it
 imports from workspace files, transitively, each copied whole with the imports those definitions use. The
 import statements that were resolved are replaced by ``pass`` on their first line, so the imported names are
-the definitions themselves. Every fact the program model learns (Module-ness through bases, registered
+the definitions themselves.
+
+Every import shape binds a definition under some name, and the program gives each linked definition one name:
+``from m import Net as Model`` copies ``Net`` as ``Model`` (the name the file binds); ``mn.Net`` /
+``models.net.Net`` / ``class Net(mb.Base)`` through a module the file imports (``import models.net as mn``,
+``from models import net``, ``import models.net``) become, in the program's tree only, one name at the chain's
+place: the definition's own name when the program has it free, else the dotted name itself (never an identifier
+the code binds); ``from m import *`` binds the names the file uses that ``m`` exports (its literal ``__all__``,
+else its public names), definitions and the module's own outside imports alike. Copied definitions that call a
+linked definition by another name (an alias, a module attribute) are renamed in the tree the same way (see
+``_State``); no line's text changes. A name the file binds twice differently, or defines itself, is not linked. Every fact the program model learns (Module-ness through bases, registered
 parameters, what ``forward`` does, helpers' summaries, optimizers, sinks) then holds across files, and a
 finding inside a copied definition is mapped back to its own file and line (columns never change: whole lines
 are copied).
@@ -1202,7 +1212,7 @@ def _renamed(node: ast.AST, names: dict) -> Optional[ast.AST]:
         if new is not None:
             node.id = new
         return node
-    if isinstance(node, ast.Attribute):
+    if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):  # ``mn.X = ...`` sets the module's X: left alone
         d = dotted(node)
         new = names.get(d) if d is not None else None
         if new is not None:
