@@ -22,7 +22,6 @@ KNOWN_MISSES = {
     "c223_smoothed_loss_window_backward": "loss tensors kept in an attribute list across calls and backpropagated again: instance state across calls is not modeled",
     "c307_fabric_center_loss_centers_buffer": "learned centers registered with register_buffer: a buffer meant to be trained is not modeled (buffers are, by design, not trained)",
     "c317_probe_on_inference_mode_feature_cache": "inference tensors kept on an instance by an @inference_mode method and sliced by a generator: inference-tensor state is not modeled",
-    "c331_lstm_lm_hidden_carried_across_chunks": "recurrent state kept in a module attribute across forward calls (self.hidden): instance state across calls is not modeled",
     # blind half (scored once, not tuned)
     "c110_dataparallel_head_swapped_after_optimizer": "blind miss: a head replaced through DataParallel's .module after param groups were built (not investigated, to keep the blind score honest)",
     "c112_optimizer_filtered_before_unfreeze": "blind miss: the optimizer holds what requires grad when it is built; unfreezing later is not modeled",

@@ -64,6 +64,12 @@ def _is_plain(v: ast.AST) -> bool:
 _WRAP_HINT = re.compile(r"^\s*[A-Za-z_][\w.]*\.(\w+)\s*=\s*[A-Z]\w*\(.*\.\1\b")  # ``m.q = Wrap(m.q)``
 
 
+def _requires_grad_default(call: ast.Call) -> bool:
+    """``nn.Parameter(t)`` (requires grad), not ``nn.Parameter(t, requires_grad=False)`` nor a flag computed at run time."""
+    flag = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "requires_grad"), None)
+    return flag is None or (isinstance(flag, ast.Constant) and flag.value is True)
+
+
 class ModuleModel:
     def __init__(self, tree: ast.Module, imports: Imports, lines: Optional[list] = None) -> None:
         self.imports = imports
@@ -365,7 +371,7 @@ class ModuleModel:
             seen.add(c)
             values = self.classes[c].attr_values.get(attr)
             if values:
-                return all(isinstance(v, ast.Call) and (self.imports.qualname(v.func) or "") in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") for v in values)
+                return all(isinstance(v, ast.Call) and (self.imports.qualname(v.func) or "") in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") and _requires_grad_default(v) for v in values)
             nxt = [b for b in self.classes[c].base_names if b in self.classes]
             c = nxt[0] if nxt else None
         return False

@@ -128,6 +128,38 @@ def main():
         ),
         Example(
             bad=False,
+            name="running-statistic-kept-as-a-frozen-parameter",
+            code="""import torch
+import torch.nn as nn
+
+
+class PathLengthPenalty(nn.Module):
+    def __init__(self, beta=0.99):
+        super().__init__()
+        self.beta = beta
+        self.steps = nn.Parameter(torch.tensor(0.0), requires_grad=False)
+        self.mean_norm = nn.Parameter(torch.tensor(0.0), requires_grad=False)
+        self.proj = nn.Linear(4, 4)
+
+    def forward(self, x):
+        norm = self.proj(x).norm(dim=1)
+        loss = ((norm - self.mean_norm) ** 2).mean()
+        self.mean_norm.mul_(self.beta).add_(norm.mean().detach(), alpha=1 - self.beta)
+        self.steps.add_(1.0)
+        return loss
+
+
+def main():
+    torch.manual_seed(0)
+    penalty = PathLengthPenalty()
+    for _ in range(2):
+        penalty(torch.randn(5, 4)).backward()
+    return {"penalty": penalty}
+""",
+            expect={"grad_ok": ["penalty.proj.weight"]},
+        ),
+        Example(
+            bad=False,
             name="ema-helper-called-under-no-grad",
             code="""import torch
 import torch.nn as nn
@@ -268,7 +300,8 @@ def main():
                 if lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node):
                     continue
                 from_params = v.ident is None  # an element of model.parameters()
-                if from_params and freezes_anything(facts):
+                attribute = bool(v.ident) and "." in (v.ident or "")  # ``self.weight`` assigned nn.Parameter(...)
+                if (from_params or attribute) and freezes_anything(facts):
                     continue
                 related = []
                 callers = [c for c in call_sites(facts, fl.node) if c is not ev.node] if isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)) else []

@@ -29,7 +29,9 @@ one iteration to the next through a call that also consumes it: `out, hidden = r
 `h = cell(x, h)`, `pred = model(x, pred)`. It flags the state when the loss depends on it and nothing in the
 loop detaches or re-initializes it (`hidden = hidden.detach()`, `hidden = repackage_hidden(hidden)`,
 `h = torch.zeros(...)`, `h.detach_()`). States computed under `no_grad` are not attached to any graph and
-stay silent.
+stay silent. The same for a state kept on a Module from one `forward` to the next
+(`out, self.hidden = self.rnn(x, self.hidden)`) when a loop backpropagates through that module every iteration
+and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`).
 
 Only a tensor computed with gradient holds a graph. A state that is provably a Python or NumPy value (a
 best-so-far metric `best = min(best, val_loss)` fed by `.item()` or `math.exp(...)`, a NumPy history
@@ -74,6 +76,89 @@ fix, or an unsafe one, is offered. When the callee is a builtin or a helper func
 number), or the state starts as None, no `.detach()` fix is offered.
 """
     examples = (
+        Example(
+            name="recurrent-state-kept-on-the-module",
+            code="""import torch
+import torch.nn as nn
+
+
+class LanguageModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(4, 8, batch_first=True)
+        self.head = nn.Linear(8, 4)
+        self.hidden = None
+
+    def forward(self, x):
+        out, self.hidden = self.rnn(x, self.hidden)
+        return self.head(out)
+
+
+def main():
+    torch.manual_seed(0)
+    model = LanguageModel()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        x = torch.randn(2, 5, 4)
+        loss = model(x).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(13,),
+            fixable=False,
+            expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="recurrent-state-on-the-module-detached-or-reset",
+            code="""import torch
+import torch.nn as nn
+
+
+class LanguageModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(4, 8, batch_first=True)
+        self.head = nn.Linear(8, 4)
+        self.hidden = None
+
+    def forward(self, x):
+        out, hidden = self.rnn(x, self.hidden)
+        self.hidden = hidden.detach()
+        return self.head(out)
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(4, 8, batch_first=True)
+        self.state = None
+
+    def reset(self):
+        self.state = None
+
+    def forward(self, x):
+        out, self.state = self.rnn(x, self.state)
+        return out
+
+
+def main():
+    torch.manual_seed(0)
+    model, tagger = LanguageModel(), Tagger()
+    opt = torch.optim.SGD([*model.parameters(), *tagger.parameters()], lr=0.1)
+    for _ in range(3):
+        x = torch.randn(2, 5, 4)
+        tagger.reset()
+        loss = model(x).pow(2).mean() + tagger(x).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model, "tagger": tagger}
+""",
+            expect={"grad_ok": ["model.rnn.weight_ih_l0", "tagger.rnn.weight_ih_l0"]},
+        ),
         Example(
             name="gru-hidden-across-chunks",
             code="""import torch
@@ -279,6 +364,7 @@ def main():
     )
 
     def check(self, facts):
+        yield from self._attribute_states(facts)
         seen: set = set()
         for fl in facts.backward_flows:
             if not fl.backward_sites or facts.flow.is_autograd_function_method(fl.node):
@@ -337,6 +423,97 @@ def main():
                             "its backward() walks into the already-freed graph and raises `RuntimeError: Trying to backward through the graph "
                             "a second time`. Detach the state at the chunk boundary (`hidden.detach()`, the `repackage_hidden` idiom).",
                         )
+
+
+    def _attribute_states(self, facts):
+        """``out, self.hidden = self.lstm(x, self.hidden)`` in a Module's ``forward``: a state kept on the module
+        from one call to the next. Reported when a training loop backpropagates through that module every
+        iteration and nothing in the loop resets or detaches the attribute."""
+        for cls_name, info in facts.modules.classes.items():
+            fwd = info.methods.get("forward")
+            if not info.is_module or fwd is None or "self." not in facts.text(fwd):
+                continue
+            states = _self_states(facts, fwd)
+            if not states:
+                continue
+            fl = facts.flow.flow(fwd)
+            for attr, stmt in states:
+                carried = [e for e in fl.events if e.what == "attr_assign" and e.name == attr and e.stmt is stmt and e.target is not None and e.target.ident == "self" and e.value is not None and e.value.live]
+                if not carried:
+                    continue
+                resetters = {m for m, node in info.methods.items() if m != "forward" and _assigns_self_attr(node, attr)}
+                site = _training_site(facts, cls_name, attr, resetters)
+                if site is None:
+                    continue
+                yield self.finding(
+                    facts,
+                    stmt,
+                    f"`self.{attr}` keeps this call's graph for the next call, but the training loop's `backward()` (line {site.node.lineno}) frees "
+                    f"that graph every iteration: the next backward() raises",
+                    related=[(site.node, "backward() through this module every iteration")],
+                    explanation="The state stored on the module in one forward is attached to that step's graph; the next forward builds on "
+                    "it, so the next backward() walks into the freed graph and raises `RuntimeError: Trying to backward through the graph a "
+                    f"second time`. Store a detached state (`self.{attr} = tuple(h.detach() for h in ...)` for an LSTM's `(h, c)`), or reset "
+                    "it every iteration.",
+                )
+
+
+def _self_attr(node, attr: Optional[str] = None, ctx: type = ast.expr_context) -> bool:
+    """``self.<attr>`` (any attribute when ``attr`` is None) in context ``ctx`` (Load / Store)."""
+    return (
+        isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
+        and (attr is None or node.attr == attr) and isinstance(node.ctx, ctx)
+    )
+
+
+def _self_states(facts, fwd) -> list:
+    """(attr, statement) for ``self.<attr>`` assigned at the top level of ``forward`` (not under an ``if``) after
+    being read there (in the same statement or before it)."""
+    out = []
+    for st in fwd.body:
+        if not isinstance(st, ast.Assign):
+            continue
+        for t in st.targets:
+            for tn in ast.walk(t):
+                if isinstance(tn, ast.Attribute) and _self_attr(tn, None, ast.Store):
+                    attr = tn.attr
+                    read = any(_self_attr(n, attr, ast.Load) for prev in fwd.body[: fwd.body.index(st)] for n in ast.walk(prev))
+                    read = read or any(_self_attr(n, attr, ast.Load) for n in ast.walk(st.value))
+                    if read:
+                        out.append((attr, st))
+    return out
+
+
+def _assigns_self_attr(fn, attr: str) -> bool:
+    return any(_self_attr(n, attr, ast.Store) for n in ast.walk(fn))
+
+
+def _training_site(facts, cls_name: str, attr: str, resetters: set):
+    """A backward() in a loop (without retain_graph) whose loss comes from an instance of ``cls_name``, with no
+    reset of the attribute inside that loop."""
+    for fl in facts.backward_flows:
+        for site in fl.backward_sites:
+            if site.retain_graph or not site.loops or not site.mode.enabled or _has_retain(site.node):
+                continue
+            roots = {r.replace("[]", "").split(".")[0] for r in site.loss.live}
+            if not any((o := facts.flow.root_origins.get(r)) is not None and o.cls == cls_name for r in roots):
+                continue
+            loop = site.loops[-1]
+            reset = False
+            for n in ast.walk(loop):
+                if isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.ctx, ast.Store):
+                    reset = True
+                elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in resetters:
+                    reset = True
+                elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("detach_", "zero_") and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == attr:
+                    reset = True
+            if not reset:
+                return site
+    return None
+
+
+def _has_retain(call) -> bool:
+    return isinstance(call, ast.Call) and any(k.arg in ("retain_graph", "create_graph") for k in call.keywords)
 
 
 def _names(e: Optional[ast.AST]) -> set:
