@@ -59,11 +59,8 @@ def main():
     model = TinyViT()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=8)
-    pos_before = model.pos_embed.detach().clone()
     train(model, make_loader(), optimizer, scheduler)
-    facts = {"pos_embed_changed": not torch.equal(pos_before, model.pos_embed.detach()),
-             "pos_embed_is_parameter": isinstance(model.pos_embed, nn.Parameter)}
-    return {"model": model}, facts
+    return {"model": model}
 
 # ---- ground-truth harness (not part of the reported pattern) ----
 if __name__ == "__main__":
