@@ -92,7 +92,7 @@ def main():
     loss.backward()
     return {"model": model}
 """,
-            lines=(7,),
+            lines=(6,),
             expect={"error": "does not require grad"},
         ),
         Example(
@@ -119,7 +119,7 @@ def main():
     net(torch.randn(8, 4)).pow(2).mean().backward()
     return {"net": net}
 """,
-            lines=(19,),
+            lines=(18,),
             expect={"error": "does not require grad"},
         ),
         Example(
@@ -193,7 +193,7 @@ def main():
                 if not covering:
                     continue
                 ev = covering[0]
-                at = getattr(ev, "report", ev.node)  # a helper's freeze: reported in the helper, its call related
+                at = _loop_header(facts, getattr(ev, "report", ev.node))  # a helper's freeze: reported in the helper, its call related
                 if id(at) in reported:
                     continue
                 reported.add(id(at))
@@ -207,6 +207,18 @@ def main():
                     "has no grad_fn and `backward()` raises `RuntimeError: element 0 of tensors does not require grad`. Freeze only the "
                     "part meant to stay fixed.",
                 )
+
+
+def _loop_header(facts, node):
+    """``for p in model.parameters(): p.requires_grad = False``: what selects *every* parameter is the loop's
+    header, the line to change (``model.backbone.parameters()``); other freezes are reported where they are."""
+    stmt = facts.statement_of(node) if not isinstance(node, ast.stmt) else node
+    loop = facts.parent(stmt) if stmt is not None else None
+    if isinstance(loop, ast.For) and stmt in loop.body and len(loop.body) == 1:
+        it = loop.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("parameters", "named_parameters"):
+            return loop
+    return node
 
 
 def _related(a: str, b: str) -> bool:
