@@ -1316,7 +1316,8 @@ class _Walker:
                 cur = self.env.get(h.id)
                 if cur is not None and (stored.live or stored.cut) and (cur.fields is not None or cur.items is not None or cur.kind in ("python", None)) and not cur.cls:
                     self.env[h.id] = _store_into(cur, stored)
-        if name in CONTAINER_STORES and args and recv.kind not in ("tensor", "optimizer"):
+        if name in CONTAINER_STORES and args and recv.kind != "optimizer" and (recv.kind != "tensor" or isinstance(getattr(node.func, "value", None), ast.Attribute)):
+            # (``obj.history.append(v)``: an attribute of an object the model does not know is a tensor only by default)
             self.record("container_store", node, target=recv, value=args[0], name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]
         if name in ("freeze", "unfreeze") and recv.kind == "module" and recv.cls and self.e.modules.classes[recv.cls].framework == "lightning" and not self.e.modules.method(recv.cls, name):
             # ``LightningModule.freeze()``: requires_grad_(False) on every parameter (and eval())

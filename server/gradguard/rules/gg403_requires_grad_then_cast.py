@@ -206,7 +206,7 @@ def main():
             yield self.finding(
                 facts,
                 op,
-                f"{text} on {what} returns a non-leaf: the variable never gets `.grad` and optimizers reject it",
+                f"{text} on {what} returns a non-leaf: what is kept never gets `.grad` and optimizers reject it",
                 related=related,
                 fixes=[build_arith],
                 explanation="The operation is recorded by autograd: the name is bound to its output, not to the leaf (which has no name left), "
@@ -259,7 +259,10 @@ def main():
             else:
                 continue
             st = facts.parent(op)
-            if not (isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is op and all(isinstance(t, (ast.Name, ast.Attribute)) for t in (st.targets if isinstance(st, ast.Assign) else [st.target]))):
+            bound = isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is op and all(isinstance(t, (ast.Name, ast.Attribute)) for t in (st.targets if isinstance(st, ast.Assign) else [st.target]))
+            # ``params.append(torch.randn(..., requires_grad=True) * scale)``: kept in a container, the same
+            stored = isinstance(st, ast.Call) and isinstance(st.func, ast.Attribute) and st.func.attr in ("append", "insert") and op in st.args
+            if not (bound or stored):
                 continue
             yield op, inner, kind, text
 

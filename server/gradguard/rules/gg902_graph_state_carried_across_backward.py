@@ -8,6 +8,7 @@ from typing import Optional
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
+from gradguard.rules._leafs import call_sites, flow_of
 from gradguard.rules.base import Example, Rule
 
 PLAIN_STATE = {"torch.nn.RNN", "torch.nn.GRU", "torch.nn.RNNCell", "torch.nn.GRUCell"}
@@ -31,7 +32,9 @@ loop detaches or re-initializes it (`hidden = hidden.detach()`, `hidden = repack
 `h = torch.zeros(...)`, `h.detach_()`). States computed under `no_grad` are not attached to any graph and
 stay silent. The same for a state kept on a Module from one `forward` to the next
 (`out, self.hidden = self.rnn(x, self.hidden)`) when a loop backpropagates through that module every iteration
-and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`).
+and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`); and a list
+on an object (`self.saved_log_probs = []`) that collects tensors with a graph, is read to build a loss that is
+backpropagated again and again, and is never emptied (`del x[:]`, `.clear()`, rebinding it to a new list).
 
 Only a tensor computed with gradient holds a graph. A state that is provably a Python or NumPy value (a
 best-so-far metric `best = min(best, val_loss)` fed by `.item()` or `math.exp(...)`, a NumPy history
@@ -109,6 +112,93 @@ def main():
             lines=(13,),
             fixable=False,
             expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            name="log-probs-kept-on-the-policy-never-cleared",
+            code="""import torch
+import torch.nn as nn
+
+
+class Policy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(4, 2)
+        self.saved_log_probs = []
+
+    def forward(self, obs):
+        return torch.log_softmax(self.net(obs), dim=-1)
+
+
+def act(policy, obs):
+    logp = policy(obs)
+    policy.saved_log_probs.append(logp[0])
+
+
+def update(policy, optimizer):
+    loss = -torch.stack(policy.saved_log_probs).sum()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    policy = Policy()
+    optimizer = torch.optim.SGD(policy.parameters(), lr=0.1)
+    for _ in range(3):
+        for _ in range(2):
+            act(policy, torch.randn(4))
+        update(policy, optimizer)
+    return {"policy": policy}
+""",
+            lines=(23,),
+            fixable=False,
+            expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="log-probs-kept-on-the-policy-cleared-after-each-update",
+            code="""import torch
+import torch.nn as nn
+
+
+class Policy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(4, 2)
+        self.saved_log_probs = []
+        self.rewards = []
+
+    def forward(self, obs):
+        return torch.log_softmax(self.net(obs), dim=-1)
+
+
+def act(policy, obs):
+    logp = policy(obs)
+    policy.saved_log_probs.append(logp[0])
+    policy.rewards.append(float(logp[1].item()))
+
+
+def update(policy, optimizer):
+    loss = -torch.stack(policy.saved_log_probs).sum() * sum(policy.rewards)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    del policy.saved_log_probs[:]
+    policy.rewards.clear()
+
+
+def main():
+    torch.manual_seed(0)
+    policy = Policy()
+    optimizer = torch.optim.SGD(policy.parameters(), lr=0.1)
+    for _ in range(3):
+        for _ in range(2):
+            act(policy, torch.randn(4))
+        update(policy, optimizer)
+    return {"policy": policy}
+""",
+            expect={"grad_ok": ["policy.net.weight"]},
         ),
         Example(
             bad=False,
@@ -365,6 +455,7 @@ def main():
 
     def check(self, facts):
         yield from self._attribute_states(facts)
+        yield from self._attribute_lists(facts)
         seen: set = set()
         for fl in facts.backward_flows:
             if not fl.backward_sites or facts.flow.is_autograd_function_method(fl.node):
@@ -456,6 +547,142 @@ def main():
                     f"second time`. Store a detached state (`self.{attr} = tuple(h.detach() for h in ...)` for an LSTM's `(h, c)`), or reset "
                     "it every iteration.",
                 )
+
+
+    def _attribute_lists(self, facts):
+        """``self.saved_log_probs = []`` on a class, tensors with a graph appended to it, a backward() through what
+        is read from it, run again and again, and the list never emptied: from the second backward on, the list
+        still holds tensors whose graph an earlier backward freed."""
+        for cls_name, info in facts.modules.classes.items():
+            init = info.methods.get("__init__")
+            if init is None:
+                continue
+            for attr in _empty_list_attrs(init):
+                if _cleared(facts, attr, init):
+                    continue
+                appends = _graph_appends(facts, attr)
+                if not appends:
+                    continue
+                readers = _readers(facts, attr)
+                if not readers:
+                    continue
+                for fl in facts.backward_flows:
+                    for site in fl.backward_sites:
+                        if site.retain_graph or _has_retain(site.node) or not site.mode.enabled or not site.loss.live:
+                            continue
+                        if not _consumes(facts, fl.node, site, readers, cls_name) or not _repeats(facts, fl.node, site):
+                            continue
+                        read = readers[0]
+                        yield self.finding(
+                            facts,
+                            site.node,
+                            f"backward() goes through the tensors kept in `{attr}`, a list that is never emptied: the next backward() reaches "
+                            f"graphs this one frees and raises",
+                            related=[(appends[0], f"tensors with a graph are appended to `{attr}` here"), (read, f"`{attr}` is read here, old entries included")],
+                            explanation="Each entry keeps the graph of the step that produced it. After a backward() through them that graph is "
+                            "freed, but the entries stay in the list, so the next loss built from the list walks into freed graphs and raises "
+                            f"`RuntimeError: Trying to backward through the graph a second time`. Empty the list after each update (`del x.{attr}[:]`, "
+                            f"`x.{attr}.clear()`), or keep detached values (`.detach()`, `.item()`).",
+                        )
+                        return
+
+
+def _empty_list_attrs(init) -> list:
+    out = []
+    for st in ast.walk(init):
+        if isinstance(st, ast.Assign) and isinstance(st.value, ast.List) and not st.value.elts:
+            out += [t.attr for t in st.targets if isinstance(t, ast.Attribute) and _self_attr(t)]
+    return out
+
+
+def _cleared(facts, attr: str, init) -> bool:
+    """Is the list emptied somewhere (or rebound to a value that does not keep its entries)?"""
+    for n in facts.walk((ast.Assign, ast.Delete, ast.Call, ast.AugAssign)):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("clear", "detach_") and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == attr:
+            return True
+        if isinstance(n, ast.Delete) and any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Attribute) and t.value.attr == attr for t in n.targets):
+            return True
+        if isinstance(n, ast.Assign) and facts.enclosing(n, (ast.FunctionDef, ast.AsyncFunctionDef)) is not init:
+            for t in n.targets:
+                base = t.value if isinstance(t, ast.Subscript) else t
+                if isinstance(base, ast.Attribute) and base.attr == attr and not any(isinstance(x, ast.Attribute) and x.attr == attr for x in ast.walk(n.value)):
+                    return True  # rebound (or overwritten in place) with something that does not keep the old entries
+    return False
+
+
+def _graph_appends(facts, attr: str) -> list:
+    """``x.<attr>.append(v)`` calls whose ``v`` may carry a graph (anything but a Python number or a detached value)."""
+    out = []
+    for n in facts.walk(ast.Call):
+        if isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend", "insert") and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == attr and n.args:
+            arg = n.args[-1]
+            plain = any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in ("item", "detach", "tolist", "numpy", "cpu") for c in ast.walk(arg))
+            if isinstance(arg, ast.Constant) or plain:
+                continue
+            fl = flow_of(facts, n)
+            if fl is None or getattr(fl.node, "name", "") == "__init__":
+                continue  # filled while building the object: data, not a per-step state
+            v = next((e.value for e in fl.events if e.what == "container_store" and e.node is n), None)
+            if v is not None and v.live and v.kind not in ("python", "numpy", "none"):
+                out.append(n)
+    return out
+
+
+def _readers(facts, attr: str) -> list:
+    """Reads of ``x.<attr>`` that are not appends (iterating, stacking, summing it)."""
+    out = []
+    for n in facts.walk(ast.Attribute):
+        if n.attr != attr or not isinstance(n.ctx, ast.Load):
+            continue
+        parent = facts.parent(n)
+        if isinstance(parent, ast.Attribute) and parent.attr in ("append", "extend", "insert", "clear", "pop"):
+            continue
+        if _combined(facts, n, parent):
+            out.append(n)
+    return out
+
+
+_COMBINERS = {"torch.stack", "torch.cat", "torch.concat", "torch.sum", "torch.mean", "torch.vstack", "torch.hstack"}
+
+
+def _combined(facts, n, parent) -> bool:
+    """Its entries become one value: ``torch.stack(L)``, ``torch.cat(L)``, ``sum(L)``, ``zip(L, ...)``, or iterated
+    (``for lp in L``, ``[... for lp in L]``)."""
+    if isinstance(parent, ast.Call) and n in parent.args:
+        f = parent.func
+        if isinstance(f, ast.Name) and f.id in ("sum", "zip", "enumerate", "reversed"):
+            return True
+        return (facts.imports.qualname(f) or "") in _COMBINERS
+    return isinstance(parent, (ast.For, ast.comprehension)) and parent.iter is n
+
+
+def _consumes(facts, fn, site, readers: list, cls_name: str) -> bool:
+    """The backward's loss is built from the list: read in the backward's function before it, or in a method of the
+    class called (through an instance built in that function) there."""
+    line = site.node.lineno
+    for r in readers:
+        rfn = facts.enclosing(r, (ast.FunctionDef, ast.AsyncFunctionDef))
+        if rfn is fn and r.lineno <= line:
+            return True
+        if rfn is not None and facts.enclosing(rfn, ast.ClassDef) is not None and facts.enclosing(rfn, ast.ClassDef).name == cls_name:
+            instances = {t.id for st in ast.walk(fn) if isinstance(st, ast.Assign) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Name) and st.value.func.id == cls_name for t in st.targets if isinstance(t, ast.Name)}
+            for c in ast.walk(fn):
+                if isinstance(c, ast.Call) and c.lineno <= line:
+                    f = c.func
+                    if rfn.name == "__call__" and isinstance(f, ast.Name) and f.id in instances:
+                        return True
+                    if isinstance(f, ast.Attribute) and f.attr == rfn.name and isinstance(f.value, ast.Name) and f.value.id in instances:
+                        return True
+    return False
+
+
+def _repeats(facts, fn, site) -> bool:
+    """Does this backward run more than once: inside a loop, or in a function called inside a loop?"""
+    if site.loops:
+        return True
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    return any(facts.enclosing(c, (ast.For, ast.While, ast.AsyncFor)) is not None for c in call_sites(facts, fn))
 
 
 def _self_attr(node, attr: Optional[str] = None, ctx: type = ast.expr_context) -> bool:
