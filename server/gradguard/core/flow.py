@@ -40,7 +40,6 @@ from gradguard.core.torchapi import (
     MODULE_WRAPPERS,
     PYTHON_CASTS,
     SAVES_INPUT,
-    SAVES_INPUT_MODULES,
     SAVES_OUTPUT,
     SET_GRAD_ENABLED,
     STEP_METHODS,
@@ -313,6 +312,21 @@ class GradientFlow:
             got = (backprop, assigns, inplace_saved)
             self._syntax[key] = got
         return got
+
+    def modifies_in_place(self, fn: ast.AST) -> bool:
+        """Does the function's text hold an in-place call or an augmented assignment (cached)?"""
+        key = ("inplace", id(fn))
+        got = self._syntax.get(key)
+        if got is None:
+            if self.lines is not None and hasattr(fn, "lineno"):
+                ti = self.text_index
+                if ti is None:
+                    ti = self.text_index = TextIndex("".join(self.lines), self.lines)
+                got = bool(ti.search(_INPLACE_CALL, fn))
+            else:
+                got = _INPLACE_CALL.search(ast.unparse(fn)) is not None
+            self._syntax[key] = got
+        return bool(got)
 
     def _may_build_training_object(self, v: ast.AST) -> bool:
         """Could this assigned value be an optimizer / scheduler / framework object? (a constructor of one,
@@ -915,10 +929,20 @@ class _Walker:
         if result is not None and not any(r != UNKNOWN and not r.startswith("arg:") for r in result.live):
             return  # data of unknown origin (an argument, a loader, an unknown call): it may record nothing
         for e in exprs:
+            while isinstance(e, ast.Subscript) and _basic_view(e.slice):
+                e = e.value  # ``x[:, :d]`` is a view of ``x``: modifying ``x`` in place changes what was saved
             if isinstance(e, ast.Name) and e.id in self.env:
                 v = self.env[e.id]
                 if v.kind not in ("python", "numpy", "module", "none", "optimizer") and not v.saved_output:
                     self.env[e.id] = replace(v, saved_output="in:" + op)
+
+    def mark_forward_saves(self, node: ast.Call, cls: str, result: Val) -> None:
+        """An in-file module whose forward saves some of its inputs for backward: so does this call."""
+        if not self.mode.enabled or not result.live or not self.e.modifies_in_place(self.node):
+            return
+        saved = self.e.modules.saves_input(cls)
+        if saved:
+            self.mark_saved([node.args[i] for i in sorted(saved) if i < len(node.args)], f"{cls}.forward", result)
 
     def ev_UnaryOp(self, node: ast.UnaryOp) -> Val:
         v = self.ev(node.operand)
@@ -1069,7 +1093,10 @@ class _Walker:
         if callee.cls and callee.kind in ("module", "instance"):
             fwd = self.e.modules.method(callee.cls, "forward" if callee.kind == "module" else "__call__")
             if fwd is not None:
-                return self.op_result(self.call_function(node, fwd, callee, args, kwargs))
+                res = self.op_result(self.call_function(node, fwd, callee, args, kwargs))
+                if callee.kind == "module":
+                    self.mark_forward_saves(node, callee.cls, res)
+                return res
         if callee.kind in ("python", "none", "import"):
             return combine(*args, *kwargs.values()) if any(a.live or a.cut for a in [*args, *kwargs.values()]) else Val(kind=None)
         v = combine(replace(callee, cut=frozenset()), *args, *kwargs.values())
@@ -1421,7 +1448,9 @@ class _Walker:
             fwd = self.e.modules.method(sub_cls, "forward") if sub_cls else None
             if fwd is not None:  # ``self.scale(h)`` with ``self.scale = RobustScale()``: run its forward
                 subv = Val(frozenset({f"{recv.ident}.{name}"}) if recv.live else frozenset(), recv.cut, kind="module", cls=sub_cls, ident=f"{recv.ident}.{name}")
-                return self.op_result(self.call_function(node, fwd, subv, args, kwargs))
+                res = self.op_result(self.call_function(node, fwd, subv, args, kwargs))
+                self.mark_forward_saves(node, sub_cls, res)
+                return res
         if recv.kind in ("module", "instance") and recv.ident and recv.cls and node.args:
             ctor = self.e.modules.attr_torch_ctor(recv.cls, name)
             if ctor is not None:
@@ -1429,7 +1458,7 @@ class _Walker:
                 if short in INPLACE_MODULES and _inplace_flag(ctor[1], INPLACE_MODULES[short]):
                     # ``self.act = nn.ReLU(inplace=True)``: calling it modifies its input in place
                     self.record("inplace", node, target=args[0], value=CONST, name=_name_of(node.args[0]), extra=f"{short}(inplace=True)")
-                elif short in SAVES_INPUT_MODULES and recv.live and self.mode.enabled:
+                elif self.e.modules.ctor_saves_input(ctor) and recv.live and self.mode.enabled:
                     self.mark_saved([node.args[0]], short, recv)
         if recv.kind in ("module", "instance") and recv.ident:
             # ``self.encoder(x)``: a submodule (or an unknown method) of a module; gradient of that
@@ -1443,6 +1472,13 @@ class _Walker:
         if name in SAVES_INPUT and res.live and self.mode.enabled and isinstance(node.func, ast.Attribute):
             self.mark_saved([node.func.value, *node.args], name, res)
         return res
+
+
+def _basic_view(index: ast.AST) -> bool:
+    """Basic indexing (slices, integer constants, ``None``, ``...``): the result is a view sharing storage and
+    version counter with the indexed tensor. Anything else may be advanced indexing (a copy)."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return all(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and (p.value is None or p.value is Ellipsis or type(p.value) is int)) for p in parts)
 
 
 def _tests_requires_grad(node: ast.AST) -> bool:

@@ -9,7 +9,16 @@ from typing import Optional
 
 from gradguard.core.astindex import index_of, statements_of_type
 from gradguard.core.imports import Imports
-from gradguard.core.torchapi import FRAMEWORK_PLAIN_ATTRS, HF_MODEL_BASES, HF_TRAINER_BASES, LIGHTNING_BASES, is_framework_module_base, is_module_ctor
+from gradguard.core.torchapi import (
+    FRAMEWORK_PLAIN_ATTRS,
+    HF_MODEL_BASES,
+    HF_TRAINER_BASES,
+    LIGHTNING_BASES,
+    SAVES_INPUT,
+    SAVES_INPUT_MODULES,
+    is_framework_module_base,
+    is_module_ctor,
+)
 
 
 @dataclass
@@ -242,6 +251,10 @@ class ModuleModel:
                 wrapper = self._wrapped_outside().get(attr)
                 if wrapper is not None and wrapper != c and [k for k, i in self.classes.items() if attr in i.attr_values and k != wrapper] == [c]:
                     return (wrapper, None)  # ``model.q = LoRALinear(model.q)`` somewhere: calling it runs the wrapper
+                if len(values) == 1 and isinstance(values[0], ast.Name):
+                    passed = self._class_passed_in(c, values[0].id)  # ``self.func = func``, ``Block(ODEFunc(dim))``
+                    if passed is not None:
+                        return (passed, None)
                 kinds = {self._value_class(v) for v in values}
                 return kinds.pop() if len(kinds) == 1 else (None, None)
             nxt = [b for b in info.base_names if b in self.classes]
@@ -327,6 +340,31 @@ class ModuleModel:
         self._passed[key] = result
         return result
 
+    def _class_passed_in(self, cls: str, param: str) -> Optional[str]:
+        """``self.func = func`` with ``func`` a parameter of ``__init__``: the in-file Module class every
+        instantiation of ``cls`` in this file passes for it (``EulerBlock(ODEFunc(dim))``), else None."""
+        key = ("class_passed_in", cls, param)
+        if key in self._passed:
+            return self._passed[key]
+        self._passed[key] = None
+        init = self.classes[cls].methods.get("__init__")
+        if init is None:
+            return None
+        names = [a.arg for a in [*init.args.posonlyargs, *init.args.args]][1:]
+        if param not in names:
+            return None
+        index = names.index(param)
+        found = set()
+        sites = self._instantiations().get(cls, [])
+        for _scope, call in sites:
+            arg = call.args[index] if index < len(call.args) else next((k.value for k in call.keywords if k.arg == param), None)
+            if not (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id in self.classes and self.classes[arg.func.id].is_module):
+                return None
+            found.add(arg.func.id)
+        result = found.pop() if sites and len(found) == 1 else None
+        self._passed[key] = result
+        return result
+
     def _value_class(self, v: ast.AST) -> tuple:
         if not isinstance(v, ast.Call):
             return (None, None)
@@ -361,6 +399,59 @@ class ModuleModel:
                 return None
             cls = nxt[0]
         return None
+
+    def saves_input(self, cls: str, _seen: Optional[set] = None) -> frozenset:
+        """Positions (after ``self``) of ``forward``'s inputs that it hands, unchanged, to an op that saves its input
+        for backward (``self.net(h)`` with ``self.net = nn.Sequential(nn.Linear(...), ...)``, ``F.linear(x, w)``, an
+        in-file module doing the same): an in-place change of that input after the call breaks the backward."""
+        key = ("saves_input", cls)
+        if key in self._passed:
+            return self._passed[key]
+        seen = _seen if _seen is not None else set()
+        if cls in seen:
+            return frozenset()
+        seen.add(cls)
+        self._passed[key] = frozenset()  # recursion guard
+        fwd = self.method(cls, "forward")
+        out: set = set()
+        if fwd is not None:
+            params = [a.arg for a in [*fwd.args.posonlyargs, *fwd.args.args]][1:]
+            rebound = {n.id for n in ast.walk(fwd) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            for call in ast.walk(fwd):
+                if not isinstance(call, ast.Call) or not call.args or not isinstance(call.args[0], ast.Name):
+                    continue
+                name = call.args[0].id
+                if name not in params or name in rebound:
+                    continue
+                if self._call_saves_first(cls, call, seen):
+                    out.add(params.index(name))
+        result = frozenset(out)
+        self._passed[key] = result
+        return result
+
+    def _call_saves_first(self, cls: str, call: ast.Call, seen: set) -> bool:
+        f = call.func
+        q = self.imports.qualname(f) or ""
+        if q.startswith("torch.") and q.rsplit(".", 1)[-1] in SAVES_INPUT:
+            return True
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self":
+            ctor = self.attr_torch_ctor(cls, f.attr)
+            if ctor is not None:
+                return self.ctor_saves_input(ctor)
+            sub, _ = self.attr_class(cls, f.attr)
+            if sub is not None:
+                return 0 in self.saves_input(sub, seen)
+        return False
+
+    def ctor_saves_input(self, ctor: tuple) -> bool:
+        """Does the ``torch.nn`` module built by ``(qualname, call)`` save its input for backward (``nn.Linear``, or
+        an ``nn.Sequential`` whose first layer does)?"""
+        short = ctor[0].rsplit(".", 1)[-1]
+        if short in SAVES_INPUT_MODULES:
+            return True
+        if short == "Sequential" and ctor[1].args and isinstance(ctor[1].args[0], ast.Call):
+            return (self.imports.qualname(ctor[1].args[0].func) or "").rsplit(".", 1)[-1] in SAVES_INPUT_MODULES
+        return False
 
     def parameter_attr(self, cls: str, attr: str) -> bool:
         """Is ``self.<attr>`` on class ``cls`` (or the in-file base that sets it) only ever assigned an

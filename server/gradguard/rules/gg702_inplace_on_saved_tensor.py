@@ -68,6 +68,137 @@ values and leaves the saved tensor intact, so the fix is safe.
 """
     examples = (
         Example(
+            name="coupling-layer-writes-into-the-input-it-conditioned-on",
+            code="""import torch
+import torch.nn as nn
+
+
+class Coupling(nn.Module):
+    def __init__(self, dim=4):
+        super().__init__()
+        self.d = dim // 2
+        self.st = nn.Sequential(nn.Linear(self.d, 8), nn.ReLU(), nn.Linear(8, 2 * (dim - self.d)))
+
+    def forward(self, x):
+        s, t = self.st(x[:, :self.d]).chunk(2, dim=1)
+        x[:, self.d:] = x[:, self.d:] * torch.exp(s) + t
+        return x, s.sum(dim=1)
+
+
+def main():
+    torch.manual_seed(0)
+    flow = Coupling()
+    z, logdet = flow(torch.randn(6, 4))
+    (z.pow(2).sum(dim=1) / 2 - logdet).mean().backward()
+    return {"flow": flow}
+""",
+            lines=(13,),
+            fixable=False,
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            bad=False,
+            name="coupling-layer-out-of-place",
+            code="""import torch
+import torch.nn as nn
+
+
+class Coupling(nn.Module):
+    def __init__(self, dim=4):
+        super().__init__()
+        self.d = dim // 2
+        self.st = nn.Sequential(nn.Linear(self.d, 8), nn.ReLU(), nn.Linear(8, 2 * (dim - self.d)))
+
+    def forward(self, x):
+        x1, x2 = x[:, :self.d], x[:, self.d:]
+        s, t = self.st(x1).chunk(2, dim=1)
+        return torch.cat([x1, x2 * torch.exp(s) + t], dim=1), s.sum(dim=1)
+
+
+def main():
+    torch.manual_seed(0)
+    flow = Coupling()
+    z, logdet = flow(torch.randn(6, 4))
+    (z.pow(2).sum(dim=1) / 2 - logdet).mean().backward()
+    return {"flow": flow}
+""",
+            expect={"grad_ok": ["flow.st.0.weight"]},
+        ),
+        Example(
+            name="euler-step-updates-the-input-a-submodule-saved",
+            code="""import torch
+import torch.nn as nn
+
+
+class VectorField(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 4))
+
+    def forward(self, t, h):
+        return self.net(h)
+
+
+class Euler(nn.Module):
+    def __init__(self, func, steps=3):
+        super().__init__()
+        self.func = func
+        self.steps = steps
+
+    def forward(self, h0):
+        h = h0.clone()
+        for k in range(self.steps):
+            h += 0.1 * self.func(k * 0.1, h)
+        return h
+
+
+def main():
+    torch.manual_seed(0)
+    model = Euler(VectorField())
+    model(torch.randn(5, 4)).pow(2).mean().backward()
+    return {"model": model}
+""",
+            lines=(23,),
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            bad=False,
+            name="euler-step-out-of-place",
+            code="""import torch
+import torch.nn as nn
+
+
+class VectorField(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 4))
+
+    def forward(self, t, h):
+        return self.net(h)
+
+
+class Euler(nn.Module):
+    def __init__(self, func, steps=3):
+        super().__init__()
+        self.func = func
+        self.steps = steps
+
+    def forward(self, h0):
+        h = h0.clone()
+        for k in range(self.steps):
+            h = h + 0.1 * self.func(k * 0.1, h)
+        return h
+
+
+def main():
+    torch.manual_seed(0)
+    model = Euler(VectorField())
+    model(torch.randn(5, 4)).pow(2).mean().backward()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.func.net.0.weight"]},
+        ),
+        Example(
             name="in-place-activation-passed-in-after-sigmoid",
             code="""import torch
 import torch.nn as nn
@@ -352,7 +483,21 @@ def _saving_attrs(facts, cls: str) -> set:
         info = facts.modules.classes.get(cls)
         for attr in (info.attr_values if info is not None else {}):
             ctor = facts.modules.attr_torch_ctor(cls, attr)
-            if ctor is not None and ctor[0].rsplit(".", 1)[-1] in (SAVES_INPUT_MODULES | set(INPLACE_MODULES)):
+            if ctor is not None and (facts.modules.ctor_saves_input(ctor) or ctor[0].rsplit(".", 1)[-1] in INPLACE_MODULES):
+                out.add(attr)
+        cache[cls] = out
+    return cache[cls]
+
+
+def _input_saving_submodules(facts, cls: str) -> set:
+    """Attributes of ``cls`` holding an in-file Module class whose ``forward`` saves some of its inputs."""
+    cache = facts.__dict__.setdefault("_gg702_input_saving", {})
+    if cls not in cache:
+        out = set()
+        info = facts.modules.classes.get(cls)
+        for attr in (info.attr_values if info is not None else {}):
+            sub, _ = facts.modules.attr_class(cls, attr)
+            if sub is not None and facts.modules.saves_input(sub):
                 out.add(attr)
         cache[cls] = out
     return cache[cls]
@@ -441,6 +586,11 @@ def _saves_a_modified_input(facts, scope, body: str) -> bool:
             saved.add(arg.group(1))
     if attrs:
         saved |= {arg for attr, arg in _ATTR_CALL_ARG.findall(body) if attr in attrs}
+    if owner:
+        # an in-file submodule whose forward saves some of its inputs (``self.func(t, h)``): the names in its arguments
+        for attr in _input_saving_submodules(facts, owner):
+            for m in re.finditer(r"self\." + re.escape(attr) + r"\(([^()]*)\)", body):
+                saved |= set(re.findall(r"\b[A-Za-z_]\w*\b", m.group(1)))
     saved.discard("self")
     saved.discard("")
     for n in saved:  # modified in place after being saved (``x += ...``, ``x.abs_()``, ``x[i] = ...``)
