@@ -676,7 +676,7 @@ class _Walker:
             self.mode = GradMode(True)
         elif q in SET_GRAD_ENABLED and isinstance(ctx, ast.Call) and ctx.args:
             a = ctx.args[0]
-            if isinstance(a, ast.Constant) and a.value is False:
+            if (isinstance(a, ast.Constant) and a.value is False) or self.never_true(a):
                 self.mode = GradMode(False, "no_grad", ctx)
             elif isinstance(a, ast.Constant) and a.value is True:
                 self.mode = GradMode(True)
@@ -688,6 +688,35 @@ class _Walker:
             return
         if item.optional_vars is not None:
             self.assign(item.optional_vars, CONST, ctx)
+
+    def never_true(self, test: ast.AST) -> bool:
+        """``phase == "training"`` inside ``for phase in ("train", "val")``: a comparison of a loop variable over a
+        literal of constants with a constant none of them equals (``in`` / ``==``): false on every iteration."""
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.In))):
+            return False
+        left, right = test.left, test.comparators[0]
+        if isinstance(right, ast.Name) and isinstance(left, ast.Constant):
+            left, right = right, left
+        if not isinstance(left, ast.Name):
+            return False
+        if isinstance(test.ops[0], ast.Eq):
+            wanted = [right]
+        elif isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+            wanted = list(right.elts)
+        else:
+            return False
+        if not all(isinstance(w, ast.Constant) for w in wanted):
+            return False
+        for loop in reversed(self.loops):
+            if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and loop.target.id == left.id:
+                it = loop.iter
+                if not (isinstance(it, (ast.Tuple, ast.List)) and it.elts and all(isinstance(e, ast.Constant) for e in it.elts)):
+                    return False
+                if any(_assigns_name(st, left.id) for st in loop.body):
+                    return False  # rebound inside the loop
+                taken = {e.value for e in it.elts if isinstance(e, ast.Constant)}
+                return not any(isinstance(w, ast.Constant) and w.value in taken for w in wanted)
+        return False
 
     def frozen_now(self, within: frozenset) -> frozenset:
         """Parts of ``within`` whose parameters this function has set to ``requires_grad=False`` so far (and
@@ -1472,6 +1501,10 @@ class _Walker:
         if name in SAVES_INPUT and res.live and self.mode.enabled and isinstance(node.func, ast.Attribute):
             self.mark_saved([node.func.value, *node.args], name, res)
         return res
+
+
+def _assigns_name(stmt: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(stmt))
 
 
 def _basic_view(index: ast.AST) -> bool:

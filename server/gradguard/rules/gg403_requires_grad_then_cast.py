@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import ast
+from functools import partial
 from typing import Optional
 
 from gradguard.core.model import Applicability, Fix, Severity
+from gradguard.core.torchapi import is_optimizer_ctor
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import flow_of, leaf_creation_calls
 from gradguard.rules.base import Example, Rule
@@ -16,7 +18,13 @@ PARAMETER = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")
 
 
 ARITH_OPS = {ast.Mult: "*", ast.Div: "/", ast.Add: "+", ast.Sub: "-", ast.Pow: "**", ast.MatMult: "@", ast.FloorDiv: "//"}
+# methods that return a differentiable copy of a parameter (never the parameter itself)
+COPYING_METHODS = {"clone", "double", "half", "bfloat16", "mul", "div", "add", "sub", "pow", "exp", "neg", "abs", "multiply", "divide"}
 ARITH_METHODS = {"mul", "div", "add", "sub", "pow", "multiply", "divide", "clamp", "abs", "exp", "log", "sigmoid", "tanh", "softmax"}
+
+
+def _uncopied(facts, elt: ast.AST, var: str) -> Optional[Fix]:
+    return fix("Give the optimizer the parameters themselves", replace_node(facts, elt, var), unsafe=True)
 
 
 def _kw(call: ast.Call, name: str) -> Optional[ast.AST]:
@@ -51,15 +59,16 @@ class RequiresGradThenCast(Rule):
     name = "requires-grad-then-cast"
     summary = "A leaf is created with `requires_grad` and then cast or moved: the result is a non-leaf copy that never gets `.grad`."
     severity = Severity.WARNING
-    needs = ("requires_grad", "Parameter")
+    needs = ("requires_grad", "Parameter", "parameters(")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
 Flags `.to(...)`, `.cuda()`, `.double()`, `.half()`, `.bfloat16()`, `.type(...)` (and `.float()` when the
-dtype is known to change), and arithmetic bound to a name (`w = torch.randn(3, requires_grad=True) * 0.01`,
+dtype is known to change), and arithmetic bound to a name or appended to a list (`w = torch.randn(3, requires_grad=True) * 0.01`,
 `.mul(...)`), applied directly to a freshly created leaf: `torch.randn(..., requires_grad=True)`,
 `nn.Parameter(t)`, or `torch.zeros(...).requires_grad_()`. Casts that are known no-ops (`.to("cpu")`, `.float()`
-on a float32 tensor) are not flagged.
+on a float32 tensor) are not flagged. Also an optimizer built over copies of the parameters
+(`[p.clone() for p in model.parameters()]`, `[p * 1.0 for p in ...]`).
 
 ## Why is this bad?
 A cast or a device move that changes anything is an operation recorded by autograd: the name is bound to
@@ -87,6 +96,26 @@ Casting first and making the leaf afterwards is safe: the values and dtype/devic
 variable is now the leaf the rest of the code expected.
 """
     examples = (
+        Example(
+            name="optimizer-over-copies-of-the-parameters",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    params = [p.clone() for p in model.parameters()]
+    opt = torch.optim.SGD(params, lr=0.1)
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(8,),
+            expect={"error": "can't optimize a non-leaf Tensor"},
+        ),
         Example(
             name="parameter-cast-then-optimizer",
             code="""import torch
@@ -152,6 +181,28 @@ def main():
         ),
         Example(
             bad=False,
+            name="snapshot-copies-and-an-optimizer-over-the-parameters",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    snapshot = [p.detach().clone() for p in model.parameters()]
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.SGD(trainable, lr=0.1)
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    changed = not torch.equal(snapshot[0], model.weight.detach())
+    return {"model": model}, {"changed": changed}
+""",
+            expect={"grad_ok": ["model.weight"], "facts": {"changed": True}},
+        ),
+        Example(
+            bad=False,
             name="scaled-before-the-leaf-is-made",
             code="""import torch
 import torch.nn.functional as F
@@ -196,6 +247,7 @@ def main():
     )
 
     def check(self, facts):
+        yield from self._copies_to_optimizer(facts)
         for op, inner, kind, text in self._arithmetic(facts):
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
             related = self._related(facts, op)
@@ -238,6 +290,43 @@ def main():
                 fixes=[build],
                 explanation="A cast or device move that changes the tensor is recorded by autograd; the result is not a leaf, so `.grad` stays None and `torch.optim` raises `can't optimize a non-leaf Tensor`.",
                 method_span=True,
+            )
+
+    def _copies_to_optimizer(self, facts):
+        """``torch.optim.Adam([p.clone() for p in model.parameters()])`` (directly or through a name bound once):
+        the optimizer gets differentiable copies of the parameters, non-leaf tensors it refuses."""
+        if "parameters(" not in facts.source.text:
+            return
+        for ctor in facts.walk(ast.Call):
+            if not is_optimizer_ctor(facts.imports.qualname(ctor.func) or "") or not ctor.args:
+                continue
+            comp = ctor.args[0]
+            if isinstance(comp, ast.Name):
+                scope = facts.enclosing(ctor, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+                binds = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == comp.id for t in n.targets)]
+                comp = binds[0].value if len(binds) == 1 and binds[0].lineno < ctor.lineno else None
+            if not isinstance(comp, (ast.ListComp, ast.GeneratorExp)) or len(comp.generators) != 1:
+                continue
+            gen = comp.generators[0]
+            it = gen.iter
+            if not (isinstance(gen.target, ast.Name) and isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "parameters"):
+                continue
+            var, elt = gen.target.id, comp.elt
+            copy = None
+            if isinstance(elt, ast.BinOp) and any(isinstance(o, ast.Name) and o.id == var for o in (elt.left, elt.right)):
+                copy = f"`{facts.text(elt)}`"
+            elif isinstance(elt, ast.Call) and isinstance(elt.func, ast.Attribute) and isinstance(elt.func.value, ast.Name) and elt.func.value.id == var and elt.func.attr in COPYING_METHODS:
+                copy = f"`.{elt.func.attr}()`"
+            if copy is None:
+                continue
+            yield self.finding(
+                facts,
+                comp,
+                f"{copy} makes non-leaf copies of the parameters: the optimizer raises `can't optimize a non-leaf Tensor` (and could never change the model)",
+                related=[(ctor, "the copies are given to the optimizer here")],
+                fixes=[partial(_uncopied, facts, comp.elt, var)],
+                explanation="An operation on a parameter is recorded by autograd: its result is a new, non-leaf tensor, not the parameter. "
+                "torch.optim accepts only leaf tensors, and stepping a copy would leave the model unchanged anyway.",
             )
 
     def _arithmetic(self, facts):

@@ -23,8 +23,9 @@ class GradDisabledTraining(Rule):
     docs = """
 ## What it does
 Follows values computed while gradient recording is off (`with torch.no_grad():`,
-`with torch.inference_mode():`, `with torch.set_grad_enabled(False):`, or a function or method decorated
-with `@torch.no_grad()` / `@torch.inference_mode()`) to the losses that are backpropagated. It flags the
+`with torch.inference_mode():`, `with torch.set_grad_enabled(False):` or with a condition that is false on every
+iteration (`set_grad_enabled(phase == "training")` inside `for phase in ("train", "val")`), or a function or
+method decorated with `@torch.no_grad()` / `@torch.inference_mode()`) to the losses that are backpropagated. It flags the
 grad-disabling block (or decorator) when parameters an optimizer trains reach the loss *only* through it,
 and always flags `inference_mode` values that feed a backpropagated loss. The innermost mode wins: code
 under `torch.enable_grad()` inside a `no_grad` block records normally and is not flagged. Teacher / target
@@ -68,6 +69,63 @@ code record gradients again and is unsafe: the block may also hold evaluation co
 without gradients, and memory use grows.
 """
     examples = (
+        Example(
+            name="set-grad-enabled-on-a-phase-name-that-never-occurs",
+            code="""import torch
+import torch.nn as nn
+
+
+def run(model, loaders, optimizer):
+    for phase in ("train", "val"):
+        for x, y in loaders[phase]:
+            optimizer.zero_grad()
+            with torch.set_grad_enabled(phase == "training"):
+                loss = nn.functional.mse_loss(model(x), y)
+                if phase == "train":
+                    loss.backward()
+                    optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    data = [(torch.randn(8, 4), torch.randn(8, 1))]
+    run(model, {"train": data, "val": data}, optimizer)
+    return {"model": model}
+""",
+            lines=(9,),
+            expect={"error": "element 0 of tensors does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="set-grad-enabled-on-the-training-phase",
+            code="""import torch
+import torch.nn as nn
+
+
+def run(model, loaders, optimizer):
+    for phase in ("train", "val"):
+        for x, y in loaders[phase]:
+            optimizer.zero_grad()
+            with torch.set_grad_enabled(phase == "train"):
+                loss = nn.functional.mse_loss(model(x), y)
+                if phase == "train":
+                    loss.backward()
+                    optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    data = [(torch.randn(8, 4), torch.randn(8, 1))]
+    before = model.weight.detach().clone()
+    run(model, {"train": data, "val": data}, optimizer)
+    return {"model": model}, {"changed": not torch.equal(before, model.weight.detach())}
+""",
+            expect={"facts": {"changed": True}},
+        ),
         Example(
             bad=False,
             name="no-grad-target-branch-module-trains-through-the-other",
