@@ -251,7 +251,7 @@ class ModuleModel:
                 wrapper = self._wrapped_outside().get(attr)
                 if wrapper is not None and wrapper != c and [k for k, i in self.classes.items() if attr in i.attr_values and k != wrapper] == [c]:
                     return (wrapper, None)  # ``model.q = LoRALinear(model.q)`` somewhere: calling it runs the wrapper
-                if len(values) == 1 and isinstance(values[0], ast.Name):
+                if len(values) == 1 and isinstance(values[0], ast.Name) and len(self.classes) > 1 and attr in self._called_attrs(info):
                     passed = self._class_passed_in(c, values[0].id)  # ``self.func = func``, ``Block(ODEFunc(dim))``
                     if passed is not None:
                         return (passed, None)

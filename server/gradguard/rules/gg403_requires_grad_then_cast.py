@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import ast
+import re
 from functools import partial
 from typing import Optional
 
 from gradguard.core.model import Applicability, Fix, Severity
-from gradguard.core.torchapi import is_optimizer_ctor
+from gradguard.core.torchapi import OPTIMIZER_HINTS, is_optimizer_ctor
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import flow_of, leaf_creation_calls
 from gradguard.rules.base import Example, Rule
@@ -21,6 +22,11 @@ ARITH_OPS = {ast.Mult: "*", ast.Div: "/", ast.Add: "+", ast.Sub: "-", ast.Pow: "
 # methods that return a differentiable copy of a parameter (never the parameter itself)
 COPYING_METHODS = {"clone", "double", "half", "bfloat16", "mul", "div", "add", "sub", "pow", "exp", "neg", "abs", "multiply", "divide"}
 ARITH_METHODS = {"mul", "div", "add", "sub", "pow", "multiply", "divide", "clamp", "abs", "exp", "log", "sigmoid", "tanh", "softmax"}
+
+
+OPTIMIZER_WORDS = {"optim", *OPTIMIZER_HINTS}
+# a comprehension over ``.parameters()`` (a cheap text test before looking at optimizer constructors)
+_COPY_COMPREHENSION = re.compile(r"\bfor\s+\w+\s+in\s+[\w.\[\]]+\.parameters\(\)")
 
 
 def _uncopied(facts, elt: ast.AST, var: str) -> Optional[Fix]:
@@ -59,7 +65,7 @@ class RequiresGradThenCast(Rule):
     name = "requires-grad-then-cast"
     summary = "A leaf is created with `requires_grad` and then cast or moved: the result is a non-leaf copy that never gets `.grad`."
     severity = Severity.WARNING
-    needs = ("requires_grad", "Parameter", "parameters(")
+    needs = ("requires_grad", "Parameter", ".parameters()]", ".parameters())")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
@@ -295,9 +301,9 @@ def main():
     def _copies_to_optimizer(self, facts):
         """``torch.optim.Adam([p.clone() for p in model.parameters()])`` (directly or through a name bound once):
         the optimizer gets differentiable copies of the parameters, non-leaf tensors it refuses."""
-        if "parameters(" not in facts.source.text:
+        if _COPY_COMPREHENSION.search(facts.source.text) is None:
             return
-        for ctor in facts.walk(ast.Call):
+        for ctor in facts.nodes_near(ast.Call, OPTIMIZER_WORDS):
             if not is_optimizer_ctor(facts.imports.qualname(ctor.func) or "") or not ctor.args:
                 continue
             comp = ctor.args[0]
@@ -331,29 +337,32 @@ def main():
 
     def _arithmetic(self, facts):
         """``w = torch.randn(3, requires_grad=True) * 0.01`` (an operator or ``.mul()``-style call applied to a
-        fresh leaf, bound to a name): the name holds the op's output, a non-leaf."""
-        for inner in leaf_creation_calls(facts):
-            kind = self._leaf_kind(facts, inner)
-            if kind is None:
-                continue
-            op = facts.parent(inner)
-            if isinstance(op, ast.Attribute) and op.value is inner and op.attr in ARITH_METHODS:
-                call = facts.parent(op)
-                if not (isinstance(call, ast.Call) and call.func is op):
+        fresh leaf, bound to a name or appended to a list): what is kept is the op's output, a non-leaf. Looks only
+        at the statements that hold a leaf-creating word (no index of the whole file)."""
+        words = {"requires_grad", "requires_grad_", "Parameter"}
+        words |= {name for name, q in facts.imports.aliases.items() if q in PARAMETER}
+        sts = facts.statements_with_words(words)
+        for st in sts if sts is not None else facts.walk((ast.Assign, ast.AnnAssign, ast.Expr)):
+            if isinstance(st, (ast.Assign, ast.AnnAssign)):
+                targets = st.targets if isinstance(st, ast.Assign) else [st.target]
+                if st.value is None or not all(isinstance(t, (ast.Name, ast.Attribute)) for t in targets):
                     continue
-                text = f"`.{op.attr}()`"
-                op = call
-            elif isinstance(op, ast.BinOp) and type(op.op) in ARITH_OPS:
-                text = f"`{ARITH_OPS[type(op.op)]}`"
+                op = st.value
+            elif isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr in ("append", "insert") and st.value.args:
+                op = st.value.args[-1]  # ``params.append(torch.randn(..., requires_grad=True) * scale)``
             else:
                 continue
-            st = facts.parent(op)
-            bound = isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is op and all(isinstance(t, (ast.Name, ast.Attribute)) for t in (st.targets if isinstance(st, ast.Assign) else [st.target]))
-            # ``params.append(torch.randn(..., requires_grad=True) * scale)``: kept in a container, the same
-            stored = isinstance(st, ast.Call) and isinstance(st.func, ast.Attribute) and st.func.attr in ("append", "insert") and op in st.args
-            if not (bound or stored):
+            if isinstance(op, ast.BinOp) and type(op.op) in ARITH_OPS:
+                operands, text = [op.left, op.right], f"`{ARITH_OPS[type(op.op)]}`"
+            elif isinstance(op, ast.Call) and isinstance(op.func, ast.Attribute) and op.func.attr in ARITH_METHODS:
+                operands, text = [op.func.value], f"`.{op.func.attr}()`"
+            else:
                 continue
-            yield op, inner, kind, text
+            for inner in operands:
+                kind = self._leaf_kind(facts, inner) if isinstance(inner, ast.Call) else None
+                if kind is not None:
+                    yield op, inner, kind, text
+                    break
 
     def _leaf_kind(self, facts, inner: ast.Call):
         q = facts.imports.qualname(inner.func) or ""

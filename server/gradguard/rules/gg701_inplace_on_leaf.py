@@ -283,7 +283,7 @@ def main():
     def check(self, facts):
         seen = set()
         flows = list(facts.flows_matching(INPLACE_SYNTAX, _LEAF_HINT))
-        if "inplace=True" in facts.source.text:  # an in-place activation module applied to a parameter
+        if "inplace=True" in facts.source.text and "Parameter(" in facts.source.text:  # an in-place activation module applied to a parameter
             have = {id(fl) for fl in flows}
             flows += [fl for fl in facts.flows_matching(_SELF_ATTR_ARG) if id(fl) not in have]
         for fl in flows:

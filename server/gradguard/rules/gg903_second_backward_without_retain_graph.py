@@ -229,7 +229,7 @@ def main():
     def _in_loop(self, facts, fl, reported: set):
         """One backward() inside a loop whose loss is built, in every iteration, from a graph computed once before
         the loop (``outputs = model(x)``, then ``for task, out in outputs.items(): loss(out).backward()``)."""
-        frozen = frozen_paths(facts)
+        frozen: Optional[set] = None
         for site in fl.backward_sites:
             if not site.loops or not isinstance(site.stmt, ast.Expr) or site.retain_graph or _has_retain_kw(site.node) or id(site.node) in reported:
                 continue
@@ -238,6 +238,8 @@ def main():
             loop = site.loops[-1]
             if not isinstance(loop, (ast.For, ast.AsyncFor)) or _single_pass(loop):
                 continue
+            if frozen is None:
+                frozen = frozen_paths(facts)
             found = _graph_from_before(facts, fl, loop, site, frozen)
             if found is None:
                 continue
@@ -299,9 +301,15 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
             todo.extend(deps.get(nm, ()))
         else:
             free.append(nm)
-    scope = fl.node
+    if not free:
+        return None
+    stores: dict = {}
+    wanted = set(free)
+    for n in facts.own_nodes(fl.node):  # one pass: the names bound before the loop
+        if isinstance(n, ast.Name) and n.id in wanted and isinstance(n.ctx, ast.Store) and n.lineno < loop.lineno:
+            stores.setdefault(n.id, []).append(n)
     for nm in sorted(free):
-        before = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == nm and isinstance(n.ctx, ast.Store) and n.lineno < loop.lineno]
+        before = stores.get(nm, [])
         if len(before) != 1:
             continue
         stmt = facts.statement_of(before[0])
