@@ -21,6 +21,8 @@ KNOWN_MISSES = {
     "c213_freeze_all_after_lora_trainer": "adapters injected by replacing submodules inside a loop over named_modules() (setattr): not modeled",
     "c307_fabric_center_loss_centers_buffer": "learned centers registered with register_buffer: a buffer meant to be trained is not modeled (buffers are, by design, not trained)",
     "c317_probe_on_inference_mode_feature_cache": "inference tensors kept on an instance by an @inference_mode method and sliced by a generator: inference-tensor state is not modeled",
+    "c403_ppo_old_log_probs_recomputed_attached": "old log-probs recomputed with autograd from the same policy: the ratio is identically 1 and its gradient exactly zero; needs value identity of two expressions",
+    "c419_argparse_bool_freezes_backbone": "argparse type=bool turns '--freeze False' into True: command-line values are not modeled",
     # blind half (scored once, not tuned)
     "c110_dataparallel_head_swapped_after_optimizer": "blind miss: a head replaced through DataParallel's .module after param groups were built (not investigated, to keep the blind score honest)",
     "c112_optimizer_filtered_before_unfreeze": "blind miss: the optimizer holds what requires grad when it is built; unfreezing later is not modeled",
@@ -44,6 +46,13 @@ KNOWN_MISSES = {
     "c330_lightning_unfreeze_backbone_after_optimizer_built": "blind c3 miss (not investigated)",
     "c334_cached_position_bias_from_mlp_in_init": "blind c3 miss (not investigated)",
     "c336_adder_layer_function_drops_weight_grad": "blind c3 miss (not investigated)",
+    # blind batch c4 (written this session by another engineer without running gradguard; scored once, at the end)
+    "c404_recsys_maxnorm_item_table_reused": "blind c4 miss (not investigated)",
+    "c406_fabric_gat_attention_scores_via_item": "blind c4 miss (not investigated)",
+    "c412_contrastive_previous_batch_negatives_attached": "blind c4 miss (not investigated)",
+    "c416_scheduler_stepped_instead_of_optimizer": "blind c4 miss (not investigated)",
+    "c422_accelerate_max_grad_norm_zero": "blind c4 miss (not investigated)",
+    "c428_lightning_fourier_features_buffer_requires_grad": "blind c4 miss (not investigated)",
 }
 
 

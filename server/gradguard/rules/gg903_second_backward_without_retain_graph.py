@@ -57,7 +57,9 @@ loss_b.backward()
 
 ## Fix safety
 Adding `retain_graph=True` to the first call is safe: the gradients are the same, the graph's buffers are
-only kept until the last pass frees them.
+only kept until the last pass frees them. It is not offered when an optimizer steps between the two passes
+(or inside the loop): the step changes in place the parameters the kept graph saved, and the second pass
+would raise anyway; compute the second loss from a fresh forward pass instead.
 """
     examples = (
         Example(
@@ -218,7 +220,7 @@ def main():
                         s1.node,
                         f"backward() here frees the graph of {what}, which the backward() at line {s2.node.lineno} goes through again: it raises",
                         related=[(s2.node, "second backward through the freed graph")],
-                        fixes=[build],
+                        fixes=[] if _steps_between(fl, s1.node, s2.node) else [build],
                         explanation="The first backward frees the buffers saved in the graph it traverses; the second one reaches the same "
                         "nodes and raises `RuntimeError: Trying to backward through the graph a second time`. Pass `retain_graph=True` to the "
                         "first call (or sum the losses and call backward once).",
@@ -254,12 +256,20 @@ def main():
                 site.node,
                 f"backward() here frees the graph of `{name}`, computed once before the loop (line {stmt.lineno}); the next iteration's backward() goes through it again: it raises",
                 related=[(stmt, f"`{name}` is computed here, once"), (loop, "every iteration backpropagates through it")],
-                fixes=[build],
+                fixes=[] if _steps_between(fl, loop, None) else [build],
                 explanation="The first iteration's backward frees the buffers saved in the graph of the value computed before the loop; the "
                 "second iteration's loss is built from that value too, so its backward reaches the freed nodes and raises `RuntimeError: "
                 "Trying to backward through the graph a second time`. Pass `retain_graph=True` (or sum the losses and call backward once "
                 "after the loop).",
             )
+
+
+def _steps_between(fl, start: ast.AST, end) -> bool:
+    """Is an optimizer stepped between ``start`` and ``end`` (or anywhere inside ``start``, a loop)? Then keeping
+    the graph does not help: the step changes in place the parameters it saved, and the second backward raises."""
+    a = (getattr(start, "lineno", 0), getattr(start, "col_offset", 0))
+    b = (end.lineno, end.col_offset) if end is not None else (getattr(start, "end_lineno", None) or a[0], 10**9)
+    return any(e.what == "step" and isinstance(e.node, ast.Call) and a < (e.node.lineno, e.node.col_offset) < b for e in fl.events)
 
 
 def _single_pass(loop) -> bool:
