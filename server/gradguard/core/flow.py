@@ -282,6 +282,13 @@ class GradientFlow:
     MAX_CONTEXTS = 64
     TRAINING_KINDS = ("optimizer", "scheduler", "accelerator", "fabric", "scaler")
 
+    def text(self) -> TextIndex:
+        """The file's text index, built on first use (only when ``lines`` are known)."""
+        if self.text_index is None:
+            lines = self.lines or []
+            self.text_index = TextIndex("".join(lines), lines)
+        return self.text_index
+
     def syntax_of(self, fn: ast.AST) -> tuple:
         """Cheap textual facts about a function, cached: (may backpropagate, assigns an attribute from a
         call, modifies in place next to an op that saves its input) -- so callers skip analyses that cannot
@@ -290,9 +297,7 @@ class GradientFlow:
         got = self._syntax.get(key)
         if got is None:
             if self.lines is not None and hasattr(fn, "lineno"):
-                ti = self.text_index
-                if ti is None:
-                    ti = self.text_index = TextIndex("".join(self.lines), self.lines)
+                ti = self.text()
                 text = ti.text
                 s, e = ti.span(fn)
                 backprop = text.find("backward(", s, e) != -1 or text.find(".grad(", s, e) != -1
@@ -319,9 +324,7 @@ class GradientFlow:
         got = self._syntax.get(key)
         if got is None:
             if self.lines is not None and hasattr(fn, "lineno"):
-                ti = self.text_index
-                if ti is None:
-                    ti = self.text_index = TextIndex("".join(self.lines), self.lines)
+                ti = self.text()
                 got = bool(ti.search(_INPLACE_CALL, fn))
             else:
                 got = _INPLACE_CALL.search(ast.unparse(fn)) is not None
