@@ -17,6 +17,7 @@ from gradguard.config import Config, find_pyproject, load_pyproject
 from gradguard.core.edits import apply_edits
 from gradguard.core.model import Applicability, Finding
 from gradguard.core.source import SourceText
+from gradguard.core.astindex import caches_released
 from gradguard.core.workspace import WorkspaceIndex, walk_sources
 from gradguard.output import render
 
@@ -147,13 +148,18 @@ def library_paths() -> list:
 
 
 def _worker_init() -> None:
-    # Worker processes live for one run: reference counting frees each file's tree, and a full
-    # collection every few hundred files catches cycles (the cyclic GC would rescan every tree).
+    # Worker processes live for one run: reference counting frees each file's tree (``check_file`` drops the
+    # caches that tie a tree to itself), and a full collection every few hundred files catches other cycles.
     gc.disable()
 
 
 def check_file(job: tuple) -> dict:
     """Worker: analyze one file, return JSON-able findings (and the fixed text when fixing)."""
+    with caches_released():  # its trees are freed when done, not left to the cyclic GC
+        return _check_file(job)
+
+
+def _check_file(job: tuple) -> dict:
     global _checked
     _checked += 1
     if not gc.isenabled() and _checked % 200 == 0:

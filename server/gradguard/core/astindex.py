@@ -16,12 +16,44 @@ from array import array
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from heapq import merge
 from typing import Optional
 
 _AST = ast.AST
 _ATTR = "_gg_index"
 _NO_KIDS: tuple = ()
+
+# Every cache kept on a node refers back to that node (an index holds its root, a statement list starts with
+# the statement it is cached on), so an analyzed tree is cyclic garbage that only the cyclic GC frees, at the
+# cost of traversing every node. A caller that is done with its trees (the CLI, one file after another) keeps
+# the list of nodes that got a cache and drops those caches (``caches_released``): the trees
+# are then freed by reference counting as soon as the last reference goes.
+_tracked: Optional[list] = None
+
+
+@contextmanager
+def caches_released():
+    """Within: remember the nodes that get a cache; on leaving, drop those caches (the trees analyzed inside are
+    then freed by reference counting). For a caller done with its trees when the block ends."""
+    global _tracked
+    outer = _tracked
+    mine: list = [] if outer is None else outer
+    _tracked = mine
+    try:
+        yield
+    finally:
+        if outer is None:
+            _tracked = None
+            for node in mine:
+                forget_index(node)
+            mine.clear()
+
+
+def _cache(node: ast.AST, key: str, value) -> None:
+    setattr(node, key, value)
+    if _tracked is not None:
+        _tracked.append(node)
 
 
 class TreeIndex:
@@ -103,7 +135,7 @@ def index_of(tree: ast.AST) -> TreeIndex:
     idx = tree.__dict__.get(_ATTR)
     if idx is None:
         idx = TreeIndex(tree)
-        setattr(tree, _ATTR, idx)
+        _cache(tree, _ATTR, idx)
     return idx
 
 
@@ -133,7 +165,7 @@ def statements(tree: ast.AST) -> list:
                 v = getattr(n, name, None)
                 if v:
                     todo.extend(v)
-    setattr(tree, _STMTS_ATTR, out)
+    _cache(tree, _STMTS_ATTR, out)
     return out
 
 
@@ -163,7 +195,7 @@ def statement_nodes(tree: ast.AST) -> list:
                 v = getattr(n, name, None)
                 if v:
                     todo.extend(v)
-    setattr(tree, _BLOCKS_ATTR, out)
+    _cache(tree, _BLOCKS_ATTR, out)
     return out
 
 
