@@ -14,10 +14,10 @@ from typing import Optional
 from gradguard import __version__
 from gradguard.analyze import analyze
 from gradguard.config import Config, find_pyproject, load_pyproject
+from gradguard.core.astindex import caches_released
 from gradguard.core.edits import apply_edits
 from gradguard.core.model import Applicability, Finding
 from gradguard.core.source import SourceText
-from gradguard.core.astindex import caches_released
 from gradguard.core.workspace import WorkspaceIndex, walk_sources
 from gradguard.output import render
 
