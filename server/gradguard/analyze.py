@@ -200,10 +200,11 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
     findings: list[Finding] = []
     text = program.text
     if "torch" in text:
+        present: dict = {}  # needs token -> is it in the text (rules share tokens: each is searched once)
         for rule in ALL_RULES:
             if not config.enabled(rule.code, path) or (only is not None and rule.code not in only):
                 continue
-            if rule.needs and not any(token in text for token in rule.needs):
+            if rule.needs and not any(present[t] if t in present else present.setdefault(t, t in text) for t in rule.needs):
                 continue
             try:
                 for f in rule.check(facts):

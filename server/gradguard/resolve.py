@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.imports import Imports
 from gradguard.core.torchapi import is_module_ctor
 
@@ -115,7 +116,7 @@ class Resolver:
 
 def _find_class(tree: ast.AST, name: str, line: Optional[int]) -> Optional[ast.ClassDef]:
     best = None
-    for node in ast.walk(tree):
+    for node in walk_nodes(tree):
         if isinstance(node, ast.ClassDef) and node.name == name:
             if line is None or node.lineno == line:
                 return node

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from typing import Optional, Union
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.torchapi import FACTORIES, RANDOM_FACTORIES, is_module_ctor
 
 # tensor methods that keep "this is a freshly created tensor" (chained after a factory)
@@ -114,7 +115,7 @@ def may_have_parameters(facts, info) -> bool:
     for m in info.methods.values():
         sn = self_name(m)
         init_args = scalar_args(m) if m.name == "__init__" else {}
-        for node in ast.walk(m):
+        for node in walk_nodes(m):
             if isinstance(node, ast.Call):
                 q = facts.imports.qualname(node.func) or ""
                 fname = node.func.attr if isinstance(node.func, ast.Attribute) else (node.func.id if isinstance(node.func, ast.Name) else "")

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import Optional
 
-from gradguard.core.astindex import TextIndex, index_of, statements, statements_of_type
+from gradguard.core.astindex import TextIndex, index_of, statements, statements_of_type, walk_nodes
 from gradguard.core.flow import FunctionFlow, GradientFlow, OptimizerSite
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
@@ -99,7 +99,7 @@ class FileFacts:
         sts = self.statements_with_words(words)
         if sts is None:
             return list(self.walk(types))
-        return [n for st in sts for top in _own_expressions(st) for n in ast.walk(top) if isinstance(n, types)]
+        return [n for st in sts for top in _own_expressions(st) for n in walk_nodes(top) if isinstance(n, types)]
 
     def stores_attribute(self, attr: str) -> bool:
         """Is ``<anything>.<attr>`` an assignment target anywhere in the file (an ``ast.Attribute`` with a
@@ -243,7 +243,7 @@ class FileFacts:
         return iter(index_of(self.tree).of_type(types))
 
     def walk_from(self, node: ast.AST) -> Iterable[ast.AST]:
-        """``ast.walk(node)`` (same order) for a node of this file, from the shared index."""
+        """``walk_nodes(node)`` (same order) for a node of this file, from the shared index."""
         return index_of(self.tree).walk(node)
 
     def children(self, node: ast.AST) -> list:

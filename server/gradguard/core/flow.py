@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from gradguard.core.astindex import TextIndex, statements_of_type
+from gradguard.core.astindex import TextIndex, statements_of_type, walk_nodes
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
 from gradguard.core.torchapi import (
@@ -843,7 +843,7 @@ class _Walker:
         return CONST
 
     def ev_JoinedStr(self, node: ast.AST) -> Val:
-        for c in ast.walk(node):
+        for c in walk_nodes(node):
             if isinstance(c, ast.FormattedValue):
                 self.ev(c.value)
         return CONST
@@ -1507,7 +1507,7 @@ class _Walker:
 
 
 def _assigns_name(stmt: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(stmt))
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in walk_nodes(stmt))
 
 
 def _basic_view(index: ast.AST) -> bool:
@@ -1519,7 +1519,7 @@ def _basic_view(index: ast.AST) -> bool:
 
 def _tests_requires_grad(node: ast.AST) -> bool:
     """A filter predicate (a lambda, a comprehension's ``if``) that reads ``.requires_grad``."""
-    return any(isinstance(n, ast.Attribute) and n.attr == "requires_grad" for n in ast.walk(node))
+    return any(isinstance(n, ast.Attribute) and n.attr == "requires_grad" for n in walk_nodes(node))
 
 
 def _chooses_by_requires_grad(v: Val) -> bool:

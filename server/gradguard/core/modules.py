@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gradguard.core.astindex import index_of, statements_of_type
+from gradguard.core.astindex import index_of, statements_of_type, walk_nodes
 from gradguard.core.imports import Imports
 from gradguard.core.torchapi import (
     FRAMEWORK_PLAIN_ATTRS,
@@ -165,7 +165,7 @@ class ModuleModel:
         if text is not None:
             return set(re.findall(r"self\.(\w+)\s*(?:\(|\.\w+\s*\()", text))
         out = set()
-        for node in ast.walk(info.node):
+        for node in walk_nodes(info.node):
             f = node.func if isinstance(node, ast.Call) else None
             if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self":
                 out.add(f.attr)
@@ -308,7 +308,7 @@ class ModuleModel:
         if self._inst is None:
             self._inst = {}
             for scope in statements_of_type(self._tree, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                for n in ast.walk(scope):
+                for n in walk_nodes(scope):
                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.classes:
                         self._inst.setdefault(n.func.id, []).append((scope, n))
         return self._inst
@@ -331,7 +331,7 @@ class ModuleModel:
             if True:
                 arg = call.args[index] if index is not None and index < len(call.args) else next((k.value for k in call.keywords if k.arg == param), None)
                 if isinstance(arg, ast.Name):  # a local bound once, to a call, in the same function
-                    binds = [st.value for st in ast.walk(scope) if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in st.targets)]
+                    binds = [st.value for st in walk_nodes(scope) if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in st.targets)]
                     arg = binds[0] if len(binds) == 1 else None
                 q = (self.imports.qualname(arg.func) or "") if isinstance(arg, ast.Call) else ""
                 found.append((q, arg) if is_module_ctor(q) else None)
@@ -416,8 +416,8 @@ class ModuleModel:
         out: set = set()
         if fwd is not None:
             params = [a.arg for a in [*fwd.args.posonlyargs, *fwd.args.args]][1:]
-            rebound = {n.id for n in ast.walk(fwd) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            for call in ast.walk(fwd):
+            rebound = {n.id for n in walk_nodes(fwd) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            for call in walk_nodes(fwd):
                 if not isinstance(call, ast.Call) or not call.args or not isinstance(call.args[0], ast.Name):
                     continue
                 name = call.args[0].id

@@ -13,6 +13,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.imports import Imports
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
@@ -206,7 +207,7 @@ def _visit(node: ast.AST, add, scope: Scope) -> None:
         if node.name:
             add(node.name, "except", node)
     elif hasattr(ast, "MatchAs") and isinstance(node, ast.match_case):
-        for sub in ast.walk(node.pattern):
+        for sub in walk_nodes(node.pattern):
             nm = getattr(sub, "name", None)
             if isinstance(nm, str):
                 add(nm, "match", node)

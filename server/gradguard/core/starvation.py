@@ -11,6 +11,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import BackwardSite, Cut, FunctionFlow
 from gradguard.core.training import covered_by, stepped_after, unknown_step_after
@@ -117,7 +118,7 @@ _ADDS_PARTS = {"setattr", "add_module", "register_module", "register_parameter",
 def _restructures(fn: ast.AST) -> bool:
     """Does the helper also add or replace parts (``setattr(module, name, LoRALinear(child))``, ``m.head =
     nn.Linear(...)``, ``add_module``)? Then what it leaves trainable is not what it froze: not summarized."""
-    for n in ast.walk(fn):
+    for n in walk_nodes(fn):
         if isinstance(n, ast.Call):
             f = n.func
             name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else "")

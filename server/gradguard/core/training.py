@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradguard.core.astindex import statement_nodes
+from gradguard.core.astindex import statement_nodes, walk_nodes
 from gradguard.core.flow import (
     BackwardSite,
     Event,
@@ -106,7 +106,7 @@ def stmt_call(st: ast.stmt, attr: str) -> Optional[ast.Call]:
 
 
 def has_backward(node: ast.AST) -> bool:
-    for sub in ast.walk(node):
+    for sub in walk_nodes(node):
         if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in ("backward", "manual_backward"):
             return True
     return False
@@ -136,7 +136,7 @@ def clears_text(facts, zcall: ast.Call, opt: str) -> bool:
         if len(node.targets) == 1 and facts.text(node.targets[0]) == opt and isinstance(node.value, ast.Call):
             q = facts.imports.qualname(node.value.func) or ""
             if q and is_optimizer_ctor(q):
-                for sub in ast.walk(node.value):
+                for sub in walk_nodes(node.value):
                     if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "parameters" and facts.text(sub.func.value) == r:
                         return True
     return False

@@ -5,6 +5,7 @@ import ast
 from typing import Optional
 
 from gradguard.analyze import Analysis
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import UNKNOWN, Val
 from gradguard.core.model import Finding
 from gradguard.core.source import Pos
@@ -55,7 +56,7 @@ def name_markdown(analysis: Analysis, pos: Pos) -> Optional[str]:
     if facts is None or "torch" not in analysis.source.text:
         return None
     target = None
-    for node in ast.walk(facts.tree):
+    for node in walk_nodes(facts.tree):
         if isinstance(node, ast.Name) and node.lineno == pos.line:
             start = facts.start(node)
             end = facts.end(node)
@@ -67,7 +68,7 @@ def name_markdown(analysis: Analysis, pos: Pos) -> Optional[str]:
     fn = facts.enclosing(target, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
     fl = facts.flow.flow(fn)
     best: Optional[tuple] = None
-    for node in ast.walk(fn):
+    for node in walk_nodes(fn):
         if isinstance(node, ast.Name) and node.id == target.id and isinstance(node.ctx, ast.Store) and id(node) in fl.assigned:
             if (node.lineno, node.col_offset) <= (target.lineno, target.col_offset):
                 if best is None or (node.lineno, node.col_offset) > (best[0].lineno, best[0].col_offset):

@@ -24,6 +24,7 @@ from pygls.protocol import LanguageServerProtocol
 from gradguard import __version__
 from gradguard.analyze import INTERNAL_CODE, Analysis, analyze
 from gradguard.config import Config, config_from_dict, find_pyproject, load_pyproject
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.edits import apply_edits
 from gradguard.core.model import Applicability, Finding, Severity
 from gradguard.core.source import Pos
@@ -987,7 +988,7 @@ def imported_name_at(analysis, pos: Pos) -> Optional[str]:
             facts = FileFacts(SourceText(analysis.source.text), _ast.parse(analysis.source.text))
         except (SyntaxError, ValueError):
             return None
-    for node in _ast.walk(facts.tree):
+    for node in walk_nodes(facts.tree):
         if isinstance(node, _ast.Name) and node.lineno == pos.line and node.id in facts.imports.aliases:
             a, b = facts.start(node), facts.end(node)
             if a.col <= pos.col <= b.col and not facts.imports.qualname(node).startswith(("torch", "numpy", "math")):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import UNKNOWN, FunctionFlow
 from gradguard.core.semantic import VALUE_KINDS
 from gradguard.core.torchapi import GRAD_DISABLING, INFERENCE, is_module_ctor
@@ -54,7 +55,7 @@ def call_sites(facts, fn: ast.AST) -> list:
     if not name:
         return []
     out = []
-    for node in ast.walk(facts.tree):
+    for node in walk_nodes(facts.tree):
         if isinstance(node, ast.Call):
             f = node.func
             if (isinstance(f, ast.Name) and f.id == name) or (isinstance(f, ast.Attribute) and f.attr == name):
@@ -77,7 +78,7 @@ def freeze_nodes(facts) -> list:
     if cached is not None:
         return cached
     found: list[ast.AST] = []
-    for node in ast.walk(facts.tree):
+    for node in walk_nodes(facts.tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
             a = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "requires_grad"), None)
             if a is not None and not (isinstance(a, ast.Constant) and a.value is True):
@@ -129,7 +130,7 @@ def attr_assignments(facts, cls: str, attr: str) -> list:
     while cls in facts.modules.classes and cls not in seen:
         seen.add(cls)
         info = facts.modules.classes[cls]
-        for node in ast.walk(info.node):
+        for node in walk_nodes(info.node):
             if isinstance(node, ast.Assign):
                 for t in node.targets:
                     if isinstance(t, ast.Attribute) and t.attr == attr and isinstance(t.value, ast.Name) and t.value.id == "self":
@@ -147,7 +148,7 @@ def reads_self_attr(facts, cls: str, attr: str) -> bool:
     while cls in facts.modules.classes and cls not in seen:
         seen.add(cls)
         info = facts.modules.classes[cls]
-        for node in ast.walk(info.node):
+        for node in walk_nodes(info.node):
             if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, ast.Load):
                 return True
         nxt = [b for b in info.base_names if b in facts.modules.classes]

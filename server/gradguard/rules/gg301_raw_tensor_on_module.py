@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Optional, cast
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.classes import may_have_parameters, self_attr, self_name, tensor_ctor
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.torchapi import is_optimizer_ctor
@@ -23,7 +24,7 @@ def raw_tensor_attrs(facts, info) -> dict:
     if init is None:
         return out
     sn = self_name(init)
-    for node in ast.walk(init):
+    for node in walk_nodes(init):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             attr = self_attr(node.targets[0], sn)
             if attr:
@@ -38,7 +39,7 @@ def _reads_elsewhere(info, attr: str) -> bool:
         if m.name == "__init__":
             continue
         sn = self_name(m)
-        for node in ast.walk(m):
+        for node in walk_nodes(m):
             if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and self_attr(node, sn) == attr:
                 return True
     return False
@@ -46,14 +47,14 @@ def _reads_elsewhere(info, attr: str) -> bool:
 
 def _touched_as_registered(facts, info, attr: str) -> bool:
     """``register_buffer("attr", ..)``, ``self.attr = nn.Parameter(self.attr)`` or similar anywhere in the class."""
-    for node in ast.walk(info.node):
+    for node in walk_nodes(info.node):
         if isinstance(node, ast.Call):
             fname = node.func.attr if isinstance(node.func, ast.Attribute) else (node.func.id if isinstance(node.func, ast.Name) else "")
             if fname in ("register_buffer", "register_parameter", "setattr", "register_module"):
                 return True
             q = facts.imports.qualname(node.func) or ""
             if q.endswith("Parameter"):
-                for sub in ast.walk(node):
+                for sub in walk_nodes(node):
                     if isinstance(sub, ast.Attribute) and sub.attr == attr:
                         return True
     return False
@@ -71,7 +72,7 @@ def optimizer_calls(facts) -> list:
 def _mentioned_in_optimizer(opt_calls, attr: str) -> bool:
     for call in opt_calls:
         for a in [*call.args[:1], *[k.value for k in call.keywords if k.arg == "params"]]:
-            for sub in ast.walk(a):
+            for sub in walk_nodes(a):
                 if isinstance(sub, ast.Attribute) and sub.attr == attr:
                     return True
     return False
@@ -87,7 +88,7 @@ def _optimizer_over_instance(facts, opt_calls, cls: str):
         if not isinstance(recv, ast.Name):
             continue
         scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
-        for node in ast.walk(scope):
+        for node in walk_nodes(scope):
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == recv.id for t in node.targets):
                 v = node.value
                 if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == cls:
@@ -353,7 +354,7 @@ def _unique_attr(facts, attr: str, cls: str) -> bool:
     for info in facts.modules.classes.values():
         if info.name == cls:
             continue
-        for node in ast.walk(info.node):
+        for node in walk_nodes(info.node):
             if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, ast.Store):
                 return False
     return True

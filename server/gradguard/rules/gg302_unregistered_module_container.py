@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradguard.core.astindex import statements_of_type
+from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.classes import may_have_parameters, self_attr, self_name
 from gradguard.core.flow import PARAMLESS_SUFFIXES
 from gradguard.core.model import Applicability, Severity
@@ -57,7 +57,7 @@ class _Kinds:
         fn = next((st for st in self.facts.tree.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == name), None)
         if fn is None:
             return None
-        rets = [n.value for n in ast.walk(fn) if isinstance(n, ast.Return)]
+        rets = [n.value for n in walk_nodes(fn) if isinstance(n, ast.Return)]
         kinds = {self.element(r, {}) if r is not None else None for r in rets}
         kind = kinds.pop() if len(kinds) == 1 else None
         self._fn_cache[name] = kind
@@ -107,7 +107,7 @@ def _attr_uses(info, attr: str) -> set:
     out = set()
     for m in info.methods.values():
         sn = self_name(m)
-        for node in ast.walk(m):
+        for node in walk_nodes(m):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and self_attr(node.value, sn) == attr:
                 out.add(node.attr)
             elif isinstance(node, ast.Call) and any(self_attr(a, sn) == attr for a in node.args):
@@ -123,7 +123,7 @@ def _assignments(info, attr: str) -> list:
     out = []
     for m in info.methods.values():
         sn = self_name(m)
-        for node in ast.walk(m):
+        for node in walk_nodes(m):
             if isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if any(self_attr(t, sn) == attr for t in targets) and node.value is not None:
@@ -423,7 +423,7 @@ def main():
         for m in info.methods.values():
             sn = self_name(m)
             local = _locals_from_ctor(m)
-            for node in ast.walk(m):
+            for node in walk_nodes(m):
                 if empty == "list" and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("append", "insert", "extend"):
                     if self_attr(node.func.value, sn) == attr and node.args:
                         arg = node.args[-1]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import alias_for, fix, line_indent, replace_node
 from gradguard.rules._leafs import known_roots
@@ -12,7 +13,7 @@ from gradguard.rules.base import Example, Rule
 def _reads_grad_of(node: ast.AST, name: str) -> bool:
     return any(
         isinstance(n, ast.Attribute) and n.attr == "grad" and isinstance(n.value, ast.Name) and n.value.id == name
-        for n in ast.walk(node)
+        for n in walk_nodes(node)
     )
 
 
@@ -121,7 +122,7 @@ def main():
                 name = node.targets[0].id
                 if id(node) in done or name not in reads.get(id(node), ()):
                     continue
-                if not (_reads_grad_of(node.value, name) and any(isinstance(n, ast.Name) and n.id == name and n is not node.targets[0] for n in ast.walk(node.value) if not (isinstance(facts.parent(n), ast.Attribute) and facts.parent(n).attr == "grad"))):
+                if not (_reads_grad_of(node.value, name) and any(isinstance(n, ast.Name) and n.id == name and n is not node.targets[0] for n in walk_nodes(node.value) if not (isinstance(facts.parent(n), ast.Attribute) and facts.parent(n).attr == "grad"))):
                     continue
                 v = fl.assigned.get(id(node.targets[0]))
                 if v is None or v.leaf or v.ident is not None or name not in known_roots(v):

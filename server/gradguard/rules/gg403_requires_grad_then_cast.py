@@ -6,6 +6,7 @@ import re
 from functools import partial
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.torchapi import OPTIMIZER_HINTS, is_optimizer_ctor
 from gradguard.fixes import fix, replace_node
@@ -431,7 +432,7 @@ def main():
         if fl is None:
             return []
         for opt in fl.optimizers:
-            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(opt.node)):
+            if any(isinstance(n, ast.Name) and n.id == name for n in walk_nodes(opt.node)):
                 return [(opt.node, f"`{name}` is not a leaf here: `can't optimize a non-leaf Tensor`")]
         return []
 

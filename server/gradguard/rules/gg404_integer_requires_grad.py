@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.torchapi import INT_DTYPES
 from gradguard.fixes import alias_for, fix, replace_node
@@ -221,7 +222,7 @@ def _used_as_loss_weight(facts, call: ast.Call) -> bool:
         return False
     name = st.targets[0].id
     fn = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
-    for node in ast.walk(fn):
+    for node in walk_nodes(fn):
         if not isinstance(node, ast.Call):
             continue
         q = facts.imports.qualname(node.func) or ""

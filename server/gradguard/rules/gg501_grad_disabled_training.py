@@ -5,6 +5,7 @@ import ast
 from functools import partial
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
 from gradguard.core.torchapi import LOSS_SINK_WORDS
@@ -386,7 +387,7 @@ def _only_numbers_escape(facts, node) -> bool:
     if not isinstance(parent, ast.withitem):
         return False
     region = facts.parent(parent)
-    stores = [n for st in region.body for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    stores = [n for st in region.body for n in walk_nodes(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     kinds = []
     for fl in facts.flows:
         for n in stores:
@@ -394,7 +395,7 @@ def _only_numbers_escape(facts, node) -> bool:
             if v is not None and any(c.node is node for _, c in v.cut):
                 kinds.append(v.kind)
     for st in region.body:
-        for sub in ast.walk(st):
+        for sub in walk_nodes(st):
             if isinstance(sub, ast.Return) or (isinstance(sub, (ast.Attribute, ast.Subscript)) and isinstance(sub.ctx, ast.Store)):
                 return False  # a value escapes another way
     return bool(kinds) and all(k in ("python", "numpy") for k in kinds)
@@ -406,10 +407,10 @@ def _cloned_after(facts, node) -> bool:
     if not isinstance(parent, ast.withitem):
         return False
     region = facts.parent(parent)
-    names = {n.id for st in region.body for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    names = {n.id for st in region.body for n in walk_nodes(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     scope = facts.enclosing(region, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
     end = region.end_lineno or region.lineno
-    for n in ast.walk(scope):
+    for n in walk_nodes(scope):
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "clone" and n.lineno > end:
             if isinstance(n.func.value, ast.Name) and n.func.value.id in names:
                 return True

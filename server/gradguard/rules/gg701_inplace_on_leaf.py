@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import re
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import alias_for, fix, line_indent, replace_node
@@ -342,7 +343,7 @@ def main():
         torch = alias_for(facts, "torch")
         if torch is None:
             return None
-        unsafe = not any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in ast.walk(st))
+        unsafe = not any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in walk_nodes(st))
         indent = line_indent(facts, st.lineno)
         nl = "\r\n" if facts.source.lines[0].endswith("\r\n") else "\n"
         text = f"with {torch}.no_grad():{nl}{indent}    {facts.text(st)}"

@@ -5,6 +5,7 @@ import ast
 import re
 from functools import partial
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import INPLACE_MODULES, SAVES_INPUT, SAVES_INPUT_MODULES
@@ -433,7 +434,7 @@ def main():
             if not isinstance(base, ast.Name):
                 return None
             producer = None
-            for cand in ast.walk(fl.node):
+            for cand in walk_nodes(fl.node):
                 if isinstance(cand, ast.Assign) and len(cand.targets) == 1 and isinstance(cand.targets[0], ast.Name) and cand.targets[0].id == base.id:
                     if (cand.lineno, cand.col_offset) < (node.lineno, node.col_offset) and (producer is None or cand.lineno > producer.lineno):
                         producer = cand

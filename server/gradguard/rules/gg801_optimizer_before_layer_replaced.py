@@ -5,6 +5,7 @@ import ast
 import re
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.classes import may_have_parameters
 from gradguard.core.flow import PARAMLESS_SUFFIXES
 from gradguard.core.model import Applicability, Fix, Severity
@@ -209,7 +210,7 @@ def main():
                     oname = _dotted(node.targets[0])
                     if not oname:
                         continue
-                    for sub in ast.walk(node.value):
+                    for sub in walk_nodes(node.value):
                         if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "parameters":
                             m = _dotted(sub.func.value)
                             if m:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Optional, cast
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import BackwardSite
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.training import params_of, stepped_optimizer
@@ -29,7 +30,7 @@ def optimizer_of_step(facts, ev) -> Optional[str]:
 
 
 def _names_clearing(node: ast.AST) -> bool:
-    for sub in ast.walk(node):
+    for sub in walk_nodes(node):
         if isinstance(sub, ast.Call):
             f = sub.func
             fname = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else "")
@@ -37,7 +38,7 @@ def _names_clearing(node: ast.AST) -> bool:
             if any(h in low for h in _CLEAR_HINTS):
                 return True
             if fname in ("zero_", "detach_", "fill_", "mul_") and isinstance(f, ast.Attribute):
-                for x in ast.walk(f.value):
+                for x in walk_nodes(f.value):
                     if isinstance(x, ast.Attribute) and x.attr == "grad":
                         return True
                     if isinstance(x, ast.Name) and "grad" in x.id.lower():
@@ -48,7 +49,7 @@ def _names_clearing(node: ast.AST) -> bool:
         elif isinstance(sub, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = sub.targets if isinstance(sub, (ast.Assign, ast.Delete)) else [sub.target]
             for t in targets:
-                for x in ast.walk(t):
+                for x in walk_nodes(t):
                     if isinstance(x, ast.Attribute) and x.attr == "grad":
                         return True
     return False
@@ -59,7 +60,7 @@ def clears_gradients(facts, fl, loop: ast.AST) -> bool:
     if _names_clearing(loop):
         return True
     info = facts.modules.classes.get(fl.owner) if fl.owner else None
-    for sub in ast.walk(loop):
+    for sub in walk_nodes(loop):
         if not isinstance(sub, ast.Call):
             continue
         f = sub.func
@@ -83,7 +84,7 @@ def _clears_only_own_objects(facts, fn) -> bool:
     does not clear the caller's gradients."""
     fl = facts.flow.flow(fn)
     zeros = [e for e in fl.events if e.what == "zero_grad"]
-    if not zeros or any(isinstance(n, ast.Attribute) and n.attr == "grad" and isinstance(n.ctx, ast.Store) for n in ast.walk(fn)):
+    if not zeros or any(isinstance(n, ast.Attribute) and n.attr == "grad" and isinstance(n.ctx, ast.Store) for n in walk_nodes(fn)):
         return False
     def own(r: str) -> bool:
         return any(r == c or r.startswith(c + ".") for c in fl.created)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Severity
 from gradguard.core.training import blocks, clears, has_backward, step_binding, stmt_call
 from gradguard.rules.base import Example, Rule
@@ -139,7 +140,7 @@ def main():
                 later_back = next((x for x in range(k + 1, len(body)) if stmt_call(body[x], "backward") is not None), None)
                 if later_back is None:
                     continue
-                if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "step" for x in range(later_back + 1, len(body)) for n in ast.walk(body[x])):
+                if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "step" for x in range(later_back + 1, len(body)) for n in walk_nodes(body[x])):
                     continue
                 if in_loop:
                     cleared = any((z := stmt_call(body[x], "zero_grad")) is not None and clears(facts, binding, z, scall, opt) for x in range(k))

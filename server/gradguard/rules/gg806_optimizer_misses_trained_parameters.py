@@ -6,6 +6,7 @@ import re
 from functools import partial
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import OptimizerSite, related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import display_root, frozen_paths
@@ -459,7 +460,7 @@ def _fixes(facts, ctor: ast.AST, root: str) -> list:
         return []
     first = root.split(".")[0]
     scope = facts.enclosing(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
-    bound = {n.id for n in ast.walk(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound = {n.id for n in walk_nodes(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         bound |= {a.arg for a in [*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs]}
     if first not in bound:

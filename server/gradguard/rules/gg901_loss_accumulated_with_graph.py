@@ -6,6 +6,7 @@ import re
 from functools import partial
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import fix, replace_node
@@ -243,7 +244,7 @@ def main():
                 if any(_mentions(s.loss_expr, name) or _mentions(s.node, name) for s in fl.backward_sites):
                     continue
                 # what is added is (part of) the loss backpropagated in this loop, still attached
-                backprop_names = {n.id for s in sites_in_loop for n in ast.walk(s.loss_expr) if isinstance(n, ast.Name)} - {"self", "cls"}
+                backprop_names = {n.id for s in sites_in_loop for n in walk_nodes(s.loss_expr) if isinstance(n, ast.Name)} - {"self", "cls"}
                 if not _attached_mention(facts, st.value, backprop_names):
                     continue
                 if any(isinstance(facts.parent(lv), (ast.Return, ast.Yield)) or _returned(facts, lv) for lv in loads):
@@ -275,10 +276,10 @@ def _backprop_loops(facts, fl) -> set:
     function or method of this file that calls ``backward()`` (a training step)."""
     out = {id(lp) for s in fl.backward_sites if s.mode.enabled for lp in s.loops}
     owner = facts.modules.classes.get(fl.owner or "")
-    for node in ast.walk(fl.node):
+    for node in walk_nodes(fl.node):
         if not isinstance(node, (ast.For, ast.While, ast.AsyncFor)) or id(node) in out:
             continue
-        for sub in ast.walk(node):
+        for sub in walk_nodes(node):
             if not isinstance(sub, ast.Call):
                 continue
             f = sub.func
@@ -300,7 +301,7 @@ def _short(text: str) -> str:
 
 def _name_uses(fn: ast.AST) -> dict:
     out: dict = {}
-    for node in ast.walk(fn):
+    for node in walk_nodes(fn):
         if isinstance(node, ast.Name):
             a, lv = out.setdefault(node.id, ([], []))
             (a if isinstance(node.ctx, ast.Store) else lv).append(node)
@@ -314,12 +315,12 @@ def _inside(node: ast.AST, outer: ast.AST) -> bool:
 
 
 def _mentions(expr: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(expr))
+    return any(isinstance(n, ast.Name) and n.id == name for n in walk_nodes(expr))
 
 
 def _attached_mention(facts, value: ast.AST, names: set) -> bool:
     """A Name of ``names`` in ``value`` that is not under ``.item()`` / ``.detach()`` / ``float()``..."""
-    for n in ast.walk(value):
+    for n in walk_nodes(value):
         if not (isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)):
             continue
         cur, ok = n, True
@@ -403,10 +404,10 @@ def _stores_across_iterations_impl(rule, facts):
 def _is_loss(facts, fl, value: ast.AST) -> bool:
     """Does ``value`` name a loss: a name that a backward() of this function backpropagates, or one assigned
     from a call to a training step of this file (a function or method that calls backward() itself)?"""
-    names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - {"self"}
+    names = {n.id for n in walk_nodes(value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - {"self"}
     if not names:
         return False
-    loss_names = {n.id for s in fl.backward_sites for n in ast.walk(s.loss_expr) if isinstance(n, ast.Name)}
+    loss_names = {n.id for s in fl.backward_sites for n in walk_nodes(s.loss_expr) if isinstance(n, ast.Name)}
     if names & loss_names:
         return True
     owner = facts.modules.classes.get(fl.owner or "")
@@ -433,7 +434,7 @@ def _detach_fix(facts, value: ast.AST, new: str):
 def _reset_inside(facts, loop: ast.AST, target: ast.AST) -> bool:
     """Is the container / total re-created inside the loop (a per-iteration buffer)?"""
     text = facts.text(target)
-    for node in ast.walk(loop):
+    for node in walk_nodes(loop):
         if isinstance(node, ast.Assign) and any(facts.text(t) == text for t in node.targets):
             return True
     return False

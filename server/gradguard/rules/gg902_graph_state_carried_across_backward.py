@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
@@ -589,7 +590,7 @@ def main():
 
 def _empty_list_attrs(init) -> list:
     out = []
-    for st in ast.walk(init):
+    for st in walk_nodes(init):
         if isinstance(st, ast.Assign) and isinstance(st.value, ast.List) and not st.value.elts:
             out += [t.attr for t in st.targets if isinstance(t, ast.Attribute) and _self_attr(t)]
     return out
@@ -605,7 +606,7 @@ def _cleared(facts, attr: str, init) -> bool:
         if isinstance(n, ast.Assign) and facts.enclosing(n, (ast.FunctionDef, ast.AsyncFunctionDef)) is not init:
             for t in n.targets:
                 base = t.value if isinstance(t, ast.Subscript) else t
-                if isinstance(base, ast.Attribute) and base.attr == attr and not any(isinstance(x, ast.Attribute) and x.attr == attr for x in ast.walk(n.value)):
+                if isinstance(base, ast.Attribute) and base.attr == attr and not any(isinstance(x, ast.Attribute) and x.attr == attr for x in walk_nodes(n.value)):
                     return True  # rebound (or overwritten in place) with something that does not keep the old entries
     return False
 
@@ -616,7 +617,7 @@ def _graph_appends(facts, attr: str) -> list:
     for n in facts.walk(ast.Call):
         if isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend", "insert") and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == attr and n.args:
             arg = n.args[-1]
-            plain = any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in ("item", "detach", "tolist", "numpy", "cpu") for c in ast.walk(arg))
+            plain = any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in ("item", "detach", "tolist", "numpy", "cpu") for c in walk_nodes(arg))
             if isinstance(arg, ast.Constant) or plain:
                 continue
             fl = flow_of(facts, n)
@@ -665,8 +666,8 @@ def _consumes(facts, fn, site, readers: list, cls_name: str) -> bool:
         if rfn is fn and r.lineno <= line:
             return True
         if rfn is not None and facts.enclosing(rfn, ast.ClassDef) is not None and facts.enclosing(rfn, ast.ClassDef).name == cls_name:
-            instances = {t.id for st in ast.walk(fn) if isinstance(st, ast.Assign) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Name) and st.value.func.id == cls_name for t in st.targets if isinstance(t, ast.Name)}
-            for c in ast.walk(fn):
+            instances = {t.id for st in walk_nodes(fn) if isinstance(st, ast.Assign) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Name) and st.value.func.id == cls_name for t in st.targets if isinstance(t, ast.Name)}
+            for c in walk_nodes(fn):
                 if isinstance(c, ast.Call) and c.lineno <= line:
                     f = c.func
                     if rfn.name == "__call__" and isinstance(f, ast.Name) and f.id in instances:
@@ -701,18 +702,18 @@ def _self_states(facts, fwd) -> list:
         if not isinstance(st, ast.Assign):
             continue
         for t in st.targets:
-            for tn in ast.walk(t):
+            for tn in walk_nodes(t):
                 if isinstance(tn, ast.Attribute) and _self_attr(tn, None, ast.Store):
                     attr = tn.attr
-                    read = any(_self_attr(n, attr, ast.Load) for prev in fwd.body[: fwd.body.index(st)] for n in ast.walk(prev))
-                    read = read or any(_self_attr(n, attr, ast.Load) for n in ast.walk(st.value))
+                    read = any(_self_attr(n, attr, ast.Load) for prev in fwd.body[: fwd.body.index(st)] for n in walk_nodes(prev))
+                    read = read or any(_self_attr(n, attr, ast.Load) for n in walk_nodes(st.value))
                     if read:
                         out.append((attr, st))
     return out
 
 
 def _assigns_self_attr(fn, attr: str) -> bool:
-    return any(_self_attr(n, attr, ast.Store) for n in ast.walk(fn))
+    return any(_self_attr(n, attr, ast.Store) for n in walk_nodes(fn))
 
 
 def _training_site(facts, cls_name: str, attr: str, resetters: set):
@@ -727,7 +728,7 @@ def _training_site(facts, cls_name: str, attr: str, resetters: set):
                 continue
             loop = site.loops[-1]
             reset = False
-            for n in ast.walk(loop):
+            for n in walk_nodes(loop):
                 if isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.ctx, ast.Store):
                     reset = True
                 elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in resetters:
@@ -744,7 +745,7 @@ def _has_retain(call) -> bool:
 
 
 def _names(e: Optional[ast.AST]) -> set:
-    return {n.id for n in ast.walk(e) if isinstance(n, ast.Name)} if e is not None else set()
+    return {n.id for n in walk_nodes(e) if isinstance(n, ast.Name)} if e is not None else set()
 
 
 def _loss_uses(loop, site, assign: ast.Assign) -> bool:
@@ -790,7 +791,7 @@ def _walk_body(stmts):
 def _target_names(assign: ast.Assign):
     out = []
     for t in assign.targets:
-        for n in ast.walk(t):
+        for n in walk_nodes(t):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                 out.append(n)
     return out
@@ -828,7 +829,7 @@ def _reset_in_loop(loop, assign, name) -> bool:
                 return True
     # the loop's own target (``for x, h in ...``)
     if isinstance(loop, (ast.For, ast.AsyncFor)):
-        if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(loop.target)):
+        if any(isinstance(n, ast.Name) and n.id == name for n in walk_nodes(loop.target)):
             return True
     return False
 
@@ -838,7 +839,7 @@ def _ctor_of(facts, fl, callee: ast.AST) -> Optional[str]:
     if isinstance(callee, ast.Name):
         scopes = [fl.node, facts.tree]
         for scope in scopes:
-            for node in ast.walk(scope):
+            for node in walk_nodes(scope):
                 if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                     for t in node.targets:
                         if isinstance(t, ast.Name) and t.id == callee.id:
@@ -848,7 +849,7 @@ def _ctor_of(facts, fl, callee: ast.AST) -> Optional[str]:
         info = facts.modules.classes.get(fl.owner)
         if info is None:
             return None
-        for node in ast.walk(info.node):
+        for node in walk_nodes(info.node):
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                 for t in node.targets:
                     if isinstance(t, ast.Attribute) and t.attr == callee.attr and isinstance(t.value, ast.Name) and t.value.id == "self":
@@ -858,7 +859,7 @@ def _ctor_of(facts, fl, callee: ast.AST) -> Optional[str]:
 
 def _fix_safety(facts, fl, assign, name, arg) -> Optional[str]:
     """'safe' / 'unsafe' / None (no fix): ``.detach()`` needs a tensor, never None or a tuple."""
-    for node in ast.walk(fl.node):
+    for node in walk_nodes(fl.node):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is None:
             if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
                 return None
@@ -928,18 +929,18 @@ def _stores(scope: ast.AST, name: str) -> list:
             for t in node.targets:
                 if isinstance(t, ast.Name) and t.id == name:
                     out.append(node.value)
-                elif any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(t)):
+                elif any(isinstance(n, ast.Name) and n.id == name for n in walk_nodes(t)):
                     out.append(None)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
             out.append(node.value)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
             out.append(ast.BinOp(left=ast.Name(id=name, ctx=ast.Load()), op=node.op, right=node.value))
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.target)):
+            if any(isinstance(n, ast.Name) and n.id == name for n in walk_nodes(node.target)):
                 out.append(None)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
-                if item.optional_vars is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(item.optional_vars)):
+                if item.optional_vars is not None and any(isinstance(n, ast.Name) and n.id == name for n in walk_nodes(item.optional_vars)):
                     out.append(None)
         elif isinstance(node, ast.NamedExpr) and node.target.id == name:
             out.append(node.value)
@@ -1075,7 +1076,7 @@ def _called_module(facts, fl, callee: ast.AST) -> Optional[str]:
     elif isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name) and callee.value.id == "self" and fl.owner:
         info = facts.modules.classes.get(fl.owner)
         if info is not None:
-            for node in ast.walk(info.node):
+            for node in walk_nodes(info.node):
                 if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                     for t in node.targets:
                         if isinstance(t, ast.Attribute) and t.attr == callee.attr and isinstance(t.value, ast.Name) and t.value.id == "self":

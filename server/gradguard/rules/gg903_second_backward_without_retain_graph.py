@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Optional, cast
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import BackwardSite
 from gradguard.core.model import Applicability, Edit, Fix, Severity
 from gradguard.core.starvation import frozen_paths
@@ -284,20 +285,20 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
     """(name, statement) of a value the loss depends on that is assigned only before ``loop`` (in this
     function) and holds a graph built by a call from trained roots; None when there is none."""
     assigned_in_loop: dict = {}
-    for n in ast.walk(loop):
+    for n in walk_nodes(loop):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
             assigned_in_loop.setdefault(n.id, []).append(n)
     deps: dict = {}
-    for n in ast.walk(loop):
+    for n in walk_nodes(loop):
         if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and n.value is not None:
             targets = n.targets if isinstance(n, ast.Assign) else [n.target]
             reads = _names(n.value)
             for t in targets:
-                for tn in ast.walk(t):
+                for tn in walk_nodes(t):
                     if isinstance(tn, ast.Name):
                         deps.setdefault(tn.id, set()).update(reads)
         elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
-            for tn in ast.walk(n.target):
+            for tn in walk_nodes(n.target):
                 if isinstance(tn, ast.Name):
                     deps.setdefault(tn.id, set()).update(_names(n.iter))
     todo, seen = list(_names(site.loss_expr)), set()
@@ -323,7 +324,7 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
         if len(before) != 1:
             continue
         stmt = facts.statement_of(before[0])
-        if not isinstance(stmt, ast.Assign) or not any(isinstance(c, ast.Call) for c in ast.walk(stmt.value)) or _builds_object(stmt.value):
+        if not isinstance(stmt, ast.Assign) or not any(isinstance(c, ast.Call) for c in walk_nodes(stmt.value)) or _builds_object(stmt.value):
             continue
         if not _used_as_value(facts, loop, nm):
             continue  # only called or asked to do things (a policy, an environment): an object, not a tensor
@@ -333,7 +334,7 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
         if v is None or v.leaf or v.ident or v.kind in ("module", "params", "optimizer", "python", "numpy", "instance", "class", "function", "none", "import"):
             continue
         roots = {r for r in v.live if r != "?" and not r.startswith("arg:") and not _frozen(r, frozen) and _made_trainable(facts, r)}
-        called = {_base_name(c.func) for c in ast.walk(stmt.value) if isinstance(c, ast.Call)}
+        called = {_base_name(c.func) for c in walk_nodes(stmt.value) if isinstance(c, ast.Call)}
         if roots and roots & set(site.loss.live) and called & {r.replace("[]", "").split(".")[0] for r in roots}:
             return nm, stmt  # built by running one of those modules (``model(x)``), not only from its attributes
     return None
@@ -360,7 +361,7 @@ def _builds_object(value: ast.AST) -> bool:
 def _used_as_value(facts, loop, name: str) -> bool:
     """Is ``name`` used in ``loop`` as a value (an operand, an argument, indexed, a container's or a tensor's
     method receiver), not only called or asked to run methods of its own?"""
-    for n in ast.walk(loop):
+    for n in walk_nodes(loop):
         if not (isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)):
             continue
         parent = facts.parent(n)
@@ -392,7 +393,7 @@ def _base_name(f: ast.AST) -> str:
 
 
 def _names(e) -> set:
-    return {n.id for n in ast.walk(e) if isinstance(n, ast.Name)} if e is not None else set()
+    return {n.id for n in walk_nodes(e) if isinstance(n, ast.Name)} if e is not None else set()
 
 
 def _frozen(root: str, frozen: set) -> bool:
@@ -409,7 +410,7 @@ def _has_retain_kw(call: ast.Call) -> bool:
 def _blocks(fn) -> dict:
     """id(stmt) -> (the statement list holding it, index)."""
     out = {}
-    for node in ast.walk(fn):
+    for node in walk_nodes(fn):
         for field in ("body", "orelse", "finalbody"):
             lst = getattr(node, field, None)
             if isinstance(lst, list):
@@ -423,7 +424,7 @@ def _blocks(fn) -> dict:
 
 def _attached_names(facts, expr) -> set:
     out = set()
-    for n in ast.walk(expr):
+    for n in walk_nodes(expr):
         if not (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)):
             continue
         cur, ok = n, True
@@ -457,12 +458,12 @@ def _last_assign(body, upto: int, name: str) -> Optional[tuple]:
         elif isinstance(st, ast.AugAssign):
             targets = [st.target]
         for t in targets:
-            for n in ast.walk(t):
+            for n in walk_nodes(t):
                 if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
                     return st, n
         # any nested (re)binding of the name: give up on it
         if not isinstance(st, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)):
-            for n in ast.walk(st):
+            for n in walk_nodes(st):
                 if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
                     return None
     return None

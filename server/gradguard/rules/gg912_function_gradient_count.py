@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Optional, cast
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.classes import apply_calls, function_classes
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
@@ -69,7 +70,7 @@ def _single_tensor(facts, expr, fn, depth=0) -> bool:
         return False
     if isinstance(expr, ast.Name) and depth < 2:
         values = []
-        for node in ast.walk(fn):
+        for node in walk_nodes(fn):
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for t in targets:
@@ -77,11 +78,11 @@ def _single_tensor(facts, expr, fn, depth=0) -> bool:
                         if isinstance(node, ast.AugAssign):
                             continue
                         values.append(node.value)
-                    elif any(isinstance(n, ast.Name) and n.id == expr.id for n in ast.walk(t)):
+                    elif any(isinstance(n, ast.Name) and n.id == expr.id for n in walk_nodes(t)):
                         return False  # unpacked / for-target: unknown
             elif isinstance(node, (ast.For, ast.comprehension, ast.With)):
                 tgt = node.target if not isinstance(node, ast.With) else None
-                if tgt is not None and any(isinstance(n, ast.Name) and n.id == expr.id for n in ast.walk(tgt)):
+                if tgt is not None and any(isinstance(n, ast.Name) and n.id == expr.id for n in walk_nodes(tgt)):
                     return False
         args = [*fn.args.posonlyargs, *fn.args.args]
         if any(p.arg == expr.id for p in args):

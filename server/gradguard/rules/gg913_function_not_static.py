@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.classes import function_classes
 from gradguard.core.model import Applicability, Edit, Fix, Severity
 from gradguard.core.modules import ClassInfo
@@ -158,7 +159,7 @@ def main():
             if not bad:
                 continue
             fwd = info.methods.get("forward")
-            instances = [n for n in ast.walk(facts.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == info.name]
+            instances = [n for n in walk_nodes(facts.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == info.name]
             self_ctx = [m for m in bad if _params(m)[:2] == ["self", "ctx"]]
             legacy = fwd is not None and fwd in bad and instances
             if legacy:
