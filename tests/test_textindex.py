@@ -103,3 +103,22 @@ def test_nodes_near_finds_every_leaf_creation_call():
                 assert id(c) in near, (p, c.lineno)
         stored = any(isinstance(n, ast.Attribute) and n.attr == "requires_grad" and isinstance(n.ctx, ast.Store) for n in ast.walk(tree))
         assert facts.stores_attribute("requires_grad") == stored, p
+
+
+def test_walk_nodes_is_ast_walk():
+    """``walk_nodes`` replaces ``ast.walk`` everywhere: the same nodes in the same order, from every node."""
+    from gradguard.core.astindex import caches_released, index_of, walk_nodes
+
+    paths = sorted(glob.glob(os.path.join(ROOT, "server", "gradguard", "**", "*.py"), recursive=True))[:25]
+    paths += sorted(glob.glob(os.path.join(ROOT, "tests", "corpus", "dev", "*.py")))[:25]
+    assert len(paths) >= 40
+    for p in paths:
+        with open(p, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+        for node in [tree, *statements_of_type(tree, (ast.FunctionDef, ast.ClassDef))]:
+            assert list(walk_nodes(node)) == list(ast.walk(node)), p
+        # the caches an analysis keeps on nodes are dropped on leaving ``caches_released``
+        with caches_released():
+            index_of(tree)
+            assert any(k.startswith("_gg") for k in tree.__dict__)
+        assert not any(k.startswith("_gg") for k in tree.__dict__)
