@@ -53,7 +53,7 @@ def frozen_paths(facts: FileFacts) -> set:
                     for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
                         (out if off else on).add(r[5:] if r.startswith("self.") else r)
     # a part unfrozen again (fine-tuning the head after freezing the model) is wanted trained
-    out = {f for f in out if not any(_is_frozen(u, {f}) or _is_frozen(f, {u}) for u in on)}
+    out = {f for f in out if not any(is_frozen(u, {f}) or is_frozen(f, {u}) for u in on)}
     facts._frozen_paths = out  # type: ignore[attr-defined]
     return out
 
@@ -147,8 +147,11 @@ def _constant(target_node, facts: FileFacts):
     return v.value if isinstance(v, ast.Constant) else None
 
 
-def _is_frozen(root: str, frozen: set) -> bool:
-    return any(root == f or root.endswith("." + f) or root.startswith(f + ".") or ("." + f + ".") in root for f in frozen if f and f != "self")
+def is_frozen(root: str, frozen: set, inner: bool = True) -> bool:
+    """Is the parameter root ``root`` (``model.encoder.0``) under one of the ``frozen`` paths (``frozen_paths``):
+    the path itself, a part of it (``model.encoder`` frozen), or the same part reached by a longer name
+    (``self.encoder`` frozen as ``encoder``); ``inner``: also a path in its middle (``a.encoder.b``)."""
+    return any(root == f or root.endswith("." + f) or root.startswith(f + ".") or (inner and ("." + f + ".") in root) for f in frozen if f and f != "self")
 
 
 def no_path_of(site: BackwardSite) -> bool:
@@ -177,7 +180,7 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             no_path = not site.loss.live
             by_cut: dict = {}
             for root, cuts in sorted(starved.items()):  # sorted: the same findings, in the same order, on every run
-                if not no_path and _is_frozen(root, frozen_paths(facts)):
+                if not no_path and is_frozen(root, frozen_paths(facts)):
                     continue
                 if not no_path:
                     if fl.live_anywhere(root):

@@ -9,7 +9,7 @@ from typing import Optional
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import OptimizerSite, related
 from gradguard.core.model import Applicability, Severity
-from gradguard.core.starvation import display_root, frozen_paths
+from gradguard.core.starvation import display_root, frozen_paths, is_frozen
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.core.training import concrete, covered_by, stepped_after, trainable_origin
 from gradguard.fixes import fix, insert_after_stmt
@@ -289,7 +289,7 @@ def main():
                             yield f
                 origins = {r: o for r in roots if (o := trainable_origin(facts, r)) is not None and not _made_each_iteration(facts, r, site)}
                 graded = _grad_reads(fl)
-                missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not _frozen(r, frozen) and r.split(".")[0] not in graded]
+                missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded]
                 if not missing:
                     continue
                 # a part of a missing root that some optimizer holds: only the rest is missing
@@ -336,7 +336,7 @@ def main():
     def _unfrozen_later(self, facts, fl, site, opt, part: str, roots: list, stepping: list, frozen: set, reported: set):
         """``part`` was frozen when ``opt`` was built from what required grad, and is unfrozen later while the loss
         still reaches it: the optimizer never got its parameters."""
-        if part in reported or not any(related(part, r) for r in roots) or _frozen(part, frozen):
+        if part in reported or not any(related(part, r) for r in roots) or is_frozen(part, frozen, inner=False):
             return None
         if any(o is not opt and covered_by(part, [o]) and not o.held_out for o in stepping) or "add_param_group" in facts.source.text:
             return None
@@ -438,10 +438,6 @@ def _grad_reads(fl) -> set:
             for r in set(e.target.live) | ({e.target.ident} if e.target.ident else set()):
                 out.add(r.replace("[]", "").split(".")[0])
     return out
-
-
-def _frozen(root: str, frozen: set) -> bool:
-    return any(root == f or root.startswith(f + ".") or root.endswith("." + f) for f in frozen if f and f != "self")
 
 
 def _step_node(fl, site) -> Optional[ast.AST]:

@@ -8,7 +8,7 @@ from typing import Optional, cast
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import BackwardSite
 from gradguard.core.model import Applicability, Edit, Fix, Severity
-from gradguard.core.starvation import frozen_paths
+from gradguard.core.starvation import frozen_paths, is_frozen
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
@@ -333,7 +333,7 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
         v = fl.assigned.get(id(before[0]))
         if v is None or v.leaf or v.ident or v.kind in ("module", "params", "optimizer", "python", "numpy", "instance", "class", "function", "none", "import"):
             continue
-        roots = {r for r in v.live if r != "?" and not r.startswith("arg:") and not _frozen(r, frozen) and _made_trainable(facts, r)}
+        roots = {r for r in v.live if r != "?" and not r.startswith("arg:") and not is_frozen(r, frozen, inner=False) and _made_trainable(facts, r)}
         called = {_base_name(c.func) for c in walk_nodes(stmt.value) if isinstance(c, ast.Call)}
         if roots and roots & set(site.loss.live) and called & {r.replace("[]", "").split(".")[0] for r in roots}:
             return nm, stmt  # built by running one of those modules (``model(x)``), not only from its attributes
@@ -394,10 +394,6 @@ def _base_name(f: ast.AST) -> str:
 
 def _names(e) -> set:
     return {n.id for n in walk_nodes(e) if isinstance(n, ast.Name)} if e is not None else set()
-
-
-def _frozen(root: str, frozen: set) -> bool:
-    return any(root == f or root.startswith(f + ".") or root.endswith("." + f) for f in frozen if f and f != "self")
 
 
 def _has_retain_kw(call: ast.Call) -> bool:
