@@ -28,6 +28,7 @@ from gradguard.core.torchapi import (
     COPY_FUNCTIONS,
     CUT_FUNCTIONS,
     CUT_METHODS,
+    DISCRETE_DISTRIBUTIONS,
     FACTORIES,
     FRAMEWORK_OBJECTS,
     GRAD_DISABLING,
@@ -81,6 +82,7 @@ class Val:
     origin: Optional[ast.AST] = None  # for kind 'optimizer': the constructor call that built it
     rg_filter: bool = False  # for kind 'params': only those that require grad now (``filter(lambda p: p.requires_grad, ...)``)
     held_out: frozenset = frozenset()  # for kind 'optimizer': parts of ``params`` frozen (so left out) when it was built
+    discrete: bool = False  # a discrete ``torch.distributions`` object: ``sample()`` has no gradient by nature
 
     @property
     def carries(self) -> bool:
@@ -1278,6 +1280,9 @@ class _Walker:
             return Val(frozenset({NEW}), kind="module", ident=NEW)
         if is_scheduler_ctor(q):
             return Val(kind="scheduler")
+        if q.startswith("torch.distributions.") and short in DISCRETE_DISTRIBUTIONS:
+            v = combine(*args, *kwargs.values()) if (args or kwargs) else Val(kind="tensor")
+            return replace(v, discrete=True)
         if is_optimizer_ctor(q):
             # the parameters it steps: the first argument (or ``params=``), never ``lr=`` and friends
             given = args[:1] or ([kwargs["params"]] if "params" in kwargs else [])
@@ -1432,7 +1437,13 @@ class _Walker:
                 return recv
             if flag and not recv.live:
                 return Val(frozenset({NEW}), recv.cut, kind="tensor", ident=NEW, leaf=True)
+            if flag and recv.live and all(r == UNKNOWN or r.startswith("arg:") for r in recv.live) and _fresh_copy(node.func.value):  # type: ignore[attr-defined]
+                # ``images.clone().requires_grad_()``: a copy of data that, as data does, does not require grad
+                # becomes a new leaf (were the argument to require grad, the copy would already be a non-leaf)
+                return Val(frozenset({NEW}), recv.cut, kind="tensor", ident=NEW, leaf=True)
             return recv
+        if name in ("sample", "sample_n") and recv.discrete:
+            return Val(frozenset(), recv.cut, kind="tensor")  # a discrete draw: no gradient to lose
         if name in CUT_METHODS and recv.kind not in ("module", "instance", "python", "numpy"):
             kind = CUT_METHODS[name]
             if name in ("round",) and recv.kind is None and not recv.live:
@@ -1588,6 +1599,11 @@ def _tuple_val(items: tuple) -> Val:
 
 
 CONTAINER_STORES = {"append", "extend", "insert", "add", "update", "setdefault", "appendleft"}
+
+def _fresh_copy(expr: ast.AST) -> bool:
+    """``x.clone()`` / ``x.detach()`` / ``x.detach().clone()`` / ``x.clone().detach()``: a new tensor object."""
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("clone", "detach") and not expr.args
+
 
 MODULE_SELF_METHODS = {"eval", "train", "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "requires_grad_", "apply", "share_memory", "to_empty", "type"}
 PARAMLESS_SUFFIXES = ("Loss", "ReLU", "ReLU6", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Identity", "Flatten", "Unflatten", "ELU", "SELU", "CELU", "Mish", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "LeakyReLU", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool2d", "Upsample", "PixelShuffle", "CosineSimilarity", "PairwiseDistance")

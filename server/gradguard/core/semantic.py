@@ -89,6 +89,47 @@ class SemanticModel:
                 out.append(b)
         return out
 
+    def reaching_defs(self, scope_node: ast.AST, name: str, use: ast.AST, parents) -> list:
+        """``reaching`` without the bindings a later one always overwrites before ``use`` runs: the last binding
+        before ``use`` in a statement list that also holds ``use`` (the same block or an enclosing one) runs on
+        every path to it, so the bindings before it do not reach, nor (when it is inside the loop) those after
+        ``use`` in a loop around both."""
+        got = self.reaching(scope_node, name, use, parents)
+        pos = (getattr(use, "lineno", 0), getattr(use, "col_offset", 0))
+        chain = []  # use's ancestors up to the scope, innermost first
+        cur: Optional[ast.AST] = use
+        while cur is not None and cur is not scope_node:
+            chain.append(cur)
+            cur = parents.get(id(cur))
+        on_path = {id(n) for n in chain}
+        killer = None
+        for b in got:
+            node = b.node
+            if b.kind not in ("assign", "annassign", "augassign") or not isinstance(node, ast.stmt) or (node.lineno, node.col_offset) >= pos:
+                continue
+            parent = parents.get(id(node))
+            if parent is None or (id(parent) not in on_path and parent is not scope_node):
+                continue
+            step = next((c for c in chain if parents.get(id(c)) is parent), None)  # use's ancestor under parent
+            if step is None:
+                continue
+            if any(isinstance(lst, list) and any(x is node for x in lst) and any(x is step for x in lst) for lst in (getattr(parent, f, None) for f in ("body", "orelse", "finalbody"))):
+                if killer is None or (node.lineno, node.col_offset) > (killer.lineno, killer.col_offset):
+                    killer = node
+        if killer is None:
+            return got
+        kpos = (killer.lineno, killer.col_offset)
+        loops_with_killer = [c for c in chain if isinstance(c, (ast.For, ast.AsyncFor, ast.While)) and c.lineno < killer.lineno <= (c.end_lineno or c.lineno)]
+        out = []
+        for b in got:
+            bpos = (getattr(b.node, "lineno", 0), getattr(b.node, "col_offset", 0))
+            if b.kind == "param" or bpos < kpos:
+                continue  # overwritten by the killer on every path
+            if bpos > pos and any(lp.lineno <= bpos[0] <= (lp.end_lineno or lp.lineno) for lp in loops_with_killer):
+                continue  # the next iteration runs the killer again before ``use``
+            out.append(b)
+        return out
+
     def plain_assignments(self, scope_node: ast.AST, name: str) -> Optional[list]:
         """The ``name = <expr>`` / ``name: T = <expr>`` statements of the scope, or None when ``name`` is
         bound any other way (including as one target of a tuple assignment)."""

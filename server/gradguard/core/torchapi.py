@@ -44,6 +44,13 @@ CUT_METHODS: dict[str, str] = {
     "sample_n": "sample",
 }
 
+# ``torch.distributions`` classes with no reparameterized draw (``has_rsample`` is False: ``rsample()`` raises
+# NotImplementedError): their samples are discrete, so ``sample()`` has no gradient by nature, and a score-function
+# estimator (``log_prob``, REINFORCE) is how their parameters train. Not a cut.
+DISCRETE_DISTRIBUTIONS = frozenset(
+    {"Categorical", "Bernoulli", "Binomial", "Geometric", "Multinomial", "OneHotCategorical", "Poisson", "NegativeBinomial"}
+)
+
 # torch.* functions with the same effect on their tensor arguments.
 CUT_FUNCTIONS: dict[str, str] = {
     "torch.argmax": "nondiff",

@@ -240,7 +240,23 @@ NOT_COMPUTING_METHODS = {
 NOT_COMPUTING_CALLS = {"next", "list", "tuple", "dict", "iter", "getattr", "copy", "deepcopy", "id", "sorted", "reversed", "max", "min", "sum"}
 
 
-def is_computing_expr(facts, fl: FunctionFlow, node: ast.AST) -> bool:
+def _returns_computed(facts, name: str, depth: int) -> bool:
+    """``name`` is the file's one top-level function and every value it returns is computed by an operation
+    (``def normalize(x): return (x - mean) / std``): calling it makes a new tensor."""
+    if depth > 2:
+        return False
+    bds = facts.semantic.bindings(facts.tree, name)
+    if len(bds) != 1 or not isinstance(bds[0].node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    fn = bds[0].node
+    rets = [n for n in facts.own_nodes(fn) if isinstance(n, ast.Return)]
+    if not rets or any(r.value is None for r in rets):
+        return False
+    callee = facts.flow.flow(fn)
+    return all(r.value is not None and is_computing_expr(facts, callee, r.value, depth + 1) for r in rets)
+
+
+def is_computing_expr(facts, fl: FunctionFlow, node: ast.AST, depth: int = 0) -> bool:
     """Syntactically an operation that produces a new tensor (a BinOp, a torch function, a tensor method that
     computes, or calling a module), not an accessor that may return an existing leaf."""
     if isinstance(node, (ast.BinOp,)):
@@ -260,7 +276,7 @@ def is_computing_expr(facts, fl: FunctionFlow, node: ast.AST) -> bool:
             return False
         return not q.startswith("torch.optim") and not q.startswith("torch.utils")
     if isinstance(node.func, ast.Name):
-        return module_class_of_expr(facts, fl, node.func) is not None
+        return module_class_of_expr(facts, fl, node.func) is not None or _returns_computed(facts, node.func.id, depth)
     if isinstance(node.func, ast.Attribute):
         if node.func.attr in NOT_COMPUTING_METHODS or node.func.attr.startswith("_"):
             return False

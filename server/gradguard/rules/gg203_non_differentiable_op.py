@@ -67,6 +67,27 @@ reparameterizable distributions (Normal, Uniform, Beta, ...; not Categorical or 
     examples = (
         Example(
             bad=False,
+            name="reinforce-discrete-sample-with-log-prob",
+            code="""import torch
+import torch.nn as nn
+from torch.distributions import Categorical
+
+
+def main():
+    torch.manual_seed(0)
+    policy = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3))
+    states = torch.randn(8, 4)
+    dist = Categorical(logits=policy(states))
+    actions = dist.sample()  # discrete: no reparameterized draw exists; log_prob carries the gradient
+    rewards = (actions == 1).float()
+    loss = -(dist.log_prob(actions) * (rewards - rewards.mean())).mean()
+    loss.backward()
+    return {"policy": policy}
+""",
+            expect={"grad_ok": ["policy.0.weight", "policy.2.weight"]},
+        ),
+        Example(
+            bad=False,
             name="float-hyperparameter-cast-to-int",
             code="""import torch
 import torch.nn as nn

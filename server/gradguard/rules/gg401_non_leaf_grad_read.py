@@ -9,7 +9,7 @@ from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
 from gradguard.fixes import fix, insert_after_stmt
-from gradguard.rules._leafs import is_computing_expr, known_roots, simple_bindings
+from gradguard.rules._leafs import is_computing_expr, known_roots
 from gradguard.rules.base import Example, Rule
 
 KEEPS_GRAD = {"retain_grad", "register_hook", "requires_grad_"}
@@ -102,6 +102,66 @@ def main():
             expect={"grad_none": ["feats"], "grad_ok": ["enc.weight"], "facts": {"importance_missing": True}},
         ),
         Example(
+            name="input-rebound-to-normalized-copy",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MEAN = torch.tensor([0.5, 0.4, 0.3]).view(1, 3, 1, 1)
+
+
+def normalize(images):
+    return (images - MEAN) / 0.25
+
+
+def input_gradient(model, images, labels):
+    x = images.clone().requires_grad_(True)
+    x = normalize(x)
+    loss = F.cross_entropy(model(x), labels)
+    loss.backward()
+    return x.grad
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, 5))
+    grad = input_gradient(model, torch.rand(2, 3, 8, 8), torch.tensor([1, 3]))
+    return {"model": model}, {"input_grad_missing": grad is None}
+""",
+            lines=(17,),
+            expect={"grad_ok": ["model.0.weight"], "facts": {"input_grad_missing": True}},
+            fixed_expect={"facts": {"input_grad_missing": False}},
+        ),
+        Example(
+            bad=False,
+            name="input-leaf-kept-under-its-own-name",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MEAN = torch.tensor([0.5, 0.4, 0.3]).view(1, 3, 1, 1)
+
+
+def normalize(images):
+    return (images - MEAN) / 0.25
+
+
+def input_gradient(model, images, labels):
+    x = images.clone().requires_grad_(True)
+    loss = F.cross_entropy(model(normalize(x)), labels)
+    loss.backward()
+    return x.grad
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, 5))
+    grad = input_gradient(model, torch.rand(2, 3, 8, 8), torch.tensor([1, 3]))
+    return {"model": model}, {"input_grad_missing": grad is None}
+""",
+            expect={"grad_ok": ["model.0.weight"], "facts": {"input_grad_missing": False}},
+        ),
+        Example(
             bad=False,
             name="retained-leaf-and-params",
             code="""import torch
@@ -140,9 +200,15 @@ def main():
                 site = next((s for s in sites if (_before(s.node, ev.node) or _in_loop_with(fl, s, ev.loops)) and any(related_roots(r, lv) for r in known_roots(v) for lv in s.loss.live)), None)
                 if site is None:
                     continue
-                binds = simple_bindings(facts, fl, name)
-                if not binds or not all(is_computing_expr(facts, fl, b.value) for b in binds):
+                # every assignment that can hold when ``.grad`` is read makes a new tensor (one overwritten on every
+                # path to the read, such as the leaf ``x = images.clone().requires_grad_()`` before
+                # ``x = normalize(x)``, does not count)
+                reach = facts.semantic.reaching_defs(fl.node, name, ev.node, facts.parents)
+                if not reach or any(b.kind not in ("assign", "annassign") or not b.whole or b.value is None for b in reach):
                     continue
+                if not all(is_computing_expr(facts, fl, b.value) for b in reach):
+                    continue
+                binds = [b.node for b in reach]
                 keepers = [n for n in facts.own_nodes(fl.node) if _keeps_grad(n, name)]
                 if any(_before(k, site.node) or _in_loop_with(fl, site, _loops_of(facts, k)) for k in keepers):
                     continue

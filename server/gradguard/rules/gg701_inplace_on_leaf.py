@@ -6,8 +6,8 @@ import re
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
-from gradguard.core.model import Applicability, Severity
-from gradguard.fixes import alias_for, fix, line_indent, replace_node
+from gradguard.core.model import Applicability, Edit, Severity
+from gradguard.fixes import alias_for, fix, line_indent
 from gradguard.rules._leafs import call_sites, freezes_anything, inference_branch, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
 
@@ -68,6 +68,34 @@ the intended meaning (initialization vs. a differentiable edit) is for you to de
 into a leaf gets no automatic fix (build the tensor out of place, or write into a `.clone()`).
 """
     examples = (
+        Example(
+            name="pgd-step-then-projection",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def pgd(model, images, labels, eps=0.3, alpha=0.05, steps=2):
+    delta = torch.empty_like(images).uniform_(-eps, eps).requires_grad_(True)
+    for _ in range(steps):
+        loss = F.cross_entropy(model(images + delta), labels)
+        (grad,) = torch.autograd.grad(loss, delta)
+        delta += alpha * grad.sign()
+        delta.clamp_(-eps, eps)  # project back onto the eps-ball
+    return (images + delta).detach()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(8, 3)
+    adv = pgd(model, torch.rand(4, 8), torch.tensor([0, 1, 2, 0]))
+    F.cross_entropy(model(adv), torch.tensor([0, 1, 2, 0])).backward()
+    return {"model": model}
+""",
+            lines=(11,),
+            expect={"error": "a leaf Variable that requires grad is being used in an in-place operation"},
+            fixed_expect={"error": None, "grad_ok": ["model.weight"]},
+        ),
         Example(
             name="in-place-activation-module-on-a-parameter",
             code="""import torch
@@ -332,19 +360,61 @@ def main():
                 )
 
     def _fix(self, facts, st):
-        if not isinstance(st, (ast.AugAssign, ast.Expr)) or st.lineno != st.end_lineno:
-            return None
-        line = facts.source.line(st.lineno)
-        if len(line) - len(line.lstrip()) != facts.start(st).col:
-            return None
-        rest = line[facts.end(st).col:].strip()
-        if rest and not rest.startswith("#"):
+        if not self._own_line(facts, st):
             return None
         torch = alias_for(facts, "torch")
         if torch is None:
             return None
+        # the update and the in-place ops on the same tensor right after it (``delta += a * g.sign()`` then
+        # ``delta.clamp_(-eps, eps)``): each would raise outside no_grad, so they go in one block
+        run = [st]
+        target = _inplace_target(facts, st)
+        block = _block_of(facts, st)
+        if target is not None and block is not None:
+            for nxt in block[block.index(st) + 1 :]:
+                if _inplace_target(facts, nxt) != target or not self._own_line(facts, nxt):
+                    break
+                run.append(nxt)
         unsafe = not any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in walk_nodes(st))
         indent = line_indent(facts, st.lineno)
         nl = "\r\n" if facts.source.lines[0].endswith("\r\n") else "\n"
-        text = f"with {torch}.no_grad():{nl}{indent}    {facts.text(st)}"
-        return lambda: fix("Wrap the update in `torch.no_grad()`", replace_node(facts, st, text), unsafe=unsafe)
+        # every statement but the last with the rest of its line (a trailing comment stays with it)
+        pieces = [facts.source.line(s.lineno)[facts.start(s).col :].rstrip("\r\n") for s in run[:-1]] + [facts.text(run[-1])]
+        body = f"{nl}{indent}".join(f"    {piece}" for piece in pieces)
+        text = f"with {torch}.no_grad():{nl}{indent}{body}"
+        return lambda: fix("Wrap the update in `torch.no_grad()`", Edit(facts.start(st), facts.end(run[-1]), text), unsafe=unsafe)
+
+    @staticmethod
+    def _own_line(facts, st) -> bool:
+        """A one-line update statement alone on its line (its text can move into a block unchanged)."""
+        if not isinstance(st, (ast.AugAssign, ast.Expr)) or st.lineno != st.end_lineno:
+            return False
+        line = facts.source.line(st.lineno)
+        if len(line) - len(line.lstrip()) != facts.start(st).col:
+            return False
+        rest = line[facts.end(st).col :].strip()
+        return not rest or rest.startswith("#")
+
+
+def _inplace_target(facts, st):
+    """The text of the tensor a statement updates in place (``x += ...``, ``x.clamp_(...)``), else None."""
+    if isinstance(st, ast.AugAssign):
+        return facts.text(st.target)
+    if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute):
+        attr = st.value.func.attr
+        if attr.endswith("_") and not attr.startswith("_"):
+            return facts.text(st.value.func.value)
+    return None
+
+
+def _block_of(facts, st):
+    """The statement list that holds ``st``."""
+    parent = facts.parent(st)
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(parent, name, None)
+        if isinstance(block, list) and any(x is st for x in block):
+            return block
+    for h in getattr(parent, "handlers", None) or []:
+        if any(x is st for x in h.body):
+            return h.body
+    return None
