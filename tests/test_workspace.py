@@ -142,7 +142,7 @@ def test_import_shapes_resolve(tmp_path, layout, entry):
     assert found == [("model.py", "GG201", 21)], found
 
 
-def test_alias_is_linked_and_name_clash_is_not(tmp_path):
+def test_alias_is_linked_and_name_clash_is_renamed(tmp_path):
     aliased = TRAIN.replace("from model import Net", "from model import Net as Model").replace("Net()", "Model()")
     write(tmp_path, {"model.py": MODEL, "train.py": aliased})
     ws = WorkspaceIndex([str(tmp_path)])
@@ -150,10 +150,14 @@ def test_alias_is_linked_and_name_clash_is_not(tmp_path):
     assert linked is not None and linked.renames == {str(tmp_path / "model.py"): {"Net": "Model"}}  # copied as ``Model``
     a = analyze(aliased, str(tmp_path / "train.py"), workspace=ws)
     assert [(os.path.basename(p), f.code, f.start.line) for p, fs in a.foreign.items() for f in fs] == [("model.py", "GG201", 21)]
-    # the file defines its own Encoder: copying model.Encoder would change what the name means here
+    # the file defines its own Encoder: model.py's is ``model.Encoder`` in the program (the tree only), so the
+    # name keeps its meaning here and Net is still linked
     clash = TRAIN.replace("def train(", "class Encoder:\n    pass\n\n\ndef train(")
     write(tmp_path, {"train.py": clash})
-    assert ws.link(str(tmp_path / "train.py"), clash) is None
+    linked = ws.link(str(tmp_path / "train.py"), clash)
+    assert linked is not None and linked.renames == {str(tmp_path / "model.py"): {"Encoder": "model.Encoder"}}
+    a = analyze(clash, str(tmp_path / "train.py"), workspace=ws)
+    assert [(os.path.basename(p), f.code, f.start.line) for p, fs in a.foreign.items() for f in fs] == [("model.py", "GG201", 21)]
 
 
 def test_base_class_in_another_file_makes_a_module(tmp_path):

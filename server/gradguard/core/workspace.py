@@ -14,13 +14,21 @@ Every import shape binds a definition under some name, and the program gives eac
 ``models.net.Net`` / ``class Net(mb.Base)`` through a module the file imports (``import models.net as mn``,
 ``from models import net``, ``import models.net``) become, in the program's tree only, one name at the chain's
 place: the definition's own name when the program has it free, else the dotted name itself (never an identifier
-the code binds); ``from m import *`` binds the names the file uses that ``m`` exports (its literal ``__all__``,
-else its public names), definitions and the module's own outside imports alike. Copied definitions that call a
-linked definition by another name (an alias, a module attribute) are renamed in the tree the same way (see
-``_State``); no line's text changes. A name the file binds twice differently, or defines itself, is not linked. Every fact the program model learns (Module-ness through bases, registered
-parameters, what ``forward`` does, helpers' summaries, optimizers, sinks) then holds across files, and a
-finding inside a copied definition is mapped back to its own file and line (columns never change: whole lines
-are copied).
+the code binds); ``from m import *`` binds the names the file uses that ``m`` surely exports (its ``__all__`` as
+running the module would build it, when that can be read: literals, ``+``, ``+=``, ``.extend``, another module's
+``__all__``; else its public names; a name an ``__all__`` that cannot be read whole may bind is not guessed),
+definitions and the module's own outside imports alike. Copied definitions that call a linked definition by
+another name (an alias, a module attribute) are renamed in the tree the same way (see ``_State``), and so is a
+copied definition's name that the program has for something else (the file's own ``class Block`` while
+``model.py``'s ``Net`` uses ``model.py``'s ``Block``: that one is ``model.Block`` in the program); no line's text
+changes. A name the file binds twice differently, or defines itself, is not linked. Modules are
+found as CPython's path finder finds them on the search path (``search_roots``): in each directory a regular
+package, then a module, else a namespace package portion (PEP 420, a directory without ``__init__.py``: portions
+on several roots make one package, and a package or module anywhere on the path wins over them).
+
+Every fact the program model learns (Module-ness through bases, registered parameters, what ``forward`` does,
+helpers' summaries, optimizers, sinks) then holds across files, and a finding inside a copied definition is
+mapped back to its own file and line (columns never change: whole lines are copied).
 
 Nothing here imports or runs the code it reads. Bounded: files (``MAX_FILES``), linked lines per program
 (``LINK_BUDGET``), depth of re-export chains; directories that are environments or build output are skipped;
@@ -133,7 +141,8 @@ class FileSummary:
     imports: list = field(default_factory=list)  # top-level ImportBinding
     trains: bool = False
     error: Optional[str] = None
-    exported: Optional[frozenset] = None  # a literal ``__all__`` (read on first use, see WorkspaceIndex.exports)
+    exported: Optional[frozenset] = None  # names ``__all__`` surely holds (read on first use, see WorkspaceIndex.exports)
+    exported_exact: bool = True  # ... and no other (False: ``__all__`` may hold names it cannot read)
     exported_read: bool = False
 
 
@@ -335,6 +344,7 @@ class WorkspaceIndex:
         self._lines: dict = {}  # path -> (stamp, lines): files linking copies from
         self._links: dict = {}  # path -> (key, stamps of the files consulted, rewritten positions, copied part)
         self._modules: dict = {}  # (module, importing directory, level) -> file or None
+        self._specs: dict = {}  # dotted name as a tuple -> what an absolute import of it finds (see _spec)
         self._library: dict = {}  # path -> is it in an installed package
         self._refs: dict = {}  # (path, name, line) -> (stamp, names a definition's text uses)
         self._tls = threading.local()  # .consulted: files whose summaries a link read (path -> stamp)
@@ -379,8 +389,10 @@ class WorkspaceIndex:
         """Forget a file's summary (changed on disk), or everything (files created / deleted)."""
         with self._lock:
             self._links.clear()  # a file created or changed may resolve an import differently
-            if path is None:
+            if path is None or os.path.basename(path) == "__init__.py":  # (``extend_path`` in a package)
                 self._modules.clear()
+                self._specs.clear()
+            if path is None:
                 self._summaries.clear()
                 self._files = None
                 self._search = None
@@ -560,8 +572,9 @@ class WorkspaceIndex:
         return roots
 
     def module_file(self, module: str, from_path: Optional[str] = None, level: int = 0) -> Optional[str]:
-        """The file of ``module`` (``a.b`` -> ``a/b.py`` or ``a/b/__init__.py``), absolute or relative to
-        ``from_path``; None when it is not in the workspace or the libraries searched."""
+        """The file of ``module`` (``a.b`` -> ``a/b/__init__.py`` or ``a/b.py``, as CPython finds it: see
+        ``_find_in``), absolute or relative to ``from_path``; None when it is not in the workspace or the
+        libraries searched, or is a namespace package (no file)."""
         base = os.path.dirname(os.path.abspath(from_path)) if level and from_path else None
         key = (module, base, level)
         try:
@@ -576,20 +589,47 @@ class WorkspaceIndex:
         return got
 
     def _module_file(self, module: str, base: Optional[str], level: int) -> Optional[str]:
-        parts = module.split(".") if module else []
+        parts = tuple(module.split(".")) if module else ()
         if level:
             if not base:
                 return None
             for _ in range(level - 1):
                 base = os.path.dirname(base)
-            return _module_at(base, parts)
+            if not parts:
+                init = os.path.join(base, "__init__.py")
+                return init if os.path.isfile(init) else None
+            got = self._spec_in([base], parts)  # the importing package's directory (its portion, if a namespace)
+            return got[0] if got is not None else None
         if not parts or parts[0] in ("torch", "__future__"):
             return None  # torch's API is known from the table, never read
-        for root in self.search_roots():
-            got = _module_at(root, parts)
-            if got is not None:
-                return got
-        return None
+        got = self._spec(parts)
+        return got[0] if got is not None else None
+
+    def _spec(self, parts: tuple) -> Optional[tuple]:
+        """What ``import a.b.c`` finds, as CPython's path finder does: (file or None, the package's search
+        locations or None for a plain module); None when nothing is found. Cached per dotted name."""
+        with self._lock:
+            if parts in self._specs:
+                return self._specs[parts]
+        if len(parts) == 1:
+            got = _find_in(self.search_roots(), parts[0], self)
+        else:
+            parent = self._spec(parts[:-1])
+            got = _find_in(parent[1], parts[-1], self) if parent is not None and parent[1] else None
+        with self._lock:
+            if len(self._specs) > 100_000:
+                self._specs.clear()
+            self._specs[parts] = got
+        return got
+
+    def _spec_in(self, dirs: list, parts: tuple) -> Optional[tuple]:
+        got: Optional[tuple] = None
+        for i, part in enumerate(parts):
+            got = _find_in(dirs, part, self)
+            if got is None or (got[1] is None and i < len(parts) - 1):
+                return None  # not there, or a plain module where a package must be
+            dirs = got[1]
+        return got
 
     def is_library(self, path: str) -> bool:
         got = self._library.get(path)
@@ -620,7 +660,11 @@ class WorkspaceIndex:
                 got = self.resolve(ImportBinding(name, b.module, b.name, b.level, b.start, b.end, b.col, None), path, depth + 1)
             elif b.local == "*":
                 target = self.module_file(b.module or "", path, b.level)
-                if target is None or target == path or not self.exports_name(target, name):
+                if target is None or target == path:
+                    continue
+                if not self.exports_name(target, name):
+                    if self.may_export(target, name) and self.find(target, name, depth + 1) is not None:
+                        return None  # an ``__all__`` not read whole may bind it: not guessed
                     continue
                 got = self.find(target, name, depth + 1)
             else:
@@ -629,31 +673,53 @@ class WorkspaceIndex:
                 return got
         return None
 
-    def exports(self, path: str) -> Optional[frozenset]:
-        """The names ``from <module> import *`` binds when the module says so (a literal ``__all__`` list or
-        tuple of strings); None: every public name."""
+    def exports(self, path: str, depth: int = 0) -> Optional[frozenset]:
+        """The names ``from <module> import *`` surely binds when the module has an ``__all__``; None: it has
+        none (every public name). ``__all__`` is read from the module's top-level statements in order, as
+        running them would build it: a list/tuple of strings, ``+``, ``+=``, ``.extend``/``.append``/
+        ``.insert``/``.remove`` of strings, ``sorted``/``list``/``tuple``, another workspace module's
+        ``__all__`` (``layers.__all__``, ``from .layers import __all__ as a``). What cannot be read (a
+        computed list, a change under ``if``/``try``, any other use) is never guessed: the names read before an
+        addition that cannot be read stay sure (``exports_exact`` then says more may be bound), and after
+        anything that could remove a name none is sure."""
         s = self.summary(path)
         if s is None:
             return None
         if not s.exported_read:
-            s.exported_read = True
-            d = s.defs.get("__all__")
-            lines = self.lines_of(path) if d is not None else None
-            if d is not None and lines is not None:
-                try:
-                    st = ast.parse("".join(lines[d.start - 1 : d.end])).body
-                    value = st[0].value if st and isinstance(st[0], (ast.Assign, ast.AnnAssign)) else None
-                    names = ast.literal_eval(value) if value is not None else None
-                    if isinstance(names, (list, tuple)) and all(isinstance(n, str) for n in names):
-                        s.exported = frozenset(names)
-                except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
-                    pass
+            s.exported_read = True  # (a cycle of ``__all__`` references reads as unknown, see below)
+            s.exported, s.exported_exact = None, False
+            got = self._read_all(path, s, depth) if depth <= _MAX_CHAIN else (frozenset(), False)
+            s.exported, s.exported_exact = got if got is not None else (None, True)
         return s.exported
 
+    def exports_exact(self, path: str) -> bool:
+        """Does ``exports`` name every name the star import binds (False: ``__all__`` may hold more)?"""
+        self.exports(path)
+        s = self.summary(path)
+        return s is None or s.exported_exact
+
+    def _read_all(self, path: str, s: FileSummary, depth: int) -> Optional[tuple]:
+        """(sure names, exact) of the module's ``__all__``, None when it has none (see ``exports``)."""
+        text = self.text_of(path)
+        if text is None or "__all__" not in text:
+            return None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return (frozenset(), False)
+        return _AllReader(self, path, s, depth).read(tree)
+
     def exports_name(self, path: str, name: str) -> bool:
-        """Does ``from <module at path> import *`` bind ``name`` (if the module has it)?"""
+        """Does ``from <module at path> import *`` surely bind ``name`` (if the module has it)?"""
         names = self.exports(path)
         return name in names if names is not None else not name.startswith("_")
+
+    def may_export(self, path: str, name: str) -> bool:
+        """May ``from <module at path> import *`` bind ``name`` (if the module has it): surely, or through an
+        ``__all__`` that is not read whole?"""
+        return self.exports_name(path, name) or not self.exports_exact(path)
 
     def module_of(self, b: ImportBinding, from_path: str) -> Optional[tuple]:
         """(module, level) when the import binds a module of the workspace (or of the libraries) to its local
@@ -724,14 +790,234 @@ def _under(path: str, root: str) -> bool:
         return False
 
 
-def _module_at(base: str, parts: list) -> Optional[str]:
-    d = os.path.join(base, *parts) if parts else base
-    if parts and os.path.isfile(d + ".py"):
-        return d + ".py"
-    init = os.path.join(d, "__init__.py")
-    if os.path.isfile(init):
-        return init
-    return None
+def _find_in(dirs, name: str, index: Optional[WorkspaceIndex] = None) -> Optional[tuple]:
+    """Module ``name`` in the directories ``dirs`` (a search path, or a package's locations), as CPython's
+    path finder looks: in each directory, a regular package (``name/__init__.py``) first, then a module
+    (``name.py``), else the directory ``name/`` is a portion of a namespace package (PEP 420) and the search
+    goes on; the first package or module wins over every portion, earlier on the path or not. Returns (file,
+    locations): (``__init__.py``, its directory) for a regular package (with ``pkgutil.extend_path`` /
+    ``declare_namespace`` in it, every directory ``name/`` of ``dirs``), (``name.py``, None) for a module,
+    (None, the portions) for a namespace package; None when there is none."""
+    portions: list = []
+    for d in dirs:
+        p = os.path.join(d, name)
+        init = os.path.join(p, "__init__.py")
+        if os.path.isfile(init):
+            locations = [p]
+            text = index.text_of(init) if index is not None else None
+            if text is not None and ("extend_path" in text or "declare_namespace" in text):  # a pre-PEP 420 namespace package
+                locations += [q for q in (os.path.join(e, name) for e in dirs) if q != p and os.path.isdir(q) and q not in locations]
+            return (init, locations)
+        if os.path.isfile(p + ".py"):
+            return (p + ".py", None)
+        if os.path.isdir(p) and p not in portions:
+            portions.append(p)
+    return (None, portions) if portions else None
+
+
+class _AllReader:
+    """Reads a module's ``__all__`` from its tree, statement by statement (see ``WorkspaceIndex.exports``)."""
+
+    _ADD = ("extend", "append", "insert")
+
+    def __init__(self, index: WorkspaceIndex, path: str, s: FileSummary, depth: int) -> None:
+        self.index = index
+        self.path = path
+        self.s = s
+        self.depth = depth
+        self.sure: set = set()
+        self.exact = True
+        self.present = False
+        self.aliases: dict = {}  # local name -> the module file whose ``__all__`` it is (``from .a import __all__ as x``)
+        self.modules: dict = {}  # local name -> module file (``from . import layers``, ``import pkg.layers as layers``)
+
+    def read(self, tree: ast.Module) -> Optional[tuple]:
+        for st in tree.body:
+            if isinstance(st, (ast.Import, ast.ImportFrom)):
+                self._imports(st)
+                got = self._imported_all(st)
+                if any((a.asname or a.name) == "__all__" for a in st.names):
+                    self._set(got)
+            elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if _mentions_all([*st.decorator_list, st.args, *([st.returns] if st.returns else [])]):
+                    self._unknown()  # (a body runs when called, not on import)
+            elif isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in st.targets):
+                if all(isinstance(t, ast.Name) for t in st.targets):
+                    self._set(self._value(st.value))
+                else:
+                    self._unknown()
+            elif isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name) and st.target.id == "__all__":
+                if st.value is not None:  # (``__all__: list`` alone binds nothing)
+                    self._set(self._value(st.value))
+            elif isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Name) and st.target.id == "__all__":
+                self._add(self._value(st.value) if isinstance(st.op, ast.Add) else None, removes=not isinstance(st.op, ast.Add))
+            elif isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and self._on_all(st.value.func) is not None:
+                self._method(st.value)
+            elif _mentions_all([st]):
+                # under ``if``/``try``/``for``/``with``, or any other use: additions only make the rest unsure
+                adds_only = all(self._is_addition(n) for n in _uses_of_all(st))
+                if adds_only and self.present:
+                    self.exact = False
+                else:
+                    self._unknown()
+        return (frozenset(self.sure), self.exact) if self.present else None
+
+    # -- what a statement does to ``__all__``
+    def _set(self, value: Optional[tuple]) -> None:
+        self.present = True
+        self.sure, self.exact = (set(value[0]), value[1]) if value is not None else (set(), False)
+
+    def _add(self, value: Optional[tuple], removes: bool = False) -> None:
+        if removes or not self.present:
+            self._unknown()
+        elif value is None:
+            self.exact = False
+        else:
+            self.sure |= value[0]
+            self.exact = self.exact and value[1]
+
+    def _unknown(self) -> None:
+        self.present = True
+        self.sure, self.exact = set(), False
+
+    def _method(self, call: ast.Call) -> None:
+        attr = self._on_all(call.func)
+        args = call.args
+        if call.keywords or any(isinstance(a, ast.Starred) for a in args):
+            self._unknown()
+        elif attr == "extend" and len(args) == 1:
+            self._add(self._value(args[0]))
+        elif attr in ("append", "insert") and len(args) == (1 if attr == "append" else 2):
+            self._add(self._strings([args[-1]]))
+        elif attr in ("sort", "reverse") and not args:
+            pass
+        elif attr == "remove" and len(args) == 1 and self._strings(args) is not None and self.present:
+            self.sure -= self._strings(args)[0]  # type: ignore[index]
+        else:
+            self._unknown()  # pop, clear, ...
+
+    @staticmethod
+    def _on_all(func: ast.AST) -> Optional[str]:
+        """``extend`` for ``__all__.extend``; None for anything else."""
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "__all__":
+            return func.attr
+        return None
+
+    def _is_addition(self, node: ast.AST) -> bool:
+        """One use of ``__all__`` (see ``_uses_of_all``) that can only add names."""
+        if isinstance(node, ast.AugAssign):
+            return isinstance(node.op, ast.Add)
+        return isinstance(node, ast.Call) and self._on_all(node.func) in self._ADD
+
+    # -- values
+    def _value(self, expr: ast.AST) -> Optional[tuple]:
+        """(sure names, exact) of an expression that builds a list of names; None when it cannot be read. A
+        part that cannot be read (an element, an operand) leaves the rest sure and the whole not exact."""
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            sure: set = set()
+            exact = True
+            for e in expr.elts:
+                got = self._value(e.value) if isinstance(e, ast.Starred) else self._strings([e])
+                if got is None:
+                    exact = False
+                    continue
+                sure |= got[0]
+                exact = exact and got[1]
+            return (sure, exact)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.BitOr)):
+            a, b = self._value(expr.left) or (set(), False), self._value(expr.right) or (set(), False)
+            return (a[0] | b[0], a[1] and b[1])
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ("sorted", "list", "tuple", "set") and len(expr.args) == 1 and not expr.keywords:
+            return self._value(expr.args[0])
+        if isinstance(expr, ast.Name):
+            if expr.id == "__all__":
+                return (set(self.sure), self.exact) if self.present else None
+            f = self.aliases.get(expr.id)
+            return self._of_module(f) if f is not None else None
+        if isinstance(expr, ast.Attribute) and expr.attr == "__all__" and isinstance(expr.value, ast.Name):
+            f = self.modules.get(expr.value.id)
+            return self._of_module(f) if f is not None else None
+        return None
+
+    @staticmethod
+    def _strings(exprs: list) -> Optional[tuple]:
+        if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in exprs):
+            return ({e.value for e in exprs}, True)
+        return None
+
+    def _of_module(self, f: str) -> Optional[tuple]:
+        names = self.index.exports(f, self.depth + 1)
+        if names is None:
+            return None  # a module without ``__all__``: its public names, not listed here
+        return (set(names), self.index.exports_exact(f))
+
+    # -- modules the file binds
+    def _imports(self, st: ast.stmt) -> None:
+        for b in _bindings(st):
+            if b.local == "*":
+                # importing a submodule binds it in its package (``from .layers import *`` in ``__init__``)
+                if b.level == 1 and b.module and "." not in b.module and os.path.basename(self.path) == "__init__.py":
+                    f = self.index.module_file(b.module, self.path, 1)
+                    if f is not None:
+                        self.modules.setdefault(b.module, f)
+                continue
+            if b.name == "__all__":
+                continue
+            self.modules.pop(b.local, None)
+            self.aliases.pop(b.local, None)
+            mod = self.index.module_of(b, self.path)  # (``import a.b`` binds ``a``: its module)
+            if mod is not None:
+                f = self.index.module_file(mod[0], self.path, mod[1])
+                if f is not None:
+                    self.modules[b.local] = f
+            if b.level == 1 and b.module and "." not in b.module and b.name is not None and os.path.basename(self.path) == "__init__.py":
+                f = self.index.module_file(b.module, self.path, 1)
+                if f is not None:
+                    self.modules.setdefault(b.module, f)
+
+    def _imported_all(self, st: ast.stmt) -> Optional[tuple]:
+        """Registers ``from m import __all__ as x``; the value an import binding ``__all__`` itself gives it."""
+        got: Optional[tuple] = None
+        for b in _bindings(st):
+            if b.name == "__all__":
+                f = self.index.module_file(b.module or "", self.path, b.level)
+                if b.local == "__all__":
+                    got = self._of_module(f) if f is not None else None
+                elif f is not None:
+                    self.aliases[b.local] = f
+        return got
+
+
+def _qualified(path: str, name: str):
+    """``name`` qualified by more and more of its file's module path: ``model.Block``, ``pkg.model.Block``, ...
+    (the last, the whole path, is one file's own)."""
+    parts = [p for p in os.path.normpath(path).split(os.sep) if p]
+    if parts and parts[-1].endswith(".py"):
+        parts[-1] = parts[-1][:-3]
+    if len(parts) > 1 and parts[-1] == "__init__":
+        parts.pop()
+    for k in range(1, len(parts) + 1):
+        yield ".".join([*parts[-k:], name])
+
+
+def _uses_of_all(st: ast.stmt) -> list:
+    """The nodes of ``st`` that use ``__all__``: an augmented assignment to it, a call of one of its methods,
+    else the name itself."""
+    out: list = []
+    skip: set = set()
+    for n in ast.walk(st):
+        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id == "__all__":
+            out.append(n)
+            skip.add(id(n.target))
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "__all__":
+            out.append(n)
+            skip.add(id(n.func.value))
+    out.extend(n for n in ast.walk(st) if isinstance(n, ast.Name) and n.id == "__all__" and id(n) not in skip)
+    return out
+
+
+def _mentions_all(nodes: list) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == "__all__" for x in nodes for n in ast.walk(x))
 
 
 class _State:
@@ -932,26 +1218,30 @@ class _Linker:
         return len(got) == 1 and None not in got
 
     def _link_stars(self, state: _State, stars: list, names: list, training: bool) -> _State:
-        """``from m import *``: each name the file uses that exactly one star import binds (``__all__`` when the
-        module has a literal one, else its public names): a definition, or an outside import of the module (its
-        line copied). The statement stays: the single-file model never reads star imports."""
+        """``from m import *``: each name the file uses that exactly one star import binds, surely (see
+        ``WorkspaceIndex.exports``): a definition, or an outside import of the module (its line copied). The
+        statement stays: the single-file model never reads star imports."""
         for n in names:
             if n in state.taken:
                 continue
-            providers = []
+            providers: list = []
             for _, target in stars:
-                if not self.index.exports_name(target, n):
+                sure = self.index.exports_name(target, n)
+                if not sure and not self.index.may_export(target, n):
                     continue
                 got = self.index.find(target, n)
-                if got is not None:
-                    providers.append(("def", got))
-                    continue
                 s = self.index.summary(target)
-                b = next((b for b in (s.imports if s is not None else []) if b.local == n), None)
-                if b is not None:
+                b = next((b for b in (s.imports if s is not None else []) if b.local == n), None) if got is None else None
+                if got is None and b is None:
+                    continue  # the module has no such name
+                if not sure:
+                    providers.append(("unsure", None))  # an ``__all__`` not read whole may bind it
+                elif got is not None:
+                    providers.append(("def", got))
+                else:
                     providers.append(("import", (target, b)))
-            if len(providers) != 1:
-                continue  # bound by no star import, or by several (the last would win: not guessed)
+            if len(providers) != 1 or providers[0][0] == "unsure":
+                continue  # bound by no star import, by several (the last would win), or maybe: not guessed
             kind, what = providers[0]
             trial = state.copy()
             if kind == "def":
@@ -971,12 +1261,15 @@ class _Linker:
 
     def _pname(self, st: _State, path: str, d: Definition, spelled: Optional[str], chain: Optional[str] = None) -> Optional[str]:
         """The program name of ``d`` (from ``path``) reached by a name ``spelled`` or a dotted name ``chain``: the
-        one it has already, else ``spelled``, else its own name, else the dotted name, while free in the program."""
+        one it has already, else ``spelled``, else its own name, else the dotted name, else its name qualified by
+        its module (``model.Block``, ``models.model.Block``, ...: the analyzed file defines or imports a
+        ``Block`` of its own), the first free in the program. A dotted name is never an identifier the code
+        binds, and only the trees are renamed (see ``_State``): no line's text changes."""
         have = st.pnames.get((path, d.name))
         if have is not None:
             return have
         mine = ("def", path, d.name)
-        for cand in (spelled, d.name, chain):
+        for cand in (spelled, d.name, chain, *_qualified(path, d.name)):
             if cand is not None and st.taken.get(cand, mine) == mine:
                 return cand
         return None
