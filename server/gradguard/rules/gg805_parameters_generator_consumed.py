@@ -13,6 +13,10 @@ from gradguard.rules.base import Example, Rule
 
 _GENERATORS = ("parameters", "named_parameters")
 _BOUND = re.compile(r"=\s*[\w.\[\]]+\.(?:named_)?parameters\([^)\n]*\)\s*(?:#[^\n]*)?$", re.M)  # `name = m.parameters()`
+# other one-shot iterators a parameter list may be made into: ``filter(...)``, ``map(...)``, ``iter(...)``, a
+# generator expression, or a helper that returns one of them
+_ONE_SHOT_HINT = re.compile(r"\b(?:filter|map|iter|chain)\(|\(\s*\w+\s+for\s|return\s+[\w.\[\]]+\.(?:named_)?parameters\(")
+_ONE_SHOT_BUILTINS = {"filter", "map", "iter", "zip", "reversed", "enumerate"}
 _CONSUMERS = {"sum", "list", "tuple", "sorted", "set", "max", "min", "map", "filter", "enumerate", "zip", "dict", "any", "all", "frozenset"}
 _TORCH_CONSUMERS = ("clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters")
 
@@ -26,8 +30,10 @@ class ParametersGeneratorConsumed(Rule):
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
-Flags `params = model.parameters()` (or `named_parameters()`) bound to a name that is iterated (a `for`
-loop, a comprehension, `sum(...)`, `list(...)`, `clip_grad_norm_(...)`) and afterwards given to an
+Flags `params = model.parameters()` (or `named_parameters()`, or another one-shot iterator: `filter(...)`,
+`map(...)`, `iter(...)`, a generator expression, a helper returning one of them) bound to a name that is
+iterated (a `for` loop, a comprehension, `sum(...)`, `list(...)`, `clip_grad_norm_(...)`, a helper that
+iterates its argument) and afterwards given to an
 optimizer.
 
 ## Why is this bad?
@@ -95,6 +101,72 @@ def main():
             expect={"grad_ok": ["enc.weight"], "facts": {"enc_changed": False}},
         ),
         Example(
+            name="helper-filter-counted-by-helper",
+            code="""import torch
+import torch.nn as nn
+
+
+def trainable_parameters(model):
+    return filter(lambda p: p.requires_grad, model.parameters())
+
+
+def count_parameters(params):
+    return sum(p.numel() for p in params)
+
+
+def configure_optimizer(model, log):
+    params = trainable_parameters(model)
+    log["n_trainable"] = count_parameters(params)
+    return torch.optim.Adam(params, lr=1e-2)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    log = {}
+    opt = configure_optimizer(model, log)
+    opt.zero_grad()
+    model(torch.randn(5, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(14,),
+            expect={"error": "optimizer got an empty parameter list"},
+        ),
+        Example(
+            bad=False,
+            name="helper-filter-materialized",
+            code="""import torch
+import torch.nn as nn
+
+
+def trainable_parameters(model):
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def count_parameters(params):
+    return sum(p.numel() for p in params)
+
+
+def configure_optimizer(model, log):
+    params = trainable_parameters(model)
+    log["n_trainable"] = count_parameters(params)
+    return torch.optim.Adam(params, lr=1e-2)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    log = {}
+    opt = configure_optimizer(model, log)
+    opt.zero_grad()
+    model(torch.randn(5, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
+        ),
+        Example(
             bad=False,
             name="list-or-fresh-call",
             code="""import torch
@@ -119,8 +191,8 @@ def main():
     )
 
     def check(self, facts):
-        if not _BOUND.search(facts.source.text):
-            return  # no `name = x.parameters()` binding: nothing can be consumed twice
+        if not _BOUND.search(facts.source.text) and not _ONE_SHOT_HINT.search(facts.source.text):
+            return  # no `name = x.parameters()` binding nor other one-shot iterator: nothing can be consumed twice
         scopes = [facts.tree, *facts.walk((ast.FunctionDef, ast.AsyncFunctionDef))]
         for scope in scopes:
             gens = []
@@ -129,7 +201,7 @@ def main():
                 if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                     v = node.value
                     names.setdefault(node.targets[0].id, []).append(node)
-                    if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in _GENERATORS:
+                    if _one_shot(facts, v):
                         gens.append(node)
                 elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name):
                     names.setdefault(node.target.id, []).append(node.target)
@@ -182,6 +254,8 @@ def main():
                 return "next"
             if isinstance(f, ast.Name) and f.id in _CONSUMERS and f.id not in facts.flow.functions:
                 return "consume"
+            if isinstance(f, ast.Name) and f.id in facts.flow.functions and _consumes_param(facts, facts.flow.functions[f.id], p.args.index(u)):
+                return "consume"  # a helper that iterates what it is given (``count_parameters(params)``)
             q = facts.imports.qualname(f) or ""
             if q.startswith("torch.") and q.rsplit(".", 1)[-1] in _TORCH_CONSUMERS:
                 return "consume"
@@ -210,3 +284,46 @@ def main():
         while cur is not None and not isinstance(cur, ast.Call):
             cur = facts.parent(cur)
         return cur
+
+
+def _one_shot(facts, v: ast.AST, depth: int = 0) -> bool:
+    """Is ``v`` an iterator that yields its items once: ``m.parameters()`` / ``named_parameters()``, ``filter``,
+    ``map``, ``iter``, ``zip``, ``reversed``, ``enumerate``, ``itertools.chain``, a generator expression, or a
+    call of an in-file function every ``return`` of which is one of these?"""
+    if isinstance(v, ast.GeneratorExp):
+        return True
+    if not isinstance(v, ast.Call):
+        return False
+    f = v.func
+    if isinstance(f, ast.Attribute) and f.attr in _GENERATORS:
+        return True
+    if isinstance(f, ast.Name):
+        if f.id in facts.flow.functions:
+            if depth >= 2:
+                return False
+            fn = facts.flow.functions[f.id]
+            rets = [n for n in facts.own_nodes(fn) if isinstance(n, ast.Return)]
+            return bool(rets) and all(r.value is not None and _one_shot(facts, r.value, depth + 1) for r in rets)
+        if f.id in _ONE_SHOT_BUILTINS and facts.imports.qualname(f) is None:
+            return True
+    q = facts.imports.qualname(f) or ""
+    return q in ("itertools.chain", "itertools.chain.from_iterable")
+
+
+def _consumes_param(facts, fn: ast.AST, index: int) -> bool:
+    """Does the in-file function ``fn`` iterate its ``index``-th positional parameter (a ``for`` loop, a
+    comprehension, ``sum``/``list``/... of it) and never rebind it?"""
+    args = fn.args  # type: ignore[attr-defined]
+    names = [a.arg for a in [*args.posonlyargs, *args.args]]
+    if index >= len(names):
+        return False
+    name = names[index]
+    if any(b.kind != "param" for b in facts.semantic.bindings(fn, name)):
+        return False
+    for n in facts.own_nodes(fn):
+        if isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(n.iter, ast.Name) and n.iter.id == name:
+            return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _CONSUMERS and n.func.id not in facts.flow.functions:
+            if any(isinstance(a, ast.Name) and a.id == name for a in n.args):
+                return True
+    return False
