@@ -791,6 +791,23 @@ class _Walker:
         elif isinstance(target, ast.Starred):
             self.assign(target.value, v, value_node)
 
+    def set_attribute(self, node: ast.Call, base: Val, attr_node: ast.AST, v: Val) -> None:
+        """``setattr(obj, name, value)``: what ``obj.<name> = value`` does, for a freshly built module put on a
+        module (adapter injection: ``setattr(block, name, LoRALinear(getattr(block, name)))`` in a loop). The
+        attribute is named when ``name`` is a string literal, else ``?`` (some attribute of ``obj``)."""
+        owner = base.ident
+        if owner is None and base.kind in ("module", "tensor", None) and len(base.live) == 1:  # (an argument's attribute is not known to be a module)
+            # an element of a module container (``for block in model.blocks``): one of its submodules
+            only = next(iter(base.live))
+            owner = only if only not in (UNKNOWN, NEW) else None
+        if not owner or v.kind != "module" or not (v.ident == NEW or NEW in v.live):
+            return
+        attr = attr_node.value if isinstance(attr_node, ast.Constant) and isinstance(attr_node.value, str) and base.ident else "?"
+        rid = f"{owner}.{attr}"
+        v = self.rename_new(v, rid)
+        if v.live:
+            self.record("replace", node, target=base, value=v, name=rid)
+
     def rename_new(self, v: Val, name: str) -> Val:
         live = frozenset(name if r == NEW else r for r in v.live)
         cut = frozenset((name if r == NEW else r, c) for r, c in v.cut)
@@ -1103,6 +1120,9 @@ class _Walker:
                     if name == "getattr" and args and args[0].ident:
                         return Val(frozenset({args[0].ident}), kind=args[0].kind)
                     return v if (v.live or v.cut) else Val(kind="python")
+                if name == "setattr" and len(node.args) == 3 and not node.keywords:
+                    self.set_attribute(node, args[0], node.args[1], args[2])
+                    return NONE
                 if name in ("len", "isinstance", "print", "str", "repr", "range", "type", "hasattr", "id", "format", "callable", "round", "issubclass", "super", "vars", "open", "setattr"):
                     if name == "round" and args and args[0].live:
                         return cut_value(args[0], "python", node, "round()", result_kind="python")
@@ -1574,8 +1594,8 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
 
 
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
-_ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(")
-_ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(")  # every match of _ATTR_FROM_CALL holds one
+_ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(")  # ``x.attr = f(...)`` or ``setattr(x, ...)``
+_ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(")  # every match of _ATTR_FROM_CALL holds one
 
 
 def _training_test(test: ast.AST) -> bool:

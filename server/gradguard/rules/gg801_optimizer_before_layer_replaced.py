@@ -73,6 +73,98 @@ optimizer construction below the replacement is equivalent and may read better.
 """
     examples = (
         Example(
+            name="adapters-injected-by-setattr-after-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class LoRALinear(nn.Module):
+    def __init__(self, base, rank=2):
+        super().__init__()
+        self.base = base
+        self.lora_A = nn.Parameter(torch.randn(rank, base.in_features) * 0.1)
+        self.lora_B = nn.Parameter(torch.zeros(base.out_features, rank))
+
+    def forward(self, x):
+        return self.base(x) + x @ self.lora_A.t() @ self.lora_B.t()
+
+
+class Block(nn.Module):
+    def __init__(self, dim=4):
+        super().__init__()
+        self.q, self.v = nn.Linear(dim, dim), nn.Linear(dim, dim)
+
+    def forward(self, x):
+        return x + self.q(x) * self.v(x)
+
+
+def inject_lora(model):
+    for block in model:
+        for name in ("q", "v"):
+            setattr(block, name, LoRALinear(getattr(block, name)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(Block(), Block())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    inject_lora(model)
+    for _ in range(2):
+        opt.zero_grad()
+        model(torch.randn(3, 4)).pow(2).mean().backward()
+        opt.step()
+    return {"model": model}, {"lora_B_trained": bool(model[0].q.lora_B.abs().sum() > 0)}
+""",
+            lines=(35,),
+            expect={"facts": {"lora_B_trained": False}},
+        ),
+        Example(
+            bad=False,
+            name="adapters-injected-before-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class LoRALinear(nn.Module):
+    def __init__(self, base, rank=2):
+        super().__init__()
+        self.base = base
+        self.lora_A = nn.Parameter(torch.randn(rank, base.in_features) * 0.1)
+        self.lora_B = nn.Parameter(torch.zeros(base.out_features, rank))
+
+    def forward(self, x):
+        return self.base(x) + x @ self.lora_A.t() @ self.lora_B.t()
+
+
+class Block(nn.Module):
+    def __init__(self, dim=4):
+        super().__init__()
+        self.q, self.v = nn.Linear(dim, dim), nn.Linear(dim, dim)
+
+    def forward(self, x):
+        return x + self.q(x) * self.v(x)
+
+
+def inject_lora(model):
+    for block in model:
+        for name in ("q", "v"):
+            setattr(block, name, LoRALinear(getattr(block, name)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(Block(), Block())
+    inject_lora(model)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        model(torch.randn(3, 4)).pow(2).mean().backward()
+        opt.step()
+    return {"model": model}, {"lora_B_trained": bool(model[0].q.lora_B.abs().sum() > 0)}
+""",
+            expect={"facts": {"lora_B_trained": True}},
+        ),
+        Example(
             name="head-swapped-by-a-method-after-the-optimizer",
             code="""import torch
 import torch.nn as nn
@@ -281,13 +373,22 @@ def main():
                     if not _stepped_later(facts, fl, ev.node, oname) or _rebuilt_or_extended(facts, fl, ev.node, oname):
                         continue
                     reported.add(id(ev.node))
-                    shown = display_root(path)
+                    fixes = []
+                    owner = next((c for c in ov.params if path.startswith(c + ".")), "")
+                    st = facts.statement_of(ev.node)
+                    if owner.isidentifier() and isinstance(st, ast.Expr) and st.value is ev.node:
+                        # the parameters the optimizer does not hold yet, added as a group right after the swap
+                        missing = f'[p for p in {owner}.parameters() if all(p is not q for g in {oname}.param_groups for q in g["params"])]'
+                        fixes.append(lambda st=st, o=oname, m=missing: fix(f"Add the new parameters with `{o}.add_param_group(...)`", insert_after_stmt(facts, st, f'{o}.add_param_group({{"params": {m}}})')))
+                    # ``setattr(obj, name, ...)`` with a computed name: some submodule of ``obj``
+                    shown = f"a submodule of `{display_root(path[:-2])}`" if path.endswith(".?") else f"`{display_root(path)}`"
                     yield self.finding(
                         facts,
                         ev.node,
-                        f"`{shown}` is replaced after `{oname}` was built from its model's parameters: the new layer's parameters "
+                        f"{shown} is replaced after `{oname}` was built from its model's parameters: the new layer's parameters "
                         f"are not in the optimizer and are never updated",
                         related=[(onode, "the optimizer captures the old parameters here")],
+                        fixes=fixes,
                         explanation="An optimizer holds references to the parameter tensors it was built with; a replaced submodule "
                         "brings new tensors that receive gradients but are never stepped. Build the optimizer after replacing it.",
                     )
