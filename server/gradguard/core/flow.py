@@ -1056,6 +1056,9 @@ class _Walker:
             self.assign(gen.target, self.iter_elem(it, gen.iter), None)
             for cond in gen.ifs:
                 self.ev(cond)
+                excluded = self._not_a_tensor(cond)
+                if excluded is not None and excluded in self.env:
+                    self.env[excluded] = CONST  # ``if not isinstance(x, torch.Tensor)``: what passes is no tensor
         vals = [self.ev(e) for e in elts]
         self.env = saved
         j = combine(*vals)
@@ -1064,6 +1067,18 @@ class _Walker:
         if all(v.kind == "tensor" and v.leaf for v in vals):
             return Val(j.live, j.cut, kind="params", rg_filter=any(_tests_requires_grad(c) for gen in node.generators for c in gen.ifs))
         return Val(j.live, j.cut, kind="tensor")
+
+    def _not_a_tensor(self, cond: ast.AST) -> Optional[str]:
+        """The name ``cond`` proves is not a tensor: ``not isinstance(x, torch.Tensor)``, ``not torch.is_tensor(x)``."""
+        if not (isinstance(cond, ast.UnaryOp) and isinstance(cond.op, ast.Not) and isinstance(cond.operand, ast.Call)):
+            return None
+        call = cond.operand
+        if not call.args or not isinstance(call.args[0], ast.Name):
+            return None
+        if isinstance(call.func, ast.Name) and call.func.id == "isinstance" and len(call.args) == 2:
+            q = self.im.qualname(call.args[1]) or ""
+            return call.args[0].id if q == "torch.Tensor" else None
+        return call.args[0].id if (self.im.qualname(call.func) or "") == "torch.is_tensor" else None
 
     def ev_ListComp(self, node) -> Val:
         return self._comprehension(node, [node.elt])

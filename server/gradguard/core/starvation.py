@@ -158,6 +158,19 @@ def no_path_of(site: BackwardSite) -> bool:
     return not site.loss.live
 
 
+def _runs_only_when_requiring_grad(facts: FileFacts, node: ast.AST, scope: ast.AST) -> bool:
+    """Is ``node`` in the body of an ``if`` whose test requires ``<something>.requires_grad`` (alone or in an
+    ``and``)?"""
+    child, cur = node, facts.parent(node)
+    while cur is not None and cur is not scope:
+        if isinstance(cur, ast.If) and any(x is child for x in cur.body):
+            tests = cur.test.values if isinstance(cur.test, ast.BoolOp) and isinstance(cur.test.op, ast.And) else [cur.test]
+            if any(isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in tests):
+                return True
+        child, cur = cur, facts.parent(cur)
+    return False
+
+
 def find_starvations(facts: FileFacts) -> list[Starvation]:
     cache = getattr(facts, "_starvations", None)
     if cache is not None:
@@ -173,6 +186,8 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             starved = fl.starved(site)
             if not starved:
                 continue
+            if no_path_of(site) and _runs_only_when_requiring_grad(facts, site.node, fl.node):
+                continue  # ``if loss.requires_grad: loss.backward()``: never raises, skipped by design
             stepping = stepped_after(fl, site)
             if not stepping and not no_path_of(site) and unknown_step_after(fl, site):
                 continue  # an optimizer the model cannot see is stepped: what this loss trains is unknown

@@ -58,6 +58,56 @@ floating-point detail).
 """
     examples = (
         Example(
+            bad=False,
+            name="python-only-terms-filtered-by-isinstance",
+            code="""import math
+
+import torch
+import torch.nn as nn
+
+
+def dice_scale(terms):
+    # only the terms that are plain numbers: no tensor goes through math.exp
+    return math.exp(sum(t for t in terms if not isinstance(t, torch.Tensor)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    terms = [0.1, net(torch.randn(4, 3)).pow(2).mean(), -0.2]
+    scale = dice_scale(terms)
+    loss = scale * sum(t for t in terms if isinstance(t, torch.Tensor))
+    loss.backward()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="constant-cost-skipped-by-requires-grad-guard",
+            code="""import math
+
+import torch
+import torch.nn as nn
+
+
+def dice_scale(terms):
+    return math.exp(sum(t for t in terms if not isinstance(t, torch.Tensor)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    terms = [0.1, net(torch.randn(4, 3)).pow(2).mean(), -0.2]
+    cost = dice_scale(terms) * torch.ones(())
+    if cost.requires_grad:  # a cost with no tensor term: nothing to backpropagate, by design
+        cost.backward()
+    net(torch.randn(4, 3)).pow(2).mean().backward()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+        Example(
             name="numpy-activation",
             code="""import numpy as np
 import torch

@@ -71,6 +71,33 @@ without gradients, and memory use grows.
 """
     examples = (
         Example(
+            bad=False,
+            name="backward-guarded-by-requires-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+def score_and_maybe_train(net, x, train):
+    with torch.set_grad_enabled(train):
+        score = net(x).pow(2).mean()
+    if score.requires_grad:  # evaluation calls build no graph and skip the backward
+        score.backward()
+    return score.item()
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    with torch.no_grad():
+        score = net(torch.randn(4, 3)).mean()
+    if score.requires_grad:
+        score.backward()
+    score_and_maybe_train(net, torch.randn(4, 3), True)
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+        Example(
             name="set-grad-enabled-on-a-phase-name-that-never-occurs",
             code="""import torch
 import torch.nn as nn
