@@ -23,6 +23,10 @@ KNOWN_MISSES = {
     "c317_probe_on_inference_mode_feature_cache": "inference tensors kept on an instance by an @inference_mode method and sliced by a generator: inference-tensor state is not modeled",
     "c403_ppo_old_log_probs_recomputed_attached": "old log-probs recomputed with autograd from the same policy: the ratio is identically 1 and its gradient exactly zero; needs value identity of two expressions",
     "c419_argparse_bool_freezes_backbone": "argparse type=bool turns '--freeze False' into True: command-line values are not modeled",
+    "c509_distill_student_shares_frozen_teacher_embedding": "one embedding object shared by teacher and student (passed into both constructors): freezing the teacher freezes it for the student; identity of a module across two models is not modeled",
+    "c511_qat_fake_quant_round_without_ste": "a Linear subclass whose forward reaches its weight only through torch.round, put in by setattr over named_children(): the forward of a module installed by setattr is not run by the flow (only the replacement is recorded)",
+    "c513_lora_injected_after_finetuner_built_optimizer": "adapters injected through a trainer method after the trainer's __init__ built the optimizer from self.model; the order of calls on an object across its methods (constructor, add_adapters, fit) is not modeled",
+    "c519_pact_function_returns_grad_for_float_alpha": "a custom Function returns a gradient for an input that is a Python float (a module attribute set from a number in __init__): the kind of values reaching apply() through attributes is not modeled",
     # blind half (scored once, not tuned)
     "c110_dataparallel_head_swapped_after_optimizer": "blind miss: a head replaced through DataParallel's .module after param groups were built (not investigated, to keep the blind score honest)",
     "c112_optimizer_filtered_before_unfreeze": "blind miss: the optimizer holds what requires grad when it is built; unfreezing later is not modeled",
