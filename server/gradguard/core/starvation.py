@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import BackwardSite, Cut, FunctionFlow
-from gradguard.core.training import covered_by, stepped_after, unknown_step_after
+from gradguard.core.training import covered_by, stepped_after, stepped_after_callers, unknown_step_after
 
 
 @dataclass
@@ -188,7 +188,7 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                 continue
             if no_path_of(site) and _runs_only_when_requiring_grad(facts, site.node, fl.node):
                 continue  # ``if loss.requires_grad: loss.backward()``: never raises, skipped by design
-            stepping = stepped_after(fl, site)
+            stepping = stepped_after(fl, site) or (stepped_after_callers(facts, fl) if not site.implicit else [])
             if not stepping and not no_path_of(site) and unknown_step_after(fl, site):
                 continue  # an optimizer the model cannot see is stepped: what this loss trains is unknown
             wanted = stepping if stepping else optimizers

@@ -9,6 +9,7 @@ Optimizers are values of the flow engine (``Val(kind="optimizer", params=...)``)
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from gradguard.core.astindex import statement_nodes, walk_nodes
@@ -202,6 +203,66 @@ def stepped_after(fl: FunctionFlow, site: BackwardSite) -> list:
             out.append(OptimizerSite(ev.target.origin or ev.node, ev.target.params, stmt=ev.stmt, held_out=ev.target.held_out))
     return out
 
+
+
+def stepped_after_callers(facts, fl: FunctionFlow) -> list:
+    """For a function that backpropagates and steps nothing itself (``backward_d`` of a GAN trainer): the
+    optimizers its callers step right after each call (before their next backward), when every in-file call
+    is followed by such steps; else []. What the loss is meant to train is decided where it is stepped."""
+    fn = fl.node
+    name = getattr(fn, "name", None)
+    if name is None or f"{name}(" not in facts.source.text:
+        return []
+    method = fl.owner is not None
+    out: list = []
+    calls = 0
+    for scope in facts.scopes_matching(re.compile(re.escape(name) + r"\s*\(")):
+        if scope is fn or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        cfl = facts.flow.flow(scope)
+        for node in facts.own_nodes(scope):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            if method:
+                hit = isinstance(f, ast.Attribute) and f.attr == name and isinstance(f.value, ast.Name) and f.value.id == "self" and cfl.owner == fl.owner
+            else:
+                hit = isinstance(f, ast.Name) and f.id == name
+            if not hit:
+                continue
+            calls += 1
+            start = position(node)
+            # up to the caller's next backward, its own or a helper's (``self.backward_g(...)``)
+            later = sorted(p for p in (*(position(s.node) for s in cfl.backward_sites), *(position(c) for c in _backprop_calls(facts, scope, fl.owner))) if p > start)
+            end = later[0] if later else (10**9, 0)
+            steps = [
+                OptimizerSite(ev.target.origin or ev.node, ev.target.params, stmt=ev.stmt, held_out=ev.target.held_out)
+                for ev in cfl.events
+                if ev.what == "step" and isinstance(ev.node, ast.Call) and ev.target is not None and start < position(ev.node) < end
+                and ev.target.kind == "optimizer" and ev.target.params and all(concrete_param(r) for r in ev.target.params)
+            ]
+            if not steps:
+                return []  # a call not followed by a known step: what the loss trains stays open
+            out.extend(steps)
+    return out if calls else []
+
+
+def _backprop_calls(facts, scope: ast.AST, owner: Optional[str]) -> list:
+    """Calls in ``scope`` of in-file functions (or methods of ``owner`` through ``self``) that backpropagate."""
+    out = []
+    methods = facts.modules.classes[owner].methods if owner and owner in facts.modules.classes else {}
+    for node in facts.own_nodes(scope):
+        if not isinstance(node, ast.Call):
+            continue
+        f = node.func
+        target = None
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self":
+            target = methods.get(f.attr)
+        elif isinstance(f, ast.Name):
+            target = facts.flow.functions.get(f.id)
+        if target is not None and facts.flow.syntax_of(target)[0]:
+            out.append(node)
+    return out
 
 
 def concrete_param(root: str) -> bool:

@@ -53,6 +53,47 @@ with `# noqa: GG201` instead.
 """
     examples = (
         Example(
+            bad=False,
+            name="gan-trainer-detach-in-discriminator-helper",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class GANTrainer:
+    def __init__(self):
+        self.G, self.D = nn.Linear(4, 4), nn.Linear(4, 1)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=1e-3)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=1e-3)
+
+    def backward_d(self, real, fake):
+        # the generator is not trained by the discriminator's loss: stop its gradient here
+        loss_d = F.softplus(self.D(fake.detach())).mean() + F.softplus(-self.D(real)).mean()
+        loss_d.backward()
+
+    def backward_g(self, fake):
+        F.softplus(-self.D(fake)).mean().backward()
+
+    def step(self, real, z):
+        fake = self.G(z)
+        self.opt_d.zero_grad()
+        self.backward_d(real, fake)
+        self.opt_d.step()
+        self.opt_g.zero_grad()
+        self.backward_g(fake)
+        self.opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    t = GANTrainer()
+    for _ in range(2):
+        t.step(torch.randn(8, 4), torch.randn(8, 4))
+    return {"G": t.G, "D": t.D}
+""",
+            expect={"grad_ok": ["G.weight", "D.weight"]},
+        ),
+        Example(
             name="generator-step-on-the-discriminator-s-detached-fake",
             code="""import torch
 import torch.nn as nn
