@@ -56,6 +56,16 @@ KNOWN_MISSES = {
     "c422_accelerate_max_grad_norm_zero": "blind c4 miss (not investigated)",
     "c428_lightning_fourier_features_buffer_requires_grad": "blind c4 miss (not investigated)",
     "c408_pix2pix_discriminator_left_frozen": "blind c4, seen after scoring (its fix did not restore): the discriminator frozen by set_requires_grad before the generator step and never unfrozen for the next iteration is not modeled; the GG201 it got before matched only the related line and was false (the detach in backward_d is the GAN stop-gradient: the step after the call trains D only)",
+    # blind batch c5 (written this session by another engineer without running gradguard; scored once, at the end)
+    "c508_lightning_prototypes_cached_from_validation": "blind c5 miss (not investigated)",
+    "c510_linear_probe_freezes_by_name_misses_classifier": "blind c5 miss (not investigated)",
+    "c512_unet_dice_loss_thresholded_prediction_rewrapped": "blind c5 miss (not investigated)",
+    "c514_vocoder_gan_period_discriminator_not_in_optimizer": "blind c5 miss (not investigated)",
+    "c516_window_attention_caches_learned_position_bias": "blind c5 miss (not investigated)",
+    "c518_scale_gradient_function_checks_wrong_input_index": "blind c5 miss (not investigated)",
+    "c520_rgcn_relation_weights_in_plain_dict": "blind c5 miss (not investigated)",
+    "c522_seq2seq_attention_reads_encoder_keys_via_data": "blind c5 miss (not investigated)",
+    "c524_hf_adapter_tuning_freezes_adapters_with_encoder": "blind c5 miss (not investigated)",
 }
 
 
