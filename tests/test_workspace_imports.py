@@ -393,3 +393,13 @@ def test_same_definition_imported_twice_is_linked(tmp_path):
     ws = WorkspaceIndex([str(tmp_path)])
     a = analyze(user, str(tmp_path / "train.py"), workspace=ws)
     assert [(os.path.relpath(p, tmp_path), f.code, f.start.line) for p, fs in a.foreign.items() for f in fs] == [(os.path.join("models", "net.py"), "GG201", 12)]
+
+
+def test_name_the_file_defines_itself_is_not_linked(tmp_path):
+    """``from models.net import Net`` and a ``class Net`` of the file's own: which one a use means depends on
+    the order at run time, so the import is not linked (the file's definition stays the only ``Net``)."""
+    own = "\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 4)\n\n    def forward(self, x):\n        return self.fc(x)\n"
+    user = train("from models.net import Net", "Net()", ENC) + own
+    write(tmp_path, {"models/__init__.py": "", "models/net.py": NET, "train.py": user})
+    ws = WorkspaceIndex([str(tmp_path)])
+    assert ws.link(str(tmp_path / "train.py"), user) is None

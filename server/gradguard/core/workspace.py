@@ -1156,6 +1156,9 @@ class _Linker:
                 continue
             resolved: list = []
             for b in bindings:
+                if b.local in own_names:  # the file defines the name itself (as the module docstring says: not linked)
+                    resolved.append(None)
+                    continue
                 got = self.index.resolve(b, self.path) if len(bound[b.local]) == 1 or self._same_everywhere(b.local, of) else None
                 if got is None:
                     resolved.append(None)
