@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -307,11 +308,33 @@ class ModuleModel:
         """In-file class name -> [(enclosing function, call)] for every ``Cls(...)`` call (one walk, on demand)."""
         if self._inst is None:
             self._inst = {}
+            lines = self._mention_lines(self.classes) if self._lines is not None else None
             for scope in statements_of_type(self._tree, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if lines is not None:  # a function whose text names no class cannot instantiate one: not walked
+                    i = bisect_left(lines, scope.lineno)
+                    if i == len(lines) or lines[i] > (scope.end_lineno or scope.lineno):
+                        continue
                 for n in walk_nodes(scope):
                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.classes:
                         self._inst.setdefault(n.func.id, []).append((scope, n))
         return self._inst
+
+    def _mention_lines(self, names) -> list:
+        """Sorted line numbers on which one of ``names`` occurs as text (a superset of where they are called)."""
+        lines = self._lines or []
+        text = "".join(lines)
+        starts: list = []
+        pos = 0
+        for ln in lines:
+            starts.append(pos)
+            pos += len(ln)
+        found: set = set()
+        for name in names:
+            i = text.find(name)
+            while i != -1:
+                found.add(bisect_right(starts, i))
+                i = text.find(name, i + len(name))
+        return sorted(found)
 
     def _ctor_passed_in(self, cls: str, param: str) -> Optional[tuple]:
         """``self.act = act`` with ``act`` a parameter of ``__init__``: the one ``torch.nn`` constructor every

@@ -169,6 +169,8 @@ def main():
                 call = site.node
                 if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "backward"):
                     continue
+                if isinstance(site.stmt, ast.Expr) and site.stmt.value is call:
+                    continue  # ``loss.backward()`` as a statement (known without indexing the file's parents)
                 parent = facts.parent(call)
                 if isinstance(parent, ast.Expr) or parent is None:
                     continue

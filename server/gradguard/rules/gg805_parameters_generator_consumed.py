@@ -17,6 +17,8 @@ _BOUND = re.compile(r"=\s*[\w.\[\]]+\.(?:named_)?parameters\([^)\n]*\)\s*(?:#[^\
 # generator expression, or a helper that returns one of them
 _ONE_SHOT_HINT = re.compile(r"\b(?:filter|map|iter|chain)\(|\(\s*\w+\s+for\s|return\s+[\w.\[\]]+\.(?:named_)?parameters\(")
 _ONE_SHOT_BUILTINS = {"filter", "map", "iter", "zip", "reversed", "enumerate"}
+_RETURNS_ONE_SHOT = re.compile(r"return\s+(?:[\w.\[\]]+\.(?:named_)?parameters\(|(?:filter|map|iter|zip|reversed|enumerate|chain)\(|\()")
+_OPTIMIZER_HINT = re.compile(r"optim|Adam|SGD|RMSprop|Adagrad|Adadelta|LBFGS|Lion|Lamb|Optimizer")
 _CONSUMERS = {"sum", "list", "tuple", "sorted", "set", "max", "min", "map", "filter", "enumerate", "zip", "dict", "any", "all", "frozenset"}
 _TORCH_CONSUMERS = ("clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters")
 
@@ -193,8 +195,14 @@ def main():
     def check(self, facts):
         if not _BOUND.search(facts.source.text) and not _ONE_SHOT_HINT.search(facts.source.text):
             return  # no `name = x.parameters()` binding nor other one-shot iterator: nothing can be consumed twice
-        scopes = [facts.tree, *facts.walk((ast.FunctionDef, ast.AsyncFunctionDef))]
-        for scope in scopes:
+        # only scopes that bind a one-shot iterator (directly or from a helper returning one) and build an optimizer
+        helpers = [
+            fn.name
+            for fn in facts.scopes_matching(_RETURNS_ONE_SHOT)
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and facts.flow.functions.get(fn.name) is fn and _one_shot(facts, ast.Call(func=ast.Name(id=fn.name, ctx=ast.Load()), args=[], keywords=[]))
+        ]
+        binds = re.compile("|".join([_BOUND.pattern, _ONE_SHOT_HINT.pattern, *(rf"\b{re.escape(h)}\(" for h in helpers)]), re.M)
+        for scope in facts.scopes_matching(binds, _OPTIMIZER_HINT):
             gens = []
             names: dict = {}
             for node in facts.own_nodes(scope):
