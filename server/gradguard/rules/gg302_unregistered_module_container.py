@@ -173,6 +173,39 @@ dict keys might not be strings (`nn.ModuleDict` requires string keys).
 """
     examples = (
         Example(
+            bad=False,
+            name="sharded-parameters-handed-to-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class ShardedLinear(nn.Module):
+    \"\"\"Keeps its flat parameter shards in a plain list on purpose and gives them to the optimizer itself.\"\"\"
+
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.n_in, self.n_out = n_in, n_out
+        self.chunk = [nn.Parameter(torch.randn(n_in * n_out) * 0.1), nn.Parameter(torch.zeros(n_out), requires_grad=False)]
+
+    def trainable_chunk(self):
+        return [self.chunk[0]]
+
+    def forward(self, x):
+        return x @ self.chunk[0].view(self.n_in, self.n_out) + self.chunk[1]
+
+
+def main():
+    torch.manual_seed(0)
+    layer = ShardedLinear(4, 3)
+    opt = torch.optim.SGD(layer.trainable_chunk(), lr=0.1)
+    opt.zero_grad()
+    layer(torch.randn(5, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"chunk": layer.chunk[0]}
+""",
+            expect={"grad_ok": ["chunk"]},
+        ),
+        Example(
             name="dict-of-heads",
             code="""import torch
 import torch.nn as nn
@@ -396,7 +429,10 @@ def main():
                             continue
                         if self._registered(facts, info, attr):
                             continue
-                        yield self._literal_finding(facts, info, attr, node.value, ckind, ek.pop())
+                        kind = ek.pop()
+                        if kind == "param" and _handed_out(info, attr):
+                            continue
+                        yield self._literal_finding(facts, info, attr, node.value, ckind, kind)
                         continue
                     empty = _is_empty_container(facts, node.value)
                     if empty:
@@ -404,6 +440,8 @@ def main():
                         if fill is None or self._registered(facts, info, attr):
                             continue
                         site, ek, key = fill
+                        if ek == "param" and _handed_out(info, attr):
+                            continue
                         yield self._filled_finding(facts, info, attr, node.value, empty, site, ek, key)
 
     # -- helpers --------------------------------------------------------------------------------
@@ -489,3 +527,18 @@ def main():
             fixes=fixes,
             explanation=f"`nn.Module` registers only attributes that are Modules or Parameters; a {what} inside a Python {container} is invisible to the optimizer, `state_dict()` and `.to(device)`.",
         )
+
+
+def _handed_out(info, attr: str) -> bool:
+    """Does a method other than ``__init__`` / ``forward`` return ``self.<attr>`` or an element of it? A module
+    that keeps parameters in a plain container on purpose hands them to its optimizer itself (ZeRO-style
+    sharded chunks: ``def get_trainable_chunk(self): return [self.chunk[0]]``)."""
+    for name, m in info.methods.items():
+        if name in ("__init__", "forward"):
+            continue
+        sn = self_name(m)
+        for node in walk_nodes(m):
+            if isinstance(node, ast.Return) and node.value is not None:
+                if any(isinstance(n, ast.Attribute) and self_attr(n, sn) == attr for n in walk_nodes(node.value)):
+                    return True
+    return False
