@@ -107,9 +107,20 @@ def helper_freezes(facts: FileFacts) -> list:
                 i = int(head)
                 arg = call.args[i] if i < len(call.args) else next((k.value for k in call.keywords if i < len(params) and k.arg == params[i]), None)
                 path = _dotted(arg)
+                if not path and i < len(params) and _returns_param(fn, params[i]):
+                    # ``model = prepare(Net())``: the helper returns what it froze, bound here to a name
+                    st = facts.parent(call)
+                    if isinstance(st, ast.Assign) and st.value is call and len(st.targets) == 1:
+                        path = _dotted(st.targets[0])
                 if path:
                     out.append((caller, HelperFreeze(call, ev.node, ev, path + ("." + rest if rest else ""))))
     return out
+
+
+def _returns_param(fn: ast.AST, name: str) -> bool:
+    """Does every ``return`` of ``fn`` (at least one) return its parameter ``name`` itself?"""
+    rets = [n for n in walk_nodes(fn) if isinstance(n, ast.Return)]
+    return bool(rets) and all(isinstance(r.value, ast.Name) and r.value.id == name for r in rets)
 
 
 _ADDS_PARTS = {"setattr", "add_module", "register_module", "register_parameter", "register_buffer", "apply"}

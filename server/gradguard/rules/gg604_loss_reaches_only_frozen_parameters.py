@@ -54,6 +54,54 @@ No automatic fix: which part should stay trainable is a decision only the author
 """
     examples = (
         Example(
+            name="helper-freezes-the-model-it-returns",
+            code="""import torch
+import torch.nn as nn
+
+
+def prepare_for_finetuning(model):
+    # meant to freeze the pretrained backbone only
+    model.requires_grad_(False)
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = prepare_for_finetuning(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(3, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(7,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="helper-freezes-only-the-backbone",
+            code="""import torch
+import torch.nn as nn
+
+
+def prepare_for_finetuning(backbone):
+    backbone.requires_grad_(False)
+    return backbone
+
+
+def main():
+    torch.manual_seed(0)
+    backbone = prepare_for_finetuning(nn.Sequential(nn.Linear(4, 8), nn.ReLU()))
+    head = nn.Linear(8, 2)
+    opt = torch.optim.SGD(head.parameters(), lr=0.1)
+    opt.zero_grad()
+    head(backbone(torch.randn(3, 4))).pow(2).mean().backward()
+    opt.step()
+    return {"head": head}
+""",
+            expect={"grad_ok": ["head.weight"]},
+        ),
+        Example(
             name="whole-model-frozen",
             code="""import torch
 import torch.nn as nn
@@ -259,7 +307,11 @@ def _freezes(facts) -> tuple:
 def _change(facts, ev) -> Optional[tuple]:
     """(turns requires_grad off, applies to every parameter of the target) for a requires_grad event."""
     if ev.what == "requires_grad_call":
-        return ev.extra == "False", ev.target.kind == "module"
+        # on a module, or on a helper's whole argument (``def prepare(model): model.requires_grad_(False)``: what
+        # the caller passes, module or tensor, is frozen whole; a parameter of it would be a leaf element)
+        live = ev.target.live
+        whole_arg = not ev.target.leaf and len(live) == 1 and next(iter(live)).startswith("arg:") and "." not in next(iter(live))
+        return ev.extra == "False", ev.target.kind == "module" or whole_arg
     if ev.what == "requires_grad_set" and ev.name == "requires_grad":
         stmt = facts.statement_of(ev.node)
         value = getattr(stmt, "value", None)
