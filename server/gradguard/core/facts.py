@@ -224,6 +224,14 @@ class FileFacts:
                 continue
             stack.extend(children(n))
 
+    def return_values(self, fn: ast.AST) -> Optional[list]:
+        """The expressions ``fn`` returns (not those of nested functions); None when it never returns a value or
+        has a bare ``return`` (callers ask "does every return of this helper give X")."""
+        rets = [n for n in self.own_nodes(fn) if isinstance(n, ast.Return)]
+        if not rets or any(r.value is None for r in rets):
+            return None
+        return [r.value for r in rets]
+
     def optimizers_for(self, fl: FunctionFlow) -> list:
         """Optimizers visible from ``fl``: its own, its class's methods', and the module level's."""
         out = list(fl.optimizers)

@@ -107,7 +107,7 @@ def helper_freezes(facts: FileFacts) -> list:
                 i = int(head)
                 arg = call.args[i] if i < len(call.args) else next((k.value for k in call.keywords if i < len(params) and k.arg == params[i]), None)
                 path = _dotted(arg)
-                if not path and i < len(params) and _returns_param(fn, params[i]):
+                if not path and i < len(params) and _returns_param(facts, fn, params[i]):
                     # ``model = prepare(Net())``: the helper returns what it froze, bound here to a name
                     st = facts.parent(call)
                     if isinstance(st, ast.Assign) and st.value is call and len(st.targets) == 1:
@@ -117,10 +117,10 @@ def helper_freezes(facts: FileFacts) -> list:
     return out
 
 
-def _returns_param(fn: ast.AST, name: str) -> bool:
+def _returns_param(facts: FileFacts, fn: ast.AST, name: str) -> bool:
     """Does every ``return`` of ``fn`` (at least one) return its parameter ``name`` itself?"""
-    rets = [n for n in walk_nodes(fn) if isinstance(n, ast.Return)]
-    return bool(rets) and all(isinstance(r.value, ast.Name) and r.value.id == name for r in rets)
+    values = facts.return_values(fn)
+    return values is not None and all(isinstance(v, ast.Name) and v.id == name for v in values)
 
 
 _ADDS_PARTS = {"setattr", "add_module", "register_module", "register_parameter", "register_buffer", "apply"}

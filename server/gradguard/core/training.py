@@ -193,7 +193,11 @@ def stepped_after(fl: FunctionFlow, site: BackwardSite) -> list:
     critic, not the actor whose target it computed under no_grad)."""
     if site.implicit or not isinstance(site.node, ast.Call):
         return []
-    start, end = _until_next_backward(fl, site)
+    return _known_steps(fl, *_until_next_backward(fl, site))
+
+
+def _known_steps(fl: FunctionFlow, start: tuple, end: tuple) -> list:
+    """The optimizers ``fl`` steps strictly between two positions whose parameter sets the model knows."""
     out = []
     for ev in fl.events:
         if ev.what != "step" or not isinstance(ev.node, ast.Call) or ev.target is None:
@@ -235,12 +239,7 @@ def stepped_after_callers(facts, fl: FunctionFlow) -> list:
             # up to the caller's next backward, its own or a helper's (``self.backward_g(...)``)
             later = sorted(p for p in (*(position(s.node) for s in cfl.backward_sites), *(position(c) for c in _backprop_calls(facts, scope, fl.owner))) if p > start)
             end = later[0] if later else (10**9, 0)
-            steps = [
-                OptimizerSite(ev.target.origin or ev.node, ev.target.params, stmt=ev.stmt, held_out=ev.target.held_out)
-                for ev in cfl.events
-                if ev.what == "step" and isinstance(ev.node, ast.Call) and ev.target is not None and start < position(ev.node) < end
-                and ev.target.kind == "optimizer" and ev.target.params and all(concrete_param(r) for r in ev.target.params)
-            ]
+            steps = _known_steps(cfl, start, end)
             if not steps:
                 return []  # a call not followed by a known step: what the loss trains stays open
             out.extend(steps)

@@ -249,11 +249,9 @@ def _returns_computed(facts, name: str, depth: int) -> bool:
     if len(bds) != 1 or not isinstance(bds[0].node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
     fn = bds[0].node
-    rets = [n for n in facts.own_nodes(fn) if isinstance(n, ast.Return)]
-    if not rets or any(r.value is None for r in rets):
-        return False
+    values = facts.return_values(fn)
     callee = facts.flow.flow(fn)
-    return all(r.value is not None and is_computing_expr(facts, callee, r.value, depth + 1) for r in rets)
+    return values is not None and all(is_computing_expr(facts, callee, v, depth + 1) for v in values)
 
 
 def is_computing_expr(facts, fl: FunctionFlow, node: ast.AST, depth: int = 0) -> bool:

@@ -309,9 +309,8 @@ def _one_shot(facts, v: ast.AST, depth: int = 0) -> bool:
         if f.id in facts.flow.functions:
             if depth >= 2:
                 return False
-            fn = facts.flow.functions[f.id]
-            rets = [n for n in facts.own_nodes(fn) if isinstance(n, ast.Return)]
-            return bool(rets) and all(r.value is not None and _one_shot(facts, r.value, depth + 1) for r in rets)
+            values = facts.return_values(facts.flow.functions[f.id])
+            return values is not None and all(_one_shot(facts, v, depth + 1) for v in values)
         if f.id in _ONE_SHOT_BUILTINS and facts.imports.qualname(f) is None:
             return True
     q = facts.imports.qualname(f) or ""
