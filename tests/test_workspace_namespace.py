@@ -23,6 +23,7 @@ import pytest
 
 from gradguard.analyze import analyze
 from gradguard.core.workspace import WorkspaceIndex
+from test_workspace_imports import line_of, write  # the same fixture helpers
 
 LAYER = """\
 import torch
@@ -240,18 +241,6 @@ print(json.dumps(out))
 """
 
 
-def write(root, files: dict) -> None:
-    for rel, text in files.items():
-        p = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "w") as f:
-            f.write(text)
-
-
-def line_of(root, rel: str, needle: str) -> int:
-    lines = open(os.path.join(root, rel)).read().splitlines()
-    [n] = [i + 1 for i, ln in enumerate(lines) if needle in ln]
-    return n
 
 
 def findings(stdout: str) -> set:
