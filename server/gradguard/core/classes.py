@@ -58,6 +58,10 @@ def tensor_ctor(facts, expr: ast.AST) -> Optional[dict]:
     if not isinstance(node, ast.Call):
         return None
     q = facts.imports.qualname(node.func) or ""
+    if q.startswith("torch.nn.init.") and q.endswith("_") and node.args:
+        # ``nn.init.xavier_uniform_(torch.empty(i, o))`` fills its argument in place and returns it
+        inner = tensor_ctor(facts, node.args[0])
+        return {**inner, "requires_grad": inner["requires_grad"] or rg} if inner else None
     if not q.startswith("torch."):
         return None
     short = q.rsplit(".", 1)[-1]

@@ -38,11 +38,14 @@ from gradguard.core.torchapi import (
     INPLACE_MODULES,
     INT_DTYPES,
     META_ATTRS,
+    META_METHODS,
     MODULE_WRAPPERS,
+    NEW_TENSOR_METHODS,
     PYTHON_CASTS,
     SAVES_INPUT,
     SAVES_OUTPUT,
     SET_GRAD_ENABLED,
+    SHAPE_OF_ARG_METHODS,
     STEP_METHODS,
     WRAPPED_MODULE_ATTRS,
     is_module_ctor,
@@ -56,7 +59,7 @@ UNKNOWN = "?"
 
 @dataclass(frozen=True)
 class Cut:
-    kind: str  # detach, data, numpy, item, tolist, python, rewrap, nondiff, cast, compare, zero, no_grad, inference
+    kind: str  # detach, data, numpy, item, tolist, python, rewrap, nondiff, cast, compare, zero, no_grad, inference, dropped (a custom Function's backward returns None for the input)
     node: ast.AST  # the expression (or with/decorator) that cuts
     detail: str  # e.g. ".detach()"
     via: tuple = ()  # call nodes through which the cut reached the caller (innermost first)
@@ -113,7 +116,16 @@ def join(*vals: Val) -> Val:
             for k, fv in v.fields or ():
                 merged[k] = join(merged[k], fv) if k in merged else fv
         fields = tuple(merged.items())
-    return Val(live, cut, kind=kind, fields=fields)
+    # tuples of one length on every path that builds one (``return out, aux`` in training, ``return out``
+    # otherwise): positions are kept, each the join of that position over the tuple paths and of the whole
+    # value of the other paths (what indexing or unpacking it there may give): nothing that may reach a
+    # position is lost, and what reaches only another position stays out of it
+    items = None
+    shaped = [v.items for v in vals if v.items is not None]
+    if shaped and len({len(t) for t in shaped}) == 1:
+        others = [v for v in vals if v.items is None]
+        items = tuple(join(*col, *others) for col in zip(*shaped))
+    return Val(live, cut, kind=kind, fields=fields, items=items)
 
 
 def combine(*vals: Val) -> Val:
@@ -213,6 +225,9 @@ class FunctionFlow:
     context: Optional[ast.Call] = None  # the call site whose argument values this flow was analyzed with
     bound_optimizers: list = field(default_factory=list)  # optimizer values that arrive as arguments
     leaves_grad_disabled: Optional[GradMode] = None  # ``torch.set_grad_enabled(False)`` never restored
+    # the class whose instance the roots named ``self.*`` belong to: the owner for a method; for a plain
+    # helper analyzed with a method's values (``attend(h, h)`` in ``forward``), that method's class
+    self_cls: Optional[str] = None
 
     def starved(self, site: BackwardSite) -> dict:
         """Roots that reach ``site``'s loss only through cuts -> the cuts that carried them."""
@@ -263,6 +278,7 @@ class GradientFlow:
         self._contexts: dict = {}
         self._attr_cache: dict = {}
         self._syntax: dict = {}
+        self._dropped: dict = {}  # autograd.Function class -> dropped_gradients
         self.root_origins: dict[str, RootOrigin] = {}  # root created by a statement -> how it was made
         self.context_flows: list[FunctionFlow] = []  # functions analyzed with their callers' argument values
 
@@ -306,13 +322,14 @@ class GradientFlow:
                 # (the dot-first pattern is searched several times faster; a scope with one of its matches
                 # is then searched with the full pattern)
                 assigns = ti.search(_ATTR_FROM_CALL_DOT, fn) and _ATTR_FROM_CALL.search(text, s, e) is not None
-                # modifies a tensor in place that an op may have saved (``diff.pow(2)`` ... ``diff.abs_()``)
-                inplace_saved = ti.search(_INPLACE_CALL, fn) and any(text.find(f"{op}(", s, e) != -1 for op in SAVES_INPUT)
+                # modifies a tensor in place that an op may have saved (``diff.pow(2)`` ... ``diff.abs_()``, or
+                # ``attn = scores.softmax(-1)`` ... ``attn.masked_fill_(...)``)
+                inplace_saved = ti.search(_INPLACE_CALL, fn) and any(text.find(f"{op}(", s, e) != -1 for op in _SAVING_OPS)
             else:
                 body = ast.unparse(fn)
                 backprop = "backward(" in body or ".grad(" in body
                 assigns = _ATTR_FROM_CALL.search(body) is not None
-                inplace_saved = _INPLACE_CALL.search(body) is not None and any(f"{op}(" in body for op in SAVES_INPUT)
+                inplace_saved = _INPLACE_CALL.search(body) is not None and any(f"{op}(" in body for op in _SAVING_OPS)
             owner = self.modules.classes.get(self.owner.get(key, ""))
             if owner is not None and owner.framework and getattr(fn, "name", "") in ("training_step", "compute_loss", "forward"):
                 backprop = True  # a framework backpropagates what it returns
@@ -380,7 +397,45 @@ class GradientFlow:
             self._attr_cache[key] = found
         return found
 
-    def flow_in_context(self, node: ast.AST, call: ast.Call, binding: dict, mode: GradMode) -> Optional[FunctionFlow]:
+    def dropped_gradients(self, cls: str) -> dict:
+        """A custom ``autograd.Function``'s inputs whose gradient its ``backward`` returns as None on every
+        path: position in ``apply(...)`` -> (the node that makes it None, the forward parameter's name).
+        Autograd takes None as "no gradient": nothing reaches such an input through the op."""
+        got = self._dropped.get(cls)
+        if got is not None:
+            return got
+        out: dict = {}
+        fwd, bwd = self.modules.method(cls, "forward"), self.modules.method(cls, "backward")
+        if fwd is not None and bwd is not None:
+            names = [a.arg for a in fwd.args.args[1:]]  # after ctx
+            returns = [n for n in walk_nodes(bwd) if isinstance(n, ast.Return)]
+            nones: dict = {}  # names bound only to None in backward -> that assignment's value
+            binds: dict = {}
+            for n in walk_nodes(bwd):
+                if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                    binds.setdefault(n.targets[0].id, []).append(n.value)
+            for k, vals in binds.items():
+                if all(isinstance(v, ast.Constant) and v.value is None for v in vals):
+                    nones[k] = vals[0]
+            shapes = [r.value.elts if isinstance(r.value, ast.Tuple) else ([r.value] if r.value is not None else None) for r in returns]
+            if returns and all(sh is not None and len(sh) == len(names) for sh in shapes) and not fwd.args.vararg:
+                for i, name in enumerate(names):
+                    at = None
+                    for sh in shapes:
+                        e = sh[i]  # type: ignore[index]
+                        if isinstance(e, ast.Constant) and e.value is None:
+                            at = at or e
+                        elif isinstance(e, ast.Name) and e.id in nones:
+                            at = at or nones[e.id]
+                        else:
+                            at = None
+                            break
+                    if at is not None:
+                        out[i] = (at, name)
+        self._dropped[cls] = out
+        return out
+
+    def flow_in_context(self, node: ast.AST, call: ast.Call, binding: dict, mode: GradMode, caller_self: Optional[str] = None) -> Optional[FunctionFlow]:
         """``node`` analyzed with the values its caller passes (``binding``: parameter index or name ->
         Val; ``"self"`` for a method's receiver) and in the caller's grad mode: a training loop written as
         ``def train(model, loader, optimizer)`` sees the caller's model class and optimizer. None when the
@@ -396,6 +451,8 @@ class GradientFlow:
         finally:
             self._in_progress.discard(id(node))
         fl.context = call
+        if fl.owner is None and "self" not in binding:
+            fl.self_cls = caller_self
         self._contexts[key] = fl
         self.context_flows.append(fl)
         return fl
@@ -432,7 +489,7 @@ class _Walker:
         self.im = engine.imports
         self.node = node
         owner = engine.owner.get(id(node))
-        self.fl = FunctionFlow(node, owner)
+        self.fl = FunctionFlow(node, owner, self_cls=owner)
         self.env: dict[str, Val] = {}
         self.binding = binding
         self.mode = _decorator_mode(self.im, node) if not isinstance(node, ast.Module) else GradMode()
@@ -788,6 +845,14 @@ class _Walker:
                 # ``out["aux"] = head(h)``: the container now also holds what ``v`` carries
                 key = target.slice.value if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str) else None
                 self.env[target.value.id] = _store_into(base, v, key)
+            elif isinstance(target.value, ast.Subscript):
+                # ``scores[i][j] = v`` (a list of lists, a dict of lists): the outer container holds it too
+                root: ast.expr = target.value
+                while isinstance(root, ast.Subscript):
+                    root = root.value
+                outer = self.env.get(root.id) if isinstance(root, ast.Name) else None
+                if outer is not None and isinstance(root, ast.Name) and (v.live or v.cut) and (outer.fields is not None or outer.items is not None or outer.kind in ("python", None)) and not outer.cls:
+                    self.env[root.id] = _store_into(outer, v)
         elif isinstance(target, ast.Starred):
             self.assign(target.value, v, value_node)
 
@@ -1218,8 +1283,8 @@ class _Walker:
         # grad mode is off and the callee backpropagates (its losses are built without a graph)
         vals = [*args, *kwargs.values()]
         if (self.e.syntax_of(fn)[2] and self.mode.enabled and any(_carries_program_roots(v) and v.live for v in vals)) or any(_needs_context(v) for v in vals) or (
-            # a dict / output object: its entries matter when the callee cuts or backpropagates something
-            any(v.fields is not None and v.live for v in vals) and (self.e.flow(fn).returns.cut or self.e.flow(fn).loss_sites)
+            # a dict / output object / tuple of outputs: its entries matter when the callee cuts or backpropagates
+            any((v.fields is not None or v.items is not None) and v.live for v in vals) and (self.e.flow(fn).returns.cut or self.e.flow(fn).loss_sites)
         ) or (
             self.e.syntax_of(fn)[0] and self.e.flow(fn).loss_sites and (not self.mode.enabled or any(_carries_program_roots(v) for v in vals))
         ):
@@ -1227,7 +1292,7 @@ class _Walker:
             binding.update(kwargs)
             if selfv is not None:
                 binding["self"] = selfv
-            ctx = self.e.flow_in_context(fn, node, binding, self.mode)
+            ctx = self.e.flow_in_context(fn, node, binding, self.mode, self.fl.self_cls)
             if ctx is not None:
                 r = ctx.returns
                 if len(r.cut) > 64:  # the call site is only related information: not worth a copy of a large set
@@ -1428,6 +1493,16 @@ class _Walker:
         if recv.kind == "class" and recv.cls:
             info = self.e.modules.classes.get(recv.cls)
             if info and info.is_autograd_function and name == "apply":
+                dropped = self.e.dropped_gradients(recv.cls)
+                if dropped and node.args and not any(isinstance(a, ast.Starred) for a in node.args) and not node.keywords:
+                    parts = []
+                    for i, a in enumerate(args):
+                        if i in dropped and a.live:
+                            at, what = dropped[i]
+                            parts.append(cut_value(a, "dropped", at, f"`{recv.cls}.backward` returning None as the gradient of `{what}`"))
+                        else:
+                            parts.append(a)
+                    return self.op_result(combine(*parts))
                 return self.op_result(combine(*args))
             m = self.e.modules.method(recv.cls, name)
             if m is not None:
@@ -1477,6 +1552,17 @@ class _Walker:
                 # becomes a new leaf (were the argument to require grad, the copy would already be a non-leaf)
                 return Val(frozenset({NEW}), recv.cut, kind="tensor", ident=NEW, leaf=True)
             return recv
+        if recv.kind not in ("module", "instance", "optimizer", "python", "numpy", "params", "class") and isinstance(node.func, ast.Attribute):
+            if name in META_METHODS:
+                return CONST
+            if name in SHAPE_OF_ARG_METHODS and (recv.live or recv.cut or recv.kind == "tensor"):
+                return replace(recv, ident=None, leaf=False, items=None, saved_output=None) if (recv.live or recv.cut) else Val(kind="tensor")
+            if name in NEW_TENSOR_METHODS:
+                rg = kwnodes.get("requires_grad")
+                if _truthy(rg):
+                    return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)
+                data = args[0] if name == "new_tensor" and args else CONST
+                return cut_value(data, "rewrap", node, f".{name}()") if data.live else Val(frozenset(), data.cut, kind="tensor")
         if name in ("sample", "sample_n") and recv.discrete:
             return Val(frozenset(), recv.cut, kind="tensor")  # a discrete draw: no gradient to lose
         if name in CUT_METHODS and recv.kind not in ("module", "instance", "python", "numpy"):
@@ -1608,6 +1694,7 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
     return Val(container.live | v.live, container.cut | v.cut, kind=container.kind, fields=fields, items=None)
 
 
+_SAVING_OPS = tuple(sorted(set(SAVES_INPUT) | set(SAVES_OUTPUT)))  # ops that save an input or their output for backward
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 _ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(")  # ``x.attr = f(...)`` or ``setattr(x, ...)``
 _ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(")  # every match of _ATTR_FROM_CALL holds one

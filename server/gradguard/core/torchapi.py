@@ -23,6 +23,9 @@ CUT_METHODS: dict[str, str] = {
     "argsort": "nondiff",
     "nonzero": "nondiff",
     "argwhere": "nondiff",
+    "histc": "nondiff",
+    "bincount": "nondiff",
+    "count_nonzero": "nondiff",
     "eq": "compare",
     "ne": "compare",
     "gt": "compare",
@@ -60,6 +63,9 @@ CUT_FUNCTIONS: dict[str, str] = {
     "torch.argwhere": "nondiff",
     "torch.bucketize": "nondiff",
     "torch.searchsorted": "nondiff",
+    "torch.histc": "nondiff",
+    "torch.bincount": "nondiff",
+    "torch.count_nonzero": "nondiff",
     "torch.multinomial": "nondiff",
     "torch.bernoulli": "nondiff",
     "torch.eq": "compare",
@@ -160,6 +166,15 @@ FACTORIES = {
     "normal",
     "randperm",
 }
+# Tensor methods that create a new tensor of the receiver's dtype and device with no autograd history
+# (``h = memory.new_zeros(b, d)``): no gradient reaches the receiver through them. ``new_tensor(data)`` copies
+# ``data`` without its history (as ``data.clone().detach()``): a cut of what ``data`` carries.
+NEW_TENSOR_METHODS = {"new_zeros", "new_ones", "new_full", "new_empty", "new_empty_strided", "new_tensor"}
+# Tensor methods that return plain Python values describing the tensor, never a differentiable result.
+META_METHODS = {"size", "dim", "ndimension", "numel", "nelement", "stride", "element_size", "get_device", "is_contiguous", "is_floating_point", "is_complex", "data_ptr", "storage_offset"}
+# Tensor methods whose tensor argument gives only a shape, dtype or device (``q.expand_as(keys)``): the result
+# is the receiver's data; no gradient reaches the argument through it.
+SHAPE_OF_ARG_METHODS = {"expand_as", "view_as", "reshape_as", "type_as"}
 RANDOM_FACTORIES = {"rand", "randn", "randn_like", "rand_like", "normal", "empty", "empty_like"}
 
 OPTIMIZER_HINTS = ("Adam", "SGD", "RMSprop", "Adagrad", "Adadelta", "LBFGS", "Optimizer", "Lion", "Lamb", "Adafactor", "Rprop", "ASGD", "NAdam", "RAdam", "Muon", "SparseAdam")

@@ -41,6 +41,9 @@ differentiable values (`torch.where(diff.abs() < 1, ...)`, `gather` with labels)
 `dist.sample()` of a distribution built from the model's outputs, when the sampled value is the only path
 to the loss (a policy trained through a critic, a VAE decoder fed a sample): `sample()` draws under
 `torch.no_grad()`. REINFORCE, which trains through `dist.log_prob(action)`, stays silent.
+Histograms and counts (`torch.histc`, `bincount`, `count_nonzero`) have no gradient either. A custom
+`torch.autograd.Function` whose `backward` returns `None` on every path as the gradient of an input (a
+weight passed to `apply`) is no gradient path for that input: autograd reads None as "no gradient".
 
 ## Why is this bad?
 Index-valued ops have no gradient at all (their output has no `grad_fn`): the loss is cut from the
@@ -65,6 +68,108 @@ gradient the model trains with (by design). `.sample()` gets `.rsample()`, unsaf
 reparameterizable distributions (Normal, Uniform, Beta, ...; not Categorical or Bernoulli) implement it.
 """
     examples = (
+        Example(
+            name="custom-function-returns-none-for-the-weight",
+            code="""import torch
+import torch.nn as nn
+
+
+class L1Distance(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.save_for_backward(x, weight)
+        return -(x[:, None, :] - weight[None, :, :]).abs().sum(-1)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        diff = x[:, None, :] - weight[None, :, :]
+        grad_x = (grad_output[:, :, None] * (-diff).clamp(-1, 1)).sum(1)
+        grad_w = None
+        return grad_x, grad_w
+
+
+class AdderLayer(nn.Module):
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_out, n_in))
+
+    def forward(self, x):
+        return L1Distance.apply(x, self.weight)
+
+
+def main():
+    torch.manual_seed(0)
+    layer = AdderLayer(4, 3)
+    head = nn.Linear(3, 1)
+    opt = torch.optim.SGD([*layer.parameters(), *head.parameters()], lr=0.1)
+    loss = head(layer(torch.randn(5, 4))).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"layer": layer, "head": head}
+""",
+            lines=(16,),
+            expect={"grad_none": ["layer.weight"], "grad_ok": ["head.weight"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="custom-function-returns-none-for-data-inputs",
+            code="""import torch
+import torch.nn as nn
+
+
+class MaskedScale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, mask, scale):
+        ctx.save_for_backward(mask)
+        ctx.scale = scale
+        return x * mask * scale
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (mask,) = ctx.saved_tensors
+        return grad_output * mask * ctx.scale, None, None
+
+
+def main():
+    torch.manual_seed(0)
+    layer = nn.Linear(4, 4)
+    x = torch.randn(5, 4)
+    mask = (torch.rand(5, 4) > 0.3).float()
+    loss = MaskedScale.apply(layer(x), mask, 2.0).pow(2).mean()
+    loss.backward()
+    return {"layer": layer}
+""",
+            expect={"grad_ok": ["layer.weight"]},
+        ),
+        Example(
+            name="histogram-matching-loss-with-histc",
+            code="""import torch
+import torch.nn as nn
+
+
+def histogram(x, bins=8):
+    return torch.histc(x, bins=bins, min=0.0, max=1.0) / x.numel()
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid())
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    source, target = torch.rand(64, 3), torch.rand(64, 3)
+    out = net(source)
+    loss = (histogram(out) - histogram(target)).abs().sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(6,),
+            expect={"error": "does not require grad"},
+            fixable=False,
+        ),
         Example(
             bad=False,
             name="reinforce-discrete-sample-with-log-prob",
@@ -215,7 +320,7 @@ def main():
         ),
     )
 
-    cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample"})  # the GradientFlow cut kinds this rule reports
+    cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped"})  # the GradientFlow cut kinds this rule reports
 
     def check(self, facts):
         def describe(kind, node, st):
@@ -227,6 +332,8 @@ def main():
                 return f"The comparison `{text}` (no gradient)"
             if kind == "cast":
                 return f"The integer cast `{text}` (no gradient)"
+            if kind == "dropped":
+                return st.cut.detail
             if kind == "sample":
                 return f"`{text}` (draws without gradient; `rsample()` is the differentiable draw)"
             return f"`{text}` (no gradient)"

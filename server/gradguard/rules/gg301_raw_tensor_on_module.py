@@ -17,8 +17,29 @@ def ctor_call(facts, value: ast.AST) -> Optional[ast.Call]:
     return ti["call"] if ti else None
 
 
+def container_of_tensors(facts, value: ast.AST) -> Optional[dict]:
+    """``[torch.randn(d, requires_grad=True) for _ in range(n)]``, ``{r: torch.empty(..).requires_grad_() for r
+    in rels}``, or such a list/dict literal: a plain container whose every element is a tensor created right
+    here. The ctor info of its elements plus ``container`` ('list' or 'dict'), or None."""
+    if isinstance(value, ast.ListComp):
+        elts, kind = [value.elt], "list"
+    elif isinstance(value, ast.DictComp):
+        elts, kind = [value.value], "dict"
+    elif isinstance(value, (ast.List, ast.Tuple)) and value.elts:
+        elts, kind = list(value.elts), "list"
+    elif isinstance(value, ast.Dict) and value.values and None not in value.keys:
+        elts, kind = list(value.values), "dict"
+    else:
+        return None
+    infos = [tensor_ctor(facts, e) for e in elts]
+    if not all(infos):
+        return None
+    return {"requires_grad": all(i["requires_grad"] for i in infos), "random": any(i["random"] for i in infos), "call": infos[0]["call"], "container": kind}  # type: ignore[index]
+
+
 def raw_tensor_attrs(facts, info) -> dict:
-    """attr -> (assign node, value node, ctor info) for plain tensors created in ``__init__``."""
+    """attr -> (assign node, value node, ctor info) for plain tensors created in ``__init__`` (alone, or as
+    every element of a plain list or dict: info ``container``)."""
     init = info.methods.get("__init__")
     out: dict = {}
     if init is None:
@@ -28,7 +49,7 @@ def raw_tensor_attrs(facts, info) -> dict:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             attr = self_attr(node.targets[0], sn)
             if attr:
-                ti = tensor_ctor(facts, node.value)
+                ti = tensor_ctor(facts, node.value) or container_of_tensors(facts, node.value)
                 if ti:
                     out.setdefault(attr, (node, node.value, ti))
     return out
@@ -138,6 +159,12 @@ another method (e.g. `forward`), that are meant to be weights but are not wrappe
   an optimizer (`ValueError: optimizer got an empty parameter list`);
 - or `.grad` of such a tensor is read (it is always `None`: the tensor never requires grad).
 
+The same for a plain list or dict on the module whose every element is such a tensor created with
+`requires_grad` (`self.rel = {r: torch.empty(d, d).requires_grad_() for r in relations}`): neither the
+container nor its tensors are registered. The fix wraps it in `nn.ParameterList` / `nn.ParameterDict`,
+which turn each tensor into a registered `nn.Parameter` (a ParameterDict takes only string keys: the
+fix is unsafe unless the keys are string literals).
+
 Plain tensors used as constants (masks, fixed projections, positional tables, running state) are left
 alone unless one of these signals says they are meant to be trained.
 
@@ -169,6 +196,103 @@ appears in `parameters()` and `state_dict()`, and the optimizer updates it. `nn`
 file's alias style when missing. Registering a buffer is offered as an alternative for constants.
 """
     examples = (
+        Example(
+            name="relation-weights-in-a-plain-dict",
+            code="""import torch
+import torch.nn as nn
+
+
+class RelationLayer(nn.Module):
+    def __init__(self, d, relations):
+        super().__init__()
+        self.self_loop = nn.Linear(d, d)
+        self.rel = {r: nn.init.xavier_uniform_(torch.empty(d, d)).requires_grad_() for r in relations}
+
+    def forward(self, x, rel):
+        return self.self_loop(x) + x @ self.rel[rel]
+
+
+def main():
+    torch.manual_seed(0)
+    layer = RelationLayer(4, ("cites", "wrote"))
+    opt = torch.optim.SGD(layer.parameters(), lr=0.5)
+    w0 = layer.rel["cites"].detach().clone()
+    for _ in range(2):
+        loss = layer(torch.randn(5, 4), "cites").pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"layer": layer}, {"rel_changed": not torch.equal(w0, layer.rel["cites"].detach())}
+""",
+            lines=(9,),
+            expect={"grad_ok": ["layer.self_loop.weight"], "facts": {"rel_changed": False}},
+            fixed_expect={"grad_ok": ["layer.self_loop.weight"], "facts": {"rel_changed": True}},
+        ),
+        Example(
+            name="scales-in-a-plain-list",
+            code="""import torch
+import torch.nn as nn
+
+
+class Scaled(nn.Module):
+    def __init__(self, d, n):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Linear(d, d) for _ in range(n)])
+        self.scales = [torch.ones(d, requires_grad=True) for _ in range(n)]
+
+    def forward(self, x):
+        for block, s in zip(self.blocks, self.scales):
+            x = block(x) * s
+        return x
+
+
+def main():
+    torch.manual_seed(0)
+    model = Scaled(4, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    s0 = model.scales[0].detach().clone()
+    for _ in range(2):
+        loss = model(torch.randn(3, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"scale_changed": not torch.equal(s0, model.scales[0].detach())}
+""",
+            lines=(9,),
+            expect={"grad_ok": ["model.blocks.0.weight"], "facts": {"scale_changed": False}},
+            fixed_expect={"grad_ok": ["model.blocks.0.weight", "model.scales.0"], "facts": {"scale_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="list-of-leaves-given-to-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class Mixture(nn.Module):
+    def __init__(self, d, k):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.centers = [torch.randn(d, requires_grad=True) for _ in range(k)]
+
+    def forward(self, x):
+        h = self.proj(x)
+        return torch.stack([(h - c).pow(2).sum(-1) for c in self.centers], -1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Mixture(4, 3)
+    opt = torch.optim.SGD(list(model.parameters()) + model.centers, lr=0.1)
+    c0 = model.centers[0].detach().clone()
+    loss = model(torch.randn(6, 4)).min(-1).values.mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}, {"center_changed": not torch.equal(c0, model.centers[0].detach())}
+""",
+            expect={"grad_ok": ["model.proj.weight"], "facts": {"center_changed": True}},
+        ),
         Example(
             name="only-raw-tensors",
             code="""import torch
@@ -294,6 +418,17 @@ def main():
         ),
     )
 
+    def _container_finding(self, facts, info, attr: str, value: ast.AST, container: str):
+        what = "list" if container == "list" else "dict"
+        return self.finding(
+            facts,
+            value,
+            f"`self.{attr}` keeps tensors that require grad in a plain {what}: a module registers neither the {what} nor its tensors, so they are missing from `{info.name}.parameters()` and the optimizer never updates them",
+            fixes=[lambda: _container_fix(facts, value, container)],
+            explanation="`nn.Module` registers `nn.Parameter` attributes, submodules and `nn.ParameterList`/`nn.ParameterDict`; "
+            "tensors inside a Python list or dict get a `.grad` but are never stepped, zeroed, saved or moved by `.to(device)`.",
+        )
+
     def check(self, facts):
         opt_calls = None
         grad_reads = None
@@ -313,6 +448,10 @@ def main():
                 empty_opt = _optimizer_over_instance(facts, opt_calls, info.name)
             for attr, (stmt, value, ti) in used.items():
                 if _mentioned_in_optimizer(opt_calls, attr):
+                    continue
+                if ti.get("container"):
+                    if ti["requires_grad"]:
+                        yield self._container_finding(facts, info, attr, value, ti["container"])
                     continue
                 if empty_opt is not None:
                     yield self.finding(
@@ -347,6 +486,19 @@ def main():
                                 explanation="Only tensors that require grad get a `.grad`; a raw tensor on a Module is a constant to autograd and to the optimizer.",
                             )
                             break
+
+
+def _container_fix(facts, value: ast.AST, container: str):
+    """``nn.ParameterList(...)`` / ``nn.ParameterDict(...)`` around the container: both make each tensor an
+    ``nn.Parameter`` and register it. A ParameterDict takes only string keys: unsafe when they are not known."""
+    nn, extra = ensure_import(facts, "torch.nn")
+    cls = "ParameterList" if container == "list" else "ParameterDict"
+    keys = value.keys if isinstance(value, ast.Dict) else []
+    sure = container == "list" or (keys and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in keys))
+    text = facts.text(value)
+    if isinstance(value, ast.Tuple) and not text.startswith("("):
+        text = f"({text})"
+    return fix(f"Register the tensors: wrap in `{nn}.{cls}(...)`", replace_node(facts, value, f"{nn}.{cls}({text})"), *extra, unsafe=not sure)
 
 
 def _unique_attr(facts, attr: str, cls: str) -> bool:

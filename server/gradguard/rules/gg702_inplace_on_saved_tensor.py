@@ -364,7 +364,7 @@ def main():
                 if not known_roots(v) and not (v.saved_output.startswith("in:") and _inputs_need_grad(facts, fl)):
                     continue
                 if any(r == "self" or r.startswith(("self.", "self[")) for r in known_roots(v)):
-                    info = facts.modules.classes.get(fl.owner or "")
+                    info = facts.modules.classes.get(fl.self_cls or "")
                     if info is None or not info.is_module:
                         continue  # gradient of an object we cannot see: only nn.Module state is trainable for sure
                 seen.add(id(ev.node))

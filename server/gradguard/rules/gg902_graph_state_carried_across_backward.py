@@ -8,8 +8,9 @@ from typing import Optional
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.torchapi import is_module_ctor
 from gradguard.fixes import fix, replace_node
-from gradguard.rules._leafs import call_sites, flow_of
+from gradguard.rules._leafs import call_sites, flow_of, lexically_no_grad
 from gradguard.rules.base import Example, Rule
 
 PLAIN_STATE = {"torch.nn.RNN", "torch.nn.GRU", "torch.nn.RNNCell", "torch.nn.GRUCell"}
@@ -36,6 +37,14 @@ stay silent. The same for a state kept on a Module from one `forward` to the nex
 and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`); and a list
 on an object (`self.saved_log_probs = []`) that collects tensors with a graph, is read to build a loss that is
 backpropagated again and again, and is never emptied (`del x[:]`, `.clear()`, rebinding it to a new list).
+
+Two more shapes of one graph used by several backward passes. A tensor kept on an object after the
+backward (`loss.backward(); self.prev_keys = keys`) in a method that runs again and again, when the next
+call reads it into its loss (in the method, or in a method of the class it calls first), is reported as a
+warning with a `.detach()` fix. A Module attribute computed once with gradient from the module's own
+submodules or parameters (in `__init__`: `self.bias = self.mlp(table)`, or filled on the first call
+under `if self.bias is None:`) and read by `forward` on every call is an error when a loop backpropagates
+through the module every iteration: every loss builds on that one graph, which the first backward frees.
 
 Only a tensor computed with gradient holds a graph. A state that is provably a Python or NumPy value (a
 best-so-far metric `best = min(best, val_loss)` fed by `.item()` or `math.exp(...)`, a NumPy history
@@ -80,6 +89,197 @@ fix, or an unsafe one, is offered. When the callee is a builtin or a helper func
 number), or the state starts as None, no `.detach()` fix is offered.
 """
     examples = (
+        Example(
+            name="bias-table-computed-once-in-init",
+            code="""import torch
+import torch.nn as nn
+
+
+class Attention(nn.Module):
+    def __init__(self, n=4, heads=2):
+        super().__init__()
+        self.qk = nn.Linear(8, 8)
+        self.bias_mlp = nn.Sequential(nn.Linear(1, 8), nn.ReLU(), nn.Linear(8, heads))
+        offsets = torch.arange(n).float()[None, :] - torch.arange(n).float()[:, None]
+        self.bias = self.bias_mlp(offsets.unsqueeze(-1)).permute(2, 0, 1)
+
+    def forward(self, x):
+        q = self.qk(x).view(x.shape[0], 2, x.shape[1], 4)
+        return (q @ q.transpose(-1, -2) + self.bias).softmax(-1).sum()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Attention()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = model(torch.randn(3, 4, 8))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(11,),
+            expect={"error": "backward through the graph a second time"},
+            fixable=False,
+        ),
+        Example(
+            name="bias-table-cached-on-first-call",
+            code="""import torch
+import torch.nn as nn
+
+
+class PositionBias(nn.Module):
+    def __init__(self, n=4):
+        super().__init__()
+        self.mlp = nn.Linear(1, 1)
+        self.register_buffer("offsets", torch.arange(n).float().unsqueeze(-1))
+        self.cached = None
+
+    def forward(self):
+        if self.cached is None:
+            self.cached = self.mlp(self.offsets).squeeze(-1)
+        return self.cached
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.pos = PositionBias()
+
+    def forward(self, x):
+        return self.fc(x) + self.pos()
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = net(torch.randn(2, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"net": net}
+""",
+            lines=(14,),
+            expect={"error": "backward through the graph a second time"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="table-computed-every-call-and-constant-cached-without-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+class PositionBias(nn.Module):
+    def __init__(self, n=4):
+        super().__init__()
+        self.mlp = nn.Linear(1, 1)
+        self.register_buffer("offsets", torch.arange(n).float().unsqueeze(-1))
+        with torch.no_grad():
+            self.initial = self.mlp(self.offsets).squeeze(-1)
+        self.frozen = None
+
+    def forward(self):
+        if self.frozen is None:
+            self.frozen = self.initial.clone()
+        return self.mlp(self.offsets).squeeze(-1) + 0.0 * self.frozen
+
+
+def main():
+    torch.manual_seed(0)
+    pos = PositionBias()
+    opt = torch.optim.SGD(pos.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = pos().pow(2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"pos": pos}
+""",
+            expect={"grad_ok": ["pos.mlp.weight"]},
+        ),
+        Example(
+            name="previous-batch-kept-on-the-trainer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Trainer:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+        self.memory = None
+
+    def contrast(self, q, k):
+        bank = k if self.memory is None else torch.cat([k, self.memory])
+        return F.cross_entropy(q @ bank.t(), torch.arange(q.shape[0]))
+
+    def step(self, x):
+        q, k = self.model(x), self.model(x + 0.1)
+        loss = self.contrast(q, k)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.memory = k
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(6, 4)
+    trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1))
+    for _ in range(3):
+        trainer.step(torch.randn(5, 6))
+    return {"model": model}
+""",
+            lines=(22,),
+            expect={"error": "backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="previous-batch-kept-detached-and-loss-kept-for-logging",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Trainer:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+        self.memory = None
+        self.last_loss = None
+
+    def contrast(self, q, k):
+        bank = k if self.memory is None else torch.cat([k, self.memory])
+        return F.cross_entropy(q @ bank.t(), torch.arange(q.shape[0]))
+
+    def step(self, x):
+        if self.last_loss is not None:
+            print(f"previous loss {self.last_loss.item():.3f}")
+        q, k = self.model(x), self.model(x + 0.1)
+        loss = self.contrast(q, k)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.memory = k.detach()
+        self.last_loss = loss
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(6, 4)
+    trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1))
+    for _ in range(3):
+        trainer.step(torch.randn(5, 6))
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight"]},
+        ),
         Example(
             name="recurrent-state-kept-on-the-module",
             code="""import torch
@@ -457,6 +657,8 @@ def main():
     def check(self, facts):
         yield from self._attribute_states(facts)
         yield from self._attribute_lists(facts)
+        yield from self._attribute_kept_after_backward(facts)
+        yield from self._graph_computed_once(facts)
         seen: set = set()
         for fl in facts.backward_flows:
             if not fl.backward_sites or facts.flow.is_autograd_function_method(fl.node):
@@ -550,6 +752,95 @@ def main():
                 )
 
 
+    def _graph_computed_once(self, facts):
+        """A Module attribute computed once with gradient from the module's own parameters (in ``__init__``:
+        ``self.bias = self.mlp(table)``, or in a method under ``if self.bias is None:``) and read by ``forward``
+        on every call: every step's loss builds on that one graph, which the first ``backward()`` frees."""
+        for cls_name, info in facts.modules.classes.items():
+            if not info.is_module or "forward" not in info.methods:
+                continue
+            for mname, m in info.methods.items():
+                if mname != "__init__" and not _has_none_guard(m):
+                    continue
+                fl = facts.flow.flow(m)
+                for ev in fl.events:
+                    if ev.what != "attr_assign" or ev.target is None or ev.target.ident != "self" or ev.value is None or not ev.mode.enabled:
+                        continue
+                    v = ev.value
+                    if v.kind != "tensor" or v.leaf or v.ident or not any(_trainable_part(facts, cls_name, r) for r in v.live):
+                        continue  # a leaf, a module, data, another cached value: no graph of the module's own parameters
+                    attr, st = ev.name, ev.stmt
+                    if lexically_no_grad(facts, st):
+                        continue
+                    if mname != "__init__" and not _guarded_by_none(facts, st, attr):
+                        continue  # recomputed on each call: a fresh graph every step
+                    if any(_self_attr(n, attr, ast.Store) for other, mm in info.methods.items() if other not in (mname, "__init__") for n in walk_nodes(mm)):
+                        continue  # refreshed elsewhere: when is not known
+                    if not any(_self_attr(n, attr, ast.Load) and _graph_read(facts, n) for other, mm in info.methods.items() if other != "__init__" for n in walk_nodes(mm) if mm is not m or mname == "__init__"):
+                        if not (mname != "__init__" and _returned(m, attr)):
+                            continue
+                    site = _training_site_through(facts, cls_name, attr)
+                    if site is None:
+                        continue
+                    when = "once, when the module is built" if mname == "__init__" else "once, on the first call"
+                    yield self.finding(
+                        facts,
+                        st,
+                        f"`self.{attr}` is computed {when}, with gradient from the module's own parameters; every step's loss builds on that one "
+                        f"graph, and after the first `backward()` (line {site.node.lineno}) frees it the next backward() raises",
+                        severity=Severity.ERROR,
+                        related=[(site.node, "backward() runs every iteration here")],
+                        explanation="A tensor computed from parameters holds the graph of that computation. Cached and reused, it makes every "
+                        "loss share the graph, which the first backward() frees: `RuntimeError: Trying to backward through the graph a second "
+                        "time`. Compute it in `forward` on every call (so its parameters train), or cache a detached copy when it must not train.",
+                    )
+
+    def _attribute_kept_after_backward(self, facts):
+        """``loss.backward()`` then ``self.prev_keys = keys`` in a method that runs again and again, with
+        ``self.prev_keys`` read into the next call's loss (in the method or in a method of the class it calls
+        before the backward): the kept tensor still points into the graph that backward freed."""
+        for fl in facts.backward_flows:
+            fn = fl.node
+            owner = facts.modules.classes.get(fl.owner or "")
+            if owner is None or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or not fl.backward_sites:
+                continue
+            for ev in fl.events:
+                if ev.what != "attr_assign" or ev.target is None or ev.target.ident != "self" or ev.value is None:
+                    continue
+                v = ev.value
+                if v.kind != "tensor" or not any(r != "?" for r in v.live):
+                    continue
+                st = ev.stmt
+                sites = [s for s in fl.backward_sites if s.loss.live and not s.retain_graph and s.stmt is not None and s.stmt.lineno < st.lineno and facts.enclosing(s.node, SCOPES) is fn]
+                if not sites or not isinstance(st, ast.Assign) or len(st.targets) != 1 or not _self_attr(st.targets[0], ev.name, ast.Store):
+                    continue
+                if any(facts.enclosing(st, (ast.For, ast.While, ast.AsyncFor)) is not facts.enclosing(s.node, (ast.For, ast.While, ast.AsyncFor)) for s in sites):
+                    continue  # kept after a loop of backward calls, not between two of them
+                site = sites[-1]
+                if not _reads_before(facts, owner, fn, ev.name, site.node.lineno):
+                    continue
+                if any(_assigns_self_attr(m, ev.name) for name, m in owner.methods.items() if m is not fn and name != "__init__"):
+                    continue  # reset or replaced elsewhere: when is not known
+                if not (site.loops or _repeats(facts, fn, site)):
+                    continue
+                value = st.value
+
+                def build(value=value):
+                    return fix("Keep a detached copy (no graph is kept across steps)", replace_node(facts, value, f"{facts.text(value)}.detach()" if isinstance(value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) else f"({facts.text(value)}).detach()"))
+
+                yield self.finding(
+                    facts,
+                    st,
+                    f"`self.{ev.name}` keeps a tensor attached to this step's graph, which `backward()` (line {site.node.lineno}) frees; "
+                    f"the next call builds its loss from it and its backward() raises",
+                    severity=Severity.WARNING,
+                    related=[(site.node, "backward() frees the graph of this step here")],
+                    fixes=[build],
+                    explanation="A tensor computed with gradient points into the graph that produced it. After backward() frees that graph, "
+                    "a loss built from the kept tensor walks back into it: `RuntimeError: Trying to backward through the graph a second "
+                    "time`. Keep `.detach()` of it (what a memory bank or a previous batch's negatives should be).",
+                )
+
     def _attribute_lists(self, facts):
         """``self.saved_log_probs = []`` on a class, tensors with a graph appended to it, a backward() through what
         is read from it, run again and again, and the list never emptied: from the second backward on, the list
@@ -627,6 +918,34 @@ def _graph_appends(facts, attr: str) -> list:
             if v is not None and v.live and v.kind not in ("python", "numpy", "none"):
                 out.append(n)
     return out
+
+
+_NO_GRAPH_USES = {"item", "tolist", "detach", "numpy", "cpu", "size", "shape", "dim", "numel", "dtype", "device"}
+
+
+def _graph_read(facts, n: ast.AST) -> bool:
+    """A read of ``self.<attr>`` whose value may enter a computation (not ``.item()``, ``.detach()``, a shape,
+    an ``is None`` test or a print)."""
+    parent = facts.parent(n)
+    if isinstance(parent, ast.Attribute) and parent.attr in _NO_GRAPH_USES:
+        return False
+    if isinstance(parent, ast.Compare) and all(isinstance(op, (ast.Is, ast.IsNot)) for op in parent.ops):
+        return False
+    if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in ("print", "len", "isinstance", "float", "repr", "str"):
+        return False
+    return True
+
+
+def _reads_before(facts, owner, fn, attr: str, line: int) -> bool:
+    """``self.<attr>`` read into a computation in ``fn`` before ``line``, or in a method of the class that ``fn``
+    calls (``self.m(...)``) before ``line``."""
+    called = {c.func.attr for c in walk_nodes(fn) if isinstance(c, ast.Call) and c.lineno < line and isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Name) and c.func.value.id == "self"}
+    scopes = [fn] + [m for name, m in owner.methods.items() if name in called and m is not fn]
+    for sc in scopes:
+        for n in walk_nodes(sc):
+            if _self_attr(n, attr, ast.Load) and (sc is not fn or getattr(n, "lineno", 0) < line) and _graph_read(facts, n):
+                return True
+    return False
 
 
 def _readers(facts, attr: str) -> list:
@@ -737,6 +1056,65 @@ def _training_site(facts, cls_name: str, attr: str, resetters: set):
                     reset = True
             if not reset:
                 return site
+    return None
+
+
+def _trainable_part(facts, cls: str, root: str) -> bool:
+    """``self.<attr>...`` naming a submodule or a parameter of ``cls`` (not a cached tensor or a constant)."""
+    if not root.startswith("self."):
+        return False
+    attr = root[5:].split(".", 1)[0].split("[", 1)[0]
+    mm = facts.modules
+    acls, elem = mm.attr_class(cls, attr)
+    ctor = mm.attr_torch_ctor(cls, attr)
+    return bool(acls or elem or mm.parameter_attr(cls, attr) or (ctor is not None and is_module_ctor(ctor[0])))
+
+
+def _has_none_guard(fn) -> bool:
+    """Does ``fn`` test ``self.<attr> is None`` (the lazy-cache idiom)?"""
+    return any(isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], ast.Is) and _self_attr(n.left) and isinstance(n.comparators[0], ast.Constant) and n.comparators[0].value is None for n in walk_nodes(fn))
+
+
+def _guarded_by_none(facts, st, attr: str) -> bool:
+    """``st`` runs only under ``if self.<attr> is None:`` (filled once, then reused)."""
+    p = facts.parent(st)
+    while p is not None and not isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(p, ast.If) and st in _body_nodes(p.body):
+            t = p.test
+            if isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.Is) and _self_attr(t.left, attr) and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None:
+                return True
+        p = facts.parent(p)
+    return False
+
+
+def _body_nodes(body: list) -> set:
+    return {n for b in body for n in walk_nodes(b)}
+
+
+def _returned(fn, attr: str) -> bool:
+    return any(isinstance(n, ast.Return) and n.value is not None and any(_self_attr(x, attr, ast.Load) for x in walk_nodes(n.value)) for n in walk_nodes(fn))
+
+
+def _training_site_through(facts, cls_name: str, attr: str):
+    """A backward() run every iteration of a loop (no retain_graph) whose loss comes from an instance of
+    ``cls_name`` or of a class holding one as a submodule, at any depth."""
+    holders = {cls_name}
+    grew = True
+    while grew:
+        grew = False
+        for name, info in facts.modules.classes.items():
+            if name in holders or not info.is_module:
+                continue
+            for a in info.attrs:
+                acls, elem = facts.modules.attr_class(name, a)
+                if (acls or elem) in holders:
+                    holders.add(name)
+                    grew = True
+                    break
+    for cls in sorted(holders):
+        site = _training_site(facts, cls, attr, set())
+        if site is not None:
+            return site
     return None
 
 

@@ -136,7 +136,7 @@ def main():
     g1, g2 = grad_of(encoder, x, 1.0), grad_of(encoder, x, -2.0)
     return {"encoder": encoder}, {"gradient_follows_loss": bool(torch.allclose(g2, -2.0 * g1))}
 """,
-            lines=(11,),
+            lines=(12,),
             expect={"facts": {"gradient_follows_loss": False}},
             fixable=False,
         ),
@@ -214,13 +214,16 @@ def main():
             if not calls:
                 continue
             shown = ", ".join(f"`{n}`" for n in names)
+            # the squiggle goes where the fix goes: the one return that hands back gradients (several: the def)
+            grads = [r for r in returns if not _is_none(r.value)]
+            at = grads[0] if len(grads) == 1 else bwd
             yield self.finding(
                 facts,
-                bwd,
+                at,
                 f"`{info.name}.backward` never reads the incoming gradient ({shown}): the gradient it returns ignores the loss, so the layers before `{info.name}` train on a gradient that is not the loss's",
                 severity=Severity.WARNING,
                 related=[(c, f"`{info.name}.apply` here") for c in calls[:2]],
-                end_node=bwd,
+                end_node=at,
                 explanation="By the chain rule the gradient of an input is the incoming gradient times the local derivative; "
                 "without it, scaling, negating or masking the loss after this op leaves the returned gradient unchanged.",
             )
