@@ -26,7 +26,6 @@ KNOWN_MISSES = {
     "c509_distill_student_shares_frozen_teacher_embedding": "one embedding object shared by teacher and student (passed into both constructors): freezing the teacher freezes it for the student; identity of a module across two models is not modeled",
     "c511_qat_fake_quant_round_without_ste": "a Linear subclass whose forward reaches its weight only through torch.round, put in by setattr over named_children(): the forward of a module installed by setattr is not run by the flow (only the replacement is recorded)",
     "c513_lora_injected_after_finetuner_built_optimizer": "adapters injected through a trainer method after the trainer's __init__ built the optimizer from self.model; the order of calls on an object across its methods (constructor, add_adapters, fit) is not modeled",
-    "c519_pact_function_returns_grad_for_float_alpha": "a custom Function returns a gradient for an input that is a Python float (a module attribute set from a number in __init__): the kind of values reaching apply() through attributes is not modeled",
     # blind half (scored once, not tuned)
     "c110_dataparallel_head_swapped_after_optimizer": "blind miss: a head replaced through DataParallel's .module after param groups were built (not investigated, to keep the blind score honest)",
     "c112_optimizer_filtered_before_unfreeze": "blind miss: the optimizer holds what requires grad when it is built; unfreezing later is not modeled",
@@ -44,10 +43,8 @@ KNOWN_MISSES = {
     "c404_recsys_maxnorm_item_table_reused": "blind c4 miss (not investigated)",
     "c416_scheduler_stepped_instead_of_optimizer": "blind c4 miss (not investigated)",
     "c422_accelerate_max_grad_norm_zero": "blind c4 miss (not investigated)",
-    "c428_lightning_fourier_features_buffer_requires_grad": "blind c4 miss (not investigated)",
     "c408_pix2pix_discriminator_left_frozen": "blind c4, seen after scoring (its fix did not restore): the discriminator frozen by set_requires_grad before the generator step and never unfrozen for the next iteration is not modeled; the GG201 it got before matched only the related line and was false (the detach in backward_d is the GAN stop-gradient: the step after the call trains D only)",
     # blind batch c5 (written this session by another engineer without running gradguard; scored once, at the end)
-    "c508_lightning_prototypes_cached_from_validation": "blind c5 miss (not investigated)",
     "c510_linear_probe_freezes_by_name_misses_classifier": "blind c5 miss (not investigated)",
     "c512_unet_dice_loss_thresholded_prediction_rewrapped": "blind c5 miss (not investigated)",
     "c514_vocoder_gan_period_discriminator_not_in_optimizer": "blind c5 miss (not investigated)",

@@ -189,3 +189,96 @@ def apply_calls(facts, cls_name: str) -> list:
 
 def _is_apply(node, cls_name) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "apply" and isinstance(node.value, ast.Name) and node.value.id == cls_name
+
+
+
+_MAX_CONSTRUCTOR_DEPTH = 4
+
+
+class Constructions:
+    """What constants reach the attributes of in-file classes through their constructors: ``self.alpha =
+    alpha`` with ``alpha=6.0`` by default and ``Clip(2.0)`` at every in-file construction holds only numbers;
+    ``if self.threshold is not None:`` is then decided. Built lazily over one walk of the tree."""
+
+    def __init__(self, modules, tree: ast.Module) -> None:
+        self.modules = modules
+        self.tree = tree
+        self._sites: Optional[dict] = None
+        self._cache: dict = {}
+
+    def sites(self, cls: str) -> list:
+        """(call, class whose ``__init__`` holds the call or None) for every ``cls(...)`` in the file."""
+        if self._sites is None:
+            inits = [(info.name, m) for info in self.modules.classes.values() for name, m in info.methods.items() if name == "__init__"]
+            out: dict = {}
+            for n in walk_nodes(self.tree):
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.modules.classes:
+                    holder = next((c for c, m in inits if m.lineno <= n.lineno <= (m.end_lineno or m.lineno)), None)
+                    out.setdefault(n.func.id, []).append((n, holder))
+            self._sites = out
+        return self._sites.get(cls, [])
+
+    def attr_values(self, cls: str, attr: str, depth: int = 0) -> Optional[list]:
+        """Every value ``self.<attr>`` can hold, when each is a literal: assigned a constant, or an ``__init__``
+        parameter whose default and whose argument at every in-file construction are constants (followed
+        through an enclosing class's own ``__init__`` parameters). None when any is not known (an
+        expression, a class never built in this file, a ``*args`` call)."""
+        key = ("attr", cls, attr)
+        if key in self._cache:
+            return self._cache[key]
+        self._cache[key] = None  # recursion guard
+        info = self.modules.classes.get(cls)
+        out: Optional[list] = None
+        if info is not None and depth <= _MAX_CONSTRUCTOR_DEPTH and info.attr_values.get(attr):
+            init = info.methods.get("__init__")
+            out = []
+            for v in info.attr_values[attr]:
+                if isinstance(v, ast.Constant):
+                    out.append(v.value)
+                elif isinstance(v, ast.Name) and init is not None and init.lineno <= v.lineno <= (init.end_lineno or init.lineno):
+                    got = self.init_argument(cls, v.id, depth)
+                    if got is None:
+                        out = None
+                        break
+                    out.extend(got)
+                else:
+                    out = None
+                    break
+        self._cache[key] = out
+        return out
+
+    def init_argument(self, cls: str, pname: str, depth: int = 0) -> Optional[list]:
+        """The constants ``pname`` of ``cls.__init__`` receives at every in-file construction of ``cls`` (its
+        default where a call leaves it out), or None."""
+        init = self.modules.method(cls, "__init__")
+        if init is None or init.args.vararg is not None or depth > _MAX_CONSTRUCTOR_DEPTH:
+            return None
+        params = [a.arg for a in init.args.args[1:]]
+        if pname not in params:
+            return None
+        index = params.index(pname)
+        defaults = init.args.defaults
+        first_default = len(params) - len(defaults)
+        default = defaults[index - first_default] if index >= first_default else None
+        sites = self.sites(cls)
+        if not sites:
+            return None
+        out: list = []
+        for call, holder in sites:
+            if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+                return None
+            arg = next((k.value for k in call.keywords if k.arg == pname), None)
+            if arg is None and index < len(call.args):
+                arg = call.args[index]
+            if arg is None:
+                arg = default
+            if isinstance(arg, ast.Constant):
+                out.append(arg.value)
+                continue
+            if isinstance(arg, ast.Name) and holder is not None:
+                got = self.init_argument(holder, arg.id, depth + 1)
+                if got is not None:
+                    out.extend(got)
+                    continue
+            return None
+        return out

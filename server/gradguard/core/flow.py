@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from gradguard.core.astindex import TextIndex, statements_of_type, walk_nodes
+from gradguard.core.classes import Constructions
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
 from gradguard.core.torchapi import (
@@ -279,6 +280,7 @@ class GradientFlow:
         self._attr_cache: dict = {}
         self._syntax: dict = {}
         self._dropped: dict = {}  # autograd.Function class -> dropped_gradients
+        self.constructions = Constructions(modules, tree)  # constants reaching attributes through constructors
         self.root_origins: dict[str, RootOrigin] = {}  # root created by a statement -> how it was made
         self.context_flows: list[FunctionFlow] = []  # functions analyzed with their callers' argument values
 
@@ -359,6 +361,48 @@ class GradientFlow:
         if q is None:  # a function or method of this program that may build one
             return not (isinstance(v.func, ast.Name) and v.func.id in self.modules.classes)
         return is_optimizer_ctor(q) or is_scheduler_ctor(q) or q in FRAMEWORK_OBJECTS
+
+    def inference_attribute(self, cls: str, attr: str) -> Optional[Val]:
+        """``self.<attr>`` when every method of ``cls`` that assigns it (``__init__`` aside, which may only
+        set a constant) computes it under inference mode from the model (``self.prototypes = ...`` in a
+        Lightning ``validation_step``, an ``@torch.inference_mode()`` method): an inference tensor, whose
+        inference cuts are re-anchored at the assignment that keeps it. None otherwise."""
+        key = ("inference", cls, attr)
+        if key in self._attr_cache:
+            return self._attr_cache[key]
+        self._attr_cache[key] = None  # recursion guard
+        info = self.modules.classes.get(cls)
+        found: Optional[Val] = None
+        if info is not None and attr in info.attrs:
+            cuts: set = set()
+            ok = True
+            for mname, m in info.methods.items():
+                stores = [n for n in walk_nodes(m) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == "self"]
+                if not stores:
+                    continue
+                if mname == "__init__":
+                    if any(v is not None and not (isinstance(v, ast.Constant)) for v in info.attr_values.get(attr, []) if self.owner.get(id(m)) == cls and _within(v, m)):
+                        ok = False
+                    continue
+                fl = self.flow(m)
+                evs = [e for e in fl.events if e.what == "attr_assign" and e.name == attr and e.target is not None and e.target.ident == "self"]
+                if len(evs) != len(stores) or not evs:
+                    ok = False
+                    break
+                for e in evs:
+                    inf = {(r, c) for r, c in (e.value.cut if e.value is not None else ()) if c.kind == "inference"}
+                    if not inf or (e.value is not None and e.value.live):
+                        ok = False
+                        break
+                    st = e.stmt or e.node
+                    for r, c in inf:
+                        cuts.add((r, replace(c, node=st, detail=f"`self.{attr}`, computed under inference mode in `{mname}`")))
+                if not ok:
+                    break
+            if ok and cuts:
+                found = Val(frozenset(), frozenset(cuts), kind="tensor")
+        self._attr_cache[key] = found
+        return found
 
     def training_attribute(self, cls: str, attr: str) -> Optional[Val]:
         """The value of ``self.<attr>`` when the class (or an in-file base) assigns it a training object
@@ -493,6 +537,9 @@ class _Walker:
         self.env: dict[str, Val] = {}
         self.binding = binding
         self.mode = _decorator_mode(self.im, node) if not isinstance(node, ast.Module) else GradMode()
+        info = engine.modules.classes.get(owner) if owner else None
+        if info is not None and info.framework == "lightning" and getattr(node, "name", "") in LIGHTNING_INFERENCE_STEPS and self.mode.enabled and self.mode.kind != "enable_grad":
+            self.mode = GradMode(False, "inference", node)  # the Trainer runs evaluation steps under torch.inference_mode()
         if mode is not None and self.mode.enabled and self.mode.kind != "enable_grad" and not mode.enabled:
             self.mode = mode  # a function runs in its caller's grad mode (unless it turns grad on itself)
         self.loops: tuple = ()
@@ -639,10 +686,14 @@ class _Walker:
                     self.fl.implicit_sites.append(BackwardSite(st.value, loss, st.value, self.mode, self.loops, False, st, implicit=self.sink_role))
         elif isinstance(st, ast.If):
             self.ev(st.test)
+            decided = self.decided_by_constructor(st.test)
             if not self.mode.enabled and self.mode.kind != "inference" and _training_test(st.test):
                 # ``if self.training: backward()`` in code run under no_grad (an eval step): the author guards
                 # the training-only part; do not walk it in this mode
                 self.branches([[], st.orelse])
+            elif decided is not None:
+                # ``if self.threshold is not None:`` with ``threshold=0.5`` at every construction: one branch runs
+                self.branches([st.body] if decided else [st.orelse])
             else:
                 self.branches([st.body, st.orelse])
         elif isinstance(st, (ast.For, ast.AsyncFor)):
@@ -687,6 +738,37 @@ class _Walker:
             for sub in ast.iter_child_nodes(st):
                 if isinstance(sub, ast.expr):
                     self.ev(sub)
+
+    def decided_by_constructor(self, test: ast.AST) -> Optional[bool]:
+        """The value of ``self.x is None`` / ``self.x is not None`` / ``self.x`` / ``not self.x`` in a method, when
+        every value ``self.x`` can hold is a constant the class's constructions give it (no subclass in the
+        file assigns it). None when not decided."""
+        cls = self.fl.owner
+        if cls is None:
+            return None
+        negate = False
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            negate, test = True, test.operand
+        check = None
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)) and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+            check = "is" if isinstance(test.ops[0], ast.Is) else "is not"
+            test = test.left
+        if not (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self"):
+            return None
+        attr = test.attr
+        for other in self.e.modules.classes.values():
+            if other.name != cls and attr in other.attrs and cls in _all_bases(self.e.modules, other.name):
+                return None  # a subclass sets it too
+        values = self.e.constructions.attr_values(cls, attr)
+        if not values:
+            return None
+        if check is None:
+            truths = {bool(v) for v in values}
+        else:
+            truths = {(v is None) == (check == "is") for v in values}
+        if len(truths) != 1:
+            return None
+        return truths.pop() != negate
 
     def branches(self, bodies: list) -> None:
         before = dict(self.env)
@@ -962,6 +1044,10 @@ class _Walker:
             tv = self.e.training_attribute(base.cls, a)
             if tv is not None:  # ``self.optimizer`` built in ``__init__``: the optimizer value, for every method
                 return _rebase(tv, base.ident)
+            if base.ident == "self" and isinstance(node.ctx, ast.Load) and self.mode.kind != "inference":
+                iv = self.e.inference_attribute(base.cls, a)
+                if iv is not None:  # an inference tensor kept on the object by an evaluation method
+                    return iv
         if a == "data":
             if base.live:
                 return replace(cut_value(base, "data", node, ".data"), ident=None)
@@ -1563,6 +1649,9 @@ class _Walker:
                     return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)
                 data = args[0] if name == "new_tensor" and args else CONST
                 return cut_value(data, "rewrap", node, f".{name}()") if data.live else Val(frozenset(), data.cut, kind="tensor")
+        if name == "clone" and self.mode.kind != "inference" and any(c.kind == "inference" for _, c in recv.cut):
+            # ``t.clone()`` outside inference mode: a normal tensor (the documented way back from one)
+            return replace(recv, cut=frozenset((r, c) for r, c in recv.cut if c.kind != "inference"), ident=None, leaf=False)
         if name in ("sample", "sample_n") and recv.discrete:
             return Val(frozenset(), recv.cut, kind="tensor")  # a discrete draw: no gradient to lose
         if name in CUT_METHODS and recv.kind not in ("module", "instance", "python", "numpy"):
@@ -1694,6 +1783,7 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
     return Val(container.live | v.live, container.cut | v.cut, kind=container.kind, fields=fields, items=None)
 
 
+LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")
 _SAVING_OPS = tuple(sorted(set(SAVES_INPUT) | set(SAVES_OUTPUT)))  # ops that save an input or their output for backward
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 _ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(")  # ``x.attr = f(...)`` or ``setattr(x, ...)``
@@ -1713,6 +1803,24 @@ def _carries_program_roots(v: Val) -> bool:
     """Does ``v`` carry (live or cut) roots of this program? A training step that receives it
     backpropagates through what it carries: ``g_step(fake)`` with ``fake = G(z).detach()``."""
     return any(r != UNKNOWN and not r.startswith("arg:") for r in v.live) or any(r != UNKNOWN and not r.startswith("arg:") for r, _ in v.cut)
+
+
+def _all_bases(modules, cls: str) -> set:
+    """The in-file classes ``cls`` derives from, transitively."""
+    out: set = set()
+    todo = [cls]
+    while todo:
+        c = todo.pop()
+        info = modules.classes.get(c)
+        for b in (info.base_names if info is not None else []):
+            if b in modules.classes and b not in out:
+                out.add(b)
+                todo.append(b)
+    return out
+
+
+def _within(node: ast.AST, scope: ast.AST) -> bool:
+    return getattr(scope, "lineno", 0) <= getattr(node, "lineno", -1) <= (getattr(scope, "end_lineno", 0) or 0)
 
 
 def _tuple_val(items: tuple) -> Val:

@@ -69,6 +69,75 @@ reparameterizable distributions (Normal, Uniform, Beta, ...; not Categorical or 
 """
     examples = (
         Example(
+            name="threshold-set-by-every-construction",
+            code="""import torch
+import torch.nn as nn
+
+
+class DiceLoss(nn.Module):
+    def __init__(self, threshold=None):
+        super().__init__()
+        self.threshold = threshold
+
+    def forward(self, logits, target):
+        pred = torch.sigmoid(logits)
+        if self.threshold is not None:
+            pred = (pred > self.threshold).float()
+        inter = (pred * target).sum()
+        return 1 - (2 * inter + 1) / (pred.sum() + target.sum() + 1)
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 1)
+    criterion = DiceLoss(threshold=0.5)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), (torch.rand(8, 1) > 0.5).float()
+    loss = criterion(net(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(13,),
+            expect={"error": "does not require grad"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="threshold-left-at-its-default-none",
+            code="""import torch
+import torch.nn as nn
+
+
+class DiceLoss(nn.Module):
+    def __init__(self, threshold=None):
+        super().__init__()
+        self.threshold = threshold
+
+    def forward(self, logits, target):
+        pred = torch.sigmoid(logits)
+        if self.threshold is not None:
+            pred = (pred > self.threshold).float()
+        inter = (pred * target).sum()
+        return 1 - (2 * inter + 1) / (pred.sum() + target.sum() + 1)
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 1)
+    criterion = DiceLoss()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), (torch.rand(8, 1) > 0.5).float()
+    loss = criterion(net(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+        Example(
             name="custom-function-returns-none-for-the-weight",
             code="""import torch
 import torch.nn as nn

@@ -159,6 +159,10 @@ another method (e.g. `forward`), that are meant to be weights but are not wrappe
   an optimizer (`ValueError: optimizer got an empty parameter list`);
 - or `.grad` of such a tensor is read (it is always `None`: the tensor never requires grad).
 
+A buffer made to require grad in `__init__` (`B.requires_grad_(True)` then `self.register_buffer("B", B)`)
+is the same mistake: a buffer is never in `parameters()`. The fix registers it as a parameter that keeps
+the tensor's own `requires_grad`.
+
 The same for a plain list or dict on the module whose every element is such a tensor created with
 `requires_grad` (`self.rel = {r: torch.empty(d, d).requires_grad_() for r in relations}`): neither the
 container nor its tensors are registered. The fix wraps it in `nn.ParameterList` / `nn.ParameterDict`,
@@ -196,6 +200,76 @@ appears in `parameters()` and `state_dict()`, and the optimizer updates it. `nn`
 file's alias style when missing. Registering a buffer is offered as an alternative for constants.
 """
     examples = (
+        Example(
+            name="learned-frequencies-registered-as-a-buffer",
+            code="""import math
+
+import torch
+import torch.nn as nn
+
+
+class FourierFeatures(nn.Module):
+    def __init__(self, n_freq=8, learnable=True):
+        super().__init__()
+        B = torch.randn(2, n_freq) * 3.0
+        if learnable:
+            B.requires_grad_(True)
+        self.register_buffer("B", B)
+
+    def forward(self, v):
+        proj = 2 * math.pi * v @ self.B
+        return torch.cat([proj.cos(), proj.sin()], -1)
+
+
+def main():
+    torch.manual_seed(0)
+    enc = FourierFeatures()
+    head = nn.Linear(16, 1)
+    opt = torch.optim.Adam([*enc.parameters(), *head.parameters()], lr=0.05)
+    b0 = enc.B.detach().clone()
+    for _ in range(2):
+        loss = head(enc(torch.rand(10, 2))).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"head": head}, {"frequencies_changed": not torch.equal(b0, enc.B.detach())}
+""",
+            lines=(13,),
+            expect={"grad_ok": ["head.weight"], "facts": {"frequencies_changed": False}},
+            fixed_expect={"grad_ok": ["head.weight"], "facts": {"frequencies_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="fixed-frequencies-buffer",
+            code="""import math
+
+import torch
+import torch.nn as nn
+
+
+class FourierFeatures(nn.Module):
+    def __init__(self, n_freq=8):
+        super().__init__()
+        self.register_buffer("B", torch.randn(2, n_freq) * 3.0)
+
+    def forward(self, v):
+        proj = 2 * math.pi * v @ self.B
+        return torch.cat([proj.cos(), proj.sin()], -1)
+
+
+def main():
+    torch.manual_seed(0)
+    enc = FourierFeatures()
+    head = nn.Linear(16, 1)
+    opt = torch.optim.Adam(head.parameters(), lr=0.05)
+    loss = head(enc(torch.rand(10, 2))).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"head": head}
+""",
+            expect={"grad_ok": ["head.weight"]},
+        ),
         Example(
             name="relation-weights-in-a-plain-dict",
             code="""import torch
@@ -429,7 +503,69 @@ def main():
             "tensors inside a Python list or dict get a `.grad` but are never stepped, zeroed, saved or moved by `.to(device)`.",
         )
 
+    def _buffers_requiring_grad(self, facts, info):
+        """``self.register_buffer("B", B)`` in ``__init__`` where ``B`` was made to require grad there
+        (``torch.randn(..., requires_grad=True)``, ``B.requires_grad_(True)``, ``B.requires_grad = True``, on any
+        path): the intent is a learned tensor, but a buffer is never in ``parameters()``."""
+        init = info.methods.get("__init__")
+        if init is None or "register_buffer" not in facts.text(init):
+            return
+        sn = self_name(init)
+        made: dict = {}  # local name -> the node that made it require grad
+        for node in walk_nodes(init):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                ti = tensor_ctor(facts, node.value)
+                if ti and ti["requires_grad"]:
+                    made[node.targets[0].id] = node
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_" and isinstance(node.func.value, ast.Name):
+                if not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False):
+                    made[node.func.value.id] = node
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute) and node.targets[0].attr == "requires_grad" and isinstance(node.targets[0].value, ast.Name):
+                if isinstance(node.value, ast.Constant) and node.value.value is True:
+                    made[node.targets[0].value.id] = node
+        for node in walk_nodes(init):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "register_buffer" and isinstance(node.func.value, ast.Name) and node.func.value.id == sn and len(node.args) >= 2):
+                continue
+            name_node, value = node.args[0], node.args[1]
+            if not (isinstance(name_node, ast.Constant) and isinstance(name_node.value, str)):
+                continue
+            why = None
+            if isinstance(value, ast.Name) and value.id in made and made[value.id].lineno <= node.lineno:
+                why = made[value.id]
+            else:
+                ti = tensor_ctor(facts, value)
+                if ti and ti["requires_grad"]:
+                    why = value
+            if why is None:
+                continue
+            attr = name_node.value
+            st = facts.parent(node)
+
+            def build(call=node, attr=attr, value=value, st=st):
+                if not (isinstance(st, ast.Expr) and st.value is call):
+                    return None
+                nn, extra = ensure_import(facts, "torch.nn")
+                v = facts.text(value)
+                return fix(
+                    f"Register `{attr}` as a parameter (it trains when it requires grad)",
+                    replace_node(facts, call, f"{sn}.register_parameter({attr!r}, {nn}.Parameter({v}, requires_grad={v}.requires_grad))"),
+                    *extra,
+                )
+
+            yield self.finding(
+                facts,
+                node,
+                f"`{attr}` requires grad but is registered as a buffer: buffers are not in `{info.name}.parameters()`, so the optimizer never updates it",
+                related=[(why, "made to require grad here")] if why is not value else [],
+                fixes=[build] if isinstance(value, ast.Name) else [],
+                explanation="`register_buffer` is for state that is saved and moved with the module but not trained; a buffer that requires "
+                "grad gets a `.grad`, yet optimizers built from `parameters()` never see it. `nn.Parameter` (or `register_parameter`) makes it trainable.",
+            )
+
     def check(self, facts):
+        for info in facts.modules.classes.values():
+            if info.is_module is True:
+                yield from self._buffers_requiring_grad(facts, info)
         opt_calls = None
         grad_reads = None
         for info in facts.modules.classes.values():

@@ -31,6 +31,11 @@ grad-disabling block (or decorator) when parameters an optimizer trains reach th
 and always flags `inference_mode` values that feed a backpropagated loss. The innermost mode wins: code
 under `torch.enable_grad()` inside a `no_grad` block records normally and is not flagged. Teacher / target
 networks under `no_grad` whose parameters are not trained by that loss stay silent.
+Lightning runs `validation_step`, `test_step` and `predict_step` under `torch.inference_mode()`: a tensor such
+a step (or an `@torch.inference_mode()` method) computes from the model and keeps on the object
+(`self.prototypes = ...`), when every assignment of that attribute is such a one, is an inference tensor in
+the training step that reads it; it is flagged on the assignment (a `.clone()` made outside inference
+mode is a normal tensor and stays silent).
 
 ## Why is this bad?
 Under `no_grad` nothing is recorded: the result has no `grad_fn`, so the parameters upstream get no gradient
@@ -70,6 +75,87 @@ code record gradients again and is unsafe: the block may also hold evaluation co
 without gradients, and memory use grows.
 """
     examples = (
+        Example(
+            name="centroids-refreshed-under-inference-mode",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ProtoNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(6, 4)
+        self.centroids = None
+
+    def forward(self, x):
+        return F.normalize(self.embed(x), dim=-1)
+
+    @torch.inference_mode()
+    def refresh(self, x, y):
+        emb = self(x)
+        self.centroids = torch.stack([emb[y == c].mean(0) for c in range(3)])
+
+    def loss(self, x, y):
+        return F.cross_entropy(self(x) @ self.centroids.t(), y)
+
+
+def main():
+    torch.manual_seed(0)
+    model = ProtoNet()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(12, 6), torch.arange(3).repeat(4)
+    model.refresh(x, y)
+    loss = model.loss(x, y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(18,),
+            expect={"error": "Inference tensors cannot be saved for backward"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="centroids-cloned-before-training",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ProtoNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(6, 4)
+        self.centroids = None
+
+    def forward(self, x):
+        return F.normalize(self.embed(x), dim=-1)
+
+    @torch.inference_mode()
+    def refresh(self, x, y):
+        emb = self(x)
+        self.centroids = torch.stack([emb[y == c].mean(0) for c in range(3)])
+
+    def loss(self, x, y):
+        return F.cross_entropy(self(x) @ self.centroids.clone().t(), y)
+
+
+def main():
+    torch.manual_seed(0)
+    model = ProtoNet()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(12, 6), torch.arange(3).repeat(4)
+    model.refresh(x, y)
+    loss = model.loss(x, y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.embed.weight"]},
+        ),
         Example(
             bad=False,
             name="backward-guarded-by-requires-grad",
@@ -373,9 +459,26 @@ def main():
         for fl in facts.backward_flows:
             if facts.flow.is_autograd_function_method(fl.node):
                 continue
-            for site in fl.backward_sites:
+            for site in fl.loss_sites:
                 for _root, c in site.loss.cut:
                     if c.kind != "inference" or id(c.node) in seen:
+                        continue
+                    if isinstance(c.node, ast.Assign):  # an inference tensor an evaluation method keeps on the object
+                        seen.add(id(c.node))
+                        rel = [(call, "the inference tensor reaches the loss through this call") for call in c.via]
+                        rel.append((site.node, f"{site.implicit} backpropagates this loss" if site.implicit else "backward() through the loss here"))
+                        yield self.finding(
+                            facts,
+                            c.node,
+                            f"{c.detail}, feeds the loss backpropagated at line {site.node.lineno}: saving an inference tensor for backward raises "
+                            "`Inference tensors cannot be saved for backward`",
+                            severity=Severity.ERROR,
+                            related=rel,
+                            explanation="Tensors computed under `torch.inference_mode()` (Lightning runs `validation_step`, `test_step` and "
+                            "`predict_step` under it) are inference tensors for good: a later training step whose differentiable op saves one for "
+                            "backward raises `RuntimeError: Inference tensors cannot be saved for backward`. Keep a `.clone()` made outside "
+                            "inference mode, or compute the value in the training step.",
+                        )
                         continue
                     if _only_numbers_escape(facts, c.node) or _cloned_after(facts, c.node):
                         continue

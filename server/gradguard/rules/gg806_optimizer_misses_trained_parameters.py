@@ -420,7 +420,13 @@ def _made_each_iteration(facts, root: str, site) -> bool:
     if origin is None:
         return False
     line = origin.stmt.lineno
-    return any(lp.lineno <= line <= (lp.end_lineno or lp.lineno) for lp in site.loops)
+    if any(lp.lineno <= line <= (lp.end_lineno or lp.lineno) for lp in site.loops):
+        return True
+    # made inside a function the loop calls (``pred = torch.tensor(..., requires_grad=True)`` in a loss's
+    # ``forward``): a fresh tensor on every call, not a parameter kept across steps
+    fn = facts.enclosing(origin.stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+    loop_fn = facts.enclosing(site.loops[0], (ast.FunctionDef, ast.AsyncFunctionDef)) if site.loops else None
+    return fn is not None and fn is not loop_fn and fn.name != "__init__"
 
 
 def _steps_in_loop(fl, site) -> bool:

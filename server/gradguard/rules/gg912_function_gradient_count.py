@@ -122,6 +122,11 @@ hands back (a tuple literal, or one tensor expression), and flags a mismatch. Ex
 accepted, as torch does. Returns whose arity cannot be known statically (a tuple built elsewhere,
 `*grads`) are left alone.
 
+Also flags a gradient returned (never None) at a position where every `.apply(...)` in the file passes a
+Python number: a numeric literal, or `self.<attr>` whose every value is a number (assigned a literal, or an
+`__init__` parameter whose default and whose argument at every in-file construction are numbers). Autograd
+accepts gradients only for tensor inputs and raises.
+
 ## Why is this bad?
 Autograd needs exactly one gradient (or `None`) per input of `forward`. A mismatch raises on the first
 backward: `RuntimeError: function FooBackward returned an incorrect number of gradients (expected 2,
@@ -153,6 +158,84 @@ no gradient. That is right for hyper-parameters and flags (the usual case), but 
 that should be trained its `.grad` stays None; write its real gradient instead.
 """
     examples = (
+        Example(
+            name="gradient-for-a-clip-level-that-is-a-float",
+            code="""import torch
+import torch.nn as nn
+
+
+class Clip(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return x.clamp(min=0.0, max=alpha)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved_tensors
+        grad_alpha = (grad_out * (x >= ctx.alpha)).sum()
+        return grad_out * (x < ctx.alpha), grad_alpha
+
+
+class ClipReLU(nn.Module):
+    def __init__(self, alpha=6.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        return Clip.apply(x, self.alpha)
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 4), ClipReLU(2.0))
+    loss = net(torch.randn(3, 4)).sum()
+    loss.backward()
+    return {"net": net}
+""",
+            lines=(16,),
+            expect={"error": "returned a gradient different than None"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="learned-clip-level-is-a-parameter",
+            code="""import torch
+import torch.nn as nn
+
+
+class Clip(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.save_for_backward(x, alpha)
+        return torch.minimum(x.clamp(min=0.0), alpha)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, alpha = ctx.saved_tensors
+        grad_alpha = (grad_out * (x >= alpha)).sum().reshape(alpha.shape)
+        return grad_out * (x < alpha), grad_alpha
+
+
+class ClipReLU(nn.Module):
+    def __init__(self, alpha=6.0):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.tensor([alpha]))
+
+    def forward(self, x):
+        return Clip.apply(x, self.alpha)
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 4), ClipReLU(0.5))
+    loss = net(torch.randn(3, 4)).sum()
+    loss.backward()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.0.weight", "net.1.alpha"]},
+        ),
         Example(
             name="scale-without-alpha-grad",
             code="""import torch
@@ -233,9 +316,43 @@ def main():
         ),
     )
 
+    def _gradients_for_numbers(self, facts, info, fwd, bwd):
+        """``Fn.apply(x, self.alpha)`` with ``self.alpha`` only ever a Python number, and a ``backward`` that returns
+        a gradient (not None) at that position on every path: autograd raises, the input is not a tensor."""
+        names = [a.arg for a in fwd.args.args[1:]]
+        returns = list(_returns(bwd))
+        if not returns or not all(isinstance(r.value, ast.Tuple) and len(r.value.elts) == len(names) for r in returns):
+            return
+        maybe_none = {n.targets[0].id for n in walk_nodes(bwd) if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Constant) and n.value.value is None}
+        reported: set = set()
+        for call in apply_calls(facts, info.name):
+            if call.keywords or any(isinstance(a, ast.Starred) for a in call.args) or len(call.args) != len(names):
+                continue
+            for i, arg in enumerate(call.args):
+                shown = _number_argument(facts, call, arg)
+                if shown is None or i in reported:
+                    continue
+                elts = [r.value.elts[i] for r in returns]  # type: ignore[union-attr]
+                if any((isinstance(e, ast.Constant) and e.value is None) or (isinstance(e, ast.Name) and e.id in maybe_none) for e in elts):
+                    continue
+                reported.add(i)
+                yield self.finding(
+                    facts,
+                    elts[0],
+                    f"`{info.name}.backward` returns a gradient for `{names[i]}`, but `apply` is given a Python number there ({shown}): backward() raises",
+                    severity=Severity.ERROR,
+                    related=[(call, f"`{names[i]}` is a number here")],
+                    explanation="Autograd accepts a gradient only for inputs that are tensors: for any other input `backward` must return None, "
+                    "else it raises `RuntimeError: function ...Backward returned a gradient different than None at position "
+                    f"{i + 1}, but the corresponding forward input was not a Variable`. To learn the value, make it an `nn.Parameter`.",
+                )
+
     def check(self, facts):
         mm = facts.modules
         for info in function_classes(facts):
+            fwd0, bwd0 = mm.method(info.name, "forward"), mm.method(info.name, "backward")
+            if fwd0 is not None and bwd0 is not None and not fwd0.args.vararg:
+                yield from self._gradients_for_numbers(facts, info, fwd0, bwd0)
             fwd = mm.method(info.name, "forward")
             bwd = mm.method(info.name, "backward")
             if fwd is None or bwd is None:
@@ -286,6 +403,24 @@ def main():
                     explanation=f"Autograd needs one gradient (or None) per input of forward; it raises `RuntimeError: function {info.name}Backward "
                     f"returned an incorrect number of gradients (expected {expected}, got {count})`.",
                 )
+
+
+def _number_argument(facts, call: ast.Call, arg: ast.AST) -> Optional[str]:
+    """How an ``apply`` argument is surely a Python number: a numeric literal, or ``self.<attr>`` whose every
+    value in the file is one (``self.alpha = alpha`` with ``alpha=6.0`` at every construction)."""
+    def number(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if isinstance(arg, ast.Constant) and number(arg.value):
+        return f"`{arg.value!r}`"
+    if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == "self":
+        owner = facts.enclosing(call, ast.ClassDef)
+        if owner is None:
+            return None
+        vals = facts.flow.constructions.attr_values(owner.name, arg.attr)
+        if vals and all(number(v) for v in vals):
+            return f"`self.{arg.attr}` is only ever " + " or ".join(sorted({repr(v) for v in vals}))
+    return None
 
 
 def _pad(facts, ret: ast.Return, n: int):
