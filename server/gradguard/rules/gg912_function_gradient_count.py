@@ -332,7 +332,7 @@ def main():
                 shown = _number_argument(facts, call, arg)
                 if shown is None or i in reported:
                     continue
-                elts = [r.value.elts[i] for r in returns]  # type: ignore[union-attr]
+                elts = [r.value.elts[i] for r in returns]
                 if any((isinstance(e, ast.Constant) and e.value is None) or (isinstance(e, ast.Name) and e.id in maybe_none) for e in elts):
                     continue
                 reported.add(i)
