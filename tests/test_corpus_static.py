@@ -29,7 +29,6 @@ KNOWN_MISSES = {
     # blind half (scored once, not tuned)
     "c110_dataparallel_head_swapped_after_optimizer": "blind miss: a head replaced through DataParallel's .module after param groups were built (not investigated, to keep the blind score honest)",
     "c112_optimizer_filtered_before_unfreeze": "blind miss: the optimizer holds what requires grad when it is built; unfreezing later is not modeled",
-    "c116_params_cast_in_list_comprehension": "blind miss: leaves cast in a list comprehension handed to the optimizer (non-leaf copies) are not modeled",
     "c128_set_grad_enabled_phase_name_mismatch": "blind miss: set_grad_enabled(phase == 'training') with phase never 'training' needs value reasoning the model lacks",
     "c208_hf_distill_student_under_no_grad": "blind miss: GG501 fires, but on the no_grad block of the teacher, not on the line the case names",
     "c214_restore_best_deepcopy_stale_optimizer": "blind miss: a model rebound to a deepcopy between training stages while the optimizer is kept (not investigated)",
@@ -46,7 +45,6 @@ KNOWN_MISSES = {
     "c408_pix2pix_discriminator_left_frozen": "blind c4, seen after scoring (its fix did not restore): the discriminator frozen by set_requires_grad before the generator step and never unfrozen for the next iteration is not modeled; the GG201 it got before matched only the related line and was false (the detach in backward_d is the GAN stop-gradient: the step after the call trains D only)",
     # blind batch c5 (written this session by another engineer without running gradguard; scored once, at the end)
     "c510_linear_probe_freezes_by_name_misses_classifier": "blind c5 miss (not investigated)",
-    "c512_unet_dice_loss_thresholded_prediction_rewrapped": "blind c5 miss (not investigated)",
     "c514_vocoder_gan_period_discriminator_not_in_optimizer": "blind c5 miss (not investigated)",
     "c518_scale_gradient_function_checks_wrong_input_index": "blind c5 miss (not investigated)",
     "c524_hf_adapter_tuning_freezes_adapters_with_encoder": "blind c5 miss (not investigated)",

@@ -87,6 +87,7 @@ class Val:
     rg_filter: bool = False  # for kind 'params': only those that require grad now (``filter(lambda p: p.requires_grad, ...)``)
     held_out: frozenset = frozenset()  # for kind 'optimizer': parts of ``params`` frozen (so left out) when it was built
     discrete: bool = False  # a discrete ``torch.distributions`` object: ``sample()`` has no gradient by nature
+    leaf_copy: Optional[ast.AST] = None  # the cast that made these tensors non-leaf copies of leaves (``p.double()``)
 
     @property
     def carries(self) -> bool:
@@ -126,7 +127,9 @@ def join(*vals: Val) -> Val:
     if shaped and len({len(t) for t in shaped}) == 1:
         others = [v for v in vals if v.items is None]
         items = tuple(join(*col, *others) for col in zip(*shaped))
-    return Val(live, cut, kind=kind, fields=fields, items=items)
+    copies = {v.leaf_copy for v in vals}
+    leaf_copy = copies.pop() if len(copies) == 1 else None
+    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy)
 
 
 def combine(*vals: Val) -> Val:
@@ -491,7 +494,7 @@ class GradientFlow:
             return None
         self._in_progress.add(id(node))
         try:
-            fl = _Walker(self, node, binding=binding, mode=mode).run()
+            fl = _Walker(self, node, binding=binding, mode=mode, call=call).run()
         finally:
             self._in_progress.discard(id(node))
         fl.context = call
@@ -528,10 +531,11 @@ def _decorator_mode(imports: Imports, fn: ast.AST) -> GradMode:
 
 
 class _Walker:
-    def __init__(self, engine: GradientFlow, node: ast.AST, binding: Optional[dict] = None, mode: Optional[GradMode] = None) -> None:
+    def __init__(self, engine: GradientFlow, node: ast.AST, binding: Optional[dict] = None, mode: Optional[GradMode] = None, call: Optional[ast.Call] = None) -> None:
         self.e = engine
         self.im = engine.imports
         self.node = node
+        self.call = call  # the caller's call when analyzed with its values (its argument expressions)
         owner = engine.owner.get(id(node))
         self.fl = FunctionFlow(node, owner, self_cls=owner)
         self.env: dict[str, Val] = {}
@@ -738,6 +742,39 @@ class _Walker:
             for sub in ast.iter_child_nodes(st):
                 if isinstance(sub, ast.expr):
                     self.ev(sub)
+
+    def _changes_dtype(self, node: ast.Call, name: str, kwnodes: dict) -> bool:
+        """``t.double()`` / ``.half()`` / ``.bfloat16()`` / ``.cuda()`` / ``.to(torch.float64)`` / ``.to(dtype=d)``
+        with a dtype other than float32: a real copy (a move to an unknown device may be a no-op on CPU)."""
+        if name in ("double", "half", "bfloat16", "cuda"):
+            return True
+        if name not in ("to", "type"):
+            return False
+        dt = kwnodes.get("dtype") or next((a for a in node.args if (self.im.qualname(a) or "").startswith("torch.") and (self.im.qualname(a) or "") not in ("torch.device",)), None)
+        if isinstance(dt, ast.Name):
+            dt = self.argument_expr(dt.id) or dt  # ``dtype`` a parameter: what the caller passed
+        if dt is None:
+            return False
+        q = self.im.qualname(dt) or ""
+        if q.startswith("torch.") and q not in ("torch.float32", "torch.float"):
+            return True
+        if isinstance(dt, ast.Name) and not q:
+            return False  # a dtype held by a variable: not known
+        return False
+
+    def argument_expr(self, name: str) -> Optional[ast.AST]:
+        """The caller's argument expression for parameter ``name`` (a flow analyzed with its caller's values),
+        or None. Constants and qualified names only mean the same here when caller and callee share a file."""
+        call, fn = self.call, self.node
+        if call is None or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or name not in self.fl.args:
+            return None
+        for k in call.keywords:
+            if k.arg == name:
+                return k.value
+        i = self.fl.args.index(name)
+        if any(isinstance(a, ast.Starred) for a in call.args[: i + 1]):
+            return None
+        return call.args[i] if i < len(call.args) else None
 
     def decided_by_constructor(self, test: ast.AST) -> Optional[bool]:
         """The value of ``self.x is None`` / ``self.x is not None`` / ``self.x`` / ``not self.x`` in a method, when
@@ -1217,7 +1254,8 @@ class _Walker:
             return Val(kind="python" if all(v.kind == "python" for v in vals) else None)
         if all(v.kind == "tensor" and v.leaf for v in vals):
             return Val(j.live, j.cut, kind="params", rg_filter=any(_tests_requires_grad(c) for gen in node.generators for c in gen.ifs))
-        return Val(j.live, j.cut, kind="tensor")
+        copies = {v.leaf_copy for v in vals}
+        return Val(j.live, j.cut, kind="tensor", leaf_copy=copies.pop() if len(copies) == 1 else None)
 
     def _not_a_tensor(self, cond: ast.AST) -> Optional[str]:
         """The name ``cond`` proves is not a tensor: ``not isinstance(x, torch.Tensor)``, ``not torch.is_tensor(x)``."""
@@ -1474,6 +1512,10 @@ class _Walker:
             given = args[:1] or ([kwargs["params"]] if "params" in kwargs else [])
             covered = frozenset().union(*(a.live | ({a.ident} if a.ident and a.kind in ("module", "params") else frozenset()) for a in given)) if given else frozenset()
             held_out = self.frozen_now(covered) if any(_chooses_by_requires_grad(a) for a in given) else frozenset()
+            for a in given:
+                for part in (a.items or (a,)):
+                    if part.leaf_copy is not None:
+                        self.record("optimizer_leaf_copy", node, value=part)
             self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt, held_out=held_out))
             return Val(kind="optimizer", ident=NEW, params=covered, origin=node, held_out=held_out)
         if q in ("torch.autograd.grad", "torch.autograd.backward"):
@@ -1675,6 +1717,8 @@ class _Walker:
             if recv.kind in ("module", "instance"):
                 return recv
             out = replace(recv, ident=None, leaf=False, items=None, saved_output=None)
+            if (recv.leaf or recv.kind == "params") and recv.live and self.mode.enabled and self._changes_dtype(node, name, kwnodes):
+                out = replace(out, kind="tensor", leaf_copy=node)  # a differentiable copy: no longer a leaf
             return out
         if name.endswith("_") and not name.startswith("_") and recv.kind not in ("module", "instance", "optimizer", "python"):
             self.record("inplace", node, target=recv, value=combine(*args) if args else CONST, name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]
@@ -1754,7 +1798,7 @@ def _needs_context(v: Val) -> bool:
     """A value whose identity a summary in terms of ``arg:i`` would lose: a module (its class decides what
     calling it does), an optimizer (what it steps), a framework object (what its methods do), a dict or
     output object (which entry carries what)."""
-    return v.kind in ("module", "optimizer", "accelerator", "fabric", "scaler") or (v.kind == "instance" and v.cls is not None)
+    return v.kind in ("module", "optimizer", "accelerator", "fabric", "scaler") or (v.kind == "instance" and v.cls is not None) or (v.kind == "params" and bool(v.live))
 
 
 def _rebase(v: Val, ident: str) -> Val:

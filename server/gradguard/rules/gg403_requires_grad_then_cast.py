@@ -56,6 +56,10 @@ def _args_text(facts, call: ast.Call, drop: str = "") -> str:
     return ", ".join(parts)
 
 
+def _atom_text(text: str) -> str:
+    return text if text.replace("_", "a").replace(".", "a").isalnum() else f"({text})"
+
+
 def _atom(facts, node: ast.AST) -> str:
     t = facts.text(node)
     return t if isinstance(node, (ast.Name, ast.Call, ast.Attribute, ast.Subscript)) else f"({t})"
@@ -75,7 +79,10 @@ dtype is known to change), and arithmetic bound to a name or appended to a list 
 `.mul(...)`), applied directly to a freshly created leaf: `torch.randn(..., requires_grad=True)`,
 `nn.Parameter(t)`, or `torch.zeros(...).requires_grad_()`. Casts that are known no-ops (`.to("cpu")`, `.float()`
 on a float32 tensor) are not flagged. Also an optimizer built over copies of the parameters
-(`[p.clone() for p in model.parameters()]`, `[p * 1.0 for p in ...]`).
+(`[p.clone() for p in model.parameters()]`, `[p * 1.0 for p in ...]`), and leaves that a cast changing
+their dtype (`.double()`, `.half()`, `.to(torch.float64)`, `.to(dtype=...)` with the dtype its caller passes)
+turns into copies anywhere on their way to an optimizer's constructor (`[t.to(device, dtype) for t in
+tensors]` in a helper): reported on the cast, as an error.
 
 ## Why is this bad?
 A cast or a device move that changes anything is an operation recorded by autograd: the name is bound to
@@ -103,6 +110,60 @@ Casting first and making the leaf afterwards is safe: the values and dtype/devic
 variable is now the leaf the rest of the code expected.
 """
     examples = (
+        Example(
+            name="leaves-cast-to-float64-in-a-helper",
+            code="""import torch
+
+
+def make_scales(n):
+    return [torch.ones(2, requires_grad=True) for _ in range(n)]
+
+
+def to_device(tensors, device, dtype=None):
+    return [t.to(device=device, dtype=dtype) for t in tensors]
+
+
+def main():
+    torch.manual_seed(0)
+    scales = to_device(make_scales(3), torch.device("cpu"), torch.float64)
+    optimizer = torch.optim.SGD(scales, lr=0.1)
+    x = torch.randn(4, 2, dtype=torch.float64)
+    loss = sum((x * s).pow(2).mean() for s in scales)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"scale_0": scales[0]}
+""",
+            lines=(9,),
+            expect={"error": "can't optimize a non-leaf Tensor"},
+        ),
+        Example(
+            bad=False,
+            name="leaves-moved-to-the-cpu",
+            code="""import torch
+
+
+def make_scales(n):
+    return [torch.ones(2, requires_grad=True) for _ in range(n)]
+
+
+def to_device(tensors, device, dtype=None):
+    return [t.to(device) for t in tensors]
+
+
+def main():
+    torch.manual_seed(0)
+    scales = to_device(make_scales(3), torch.device("cpu"))
+    optimizer = torch.optim.SGD(scales, lr=0.1)
+    x = torch.randn(4, 2, dtype=torch.float32)
+    loss = sum((x * s).pow(2).mean() for s in scales)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"scale_0": scales[0]}
+""",
+            expect={"grad_ok": ["scale_0"]},
+        ),
         Example(
             name="optimizer-over-copies-of-the-parameters",
             code="""import torch
@@ -254,7 +315,11 @@ def main():
     )
 
     def check(self, facts):
-        yield from self._copies_to_optimizer(facts)
+        reported: set = set()
+        for f in self._copies_to_optimizer(facts):
+            reported.add((f.start.line, f.start.col))
+            yield f
+        yield from self._flowed_copies(facts, reported)
         for op, inner, kind, text in self._arithmetic(facts):
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
             related = self._related(facts, op)
@@ -298,6 +363,40 @@ def main():
                 explanation="A cast or device move that changes the tensor is recorded by autograd; the result is not a leaf, so `.grad` stays None and `torch.optim` raises `can't optimize a non-leaf Tensor`.",
                 method_span=True,
             )
+
+    def _flowed_copies(self, facts, reported: set):
+        """Leaves cast to another dtype (``[t.to(dtype=torch.float64) for t in leaves]``, in a helper or not) that
+        reach an optimizer's constructor: it raises ``can't optimize a non-leaf Tensor``."""
+        if "optim" not in facts.source.text:
+            return
+        seen: set = set()
+        for fl in [*facts.flows, *facts.flow.context_flows]:
+            for ev in fl.events:
+                if ev.what != "optimizer_leaf_copy" or ev.value is None or ev.value.leaf_copy is None:
+                    continue
+                cast = ev.value.leaf_copy
+                if id(cast) in seen or any(cast.lineno == line and cast.col_offset >= col for line, col in reported):
+                    continue
+                seen.add(id(cast))
+                what = f"`.{cast.func.attr}()`" if isinstance(cast, ast.Call) and isinstance(cast.func, ast.Attribute) else "the cast"
+
+                def build(c=cast):
+                    if not (isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)):
+                        return None
+                    recv = facts.text(c.func.value)
+                    rest = facts.source.segment(facts.end(c.func.value), facts.end(c))
+                    return fix("Make new leaves of the new dtype: `.detach()` first, `.requires_grad_()` after", replace_node(facts, c, f"{_atom_text(recv)}.detach(){rest}.requires_grad_()"), unsafe=True)
+
+                yield self.finding(
+                    facts,
+                    cast,
+                    f"{what} turns leaf tensors that require grad into non-leaf copies, and the copies are given to the optimizer: it raises `can't optimize a non-leaf Tensor`",
+                    severity=Severity.ERROR,
+                    related=[(ev.node, "the copies reach the optimizer here")],
+                    fixes=[build],
+                    explanation="A cast that changes dtype or device is recorded by autograd: its result is a new tensor computed from the leaf, "
+                    "not a leaf, and `torch.optim` accepts only leaves. Cast before making the leaf (`t.detach().to(...).requires_grad_()`).",
+                )
 
     def _copies_to_optimizer(self, facts):
         """``torch.optim.Adam([p.clone() for p in model.parameters()])`` (directly or through a name bound once):

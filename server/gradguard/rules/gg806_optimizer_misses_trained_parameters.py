@@ -425,8 +425,11 @@ def _made_each_iteration(facts, root: str, site) -> bool:
     # made inside a function the loop calls (``pred = torch.tensor(..., requires_grad=True)`` in a loss's
     # ``forward``): a fresh tensor on every call, not a parameter kept across steps
     fn = facts.enclosing(origin.stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
-    loop_fn = facts.enclosing(site.loops[0], (ast.FunctionDef, ast.AsyncFunctionDef)) if site.loops else None
-    return fn is not None and fn is not loop_fn and fn.name != "__init__"
+    if fn is None or fn.name == "__init__" or not site.loops:
+        return False
+    if fn.name in ("forward", "__call__"):
+        return True  # a module's or a loss object's call: run on every step
+    return any(isinstance(c, ast.Call) and ((isinstance(c.func, ast.Name) and c.func.id == fn.name) or (isinstance(c.func, ast.Attribute) and c.func.attr == fn.name)) for c in walk_nodes(site.loops[-1]))
 
 
 def _steps_in_loop(fl, site) -> bool:
