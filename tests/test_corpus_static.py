@@ -30,7 +30,6 @@ KNOWN_MISSES = {
     "c110_dataparallel_head_swapped_after_optimizer": "blind miss: a head replaced through DataParallel's .module after param groups were built (not investigated, to keep the blind score honest)",
     "c112_optimizer_filtered_before_unfreeze": "blind miss: the optimizer holds what requires grad when it is built; unfreezing later is not modeled",
     "c128_set_grad_enabled_phase_name_mismatch": "blind miss: set_grad_enabled(phase == 'training') with phase never 'training' needs value reasoning the model lacks",
-    "c208_hf_distill_student_under_no_grad": "blind miss: GG501 fires, but on the no_grad block of the teacher, not on the line the case names",
     "c214_restore_best_deepcopy_stale_optimizer": "blind miss: a model rebound to a deepcopy between training stages while the optimizer is kept (not investigated)",
     "c222_binary_hash_ste_saves_output": "blind miss: what a custom autograd.Function saves for backward is not modeled",
     "c228_grad_accum_zero_grad_every_microbatch": "blind miss: zero_grad before every micro-batch of an accumulation loop is not modeled",

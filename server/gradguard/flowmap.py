@@ -30,7 +30,7 @@ from typing import Optional
 
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, Event, FunctionFlow, related
-from gradguard.core.starvation import display_root, find_starvations
+from gradguard.core.starvation import display_root, find_starvations, no_path_of
 from gradguard.core.training import params_of, stepped_optimizer
 
 FORMATS = ("json", "mermaid", "dot", "markdown")
@@ -355,7 +355,7 @@ def _loss_flow(facts: FileFacts, pairs: list, reported: dict, cert: Certainty) -
     no_path = True
     for site, fl in pairs:
         live = {r for r in site.loss.live if concrete(r)}
-        if site.loss.live:
+        if not no_path_of(site):
             no_path = False
         live_all |= live
         cut_roots = {r for r, c in site.loss.cut if c.kind not in MASK_CUTS}

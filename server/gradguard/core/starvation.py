@@ -165,8 +165,15 @@ def is_frozen(root: str, frozen: set, inner: bool = True) -> bool:
     return any(root == f or root.endswith("." + f) or root.startswith(f + ".") or (inner and ("." + f + ".") in root) for f in frozen if f and f != "self")
 
 
+# Cuts after which the value still has a ``grad_fn`` (its gradient is zero, or a custom Function returns None
+# for the input): the loss still requires grad and backward() runs; only the gradients are lost.
+GRAD_FN_KEPT = frozenset({"zero", "dropped"})
+
+
 def no_path_of(site: BackwardSite) -> bool:
-    return not site.loss.live
+    """Does the loss have no gradient path at all, so that backward() raises? Not when a cut that keeps a
+    ``grad_fn`` (``round``, ``sign``, a custom Function's None gradient) reaches it."""
+    return not site.loss.live and not any(c.kind in GRAD_FN_KEPT for _r, c in site.loss.cut)
 
 
 def _runs_only_when_requiring_grad(facts: FileFacts, node: ast.AST, scope: ast.AST) -> bool:
@@ -203,7 +210,7 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             if not stepping and not no_path_of(site) and unknown_step_after(fl, site):
                 continue  # an optimizer the model cannot see is stepped: what this loss trains is unknown
             wanted = stepping if stepping else optimizers
-            no_path = not site.loss.live
+            no_path = no_path_of(site)
             by_cut: dict = {}
             for root, cuts in sorted(starved.items()):  # sorted: the same findings, in the same order, on every run
                 if not no_path and is_frozen(root, frozen_paths(facts)):

@@ -454,7 +454,7 @@ def main():
                     f"Nothing is recorded under {what}, so {roots_label(st.roots)} reach the loss only as constants: their `.grad` "
                     "stays None and the optimizer never changes them."
                 )
-            yield self.finding(facts, node, message, severity=severity, related=related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
+            yield self.finding(facts, node, message, severity=severity, related=_computed_inside(facts, node, st) + related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
         # inference tensors saved for backward: an error even when other parameters train
         for fl in facts.backward_flows:
             if facts.flow.is_autograd_function_method(fl.node):
@@ -501,6 +501,31 @@ def main():
                         "backward raises `RuntimeError: Inference tensors cannot be saved for backward`. Compute frozen values under "
                         "`torch.no_grad()` instead (or `.clone()` them outside inference mode).",
                     )
+
+
+def _computed_inside(facts, node, st) -> list:
+    """The statements inside the grad-disabled block that compute from the starved parameters (``student_out =
+    model(**inputs)`` next to the teacher's forward): where the code to move out of the block is."""
+    parent = facts.parent(node)
+    if not isinstance(parent, ast.withitem):
+        return []
+    region = facts.parent(parent)
+    roots = set(st.roots)
+    out = []
+    for stmt in getattr(region, "body", []):
+        if not isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            continue
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        hit: set = set()
+        for t in targets:
+            for n in walk_nodes(t):
+                if isinstance(n, ast.Name):
+                    v = st.flow.assigned.get(id(n))
+                    if v is not None:
+                        hit |= {r for r, c in v.cut if c.node is node and r in roots}
+        if hit:
+            out.append((stmt, f"{roots_label(sorted(hit))} computed here without recording gradients"))
+    return out[:3]
 
 
 def _starving_nodes(facts, kinds):
