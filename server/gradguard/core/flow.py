@@ -1674,7 +1674,13 @@ class _Walker:
             if recv.kind in ("module", "instance"):
                 return recv
             if flag and not recv.live:
-                return Val(frozenset({NEW}), recv.cut, kind="tensor", ident=NEW, leaf=True)
+                fresh = Val(frozenset({NEW}), recv.cut, kind="tensor", ident=NEW, leaf=True)
+                target = node.func.value  # type: ignore[attr-defined]
+                if isinstance(target, ast.Name) and target.id in self.env and isinstance(self.stmt, ast.Expr) and self.stmt.value is node:
+                    # ``loss.requires_grad_(True)`` as a statement: the tensor itself is now a leaf that requires
+                    # grad (backward() then runs, and reaches nothing the loss was computed from)
+                    self.env[target.id] = self.rename_new(fresh, target.id)
+                return fresh
             if flag and recv.live and all(r == UNKNOWN or r.startswith("arg:") for r in recv.live) and _fresh_copy(node.func.value):  # type: ignore[attr-defined]
                 # ``images.clone().requires_grad_()``: a copy of data that, as data does, does not require grad
                 # becomes a new leaf (were the argument to require grad, the copy would already be a non-leaf)

@@ -69,6 +69,29 @@ reparameterizable distributions (Normal, Uniform, Beta, ...; not Categorical or 
 """
     examples = (
         Example(
+            name="comparison-loss-silenced-with-requires-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(2):
+        out = net(torch.randn(8, 4))
+        loss = (out > 0).float().mean()
+        loss.requires_grad_(True)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"net": net}
+""",
+            lines=(11,),
+            expect={"grad_none": ["net.weight", "net.bias"]},
+            fixable=False,
+        ),
+        Example(
             name="threshold-set-by-every-construction",
             code="""import torch
 import torch.nn as nn

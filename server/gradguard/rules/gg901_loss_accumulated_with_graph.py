@@ -27,8 +27,9 @@ class LossAccumulatedWithGraph(Rule):
 Flags `total += loss` inside a loop that calls `backward()` every iteration, when `total` is defined before
 the loop, `loss` still carries autograd history, and `total` itself is never backpropagated (nor returned).
 The same for running losses kept elsewhere across iterations: `self.epoch_loss += loss`,
-`history.append(loss)`, `self.history["train"].append(loss)`, also when the loop backpropagates inside a
-training-step method it calls (`loss = self.training_step(batch)`).
+`history.append(loss)`, `self.history["train"].append(loss)`, `self.losses[step] = loss`, also when the loop
+backpropagates inside a training-step method it calls (`loss = self.training_step(batch)`), and when a method
+that backpropagates, called in a loop (`trainer.step(x)`), keeps its loss on the object.
 `total += loss.item()`, `total += loss.detach()`, and accumulating losses into a total that *is*
 backpropagated after the loop (gradient accumulation) stay silent.
 
@@ -57,6 +58,72 @@ Safe: `loss.item()` (for the scalar loss that is backpropagated) or `loss.detach
 total is later used as a tensor) adds the same number without the history.
 """
     examples = (
+        Example(
+            name="trainer-step-keeps-losses-on-the-object",
+            code="""import torch
+import torch.nn as nn
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        self.losses = {}
+
+    def step(self, i, x):
+        loss = self.model(x).pow(2).mean()
+        self.losses[i] = loss
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    trainer = Trainer(model)
+    for i in range(3):
+        trainer.step(i, torch.randn(8, 4))
+    return {"model": model}, {"history_keeps_graphs": all(v.grad_fn is not None for v in trainer.losses.values())}
+""",
+            lines=(13,),
+            expect={"facts": {"history_keeps_graphs": True}},
+            fixed_expect={"facts": {"history_keeps_graphs": False}},
+        ),
+        Example(
+            bad=False,
+            name="trainer-step-keeps-numbers-and-resets-per-call",
+            code="""import torch
+import torch.nn as nn
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        self.losses = {}
+        self.window = []
+
+    def step(self, i, x):
+        self.window = []
+        loss = self.model(x).pow(2).mean()
+        self.losses[i] = loss.item()
+        self.window.append(loss)
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    trainer = Trainer(model)
+    for i in range(3):
+        trainer.step(i, torch.randn(8, 4))
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight"]},
+        ),
         Example(
             name="trainer-keeps-loss-history",
             code="""import torch
@@ -359,8 +426,13 @@ def _stores_across_iterations_impl(rule, facts):
         if facts.flow.is_autograd_function_method(fl.node):
             continue
         loops = None
+        repeated: Optional[ast.AST] = None  # the loop that calls this method, when it backpropagates and runs again and again
+        if fl.backward_sites and isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and fl.owner:
+            repeated = _calling_loop(facts, fl.node)
         for ev in fl.events:
-            if not ev.loops or not ev.mode.enabled or id(ev.node) in seen:
+            if not ev.mode.enabled or id(ev.node) in seen:
+                continue
+            if not ev.loops and repeated is None:
                 continue
             node: Optional[ast.AST] = None
             value: Optional[ast.expr] = None
@@ -368,23 +440,38 @@ def _stores_across_iterations_impl(rule, facts):
                 node, value = ev.node, ev.node.value  # ``self.epoch_loss += loss``
             elif ev.what == "container_store" and isinstance(ev.node, ast.Call):
                 node, value = ev.node, (ev.node.args[0] if ev.node.args else None)  # ``history.append(loss)``
+            elif ev.what == "inplace" and ev.extra == "setitem" and isinstance(ev.node, ast.Subscript) and isinstance(ev.node.value, ast.Attribute) and isinstance(ev.stmt, ast.Assign):
+                node, value = ev.stmt, ev.stmt.value  # ``self.losses[step] = loss``
             if node is None or value is None or ev.value is None:
                 continue
+            if not ev.loops:
+                # the method itself runs once per iteration of its caller's loop: only what it keeps on the
+                # object (``self.history``) outlives the call
+                holder = ev.node.value if isinstance(ev.node, ast.Subscript) else (ev.node.target if isinstance(ev.node, ast.AugAssign) else getattr(ev.node.func, "value", None) if isinstance(ev.node, ast.Call) else None)
+                root = holder
+                while isinstance(root, (ast.Attribute, ast.Subscript)):
+                    root = root.value
+                if not (isinstance(holder, ast.Attribute) and isinstance(root, ast.Name) and root.id == "self"):
+                    continue
             v = ev.value
             if v.leaf or v.kind not in ("tensor", None) or not any(r != "?" and not r.startswith("arg:") for r in v.live):
                 continue
             if loops is None:
                 loops = _backprop_loops(facts, fl)
-            loop = next((lp for lp in reversed(ev.loops) if id(lp) in loops), None)
+            loop = next((lp for lp in reversed(ev.loops) if id(lp) in loops), None) if ev.loops else repeated
             if loop is None or not _is_loss(facts, fl, value):
                 continue
             if isinstance(ev.node, ast.AugAssign):
                 target: ast.AST = ev.node.target
             elif isinstance(ev.node, ast.Call) and isinstance(ev.node.func, ast.Attribute):
                 target = ev.node.func.value
+            elif isinstance(ev.node, ast.Subscript):
+                target = ev.node.value
             else:
                 continue
-            if _reset_inside(facts, ev.loops[0], target) or _backpropagated(fl, target, facts):
+            if _reset_inside(facts, ev.loops[0] if ev.loops else fl.node, target) or _backpropagated(fl, target, facts):
+                continue
+            if not ev.loops and _reset_inside(facts, loop, target):
                 continue
             seen.add(id(node))
             text = facts.text(value)
@@ -431,6 +518,18 @@ def _detach_fix(facts, value: ast.AST, new: str):
     return fix("Store `.detach()`", replace_node(facts, value, new))
 
 
+def _calling_loop(facts, fn: ast.AST) -> Optional[ast.AST]:
+    """A loop of this file that calls method ``fn`` (``trainer.step(x)`` in ``for x in loader``), or None."""
+    name = getattr(fn, "name", None)
+    if not name or name.startswith("__"):
+        return None
+    for node in facts.walk((ast.For, ast.While, ast.AsyncFor)):
+        for sub in walk_nodes(node):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == name and not _inside(fn, node):
+                return node
+    return None
+
+
 def _reset_inside(facts, loop: ast.AST, target: ast.AST) -> bool:
     """Is the container / total re-created inside the loop (a per-iteration buffer)?"""
     text = facts.text(target)
@@ -445,4 +544,4 @@ def _backpropagated(fl, target: ast.AST, facts) -> bool:
     return any(text in facts.text(s.loss_expr) for s in fl.backward_sites)
 
 
-_STORE_SYNTAX = re.compile(r"\.(?:append|extend|insert)\(|\.\w+\s*\+=")
+_STORE_SYNTAX = re.compile(r"\.(?:append|extend|insert)\(|\.\w+\s*\+=|self\.\w+\[[^\]]*\]\s*=[^=]")
