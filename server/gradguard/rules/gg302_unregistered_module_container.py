@@ -48,6 +48,37 @@ class _Kinds:
                 return "module" if self._cls_cache[info.name] else None
         return None
 
+    def helper_container(self, value: ast.AST) -> Optional[tuple]:
+        """``make_layers(n)``: a module-level function of this file whose every ``return`` gives a plain list (or
+        dict) of one kind of element (a literal, a comprehension, or a local list filled with ``append``).
+        (container kind, element kind) or None."""
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+            return None
+        name = value.func.id
+        key = ("container", name)
+        if key in self._fn_cache:
+            return self._fn_cache[key]
+        self._fn_cache[key] = None
+        fn = next((st for st in self.facts.tree.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == name), None)
+        if fn is None:
+            return None
+        local = _locals_from_ctor(fn)
+        rets = [n.value for n in walk_nodes(fn) if isinstance(n, ast.Return)]
+        shapes = set()
+        for r in rets:
+            ckind, elts = _container_elements(r) if r is not None else (None, [])
+            if ckind is None and isinstance(r, ast.Name):
+                ckind, elts = _filled_local(fn, r.id)
+            if ckind is None or not elts:
+                return None
+            ek = {self.element(e, local) for e in elts} - {None}
+            if len(ek) != 1:
+                return None
+            shapes.add((ckind, ek.pop()))
+        got = shapes.pop() if len(shapes) == 1 else None
+        self._fn_cache[key] = got
+        return got
+
     def _helper_returns(self, name: str, local: dict) -> Optional[str]:
         """A module-level function whose every ``return`` builds the same kind of element (``def conv_stage(...):
         return nn.Sequential(...)``): calling it yields that element."""
@@ -62,6 +93,31 @@ class _Kinds:
         kind = kinds.pop() if len(kinds) == 1 else None
         self._fn_cache[name] = kind
         return kind
+
+
+def _filled_local(fn: ast.AST, name: str) -> tuple:
+    """(kind, elements) of a local ``name = []`` / ``{}`` that ``fn`` only fills (``name.append(x)``,
+    ``name[k] = x``) before returning it; (None, []) when it is anything else."""
+    kind = None
+    elts: list = []
+    for node in walk_nodes(fn):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            if kind is not None:
+                return None, []
+            kind = "list" if isinstance(node.value, ast.List) and not node.value.elts else ("dict" if isinstance(node.value, ast.Dict) and not node.value.keys else None)
+            if kind is None:
+                return None, []
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id == name:
+            if node.func.attr in ("append", "insert") and node.args:
+                elts.append(node.args[-1])
+            elif node.func.attr == "extend" and node.args:
+                sub = _container_elements(node.args[0])[1]
+                if not sub:
+                    return None, []
+                elts.extend(sub)
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == name for t in node.targets):
+            elts.append(node.value)
+    return (kind, elts) if kind else (None, [])
 
 
 def _container_elements(value: ast.AST) -> tuple:
@@ -142,7 +198,7 @@ class UnregisteredModuleContainer(Rule):
 Flags a plain `list`, `tuple` or `dict` of layers with parameters (or of `nn.Parameter`s) stored on an
 `nn.Module` subclass: `self.heads = {"a": nn.Linear(..)}`, `self.blocks = [Block() for _ in range(n)]`,
 or an empty `self.heads = {}` / `self.layers = []` filled with layers in a loop (reported where a layer
-is put in). Containers registered later (`nn.ModuleList(self.layers)`, `add_module`, `setattr`,
+is put in), or the plain list a helper of the file builds and returns (`self.layers = make_layers(n)`). Containers registered later (`nn.ModuleList(self.layers)`, `add_module`, `setattr`,
 `register_module`) and containers of parameter-free modules (activations, losses) are left alone.
 
 ## Why is this bad?
@@ -172,6 +228,87 @@ offered when the container is used with methods the torch container lacks, and i
 dict keys might not be strings (`nn.ModuleDict` requires string keys).
 """
     examples = (
+        Example(
+            name="layers-from-a-helper-kept-in-a-plain-list",
+            code="""import torch
+import torch.nn as nn
+
+
+def make_layers(n, d):
+    layers = []
+    for _ in range(n):
+        layers.append(nn.Linear(d, d))
+        layers.append(nn.ReLU())
+    return layers
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = make_layers(3, 4)
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return self.head(x)
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    w0 = net.layers[0].weight.detach().clone()
+    loss = net(torch.randn(2, 4)).pow(2).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}, {"layers_changed": not torch.equal(w0, net.layers[0].weight.detach())}
+""",
+            lines=(16,),
+            expect={"grad_ok": ["net.head.weight"], "facts": {"layers_changed": False}},
+            fixed_expect={"grad_ok": ["net.head.weight", "net.layers.0.weight"], "facts": {"layers_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="layers-from-a-helper-registered",
+            code="""import torch
+import torch.nn as nn
+
+
+def make_layers(n, d):
+    layers = []
+    for _ in range(n):
+        layers.append(nn.Linear(d, d))
+        layers.append(nn.ReLU())
+    return layers
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList(make_layers(3, 4))
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return self.head(x)
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    w0 = net.layers[0].weight.detach().clone()
+    loss = net(torch.randn(2, 4)).pow(2).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}, {"layers_changed": not torch.equal(w0, net.layers[0].weight.detach())}
+""",
+            expect={"grad_ok": ["net.head.weight", "net.layers.0.weight"], "facts": {"layers_changed": True}},
+        ),
         Example(
             bad=False,
             name="sharded-parameters-handed-to-the-optimizer",
@@ -430,6 +567,15 @@ def main():
                         if self._registered(facts, info, attr):
                             continue
                         kind = ek.pop()
+                        if kind == "param" and _handed_out(info, attr):
+                            continue
+                        yield self._literal_finding(facts, info, attr, node.value, ckind, kind)
+                        continue
+                    built = kinds.helper_container(node.value)
+                    if built is not None:
+                        if self._registered(facts, info, attr):
+                            continue
+                        ckind, kind = built
                         if kind == "param" and _handed_out(info, attr):
                             continue
                         yield self._literal_finding(facts, info, attr, node.value, ckind, kind)
