@@ -48,6 +48,9 @@ from gradguard.core.torchapi import (
     SET_GRAD_ENABLED,
     SHAPE_OF_ARG_METHODS,
     STEP_METHODS,
+    VALUES_INDICES,
+    VARIABLE,
+    WITH_DIM_ONLY,
     WRAPPED_MODULE_ATTRS,
     is_module_ctor,
     is_optimizer_ctor,
@@ -761,6 +764,20 @@ class _Walker:
         if isinstance(dt, ast.Name) and not q:
             return False  # a dtype held by a variable: not known
         return False
+
+    def values_indices(self, node: ast.Call, name: str, x: Val, rest: list, kwnodes: dict, has_dim: bool) -> Optional[Val]:
+        """``x.max(1)`` / ``torch.topk(x, k)`` / ``x.sort()``: a ``(values, indices)`` pair; the values carry what
+        ``x`` carries, the indices no gradient (a cut of everything in ``x``). None for the plain-tensor forms
+        (``x.max()``, ``torch.max(a, b)``)."""
+        if name in WITH_DIM_ONLY:
+            if not has_dim:
+                return None
+            if rest and (rest[0].live or rest[0].kind == "tensor"):
+                return None  # an elementwise max/min of two tensors
+        values = self.op_result(replace(combine(x), kind="tensor"))
+        indices = cut_value(x, "nondiff", node, f".{name}() indices") if x.live else Val(frozenset(), x.cut, kind="tensor")
+        out = _tuple_val((values, indices))
+        return replace(out, fields=(("values", values), ("indices", indices)))
 
     def argument_expr(self, name: str) -> Optional[ast.AST]:
         """The caller's argument expression for parameter ``name`` (a flow analyzed with its caller's values),
@@ -1489,11 +1506,12 @@ class _Walker:
             return Val(kind=FRAMEWORK_OBJECTS[q])
         if q in MODULE_WRAPPERS:
             return args[0] if args else Val(kind="module")
-        if q in ("torch.autograd.Variable", "torch.autograd.variable.Variable"):
-            # legacy wrapper: a new leaf sharing the data, recording nothing unless requires_grad=True
+        if q in VARIABLE:
+            # legacy wrapper: a new tensor sharing the data, with no history (requires_grad=True: a new leaf)
             data = args[0] if args else CONST
             if _truthy(kwnodes.get("requires_grad")):
-                return Val(frozenset({NEW}), data.cut, kind="tensor", ident=NEW, leaf=True)
+                cut = cut_value(data, "rewrap", node, "Variable(..., requires_grad=True)").cut if data.live - {UNKNOWN} else data.cut
+                return Val(frozenset({NEW}), cut, kind="tensor", ident=NEW, leaf=True)
             return cut_value(data, "detach", node, "Variable()") if data.live - {UNKNOWN} else Val(frozenset(), data.cut, kind="tensor")
         if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
             self.record("parameter_ctor", node, value=args[0] if args else CONST)
@@ -1526,6 +1544,10 @@ class _Walker:
             return Val(kind="tensor")
         if q.startswith("torch."):
             rg = kwnodes.get("requires_grad")
+            if short in VALUES_INDICES and args and q.count(".") == 1:
+                pair = self.values_indices(node, short, args[0], args[1:], kwnodes, has_dim=len(node.args) > 1 or "dim" in kwnodes)
+                if pair is not None:
+                    return pair
             if short in FACTORIES or q in CUT_FUNCTIONS:
                 data = args[0] if args else CONST
                 if short in ("tensor", "Tensor", "FloatTensor", "LongTensor") or q == "torch.from_numpy":
@@ -1700,6 +1722,10 @@ class _Walker:
         if name == "clone" and self.mode.kind != "inference" and any(c.kind == "inference" for _, c in recv.cut):
             # ``t.clone()`` outside inference mode: a normal tensor (the documented way back from one)
             return replace(recv, cut=frozenset((r, c) for r, c in recv.cut if c.kind != "inference"), ident=None, leaf=False)
+        if name in VALUES_INDICES and (recv.live or recv.cut) and recv.kind not in ("module", "instance", "optimizer", "python", "numpy", "params"):
+            pair = self.values_indices(node, name, recv, args, kwnodes, has_dim=bool(node.args) or "dim" in kwnodes)
+            if pair is not None:
+                return pair
         if name in ("sample", "sample_n") and recv.discrete:
             return Val(frozenset(), recv.cut, kind="tensor")  # a discrete draw: no gradient to lose
         if name in CUT_METHODS and recv.kind not in ("module", "instance", "python", "numpy"):

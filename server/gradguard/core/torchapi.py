@@ -175,6 +175,14 @@ META_METHODS = {"size", "dim", "ndimension", "numel", "nelement", "stride", "ele
 # Tensor methods whose tensor argument gives only a shape, dtype or device (``q.expand_as(keys)``): the result
 # is the receiver's data; no gradient reaches the argument through it.
 SHAPE_OF_ARG_METHODS = {"expand_as", "view_as", "reshape_as", "type_as"}
+# ``torch.autograd.Variable(t)`` is a new tensor with ``t``'s data and no history (with ``requires_grad=True``,
+# a fresh leaf): the legacy way to re-wrap, a cut like ``torch.tensor(t)``.
+VARIABLE = {"torch.autograd.Variable", "torch.autograd.variable.Variable"}
+# Reductions that return ``(values, indices)``: values keep the gradient, indices (int64) have none. Those in
+# ``WITH_DIM_ONLY`` return a plain tensor when called without a dimension (``x.max()``) or with a tensor
+# (``torch.max(a, b)`` is elementwise).
+VALUES_INDICES = {"max", "min", "median", "nanmedian", "mode", "kthvalue", "topk", "sort", "cummax", "cummin"}
+WITH_DIM_ONLY = {"max", "min", "median", "nanmedian"}
 RANDOM_FACTORIES = {"rand", "randn", "randn_like", "rand_like", "normal", "empty", "empty_like"}
 
 OPTIMIZER_HINTS = ("Adam", "SGD", "RMSprop", "Adagrad", "Adadelta", "LBFGS", "Optimizer", "Lion", "Lamb", "Adafactor", "Rprop", "ASGD", "NAdam", "RAdam", "Muon", "SparseAdam")

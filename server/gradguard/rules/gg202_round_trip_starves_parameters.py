@@ -58,6 +58,29 @@ floating-point detail).
 """
     examples = (
         Example(
+            name="legacy-variable-rewrap",
+            code="""import torch
+import torch.nn as nn
+from torch.autograd import Variable
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        out = model(torch.randn(8, 4))
+        loss = Variable(out.pow(2).mean(), requires_grad=True)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(12,),
+            expect={"grad_none": ["model.weight", "model.bias"]},
+            fixable=False,
+        ),
+        Example(
             bad=False,
             name="python-only-terms-filtered-by-isinstance",
             code="""import math

@@ -41,7 +41,8 @@ differentiable values (`torch.where(diff.abs() < 1, ...)`, `gather` with labels)
 `dist.sample()` of a distribution built from the model's outputs, when the sampled value is the only path
 to the loss (a policy trained through a critic, a VAE decoder fed a sample): `sample()` draws under
 `torch.no_grad()`. REINFORCE, which trains through `dist.log_prob(action)`, stays silent.
-Histograms and counts (`torch.histc`, `bincount`, `count_nonzero`) have no gradient either. A custom
+The indices of `max`/`min`/`topk`/`sort`/`median`/`mode`/`kthvalue` (`out.max(1)[1]`, `_, pred = torch.max(out, 1)`)
+are integers without gradient; their values keep it. Histograms and counts (`torch.histc`, `bincount`, `count_nonzero`) have no gradient either. A custom
 `torch.autograd.Function` whose `backward` returns `None` on every path as the gradient of an input (a
 weight passed to `apply`) is no gradient path for that input: autograd reads None as "no gradient".
 
@@ -68,6 +69,54 @@ gradient the model trains with (by design). `.sample()` gets `.rsample()`, unsaf
 reparameterizable distributions (Normal, Uniform, Beta, ...; not Categorical or Bernoulli) implement it.
 """
     examples = (
+        Example(
+            name="loss-on-the-indices-of-max",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
+    pred = model(x).max(1)[1]
+    loss = F.mse_loss(pred.float(), y.float())
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(11,),
+            expect={"error": "does not require grad"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="max-values-train-and-indices-for-accuracy",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
+    out = model(x)
+    best, idx = out.max(1)
+    top, _ = torch.topk(out, 2, dim=1)
+    loss = F.cross_entropy(out, y) + 0.1 * best.mean() + 0.1 * top.sum() + 0.1 * out.max(dim=1).values.mean()
+    acc = (idx == y).float().mean().item()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}, {"acc_is_number": isinstance(acc, float)}
+""",
+            expect={"grad_ok": ["model.weight"], "facts": {"acc_is_number": True}},
+        ),
         Example(
             name="comparison-loss-silenced-with-requires-grad",
             code="""import torch
@@ -426,6 +475,8 @@ def main():
                 return f"The integer cast `{text}` (no gradient)"
             if kind == "dropped":
                 return st.cut.detail
+            if kind == "nondiff" and st.cut.detail.endswith(" indices"):
+                return f"Taking the indices of `{text}` (no gradient)"
             if kind == "sample":
                 return f"`{text}` (draws without gradient; `rsample()` is the differentiable draw)"
             return f"`{text}` (no gradient)"

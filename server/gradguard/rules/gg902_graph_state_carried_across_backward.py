@@ -253,6 +253,7 @@ class Trainer:
         self.optimizer = optimizer
         self.memory = None
         self.last_loss = None
+        self.log = []
 
     def contrast(self, q, k):
         bank = k if self.memory is None else torch.cat([k, self.memory])
@@ -260,7 +261,7 @@ class Trainer:
 
     def step(self, x):
         if self.last_loss is not None:
-            print(f"previous loss {self.last_loss.item():.3f}")
+            self.log.append(f"previous loss {self.last_loss.item():.3f}")
         q, k = self.model(x), self.model(x + 0.1)
         loss = self.contrast(q, k)
         self.optimizer.zero_grad()
