@@ -34,7 +34,6 @@ KNOWN_MISSES = {
     "c222_binary_hash_ste_saves_output": "blind miss: what a custom autograd.Function saves for backward is not modeled",
     "c228_grad_accum_zero_grad_every_microbatch": "blind miss: zero_grad before every micro-batch of an accumulation loop is not modeled",
     # blind batch c3 (written this session by another engineer without running gradguard; scored once, at the end)
-    "c308_head_created_in_first_forward": "blind c3 miss (not investigated)",
     "c320_freeze_norm_by_name_matches_bneck": "blind c3 miss (not investigated)",
     "c330_lightning_unfreeze_backbone_after_optimizer_built": "blind c3 miss (not investigated)",
     # blind batch c4 (written this session by another engineer without running gradguard; scored once, at the end)

@@ -48,6 +48,9 @@ class OptimizerBeforeLayerReplaced(Rule):
 Flags `model.fc = nn.Linear(...)` (or `model.classifier[6] = ...`) when, earlier in the same function,
 an optimizer was built from `model.parameters()` and it is stepped afterwards, without being rebuilt or
 given the new parameters (`add_param_group`).
+Also a layer or `nn.Parameter` made in `forward` (`if self.fc is None: self.fc = nn.Linear(...)`, or on every call)
+of a Module whose instance's parameters an optimizer took with no forward pass before it (a dry run): the
+optimizer never holds the layer made later.
 
 ## Why is this bad?
 An optimizer keeps references to the parameter tensors it was given. Replacing a submodule creates new
@@ -72,6 +75,80 @@ replacement: the new parameters are trained with the optimizer's default setting
 optimizer construction below the replacement is equivalent and may read better.
 """
     examples = (
+        Example(
+            name="head-made-on-the-first-forward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Classifier(nn.Module):
+    def __init__(self, n_classes=3):
+        super().__init__()
+        self.n_classes = n_classes
+        self.features = nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = None
+
+    def forward(self, x):
+        x = torch.flatten(F.relu(self.features(x)), 1)
+        if self.fc is None:
+            self.fc = nn.Linear(x.size(1), self.n_classes)
+        return self.fc(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(6, 1, 4, 4), torch.randint(0, 3, (6,))
+    loss = F.cross_entropy(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    w0 = model.fc.weight.detach().clone()
+    optimizer.step()
+    return {"model": model}, {"fc_changed": not torch.equal(w0, model.fc.weight.detach())}
+""",
+            lines=(16,),
+            expect={"grad_ok": ["model.fc.weight"], "facts": {"fc_changed": False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="head-made-by-a-dry-run-before-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Classifier(nn.Module):
+    def __init__(self, n_classes=3):
+        super().__init__()
+        self.n_classes = n_classes
+        self.features = nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = None
+
+    def forward(self, x):
+        x = torch.flatten(F.relu(self.features(x)), 1)
+        if self.fc is None:
+            self.fc = nn.Linear(x.size(1), self.n_classes)
+        return self.fc(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    model(torch.zeros(1, 1, 4, 4))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(6, 1, 4, 4), torch.randint(0, 3, (6,))
+    loss = F.cross_entropy(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    w0 = model.fc.weight.detach().clone()
+    optimizer.step()
+    return {"model": model}, {"fc_changed": not torch.equal(w0, model.fc.weight.detach())}
+""",
+            expect={"grad_ok": ["model.fc.weight"], "facts": {"fc_changed": True}},
+        ),
         Example(
             name="adapters-injected-by-setattr-after-optimizer",
             code="""import torch
@@ -288,6 +365,48 @@ def main():
             reported.add(id(f))
             yield f
         yield from self._value_pass(facts, set())
+        yield from self._made_in_forward(facts)
+
+    def _made_in_forward(self, facts):
+        """``self.fc = nn.Linear(...)`` (or ``nn.Parameter(...)``) in ``forward``: the layer is made on the first
+        call (lazily, under ``if self.fc is None``) or anew on every call, after an optimizer was built from
+        ``model.parameters()`` with no call of the model before it (a dry run): the optimizer never holds it."""
+        if "add_param_group" in facts.source.text:
+            return
+        ctors = [n for n in facts.walk(ast.Call) if is_optimizer_ctor(facts.imports.qualname(n.func) or "") and any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in ("parameters", "named_parameters") for a in n.args[:1] for c in walk_nodes(a))]
+        if not ctors:
+            return
+        mm = facts.modules
+        for info in mm.classes.values():
+            fwd = info.methods.get("forward")
+            if info.is_module is not True or fwd is None:
+                continue
+            for node in walk_nodes(fwd):
+                if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
+                    continue
+                t = node.targets[0]
+                if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"):
+                    continue
+                q = facts.imports.qualname(node.value.func) or ""
+                made = q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") or (is_module_ctor(q) and not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES))
+                if not made:
+                    continue
+                instances = _instances_of(facts, info.name)
+                if not instances:
+                    continue
+                if any(_dry_run(facts, inst) for inst in instances):
+                    continue
+                lazy = _under_none_test(facts, node, t.attr)
+                when = "on the first call" if lazy else "anew on every call"
+                yield self.finding(
+                    facts,
+                    node,
+                    f"`self.{t.attr}` is made in `forward`, {when}, after the optimizer was built from the model's parameters: the optimizer never holds it, so it never trains",
+                    related=[(ctors[0], "the optimizer takes the parameters that exist here")],
+                    explanation="An optimizer holds the parameter objects it was given. A layer created inside `forward` does not exist when "
+                    "`model.parameters()` is read (and one created on every call is a new, untrained layer each step). Create it in "
+                    "`__init__` (or `nn.LazyLinear`), or run one forward pass before building the optimizer.",
+                )
 
     def _syntactic_pass(self, facts):
         scopes = facts.scopes_matching(_PARAMS_CALL, _OPTIMIZER_HINT)  # only scopes that build an optimizer
@@ -363,6 +482,8 @@ def main():
             for ev in fl.events:
                 if ev.what != "replace" or not ev.name or id(ev.node) in reported:
                     continue
+                if ev.extra and ev.extra.isdigit() and _in_forward(facts, int(ev.extra)):
+                    continue  # a layer a forward makes: _made_in_forward
                 path = ev.name
                 for onode, ov in opts:
                     if position(onode) >= position(ev.node) or not any(path.startswith(c + ".") for c in ov.params):
@@ -445,5 +566,44 @@ def _rebuilt_or_extended(facts, fl, after: ast.AST, oname: str) -> bool:
         if isinstance(node, ast.Name) and node.id == oname and isinstance(node.ctx, ast.Store) and position(node) > position(after):
             return True
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("add_param_group", "load_state_dict") and isinstance(node.func.value, ast.Name) and node.func.value.id == oname:
+            return True
+    return False
+
+
+def _instances_of(facts, cls: str) -> list:
+    """Assignments ``name = Cls(...)`` (or of a class holding ``Cls`` as a submodule) in the file."""
+    mm = facts.modules
+    holders = {cls}
+    for name, info in mm.classes.items():
+        if any((mm.attr_class(name, a)[0] or mm.attr_class(name, a)[1]) == cls for a in info.attrs):
+            holders.add(name)
+    return [n for n in facts.walk(ast.Assign) if isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name) and n.value.func.id in holders and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)]
+
+
+def _dry_run(facts, inst: ast.Assign) -> bool:
+    """Is the instance called (a forward pass) in its own function before anything builds an optimizer there?"""
+    name = inst.targets[0].id  # type: ignore[attr-defined]
+    scope = facts.enclosing(inst, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    calls = [c for c in walk_nodes(scope) if isinstance(c, ast.Call) and c.lineno > inst.lineno]
+    first_opt = min((c.lineno for c in calls if is_optimizer_ctor(facts.imports.qualname(c.func) or "") or (isinstance(c.func, ast.Name) and "optim" in c.func.id.lower())), default=None)
+    return any(isinstance(c.func, ast.Name) and c.func.id == name and (first_opt is None or c.lineno < first_opt) for c in calls)
+
+
+def _under_none_test(facts, node: ast.AST, attr: str) -> bool:
+    p = facts.parent(node)
+    while p is not None and not isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(p, ast.If):
+            for n in walk_nodes(p.test):
+                if isinstance(n, ast.Attribute) and n.attr == attr:
+                    return True
+        p = facts.parent(p)
+    return False
+
+
+def _in_forward(facts, line: int) -> bool:
+    """Is ``line`` inside the ``forward`` of a Module class of the file?"""
+    for info in facts.modules.classes.values():
+        fwd = info.methods.get("forward")
+        if info.is_module and fwd is not None and fwd.lineno <= line <= (fwd.end_lineno or fwd.lineno):
             return True
     return False
