@@ -45,6 +45,9 @@ operation that saves its *output* for backward (`exp`, `sigmoid`, `tanh`, `softm
 Also flags an `inplace=True` activation or dropout placed right after `nn.Sigmoid()` / `nn.Tanh()` /
 `nn.Softmax()` / `nn.ReLU()` in an `nn.Sequential`. Silent under `torch.no_grad()`, when a `.clone()` or
 any out-of-place op intervenes, and for tensors that carry no gradient.
+Also a value computed through a model (`d_fake = D(fake)`) before an optimizer step that updates that model's
+parameters in place (`opt_d.step()`), then backpropagated after the step to reach other trained parameters
+(`loss_g = bce(d_fake, ones); loss_g.backward()`): the graph saved the parameters the step modified.
 
 ## Why is this bad?
 Backward of these ops reads the saved output. Modifying it in place bumps its version counter and
@@ -68,6 +71,66 @@ The out-of-place version (or a `.clone()` of the saved output before writing int
 values and leaves the saved tensor intact, so the fix is safe.
 """
     examples = (
+        Example(
+            name="generator-loss-through-a-discriminator-output-from-before-its-step",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2))
+    D = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
+    for _ in range(2):
+        real, fake = torch.randn(8, 2), G(torch.randn(8, 2))
+        d_real, d_fake = D(real), D(fake)
+        loss_d = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+        opt_d.zero_grad()
+        loss_d.backward(retain_graph=True)
+        opt_d.step()
+        loss_g = F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+    return {"G": G, "D": D}
+""",
+            lines=(14,),
+            expect={"error": "modified by an inplace operation"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="discriminator-run-again-after-its-step",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2))
+    D = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
+    for _ in range(2):
+        real, fake = torch.randn(8, 2), G(torch.randn(8, 2))
+        d_real, d_fake = D(real), D(fake.detach())
+        loss_d = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        d_fake = D(fake)
+        loss_g = F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+    return {"G": G, "D": D}
+""",
+            expect={"grad_ok": ["G.0.weight", "D.0.weight"]},
+        ),
         Example(
             name="coupling-layer-writes-into-the-input-it-conditioned-on",
             code="""import torch
@@ -351,6 +414,7 @@ def main():
     )
 
     def check(self, facts):
+        yield from self._stale_after_step(facts)
         seen = set()
         for fl in self._scopes(facts):
             for ev in fl.events:
@@ -385,6 +449,49 @@ def main():
                     explanation="RuntimeError at backward(): one of the variables needed for gradient computation has been modified by an inplace operation.",
                 )
         yield from self._sequential(facts)
+
+    def _stale_after_step(self, facts):
+        """``opt_d.step()`` between building a value through D (``d_fake = D(G(z))``) and a backward through it
+        (``loss_g = bce(d_fake, ones); loss_g.backward()``): the step updates D's parameters in place, which the
+        graph saved, and the backward raises. Only when the gradient must flow through D to other trained
+        parameters (G): then D's layers saved their weights."""
+        if "step(" not in facts.source.text or "backward" not in facts.source.text:
+            return
+        seen: set = set()
+        for fl in facts.backward_flows:
+            steps = [e for e in fl.events if e.what == "step" and e.target is not None and e.target.kind == "optimizer" and e.target.params and e.mode.enabled]
+            if not steps or not isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+                continue
+            stores = _stores_by_name(fl.node)
+            for site in fl.backward_sites:
+                if not site.loss.live or not site.mode.enabled or id(site.node) in seen:
+                    continue
+                for e in steps:
+                    if not (_pos(e.node) < _pos(site.node)) or e.loops != site.loops:
+                        continue
+                    stepped = e.target.params
+                    stale = _values_before(fl, stores, site.loss_expr, _pos(e.node), _pos(site.node))
+                    for name_node, v in stale:
+                        through = {r for r in v.live if any(r == p or r.startswith(p + ".") for p in stepped)}
+                        upstream = {r for r in site.loss.live if r != "?" and not r.startswith("arg:") and not any(r == p or r.startswith(p + ".") or p.startswith(r + ".") for p in stepped)}
+                        if not through or not upstream:
+                            continue
+                        seen.add(id(site.node))
+                        yield self.finding(
+                            facts,
+                            name_node,
+                            f"`{name_node.id}` was computed through {_names(through)} before `{_text(facts, e.node)}` updated their parameters in place; "
+                            f"the backward at line {site.node.lineno} still needs those saved weights to reach {_names(upstream)}, and raises",
+                            severity=Severity.ERROR,
+                            related=[(e.node, "the optimizer step modifies the parameters in place here"), (site.node, "backward() through the stale graph")],
+                            explanation="`optimizer.step()` updates parameters in place, bumping their version counters. A graph built before the "
+                            "step saved those parameters; backpropagating through it afterwards raises `one of the variables needed for gradient "
+                            "computation has been modified by an inplace operation`. Recompute the value after the step (e.g. `D(fake)` again for "
+                            "the generator loss), or step after both backward passes.",
+                        )
+                        break
+                    if id(site.node) in seen:
+                        break
 
     def _scopes(self, facts):
         """Flows of the scopes with an in-place op and a saving op, the latter possibly a submodule the
@@ -603,3 +710,56 @@ def _saves_a_modified_input(facts, scope, body: str) -> bool:
             i = body.find(n, i + 1)
     return False
 
+
+def _pos(node: ast.AST) -> tuple:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+
+def _names(roots: set) -> str:
+    shown = sorted(roots)[:3]
+    return ", ".join(f"`{r}`" for r in shown)
+
+
+def _text(facts, node: ast.AST) -> str:
+    t = facts.text(node).replace("\n", " ")
+    return t if len(t) <= 40 else t[:37] + "..."
+
+
+def _stores_by_name(fn: ast.AST) -> dict:
+    out: dict = {}
+    for n in walk_nodes(fn):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            out.setdefault(n.id, []).append(n)
+    return out
+
+
+def _values_before(fl, stores: dict, expr: ast.AST, step_at: tuple, site_at: tuple, depth: int = 0) -> list:
+    """(Name store, value) of the names ``expr`` reads whose latest binding before ``site_at`` comes before
+    ``step_at``, following names bound between the step and the site (``loss_g = bce(d_fake, ...)``)."""
+    out: list = []
+    if depth > 3:
+        return out
+    for n in walk_nodes(expr):
+        if not (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)):
+            continue
+        before = [s for s in stores.get(n.id, []) if _pos(s) < site_at]
+        if not before:
+            continue
+        last = max(before, key=_pos)
+        if any(step_at < _pos(s) < site_at for s in stores.get(n.id, [])) or _pos(last) > step_at:
+            # bound again after the step: follow what it was computed from
+            stmt_value = _binding_value(fl.node, last)
+            if stmt_value is not None:
+                out.extend(_values_before(fl, stores, stmt_value, step_at, site_at, depth + 1))
+            continue
+        v = fl.assigned.get(id(last))
+        if v is not None and v.live and v.kind == "tensor" and not v.ident and not v.leaf:
+            out.append((last, v))  # a tensor computed with gradient (not a module, a parameter or a leaf)
+    return out
+
+
+def _binding_value(fn: ast.AST, target: ast.Name):
+    for n in walk_nodes(fn):
+        if isinstance(n, ast.Assign) and any(t is target or any(x is target for x in walk_nodes(t)) for t in n.targets):
+            return n.value
+    return None
