@@ -64,6 +64,51 @@ would raise anyway; compute the second loss from a fresh forward pass instead.
 """
     examples = (
         Example(
+            name="features-computed-once-before-the-loop",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    enc, head = nn.Linear(4, 4), nn.Linear(4, 1)
+    opt = torch.optim.SGD(head.parameters(), lr=0.1)
+    x = torch.randn(8, 4)
+    feats = enc(x)
+    for _ in range(3):
+        loss = head(feats).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"head": head}
+""",
+            lines=(14,),
+            expect={"error": "backward through the graph a second time"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="frozen-features-detached-once-before-the-loop",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    enc, head = nn.Linear(4, 4), nn.Linear(4, 1)
+    opt = torch.optim.SGD(head.parameters(), lr=0.1)
+    x = torch.randn(8, 4)
+    feats = enc(x).detach()
+    for _ in range(3):
+        loss = head(feats).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"head": head}
+""",
+            expect={"grad_ok": ["head.weight"]},
+        ),
+        Example(
             name="two-heads-shared-trunk",
             code="""import torch
 import torch.nn as nn
@@ -186,11 +231,11 @@ def main():
     def check(self, facts):
         for fl in facts.backward_flows:
             sites = [s for s in fl.backward_sites if isinstance(s.stmt, ast.Expr)]
-            if len(sites) < 2 or facts.flow.is_autograd_function_method(fl.node):
+            if not sites or facts.flow.is_autograd_function_method(fl.node):
                 continue
-            blocks = _blocks(fl.node)
-            reported = set()
-            for _i, s1 in enumerate(sites):
+            blocks = _blocks(fl.node) if len(sites) > 1 else {}
+            reported: set = set()
+            for _i, s1 in enumerate(sites if len(sites) > 1 else []):
                 if s1.retain_graph or _has_retain_kw(s1.node) or not s1.loss.live:
                     continue
                 pos1 = blocks.get(id(s1.stmt))
@@ -382,8 +427,10 @@ def _made_trainable(facts, root: str) -> bool:
 
 
 def _nn_ctor(facts, stmt) -> bool:
+    """``enc = nn.Linear(...)``, also ``enc, head = nn.Linear(...), nn.Linear(...)``."""
     value = getattr(stmt, "value", None)
-    return isinstance(value, ast.Call) and (facts.imports.qualname(value.func) or "").startswith("torch.nn.")
+    values = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
+    return any(isinstance(v, ast.Call) and (facts.imports.qualname(v.func) or "").startswith("torch.nn.") for v in values)
 
 
 def _base_name(f: ast.AST) -> str:
