@@ -779,6 +779,20 @@ class _Walker:
         out = _tuple_val((values, indices))
         return replace(out, fields=(("values", values), ("indices", indices)))
 
+    def configured_optimizers(self, recv: Val) -> Optional[Val]:
+        """``self.optimizers()`` in a LightningModule: what its ``configure_optimizers`` returns (one optimizer,
+        or a tuple/list of them: ``return opt_g, opt_d``), each with the parameters it was built from, seen
+        through ``recv``. None when that is not known."""
+        m = self.e.modules.method(recv.cls, "configure_optimizers") if recv.cls else None
+        if m is None or not recv.ident:
+            return None
+        ret = self.e.flow(m).returns
+        opts = ret.items if ret.items is not None else ((ret,) if ret.kind == "optimizer" else None)
+        if not opts or not all(o.kind == "optimizer" and o.params and all(p == "self" or p.startswith("self.") for p in o.params) for o in opts):
+            return None
+        seen = tuple(_rebase(o, recv.ident) for o in opts)
+        return seen[0] if len(seen) == 1 else _tuple_val(seen)
+
     def argument_expr(self, name: str) -> Optional[ast.AST]:
         """The caller's argument expression for parameter ``name`` (a flow analyzed with its caller's values),
         or None. Constants and qualified names only mean the same here when caller and callee share a file."""
@@ -1638,6 +1652,9 @@ class _Walker:
             self.record("requires_grad_call", node, target=recv, name=_name_of(node.func.value), extra=str(name == "unfreeze"))  # type: ignore[attr-defined]
             return NONE
         if name == "optimizers" and recv.kind == "module" and recv.cls and (self.e.modules.classes[recv.cls].framework == "lightning"):
+            configured = self.configured_optimizers(recv)
+            if configured is not None:
+                return configured
             return Val(kind="optimizer", params=frozenset({recv.ident}) if recv.ident else recv.live)
         # in-file classes: methods and autograd.Function.apply
         if recv.kind == "class" and recv.cls:
