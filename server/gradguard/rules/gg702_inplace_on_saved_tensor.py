@@ -72,6 +72,34 @@ values and leaves the saved tensor intact, so the fix is safe.
 """
     examples = (
         Example(
+            bad=False,
+            name="detached-policy-output-reused-after-the-actor-step",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    actor = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    log_alpha = torch.zeros(1, requires_grad=True)
+    actor_opt = torch.optim.Adam(actor.parameters(), lr=1e-3)
+    alpha_opt = torch.optim.Adam([log_alpha], lr=1e-3)
+    for _ in range(2):
+        probs = actor(torch.randn(5, 4)).softmax(-1)
+        log_pi = torch.log(probs + 1e-8)
+        actor_loss = (probs * (log_alpha.exp().detach() * log_pi)).sum(-1).mean()
+        actor_opt.zero_grad()
+        actor_loss.backward()
+        actor_opt.step()
+        alpha_loss = (probs.detach() * (-log_alpha * (log_pi - 1.0).detach())).mean()
+        alpha_opt.zero_grad()
+        alpha_loss.backward()
+        alpha_opt.step()
+    return {"actor": actor, "log_alpha": log_alpha}
+""",
+            expect={"grad_ok": ["actor.0.weight", "log_alpha"]},
+        ),
+        Example(
             name="generator-loss-through-a-discriminator-output-from-before-its-step",
             code="""import torch
 import torch.nn as nn
@@ -472,7 +500,8 @@ def main():
                     stepped = e.target.params
                     stale = _values_before(fl, stores, site.loss_expr, _pos(e.node), _pos(site.node))
                     for name_node, v in stale:
-                        through = {r for r in v.live if any(r == p or r.startswith(p + ".") for p in stepped)}
+                        # the stepped parameters the stale value carries into the loss differentiably (not ``.detach()``-ed)
+                        through = {r for r in v.live if any(r == p or r.startswith(p + ".") for p in stepped) and r in site.loss.live}
                         upstream = {r for r in site.loss.live if r != "?" and not r.startswith("arg:") and not any(r == p or r.startswith(p + ".") or p.startswith(r + ".") for p in stepped)}
                         if not through or not upstream:
                             continue
