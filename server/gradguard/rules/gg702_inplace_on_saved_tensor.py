@@ -497,7 +497,9 @@ def main():
                 for e in steps:
                     if not (_pos(e.node) < _pos(site.node)) or e.loops != site.loops:
                         continue
-                    stepped = e.target.params
+                    stepped = {p for p in e.target.params if p != "?" and not p.startswith("arg:")}  # parameters the model knows
+                    if not stepped:
+                        continue
                     stale = _values_before(fl, stores, site.loss_expr, _pos(e.node), _pos(site.node))
                     for name_node, v in stale:
                         # the stepped parameters the stale value carries into the loss differentiably (not ``.detach()``-ed)
@@ -510,7 +512,7 @@ def main():
                             facts,
                             name_node,
                             f"`{name_node.id}` was computed through {_names(through)} before `{_text(facts, e.node)}` updated their parameters in place; "
-                            f"the backward at line {site.node.lineno} still needs those saved weights to reach {_names(upstream)}, and raises",
+                            f"the backward at line {site.node.lineno} goes back through that graph, whose saved weights the step modified, and raises",
                             severity=Severity.ERROR,
                             related=[(e.node, "the optimizer step modifies the parameters in place here"), (site.node, "backward() through the stale graph")],
                             explanation="`optimizer.step()` updates parameters in place, bumping their version counters. A graph built before the "
@@ -768,9 +770,10 @@ def _values_before(fl, stores: dict, expr: ast.AST, step_at: tuple, site_at: tup
     out: list = []
     if depth > 3:
         return out
+    callees = {id(c.func) for c in walk_nodes(expr) if isinstance(c, ast.Call)}
     for n in walk_nodes(expr):
-        if not (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)):
-            continue
+        if not (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)) or id(n) in callees:
+            continue  # (a model called here runs after the step: ``D_B(fake_B)``)
         before = [s for s in stores.get(n.id, []) if _pos(s) < site_at]
         if not before:
             continue
