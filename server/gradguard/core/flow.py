@@ -447,11 +447,13 @@ class GradientFlow:
             self._attr_cache[key] = found
         return found
 
-    def dropped_gradients(self, cls: str) -> dict:
+    def dropped_gradients(self, cls: str, numbers: frozenset = frozenset()) -> dict:
         """A custom ``autograd.Function``'s inputs whose gradient its ``backward`` returns as None on every
         path: position in ``apply(...)`` -> (the node that makes it None, the forward parameter's name).
-        Autograd takes None as "no gradient": nothing reaches such an input through the op."""
-        got = self._dropped.get(cls)
+        Autograd takes None as "no gradient": nothing reaches such an input through the op. ``numbers``: the
+        positions where this call passes a Python number, for which ``ctx.needs_input_grad[k]`` is False: a
+        gradient computed only under ``if ctx.needs_input_grad[k]:`` stays None."""
+        got = self._dropped.get((cls, numbers))
         if got is not None:
             return got
         out: dict = {}
@@ -464,9 +466,14 @@ class GradientFlow:
             for n in walk_nodes(bwd):
                 if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
                     binds.setdefault(n.targets[0].id, []).append(n.value)
+            guarded = _needs_grad_guarded(bwd, numbers) if numbers else set()
             for k, vals in binds.items():
                 if all(isinstance(v, ast.Constant) and v.value is None for v in vals):
                     nones[k] = vals[0]
+                elif numbers and any(isinstance(v, ast.Constant) and v.value is None for v in vals) and all(
+                    (isinstance(v, ast.Constant) and v.value is None) or id(v) in guarded for v in vals
+                ):
+                    nones[k] = next(v for v in vals if id(v) in guarded)  # computed only where it never runs
             shapes = [r.value.elts if isinstance(r.value, ast.Tuple) else ([r.value] if r.value is not None else None) for r in returns]
             if returns and all(sh is not None and len(sh) == len(names) for sh in shapes) and not fwd.args.vararg:
                 for i, name in enumerate(names):
@@ -482,7 +489,7 @@ class GradientFlow:
                             break
                     if at is not None:
                         out[i] = (at, name)
-        self._dropped[cls] = out
+        self._dropped[(cls, numbers)] = out
         return out
 
     def flow_in_context(self, node: ast.AST, call: ast.Call, binding: dict, mode: GradMode, caller_self: Optional[str] = None) -> Optional[FunctionFlow]:
@@ -778,6 +785,15 @@ class _Walker:
         indices = cut_value(x, "nondiff", node, f".{name}() indices") if x.live else Val(frozenset(), x.cut, kind="tensor")
         out = _tuple_val((values, indices))
         return replace(out, fields=(("values", values), ("indices", indices)))
+
+    def is_number(self, node: ast.AST) -> bool:
+        """A numeric literal, or ``self.<attr>`` whose every value is one (constants through constructors)."""
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self" and self.fl.owner:
+            vals = self.e.constructions.attr_values(self.fl.owner, node.attr)
+            return vals is not None and bool(vals) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals)
+        return False
 
     def configured_optimizers(self, recv: Val) -> Optional[Val]:
         """``self.optimizers()`` in a LightningModule: what its ``configure_optimizers`` returns (one optimizer,
@@ -1660,7 +1676,8 @@ class _Walker:
         if recv.kind == "class" and recv.cls:
             info = self.e.modules.classes.get(recv.cls)
             if info and info.is_autograd_function and name == "apply":
-                dropped = self.e.dropped_gradients(recv.cls)
+                numbers = frozenset(i for i, a in enumerate(node.args) if self.is_number(a))
+                dropped = self.e.dropped_gradients(recv.cls, numbers)
                 if dropped and node.args and not any(isinstance(a, ast.Starred) for a in node.args) and not node.keywords:
                     parts = []
                     for i, a in enumerate(args):
@@ -1896,6 +1913,23 @@ def _carries_program_roots(v: Val) -> bool:
     """Does ``v`` carry (live or cut) roots of this program? A training step that receives it
     backpropagates through what it carries: ``g_step(fake)`` with ``fake = G(z).detach()``."""
     return any(r != UNKNOWN and not r.startswith("arg:") for r in v.live) or any(r != UNKNOWN and not r.startswith("arg:") for r, _ in v.cut)
+
+
+def _needs_grad_guarded(bwd: ast.AST, numbers: frozenset) -> set:
+    """ids of the values assigned inside ``if ctx.needs_input_grad[k]:`` (alone or in an ``and``) for a ``k`` of
+    ``numbers``: code that never runs when input ``k`` is a Python number."""
+    out: set = set()
+    for n in walk_nodes(bwd):
+        if not isinstance(n, ast.If):
+            continue
+        tests = n.test.values if isinstance(n.test, ast.BoolOp) and isinstance(n.test.op, ast.And) else [n.test]
+        if any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Attribute) and t.value.attr == "needs_input_grad"
+               and isinstance(t.slice, ast.Constant) and t.slice.value in numbers for t in tests):
+            for st in n.body:
+                for a in walk_nodes(st):
+                    if isinstance(a, ast.Assign):
+                        out.add(id(a.value))
+    return out
 
 
 def _all_bases(modules, cls: str) -> set:

@@ -44,7 +44,9 @@ to the loss (a policy trained through a critic, a VAE decoder fed a sample): `sa
 The indices of `max`/`min`/`topk`/`sort`/`median`/`mode`/`kthvalue` (`out.max(1)[1]`, `_, pred = torch.max(out, 1)`)
 are integers without gradient; their values keep it. Histograms and counts (`torch.histc`, `bincount`, `count_nonzero`) have no gradient either. A custom
 `torch.autograd.Function` whose `backward` returns `None` on every path as the gradient of an input (a
-weight passed to `apply`) is no gradient path for that input: autograd reads None as "no gradient".
+weight passed to `apply`) is no gradient path for that input: autograd reads None as "no gradient". So is a
+gradient computed only under `if ctx.needs_input_grad[k]:` where every call passes a Python number at `k`
+(the flag is then False).
 
 ## Why is this bad?
 Index-valued ops have no gradient at all (their output has no `grad_fn`): the loss is cut from the
@@ -69,6 +71,73 @@ gradient the model trains with (by design). `.sample()` gets `.rsample()`, unsaf
 reparameterizable distributions (Normal, Uniform, Beta, ...; not Categorical or Bernoulli) implement it.
 """
     examples = (
+        Example(
+            name="gradient-computed-only-when-a-number-needs-it",
+            code="""import torch
+import torch.nn as nn
+
+
+class ScaleGrad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        grad_x = None
+        if ctx.needs_input_grad[1]:
+            grad_x = grad_out * ctx.scale
+        return grad_x, None
+
+
+def main():
+    torch.manual_seed(0)
+    trunk, head = nn.Linear(4, 4), nn.Linear(4, 1)
+    opt = torch.optim.SGD([*trunk.parameters(), *head.parameters()], lr=0.1)
+    loss = head(ScaleGrad.apply(trunk(torch.randn(6, 4)), 0.1)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"trunk": trunk, "head": head}
+""",
+            lines=(15,),
+            expect={"grad_none": ["trunk.weight"], "grad_ok": ["head.weight"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="gradient-computed-when-the-tensor-input-needs-it",
+            code="""import torch
+import torch.nn as nn
+
+
+class ScaleGrad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad_out * ctx.scale
+        return grad_x, None
+
+
+def main():
+    torch.manual_seed(0)
+    trunk, head = nn.Linear(4, 4), nn.Linear(4, 1)
+    opt = torch.optim.SGD([*trunk.parameters(), *head.parameters()], lr=0.1)
+    loss = head(ScaleGrad.apply(trunk(torch.randn(6, 4)), 0.1)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"trunk": trunk, "head": head}
+""",
+            expect={"grad_ok": ["trunk.weight", "head.weight"]},
+        ),
         Example(
             name="loss-on-the-indices-of-max",
             code="""import torch
