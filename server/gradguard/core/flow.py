@@ -657,12 +657,12 @@ class _Walker:
         keys = set().union(*envs) if envs else set()
         for k in keys:
             vals = [e[k] for e in envs if k in e]
-            if len(vals) == 1 or all(v == vals[0] for v in vals):
-                out[k] = vals[0]
+            first = vals[0]
+            if len(vals) == 1 or all(v is first or v == first for v in vals):  # (mostly the same object)
+                out[k] = first
             else:
                 j = join(*vals)
                 # keep identity facts that all branches agree on
-                first = vals[0]
                 if all(v.ident == first.ident for v in vals):
                     j = replace(j, ident=first.ident, leaf=all(v.leaf for v in vals), cls=first.cls if all(v.cls == first.cls for v in vals) else None)
                 out[k] = j
