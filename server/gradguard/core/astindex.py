@@ -158,6 +158,25 @@ def index_of(tree: ast.AST) -> TreeIndex:
     return idx
 
 
+def built_index(tree: ast.AST) -> Optional[TreeIndex]:
+    """The index of ``tree`` if something built it already, else None (never builds it)."""
+    return tree.__dict__.get(_ATTR)
+
+
+def child_nodes(node: ast.AST) -> tuple:
+    """``tuple(ast.iter_child_nodes(node))``, read from ``_fields`` directly (what ``TreeIndex`` keeps per node)."""
+    ks = []
+    for name in node._fields:
+        v = getattr(node, name, None)
+        if type(v) is list:
+            for x in v:
+                if isinstance(x, _AST):
+                    ks.append(x)
+        elif isinstance(v, _AST):
+            ks.append(v)
+    return tuple(ks) if ks else _NO_KIDS
+
+
 # --- statements only ------------------------------------------------------------------------------
 # Imports, classes and functions are statements, and statements only nest through these fields (an
 # ExceptHandler / match_case sits between a Try / Match and its body). Walking just them is several
@@ -215,6 +234,21 @@ def statement_nodes(tree: ast.AST) -> list:
                 if v:
                     todo.extend(v)
     _cache(tree, _BLOCKS_ATTR, out)
+    return out
+
+
+def own_expressions(st: ast.stmt) -> list:
+    """The expressions of a statement, without its nested statements (an except clause's type and a case's
+    pattern and guard count as the statement's own)."""
+    out: list = []
+    for name, value in ast.iter_fields(st):
+        for v in value if isinstance(value, list) else (value,):
+            if not isinstance(v, ast.AST) or isinstance(v, ast.stmt):
+                continue
+            if name in _STMT_FIELDS:  # an ExceptHandler / match_case: its fields but its body
+                out.extend(x for n2, x2 in ast.iter_fields(v) if n2 != "body" for x in (x2 if isinstance(x2, list) else (x2,)) if isinstance(x, ast.AST))
+            else:
+                out.append(v)
     return out
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import Optional
 
-from gradguard.core.astindex import TextIndex, index_of, statements, statements_of_type, walk_nodes
+from gradguard.core.astindex import TextIndex, built_index, child_nodes, index_of, own_expressions, statements, statements_of_type, walk_nodes
 from gradguard.core.flow import FunctionFlow, GradientFlow, OptimizerSite
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
@@ -18,23 +18,7 @@ from gradguard.core.torchapi import LOSS_SINK_WORDS
 
 BACKWARD_SYNTAX = re.compile("|".join(LOSS_SINK_WORDS[:2]))  # explicit backward sites
 # in-place syntax: augmented assignment, item assignment, or a `.op_(` method call
-_STATEMENT_FIELDS = frozenset(("body", "orelse", "handlers", "finalbody", "cases"))  # where statements nest
 INPLACE_SYNTAX = re.compile(r"(?:\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=|\]\s*=[^=])")
-
-
-def _own_expressions(st: ast.stmt) -> list:
-    """The expressions of a statement, without its nested statements (an except clause's type and a case's
-    pattern and guard count as the statement's own)."""
-    out: list = []
-    for name, value in ast.iter_fields(st):
-        for v in value if isinstance(value, list) else (value,):
-            if not isinstance(v, ast.AST) or isinstance(v, ast.stmt):
-                continue
-            if name in _STATEMENT_FIELDS:  # an ExceptHandler / match_case: its fields but its body
-                out.extend(x for n2, x2 in ast.iter_fields(v) if n2 != "body" for x in (x2 if isinstance(x2, list) else (x2,)) if isinstance(x, ast.AST))
-            else:
-                out.append(v)
-    return out
 
 
 class FileFacts:
@@ -99,7 +83,7 @@ class FileFacts:
         sts = self.statements_with_words(words)
         if sts is None:
             return list(self.walk(types))
-        return [n for st in sts for top in _own_expressions(st) for n in walk_nodes(top) if isinstance(n, types)]
+        return [n for st in sts for top in own_expressions(st) for n in walk_nodes(top) if isinstance(n, types)]
 
     def stores_attribute(self, attr: str) -> bool:
         """Is ``<anything>.<attr>`` an assignment target anywhere in the file (an ``ast.Attribute`` with a
@@ -214,8 +198,18 @@ class FileFacts:
 
     def own_nodes(self, scope: ast.AST) -> Iterable[ast.AST]:
         """Nodes of ``scope`` (a function or the module) without descending into nested functions,
-        classes or lambdas: what runs when ``scope`` runs."""
-        children = self.children
+        classes or lambdas: what runs when ``scope`` runs. The children come from the file's expression index
+        when something built it, else straight from each node: indexing every expression of a large program
+        costs more than walking the few scopes asked about."""
+        idx = built_index(self.tree)
+        if idx is not None:
+            kids = idx.kids
+
+            def children(node: ast.AST):
+                got = kids.get(id(node))
+                return got if got is not None else child_nodes(node)
+        else:
+            children = child_nodes
         stack = list(children(scope))
         while stack:
             n = stack.pop()

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Optional
 
 from gradguard.core.astindex import TextIndex, statements_of_type, walk_nodes
@@ -56,6 +57,24 @@ from gradguard.core.torchapi import (
     is_optimizer_ctor,
     is_scheduler_ctor,
 )
+
+
+def replace(obj, **changes):
+    """``dataclasses.replace`` for the engine's frozen values (``Val``, ``Cut``: plain fields, no
+    ``__post_init__``, no slots): the same object, made by copying the instance dictionary instead of running
+    ``__init__`` field by field (values are copied tens of thousands of times per file)."""
+    cls = obj.__class__
+    if cls not in _PLAIN_VALUES:
+        return dataclasses.replace(obj, **changes)
+    for k in changes:
+        if k not in _PLAIN_VALUES[cls]:
+            raise TypeError(f"{cls.__name__} has no field {k!r}")
+    new = object.__new__(cls)
+    d = new.__dict__
+    d.update(obj.__dict__)
+    d.update(changes)
+    return new
+
 
 NEW = "<new>"  # placeholder id for a root created by an expression, renamed at assignment
 UNKNOWN = "?"
@@ -100,6 +119,10 @@ class Val:
         return set(self.live) | {r for r, _ in self.cut}
 
 
+_PLAIN_VALUES: dict = {cls: frozenset(f.name for f in dataclasses.fields(cls)) for cls in (Val, Cut)}  # what ``replace`` copies directly
+
+_VAL_DEFAULTS: dict = dict(Val().__dict__)
+
 CONST = Val(kind="python")
 NONE = Val(kind="none")
 
@@ -139,7 +162,19 @@ def combine(*vals: Val) -> Val:
     """The result of a differentiable op on ``vals``: gradient flows from every input."""
     live = frozenset().union(*(v.live for v in vals)) if vals else frozenset()
     cut = frozenset().union(*(v.cut for v in vals)) if vals else frozenset()
-    return Val(live, cut, kind="tensor")
+    return _tensor(live, cut)
+
+
+def _tensor(live: frozenset, cut: frozenset) -> Val:
+    """``Val(live, cut, kind="tensor")``, built without the frozen dataclass's field-by-field ``__init__`` (the
+    engine's most frequent value)."""
+    new = object.__new__(Val)
+    d = new.__dict__
+    d.update(_VAL_DEFAULTS)
+    d["live"] = live
+    d["cut"] = cut
+    d["kind"] = "tensor"
+    return new
 
 
 def cut_value(v: Val, kind: str, node: ast.AST, detail: str, result_kind: str = "tensor") -> Val:
@@ -880,12 +915,12 @@ class _Walker:
         keys = set().union(*envs) if envs else set()
         for k in keys:
             vals = [e[k] for e in envs if k in e]
-            if len(vals) == 1 or all(v == vals[0] for v in vals):
-                out[k] = vals[0]
+            first = vals[0]
+            if len(vals) == 1 or all(v is first or v == first for v in vals):  # (mostly the same object)
+                out[k] = first
             else:
                 j = join(*vals)
                 # keep identity facts that all branches agree on
-                first = vals[0]
                 if all(v.ident == first.ident for v in vals):
                     j = replace(j, ident=first.ident, leaf=all(v.leaf for v in vals), cls=first.cls if all(v.cls == first.cls for v in vals) else None)
                 out[k] = j
@@ -1083,11 +1118,12 @@ class _Walker:
     def ev(self, node: Optional[ast.AST]) -> Val:
         if node is None:
             return CONST
-        m = getattr(self, "ev_" + type(node).__name__, None)
+        t = type(node)
+        m = _EV_METHODS[t] if t in _EV_METHODS else getattr(_Walker, "ev_" + t.__name__, None)
         if m is None:
             vals = [self.ev(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
             return combine(*vals) if any(v.live or v.cut for v in vals) else CONST
-        return m(node)
+        return m(self, node)
 
     def ev_Constant(self, node: ast.Constant) -> Val:
         return CONST
@@ -1835,6 +1871,20 @@ class _Walker:
         if name in SAVES_INPUT and res.live and self.mode.enabled and isinstance(node.func, ast.Attribute):
             self.mark_saved([node.func.value, *node.args], name, res)
         return res
+
+
+def _node_classes(cls: type) -> list:
+    """``cls`` and every class derived from it."""
+    out: list = [cls]
+    sub: type
+    for sub in cls.__subclasses__():
+        out.extend(_node_classes(sub))
+    return out
+
+
+# node class -> the ``_Walker`` method evaluating it (None: the generic rule): ``ev`` dispatches on it without
+# building a method name per node; read-only after import
+_EV_METHODS: dict = {t: getattr(_Walker, "ev_" + t.__name__, None) for t in _node_classes(ast.AST)}
 
 
 def _assigns_name(stmt: ast.AST, name: str) -> bool:

@@ -128,4 +128,11 @@ def split_lines(text: str) -> list[str]:
 
 def _split_lines(text: str) -> list[str]:
     """Split like the Python tokenizer does: on \\n, \\r\\n and \\r only (not on \\f, \\x85...)."""
-    return _LINE.findall(text)
+    if "\r" in text:
+        return _LINE.findall(text)
+    lines = text.split("\n")  # the common case, several times faster than the regex (the same lines)
+    last = lines.pop()
+    out = [ln + "\n" for ln in lines]
+    if last:
+        out.append(last)
+    return out

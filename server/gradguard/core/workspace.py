@@ -37,7 +37,9 @@ symlinked directories are not followed.
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
+import itertools
 import os
 import re
 import threading
@@ -45,7 +47,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gradguard.core.astindex import forget_index, statements_of_type
+from gradguard.core.astindex import forget_index, own_expressions, statements, statements_of_type, walk_nodes
 from gradguard.core.source import split_lines
 
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".gradguard_cache", "build", "dist", "site-packages", ".eggs"}
@@ -144,6 +146,34 @@ class FileSummary:
     exported: Optional[frozenset] = None  # names ``__all__`` surely holds (read on first use, see WorkspaceIndex.exports)
     exported_exact: bool = True  # ... and no other (False: ``__all__`` may hold names it cannot read)
     exported_read: bool = False
+    _first_imports: Optional[dict] = field(default=None, repr=False, compare=False)
+    _linkable: Optional[dict] = field(default=None, repr=False, compare=False)
+
+    def first_import(self, name: str) -> Optional[ImportBinding]:
+        """The first top-level import binding ``name`` (the one a linked definition's use of it follows)."""
+        got = self._first_imports
+        if got is None:
+            got = {}
+            for b in self.imports:
+                got.setdefault(b.local, b)
+            self._first_imports = got
+        return got.get(name)
+
+    def linkable(self, names: set) -> list:
+        """``sorted(names)`` restricted to what the file defines or imports at top level: the only names of a
+        definition's text that linking follows (every other identifier is a local, a builtin, a keyword).
+        Kept per ``names`` object (``WorkspaceIndex.refs_of`` keeps one set per definition and version)."""
+        memo = self._linkable
+        if memo is None:
+            memo = self._linkable = {}
+        got = memo.get(id(names))
+        if got is not None and got[0] is names:
+            return got[1]
+        self.first_import("")  # (builds the table of imported names)
+        imported = self._first_imports or {}
+        out = sorted(n for n in names if n in self.defs or n in imported)
+        memo[id(names)] = (names, out)  # (the set is held: its id is not reused while the entry lives)
+        return out
 
 
 def _digest(data: bytes) -> str:
@@ -1120,7 +1150,7 @@ class _Linker:
                         roots[bd.local] = mod
         chains = sorted(chains_in(self.text, roots) if training else {c for c in wanted_chains if c.split(".", 1)[0] in roots}) if roots else []
         if chains:  # a module name rebound anywhere (a parameter, a loop variable, an assignment) is not rewritten
-            rebound = {n.arg if isinstance(n, ast.arg) else n.id for n in ast.walk(tree) if isinstance(n, ast.arg) or (isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load))}
+            rebound = _rebound(tree, self.text, {c.split(".", 1)[0] for c in chains})
             chains = [c for c in chains if c.split(".", 1)[0] not in rebound]
         star_names = sorted(n for n in ((set(_IDENT.findall(self.text)) if training else wanted_bases) - own_names.keys() - bound.keys())) if stars else []
         # what linking depends on in this file: its imports, own names, bases, whether it trains, the dotted names
@@ -1272,7 +1302,7 @@ class _Linker:
         if have is not None:
             return have
         mine = ("def", path, d.name)
-        for cand in (spelled, d.name, chain, *_qualified(path, d.name)):
+        for cand in itertools.chain((spelled, d.name, chain), _qualified(path, d.name)):
             if cand is not None and st.taken.get(cand, mine) == mine:
                 return cand
         return None
@@ -1299,7 +1329,7 @@ class _Linker:
         if s is None:
             return False
         names = self.refs(path, d) if full else set(d.bases)
-        for n in sorted(names):
+        for n in s.linkable(names):
             if n == d.name:
                 continue
             local = s.defs.get(n)
@@ -1307,15 +1337,14 @@ class _Linker:
                 if not self._use(st, path, n, (path, local), full):
                     return False
                 continue
-            for b in s.imports:
-                if b.local != n:
-                    continue
+            b = s.first_import(n)
+            if b is not None:  # (only the first import of the name counts)
                 got = self.index.resolve(b, path) if b.name else None
                 if got is not None and (not self.index.is_library(got[0]) or not full or n in d.bases):
                     if b.name == n or st.taken.get(n) == ("def", got[0], got[1].name):  # as the program has it already
                         if not self._use(st, path, n, got, full):
                             return False
-                        break
+                        continue
                     # ``from m import X as n``: its line is copied (as an outside import), and X linked when it fits
                     st.pending.append(("alias", path, n, got, full))
                 else:
@@ -1326,7 +1355,6 @@ class _Linker:
                 if not self._claim(st.taken, n, ("import", b.qualname)):
                     return False
                 st.imports_needed.setdefault(path, set()).add(n)
-                break
         return True
 
     def _settle(self, st: _State) -> None:
@@ -1514,6 +1542,41 @@ def _renamed(node: ast.AST, names: dict) -> Optional[ast.AST]:
         if new is not None:
             return ast.Name(id=new, ctx=node.ctx, lineno=node.lineno, col_offset=node.col_offset, end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
     return None
+
+
+def _rebound(tree: ast.Module, text: str, names: set) -> set:
+    """Which of ``names`` the file binds anywhere other than by an import: a parameter, or a ``Name`` stored
+    or deleted (an assignment, a loop or ``with`` target, a comprehension variable...). Only the statements
+    whose lines hold one of the words are walked, each without its nested statements (those are looked at on
+    their own): the same answer as walking every node, without walking every node."""
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\b")
+    hits = [m.start() for m in pattern.finditer(text)]
+    if not hits:
+        return set()
+    if "\r" in text:  # line breaks as Python counts them
+        starts = list(itertools.accumulate(len(ln) for ln in split_lines(text)))
+        hit_lines = sorted({bisect.bisect_right(starts, h) + 1 for h in hits})
+    else:
+        hit_lines = []
+        line, at = 1, 0
+        for h in hits:
+            line += text.count("\n", at, h)
+            at = h
+            if not hit_lines or hit_lines[-1] != line:
+                hit_lines.append(line)
+    out: set = set()
+    for st in statements(tree):
+        i = bisect.bisect_left(hit_lines, st.lineno)
+        if i == len(hit_lines) or hit_lines[i] > (st.end_lineno or st.lineno):
+            continue
+        for top in own_expressions(st):
+            for n in walk_nodes(top):
+                if isinstance(n, ast.arg):
+                    if n.arg in names:
+                        out.add(n.arg)
+                elif isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load) and n.id in names:
+                    out.add(n.id)
+    return out
 
 
 def _pass_like(st: ast.stmt) -> ast.Pass:

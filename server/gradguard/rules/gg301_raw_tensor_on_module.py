@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Optional, cast
 
-from gradguard.core.astindex import walk_nodes
+from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.classes import may_have_parameters, self_attr, self_name, tensor_ctor
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.torchapi import is_optimizer_ctor
@@ -45,7 +45,7 @@ def raw_tensor_attrs(facts, info) -> dict:
     if init is None:
         return out
     sn = self_name(init)
-    for node in walk_nodes(init):
+    for node in statements_of_type(init, ast.Assign):  # (statements only: the same assignments, in the same order)
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             attr = self_attr(node.targets[0], sn)
             if attr:

@@ -687,6 +687,7 @@ _SAVING_CALL = re.compile(r"[.\s(=,]\b(?:" + _SAVING_OPS + r")\(")
 _IDENT = re.compile(r"\s*([A-Za-z_]\w*)")
 _ATTR_CALL_ARG = re.compile(r"self\.(\w+)\(\s*([A-Za-z_]\w*)")
 _MODIFIED_AFTER = re.compile(r"\s*(?:[-+*/@%&|^]=|\.[a-z]\w*[a-z0-9]_\(|\[[^\]\n]*\]\s*=[^=])")
+_MODIFIED_AFTER_AHEAD = "(?=" + _MODIFIED_AFTER.pattern + ")"
 _SAVED_OUTPUT_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*[\w.]*?\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\(")
 
 
@@ -733,12 +734,13 @@ def _saves_a_modified_input(facts, scope, body: str) -> bool:
     saved.discard("self")
     saved.discard("")
     for n in saved:  # modified in place after being saved (``x += ...``, ``x.abs_()``, ``x[i] = ...``)
-        i = body.find(n)
-        while i != -1:
+        # the name followed by an in-place change, found by the regex engine (``x`` occurs everywhere); then the
+        # name must start there (names are words: an occurrence inside a match is inside a word, never one)
+        for m in re.finditer(re.escape(n) + _MODIFIED_AFTER_AHEAD, body):
+            i = m.start()
             before = body[i - 1] if i else " "
-            if not (before.isalnum() or before in "_.") and _MODIFIED_AFTER.match(body, i + len(n)):
+            if not (before.isalnum() or before in "_."):
                 return True
-            i = body.find(n, i + 1)
     return False
 
 

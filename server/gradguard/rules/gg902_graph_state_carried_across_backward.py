@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradguard.core.astindex import walk_nodes
+from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import is_module_ctor
@@ -882,7 +882,7 @@ def main():
 
 def _empty_list_attrs(init) -> list:
     out = []
-    for st in walk_nodes(init):
+    for st in statements_of_type(init, ast.Assign):  # (statements only: the same assignments, in the same order)
         if isinstance(st, ast.Assign) and isinstance(st.value, ast.List) and not st.value.elts:
             out += [t.attr for t in st.targets if isinstance(t, ast.Attribute) and _self_attr(t)]
     return out
