@@ -319,7 +319,9 @@ def main():
         for f in self._copies_to_optimizer(facts):
             reported.add((f.start.line, f.start.col))
             yield f
-        yield from self._flowed_copies(facts, reported)
+        # casts applied right where the leaf is made are reported below, with their own fix
+        made_here = {id(call) for call in leaf_creation_calls(facts) if isinstance(call.func, ast.Attribute) and call.func.attr in CASTS and isinstance(call.func.value, ast.Call) and self._leaf_kind(facts, call.func.value) is not None}
+        yield from self._flowed_copies(facts, reported, made_here)
         for op, inner, kind, text in self._arithmetic(facts):
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
             related = self._related(facts, op)
@@ -364,7 +366,7 @@ def main():
                 method_span=True,
             )
 
-    def _flowed_copies(self, facts, reported: set):
+    def _flowed_copies(self, facts, reported: set, made_here: set):
         """Leaves cast to another dtype (``[t.to(dtype=torch.float64) for t in leaves]``, in a helper or not) that
         reach an optimizer's constructor: it raises ``can't optimize a non-leaf Tensor``."""
         if "optim" not in facts.source.text:
@@ -375,7 +377,7 @@ def main():
                 if ev.what != "optimizer_leaf_copy" or ev.value is None or ev.value.leaf_copy is None:
                     continue
                 cast = ev.value.leaf_copy
-                if id(cast) in seen or any(cast.lineno == line and cast.col_offset >= col for line, col in reported):
+                if id(cast) in seen or id(cast) in made_here or any(cast.lineno == line and cast.col_offset >= col for line, col in reported):
                     continue
                 seen.add(id(cast))
                 what = f"`.{cast.func.attr}()`" if isinstance(cast, ast.Call) and isinstance(cast.func, ast.Attribute) else "the cast"
