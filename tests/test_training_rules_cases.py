@@ -7,6 +7,26 @@ import pytest
 from gradguard.analyze import analyze
 
 HEAD = "import torch\nimport torch.nn as nn\n\n\n"
+LIT_UNFREEZE = """import lightning.pytorch as pl
+
+
+class M(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 2)
+        self.backbone.requires_grad_(False)
+
+    def on_train_epoch_start(self):
+        if self.current_epoch == 1:
+            self.backbone.requires_grad_(True)
+
+    def training_step(self, batch, batch_idx):
+        return self.head(self.backbone(batch)).sum()
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(PARAMS)
+"""
 
 CASES = [
     # (code, rule, expected lines)
@@ -22,7 +42,13 @@ CASES = [
     ("GG805", "def main(model, verbose):\n    params = model.parameters()\n    if verbose:\n        n = len(list(params))\n    else:\n        opt = torch.optim.SGD(params, lr=0.1)\n", []),
     ("GG801", "def main(model):\n    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n    model.fc = nn.Linear(2, 2)\n    opt.add_param_group({'params': model.fc.parameters()})\n    opt.step()\n", []),
     ("GG803", "def main(model, loss):\n    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n    loss.backward()\n    model.zero_grad()\n    opt.step()\n", [8]),
-    ("GG804", "def main(model, loss, opt):\n    loss.backward()\n    opt.step()\n    opt.zero_grad()\n    loss2 = model(1).sum()\n    loss2.backward()\n", []),
+    ("GG804", "def main(model, loss, opt):\n    loss.backward()\n    opt.step()\n    opt.zero_grad()\n    loss2 = model(1).sum()\n    loss2.backward()\n", []),    # Lightning builds the optimizers once (configure_optimizers, after __init__) and runs the epoch hooks later:
+    # a part frozen in __init__ and unfrozen in a hook is not in an optimizer built from what required grad
+    ("GG806", LIT_UNFREEZE.replace("PARAMS", "filter(lambda p: p.requires_grad, self.parameters())"), [17]),
+    ("GG806", LIT_UNFREEZE.replace("PARAMS", "[p for p in self.parameters() if p.requires_grad]"), [17]),
+    ("GG806", LIT_UNFREEZE.replace("PARAMS", "self.parameters()"), []),
+    ("GG806", LIT_UNFREEZE.replace("PARAMS", "filter(lambda p: p.requires_grad, self.parameters())").replace("            self.backbone.requires_grad_(True)", "            pass"), []),
+    ("GG806", LIT_UNFREEZE.replace("PARAMS", "filter(lambda p: p.requires_grad, self.parameters())").replace("self.backbone.requires_grad_(False)", "self.head.requires_grad_(True)"), []),
 ]
 
 

@@ -229,4 +229,6 @@ def _cut_order(c: Cut) -> tuple:
 
 
 def display_root(root: str) -> str:
-    return root.replace("[", "").replace("]", "")
+    """A root id as the user wrote it: ``model.blocks[].attn`` -> ``model.blocks.attn``; ``model@54`` (a new object
+    bound to a name an older one had) -> ``model``."""
+    return re.sub(r"@\d+", "", root.replace("[", "").replace("]", ""))
