@@ -39,7 +39,7 @@ KNOWN_MISSES = {
     # blind batch c3 (written this session by another engineer without running gradguard; scored once, at the end)
     "c308_head_created_in_first_forward": "blind c3 miss (not investigated)",
     "c310_attention_mask_after_softmax_inplace": "blind c3 miss (not investigated)",
-    "c320_freeze_norm_by_name_matches_bneck": "blind c3 miss (not investigated)",
+    "c320_freeze_norm_by_name_matches_bneck": "retired blind c3: a substring test on parameter names ('bn' in name) also selects the bneck stage; the program still trains (stem, classifier), and that only BatchNorm was meant is intent told by the helper's name (its false GG604 error, a conditional freeze read as a whole one, is fixed)",
     "c324_unpaired_color_transfer_histc_loss": "blind c3 miss (not investigated)",
     "c334_cached_position_bias_from_mlp_in_init": "blind c3 miss (not investigated)",
     "c336_adder_layer_function_drops_weight_grad": "blind c3 miss (not investigated)",
@@ -47,18 +47,18 @@ KNOWN_MISSES = {
     "c404_recsys_maxnorm_item_table_reused": "blind c4 miss (not investigated)",
     "c406_fabric_gat_attention_scores_via_item": "blind c4 miss (not investigated)",
     "c412_contrastive_previous_batch_negatives_attached": "blind c4 miss (not investigated)",
-    "c422_accelerate_max_grad_norm_zero": "blind c4 miss (not investigated)",
+    "c422_accelerate_max_grad_norm_zero": "retired blind c4: clip_grad_norm_ with max_norm 0 zeroes every gradient, but the 0.0 comes from a module-level config dict copied by dict() and passed to train(cfg); constant values of dict entries across calls are not modeled",
     "c428_lightning_fourier_features_buffer_requires_grad": "blind c4 miss (not investigated)",
-    "c408_pix2pix_discriminator_left_frozen": "blind c4, seen after scoring (its fix did not restore): the discriminator frozen by set_requires_grad before the generator step and never unfrozen for the next iteration is not modeled; the GG201 it got before matched only the related line and was false (the detach in backward_d is the GAN stop-gradient: the step after the call trains D only)",
+    "c408_pix2pix_discriminator_left_frozen": "blind c4, seen after scoring (its fix did not restore): the discriminator frozen by set_requires_grad before the generator step and never unfrozen for the next iteration is not modeled (requires_grad state carried from one call of a method to the next, and the data arguments reaching backward_d from main, would both be needed); the GG201 it got before matched only the related line and was false (the detach in backward_d is the GAN stop-gradient: the step after the call trains D only)",
     # blind batch c5 (written this session by another engineer without running gradguard; scored once, at the end)
     "c508_lightning_prototypes_cached_from_validation": "blind c5 miss (not investigated)",
-    "c510_linear_probe_freezes_by_name_misses_classifier": "blind c5 miss (not investigated)",
+    "c510_linear_probe_freezes_by_name_misses_classifier": "retired blind c5: requires_grad = ('head' in name) keeps head_norm and freezes the classifier; the program still trains (the LayerNorm), and that the classifier was meant is intent told by names (parameter names are not evaluated against such tests)",
     "c512_unet_dice_loss_thresholded_prediction_rewrapped": "blind c5 miss (not investigated)",
     "c516_window_attention_caches_learned_position_bias": "blind c5 miss (not investigated)",
     "c518_scale_gradient_function_checks_wrong_input_index": "blind c5 miss (not investigated)",
     "c520_rgcn_relation_weights_in_plain_dict": "blind c5 miss (not investigated)",
     "c522_seq2seq_attention_reads_encoder_keys_via_data": "blind c5 miss (not investigated)",
-    "c524_hf_adapter_tuning_freezes_adapters_with_encoder": "blind c5 miss (not investigated)",
+    "c524_hf_adapter_tuning_freezes_adapters_with_encoder": "retired blind c5: freezing the whole encoder (adapters included) is a legitimate linear probe that trains the classifier; that the adapters were meant to train is told only by the docstring and class names",
 }
 
 

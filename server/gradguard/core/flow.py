@@ -275,6 +275,7 @@ class GradientFlow:
         self._attr_cache: dict = {}
         self._syntax: dict = {}
         self.root_origins: dict[str, RootOrigin] = {}  # root created by a statement -> how it was made
+        self.touches_requires_grad: dict[int, bool] = {}  # id(function) -> its text mentions requires_grad
         self.context_flows: list[FunctionFlow] = []  # functions analyzed with their callers' argument values
 
     # -- public -----------------------------------------------------------------------------------
@@ -1274,7 +1275,11 @@ class _Walker:
         caller passes for the helper's parameter), ``extra`` "True" / "False"."""
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return
-        if not (self.e.text().search(_REQUIRES_GRAD_WORD, fn) if self.e.lines is not None else "requires_grad" in ast.unparse(fn)):
+        touches = self.e.touches_requires_grad.get(id(fn))
+        if touches is None:
+            touches = bool(self.e.text().search(_REQUIRES_GRAD_WORD, fn)) if self.e.lines is not None else "requires_grad" in ast.unparse(fn)
+            self.e.touches_requires_grad[id(fn)] = touches
+        if not touches:
             return
         for ev in self.e.flow(fn).events:
             if ev.target is None or not ((ev.what == "requires_grad_set" and ev.name == "requires_grad") or ev.what == "requires_grad_call"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 
 from gradguard.core.model import Applicability, Severity
-from gradguard.core.training import has_backward, step_binding, steps_a_scheduler, stmt_call
+from gradguard.core.training import blocks, has_backward, step_binding, steps_a_scheduler, stmt_call
 from gradguard.fixes import fix, insert_before_stmt
 from gradguard.rules.base import Example, Rule
 
@@ -140,56 +140,45 @@ def main():
     )
 
     def check(self, facts):
-        binding = step_binding(facts)
-        for st in facts.walk(ast.If):
-            if not st.orelse or not isinstance(st, ast.If):
-                continue
-            block = _block_of(facts, st)
-            if block is None:
-                continue
-            body, k = block
-            if not any(has_backward(x) for x in body[:k]):
-                continue
-            for sched_arm, opt_arm in ((st.body, st.orelse), (st.orelse, st.body)):
-                opts = [c for x in opt_arm if (c := stmt_call(x, "step")) is not None and binding.optimizer(c)]
-                if not opts or any((c := stmt_call(x, "step")) is not None and binding.optimizer(c) for x in sched_arm):
+        binding = None
+        for _owner, body in blocks(facts):
+            for k, st in enumerate(body):
+                # (cheap first: an if / else whose two arms both step something)
+                if not (isinstance(st, ast.If) and st.orelse and _steps(st.body) and _steps(st.orelse)):
                     continue
-                scheds = [(x, c) for x in sched_arm if (c := stmt_call(x, "step")) is not None and steps_a_scheduler(binding, c)]
-                if not scheds:
+                if not any(has_backward(x) for x in body[:k]):
                     continue
-                sst, scall = scheds[0]
-                opt = binding.optimizer(opts[0])
-                ftext = facts.text(opts[0].func)
+                binding = binding or step_binding(facts)
+                yield from self._arms(facts, binding, st)
 
-                def build(sst=sst, ftext=ftext, opt=opt):
-                    return fix(f"Step `{opt}` before the scheduler", insert_before_stmt(facts, sst, f"{ftext}()"), unsafe=True)
+    def _arms(self, facts, binding, st: ast.If):
+        for sched_arm, opt_arm in ((st.body, st.orelse), (st.orelse, st.body)):
+            opts = [c for x in opt_arm if (c := stmt_call(x, "step")) is not None and binding.optimizer(c)]
+            if not opts or any((c := stmt_call(x, "step")) is not None and binding.optimizer(c) for x in sched_arm):
+                continue
+            scheds = [(x, c) for x in sched_arm if (c := stmt_call(x, "step")) is not None and steps_a_scheduler(binding, c)]
+            if not scheds:
+                continue
+            sst, scall = scheds[0]
+            opt = binding.optimizer(opts[0])
+            ftext = facts.text(opts[0].func)
 
-                yield self.finding(
-                    facts,
-                    scall,
-                    f"`{facts.text(scall.func)}()` runs here instead of `{opt}.step()`: a learning-rate scheduler only changes the "
-                    "learning rate, so whenever this branch runs the gradients of the backward() above are never applied and the "
-                    "parameters never change",
-                    related=[(opts[0], "the optimizer is stepped only on the other branch")],
-                    fixes=[build] if not opts[0].args and not opts[0].keywords else [],
-                    explanation="`scheduler.step()` updates `lr` in the optimizer's parameter groups; only `optimizer.step()` applies "
-                    "gradients. Step the optimizer on every branch, then the scheduler.",
-                )
-                break
+            def build(sst=sst, ftext=ftext, opt=opt):
+                return fix(f"Step `{opt}` before the scheduler", insert_before_stmt(facts, sst, f"{ftext}()"), unsafe=True)
+
+            yield self.finding(
+                facts,
+                scall,
+                f"`{facts.text(scall.func)}()` runs here instead of `{opt}.step()`: a learning-rate scheduler only changes the "
+                "learning rate, so whenever this branch runs the gradients of the backward() above are never applied and the "
+                "parameters never change",
+                related=[(opts[0], "the optimizer is stepped only on the other branch")],
+                fixes=[build] if not opts[0].args and not opts[0].keywords else [],
+                explanation="`scheduler.step()` updates `lr` in the optimizer's parameter groups; only `optimizer.step()` applies "
+                "gradients. Step the optimizer on every branch, then the scheduler.",
+            )
+            return
 
 
-def _block_of(facts, st: ast.stmt):
-    """(the statement list holding ``st``, its index there)."""
-    parent = facts.parent(st)
-    for field in ("body", "orelse", "finalbody"):
-        body = getattr(parent, field, None)
-        if isinstance(body, list):
-            for i, x in enumerate(body):
-                if x is st:
-                    return body, i
-    if isinstance(parent, ast.Try):
-        for h in parent.handlers:
-            for i, x in enumerate(h.body):
-                if x is st:
-                    return h.body, i
-    return None
+def _steps(arm: list) -> bool:
+    return any(stmt_call(x, "step") is not None for x in arm)
