@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from functools import partial
 from typing import Optional
@@ -602,7 +603,8 @@ def main():
                             yield f
                 origins = {r: o for r in roots if (o := trainable_origin(facts, r)) is not None and not _made_each_iteration(facts, r, site)}
                 graded = _grad_reads(fl)
-                missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded]
+                missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
+                           and not _given_to_opaque(facts, r)]
                 if not missing:
                     continue
                 # a part of a missing root that some optimizer holds: only the rest is missing
@@ -791,6 +793,25 @@ def _made_each_iteration(facts, root: str, site) -> bool:
         return False
     line = origin.stmt.lineno
     return any(lp.lineno <= line <= (lp.end_lineno or lp.lineno) for lp in site.loops)
+
+
+def _given_to_opaque(facts, root: str) -> bool:
+    """Is a part of ``root`` (``model.backbone`` of ``model.backbone.body``) passed to a function this file does not
+    define (``freeze(model.backbone)`` imported from another module)? It may have frozen it: stay quiet."""
+    parts = display_root(root).split(".")
+    prefixes = {".".join(parts[:i]) for i in range(2, len(parts) + 1)}
+    here = {n.name for n in facts.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for call in facts.nodes_near(ast.Call, (parts[0],)):
+        f = call.func
+        if isinstance(f, ast.Name) and f.id in here:
+            continue
+        if isinstance(f, ast.Attribute) or (isinstance(f, ast.Name) and hasattr(builtins, f.id)):
+            continue  # a method, or a builtin
+        if (facts.imports.qualname(f) or "").startswith("torch."):
+            continue
+        if any(facts.text(a) in prefixes for a in [*call.args, *(k.value for k in call.keywords)]):
+            return True
+    return False
 
 
 def _rebound(root: str) -> str:
