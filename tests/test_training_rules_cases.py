@@ -7,6 +7,26 @@ import pytest
 from gradguard.analyze import analyze
 
 HEAD = "import torch\nimport torch.nn as nn\n\n\n"
+LIT_UNFREEZE = """import lightning.pytorch as pl
+
+
+class M(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 2)
+        self.backbone.requires_grad_(False)
+
+    def on_train_epoch_start(self):
+        if self.current_epoch == 1:
+            self.backbone.requires_grad_(True)
+
+    def training_step(self, batch, batch_idx):
+        return self.head(self.backbone(batch)).sum()
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(PARAMS)
+"""
 
 CASES = [
     # (code, rule, expected lines)
@@ -27,6 +47,13 @@ CASES = [
     # parameters; the generator loss on a discriminator output from before opt_d.step() raises (GG702)
     ("GG702", 'import torch.nn.functional as F\nimport lightning.pytorch as pl\n\n\nclass GAN(pl.LightningModule):\n    def __init__(self):\n        super().__init__()\n        self.automatic_optimization = False\n        self.G = nn.Linear(2, 2)\n        self.D = nn.Linear(2, 1)\n\n    def training_step(self, batch, batch_idx):\n        opt_g, opt_d = self.optimizers()\n        fake = self.G(torch.randn(4, 2))\n        d_fake = self.D(fake)\n        loss_d = F.softplus(d_fake).mean() + F.softplus(-self.D(batch)).mean()\n        opt_d.zero_grad()\n        self.manual_backward(loss_d, retain_graph=True)\n        opt_d.step()\n        loss_g = F.softplus(-d_fake).mean()\n        opt_g.zero_grad()\n        self.manual_backward(loss_g)\n        opt_g.step()\n\n    def configure_optimizers(self):\n        return torch.optim.Adam(self.G.parameters()), torch.optim.Adam(self.D.parameters())\n', [19]),
     ("GG702", 'import torch.nn.functional as F\nimport lightning.pytorch as pl\n\n\nclass GAN(pl.LightningModule):\n    def __init__(self):\n        super().__init__()\n        self.automatic_optimization = False\n        self.G = nn.Linear(2, 2)\n        self.D = nn.Linear(2, 1)\n\n    def training_step(self, batch, batch_idx):\n        opt_g, opt_d = self.optimizers()\n        fake = self.G(torch.randn(4, 2))\n        d_fake = self.D(fake)\n        loss_d = F.softplus(d_fake).mean() + F.softplus(-self.D(batch)).mean()\n        opt_d.zero_grad()\n        self.manual_backward(loss_d, retain_graph=True)\n        opt_d.step()\n        d_fake = self.D(fake)\n        loss_g = F.softplus(-d_fake).mean()\n        opt_g.zero_grad()\n        self.manual_backward(loss_g)\n        opt_g.step()\n\n    def configure_optimizers(self):\n        return torch.optim.Adam(self.G.parameters()), torch.optim.Adam(self.D.parameters())\n', []),
+    # Lightning builds the optimizers once (configure_optimizers, after __init__) and runs the epoch hooks later:
+    # a part frozen in __init__ and unfrozen in a hook is not in an optimizer built from what required grad
+    ("GG806", LIT_UNFREEZE.replace("PARAMS", "filter(lambda p: p.requires_grad, self.parameters())"), [17]),
+    ("GG806", LIT_UNFREEZE.replace("PARAMS", "[p for p in self.parameters() if p.requires_grad]"), [17]),
+    ("GG806", LIT_UNFREEZE.replace("PARAMS", "self.parameters()"), []),
+    ("GG806", LIT_UNFREEZE.replace("PARAMS", "filter(lambda p: p.requires_grad, self.parameters())").replace("            self.backbone.requires_grad_(True)", "            pass"), []),
+    ("GG806", LIT_UNFREEZE.replace("PARAMS", "filter(lambda p: p.requires_grad, self.parameters())").replace("self.backbone.requires_grad_(False)", "self.head.requires_grad_(True)"), []),
 ]
 
 

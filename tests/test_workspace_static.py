@@ -74,7 +74,6 @@ def test_dev_project(name):
 BLIND_MISSES: dict = {
     "w04_base_class_raw_tensors_empty_optimizer": "raw tensors created in a base-class method (init_weights) the subclass calls: GG301 reads __init__ only",
     "w18_progressive_unfreeze_missing_from_optimizer": "requires_grad state at optimizer construction vs a later unfreeze is not modeled",
-    "w22_optimizer_over_decoder_only": "forward inherited from a base in another file, parts set by the subclass: the encoder's path to the loss is not traced",
     "w28_grad_norm_logger_frees_graph": "autograd.grad without retain_graph inside a helper, backward in the caller: graph freeing is not summarized across calls",
 }
 

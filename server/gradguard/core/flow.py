@@ -43,7 +43,9 @@ from gradguard.core.torchapi import (
     META_METHODS,
     MODULE_WRAPPERS,
     NEW_TENSOR_METHODS,
+    OPTIMIZER_BUILDERS,
     PYTHON_CASTS,
+    RUN_BEFORE_OPTIMIZERS,
     SAVES_INPUT,
     SAVES_OUTPUT,
     SET_GRAD_ENABLED,
@@ -76,6 +78,7 @@ def replace(obj, **changes):
     return new
 
 
+_REQUIRES_GRAD_WORD = re.compile(r"requires_grad")
 NEW = "<new>"  # placeholder id for a root created by an expression, renamed at assignment
 UNKNOWN = "?"
 
@@ -137,6 +140,14 @@ def join(*vals: Val) -> Val:
     cut = frozenset().union(*(v.cut for v in vals))
     kinds = {v.kind for v in vals}
     kind = kinds.pop() if len(kinds) == 1 else ("tensor" if live or cut else None)
+    optional = kinds - {"none", "python"}
+    ident = cls = None
+    if len(optional) == 1 and len(kinds) > 1 and next(iter(optional)) in ("scheduler", "scaler", "module"):
+        # ``best_model = None`` (a Python value) or a model / scheduler: used as one wherever it is called
+        kind = next(iter(optional))
+        some = [v for v in vals if v.kind == kind]
+        if all(v.ident == some[0].ident and v.cls == some[0].cls for v in some):
+            ident, cls = some[0].ident, some[0].cls
     fields = None
     if any(v.fields is not None for v in vals):  # a dict built differently on two branches
         merged: dict = {}
@@ -155,7 +166,7 @@ def join(*vals: Val) -> Val:
         items = tuple(join(*col, *others) for col in zip(*shaped))
     copies = {v.leaf_copy for v in vals}
     leaf_copy = copies.pop() if len(copies) == 1 else None
-    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy)
+    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls)
 
 
 def combine(*vals: Val) -> Val:
@@ -323,6 +334,7 @@ class GradientFlow:
         self._dropped: dict = {}  # autograd.Function class -> dropped_gradients
         self.constructions = Constructions(modules, tree)  # constants reaching attributes through constructors
         self.root_origins: dict[str, RootOrigin] = {}  # root created by a statement -> how it was made
+        self.touches_requires_grad: dict[int, bool] = {}  # id(function) -> its text mentions requires_grad
         self.context_flows: list[FunctionFlow] = []  # functions analyzed with their callers' argument values
 
     # -- public -----------------------------------------------------------------------------------
@@ -983,9 +995,20 @@ class _Walker:
 
     def frozen_now(self, within: frozenset) -> frozenset:
         """Parts of ``within`` whose parameters this function has set to ``requires_grad=False`` so far (and
-        not back on): an optimizer built from what requires grad leaves them out."""
+        not back on): an optimizer built from what requires grad leaves them out. In the method a framework
+        builds the optimizers in (Lightning's ``configure_optimizers``), what the methods it runs before froze
+        (``__init__``, ``setup``) counts first."""
+        events: list = []
+        fn = self.fl.node
+        info = self.e.modules.classes.get(self.fl.owner or "")
+        if info is not None and info.framework and getattr(fn, "name", None) == OPTIMIZER_BUILDERS.get(info.framework):
+            for name in RUN_BEFORE_OPTIMIZERS.get(info.framework, ()):
+                m = self.e.modules.method(info.name, name)
+                if m is not None and m is not fn:
+                    events.extend(self.e.flow(m).events)
+        events.extend(self.fl.events)
         state: dict = {}
-        for ev in self.fl.events:
+        for ev in events:
             if ev.target is None:
                 continue
             if ev.what == "requires_grad_set" and ev.name == "requires_grad":
@@ -994,7 +1017,7 @@ class _Walker:
                 if not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
                     continue
                 on = value.value
-            elif ev.what == "requires_grad_call" and ev.extra in ("True", "False"):
+            elif ev.what in ("requires_grad_call", "requires_grad_via_call") and ev.extra in ("True", "False"):
                 on = ev.extra == "True"
             else:
                 continue
@@ -1009,7 +1032,7 @@ class _Walker:
     def assign(self, target: ast.AST, v: Val, value_node: Optional[ast.AST]) -> None:
         if isinstance(target, ast.Name):
             if NEW in v.live or v.ident == NEW:
-                v = self.rename_new(v, target.id)
+                v = self.rename_new(v, self.fresh_root(target.id))
             self.env[target.id] = v
             self.fl.assigned[id(target)] = v
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -1073,6 +1096,18 @@ class _Walker:
         v = self.rename_new(v, rid)
         if v.live:
             self.record("replace", node, target=base, value=v, name=rid)
+
+    def fresh_root(self, name: str) -> str:
+        """The root id for a new object bound to ``name``: the name itself, unless the object ``name`` held until now
+        is one an optimizer holds parameters of (``model = copy.deepcopy(best_model)`` while ``optimizer`` keeps the
+        old model's): then the two are different objects, and the new one is ``name@<line>``."""
+        old = self.env.get(name)
+        if old is None or old.ident is None or old.ident.split("@")[0] != name or self.stmt is None:
+            return name
+        held = old.ident
+        if not any(o.kind == "optimizer" and any(p == held or p.startswith(held + ".") or p.startswith(held + "[") for p in o.params) for o in self.env.values()):
+            return name
+        return f"{name}@{self.stmt.lineno}"
 
     def rename_new(self, v: Val, name: str) -> Val:
         live = frozenset(name if r == NEW else r for r in v.live)
@@ -1286,7 +1321,28 @@ class _Walker:
 
     def ev_IfExp(self, node: ast.IfExp) -> Val:
         self.ev(node.test)
+        unwrapped = self._unwrapped(node)
+        if unwrapped is not None:
+            self.ev(node.body)
+            return self.ev(unwrapped)
         return join(self.ev(node.body), self.ev(node.orelse))
+
+    def _unwrapped(self, node: ast.IfExp) -> Optional[ast.AST]:
+        """``model.module if isinstance(model, DataParallel) else model`` (or ``hasattr(model, "module")``): either
+        branch is the same model, the one a wrapper shares its parameters with. The plain branch, or None."""
+        for wrapped, plain in ((node.body, node.orelse), (node.orelse, node.body)):
+            name = _name_of(plain)
+            if not (name and isinstance(wrapped, ast.Attribute) and wrapped.attr in WRAPPED_MODULE_ATTRS and _name_of(wrapped.value) == name):
+                continue
+            t = node.test
+            if not (isinstance(t, ast.Call) and isinstance(t.func, ast.Name) and len(t.args) == 2 and _name_of(t.args[0]) == name):
+                continue
+            if t.func.id == "hasattr" and isinstance(t.args[1], ast.Constant) and t.args[1].value == wrapped.attr:
+                return plain
+            kinds = t.args[1].elts if isinstance(t.args[1], ast.Tuple) else [t.args[1]]
+            if t.func.id == "isinstance" and all((self.im.qualname(k) or "") in MODULE_WRAPPERS for k in kinds):
+                return plain
+        return None
 
     def ev_Tuple(self, node) -> Val:
         items = tuple(self.ev(e) for e in node.elts)
@@ -1484,8 +1540,46 @@ class _Walker:
             if owner is not None and owner.ident and rest:
                 self.record("replace", node, target=owner, value=ev.value, name=f"{owner.ident}.{rest}", extra=str(ev.node.lineno))
 
+    def _requires_grad_changes(self, node: ast.Call, fn: ast.AST, args: list) -> None:
+        """A helper that sets ``requires_grad`` on what an argument holds (``def set_trainable(module, flag): for p in
+        module.parameters(): p.requires_grad = flag``) changes the caller's object where it is called: one
+        ``requires_grad_via_call`` event per change whose value is known (a literal in the helper, or a literal the
+        caller passes for the helper's parameter), ``extra`` "True" / "False"."""
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return
+        touches = self.e.touches_requires_grad.get(id(fn))
+        if touches is None:
+            touches = bool(self.e.text().search(_REQUIRES_GRAD_WORD, fn)) if self.e.lines is not None else "requires_grad" in ast.unparse(fn)
+            self.e.touches_requires_grad[id(fn)] = touches
+        if not touches:
+            return
+        for ev in self.e.flow(fn).events:
+            if ev.target is None or not ((ev.what == "requires_grad_set" and ev.name == "requires_grad") or ev.what == "requires_grad_call"):
+                continue
+            if ev.what == "requires_grad_set":
+                expr = getattr(ev.stmt, "value", None) if isinstance(ev.stmt, ast.Assign) else None
+            else:
+                call = ev.node if isinstance(ev.node, ast.Call) else None
+                kw = next((k.value for k in call.keywords if k.arg == "requires_grad"), None) if call is not None else None
+                expr = kw or (call.args[0] if call is not None and call.args else ast.Constant(True))
+            flag = _argument_constant(fn, expr, node) if expr is not None else None
+            if not isinstance(flag, bool):
+                continue
+            roots = set()
+            for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
+                head, dot, rest = r.partition(".")
+                if not (head.startswith("arg:") and head[4:].isdigit() and int(head[4:]) < len(args)):
+                    continue
+                a = args[int(head[4:])]
+                base = a.ident if a.ident and a.ident not in (UNKNOWN, NEW) else None
+                if base is not None and not base.startswith("arg:"):
+                    roots.add(base + dot + rest)
+            if roots:
+                self.record("requires_grad_via_call", node, target=Val(frozenset(roots), kind="module"), extra=str(flag))
+
     def _call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
         self._replacements(node, fn, selfv, args)
+        self._requires_grad_changes(node, fn, args)
         # a callee analyzed with its caller's values: when they carry identity a summary would lose, or when
         # grad mode is off and the callee backpropagates (its losses are built without a graph)
         vals = [*args, *kwargs.values()]
@@ -1515,7 +1609,12 @@ class _Walker:
         for k, v in kwargs.items():
             if k in names:
                 binding[f"arg:{names.index(k)}"] = v
-        return self.instantiate_summary(summary.returns, binding, node)
+        ret = summary.returns
+        if ret.kind == "module" and ret.ident and (ret.ident == NEW or ret.ident in summary.created) and ret.live == {ret.ident} and not ret.cut:
+            # a factory (``def build_model(): return nn.DataParallel(Net())``): the caller gets a new module object,
+            # named where it binds it
+            return Val(frozenset({NEW}), kind="module", cls=ret.cls, ident=NEW, elem_cls=ret.elem_cls)
+        return self.instantiate_summary(ret, binding, node)
 
     def instantiate_summary(self, ret: Val, binding: dict, call: ast.Call) -> Val:
         live: set = set()
@@ -2020,6 +2119,35 @@ GRAD_MODE_FUNCS = {"no_grad", "enable_grad", "inference_mode", "set_grad_enabled
 
 def _truthy(node: Optional[ast.AST]) -> bool:
     return isinstance(node, ast.Constant) and bool(node.value)
+
+
+def _argument_constant(fn: ast.AST, expr: ast.AST, call: ast.Call):
+    """The constant ``expr`` (an expression in ``fn``) has at ``call``: a literal, or a parameter of ``fn`` the call
+    passes a literal for (or leaves at a literal default); None when unknown."""
+    if isinstance(expr, ast.Constant):
+        return expr.value
+    if not (isinstance(expr, ast.Name) and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        return None
+    a = fn.args
+    positional = [*a.posonlyargs, *a.args]
+    names = [p.arg for p in positional]
+    got: Optional[ast.AST] = None
+    if expr.id in names:
+        i = names.index(expr.id)
+        if i < len(call.args) and not any(isinstance(x, ast.Starred) for x in call.args[: i + 1]):
+            got = call.args[i]
+        else:
+            got = next((k.value for k in call.keywords if k.arg == expr.id), None)
+            defaults = a.defaults
+            j = i - (len(positional) - len(defaults))
+            if got is None and 0 <= j < len(defaults) and not any(k.arg is None for k in call.keywords):
+                got = defaults[j]
+    elif expr.id in [p.arg for p in a.kwonlyargs]:
+        i = [p.arg for p in a.kwonlyargs].index(expr.id)
+        got = next((k.value for k in call.keywords if k.arg == expr.id), None) or a.kw_defaults[i]
+    else:
+        return None
+    return got.value if isinstance(got, ast.Constant) else None
 
 
 def _name_of(node: ast.AST) -> Optional[str]:

@@ -47,8 +47,9 @@ def frozen_paths(facts: FileFacts) -> set:
         for fl in facts.flows_matching(_TOUCHES_REQUIRES_GRAD):
             for ev in fl.events:
                 setting = ev.what == "requires_grad_set" and ev.name == "requires_grad"
-                off = (setting and _constant(ev.node, facts) is False) or (ev.what == "requires_grad_call" and ev.extra == "False")
-                back_on = (setting and _constant(ev.node, facts) is not False) or (ev.what == "requires_grad_call" and ev.extra != "False")
+                call = ev.what in ("requires_grad_call", "requires_grad_via_call")  # (a helper's change, at its call)
+                off = (setting and _constant(ev.node, facts) is False) or (call and ev.extra == "False")
+                back_on = (setting and _constant(ev.node, facts) is not False) or (call and ev.extra != "False")
                 if (off or back_on) and ev.target is not None:
                     for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
                         (out if off else on).add(r[5:] if r.startswith("self.") else r)
@@ -236,4 +237,6 @@ def _cut_order(c: Cut) -> tuple:
 
 
 def display_root(root: str) -> str:
-    return root.replace("[", "").replace("]", "")
+    """A root id as the user wrote it: ``model.blocks[].attn`` -> ``model.blocks.attn``; ``model@54`` (a new object
+    bound to a name an older one had) -> ``model``."""
+    return re.sub(r"@\d+", "", root.replace("[", "").replace("]", ""))

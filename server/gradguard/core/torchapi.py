@@ -286,6 +286,18 @@ WRAPPED_MODULE_ATTRS = {"module", "_orig_mod", "_forward_module"}
 # Words one of which a file must contain to hold a loss that is backpropagated (a rule's text pre-filter):
 # ``.backward(``, ``autograd.grad``, or a method a framework backpropagates the result of.
 LOSS_SINK_WORDS = ("backward", "autograd", "training_step", "compute_loss", "transformers")
+# The order a framework runs a module's methods in, around building its optimizers: Lightning's Trainer builds
+# the model (``__init__``), runs ``setup`` and ``configure_model``, then calls ``configure_optimizers`` once; the
+# hooks below run afterwards, during fit (``training_step`` is stepped with the optimizers built then).
+OPTIMIZER_BUILDERS = {"lightning": "configure_optimizers"}
+RUN_BEFORE_OPTIMIZERS = {"lightning": ("__init__", "setup", "configure_model")}
+RUN_AFTER_OPTIMIZERS = {
+    "lightning": (
+        "on_fit_start", "on_train_start", "on_train_epoch_start", "on_train_batch_start", "training_step",
+        "on_before_backward", "on_after_backward", "on_before_optimizer_step", "on_train_batch_end",
+        "on_train_epoch_end", "on_validation_epoch_start", "on_validation_epoch_end",
+    ),
+}
 # Kinds of values whose ``.step()`` is not an optimizer step (LR schedulers, SWA/EMA helpers).
 NOT_OPTIMIZER_KINDS = {"scheduler", "module", "python", "numpy", "none", "accelerator", "fabric"}
 

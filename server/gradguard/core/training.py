@@ -23,7 +23,7 @@ from gradguard.core.flow import (
     related,
 )
 from gradguard.core.order import position
-from gradguard.core.torchapi import NOT_OPTIMIZER_KINDS, is_module_ctor, is_optimizer_ctor
+from gradguard.core.torchapi import NOT_OPTIMIZER_KINDS, OPTIMIZER_BUILDERS, RUN_AFTER_OPTIMIZERS, is_module_ctor, is_optimizer_ctor
 
 # Only for a receiver whose value the model cannot see (an attribute set in another method, an argument
 # no caller in this file passes): names that say "this is not an optimizer".
@@ -151,20 +151,35 @@ class StepBinding:
     def __init__(self, facts) -> None:
         self.steps: dict = {}
         self.zeros: dict = {}
+        self.kinds: dict = {}  # id(step call) -> the kinds of value it is called on, over every flow that runs it
         for fl in facts.backward_flows:
             for e in fl.events:
+                if e.what == "step" and e.target is not None:
+                    self.kinds.setdefault(id(e.node), set()).add(e.target.kind)
                 # a training function analyzed with its caller's values knows what it steps: prefer that
                 table = self.steps if e.what == "step" else self.zeros if e.what == "zero_grad" else None
                 if table is None:
                     continue
                 old = table.get(id(e.node))
-                if old is None or (not params_of(old.target) and params_of(e.target)):
+                if old is None or (not params_of(old.target) and params_of(e.target)) or (_is_optimizer(e.target) and not _is_optimizer(old.target)):
                     table[id(e.node)] = e
 
     def optimizer(self, call: ast.Call) -> Optional[str]:
         """The optimizer a ``.step()`` call steps (source text), or None when it is not an optimizer step."""
         ev = self.steps.get(id(call))
         return stepped_optimizer(ev) if ev is not None else None
+
+
+def _is_optimizer(v: Optional[Val]) -> bool:
+    """An optimizer value whose parameters the model knows (a context flow's ``optimizer`` rather than the
+    summary's ``arg:2``)."""
+    return v is not None and v.kind == "optimizer" and bool(v.params)
+
+
+def steps_a_scheduler(binding: StepBinding, call: ast.Call) -> bool:
+    """Is ``call`` (``x.step()``) known to step a learning-rate scheduler, and nothing else, wherever it runs?"""
+    kinds = binding.kinds.get(id(call), set())
+    return "scheduler" in kinds and kinds <= {"scheduler", "tensor", None}
 
 
 def step_binding(facts) -> StepBinding:
@@ -194,6 +209,29 @@ def stepped_after(fl: FunctionFlow, site: BackwardSite) -> list:
     if site.implicit or not isinstance(site.node, ast.Call):
         return []
     return _known_steps(fl, *_until_next_backward(fl, site))
+
+
+def stepped_by_framework(facts, fl: FunctionFlow, site: BackwardSite) -> list:
+    """For a loss a framework backpropagates and steps itself (a Lightning ``training_step`` under automatic
+    optimization): the optimizers it steps, those built in the method it calls once to build them
+    (``configure_optimizers``), when the model knows what they hold; else []."""
+    if not site.implicit:
+        return []
+    info = facts.modules.classes.get(fl.owner or "")
+    builder = OPTIMIZER_BUILDERS.get(info.framework or "") if info is not None else None
+    if info is None or builder is None or getattr(fl.node, "name", None) != "training_step" or info.manual_optimization:
+        return []
+    m = facts.modules.method(info.name, builder)
+    if m is None:
+        return []
+    return [o for o in facts.flow.flow(m).optimizers if o.covered and all(concrete_param(r) for r in o.covered)]
+
+
+def runs_after_optimizers(facts, fn: ast.AST, owner: Optional[str]) -> bool:
+    """Does a framework run method ``fn`` of class ``owner`` after it built the optimizers (a Lightning hook
+    during fit: ``on_train_epoch_start``, ``training_step``...)?"""
+    info = facts.modules.classes.get(owner or "")
+    return info is not None and bool(info.framework) and getattr(fn, "name", None) in RUN_AFTER_OPTIMIZERS.get(info.framework or "", ())
 
 
 def _known_steps(fl: FunctionFlow, start: tuple, end: tuple) -> list:
@@ -318,9 +356,9 @@ def trainable_origin(facts, root: str) -> Optional[ast.AST]:
             return None
         call = values[0]
         node = call
-        acls, _elem = facts.modules.attr_class(cls, attr)
-        if acls:
-            cls = acls
+        acls, elem = facts.modules.attr_class(cls, attr)
+        if acls or elem:
+            cls = acls or elem  # a submodule, or a container of one in-file class (``model.mpd[].convs``)
             continue
         q = facts.imports.qualname(call.func) or ""
         short = q.rsplit(".", 1)[-1]
@@ -330,11 +368,26 @@ def trainable_origin(facts, root: str) -> Optional[ast.AST]:
         if q.startswith("torch.") and any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords):
             cls = None
             continue
-        if is_module_ctor(q) and short in _PARAMETRIC_MODULES:
+        if is_module_ctor(q) and (short in _PARAMETRIC_MODULES or (short in _CONTAINERS and _builds_parametric(facts, call))):
             cls = None
             continue
         return None
     return node
+
+
+_CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
+
+
+def _builds_parametric(facts, call: ast.Call) -> bool:
+    """Does a container's constructor call build a module that certainly holds parameters
+    (``nn.Sequential(nn.Conv1d(...), nn.LeakyReLU())``)?"""
+    for sub in walk_nodes(call):
+        if sub is call or not isinstance(sub, ast.Call):
+            continue
+        q = facts.imports.qualname(sub.func) or ""
+        if is_module_ctor(q) and q.rsplit(".", 1)[-1] in _PARAMETRIC_MODULES:
+            return True
+    return False
 
 
 # torch.nn modules that certainly hold parameters (with the default arguments)

@@ -199,6 +199,39 @@ def main():
         ),
         Example(
             bad=False,
+            name="helper-freezes-the-parameters-a-name-test-selects",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.bn = nn.BatchNorm1d(8)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.bn(self.body(x))))
+
+
+def freeze_norms(model):
+    for name, p in model.named_parameters():
+        if "bn" in name:
+            p.requires_grad = False
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    freeze_norms(model)
+    model(torch.randn(8, 4)).pow(2).mean().backward()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.head.weight", "model.body.weight"]},
+        ),
+        Example(
+            bad=False,
             name="frozen-after-training-for-export",
             code="""import torch
 import torch.nn as nn
@@ -316,8 +349,22 @@ def _change(facts, ev) -> Optional[tuple]:
         stmt = facts.statement_of(ev.node)
         value = getattr(stmt, "value", None)
         off = isinstance(value, ast.Constant) and value.value is False
-        return off, bool(ev.target.leaf and not ev.target.ident)  # ``for p in m.parameters(): p.requires_grad = False``
+        # ``for p in m.parameters(): p.requires_grad = False``; under an ``if`` in that loop (``if "bn" in name``) it
+        # freezes only the parameters the condition selects
+        return off, bool(ev.target.leaf and not ev.target.ident) and not _selective(facts, stmt)
     return None
+
+
+def _selective(facts, stmt) -> bool:
+    """Is ``stmt`` under an ``if`` (or a comprehension filter's loop) inside the loop that runs it for each parameter?"""
+    cur = facts.parent(stmt) if stmt is not None else None
+    while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        if isinstance(cur, (ast.If, ast.Try, ast.While)):
+            return True
+        if isinstance(cur, (ast.For, ast.AsyncFor)):
+            return False
+        cur = facts.parent(cur)
+    return False
 
 
 def _freeze_of(facts, fl, site, root: str, freezes: list) -> Optional[Event]:

@@ -285,6 +285,97 @@ def main():
             expect={"facts": {"head_changed": False}},
         ),
         Example(
+            name="head-swapped-through-dataparallel-after-param-groups",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self, n=10):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.fc = nn.Linear(8, n)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.body(x)))
+
+
+def build_model():
+    return nn.DataParallel(Net())
+
+
+def build_optimizer(model):
+    groups = [{"params": model.module.body.parameters(), "lr": 0.01}, {"params": model.module.fc.parameters()}]
+    return torch.optim.SGD(groups, lr=0.1)
+
+
+def reset_classifier(model, n):
+    net = model.module if isinstance(model, nn.DataParallel) else model
+    net.fc = nn.Linear(8, n)
+
+
+def main():
+    torch.manual_seed(0)
+    model = build_model()
+    optimizer = build_optimizer(model)
+    reset_classifier(model, 3)
+    before = model.module.fc.weight.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        model(torch.randn(8, 4)).pow(2).mean().backward()
+        optimizer.step()
+    return {"model": model}, {"new_fc_changed": not torch.equal(before, model.module.fc.weight.detach())}
+""",
+            lines=(33,),
+            expect={"facts": {"new_fc_changed": False}},
+            fixed_expect={"facts": {"new_fc_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="head-swapped-through-dataparallel-before-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self, n=10):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.fc = nn.Linear(8, n)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.body(x)))
+
+
+def build_model():
+    return nn.DataParallel(Net())
+
+
+def build_optimizer(model):
+    groups = [{"params": model.module.body.parameters(), "lr": 0.01}, {"params": model.module.fc.parameters()}]
+    return torch.optim.SGD(groups, lr=0.1)
+
+
+def reset_classifier(model, n):
+    net = model.module if hasattr(model, "module") else model
+    net.fc = nn.Linear(8, n)
+
+
+def main():
+    torch.manual_seed(0)
+    model = build_model()
+    reset_classifier(model, 3)
+    optimizer = build_optimizer(model)
+    before = model.module.fc.weight.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        model(torch.randn(8, 4)).pow(2).mean().backward()
+        optimizer.step()
+    return {"model": model}, {"new_fc_changed": not torch.equal(before, model.module.fc.weight.detach())}
+""",
+            expect={"facts": {"new_fc_changed": True}},
+        ),
+        Example(
             name="replace-head-after-optimizer",
             code="""import torch
 import torch.nn as nn
@@ -486,7 +577,8 @@ def main():
                     continue  # a layer a forward makes: _made_in_forward
                 path = ev.name
                 for onode, ov in opts:
-                    if position(onode) >= position(ev.node) or not any(path.startswith(c + ".") for c in ov.params):
+                    # the replaced layer is part of what the optimizer holds (a whole model, or the very group replaced)
+                    if position(onode) >= position(ev.node) or not any(path == c or path.startswith(c + ".") or c.startswith(path + ".") for c in ov.params):
                         continue
                     if mutually_exclusive(facts, ev.node, onode):
                         continue
@@ -495,7 +587,7 @@ def main():
                         continue
                     reported.add(id(ev.node))
                     fixes = []
-                    owner = next((c for c in ov.params if path.startswith(c + ".")), "")
+                    owner = next((c for c in ov.params if path.startswith(c + ".")), path.rsplit(".", 1)[0])
                     st = facts.statement_of(ev.node)
                     if owner.isidentifier() and isinstance(st, ast.Expr) and st.value is ev.node:
                         # the parameters the optimizer does not hold yet, added as a group right after the swap
@@ -508,7 +600,7 @@ def main():
                         ev.node,
                         f"{shown} is replaced after `{oname}` was built from its model's parameters: the new layer's parameters "
                         f"are not in the optimizer and are never updated",
-                        related=[(onode, "the optimizer captures the old parameters here")],
+                        related=[(ov.origin or onode, "the optimizer captures the old parameters here")],
                         fixes=fixes,
                         explanation="An optimizer holds references to the parameter tensors it was built with; a replaced submodule "
                         "brings new tensors that receive gradients but are never stepped. Build the optimizer after replacing it.",

@@ -7,7 +7,7 @@ from typing import cast
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
 from gradguard.core.training import blocks, clears, has_backward, step_binding, stmt_call
-from gradguard.fixes import fix, insert_before_stmt
+from gradguard.fixes import fix, insert_after_stmt, insert_before_stmt
 from gradguard.rules.base import Example, Rule
 
 
@@ -30,6 +30,11 @@ Flags `optimizer.zero_grad()` (or `model.zero_grad()` of the model the optimizer
 same block, after `loss.backward()` and before `optimizer.step()`, with no other `backward()` between.
 Clearing the gradients of *another* optimizer there (GAN training) is fine and not flagged.
 
+Across iterations too: a loop that clears the gradients before every `backward()` but steps only every few
+iterations (`if (i + 1) % accumulation_steps == 0: optimizer.step()`) discards the accumulated gradients of
+the micro-batches in between. A step skipped on a condition that is not a schedule (a non-finite loss) is
+left alone.
+
 ## Why is this bad?
 `zero_grad()` sets every `.grad` to `None` (or zero). The following `step()` then has nothing to apply:
 SGD and Adam skip parameters whose `.grad` is `None`, so the model never changes; with
@@ -50,8 +55,9 @@ optimizer.step()
 ```
 
 ## Fix safety
-The fix moves the `zero_grad()` statement right before the block's first `backward()`. It is marked
-unsafe because statements in between may have been meant to see the previous gradients.
+The fix moves the `zero_grad()` statement right before the block's first `backward()`; for gradient
+accumulation, right after the `step()` inside its condition. It is marked unsafe because statements in
+between may have been meant to see the previous gradients.
 """
     examples = (
         Example(
@@ -75,6 +81,81 @@ def main():
             lines=(13,),
             expect={"grad_none": ["net.weight"], "facts": {"changed": False}},
             fixed_expect={"grad_ok": ["net.weight"], "facts": {"changed": True}},
+        ),
+        Example(
+            name="accumulation-cleared-every-micro-batch",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    window, applied = [], []
+    for i in range(8):
+        x = torch.randn(2, 4)
+        optimizer.zero_grad()
+        g0 = model.weight.grad.clone() if model.weight.grad is not None else torch.zeros_like(model.weight)
+        (model(x).pow(2).mean() / 4).backward()
+        window.append(model.weight.grad - g0)
+        if (i + 1) % 4 == 0:
+            applied.append(bool(torch.allclose(model.weight.grad, sum(window))))
+            window = []
+            optimizer.step()
+    return {"model": model}, {"steps_apply_whole_window": all(applied)}
+""",
+            lines=(12,),
+            expect={"facts": {"steps_apply_whole_window": False}},
+            fixed_expect={"facts": {"steps_apply_whole_window": True}},
+        ),
+        Example(
+            bad=False,
+            name="accumulation-cleared-after-the-step",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    window, applied = [], []
+    for i in range(8):
+        x = torch.randn(2, 4)
+        g0 = model.weight.grad.clone() if model.weight.grad is not None else torch.zeros_like(model.weight)
+        (model(x).pow(2).mean() / 4).backward()
+        window.append(model.weight.grad - g0)
+        if (i + 1) % 4 == 0:
+            applied.append(bool(torch.allclose(model.weight.grad, sum(window))))
+            window = []
+            optimizer.step()
+            optimizer.zero_grad()
+    return {"model": model}, {"steps_apply_whole_window": all(applied)}
+""",
+            expect={"facts": {"steps_apply_whole_window": True}},
+        ),
+        Example(
+            bad=False,
+            name="step-skipped-on-a-non-finite-loss",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    w0 = model.weight.detach().clone()
+    for i in range(4):
+        optimizer.zero_grad()
+        loss = model(torch.randn(2, 4)).pow(2).mean()
+        loss.backward()
+        if torch.isfinite(loss):
+            optimizer.step()
+    return {"model": model}, {"changed": not torch.equal(w0, model.weight.detach())}
+""",
+            expect={"facts": {"changed": True}},
         ),
         Example(
             bad=False,
@@ -101,6 +182,7 @@ def main():
 
     def check(self, facts):
         binding = step_binding(facts)
+        yield from self._accumulation(facts, binding)
         for _owner, body in blocks(facts):
             backs = [i for i, st in enumerate(body) if stmt_call(st, "backward") is not None or (isinstance(st, ast.Expr) and has_backward(st))]
             if not backs:
@@ -141,3 +223,54 @@ def main():
                         explanation="`zero_grad()` resets `.grad`; the optimizer skips parameters without gradients, so the model does not learn.",
                     )
                     break
+
+    def _accumulation(self, facts, binding):
+        """Gradient accumulation across iterations: the loop clears the gradients before every ``backward()`` but
+        steps only every N iterations (``if (i + 1) % N == 0: optimizer.step()``). The next iteration's
+        ``zero_grad()`` runs between each skipped iteration's backward and the step: the step sees one micro-batch."""
+        for owner, body in blocks(facts):
+            if not isinstance(owner, (ast.For, ast.AsyncFor, ast.While)) or body is not owner.body:
+                continue
+            zeros = [(j, zc) for j, st in enumerate(body) if (zc := stmt_call(st, "zero_grad")) is not None]
+            backs = [i for i, st in enumerate(body) if stmt_call(st, "backward") is not None or (isinstance(st, ast.Expr) and has_backward(st))]
+            if not zeros or not backs or any(binding.optimizer(c) for st in body if (c := stmt_call(st, "step")) is not None):
+                continue  # (an optimizer stepped every iteration: the ordinary loop, checked below)
+            for k, st in enumerate(body):
+                if not (isinstance(st, ast.If) and k > backs[0] and _periodic(st.test)):
+                    continue
+                steps = [c for sub in st.body if (c := stmt_call(sub, "step")) is not None and binding.optimizer(c)]
+                if not steps or any(stmt_call(sub, "zero_grad") is not None for sub in st.body):
+                    continue
+                scall = steps[0]
+                opt = binding.optimizer(scall)
+                for j, zcall in zeros:
+                    if j > backs[0] or not clears(facts, binding, zcall, scall, str(opt)):
+                        continue
+                    fixes = []
+                    z = body[j]
+                    after = next(x for x in st.body if stmt_call(x, "step") is scall)
+                    if _whole_lines(facts, z) and _whole_lines(facts, after):
+
+                        def build(z=z, after=after):
+                            delete = Edit(Pos(z.lineno, 0), Pos(z.lineno + 1, 0), "")
+                            return fix("Clear the gradients after the step instead", insert_after_stmt(facts, after, facts.text(z)), delete, unsafe=True)
+
+                        fixes.append(build)
+                    yield self.finding(
+                        facts,
+                        zcall,
+                        f"`{facts.text(cast(ast.Attribute, zcall.func).value)}.zero_grad()` runs before every `backward()`, but `{opt}.step()` runs only "
+                        f"every few iterations (line {scall.lineno}): the gradients accumulated since the last step are cleared, so each step "
+                        "applies only the last micro-batch's",
+                        related=[(body[backs[0]], "gradients computed here, cleared on the next iteration"), (scall, "steps only the last micro-batch's gradients")],
+                        fixes=fixes,
+                        explanation="Gradient accumulation adds the gradients of several backward passes into `.grad` and steps once; "
+                        "`zero_grad()` must run after that step (inside the same condition), not before every backward.",
+                    )
+                    break
+
+
+def _periodic(test: ast.AST) -> bool:
+    """An accumulation schedule: ``(i + 1) % n == 0`` (alone or in an ``or`` / ``and``)."""
+    tests = test.values if isinstance(test, ast.BoolOp) else [test]
+    return any(isinstance(t, ast.Compare) and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in (t.left, *t.comparators)) for t in tests)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from functools import partial
 from typing import Optional
@@ -11,8 +12,8 @@ from gradguard.core.flow import OptimizerSite, related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import display_root, frozen_paths, is_frozen
 from gradguard.core.torchapi import LOSS_SINK_WORDS
-from gradguard.core.training import concrete, covered_by, stepped_after, trainable_origin
-from gradguard.fixes import fix, insert_after_stmt
+from gradguard.core.training import concrete, covered_by, runs_after_optimizers, stepped_after, stepped_by_framework, trainable_origin
+from gradguard.fixes import fix, insert_after_stmt, replace_node
 from gradguard.rules.base import Example, Rule
 
 
@@ -30,10 +31,18 @@ that no optimizer in view holds:
 - a learnable tensor created outside the model (a temperature, task log-variances, a prompt) and never
   passed to the optimizer;
 - a submodule left out of hand-written parameter groups;
-- a `copy.deepcopy` replica trained while the optimizer still holds the original's parameters;
+- a `copy.deepcopy` replica trained while the optimizer still holds the original's parameters, also when
+  the model's own name is rebound to it (`model = copy.deepcopy(best_model)` to restore a checkpoint, with the
+  optimizer built from the model that name held before);
 - a part frozen when the optimizer was built from what required grad (`filter(lambda p: p.requires_grad,
   model.parameters())`, `[p for p in ... if p.requires_grad]`) and unfrozen later (gradual unfreezing):
-  the optimizer never got those parameters.
+  the optimizer never got those parameters. A helper that sets `requires_grad` to the flag its caller
+  passes (`set_trainable(block, True)`) counts where it is called; with Lightning, a part frozen in
+  `__init__` when `configure_optimizers` filters by `requires_grad` and unfrozen in a hook the Trainer runs
+  later (`on_train_epoch_start`) is the same bug.
+
+Training-step functions count when their caller runs them in a loop (`for batch in loader:
+train_step(model, opt_g, opt_d, batch)`); the optimizers of that caller are then in view too.
 
 Parameters the program freezes (`requires_grad_(False)`), targets updated under `no_grad` and optimizers
 the model cannot see (built in another file, from an unknown helper) keep it quiet.
@@ -59,8 +68,11 @@ optimizer = torch.optim.Adam([*model.parameters(), log_vars])
 The fix adds the missing parameters to the optimizer as a new parameter group
 (`optimizer.add_param_group(...)`) with the optimizer's defaults. It is unsafe: the learning rate and
 weight decay of that group may not be what you want, and you may prefer to rebuild the optimizer. For a
-part unfrozen after the optimizer was built, the group is added right after the unfreezing (offered only
-where that code runs once: outside loops, or under an `if` in the loop). A trained
+part unfrozen after the optimizer was built, the group (only the parameters the optimizer does not hold yet) is
+added right after the unfreezing (offered only where that code runs once: outside loops, or under an `if` in the
+loop); where that is not possible (a Lightning hook), the fix builds the optimizer from all the parameters
+instead of filtering by `requires_grad`: frozen parameters get no gradient and optimizers skip them until they
+are unfrozen. A trained
 replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica instead.
 """
     examples = (
@@ -153,6 +165,107 @@ def main():
             expect={"facts": {"replica_changed": False}},
         ),
         Example(
+            name="best-model-restored-by-deepcopy-keeps-the-old-optimizer",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+def fit(model, optimizer, steps=2):
+    for _ in range(steps):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    best = None
+    for epoch in range(2):
+        fit(model, optimizer)
+        if epoch == 0:
+            best = copy.deepcopy(model)
+    model = copy.deepcopy(best)
+    before = model.weight.detach().clone()
+    fit(model, optimizer)
+    return {"model": model}, {"restored_changed": not torch.equal(before, model.weight.detach())}
+""",
+            lines=(24,),
+            fixable=False,
+            expect={"facts": {"restored_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="best-model-restored-in-place",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+def fit(model, optimizer, steps=2):
+    for _ in range(steps):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    best = None
+    for epoch in range(2):
+        fit(model, optimizer)
+        if epoch == 0:
+            best = copy.deepcopy(model)
+    model.load_state_dict(best.state_dict())
+    before = model.weight.detach().clone()
+    fit(model, optimizer)
+    return {"model": model}, {"restored_changed": not torch.equal(before, model.weight.detach())}
+""",
+            expect={"facts": {"restored_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="best-model-restored-by-deepcopy-with-a-new-optimizer",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+def fit(model, optimizer, steps=2):
+    for _ in range(steps):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    best = None
+    for epoch in range(2):
+        fit(model, optimizer)
+        if epoch == 0:
+            best = copy.deepcopy(model)
+    model = copy.deepcopy(best)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    before = model.weight.detach().clone()
+    fit(model, optimizer)
+    return {"model": model}, {"restored_changed": not torch.equal(before, model.weight.detach())}
+""",
+            expect={"facts": {"restored_changed": True}},
+        ),
+        Example(
             name="unfrozen-after-the-optimizer-was-built-from-what-required-grad",
             code="""import torch
 import torch.nn as nn
@@ -191,6 +304,93 @@ def main():
             fixed_expect={"facts": {"backbone_changed": True}},
         ),
         Example(
+            name="helper-unfreezes-after-the-optimizer-was-built-from-what-required-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.low, self.mid, self.head = nn.Linear(4, 8), nn.Linear(8, 8), nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.mid(torch.relu(self.low(x)))))
+
+
+def set_trainable(module, flag):
+    for p in module.parameters():
+        p.requires_grad = flag
+
+
+def run_epoch(model, optimizer):
+    for _ in range(2):
+        optimizer.zero_grad()
+        model(torch.randn(8, 4)).pow(2).mean().backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    set_trainable(model, False)
+    set_trainable(model.head, True)
+    optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()), lr=0.01)
+    before = model.mid.weight.detach().clone()
+    for epoch in range(3):
+        if epoch == 1:
+            set_trainable(model.mid, True)
+        run_epoch(model, optimizer)
+    return {"model": model}, {"middle_changed": not torch.equal(before, model.mid.weight.detach())}
+""",
+            lines=(35,),
+            expect={"facts": {"middle_changed": False}},
+            fixed_expect={"facts": {"middle_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="helper-unfreezes-an-optimizer-built-from-every-parameter",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.low, self.mid, self.head = nn.Linear(4, 8), nn.Linear(8, 8), nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.mid(torch.relu(self.low(x)))))
+
+
+def set_trainable(module, flag):
+    for p in module.parameters():
+        p.requires_grad = flag
+
+
+def run_epoch(model, optimizer):
+    for _ in range(2):
+        optimizer.zero_grad()
+        model(torch.randn(8, 4)).pow(2).mean().backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    set_trainable(model, False)
+    set_trainable(model.head, True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    before = model.mid.weight.detach().clone()
+    for epoch in range(3):
+        if epoch == 1:
+            set_trainable(model.mid, True)
+        run_epoch(model, optimizer)
+    return {"model": model}, {"middle_changed": not torch.equal(before, model.mid.weight.detach())}
+""",
+            expect={"facts": {"middle_changed": True}},
+        ),
+        Example(
             bad=False,
             name="unfrozen-and-added-to-the-optimizer",
             code="""import torch
@@ -217,6 +417,109 @@ def main():
     return {"head": head}, {"backbone_changed": not torch.equal(before, backbone.weight.detach())}
 """,
             expect={"grad_ok": ["head.weight"], "facts": {"backbone_changed": True}},
+        ),
+        Example(
+            name="step-function-misses-a-list-of-discriminators",
+            code="""import torch
+import torch.nn as nn
+
+
+class SubDisc(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.convs = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.1), nn.Linear(8, 1))
+
+    def forward(self, x):
+        return self.convs(x)
+
+
+class GAN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.generator = nn.Linear(4, 4)
+        self.multi = nn.ModuleList(SubDisc() for _ in range(2))
+        self.single = SubDisc()
+
+    def discriminate(self, x):
+        return [d(x) for d in self.multi] + [self.single(x)]
+
+
+def train_step(model, opt_g, opt_d, z, real):
+    fake = model.generator(z)
+    d_loss = sum((r - 1).pow(2).mean() + f.pow(2).mean() for r, f in zip(model.discriminate(real), model.discriminate(fake.detach())))
+    opt_d.zero_grad()
+    d_loss.backward()
+    opt_d.step()
+    g_loss = sum((f - 1).pow(2).mean() for f in model.discriminate(fake))
+    opt_g.zero_grad()
+    g_loss.backward()
+    opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = GAN()
+    opt_g = torch.optim.SGD(model.generator.parameters(), lr=0.1)
+    opt_d = torch.optim.SGD(model.single.parameters(), lr=0.1)
+    before = model.multi[0].convs[0].weight.detach().clone()
+    for _ in range(3):
+        train_step(model, opt_g, opt_d, torch.randn(8, 4), torch.randn(8, 4))
+    return {"model": model}, {"multi_changed": not torch.equal(before, model.multi[0].convs[0].weight.detach())}
+""",
+            lines=(41,),
+            fixable=False,
+            expect={"facts": {"multi_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="step-function-holds-every-discriminator",
+            code="""import torch
+import torch.nn as nn
+
+
+class SubDisc(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.convs = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.1), nn.Linear(8, 1))
+
+    def forward(self, x):
+        return self.convs(x)
+
+
+class GAN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.generator = nn.Linear(4, 4)
+        self.multi = nn.ModuleList(SubDisc() for _ in range(2))
+        self.single = SubDisc()
+
+    def discriminate(self, x):
+        return [d(x) for d in self.multi] + [self.single(x)]
+
+
+def train_step(model, opt_g, opt_d, z, real):
+    fake = model.generator(z)
+    d_loss = sum((r - 1).pow(2).mean() + f.pow(2).mean() for r, f in zip(model.discriminate(real), model.discriminate(fake.detach())))
+    opt_d.zero_grad()
+    d_loss.backward()
+    opt_d.step()
+    g_loss = sum((f - 1).pow(2).mean() for f in model.discriminate(fake))
+    opt_g.zero_grad()
+    g_loss.backward()
+    opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = GAN()
+    opt_g = torch.optim.SGD(model.generator.parameters(), lr=0.1)
+    opt_d = torch.optim.SGD([*model.multi.parameters(), *model.single.parameters()], lr=0.1)
+    before = model.multi[0].convs[0].weight.detach().clone()
+    for _ in range(3):
+        train_step(model, opt_g, opt_d, torch.randn(8, 4), torch.randn(8, 4))
+    return {"model": model}, {"multi_changed": not torch.equal(before, model.multi[0].convs[0].weight.detach())}
+""",
+            expect={"facts": {"multi_changed": True}},
         ),
         Example(
             bad=False,
@@ -275,12 +578,23 @@ def main():
                 continue
             # every optimizer the function builds or sees, and every one it steps (built by a helper and returned)
             visible = facts.optimizers_for(fl) + [OptimizerSite(e.node, e.target.params) for e in fl.events if e.what == "step" and e.target is not None and e.target.kind == "optimizer" and e.target.params]
+            for site in fl.implicit_sites:
+                # a loss the framework backpropagates and steps (Lightning's training_step): the optimizers it built once
+                stepping = stepped_by_framework(facts, fl, site) if site.mode.enabled else []
+                roots = sorted(r for r in site.loss.live if r != "?" and not r.startswith("arg:"))
+                for opt in stepping:
+                    for part in sorted(opt.held_out):
+                        f = self._unfrozen_later(facts, fl, site, opt, part, roots, stepping, frozen, reported, owner=fl.owner)
+                        if f is not None:
+                            yield f
             for site in fl.backward_sites:
                 if not site.mode.enabled:
                     continue
                 stepping = stepped_after(fl, site)
-                if not stepping or not site.loops or not _steps_in_loop(fl, site):
-                    continue  # not a training loop whose optimizer the model knows
+                if not stepping or not (_steps_in_loop(fl, site) if site.loops else _called_in_loop(facts, fl)):
+                    continue  # not a training loop (or a step function a loop calls) whose optimizer the model knows
+                if not site.loops:  # a step function: the optimizers its caller holds (a GAN's other one) are in view too
+                    visible = visible + _caller_optimizers(facts, fl)
                 roots = sorted(r for r in site.loss.live if concrete(r))
                 for opt in stepping:
                     for part in sorted(opt.held_out):
@@ -289,7 +603,8 @@ def main():
                             yield f
                 origins = {r: o for r in roots if (o := trainable_origin(facts, r)) is not None and not _made_each_iteration(facts, r, site)}
                 graded = _grad_reads(fl)
-                missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded]
+                missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
+                           and not _given_to_opaque(facts, r)]
                 if not missing:
                     continue
                 # a part of a missing root that some optimizer holds: only the rest is missing
@@ -312,8 +627,8 @@ def main():
                         yield self.finding(
                             facts,
                             made,
-                            f"`{first}` is trained by the loss backpropagated at line {site.line}, but the optimizer stepped there holds "
-                            f"other parameters: `{first}` never changes",
+                            f"`{display_root(first)}` is trained by the loss backpropagated at line {site.line}, but the optimizer stepped there holds "
+                            f"other parameters{_rebound(first)}: `{display_root(first)}` never changes",
                             related=[(site.node, "backward() fills the gradients of this copy"), (_step_node(fl, site) or site.node, "steps the original's parameters")],
                             explanation="The optimizer was built from another object's parameters (typically the model this one was copied "
                             "from); `step()` updates those, and this object's gradients are never applied. Build the optimizer from the "
@@ -333,50 +648,65 @@ def main():
                     )
 
 
-    def _unfrozen_later(self, facts, fl, site, opt, part: str, roots: list, stepping: list, frozen: set, reported: set):
+    def _unfrozen_later(self, facts, fl, site, opt, part: str, roots: list, stepping: list, frozen: set, reported: set, owner: Optional[str] = None):
         """``part`` was frozen when ``opt`` was built from what required grad, and is unfrozen later while the loss
-        still reaches it: the optimizer never got its parameters."""
+        still reaches it: the optimizer never got its parameters. ``owner``: the optimizer was built by a framework
+        method of that class, so "later" is a method the framework runs afterwards, not a later line."""
         if part in reported or not any(related(part, r) for r in roots) or is_frozen(part, frozen, inner=False):
             return None
         if any(o is not opt and covered_by(part, [o]) and not o.held_out for o in stepping) or "add_param_group" in facts.source.text:
             return None
         ctor_line = getattr(opt.node, "lineno", 0)
-        unfreeze = _unfreeze_after(facts, part, ctor_line)
-        if unfreeze is None:
+        got = _unfreeze_after(facts, part, ctor_line, owner)
+        if got is None:
             return None
+        unfreeze, narrower = got
+        shown = narrower or part  # what is unfrozen: a part of what was held out, or all of it
         reported.add(part)
-        name = display_root(part)
+        name = display_root(shown)
         return self.finding(
             facts,
             unfreeze,
-            f"`{name}` is unfrozen here, but the optimizer was built (line {ctor_line}) from the parameters that required grad then: "
-            f"it does not hold `{name}`, which gets gradients from the loss backpropagated at line {site.line} but never changes",
-            related=[(opt.node, f"built while `{name}` was frozen: its parameters were filtered out"), (site.node, "backward() reaches them here")],
-            fixes=_unfreeze_fixes(facts, unfreeze, opt, part),
+            f"the parameters of `{name}` are unfrozen here, but the optimizer was built (line {ctor_line}) from the parameters that required grad "
+            f"then, when they were frozen: it does not hold them, so they get gradients from {_loss_at(site)} but never change",
+            related=[(opt.node, f"built while `{display_root(part)}` was frozen: its parameters were filtered out"), (site.node, "backward() reaches them here")],
+            fixes=_unfreeze_fixes(facts, unfreeze, opt, shown) or _unfilter_fixes(facts, opt.node),
             explanation="An optimizer holds the parameters it was given when it was built; setting `requires_grad = True` later does "
             "not add them. Add them as a parameter group when unfreezing (`optimizer.add_param_group`), or build the optimizer "
             "from all the parameters (frozen ones get no gradient, so they are skipped until they are unfrozen).",
         )
 
 
-def _unfreeze_after(facts, part: str, line: int) -> Optional[ast.stmt]:
+def _loss_at(site) -> str:
+    return f"the loss {site.implicit} backpropagates (line {site.line})" if site.implicit else f"the loss backpropagated at line {site.line}"
+
+
+def _unfreeze_after(facts, part: str, line: int, owner: Optional[str] = None) -> Optional[tuple]:
     """The statement after ``line`` that sets ``requires_grad`` back on for ``part``'s parameters: the ``for`` over
-    its parameters, or the ``requires_grad_(True)`` call's statement."""
-    for fl in facts.flows_matching(_REQUIRES_GRAD):
+    its parameters, or the ``requires_grad_(True)`` call's statement (or the call of a helper that does it), and the part
+    of ``part`` it unfreezes when that is narrower (else None)."""
+    # (every flow: a helper's change is recorded where it is called, ``set_trainable(block, True)``, in code that
+    # need not mention requires_grad; only asked for an optimizer built from what required grad)
+    for fl in facts.flows:
+        if owner is not None and not (fl.owner == owner and runs_after_optimizers(facts, fl.node, owner)):
+            continue
         for ev in fl.events:
-            if ev.target is None or ev.stmt is None or ev.stmt.lineno <= line:
+            if ev.target is None or ev.stmt is None or (owner is None and ev.stmt.lineno <= line):
                 continue
             if ev.what == "requires_grad_set" and ev.name == "requires_grad":
                 value = getattr(ev.stmt, "value", None)
                 on = isinstance(value, ast.Constant) and value.value is True
             else:
-                on = ev.what == "requires_grad_call" and ev.extra == "True"
-            if not on or not any(related(part, r) for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())):
+                on = ev.what in ("requires_grad_call", "requires_grad_via_call") and ev.extra == "True"
+            roots = set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())
+            if not on or not any(related(part, r) for r in roots):
                 continue
+            mine = sorted(r for r in roots if related(part, r))
+            narrower = mine[0] if all(r.startswith(part + ".") for r in mine) else None
             outer = facts.parent(ev.stmt)
             if isinstance(outer, ast.For) and ev.stmt in outer.body and ".parameters(" in ast.unparse(outer.iter):
-                return outer
-            return ev.stmt
+                return outer, narrower
+            return ev.stmt, narrower
     return None
 
 
@@ -384,7 +714,8 @@ _REQUIRES_GRAD = re.compile(r"requires_grad")
 
 
 def _unfreeze_fixes(facts, stmt: ast.stmt, opt, part: str) -> list:
-    """``optimizer.add_param_group({"params": part.parameters()})`` after the unfreezing, where it runs once."""
+    """``optimizer.add_param_group({"params": ...})`` after the unfreezing, where it runs once: the parameters of
+    ``part`` the optimizer does not hold yet (a part of it may have been trainable, so held, when it was built)."""
     ctor = facts.statement_of(opt.node)
     if not (isinstance(ctor, ast.Assign) and len(ctor.targets) == 1 and isinstance(ctor.targets[0], ast.Name)) or "[" in part:
         return []
@@ -396,7 +727,48 @@ def _unfreeze_fixes(facts, stmt: ast.stmt, opt, part: str) -> list:
         if isinstance(cur, (ast.For, ast.While, ast.AsyncFor)):
             return []  # runs every iteration: a second add_param_group of the same parameters raises
         cur = facts.parent(cur)
-    return [partial(_add_group, facts, stmt, ctor.targets[0].id, f"{part}.parameters()")]
+    opt_name = ctor.targets[0].id
+    missing = f'[p for p in {part}.parameters() if all(p is not q for g in {opt_name}.param_groups for q in g["params"])]'
+    return [partial(_add_group, facts, stmt, opt_name, missing)]
+
+
+def _unfilter_fixes(facts, ctor: ast.AST) -> list:
+    """Build the optimizer from all the parameters instead of those that require grad at that moment
+    (``filter(lambda p: p.requires_grad, X)`` / ``[p for p in X if p.requires_grad]`` -> ``X``): a parameter that
+    is frozen gets no gradient, and optimizers skip parameters whose ``.grad`` is None, so it is stepped only
+    once unfrozen. The filter is the constructor's argument or a name assigned once just for it."""
+    if not isinstance(ctor, ast.Call):
+        return []
+    arg = ctor.args[0] if ctor.args else next((k.value for k in ctor.keywords if k.arg == "params"), None)
+    if isinstance(arg, ast.Name):
+        stmt = _params_statement(facts, ctor)
+        arg = stmt.value if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == arg.id else None
+    source = _requires_grad_filter_source(arg) if arg is not None else None
+    if arg is None or source is None:
+        return []
+    return [partial(_replace_with, facts, arg, facts.text(source))]
+
+
+def _replace_with(facts, node: ast.AST, text: str):
+    return fix("Build the optimizer from all the parameters", replace_node(facts, node, text), unsafe=True)
+
+
+def _requires_grad_filter_source(node: ast.AST) -> Optional[ast.AST]:
+    """``X`` of ``filter(lambda p: p.requires_grad, X)`` or ``[p for p in X if p.requires_grad]`` (a generator too)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "filter" and len(node.args) == 2 and not node.keywords:
+        f = node.args[0]
+        if isinstance(f, ast.Lambda) and len(f.args.args) == 1 and _is_requires_grad_of(f.body, f.args.args[0].arg):
+            return node.args[1]
+        return None
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and len(node.generators) == 1:
+        g = node.generators[0]
+        if isinstance(g.target, ast.Name) and isinstance(node.elt, ast.Name) and node.elt.id == g.target.id and len(g.ifs) == 1 and not g.is_async and _is_requires_grad_of(g.ifs[0], g.target.id):
+            return g.iter
+    return None
+
+
+def _is_requires_grad_of(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "requires_grad" and isinstance(node.value, ast.Name) and node.value.id == name
 
 
 def _params_statement(facts, ctor: ast.AST) -> Optional[ast.stmt]:
@@ -430,6 +802,52 @@ def _made_each_iteration(facts, root: str, site) -> bool:
     if fn.name in ("forward", "__call__"):
         return True  # a module's or a loss object's call: run on every step
     return any(isinstance(c, ast.Call) and ((isinstance(c.func, ast.Name) and c.func.id == fn.name) or (isinstance(c.func, ast.Attribute) and c.func.attr == fn.name)) for c in walk_nodes(site.loops[-1]))
+
+
+def _given_to_opaque(facts, root: str) -> bool:
+    """Is a part of ``root`` (``model.backbone`` of ``model.backbone.body``) passed to a function this file does not
+    define (``freeze(model.backbone)`` imported from another module)? It may have frozen it: stay quiet."""
+    parts = display_root(root).split(".")
+    prefixes = {".".join(parts[:i]) for i in range(2, len(parts) + 1)}
+    here = {n.name for n in facts.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for call in facts.nodes_near(ast.Call, (parts[0],)):
+        f = call.func
+        if isinstance(f, ast.Name) and f.id in here:
+            continue
+        if isinstance(f, ast.Attribute) or (isinstance(f, ast.Name) and hasattr(builtins, f.id)):
+            continue  # a method, or a builtin
+        if (facts.imports.qualname(f) or "").startswith("torch."):
+            continue
+        if any(facts.text(a) in prefixes for a in [*call.args, *(k.value for k in call.keywords)]):
+            return True
+    return False
+
+
+def _rebound(root: str) -> str:
+    """For a new object bound to a name an older one had (root ``model@54``): say so."""
+    name, at, _line = root.partition("@")
+    return f" (those of the object `{name}` named before this new one was bound to it)" if at else ""
+
+
+def _called_in_loop(facts, fl) -> bool:
+    """A training-step function (backward, then step, once per call) analyzed at a call its caller makes in a
+    loop: ``for batch in loader: train_step(model, opt, batch)``."""
+    call = fl.context
+    if call is None:
+        return False
+    cur = facts.parent(call)
+    while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        if isinstance(cur, (ast.For, ast.AsyncFor, ast.While)):
+            return True
+        cur = facts.parent(cur)
+    return False
+
+
+def _caller_optimizers(facts, fl) -> list:
+    """The optimizers the function that made ``fl``'s call builds or receives."""
+    caller = facts.enclosing(fl.context, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    cfl = facts.flow.flow(caller)
+    return facts.optimizers_for(cfl) + [OptimizerSite(caller, v.params) for n, v in cfl.assigned.items() if v.kind == "optimizer" and v.params]
 
 
 def _steps_in_loop(fl, site) -> bool:
