@@ -36,6 +36,20 @@ KNOWN_MISSES = {
     "c510_linear_probe_freezes_by_name_misses_classifier": "retired blind c5: requires_grad = ('head' in name) keeps head_norm and freezes the classifier; the program still trains (the LayerNorm), and that the classifier was meant is intent told by names (parameter names are not evaluated against such tests)",
     "c518_scale_gradient_function_checks_wrong_input_index": "retired blind c5: the needs_input_grad[1] guard on the float scale drops the trunk's gradient through the auxiliary head (a fact the model now has), but the trunk still trains through the main head; a cut on one of two paths is not reported",
     "c524_hf_adapter_tuning_freezes_adapters_with_encoder": "retired blind c5: freezing the whole encoder (adapters included) is a legitimate linear probe that trains the classifier; that the adapters were meant to train is told only by the docstring and class names",
+    # batch c6 (written this session by another engineer without running gradguard; both halves scored once, at the end)
+    "c609_freeze_all_but_lm_head_tied_embedding": "c6 dev-half miss (scored once at the end, not investigated)",
+    "c619_onecycle_scheduler_stepped_instead_of_optimizer": "c6 dev-half miss (scored once at the end, not investigated)",
+    "c621_multitask_trainer_loss_sum_spans_batches": "c6 dev-half miss (scored once at the end, not investigated)",
+    "c627_ws_conv_standardizes_weight_data": "c6 dev-half miss (scored once at the end, not investigated)",
+    "c633_hf_token_tagger_layers_appended_to_list": "c6 dev-half miss (scored once at the end, not investigated)",
+    "c637_phase_loop_set_grad_enabled_name_mismatch": "c6 dev-half miss (scored once at the end, not investigated)",
+    "c602_accelerate_focal_loss_computed_in_numpy": "c6 blind-half miss (scored once at the end, not investigated)",
+    "c610_fabric_freeze_prefix_blocks1_catches_blocks10": "c6 blind-half miss (scored once at the end, not investigated)",
+    "c614_top1_moe_router_argmax_without_gate_weight": "c6 blind-half miss (scored once at the end, not investigated)",
+    "c616_dataparallel_head_swapped_after_trainer_built_optimizer": "c6 blind-half miss (scored once at the end, not investigated)",
+    "c622_lightning_char_lstm_hidden_state_on_module": "c6 blind-half miss (scored once at the end, not investigated)",
+    "c628_accelerate_vit_pos_embed_resized_from_detached": "c6 blind-half miss (scored once at the end, not investigated)",
+    "c634_monotonic_net_clamps_weight_in_forward": "c6 blind-half miss (scored once at the end, not investigated)",
 }
 
 

@@ -374,13 +374,14 @@ def _maps(paths):
 # that makes one agree fails the test and must update the list (and the note reporting the blind numbers).
 KNOWN_WRONG = {
     "blind": {
-        "c310_attention_mask_after_softmax_inplace": "the map says the loss at line 71 trains model.block.* and model.head; under torch they get no gradient (not investigated)",
         "c320_freeze_norm_by_name_matches_bneck": "the map says model.stem and model.classifier are frozen; under torch parts of them get gradients (not investigated)",
         "c322_hf_token_classifier_partial_freeze_clean": "the map says model.layers is frozen; under torch some of its parameters get a gradient (not investigated)",
-        "c324_unpaired_color_transfer_histc_loss": "the map says the loss at line 43 trains model.mlp; under torch it gets no gradient (not investigated)",
         "c404_recsys_maxnorm_item_table_reused": "the map says the loss at line 44 trains the embeddings; under torch they get no gradient (not investigated)",
-        "c512_unet_dice_loss_thresholded_prediction_rewrapped": "blind c5: the map says the loss at line 44 trains the model; under torch its parameters get no gradient (not investigated)",
         "c524_hf_adapter_tuning_freezes_adapters_with_encoder": "blind c5: the map and torch disagree on which parameters train (not investigated)",
+        "c610_fabric_freeze_prefix_blocks1_catches_blocks10": "c6 (scored once at the end): the map says model.blocks.fc and model.head are frozen at line 44; under torch parts of them get gradients (not investigated)",
+    },
+    "dev": {
+        "c637_phase_loop_set_grad_enabled_name_mismatch": "c6 dev half, scored once at the end like the blind half: the map says the loss at line 24 trains model; under torch it gets no gradient (not investigated)",
     },
 }
 
