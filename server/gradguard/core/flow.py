@@ -426,7 +426,7 @@ class GradientFlow:
         self._attr_cache[key] = None  # recursion guard
         info = self.modules.classes.get(cls)
         found: Optional[Val] = None
-        if info is not None and attr in info.attrs:
+        if info is not None and attr in info.attrs and self._has_inference_method(info):
             cuts: set = set()
             ok = True
             for mname, m in info.methods.items():
@@ -456,6 +456,17 @@ class GradientFlow:
                 found = Val(frozenset(), frozenset(cuts), kind="tensor")
         self._attr_cache[key] = found
         return found
+
+    def _has_inference_method(self, info) -> bool:
+        """Does the class run a method under inference mode (``@torch.inference_mode()``, a ``with
+        torch.inference_mode():`` block, a Lightning evaluation step)? Cached per class."""
+        key = ("has_inference", info.name)
+        if key not in self._attr_cache:
+            got = info.framework == "lightning" and any(m in info.methods for m in LIGHTNING_INFERENCE_STEPS)
+            if not got:
+                got = self.text().search(_INFERENCE_WORD, info.node) if self.lines is not None else "inference_mode" in ast.unparse(info.node)
+            self._attr_cache[key] = bool(got)
+        return self._attr_cache[key]
 
     def training_attribute(self, cls: str, attr: str) -> Optional[Val]:
         """The value of ``self.<attr>`` when the class (or an in-file base) assigns it a training object
@@ -2042,6 +2053,7 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
     return Val(container.live | v.live, container.cut | v.cut, kind=container.kind, fields=fields, items=None)
 
 
+_INFERENCE_WORD = re.compile(r"inference_mode")
 LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")
 _SAVING_OPS = tuple(sorted(set(SAVES_INPUT) | set(SAVES_OUTPUT)))  # ops that save an input or their output for backward
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")

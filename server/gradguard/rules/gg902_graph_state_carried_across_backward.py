@@ -3,6 +3,7 @@ calls ``backward()`` every iteration, still attached to the previous iteration's
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from gradguard.core.astindex import statements_of_type, walk_nodes
@@ -757,12 +758,16 @@ def main():
         """A Module attribute computed once with gradient from the module's own parameters (in ``__init__``:
         ``self.bias = self.mlp(table)``, or in a method under ``if self.bias is None:``) and read by ``forward``
         on every call: every step's loss builds on that one graph, which the first ``backward()`` frees."""
+        if not any(site.loops and not site.retain_graph for fl in facts.backward_flows for site in fl.backward_sites):
+            return  # no loop backpropagates every iteration: nothing reuses a freed graph
         for cls_name, info in facts.modules.classes.items():
             if not info.is_module or "forward" not in info.methods:
                 continue
             for mname, m in info.methods.items():
                 if mname != "__init__" and not _has_none_guard(m):
                     continue
+                if not _SELF_ATTR_FROM_SELF_CALL.search(facts.text(m)):
+                    continue  # no ``self.x = ...self.y(...)`` in it: nothing computed from the module's own layers
                 fl = facts.flow.flow(m)
                 for ev in fl.events:
                     if ev.what != "attr_assign" or ev.target is None or ev.target.ident != "self" or ev.value is None or not ev.mode.enabled:
@@ -1069,6 +1074,9 @@ def _trainable_part(facts, cls: str, root: str) -> bool:
     acls, elem = mm.attr_class(cls, attr)
     ctor = mm.attr_torch_ctor(cls, attr)
     return bool(acls or elem or mm.parameter_attr(cls, attr) or (ctor is not None and is_module_ctor(ctor[0])))
+
+
+_SELF_ATTR_FROM_SELF_CALL = re.compile(r"self\.\w+\s*=[^\n=][^\n]*self\.")
 
 
 def _has_none_guard(fn) -> bool:
