@@ -8,6 +8,7 @@ from functools import partial
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.order import position
 from gradguard.core.torchapi import INPLACE_MODULES, SAVES_INPUT, SAVES_INPUT_MODULES
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import inference_branch, known_roots, lexically_no_grad
@@ -495,12 +496,12 @@ def main():
                 if not site.loss.live or not site.mode.enabled or id(site.node) in seen:
                     continue
                 for e in steps:
-                    if not (_pos(e.node) < _pos(site.node)) or e.loops != site.loops:
+                    if not (position(e.node) < position(site.node)) or e.loops != site.loops:
                         continue
                     stepped = {p for p in e.target.params if p != "?" and not p.startswith("arg:")}  # parameters the model knows
                     if not stepped:
                         continue
-                    stale = _values_before(fl, stores, site.loss_expr, _pos(e.node), _pos(site.node))
+                    stale = _values_before(fl, stores, site.loss_expr, position(e.node), position(site.node))
                     for name_node, v in stale:
                         # the stepped parameters the stale value carries into the loss differentiably (not ``.detach()``-ed)
                         through = {r for r in v.live if any(r == p or r.startswith(p + ".") for p in stepped) and r in site.loss.live}
@@ -744,10 +745,6 @@ def _saves_a_modified_input(facts, scope, body: str) -> bool:
     return False
 
 
-def _pos(node: ast.AST) -> tuple:
-    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
-
-
 def _names(roots: set) -> str:
     shown = sorted(roots)[:3]
     return ", ".join(f"`{r}`" for r in shown)
@@ -776,11 +773,11 @@ def _values_before(fl, stores: dict, expr: ast.AST, step_at: tuple, site_at: tup
     for n in walk_nodes(expr):
         if not (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)) or id(n) in callees:
             continue  # (a model called here runs after the step: ``D_B(fake_B)``)
-        before = [s for s in stores.get(n.id, []) if _pos(s) < site_at]
+        before = [s for s in stores.get(n.id, []) if position(s) < site_at]
         if not before:
             continue
-        last = max(before, key=_pos)
-        if any(step_at < _pos(s) < site_at for s in stores.get(n.id, [])) or _pos(last) > step_at:
+        last = max(before, key=position)
+        if any(step_at < position(s) < site_at for s in stores.get(n.id, [])) or position(last) > step_at:
             # bound again after the step: follow what it was computed from
             stmt_value = _binding_value(fl.node, last)
             if stmt_value is not None:
