@@ -10,7 +10,7 @@ from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import is_module_ctor
-from gradguard.fixes import fix, replace_node
+from gradguard.fixes import fix, insert_before_stmt, replace_node
 from gradguard.rules._leafs import call_sites, flow_of, lexically_no_grad
 from gradguard.rules.base import Example, Rule
 
@@ -38,6 +38,13 @@ stay silent. The same for a state kept on a Module from one `forward` to the nex
 and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`); and a list
 on an object (`self.saved_log_probs = []`) that collects tensors with a graph, is read to build a loss that is
 backpropagated again and again, and is never emptied (`del x[:]`, `.clear()`, rebinding it to a new list).
+
+A sum the loop adds to itself every iteration (`total = total + w * loss`, `total += loss`), started once
+before the loop (`total = 0.0`) and backpropagated every iteration, is the same mistake: each backward()
+goes through the terms of every earlier iteration. It is reported on the starting value (the fix starts the
+sum afresh at the top of the loop); a sum restarted in the loop (or after each backward, as gradient
+accumulation does), a leaf rebound by its own update (`w = w - lr * w.grad`, see GG402) and a float sum of
+`.item()` values stay silent.
 
 Two more shapes of one graph used by several backward passes. A tensor kept on an object after the
 backward (`loss.backward(); self.prev_keys = keys`) in a method that runs again and again, when the next
@@ -90,6 +97,92 @@ fix, or an unsafe one, is offered. When the callee is a builtin or a helper func
 number), or the state starts as None, no `.detach()` fix is offered.
 """
     examples = (
+        Example(
+            name="loss-sum-started-once-before-the-batch-loop",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def train_epoch(model, batches, optimizer, weights):
+    total = 0.0
+    for x, y in batches:
+        out = model(x)
+        for k, w in enumerate(weights):
+            total = total + w * F.mse_loss(out[:, k], y[:, k])
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    batches = [(torch.randn(8, 4), torch.randn(8, 2)) for _ in range(3)]
+    train_epoch(model, batches, optimizer, [1.0, 0.5])
+    return {"model": model}
+""",
+            lines=(7,),
+            expect={"error": "backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="loss-sum-started-in-every-iteration",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def train_epoch(model, batches, optimizer, weights):
+    running = 0.0
+    for x, y in batches:
+        out = model(x)
+        total = 0.0
+        for k, w in enumerate(weights):
+            total = total + w * F.mse_loss(out[:, k], y[:, k])
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+        running += total.item()
+    return running
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    batches = [(torch.randn(8, 4), torch.randn(8, 2)) for _ in range(3)]
+    train_epoch(model, batches, optimizer, [1.0, 0.5])
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="accumulated-loss-backpropagated-then-restarted",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    total = 0.0
+    for i in range(6):
+        x, y = torch.randn(8, 4), torch.randn(8, 1)
+        total = total + F.mse_loss(model(x), y) / 3
+        if (i + 1) % 3 == 0:
+            optimizer.zero_grad()
+            total.backward()
+            optimizer.step()
+            total = 0.0
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
+        ),
         Example(
             name="bias-table-computed-once-in-init",
             code="""import torch
@@ -661,6 +754,7 @@ def main():
         yield from self._attribute_lists(facts)
         yield from self._attribute_kept_after_backward(facts)
         yield from self._graph_computed_once(facts)
+        yield from self._accumulated(facts)
         seen: set = set()
         for fl in facts.backward_flows:
             if not fl.backward_sites or facts.flow.is_autograd_function_method(fl.node):
@@ -720,6 +814,73 @@ def main():
                             "a second time`. Detach the state at the chunk boundary (`hidden.detach()`, the `repackage_hidden` idiom).",
                         )
 
+
+    def _accumulated(self, facts):
+        """A loss built from a value the loop adds to itself every iteration (``total = total + loss``,
+        ``total += w * loss``) and that nothing in the loop starts afresh: each backward() goes back through
+        the graphs of all the earlier iterations, which the earlier backward() calls freed."""
+        seen: set = set()
+        for fl in facts.backward_flows:
+            if not fl.backward_sites or facts.flow.is_autograd_function_method(fl.node):
+                continue
+            augs: Optional[dict] = None
+            for site in fl.backward_sites:
+                if site.retain_graph or _has_retain(site.node) or not site.loops or not site.loss.live or not site.mode.enabled:
+                    continue
+                for loop in reversed(site.loops):
+                    for node, name, operand in _accumulations(loop):
+                        if id(node) in seen or _reset_in_loop(loop, node, name) or not _loss_uses(loop, site, node):
+                            continue
+                        if isinstance(node, ast.AugAssign):
+                            if augs is None:
+                                augs = {id(e.node): e for e in fl.events if e.what == "augassign"}
+                            ev = augs.get(id(node))
+                            live = set(ev.target.live | ev.value.live) if ev is not None and ev.target is not None and ev.value is not None else set()
+                        else:
+                            v = fl.assigned.get(id(node.targets[0]))
+                            live = set(v.live) if v is not None and v.kind not in ("python", "numpy", "none") else set()
+                        # the graph it carries must be more than the history of its own starting value (a leaf
+                        # rebound by ``w = w - lr * w.grad`` carries no graph of the loss)
+                        before = [b for b in _pre_loop_stores(fl.node, name, loop)]
+                        own = set()
+                        for b in before:
+                            bv = fl.assigned.get(id(b))
+                            if bv is not None:
+                                own |= set(bv.live) | ({bv.ident} if bv.ident else set())
+                        grown = {r for r in live - own if r != "?" and not r.startswith("arg:")}
+                        if not grown or not any(related(r, lv) for r in grown for lv in site.loss.live):
+                            continue
+                        if _never_carries_graph(facts, fl, node, name):
+                            continue
+                        seen.add(id(node))
+                        init = facts.statement_of(before[0]) if len(before) == 1 else None
+                        start = init if isinstance(init, ast.Assign) and len(init.targets) == 1 and _plain_start(init.value) else None
+                        # modules save their inputs for backward; a bare leaf (``p.sum()``) may save nothing
+                        module = not all((o := facts.flow.root_origins.get(r)) is not None and o.leaf for r in grown)
+                        fixes = []
+                        if start is not None and loop.body:
+                            fixes.append(lambda loop=loop, start=start, name=name: fix(
+                                f"Start `{name}` afresh in every iteration",
+                                insert_before_stmt(facts, loop.body[0], f"{name} = {facts.text(start.value)}"),
+                            ))
+                        verb = "raises" if module else "would raise (if the graph saved tensors)"
+                        yield self.finding(
+                            facts,
+                            start if start is not None else operand,
+                            f"`{name}` starts here, before the loop, and every iteration adds to it (line {node.lineno}): the loss "
+                            f"backpropagated at line {site.node.lineno} holds the graphs of all earlier iterations, which the earlier "
+                            f"backward() calls freed: the second backward() {verb}"
+                            if start is not None else
+                            f"`{name}` adds to its value of the previous iteration here: the loss backpropagated at line {site.node.lineno} "
+                            f"holds the graphs of all earlier iterations, which the earlier backward() calls freed: the second backward() {verb}",
+                            severity=Severity.ERROR if module else Severity.WARNING,
+                            related=[(node, f"`{name}` keeps its previous value and graph"), (site.node, "backward() frees the graph every iteration here")],
+                            fixes=fixes,
+                            explanation="backward() frees the buffers saved in the graph it traverses. A loss that also holds the previous "
+                            "iterations' terms walks into their freed graphs and raises `RuntimeError: Trying to backward through the graph a "
+                            "second time` (with `retain_graph=True` it would apply the old gradients again). Start the sum afresh in every "
+                            "iteration, before its first term.",
+                        )
 
     def _attribute_states(self, facts):
         """``out, self.hidden = self.lstm(x, self.hidden)`` in a Module's ``forward``: a state kept on the module
@@ -1162,7 +1323,7 @@ def _loss_uses(loop, site, assign: ast.Assign) -> bool:
             if targets & need and not uses <= need:
                 need |= uses
                 changed = True
-    return bool(set().union(*(_names(t) for t in assign.targets)) & need)
+    return bool(set().union(*(_names(t) for t in (assign.targets if isinstance(assign, ast.Assign) else [assign.target]))) & need)
 
 
 def _walk_body(stmts):
@@ -1175,9 +1336,9 @@ def _walk_body(stmts):
                 stack.append(child)
 
 
-def _target_names(assign: ast.Assign):
+def _target_names(assign):
     out = []
-    for t in assign.targets:
+    for t in (assign.targets if isinstance(assign, ast.Assign) else [assign.target]):
         for n in walk_nodes(t):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                 out.append(n)
@@ -1203,6 +1364,41 @@ def _carried_states(loop):
         for arg in _state_args(node.value):
             if arg.id in targets:
                 yield node, arg.id, arg
+
+
+_ADDITIVE = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+
+
+def _accumulations(loop):
+    """(statement, name, operand) for ``x = x + ...`` / ``x = ... + x`` (through nested + - * /) and
+    ``x += ...`` in the loop body: a value built from its own previous value."""
+    for node in _walk_body(loop.body):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and isinstance(node.op, _ADDITIVE):
+            yield node, node.target.id, node.target
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.BinOp):
+            name = node.targets[0].id
+            stack: list = [node.value]
+            while stack:
+                e = stack.pop()
+                if isinstance(e, ast.BinOp) and isinstance(e.op, _ADDITIVE):
+                    stack.extend((e.left, e.right))
+                elif isinstance(e, ast.Name) and e.id == name:
+                    yield node, name, e
+                    break
+
+
+def _pre_loop_stores(scope, name: str, loop) -> list:
+    """Name nodes binding ``name`` in ``scope`` before ``loop`` starts (not inside it)."""
+    return [n for n in _scope_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) and n.lineno < loop.lineno]
+
+
+def _plain_start(value) -> bool:
+    """A starting value with no graph: a number, or a tensor constructor call without ``requires_grad``."""
+    if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)):
+        return True
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in ("zeros", "tensor", "zeros_like") and not value.keywords:
+        return all(isinstance(a, ast.Constant) for a in value.args)
+    return False
 
 
 def _reset_in_loop(loop, assign, name) -> bool:
