@@ -38,7 +38,6 @@ KNOWN_MISSES = {
     "c524_hf_adapter_tuning_freezes_adapters_with_encoder": "retired blind c5: freezing the whole encoder (adapters included) is a legitimate linear probe that trains the classifier; that the adapters were meant to train is told only by the docstring and class names",
     # batch c6 (written this session by another engineer without running gradguard; both halves scored once, at the end)
     "c609_freeze_all_but_lm_head_tied_embedding": "c6 dev-half miss (scored once at the end, not investigated)",
-    "c627_ws_conv_standardizes_weight_data": "c6 dev-half miss (scored once at the end, not investigated)",
     "c633_hf_token_tagger_layers_appended_to_list": "c6 dev-half miss (scored once at the end, not investigated)",
     "c637_phase_loop_set_grad_enabled_name_mismatch": "c6 dev-half miss (scored once at the end, not investigated)",
     "c602_accelerate_focal_loss_computed_in_numpy": "c6 blind-half miss (scored once at the end, not investigated)",

@@ -113,6 +113,7 @@ class Val:
     held_out: frozenset = frozenset()  # for kind 'optimizer': parts of ``params`` frozen (so left out) when it was built
     discrete: bool = False  # a discrete ``torch.distributions`` object: ``sample()`` has no gradient by nature
     leaf_copy: Optional[ast.AST] = None  # the cast that made these tensors non-leaf copies of leaves (``p.double()``)
+    seq: Optional[tuple] = None  # a Sequential: each element's in-file Module class (None: a torch layer), in order
 
     @property
     def carries(self) -> bool:
@@ -1240,6 +1241,9 @@ class _Walker:
                 acls, elem = self.e.modules.attr_class(base.cls, a)
                 if acls or elem:  # a submodule of an in-file class: calling it runs that class's forward
                     return Val(live, frozenset(base.cut), kind="module", ident=rid, cls=acls, elem_cls=elem)
+                seq = self.e.modules.attr_seq(base.cls, a)
+                if seq:  # a Sequential holding in-file Module classes: calling it runs each in turn
+                    return Val(live, frozenset(base.cut), kind="module", ident=rid, seq=seq)
                 if self.e.modules.parameter_attr(base.cls, a):  # ``self.weight = nn.Parameter(...)``: a leaf
                     return Val(live, frozenset(base.cut), kind="tensor", ident=rid, leaf=bool(live))
             return Val(live, frozenset(base.cut), kind="module" if base.kind in ("module", "instance") else "tensor", ident=rid)
@@ -1494,6 +1498,8 @@ class _Walker:
             return self.op_result(self.call_function(node, callee.func, None, args, kwargs))
         if callee.kind == "class" and callee.cls:
             return self.instantiate(node, callee.cls, args, kwargs)
+        if callee.seq and not callee.cls and len(args) == 1 and not kwargs:
+            return self.run_sequence(node, callee, args[0])
         if callee.elem_cls and not callee.cls:
             fwd = self.e.modules.method(callee.elem_cls, "forward")
             if fwd is not None:  # a Sequential of one in-file class: each element's forward, in turn
@@ -1509,6 +1515,19 @@ class _Walker:
             return combine(*args, *kwargs.values()) if any(a.live or a.cut for a in [*args, *kwargs.values()]) else Val(kind=None)
         v = combine(replace(callee, cut=frozenset()), *args, *kwargs.values())
         return self.op_result(v)
+
+    def run_sequence(self, node: ast.Call, callee: Val, x: Val) -> Val:
+        """Calling a Sequential: each element in turn, on the previous one's output. An element of an in-file
+        Module class runs its ``forward`` with ``self`` the element (``model.enc.0``, as torch names it)."""
+        for i, cls in enumerate(callee.seq or ()):
+            eid = f"{callee.ident}.{i}" if callee.ident else None
+            elem = Val(frozenset({eid}) if (eid and callee.live) else callee.live, callee.cut, kind="module", cls=cls, ident=eid)
+            fwd = self.e.modules.method(cls, "forward") if cls else None
+            if fwd is not None:
+                x = self.op_result(self.call_function(node, fwd, elem, [x], {}))
+            else:
+                x = self.op_result(combine(replace(elem, cut=frozenset()), x))
+        return x
 
     def instantiate(self, node: ast.Call, cls: str, args: list, kwargs: Optional[dict] = None) -> Val:
         info = self.e.modules.classes[cls]
@@ -1695,6 +1714,10 @@ class _Walker:
         if is_module_ctor(q):
             if short.endswith(PARAMLESS_SUFFIXES):  # no parameters: never a root of gradient
                 return Val(frozenset(), kind="module", ident=NEW)
+            if short == "Sequential" and args and not kwargs and not any(isinstance(a, ast.Starred) for a in node.args):
+                seq = tuple(a.cls if a.kind == "module" and a.cls and self.e.modules.method(a.cls, "forward") else None for a in args)
+                if any(seq):
+                    return Val(frozenset({NEW}), kind="module", ident=NEW, seq=seq)
             return Val(frozenset({NEW}), kind="module", ident=NEW)
         if is_scheduler_ctor(q):
             return Val(kind="scheduler")
@@ -1960,6 +1983,11 @@ class _Walker:
                 res = self.op_result(self.call_function(node, fwd, subv, args, kwargs))
                 self.mark_forward_saves(node, sub_cls, res)
                 return res
+            if not sub_cls and len(args) == 1 and not kwargs:
+                seq = self.e.modules.attr_seq(recv.cls, name)
+                if seq:  # ``self.enc(x)`` with ``self.enc = nn.Sequential(WSConv2d(...), ...)``: each element in turn
+                    sub = f"{recv.ident}.{name}"
+                    return self.run_sequence(node, Val(frozenset({sub}) if recv.live else frozenset(), recv.cut, kind="module", ident=sub, seq=seq), args[0])
         if recv.kind in ("module", "instance") and recv.ident and recv.cls and node.args:
             ctor = self.e.modules.attr_torch_ctor(recv.cls, name)
             if ctor is not None:

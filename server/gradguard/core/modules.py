@@ -262,6 +262,50 @@ class ModuleModel:
             c = nxt[0] if nxt else None
         return (None, None)
 
+    def attr_seq(self, cls: str, attr: str) -> Optional[tuple]:
+        """For ``self.<attr>`` a Sequential built from in-file Module classes mixed with torch layers
+        (``nn.Sequential(WSConv2d(...), nn.GroupNorm(...))``, also returned by a module-level helper): each
+        element's in-file class (None for a torch layer), in order; None when unknown or when no element is an
+        in-file class."""
+        seen = set()
+        c: Optional[str] = cls
+        while c in self.classes and c not in seen:
+            seen.add(c)
+            values = self.classes[c].attr_values.get(attr)
+            if values:
+                seqs = {self._seq_of(v, 0) for v in values}
+                return seqs.pop() if len(seqs) == 1 else None
+            nxt = [b for b in self.classes[c].base_names if b in self.classes]
+            c = nxt[0] if nxt else None
+        return None
+
+    def _seq_of(self, v: ast.AST, depth: int) -> Optional[tuple]:
+        if not isinstance(v, ast.Call):
+            return None
+        q = self.imports.qualname(v.func) or ""
+        if q in ("torch.nn.Sequential", "torch.nn.modules.container.Sequential"):
+            if v.keywords or not v.args or any(isinstance(a, ast.Starred) for a in v.args):
+                return None
+            elems = tuple(
+                a.func.id if isinstance(a, ast.Call) and isinstance(a.func, ast.Name) and a.func.id in self.classes and self.classes[a.func.id].is_module else None
+                for a in v.args
+            )
+            return elems if any(elems) else None
+        if depth == 0 and isinstance(v.func, ast.Name) and v.func.id not in self.classes:
+            fn = self._module_functions().get(v.func.id)
+            if fn is not None:  # a helper that builds the block: what every ``return`` gives
+                rets = [r.value for r in walk_nodes(fn) if isinstance(r, ast.Return)]
+                seqs = {self._seq_of(r, 1) for r in rets if r is not None}
+                return seqs.pop() if len(seqs) == 1 and len(rets) >= 1 else None
+        return None
+
+    def _module_functions(self) -> dict:
+        got = getattr(self, "_mod_fns", None)
+        if got is None:
+            got = {st.name: st for st in self._tree.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            self._mod_fns = got
+        return got
+
     def _wrapped_outside(self) -> dict:
         """attr -> in-file Module class that replaces it from outside its class, wrapping the old value:
         ``model.q = LoRALinear(model.q)`` (adapters, quantization wrappers). Ambiguous attrs are left out."""

@@ -53,6 +53,88 @@ with `# noqa: GG201` instead.
 """
     examples = (
         Example(
+            name="custom-layer-inside-a-sequential-built-by-a-helper",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class StdConv(nn.Conv2d):
+    def forward(self, x):
+        w = self.weight.data
+        w = (w - w.mean(dim=(1, 2, 3), keepdim=True)) / (w.std(dim=(1, 2, 3), keepdim=True) + 1e-5)
+        return F.conv2d(x, w, self.bias, self.stride, self.padding)
+
+
+def block(cin, cout):
+    return nn.Sequential(StdConv(cin, cout, 3, padding=1), nn.GroupNorm(2, cout), nn.ReLU())
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = block(3, 4)
+        self.head = nn.Conv2d(4, 2, 1)
+
+    def forward(self, x):
+        return self.head(self.stem(x))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = net(torch.randn(2, 3, 8, 8)).pow(2).mean()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(8,),
+            expect={"grad_none": ["net.stem.0.weight"], "grad_ok": ["net.stem.0.bias", "net.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="custom-layer-inside-a-sequential-keeps-the-graph",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class StdConv(nn.Conv2d):
+    def forward(self, x):
+        w = self.weight
+        w = (w - w.mean(dim=(1, 2, 3), keepdim=True)) / (w.std(dim=(1, 2, 3), keepdim=True) + 1e-5)
+        return F.conv2d(x, w, self.bias, self.stride, self.padding)
+
+
+def block(cin, cout):
+    return nn.Sequential(StdConv(cin, cout, 3, padding=1), nn.GroupNorm(2, cout), nn.ReLU())
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = block(3, 4)
+        self.head = nn.Conv2d(4, 2, 1)
+
+    def forward(self, x):
+        return self.head(self.stem(x))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = net(torch.randn(2, 3, 8, 8)).pow(2).mean()
+    loss.backward()
+    opt.step()
+    with torch.no_grad():
+        stats = net.stem[0].weight.data.abs().mean()
+    return {"net": net}, {"stats_positive": bool(stats > 0)}
+""",
+            expect={"grad_ok": ["net.stem.0.weight", "net.head.weight"], "facts": {"stats_positive": True}},
+        ),
+        Example(
             bad=False,
             name="gan-trainer-detach-in-discriminator-helper",
             code="""import torch
