@@ -381,7 +381,6 @@ KNOWN_WRONG = {
         "c610_fabric_freeze_prefix_blocks1_catches_blocks10": "c6 (scored once at the end): the map says model.blocks.fc and model.head are frozen at line 44; under torch parts of them get gradients (not investigated)",
     },
     "dev": {
-        "c637_phase_loop_set_grad_enabled_name_mismatch": "c6 dev half, scored once at the end like the blind half: the map says the loss at line 24 trains model; under torch it gets no gradient (not investigated)",
     },
 }
 

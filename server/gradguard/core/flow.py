@@ -114,6 +114,7 @@ class Val:
     discrete: bool = False  # a discrete ``torch.distributions`` object: ``sample()`` has no gradient by nature
     leaf_copy: Optional[ast.AST] = None  # the cast that made these tensors non-leaf copies of leaves (``p.double()``)
     seq: Optional[tuple] = None  # a Sequential: each element's in-file Module class (None: a torch layer), in order
+    consts: Optional[frozenset] = None  # a Python value known to be one of these constants (str, int, bool, None)
 
     @property
     def carries(self) -> bool:
@@ -129,6 +130,28 @@ _VAL_DEFAULTS: dict = dict(Val().__dict__)
 
 CONST = Val(kind="python")
 NONE = Val(kind="none")
+_CONSTANTS: dict = {}  # (type, value) -> the Val of that constant
+
+
+def constant(value) -> Val:
+    """The value of a literal: a Python value that knows which constant it is (str, int, bool, None)."""
+    if value is not None and type(value) not in (str, int, bool):
+        return CONST
+    key = (type(value), value)
+    v = _CONSTANTS.get(key)
+    if v is None:
+        v = Val(kind="none" if value is None else "python", consts=frozenset({value}))
+        if len(_CONSTANTS) < 4096:
+            _CONSTANTS[key] = v
+    return v
+
+
+def decided(v: Val) -> Optional[bool]:
+    """True / False when every constant ``v`` may be is truthy / falsy; None when unknown."""
+    if not v.consts:
+        return None
+    truth = {bool(c) for c in v.consts}
+    return truth.pop() if len(truth) == 1 else None
 
 
 def join(*vals: Val) -> Val:
@@ -167,7 +190,10 @@ def join(*vals: Val) -> Val:
         items = tuple(join(*col, *others) for col in zip(*shaped))
     copies = {v.leaf_copy for v in vals}
     leaf_copy = copies.pop() if len(copies) == 1 else None
-    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls)
+    consts = frozenset().union(*(v.consts for v in vals if v.consts is not None)) if all(v.consts is not None for v in vals) else None
+    if consts is not None and kind is None:
+        kind = "python"  # ``None`` on one path, a string on another: a Python value either way
+    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts)
 
 
 def combine(*vals: Val) -> Val:
@@ -194,6 +220,37 @@ def cut_value(v: Val, kind: str, node: ast.AST, detail: str, result_kind: str = 
     for r in v.live:
         cut.add((r, Cut(kind, node, detail)))
     return Val(frozenset(), frozenset(cut), kind=result_kind)
+
+
+_decided = decided
+
+
+def _compare_constants(op: ast.cmpop, a: Val, b: Val) -> Optional[frozenset]:
+    """The possible results of ``a <op> b`` when both sides are known constants (``==``, ``!=``, ``is``,
+    ``is not``; ``in`` / ``not in`` a literal of constants); None when unknown."""
+    if a.consts is None:
+        return None
+    if isinstance(op, (ast.In, ast.NotIn)):
+        if b.items is None or not all(i.consts is not None for i in b.items):
+            return None
+        pool = frozenset().union(*(i.consts for i in b.items))
+        got = frozenset(x in pool for x in a.consts) if all(len(i.consts) == 1 for i in b.items) else None
+        if got is None:
+            return None
+        return frozenset(not g for g in got) if isinstance(op, ast.NotIn) else got
+    if b.consts is None:
+        return None
+    if isinstance(op, (ast.Eq, ast.NotEq)):
+        eq = frozenset(x == y for x in a.consts for y in b.consts)
+        return eq if isinstance(op, ast.Eq) else frozenset(not e for e in eq)
+    if isinstance(op, (ast.Is, ast.IsNot)) and (None in a.consts or None in b.consts):
+        if len(a.consts) > 1 and len(b.consts) > 1:
+            return None
+        same = frozenset((x is None and y is None) if (x is None or y is None) else None for x in a.consts for y in b.consts)
+        if None in same:
+            return None  # ``"a" is "a"``: identity of strings and ints is not for us to decide
+        return same if isinstance(op, ast.Is) else frozenset(not e for e in same)
+    return None
 
 
 def related(a: str, b: str) -> bool:
@@ -758,8 +815,10 @@ class _Walker:
                 if loss is not None and (loss.live or loss.cut):
                     self.fl.implicit_sites.append(BackwardSite(st.value, loss, st.value, self.mode, self.loops, False, st, implicit=self.sink_role))
         elif isinstance(st, ast.If):
-            self.ev(st.test)
+            tv = self.ev(st.test)
             decided = self.decided_by_constructor(st.test)
+            if decided is None:
+                decided = _decided(tv)  # ``if phase == "train":`` with ``phase`` known to be "val" here
             if not self.mode.enabled and self.mode.kind != "inference" and _training_test(st.test):
                 # ``if self.training: backward()`` in code run under no_grad (an eval step): the author guards
                 # the training-only part; do not walk it in this mode
@@ -963,9 +1022,10 @@ class _Walker:
             self.mode = GradMode(True)
         elif q in SET_GRAD_ENABLED and isinstance(ctx, ast.Call) and ctx.args:
             a = ctx.args[0]
-            if (isinstance(a, ast.Constant) and a.value is False) or self.never_true(a):
+            known = _decided(self.ev(a))  # ``is_training = phase == "training"`` with phase "train" or "val"
+            if (isinstance(a, ast.Constant) and a.value is False) or known is False or self.never_true(a):
                 self.mode = GradMode(False, "no_grad", ctx)
-            elif isinstance(a, ast.Constant) and a.value is True:
+            elif (isinstance(a, ast.Constant) and a.value is True) or known is True:
                 self.mode = GradMode(True)
             # a runtime flag (set_grad_enabled(is_train)): mode unknown, keep the outer one
         else:
@@ -1173,7 +1233,7 @@ class _Walker:
         return m(self, node)
 
     def ev_Constant(self, node: ast.Constant) -> Val:
-        return CONST
+        return constant(node.value)
 
     def ev_JoinedStr(self, node: ast.AST) -> Val:
         for c in walk_nodes(node):
@@ -1319,7 +1379,7 @@ class _Walker:
     def ev_UnaryOp(self, node: ast.UnaryOp) -> Val:
         v = self.ev(node.operand)
         if isinstance(node.op, ast.Not):
-            return CONST
+            return Val(kind="python", consts=frozenset(not c for c in v.consts)) if v.consts else CONST
         return replace(v, ident=None, leaf=False, items=None, saved_output=None) if v.kind != "python" else CONST
 
     def ev_BoolOp(self, node: ast.BoolOp) -> Val:
@@ -1327,6 +1387,10 @@ class _Walker:
 
     def ev_Compare(self, node: ast.Compare) -> Val:
         vals = [self.ev(node.left)] + [self.ev(c) for c in node.comparators]
+        if len(node.ops) == 1:
+            known = _compare_constants(node.ops[0], vals[0], vals[1])
+            if known is not None:
+                return Val(kind="python", consts=known)
         if all(isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) for op in node.ops):
             return CONST
         v = combine(*vals)

@@ -25,7 +25,9 @@ class GradDisabledTraining(Rule):
 ## What it does
 Follows values computed while gradient recording is off (`with torch.no_grad():`,
 `with torch.inference_mode():`, `with torch.set_grad_enabled(False):` or with a condition that is false on every
-iteration (`set_grad_enabled(phase == "training")` inside `for phase in ("train", "val")`), or a function or
+iteration (`set_grad_enabled(phase == "training")` inside `for phase in ("train", "val")`; also a flag computed
+from the constants the callers pass, `is_training = phase == "training"` in a helper every caller gives
+"train" or "val", reported with the flag's test as related information), or a function or
 method decorated with `@torch.no_grad()` / `@torch.inference_mode()`) to the losses that are backpropagated. It flags the
 grad-disabling block (or decorator) when parameters an optimizer trains reach the loss *only* through it,
 and always flags `inference_mode` values that feed a backpropagated loss. The innermost mode wins: code
@@ -75,6 +77,69 @@ code record gradients again and is unsafe: the block may also hold evaluation co
 without gradients, and memory use grows.
 """
     examples = (
+        Example(
+            name="grad-flag-computed-from-a-phase-name-the-caller-never-passes",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def run_phase(model, batches, optimizer, phase):
+    is_training = phase == "training"
+    model.train(is_training)
+    for x, y in batches:
+        optimizer.zero_grad()
+        with torch.set_grad_enabled(is_training):
+            loss = F.mse_loss(model(x), y)
+            if phase == "train":
+                loss.backward()
+                optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = {p: [(torch.randn(8, 4), torch.randn(8, 1))] for p in ("train", "val")}
+    for phase in ("train", "val"):
+        run_phase(model, batches[phase], optimizer, phase)
+    return {"model": model}
+""",
+            lines=(11,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="grad-flag-computed-from-the-phase-the-caller-passes",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def run_phase(model, batches, optimizer, phase):
+    is_training = phase == "train"
+    model.train(is_training)
+    for x, y in batches:
+        optimizer.zero_grad()
+        with torch.set_grad_enabled(is_training):
+            loss = F.mse_loss(model(x), y)
+            if phase == "train":
+                loss.backward()
+                optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = {p: [(torch.randn(8, 4), torch.randn(8, 1))] for p in ("train", "val")}
+    before = model[0].weight.detach().clone()
+    for phase in ("train", "val"):
+        run_phase(model, batches[phase], optimizer, phase)
+    return {"model": model}, {"changed": not torch.equal(before, model[0].weight.detach())}
+""",
+            expect={"facts": {"changed": True}},
+        ),
         Example(
             name="centroids-refreshed-under-inference-mode",
             code="""import torch
@@ -454,7 +519,7 @@ def main():
                     f"Nothing is recorded under {what}, so {roots_label(st.roots)} reach the loss only as constants: their `.grad` "
                     "stays None and the optimizer never changes them."
                 )
-            yield self.finding(facts, node, message, severity=severity, related=_computed_inside(facts, node, st) + related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
+            yield self.finding(facts, node, message, severity=severity, related=_flag_source(facts, node) + _computed_inside(facts, node, st) + related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
         # inference tensors saved for backward: an error even when other parameters train
         for fl in facts.backward_flows:
             if facts.flow.is_autograd_function_method(fl.node):
@@ -501,6 +566,20 @@ def main():
                         "backward raises `RuntimeError: Inference tensors cannot be saved for backward`. Compute frozen values under "
                         "`torch.no_grad()` instead (or `.clone()` them outside inference mode).",
                     )
+
+
+def _flag_source(facts, node) -> list:
+    """For ``set_grad_enabled(flag)`` whose flag the model found false on every run: where the flag is
+    computed (``is_training = phase == "training"``), the line to change."""
+    if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name)):
+        return []
+    name = node.args[0].id
+    fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    binds = [st for st in facts.own_nodes(fn) if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)
+             and st.targets[0].id == name and st.lineno < node.lineno]
+    if len(binds) != 1 or not isinstance(binds[0].value, (ast.Compare, ast.UnaryOp, ast.BoolOp)):
+        return []
+    return [(binds[0].value, f"`{name}` is false on every run that reaches here: this test never holds for the values it is given")]
 
 
 def _computed_inside(facts, node, st) -> list:
