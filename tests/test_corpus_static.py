@@ -38,7 +38,6 @@ KNOWN_MISSES = {
     "c524_hf_adapter_tuning_freezes_adapters_with_encoder": "retired blind c5: freezing the whole encoder (adapters included) is a legitimate linear probe that trains the classifier; that the adapters were meant to train is told only by the docstring and class names",
     # batch c6 (written this session by another engineer without running gradguard; both halves scored once, at the end)
     "c609_freeze_all_but_lm_head_tied_embedding": "c6 dev-half miss (scored once at the end, not investigated)",
-    "c633_hf_token_tagger_layers_appended_to_list": "c6 dev-half miss (scored once at the end, not investigated)",
     "c602_accelerate_focal_loss_computed_in_numpy": "c6 blind-half miss (scored once at the end, not investigated)",
     "c610_fabric_freeze_prefix_blocks1_catches_blocks10": "c6 blind-half miss (scored once at the end, not investigated)",
     "c614_top1_moe_router_argmax_without_gate_weight": "c6 blind-half miss (scored once at the end, not investigated)",

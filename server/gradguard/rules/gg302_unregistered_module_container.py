@@ -48,34 +48,45 @@ class _Kinds:
                 return "module" if self._cls_cache[info.name] else None
         return None
 
-    def helper_container(self, value: ast.AST) -> Optional[tuple]:
-        """``make_layers(n)``: a module-level function of this file whose every ``return`` gives a plain list (or
-        dict) of one kind of element (a literal, a comprehension, or a local list filled with ``append``).
-        (container kind, element kind) or None."""
-        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+    def helper_container(self, value: ast.AST, info=None, sn: str = "self") -> Optional[tuple]:
+        """``make_layers(n)``: a module-level function of this file, or ``self._build_layers(cfg)``: a method of
+        the class (or an in-file base), whose every ``return`` gives a plain list (or dict) of one kind of element
+        (a literal, a comprehension, or a local list filled with ``append``). (container kind, element kind,
+        where the container is made) or None."""
+        if not isinstance(value, ast.Call):
             return None
-        name = value.func.id
+        fn = None
+        if isinstance(value.func, ast.Name):
+            name = value.func.id
+            fn = next((st for st in self.facts.tree.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == name), None)
+        elif info is not None and isinstance(value.func, ast.Attribute) and isinstance(value.func.value, ast.Name) and value.func.value.id in (sn, "cls", info.name):
+            name = f"{info.name}.{value.func.attr}"
+            fn = self.facts.modules.method(info.name, value.func.attr)
+        else:
+            return None
         key = ("container", name)
         if key in self._fn_cache:
             return self._fn_cache[key]
         self._fn_cache[key] = None
-        fn = next((st for st in self.facts.tree.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == name), None)
         if fn is None:
             return None
         local = _locals_from_ctor(fn)
         rets = [n.value for n in walk_nodes(fn) if isinstance(n, ast.Return)]
         shapes = set()
+        made = None
         for r in rets:
             ckind, elts = _container_elements(r) if r is not None else (None, [])
+            made = made or r
             if ckind is None and isinstance(r, ast.Name):
                 ckind, elts = _filled_local(fn, r.id)
+                made = _local_creation(fn, r.id) or made
             if ckind is None or not elts:
                 return None
             ek = {self.element(e, local) for e in elts} - {None}
             if len(ek) != 1:
                 return None
             shapes.add((ckind, ek.pop()))
-        got = shapes.pop() if len(shapes) == 1 else None
+        got = (*shapes.pop(), made) if len(shapes) == 1 else None
         self._fn_cache[key] = got
         return got
 
@@ -93,6 +104,14 @@ class _Kinds:
         kind = kinds.pop() if len(kinds) == 1 else None
         self._fn_cache[name] = kind
         return kind
+
+
+def _local_creation(fn: ast.AST, name: str) -> Optional[ast.AST]:
+    """The value of ``name = []`` / ``{}`` in ``fn``: where a filled local container is made."""
+    for node in walk_nodes(fn):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return node.value
+    return None
 
 
 def _filled_local(fn: ast.AST, name: str) -> tuple:
@@ -198,7 +217,8 @@ class UnregisteredModuleContainer(Rule):
 Flags a plain `list`, `tuple` or `dict` of layers with parameters (or of `nn.Parameter`s) stored on an
 `nn.Module` subclass: `self.heads = {"a": nn.Linear(..)}`, `self.blocks = [Block() for _ in range(n)]`,
 or an empty `self.heads = {}` / `self.layers = []` filled with layers in a loop (reported where a layer
-is put in), or the plain list a helper of the file builds and returns (`self.layers = make_layers(n)`). Containers registered later (`nn.ModuleList(self.layers)`, `add_module`, `setattr`,
+is put in), or the plain list a helper of the file (or a method of the class) builds and returns
+(`self.layers = make_layers(n)`, `self.layers = self._build_layers(config)`). Containers registered later (`nn.ModuleList(self.layers)`, `add_module`, `setattr`,
 `register_module`) and containers of parameter-free modules (activations, losses) are left alone.
 
 ## Why is this bad?
@@ -228,6 +248,84 @@ offered when the container is used with methods the torch container lacks, and i
 dict keys might not be strings (`nn.ModuleDict` requires string keys).
 """
     examples = (
+        Example(
+            name="layers-from-a-builder-method-kept-in-a-plain-list",
+            code="""import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self, d=4, depth=2):
+        super().__init__()
+        self.blocks = self._build_blocks(d, depth)
+        self.head = nn.Linear(d, 3)
+
+    @staticmethod
+    def _build_blocks(d, depth):
+        blocks = []
+        for _ in range(depth):
+            blocks.append(nn.Linear(d, d))
+        return blocks
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = x + torch.tanh(block(x))
+        return self.head(x)
+
+
+def main():
+    torch.manual_seed(0)
+    net = Tagger()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    w0 = net.blocks[0].weight.detach().clone()
+    loss = net(torch.randn(2, 4)).pow(2).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}, {"blocks_changed": not torch.equal(w0, net.blocks[0].weight.detach())}
+""",
+            lines=(8,),
+            expect={"grad_ok": ["net.head.weight"], "facts": {"blocks_changed": False}},
+            fixed_expect={"grad_ok": ["net.head.weight", "net.blocks.0.weight"], "facts": {"blocks_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="layers-from-a-builder-method-registered",
+            code="""import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self, d=4, depth=2):
+        super().__init__()
+        self.blocks = self._build_blocks(d, depth)
+        self.head = nn.Linear(d, 3)
+
+    @staticmethod
+    def _build_blocks(d, depth):
+        blocks = []
+        for _ in range(depth):
+            blocks.append(nn.Linear(d, d))
+        return nn.ModuleList(blocks)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = x + torch.tanh(block(x))
+        return self.head(x)
+
+
+def main():
+    torch.manual_seed(0)
+    net = Tagger()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = net(torch.randn(2, 4)).pow(2).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.head.weight", "net.blocks.0.weight"]},
+        ),
         Example(
             name="layers-from-a-helper-kept-in-a-plain-list",
             code="""import torch
@@ -571,14 +669,14 @@ def main():
                             continue
                         yield self._literal_finding(facts, info, attr, node.value, ckind, kind)
                         continue
-                    built = kinds.helper_container(node.value)
+                    built = kinds.helper_container(node.value, info, sn)
                     if built is not None:
                         if self._registered(facts, info, attr):
                             continue
-                        ckind, kind = built
+                        ckind, kind, made = built
                         if kind == "param" and _handed_out(info, attr):
                             continue
-                        yield self._literal_finding(facts, info, attr, node.value, ckind, kind)
+                        yield self._literal_finding(facts, info, attr, node.value, ckind, kind, made=made)
                         continue
                     empty = _is_empty_container(facts, node.value)
                     if empty:
@@ -645,7 +743,7 @@ def main():
 
         return cls, [build]
 
-    def _literal_finding(self, facts, info, attr, value, ckind, ek):
+    def _literal_finding(self, facts, info, attr, value, ckind, ek, made=None):
         keys = []
         if isinstance(value, ast.Dict):
             keys = [k for k in value.keys if k is not None]
@@ -657,6 +755,7 @@ def main():
             facts,
             value,
             f"`self.{attr}` is a plain {ckind} of {what}: they are not registered on `{info.name}`, so `parameters()` misses them and they are never trained or saved (use `nn.{cls}`)",
+            related=[(made, f"the plain {ckind} is made here")] if made is not None and made is not value else [],
             fixes=fixes,
             explanation=f"`nn.Module` registers only attributes that are Modules or Parameters; {what} inside a Python {ckind} are invisible to the optimizer, `state_dict()` and `.to(device)`.",
         )
