@@ -73,7 +73,7 @@ class _Kinds:
         local = _locals_from_ctor(fn)
         rets = [n.value for n in walk_nodes(fn) if isinstance(n, ast.Return)]
         shapes = set()
-        made = None
+        made: Optional[ast.AST] = None
         for r in rets:
             ckind, elts = _container_elements(r) if r is not None else (None, [])
             made = made or r
