@@ -27,7 +27,6 @@ KNOWN_MISSES = {
     "c511_qat_fake_quant_round_without_ste": "a Linear subclass whose forward reaches its weight only through torch.round, put in by setattr over named_children(): the forward of a module installed by setattr is not run by the flow (only the replacement is recorded)",
     "c513_lora_injected_after_finetuner_built_optimizer": "adapters injected through a trainer method after the trainer's __init__ built the optimizer from self.model; the order of calls on an object across its methods (constructor, add_adapters, fit) is not modeled",
     # retired blind halves (c1-c5 blind, each scored once at the end of its session; used for development since)
-    "c128_set_grad_enabled_phase_name_mismatch": "blind miss: set_grad_enabled(phase == 'training') with phase never 'training' needs value reasoning the model lacks",
     "c222_binary_hash_ste_saves_output": "blind miss: what a custom autograd.Function saves for backward is not modeled",
     "c320_freeze_norm_by_name_matches_bneck": "retired blind c3: a substring test on parameter names ('bn' in name) also selects the bneck stage; the program still trains (stem, classifier), and that only BatchNorm was meant is intent told by the helper's name (its false GG604 error, a conditional freeze read as a whole one, is fixed)",
     "c404_recsys_maxnorm_item_table_reused": "blind c4 miss (not investigated)",

@@ -394,6 +394,9 @@ class GradientFlow:
         self.root_origins: dict[str, RootOrigin] = {}  # root created by a statement -> how it was made
         self.touches_requires_grad: dict[int, bool] = {}  # id(function) -> its text mentions requires_grad
         self.context_flows: list[FunctionFlow] = []  # functions analyzed with their callers' argument values
+        # id(call) -> (call, [the context flow of each walk of that call to a function that may backpropagate,
+        # None for a walk that used the summary])
+        self.call_contexts: dict = {}
 
     # -- public -----------------------------------------------------------------------------------
     def flow(self, node: ast.AST) -> FunctionFlow:
@@ -819,6 +822,8 @@ class _Walker:
             decided = self.decided_by_constructor(st.test)
             if decided is None:
                 decided = _decided(tv)  # ``if phase == "train":`` with ``phase`` known to be "val" here
+                if decided is not None:
+                    self.record("dead_branch", st, value=tv, extra="orelse" if decided else "body")
             if not self.mode.enabled and self.mode.kind != "inference" and _training_test(st.test):
                 # ``if self.training: backward()`` in code run under no_grad (an eval step): the author guards
                 # the training-only part; do not walk it in this mode
@@ -1682,18 +1687,25 @@ class _Walker:
             any((v.fields is not None or v.items is not None) and v.live for v in vals) and (self.e.flow(fn).returns.cut or self.e.flow(fn).loss_sites)
         ) or (
             self.e.syntax_of(fn)[0] and self.e.flow(fn).loss_sites and (not self.mode.enabled or any(_carries_program_roots(v) for v in vals))
+        ) or (
+            # a training function given constants (``run_epoch(model, loader, opt, "train")``): they decide its branches
+            self.e.syntax_of(fn)[0] and any(v.consts for v in vals)
         ):
             binding: dict = dict(enumerate(args))
             binding.update(kwargs)
             if selfv is not None:
                 binding["self"] = selfv
             ctx = self.e.flow_in_context(fn, node, binding, self.mode, self.fl.self_cls)
+            if self.e.syntax_of(fn)[0]:
+                self.e.call_contexts.setdefault(id(node), (node, []))[1].append(ctx)
             if ctx is not None:
                 r = ctx.returns
                 if len(r.cut) > 64:  # the call site is only related information: not worth a copy of a large set
                     return r
                 return replace(r, cut=frozenset((root, c.through(node)) for root, c in r.cut))
         summary = self.e.flow(fn)
+        if self.e.syntax_of(fn)[0]:
+            self.e.call_contexts.setdefault(id(node), (node, []))[1].append(None)
         binding = {}
         if selfv is not None:
             binding["self"] = selfv
