@@ -117,6 +117,42 @@ def _optimizer_over_instance(facts, opt_calls, cls: str):
     return None
 
 
+def _optimizers_by_class(facts) -> dict:
+    """In-file Module class -> an optimizer constructor given the parameters of one of its instances (by the
+    flow model: ``opt(list(a.parameters()) + list(b.parameters()))``, a helper's returned list...)."""
+    out: dict = {}
+    origins = facts.flow.root_origins
+    for fl in facts.flows:
+        for o in fl.optimizers:
+            for r in o.covered:
+                origin = origins.get(r)
+                if origin is not None and origin.kind == "module" and origin.cls:
+                    out.setdefault(origin.cls, o.node)
+    return out
+
+
+def _updated_by_program(facts, info, attr: str) -> bool:
+    """Does any code write ``<obj>.<attr>`` outside ``__init__``: assign it, index-assign it, call an in-place
+    method on it or go through ``.data``? Then it is state the program maintains (EMA centers, running stats)."""
+    init = info.methods.get("__init__")
+    inside = {id(n) for n in walk_nodes(init)} if init is not None else set()
+    for node in facts.walk(ast.Attribute):
+        if node.attr != attr or id(node) in inside:
+            continue
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            return True
+        cur, parent = node, facts.parent(node)
+        while isinstance(parent, ast.Subscript) and parent.value is cur:  # ``self.x[c]`` is a view of ``self.x``
+            if isinstance(parent.ctx, ast.Store):
+                return True
+            cur, parent = parent, facts.parent(parent)
+        if isinstance(parent, ast.Attribute) and (parent.attr == "data" or (parent.attr.endswith("_") and not parent.attr.startswith("_"))):
+            return True
+        if isinstance(parent, ast.AugAssign) and parent.target is cur:
+            return True
+    return False
+
+
 def wrap_fixes(facts, value: ast.AST, attr: str, stmt: ast.Assign, requires_grad: bool):
     def as_parameter():
         nn, extra = ensure_import(facts, "torch.nn")
@@ -159,6 +195,11 @@ another method (e.g. `forward`), that are meant to be weights but are not wrappe
   an optimizer (`ValueError: optimizer got an empty parameter list`);
 - or `.grad` of such a tensor is read (it is always `None`: the tensor never requires grad).
 
+A Module class with no parameters at all whose `parameters()` an optimizer is given (`list(model.parameters())
++ list(center_loss.parameters())`) keeps what it meant to learn in buffers: each buffer it reads in `forward`
+is reported (fix: `register_parameter`), unless the program updates that buffer itself (in place, by
+assignment, through `.data`: running statistics, EMA centers).
+
 A buffer made to require grad in `__init__` (`B.requires_grad_(True)` then `self.register_buffer("B", B)`)
 is the same mistake: a buffer is never in `parameters()`. The fix registers it as a parameter that keeps
 the tensor's own `requires_grad`.
@@ -200,6 +241,84 @@ appears in `parameters()` and `state_dict()`, and the optimizer updates it. `nn`
 file's alias style when missing. Registering a buffer is offered as an alternative for constants.
 """
     examples = (
+        Example(
+            name="learned-prototypes-registered-as-a-buffer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PrototypeLoss(nn.Module):
+    def __init__(self, n_classes, dim):
+        super().__init__()
+        self.register_buffer("prototypes", torch.randn(n_classes, dim))
+
+    def forward(self, feats, labels):
+        return (feats - self.prototypes[labels]).pow(2).sum(1).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(6, 4)
+    proto = PrototypeLoss(3, 4)
+    params = list(net.parameters()) + list(proto.parameters())
+    opt = torch.optim.SGD(params, lr=0.1)
+    before = proto.prototypes.clone()
+    for _ in range(3):
+        x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+        loss = F.mse_loss(net(x), torch.zeros(8, 4)) + proto(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"net": net, "proto.prototypes": proto.prototypes}, {"changed": not torch.equal(before, proto.prototypes)}
+""",
+            lines=(9,),
+            expect={"grad_none": ["proto.prototypes"], "facts": {"changed": False}},
+            fixed_expect={"grad_ok": ["proto.prototypes"], "facts": {"changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="prototypes-buffer-updated-by-the-program",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PrototypeLoss(nn.Module):
+    def __init__(self, n_classes, dim, momentum=0.5):
+        super().__init__()
+        self.momentum = momentum
+        self.register_buffer("prototypes", torch.randn(n_classes, dim))
+
+    def forward(self, feats, labels):
+        return (feats - self.prototypes[labels]).pow(2).sum(1).mean()
+
+    @torch.no_grad()
+    def update(self, feats, labels):
+        for c in labels.unique():
+            mean = feats[labels == c].mean(0)
+            self.prototypes[c].mul_(self.momentum).add_((1 - self.momentum) * mean)
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(6, 4)
+    proto = PrototypeLoss(3, 4)
+    params = list(net.parameters()) + list(proto.parameters())
+    opt = torch.optim.SGD(params, lr=0.1)
+    before = proto.prototypes.clone()
+    for _ in range(3):
+        x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+        feats = net(x)
+        loss = proto(feats, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        proto.update(feats.detach(), y)
+    return {"net": net}, {"changed": not torch.equal(before, proto.prototypes)}
+""",
+            expect={"grad_ok": ["net.weight"], "facts": {"changed": True}},
+        ),
         Example(
             name="learned-frequencies-registered-as-a-buffer",
             code="""import math
@@ -562,10 +681,54 @@ def main():
                 "grad gets a `.grad`, yet optimizers built from `parameters()` never see it. `nn.Parameter` (or `register_parameter`) makes it trainable.",
             )
 
+    def _buffers_of_parameterless_module(self, facts, info, handed: dict):
+        """A Module class with no parameters at all whose ``parameters()`` an optimizer is given (``params =
+        list(model.parameters()) + list(center_loss.parameters())``): the tensors it keeps as buffers and reads in
+        ``forward`` are what the author meant to train, and a buffer is never in ``parameters()``. Buffers the
+        program updates itself (in place, by assignment, through ``.data``) are state kept on purpose."""
+        opt = handed.get(info.name)
+        init = info.methods.get("__init__")
+        if opt is None or init is None or may_have_parameters(facts, info):
+            return
+        sn = self_name(init)
+        for node in walk_nodes(init):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "register_buffer" and isinstance(node.func.value, ast.Name) and node.func.value.id == sn and len(node.args) >= 2):
+                continue
+            name_node, value = node.args[0], node.args[1]
+            if not (isinstance(name_node, ast.Constant) and isinstance(name_node.value, str)):
+                continue
+            attr = name_node.value
+            ti = tensor_ctor(facts, value)
+            if not ti or ti["requires_grad"] or not _reads_elsewhere(info, attr) or _updated_by_program(facts, info, attr):
+                continue
+            st = facts.parent(node)
+
+            def build(call=node, attr=attr, value=value, st=st, sn=sn):
+                if not (isinstance(st, ast.Expr) and st.value is call):
+                    return None
+                nn, extra = ensure_import(facts, "torch.nn")
+                return fix(f"Register `{attr}` as a parameter", replace_node(facts, call, f"{sn}.register_parameter({attr!r}, {nn}.Parameter({facts.text(value)}))"), *extra)
+
+            yield self.finding(
+                facts,
+                node,
+                f"`{attr}` is a buffer and `{info.name}` has no parameters: the optimizer given `{info.name}.parameters()` (line {opt.lineno}) gets "
+                f"nothing from it, so `{attr}` never changes",
+                related=[(opt, f"`{info.name}.parameters()` is empty here")],
+                fixes=[build],
+                explanation="`register_buffer` is for state that is saved and moved with the module but not trained: buffers do not require grad "
+                "and are not in `parameters()`. A tensor meant to be learned is an `nn.Parameter` (`register_parameter`).",
+            )
+
     def check(self, facts):
+        handed: Optional[dict] = None
         for info in facts.modules.classes.values():
             if info.is_module is True:
                 yield from self._buffers_requiring_grad(facts, info)
+                if "register_buffer" in facts.text(info.node):
+                    if handed is None:
+                        handed = _optimizers_by_class(facts)
+                    yield from self._buffers_of_parameterless_module(facts, info, handed)
         opt_calls = None
         grad_reads = None
         for info in facts.modules.classes.values():
