@@ -19,7 +19,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 KNOWN_MISSES = {
     # dev half
     "c213_freeze_all_after_lora_trainer": "adapters injected by replacing submodules inside a loop over named_modules() (setattr): not modeled",
-    "c317_probe_on_inference_mode_feature_cache": "inference tensors kept on an instance by an @inference_mode method and sliced by a generator: inference-tensor state is not modeled",
     "c403_ppo_old_log_probs_recomputed_attached": "old log-probs recomputed with autograd from the same policy: the ratio is identically 1 and its gradient exactly zero; needs value identity of two expressions",
     "c419_argparse_bool_freezes_backbone": "argparse type=bool turns '--freeze False' into True: command-line values are not modeled",
     "c509_distill_student_shares_frozen_teacher_embedding": "one embedding object shared by teacher and student (passed into both constructors): freezing the teacher freezes it for the student; identity of a module across two models is not modeled",

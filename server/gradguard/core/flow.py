@@ -678,6 +678,7 @@ class _Walker:
         self.loops: tuple = ()
         self.stmt: Optional[ast.stmt] = None
         self.returns: list[Val] = []
+        self.yields: list[Val] = []  # a generator function: what iterating its result gives
         self.sink_role = self.framework_sink_role()
 
     def class_info(self):
@@ -767,6 +768,10 @@ class _Walker:
             body = node.body  # type: ignore[attr-defined]
         self.block(body)
         self.fl.returns = join(*self.returns) if self.returns else NONE
+        if self.yields and not isinstance(node, ast.Module):
+            # calling a generator function gives a generator: iterating it gives what it yields
+            got = join(*self.yields)
+            self.fl.returns = Val(got.live, got.cut, items=(got,))
         if not self.mode.enabled and isinstance(self.mode.node, ast.Call) and (self.im.qualname(self.mode.node.func) or "") in SET_GRAD_ENABLED:
             self.fl.leaves_grad_disabled = self.mode  # the caller continues with grad mode off
         return self.fl
@@ -1240,6 +1245,10 @@ class _Walker:
     def ev_Constant(self, node: ast.Constant) -> Val:
         return constant(node.value)
 
+    def ev_Yield(self, node: ast.Yield) -> Val:
+        self.yields.append(self.ev(node.value) if node.value is not None else NONE)
+        return Val(kind=None)  # what the consumer sends in
+
     def ev_JoinedStr(self, node: ast.AST) -> Val:
         for c in walk_nodes(node):
             if isinstance(c, ast.FormattedValue):
@@ -1276,9 +1285,12 @@ class _Walker:
             tv = self.e.training_attribute(base.cls, a)
             if tv is not None:  # ``self.optimizer`` built in ``__init__``: the optimizer value, for every method
                 return _rebase(tv, base.ident)
-            if base.ident == "self" and isinstance(node.ctx, ast.Load) and self.mode.kind != "inference":
+            if isinstance(node.ctx, ast.Load) and self.mode.kind != "inference":
                 iv = self.e.inference_attribute(base.cls, a)
                 if iv is not None:  # an inference tensor kept on the object by an evaluation method
+                    if base.ident != "self":  # seen through an instance named otherwise (a method run in its caller's context)
+                        ident = base.ident
+                        iv = replace(iv, cut=frozenset(((ident + r[4:]) if (r == "self" or r.startswith("self.")) else r, c) for r, c in iv.cut))
                     return iv
         if a == "data":
             if base.live:
@@ -1716,6 +1728,8 @@ class _Walker:
             if k in names:
                 binding[f"arg:{names.index(k)}"] = v
         ret = summary.returns
+        if selfv is not None and ret.ident == "self" and ret.kind in ("module", "instance") and not ret.cut:
+            return selfv  # ``return self`` (a builder, ``.fit()`` that returns the trainer): the receiver itself
         if ret.kind == "module" and ret.ident and (ret.ident == NEW or ret.ident in summary.created) and ret.live == {ret.ident} and not ret.cut:
             # a factory (``def build_model(): return nn.DataParallel(Net())``): the caller gets a new module object,
             # named where it binds it

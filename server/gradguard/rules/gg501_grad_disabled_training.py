@@ -78,6 +78,87 @@ without gradients, and memory use grows.
 """
     examples = (
         Example(
+            name="inference-features-kept-by-a-builder-and-yielded-by-a-generator",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class FeatureBank:
+    def __init__(self, encoder):
+        self.encoder = encoder
+
+    @torch.inference_mode()
+    def fill(self, xs):
+        self.feats = self.encoder(xs)
+        return self
+
+    def chunks(self, size):
+        for i in range(0, self.feats.size(0), size):
+            yield self.feats[i:i + size]
+
+
+def fit_probe(head, bank, optimizer):
+    for feats in bank.chunks(4):
+        loss = head(feats).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    bank = FeatureBank(nn.Linear(6, 5)).fill(torch.randn(8, 6))
+    head = nn.Linear(5, 2)
+    optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+    fit_probe(head, bank, optimizer)
+    return {"head": head}
+""",
+            lines=(12,),
+            expect={"error": "Inference tensors cannot be saved for backward"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="no-grad-features-kept-by-a-builder-and-yielded-by-a-generator",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class FeatureBank:
+    def __init__(self, encoder):
+        self.encoder = encoder
+
+    @torch.no_grad()
+    def fill(self, xs):
+        self.feats = self.encoder(xs)
+        return self
+
+    def chunks(self, size):
+        for i in range(0, self.feats.size(0), size):
+            yield self.feats[i:i + size]
+
+
+def fit_probe(head, bank, optimizer):
+    for feats in bank.chunks(4):
+        loss = head(feats).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    bank = FeatureBank(nn.Linear(6, 5)).fill(torch.randn(8, 6))
+    head = nn.Linear(5, 2)
+    optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+    fit_probe(head, bank, optimizer)
+    return {"head": head}
+""",
+            expect={"grad_ok": ["head.weight"]},
+        ),
+        Example(
             name="grad-flag-computed-from-a-phase-name-the-caller-never-passes",
             code="""import torch
 import torch.nn as nn
