@@ -43,13 +43,8 @@ KNOWN_MISSES = {
     "c627_ws_conv_standardizes_weight_data": "c6 dev-half miss (scored once at the end, not investigated)",
     "c633_hf_token_tagger_layers_appended_to_list": "c6 dev-half miss (scored once at the end, not investigated)",
     "c637_phase_loop_set_grad_enabled_name_mismatch": "c6 dev-half miss (scored once at the end, not investigated)",
-    "c602_accelerate_focal_loss_computed_in_numpy": "c6 blind-half miss (scored once at the end, not investigated)",
     "c610_fabric_freeze_prefix_blocks1_catches_blocks10": "c6 blind-half miss (scored once at the end, not investigated)",
-    "c614_top1_moe_router_argmax_without_gate_weight": "c6 blind-half miss (scored once at the end, not investigated)",
-    "c616_dataparallel_head_swapped_after_trainer_built_optimizer": "c6 blind-half miss (scored once at the end, not investigated)",
-    "c622_lightning_char_lstm_hidden_state_on_module": "c6 blind-half miss (scored once at the end, not investigated)",
     "c628_accelerate_vit_pos_embed_resized_from_detached": "c6 blind-half miss (scored once at the end, not investigated)",
-    "c634_monotonic_net_clamps_weight_in_forward": "c6 blind-half miss (scored once at the end, not investigated)",
 }
 
 

@@ -904,7 +904,8 @@ def _starvation_story(facts: FileFacts, fm: FlowMap, st) -> list:
     cline = getattr(st.cut.node, "lineno", 0)
     out.append(f"  Flow: {names} -> {st.cut.detail or st.cut.kind} (line {cline}) -x-> {sink_text(facts, st.site)} (line {st.site.line})")
     for call in st.cut.via:
-        out.append(f"    the cut reaches line {st.site.line} through the call at line {getattr(call, 'lineno', 0)}: {_short(facts.text(call))}")
+        how = "only as the index" if isinstance(call, ast.Subscript) else "through the call"
+        out.append(f"    the cut reaches line {st.site.line} {how} at line {getattr(call, 'lineno', 0)}: {_short(facts.text(call))}")
     lf = next((x for x in fm.losses if x.site.node is st.site.node), None)
     if lf is not None:
         if lf.trains:

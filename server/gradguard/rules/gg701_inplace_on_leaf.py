@@ -7,6 +7,7 @@ import re
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Edit, Severity
+from gradguard.core.torchapi import LAYER_PARAMETERS
 from gradguard.fixes import alias_for, fix, line_indent
 from gradguard.rules._leafs import call_sites, freezes_anything, inference_branch, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
@@ -315,6 +316,14 @@ def main():
         if "inplace=True" in facts.source.text and "Parameter(" in facts.source.text:  # an in-place activation module applied to a parameter
             have = {id(fl) for fl in flows}
             flows += [fl for fl in facts.flows_matching(_SELF_ATTR_ARG) if id(fl) not in have]
+        # a subclass of a torch layer holds the layer's parameters without naming them (``self.weight`` of a class
+        # extending ``nn.Linear``): its methods are read too
+        mm = facts.modules
+        if any(p in facts.source.text for ps in LAYER_PARAMETERS.values() for p in ps) and any(info.is_module and mm.extends_layer(info.name) for info in mm.classes.values()):
+            have = {id(fl.node) for fl in flows}
+            for info in mm.classes.values():
+                if info.is_module and mm.extends_layer(info.name):
+                    flows += [facts.flow.flow(m) for m in info.methods.values() if id(m) not in have and facts.text_index.search(INPLACE_SYNTAX, m)]
         for fl in flows:
             for ev in fl.events:
                 if ev.what != "inplace" or id(ev.node) in seen:
