@@ -308,6 +308,64 @@ def main():
 """,
             expect={"grad_ok": ["net.weight", "w"]},
         ),
+        Example(
+            name="linear-subclass-modifies-its-weight-in-forward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PositiveLinear(nn.Linear):
+    def forward(self, x):
+        self.weight.abs_()
+        return F.linear(x, self.weight, self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(PositiveLinear(3, 4), nn.Tanh(), PositiveLinear(4, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(8, 3)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(8,),
+            expect={"error": "a leaf Variable that requires grad is being used in an in-place operation"},
+        ),
+        Example(
+            bad=False,
+            name="layer-subclasses-reparameterize-or-clamp-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PositiveLinear(nn.Linear):
+    def forward(self, x):
+        return F.linear(x, self.weight.abs(), self.bias)
+
+
+class ClampedConv(nn.Conv1d):
+    def forward(self, x):
+        with torch.no_grad():
+            self.weight.clamp_(-1.0, 1.0)
+        return super().forward(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(PositiveLinear(3, 4), nn.Tanh(), PositiveLinear(4, 1))
+    conv = ClampedConv(2, 2, 3)
+    opt = torch.optim.SGD([*model.parameters(), *conv.parameters()], lr=0.1)
+    opt.zero_grad()
+    loss = model(torch.randn(8, 3)).pow(2).mean() + conv(torch.randn(2, 2, 5)).pow(2).mean()
+    loss.backward()
+    opt.step()
+    return {"model": model, "conv": conv}
+""",
+            expect={"grad_ok": ["model.0.weight", "conv.weight"]},
+        ),
     )
 
     def check(self, facts):

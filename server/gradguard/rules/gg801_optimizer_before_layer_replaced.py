@@ -449,6 +449,92 @@ def main():
 """,
             expect={"grad_ok": ["model.2.weight"]},
         ),
+        Example(
+            name="trainer-constructor-builds-optimizer-then-a-method-swaps-the-head",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self, n=10):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, n)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+    def replace_head(self, n):
+        self.model.head = nn.Linear(8, n)
+
+    def fit(self, steps=3):
+        for _ in range(steps):
+            self.optimizer.zero_grad()
+            self.model(torch.randn(8, 4)).pow(2).mean().backward()
+            self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    trainer = Trainer(Net())
+    trainer.replace_head(3)
+    before = trainer.model.head.weight.detach().clone()
+    trainer.fit()
+    return {"model": trainer.model}, {"head_changed": not torch.equal(before, trainer.model.head.weight.detach())}
+""",
+            lines=(33,),
+            fixable=False,
+            expect={"facts": {"head_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="trainer-method-swaps-the-head-and-rebuilds-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self, n=10):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, n)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+    def replace_head(self, n):
+        self.model.head = nn.Linear(8, n)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+    def fit(self, steps=3):
+        for _ in range(steps):
+            self.optimizer.zero_grad()
+            self.model(torch.randn(8, 4)).pow(2).mean().backward()
+            self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    trainer = Trainer(Net())
+    trainer.replace_head(3)
+    before = trainer.model.head.weight.detach().clone()
+    trainer.fit()
+    return {"model": trainer.model}, {"head_changed": not torch.equal(before, trainer.model.head.weight.detach())}
+""",
+            expect={"facts": {"head_changed": True}, "grad_ok": ["model.head.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -569,7 +655,13 @@ def main():
         replaced by one of its methods and the optimizer stepped by another, called in that order on the instance."""
         if not _REPLACE_HINT.search(facts.source.text):
             return
-        for fl in facts.flows_matching(_REPLACE_HINT):
+        flows = list(facts.flows_matching(_REPLACE_HINT))
+        # the scopes that build an instance of a class whose constructor builds an optimizer (they need not name one)
+        builders = [name for name, info in facts.modules.classes.items() if "__init__" in info.methods and facts.text_index.search(_REPLACE_HINT, info.methods["__init__"]) and constructor_optimizers(facts, name)]
+        if builders:
+            have = {id(fl.node) for fl in flows}
+            flows += [fl for fl in facts.flows_matching(re.compile(r"\b(?:" + "|".join(builders) + r")\s*\(")) if id(fl.node) not in have]
+        for fl in flows:
             opts = [(node, v, node.id, None) for node, v in _optimizer_bindings(fl, facts)] + _instance_optimizers(fl, facts)
             if not opts:
                 continue

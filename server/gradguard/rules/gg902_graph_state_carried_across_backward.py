@@ -777,9 +777,11 @@ def main():
             every_batch = set(RUN_EVERY_BATCH.get(info.framework or "", ())) | {n.func.attr for n in walk_nodes(m) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and _self_attr(n.func)}
             for attr, stmt in states:
                 stores = [e for e in fl.events if e.what == "attr_assign" and e.name == attr and e.target is not None and e.target.ident == "self"]
-                carried = [e for e in stores if e.stmt is stmt and e.value is not None and e.value.kind in ("tensor", None) and any(_trainable_part(facts, cls_name, r) for r in e.value.live)]
-                if not carried or any(e.value is None or not e.value.live for e in stores):
-                    continue  # not a graph, or detached before the step ends
+                last = stores[-1] if stores else None  # (events in the order the step runs)
+                if last is None or last.stmt is not stmt or last.value is None or last.value.kind not in ("tensor", None):
+                    continue  # stored anew (detached, re-initialized) later in the step
+                if not any(_trainable_part(facts, cls_name, r) for r in last.value.live):
+                    continue  # not computed from the module's own layers: no graph of theirs
                 if any(name != step_name and name in every_batch and _assigns_self_attr(node, attr) for name, node in info.methods.items()):
                     continue  # reset every batch
                 site = sites[0]
