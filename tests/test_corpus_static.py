@@ -43,8 +43,8 @@ KNOWN_MISSES = {
     "c627_ws_conv_standardizes_weight_data": "c6 dev-half miss (scored once at the end, not investigated)",
     "c633_hf_token_tagger_layers_appended_to_list": "c6 dev-half miss (scored once at the end, not investigated)",
     "c637_phase_loop_set_grad_enabled_name_mismatch": "c6 dev-half miss (scored once at the end, not investigated)",
-    "c610_fabric_freeze_prefix_blocks1_catches_blocks10": "c6 blind-half miss (scored once at the end, not investigated)",
-    "c628_accelerate_vit_pos_embed_resized_from_detached": "c6 blind-half miss (scored once at the end, not investigated)",
+    "c610_fabric_freeze_prefix_blocks1_catches_blocks10": "retired blind c6: name.startswith('blocks.1') also freezes blocks.10 and blocks.11; the program freezes what the code says and still trains (the other blocks, the head), and that only block 1 was meant is intent told by the prefix text (like c320 / c510; the flow map no longer reads this conditional freeze as a whole one)",
+    "c628_accelerate_vit_pos_embed_resized_from_detached": "retired blind c6: resize_pos_embed returns pos_embed itself when the grid sizes agree and a detached copy otherwise; which branch runs depends on tensor shapes (16 position tokens from img_size // patch vs 8x8 crops from the data loader), and shapes are not values the model has, so pos_embed is 'may train' (reporting the detach on one branch of a shape test would also flag intended stop-gradient switches)",
 }
 
 
