@@ -761,7 +761,9 @@ def main():
         """``out, self.hidden = self.lstm(x, self.hidden)`` in a LightningModule's ``training_step``: the framework calls
         it once per batch and backpropagates its loss before the next call, so the state kept on the module for the
         next batch holds a graph that backward freed. Reported unless a method the framework runs every batch (or
-        one ``training_step`` calls) assigns the attribute anew, or ``training_step`` itself stores a detached value."""
+        one ``training_step`` calls) assigns the attribute anew, or ``training_step`` itself stores it again on every
+        call (``self.hidden = (h.detach(), c.detach())`` before the use or after it; a first value made under
+        ``if self.hidden is None:`` is no such store)."""
         for cls_name, info in facts.modules.classes.items():
             step_name = STEP_METHODS_BY_FRAMEWORK.get(info.framework or "")
             m = info.methods.get(step_name) if step_name else None
@@ -777,11 +779,13 @@ def main():
             every_batch = set(RUN_EVERY_BATCH.get(info.framework or "", ())) | {n.func.attr for n in walk_nodes(m) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and _self_attr(n.func)}
             for attr, stmt in states:
                 stores = [e for e in fl.events if e.what == "attr_assign" and e.name == attr and e.target is not None and e.target.ident == "self"]
-                last = stores[-1] if stores else None  # (events in the order the step runs)
-                if last is None or last.stmt is not stmt or last.value is None or last.value.kind not in ("tensor", None):
-                    continue  # stored anew (detached, re-initialized) later in the step
-                if not any(_trainable_part(facts, cls_name, r) for r in last.value.live):
+                carried = [e for e in stores if e.stmt is stmt]
+                if not carried or carried[-1].value is None or carried[-1].value.kind not in ("tensor", None):
+                    continue
+                if not any(_trainable_part(facts, cls_name, r) for r in carried[-1].value.live):
                     continue  # not computed from the module's own layers: no graph of theirs
+                if any(e.stmt is not stmt and not _guarded_by_none(facts, e.stmt, attr) for e in stores):
+                    continue  # stored anew every step (detached or re-initialized, before the use or after it)
                 if any(name != step_name and name in every_batch and _assigns_self_attr(node, attr) for name, node in info.methods.items()):
                     continue  # reset every batch
                 site = sites[0]
