@@ -34,14 +34,9 @@ KNOWN_MISSES = {
     "c518_scale_gradient_function_checks_wrong_input_index": "retired blind c5: the needs_input_grad[1] guard on the float scale drops the trunk's gradient through the auxiliary head (a fact the model now has), but the trunk still trains through the main head; a cut on one of two paths is not reported",
     "c524_hf_adapter_tuning_freezes_adapters_with_encoder": "retired blind c5: freezing the whole encoder (adapters included) is a legitimate linear probe that trains the classifier; that the adapters were meant to train is told only by the docstring and class names",
     # batch c6 (written this session by another engineer without running gradguard; both halves scored once, at the end)
-    "c609_freeze_all_but_lm_head_tied_embedding": "c6 dev-half miss (scored once at the end, not investigated)",
-    "c602_accelerate_focal_loss_computed_in_numpy": "c6 blind-half miss (scored once at the end, not investigated)",
-    "c610_fabric_freeze_prefix_blocks1_catches_blocks10": "c6 blind-half miss (scored once at the end, not investigated)",
-    "c614_top1_moe_router_argmax_without_gate_weight": "c6 blind-half miss (scored once at the end, not investigated)",
-    "c616_dataparallel_head_swapped_after_trainer_built_optimizer": "c6 blind-half miss (scored once at the end, not investigated)",
-    "c622_lightning_char_lstm_hidden_state_on_module": "c6 blind-half miss (scored once at the end, not investigated)",
-    "c628_accelerate_vit_pos_embed_resized_from_detached": "c6 blind-half miss (scored once at the end, not investigated)",
-    "c634_monotonic_net_clamps_weight_in_forward": "c6 blind-half miss (scored once at the end, not investigated)",
+    "c609_freeze_all_but_lm_head_tied_embedding": "retired dev c6: lm_head.weight is tok_emb.weight (tied), and named_parameters() yields a shared tensor once, under its first name; the name filter meant to keep lm_head trainable never sees it. Needs parameter names evaluated against string tests and tying identity (intent told by a name tuple)",
+    "c610_fabric_freeze_prefix_blocks1_catches_blocks10": "retired blind c6: name.startswith('blocks.1') also freezes blocks.10 and blocks.11; the program freezes what the code says and still trains (the other blocks, the head), and that only block 1 was meant is intent told by the prefix text (like c320 / c510; the flow map no longer reads this conditional freeze as a whole one)",
+    "c628_accelerate_vit_pos_embed_resized_from_detached": "retired blind c6: resize_pos_embed returns pos_embed itself when the grid sizes agree and a detached copy otherwise; which branch runs depends on tensor shapes (16 position tokens from img_size // patch vs 8x8 crops from the data loader), and shapes are not values the model has, so pos_embed is 'may train' (reporting the detach on one branch of a shape test would also flag intended stop-gradient switches)",
 }
 
 

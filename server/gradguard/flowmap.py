@@ -186,6 +186,20 @@ def _flag(facts: FileFacts, ev: Event) -> Optional[bool]:
     return arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, bool) else None
 
 
+def _selective(facts: FileFacts, node: ast.AST) -> bool:
+    """Is ``node`` under an ``if`` / ``while`` / ``try`` inside the innermost loop that runs it (a change made to
+    some of the loop's parameters, not to all)?"""
+    cur = facts.parent(node)
+    tested = False
+    while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        if isinstance(cur, (ast.If, ast.Try, ast.While)):
+            tested = True
+        if isinstance(cur, (ast.For, ast.AsyncFor)):
+            return tested
+        cur = facts.parent(cur)
+    return False
+
+
 def _resolve(facts: FileFacts, fl: FunctionFlow, root: str) -> Optional[list]:
     """The paths a changed root stands for (a helper's ``arg:N`` through every call of the helper), or None."""
     if not root or root == UNKNOWN or root == "self" or root.startswith("<"):
@@ -280,7 +294,9 @@ def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
                         if flag is not False:
                             out.unresolved_on = True
                         continue
-                    if ambiguous:
+                    if ambiguous or (flag is False and _selective(facts, ev.node)):
+                        # (under a test inside the loop over the parameters: only those the test picks change, e.g.
+                        # by name, which the map does not evaluate)
                         out.maybe.extend(paths)
                     else:
                         out.changes.extend((p, not flag) for p in paths)
@@ -904,7 +920,8 @@ def _starvation_story(facts: FileFacts, fm: FlowMap, st) -> list:
     cline = getattr(st.cut.node, "lineno", 0)
     out.append(f"  Flow: {names} -> {st.cut.detail or st.cut.kind} (line {cline}) -x-> {sink_text(facts, st.site)} (line {st.site.line})")
     for call in st.cut.via:
-        out.append(f"    the cut reaches line {st.site.line} through the call at line {getattr(call, 'lineno', 0)}: {_short(facts.text(call))}")
+        how = "only as the index" if isinstance(call, ast.Subscript) else "through the call"
+        out.append(f"    the cut reaches line {st.site.line} {how} at line {getattr(call, 'lineno', 0)}: {_short(facts.text(call))}")
     lf = next((x for x in fm.losses if x.site.node is st.site.node), None)
     if lf is not None:
         if lf.trains:

@@ -88,7 +88,7 @@ class Cut:
     kind: str  # detach, data, numpy, item, tolist, python, rewrap, nondiff, cast, compare, zero, no_grad, inference, dropped (a custom Function's backward returns None for the input)
     node: ast.AST  # the expression (or with/decorator) that cuts
     detail: str  # e.g. ".detach()"
-    via: tuple = ()  # call nodes through which the cut reached the caller (innermost first)
+    via: tuple = ()  # call nodes through which the cut reached the caller, and index assignments (``out[idx] = v``) whose index it was (innermost first)
 
     def through(self, call: ast.AST) -> Cut:
         return replace(self, via=self.via + (call,))
@@ -1145,12 +1145,25 @@ class _Walker:
                 self.record("requires_grad_set", target, target=base, value=v, name=target.attr)
         elif isinstance(target, ast.Subscript):
             base = self.ev(target.value)
-            self.ev(target.slice)
+            idx = self.ev(target.slice)
             self.record("inplace", target, target=base, value=v, name=target.value.id if isinstance(target.value, ast.Name) else None, extra="setitem")
             if isinstance(target.value, ast.Name) and (base.fields is not None or base.items is not None or base.kind in ("python", None)) and target.value.id in self.env:
                 # ``out["aux"] = head(h)``: the container now also holds what ``v`` carries
                 key = target.slice.value if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str) else None
                 self.env[target.value.id] = _store_into(base, v, key)
+            elif isinstance(target.value, ast.Name) and target.value.id in self.env and base.kind == "tensor" and not base.ident and not base.leaf and v.kind in ("tensor", None) and (v.live or v.cut or idx.live or idx.cut):
+                # ``out[mask] = expert(x[mask])`` into a tensor this function made: index assignment copies ``v`` in,
+                # differentiably (``out`` now carries ``v``'s gradient); the index itself carries none
+                # (only the data is copied: an inference tensor written into this one leaves a normal tensor that simply
+                # has no gradient from it, as if computed under no_grad)
+                copied = self.op_result(v)
+                if any(c.kind == "inference" for _r, c in copied.cut):
+                    copied = replace(copied, cut=frozenset((r, replace(c, kind="no_grad") if c.kind == "inference" else c) for r, c in copied.cut))
+                written = combine(base, copied)
+                if idx.live or idx.cut:
+                    by_index = idx.cut | (cut_value(idx, "nondiff", target.slice, "integer index").cut if idx.live else frozenset())
+                    written = replace(written, cut=written.cut | frozenset((r, c.through(target)) for r, c in by_index))
+                self.env[target.value.id] = replace(written, saved_output=base.saved_output, leaf_copy=base.leaf_copy)
             elif isinstance(target.value, ast.Subscript):
                 # ``scores[i][j] = v`` (a list of lists, a dict of lists): the outer container holds it too
                 root: ast.expr = target.value
@@ -1548,7 +1561,9 @@ class _Walker:
                     v = combine(*args) if args else CONST
                     if v.live and not all(a.ident and not a.leaf for a in args if a.live):
                         return cut_value(v, "item", node, f"{name}()", result_kind="python")
-                    return CONST
+                    # a number made from a value that already lost its gradient (``float(np.mean(a))`` with ``a``
+                    # from ``t.detach().numpy()``) stays cut: a tensor rebuilt from it reaches nothing
+                    return Val(frozenset(), v.cut, kind="python") if v.cut else CONST
                 if name in ("list", "tuple", "sum", "max", "min", "sorted", "reversed", "iter", "next", "zip", "enumerate", "dict", "set", "map", "filter", "abs", "pow", "getattr"):
                     if name in ("list", "tuple", "iter", "reversed", "sorted") and args and args[0].kind == "params":
                         return args[0]

@@ -14,6 +14,7 @@ from gradguard.core.torchapi import (
     FRAMEWORK_PLAIN_ATTRS,
     HF_MODEL_BASES,
     HF_TRAINER_BASES,
+    LAYER_PARAMETERS,
     LIGHTNING_BASES,
     SAVES_INPUT,
     SAVES_INPUT_MODULES,
@@ -530,6 +531,21 @@ class ModuleModel:
             values = self.classes[c].attr_values.get(attr)
             if values:
                 return all(isinstance(v, ast.Call) and (self.imports.qualname(v.func) or "") in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") and _requires_grad_default(v) for v in values)
+            if any(is_module_ctor(b) and attr in LAYER_PARAMETERS.get(b.rsplit(".", 1)[-1], ()) for b in self.classes[c].base_names):
+                return True  # inherited from the torch layer the class extends (``self.weight`` of an ``nn.Linear``)
+            nxt = [b for b in self.classes[c].base_names if b in self.classes]
+            c = nxt[0] if nxt else None
+        return False
+
+    def extends_layer(self, cls: str) -> bool:
+        """Does ``cls`` (through its in-file bases) extend a ``torch.nn`` layer that registers parameters of its own
+        (``class NonNegLinear(nn.Linear)``)? Its methods then hold leaves the class never assigns."""
+        seen = set()
+        c: Optional[str] = cls
+        while c in self.classes and c not in seen:
+            seen.add(c)
+            if any(is_module_ctor(b) and b.rsplit(".", 1)[-1] in LAYER_PARAMETERS for b in self.classes[c].base_names):
+                return True
             nxt = [b for b in self.classes[c].base_names if b in self.classes]
             c = nxt[0] if nxt else None
         return False

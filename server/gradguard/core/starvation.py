@@ -233,7 +233,8 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
 
 
 def _cut_order(c: Cut) -> tuple:
-    return (getattr(c.node, "lineno", 0), getattr(c.node, "col_offset", 0), c.kind, c.detail or "")
+    # one cut reached along several paths: the path with the most calls and indexes on it first (the one a report shows)
+    return (getattr(c.node, "lineno", 0), getattr(c.node, "col_offset", 0), c.kind, c.detail or "", -len(c.via), tuple((getattr(v, "lineno", 0), getattr(v, "col_offset", 0)) for v in c.via))
 
 
 def display_root(root: str) -> str:

@@ -298,6 +298,15 @@ RUN_AFTER_OPTIMIZERS = {
         "on_train_epoch_end", "on_validation_epoch_start", "on_validation_epoch_end",
     ),
 }
+# The method a framework calls once per batch, backpropagating the loss it returns (or the one it backpropagates
+# itself) before the next call; and the hooks it runs once per batch around it (a reset there runs every step).
+STEP_METHODS_BY_FRAMEWORK = {"lightning": "training_step"}
+RUN_EVERY_BATCH = {
+    "lightning": (
+        "training_step", "on_train_batch_start", "on_before_backward", "on_after_backward", "on_before_zero_grad",
+        "on_before_optimizer_step", "optimizer_step", "optimizer_zero_grad", "on_train_batch_end",
+    ),
+}
 # Kinds of values whose ``.step()`` is not an optimizer step (LR schedulers, SWA/EMA helpers).
 NOT_OPTIMIZER_KINDS = {"scheduler", "module", "python", "numpy", "none", "accelerator", "fabric"}
 
@@ -318,6 +327,14 @@ SAVES_INPUT_MODULES = {
     "Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "LayerNorm", "RMSNorm",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "GELU", "SiLU",
     "Softplus", "Mish", "MultiheadAttention",
+}
+# Parameters a ``torch.nn`` layer registers in its ``__init__`` whatever its constructor's arguments (``bias`` may be
+# None, ``bias=False``; norms may have no affine weight): in a subclass (``class NonNegLinear(nn.Linear)``),
+# ``self.weight`` is that inherited ``nn.Parameter``, a leaf that requires grad.
+LAYER_PARAMETERS = {
+    "Linear": ("weight",), "Bilinear": ("weight",), "Conv1d": ("weight",), "Conv2d": ("weight",), "Conv3d": ("weight",),
+    "ConvTranspose1d": ("weight",), "ConvTranspose2d": ("weight",), "ConvTranspose3d": ("weight",),
+    "Embedding": ("weight",), "EmbeddingBag": ("weight",),
 }
 # nn activations that can run in place on their input: (class, position of the ``inplace`` argument).
 INPLACE_MODULES = {"ReLU": 0, "ReLU6": 0, "SiLU": 0, "Hardswish": 0, "Mish": 0, "SELU": 0, "Hardsigmoid": 0, "LeakyReLU": 1, "ELU": 1, "CELU": 1, "Dropout": 1, "Dropout1d": 1, "Dropout2d": 1, "Dropout3d": 1, "AlphaDropout": 1, "Threshold": 2, "Hardtanh": 2}

@@ -20,6 +20,7 @@ from gradguard.core.flow import (
     OptimizerSite,
     Val,
     _name_of,  # one dotted-name helper for the model
+    _rebase,
     related,
 )
 from gradguard.core.order import position
@@ -416,3 +417,48 @@ def _module_stmt_has_params(facts, stmt: ast.stmt, name: str = "") -> bool:
     if isinstance(value.func, ast.Name) and value.func.id in facts.modules.classes:
         return bool(facts.modules.classes[value.func.id].is_module)
     return is_module_ctor(q) and q.rsplit(".", 1)[-1] in _PARAMETRIC_MODULES
+
+
+def constructor_optimizers(facts, cls: str, ident: str = "self") -> list:
+    """``(attribute, optimizer value seen through the instance named ident)`` for every optimizer the constructor of the in-file class
+    ``cls`` keeps on the instance (``self.optimizer = SGD(self.model.parameters())`` in ``__init__``). Building an
+    instance runs ``__init__``: those optimizers exist from the construction on, holding the parameters the model
+    had then. Cached per class."""
+    cache = facts.__dict__.setdefault("_constructor_optimizers", {})
+    got = cache.get(cls)
+    if got is None:
+        got = []
+        init = facts.modules.method(cls, "__init__")
+        if init is not None and facts.flow.syntax_of(init)[1]:  # (it assigns an attribute from a call)
+            for ev in facts.flow.flow(init).events:
+                v = ev.value
+                if ev.what == "attr_assign" and ev.name and v is not None and v.kind == "optimizer" and v.params and v.origin is not None and ev.target is not None and ev.target.ident == "self":
+                    if all(p == "self" or p.startswith("self.") for p in v.params):
+                        got.append((ev.name, v))
+        cache[cls] = got
+    return [(attr, _rebase(v, ident)) for attr, v in got]
+
+
+def method_steps(facts, cls: str, name: str, origin: ast.AST) -> bool:
+    """Does calling method ``name`` of the in-file class ``cls`` step the optimizer its constructor built at
+    ``origin`` (``self.optimizer.step()`` in ``fit``)?"""
+    m = facts.modules.method(cls, name)
+    if m is None:
+        return False
+    return any(ev.what == "step" and ev.target is not None and ev.target.kind == "optimizer" and ev.target.origin is origin for ev in facts.flow.flow(m).events)
+
+
+def method_rebuilds(facts, cls: str, name: str, attr: str) -> bool:
+    """Does method ``name`` of ``cls`` assign ``self.<attr>`` anew, or extend or reload it (``add_param_group``,
+    ``load_state_dict``)?"""
+    m = facts.modules.method(cls, name)
+    if m is None:
+        return False
+    for n in walk_nodes(m):
+        if isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == "self":
+            if isinstance(n.ctx, ast.Store):
+                return True
+            parent = facts.parent(n)
+            if isinstance(parent, ast.Attribute) and parent.attr in ("add_param_group", "load_state_dict"):
+                return True
+    return False

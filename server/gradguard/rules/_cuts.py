@@ -41,9 +41,12 @@ def roots_label(roots: list) -> str:
 
 
 def related_for(facts: FileFacts, st: Starvation) -> list:
-    rel = []
+    rel: list = []
     for call in st.cut.via:
-        rel.append((call, "the cut value reaches the loss through this call"))
+        if isinstance(call, ast.Subscript):
+            rel.append((call, "the cut value reaches the loss only as this index (an index carries no gradient)"))
+        else:
+            rel.append((call, "the cut value reaches the loss through this call"))
     rel.append((st.site.node, f"{st.site.implicit} backpropagates this loss" if st.site.implicit else "backward() through the loss here"))
     return rel
 

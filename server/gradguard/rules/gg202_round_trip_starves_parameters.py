@@ -231,6 +231,72 @@ def main():
 """,
             expect={"grad_ok": ["x"]},
         ),
+        Example(
+            name="loss-computed-in-numpy-by-a-helper-then-rewrapped",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+
+
+def brier_np(probs, targets):
+    onehot = np.eye(probs.shape[1])[targets]
+    return float(np.mean(np.sum((probs - onehot) ** 2, axis=1)))
+
+
+def brier_loss(logits, targets):
+    probs = torch.softmax(logits, dim=1).detach().numpy()
+    return torch.tensor(brier_np(probs, targets.numpy()), requires_grad=True)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
+    opt.zero_grad()
+    loss = brier_loss(model(x), y)
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(12,),
+            fixable=False,
+            expect={"grad_none": ["model.weight", "model.bias"]},
+        ),
+        Example(
+            bad=False,
+            name="numpy-metric-beside-a-torch-loss",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+
+
+def brier_np(probs, targets):
+    onehot = np.eye(probs.shape[1])[targets]
+    return float(np.mean(np.sum((probs - onehot) ** 2, axis=1)))
+
+
+def brier_loss(logits, targets):
+    probs = torch.softmax(logits, dim=1)
+    onehot = torch.eye(probs.shape[1])[targets]
+    return ((probs - onehot) ** 2).sum(dim=1).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
+    opt.zero_grad()
+    logits = model(x)
+    loss = brier_loss(logits, y)
+    logged = torch.tensor(brier_np(torch.softmax(logits, dim=1).detach().numpy(), y.numpy()))
+    loss.backward()
+    opt.step()
+    return {"model": model}, {"logged_matches": bool(torch.isclose(logged, loss.detach().float()))}
+""",
+            expect={"grad_ok": ["model.weight", "model.bias"], "facts": {"logged_matches": True}},
+        ),
     )
 
     cut_kinds = frozenset({"numpy", "item", "tolist", "python", "rewrap"})  # the GradientFlow cut kinds this rule reports

@@ -528,6 +528,73 @@ def main():
 """,
             expect={"grad_ok": ["reg.weight"]},
         ),
+        Example(
+            name="top1-router-output-written-by-index-without-gate",
+            code="""import torch
+import torch.nn as nn
+
+
+class Top1MoE(nn.Module):
+    def __init__(self, dim=4, n_experts=2):
+        super().__init__()
+        self.router = nn.Linear(dim, n_experts)
+        self.experts = nn.ModuleList(nn.Linear(dim, dim) for _ in range(n_experts))
+
+    def forward(self, x):
+        choice = self.router(x).argmax(dim=-1)
+        out = torch.zeros_like(x)
+        for i, expert in enumerate(self.experts):
+            mask = choice == i
+            out[mask] = expert(x[mask])
+        return out
+
+
+def main():
+    torch.manual_seed(0)
+    moe = Top1MoE()
+    opt = torch.optim.SGD(moe.parameters(), lr=0.1)
+    opt.zero_grad()
+    moe(torch.randn(16, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"moe.router": moe.router, "moe.experts": moe.experts}
+""",
+            lines=(12,),
+            fixable=False,
+            expect={"grad_none": ["moe.router.weight", "moe.router.bias"], "grad_ok": ["moe.experts.0.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="top1-router-output-scaled-by-its-gate",
+            code="""import torch
+import torch.nn as nn
+
+
+class Top1MoE(nn.Module):
+    def __init__(self, dim=4, n_experts=2):
+        super().__init__()
+        self.router = nn.Linear(dim, n_experts)
+        self.experts = nn.ModuleList(nn.Linear(dim, dim) for _ in range(n_experts))
+
+    def forward(self, x):
+        gate, choice = self.router(x).softmax(dim=-1).max(dim=-1)
+        out = torch.zeros_like(x)
+        for i, expert in enumerate(self.experts):
+            mask = choice == i
+            out[mask] = gate[mask, None] * expert(x[mask])
+        return out
+
+
+def main():
+    torch.manual_seed(0)
+    moe = Top1MoE()
+    opt = torch.optim.SGD(moe.parameters(), lr=0.1)
+    opt.zero_grad()
+    moe(torch.randn(16, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"moe.router": moe.router}
+""",
+            expect={"grad_ok": ["moe.router.weight", "moe.router.bias"]},
+        ),
     )
 
     cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped"})  # the GradientFlow cut kinds this rule reports

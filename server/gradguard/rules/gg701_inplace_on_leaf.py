@@ -7,6 +7,7 @@ import re
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Edit, Severity
+from gradguard.core.torchapi import LAYER_PARAMETERS
 from gradguard.fixes import alias_for, fix, line_indent
 from gradguard.rules._leafs import call_sites, freezes_anything, inference_branch, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
@@ -307,6 +308,64 @@ def main():
 """,
             expect={"grad_ok": ["net.weight", "w"]},
         ),
+        Example(
+            name="linear-subclass-modifies-its-weight-in-forward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PositiveLinear(nn.Linear):
+    def forward(self, x):
+        self.weight.abs_()
+        return F.linear(x, self.weight, self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(PositiveLinear(3, 4), nn.Tanh(), PositiveLinear(4, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(8, 3)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(8,),
+            expect={"error": "a leaf Variable that requires grad is being used in an in-place operation"},
+        ),
+        Example(
+            bad=False,
+            name="layer-subclasses-reparameterize-or-clamp-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PositiveLinear(nn.Linear):
+    def forward(self, x):
+        return F.linear(x, self.weight.abs(), self.bias)
+
+
+class ClampedConv(nn.Conv1d):
+    def forward(self, x):
+        with torch.no_grad():
+            self.weight.clamp_(-1.0, 1.0)
+        return super().forward(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(PositiveLinear(3, 4), nn.Tanh(), PositiveLinear(4, 1))
+    conv = ClampedConv(2, 2, 3)
+    opt = torch.optim.SGD([*model.parameters(), *conv.parameters()], lr=0.1)
+    opt.zero_grad()
+    loss = model(torch.randn(8, 3)).pow(2).mean() + conv(torch.randn(2, 2, 5)).pow(2).mean()
+    loss.backward()
+    opt.step()
+    return {"model": model, "conv": conv}
+""",
+            expect={"grad_ok": ["model.0.weight", "conv.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -315,6 +374,14 @@ def main():
         if "inplace=True" in facts.source.text and "Parameter(" in facts.source.text:  # an in-place activation module applied to a parameter
             have = {id(fl) for fl in flows}
             flows += [fl for fl in facts.flows_matching(_SELF_ATTR_ARG) if id(fl) not in have]
+        # a subclass of a torch layer holds the layer's parameters without naming them (``self.weight`` of a class
+        # extending ``nn.Linear``): its methods are read too
+        mm = facts.modules
+        if any(p in facts.source.text for ps in LAYER_PARAMETERS.values() for p in ps) and any(info.is_module and mm.extends_layer(info.name) for info in mm.classes.values()):
+            have = {id(fl.node) for fl in flows}
+            for info in mm.classes.values():
+                if info.is_module and mm.extends_layer(info.name):
+                    flows += [facts.flow.flow(m) for m in info.methods.values() if id(m) not in have and facts.text_index.search(INPLACE_SYNTAX, m)]
         for fl in flows:
             for ev in fl.events:
                 if ev.what != "inplace" or id(ev.node) in seen:

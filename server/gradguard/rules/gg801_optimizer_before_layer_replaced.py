@@ -12,6 +12,7 @@ from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.order import mutually_exclusive, position
 from gradguard.core.starvation import display_root
 from gradguard.core.torchapi import is_module_ctor, is_optimizer_ctor
+from gradguard.core.training import constructor_optimizers, method_rebuilds, method_steps
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules.base import Example, Rule
 
@@ -448,6 +449,92 @@ def main():
 """,
             expect={"grad_ok": ["model.2.weight"]},
         ),
+        Example(
+            name="trainer-constructor-builds-optimizer-then-a-method-swaps-the-head",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self, n=10):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, n)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+    def replace_head(self, n):
+        self.model.head = nn.Linear(8, n)
+
+    def fit(self, steps=3):
+        for _ in range(steps):
+            self.optimizer.zero_grad()
+            self.model(torch.randn(8, 4)).pow(2).mean().backward()
+            self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    trainer = Trainer(Net())
+    trainer.replace_head(3)
+    before = trainer.model.head.weight.detach().clone()
+    trainer.fit()
+    return {"model": trainer.model}, {"head_changed": not torch.equal(before, trainer.model.head.weight.detach())}
+""",
+            lines=(33,),
+            fixable=False,
+            expect={"facts": {"head_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="trainer-method-swaps-the-head-and-rebuilds-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self, n=10):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, n)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+    def replace_head(self, n):
+        self.model.head = nn.Linear(8, n)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+    def fit(self, steps=3):
+        for _ in range(steps):
+            self.optimizer.zero_grad()
+            self.model(torch.randn(8, 4)).pow(2).mean().backward()
+            self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    trainer = Trainer(Net())
+    trainer.replace_head(3)
+    before = trainer.model.head.weight.detach().clone()
+    trainer.fit()
+    return {"model": trainer.model}, {"head_changed": not torch.equal(before, trainer.model.head.weight.detach())}
+""",
+            expect={"facts": {"head_changed": True}, "grad_ok": ["model.head.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -563,11 +650,19 @@ def main():
 
     def _value_pass(self, facts, reported: set):
         """The same bug through the program model: the optimizer built by a helper, the layer replaced by a
-        method or helper (``model.reset_classifier(n)``), the optimizer stepped in a training function."""
+        method or helper (``model.reset_classifier(n)``), the optimizer stepped in a training function; or the
+        optimizer built by a trainer's constructor (``self.optimizer = SGD(self.model.parameters())``), the layer
+        replaced by one of its methods and the optimizer stepped by another, called in that order on the instance."""
         if not _REPLACE_HINT.search(facts.source.text):
             return
-        for fl in facts.flows_matching(_REPLACE_HINT):
-            opts = [(node, v) for node, v in _optimizer_bindings(fl, facts)]
+        flows = list(facts.flows_matching(_REPLACE_HINT))
+        # the scopes that build an instance of a class whose constructor builds an optimizer (they need not name one)
+        builders = [name for name, info in facts.modules.classes.items() if "__init__" in info.methods and facts.text_index.search(_REPLACE_HINT, info.methods["__init__"]) and constructor_optimizers(facts, name)]
+        if builders:
+            have = {id(fl.node) for fl in flows}
+            flows += [fl for fl in facts.flows_matching(re.compile(r"\b(?:" + "|".join(builders) + r")\s*\(")) if id(fl.node) not in have]
+        for fl in flows:
+            opts = [(node, v, node.id, None) for node, v in _optimizer_bindings(fl, facts)] + _instance_optimizers(fl, facts)
             if not opts:
                 continue
             for ev in fl.events:
@@ -576,31 +671,37 @@ def main():
                 if ev.extra and ev.extra.isdigit() and _in_forward(facts, int(ev.extra)):
                     continue  # a layer a forward makes: _made_in_forward
                 path = ev.name
-                for onode, ov in opts:
+                for onode, ov, oname, held in opts:
                     # the replaced layer is part of what the optimizer holds (a whole model, or the very group replaced)
                     if position(onode) >= position(ev.node) or not any(path == c or path.startswith(c + ".") or c.startswith(path + ".") for c in ov.params):
                         continue
                     if mutually_exclusive(facts, ev.node, onode):
                         continue
-                    oname = onode.id
-                    if not _stepped_later(facts, fl, ev.node, oname) or _rebuilt_or_extended(facts, fl, ev.node, oname):
+                    if held is None:
+                        if not _stepped_later(facts, fl, ev.node, oname) or _rebuilt_or_extended(facts, fl, ev.node, oname):
+                            continue
+                    elif not _instance_stepped_later(facts, fl, ev.node, held, ov) or _instance_rebuilt(facts, fl, ev.node, held):
                         continue
                     reported.add(id(ev.node))
                     fixes = []
                     owner = next((c for c in ov.params if path.startswith(c + ".")), path.rsplit(".", 1)[0])
                     st = facts.statement_of(ev.node)
-                    if owner.isidentifier() and isinstance(st, ast.Expr) and st.value is ev.node:
+                    if held is None and owner.isidentifier() and isinstance(st, ast.Expr) and st.value is ev.node:
                         # the parameters the optimizer does not hold yet, added as a group right after the swap
                         missing = f'[p for p in {owner}.parameters() if all(p is not q for g in {oname}.param_groups for q in g["params"])]'
                         fixes.append(lambda st=st, o=oname, m=missing: fix(f"Add the new parameters with `{o}.add_param_group(...)`", insert_after_stmt(facts, st, f'{o}.add_param_group({{"params": {m}}})')))
                     # ``setattr(obj, name, ...)`` with a computed name: some submodule of ``obj``
                     shown = f"a submodule of `{display_root(path[:-2])}`" if path.endswith(".?") else f"`{display_root(path)}`"
+                    related = [(ov.origin or onode, "the optimizer captures the old parameters here")]
+                    inner = _replacing_statement(facts, ev)
+                    if inner is not None:
+                        related.append((inner, "the layer is replaced here, by the call"))
                     yield self.finding(
                         facts,
                         ev.node,
                         f"{shown} is replaced after `{oname}` was built from its model's parameters: the new layer's parameters "
                         f"are not in the optimizer and are never updated",
-                        related=[(ov.origin or onode, "the optimizer captures the old parameters here")],
+                        related=related,
                         fixes=fixes,
                         explanation="An optimizer holds references to the parameter tensors it was built with; a replaced submodule "
                         "brings new tensors that receive gradients but are never stepped. Build the optimizer after replacing it.",
@@ -635,6 +736,59 @@ def _optimizer_bindings(fl, facts) -> list:
             if v is not None and v.kind == "optimizer" and v.params and all(p != "?" and not p.startswith("arg:") for p in v.params):
                 out.append((node, v))
     return out
+
+
+def _instance_optimizers(fl, facts) -> list:
+    """``(binding, optimizer, text, (instance name, class, attribute))`` for every optimizer an instance's constructor
+    built, at the statement that builds the instance (``trainer = Trainer(model)`` with ``self.optimizer = ...`` in
+    ``Trainer.__init__``), seen through the instance's name."""
+    out = []
+    classes = facts.modules.classes
+    for node in facts.own_nodes(fl.node):
+        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)):
+            continue
+        v = fl.assigned.get(id(node))
+        if v is None or v.kind not in ("instance", "module") or v.cls not in classes or v.ident != node.id:
+            continue
+        for attr, ov in constructor_optimizers(facts, v.cls, node.id):
+            out.append((node, ov, f"{node.id}.{attr}", (node.id, v.cls, attr)))
+    return out
+
+
+def _instance_stepped_later(facts, fl, after: ast.AST, held: tuple, ov) -> bool:
+    """Is a method of the instance that steps its constructor's optimizer called after ``after``?"""
+    inst, cls, _attr = held
+    for node in facts.own_nodes(fl.node):
+        if isinstance(node, ast.Call) and position(node) > position(after) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id == inst:
+            if method_steps(facts, cls, node.func.attr, ov.origin):
+                return True
+    return False
+
+
+def _instance_rebuilt(facts, fl, after: ast.AST, held: tuple) -> bool:
+    """Is the instance's optimizer rebuilt, extended or reloaded from ``after`` on (by the replacing call itself, a
+    later method call, or ``trainer.optimizer = ...`` here)?"""
+    inst, cls, attr = held
+    for node in facts.own_nodes(fl.node):
+        if not hasattr(node, "lineno") or position(node) < position(after):
+            continue
+        if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name) and node.value.id == inst:
+            parent = facts.parent(node)
+            if isinstance(node.ctx, ast.Store) or (isinstance(parent, ast.Attribute) and parent.attr in ("add_param_group", "load_state_dict")):
+                return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id == inst:
+            if method_rebuilds(facts, cls, node.func.attr, attr):
+                return True
+    return False
+
+
+def _replacing_statement(facts, ev) -> Optional[ast.AST]:
+    """The statement in the called method or helper that replaced the layer (``self.model.module.fc = ...``), when
+    the event is a call's."""
+    if not (ev.extra and ev.extra.isdigit()) or int(ev.extra) == getattr(ev.node, "lineno", 0):
+        return None
+    line = int(ev.extra)
+    return next((st for st in facts.walk((ast.Assign, ast.Expr)) if st.lineno == line), None)
 
 
 def _stepped_later(facts, fl, after: ast.AST, oname: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Optional
 from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
-from gradguard.core.torchapi import is_module_ctor
+from gradguard.core.torchapi import RUN_EVERY_BATCH, STEP_METHODS_BY_FRAMEWORK, is_module_ctor
 from gradguard.fixes import fix, insert_before_stmt, replace_node
 from gradguard.rules._leafs import call_sites, flow_of, lexically_no_grad
 from gradguard.rules.base import Example, Rule
@@ -24,7 +24,7 @@ class GraphStateCarriedAcrossBackward(Rule):
     name = "graph-state-carried-across-backward"
     summary = "A state produced from the previous iteration's graph (RNN hidden state, running state) is fed into the next iteration of a loop that calls `backward()` each iteration, without being detached."
     severity = Severity.ERROR
-    needs = ("backward", "autograd")
+    needs = ("backward", "autograd", "training_step")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
@@ -35,7 +35,9 @@ loop detaches or re-initializes it (`hidden = hidden.detach()`, `hidden = repack
 `h = torch.zeros(...)`, `h.detach_()`). States computed under `no_grad` are not attached to any graph and
 stay silent. The same for a state kept on a Module from one `forward` to the next
 (`out, self.hidden = self.rnn(x, self.hidden)`) when a loop backpropagates through that module every iteration
-and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`); and a list
+and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`), or in a
+LightningModule's `training_step`, which Lightning calls once per batch and backpropagates before the next call
+(unless a hook run every batch, such as `on_train_batch_start`, resets it; one run every epoch does not); and a list
 on an object (`self.saved_log_probs = []`) that collects tensors with a graph, is read to build a loss that is
 backpropagated again and again, and is never emptied (`del x[:]`, `.clear()`, rebinding it to a new list).
 
@@ -751,6 +753,7 @@ def main():
 
     def check(self, facts):
         yield from self._attribute_states(facts)
+        yield from self._step_method_states(facts)
         yield from self._attribute_lists(facts)
         yield from self._attribute_kept_after_backward(facts)
         yield from self._graph_computed_once(facts)
@@ -914,6 +917,50 @@ def main():
                     "it every iteration.",
                 )
 
+
+    def _step_method_states(self, facts):
+        """``out, self.hidden = self.lstm(x, self.hidden)`` in a LightningModule's ``training_step``: the framework calls
+        it once per batch and backpropagates its loss before the next call, so the state kept on the module for the
+        next batch holds a graph that backward freed. Reported unless a method the framework runs every batch (or
+        one ``training_step`` calls) assigns the attribute anew, or ``training_step`` itself stores it again on every
+        call (``self.hidden = (h.detach(), c.detach())`` before the use or after it; a first value made under
+        ``if self.hidden is None:`` is no such store)."""
+        for cls_name, info in facts.modules.classes.items():
+            step_name = STEP_METHODS_BY_FRAMEWORK.get(info.framework or "")
+            m = info.methods.get(step_name) if step_name else None
+            if m is None or "self." not in facts.text(m):
+                continue
+            states = _self_states(facts, m)
+            if not states:
+                continue
+            fl = facts.flow.flow(m)
+            sites = [s for s in fl.loss_sites if s.mode.enabled and not s.retain_graph and not _has_retain(s.node) and s.loss.live]
+            if not sites:
+                continue
+            every_batch = set(RUN_EVERY_BATCH.get(info.framework or "", ())) | {n.func.attr for n in walk_nodes(m) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and _self_attr(n.func)}
+            for attr, stmt in states:
+                stores = [e for e in fl.events if e.what == "attr_assign" and e.name == attr and e.target is not None and e.target.ident == "self"]
+                carried = [e for e in stores if e.stmt is stmt]
+                if not carried or carried[-1].value is None or carried[-1].value.kind not in ("tensor", None):
+                    continue
+                if not any(_trainable_part(facts, cls_name, r) for r in carried[-1].value.live):
+                    continue  # not computed from the module's own layers: no graph of theirs
+                if any(e.stmt is not stmt and not _guarded_by_none(facts, e.stmt, attr) for e in stores):
+                    continue  # stored anew every step (detached or re-initialized, before the use or after it)
+                if any(name != step_name and name in every_batch and _assigns_self_attr(node, attr) for name, node in info.methods.items()):
+                    continue  # reset every batch
+                site = sites[0]
+                yield self.finding(
+                    facts,
+                    stmt,
+                    f"`self.{attr}` keeps this step's graph for the next `{step_name}`, but the backward() of {site.label} frees it before "
+                    f"the next call: the next backward() raises",
+                    related=[(site.node, "backpropagated once per batch")],
+                    explanation="The framework calls the step once per batch and runs backward() on its loss before the next call. The state "
+                    "stored on the module is attached to this step's graph; the next step builds on it, so its backward() walks into the "
+                    "freed graph and raises `RuntimeError: Trying to backward through the graph a second time`. Store a detached state "
+                    f"(`self.{attr} = tuple(h.detach() for h in ...)` for an LSTM's `(h, c)`).",
+                )
 
     def _graph_computed_once(self, facts):
         """A Module attribute computed once with gradient from the module's own parameters (in ``__init__``:
