@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional, cast
 
 from gradguard.core.astindex import statements_of_type, walk_nodes
@@ -117,12 +118,15 @@ def _optimizer_over_instance(facts, opt_calls, cls: str):
     return None
 
 
+_PARAMETERS_CALL = re.compile(r"\.parameters\(")
+
+
 def _optimizers_by_class(facts) -> dict:
     """In-file Module class -> an optimizer constructor given the parameters of one of its instances (by the
     flow model: ``opt(list(a.parameters()) + list(b.parameters()))``, a helper's returned list...)."""
     out: dict = {}
     origins = facts.flow.root_origins
-    for fl in facts.flows:
+    for fl in facts.flows_matching(_PARAMETERS_CALL):  # an instance's parameters are handed over by ``x.parameters()``
         for o in fl.optimizers:
             for r in o.covered:
                 origin = origins.get(r)
@@ -725,7 +729,7 @@ def main():
         for info in facts.modules.classes.values():
             if info.is_module is True:
                 yield from self._buffers_requiring_grad(facts, info)
-                if "register_buffer" in facts.text(info.node):
+                if "register_buffer" in facts.text(info.node) and not may_have_parameters(facts, info):
                     if handed is None:
                         handed = _optimizers_by_class(facts)
                     yield from self._buffers_of_parameterless_module(facts, info, handed)
