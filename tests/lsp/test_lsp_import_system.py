@@ -1,0 +1,69 @@
+"""Import-system facts of the workspace (see tests/test_workspace_import_system.py) over real LSP, with one file
+opened: the diagnostic lands where the code must change, with the evidence in other files as related information."""
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest_lsp
+from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from waiting import until
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from test_workspace_import_system import CALL_LEGACY, DANN, ENC, GRL_LEGACY, train  # noqa: E402
+
+_state: dict = {}
+
+PROJECT = {"utils/__init__.py": "", "utils/grl.py": GRL_LEGACY, "model.py": DANN.format(call=CALL_LEGACY), "train.py": train("from model import DANN", "DANN()", ENC)}
+
+
+def _root() -> Path:
+    return _state["root"]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "gradguard", "serve"]))
+async def client(lsp_client: LanguageClient):
+    root = Path(tempfile.mkdtemp(prefix="gg_imp_"))
+    _state["root"] = root
+    for rel, text in PROJECT.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    await lsp_client.initialize_session(
+        lsp.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=root.as_uri(),
+            workspace_folders=[lsp.WorkspaceFolder(uri=root.as_uri(), name="ws")],
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _uri(rel: str) -> str:
+    return (_root() / rel).as_uri()
+
+
+def _line(rel: str, needle: str) -> int:
+    [n] = [i + 1 for i, ln in enumerate((_root() / rel).read_text().splitlines()) if needle in ln]
+    return n
+
+
+async def test_function_called_as_instance_is_reported_on_the_call(client: LanguageClient):
+    """model.py opened alone: GG913 on its ``GradReverse(0.5)(f)`` (the line torch raises on), the non-static
+    methods in utils/grl.py as related information."""
+    uri = _uri("model.py")
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=(_root() / "model.py").read_text())))
+    line = _line("model.py", CALL_LEGACY)
+
+    def got():
+        return [d for d in client.diagnostics.get(uri, []) if d.code == "GG913" and d.range.start.line + 1 == line]
+
+    assert await until(lambda: bool(got())), client.diagnostics.get(uri)
+    [d] = got()
+    assert d.severity == lsp.DiagnosticSeverity.Error
+    related = {(r.location.uri, r.location.range.start.line + 1) for r in d.related_information or []}
+    assert (_uri("utils/grl.py"), _line("utils/grl.py", "def forward")) in related

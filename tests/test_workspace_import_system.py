@@ -1,0 +1,212 @@
+"""Facts of Python's import system the workspace linker (core/workspace.py) follows, each with a multi-file project:
+a legacy autograd Function called as an instance in another file than its class (the finding on the call, the line
+torch raises on and every fix changes); a copied definition's ``import x`` / ``import a.b`` whose name the
+analyzed file binds to something else (the module gets another program name instead of refusing the link); ``from
+. import b`` inside a namespace package (its portions on every search root); a compiled extension next to the
+``.py`` of the same name (the extension is what ``import`` loads); two star imports in an ``__init__`` binding one
+name (the last wins, ``__all__`` honored).
+
+Each project is written to tmp_path and run under CPU torch first (one interpreter, each project forked from it with
+its own cwd and ``sys.path``: the project directory, then ``src/``): a bug project really loses the watched weight's
+gradient (or raises), a clean look-alike really trains it. Then ``gradguard check`` (the CLI, JSON output) must
+report the bug in the file and on the line where the code has to change, and nothing (no error or warning) on the
+look-alikes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gradguard.core.workspace import WorkspaceIndex
+from test_workspace_imports import line_of, write  # the same fixture helpers
+
+TRAIN = """\
+import torch
+import torch.nn as nn
+{imports}
+{own}
+
+def main():
+    torch.manual_seed(0)
+    model = {ctor}
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(4, 8), torch.randint(0, 2, (4,))
+    before = {watched}.detach().clone()
+    loss = nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    print("LEARNS", {watched}.grad is not None and bool({watched}.grad.abs().sum() > 0) and not torch.equal(before, {watched}.detach()))
+    return model
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def train(imports: str, ctor: str, watched: str, own: str = "") -> str:
+    """A training script; it prints whether ``watched`` (an expression on ``model``) got a gradient and changed."""
+    return TRAIN.format(imports=imports, ctor=ctor, watched=watched, own=own)
+
+
+ENC = "model.encoder.weight"
+
+# -- 1. an autograd Function called as an instance, in another file than its class --------------------------------
+GRL_LEGACY = """\
+from torch.autograd import Function
+
+
+class GradReverse(Function):
+    def __init__(self, lambd=1.0):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, x):
+        return x.view_as(x)
+
+    def backward(self, grad_output):
+        return grad_output.neg() * self.lambd
+"""
+GRL_STATIC = """\
+from torch.autograd import Function
+
+
+class GradReverse(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.neg()
+"""
+DANN = """\
+import torch.nn as nn
+
+from utils.grl import GradReverse
+
+
+class DANN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(8, 16)
+        self.head = nn.Linear(16, 2)
+        self.domain = nn.Linear(16, 2)
+
+    def forward(self, x):
+        f = self.encoder(x)
+        return self.head(f) + self.domain({call})
+"""
+CALL_LEGACY = "GradReverse(0.5)(f)"
+CALL_INSTANCE = "GradReverse()(f)"
+CALL_APPLY = "GradReverse.apply(f)"
+
+# name -> (files, where the bug is as (file, needle, code) or None for a clean project, what torch does)
+PROJECTS = {
+    "function_legacy_instance_called_in_other_file": (
+        {"utils/__init__.py": "", "utils/grl.py": GRL_LEGACY, "model.py": DANN.format(call=CALL_LEGACY), "train.py": train("from model import DANN", "DANN()", ENC)},
+        ("model.py", CALL_LEGACY, "GG913"),
+        "RAISES RuntimeError: Legacy autograd function with non-static forward method is deprecated",
+    ),
+    "function_static_but_instance_called_in_other_file": (
+        {"utils/__init__.py": "", "utils/grl.py": GRL_STATIC, "model.py": DANN.format(call=CALL_INSTANCE), "train.py": train("from model import DANN", "DANN()", ENC)},
+        ("model.py", CALL_INSTANCE, "GG913"),
+        "RAISES RuntimeError: Legacy autograd function with non-static forward method is deprecated",
+    ),
+    "function_static_applied_clean": (
+        {"utils/__init__.py": "", "utils/grl.py": GRL_STATIC, "model.py": DANN.format(call=CALL_APPLY), "train.py": train("from model import DANN", "DANN()", ENC)},
+        None,
+        "LEARNS True",
+    ),
+}
+
+RUNNER = r"""
+import json, os, runpy, sys
+import torch  # once; every project is forked from here
+torch.set_num_threads(1)
+_m = torch.nn.Linear(2, 2)  # lazy imports and first-use setup done once, not in every fork
+_o = torch.optim.SGD(_m.parameters(), lr=0.1)
+torch.nn.functional.cross_entropy(_m(torch.randn(2, 2)), torch.tensor([0, 1])).backward()
+_o.step()
+out = {}
+for d in sys.argv[1:]:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        os.chdir(d)
+        sys.path[:0] = [d, os.path.join(d, "src")]
+        os.dup2(w, 1)
+        try:
+            runpy.run_path(os.path.join(d, "train.py"), run_name="__main__")
+        except Exception as e:
+            print("RAISES", type(e).__name__ + ": " + str(e).split(". ")[0].splitlines()[0])
+        finally:
+            sys.stdout.flush()
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        text = f.read()
+    os.waitpid(pid, 0)
+    out[os.path.basename(d)] = text.strip().splitlines()[-1] if text.strip() else "NO OUTPUT"
+print(json.dumps(out))
+"""
+
+
+def findings(stdout: str) -> set:
+    return {(os.path.normpath(f["filename"]), f["location"]["row"], f["code"]) for f in json.loads(stdout) if f["severity"] in ("error", "warning")}
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory):
+    root = tmp_path_factory.mktemp("importsystem")
+    for name, (files, _, _) in PROJECTS.items():
+        write(root / name, files)
+    return root
+
+
+@pytest.fixture(scope="module")
+def results(projects):
+    """(what each project does under torch, {project: CLI findings}): every process started at once."""
+    pytest.importorskip("torch")
+    truth = subprocess.Popen([sys.executable, "-c", RUNNER, *(str(projects / n) for n in PROJECTS)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runs = {}
+    for name in PROJECTS:
+        cmd = [sys.executable, "-m", "gradguard", "check", "--no-cache", "--output-format", "json", "."]
+        runs[name] = subprocess.Popen(cmd, cwd=projects / name, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out: dict = {}
+    for name, p in runs.items():
+        stdout, stderr = p.communicate(timeout=300)
+        assert p.returncode in (0, 1), stderr
+        out[name] = findings(stdout)
+    stdout, stderr = truth.communicate(timeout=600)
+    assert truth.returncode == 0, stderr
+    return json.loads(stdout.strip().splitlines()[-1]), out
+
+
+@pytest.mark.parametrize("name", list(PROJECTS))
+def test_project(name, projects, results):
+    under_torch, checked = results
+    root = projects / name
+    _, bug, truth = PROJECTS[name]
+    assert under_torch[name] == truth  # ground truth: the bug project raises or loses the gradient, the look-alike trains
+    want = set() if bug is None else {(os.path.normpath(bug[0]), line_of(root, bug[0], bug[1]), bug[2])}
+    assert checked[name] == want
+
+
+def test_function_instance_call_names_the_methods_as_related(projects):
+    """The call in model.py is the finding; the non-static methods in utils/grl.py are its related information."""
+    from gradguard.analyze import analyze
+
+    root = projects / "function_legacy_instance_called_in_other_file"
+    ws = WorkspaceIndex([str(root)])
+    a = analyze((root / "train.py").read_text(), str(root / "train.py"), workspace=ws)
+    [f] = [f for f in a.foreign.get(str(root / "model.py"), []) if f.code == "GG913"]
+    assert f.start.line == line_of(root, "model.py", CALL_LEGACY)
+    grl = str(root / "utils" / "grl.py")
+    assert {(r.path, r.start.line) for r in f.related} == {(grl, line_of(root, "utils/grl.py", "def forward")), (grl, line_of(root, "utils/grl.py", "def backward"))}
