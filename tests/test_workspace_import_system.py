@@ -106,6 +106,38 @@ CALL_LEGACY = "GradReverse(0.5)(f)"
 CALL_INSTANCE = "GradReverse()(f)"
 CALL_APPLY = "GradReverse.apply(f)"
 
+# -- 2. a copied definition's module import, under a name the analyzed file binds to something else --------------
+CONFIG_MODEL = """\
+import numpy as np
+import torch
+import torch.nn as nn
+
+import config
+import utils.init
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(8, config.HIDDEN)
+        self.head = nn.Linear(config.HIDDEN, 2)
+
+    def forward(self, x):
+        h = torch.relu(self.encoder(x)).detach()
+        return self.head(utils.init.scale(h))
+"""
+DETACH = "h = torch.relu(self.encoder(x)).detach()"
+CONFIG_MODEL_CLEAN = CONFIG_MODEL.replace(DETACH, "h = torch.relu(self.encoder(x))")
+# the same Net, its features through NumPy (``np`` of model.py is numpy; train.py's ``np`` is a process count)
+NUMPY_MODEL = CONFIG_MODEL.replace(DETACH, "h = torch.from_numpy(np.tanh(self.encoder(x).detach().numpy()))")
+NUMPY_CUT = "np.tanh(self.encoder(x).detach().numpy())"
+CONFIG_FILES = {"config.py": "HIDDEN = 16\n", "utils/__init__.py": "", "utils/init.py": "def scale(x):\n    return x * 1.0\n"}
+OWN_NAMES = """
+config = {"lr": 0.1}  # train.py's own config, not the module
+utils = None
+np = 4  # processes
+"""
+
 # name -> (files, where the bug is as (file, needle, code) or None for a clean project, what torch does)
 PROJECTS = {
     "function_legacy_instance_called_in_other_file": (
@@ -120,6 +152,21 @@ PROJECTS = {
     ),
     "function_static_applied_clean": (
         {"utils/__init__.py": "", "utils/grl.py": GRL_STATIC, "model.py": DANN.format(call=CALL_APPLY), "train.py": train("from model import DANN", "DANN()", ENC)},
+        None,
+        "LEARNS True",
+    ),
+    "module_import_clashes_with_own_names": (
+        {**CONFIG_FILES, "model.py": CONFIG_MODEL, "train.py": train("from model import Net", "Net()", ENC, OWN_NAMES)},
+        ("model.py", DETACH, "GG201"),
+        "LEARNS False",
+    ),
+    "outside_import_clashes_with_own_name": (
+        {**CONFIG_FILES, "model.py": NUMPY_MODEL, "train.py": train("from model import Net", "Net()", ENC, OWN_NAMES)},
+        ("model.py", NUMPY_CUT, "GG202"),
+        "LEARNS False",
+    ),
+    "module_import_clashes_with_own_names_clean": (
+        {**CONFIG_FILES, "model.py": CONFIG_MODEL_CLEAN, "train.py": train("from model import Net", "Net()", ENC, OWN_NAMES)},
         None,
         "LEARNS True",
     ),
@@ -210,3 +257,29 @@ def test_function_instance_call_names_the_methods_as_related(projects):
     assert f.start.line == line_of(root, "model.py", CALL_LEGACY)
     grl = str(root / "utils" / "grl.py")
     assert {(r.path, r.start.line) for r in f.related} == {(grl, line_of(root, "utils/grl.py", "def forward")), (grl, line_of(root, "utils/grl.py", "def backward"))}
+
+
+def test_module_import_clash_binds_another_name_in_the_tree_only(projects):
+    """model.py's ``import config`` / ``import utils.init`` / ``import numpy as np`` while train.py has a ``config``,
+    ``utils`` and ``np`` of its own: the link happens, the copied import lines bind ``model.config``,
+    ``model.utils`` (the package ``import utils.init`` binds) and ``model.np``, and model.py's uses follow; train.py's
+    names keep their meaning. No line's text changes."""
+    import ast
+
+    root = projects / "outside_import_clashes_with_own_name"
+    ws = WorkspaceIndex([str(root)])
+    text = (root / "train.py").read_text()
+    linked = ws.link(str(root / "train.py"), text)
+    assert linked is not None
+    model = str(root / "model.py")
+    assert linked.rebound == {model: frozenset({"config", "utils", "np"})}
+    assert {k: v for k, v in linked.renames[model].items() if k in ("config", "utils", "np")} == {"config": "model.config", "utils": "model.utils", "np": "model.np"}
+    prog = linked.text.splitlines()
+    assert all(prog[linked.own_lines + i] == open(p).read().splitlines()[ln - 1] for i, (p, ln) in enumerate(linked.origin))  # copied as is
+    tree = linked.program_tree(ast.parse(text))
+    bound = {(a.name, a.asname) for st in tree.body if isinstance(st, ast.Import) for a in st.names}
+    assert {("config", "model.config"), ("utils", "model.utils"), ("numpy", "model.np")} <= bound
+    net = next(st for st in tree.body if isinstance(st, ast.ClassDef) and st.name == "Net")
+    assert "model.np" in {n.id for n in ast.walk(net) if isinstance(n, ast.Name)}
+    main = next(st for st in tree.body if isinstance(st, ast.FunctionDef) and st.name == "main")
+    assert "model.config" not in {n.id for n in ast.walk(main) if isinstance(n, ast.Name)}

@@ -13,11 +13,15 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from waiting import until
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from test_workspace_import_system import CALL_LEGACY, DANN, ENC, GRL_LEGACY, train  # noqa: E402
+from test_workspace_import_system import PROJECTS  # noqa: E402
 
 _state: dict = {}
 
-PROJECT = {"utils/__init__.py": "", "utils/grl.py": GRL_LEGACY, "model.py": DANN.format(call=CALL_LEGACY), "train.py": train("from model import DANN", "DANN()", ENC)}
+# test -> the project (of tests/test_workspace_import_system.py) its workspace holds
+PROJECT_OF = {
+    "test_function_called_as_instance_is_reported_on_the_call": "function_legacy_instance_called_in_other_file",
+    "test_module_import_clash_still_links": "module_import_clashes_with_own_names",
+}
 
 
 def _root() -> Path:
@@ -25,10 +29,10 @@ def _root() -> Path:
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "gradguard", "serve"]))
-async def client(lsp_client: LanguageClient):
+async def client(lsp_client: LanguageClient, request):
     root = Path(tempfile.mkdtemp(prefix="gg_imp_"))
     _state["root"] = root
-    for rel, text in PROJECT.items():
+    for rel, text in PROJECTS[PROJECT_OF[request.node.originalname]][0].items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
     await lsp_client.initialize_session(
@@ -47,6 +51,12 @@ def _uri(rel: str) -> str:
     return (_root() / rel).as_uri()
 
 
+def _open(client, rel: str) -> str:
+    uri = _uri(rel)
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=(_root() / rel).read_text())))
+    return uri
+
+
 def _line(rel: str, needle: str) -> int:
     [n] = [i + 1 for i, ln in enumerate((_root() / rel).read_text().splitlines()) if needle in ln]
     return n
@@ -55,9 +65,8 @@ def _line(rel: str, needle: str) -> int:
 async def test_function_called_as_instance_is_reported_on_the_call(client: LanguageClient):
     """model.py opened alone: GG913 on its ``GradReverse(0.5)(f)`` (the line torch raises on), the non-static
     methods in utils/grl.py as related information."""
-    uri = _uri("model.py")
-    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=(_root() / "model.py").read_text())))
-    line = _line("model.py", CALL_LEGACY)
+    uri = _open(client, "model.py")
+    line = _line("model.py", "GradReverse(0.5)(f)")
 
     def got():
         return [d for d in client.diagnostics.get(uri, []) if d.code == "GG913" and d.range.start.line + 1 == line]
@@ -67,3 +76,13 @@ async def test_function_called_as_instance_is_reported_on_the_call(client: Langu
     assert d.severity == lsp.DiagnosticSeverity.Error
     related = {(r.location.uri, r.location.range.start.line + 1) for r in d.related_information or []}
     assert (_uri("utils/grl.py"), _line("utils/grl.py", "def forward")) in related
+
+
+async def test_module_import_clash_still_links(client: LanguageClient):
+    """model.py's ``import config`` while train.py has a ``config`` of its own: model.py opened alone still gets the
+    ``.detach()`` that starves the encoder train.py trains."""
+    uri = _open(client, "model.py")
+    line = _line("model.py", ".detach()")
+    assert await until(lambda: any(d.code == "GG201" and d.range.start.line + 1 == line for d in client.diagnostics.get(uri, []))), client.diagnostics.get(uri)
+    [d] = [d for d in client.diagnostics[uri] if d.code == "GG201"]
+    assert any(r.location.uri == _uri("train.py") for r in d.related_information or [])

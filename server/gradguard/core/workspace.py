@@ -324,6 +324,9 @@ class Linked:
     # the one their file uses (``from m import Net as Model``: ``Net`` is ``Model``; ``mb.Base`` is ``Base``)
     renames: dict = field(default_factory=dict)
     chains: dict = field(default_factory=dict)  # the file's own dotted names of linked definitions (``mn.Net``)
+    # path -> names that file's copied import lines bind under another program name (in ``renames``): ``import
+    # config`` in model.py while the analyzed file has a ``config`` of its own binds ``model.config`` instead
+    rebound: dict = field(default_factory=dict)
 
     def program_tree(self, tree: ast.Module) -> ast.Module:
         """The program's tree from the file's own ``tree`` (changed in place: no second parse of the file):
@@ -347,6 +350,8 @@ class Linked:
                 at = self.locate(st.lineno)
                 names = self.renames.get(at[0]) if at is not None else None
                 if names:
+                    if isinstance(st, (ast.Import, ast.ImportFrom)) and at is not None and at[0] in self.rebound:
+                        _rebind(st, names, self.rebound[at[0]])
                     _rename(st, names)
         tree.body.extend(copied.body)
         forget_index(tree)  # statement lists cached while linking describe the file alone
@@ -1059,7 +1064,7 @@ class _State:
     linked definition (``Net``, ``B``, ``mb.Base``) -> its program name}, applied to the copied definitions of
     that file; ``chains``: the same for the analyzed file's dotted names (``mn.Net``), its only rewrite."""
 
-    __slots__ = ("taken", "chosen", "imports_needed", "pnames", "renames", "chains", "size", "pending")
+    __slots__ = ("taken", "chosen", "imports_needed", "pnames", "renames", "chains", "size", "pending", "rebound")
 
     def __init__(self, taken: dict) -> None:
         self.taken = taken
@@ -1067,6 +1072,7 @@ class _State:
         self.imports_needed: dict = {}  # path -> set of local names whose import lines to copy
         self.pnames: dict = {}
         self.renames: dict = {}
+        self.rebound: dict = {}  # path -> names of its outside imports renamed (see Linked.rebound)
         self.chains: dict = {}
         self.size = 0  # lines the chosen definitions copy
         self.pending: list = []  # links made after the rest, if they fit (see _Linker._settle)
@@ -1081,6 +1087,7 @@ class _State:
         c.imports_needed = {k: set(v) for k, v in self.imports_needed.items()}
         c.pnames = dict(self.pnames)
         c.renames = {k: dict(v) for k, v in self.renames.items()}
+        c.rebound = {k: set(v) for k, v in self.rebound.items()}
         c.chains = dict(self.chains)
         c.size = self.size
         c.pending = list(self.pending)
@@ -1351,11 +1358,26 @@ class _Linker:
                     mod = self.index.module_of(b, path) if got is None else None
                     if mod is not None:  # a module of the workspace: the definitions ``n.X`` names, when they fit
                         st.pending.append(("chains", path, d, n, mod, full))
-                # an outside import (torch, numpy, ...): copy its line, unless the name means something else here
-                if not self._claim(st.taken, n, ("import", b.qualname)):
+                # an outside import (torch, numpy, ...) or a module: its line is copied; when the program has the
+                # name for something else (the analyzed file's own ``config``), the copied line binds another name
+                # (in the tree only), as Python binds each file's import in that file's namespace
+                if not self._claim(st.taken, n, ("import", b.qualname)) and not self._rebind(st, path, n, ("import", b.qualname)):
                     return False
                 st.imports_needed.setdefault(path, set()).add(n)
         return True
+
+    def _rebind(self, st: _State, path: str, n: str, meaning: tuple) -> bool:
+        """``path``'s import of ``n`` under another program name: its name qualified by its module
+        (``model.config``, ``pkg.model.config``, ...: never an identifier the code binds), the first free."""
+        here = st.renames.get(path, {})
+        if n in here:
+            return n in st.rebound.get(path, ()) and st.taken.get(here[n]) == meaning
+        for cand in _qualified(path, n):
+            if self._claim(st.taken, cand, meaning):
+                st.renames.setdefault(path, {})[n] = cand
+                st.rebound.setdefault(path, set()).add(n)
+                return True
+        return False
 
     def _settle(self, st: _State) -> None:
         """Links the copied definitions' aliases and module names ask for, each if it fits in what is left of the
@@ -1429,7 +1451,7 @@ class _Linker:
         return have == meaning
 
     def _assemble(self, rewritten: list, copy: tuple) -> Linked:
-        copied, origin, files, library, renames, chains = copy
+        copied, origin, files, library, renames, chains, rebound = copy
         text = self.text
         last = max((st.end_lineno or st.lineno for st in rewritten), default=0)
         if "\r" in text or not text:
@@ -1454,7 +1476,7 @@ class _Linker:
             for ln in range(first + 1, (st.end_lineno or first) + 1):
                 lines[ln - 1] = "\n"
                 changed.add(ln)
-        return Linked("".join(lines) + rest + copied, own_total, origin, files, frozenset(changed), library, tuple(rewritten), copied, renames, chains)
+        return Linked("".join(lines) + rest + copied, own_total, origin, files, frozenset(changed), library, tuple(rewritten), copied, renames, chains, rebound)
 
     def _copy(self, state: _State) -> tuple:
         """(copied text, origin of each copied line, digests of the files copied from, library files, renames,
@@ -1500,7 +1522,8 @@ class _Linker:
                     origin.append((p, z))
         library = frozenset(p for p in files if self.index.is_library(p))
         renames = {p: m for p, m in state.renames.items() if m and p in files}
-        return ("".join(out), origin, files, library, renames, dict(state.chains))
+        rebound = {p: frozenset(m) for p, m in state.rebound.items() if m and p in files}
+        return ("".join(out), origin, files, library, renames, dict(state.chains), rebound)
 
 
 def _rename(root: ast.AST, names: dict) -> None:
@@ -1526,6 +1549,18 @@ def _rename(root: ast.AST, names: dict) -> None:
                     stack.append(value)
                 elif r is not value:
                     setattr(node, name, r)
+
+
+def _rebind(st: ast.stmt, names: dict, rebound: frozenset) -> None:
+    """A copied import statement binds each name of ``rebound`` under its program name (``names``):
+    ``import config`` -> ``import config as model.config``; ``import a.b`` (which binds ``a``) -> ``import a as
+    <name>``; ``from m import x`` -> ``from m import x as <name>``."""
+    for a in st.names:  # type: ignore[attr-defined]
+        local = a.asname or (a.name if isinstance(st, ast.ImportFrom) else a.name.split(".")[0])
+        if local in rebound and local in names:
+            if isinstance(st, ast.Import) and not a.asname:
+                a.name = local
+            a.asname = names[local]
 
 
 def _renamed(node: ast.AST, names: dict) -> Optional[ast.AST]:
