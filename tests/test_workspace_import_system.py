@@ -138,6 +138,39 @@ utils = None
 np = 4  # processes
 """
 
+# -- 3. ``from . import b`` in a namespace package: every portion of the package ------------------------------------
+LAYER = """\
+import torch
+import torch.nn as nn
+
+
+class CustomLinear(nn.Module):
+    def __init__(self, d_in, d_out):
+        super().__init__()
+        self.weight = torch.randn(d_out, d_in) / d_in**0.5
+        self.bias = nn.Parameter(torch.zeros(d_out))
+
+    def forward(self, x):
+        return x @ self.weight.t() + self.bias
+"""
+RAW = "self.weight = torch.randn(d_out, d_in) / d_in**0.5"
+LAYER_CLEAN = LAYER.replace(RAW, "self.weight = nn.Parameter(torch.randn(d_out, d_in) / d_in**0.5)")
+NS_MODEL = """\
+import torch.nn as nn
+
+{imports}
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = {ctor}
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+FC_W = "model.fc.weight"
+
 # name -> (files, where the bug is as (file, needle, code) or None for a clean project, what torch does)
 PROJECTS = {
     "function_legacy_instance_called_in_other_file": (
@@ -167,6 +200,26 @@ PROJECTS = {
     ),
     "module_import_clashes_with_own_names_clean": (
         {**CONFIG_FILES, "model.py": CONFIG_MODEL_CLEAN, "train.py": train("from model import Net", "Net()", ENC, OWN_NAMES)},
+        None,
+        "LEARNS True",
+    ),
+    "ns_relative_import_finds_portion_in_src": (  # ns/ at the root and src/ns/ are one package ns
+        {"ns/model.py": NS_MODEL.format(imports="from . import layers", ctor="layers.CustomLinear(8, 2)"), "src/ns/layers.py": LAYER, "train.py": train("from ns.model import Net", "Net()", FC_W)},
+        ("src/ns/layers.py", RAW, "GG301"),
+        "LEARNS False",
+    ),
+    "ns_relative_from_module_in_other_portion": (  # the other way round: src/ns/model.py, ns/layers.py at the root
+        {"src/ns/model.py": NS_MODEL.format(imports="from .layers import CustomLinear", ctor="CustomLinear(8, 2)"), "ns/layers.py": LAYER, "train.py": train("from ns.model import Net", "Net()", FC_W)},
+        ("ns/layers.py", RAW, "GG301"),
+        "LEARNS False",
+    ),
+    "ns_nested_relative_parent_portion": (  # ``from .. import layers`` in ns/sub/model.py: layers is src/ns/layers.py
+        {"ns/sub/model.py": NS_MODEL.format(imports="from .. import layers", ctor="layers.CustomLinear(8, 2)"), "src/ns/layers.py": LAYER, "train.py": train("from ns.sub.model import Net", "Net()", FC_W)},
+        ("src/ns/layers.py", RAW, "GG301"),
+        "LEARNS False",
+    ),
+    "ns_relative_import_clean": (
+        {"ns/model.py": NS_MODEL.format(imports="from . import layers", ctor="layers.CustomLinear(8, 2)"), "src/ns/layers.py": LAYER_CLEAN, "train.py": train("from ns.model import Net", "Net()", FC_W)},
         None,
         "LEARNS True",
     ),
@@ -283,3 +336,18 @@ def test_module_import_clash_binds_another_name_in_the_tree_only(projects):
     assert "model.np" in {n.id for n in ast.walk(net) if isinstance(n, ast.Name)}
     main = next(st for st in tree.body if isinstance(st, ast.FunctionDef) and st.name == "main")
     assert "model.config" not in {n.id for n in ast.walk(main) if isinstance(n, ast.Name)}
+
+
+def test_relative_import_in_namespace_package_sees_every_portion(tmp_path):
+    write(tmp_path, {"ns/a.py": "", "src/ns/b.py": "", "ns/sub/c.py": "", "reg/__init__.py": "", "reg/x.py": "", "src/reg/y.py": "", "ns/own.py": "", "src/ns/own.py": ""})
+    ws = WorkspaceIndex([str(tmp_path)])
+
+    def at(module, from_path, level=1):
+        got = ws.module_file(module, str(tmp_path / from_path), level)
+        return os.path.relpath(got, tmp_path) if got else None
+
+    assert at("b", "ns/a.py") == os.path.join("src", "ns", "b.py")  # from . import b
+    assert at("a", "src/ns/b.py") == os.path.join("ns", "a.py")
+    assert at("b", "ns/sub/c.py", 2) == os.path.join("src", "ns", "b.py")  # from .. import b
+    assert at("own", "src/ns/b.py") == os.path.join("ns", "own.py")  # the first portion on the path wins, as for ``import ns.own``
+    assert at("y", "reg/x.py") is None  # a regular package's __path__ is its own directory

@@ -21,6 +21,7 @@ _state: dict = {}
 PROJECT_OF = {
     "test_function_called_as_instance_is_reported_on_the_call": "function_legacy_instance_called_in_other_file",
     "test_module_import_clash_still_links": "module_import_clashes_with_own_names",
+    "test_relative_import_in_namespace_package_reaches_other_portion": "ns_relative_import_finds_portion_in_src",
 }
 
 
@@ -85,4 +86,15 @@ async def test_module_import_clash_still_links(client: LanguageClient):
     line = _line("model.py", ".detach()")
     assert await until(lambda: any(d.code == "GG201" and d.range.start.line + 1 == line for d in client.diagnostics.get(uri, []))), client.diagnostics.get(uri)
     [d] = [d for d in client.diagnostics[uri] if d.code == "GG201"]
+    assert any(r.location.uri == _uri("train.py") for r in d.related_information or [])
+
+
+async def test_relative_import_in_namespace_package_reaches_other_portion(client: LanguageClient):
+    """ns/model.py's ``from . import layers`` is src/ns/layers.py (one namespace package ns on two roots): with
+    train.py opened, src/ns/layers.py (closed) gets its raw tensor weight, the ``.grad`` read in train.py related."""
+    _open(client, "train.py")
+    uri = _uri("src/ns/layers.py")
+    line = _line("src/ns/layers.py", "self.weight = torch.randn(")
+    assert await until(lambda: any(d.code == "GG301" and d.range.start.line + 1 == line for d in client.diagnostics.get(uri, []))), client.diagnostics
+    [d] = [d for d in client.diagnostics[uri] if d.code == "GG301"]
     assert any(r.location.uri == _uri("train.py") for r in d.related_information or [])

@@ -24,7 +24,8 @@ copied definition's name that the program has for something else (the file's own
 changes. A name the file binds twice differently, or defines itself, is not linked. Modules are
 found as CPython's path finder finds them on the search path (``search_roots``): in each directory a regular
 package, then a module, else a namespace package portion (PEP 420, a directory without ``__init__.py``: portions
-on several roots make one package, and a package or module anywhere on the path wins over them).
+on several roots make one package, and a package or module anywhere on the path wins over them; a relative
+import inside a namespace package looks in every portion, as its ``__path__`` does).
 
 Every fact the program model learns (Module-ness through bases, registered parameters, what ``forward`` does,
 helpers' summaries, optimizers, sinks) then holds across files, and a finding inside a copied definition is
@@ -633,12 +634,42 @@ class WorkspaceIndex:
             if not parts:
                 init = os.path.join(base, "__init__.py")
                 return init if os.path.isfile(init) else None
-            got = self._spec_in([base], parts)  # the importing package's directory (its portion, if a namespace)
+            got = self._spec_in(self._package_dirs(base), parts)
             return got[0] if got is not None else None
         if not parts or parts[0] in ("torch", "__future__"):
             return None  # torch's API is known from the table, never read
         got = self._spec(parts)
         return got[0] if got is not None else None
+
+    def _package_dirs(self, base: str) -> list:
+        """Where a relative import from the package in directory ``base`` looks (its ``__path__``): ``base`` for a
+        regular package; for a portion of a namespace package (no ``__init__.py``), every portion of that package
+        on the search path (``ns/`` at the root and ``src/ns/`` are one package ``ns``: ``from . import b`` in
+        ``ns/a.py`` finds ``src/ns/b.py``). The package's name is ``base`` below the nearest workspace root (or its
+        ``src/``, or a library directory) that holds it."""
+        if os.path.isfile(os.path.join(base, "__init__.py")):
+            return [base]
+        top = None
+        for r in self._explicit_roots():
+            if r != base and _under(base, r) and (top is None or len(r) > len(top)):
+                top = r
+        if top is None:
+            return [base]
+        parts = tuple(os.path.relpath(base, top).split(os.sep))
+        if not all(p.isidentifier() for p in parts):
+            return [base]
+        got = self._spec(parts)
+        if got is None or got[0] is not None or not got[1] or base not in got[1]:
+            return [base]  # not the namespace package the search path finds under that name: its own directory
+        return list(got[1])
+
+    def _explicit_roots(self) -> list:
+        """The workspace roots, their ``src/``, and the library directories (where a package's name starts)."""
+        out: list = []
+        for r in self.roots:
+            b = r if os.path.isdir(r) else os.path.dirname(r)
+            out.extend(c for c in (b, os.path.join(b, "src")) if os.path.isdir(c))
+        return out + self.library_paths
 
     def _spec(self, parts: tuple) -> Optional[tuple]:
         """What ``import a.b.c`` finds, as CPython's path finder does: (file or None, the package's search
