@@ -171,6 +171,11 @@ class Net(nn.Module):
 """
 FC_W = "model.fc.weight"
 
+# -- 4. a compiled extension next to the ``.py`` of the same name: ``import`` loads the extension --------------------
+# built by ``build_extension`` (a C module that runs this source when imported): the layer done right, while
+# layers.py beside it (never imported) keeps a raw tensor weight
+EXTENSION_SOURCE = LAYER_CLEAN
+
 # name -> (files, where the bug is as (file, needle, code) or None for a clean project, what torch does)
 PROJECTS = {
     "function_legacy_instance_called_in_other_file": (
@@ -223,7 +228,54 @@ PROJECTS = {
         None,
         "LEARNS True",
     ),
+    "extension_shadows_py_clean": (  # layers.cpython-*.so (built in the fixture) is what ``from layers import`` loads
+        {"layers.py": LAYER, "model.py": NS_MODEL.format(imports="from layers import CustomLinear", ctor="CustomLinear(8, 2)"), "train.py": train("from model import Net", "Net()", FC_W)},
+        None,
+        "LEARNS True",
+    ),
+    "extension_of_another_name_does_not_shadow": (  # fastops.so is not layers: layers.py is imported
+        {"layers.py": LAYER, "model.py": NS_MODEL.format(imports="from layers import CustomLinear", ctor="CustomLinear(8, 2)"), "train.py": train("from model import Net", "Net()", FC_W)},
+        ("layers.py", RAW, "GG301"),
+        "LEARNS False",
+    ),
 }
+# project -> (module name, Python source) of the extension built into it
+EXTENSIONS = {"extension_shadows_py_clean": ("layers", EXTENSION_SOURCE), "extension_of_another_name_does_not_shadow": ("fastops", "VERSION = 1\n")}
+
+C_MODULE = """\
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+static const char *SOURCE = %s;
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "%s", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit_%s(void) {
+    PyObject *m = PyModule_Create(&def);
+    if (m == NULL) return NULL;
+    PyObject *d = PyModule_GetDict(m);
+    PyDict_SetItemString(d, "__builtins__", PyEval_GetBuiltins());
+    PyObject *r = PyRun_String(SOURCE, Py_file_input, d, d);
+    if (r == NULL) { Py_DECREF(m); return NULL; }
+    Py_DECREF(r);
+    return m;
+}
+"""
+
+
+def build_extension(directory, name: str, source: str):
+    """A compiled extension module ``name`` in ``directory`` (this interpreter's suffix) that runs ``source`` when
+    imported; its path, or None without a C compiler."""
+    import shutil
+    import sysconfig
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        return None
+    c = os.path.join(str(directory), f"_{name}_ext.c")
+    with open(c, "w") as f:
+        f.write(C_MODULE % (json.dumps(source), name, name))
+    out = os.path.join(str(directory), name + sysconfig.get_config_var("EXT_SUFFIX"))
+    p = subprocess.run([cc, "-shared", "-fPIC", "-O0", "-I", sysconfig.get_paths()["include"], "-o", out, c], capture_output=True, text=True)
+    os.remove(c)
+    return out if p.returncode == 0 else None
 
 RUNNER = r"""
 import json, os, runpy, sys
@@ -267,6 +319,8 @@ def projects(tmp_path_factory):
     root = tmp_path_factory.mktemp("importsystem")
     for name, (files, _, _) in PROJECTS.items():
         write(root / name, files)
+        if name in EXTENSIONS and build_extension(root / name, *EXTENSIONS[name]) is None:
+            (root / name / "NO_COMPILER").write_text("")
     return root
 
 
@@ -293,6 +347,8 @@ def results(projects):
 def test_project(name, projects, results):
     under_torch, checked = results
     root = projects / name
+    if (root / "NO_COMPILER").exists():
+        pytest.skip("no C compiler to build the extension module")
     _, bug, truth = PROJECTS[name]
     assert under_torch[name] == truth  # ground truth: the bug project raises or loses the gradient, the look-alike trains
     want = set() if bug is None else {(os.path.normpath(bug[0]), line_of(root, bug[0], bug[1]), bug[2])}
@@ -351,3 +407,37 @@ def test_relative_import_in_namespace_package_sees_every_portion(tmp_path):
     assert at("b", "ns/sub/c.py", 2) == os.path.join("src", "ns", "b.py")  # from .. import b
     assert at("own", "src/ns/b.py") == os.path.join("ns", "own.py")  # the first portion on the path wins, as for ``import ns.own``
     assert at("y", "reg/x.py") is None  # a regular package's __path__ is its own directory
+
+
+def test_compiled_extension_shadows_source_as_importlib_orders_suffixes(tmp_path):
+    files = {
+        "a.py": "", "a.cpython-312-x86_64-linux-gnu.so": "",  # extension suffixes before .py (any interpreter's tag)
+        "b.py": "", "b.so": "",
+        "c.py": "", "c.abi3.so": "",
+        "d.py": "", "d.cp312-win_amd64.pyd": "",
+        "e.py": "", "e.pyd": "",
+        "f.py": "", "libf.so.1": "", "f_helpers.so": "",  # other names: f is f.py
+        "g/__init__.py": "", "g.so": "",  # a package before a module of the same name, extension or not
+        "h/x.py": "", "h.so": "",  # a module (here an extension) before a namespace portion
+        "k/__init__.cpython-312-x86_64-linux-gnu.so": "", "k/__init__.py": "", "k/sub.py": "",  # a compiled package
+        "ns/m.py": "", "ns/m.so": "", "ns/own.py": "",
+    }
+    write(tmp_path, files)
+    ws = WorkspaceIndex([str(tmp_path)])
+
+    def at(module, from_path=None, level=0):
+        got = ws.module_file(module, str(tmp_path / from_path) if from_path else None, level)
+        return os.path.relpath(got, tmp_path) if got else None
+
+    for m in "abcde":
+        assert at(m) is None, m  # the extension: opaque, nothing read
+    assert ws._spec(("a",))[0] == str(tmp_path / "a.cpython-312-x86_64-linux-gnu.so")
+    assert at("f") == "f.py"
+    assert at("g") == os.path.join("g", "__init__.py")
+    assert at("h") is None and at("h.x") is None
+    assert at("k") is None and at("k.sub") == os.path.join("k", "sub.py")
+    assert at("ns.m") is None and at("m", "ns/own.py", 1) is None and at("own", "ns/m.py", 1) == os.path.join("ns", "own.py")
+    # an extension built later is seen once the index is told (the server watches *.so / *.pyd)
+    write(tmp_path, {"f.so": ""})
+    ws.invalidate(str(tmp_path / "f.so"))
+    assert at("f") is None

@@ -7,13 +7,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 import pytest_lsp
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from waiting import until
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from test_workspace_import_system import PROJECTS  # noqa: E402
+from test_workspace_import_system import EXTENSION_SOURCE, PROJECTS, build_extension  # noqa: E402
 
 _state: dict = {}
 
@@ -22,6 +23,7 @@ PROJECT_OF = {
     "test_function_called_as_instance_is_reported_on_the_call": "function_legacy_instance_called_in_other_file",
     "test_module_import_clash_still_links": "module_import_clashes_with_own_names",
     "test_relative_import_in_namespace_package_reaches_other_portion": "ns_relative_import_finds_portion_in_src",
+    "test_extension_built_beside_the_source_shadows_it": "extension_of_another_name_does_not_shadow",
 }
 
 
@@ -98,3 +100,21 @@ async def test_relative_import_in_namespace_package_reaches_other_portion(client
     assert await until(lambda: any(d.code == "GG301" and d.range.start.line + 1 == line for d in client.diagnostics.get(uri, []))), client.diagnostics
     [d] = [d for d in client.diagnostics[uri] if d.code == "GG301"]
     assert any(r.location.uri == _uri("train.py") for r in d.related_information or [])
+
+
+async def test_extension_built_beside_the_source_shadows_it(client: LanguageClient):
+    """train.py opened: layers.py's raw tensor weight is reported there; once ``layers.<suffix>.so`` is built beside
+    it (a watched-file event), ``from layers import`` loads the extension and the finding goes away."""
+    _open(client, "train.py")
+    uri = _uri("layers.py")
+    line = _line("layers.py", "self.weight = torch.randn(")
+
+    def reported() -> bool:
+        return any(d.code == "GG301" and d.range.start.line + 1 == line for d in client.diagnostics.get(uri, []))
+
+    assert await until(reported), client.diagnostics
+    built = build_extension(_root(), "layers", EXTENSION_SOURCE)
+    if built is None:
+        pytest.skip("no C compiler to build the extension module")
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(uri=Path(built).as_uri(), type=lsp.FileChangeType.Created)]))
+    assert await until(lambda: not reported()), client.diagnostics.get(uri)

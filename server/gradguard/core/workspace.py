@@ -381,6 +381,7 @@ class WorkspaceIndex:
         self._links: dict = {}  # path -> (key, stamps of the files consulted, rewritten positions, copied part)
         self._modules: dict = {}  # (module, importing directory, level) -> file or None
         self._specs: dict = {}  # dotted name as a tuple -> what an absolute import of it finds (see _spec)
+        self._extensions: dict = {}  # directory -> {module name: compiled extension file} (see extensions_in)
         self._library: dict = {}  # path -> is it in an installed package
         self._refs: dict = {}  # (path, name, line) -> (stamp, names a definition's text uses)
         self._tls = threading.local()  # .consulted: files whose summaries a link read (path -> stamp)
@@ -425,9 +426,10 @@ class WorkspaceIndex:
         """Forget a file's summary (changed on disk), or everything (files created / deleted)."""
         with self._lock:
             self._links.clear()  # a file created or changed may resolve an import differently
-            if path is None or os.path.basename(path) == "__init__.py":  # (``extend_path`` in a package)
+            if path is None or os.path.basename(path) == "__init__.py" or _EXTENSION.match(os.path.basename(path)):  # (``extend_path`` in a package)
                 self._modules.clear()
                 self._specs.clear()
+                self._extensions.clear()
             if path is None:
                 self._summaries.clear()
                 self._files = None
@@ -635,11 +637,11 @@ class WorkspaceIndex:
                 init = os.path.join(base, "__init__.py")
                 return init if os.path.isfile(init) else None
             got = self._spec_in(self._package_dirs(base), parts)
-            return got[0] if got is not None else None
+            return _source(got[0]) if got is not None else None
         if not parts or parts[0] in ("torch", "__future__"):
             return None  # torch's API is known from the table, never read
         got = self._spec(parts)
-        return got[0] if got is not None else None
+        return _source(got[0]) if got is not None else None
 
     def _package_dirs(self, base: str) -> list:
         """Where a relative import from the package in directory ``base`` looks (its ``__path__``): ``base`` for a
@@ -647,7 +649,7 @@ class WorkspaceIndex:
         on the search path (``ns/`` at the root and ``src/ns/`` are one package ``ns``: ``from . import b`` in
         ``ns/a.py`` finds ``src/ns/b.py``). The package's name is ``base`` below the nearest workspace root (or its
         ``src/``, or a library directory) that holds it."""
-        if os.path.isfile(os.path.join(base, "__init__.py")):
+        if os.path.isfile(os.path.join(base, "__init__.py")) or "__init__" in self.extensions_in(base):
             return [base]
         top = None
         for r in self._explicit_roots():
@@ -695,6 +697,30 @@ class WorkspaceIndex:
             if got is None or (got[1] is None and i < len(parts) - 1):
                 return None  # not there, or a plain module where a package must be
             dirs = got[1]
+        return got
+
+    def extensions_in(self, d: str) -> dict:
+        """{module name: file} of the compiled extension modules in directory ``d`` (``x.so``, ``x.pyd``,
+        ``x.cpython-312-x86_64-linux-gnu.so``, ``x.abi3.so``, ``x.cp312-win_amd64.pyd``): one listing per directory,
+        kept until the next invalidation. Any interpreter's tag counts: the interpreter that runs the project is not
+        known, and an extension is opaque (nothing is read from it), so taking one never invents a finding."""
+        with self._lock:
+            got = self._extensions.get(d)
+        if got is not None:
+            return got
+        got = {}
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    m = _EXTENSION.match(e.name)
+                    if m and m.group(1) not in got:
+                        got[m.group(1)] = os.path.join(d, e.name)
+        except OSError:
+            pass
+        with self._lock:
+            if len(self._extensions) > 100_000:
+                self._extensions.clear()
+            self._extensions[d] = got
         return got
 
     def is_library(self, path: str) -> bool:
@@ -856,24 +882,39 @@ def _under(path: str, root: str) -> bool:
         return False
 
 
+_EXTENSION = re.compile(r"([A-Za-z_]\w*)(?:\.(?:cpython-\d[^.]*|abi3|cp\d[^.]*|pypy\d[^.]*))?\.(?:so|pyd)$")
+
+
+def _source(path: Optional[str]) -> Optional[str]:
+    """``path`` when it is a source file the workspace reads; None for a compiled extension (opaque)."""
+    return None if path is None or not path.endswith(".py") else path
+
+
 def _find_in(dirs, name: str, index: Optional[WorkspaceIndex] = None) -> Optional[tuple]:
     """Module ``name`` in the directories ``dirs`` (a search path, or a package's locations), as CPython's
-    path finder looks: in each directory, a regular package (``name/__init__.py``) first, then a module
-    (``name.py``), else the directory ``name/`` is a portion of a namespace package (PEP 420) and the search
-    goes on; the first package or module wins over every portion, earlier on the path or not. Returns (file,
-    locations): (``__init__.py``, its directory) for a regular package (with ``pkgutil.extend_path`` /
-    ``declare_namespace`` in it, every directory ``name/`` of ``dirs``), (``name.py``, None) for a module,
-    (None, the portions) for a namespace package; None when there is none."""
+    path finder looks: in each directory, a regular package (``name/__init__`` with an extension or a source
+    suffix) first, then a module: a compiled extension (``name.so``, ``name.cpython-312-x86_64-linux-gnu.so``,
+    ``name.pyd``, ...) before ``name.py``, in importlib's suffix order; else the directory ``name/`` is a portion
+    of a namespace package (PEP 420) and the search goes on; the first package or module wins over every portion,
+    earlier on the path or not. Returns (file, locations): (``__init__.py``, its directory) for a regular package
+    (with ``pkgutil.extend_path`` / ``declare_namespace`` in it, every directory ``name/`` of ``dirs``),
+    (``name.py``, None) for a module, (None, the portions) for a namespace package; an extension's file (opaque:
+    ``module_file`` answers None for it); None when there is none."""
     portions: list = []
     for d in dirs:
         p = os.path.join(d, name)
         init = os.path.join(p, "__init__.py")
+        if index is not None and os.path.isdir(p) and "__init__" in index.extensions_in(p):
+            return (index.extensions_in(p)["__init__"], [p])  # a compiled package: its submodules are still files
         if os.path.isfile(init):
             locations = [p]
             text = index.text_of(init) if index is not None else None
             if text is not None and ("extend_path" in text or "declare_namespace" in text):  # a pre-PEP 420 namespace package
                 locations += [q for q in (os.path.join(e, name) for e in dirs) if q != p and os.path.isdir(q) and q not in locations]
             return (init, locations)
+        ext = index.extensions_in(d).get(name) if index is not None else None
+        if ext is not None:
+            return (ext, None)  # importlib tries the extension suffixes before ``.py``
         if os.path.isfile(p + ".py"):
             return (p + ".py", None)
         if os.path.isdir(p) and p not in portions:
