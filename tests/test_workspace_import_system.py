@@ -176,6 +176,30 @@ FC_W = "model.fc.weight"
 # layers.py beside it (never imported) keeps a raw tensor weight
 EXTENSION_SOURCE = LAYER_CLEAN
 
+# -- 5. two star imports binding one name: the last wins (``__all__`` honored) ---------------------------------------
+HEAD_LAYERS = LAYER + """
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = CustomLinear(8, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+{all}"""
+HEAD_LAYERS_CLEAN = HEAD_LAYERS.replace(RAW, "self.weight = nn.Parameter(torch.randn(d_out, d_in) / d_in**0.5)")
+STARS = {"models/bad.py": HEAD_LAYERS.format(all=""), "models/good.py": HEAD_LAYERS_CLEAN.format(all="")}
+
+
+def stars(init: str, train_imports: str = "from models import Head", good_all: str = "") -> dict:
+    return {
+        **STARS,
+        "models/good.py": HEAD_LAYERS_CLEAN.format(all=good_all),
+        "models/__init__.py": init,
+        "train.py": train(train_imports, "Head()", FC_W),
+    }
+
+
 # name -> (files, where the bug is as (file, needle, code) or None for a clean project, what torch does)
 PROJECTS = {
     "function_legacy_instance_called_in_other_file": (
@@ -238,6 +262,21 @@ PROJECTS = {
         ("layers.py", RAW, "GG301"),
         "LEARNS False",
     ),
+    "init_two_stars_last_wins": (stars("from .good import *\nfrom .bad import *\n"), ("models/bad.py", RAW, "GG301"), "LEARNS False"),
+    "init_two_stars_last_wins_clean": (stars("from .bad import *\nfrom .good import *\n"), None, "LEARNS True"),
+    "init_last_star_all_leaves_name_out": (  # good's __all__ has no Head: bad's Head stands
+        stars("from .bad import *\nfrom .good import *\n", good_all='\n__all__ = ["CustomLinear"]\n'),
+        ("models/bad.py", RAW, "GG301"),
+        "LEARNS False",
+    ),
+    "init_star_after_explicit_import_clean": (stars("from .bad import Head\nfrom .good import *\n"), None, "LEARNS True"),
+    "init_definition_after_star_clean": (  # the __init__'s own Head, after the star import, is the one bound
+        stars("from .bad import *\n\n\n" + HEAD_LAYERS_CLEAN.format(all="")),
+        None,
+        "LEARNS True",
+    ),
+    "train_two_stars_last_wins": (stars("", "from models.good import *\nfrom models.bad import *"), ("models/bad.py", RAW, "GG301"), "LEARNS False"),
+    "train_star_after_explicit_import_clean": (stars("", "from models.bad import Head\nfrom models.good import *"), None, "LEARNS True"),
 }
 # project -> (module name, Python source) of the extension built into it
 EXTENSIONS = {"extension_shadows_py_clean": ("layers", EXTENSION_SOURCE), "extension_of_another_name_does_not_shadow": ("fastops", "VERSION = 1\n")}
@@ -441,3 +480,30 @@ def test_compiled_extension_shadows_source_as_importlib_orders_suffixes(tmp_path
     write(tmp_path, {"f.so": ""})
     ws.invalidate(str(tmp_path / "f.so"))
     assert at("f") is None
+
+
+def test_last_binding_of_a_name_wins(tmp_path):
+    write(
+        tmp_path,
+        {
+            "a.py": "class X:\n    pass\n\n\nclass Y:\n    pass\n",
+            "b.py": '__all__ = ["Y"]\n\n\nclass X:\n    pass\n\n\nclass Y:\n    pass\n',
+            "c.py": "import torch as X\n",
+            "two.py": "from a import *\nfrom b import *\n",  # b exports Y only: X is a's, Y is b's
+            "def_then_star.py": "class X:\n    pass\n\n\nfrom a import *\n",
+            "star_then_def.py": "from a import *\n\n\nclass X:\n    pass\n",
+            "star_outside.py": "from a import *\nfrom c import *\n",  # c binds X to torch: not a's X any more
+            "explicit_then_star.py": "from b import X\nfrom a import *\n",
+        },
+    )
+    ws = WorkspaceIndex([str(tmp_path)])
+
+    def where(mod, name):
+        got = ws.find(str(tmp_path / mod), name)
+        return (os.path.basename(got[0]), got[1].start) if got else None
+
+    assert where("two.py", "X") == ("a.py", 1) and where("two.py", "Y") == ("b.py", 8)
+    assert where("def_then_star.py", "X") == ("a.py", 1)
+    assert where("star_then_def.py", "X") == ("star_then_def.py", 4)
+    assert where("star_outside.py", "X") is None and where("star_outside.py", "Y") == ("a.py", 5)
+    assert where("explicit_then_star.py", "X") == ("a.py", 1)

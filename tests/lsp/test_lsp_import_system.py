@@ -24,6 +24,7 @@ PROJECT_OF = {
     "test_module_import_clash_still_links": "module_import_clashes_with_own_names",
     "test_relative_import_in_namespace_package_reaches_other_portion": "ns_relative_import_finds_portion_in_src",
     "test_extension_built_beside_the_source_shadows_it": "extension_of_another_name_does_not_shadow",
+    "test_last_star_import_in_init_wins": "init_two_stars_last_wins",
 }
 
 
@@ -118,3 +119,13 @@ async def test_extension_built_beside_the_source_shadows_it(client: LanguageClie
         pytest.skip("no C compiler to build the extension module")
     client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(uri=Path(built).as_uri(), type=lsp.FileChangeType.Created)]))
     assert await until(lambda: not reported()), client.diagnostics.get(uri)
+
+
+async def test_last_star_import_in_init_wins(client: LanguageClient):
+    """models/__init__.py: ``from .good import *`` then ``from .bad import *``; both define Head, so Head is bad's:
+    with train.py opened, models/bad.py (closed) gets its raw tensor weight, and models/good.py nothing."""
+    _open(client, "train.py")
+    bad, good = _uri("models/bad.py"), _uri("models/good.py")
+    line = _line("models/bad.py", "self.weight = torch.randn(")
+    assert await until(lambda: any(d.code == "GG301" and d.range.start.line + 1 == line for d in client.diagnostics.get(bad, []))), client.diagnostics
+    assert not [d for d in client.diagnostics.get(good, []) if d.severity in (lsp.DiagnosticSeverity.Error, lsp.DiagnosticSeverity.Warning)]

@@ -21,7 +21,10 @@ definitions and the module's own outside imports alike. Copied definitions that 
 another name (an alias, a module attribute) are renamed in the tree the same way (see ``_State``), and so is a
 copied definition's name that the program has for something else (the file's own ``class Block`` while
 ``model.py``'s ``Net`` uses ``model.py``'s ``Block``: that one is ``model.Block`` in the program); no line's text
-changes. A name the file binds twice differently, or defines itself, is not linked. Modules are
+changes. A name the file binds twice differently, or defines itself, is not linked. Where a module binds a name
+more than once at top level (``from .a import *`` then ``from .b import *`` in an ``__init__``, a definition after
+an import), the last binding wins, as running it would; an import a later star import may rebind is not linked.
+Modules are
 found as CPython's path finder finds them on the search path (``search_roots``): in each directory a regular
 package, then a module, else a namespace package portion (PEP 420, a directory without ``__init__.py``: portions
 on several roots make one package, and a package or module anywhere on the path wins over them; a relative
@@ -739,31 +742,47 @@ class WorkspaceIndex:
         return self.find(target, binding.name, depth)
 
     def find(self, path: str, name: str, depth: int = 0) -> Optional[tuple]:
+        """The definition ``name`` is at the end of the module at ``path``: (path, Definition), following
+        re-exports; None when it is not a workspace definition (unbound, a module, an outside import, or not
+        known surely)."""
+        got = self._find(path, name, depth)
+        return got if isinstance(got, tuple) else None
+
+    def _find(self, path: str, name: str, depth: int = 0):
+        """As ``find``, telling apart ``UNBOUND`` (the module binds no ``name``: an earlier binding, or a star
+        import elsewhere, may) from None (bound to something else, or not surely). The module's top-level bindings
+        of ``name`` are taken as running it would: the last one wins (a definition, an assignment, ``from m import
+        name``, or a ``from m import *`` that binds it, ``__all__`` honored); a star import that does not bind it
+        leaves the earlier ones."""
         s = self.summary(path)
         if s is None or depth > _MAX_CHAIN:
             return None
         d = s.defs.get(name)
+        if d is None and s.first_import(name) is None and s.first_import("*") is None:
+            return _UNBOUND  # (the common case: one look-up)
+        bindings: list = [(b.start, 1, b) for b in s.imports if b.local == name or b.local == "*"]
         if d is not None:
-            return (s.path, d)
-        for b in s.imports:
+            bindings.append((d.start, 0, d))
+        for _, _, b in sorted(bindings, key=lambda x: (x[0], x[1]), reverse=True):
+            if isinstance(b, Definition):
+                return (s.path, b)
             if b.local == name:
                 if b.name is None:
-                    continue  # a module, not a definition
+                    return None  # a module, not a definition
                 got = self.resolve(ImportBinding(name, b.module, b.name, b.level, b.start, b.end, b.col, None), path, depth + 1)
-            elif b.local == "*":
-                target = self.module_file(b.module or "", path, b.level)
-                if target is None or target == path:
-                    continue
-                if not self.exports_name(target, name):
-                    if self.may_export(target, name) and self.find(target, name, depth + 1) is not None:
-                        return None  # an ``__all__`` not read whole may bind it: not guessed
-                    continue
-                got = self.find(target, name, depth + 1)
-            else:
+                return got  # (None: an outside import, or a module)
+            target = self.module_file(b.module or "", path, b.level)
+            if target is None or target == path:
+                continue  # a star import of an outside module (torch, numpy) is not read: taken to bind nothing here
+            if not self.exports_name(target, name):
+                if self.may_export(target, name) and self._find(target, name, depth + 1) is not _UNBOUND:
+                    return None  # an ``__all__`` not read whole may bind it: not guessed
                 continue
-            if got is not None:
-                return got
-        return None
+            got = self._find(target, name, depth + 1)
+            if got is _UNBOUND:
+                continue  # the star import binds no ``name``: the earlier bindings stand
+            return got
+        return _UNBOUND
 
     def exports(self, path: str, depth: int = 0) -> Optional[frozenset]:
         """The names ``from <module> import *`` surely binds when the module has an ``__all__``; None: it has
@@ -873,6 +892,9 @@ class WorkspaceIndex:
         finally:
             self._tls.consulted = None
             self._tls.stamps = None
+
+
+_UNBOUND = object()  # see WorkspaceIndex._find
 
 
 def _under(path: str, root: str) -> bool:
@@ -1268,6 +1290,9 @@ class _Linker:
                 if b.local in own_names:  # the file defines the name itself (as the module docstring says: not linked)
                     resolved.append(None)
                     continue
+                if stars and id(st) in top and self._star_rebinds(stars, st, b.local):
+                    resolved.append(None)  # a later ``from m import *`` binds it (last wins): not this import's
+                    continue
                 got = self.index.resolve(b, self.path) if len(bound[b.local]) == 1 or self._same_everywhere(b.local, of) else None
                 if got is None:
                     resolved.append(None)
@@ -1323,6 +1348,13 @@ class _Linker:
             return None
         return self._assemble(rewritten, copy)
 
+    def _star_rebinds(self, stars: list, st: ast.stmt, name: str) -> bool:
+        """Does a top-level ``from m import *`` after the import ``st`` (maybe) bind ``name``?"""
+        return any(
+            node.lineno > st.lineno and self.index.may_export(target, name) and self.index._find(target, name) is not _UNBOUND
+            for node, target in stars
+        )
+
     def _same_everywhere(self, name: str, of: list) -> bool:
         """Do all the file's imports of ``name`` (``try: from .a import X`` / ``except: from a import X``, or one
         per function) bind the same definition? A name two imports bind differently is not guessed."""
@@ -1330,31 +1362,32 @@ class _Linker:
         return len(got) == 1 and None not in got
 
     def _link_stars(self, state: _State, stars: list, names: list, training: bool) -> _State:
-        """``from m import *``: each name the file uses that exactly one star import binds, surely (see
-        ``WorkspaceIndex.exports``): a definition, or an outside import of the module (its line copied). The
-        statement stays: the single-file model never reads star imports."""
+        """``from m import *``: each name the file uses that a star import binds, surely (see
+        ``WorkspaceIndex.exports``), the last one of them when several do (as running the file would bind it): a
+        definition, or an outside import of the module (its line copied). The statement stays: the single-file
+        model never reads star imports."""
         for n in names:
             if n in state.taken:
                 continue
             providers: list = []
-            for _, target in stars:
+            for _, target in stars:  # (in the file's order: the last that binds ``n`` wins, as running it would)
                 sure = self.index.exports_name(target, n)
                 if not sure and not self.index.may_export(target, n):
                     continue
-                got = self.index.find(target, n)
-                s = self.index.summary(target)
-                b = next((b for b in (s.imports if s is not None else []) if b.local == n), None) if got is None else None
-                if got is None and b is None:
+                got = self.index._find(target, n)
+                if got is _UNBOUND:
                     continue  # the module has no such name
-                if not sure:
-                    providers.append(("unsure", None))  # an ``__all__`` not read whole may bind it
+                s = self.index.summary(target)
+                b = next((b for b in reversed(s.imports if s is not None else []) if b.local == n), None) if got is None else None
+                if not sure or (got is None and b is None):
+                    providers.append(("unsure", None))  # an ``__all__`` not read whole may bind it, or bound past what is read
                 elif got is not None:
                     providers.append(("def", got))
                 else:
                     providers.append(("import", (target, b)))
-            if len(providers) != 1 or providers[0][0] == "unsure":
-                continue  # bound by no star import, by several (the last would win), or maybe: not guessed
-            kind, what = providers[0]
+            if not providers or providers[-1][0] == "unsure":
+                continue  # bound by no star import, or the last that may bind it is not sure: not guessed
+            kind, what = providers[-1]
             trial = state.copy()
             if kind == "def":
                 if not self._close(trial, what[0], what[1], n, full=training) or trial.size > self.budget:
