@@ -1,7 +1,8 @@
 """Import shapes the workspace links (core/workspace.py): aliased names (``from m import Net as Model``), module
 aliases and dotted module use (``import models.net as mn`` / ``from models import net`` / ``import models.net``,
 and a base class written ``mb.Base``), star imports (``__all__`` honored, else the public names), and name clashes
-that must not be linked (two imports of one name, a local definition shadowing an import, two star imports).
+that must not be linked (two imports of one name, a local definition shadowing an import) or must link the last
+binding (two star imports: the second's definition, clean here).
 
 Each project is written to tmp_path and run under CPU torch first (one interpreter, each project forked from it
 with its own cwd and sys.path): a bug project really loses the gradient, a clean look-alike really trains. Then
@@ -206,7 +207,7 @@ PROJECTS = {
         {"models/__init__.py": "", "models/layers.py": LAYERS.format(all=""), "models/clean.py": LAYERS_CLEAN.format(all=""), "train.py": train("from models.layers import *\nfrom models.clean import Head", "Head()", "model.fc.weight")},
         None,
     ),
-    "clash_two_star_imports": (
+    "clash_two_star_imports": (  # the last star import's Net (good) is the one bound
         {"models/__init__.py": "", "models/bad.py": NET, "models/good.py": NET_CLEAN, "train.py": train("from models.bad import *\nfrom models.good import *", "Net()", ENC)},
         None,
     ),

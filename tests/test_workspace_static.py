@@ -22,9 +22,6 @@ PROJECTS = os.path.join(HERE, "workspace", "projects")
 KNOWN_MISSES: dict = {
     # GG604 reports the freeze in the helper (utils/finetune.py:4, `param.requires_grad = False`, with the call
     # in train.py as related information); the sidecar marks the loop header on line 3
-    # GG913 reports the non-static forward (the def line, grl.py:11, where `@staticmethod` goes) and names the
-    # instantiation at line 19 in its message; the sidecar marks the call line (both lines must change)
-    "w27_legacy_gradient_reversal_function": "reported on the forward definition, the sidecar marks the call",
 }
 
 

@@ -21,10 +21,14 @@ definitions and the module's own outside imports alike. Copied definitions that 
 another name (an alias, a module attribute) are renamed in the tree the same way (see ``_State``), and so is a
 copied definition's name that the program has for something else (the file's own ``class Block`` while
 ``model.py``'s ``Net`` uses ``model.py``'s ``Block``: that one is ``model.Block`` in the program); no line's text
-changes. A name the file binds twice differently, or defines itself, is not linked. Modules are
+changes. A name the file binds twice differently, or defines itself, is not linked. Where a module binds a name
+more than once at top level (``from .a import *`` then ``from .b import *`` in an ``__init__``, a definition after
+an import), the last binding wins, as running it would; an import a later star import may rebind is not linked.
+Modules are
 found as CPython's path finder finds them on the search path (``search_roots``): in each directory a regular
 package, then a module, else a namespace package portion (PEP 420, a directory without ``__init__.py``: portions
-on several roots make one package, and a package or module anywhere on the path wins over them).
+on several roots make one package, and a package or module anywhere on the path wins over them; a relative
+import inside a namespace package looks in every portion, as its ``__path__`` does).
 
 Every fact the program model learns (Module-ness through bases, registered parameters, what ``forward`` does,
 helpers' summaries, optimizers, sinks) then holds across files, and a finding inside a copied definition is
@@ -324,6 +328,9 @@ class Linked:
     # the one their file uses (``from m import Net as Model``: ``Net`` is ``Model``; ``mb.Base`` is ``Base``)
     renames: dict = field(default_factory=dict)
     chains: dict = field(default_factory=dict)  # the file's own dotted names of linked definitions (``mn.Net``)
+    # path -> names that file's copied import lines bind under another program name (in ``renames``): ``import
+    # config`` in model.py while the analyzed file has a ``config`` of its own binds ``model.config`` instead
+    rebound: dict = field(default_factory=dict)
 
     def program_tree(self, tree: ast.Module) -> ast.Module:
         """The program's tree from the file's own ``tree`` (changed in place: no second parse of the file):
@@ -347,6 +354,8 @@ class Linked:
                 at = self.locate(st.lineno)
                 names = self.renames.get(at[0]) if at is not None else None
                 if names:
+                    if isinstance(st, (ast.Import, ast.ImportFrom)) and at is not None and at[0] in self.rebound:
+                        _rebind(st, names, self.rebound[at[0]])
                     _rename(st, names)
         tree.body.extend(copied.body)
         forget_index(tree)  # statement lists cached while linking describe the file alone
@@ -375,6 +384,7 @@ class WorkspaceIndex:
         self._links: dict = {}  # path -> (key, stamps of the files consulted, rewritten positions, copied part)
         self._modules: dict = {}  # (module, importing directory, level) -> file or None
         self._specs: dict = {}  # dotted name as a tuple -> what an absolute import of it finds (see _spec)
+        self._extensions: dict = {}  # directory -> {module name: compiled extension file} (see extensions_in)
         self._library: dict = {}  # path -> is it in an installed package
         self._refs: dict = {}  # (path, name, line) -> (stamp, names a definition's text uses)
         self._tls = threading.local()  # .consulted: files whose summaries a link read (path -> stamp)
@@ -419,9 +429,10 @@ class WorkspaceIndex:
         """Forget a file's summary (changed on disk), or everything (files created / deleted)."""
         with self._lock:
             self._links.clear()  # a file created or changed may resolve an import differently
-            if path is None or os.path.basename(path) == "__init__.py":  # (``extend_path`` in a package)
+            if path is None or os.path.basename(path) == "__init__.py" or _EXTENSION.match(os.path.basename(path)):  # (``extend_path`` in a package)
                 self._modules.clear()
                 self._specs.clear()
+                self._extensions.clear()
             if path is None:
                 self._summaries.clear()
                 self._files = None
@@ -628,12 +639,42 @@ class WorkspaceIndex:
             if not parts:
                 init = os.path.join(base, "__init__.py")
                 return init if os.path.isfile(init) else None
-            got = self._spec_in([base], parts)  # the importing package's directory (its portion, if a namespace)
-            return got[0] if got is not None else None
+            got = self._spec_in(self._package_dirs(base), parts)
+            return _source(got[0]) if got is not None else None
         if not parts or parts[0] in ("torch", "__future__"):
             return None  # torch's API is known from the table, never read
         got = self._spec(parts)
-        return got[0] if got is not None else None
+        return _source(got[0]) if got is not None else None
+
+    def _package_dirs(self, base: str) -> list:
+        """Where a relative import from the package in directory ``base`` looks (its ``__path__``): ``base`` for a
+        regular package; for a portion of a namespace package (no ``__init__.py``), every portion of that package
+        on the search path (``ns/`` at the root and ``src/ns/`` are one package ``ns``: ``from . import b`` in
+        ``ns/a.py`` finds ``src/ns/b.py``). The package's name is ``base`` below the nearest workspace root (or its
+        ``src/``, or a library directory) that holds it."""
+        if os.path.isfile(os.path.join(base, "__init__.py")) or "__init__" in self.extensions_in(base):
+            return [base]
+        top = None
+        for r in self._explicit_roots():
+            if r != base and _under(base, r) and (top is None or len(r) > len(top)):
+                top = r
+        if top is None:
+            return [base]
+        parts = tuple(os.path.relpath(base, top).split(os.sep))
+        if not all(p.isidentifier() for p in parts):
+            return [base]
+        got = self._spec(parts)
+        if got is None or got[0] is not None or not got[1] or base not in got[1]:
+            return [base]  # not the namespace package the search path finds under that name: its own directory
+        return list(got[1])
+
+    def _explicit_roots(self) -> list:
+        """The workspace roots, their ``src/``, and the library directories (where a package's name starts)."""
+        out: list = []
+        for r in self.roots:
+            b = r if os.path.isdir(r) else os.path.dirname(r)
+            out.extend(c for c in (b, os.path.join(b, "src")) if os.path.isdir(c))
+        return out + self.library_paths
 
     def _spec(self, parts: tuple) -> Optional[tuple]:
         """What ``import a.b.c`` finds, as CPython's path finder does: (file or None, the package's search
@@ -661,6 +702,30 @@ class WorkspaceIndex:
             dirs = got[1]
         return got
 
+    def extensions_in(self, d: str) -> dict:
+        """{module name: file} of the compiled extension modules in directory ``d`` (``x.so``, ``x.pyd``,
+        ``x.cpython-312-x86_64-linux-gnu.so``, ``x.abi3.so``, ``x.cp312-win_amd64.pyd``): one listing per directory,
+        kept until the next invalidation. Any interpreter's tag counts: the interpreter that runs the project is not
+        known, and an extension is opaque (nothing is read from it), so taking one never invents a finding."""
+        with self._lock:
+            got = self._extensions.get(d)
+        if got is not None:
+            return got
+        got = {}
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    m = _EXTENSION.match(e.name)
+                    if m and m.group(1) not in got:
+                        got[m.group(1)] = os.path.join(d, e.name)
+        except OSError:
+            pass
+        with self._lock:
+            if len(self._extensions) > 100_000:
+                self._extensions.clear()
+            self._extensions[d] = got
+        return got
+
     def is_library(self, path: str) -> bool:
         got = self._library.get(path)
         if got is None:
@@ -677,31 +742,47 @@ class WorkspaceIndex:
         return self.find(target, binding.name, depth)
 
     def find(self, path: str, name: str, depth: int = 0) -> Optional[tuple]:
+        """The definition ``name`` is at the end of the module at ``path``: (path, Definition), following
+        re-exports; None when it is not a workspace definition (unbound, a module, an outside import, or not
+        known surely)."""
+        got = self._find(path, name, depth)
+        return got if isinstance(got, tuple) else None
+
+    def _find(self, path: str, name: str, depth: int = 0):
+        """As ``find``, telling apart ``UNBOUND`` (the module binds no ``name``: an earlier binding, or a star
+        import elsewhere, may) from None (bound to something else, or not surely). The module's top-level bindings
+        of ``name`` are taken as running it would: the last one wins (a definition, an assignment, ``from m import
+        name``, or a ``from m import *`` that binds it, ``__all__`` honored); a star import that does not bind it
+        leaves the earlier ones."""
         s = self.summary(path)
         if s is None or depth > _MAX_CHAIN:
             return None
         d = s.defs.get(name)
+        if d is None and s.first_import(name) is None and s.first_import("*") is None:
+            return _UNBOUND  # (the common case: one look-up)
+        bindings: list = [(b.start, 1, b) for b in s.imports if b.local == name or b.local == "*"]
         if d is not None:
-            return (s.path, d)
-        for b in s.imports:
+            bindings.append((d.start, 0, d))
+        for _, _, b in sorted(bindings, key=lambda x: (x[0], x[1]), reverse=True):
+            if isinstance(b, Definition):
+                return (s.path, b)
             if b.local == name:
                 if b.name is None:
-                    continue  # a module, not a definition
+                    return None  # a module, not a definition
                 got = self.resolve(ImportBinding(name, b.module, b.name, b.level, b.start, b.end, b.col, None), path, depth + 1)
-            elif b.local == "*":
-                target = self.module_file(b.module or "", path, b.level)
-                if target is None or target == path:
-                    continue
-                if not self.exports_name(target, name):
-                    if self.may_export(target, name) and self.find(target, name, depth + 1) is not None:
-                        return None  # an ``__all__`` not read whole may bind it: not guessed
-                    continue
-                got = self.find(target, name, depth + 1)
-            else:
+                return got  # (None: an outside import, or a module)
+            target = self.module_file(b.module or "", path, b.level)
+            if target is None or target == path:
+                continue  # a star import of an outside module (torch, numpy) is not read: taken to bind nothing here
+            if not self.exports_name(target, name):
+                if self.may_export(target, name) and self._find(target, name, depth + 1) is not _UNBOUND:
+                    return None  # an ``__all__`` not read whole may bind it: not guessed
                 continue
-            if got is not None:
-                return got
-        return None
+            got = self._find(target, name, depth + 1)
+            if got is _UNBOUND:
+                continue  # the star import binds no ``name``: the earlier bindings stand
+            return got
+        return _UNBOUND
 
     def exports(self, path: str, depth: int = 0) -> Optional[frozenset]:
         """The names ``from <module> import *`` surely binds when the module has an ``__all__``; None: it has
@@ -813,6 +894,9 @@ class WorkspaceIndex:
             self._tls.stamps = None
 
 
+_UNBOUND = object()  # see WorkspaceIndex._find
+
+
 def _under(path: str, root: str) -> bool:
     try:
         return os.path.commonpath([path, root]) == root
@@ -820,24 +904,39 @@ def _under(path: str, root: str) -> bool:
         return False
 
 
+_EXTENSION = re.compile(r"([A-Za-z_]\w*)(?:\.(?:cpython-\d[^.]*|abi3|cp\d[^.]*|pypy\d[^.]*))?\.(?:so|pyd)$")
+
+
+def _source(path: Optional[str]) -> Optional[str]:
+    """``path`` when it is a source file the workspace reads; None for a compiled extension (opaque)."""
+    return None if path is None or not path.endswith(".py") else path
+
+
 def _find_in(dirs, name: str, index: Optional[WorkspaceIndex] = None) -> Optional[tuple]:
     """Module ``name`` in the directories ``dirs`` (a search path, or a package's locations), as CPython's
-    path finder looks: in each directory, a regular package (``name/__init__.py``) first, then a module
-    (``name.py``), else the directory ``name/`` is a portion of a namespace package (PEP 420) and the search
-    goes on; the first package or module wins over every portion, earlier on the path or not. Returns (file,
-    locations): (``__init__.py``, its directory) for a regular package (with ``pkgutil.extend_path`` /
-    ``declare_namespace`` in it, every directory ``name/`` of ``dirs``), (``name.py``, None) for a module,
-    (None, the portions) for a namespace package; None when there is none."""
+    path finder looks: in each directory, a regular package (``name/__init__`` with an extension or a source
+    suffix) first, then a module: a compiled extension (``name.so``, ``name.cpython-312-x86_64-linux-gnu.so``,
+    ``name.pyd``, ...) before ``name.py``, in importlib's suffix order; else the directory ``name/`` is a portion
+    of a namespace package (PEP 420) and the search goes on; the first package or module wins over every portion,
+    earlier on the path or not. Returns (file, locations): (``__init__.py``, its directory) for a regular package
+    (with ``pkgutil.extend_path`` / ``declare_namespace`` in it, every directory ``name/`` of ``dirs``),
+    (``name.py``, None) for a module, (None, the portions) for a namespace package; an extension's file (opaque:
+    ``module_file`` answers None for it); None when there is none."""
     portions: list = []
     for d in dirs:
         p = os.path.join(d, name)
         init = os.path.join(p, "__init__.py")
+        if index is not None and os.path.isdir(p) and "__init__" in index.extensions_in(p):
+            return (index.extensions_in(p)["__init__"], [p])  # a compiled package: its submodules are still files
         if os.path.isfile(init):
             locations = [p]
             text = index.text_of(init) if index is not None else None
             if text is not None and ("extend_path" in text or "declare_namespace" in text):  # a pre-PEP 420 namespace package
                 locations += [q for q in (os.path.join(e, name) for e in dirs) if q != p and os.path.isdir(q) and q not in locations]
             return (init, locations)
+        ext = index.extensions_in(d).get(name) if index is not None else None
+        if ext is not None:
+            return (ext, None)  # importlib tries the extension suffixes before ``.py``
         if os.path.isfile(p + ".py"):
             return (p + ".py", None)
         if os.path.isdir(p) and p not in portions:
@@ -1059,7 +1158,7 @@ class _State:
     linked definition (``Net``, ``B``, ``mb.Base``) -> its program name}, applied to the copied definitions of
     that file; ``chains``: the same for the analyzed file's dotted names (``mn.Net``), its only rewrite."""
 
-    __slots__ = ("taken", "chosen", "imports_needed", "pnames", "renames", "chains", "size", "pending")
+    __slots__ = ("taken", "chosen", "imports_needed", "pnames", "renames", "chains", "size", "pending", "rebound")
 
     def __init__(self, taken: dict) -> None:
         self.taken = taken
@@ -1067,6 +1166,7 @@ class _State:
         self.imports_needed: dict = {}  # path -> set of local names whose import lines to copy
         self.pnames: dict = {}
         self.renames: dict = {}
+        self.rebound: dict = {}  # path -> names of its outside imports renamed (see Linked.rebound)
         self.chains: dict = {}
         self.size = 0  # lines the chosen definitions copy
         self.pending: list = []  # links made after the rest, if they fit (see _Linker._settle)
@@ -1081,6 +1181,7 @@ class _State:
         c.imports_needed = {k: set(v) for k, v in self.imports_needed.items()}
         c.pnames = dict(self.pnames)
         c.renames = {k: dict(v) for k, v in self.renames.items()}
+        c.rebound = {k: set(v) for k, v in self.rebound.items()}
         c.chains = dict(self.chains)
         c.size = self.size
         c.pending = list(self.pending)
@@ -1189,6 +1290,9 @@ class _Linker:
                 if b.local in own_names:  # the file defines the name itself (as the module docstring says: not linked)
                     resolved.append(None)
                     continue
+                if stars and id(st) in top and self._star_rebinds(stars, st, b.local):
+                    resolved.append(None)  # a later ``from m import *`` binds it (last wins): not this import's
+                    continue
                 got = self.index.resolve(b, self.path) if len(bound[b.local]) == 1 or self._same_everywhere(b.local, of) else None
                 if got is None:
                     resolved.append(None)
@@ -1244,6 +1348,13 @@ class _Linker:
             return None
         return self._assemble(rewritten, copy)
 
+    def _star_rebinds(self, stars: list, st: ast.stmt, name: str) -> bool:
+        """Does a top-level ``from m import *`` after the import ``st`` (maybe) bind ``name``?"""
+        return any(
+            node.lineno > st.lineno and self.index.may_export(target, name) and self.index._find(target, name) is not _UNBOUND
+            for node, target in stars
+        )
+
     def _same_everywhere(self, name: str, of: list) -> bool:
         """Do all the file's imports of ``name`` (``try: from .a import X`` / ``except: from a import X``, or one
         per function) bind the same definition? A name two imports bind differently is not guessed."""
@@ -1251,31 +1362,32 @@ class _Linker:
         return len(got) == 1 and None not in got
 
     def _link_stars(self, state: _State, stars: list, names: list, training: bool) -> _State:
-        """``from m import *``: each name the file uses that exactly one star import binds, surely (see
-        ``WorkspaceIndex.exports``): a definition, or an outside import of the module (its line copied). The
-        statement stays: the single-file model never reads star imports."""
+        """``from m import *``: each name the file uses that a star import binds, surely (see
+        ``WorkspaceIndex.exports``), the last one of them when several do (as running the file would bind it): a
+        definition, or an outside import of the module (its line copied). The statement stays: the single-file
+        model never reads star imports."""
         for n in names:
             if n in state.taken:
                 continue
             providers: list = []
-            for _, target in stars:
+            for _, target in stars:  # (in the file's order: the last that binds ``n`` wins, as running it would)
                 sure = self.index.exports_name(target, n)
                 if not sure and not self.index.may_export(target, n):
                     continue
-                got = self.index.find(target, n)
-                s = self.index.summary(target)
-                b = next((b for b in (s.imports if s is not None else []) if b.local == n), None) if got is None else None
-                if got is None and b is None:
+                got = self.index._find(target, n)
+                if got is _UNBOUND:
                     continue  # the module has no such name
-                if not sure:
-                    providers.append(("unsure", None))  # an ``__all__`` not read whole may bind it
+                s = self.index.summary(target)
+                b = next((b for b in reversed(s.imports if s is not None else []) if b.local == n), None) if got is None else None
+                if not sure or (got is None and b is None):
+                    providers.append(("unsure", None))  # an ``__all__`` not read whole may bind it, or bound past what is read
                 elif got is not None:
                     providers.append(("def", got))
                 else:
                     providers.append(("import", (target, b)))
-            if len(providers) != 1 or providers[0][0] == "unsure":
-                continue  # bound by no star import, by several (the last would win), or maybe: not guessed
-            kind, what = providers[0]
+            if not providers or providers[-1][0] == "unsure":
+                continue  # bound by no star import, or the last that may bind it is not sure: not guessed
+            kind, what = providers[-1]
             trial = state.copy()
             if kind == "def":
                 if not self._close(trial, what[0], what[1], n, full=training) or trial.size > self.budget:
@@ -1351,11 +1463,26 @@ class _Linker:
                     mod = self.index.module_of(b, path) if got is None else None
                     if mod is not None:  # a module of the workspace: the definitions ``n.X`` names, when they fit
                         st.pending.append(("chains", path, d, n, mod, full))
-                # an outside import (torch, numpy, ...): copy its line, unless the name means something else here
-                if not self._claim(st.taken, n, ("import", b.qualname)):
+                # an outside import (torch, numpy, ...) or a module: its line is copied; when the program has the
+                # name for something else (the analyzed file's own ``config``), the copied line binds another name
+                # (in the tree only), as Python binds each file's import in that file's namespace
+                if not self._claim(st.taken, n, ("import", b.qualname)) and not self._rebind(st, path, n, ("import", b.qualname)):
                     return False
                 st.imports_needed.setdefault(path, set()).add(n)
         return True
+
+    def _rebind(self, st: _State, path: str, n: str, meaning: tuple) -> bool:
+        """``path``'s import of ``n`` under another program name: its name qualified by its module
+        (``model.config``, ``pkg.model.config``, ...: never an identifier the code binds), the first free."""
+        here = st.renames.get(path, {})
+        if n in here:
+            return n in st.rebound.get(path, ()) and st.taken.get(here[n]) == meaning
+        for cand in _qualified(path, n):
+            if self._claim(st.taken, cand, meaning):
+                st.renames.setdefault(path, {})[n] = cand
+                st.rebound.setdefault(path, set()).add(n)
+                return True
+        return False
 
     def _settle(self, st: _State) -> None:
         """Links the copied definitions' aliases and module names ask for, each if it fits in what is left of the
@@ -1429,7 +1556,7 @@ class _Linker:
         return have == meaning
 
     def _assemble(self, rewritten: list, copy: tuple) -> Linked:
-        copied, origin, files, library, renames, chains = copy
+        copied, origin, files, library, renames, chains, rebound = copy
         text = self.text
         last = max((st.end_lineno or st.lineno for st in rewritten), default=0)
         if "\r" in text or not text:
@@ -1454,7 +1581,7 @@ class _Linker:
             for ln in range(first + 1, (st.end_lineno or first) + 1):
                 lines[ln - 1] = "\n"
                 changed.add(ln)
-        return Linked("".join(lines) + rest + copied, own_total, origin, files, frozenset(changed), library, tuple(rewritten), copied, renames, chains)
+        return Linked("".join(lines) + rest + copied, own_total, origin, files, frozenset(changed), library, tuple(rewritten), copied, renames, chains, rebound)
 
     def _copy(self, state: _State) -> tuple:
         """(copied text, origin of each copied line, digests of the files copied from, library files, renames,
@@ -1500,7 +1627,8 @@ class _Linker:
                     origin.append((p, z))
         library = frozenset(p for p in files if self.index.is_library(p))
         renames = {p: m for p, m in state.renames.items() if m and p in files}
-        return ("".join(out), origin, files, library, renames, dict(state.chains))
+        rebound = {p: frozenset(m) for p, m in state.rebound.items() if m and p in files}
+        return ("".join(out), origin, files, library, renames, dict(state.chains), rebound)
 
 
 def _rename(root: ast.AST, names: dict) -> None:
@@ -1526,6 +1654,18 @@ def _rename(root: ast.AST, names: dict) -> None:
                     stack.append(value)
                 elif r is not value:
                     setattr(node, name, r)
+
+
+def _rebind(st: ast.stmt, names: dict, rebound: frozenset) -> None:
+    """A copied import statement binds each name of ``rebound`` under its program name (``names``):
+    ``import config`` -> ``import config as model.config``; ``import a.b`` (which binds ``a``) -> ``import a as
+    <name>``; ``from m import x`` -> ``from m import x as <name>``."""
+    for a in st.names:  # type: ignore[attr-defined]
+        local = a.asname or (a.name if isinstance(st, ast.ImportFrom) else a.name.split(".")[0])
+        if local in rebound and local in names:
+            if isinstance(st, ast.Import) and not a.asname:
+                a.name = local
+            a.asname = names[local]
 
 
 def _renamed(node: ast.AST, names: dict) -> Optional[ast.AST]:

@@ -783,7 +783,7 @@ async def on_initialized(ls: GradguardServer, params: lsp.InitializedParams) -> 
                         lsp.Registration(
                             id="gradguard-watched-files",
                             method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                            register_options=lsp.DidChangeWatchedFilesRegistrationOptions(watchers=[lsp.FileSystemWatcher(glob_pattern="**/*.py")]),
+                            register_options=lsp.DidChangeWatchedFilesRegistrationOptions(watchers=_WATCHERS),
                         )
                     ]
                 )
@@ -793,12 +793,19 @@ async def on_initialized(ls: GradguardServer, params: lsp.InitializedParams) -> 
     asyncio.ensure_future(ls.index_workspace())
 
 
+# Python files; and compiled extensions created or deleted (``x.so`` / ``x.pyd`` beside ``x.py`` is what ``import x``
+# loads: building or removing one changes what imports resolve to)
+_WATCHERS = [
+    lsp.FileSystemWatcher(glob_pattern="**/*.py"),
+    *(lsp.FileSystemWatcher(glob_pattern=g, kind=lsp.WatchKind.Create | lsp.WatchKind.Delete) for g in ("**/*.so", "**/*.pyd")),
+]
+
 _CHANGE_KIND = {lsp.FileChangeType.Created: "created", lsp.FileChangeType.Changed: "changed", lsp.FileChangeType.Deleted: "deleted"}
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 def on_watched_files(ls: GradguardServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-    changes = [(_CHANGE_KIND.get(c.type, "changed"), _path_of(c.uri)) for c in params.changes if c.uri.endswith(".py")]
+    changes = [(_CHANGE_KIND.get(c.type, "changed"), _path_of(c.uri)) for c in params.changes if c.uri.endswith((".py", ".so", ".pyd"))]
     if changes:
         ls.files_changed([(k, p) for k, p in changes if p])
 

@@ -35,7 +35,10 @@ Flags `forward` and `backward` methods of `torch.autograd.Function` subclasses t
 with `@staticmethod`. What happens depends on the call:
 
 - the legacy style, instantiating the Function and calling the instance (`Square()(x)`), raises
-  `RuntimeError: Legacy autograd function with non-static forward method is deprecated` (error);
+  `RuntimeError: Legacy autograd function with non-static forward method is deprecated` (error). It is
+  reported on the call: `Function.__call__` raises there whatever `forward` is (static methods called through
+  an instance raise too), so the call is the line every fix changes; the non-static methods are related
+  information;
 - `forward(self, ctx, x)` called through `Cls.apply(x)` binds `ctx` to `x` and raises `TypeError: missing
   1 required positional argument` (error);
 - `forward(ctx, x)` without the decorator, called through `Cls.apply`, works in torch 2.x (the plain function
@@ -103,7 +106,33 @@ def main():
     y.sum().backward()
     return {"x": x}
 """,
-            lines=(5,),
+            lines=(16,),
+            expect={"error": "Legacy autograd function with non-static forward method is deprecated"},
+        ),
+        Example(
+            name="static-methods-instance-called",
+            code="""import torch
+
+
+class Square(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * x * grad
+
+
+def main():
+    x = torch.randn(4, requires_grad=True)
+    y = Square()(x)
+    y.sum().backward()
+    return {"x": x}
+""",
+            lines=(18,),
             expect={"error": "Legacy autograd function with non-static forward method is deprecated"},
         ),
         Example(
@@ -156,17 +185,41 @@ def main():
     def check(self, facts):
         for info in function_classes(facts):
             bad = [info.methods[m] for m in ("forward", "backward") if m in info.methods and not _decorated(info.methods[m])]
-            if not bad:
+            instances = [n for n in walk_nodes(facts.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == info.name]
+            # ``Cls(...)(...)``: ``Function.__call__`` raises whatever ``forward`` is, so the call is the line every fix
+            # changes (to ``Cls.apply(...)``) and where torch raises: the finding goes there, the non-static
+            # methods are related information
+            called = [c for c in instances if _called(facts, c)]
+            if not bad and not called:
                 continue
             fwd = info.methods.get("forward")
-            instances = [n for n in walk_nodes(facts.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == info.name]
             self_ctx = [m for m in bad if _params(m)[:2] == ["self", "ctx"]]
-            legacy = fwd is not None and fwd in bad and instances
-            if legacy:
-                severity = Severity.ERROR
-                message = (f"`{info.name}.forward` is not a `@staticmethod` and `{info.name}` is instantiated (line {instances[0].lineno}): "
-                           "calling the instance raises `Legacy autograd function with non-static forward method is deprecated`")
-            elif self_ctx:
+            legacy = fwd is not None and fwd in bad and bool(instances)
+
+            def build(info: ClassInfo = info, bad: list = bad, instances: list = instances) -> Optional[Fix]:
+                return _fix(facts, info, bad, instances)
+
+            explanation = (
+                "Custom autograd Functions are used through the class: `Cls.apply(*inputs)` calls the static "
+                "`forward(ctx, *inputs)` and later `backward(ctx, *grad_outputs)`. Calling an instance of a Function "
+                "(`Cls(...)(x)`, the legacy style) raises `RuntimeError: Legacy autograd function with non-static forward "
+                "method is deprecated`, whether or not `forward` is static."
+            )
+            if legacy or called:
+                site = called[0] if called else instances[0]
+                node = facts.parent(site) if called else site
+                if legacy:
+                    message = (f"`{info.name}` is instantiated and its `forward` (line {fwd.lineno}) is not a `@staticmethod`: "
+                               "calling the instance raises `Legacy autograd function with non-static forward method is deprecated`; "
+                               f"make `forward`/`backward` `@staticmethod`s and call `{info.name}.apply(...)`")
+                else:
+                    message = (f"`{info.name}` is an autograd Function called as an instance: `Function.__call__` raises "
+                               f"`Legacy autograd function with non-static forward method is deprecated`; call `{info.name}.apply(...)`")
+                related = [(m, f"`{info.name}.{m.name}` is not a `@staticmethod`") for m in bad]
+                related += [(c, "the Function is also instantiated here") for c in instances if c is not site][:2]
+                yield self.finding(facts, node, message, severity=Severity.ERROR, related=related, fixes=[build], explanation=explanation)
+                continue
+            if self_ctx:
                 severity = Severity.ERROR
                 message = (f"`{info.name}.{self_ctx[0].name}(self, ctx, ...)` is not a `@staticmethod`: `{info.name}.apply` passes the first input "
                            "as `ctx` and the call raises TypeError")
@@ -174,22 +227,13 @@ def main():
                 severity = Severity.INFORMATION
                 message = f"`{info.name}.{bad[0].name}` is not a `@staticmethod`; it works through `{info.name}.apply`, but custom Functions are written with static methods"
             related = [(c, "the Function is instantiated here") for c in instances[:2]]
+            yield self.finding(facts, bad[0], message, severity=severity, related=related, end_node=bad[0], fixes=[build], explanation=explanation)
 
-            def build(info: ClassInfo = info, bad: list = bad, instances: list = instances) -> Optional[Fix]:
-                return _fix(facts, info, bad, instances)
 
-            yield self.finding(
-                facts,
-                bad[0],
-                message,
-                severity=severity,
-                related=related,
-                end_node=bad[0],
-                fixes=[build],
-                explanation="Custom autograd Functions are used through the class: `Cls.apply(*inputs)` calls the static "
-                "`forward(ctx, *inputs)` and later `backward(ctx, *grad_outputs)`. Instantiating a Function with a non-static forward "
-                "raises `RuntimeError: Legacy autograd function with non-static forward method is deprecated`.",
-            )
+def _called(facts, call: ast.Call) -> bool:
+    """Is the instance ``call`` makes called at once (``Cls(...)(x)``)?"""
+    parent = facts.parent(call)
+    return isinstance(parent, ast.Call) and parent.func is call
 
 
 def _fix(facts, info, bad, instances):
