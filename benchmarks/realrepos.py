@@ -89,6 +89,11 @@ MANIFEST = [
     {"repo": "sfujim/TD3", "commit": "34770ccdcb51df6f6c7d85c1ba7e40d71b940d16", "subtrees": [""]},
     {"repo": "labmlai/annotated_deep_learning_paper_implementations", "commit": "e6b3c8a6a2cdae4071bcde1abeaaf9a2bc37bd53",
      "subtrees": ["labml_nn"], "note": "the implementations package (models + experiment training loops)"},
+    {"repo": "ultralytics/yolov5", "commit": "5081342f04fb287fc2e5f2b5a4e06752b7937b1c", "subtrees": [""],
+     "note": "detection training (gradient accumulation, AMP, schedulers, EMA)"},
+    {"repo": "lucidrains/denoising-diffusion-pytorch", "commit": "faed4db28e724735323fa91c70aa9b28a6e1cbac", "subtrees": [""]},
+    {"repo": "huggingface/peft", "commit": "5d602fdbff04c33c1c4de55cda9d4ae1d7cb7e40", "subtrees": ["src", "examples"],
+     "note": "adapters injected into models (LoRA, prefix tuning...) and their example training scripts; tests/ left out"},
 ]
 
 

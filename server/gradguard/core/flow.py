@@ -1416,7 +1416,17 @@ class _Walker:
         return join(*[self.ev(v) for v in node.values])
 
     def ev_Compare(self, node: ast.Compare) -> Val:
+        # ``boxes.max() <= 1.01``: the op's result only feeds a comparison, which records nothing; its graph is
+        # dropped at once, so nothing it saved stays saved (an in-place change of ``boxes`` later is harmless)
+        before = {}
+        for operand in (node.left, *node.comparators):
+            if isinstance(operand, ast.Call) and isinstance(operand.func, ast.Attribute) and isinstance(operand.func.value, ast.Name) and operand.func.value.id in self.env:
+                before[operand.func.value.id] = self.env[operand.func.value.id]
         vals = [self.ev(node.left)] + [self.ev(c) for c in node.comparators]
+        for name, old in before.items():
+            cur = self.env.get(name)
+            if cur is not None and cur is not old and cur.saved_output and cur.saved_output.startswith("in:") and not old.saved_output:
+                self.env[name] = old
         if len(node.ops) == 1:
             known = _compare_constants(node.ops[0], vals[0], vals[1])
             if known is not None:

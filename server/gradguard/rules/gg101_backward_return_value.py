@@ -53,6 +53,55 @@ Dropping the assignment `loss = ` in `loss = loss.backward()` is safe: the value
 """
     examples = (
         Example(
+            bad=False,
+            name="extension-kernels-backward-method-returns-gradients",
+            code="""import torch
+import torch.nn as nn
+
+_EXT = None
+
+
+class _Kernels:
+    def forward(self, x):
+        return (x * 2,)
+
+    def backward(self, grad, x):
+        return (grad * 2,)
+
+
+def get_kernels():
+    global _EXT
+    if _EXT is None:
+        _EXT = _Kernels()
+    return _EXT
+
+
+class Double(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_kernels().forward(x)[0]
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        grad_input = get_kernels().backward(grad_output, x)[0]
+        return grad_input
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 3)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = Double.apply(net(torch.randn(2, 3))).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+        Example(
             name="rebind-loss",
             code="""import torch
 import torch.nn as nn
@@ -176,6 +225,9 @@ def main():
                     continue
                 if not (site.loss.live or site.loss.cut) or site.loss.kind not in ("tensor", None):
                     continue
+                if isinstance(call.func.value, ast.Call) and not any(r != "?" and not r.startswith("arg:") for r in site.loss.live):
+                    continue  # ``get_ext().backward(g, x)``: a method of an object some call returns (a compiled
+                    # extension), unless it is known to be a loss of this program
                 if isinstance(parent, ast.Await):
                     continue
                 related = []

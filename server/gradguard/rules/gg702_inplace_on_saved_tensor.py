@@ -74,6 +74,28 @@ values and leaves the saved tensor intact, so the fix is safe.
     examples = (
         Example(
             bad=False,
+            name="max-only-compared-then-scaled-in-place",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 4)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    boxes = net(torch.randn(3, 4))
+    if boxes.max() <= 1.0:
+        boxes *= 2.0
+    loss = boxes.pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+        Example(
+            bad=False,
             name="detached-policy-output-reused-after-the-actor-step",
             code="""import torch
 import torch.nn as nn
@@ -454,7 +476,7 @@ def main():
                     continue
                 if lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node):
                     continue
-                if not known_roots(v) and not (v.saved_output.startswith("in:") and _inputs_need_grad(facts, fl)):
+                if not known_roots(v) and not (v.saved_output.startswith("in:") and _saved_for_another_operand(v.saved_output[3:]) and _inputs_need_grad(facts, fl)):
                     continue
                 if any(r == "self" or r.startswith(("self.", "self[")) for r in known_roots(v)):
                     info = facts.modules.classes.get(fl.self_cls or "")
@@ -641,6 +663,27 @@ def _input_saving_submodules(facts, cls: str) -> set:
                 out.add(attr)
         cache[cls] = out
     return cache[cls]
+
+
+# ops that save an input for the gradient of *another* operand (a weight, the other factor): the input is saved
+# whatever it carries, as long as that operand trains. Elementwise ops and reductions of one tensor (``max``,
+# ``abs``, ``log``, ``gelu``, ...) save their input only when it requires grad itself.
+_FOR_OTHER_OPERAND = {
+    "matmul", "mm", "bmm", "mul", "div", "linear", "bilinear", "conv1d", "conv2d", "conv3d", "layer_norm", "batch_norm",
+    "group_norm", "instance_norm", "rms_norm", "cosine_similarity",
+}
+
+
+_PARAMLESS_SAVING_MODULES = {"GELU", "SiLU", "Softplus", "Mish"}
+
+
+def _saved_for_another_operand(op: str) -> bool:
+    """Does ``op`` (a torch op, a ``torch.nn`` layer, or an in-file module's ``forward``) save its input for the
+    gradient of a weight or another operand? A layer does (``Linear``, ``Sequential``...), save the
+    parameterless activations."""
+    if op in _PARAMLESS_SAVING_MODULES:
+        return False
+    return op in _FOR_OTHER_OPERAND or op.endswith(".forward") or op[:1].isupper()
 
 
 def _inputs_need_grad(facts, fl) -> bool:
