@@ -94,6 +94,12 @@ MANIFEST = [
     {"repo": "lucidrains/denoising-diffusion-pytorch", "commit": "faed4db28e724735323fa91c70aa9b28a6e1cbac", "subtrees": [""]},
     {"repo": "huggingface/peft", "commit": "5d602fdbff04c33c1c4de55cda9d4ae1d7cb7e40", "subtrees": ["src", "examples"],
      "note": "adapters injected into models (LoRA, prefix tuning...) and their example training scripts; tests/ left out"},
+    {"repo": "facebookresearch/simsiam", "commit": "a7bc1772896d0dad0806c51f0bb6f3b16d290468", "subtrees": [""],
+     "note": "stop-gradient on one branch (z.detach()) by design"},
+    {"repo": "lucidrains/byol-pytorch", "commit": "299312613c1f44923e7869d1c82be7d536c2c42b", "subtrees": [""],
+     "note": "EMA target network updated in place, target projections under no_grad"},
+    {"repo": "openai/improved-diffusion", "commit": "1bc7bbbdc414d83d4abf2ad8cc1446dc36c4e4d5", "subtrees": [""],
+     "note": "fp16 master parameters, EMA copies, gradient accumulation"},
 ]
 
 
