@@ -330,6 +330,7 @@ class GradientFlow:
         self._in_progress: set = set()
         self._contexts: dict = {}
         self._attr_cache: dict = {}
+        self._stores: dict = {}  # id(method) -> {attr: its ``self.attr`` assignment targets}
         self._syntax: dict = {}
         self._dropped: dict = {}  # autograd.Function class -> dropped_gradients
         self.constructions = Constructions(modules, tree)  # constants reaching attributes through constructors
@@ -430,7 +431,7 @@ class GradientFlow:
             cuts: set = set()
             ok = True
             for mname, m in info.methods.items():
-                stores = [n for n in walk_nodes(m) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == "self"]
+                stores = self._self_stores(m).get(attr, ())
                 if not stores:
                     continue
                 if mname == "__init__":
@@ -456,6 +457,18 @@ class GradientFlow:
                 found = Val(frozenset(), frozenset(cuts), kind="tensor")
         self._attr_cache[key] = found
         return found
+
+    def _self_stores(self, m: ast.AST) -> dict:
+        """``self.<attr>`` assignment targets in ``m`` (nested scopes included), by attribute name, in
+        ``ast.walk`` order: one walk per method, however many attributes are asked about (cached)."""
+        got = self._stores.get(id(m))
+        if got is None:
+            got = {}
+            for n in walk_nodes(m):
+                if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == "self":
+                    got.setdefault(n.attr, []).append(n)
+            self._stores[id(m)] = got
+        return got
 
     def _has_inference_method(self, info) -> bool:
         """Does the class run a method under inference mode (``@torch.inference_mode()``, a ``with
