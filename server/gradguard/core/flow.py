@@ -611,6 +611,19 @@ def _decorator_mode(imports: Imports, fn: ast.AST) -> GradMode:
     return GradMode()
 
 
+_ABSENT = object()
+
+
+def _join_different(vals: list) -> Val:
+    """What a name holds after branches that gave it the values ``vals`` (not all equal)."""
+    first = vals[0]
+    j = join(*vals)
+    # keep identity facts that all branches agree on
+    if all(v.ident == first.ident for v in vals):
+        j = replace(j, ident=first.ident, leaf=all(v.leaf for v in vals), cls=first.cls if all(v.cls == first.cls for v in vals) else None)
+    return j
+
+
 class _Walker:
     def __init__(self, engine: GradientFlow, node: ast.AST, binding: Optional[dict] = None, mode: Optional[GradMode] = None, call: Optional[ast.Call] = None) -> None:
         self.e = engine
@@ -949,17 +962,25 @@ class _Walker:
     def join_envs(envs: list) -> dict:
         out: dict = {}
         keys = set().union(*envs) if envs else set()
+        if len(envs) == 2:  # (an ``if``/``else``, a loop's two passes: most values are the same object on both)
+            a, b = envs
+            for k in keys:
+                va = a.get(k, _ABSENT)
+                vb = b.get(k, _ABSENT)
+                if va is _ABSENT:
+                    out[k] = vb
+                elif vb is _ABSENT or vb is va or vb == va:
+                    out[k] = va
+                else:
+                    out[k] = _join_different([va, vb])
+            return out
         for k in keys:
             vals = [e[k] for e in envs if k in e]
             first = vals[0]
             if len(vals) == 1 or all(v is first or v == first for v in vals):  # (mostly the same object)
                 out[k] = first
             else:
-                j = join(*vals)
-                # keep identity facts that all branches agree on
-                if all(v.ident == first.ident for v in vals):
-                    j = replace(j, ident=first.ident, leaf=all(v.leaf for v in vals), cls=first.cls if all(v.cls == first.cls for v in vals) else None)
-                out[k] = j
+                out[k] = _join_different(vals)
         return out
 
     def with_item(self, item: ast.withitem) -> None:
