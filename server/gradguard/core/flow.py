@@ -307,6 +307,55 @@ class _Return(Exception):
     pass
 
 
+class _Syntax:
+    """``GradientFlow.syntax_of``: three textual facts about a function, each computed on first use."""
+
+    __slots__ = ("e", "fn", "_got", "_body")
+
+    def __init__(self, engine: GradientFlow, fn: ast.AST) -> None:
+        self.e = engine
+        self.fn = fn
+        self._got: list = [None, None, None]
+        self._body: Optional[str] = None
+
+    def __getitem__(self, i: int) -> bool:
+        got = self._got[i]
+        if got is None:
+            got = self._got[i] = bool(self._compute(i))
+        return got
+
+    def _compute(self, i: int) -> bool:
+        e, fn = self.e, self.fn
+        if e.lines is not None and hasattr(fn, "lineno"):
+            ti = e.text()
+            text = ti.text
+            s, end = ti.span(fn)
+            if i == 0:
+                backprop = text.find("backward(", s, end) != -1 or text.find(".grad(", s, end) != -1
+            elif i == 1:
+                # (the dot-first pattern is searched several times faster; a scope with one of its matches
+                # is then searched with the full pattern)
+                return ti.search(_ATTR_FROM_CALL_DOT, fn) and _ATTR_FROM_CALL.search(text, s, end) is not None
+            else:
+                # modifies a tensor in place that an op may have saved (``diff.pow(2)`` ... ``diff.abs_()``, or
+                # ``attn = scores.softmax(-1)`` ... ``attn.masked_fill_(...)``)
+                return ti.search(_INPLACE_CALL, fn) and any(text.find(f"{op}(", s, end) != -1 for op in _SAVING_OPS)
+        else:
+            if self._body is None:
+                self._body = ast.unparse(fn)
+            body = self._body
+            if i == 0:
+                backprop = "backward(" in body or ".grad(" in body
+            elif i == 1:
+                return _ATTR_FROM_CALL.search(body) is not None
+            else:
+                return _INPLACE_CALL.search(body) is not None and any(f"{op}(" in body for op in _SAVING_OPS)
+        owner = e.modules.classes.get(e.owner.get(id(fn), ""))
+        if owner is not None and owner.framework and getattr(fn, "name", "") in ("training_step", "compute_loss", "forward"):
+            backprop = True  # a framework backpropagates what it returns
+        return backprop
+
+
 class GradientFlow:
     """Analyzes the functions of one file on demand; summaries are cached per function node."""
 
@@ -363,34 +412,14 @@ class GradientFlow:
             self.text_index = TextIndex("".join(lines), lines)
         return self.text_index
 
-    def syntax_of(self, fn: ast.AST) -> tuple:
-        """Cheap textual facts about a function, cached: (may backpropagate, assigns an attribute from a
-        call, modifies in place next to an op that saves its input) -- so callers skip analyses that cannot
-        apply."""
+    def syntax_of(self, fn: ast.AST) -> _Syntax:
+        """Cheap textual facts about a function, cached, each computed when first asked: [0] may backpropagate,
+        [1] assigns an attribute from a call, [2] modifies in place next to an op that saves its input -- so
+        callers skip analyses that cannot apply."""
         key = id(fn)
         got = self._syntax.get(key)
         if got is None:
-            if self.lines is not None and hasattr(fn, "lineno"):
-                ti = self.text()
-                text = ti.text
-                s, e = ti.span(fn)
-                backprop = text.find("backward(", s, e) != -1 or text.find(".grad(", s, e) != -1
-                # (the dot-first pattern is searched several times faster; a scope with one of its matches
-                # is then searched with the full pattern)
-                assigns = ti.search(_ATTR_FROM_CALL_DOT, fn) and _ATTR_FROM_CALL.search(text, s, e) is not None
-                # modifies a tensor in place that an op may have saved (``diff.pow(2)`` ... ``diff.abs_()``, or
-                # ``attn = scores.softmax(-1)`` ... ``attn.masked_fill_(...)``)
-                inplace_saved = ti.search(_INPLACE_CALL, fn) and any(text.find(f"{op}(", s, e) != -1 for op in _SAVING_OPS)
-            else:
-                body = ast.unparse(fn)
-                backprop = "backward(" in body or ".grad(" in body
-                assigns = _ATTR_FROM_CALL.search(body) is not None
-                inplace_saved = _INPLACE_CALL.search(body) is not None and any(f"{op}(" in body for op in _SAVING_OPS)
-            owner = self.modules.classes.get(self.owner.get(key, ""))
-            if owner is not None and owner.framework and getattr(fn, "name", "") in ("training_step", "compute_loss", "forward"):
-                backprop = True  # a framework backpropagates what it returns
-            got = (backprop, assigns, inplace_saved)
-            self._syntax[key] = got
+            got = self._syntax[key] = _Syntax(self, fn)
         return got
 
     def modifies_in_place(self, fn: ast.AST) -> bool:
