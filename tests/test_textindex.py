@@ -122,3 +122,24 @@ def test_walk_nodes_is_ast_walk():
             index_of(tree)
             assert any(k.startswith("_gg") for k in tree.__dict__)
         assert not any(k.startswith("_gg") for k in tree.__dict__)
+
+
+def test_anywhere_word_lists_and_split_gates():
+    """``anywhere`` stops at a word list's first occurrence: the same answer as collecting every match; GG805's
+    one-shot gate searched branch by branch answers as the whole alternation does."""
+    from gradguard.rules.gg702_inplace_on_saved_tensor import _SAVES_INPUT_RE, _SAVES_OUTPUT_RE
+    from gradguard.rules.gg805_parameters_generator_consumed import _ONE_SHOT_HINT, _ONE_SHOT_PARTS
+
+    assert "|".join(p.pattern for p in (_ONE_SHOT_PARTS[2], _ONE_SHOT_PARTS[0], _ONE_SHOT_PARTS[1])) == _ONE_SHOT_HINT.pattern
+    files = sorted(glob.glob(os.path.join(ROOT, "tests", "corpus", "dev", "*.py")))[:120]
+    files += sorted(glob.glob(os.path.join(ROOT, "server", "gradguard", "**", "*.py"), recursive=True))[:40]
+    texts = [open(p, encoding="utf-8").read() for p in files] + ["", "max", "xmax", "max_", "a.max(", "comment mm"]
+    seen = set()
+    for text in texts:
+        for pat in (_SAVES_INPUT_RE, _SAVES_OUTPUT_RE, re.compile(r"\b(?:requires_grad|requires_grad_|Parameter)\b")):
+            fresh = TextIndex(text, SourceText(text).lines)
+            got = fresh.anywhere(pat)
+            assert got == (pat.search(text) is not None), (text[:80], pat.pattern)
+            seen.add(got)
+        assert any(p.search(text) for p in _ONE_SHOT_PARTS) == (_ONE_SHOT_HINT.search(text) is not None)
+    assert seen == {True, False}

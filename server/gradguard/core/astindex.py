@@ -297,6 +297,22 @@ def _word_hits(text: str, words: list) -> tuple:
     return [a for a, _ in found], [b for _, b in found]
 
 
+def _word_anywhere(text: str, words: list) -> bool:
+    """Is one of ``words`` anywhere in ``text`` as a whole word (``bool(_word_hits(text, words)[0])``, stopping
+    at the first)?"""
+    find = text.find
+    n = len(text)
+    for w in set(words):
+        k = len(w)
+        i = find(w)
+        while i != -1:
+            j = i + k
+            if (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")) and (j == n or not (text[j].isalnum() or text[j] == "_")):
+                return True
+            i = find(w, i + 1)
+    return False
+
+
 def _top_level_branches(src: str) -> list:
     """``a|b|c`` -> ``["a", "b", "c"]`` (also for a pattern wrapped in one ``(?:...)``); ``[src]`` when the
     pattern is no alternation at its top level."""
@@ -459,8 +475,14 @@ class TextIndex:
             spans.extend((m.start(), m.end()) for m in c.finditer(self.text))
         return _merged(spans)
 
-    def anywhere(self, pattern) -> bool:
-        """``pattern.search(text) is not None``."""
+    def anywhere(self, pattern, then_search: bool = False) -> bool:
+        """``pattern.search(text) is not None``. (``then_search``: scopes will be searched next, which needs every
+        match: find them all now.)"""
+        key = (pattern.pattern, pattern.flags)
+        if not then_search and key not in self._hits:  # a word list not searched yet: stop at its first occurrence
+            words = _WORDS.fullmatch(pattern.pattern) if isinstance(pattern.pattern, str) and not pattern.flags & (re.IGNORECASE | re.ASCII) else None
+            if words is not None:
+                return _word_anywhere(self.text, words.group(1).split("|"))
         h = self.hits(pattern)
         if h is None:
             return pattern.search(self.text) is not None

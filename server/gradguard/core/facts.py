@@ -182,7 +182,7 @@ class FileFacts:
     def scopes_matching(self, *patterns) -> Iterable[ast.AST]:
         """The module and the functions whose source text matches every regex in ``patterns``."""
         ti = self.text_index
-        if not all(ti.anywhere(p) for p in patterns):
+        if not all(ti.anywhere(p, then_search=True) for p in patterns):
             return
         search = ti.search
         for scope in self.scopes:

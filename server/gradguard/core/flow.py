@@ -365,6 +365,55 @@ class _Return(Exception):
     pass
 
 
+class _Syntax:
+    """``GradientFlow.syntax_of``: three textual facts about a function, each computed on first use."""
+
+    __slots__ = ("e", "fn", "_got", "_body")
+
+    def __init__(self, engine: GradientFlow, fn: ast.AST) -> None:
+        self.e = engine
+        self.fn = fn
+        self._got: list = [None, None, None]
+        self._body: Optional[str] = None
+
+    def __getitem__(self, i: int) -> bool:
+        got = self._got[i]
+        if got is None:
+            got = self._got[i] = bool(self._compute(i))
+        return got
+
+    def _compute(self, i: int) -> bool:
+        e, fn = self.e, self.fn
+        if e.lines is not None and hasattr(fn, "lineno"):
+            ti = e.text()
+            text = ti.text
+            s, end = ti.span(fn)
+            if i == 0:
+                backprop = text.find("backward(", s, end) != -1 or text.find(".grad(", s, end) != -1
+            elif i == 1:
+                # (the dot-first pattern is searched several times faster; a scope with one of its matches
+                # is then searched with the full pattern)
+                return ti.search(_ATTR_FROM_CALL_DOT, fn) and _ATTR_FROM_CALL.search(text, s, end) is not None
+            else:
+                # modifies a tensor in place that an op may have saved (``diff.pow(2)`` ... ``diff.abs_()``, or
+                # ``attn = scores.softmax(-1)`` ... ``attn.masked_fill_(...)``)
+                return ti.search(_INPLACE_CALL, fn) and any(text.find(f"{op}(", s, end) != -1 for op in _SAVING_OPS)
+        else:
+            if self._body is None:
+                self._body = ast.unparse(fn)
+            body = self._body
+            if i == 0:
+                backprop = "backward(" in body or ".grad(" in body
+            elif i == 1:
+                return _ATTR_FROM_CALL.search(body) is not None
+            else:
+                return _INPLACE_CALL.search(body) is not None and any(f"{op}(" in body for op in _SAVING_OPS)
+        owner = e.modules.classes.get(e.owner.get(id(fn), ""))
+        if owner is not None and owner.framework and getattr(fn, "name", "") in ("training_step", "compute_loss", "forward"):
+            backprop = True  # a framework backpropagates what it returns
+        return backprop
+
+
 class GradientFlow:
     """Analyzes the functions of one file on demand; summaries are cached per function node."""
 
@@ -388,6 +437,7 @@ class GradientFlow:
         self._in_progress: set = set()
         self._contexts: dict = {}
         self._attr_cache: dict = {}
+        self._stores: dict = {}  # id(method) -> {attr: its ``self.attr`` assignment targets}
         self._syntax: dict = {}
         self._dropped: dict = {}  # autograd.Function class -> dropped_gradients
         self.constructions = Constructions(modules, tree)  # constants reaching attributes through constructors
@@ -423,34 +473,14 @@ class GradientFlow:
             self.text_index = TextIndex("".join(lines), lines)
         return self.text_index
 
-    def syntax_of(self, fn: ast.AST) -> tuple:
-        """Cheap textual facts about a function, cached: (may backpropagate, assigns an attribute from a
-        call, modifies in place next to an op that saves its input) -- so callers skip analyses that cannot
-        apply."""
+    def syntax_of(self, fn: ast.AST) -> _Syntax:
+        """Cheap textual facts about a function, cached, each computed when first asked: [0] may backpropagate,
+        [1] assigns an attribute from a call, [2] modifies in place next to an op that saves its input -- so
+        callers skip analyses that cannot apply."""
         key = id(fn)
         got = self._syntax.get(key)
         if got is None:
-            if self.lines is not None and hasattr(fn, "lineno"):
-                ti = self.text()
-                text = ti.text
-                s, e = ti.span(fn)
-                backprop = text.find("backward(", s, e) != -1 or text.find(".grad(", s, e) != -1
-                # (the dot-first pattern is searched several times faster; a scope with one of its matches
-                # is then searched with the full pattern)
-                assigns = ti.search(_ATTR_FROM_CALL_DOT, fn) and _ATTR_FROM_CALL.search(text, s, e) is not None
-                # modifies a tensor in place that an op may have saved (``diff.pow(2)`` ... ``diff.abs_()``, or
-                # ``attn = scores.softmax(-1)`` ... ``attn.masked_fill_(...)``)
-                inplace_saved = ti.search(_INPLACE_CALL, fn) and any(text.find(f"{op}(", s, e) != -1 for op in _SAVING_OPS)
-            else:
-                body = ast.unparse(fn)
-                backprop = "backward(" in body or ".grad(" in body
-                assigns = _ATTR_FROM_CALL.search(body) is not None
-                inplace_saved = _INPLACE_CALL.search(body) is not None and any(f"{op}(" in body for op in _SAVING_OPS)
-            owner = self.modules.classes.get(self.owner.get(key, ""))
-            if owner is not None and owner.framework and getattr(fn, "name", "") in ("training_step", "compute_loss", "forward"):
-                backprop = True  # a framework backpropagates what it returns
-            got = (backprop, assigns, inplace_saved)
-            self._syntax[key] = got
+            got = self._syntax[key] = _Syntax(self, fn)
         return got
 
     def modifies_in_place(self, fn: ast.AST) -> bool:
@@ -491,7 +521,7 @@ class GradientFlow:
             cuts: set = set()
             ok = True
             for mname, m in info.methods.items():
-                stores = [n for n in walk_nodes(m) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == "self"]
+                stores = self._self_stores(m).get(attr, ())
                 if not stores:
                     continue
                 if mname == "__init__":
@@ -517,6 +547,18 @@ class GradientFlow:
                 found = Val(frozenset(), frozenset(cuts), kind="tensor")
         self._attr_cache[key] = found
         return found
+
+    def _self_stores(self, m: ast.AST) -> dict:
+        """``self.<attr>`` assignment targets in ``m`` (nested scopes included), by attribute name, in
+        ``ast.walk`` order: one walk per method, however many attributes are asked about (cached)."""
+        got = self._stores.get(id(m))
+        if got is None:
+            got = {}
+            for n in walk_nodes(m):
+                if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == "self":
+                    got.setdefault(n.attr, []).append(n)
+            self._stores[id(m)] = got
+        return got
 
     def _has_inference_method(self, info) -> bool:
         """Does the class run a method under inference mode (``@torch.inference_mode()``, a ``with
@@ -657,6 +699,19 @@ def _decorator_mode(imports: Imports, fn: ast.AST) -> GradMode:
         if q in GRAD_ENABLING or (q in SET_GRAD_ENABLED and isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant) and d.args[0].value is True):
             return GradMode(True, "enable_grad", d)  # explicitly on, whatever the caller's mode
     return GradMode()
+
+
+_ABSENT = object()
+
+
+def _join_different(vals: list) -> Val:
+    """What a name holds after branches that gave it the values ``vals`` (not all equal)."""
+    first = vals[0]
+    j = join(*vals)
+    # keep identity facts that all branches agree on
+    if all(v.ident == first.ident for v in vals):
+        j = replace(j, ident=first.ident, leaf=all(v.leaf for v in vals), cls=first.cls if all(v.cls == first.cls for v in vals) else None)
+    return j
 
 
 class _Walker:
@@ -1006,17 +1061,25 @@ class _Walker:
     def join_envs(envs: list) -> dict:
         out: dict = {}
         keys = set().union(*envs) if envs else set()
+        if len(envs) == 2:  # (an ``if``/``else``, a loop's two passes: most values are the same object on both)
+            a, b = envs
+            for k in keys:
+                va = a.get(k, _ABSENT)
+                vb = b.get(k, _ABSENT)
+                if va is _ABSENT:
+                    out[k] = vb
+                elif vb is _ABSENT or vb is va or vb == va:
+                    out[k] = va
+                else:
+                    out[k] = _join_different([va, vb])
+            return out
         for k in keys:
             vals = [e[k] for e in envs if k in e]
             first = vals[0]
             if len(vals) == 1 or all(v is first or v == first for v in vals):  # (mostly the same object)
                 out[k] = first
             else:
-                j = join(*vals)
-                # keep identity facts that all branches agree on
-                if all(v.ident == first.ident for v in vals):
-                    j = replace(j, ident=first.ident, leaf=all(v.leaf for v in vals), cls=first.cls if all(v.cls == first.cls for v in vals) else None)
-                out[k] = j
+                out[k] = _join_different(vals)
         return out
 
     def with_item(self, item: ast.withitem) -> None:

@@ -70,9 +70,18 @@ TRAINING_MARKERS = tuple(
 _MARKER_TOKENS = ("backward(", "autograd.grad(", "optim.", ".grad", "training_step", "compute_loss", "Trainer(", ".fit(")
 
 
+_last_trains: tuple = ("", False)  # (text, trains(text)) of the last call: a file is summarized, then linked
+
+
 def trains(text: str) -> bool:
     """Does the file train or read gradients (a cheap substring gate before the regex)?"""
-    return any(t in text for t in _MARKER_TOKENS) and any(p.search(text) for p in TRAINING_MARKERS)
+    global _last_trains
+    last = _last_trains
+    if last[0] is text:
+        return last[1]
+    got = any(t in text for t in _MARKER_TOKENS) and any(p.search(text) for p in TRAINING_MARKERS)
+    _last_trains = (text, got)
+    return got
 
 
 _IDENT = re.compile(r"(?<![\w.])[A-Za-z_]\w*")

@@ -403,7 +403,8 @@ def main():
     def _copies_to_optimizer(self, facts):
         """``torch.optim.Adam([p.clone() for p in model.parameters()])`` (directly or through a name bound once):
         the optimizer gets differentiable copies of the parameters, non-leaf tensors it refuses."""
-        if _COPY_COMPREHENSION.search(facts.source.text) is None:
+        text = facts.source.text
+        if ".parameters()" not in text or _COPY_COMPREHENSION.search(text) is None:  # (the literal first: the regex starts with \b)
             return
         for ctor in facts.nodes_near(ast.Call, OPTIMIZER_WORDS):
             if not is_optimizer_ctor(facts.imports.qualname(ctor.func) or "") or not ctor.args:

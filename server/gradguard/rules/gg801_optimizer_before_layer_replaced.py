@@ -551,11 +551,8 @@ def main():
         ``model.parameters()`` with no call of the model before it (a dry run): the optimizer never holds it."""
         if "add_param_group" in facts.source.text:
             return
-        ctors = [n for n in facts.walk(ast.Call) if is_optimizer_ctor(facts.imports.qualname(n.func) or "") and any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in ("parameters", "named_parameters") for a in n.args[:1] for c in walk_nodes(a))]
-        if not ctors:
-            return
-        mm = facts.modules
-        for info in mm.classes.values():
+        made_here = []  # (class, the assignment, its target): a layer or parameter made in a module's forward
+        for info in facts.modules.classes.values():
             fwd = info.methods.get("forward")
             if info.is_module is not True or fwd is None:
                 continue
@@ -567,24 +564,30 @@ def main():
                     continue
                 q = facts.imports.qualname(node.value.func) or ""
                 made = q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") or (is_module_ctor(q) and not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES))
-                if not made:
-                    continue
-                instances = _instances_of(facts, info.name)
-                if not instances:
-                    continue
-                if any(_dry_run(facts, inst) for inst in instances):
-                    continue
-                lazy = _under_none_test(facts, node, t.attr)
-                when = "on the first call" if lazy else "anew on every call"
-                yield self.finding(
-                    facts,
-                    node,
-                    f"`self.{t.attr}` is made in `forward`, {when}, after the optimizer was built from the model's parameters: the optimizer never holds it, so it never trains",
-                    related=[(ctors[0], "the optimizer takes the parameters that exist here")],
-                    explanation="An optimizer holds the parameter objects it was given. A layer created inside `forward` does not exist when "
-                    "`model.parameters()` is read (and one created on every call is a new, untrained layer each step). Create it in "
-                    "`__init__` (or `nn.LazyLinear`), or run one forward pass before building the optimizer.",
-                )
+                if made:
+                    made_here.append((info, node, t))
+        if not made_here:
+            return  # (looked at first: the optimizers below are found in an index of every expression of the file)
+        ctors = [n for n in facts.walk(ast.Call) if is_optimizer_ctor(facts.imports.qualname(n.func) or "") and any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in ("parameters", "named_parameters") for a in n.args[:1] for c in walk_nodes(a))]
+        if not ctors:
+            return
+        for info, node, t in made_here:
+            instances = _instances_of(facts, info.name)
+            if not instances:
+                continue
+            if any(_dry_run(facts, inst) for inst in instances):
+                continue
+            lazy = _under_none_test(facts, node, t.attr)
+            when = "on the first call" if lazy else "anew on every call"
+            yield self.finding(
+                facts,
+                node,
+                f"`self.{t.attr}` is made in `forward`, {when}, after the optimizer was built from the model's parameters: the optimizer never holds it, so it never trains",
+                related=[(ctors[0], "the optimizer takes the parameters that exist here")],
+                explanation="An optimizer holds the parameter objects it was given. A layer created inside `forward` does not exist when "
+                "`model.parameters()` is read (and one created on every call is a new, untrained layer each step). Create it in "
+                "`__init__` (or `nn.LazyLinear`), or run one forward pass before building the optimizer.",
+            )
 
     def _syntactic_pass(self, facts):
         scopes = facts.scopes_matching(_PARAMS_CALL, _OPTIMIZER_HINT)  # only scopes that build an optimizer

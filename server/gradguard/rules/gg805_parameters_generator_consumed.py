@@ -16,6 +16,8 @@ _BOUND = re.compile(r"=\s*[\w.\[\]]+\.(?:named_)?parameters\([^)\n]*\)\s*(?:#[^\
 # other one-shot iterators a parameter list may be made into: ``filter(...)``, ``map(...)``, ``iter(...)``, a
 # generator expression, or a helper that returns one of them
 _ONE_SHOT_HINT = re.compile(r"\b(?:filter|map|iter|chain)\(|\(\s*\w+\s+for\s|return\s+[\w.\[\]]+\.(?:named_)?parameters\(")
+# its branches, the ones the regex engine finds fast first (``\b`` before an alternation is tried at every position)
+_ONE_SHOT_PARTS = (re.compile(r"\(\s*\w+\s+for\s"), re.compile(r"return\s+[\w.\[\]]+\.(?:named_)?parameters\("), re.compile(r"\b(?:filter|map|iter|chain)\("))
 _ONE_SHOT_BUILTINS = {"filter", "map", "iter", "zip", "reversed", "enumerate"}
 _RETURNS_ONE_SHOT = re.compile(r"return\s+(?:[\w.\[\]]+\.(?:named_)?parameters\(|(?:filter|map|iter|zip|reversed|enumerate|chain)\(|\()")
 _OPTIMIZER_HINT = re.compile(r"optim|Adam|SGD|RMSprop|Adagrad|Adadelta|LBFGS|Lion|Lamb|Optimizer")
@@ -193,7 +195,8 @@ def main():
     )
 
     def check(self, facts):
-        if not _BOUND.search(facts.source.text) and not _ONE_SHOT_HINT.search(facts.source.text):
+        text = facts.source.text
+        if not _BOUND.search(text) and not any(p.search(text) for p in _ONE_SHOT_PARTS):
             return  # no `name = x.parameters()` binding nor other one-shot iterator: nothing can be consumed twice
         # only scopes that bind a one-shot iterator (directly or from a helper returning one) and build an optimizer
         helpers = [
@@ -202,7 +205,7 @@ def main():
             if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and facts.flow.functions.get(fn.name) is fn and _one_shot(facts, ast.Call(func=ast.Name(id=fn.name, ctx=ast.Load()), args=[], keywords=[]))
         ]
         binds = re.compile("|".join([_BOUND.pattern, _ONE_SHOT_HINT.pattern, *(rf"\b{re.escape(h)}\(" for h in helpers)]), re.M)
-        for scope in facts.scopes_matching(binds, _OPTIMIZER_HINT):
+        for scope in facts.scopes_matching(_OPTIMIZER_HINT, binds):  # (the optimizer hint first: found in one pass over the file)
             gens = []
             names: dict = {}
             for node in facts.own_nodes(scope):

@@ -6,7 +6,7 @@ import ast
 import re
 from typing import Optional
 
-from gradguard.core.astindex import statements_of_type, walk_nodes
+from gradguard.core.astindex import own_expressions, statements_of_type, walk_nodes
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import RUN_EVERY_BATCH, STEP_METHODS_BY_FRAMEWORK, is_module_ctor
@@ -1064,6 +1064,8 @@ def main():
             if init is None:
                 continue
             for attr in _empty_list_attrs(init):
+                if not _may_append_to(facts, attr):
+                    continue  # no ``x.<attr>.append(...)``: nothing below can be found (and nothing is indexed)
                 if _cleared(facts, attr, init):
                     continue
                 appends = _graph_appends(facts, attr)
@@ -1099,6 +1101,23 @@ def _empty_list_attrs(init) -> list:
         if isinstance(st, ast.Assign) and isinstance(st.value, ast.List) and not st.value.elts:
             out += [t.attr for t in st.targets if isinstance(t, ast.Attribute) and _self_attr(t)]
     return out
+
+
+def _may_append_to(facts, attr: str) -> bool:
+    """Is there a call ``<x>.<attr>.append/extend/insert(<args>)`` (what ``_graph_appends`` starts from)? Looked for
+    only in the statements whose lines hold the word ``attr`` (in an ASCII text an attribute's name is spelled as
+    it is in the tree); True when that cannot be told."""
+    if not facts.source.text.isascii():
+        return True
+    sts = facts.statements_with_words((attr,))
+    if sts is None:
+        return True
+    for st in sts:
+        for top in own_expressions(st):
+            for n in walk_nodes(top):
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend", "insert") and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == attr and n.args:
+                    return True
+    return False
 
 
 def _cleared(facts, attr: str, init) -> bool:
