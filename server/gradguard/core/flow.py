@@ -135,9 +135,10 @@ _CONSTANTS: dict = {}  # (type, value) -> the Val of that constant
 
 def constant(value) -> Val:
     """The value of a literal: a Python value that knows which constant it is (str, int, bool, None)."""
-    if value is not None and type(value) not in (str, int, bool):
+    t = type(value)
+    if t is not str and t is not int and t is not bool and value is not None:
         return CONST
-    key = (type(value), value)
+    key = (t, value)
     v = _CONSTANTS.get(key)
     if v is None:
         v = Val(kind="none" if value is None else "python", consts=frozenset({value}))

@@ -268,6 +268,11 @@ class ModuleModel:
         (``nn.Sequential(WSConv2d(...), nn.GroupNorm(...))``, also returned by a module-level helper): each
         element's in-file class (None for a torch layer), in order; None when unknown or when no element is an
         in-file class."""
+        cache = self.__dict__.setdefault("_seq_cache", {})
+        key = (cls, attr)
+        if key in cache:
+            return cache[key]
+        got: Optional[tuple] = None
         seen = set()
         c: Optional[str] = cls
         while c in self.classes and c not in seen:
@@ -275,10 +280,12 @@ class ModuleModel:
             values = self.classes[c].attr_values.get(attr)
             if values:
                 seqs = {self._seq_of(v, 0) for v in values}
-                return seqs.pop() if len(seqs) == 1 else None
+                got = seqs.pop() if len(seqs) == 1 else None
+                break
             nxt = [b for b in self.classes[c].base_names if b in self.classes]
             c = nxt[0] if nxt else None
-        return None
+        cache[key] = got
+        return got
 
     def _seq_of(self, v: ast.AST, depth: int) -> Optional[tuple]:
         if not isinstance(v, ast.Call):
