@@ -143,3 +143,25 @@ def test_anywhere_word_lists_and_split_gates():
             seen.add(got)
         assert any(p.search(text) for p in _ONE_SHOT_PARTS) == (_ONE_SHOT_HINT.search(text) is not None)
     assert seen == {True, False}
+
+
+def test_analysis_leaves_no_cyclic_garbage():
+    """The CLI frees each file's trees by reference counting (its workers run without the cyclic GC): an analysis
+    must leave no reference cycle behind once ``caches_released`` dropped the caches kept on nodes."""
+    import gc
+
+    from gradguard.analyze import analyze
+    from gradguard.core.astindex import caches_released
+
+    files = sorted(glob.glob(os.path.join(ROOT, "tests", "corpus", "dev", "*.py")))[:40]
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        for p in files:
+            with caches_released():
+                analyze(open(p, encoding="utf-8").read(), p)
+            assert gc.collect() == 0, p
+    finally:
+        if was:
+            gc.enable()

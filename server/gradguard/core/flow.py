@@ -367,15 +367,15 @@ class _Return(Exception):
 
 
 class _Syntax:
-    """``GradientFlow.syntax_of``: three textual facts about a function, each computed on first use."""
+    """``GradientFlow.syntax_of``: three textual facts about a function, each computed on first use and kept in
+    ``known`` (the engine's list for the function: the three facts, then the function's unparsed text)."""
 
-    __slots__ = ("e", "fn", "_got", "_body")
+    __slots__ = ("e", "fn", "_got")
 
-    def __init__(self, engine: GradientFlow, fn: ast.AST) -> None:
+    def __init__(self, engine: GradientFlow, fn: ast.AST, known: list) -> None:
         self.e = engine
         self.fn = fn
-        self._got: list = [None, None, None]
-        self._body: Optional[str] = None
+        self._got = known
 
     def __getitem__(self, i: int) -> bool:
         got = self._got[i]
@@ -400,9 +400,9 @@ class _Syntax:
                 # ``attn = scores.softmax(-1)`` ... ``attn.masked_fill_(...)``)
                 return ti.search(_INPLACE_CALL, fn) and any(text.find(f"{op}(", s, end) != -1 for op in _SAVING_OPS)
         else:
-            if self._body is None:
-                self._body = ast.unparse(fn)
-            body = self._body
+            if self._got[3] is None:
+                self._got[3] = ast.unparse(fn)
+            body = self._got[3]
             if i == 0:
                 backprop = "backward(" in body or ".grad(" in body
             elif i == 1:
@@ -478,11 +478,10 @@ class GradientFlow:
         """Cheap textual facts about a function, cached, each computed when first asked: [0] may backpropagate,
         [1] assigns an attribute from a call, [2] modifies in place next to an op that saves its input -- so
         callers skip analyses that cannot apply."""
-        key = id(fn)
-        got = self._syntax.get(key)
-        if got is None:
-            got = self._syntax[key] = _Syntax(self, fn)
-        return got
+        known = self._syntax.get(id(fn))
+        if known is None:
+            known = self._syntax[id(fn)] = [None, None, None, None]
+        return _Syntax(self, fn, known)  # (not kept: it refers to the engine, which must stay free of cycles)
 
     def modifies_in_place(self, fn: ast.AST) -> bool:
         """Does the function's text hold an in-place call or an augmented assignment (cached)?"""
