@@ -1368,7 +1368,8 @@ class _Walker:
                         ident = base.ident
                         iv = replace(iv, cut=frozenset(((ident + r[4:]) if (r == "self" or r.startswith("self.")) else r, c) for r, c in iv.cut))
                     return iv
-        if a == "data":
+        if a == "data" and not (base.cls and base.kind in ("module", "instance") and base.cls in self.e.modules.classes and "data" in self.e.modules.classes[base.cls].attrs):
+            # (``self.data = ...`` on an in-file class is an attribute of its own, not ``Tensor.data``)
             if base.live:
                 return replace(cut_value(base, "data", node, ".data"), ident=None)
             return base

@@ -30,6 +30,14 @@ def effective_cut(facts: FileFacts, st: Starvation) -> tuple:
     return kind, node
 
 
+def sole_cut(st: Starvation) -> bool:
+    """Is ``st``'s cut the only one between its roots and the loss (removing it restores their gradient)? Not
+    when the same roots also reach the loss through other cuts (a custom Function returning None for them, a
+    second detach): a fix that removes this one alone restores nothing."""
+    roots = set(st.roots)
+    return all(c.node is st.cut.node for r, c in st.site.loss.cut if r in roots)
+
+
 def loss_label(facts: FileFacts, st: Starvation) -> str:
     return st.site.label
 

@@ -7,7 +7,7 @@ from gradguard.core.model import Applicability, Severity
 from gradguard.core.source import Pos
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import delete_between, delete_method_call, fix
-from gradguard.rules._cuts import cut_findings
+from gradguard.rules._cuts import cut_findings, sole_cut
 from gradguard.rules.base import Example, Rule
 
 
@@ -52,6 +52,51 @@ they now receive the gradient they were meant to. If the stop-gradient was inten
 with `# noqa: GG201` instead.
 """
     examples = (
+        Example(
+            bad=False,
+            name="data-attribute-of-a-plain-class-is-not-tensor-data",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class TokenStream:
+    def __init__(self, n=64, vocab=10):
+        self.data = torch.arange(n) % vocab
+
+    def rows(self, batch):
+        n = self.data.numel() // batch
+        return self.data[: n * batch].view(batch, n)
+
+    def windows(self, batch, size):
+        grid = self.rows(batch)
+        for i in range(0, grid.size(1) - 1 - size, size):
+            yield grid[:, i:i + size], grid[:, i + 1:i + 1 + size]
+
+
+class Fitter:
+    def __init__(self, model):
+        self.model = model
+        self.opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def epoch(self, stream):
+        for x, y in stream.windows(2, 6):
+            logits = self.model(x)
+            loss = F.cross_entropy(logits.reshape(-1, 10), y.reshape(-1))
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    stream = TokenStream()
+    model = nn.Sequential(nn.Embedding(10, 8), nn.Linear(8, 10))
+    Fitter(model).epoch(stream)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.1.weight"]},
+        ),
         Example(
             name="custom-layer-inside-a-sequential-built-by-a-helper",
             code="""import torch
@@ -458,6 +503,8 @@ def main():
         def fixes_for(kind, node, st):
             if _serves_another_loss(facts, node, st):
                 return []  # the same detached value feeds a loss that must not reach these parameters
+            if not sole_cut(st):
+                return []  # other cuts starve the same parameters: removing this one alone restores nothing
             if _in_place(node):
                 # ``h.detach_()`` on its own line: the statement goes (a detached copy, if one was wanted
                 # elsewhere, is ``h.detach()`` there); unsafe, since other code may rely on the tensor being cut
