@@ -30,12 +30,12 @@ def effective_cut(facts: FileFacts, st: Starvation) -> tuple:
     return kind, node
 
 
-def sole_cut(st: Starvation) -> bool:
-    """Is ``st``'s cut the only one between its roots and the loss (removing it restores their gradient)? Not
-    when the same roots also reach the loss through other cuts (a custom Function returning None for them, a
-    second detach): a fix that removes this one alone restores nothing."""
+def sole_cut(st: Starvation, kinds) -> bool:
+    """Are ``st``'s cut and the other cuts of ``kinds`` (each reported with its own fix by the same rule) all
+    that stands between its roots and the loss? Not when the same roots also reach the loss only through a cut
+    of another kind (a custom Function returning None for them): removing these restores nothing."""
     roots = set(st.roots)
-    return all(c.node is st.cut.node for r, c in st.site.loss.cut if r in roots)
+    return all(c.node is st.cut.node or c.kind in kinds for r, c in st.site.loss.cut if r in roots)
 
 
 def loss_label(facts: FileFacts, st: Starvation) -> str:

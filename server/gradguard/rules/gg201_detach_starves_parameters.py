@@ -503,8 +503,8 @@ def main():
         def fixes_for(kind, node, st):
             if _serves_another_loss(facts, node, st):
                 return []  # the same detached value feeds a loss that must not reach these parameters
-            if not sole_cut(st):
-                return []  # other cuts starve the same parameters: removing this one alone restores nothing
+            if not sole_cut(st, self.cut_kinds):
+                return []  # a cut of another kind starves the same parameters: removing this one restores nothing
             if _in_place(node):
                 # ``h.detach_()`` on its own line: the statement goes (a detached copy, if one was wanted
                 # elsewhere, is ``h.detach()`` there); unsafe, since other code may rely on the tensor being cut

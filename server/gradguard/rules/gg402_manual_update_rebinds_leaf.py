@@ -60,6 +60,34 @@ a gradient step needs; the values computed are those of the original update.
 """
     examples = (
         Example(
+            name="pgd-step-then-projection-both-recorded",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def attack(model, x, y, eps=0.1, alpha=0.03, steps=3):
+    x_adv = x.clone().requires_grad_(True)
+    for _ in range(steps):
+        loss = F.cross_entropy(model(x_adv), y)
+        model.zero_grad()
+        loss.backward()
+        x_adv = x_adv + alpha * x_adv.grad.sign()
+        x_adv = torch.min(torch.max(x_adv, x - eps), x + eps)
+    return x_adv.detach()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    attack(model, torch.randn(5, 4), torch.randint(0, 3, (5,)))
+    return {"model": model}
+""",
+            lines=(12,),
+            expect={"error": "'NoneType' object has no attribute 'sign'"},
+            fixable=False,
+        ),
+        Example(
             name="linear-regression-by-hand",
             code="""import torch
 
@@ -132,7 +160,7 @@ def main():
                     continue
                 done.add(id(node))
                 fixes = []
-                f = self._fix(facts, node, name)
+                f = self._fix(facts, node, name, fl.node)
                 if f is not None:
                     fixes.append(f)
                 yield self.finding(
@@ -144,8 +172,11 @@ def main():
                     explanation="The update is recorded by autograd, so the new `w` is an intermediate tensor; backward() no longer fills its `.grad`, and the next update fails on None.",
                 )
 
-    def _fix(self, facts, st: ast.Assign, name: str):
+    def _fix(self, facts, st: ast.Assign, name: str, fn=None):
         val = st.value
+        loops = _loops_of(facts, st, fn)
+        if loops and _rebound_again(facts, loops[0], st, name):
+            return None  # another recorded rebinding (a projection ``x = torch.min(...)``) keeps it non-leaf
         if not (isinstance(val, ast.BinOp) and isinstance(val.op, (ast.Sub, ast.Add)) and isinstance(val.left, ast.Name) and val.left.id == name):
             return None
         if (val.right.end_lineno or 0) != val.right.lineno or st.lineno != st.end_lineno:
@@ -161,6 +192,26 @@ def main():
         nl = "\r\n" if facts.source.lines[0].endswith("\r\n") else "\n"
         text = f"with {torch}.no_grad():{nl}{indent}    {name} {op} {facts.text(val.right)}{nl}{indent}{name}.grad.zero_()"
         return lambda: fix("Update in place under torch.no_grad() and zero the gradient", replace_node(facts, st, text))
+
+
+def _rebound_again(facts, loop, st: ast.Assign, name: str) -> bool:
+    """Is ``name`` bound again in ``loop`` (besides ``st``) to a value computed from itself, outside
+    ``torch.no_grad()``? Then making ``st`` an in-place update alone leaves the tensor a non-leaf."""
+    for node in walk_nodes(loop):
+        if node is st or not (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)):
+            continue
+        if not any(isinstance(n, ast.Name) and n.id == name for n in walk_nodes(node.value)):
+            continue
+        cur = facts.parent(node)
+        guarded = False
+        while cur is not None and cur is not loop:
+            if isinstance(cur, ast.With) and any("no_grad" in facts.text(i.context_expr) or "inference_mode" in facts.text(i.context_expr) for i in cur.items):
+                guarded = True
+                break
+            cur = facts.parent(cur)
+        if not guarded:
+            return True
+    return False
 
 
 def _loops_of(facts, node, fn):
