@@ -79,6 +79,17 @@ def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], descr
                 f"`RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn`; "
                 f"{roots_label(st.roots)} never receive a gradient."
             )
+        elif not sole_cut(st, kinds):
+            # the same parameters also reach the loss through a cut of another kind (reported by its own rule)
+            others = sorted({c.node.lineno for r, c in st.site.loss.cut if r in set(st.roots) and c.node is not st.cut.node and c.kind not in kinds and hasattr(c.node, "lineno")})
+            where = f" (line {', '.join(str(n) for n in others)})" if others else ""
+            message = (f"{what} cuts one gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}; the other paths are cut too"
+                       f"{where}: {'it gets' if len(st.roots) == 1 else 'they get'} no gradient")
+            severity = rule.severity
+            explanation = (
+                f"`backward()` runs, but every path from {roots_label(st.roots)} to the loss is cut, this one among them, so their "
+                f"`.grad` stays None (or zero); each cut must go for them to train."
+            )
         else:
             message = f"{what} cuts the only gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}: {'it gets' if len(st.roots) == 1 else 'they get'} no gradient"
             severity = rule.severity
