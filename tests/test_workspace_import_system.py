@@ -23,36 +23,7 @@ import pytest
 
 from gradguard.core.workspace import WorkspaceIndex
 from test_workspace_imports import line_of, write  # the same fixture helpers
-
-TRAIN = """\
-import torch
-import torch.nn as nn
-{imports}
-{own}
-
-def main():
-    torch.manual_seed(0)
-    model = {ctor}
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    x, y = torch.randn(4, 8), torch.randint(0, 2, (4,))
-    before = {watched}.detach().clone()
-    loss = nn.functional.cross_entropy(model(x), y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    print("LEARNS", {watched}.grad is not None and bool({watched}.grad.abs().sum() > 0) and not torch.equal(before, {watched}.detach()))
-    return model
-
-
-if __name__ == "__main__":
-    main()
-"""
-
-
-def train(imports: str, ctor: str, watched: str, own: str = "") -> str:
-    """A training script; it prints whether ``watched`` (an expression on ``model``) got a gradient and changed."""
-    return TRAIN.format(imports=imports, ctor=ctor, watched=watched, own=own)
-
+from test_workspace_namespace import train  # the same training script
 
 ENC = "model.encoder.weight"
 

@@ -844,7 +844,7 @@ def main():
                             live = set(v.live) if v is not None and v.kind not in ("python", "numpy", "none") else set()
                         # the graph it carries must be more than the history of its own starting value (a leaf
                         # rebound by ``w = w - lr * w.grad`` carries no graph of the loss)
-                        before = [b for b in _pre_loop_stores(fl.node, name, loop)]
+                        before = _pre_loop_stores(fl.node, name, loop)
                         own = set()
                         for b in before:
                             bv = fl.assigned.get(id(b))
