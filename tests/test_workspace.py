@@ -195,6 +195,27 @@ def test_import_cycle_and_unparsable_files(tmp_path):
     assert analyze("def oops(:\n", str(tmp_path / "broken.py"), workspace=ws).syntax_error is not None
 
 
+def test_dependents_reach_the_training_loop_through_imports(tmp_path):
+    """A file's dependents: its importers, then the files that train among their importers (transitively, and
+    through import cycles); a file two imports away that does not train cannot place findings in it."""
+    write(
+        tmp_path,
+        {
+            "layers.py": "import torch.nn as nn\n\n\nclass Enc(nn.Module):\n    pass\n",
+            "model.py": "from layers import Enc\nfrom cyc import other\n",
+            "cyc.py": "import model\n\n\ndef other():\n    pass\n",
+            "viz.py": "from model import Enc\n\n\ndef show(m):\n    print(m)\n",
+            "train.py": "import torch\nfrom model import Enc\n\nloss = Enc()(torch.ones(1)).sum()\nloss.backward()\n",
+            "unrelated.py": "import torch\ntorch.ones(1, requires_grad=True).sum().backward()\n",
+        },
+    )
+    ws = WorkspaceIndex([str(tmp_path)])
+    names = [os.path.basename(f) for f in ws.dependents(str(tmp_path / "layers.py"))]
+    assert names == ["model.py", "train.py"]
+    assert [os.path.basename(f) for f in ws.dependents(str(tmp_path / "model.py"))] == ["cyc.py", "train.py", "viz.py"]
+    assert len(ws.dependents(str(tmp_path / "layers.py"), limit=1)) == 1
+
+
 def test_environments_node_modules_and_symlink_loops_are_skipped(tmp_path):
     write(tmp_path, {"train.py": TRAIN, "model.py": MODEL, ".venv/lib/x.py": "", "myenv/pyvenv.cfg": "", "myenv/lib/y.py": "", "node_modules/z/z.py": "", "sub/w.py": ""})
     os.symlink(str(tmp_path), str(tmp_path / "sub" / "loop"))

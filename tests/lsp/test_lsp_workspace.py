@@ -62,6 +62,53 @@ def main():
 # the head alone is trained: the detached encoder is intended (a frozen feature extractor)
 TRAIN_HEAD_ONLY = TRAIN.replace("model.parameters()", "model.head.parameters()")
 
+# a chain of imports: layers <- model <- train. The layer's detach starves what train.py trains, two imports away
+CHAIN = {
+    "layers.py": """import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self, d_in, d_out):
+        super().__init__()
+        self.proj = nn.Linear(d_in, d_out)
+
+    def forward(self, x):
+        h = self.proj(x).relu()
+        return h.detach()
+""",
+    "model.py": """import torch.nn as nn
+
+from .layers import Encoder
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = Encoder(8, 16)
+        self.head = nn.Linear(16, 2)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+""",
+    "train.py": """import torch
+import torch.nn.functional as F
+
+from .model import Net
+
+
+def train(steps=10):
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(steps):
+        x = torch.randn(4, 8)
+        y = torch.randint(0, 2, (4,))
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+""",
+}
+
 ROOT = Path(tempfile.mkdtemp(prefix="gg_ws_"))
 
 
@@ -72,6 +119,11 @@ def _write_project() -> None:
     (pkg / "__init__.py").write_text("")
     (pkg / "model.py").write_text(MODEL)
     (pkg / "train.py").write_text(TRAIN)
+    shutil.rmtree(ROOT / "chain", ignore_errors=True)
+    (ROOT / "chain").mkdir()
+    (ROOT / "chain" / "__init__.py").write_text("")
+    for name, text in CHAIN.items():
+        (ROOT / "chain" / name).write_text(text)
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "gradguard", "serve"]))
@@ -121,6 +173,17 @@ async def test_file_opened_alone_gets_cross_file_finding(client: LanguageClient)
     # the background index reported its work done, and the server asked to watch Python files
     assert await until(lambda: any(isinstance(v, lsp.WorkDoneProgressEnd) for vs in client.progress_reports.values() for v in vs)), client.progress_reports
     assert lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES in client.registrations
+
+
+async def test_file_two_imports_from_the_training_loop_gets_its_finding(client: LanguageClient):
+    """Only layers.py is open; model.py imports it and train.py imports model.py: the training loop that shows
+    the layer's cut is two imports away, and is analyzed in the background all the same."""
+    uri = (ROOT / "chain" / "layers.py").as_uri()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=CHAIN["layers.py"])))
+    assert await until(lambda: ("GG201", 11) in _codes(client, uri)), _codes(client, uri)
+    [d] = [d for d in client.diagnostics[uri] if d.code == "GG201"]
+    assert "train.py:15" in d.message
+    assert any(r.location.uri == (ROOT / "chain" / "train.py").as_uri() for r in d.related_information or [])
 
 
 async def test_edit_in_other_open_file_republishes(client: LanguageClient):

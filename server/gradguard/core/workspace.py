@@ -885,10 +885,40 @@ class WorkspaceIndex:
                     out.add(sub)
         return out
 
-    def importers(self, path: str) -> list:
-        """Workspace files that import ``path`` (directly)."""
+    def dependents(self, path: str, limit: int = 200) -> list:
+        """Workspace files whose programs may place findings in ``path``: its importers, and the files that
+        train among their importers, their importers' importers and so on (``layers.py`` <- ``model.py`` <-
+        ``train.py``: the training loop that shows a layer's bug is two imports away; a file further away that
+        does not train links only base classes and small definitions, see ``trains``), nearest first, at most
+        ``limit`` of them."""
         path = os.path.abspath(path)
-        return [f for f in self.files() if f != path and path in self.dependencies(f)]
+        rev: dict = {}
+        for f in self.files():
+            for d in self.dependencies(f):
+                if d != f:
+                    rev.setdefault(d, []).append(f)
+        out: list = []
+        seen = {path}
+        frontier = [path]
+        while frontier and len(out) < limit:
+            nxt = []
+            for p in frontier:
+                for f in rev.get(p, ()):
+                    if f not in seen:
+                        seen.add(f)
+                        nxt.append(f)
+            nxt.sort()
+            if frontier != [path]:
+                nxt_out = []
+                for f in nxt:
+                    s = self.summary(f)
+                    if s is not None and s.trains:
+                        nxt_out.append(f)
+            else:
+                nxt_out = nxt
+            out.extend(nxt_out[: limit - len(out)])
+            frontier = nxt
+        return out
 
     # -- linking ----------------------------------------------------------------------------------
     def link(self, path: str, text: str, tree: Optional[ast.Module] = None) -> Optional[Linked]:

@@ -579,8 +579,9 @@ class GradguardServer(LanguageServer):
         self.refresh_importers(path)
 
     def refresh_importers(self, path: str) -> None:
-        """Closed files importing ``path``: analyze them from disk in the background (after indexing) for the
-        findings they place in ``path``; open ones are analyzed as documents."""
+        """Closed files importing ``path``, directly or through other workspace files: analyze them from disk in
+        the background (after indexing) for the findings they place in ``path``; open ones are analyzed as
+        documents."""
         if self.index is None or not self.indexed:
             return
         digest = self.index.digest(path)
@@ -591,7 +592,7 @@ class GradguardServer(LanguageServer):
 
         def work() -> list:
             out = []
-            for imp in self.index.importers(path):
+            for imp in self.index.dependents(path):
                 if self.open_key(imp) is not None:
                     continue
                 text = self.index.text_of(imp)
