@@ -380,7 +380,6 @@ KNOWN_WRONG = {
         "c716_hf_trainer_freeze_embeddings_and_lower_layers_clean": "c7 blind half, scored once at the end: the map says the loss at line 33 trains self.embeddings; under torch model.embeddings.weight gets no gradient (not investigated)",
     },
     "dev": {
-        "c703_elman_encoder_writes_states_into_preallocated_buffer": "c7 dev half, scored once at the end like the blind half: the map says the loss at line 54 trains model.encoder.inp and model.head; under torch they get no gradient (not investigated)",
     },
 }
 

@@ -1455,12 +1455,20 @@ class _Walker:
         if result is not None and not any(r != UNKNOWN and not r.startswith("arg:") for r in result.live):
             return  # data of unknown origin (an argument, a loader, an unknown call): it may record nothing
         for e in exprs:
-            while isinstance(e, ast.Subscript) and _basic_view(e.slice):
+            while isinstance(e, ast.Subscript) and _basic_view(e.slice, self.range_counters()):
                 e = e.value  # ``x[:, :d]`` is a view of ``x``: modifying ``x`` in place changes what was saved
             if isinstance(e, ast.Name) and e.id in self.env:
                 v = self.env[e.id]
                 if v.kind not in ("python", "numpy", "module", "none", "optimizer") and not v.saved_output:
                     self.env[e.id] = replace(v, saved_output="in:" + op)
+
+    def range_counters(self) -> set:
+        """Names that are, here, the counter of an enclosing ``for t in range(...)`` loop (Python ints)."""
+        out = set()
+        for lp in self.loops:
+            if isinstance(lp, ast.For) and isinstance(lp.target, ast.Name) and isinstance(lp.iter, ast.Call) and isinstance(lp.iter.func, ast.Name) and lp.iter.func.id == "range" and "range" not in self.env:
+                out.add(lp.target.id)
+        return out
 
     def mark_forward_saves(self, node: ast.Call, cls: str, result: Val) -> None:
         """An in-file module whose forward saves some of its inputs for backward: so does this call."""
@@ -1563,7 +1571,7 @@ class _Walker:
         saved = dict(self.env)
         for gen in node.generators:
             it = self.ev(gen.iter)
-            self.assign(gen.target, self.iter_elem(it, gen.iter), None)
+            self.assign(gen.target, self.structured_elem(gen.iter, self.iter_elem(it, gen.iter)), None)
             for cond in gen.ifs:
                 self.ev(cond)
                 excluded = self._not_a_tensor(cond)
@@ -1598,7 +1606,42 @@ class _Walker:
     ev_GeneratorExp = ev_ListComp
 
     def ev_DictComp(self, node) -> Val:
-        return self._comprehension(node, [node.key, node.value])
+        entries = self._entrywise(node)
+        v = self._comprehension(node, [node.key, node.value])
+        return replace(v, fields=entries) if entries is not None else v
+
+    def _entrywise(self, node: ast.DictComp) -> Optional[tuple]:
+        """``{k: f(v) for k, v in d.items()}`` over a dict whose entries are known (``d = {"loss": loss, ...}``):
+        the new dict's entries, each ``f`` of its own (``d["loss"]`` of the result is ``f(loss)``); None when
+        the keys do not stay known."""
+        if len(node.generators) != 1:
+            return None
+        gen = node.generators[0]
+        it = gen.iter
+        tgt = gen.target
+        if gen.ifs or gen.is_async or not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "items" and not it.args and not it.keywords):
+            return None
+        if not (isinstance(tgt, ast.Tuple) and len(tgt.elts) == 2 and all(isinstance(e, ast.Name) for e in tgt.elts)):
+            return None
+        src = self.ev(it.func.value)
+        if not src.fields or len(src.fields) > 16:
+            return None
+        saved = dict(self.env)
+        out = []
+        try:
+            for key, fv in src.fields:
+                self.assign(tgt.elts[0], constant(key), None)
+                self.assign(tgt.elts[1], fv, None)
+                k = self.ev(node.key)
+                if not k.consts or len(k.consts) != 1:
+                    return None
+                [kc] = k.consts
+                if not isinstance(kc, str):
+                    return None
+                out.append((kc, self.ev(node.value)))
+        finally:
+            self.env = saved
+        return tuple(out)
 
     # -- calls ------------------------------------------------------------------------------------
     def op_result(self, v: Val) -> Val:
@@ -2208,11 +2251,25 @@ def _assigns_name(stmt: ast.AST, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in walk_nodes(stmt))
 
 
-def _basic_view(index: ast.AST) -> bool:
-    """Basic indexing (slices, integer constants, ``None``, ``...``): the result is a view sharing storage and
-    version counter with the indexed tensor. Anything else may be advanced indexing (a copy)."""
+def _basic_view(index: ast.AST, ints: frozenset | set = frozenset()) -> bool:
+    """Basic indexing (slices, integers, ``None``, ``...``): the result is a view sharing storage and version
+    counter with the indexed tensor. Anything else may be advanced indexing (a copy). ``ints``: names known to
+    hold Python ints (``range`` loop counters), alone or in integer arithmetic (``t + 1``)."""
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    return all(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and (p.value is None or p.value is Ellipsis or type(p.value) is int)) for p in parts)
+    return all(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and (p.value is None or p.value is Ellipsis)) or _int_expr(p, ints) for p in parts)
+
+
+def _int_expr(node: ast.AST, ints) -> bool:
+    """An integer-valued expression: int constants, names in ``ints``, and ``+ - * // %`` of those."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int
+    if isinstance(node, ast.Name):
+        return node.id in ints
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _int_expr(node.operand, ints)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)):
+        return _int_expr(node.left, ints) and _int_expr(node.right, ints)
+    return False
 
 
 def _tests_requires_grad(node: ast.AST) -> bool:

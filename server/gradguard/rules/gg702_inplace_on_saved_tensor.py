@@ -46,6 +46,10 @@ operation that saves its *output* for backward (`exp`, `sigmoid`, `tanh`, `softm
 Also flags an `inplace=True` activation or dropout placed right after `nn.Sigmoid()` / `nn.Tanh()` /
 `nn.Softmax()` / `nn.ReLU()` in an `nn.Sequential`. Silent under `torch.no_grad()`, when a `.clone()` or
 any out-of-place op intervenes, and for tensors that carry no gradient.
+Also an op that saves its *input* (a `Linear` or convolution for its weight's gradient, `pow`, `layer_norm`,
+...) given a view of a tensor (`self.rec(states[:, t])`, basic indexing by slices and integers, a `range`
+loop counter included) that is then written into in place (`states[:, t + 1] = ...`): a view shares its
+base's version counter, so writing into any part of the base invalidates what was saved.
 Also a value computed through a model (`d_fake = D(fake)`) before an optimizer step that updates that model's
 parameters in place (`opt_d.step()`), then backpropagated after the step to reach other trained parameters
 (`loss_g = bce(d_fake, ones); loss_g.backward()`): the graph saved the parameters the step modified.
@@ -435,6 +439,71 @@ def main():
 """,
             lines=(7,),
             expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            name="recurrence-written-into-a-preallocated-state-buffer",
+            code="""import torch
+import torch.nn as nn
+
+
+class Recurrent(nn.Module):
+    def __init__(self, d_in=3, hidden=4):
+        super().__init__()
+        self.hidden = hidden
+        self.inp = nn.Linear(d_in, hidden)
+        self.rec = nn.Linear(hidden, hidden, bias=False)
+
+    def forward(self, x):
+        states = x.new_zeros(x.shape[0], x.shape[1] + 1, self.hidden)
+        for t in range(x.shape[1]):
+            states[:, t + 1] = torch.tanh(self.inp(x[:, t]) + self.rec(states[:, t]))
+        return states[:, 1:]
+
+
+def main():
+    torch.manual_seed(0)
+    net = Recurrent()
+    net(torch.randn(2, 5, 3)).sum().backward()
+    return {"net": net}
+""",
+            lines=(15,),
+            fixable=False,  # the sound fix (a list of states and torch.stack) rewrites the loop
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            bad=False,
+            name="recurrence-collected-in-a-list-and-outputs-written-into-a-buffer",
+            code="""import torch
+import torch.nn as nn
+
+
+class Recurrent(nn.Module):
+    def __init__(self, d_in=3, hidden=4):
+        super().__init__()
+        self.hidden = hidden
+        self.inp = nn.Linear(d_in, hidden)
+        self.rec = nn.Linear(hidden, hidden, bias=False)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        h = x.new_zeros(x.shape[0], self.hidden)
+        states = []
+        preds = x.new_zeros(x.shape[0], x.shape[1])
+        for t in range(x.shape[1]):
+            h = torch.tanh(self.inp(x[:, t]) + self.rec(h))
+            states.append(h)
+            preds[:, t] = self.out(h).squeeze(-1)
+        return torch.stack(states, dim=1), preds
+
+
+def main():
+    torch.manual_seed(0)
+    net = Recurrent()
+    states, preds = net(torch.randn(2, 5, 3))
+    (states.sum() + preds.sum()).backward()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.inp.weight", "net.rec.weight", "net.out.weight"]},
         ),
         Example(
             bad=False,
