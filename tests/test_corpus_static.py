@@ -38,8 +38,6 @@ KNOWN_MISSES = {
     "c610_fabric_freeze_prefix_blocks1_catches_blocks10": "retired blind c6: name.startswith('blocks.1') also freezes blocks.10 and blocks.11; the program freezes what the code says and still trains (the other blocks, the head), and that only block 1 was meant is intent told by the prefix text (like c320 / c510; the flow map no longer reads this conditional freeze as a whole one)",
     "c628_accelerate_vit_pos_embed_resized_from_detached": "retired blind c6: resize_pos_embed returns pos_embed itself when the grid sizes agree and a detached copy otherwise; which branch runs depends on tensor shapes (16 position tokens from img_size // patch vs 8x8 crops from the data loader), and shapes are not values the model has, so pos_embed is 'may train' (reporting the detach on one branch of a shape test would also flag intended stop-gradient switches)",
     # batch c7 (written this session by another engineer without running gradguard; both halves held out, scored once, at the end)
-    "c727_evaluate_early_return_leaves_grad_disabled": "c7 dev-half miss (scored once at the end, not investigated)",
-    "c729_accelerate_param_chain_consumed_by_counter": "c7 dev-half miss (scored once at the end, not investigated)",
     "c711_charlm_hidden_state_kept_across_batches": "c7 dev half: counted found at the scoring only through a false GG201 (Corpus.data, a plain attribute of a non-Module class, read as Tensor.data), seen and fixed after the scoring; the hidden state kept on the module across batches is not found",
     "c714_lightning_prototypes_cached_in_validation": "c7 blind-half miss (scored once at the end, not investigated)",
     "c720_update_helper_clears_grads_before_step": "c7 blind-half miss (scored once at the end, not investigated)",

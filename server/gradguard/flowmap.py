@@ -336,7 +336,12 @@ def build(facts: FileFacts, findings: Optional[list] = None) -> FlowMap:
             if key not in groups:
                 groups[key] = []
                 order.append(key)
-            if not any(f is fl for _, f in groups[key]):
+            # a loop's later pass replaces its first: it sees what the iterations before left (values carried
+            # over, grad mode a callee switched off), the state every iteration after the first runs in
+            mine = [i for i, (_, f) in enumerate(groups[key]) if f is fl]
+            if mine:
+                groups[key][mine[0]] = (site, fl)
+            else:
                 groups[key].append((site, fl))
     reported: dict = {}
     for st in find_starvations(facts):

@@ -337,6 +337,7 @@ class FunctionFlow:
     context: Optional[ast.Call] = None  # the call site whose argument values this flow was analyzed with
     bound_optimizers: list = field(default_factory=list)  # optimizer values that arrive as arguments
     leaves_grad_disabled: Optional[GradMode] = None  # ``torch.set_grad_enabled(False)`` never restored
+    leaking_return: Optional[ast.AST] = None  # ... on this early ``return`` (restored on the other paths, perhaps)
     # the class whose instance the roots named ``self.*`` belong to: the owner for a method; for a plain
     # helper analyzed with a method's values (``attend(h, h)`` in ``forward``), that method's class
     self_cls: Optional[str] = None
@@ -733,6 +734,7 @@ class _Walker:
         self.loops: tuple = ()
         self.stmt: Optional[ast.stmt] = None
         self.returns: list[Val] = []
+        self.finally_depth = 0  # inside the body of a ``try`` with a ``finally`` (which runs on return)
         self.yields: list[Val] = []  # a generator function: what iterating its result gives
         self.sink_role = self.framework_sink_role()
 
@@ -827,9 +829,13 @@ class _Walker:
             # calling a generator function gives a generator: iterating it gives what it yields
             got = join(*self.yields)
             self.fl.returns = Val(got.live, got.cut, items=(got,))
-        if not self.mode.enabled and isinstance(self.mode.node, ast.Call) and (self.im.qualname(self.mode.node.func) or "") in SET_GRAD_ENABLED:
+        if self.grad_disabled_by_statement():
             self.fl.leaves_grad_disabled = self.mode  # the caller continues with grad mode off
         return self.fl
+
+    def grad_disabled_by_statement(self) -> bool:
+        """Grad mode is off here because of a ``torch.set_grad_enabled(False)`` statement of this function."""
+        return not self.mode.enabled and isinstance(self.mode.node, ast.Call) and (self.im.qualname(self.mode.node.func) or "") in SET_GRAD_ENABLED
 
     # -- statements -------------------------------------------------------------------------------
     def block(self, stmts: Iterable[ast.stmt]) -> None:
@@ -873,6 +879,11 @@ class _Walker:
         elif isinstance(st, ast.Return):
             v = self.ev(st.value) if st.value is not None else NONE
             self.returns.append(v)
+            if not self.finally_depth and self.grad_disabled_by_statement():
+                # an early return after ``torch.set_grad_enabled(False)``, before the call that restores it: the
+                # caller continues with grad mode off whenever this path is taken
+                self.fl.leaves_grad_disabled = self.mode
+                self.fl.leaking_return = st
             if self.sink_role and st.value is not None:
                 loss = self.returned_loss(v)
                 if loss is not None and (loss.live or loss.cut):
@@ -908,6 +919,8 @@ class _Walker:
             self.block(st.body)
             self.mode = saved
         elif isinstance(st, ast.Try) or (hasattr(ast, "TryStar") and isinstance(st, ast.TryStar)):
+            guarded = 1 if st.finalbody else 0
+            self.finally_depth += guarded
             self.block(st.body)
             before = dict(self.env)
             envs = [dict(self.env)]
@@ -919,6 +932,7 @@ class _Walker:
                 envs.append(self.env)
             self.env = self.join_envs(envs)
             self.block(st.orelse)
+            self.finally_depth -= guarded
             self.block(st.finalbody)
         elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.env[st.name] = Val(kind="function", func=st)

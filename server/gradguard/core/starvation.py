@@ -44,7 +44,14 @@ def frozen_paths(facts: FileFacts) -> set:
     out: set = set()
     on: set = set()
     if "requires_grad" in facts.source.text or "freeze(" in facts.source.text:
-        for fl in facts.flows_matching(_TOUCHES_REQUIRES_GRAD):
+        flows = list(facts.flows_matching(_TOUCHES_REQUIRES_GRAD))
+        # and their callers: a helper's change is an event at its call (``requires_grad_via_call``)
+        helpers = sorted({fl.node.name for fl in flows if isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef))})
+        if helpers:
+            seen = {id(fl) for fl in flows}
+            calls = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in helpers) + r")\(")
+            flows += [fl for fl in facts.flows_matching(calls) if id(fl) not in seen]
+        for fl in flows:
             for ev in fl.events:
                 setting = ev.what == "requires_grad_set" and ev.name == "requires_grad"
                 call = ev.what in ("requires_grad_call", "requires_grad_via_call")  # (a helper's change, at its call)

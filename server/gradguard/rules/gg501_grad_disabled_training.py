@@ -38,6 +38,10 @@ a step (or an `@torch.inference_mode()` method) computes from the model and keep
 (`self.prototypes = ...`), when every assignment of that attribute is such a one, is an inference tensor in
 the training step that reads it; it is flagged on the assignment (a `.clone()` made outside inference
 mode is a normal tensor and stays silent).
+A function that runs `torch.set_grad_enabled(False)` as a statement and returns without switching it back, at
+its end or on an early `return` (one not inside a `try` whose `finally` runs), leaves recording off for its
+caller: the training that follows the call is reported on that statement, with the early return as related
+information.
 
 ## Why is this bad?
 Under `no_grad` nothing is recorded: the result has no `grad_fn`, so the parameters upstream get no gradient
@@ -77,6 +81,75 @@ code record gradients again and is unsafe: the block may also hold evaluation co
 without gradients, and memory use grows.
 """
     examples = (
+        Example(
+            name="evaluate-returns-early-with-grad-still-disabled",
+            code="""import torch
+import torch.nn as nn
+
+
+def evaluate(model, batches, max_batches=None):
+    torch.set_grad_enabled(False)
+    total = 0.0
+    for i, x in enumerate(batches):
+        if max_batches is not None and i >= max_batches:
+            return total
+        total += model(x).sum().item()
+    torch.set_grad_enabled(True)
+    return total
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = [torch.randn(2, 4) for _ in range(3)]
+    for _ in range(2):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        evaluate(model, batches, max_batches=1)
+    return {"model": model}
+""",
+            lines=(6,),
+            fixable=False,  # restoring on every path (try/finally, or a with block) restructures the function
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="evaluate-restores-grad-mode-in-finally",
+            code="""import torch
+import torch.nn as nn
+
+
+def evaluate(model, batches, max_batches=None):
+    torch.set_grad_enabled(False)
+    try:
+        total = 0.0
+        for i, x in enumerate(batches):
+            if max_batches is not None and i >= max_batches:
+                return total
+            total += model(x).sum().item()
+        return total
+    finally:
+        torch.set_grad_enabled(True)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = [torch.randn(2, 4) for _ in range(3)]
+    for _ in range(2):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        evaluate(model, batches, max_batches=1)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight", "model.bias"]},
+        ),
         Example(
             name="inference-features-kept-by-a-builder-and-yielded-by-a-generator",
             code="""import torch
@@ -600,7 +673,7 @@ def main():
                     f"Nothing is recorded under {what}, so {roots_label(st.roots)} reach the loss only as constants: their `.grad` "
                     "stays None and the optimizer never changes them."
                 )
-            yield self.finding(facts, node, message, severity=severity, related=_flag_source(facts, node) + _computed_inside(facts, node, st) + related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
+            yield self.finding(facts, node, message, severity=severity, related=_flag_source(facts, node) + _computed_inside(facts, node, st) + _leaking_return(facts, node) + related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
         # inference tensors saved for backward: an error even when other parameters train
         for fl in facts.backward_flows:
             if facts.flow.is_autograd_function_method(fl.node):
@@ -661,6 +734,21 @@ def _flag_source(facts, node) -> list:
     if len(binds) != 1 or not isinstance(binds[0].value, (ast.Compare, ast.UnaryOp, ast.BoolOp)):
         return []
     return [(binds[0].value, f"`{name}` is false on every run that reaches here: this test never holds for the values it is given")]
+
+
+def _leaking_return(facts, node) -> list:
+    """The early ``return`` that leaves a function with ``torch.set_grad_enabled(False)`` (``node``) still in
+    force, when the function restores it only on its other paths."""
+    fn = facts.parent(node)
+    while fn is not None and not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        fn = facts.parent(fn)
+    if fn is None:
+        return []
+    fl = facts.flow.flow(fn)
+    ret = fl.leaking_return
+    if ret is None or fl.leaves_grad_disabled is None or fl.leaves_grad_disabled.node is not node:
+        return []
+    return [(ret, "returns here with gradient recording still off: the caller goes on without it")]
 
 
 def _computed_inside(facts, node, st) -> list:

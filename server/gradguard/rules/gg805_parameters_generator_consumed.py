@@ -19,7 +19,7 @@ _ONE_SHOT_HINT = re.compile(r"\b(?:filter|map|iter|chain)\(|\(\s*\w+\s+for\s|ret
 # its branches, the ones the regex engine finds fast first (``\b`` before an alternation is tried at every position)
 _ONE_SHOT_PARTS = (re.compile(r"\(\s*\w+\s+for\s"), re.compile(r"return\s+[\w.\[\]]+\.(?:named_)?parameters\("), re.compile(r"\b(?:filter|map|iter|chain)\("))
 _ONE_SHOT_BUILTINS = {"filter", "map", "iter", "zip", "reversed", "enumerate"}
-_RETURNS_ONE_SHOT = re.compile(r"return\s+(?:[\w.\[\]]+\.(?:named_)?parameters\(|(?:filter|map|iter|zip|reversed|enumerate|chain)\(|\()")
+_RETURNS_ONE_SHOT = re.compile(r"return\s+(?:[\w.\[\]]+\.(?:named_)?parameters\(|(?:itertools\.)?(?:filter|map|iter|zip|reversed|enumerate|chain)\(|\()")
 _OPTIMIZER_HINT = re.compile(r"optim|Adam|SGD|RMSprop|Adagrad|Adadelta|LBFGS|Lion|Lamb|Optimizer")
 _CONSUMERS = {"sum", "list", "tuple", "sorted", "set", "max", "min", "map", "filter", "enumerate", "zip", "dict", "any", "all", "frozenset"}
 _TORCH_CONSUMERS = ("clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters")
@@ -135,6 +135,44 @@ def main():
     return {"model": model}
 """,
             lines=(14,),
+            expect={"error": "optimizer got an empty parameter list"},
+        ),
+        Example(
+            name="helper-chains-parameters-and-freezes-the-embedding",
+            code="""import itertools
+
+import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, tokens):
+        return self.head(self.embed(tokens).mean(1))
+
+
+def trainable_parameters(model):
+    model.embed.weight.requires_grad_(False)
+    return itertools.chain(model.head.parameters())
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    params = trainable_parameters(model)
+    print(sum(p.numel() for p in params))
+    opt = torch.optim.AdamW(params, lr=1e-2)
+    for _ in range(2):
+        opt.zero_grad()
+        model(torch.randint(0, 20, (4, 5))).pow(2).mean().backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(25,),
             expect={"error": "optimizer got an empty parameter list"},
         ),
         Example(

@@ -77,6 +77,40 @@ replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica inst
 """
     examples = (
         Example(
+            bad=False,
+            name="helper-freezes-the-embedding-weight-and-returns-the-rest",
+            code="""import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, tokens):
+        return self.head(self.embed(tokens).mean(1))
+
+
+def trainable_parameters(model):
+    model.embed.weight.requires_grad_(False)
+    return list(model.head.parameters())
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    opt = torch.optim.AdamW(trainable_parameters(model), lr=1e-2)
+    for _ in range(2):
+        opt.zero_grad()
+        model(torch.randint(0, 20, (4, 5))).pow(2).mean().backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.head.weight"], "grad_none": ["model.embed.weight"]},
+        ),
+        Example(
             name="log-variances-outside-the-optimizer",
             code="""import torch
 import torch.nn as nn
@@ -604,7 +638,7 @@ def main():
                 origins = {r: o for r in roots if (o := trainable_origin(facts, r)) is not None and not _made_each_iteration(facts, r, site)}
                 graded = _grad_reads(fl)
                 missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
-                           and not _given_to_opaque(facts, r)]
+                           and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen)]
                 if not missing:
                     continue
                 # a part of a missing root that some optimizer holds: only the rest is missing
@@ -912,3 +946,10 @@ def _is_tensor_attr(facts, root: str) -> bool:
 
 def _add_group(facts, stmt: ast.stmt, opt: str, params: str):
     return fix(f"Add them to `{opt}`", insert_after_stmt(facts, stmt, f'{opt}.add_param_group({{"params": {params}}})'), unsafe=True)
+
+
+def _partly_frozen(root: str, frozen: set) -> bool:
+    """Some parameter of ``root`` is frozen on purpose (``model.embed.weight.requires_grad_(False)``, perhaps
+    in a helper): that no optimizer holds the root is then most likely meant (an Embedding's only parameter is
+    its weight); say nothing rather than guess which of its parameters were to train."""
+    return any(f.startswith(root + ".") for f in frozen)
