@@ -735,6 +735,7 @@ class _Walker:
         self.stmt: Optional[ast.stmt] = None
         self.returns: list[Val] = []
         self.finally_depth = 0  # inside the body of a ``try`` with a ``finally`` (which runs on return)
+        self.stored_leaves: dict = {}  # ``obj.attr`` -> the leaf (or non-leaf copy of one) this function last stored there
         self.yields: list[Val] = []  # a generator function: what iterating its result gives
         self.sink_role = self.framework_sink_role()
 
@@ -1214,6 +1215,13 @@ class _Walker:
                     v = self.rename_new(v, rid)
                     self.fl.created.discard(rid) if rid.startswith("self.") else None
             self.record("attr_assign", target, target=base, value=v, name=target.attr)
+            if base.ident:
+                rid = f"{base.ident}.{target.attr}"
+                if v.kind == "tensor" and ((v.leaf and v.ident == rid) or v.leaf_copy is not None):
+                    # ``self.prompt = emb.requires_grad_(True)``: read back, it is that leaf (or that non-leaf copy of one)
+                    self.stored_leaves[rid] = v
+                else:
+                    self.stored_leaves.pop(rid, None)
             if base.ident and v.kind == "module" and v.ident == f"{base.ident}.{target.attr}" and v.live:
                 # a freshly built module put on an object: ``self.head = nn.Linear(...)``; the caller learns it
                 # through ``replaced`` (a method that swaps a layer after the optimizer exists)
@@ -1404,6 +1412,9 @@ class _Walker:
             return Val(kind="python" if literal else "tensor")  # a Python value / container, or a buffer
         if base.ident:
             rid = f"{base.ident}.{a}"
+            stored = self.stored_leaves.get(rid)
+            if stored is not None and isinstance(node.ctx, ast.Load):
+                return stored
             live = frozenset({rid}) if base.live else frozenset()
             if base.cls and base.kind in ("module", "instance"):
                 acls, elem = self.e.modules.attr_class(base.cls, a)
@@ -1425,6 +1436,8 @@ class _Walker:
                 if k == node.slice.value:
                     return fv
         out = replace(base, items=None, leaf=False, saved_output=None)
+        if base.leaf and base.live and base.kind == "tensor" and base.items is None and self.mode.enabled:
+            out = replace(out, leaf_copy=node)  # indexing a leaf that requires grad records an op: a non-leaf view
         if base.items is not None and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
             try:
                 return base.items[node.slice.value]

@@ -60,6 +60,11 @@ def _atom_text(text: str) -> str:
     return text if text.replace("_", "a").replace(".", "a").isalnum() else f"({text})"
 
 
+def _short(text: str) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _atom(facts, node: ast.AST) -> str:
     t = facts.text(node)
     return t if isinstance(node, (ast.Name, ast.Call, ast.Attribute, ast.Subscript)) else f"({t})"
@@ -82,7 +87,9 @@ on a float32 tensor) are not flagged. Also an optimizer built over copies of the
 (`[p.clone() for p in model.parameters()]`, `[p * 1.0 for p in ...]`), and leaves that a cast changing
 their dtype (`.double()`, `.half()`, `.to(torch.float64)`, `.to(dtype=...)` with the dtype its caller passes)
 turns into copies anywhere on their way to an optimizer's constructor (`[t.to(device, dtype) for t in
-tensors]` in a helper): reported on the cast, as an error.
+tensors]` in a helper): reported on the cast, as an error. Likewise a slice or index of such a leaf
+(`emb.requires_grad_(True)`, then `emb[:, 1:3]`) given to an optimizer: a non-leaf view, reported on the
+indexing, as an error.
 
 ## Why is this bad?
 A cast or a device move that changes anything is an operation recorded by autograd: the name is bound to
@@ -110,6 +117,62 @@ Casting first and making the leaf afterwards is safe: the values and dtype/devic
 variable is now the leaf the rest of the code expected.
 """
     examples = (
+        Example(
+            name="slice-of-a-leaf-given-to-the-optimizer",
+            code="""import torch
+
+
+class PromptTuner:
+    def __init__(self, encoder, ids, lr=0.1):
+        with torch.no_grad():
+            embedding = encoder(ids)
+        self.embedding = embedding.requires_grad_(True)
+        self.tokens = self.embedding[:, 1:3]
+        self.optimizer = torch.optim.Adam([self.tokens], lr=lr)
+
+
+def main():
+    torch.manual_seed(0)
+    tuner = PromptTuner(torch.nn.Embedding(10, 4), torch.tensor([[0, 3, 5, 7, 1]]))
+    loss = tuner.embedding.pow(2).sum()
+    tuner.optimizer.zero_grad()
+    loss.backward()
+    tuner.optimizer.step()
+    return {"embedding": tuner.embedding}
+""",
+            lines=(9,),
+            fixable=False,  # the part must become a leaf of its own, used in the forward: a design change
+            expect={"error": "can't optimize a non-leaf Tensor"},
+        ),
+        Example(
+            bad=False,
+            name="part-of-the-embedding-made-its-own-leaf",
+            code="""import torch
+
+
+class PromptTuner:
+    def __init__(self, encoder, ids, lr=0.1):
+        with torch.no_grad():
+            embedding = encoder(ids)
+        self.frozen = embedding
+        self.tokens = embedding[:, 1:3].clone().requires_grad_(True)
+        self.optimizer = torch.optim.Adam([self.tokens], lr=lr)
+
+    def full(self):
+        return torch.cat([self.frozen[:, :1], self.tokens, self.frozen[:, 3:]], dim=1)
+
+
+def main():
+    torch.manual_seed(0)
+    tuner = PromptTuner(torch.nn.Embedding(10, 4), torch.tensor([[0, 3, 5, 7, 1]]))
+    loss = tuner.full().pow(2).sum()
+    tuner.optimizer.zero_grad()
+    loss.backward()
+    tuner.optimizer.step()
+    return {"tokens": tuner.tokens}
+""",
+            expect={"grad_ok": ["tokens"]},
+        ),
         Example(
             name="leaves-cast-to-float64-in-a-helper",
             code="""import torch
@@ -381,6 +444,18 @@ def main():
                     continue
                 seen.add(id(cast))
                 what = f"`.{cast.func.attr}()`" if isinstance(cast, ast.Call) and isinstance(cast.func, ast.Attribute) else "the cast"
+                if isinstance(cast, ast.Subscript):
+                    yield self.finding(
+                        facts,
+                        cast,
+                        f"indexing `{_short(facts.text(cast.value))}`, a leaf tensor that requires grad, gives a non-leaf view, and it is given to the optimizer: it raises `can't optimize a non-leaf Tensor`",
+                        severity=Severity.ERROR,
+                        related=[(ev.node, "the view reaches the optimizer here")],
+                        explanation="Indexing or slicing a tensor that requires grad is an operation autograd records: the result has a "
+                        "`grad_fn`, and `torch.optim` accepts only leaves. Optimize the whole leaf (and mask the gradient of the part "
+                        "to keep, e.g. with a hook), or make the part its own leaf and build the full tensor from it in the forward.",
+                    )
+                    continue
 
                 def build(c=cast):
                     if not (isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)):

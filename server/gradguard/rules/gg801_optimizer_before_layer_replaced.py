@@ -114,6 +114,49 @@ def main():
             fixable=False,
         ),
         Example(
+            name="head-moved-to-the-device-on-the-first-forward-param-groups-built-before",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Classifier(nn.Module):
+    def __init__(self, n_classes=3):
+        super().__init__()
+        self.n_classes = n_classes
+        self.features = nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = None
+
+    def forward(self, x):
+        x = torch.flatten(F.relu(self.features(x)), 1)
+        if self.fc is None:
+            self.fc = nn.Linear(x.size(1), self.n_classes).to(x.device)
+        return self.fc(x)
+
+
+def build_optimizer(model):
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
+    rest = [p for n, p in model.named_parameters() if p.ndim <= 1]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    optimizer = build_optimizer(model)
+    x, y = torch.randn(6, 1, 4, 4), torch.randint(0, 3, (6,))
+    loss = F.cross_entropy(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    w0 = model.fc.weight.detach().clone()
+    optimizer.step()
+    return {"model": model}, {"fc_changed": not torch.equal(w0, model.fc.weight.detach())}
+""",
+            lines=(16,),
+            expect={"grad_ok": ["model.fc.weight"], "facts": {"fc_changed": False}},
+            fixable=False,
+        ),
+        Example(
             bad=False,
             name="head-made-by-a-dry-run-before-the-optimizer",
             code="""import torch
@@ -562,13 +605,18 @@ def main():
                 t = node.targets[0]
                 if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"):
                     continue
-                q = facts.imports.qualname(node.value.func) or ""
+                built = node.value
+                while isinstance(built.func, ast.Attribute) and built.func.attr in _SAME_MODULE_METHODS and isinstance(built.func.value, ast.Call):
+                    built = built.func.value  # ``nn.Linear(d, k).to(x.device)``: the same new layer
+                q = facts.imports.qualname(built.func) or ""
                 made = q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") or (is_module_ctor(q) and not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES))
                 if made:
                     made_here.append((info, node, t))
         if not made_here:
             return  # (looked at first: the optimizers below are found in an index of every expression of the file)
-        ctors = [n for n in facts.walk(ast.Call) if is_optimizer_ctor(facts.imports.qualname(n.func) or "") and any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in ("parameters", "named_parameters") for a in n.args[:1] for c in walk_nodes(a))]
+        # optimizers built from a model's parameters: in their first argument (``Adam(model.parameters())``) or in
+        # the function that builds them (param groups from ``model.named_parameters()`` comprehensions)
+        ctors = [n for n in facts.walk(ast.Call) if is_optimizer_ctor(facts.imports.qualname(n.func) or "") and any(_reads_parameters(x) for x in [*n.args[:1], facts.enclosing(n, (ast.FunctionDef, ast.AsyncFunctionDef)) or ast.Pass()])]
         if not ctors:
             return
         for info, node, t in made_here:
@@ -836,6 +884,14 @@ def _dry_run(facts, inst: ast.Assign) -> bool:
     calls = [c for c in walk_nodes(scope) if isinstance(c, ast.Call) and c.lineno > inst.lineno]
     first_opt = min((c.lineno for c in calls if is_optimizer_ctor(facts.imports.qualname(c.func) or "") or (isinstance(c.func, ast.Name) and "optim" in c.func.id.lower())), default=None)
     return any(isinstance(c.func, ast.Name) and c.func.id == name and (first_opt is None or c.lineno < first_opt) for c in calls)
+
+
+# methods of a module that return the module itself (moved or cast in place)
+_SAME_MODULE_METHODS = {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "requires_grad_"}
+
+
+def _reads_parameters(node: ast.AST) -> bool:
+    return any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in ("parameters", "named_parameters") for c in walk_nodes(node))
 
 
 def _under_none_test(facts, node: ast.AST, attr: str) -> bool:

@@ -53,7 +53,8 @@ backward (`loss.backward(); self.prev_keys = keys`) in a method that runs again 
 call reads it into its loss (in the method, or in a method of the class it calls first), is reported as a
 warning with a `.detach()` fix. A Module attribute computed once with gradient from the module's own
 submodules or parameters (in `__init__`: `self.bias = self.mlp(table)`, or filled on the first call
-under `if self.bias is None:`) and read by `forward` on every call is an error when a loop backpropagates
+under `if self.bias is None:`, or a memo table entry filled once per key under `if key not in self.cache:`)
+and read by `forward` on every call is an error when a loop backpropagates
 through the module every iteration: every loss builds on that one graph, which the first backward frees.
 
 Only a tensor computed with gradient holds a graph. A state that is provably a Python or NumPy value (a
@@ -99,6 +100,78 @@ fix, or an unsafe one, is offered. When the callee is a builtin or a helper func
 number), or the state starts as None, no `.detach()` fix is offered.
 """
     examples = (
+        Example(
+            name="bias-memoized-per-length-with-its-graph",
+            code="""import torch
+import torch.nn as nn
+
+
+class RelBias(nn.Module):
+    def __init__(self, max_distance=4):
+        super().__init__()
+        self.table = nn.Embedding(2 * max_distance + 1, 1)
+        self.max_distance = max_distance
+        self.cache = {}
+
+    def forward(self, n):
+        if n not in self.cache:
+            pos = torch.arange(n)
+            rel = (pos[None, :] - pos[:, None]).clamp(-self.max_distance, self.max_distance) + self.max_distance
+            self.cache[n] = self.table(rel).squeeze(-1)
+        return self.cache[n]
+
+
+def main():
+    torch.manual_seed(0)
+    bias = RelBias()
+    proj = nn.Linear(5, 5)
+    opt = torch.optim.SGD(list(bias.parameters()) + list(proj.parameters()), lr=0.1)
+    for _ in range(2):
+        loss = (proj(torch.randn(5, 5)) + bias(5)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"bias": bias}
+""",
+            lines=(16,),
+            fixable=False,  # move the lookup out of the cache (cache the index tensor): a restructuring
+            expect={"error": "backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="index-tensor-memoized-lookup-run-every-call",
+            code="""import torch
+import torch.nn as nn
+
+
+class RelBias(nn.Module):
+    def __init__(self, max_distance=4):
+        super().__init__()
+        self.table = nn.Embedding(2 * max_distance + 1, 1)
+        self.max_distance = max_distance
+        self.cache = {}
+
+    def forward(self, n):
+        if n not in self.cache:
+            pos = torch.arange(n)
+            self.cache[n] = (pos[None, :] - pos[:, None]).clamp(-self.max_distance, self.max_distance) + self.max_distance
+        return self.table(self.cache[n]).squeeze(-1)
+
+
+def main():
+    torch.manual_seed(0)
+    bias = RelBias()
+    proj = nn.Linear(5, 5)
+    opt = torch.optim.SGD(list(bias.parameters()) + list(proj.parameters()), lr=0.1)
+    for _ in range(2):
+        loss = (proj(torch.randn(5, 5)) + bias(5)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"bias": bias}
+""",
+            expect={"grad_ok": ["bias.table.weight"]},
+        ),
         Example(
             name="loss-sum-started-once-before-the-batch-loop",
             code="""import torch
@@ -972,23 +1045,29 @@ def main():
             if not info.is_module or "forward" not in info.methods:
                 continue
             for mname, m in info.methods.items():
-                if mname != "__init__" and not _has_none_guard(m):
+                if mname != "__init__" and not _has_none_guard(m) and not _has_membership_guard(m):
                     continue
                 if not _SELF_ATTR_FROM_SELF_CALL.search(facts.text(m)):
                     continue  # no ``self.x = ...self.y(...)`` in it: nothing computed from the module's own layers
                 fl = facts.flow.flow(m)
                 for ev in fl.events:
-                    if ev.what != "attr_assign" or ev.target is None or ev.target.ident != "self" or ev.value is None or not ev.mode.enabled:
+                    if ev.target is None or ev.value is None or not ev.mode.enabled:
+                        continue
+                    memo = ev.what == "inplace" and ev.extra == "setitem" and (ev.target.ident or "").startswith("self.") and "." not in ev.target.ident[5:]
+                    if not memo and not (ev.what == "attr_assign" and ev.target.ident == "self"):
                         continue
                     v = ev.value
-                    if v.kind != "tensor" or v.leaf or v.ident or not any(_trainable_part(facts, cls_name, r) for r in v.live):
+                    if v.kind not in ("tensor", None) or v.leaf or v.ident or not any(_trainable_part(facts, cls_name, r) for r in v.live):
                         continue  # a leaf, a module, data, another cached value: no graph of the module's own parameters
-                    attr, st = ev.name, ev.stmt
+                    attr, st = (ev.target.ident[5:] if memo else ev.name), ev.stmt
                     if lexically_no_grad(facts, st):
                         continue
-                    if mname != "__init__" and not _guarded_by_none(facts, st, attr):
+                    if memo:
+                        if not _guarded_by_membership(facts, st, attr):
+                            continue  # ``self.cache[k] = ...`` on every call: a fresh graph every step
+                    elif mname != "__init__" and not _guarded_by_none(facts, st, attr):
                         continue  # recomputed on each call: a fresh graph every step
-                    if any(_self_attr(n, attr, ast.Store) for other, mm in info.methods.items() if other not in (mname, "__init__") for n in walk_nodes(mm)):
+                    if any(_self_attr(n, attr, ast.Store) or _emptied(n, attr) for other, mm in info.methods.items() if other not in (mname, "__init__") for n in walk_nodes(mm)):
                         continue  # refreshed elsewhere: when is not known
                     if not any(_self_attr(n, attr, ast.Load) and _graph_read(facts, n) for other, mm in info.methods.items() if other != "__init__" for n in walk_nodes(mm) if mm is not m or mname == "__init__"):
                         if not (mname != "__init__" and _returned(m, attr)):
@@ -996,11 +1075,11 @@ def main():
                     site = _training_site_through(facts, cls_name, attr)
                     if site is None:
                         continue
-                    when = "once, when the module is built" if mname == "__init__" else "once, on the first call"
+                    when = "once, when the module is built" if mname == "__init__" else ("once per key, then reused" if memo else "once, on the first call")
                     yield self.finding(
                         facts,
                         st,
-                        f"`self.{attr}` is computed {when}, with gradient from the module's own parameters; every step's loss builds on that one "
+                        f"`self.{attr}{'[...]' if memo else ''}` is computed {when}, with gradient from the module's own parameters; every step's loss builds on that one "
                         f"graph, and after the first `backward()` (line {site.node.lineno}) frees it the next backward() raises",
                         severity=Severity.ERROR,
                         related=[(site.node, "backward() runs every iteration here")],
@@ -1303,7 +1382,31 @@ def _trainable_part(facts, cls: str, root: str) -> bool:
     return bool(acls or elem or mm.parameter_attr(cls, attr) or (ctor is not None and is_module_ctor(ctor[0])))
 
 
-_SELF_ATTR_FROM_SELF_CALL = re.compile(r"self\.\w+\s*=[^\n=][^\n]*self\.")
+_SELF_ATTR_FROM_SELF_CALL = re.compile(r"self\.\w+(?:\[[^\]\n]*\])?\s*=[^\n=][^\n]*self\.")
+
+
+def _has_membership_guard(fn) -> bool:
+    """Does ``fn`` test ``key not in self.<attr>`` (a memo table filled once per key)?"""
+    return any(isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], ast.NotIn) and _self_attr(n.comparators[0]) for n in walk_nodes(fn))
+
+
+def _guarded_by_membership(facts, st, attr: str) -> bool:
+    """``st`` runs only under ``if key not in self.<attr>:`` (each entry filled once, then reused)."""
+    p = facts.parent(st)
+    while p is not None and not isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(p, ast.If) and st in _body_nodes(p.body):
+            t = p.test
+            if isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.NotIn) and _self_attr(t.comparators[0], attr):
+                return True
+        p = facts.parent(p)
+    return False
+
+
+def _emptied(n: ast.AST, attr: str) -> bool:
+    """``self.<attr>.clear()`` / ``.pop(...)`` / ``del self.<attr>[k]``: entries of a memo table dropped."""
+    if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("clear", "pop", "popitem") and _self_attr(n.func.value, attr):
+        return True
+    return isinstance(n, ast.Delete) and any(isinstance(t, ast.Subscript) and _self_attr(t.value, attr) for t in n.targets)
 
 
 def _has_none_guard(fn) -> bool:
