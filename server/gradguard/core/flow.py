@@ -1779,10 +1779,38 @@ class _Walker:
             if cl is not None:  # the Trainer calls compute_loss with the model it was given
                 self.e.flow_in_context(cl, node, {"self": Val(kind="instance", cls=cls), 0: model}, self.mode)
         if info.is_module is False:
+            init = info.methods.get("__init__")
+            if init is not None and args:
+                # a trainer's constructor freezing the model it is given (a Module's constructor that freezes a
+                # module it is given wraps it: the frozen object is then a part of the new one, under another path)
+                self._requires_grad_changes(node, init, args)
             # a plain class (a trainer, a data record): not a gradient root itself; its methods see their
-            # own ``self`` parameters (``self.model``) through the instance's name
-            return Val(frozenset(), kind="instance", cls=cls, ident=NEW)
+            # own ``self`` parameters (``self.model``) through the instance's name, and the modules its
+            # constructor keeps as given (``self.model = model``) as those modules
+            kept = self._kept_modules(cls, args, kwargs or {})
+            return Val(frozenset(), kind="instance", cls=cls, ident=NEW, fields=kept or None)
         return Val(frozenset({NEW}), kind="module", cls=cls, ident=NEW)
+
+    def _kept_modules(self, cls: str, args: list, kwargs: dict) -> tuple:
+        """``(attr, module)`` for each ``self.<attr> = <parameter>`` of ``cls.__init__`` (the attribute's only
+        assignment in the class) whose argument here is a module: the object holds that very module."""
+        info = self.e.modules.classes[cls]
+        init = info.methods.get("__init__")
+        if init is None or not isinstance(init, (ast.FunctionDef, ast.AsyncFunctionDef)) or init.args.vararg is not None:
+            return ()
+        params = [a.arg for a in init.args.args[1:]]
+        out = []
+        for attr, values in info.attr_values.items():
+            if len(values) != 1 or not isinstance(values[0], ast.Name) or values[0].id not in params:
+                continue
+            v = values[0]
+            if not (init.lineno <= v.lineno <= (init.end_lineno or init.lineno)):
+                continue
+            i = params.index(v.id)
+            given = kwargs.get(v.id) or (args[i] if i < len(args) else None)
+            if given is not None and given.kind == "module" and given.ident and given.ident not in (NEW, UNKNOWN):
+                out.append((attr, given))
+        return tuple(out)
 
     def call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
         if self.e.is_autograd_function_method(fn):
@@ -1854,6 +1882,9 @@ class _Walker:
         # grad mode is off and the callee backpropagates (its losses are built without a graph)
         vals = [*args, *kwargs.values()]
         if (self.e.syntax_of(fn)[2] and self.mode.enabled and any(_carries_program_roots(v) and v.live for v in vals)) or any(_needs_context(v) for v in vals) or (
+            # a method of an object that keeps the modules it was built with (``trainer.fit()`` reads ``self.model``)
+            selfv is not None and selfv.kind == "instance" and selfv.fields is not None
+        ) or (
             # a dict / output object / tuple of outputs: its entries matter when the callee cuts or backpropagates
             any((v.fields is not None or v.items is not None) and v.live for v in vals) and (self.e.flow(fn).returns.cut or self.e.flow(fn).loss_sites)
         ) or (
@@ -2055,6 +2086,10 @@ class _Walker:
 
     def call_method(self, node: ast.Call, recv: Val, name: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         fw = recv.kind or ""
+        if recv.kind == "instance" and recv.fields is not None:
+            kept = next((fv for k, fv in recv.fields if k == name), None)
+            if kept is not None and kept.kind == "module":
+                return self.call_value(node, kept, args, kwargs)  # ``self.model(x)``: the module the constructor kept
         if name in IDENTITY_METHODS.get(fw, ()):
             if len(args) == 1:
                 return args[0]

@@ -46,7 +46,8 @@ def frozen_paths(facts: FileFacts) -> set:
     if "requires_grad" in facts.source.text or "freeze(" in facts.source.text:
         flows = list(facts.flows_matching(_TOUCHES_REQUIRES_GRAD))
         # and their callers: a helper's change is an event at its call (``requires_grad_via_call``)
-        helpers = sorted({fl.node.name for fl in flows if isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef))})
+        # (a constructor is called by its class's name)
+        helpers = sorted({(facts.flow.owner.get(id(fl.node)) or fl.node.name) if fl.node.name == "__init__" else fl.node.name for fl in flows if isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef))})
         if helpers:
             seen = {id(fl) for fl in flows}
             calls = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in helpers) + r")\(")

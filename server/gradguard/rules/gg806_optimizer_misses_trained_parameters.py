@@ -78,6 +78,38 @@ replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica inst
     examples = (
         Example(
             bad=False,
+            name="tuner-object-freezes-the-model-it-keeps-and-trains-a-prompt",
+            code="""import torch
+import torch.nn as nn
+
+
+class PromptTuner:
+    def __init__(self, model, lr=0.1):
+        for p in model.parameters():
+            p.requires_grad_(False)
+        self.model = model
+        self.prompt = torch.zeros(1, 4, requires_grad=True)
+        self.opt = torch.optim.SGD([self.prompt], lr=lr)
+
+    def step(self, x):
+        loss = self.model(x + self.prompt).pow(2).mean()
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 2)
+    tuner = PromptTuner(model)
+    for _ in range(3):
+        tuner.step(torch.randn(8, 4))
+    return {"model": model, "prompt": tuner.prompt}
+""",
+            expect={"grad_ok": ["prompt"], "grad_none": ["model.weight"]},
+        ),
+        Example(
+            bad=False,
             name="helper-freezes-the-embedding-weight-and-returns-the-rest",
             code="""import torch
 import torch.nn as nn

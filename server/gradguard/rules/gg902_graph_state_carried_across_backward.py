@@ -101,6 +101,96 @@ number), or the state starts as None, no `.detach()` fix is offered.
 """
     examples = (
         Example(
+            name="state-kept-on-the-model-a-trainer-object-holds",
+            code="""import torch
+import torch.nn as nn
+
+
+class StreamLM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(3, 4, batch_first=True)
+        self.out = nn.Linear(4, 3)
+        self.hidden = None
+
+    def reset(self):
+        self.hidden = None
+
+    def forward(self, x):
+        h, self.hidden = self.rnn(x, self.hidden)
+        return self.out(h)
+
+
+class Trainer:
+    def __init__(self, model, lr=0.1):
+        self.model = model
+        self.opt = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def epoch(self, chunks):
+        self.model.reset()
+        for x in chunks:
+            loss = self.model(x).pow(2).mean()
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = StreamLM()
+    Trainer(model).epoch([torch.randn(2, 5, 3) for _ in range(3)])
+    return {"model": model}
+""",
+            lines=(16,),
+            fixable=False,  # like the other attribute states: detach where the state is stored (a tuple for an LSTM)
+            expect={"error": "backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="detached-state-kept-on-the-model-a-trainer-object-holds",
+            code="""import torch
+import torch.nn as nn
+
+
+class StreamLM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(3, 4, batch_first=True)
+        self.out = nn.Linear(4, 3)
+        self.hidden = None
+
+    def reset(self):
+        self.hidden = None
+
+    def forward(self, x):
+        h, hidden = self.rnn(x, self.hidden)
+        self.hidden = hidden.detach()
+        return self.out(h)
+
+
+class Trainer:
+    def __init__(self, model, lr=0.1):
+        self.model = model
+        self.opt = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def epoch(self, chunks):
+        self.model.reset()
+        for x in chunks:
+            loss = self.model(x).pow(2).mean()
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = StreamLM()
+    Trainer(model).epoch([torch.randn(2, 5, 3) for _ in range(3)])
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.rnn.weight_ih_l0", "model.out.weight"]},
+        ),
+        Example(
             name="bias-memoized-per-length-with-its-graph",
             code="""import torch
 import torch.nn as nn
