@@ -9,7 +9,7 @@ from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
 from gradguard.core.torchapi import LOSS_SINK_WORDS
-from gradguard.fixes import fix, line_indent, replace_node
+from gradguard.fixes import fix, insert_before_stmt, line_indent, replace_node
 from gradguard.rules._cuts import loss_label, related_for, roots_label
 from gradguard.rules.base import Example, Rule
 
@@ -41,7 +41,7 @@ mode is a normal tensor and stays silent).
 A function that runs `torch.set_grad_enabled(False)` as a statement and returns without switching it back, at
 its end or on an early `return` (one not inside a `try` whose `finally` runs), leaves recording off for its
 caller: the training that follows the call is reported on that statement, with the early return as related
-information.
+information (the fix calls the function's own `torch.set_grad_enabled(True)` before that return too).
 
 ## Why is this bad?
 Under `no_grad` nothing is recorded: the result has no `grad_fn`, so the parameters upstream get no gradient
@@ -112,7 +112,6 @@ def main():
     return {"model": model}
 """,
             lines=(6,),
-            fixable=False,  # restoring on every path (try/finally, or a with block) restructures the function
             expect={"error": "does not require grad"},
         ),
         Example(
@@ -859,7 +858,36 @@ def _enable_fix(facts, node: ast.AST):
         return _unwrap_with(facts, with_stmt)
     if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and node in parent.decorator_list:
         return _remove_decorator(facts, parent, node)
+    if isinstance(parent, ast.Expr):
+        return _restore_before_return(facts, node)
     return None
+
+
+def _restore_before_return(facts, node: ast.AST) -> Optional[object]:
+    """``torch.set_grad_enabled(False)`` left in force by an early ``return``: switch it back there the way
+    the function does on its other path (its own ``torch.set_grad_enabled(True)`` statement)."""
+    related = _leaking_return(facts, node)
+    if not related:
+        return None
+    ret = related[0][0]
+    fn = facts.parent(node)
+    while fn is not None and not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        fn = facts.parent(fn)
+    if fn is None or not facts.source.line(ret.lineno).lstrip().startswith("return"):
+        return None
+    func_text = facts.text(node.func) if isinstance(node, ast.Call) else None
+    restore = next(
+        (
+            st
+            for st in walk_nodes(fn)
+            if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and facts.text(st.value.func) == func_text
+            and len(st.value.args) == 1 and isinstance(st.value.args[0], ast.Constant) and st.value.args[0].value is True and st.lineno > node.lineno
+        ),
+        None,
+    )
+    if restore is None:
+        return None
+    return fix(f"Call `{facts.text(restore.value)}` before this return too", insert_before_stmt(facts, ret, facts.text(restore.value)), unsafe=True)
 
 
 def _remove_decorator(facts, fn, deco) -> Optional[object]:
