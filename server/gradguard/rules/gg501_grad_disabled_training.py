@@ -881,7 +881,7 @@ def _restore_before_return(facts, node: ast.AST) -> Optional[object]:
             st
             for st in walk_nodes(fn)
             if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and facts.text(st.value.func) == func_text
-            and len(st.value.args) == 1 and isinstance(st.value.args[0], ast.Constant) and st.value.args[0].value is True and st.lineno > node.lineno
+            and len(st.value.args) == 1 and isinstance(st.value.args[0], ast.Constant) and st.value.args[0].value is True and st.lineno > getattr(node, "lineno", 0)
         ),
         None,
     )

@@ -164,7 +164,7 @@ def main():
     torch.manual_seed(0)
     model = Tagger()
     params = trainable_parameters(model)
-    print(sum(p.numel() for p in params))
+    n_trainable = sum(p.numel() for p in params)
     opt = torch.optim.AdamW(params, lr=1e-2)
     for _ in range(2):
         opt.zero_grad()
