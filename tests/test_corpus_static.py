@@ -44,8 +44,6 @@ KNOWN_MISSES = {
     "c729_accelerate_param_chain_consumed_by_counter": "c7 dev-half miss (scored once at the end, not investigated)",
     "c711_charlm_hidden_state_kept_across_batches": "c7 dev half: counted found at the scoring only through a false GG201 (Corpus.data, a plain attribute of a non-Module class, read as Tensor.data), seen and fixed after the scoring; the hidden state kept on the module across batches is not found",
     "c714_lightning_prototypes_cached_in_validation": "c7 blind-half miss (scored once at the end, not investigated)",
-    "c720_update_helper_clears_grads_before_step": "c7 blind-half miss (scored once at the end, not investigated)",
-    "c724_fused_linear_gelu_function_transposed_weight_grad": "c7 blind-half miss (scored once at the end, not investigated)",
     "c734_prompt_tuning_wrapper_frozen_with_backbone": "c7 blind-half miss (scored once at the end, not investigated)",
 }
 

@@ -231,6 +231,63 @@ def _resolve(facts: FileFacts, fl: FunctionFlow, root: str) -> Optional[list]:
     return out
 
 
+def _through_index(ev: Event) -> bool:
+    """Does a ``requires_grad`` change reach its module through an index or a slice (``model.layers[0]``,
+    ``for layer in model.layers[:2]: for p in layer.parameters(): ...``)? The engine names a container's
+    elements by the container, so such a change covers only some of what that name holds."""
+    node = ev.node
+    if isinstance(node, ast.Attribute):
+        expr: Optional[ast.AST] = node.value
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        expr = node.func.value
+    else:
+        return False
+    for _ in range(8):
+        base = expr
+        while isinstance(base, (ast.Attribute, ast.Call, ast.Subscript)):
+            if isinstance(base, ast.Subscript):
+                return True
+            if isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id in ("enumerate", "list", "reversed", "iter") and base.args:
+                base = base.args[0]
+                continue
+            base = base.func if isinstance(base, ast.Call) else base.value
+        if not isinstance(base, ast.Name):
+            return False
+        name = base.id
+        loop = next((lp for lp in reversed(ev.loops) if isinstance(lp, (ast.For, ast.AsyncFor)) and name in _target_names(lp.target)), None)
+        if loop is None:
+            return False
+        expr = loop.iter
+    return False
+
+
+def _target_names(target: ast.AST) -> set:
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+def _alias_instance_changes(facts: FileFacts, out: Certainty) -> None:
+    """A change made through an instance (``freeze(model)`` -> ``model.embeddings``) is a change of what the class's
+    own methods call ``self.embeddings``, where a loss computed in the class (a Hugging Face ``forward``, a
+    Lightning ``training_step``) reaches it: the same path without the instance's name. When the file builds
+    several instances of the class, which one a loss runs on is not known: the path may or may not change."""
+    origins = facts.flow.root_origins
+    instances: dict = {}
+    for name, o in origins.items():
+        if "." not in name and o.kind in ("module", "instance") and o.cls in facts.modules.classes:
+            instances.setdefault(o.cls, []).append(name)
+    for changes, maybe in ((list(out.changes), False), (list(out.maybe), True)):
+        for item in changes:
+            path, off = (item, None) if maybe else item
+            head, dot, rest = path.partition(".")
+            inst = origins.get(head)
+            if not dot or inst is None or inst.kind not in ("module", "instance") or inst.cls not in instances:
+                continue
+            if maybe or len(instances[inst.cls]) > 1:
+                out.maybe.append(rest)
+            else:
+                out.changes.append((rest, off))
+
+
 # rules whose finding means the program raises at (or before) a backward(): in-place changes autograd
 # detects, graphs freed or reused, tensors that cannot require grad
 RAISING = ("GG404", "GG405", "GG701", "GG702", "GG902", "GG903")
@@ -294,12 +351,13 @@ def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
                         if flag is not False:
                             out.unresolved_on = True
                         continue
-                    if ambiguous or (flag is False and _selective(facts, ev.node)):
+                    if ambiguous or (flag is False and _selective(facts, ev.node)) or _through_index(ev):
                         # (under a test inside the loop over the parameters: only those the test picks change, e.g.
                         # by name, which the map does not evaluate)
                         out.maybe.extend(paths)
                     else:
                         out.changes.extend((p, not flag) for p in paths)
+    _alias_instance_changes(facts, out)
     for node in facts.walk(ast.Call):
         f = node.func  # type: ignore[attr-defined]
         if isinstance(f, ast.Name) and f.id == "setattr" and len(node.args) == 3 and not isinstance(node.args[1], ast.Constant):  # type: ignore[attr-defined]
