@@ -43,8 +43,7 @@ KNOWN_MISSES = {
     "c727_evaluate_early_return_leaves_grad_disabled": "c7 dev-half miss (scored once at the end, not investigated)",
     "c729_accelerate_param_chain_consumed_by_counter": "c7 dev-half miss (scored once at the end, not investigated)",
     "c711_charlm_hidden_state_kept_across_batches": "c7 dev half: counted found at the scoring only through a false GG201 (Corpus.data, a plain attribute of a non-Module class, read as Tensor.data), seen and fixed after the scoring; the hidden state kept on the module across batches is not found",
-    "c714_lightning_prototypes_cached_in_validation": "c7 blind-half miss (scored once at the end, not investigated)",
-    "c734_prompt_tuning_wrapper_frozen_with_backbone": "c7 blind-half miss (scored once at the end, not investigated)",
+    "c734_prompt_tuning_wrapper_frozen_with_backbone": "retired blind c7: requires_grad_(False) on the whole wrapper also freezes the soft prompt, and only the head is switched back on; the program still trains (the head), so no loss lacks a gradient path (GG604 stays silent, rightly). The flow map now says model.prompt is frozen (a helper that returns the object it froze, bound by the caller: agrees with torch), but reporting it needs a claim gradguard does not make: a parameter named explicitly in an optimizer's param group ([model.prompt], built in another helper) that is frozen at every step, which needs the requires_grad state at each step across helper calls",
 }
 
 
