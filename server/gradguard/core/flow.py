@@ -575,6 +575,12 @@ class GradientFlow:
         method of the class that runs wholly under inference mode (a Lightning evaluation step, an
         ``@torch.inference_mode()`` method): then the helper runs under inference mode, whatever it computes is an
         inference tensor. None otherwise."""
+        key = ("only_inference", info.name, mname)
+        if key not in self._attr_cache:
+            self._attr_cache[key] = self._find_only_inference_calls(info, mname)
+        return self._attr_cache[key]
+
+    def _find_only_inference_calls(self, info, mname: str) -> Optional[tuple]:
         if _FRAMEWORK_HOOK.match(mname):
             return None
         mentions = sum(1 for n in walk_nodes(self.tree) if (isinstance(n, ast.Attribute) and n.attr == mname) or (isinstance(n, ast.Name) and n.id == mname))
