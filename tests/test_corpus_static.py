@@ -45,10 +45,7 @@ KNOWN_MISSES = {
     "c815_hf_trainer_gradual_unfreeze_callback_after_optimizer_built": "c8 dev miss (under investigation this session)",
     "c819_fabric_custom_linear_function_transposed_weight_grad": "c8 dev miss (under investigation this session)",
     "c825_lightning_unfreeze_callback_calls_train_mode": "c8 dev miss (under investigation this session)",
-    "c714_lightning_prototypes_cached_in_validation": "c7 blind-half miss (scored once at the end, not investigated)",
-    "c720_update_helper_clears_grads_before_step": "c7 blind-half miss (scored once at the end, not investigated)",
-    "c724_fused_linear_gelu_function_transposed_weight_grad": "c7 blind-half miss (scored once at the end, not investigated)",
-    "c734_prompt_tuning_wrapper_frozen_with_backbone": "c7 blind-half miss (scored once at the end, not investigated)",
+    "c734_prompt_tuning_wrapper_frozen_with_backbone": "retired blind c7: requires_grad_(False) on the whole wrapper also freezes the soft prompt, and only the head is switched back on; the program still trains (the head), so no loss lacks a gradient path (GG604 stays silent, rightly). The flow map now says model.prompt is frozen (a helper that returns the object it froze, bound by the caller: agrees with torch), but reporting it needs a claim gradguard does not make: a parameter named explicitly in an optimizer's param group ([model.prompt], built in another helper) that is frozen at every step, which needs the requires_grad state at each step across helper calls",
 }
 
 

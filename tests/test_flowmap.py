@@ -374,10 +374,7 @@ def _maps(paths):
 # that makes one agree fails the test and must update the list (and the note reporting the blind numbers).
 KNOWN_WRONG = {
     "blind": {
-        "c322_hf_token_classifier_partial_freeze_clean": "the map says model.layers is frozen; under torch some of its parameters get a gradient (not investigated)",
         "c404_recsys_maxnorm_item_table_reused": "the map says the loss at line 44 trains the embeddings; under torch they get no gradient (not investigated)",
-        "c524_hf_adapter_tuning_freezes_adapters_with_encoder": "blind c5: the map and torch disagree on which parameters train (not investigated)",
-        "c716_hf_trainer_freeze_embeddings_and_lower_layers_clean": "c7 blind half, scored once at the end: the map says the loss at line 33 trains self.embeddings; under torch model.embeddings.weight gets no gradient (not investigated)",
     },
     "dev": {
     },

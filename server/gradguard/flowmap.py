@@ -120,6 +120,9 @@ class Certainty:
 
     changes: list = field(default_factory=list)
     maybe: list = field(default_factory=list)  # paths whose requires_grad may or may not change
+    # the same for what a class's methods call ``self.<path>``, from changes made through an instance of it
+    self_changes: list = field(default_factory=list)
+    self_maybe: list = field(default_factory=list)
     unresolved_off: bool = False
     unresolved_on: bool = False
     dynamic_modules: bool = False
@@ -129,16 +132,20 @@ class Certainty:
         """``"frozen"`` (requires_grad off: never trained), ``"unsure"`` or None (trainable)."""
         if self.unresolved_off:
             return "unsure"
-        path = _strip_self(display_root(root))
-        if any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in self.maybe):
+        shown = display_root(root)
+        path = _strip_self(shown)
+        own = shown.startswith("self.")
+        maybe = self.maybe + self.self_maybe if own else self.maybe
+        changes = self.changes + self.self_changes if own else self.changes
+        if any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in maybe):
             return "unsure"
-        covering = [(p, off) for p, off in self.changes if _is_frozen(path, {p})]
-        inside_on = [p for p, off in self.changes if not off and p.startswith(path + ".")]
+        covering = [(p, off) for p, off in changes if _is_frozen(path, {p})]
+        inside_on = [p for p, off in changes if not off and p.startswith(path + ".")]
         offs = [p for p, off in covering if off]
         if not offs:
             # parts of it frozen (``model.fc.weight``, ``model[0]``): whether the rest reaches the loss is
             # not known from the root alone
-            return "unsure" if any(off and p.startswith(path + ".") for p, off in self.changes) else None
+            return "unsure" if any(off and p.startswith(path + ".") for p, off in changes) else None
         ons = [p for p, off in covering if not off]
         frozen = True
         if ons:
@@ -225,10 +232,92 @@ def _resolve(facts: FileFacts, fl: FunctionFlow, root: str) -> Optional[list]:
             return None
         arg = args[i] if positional and i < len(args) else next((k.value for k in call.keywords if k.arg == pname), None)  # type: ignore[attr-defined]
         text = _dotted(arg) if arg is not None else None
+        if text is None and arg is not None and fl.returns.ident == head and not fl.returns.cut:
+            # ``model = freeze(Net())``: the helper hands back the object it changed, bound here to a name
+            st = facts.parent(call)
+            bound = _dotted(st.targets[0]) if isinstance(st, ast.Assign) and st.value is call and len(st.targets) == 1 else None
+            origin = facts.flow.root_origins.get(bound or "")
+            # (only for an object of a class the file defines, whose methods' ``self.<attr>`` the map can relate to it)
+            if origin is not None and origin.kind in ("module", "instance") and origin.cls in facts.modules.classes:
+                text = bound
         if text is None or text == "self":
             return None
         out.append(_strip_self(text) + ("." + rest if rest else ""))
     return out
+
+
+# calls that hand back all of what their receiver holds (iterated by a loop over every parameter or module)
+_WHOLE_CALLS = {
+    "parameters", "named_parameters", "modules", "named_modules", "children", "named_children", "values", "items",
+    # (methods of a module that return the module itself)
+    "eval", "train", "to", "cuda", "cpu", "float", "half", "double", "bfloat16", "requires_grad_", "type", "share_memory",
+}
+
+
+def _through_index(ev: Event) -> bool:
+    """Does a ``requires_grad`` change reach its module through an index or a slice (``model.layers[0]``,
+    ``for layer in model.layers[:2]: for p in layer.parameters(): ...``) or through what a method returns
+    (``model.get_input_embeddings().weight``)? The engine names a container's elements by the container and a
+    method's result by its receiver, so such a change covers only some of what that name holds."""
+    node = ev.node
+    if isinstance(node, ast.Attribute):
+        expr: Optional[ast.AST] = node.value
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        expr = node.func.value
+    else:
+        return False
+    for _ in range(8):
+        base = expr
+        while isinstance(base, (ast.Attribute, ast.Call, ast.Subscript)):
+            if isinstance(base, ast.Subscript):
+                return True
+            if isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id in ("enumerate", "list", "reversed", "iter") and base.args:
+                base = base.args[0]
+                continue
+            if isinstance(base, ast.Call) and not (isinstance(base.func, ast.Attribute) and base.func.attr in _WHOLE_CALLS):
+                return True
+            base = base.func if isinstance(base, ast.Call) else base.value
+        if not isinstance(base, ast.Name):
+            return False
+        name = base.id
+        loop = next((lp for lp in reversed(ev.loops) if isinstance(lp, (ast.For, ast.AsyncFor)) and name in _target_names(lp.target)), None)
+        if loop is None:
+            return False
+        expr = loop.iter
+    return False
+
+
+def _target_names(target: ast.AST) -> set:
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+def _alias_instance_changes(facts: FileFacts, out: Certainty) -> None:
+    """A change made through an instance (``freeze(model)`` -> ``model.embeddings``) is a change of what the class's
+    own methods call ``self.embeddings``, where a loss computed in the class (a Hugging Face ``forward``, a
+    Lightning ``training_step``) reaches it: the same path without the instance's name. When the file builds
+    several instances of the class, which one a loss runs on is not known: the path may or may not change."""
+    origins = facts.flow.root_origins
+    instances: dict = {}
+    for name, o in origins.items():
+        if "." not in name and o.kind in ("module", "instance") and o.cls in facts.modules.classes:
+            instances.setdefault(o.cls, []).append(name)
+    explicit = {p for p, _off in out.changes}
+    for changes, maybe in ((list(out.changes), False), (list(out.maybe), True)):
+        for item in changes:
+            path, off = (item, None) if maybe else item
+            head, dot, rest = path.partition(".")
+            inst = origins.get(head)
+            if inst is None or inst.kind not in ("module", "instance") or inst.cls not in instances:
+                continue
+            # the whole instance (``model.requires_grad_(False)``): every attribute its class sets on ``self``, unless
+            # changed on its own (a deeper change wins)
+            cls = inst.cls or ""
+            rests = [rest] if dot else [a for a in facts.modules.classes[cls].attrs if f"{head}.{a}" not in explicit]
+            for r in rests:
+                if maybe or len(instances[cls]) > 1:
+                    out.self_maybe.append(r)
+                else:
+                    out.self_changes.append((r, off))
 
 
 # rules whose finding means the program raises at (or before) a backward(): in-place changes autograd
@@ -294,12 +383,13 @@ def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
                         if flag is not False:
                             out.unresolved_on = True
                         continue
-                    if ambiguous or (flag is False and _selective(facts, ev.node)):
+                    if ambiguous or (flag is False and _selective(facts, ev.node)) or _through_index(ev):
                         # (under a test inside the loop over the parameters: only those the test picks change, e.g.
                         # by name, which the map does not evaluate)
                         out.maybe.extend(paths)
                     else:
                         out.changes.extend((p, not flag) for p in paths)
+    _alias_instance_changes(facts, out)
     for node in facts.walk(ast.Call):
         f = node.func  # type: ignore[attr-defined]
         if isinstance(f, ast.Name) and f.id == "setattr" and len(node.args) == 3 and not isinstance(node.args[1], ast.Constant):  # type: ignore[attr-defined]

@@ -531,11 +531,20 @@ class GradientFlow:
                     continue
                 fl = self.flow(m)
                 evs = [e for e in fl.events if e.what == "attr_assign" and e.name == attr and e.target is not None and e.target.ident == "self"]
+                if evs and not any(c.kind == "inference" for e in evs if e.value is not None for _r, c in e.value.cut):
+                    # a helper of the class that only inference-mode methods call runs under inference mode too
+                    via = self._called_only_under_inference(info, mname)
+                    ctx = self.flow_in_context(m, via[0], {"self": Val(frozenset({"self"}), kind="module", cls=cls, ident="self")}, via[1]) if via is not None else None
+                    if ctx is not None:
+                        # (the helper's arguments are no roots of the methods that read the attribute)
+                        evs = [replace(e, value=replace(e.value, cut=frozenset((UNKNOWN if r.startswith("arg:") else r, c) for r, c in e.value.cut)) if e.value is not None else None)
+                               for e in ctx.events if e.what == "attr_assign" and e.name == attr and e.target is not None and e.target.ident == "self"]
                 if len(evs) != len(stores) or not evs:
                     ok = False
                     break
                 for e in evs:
-                    inf = {(r, c) for r, c in (e.value.cut if e.value is not None else ()) if c.kind == "inference"}
+                    # (the attribute's own earlier value, a running average's, is not a parameter it starves)
+                    inf = {(r, c) for r, c in (e.value.cut if e.value is not None else ()) if c.kind == "inference" and r != f"self.{attr}"}
                     if not inf or (e.value is not None and e.value.live):
                         ok = False
                         break
@@ -560,6 +569,39 @@ class GradientFlow:
                     got.setdefault(n.attr, []).append(n)
             self._stores[id(m)] = got
         return got
+
+    def _called_only_under_inference(self, info, mname: str) -> Optional[tuple]:
+        """``(call, mode)`` when method ``mname`` of the class is a helper no framework calls by its name and every
+        mention of it in the file is a call ``self.<mname>(...)`` made directly (outside any ``with`` block) in a
+        method of the class that runs wholly under inference mode (a Lightning evaluation step, an
+        ``@torch.inference_mode()`` method): then the helper runs under inference mode, whatever it computes is an
+        inference tensor. None otherwise."""
+        key = ("only_inference", info.name, mname)
+        if key not in self._attr_cache:
+            self._attr_cache[key] = self._find_only_inference_calls(info, mname)
+        return self._attr_cache[key]
+
+    def _find_only_inference_calls(self, info, mname: str) -> Optional[tuple]:
+        if _FRAMEWORK_HOOK.match(mname):
+            return None
+        mentions = sum(1 for n in walk_nodes(self.tree) if (isinstance(n, ast.Attribute) and n.attr == mname) or (isinstance(n, ast.Name) and n.id == mname))
+        found: Optional[tuple] = None
+        calls = 0
+        for cname, caller in info.methods.items():
+            if cname == mname:
+                continue
+            mode = _decorator_mode(self.imports, caller)
+            if mode.enabled and mode.kind != "enable_grad" and info.framework == "lightning" and cname in LIGHTNING_INFERENCE_STEPS:
+                mode = GradMode(False, "inference", caller)
+            withs = [w for w in walk_nodes(caller) if isinstance(w, (ast.With, ast.AsyncWith))]
+            for n in walk_nodes(caller):
+                if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == mname and isinstance(n.func.value, ast.Name) and n.func.value.id == "self"):
+                    continue
+                if mode.kind != "inference" or mode.enabled or any(w.lineno <= n.lineno <= (w.end_lineno or w.lineno) for w in withs):
+                    return None
+                calls += 1
+                found = found or (n, mode)
+        return found if calls and calls == mentions else None
 
     def _has_inference_method(self, info) -> bool:
         """Does the class run a method under inference mode (``@torch.inference_mode()``, a ``with
@@ -2381,6 +2423,8 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
 
 _INFERENCE_WORD = re.compile(r"inference_mode")
 LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")
+# method names a framework calls itself (Lightning hooks, steps, builders): not helpers only the class calls
+_FRAMEWORK_HOOK = re.compile(r"^(on_|configure_|setup$|teardown$|forward$|prepare_data$|backward$|optimizer_|lr_scheduler_|transfer_batch|__)|_step(_end)?$|_dataloader$|_epoch_end$")
 _SAVING_OPS = tuple(sorted(set(SAVES_INPUT) | set(SAVES_OUTPUT)))  # ops that save an input or their output for backward
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 _ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(")  # ``x.attr = f(...)`` or ``setattr(x, ...)``

@@ -35,7 +35,8 @@ under `torch.enable_grad()` inside a `no_grad` block records normally and is not
 networks under `no_grad` whose parameters are not trained by that loss stay silent.
 Lightning runs `validation_step`, `test_step` and `predict_step` under `torch.inference_mode()`: a tensor such
 a step (or an `@torch.inference_mode()` method) computes from the model and keeps on the object
-(`self.prototypes = ...`), when every assignment of that attribute is such a one, is an inference tensor in
+(`self.prototypes = ...`, also in a helper method that only such steps call), when every assignment of that
+attribute is such a one, is an inference tensor in
 the training step that reads it; it is flagged on the assignment (a `.clone()` made outside inference
 mode is a normal tensor and stays silent).
 A function that runs `torch.set_grad_enabled(False)` as a statement and returns without switching it back, at
@@ -333,6 +334,91 @@ def main():
             lines=(18,),
             expect={"error": "Inference tensors cannot be saved for backward"},
             fixable=False,
+        ),
+        Example(
+            name="centroids-stored-by-a-helper-of-an-inference-mode-method",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ProtoNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(6, 4)
+        self.centroids = None
+
+    def forward(self, x):
+        return F.normalize(self.embed(x), dim=-1)
+
+    @torch.inference_mode()
+    def refresh(self, x, y):
+        self._store_centroids(self(x), y)
+
+    def _store_centroids(self, emb, y):
+        self.centroids = torch.stack([emb[y == c].mean(0) for c in range(3)])
+
+    def loss(self, x, y):
+        return F.cross_entropy(self(x) @ self.centroids.t(), y)
+
+
+def main():
+    torch.manual_seed(0)
+    model = ProtoNet()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(12, 6), torch.arange(3).repeat(4)
+    model.refresh(x, y)
+    loss = model.loss(x, y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(20,),
+            expect={"error": "Inference tensors cannot be saved for backward"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="centroids-stored-by-a-helper-of-a-no-grad-method",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ProtoNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(6, 4)
+        self.centroids = None
+
+    def forward(self, x):
+        return F.normalize(self.embed(x), dim=-1)
+
+    @torch.no_grad()
+    def refresh(self, x, y):
+        self._store_centroids(self(x), y)
+
+    def _store_centroids(self, emb, y):
+        self.centroids = torch.stack([emb[y == c].mean(0) for c in range(3)])
+
+    def loss(self, x, y):
+        return F.cross_entropy(self(x) @ self.centroids.t(), y)
+
+
+def main():
+    torch.manual_seed(0)
+    model = ProtoNet()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(12, 6), torch.arange(3).repeat(4)
+    model.refresh(x, y)
+    loss = model.loss(x, y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.embed.weight"]},
         ),
         Example(
             bad=False,

@@ -28,7 +28,10 @@ class ZeroGradBetweenBackwardAndStep(Rule):
 ## What it does
 Flags `optimizer.zero_grad()` (or `model.zero_grad()` of the model the optimizer trains) placed, in the
 same block, after `loss.backward()` and before `optimizer.step()`, with no other `backward()` between.
-Clearing the gradients of *another* optimizer there (GAN training) is fine and not flagged.
+Clearing the gradients of *another* optimizer there (GAN training) is fine and not flagged. Also through a
+helper: a function called after `loss.backward()` whose body clears the gradients of the optimizer it is
+given and then steps it (`optimizer.zero_grad()` right before `optimizer.step()`, with nothing between that
+computes gradients).
 
 Across iterations too: a loop that clears the gradients before every `backward()` but steps only every few
 iterations (`if (i + 1) % accumulation_steps == 0: optimizer.step()`) discards the accumulated gradients of
@@ -56,7 +59,7 @@ optimizer.step()
 
 ## Fix safety
 The fix moves the `zero_grad()` statement right before the block's first `backward()`; for gradient
-accumulation, right after the `step()` inside its condition. It is marked unsafe because statements in
+accumulation, and in a helper that clears then steps, right after the `step()`. It is marked unsafe because statements in
 between may have been meant to see the previous gradients.
 """
     examples = (
@@ -108,6 +111,59 @@ def main():
             lines=(12,),
             expect={"facts": {"steps_apply_whole_window": False}},
             fixed_expect={"facts": {"steps_apply_whole_window": True}},
+        ),
+        Example(
+            name="update-helper-clears-then-steps",
+            code="""import torch
+import torch.nn as nn
+
+
+def apply_update(model, optimizer, max_norm=1.0):
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.zero_grad()
+    optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    w0 = net.weight.detach().clone()
+    for _ in range(3):
+        loss = net(torch.randn(6, 4)).pow(2).mean()
+        loss.backward()
+        apply_update(net, opt)
+    return {"net": net}, {"changed": not torch.equal(w0, net.weight.detach())}
+""",
+            lines=(7,),
+            expect={"grad_none": ["net.weight"], "facts": {"changed": False}},
+            fixed_expect={"facts": {"changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="update-helper-steps-then-clears",
+            code="""import torch
+import torch.nn as nn
+
+
+def apply_update(model, optimizer, max_norm=1.0):
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    optimizer.zero_grad()
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    w0 = net.weight.detach().clone()
+    for _ in range(3):
+        loss = net(torch.randn(6, 4)).pow(2).mean()
+        loss.backward()
+        apply_update(net, opt)
+    return {"net": net}, {"changed": not torch.equal(w0, net.weight.detach())}
+""",
+            expect={"facts": {"changed": True}},
         ),
         Example(
             bad=False,
@@ -183,6 +239,7 @@ def main():
     def check(self, facts):
         binding = step_binding(facts)
         yield from self._accumulation(facts, binding)
+        yield from self._in_helper(facts)
         for _owner, body in blocks(facts):
             backs = [i for i, st in enumerate(body) if stmt_call(st, "backward") is not None or (isinstance(st, ast.Expr) and has_backward(st))]
             if not backs:
@@ -268,6 +325,116 @@ def main():
                         "`zero_grad()` must run after that step (inside the same condition), not before every backward.",
                     )
                     break
+
+
+    def _in_helper(self, facts):
+        """A helper called after ``backward()`` (``apply_update(model, optimizer)``) whose own body clears the
+        gradients and then steps the same optimizer: the step inside the helper sees cleared gradients wherever
+        the helper runs, and the caller's backward shows they were meant to be applied."""
+        reported: set = set()
+        for _owner, body in blocks(facts):
+            backs = [i for i, st in enumerate(body) if stmt_call(st, "backward") is not None or (isinstance(st, ast.Expr) and has_backward(st))]
+            if not backs:
+                continue
+            for k, st in enumerate(body):
+                if k <= backs[0] or has_backward(st):
+                    continue
+                back = body[max(i for i in backs if i < k)]
+                for call in _calls_always_run(st):
+                    fn = facts.flow.functions.get(call.func.id) if isinstance(call.func, ast.Name) else None
+                    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        continue
+                    hit = _clears_then_steps(facts, fn, call)
+                    if hit is None or id(hit[0]) in reported:
+                        continue
+                    zst, sst = hit
+                    reported.add(id(zst))
+                    zcall, scall = cast(ast.Call, stmt_call(zst, "zero_grad")), cast(ast.Call, stmt_call(sst, "step"))
+                    fixes = []
+                    if _whole_lines(facts, zst) and _whole_lines(facts, sst):
+
+                        def build(z=zst, s=sst):
+                            delete = Edit(Pos(z.lineno, 0), Pos(z.lineno + 1, 0), "")
+                            return fix("Clear the gradients after the step instead", insert_after_stmt(facts, s, facts.text(z)), delete, unsafe=True)
+
+                        fixes.append(build)
+                    opt = facts.text(cast(ast.Attribute, scall.func).value)
+                    yield self.finding(
+                        facts,
+                        zcall,
+                        f"`{facts.text(cast(ast.Attribute, zcall.func).value)}.zero_grad()` clears the gradients before `{opt}.step()` on line {scall.lineno}, "
+                        f"and `{fn.name}()` is called at line {call.lineno} after `backward()`: the gradients of line {back.lineno} are cleared before the step, "
+                        "which applies nothing",
+                        related=[(back, "gradients computed here"), (call, f"`{fn.name}()` clears them, then steps"), (scall, "steps with cleared gradients")],
+                        fixes=fixes,
+                        explanation="`zero_grad()` resets `.grad` (to None by default); the optimizer skips parameters without gradients, so "
+                        "the model does not learn. Clear the gradients after the step or before the next forward pass.",
+                    )
+
+
+def _calls_always_run(st: ast.stmt) -> list:
+    """The calls a simple statement always evaluates (not under a lambda, a conditional expression, a short-circuit
+    operand or a comprehension): ``norms.append(apply_update(model, opt))``."""
+    if not isinstance(st, (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign)) or st.value is None:
+        return []
+    out: list = []
+    todo: list = [st.value]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Lambda, ast.IfExp, ast.BoolOp, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        if isinstance(node, ast.Call):
+            out.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _clears_then_steps(facts, fn: ast.AST, call: ast.Call):
+    """``(zero_grad statement, step statement)`` when the body of ``fn`` (called by ``call``), at its top level,
+    clears the gradients of an optimizer its caller passes and then steps that optimizer with nothing between
+    that could compute new gradients (a backward, a call of an in-file function, a way out). Else None."""
+    assert isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    body = fn.body
+    for j, zst in enumerate(body):
+        zcall = stmt_call(zst, "zero_grad")
+        if zcall is None or zcall.args or any(k.arg == "set_to_none" for k in zcall.keywords):
+            continue
+        for m in range(j + 1, len(body)):
+            st = body[m]
+            scall = stmt_call(st, "step")
+            if scall is not None and not scall.args and not scall.keywords:
+                recv = cast(ast.Attribute, scall.func).value
+                if isinstance(recv, ast.Name) and recv.id in params and _caller_optimizer(facts, call, fn, params.index(recv.id)):
+                    if facts.text(cast(ast.Attribute, zcall.func).value) == recv.id:
+                        return zst, st
+            if has_backward(st) or any(
+                isinstance(n, (ast.Return, ast.Raise, ast.Yield, ast.YieldFrom, ast.Await, ast.Break, ast.Continue))
+                or (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in facts.flow.functions)
+                or (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self")
+                for n in ast.walk(st)
+            ):
+                break
+    return None
+
+
+def _caller_optimizer(facts, call: ast.Call, fn: ast.AST, index: int) -> bool:
+    """Is the argument ``call`` passes for parameter ``index`` of ``fn`` an optimizer the caller's flow knows?"""
+    assert isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+    name = [a.arg for a in fn.args.posonlyargs + fn.args.args][index]
+    arg = call.args[index] if index < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1]) else next((k.value for k in call.keywords if k.arg == name), None)
+    if arg is None:
+        return False
+    text = facts.text(arg)
+    scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    for fl in facts.backward_flows:
+        if fl.node is not scope:
+            continue
+        if any(o.kind == "optimizer" and o.ident == text for o in fl.bound_optimizers):
+            return True
+        if any(o.name == text or (isinstance(o.stmt, ast.Assign) and any(facts.text(t) == text for t in o.stmt.targets)) for o in fl.optimizers):
+            return True
+    return False
 
 
 def _periodic(test: ast.AST) -> bool:

@@ -1,0 +1,487 @@
+"""GG915 function-gradient-transposed: a custom Function's ``backward`` returns, for a weight, a gradient whose
+shape is the weight's shape transposed."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.classes import function_classes
+from gradguard.core.model import Severity
+from gradguard.rules.base import Example, Rule
+
+# Shapes are tuples of symbolic dimensions: "out" and "in" of a linear map, "batch" for every leading dimension
+# of its input (one symbol: ``t()`` accepts at most two dimensions). SCALAR: a Python number.
+Shape = tuple
+SCALAR: Shape = ("<scalar>",)
+NONE: Shape = ("<none>",)
+
+# elementwise functions (one tensor in, the same shape out)
+_UNARY = {
+    "erf", "erfc", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "gelu", "silu", "abs", "neg",
+    "sign", "sin", "cos", "square", "reciprocal", "softplus", "elu", "leaky_relu", "mish", "hardtanh", "clone", "contiguous",
+    "float", "double", "half", "detach", "ones_like", "zeros_like", "exp_", "mul_", "sigmoid_",
+}
+_BINARY_METHODS = {"mul", "add", "sub", "div", "pow", "mul_", "add_", "sub_", "div_"}
+
+
+def _qual(facts, func: ast.AST) -> str:
+    return facts.imports.qualname(func) or ""
+
+
+def _name(node: ast.AST) -> Optional[str]:
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _transposed_operand(node: ast.AST) -> Optional[str]:
+    """``w.t()`` / ``w.T`` -> ``w``."""
+    if isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):
+        return _name(node.value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "t" and not node.args:
+        return _name(node.func.value)
+    return None
+
+
+def _linear_roles(facts, expr: ast.AST) -> Optional[tuple]:
+    """``(input, weight, weight shape, bias)`` when ``expr`` applies a linear map to names: ``F.linear(x, w, b)``,
+    ``x @ w.t()``, ``x.mm(w.t())``, ``torch.matmul(x, w)``, ``... + b``. The weight's shape says which layout it has."""
+    bias = None
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add) and _name(expr.right):
+        bias, expr = _name(expr.right), expr.left
+    pair: Optional[tuple] = None
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.MatMult):
+        pair = (expr.left, expr.right)
+    elif isinstance(expr, ast.Call):
+        q = _qual(facts, expr.func)
+        if q in ("torch.nn.functional.linear",) and 2 <= len(expr.args) <= 3:
+            x, w = _name(expr.args[0]), _name(expr.args[1])
+            b = _name(expr.args[2]) if len(expr.args) == 3 else None
+            return (x, w, ("out", "in"), b) if x and w else None
+        if q in ("torch.matmul", "torch.mm") and len(expr.args) == 2:
+            pair = (expr.args[0], expr.args[1])
+        elif isinstance(expr.func, ast.Attribute) and expr.func.attr in ("mm", "matmul") and len(expr.args) == 1:
+            pair = (expr.func.value, expr.args[0])
+    if pair is None:
+        return None
+    x = _name(pair[0])
+    if x is None:
+        return None
+    wt = _transposed_operand(pair[1])
+    if wt is not None:
+        return x, wt, ("out", "in"), bias
+    w = _name(pair[1])
+    return (x, w, ("in", "out"), bias) if w else None
+
+
+class _Shapes:
+    """Symbolic shapes of the tensors of a ``backward`` body (straight-line code; names bound in loops or under
+    ``try`` are unknown)."""
+
+    def __init__(self, facts, env: dict) -> None:
+        self.facts = facts
+        self.env = env
+
+    def of(self, e: ast.AST) -> Optional[Shape]:
+        facts = self.facts
+        if isinstance(e, ast.Name):
+            return self.env.get(e.id)
+        if isinstance(e, ast.Constant):
+            return SCALAR if isinstance(e.value, (int, float)) and not isinstance(e.value, bool) else (NONE if e.value is None else None)
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
+            return self.of(e.operand)
+        if isinstance(e, ast.BinOp):
+            a, b = self.of(e.left), self.of(e.right)
+            if isinstance(e.op, ast.MatMult):
+                return _matmul(a, b)
+            if isinstance(e.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+                return _elementwise(a, b)
+            return None
+        if isinstance(e, ast.Attribute) and e.attr in ("T", "mT"):
+            return _t(self.of(e.value))
+        if not isinstance(e, ast.Call):
+            return None
+        f = e.func
+        q = _qual(facts, f)
+        if q.startswith("math."):
+            return SCALAR
+        if q == "torch.nn.functional.linear" and 2 <= len(e.args) <= 3 and not e.keywords:
+            x, w = self.of(e.args[0]), self.of(e.args[1])
+            if x and w and len(x) >= 1 and len(w) == 2 and x[-1] == w[1] and SCALAR not in (x, w):
+                return (*x[:-1], w[0])
+            return None
+        if q in ("torch.matmul", "torch.mm") and len(e.args) == 2:
+            return _matmul(self.of(e.args[0]), self.of(e.args[1]))
+        if q.startswith("torch.") and q.rsplit(".", 1)[-1] in _UNARY and len(e.args) == 1 and not e.keywords:
+            return self.of(e.args[0])
+        if isinstance(f, ast.Attribute) and not q.startswith(("torch.", "math.")):
+            recv = self.of(f.value)
+            if recv is None or recv in (SCALAR, NONE):
+                return None
+            if f.attr == "t" and not e.args:
+                return _t(recv)
+            if f.attr == "transpose" and len(e.args) == 2 and len(recv) == 2 and all(isinstance(a, ast.Constant) for a in e.args):
+                return _t(recv) if {a.value for a in e.args if isinstance(a, ast.Constant)} in ({0, 1}, {-1, -2}, {0, -1}, {1, -2}) else None
+            if f.attr in ("mm", "matmul") and len(e.args) == 1:
+                return _matmul(recv, self.of(e.args[0]))
+            if f.attr in _UNARY and not e.args and not e.keywords:
+                return recv
+            if f.attr in _BINARY_METHODS and len(e.args) == 1 and not e.keywords:
+                return _elementwise(recv, self.of(e.args[0]))
+            if f.attr == "sum" and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], ast.Constant) and e.args[0].value == 0 and len(recv) >= 1:
+                return recv[1:]
+        return None
+
+
+def _t(s: Optional[Shape]) -> Optional[Shape]:
+    if s is None or s in (SCALAR, NONE) or len(s) != 2:
+        return None
+    return (s[1], s[0])
+
+
+def _matmul(a: Optional[Shape], b: Optional[Shape]) -> Optional[Shape]:
+    if a is None or b is None or a in (SCALAR, NONE) or b in (SCALAR, NONE) or len(a) != 2 or len(b) != 2 or a[1] != b[0]:
+        return None
+    return (a[0], b[1])
+
+
+def _elementwise(a: Optional[Shape], b: Optional[Shape]) -> Optional[Shape]:
+    if a is None or b is None or NONE in (a, b):
+        return None
+    if a == SCALAR:
+        return b
+    if b == SCALAR or a == b:
+        return a
+    return None
+
+
+def _bound_names(node: ast.AST) -> set:
+    out = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            out.add(n.id)
+    return out
+
+
+def _run(sh: _Shapes, body: list) -> None:
+    """Bind the shapes of straight-line assignments (also under ``if`` / ``with``: a name that was None before
+    takes the shape assigned in the branch, since a None gradient is also accepted)."""
+    env = sh.env
+    for st in body:
+        if isinstance(st, ast.Assign):
+            if len(st.targets) == 1 and isinstance(st.targets[0], ast.Tuple) and isinstance(st.value, ast.Tuple) and len(st.targets[0].elts) == len(st.value.elts):
+                vals = [sh.of(v) for v in st.value.elts]
+                for t, v in zip(st.targets[0].elts, vals):
+                    _bind(env, t, v)
+                continue
+            v = sh.of(st.value)
+            for t in st.targets:
+                _bind(env, t, v)
+        elif isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Name):
+            env[st.target.id] = _elementwise(env.get(st.target.id), sh.of(st.value))
+        elif isinstance(st, ast.If):
+            before = dict(env)
+            _run(sh, st.body)
+            after_body = dict(env)
+            env.clear()
+            env.update(before)
+            _run(sh, st.orelse)
+            for k in set(after_body) | set(env):
+                a, b = after_body.get(k), env.get(k)
+                env[k] = a if a == b else (a if b == NONE else (b if a == NONE else None))
+        elif isinstance(st, (ast.With, ast.AsyncWith)):
+            _run(sh, st.body)
+        else:
+            for k in _bound_names(st):
+                env[k] = None
+
+
+def _bind(env: dict, target: ast.AST, v: Optional[Shape]) -> None:
+    if isinstance(target, ast.Name):
+        env[target.id] = v
+    else:
+        for k in _bound_names(target):
+            env[k] = None
+
+
+def _show(s: Shape) -> str:
+    return "(" + ", ".join(f"{d}_features" if d in ("in", "out") else d for d in s) + ")"
+
+
+class FunctionGradientTransposed(Rule):
+    code = "GG915"
+    name = "function-gradient-transposed"
+    summary = "A custom Function's `backward` returns a weight's gradient with the weight's shape transposed: autograd raises, or applies a transposed gradient."
+    severity = Severity.ERROR
+    needs = ("Function",)
+    fix_applicability = None
+    docs = """
+## What it does
+Follows the shapes of a custom `torch.autograd.Function` whose `forward` applies a linear map to its inputs
+(`F.linear(x, weight, bias)`, `x @ weight.t()`, `x.mm(weight)`): the weight is `(out_features, in_features)`
+(or `(in_features, out_features)` for `x @ weight`), the input's last dimension is `in_features`, and the
+gradient `backward` receives has the output's shape. When the gradient `backward` returns for the weight has
+the weight's shape transposed (`x.t() @ grad` for a weight stored as `(out_features, in_features)`), it is
+flagged. Shapes it cannot follow (loops, helpers, reshapes) keep it silent.
+
+## Why is this bad?
+Autograd checks every gradient a custom `backward` returns against the shape of its input: with
+`in_features != out_features` the first backward raises `RuntimeError: Function ...Backward returned an
+invalid gradient at index 1 - got [16, 48] but expected shape compatible with [48, 16]`. With a square weight
+the shapes agree and the optimizer silently applies the transposed gradient.
+
+## Example
+```python
+grad_w = x.t() @ grad_out      # (in_features, out_features)
+```
+
+## Use instead
+```python
+grad_w = grad_out.t() @ x      # (out_features, in_features), like F.linear's weight
+```
+
+## Fix safety
+No automatic fix: transposing the result restores the shape, but whether it is the gradient meant is for the
+author to check.
+"""
+    examples = (
+        Example(
+            name="fused-linear-weight-gradient-transposed",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LinearTanh(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight, bias)
+        return torch.tanh(F.linear(x, weight, bias))
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight, bias = ctx.saved_tensors
+        y = torch.tanh(F.linear(x, weight, bias))
+        grad_pre = grad_out * (1 - y ** 2)
+        grad_w = x.t() @ grad_pre
+        return grad_pre @ weight, grad_w, grad_pre.sum(0)
+
+
+class Layer(nn.Module):
+    def __init__(self, n_in=4, n_out=3):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_out, n_in) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return LinearTanh.apply(x, self.weight, self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    layer = Layer()
+    opt = torch.optim.SGD(layer.parameters(), lr=0.1)
+    opt.zero_grad()
+    layer(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"layer": layer}
+""",
+            lines=(17,),
+            expect={"error": "returned an invalid gradient at index 1"},
+        ),
+        Example(
+            bad=False,
+            name="fused-linear-weight-gradient-out-by-in",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LinearTanh(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight, bias)
+        return torch.tanh(F.linear(x, weight, bias))
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight, bias = ctx.saved_tensors
+        y = torch.tanh(F.linear(x, weight, bias))
+        grad_pre = grad_out * (1 - y ** 2)
+        grad_w = grad_pre.t() @ x
+        return grad_pre @ weight, grad_w, grad_pre.sum(0)
+
+
+class Layer(nn.Module):
+    def __init__(self, n_in=4, n_out=3):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_out, n_in) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return LinearTanh.apply(x, self.weight, self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    layer = Layer()
+    opt = torch.optim.SGD(layer.parameters(), lr=0.1)
+    opt.zero_grad()
+    layer(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"layer": layer}
+""",
+            expect={"grad_ok": ["layer.weight", "layer.bias"]},
+        ),
+        Example(
+            bad=False,
+            name="in-by-out-weight-gradient-x-transposed-times-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+class MatMul(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.save_for_backward(x, weight)
+        return x @ weight
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight = ctx.saved_tensors
+        grad_x = grad_out @ weight.t() if ctx.needs_input_grad[0] else None
+        grad_w = None
+        if ctx.needs_input_grad[1]:
+            grad_w = x.t() @ grad_out
+        return grad_x, grad_w
+
+
+class Layer(nn.Module):
+    def __init__(self, n_in=4, n_out=3):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_in, n_out) * 0.1)
+
+    def forward(self, x):
+        return MatMul.apply(x, self.weight)
+
+
+def main():
+    torch.manual_seed(0)
+    layer = Layer()
+    opt = torch.optim.SGD(layer.parameters(), lr=0.1)
+    opt.zero_grad()
+    layer(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"layer": layer}
+""",
+            expect={"grad_ok": ["layer.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        mm = facts.modules
+        for info in function_classes(facts):
+            fwd, bwd = mm.method(info.name, "forward"), mm.method(info.name, "backward")
+            if fwd is None or bwd is None or mm.method(info.name, "setup_context") is not None:
+                continue
+            if fwd.args.vararg or bwd.args.vararg or len(fwd.args.args) < 2 or len(bwd.args.args) != 2:
+                continue
+            inputs = [a.arg for a in fwd.args.args[1:]]
+            shapes = _forward_shapes(facts, fwd, inputs)
+            if shapes is None:
+                continue
+            in_shapes, out_shape = shapes
+            env: dict = {bwd.args.args[1].arg: out_shape}
+            saved = _saved(fwd)
+            sh = _Shapes(facts, env)
+            for st in bwd.body:
+                if saved is not None and isinstance(st, ast.Assign) and _is_saved_tensors(st.value):
+                    t = st.targets[0]
+                    if len(st.targets) == 1 and isinstance(t, (ast.Tuple, ast.List)) and len(t.elts) == len(saved):
+                        for el, src in zip(t.elts, saved):
+                            if isinstance(el, ast.Name):
+                                env[el.id] = in_shapes.get(src) if src else None
+                        continue
+                _run(sh, [st])
+                if isinstance(st, ast.Return):
+                    yield from self._check_return(facts, info, bwd, st, sh, inputs, in_shapes)
+
+    def _check_return(self, facts, info, bwd: ast.AST, ret: ast.Return, sh: _Shapes, inputs: list, in_shapes: dict):
+        v = ret.value
+        if not isinstance(v, ast.Tuple) or len(v.elts) != len(inputs):
+            return
+        for k, (el, name) in enumerate(zip(v.elts, inputs)):
+            want = in_shapes.get(name)
+            got = sh.of(el)
+            if want is None or got is None or len(want) != 2 or "batch" in want or got != (want[1], want[0]) or want[0] == want[1]:
+                continue
+            at: ast.AST = el
+            if isinstance(el, ast.Name):
+                at = _last_assignment(bwd, ret, el.id) or el
+            yield self.finding(
+                facts,
+                at,
+                f"`{info.name}.backward` returns a gradient of shape {_show(got)} for `{name}`, whose shape is {_show(want)}: "
+                f"autograd raises 'returned an invalid gradient at index {k}' (and with in_features == out_features applies the transposed gradient)",
+                related=[(ret, "returned here")],
+                explanation="Autograd checks each gradient a custom backward returns against its input's shape. The weight of a linear "
+                "map `x @ weight.t()` has shape (out_features, in_features); its gradient is `grad_out.t() @ x`, not `x.t() @ grad_out`.",
+            )
+
+
+def _last_assignment(fn: ast.AST, ret: ast.Return, name: str) -> Optional[ast.AST]:
+    """The value last assigned to ``name`` in ``fn`` before ``ret`` (at any depth)."""
+    best: Optional[ast.Assign] = None
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Assign) and n.lineno < ret.lineno and any(isinstance(t, ast.Name) and t.id == name for t in n.targets):
+            if best is None or n.lineno > best.lineno:
+                best = n
+    return best.value if best is not None else None
+
+
+def _is_saved_tensors(e: ast.AST) -> bool:
+    return isinstance(e, ast.Attribute) and e.attr == "saved_tensors" and isinstance(e.value, ast.Name)
+
+
+def _saved(fwd: ast.FunctionDef) -> Optional[list]:
+    """The forward's names ``ctx.save_for_backward(...)`` saves, in order (None where not a plain input name)."""
+    calls = [n for n in ast.walk(fwd) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "save_for_backward"]
+    if len(calls) != 1 or any(isinstance(a, ast.Starred) for a in calls[0].args):
+        return None
+    return [a.id if isinstance(a, ast.Name) else None for a in calls[0].args]
+
+
+def _forward_shapes(facts, fwd: ast.FunctionDef, inputs: list) -> Optional[tuple]:
+    """(shapes of the inputs a linear map in ``forward`` uses, shape of what ``forward`` returns) when ``forward``
+    returns that linear map (or an elementwise function of it) of its own, never rebound, inputs."""
+    rebound = _bound_names(ast.Module(body=fwd.body, type_ignores=[]))
+    rets = [n for n in ast.walk(fwd) if isinstance(n, ast.Return)]
+    if len(rets) != 1 or rets[0].value is None:
+        return None
+    env: dict = {}
+    e: ast.AST = rets[0].value
+    for _ in range(6):  # through elementwise wrappers and names bound once
+        roles = _linear_roles(facts, e)
+        if roles is not None:
+            x, w, wshape, b = roles
+            if x not in inputs or w not in inputs or x == w or x in rebound or w in rebound or (b is not None and (b not in inputs or b in rebound)):
+                return None
+            env[x] = ("batch", "in")
+            env[w] = wshape
+            if b is not None:
+                env[b] = ("out",)
+            return env, ("batch", "out")
+        if isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords:
+            q = _qual(facts, e.func)
+            if q.startswith("torch.") and q.rsplit(".", 1)[-1] in _UNARY:
+                e = e.args[0]
+                continue
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in _UNARY and not e.args and not e.keywords and not _qual(facts, e.func):
+            e = e.func.value
+            continue
+        if isinstance(e, ast.Name):
+            assigns = [st for st in fwd.body if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and st.targets[0].id == e.id]
+            if len(assigns) != 1 or sum(1 for n in ast.walk(fwd) if isinstance(n, ast.Name) and n.id == e.id and isinstance(n.ctx, ast.Store)) != 1:
+                return None
+            e = assigns[0].value
+            continue
+        return None
+    return None
