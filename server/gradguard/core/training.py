@@ -480,9 +480,9 @@ class LateUnfreeze:
     """A framework callback sets ``requires_grad`` back on for parameters that were frozen when the framework built
     its optimizer from the parameters that required grad: the optimizer never got them."""
 
-    stmt: ast.stmt  # what unfreezes: the ``for`` over the parameters, or the ``requires_grad_(True)`` statement
+    stmt: Optional[ast.stmt]  # what unfreezes: the ``for`` over the parameters, or the ``requires_grad_(True)`` statement
     part: str  # the unfrozen part, by the caller's name (``model.encoder``)
-    frozen: ast.stmt  # where that part was frozen, before the optimizer was built
+    frozen: Optional[ast.stmt]  # where that part was frozen, before the optimizer was built
     built: ast.Call  # the call that builds the optimizer (``trainer.train()``)
     trainer: ast.Call  # the framework object's constructor, given the model and the callback
 
@@ -511,7 +511,7 @@ def _conditions(facts, node: ast.AST, scope: ast.AST) -> list:
     return out
 
 
-def _changing_stmt(facts, ev: Event) -> ast.stmt:
+def _changing_stmt(facts, ev: Event) -> Optional[ast.stmt]:
     stmt = facts.statement_of(ev.node) or ev.stmt
     outer = facts.parent(stmt)
     if isinstance(outer, ast.For) and stmt in outer.body and ".parameters(" in ast.unparse(outer.iter):
@@ -613,8 +613,9 @@ def late_callback_unfreezes(facts) -> list:
                     if r != model.id and not r.startswith(model.id + "."):
                         continue
                     if turn is False:
-                        if all(id(c) in train_conds for c in _conditions(facts, ev.node, scope)):
-                            frozen.setdefault(r, _changing_stmt(facts, ev))
+                        st = _changing_stmt(facts, ev)
+                        if st is not None and all(id(c) in train_conds for c in _conditions(facts, ev.node, scope)):
+                            frozen.setdefault(r, st)
                     else:
                         frozen = {p: s for p, s in frozen.items() if not related(p, r)}
             if not frozen:
@@ -642,4 +643,9 @@ def late_callback_unfreezes(facts) -> list:
                                 out.append(LateUnfreeze(_changing_stmt(facts, ev), shown, frozen[hit], train, call))
                                 break
     seen: set = set()
-    return [u for u in out if not (id(u.stmt) in seen or seen.add(id(u.stmt)))]
+    unique = []
+    for u in out:
+        if u.stmt is not None and id(u.stmt) not in seen:
+            seen.add(id(u.stmt))
+            unique.append(u)
+    return unique
