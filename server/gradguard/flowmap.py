@@ -120,6 +120,9 @@ class Certainty:
 
     changes: list = field(default_factory=list)
     maybe: list = field(default_factory=list)  # paths whose requires_grad may or may not change
+    # ``model.encoder`` changed where ``model`` is an instance of an in-file Module class: that class's own
+    # ``self.encoder`` (of this instance, or of another one the map does not tell apart) may be frozen
+    members: list = field(default_factory=list)
     unresolved_off: bool = False
     unresolved_on: bool = False
     dynamic_modules: bool = False
@@ -129,8 +132,11 @@ class Certainty:
         """``"frozen"`` (requires_grad off: never trained), ``"unsure"`` or None (trainable)."""
         if self.unresolved_off:
             return "unsure"
-        path = _strip_self(display_root(root))
+        shown = display_root(root)
+        path = _strip_self(shown)
         if any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in self.maybe):
+            return "unsure"
+        if shown.startswith("self.") and any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in self.members):
             return "unsure"
         covering = [(p, off) for p, off in self.changes if _is_frozen(path, {p})]
         inside_on = [p for p, off in self.changes if not off and p.startswith(path + ".")]
@@ -153,6 +159,17 @@ class Certainty:
         if inside_on or self.unresolved_on or self.dynamic_modules:
             return "unsure"  # part of it is trainable again, or may be
         return "frozen" if frozen else None
+
+
+def _member_paths(facts: FileFacts, paths: list) -> list:
+    """``encoder`` for ``model.encoder`` when ``model`` was built from an in-file Module class."""
+    out = []
+    for p in paths:
+        head, _, rest = p.partition(".")
+        origin = facts.flow.root_origins.get(head)
+        if rest and origin is not None and origin.cls in facts.modules.classes:
+            out.append(rest)
+    return out
 
 
 def _strip_self(path: str) -> str:
@@ -300,6 +317,7 @@ def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
                         out.maybe.extend(paths)
                     else:
                         out.changes.extend((p, not flag) for p in paths)
+                    out.members.extend(_member_paths(facts, paths))
     for node in facts.walk(ast.Call):
         f = node.func  # type: ignore[attr-defined]
         if isinstance(f, ast.Name) and f.id == "setattr" and len(node.args) == 3 and not isinstance(node.args[1], ast.Constant):  # type: ignore[attr-defined]
