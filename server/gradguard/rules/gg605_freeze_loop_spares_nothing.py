@@ -129,6 +129,42 @@ def main():
             expect={"grad_none": ["model.0.bn.weight", "model.1.bn.weight", "model.2.weight"]},
         ),
         Example(
+            name="module-method-freezes-itself-but-the-norms",
+            code="""import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 8)
+        self.norm = nn.LayerNorm(8)
+        self.out = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.out(self.norm(self.proj(x)))
+
+    def tune_norms_only(self):
+        for m in self.modules():
+            if isinstance(m, nn.LayerNorm):
+                continue
+            for p in m.parameters():
+                p.requires_grad_(False)
+
+
+def main():
+    torch.manual_seed(0)
+    enc = Encoder()
+    enc.tune_norms_only()
+    scale = torch.ones(1, requires_grad=True)
+    (enc(torch.randn(5, 4)) * scale).sum().backward()
+    return {"enc": enc}
+""",
+            lines=(19,),
+            expect={"grad_none": ["enc.norm.weight", "enc.proj.weight"]},
+            fixed_expect={"grad_ok": ["enc.norm.weight"], "grad_none": ["enc.proj.weight", "enc.out.weight"]},
+        ),
+        Example(
             bad=False,
             name="own-parameters-only",
             code="""import torch
@@ -334,6 +370,9 @@ def _root_classes(facts, loop: ast.For, root: ast.AST) -> list:
     """[(the call that passes the module, or None; its class)] for the module ``X.modules()`` walks: known for every
     way it arrives (a helper's parameter: at each call of the helper in the file), else []."""
     fn = facts.enclosing(loop, (ast.FunctionDef, ast.AsyncFunctionDef))
+    owner = facts.enclosing(fn, (ast.ClassDef,)) if fn is not None else None
+    if isinstance(root, ast.Name) and root.id == "self" and owner is not None and fn.args.args and fn.args.args[0].arg == "self":
+        return [(None, owner.name, None)] if owner.name in facts.modules.classes and facts.modules.classes[owner.name].is_module else []
     if isinstance(root, ast.Name) and fn is not None and root.id in [a.arg for a in fn.args.args]:
         if facts.enclosing(fn, (ast.ClassDef,)) is not None or facts.semantic.bindings(fn, root.id) != [b for b in facts.semantic.bindings(fn, root.id) if b.kind == "param"]:
             return []  # a method, or the parameter is rebound
