@@ -3,6 +3,7 @@ freezes them anyway (``modules()`` yields ``model`` itself first, and ``m.parame
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from gradguard.core.model import Applicability, Severity
@@ -10,6 +11,7 @@ from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
 _MAX_DEPTH = 8
+_UNFREEZE = re.compile(r"\.requires_grad\s*=\s*(?!False\b)[A-Za-z_]|requires_grad_\(\s*(?!False\b|requires_grad\s*=\s*False\b)[^\s)]|requires_grad_\(\s*\)")
 
 
 class FreezeLoopSparesNothing(Rule):
@@ -27,6 +29,8 @@ class FreezeLoopSparesNothing(Rule):
 Flags a loop over `model.modules()` (or `named_modules()`) that freezes the parameters of each module an
 `isinstance` test lets through (`if not isinstance(m, nn.LayerNorm): for p in m.parameters(): p.requires_grad =
 False`, or `m.requires_grad_(False)`), when `model` itself passes the test and contains layers the test spares.
+A file that sets `requires_grad` back on anywhere (the spared layers unfrozen after the loop, perhaps) is left
+alone: the end state is not known from the loop.
 
 ## Why is this bad?
 `modules()` yields the module it is called on first, then every container (a `Sequential`, a transformer
@@ -210,6 +214,29 @@ def main():
         ),
         Example(
             bad=False,
+            name="same-loop-then-the-norms-unfrozen-again",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.Linear(8, 2))
+    for m in model.modules():
+        if not isinstance(m, nn.LayerNorm):
+            for p in m.parameters():
+                p.requires_grad = False
+    model[1].requires_grad_(True)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(3, 4)).sum().backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.1.weight"], "grad_none": ["model.0.weight", "model.2.weight"]},
+        ),
+        Example(
+            bad=False,
             name="freeze-all-then-unfreeze-the-norms",
             code="""import torch
 import torch.nn as nn
@@ -234,6 +261,8 @@ def main():
     )
 
     def check(self, facts):
+        if _UNFREEZE.search(facts.source.text):
+            return  # something is unfrozen again (the spared layers after the loop, perhaps): the end state is not known here
         for loop in facts.walk(ast.For):
             got = _modules_loop(loop)
             if got is None:
