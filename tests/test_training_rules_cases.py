@@ -28,6 +28,33 @@ class M(pl.LightningModule):
         return torch.optim.Adam(PARAMS)
 """
 
+HF_UNFREEZE = """from transformers import Trainer, TrainerCallback, TrainingArguments
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x, labels=None):
+        return {"loss": self.head(self.encoder(x)).sum()}
+
+
+class Unfreeze(TrainerCallback):
+    def on_epoch_begin(self, args, state, control, model=None, **kwargs):
+        if state.epoch >= 1:
+            UNFREEZE
+
+
+def main(data):
+    model = Net()
+    FREEZE
+    trainer = Trainer(model=model, args=TrainingArguments("out"), train_dataset=data, callbacks=[Unfreeze()]OPTS)
+    trainer.train()
+"""
+HF_CASE = HF_UNFREEZE.replace("UNFREEZE", "model.encoder.requires_grad_(True)").replace("FREEZE", "model.encoder.requires_grad_(False)")
+
 CASES = [
     # (code, rule, expected lines)
     ("GG302", "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.losses = {'mse': nn.MSELoss(), 'act': nn.ReLU()}\n\n    def forward(self, x):\n        return self.losses['act'](x)\n", []),
@@ -61,6 +88,21 @@ CASES = [
     ("GG806", LIT_UNFREEZE.replace("PARAMS", "self.parameters()"), []),
     ("GG806", LIT_UNFREEZE.replace("PARAMS", "filter(lambda p: p.requires_grad, self.parameters())").replace("            self.backbone.requires_grad_(True)", "            pass"), []),
     ("GG806", LIT_UNFREEZE.replace("PARAMS", "filter(lambda p: p.requires_grad, self.parameters())").replace("self.backbone.requires_grad_(False)", "self.head.requires_grad_(True)"), []),
+    # the Hugging Face Trainer builds its optimizer when train() starts, from what requires grad then; its callbacks'
+    # events run afterwards: a part frozen before train() and unfrozen by a callback is in no optimizer
+    ("GG806", HF_CASE.replace("OPTS", ""), [21]),
+    ("GG806", HF_CASE.replace("OPTS", "").replace("model.encoder.requires_grad_(True)", "for p in model.parameters():\n                p.requires_grad = True"), [21]),
+    ("GG806", HF_CASE.replace("OPTS", "").replace("    trainer = Trainer(", "    trainer = Trainer(\n        ").replace("    trainer.train()", "    Trainer(model=model, callbacks=[Unfreeze]).train()"), [21]),
+    ("GG806", HF_CASE.replace("OPTS", "").replace("model=None, **kwargs", "**kwargs").replace("        if state", "        model = kwargs['model']\n        if state"), [22]),
+    ("GG806", HF_CASE.replace("OPTS", "").replace("model=None, **kwargs", "**kwargs").replace("        if state", "        model = kwargs['data']\n        if state"), []),
+    ("GG806", HF_CASE.replace("OPTS", ", optimizers=(torch.optim.AdamW(model.parameters()), None)"), []),  # its own optimizer, of every parameter
+    ("GG806", HF_CASE.replace("OPTS", "").replace("model.encoder.requires_grad_(True)", "model.encoder.requires_grad_(True)\n            kwargs['optimizer'].add_param_group({'params': model.encoder.parameters()})"), []),
+    ("GG806", HF_CASE.replace("OPTS", "").replace("model.encoder.requires_grad_(False)", "if data is None:\n        model.encoder.requires_grad_(False)"), []),  # frozen only sometimes
+    ("GG806", HF_CASE.replace("OPTS", "").replace("model.encoder.requires_grad_(False)", "model.head.requires_grad_(False)"), []),  # the part unfrozen was never frozen
+    ("GG806", HF_CASE.replace("OPTS", "").replace("model.encoder.requires_grad_(False)", "model.encoder.requires_grad_(False)\n    model.encoder.requires_grad_(True)"), []),  # unfrozen before train()
+    ("GG806", HF_CASE.replace("OPTS", "").replace("on_epoch_begin", "on_train_end"), []),  # after training
+    ("GG806", HF_CASE.replace("OPTS", "").replace("on_epoch_begin", "on_init_end"), []),  # in Trainer.__init__, before the optimizer
+    ("GG806", HF_CASE.replace("OPTS", "").replace("Trainer(model", "MyTrainer(model") + "\n\nclass MyTrainer(Trainer):\n    def create_optimizer(self):\n        self.optimizer = torch.optim.AdamW(self.model.parameters())\n        return self.optimizer\n", []),
 ]
 
 

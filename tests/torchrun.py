@@ -52,6 +52,7 @@ for path in paths:
     pid = os.fork()
     if pid == 0:
         os.close(r)
+        os.dup2(2, 1)  # what a program prints must not mix with the observations on the parent's stdout
         try:
             torch.manual_seed(0)
             ns = runpy.run_path(path, run_name="gg_example")

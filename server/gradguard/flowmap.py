@@ -123,6 +123,9 @@ class Certainty:
     # the same for what a class's methods call ``self.<path>``, from changes made through an instance of it
     self_changes: list = field(default_factory=list)
     self_maybe: list = field(default_factory=list)
+    # ``model.encoder`` changed where ``model`` is an instance of an in-file Module class: that class's own
+    # ``self.encoder`` (of this instance, or of another one the map does not tell apart) may be frozen
+    members: list = field(default_factory=list)
     unresolved_off: bool = False
     unresolved_on: bool = False
     dynamic_modules: bool = False
@@ -138,6 +141,8 @@ class Certainty:
         maybe = self.maybe + self.self_maybe if own else self.maybe
         changes = self.changes + self.self_changes if own else self.changes
         if any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in maybe):
+            return "unsure"
+        if own and not any(_is_frozen(path, {p}) for p, _ in self.self_changes) and any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in self.members):
             return "unsure"
         covering = [(p, off) for p, off in changes if _is_frozen(path, {p})]
         inside_on = [p for p, off in changes if not off and p.startswith(path + ".")]
@@ -160,6 +165,17 @@ class Certainty:
         if inside_on or self.unresolved_on or self.dynamic_modules:
             return "unsure"  # part of it is trainable again, or may be
         return "frozen" if frozen else None
+
+
+def _member_paths(facts: FileFacts, paths: list) -> list:
+    """``encoder`` for ``model.encoder`` when ``model`` was built from an in-file Module class."""
+    out = []
+    for p in paths:
+        head, _, rest = p.partition(".")
+        origin = facts.flow.root_origins.get(head)
+        if rest and origin is not None and origin.cls in facts.modules.classes:
+            out.append(rest)
+    return out
 
 
 def _strip_self(path: str) -> str:
@@ -389,6 +405,7 @@ def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
                         out.maybe.extend(paths)
                     else:
                         out.changes.extend((p, not flag) for p in paths)
+                    out.members.extend(_member_paths(facts, paths))
     _alias_instance_changes(facts, out)
     for node in facts.walk(ast.Call):
         f = node.func  # type: ignore[attr-defined]

@@ -233,6 +233,16 @@ FRAMEWORK_MODULE_BASES = {
 LIGHTNING_BASES = {q for q in FRAMEWORK_MODULE_BASES if "ightning" in q and "Fabric" not in q}
 # Bases whose subclasses backpropagate the loss a ``compute_loss`` override returns.
 HF_TRAINER_BASES = {"transformers.Trainer", "transformers.trainer.Trainer", "transformers.Seq2SeqTrainer", "trl.SFTTrainer", "trl.DPOTrainer"}
+# A Hugging Face ``TrainerCallback``'s events the Trainer runs after ``train()`` built its optimizer (from the
+# parameters that required grad then), while it still trains: all but ``on_init_end`` (run in ``Trainer.__init__``)
+# and those after training (``on_train_end``, ``on_predict``).
+HF_CALLBACK_BASES = {"transformers.TrainerCallback", "transformers.trainer_callback.TrainerCallback"}
+HF_CALLBACK_EVENTS_DURING_TRAINING = (
+    "on_train_begin", "on_epoch_begin", "on_epoch_end", "on_step_begin", "on_pre_optimizer_step", "on_optimizer_step",
+    "on_substep_end", "on_step_end", "on_evaluate", "on_save", "on_log", "on_prediction_step",
+)
+# Trainer methods that build its optimizer: a subclass overriding one builds it its own way.
+HF_TRAINER_OPTIMIZER_BUILDERS = ("create_optimizer", "create_optimizer_and_scheduler")
 # Bases whose ``forward`` returns the loss a trainer backpropagates (``outputs.loss`` / ``outputs["loss"]``).
 HF_MODEL_BASES = {q for q in FRAMEWORK_MODULE_BASES if q.startswith("transformers.")}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from typing import Optional
 
 from gradguard.core.astindex import statement_nodes, walk_nodes
@@ -24,7 +25,17 @@ from gradguard.core.flow import (
     related,
 )
 from gradguard.core.order import position
-from gradguard.core.torchapi import NOT_OPTIMIZER_KINDS, OPTIMIZER_BUILDERS, RUN_AFTER_OPTIMIZERS, is_module_ctor, is_optimizer_ctor
+from gradguard.core.torchapi import (
+    HF_CALLBACK_BASES,
+    HF_CALLBACK_EVENTS_DURING_TRAINING,
+    HF_TRAINER_BASES,
+    HF_TRAINER_OPTIMIZER_BUILDERS,
+    NOT_OPTIMIZER_KINDS,
+    OPTIMIZER_BUILDERS,
+    RUN_AFTER_OPTIMIZERS,
+    is_module_ctor,
+    is_optimizer_ctor,
+)
 
 # Only for a receiver whose value the model cannot see (an attribute set in another method, an argument
 # no caller in this file passes): names that say "this is not an optimizer".
@@ -462,3 +473,179 @@ def method_rebuilds(facts, cls: str, name: str, attr: str) -> bool:
             if isinstance(parent, ast.Attribute) and parent.attr in ("add_param_group", "load_state_dict"):
                 return True
     return False
+
+
+@dataclass
+class LateUnfreeze:
+    """A framework callback sets ``requires_grad`` back on for parameters that were frozen when the framework built
+    its optimizer from the parameters that required grad: the optimizer never got them."""
+
+    stmt: Optional[ast.stmt]  # what unfreezes: the ``for`` over the parameters, or the ``requires_grad_(True)`` statement
+    part: str  # the unfrozen part, by the caller's name (``model.encoder``)
+    frozen: Optional[ast.stmt]  # where that part was frozen, before the optimizer was built
+    built: ast.Call  # the call that builds the optimizer (``trainer.train()``)
+    trainer: ast.Call  # the framework object's constructor, given the model and the callback
+
+
+def _requires_grad_turn(facts, ev: Event) -> Optional[bool]:
+    """False / True when ``ev`` freezes / unfreezes (a constant), else None."""
+    if ev.what == "requires_grad_set" and ev.name == "requires_grad":
+        v = getattr(facts.statement_of(ev.node), "value", None)
+        return v.value if isinstance(v, ast.Constant) and isinstance(v.value, bool) else None
+    if ev.what in ("requires_grad_call", "requires_grad_via_call") and ev.extra in ("True", "False"):
+        return ev.extra == "True"
+    return None
+
+
+def _event_roots(ev: Event) -> set:
+    return (set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())) if ev.target is not None else set()
+
+
+def _conditions(facts, node: ast.AST, scope: ast.AST) -> list:
+    out = []
+    cur = facts.parent(node)
+    while cur is not None and cur is not scope:
+        if isinstance(cur, (ast.If, ast.Try, ast.While, ast.Match)):
+            out.append(cur)
+        cur = facts.parent(cur)
+    return out
+
+
+def _changing_stmt(facts, ev: Event) -> Optional[ast.stmt]:
+    stmt = facts.statement_of(ev.node) or ev.stmt
+    outer = facts.parent(stmt)
+    if isinstance(outer, ast.For) and stmt in outer.body and ".parameters(" in ast.unparse(outer.iter):
+        return outer
+    return stmt
+
+
+def _derives_from(facts, cls: str, bases: set, seen: Optional[set] = None) -> bool:
+    seen = seen if seen is not None else set()
+    info = facts.modules.classes.get(cls)
+    if info is None or cls in seen:
+        return False
+    seen.add(cls)
+    return any(b in bases or (b in facts.modules.classes and _derives_from(facts, b, bases, seen)) for b in info.base_names)
+
+
+def _callback_classes(facts, expr: Optional[ast.AST]) -> list:
+    """In-file Hugging Face ``TrainerCallback`` classes of a ``callbacks=[...]`` list (instances or classes)."""
+    elts = expr.elts if isinstance(expr, (ast.List, ast.Tuple)) else ([expr] if expr is not None else [])
+    out = []
+    for e in elts:
+        f = e.func if isinstance(e, ast.Call) else e
+        if isinstance(f, ast.Name) and _derives_from(facts, f.id, HF_CALLBACK_BASES):
+            out.append(f.id)
+    return out
+
+
+def _model_from_kwargs(meth: ast.FunctionDef) -> Optional[str]:
+    """The ``**kwargs`` name of a callback event whose every use is ``kwargs["model"]`` / ``kwargs.get("model")``
+    (the flow engine names the entries of a dict argument by the argument)."""
+    kw = meth.args.kwarg.arg if meth.args.kwarg else None
+    if kw is None:
+        return None
+    uses = {id(n) for n in walk_nodes(meth) if isinstance(n, ast.Name) and n.id == kw}
+    reads = set()
+    for n in walk_nodes(meth):
+        key: Optional[ast.AST] = None
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == kw:
+            key, name = n.slice, n.value
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "get" and isinstance(n.func.value, ast.Name) and n.func.value.id == kw and n.args:
+            key, name = n.args[0], n.func.value
+        if key is None:
+            continue
+        if not (isinstance(key, ast.Constant) and key.value == "model"):
+            return None
+        reads.add(id(name))
+    return kw if reads and reads == uses else None
+
+
+def late_callback_unfreezes(facts) -> list:
+    """The Hugging Face Trainer builds its optimizer when ``train()`` starts, from the model's parameters that
+    require grad at that moment (an in-file subclass overriding ``create_optimizer``, or ``optimizers=`` given,
+    builds its own). A part of the model frozen before ``train()`` (unconditionally, in the function that calls
+    it) and unfrozen by one of the Trainer's callbacks in an event it runs during training (``on_epoch_begin``,
+    through its ``model`` argument) gets gradients but is in no optimizer: it never changes."""
+    if "TrainerCallback" not in facts.source.text or "requires_grad" not in facts.source.text:
+        return []
+    out: list = []
+    for scope in facts.scopes_matching(re.compile(r"callbacks")):
+        fl = None
+        for call in facts.own_nodes(scope):
+            if not isinstance(call, ast.Call):
+                continue
+            cls = call.func.id if isinstance(call.func, ast.Name) and call.func.id in facts.modules.classes else None
+            if not (facts.imports.qualname(call.func) in HF_TRAINER_BASES or (cls and facts.modules.classes[cls].framework == "hf_trainer")):
+                continue
+            if cls and any(facts.modules.method(cls, m) is not None for m in HF_TRAINER_OPTIMIZER_BUILDERS):
+                continue
+            kw = {k.arg: k.value for k in call.keywords if k.arg}
+            opts = kw.get("optimizers")
+            if opts is not None and not (isinstance(opts, ast.Tuple) and all(isinstance(e, ast.Constant) and e.value is None for e in opts.elts)):
+                continue
+            model = kw.get("model") or (call.args[0] if call.args else None)
+            if not isinstance(model, ast.Name):
+                continue
+            callbacks = _callback_classes(facts, kw.get("callbacks"))
+            stmt = facts.statement_of(call)
+            name = stmt.targets[0].id if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) else None
+            train = None
+            for n in facts.own_nodes(scope):
+                if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.lineno >= call.lineno):
+                    continue
+                recv = n.func.value
+                if n.func.attr == "add_callback" and isinstance(recv, ast.Name) and recv.id == name and n.args:
+                    callbacks += _callback_classes(facts, n.args[0])
+                elif n.func.attr == "train" and (recv is call or (isinstance(recv, ast.Name) and recv.id == name)):
+                    if train is None or (n.lineno, n.col_offset) < (train.lineno, train.col_offset):
+                        train = n
+            if train is None or not callbacks:
+                continue
+            fl = fl or facts.flow.flow(scope)
+            train_conds = set(map(id, _conditions(facts, train, scope)))
+            frozen: dict = {}  # part -> the statement that froze it (and was not undone) before train()
+            for ev in fl.events:
+                turn = _requires_grad_turn(facts, ev)
+                if turn is None or ev.node.lineno >= train.lineno:
+                    continue
+                for r in _event_roots(ev):
+                    if r != model.id and not r.startswith(model.id + "."):
+                        continue
+                    if turn is False:
+                        st = _changing_stmt(facts, ev)
+                        if st is not None and all(id(c) in train_conds for c in _conditions(facts, ev.node, scope)):
+                            frozen.setdefault(r, st)
+                    else:
+                        frozen = {p: s for p, s in frozen.items() if not related(p, r)}
+            if not frozen:
+                continue
+            for cb in dict.fromkeys(callbacks):
+                for event in HF_CALLBACK_EVENTS_DURING_TRAINING:
+                    meth = facts.modules.method(cb, event)
+                    if meth is None or "optimizer" in ast.unparse(meth):
+                        continue  # (adds the parameters to ``kwargs["optimizer"]`` itself, perhaps)
+                    mfl = facts.flow.flow(meth)
+                    given = "model" if "model" in mfl.args else _model_from_kwargs(meth)
+                    if given is None or given not in mfl.args:
+                        continue
+                    arg = f"arg:{mfl.args.index(given)}"
+                    for ev in mfl.events:
+                        if _requires_grad_turn(facts, ev) is not True:
+                            continue
+                        for r in sorted(_event_roots(ev)):
+                            if r != arg and not r.startswith(arg + "."):
+                                continue
+                            part = model.id + r[len(arg):]
+                            hit = next((p for p in sorted(frozen) if related(p, part)), None)
+                            if hit is not None:
+                                shown = part if part.startswith(hit + ".") else hit
+                                out.append(LateUnfreeze(_changing_stmt(facts, ev), shown, frozen[hit], train, call))
+                                break
+    seen: set = set()
+    unique = []
+    for u in out:
+        if u.stmt is not None and id(u.stmt) not in seen:
+            seen.add(id(u.stmt))
+            unique.append(u)
+    return unique

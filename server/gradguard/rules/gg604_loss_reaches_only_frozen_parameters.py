@@ -344,15 +344,58 @@ def _change(facts, ev) -> Optional[tuple]:
         # the caller passes, module or tensor, is frozen whole; a parameter of it would be a leaf element)
         live = ev.target.live
         whole_arg = not ev.target.leaf and len(live) == 1 and next(iter(live)).startswith("arg:") and "." not in next(iter(live))
-        return ev.extra == "False", ev.target.kind == "module" or whole_arg
+        return ev.extra == "False", (ev.target.kind == "module" or whole_arg) and not _filtered_submodule(facts, facts.statement_of(ev.node))
     if ev.what == "requires_grad_set" and ev.name == "requires_grad":
         stmt = facts.statement_of(ev.node)
         value = getattr(stmt, "value", None)
         off = isinstance(value, ast.Constant) and value.value is False
         # ``for p in m.parameters(): p.requires_grad = False``; under an ``if`` in that loop (``if "bn" in name``) it
         # freezes only the parameters the condition selects
-        return off, bool(ev.target.leaf and not ev.target.ident) and not _selective(facts, stmt)
+        return off, bool(ev.target.leaf and not ev.target.ident) and not _selective(facts, stmt) and not _filtered_submodule(facts, stmt)
     return None
+
+
+_SUBMODULE_ITERS = ("modules", "named_modules", "children", "named_children")
+_PARAM_ITERS = ("parameters", "named_parameters")
+
+
+def _iter_of(loop: ast.AST, attrs: tuple) -> Optional[ast.AST]:
+    """The receiver ``X`` of ``for ... in X.<attr>(...)`` for one of ``attrs``."""
+    it = getattr(loop, "iter", None)
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in attrs:
+        return it.func.value
+    return None
+
+
+def _loop_names(loop: ast.AST) -> set:
+    return {n.id for n in ast.walk(getattr(loop, "target", ast.Pass())) if isinstance(n, ast.Name)}
+
+
+def _filtered_submodule(facts, stmt) -> bool:
+    """Is ``stmt`` (``m.requires_grad_(False)``, or ``p.requires_grad = False`` in ``for p in m.parameters()``) run
+    for the submodules an ``if`` selects in ``for m in model.modules()``: only some of ``model``'s parameters."""
+    cur = facts.parent(stmt) if stmt is not None else None
+    selected, names = False, _call_receivers(stmt)
+    while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        if isinstance(cur, (ast.If, ast.Try, ast.While)):
+            selected = True
+        elif isinstance(cur, (ast.For, ast.AsyncFor)):
+            recv = _iter_of(cur, _PARAM_ITERS)
+            if isinstance(recv, ast.Name) and not selected:
+                names = {recv.id}  # the parameters of ``m``: what matters is where ``m`` comes from
+            elif _iter_of(cur, _SUBMODULE_ITERS) is not None and names & _loop_names(cur):
+                return selected
+            else:
+                return False
+        cur = facts.parent(cur)
+    return False
+
+
+def _call_receivers(stmt) -> set:
+    call = getattr(stmt, "value", None)
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
+        return {call.func.value.id}
+    return set()
 
 
 def _selective(facts, stmt) -> bool:

@@ -12,7 +12,15 @@ from gradguard.core.flow import OptimizerSite, related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import display_root, frozen_paths, is_frozen
 from gradguard.core.torchapi import LOSS_SINK_WORDS
-from gradguard.core.training import concrete, covered_by, runs_after_optimizers, stepped_after, stepped_by_framework, trainable_origin
+from gradguard.core.training import (
+    concrete,
+    covered_by,
+    late_callback_unfreezes,
+    runs_after_optimizers,
+    stepped_after,
+    stepped_by_framework,
+    trainable_origin,
+)
 from gradguard.fixes import fix, insert_after_stmt, replace_node
 from gradguard.rules.base import Example, Rule
 
@@ -39,7 +47,9 @@ that no optimizer in view holds:
   the optimizer never got those parameters. A helper that sets `requires_grad` to the flag its caller
   passes (`set_trainable(block, True)`) counts where it is called; with Lightning, a part frozen in
   `__init__` when `configure_optimizers` filters by `requires_grad` and unfrozen in a hook the Trainer runs
-  later (`on_train_epoch_start`) is the same bug.
+  later (`on_train_epoch_start`) is the same bug. The Hugging Face Trainer builds its optimizer when `train()`
+  starts, from the parameters that require grad then: a part frozen before `trainer.train()` and unfrozen by one
+  of its callbacks (`on_epoch_begin(..., model=None, **kwargs)`) is not in it either.
 
 Training-step functions count when their caller runs them in a loop (`for batch in loader:
 train_step(model, opt_g, opt_d, batch)`); the optimizers of that caller are then in view too.
@@ -638,6 +648,21 @@ def main():
 
     def check(self, facts):
         reported: set = set()
+        for u in late_callback_unfreezes(facts):
+            name = display_root(u.part)
+            yield self.finding(
+                facts,
+                u.stmt,
+                f"the parameters of `{name}` are unfrozen here, in a Trainer callback, but the Trainer built its optimizer when "
+                f"`train()` started (line {u.built.lineno}) from the parameters that required grad then, when `{name}` was frozen "
+                f"(line {u.frozen.lineno}): it does not hold them, so they get gradients but never change",
+                related=[(u.built, "builds the optimizer from the parameters that require grad at this moment"), (u.frozen, f"`{name}` is frozen here, before")],
+                explanation="The Hugging Face Trainer creates its optimizer once, when training starts, over the parameters that "
+                "have `requires_grad=True` then; setting `requires_grad = True` later (in a callback) does not add them. Leave "
+                "the part trainable and freeze it another way, pass your own optimizer built from all the parameters "
+                "(`Trainer(..., optimizers=(optimizer, None))`; frozen ones get no gradient, so they are skipped until they "
+                "are unfrozen), or add them with `kwargs[\"optimizer\"].add_param_group(...)` in the callback.",
+            )
         frozen = frozen_paths(facts)
         for fl in facts.backward_flows:
             if facts.flow.is_autograd_function_method(fl.node):
