@@ -99,14 +99,12 @@ class FileFacts:
         ``torch.optim...`` or to an optimizer class (``from apex.optimizers import FusedLAMB as L``; for an import
         the linker rebound under a dotted program name, the name the copied text spells, its last part)."""
         qualname = self.imports.qualname
-        text = self.source.text
-        sts = None
-        if text.isascii():  # (elsewhere an identifier may be spelled otherwise than the tree has it: NFKC)
-            words = sorted({k.rsplit(".", 1)[-1] for k, q in self.imports.aliases.items() if q.startswith("torch.optim") or is_optimizer_ctor(q)})
-            branches = [re.escape(h) for h in ("optim", *OPTIMIZER_HINTS)]
-            if words:
-                branches.append(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b")
-            sts = self.statements_matching(re.compile("|".join(branches)))
+        words = sorted({k.rsplit(".", 1)[-1] for k, q in self.imports.aliases.items() if q.startswith("torch.optim") or is_optimizer_ctor(q)})
+        branches = [re.escape(h) for h in ("optim", *OPTIMIZER_HINTS)]
+        if words:
+            branches.append(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b")
+        branches.append(r"[^\x00-\x7f]")  # (Python reads identifiers NFKC-normalized: a non-ASCII one may spell any name)
+        sts = self.statements_matching(re.compile("|".join(branches)))
         if sts is None:
             return [n for n in self.walk(ast.Call) if is_optimizer_ctor(qualname(n.func) or "")]  # type: ignore[attr-defined]
         return [n for st in sts for top in own_expressions(st) for n in walk_nodes(top) if isinstance(n, ast.Call) and is_optimizer_ctor(qualname(n.func) or "")]

@@ -1669,12 +1669,12 @@ def _rename(root: ast.AST, names: dict) -> None:
 
 
 def _lines_spelling(text: str, words: set) -> Optional[list]:
-    """The sorted line numbers (1-based) of ``text``'s lines holding one of ``words`` as a whole word; None when the
-    text cannot tell (non-ASCII: an identifier may be spelled otherwise than the tree has it; a lone ``\r`` ends a
-    line for Python)."""
-    if not words or not text.isascii() or "\r" in text:
+    """The sorted line numbers (1-based) of ``text``'s lines holding one of ``words`` as a whole word, or a non-ASCII
+    character (Python reads identifiers NFKC-normalized: one may be spelled otherwise than the tree has it); None when
+    the text cannot tell (a lone ``\r`` ends a line for Python)."""
+    if not words or "\r" in text:
         return None
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words)) + r")\b")
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words)) + r")\b|[^\x00-\x7f]")
     out: list = []
     line, at = 1, 0
     for m in pattern.finditer(text):
