@@ -106,7 +106,7 @@ class FileFacts:
         branches.append(r"[^\x00-\x7f]")  # (Python reads identifiers NFKC-normalized: a non-ASCII one may spell any name)
         sts = self.statements_matching(re.compile("|".join(branches)))
         if sts is None:
-            return [n for n in self.walk(ast.Call) if is_optimizer_ctor(qualname(n.func) or "")]  # type: ignore[attr-defined]
+            return [n for n in self.walk(ast.Call) if is_optimizer_ctor(qualname(n.func) or "")]
         return [n for st in sts for top in own_expressions(st) for n in walk_nodes(top) if isinstance(n, ast.Call) and is_optimizer_ctor(qualname(n.func) or "")]
 
     def stores_attribute(self, attr: str) -> bool:
