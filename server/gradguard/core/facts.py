@@ -14,7 +14,7 @@ from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
 from gradguard.core.semantic import SemanticModel
 from gradguard.core.source import Pos, SourceText
-from gradguard.core.torchapi import LOSS_SINK_WORDS
+from gradguard.core.torchapi import LOSS_SINK_WORDS, OPTIMIZER_HINTS, is_optimizer_ctor
 
 BACKWARD_SYNTAX = re.compile("|".join(LOSS_SINK_WORDS[:2]))  # explicit backward sites
 # in-place syntax: augmented assignment, item assignment, or a `.op_(` method call
@@ -61,8 +61,13 @@ class FileFacts:
         ws = sorted(set(words))
         if not ws or not all(re.fullmatch(r"\w+", w) for w in ws):
             return None  # type: ignore[return-value]
+        return self.statements_matching(re.compile(r"\b(?:" + "|".join(ws) + r")\b"))
+
+    def statements_matching(self, pattern) -> list:
+        """The statements (in ``ast.walk`` order) whose lines hold the start of a match of ``pattern`` (a regex that
+        never matches across a line break), or None when that cannot be told from the text."""
         ti = self.text_index
-        hits = ti.hits(re.compile(r"\b(?:" + "|".join(ws) + r")\b"))
+        hits = ti.hits(pattern)
         if hits is None:
             return None  # type: ignore[return-value]
         if not hits[0]:
@@ -84,6 +89,25 @@ class FileFacts:
         if sts is None:
             return list(self.walk(types))
         return [n for st in sts for top in own_expressions(st) for n in walk_nodes(top) if isinstance(n, types)]
+
+    @cached_property
+    def optimizer_constructions(self) -> list:
+        """The calls whose callee resolves through the imports to an optimizer constructor (``torch.optim.Adam(...)``,
+        ``optim.SGD(...)``, ``FusedLAMB(...)``): the only places the flow engine makes an optimizer from a constructor.
+        Not in ``ast.walk`` order. Only the statements whose lines can spell such a callee are walked: ``optim`` or an
+        optimizer hint inside an identifier (``torch.optim.X``, ``FusedAdam``), or a name an import binds to
+        ``torch.optim...`` or to an optimizer class (``from apex.optimizers import FusedLAMB as L``; for an import
+        the linker rebound under a dotted program name, the name the copied text spells, its last part)."""
+        qualname = self.imports.qualname
+        words = sorted({k.rsplit(".", 1)[-1] for k, q in self.imports.aliases.items() if q.startswith("torch.optim") or is_optimizer_ctor(q)})
+        branches = [re.escape(h) for h in ("optim", *OPTIMIZER_HINTS)]
+        if words:
+            branches.append(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b")
+        branches.append(r"[^\x00-\x7f]")  # (Python reads identifiers NFKC-normalized: a non-ASCII one may spell any name)
+        sts = self.statements_matching(re.compile("|".join(branches)))
+        if sts is None:
+            return [n for n in self.walk(ast.Call) if is_optimizer_ctor(qualname(n.func) or "")]
+        return [n for st in sts for top in own_expressions(st) for n in walk_nodes(top) if isinstance(n, ast.Call) and is_optimizer_ctor(qualname(n.func) or "")]
 
     def stores_attribute(self, attr: str) -> bool:
         """Is ``<anything>.<attr>`` an assignment target anywhere in the file (an ``ast.Attribute`` with a

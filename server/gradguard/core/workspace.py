@@ -359,13 +359,16 @@ class Linked:
                 _rename(st, self.chains)
         copied = ast.parse("\n" * self.own_lines + self.copied)  # numbered in place (cheaper than shifting every node)
         if self.renames:
+            # only the statements whose lines spell a name to rename can hold one (most copied definitions hold none)
+            spelled = _lines_spelling(self.copied, {n.split(".", 1)[0] for names in self.renames.values() for n in names})
             for st in copied.body:
                 at = self.locate(st.lineno)
                 names = self.renames.get(at[0]) if at is not None else None
                 if names:
                     if isinstance(st, (ast.Import, ast.ImportFrom)) and at is not None and at[0] in self.rebound:
                         _rebind(st, names, self.rebound[at[0]])
-                    _rename(st, names)
+                    if spelled is None or _any_between(spelled, st.lineno - self.own_lines, (st.end_lineno or st.lineno) - self.own_lines):
+                        _rename(st, names)
         tree.body.extend(copied.body)
         forget_index(tree)  # statement lists cached while linking describe the file alone
         return tree
@@ -1693,6 +1696,28 @@ def _rename(root: ast.AST, names: dict) -> None:
                     stack.append(value)
                 elif r is not value:
                     setattr(node, name, r)
+
+
+def _lines_spelling(text: str, words: set) -> Optional[list]:
+    """The sorted line numbers (1-based) of ``text``'s lines holding one of ``words`` as a whole word, or a non-ASCII
+    character (Python reads identifiers NFKC-normalized: one may be spelled otherwise than the tree has it); None when
+    the text cannot tell (a lone ``\r`` ends a line for Python)."""
+    if not words or "\r" in text:
+        return None
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words)) + r")\b|[^\x00-\x7f]")
+    out: list = []
+    line, at = 1, 0
+    for m in pattern.finditer(text):
+        line += text.count("\n", at, m.start())
+        at = m.start()
+        if not out or out[-1] != line:
+            out.append(line)
+    return out
+
+
+def _any_between(lines: list, first: int, last: int) -> bool:
+    i = bisect.bisect_left(lines, first)
+    return i < len(lines) and lines[i] <= last
 
 
 def _rebind(st: ast.stmt, names: dict, rebound: frozenset) -> None:

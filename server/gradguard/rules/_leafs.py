@@ -64,12 +64,9 @@ def call_sites(facts, fn: ast.AST) -> list:
 
 
 def flow_of(facts, node: ast.AST) -> Optional[FunctionFlow]:
+    """The flow of the function (or module) whose code holds ``node``: that one alone is walked, not every function."""
     fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    target = fn if fn is not None else facts.tree
-    for fl in facts.flows:
-        if fl.node is target:
-            return fl
-    return None
+    return facts.flow.flow(fn if fn is not None else facts.tree)
 
 
 def freeze_nodes(facts) -> list:

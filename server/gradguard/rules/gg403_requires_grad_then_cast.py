@@ -431,8 +431,9 @@ def main():
 
     def _flowed_copies(self, facts, reported: set, made_here: set):
         """Leaves cast to another dtype (``[t.to(dtype=torch.float64) for t in leaves]``, in a helper or not) that
-        reach an optimizer's constructor: it raises ``can't optimize a non-leaf Tensor``."""
-        if "optim" not in facts.source.text:
+        reach an optimizer's constructor: it raises ``can't optimize a non-leaf Tensor``. The flow engine tells of such
+        copies only where it evaluates an optimizer's constructor call: without one in the file, no function is walked."""
+        if "optim" not in facts.source.text or not facts.optimizer_constructions:
             return
         seen: set = set()
         for fl in [*facts.flows, *facts.flow.context_flows]:

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import freezes_anything, inference_branch, is_computing_expr, known_roots, lexically_no_grad, simple_bindings
 from gradguard.rules.base import Example, Rule
+
+_SPELLS_REQUIRES_GRAD = re.compile(r"requires_grad|[^\x00-\x7f]")
 
 
 class RequiresGradOnNonLeaf(Rule):
@@ -109,8 +112,11 @@ def main():
         # without either, skip the flow analysis of every function
         if "requires_grad_" not in facts.source.text and not facts.stores_attribute("requires_grad"):
             return
+        # and the engine records them in the flow of the function (or module) whose code holds that statement: only
+        # the functions whose lines spell requires_grad are walked (or hold a non-ASCII character: Python reads
+        # identifiers NFKC-normalized, so one may be spelled otherwise than the tree has it)
         seen = set()
-        for fl in facts.flows:
+        for fl in facts.flows_matching(_SPELLS_REQUIRES_GRAD):
             for ev in fl.events:
                 if id(ev.node) in seen:
                     continue
