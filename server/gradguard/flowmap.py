@@ -142,7 +142,7 @@ class Certainty:
         changes = self.changes + self.self_changes if own else self.changes
         if any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in maybe):
             return "unsure"
-        if own and not any(_is_frozen(path, {p}) for p, _ in self.self_changes) and any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in self.members):
+        if own and any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in self.members):
             return "unsure"
         covering = [(p, off) for p, off in changes if _is_frozen(path, {p})]
         inside_on = [p for p, off in changes if not off and p.startswith(path + ".")]

@@ -19,8 +19,10 @@ NONE: Shape = ("<none>",)
 _UNARY = {
     "erf", "erfc", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "gelu", "silu", "abs", "neg",
     "sign", "sin", "cos", "square", "reciprocal", "softplus", "elu", "leaky_relu", "mish", "hardtanh", "clone", "contiguous",
-    "float", "double", "half", "detach", "ones_like", "zeros_like", "exp_", "mul_", "sigmoid_",
+    "float", "double", "half", "bfloat16", "detach", "ones_like", "zeros_like", "exp_", "mul_", "sigmoid_",
 }
+# methods that return a tensor of the receiver's shape whatever their arguments (a dtype, a device)
+_SAME_SHAPE_METHODS = {"to", "type", "float", "double", "half", "bfloat16", "detach", "clone", "contiguous", "cpu", "cuda"}
 _BINARY_METHODS = {"mul", "add", "sub", "div", "pow", "mul_", "add_", "sub_", "div_"}
 
 
@@ -122,8 +124,8 @@ class _Shapes:
                 return _t(recv) if {a.value for a in e.args if isinstance(a, ast.Constant)} in ({0, 1}, {-1, -2}, {0, -1}, {1, -2}) else None
             if f.attr in ("mm", "matmul") and len(e.args) == 1:
                 return _matmul(recv, self.of(e.args[0]))
-            if f.attr in _UNARY and not e.args and not e.keywords:
-                return recv
+            if (f.attr in _UNARY and not e.args and not e.keywords) or f.attr == "to" or (f.attr == "type" and e.args):
+                return recv  # (``.to(torch.bfloat16)``, ``.to(device)``: the same shape)
             if f.attr in _BINARY_METHODS and len(e.args) == 1 and not e.keywords:
                 return _elementwise(recv, self.of(e.args[0]))
             if f.attr == "sum" and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], ast.Constant) and e.args[0].value == 0 and len(recv) >= 1:
@@ -288,6 +290,90 @@ def main():
             expect={"error": "returned an invalid gradient at index 1"},
         ),
         Example(
+            name="input-saved-in-bfloat16-weight-gradient-transposed",
+            code="""import torch
+import torch.nn as nn
+
+
+class LowMemLinear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x.to(torch.bfloat16), weight)
+        return x @ weight.t() + bias
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x_lp, weight = ctx.saved_tensors
+        x = x_lp.float()
+        grad_w = x.t() @ grad_out
+        return grad_out @ weight, grad_w, grad_out.sum(0)
+
+
+class Layer(nn.Module):
+    def __init__(self, n_in=4, n_out=3):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_out, n_in) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return LowMemLinear.apply(x, self.weight, self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    layer = Layer()
+    opt = torch.optim.SGD(layer.parameters(), lr=0.1)
+    opt.zero_grad()
+    layer(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"layer": layer}
+""",
+            lines=(15,),
+            expect={"error": "returned an invalid gradient at index 1"},
+        ),
+        Example(
+            bad=False,
+            name="input-saved-in-bfloat16-weight-gradient-out-by-in",
+            code="""import torch
+import torch.nn as nn
+
+
+class LowMemLinear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x.to(torch.bfloat16), weight)
+        return x @ weight.t() + bias
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x_lp, weight = ctx.saved_tensors
+        x = x_lp.float()
+        grad_w = grad_out.t() @ x
+        return grad_out @ weight, grad_w, grad_out.sum(0)
+
+
+class Layer(nn.Module):
+    def __init__(self, n_in=4, n_out=3):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_out, n_in) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return LowMemLinear.apply(x, self.weight, self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    layer = Layer()
+    opt = torch.optim.SGD(layer.parameters(), lr=0.1)
+    opt.zero_grad()
+    layer(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"layer": layer}
+""",
+            expect={"grad_ok": ["layer.weight", "layer.bias"]},
+        ),
+        Example(
             bad=False,
             name="fused-linear-weight-gradient-out-by-in",
             code="""import torch
@@ -446,7 +532,14 @@ def _saved(fwd: ast.FunctionDef) -> Optional[list]:
     calls = [n for n in ast.walk(fwd) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "save_for_backward"]
     if len(calls) != 1 or any(isinstance(a, ast.Starred) for a in calls[0].args):
         return None
-    return [a.id if isinstance(a, ast.Name) else None for a in calls[0].args]
+    return [_saved_name(a) for a in calls[0].args]
+
+
+def _saved_name(a: ast.AST) -> Optional[str]:
+    """The input a saved tensor is a same-shape copy of (``x``, ``x.to(torch.bfloat16)``, ``w.detach()``)."""
+    while isinstance(a, ast.Call) and isinstance(a.func, ast.Attribute) and a.func.attr in _SAME_SHAPE_METHODS:
+        a = a.func.value
+    return a.id if isinstance(a, ast.Name) else None
 
 
 def _forward_shapes(facts, fwd: ast.FunctionDef, inputs: list) -> Optional[tuple]:
