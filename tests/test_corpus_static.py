@@ -42,6 +42,12 @@ KNOWN_MISSES = {
     # (5/13 found, 0/7 false alarms, the session-start engine the same), then developed against; blind half held out)
     "c803_vqvae_decoder_fed_codebook_without_straight_through": "c8 dev: the decoder gets the codebook vectors looked up by argmin, so reconstruction never reaches the encoder; but the encoder still trains through the commitment term (mse(z, z_q.detach())), so this is a cut on one of two paths (like c518), which is not reported; that a straight-through estimator was meant is knowledge of the VQ-VAE recipe",
     "c825_lightning_unfreeze_callback_calls_train_mode": "c8 dev: the model has every fact (the encoder frozen for good, .train() changes only Dropout/BatchNorm mode, the optimizer holds the frozen encoder in a group of its own); that the callback was meant to unfreeze it is told only by names and the docstring (UnfreezeEncoderAt), and a frozen part kept in an optimizer is common and harmless, so it cannot be reported for all code",
+    "c804_sam_optimizer_closure_runs_under_no_grad": "c8 blind-half miss (held out, scored once at the end, not investigated)",
+    "c810_low_light_enhancer_histc_color_loss": "c8 blind-half miss (held out, scored once at the end, not investigated)",
+    "c820_lora_function_needs_input_grad_wrong_index": "c8 blind-half miss (held out, scored once at the end, not investigated)",
+    "c822_weight_noise_training_functional_call_on_state_dict": "c8 blind-half miss (held out, scored once at the end, not investigated)",
+    "c828_adversarial_patch_sigmoid_parametrized_grad_read": "c8 blind-half miss (held out, scored once at the end, not investigated)",
+    "c832_swa_optimizer_built_on_averaged_model": "c8 blind-half miss (held out, scored once at the end, not investigated)",
     "c734_prompt_tuning_wrapper_frozen_with_backbone": "retired blind c7: requires_grad_(False) on the whole wrapper also freezes the soft prompt, and only the head is switched back on; the program still trains (the head), so no loss lacks a gradient path (GG604 stays silent, rightly). The flow map now says model.prompt is frozen (a helper that returns the object it froze, bound by the caller: agrees with torch), but reporting it needs a claim gradguard does not make: a parameter named explicitly in an optimizer's param group ([model.prompt], built in another helper) that is frozen at every step, which needs the requires_grad state at each step across helper calls",
 }
 
