@@ -2057,6 +2057,12 @@ class _Walker:
                         self.record("optimizer_leaf_copy", node, value=part)
             self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt, held_out=held_out))
             return Val(kind="optimizer", ident=NEW, params=covered, origin=node, held_out=held_out)
+        if q in COPY_FUNCTIONS and args:
+            src = args[0]  # ``copy.deepcopy(model)``: a new object of the same class, with its own parameters
+            if src.kind == "module" or src.leaf:
+                return Val(frozenset({NEW}), kind=src.kind or "tensor", cls=src.cls, ident=NEW, leaf=src.leaf)
+            # anything else: a fresh object of its own (not the original), carrying no gradient
+            return Val(kind=src.kind if src.kind in ("instance", "optimizer", "python", "numpy") else None, cls=src.cls, ident=NEW)
         if q in ("torch.autograd.grad", "torch.autograd.backward"):
             loss = args[0] if args else kwargs.get("outputs", kwargs.get("tensors", CONST))
             loss_node = node.args[0] if node.args else (kwnodes.get("outputs") or kwnodes.get("tensors") or node)
@@ -2114,12 +2120,6 @@ class _Walker:
             if v.live and not all(a.ident for a in args if a.live):
                 return cut_value(v, "python", node, q + "()", result_kind="python")
             return Val(frozenset(), v.cut, kind="python") if v.cut else CONST  # a cut value stays cut
-        if q in COPY_FUNCTIONS and args:
-            src = args[0]  # ``copy.deepcopy(model)``: a new object of the same class, with its own parameters
-            if src.kind == "module" or src.leaf:
-                return Val(frozenset({NEW}), kind=src.kind or "tensor", cls=src.cls, ident=NEW, leaf=src.leaf)
-            # anything else: a fresh object of its own (not the original), carrying no gradient
-            return Val(kind=src.kind if src.kind in ("instance", "optimizer", "python", "numpy") else None, cls=src.cls, ident=NEW)
         # another library: assume it is differentiable in its tensor arguments; an output object built
         # from keywords (``ModelOutput(loss=loss, logits=logits)``) keeps its named entries
         v = combine(*args, *kwargs.values())

@@ -322,9 +322,11 @@ NOT_OPTIMIZER_KINDS = {"scheduler", "module", "python", "numpy", "none", "accele
 
 
 def is_scheduler_ctor(qualname: str) -> bool:
-    return qualname.startswith(("torch.optim.lr_scheduler.", "torch.optim.swa_utils.", "transformers.get_", "diffusers.optimization.get_")) or qualname.rsplit(".", 1)[-1].endswith(("Scheduler", "LR", "_schedule", "_scheduler"))
+    return qualname.startswith(("torch.optim.lr_scheduler.", "torch.optim.swa_utils.SWALR", "transformers.get_", "diffusers.optimization.get_")) or qualname.rsplit(".", 1)[-1].endswith(("Scheduler", "LR", "_schedule", "_scheduler"))
 # Functions that return a new object with its own copies of the parameters.
-COPY_FUNCTIONS = {"copy.deepcopy"}
+# (``AveragedModel(model)`` keeps ``deepcopy(model)`` as its ``.module``: an optimizer over its parameters holds
+# the average, not the model)
+COPY_FUNCTIONS = {"copy.deepcopy", "torch.optim.swa_utils.AveragedModel", "torch.optim.AveragedModel"}
 # Ops whose backward needs their *input* (autograd saves it): modifying that input in place before
 # backward() raises "one of the variables needed for gradient computation has been modified by an inplace
 # operation". Functions / tensor methods by short name, and nn modules by class name.

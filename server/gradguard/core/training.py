@@ -26,6 +26,7 @@ from gradguard.core.flow import (
 )
 from gradguard.core.order import position
 from gradguard.core.torchapi import (
+    COPY_FUNCTIONS,
     HF_CALLBACK_BASES,
     HF_CALLBACK_EVENTS_DURING_TRAINING,
     HF_TRAINER_BASES,
@@ -423,7 +424,7 @@ def _module_stmt_has_params(facts, stmt: ast.stmt, name: str = "") -> bool:
     if not isinstance(value, ast.Call):
         return False
     q = facts.imports.qualname(value.func) or ""
-    if q == "copy.deepcopy":
+    if q in COPY_FUNCTIONS:
         return True  # a copy of a module: its own parameters
     if isinstance(value.func, ast.Name) and value.func.id in facts.modules.classes:
         return bool(facts.modules.classes[value.func.id].is_module)

@@ -87,6 +87,57 @@ replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica inst
 """
     examples = (
         Example(
+            name="optimizer-built-on-the-averaged-copy",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    swa_model = AveragedModel(model)
+    optimizer = torch.optim.SGD(swa_model.parameters(), lr=0.1)
+    w0 = model.weight.detach().clone()
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(8, 4)), torch.randint(0, 3, (8,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        swa_model.update_parameters(model)
+    return {"model": model}, {"model_changed": not torch.equal(w0, model.weight.detach())}
+""",
+            lines=(9,),
+            fixable=False,  # the optimizer must be built from model.parameters(): a change on another line
+            expect={"grad_ok": ["model.weight"], "facts": {"model_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="optimizer-on-the-model-average-kept-beside",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    swa_model = AveragedModel(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    w0 = model.weight.detach().clone()
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(8, 4)), torch.randint(0, 3, (8,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        swa_model.update_parameters(model)
+    return {"model": model}, {"model_changed": not torch.equal(w0, model.weight.detach())}
+""",
+            expect={"grad_ok": ["model.weight"], "facts": {"model_changed": True}},
+        ),
+        Example(
             bad=False,
             name="tuner-object-freezes-the-model-it-keeps-and-trains-a-prompt",
             code="""import torch
@@ -720,7 +771,7 @@ def main():
                             made,
                             f"`{display_root(first)}` is trained by the loss backpropagated at line {site.line}, but the optimizer stepped there holds "
                             f"other parameters{_rebound(first)}: `{display_root(first)}` never changes",
-                            related=[(site.node, "backward() fills the gradients of this copy"), (_step_node(fl, site) or site.node, "steps the original's parameters")],
+                            related=[(site.node, "backward() fills the gradients of this object"), (_step_node(fl, site) or site.node, "steps another object's parameters (a copy, or the original)")],
                             explanation="The optimizer was built from another object's parameters (typically the model this one was copied "
                             "from); `step()` updates those, and this object's gradients are never applied. Build the optimizer from the "
                             "object you train.",
