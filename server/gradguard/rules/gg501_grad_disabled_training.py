@@ -824,9 +824,7 @@ def _flag_source(facts, node) -> list:
 def _leaking_return(facts, node) -> list:
     """The early ``return`` that leaves a function with ``torch.set_grad_enabled(False)`` (``node``) still in
     force, when the function restores it only on its other paths."""
-    fn = facts.parent(node)
-    while fn is not None and not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        fn = facts.parent(fn)
+    fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     if fn is None:
         return []
     fl = facts.flow.flow(fn)
@@ -956,9 +954,7 @@ def _restore_before_return(facts, node: ast.AST) -> Optional[object]:
     if not related:
         return None
     ret = related[0][0]
-    fn = facts.parent(node)
-    while fn is not None and not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        fn = facts.parent(fn)
+    fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     if fn is None or not facts.source.line(ret.lineno).lstrip().startswith("return"):
         return None
     func_text = facts.text(node.func) if isinstance(node, ast.Call) else None

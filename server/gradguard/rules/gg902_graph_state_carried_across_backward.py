@@ -1482,14 +1482,7 @@ def _has_membership_guard(fn) -> bool:
 
 def _guarded_by_membership(facts, st, attr: str) -> bool:
     """``st`` runs only under ``if key not in self.<attr>:`` (each entry filled once, then reused)."""
-    p = facts.parent(st)
-    while p is not None and not isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        if isinstance(p, ast.If) and st in _body_nodes(p.body):
-            t = p.test
-            if isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.NotIn) and _self_attr(t.comparators[0], attr):
-                return True
-        p = facts.parent(p)
-    return False
+    return _guarded(facts, st, lambda t: isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.NotIn) and _self_attr(t.comparators[0], attr))
 
 
 def _emptied(n: ast.AST, attr: str) -> bool:
@@ -1506,12 +1499,20 @@ def _has_none_guard(fn) -> bool:
 
 def _guarded_by_none(facts, st, attr: str) -> bool:
     """``st`` runs only under ``if self.<attr> is None:`` (filled once, then reused)."""
+    return _guarded(
+        facts,
+        st,
+        lambda t: isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.Is) and _self_attr(t.left, attr)
+        and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None,
+    )
+
+
+def _guarded(facts, st, test) -> bool:
+    """Does ``st`` run only in the body of an enclosing ``if`` (in its function) whose test ``test`` accepts?"""
     p = facts.parent(st)
     while p is not None and not isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        if isinstance(p, ast.If) and st in _body_nodes(p.body):
-            t = p.test
-            if isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.Is) and _self_attr(t.left, attr) and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None:
-                return True
+        if isinstance(p, ast.If) and st in _body_nodes(p.body) and test(p.test):
+            return True
         p = facts.parent(p)
     return False
 
