@@ -115,6 +115,7 @@ class Val:
     leaf_copy: Optional[ast.AST] = None  # the cast that made these tensors non-leaf copies of leaves (``p.double()``)
     seq: Optional[tuple] = None  # a Sequential: each element's in-file Module class (None: a torch layer), in order
     consts: Optional[frozenset] = None  # a Python value known to be one of these constants (str, int, bool, None)
+    pytype: Optional[str] = None  # the builtin container it is on every path ("dict", "list", "tuple", "set"): decides isinstance
 
     @property
     def carries(self) -> bool:
@@ -194,7 +195,9 @@ def join(*vals: Val) -> Val:
     consts = frozenset().union(*(v.consts for v in vals if v.consts is not None)) if all(v.consts is not None for v in vals) else None
     if consts is not None and kind is None:
         kind = "python"  # ``None`` on one path, a string on another: a Python value either way
-    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts)
+    pytypes = {v.pytype for v in vals}
+    pytype = pytypes.pop() if len(pytypes) == 1 else None
+    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts, pytype=pytype)
 
 
 def combine(*vals: Val) -> Val:
@@ -224,6 +227,8 @@ def cut_value(v: Val, kind: str, node: ast.AST, detail: str, result_kind: str = 
 
 
 _decided = decided
+_PYTYPES = {ast.Tuple: "tuple", ast.List: "list", ast.Set: "set"}
+_BUILTIN_CONTAINERS = frozenset({"dict", "list", "tuple", "set"})
 
 
 def _compare_constants(op: ast.cmpop, a: Val, b: Val) -> Optional[frozenset]:
@@ -1608,7 +1613,7 @@ class _Walker:
         items = tuple(self.ev(e) for e in node.elts)
         j = combine(*items) if items else CONST
         kind = "tensor" if (j.live or j.cut) else ("module" if items and all(i.kind == "module" for i in items) else "python")
-        return Val(j.live, j.cut, kind=kind, items=items)
+        return Val(j.live, j.cut, kind=kind, items=items, pytype=_PYTYPES.get(node.__class__))
 
     ev_List = ev_Tuple
     ev_Set = ev_Tuple
@@ -1620,7 +1625,7 @@ class _Walker:
         vals = [self.ev(v) for v in node.values]
         j = combine(*vals) if vals else CONST
         fields = tuple((k.value, v) for k, v in zip(node.keys, vals) if isinstance(k, ast.Constant) and isinstance(k.value, str))
-        return Val(j.live, j.cut, kind="tensor" if (j.live or j.cut) else "python", fields=fields or None)
+        return Val(j.live, j.cut, kind="tensor" if (j.live or j.cut) else "python", fields=fields or None, pytype="dict")
 
     def ev_Starred(self, node: ast.Starred) -> Val:
         return self.ev(node.value)
@@ -1656,6 +1661,24 @@ class _Walker:
         copies = {v.leaf_copy for v in vals}
         return Val(j.live, j.cut, kind="tensor", leaf_copy=copies.pop() if len(copies) == 1 else None)
 
+    def _isinstance(self, v: Val, types: ast.AST) -> Optional[bool]:
+        """``isinstance(x, T)`` when ``x`` is a builtin container on every path (a dict literal or comprehension,
+        a list, a tuple): decided for builtin containers and ``torch.Tensor``; None otherwise (subclasses of
+        ``dict``, such as a ``ModelOutput``, are never given a ``pytype``)."""
+        if v.pytype is None:
+            return None
+        names = types.elts if isinstance(types, ast.Tuple) else [types]
+        got = False
+        for t in names:
+            q = self.im.qualname(t) or ""
+            if isinstance(t, ast.Name) and t.id in _BUILTIN_CONTAINERS and t.id not in self.env and not q:
+                got = got or t.id == v.pytype
+            elif q == "torch.Tensor":
+                continue
+            else:
+                return None
+        return got
+
     def _not_a_tensor(self, cond: ast.AST) -> Optional[str]:
         """The name ``cond`` proves is not a tensor: ``not isinstance(x, torch.Tensor)``, ``not torch.is_tensor(x)``."""
         if not (isinstance(cond, ast.UnaryOp) and isinstance(cond.op, ast.Not) and isinstance(cond.operand, ast.Call)):
@@ -1677,7 +1700,7 @@ class _Walker:
     def ev_DictComp(self, node) -> Val:
         entries = self._entrywise(node)
         v = self._comprehension(node, [node.key, node.value])
-        return replace(v, fields=entries) if entries is not None else v
+        return replace(v, fields=entries, pytype="dict") if entries is not None else replace(v, pytype="dict")
 
     def _entrywise(self, node: ast.DictComp) -> Optional[tuple]:
         """``{k: f(v) for k, v in d.items()}`` over a dict whose entries are known (``d = {"loss": loss, ...}``):
@@ -1763,6 +1786,10 @@ class _Walker:
                 if name == "setattr" and len(node.args) == 3 and not node.keywords:
                     self.set_attribute(node, args[0], node.args[1], args[2])
                     return NONE
+                if name == "isinstance" and len(args) == 2 and not kwargs:
+                    known = self._isinstance(args[0], node.args[1])
+                    if known is not None:
+                        return constant(known)
                 if name in ("len", "isinstance", "print", "str", "repr", "range", "type", "hasattr", "id", "format", "callable", "round", "issubclass", "super", "vars", "open", "setattr"):
                     if name == "round" and args and args[0].live:
                         return cut_value(args[0], "python", node, "round()", result_kind="python")
@@ -1820,6 +1847,12 @@ class _Walker:
             cl = self.e.modules.method(cls, "compute_loss")
             if cl is not None:  # the Trainer calls compute_loss with the model it was given
                 self.e.flow_in_context(cl, node, {"self": Val(kind="instance", cls=cls), 0: model}, self.mode)
+        if self.e.modules.built_from_keywords(cls):
+            v = combine(*args, *(kwargs or {}).values())
+            entries = tuple((k, kv) for k, kv in (kwargs or {}).items() if k) or None
+            if v.live or v.cut:  # (as any outside constructor: ``ModelOutput(loss=loss, logits=logits)``)
+                return replace(v, fields=entries)
+            return Val(frozenset(), kind="instance", cls=cls, ident=NEW, fields=entries)
         if info.is_module is False:
             init = info.methods.get("__init__")
             if init is not None and args:
@@ -2009,13 +2042,14 @@ class _Walker:
         fields = None
         if ret.fields is not None:
             fields = tuple((k, self.instantiate_summary(fv, binding, call)) for k, fv in ret.fields)
+        pytype = ret.pytype
         if ret.kind == "optimizer":  # a helper that builds the optimizer: keep what it steps
             params: set = set()
             for r in ret.params:
                 how, x = mapped(r)
                 params |= set(x.live) | ({x.ident} if how == "val" and x.ident else set()) if how == "val" else x
             return Val(kind="optimizer", params=frozenset(params))
-        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields)
+        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype)
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         short = q.rsplit(".", 1)[-1]
@@ -2418,7 +2452,7 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
     fields = container.fields
     if key is not None:
         fields = tuple((k, fv) for k, fv in (fields or ()) if k != key) + ((key, v),)
-    return Val(container.live | v.live, container.cut | v.cut, kind=container.kind, fields=fields, items=None)
+    return Val(container.live | v.live, container.cut | v.cut, kind=container.kind, fields=fields, items=None, pytype=container.pytype)
 
 
 _INFERENCE_WORD = re.compile(r"inference_mode")

@@ -43,6 +43,12 @@ class ClassInfo:
 _BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
+def _dataclass_decorator(d: ast.AST) -> bool:
+    """``@dataclass``, ``@dataclasses.dataclass`` and either called with options."""
+    f = d.func if isinstance(d, ast.Call) else d
+    return (isinstance(f, ast.Name) and f.id == "dataclass") or (isinstance(f, ast.Attribute) and f.attr == "dataclass")
+
+
 def _statements(node: ast.AST):
     """Every statement nested in ``node``'s bodies (``self.x = ...`` and ``self.register_buffer(...)``
     are statements, so expressions need not be walked)."""
@@ -460,6 +466,33 @@ class ModuleModel:
             if len(elems) == 1 and None not in elems:
                 return (None, elems.pop())
         return (None, None)
+
+    def built_from_keywords(self, cls: str) -> bool:
+        """Is ``cls`` a record whose constructor the program does not hold: a dataclass, or a class built on a
+        base from outside (``SequenceClassifierOutput``, a library's output record linked as its header)? Neither
+        it nor an in-file base defines ``__init__`` / ``__new__`` or ``forward``, and it is not a Module: what it
+        is built from stays in it, each keyword under its name, as for any outside constructor."""
+        info = self.classes.get(cls)
+        if info is None or info.is_module or info.is_autograd_function:
+            return False
+        if any(self.method(cls, m) is not None for m in ("__init__", "__new__", "forward")):
+            return False
+        seen: set = set()
+        todo = [cls]
+        while todo:
+            c = todo.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            here = self.classes.get(c)
+            if here is None:
+                if c not in ("object", "builtins.object"):
+                    return True  # a base from outside the program: its constructor is unknown
+                continue
+            if any(_dataclass_decorator(d) for d in here.node.decorator_list):
+                return True
+            todo.extend(here.base_names)
+        return False
 
     def method(self, cls: str, name: str) -> Optional[ast.FunctionDef]:
         """Look a method up through in-file base classes."""

@@ -231,6 +231,9 @@ FRAMEWORK_MODULE_BASES = {
 }
 # Bases whose subclasses backpropagate what ``training_step`` returns (automatic optimization).
 LIGHTNING_BASES = {q for q in FRAMEWORK_MODULE_BASES if "ightning" in q and "Fabric" not in q}
+# Lightning's Trainer: what its ``fit`` does with a LightningModule (runs ``training_step`` and backpropagates its
+# loss, validation steps under inference mode, ...) is modeled through the module's framework.
+LIGHTNING_TRAINERS = {"lightning.Trainer", "lightning.pytorch.Trainer", "lightning.pytorch.trainer.Trainer", "lightning.pytorch.trainer.trainer.Trainer", "pytorch_lightning.Trainer", "pytorch_lightning.trainer.Trainer", "pytorch_lightning.trainer.trainer.Trainer"}
 # Bases whose subclasses backpropagate the loss a ``compute_loss`` override returns.
 HF_TRAINER_BASES = {"transformers.Trainer", "transformers.trainer.Trainer", "transformers.Seq2SeqTrainer", "trl.SFTTrainer", "trl.DPOTrainer"}
 # A Hugging Face ``TrainerCallback``'s events the Trainer runs after ``train()`` built its optimizer (from the
@@ -270,6 +273,22 @@ FRAMEWORK_OBJECTS = {
     "torch.amp.grad_scaler.GradScaler": "scaler",
     "torch.cpu.amp.GradScaler": "scaler",
 }
+
+
+def framework_modeled(qualname: str) -> bool:
+    """Is the imported name ``qualname`` one whose framework meaning this table gives (``LightningModule``, a
+    ``transformers`` model or ``Trainer``, a ``TrainerCallback``, ``Accelerator``, ``Fabric``)? Its source, in the
+    workspace or an installed package, is never linked into a program: a copy would stand for it under its bare
+    name, and what the framework does with a subclass (runs ``training_step`` and backpropagates its loss, runs
+    ``validation_step`` under inference mode, ...) would be lost."""
+    return (
+        qualname in LIGHTNING_BASES
+        or qualname in LIGHTNING_TRAINERS
+        or qualname in HF_TRAINER_BASES
+        or qualname in HF_CALLBACK_BASES
+        or qualname in FRAMEWORK_OBJECTS
+        or (qualname.startswith("transformers.") and is_framework_module_base(qualname))
+    )
 # Methods of those objects that hand back the very objects they are given (same parameters), in order.
 IDENTITY_METHODS = {
     "accelerator": {"prepare", "prepare_model", "prepare_optimizer", "unwrap_model", "prepare_data_loader", "prepare_scheduler"},

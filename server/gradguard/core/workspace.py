@@ -53,6 +53,7 @@ from typing import Optional
 
 from gradguard.core.astindex import forget_index, own_expressions, statements, statements_of_type, walk_nodes
 from gradguard.core.source import split_lines
+from gradguard.core.torchapi import framework_modeled
 
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".gradguard_cache", "build", "dist", "site-packages", ".eggs"}
 MAX_FILES = int(os.environ.get("GRADGUARD_MAX_WORKSPACE_FILES", "") or 20_000)
@@ -748,6 +749,8 @@ class WorkspaceIndex:
         """The definition an import binds: (path, Definition), following re-exports (``__init__``), or None."""
         if binding.name is None or binding.name == "*" or depth > _MAX_CHAIN:
             return None
+        if not binding.level and binding.module and framework_modeled(f"{binding.module}.{binding.name}"):
+            return None  # known from the API table, whose meaning a copy would lose
         target = self.module_file(binding.module or "", from_path, binding.level)
         if target is None:
             return None
@@ -864,6 +867,8 @@ class WorkspaceIndex:
         submodules (``models.net.Net``) and re-exports; None when it is not a workspace definition."""
         cur = module
         for i, a in enumerate(attrs[:_MAX_CHAIN]):
+            if not level and cur and framework_modeled(f"{cur}.{a}"):
+                return None  # known from the API table (see ``resolve``)
             f = self.module_file(cur, from_path, level) if (cur or level) else None
             if f is not None:
                 got = self.find(f, a)
@@ -1327,6 +1332,8 @@ class _Linker:
                 continue
             if not training and not any(b.local in wanted_bases for b in bindings):
                 continue
+            if any(not b.level and b.module and b.name and framework_modeled(f"{b.module}.{b.name}") for b in bindings):
+                continue  # the statement stays whole: rewriting it would unbind the names the API table knows
             resolved: list = []
             for b in bindings:
                 if b.local in own_names:  # the file defines the name itself (as the module docstring says: not linked)

@@ -298,6 +298,40 @@ def main():
             expect={"error": "element 0 of tensors does not require grad"},
         ),
         Example(
+            name="trainer-takes-the-loss-entry-of-detached-metrics",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def step_metrics(loss, logits, y):
+    metrics = {"loss": loss, "acc": ((logits > 0).float() == y).float().mean()}
+    return {k: v.detach() for k, v in metrics.items()}
+
+
+def run_step(opt, out):
+    if isinstance(out, dict):
+        loss = out["loss"]
+    else:
+        loss = out
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), (torch.rand(8) > 0.5).float()
+    logits = model(x).squeeze(-1)
+    run_step(opt, step_metrics(F.binary_cross_entropy_with_logits(logits, y), logits, y))
+    return {"model": model}
+""",
+            lines=(8,),
+            expect={"error": "element 0 of tensors does not require grad"},
+        ),
+        Example(
             bad=False,
             name="helper-detaches-the-logged-metrics-but-not-the-loss",
             code="""import torch

@@ -162,6 +162,83 @@ def main():
             fixable=False,
         ),
         Example(
+            name="argmax-loss-returned-in-a-dataclass-record",
+            code="""from dataclasses import dataclass
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class StepOutput:
+    loss: Optional[torch.Tensor] = None
+    logits: Optional[torch.Tensor] = None
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 3)
+
+    def forward(self, x, y):
+        logits = self.proj(x)
+        preds = logits.argmax(-1).float()
+        return StepOutput(loss=F.mse_loss(preds, y.float()), logits=logits)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    out = model(torch.randn(8, 4), torch.randint(0, 3, (8,)))
+    opt.zero_grad()
+    out.loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(22,),
+            expect={"error": "element 0 of tensors does not require grad"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="trainer-takes-the-loss-entry-of-a-metrics-dict",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def step_outputs(model, x, y):
+    logits = model(x)
+    loss = F.cross_entropy(logits, y)
+    preds = logits.argmax(-1)
+    return {"loss": loss, "acc": (preds == y).float().mean()}
+
+
+def run_step(model, opt, x, y):
+    out = step_outputs(model, x, y)
+    if isinstance(out, dict):
+        loss = out["loss"]
+    else:
+        loss = out
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return out["acc"].item()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    acc = run_step(model, opt, torch.randn(8, 4), torch.randint(0, 3, (8,)))
+    return {"model": model}, {"acc_is_number": isinstance(acc, float)}
+""",
+            expect={"grad_ok": ["model.weight", "model.bias"], "facts": {"acc_is_number": True}},
+        ),
+        Example(
             bad=False,
             name="max-values-train-and-indices-for-accuracy",
             code="""import torch

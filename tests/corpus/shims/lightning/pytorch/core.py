@@ -126,6 +126,13 @@ class LightningModule(nn.Module):
             p.requires_grad = True
         self.train()
 
+    # --- data hooks (Lightning's DataHooks): a module that trains without loaders passed to fit defines them
+    def train_dataloader(self):
+        raise MisconfigurationException("`train_dataloader` must be implemented to be used with the Lightning Trainer")
+
+    def val_dataloader(self):
+        raise MisconfigurationException("`val_dataloader` must be implemented to be used with the Lightning Trainer")
+
 
 class LightningDataModule:
     def __init__(self, *args, **kwargs):

@@ -1,0 +1,29 @@
+"""Facts of the flow engine that decide what a value is, checked on the rule examples that run them under torch
+(``tests/test_rule_examples.py`` shows each example really raises or trains)."""
+from __future__ import annotations
+
+from gradguard.analyze import analyze
+from gradguard.rules import RULES_BY_CODE
+
+
+def example(code: str, name: str):
+    return next(e for e in RULES_BY_CODE[code].examples if e.name == name)
+
+
+def found(code: str) -> set:
+    return {(f.code, f.start.line) for f in analyze(code).findings if f.severity.name in ("ERROR", "WARNING")}
+
+
+def test_isinstance_of_a_dict_literal_decides_the_branch():
+    # ``run_step`` takes ``out["loss"]`` when ``out`` is a dict and ``out`` itself otherwise; ``out`` is the dict
+    # ``step_metrics`` returns, so only the first branch runs: the detached metrics (the accuracy comparison among
+    # them) never reach the loss as a whole, and the comparison is not blamed for the detach on line 8
+    ex = example("GG201", "trainer-takes-the-loss-entry-of-detached-metrics")
+    assert found(ex.code) == {("GG201", 8)}
+
+
+def test_a_dataclass_record_keeps_what_it_is_built_from():
+    # ``StepOutput(loss=..., logits=...)``: a dataclass, built by its generated constructor; ``out.loss`` is the
+    # loss computed from the argmax (line 22)
+    ex = example("GG203", "argmax-loss-returned-in-a-dataclass-record")
+    assert found(ex.code) == {("GG203", 22)}

@@ -1,0 +1,74 @@
+"""Frameworks whose source gradguard can read keep the meaning the API table gives them.
+
+Most users have Lightning, transformers or accelerate installed in the environment gradguard runs in, and its
+installed packages are read for base classes (``runner.library_paths``); a few have a framework's source in the
+workspace itself. Either way, linking the framework's own ``LightningModule`` / ``PreTrainedModel`` / ``Trainer``
+into the program in place of the qualified name would lose what the framework does with a subclass (runs
+``training_step`` and backpropagates what it returns, runs ``validation_step`` under inference mode, reads
+``outputs.loss``). The framework-style corpus cases (every case importing lightning, transformers, accelerate or
+diffusers) are checked three ways, with the small framework shims of ``tests/corpus/shims`` (the same API, used
+to run the cases under torch) standing for the frameworks: alone, with the shims as installed packages, and with
+the shims inside the checked directory. The findings must be the same.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+SHIMS = os.path.join(CORPUS, "shims")
+SERVER = os.path.join(os.path.dirname(HERE), "server")
+FRAMEWORK_IMPORT = re.compile(r"^(?:import|from) (?:lightning|pytorch_lightning|transformers|accelerate|diffusers)\b", re.M)
+
+
+def framework_cases() -> list:
+    out = []
+    for split in ("dev", "blind"):
+        d = os.path.join(CORPUS, split)
+        for name in sorted(os.listdir(d)):
+            if name.endswith(".py"):
+                with open(os.path.join(d, name), encoding="utf-8") as f:
+                    if FRAMEWORK_IMPORT.search(f.read()):
+                        out.append(os.path.join(d, name))
+    return out
+
+
+def findings(target: str, library: str = "") -> set:
+    env = dict(os.environ, PYTHONPATH=SERVER, GRADGUARD_LIBRARY_PATHS=library)
+    env.pop("VIRTUAL_ENV", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gradguard", "check", "--no-cache", "--exit-zero", "--output-format", "json", target],
+        capture_output=True, text=True, env=env, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = set()
+    for f in json.loads(proc.stdout):
+        name = os.path.basename(f["filename"])
+        if name.startswith("c"):
+            out.add((name, f["code"], f["location"]["row"], f["location"]["column"]))
+    return out
+
+
+def test_framework_sources_keep_their_meaning(tmp_path):
+    cases = framework_cases()
+    assert len(cases) >= 80  # the corpus' framework-style cases (93 when this test was written)
+    alone_dir = tmp_path / "alone"
+    alone_dir.mkdir()
+    for c in cases:
+        shutil.copy(c, alone_dir)
+    alone = findings(str(alone_dir))
+    assert len({f[0] for f in alone}) >= 40  # most of them have findings: the comparison is not empty
+    as_library = findings(str(alone_dir), library=SHIMS)
+    assert as_library == alone, (sorted(alone - as_library), sorted(as_library - alone))
+    in_workspace = tmp_path / "with_shims"
+    shutil.copytree(alone_dir, in_workspace)
+    for pkg in os.listdir(SHIMS):
+        if os.path.isdir(os.path.join(SHIMS, pkg)):
+            shutil.copytree(os.path.join(SHIMS, pkg), in_workspace / pkg)
+    in_ws = {f for f in findings(str(in_workspace)) if f[0].startswith("c") and f[0][1:4].isdigit()}
+    assert in_ws == alone, (sorted(alone - in_ws), sorted(in_ws - alone))
