@@ -1,0 +1,117 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, SequenceClassifierOutput, Trainer, TrainingArguments
+
+
+class ReviewConfig(PretrainedConfig):
+    model_type = "tiny-review"
+
+    def __init__(self, vocab_size=64, hidden_size=24, num_heads=4, num_labels=3, **kwargs):
+        super().__init__(num_labels=num_labels, **kwargs)
+        self.vocab_size, self.hidden_size, self.num_heads = vocab_size, hidden_size, num_heads
+
+
+class DecoderBlock(nn.Module):
+    def __init__(self, d, n_heads):
+        super().__init__()
+        self.ln = nn.LayerNorm(d)
+        self.attn = nn.MultiheadAttention(d, n_heads, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+
+    def forward(self, h):
+        x = self.ln(h)
+        h = h + self.attn(x, x, x, need_weights=False)[0]
+        return h + self.mlp(h)
+
+
+class TinyReviewClassifier(PreTrainedModel):
+    config_class = ReviewConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.wte = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.block = DecoderBlock(config.hidden_size, config.num_heads)
+        self.pooler = nn.Sequential(nn.Linear(config.hidden_size, config.hidden_size), nn.Tanh())
+        self.score = nn.Linear(config.hidden_size, config.num_labels, bias=False)
+        self.post_init()
+
+    def forward(self, input_ids=None, labels=None):
+        h = self.block(self.wte(input_ids))
+        logits = self.score(self.pooler(h[:, -1]))
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+def freeze_except(model, trainable_prefixes):
+    for name, param in model.named_parameters():
+        param.requires_grad = name.startswith(tuple(trainable_prefixes))
+    return model
+
+
+def make_dataset(n=48, seq_len=10, vocab=64):
+    g = torch.Generator().manual_seed(2)
+    rows = []
+    for _ in range(n):
+        ids = torch.randint(0, vocab, (seq_len,), generator=g)
+        rows.append({"input_ids": ids, "labels": int(ids[-1]) % 3})
+    return rows
+
+
+def main():
+    torch.manual_seed(0)
+    model = TinyReviewClassifier(ReviewConfig())
+    freeze_except(model, trainable_prefixes=("pooler", "classifier"))
+    args = TrainingArguments(output_dir="tmp_review", num_train_epochs=2, per_device_train_batch_size=8,
+                             learning_rate=5e-3, report_to="none", seed=0)
+    trainer = Trainer(model=model, args=args, train_dataset=make_dataset())
+    score_before = model.score.weight.detach().clone()
+    pooler_before = model.pooler[0].weight.detach().clone()
+    trainer.train()
+    facts = {
+        "score_requires_grad": model.score.weight.requires_grad,
+        "score_changed": not torch.equal(score_before, model.score.weight),
+        "pooler_changed": not torch.equal(pooler_before, model.pooler[0].weight),
+    }
+    return {"model": model}, facts
+
+# ---- ground-truth harness (not part of the reported pattern) ----
+if __name__ == "__main__":
+    import json as _json, time as _time, warnings as _warnings
+    import torch as _torch
+    _err, _watched, _facts = None, {}, {}
+    _torch.optim.SGD([_torch.zeros(1, requires_grad=True)], lr=0.1)  # warm lazy imports outside the timed region
+    with _warnings.catch_warnings(record=True) as _w:
+        _warnings.simplefilter("always")
+        _t0 = _time.perf_counter()
+        try:
+            _out = main()
+            if isinstance(_out, tuple):
+                _watched, _facts = _out
+            elif _out is not None:
+                _watched = _out
+        except Exception as _e:
+            _err = (type(_e).__name__ + ": " + str(_e)).splitlines()[0][:300]
+        _main_s = round(_time.perf_counter() - _t0, 3)
+    _warns = sorted({(_m.category.__name__ + ": " + str(_m.message)).splitlines()[0][:200] for _m in _w})
+    _states = {}
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        for _name, _obj in _watched.items():
+            if isinstance(_obj, _torch.nn.Module):
+                _items = [(_name + "." + _n, _p) for _n, _p in _obj.named_parameters()]
+            else:
+                _items = [(_name, _obj)]
+            for _n, _t in _items:
+                _g = _t.grad
+                _states[_n] = "none" if _g is None else ("ok" if bool(_g.abs().sum() > 0) else "zero")
+    print(_json.dumps({
+        "grad_none": sorted(k for k, v in _states.items() if v == "none"),
+        "grad_zero": sorted(k for k, v in _states.items() if v == "zero"),
+        "grad_ok": sorted(k for k, v in _states.items() if v == "ok"),
+        "error": _err,
+        "warnings": _warns,
+        "facts": _facts,
+        "main_seconds": _main_s,
+        "torch": _torch.__version__,
+    }, sort_keys=True))
