@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
 SHIMS = os.path.join(CORPUS, "shims")
 SERVER = os.path.join(os.path.dirname(HERE), "server")
+UNSCORED_BLIND = ("c9",)  # a blind half held out until it is scored at the end of its session: not run here before
 FRAMEWORK_IMPORT = re.compile(r"^(?:import|from) (?:lightning|pytorch_lightning|transformers|accelerate|diffusers)\b", re.M)
 
 
@@ -31,7 +32,7 @@ def framework_cases() -> list:
     for split in ("dev", "blind"):
         d = os.path.join(CORPUS, split)
         for name in sorted(os.listdir(d)):
-            if name.endswith(".py"):
+            if name.endswith(".py") and not (split == "blind" and name.startswith(UNSCORED_BLIND)):
                 with open(os.path.join(d, name), encoding="utf-8") as f:
                     if FRAMEWORK_IMPORT.search(f.read()):
                         out.append(os.path.join(d, name))

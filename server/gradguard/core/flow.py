@@ -1292,9 +1292,8 @@ class _Walker:
                 if any(c.kind == "inference" for _r, c in copied.cut):
                     copied = replace(copied, cut=frozenset((r, replace(c, kind="no_grad") if c.kind == "inference" else c) for r, c in copied.cut))
                 written = combine(base, copied)
-                if idx.live or idx.cut:
-                    by_index = idx.cut | (cut_value(idx, "nondiff", target.slice, "integer index").cut if idx.live else frozenset())
-                    written = replace(written, cut=written.cut | frozenset((r, c.through(target)) for r, c in by_index))
+                if idx.cut:  # (an index is an integer or bool tensor: what it carries alive is no gradient; see ev_Subscript)
+                    written = replace(written, cut=written.cut | frozenset((r, c.through(target)) for r, c in idx.cut))
                 self.env[target.value.id] = replace(written, saved_output=base.saved_output, leaf_copy=base.leaf_copy)
             elif isinstance(target.value, ast.Subscript):
                 # ``scores[i][j] = v`` (a list of lists, a dict of lists): the outer container holds it too
@@ -1492,9 +1491,9 @@ class _Walker:
                 pass
         if idx.cut:
             out = replace(out, cut=out.cut | idx.cut)
-        if idx.live:
-            # an index carries no gradient: a live index is a cut edge (integer indexing)
-            out = replace(out, cut=out.cut | cut_value(idx, "nondiff", node.slice, "integer index").cut)
+        # an index carries no gradient, and what reaches one alive is not a gradient either: an index is an integer or
+        # bool tensor (a float one raises), so a "root" it carries is a value the engine could not tell from a
+        # parameter (``self.channel_indices``, set from a config), not one this indexing starves
         if base.elem_cls:
             eid = f"{base.ident}[]" if base.ident else None
             return Val(frozenset({eid}) if (eid and base.live) else base.live, base.cut, kind="module", cls=base.elem_cls, ident=eid)
