@@ -513,6 +513,10 @@ class GradguardServer(LanguageServer):
 
     def take_contributions(self, source: str, foreign: dict) -> None:
         """Findings ``source``'s program placed in other files; republish the open ones that changed."""
+        self.republish(self.contributed(source, foreign))
+
+    def contributed(self, source: str, foreign: dict) -> set:
+        """Record the findings ``source``'s program placed in other files; the files whose share changed."""
         changed = set()
         for target, by_source in self.contributions.items():
             if source in by_source and target not in foreign:
@@ -523,6 +527,9 @@ class GradguardServer(LanguageServer):
             if before is None or [(f.code, f.start, f.message) for f in before] != [(f.code, f.start, f.message) for f in found]:
                 changed.add(target)
             self.contributions[target][source] = found
+        return changed
+
+    def republish(self, changed: set) -> None:
         for target in changed:
             key = self.open_key(target)
             snap = self.snapshots.get(key) if key else None
@@ -612,8 +619,10 @@ class GradguardServer(LanguageServer):
             except Exception:
                 log.exception("importers of %s", path)
                 return
+            changed: set = set()
             for imp, foreign in results:
-                self.take_contributions(imp, foreign)
+                changed |= self.contributed(imp, foreign)
+            self.republish(changed)  # once per file, not once per importer that placed findings in it
 
         asyncio.ensure_future(run())
 
