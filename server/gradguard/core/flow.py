@@ -2156,6 +2156,12 @@ class _Walker:
         # another library: assume it is differentiable in its tensor arguments; an output object built
         # from keywords (``ModelOutput(loss=loss, logits=logits)``) keeps its named entries
         v = combine(*args, *kwargs.values())
+        carried = [a for a in (*args, *kwargs.values()) if a.live or a.cut]
+        if any(a.kind == "module" and a.cls for a in carried) and not any(a.kind == "tensor" and a.ident is None and any(not r.startswith("arg:") for r in a.live) for a in carried):
+            # handed a model (an in-file class; with its parameters, settings) and no tensor computed here: it returns
+            # an object holding it (``engine, opt, _, _ = deepspeed.initialize(args=args, model=net, ...)``), not a
+            # tensor computed from its parameters
+            return Val(v.live, v.cut, kind="module")
         fields = tuple((k, kv) for k, kv in kwargs.items() if k) or None
         return replace(v, fields=fields) if (v.live or v.cut) else Val(kind=None)
 
