@@ -100,6 +100,12 @@ MANIFEST = [
      "note": "EMA target network updated in place, target projections under no_grad"},
     {"repo": "openai/improved-diffusion", "commit": "1bc7bbbdc414d83d4abf2ad8cc1446dc36c4e4d5", "subtrees": [""],
      "note": "fp16 master parameters, EMA copies, gradient accumulation"},
+    {"repo": "Lightning-Universe/lightning-bolts", "commit": "34958a8892d42714edf02ba896fd5861ebb3cb7e", "subtrees": ["src"],
+     "note": "LightningModules (GANs, VAEs, self-supervised, RL) whose training_step Lightning backpropagates; callbacks"},
+    {"repo": "Lightning-AI/tutorials", "commit": "15817658a2d63afa338b9e1cd8454fb98d746fac", "subtrees": ["course_UvA-DL", "lightning_examples"],
+     "note": "Lightning tutorials as scripts: manual optimization, GANs, meta-learning, normalizing flows"},
+    {"repo": "huggingface/trl", "commit": "f2cd57710ae345ea6428ae95363267fcf38a3dc8", "subtrees": ["trl", "examples"],
+     "note": "Trainer subclasses overriding compute_loss (DPO, PPO, reward modeling), reference models under no_grad"},
 ]
 
 

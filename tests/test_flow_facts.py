@@ -27,3 +27,11 @@ def test_a_dataclass_record_keeps_what_it_is_built_from():
     # loss computed from the argmax (line 22)
     ex = example("GG203", "argmax-loss-returned-in-a-dataclass-record")
     assert found(ex.code) == {("GG203", 22)}
+
+
+def test_requires_grad_set_on_a_detached_tensor_makes_a_leaf():
+    # an energy-based model's sampler: the buffer is detached, then ``x.requires_grad = True`` in the helper makes
+    # it a leaf, and ``energy.sum().backward()`` reaches it (the model's parameters are frozen meanwhile): the detach
+    # does not leave that backward without a gradient path (a false GG201 error before)
+    ex = example("GG201", "langevin-sampler-starts-from-a-detached-buffer")
+    assert found(ex.code) == set()

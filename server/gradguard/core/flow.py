@@ -1275,6 +1275,13 @@ class _Walker:
                 self.record("replace", target, target=base, value=v, name=f"{base.ident}.{target.attr}")
             if target.attr in ("requires_grad", "require_grad", "requires_grads"):
                 self.record("requires_grad_set", target, target=base, value=v, name=target.attr)
+                if (
+                    target.attr == "requires_grad" and _decided(v) is True and isinstance(target.value, ast.Name) and target.value.id in self.env
+                    and base.kind not in ("module", "instance", "optimizer", "params", "python", "numpy", "class") and not base.live
+                ):
+                    # ``x.requires_grad = True`` on a tensor that carries no gradient (data, a detached copy): it is now
+                    # a leaf that requires grad, as after ``x.requires_grad_(True)`` (backward() then reaches it)
+                    self.env[target.value.id] = self.rename_new(Val(frozenset({NEW}), base.cut, kind="tensor", ident=NEW, leaf=True), target.value.id)
         elif isinstance(target, ast.Subscript):
             base = self.ev(target.value)
             idx = self.ev(target.slice)

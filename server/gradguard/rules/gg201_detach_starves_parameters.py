@@ -333,6 +333,54 @@ def main():
         ),
         Example(
             bad=False,
+            name="langevin-sampler-starts-from-a-detached-buffer",
+            code="""import torch
+import torch.nn as nn
+
+
+class Sampler:
+    def __init__(self, model, n=16):
+        self.model = model
+        self.examples = [torch.rand(1, 4) * 2 - 1 for _ in range(n)]
+
+    def sample(self, steps=5):
+        start = torch.cat(self.examples, dim=0).detach()
+        x = Sampler.langevin(self.model, start, steps)
+        self.examples = list(x.chunk(len(self.examples), dim=0))
+        return x
+
+    @staticmethod
+    def langevin(model, x, steps, step_size=10.0):
+        for p in model.parameters():
+            p.requires_grad = False
+        x.requires_grad = True
+        for _ in range(steps):
+            energy = -model(x)
+            energy.sum().backward()
+            x.data.add_(-step_size * x.grad.data.clamp(-0.03, 0.03))
+            x.grad.zero_()
+        for p in model.parameters():
+            p.requires_grad = True
+        return x.detach()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.SiLU(), nn.Linear(8, 1))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    sampler = Sampler(model)
+    before = torch.cat(sampler.examples, dim=0)
+    fake = sampler.sample()
+    loss = model(fake).mean() - model(torch.randn(16, 4)).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}, {"samples_moved": not torch.equal(fake, before)}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.2.weight"], "facts": {"samples_moved": True}},
+        ),
+        Example(
+            bad=False,
             name="helper-detaches-the-logged-metrics-but-not-the-loss",
             code="""import torch
 import torch.nn as nn
