@@ -44,7 +44,6 @@ KNOWN_MISSES = {
     "c825_lightning_unfreeze_callback_calls_train_mode": "c8 dev: the model has every fact (the encoder frozen for good, .train() changes only Dropout/BatchNorm mode, the optimizer holds the frozen encoder in a group of its own); that the callback was meant to unfreeze it is told only by names and the docstring (UnfreezeEncoderAt), and a frozen part kept in an optimizer is common and harmless, so it cannot be reported for all code",
     "c804_sam_optimizer_closure_runs_under_no_grad": "c8 blind-half miss (held out, scored once at the end, not investigated)",
     "c810_low_light_enhancer_histc_color_loss": "c8 blind-half miss (held out, scored once at the end, not investigated)",
-    "c820_lora_function_needs_input_grad_wrong_index": "c8 blind-half miss (held out, scored once at the end, not investigated)",
     "c822_weight_noise_training_functional_call_on_state_dict": "c8 blind-half miss (held out, scored once at the end, not investigated)",
     "c828_adversarial_patch_sigmoid_parametrized_grad_read": "c8 blind-half miss (held out, scored once at the end, not investigated)",
     "c832_swa_optimizer_built_on_averaged_model": "c8 blind-half miss at the scoring. Investigated after it: AveragedModel(model) deep-copies the model, and gradguard read it as a scheduler (anything under torch.optim.swa_utils); it is now a copy with its own parameters, and GG806 warns that `model` is trained but the optimizer holds other parameters, on the line that makes `model` (43), not on the optimizer line (21) the sidecar names, so it stays listed",

@@ -46,7 +46,8 @@ are integers without gradient; their values keep it. Histograms and counts (`tor
 `torch.autograd.Function` whose `backward` returns `None` on every path as the gradient of an input (a
 weight passed to `apply`) is no gradient path for that input: autograd reads None as "no gradient". So is a
 gradient computed only under `if ctx.needs_input_grad[k]:` where every call passes a Python number at `k`
-(the flag is then False).
+(the flag is then False): a literal, or `self.scaling` when every construction makes it one (`alpha / r` from
+constructor and helper-function defaults: arithmetic on numbers gives a number).
 
 ## Why is this bad?
 Index-valued ops have no gradient at all (their output has no `grad_fn`): the loss is cut from the
@@ -137,6 +138,135 @@ def main():
     return {"trunk": trunk, "head": head}
 """,
             expect={"grad_ok": ["trunk.weight", "head.weight"]},
+        ),
+        Example(
+            name="adapter-gradient-guarded-by-the-scaling-index",
+            code="""import torch
+import torch.nn as nn
+
+
+class LowRank(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, a, b, scaling):
+        ctx.save_for_backward(x, a, b)
+        ctx.scaling = scaling
+        return scaling * (x @ a.t()) @ b.t()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, a, b = ctx.saved_tensors
+        grad_x = grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = ctx.scaling * (grad_out @ b) @ a
+        if ctx.needs_input_grad[1]:
+            grad_a = ctx.scaling * (grad_out @ b).t() @ x
+        if ctx.needs_input_grad[3]:
+            grad_b = ctx.scaling * grad_out.t() @ (x @ a.t())
+        return grad_x, grad_a, grad_b, None
+
+
+class Adapter(nn.Module):
+    def __init__(self, d, r=2, alpha=4):
+        super().__init__()
+        self.a = nn.Parameter(torch.randn(r, d) * 0.1)
+        self.b = nn.Parameter(torch.randn(d, r) * 0.1)
+        self.scaling = alpha / r
+
+    def forward(self, x):
+        return x + LowRank.apply(x, self.a, self.b, self.scaling)
+
+
+class Net(nn.Module):
+    def __init__(self, d, r):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        self.adapter = Adapter(d, r)
+
+    def forward(self, x):
+        return self.adapter(self.fc(x))
+
+
+def build(d, r=2):
+    return Net(d, r)
+
+
+def main():
+    torch.manual_seed(0)
+    net = build(4)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = net(torch.randn(6, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(20,),
+            expect={"grad_none": ["net.adapter.b"], "grad_ok": ["net.adapter.a", "net.fc.weight"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="adapter-gradient-guarded-by-its-own-index",
+            code="""import torch
+import torch.nn as nn
+
+
+class LowRank(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, a, b, scaling):
+        ctx.save_for_backward(x, a, b)
+        ctx.scaling = scaling
+        return scaling * (x @ a.t()) @ b.t()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, a, b = ctx.saved_tensors
+        grad_x = grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = ctx.scaling * (grad_out @ b) @ a
+        if ctx.needs_input_grad[1]:
+            grad_a = ctx.scaling * (grad_out @ b).t() @ x
+        if ctx.needs_input_grad[2]:
+            grad_b = ctx.scaling * grad_out.t() @ (x @ a.t())
+        return grad_x, grad_a, grad_b, None
+
+
+class Adapter(nn.Module):
+    def __init__(self, d, r=2, alpha=4):
+        super().__init__()
+        self.a = nn.Parameter(torch.randn(r, d) * 0.1)
+        self.b = nn.Parameter(torch.randn(d, r) * 0.1)
+        self.scaling = alpha / r
+
+    def forward(self, x):
+        return x + LowRank.apply(x, self.a, self.b, self.scaling)
+
+
+class Net(nn.Module):
+    def __init__(self, d, r):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        self.adapter = Adapter(d, r)
+
+    def forward(self, x):
+        return self.adapter(self.fc(x))
+
+
+def build(d, r=2):
+    return Net(d, r)
+
+
+def main():
+    torch.manual_seed(0)
+    net = build(4)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = net(torch.randn(6, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.adapter.a", "net.adapter.b", "net.fc.weight"]},
         ),
         Example(
             name="loss-on-the-indices-of-max",
