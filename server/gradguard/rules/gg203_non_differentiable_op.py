@@ -102,7 +102,7 @@ def main():
     opt.step()
     return {"trunk": trunk, "head": head}
 """,
-            lines=(15,),
+            lines=(14,),
             expect={"grad_none": ["trunk.weight"], "grad_ok": ["head.weight"]},
             fixable=False,
         ),
