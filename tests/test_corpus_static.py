@@ -45,7 +45,6 @@ KNOWN_MISSES = {
     "c804_sam_optimizer_closure_runs_under_no_grad": "c8 blind-half miss (held out, scored once at the end, not investigated)",
     "c810_low_light_enhancer_histc_color_loss": "c8 blind-half miss (held out, scored once at the end, not investigated)",
     "c822_weight_noise_training_functional_call_on_state_dict": "c8 blind-half miss (held out, scored once at the end, not investigated)",
-    "c832_swa_optimizer_built_on_averaged_model": "c8 blind-half miss at the scoring. Investigated after it: AveragedModel(model) deep-copies the model, and gradguard read it as a scheduler (anything under torch.optim.swa_utils); it is now a copy with its own parameters, and GG806 warns that `model` is trained but the optimizer holds other parameters, on the line that makes `model` (43), not on the optimizer line (21) the sidecar names, so it stays listed",
     "c734_prompt_tuning_wrapper_frozen_with_backbone": "retired blind c7: requires_grad_(False) on the whole wrapper also freezes the soft prompt, and only the head is switched back on; the program still trains (the head), so no loss lacks a gradient path (GG604 stays silent, rightly). The flow map now says model.prompt is frozen (a helper that returns the object it froze, bound by the caller: agrees with torch), but reporting it needs a claim gradguard does not make: a parameter named explicitly in an optimizer's param group ([model.prompt], built in another helper) that is frozen at every step, which needs the requires_grad state at each step across helper calls",
 }
 
