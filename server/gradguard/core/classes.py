@@ -252,7 +252,7 @@ class Constructions:
         gives a number). None when not known."""
         if isinstance(v, ast.Constant):
             return [v.value]
-        if isinstance(v, ast.Name) and init is not None and init.lineno <= v.lineno <= (init.end_lineno or init.lineno):
+        if isinstance(v, ast.Name) and init is not None and _within_lines(v, init):
             return self.init_argument(cls, v.id, depth)
         if isinstance(v, ast.BinOp) and type(v.op) in _ARITHMETIC:
             left, right = self._init_expr_values(cls, init, v.left, depth), self._init_expr_values(cls, init, v.right, depth)
@@ -346,6 +346,11 @@ class Constructions:
             out.append(arg.value)
         self._cache[key] = out
         return out
+
+
+def _within_lines(node: ast.AST, scope: ast.AST) -> bool:
+    start = getattr(scope, "lineno", 0)
+    return start <= getattr(node, "lineno", -1) <= (getattr(scope, "end_lineno", None) or start)
 
 
 def _is_number(v) -> bool:

@@ -1935,6 +1935,10 @@ class _Walker:
         ) or (
             # a training function given constants (``run_epoch(model, loader, opt, "train")``): they decide its branches
             self.e.syntax_of(fn)[0] and any(v.consts for v in vals)
+        ) or (
+            # a function that backpropagates, handed to a callee that may call it (``opt.step(closure)`` on an optimizer
+            # class of this file): it runs in the grad mode the callee calls it in
+            any(v.kind == "function" and v.func is not None and self.e.syntax_of(v.func)[0] for v in vals)
         ):
             binding: dict = dict(enumerate(args))
             binding.update(kwargs)
@@ -2180,7 +2184,7 @@ class _Walker:
                         if i in dropped and a.live:
                             at, what = dropped[i]
                             if isinstance(at, ast.Subscript) and isinstance(at.slice, ast.Constant):  # the guard that never holds
-                                detail = f"`{recv.cls}.backward` computing the gradient of `{what}` only under `{ast.unparse(at)}` (always False: input {at.slice.value} is a Python number)"
+                                detail = f"`{recv.cls}.backward` computing the gradient of `{what}` only under `{ast.unparse(at)}` (always False: input {at.slice.value!r} is a Python number)"
                             else:
                                 detail = f"`{recv.cls}.backward` returning None as the gradient of `{what}`"
                             parts.append(cut_value(a, "dropped", at, detail))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ast
 from functools import partial
-from typing import Union
+from typing import Union, cast
 
 from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Severity
@@ -333,7 +333,8 @@ def main():
         if len(stores) != 1 or facts.enclosing(stores[0], (ast.FunctionDef, ast.AsyncFunctionDef)) is not init:
             return None
         bind = facts.statement_of(stores[0])
-        if not (isinstance(bind, ast.Assign) and len(bind.targets) == 1 and bind.targets[0] is stores[0] and isinstance(stores[0].value, ast.Name) and stores[0].value.id == "self"):
+        store = cast(ast.Attribute, stores[0])
+        if not (isinstance(bind, ast.Assign) and len(bind.targets) == 1 and bind.targets[0] is store and isinstance(store.value, ast.Name) and store.value.id == "self"):
             return None
         for n in mentions:
             if n.attr != attr:
