@@ -79,6 +79,7 @@ def replace(obj, **changes):
 
 
 _REQUIRES_GRAD_WORD = re.compile(r"requires_grad")
+CONSTANT_TERM_CUTS = frozenset({"nondiff", "compare", "cast"})  # cuts after which a value has no gradient at all
 NEW = "<new>"  # placeholder id for a root created by an expression, renamed at assignment
 UNKNOWN = "?"
 
@@ -1517,6 +1518,12 @@ class _Walker:
                 self.mark_saved([node.right], {"Mult": "mul", "MatMult": "matmul", "Div": "div"}[op], res)
             if op == "Pow" and a.live:
                 self.mark_saved([node.left], "pow", res)
+        if op in ("Add", "Sub") and self.mode.enabled and (a.live or b.live):
+            for dead, other, side in ((a, b, "left"), (b, a, "right")):
+                # a term made from the program's tensors only through ops without a gradient, added to a term that trains:
+                # a constant as far as autograd is concerned
+                if not dead.live and other.live and any(c.kind in CONSTANT_TERM_CUTS and r != UNKNOWN for r, c in dead.cut):
+                    self.record("constant_term", node, value=dead, target=other, extra=side)
         return self.op_result(combine(a, b))
 
     def mark_saved(self, exprs: list, op: str, result: Optional[Val] = None) -> None:
