@@ -4,6 +4,7 @@ applied. Shared by the rules; pure functions of ``FileFacts`` and ``ClassInfo``.
 from __future__ import annotations
 
 import ast
+import operator
 from typing import Optional, Union
 
 from gradguard.core.astindex import walk_nodes
@@ -207,13 +208,17 @@ class Constructions:
         self._cache: dict = {}
 
     def sites(self, cls: str) -> list:
-        """(call, class whose ``__init__`` holds the call or None) for every ``cls(...)`` in the file."""
+        """(call, holder) for every ``cls(...)`` in the file; the holder is the class whose ``__init__`` holds the
+        call, else the module-level function that holds it (its ``FunctionDef``), else None."""
         if self._sites is None:
             inits = [(info.name, m) for info in self.modules.classes.values() for name, m in info.methods.items() if name == "__init__"]
+            funcs = [f for f in self.tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
             out: dict = {}
             for n in walk_nodes(self.tree):
                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.modules.classes:
-                    holder = next((c for c, m in inits if m.lineno <= n.lineno <= (m.end_lineno or m.lineno)), None)
+                    holder: Union[str, ast.AST, None] = next((c for c, m in inits if m.lineno <= n.lineno <= (m.end_lineno or m.lineno)), None)
+                    if holder is None:
+                        holder = next((f for f in funcs if f.lineno <= n.lineno <= (f.end_lineno or f.lineno)), None)
                     out.setdefault(n.func.id, []).append((n, holder))
             self._sites = out
         return self._sites.get(cls, [])
@@ -233,19 +238,31 @@ class Constructions:
             init = info.methods.get("__init__")
             out = []
             for v in info.attr_values[attr]:
-                if isinstance(v, ast.Constant):
-                    out.append(v.value)
-                elif isinstance(v, ast.Name) and init is not None and init.lineno <= v.lineno <= (init.end_lineno or init.lineno):
-                    got = self.init_argument(cls, v.id, depth)
-                    if got is None:
-                        out = None
-                        break
-                    out.extend(got)
-                else:
+                got = self._init_expr_values(cls, init, v, depth)
+                if got is None:
                     out = None
                     break
+                out.extend(got)
         self._cache[key] = out
         return out
+
+    def _init_expr_values(self, cls: str, init: Optional[ast.AST], v: ast.AST, depth: int) -> Optional[list]:
+        """The constants an expression of ``cls.__init__`` can evaluate to: a literal, an ``__init__`` parameter
+        (``init_argument``), or arithmetic on numbers made of those (``alpha / r``: Python arithmetic on numbers
+        gives a number). None when not known."""
+        if isinstance(v, ast.Constant):
+            return [v.value]
+        if isinstance(v, ast.Name) and init is not None and _within_lines(v, init):
+            return self.init_argument(cls, v.id, depth)
+        if isinstance(v, ast.BinOp) and type(v.op) in _ARITHMETIC:
+            left, right = self._init_expr_values(cls, init, v.left, depth), self._init_expr_values(cls, init, v.right, depth)
+            if left is None or right is None or len(left) * len(right) > 16 or not all(_is_number(x) for x in (*left, *right)):
+                return None
+            try:
+                return [_ARITHMETIC[type(v.op)](a, b) for a in left for b in right]
+            except (ArithmeticError, ValueError):
+                return None
+        return None
 
     def init_argument(self, cls: str, pname: str, depth: int = 0) -> Optional[list]:
         """The constants ``pname`` of ``cls.__init__`` receives at every in-file construction of ``cls`` (its
@@ -275,10 +292,69 @@ class Constructions:
             if isinstance(arg, ast.Constant):
                 out.append(arg.value)
                 continue
-            if isinstance(arg, ast.Name) and holder is not None:
+            if isinstance(arg, ast.Name) and isinstance(holder, str):
                 got = self.init_argument(holder, arg.id, depth + 1)
+                if got is not None:
+                    out.extend(got)
+                    continue
+            if isinstance(arg, ast.Name) and isinstance(holder, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                got = self.function_argument(holder, arg.id)
                 if got is not None:
                     out.extend(got)
                     continue
             return None
         return out
+
+    def function_argument(self, fn: ast.AST, pname: str) -> Optional[list]:
+        """The constants parameter ``pname`` of the module-level function ``fn`` holds throughout its body: its
+        default and the literal it gets at every in-file call ``fn(...)``, when ``fn`` is mentioned only by
+        those calls (never passed around, so never called from elsewhere in the file) and ``pname`` is never
+        rebound in it. None otherwise."""
+        key = ("func", id(fn), pname)
+        if key in self._cache:
+            return self._cache[key]
+        self._cache[key] = None
+        a = fn.args  # type: ignore[attr-defined]
+        params = [p.arg for p in (*a.posonlyargs, *a.args)]
+        name = fn.name  # type: ignore[attr-defined]
+        if pname not in params or a.vararg is not None or any(isinstance(n, ast.Name) and n.id == pname and not isinstance(n.ctx, ast.Load) for n in walk_nodes(fn)):
+            return None
+        index = params.index(pname)
+        first_default = len(params) - len(a.defaults)
+        default = a.defaults[index - first_default] if index >= first_default else None
+        calls, mentions = [], 0
+        for n in walk_nodes(self.tree):
+            if isinstance(n, ast.Name) and n.id == name:
+                mentions += 1
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name:
+                calls.append(n)
+            elif isinstance(n, ast.Attribute) and n.attr == name:
+                return None
+        if not calls or mentions != len(calls):
+            return None
+        out: list = []
+        for call in calls:
+            if any(isinstance(x, ast.Starred) for x in call.args) or any(k.arg is None for k in call.keywords):
+                return None
+            arg = next((k.value for k in call.keywords if k.arg == pname), None)
+            if arg is None and index < len(call.args):
+                arg = call.args[index]
+            if arg is None:
+                arg = default
+            if not isinstance(arg, ast.Constant):
+                return None
+            out.append(arg.value)
+        self._cache[key] = out
+        return out
+
+
+def _within_lines(node: ast.AST, scope: ast.AST) -> bool:
+    start = getattr(scope, "lineno", 0)
+    return start <= getattr(node, "lineno", -1) <= (getattr(scope, "end_lineno", None) or start)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv}

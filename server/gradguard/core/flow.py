@@ -79,6 +79,7 @@ def replace(obj, **changes):
 
 
 _REQUIRES_GRAD_WORD = re.compile(r"requires_grad")
+CONSTANT_TERM_CUTS = frozenset({"nondiff", "compare", "cast"})  # cuts after which a value has no gradient at all
 NEW = "<new>"  # placeholder id for a root created by an expression, renamed at assignment
 UNKNOWN = "?"
 
@@ -673,16 +674,17 @@ class GradientFlow:
             nones: dict = {}  # names bound only to None in backward -> that assignment's value
             binds: dict = {}
             for n in walk_nodes(bwd):
-                if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
-                    binds.setdefault(n.targets[0].id, []).append(n.value)
-            guarded = _needs_grad_guarded(bwd, numbers) if numbers else set()
+                if isinstance(n, ast.Assign) and all(isinstance(t, ast.Name) for t in n.targets):  # (``gx = gw = None`` too)
+                    for t in n.targets:
+                        binds.setdefault(t.id, []).append(n.value)  # type: ignore[attr-defined]
+            guarded = _needs_grad_guarded(bwd, numbers) if numbers else {}
             for k, vals in binds.items():
                 if all(isinstance(v, ast.Constant) and v.value is None for v in vals):
                     nones[k] = vals[0]
                 elif numbers and any(isinstance(v, ast.Constant) and v.value is None for v in vals) and all(
                     (isinstance(v, ast.Constant) and v.value is None) or id(v) in guarded for v in vals
                 ):
-                    nones[k] = next(v for v in vals if id(v) in guarded)  # computed only where it never runs
+                    nones[k] = next(guarded[id(v)] for v in vals if id(v) in guarded)  # computed only where it never runs: the guard
             shapes = [r.value.elts if isinstance(r.value, ast.Tuple) else ([r.value] if r.value is not None else None) for r in returns]
             if returns and all(sh is not None and len(sh) == len(names) for sh in shapes) and not fwd.args.vararg:
                 for i, name in enumerate(names):
@@ -1527,6 +1529,12 @@ class _Walker:
                 self.mark_saved([node.right], {"Mult": "mul", "MatMult": "matmul", "Div": "div"}[op], res)
             if op == "Pow" and a.live:
                 self.mark_saved([node.left], "pow", res)
+        if op in ("Add", "Sub") and self.mode.enabled and (a.live or b.live):
+            for dead, other, side in ((a, b, "left"), (b, a, "right")):
+                # a term made from the program's tensors only through ops without a gradient, added to a term that trains:
+                # a constant as far as autograd is concerned
+                if not dead.live and other.live and any(c.kind in CONSTANT_TERM_CUTS and r != UNKNOWN for r, c in dead.cut):
+                    self.record("constant_term", node, value=dead, target=other, extra=side)
         return self.op_result(combine(a, b))
 
     def mark_saved(self, exprs: list, op: str, result: Optional[Val] = None) -> None:
@@ -1973,6 +1981,10 @@ class _Walker:
         ) or (
             # a training function given constants (``run_epoch(model, loader, opt, "train")``): they decide its branches
             self.e.syntax_of(fn)[0] and any(v.consts for v in vals)
+        ) or (
+            # a function that backpropagates, handed to a callee that may call it (``opt.step(closure)`` on an optimizer
+            # class of this file): it runs in the grad mode the callee calls it in
+            any(v.kind == "function" and v.func is not None and self.e.syntax_of(v.func)[0] for v in vals)
         ):
             binding: dict = dict(enumerate(args))
             binding.update(kwargs)
@@ -2224,7 +2236,11 @@ class _Walker:
                     for i, a in enumerate(args):
                         if i in dropped and a.live:
                             at, what = dropped[i]
-                            parts.append(cut_value(a, "dropped", at, f"`{recv.cls}.backward` returning None as the gradient of `{what}`"))
+                            if isinstance(at, ast.Subscript) and isinstance(at.slice, ast.Constant):  # the guard that never holds
+                                detail = f"`{recv.cls}.backward` computing the gradient of `{what}` only under `{ast.unparse(at)}` (always False: input {at.slice.value!r} is a Python number)"
+                            else:
+                                detail = f"`{recv.cls}.backward` returning None as the gradient of `{what}`"
+                            parts.append(cut_value(a, "dropped", at, detail))
                         else:
                             parts.append(a)
                     return self.op_result(combine(*parts))
@@ -2492,20 +2508,21 @@ def _carries_program_roots(v: Val) -> bool:
     return any(r != UNKNOWN and not r.startswith("arg:") for r in v.live) or any(r != UNKNOWN and not r.startswith("arg:") for r, _ in v.cut)
 
 
-def _needs_grad_guarded(bwd: ast.AST, numbers: frozenset) -> set:
+def _needs_grad_guarded(bwd: ast.AST, numbers: frozenset) -> dict:
     """ids of the values assigned inside ``if ctx.needs_input_grad[k]:`` (alone or in an ``and``) for a ``k`` of
-    ``numbers``: code that never runs when input ``k`` is a Python number."""
-    out: set = set()
+    ``numbers`` -> that ``ctx.needs_input_grad[k]`` test: code that never runs when input ``k`` is a Python number."""
+    out: dict = {}
     for n in walk_nodes(bwd):
         if not isinstance(n, ast.If):
             continue
         tests = n.test.values if isinstance(n.test, ast.BoolOp) and isinstance(n.test.op, ast.And) else [n.test]
-        if any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Attribute) and t.value.attr == "needs_input_grad"
-               and isinstance(t.slice, ast.Constant) and t.slice.value in numbers for t in tests):
+        test = next((t for t in tests if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Attribute) and t.value.attr == "needs_input_grad"
+                     and isinstance(t.slice, ast.Constant) and t.slice.value in numbers), None)
+        if test is not None:
             for st in n.body:
                 for a in walk_nodes(st):
                     if isinstance(a, ast.Assign):
-                        out.add(id(a.value))
+                        out[id(a.value)] = test
     return out
 
 

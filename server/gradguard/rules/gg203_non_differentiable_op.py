@@ -42,11 +42,15 @@ differentiable values (`torch.where(diff.abs() < 1, ...)`, `gather` with labels)
 to the loss (a policy trained through a critic, a VAE decoder fed a sample): `sample()` draws under
 `torch.no_grad()`. REINFORCE, which trains through `dist.log_prob(action)`, stays silent.
 The indices of `max`/`min`/`topk`/`sort`/`median`/`mode`/`kthvalue` (`out.max(1)[1]`, `_, pred = torch.max(out, 1)`)
-are integers without gradient; their values keep it. Histograms and counts (`torch.histc`, `bincount`, `count_nonzero`) have no gradient either. A custom
+are integers without gradient; their values keep it. Histograms and counts (`torch.histc`, `bincount`, `count_nonzero`) have no gradient either.
+A loss term made only through such ops, added to a term that trains (`return pixel + w * hist` in a loss
+module's `forward`, `loss = ce + penalty`), is flagged too when that sum is the tensor `backward()` is called on:
+the term is a constant to autograd, so its objective is never optimized while the rest of the loss trains. A custom
 `torch.autograd.Function` whose `backward` returns `None` on every path as the gradient of an input (a
 weight passed to `apply`) is no gradient path for that input: autograd reads None as "no gradient". So is a
 gradient computed only under `if ctx.needs_input_grad[k]:` where every call passes a Python number at `k`
-(the flag is then False).
+(the flag is then False): a literal, or `self.scaling` when every construction makes it one (`alpha / r` from
+constructor and helper-function defaults: arithmetic on numbers gives a number).
 
 ## Why is this bad?
 Index-valued ops have no gradient at all (their output has no `grad_fn`): the loss is cut from the
@@ -101,7 +105,7 @@ def main():
     opt.step()
     return {"trunk": trunk, "head": head}
 """,
-            lines=(15,),
+            lines=(14,),
             expect={"grad_none": ["trunk.weight"], "grad_ok": ["head.weight"]},
             fixable=False,
         ),
@@ -137,6 +141,135 @@ def main():
     return {"trunk": trunk, "head": head}
 """,
             expect={"grad_ok": ["trunk.weight", "head.weight"]},
+        ),
+        Example(
+            name="adapter-gradient-guarded-by-the-scaling-index",
+            code="""import torch
+import torch.nn as nn
+
+
+class LowRank(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, a, b, scaling):
+        ctx.save_for_backward(x, a, b)
+        ctx.scaling = scaling
+        return scaling * (x @ a.t()) @ b.t()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, a, b = ctx.saved_tensors
+        grad_x = grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = ctx.scaling * (grad_out @ b) @ a
+        if ctx.needs_input_grad[1]:
+            grad_a = ctx.scaling * (grad_out @ b).t() @ x
+        if ctx.needs_input_grad[3]:
+            grad_b = ctx.scaling * grad_out.t() @ (x @ a.t())
+        return grad_x, grad_a, grad_b, None
+
+
+class Adapter(nn.Module):
+    def __init__(self, d, r=2, alpha=4):
+        super().__init__()
+        self.a = nn.Parameter(torch.randn(r, d) * 0.1)
+        self.b = nn.Parameter(torch.randn(d, r) * 0.1)
+        self.scaling = alpha / r
+
+    def forward(self, x):
+        return x + LowRank.apply(x, self.a, self.b, self.scaling)
+
+
+class Net(nn.Module):
+    def __init__(self, d, r):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        self.adapter = Adapter(d, r)
+
+    def forward(self, x):
+        return self.adapter(self.fc(x))
+
+
+def build(d, r=2):
+    return Net(d, r)
+
+
+def main():
+    torch.manual_seed(0)
+    net = build(4)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = net(torch.randn(6, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(20,),
+            expect={"grad_none": ["net.adapter.b"], "grad_ok": ["net.adapter.a", "net.fc.weight"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="adapter-gradient-guarded-by-its-own-index",
+            code="""import torch
+import torch.nn as nn
+
+
+class LowRank(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, a, b, scaling):
+        ctx.save_for_backward(x, a, b)
+        ctx.scaling = scaling
+        return scaling * (x @ a.t()) @ b.t()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, a, b = ctx.saved_tensors
+        grad_x = grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = ctx.scaling * (grad_out @ b) @ a
+        if ctx.needs_input_grad[1]:
+            grad_a = ctx.scaling * (grad_out @ b).t() @ x
+        if ctx.needs_input_grad[2]:
+            grad_b = ctx.scaling * grad_out.t() @ (x @ a.t())
+        return grad_x, grad_a, grad_b, None
+
+
+class Adapter(nn.Module):
+    def __init__(self, d, r=2, alpha=4):
+        super().__init__()
+        self.a = nn.Parameter(torch.randn(r, d) * 0.1)
+        self.b = nn.Parameter(torch.randn(d, r) * 0.1)
+        self.scaling = alpha / r
+
+    def forward(self, x):
+        return x + LowRank.apply(x, self.a, self.b, self.scaling)
+
+
+class Net(nn.Module):
+    def __init__(self, d, r):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        self.adapter = Adapter(d, r)
+
+    def forward(self, x):
+        return self.adapter(self.fc(x))
+
+
+def build(d, r=2):
+    return Net(d, r)
+
+
+def main():
+    torch.manual_seed(0)
+    net = build(4)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = net(torch.randn(6, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.adapter.a", "net.adapter.b", "net.fc.weight"]},
         ),
         Example(
             name="loss-on-the-indices-of-max",
@@ -458,6 +591,83 @@ def main():
             fixable=False,
         ),
         Example(
+            name="histogram-term-added-to-a-pixel-loss",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def histogram(x, bins=8):
+    return torch.histc(x, bins=bins, min=0.0, max=1.0) / x.numel()
+
+
+class MatchLoss(nn.Module):
+    def forward(self, pred, target):
+        pixel = F.l1_loss(pred, target)
+        hist = (histogram(pred) - histogram(target)).abs().sum()
+        return pixel + 0.5 * hist
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid())
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    criterion = MatchLoss()
+    source, target = torch.rand(64, 3), torch.rand(64, 3)
+    loss = criterion(net(source), target)
+    opt.zero_grad()
+    loss.backward()
+    with_term = net[0].weight.grad.clone()
+    opt.zero_grad()
+    F.l1_loss(net(source), target).backward()
+    same = torch.equal(with_term, net[0].weight.grad)
+    opt.step()
+    return {"net": net}, {"hist_term_changes_gradient": not same}
+""",
+            lines=(7,),
+            expect={"grad_ok": ["net.0.weight"], "facts": {"hist_term_changes_gradient": False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="soft-histogram-term-added-to-a-pixel-loss",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def histogram(x, bins=8):
+    centers = torch.linspace(0.0, 1.0, bins)
+    weights = torch.exp(-((x.reshape(-1, 1) - centers) ** 2) / (2 * 0.05 ** 2))
+    return weights.sum(0) / weights.sum()
+
+
+class MatchLoss(nn.Module):
+    def forward(self, pred, target):
+        pixel = F.l1_loss(pred, target)
+        hist = (histogram(pred) - histogram(target)).abs().sum()
+        return pixel + 0.5 * hist
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid())
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    criterion = MatchLoss()
+    source, target = torch.rand(64, 3), torch.rand(64, 3)
+    loss = criterion(net(source), target)
+    opt.zero_grad()
+    loss.backward()
+    with_term = net[0].weight.grad.clone()
+    opt.zero_grad()
+    F.l1_loss(net(source), target).backward()
+    same = torch.equal(with_term, net[0].weight.grad)
+    opt.step()
+    return {"net": net}, {"hist_term_changes_gradient": not same}
+""",
+            expect={"grad_ok": ["net.0.weight"], "facts": {"hist_term_changes_gradient": True}},
+        ),
+        Example(
             bad=False,
             name="reinforce-discrete-sample-with-log-prob",
             code="""import torch
@@ -704,4 +914,74 @@ def main():
             inner = facts.text(node.args[0])
             return [lambda: fix("Use a straight-through estimator", replace_node(facts, node, f"({inner} + ({facts.text(node)} - {inner}).detach())"), unsafe=True)]
 
-        return cut_findings(self, facts, self.cut_kinds, describe, fixes_for)
+        found = list(cut_findings(self, facts, self.cut_kinds, describe, fixes_for))
+        yield from found
+        yield from self._constant_loss_terms(facts, {(f.start.line, f.start.col) for f in found})
+
+    def _constant_loss_terms(self, facts, reported: set):
+        """A term added to (or subtracted from) a backpropagated loss, made from the model's outputs only through ops
+        without a gradient (``torch.histc``, a comparison, an integer cast) while the other term trains: autograd
+        sees a constant, so that term's objective is never optimized. The sum must be the loss itself: the tensor
+        backward() is called on (bound to it in the function), or what the function called for that tensor
+        returns (``loss = criterion(pred, y)`` whose ``forward`` returns ``pixel + w * hist``)."""
+        from gradguard.core.flow import CONSTANT_TERM_CUTS
+
+        sites = [(fl, s) for fl in facts.backward_flows for s in fl.backward_sites if s.mode.enabled and isinstance(s.node.func, ast.Attribute)]
+        if not sites:
+            return
+        done: set = set()
+        for cf in [*facts.flow.all_flows(), *facts.flow.context_flows]:
+            for ev in cf.events:
+                if ev.what != "constant_term" or ev.value is None or id(ev.node) in done:
+                    continue
+                dead = {id(c.node) for r, c in ev.value.cut if c.kind in CONSTANT_TERM_CUTS and r != "?"}
+                got = self._backpropagated_as_is(facts, cf, ev.node, dead, sites)
+                if got is None:
+                    continue
+                site, cut = got
+                at = facts.start(cut.node)
+                if (at.line, at.col) in reported:
+                    continue
+                done.add(id(ev.node))
+                term = ev.node.left if ev.extra == "left" else ev.node.right
+                text, term_text = (" ".join(facts.text(n).split()) for n in (cut.node, term))
+                text = text if len(text) <= 40 else text[:37] + "..."
+                term_text = term_text if len(term_text) <= 40 else term_text[:37] + "..."
+                yield self.finding(
+                    facts,
+                    cut.node,
+                    f"`{text}` has no gradient, so the term `{term_text}` is a constant of the loss backpropagated at line {site.node.lineno}: "
+                    "it adds nothing to any gradient and its objective is never optimized",
+                    related=[(ev.node, "the constant term is added to the loss here"), (site.node, "backward() through the loss here")],
+                    explanation="Ops that count or index (`histc`, `bincount`, `argmax`, comparisons, integer casts) return tensors without "
+                    "`grad_fn`: a loss term computed through them does not require grad, so `backward()` treats it as a constant and the "
+                    "model trains on the other terms only. Use a differentiable surrogate (a soft histogram, `softmax` instead of "
+                    "`argmax`, a sigmoid instead of a comparison), or drop the term.",
+                )
+
+    def _backpropagated_as_is(self, facts, cf, binop: ast.AST, dead: set, sites: list):
+        """(backward site, cut) when the loss backpropagated there is ``binop`` itself and carries one of the ``dead``
+        cuts from a trained root: ``loss = a + b; loss.backward()`` in ``cf``, or ``return a + b`` from ``cf``'s
+        function, called as ``loss = f(...)`` (the cut left that function straight through that call) and
+        ``loss.backward()``."""
+        parent = facts.parent(binop)
+        returned = isinstance(parent, ast.Return) and parent.value is binop
+        for fl, s in sites:
+            recv = s.node.func.value
+            if isinstance(recv, ast.Name):
+                reach = facts.semantic.reaching_defs(fl.node, recv.id, s.node, facts.parents)
+                if not reach or any(b.kind not in ("assign", "annassign") or not b.whole or b.value is None for b in reach) or len({id(b.value) for b in reach}) != 1:
+                    continue
+                value = reach[0].value
+            else:
+                value = recv
+            for r, c in s.loss.cut:
+                if id(c.node) not in dead or r == "?" or r.startswith("arg:") or not hasattr(c.node, "lineno"):
+                    continue
+                if value is binop and fl.node is cf.node:
+                    return s, c
+                if returned and isinstance(value, ast.Call) and c.via and c.via[-1] is value:
+                    inner = c.via[-2] if len(c.via) > 1 else c.node  # where the cut was before it left through the call
+                    if facts.enclosing(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) is cf.node:
+                        return s, c
+        return None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ast
 from functools import partial
-from typing import Union
+from typing import Union, cast
 
 from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Severity
@@ -35,7 +35,9 @@ class NonLeafGradRead(Rule):
 Flags `x.grad` after a `backward()` when `x` is the output of an operation or a module call on trainable
 values (a non-leaf tensor) and `x.retain_grad()` (or a hook) is never set up in the function. Parameters,
 `requires_grad=True` tensors, loop variables over `model.parameters()` and function arguments (whose
-leaf-ness is unknown) are not flagged.
+leaf-ness is unknown) are not flagged. Also `self.<attr>.grad` read in a method when the file's only assignment
+to `<attr>` is `self.<attr> = <operation>` in `__init__` (a patch parametrized once as `torch.sigmoid(self.raw)`):
+the attribute then always holds that one non-leaf tensor (in-place updates such as `self.patch -= ...` keep it).
 
 ## Why is this bad?
 `backward()` only populates `.grad` of leaf tensors. For an intermediate it stays `None` (PyTorch warns
@@ -133,6 +135,61 @@ def main():
             fixed_expect={"facts": {"input_grad_missing": False}},
         ),
         Example(
+            name="attribute-computed-once-in-init",
+            code="""import torch
+import torch.nn as nn
+
+
+class Perturbation:
+    def __init__(self, model, size=4):
+        self.model = model.requires_grad_(False)
+        self.raw = torch.zeros(1, size, requires_grad=True)
+        self.delta = torch.tanh(self.raw)
+
+    def step(self, x):
+        loss = -self.model(x + self.delta).pow(2).mean()
+        loss.backward()
+        return self.delta.grad
+
+
+def main():
+    torch.manual_seed(0)
+    attack = Perturbation(nn.Linear(4, 2))
+    grad = attack.step(torch.randn(3, 4))
+    return {"raw": attack.raw}, {"delta_grad_missing": grad is None}
+""",
+            lines=(14,),
+            expect={"grad_ok": ["raw"], "facts": {"delta_grad_missing": True}},
+            fixable=False,  # retain_grad() in __init__ would fill it once; the next step backpropagates a freed graph
+        ),
+        Example(
+            bad=False,
+            name="attribute-leaf-updated-and-reparametrized-per-step",
+            code="""import torch
+import torch.nn as nn
+
+
+class Perturbation:
+    def __init__(self, model, size=4):
+        self.model = model.requires_grad_(False)
+        self.raw = torch.zeros(1, size, requires_grad=True)
+
+    def step(self, x):
+        delta = torch.tanh(self.raw)
+        loss = -self.model(x + delta).pow(2).mean()
+        loss.backward()
+        return self.raw.grad
+
+
+def main():
+    torch.manual_seed(0)
+    attack = Perturbation(nn.Linear(4, 2))
+    grad = attack.step(torch.randn(3, 4))
+    return {"raw": attack.raw}, {"raw_grad_missing": grad is None}
+""",
+            expect={"grad_ok": ["raw"], "facts": {"raw_grad_missing": False}},
+        ),
+        Example(
             bad=False,
             name="input-leaf-kept-under-its-own-name",
             code="""import torch
@@ -190,6 +247,12 @@ def main():
                 continue
             seen = set()
             for ev in fl.events:
+                if ev.what == "grad_read" and not ev.name and id(ev.node) not in seen:
+                    seen.add(id(ev.node))
+                    found = self._attribute_read(facts, fl, ev, sites)
+                    if found is not None:
+                        yield found
+                    continue
                 if ev.what != "grad_read" or not ev.name or id(ev.node) in seen:
                     continue
                 seen.add(id(ev.node))
@@ -242,6 +305,59 @@ def main():
                     explanation="autograd only accumulates `.grad` into leaves; for an intermediate result it is None (UserWarning: The .grad attribute of a Tensor that is not a leaf Tensor is being accessed).",
                     method_span=True,
                 )
+
+
+    def _attribute_read(self, facts, fl, ev, sites):
+        """``self.<attr>.grad`` read in a method after a backward() through ``self.<attr>``, where the file's only
+        store of ``<anything>.<attr>`` is ``self.<attr> = <operation on trainable values>`` in the class's
+        ``__init__`` (``self.patch = torch.sigmoid(4 * self.raw)``), and nothing in the file calls ``retain_grad()``,
+        ``register_hook``, ``requires_grad_`` or ``detach_()`` on it or sets its ``requires_grad``: the attribute
+        holds that one non-leaf tensor whenever it is read, and backward() never fills its ``.grad``."""
+        v = ev.target
+        node = ev.node
+        if v is None or v.ident is None or not v.ident.startswith("self.") or v.ident.count(".") != 1 or fl.owner is None:
+            return None
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"):
+            return None
+        attr = node.value.attr
+        info = facts.modules.classes.get(fl.owner)
+        init = info.methods.get("__init__") if info is not None else None
+        if init is None or fl.node is init:
+            return None
+        site = next((s for s in sites if (_before(s.node, node) or _in_loop_with(fl, s, ev.loops)) and any(related_roots(v.ident, lv) for lv in s.loss.live)), None)
+        if site is None:
+            return None
+        mentions = facts.nodes_near(ast.Attribute, (attr,))
+        # (``self.patch -= step`` updates the tensor in place: the attribute keeps the same non-leaf tensor)
+        stores = [n for n in mentions if n.attr == attr and not isinstance(n.ctx, ast.Load) and not (isinstance(facts.parent(n), ast.AugAssign) and facts.parent(n).target is n)]
+        if len(stores) != 1 or facts.enclosing(stores[0], (ast.FunctionDef, ast.AsyncFunctionDef)) is not init:
+            return None
+        bind = facts.statement_of(stores[0])
+        store = cast(ast.Attribute, stores[0])
+        if not (isinstance(bind, ast.Assign) and len(bind.targets) == 1 and bind.targets[0] is store and isinstance(store.value, ast.Name) and store.value.id == "self"):
+            return None
+        for n in mentions:
+            if n.attr != attr:
+                continue
+            up = facts.parent(n)
+            if isinstance(up, ast.Attribute) and (up.attr in KEEPS_GRAD or up.attr == "detach_" or (up.attr == "requires_grad" and not isinstance(up.ctx, ast.Load))):
+                return None
+        if "setattr" in facts.source.text or "__dict__" in facts.source.text:
+            return None
+        made = next((e.value for e in facts.flow.flow(init).events if e.what == "attr_assign" and e.name == attr and e.stmt is bind and e.value is not None), None)
+        if made is None or made.leaf or made.kind != "tensor" or not known_roots(made) or not is_computing_expr(facts, facts.flow.flow(init), bind.value):
+            return None
+        name = f"self.{attr}"
+        return self.finding(
+            facts,
+            node,
+            f"`{name}` is not a leaf tensor (computed once in `__init__`): `{name}.grad` stays None after backward()",
+            related=[(bind, f"`{name}` is made here by an operation on trainable tensors"), (site.node, "backward() populates .grad of leaf tensors only")],
+            explanation="autograd only accumulates `.grad` into leaves; `" + name + "` is the output of an operation, so its `.grad` is None "
+            "(UserWarning: The .grad attribute of a Tensor that is not a leaf Tensor is being accessed). Update the leaf it is computed "
+            "from (its `.grad` is filled) and recompute the attribute from it where it is used.",
+            method_span=True,
+        )
 
 
 def _loops_of(facts, node: ast.AST) -> tuple:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from functools import partial
 from typing import Optional
 
@@ -11,6 +12,7 @@ from gradguard.core.source import Pos
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import fix, insert_before_stmt, line_indent, replace_node
 from gradguard.rules._cuts import loss_label, related_for, roots_label, sole_cut
+from gradguard.rules._leafs import is_computing_expr
 from gradguard.rules.base import Example, Rule
 
 
@@ -30,7 +32,10 @@ from the constants the callers pass, `is_training = phase == "training"` in a he
 "train" or "val", reported with the flag's test as related information), or a function or
 method decorated with `@torch.no_grad()` / `@torch.inference_mode()`) to the losses that are backpropagated. It flags the
 grad-disabling block (or decorator) when parameters an optimizer trains reach the loss *only* through it,
-and always flags `inference_mode` values that feed a backpropagated loss. The innermost mode wins: code
+and always flags `inference_mode` values that feed a backpropagated loss. A function that computes a loss and
+calls `backward()` on it, called where its caller has switched recording off (a custom optimizer's
+`@torch.no_grad()` `step` calling the `closure` it is given, as PyTorch's own optimizers do only under
+`torch.enable_grad()`), is flagged on that call: its `backward()` raises. The innermost mode wins: code
 under `torch.enable_grad()` inside a `no_grad` block records normally and is not flagged. Teacher / target
 networks under `no_grad` whose parameters are not trained by that loss stay silent.
 Lightning runs `validation_step`, `test_step` and `predict_step` under `torch.inference_mode()`: a tensor such
@@ -82,6 +87,83 @@ code record gradients again and is unsafe: the block may also hold evaluation co
 without gradients, and memory use grows.
 """
     examples = (
+        Example(
+            name="custom-optimizer-calls-its-closure-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+class Lookahead(torch.optim.Optimizer):
+    def __init__(self, params, lr=0.1):
+        super().__init__(params, dict(lr=lr))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.add_(p.grad, alpha=-group["lr"])
+        return loss
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 1)
+    opt = Lookahead(net.parameters())
+    x, y = torch.randn(8, 4), torch.randn(8, 1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (net(x) - y).pow(2).mean()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return {"net": net}
+""",
+            lines=(11,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="custom-optimizer-calls-its-closure-under-enable-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+class Lookahead(torch.optim.Optimizer):
+    def __init__(self, params, lr=0.1):
+        super().__init__(params, dict(lr=lr))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        with torch.enable_grad():
+            loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.add_(p.grad, alpha=-group["lr"])
+        return loss
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 1)
+    opt = Lookahead(net.parameters())
+    x, y = torch.randn(8, 4), torch.randn(8, 1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (net(x) - y).pow(2).mean()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight", "net.bias"]},
+        ),
         Example(
             name="evaluate-returns-early-with-grad-still-disabled",
             code="""import torch
@@ -774,6 +856,7 @@ def main():
                     "stays None and the optimizer never changes them."
                 )
             yield self.finding(facts, node, message, severity=severity, related=_flag_source(facts, node) + _computed_inside(facts, node, st) + _leaking_return(facts, node) + related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
+        yield from self._called_under_disabled_mode(facts, seen)
         # inference tensors saved for backward: an error even when other parameters train
         for fl in facts.backward_flows:
             if facts.flow.is_autograd_function_method(fl.node):
@@ -820,6 +903,59 @@ def main():
                         "backward raises `RuntimeError: Inference tensors cannot be saved for backward`. Compute frozen values under "
                         "`torch.no_grad()` instead (or `.clone()` them outside inference mode).",
                     )
+
+
+    def _called_under_disabled_mode(self, facts, seen: set):
+        """A function that computes its loss and calls backward() on it, called where grad mode is off by a mode its
+        caller set (a custom optimizer's ``@torch.no_grad()`` ``step`` calling the ``closure`` it is given): nothing the
+        function computes records a graph, so its backward() raises. Reported on the call, once per call."""
+        from gradguard.core.starvation import find_starvations
+
+        handled = {id(st.site.node) for st in find_starvations(facts) if st.cut.kind in self.cut_kinds}
+        for fl in facts.flow.context_flows:
+            call = fl.context
+            fn = fl.node
+            if call is None or id(call) in seen or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.flow.is_autograd_function_method(fn):
+                continue
+            for site in fl.backward_sites:
+                mode = site.mode
+                if mode.enabled or mode.node is None or id(site.node) in handled or _encloses(fn, facts, mode.node) or mode.node is fn:
+                    continue  # (a mode the function sets itself is the starvation analysis's)
+                if facts.text_index.search(_GRAD_MODE_WORD, fn) if facts.source.lines is not None else _GRAD_MODE_WORD.search(ast.unparse(fn)):
+                    continue  # the function manages grad mode itself
+                recv = site.node.func.value if isinstance(site.node.func, ast.Attribute) else None
+                if not isinstance(recv, ast.Name):
+                    continue
+                reach = facts.semantic.reaching_defs(fn, recv.id, site.node, facts.parents)
+                if not reach or any(b.kind not in ("assign", "annassign") or not b.whole or b.value is None or not is_computing_expr(facts, fl, b.value) for b in reach):
+                    continue  # the tensor is not made by an operation inside the function (a leaf, or one made elsewhere)
+                seen.add(id(call))
+                how = "an inference-mode" if mode.kind == "inference" else "a grad-disabled"
+                yield self.finding(
+                    facts,
+                    call,
+                    f"`{facts.text(call) if len(facts.text(call)) <= 40 else getattr(fn, 'name', 'the function') + '(...)'}` runs `{getattr(fn, 'name', 'the function')}` in {how} context (`{_short(facts, mode.node)}`): the loss it "
+                    f"backpropagates at line {site.node.lineno} has no grad_fn, so backward() raises",
+                    severity=Severity.ERROR,
+                    related=[(mode.node, "grad recording is switched off here"), (site.node, "backward() on a loss computed without a graph")],
+                    fixes=[partial(_enable_grad_call_fix, facts, call)],
+                    explanation="Grad mode is thread-local state, not a property of a function: a function called inside `torch.no_grad()` "
+                    "(or a `@torch.no_grad()` method such as a custom optimizer's `step`) computes without recording, whatever it does, so "
+                    "its loss has no `grad_fn` and `backward()` raises `element 0 of tensors does not require grad and does not have a "
+                    "grad_fn`. PyTorch's own optimizers call the closure under `torch.enable_grad()`; do the same.",
+                )
+                break
+
+
+_GRAD_MODE_WORD = re.compile(r"\b(?:enable_grad|set_grad_enabled)\b")
+
+
+def _enable_grad_call_fix(facts, call: ast.Call):
+    """``closure()`` -> ``torch.enable_grad()(closure)()`` when ``torch`` names the torch module here: the called function
+    records again, the rest of the caller stays under its mode."""
+    if facts.imports.qualname(ast.Name(id="torch", ctx=ast.Load())) != "torch" or call.args or call.keywords or not isinstance(call.func, ast.Name):
+        return None
+    return fix("Call it under `torch.enable_grad()`", replace_node(facts, call, f"torch.enable_grad()({call.func.id})()"), unsafe=True)
 
 
 def _flag_source(facts, node) -> list:

@@ -766,12 +766,13 @@ def main():
                     if not holds_any:
                         reported.add(first)
                         made = facts.flow.root_origins[first].stmt
+                        built = [(step.node, "the optimizer is built here, from the other object's parameters")] if isinstance(step.node, ast.Call) and step.node.lineno != made.lineno else []
                         yield self.finding(
                             facts,
                             made,
                             f"`{display_root(first)}` is trained by the loss backpropagated at line {site.line}, but the optimizer stepped there holds "
                             f"other parameters{_rebound(first)}: `{display_root(first)}` never changes",
-                            related=[(site.node, "backward() fills the gradients of this object"), (_step_node(fl, site) or site.node, "steps another object's parameters (a copy, or the original)")],
+                            related=[(site.node, "backward() fills the gradients of this object"), (_step_node(fl, site) or site.node, "steps another object's parameters (a copy, or the original)"), *built],
                             explanation="The optimizer was built from another object's parameters (typically the model this one was copied "
                             "from); `step()` updates those, and this object's gradients are never applied. Build the optimizer from the "
                             "object you train.",

@@ -323,7 +323,7 @@ def main():
         returns = list(_returns(bwd))
         if not returns or not all(isinstance(r.value, ast.Tuple) and len(r.value.elts) == len(names) for r in returns):
             return
-        maybe_none = {n.targets[0].id for n in walk_nodes(bwd) if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Constant) and n.value.value is None}
+        maybe_none = {t.id for n in walk_nodes(bwd) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) and n.value.value is None for t in n.targets if isinstance(t, ast.Name)}
         reported: set = set()
         for call in apply_calls(facts, info.name):
             if call.keywords or any(isinstance(a, ast.Starred) for a in call.args) or len(call.args) != len(names):
