@@ -35,3 +35,16 @@ def test_requires_grad_set_on_a_detached_tensor_makes_a_leaf():
     # does not leave that backward without a gradient path (a false GG201 error before)
     ex = example("GG201", "langevin-sampler-starts-from-a-detached-buffer")
     assert found(ex.code) == set()
+
+
+def test_parameters_written_by_hand_are_not_starved():
+    # BYOL: the target network is a deepcopy inside the model, so the optimizer over model.parameters() holds it;
+    # its forward runs under no_grad and an EMA helper object (self.ema = EMAUpdate()) writes its parameters through
+    # .data after each step. Nothing wants them trained by gradients: the no_grad is not reported (nor its fix,
+    # which would make the target learn by backprop)
+    ex = example("GG501", "ema-target-network-kept-in-the-optimizer")
+    assert found(ex.code) == set()
+    # the same program whose helper writes a gradient step by hand (it reads .grad) still wants them trained
+    sgd = ex.code.replace("target_p.data = self.tau * target_p.data + (1.0 - self.tau) * online_p.data", "d_p = target_p.grad\n            if d_p is not None:\n                target_p.data.add_(d_p, alpha=-0.1)")
+    assert sgd != ex.code
+    assert {c for c, _ in found(sgd)} == {"GG501"}

@@ -228,6 +228,37 @@ def cut_value(v: Val, kind: str, node: ast.AST, detail: str, result_kind: str = 
 
 
 _decided = decided
+# In-place writes that set a parameter's value outright or blend it with others (not a gradient step).
+HAND_WRITE_METHODS = frozenset({"copy_", "mul_", "add_", "lerp_", "sub_", "addcmul_", "div_", "fill_", "zero_", "set_"})
+
+
+def _reads_grad(stmt: Optional[ast.AST]) -> bool:
+    return stmt is not None and any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in ast.walk(stmt))
+
+
+def hand_written_roots(ev: Event, in_fn: Optional[ast.AST] = None) -> set:
+    """The roots whose parameters the event writes by hand (see ``Walker.hand_written``), or none: a ``.data``
+    assignment to a parameter, an in-place write into a parameter or its ``.data``, in a function ``in_fn`` that
+    reads no ``.grad`` (``p.data.add_(d_p, alpha=-lr)`` with ``d_p = p.grad`` is a hand-written gradient step: those
+    parameters want gradients), and the writes of the functions an event's call runs (``hand_set_via_call``)."""
+    t = ev.target
+    if t is None:
+        return set()
+    if ev.what == "hand_set_via_call":
+        return set(t.live)
+    if ev.what not in ("attr_assign", "inplace") or _reads_grad(in_fn if in_fn is not None else ev.stmt):
+        return set()
+    if ev.what == "attr_assign" and ev.name == "data" and t.leaf:
+        return set() if _reads_grad(ev.stmt) else set(t.live)
+    if ev.what == "inplace" and ev.extra in HAND_WRITE_METHODS and not _reads_grad(ev.stmt):
+        if t.leaf:
+            return set(t.live)
+        recv = ev.node.func.value if isinstance(ev.node, ast.Call) and isinstance(ev.node.func, ast.Attribute) else None
+        while isinstance(recv, ast.Call) and isinstance(recv.func, ast.Attribute) and recv.func.attr in HAND_WRITE_METHODS:
+            recv = recv.func.value  # ``p.data.mul_(m).add_(...)``: the chain writes into ``p.data``
+        if isinstance(recv, ast.Attribute) and recv.attr == "data":
+            return {r for r, c in t.cut if c.kind == "data"}
+    return set()
 _PYTYPES = {ast.Tuple: "tuple", ast.List: "list", ast.Set: "set"}
 _BUILTIN_CONTAINERS = frozenset({"dict", "list", "tuple", "set"})
 
@@ -451,6 +482,7 @@ class GradientFlow:
         self.constructions = Constructions(modules, tree)  # constants reaching attributes through constructors
         self.root_origins: dict[str, RootOrigin] = {}  # root created by a statement -> how it was made
         self.touches_requires_grad: dict[int, bool] = {}  # id(function) -> its text mentions requires_grad
+        self.hand_writes: dict[int, tuple] = {}  # id(function) -> roots whose parameters it writes outside autograd
         self.context_flows: list[FunctionFlow] = []  # functions analyzed with their callers' argument values
         # id(call) -> (call, [the context flow of each walk of that call to a function that may backpropagate,
         # None for a walk that used the summary])
@@ -1475,6 +1507,9 @@ class _Walker:
                 acls, elem = self.e.modules.attr_class(base.cls, a)
                 if acls or elem:  # a submodule of an in-file class: calling it runs that class's forward
                     return Val(live, frozenset(base.cut), kind="module", ident=rid, cls=acls, elem_cls=elem)
+                pcls = self.e.modules.attr_plain_class(base.cls, a)
+                if pcls:  # ``self.ema = EMAUpdate()``: an object of an in-file plain class (its methods run on it)
+                    return Val(frozenset(), frozenset(base.cut), kind="instance", cls=pcls, ident=rid)
                 seq = self.e.modules.attr_seq(base.cls, a)
                 if seq:  # a Sequential holding in-file Module classes: calling it runs each in turn
                     return Val(live, frozenset(base.cut), kind="module", ident=rid, seq=seq)
@@ -1964,9 +1999,42 @@ class _Walker:
             if roots:
                 self.record("requires_grad_via_call", node, target=Val(frozenset(roots), kind="module"), extra=str(flag))
 
+    def hand_written(self, fn: ast.AST) -> tuple:
+        """Roots (``arg:N...``, ``self...``) whose parameters ``fn``, or a function it calls, writes outside
+        autograd from values that read no ``.grad``: ``t.data = tau * t.data + (1 - tau) * p.data``, ``t.copy_(p)``,
+        ``t.data.mul_(m).add_(p.data, alpha=1 - m)`` (an EMA, Polyak-averaged or copied target network)."""
+        got = self.e.hand_writes.get(id(fn))
+        if got is None:
+            self.e.hand_writes[id(fn)] = ()  # (a recursive call sees none)
+            roots: set = set()
+            for ev in self.e.flow(fn).events:
+                roots |= hand_written_roots(ev, fn)
+            got = self.e.hand_writes[id(fn)] = tuple(sorted(roots))
+        return got
+
+    def _hand_writes_at(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list) -> None:
+        """The callee's writes by hand, as a ``hand_set_via_call`` event of this call on the caller's roots."""
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return
+        written = self.hand_written(fn)
+        if not written:
+            return
+        roots = set()
+        for r in written:
+            head, dot, rest = r.partition(".")
+            if head == "self" and selfv is not None and selfv.ident and selfv.ident not in (UNKNOWN, NEW):
+                roots.add(selfv.ident + dot + rest)
+            elif head.startswith("arg:") and head[4:].isdigit() and int(head[4:]) < len(args):
+                a = args[int(head[4:])]
+                if a.ident and a.ident not in (UNKNOWN, NEW):
+                    roots.add(a.ident + dot + rest)
+        if roots:
+            self.record("hand_set_via_call", node, target=Val(frozenset(roots), kind="module"))
+
     def _call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
         self._replacements(node, fn, selfv, args)
         self._requires_grad_changes(node, fn, args)
+        self._hand_writes_at(node, fn, selfv, args)
         # a callee analyzed with its caller's values: when they carry identity a summary would lose, or when
         # grad mode is off and the callee backpropagates (its losses are built without a graph)
         vals = [*args, *kwargs.values()]
@@ -2031,6 +2099,8 @@ class _Walker:
                 b = binding.get("self")
                 if b is None:
                     return ("roots", {r})
+                if b.kind == "instance" and b.cls and r.startswith("self.") and self.e.modules.plain_attr_is_data(b.cls, r[5:].split(".")[0].split("[")[0]):
+                    return ("roots", set())  # data a plain object computes itself (a replay buffer): not a parameter
                 if b.ident:
                     return ("roots", {b.ident + r[4:]})
                 return ("roots", set(b.live))
@@ -2389,6 +2459,8 @@ class _Walker:
             # ``self.encoder(x)``: a submodule (or an unknown method) of a module; gradient of that
             # attribute and of the inputs may flow through it
             sub = f"{recv.ident}.{name}"
+            if recv.cls and self.e.modules.non_trainable(recv.cls, name):  # (``self.assignment_fn = self.sinkhorn``)
+                return self.op_result(combine(*args, *kwargs.values())) if (args or kwargs) else Val(kind=None)
             return self.op_result(combine(Val(frozenset({sub}) if recv.live else frozenset()), *args, *kwargs.values()))
         v = combine(recv, *args, *kwargs.values())
         res = self.op_result(v)

@@ -12,6 +12,7 @@ from gradguard.core.astindex import index_of, statements_of_type, walk_nodes
 from gradguard.core.imports import Imports
 from gradguard.core.torchapi import (
     FRAMEWORK_PLAIN_ATTRS,
+    FRAMEWORK_PLAIN_BASES,
     HF_MODEL_BASES,
     HF_TRAINER_BASES,
     LAYER_PARAMETERS,
@@ -153,8 +154,10 @@ class ModuleModel:
         info.attrs = set(assigned)
         info.attr_values = assigned
         plain = [name for name, values in assigned.items() if not all(self._is_constant(v) for v in values) and all(_is_plain(v) for v in values)]
+        methods = {st.name for st in info.node.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))}
         for name, values in assigned.items():
-            if all(self._is_constant(v) for v in values):
+            # (``self.assignment_fn = self.sinkhorn``: a bound method of the object, not a tensor)
+            if all(self._is_constant(v) or (isinstance(v, ast.Attribute) and isinstance(v.value, ast.Name) and v.value.id == "self" and v.attr in methods) for v in values):
                 info.constants.add(name)
         if plain:
             called = self._called_attrs(info)
@@ -207,7 +210,7 @@ class ModuleModel:
                     return True
                 if v is None:
                     verdict = None
-            elif q not in ("object", "ABC", "abc.ABC", "typing.Generic") and not q.startswith("typing."):
+            elif q not in ("object", "ABC", "abc.ABC", "typing.Generic") and not q.startswith("typing.") and q not in FRAMEWORK_PLAIN_BASES:
                 # imported from elsewhere (or unresolvable): may be a Module; only jedi could tell
                 if not q.startswith("torch."):
                     verdict = None
@@ -268,6 +271,57 @@ class ModuleModel:
             nxt = [b for b in info.base_names if b in self.classes]
             c = nxt[0] if nxt else None
         return (None, None)
+
+    def attr_plain_class(self, cls: str, attr: str) -> Optional[str]:
+        """The in-file plain class (not a Module, not an autograd Function) every assignment of ``self.<attr>`` on
+        ``cls`` (or an in-file base) constructs (``self.ema = EMAUpdate(0.99)``): its methods run on that object."""
+        seen = set()
+        c: Optional[str] = cls
+        while c in self.classes and c not in seen:
+            seen.add(c)
+            info = self.classes[c]
+            values = info.attr_values.get(attr)
+            if values:
+                names = {v.func.id if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) else None for v in values}
+                name = names.pop() if len(names) == 1 else None
+                target = self.classes.get(name) if name else None
+                if target is not None and target.is_module is False and not target.is_autograd_function:
+                    return name
+                return None
+            nxt = [b for b in info.base_names if b in self.classes]
+            c = nxt[0] if nxt else None
+        return None
+
+    def plain_attr_is_data(self, cls: str, attr: str) -> bool:
+        """On a plain class (not a Module), does ``self.<attr>`` only ever hold values the object computes itself
+        (``self.examples = [torch.rand(...) for _ in range(n)]``, tensors its methods build)? Such an attribute is
+        data, never a parameter: none of its assignments is a value passed in (a parameter of a method), a
+        parameter or module constructor, an in-file Module class, or asks for ``requires_grad``."""
+        info = self.classes.get(cls)
+        if info is None or info.is_module is not False:
+            return False
+        values = info.attr_values.get(attr)
+        if not values:
+            return False
+        passed = {a.arg for m in info.methods.values() for a in (*m.args.posonlyargs, *m.args.args, *m.args.kwonlyargs)} - {"self"}
+        for v in values:
+            # a value handed in, as itself or as an element (``self.model = model``, ``self.pair = [a, b]``); a
+            # name inside a call (a shape, a size) is not
+            held = [v, *(v.elts if isinstance(v, (ast.List, ast.Tuple, ast.Set)) else ())]
+            if any(isinstance(h, ast.Name) and h.id in passed for h in held):
+                return False
+            for n in walk_nodes(v):
+                if isinstance(n, ast.Name) and n.id in self.classes:
+                    return False
+                if isinstance(n, ast.keyword) and n.arg == "requires_grad":
+                    return False
+                if isinstance(n, ast.Attribute) and n.attr in ("requires_grad_", "requires_grad"):
+                    return False
+                if isinstance(n, ast.Call):
+                    q = self.imports.qualname(n.func) or ""
+                    if is_module_ctor(q) or q.endswith(("Parameter", "ParameterList", "ParameterDict")):
+                        return False
+        return True
 
     def attr_seq(self, cls: str, attr: str) -> Optional[tuple]:
         """For ``self.<attr>`` a Sequential built from in-file Module classes mixed with torch layers

@@ -68,6 +68,28 @@ def frozen_paths(facts: FileFacts) -> set:
 
 
 _TOUCHES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(")
+_HAND_WRITE_WORDS = re.compile(r"\.data\b|(?:copy|mul|add|lerp|sub|addcmul|div|fill|zero|set)_\(")
+
+
+def hand_set_paths(facts: FileFacts) -> set:
+    """Attribute paths (``target``, ``model.target_network``) whose parameters the program writes by hand, outside
+    autograd, from values that are not gradients: an EMA / Polyak-averaged / copied target network. The program
+    sets them itself, so a cut in front of them (the target's forward under ``no_grad``) starves nothing, even
+    when an optimizer over ``model.parameters()`` holds them (it skips parameters without a gradient)."""
+    cached = getattr(facts, "_hand_set_paths", None)
+    if cached is not None:
+        return cached
+    out: set = set()
+    if _HAND_WRITE_WORDS.search(facts.source.text):
+        from gradguard.core.flow import hand_written_roots
+
+        for fl in [*facts.flows, *facts.flow.context_flows]:
+            for ev in fl.events:
+                for r in hand_written_roots(ev, fl.node):
+                    if not r.startswith("arg:") and r not in ("self", "?"):
+                        out.add(r[5:] if r.startswith("self.") else r)
+    facts._hand_set_paths = out  # type: ignore[attr-defined]
+    return out
 
 
 @dataclass
@@ -222,7 +244,7 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             no_path = no_path_of(site)
             by_cut: dict = {}
             for root, cuts in sorted(starved.items()):  # sorted: the same findings, in the same order, on every run
-                if not no_path and is_frozen(root, frozen_paths(facts)):
+                if not no_path and (is_frozen(root, frozen_paths(facts)) or is_frozen(root, hand_set_paths(facts))):
                     continue
                 if not no_path:
                     if fl.live_anywhere(root):

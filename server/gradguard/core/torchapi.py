@@ -234,6 +234,12 @@ LIGHTNING_BASES = {q for q in FRAMEWORK_MODULE_BASES if "ightning" in q and "Fab
 # Lightning's Trainer: what its ``fit`` does with a LightningModule (runs ``training_step`` and backpropagates its
 # loss, validation steps under inference mode, ...) is modeled through the module's framework.
 LIGHTNING_TRAINERS = {"lightning.Trainer", "lightning.pytorch.Trainer", "lightning.pytorch.trainer.Trainer", "lightning.pytorch.trainer.trainer.Trainer", "pytorch_lightning.Trainer", "pytorch_lightning.trainer.Trainer", "pytorch_lightning.trainer.trainer.Trainer"}
+# Framework base classes that are not Modules: a subclass (an EMA callback) is a plain object.
+FRAMEWORK_PLAIN_BASES = {
+    "lightning.Callback", "lightning.pytorch.Callback", "lightning.pytorch.callbacks.Callback", "lightning.pytorch.callbacks.callback.Callback",
+    "pytorch_lightning.Callback", "pytorch_lightning.callbacks.Callback", "pytorch_lightning.callbacks.base.Callback", "pytorch_lightning.callbacks.callback.Callback",
+    "transformers.TrainerCallback", "transformers.trainer_callback.TrainerCallback",
+}
 # Bases whose subclasses backpropagate the loss a ``compute_loss`` override returns.
 HF_TRAINER_BASES = {"transformers.Trainer", "transformers.trainer.Trainer", "transformers.Seq2SeqTrainer", "trl.SFTTrainer", "trl.DPOTrainer"}
 # A Hugging Face ``TrainerCallback``'s events the Trainer runs after ``train()`` built its optimizer (from the
@@ -286,6 +292,7 @@ def framework_modeled(qualname: str) -> bool:
         or qualname in LIGHTNING_TRAINERS
         or qualname in HF_TRAINER_BASES
         or qualname in HF_CALLBACK_BASES
+        or qualname in FRAMEWORK_PLAIN_BASES
         or qualname in FRAMEWORK_OBJECTS
         or (qualname.startswith("transformers.") and is_framework_module_base(qualname))
     )

@@ -88,6 +88,59 @@ without gradients, and memory use grows.
 """
     examples = (
         Example(
+            bad=False,
+            name="ema-target-network-kept-in-the-optimizer",
+            code="""from copy import deepcopy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class EMAUpdate:
+    def __init__(self, tau=0.99):
+        self.tau = tau
+
+    def update(self, online, target):
+        for online_p, target_p in zip(online.parameters(), target.parameters()):
+            target_p.data = self.tau * target_p.data + (1.0 - self.tau) * online_p.data
+
+
+class BYOL(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.online = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+        self.target = deepcopy(self.online)
+        self.predictor = nn.Linear(4, 4)
+        self.ema = EMAUpdate()
+
+    def loss(self, x1, x2):
+        h1 = self.predictor(self.online(x1))
+        with torch.no_grad():
+            z2 = self.target(x2)
+        return -F.cosine_similarity(h1, z2).mean()
+
+    def after_step(self):
+        self.ema.update(self.online, self.target)
+
+
+def main():
+    torch.manual_seed(0)
+    model = BYOL()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    before = model.target[0].weight.detach().clone()
+    for _ in range(3):
+        x = torch.randn(16, 8)
+        loss = model.loss(x + 0.1 * torch.randn_like(x), x + 0.1 * torch.randn_like(x))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        model.after_step()
+    return {"model": model}, {"target_follows_online": not torch.equal(before, model.target[0].weight)}
+""",
+            expect={"grad_ok": ["model.online.0.weight", "model.predictor.weight"], "grad_none": ["model.target.0.weight"], "facts": {"target_follows_online": True}},
+        ),
+        Example(
             name="custom-optimizer-calls-its-closure-under-no-grad",
             code="""import torch
 import torch.nn as nn
