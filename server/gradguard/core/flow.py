@@ -37,6 +37,7 @@ from gradguard.core.torchapi import (
     GRAD_ENABLING,
     IDENTITY_METHODS,
     INFERENCE,
+    MULTI_OUTPUT_VIEWS,
     INPLACE_MODULES,
     INT_DTYPES,
     META_ATTRS,
@@ -103,6 +104,7 @@ class Val:
     ident: Optional[str] = None  # root id when the value *is* a root object (module, leaf, attribute)
     leaf: bool = False  # a leaf tensor that requires grad (parameter or requires_grad=True)
     saved_output: Optional[str] = None  # op that saved this tensor for backward (exp, sigmoid, ...)
+    multi_view: Optional[str] = None  # op that returned it as one of several views, in grad mode (chunk, split, unbind)
     items: Optional[tuple] = None  # element values of a tuple/list literal
     func: Optional[ast.AST] = None  # in-file function for kind 'function'
     params: frozenset = frozenset()  # for kind 'optimizer': the roots it steps
@@ -1482,6 +1484,8 @@ class _Walker:
                 if k == node.slice.value:
                     return fv
         out = replace(base, items=None, leaf=False, saved_output=None)
+        if base.multi_view and not _basic_view(node.slice, self.range_counters()):
+            out = replace(out, multi_view=None)  # advanced indexing copies; basic indexing is a view of the view
         if base.leaf and base.live and base.kind == "tensor" and base.items is None and self.mode.enabled:
             out = replace(out, leaf_copy=node)  # indexing a leaf that requires grad records an op: a non-leaf view
         if base.items is not None and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
@@ -2139,6 +2143,8 @@ class _Walker:
             res = self.op_result(v)
             if short in SAVES_OUTPUT and res.live:
                 res = replace(res, saved_output=short)
+            if short in MULTI_OUTPUT_VIEWS and res.live and self.mode.enabled:
+                res = replace(res, multi_view=short)
             if short in SAVES_INPUT and res.live:
                 self.mark_saved(list(node.args), short, res)
             return res
@@ -2365,6 +2371,8 @@ class _Walker:
         res = self.op_result(v)
         if name in SAVES_OUTPUT and res.live:
             res = replace(res, saved_output=name)
+        if name in MULTI_OUTPUT_VIEWS and res.live and self.mode.enabled and recv.live:
+            res = replace(res, multi_view=name)
         if name in SAVES_INPUT and res.live and self.mode.enabled and isinstance(node.func, ast.Attribute):
             self.mark_saved([node.func.value, *node.args], name, res)
         return res
