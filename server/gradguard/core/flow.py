@@ -1524,7 +1524,14 @@ class _Walker:
                 self.mark_saved([node.right], {"Mult": "mul", "MatMult": "matmul", "Div": "div"}[op], res)
             if op == "Pow" and a.live:
                 self.mark_saved([node.left], "pow", res)
-        return self.op_result(combine(a, b))
+        res = self.op_result(combine(a, b))
+        if self.mode.enabled:
+            # arithmetic on a leaf that requires grad is recorded: the result is a non-leaf (optimizers reject it);
+            # on such a copy it stays one, known by the op that left the leaf behind
+            copy = next((x.leaf_copy for x in (a, b) if x.leaf_copy is not None), None) or next((node for x in (a, b) if x.leaf and x.live and x.kind == "tensor" and x.items is None), None)
+            if copy is not None:
+                res = replace(res, leaf_copy=copy)
+        return res
 
     def mark_saved(self, exprs: list, op: str, result: Optional[Val] = None) -> None:
         """``op`` saved these tensors for backward: an in-place change to them before backward() raises.
@@ -2052,7 +2059,10 @@ class _Walker:
                 how, x = mapped(r)
                 params |= set(x.live) | ({x.ident} if how == "val" and x.ident else set()) if how == "val" else x
             return Val(kind="optimizer", params=frozenset(params))
-        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype)
+        # a non-leaf copy of a leaf the callee made (``return (canvas - mean) / std``) is one for the caller too, unless
+        # the call runs under no_grad (nothing recorded: the result is a leaf that does not require grad)
+        leaf_copy = ret.leaf_copy if self.mode.enabled else None
+        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype, leaf_copy=leaf_copy)
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         short = q.rsplit(".", 1)[-1]
