@@ -53,6 +53,10 @@ base's version counter, so writing into any part of the base invalidates what wa
 Also a value computed through a model (`d_fake = D(fake)`) before an optimizer step that updates that model's
 parameters in place (`opt_d.step()`), then backpropagated after the step to reach other trained parameters
 (`loss_g = bce(d_fake, ones); loss_g.backward()`): the graph saved the parameters the step modified.
+Also an in-place op on one of the views `chunk` / `split` / `unbind` return together (or on a basic-indexed view
+of one: `log_std.clamp_(...)` after `mean, log_std = head(x).chunk(2, dim=-1)`), made in grad mode from a tensor
+carrying trainable values: autograd raises at the op itself (`Output 1 of Split is a view and is being modified
+inplace`). `tensor_split` and `unsafe_chunk` / `unsafe_split` return views that may be modified.
 
 ## Why is this bad?
 Backward of these ops reads the saved output. Modifying it in place bumps its version counter and
@@ -604,7 +608,7 @@ def main():
 
     def check(self, facts):
         yield from self._stale_after_step(facts)
-        seen = set()
+        seen: set = set()
         for fl in self._scopes(facts):
             for ev in fl.events:
                 if ev.what != "inplace" or id(ev.node) in seen:
