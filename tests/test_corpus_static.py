@@ -46,11 +46,11 @@ KNOWN_MISSES = {
     "c822_weight_noise_training_functional_call_on_state_dict": "c8 blind, investigated after the scoring: two facts would be needed. (1) state_dict() returns detached tensors (keep_vars=False; true for all code, not modeled); (2) functional_call(model, d, args) runs model's forward with d's entries in place of the parameters of the same names and the module's own parameters for every name d lacks (strict=False by default), so the model gets no gradient only when d holds every parameter name. Here d is filled by a loop over the state dict's items in a method (noisy_state), and the key set of a dict filled in a loop is not modeled; claiming it without that coverage would flag the common partial override (functional_call(model, {'fc.weight': w}, x) trains the rest), so it is not reported",
     # batch c9 (written this session by another engineer without running gradguard; dev half scored at its merge:
     # 8/13 found, 0/7 false alarms, the session-start engine the same; then developed against; blind half held out)
-    "c909_gaussian_policy_clamps_log_std_chunk_in_place": "c9 dev miss at the merge (not investigated yet)",
-    "c911_class_visualization_canvas_normalized_before_optimizer": "c9 dev miss at the merge (not investigated yet)",
-    "c915_hf_trainer_freeze_prefixes_miss_score_head": "c9 dev miss at the merge (not investigated yet)",
-    "c921_lightning_speech_optimizer_groups_skip_attention_pool": "c9 dev miss at the merge (not investigated yet)",
-    "c923_gcn_learned_edge_weights_adjacency_built_once": "c9 dev miss at the merge (not investigated yet)",
+    "c915_hf_trainer_freeze_prefixes_miss_score_head": "only names say it is a bug: freeze_except keeps trainable what its prefixes "
+    "name, and under torch the program does what it says (the pooler trains through the frozen `score` head, which keeps its "
+    "values); freezing an output head while training the layers under it is legitimate (a fixed classifier), so the frozen "
+    "head alone is no error. The sign is that the prefix 'classifier' matches no parameter name, but helpers commonly pass "
+    "prefixes for several architectures at once (('classifier', 'score', 'lm_head')): an unmatched prefix is not evidence",
     "c734_prompt_tuning_wrapper_frozen_with_backbone": "retired blind c7: requires_grad_(False) on the whole wrapper also freezes the soft prompt, and only the head is switched back on; the program still trains (the head), so no loss lacks a gradient path (GG604 stays silent, rightly). The flow map now says model.prompt is frozen (a helper that returns the object it froze, bound by the caller: agrees with torch), but reporting it needs a claim gradguard does not make: a parameter named explicitly in an optimizer's param group ([model.prompt], built in another helper) that is frozen at every step, which needs the requires_grad state at each step across helper calls",
 }
 

@@ -55,6 +55,29 @@ def main(data):
 """
 HF_CASE = HF_UNFREEZE.replace("UNFREEZE", "model.encoder.requires_grad_(True)").replace("FREEZE", "model.encoder.requires_grad_(False)")
 
+LIT_GROUPS = """import torch.nn.functional as F
+import lightning.pytorch as pl
+
+
+class M(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(4, 8)
+        self.pool = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 2)
+        FREEZE
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.head(self.pool(self.encoder(x))), y)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam([
+            {"params": self.encoder.parameters(), "lr": 1e-4},
+            {"params": GROUP2, "lr": 1e-3},
+        ])
+"""
+
 CASES = [
     # (code, rule, expected lines)
     ("GG302", "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.losses = {'mse': nn.MSELoss(), 'act': nn.ReLU()}\n\n    def forward(self, x):\n        return self.losses['act'](x)\n", []),
@@ -88,6 +111,14 @@ CASES = [
     ("GG806", LIT_UNFREEZE.replace("PARAMS", "self.parameters()"), []),
     ("GG806", LIT_UNFREEZE.replace("PARAMS", "filter(lambda p: p.requires_grad, self.parameters())").replace("            self.backbone.requires_grad_(True)", "            pass"), []),
     ("GG806", LIT_UNFREEZE.replace("PARAMS", "filter(lambda p: p.requires_grad, self.parameters())").replace("self.backbone.requires_grad_(False)", "self.head.requires_grad_(True)"), []),
+    # Lightning steps the optimizers configure_optimizers returns after each training_step: a submodule the loss reaches
+    # that no hand-written parameter group holds never changes (reported on the groups); quiet when every part is in a
+    # group, when the part left out is frozen, or when the user steps the optimizers by hand
+    ("GG806", LIT_GROUPS.replace("GROUP2", "self.head.parameters()").replace("FREEZE", "pass"), [23]),
+    ("GG806", LIT_GROUPS.replace("GROUP2", "[*self.pool.parameters(), *self.head.parameters()]").replace("FREEZE", "pass"), []),
+    ("GG806", LIT_GROUPS.replace("GROUP2", "self.head.parameters()").replace("FREEZE", "self.pool.requires_grad_(False)"), []),
+    ("GG806", LIT_GROUPS.replace("GROUP2", "self.head.parameters()").replace("FREEZE", "self.automatic_optimization = False"), []),
+    ("GG806", LIT_GROUPS.replace("GROUP2", "self.head.parameters()").replace("FREEZE", "pass").replace("self.head(self.pool(", "self.head((").replace("        self.pool = nn.Linear(8, 8)\n", ""), []),
     # the Hugging Face Trainer builds its optimizer when train() starts, from what requires grad then; its callbacks'
     # events run afterwards: a part frozen before train() and unfrozen by a callback is in no optimizer
     ("GG806", HF_CASE.replace("OPTS", ""), [21]),

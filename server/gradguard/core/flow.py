@@ -42,6 +42,7 @@ from gradguard.core.torchapi import (
     META_ATTRS,
     META_METHODS,
     MODULE_WRAPPERS,
+    MULTI_OUTPUT_VIEWS,
     NEW_TENSOR_METHODS,
     OPTIMIZER_BUILDERS,
     PYTHON_CASTS,
@@ -104,6 +105,7 @@ class Val:
     ident: Optional[str] = None  # root id when the value *is* a root object (module, leaf, attribute)
     leaf: bool = False  # a leaf tensor that requires grad (parameter or requires_grad=True)
     saved_output: Optional[str] = None  # op that saved this tensor for backward (exp, sigmoid, ...)
+    multi_view: Optional[str] = None  # op that returned it as one of several views, in grad mode (chunk, split, unbind)
     items: Optional[tuple] = None  # element values of a tuple/list literal
     func: Optional[ast.AST] = None  # in-file function for kind 'function'
     params: frozenset = frozenset()  # for kind 'optimizer': the roots it steps
@@ -1526,6 +1528,8 @@ class _Walker:
                 if k == node.slice.value:
                     return fv
         out = replace(base, items=None, leaf=False, saved_output=None)
+        if base.multi_view and not _basic_view(node.slice, self.range_counters()):
+            out = replace(out, multi_view=None)  # advanced indexing copies; basic indexing is a view of the view
         if base.leaf and base.live and base.kind == "tensor" and base.items is None and self.mode.enabled:
             out = replace(out, leaf_copy=node)  # indexing a leaf that requires grad records an op: a non-leaf view
         if base.items is not None and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
@@ -1570,7 +1574,14 @@ class _Walker:
                 # a constant as far as autograd is concerned
                 if not dead.live and other.live and any(c.kind in CONSTANT_TERM_CUTS and r != UNKNOWN for r, c in dead.cut):
                     self.record("constant_term", node, value=dead, target=other, extra=side)
-        return self.op_result(combine(a, b))
+        res = self.op_result(combine(a, b))
+        if self.mode.enabled:
+            # arithmetic on a leaf that requires grad is recorded: the result is a non-leaf (optimizers reject it);
+            # on such a copy it stays one, known by the op that left the leaf behind
+            copy = next((x.leaf_copy for x in (a, b) if x.leaf_copy is not None), None) or next((node for x in (a, b) if x.leaf and x.live and x.kind == "tensor" and x.items is None), None)
+            if copy is not None:
+                res = replace(res, leaf_copy=copy)
+        return res
 
     def mark_saved(self, exprs: list, op: str, result: Optional[Val] = None) -> None:
         """``op`` saved these tensors for backward: an in-place change to them before backward() raises.
@@ -2137,7 +2148,10 @@ class _Walker:
                 how, x = mapped(r)
                 params |= set(x.live) | ({x.ident} if how == "val" and x.ident else set()) if how == "val" else x
             return Val(kind="optimizer", params=frozenset(params))
-        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype)
+        # a non-leaf copy of a leaf the callee made (``return (canvas - mean) / std``) is one for the caller too, unless
+        # the call runs under no_grad (nothing recorded: the result is a leaf that does not require grad)
+        leaf_copy = ret.leaf_copy if self.mode.enabled else None
+        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype, leaf_copy=leaf_copy)
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         short = q.rsplit(".", 1)[-1]
@@ -2228,6 +2242,8 @@ class _Walker:
             res = self.op_result(v)
             if short in SAVES_OUTPUT and res.live:
                 res = replace(res, saved_output=short)
+            if short in MULTI_OUTPUT_VIEWS and res.live and self.mode.enabled:
+                res = replace(res, multi_view=short)
             if short in SAVES_INPUT and res.live:
                 self.mark_saved(list(node.args), short, res)
             return res
@@ -2466,6 +2482,8 @@ class _Walker:
         res = self.op_result(v)
         if name in SAVES_OUTPUT and res.live:
             res = replace(res, saved_output=name)
+        if name in MULTI_OUTPUT_VIEWS and res.live and self.mode.enabled and recv.live:
+            res = replace(res, multi_view=name)
         if name in SAVES_INPUT and res.live and self.mode.enabled and isinstance(node.func, ast.Attribute):
             self.mark_saved([node.func.value, *node.args], name, res)
         return res

@@ -119,6 +119,12 @@ SAVES_OUTPUT = {
     "expm1",
 }
 
+# Ops returning several views of their input from one autograd node. Autograd forbids modifying any of them
+# (or a view of one) in place when the input requires grad and grad mode is on: the in-place op raises "Output 1 of
+# Split is a view and is being modified inplace". ``tensor_split`` / ``hsplit`` return separate slices (allowed), and
+# ``unsafe_chunk`` / ``unsafe_split`` exist to allow it.
+MULTI_OUTPUT_VIEWS = {"chunk", "split", "split_with_sizes", "unbind"}
+
 GRAD_DISABLING = {"torch.no_grad", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"}
 INFERENCE = {"torch.inference_mode", "torch.autograd.grad_mode.inference_mode"}
 GRAD_ENABLING = {"torch.enable_grad", "torch.autograd.enable_grad", "torch.autograd.grad_mode.enable_grad"}

@@ -359,9 +359,14 @@ def trainable_origin(facts, root: str) -> Optional[ast.AST]:
         return None
     if origin.kind not in ("module", "instance"):
         return None
-    cls = origin.cls
+    return attribute_origin(facts, origin.cls, parts[1:])
+
+
+def attribute_origin(facts, cls: Optional[str], attrs: list) -> Optional[ast.AST]:
+    """Where ``<an instance of cls>.<attrs...>`` was made, when its class assigns it one thing that certainly holds
+    trainable parameters (see ``trainable_origin``); else None."""
     node: Optional[ast.AST] = None
-    for attr in parts[1:]:
+    for attr in attrs:
         if cls is None or cls not in facts.modules.classes:
             return None
         values = facts.modules.classes[cls].attr_values.get(attr)

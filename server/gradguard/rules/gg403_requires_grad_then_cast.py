@@ -89,7 +89,9 @@ their dtype (`.double()`, `.half()`, `.to(torch.float64)`, `.to(dtype=...)` with
 turns into copies anywhere on their way to an optimizer's constructor (`[t.to(device, dtype) for t in
 tensors]` in a helper): reported on the cast, as an error. Likewise a slice or index of such a leaf
 (`emb.requires_grad_(True)`, then `emb[:, 1:3]`) given to an optimizer: a non-leaf view, reported on the
-indexing, as an error.
+indexing, as an error. Likewise arithmetic on a leaf that requires grad (`canvas = torch.rand(shape,
+requires_grad=True)`, then `return (canvas - mean) / std` from a helper) whose result reaches an optimizer's
+constructor: reported on the arithmetic, as an error.
 
 ## Why is this bad?
 A cast or a device move that changes anything is an operation recorded by autograd: the name is bound to
@@ -333,6 +335,61 @@ def main():
             expect={"grad_ok": ["model.weight"], "facts": {"changed": True}},
         ),
         Example(
+            name="helper-returns-the-normalized-leaf-to-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+def make_input(shape, shift=0.5, scale=0.25):
+    image = torch.rand(shape, requires_grad=True)
+    return (image - shift) / scale
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(6, 1).requires_grad_(False)
+    x = make_input((2, 6))
+    opt = torch.optim.Adam([x], lr=0.1)
+    loss = -net(x).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"x": x}
+""",
+            lines=(7,),
+            fixable=False,
+            expect={"error": "can't optimize a non-leaf Tensor"},
+        ),
+        Example(
+            bad=False,
+            name="leaf-optimized-and-normalized-in-the-objective",
+            code="""import torch
+import torch.nn as nn
+
+
+def make_input(shape, shift=0.5, scale=0.25):
+    image = torch.rand(shape, requires_grad=True)
+    return image, (image - shift) / scale
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(6, 1).requires_grad_(False)
+    image, _ = make_input((2, 6))
+    with torch.no_grad():
+        start = (torch.rand(2, 6) - 0.5) / 0.25
+    delta = start.clone().requires_grad_()
+    opt = torch.optim.Adam([image, delta], lr=0.1)
+    for _ in range(2):
+        loss = -net((image - 0.5) / 0.25 + delta).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"image": image, "delta": delta}
+""",
+            expect={"grad_ok": ["image", "delta"]},
+        ),
+        Example(
             bad=False,
             name="scaled-before-the-leaf-is-made",
             code="""import torch
@@ -384,8 +441,10 @@ def main():
             yield f
         # casts applied right where the leaf is made are reported below, with their own fix
         made_here = {id(call) for call in leaf_creation_calls(facts) if isinstance(call.func, ast.Attribute) and call.func.attr in CASTS and isinstance(call.func.value, ast.Call) and self._leaf_kind(facts, call.func.value) is not None}
-        yield from self._flowed_copies(facts, reported, made_here)
-        for op, inner, kind, text in self._arithmetic(facts):
+        arithmetic = list(self._arithmetic(facts))
+        raising: set = set()  # arithmetic on a fresh leaf whose result reaches an optimizer: reported below, as an error
+        yield from self._flowed_copies(facts, reported, made_here | {id(a[0]) for a in arithmetic}, raising)
+        for op, inner, kind, text in arithmetic:
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
             related = self._related(facts, op)
 
@@ -396,6 +455,7 @@ def main():
                 facts,
                 op,
                 f"{text} on {what} returns a non-leaf: what is kept never gets `.grad` and optimizers reject it",
+                severity=Severity.ERROR if id(op) in raising else None,
                 related=related,
                 fixes=[build_arith],
                 explanation="The operation is recorded by autograd: the name is bound to its output, not to the leaf (which has no name left), "
@@ -429,18 +489,22 @@ def main():
                 method_span=True,
             )
 
-    def _flowed_copies(self, facts, reported: set, made_here: set):
+    def _flowed_copies(self, facts, reported: set, made_here: set, raising: set):
         """Leaves cast to another dtype (``[t.to(dtype=torch.float64) for t in leaves]``, in a helper or not) that
         reach an optimizer's constructor: it raises ``can't optimize a non-leaf Tensor``. The flow engine tells of such
         copies only where it evaluates an optimizer's constructor call: without one in the file, no function is walked."""
         if "optim" not in facts.source.text or not facts.optimizer_constructions:
             return
+        if "retain_grad" in facts.source.text or "differentiable" in facts.source.text:
+            return  # optimizers also accept a non-leaf that retains its grad, and differentiable optimizers any tensor
         seen: set = set()
         for fl in [*facts.flows, *facts.flow.context_flows]:
             for ev in fl.events:
                 if ev.what != "optimizer_leaf_copy" or ev.value is None or ev.value.leaf_copy is None:
                     continue
                 cast = ev.value.leaf_copy
+                if id(cast) in made_here:
+                    raising.add(id(cast))
                 if id(cast) in seen or id(cast) in made_here or any(cast.lineno == line and cast.col_offset >= col for line, col in reported):
                     continue
                 seen.add(id(cast))
@@ -455,6 +519,18 @@ def main():
                         explanation="Indexing or slicing a tensor that requires grad is an operation autograd records: the result has a "
                         "`grad_fn`, and `torch.optim` accepts only leaves. Optimize the whole leaf (and mask the gradient of the part "
                         "to keep, e.g. with a hook), or make the part its own leaf and build the full tensor from it in the forward.",
+                    )
+                    continue
+                if isinstance(cast, ast.BinOp):
+                    yield self.finding(
+                        facts,
+                        cast,
+                        f"`{_short(facts.text(cast))}` computes a new tensor from a leaf that requires grad: the result is not a leaf, and it is given to the optimizer: it raises `can't optimize a non-leaf Tensor`",
+                        severity=Severity.ERROR,
+                        related=[(ev.node, "the computed tensor reaches the optimizer here")],
+                        explanation="Arithmetic on a tensor that requires grad is recorded by autograd: the result has a `grad_fn`, the leaf "
+                        "it was computed from is left behind, and `torch.optim` accepts only leaves. Optimize the leaf itself and apply the "
+                        "arithmetic where the value is used (in the objective or the forward).",
                     )
                     continue
 

@@ -9,7 +9,7 @@ from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.order import position
-from gradguard.core.torchapi import INPLACE_MODULES, SAVES_INPUT, SAVES_INPUT_MODULES
+from gradguard.core.torchapi import INPLACE_MODULES, MULTI_OUTPUT_VIEWS, SAVES_INPUT, SAVES_INPUT_MODULES
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import inference_branch, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
@@ -53,6 +53,10 @@ base's version counter, so writing into any part of the base invalidates what wa
 Also a value computed through a model (`d_fake = D(fake)`) before an optimizer step that updates that model's
 parameters in place (`opt_d.step()`), then backpropagated after the step to reach other trained parameters
 (`loss_g = bce(d_fake, ones); loss_g.backward()`): the graph saved the parameters the step modified.
+Also an in-place op on one of the views `chunk` / `split` / `unbind` return together (or on a basic-indexed view
+of one: `log_std.clamp_(...)` after `mean, log_std = head(x).chunk(2, dim=-1)`), made in grad mode from a tensor
+carrying trainable values: autograd raises at the op itself (`Output 1 of Split is a view and is being modified
+inplace`). `tensor_split` and `unsafe_chunk` / `unsafe_split` return views that may be modified.
 
 ## Why is this bad?
 Backward of these ops reads the saved output. Modifying it in place bumps its version counter and
@@ -357,6 +361,75 @@ def main():
             expect={"error": "modified by an inplace operation"},
         ),
         Example(
+            name="chunked-head-output-clamped-in-place",
+            code="""import torch
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 6)
+
+    def forward(self, x):
+        loc, scale = self.proj(x).chunk(2, dim=-1)
+        scale.clamp_(0.1, 2.0)
+        return loc * scale
+
+
+def main():
+    torch.manual_seed(0)
+    head = Head()
+    head(torch.randn(5, 4)).pow(2).mean().backward()
+    return {"head": head}
+""",
+            lines=(12,),
+            expect={"error": "is a view and is being modified inplace"},
+        ),
+        Example(
+            name="unbind-parts-updated-with-augmented-assignment",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 4)
+    rows = torch.unbind(net(torch.randn(2, 3)), dim=0)
+    first = rows[0]
+    first += 1.0
+    loss = (first * rows[1]).sum()
+    loss.backward()
+    return {"net": net}
+""",
+            lines=(10,),
+            expect={"error": "is a view and is being modified inplace"},
+        ),
+        Example(
+            bad=False,
+            name="split-of-data-or-a-clone-or-tensor-split-modified-in-place",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 6)
+    data_a, data_b = torch.randn(5, 6).split(3, dim=-1)
+    data_b.clamp_(0.0, 1.0)
+    out = net(torch.randn(5, 4))
+    loc, scale = out.chunk(2, dim=-1)
+    scale = scale.clone()
+    scale.clamp_(0.1, 2.0)
+    left, right = net(torch.randn(5, 4)).tensor_split(2, dim=-1)
+    right.relu_()
+    loss = (loc * scale + data_b).sum() + right.sum()
+    loss.backward()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.weight"]},
+        ),
+        Example(
             name="loss-helper-modifies-the-input-pow-saved",
             code="""import torch
 import torch.nn as nn
@@ -535,12 +608,17 @@ def main():
 
     def check(self, facts):
         yield from self._stale_after_step(facts)
-        seen = set()
+        seen: set = set()
         for fl in self._scopes(facts):
             for ev in fl.events:
                 if ev.what != "inplace" or id(ev.node) in seen:
                     continue
                 v = ev.target
+                if v is not None and v.multi_view and ev.mode.enabled and ev.extra not in ("init",) and ev.extra not in NOT_INPLACE:
+                    finding = self._multi_view(facts, fl, ev, seen)
+                    if finding is not None:
+                        yield finding
+                        continue
                 if v is None or not v.saved_output or not ev.mode.enabled or ev.extra in ("init",) or ev.extra in NOT_INPLACE:
                     continue
                 if lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node):
@@ -569,6 +647,32 @@ def main():
                     explanation="RuntimeError at backward(): one of the variables needed for gradient computation has been modified by an inplace operation.",
                 )
         yield from self._sequential(facts)
+
+    def _multi_view(self, facts, fl, ev, seen: set):
+        """An in-place op on one of the views ``chunk`` / ``split`` / ``unbind`` returned together (or on a view of
+        one), made in grad mode from a tensor carrying this program's trainable values: autograd raises at the op."""
+        v = ev.target
+        if lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node) or not known_roots(v):
+            return None
+        if any(r == "self" or r.startswith(("self.", "self[")) for r in known_roots(v)):
+            info = facts.modules.classes.get(fl.self_cls or "")
+            if info is None or not info.is_module:
+                return None
+        seen.add(id(ev.node))
+        kind = ev.extra
+        what = {"augassign": "augmented assignment", "setitem": "index assignment"}.get(kind, f"`.{kind}()`")
+        if kind and kind.endswith("(inplace=True)"):
+            what = f"`{kind}`"
+        f = self._fix(facts, fl, ev)
+        return self.finding(
+            facts,
+            ev.node,
+            f"in-place {what} modifies one of the views `{v.multi_view}` returned together, and they require grad: autograd forbids it and raises here",
+            fixes=[f] if f is not None else [],
+            explanation=f"RuntimeError: Output N of {v.multi_view.capitalize()} is a view and is being modified inplace. `{v.multi_view}` returns several "
+            "views of its input from one autograd node, and none of them (nor a view of one) may be modified in place while the input "
+            "requires grad. Compute out of place, `.clone()` the part first, or use `unsafe_chunk` / `unsafe_split` if the in-place write is meant.",
+        )
 
     def _stale_after_step(self, facts):
         """``opt_d.step()`` between building a value through D (``d_fake = D(G(z))``) and a backward through it
@@ -621,7 +725,7 @@ def main():
         class builds in ``__init__`` (``self.norm1 = nn.LayerNorm(d)`` ... ``self.norm1(x)``)."""
         text = facts.source.text
         ti = facts.text_index
-        if not ("inplace" in text or ti.anywhere(_SAVES_OUTPUT_RE) or ti.anywhere(_SAVES_INPUT_RE)):
+        if not ("inplace" in text or ti.anywhere(_SAVES_OUTPUT_RE) or ti.anywhere(_SAVES_INPUT_RE) or ti.anywhere(_MULTI_VIEW_RE)):
             return
         if "backward" in text:
             facts.backward_flows  # noqa: B018 - walks the training code, so helpers get their callers' contexts
@@ -634,7 +738,7 @@ def main():
                     if id(m) not in seen and ti.search(_SAVES_OUTPUT_NOT_RELU, m) and _calls_inplace_activation(facts, info.name, ti.body(m)):
                         scopes.append(m)
         for scope in scopes:
-            if not ti.search(_SAVES_OUTPUT_RE, scope) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, ti.body(scope))):
+            if not ti.search(_SAVES_OUTPUT_RE, scope) and not ti.search(_MULTI_VIEW_RE, scope) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, ti.body(scope))):
                 continue
             yield facts.flow.flow(scope)
             # and as its callers in this file run it (their arguments' parameters)
@@ -794,6 +898,7 @@ def _drop_inplace(facts, call: ast.Call, flag):
 _INPLACE_TRUE = re.compile(r"inplace\s*=\s*True|\(\s*True\s*\)|,\s*True\s*\)")
 _SAVES_OUTPUT_NOT_RELU = re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|sqrt|rsqrt)\(")
 _SAVES_OUTPUT_RE = re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\b")
+_MULTI_VIEW_RE = re.compile(r"\b(?:" + "|".join(sorted(MULTI_OUTPUT_VIEWS)) + r")\(")
 _SAVES_INPUT_RE = re.compile(r"\b(?:" + "|".join(sorted(SAVES_INPUT | SAVES_INPUT_MODULES)) + r")\b")
 _SAVING_OPS = "|".join(sorted(SAVES_INPUT))
 _SAVING_CALL = re.compile(r"[.\s(=,]\b(?:" + _SAVING_OPS + r")\(")

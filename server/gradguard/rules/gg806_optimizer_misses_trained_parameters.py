@@ -13,6 +13,7 @@ from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import display_root, frozen_paths, is_frozen
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.core.training import (
+    attribute_origin,
     concrete,
     covered_by,
     late_callback_unfreezes,
@@ -38,7 +39,8 @@ Follows each `backward()` to the optimizer stepped right after it and flags para
 that no optimizer in view holds:
 - a learnable tensor created outside the model (a temperature, task log-variances, a prompt) and never
   passed to the optimizer;
-- a submodule left out of hand-written parameter groups;
+- a submodule left out of hand-written parameter groups, also in a Lightning `configure_optimizers` whose
+  optimizers the Trainer steps after each `training_step` (reported on the groups);
 - a `copy.deepcopy` replica trained while the optimizer still holds the original's parameters, also when
   the model's own name is rebound to it (`model = copy.deepcopy(best_model)` to restore a checkpoint, with the
   optimizer built from the model that name held before);
@@ -76,7 +78,7 @@ optimizer = torch.optim.Adam([*model.parameters(), log_vars])
 
 ## Fix safety
 The fix adds the missing parameters to the optimizer as a new parameter group
-(`optimizer.add_param_group(...)`) with the optimizer's defaults. It is unsafe: the learning rate and
+(`optimizer.add_param_group(...)`) with the optimizer's defaults (in `configure_optimizers`, as one more group in the hand-written list). It is unsafe: the learning rate and
 weight decay of that group may not be what you want, and you may prefer to rebuild the optimizer. For a
 part unfrozen after the optimizer was built, the group (only the parameters the optimizer does not hold yet) is
 added right after the unfreezing (offered only where that code runs once: outside loops, or under an `if` in the
@@ -729,6 +731,8 @@ def main():
                         f = self._unfrozen_later(facts, fl, site, opt, part, roots, stepping, frozen, reported, owner=fl.owner)
                         if f is not None:
                             yield f
+                if stepping:
+                    yield from self._left_out_of_framework_optimizers(facts, fl, site, stepping, frozen, reported)
             for site in fl.backward_sites:
                 if not site.mode.enabled:
                     continue
@@ -790,6 +794,48 @@ def main():
                         "(or to a parameter group) so they are trained.",
                     )
 
+
+    def _left_out_of_framework_optimizers(self, facts, fl, site, stepping: list, frozen: set, reported: set):
+        """A loss the framework backpropagates and steps (Lightning's ``training_step``) reaches a submodule none of the
+        optimizers ``configure_optimizers`` built holds (left out of hand-written parameter groups): it gets gradients
+        every step and never changes."""
+        roots = sorted(r for r in site.loss.live if r.startswith("self.") and "[" not in r)
+        origins = {r: o for r in roots if (o := attribute_origin(facts, fl.owner, r.split(".")[1:])) is not None}
+        graded = _grad_reads(fl)
+        missing = [r for r in origins if not covered_by(r, stepping) and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
+                   and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen)]
+        if not missing or not any(covered_by(r, stepping) for r in roots) or "add_param_group" in facts.source.text:
+            return  # (nothing the optimizers hold is reached: they were built from something else the model cannot see)
+        missing = [r for r in missing if not any(m != r and r.startswith(m + ".") for m in missing)]
+        ctor = stepping[0].node
+        groups = ctor.args[0] if isinstance(ctor, ast.Call) and ctor.args else None
+        at = groups.elts[0] if isinstance(groups, ast.List) and groups.elts and all(isinstance(g, ast.Dict) for g in groups.elts) else (_params_statement(facts, ctor) or ctor)
+        missing = [r for r in missing if r not in reported]
+        if not missing:
+            return
+        reported.update(missing)
+        names = ", ".join(f"`{display_root(r)}`" for r in missing)
+        one = len(missing) == 1
+        fixes = []
+        if isinstance(groups, ast.List) and at is groups.elts[0]:
+            if one:
+                params = f"[{missing[0]}]" if _is_tensor_origin(facts, origins[missing[0]]) else f"{missing[0]}.parameters()"
+            else:
+                params = "[" + ", ".join(r if _is_tensor_origin(facts, origins[r]) else f"*{r}.parameters()" for r in missing) + "]"
+            last = groups.elts[-1]
+            text = f'{facts.text(last)}, {{"params": {params}}}'
+            fixes.append(lambda: fix("Add them as a parameter group (with the optimizer's defaults)", replace_node(facts, last, text), unsafe=True))
+        yield self.finding(
+            facts,
+            at,
+            f"no optimizer built here holds {names}: the loss `{fl.node.name}` returns reaches {'it' if one else 'them'}, and the framework "
+            f"backpropagates it, so {'it gets' if one else 'they get'} gradients, but never {'changes' if one else 'change'}",
+            related=[*((origins[r], f"`{display_root(r)}` is created here") for r in missing), (site.node, "the framework backpropagates this loss and steps the optimizers")],
+            fixes=fixes,
+            explanation="The framework steps the optimizers `configure_optimizers` returns, and `optimizer.step()` updates only the "
+            "parameters they were built with; add the missing ones to a parameter group (or build the groups from "
+            "`self.named_parameters()`, so that no module is left out).",
+        )
 
     def _unfrozen_later(self, facts, fl, site, opt, part: str, roots: list, stepping: list, frozen: set, reported: set, owner: Optional[str] = None):
         """``part`` was frozen when ``opt`` was built from what required grad, and is unfrozen later while the loss
@@ -1036,6 +1082,11 @@ def _fixes(facts, ctor: ast.AST, root: str) -> list:
     params = f"[{root}]" if leaf or _is_tensor_attr(facts, root) else f"{root}.parameters()"
     opt = stmt.targets[0].id
     return [partial(_add_group, facts, stmt, opt, params)]
+
+
+def _is_tensor_origin(facts, call: ast.AST) -> bool:
+    """Was an attribute made as a tensor (``nn.Parameter(...)``, ``torch.zeros(..., requires_grad=True)``), not a module?"""
+    return isinstance(call, ast.Call) and (facts.imports.qualname(call.func) or "").rsplit(".", 1)[-1] in ("Parameter", "zeros", "ones", "randn", "rand", "full", "tensor", "empty")
 
 
 def _is_tensor_attr(facts, root: str) -> bool:

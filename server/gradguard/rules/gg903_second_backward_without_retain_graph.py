@@ -31,7 +31,8 @@ Looks at consecutive backward passes in the same block (`a.backward()` ... `b.ba
 and the second goes through part of the same graph: the same loss tensor, or a non-leaf intermediate
 (`z = encoder(x)`) that both losses were built from and that is not recomputed in between; also one
 `backward()` inside a loop whose loss is built, every iteration, from a graph computed once before the
-loop (`outputs = model(x)`, then one backward per task). Losses built
+loop (`outputs = model(x)`, then one backward per task), also when that value is an argument the caller computed
+once, before the call (`adj = model.normalized_adjacency(edges)`, then `train(model, adj, loader, opt)`). Losses built
 from separate forward passes, from detached values (`D(fake.detach())`), or a first backward with
 `retain_graph=True` stay silent.
 
@@ -85,6 +86,86 @@ def main():
             lines=(14,),
             expect={"error": "backward through the graph a second time"},
             fixable=False,
+        ),
+        Example(
+            name="learned-mask-built-once-by-the-caller-and-passed-to-the-loop",
+            code="""import torch
+import torch.nn as nn
+
+
+class Masked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mask_logits = nn.Parameter(torch.zeros(4))
+        self.lin = nn.Linear(4, 1)
+
+    def mask(self):
+        return torch.sigmoid(self.mask_logits) * 2.0
+
+    def forward(self, x, mask):
+        return self.lin(x * mask)
+
+
+def fit(model, mask, batches, opt):
+    for x, y in batches:
+        loss = (model(x, mask) - y).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Masked()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    mask = model.mask()
+    fit(model, mask, [(torch.randn(8, 4), torch.randn(8, 1)) for _ in range(3)], opt)
+    return {"model": model}
+""",
+            lines=(22,),
+            expect={"error": "backward through the graph a second time"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="mask-rebuilt-each-step-or-built-once-without-a-graph",
+            code="""import torch
+import torch.nn as nn
+
+
+class Masked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mask_logits = nn.Parameter(torch.zeros(4))
+        self.lin = nn.Linear(4, 1)
+
+    def mask(self):
+        return torch.sigmoid(self.mask_logits) * 2.0
+
+    def forward(self, x, mask):
+        return self.lin(x * mask)
+
+
+def fit(model, mask, batches, opt):
+    for x, y in batches:
+        loss = (model(x, mask if mask is not None else model.mask()) - y).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Masked()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = [(torch.randn(8, 4), torch.randn(8, 1)) for _ in range(3)]
+    fit(model, None, batches, opt)
+    with torch.no_grad():
+        fixed = model.mask()
+    fit(model, fixed, batches, opt)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.lin.weight"]},
         ),
         Example(
             bad=False,
@@ -293,6 +374,8 @@ def main():
                 continue
             name, stmt = found
             reported.add(id(site.node))
+            # (or an argument the caller computed once)
+            where = f"computed once before the loop (line {stmt.lineno})" if (facts.enclosing(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree) is fl.node else f"passed in, computed once by the caller (line {stmt.lineno})"
 
             def build(s: BackwardSite = site) -> Optional[Fix]:
                 return _add_retain(facts, cast(ast.Call, s.node))
@@ -300,7 +383,7 @@ def main():
             yield self.finding(
                 facts,
                 site.node,
-                f"backward() here frees the graph of `{name}`, computed once before the loop (line {stmt.lineno}); the next iteration's backward() goes through it again: it raises",
+                f"backward() here frees the graph of `{name}`, {where}; the next iteration's backward() goes through it again: it raises",
                 related=[(stmt, f"`{name}` is computed here, once"), (loop, "every iteration backpropagates through it")],
                 fixes=[] if _steps_between(fl, loop, None) else [build],
                 explanation="The first iteration's backward frees the buffers saved in the graph of the value computed before the loop; the "
@@ -359,6 +442,9 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
             free.append(nm)
     if not free:
         return None
+    passed = _passed_graph(facts, fl, loop, site, free, frozen)
+    if passed is not None:
+        return passed
     stores: dict = {}
     wanted = set(free)
     for n in facts.own_nodes(fl.node):  # one pass: the names bound before the loop
@@ -382,6 +468,40 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
         called = {_base_name(c.func) for c in walk_nodes(stmt.value) if isinstance(c, ast.Call)}
         if roots and roots & set(site.loss.live) and called & {r.replace("[]", "").split(".")[0] for r in roots}:
             return nm, stmt  # built by running one of those modules (``model(x)``), not only from its attributes
+    return None
+
+
+def _passed_graph(facts, fl, loop, site, free: list, frozen: set):
+    """The same, for an argument: the function analyzed as its caller runs it (``train(model, adj, ...)``), the
+    argument a name the caller binds once, before the call, to a graph built by running one of its trained modules
+    (``adj = model.normalized_adjacency(edge_index, n)``). (name, the caller's statement) or None."""
+    call = fl.context
+    fn = fl.node
+    if not isinstance(call, ast.Call) or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    caller = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    for nm in sorted(free):
+        if nm not in fl.args or not _used_as_value(facts, loop, nm):
+            continue
+        given = next((k.value for k in call.keywords if k.arg == nm), None)
+        if given is None:
+            i = fl.args.index(nm)
+            given = call.args[i] if i < len(call.args) else None
+        if not isinstance(given, ast.Name):
+            continue
+        before = [n for n in facts.own_nodes(caller) if isinstance(n, ast.Name) and n.id == given.id and isinstance(n.ctx, ast.Store)]
+        if len(before) != 1 or before[0].lineno >= call.lineno:
+            continue
+        stmt = facts.statement_of(before[0])
+        if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1 or stmt.targets[0] is not before[0] or _builds_object(stmt.value):
+            continue
+        v = facts.flow.flow(caller).assigned.get(id(before[0]))
+        if v is None or v.leaf or v.ident or v.kind not in ("tensor", None):
+            continue
+        roots = {r for r in v.live if r != "?" and not r.startswith("arg:") and not is_frozen(r, frozen, inner=False) and _made_trainable(facts, r)}
+        called = {_base_name(c.func) for c in walk_nodes(stmt.value) if isinstance(c, ast.Call)}
+        if roots and roots & set(site.loss.live) and called & {r.replace("[]", "").split(".")[0] for r in roots}:
+            return nm, stmt
     return None
 
 
