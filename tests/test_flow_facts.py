@@ -48,3 +48,34 @@ def test_parameters_written_by_hand_are_not_starved():
     sgd = ex.code.replace("target_p.data = self.tau * target_p.data + (1.0 - self.tau) * online_p.data", "d_p = target_p.grad\n            if d_p is not None:\n                target_p.data.add_(d_p, alpha=-0.1)")
     assert sgd != ex.code
     assert {c for c, _ in found(sgd)} == {"GG501"}
+
+
+FROZEN_COPIES = """import torch
+import torch.nn as nn
+
+
+def main():
+    model = nn.Linear(4, 2)
+    for p in model.parameters():
+        p.requires_grad = False
+    opt = torch.optim.SGD([p * 2 for p in model.parameters()], lr=0.1)
+    return opt
+
+
+if __name__ == "__main__":
+    main()
+    print("RUNS")
+"""
+
+
+def test_copies_of_frozen_parameters_are_leaves_an_optimizer_accepts(tmp_path):
+    # p * 2 of a parameter that does not require grad is a leaf: torch.optim takes it (GG403 says "it raises" only
+    # for parameters that require grad)
+    assert not {c for c, _ in found(FROZEN_COPIES) if c == "GG403"}
+    import subprocess
+    import sys
+
+    prog = tmp_path / "frozen_copies.py"
+    prog.write_text(FROZEN_COPIES)
+    out = subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=300)
+    assert "RUNS" in out.stdout, out.stderr

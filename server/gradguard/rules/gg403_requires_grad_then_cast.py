@@ -8,6 +8,7 @@ from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Fix, Severity
+from gradguard.core.starvation import frozen_paths, is_frozen
 from gradguard.core.torchapi import OPTIMIZER_HINTS, is_optimizer_ctor
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import flow_of, leaf_creation_calls
@@ -502,6 +503,9 @@ def main():
             for ev in fl.events:
                 if ev.what != "optimizer_leaf_copy" or ev.value is None or ev.value.leaf_copy is None:
                     continue
+                frozen = frozen_paths(facts)
+                if frozen and ev.value.live and all(is_frozen(r[5:] if r.startswith("self.") else r, frozen) for r in ev.value.live):
+                    continue  # copies of frozen parameters (requires_grad=False) are leaves, which optimizers accept
                 cast = ev.value.leaf_copy
                 if id(cast) in made_here:
                     raising.add(id(cast))
@@ -573,6 +577,9 @@ def main():
             if not (isinstance(gen.target, ast.Name) and isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "parameters"):
                 continue
             var, elt = gen.target.id, comp.elt
+            owner = facts.text(it.func.value)
+            if owner and is_frozen(owner[5:] if owner.startswith("self.") else owner, frozen_paths(facts)):
+                continue  # parameters frozen (requires_grad=False): their copies are leaves, which optimizers accept
             copy = None
             if isinstance(elt, ast.BinOp) and any(isinstance(o, ast.Name) and o.id == var for o in (elt.left, elt.right)):
                 copy = f"`{facts.text(elt)}`"
