@@ -2110,8 +2110,6 @@ class _Walker:
                 b = binding.get("self")
                 if b is None:
                     return ("roots", {r})
-                if b.kind == "instance" and b.cls and r.startswith("self.") and self.e.modules.plain_attr_is_data(b.cls, r[5:].split(".")[0].split("[")[0]):
-                    return ("roots", set())  # data a plain object computes itself (a replay buffer): not a parameter
                 if b.ident:
                     return ("roots", {b.ident + r[4:]})
                 return ("roots", set(b.live))

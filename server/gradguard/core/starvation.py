@@ -246,6 +246,8 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             for root, cuts in sorted(starved.items()):  # sorted: the same findings, in the same order, on every run
                 if not no_path and (is_frozen(root, frozen_paths(facts)) or is_frozen(root, hand_set_paths(facts))):
                     continue
+                if _plain_object_data(facts, fl, root):
+                    continue
                 if not no_path:
                     if fl.live_anywhere(root):
                         continue
@@ -260,6 +262,25 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                 out.append(Starvation(c, sorted(set(roots)), site, fl, no_path, _covered(roots[0], optimizers)))
     facts._starvations = out  # type: ignore[attr-defined]
     return out
+
+
+def _plain_object_data(facts: FileFacts, fl, root: str) -> bool:
+    """Is ``root`` (``self.sampler.examples``) data a plain object computes itself (a replay buffer of a sampler the
+    module holds, ``self.sampler = Sampler(...)``), reached from the class whose method ``fl`` is? Not a parameter:
+    nothing it holds is trained (``ModuleIndex.plain_attr_is_data``)."""
+    parts = root.replace("[]", "").split(".")
+    if len(parts) < 3 or parts[0] != "self":
+        return False
+    cls = facts.flow.owner.get(id(fl.node))
+    modules = facts.flow.modules
+    for i, part in enumerate(parts[1:-1], start=1):
+        if cls is None:
+            return False
+        plain = modules.attr_plain_class(cls, part)
+        if plain is not None:
+            return modules.plain_attr_is_data(plain, parts[i + 1])
+        cls = modules.attr_class(cls, part)[0]
+    return False
 
 
 def _cut_order(c: Cut) -> tuple:
