@@ -72,7 +72,7 @@ _LEAF_FIELDS = frozenset(
 _node_fields: dict = {}
 
 
-def node_fields(cls: type) -> tuple:
+def node_fields(cls: type[ast.AST]) -> tuple:
     """The fields of ``cls`` (an AST class) that may hold a node or a list of nodes, in ``_fields`` order."""
     got = _node_fields.get(cls)
     if got is None:
