@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from heapq import merge
+from itertools import accumulate
 from typing import Optional
 
 _AST = ast.AST
@@ -443,13 +444,13 @@ def _wraps_all(src: str) -> bool:
     return False
 
 
+_SPAN = re.Match.span
+_NON_ASCII = r"[^\x00-\x7f]"
+
+
 def _finditer_spans(pattern, text: str) -> tuple:
-    starts: list = []
-    ends: list = []
-    for m in pattern.finditer(text):
-        starts.append(m.start())
-        ends.append(m.end())
-    return starts, ends
+    spans = list(map(_SPAN, pattern.finditer(text)))
+    return [a for a, _ in spans], [b for _, b in spans]
 
 
 def _merged(spans: list) -> tuple:
@@ -475,11 +476,8 @@ class TextIndex:
     __slots__ = ("text", "starts", "_hits")
 
     def __init__(self, text: str, lines: list) -> None:
-        starts = [0]
-        total = 0
-        for ln in lines:
-            total += len(ln)
-            starts.append(total)
+        starts = list(accumulate(map(len, lines), initial=0))
+        total = starts[-1]
         self.text = text if len(text) == total else "".join(lines)
         self.starts = starts
         self._hits: dict = {}
@@ -532,8 +530,12 @@ class TextIndex:
                 return None
             compiled.append(c)
         spans: list = []
+        text = self.text
+        ascii_text = text.isascii()
         for c in compiled:
-            spans.extend((m.start(), m.end()) for m in c.finditer(self.text))
+            if ascii_text and c.pattern == _NON_ASCII and not c.flags & re.IGNORECASE:
+                continue  # (matches a non-ASCII character only)
+            spans.extend(map(_SPAN, c.finditer(text)))
         return _merged(spans)
 
     def anywhere(self, pattern, then_search: bool = False) -> bool:
