@@ -17,6 +17,7 @@ import ast
 import builtins
 import dataclasses
 import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Optional
@@ -465,7 +466,8 @@ class GradientFlow:
         self._stores: dict = {}  # id(method) -> {attr: its ``self.attr`` assignment targets}
         self._syntax: dict = {}
         self._dropped: dict = {}  # autograd.Function class -> dropped_gradients
-        self.constructions = Constructions(modules, tree)  # constants reaching attributes through constructors
+        # (the text index through a weak reference: no cycle back to the engine, which would keep trees alive)
+        self.constructions = Constructions(modules, tree, weakref.WeakMethod(self.text) if lines is not None else None)  # constants reaching attributes through constructors
         self.root_origins: dict[str, RootOrigin] = {}  # root created by a statement -> how it was made
         self.touches_requires_grad: dict[int, bool] = {}  # id(function) -> its text mentions requires_grad
         self.context_flows: list[FunctionFlow] = []  # functions analyzed with their callers' argument values
