@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
+from bisect import bisect_left
 from typing import Optional, Union
 
-from gradguard.core.astindex import walk_nodes
+from gradguard.core.astindex import own_expressions, statements, walk_nodes
 from gradguard.core.torchapi import FACTORIES, RANDOM_FACTORIES, is_module_ctor
 
 # tensor methods that keep "this is a freshly created tensor" (chained after a factory)
@@ -194,6 +196,7 @@ def _is_apply(node, cls_name) -> bool:
 
 
 _MAX_CONSTRUCTOR_DEPTH = 4
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 class Constructions:
@@ -201,27 +204,57 @@ class Constructions:
     alpha`` with ``alpha=6.0`` by default and ``Clip(2.0)`` at every in-file construction holds only numbers;
     ``if self.threshold is not None:`` is then decided. Built lazily over one walk of the tree."""
 
-    def __init__(self, modules, tree: ast.Module) -> None:
+    def __init__(self, modules, tree: ast.Module, text=None) -> None:
         self.modules = modules
         self.tree = tree
+        self._text = text  # a weakref.WeakMethod of the engine's ``text`` (the file's TextIndex), or None
         self._sites: Optional[dict] = None
         self._cache: dict = {}
 
     def sites(self, cls: str) -> list:
         """(call, holder) for every ``cls(...)`` in the file; the holder is the class whose ``__init__`` holds the
-        call, else the module-level function that holds it (its ``FunctionDef``), else None."""
+        call, else the module-level function that holds it (its ``FunctionDef``), else None (in no particular order:
+        every caller treats them as a set)."""
         if self._sites is None:
             inits = [(info.name, m) for info in self.modules.classes.values() for name, m in info.methods.items() if name == "__init__"]
             funcs = [f for f in self.tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
             out: dict = {}
-            for n in walk_nodes(self.tree):
-                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.modules.classes:
-                    holder: Union[str, ast.AST, None] = next((c for c, m in inits if m.lineno <= n.lineno <= (m.end_lineno or m.lineno)), None)
-                    if holder is None:
-                        holder = next((f for f in funcs if f.lineno <= n.lineno <= (f.end_lineno or f.lineno)), None)
-                    out.setdefault(n.func.id, []).append((n, holder))
+            classes = self.modules.classes
+            for top in self._expressions_naming(sorted(classes)):
+                for n in walk_nodes(top):
+                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in classes:
+                        holder: Union[str, ast.AST, None] = next((c for c, m in inits if m.lineno <= n.lineno <= (m.end_lineno or m.lineno)), None)
+                        if holder is None:
+                            holder = next((f for f in funcs if f.lineno <= n.lineno <= (f.end_lineno or f.lineno)), None)
+                        out.setdefault(n.func.id, []).append((n, holder))
             self._sites = out
         return self._sites.get(cls, [])
+
+    def _expressions_naming(self, names: list) -> list:
+        """Expressions of the file that hold every ``Name`` spelled as one of ``names``: the own expressions of the
+        statements whose lines (from a first decorator on) hold one of them as a whole word or a non-ASCII character
+        (Python reads identifiers NFKC-normalized); the whole tree when the text is not known."""
+        method = self._text() if self._text is not None and names else None
+        ti = method() if method is not None else None
+        if ti is None or not names or not all(n.isidentifier() for n in names):
+            return [self.tree]
+        words = ti.hits(re.compile(r"\b(?:" + "|".join(names) + r")\b"))
+        other = None if ti.text.isascii() else ti.hits(_NON_ASCII)
+        if words is None or (other is None and not ti.text.isascii()):
+            return [self.tree]
+        at = list(words[0]) + (list(other[0]) if other else [])
+        if not at:
+            return []
+        starts = ti.starts
+        lines = sorted({bisect_left(starts, h + 1) for h in at})  # the 1-based line of each occurrence
+        out: list = []
+        for st in statements(self.tree):
+            decorators = getattr(st, "decorator_list", None)
+            first = min(st.lineno, *(d.lineno for d in decorators)) if decorators else st.lineno
+            i = bisect_left(lines, first)
+            if i < len(lines) and lines[i] <= (st.end_lineno or st.lineno):
+                out.extend(own_expressions(st))
+        return out
 
     def attr_values(self, cls: str, attr: str, depth: int = 0) -> Optional[list]:
         """Every value ``self.<attr>`` can hold, when each is a literal: assigned a constant, or an ``__init__``

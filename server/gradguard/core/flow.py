@@ -17,6 +17,7 @@ import ast
 import builtins
 import dataclasses
 import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Optional
@@ -129,6 +130,29 @@ class Val:
 
 
 _PLAIN_VALUES: dict = {cls: frozenset(f.name for f in dataclasses.fields(cls)) for cls in (Val, Cut)}  # what ``replace`` copies directly
+
+
+def _fast_init(cls: type) -> None:
+    """Give a frozen dataclass whose fields all have immutable defaults an ``__init__`` that sets its instance
+    dictionary at once (the generated one calls ``object.__setattr__`` field by field): the same parameters, in
+    the same order, the same values."""
+    fields = dataclasses.fields(cls)
+    assert all(f.default is not dataclasses.MISSING for f in fields)
+    defaults = {f"_d_{f.name}": f.default for f in fields}
+    src = (
+        "def __init__(self, "
+        + ", ".join(f"{f.name}=_d_{f.name}" for f in fields)
+        + "):\n    _set(self, '__dict__', {"
+        + ", ".join(f"{f.name!r}: {f.name}" for f in fields)
+        + "})\n"
+    )
+    ns: dict = {"_set": object.__setattr__, **defaults}
+    exec(src, ns)  # noqa: S102 - code built from the dataclass's own field names
+    ns["__init__"].__qualname__ = f"{cls.__name__}.__init__"
+    cls.__init__ = ns["__init__"]  # type: ignore[misc]
+
+
+_fast_init(Val)
 
 _VAL_DEFAULTS: dict = dict(Val().__dict__)
 
@@ -481,7 +505,8 @@ class GradientFlow:
         self._stores: dict = {}  # id(method) -> {attr: its ``self.attr`` assignment targets}
         self._syntax: dict = {}
         self._dropped: dict = {}  # autograd.Function class -> dropped_gradients
-        self.constructions = Constructions(modules, tree)  # constants reaching attributes through constructors
+        # (the text index through a weak reference: no cycle back to the engine, which would keep trees alive)
+        self.constructions = Constructions(modules, tree, weakref.WeakMethod(self.text) if lines is not None else None)  # constants reaching attributes through constructors
         self.root_origins: dict[str, RootOrigin] = {}  # root created by a statement -> how it was made
         self.touches_requires_grad: dict[int, bool] = {}  # id(function) -> its text mentions requires_grad
         self.hand_writes: dict[int, tuple] = {}  # id(function) -> roots whose parameters it writes outside autograd

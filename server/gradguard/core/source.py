@@ -10,6 +10,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import accumulate
 from typing import Optional
 
 
@@ -41,10 +42,7 @@ class SourceText:
 
     @cached_property
     def _line_starts(self) -> list[int]:
-        starts = [0]
-        for ln in self._lines:
-            starts.append(starts[-1] + len(ln))
-        return starts
+        return list(accumulate(map(len, self._lines), initial=0))
 
     def offset(self, pos: Pos) -> int:
         """Character offset in ``text`` of ``pos`` (clamped to the text)."""
@@ -130,6 +128,8 @@ def _split_lines(text: str) -> list[str]:
     """Split like the Python tokenizer does: on \\n, \\r\\n and \\r only (not on \\f, \\x85...)."""
     if "\r" in text:
         return _LINE.findall(text)
+    if text.isascii() and "\x0b" not in text and "\x0c" not in text and "\x1c" not in text and "\x1d" not in text and "\x1e" not in text:
+        return text.splitlines(True)  # (no other line boundary str.splitlines knows of: the same lines, faster still)
     lines = text.split("\n")  # the common case, several times faster than the regex (the same lines)
     last = lines.pop()
     out = [ln + "\n" for ln in lines]

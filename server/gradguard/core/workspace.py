@@ -51,7 +51,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gradguard.core.astindex import forget_index, own_expressions, statements, statements_of_type, walk_nodes
+from gradguard.core.astindex import forget_index, new_epoch, own_expressions, statements, statements_of_type, walk_nodes
 from gradguard.core.source import split_lines
 from gradguard.core.torchapi import framework_modeled
 
@@ -345,31 +345,31 @@ class Linked:
     def program_tree(self, tree: ast.Module) -> ast.Module:
         """The program's tree from the file's own ``tree`` (changed in place: no second parse of the file):
         resolved imports become ``pass``, the copied definitions are parsed and appended, lines shifted."""
+        new_epoch()  # walks kept while linking describe the tree before these changes (also when one fails)
         gone = {id(st) for st in self.rewritten}
         if gone:
-            for node in [tree, *statements_of_type(tree, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Try, ast.With, ast.For, ast.While))]:
-                for name in ("body", "orelse", "finalbody"):
-                    block = getattr(node, name, None)
-                    if isinstance(block, list) and any(id(st) in gone for st in block):
-                        setattr(node, name, [_pass_like(st) if id(st) in gone else st for st in block])
-                for h in getattr(node, "handlers", []) or []:
-                    if any(id(st) in gone for st in h.body):
-                        h.body = [_pass_like(st) if id(st) in gone else st for st in h.body]
+            _replace_gone(tree, gone, sorted(st.lineno for st in self.rewritten))
         if self.chains:  # ``mn.Net`` -> the class's program name, at the same place (the text is unchanged)
+            # only the statements whose lines spell a chain's module name can hold one
+            own = self.text[: len(self.text) - len(self.copied)]
+            spelled = _lines_spelling(own, {c.split(".", 1)[0] for c in self.chains})
             for st in tree.body:
-                _rename(st, self.chains)
+                if spelled is None or _any_between(spelled, _first_line(st), st.end_lineno or st.lineno):
+                    _rename(st, self.chains, spelled)
         copied = ast.parse("\n" * self.own_lines + self.copied)  # numbered in place (cheaper than shifting every node)
         if self.renames:
             # only the statements whose lines spell a name to rename can hold one (most copied definitions hold none)
             spelled = _lines_spelling(self.copied, {n.split(".", 1)[0] for names in self.renames.values() for n in names})
+            if spelled is not None:
+                spelled = [ln + self.own_lines for ln in spelled]
             for st in copied.body:
                 at = self.locate(st.lineno)
                 names = self.renames.get(at[0]) if at is not None else None
                 if names:
                     if isinstance(st, (ast.Import, ast.ImportFrom)) and at is not None and at[0] in self.rebound:
                         _rebind(st, names, self.rebound[at[0]])
-                    if spelled is None or _any_between(spelled, st.lineno - self.own_lines, (st.end_lineno or st.lineno) - self.own_lines):
-                        _rename(st, names)
+                    if spelled is None or _any_between(spelled, st.lineno, (st.end_lineno or st.lineno)):
+                        _rename(st, names, spelled)
         tree.body.extend(copied.body)
         forget_index(tree)  # statement lists cached while linking describe the file alone
         return tree
@@ -1680,18 +1680,24 @@ class _Linker:
         return ("".join(out), origin, files, library, renames, dict(state.chains), rebound)
 
 
-def _rename(root: ast.AST, names: dict) -> None:
+def _rename(root: ast.AST, names: dict, spelled: Optional[list] = None) -> None:
     """Rename in place: a definition named in ``names``, ``Name`` nodes, and dotted chains (``mb.Base``, replaced
-    by one ``Name`` at the chain's place). Iterative (deep trees)."""
+    by one ``Name`` at the chain's place). Iterative (deep trees). ``spelled`` (sorted line numbers, see
+    ``_lines_spelling``): of the statements nested in ``root``, only those whose lines are among them are looked at
+    (a name, or a chain's first part, is spelled on the lines of the statement whose expression holds it, from its
+    first decorator on, and a statement's lines hold its nested statements' lines); None: every statement."""
     if isinstance(root, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and root.name in names:
         root.name = names[root.name]
     stack = [root]
+    stmt = ast.stmt
     while stack:
         node = stack.pop()
         for name, value in ast.iter_fields(node):
             if isinstance(value, list):
                 for i, v in enumerate(value):
                     if isinstance(v, ast.AST):
+                        if spelled is not None and isinstance(v, stmt) and not _any_between(spelled, _first_line(v), v.end_lineno or v.lineno):
+                            continue  # nothing to rename in it
                         r = _renamed(v, names)
                         if r is None:
                             stack.append(v)
@@ -1703,6 +1709,44 @@ def _rename(root: ast.AST, names: dict) -> None:
                     stack.append(value)
                 elif r is not value:
                     setattr(node, name, r)
+
+
+def _first_line(st: ast.stmt) -> int:
+    """The first line of a statement's text: its first decorator's, for a decorated definition."""
+    decorators = getattr(st, "decorator_list", None)
+    return min(st.lineno, *(d.lineno for d in decorators)) if decorators else st.lineno
+
+
+_GONE_OWNERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Try, ast.With, ast.For, ast.While)
+
+
+def _replace_gone(tree: ast.Module, gone: set, lines: list) -> None:
+    """The statements ``gone`` (rewritten imports, on the sorted ``lines``) become ``pass`` in the module's body and
+    in the blocks of the statements of ``_GONE_OWNERS`` anywhere in the tree (the same as looking at every such
+    statement: only those whose lines hold a rewritten import can hold one in a block)."""
+    todo: list = [tree]
+    while todo:
+        node = todo.pop()
+        if node is tree or isinstance(node, _GONE_OWNERS):
+            for name in ("body", "orelse", "finalbody"):
+                block = getattr(node, name, None)
+                if isinstance(block, list) and any(id(st) in gone for st in block):
+                    setattr(node, name, [_pass_like(st) if id(st) in gone else st for st in block])
+            for h in getattr(node, "handlers", []) or []:
+                if any(id(st) in gone for st in h.body):
+                    h.body = [_pass_like(st) if id(st) in gone else st for st in h.body]
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            block = getattr(node, name, None)
+            if not block:
+                continue
+            for ch in block:
+                first = getattr(ch, "lineno", None)
+                if first is None:  # a match case: its body's lines
+                    body = getattr(ch, "body", None) or []
+                    if body and _any_between(lines, body[0].lineno, body[-1].end_lineno or body[-1].lineno):
+                        todo.append(ch)
+                elif isinstance(ch, (ast.stmt, ast.excepthandler)) and _any_between(lines, first, ch.end_lineno or first):
+                    todo.append(ch)
 
 
 def _lines_spelling(text: str, words: set) -> Optional[list]:
