@@ -254,6 +254,7 @@ def cut_value(v: Val, kind: str, node: ast.AST, detail: str, result_kind: str = 
 
 
 _decided = decided
+HAND_WRITE_WORDS = re.compile(r"\.data\b|(?:copy|mul|add|lerp|sub|addcmul|div|fill|zero|set)_\(")
 # In-place writes that set a parameter's value outright or blend it with others (not a gradient step).
 HAND_WRITE_METHODS = frozenset({"copy_", "mul_", "add_", "lerp_", "sub_", "addcmul_", "div_", "fill_", "zero_", "set_"})
 
@@ -510,6 +511,7 @@ class GradientFlow:
         self.root_origins: dict[str, RootOrigin] = {}  # root created by a statement -> how it was made
         self.touches_requires_grad: dict[int, bool] = {}  # id(function) -> its text mentions requires_grad
         self.hand_writes: dict[int, tuple] = {}  # id(function) -> roots whose parameters it writes outside autograd
+        self._hand_writers: Optional[frozenset] = None  # names of the functions that may write parameters by hand
         self.context_flows: list[FunctionFlow] = []  # functions analyzed with their callers' argument values
         # id(call) -> (call, [the context flow of each walk of that call to a function that may backpropagate,
         # None for a walk that used the summary])
@@ -532,6 +534,26 @@ class GradientFlow:
 
     MAX_CONTEXTS = 64
     TRAINING_KINDS = ("optimizer", "scheduler", "accelerator", "fabric", "scaler")
+
+    def hand_writers(self) -> frozenset:
+        """Names of the functions that may write parameters by hand (see ``Walker.hand_written``): those whose text
+        spells a ``.data`` or an in-place write, and, transitively, those whose text calls one of them by name. A text
+        closure, so that a call of any other function costs nothing."""
+        if self._hand_writers is None:
+            fns = [n for n in walk_nodes(self.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            if self.lines is None:
+                self._hand_writers = frozenset(f.name for f in fns)
+                return self._hand_writers
+            text = self.text()
+            names = {f.name for f in fns if text.search(HAND_WRITE_WORDS, f)}
+            while names:
+                calls = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\s*\(")
+                more = {f.name for f in fns if f.name not in names and text.search(calls, f)}
+                if not more:
+                    break
+                names |= more
+            self._hand_writers = frozenset(names)
+        return self._hand_writers
 
     def text(self) -> TextIndex:
         """The file's text index, built on first use (only when ``lines`` are known)."""
@@ -2040,6 +2062,8 @@ class _Walker:
         autograd from values that read no ``.grad``: ``t.data = tau * t.data + (1 - tau) * p.data``, ``t.copy_(p)``,
         ``t.data.mul_(m).add_(p.data, alpha=1 - m)`` (an EMA, Polyak-averaged or copied target network)."""
         got = self.e.hand_writes.get(id(fn))
+        if got is None and getattr(fn, "name", None) not in self.e.hand_writers():
+            got = self.e.hand_writes[id(fn)] = ()
         if got is None:
             self.e.hand_writes[id(fn)] = ()  # (a recursive call sees none)
             roots: set = set()

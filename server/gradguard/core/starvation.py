@@ -68,7 +68,6 @@ def frozen_paths(facts: FileFacts) -> set:
 
 
 _TOUCHES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(")
-_HAND_WRITE_WORDS = re.compile(r"\.data\b|(?:copy|mul|add|lerp|sub|addcmul|div|fill|zero|set)_\(")
 
 
 def hand_set_paths(facts: FileFacts) -> set:
@@ -80,8 +79,9 @@ def hand_set_paths(facts: FileFacts) -> set:
     if cached is not None:
         return cached
     out: set = set()
-    if _HAND_WRITE_WORDS.search(facts.source.text):
-        from gradguard.core.flow import hand_written_roots
+    from gradguard.core.flow import HAND_WRITE_WORDS, hand_written_roots
+
+    if HAND_WRITE_WORDS.search(facts.source.text):
 
         for fl in [*facts.flows, *facts.flow.context_flows]:
             for ev in fl.events:
