@@ -51,6 +51,13 @@ KNOWN_MISSES = {
     "values); freezing an output head while training the layers under it is legitimate (a fixed classifier), so the frozen "
     "head alone is no error. The sign is that the prefix 'classifier' matches no parameter name, but helpers commonly pass "
     "prefixes for several architectures at once (('classifier', 'score', 'lm_head')): an unmatched prefix is not evidence",
+    # c9 blind half: held out all session (nobody read or ran it), scored once at the end: 8/13 found (the
+    # session-start engine 8/13), 0/7 false alarms
+    "c906_accelerate_denoiser_time_mlp_built_in_forward": "c9 blind-half miss (held out, scored once at the end, not investigated)",
+    "c908_fabric_graphsage_node_dropout_zeroes_relu_output": "c9 blind-half miss (held out, scored once at the end, not investigated)",
+    "c910_hf_prompt_tuning_prompt_sliced_from_embedding_table": "c9 blind-half miss (held out, scored once at the end, not investigated)",
+    "c916_text_classifier_from_pretrained_embeddings_frozen_by_default": "c9 blind-half miss (held out, scored once at the end, not investigated)",
+    "c924_lightning_memory_bank_enqueues_keys_with_graph": "c9 blind-half miss (held out, scored once at the end, not investigated)",
     "c734_prompt_tuning_wrapper_frozen_with_backbone": "retired blind c7: requires_grad_(False) on the whole wrapper also freezes the soft prompt, and only the head is switched back on; the program still trains (the head), so no loss lacks a gradient path (GG604 stays silent, rightly). The flow map now says model.prompt is frozen (a helper that returns the object it froze, bound by the caller: agrees with torch), but reporting it needs a claim gradguard does not make: a parameter named explicitly in an optimizer's param group ([model.prompt], built in another helper) that is frozen at every step, which needs the requires_grad state at each step across helper calls",
 }
 
