@@ -533,6 +533,7 @@ class ModuleModel:
             return False
         seen: set = set()
         todo = [cls]
+        outside = False
         while todo:
             c = todo.pop()
             if c in seen:
@@ -540,13 +541,13 @@ class ModuleModel:
             seen.add(c)
             here = self.classes.get(c)
             if here is None:
-                if c not in ("object", "builtins.object"):
-                    return True  # a base from outside the program: its constructor is unknown
+                outside = outside or c not in ("object", "builtins.object")  # a base whose constructor is unknown
                 continue
             if any(_dataclass_decorator(d) for d in here.node.decorator_list):
                 return True
             todo.extend(here.base_names)
-        return False
+        # (a class on an outside base that may be a Module, ``class Net(SomeLibModel): pass``, stays a module)
+        return outside and info.is_module is False
 
     def method(self, cls: str, name: str) -> Optional[ast.FunctionDef]:
         """Look a method up through in-file base classes."""
