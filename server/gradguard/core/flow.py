@@ -254,9 +254,10 @@ def cut_value(v: Val, kind: str, node: ast.AST, detail: str, result_kind: str = 
 
 
 _decided = decided
-HAND_WRITE_WORDS = re.compile(r"\.data\b|(?:copy|mul|add|lerp|sub|addcmul|div|fill|zero|set)_\(")
 # In-place writes that set a parameter's value outright or blend it with others (not a gradient step).
 HAND_WRITE_METHODS = frozenset({"copy_", "mul_", "add_", "lerp_", "sub_", "addcmul_", "div_", "fill_", "zero_", "set_"})
+# What a function's text must spell to write a parameter by hand: a ``.data`` or one of those methods.
+HAND_WRITE_WORDS = re.compile(r"\.data\b|(?:" + "|".join(sorted(m[:-1] for m in HAND_WRITE_METHODS)) + r")_\(")
 
 
 def _reads_grad(stmt: Optional[ast.AST]) -> bool:

@@ -38,6 +38,13 @@ def sole_cut(st: Starvation, kinds) -> bool:
     return all(c.node is st.cut.node or c.kind in kinds for r, c in st.site.loss.cut if r in roots)
 
 
+def other_cuts_where(st: Starvation, kinds) -> str:
+    """`` (line 12, 30)``: the lines of the cuts of other kinds that also stand between ``st``'s roots and the loss."""
+    roots = set(st.roots)
+    others = sorted({c.node.lineno for r, c in st.site.loss.cut if r in roots and c.node is not st.cut.node and c.kind not in kinds and hasattr(c.node, "lineno")})
+    return f" (line {', '.join(str(n) for n in others)})" if others else ""
+
+
 def loss_label(facts: FileFacts, st: Starvation) -> str:
     return st.site.label
 
@@ -81,8 +88,7 @@ def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], descr
             )
         elif not sole_cut(st, kinds):
             # the same parameters also reach the loss through a cut of another kind (reported by its own rule)
-            others = sorted({c.node.lineno for r, c in st.site.loss.cut if r in set(st.roots) and c.node is not st.cut.node and c.kind not in kinds and hasattr(c.node, "lineno")})
-            where = f" (line {', '.join(str(n) for n in others)})" if others else ""
+            where = other_cuts_where(st, kinds)
             message = (f"{what} cuts one gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}; the other paths are cut too"
                        f"{where}: {'it gets' if len(st.roots) == 1 else 'they get'} no gradient")
             severity = rule.severity

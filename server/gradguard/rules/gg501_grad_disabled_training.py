@@ -11,7 +11,7 @@ from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import fix, insert_before_stmt, line_indent, replace_node
-from gradguard.rules._cuts import loss_label, related_for, roots_label, sole_cut
+from gradguard.rules._cuts import loss_label, other_cuts_where, related_for, roots_label, sole_cut
 from gradguard.rules._leafs import is_computing_expr
 from gradguard.rules.base import Example, Rule
 
@@ -890,8 +890,7 @@ def main():
                 # the same parameters also reach the loss through a cut of another kind (reported by its own rule):
                 # turning recording back on here would not make this a working path on its own terms (the values it
                 # records then meet that cut, or code written for constants, such as ``.numpy()``), so no fix
-                others = sorted({c.node.lineno for r, c in st.site.loss.cut if r in set(st.roots) and c.node is not st.cut.node and c.kind not in self.cut_kinds and hasattr(c.node, "lineno")})
-                where = f" (line {', '.join(str(n) for n in others)})" if others else ""
+                where = other_cuts_where(st, self.cut_kinds)
                 message = (f"{what} cuts one gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}; the other paths are cut too"
                            f"{where}: {'it gets' if len(st.roots) == 1 else 'they get'} no gradient")
                 severity = self.severity
