@@ -241,6 +241,7 @@ def test_vscode_dom(code_server_run: Run) -> None:
     assert "trains x" in dom["lensText"], dom["lensText"]  # the lens above loss.backward() once the fix restored the path
     assert any("loss.backward()" in t for t in dom["flowNodes"]) and any(t.strip() == "x" for t in dom["flowNodes"]), dom["flowNodes"]
     assert dom["clickedLine"] in (5, 10), dom["clickedLine"]
+    assert dom["lineBeforeReveal"] not in (None, dom["clickedLine"]), dom  # the click moved the cursor there
     original = SEED.read_text()
     assert code_server_run.seed.read_text() == original.replace("z = y.detach()", "z = y")
     assert code_server_run.drive_rc == 0, diagnostics

@@ -141,8 +141,24 @@ async function driveFile(page) {
   // Clicking a node reveals its line in the editor.
   const node = graphFrame.locator('#graph g.node[data-line]').first();
   report.clickedLine = Number(await node.getAttribute('data-line'));
-  await node.click();
-  await page.locator('.part.statusbar').filter({ hasText: `Ln ${report.clickedLine},` }).first().waitFor({ timeout: 20000 });
+  // The webview lives in nested iframes and mermaid may still be laying the graph out when the node first
+  // appears, so under load a click can land before the node settles: click again (up to 90 s) until the
+  // editor's cursor is on the node's line. A reveal that never happens still fails the test.
+  const cursorOnLine = page.locator('.part.statusbar').filter({ hasText: `Ln ${report.clickedLine},` }).first();
+  const revealDeadline = Date.now() + 90000;
+  report.flowClicks = 0;
+  const before = (await page.locator('.part.statusbar').innerText()).match(/Ln (\d+),/);
+  report.lineBeforeReveal = before ? Number(before[1]) : null;
+  for (;;) {
+    await node.click();
+    report.flowClicks += 1;
+    try {
+      await cursorOnLine.waitFor({ timeout: 10000 });
+      break;
+    } catch (e) {
+      if (Date.now() > revealDeadline) throw e;
+    }
+  }
   report.steps.push('flow-reveal');
   await screenshot(page, 'flow-reveal');
 }
