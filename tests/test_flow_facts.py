@@ -79,3 +79,20 @@ def test_copies_of_frozen_parameters_are_leaves_an_optimizer_accepts(tmp_path):
     prog.write_text(FROZEN_COPIES)
     out = subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=300)
     assert "RUNS" in out.stdout, out.stderr
+
+
+def test_a_data_tensor_stored_on_a_module_is_not_a_parameter():
+    # SwAV's feature queue: None in __init__, torch.zeros(...) when the epoch starts, moved with .to(), filled in place
+    # under no_grad by the criterion and stored back from its result. Module.__setattr__ registers only Parameters
+    # and Modules, so model.parameters() never yields it: the no_grad starves nothing the optimizer holds (a false
+    # GG501 before), and `self.queue = self.queue.to(device)` is the same tensor, not a new layer (a false GG801)
+    ex = example("GG501", "feature-queue-filled-under-no-grad-and-stored-back")
+    assert found(ex.code) == set()
+    # made a Parameter in __init__, the queue is in the optimizer and gets no gradient through the no_grad block
+    param = ex.code.replace("        self.queue = None\n", "        self.queue = nn.Parameter(torch.zeros(queue_length, 4))\n")
+    assert param != ex.code
+    assert {c for c, _ in found(param)} == {"GG501"}
+    # handed to the optimizer itself, the plain tensor is wanted trained (and still gets no gradient)
+    own = ex.code.replace("opt = torch.optim.SGD(model.parameters(), lr=0.1)", "model.start_epoch()\n    model.queue.requires_grad_(True)\n    opt = torch.optim.SGD([*model.parameters(), model.queue], lr=0.1)")
+    assert own != ex.code
+    assert {c for c, _ in found(own)} == {"GG501"}

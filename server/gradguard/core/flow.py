@@ -1340,9 +1340,10 @@ class _Walker:
                     self.assign(t.value if isinstance(t, ast.Starred) else t, elem, None)
         elif isinstance(target, ast.Attribute):
             base = self.ev(target.value)
+            fresh = NEW in v.live or v.ident == NEW  # an object made here, not one read back (``self.q = self.q.to(dev)``)
             if base.ident:
                 rid = f"{base.ident}.{target.attr}"
-                if NEW in v.live or v.ident == NEW:
+                if fresh:
                     v = self.rename_new(v, rid)
                     self.fl.created.discard(rid) if rid.startswith("self.") else None
             self.record("attr_assign", target, target=base, value=v, name=target.attr)
@@ -1353,7 +1354,7 @@ class _Walker:
                     self.stored_leaves[rid] = v
                 else:
                     self.stored_leaves.pop(rid, None)
-            if base.ident and v.kind == "module" and v.ident == f"{base.ident}.{target.attr}" and v.live:
+            if base.ident and fresh and v.kind == "module" and v.ident == f"{base.ident}.{target.attr}" and v.live:
                 # a freshly built module put on an object: ``self.head = nn.Linear(...)``; the caller learns it
                 # through ``replaced`` (a method that swaps a layer after the optimizer exists)
                 self.record("replace", target, target=base, value=v, name=f"{base.ident}.{target.attr}")

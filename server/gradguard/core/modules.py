@@ -79,6 +79,29 @@ def _is_plain(v: ast.AST) -> bool:
     return False
 
 
+_MOVES = frozenset({"to", "cuda", "cpu", "clone", "detach", "float", "half", "double", "bfloat16", "long", "int", "bool", "type", "contiguous"})
+
+
+def _binds(st: ast.stmt, name: str) -> bool:
+    """Does statement ``st`` itself bind the local ``name`` (an assignment, a loop or ``with`` target)?"""
+    if isinstance(st, ast.Assign):
+        targets = st.targets
+    elif isinstance(st, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+        targets = [st.target]
+    elif isinstance(st, (ast.With, ast.AsyncWith)):
+        targets = [i.optional_vars for i in st.items if i.optional_vars is not None]
+    else:
+        return False
+    return any(isinstance(n, ast.Name) and n.id == name for t in targets for n in walk_nodes(t))
+
+
+def _loaded(v: ast.AST, imports) -> bool:
+    """A tensor read from disk: ``torch.load(path)``, or an item of it (``torch.load(path)["queue"]``)."""
+    while isinstance(v, ast.Subscript):
+        v = v.value
+    return isinstance(v, ast.Call) and (imports.qualname(v.func) or "") == "torch.load"
+
+
 _WRAP_HINT = re.compile(r"^\s*[A-Za-z_][\w.]*\.(\w+)\s*=\s*[A-Z]\w*\(.*\.\1\b")  # ``m.q = Wrap(m.q)``
 
 
@@ -322,6 +345,62 @@ class ModuleModel:
                     if is_module_ctor(q) or q.endswith(("Parameter", "ParameterList", "ParameterDict")):
                         return False
         return True
+
+    def never_parameter(self, cls: str, attr: str) -> bool:
+        """On a Module class, is ``self.<attr>`` a plain data tensor, never one of the module's parameters? Module's
+        ``__setattr__`` registers only a Parameter (or a Module); ``module.parameters()`` yields nothing else. Said
+        when the class makes it a fresh non-grad tensor somewhere (``torch.zeros(...)``: a queue, a running state) and
+        every other value it stores there is ``None`` or a constant, that same tensor moved or copied
+        (``self.q.to(device)``, ``.clone()``), a tensor loaded from disk (``torch.load(path)["q"]``), or a local bound
+        from a call the attribute itself is handed to (``loss, q = self.criterion(x, queue=self.q); self.q = q``: the
+        state passed through a helper and stored back). Not when a value is passed in (a method's parameter), asks
+        for ``requires_grad``, or builds a parameter or a module."""
+        info = self.classes.get(cls)
+        if info is None or not info.is_module:
+            return False
+        values = info.attr_values.get(attr)
+        if not values or not any(isinstance(v, ast.Call) and self._is_constant(v) for v in values):
+            return False
+        passed = {a.arg for m in info.methods.values() for a in (*m.args.posonlyargs, *m.args.args, *m.args.kwonlyargs)} - {"self"}
+        for v in values:
+            if self._is_constant(v) or self._same_attr_moved(v, attr) or _loaded(v, self.imports):
+                continue
+            if isinstance(v, ast.Name) and v.id not in passed and self._stored_back(info, v.id, attr):
+                continue
+            return False
+        return True
+
+    @staticmethod
+    def _same_attr_moved(v: ast.AST, attr: str) -> bool:
+        """``self.<attr>`` itself, moved or copied by tensor methods (``self.q.to(self.device)``, ``.clone()``)."""
+        while isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in _MOVES:
+            v = v.func.value
+        return isinstance(v, ast.Attribute) and v.attr == attr and isinstance(v.value, ast.Name) and v.value.id == "self"
+
+    def _stored_back(self, info: ClassInfo, name: str, attr: str) -> bool:
+        """Is every binding of the local ``name``, in the methods that store it into ``self.<attr>``, the result (or an
+        unpacked element of the result) of a call handed ``self.<attr>`` itself, with nothing that builds a parameter?"""
+        found = False
+        for m in info.methods.values():
+            stores = [st for st in _statements(m) if isinstance(st, ast.Assign) and isinstance(st.value, ast.Name) and st.value.id == name
+                      and any(isinstance(t, ast.Attribute) and t.attr == attr and isinstance(t.value, ast.Name) and t.value.id == "self" for t in st.targets)]
+            if not stores:
+                continue
+            for st in _statements(m):
+                if not _binds(st, name):
+                    continue
+                call = st.value if isinstance(st, ast.Assign) else None
+                if not isinstance(call, ast.Call) or not any(self._same_attr_moved(a, attr) for a in (*call.args, *(k.value for k in call.keywords))):
+                    return False
+                for n in walk_nodes(call):
+                    if isinstance(n, ast.keyword) and n.arg == "requires_grad":
+                        return False
+                    if isinstance(n, ast.Call):
+                        q = self.imports.qualname(n.func) or ""
+                        if is_module_ctor(q) or q.endswith(("Parameter", "ParameterList", "ParameterDict")):
+                            return False
+                found = True
+        return found
 
     def attr_seq(self, cls: str, attr: str) -> Optional[tuple]:
         """For ``self.<attr>`` a Sequential built from in-file Module classes mixed with torch layers

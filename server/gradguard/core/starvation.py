@@ -248,6 +248,8 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                     continue
                 if _plain_object_data(facts, fl, root):
                     continue
+                if not no_path and _data_attribute(facts, fl, root, wanted):
+                    continue
                 if not no_path:
                     if fl.live_anywhere(root):
                         continue
@@ -281,6 +283,26 @@ def _plain_object_data(facts: FileFacts, fl, root: str) -> bool:
             return modules.plain_attr_is_data(plain, parts[i + 1])
         cls = modules.attr_class(cls, part)[0]
     return False
+
+
+def _data_attribute(facts: FileFacts, fl, root: str, wanted: list) -> bool:
+    """Is ``root`` (``self.queue``, ``model.queue``) a plain data tensor of a module, wanted by an optimizer
+    only through the module (``self.parameters()``), which never yields it (``ModuleModel.never_parameter``)? An
+    optimizer handed the tensor itself still wants it."""
+    parts = root.replace("[]", "").split(".")
+    if len(parts) < 2 or any(root == c for o in wanted for c in o.covered):
+        return False
+    if parts[0] == "self":
+        cls = facts.flow.owner.get(id(fl.node))
+    else:
+        origin = facts.flow.root_origins.get(parts[0])
+        cls = origin.cls if origin is not None and origin.kind in ("module", "instance") else None
+    modules = facts.flow.modules
+    for part in parts[1:-1]:
+        if cls is None:
+            return False
+        cls = modules.attr_class(cls, part)[0]
+    return cls is not None and modules.never_parameter(cls, parts[-1])
 
 
 def _cut_order(c: Cut) -> tuple:

@@ -141,6 +141,61 @@ def main():
             expect={"grad_ok": ["model.online.0.weight", "model.predictor.weight"], "grad_none": ["model.target.0.weight"], "facts": {"target_follows_online": True}},
         ),
         Example(
+            bad=False,
+            name="feature-queue-filled-under-no-grad-and-stored-back",
+            code="""import torch
+import torch.nn as nn
+
+
+class QueueLoss(nn.Module):
+    def forward(self, out, emb, queue=None):
+        with torch.no_grad():
+            targets = out.softmax(dim=1)
+            if queue is not None:
+                targets = torch.cat((queue @ emb.t(), targets))[-out.shape[0]:]
+                queue[out.shape[0]:] = queue[:-out.shape[0]].clone()
+                queue[:out.shape[0]] = emb.mean(dim=0, keepdim=True)
+        loss = -(targets * out.log_softmax(dim=1)).sum(dim=1).mean()
+        return loss, queue
+
+
+class SwAVLike(nn.Module):
+    def __init__(self, queue_length=8):
+        super().__init__()
+        self.encoder = nn.Linear(8, 4)
+        self.prototypes = nn.Linear(4, 4, bias=False)
+        self.criterion = QueueLoss()
+        self.queue_length = queue_length
+        self.queue = None
+
+    def start_epoch(self):
+        if self.queue is None:
+            self.queue = torch.zeros(self.queue_length, 4)
+        self.queue = self.queue.to(self.encoder.weight.device)
+
+    def training_loss(self, x):
+        emb = self.encoder(x)
+        loss, queue = self.criterion(self.prototypes(emb), emb.detach(), queue=self.queue)
+        self.queue = queue
+        return loss
+
+
+def main():
+    torch.manual_seed(0)
+    model = SwAVLike()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(2):
+        model.start_epoch()
+        for _ in range(3):
+            loss = model.training_loss(torch.randn(4, 8))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return {"model": model}, {"queue_is_parameter": any(p is model.queue for p in model.parameters()), "queue_filled": bool(model.queue.abs().sum() > 0)}
+""",
+            expect={"grad_ok": ["model.encoder.weight", "model.prototypes.weight"], "facts": {"queue_is_parameter": False, "queue_filled": True}},
+        ),
+        Example(
             name="custom-optimizer-calls-its-closure-under-no-grad",
             code="""import torch
 import torch.nn as nn
