@@ -45,7 +45,7 @@ def test_corpus_present():
 def test_split_rule():
     """dev holds odd-numbered cases, blind even-numbered ones (ids like c101_..., c202_...)."""
     for p in PATHS:
-        num = int(p.stem[1:4])
+        num = int(p.stem[1:].split("_")[0])
         want = "dev" if num % 2 else "blind"
         assert p.parent.name == want, f"{p.stem} belongs in {want}/"
 
