@@ -340,7 +340,7 @@ def compare_with_torch(data: dict, rec: Optional[dict]):
 SHARED = os.path.join(os.path.dirname(REPO), "shared", "corpus", "dev")
 CORPORA = {
     "dev": lambda: run_cases.case_files(("dev",)),
-    "blind": lambda: run_cases.case_files(("blind",)),
+    "blind": lambda: run_cases.scored_blind(run_cases.case_files(("blind",))),  # (a blind half not yet scored is held out)
     "shared": lambda: sorted(pathlib.Path(SHARED).glob("*.py")) if os.path.isdir(SHARED) else [],
 }
 # (usable cases at least, share of them the mapping must cover)
@@ -440,7 +440,7 @@ def test_torch_check_catches_a_wrong_map(snapshots):
 
 
 def test_explain_api_on_corpus_case():
-    path = next(p for p in DEV if p.stem.startswith("c101"))
+    path = next(p for p in DEV if p.stem.startswith("c101_"))
     a = analyze(path.read_text(), str(path))
     text = explain(a.facts, a.findings, 13, path.name)
     assert text is not None and "GG201" in text and "self.embed, self.encoder -> .detach() (line 13)" in text
@@ -464,7 +464,7 @@ def _story(text: str, line: int):
     ],
 )
 def test_grad_story_on_corpus_cases(case, line, verdict, words):
-    path = next(p for p in DEV if p.stem.startswith(case))
+    path = next(p for p in DEV if p.stem.startswith(case + "_"))
     from gradguard.flowmap import grad_reads_at, grad_story
 
     a = analyze(path.read_text(), str(path))
@@ -636,7 +636,7 @@ def test_compute_loss_override_and_a_constructor_freezing_its_argument():
     """c235: a distillation Trainer freezes the teacher it is given (``teacher_model.requires_grad_(False)`` in
     ``__init__``, resolved through the class' call) and overrides ``compute_loss``: the student's entry
     trains the student; the model's own returned loss makes no claim (the override decides what runs)."""
-    path = next(p for p in DEV if p.stem.startswith("c235"))
+    path = next(p for p in DEV if p.stem.startswith("c235_"))
     data = to_json(build(analyze(path.read_text(), str(path)).facts), path.name)
     forward, override = data["losses"]
     assert forward["trains"] == [] and forward["unsure"]

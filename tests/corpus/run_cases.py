@@ -44,6 +44,17 @@ def default_python():
     return str(venv) if venv.exists() else sys.executable
 
 
+# A blind half held out until it is scored, once, at the end of the session that adds it: tests that run
+# gradguard on the blind cases skip these ids until then (empty when every blind half has been scored).
+UNSCORED_BLIND = ("c1002_", "c1004_", "c1006_", "c1008_", "c1010_", "c1012_", "c1014_", "c1016_", "c1018_", "c1020_",
+                  "c1022_", "c1024_", "c1026_", "c1028_", "c1030_", "c1032_", "c1034_", "c1036_", "c1038_", "c1040_")
+
+
+def scored_blind(paths):
+    """``paths`` without the blind cases still held out (UNSCORED_BLIND)."""
+    return [p for p in paths if not pathlib.Path(p).name.startswith(UNSCORED_BLIND)]
+
+
 def case_files(dirs=SPLITS, ids=()):
     out = []
     for d in dirs:
