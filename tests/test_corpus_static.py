@@ -8,6 +8,7 @@ the list (and the note that reports the blind score)."""
 import glob
 import json
 import os
+import sys
 
 import pytest
 
@@ -15,6 +16,8 @@ from gradguard.analyze import analyze
 from gradguard.core.model import Severity
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "corpus"))
+import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
     # dev half
@@ -58,6 +61,12 @@ KNOWN_MISSES = {
     "c910_hf_prompt_tuning_prompt_sliced_from_embedding_table": "c9 blind-half miss (held out, scored once at the end, not investigated)",
     "c916_text_classifier_from_pretrained_embeddings_frozen_by_default": "c9 blind-half miss (held out, scored once at the end, not investigated)",
     "c924_lightning_memory_bank_enqueues_keys_with_graph": "c9 blind-half miss (held out, scored once at the end, not investigated)",
+    # batch c10 (written this session by another engineer without running gradguard; dev half scored at its merge:
+    # 10/13 found, 0/7 false alarms, the session-start engine the same; then developed against; blind half held out)
+    "c1021_fabric_metric_learning_memory_queue_keeps_graph": "c10 dev: the memory bank is kept on a plain object and "
+    "concatenated with the new embeddings inside its method (memory.enqueue(emb, y): self.feats = torch.cat([feats, "
+    "self.feats])[:n]); a state carried across iterations on an object's attribute through a method is not modeled by "
+    "GG902 (the same bank kept in a local, bank = torch.cat([emb, bank])[:n], is found)",
     "c734_prompt_tuning_wrapper_frozen_with_backbone": "retired blind c7: requires_grad_(False) on the whole wrapper also freezes the soft prompt, and only the head is switched back on; the program still trains (the head), so no loss lacks a gradient path (GG604 stays silent, rightly). The flow map now says model.prompt is frozen (a helper that returns the object it froze, bound by the caller: agrees with torch), but reporting it needs a claim gradguard does not make: a parameter named explicitly in an optimizer's param group ([model.prompt], built in another helper) that is frozen at every step, which needs the requires_grad state at each step across helper calls",
 }
 
@@ -69,6 +78,8 @@ def _cases():
             if not os.path.exists(sidecar[:-5] + ".py"):
                 continue
             cid = os.path.basename(sidecar)[:-5]
+            if half == "blind" and cid.startswith(run_cases.UNSCORED_BLIND):
+                continue  # held out until it is scored at the end of its session
             marks = [pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[cid])] if cid in KNOWN_MISSES else []
             out.append(pytest.param(sidecar, id=f"{half}-{cid}", marks=marks))
     return out

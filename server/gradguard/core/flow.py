@@ -1905,6 +1905,9 @@ class _Walker:
                     if name == "super":
                         selfv = self.env.get("self")
                         return selfv if selfv else CONST
+                    if name == "type" and len(args) == 1 and not kwargs and args[0].kind in ("module", "instance") and args[0].cls in self.e.modules.classes:
+                        # ``type(model)``: the object's class, so ``type(model)(**cfg)`` builds a new instance of it
+                        return Val(kind="class", cls=args[0].cls)
                     return CONST
             callee = local if local is not None else self.ev(func)
             return self.call_value(node, callee, args, kwargs)

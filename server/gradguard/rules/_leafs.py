@@ -208,6 +208,10 @@ def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str
                 return fl.owner
             return None
         reaching = facts.semantic.reaching(fl.node, expr.id, expr, facts.parents)
+        if reaching and all(b.kind == "for" for b in reaching):
+            # ``for layer in model.encoder.layers[-2:]``: an element of a module container is a Module
+            items = {_container_item(facts, fl, b.node, expr.id) for b in reaching}
+            return items.pop() if len(items) == 1 else None
         if any(b.kind == "param" for b in reaching):
             return _argument_class(facts, fl, expr.id) if len(reaching) == 1 else None
         if any(b.kind not in VALUE_KINDS or b.value is None for b in reaching):
@@ -220,12 +224,31 @@ def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str
             return None
         values = attr_assignments(facts, base, expr.attr)
         return _single_ctor(facts, values)
+    if isinstance(expr, ast.Call):
+        return _single_ctor(facts, [expr])  # ``freeze(Net())``: the module built right there
     if isinstance(expr, ast.Subscript):
         base = module_class_of_expr(facts, fl, expr.value)
         if base in ("torch:torch.nn.Sequential", "torch:torch.nn.ModuleList", "torch:torch.nn.ModuleDict"):
             if isinstance(expr.slice, ast.Constant):
                 return "torch:item-of-" + base[6:]
+            if isinstance(expr.slice, ast.Slice) and base != "torch:torch.nn.ModuleDict":
+                return base  # a slice of a Sequential / ModuleList is one of the same kind
         return None
+    return None
+
+
+def _container_item(facts, fl: FunctionFlow, loop: ast.AST, name: str) -> Optional[str]:
+    """``for <name> in <container>``: 'torch:item-of-<container>' when the loop walks the elements of a
+    Sequential or ModuleList (or the values of a ModuleDict), which are Modules; else None."""
+    if not (isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.target, ast.Name) and loop.target.id == name):
+        return None
+    it = loop.iter
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "values" and not it.args and not it.keywords:
+        base = module_class_of_expr(facts, fl, it.func.value)
+        return "torch:item-of-torch.nn.ModuleDict" if base == "torch:torch.nn.ModuleDict" else None
+    base = module_class_of_expr(facts, fl, it)
+    if base in ("torch:torch.nn.Sequential", "torch:torch.nn.ModuleList"):
+        return "torch:item-of-" + base[6:]
     return None
 
 

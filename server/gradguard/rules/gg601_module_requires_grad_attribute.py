@@ -20,8 +20,9 @@ class ModuleRequiresGradAttribute(Rule):
 ## What it does
 Flags an assignment to `.requires_grad` on an object that is certainly an `nn.Module`: a local created by
 a module constructor (`model = Net()`, `enc = nn.Linear(...)`), a submodule attribute that the class only
-ever assigns module constructors (`model.backbone`), an element of an `nn.Sequential`/`nn.ModuleList`, or
-the loop variable of `for m in model.modules()`. Assignments on tensors and parameters
+ever assigns module constructors (`model.backbone`), an element of an `nn.Sequential`/`nn.ModuleList` (indexed,
+or walked by a `for` loop, also over a slice: `for layer in model.layers[-2:]`), a module passed to a helper
+(`freeze(Net())`), or the loop variable of `for m in model.modules()`. Assignments on tensors and parameters
 (`p.requires_grad = False`) are the right way to freeze and are not flagged; neither is `self.requires_grad
 = flag` or a class that reads its own `requires_grad` attribute (a configuration field).
 
@@ -90,6 +91,81 @@ def main():
 """,
             lines=(8,),
             expect={"grad_ok": ["mlp.0.weight", "mlp.2.weight"], "facts": {"first_trainable": True}},
+        ),
+        Example(
+            name="unfreeze-top-layers-of-a-module-list-in-a-helper",
+            code="""import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self, d=6, n=3):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(d, d) for _ in range(n))
+        self.head = nn.Linear(d, 2)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.relu(layer(x))
+        return self.head(x)
+
+
+def freeze_all_but_top(model, n_top=1):
+    for p in model.layers.parameters():
+        p.requires_grad = False
+    for layer in model.layers[-n_top:]:
+        layer.requires_grad = True
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = freeze_all_but_top(Encoder())
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    model(torch.randn(5, 6)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}, {"top_trainable": model.layers[2].weight.requires_grad}
+""",
+            lines=(21,),
+            expect={"grad_none": ["model.layers.2.weight", "model.layers.2.bias"], "grad_ok": ["model.head.weight"], "facts": {"top_trainable": False}},
+        ),
+        Example(
+            bad=False,
+            name="unfreeze-top-layers-with-requires-grad-method",
+            code="""import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self, d=6, n=3):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(d, d) for _ in range(n))
+        self.head = nn.Linear(d, 2)
+        self.requires_grad = True  # a flag of its own, read by nothing
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.relu(layer(x))
+        return self.head(x)
+
+
+def freeze_all_but_top(model, n_top=1):
+    for p in model.layers.parameters():
+        p.requires_grad = False
+    for layer in model.layers[-n_top:]:
+        layer.requires_grad_(True)
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = freeze_all_but_top(Encoder())
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    model(torch.randn(5, 6)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}, {"top_trainable": model.layers[2].weight.requires_grad}
+""",
+            expect={"grad_ok": ["model.layers.2.weight", "model.head.weight"], "grad_none": ["model.layers.0.weight"], "facts": {"top_trainable": True}},
         ),
         Example(
             bad=False,

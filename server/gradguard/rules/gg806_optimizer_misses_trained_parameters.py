@@ -43,7 +43,9 @@ that no optimizer in view holds:
   optimizers the Trainer steps after each `training_step` (reported on the groups);
 - a `copy.deepcopy` replica trained while the optimizer still holds the original's parameters, also when
   the model's own name is rebound to it (`model = copy.deepcopy(best_model)` to restore a checkpoint, with the
-  optimizer built from the model that name held before);
+  optimizer built from the model that name held before); a helper that builds the new object and returns it
+  (`model = load_checkpoint(model, blob)` whose body rebuilds `type(model)(**model.config)`) is reported where the
+  caller rebinds the name;
 - a part frozen when the optimizer was built from what required grad (`filter(lambda p: p.requires_grad,
   model.parameters())`, `[p for p in ... if p.requires_grad]`) and unfrozen later (gradual unfreezing):
   the optimizer never got those parameters. A helper that sets `requires_grad` to the flag its caller
@@ -393,6 +395,98 @@ def main():
     return {"model": model}, {"restored_changed": not torch.equal(before, model.weight.detach())}
 """,
             expect={"facts": {"restored_changed": True}},
+        ),
+        Example(
+            name="checkpoint-helper-rebuilds-the-model-after-the-optimizer",
+            code="""import io
+
+import torch
+import torch.nn as nn
+
+
+class Scorer(nn.Module):
+    def __init__(self, dim=4, hidden=8):
+        super().__init__()
+        self.config = {"dim": dim, "hidden": hidden}
+        self.body = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+    def forward(self, x):
+        return self.body(x).squeeze(-1)
+
+
+def load_checkpoint(model, blob):
+    restored = type(model)(**model.config)
+    restored.load_state_dict(torch.load(io.BytesIO(blob)))
+    return restored
+
+
+def fit(model, optimizer, steps=3):
+    for _ in range(steps):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    buf = io.BytesIO()
+    torch.save(Scorer().state_dict(), buf)
+    model = Scorer()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model = load_checkpoint(model, buf.getvalue())
+    before = model.body[0].weight.detach().clone()
+    fit(model, optimizer)
+    return {"model": model}, {"resumed_changed": not torch.equal(before, model.body[0].weight.detach())}
+""",
+            lines=(37,),
+            fixable=False,
+            expect={"facts": {"resumed_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="checkpoint-helper-restores-into-the-same-model",
+            code="""import io
+
+import torch
+import torch.nn as nn
+
+
+class Scorer(nn.Module):
+    def __init__(self, dim=4, hidden=8):
+        super().__init__()
+        self.config = {"dim": dim, "hidden": hidden}
+        self.body = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+    def forward(self, x):
+        return self.body(x).squeeze(-1)
+
+
+def load_checkpoint(model, blob):
+    model.load_state_dict(torch.load(io.BytesIO(blob)))
+    return model
+
+
+def fit(model, optimizer, steps=3):
+    for _ in range(steps):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    buf = io.BytesIO()
+    torch.save(Scorer().state_dict(), buf)
+    model = Scorer()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model = load_checkpoint(model, buf.getvalue())
+    before = model.body[0].weight.detach().clone()
+    fit(model, optimizer)
+    return {"model": model}, {"resumed_changed": not torch.equal(before, model.body[0].weight.detach())}
+""",
+            expect={"facts": {"resumed_changed": True}},
         ),
         Example(
             name="unfrozen-after-the-optimizer-was-built-from-what-required-grad",
@@ -771,11 +865,18 @@ def main():
                         reported.add(first)
                         made = facts.flow.root_origins[first].stmt
                         built = [(step.node, "the optimizer is built here, from the other object's parameters")] if isinstance(step.node, ast.Call) and step.node.lineno != made.lineno else []
+                        shown, rebound = display_root(first), _rebound(first)
+                        bound = _bound_after_optimizer(facts, first, made, step.node, site.node)
+                        if bound is not None:
+                            # built and returned by a helper (``model = load_checkpoint(model)``): where the caller rebinds it
+                            built.append((made, "the new object is built here, by the call"))
+                            made, shown, renamed = bound
+                            rebound = f" (those of the object `{shown}` named before this new one was bound to it)" if renamed else ""
                         yield self.finding(
                             facts,
                             made,
-                            f"`{display_root(first)}` is trained by the loss backpropagated at line {site.line}, but the optimizer stepped there holds "
-                            f"other parameters{_rebound(first)}: `{display_root(first)}` never changes",
+                            f"`{shown}` is trained by the loss backpropagated at line {site.line}, but the optimizer stepped there holds "
+                            f"other parameters{rebound}: `{shown}` never changes",
                             related=[(site.node, "backward() fills the gradients of this object"), (_step_node(fl, site) or site.node, "steps another object's parameters (a copy, or the original)"), *built],
                             explanation="The optimizer was built from another object's parameters (typically the model this one was copied "
                             "from); `step()` updates those, and this object's gradients are never applied. Build the optimizer from the "
@@ -1010,6 +1111,29 @@ def _given_to_opaque(facts, root: str) -> bool:
         if any(facts.text(a) in prefixes for a in [*call.args, *(k.value for k in call.keywords)]):
             return True
     return False
+
+
+def _bound_after_optimizer(facts, root: str, made: ast.AST, opt_node: ast.AST, backward: ast.AST) -> Optional[tuple]:
+    """For an object a helper builds and returns (``restored = type(model)(...)`` in ``load_checkpoint``), the statement
+    of the function that builds the optimizer which first binds it to a name after the optimizer exists
+    (``model = load_checkpoint(model, blob)``), that name, and whether the name held something before; None when the
+    object is made in that function, or trained in the function that makes it (``net = copy.deepcopy(model)`` in
+    ``fit``: the copy is trained there, not where ``fit``'s result is bound)."""
+    funcs = (ast.FunctionDef, ast.AsyncFunctionDef)
+    fn, maker = facts.enclosing(opt_node, funcs), facts.enclosing(made, funcs)
+    if fn is None or maker is fn or maker is facts.enclosing(backward, funcs):
+        return None
+    fl = facts.flow.flow(fn)
+    after = (getattr(opt_node, "lineno", 0), getattr(opt_node, "col_offset", 0))
+    stores = sorted((n for n in facts.own_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)), key=lambda n: (n.lineno, n.col_offset))
+    for node in stores:
+        if (node.lineno, node.col_offset) <= after:
+            continue
+        v = fl.assigned.get(id(node))
+        st = facts.statement_of(node)
+        if v is not None and root in v.live and isinstance(st, ast.Assign) and isinstance(st.value, ast.Call):
+            return st, node.id, any(n.id == node.id and (n.lineno, n.col_offset) < (node.lineno, node.col_offset) for n in stores)
+    return None
 
 
 def _rebound(root: str) -> str:

@@ -30,7 +30,8 @@ class GraphStateCarriedAcrossBackward(Rule):
 ## What it does
 Finds loops that call `backward()` (without `retain_graph=True`) every iteration and that carry a state from
 one iteration to the next through a call that also consumes it: `out, hidden = rnn(x, hidden)`,
-`h = cell(x, h)`, `pred = model(x, pred)`. It flags the state when the loss depends on it and nothing in the
+`h = cell(x, h)`, `pred = model(x, pred)`, a memory bank `bank = torch.cat([emb, bank])[:size]` (a slice of the
+call's result keeps its graph). It flags the state when the loss depends on it and nothing in the
 loop detaches or re-initializes it (`hidden = hidden.detach()`, `hidden = repackage_hidden(hidden)`,
 `h = torch.zeros(...)`, `h.detach_()`). States computed under `no_grad` are not attached to any graph and
 stay silent. The same for a state kept on a Module from one `forward` to the next
@@ -711,6 +712,70 @@ def main():
             expect={"grad_ok": ["model.rnn.weight_ih_l0", "tagger.rnn.weight_ih_l0"]},
         ),
         Example(
+            name="memory-bank-concatenated-with-its-graph",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def bank_loss(emb, labels, bank, bank_labels, margin=0.5):
+    sim = emb @ bank.t()
+    pos = (labels[:, None] == bank_labels[None, :]).float()
+    return ((1 - sim) * pos + F.relu(sim - margin) * (1 - pos)).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 8))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    bank, bank_labels = torch.zeros(0, 8), torch.zeros(0, dtype=torch.long)
+    for _ in range(3):
+        x, y = torch.randn(4, 6), torch.randint(0, 3, (4,))
+        emb = F.normalize(net(x), dim=-1)
+        bank = torch.cat([emb, bank])[:12]
+        bank_labels = torch.cat([y, bank_labels])[:12]
+        loss = bank_loss(emb, y, bank, bank_labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"net": net}
+""",
+            lines=(20,),
+            expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="memory-bank-concatenated-detached",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def bank_loss(emb, labels, bank, bank_labels, margin=0.5):
+    sim = emb @ bank.t()
+    pos = (labels[:, None] == bank_labels[None, :]).float()
+    return ((1 - sim) * pos + F.relu(sim - margin) * (1 - pos)).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 8))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    bank, bank_labels = torch.zeros(0, 8), torch.zeros(0, dtype=torch.long)
+    for _ in range(3):
+        x, y = torch.randn(4, 6), torch.randint(0, 3, (4,))
+        emb = F.normalize(net(x), dim=-1)
+        bank = torch.cat([emb.detach(), bank])[:12]
+        bank_labels = torch.cat([y, bank_labels])[:12]
+        loss = bank_loss(emb, y, bank, bank_labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.0.weight", "net.2.weight"]},
+        ),
+        Example(
             name="gru-hidden-across-chunks",
             code="""import torch
 import torch.nn as nn
@@ -948,11 +1013,11 @@ def main():
                         if v.kind in ("python", "numpy", "none") or _never_carries_graph(facts, fl, assign, name):
                             continue  # a float / NumPy value / None cannot hold a graph: nothing to free twice
                         seen.add(key)
-                        module_state = _called_module(facts, fl, assign.value.func) is not None
+                        module_state = _called_module(facts, fl, _carried_call(assign.value).func) is not None  # type: ignore[union-attr]
                         fixes = []
                         if module_state:
                             safety = _fix_safety(facts, fl, assign, name, arg)
-                        elif _plain_function(facts, fl, assign.value.func):
+                        elif _plain_function(facts, fl, _carried_call(assign.value).func):  # type: ignore[union-attr]
                             safety = None  # a builtin or helper function: the state may well be a number; no .detach()
                         else:  # an unknown callable (a module passed in?): the state may not be a tensor
                             safety = "unsafe" if _fix_safety(facts, fl, assign, name, arg) is not None else None
@@ -1616,12 +1681,21 @@ def _state_args(call: ast.Call):
     return out
 
 
+def _carried_call(value: ast.AST) -> Optional[ast.Call]:
+    """The call whose result is assigned, also when a slice or index of it is (``bank = torch.cat([k, bank])[:n]``:
+    slicing keeps the result's graph)."""
+    while isinstance(value, ast.Subscript):
+        value = value.value
+    return value if isinstance(value, ast.Call) else None
+
+
 def _carried_states(loop):
     for node in _walk_body(loop.body):
-        if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
+        call = _carried_call(node.value) if isinstance(node, ast.Assign) else None
+        if call is None:
             continue
         targets = {t.id for t in _target_names(node)}
-        for arg in _state_args(node.value):
+        for arg in _state_args(call):
             if arg.id in targets:
                 yield node, arg.id, arg
 
@@ -1710,12 +1784,15 @@ def _fix_safety(facts, fl, assign, name, arg) -> Optional[str]:
         if a.arg == name:
             return "unsafe"
     parent = None
-    for a in [*assign.value.args, *(k.value for k in assign.value.keywords)]:
+    call = _carried_call(assign.value)
+    if call is None:
+        return None
+    for a in [*call.args, *(k.value for k in call.keywords)]:
         if isinstance(a, (ast.Tuple, ast.List)) and any(e is arg for e in a.elts):
             parent = a
     if parent is not None:
         return "safe"  # one element of a (h, c) tuple: a tensor
-    q = _ctor_of(facts, fl, assign.value.func) or ""
+    q = _ctor_of(facts, fl, call.func) or ""
     if q in PLAIN_STATE:
         return "safe"
     if q in TUPLE_STATE:
