@@ -43,9 +43,15 @@ def __gg_observe():
             "warnings": sorted({(str(_m.message)).splitlines()[0][:200] for _m in _w})}
 '''
 
+# Each program gets at most PROGRAM_CPU_SECONDS of CPU (RLIMIT_CPU in its forked child): a program that hangs or spins is
+# stopped by the kernel and reported, and the limit counts the program's own CPU time, so neighbours' load on the
+# machine cannot make a correct program fail (a wall-clock timeout over the whole batch did, under load 6-10).
+PROGRAM_CPU_SECONDS = 60
+
 RUNNER = r'''
-import json, os, sys, runpy
+import json, os, resource, sys, runpy
 import torch, numpy  # imported once; each program runs in a forked child
+limit = int(sys.argv[1])
 paths = json.loads(sys.stdin.read())
 for path in paths:
     r, w = os.pipe()
@@ -53,6 +59,7 @@ for path in paths:
     if pid == 0:
         os.close(r)
         os.dup2(2, 1)  # what a program prints must not mix with the observations on the parent's stdout
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 5))  # SIGXCPU, then SIGKILL
         try:
             torch.manual_seed(0)
             ns = runpy.run_path(path, run_name="gg_example")
@@ -65,8 +72,9 @@ for path in paths:
     os.close(w)
     with os.fdopen(r) as f:
         data = f.read()
-    os.waitpid(pid, 0)
-    print(json.dumps({"path": path, "obs": json.loads(data) if data else {"error": "harness: no output"}}), flush=True)
+    _, status = os.waitpid(pid, 0)
+    died = "harness: no output" if not os.WIFSIGNALED(status) else "harness: stopped by signal %d (over %d s of CPU?)" % (os.WTERMSIG(status), limit)
+    print(json.dumps({"path": path, "obs": json.loads(data) if data else {"error": died}}), flush=True)
 '''
 
 
@@ -85,7 +93,7 @@ def run_programs(sources: list) -> list:
         with open(p, "w", encoding="utf-8") as f:
             f.write(src + HARNESS)
         paths.append(p)
-    proc = subprocess.run([torch_python(), "-c", RUNNER], input=json.dumps(paths), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([torch_python(), "-c", RUNNER, str(PROGRAM_CPU_SECONDS)], input=json.dumps(paths), capture_output=True, text=True)
     got = {}
     for line in proc.stdout.splitlines():
         d = json.loads(line)
