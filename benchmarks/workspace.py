@@ -12,6 +12,8 @@
   generated): server CPU when it is opened alone (its own diagnostics, then the background analysis of the files
   that may place findings in it: WorkspaceIndex.dependents, at most 200) and when it is saved, until the server is
   idle again.
+* realdeps: the same on a real large workspace: the corpus' transformers (~2,900 files) as the root and its
+  activations.py (imported by ~580 files) opened alone, edited and saved: server CPU until idle and its RSS.
 * throughput: cold `check --no-cache` of timm with the workspace, without it, and `ast.parse` of the same
   files, CPU time (<= 3x ast.parse).
 """
@@ -258,7 +260,53 @@ def bench_dependents(n: int = 200) -> None:
             c.close()
 
 
-SECTIONS = {"first": bench_first, "latency": bench_latency, "memory": bench_memory, "dependents": bench_dependents, "throughput": bench_throughput}
+def server_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_realdeps() -> None:
+    """A real large workspace: the corpus' transformers (~2,900 files) as the root, `activations.py` (imported by
+    ~580 of its files) opened alone, then edited and saved: first diagnostics, the server's CPU until idle (its
+    own analysis, then the background analysis of its dependents, at most 200), and its memory."""
+    root = os.path.join(CORPUS, "transformers")
+    path = next((os.path.join(d, "activations.py") for d, _, fs in os.walk(root) if "activations.py" in fs and d.endswith("transformers")), None)
+    if path is None:
+        print("\n[realdeps] skipped: no transformers/activations.py in the corpus")
+        return
+    n = sum(1 for _, _, fs in os.walk(root) for f in fs if f.endswith(".py"))
+    print(f"\n[realdeps] {os.path.relpath(path, CORPUS)} opened in a workspace of {n} real files, then saved")
+    text = open(path, encoding="utf-8").read()
+    uri = bench.uri_of(path)
+    c = WorkspaceClient({"logLevel": "info"})
+    try:
+        t0 = time.perf_counter()
+        c.initialize_at(root)
+        t_done = c.index_done(timeout=900)
+        pid = c.proc.pid
+        base = until_idle(pid)
+        rss_index = server_rss_mb(pid)
+        bench.report("  index done ($/progress end) after initialize", f"{t_done - t0:.1f} s wall, server CPU {base:.1f} s, RSS {rss_index:.0f} MB", "")
+        t1 = time.perf_counter()
+        c.open(uri, text, 1)
+        t_diag = c.wait_diag(uri, 1)
+        opened = until_idle(pid, timeout=1800)
+        rss_open = server_rss_mb(pid)
+        bench.report("open activations.py: first diagnostics", f"{(t_diag - t1) * 1000:.0f} ms", "<= 1000 ms", t_diag - t1 <= 1.0)
+        bench.report("  server CPU until idle (own analysis + dependents)", f"{opened - base:.1f} s, RSS {rss_open:.0f} MB", "")
+        c.change(uri, 2, text.count("\n"), 0, "\n")
+        c.wait_diag(uri, 2)
+        c.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+        saved = until_idle(pid, timeout=1800)
+        bench.report("  server CPU on an edit and save until idle", f"{saved - opened:.1f} s, RSS {server_rss_mb(pid):.0f} MB", "")
+    finally:
+        c.close()
+
+
+SECTIONS = {"first": bench_first, "latency": bench_latency, "memory": bench_memory, "dependents": bench_dependents, "realdeps": bench_realdeps, "throughput": bench_throughput}
 
 
 def main(argv: list) -> int:
