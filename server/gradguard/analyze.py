@@ -70,25 +70,27 @@ def _gc_paused():
                 gc.enable()
 
 
-def analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None, time_budget: Optional[float] = None, workspace=None) -> Analysis:
+def analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None, time_budget: Optional[float] = None, workspace=None, pause=None) -> Analysis:
     """``workspace`` (a ``core.workspace.WorkspaceIndex``): analyze the file as one program with the
-    definitions it imports from the workspace; findings inside those land in ``Analysis.foreign``."""
+    definitions it imports from the workspace; findings inside those land in ``Analysis.foreign``.
+    ``pause`` (a callable, for background work): called before linking and before each rule; it may block (the
+    server's background analysis waits there while a document the user is editing is analyzed)."""
     with _gc_paused():
-        return _analyze_budgeted(text, path, config, time_budget, workspace)
+        return _analyze_budgeted(text, path, config, time_budget, workspace, pause)
 
 
-def _analyze_budgeted(text: str, path: Optional[str], config: Optional[Config], time_budget: Optional[float], workspace=None) -> Analysis:
+def _analyze_budgeted(text: str, path: Optional[str], config: Optional[Config], time_budget: Optional[float], workspace=None, pause=None) -> Analysis:
     """Analyze one file's text. Never raises for any input: problems become findings.
 
     ``time_budget`` (seconds; default ``TIME_BUDGET_S``, env ``GRADGUARD_TIME_BUDGET``; 0 = unbounded): past
     it the analysis is abandoned and the result is one GG003 "analysis skipped" information finding."""
     budget = TIME_BUDGET_S if time_budget is None else time_budget
     if not budget or budget <= 0:
-        return _analyze(text, path, config, workspace=workspace)
+        return _analyze(text, path, config, workspace=workspace, pause=pause)
     t0 = time.perf_counter()
     from gradguard.rules import ALL_RULES  # noqa: F401  (imported outside the budget: never interrupt an import)
 
-    result = _run_bounded(lambda: _analyze(text, path, config, workspace=workspace), budget)
+    result = _run_bounded(lambda: _analyze(text, path, config, workspace=workspace, pause=pause), budget)
     if result is None:
         source = SourceText(text, path)
         result = Analysis(source)
@@ -163,7 +165,7 @@ def _run_bounded_by_signal(fn, budget: float):
 PREFIX_SOUND = frozenset({"GG101", "GG302", "GG404", "GG405", "GG601", "GG602", "GG603", "GG911"})
 
 
-def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None, only: Optional[frozenset] = None, workspace=None) -> Analysis:
+def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = None, only: Optional[frozenset] = None, workspace=None, pause=None) -> Analysis:
     t0 = time.perf_counter()
     config = config or Config()
     source = SourceText(text, path)
@@ -191,6 +193,8 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
     linked = None
     if workspace is not None and path and only is None:
         workspace.note(path, text, tree)
+        if pause is not None:
+            pause()
         linked, tree = _link(workspace, path, text, tree)
     program = SourceText(linked.text, path) if linked is not None else source
     facts = FileFacts(program, tree)
@@ -207,6 +211,8 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
                 continue
             if rule.needs and not any(present[t] if t in present else present.setdefault(t, t in text) for t in rule.needs):
                 continue
+            if pause is not None:
+                pause()
             try:
                 for f in rule.check(facts):
                     f.severity = config.severity_for(f.code, f.severity)

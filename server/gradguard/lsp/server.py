@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -132,6 +133,11 @@ class GradguardServer(LanguageServer):
         self.index: Any = None
         self.contributions: dict = {}  # target path -> {source path: [Finding]}
         self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gradguard-workspace")
+        # documents whose analysis is pending or running; background analyses wait while there are any (one
+        # process, one GIL: a closed importer analyzed at the same time would slow the keystroke's analysis)
+        self.foreground: set = set()
+        self.foreground_idle = threading.Event()
+        self.foreground_idle.set()
         self.indexed = False
         self.pending_source: dict = {}  # open document path -> digest of the dependency it was rescheduled for
         self.importers_done: dict = {}  # path -> digest its closed importers were analyzed against
@@ -306,6 +312,29 @@ class GradguardServer(LanguageServer):
         return None if cur is None else (cur[1], tuple(sorted(cur[3].items())))
 
     async def _analyze_soon(self, key: str) -> None:
+        self.foreground.add(key)
+        self.foreground_idle.clear()
+        try:
+            await self._analyze_document(key)
+        finally:
+            self.foreground.discard(key)
+            if not self.foreground:
+                self.foreground_idle.set()
+
+    def background_pause(self, limit: float = 2.0):
+        """A ``pause`` for a background analysis (see ``analyze``): while a document is being analyzed, wait for
+        it, up to ``limit`` seconds over the whole background analysis (its time budget keeps running)."""
+        left = [limit]
+
+        def pause() -> None:
+            if left[0] > 0 and not self.foreground_idle.is_set():
+                t0 = time.monotonic()
+                self.foreground_idle.wait(left[0])
+                left[0] -= time.monotonic() - t0
+
+        return pause
+
+    async def _analyze_document(self, key: str) -> None:
         await asyncio.sleep(0)  # let already-received edits land first (coalesce bursts)
         await self._settle_burst(key)
         while True:
@@ -606,7 +635,7 @@ class GradguardServer(LanguageServer):
                 if text is None:
                     continue
                 try:
-                    a = analyze(text, imp, self.effective_config(self.uri_of(imp)), workspace=self.index)
+                    a = analyze(text, imp, self.effective_config(self.uri_of(imp)), workspace=self.index, pause=self.background_pause())
                 except Exception:
                     log.exception("background analysis failed for %s", imp)
                     continue
@@ -649,7 +678,7 @@ class GradguardServer(LanguageServer):
         step = 50
         for i in range(0, len(files), step):
             batch = files[i : i + step]
-            await loop.run_in_executor(self.background, _summarize_all, ws, batch)
+            await loop.run_in_executor(self.background, _summarize_all, ws, batch, self.background_pause)
             if token is not None:
                 done = min(i + step, len(files))
                 self.work_done_progress.report(token, lsp.WorkDoneProgressReport(message=f"{done}/{len(files)} files", percentage=int(100 * done / max(len(files), 1))))
@@ -718,8 +747,10 @@ class GradguardServer(LanguageServer):
             self.schedule(key)
 
 
-def _summarize_all(ws, paths: list) -> None:
+def _summarize_all(ws, paths: list, pauser=None) -> None:
     for p in paths:
+        if pauser is not None:
+            pauser()()  # (wait while a document is analyzed)
         ws.summary(p)
 
 
