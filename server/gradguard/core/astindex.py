@@ -323,6 +323,8 @@ def statements_of_type(tree: ast.AST, types) -> list:
 _ESCAPE = re.compile(r"\\.")
 _CHAR_CLASS = re.compile(r"\[\^?\]?[^\]]*\]")
 _WORDS = re.compile(r"\\b\(\?:(\w+(?:\|\w+)*)\)\\b")
+# \bname\s*\( or \b(?:n1|n2|...)\s*\( (a call of one of the names), or the same without \s*
+_CALLS = re.compile(r"\\b(?:\(\?:(\w+(?:\|\w+)*)\)|(\w+))(\\s\*)?\\\(")
 
 
 def _range_safe(pattern) -> bool:
@@ -354,6 +356,29 @@ def _word_hits(text: str, words: list) -> tuple:
             j = i + k
             if (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")) and (j == n or not (text[j].isalnum() or text[j] == "_")):
                 found.append((i, j))
+            i = find(w, i + 1)
+    found.sort()
+    return [a for a, _ in found], [b for _, b in found]
+
+
+def _call_hits(text: str, names: list, spaces: bool = True) -> tuple:
+    """The matches of ``\\b(?:n1|n2|...)\\s*\\(`` in ``text`` (a call of one of ``names``; ``spaces`` False: of
+    ``\\b(?:n1|n2|...)\\(``), found with ``str.find``. Exact: a match is a whole run of word characters (it starts
+    at a word boundary and a space or ``(`` follows it), so at most one name matches at a place and matches never
+    overlap; ``\\w`` is ``isalnum()`` or ``_`` and ``\\s`` is ``isspace()`` for a ``str`` pattern, as here."""
+    found = []
+    find = text.find
+    n = len(text)
+    for w in set(names):
+        k = len(w)
+        i = find(w)
+        while i != -1:
+            if i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_"):
+                j = i + k
+                while spaces and j < n and text[j].isspace():
+                    j += 1
+                if j < n and text[j] == "(":
+                    found.append((i, j + 1))
             i = find(w, i + 1)
     found.sort()
     return [a for a, _ in found], [b for _, b in found]
@@ -503,8 +528,11 @@ class TextIndex:
         got = self._hits.get(key, False)
         if got is False:
             words = _WORDS.fullmatch(pattern.pattern) if isinstance(pattern.pattern, str) and not pattern.flags & (re.IGNORECASE | re.ASCII) else None
+            calls = _CALLS.fullmatch(pattern.pattern) if words is None and isinstance(pattern.pattern, str) and pattern.flags == re.UNICODE else None
             if words is not None:
                 got = _word_hits(self.text, words.group(1).split("|"))
+            elif calls is not None:
+                got = _call_hits(self.text, (calls.group(1) or calls.group(2)).split("|"), calls.group(3) is not None)
             elif _range_safe(pattern):
                 got = self._alternation_hits(pattern) or _finditer_spans(pattern, self.text)
             else:

@@ -541,18 +541,20 @@ class GradientFlow:
         spells a ``.data`` or an in-place write, and, transitively, those whose text calls one of them by name. A text
         closure, so that a call of any other function costs nothing."""
         if self._hand_writers is None:
-            fns = [n for n in walk_nodes(self.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            # (functions are statements: the statement walk finds them all, without walking expressions)
+            fns = statements_of_type(self.tree, (ast.FunctionDef, ast.AsyncFunctionDef))
             if self.lines is None:
                 self._hand_writers = frozenset(f.name for f in fns)
                 return self._hand_writers
             text = self.text()
             names = {f.name for f in fns if text.search(HAND_WRITE_WORDS, f)}
-            while names:
-                calls = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\s*\(")
-                more = {f.name for f in fns if f.name not in names and text.search(calls, f)}
-                if not more:
-                    break
-                names |= more
+            new = names
+            while new:
+                # a function not added in the last round calls none of the names known before it: only the calls
+                # of the names added since can add it now (the same closure, each name searched for once)
+                calls = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(new)) + r")\s*\(")
+                new = {f.name for f in fns if f.name not in names and text.search(calls, f)}
+                names |= new
             self._hand_writers = frozenset(names)
         return self._hand_writers
 
