@@ -261,7 +261,7 @@ HAND_WRITE_WORDS = re.compile(r"\.data\b|(?:" + "|".join(sorted(m[:-1] for m in 
 
 
 def _reads_grad(stmt: Optional[ast.AST]) -> bool:
-    return stmt is not None and any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in ast.walk(stmt))
+    return stmt is not None and any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in walk_nodes(stmt))
 
 
 def hand_written_roots(ev: Event, in_fn: Optional[ast.AST] = None) -> set:
@@ -274,8 +274,18 @@ def hand_written_roots(ev: Event, in_fn: Optional[ast.AST] = None) -> set:
         return set()
     if ev.what == "hand_set_via_call":
         return set(t.live)
-    if ev.what not in ("attr_assign", "inplace") or _reads_grad(in_fn if in_fn is not None else ev.stmt):
+    if ev.what not in ("attr_assign", "inplace"):
         return set()
+    roots = _written_roots(ev, t)
+    # (whether the function reads a ``.grad`` is asked last, and only of an event that writes some root: it walks the
+    # whole function, and the answer is no roots either way when the event writes none)
+    if roots and _reads_grad(in_fn if in_fn is not None else ev.stmt):
+        return set()
+    return roots
+
+
+def _written_roots(ev: Event, t: Val) -> set:
+    """``hand_written_roots`` of an ``attr_assign`` / ``inplace`` event, before the function's ``.grad`` reads count."""
     if ev.what == "attr_assign" and ev.name == "data" and t.leaf:
         return set() if _reads_grad(ev.stmt) else set(t.live)
     if ev.what == "inplace" and ev.extra in HAND_WRITE_METHODS and not _reads_grad(ev.stmt):
