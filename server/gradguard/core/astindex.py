@@ -319,6 +319,120 @@ def statements_of_type(tree: ast.AST, types) -> list:
     return [n for n in statements(tree) if isinstance(n, types)]
 
 
+# --- parents without indexing every expression ------------------------------------------------------
+# Context and operator nodes (``ast.Load()``, ``ast.Add()``) are shared by every place that uses them: their
+# "parent" is whichever place a whole-tree walk saw last, so they are left to the whole-tree index.
+_SHARED = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+_OWNERS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+class NearParents:
+    """``index_of(tree).parents.get(id(node))`` for most nodes without indexing the whole tree: a statement's parent
+    comes from the statement walk; an expression's from the statements whose span holds its position, innermost
+    first, each indexed alone (only its own expressions, not its nested statements) when first asked. ``find``
+    answers only what it found in those indexes, which is exact (each node has one parent); for anything else
+    (a node without a position or outside every span, a shared context/operator node) the caller asks the
+    whole-tree index."""
+
+    __slots__ = ("tree", "_stmt_parent", "_known", "_done")
+
+    def __init__(self, tree: ast.AST) -> None:
+        self.tree = tree
+        self._stmt_parent: Optional[dict] = None
+        self._known: dict = {}  # id(node) -> parent, for the expressions of the statements indexed so far
+        self._done: set = set()  # ids of the statements whose own expressions are in ``_known``
+
+    def find(self, node: ast.AST) -> tuple:
+        """``(True, parent)`` when found, ``(False, None)`` when the whole-tree index must answer."""
+        if node is self.tree:
+            return True, None
+        if isinstance(node, _SHARED):
+            return False, None
+        if isinstance(node, _OWNERS):
+            sp = self._stmt_parents()
+            key = id(node)
+            return (True, sp[key]) if key in sp else (False, None)
+        key = id(node)
+        known = self._known
+        if key in known:
+            return True, known[key]
+        pos = (getattr(node, "lineno", None), getattr(node, "col_offset", None))
+        if pos[0] is None or pos[1] is None:
+            return False, None
+        for owner in reversed(self._owners_at(pos)):
+            if id(owner) not in self._done:
+                self._index_owner(owner)
+                if key in known:
+                    return True, known[key]
+        return False, None
+
+    def _stmt_parents(self) -> dict:
+        sp = self._stmt_parent
+        if sp is None:
+            sp = self._stmt_parent = {}
+            for n in statement_nodes(self.tree):
+                for name in n._fields:
+                    if name in _STMT_FIELDS:
+                        for k in getattr(n, name, None) or ():
+                            sp[id(k)] = n
+        return sp
+
+    def _owners_at(self, pos: tuple) -> list:
+        """The statements (and except clauses, match cases) whose span holds ``pos``, outermost first."""
+        out: list = []
+        level = getattr(self.tree, "body", None) or []
+        while level:
+            nxt = None
+            for st in level:
+                span = _span(st)
+                if span is not None and span[0] <= pos <= span[1]:
+                    nxt = st
+                    break
+            if nxt is None:
+                break
+            out.append(nxt)
+            level = [k for name in nxt._fields if name in _STMT_FIELDS for k in (getattr(nxt, name, None) or ())]
+        return out
+
+    def _index_owner(self, owner: ast.AST) -> None:
+        self._done.add(id(owner))
+        known = self._known
+        fields = _node_fields
+        todo = [owner]
+        while todo:
+            n = todo.pop()
+            cls = n.__class__
+            names = fields.get(cls)
+            if names is None:
+                names = node_fields(cls)
+            for name in names:
+                if n is owner and name in _STMT_FIELDS:
+                    continue  # nested statements (and an except clause's or a case's body) are indexed on their own
+                v = getattr(n, name, None)
+                if v.__class__ is list:
+                    for x in v:
+                        if isinstance(x, _AST):
+                            known[id(x)] = n
+                            todo.append(x)
+                elif isinstance(v, _AST):
+                    known[id(v)] = n
+                    todo.append(v)
+
+
+def _span(st: ast.AST) -> Optional[tuple]:
+    """((line, col) of its first character, from a first decorator on; (line, col) of its end) of a statement, an
+    except clause or a match case (from its pattern to its last statement); None when unknown."""
+    if isinstance(st, ast.match_case):
+        first, last = st.pattern, (st.body[-1] if st.body else None)
+    else:
+        decos = getattr(st, "decorator_list", None)
+        first, last = (decos[0] if decos else st), st
+    span = tuple(getattr(n, f, None) for n, f in ((first, "lineno"), (first, "col_offset"), (last, "end_lineno"), (last, "end_col_offset")))
+    if None in span:
+        return None
+    return span[:2], span[2:]
+
+
 # --- source text of scopes ------------------------------------------------------------------------
 _ESCAPE = re.compile(r"\\.")
 _CHAR_CLASS = re.compile(r"\[\^?\]?[^\]]*\]")

@@ -207,7 +207,7 @@ def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str
             if fl.owner and facts.modules.classes.get(fl.owner) and facts.modules.classes[fl.owner].is_module:
                 return fl.owner
             return None
-        reaching = facts.semantic.reaching(fl.node, expr.id, expr, facts.parents)
+        reaching = facts.semantic.reaching(fl.node, expr.id, expr, facts.parent)
         if any(b.kind == "param" for b in reaching):
             return _argument_class(facts, fl, expr.id) if len(reaching) == 1 else None
         if any(b.kind not in VALUE_KINDS or b.value is None for b in reaching):
