@@ -422,6 +422,8 @@ class NearParents:
 def _span(st: ast.AST) -> Optional[tuple]:
     """((line, col) of its first character, from a first decorator on; (line, col) of its end) of a statement, an
     except clause or a match case (from its pattern to its last statement); None when unknown."""
+    first: Optional[ast.AST]
+    last: Optional[ast.AST]
     if isinstance(st, ast.match_case):
         first, last = st.pattern, (st.body[-1] if st.body else None)
     else:
@@ -592,6 +594,20 @@ def _finditer_spans(pattern, text: str) -> tuple:
     return [a for a, _ in spans], [b for _, b in spans]
 
 
+_LITERAL_GROUP = re.compile(r"((?:[^\\.^$*+?{}\[\]|()]|\\[^\w\s])*)\(\?:(\w+(?:\|\w+)*)\)((?:[^\\.^$*+?{}\[\]|()]|\\[^\w\s])*)")
+_UNESCAPE = re.compile(r"\\(.)")
+
+
+def _literal_strings(src: str) -> Optional[list]:
+    """The strings a regex ``prefix(?:w1|w2|...)suffix`` matches, its prefix and suffix literal characters (or
+    escaped punctuation), e.g. ``(?:add|mul)_\\(`` -> ``["add_(", "mul_("]``; None for any other regex."""
+    m = _LITERAL_GROUP.fullmatch(src)
+    if m is None:
+        return None
+    pre, suf = _UNESCAPE.sub(r"\1", m.group(1)), _UNESCAPE.sub(r"\1", m.group(3))
+    return [pre + w + suf for w in m.group(2).split("|")]
+
+
 def _merged(spans: list) -> tuple:
     """Sorted, disjoint unions of possibly overlapping ``(start, end)`` spans."""
     spans.sort()
@@ -674,10 +690,22 @@ class TextIndex:
         spans: list = []
         text = self.text
         ascii_text = text.isascii()
+        find = text.find
         for c in compiled:
             if ascii_text and c.pattern == _NON_ASCII and not c.flags & re.IGNORECASE:
                 continue  # (matches a non-ASCII character only)
-            spans.extend(map(_SPAN, c.finditer(text)))
+            literals = None if c.flags & re.IGNORECASE else _literal_strings(c.pattern)
+            if literals is None:
+                spans.extend(map(_SPAN, c.finditer(text)))
+                continue
+            # ``(?:add|mul)_\(``: every occurrence of each string, found with ``str.find`` (the regex engine tries
+            # the group at every position); occurrences that overlap are merged below like the branches' matches
+            for lit in literals:
+                k = len(lit)
+                i = find(lit)
+                while i != -1:
+                    spans.append((i, i + k))
+                    i = find(lit, i + 1)
         return _merged(spans)
 
     def anywhere(self, pattern, then_search: bool = False) -> bool:
