@@ -23,6 +23,9 @@ PATTERNS = [
     re.compile(r"requires_grad|Parameter|parameters\(|\.grad\b"),
     re.compile(r"\.(?:append|extend|insert)\(|\.\w+\s*\+="),
     re.compile(r"\bforward\s*\("),
+    re.compile(r"\b(?:c|forward|sigmoid)\s*\("),  # calls of names: found with str.find (``_call_hits``)
+    re.compile(r"\b(?:a|exp)\("),
+    re.compile(r"\.data\b|(?:add|addcmul|copy|mul)_\("),  # a branch of literal strings: found with str.find
     re.compile(r"^def", re.MULTILINE),  # not range-safe: searched per scope
     re.compile(r"(?<=x)y"),  # a lookbehind: not range-safe
 ]
@@ -42,6 +45,8 @@ x]
 = 2
 def d():
     return sigmoid
+c
+(1) + x.data.add_(1).addcmul_(2) + xc(2) + c_(3) + é c(4) + cé(5) + c\u00a0(6) + exp (7) + exp(8) + a\u2028(9)
 '''
 
 

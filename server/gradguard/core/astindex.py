@@ -319,10 +319,128 @@ def statements_of_type(tree: ast.AST, types) -> list:
     return [n for n in statements(tree) if isinstance(n, types)]
 
 
+# --- parents without indexing every expression ------------------------------------------------------
+# Context and operator nodes (``ast.Load()``, ``ast.Add()``) are shared by every place that uses them: their
+# "parent" is whichever place a whole-tree walk saw last, so they are left to the whole-tree index.
+_SHARED = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+_OWNERS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+class NearParents:
+    """``index_of(tree).parents.get(id(node))`` for most nodes without indexing the whole tree: a statement's parent
+    comes from the statement walk; an expression's from the statements whose span holds its position, innermost
+    first, each indexed alone (only its own expressions, not its nested statements) when first asked. ``find``
+    answers only what it found in those indexes, which is exact (each node has one parent); for anything else
+    (a node without a position or outside every span, a shared context/operator node) the caller asks the
+    whole-tree index."""
+
+    __slots__ = ("tree", "_stmt_parent", "_known", "_done")
+
+    def __init__(self, tree: ast.AST) -> None:
+        self.tree = tree
+        self._stmt_parent: Optional[dict] = None
+        self._known: dict = {}  # id(node) -> parent, for the expressions of the statements indexed so far
+        self._done: set = set()  # ids of the statements whose own expressions are in ``_known``
+
+    def find(self, node: ast.AST) -> tuple:
+        """``(True, parent)`` when found, ``(False, None)`` when the whole-tree index must answer."""
+        if node is self.tree:
+            return True, None
+        if isinstance(node, _SHARED):
+            return False, None
+        if isinstance(node, _OWNERS):
+            sp = self._stmt_parents()
+            key = id(node)
+            return (True, sp[key]) if key in sp else (False, None)
+        key = id(node)
+        known = self._known
+        if key in known:
+            return True, known[key]
+        pos = (getattr(node, "lineno", None), getattr(node, "col_offset", None))
+        if pos[0] is None or pos[1] is None:
+            return False, None
+        for owner in reversed(self._owners_at(pos)):
+            if id(owner) not in self._done:
+                self._index_owner(owner)
+                if key in known:
+                    return True, known[key]
+        return False, None
+
+    def _stmt_parents(self) -> dict:
+        sp = self._stmt_parent
+        if sp is None:
+            sp = self._stmt_parent = {}
+            for n in statement_nodes(self.tree):
+                for name in n._fields:
+                    if name in _STMT_FIELDS:
+                        for k in getattr(n, name, None) or ():
+                            sp[id(k)] = n
+        return sp
+
+    def _owners_at(self, pos: tuple) -> list:
+        """The statements (and except clauses, match cases) whose span holds ``pos``, outermost first."""
+        out: list = []
+        level = getattr(self.tree, "body", None) or []
+        while level:
+            nxt = None
+            for st in level:
+                span = _span(st)
+                if span is not None and span[0] <= pos <= span[1]:
+                    nxt = st
+                    break
+            if nxt is None:
+                break
+            out.append(nxt)
+            level = [k for name in nxt._fields if name in _STMT_FIELDS for k in (getattr(nxt, name, None) or ())]
+        return out
+
+    def _index_owner(self, owner: ast.AST) -> None:
+        self._done.add(id(owner))
+        known = self._known
+        fields = _node_fields
+        todo = [owner]
+        while todo:
+            n = todo.pop()
+            cls = n.__class__
+            names = fields.get(cls)
+            if names is None:
+                names = node_fields(cls)
+            for name in names:
+                if n is owner and name in _STMT_FIELDS:
+                    continue  # nested statements (and an except clause's or a case's body) are indexed on their own
+                v = getattr(n, name, None)
+                if v.__class__ is list:
+                    for x in v:
+                        if isinstance(x, _AST):
+                            known[id(x)] = n
+                            todo.append(x)
+                elif isinstance(v, _AST):
+                    known[id(v)] = n
+                    todo.append(v)
+
+
+def _span(st: ast.AST) -> Optional[tuple]:
+    """((line, col) of its first character, from a first decorator on; (line, col) of its end) of a statement, an
+    except clause or a match case (from its pattern to its last statement); None when unknown."""
+    first: Optional[ast.AST]
+    last: Optional[ast.AST]
+    if isinstance(st, ast.match_case):
+        first, last = st.pattern, (st.body[-1] if st.body else None)
+    else:
+        decos = getattr(st, "decorator_list", None)
+        first, last = (decos[0] if decos else st), st
+    span = tuple(getattr(n, f, None) for n, f in ((first, "lineno"), (first, "col_offset"), (last, "end_lineno"), (last, "end_col_offset")))
+    if None in span:
+        return None
+    return span[:2], span[2:]
+
+
 # --- source text of scopes ------------------------------------------------------------------------
 _ESCAPE = re.compile(r"\\.")
 _CHAR_CLASS = re.compile(r"\[\^?\]?[^\]]*\]")
 _WORDS = re.compile(r"\\b\(\?:(\w+(?:\|\w+)*)\)\\b")
+# \bname\s*\( or \b(?:n1|n2|...)\s*\( (a call of one of the names), or the same without \s*
+_CALLS = re.compile(r"\\b(?:\(\?:(\w+(?:\|\w+)*)\)|(\w+))(\\s\*)?\\\(")
 
 
 def _range_safe(pattern) -> bool:
@@ -354,6 +472,29 @@ def _word_hits(text: str, words: list) -> tuple:
             j = i + k
             if (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")) and (j == n or not (text[j].isalnum() or text[j] == "_")):
                 found.append((i, j))
+            i = find(w, i + 1)
+    found.sort()
+    return [a for a, _ in found], [b for _, b in found]
+
+
+def _call_hits(text: str, names: list, spaces: bool = True) -> tuple:
+    """The matches of ``\\b(?:n1|n2|...)\\s*\\(`` in ``text`` (a call of one of ``names``; ``spaces`` False: of
+    ``\\b(?:n1|n2|...)\\(``), found with ``str.find``. Exact: a match is a whole run of word characters (it starts
+    at a word boundary and a space or ``(`` follows it), so at most one name matches at a place and matches never
+    overlap; ``\\w`` is ``isalnum()`` or ``_`` and ``\\s`` is ``isspace()`` for a ``str`` pattern, as here."""
+    found = []
+    find = text.find
+    n = len(text)
+    for w in set(names):
+        k = len(w)
+        i = find(w)
+        while i != -1:
+            if i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_"):
+                j = i + k
+                while spaces and j < n and text[j].isspace():
+                    j += 1
+                if j < n and text[j] == "(":
+                    found.append((i, j + 1))
             i = find(w, i + 1)
     found.sort()
     return [a for a, _ in found], [b for _, b in found]
@@ -453,6 +594,20 @@ def _finditer_spans(pattern, text: str) -> tuple:
     return [a for a, _ in spans], [b for _, b in spans]
 
 
+_LITERAL_GROUP = re.compile(r"((?:[^\\.^$*+?{}\[\]|()]|\\[^\w\s])*)\(\?:(\w+(?:\|\w+)*)\)((?:[^\\.^$*+?{}\[\]|()]|\\[^\w\s])*)")
+_UNESCAPE = re.compile(r"\\(.)")
+
+
+def _literal_strings(src: str) -> Optional[list]:
+    """The strings a regex ``prefix(?:w1|w2|...)suffix`` matches, its prefix and suffix literal characters (or
+    escaped punctuation), e.g. ``(?:add|mul)_\\(`` -> ``["add_(", "mul_("]``; None for any other regex."""
+    m = _LITERAL_GROUP.fullmatch(src)
+    if m is None:
+        return None
+    pre, suf = _UNESCAPE.sub(r"\1", m.group(1)), _UNESCAPE.sub(r"\1", m.group(3))
+    return [pre + w + suf for w in m.group(2).split("|")]
+
+
 def _merged(spans: list) -> tuple:
     """Sorted, disjoint unions of possibly overlapping ``(start, end)`` spans."""
     spans.sort()
@@ -503,8 +658,11 @@ class TextIndex:
         got = self._hits.get(key, False)
         if got is False:
             words = _WORDS.fullmatch(pattern.pattern) if isinstance(pattern.pattern, str) and not pattern.flags & (re.IGNORECASE | re.ASCII) else None
+            calls = _CALLS.fullmatch(pattern.pattern) if words is None and isinstance(pattern.pattern, str) and pattern.flags == re.UNICODE else None
             if words is not None:
                 got = _word_hits(self.text, words.group(1).split("|"))
+            elif calls is not None:
+                got = _call_hits(self.text, (calls.group(1) or calls.group(2)).split("|"), calls.group(3) is not None)
             elif _range_safe(pattern):
                 got = self._alternation_hits(pattern) or _finditer_spans(pattern, self.text)
             else:
@@ -532,10 +690,22 @@ class TextIndex:
         spans: list = []
         text = self.text
         ascii_text = text.isascii()
+        find = text.find
         for c in compiled:
             if ascii_text and c.pattern == _NON_ASCII and not c.flags & re.IGNORECASE:
                 continue  # (matches a non-ASCII character only)
-            spans.extend(map(_SPAN, c.finditer(text)))
+            literals = None if c.flags & re.IGNORECASE else _literal_strings(c.pattern)
+            if literals is None:
+                spans.extend(map(_SPAN, c.finditer(text)))
+                continue
+            # ``(?:add|mul)_\(``: every occurrence of each string, found with ``str.find`` (the regex engine tries
+            # the group at every position); occurrences that overlap are merged below like the branches' matches
+            for lit in literals:
+                k = len(lit)
+                i = find(lit)
+                while i != -1:
+                    spans.append((i, i + k))
+                    i = find(lit, i + 1)
         return _merged(spans)
 
     def anywhere(self, pattern, then_search: bool = False) -> bool:

@@ -8,7 +8,17 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import Optional
 
-from gradguard.core.astindex import TextIndex, built_index, child_nodes, index_of, own_expressions, statements, statements_of_type, walk_nodes
+from gradguard.core.astindex import (
+    NearParents,
+    TextIndex,
+    built_index,
+    child_nodes,
+    index_of,
+    own_expressions,
+    statements,
+    statements_of_type,
+    walk_nodes,
+)
 from gradguard.core.flow import FunctionFlow, GradientFlow, OptimizerSite
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
@@ -128,7 +138,17 @@ class FileFacts:
     def parents(self) -> dict[int, ast.AST]:
         return index_of(self.tree).parents
 
+    @cached_property
+    def _near_parents(self) -> NearParents:
+        return NearParents(self.tree)
+
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
+        """``parents.get(id(node))``. Until something indexes every expression of the file, found from the statement
+        that holds the node (``NearParents``: the same answer), and from the whole-tree index only when that cannot."""
+        if built_index(self.tree) is None:
+            found, got = self._near_parents.find(node)
+            if found:
+                return got
         return self.parents.get(id(node))
 
     def enclosing(self, node: ast.AST, types) -> Optional[ast.AST]:

@@ -261,7 +261,7 @@ HAND_WRITE_WORDS = re.compile(r"\.data\b|(?:" + "|".join(sorted(m[:-1] for m in 
 
 
 def _reads_grad(stmt: Optional[ast.AST]) -> bool:
-    return stmt is not None and any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in ast.walk(stmt))
+    return stmt is not None and any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in walk_nodes(stmt))
 
 
 def hand_written_roots(ev: Event, in_fn: Optional[ast.AST] = None) -> set:
@@ -274,8 +274,18 @@ def hand_written_roots(ev: Event, in_fn: Optional[ast.AST] = None) -> set:
         return set()
     if ev.what == "hand_set_via_call":
         return set(t.live)
-    if ev.what not in ("attr_assign", "inplace") or _reads_grad(in_fn if in_fn is not None else ev.stmt):
+    if ev.what not in ("attr_assign", "inplace"):
         return set()
+    roots = _written_roots(ev, t)
+    # (whether the function reads a ``.grad`` is asked last, and only of an event that writes some root: it walks the
+    # whole function, and the answer is no roots either way when the event writes none)
+    if roots and _reads_grad(in_fn if in_fn is not None else ev.stmt):
+        return set()
+    return roots
+
+
+def _written_roots(ev: Event, t: Val) -> set:
+    """``hand_written_roots`` of an ``attr_assign`` / ``inplace`` event, before the function's ``.grad`` reads count."""
     if ev.what == "attr_assign" and ev.name == "data" and t.leaf:
         return set() if _reads_grad(ev.stmt) else set(t.live)
     if ev.what == "inplace" and ev.extra in HAND_WRITE_METHODS and not _reads_grad(ev.stmt):
@@ -541,18 +551,20 @@ class GradientFlow:
         spells a ``.data`` or an in-place write, and, transitively, those whose text calls one of them by name. A text
         closure, so that a call of any other function costs nothing."""
         if self._hand_writers is None:
-            fns = [n for n in walk_nodes(self.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            # (functions are statements: the statement walk finds them all, without walking expressions)
+            fns = statements_of_type(self.tree, (ast.FunctionDef, ast.AsyncFunctionDef))
             if self.lines is None:
                 self._hand_writers = frozenset(f.name for f in fns)
                 return self._hand_writers
             text = self.text()
             names = {f.name for f in fns if text.search(HAND_WRITE_WORDS, f)}
-            while names:
-                calls = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\s*\(")
-                more = {f.name for f in fns if f.name not in names and text.search(calls, f)}
-                if not more:
-                    break
-                names |= more
+            new = names
+            while new:
+                # a function not added in the last round calls none of the names known before it: only the calls
+                # of the names added since can add it now (the same closure, each name searched for once)
+                calls = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(new)) + r")\s*\(")
+                new = {f.name for f in fns if f.name not in names and text.search(calls, f)}
+                names |= new
             self._hand_writers = frozenset(names)
         return self._hand_writers
 

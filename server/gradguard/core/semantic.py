@@ -73,15 +73,16 @@ class SemanticModel:
 
     def reaching(self, scope_node: ast.AST, name: str, use: ast.AST, parents) -> list:
         """The bindings of ``name`` that can hold when ``use`` runs: those before it in the source, and those
-        after it inside a loop that also contains it (the next iteration). ``parents`` maps a node id to its
-        parent (``FileFacts.parents``)."""
+        after it inside a loop that also contains it (the next iteration). ``parents``: a node's parent
+        (``FileFacts.parent``), or a dict from a node's id to its parent (``FileFacts.parents``)."""
+        parent_of = _parent_function(parents)
         pos = (getattr(use, "lineno", 0), getattr(use, "col_offset", 0))
         loops = []
-        cur = parents.get(id(use))
+        cur = parent_of(use)
         while cur is not None and cur is not scope_node:
             if isinstance(cur, (ast.For, ast.AsyncFor, ast.While)):
                 loops.append(cur)
-            cur = parents.get(id(cur))
+            cur = parent_of(cur)
         out = []
         for b in self.bindings(scope_node, name):
             bpos = (getattr(b.node, "lineno", 0), getattr(b.node, "col_offset", 0))
@@ -95,22 +96,23 @@ class SemanticModel:
         every path to it, so the bindings before it do not reach, nor (when it is inside the loop) those after
         ``use`` in a loop around both."""
         got = self.reaching(scope_node, name, use, parents)
+        parent_of = _parent_function(parents)
         pos = (getattr(use, "lineno", 0), getattr(use, "col_offset", 0))
         chain = []  # use's ancestors up to the scope, innermost first
         cur: Optional[ast.AST] = use
         while cur is not None and cur is not scope_node:
             chain.append(cur)
-            cur = parents.get(id(cur))
+            cur = parent_of(cur)
         on_path = {id(n) for n in chain}
         killer = None
         for b in got:
             node = b.node
             if b.kind not in ("assign", "annassign", "augassign") or not isinstance(node, ast.stmt) or (node.lineno, node.col_offset) >= pos:
                 continue
-            parent = parents.get(id(node))
+            parent = parent_of(node)
             if parent is None or (id(parent) not in on_path and parent is not scope_node):
                 continue
-            step = next((c for c in chain if parents.get(id(c)) is parent), None)  # use's ancestor under parent
+            step = next((c for c in chain if parent_of(c) is parent), None)  # use's ancestor under parent
             if step is None:
                 continue
             if any(isinstance(lst, list) and any(x is node for x in lst) and any(x is step for x in lst) for lst in (getattr(parent, f, None) for f in ("body", "orelse", "finalbody"))):
@@ -273,3 +275,9 @@ def _visit_expr(expr: ast.AST, add) -> None:
         if isinstance(n, ast.Lambda):
             continue
         stack.extend(ast.iter_child_nodes(n))
+
+
+
+def _parent_function(parents):
+    """A node -> its parent function from ``FileFacts.parent`` (as is) or a dict from a node's id to its parent."""
+    return parents if callable(parents) else (lambda node: parents.get(id(node)))

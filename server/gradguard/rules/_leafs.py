@@ -207,7 +207,7 @@ def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str
             if fl.owner and facts.modules.classes.get(fl.owner) and facts.modules.classes[fl.owner].is_module:
                 return fl.owner
             return None
-        reaching = facts.semantic.reaching(fl.node, expr.id, expr, facts.parents)
+        reaching = facts.semantic.reaching(fl.node, expr.id, expr, facts.parent)
         if reaching and all(b.kind == "for" for b in reaching):
             # ``for layer in model.encoder.layers[-2:]``: an element of a module container is a Module
             items = {_container_item(facts, fl, b.node, expr.id) for b in reaching}

@@ -969,7 +969,7 @@ def main():
         for fl, s in sites:
             recv = s.node.func.value
             if isinstance(recv, ast.Name):
-                reach = facts.semantic.reaching_defs(fl.node, recv.id, s.node, facts.parents)
+                reach = facts.semantic.reaching_defs(fl.node, recv.id, s.node, facts.parent)
                 if not reach or any(b.kind not in ("assign", "annassign") or not b.whole or b.value is None for b in reach) or len({id(b.value) for b in reach}) != 1:
                     continue
                 value = reach[0].value

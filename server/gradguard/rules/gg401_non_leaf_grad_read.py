@@ -266,7 +266,7 @@ def main():
                 # every assignment that can hold when ``.grad`` is read makes a new tensor (one overwritten on every
                 # path to the read, such as the leaf ``x = images.clone().requires_grad_()`` before
                 # ``x = normalize(x)``, does not count)
-                reach = facts.semantic.reaching_defs(fl.node, name, ev.node, facts.parents)
+                reach = facts.semantic.reaching_defs(fl.node, name, ev.node, facts.parent)
                 if not reach or any(b.kind not in ("assign", "annassign") or not b.whole or b.value is None for b in reach):
                     continue
                 if not all(is_computing_expr(facts, fl, b.value) for b in reach):

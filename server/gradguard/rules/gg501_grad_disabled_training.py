@@ -1033,7 +1033,7 @@ def main():
                 recv = site.node.func.value if isinstance(site.node.func, ast.Attribute) else None
                 if not isinstance(recv, ast.Name):
                     continue
-                reach = facts.semantic.reaching_defs(fn, recv.id, site.node, facts.parents)
+                reach = facts.semantic.reaching_defs(fn, recv.id, site.node, facts.parent)
                 if not reach or any(b.kind not in ("assign", "annassign") or not b.whole or b.value is None or not is_computing_expr(facts, fl, b.value) for b in reach):
                     continue  # the tensor is not made by an operation inside the function (a leaf, or one made elsewhere)
                 seen.add(id(call))

@@ -1356,7 +1356,7 @@ def _may_append_to(facts, attr: str) -> bool:
 
 def _cleared(facts, attr: str, init) -> bool:
     """Is the list emptied somewhere (or rebound to a value that does not keep its entries)?"""
-    for n in facts.walk((ast.Assign, ast.Delete, ast.Call, ast.AugAssign)):
+    for n in _may_clear(facts, attr):
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("clear", "detach_") and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == attr:
             return True
         if isinstance(n, ast.Delete) and any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Attribute) and t.value.attr == attr for t in n.targets):
@@ -1367,6 +1367,21 @@ def _cleared(facts, attr: str, init) -> bool:
                 if isinstance(base, ast.Attribute) and base.attr == attr and not any(isinstance(x, ast.Attribute) and x.attr == attr for x in walk_nodes(n.value)):
                     return True  # rebound (or overwritten in place) with something that does not keep the old entries
     return False
+
+
+def _may_clear(facts, attr: str) -> list:
+    """The assignments, deletes and calls ``_cleared`` looks at. Each of its answers names ``<x>.<attr>`` in the node
+    (a target of the assignment or delete, the receiver of the call), so in an ASCII text (an attribute's name is
+    spelled there as the tree has it) only the statements whose lines hold the word ``attr`` can hold one, and the
+    calls in decorators, which sit above their statement's first line. Every one of the file otherwise."""
+    sts = facts.statements_with_words((attr,)) if facts.source.text.isascii() else None
+    if sts is None:
+        return list(facts.walk((ast.Assign, ast.Delete, ast.Call, ast.AugAssign)))
+    out: list = [st for st in sts if isinstance(st, (ast.Assign, ast.Delete))]
+    out += [n for st in sts for top in own_expressions(st) for n in walk_nodes(top) if isinstance(n, ast.Call)]
+    defs = statements_of_type(facts.tree, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    out += [n for st in defs for d in st.decorator_list for n in walk_nodes(d) if isinstance(n, ast.Call)]
+    return out
 
 
 def _graph_appends(facts, attr: str) -> list:
