@@ -54,7 +54,6 @@ KNOWN_MISSES = {
     # c9 blind half: held out all session (nobody read or ran it), scored once at the end: 8/13 found (the
     # session-start engine 8/13), 0/7 false alarms
     "c906_accelerate_denoiser_time_mlp_built_in_forward": "c9 blind-half miss (held out, scored once at the end, not investigated)",
-    "c908_fabric_graphsage_node_dropout_zeroes_relu_output": "c9 blind-half miss (held out, scored once at the end, not investigated)",
     "c910_hf_prompt_tuning_prompt_sliced_from_embedding_table": "c9 blind-half miss (held out, scored once at the end, not investigated)",
     "c916_text_classifier_from_pretrained_embeddings_frozen_by_default": "c9 blind-half miss (held out, scored once at the end, not investigated)",
     "c924_lightning_memory_bank_enqueues_keys_with_graph": "c9 blind-half miss (held out, scored once at the end, not investigated)",

@@ -585,6 +585,16 @@ class GradientFlow:
             self._syntax[key] = got
         return bool(got)
 
+    def writes_into_argument(self, fn: ast.AST) -> bool:
+        """Does the function modify one of its parameters in place (``h[mask] = 0.0``, ``h.clamp_(...)``, ``h += b``
+        on a parameter ``h``)? Then it modifies the caller's tensor itself: Python passes the object, not a copy
+        (cached; only asked at a call given a tensor an op saved for backward)."""
+        key = ("writes_arg", id(fn))
+        got = self._syntax.get(key)
+        if got is None:
+            got = self._syntax[key] = _writes_into_argument(fn)
+        return bool(got)
+
     def _may_build_training_object(self, v: ast.AST) -> bool:
         """Could this assigned value be an optimizer / scheduler / framework object? (a constructor of one,
         or a call of this program's own code that may return one; never a module constructor)."""
@@ -2108,6 +2118,10 @@ class _Walker:
         ) or (
             self.e.syntax_of(fn)[0] and self.e.flow(fn).loss_sites and (not self.mode.enabled or any(_carries_program_roots(v) for v in vals))
         ) or (
+            # a tensor an op saved for backward, given to a helper that writes into its argument in place (``h =
+            # F.relu(...); drop_rows(h, p)`` with ``h[mask] = 0.0`` in the helper): the caller's saved tensor changes
+            self.mode.enabled and any(v.live and (v.saved_output or v.multi_view) for v in vals) and self.e.writes_into_argument(fn)
+        ) or (
             # a training function given constants (``run_epoch(model, loader, opt, "train")``): they decide its branches
             self.e.syntax_of(fn)[0] and any(v.consts for v in vals)
         ) or (
@@ -2676,6 +2690,38 @@ def _all_bases(modules, cls: str) -> set:
                 out.add(b)
                 todo.append(b)
     return out
+
+
+def _writes_into_argument(fn: ast.AST) -> bool:
+    """``fn`` writes into one of its own parameters in place: an index or augmented assignment to it or to a basic
+    index of it, or an in-place method call on it (``requires_grad_()`` and the like change no values)."""
+    args = getattr(fn, "args", None)
+    if args is None:
+        return False
+    names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)} - {"self", "cls"}
+    if not names:
+        return False
+
+    def base(e: ast.AST) -> Optional[str]:
+        while isinstance(e, ast.Subscript):
+            e = e.value
+        return e.id if isinstance(e, ast.Name) and e.id in names else None
+
+    for n in walk_nodes(fn):
+        if isinstance(n, ast.Assign):
+            if any(isinstance(t, ast.Subscript) and base(t) for t in n.targets):
+                return True
+        elif isinstance(n, ast.AugAssign):
+            if base(n.target):
+                return True
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+            a = n.func.attr
+            if a.endswith("_") and not a.startswith("_") and a not in _NOT_VALUE_CHANGES and base(n.func.value):
+                return True
+    return False
+
+
+_NOT_VALUE_CHANGES = frozenset({"requires_grad_", "share_memory_", "retain_grad_", "record_stream_"})
 
 
 def _within(node: ast.AST, scope: ast.AST) -> bool:
