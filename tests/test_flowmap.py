@@ -377,7 +377,6 @@ KNOWN_WRONG = {
         "c822_weight_noise_training_functional_call_on_state_dict": "c8 blind half, investigated after the scoring: the map says the loss at line 48 trains model; under torch its parameters get no gradient, because functional_call gets a dict built from state_dict() (detached tensors) that holds every parameter name. The map would need state_dict() as detached and the key set of a dict filled in a loop over its items (functional_call falls back to the module's own parameter for a name the dict lacks), which is not modeled (see test_corpus_static)",
         "c840_compiled_sngan_discriminator_power_iteration_clean": "c8 blind half, scored once at the end: the map says the loss at line 52 trains D.out.bias; under torch it gets no gradient (not investigated)",
         "c906_accelerate_denoiser_time_mlp_built_in_forward": "c9 blind half, scored once at the end: the map says the loss at line 44 trains model.time_mlp; under torch it gets no gradient (not investigated)",
-        "c916_text_classifier_from_pretrained_embeddings_frozen_by_default": "c9 blind half, scored once at the end: the map says the loss at line 41 trains model.embedding; under torch it gets no gradient (not investigated)",
         "c404_recsys_maxnorm_item_table_reused": "the map says the loss at line 44 trains the embeddings; under torch they get no gradient (not investigated)",
     },
     "dev": {
@@ -640,3 +639,50 @@ def test_compute_loss_override_and_a_constructor_freezing_its_argument():
     forward, override = data["losses"]
     assert forward["trains"] == [] and forward["unsure"]
     assert override["trains"] == ["student.classifier", "student.embed", "student.layers"], override
+
+
+_EMBED = (
+    "import torch\nimport torch.nn as nn\n\n\n"
+    "class Bag(nn.Module):\n    def __init__(self, vectors):\n        super().__init__()\n"
+    "        self.emb = {ctor}\n        self.head = nn.Linear(vectors.shape[1], 2)\n\n"
+    "    def forward(self, ids):\n        return self.head(self.emb(ids).mean(1))\n\n\n"
+    "def main():\n    model = Bag(torch.randn(10, 4))\n    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+    "    loss = model(torch.randint(0, 10, (3, 5))).sum()\n    loss.backward()\n    opt.step()\n"
+    "    return model\n"
+)
+
+
+@pytest.mark.parametrize(
+    "ctor,frozen",
+    [
+        ("nn.Embedding.from_pretrained(vectors)", True),  # freeze=True by default
+        ("nn.Embedding.from_pretrained(vectors, freeze=True, padding_idx=0)", True),
+        ("nn.Embedding.from_pretrained(vectors, True)", True),
+        ("nn.Embedding.from_pretrained(vectors, freeze=False)", False),
+        ("nn.Embedding.from_pretrained(vectors, False)", False),
+        ("nn.Embedding(10, 4)", False),
+    ],
+)
+def test_from_pretrained_embedding_is_frozen_unless_told(ctor, frozen):
+    """``nn.Embedding.from_pretrained`` / ``nn.EmbeddingBag.from_pretrained`` build the module with ``freeze=True``
+    by default (``weight.requires_grad`` False): the map says the table is frozen, and torch agrees."""
+    src = _EMBED.replace("{ctor}", ctor)
+    loss = to_json(build(analyze(src, "x.py").facts), "x.py")["losses"][0]
+    assert "model.head" in loss["trains"]
+    assert ("model.emb" in loss["frozen"]) is frozen, loss
+    assert ("model.emb" in loss["trains"]) is not frozen, loss
+    scope: dict = {}
+    exec(compile(src, "x.py", "exec"), scope)  # noqa: S102 - the program above, under real torch
+    model = scope["main"]()
+    assert (model.emb.weight.grad is None) is frozen
+    assert model.head.weight.grad is not None
+
+
+def test_from_pretrained_embedding_bag_is_frozen_too():
+    src = _EMBED.replace("{ctor}", "nn.EmbeddingBag.from_pretrained(vectors)").replace("self.emb(ids).mean(1)", "self.emb(ids)")
+    loss = to_json(build(analyze(src, "x.py").facts), "x.py")["losses"][0]
+    assert loss["frozen"] == ["model.emb"] and loss["trains"] == ["model.head"], loss
+    scope: dict = {}
+    exec(compile(src, "x.py", "exec"), scope)  # noqa: S102
+    model = scope["main"]()
+    assert model.emb.weight.grad is None and model.head.weight.grad is not None

@@ -31,6 +31,7 @@ from typing import Optional
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, Event, FunctionFlow, related
 from gradguard.core.starvation import display_root, find_starvations, no_path_of
+from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, FROZEN_BY_DEFAULT
 from gradguard.core.training import params_of, stepped_optimizer
 
 FORMATS = ("json", "mermaid", "dot", "markdown")
@@ -97,7 +98,7 @@ class FlowMap:
 
 
 # -- what the map may claim ---------------------------------------------------------------------------
-_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(")
+_REQUIRES_GRAD = CHANGES_REQUIRES_GRAD
 _DETACH_INPLACE = re.compile(r"\.detach_\(")
 
 
@@ -199,6 +200,8 @@ def _flag(facts: FileFacts, ev: Event) -> Optional[bool]:
     if ev.what == "requires_grad_set":
         v = getattr(facts.statement_of(node), "value", None)
         return v.value if isinstance(v, ast.Constant) and isinstance(v.value, bool) else None
+    if ev.what == "requires_grad_call" and isinstance(node, ast.Call) and (facts.imports.qualname(node.func) or "") in FROZEN_BY_DEFAULT:
+        return ev.extra == "True"  # built frozen (``nn.Embedding.from_pretrained(vectors)``)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("freeze", "unfreeze"):
         return node.func.attr == "unfreeze"
     if not isinstance(node, ast.Call):

@@ -34,6 +34,7 @@ from gradguard.core.torchapi import (
     DISCRETE_DISTRIBUTIONS,
     FACTORIES,
     FRAMEWORK_OBJECTS,
+    FROZEN_BY_DEFAULT,
     GRAD_DISABLING,
     GRAD_ENABLING,
     IDENTITY_METHODS,
@@ -997,6 +998,8 @@ class _Walker:
             v = self.ev(st.value)
             for t in st.targets:
                 self.assign(t, v, st.value)
+            if isinstance(st.value, ast.Call) and v.kind == "module" and FROZEN_BY_DEFAULT:
+                self._frozen_by_default(st)
         elif isinstance(st, ast.AnnAssign):
             if st.value is not None:
                 self.assign(st.target, self.ev(st.value), st.value)
@@ -1091,6 +1094,24 @@ class _Walker:
             for sub in ast.iter_child_nodes(st):
                 if isinstance(sub, ast.expr):
                     self.ev(sub)
+
+    def _frozen_by_default(self, st: ast.Assign) -> None:
+        """``self.embedding = nn.Embedding.from_pretrained(vectors)``: built frozen (``freeze=True`` by default), as
+        if ``requires_grad_(False)`` were called on what it is bound to; nothing when ``freeze`` is not a constant."""
+        call = st.value
+        assert isinstance(call, ast.Call)
+        spec = FROZEN_BY_DEFAULT.get(self.im.qualname(call.func) or "")
+        if spec is None:
+            return
+        kw, pos = spec
+        flag = next((k.value for k in call.keywords if k.arg == kw), None)
+        if flag is None and len(call.args) > pos:
+            flag = call.args[pos]
+        if flag is not None and not (isinstance(flag, ast.Constant) and flag.value is True):
+            return  # ``freeze=False`` trains it; a computed flag is not known here
+        for t in st.targets:
+            if isinstance(t, (ast.Name, ast.Attribute)):
+                self.record("requires_grad_call", call, target=self.ev(t), name=_name_of(t), extra="False")
 
     def _changes_dtype(self, node: ast.Call, name: str, kwnodes: dict) -> bool:
         """``t.double()`` / ``.half()`` / ``.bfloat16()`` / ``.cuda()`` / ``.to(torch.float64)`` / ``.to(dtype=d)``
@@ -2231,6 +2252,8 @@ class _Walker:
         if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
             self.record("parameter_ctor", node, value=args[0] if args else CONST)
             return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)
+        if q in FROZEN_BY_DEFAULT:  # ``nn.Embedding.from_pretrained(vectors)``: a new module around the given table
+            return Val(frozenset({NEW}), kind="module", ident=NEW)
         if is_module_ctor(q):
             if short.endswith(PARAMLESS_SUFFIXES):  # no parameters: never a root of gradient
                 return Val(frozenset(), kind="module", ident=NEW)
