@@ -47,6 +47,7 @@ from gradguard.core.torchapi import (
     MULTI_OUTPUT_VIEWS,
     NEW_TENSOR_METHODS,
     OPTIMIZER_BUILDERS,
+    PARAMLESS_SUFFIXES,
     PYTHON_CASTS,
     RUN_BEFORE_OPTIMIZERS,
     SAVES_INPUT,
@@ -2764,7 +2765,6 @@ def _fresh_copy(expr: ast.AST) -> bool:
 
 
 MODULE_SELF_METHODS = {"eval", "train", "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "requires_grad_", "apply", "share_memory", "to_empty", "type"}
-PARAMLESS_SUFFIXES = ("Loss", "ReLU", "ReLU6", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Identity", "Flatten", "Unflatten", "ELU", "SELU", "CELU", "Mish", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "LeakyReLU", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool2d", "Upsample", "PixelShuffle", "CosineSimilarity", "PairwiseDistance")
 
 GRAD_MODE_FUNCS = {"no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "manual_seed", "device", "dtype", "Size", "is_tensor", "numel"}
 

@@ -400,3 +400,6 @@ FROZEN_BY_DEFAULT = {
 }
 # what a scope's text spells when it may change requires_grad: a flag, ``freeze()``, or one of the above
 CHANGES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(|Embedding(?:Bag)?\.from_pretrained\(")
+
+# torch.nn layers without parameters (never a root of gradient)
+PARAMLESS_SUFFIXES = ("Loss", "ReLU", "ReLU6", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Identity", "Flatten", "Unflatten", "ELU", "SELU", "CELU", "Mish", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "LeakyReLU", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool2d", "Upsample", "PixelShuffle", "CosineSimilarity", "PairwiseDistance")
