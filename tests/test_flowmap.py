@@ -375,7 +375,7 @@ def _maps(paths):
 KNOWN_WRONG = {
     "blind": {
         "c822_weight_noise_training_functional_call_on_state_dict": "c8 blind half, investigated after the scoring: the map says the loss at line 48 trains model; under torch its parameters get no gradient, because functional_call gets a dict built from state_dict() (detached tensors) that holds every parameter name. The map would need state_dict() as detached and the key set of a dict filled in a loop over its items (functional_call falls back to the module's own parameter for a name the dict lacks), which is not modeled (see test_corpus_static)",
-        "c840_compiled_sngan_discriminator_power_iteration_clean": "c8 blind half, scored once at the end: the map says the loss at line 52 trains D.out.bias; under torch it gets no gradient (not investigated)",
+        "c840_compiled_sngan_discriminator_power_iteration_clean": "investigated: the loss at line 52 (hinge d_loss = relu(1 - D(real)).mean() + relu(1 + D(fake)).mean()) has a gradient path to D.out.bias, but while every hinge margin is active (D's outputs near 0, as at the start) its gradient is -1 + 1 = exactly 0: a cancellation of values, not a cut, which no static fact tells (the map rightly says the path exists; g_loss at line 56 gives the bias its non-zero gradient)",
         "c404_recsys_maxnorm_item_table_reused": "the map says the loss at line 44 trains the embeddings; under torch they get no gradient (not investigated)",
     },
     "dev": {
