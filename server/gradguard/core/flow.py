@@ -594,7 +594,10 @@ class GradientFlow:
         key = ("writes_arg", id(fn))
         got = self._syntax.get(key)
         if got is None:
-            got = self._syntax[key] = _writes_into_argument(fn)
+            if self.lines is not None and hasattr(fn, "lineno") and not self.text().search(_WRITE_SYNTAX, fn):
+                got = self._syntax[key] = frozenset()  # (no in-place syntax in its text: no walk)
+            else:
+                got = self._syntax[key] = argument_writes(fn)
         return bool(got)
 
     def _may_build_training_object(self, v: ast.AST) -> bool:
@@ -2664,6 +2667,7 @@ LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")
 # method names a framework calls itself (Lightning hooks, steps, builders): not helpers only the class calls
 _FRAMEWORK_HOOK = re.compile(r"^(on_|configure_|setup$|teardown$|forward$|prepare_data$|backward$|optimizer_|lr_scheduler_|transfer_batch|__)|_step(_end)?$|_dataloader$|_epoch_end$")
 _SAVING_OPS = tuple(sorted(set(SAVES_INPUT) | set(SAVES_OUTPUT)))  # ops that save an input or their output for backward
+_WRITE_SYNTAX = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=|\]\s*=[^=]")  # an in-place call, an augmented or index assignment
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 _ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(")  # ``x.attr = f(...)`` or ``setattr(x, ...)``
 _ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(")  # every match of _ATTR_FROM_CALL holds one
@@ -2716,33 +2720,39 @@ def _all_bases(modules, cls: str) -> set:
     return out
 
 
-def _writes_into_argument(fn: ast.AST) -> bool:
-    """``fn`` writes into one of its own parameters in place: an index or augmented assignment to it or to a basic
-    index of it, or an in-place method call on it (``requires_grad_()`` and the like change no values)."""
+def argument_writes(fn: ast.AST) -> frozenset:
+    """Ids of the in-place writes ``fn`` makes into one of its own parameters as the caller passed it (not rebound
+    before): an index or augmented assignment to it or to a basic index of it (the Subscript target, the AugAssign),
+    or an in-place method call on it (the Call; ``requires_grad_()`` and the like change no values)."""
     args = getattr(fn, "args", None)
     if args is None:
-        return False
+        return frozenset()
     names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)} - {"self", "cls"}
     if not names:
-        return False
+        return frozenset()
+    writes: list = []  # (node, parameter name)
 
     def base(e: ast.AST) -> Optional[str]:
         while isinstance(e, ast.Subscript):
             e = e.value
         return e.id if isinstance(e, ast.Name) and e.id in names else None
 
+    rebound: dict = {}  # parameter name -> positions where it is bound anew
     for n in walk_nodes(fn):
-        if isinstance(n, ast.Assign):
-            if any(isinstance(t, ast.Subscript) and base(t) for t in n.targets):
-                return True
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in names:
+            rebound.setdefault(n.id, []).append((n.lineno, n.col_offset))
+        elif isinstance(n, ast.Assign):
+            writes.extend((t, b) for t in n.targets if isinstance(t, ast.Subscript) for b in [base(t)] if b)
         elif isinstance(n, ast.AugAssign):
-            if base(n.target):
-                return True
+            b = base(n.target)
+            if b:
+                writes.append((n, b))
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
             a = n.func.attr
-            if a.endswith("_") and not a.startswith("_") and a not in _NOT_VALUE_CHANGES and base(n.func.value):
-                return True
-    return False
+            b = base(n.func.value) if a.endswith("_") and not a.startswith("_") and a not in _NOT_VALUE_CHANGES else None
+            if b:
+                writes.append((n, b))
+    return frozenset(id(w) for w, b in writes if not any(pos < (w.lineno, w.col_offset) for pos in rebound.get(b, ())))
 
 
 _NOT_VALUE_CHANGES = frozenset({"requires_grad_", "share_memory_", "retain_grad_", "record_stream_"})

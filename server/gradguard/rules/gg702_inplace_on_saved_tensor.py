@@ -7,6 +7,7 @@ from functools import partial
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
+from gradguard.core.flow import argument_writes
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.order import position
 from gradguard.core.torchapi import INPLACE_MODULES, MULTI_OUTPUT_VIEWS, SAVES_INPUT, SAVES_INPUT_MODULES
@@ -832,12 +833,13 @@ def main():
         for scope in scopes:
             if not ti.search(_SAVES_OUTPUT_RE, scope) and not ti.search(_MULTI_VIEW_RE, scope) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, ti.body(scope))):
                 # a helper that writes into its argument in place: only as its callers run it, given a saved tensor
-                if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and facts.flow.writes_into_argument(scope):
+                if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and not scope.name.startswith("__") and scope.name != "forward" and _may_write_argument(ti.body(scope), scope) and facts.flow.writes_into_argument(scope):
+                    # only a caller that runs an op saving a tensor can hand one over
                     calls = re.compile(r"\b" + re.escape(scope.name) + r"\s*\(")
                     for caller in facts.scopes_matching(calls):
-                        if caller is not scope:
+                        if caller is not scope and (ti.search(_SAVES_OUTPUT_RE, caller) or ti.search(_MULTI_VIEW_RE, caller) or ti.search(_SAVES_INPUT_RE, caller)):
                             facts.flow.flow(caller)  # (walking a caller analyzes the helper with the values it passes)
-                    yield from [ctx for ctx in facts.flow.context_flows if ctx.node is scope]
+                    yield from [_ArgumentWrites(ctx, argument_writes(scope)) for ctx in facts.flow.context_flows if ctx.node is scope]
                 continue
             yield facts.flow.flow(scope)
             # and as its callers in this file run it (their arguments' parameters)
@@ -1059,6 +1061,29 @@ def _saves_a_modified_input(facts, scope, body: str) -> bool:
             if not (before.isalnum() or before in "_."):
                 return True
     return False
+
+
+def _may_write_argument(body: str, fn) -> bool:
+    """Cheap text test before walking a function for writes into its parameters: a parameter's name followed by an
+    index assignment, an in-place method call or an augmented assignment."""
+    a = fn.args
+    names = {x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)} - {"self", "cls"}
+    return bool(names) and any(m.group(1) in names for m in _WRITE_TARGET.finditer(body) if not (m.start() and body[m.start() - 1] == "."))
+
+
+_WRITE_TARGET = re.compile(r"\b([A-Za-z_]\w*)\s*(?:\[[^\n]*\]\s*=[^=]|\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=)")
+
+
+class _ArgumentWrites:
+    """A helper's flow in its caller's context, with only the events that write into what the caller passed (a
+    tensor the helper computes itself and saves is the helper's business, seen in its own flow)."""
+
+    def __init__(self, fl, writes: frozenset) -> None:
+        self._fl = fl
+        self.events = [ev for ev in fl.events if id(ev.node) in writes]
+
+    def __getattr__(self, name: str):
+        return getattr(self._fl, name)
 
 
 def _within(node: ast.AST, scope: ast.AST) -> bool:
