@@ -1002,7 +1002,7 @@ class _Walker:
             v = self.ev(st.value)
             for t in st.targets:
                 self.assign(t, v, st.value)
-            if isinstance(st.value, ast.Call) and v.kind == "module" and FROZEN_BY_DEFAULT:
+            if v.kind == "module" and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "from_pretrained":
                 self._frozen_by_default(st)
         elif isinstance(st, ast.AnnAssign):
             if st.value is not None:

@@ -1068,10 +1068,11 @@ def _may_write_argument(body: str, fn) -> bool:
     index assignment, an in-place method call or an augmented assignment."""
     a = fn.args
     names = {x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)} - {"self", "cls"}
-    return bool(names) and any(m.group(1) in names for m in _WRITE_TARGET.finditer(body) if not (m.start() and body[m.start() - 1] == "."))
+    return bool(names) and any(m.group(1) in names for m in _WRITE_TARGET.finditer(body))
 
 
-_WRITE_TARGET = re.compile(r"\b([A-Za-z_]\w*)\s*(?:\[[^\n]*\]\s*=[^=]|\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=)")
+# a statement that writes into a name in place (``h[m] = 0.0``, ``h += b``, ``h.clamp_(...)``), read from its line's start
+_WRITE_TARGET = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?:\[[^\n]*\][ \t]*=[^=]|[-+*/@%&|^]=|\.[a-z]\w*[a-z0-9]_\()", re.M)
 
 
 class _ArgumentWrites:
