@@ -153,17 +153,23 @@ def _self_calls(fn: ast.AST) -> list:
     return [c for c in walk_nodes(fn) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Name) and c.func.value.id == "self"]
 
 
-def run_by_forward(info) -> list:
+_SELF_CALL = re.compile(r"\bself\.(\w+)\s*\(")
+_SELF_STORE_OF_CALL = re.compile(r"\bself\.\w+\s*=\s*[\w.]+\(")
+
+
+def run_by_forward(info, text=None) -> list:
     """``forward`` and the methods of the class it calls on ``self`` (``self.time_embedding(t)``), and theirs, a few
-    calls deep: their code runs on every forward pass that reaches the call."""
+    calls deep: their code runs on every forward pass that reaches the call. (``text``: the file's text index, to
+    read the calls from the source instead of walking the methods.)"""
     fwd = info.methods.get("forward")
     out = [fwd] if fwd is not None else []
     todo = list(out)
     for _ in range(3):
         nxt = []
         for fn in todo:
-            for c in _self_calls(fn):
-                m = info.methods.get(c.func.attr)
+            names = set(_SELF_CALL.findall(text.body(fn))) if text is not None else {c.func.attr for c in _self_calls(fn)}
+            for name in sorted(names):
+                m = info.methods.get(name)
                 if m is not None and m not in out and not any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod", "property") for d in m.decorator_list):
                     out.append(m)
                     nxt.append(m)
@@ -190,7 +196,8 @@ def layers_made_by_forward(facts) -> list:
     for info in facts.modules.classes.values():
         if info.is_module is not True or info.methods.get("forward") is None:
             continue
-        for node in (n for m in run_by_forward(info) for n in walk_nodes(m)):
+        ti = facts.text_index
+        for node in (n for m in run_by_forward(info, ti) if _SELF_STORE_OF_CALL.search(ti.body(m)) for n in walk_nodes(m)):
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
                 continue
             t = node.targets[0]

@@ -970,6 +970,6 @@ def _in_forward(facts, line: int) -> bool:
     """Is ``line`` inside the ``forward`` of a Module class of the file, or a method of the class it runs?"""
     for info in facts.modules.classes.values():
         fwd = info.methods.get("forward")
-        if info.is_module and fwd is not None and any(m.lineno <= line <= (m.end_lineno or m.lineno) for m in run_by_forward(info)):
+        if info.is_module and fwd is not None and any(m.lineno <= line <= (m.end_lineno or m.lineno) for m in run_by_forward(info, facts.text_index)):
             return True
     return False
