@@ -834,11 +834,8 @@ def main():
             if not ti.search(_SAVES_OUTPUT_RE, scope) and not ti.search(_MULTI_VIEW_RE, scope) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, ti.body(scope))):
                 # a helper that writes into its argument in place: only as its callers run it, given a saved tensor
                 if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and not scope.name.startswith("__") and scope.name != "forward" and _may_write_argument(ti.body(scope), scope) and facts.flow.writes_into_argument(scope):
-                    # only a caller that runs an op saving a tensor can hand one over
-                    calls = re.compile(r"\b" + re.escape(scope.name) + r"\s*\(")
-                    for caller in facts.scopes_matching(calls):
-                        if caller is not scope and (ti.search(_SAVES_OUTPUT_RE, caller) or ti.search(_MULTI_VIEW_RE, caller) or ti.search(_SAVES_INPUT_RE, caller)):
-                            facts.flow.flow(caller)  # (walking a caller analyzes the helper with the values it passes)
+                    # as the callers the training code runs hand it their values (the walk of the code that backpropagates,
+                    # above, analyzed it in each such context; walking every other caller too costs more than it finds)
                     yield from [_ArgumentWrites(ctx, argument_writes(scope)) for ctx in facts.flow.context_flows if ctx.node is scope]
                 continue
             yield facts.flow.flow(scope)
