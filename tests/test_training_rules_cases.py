@@ -142,3 +142,77 @@ def test_case(rule, code, lines):
     res = analyze(HEAD + code, "case.py")
     got = sorted({f.start.line for f in res.findings if f.code == rule})
     assert got == lines, [(f.code, f.start.line, f.message) for f in res.findings if f.code == rule]
+
+
+# GG902: a state a LightningModule's method stores on the module (``self.enqueue(k)`` in ``training_step``, storing
+# ``self.bank = torch.cat([keys, self.bank])[:n]``) from a tensor computed with the module's layers: the next step's
+# loss reads the bank, whose graph the previous backward freed. The bad program raises under torch; each look-alike trains.
+BANK = """import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Bank(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 4))
+        self.bank = torch.zeros(0, 4)
+
+    DECORATOR
+    def push(self, keys):
+        self.bank = torch.cat([STORED, self.bank], dim=0)[:16]
+
+    def training_step(self, batch, batch_idx):
+        (x,) = batch
+        q = self.enc(x)
+        k = self.enc(x + 0.1)
+        loss = (q * k).sum(-1).mean() + (q @ self.bank.t()).mean()
+        CALL
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Bank()
+    pl.Trainer(max_epochs=1).fit(model, DataLoader(TensorDataset(torch.randn(12, 6)), batch_size=4))
+    return model
+"""
+BANK_CASES = [
+    # (decorator, stored, call, lines, raises)
+    ("", "keys", "self.push(k)", [16], True),
+    ("@torch.no_grad()", "keys", "self.push(k)", [], False),  # MoCo's enqueue runs under no_grad
+    ("", "keys", "self.push(k.detach())", [], False),
+    ("", "keys.detach()", "self.push(k)", [], False),
+    ("", "keys", "with torch.no_grad():\n            self.push(k)", [], False),
+    ("", "keys", "self.push(q.detach() * 0 + x[:, :4])", [], False),  # no graph of the module's layers
+]
+
+
+@pytest.mark.parametrize("decorator,stored,call,lines,raises", BANK_CASES, ids=[f"bank-{i}" for i in range(len(BANK_CASES))])
+def test_state_stored_by_a_method_of_the_step(decorator, stored, call, lines, raises):
+    import os
+    import sys
+
+    src = BANK.replace("    DECORATOR\n", f"    {decorator}\n" if decorator else "").replace("STORED", stored).replace("CALL", call)
+    res = analyze(src, "case.py")
+    got = sorted({f.start.line for f in res.findings if f.code == "GG902"})
+    want = [ln - (0 if decorator else 1) for ln in lines]
+    assert got == want, [(f.code, f.start.line, f.message) for f in res.findings]
+    shims = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "shims")
+    sys.path.insert(0, shims)
+    try:
+        scope: dict = {}
+        exec(compile(src, "case.py", "exec"), scope)  # noqa: S102 - the program above, under real torch
+        try:
+            model = scope["main"]()
+        except RuntimeError as e:
+            assert raises and "backward through the graph a second time" in str(e)
+        else:
+            assert not raises and model.enc[0].weight.grad is not None
+    finally:
+        sys.path.remove(shims)

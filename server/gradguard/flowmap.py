@@ -28,9 +28,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
+from gradguard.core.classes import layers_made_by_forward
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, Event, FunctionFlow, related
 from gradguard.core.starvation import display_root, find_starvations, no_path_of
+from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, FROZEN_BY_DEFAULT
 from gradguard.core.training import params_of, stepped_optimizer
 
 FORMATS = ("json", "mermaid", "dot", "markdown")
@@ -97,7 +99,7 @@ class FlowMap:
 
 
 # -- what the map may claim ---------------------------------------------------------------------------
-_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(")
+_REQUIRES_GRAD = CHANGES_REQUIRES_GRAD
 _DETACH_INPLACE = re.compile(r"\.detach_\(")
 
 
@@ -129,6 +131,9 @@ class Certainty:
     unresolved_off: bool = False
     unresolved_on: bool = False
     dynamic_modules: bool = False
+    # attributes a Module's forward (or a method it runs) sets to a new layer on every call (``self.time_mlp =
+    # nn.Sequential(...)``): what the name holds after a pass is a fresh layer, with a gradient only if a backward followed
+    remade: list = field(default_factory=list)
     opaque: str = ""  # why every gradient path of the file is uncertain, or ""
 
     def state(self, root: str) -> Optional[str]:
@@ -138,6 +143,8 @@ class Certainty:
         shown = display_root(root)
         path = _strip_self(shown)
         own = shown.startswith("self.")
+        if self.remade and any(_is_frozen(path, {p}) for p in self.remade):
+            return "unsure"
         maybe = self.maybe + self.self_maybe if own else self.maybe
         changes = self.changes + self.self_changes if own else self.changes
         if any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in maybe):
@@ -165,6 +172,16 @@ class Certainty:
         if inside_on or self.unresolved_on or self.dynamic_modules:
             return "unsure"  # part of it is trainable again, or may be
         return "frozen" if frozen else None
+
+
+def _made_once(facts: FileFacts, node: ast.AST, attr: str) -> bool:
+    """Is the assignment under an ``if`` that tests the attribute (``if self.fc is None:``): made on the first call only?"""
+    cur = facts.parent(node)
+    while cur is not None and not isinstance(cur, ast.ClassDef):
+        if isinstance(cur, ast.If) and any(isinstance(n, ast.Attribute) and n.attr == attr for n in ast.walk(cur.test)):
+            return True
+        cur = facts.parent(cur)
+    return False
 
 
 def _member_paths(facts: FileFacts, paths: list) -> list:
@@ -199,6 +216,8 @@ def _flag(facts: FileFacts, ev: Event) -> Optional[bool]:
     if ev.what == "requires_grad_set":
         v = getattr(facts.statement_of(node), "value", None)
         return v.value if isinstance(v, ast.Constant) and isinstance(v.value, bool) else None
+    if ev.what == "requires_grad_call" and isinstance(node, ast.Call) and (facts.imports.qualname(node.func) or "") in FROZEN_BY_DEFAULT:
+        return ev.extra == "True"  # built frozen (``nn.Embedding.from_pretrained(vectors)``)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("freeze", "unfreeze"):
         return node.func.attr == "unfreeze"
     if not isinstance(node, ast.Call):
@@ -407,6 +426,9 @@ def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
                         out.changes.extend((p, not flag) for p in paths)
                     out.members.extend(_member_paths(facts, paths))
     _alias_instance_changes(facts, out)
+    for _, node, t in layers_made_by_forward(facts):
+        if not _made_once(facts, node, t.attr):
+            out.remade.append(t.attr)
     for node in facts.walk(ast.Call):
         f = node.func  # type: ignore[attr-defined]
         if isinstance(f, ast.Name) and f.id == "setattr" and len(node.args) == 3 and not isinstance(node.args[1], ast.Constant):  # type: ignore[attr-defined]
@@ -531,6 +553,8 @@ def _loss_flow(facts: FileFacts, pairs: list, reported: dict, cert: Certainty) -
             unsure.add(r)
             if cert.opaque:
                 because(cert.opaque)
+            elif state == "unsure" and cert.remade and any(_is_frozen(_strip_self(display_root(r)), {p}) for p in cert.remade):
+                because("`forward` makes it anew on every call: what the name holds after a pass is a new layer, whose gradient depends on whether a backward followed")
             elif state == "unsure":
                 because("its requires_grad is changed where gradguard cannot follow (a helper, a computed flag, a module replaced by name)")
             else:

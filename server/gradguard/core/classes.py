@@ -10,7 +10,7 @@ from bisect import bisect_left
 from typing import Optional, Union
 
 from gradguard.core.astindex import own_expressions, statements, walk_nodes
-from gradguard.core.torchapi import FACTORIES, RANDOM_FACTORIES, is_module_ctor
+from gradguard.core.torchapi import FACTORIES, PARAMLESS_SUFFIXES, RANDOM_FACTORIES, is_module_ctor
 
 # tensor methods that keep "this is a freshly created tensor" (chained after a factory)
 _CHAIN_OK = {"to", "float", "double", "half", "cuda", "cpu", "requires_grad_", "uniform_", "normal_", "zero_", "fill_", "t", "view", "reshape", "unsqueeze", "squeeze", "clone", "contiguous", "type"}
@@ -147,6 +147,70 @@ def may_have_parameters(facts, info) -> bool:
 
 # -- autograd.Function classes ----------------------------------------------------------------------
 FUNCTION_BASES = {"torch.autograd.Function", "torch.autograd.function.Function"}
+
+
+def _self_calls(fn: ast.AST) -> list:
+    return [c for c in walk_nodes(fn) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Name) and c.func.value.id == "self"]
+
+
+_SELF_CALL = re.compile(r"\bself\.(\w+)\s*\(")
+_SELF_STORE_OF_CALL = re.compile(r"\bself\.\w+\s*=\s*[\w.]+\(")
+
+
+def run_by_forward(info, text=None) -> list:
+    """``forward`` and the methods of the class it calls on ``self`` (``self.time_embedding(t)``), and theirs, a few
+    calls deep: their code runs on every forward pass that reaches the call. (``text``: the file's text index, to
+    read the calls from the source instead of walking the methods.)"""
+    fwd = info.methods.get("forward")
+    out = [fwd] if fwd is not None else []
+    todo = list(out)
+    for _ in range(3):
+        nxt = []
+        for fn in todo:
+            names = set(_SELF_CALL.findall(text.body(fn))) if text is not None else {c.func.attr for c in _self_calls(fn)}
+            for name in sorted(names):
+                m = info.methods.get(name)
+                if m is not None and m not in out and not any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod", "property") for d in m.decorator_list):
+                    out.append(m)
+                    nxt.append(m)
+        todo = nxt
+    return out
+
+
+def forward_calls_of(info, name: str) -> list:
+    """The calls ``self.<name>(...)`` in the methods ``forward`` runs."""
+    return [c for m in run_by_forward(info) for c in _self_calls(m) if c.func.attr == name]
+
+
+# methods of a module that return the module itself (moved or cast in place)
+SAME_MODULE_METHODS = {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "requires_grad_"}
+
+
+def layers_made_by_forward(facts) -> list:
+    """(class info, assignment, target) for each ``self.<attr> = nn.Linear(...)`` (a torch layer with parameters, or an
+    ``nn.Parameter``) in the code a Module's ``forward`` runs: a new object on the calls that run it (cached)."""
+    cached = facts.__dict__.get("_layers_made_by_forward")
+    if cached is not None:
+        return cached
+    out = []
+    for info in facts.modules.classes.values():
+        if info.is_module is not True or info.methods.get("forward") is None:
+            continue
+        ti = facts.text_index
+        for node in (n for m in run_by_forward(info, ti) if _SELF_STORE_OF_CALL.search(ti.body(m)) for n in walk_nodes(m)):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
+                continue
+            t = node.targets[0]
+            if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"):
+                continue
+            built = node.value
+            while isinstance(built.func, ast.Attribute) and built.func.attr in SAME_MODULE_METHODS and isinstance(built.func.value, ast.Call):
+                built = built.func.value  # ``nn.Linear(d, k).to(x.device)``: the same new layer
+            q = facts.imports.qualname(built.func) or ""
+            if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") or (is_module_ctor(q) and not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES)):
+                out.append((info, node, t))
+    facts.__dict__["_layers_made_by_forward"] = out
+    return out
 
 
 def function_classes(facts):

@@ -34,6 +34,7 @@ from gradguard.core.torchapi import (
     DISCRETE_DISTRIBUTIONS,
     FACTORIES,
     FRAMEWORK_OBJECTS,
+    FROZEN_BY_DEFAULT,
     GRAD_DISABLING,
     GRAD_ENABLING,
     IDENTITY_METHODS,
@@ -46,6 +47,7 @@ from gradguard.core.torchapi import (
     MULTI_OUTPUT_VIEWS,
     NEW_TENSOR_METHODS,
     OPTIMIZER_BUILDERS,
+    PARAMLESS_SUFFIXES,
     PYTHON_CASTS,
     RUN_BEFORE_OPTIMIZERS,
     SAVES_INPUT,
@@ -597,6 +599,19 @@ class GradientFlow:
             self._syntax[key] = got
         return bool(got)
 
+    def writes_into_argument(self, fn: ast.AST) -> bool:
+        """Does the function modify one of its parameters in place (``h[mask] = 0.0``, ``h.clamp_(...)``, ``h += b``
+        on a parameter ``h``)? Then it modifies the caller's tensor itself: Python passes the object, not a copy
+        (cached; only asked at a call given a tensor an op saved for backward)."""
+        key = ("writes_arg", id(fn))
+        got = self._syntax.get(key)
+        if got is None:
+            if self.lines is not None and hasattr(fn, "lineno") and not self.text().search(_WRITE_SYNTAX, fn):
+                got = self._syntax[key] = frozenset()  # (no in-place syntax in its text: no walk)
+            else:
+                got = self._syntax[key] = argument_writes(fn)
+        return bool(got)
+
     def _may_build_training_object(self, v: ast.AST) -> bool:
         """Could this assigned value be an optimizer / scheduler / framework object? (a constructor of one,
         or a call of this program's own code that may return one; never a module constructor)."""
@@ -999,6 +1014,8 @@ class _Walker:
             v = self.ev(st.value)
             for t in st.targets:
                 self.assign(t, v, st.value)
+            if v.kind == "module" and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "from_pretrained":
+                self._frozen_by_default(st)
         elif isinstance(st, ast.AnnAssign):
             if st.value is not None:
                 self.assign(st.target, self.ev(st.value), st.value)
@@ -1093,6 +1110,24 @@ class _Walker:
             for sub in ast.iter_child_nodes(st):
                 if isinstance(sub, ast.expr):
                     self.ev(sub)
+
+    def _frozen_by_default(self, st: ast.Assign) -> None:
+        """``self.embedding = nn.Embedding.from_pretrained(vectors)``: built frozen (``freeze=True`` by default), as
+        if ``requires_grad_(False)`` were called on what it is bound to; nothing when ``freeze`` is not a constant."""
+        call = st.value
+        assert isinstance(call, ast.Call)
+        spec = FROZEN_BY_DEFAULT.get(self.im.qualname(call.func) or "")
+        if spec is None:
+            return
+        kw, pos = spec
+        flag = next((k.value for k in call.keywords if k.arg == kw), None)
+        if flag is None and len(call.args) > pos:
+            flag = call.args[pos]
+        if flag is not None and not (isinstance(flag, ast.Constant) and flag.value is True):
+            return  # ``freeze=False`` trains it; a computed flag is not known here
+        for t in st.targets:
+            if isinstance(t, (ast.Name, ast.Attribute)):
+                self.record("requires_grad_call", call, target=self.ev(t), name=_name_of(t), extra="False")
 
     def _changes_dtype(self, node: ast.Call, name: str, kwnodes: dict) -> bool:
         """``t.double()`` / ``.half()`` / ``.bfloat16()`` / ``.cuda()`` / ``.to(torch.float64)`` / ``.to(dtype=d)``
@@ -2124,6 +2159,10 @@ class _Walker:
         ) or (
             self.e.syntax_of(fn)[0] and self.e.flow(fn).loss_sites and (not self.mode.enabled or any(_carries_program_roots(v) for v in vals))
         ) or (
+            # a tensor an op saved for backward, given to a helper that writes into its argument in place (``h =
+            # F.relu(...); drop_rows(h, p)`` with ``h[mask] = 0.0`` in the helper): the caller's saved tensor changes
+            self.mode.enabled and any(v.live and (v.saved_output or v.multi_view) for v in vals) and self.e.writes_into_argument(fn)
+        ) or (
             # a training function given constants (``run_epoch(model, loader, opt, "train")``): they decide its branches
             self.e.syntax_of(fn)[0] and any(v.consts for v in vals)
         ) or (
@@ -2233,6 +2272,8 @@ class _Walker:
         if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
             self.record("parameter_ctor", node, value=args[0] if args else CONST)
             return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)
+        if q in FROZEN_BY_DEFAULT:  # ``nn.Embedding.from_pretrained(vectors)``: a new module around the given table
+            return Val(frozenset({NEW}), kind="module", ident=NEW)
         if is_module_ctor(q):
             if short.endswith(PARAMLESS_SUFFIXES):  # no parameters: never a root of gradient
                 return Val(frozenset(), kind="module", ident=NEW)
@@ -2642,6 +2683,7 @@ LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")
 # method names a framework calls itself (Lightning hooks, steps, builders): not helpers only the class calls
 _FRAMEWORK_HOOK = re.compile(r"^(on_|configure_|setup$|teardown$|forward$|prepare_data$|backward$|optimizer_|lr_scheduler_|transfer_batch|__)|_step(_end)?$|_dataloader$|_epoch_end$")
 _SAVING_OPS = tuple(sorted(set(SAVES_INPUT) | set(SAVES_OUTPUT)))  # ops that save an input or their output for backward
+_WRITE_SYNTAX = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=|\]\s*=[^=]")  # an in-place call, an augmented or index assignment
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 _ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(")  # ``x.attr = f(...)`` or ``setattr(x, ...)``
 _ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(")  # every match of _ATTR_FROM_CALL holds one
@@ -2694,6 +2736,44 @@ def _all_bases(modules, cls: str) -> set:
     return out
 
 
+def argument_writes(fn: ast.AST) -> frozenset:
+    """Ids of the in-place writes ``fn`` makes into one of its own parameters as the caller passed it (not rebound
+    before): an index or augmented assignment to it or to a basic index of it (the Subscript target, the AugAssign),
+    or an in-place method call on it (the Call; ``requires_grad_()`` and the like change no values)."""
+    args = getattr(fn, "args", None)
+    if args is None:
+        return frozenset()
+    names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)} - {"self", "cls"}
+    if not names:
+        return frozenset()
+    writes: list = []  # (node, parameter name)
+
+    def base(e: ast.AST) -> Optional[str]:
+        while isinstance(e, ast.Subscript):
+            e = e.value
+        return e.id if isinstance(e, ast.Name) and e.id in names else None
+
+    rebound: dict = {}  # parameter name -> positions where it is bound anew
+    for n in walk_nodes(fn):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in names:
+            rebound.setdefault(n.id, []).append((n.lineno, n.col_offset))
+        elif isinstance(n, ast.Assign):
+            writes.extend((t, b) for t in n.targets if isinstance(t, ast.Subscript) for b in [base(t)] if b)
+        elif isinstance(n, ast.AugAssign):
+            b = base(n.target)
+            if b:
+                writes.append((n, b))
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+            a = n.func.attr
+            b = base(n.func.value) if a.endswith("_") and not a.startswith("_") and a not in _NOT_VALUE_CHANGES else None
+            if b:
+                writes.append((n, b))
+    return frozenset(id(w) for w, b in writes if not any(pos < (w.lineno, w.col_offset) for pos in rebound.get(b, ())))
+
+
+_NOT_VALUE_CHANGES = frozenset({"requires_grad_", "share_memory_", "retain_grad_", "record_stream_"})
+
+
 def _within(node: ast.AST, scope: ast.AST) -> bool:
     return getattr(scope, "lineno", 0) <= getattr(node, "lineno", -1) <= (getattr(scope, "end_lineno", 0) or 0)
 
@@ -2711,7 +2791,6 @@ def _fresh_copy(expr: ast.AST) -> bool:
 
 
 MODULE_SELF_METHODS = {"eval", "train", "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "requires_grad_", "apply", "share_memory", "to_empty", "type"}
-PARAMLESS_SUFFIXES = ("Loss", "ReLU", "ReLU6", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Identity", "Flatten", "Unflatten", "ELU", "SELU", "CELU", "Mish", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "LeakyReLU", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool2d", "Upsample", "PixelShuffle", "CosineSimilarity", "PairwiseDistance")
 
 GRAD_MODE_FUNCS = {"no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "manual_seed", "device", "dtype", "Size", "is_tensor", "numel"}
 

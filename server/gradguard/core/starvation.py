@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import BackwardSite, Cut, FunctionFlow
+from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD
 from gradguard.core.training import covered_by, stepped_after, stepped_after_callers, unknown_step_after
 
 
@@ -43,7 +44,7 @@ def frozen_paths(facts: FileFacts) -> set:
         return cached
     out: set = set()
     on: set = set()
-    if "requires_grad" in facts.source.text or "freeze(" in facts.source.text:
+    if CHANGES_REQUIRES_GRAD.search(facts.source.text):
         flows = list(facts.flows_matching(_TOUCHES_REQUIRES_GRAD))
         # and their callers: a helper's change is an event at its call (``requires_grad_via_call``)
         # (a constructor is called by its class's name)
@@ -67,7 +68,7 @@ def frozen_paths(facts: FileFacts) -> set:
     return out
 
 
-_TOUCHES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(")
+_TOUCHES_REQUIRES_GRAD = CHANGES_REQUIRES_GRAD
 
 
 def hand_set_paths(facts: FileFacts) -> set:

@@ -5,6 +5,8 @@ GG501 grad mode). Keep this table the single source of that knowledge.
 """
 from __future__ import annotations
 
+import re
+
 # Tensor methods that return a value with no gradient path to the receiver.
 CUT_METHODS: dict[str, str] = {
     "detach": "detach",
@@ -387,3 +389,17 @@ FRAMEWORK_PLAIN_ATTRS = {
     "hf_model": {"config", "generation_config", "name_or_path", "main_input_name", "device", "dtype"},
     "lightning": {"hparams", "trainer", "device", "dtype", "global_step", "current_epoch", "automatic_optimization"},
 }
+
+
+# Classmethods that build a module from given weights and freeze it unless told otherwise: qualified name ->
+# (keyword, position) of the flag. ``nn.Embedding.from_pretrained(vectors)`` has ``freeze=True`` by default: its
+# ``weight.requires_grad`` is False, so the table is not trained (nor given a ``.grad``) unless ``freeze=False``.
+FROZEN_BY_DEFAULT = {
+    "torch.nn.Embedding.from_pretrained": ("freeze", 1),
+    "torch.nn.EmbeddingBag.from_pretrained": ("freeze", 1),
+}
+# what a scope's text spells when it may change requires_grad: a flag, ``freeze()``, or one of the above
+CHANGES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(|Embedding(?:Bag)?\.from_pretrained\(")
+
+# torch.nn layers without parameters (never a root of gradient)
+PARAMLESS_SUFFIXES = ("Loss", "ReLU", "ReLU6", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Identity", "Flatten", "Unflatten", "ELU", "SELU", "CELU", "Mish", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "LeakyReLU", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool2d", "Upsample", "PixelShuffle", "CosineSimilarity", "PairwiseDistance")

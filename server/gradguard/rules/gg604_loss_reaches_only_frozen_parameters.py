@@ -9,11 +9,11 @@ from gradguard.core.flow import Event
 from gradguard.core.model import Severity
 from gradguard.core.order import position
 from gradguard.core.starvation import helper_freezes
-from gradguard.core.torchapi import LOSS_SINK_WORDS
+from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, LOSS_SINK_WORDS
 from gradguard.rules.base import Example, Rule
 
 _FREEZE = re.compile(r"requires_grad_\(\s*(?:False|requires_grad\s*=\s*False)|requires_grad\s*=\s*False|\.freeze\(\)")
-_TOUCHES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(")
+_TOUCHES_REQUIRES_GRAD = CHANGES_REQUIRES_GRAD
 
 # methods a framework runs before the training steps of the same module
 _RUNS_BEFORE_TRAINING = {"__init__", "setup", "configure_model", "on_fit_start", "on_train_start", "on_train_epoch_start"}

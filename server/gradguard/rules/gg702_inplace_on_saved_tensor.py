@@ -7,6 +7,7 @@ from functools import partial
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
+from gradguard.core.flow import argument_writes
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.order import position
 from gradguard.core.torchapi import INPLACE_MODULES, MULTI_OUTPUT_VIEWS, SAVES_INPUT, SAVES_INPUT_MODULES
@@ -50,6 +51,9 @@ Also an op that saves its *input* (a `Linear` or convolution for its weight's gr
 ...) given a view of a tensor (`self.rec(states[:, t])`, basic indexing by slices and integers, a `range`
 loop counter included) that is then written into in place (`states[:, t + 1] = ...`): a view shares its
 base's version counter, so writing into any part of the base invalidates what was saved.
+Also a helper that writes into its argument in place (`def drop_rows(h, keep): h[~keep] = 0.0`) given such
+a saved tensor (`drop_rows(F.relu(self.fc(x)), keep)`): Python passes the tensor itself, so the helper modifies
+what autograd saved; the finding is on the helper's write, with the call as related information.
 Also a value computed through a model (`d_fake = D(fake)`) before an optimizer step that updates that model's
 parameters in place (`opt_d.step()`), then backpropagated after the step to reach other trained parameters
 (`loss_g = bce(d_fake, ones); loss_g.backward()`): the graph saved the parameters the step modified.
@@ -189,6 +193,88 @@ def main():
     return {"G": G, "D": D}
 """,
             expect={"grad_ok": ["G.0.weight", "D.0.weight"]},
+        ),
+        Example(
+            name="helper-zeroes-rows-of-the-relu-output-it-is-given",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def mask_rows(h, keep):
+    h[~keep] = 0.0
+    return h
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = nn.Linear(6, 8)
+        self.out = nn.Linear(8, 2)
+
+    def forward(self, x, keep):
+        h = F.relu(self.inp(x))
+        return self.out(mask_rows(h, keep))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = net(torch.randn(5, 6), torch.tensor([True, False, True, True, False])).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(7,),
+            fixable=False,
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            bad=False,
+            name="helper-zeroes-rows-of-a-linear-output-or-a-copy",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def mask_rows(h, keep):
+    h[~keep] = 0.0
+    return h
+
+
+def scaled(h, s):
+    h = h.clone()
+    h.mul_(s)
+    return h
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = nn.Linear(6, 8)
+        self.out = nn.Linear(8, 2)
+
+    def forward(self, x, keep):
+        h = mask_rows(self.inp(x), keep)
+        h = scaled(torch.sigmoid(h), 2.0)
+        with torch.no_grad():
+            probe = mask_rows(torch.exp(h), keep)
+        return self.out(F.relu(h)) + 0 * probe.sum()
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = net(torch.randn(5, 6), torch.tensor([True, False, True, True, False])).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.inp.weight", "net.out.weight"]},
         ),
         Example(
             name="coupling-layer-writes-into-the-input-it-conditioned-on",
@@ -639,10 +725,17 @@ def main():
                 saved = f"the input of `{v.saved_output[3:]}`" if v.saved_output.startswith("in:") else f"the output of `{v.saved_output}`"
                 if kind and kind.endswith("(inplace=True)"):
                     what = f"`{kind}`"
+                related = []
+                call = getattr(fl, "context", None)
+                if isinstance(call, ast.Call) and isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _within(call, fl.node):
+                    # a helper writing into what its caller passed: the caller's tensor is the one autograd saved
+                    saved += f" (given to `{fl.node.name}` at line {call.lineno})"
+                    related.append((call, f"`{fl.node.name}` is given the tensor autograd saved here"))
                 yield self.finding(
                     facts,
                     ev.node,
                     f"in-place {what} modifies {saved}, which autograd saved for backward",
+                    related=related,
                     fixes=fixes,
                     explanation="RuntimeError at backward(): one of the variables needed for gradient computation has been modified by an inplace operation.",
                 )
@@ -739,6 +832,11 @@ def main():
                         scopes.append(m)
         for scope in scopes:
             if not ti.search(_SAVES_OUTPUT_RE, scope) and not ti.search(_MULTI_VIEW_RE, scope) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, ti.body(scope))):
+                # a helper that writes into its argument in place: only as its callers run it, given a saved tensor
+                if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and not scope.name.startswith("__") and scope.name != "forward" and _may_write_argument(ti.body(scope), scope) and facts.flow.writes_into_argument(scope):
+                    # as the callers the training code runs hand it their values (the walk of the code that backpropagates,
+                    # above, analyzed it in each such context; walking every other caller too costs more than it finds)
+                    yield from [_ArgumentWrites(ctx, argument_writes(scope)) for ctx in facts.flow.context_flows if ctx.node is scope]
                 continue
             yield facts.flow.flow(scope)
             # and as its callers in this file run it (their arguments' parameters)
@@ -960,6 +1058,34 @@ def _saves_a_modified_input(facts, scope, body: str) -> bool:
             if not (before.isalnum() or before in "_."):
                 return True
     return False
+
+
+def _may_write_argument(body: str, fn) -> bool:
+    """Cheap text test before walking a function for writes into its parameters: a parameter's name followed by an
+    index assignment, an in-place method call or an augmented assignment."""
+    a = fn.args
+    names = {x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)} - {"self", "cls"}
+    return bool(names) and any(m.group(1) in names for m in _WRITE_TARGET.finditer(body))
+
+
+# a statement that writes into a name in place (``h[m] = 0.0``, ``h += b``, ``h.clamp_(...)``), read from its line's start
+_WRITE_TARGET = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?:\[[^\n]*\][ \t]*=[^=]|[-+*/@%&|^]=|\.[a-z]\w*[a-z0-9]_\()", re.M)
+
+
+class _ArgumentWrites:
+    """A helper's flow in its caller's context, with only the events that write into what the caller passed (a
+    tensor the helper computes itself and saves is the helper's business, seen in its own flow)."""
+
+    def __init__(self, fl, writes: frozenset) -> None:
+        self._fl = fl
+        self.events = [ev for ev in fl.events if id(ev.node) in writes]
+
+    def __getattr__(self, name: str):
+        return getattr(self._fl, name)
+
+
+def _within(node: ast.AST, scope: ast.AST) -> bool:
+    return getattr(scope, "lineno", 0) <= getattr(node, "lineno", -1) <= getattr(scope, "end_lineno", -1)
 
 
 def _names(roots: set) -> str:

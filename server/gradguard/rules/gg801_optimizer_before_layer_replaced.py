@@ -6,12 +6,11 @@ import re
 from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
-from gradguard.core.classes import may_have_parameters
-from gradguard.core.flow import PARAMLESS_SUFFIXES
+from gradguard.core.classes import forward_calls_of, layers_made_by_forward, may_have_parameters, run_by_forward
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.order import mutually_exclusive, position
 from gradguard.core.starvation import display_root
-from gradguard.core.torchapi import is_module_ctor, is_optimizer_ctor
+from gradguard.core.torchapi import PARAMLESS_SUFFIXES, is_module_ctor, is_optimizer_ctor
 from gradguard.core.training import constructor_optimizers, method_rebuilds, method_steps
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules.base import Example, Rule
@@ -49,7 +48,8 @@ class OptimizerBeforeLayerReplaced(Rule):
 Flags `model.fc = nn.Linear(...)` (or `model.classifier[6] = ...`) when, earlier in the same function,
 an optimizer was built from `model.parameters()` and it is stepped afterwards, without being rebuilt or
 given the new parameters (`add_param_group`).
-Also a layer or `nn.Parameter` made in `forward` (`if self.fc is None: self.fc = nn.Linear(...)`, or on every call)
+Also a layer or `nn.Parameter` made in `forward` (`if self.fc is None: self.fc = nn.Linear(...)`, or on every call),
+or in a method of the class that `forward` runs (`self.time_embedding(t)` building `self.time_mlp`),
 of a Module whose instance's parameters an optimizer took with no forward pass before it (a dry run): the
 optimizer never holds the layer made later.
 
@@ -112,6 +112,80 @@ def main():
             lines=(16,),
             expect={"grad_ok": ["model.fc.weight"], "facts": {"fc_changed": False}},
             fixable=False,
+        ),
+        Example(
+            name="conditioning-mlp-made-in-a-method-forward-runs",
+            code="""import torch
+import torch.nn as nn
+
+
+class Denoiser(nn.Module):
+    def __init__(self, d=4, t_dim=6):
+        super().__init__()
+        self.inp = nn.Linear(d, 8)
+        self.out = nn.Linear(8, d)
+        self.t_dim = t_dim
+
+    def embed_time(self, t):
+        self.time_mlp = nn.Sequential(nn.Linear(self.t_dim, 8), nn.SiLU())
+        return self.time_mlp(t[:, None].float().expand(-1, self.t_dim))
+
+    def forward(self, x, t):
+        return self.out(self.inp(x) + self.embed_time(t))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, t = torch.randn(5, 4), torch.randint(0, 10, (5,))
+    loss = (model(x, t) - x).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    held = {id(p) for g in optimizer.param_groups for p in g["params"]}
+    return {"model": model}, {"time_mlp_in_optimizer": any(id(p) in held for p in model.time_mlp.parameters())}
+""",
+            lines=(13,),
+            expect={"grad_ok": ["model.inp.weight", "model.time_mlp.0.weight"], "facts": {"time_mlp_in_optimizer": False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="conditioning-mlp-made-once-by-a-method-init-runs",
+            code="""import torch
+import torch.nn as nn
+
+
+class Denoiser(nn.Module):
+    def __init__(self, d=4, t_dim=6):
+        super().__init__()
+        self.inp = nn.Linear(d, 8)
+        self.out = nn.Linear(8, d)
+        self.t_dim = t_dim
+        self.build_time_mlp()
+
+    def build_time_mlp(self):
+        self.time_mlp = nn.Sequential(nn.Linear(self.t_dim, 8), nn.SiLU())
+
+    def embed_time(self, t):
+        return self.time_mlp(t[:, None].float().expand(-1, self.t_dim))
+
+    def forward(self, x, t):
+        return self.out(self.inp(x) + self.embed_time(t))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, t = torch.randn(5, 4), torch.randint(0, 10, (5,))
+    loss = (model(x, t) - x).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    held = {id(p) for g in optimizer.param_groups for p in g["params"]}
+    return {"model": model}, {"time_mlp_in_optimizer": all(id(p) in held for p in model.time_mlp.parameters())}
+""",
+            expect={"grad_ok": ["model.inp.weight", "model.time_mlp.0.weight"], "facts": {"time_mlp_in_optimizer": True}},
         ),
         Example(
             name="head-moved-to-the-device-on-the-first-forward-param-groups-built-before",
@@ -594,24 +668,7 @@ def main():
         ``model.parameters()`` with no call of the model before it (a dry run): the optimizer never holds it."""
         if "add_param_group" in facts.source.text:
             return
-        made_here = []  # (class, the assignment, its target): a layer or parameter made in a module's forward
-        for info in facts.modules.classes.values():
-            fwd = info.methods.get("forward")
-            if info.is_module is not True or fwd is None:
-                continue
-            for node in walk_nodes(fwd):
-                if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
-                    continue
-                t = node.targets[0]
-                if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"):
-                    continue
-                built = node.value
-                while isinstance(built.func, ast.Attribute) and built.func.attr in _SAME_MODULE_METHODS and isinstance(built.func.value, ast.Call):
-                    built = built.func.value  # ``nn.Linear(d, k).to(x.device)``: the same new layer
-                q = facts.imports.qualname(built.func) or ""
-                made = q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") or (is_module_ctor(q) and not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES))
-                if made:
-                    made_here.append((info, node, t))
+        made_here = layers_made_by_forward(facts)  # (class, the assignment, its target)
         if not made_here:
             return  # (looked at first: the optimizers below are found in an index of every expression of the file)
         # optimizers built from a model's parameters: in their first argument (``Adam(model.parameters())``) or in
@@ -626,12 +683,20 @@ def main():
             if any(_dry_run(facts, inst) for inst in instances):
                 continue
             lazy = _under_none_test(facts, node, t.attr)
+            method = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            where = "`forward`,"
+            related = [(ctors[0], "the optimizer takes the parameters that exist here")]
+            if method is not None and method.name != "forward":
+                calls = forward_calls_of(info, method.name)
+                lazy = lazy or any(_under_none_test(facts, c, t.attr) for c in calls)
+                where = f"`{method.name}`, which `forward` runs,"
+                related.insert(0, (calls[0] if calls else None, f"`forward` runs `{method.name}` here"))
             when = "on the first call" if lazy else "anew on every call"
             yield self.finding(
                 facts,
                 node,
-                f"`self.{t.attr}` is made in `forward`, {when}, after the optimizer was built from the model's parameters: the optimizer never holds it, so it never trains",
-                related=[(ctors[0], "the optimizer takes the parameters that exist here")],
+                f"`self.{t.attr}` is made in {where} {when}, after the optimizer was built from the model's parameters: the optimizer never holds it, so it never trains",
+                related=related,
                 explanation="An optimizer holds the parameter objects it was given. A layer created inside `forward` does not exist when "
                 "`model.parameters()` is read (and one created on every call is a new, untrained layer each step). Create it in "
                 "`__init__` (or `nn.LazyLinear`), or run one forward pass before building the optimizer.",
@@ -886,10 +951,6 @@ def _dry_run(facts, inst: ast.Assign) -> bool:
     return any(isinstance(c.func, ast.Name) and c.func.id == name and (first_opt is None or c.lineno < first_opt) for c in calls)
 
 
-# methods of a module that return the module itself (moved or cast in place)
-_SAME_MODULE_METHODS = {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "requires_grad_"}
-
-
 def _reads_parameters(node: ast.AST) -> bool:
     return any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in ("parameters", "named_parameters") for c in walk_nodes(node))
 
@@ -906,9 +967,9 @@ def _under_none_test(facts, node: ast.AST, attr: str) -> bool:
 
 
 def _in_forward(facts, line: int) -> bool:
-    """Is ``line`` inside the ``forward`` of a Module class of the file?"""
+    """Is ``line`` inside the ``forward`` of a Module class of the file, or a method of the class it runs?"""
     for info in facts.modules.classes.values():
         fwd = info.methods.get("forward")
-        if info.is_module and fwd is not None and fwd.lineno <= line <= (fwd.end_lineno or fwd.lineno):
+        if info.is_module and fwd is not None and any(m.lineno <= line <= (m.end_lineno or m.lineno) for m in run_by_forward(info, facts.text_index)):
             return True
     return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import partial
 from typing import Optional
 
 from gradguard.core.astindex import own_expressions, statements_of_type, walk_nodes
@@ -38,7 +39,10 @@ stay silent. The same for a state kept on a Module from one `forward` to the nex
 (`out, self.hidden = self.rnn(x, self.hidden)`) when a loop backpropagates through that module every iteration
 and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`), or in a
 LightningModule's `training_step`, which Lightning calls once per batch and backpropagates before the next call
-(unless a hook run every batch, such as `on_train_batch_start`, resets it; one run every epoch does not); and a list
+(unless a hook run every batch, such as `on_train_batch_start`, resets it; one run every epoch does not), also when
+`training_step` hands a tensor computed with the module's layers to a method of its own that keeps it so
+(`self.enqueue(k)` storing `self.bank = torch.cat([keys, self.bank])[:n]`; silent when that method runs under
+`torch.no_grad()` or is decorated, or the tensor is detached; the fix, marked unsafe, passes `k.detach()`); and a list
 on an object (`self.saved_log_probs = []`) that collects tensors with a graph, is read to build a loss that is
 backpropagated again and again, and is never emptied (`del x[:]`, `.clear()`, rebinding it to a new list).
 
@@ -1159,13 +1163,14 @@ def main():
             if m is None or "self." not in facts.text(m):
                 continue
             states = _self_states(facts, m)
-            if not states:
+            if not states and not _method_stores(facts, info, m):
                 continue
             fl = facts.flow.flow(m)
             sites = [s for s in fl.loss_sites if s.mode.enabled and not s.retain_graph and not _has_retain(s.node) and s.loss.live]
             if not sites:
                 continue
             every_batch = set(RUN_EVERY_BATCH.get(info.framework or "", ())) | {n.func.attr for n in walk_nodes(m) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and _self_attr(n.func)}
+            yield from self._stored_by_a_method(facts, cls_name, info, step_name, m, fl, sites[0], every_batch)
             for attr, stmt in states:
                 stores = [e for e in fl.events if e.what == "attr_assign" and e.name == attr and e.target is not None and e.target.ident == "self"]
                 carried = [e for e in stores if e.stmt is stmt]
@@ -1189,6 +1194,48 @@ def main():
                     "freed graph and raises `RuntimeError: Trying to backward through the graph a second time`. Store a detached state "
                     f"(`self.{attr} = tuple(h.detach() for h in ...)` for an LSTM's `(h, c)`).",
                 )
+
+    def _stored_by_a_method(self, facts, cls_name: str, info, step_name, m, fl, site, every_batch: set):
+        """``self.enqueue(k)`` in the step, whose method stores ``self.bank = torch.cat([keys, self.bank])[:n]`` (a state
+        read and stored again, at the method's top level, in grad mode) from its argument, given a tensor computed with
+        the module's own layers: the kept state holds this step's graph, which the step's backward frees."""
+        for call, callee, attr, st in _method_stores(facts, info, m):
+            if lexically_no_grad(facts, call):
+                continue
+            own = facts.flow.flow(callee)
+            stored = [e for e in own.events if e.what == "attr_assign" and e.name == attr and e.stmt is st and e.value is not None and e.mode.enabled]
+            if not stored or stored[-1].value.kind not in ("tensor", None):
+                continue
+            if any(e.what == "attr_assign" and e.name == attr and e.stmt is not st for e in own.events):
+                continue  # the method also stores it otherwise (a reset, a detached copy)
+            if any(e.what == "attr_assign" and e.name == attr and e.target is not None and e.target.ident == "self" for e in fl.events):
+                continue  # the step stores it itself as well (before or after)
+            names = own.args
+            given = set()
+            for r in stored[-1].value.live:  # the arguments the stored value carries differentiably
+                head = r.split(".", 1)[0]
+                if head.startswith("arg:") and head[4:].isdigit() and int(head[4:]) < len(call.args):
+                    given.add(int(head[4:]))
+            if not names or not given:
+                continue
+            carried = [fl.assigned.get(id(b)) for i in given for b in _bindings_before(m, call.args[i], call)]
+            if not any(v is not None and v.kind == "tensor" and any(_trainable_part(facts, cls_name, r) for r in v.live) for v in carried):
+                continue  # not computed from the module's own layers: no graph of theirs
+            if any(name not in (step_name, callee.name) and name in every_batch and _assigns_self_attr(node, attr) for name, node in info.methods.items()):
+                continue  # reset every batch
+            yield self.finding(
+                facts,
+                st,
+                f"`self.{attr}` keeps the graph of what `{step_name}` passes to `{callee.name}` (line {call.lineno}) for the next "
+                f"`{step_name}`, but the backward() of {site.label} frees it before the next call: the next backward() raises",
+                related=[(call, f"`{step_name}` hands over a tensor computed with the module's layers"), (site.node, "backpropagated once per batch")],
+                fixes=[partial(_detach_argument_fix, facts, call, frozenset(given))],
+                explanation="The framework calls the step once per batch and runs backward() on its loss before the next call. The "
+                f"state `{callee.name}` stores on the module is attached to this step's graph; the next step builds on it, so its backward() "
+                "walks into the freed graph and raises `RuntimeError: Trying to backward through the graph a second time` (and, were the "
+                "graph kept, memory would grow every step). Store constants: pass `.detach()`-ed tensors, or run the method under "
+                "`torch.no_grad()` (as MoCo's `_dequeue_and_enqueue`).",
+            )
 
     def _graph_computed_once(self, facts):
         """A Module attribute computed once with gradient from the module's own parameters (in ``__init__``:
@@ -1511,6 +1558,51 @@ def _self_states(facts, fwd) -> list:
                     if read:
                         out.append((attr, st))
     return out
+
+
+def _method_stores(facts, info, step) -> list:
+    """(call, method, attr, statement) for each ``self.<method>(...)`` statement at the top level of ``step`` whose
+    method (of the class, given arguments) stores a state at its own top level (``self.bank = f(x, self.bank)``)."""
+    out = []
+    for st in step.body:
+        call = st.value if isinstance(st, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and _self_attr(call.func) and call.args):
+            continue
+        callee = info.methods.get(call.func.attr)
+        if callee is None or callee is step or any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in callee.decorator_list):
+            continue
+        if callee.decorator_list:
+            continue  # (``@torch.no_grad()`` and any other decorator: what it runs under is not read here)
+        for attr, where in _self_states(facts, callee):
+            out.append((call, callee, attr, where))
+    return out
+
+
+def _bindings_before(fn, arg: ast.AST, call: ast.Call) -> list:
+    """The name targets binding ``arg`` (a plain name) at the top level of ``fn`` before ``call``, the last one only."""
+    if not isinstance(arg, ast.Name):
+        return []
+    last = None
+    for st in fn.body:
+        if st.lineno >= call.lineno:
+            break
+        if isinstance(st, ast.Assign):
+            for t in st.targets:
+                for n in walk_nodes(t):
+                    if isinstance(n, ast.Name) and n.id == arg.id and isinstance(n.ctx, ast.Store):
+                        last = n
+    return [last] if last is not None else []
+
+
+def _detach_argument_fix(facts, call: ast.Call, given: frozenset):
+    edits = []
+    for i in sorted(given):
+        a = call.args[i]
+        if not isinstance(a, ast.Name):
+            return None
+        edits.append(replace_node(facts, a, f"{a.id}.detach()"))
+    # (unsafe: the method may use its argument for more than the state it keeps)
+    return fix("Pass a detached copy (the stored state holds no graph)", *edits, unsafe=True) if edits else None
 
 
 def _assigns_self_attr(fn, attr: str) -> bool:
