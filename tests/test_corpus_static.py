@@ -62,8 +62,9 @@ KNOWN_MISSES = {
     # 10/13 found, 0/7 false alarms, the session-start engine the same; then developed against; blind half held out)
     "c1021_fabric_metric_learning_memory_queue_keeps_graph": "c10 dev: the memory bank is kept on a plain object and "
     "concatenated with the new embeddings inside its method (memory.enqueue(emb, y): self.feats = torch.cat([feats, "
-    "self.feats])[:n]); a state carried across iterations on an object's attribute through a method is not modeled by "
-    "GG902 (the same bank kept in a local, bank = torch.cat([emb, bank])[:n], is found)",
+    "self.feats])[:n]) called from a training loop; GG902 knows such a re-stored state when a LightningModule's step "
+    "hands it to a method of its own (c924) and when the loop keeps it in a local (bank = torch.cat([emb, bank])[:n]), "
+    "not yet for a plain object's method called from a loop",
     "c734_prompt_tuning_wrapper_frozen_with_backbone": "retired blind c7: requires_grad_(False) on the whole wrapper also freezes the soft prompt, and only the head is switched back on; the program still trains (the head), so no loss lacks a gradient path (GG604 stays silent, rightly). The flow map now says model.prompt is frozen (a helper that returns the object it froze, bound by the caller: agrees with torch), but reporting it needs a claim gradguard does not make: a parameter named explicitly in an optimizer's param group ([model.prompt], built in another helper) that is frozen at every step, which needs the requires_grad state at each step across helper calls",
 }
 
