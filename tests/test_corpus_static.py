@@ -65,6 +65,13 @@ KNOWN_MISSES = {
     "self.feats])[:n]) called from a training loop; GG902 knows such a re-stored state when a LightningModule's step "
     "hands it to a method of its own (c924) and when the loop keeps it in a local (bank = torch.cat([emb, bank])[:n]), "
     "not yet for a plain object's method called from a loop",
+    # c10 blind half: held out all session (nobody read or ran it; the tests skipped it), scored once at the end:
+    # 8/13 found (the session-start engine 8/13), 0/7 false alarms
+    "c1004_hf_trainer_ordinal_loss_built_from_python_lists": "c10 blind-half miss (held out, scored once at the end, not investigated)",
+    "c1006_lightning_gnn_node_embeddings_plain_tensor": "c10 blind-half miss (held out, scored once at the end, not investigated)",
+    "c1014_detector_freeze_bn_loop_freezes_whole_backbone": "c10 blind-half miss (held out, scored once at the end, not investigated)",
+    "c1016_accelerate_moe_top1_gate_softmax_over_single_logit": "c10 blind-half miss (held out, scored once at the end, not investigated)",
+    "c1018_lightning_gan_generator_optimizer_gets_discriminator_params": "c10 blind-half miss (held out, scored once at the end, not investigated)",
     "c734_prompt_tuning_wrapper_frozen_with_backbone": "retired blind c7: requires_grad_(False) on the whole wrapper also freezes the soft prompt, and only the head is switched back on; the program still trains (the head), so no loss lacks a gradient path (GG604 stays silent, rightly). The flow map now says model.prompt is frozen (a helper that returns the object it froze, bound by the caller: agrees with torch), but reporting it needs a claim gradguard does not make: a parameter named explicitly in an optimizer's param group ([model.prompt], built in another helper) that is frozen at every step, which needs the requires_grad state at each step across helper calls",
 }
 

@@ -1887,6 +1887,14 @@ def _fix_safety(facts, fl, assign, name, arg) -> Optional[str]:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is None:
             if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
                 return None
+    # a tuple on some path or in some caller's context (``hidden = model.init_hidden(b)`` returning ``(h, c)``): no .detach()
+    contexts = [x for x in facts.backward_flows if x.node is fl.node] + [fl]
+    for node in walk_nodes(fl.node):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+            for ctx in contexts:
+                v = ctx.assigned.get(id(node))
+                if v is not None and (v.pytype == "tuple" or v.items is not None):
+                    return None
     for a in fl.node.args.args if hasattr(fl.node, "args") else []:
         if a.arg == name:
             return "unsafe"
