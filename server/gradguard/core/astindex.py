@@ -323,7 +323,8 @@ def statements_of_type(tree: ast.AST, types) -> list:
 # Context and operator nodes (``ast.Load()``, ``ast.Add()``) are shared by every place that uses them: their
 # "parent" is whichever place a whole-tree walk saw last, so they are left to the whole-tree index.
 _SHARED = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
-_OWNERS = (ast.stmt, ast.excepthandler, ast.match_case)
+_MATCH_CASE: tuple = (ast.match_case,) if hasattr(ast, "match_case") else ()  # (Python 3.10+)
+_OWNERS = (ast.stmt, ast.excepthandler, *_MATCH_CASE)
 
 
 class NearParents:
@@ -424,7 +425,7 @@ def _span(st: ast.AST) -> Optional[tuple]:
     except clause or a match case (from its pattern to its last statement); None when unknown."""
     first: Optional[ast.AST]
     last: Optional[ast.AST]
-    if isinstance(st, ast.match_case):
+    if isinstance(st, _MATCH_CASE):
         first, last = st.pattern, (st.body[-1] if st.body else None)
     else:
         decos = getattr(st, "decorator_list", None)

@@ -42,6 +42,8 @@ from gradguard.core.torchapi import (
 # no caller in this file passes): names that say "this is not an optimizer".
 _NOT_OPTIMIZER_NAMES = ("sched", "env", "ema", "swa", "scaler", "lr_")
 
+_MATCH: tuple = (ast.Match,) if hasattr(ast, "Match") else ()  # (Python 3.10+)
+
 
 def stepped_optimizer(ev: Event) -> Optional[str]:
     """The optimizer (as source text) a ``step`` event steps, or None when it is not an optimizer step (a
@@ -511,7 +513,7 @@ def _conditions(facts, node: ast.AST, scope: ast.AST) -> list:
     out = []
     cur = facts.parent(node)
     while cur is not None and cur is not scope:
-        if isinstance(cur, (ast.If, ast.Try, ast.While, ast.Match)):
+        if isinstance(cur, (ast.If, ast.Try, ast.While, *_MATCH)):
             out.append(cur)
         cur = facts.parent(cur)
     return out
