@@ -19,6 +19,7 @@ from gradguard.core.torchapi import (
     LIGHTNING_BASES,
     SAVES_INPUT,
     SAVES_INPUT_MODULES,
+    TENSOR_MOVE_METHODS,
     is_framework_module_base,
     is_module_ctor,
 )
@@ -79,9 +80,6 @@ def _is_plain(v: ast.AST) -> bool:
     return False
 
 
-_MOVES = frozenset({"to", "cuda", "cpu", "clone", "detach", "float", "half", "double", "bfloat16", "long", "int", "bool", "type", "contiguous"})
-
-
 def _binds(st: ast.stmt, name: str) -> bool:
     """Does statement ``st`` itself bind the local ``name`` (an assignment, a loop or ``with`` target)?"""
     if isinstance(st, ast.Assign):
@@ -93,6 +91,11 @@ def _binds(st: ast.stmt, name: str) -> bool:
     else:
         return False
     return any(isinstance(n, ast.Name) and n.id == name for t in targets for n in walk_nodes(t))
+
+
+def _method_parameters(info) -> set:
+    """The parameter names of the class's methods (``self`` aside): values handed in from outside."""
+    return {a.arg for m in info.methods.values() for a in (*m.args.posonlyargs, *m.args.args, *m.args.kwonlyargs)} - {"self"}
 
 
 def _loaded(v: ast.AST, imports) -> bool:
@@ -326,25 +329,32 @@ class ModuleModel:
         values = info.attr_values.get(attr)
         if not values:
             return False
-        passed = {a.arg for m in info.methods.values() for a in (*m.args.posonlyargs, *m.args.args, *m.args.kwonlyargs)} - {"self"}
+        passed = _method_parameters(info)
         for v in values:
             # a value handed in, as itself or as an element (``self.model = model``, ``self.pair = [a, b]``); a
             # name inside a call (a shape, a size) is not
             held = [v, *(v.elts if isinstance(v, (ast.List, ast.Tuple, ast.Set)) else ())]
             if any(isinstance(h, ast.Name) and h.id in passed for h in held):
                 return False
+            if self._builds_parameter(v):
+                return False
             for n in walk_nodes(v):
                 if isinstance(n, ast.Name) and n.id in self.classes:
                     return False
-                if isinstance(n, ast.keyword) and n.arg == "requires_grad":
-                    return False
                 if isinstance(n, ast.Attribute) and n.attr in ("requires_grad_", "requires_grad"):
                     return False
-                if isinstance(n, ast.Call):
-                    q = self.imports.qualname(n.func) or ""
-                    if is_module_ctor(q) or q.endswith(("Parameter", "ParameterList", "ParameterDict")):
-                        return False
         return True
+
+    def _builds_parameter(self, expr: ast.AST) -> bool:
+        """Does ``expr`` ask for ``requires_grad=`` or call a module or parameter constructor anywhere in it?"""
+        for n in walk_nodes(expr):
+            if isinstance(n, ast.keyword) and n.arg == "requires_grad":
+                return True
+            if isinstance(n, ast.Call):
+                q = self.imports.qualname(n.func) or ""
+                if is_module_ctor(q) or q.endswith(("Parameter", "ParameterList", "ParameterDict")):
+                    return True
+        return False
 
     def never_parameter(self, cls: str, attr: str) -> bool:
         """On a Module class, is ``self.<attr>`` a plain data tensor, never one of the module's parameters? Module's
@@ -361,7 +371,7 @@ class ModuleModel:
         values = info.attr_values.get(attr)
         if not values or not any(isinstance(v, ast.Call) and self._is_constant(v) for v in values):
             return False
-        passed = {a.arg for m in info.methods.values() for a in (*m.args.posonlyargs, *m.args.args, *m.args.kwonlyargs)} - {"self"}
+        passed = _method_parameters(info)
         for v in values:
             if self._is_constant(v) or self._same_attr_moved(v, attr) or _loaded(v, self.imports):
                 continue
@@ -373,7 +383,7 @@ class ModuleModel:
     @staticmethod
     def _same_attr_moved(v: ast.AST, attr: str) -> bool:
         """``self.<attr>`` itself, moved or copied by tensor methods (``self.q.to(self.device)``, ``.clone()``)."""
-        while isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in _MOVES:
+        while isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in TENSOR_MOVE_METHODS:
             v = v.func.value
         return isinstance(v, ast.Attribute) and v.attr == attr and isinstance(v.value, ast.Name) and v.value.id == "self"
 
@@ -392,13 +402,8 @@ class ModuleModel:
                 call = st.value if isinstance(st, ast.Assign) else None
                 if not isinstance(call, ast.Call) or not any(self._same_attr_moved(a, attr) for a in (*call.args, *(k.value for k in call.keywords))):
                     return False
-                for n in walk_nodes(call):
-                    if isinstance(n, ast.keyword) and n.arg == "requires_grad":
-                        return False
-                    if isinstance(n, ast.Call):
-                        q = self.imports.qualname(n.func) or ""
-                        if is_module_ctor(q) or q.endswith(("Parameter", "ParameterList", "ParameterDict")):
-                            return False
+                if self._builds_parameter(call):
+                    return False
                 found = True
         return found
 

@@ -399,6 +399,9 @@ FROZEN_BY_DEFAULT = {
     "torch.nn.EmbeddingBag.from_pretrained": ("freeze", 1),
 }
 # what a scope's text spells when it may change requires_grad: a flag, ``freeze()``, or one of the above
+# Tensor methods that return the same data moved, cast or copied: no new parameter comes of them (``self.q.to(dev)``
+# is the tensor ``self.q`` held, on another device).
+TENSOR_MOVE_METHODS = frozenset({"to", "cuda", "cpu", "clone", "detach", "float", "half", "double", "bfloat16", "long", "int", "bool", "type", "contiguous"})
 CHANGES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(|Embedding(?:Bag)?\.from_pretrained\(")
 
 # torch.nn layers without parameters (never a root of gradient)
