@@ -93,7 +93,8 @@ def test_same_answers_as_searching_each_scope_on_the_corpus():
 
 
 def test_nodes_near_finds_every_leaf_creation_call():
-    from gradguard.rules._leafs import PARAMETER_QUALNAMES, leaf_creation_calls
+    from gradguard.core.torchapi import PARAMETER_CTORS
+    from gradguard.rules._leafs import leaf_creation_calls
 
     for p in sorted(glob.glob(os.path.join(ROOT, "tests", "corpus", "dev", "*.py"))):
         text = open(p, encoding="utf-8").read()
@@ -104,7 +105,7 @@ def test_nodes_near_finds_every_leaf_creation_call():
             if not isinstance(c, ast.Call):
                 continue
             q = facts.imports.qualname(c.func) or ""
-            if q in PARAMETER_QUALNAMES or any(k.arg == "requires_grad" for k in c.keywords) or (isinstance(c.func, ast.Attribute) and c.func.attr == "requires_grad_"):
+            if q in PARAMETER_CTORS or any(k.arg == "requires_grad" for k in c.keywords) or (isinstance(c.func, ast.Attribute) and c.func.attr == "requires_grad_"):
                 assert id(c) in near, (p, c.lineno)
         stored = any(isinstance(n, ast.Attribute) and n.attr == "requires_grad" and isinstance(n.ctx, ast.Store) for n in ast.walk(tree))
         assert facts.stores_attribute("requires_grad") == stored, p

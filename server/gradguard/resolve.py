@@ -15,9 +15,7 @@ from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.imports import Imports
-from gradguard.core.torchapi import is_module_ctor
-
-MODULE_BASES = {"torch.nn.Module", "torch.nn.modules.module.Module"}
+from gradguard.core.torchapi import MODULE_BASE, is_module_ctor
 
 
 def default_timeout() -> Optional[float]:
@@ -86,7 +84,7 @@ class Resolver:
             return None
         n = names[0]
         full = n.full_name or n.name
-        if full in MODULE_BASES or (full and is_module_ctor(full)):
+        if full in MODULE_BASE or (full and is_module_ctor(full)):
             return ClassAnswer(full, str(n.module_path) if n.module_path else None, True, chain + (full,))
         if n.module_path is None or depth >= self.max_depth:
             return ClassAnswer(full, None, None, chain + (full,))
@@ -102,7 +100,7 @@ class Resolver:
         verdict: Optional[bool] = False
         for b in cls.bases:
             q = imports.qualname(b)
-            if q and (q in MODULE_BASES or is_module_ctor(q)):
+            if q and (q in MODULE_BASE or is_module_ctor(q)):
                 return ClassAnswer(full, str(n.module_path), True, chain + (full, q))
             if isinstance(b, (ast.Name, ast.Attribute)):
                 pos_line, pos_col = b.end_lineno or b.lineno, max((b.end_col_offset or 1) - 1, 0)

@@ -10,7 +10,16 @@ from bisect import bisect_left
 from typing import Optional, Union
 
 from gradguard.core.astindex import own_expressions, statements, walk_nodes
-from gradguard.core.torchapi import FACTORIES, PARAMLESS_SUFFIXES, RANDOM_FACTORIES, is_module_ctor
+from gradguard.core.torchapi import (
+    FACTORIES,
+    FUNCTION_BASES,
+    MODULE_BASE,
+    MODULE_SELF_METHODS,
+    PARAMETER_CTORS,
+    PARAMLESS_SUFFIXES,
+    RANDOM_FACTORIES,
+    is_module_ctor,
+)
 
 # tensor methods that keep "this is a freshly created tensor" (chained after a factory)
 _CHAIN_OK = {"to", "float", "double", "half", "cuda", "cpu", "requires_grad_", "uniform_", "normal_", "zero_", "fill_", "t", "view", "reshape", "unsqueeze", "squeeze", "clone", "contiguous", "type"}
@@ -117,7 +126,7 @@ def scalar_args(method: Union[ast.FunctionDef, ast.AsyncFunctionDef]) -> dict:
 
 def may_have_parameters(facts, info) -> bool:
     """Conservatively: could this Module class register any parameter (itself or via submodules)?"""
-    if any(b not in ("torch.nn.Module", "torch.nn.modules.module.Module") for b in info.base_names):
+    if any(b not in MODULE_BASE for b in info.base_names):
         return True
     for m in info.methods.values():
         sn = self_name(m)
@@ -146,7 +155,6 @@ def may_have_parameters(facts, info) -> bool:
 
 
 # -- autograd.Function classes ----------------------------------------------------------------------
-FUNCTION_BASES = {"torch.autograd.Function", "torch.autograd.function.Function"}
 
 
 def _self_calls(fn: ast.AST) -> list:
@@ -182,8 +190,6 @@ def forward_calls_of(info, name: str) -> list:
     return [c for m in run_by_forward(info) for c in _self_calls(m) if c.func.attr == name]
 
 
-# methods of a module that return the module itself (moved or cast in place)
-SAME_MODULE_METHODS = {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "requires_grad_"}
 
 
 def layers_made_by_forward(facts) -> list:
@@ -204,10 +210,10 @@ def layers_made_by_forward(facts) -> list:
             if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"):
                 continue
             built = node.value
-            while isinstance(built.func, ast.Attribute) and built.func.attr in SAME_MODULE_METHODS and isinstance(built.func.value, ast.Call):
+            while isinstance(built.func, ast.Attribute) and built.func.attr in MODULE_SELF_METHODS and isinstance(built.func.value, ast.Call):
                 built = built.func.value  # ``nn.Linear(d, k).to(x.device)``: the same new layer
             q = facts.imports.qualname(built.func) or ""
-            if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") or (is_module_ctor(q) and not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES)):
+            if q in PARAMETER_CTORS or (is_module_ctor(q) and not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES)):
                 out.append((info, node, t))
     facts.__dict__["_layers_made_by_forward"] = out
     return out

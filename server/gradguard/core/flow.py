@@ -43,10 +43,12 @@ from gradguard.core.torchapi import (
     INT_DTYPES,
     META_ATTRS,
     META_METHODS,
+    MODULE_SELF_METHODS,
     MODULE_WRAPPERS,
     MULTI_OUTPUT_VIEWS,
     NEW_TENSOR_METHODS,
     OPTIMIZER_BUILDERS,
+    PARAMETER_CTORS,
     PARAMLESS_SUFFIXES,
     PYTHON_CASTS,
     RUN_BEFORE_OPTIMIZERS,
@@ -2269,7 +2271,7 @@ class _Walker:
                 cut = cut_value(data, "rewrap", node, "Variable(..., requires_grad=True)").cut if data.live - {UNKNOWN} else data.cut
                 return Val(frozenset({NEW}), cut, kind="tensor", ident=NEW, leaf=True)
             return cut_value(data, "detach", node, "Variable()") if data.live - {UNKNOWN} else Val(frozenset(), data.cut, kind="tensor")
-        if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+        if q in PARAMETER_CTORS:
             self.record("parameter_ctor", node, value=args[0] if args else CONST)
             return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)
         if q in FROZEN_BY_DEFAULT:  # ``nn.Embedding.from_pretrained(vectors)``: a new module around the given table
@@ -2790,7 +2792,6 @@ def _fresh_copy(expr: ast.AST) -> bool:
     return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("clone", "detach") and not expr.args
 
 
-MODULE_SELF_METHODS = {"eval", "train", "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "requires_grad_", "apply", "share_memory", "to_empty", "type"}
 
 GRAD_MODE_FUNCS = {"no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "manual_seed", "device", "dtype", "Size", "is_tensor", "numel"}
 

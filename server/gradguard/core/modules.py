@@ -17,6 +17,9 @@ from gradguard.core.torchapi import (
     HF_TRAINER_BASES,
     LAYER_PARAMETERS,
     LIGHTNING_BASES,
+    MODULE_BASE,
+    MODULE_CONTAINERS,
+    PARAMETER_CTORS,
     SAVES_INPUT,
     SAVES_INPUT_MODULES,
     TENSOR_MOVE_METHODS,
@@ -228,7 +231,7 @@ class ModuleModel:
         seen.add(info.name)
         verdict: Optional[bool] = False
         for q in info.base_names:
-            if q in ("torch.nn.Module", "torch.nn.modules.module.Module") or is_module_ctor(q) or is_framework_module_base(q):
+            if q in MODULE_BASE or is_module_ctor(q) or is_framework_module_base(q):
                 return True
             if q in self.classes and q != info.name:
                 v = self._is_module(self.classes[q], seen)
@@ -271,7 +274,6 @@ class ModuleModel:
                 return True
         return False
 
-    CONTAINERS = ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.modules.container.Sequential", "torch.nn.modules.container.ModuleList", "torch.nn.modules.container.ModuleDict")
 
     def attr_class(self, cls: str, attr: str) -> tuple:
         """``(class, element class)`` of ``self.<attr>`` on ``cls`` (or an in-file base) when every
@@ -590,7 +592,7 @@ class ModuleModel:
         if isinstance(v.func, ast.Name) and v.func.id in self.classes and self.classes[v.func.id].is_module:
             return (v.func.id, None)
         q = self.imports.qualname(v.func) or ""
-        if q in self.CONTAINERS:
+        if q in MODULE_CONTAINERS:
             elems: set = set()
             for a in v.args:
                 inner = a.elt if isinstance(a, (ast.ListComp, ast.GeneratorExp)) else a
@@ -709,7 +711,7 @@ class ModuleModel:
             seen.add(c)
             values = self.classes[c].attr_values.get(attr)
             if values:
-                return all(isinstance(v, ast.Call) and (self.imports.qualname(v.func) or "") in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") and _requires_grad_default(v) for v in values)
+                return all(isinstance(v, ast.Call) and (self.imports.qualname(v.func) or "") in PARAMETER_CTORS and _requires_grad_default(v) for v in values)
             if any(is_module_ctor(b) and attr in LAYER_PARAMETERS.get(b.rsplit(".", 1)[-1], ()) for b in self.classes[c].base_names):
                 return True  # inherited from the torch layer the class extends (``self.weight`` of an ``nn.Linear``)
             nxt = [b for b in self.classes[c].base_names if b in self.classes]

@@ -104,6 +104,25 @@ INT_DTYPES = {
     "torch.bool",
 }
 
+# ``nn.Parameter`` under every name its import resolves to.
+PARAMETER_CTORS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
+# ``nn.Module`` itself: a class deriving only from it registers no parameter by inheritance.
+MODULE_BASE = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
+# ``torch.autograd.Function``: a custom op with its own forward / backward.
+FUNCTION_BASES = frozenset({"torch.autograd.Function", "torch.autograd.function.Function"})
+# The module containers: they register what they hold as submodules.
+MODULE_CONTAINERS = (
+    "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict",
+    "torch.nn.modules.container.Sequential", "torch.nn.modules.container.ModuleList", "torch.nn.modules.container.ModuleDict",
+)
+MODULE_CONTAINER_CLASSES = frozenset(q.rsplit(".", 1)[-1] for q in MODULE_CONTAINERS)
+# ``nn.Module`` methods that ``return self`` (moved, cast or switched in place): ``model.to(dev)`` is ``model``.
+MODULE_SELF_METHODS = frozenset(
+    {"eval", "train", "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "requires_grad_", "apply", "share_memory", "to_empty", "type"}
+)
+# Tensor methods that cast or move: on a leaf that requires grad they return a non-leaf copy when the dtype or the
+# device changes (``torch.randn(3, requires_grad=True).cuda()`` is not the leaf the optimizer should get).
+TENSOR_CASTS = frozenset({"to", "cuda", "double", "half", "bfloat16", "float", "type"})
 # Python builtins that turn a tensor into a Python number.
 PYTHON_CASTS = {"float": "python", "int": "python", "bool": "python", "complex": "python"}
 
@@ -120,6 +139,8 @@ SAVES_OUTPUT = {
     "exp2",
     "expm1",
 }
+# ``torch.nn`` modules whose backward uses their saved *output* (the module forms of SAVES_OUTPUT).
+SAVES_OUTPUT_MODULES = frozenset({"Sigmoid", "Tanh", "Softmax", "LogSoftmax", "ReLU", "ReLU6"})
 
 # Ops returning several views of their input from one autograd node. Autograd forbids modifying any of them
 # (or a view of one) in place when the input requires grad and grad mode is on: the in-place op raises "Output 1 of

@@ -31,8 +31,10 @@ from gradguard.core.torchapi import (
     HF_CALLBACK_EVENTS_DURING_TRAINING,
     HF_TRAINER_BASES,
     HF_TRAINER_OPTIMIZER_BUILDERS,
+    MODULE_CONTAINER_CLASSES,
     NOT_OPTIMIZER_KINDS,
     OPTIMIZER_BUILDERS,
+    PARAMETER_CTORS,
     RUN_AFTER_OPTIMIZERS,
     is_module_ctor,
     is_optimizer_ctor,
@@ -382,20 +384,19 @@ def attribute_origin(facts, cls: Optional[str], attrs: list) -> Optional[ast.AST
             continue
         q = facts.imports.qualname(call.func) or ""
         short = q.rsplit(".", 1)[-1]
-        if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+        if q in PARAMETER_CTORS:
             cls = None
             continue
         if q.startswith("torch.") and any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords):
             cls = None
             continue
-        if is_module_ctor(q) and (short in _PARAMETRIC_MODULES or (short in _CONTAINERS and _builds_parametric(facts, call))):
+        if is_module_ctor(q) and (short in _PARAMETRIC_MODULES or (short in MODULE_CONTAINER_CLASSES and _builds_parametric(facts, call))):
             cls = None
             continue
         return None
     return node
 
 
-_CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
 
 
 def _builds_parametric(facts, call: ast.Call) -> bool:

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from gradguard.core.facts import FileFacts
 from gradguard.core.model import Finding, Severity
 from gradguard.core.starvation import Starvation, display_root, find_starvations
+from gradguard.core.torchapi import CUT_METHODS
 
-ROUND_TRIP_METHODS = {"numpy": "numpy", "item": "item", "tolist": "tolist"}
+# the tensor methods that leave torch for NumPy or Python (each is its own cut kind in CUT_METHODS)
+ROUND_TRIP_METHODS = {m: k for m, k in CUT_METHODS.items() if k in ("numpy", "item", "tolist")}
 
 
 def effective_cut(facts: FileFacts, st: Starvation) -> tuple:

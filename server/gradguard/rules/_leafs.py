@@ -7,9 +7,7 @@ from typing import Optional
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import UNKNOWN, FunctionFlow
 from gradguard.core.semantic import VALUE_KINDS
-from gradguard.core.torchapi import GRAD_DISABLING, INFERENCE, is_module_ctor
-
-PARAMETER_QUALNAMES = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")
+from gradguard.core.torchapi import GRAD_DISABLING, INFERENCE, PARAMETER_CTORS, is_module_ctor
 
 
 def leaf_creation_calls(facts) -> list:
@@ -17,7 +15,7 @@ def leaf_creation_calls(facts) -> list:
     ``.requires_grad_(...)``), and others near them: the calls of the statements whose lines hold one of
     those words. A superset of what GG403/GG404 look at, found without indexing every expression."""
     words = {"requires_grad", "requires_grad_", "Parameter"}
-    words |= {name for name, q in facts.imports.aliases.items() if q in PARAMETER_QUALNAMES}
+    words |= {name for name, q in facts.imports.aliases.items() if q in PARAMETER_CTORS}
     return facts.nodes_near(ast.Call, words)
 
 

@@ -8,7 +8,7 @@ from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.classes import may_have_parameters, self_attr, self_name
 from gradguard.core.flow import PARAMLESS_SUFFIXES
 from gradguard.core.model import Applicability, Severity
-from gradguard.core.torchapi import is_module_ctor
+from gradguard.core.torchapi import PARAMETER_CTORS, is_module_ctor
 from gradguard.fixes import ensure_import, fix, replace_node
 from gradguard.rules.base import Example, Rule
 
@@ -31,7 +31,7 @@ class _Kinds:
         if not isinstance(node, ast.Call):
             return None
         q = self.facts.imports.qualname(node.func) or ""
-        if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+        if q in PARAMETER_CTORS:
             return "param"
         if is_module_ctor(q):
             short = q.rsplit(".", 1)[-1]

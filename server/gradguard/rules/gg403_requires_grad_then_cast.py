@@ -9,15 +9,13 @@ from typing import Optional
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.starvation import frozen_paths, is_frozen
-from gradguard.core.torchapi import OPTIMIZER_HINTS, is_optimizer_ctor
+from gradguard.core.torchapi import OPTIMIZER_HINTS, PARAMETER_CTORS, TENSOR_CASTS, is_optimizer_ctor
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import flow_of, leaf_creation_calls
 from gradguard.rules.base import Example, Rule
 
-CASTS = {"to", "cuda", "double", "half", "bfloat16", "float", "type"}
 DTYPE_OF_CAST = {"double": {"torch.float64", "torch.double"}, "half": {"torch.float16", "torch.half"}, "bfloat16": {"torch.bfloat16"}, "float": {"torch.float32", "torch.float"}}
 FLOAT32 = {"torch.float32", "torch.float"}
-PARAMETER = ("torch.nn.Parameter", "torch.nn.parameter.Parameter")
 
 
 ARITH_OPS = {ast.Mult: "*", ast.Div: "/", ast.Add: "+", ast.Sub: "-", ast.Pow: "**", ast.MatMult: "@", ast.FloorDiv: "//"}
@@ -441,7 +439,7 @@ def main():
             reported.add((f.start.line, f.start.col))
             yield f
         # casts applied right where the leaf is made are reported below, with their own fix
-        made_here = {id(call) for call in leaf_creation_calls(facts) if isinstance(call.func, ast.Attribute) and call.func.attr in CASTS and isinstance(call.func.value, ast.Call) and self._leaf_kind(facts, call.func.value) is not None}
+        made_here = {id(call) for call in leaf_creation_calls(facts) if isinstance(call.func, ast.Attribute) and call.func.attr in TENSOR_CASTS and isinstance(call.func.value, ast.Call) and self._leaf_kind(facts, call.func.value) is not None}
         arithmetic = list(self._arithmetic(facts))
         raising: set = set()  # arithmetic on a fresh leaf whose result reaches an optimizer: reported below, as an error
         yield from self._flowed_copies(facts, reported, made_here | {id(a[0]) for a in arithmetic}, raising)
@@ -464,7 +462,7 @@ def main():
             )
         for call in leaf_creation_calls(facts):
             f = call.func
-            if not (isinstance(f, ast.Attribute) and f.attr in CASTS):
+            if not (isinstance(f, ast.Attribute) and f.attr in TENSOR_CASTS):
                 continue
             inner = f.value
             if not isinstance(inner, ast.Call):
@@ -602,7 +600,7 @@ def main():
         fresh leaf, bound to a name or appended to a list): what is kept is the op's output, a non-leaf. Looks only
         at the statements that hold a leaf-creating word (no index of the whole file)."""
         words = {"requires_grad", "requires_grad_", "Parameter"}
-        words |= {name for name, q in facts.imports.aliases.items() if q in PARAMETER}
+        words |= {name for name, q in facts.imports.aliases.items() if q in PARAMETER_CTORS}
         sts = facts.statements_with_words(words)
         for st in sts if sts is not None else facts.walk((ast.Assign, ast.AnnAssign, ast.Expr)):
             if isinstance(st, (ast.Assign, ast.AnnAssign)):
@@ -628,7 +626,7 @@ def main():
 
     def _leaf_kind(self, facts, inner: ast.Call):
         q = facts.imports.qualname(inner.func) or ""
-        if q in PARAMETER:
+        if q in PARAMETER_CTORS:
             rg = _kw(inner, "requires_grad")
             if rg is not None and not _true(rg):
                 return None

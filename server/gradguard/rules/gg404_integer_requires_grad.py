@@ -6,7 +6,7 @@ from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Edit, Severity
-from gradguard.core.torchapi import INT_DTYPES
+from gradguard.core.torchapi import INT_DTYPES, PARAMETER_CTORS
 from gradguard.fixes import alias_for, fix, replace_node
 from gradguard.rules._leafs import leaf_creation_calls
 from gradguard.rules.base import Example, Rule
@@ -170,7 +170,7 @@ def main():
                 rg = _kw(call, "requires_grad")
                 if isinstance(rg, ast.Constant) and rg.value is True:
                     created = call
-            elif q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") and call.args:
+            elif q in PARAMETER_CTORS and call.args:
                 rg = _kw(call, "requires_grad") if _kw(call, "requires_grad") is not None else (call.args[1] if len(call.args) > 1 else None)
                 if rg is None or (isinstance(rg, ast.Constant) and rg.value is True):
                     created = call.args[0]

@@ -10,7 +10,15 @@ from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.flow import argument_writes
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.order import position
-from gradguard.core.torchapi import INPLACE_MODULES, MULTI_OUTPUT_VIEWS, SAVES_INPUT, SAVES_INPUT_MODULES
+from gradguard.core.torchapi import (
+    INPLACE_MODULES,
+    MULTI_OUTPUT_VIEWS,
+    PARAMLESS_SUFFIXES,
+    SAVES_INPUT,
+    SAVES_INPUT_MODULES,
+    SAVES_OUTPUT,
+    SAVES_OUTPUT_MODULES,
+)
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import inference_branch, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
@@ -23,9 +31,6 @@ OUT_OF_PLACE = {
 }
 NOT_INPLACE = {"requires_grad_", "share_memory_", "record_stream", "retain_grad", "register_hook"}
 BINOPS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "Pow": "**", "MatMult": "@", "FloorDiv": "//", "Mod": "%"}
-SAVING_MODULES = {"Sigmoid", "Tanh", "Softmax", "LogSoftmax", "ReLU", "ReLU6"}
-INPLACE_FIRST_POS = {"ReLU", "ReLU6", "SiLU", "Hardswish", "Mish", "SELU", "Hardsigmoid"}
-INPLACE_SECOND_POS = {"LeakyReLU", "ELU", "CELU", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Threshold"}
 
 
 def _atom(facts, node):
@@ -84,6 +89,25 @@ The out-of-place version (or a `.clone()` of the saved output before writing int
 values and leaves the saved tensor intact, so the fix is safe.
 """
     examples = (
+        Example(
+            name="sequential-hardtanh-in-place-by-position-after-sigmoid",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    head = nn.Sequential(nn.Linear(4, 4), nn.Sigmoid(), nn.Hardtanh(0.0, 0.9, True))
+    opt = torch.optim.SGD(head.parameters(), lr=0.1)
+    loss = head(torch.randn(3, 4)).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"head": head}
+""",
+            lines=(7,),
+            expect={"error": "modified by an inplace operation"},
+        ),
         Example(
             bad=False,
             name="max-only-compared-then-scaled-in-place",
@@ -894,7 +918,7 @@ def main():
                     continue
                 qa = (facts.imports.qualname(a.func) or "").rsplit(".", 1)[-1]
                 qb = (facts.imports.qualname(b.func) or "").rsplit(".", 1)[-1]
-                if not (facts.imports.qualname(a.func) or "").startswith("torch.nn.") or qa not in SAVING_MODULES or _inplace(a, qa) is not None:
+                if not (facts.imports.qualname(a.func) or "").startswith("torch.nn.") or qa not in SAVES_OUTPUT_MODULES or _inplace(a, qa) is not None:
                     continue
                 flag = _inplace(b, qb)
                 if flag is None:
@@ -945,7 +969,8 @@ _FOR_OTHER_OPERAND = {
 }
 
 
-_PARAMLESS_SAVING_MODULES = {"GELU", "SiLU", "Softplus", "Mish"}
+# the parameterless activations among the input-saving modules (GELU, SiLU, Softplus, Mish)
+_PARAMLESS_SAVING_MODULES = frozenset(m for m in SAVES_INPUT_MODULES if m.endswith(PARAMLESS_SUFFIXES))
 
 
 def _saved_for_another_operand(op: str) -> bool:
@@ -980,11 +1005,9 @@ def _inplace(call: ast.Call, short: str):
     for k in call.keywords:
         if k.arg == "inplace":
             return k if isinstance(k.value, ast.Constant) and k.value.value is True else None
-    if short in INPLACE_FIRST_POS and call.args and isinstance(call.args[0], ast.Constant) and call.args[0].value is True:
-        return call.args[0]
-    if short in INPLACE_SECOND_POS and len(call.args) > 1 and isinstance(call.args[1], ast.Constant) and call.args[1].value is True:
-        return call.args[1]
-    return None
+    pos = INPLACE_MODULES.get(short)
+    flag = call.args[pos] if pos is not None and len(call.args) > pos else None
+    return flag if isinstance(flag, ast.Constant) and flag.value is True else None
 
 
 def _drop_inplace(facts, call: ast.Call, flag):
@@ -994,8 +1017,8 @@ def _drop_inplace(facts, call: ast.Call, flag):
 
 
 _INPLACE_TRUE = re.compile(r"inplace\s*=\s*True|\(\s*True\s*\)|,\s*True\s*\)")
-_SAVES_OUTPUT_NOT_RELU = re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|sqrt|rsqrt)\(")
-_SAVES_OUTPUT_RE = re.compile(r"\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\b")
+_SAVES_OUTPUT_NOT_RELU = re.compile(r"\b(?:" + "|".join(sorted(SAVES_OUTPUT - {"relu"})) + r")\(")
+_SAVES_OUTPUT_RE = re.compile(r"\b(?:" + "|".join(sorted(SAVES_OUTPUT)) + r")\b")
 _MULTI_VIEW_RE = re.compile(r"\b(?:" + "|".join(sorted(MULTI_OUTPUT_VIEWS)) + r")\(")
 _SAVES_INPUT_RE = re.compile(r"\b(?:" + "|".join(sorted(SAVES_INPUT | SAVES_INPUT_MODULES)) + r")\b")
 _SAVING_OPS = "|".join(sorted(SAVES_INPUT))
