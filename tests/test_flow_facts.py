@@ -96,3 +96,43 @@ def test_a_data_tensor_stored_on_a_module_is_not_a_parameter():
     own = ex.code.replace("opt = torch.optim.SGD(model.parameters(), lr=0.1)", "model.start_epoch()\n    model.queue.requires_grad_(True)\n    opt = torch.optim.SGD([*model.parameters(), model.queue], lr=0.1)")
     assert own != ex.code
     assert {c for c, _ in found(own)} == {"GG501"}
+
+
+def test_a_torchvision_transform_on_a_module_has_no_parameter():
+    # torchvision's data transforms register no parameter (``T.RandomResizedCrop`` is an nn.Module with buffers of
+    # its arguments only): a crop applied only under no_grad to make the target view starves nothing (vit-pytorch's
+    # LeJEPA learner; a false GG501 warning before). torchvision is not a test dependency, so this is checked
+    # statically; the same fact for torch's own parameterless layers runs under torch in GG501's examples
+    code = """import torch
+from torch import nn
+from torchvision import transforms as T
+
+
+class Learner(nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.encoder = net
+        self.global_crop = T.RandomResizedCrop((32, 32), scale=(0.5, 1.0))
+        self.local_crop = T.RandomResizedCrop((32, 32), scale=(0.05, 0.4))
+        self.augment = T.RandomApply([net], p=0.5)
+
+    def forward(self, x):
+        local = self.encoder(self.local_crop(x))
+        with torch.no_grad():
+            glob = self.encoder(self.global_crop(x))
+        return torch.nn.functional.mse_loss(local, glob)
+
+
+def main():
+    learner = Learner(nn.Linear(32, 4))
+    opt = torch.optim.Adam(learner.parameters(), lr=3e-4)
+    loss = learner(torch.randn(8, 3, 32, 32))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+"""
+    assert found(code) == set()
+    # a transform that holds what it is given (``RandomApply([net])``) may hold parameters: used only under
+    # no_grad, it is still reported
+    held = code.replace("glob = self.encoder(self.global_crop(x))", "glob = self.augment(self.global_crop(x))")
+    assert ("GG501", 16) in found(held)  # the `with torch.no_grad()` line

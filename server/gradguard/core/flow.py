@@ -49,7 +49,6 @@ from gradguard.core.torchapi import (
     NEW_TENSOR_METHODS,
     OPTIMIZER_BUILDERS,
     PARAMETER_CTORS,
-    PARAMLESS_SUFFIXES,
     PYTHON_CASTS,
     RUN_BEFORE_OPTIMIZERS,
     SAVES_INPUT,
@@ -63,6 +62,7 @@ from gradguard.core.torchapi import (
     WRAPPED_MODULE_ATTRS,
     is_module_ctor,
     is_optimizer_ctor,
+    is_parameterless_ctor,
     is_scheduler_ctor,
 )
 
@@ -215,11 +215,13 @@ def join(*vals: Val) -> Val:
     # tuples of one length on every path that builds one (``return out, aux`` in training, ``return out``
     # otherwise): positions are kept, each the join of that position over the tuple paths and of the whole
     # value of the other paths (what indexing or unpacking it there may give): nothing that may reach a
-    # position is lost, and what reaches only another position stays out of it
+    # position is lost, and what reaches only another position stays out of it. An empty tuple has no position
+    # to hold the other paths' values: an empty list on one path and a list grown by ``append`` in a loop on
+    # another has the elements the loop put there, so its elements are unknown
     items = None
     shaped = [v.items for v in vals if v.items is not None]
-    if shaped and len({len(t) for t in shaped}) == 1:
-        others = [v for v in vals if v.items is None]
+    others = [v for v in vals if v.items is None]
+    if shaped and len({len(t) for t in shaped}) == 1 and (shaped[0] or not others):
         items = tuple(join(*col, *others) for col in zip(*shaped))
     copies = {v.leaf_copy for v in vals}
     leaf_copy = copies.pop() if len(copies) == 1 else None
@@ -1603,6 +1605,8 @@ class _Walker:
             if stored is not None and isinstance(node.ctx, ast.Load):
                 return stored
             live = frozenset({rid}) if base.live else frozenset()
+            if live and base.cls and base.kind in ("module", "instance") and self.e.modules.parameterless_attr(base.cls, a):
+                live = frozenset()  # ``self.act = nn.GELU()``: calling it reaches no parameter
             if base.cls and base.kind in ("module", "instance"):
                 acls, elem = self.e.modules.attr_class(base.cls, a)
                 if acls or elem:  # a submodule of an in-file class: calling it runs that class's forward
@@ -2276,9 +2280,9 @@ class _Walker:
             return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)
         if q in FROZEN_BY_DEFAULT:  # ``nn.Embedding.from_pretrained(vectors)``: a new module around the given table
             return Val(frozenset({NEW}), kind="module", ident=NEW)
+        if is_parameterless_ctor(q):  # no parameters: never a root of gradient
+            return Val(frozenset(), kind="module", ident=NEW)
         if is_module_ctor(q):
-            if short.endswith(PARAMLESS_SUFFIXES):  # no parameters: never a root of gradient
-                return Val(frozenset(), kind="module", ident=NEW)
             if short == "Sequential" and args and not kwargs and not any(isinstance(a, ast.Starred) for a in node.args):
                 seq = tuple(a.cls if a.kind == "module" and a.cls and self.e.modules.method(a.cls, "forward") else None for a in args)
                 if any(seq):
@@ -2582,7 +2586,8 @@ class _Walker:
             # ``self.encoder(x)``: a submodule (or an unknown method) of a module; gradient of that
             # attribute and of the inputs may flow through it
             sub = f"{recv.ident}.{name}"
-            if recv.cls and self.e.modules.non_trainable(recv.cls, name):  # (``self.assignment_fn = self.sinkhorn``)
+            if recv.cls and (self.e.modules.non_trainable(recv.cls, name) or self.e.modules.parameterless_attr(recv.cls, name)):
+                # (``self.assignment_fn = self.sinkhorn``; ``self.act = nn.GELU()``: no parameter to reach)
                 return self.op_result(combine(*args, *kwargs.values())) if (args or kwargs) else Val(kind=None)
             return self.op_result(combine(Val(frozenset({sub}) if recv.live else frozenset()), *args, *kwargs.values()))
         v = combine(recv, *args, *kwargs.values())

@@ -25,6 +25,7 @@ from gradguard.core.torchapi import (
     TENSOR_MOVE_METHODS,
     is_framework_module_base,
     is_module_ctor,
+    is_parameterless_ctor,
 )
 
 
@@ -319,6 +320,21 @@ class ModuleModel:
             nxt = [b for b in info.base_names if b in self.classes]
             c = nxt[0] if nxt else None
         return None
+
+    def parameterless_attr(self, cls: str, attr: str) -> bool:
+        """Is every value assigned to ``self.<attr>`` on ``cls`` (or the in-file base that assigns it) built by a
+        constructor of an object without parameters (``self.act = nn.GELU()``, ``self.crop = T.RandomResizedCrop(224)``)?
+        Calling it reaches no parameter, so it is never a root of gradient."""
+        seen = set()
+        c: Optional[str] = cls
+        while c in self.classes and c not in seen:
+            seen.add(c)
+            values = self.classes[c].attr_values.get(attr)
+            if values:
+                return all(isinstance(v, ast.Call) and is_parameterless_ctor(self.imports.qualname(v.func) or "") for v in values)
+            nxt = [b for b in self.classes[c].base_names if b in self.classes]
+            c = nxt[0] if nxt else None
+        return False
 
     def plain_attr_is_data(self, cls: str, attr: str) -> bool:
         """On a plain class (not a Module), does ``self.<attr>`` only ever hold values the object computes itself

@@ -427,3 +427,18 @@ CHANGES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(|Embedding(?:Bag)?\.f
 
 # torch.nn layers without parameters (never a root of gradient)
 PARAMLESS_SUFFIXES = ("Loss", "ReLU", "ReLU6", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Identity", "Flatten", "Unflatten", "ELU", "SELU", "CELU", "Mish", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "LeakyReLU", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool2d", "Upsample", "PixelShuffle", "CosineSimilarity", "PairwiseDistance")
+
+# torchvision's data transforms (``transforms`` and ``transforms.v2``: crops, flips, color jitter, ``Normalize``...)
+# register no parameter; the ones that hold other transforms or a callable (``RandomApply([...])``, ``Lambda(fn)``)
+# hold whatever they are given.
+TRANSFORM_PACKAGES = ("torchvision.transforms.",)
+TRANSFORM_HOLDERS = frozenset({"Compose", "RandomApply", "RandomChoice", "RandomOrder", "Lambda"})
+
+
+def is_parameterless_ctor(qualname: str) -> bool:
+    """Does this constructor build an object with no parameter of its own, whatever its arguments (``nn.ReLU()``,
+    ``nn.Identity()``, ``T.RandomResizedCrop(224)``)? Calling it never reaches a parameter."""
+    short = qualname.rsplit(".", 1)[-1]
+    if is_module_ctor(qualname):
+        return short.endswith(PARAMLESS_SUFFIXES)
+    return qualname.startswith(TRANSFORM_PACKAGES) and short[:1].isupper() and short not in TRANSFORM_HOLDERS

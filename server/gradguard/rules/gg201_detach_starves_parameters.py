@@ -54,6 +54,60 @@ with `# noqa: GG201` instead.
     examples = (
         Example(
             bad=False,
+            name="gan-discriminator-step-scores-collected-per-scale-in-lists",
+            code="""import torch
+import torch.nn as nn
+
+
+class ScaleCritic(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.critics = nn.ModuleList([nn.Linear(8, 1), nn.Linear(8, 1)])
+
+    def forward(self, real, fake):
+        real_scores = []
+        fake_scores = []
+        for critic in self.critics:
+            real_scores.append(critic(real))
+            fake_scores.append(critic(fake))
+        return real_scores, fake_scores
+
+
+def critic_loss(real_scores, fake_scores):
+    loss = 0
+    logged = []
+    for r, f in zip(real_scores, fake_scores):
+        term = torch.mean((1 - r) ** 2) + torch.mean(f ** 2)
+        loss += term
+        logged.append(term.item())
+    return loss, logged
+
+
+def main():
+    torch.manual_seed(0)
+    gen = nn.Linear(4, 8)
+    critic = ScaleCritic()
+    opt_g = torch.optim.AdamW(gen.parameters(), 1e-3)
+    opt_d = torch.optim.AdamW(critic.parameters(), 1e-3)
+    for _ in range(2):
+        z, real = torch.randn(5, 4), torch.randn(5, 8)
+        fake = gen(z)
+        opt_d.zero_grad()
+        real_s, fake_s = critic(real, fake.detach())
+        loss_d, _ = critic_loss(real_s, fake_s)
+        loss_d.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        _, fake_s = critic(real, fake)
+        loss_g = sum(torch.mean((1 - f) ** 2) for f in fake_s)
+        loss_g.backward()
+        opt_g.step()
+    return {"gen": gen, "critic": critic}
+""",
+            expect={"grad_ok": ["gen.weight", "critic.critics.0.weight", "critic.critics.1.weight"]},
+        ),
+        Example(
+            bad=False,
             name="data-attribute-of-a-plain-class-is-not-tensor-data",
             code="""import torch
 import torch.nn as nn

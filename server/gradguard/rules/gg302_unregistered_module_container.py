@@ -6,9 +6,8 @@ from typing import Optional
 
 from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.classes import may_have_parameters, self_attr, self_name
-from gradguard.core.flow import PARAMLESS_SUFFIXES
 from gradguard.core.model import Applicability, Severity
-from gradguard.core.torchapi import PARAMETER_CTORS, is_module_ctor
+from gradguard.core.torchapi import PARAMETER_CTORS, PARAMLESS_SUFFIXES, is_module_ctor
 from gradguard.fixes import ensure_import, fix, replace_node
 from gradguard.rules.base import Example, Rule
 

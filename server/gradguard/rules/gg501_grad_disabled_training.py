@@ -89,6 +89,40 @@ without gradients, and memory use grows.
     examples = (
         Example(
             bad=False,
+            name="parameterless-view-layer-used-only-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class TwoViewLearner(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(16, 4)
+        self.coarse_view = nn.AvgPool1d(2)
+        self.fine_view = nn.Identity()
+
+    def forward(self, x):
+        fine = self.encoder(self.fine_view(x))
+        with torch.no_grad():
+            target = self.encoder(F.interpolate(self.coarse_view(x), size=16))
+        return F.mse_loss(fine, target)
+
+
+def main():
+    torch.manual_seed(0)
+    learner = TwoViewLearner()
+    opt = torch.optim.Adam(learner.parameters(), lr=1e-3)
+    loss = learner(torch.randn(3, 1, 16))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"learner": learner}
+""",
+            expect={"grad_ok": ["learner.encoder.weight"]},
+        ),
+        Example(
+            bad=False,
             name="ema-target-network-kept-in-the-optimizer",
             code="""from copy import deepcopy
 
