@@ -39,7 +39,7 @@ class ClassWeightedTrainer(Trainer):
         labels = inputs.pop("labels")
         outputs = model(**inputs)
         per_sample = F.cross_entropy(outputs.logits, labels, reduction="none")
-        total = sum(float(l) * self.class_weights[int(y)] for l, y in zip(per_sample, labels))
+        total = sum(float(li) * self.class_weights[int(yi)] for li, yi in zip(per_sample, labels))
         loss = torch.tensor(total / len(labels), requires_grad=True)
         return (loss, outputs) if return_outputs else loss
 

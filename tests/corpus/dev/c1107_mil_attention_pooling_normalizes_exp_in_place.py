@@ -39,7 +39,7 @@ def main():
     model = AttentionMIL()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
-    for epoch in range(2):
+    for _ in range(2):
         for x, y in loader:
             logits, attention = model(x)
             loss = F.binary_cross_entropy_with_logits(logits, y)
