@@ -106,6 +106,15 @@ MANIFEST = [
      "note": "Lightning tutorials as scripts: manual optimization, GANs, meta-learning, normalizing flows"},
     {"repo": "huggingface/trl", "commit": "f2cd57710ae345ea6428ae95363267fcf38a3dc8", "subtrees": ["trl", "examples"],
      "note": "Trainer subclasses overriding compute_loss (DPO, PPO, reward modeling), reference models under no_grad"},
+    {"repo": "CompVis/stable-diffusion", "commit": "21f890f9da3cfbeaba8e2ac3c425ee9e998d5229", "subtrees": ["ldm", "scripts", "main.py"],
+     "note": "latent diffusion LightningModules (EMA, frozen first stage, conditioning models) and the Lightning entry point"},
+    {"repo": "openai/guided-diffusion", "commit": "22e0df8183507e13a7813f8d38d51b072ca1e67c", "subtrees": [""],
+     "note": "fp16 master parameters, classifier guidance through autograd.grad on a noisy-image classifier"},
+    {"repo": "lucidrains/vit-pytorch", "commit": "69d24fe9e3024c0d4b02761123b8583a24ebed1e", "subtrees": [""],
+     "note": "ViT variants and self-supervised learners (MAE, SimMIM, DINO, LeJEPA) with their stop-gradients"},
+    {"repo": "facebookresearch/barlowtwins", "commit": "8e8d284ca0bc02f88b92328e53f9b901e86b4a3c", "subtrees": [""]},
+    {"repo": "jik876/hifi-gan", "commit": "4769534d45265d52a904b850da5a622601885777", "subtrees": [""],
+     "note": "GAN vocoder: discriminator step on a detached generator output, losses collected per sub-discriminator"},
 ]
 
 

@@ -85,7 +85,7 @@ def replace(obj, **changes):
 
 
 _REQUIRES_GRAD_WORD = re.compile(r"requires_grad")
-CONSTANT_TERM_CUTS = frozenset({"nondiff", "compare", "cast"})  # cuts after which a value has no gradient at all
+CONSTANT_TERM_CUTS = frozenset({"nondiff", "compare", "cast", "nograph"})  # cuts after which a value has no gradient at all
 NEW = "<new>"  # placeholder id for a root created by an expression, renamed at assignment
 UNKNOWN = "?"
 
@@ -2315,7 +2315,14 @@ class _Walker:
             loss_node = node.args[0] if node.args else (kwnodes.get("outputs") or kwnodes.get("tensors") or node)
             retain = _truthy(kwnodes.get("retain_graph")) or _truthy(kwnodes.get("create_graph"))
             self.fl.backward_sites.append(BackwardSite(node, loss, loss_node, self.mode, self.loops, retain, self.stmt))
-            return Val(kind="tensor")
+            if short != "grad" or not (loss.live - {UNKNOWN}):
+                return Val(kind="tensor")
+            if _creates_graph(node, kwnodes):
+                # ``create_graph=True``: the gradients are themselves differentiable, through what the outputs reach
+                return Val(loss.live, loss.cut, kind="tensor")
+            # without ``create_graph`` the returned gradients have no ``grad_fn``: a loss term built from them (a
+            # gradient penalty) is a constant to the next backward
+            return cut_value(loss, "nograph", node, "torch.autograd.grad() without create_graph=True")
         if q.startswith("torch."):
             rg = kwnodes.get("requires_grad")
             if short in VALUES_INDICES and args and q.count(".") == 1:
@@ -2666,6 +2673,13 @@ def _rebase(v: Val, ident: str) -> Val:
     def rb(r: str) -> str:
         return ident + r[4:] if r == "self" or r.startswith("self.") else r
     return replace(v, params=frozenset(rb(r) for r in v.params), live=frozenset(rb(r) for r in v.live))
+
+
+def _creates_graph(call: ast.Call, kwnodes: dict) -> bool:
+    """``torch.autograd.grad(outputs, inputs, grad_outputs, retain_graph, create_graph, ...)`` asks for a graph of
+    the gradients (by keyword, or as its fifth positional argument)."""
+    flag = kwnodes["create_graph"] if "create_graph" in kwnodes else (call.args[4] if len(call.args) > 4 else None)
+    return flag is not None and not (isinstance(flag, ast.Constant) and not flag.value)
 
 
 def _inplace_flag(ctor: ast.Call, pos: int) -> bool:

@@ -11,6 +11,22 @@ from gradguard.rules._cuts import cut_findings
 from gradguard.rules.base import Example, Rule
 
 
+def _create_graph_fix(facts, call: ast.Call):
+    """``torch.autograd.grad(out, inp)`` -> ``torch.autograd.grad(out, inp, create_graph=True)``: the same gradients,
+    now with a graph, so a loss term built from them (a gradient penalty) reaches the parameters."""
+    kw = next((k for k in call.keywords if k.arg == "create_graph"), None)
+    if kw is not None:
+        return fix("Pass `create_graph=True`", replace_node(facts, kw.value, "True"))
+    if len(call.args) > 4 or any(k.arg is None for k in call.keywords):
+        return None
+    text = facts.text(call)
+    if not text.endswith(")"):
+        return None
+    inner = text[:-1].rstrip()
+    sep = " " if inner.endswith((",", "(")) else ", "
+    return fix("Pass `create_graph=True`", replace_node(facts, call, f"{inner}{sep}create_graph=True)"))
+
+
 def _rsample_fix(facts, call: ast.Call):
     """``dist.sample(shape)`` -> ``dist.rsample(shape)``: the same draw, through the reparameterization."""
     func = call.func
@@ -28,7 +44,7 @@ def _rsample_fix(facts, call: ast.Call):
 class NonDifferentiableOp(Rule):
     code = "GG203"
     name = "non-differentiable-op"
-    summary = "A non-differentiable op (argmax, comparison, integer cast, sign/round, `Distribution.sample()`) is the only path from trained parameters to a loss."
+    summary = "A non-differentiable op (argmax, comparison, integer cast, sign/round, `Distribution.sample()`, `autograd.grad` without `create_graph`) is the only path from trained parameters to a loss, or makes a loss term a constant."
     severity = Severity.WARNING
     needs = LOSS_SINK_WORDS
     fix_applicability = Applicability.UNSAFE
@@ -45,7 +61,10 @@ The indices of `max`/`min`/`topk`/`sort`/`median`/`mode`/`kthvalue` (`out.max(1)
 are integers without gradient; their values keep it. Histograms and counts (`torch.histc`, `bincount`, `count_nonzero`) have no gradient either.
 A loss term made only through such ops, added to a term that trains (`return pixel + w * hist` in a loss
 module's `forward`, `loss = ce + penalty`), is flagged too when that sum is the tensor `backward()` is called on:
-the term is a constant to autograd, so its objective is never optimized while the rest of the loss trains. A custom
+the term is a constant to autograd, so its objective is never optimized while the rest of the loss trains. So are
+the gradients `torch.autograd.grad(out, inputs)` returns without `create_graph=True`: they have no `grad_fn`, so a
+gradient penalty built from them (WGAN-GP, R1, an input-gradient norm) adds nothing to any gradient; the fix passes
+`create_graph=True`. A custom
 `torch.autograd.Function` whose `backward` returns `None` on every path as the gradient of an input (a
 weight passed to `apply`) is no gradient path for that input: autograd reads None as "no gradient". So is a
 gradient computed only under `if ctx.needs_input_grad[k]:` where every call passes a Python number at `k`
@@ -565,6 +584,57 @@ def main():
             expect={"grad_ok": ["layer.weight"]},
         ),
         Example(
+            name="gradient-penalty-from-autograd-grad-without-create-graph",
+            code="""import torch
+import torch.nn as nn
+
+
+def input_gradient_penalty(critic, real, fake):
+    eps = torch.rand(real.size(0), 1)
+    mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (grads,) = torch.autograd.grad(critic(mixed).sum(), mixed)
+    return ((grads.norm(2, dim=1) - 1) ** 2).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    critic = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+    opt = torch.optim.Adam(critic.parameters(), lr=1e-3)
+    real, fake = torch.randn(8, 2), torch.randn(8, 2)
+    gp = input_gradient_penalty(critic, real, fake)
+    loss = critic(fake).mean() - critic(real).mean() + 10.0 * gp
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"critic": critic}, {"penalty_requires_grad": gp.requires_grad}
+""",
+            lines=(8,),
+            expect={"grad_ok": ["critic.0.weight"], "facts": {"penalty_requires_grad": False}},
+        ),
+        Example(
+            bad=False,
+            name="r1-penalty-with-create-graph",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    disc = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+    opt = torch.optim.Adam(disc.parameters(), lr=1e-3)
+    real = torch.randn(8, 2).requires_grad_(True)
+    scores = disc(real)
+    (grads,) = torch.autograd.grad(scores.sum(), real, create_graph=True)
+    r1 = grads.pow(2).sum(dim=1).mean()
+    loss = nn.functional.softplus(-scores).mean() + 5.0 * r1
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"disc": disc}, {"penalty_requires_grad": r1.requires_grad}
+""",
+            expect={"grad_ok": ["disc.0.weight"], "facts": {"penalty_requires_grad": True}},
+        ),
+        Example(
             name="histogram-matching-loss-with-histc",
             code="""import torch
 import torch.nn as nn
@@ -884,7 +954,7 @@ def main():
         ),
     )
 
-    cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped"})  # the GradientFlow cut kinds this rule reports
+    cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph"})  # the GradientFlow cut kinds this rule reports
 
     def check(self, facts):
         def describe(kind, node, st):
@@ -902,11 +972,15 @@ def main():
                 return f"Taking the indices of `{text}` (no gradient)"
             if kind == "sample":
                 return f"`{text}` (draws without gradient; `rsample()` is the differentiable draw)"
+            if kind == "nograph":
+                return f"`{text}` without `create_graph=True` (its gradients have no graph)"
             return f"`{text}` (no gradient)"
 
         def fixes_for(kind, node, st):
             if kind == "sample" and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 return [partial(_rsample_fix, facts, node)]
+            if kind == "nograph" and isinstance(node, ast.Call):
+                return [partial(_create_graph_fix, facts, node)]
             if kind != "zero" or not isinstance(node, ast.Call) or len(node.args) != 1:
                 return []
             if not isinstance(node.args[0], (ast.Name, ast.Attribute)):
@@ -939,6 +1013,7 @@ def main():
                 if got is None:
                     continue
                 site, cut = got
+                nograph = cut.kind == "nograph" and isinstance(cut.node, ast.Call)
                 at = facts.start(cut.node)
                 if (at.line, at.col) in reported:
                     continue
@@ -947,16 +1022,24 @@ def main():
                 text, term_text = (" ".join(facts.text(n).split()) for n in (cut.node, term))
                 text = text if len(text) <= 40 else text[:37] + "..."
                 term_text = term_text if len(term_text) <= 40 else term_text[:37] + "..."
+                what = f"`{text}` without `create_graph=True` returns gradients with no graph" if nograph else f"`{text}` has no gradient"
                 yield self.finding(
                     facts,
                     cut.node,
-                    f"`{text}` has no gradient, so the term `{term_text}` is a constant of the loss backpropagated at line {site.node.lineno}: "
+                    f"{what}, so the term `{term_text}` is a constant of the loss backpropagated at line {site.node.lineno}: "
                     "it adds nothing to any gradient and its objective is never optimized",
                     related=[(ev.node, "the constant term is added to the loss here"), (site.node, "backward() through the loss here")],
-                    explanation="Ops that count or index (`histc`, `bincount`, `argmax`, comparisons, integer casts) return tensors without "
-                    "`grad_fn`: a loss term computed through them does not require grad, so `backward()` treats it as a constant and the "
-                    "model trains on the other terms only. Use a differentiable surrogate (a soft histogram, `softmax` instead of "
-                    "`argmax`, a sigmoid instead of a comparison), or drop the term.",
+                    explanation=(
+                        "`torch.autograd.grad` returns gradients without `grad_fn` unless `create_graph=True`: a penalty built from them "
+                        "(a gradient penalty, an input-gradient norm) does not require grad, so `backward()` treats it as a constant and "
+                        "the model trains on the other terms only. Pass `create_graph=True` so the penalty is differentiated too."
+                        if nograph
+                        else "Ops that count or index (`histc`, `bincount`, `argmax`, comparisons, integer casts) return tensors without "
+                        "`grad_fn`: a loss term computed through them does not require grad, so `backward()` treats it as a constant and the "
+                        "model trains on the other terms only. Use a differentiable surrogate (a soft histogram, `softmax` instead of "
+                        "`argmax`, a sigmoid instead of a comparison), or drop the term."
+                    ),
+                    fixes=[partial(_create_graph_fix, facts, cut.node)] if nograph else [],
                 )
 
     def _backpropagated_as_is(self, facts, cf, binop: ast.AST, dead: set, sites: list):

@@ -6,9 +6,9 @@ from typing import Optional
 
 from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.classes import may_have_parameters, self_attr, self_name
-from gradguard.core.model import Applicability, Severity
+from gradguard.core.model import Applicability, Edit, Pos, Severity
 from gradguard.core.torchapi import PARAMETER_CTORS, PARAMLESS_SUFFIXES, is_module_ctor
-from gradguard.fixes import ensure_import, fix, replace_node
+from gradguard.fixes import ensure_import, fix, insert_before_stmt, replace_node
 from gradguard.rules.base import Example, Rule
 
 _LIST_OK = {"append", "extend", "insert", "pop", "__len__", "__iter__", "__getitem__", "<call>"}
@@ -219,6 +219,11 @@ or an empty `self.heads = {}` / `self.layers = []` filled with layers in a loop 
 is put in), or the plain list a helper of the file (or a method of the class) builds and returns
 (`self.layers = make_layers(n)`, `self.layers = self._build_layers(config)`). Containers registered later (`nn.ModuleList(self.layers)`, `add_module`, `setattr`,
 `register_module`) and containers of parameter-free modules (activations, losses) are left alone.
+An object of a plain class of the file (not an `nn.Module`) that builds its own layers and is kept on a Module
+(`self.items = ItemStore(n, d)` whose `__init__` sets `self.table = nn.Embedding(n, d)`), used by the Module's
+methods, is the same container: reported on the plain class, whose fix derives it from `nn.Module`. Plain helpers
+that hold a copy of the model (an EMA shadow), stand in for a Module (their own `parameters()`), or whose layers the
+Module registers itself (`self.table = self.items.table`) or hands out (`self.items.table.parameters()`) are left alone.
 
 ## Why is this bad?
 `nn.Module` only registers attributes that are Modules or Parameters. Layers inside a plain container are
@@ -247,6 +252,93 @@ offered when the container is used with methods the torch container lacks, and i
 dict keys might not be strings (`nn.ModuleDict` requires string keys).
 """
     examples = (
+        Example(
+            name="plain-store-object-builds-the-embedding-tables",
+            code="""import torch
+import torch.nn as nn
+
+
+class ItemStore:
+    def __init__(self, n_items, dim):
+        self.table = nn.Embedding(n_items, dim)
+
+    def lookup(self, ids):
+        return self.table(ids)
+
+
+class Recommender(nn.Module):
+    def __init__(self, n_items=20, dim=4):
+        super().__init__()
+        self.user = nn.Linear(6, dim)
+        self.items = ItemStore(n_items, dim)
+
+    def forward(self, feats, ids):
+        return (self.user(feats) * self.items.lookup(ids)).sum(-1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Recommender()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    before = model.items.table.weight.detach().clone()
+    for _ in range(3):
+        feats, ids, y = torch.randn(8, 6), torch.randint(0, 20, (8,)), torch.rand(8)
+        loss = nn.functional.mse_loss(model(feats, ids), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"table_changed": not torch.equal(before, model.items.table.weight)}
+""",
+            lines=(5,),
+            expect={"facts": {"table_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="plain-ema-helper-keeps-a-shadow-copy",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+class EMA:
+    def __init__(self, model, decay=0.9):
+        self.decay = decay
+        self.shadow = copy.deepcopy(model).requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model):
+        for s, p in zip(self.shadow.parameters(), model.parameters()):
+            s.mul_(self.decay).add_(p, alpha=1 - self.decay)
+
+
+class Student(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(4, 2)
+        self.ema = EMA(self.net)
+
+    def forward(self, x):
+        return self.net(x)
+
+    def after_step(self):
+        self.ema.update(self.net)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Student()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = model(torch.randn(5, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        model.after_step()
+    return {"model": model}, {"ema_moved": not torch.equal(model.ema.shadow.weight, model.net.weight)}
+""",
+            expect={"grad_ok": ["model.net.weight"], "facts": {"ema_moved": True}},
+        ),
         Example(
             name="layers-from-a-builder-method-kept-in-a-plain-list",
             code="""import torch
@@ -635,6 +727,7 @@ def main():
 
     def check(self, facts):
         kinds = None
+        holders: dict = {}  # plain class -> [(module class, the assignment that holds an instance)]
         for info in facts.modules.classes.values():
             if info.is_module is not True:
                 continue
@@ -677,6 +770,10 @@ def main():
                             continue
                         yield self._literal_finding(facts, info, attr, node.value, ckind, kind, made=made)
                         continue
+                    held = facts.modules.classes.get(node.value.func.id) if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) else None
+                    if held is not None and held.is_module is False and not held.is_autograd_function:
+                        holders.setdefault(held.name, []).append((info, attr, node))
+                        continue
                     empty = _is_empty_container(facts, node.value)
                     if empty:
                         fill = self._fill_site(facts, info, attr, empty, kinds)
@@ -686,6 +783,63 @@ def main():
                         if ek == "param" and _handed_out(info, attr):
                             continue
                         yield self._filled_finding(facts, info, attr, node.value, empty, site, ek, key)
+
+        for name, held_by in holders.items():
+            if kinds is None:
+                kinds = _Kinds(facts)
+            f = self._plain_holder_finding(facts, facts.modules.classes[name], held_by, kinds)
+            if f is not None:
+                yield f
+
+    def _plain_holder_finding(self, facts, plain, held_by: list, kinds: _Kinds):
+        """A Module holds an object of an in-file plain class (``self.items = ItemStore(n, d)``) whose ``__init__``
+        builds layers or Parameters of its own (``self.table = nn.Embedding(n, d)``): ``Module.__setattr__`` registers
+        only Modules and Parameters, and ``parameters()`` does not look inside other objects, so those layers are in no
+        optimizer built from the model and in no ``state_dict()``, while the module's methods use them. Not reported
+        when the plain class is made to stand in for a Module (its own ``parameters`` / ``state_dict``), when the holder
+        registers the pieces itself (``self.table = self.items.table``) or hands them out (``self.items.table.parameters()``),
+        or when the holder never uses the object outside ``__init__``."""
+        init = plain.methods.get("__init__")
+        if init is None or plain.node.bases or plain.node.keywords or {"parameters", "named_parameters", "state_dict", "to"} & set(plain.methods):
+            return None
+        sn = self_name(init)
+        if sn is None:
+            return None
+        local = _locals_from_ctor(init)
+        layers = []  # (attr, assignment) of the layers / Parameters the plain class builds
+        for node in statements_of_type(init, (ast.Assign,)):
+            if len(node.targets) == 1 and self_attr(node.targets[0], sn) and kinds.element(node.value, local):
+                layers.append((self_attr(node.targets[0], sn), node))
+        if not layers:
+            return None
+        used = None
+        for info, attr, assign in held_by:
+            if self._registered(facts, info, attr):
+                continue
+            reads = [n for m in info.methods.values() if m.name != "__init__" for n in walk_nodes(m) if isinstance(n, ast.Attribute) and n.attr == attr]
+            if not reads:
+                continue
+            out_of_holder = any(isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute) and n.value.attr == attr for m in info.methods.values() for n in walk_nodes(m)
+                                if isinstance(n, ast.Attribute) and _hands_out(facts, m, n))
+            if out_of_holder:
+                continue
+            used = (info, attr, assign)
+            break
+        if used is None:
+            return None
+        info, attr, assign = used
+        names = ", ".join(f"`{a}`" for a, _ in layers[:3]) + (" ..." if len(layers) > 3 else "")
+        return self.finding(
+            facts,
+            plain.node,
+            f"`{plain.name}` is a plain class, not an `nn.Module`: the layers it builds ({names}) are not registered on "
+            f"`{info.name}`, which holds one in `self.{attr}`, so `parameters()` misses them and they are never trained or saved",
+            related=[(assign, f"`{info.name}` keeps the object here; only Modules and Parameters are registered"), (layers[0][1], "a layer built on the plain object")],
+            fixes=[lambda: _make_module_fix(facts, plain, init)],
+            explanation="`nn.Module` registers only attributes that are Modules or Parameters, and `parameters()`, `state_dict()` and "
+            "`.to(device)` look no deeper: layers kept on an ordinary object get gradients through the forward pass but no optimizer "
+            "built from the model holds them. Derive the class from `nn.Module` (and call `super().__init__()` first).",
+        )
 
     # -- helpers --------------------------------------------------------------------------------
     @staticmethod
@@ -771,6 +925,38 @@ def main():
             fixes=fixes,
             explanation=f"`nn.Module` registers only attributes that are Modules or Parameters; a {what} inside a Python {container} is invisible to the optimizer, `state_dict()` and `.to(device)`.",
         )
+
+
+def _hands_out(facts, method, node: ast.Attribute) -> bool:
+    """Does ``self.<holder>.<piece>`` (``node``) get registered or handed to an optimizer: assigned to an attribute
+    (``self.table = self.items.table``), or asked for its parameters (``self.items.table.parameters()``)?"""
+    parent = facts.parent(node)
+    if isinstance(parent, ast.Assign) and parent.value is node:
+        return any(isinstance(t, ast.Attribute) for t in parent.targets)
+    while isinstance(parent, ast.Attribute):
+        if parent.attr in ("parameters", "named_parameters", "weight", "bias"):
+            return True
+        parent = facts.parent(parent)
+    return False
+
+
+def _make_module_fix(facts, plain, init):
+    """``class Store:`` -> ``class Store(nn.Module):`` with ``super().__init__()`` first in its ``__init__``."""
+    nn, extra = ensure_import(facts, "torch.nn")
+    header = facts.source.line(plain.node.lineno)
+    name_at = header.find(f"class {plain.name}")
+    if name_at < 0 or not init.body:
+        return None
+    colon = header.find(":", name_at)
+    if colon < 0 or header[name_at + len(f"class {plain.name}"):colon].strip():
+        return None
+    first = init.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        if len(init.body) < 2:
+            return None
+        first = init.body[1]  # after the docstring
+    at = Pos(plain.node.lineno, colon)
+    return fix(f"Make `{plain.name}` an `{nn}.Module`", Edit(at, at, f"({nn}.Module)"), insert_before_stmt(facts, first, "super().__init__()"), *extra)
 
 
 def _handed_out(info, attr: str) -> bool:
