@@ -457,7 +457,7 @@ def _story(text: str, line: int):
         ("c117", 31, "none", "runs only after the backward() at line 29"),  # retain_grad() too late: torch raises on None.sign()
         ("c145", 26, "real", "backpropagated at line 25"),  # retain_grad() before backward: Grad-CAM works
         ("c109", 20, "unknown", "calls no backward() itself"),  # a helper the caller runs after backward
-        ("c131", 64, "unknown", "gradguard sees no differentiable path"),  # experts unregistered but used: torch gives them a gradient
+        ("c131", 64, "real", "along a differentiable path"),  # experts unregistered but used (out[sel] += ... expert(x[sel])): torch gives them a gradient
     ],
 )
 def test_grad_story_on_corpus_cases(case, line, verdict, words):

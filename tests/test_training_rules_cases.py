@@ -216,3 +216,85 @@ def test_state_stored_by_a_method_of_the_step(decorator, stored, call, lines, ra
             assert not raises and model.enc[0].weight.grad is not None
     finally:
         sys.path.remove(shims)
+
+
+# GG806: Lightning manual optimization. The Trainer calls training_step once per batch, and the step backpropagates
+# and steps by itself (self.manual_backward, opt.step()); an optimizer configure_optimizers built from another
+# module's parameters leaves the module the loss trains unchanged. Each program runs under torch (with the shims):
+# the bad one never changes the generator, the look-alikes and the fixed program do.
+GAN = """import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class GAN(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.generator = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 4))
+        self.discriminator = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+        self.automatic_optimization = False
+
+    def training_step(self, batch, batch_idx):
+        (real,) = batch
+        opt_g, opt_d = self.optimizers()
+        fake = self.generator(torch.randn(real.shape[0], 2))
+        g_loss = F.softplus(-self.discriminator(fake)).mean()
+        opt_g.zero_grad()
+        self.manual_backward(g_loss)
+        opt_g.step()
+        d_loss = F.softplus(-self.discriminator(real)).mean() + F.softplus(self.discriminator(fake.detach())).mean()
+        opt_d.zero_grad()
+        self.manual_backward(d_loss)
+        opt_d.step()
+
+    def configure_optimizers(self):
+        opt_g = torch.optim.Adam(G_PARAMS, lr=0.01)
+        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=0.01)
+        return [opt_g, opt_d]
+
+
+def main():
+    torch.manual_seed(0)
+    model = GAN()
+    before = model.generator[0].weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(TensorDataset(torch.randn(12, 4)), batch_size=4))
+    return not torch.equal(before, model.generator[0].weight)
+"""
+GAN_CASES = [
+    # (the generator optimizer's parameters, lines, the generator changes)
+    ("self.discriminator.parameters()", [29], False),  # copy-pasted: opt_g steps the discriminator
+    ("self.generator.parameters()", [], True),
+    ("self.parameters()", [], True),
+    ("[*self.generator.parameters()]", [], True),
+]
+
+
+def _run_with_shims(src):
+    import os
+    import sys
+
+    shims = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "shims")
+    sys.path.insert(0, shims)
+    try:
+        scope: dict = {}
+        exec(compile(src, "case.py", "exec"), scope)  # noqa: S102 - the program, under real torch
+        return scope["main"]()
+    finally:
+        sys.path.remove(shims)
+
+
+@pytest.mark.parametrize("params,lines,changes", GAN_CASES, ids=[f"gan-{i}" for i in range(len(GAN_CASES))])
+def test_manual_optimization_optimizer_over_another_module(params, lines, changes):
+    from gradguard.core.edits import apply_edits
+
+    src = GAN.replace("G_PARAMS", params)
+    res = analyze(src, "case.py")
+    mine = [f for f in res.findings if f.code == "GG806"]
+    assert sorted({f.start.line for f in mine}) == lines, [(f.code, f.start.line, f.message) for f in res.findings]
+    assert not [f for f in res.findings if f.code != "GG806" and f.severity.name in ("ERROR", "WARNING")]
+    assert _run_with_shims(src) is changes
+    if mine:  # the offered fix makes the generator train
+        fixed = apply_edits(res.source, [e for f in mine if f.fix for e in f.fix.edits])
+        assert fixed != res.source and _run_with_shims(fixed) is True

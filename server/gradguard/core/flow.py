@@ -1035,6 +1035,11 @@ class _Walker:
                 newv = replace(newv, saved_output=None)
             if isinstance(st.target, ast.Name):
                 self.env[st.target.id] = replace(newv, leaf=target_val.leaf and False, ident=target_val.ident if target_val.leaf else None) if target_val.leaf else newv
+            elif isinstance(st.target, ast.Subscript) and isinstance(st.target.value, ast.Name) and st.target.value.id in self.env and (v.live or v.cut):
+                # ``out[sel] += gate * expert(x[sel])`` into a tensor this function made: ``out`` now carries ``v`` (as ``out[sel] = v``)
+                base = self.env[st.target.value.id]
+                if base.kind == "tensor" and not base.ident and not base.leaf and v.kind in ("tensor", None):
+                    self.env[st.target.value.id] = replace(combine(base, self.op_result(v)), saved_output=base.saved_output, leaf_copy=base.leaf_copy)
         elif isinstance(st, ast.Expr):
             self.ev(st.value)
             call = st.value
@@ -1165,6 +1170,56 @@ class _Walker:
         indices = cut_value(x, "nondiff", node, f".{name}() indices") if x.live else Val(frozenset(), x.cut, kind="tensor")
         out = _tuple_val((values, indices))
         return replace(out, fields=(("values", values), ("indices", indices)))
+
+    def size_one_along(self, expr: ast.AST, dim: Optional[ast.AST]) -> bool:
+        """Is ``expr`` known to have size 1 along ``dim`` (a literal)? The values of ``x.topk(k, dim=d)`` with ``k``
+        1 (a literal, or ``self.<attr>`` only ever 1 through the constructors), named by the function's one binding
+        of the name. A softmax over such a dimension is identically 1 (a log-softmax 0): no gradient reaches its input."""
+        want = _literal_int(dim)
+        if want is None or not isinstance(expr, ast.Name) or not isinstance(self.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        binds: list = [n for n in walk_nodes(self.node) if isinstance(n, ast.Name) and n.id == expr.id and not isinstance(n.ctx, ast.Load)]
+        binds += [a for a in walk_nodes(self.node.args) if isinstance(a, ast.arg) and a.arg == expr.id]
+        if len(binds) != 1 or not isinstance(binds[0], ast.Name):
+            return False
+        for a in walk_nodes(self.node):
+            if isinstance(a, ast.Assign) and len(a.targets) == 1 and any(t is binds[0] for t in walk_nodes(a.targets[0])):
+                st = a
+                break
+        else:
+            return False
+        tgt, value = st.targets[0], st.value
+        if isinstance(tgt, ast.Tuple) and tgt.elts and tgt.elts[0] is binds[0]:
+            call = value
+        elif tgt is binds[0] and isinstance(value, ast.Attribute) and value.attr == "values":
+            call = value.value
+        elif tgt is binds[0] and isinstance(value, ast.Subscript) and _literal_int(value.slice) == 0:
+            call = value.value
+        else:
+            return False
+        if not isinstance(call, ast.Call):
+            return False
+        kw = {k.arg: k.value for k in call.keywords}
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "topk" and (self.im.qualname(call.func) or "") != "torch.topk":
+            pos = call.args
+        elif (self.im.qualname(call.func) or "") == "torch.topk" and call.args:
+            pos = call.args[1:]
+        else:
+            return False
+        k = kw.get("k") or (pos[0] if pos else None)
+        d = kw.get("dim") or (pos[1] if len(pos) > 1 else None)
+        return self.is_one(k) and (-1 if d is None else _literal_int(d)) == want
+
+    def is_one(self, node: Optional[ast.AST]) -> bool:
+        """The literal 1, or ``self.<attr>`` whose every value through the constructors is 1."""
+        if node is None:
+            return False
+        if _literal_int(node) == 1:
+            return True
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self" and self.fl.owner:
+            vals = self.e.constructions.attr_values(self.fl.owner, node.attr)
+            return vals is not None and bool(vals) and all(type(v) is int and v == 1 for v in vals)
+        return False
 
     def is_number(self, node: ast.AST) -> bool:
         """A numeric literal, or ``self.<attr>`` whose every value is one (constants through constructors)."""
@@ -1718,7 +1773,10 @@ class _Walker:
         v = self.ev(node.operand)
         if isinstance(node.op, ast.Not):
             return Val(kind="python", consts=frozenset(not c for c in v.consts)) if v.consts else CONST
-        return replace(v, ident=None, leaf=False, items=None, saved_output=None) if v.kind != "python" else CONST
+        if v.kind == "python":
+            # ``-x`` of a Python number keeps where it came from (``-row[k]`` of a ``.tolist()``: still cut from the model)
+            return Val(kind="python", cut=v.cut) if v.cut else CONST
+        return replace(v, ident=None, leaf=False, items=None, saved_output=None)
 
     def ev_BoolOp(self, node: ast.BoolOp) -> Val:
         return join(*[self.ev(v) for v in node.values])
@@ -2325,6 +2383,10 @@ class _Walker:
             return cut_value(loss, "nograph", node, "torch.autograd.grad() without create_graph=True")
         if q.startswith("torch."):
             rg = kwnodes.get("requires_grad")
+            if short in ("softmax", "log_softmax") and args and args[0].live and q in (f"torch.{short}", f"torch.nn.functional.{short}"):
+                dim = kwnodes.get("dim") or (node.args[1] if len(node.args) > 1 else None)
+                if self.size_one_along(node.args[0], dim):
+                    return cut_value(args[0], "zero", node, f"{short}() over a dimension of size 1 (a constant)")
             if short in VALUES_INDICES and args and q.count(".") == 1:
                 pair = self.values_indices(node, short, args[0], args[1:], kwnodes, has_dim=len(node.args) > 1 or "dim" in kwnodes)
                 if pair is not None:
@@ -2517,6 +2579,9 @@ class _Walker:
         if name == "clone" and self.mode.kind != "inference" and any(c.kind == "inference" for _, c in recv.cut):
             # ``t.clone()`` outside inference mode: a normal tensor (the documented way back from one)
             return replace(recv, cut=frozenset((r, c) for r, c in recv.cut if c.kind != "inference"), ident=None, leaf=False)
+        if name in ("softmax", "log_softmax") and recv.live and recv.kind not in ("module", "instance", "optimizer", "python", "numpy", "params") and isinstance(node.func, ast.Attribute):
+            if self.size_one_along(node.func.value, kwnodes.get("dim") or (node.args[0] if node.args else None)):
+                return cut_value(recv, "zero", node, f".{name}() over a dimension of size 1 (a constant)")
         if name in VALUES_INDICES and (recv.live or recv.cut) and recv.kind not in ("module", "instance", "optimizer", "python", "numpy", "params"):
             pair = self.values_indices(node, name, recv, args, kwnodes, has_dim=bool(node.args) or "dim" in kwnodes)
             if pair is not None:
@@ -2624,6 +2689,16 @@ _EV_METHODS: dict = {t: getattr(_Walker, "ev_" + t.__name__, None) for t in _nod
 
 def _assigns_name(stmt: ast.AST, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in walk_nodes(stmt))
+
+
+def _literal_int(node: Optional[ast.AST]) -> Optional[int]:
+    """An int literal (``1``, ``-1``), else None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _literal_int(node.operand)
+        return -inner if inner is not None else None
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None
 
 
 def _basic_view(index: ast.AST, ints: frozenset | set = frozenset()) -> bool:

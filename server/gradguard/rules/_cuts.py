@@ -68,9 +68,9 @@ def related_for(facts: FileFacts, st: Starvation) -> list:
     return rel
 
 
-def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], describe, fixes_for=None) -> Iterable[Finding]:
-    """Yield one finding per cut site of ``kinds`` that starves trained parameters."""
-    seen = set()
+def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], describe, fixes_for=None, skip: frozenset | set = frozenset()) -> Iterable[Finding]:
+    """Yield one finding per cut site of ``kinds`` that starves trained parameters (but the cut nodes in ``skip``)."""
+    seen = set(skip)
     for st in find_starvations(facts):
         kind, node = effective_cut(facts, st)
         if kind not in kinds:

@@ -81,6 +81,60 @@ def main():
             fixable=False,
         ),
         Example(
+            name="per-example-loss-summed-from-python-floats",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 4)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        probas = F.softmax(model(torch.randn(5, 3)), dim=1)
+        labels = torch.randint(0, 4, (5,))
+        per_example = []
+        for row, y in zip(probas.tolist(), labels.tolist()):
+            per_example.append(sum(-math.log(1 - p + 1e-6) * abs(k - y) for k, p in enumerate(row)))
+        loss = torch.tensor(per_example, requires_grad=True).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(16,),
+            expect={"grad_none": ["model.weight", "model.bias"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="negated-python-weights-scale-a-tensor-loss",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 4)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        logits = model(torch.randn(5, 3))
+        labels = torch.randint(0, 4, (5,))
+        confidence = logits.softmax(1).max(1).values.tolist()
+        weights = torch.tensor([-(c - 2.0) for c in confidence])  # constants: no gradient through them, by design
+        loss = (weights * F.cross_entropy(logits, labels, reduction="none")).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight", "model.bias"]},
+        ),
+        Example(
             bad=False,
             name="python-only-terms-filtered-by-isinstance",
             code="""import math

@@ -5,6 +5,7 @@ import ast
 from functools import partial
 
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.starvation import find_starvations
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._cuts import cut_findings
@@ -59,6 +60,10 @@ to the loss (a policy trained through a critic, a VAE decoder fed a sample): `sa
 `torch.no_grad()`. REINFORCE, which trains through `dist.log_prob(action)`, stays silent.
 The indices of `max`/`min`/`topk`/`sort`/`median`/`mode`/`kthvalue` (`out.max(1)[1]`, `_, pred = torch.max(out, 1)`)
 are integers without gradient; their values keep it. Histograms and counts (`torch.histc`, `bincount`, `count_nonzero`) have no gradient either.
+A softmax over a dimension of size 1 is identically 1 (a log-softmax 0), so its gradient is zero: the values of
+`topk(k)` with `k` 1 (a literal, or `self.k` that every construction makes 1), normalized along the same dimension
+(`top, idx = logits.topk(self.k, dim=-1); gates = F.softmax(top, dim=-1)`, top-1 gating). Then the indices of that
+`topk` are not reported as well: they only select, and the softmax is what to change.
 A loss term made only through such ops, added to a term that trains (`return pixel + w * hist` in a loss
 module's `forward`, `loss = ce + penalty`), is flagged too when that sum is the tensor `backward()` is called on:
 the term is a constant to autograd, so its objective is never optimized while the rest of the loss trains. So are
@@ -389,6 +394,115 @@ def main():
     return {"model": model}, {"acc_is_number": isinstance(acc, float)}
 """,
             expect={"grad_ok": ["model.weight", "model.bias"], "facts": {"acc_is_number": True}},
+        ),
+        Example(
+            name="top-1-gate-softmax-over-one-logit",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class TopKGate(nn.Module):
+    def __init__(self, d=4, n_experts=3, k=1):
+        super().__init__()
+        self.k = k
+        self.w_gate = nn.Linear(d, n_experts, bias=False)
+        self.experts = nn.ModuleList(nn.Linear(d, d) for _ in range(n_experts))
+
+    def forward(self, x):
+        logits = self.w_gate(x)
+        top, idx = logits.topk(self.k, dim=-1)
+        gates = F.softmax(top, dim=-1)
+        out = torch.zeros_like(x)
+        for slot in range(self.k):
+            for e, expert in enumerate(self.experts):
+                sel = idx[:, slot] == e
+                out[sel] += gates[sel, slot, None] * expert(x[sel])
+        return out
+
+
+def main():
+    torch.manual_seed(0)
+    moe = TopKGate()
+    loss = moe(torch.randn(16, 4)).pow(2).mean()
+    loss.backward()
+    return {"moe": moe}
+""",
+            lines=(16,),
+            expect={"grad_zero": ["moe.w_gate.weight"], "grad_ok": ["moe.experts.0.weight"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="top-1-gate-normalized-before-selecting",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class TopKGate(nn.Module):
+    def __init__(self, d=4, n_experts=3, k=1):
+        super().__init__()
+        self.k = k
+        self.w_gate = nn.Linear(d, n_experts, bias=False)
+        self.experts = nn.ModuleList(nn.Linear(d, d) for _ in range(n_experts))
+
+    def forward(self, x):
+        logits = self.w_gate(x)
+        probs = F.softmax(logits, dim=-1)
+        gates, idx = probs.topk(self.k, dim=-1)
+        out = torch.zeros_like(x)
+        for slot in range(self.k):
+            for e, expert in enumerate(self.experts):
+                sel = idx[:, slot] == e
+                out[sel] += gates[sel, slot, None] * expert(x[sel])
+        return out
+
+
+def main():
+    torch.manual_seed(0)
+    moe = TopKGate()
+    loss = moe(torch.randn(16, 4)).pow(2).mean()
+    loss.backward()
+    return {"moe": moe}
+""",
+            expect={"grad_ok": ["moe.w_gate.weight", "moe.experts.0.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="top-2-gate-softmax-over-the-selected-logits",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class TopKGate(nn.Module):
+    def __init__(self, d=4, n_experts=3, k=1):
+        super().__init__()
+        self.k = k
+        self.w_gate = nn.Linear(d, n_experts, bias=False)
+        self.experts = nn.ModuleList(nn.Linear(d, d) for _ in range(n_experts))
+
+    def forward(self, x):
+        logits = self.w_gate(x)
+        top, idx = logits.topk(self.k, dim=-1)
+        gates = F.softmax(top, dim=-1)
+        out = torch.zeros_like(x)
+        for slot in range(self.k):
+            for e, expert in enumerate(self.experts):
+                sel = idx[:, slot] == e
+                out[sel] += gates[sel, slot, None] * expert(x[sel])
+        return out
+
+
+def main():
+    torch.manual_seed(0)
+    moe = TopKGate(k=2)
+    loss = moe(torch.randn(16, 4)).pow(2).mean()
+    loss.backward()
+    return {"moe": moe}
+""",
+            expect={"grad_ok": ["moe.w_gate.weight", "moe.experts.0.weight"]},
         ),
         Example(
             bad=False,
@@ -981,14 +1095,14 @@ def main():
                 return [partial(_rsample_fix, facts, node)]
             if kind == "nograph" and isinstance(node, ast.Call):
                 return [partial(_create_graph_fix, facts, node)]
-            if kind != "zero" or not isinstance(node, ast.Call) or len(node.args) != 1:
-                return []
+            if kind != "zero" or not isinstance(node, ast.Call) or len(node.args) != 1 or "size 1" in st.cut.detail:
+                return []  # (a softmax over one element is no piecewise-constant op: normalize before selecting)
             if not isinstance(node.args[0], (ast.Name, ast.Attribute)):
                 return []
             inner = facts.text(node.args[0])
             return [lambda: fix("Use a straight-through estimator", replace_node(facts, node, f"({inner} + ({facts.text(node)} - {inner}).detach())"), unsafe=True)]
 
-        found = list(cut_findings(self, facts, self.cut_kinds, describe, fixes_for))
+        found = list(cut_findings(self, facts, self.cut_kinds, describe, fixes_for, skip=_indices_behind_another_cut(facts)))
         yield from found
         yield from self._constant_loss_terms(facts, {(f.start.line, f.start.col) for f in found})
 
@@ -1068,3 +1182,16 @@ def main():
                     if facts.enclosing(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) is cf.node:
                         return s, c
         return None
+
+
+def _indices_behind_another_cut(facts) -> set:
+    """The indices cuts (``_, idx = logits.topk(k)``) of starvations whose roots the same loss also loses through
+    another cut of theirs (``F.softmax(top_logits)`` over one element): indices only select, and the op's values
+    keep the gradient up to that other cut, which is the one to change. Ids of the cut nodes to leave unreported."""
+    sts = list(find_starvations(facts))
+    out = set()
+    for st in sts:
+        if st.cut.kind == "nondiff" and st.cut.detail.endswith(" indices"):
+            if any(o is not st and o.site is st.site and set(o.roots) & set(st.roots) and not (o.cut.kind == "nondiff" and o.cut.detail.endswith(" indices")) for o in sts):
+                out.add(id(st.cut.node))
+    return out

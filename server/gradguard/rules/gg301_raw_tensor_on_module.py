@@ -68,12 +68,21 @@ def _reads_elsewhere(info, attr: str) -> bool:
 
 
 def _touched_as_registered(facts, info, attr: str) -> bool:
-    """``register_buffer("attr", ..)``, ``self.attr = nn.Parameter(self.attr)`` or similar anywhere in the class."""
+    """``register_buffer("attr", ..)``, ``self.attr = nn.Parameter(self.attr)`` or similar anywhere in the class
+    (a registration under another literal name, ``register_buffer("adj", adj)``, does not touch ``attr``)."""
     for node in walk_nodes(info.node):
         if isinstance(node, ast.Call):
             fname = node.func.attr if isinstance(node.func, ast.Attribute) else (node.func.id if isinstance(node.func, ast.Name) else "")
+            if fname in ("register_buffer", "register_parameter", "register_module"):
+                name = node.args[0] if node.args else None
+            elif fname == "setattr":
+                name = node.args[1] if len(node.args) > 1 else None
+            else:
+                name = None
             if fname in ("register_buffer", "register_parameter", "setattr", "register_module"):
-                return True
+                # a name given as a string literal registers that name only; a computed one may be any
+                if not (isinstance(name, ast.Constant) and isinstance(name.value, str)) or name.value == attr:
+                    return True
             q = facts.imports.qualname(node.func) or ""
             if q.endswith("Parameter"):
                 for sub in walk_nodes(node):
@@ -215,7 +224,9 @@ which turn each tensor into a registered `nn.Parameter` (a ParameterDict takes o
 fix is unsafe unless the keys are string literals).
 
 Plain tensors used as constants (masks, fixed projections, positional tables, running state) are left
-alone unless one of these signals says they are meant to be trained.
+alone unless one of these signals says they are meant to be trained. A tensor the class registers itself
+(`register_buffer` / `register_parameter` / `setattr` under its name, or a name computed at run time) is left
+alone too; registering another name (`register_buffer("adj", adj)`) registers nothing else.
 
 ## Why is this bad?
 Only `nn.Parameter`s (and submodules) are registered by `nn.Module.__setattr__`. A raw tensor is missing
@@ -554,6 +565,71 @@ def nn_loss(out):
 """,
             lines=(9,),
             expect={"grad_ok": ["model.proj.weight"], "facts": {"temp_changed": False}},
+        ),
+        Example(
+            name="node-embeddings-beside-a-registered-buffer",
+            code="""import torch
+import torch.nn as nn
+
+
+class NodeClassifier(nn.Module):
+    def __init__(self, adj, n_nodes, d=4):
+        super().__init__()
+        self.register_buffer("adj", adj)
+        self.node_emb = torch.randn(n_nodes, d, requires_grad=True)
+        self.lin = nn.Linear(d, 2)
+
+    def forward(self):
+        return self.adj @ self.lin(self.node_emb)
+
+
+def main():
+    torch.manual_seed(0)
+    model = NodeClassifier(torch.eye(5), 5)
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    e0 = model.node_emb.detach().clone()
+    for _ in range(2):
+        loss = model().pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"emb_changed": not torch.equal(e0, model.node_emb.detach())}
+""",
+            lines=(9,),
+            expect={"grad_ok": ["model.lin.weight"], "facts": {"emb_changed": False}},
+            fixed_expect={"grad_ok": ["model.lin.weight", "model.node_emb"], "facts": {"emb_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="raw-tensors-registered-by-computed-names",
+            code="""import torch
+import torch.nn as nn
+
+
+class Affine(nn.Module):
+    def __init__(self, d, learned=("scale",)):
+        super().__init__()
+        self.register_buffer("mask", torch.ones(d))
+        self.scale = torch.ones(d, requires_grad=True)
+        for name in learned:
+            setattr(self, name, nn.Parameter(getattr(self, name).detach()))
+
+    def forward(self, x):
+        return x * self.scale * self.mask
+
+
+def main():
+    torch.manual_seed(0)
+    model = Affine(4)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    s0 = model.scale.detach().clone()
+    loss = (model(torch.randn(3, 4)) - 1).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}, {"scale_changed": not torch.equal(s0, model.scale.detach())}
+""",
+            expect={"grad_ok": ["model.scale"], "facts": {"scale_changed": True}},
         ),
         Example(
             bad=False,

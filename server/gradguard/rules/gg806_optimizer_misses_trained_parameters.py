@@ -11,7 +11,7 @@ from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import OptimizerSite, related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import display_root, frozen_paths, is_frozen
-from gradguard.core.torchapi import LOSS_SINK_WORDS
+from gradguard.core.torchapi import LOSS_SINK_WORDS, STEP_METHODS_BY_FRAMEWORK
 from gradguard.core.training import (
     attribute_origin,
     concrete,
@@ -40,7 +40,10 @@ that no optimizer in view holds:
 - a learnable tensor created outside the model (a temperature, task log-variances, a prompt) and never
   passed to the optimizer;
 - a submodule left out of hand-written parameter groups, also in a Lightning `configure_optimizers` whose
-  optimizers the Trainer steps after each `training_step` (reported on the groups);
+  optimizers the Trainer steps after each `training_step` (reported on the groups); under manual optimization
+  (`self.manual_backward(loss)`, then `opt_g.step()` in `training_step`, which the Trainer calls once per batch),
+  a part the loss reaches that the optimizer stepped after it does not hold and no other optimizer stepped holds
+  (`opt_g` built from `self.discriminator.parameters()` in `configure_optimizers`);
 - a `copy.deepcopy` replica trained while the optimizer still holds the original's parameters, also when
   the model's own name is rebound to it (`model = copy.deepcopy(best_model)` to restore a checkpoint, with the
   optimizer built from the model that name held before); a helper that builds the new object and returns it
@@ -831,17 +834,21 @@ def main():
                 if not site.mode.enabled:
                     continue
                 stepping = stepped_after(fl, site)
-                if not stepping or not (_steps_in_loop(fl, site) if site.loops else _called_in_loop(facts, fl)):
+                framework_step = not site.loops and _framework_step_method(facts, fl)
+                if not stepping or not (_steps_in_loop(fl, site) if site.loops else (framework_step or _called_in_loop(facts, fl))):
                     continue  # not a training loop (or a step function a loop calls) whose optimizer the model knows
-                if not site.loops:  # a step function: the optimizers its caller holds (a GAN's other one) are in view too
+                if not site.loops and not framework_step:  # a step function: the optimizers its caller holds (a GAN's other one) are in view too
                     visible = visible + _caller_optimizers(facts, fl)
                 roots = sorted(r for r in site.loss.live if concrete(r))
+                if framework_step:  # the module's own parts (``self.generator``), where its class made them
+                    roots += sorted(r for r in site.loss.live if r.startswith("self.") and "[" not in r)
                 for opt in stepping:
                     for part in sorted(opt.held_out):
                         f = self._unfrozen_later(facts, fl, site, opt, part, roots, stepping, frozen, reported)
                         if f is not None:
                             yield f
-                origins = {r: o for r in roots if (o := trainable_origin(facts, r)) is not None and not _made_each_iteration(facts, r, site)}
+                origins = {r: o for r in roots if (o := (attribute_origin(facts, fl.owner, r.split(".")[1:]) if r.startswith("self.") else trainable_origin(facts, r))) is not None
+                           and not _made_each_iteration(facts, r, site)}
                 graded = _grad_reads(fl)
                 missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
                            and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen)]
@@ -1154,6 +1161,13 @@ def _called_in_loop(facts, fl) -> bool:
             return True
         cur = facts.parent(cur)
     return False
+
+
+def _framework_step_method(facts, fl) -> bool:
+    """The method a framework calls once per batch (Lightning's ``training_step``), here backpropagating and
+    stepping by itself (manual optimization: ``self.manual_backward(loss)``, ``opt.step()``): a training loop's body."""
+    info = facts.modules.classes.get(fl.owner or "")
+    return info is not None and bool(info.framework) and getattr(fl.node, "name", None) == STEP_METHODS_BY_FRAMEWORK.get(info.framework or "")
 
 
 def _caller_optimizers(facts, fl) -> list:

@@ -42,7 +42,9 @@ LightningModule's `training_step`, which Lightning calls once per batch and back
 (unless a hook run every batch, such as `on_train_batch_start`, resets it; one run every epoch does not), also when
 `training_step` hands a tensor computed with the module's layers to a method of its own that keeps it so
 (`self.enqueue(k)` storing `self.bank = torch.cat([keys, self.bank])[:n]`; silent when that method runs under
-`torch.no_grad()` or is decorated, or the tensor is detached; the fix, marked unsafe, passes `k.detach()`); and a list
+`torch.no_grad()` or is decorated, or the tensor is detached; the fix, marked unsafe, passes `k.detach()`), or when a
+training loop hands such a tensor to a method of an object made before the loop (`memory.enqueue(emb, y)` storing
+`self.feats = torch.cat([feats, self.feats])[:n]`) and the loss reads the kept state (`memory.feats`); and a list
 on an object (`self.saved_log_probs = []`) that collects tensors with a graph, is read to build a loss that is
 backpropagated again and again, and is never emptied (`del x[:]`, `.clear()`, rebinding it to a new list).
 
@@ -748,6 +750,74 @@ def main():
             expect={"error": "Trying to backward through the graph a second time"},
         ),
         Example(
+            name="memory-object-method-keeps-the-graph",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Memory:
+    def __init__(self, size=12, dim=8):
+        self.feats = torch.zeros(0, dim)
+        self.size = size
+
+    def enqueue(self, feats):
+        self.feats = torch.cat([feats, self.feats])[: self.size]
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 8))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    memory = Memory()
+    for _ in range(3):
+        emb = F.normalize(net(torch.randn(4, 6)), dim=-1)
+        memory.enqueue(emb)
+        loss = (1 - emb @ memory.feats.t()).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"net": net}
+""",
+            lines=(22,),
+            expect={"error": "Trying to backward through the graph a second time"},
+            fixed_expect={"grad_ok": ["net.0.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="memory-object-method-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Memory:
+    def __init__(self, size=12, dim=8):
+        self.feats = torch.zeros(0, dim)
+        self.size = size
+
+    @torch.no_grad()
+    def enqueue(self, feats):
+        self.feats = torch.cat([feats, self.feats])[: self.size]
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 8))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    memory = Memory()
+    for _ in range(3):
+        emb = F.normalize(net(torch.randn(4, 6)), dim=-1)
+        memory.enqueue(emb)
+        loss = (1 - emb @ memory.feats.t()).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.0.weight"]},
+        ),
+        Example(
             bad=False,
             name="memory-bank-concatenated-detached",
             code="""import torch
@@ -986,6 +1056,7 @@ def main():
     def check(self, facts):
         yield from self._attribute_states(facts)
         yield from self._step_method_states(facts)
+        yield from self._object_method_states(facts)
         yield from self._attribute_lists(facts)
         yield from self._attribute_kept_after_backward(facts)
         yield from self._graph_computed_once(facts)
@@ -1236,6 +1307,59 @@ def main():
                 "graph kept, memory would grow every step). Store constants: pass `.detach()`-ed tensors, or run the method under "
                 "`torch.no_grad()` (as MoCo's `_dequeue_and_enqueue`).",
             )
+
+    def _object_method_states(self, facts):
+        """``memory.enqueue(emb, y)`` in a training loop, where ``memory`` (bound before the loop) is an instance of an
+        in-file class whose method stores a state read and stored again at its own top level, in grad mode, from its
+        argument (``self.feats = torch.cat([feats, self.feats])[:n]``), and the loop's loss reads ``memory.feats``: the
+        kept state holds this iteration's graph, which this iteration's backward() frees, so the next backward() walks
+        into it and raises."""
+        if "self." not in facts.source.text:
+            return
+        seen: set = set()
+        for fl in facts.backward_flows:
+            if facts.flow.is_autograd_function_method(fl.node):
+                continue
+            for site in fl.backward_sites:
+                if not site.loops or site.retain_graph or _has_retain(site.node) or not site.mode.enabled or not site.loss.live:
+                    continue
+                loop = site.loops[-1]
+                for st in _walk_body(loop.body):
+                    call = st.value if isinstance(st, ast.Expr) else None
+                    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.args):
+                        continue
+                    if id(call) in seen or call.lineno > site.line or lexically_no_grad(facts, call):
+                        continue
+                    recv = call.func.value.id
+                    info = _instance_class(facts, fl, recv, loop)
+                    if info is None:
+                        continue
+                    callee = info.methods.get(call.func.attr)
+                    if callee is None or callee.decorator_list:
+                        continue  # (``@torch.no_grad()`` and any other decorator: what it runs under is not read here)
+                    for attr, where in _self_states(facts, callee):
+                        given = _stored_arguments(facts, callee, attr, where, call)
+                        if not given or not _loss_reads(loop, site, recv, attr) or _reset_in_loop_body(facts, info, loop, recv, attr, call):
+                            continue
+                        carried = [v for i in given for v in _loop_values(fl, loop, call.args[i], call)]
+                        if not any(v.kind == "tensor" and any(r != "?" and related(r, lv) for r in v.live for lv in site.loss.live) for v in carried):
+                            continue  # not computed from what this loss trains: no graph of this iteration's
+                        seen.add(id(call))
+                        yield self.finding(
+                            facts,
+                            call,
+                            f"`{recv}.{call.func.attr}` keeps the graph of what it is given in `{recv}.{attr}` (line {where.lineno}), and the loss "
+                            f"backpropagated at line {site.line} reads `{recv}.{attr}`, but that backward() frees this iteration's graph: the next "
+                            "backward() raises",
+                            severity=Severity.ERROR,
+                            related=[(where, f"stores the argument's graph in `self.{attr}`, kept for the next iteration"), (site.node, "backward() frees the graph every iteration here")],
+                            fixes=[partial(_detach_argument_fix, facts, call, frozenset(given))],
+                            explanation="The state the method stores on the object is attached to this iteration's graph; the next iteration's "
+                            "loss reads it, so its backward() walks into the freed graph and raises `RuntimeError: Trying to backward through "
+                            "the graph a second time` (and, were the graph kept, memory would grow every iteration). Store constants: pass "
+                            "`.detach()`-ed tensors, or run the method under `torch.no_grad()`.",
+                        )
+                        break
 
     def _graph_computed_once(self, facts):
         """A Module attribute computed once with gradient from the module's own parameters (in ``__init__``:
@@ -2131,3 +2255,93 @@ def _called_module(facts, fl, callee: ast.AST) -> Optional[str]:
                 continue
         return None  # bound to something else as well
     return names[0]
+
+
+def _instance_class(facts, fl, name: str, loop):
+    """The in-file class every binding of ``name`` in ``fl``'s function gives it an instance of, when none of them is in
+    ``loop`` (the object outlives the iterations); else None."""
+    inside = {id(n) for n in _walk_body(loop.body)}
+    cls = None
+    found = False
+    for n in walk_nodes(fl.node):
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
+            if id(n) in inside:
+                return None
+            v = fl.assigned.get(id(n))
+            if v is None or v.kind not in ("instance", "module") or not v.cls or (cls is not None and v.cls != cls):
+                return None
+            cls, found = v.cls, True
+    return facts.modules.classes.get(cls) if found and cls else None
+
+
+def _stored_arguments(facts, callee, attr: str, where: ast.stmt, call: ast.Call) -> set:
+    """The positional arguments of ``call`` whose graph ``callee`` stores in ``self.<attr>`` (at ``where``, in grad mode,
+    its only store of the attribute)."""
+    own = facts.flow.flow(callee)
+    stores = [e for e in own.events if e.what == "attr_assign" and e.name == attr]
+    stored = [e for e in stores if e.stmt is where and e.value is not None and e.mode.enabled]
+    if not stored or len(stored) != len(stores) or stored[-1].value.kind not in ("tensor", None):
+        return set()
+    given = set()
+    for r in stored[-1].value.live:
+        head = r.split(".", 1)[0]
+        if head.startswith("arg:") and head[4:].isdigit() and int(head[4:]) < len(call.args):
+            given.add(int(head[4:]))
+    return given
+
+
+def _loop_values(fl, loop, arg: ast.AST, call: ast.Call) -> list:
+    """The values the loop body binds to ``arg`` (a plain name) before ``call``."""
+    if not isinstance(arg, ast.Name):
+        return []
+    out = []
+    for n in _walk_body(loop.body):
+        if isinstance(n, ast.Name) and n.id == arg.id and isinstance(n.ctx, ast.Store) and n.lineno <= call.lineno:
+            v = fl.assigned.get(id(n))
+            if v is not None:
+                out.append(v)
+    return out
+
+
+def _loss_reads(loop, site, recv: str, attr: str) -> bool:
+    """Is the loss backpropagated at ``site`` computed (within the loop body) from ``<recv>.<attr>``?"""
+    def reads(e) -> bool:
+        return any(isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == recv for n in walk_nodes(e))
+
+    expr = getattr(site, "loss_expr", None)
+    if expr is None:
+        return False
+    if reads(expr):
+        return True
+    need = _names(expr)
+    defs = []
+    for node in _walk_body(loop.body):
+        if isinstance(node, ast.Assign):
+            defs.append((set().union(*(_names(t) for t in node.targets)), node.value))
+        elif isinstance(node, ast.AugAssign):
+            defs.append((_names(node.target), node.value))
+    changed = True
+    while changed:
+        changed = False
+        for targets, value in defs:
+            if targets & need:
+                if reads(value):
+                    return True
+                uses = _names(value)
+                if not uses <= need:
+                    need |= uses
+                    changed = True
+    return False
+
+
+def _reset_in_loop_body(facts, info, loop, recv: str, attr: str, call: ast.Call) -> bool:
+    """Does the loop body store ``<recv>.<attr>`` itself, or call another method of the object that assigns it?"""
+    own = info.methods.get(call.func.attr) if isinstance(call.func, ast.Attribute) else None
+    for n in _walk_body(loop.body):
+        if isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == recv and isinstance(n.ctx, ast.Store):
+            return True
+        if isinstance(n, ast.Call) and n is not call and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == recv:
+            m = info.methods.get(n.func.attr)
+            if m is not None and _assigns_self_attr(m, attr) and m is not own:
+                return True
+    return False
