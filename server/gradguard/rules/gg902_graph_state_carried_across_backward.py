@@ -1859,8 +1859,25 @@ def _loss_uses(loop, site, assign: ast.Assign) -> bool:
     need = _names(getattr(site, "loss_expr", None))
     if not need:
         return True  # nothing to follow: keep the root-based answer
+    defs = _loop_defs(loop)
+    changed = True
+    while changed:
+        changed = False
+        for targets, uses in defs:
+            if targets & need and not uses <= need:
+                need |= uses
+                changed = True
+    return bool(set().union(*(_names(t) for t in (assign.targets if isinstance(assign, ast.Assign) else [assign.target]))) & need)
+
+
+def _loop_defs(loop) -> list:
+    """(names bound, names used) of every binding in the loop's body (not in nested scopes), once per loop."""
+    key = ("defs", id(loop))
+    got = _LOOP_CACHE.get(key)
+    if got is not None and got[0] is loop:
+        return got[1]
     defs = []
-    for node in _walk_body(loop.body):
+    for node in _loop_body_nodes(loop.body):
         if isinstance(node, ast.Assign):
             defs.append((set().union(*(_names(t) for t in node.targets)), _names(node.value)))
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
@@ -1872,14 +1889,31 @@ def _loss_uses(loop, site, assign: ast.Assign) -> bool:
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 defs.append((_names(item.optional_vars), _names(item.context_expr)))
-    changed = True
-    while changed:
-        changed = False
-        for targets, uses in defs:
-            if targets & need and not uses <= need:
-                need |= uses
-                changed = True
-    return bool(set().union(*(_names(t) for t in (assign.targets if isinstance(assign, ast.Assign) else [assign.target]))) & need)
+    _remember(key, loop, defs)
+    return defs
+
+
+# The nodes of a loop's body and its bindings, asked for once per (backward site, accumulated name) pair: computed
+# once per loop. Each entry keeps the object it was computed for, so an id is never read for another object; the
+# cache is bounded (cleared when full) and shared by threads (a race computes an entry twice, harmlessly).
+_LOOP_CACHE: dict = {}
+
+
+def _remember(key, owner, value) -> None:
+    if len(_LOOP_CACHE) > 512:
+        _LOOP_CACHE.clear()
+    _LOOP_CACHE[key] = (owner, value)
+
+
+def _loop_body_nodes(stmts) -> tuple:
+    """``_walk_body(stmts)`` as a tuple, computed once per body."""
+    key = ("nodes", id(stmts))
+    got = _LOOP_CACHE.get(key)
+    if got is not None and got[0] is stmts:
+        return got[1]
+    nodes = tuple(_walk_body(stmts))
+    _remember(key, stmts, nodes)
+    return nodes
 
 
 def _walk_body(stmts):
@@ -1921,7 +1955,7 @@ def _carried_call(value: ast.AST) -> Optional[ast.Call]:
 
 
 def _carried_states(loop):
-    for node in _walk_body(loop.body):
+    for node in _loop_body_nodes(loop.body):
         call = _carried_call(node.value) if isinstance(node, ast.Assign) else None
         if call is None:
             continue
@@ -1937,7 +1971,7 @@ _ADDITIVE = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 def _accumulations(loop):
     """(statement, name, operand) for ``x = x + ...`` / ``x = ... + x`` (through nested + - * /) and
     ``x += ...`` in the loop body: a value built from its own previous value."""
-    for node in _walk_body(loop.body):
+    for node in _loop_body_nodes(loop.body):
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and isinstance(node.op, _ADDITIVE):
             yield node, node.target.id, node.target
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.BinOp):
@@ -1967,7 +2001,7 @@ def _plain_start(value) -> bool:
 
 
 def _reset_in_loop(loop, assign, name) -> bool:
-    for node in _walk_body(loop.body):
+    for node in _loop_body_nodes(loop.body):
         if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
             if not any(node is t for t in _target_names(assign)):
                 return True

@@ -409,6 +409,19 @@ def _single_pass(loop) -> bool:
     return bool(loop.body) and isinstance(loop.body[-1], (ast.Break, ast.Return))
 
 
+def _name_stores(facts, scope) -> dict:
+    """Name -> the Name nodes binding it in ``scope`` (not in nested scopes), in one pass per scope."""
+    cache = facts.__dict__.setdefault("_gg903_name_stores", {})
+    got = cache.get(id(scope))
+    if got is None:
+        got = {}
+        for n in facts.own_nodes(scope):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                got.setdefault(n.id, []).append(n)
+        cache[id(scope)] = got
+    return got
+
+
 def _graph_from_before(facts, fl, loop, site, frozen: set):
     """(name, statement) of a value the loss depends on that is assigned only before ``loop`` (in this
     function) and holds a graph built by a call from trained roots; None when there is none."""
@@ -445,13 +458,9 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
     passed = _passed_graph(facts, fl, loop, site, free, frozen)
     if passed is not None:
         return passed
-    stores: dict = {}
-    wanted = set(free)
-    for n in facts.own_nodes(fl.node):  # one pass: the names bound before the loop
-        if isinstance(n, ast.Name) and n.id in wanted and isinstance(n.ctx, ast.Store) and n.lineno < loop.lineno:
-            stores.setdefault(n.id, []).append(n)
+    stores = _name_stores(facts, fl.node)
     for nm in sorted(free):
-        before = stores.get(nm, [])
+        before = [n for n in stores.get(nm, ()) if n.lineno < loop.lineno]
         if len(before) != 1:
             continue
         stmt = facts.statement_of(before[0])
