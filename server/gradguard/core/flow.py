@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gradguard.core.astindex import TextIndex, statements_of_type, walk_nodes
+from gradguard.core.astindex import TextIndex, child_nodes, statements_of_type, walk_nodes
 from gradguard.core.classes import Constructions
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
@@ -1107,7 +1107,7 @@ class _Walker:
                 if isinstance(t, ast.Name):
                     self.env.pop(t.id, None)
         elif isinstance(st, (ast.Raise, ast.Assert)):
-            for sub in ast.iter_child_nodes(st):
+            for sub in child_nodes(st):
                 if isinstance(sub, ast.expr):
                     self.ev(sub)
 
@@ -1521,7 +1521,7 @@ class _Walker:
         t = type(node)
         m = _EV_METHODS[t] if t in _EV_METHODS else getattr(_Walker, "ev_" + t.__name__, None)
         if m is None:
-            vals = [self.ev(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
+            vals = [self.ev(c) for c in child_nodes(node) if isinstance(c, ast.expr)]
             return combine(*vals) if any(v.live or v.cut for v in vals) else CONST
         return m(self, node)
 

@@ -106,6 +106,8 @@ def _loaded(v: ast.AST, imports) -> bool:
 
 
 _WRAP_HINT = re.compile(r"^\s*[A-Za-z_][\w.]*\.(\w+)\s*=\s*[A-Z]\w*\(.*\.\1\b")  # ``m.q = Wrap(m.q)``
+# what a line ``_WRAP_HINT`` matches holds, searched in the whole text first (one search instead of one per line)
+_WRAP_TEXT = re.compile(r"\.\w+\s*=\s*[A-Z]\w*\(")
 
 
 def _requires_grad_default(call: ast.Call) -> bool:
@@ -464,7 +466,7 @@ class ModuleModel:
         if self._wrapped is not None:
             return self._wrapped
         found: dict = {}
-        if self._lines is None or any(_WRAP_HINT.search(ln) for ln in self._lines):
+        if self._lines is None or (_WRAP_TEXT.search("".join(self._lines)) and any(_WRAP_HINT.search(ln) for ln in self._lines)):
             for st in statements_of_type(self._tree, ast.Assign):
                 if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Attribute)):
                     continue
