@@ -519,6 +519,11 @@ def _word_hits(text: str, words: list) -> tuple:
     return [a for a, _ in found], [b for _, b in found]
 
 
+def word_starts(text: str, words) -> list:
+    """Where ``\\b(?:w1|w2|...)\\b`` matches in ``text`` (sorted starts; see ``_word_hits``)."""
+    return _word_hits(text, list(words))[0]
+
+
 def _call_hits(text: str, names: list, spaces: bool = True) -> tuple:
     """The matches of ``\\b(?:n1|n2|...)\\s*\\(`` in ``text`` (a call of one of ``names``; ``spaces`` False: of
     ``\\b(?:n1|n2|...)\\(``), found with ``str.find``. Exact: a match is a whole run of word characters (it starts

@@ -106,8 +106,9 @@ def _loaded(v: ast.AST, imports) -> bool:
 
 
 _WRAP_HINT = re.compile(r"^\s*[A-Za-z_][\w.]*\.(\w+)\s*=\s*[A-Z]\w*\(.*\.\1\b")  # ``m.q = Wrap(m.q)``
-# what a line ``_WRAP_HINT`` matches holds, searched in the whole text first (one search instead of one per line)
-_WRAP_TEXT = re.compile(r"\.\w+\s*=\s*[A-Z]\w*\(")
+# what a line ``_WRAP_HINT`` matches holds (``.q = Wrap(... .q``), searched in the whole text first (one search
+# instead of one per line; ``.`` stops at a line break, and whitespace within a line is not one)
+_WRAP_TEXT = re.compile(r"\.(\w+)[^\S\n]*=[^\S\n]*[A-Z]\w*\(.*\.\1\b")
 
 
 def _requires_grad_default(call: ast.Call) -> bool:

@@ -51,7 +51,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gradguard.core.astindex import forget_index, new_epoch, own_expressions, statements, statements_of_type, walk_nodes
+from gradguard.core.astindex import forget_index, new_epoch, own_expressions, statements, statements_of_type, walk_nodes, word_starts
 from gradguard.core.source import split_lines
 from gradguard.core.torchapi import framework_modeled
 
@@ -1754,18 +1754,25 @@ def _replace_gone(tree: ast.Module, gone: set, lines: list) -> None:
                     todo.append(ch)
 
 
+_NON_ASCII_CHAR = re.compile(r"[^\x00-\x7f]")
+
+
 def _lines_spelling(text: str, words: set) -> Optional[list]:
     """The sorted line numbers (1-based) of ``text``'s lines holding one of ``words`` as a whole word, or a non-ASCII
     character (Python reads identifiers NFKC-normalized: one may be spelled otherwise than the tree has it); None when
     the text cannot tell (a lone ``\r`` ends a line for Python)."""
     if not words or "\r" in text:
         return None
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words)) + r")\b|[^\x00-\x7f]")
+    # (the starts of ``\b(?:w1|w2|...)\b|[^\x00-\x7f]``'s matches are on the same lines: a word is found whole with
+    # ``str.find``, and a non-ASCII character inside a word is on its line)
+    at = word_starts(text, words)
+    if not text.isascii():
+        at = sorted({*at, *(m.start() for m in _NON_ASCII_CHAR.finditer(text))})
     out: list = []
-    line, at = 1, 0
-    for m in pattern.finditer(text):
-        line += text.count("\n", at, m.start())
-        at = m.start()
+    line, prev = 1, 0
+    for i in at:
+        line += text.count("\n", prev, i)
+        prev = i
         if not out or out[-1] != line:
             out.append(line)
     return out
