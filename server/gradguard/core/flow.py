@@ -548,6 +548,15 @@ class GradientFlow:
     MAX_CONTEXTS = 64
     TRAINING_KINDS = ("optimizer", "scheduler", "accelerator", "fabric", "scaler")
 
+    def subclass_sets(self, cls: str, attr: str) -> bool:
+        """Does an in-file subclass of ``cls`` assign ``self.<attr>`` too (cached: the classes do not change)?"""
+        key = ("subclass_sets", cls, attr)
+        got = self._syntax.get(key)
+        if got is None:
+            modules = self.modules
+            got = self._syntax[key] = any(other.name != cls and attr in other.attrs and cls in _all_bases(modules, other.name) for other in modules.classes.values())
+        return bool(got)
+
     def hand_writers(self) -> frozenset:
         """Names of the functions that may write parameters by hand (see ``Walker.hand_written``): those whose text
         spells a ``.data`` or an in-place write, and, transitively, those whose text calls one of them by name. A text
@@ -1216,9 +1225,8 @@ class _Walker:
         if not (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self"):
             return None
         attr = test.attr
-        for other in self.e.modules.classes.values():
-            if other.name != cls and attr in other.attrs and cls in _all_bases(self.e.modules, other.name):
-                return None  # a subclass sets it too
+        if self.e.subclass_sets(cls, attr):
+            return None  # a subclass sets it too
         values = self.e.constructions.attr_values(cls, attr)
         if not values:
             return None

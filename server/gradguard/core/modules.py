@@ -280,7 +280,15 @@ class ModuleModel:
         """``(class, element class)`` of ``self.<attr>`` on ``cls`` (or an in-file base) when every
         assignment builds an in-file Module class (``self.scale = RobustScale()``) or a Sequential /
         ModuleList / ModuleDict of one in-file class (``nn.ModuleList([Block() for _ in range(n)])``):
-        calling it runs that class's ``forward``. ``(None, None)`` when unknown."""
+        calling it runs that class's ``forward``. ``(None, None)`` when unknown. (Cached: what it reads does not
+        change once the model is built.)"""
+        key = ("attr_class", cls, attr)
+        got = self._passed.get(key)
+        if got is None:
+            got = self._passed[key] = self._attr_class(cls, attr)
+        return got
+
+    def _attr_class(self, cls: str, attr: str) -> tuple:
         seen = set()
         c: Optional[str] = cls
         while c in self.classes and c not in seen:
