@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -314,9 +314,50 @@ def own_expressions(st: ast.stmt) -> list:
     return out
 
 
+def statements_on_lines(tree: ast.AST, lines: list, from_decorators: bool = False) -> list:
+    """``[st for st in statements(tree) if one of the sorted 1-based ``lines`` is within st's lines]`` (from its first
+    decorator on, with ``from_decorators``). A statement's nested statements (and their decorators) lie within its
+    lines, so the walk (breadth-first, as ``statements``) does not enter one whose lines hold none: for rare lines, a
+    few statements are visited instead of all."""
+    out = []
+    n = len(lines)
+    todo = deque((tree,))
+    pop = todo.popleft
+    stmt = ast.stmt
+    while todo:
+        node = pop()
+        if isinstance(node, stmt):
+            first = node.lineno
+            if from_decorators:
+                decorators = getattr(node, "decorator_list", None)
+                if decorators:
+                    first = min(first, *(d.lineno for d in decorators))
+            i = bisect_left(lines, first)
+            if i == n or lines[i] > (node.end_lineno or node.lineno):
+                continue
+            out.append(node)
+        for name in node._fields:
+            if name in _STMT_FIELDS:
+                v = getattr(node, name, None)
+                if v:
+                    todo.extend(v)
+    return out
+
+
+_STMT_TYPES_ATTR = "_gg_statements_of_type"
+
+
 def statements_of_type(tree: ast.AST, types) -> list:
-    """``[n for n in ast.walk(tree) if isinstance(n, types)]`` for statement types, without indexing."""
-    return [n for n in statements(tree) if isinstance(n, types)]
+    """``[n for n in ast.walk(tree) if isinstance(n, types)]`` for statement types, without indexing (a new list each
+    call; the filtering is done once per tree and ``types``, cached beside ``statements``)."""
+    cache = tree.__dict__.get(_STMT_TYPES_ATTR)
+    if cache is None:
+        cache = {}
+        _cache(tree, _STMT_TYPES_ATTR, cache)
+    got = cache.get(types)
+    if got is None:
+        got = cache[types] = [n for n in statements(tree) if isinstance(n, types)]
+    return list(got)
 
 
 # --- parents without indexing every expression ------------------------------------------------------
@@ -478,6 +519,11 @@ def _word_hits(text: str, words: list) -> tuple:
     return [a for a, _ in found], [b for _, b in found]
 
 
+def word_starts(text: str, words) -> list:
+    """Where ``\\b(?:w1|w2|...)\\b`` matches in ``text`` (sorted starts; see ``_word_hits``)."""
+    return _word_hits(text, list(words))[0]
+
+
 def _call_hits(text: str, names: list, spaces: bool = True) -> tuple:
     """The matches of ``\\b(?:n1|n2|...)\\s*\\(`` in ``text`` (a call of one of ``names``; ``spaces`` False: of
     ``\\b(?:n1|n2|...)\\(``), found with ``str.find``. Exact: a match is a whole run of word characters (it starts
@@ -624,6 +670,53 @@ def _merged(spans: list) -> tuple:
     return starts, ends
 
 
+_BRANCHES: dict = {}  # (pattern, flags) -> [(compiled branch, its literal strings or None)], or None: not split
+
+
+def _branches(pattern) -> Optional[list]:
+    """The top-level branches of ``pattern`` (a regex ``a|b|c``), each compiled with the literal strings it matches
+    when it is a literal group (see ``_literal_strings``); None when the pattern is no alternation of range-safe
+    branches without groups. Computed once per pattern."""
+    key = (pattern.pattern, pattern.flags)
+    if key in _BRANCHES:
+        return _BRANCHES[key]
+    branches = _top_level_branches(pattern.pattern)
+    out: Optional[list] = []
+    if len(branches) < 2:
+        out = None
+    else:
+        for b in branches:
+            try:
+                c = re.compile(b, pattern.flags)
+            except re.error:
+                out = None
+                break
+            if c.groups or not _range_safe(c):
+                out = None
+                break
+            out.append((c, None if c.flags & re.IGNORECASE else _literal_strings(c.pattern)))  # type: ignore[union-attr]
+    if len(_BRANCHES) < 4096:
+        _BRANCHES[key] = out
+    return out
+
+
+def _branch_spans(c, literals: Optional[list], text: str) -> list:
+    """``(start, end)`` of every match of the branch ``c`` in ``text``: by the regex engine, or for a literal group
+    (``(?:add|mul)_\\(``) every occurrence of each string, found with ``str.find`` (the regex engine tries the group at
+    every position); occurrences that overlap are merged later like the branches' matches."""
+    if literals is None:
+        return list(map(_SPAN, c.finditer(text)))
+    spans: list = []
+    find = text.find
+    for lit in literals:
+        k = len(lit)
+        i = find(lit)
+        while i != -1:
+            spans.append((i, i + k))
+            i = find(lit, i + 1)
+    return spans
+
+
 class TextIndex:
     """Regex questions about the source of a scope (a function, or the module), as if asked of the scope's
     own lines (``"".join(lines[node.lineno - 1 : node.end_lineno])``): each pattern is searched once over
@@ -675,38 +768,23 @@ class TextIndex:
         """For ``a|b|c``: the union of each branch's matches, merged into disjoint spans. The regex engine
         tries every branch at every position of the text; one branch alone is usually found much faster
         (a literal first character is searched for directly). Every match of the pattern starts inside
-        one of these spans, and each span holds a whole match of some branch, so ``search`` stays exact."""
-        branches = _top_level_branches(pattern.pattern)
-        if len(branches) < 2:
+        one of these spans, and each span holds a whole match of some branch, so ``search`` stays exact.
+        A branch several patterns share (``\\.[a-z]\\w*[a-z0-9]_\\(`` of the in-place tests) is searched once per text."""
+        compiled = _branches(pattern)
+        if compiled is None:
             return None
-        compiled = []
-        for b in branches:
-            try:
-                c = re.compile(b, pattern.flags)
-            except re.error:
-                return None
-            if c.groups or not _range_safe(c):
-                return None
-            compiled.append(c)
         spans: list = []
         text = self.text
         ascii_text = text.isascii()
-        find = text.find
-        for c in compiled:
+        hits = self._hits
+        for c, literals in compiled:
             if ascii_text and c.pattern == _NON_ASCII and not c.flags & re.IGNORECASE:
                 continue  # (matches a non-ASCII character only)
-            literals = None if c.flags & re.IGNORECASE else _literal_strings(c.pattern)
-            if literals is None:
-                spans.extend(map(_SPAN, c.finditer(text)))
-                continue
-            # ``(?:add|mul)_\(``: every occurrence of each string, found with ``str.find`` (the regex engine tries
-            # the group at every position); occurrences that overlap are merged below like the branches' matches
-            for lit in literals:
-                k = len(lit)
-                i = find(lit)
-                while i != -1:
-                    spans.append((i, i + k))
-                    i = find(lit, i + 1)
+            key = ("branch", c.pattern, c.flags)
+            got = hits.get(key)
+            if got is None:
+                got = hits[key] = _branch_spans(c, literals, text)
+            spans.extend(got)
         return _merged(spans)
 
     def anywhere(self, pattern, then_search: bool = False) -> bool:

@@ -9,7 +9,7 @@ import re
 from bisect import bisect_left
 from typing import Optional, Union
 
-from gradguard.core.astindex import own_expressions, statements, walk_nodes
+from gradguard.core.astindex import own_expressions, statements_on_lines, walk_nodes
 from gradguard.core.torchapi import (
     FACTORIES,
     FUNCTION_BASES,
@@ -278,27 +278,32 @@ class Constructions:
         self.modules = modules
         self.tree = tree
         self._text = text  # a weakref.WeakMethod of the engine's ``text`` (the file's TextIndex), or None
-        self._sites: Optional[dict] = None
+        self._sites: dict = {}  # class -> its sites (see ``sites``)
+        self._holders: Optional[tuple] = None  # (the classes' ``__init__`` methods, the module-level functions)
         self._cache: dict = {}
 
     def sites(self, cls: str) -> list:
         """(call, holder) for every ``cls(...)`` in the file; the holder is the class whose ``__init__`` holds the
         call, else the module-level function that holds it (its ``FunctionDef``), else None (in no particular order:
-        every caller treats them as a set)."""
-        if self._sites is None:
-            inits = [(info.name, m) for info in self.modules.classes.values() for name, m in info.methods.items() if name == "__init__"]
-            funcs = [f for f in self.tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
-            out: dict = {}
-            classes = self.modules.classes
-            for top in self._expressions_naming(sorted(classes)):
-                for n in walk_nodes(top):
-                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in classes:
-                        holder: Union[str, ast.AST, None] = next((c for c, m in inits if m.lineno <= n.lineno <= (m.end_lineno or m.lineno)), None)
-                        if holder is None:
-                            holder = next((f for f in funcs if f.lineno <= n.lineno <= (f.end_lineno or f.lineno)), None)
-                        out.setdefault(n.func.id, []).append((n, holder))
-            self._sites = out
-        return self._sites.get(cls, [])
+        every caller treats them as a set). Found per class asked, among the statements whose lines spell its name."""
+        got = self._sites.get(cls)
+        if got is None:
+            if self._holders is None:
+                inits = [(info.name, m) for info in self.modules.classes.values() for name, m in info.methods.items() if name == "__init__"]
+                funcs = [f for f in self.tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+                self._holders = (inits, funcs)
+            inits, funcs = self._holders
+            got = []
+            if cls in self.modules.classes:
+                for top in self._expressions_naming([cls]):
+                    for n in walk_nodes(top):
+                        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == cls:
+                            holder: Union[str, ast.AST, None] = next((c for c, m in inits if m.lineno <= n.lineno <= (m.end_lineno or m.lineno)), None)
+                            if holder is None:
+                                holder = next((f for f in funcs if f.lineno <= n.lineno <= (f.end_lineno or f.lineno)), None)
+                            got.append((n, holder))
+            self._sites[cls] = got
+        return got
 
     def _expressions_naming(self, names: list) -> list:
         """Expressions of the file that hold every ``Name`` spelled as one of ``names``: the own expressions of the
@@ -318,12 +323,8 @@ class Constructions:
         starts = ti.starts
         lines = sorted({bisect_left(starts, h + 1) for h in at})  # the 1-based line of each occurrence
         out: list = []
-        for st in statements(self.tree):
-            decorators = getattr(st, "decorator_list", None)
-            first = min(st.lineno, *(d.lineno for d in decorators)) if decorators else st.lineno
-            i = bisect_left(lines, first)
-            if i < len(lines) and lines[i] <= (st.end_lineno or st.lineno):
-                out.extend(own_expressions(st))
+        for st in statements_on_lines(self.tree, lines, from_decorators=True):
+            out.extend(own_expressions(st))
         return out
 
     def attr_values(self, cls: str, attr: str, depth: int = 0) -> Optional[list]:

@@ -15,8 +15,8 @@ from gradguard.core.astindex import (
     child_nodes,
     index_of,
     own_expressions,
-    statements,
     statements_of_type,
+    statements_on_lines,
     walk_nodes,
 )
 from gradguard.core.flow import FunctionFlow, GradientFlow, OptimizerSite
@@ -84,12 +84,7 @@ class FileFacts:
             return []
         starts = ti.starts
         lines = sorted({bisect_left(starts, h + 1) for h in hits[0]})  # the 1-based line of each occurrence
-        out = []
-        for st in statements(self.tree):
-            i = bisect_left(lines, st.lineno)
-            if i < len(lines) and lines[i] <= (st.end_lineno or st.lineno):
-                out.append(st)
-        return out
+        return statements_on_lines(self.tree, lines)
 
     def nodes_near(self, types, words) -> list:
         """The nodes of ``types`` (expressions) that sit in a statement whose lines hold one of ``words``:

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gradguard.core.astindex import TextIndex, statements_of_type, walk_nodes
+from gradguard.core.astindex import TextIndex, child_nodes, statements_of_type, walk_nodes
 from gradguard.core.classes import Constructions
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
@@ -551,6 +551,15 @@ class GradientFlow:
 
     MAX_CONTEXTS = 64
     TRAINING_KINDS = ("optimizer", "scheduler", "accelerator", "fabric", "scaler")
+
+    def subclass_sets(self, cls: str, attr: str) -> bool:
+        """Does an in-file subclass of ``cls`` assign ``self.<attr>`` too (cached: the classes do not change)?"""
+        key = ("subclass_sets", cls, attr)
+        got = self._syntax.get(key)
+        if got is None:
+            modules = self.modules
+            got = self._syntax[key] = any(other.name != cls and attr in other.attrs and cls in _all_bases(modules, other.name) for other in modules.classes.values())
+        return bool(got)
 
     def hand_writers(self) -> frozenset:
         """Names of the functions that may write parameters by hand (see ``Walker.hand_written``): those whose text
@@ -1116,7 +1125,7 @@ class _Walker:
                 if isinstance(t, ast.Name):
                     self.env.pop(t.id, None)
         elif isinstance(st, (ast.Raise, ast.Assert)):
-            for sub in ast.iter_child_nodes(st):
+            for sub in child_nodes(st):
                 if isinstance(sub, ast.expr):
                     self.ev(sub)
 
@@ -1275,9 +1284,8 @@ class _Walker:
         if not (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self"):
             return None
         attr = test.attr
-        for other in self.e.modules.classes.values():
-            if other.name != cls and attr in other.attrs and cls in _all_bases(self.e.modules, other.name):
-                return None  # a subclass sets it too
+        if self.e.subclass_sets(cls, attr):
+            return None  # a subclass sets it too
         values = self.e.constructions.attr_values(cls, attr)
         if not values:
             return None
@@ -1580,7 +1588,7 @@ class _Walker:
         t = type(node)
         m = _EV_METHODS[t] if t in _EV_METHODS else getattr(_Walker, "ev_" + t.__name__, None)
         if m is None:
-            vals = [self.ev(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
+            vals = [self.ev(c) for c in child_nodes(node) if isinstance(c, ast.expr)]
             return combine(*vals) if any(v.live or v.cut for v in vals) else CONST
         return m(self, node)
 

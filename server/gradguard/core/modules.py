@@ -110,6 +110,9 @@ def _loaded(v: ast.AST, imports) -> bool:
 
 
 _WRAP_HINT = re.compile(r"^\s*[A-Za-z_][\w.]*\.(\w+)\s*=\s*[A-Z]\w*\(.*\.\1\b")  # ``m.q = Wrap(m.q)``
+# what a line ``_WRAP_HINT`` matches holds (``.q = Wrap(... .q``), searched in the whole text first (one search
+# instead of one per line; ``.`` stops at a line break, and whitespace within a line is not one)
+_WRAP_TEXT = re.compile(r"\.(\w+)[^\S\n]*=[^\S\n]*[A-Z]\w*\(.*\.\1\b")
 
 
 def _requires_grad_default(call: ast.Call) -> bool:
@@ -280,7 +283,15 @@ class ModuleModel:
         """``(class, element class)`` of ``self.<attr>`` on ``cls`` (or an in-file base) when every
         assignment builds an in-file Module class (``self.scale = RobustScale()``) or a Sequential /
         ModuleList / ModuleDict of one in-file class (``nn.ModuleList([Block() for _ in range(n)])``):
-        calling it runs that class's ``forward``. ``(None, None)`` when unknown."""
+        calling it runs that class's ``forward``. ``(None, None)`` when unknown. (Cached: what it reads does not
+        change once the model is built.)"""
+        key = ("attr_class", cls, attr)
+        got = self._passed.get(key)
+        if got is None:
+            got = self._passed[key] = self._attr_class(cls, attr)
+        return got
+
+    def _attr_class(self, cls: str, attr: str) -> tuple:
         seen = set()
         c: Optional[str] = cls
         while c in self.classes and c not in seen:
@@ -482,7 +493,7 @@ class ModuleModel:
         if self._wrapped is not None:
             return self._wrapped
         found: dict = {}
-        if self._lines is None or any(_WRAP_HINT.search(ln) for ln in self._lines):
+        if self._lines is None or (_WRAP_TEXT.search("".join(self._lines)) and any(_WRAP_HINT.search(ln) for ln in self._lines)):
             for st in statements_of_type(self._tree, ast.Assign):
                 if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Attribute)):
                     continue

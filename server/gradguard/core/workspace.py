@@ -51,7 +51,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gradguard.core.astindex import forget_index, new_epoch, own_expressions, statements, statements_of_type, walk_nodes
+from gradguard.core.astindex import forget_index, new_epoch, own_expressions, statements, statements_of_type, walk_nodes, word_starts
 from gradguard.core.source import split_lines
 from gradguard.core.torchapi import framework_modeled
 
@@ -266,10 +266,9 @@ def scan(path: str, text: str) -> FileSummary:
             s.defs[name] = Definition(name, first + 1, last + 1, bases, header_end)
         elif ln.startswith(("import ", "from ")):
             try:
-                snippet = ast.parse("".join(lines[head : last + 1]))
+                snippet = ast.parse("\n" * head + "".join(lines[head : last + 1]))  # numbered in place (no walk to shift them)
             except (SyntaxError, ValueError):
                 continue
-            ast.increment_lineno(snippet, head)
             for st in snippet.body:
                 if isinstance(st, (ast.Import, ast.ImportFrom)):
                     s.imports.extend(_bindings(st))
@@ -835,7 +834,7 @@ class WorkspaceIndex:
                 tree = ast.parse(text)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             return (frozenset(), False)
-        return _AllReader(self, path, s, depth).read(tree)
+        return _AllReader(self, path, s, depth).read(tree, text)
 
     def exports_name(self, path: str, name: str) -> bool:
         """Does ``from <module at path> import *`` surely bind ``name`` (if the module has it)?"""
@@ -1007,7 +1006,8 @@ class _AllReader:
         self.aliases: dict = {}  # local name -> the module file whose ``__all__`` it is (``from .a import __all__ as x``)
         self.modules: dict = {}  # local name -> module file (``from . import layers``, ``import pkg.layers as layers``)
 
-    def read(self, tree: ast.Module) -> Optional[tuple]:
+    def read(self, tree: ast.Module, text: Optional[str] = None) -> Optional[tuple]:
+        spelled = _lines_spelling(text, {"__all__"}) if text is not None else None
         for st in tree.body:
             if isinstance(st, (ast.Import, ast.ImportFrom)):
                 self._imports(st)
@@ -1015,7 +1015,7 @@ class _AllReader:
                 if any((a.asname or a.name) == "__all__" for a in st.names):
                     self._set(got)
             elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if _mentions_all([*st.decorator_list, st.args, *([st.returns] if st.returns else [])]):
+                if _may_spell(spelled, st) and _mentions_all([*st.decorator_list, st.args, *([st.returns] if st.returns else [])]):
                     self._unknown()  # (a body runs when called, not on import)
             elif isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in st.targets):
                 if all(isinstance(t, ast.Name) for t in st.targets):
@@ -1029,7 +1029,7 @@ class _AllReader:
                 self._add(self._value(st.value) if isinstance(st.op, ast.Add) else None, removes=not isinstance(st.op, ast.Add))
             elif isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and self._on_all(st.value.func) is not None:
                 self._method(st.value)
-            elif _mentions_all([st]):
+            elif _may_spell(spelled, st) and _mentions_all([st]):
                 # under ``if``/``try``/``for``/``with``, or any other use: additions only make the rest unsure
                 adds_only = all(self._is_addition(n) for n in _uses_of_all(st))
                 if adds_only and self.present:
@@ -1181,19 +1181,24 @@ def _uses_of_all(st: ast.stmt) -> list:
     else the name itself."""
     out: list = []
     skip: set = set()
-    for n in ast.walk(st):
+    for n in walk_nodes(st):
         if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id == "__all__":
             out.append(n)
             skip.add(id(n.target))
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "__all__":
             out.append(n)
             skip.add(id(n.func.value))
-    out.extend(n for n in ast.walk(st) if isinstance(n, ast.Name) and n.id == "__all__" and id(n) not in skip)
+    out.extend(n for n in walk_nodes(st) if isinstance(n, ast.Name) and n.id == "__all__" and id(n) not in skip)
     return out
 
 
 def _mentions_all(nodes: list) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == "__all__" for x in nodes for n in ast.walk(x))
+    return any(isinstance(n, ast.Name) and n.id == "__all__" for x in nodes for n in walk_nodes(x))
+
+
+def _may_spell(lines: Optional[list], st: ast.stmt) -> bool:
+    """May ``st`` (from its first decorator to its end) spell a name of ``lines`` (see ``_lines_spelling``; None: any)?"""
+    return lines is None or _any_between(lines, _first_line(st), st.end_lineno or st.lineno)
 
 
 class _State:
@@ -1749,18 +1754,25 @@ def _replace_gone(tree: ast.Module, gone: set, lines: list) -> None:
                     todo.append(ch)
 
 
+_NON_ASCII_CHAR = re.compile(r"[^\x00-\x7f]")
+
+
 def _lines_spelling(text: str, words: set) -> Optional[list]:
     """The sorted line numbers (1-based) of ``text``'s lines holding one of ``words`` as a whole word, or a non-ASCII
     character (Python reads identifiers NFKC-normalized: one may be spelled otherwise than the tree has it); None when
     the text cannot tell (a lone ``\r`` ends a line for Python)."""
     if not words or "\r" in text:
         return None
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words)) + r")\b|[^\x00-\x7f]")
+    # (the starts of ``\b(?:w1|w2|...)\b|[^\x00-\x7f]``'s matches are on the same lines: a word is found whole with
+    # ``str.find``, and a non-ASCII character inside a word is on its line)
+    at = word_starts(text, words)
+    if not text.isascii():
+        at = sorted({*at, *(m.start() for m in _NON_ASCII_CHAR.finditer(text))})
     out: list = []
-    line, at = 1, 0
-    for m in pattern.finditer(text):
-        line += text.count("\n", at, m.start())
-        at = m.start()
+    line, prev = 1, 0
+    for i in at:
+        line += text.count("\n", prev, i)
+        prev = i
         if not out or out[-1] != line:
             out.append(line)
     return out

@@ -1026,7 +1026,6 @@ _SAVING_CALL = re.compile(r"[.\s(=,]\b(?:" + _SAVING_OPS + r")\(")
 _IDENT = re.compile(r"\s*([A-Za-z_]\w*)")
 _ATTR_CALL_ARG = re.compile(r"self\.(\w+)\(\s*([A-Za-z_]\w*)")
 _MODIFIED_AFTER = re.compile(r"\s*(?:[-+*/@%&|^]=|\.[a-z]\w*[a-z0-9]_\(|\[[^\]\n]*\]\s*=[^=])")
-_MODIFIED_AFTER_AHEAD = "(?=" + _MODIFIED_AFTER.pattern + ")"
 _SAVED_OUTPUT_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*[\w.]*?\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\(")
 
 
@@ -1072,14 +1071,17 @@ def _saves_a_modified_input(facts, scope, body: str) -> bool:
                 saved |= set(re.findall(r"\b[A-Za-z_]\w*\b", m.group(1)))
     saved.discard("self")
     saved.discard("")
+    modified_after = _MODIFIED_AFTER.match
     for n in saved:  # modified in place after being saved (``x += ...``, ``x.abs_()``, ``x[i] = ...``)
-        # the name followed by an in-place change, found by the regex engine (``x`` occurs everywhere); then the
-        # name must start there (names are words: an occurrence inside a match is inside a word, never one)
-        for m in re.finditer(re.escape(n) + _MODIFIED_AFTER_AHEAD, body):
-            i = m.start()
+        # each occurrence of the name that starts a word (names are words: an occurrence inside another is inside a
+        # word, never one), followed by an in-place change
+        k = len(n)
+        i = body.find(n)
+        while i != -1:
             before = body[i - 1] if i else " "
-            if not (before.isalnum() or before in "_."):
+            if not (before.isalnum() or before in "_.") and modified_after(body, i + k):
                 return True
+            i = body.find(n, i + 1)
     return False
 
 

@@ -7,7 +7,7 @@ import re
 from functools import partial
 from typing import Optional
 
-from gradguard.core.astindex import own_expressions, statements_of_type, walk_nodes
+from gradguard.core.astindex import child_nodes, own_expressions, statements_of_type, walk_nodes
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import RUN_EVERY_BATCH, STEP_METHODS_BY_FRAMEWORK, is_module_ctor
@@ -1921,7 +1921,7 @@ def _walk_body(stmts):
     while stack:
         node = stack.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             if not isinstance(child, SCOPES):
                 stack.append(child)
 
@@ -2155,7 +2155,7 @@ def _scope_nodes(scope: ast.AST):
         yield node
         if isinstance(node, SCOPES):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(child_nodes(node))
 
 
 def _local_function(facts, scope: ast.AST, name: str):
