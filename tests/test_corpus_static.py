@@ -71,7 +71,6 @@ KNOWN_MISSES = {
     "c1112_defect_classifier_freeze_all_but_last_child": "c11 blind-half miss (held out, scored once at the end, not investigated)",
     "c1120_spectra_regressor_adapter_applied_to_dataset_once": "c11 blind-half miss (held out, scored once at the end, not investigated)",
     "c1122_lightning_fused_bias_act_reused_in_conv_blocks": "c11 blind-half miss (held out, scored once at the end, not investigated)",
-    "c1126_fabric_staged_unfreeze_through_state_dict": "c11 blind-half miss (held out, scored once at the end, not investigated)",
     "c1014_detector_freeze_bn_loop_freezes_whole_backbone": "retired blind c10 (investigated): the parameter loop of freeze_bn sits beside "
     "the isinstance test, not under it, so it freezes every module of the backbone (the flow map agrees with torch); the program "
     "still trains (both heads), and the same code is a legitimate helper that freezes a whole backbone and also puts its "
