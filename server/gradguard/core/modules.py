@@ -312,40 +312,37 @@ class ModuleModel:
             c = nxt[0] if nxt else None
         return (None, None)
 
-    def attr_plain_class(self, cls: str, attr: str) -> Optional[str]:
-        """The in-file plain class (not a Module, not an autograd Function) every assignment of ``self.<attr>`` on
-        ``cls`` (or an in-file base) constructs (``self.ema = EMAUpdate(0.99)``): its methods run on that object."""
-        seen = set()
-        c: Optional[str] = cls
-        while c in self.classes and c not in seen:
-            seen.add(c)
-            info = self.classes[c]
-            values = info.attr_values.get(attr)
-            if values:
-                names = {v.func.id if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) else None for v in values}
-                name = names.pop() if len(names) == 1 else None
-                target = self.classes.get(name) if name else None
-                if target is not None and target.is_module is False and not target.is_autograd_function:
-                    return name
-                return None
-            nxt = [b for b in info.base_names if b in self.classes]
-            c = nxt[0] if nxt else None
-        return None
-
-    def parameterless_attr(self, cls: str, attr: str) -> bool:
-        """Is every value assigned to ``self.<attr>`` on ``cls`` (or the in-file base that assigns it) built by a
-        constructor of an object without parameters (``self.act = nn.GELU()``, ``self.crop = T.RandomResizedCrop(224)``)?
-        Calling it reaches no parameter, so it is never a root of gradient."""
+    def assigned_values(self, cls: str, attr: str) -> list:
+        """What ``self.<attr>`` is assigned on ``cls``, or on the first in-file base (following the first in-file base
+        at each step) that assigns it; empty when none does."""
         seen = set()
         c: Optional[str] = cls
         while c in self.classes and c not in seen:
             seen.add(c)
             values = self.classes[c].attr_values.get(attr)
             if values:
-                return all(isinstance(v, ast.Call) and is_parameterless_ctor(self.imports.qualname(v.func) or "") for v in values)
+                return values
             nxt = [b for b in self.classes[c].base_names if b in self.classes]
             c = nxt[0] if nxt else None
-        return False
+        return []
+
+    def attr_plain_class(self, cls: str, attr: str) -> Optional[str]:
+        """The in-file plain class (not a Module, not an autograd Function) every assignment of ``self.<attr>`` on
+        ``cls`` (or an in-file base) constructs (``self.ema = EMAUpdate(0.99)``): its methods run on that object."""
+        values = self.assigned_values(cls, attr)
+        names = {v.func.id if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) else None for v in values}
+        name = names.pop() if len(names) == 1 else None
+        target = self.classes.get(name) if name else None
+        if target is not None and target.is_module is False and not target.is_autograd_function:
+            return name
+        return None
+
+    def parameterless_attr(self, cls: str, attr: str) -> bool:
+        """Is every value assigned to ``self.<attr>`` on ``cls`` (or the in-file base that assigns it) built by a
+        constructor of an object without parameters (``self.act = nn.GELU()``, ``self.crop = T.RandomResizedCrop(224)``)?
+        Calling it reaches no parameter, so it is never a root of gradient."""
+        values = self.assigned_values(cls, attr)
+        return bool(values) and all(isinstance(v, ast.Call) and is_parameterless_ctor(self.imports.qualname(v.func) or "") for v in values)
 
     def plain_attr_is_data(self, cls: str, attr: str) -> bool:
         """On a plain class (not a Module), does ``self.<attr>`` only ever hold values the object computes itself

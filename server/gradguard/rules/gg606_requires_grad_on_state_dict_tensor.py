@@ -134,8 +134,8 @@ def main():
 
     def check(self, facts):
         for fn in [facts.tree, *facts.walk(ast.FunctionDef), *facts.walk(ast.AsyncFunctionDef)]:
-            bound = _state_dict_names(fn)
-            for node in _own_nodes(fn):
+            bound = _state_dict_names(facts, fn)
+            for node in facts.own_nodes(fn):
                 target = None
                 if isinstance(node, ast.Assign):
                     target = next((t for t in node.targets if isinstance(t, ast.Attribute) and t.attr == "requires_grad"), None)
@@ -144,7 +144,7 @@ def main():
                     target, tensor = node.func, node.func.value
                 if target is None or tensor is None:
                     continue
-                origin = _state_dict_origin(fn, tensor, bound)
+                origin = _state_dict_origin(facts, fn, tensor, bound)
                 if origin is None:
                     continue
                 call, loop = origin
@@ -161,20 +161,6 @@ def main():
                 )
 
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-
-
-def _own_nodes(fn):
-    """The nodes of ``fn`` (a function or the module) outside nested scopes."""
-    stack = list(fn.body) if isinstance(fn, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)) else [fn]
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, _SCOPES):
-                stack.append(child)
-
-
 def _detached_state_dict(node) -> Optional[ast.Call]:
     """``X.state_dict()`` without ``keep_vars`` (which would hand out the parameters themselves)."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "state_dict" and not node.args):
@@ -184,14 +170,14 @@ def _detached_state_dict(node) -> Optional[ast.Call]:
     return node
 
 
-def _state_dict_names(fn) -> dict:
+def _state_dict_names(facts, fn) -> dict:
     """Names bound exactly once in ``fn``, to ``X.state_dict()``: name -> the call."""
     binds: dict = {}
-    for node in _own_nodes(fn):
+    for node in facts.own_nodes(fn):
         if isinstance(node, (ast.Name,)) and isinstance(node.ctx, ast.Store):
             binds.setdefault(node.id, []).append(node)
     out = {}
-    for node in _own_nodes(fn):
+    for node in facts.own_nodes(fn):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             call = _detached_state_dict(node.value)
             if call is not None and len(binds.get(node.targets[0].id, ())) == 1:
@@ -206,15 +192,15 @@ def _dict_of(node, bound: dict) -> Optional[ast.Call]:
     return _detached_state_dict(node)
 
 
-def _state_dict_origin(fn, tensor, bound: dict) -> Optional[tuple]:
+def _state_dict_origin(facts, fn, tensor, bound: dict) -> Optional[tuple]:
     """(state_dict call, the for loop to rewrite or None) when ``tensor`` is an entry of a detached state dict."""
     if isinstance(tensor, ast.Subscript):
         call = _dict_of(tensor.value, bound)
         return (call, None) if call is not None else None
     if not isinstance(tensor, ast.Name):
         return None
-    loops = [n for n in _own_nodes(fn) if isinstance(n, ast.For) and _binds(n.target, tensor.id)]
-    stores = [n for n in _own_nodes(fn) if isinstance(n, ast.Name) and n.id == tensor.id and isinstance(n.ctx, ast.Store)]
+    loops = [n for n in facts.own_nodes(fn) if isinstance(n, ast.For) and _binds(n.target, tensor.id)]
+    stores = [n for n in facts.own_nodes(fn) if isinstance(n, ast.Name) and n.id == tensor.id and isinstance(n.ctx, ast.Store)]
     if len(loops) != 1 or len(stores) != 1 or not (loops[0].lineno <= tensor.lineno <= (loops[0].end_lineno or loops[0].lineno)):
         return None
     loop = loops[0]
