@@ -12,7 +12,8 @@ import textwrap
 
 import pytest
 
-from gradguard.analyze import analyze
+from gradguard.analyze import analyze, analyzed_inputs, program_inputs
+from gradguard.config import Config
 from gradguard.core.workspace import WorkspaceIndex
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -214,6 +215,38 @@ def test_dependents_reach_the_training_loop_through_imports(tmp_path):
     assert names == ["model.py", "train.py"]
     assert [os.path.basename(f) for f in ws.dependents(str(tmp_path / "model.py"))] == ["cyc.py", "train.py", "viz.py"]
     assert len(ws.dependents(str(tmp_path / "layers.py"), limit=1)) == 1
+
+
+def test_program_inputs_change_exactly_when_the_program_does(tmp_path):
+    """The server re-analyzes a closed importer after a save only when the digest of what its analysis reads
+    changed. An edit outside what train.py copies from model.py keeps the digest and the findings; an edit
+    inside, a line inserted above the copied definitions (their findings move), a setting or train.py's own
+    text changes it."""
+    write(tmp_path, {"model.py": MODEL, "train.py": TRAIN})
+    model, train = str(tmp_path / "model.py"), str(tmp_path / "train.py")
+    ws = WorkspaceIndex([str(tmp_path)])
+
+    def state():
+        a = analyze(TRAIN, train, workspace=ws)
+        digest = program_inputs(TRAIN, train, None, ws)
+        assert analyzed_inputs(a, train, None) == digest  # the server's first analysis records the same digest
+        return digest, {p: [(f.code, f.start.line, f.message) for f in fs] for p, fs in a.foreign.items()}
+
+    base, found = state()
+    assert found == {model: [("GG201", 21, found[model][0][2])]}
+    write(tmp_path, {"model.py": MODEL + "\n\ndef unused_helper(x):\n    return x.detach()\n"})
+    assert state() == (base, found)
+    write(tmp_path, {"model.py": MODEL.replace("self.encoder(x).detach()", "self.encoder(x)")})
+    changed, gone = state()
+    assert changed != base and gone == {}
+    write(tmp_path, {"model.py": "# the model\n" + MODEL})
+    moved, found_moved = state()
+    assert moved != base and [(c, line) for c, line, _ in found_moved[model]] == [("GG201", 22)]
+    write(tmp_path, {"model.py": MODEL})
+    assert state()[0] == base
+    assert program_inputs(TRAIN, train, Config(ignore=["GG201"]), ws) != base
+    assert program_inputs(TRAIN + "\n", train, None, ws) != base
+    assert program_inputs("def broken(:\n", train, None, ws) is None  # analyze it to report that
 
 
 def test_environments_node_modules_and_symlink_loops_are_skipped(tmp_path):

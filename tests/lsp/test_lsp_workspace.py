@@ -186,6 +186,29 @@ async def test_file_two_imports_from_the_training_loop_gets_its_finding(client: 
     assert any(r.location.uri == (ROOT / "chain" / "train.py").as_uri() for r in d.related_information or [])
 
 
+async def test_save_keeps_or_moves_what_closed_importers_place(client: LanguageClient):
+    """model.py opened alone: its finding comes from the closed train.py, analyzed in the background. A save
+    that leaves train.py's program as it was (a helper added at the end, which train.py does not copy) keeps
+    the finding where it is (that importer is not analyzed again); a save that moves the copied lines moves it."""
+    model = _open(client, "model.py", MODEL)
+    assert await until(lambda: ("GG201", 21) in _codes(client, model)), _codes(client, model)
+
+    def edit(version: int, text: str) -> None:
+        client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=model, version=version),
+                content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+        client.text_document_did_save(lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=model)))
+
+    helper = MODEL + "\n\ndef unused_helper(x):\n    return x.detach()\n"
+    edit(2, helper)
+    assert await until(lambda: ("GG201", 21) in _codes(client, model)), _codes(client, model)
+    edit(3, "# the model\n" + helper)
+    assert await until(lambda: [c for c in _codes(client, model) if c[0] == "GG201"] == [("GG201", 22)]), _codes(client, model)
+
+
 async def test_edit_in_other_open_file_republishes(client: LanguageClient):
     model = _open(client, "model.py", MODEL)
     train = _open(client, "train.py", TRAIN)

@@ -23,7 +23,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 from gradguard import __version__
-from gradguard.analyze import INTERNAL_CODE, Analysis, analyze
+from gradguard.analyze import INTERNAL_CODE, Analysis, analyze, analyzed_inputs, program_inputs
 from gradguard.config import Config, config_from_dict, find_pyproject, load_pyproject
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.edits import apply_edits
@@ -141,6 +141,9 @@ class GradguardServer(LanguageServer):
         self.indexed = False
         self.pending_source: dict = {}  # open document path -> digest of the dependency it was rescheduled for
         self.importers_done: dict = {}  # path -> digest its closed importers were analyzed against
+        # closed importer path -> analysis.program_inputs of its last background analysis: a save that leaves its
+        # program as it was (an edit outside what it copies) leaves what it places in other files as it was
+        self.importer_inputs: dict = {}
         # pull diagnostics (see lsp/pull.py): set at initialize when the client pulls; None: push
         self.pulled: Optional[pull.Reports] = None
         self._refresh_task: Optional[asyncio.Future] = None
@@ -634,11 +637,19 @@ class GradguardServer(LanguageServer):
                 text = self.index.text_of(imp)
                 if text is None:
                     continue
+                config = self.effective_config(self.uri_of(imp))
+                pause = self.background_pause()
                 try:
-                    a = analyze(text, imp, self.effective_config(self.uri_of(imp)), workspace=self.index, pause=self.background_pause())
+                    if self.importer_inputs.get(imp) is not None:
+                        pause()
+                        if program_inputs(text, imp, config, self.index) == self.importer_inputs[imp]:
+                            continue  # the same program as last time: the same findings
+                    a = analyze(text, imp, config, workspace=self.index, pause=pause)
                 except Exception:
                     log.exception("background analysis failed for %s", imp)
                     continue
+                timed_out = any(f.code == INTERNAL_CODE for f in a.findings)  # (may not recur)
+                self.importer_inputs[imp] = None if timed_out else analyzed_inputs(a, imp, config)
                 out.append((imp, a.foreign))
             return out
 
