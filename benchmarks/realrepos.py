@@ -115,6 +115,20 @@ MANIFEST = [
     {"repo": "facebookresearch/barlowtwins", "commit": "8e8d284ca0bc02f88b92328e53f9b901e86b4a3c", "subtrees": [""]},
     {"repo": "jik876/hifi-gan", "commit": "4769534d45265d52a904b850da5a622601885777", "subtrees": [""],
      "note": "GAN vocoder: discriminator step on a detached generator output, losses collected per sub-discriminator"},
+    {"repo": "NVlabs/stylegan2-ada-pytorch", "commit": "d72cc7d041b42ec8e806021a205ed9349f87c6a4", "subtrees": [""],
+     "note": "requires_grad_ toggled per phase, R1 penalty through autograd.grad(create_graph=True), EMA generator, custom ops"},
+    {"repo": "rosinality/stylegan2-pytorch", "commit": "bef283a1c24087da704d16c30abc8e36e63efa0e", "subtrees": [""],
+     "note": "requires_grad toggled by a helper, path-length and R1 regularization, accumulate() EMA"},
+    {"repo": "DLR-RM/stable-baselines3", "commit": "e05d2dbe6eda0acd0ef2e316e3e4065677add3eb", "subtrees": ["stable_baselines3"],
+     "note": "RL algorithms: target networks updated by polyak, rollouts under no_grad, policies built by helpers"},
+    {"repo": "microsoft/Swin-Transformer", "commit": "f82860bfb5225915aca09c3227159ee9e1df874d", "subtrees": [""],
+     "note": "AMP with a loss scaler wrapper, gradient accumulation, SimMIM pretraining, MoE"},
+    {"repo": "kuangliu/pytorch-cifar", "commit": "49b7aa97b0c12fe0d4054e670403a16b6b834ddd", "subtrees": [""]},
+    {"repo": "ikostrikov/pytorch-a2c-ppo-acktr-gail", "commit": "41332b78dfb50321c29bade65f9d244387f68a60", "subtrees": [""],
+     "note": "rollout storage filled under no_grad, GAIL discriminator with a gradient penalty, KFAC optimizer"},
+    {"repo": "HobbitLong/SupContrast", "commit": "66a8fe53880d6a1084b2e4e0db0a019024d6d41a", "subtrees": [""]},
+    {"repo": "artidoro/qlora", "commit": "7f4e95a68dc076bea9b3a413d2b512eca6d004e5", "subtrees": [""],
+     "note": "HF Trainer with 4-bit quantized base model and LoRA adapters (peft)"},
 ]
 
 

@@ -88,6 +88,9 @@ _REQUIRES_GRAD_WORD = re.compile(r"requires_grad")
 CONSTANT_TERM_CUTS = frozenset({"nondiff", "compare", "cast", "nograph"})  # cuts after which a value has no gradient at all
 NEW = "<new>"  # placeholder id for a root created by an expression, renamed at assignment
 UNKNOWN = "?"
+_CHECKPOINT_CALL = re.compile(r"\bcheckpoint(?:_sequential)?\(")
+# Activation checkpointing that runs the function under no_grad and reconnects through its tensor inputs only.
+REENTRANT_CHECKPOINTS = frozenset({"torch.utils.checkpoint.checkpoint", "torch.utils.checkpoint.checkpoint_sequential"})
 
 
 @dataclass(frozen=True)
@@ -609,6 +612,19 @@ class GradientFlow:
                 got = bool(ti.search(_INPLACE_CALL, fn))
             else:
                 got = _INPLACE_CALL.search(ast.unparse(fn)) is not None
+            self._syntax[key] = got
+        return bool(got)
+
+    def checkpoints(self, fn: ast.AST) -> bool:
+        """Does the function's text call activation checkpointing (``checkpoint(self.stem, x, ...)``)? Whether the
+        reentrant kind gives the checkpointed parameters a gradient depends on what the caller passes (cached)."""
+        key = ("checkpoint", id(fn))
+        got = self._syntax.get(key)
+        if got is None:
+            if self.lines is not None and hasattr(fn, "lineno"):
+                got = bool(self.text().search(_CHECKPOINT_CALL, fn))
+            else:
+                got = _CHECKPOINT_CALL.search(ast.unparse(fn)) is not None
             self._syntax[key] = got
         return bool(got)
 
@@ -2069,6 +2085,23 @@ class _Walker:
                 x = self.op_result(combine(replace(elem, cut=frozenset()), x))
         return x
 
+    def reentrant_checkpoint(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Optional[Val]:
+        """``checkpoint(fn, *inputs, use_reentrant=True)`` (also the default when ``use_reentrant`` is not passed) runs
+        ``fn`` under no_grad and reconnects to autograd only through its tensor inputs: when none of them requires grad
+        (raw images, token ids), the output has no grad_fn and ``fn``'s parameters get no gradient. None when that is
+        not known (non-reentrant, an input that may require grad, a keyword the call does not spell out)."""
+        flag = kwnodes.get("use_reentrant")
+        if flag is not None and not (isinstance(flag, ast.Constant) and flag.value is True):
+            return None
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return None
+        n_fn = 2 if q.endswith("checkpoint_sequential") else 1  # (functions, segments, input)
+        fn, inputs = args[0], args[n_fn:]
+        if not inputs or not (fn.live - {UNKNOWN}) or any(a.live or a.leaf or a.kind not in ("tensor", "python", "numpy", None) for a in inputs):
+            return None
+        detail = f"{q.rsplit('.', 1)[-1]}(..., use_reentrant=True) whose inputs do not require grad"
+        return cut_value(combine(*args), "reentrant", node, detail)
+
     def instantiate(self, node: ast.Call, cls: str, args: list, kwargs: Optional[dict] = None) -> Val:
         info = self.e.modules.classes[cls]
         if info.is_autograd_function:
@@ -2095,6 +2128,8 @@ class _Walker:
             # constructor keeps as given (``self.model = model``) as those modules
             kept = self._kept_modules(cls, args, kwargs or {})
             return Val(frozenset(), kind="instance", cls=cls, ident=NEW, fields=kept or None)
+        if self.e.modules.owns_no_parameters(cls):  # (a loss written as a Module): never a root of gradient
+            return Val(frozenset(), kind="module", cls=cls, ident=NEW)
         return Val(frozenset({NEW}), kind="module", cls=cls, ident=NEW)
 
     def _kept_modules(self, cls: str, args: list, kwargs: dict) -> tuple:
@@ -2241,6 +2276,9 @@ class _Walker:
             # a function that backpropagates, handed to a callee that may call it (``opt.step(closure)`` on an optimizer
             # class of this file): it runs in the grad mode the callee calls it in
             any(v.kind == "function" and v.func is not None and self.e.syntax_of(v.func)[0] for v in vals)
+        ) or (
+            # inputs that carry no gradient, given to a function that checkpoints (reentrant checkpointing then cuts)
+            self.mode.enabled and any(not v.live and not v.leaf and v.kind in ("tensor", "python", None) for v in vals) and self.e.checkpoints(fn)
         ):
             binding: dict = dict(enumerate(args))
             binding.update(kwargs)
@@ -2389,6 +2427,10 @@ class _Walker:
             # without ``create_graph`` the returned gradients have no ``grad_fn``: a loss term built from them (a
             # gradient penalty) is a constant to the next backward
             return cut_value(loss, "nograph", node, "torch.autograd.grad() without create_graph=True")
+        if q in REENTRANT_CHECKPOINTS and args:
+            got = self.reentrant_checkpoint(node, q, args, kwargs, kwnodes)
+            if got is not None:
+                return got
         if q.startswith("torch."):
             rg = kwnodes.get("requires_grad")
             if short in ("softmax", "log_softmax") and args and args[0].live and q in (f"torch.{short}", f"torch.nn.functional.{short}"):

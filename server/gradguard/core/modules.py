@@ -70,17 +70,31 @@ def _statements(node: ast.AST):
                     stack.append(st)
 
 
-def _is_plain(v: ast.AST) -> bool:
-    """A value built from names and numbers by arithmetic alone: a hyperparameter, never a module or a
-    parameter (those come from calls)."""
+_REGISTERS_BY_NAME = frozenset({"register_parameter", "add_module", "register_module", "__setattr__", "setattr"})
+
+
+# Builtins and ``math`` functions that turn numbers into numbers (``int(math.log(size, 2))``, ``len(channels)``).
+_NUMERIC_CALLS = frozenset({"int", "float", "round", "abs", "min", "max", "len", "bool"})
+
+
+def _is_plain(v: ast.AST, plain_attrs: frozenset = frozenset()) -> bool:
+    """A value built from names and numbers by arithmetic alone (and the object's own such attributes,
+    ``plain_attrs``: ``self.n_latent = self.log_size * 2 - 2``): a hyperparameter, never a module or a parameter
+    (those come from other calls)."""
     if isinstance(v, (ast.Constant, ast.Name)):
         return True
+    if isinstance(v, ast.Attribute):
+        return isinstance(v.value, ast.Name) and v.value.id == "self" and v.attr in plain_attrs
     if isinstance(v, ast.BinOp):
-        return _is_plain(v.left) and _is_plain(v.right)
+        return _is_plain(v.left, plain_attrs) and _is_plain(v.right, plain_attrs)
     if isinstance(v, ast.UnaryOp):
-        return _is_plain(v.operand)
+        return _is_plain(v.operand, plain_attrs)
     if isinstance(v, (ast.Tuple, ast.List)):
-        return all(_is_plain(e) for e in v.elts)
+        return all(_is_plain(e, plain_attrs) for e in v.elts)
+    if isinstance(v, ast.Call) and not v.keywords:
+        f = v.func
+        numeric = (isinstance(f, ast.Name) and f.id in _NUMERIC_CALLS) or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "math")
+        return numeric and all(_is_plain(a, plain_attrs) for a in v.args)
     return False
 
 
@@ -127,6 +141,7 @@ class ModuleModel:
         self._lines = lines
         self._passed: dict = {}
         self._called: dict = {}
+        self._no_params: dict = {}  # class -> owns_no_parameters
         self._inst: Optional[dict] = None
         self._wrapped: Optional[dict] = None
         self._has_inplace = lines is not None and any("inplace=True" in ln for ln in lines)
@@ -186,7 +201,12 @@ class ModuleModel:
                     info.manual_optimization = True
         info.attrs = set(assigned)
         info.attr_values = assigned
-        plain = [name for name, values in assigned.items() if not all(self._is_constant(v) for v in values) and all(_is_plain(v) for v in values)]
+        plain: list = []
+        while True:  # (a fixpoint: ``self.n_latent = self.log_size * 2 - 2`` once ``self.log_size`` is plain)
+            known = frozenset(plain)
+            plain = [name for name, values in assigned.items() if not all(self._is_constant(v) for v in values) and all(_is_plain(v, known) for v in values)]
+            if len(plain) == len(known):
+                break
         methods = {st.name for st in info.node.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))}
         for name, values in assigned.items():
             # (``self.assignment_fn = self.sinkhorn``: a bound method of the object, not a tensor)
@@ -343,6 +363,40 @@ class ModuleModel:
         Calling it reaches no parameter, so it is never a root of gradient."""
         values = self.assigned_values(cls, attr)
         return bool(values) and all(isinstance(v, ast.Call) and is_parameterless_ctor(self.imports.qualname(v.func) or "") for v in values)
+
+    def owns_no_parameters(self, cls: str) -> bool:
+        """Does an instance of the Module class ``cls`` provably own no parameter? Its bases are ``nn.Module`` or
+        in-file classes that own none either, every ``self.<attr>`` it assigns is a hyperparameter or a
+        parameterless module (``self.temperature = temperature``, ``self.act = nn.ReLU()``), and
+        it registers nothing by name (``register_parameter``, ``add_module``, ``setattr``). A loss written as a
+        Module (``SupConLoss(temperature=0.1)``) is one: calling it reaches no parameter, so it is never a root."""
+        got = self._no_params.get(cls)
+        if got is None:
+            got = self._no_params[cls] = self._owns_no_parameters(cls, set())
+        return got
+
+    def _owns_no_parameters(self, cls: str, seen: set) -> bool:
+        info = self.classes.get(cls)
+        if info is None or cls in seen or not info.is_module or info.is_autograd_function:
+            return False
+        seen.add(cls)
+        for q in info.base_names:
+            if q not in MODULE_BASE and not (q in self.classes and self._owns_no_parameters(q, seen)):
+                return False
+        if info.buffers:  # (a tensor it keeps: maybe meant as a parameter, see GG301)
+            return False
+        for attr, values in info.attr_values.items():
+            for v in values:
+                if attr in info.constants and _is_plain(v):
+                    continue  # a hyperparameter, never a tensor it makes
+                if not (isinstance(v, ast.Call) and is_parameterless_ctor(self.imports.qualname(v.func) or "")):
+                    return False
+        for n in walk_nodes(info.node):
+            if isinstance(n, ast.Call):
+                f = n.func
+                if (isinstance(f, ast.Attribute) and f.attr in _REGISTERS_BY_NAME) or (isinstance(f, ast.Name) and f.id == "setattr"):
+                    return False
+        return True
 
     def plain_attr_is_data(self, cls: str, attr: str) -> bool:
         """On a plain class (not a Module), does ``self.<attr>`` only ever hold values the object computes itself

@@ -2,7 +2,8 @@
 
 A root is *starved* at a backward site when it reaches the loss only through cuts. It is reported when
 (a) the loss has no gradient path at all (backward() raises), or (b) an optimizer steps that root, or
-(c) no optimizer is visible and the root was created in the function that calls backward(); and never
+(c) no optimizer is visible and the root was created in the function that calls backward() (for a tensor,
+when something may want its gradient: see ``leaf_wanted``); and never
 when the same root reaches any other backpropagated loss of that function (GAN / stop-gradient designs).
 """
 from __future__ import annotations
@@ -257,7 +258,7 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                     covered = _covered(root, wanted)
                     if wanted and not covered:
                         continue
-                    if not wanted and not _created(root, fl):
+                    if not wanted and not (_created(root, fl) and _gradient_observed(facts, fl, root)):
                         continue
                 for c in sorted(cuts, key=_cut_order):
                     by_cut.setdefault(c, []).append(root)
@@ -265,6 +266,35 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                 out.append(Starvation(c, sorted(set(roots)), site, fl, no_path, _covered(roots[0], optimizers)))
     facts._starvations = out  # type: ignore[attr-defined]
     return out
+
+
+def _gradient_observed(facts: FileFacts, fl, root: str) -> bool:
+    """Without an optimizer in view, may anything see the gradient of ``root``, a root the function made? A tensor
+    the function makes with ``requires_grad=True`` (a unit test's input copied for comparison) whose ``.grad`` is
+    never read, which the function does not return or store, in a file that builds no optimizer, has nothing that
+    wants its gradient: a cut in front of it starves nothing. Modules, and anything else, count as observed."""
+    base = root.replace("[]", "").split(".")[0]
+    origin = facts.flow.root_origins.get(base)
+    if origin is None or origin.kind != "tensor" or "." in root:
+        return True
+    return leaf_wanted(facts, fl.node, base)
+
+
+def leaf_wanted(facts: FileFacts, scope: ast.AST, name: str) -> bool:
+    """May anything want the tensor the local ``name`` of ``scope`` holds to be a leaf that gets ``.grad``? Yes when
+    the file builds an optimizer, when ``scope`` reads ``name.grad``, returns or yields it, or stores it in an
+    attribute or a container; no for a tensor only used as a value (a unit test's ``requires_grad=True`` input that
+    is copied for comparison and never has its gradient read)."""
+    if facts.optimizer_constructions:
+        return True
+    for n in walk_nodes(scope):
+        if isinstance(n, ast.Attribute) and n.attr == "grad" and isinstance(n.value, ast.Name) and n.value.id == name:
+            return True
+        if isinstance(n, (ast.Return, ast.Yield)) and n.value is not None and any(isinstance(m, ast.Name) and m.id == name for m in walk_nodes(n.value)):
+            return True
+        if isinstance(n, ast.Assign) and any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in n.targets) and any(isinstance(m, ast.Name) and m.id == name for m in walk_nodes(n.value)):
+            return True
+    return False
 
 
 def _plain_object_data(facts: FileFacts, fl, root: str) -> bool:

@@ -22,7 +22,9 @@ class DetachStarvesParameters(Rule):
 ## What it does
 Follows values from parameters, modules and `requires_grad=True` tensors to each loss that is
 backpropagated, and flags a `.detach()` (or `.data`) when some parameters reach that loss *only*
-through it, and an optimizer steps them (or, with no optimizer in sight, they were created right there).
+through it, and an optimizer steps them (or, with no optimizer in sight, they were created right there and something may want their gradient: a
+tensor whose `.grad` is read, or that is returned or stored; a unit test's input copied into fresh leaves with
+`.clone().detach().requires_grad_()` to compare gradients is not reported).
 Intentional detaches stay silent: values that never reach the backpropagated loss (logging, metrics),
 GAN `netD(fake.detach())` when the generator trains through another loss, stop-gradient designs
 (SimSiam, straight-through estimators, `loss + (s - s.detach())`), targets, and anything under `no_grad`.
@@ -52,6 +54,27 @@ they now receive the gradient they were meant to. If the stop-gradient was inten
 with `# noqa: GG201` instead.
 """
     examples = (
+        Example(
+            bad=False,
+            name="test-input-copied-into-fresh-leaves-to-compare-gradients",
+            code="""import torch
+
+
+def roll_reference(x, shift):
+    return torch.roll(x, shifts=shift, dims=1)
+
+
+def main():
+    torch.manual_seed(0)
+    x = torch.randn(2, 5, requires_grad=True).double()
+    a = x.clone().detach().requires_grad_(True)
+    b = x.clone().detach().requires_grad_(True)
+    roll_reference(a, 1).pow(2).sum().backward()
+    torch.cat([b[:, -1:], b[:, :-1]], dim=1).pow(2).sum().backward()
+    return {"a": a, "b": b}, {"same_grad": bool(torch.equal(a.grad, b.grad))}
+""",
+            expect={"grad_ok": ["a", "b"], "facts": {"same_grad": True}},
+        ),
         Example(
             bad=False,
             name="gan-discriminator-step-scores-collected-per-scale-in-lists",

@@ -28,6 +28,20 @@ def _create_graph_fix(facts, call: ast.Call):
     return fix("Pass `create_graph=True`", replace_node(facts, call, f"{inner}{sep}create_graph=True)"))
 
 
+def _non_reentrant_fix(facts, call: ast.Call):
+    """``checkpoint(fn, x, use_reentrant=True)`` -> ``use_reentrant=False``: the non-reentrant implementation records
+    the recomputation with autograd, so ``fn``'s parameters get their gradients whatever its inputs."""
+    kw = next((k for k in call.keywords if k.arg == "use_reentrant"), None)
+    if kw is not None:
+        return fix("Pass `use_reentrant=False`", replace_node(facts, kw.value, "False"))
+    text = facts.text(call)
+    if any(k.arg is None for k in call.keywords) or not text.endswith(")"):
+        return None
+    inner = text[:-1].rstrip()
+    sep = " " if inner.endswith((",", "(")) else ", "
+    return fix("Pass `use_reentrant=False`", replace_node(facts, call, f"{inner}{sep}use_reentrant=False)"))
+
+
 def _rsample_fix(facts, call: ast.Call):
     """``dist.sample(shape)`` -> ``dist.rsample(shape)``: the same draw, through the reparameterization."""
     func = call.func
@@ -69,7 +83,11 @@ module's `forward`, `loss = ce + penalty`), is flagged too when that sum is the 
 the term is a constant to autograd, so its objective is never optimized while the rest of the loss trains. So are
 the gradients `torch.autograd.grad(out, inputs)` returns without `create_graph=True`: they have no `grad_fn`, so a
 gradient penalty built from them (WGAN-GP, R1, an input-gradient norm) adds nothing to any gradient; the fix passes
-`create_graph=True`. A custom
+`create_graph=True`. So is reentrant activation checkpointing (`checkpoint(fn, x, use_reentrant=True)`, also the
+default when `use_reentrant` is not passed) when none of its inputs requires grad (raw images, token ids): it runs
+`fn` under no_grad and reconnects to autograd only through those inputs, so its output has no `grad_fn` and `fn`'s
+parameters get no gradient (torch warns "None of the inputs have requires_grad=True"); the fix passes
+`use_reentrant=False`. Checkpointing a block whose input comes from layers that train is fine either way. A custom
 `torch.autograd.Function` whose `backward` returns `None` on every path as the gradient of an input (a
 weight passed to `apply`) is no gradient path for that input: autograd reads None as "no gradient". So is a
 gradient computed only under `if ctx.needs_input_grad[k]:` where every call passes a Python number at `k`
@@ -99,6 +117,107 @@ gradient the model trains with (by design). `.sample()` gets `.rsample()`, unsaf
 reparameterizable distributions (Normal, Uniform, Beta, ...; not Categorical or Bernoulli) implement it.
 """
     examples = (
+        Example(
+            name="reentrant-checkpoint-on-the-stem-fed-raw-inputs",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = checkpoint(self.stem, x, use_reentrant=True)
+        return self.head(h)
+
+
+def main():
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(14,),
+            expect={"grad_none": ["model.stem.weight"], "grad_ok": ["model.head.weight"]},
+            fixed_expect={"grad_ok": ["model.stem.weight", "model.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="reentrant-checkpoint-on-a-block-after-a-trained-stem",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Linear(4, 4)
+        self.block = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = checkpoint(self.block, self.stem(x), use_reentrant=True)
+        return self.head(h)
+
+
+def main():
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.stem.weight", "model.block.weight", "model.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="non-reentrant-checkpoint-on-the-stem",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = checkpoint(self.stem, x, use_reentrant=False)
+        return self.head(h)
+
+
+def main():
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.stem.weight", "model.head.weight"]},
+        ),
         Example(
             name="gradient-computed-only-when-a-number-needs-it",
             code="""import torch
@@ -1068,7 +1187,7 @@ def main():
         ),
     )
 
-    cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph"})  # the GradientFlow cut kinds this rule reports
+    cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph", "reentrant"})  # the GradientFlow cut kinds this rule reports
 
     def check(self, facts):
         def describe(kind, node, st):
@@ -1088,6 +1207,8 @@ def main():
                 return f"`{text}` (draws without gradient; `rsample()` is the differentiable draw)"
             if kind == "nograph":
                 return f"`{text}` without `create_graph=True` (its gradients have no graph)"
+            if kind == "reentrant":
+                return f"`{text}` (reentrant: no input requires grad, so its output has no graph)"
             return f"`{text}` (no gradient)"
 
         def fixes_for(kind, node, st):
@@ -1095,6 +1216,8 @@ def main():
                 return [partial(_rsample_fix, facts, node)]
             if kind == "nograph" and isinstance(node, ast.Call):
                 return [partial(_create_graph_fix, facts, node)]
+            if kind == "reentrant" and isinstance(node, ast.Call):
+                return [partial(_non_reentrant_fix, facts, node)]
             if kind != "zero" or not isinstance(node, ast.Call) or len(node.args) != 1 or "size 1" in st.cut.detail:
                 return []  # (a softmax over one element is no piecewise-constant op: normalize before selecting)
             if not isinstance(node.args[0], (ast.Name, ast.Attribute)):

@@ -8,7 +8,7 @@ from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Fix, Severity
-from gradguard.core.starvation import frozen_paths, is_frozen
+from gradguard.core.starvation import frozen_paths, is_frozen, leaf_wanted
 from gradguard.core.torchapi import OPTIMIZER_HINTS, PARAMETER_CTORS, TENSOR_CASTS, is_optimizer_ctor
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import flow_of, leaf_creation_calls
@@ -82,7 +82,9 @@ Flags `.to(...)`, `.cuda()`, `.double()`, `.half()`, `.bfloat16()`, `.type(...)`
 dtype is known to change), and arithmetic bound to a name or appended to a list (`w = torch.randn(3, requires_grad=True) * 0.01`,
 `.mul(...)`), applied directly to a freshly created leaf: `torch.randn(..., requires_grad=True)`,
 `nn.Parameter(t)`, or `torch.zeros(...).requires_grad_()`. Casts that are known no-ops (`.to("cpu")`, `.float()`
-on a float32 tensor) are not flagged. Also an optimizer built over copies of the parameters
+on a float32 tensor) are not flagged, nor is a cast bound to a name that is only used as a value (a unit test's
+input, copied with `.clone().detach()` for comparison) in a file that builds no optimizer: nothing reads its
+`.grad`, returns or stores it. Also an optimizer built over copies of the parameters
 (`[p.clone() for p in model.parameters()]`, `[p * 1.0 for p in ...]`), and leaves that a cast changing
 their dtype (`.double()`, `.half()`, `.to(torch.float64)`, `.to(dtype=...)` with the dtype its caller passes)
 turns into copies anywhere on their way to an optimizer's constructor (`[t.to(device, dtype) for t in
@@ -144,6 +146,27 @@ def main():
             lines=(9,),
             fixable=False,  # the part must become a leaf of its own, used in the forward: a design change
             expect={"error": "can't optimize a non-leaf Tensor"},
+        ),
+        Example(
+            bad=False,
+            name="test-input-cast-then-copied-into-fresh-leaves",
+            code="""import torch
+
+
+def roll_reference(x, shift):
+    return torch.roll(x, shifts=shift, dims=1)
+
+
+def main():
+    torch.manual_seed(0)
+    x = torch.randn(2, 5, requires_grad=True).double()
+    a = x.clone().detach().requires_grad_(True)
+    b = x.clone().detach().requires_grad_(True)
+    roll_reference(a, 1).pow(2).sum().backward()
+    torch.cat([b[:, -1:], b[:, :-1]], dim=1).pow(2).sum().backward()
+    return {"a": a, "b": b}, {"same_grad": bool(torch.equal(a.grad, b.grad))}
+""",
+            expect={"grad_ok": ["a", "b"], "facts": {"same_grad": True}},
         ),
         Example(
             bad=False,
@@ -472,6 +495,11 @@ def main():
                 continue
             if self._noop(facts, call, kind[1]):
                 continue
+            st = facts.parent(call)
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+                scope = facts.enclosing(st, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+                if not leaf_wanted(facts, scope, st.targets[0].id):
+                    continue  # only used as a value: nothing reads its .grad or gives it to an optimizer
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
             related = self._related(facts, call)
 

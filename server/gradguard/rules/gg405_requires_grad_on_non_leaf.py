@@ -85,6 +85,49 @@ def main():
         ),
         Example(
             bad=False,
+            name="latent-repeated-by-a-size-the-module-computes",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Generator(nn.Module):
+    def __init__(self, size=8):
+        super().__init__()
+        self.log_size = int(math.log(size, 2))
+        self.n_latent = self.log_size * 2 - 2
+        self.style = nn.Linear(4, 4)
+        self.to_img = nn.Linear(4 * self.n_latent, size)
+
+    def forward(self, latents):
+        return self.to_img(self.style(latents).flatten(1))
+
+
+def main():
+    torch.manual_seed(0)
+    g_ema = Generator()
+    g_ema.eval()
+    target = torch.randn(2, 8)
+    with torch.no_grad():
+        latent_mean = g_ema.style(torch.randn(100, 4)).mean(0)
+    latent_in = latent_mean.detach().clone().unsqueeze(0).repeat(2, 1)
+    latent_in = latent_in.unsqueeze(1).repeat(1, g_ema.n_latent, 1)
+    latent_in.requires_grad = True
+    optimizer = torch.optim.Adam([latent_in], lr=0.1)
+    before = latent_in.detach().clone()
+    for _ in range(5):
+        loss = F.mse_loss(g_ema(latent_in), target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"latent_in": latent_in}, {"latent_changed": not torch.equal(before, latent_in.detach())}
+""",
+            expect={"grad_ok": ["latent_in"], "facts": {"latent_changed": True}},
+        ),
+        Example(
+            bad=False,
             name="flag-on-detached-and-leaf",
             code="""import torch
 import torch.nn as nn

@@ -61,8 +61,11 @@ that no optimizer in view holds:
 Training-step functions count when their caller runs them in a loop (`for batch in loader:
 train_step(model, opt_g, opt_d, batch)`); the optimizers of that caller are then in view too.
 
-Parameters the program freezes (`requires_grad_(False)`), targets updated under `no_grad` and optimizers
-the model cannot see (built in another file, from an unknown helper) keep it quiet.
+Parameters the program freezes (`requires_grad_(False)`), targets updated under `no_grad`, Modules that own no
+parameter (a loss written as a Module that keeps only hyperparameters: `SupConLoss(temperature=0.1)`),
+optimizers the model cannot see (built in another file, from an unknown helper) keep it quiet; so do the modules
+a loss runs through when every optimizer stepped holds only tensors the program made (a latent code inverted
+through a fixed generator, an image in style transfer): they are a fixed function, not a part being trained.
 
 ## Why is this bad?
 `backward()` fills `.grad` of every leaf that requires grad, but only `optimizer.step()` changes a
@@ -118,6 +121,45 @@ def main():
             lines=(9,),
             fixable=False,  # the optimizer must be built from model.parameters(): a change on another line
             expect={"grad_ok": ["model.weight"], "facts": {"model_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="latent-code-optimized-through-a-fixed-generator",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Generator(nn.Module):
+    def __init__(self, size=8):
+        super().__init__()
+        self.style = nn.Linear(4, 4)
+        self.to_img = nn.Linear(4 * 2, size)
+
+    def forward(self, latents):
+        return self.to_img(self.style(latents).flatten(1))
+
+
+def main():
+    torch.manual_seed(0)
+    g_ema = Generator()
+    g_ema.eval()
+    target = torch.randn(2, 8)
+    with torch.no_grad():
+        latent_mean = g_ema.style(torch.randn(100, 4)).mean(0)
+    latent_in = latent_mean.detach().clone().unsqueeze(0).repeat(2, 1)
+    latent_in = latent_in.unsqueeze(1).repeat(1, 2, 1)
+    latent_in.requires_grad = True
+    optimizer = torch.optim.Adam([latent_in], lr=0.1)
+    before = latent_in.detach().clone()
+    for _ in range(5):
+        loss = F.mse_loss(g_ema(latent_in), target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"latent_in": latent_in}, {"latent_changed": not torch.equal(before, latent_in.detach())}
+""",
+            expect={"grad_ok": ["latent_in"], "facts": {"latent_changed": True}},
         ),
         Example(
             bad=False,
@@ -234,6 +276,90 @@ def main():
             lines=(9,),
             expect={"facts": {"log_vars_changed": False}},
             fixed_expect={"facts": {"log_vars_changed": True}},
+        ),
+        Example(
+            name="loss-module-with-a-learned-temperature-outside-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class ContrastiveLoss(nn.Module):
+    def __init__(self, temperature=0.07):
+        super().__init__()
+        self.log_temperature = nn.Parameter(torch.tensor(temperature).log())
+        self.act = nn.Identity()
+
+    def forward(self, a, b):
+        logits = self.act(a) @ b.t() / self.log_temperature.exp()
+        return nn.functional.cross_entropy(logits, torch.arange(a.shape[0]))
+
+
+def train(batches, model, criterion, optimizer):
+    for x in batches:
+        loss = criterion(model(x), model(x + 0.1 * torch.randn(8, 4)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def build(temperature):
+    model = nn.Linear(4, 4)
+    criterion = ContrastiveLoss(temperature=temperature)
+    return model, criterion
+
+
+def main():
+    torch.manual_seed(0)
+    model, criterion = build(0.1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = criterion.log_temperature.detach().clone()
+    train([torch.randn(8, 4) for _ in range(3)], model, criterion, optimizer)
+    return {"model": model}, {"temperature_changed": not torch.equal(before, criterion.log_temperature.detach())}
+""",
+            lines=(33,),
+            expect={"facts": {"temperature_changed": False}},
+            fixed_expect={"facts": {"temperature_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="loss-module-with-hyperparameters-only",
+            code="""import torch
+import torch.nn as nn
+
+
+class ContrastiveLoss(nn.Module):
+    def __init__(self, temperature=0.07):
+        super().__init__()
+        self.temperature = temperature
+        self.act = nn.Identity()
+
+    def forward(self, a, b):
+        logits = self.act(a) @ b.t() / self.temperature
+        return nn.functional.cross_entropy(logits, torch.arange(a.shape[0]))
+
+
+def train(batches, model, criterion, optimizer):
+    for x in batches:
+        loss = criterion(model(x), model(x + 0.1 * torch.randn(8, 4)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def build(temperature):
+    model = nn.Linear(4, 4)
+    criterion = ContrastiveLoss(temperature=temperature)
+    return model, criterion
+
+
+def main():
+    torch.manual_seed(0)
+    model, criterion = build(0.1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train([torch.randn(8, 4) for _ in range(3)], model, criterion, optimizer)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight"]},
         ),
         Example(
             name="param-groups-skip-a-submodule",
@@ -850,8 +976,11 @@ def main():
                 origins = {r: o for r in roots if (o := (attribute_origin(facts, fl.owner, r.split(".")[1:]) if r.startswith("self.") else trainable_origin(facts, r))) is not None
                            and not _made_each_iteration(facts, r, site)}
                 graded = _grad_reads(fl)
+                # optimizers that hold only tensors the program made (a latent code, noise maps, an image): the
+                # modules the loss runs through are a fixed function being inverted, not trained
+                inputs_only = all(opt.covered and all(_root_kind(facts, r) == "tensor" for r in opt.covered) for opt in stepping)
                 missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
-                           and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen)]
+                           and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen) and not (inputs_only and _root_kind(facts, r) == "module")]
                 if not missing:
                     continue
                 # a part of a missing root that some optimizer holds: only the rest is missing
@@ -1161,6 +1290,17 @@ def _called_in_loop(facts, fl) -> bool:
             return True
         cur = facts.parent(cur)
     return False
+
+
+def _root_kind(facts, root: str) -> Optional[str]:
+    """``"tensor"`` for a tensor the program made (``latent = mean.clone().requires_grad_()``), ``"module"`` for a
+    module or a part of one (``g_ema.style.weight``), else None."""
+    origin = facts.flow.root_origins.get(root.replace("[]", "").split(".")[0])
+    if origin is None:
+        return None
+    if origin.kind == "module" or origin.cls is not None:
+        return "module"
+    return "tensor" if origin.kind == "tensor" and origin.leaf and "." not in root else None
 
 
 def _framework_step_method(facts, fl) -> bool:

@@ -33,8 +33,9 @@ and the second goes through part of the same graph: the same loss tensor, or a n
 `backward()` inside a loop whose loss is built, every iteration, from a graph computed once before the
 loop (`outputs = model(x)`, then one backward per task), also when that value is an argument the caller computed
 once, before the call (`adj = model.normalized_adjacency(edges)`, then `train(model, adj, loader, opt)`). Losses built
-from separate forward passes, from detached values (`D(fake.detach())`), or a first backward with
-`retain_graph=True` stay silent.
+from separate forward passes, from detached values (`D(fake.detach())`, also through a helper that returns
+`t.clone().detach().requires_grad_()`: a new leaf per call), or a first backward with `retain_graph=True` stay
+silent.
 
 ## Why is this bad?
 `backward()` frees the intermediate buffers of every graph node it traverses. The second pass reaches
@@ -287,6 +288,32 @@ def main():
     return {"gen": gen, "disc": disc}
 """,
             expect={"grad_ok": ["gen.weight", "disc.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="helper-copies-the-shared-value-into-fresh-leaves",
+            code="""import torch
+import torch.nn as nn
+
+
+def fresh_copy(t):
+    return t.clone().detach().requires_grad_(True)
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 4)
+    feats = net(torch.randn(3, 4))
+    a = fresh_copy(feats)
+    b = fresh_copy(feats)
+    opt = torch.optim.SGD([a, b], lr=0.1)
+    opt.zero_grad()
+    torch.roll(a * 2, 1, 0).sum().backward()
+    b.tanh().sum().backward()
+    opt.step()
+    return {"a": a, "b": b}
+""",
+            expect={"grad_ok": ["a", "b"]},
         ),
         Example(
             bad=False,
@@ -671,7 +698,11 @@ def _shared_intermediate(facts, fl, body, i1: int, i2: int, s1, s2) -> Optional[
         v = fl.assigned.get(id(store))
         # only a value known to carry the gradient of this program's parameters has a graph to free
         # (data from a loader, a replay buffer or an unknown call is a leaf that records nothing)
-        if v is None or not any(r != "?" and not r.startswith("arg:") for r in v.live) or v.leaf or v.kind != "tensor":
+        if v is None or v.leaf or v.kind != "tensor":
+            continue
+        # and both losses carry it: a value both are built from syntactically may reach them only through a cut
+        # (``copy(x)`` where the helper returns ``x.clone().detach().requires_grad_()``: a new leaf each)
+        if not any(r != "?" and not r.startswith("arg:") and r in s1.loss.live and r in s2.loss.live for r in v.live):
             continue
         if isinstance(st, ast.AugAssign) or st.value is None:
             continue
