@@ -133,8 +133,18 @@ def main():
     )
 
     def check(self, facts):
+        ti = facts.text_index
+        text, starts = ti.text, ti.starts
+        if not _may_report(text, 0, len(text)):
+            return
         for fn in [facts.tree, *facts.walk(ast.FunctionDef), *facts.walk(ast.AsyncFunctionDef)]:
-            bound = _state_dict_names(facts, fn)
+            if fn is not facts.tree:
+                # every node of fn (decorators included: own_nodes yields them) lies on these lines
+                first = min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
+                n = len(starts) - 1
+                if not _may_report(text, starts[min(max(first - 1, 0), n)], starts[min(max(fn.end_lineno or fn.lineno, first), n)]):
+                    continue
+            bound: Optional[dict] = None
             for node in facts.own_nodes(fn):
                 target = None
                 if isinstance(node, ast.Assign):
@@ -144,6 +154,8 @@ def main():
                     target, tensor = node.func, node.func.value
                 if target is None or tensor is None:
                     continue
+                if bound is None:
+                    bound = _state_dict_names(facts, fn)
                 origin = _state_dict_origin(facts, fn, tensor, bound)
                 if origin is None:
                     continue
@@ -159,6 +171,15 @@ def main():
                     explanation="`Module.state_dict()` stores `param.detach()`: a tensor sharing the values but not the autograd identity, "
                     "so its `requires_grad` is its own. Iterate `named_parameters()` (or `parameters()`) to change the parameters.",
                 )
+
+
+def _may_report(text: str, start: int, end: int) -> bool:
+    """Can the nodes spelled in ``text[start:end]`` hold a finding? One needs a ``.requires_grad`` target or a
+    ``.requires_grad_(`` call and a ``state_dict()`` call (directly, or bound to a name in the same scope):
+    both words are in the text, unless a non-ASCII character spells one (identifiers are read NFKC-normalized)."""
+    if text.find("requires_grad", start, end) != -1 and text.find("state_dict", start, end) != -1:
+        return True
+    return not text[start:end].isascii()
 
 
 def _detached_state_dict(node) -> Optional[ast.Call]:

@@ -2294,11 +2294,13 @@ def _called_module(facts, fl, callee: ast.AST) -> Optional[str]:
 def _instance_class(facts, fl, name: str, loop):
     """The in-file class every binding of ``name`` in ``fl``'s function gives it an instance of, when none of them is in
     ``loop`` (the object outlives the iterations); else None."""
-    inside = {id(n) for n in _walk_body(loop.body)}
+    inside: Optional[set] = None  # (the loop body's nodes, gathered once a binding of ``name`` is seen)
     cls = None
     found = False
     for n in walk_nodes(fl.node):
         if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
+            if inside is None:
+                inside = {id(b) for b in _loop_body_nodes(loop.body)}
             if id(n) in inside:
                 return None
             v = fl.assigned.get(id(n))
