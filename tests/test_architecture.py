@@ -15,7 +15,7 @@ FLOW = os.path.join(ROOT, "server", "gradguard", "core", "flow.py")
 # Cut kinds core/flow.py creates from literals (``cut_value(v, "<kind>", ...)``, ``GradMode(False, "<kind>", ...)``
 # whose mode becomes ``Cut(self.mode.kind, ...)``, ``CUT_FUNCTIONS.get(q, "rewrap")``); the rest come from the
 # CUT_METHODS / CUT_FUNCTIONS tables.
-FLOW_KINDS = {"data", "detach", "python", "rewrap", "no_grad", "inference", "nondiff", "cast", "compare", "zero", "item", "numpy", "dropped", "nograph"}
+FLOW_KINDS = {"data", "detach", "python", "rewrap", "no_grad", "inference", "nondiff", "cast", "compare", "zero", "item", "numpy", "dropped", "nograph", "reentrant"}
 CUT_RULES = {"GG201", "GG202", "GG203", "GG501"}
 
 

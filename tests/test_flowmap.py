@@ -379,6 +379,7 @@ KNOWN_WRONG = {
         "c404_recsys_maxnorm_item_table_reused": "the map says the loss at line 44 trains the embeddings; under torch they get no gradient (not investigated)",
     },
     "dev": {
+        "c1221_dataparallel_backbone_frozen_through_module_with_filtered_optimizer_clean": "c12 dev, at its merge: the map says the loss at line 33 trains model.backbone; under torch it is frozen, by a helper given the DataParallel wrapper (`for p in model.module.backbone.parameters(): p.requires_grad = False`): the freeze reaches the flow as a path through the wrapper's `.module` that the map does not identify with the wrapped model's part (gradguard reports nothing on this clean case; only the map's claim is wrong)",
     },
 }
 

@@ -95,7 +95,7 @@ REENTRANT_CHECKPOINTS = frozenset({"torch.utils.checkpoint.checkpoint", "torch.u
 
 @dataclass(frozen=True)
 class Cut:
-    kind: str  # detach, data, numpy, item, tolist, python, rewrap, nondiff, cast, compare, zero, no_grad, inference, dropped (a custom Function's backward returns None for the input)
+    kind: str  # detach, data, numpy, item, tolist, python, rewrap, nondiff, cast, compare, zero, no_grad, inference, nograph, reentrant, dropped (a custom Function's backward returns None for the input)
     node: ast.AST  # the expression (or with/decorator) that cuts
     detail: str  # e.g. ".detach()"
     via: tuple = ()  # call nodes through which the cut reached the caller, and index assignments (``out[idx] = v``) whose index it was (innermost first)
@@ -1252,7 +1252,10 @@ class _Walker:
             return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self" and self.fl.owner:
             vals = self.e.constructions.attr_values(self.fl.owner, node.attr)
-            return vals is not None and bool(vals) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals)
+            if vals is not None and bool(vals) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+                return True
+            exprs = self.e.modules.assigned_values(self.fl.owner, node.attr)
+            return bool(exprs) and all(_numeric_expr(v) for v in exprs)  # ``self.scale = 1.0 / math.sqrt(fan_in)``
         return False
 
     def configured_optimizers(self, recv: Val) -> Optional[Val]:
@@ -2938,6 +2941,21 @@ def _fresh_copy(expr: ast.AST) -> bool:
 
 
 GRAD_MODE_FUNCS = {"no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "manual_seed", "device", "dtype", "Size", "is_tensor", "numel"}
+
+
+def _numeric_expr(v: ast.AST) -> bool:
+    """An expression whose value is a Python number whatever its names hold: a numeric literal, ``math.*`` or
+    ``int()``/``float()``/``round()``/``len()``, and arithmetic on such values (``1.0 / math.sqrt(fan_in)``)."""
+    if isinstance(v, ast.Constant):
+        return isinstance(v.value, (int, float)) and not isinstance(v.value, bool)
+    if isinstance(v, ast.UnaryOp):
+        return _numeric_expr(v.operand)
+    if isinstance(v, ast.BinOp):
+        return _numeric_expr(v.left) and _numeric_expr(v.right)
+    if isinstance(v, ast.Call):
+        f = v.func
+        return (isinstance(f, ast.Name) and f.id in ("int", "float", "round", "len")) or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "math")
+    return False
 
 
 def _truthy(node: Optional[ast.AST]) -> bool:
