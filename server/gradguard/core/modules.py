@@ -70,6 +70,10 @@ def _statements(node: ast.AST):
                     stack.append(st)
 
 
+# calls that turn a layer's ``weight`` into a tensor computed from other parameters (no longer a leaf)
+_REPLACES_WEIGHT = ("weight_norm", "spectral_norm", "parametriz")
+
+
 def _is_plain(v: ast.AST) -> bool:
     """A value built from names and numbers by arithmetic alone: a hyperparameter, never a module or a
     parameter (those come from calls)."""
@@ -741,6 +745,23 @@ class ModuleModel:
             nxt = [b for b in self.classes[c].base_names if b in self.classes]
             c = nxt[0] if nxt else None
         return False
+
+    def layer_parameter(self, cls: str, attr: str, param: str) -> bool:
+        """Is ``self.<attr>.<param>`` on class ``cls`` a parameter the ``torch.nn`` layer in ``self.<attr>`` registers
+        whatever its arguments (``self.embed = nn.Embedding(...)``, then ``self.embed.weight``)? ``self.<attr>`` must be
+        assigned that one constructor call only, not told to freeze its table (``_freeze=True``): then it is a leaf
+        that requires grad."""
+        ctor = self.attr_torch_ctor(cls, attr)
+        if ctor is None or not isinstance(ctor[1], ast.Call):
+            return False
+        replaced = self._passed.get("replaces_weight")
+        if replaced is None:
+            replaced = self._passed["replaces_weight"] = self._lines is not None and any(w in ln for ln in self._lines for w in _REPLACES_WEIGHT)
+        if replaced:
+            return False  # ``weight_norm(self.conv)``, a parametrization: ``.weight`` becomes a tensor computed at each access
+        if any(k.arg is None or (k.arg == "_freeze" and not (isinstance(k.value, ast.Constant) and k.value.value is False)) for k in ctor[1].keywords):
+            return False
+        return param in LAYER_PARAMETERS.get(ctor[0].rsplit(".", 1)[-1], ())
 
     def extends_layer(self, cls: str) -> bool:
         """Does ``cls`` (through its in-file bases) extend a ``torch.nn`` layer that registers parameters of its own
