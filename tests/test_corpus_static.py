@@ -68,10 +68,10 @@ KNOWN_MISSES = {
     # c1018 (Lightning manual optimization: training_step is a training loop's body), c1016 (a softmax over the k=1 values of a
     # topk is a constant) found; c1014 listed (intent)
     # c11 blind half: scored once at the end: 8/13 found, 0/7 false alarms; its misses investigated since: c1126 (a
-    # state_dict() tensor is a detached alias: GG606), c1108 (the weight a torch layer registers is a leaf: GG701)
-    # found
+    # state_dict() tensor is a detached alias: GG606), c1108 (the weight a torch layer registers is a leaf: GG701),
+    # c1120 (a DataLoader over a TensorDataset of a graph built once carries that graph: GG903) found; c1113, c1123
+    # listed
     "c1112_defect_classifier_freeze_all_but_last_child": "c11 blind-half miss (held out, scored once at the end, not investigated)",
-    "c1120_spectra_regressor_adapter_applied_to_dataset_once": "c11 blind-half miss (held out, scored once at the end, not investigated)",
     "c1122_lightning_fused_bias_act_reused_in_conv_blocks": "c11 blind-half miss (held out, scored once at the end, not investigated)",
     "c1014_detector_freeze_bn_loop_freezes_whole_backbone": "retired blind c10 (investigated): the parameter loop of freeze_bn sits beside "
     "the isinstance test, not under it, so it freezes every module of the backbone (the flow map agrees with torch); the program "
