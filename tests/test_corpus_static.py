@@ -69,10 +69,9 @@ KNOWN_MISSES = {
     # topk is a constant) found; c1014 listed (intent)
     # c11 blind half: scored once at the end: 8/13 found, 0/7 false alarms; its misses investigated since: c1126 (a
     # state_dict() tensor is a detached alias: GG606), c1108 (the weight a torch layer registers is a leaf: GG701),
-    # c1120 (a DataLoader over a TensorDataset of a graph built once carries that graph: GG903) found; c1113, c1123
-    # listed
+    # c1120 (a DataLoader over a TensorDataset of a graph built once carries that graph: GG903), c1122 (a bias gradient
+    # with more dimensions than the bias: GG916) found
     "c1112_defect_classifier_freeze_all_but_last_child": "c11 blind-half miss (held out, scored once at the end, not investigated)",
-    "c1122_lightning_fused_bias_act_reused_in_conv_blocks": "c11 blind-half miss (held out, scored once at the end, not investigated)",
     "c1014_detector_freeze_bn_loop_freezes_whole_backbone": "retired blind c10 (investigated): the parameter loop of freeze_bn sits beside "
     "the isinstance test, not under it, so it freezes every module of the backbone (the flow map agrees with torch); the program "
     "still trains (both heads), and the same code is a legitimate helper that freezes a whole backbone and also puts its "
