@@ -70,8 +70,7 @@ KNOWN_MISSES = {
     # c11 blind half: scored once at the end: 8/13 found, 0/7 false alarms; its misses investigated since: c1126 (a
     # state_dict() tensor is a detached alias: GG606), c1108 (the weight a torch layer registers is a leaf: GG701),
     # c1120 (a DataLoader over a TensorDataset of a graph built once carries that graph: GG903), c1122 (a bias gradient
-    # with more dimensions than the bias: GG916) found
-    "c1112_defect_classifier_freeze_all_but_last_child": "c11 blind-half miss (held out, scored once at the end, not investigated)",
+    # with more dimensions than the bias: GG916), c1112 (children() follows __init__'s assignment order: GG604) found
     "c1014_detector_freeze_bn_loop_freezes_whole_backbone": "retired blind c10 (investigated): the parameter loop of freeze_bn sits beside "
     "the isinstance test, not under it, so it freezes every module of the backbone (the flow map agrees with torch); the program "
     "still trains (both heads), and the same code is a legitimate helper that freezes a whole backbone and also puts its "
