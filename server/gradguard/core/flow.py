@@ -1701,6 +1701,11 @@ class _Walker:
                     return Val(live, frozenset(base.cut), kind="module", ident=rid, seq=seq)
                 if self.e.modules.parameter_attr(base.cls, a):  # ``self.weight = nn.Parameter(...)``: a leaf
                     return Val(live, frozenset(base.cut), kind="tensor", ident=rid, leaf=bool(live))
+            elif base.kind == "module" and isinstance(node.value, ast.Attribute) and isinstance(node.value.value, ast.Name):
+                owner = self.env.get(node.value.value.id)
+                if owner is not None and owner.cls and owner.kind in ("module", "instance") and self.e.modules.layer_parameter(owner.cls, node.value.attr, a):
+                    # ``self.embed.weight`` of ``self.embed = nn.Embedding(...)``: the parameter the layer registers, a leaf
+                    return Val(live, frozenset(base.cut), kind="tensor", ident=rid, leaf=bool(live))
             return Val(live, frozenset(base.cut), kind="module" if base.kind in ("module", "instance") else "tensor", ident=rid)
         return replace(base, ident=None, leaf=False, items=None, saved_output=None)
 

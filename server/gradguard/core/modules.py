@@ -70,6 +70,9 @@ def _statements(node: ast.AST):
                     stack.append(st)
 
 
+# calls that turn a layer's ``weight`` into a tensor computed from other parameters (no longer a leaf)
+_REPLACES_WEIGHT = ("weight_norm", "spectral_norm", "parametriz")
+
 _REGISTERS_BY_NAME = frozenset({"register_parameter", "add_module", "register_module", "__setattr__", "setattr"})
 
 
@@ -794,6 +797,86 @@ class ModuleModel:
                 return True  # inherited from the torch layer the class extends (``self.weight`` of an ``nn.Linear``)
             nxt = [b for b in self.classes[c].base_names if b in self.classes]
             c = nxt[0] if nxt else None
+        return False
+
+    def layer_parameter(self, cls: str, attr: str, param: str) -> bool:
+        """Is ``self.<attr>.<param>`` on class ``cls`` a parameter the ``torch.nn`` layer in ``self.<attr>`` registers
+        whatever its arguments (``self.embed = nn.Embedding(...)``, then ``self.embed.weight``)? ``self.<attr>`` must be
+        assigned that one constructor call only, not told to freeze its table (``_freeze=True``): then it is a leaf
+        that requires grad."""
+        ctor = self.attr_torch_ctor(cls, attr)
+        if ctor is None or not isinstance(ctor[1], ast.Call):
+            return False
+        replaced = self._passed.get("replaces_weight")
+        if replaced is None:
+            replaced = self._passed["replaces_weight"] = self._lines is not None and any(w in ln for ln in self._lines for w in _REPLACES_WEIGHT)
+        if replaced:
+            return False  # ``weight_norm(self.conv)``, a parametrization: ``.weight`` becomes a tensor computed at each access
+        if any(k.arg is None or (k.arg == "_freeze" and not (isinstance(k.value, ast.Constant) and k.value.value is False)) for k in ctor[1].keywords):
+            return False
+        return param in LAYER_PARAMETERS.get(ctor[0].rsplit(".", 1)[-1], ())
+
+    def children_in_order(self, cls: str) -> Optional[list]:
+        """The attribute names of the submodules ``Module.children()`` yields for an instance of ``cls``, in order:
+        ``nn.Module`` registers a submodule when ``self.<name> = <module>`` first runs, and ``children()`` follows
+        that order (a later assignment to the same name keeps its place). Known only for a class extending
+        ``nn.Module`` directly whose ``__init__`` is straight-line code assigning each attribute once, every value
+        recognisably a module (a ``torch.nn`` layer, an in-file Module class, an in-file function returning one)
+        or a constant (a literal, or a constructor argument with a literal default); no other method assigns a
+        ``self`` attribute and nothing outside the class sets one. None otherwise."""
+        key = ("children_in_order", cls)
+        if key in self._passed:
+            return self._passed[key]
+        self._passed[key] = got = self._children_in_order(cls)
+        return got
+
+    def _children_in_order(self, cls: str) -> Optional[list]:
+        info = self.classes.get(cls)
+        if info is None or not info.is_module or info.base_names not in (["torch.nn.Module"], ["torch.nn.modules.module.Module"]):
+            return None
+        init = info.methods.get("__init__")
+        if init is None or any(m is not init and any(isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == "self" for n in walk_nodes(m)) for m in info.methods.values()):
+            return None
+        a = init.args
+        literal_args = {p.arg for p, d in zip(a.args[len(a.args) - len(a.defaults) :], a.defaults) if isinstance(d, ast.Constant)}
+        literal_args |= {p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if isinstance(d, ast.Constant)}
+        functions = {st.name: st for st in self._tree.body if isinstance(st, ast.FunctionDef)}
+        order: list = []
+        for st in init.body:
+            if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call):
+                f = st.value.func
+                if isinstance(f, ast.Attribute) and f.attr == "__init__" and isinstance(f.value, ast.Call) and isinstance(f.value.func, ast.Name) and f.value.func.id == "super":
+                    continue
+                return None
+            if isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
+                continue  # a docstring
+            if not (isinstance(st, ast.Assign) and len(st.targets) == 1):
+                return None
+            t, v = st.targets[0], st.value
+            if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self") or t.attr in order:
+                return None
+            if isinstance(v, ast.Constant) or (isinstance(v, ast.Name) and v.id in literal_args):
+                continue
+            if not (isinstance(v, ast.Call) and self._builds_module(v, functions)):
+                return None
+            order.append(t.attr)
+        # ``model.extra = nn.Linear(...)`` elsewhere would register one more child (at the end): not known here
+        for n in walk_nodes(self._tree):
+            if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and not (isinstance(n.value, ast.Name) and n.value.id == "self") and n.attr != "requires_grad":
+                return None
+        return order
+
+    def _builds_module(self, call: ast.Call, functions: dict, depth: int = 0) -> bool:
+        """Does ``call`` build an ``nn.Module``: a ``torch.nn`` layer, an in-file Module class, or an in-file function
+        whose every return builds one?"""
+        q = self.imports.qualname(call.func) or ""
+        if is_module_ctor(q):
+            return True
+        if isinstance(call.func, ast.Name) and call.func.id in self.classes:
+            return bool(self.classes[call.func.id].is_module)
+        if isinstance(call.func, ast.Name) and call.func.id in functions and depth < 3:
+            rets = [n for n in walk_nodes(functions[call.func.id]) if isinstance(n, ast.Return)]
+            return bool(rets) and all(isinstance(r.value, ast.Call) and self._builds_module(r.value, functions, depth + 1) for r in rets)
         return False
 
     def extends_layer(self, cls: str) -> bool:

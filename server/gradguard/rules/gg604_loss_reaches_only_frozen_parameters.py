@@ -5,10 +5,11 @@ import ast
 import re
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import Event
 from gradguard.core.model import Severity
 from gradguard.core.order import position
-from gradguard.core.starvation import helper_freezes
+from gradguard.core.starvation import HelperFreeze, helper_freezes
 from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, LOSS_SINK_WORDS
 from gradguard.rules.base import Example, Rule
 
@@ -29,7 +30,10 @@ class LossReachesOnlyFrozenParameters(Rule):
     docs = """
 ## What it does
 Flags a freeze (`model.requires_grad_(False)`, `for p in model.parameters(): p.requires_grad = False`,
-Lightning's `self.freeze()`) that covers every parameter a later backpropagated loss reaches: the loss has
+Lightning's `self.freeze()`, a loop over a positional slice of `model.children()` in a helper, e.g.
+`for child in list(model.children())[:-1]`, for a model whose class's order of children is known: `children()`
+yields submodules in the order `__init__` assigned them, so the slice may leave out a dropout or pooling layer
+assigned after the head instead of the head) that covers every parameter a later backpropagated loss reaches: the loss has
 no `grad_fn`. Freezing a backbone while a head still trains, unfreezing part of the model again, or losses
 that also reach tensors of unknown origin stay silent.
 
@@ -53,6 +57,72 @@ model.backbone.requires_grad_(False)
 No automatic fix: which part should stay trainable is a decision only the author can make.
 """
     examples = (
+        Example(
+            name="freeze-all-but-the-last-child-when-the-last-child-is-a-dropout",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 2)
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, x):
+        return self.head(self.drop(torch.relu(self.body(x))))
+
+
+def freeze_all_but_last(model):
+    for child in list(model.children())[:-1]:
+        for p in child.parameters():
+            p.requires_grad = False
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    freeze_all_but_last(model)
+    model(torch.randn(8, 4)).pow(2).mean().backward()
+    return {"model": model}
+""",
+            lines=(17,),
+            expect={"error": "element 0 of tensors does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="freeze-all-but-the-last-child-when-the-last-child-is-the-head",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.drop = nn.Dropout(0.1)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(self.drop(torch.relu(self.body(x))))
+
+
+def freeze_all_but_last(model):
+    for child in list(model.children())[:-1]:
+        for p in child.parameters():
+            p.requires_grad = False
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    freeze_all_but_last(model)
+    model(torch.randn(8, 4)).pow(2).mean().backward()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.head.weight"], "grad_none": ["model.body.weight"]},
+        ),
         Example(
             name="helper-freezes-the-model-it-returns",
             code="""import torch
@@ -279,10 +349,15 @@ def main():
                     continue
                 reported.add(id(at))
                 via = [(ev.node, "the helper freezes what this call passes")] if at is not ev.node else []
+                why = ""
+                if isinstance(at, ast.For) and _children_slice(at) and isinstance(ev, HelperFreeze):
+                    order = _model_children(facts, ev)
+                    if order:
+                        why = f" (`children()` yields {', '.join(f'`{c}`' for c in order)} in the order `__init__` assigned them: the slice picks by that order, not by role)"
                 yield self.finding(
                     facts,
                     at,
-                    f"this freezes every parameter the loss at line {site.line} reaches: it has no gradient path and backward() raises",
+                    f"this freezes every parameter the loss at line {site.line} reaches: it has no gradient path and backward() raises{why}",
                     related=[*via, (site.node, f"{site.implicit} backpropagates this loss" if site.implicit else "backward() raises here")],
                     explanation="With every parameter the loss depends on set to requires_grad=False, autograd records nothing: the loss "
                     "has no grad_fn and `backward()` raises `RuntimeError: element 0 of tensors does not require grad`. Freeze only the "
@@ -298,8 +373,22 @@ def _loop_header(facts, node):
     if isinstance(loop, ast.For) and stmt in loop.body and len(loop.body) == 1:
         it = loop.iter
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("parameters", "named_parameters"):
+            outer = facts.parent(loop)
+            if isinstance(outer, ast.For) and len(outer.body) == 1 and _children_slice(outer):
+                return outer  # ``for child in list(model.children())[:-1]``: the slice picks what is frozen
+            return loop
+        if _children_slice(loop):
             return loop
     return node
+
+
+def _children_slice(loop: ast.For) -> bool:
+    """``for child in list(model.children())[a:b]`` (or ``named_children()``)."""
+    it = loop.iter
+    if not (isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice)):
+        return False
+    inner = it.value
+    return isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "list" and len(inner.args) == 1 and _receiver(inner.args[0], ("children", "named_children")) is not None
 
 
 def _related(a: str, b: str) -> bool:
@@ -326,6 +415,10 @@ def _freezes(facts) -> tuple:
                 on.update(roots)
     # a helper that freezes what it is given (``freeze_backbone(model)``): the change at each call
     for caller, hf in helper_freezes(facts):
+        sliced = _sliced_children(facts, hf)
+        if sliced:  # ``for child in list(model.children())[:-1]``: the children the slice selects, each frozen whole
+            out.extend((f"{hf.root}.{name}", hf, caller) for name in sliced)
+            continue
         kind = _change(facts, hf.event)
         if kind is None:
             continue
@@ -335,6 +428,89 @@ def _freezes(facts) -> tuple:
         elif not off:
             on.add(hf.root)
     return out, on
+
+
+def _sliced_children(facts, hf) -> Optional[list]:
+    """The children of the model a helper is given that ``for child in list(model.children())[a:b]`` selects, when
+    the helper freezes each of them whole there (``for p in child.parameters(): p.requires_grad = False`` or
+    ``child.requires_grad_(False)``) and the model's class and its order of children are known: ``children()`` yields
+    the submodules in the order ``__init__`` assigned them, so a positional slice selects by that order, not by
+    role (the last child is not the classifier when a pooling or dropout layer was assigned after it)."""
+    ev = hf.event
+    stmt = facts.statement_of(ev.node)
+    if stmt is None or len(ev.target.live) != 1:
+        return None
+    if ev.what == "requires_grad_set":
+        value = getattr(stmt, "value", None)
+        if ev.name != "requires_grad" or not (isinstance(value, ast.Constant) and value.value is False):
+            return None
+    elif not (ev.what == "requires_grad_call" and ev.extra == "False"):
+        return None
+    loop = facts.parent(stmt)
+    if isinstance(loop, (ast.For, ast.AsyncFor)) and ev.what == "requires_grad_set":
+        recv = _iter_of(loop, ("parameters",))  # ``for p in child.parameters()`` (recursing: all of the child)
+        if not (isinstance(recv, ast.Name) and len(loop.body) == 1 and not loop.iter.args and not loop.iter.keywords):  # type: ignore[attr-defined]
+            return None
+        child, loop = recv.id, facts.parent(loop)
+    else:
+        call = getattr(stmt, "value", None)
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)):
+            return None
+        child = call.func.value.id
+    if not isinstance(loop, (ast.For, ast.AsyncFor)) or loop.orelse or any(isinstance(n, (ast.If, ast.Break, ast.Continue, ast.Return)) for n in walk_nodes(loop)):
+        return None
+    it = loop.iter
+    target = loop.target
+    if not (isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice) and it.slice.step is None):
+        return None
+    inner = it.value
+    if not (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "list" and len(inner.args) == 1):
+        return None
+    recv = _receiver(inner.args[0], ("children", "named_children"))
+    if not isinstance(recv, ast.Name):
+        return None
+    named = inner.args[0].func.attr == "named_children"  # type: ignore[attr-defined]
+    if named:
+        if not (isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[1], ast.Name) and target.elts[1].id == child):
+            return None
+    elif not (isinstance(target, ast.Name) and target.id == child):
+        return None
+    bounds: list = []
+    for b in (it.slice.lower, it.slice.upper):
+        if b is None:
+            bounds.append(None)
+        elif isinstance(b, ast.Constant) and type(b.value) is int:
+            bounds.append(b.value)
+        elif isinstance(b, ast.UnaryOp) and isinstance(b.op, ast.USub) and isinstance(b.operand, ast.Constant) and type(b.operand.value) is int:
+            bounds.append(-b.operand.value)
+        else:
+            return None
+    # the helper's argument the loop runs over, and the class of what the caller passes there
+    fn = facts.enclosing(loop, (ast.FunctionDef, ast.AsyncFunctionDef))
+    params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]] if fn is not None else []
+    root = next(iter(ev.target.live))
+    if not (root.startswith("arg:") and root[4:].isdigit() and int(root[4:]) < len(params) and params[int(root[4:])] == recv.id):
+        return None
+    arg = hf.node.args[int(root[4:])] if int(root[4:]) < len(hf.node.args) else None
+    if not isinstance(arg, ast.Name) or arg.id != hf.root:
+        return None
+    scope = facts.enclosing(hf.node, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    stores = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == arg.id and isinstance(n.ctx, ast.Store)]
+    if len(stores) != 1:
+        return None
+    v = facts.flow.flow(scope).assigned.get(id(stores[0]))
+    if v is None or v.kind != "module" or not v.cls:
+        return None
+    order = facts.modules.children_in_order(v.cls)
+    if not order:
+        return None
+    facts.__dict__.setdefault("_gg604_children", {})[id(hf)] = order
+    return order[bounds[0] : bounds[1]]
+
+
+def _model_children(facts, hf) -> Optional[list]:
+    """The order of children ``_sliced_children`` found for ``hf``."""
+    return facts.__dict__.get("_gg604_children", {}).get(id(hf))
 
 
 def _change(facts, ev) -> Optional[tuple]:
@@ -361,7 +537,11 @@ _PARAM_ITERS = ("parameters", "named_parameters")
 
 def _iter_of(loop: ast.AST, attrs: tuple) -> Optional[ast.AST]:
     """The receiver ``X`` of ``for ... in X.<attr>(...)`` for one of ``attrs``."""
-    it = getattr(loop, "iter", None)
+    return _receiver(getattr(loop, "iter", None), attrs)
+
+
+def _receiver(it: Optional[ast.AST], attrs: tuple) -> Optional[ast.AST]:
+    """The receiver ``X`` of the call ``X.<attr>(...)`` for one of ``attrs``."""
     if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in attrs:
         return it.func.value
     return None

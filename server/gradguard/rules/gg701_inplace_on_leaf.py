@@ -24,6 +24,8 @@ INPLACE_MATH = {
 # a scope can only hold a requires-grad leaf when it creates one, iterates parameters, or touches .grad
 _LEAF_HINT = re.compile(r"requires_grad|Parameter|parameters\(|\.grad\b")
 _SELF_ATTR_ARG = re.compile(r"\(\s*self\.\w+\s*[,)]")  # ``self.act(self.weight)``
+# ``self.embed.weight[0] = 0.0``: the parameter a torch layer held on ``self`` registers (``nn.Embedding(...).weight``)
+_LAYER_PARAMETER = re.compile(r"self\.\w+\.(?:{})\b".format("|".join(sorted({p for ps in LAYER_PARAMETERS.values() for p in ps}))))
 
 
 class InplaceOnLeaf(Rule):
@@ -31,12 +33,13 @@ class InplaceOnLeaf(Rule):
     name = "inplace-on-leaf"
     summary = "An in-place operation on a leaf tensor that requires grad, outside `torch.no_grad()`: it raises."
     severity = Severity.ERROR
-    needs = ("requires_grad", "Parameter", "parameters")
+    needs = ("requires_grad", "Parameter", "parameters", ".weight")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
 Flags in-place modifications (`p -= lr * p.grad`, `w.add_(...)`, `w.zero_()`, `x[i] = v`, an
-`nn.ReLU(inplace=True)` module applied to a parameter) of a leaf that requires grad (a parameter from `model.parameters()`, a `requires_grad=True` tensor) while gradient
+`nn.ReLU(inplace=True)` module applied to a parameter) of a leaf that requires grad (a parameter from `model.parameters()`, a `requires_grad=True` tensor,
+the weight a torch layer registers: `self.embed.weight[0] = 0.0` for `self.embed = nn.Embedding(...)`) while gradient
 recording is on. A helper function that updates parameters is flagged when every call site in the file
 runs with gradients enabled; the call site is shown. Silent under `torch.no_grad()` /
 `inference_mode()`, for `nn.init.*` (which disables gradients itself), after `.detach()` / `.clone()`
@@ -261,6 +264,62 @@ def main():
             fixable=False,
         ),
         Example(
+            name="padding-row-zeroed-in-forward",
+            code="""import torch
+import torch.nn as nn
+
+
+class BagOfWords(nn.Module):
+    def __init__(self, vocab=20, dim=8):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim)
+        self.head = nn.Linear(dim, 2)
+
+    def forward(self, tokens):
+        self.embed.weight[0] = 0.0  # keep the padding row at zero
+        return self.head(self.embed(tokens).mean(dim=1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = BagOfWords()
+    model(torch.randint(0, 20, (4, 6))).pow(2).mean().backward()
+    return {"model": model}
+""",
+            lines=(12,),
+            expect={"error": "a view of a leaf Variable that requires grad is being used in an in-place operation"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="padding-row-kept-by-padding-idx-or-zeroed-without-recording",
+            code="""import torch
+import torch.nn as nn
+
+
+class BagOfWords(nn.Module):
+    def __init__(self, vocab=20, dim=8):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim, padding_idx=0)
+        self.proj = nn.Linear(dim, dim)
+        with torch.no_grad():
+            self.proj.weight[0] = 0.0
+        self.head = nn.Linear(dim, 2)
+
+    def forward(self, tokens):
+        self.embed.weight.data[1] = 0.0
+        return self.head(self.proj(self.embed(tokens).mean(dim=1)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = BagOfWords()
+    model(torch.randint(0, 20, (4, 6))).pow(2).mean().backward()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.embed.weight", "model.proj.weight", "model.head.weight"]},
+        ),
+        Example(
             name="init-without-no-grad",
             code="""import torch
 
@@ -371,6 +430,9 @@ def main():
     def check(self, facts):
         seen = set()
         flows = list(facts.flows_matching(INPLACE_SYNTAX, _LEAF_HINT))
+        if _LAYER_PARAMETER.search(facts.source.text):
+            have = {id(fl) for fl in flows}
+            flows += [fl for fl in facts.flows_matching(INPLACE_SYNTAX, _LAYER_PARAMETER) if id(fl) not in have]
         if "inplace=True" in facts.source.text and "Parameter(" in facts.source.text:  # an in-place activation module applied to a parameter
             have = {id(fl) for fl in flows}
             flows += [fl for fl in facts.flows_matching(_SELF_ATTR_ARG) if id(fl) not in have]

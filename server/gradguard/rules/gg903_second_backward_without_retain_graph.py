@@ -32,7 +32,9 @@ and the second goes through part of the same graph: the same loss tensor, or a n
 (`z = encoder(x)`) that both losses were built from and that is not recomputed in between; also one
 `backward()` inside a loop whose loss is built, every iteration, from a graph computed once before the
 loop (`outputs = model(x)`, then one backward per task), also when that value is an argument the caller computed
-once, before the call (`adj = model.normalized_adjacency(edges)`, then `train(model, adj, loader, opt)`). Losses built
+once, before the call (`adj = model.normalized_adjacency(edges)`, then `train(model, adj, loader, opt)`), or by a
+helper that runs a module it is given (`loader = build_loader(model, x)`). A `DataLoader` over a `TensorDataset` of such a
+value carries its graph: every batch is a slice of the one graph built before the loop. Losses built
 from separate forward passes, from detached values (`D(fake.detach())`, also through a helper that returns
 `t.clone().detach().requires_grad_()`: a new leaf per call), or a first backward with `retain_graph=True` stay
 silent.
@@ -334,6 +336,73 @@ def main():
 """,
             expect={"grad_ok": ["net.weight"]},
         ),
+        Example(
+            name="features-computed-once-by-a-helper-and-served-by-a-dataloader",
+            code="""import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def make_loader(encoder, x, y):
+    feats = torch.relu(encoder(x))
+    return DataLoader(TensorDataset(feats, y), batch_size=4)
+
+
+def fit(head, loader, opt):
+    for f, y in loader:
+        loss = (head(f).squeeze(-1) - y).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, head = nn.Linear(6, 4), nn.Linear(4, 1)
+    opt = torch.optim.SGD([*encoder.parameters(), *head.parameters()], lr=0.1)
+    loader = make_loader(encoder, torch.randn(12, 6), torch.randn(12))
+    fit(head, loader, opt)
+    return {"head": head}
+""",
+            lines=(15,),
+            expect={"error": "backward through the graph a second time"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="features-served-by-a-dataloader-computed-without-a-graph-or-per-batch",
+            code="""import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+@torch.no_grad()
+def make_loader(encoder, x, y):
+    feats = torch.relu(encoder(x))
+    return DataLoader(TensorDataset(feats, y), batch_size=4)
+
+
+def fit(encoder, head, loader, opt):
+    for x, y in loader:
+        loss = (head(torch.relu(encoder(x))).squeeze(-1) - y).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, head = nn.Linear(6, 4), nn.Linear(4, 1)
+    x, y = torch.randn(12, 6), torch.randn(12)
+    opt = torch.optim.SGD(head.parameters(), lr=0.1)
+    fixed = make_loader(encoder, x, y)
+    fit(nn.Identity(), head, fixed, opt)
+    opt = torch.optim.SGD([*encoder.parameters(), *head.parameters()], lr=0.1)
+    fit(encoder, head, DataLoader(TensorDataset(x, y), batch_size=4), opt)
+    return {"head": head, "encoder": encoder}
+""",
+            expect={"grad_ok": ["head.weight", "encoder.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -501,7 +570,7 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
         if v is None or v.leaf or v.ident or v.kind in ("module", "params", "optimizer", "python", "numpy", "instance", "class", "function", "none", "import"):
             continue
         roots = {r for r in v.live if r != "?" and not r.startswith("arg:") and not is_frozen(r, frozen, inner=False) and _made_trainable(facts, r)}
-        called = {_base_name(c.func) for c in walk_nodes(stmt.value) if isinstance(c, ast.Call)}
+        called = _run_modules(facts, stmt.value)
         if roots and roots & set(site.loss.live) and called & {r.replace("[]", "").split(".")[0] for r in roots}:
             return nm, stmt  # built by running one of those modules (``model(x)``), not only from its attributes
     return None
@@ -535,7 +604,7 @@ def _passed_graph(facts, fl, loop, site, free: list, frozen: set):
         if v is None or v.leaf or v.ident or v.kind not in ("tensor", None):
             continue
         roots = {r for r in v.live if r != "?" and not r.startswith("arg:") and not is_frozen(r, frozen, inner=False) and _made_trainable(facts, r)}
-        called = {_base_name(c.func) for c in walk_nodes(stmt.value) if isinstance(c, ast.Call)}
+        called = _run_modules(facts, stmt.value)
         if roots and roots & set(site.loss.live) and called & {r.replace("[]", "").split(".")[0] for r in roots}:
             return nm, stmt
     return None
@@ -587,6 +656,42 @@ def _nn_ctor(facts, stmt) -> bool:
     value = getattr(stmt, "value", None)
     values = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
     return any(isinstance(v, ast.Call) and (facts.imports.qualname(v.func) or "").startswith("torch.nn.") for v in values)
+
+
+def _run_modules(facts, value: ast.AST) -> set:
+    """Names of the objects ``value`` runs: the receivers of its calls (``model(x)``, ``model.encode(x)``), and the
+    arguments it hands to an in-file function that runs them (``build_loader(model, x)`` whose body calls
+    ``model.featurize(x)``), directly or through a nested call."""
+    out: set = set()
+    for c in walk_nodes(value):
+        if not isinstance(c, ast.Call):
+            continue
+        out.add(_base_name(c.func))
+        fn = facts.flow.functions.get(c.func.id) if isinstance(c.func, ast.Name) else None
+        if fn is None or any(isinstance(a, ast.Starred) for a in c.args):
+            continue
+        params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+        runs = {_base_name(n.func) for n in facts.own_nodes(fn) if isinstance(n, ast.Call) and _forward_call(facts, n)}
+        for i, a in enumerate(c.args):
+            if isinstance(a, ast.Name) and i < len(params) and params[i] in runs:
+                out.add(a.id)
+        for k in c.keywords:
+            if isinstance(k.value, ast.Name) and k.arg in runs and k.arg in params:
+                out.add(k.value.id)
+    return out
+
+
+def _forward_call(facts, call: ast.Call) -> bool:
+    """Does ``call`` run a module on data: ``model(x)``, or ``model.encode(x)`` for a method some in-file Module class
+    defines (not a query such as ``model.train_micro_batch_size_per_gpu()``)?"""
+    if not (call.args or call.keywords):
+        return False
+    f = call.func
+    if isinstance(f, ast.Name):
+        return True
+    if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+        return any(info.is_module and f.attr in info.methods for info in facts.modules.classes.values())
+    return False
 
 
 def _base_name(f: ast.AST) -> str:
