@@ -46,12 +46,9 @@ def default_python():
 
 # A blind half held out until it is scored, once, at the end of the session that adds it: tests that run
 # gradguard on the blind cases skip these ids until then (empty when every blind half has been scored).
-# The c12 blind half (c1202, c1204, ..., c1240) waits for its scoring. Ids are written whole with their trailing
-# underscore: a prefix such as "c12" would also match the c1 series' c120_..c129_.
-UNSCORED_BLIND: tuple = (
-    "c1202_", "c1204_", "c1206_", "c1208_", "c1210_", "c1212_", "c1214_", "c1216_", "c1218_", "c1220_",
-    "c1222_", "c1224_", "c1226_", "c1228_", "c1230_", "c1232_", "c1234_", "c1236_", "c1238_", "c1240_",
-)
+# Every blind half has been scored (c12's at the end of the eleventh session). Ids of a held-out half are written
+# whole with their trailing underscore: a prefix such as "c12" would also match the c1 series' c120_..c129_.
+UNSCORED_BLIND: tuple = ()
 
 
 def scored_blind(paths):
