@@ -12,34 +12,33 @@ from gradguard.rules._cuts import cut_findings
 from gradguard.rules.base import Example, Rule
 
 
-def _create_graph_fix(facts, call: ast.Call):
-    """``torch.autograd.grad(out, inp)`` -> ``torch.autograd.grad(out, inp, create_graph=True)``: the same gradients,
-    now with a graph, so a loss term built from them (a gradient penalty) reaches the parameters."""
-    kw = next((k for k in call.keywords if k.arg == "create_graph"), None)
+def _pass_keyword(facts, call: ast.Call, name: str, value: str):
+    """The fix that makes ``call`` pass ``name=value``: the existing keyword's value replaced, or the keyword
+    appended; None when the call's text cannot take it (``**kwargs``)."""
+    title = f"Pass `{name}={value}`"
+    kw = next((k for k in call.keywords if k.arg == name), None)
     if kw is not None:
-        return fix("Pass `create_graph=True`", replace_node(facts, kw.value, "True"))
-    if len(call.args) > 4 or any(k.arg is None for k in call.keywords):
-        return None
-    text = facts.text(call)
-    if not text.endswith(")"):
-        return None
-    inner = text[:-1].rstrip()
-    sep = " " if inner.endswith((",", "(")) else ", "
-    return fix("Pass `create_graph=True`", replace_node(facts, call, f"{inner}{sep}create_graph=True)"))
-
-
-def _non_reentrant_fix(facts, call: ast.Call):
-    """``checkpoint(fn, x, use_reentrant=True)`` -> ``use_reentrant=False``: the non-reentrant implementation records
-    the recomputation with autograd, so ``fn``'s parameters get their gradients whatever its inputs."""
-    kw = next((k for k in call.keywords if k.arg == "use_reentrant"), None)
-    if kw is not None:
-        return fix("Pass `use_reentrant=False`", replace_node(facts, kw.value, "False"))
+        return fix(title, replace_node(facts, kw.value, value))
     text = facts.text(call)
     if any(k.arg is None for k in call.keywords) or not text.endswith(")"):
         return None
     inner = text[:-1].rstrip()
     sep = " " if inner.endswith((",", "(")) else ", "
-    return fix("Pass `use_reentrant=False`", replace_node(facts, call, f"{inner}{sep}use_reentrant=False)"))
+    return fix(title, replace_node(facts, call, f"{inner}{sep}{name}={value})"))
+
+
+def _create_graph_fix(facts, call: ast.Call):
+    """``torch.autograd.grad(out, inp)`` -> ``torch.autograd.grad(out, inp, create_graph=True)``: the same gradients,
+    now with a graph, so a loss term built from them (a gradient penalty) reaches the parameters."""
+    if len(call.args) > 4 and not any(k.arg == "create_graph" for k in call.keywords):
+        return None  # (create_graph is the fifth positional parameter: already given)
+    return _pass_keyword(facts, call, "create_graph", "True")
+
+
+def _non_reentrant_fix(facts, call: ast.Call):
+    """``checkpoint(fn, x, use_reentrant=True)`` -> ``use_reentrant=False``: the non-reentrant implementation records
+    the recomputation with autograd, so ``fn``'s parameters get their gradients whatever its inputs."""
+    return _pass_keyword(facts, call, "use_reentrant", "False")
 
 
 def _rsample_fix(facts, call: ast.Call):
