@@ -129,6 +129,28 @@ MANIFEST = [
     {"repo": "HobbitLong/SupContrast", "commit": "66a8fe53880d6a1084b2e4e0db0a019024d6d41a", "subtrees": [""]},
     {"repo": "artidoro/qlora", "commit": "7f4e95a68dc076bea9b3a413d2b512eca6d004e5", "subtrees": [""],
      "note": "HF Trainer with 4-bit quantized base model and LoRA adapters (peft)"},
+    {"repo": "facebookresearch/DiT", "commit": "ed81ce2229091fd4ecc9a223645f95cf379d582b", "subtrees": [""],
+     "note": "diffusion transformer training with an EMA copy updated under no_grad and requires_grad_(False)"},
+    {"repo": "Kaixhin/Rainbow", "commit": "1745b184c3dfc03d4ffa3ce2342ced9996b39a60", "subtrees": [""],
+     "note": "DQN with a target network, noisy layers whose noise buffers are set in place"},
+    {"repo": "p-christ/Deep-Reinforcement-Learning-Algorithms-with-PyTorch",
+     "commit": "4835bac8557fdacff1735eca004e35ea5a4b7443", "subtrees": [""],
+     "note": "many RL agents (DQN, SAC, TD3, PPO, hierarchical) with target networks and soft updates"},
+    {"repo": "tloen/alpaca-lora", "commit": "8bb8579e403dc78e37fe81ffbb253c413007323f", "subtrees": [""],
+     "note": "HF Trainer with an 8-bit base model and peft LoRA"},
+    {"repo": "jadore801120/attention-is-all-you-need-pytorch", "commit": "132907dd272e2cc92e3c10e6c4e783a87ff8893d",
+     "subtrees": [""], "note": "a from-scratch Transformer with a plain training loop and a hand-written LR schedule"},
+    {"repo": "facebookresearch/moco-v3", "commit": "c349e6e24f40d3fedb22d973f92defa4cedf37a7", "subtrees": [""],
+     "note": "momentum encoder updated in place under no_grad; frozen patch embedding; linear probe with a frozen backbone"},
+    {"repo": "lucidrains/DALLE2-pytorch", "commit": "680dfc4d93b70f9ab23c814a22ca18017a738ef6", "subtrees": [""],
+     "note": "diffusion prior and decoder trainers with EMA, frozen CLIP, accelerate"},
+    {"repo": "microsoft/LoRA", "commit": "c4593f060e6a368d7bb5af5273b8e42810cdef90", "subtrees": ["loralib", "examples/NLG/src"],
+     "note": "loralib (marks only LoRA parameters trainable) and the GPT-2 fine-tuning scripts; the NLU example's vendored "
+             "copy of transformers left out"},
+    {"repo": "pyg-team/pytorch_geometric", "commit": "5c6461b2305ad068a6d61165b3c55852a11aaa41", "subtrees": ["examples"],
+     "note": "the graph-learning training examples; the library itself is not training code"},
+    {"repo": "facebookresearch/dinov2", "commit": "b8931f7bf91576930313be2c6d6af376033b35f0", "subtrees": ["dinov2"],
+     "note": "self-distillation with a teacher updated by EMA, FSDP wrappers, linear-probe evaluation"},
 ]
 
 

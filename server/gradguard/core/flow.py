@@ -27,6 +27,7 @@ from gradguard.core.classes import Constructions
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
 from gradguard.core.torchapi import (
+    ALIASING_OPS,
     BACKWARD_METHODS,
     COPY_FUNCTIONS,
     CUT_FUNCTIONS,
@@ -47,6 +48,7 @@ from gradguard.core.torchapi import (
     MODULE_WRAPPERS,
     MULTI_OUTPUT_VIEWS,
     NEW_TENSOR_METHODS,
+    NONDIFF_COLLECTIVES,
     OPTIMIZER_BUILDERS,
     PARAMETER_CTORS,
     PYTHON_CASTS,
@@ -1763,7 +1765,7 @@ class _Walker:
                 # a constant as far as autograd is concerned
                 if not dead.live and other.live and any(c.kind in CONSTANT_TERM_CUTS and r != UNKNOWN for r, c in dead.cut):
                     self.record("constant_term", node, value=dead, target=other, extra=side)
-        res = self.op_result(combine(a, b))
+        res = self.allocated(self.op_result(combine(a, b)), op)
         if self.mode.enabled:
             # arithmetic on a leaf that requires grad is recorded: the result is a non-leaf (optimizers reject it);
             # on such a copy it stays one, known by the op that left the leaf behind
@@ -1988,6 +1990,24 @@ class _Walker:
         return tuple(out)
 
     # -- calls ------------------------------------------------------------------------------------
+    def allocated(self, v: Val, op: str) -> Val:
+        """The result of op ``op`` computed outside inference mode from inputs that need no gradient: unless ``op``
+        may return its input (a view, a no-op conversion: ``ALIASING_OPS``), it is a newly allocated normal tensor, so
+        an inference tensor among the inputs no longer raises when the result is saved for backward; the result
+        simply has no gradient from it, as if computed under no_grad."""
+        if v.live or self.mode.kind == "inference" or op in ALIASING_OPS or not any(c.kind == "inference" for _r, c in v.cut):
+            return v
+        return replace(v, cut=frozenset((r, replace(c, kind="no_grad") if c.kind == "inference" else c) for r, c in v.cut))
+
+    @staticmethod
+    def unseen_callee(vals: list) -> list:
+        """The inputs of a call whose code the engine cannot see (``v.forward(x)`` on an object of unknown class, a
+        callable of unknown origin): whether its first op saves an inference tensor it is given for backward (a
+        layer: raises) or computes a normal tensor from it first (``torch.cat``, arithmetic: does not) is unknown, so
+        such an input is no longer claimed to raise; it still has no gradient, as if computed under no_grad."""
+        return [replace(v, cut=frozenset((r, replace(c, kind="no_grad") if c.kind == "inference" else c) for r, c in v.cut))
+                if not v.live and any(c.kind == "inference" for _r, c in v.cut) else v for v in vals]
+
     def op_result(self, v: Val) -> Val:
         """Apply the grad mode to a computed value: under no_grad nothing new is recorded."""
         if self.mode.enabled or not v.live:
@@ -2077,6 +2097,8 @@ class _Walker:
                 return res
         if callee.kind in ("python", "none", "import"):
             return combine(*args, *kwargs.values()) if any(a.live or a.cut for a in [*args, *kwargs.values()]) else Val(kind=None)
+        if callee.kind != "module":
+            args, kwargs = self.unseen_callee(args), dict(zip(kwargs, self.unseen_callee(list(kwargs.values()))))
         v = combine(replace(callee, cut=frozenset()), *args, *kwargs.values())
         return self.op_result(v)
 
@@ -2376,6 +2398,15 @@ class _Walker:
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         short = q.rsplit(".", 1)[-1]
+        if q in NONDIFF_COLLECTIVES:
+            out_i, in_i = NONDIFF_COLLECTIVES[q]
+            buf = node.args[out_i] if len(node.args) > max(out_i, in_i) else None
+            if isinstance(buf, ast.Name) and buf.id in self.env:
+                # ``dist.all_gather(bufs, feats)``: the buffers now hold ``feats``'s data, without its history
+                src = args[in_i]
+                held = cut_value(src, "nondiff", node, f"{q.replace('torch.distributed.distributed_c10d.', 'torch.distributed.')}()") if src.live else Val(frozenset(), src.cut, kind="tensor")
+                self.env[buf.id] = combine(replace(self.env[buf.id], items=None), held)
+            return Val(kind=None)
         if q in FRAMEWORK_OBJECTS:
             return Val(kind=FRAMEWORK_OBJECTS[q])
         if q in MODULE_WRAPPERS:
@@ -2477,7 +2508,7 @@ class _Walker:
                 self.record("inplace", node, target=args[0] if args else CONST, extra="init")
                 return args[0] if args else CONST
             v = combine(*args, *kwargs.values())
-            res = self.op_result(v)
+            res = self.allocated(self.op_result(v), short)
             if short in SAVES_OUTPUT and res.live:
                 res = replace(res, saved_output=short)
             if short in MULTI_OUTPUT_VIEWS and res.live and self.mode.enabled:
@@ -2720,8 +2751,10 @@ class _Walker:
                 # (``self.assignment_fn = self.sinkhorn``; ``self.act = nn.GELU()``: no parameter to reach)
                 return self.op_result(combine(*args, *kwargs.values())) if (args or kwargs) else Val(kind=None)
             return self.op_result(combine(Val(frozenset({sub}) if recv.live else frozenset()), *args, *kwargs.values()))
+        if name == "forward" and not recv.cls:
+            args, kwargs = self.unseen_callee(args), dict(zip(kwargs, self.unseen_callee(list(kwargs.values()))))
         v = combine(recv, *args, *kwargs.values())
-        res = self.op_result(v)
+        res = self.allocated(self.op_result(v), name)
         if name in SAVES_OUTPUT and res.live:
             res = replace(res, saved_output=name)
         if name in MULTI_OUTPUT_VIEWS and res.live and self.mode.enabled and recv.live:
@@ -2795,8 +2828,11 @@ def _chooses_by_requires_grad(v: Val) -> bool:
 def _needs_context(v: Val) -> bool:
     """A value whose identity a summary in terms of ``arg:i`` would lose: a module (its class decides what
     calling it does), an optimizer (what it steps), a framework object (what its methods do), a dict or
-    output object (which entry carries what)."""
-    return v.kind in ("module", "optimizer", "accelerator", "fabric", "scaler") or (v.kind == "instance" and v.cls is not None) or (v.kind == "params" and bool(v.live))
+    output object (which entry carries what); an inference tensor (whether the callee's ops keep it one or
+    allocate normal tensors from it: ``Flow.allocated``)."""
+    return v.kind in ("module", "optimizer", "accelerator", "fabric", "scaler") or (v.kind == "instance" and v.cls is not None) or (v.kind == "params" and bool(v.live)) or (
+        not v.live and any(c.kind == "inference" for _r, c in v.cut)
+    )
 
 
 def _rebase(v: Val, ident: str) -> Val:

@@ -138,6 +138,9 @@ def _requires_grad_default(call: ast.Call) -> bool:
     return flag is None or (isinstance(flag, ast.Constant) and flag.value is True)
 
 
+_FILL_METHODS = ("append", "extend", "insert", "update", "setdefault", "add")
+_FILLS = re.compile(r"self\.(\w+)\s*(?:\.\s*(?:" + "|".join(_FILL_METHODS) + r")\s*\(|\[[^\]\n]*\]\s*=[^=]|\+=)")
+
 class ModuleModel:
     def __init__(self, tree: ast.Module, imports: Imports, lines: Optional[list] = None) -> None:
         self.imports = imports
@@ -211,9 +214,17 @@ class ModuleModel:
             if len(plain) == len(known):
                 break
         methods = {st.name for st in info.node.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        filled = None
         for name, values in assigned.items():
             # (``self.assignment_fn = self.sinkhorn``: a bound method of the object, not a tensor)
             if all(self._is_constant(v) or (isinstance(v, ast.Attribute) and isinstance(v.value, ast.Name) and v.value.id == "self" and v.attr in methods) for v in values):
+                if any(isinstance(v, (ast.List, ast.Dict, ast.Set)) for v in values):
+                    # ``self.log_probs = []`` filled by ``self.log_probs.append(dist.log_prob(a))``: a container holds
+                    # what the program puts in it, not the literal it started as
+                    if filled is None:
+                        filled = self._filled_attrs(info)
+                    if name in filled:
+                        continue
                 info.constants.add(name)
         if plain:
             called = self._called_attrs(info)
@@ -238,6 +249,25 @@ class ModuleModel:
                 out.add(f.attr)
             elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute) and isinstance(f.value.value, ast.Name) and f.value.value.id == "self":
                 out.add(f.value.attr)
+        return out
+
+    def _filled_attrs(self, info: ClassInfo) -> set:
+        """Attributes whose contents the class changes: ``self.x.append(v)`` (``extend``, ``insert``, ``update``,
+        ``setdefault``, ``add``), ``self.x[k] = v``, ``self.x += [...]``."""
+        text = "".join(self._lines[info.node.lineno - 1 : info.node.end_lineno]) if self._lines else None
+        if text is not None:
+            return set(_FILLS.findall(text))
+        out = set()
+        for node in walk_nodes(info.node):
+            tgt = None
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _FILL_METHODS:
+                tgt = node.func.value
+            elif isinstance(node, ast.Assign):
+                tgt = next((t.value for t in node.targets if isinstance(t, ast.Subscript)), None)
+            elif isinstance(node, ast.AugAssign):
+                tgt = node.target
+            if isinstance(tgt, ast.Attribute) and isinstance(tgt.value, ast.Name) and tgt.value.id == "self":
+                out.add(tgt.attr)
         return out
 
     def _is_constant(self, v: ast.AST) -> bool:

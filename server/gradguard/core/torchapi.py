@@ -148,6 +148,31 @@ SAVES_OUTPUT_MODULES = frozenset({"Sigmoid", "Tanh", "Softmax", "LogSoftmax", "R
 # ``unsafe_chunk`` / ``unsafe_split`` exist to allow it.
 MULTI_OUTPUT_VIEWS = {"chunk", "split", "split_with_sizes", "unbind"}
 
+# Ops whose result may be (a view of) their input itself: views (``reshape`` and ``flatten`` return one when they
+# can), and conversions that return the tensor unchanged when it already has that dtype / device / layout. An
+# inference tensor stays one through them; any other op, run outside inference mode on inputs that need no
+# gradient, allocates a normal tensor (``torch.cat(feats)``, ``x * 2``, ``x.mean(0)`` of inference tensors can be
+# saved for backward; ``x.view(...)`` or ``x.float()`` of a float one cannot).
+ALIASING_OPS = frozenset({
+    "view", "view_as", "reshape", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "permute",
+    "t", "narrow", "select", "expand", "expand_as", "unbind", "split", "split_with_sizes", "chunk", "tensor_split",
+    "hsplit", "vsplit", "dsplit", "movedim", "moveaxis", "swapaxes", "swapdims", "diagonal", "as_strided", "detach",
+    "unfold", "view_as_real", "view_as_complex", "real", "imag", "conj", "resolve_conj", "resolve_neg", "alias",
+    "float", "double", "half", "bfloat16", "int", "long", "bool", "to", "type", "type_as", "cpu", "cuda",
+    "contiguous", "requires_grad_", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "squeeze_", "unsqueeze_",
+    "t_", "transpose_", "data", "numpy", "as_tensor", "asarray", "from_numpy", "pin_memory", "share_memory_",
+})
+
+# torch.distributed collectives that write their input's data into output buffers outside autograd (the
+# differentiable forms live in ``torch.distributed.nn.functional``): the buffers, this rank's slot included, carry
+# no gradient back to the input. Qualified name -> (index of the output argument, index of the input argument).
+NONDIFF_COLLECTIVES = {
+    "torch.distributed.all_gather": (0, 1),
+    "torch.distributed.all_gather_into_tensor": (0, 1),
+    "torch.distributed.distributed_c10d.all_gather": (0, 1),
+    "torch.distributed.distributed_c10d.all_gather_into_tensor": (0, 1),
+}
+
 GRAD_DISABLING = {"torch.no_grad", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"}
 INFERENCE = {"torch.inference_mode", "torch.autograd.grad_mode.inference_mode"}
 GRAD_ENABLING = {"torch.enable_grad", "torch.autograd.enable_grad", "torch.autograd.grad_mode.enable_grad"}

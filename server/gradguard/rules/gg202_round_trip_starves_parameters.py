@@ -261,6 +261,51 @@ def main():
         ),
         Example(
             bad=False,
+            name="episode-list-filled-by-another-method",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+
+
+class Agent:
+    def __init__(self, config):
+        self.discount_rate = config["discount_rate"]
+        self.policy = nn.Linear(4, 2)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=1e-2)
+        self.rewards = []
+        self.log_probs = []
+
+    def act(self, state):
+        dist = torch.distributions.Categorical(logits=self.policy(state))
+        action = dist.sample()
+        self.log_probs.append(dist.log_prob(action))
+        self.rewards.append(1.0)
+
+    def returns(self):
+        discounts = self.discount_rate ** np.arange(len(self.rewards))
+        out = np.cumsum((discounts * np.array(self.rewards))[::-1])[::-1].copy()
+        return (out - np.mean(out)) / (np.std(out) + 1e-5)
+
+    def learn(self):
+        returns = torch.tensor(self.returns(), dtype=torch.float32)
+        loss = -(torch.stack(self.log_probs) * returns).sum()
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    agent = Agent({"discount_rate": 0.99})
+    for _ in range(5):
+        agent.act(torch.randn(4))
+    agent.learn()
+    return {"policy": agent.policy}
+""",
+            expect={"grad_ok": ["policy.weight"]},
+        ),
+        Example(
+            bad=False,
             name="numpy-inside-autograd-function",
             code="""import numpy as np
 import torch

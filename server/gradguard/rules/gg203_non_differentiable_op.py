@@ -7,7 +7,7 @@ from functools import partial
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import find_starvations
 from gradguard.core.torchapi import LOSS_SINK_WORDS
-from gradguard.fixes import fix, replace_node
+from gradguard.fixes import fix, insert_after_stmt, replace_node
 from gradguard.rules._cuts import cut_findings
 from gradguard.rules.base import Example, Rule
 
@@ -39,6 +39,27 @@ def _non_reentrant_fix(facts, call: ast.Call):
     """``checkpoint(fn, x, use_reentrant=True)`` -> ``use_reentrant=False``: the non-reentrant implementation records
     the recomputation with autograd, so ``fn``'s parameters get their gradients whatever its inputs."""
     return _pass_keyword(facts, call, "use_reentrant", "False")
+
+
+def _own_slot_fix(facts, call: ast.Call):
+    """``dist.all_gather(bufs, x)`` -> also ``bufs[dist.get_rank()] = x``: this rank's slot holds the local tensor with
+    its history, so the local part of the gathered batch backpropagates (the other ranks' parts stay constants, as
+    each rank computes its own gradient; the usual pattern of contrastive losses over gathered features)."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "all_gather" and len(call.args) >= 2 and not call.keywords):
+        return None
+    if not all(isinstance(a, (ast.Name, ast.Attribute)) for a in call.args[:2]):
+        return None
+    stmt = facts.parent(call)
+    if not isinstance(stmt, ast.Expr):
+        return None
+    head = facts.text(func.value)
+    out, inp = facts.text(call.args[0]), facts.text(call.args[1])
+    return fix(
+        f"Put the local `{inp}` (with its gradient) back into this rank's slot",
+        insert_after_stmt(facts, stmt, f"{out}[{head}.get_rank()] = {inp}"),
+        unsafe=True,
+    )
 
 
 def _rsample_fix(facts, call: ast.Call):
@@ -114,8 +135,89 @@ w_bin = w + (torch.sign(w) - w).detach()  # straight-through estimator
 `sign`/`round`/`floor`/`ceil` get the straight-through estimator; it is unsafe because it changes the
 gradient the model trains with (by design). `.sample()` gets `.rsample()`, unsafe because only
 reparameterizable distributions (Normal, Uniform, Beta, ...; not Categorical or Bernoulli) implement it.
+`torch.distributed.all_gather(bufs, x)` gets `bufs[dist.get_rank()] = x` after it, unsafe because each rank then
+backpropagates only through its own part of the gathered batch (the common pattern for contrastive losses; a
+gradient through every rank's part needs `torch.distributed.nn.functional.all_gather`).
 """
     examples = (
+        Example(
+            name="features-gathered-across-ranks-with-all-gather",
+            code="""import os
+import tempfile
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def gather(feats):
+    bufs = [torch.zeros_like(feats) for _ in range(dist.get_world_size())]
+    dist.all_gather(bufs, feats)
+    return torch.cat(bufs, dim=0)
+
+
+def main():
+    torch.manual_seed(0)
+    path = os.path.join(tempfile.mkdtemp(), "init")
+    dist.init_process_group("gloo", init_method="file://" + path, rank=0, world_size=1)
+    try:
+        img, txt = nn.Linear(6, 4), nn.Linear(5, 4)
+        scale = nn.Parameter(torch.tensor(2.3))
+        opt = torch.optim.SGD([*img.parameters(), *txt.parameters(), scale], lr=0.1)
+        a = F.normalize(img(torch.randn(8, 6)), dim=-1)
+        b = F.normalize(txt(torch.randn(8, 5)), dim=-1)
+        logits = scale.exp() * gather(a) @ gather(b).t()
+        loss = F.cross_entropy(logits, torch.arange(8))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    finally:
+        dist.destroy_process_group()
+    return {"img": img, "txt": txt, "scale": scale}
+""",
+            lines=(12,),
+            expect={"grad_none": ["img.weight", "txt.weight"], "grad_ok": ["scale"]},
+            fixed_expect={"grad_ok": ["img.weight", "txt.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="all-gather-with-the-local-slot-restored",
+            code="""import os
+import tempfile
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def gather(feats):
+    bufs = [torch.zeros_like(feats) for _ in range(dist.get_world_size())]
+    dist.all_gather(bufs, feats)
+    bufs[dist.get_rank()] = feats
+    return torch.cat(bufs, dim=0)
+
+
+def main():
+    torch.manual_seed(0)
+    path = os.path.join(tempfile.mkdtemp(), "init")
+    dist.init_process_group("gloo", init_method="file://" + path, rank=0, world_size=1)
+    try:
+        img, txt = nn.Linear(6, 4), nn.Linear(5, 4)
+        opt = torch.optim.SGD([*img.parameters(), *txt.parameters()], lr=0.1)
+        a = F.normalize(img(torch.randn(8, 6)), dim=-1)
+        b = F.normalize(txt(torch.randn(8, 5)), dim=-1)
+        loss = F.cross_entropy(10.0 * gather(a) @ gather(b).t(), torch.arange(8))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    finally:
+        dist.destroy_process_group()
+    return {"img": img, "txt": txt}
+""",
+            expect={"grad_ok": ["img.weight", "txt.weight"]},
+        ),
         Example(
             name="reentrant-checkpoint-on-the-stem-fed-raw-inputs",
             code="""import torch
@@ -1208,6 +1310,8 @@ def main():
                 return f"`{text}` without `create_graph=True` (its gradients have no graph)"
             if kind == "reentrant":
                 return f"`{text}` (reentrant: no input requires grad, so its output has no graph)"
+            if kind == "nondiff" and st.cut.detail.startswith("torch.distributed."):
+                return f"`{text}` (a collective outside autograd: the gathered buffers, this rank's slot included, carry no gradient)"
             return f"`{text}` (no gradient)"
 
         def fixes_for(kind, node, st):
@@ -1217,6 +1321,8 @@ def main():
                 return [partial(_create_graph_fix, facts, node)]
             if kind == "reentrant" and isinstance(node, ast.Call):
                 return [partial(_non_reentrant_fix, facts, node)]
+            if kind == "nondiff" and isinstance(node, ast.Call) and st.cut.detail.startswith("torch.distributed."):
+                return [partial(_own_slot_fix, facts, node)]
             if kind != "zero" or not isinstance(node, ast.Call) or len(node.args) != 1 or "size 1" in st.cut.detail:
                 return []  # (a softmax over one element is no piecewise-constant op: normalize before selecting)
             if not isinstance(node.args[0], (ast.Name, ast.Attribute)):

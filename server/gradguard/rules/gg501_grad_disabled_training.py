@@ -880,6 +880,149 @@ def main():
             fixed_expect={"grad_ok": ["probe.weight"]},
         ),
         Example(
+            name="inference-features-reshaped-by-a-helper",
+            code="""import torch
+import torch.nn as nn
+
+
+class Features(nn.Module):
+    def __init__(self, backbone):
+        super().__init__()
+        self.backbone = backbone
+
+    def forward(self, images):
+        with torch.inference_mode():
+            return self.backbone(images)
+
+
+def probe_input(feats):
+    return feats.float().flatten(1)
+
+
+class Probe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(8, 3)
+
+    def forward(self, feats):
+        return self.linear(probe_input(feats))
+
+
+def main():
+    torch.manual_seed(0)
+    features = Features(nn.Sequential(nn.Linear(6, 8), nn.ReLU()))
+    probe = Probe()
+    opt = torch.optim.SGD(probe.parameters(), lr=0.1)
+    x, y = torch.randn(5, 6), torch.randint(0, 3, (5,))
+    loss = nn.functional.cross_entropy(probe(features(x)), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"probe": probe}
+""",
+            lines=(11,),
+            expect={"error": "Inference tensors cannot be saved for backward"},
+            fixed_expect={"grad_ok": ["probe.linear.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="inference-features-concatenated-by-a-helper",
+            code="""import torch
+import torch.nn as nn
+
+
+class Features(nn.Module):
+    def __init__(self, backbone):
+        super().__init__()
+        self.backbone = backbone
+
+    def forward(self, images):
+        with torch.inference_mode():
+            h = self.backbone(images)
+            return [(h, h.mean(dim=1, keepdim=True))]
+
+
+def probe_input(blocks):
+    out = torch.cat([cls for _, cls in blocks], dim=-1)
+    return torch.cat((out, blocks[-1][0]), dim=-1).float()
+
+
+class Probe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(9, 3)
+
+    def forward(self, blocks):
+        return self.linear(probe_input(blocks))
+
+
+def main():
+    torch.manual_seed(0)
+    features = Features(nn.Sequential(nn.Linear(6, 8), nn.ReLU()))
+    probe = Probe()
+    opt = torch.optim.SGD(probe.parameters(), lr=0.1)
+    x, y = torch.randn(5, 6), torch.randint(0, 3, (5,))
+    loss = nn.functional.cross_entropy(probe(features(x)), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"probe": probe}
+""",
+            expect={"grad_ok": ["probe.linear.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="inference-features-given-to-every-probe-of-a-module-dict",
+            code="""import torch
+import torch.nn as nn
+
+
+class Features(nn.Module):
+    def __init__(self, backbone):
+        super().__init__()
+        self.backbone = backbone
+
+    def forward(self, images):
+        with torch.inference_mode():
+            h = self.backbone(images)
+            return [(h, h.mean(dim=1, keepdim=True))]
+
+
+class Probe(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.linear = nn.Linear(dim, 3)
+
+    def forward(self, blocks):
+        return self.linear(torch.cat([cls for _, cls in blocks], dim=-1))
+
+
+class AllProbes(nn.Module):
+    def __init__(self, probes):
+        super().__init__()
+        self.probes = nn.ModuleDict()
+        self.probes.update(probes)
+
+    def forward(self, inputs):
+        return {k: v.forward(inputs) for k, v in self.probes.items()}
+
+
+def main():
+    torch.manual_seed(0)
+    features = Features(nn.Sequential(nn.Linear(6, 8), nn.ReLU()))
+    probes = AllProbes({"a": Probe(1), "b": Probe(1)})
+    opt = torch.optim.SGD(probes.parameters(), lr=0.1)
+    x, y = torch.randn(5, 6), torch.randint(0, 3, (5,))
+    outs = probes(features(x))
+    loss = sum(nn.functional.cross_entropy(o, y) for o in outs.values())
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"probes": probes}
+""",
+            expect={"grad_ok": ["probes.probes.a.linear.weight", "probes.probes.b.linear.weight"]},
+        ),
+        Example(
             bad=False,
             name="teacher-under-no-grad",
             code="""import torch
