@@ -210,8 +210,15 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
         for rule in ALL_RULES:
             if not config.enabled(rule.code, path) or (only is not None and rule.code not in only):
                 continue
-            if rule.needs and not any(present[t] if t in present else present.setdefault(t, t in text) for t in rule.needs):
-                continue
+            if rule.needs:
+                for t in rule.needs:
+                    got = present.get(t)
+                    if got is None:
+                        got = present[t] = t in text
+                    if got:
+                        break
+                else:
+                    continue  # none of the rule's tokens is in the text
             if pause is not None:
                 pause()
             try:

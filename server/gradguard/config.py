@@ -20,6 +20,8 @@ class Config:
     problems: list = field(default_factory=list)  # human-readable messages about invalid keys/values
 
     def enabled(self, code: str, path: Optional[str] = None) -> bool:
+        if self.select is None and not self.ignore and not self.per_file_ignores:
+            return True  # the default configuration (asked once per rule and file)
         if self.select is not None and not any(code.startswith(p) for p in self.select):
             return False
         if any(code.startswith(p) for p in self.ignore):

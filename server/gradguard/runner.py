@@ -168,6 +168,7 @@ def _check_file(job: tuple) -> dict:
     ws = workspace_for(spec)
     if ws is not None:
         ws.trust_disk_texts = not fix_mode  # the texts analyzed are the files as read (fixing rewrites them)
+        ws.stable_disk = True  # nothing writes the files while the analyses run (fixes are written after them all)
     try:
         text, cells = read_source(path)
     except (OSError, ValueError) as exc:
@@ -337,6 +338,7 @@ def run_check(args) -> int:
     spec = None if getattr(args, "no_workspace", False) else (tuple(os.path.abspath(p) for p in args.paths), tuple(library_paths()))
     ws = workspace_for(spec)
     if ws is not None:
+        ws.forget_stamps()  # (an index kept from an earlier run in this process: files may have changed since)
         for message in _workspace_messages(ws):
             print(f"gradguard: warning: {message}", file=sys.stderr)
     salt = "" if ws is None else hashlib.sha256(repr((spec, ws.files())).encode()).hexdigest()

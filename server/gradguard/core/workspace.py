@@ -391,6 +391,10 @@ class WorkspaceIndex:
         self.max_files = max_files
         self.overlays: dict = {}
         self.trust_disk_texts = False  # see note()
+        # the files on disk do not change while this is set (a CLI run: fixes are written after every analysis): each
+        # file is stat-ed once (``_stamp``), not once per link; ``forget_stamps`` at the start of a run
+        self.stable_disk = False
+        self._disk_stamps: dict = {}
         self._summaries: dict = {}  # path -> (stamp, FileSummary)
         self._lines: dict = {}  # path -> (stamp, lines): files linking copies from
         self._links: dict = {}  # path -> (key, stamps of the files consulted, rewritten positions, copied part)
@@ -441,6 +445,7 @@ class WorkspaceIndex:
         """Forget a file's summary (changed on disk), or everything (files created / deleted)."""
         with self._lock:
             self._links.clear()  # a file created or changed may resolve an import differently
+            self._disk_stamps = {}
             if path is None or os.path.basename(path) == "__init__.py" or _EXTENSION.match(os.path.basename(path)):  # (``extend_path`` in a package)
                 self._modules.clear()
                 self._specs.clear()
@@ -479,7 +484,7 @@ class WorkspaceIndex:
 
     def lines_of(self, path: str) -> Optional[list]:
         """The file's lines (kept ends), cached while its stamp holds (linking copies from them each keystroke)."""
-        path = os.path.abspath(path)
+        path = _abspath(path)
         stamp = self._stamp(path)
         with self._lock:
             got = self._lines.get(path)
@@ -544,7 +549,7 @@ class WorkspaceIndex:
         return None if text is None else _digest(text.encode("utf-8", "surrogatepass"))
 
     def summary(self, path: str) -> Optional[FileSummary]:
-        path = os.path.abspath(path)
+        path = _abspath(path)
         stamp = self._stamp(path)
         consulted = getattr(self._tls, "consulted", None)
         if consulted is not None:
@@ -579,16 +584,24 @@ class WorkspaceIndex:
         stamp = self._stamp(path)
         if stamp is None:
             return
+        with self._lock:
+            got = self._summaries.get(path)
+        if got is not None and got[0] == stamp:
+            return  # summarized already (another file imported it first): that summary is kept
         s = summarize(path, text, tree)
         with self._lock:
             if path not in self._summaries or self._summaries[path][0] != stamp:
                 self._summaries[path] = (stamp, s)
 
+    def forget_stamps(self) -> None:
+        """Files may have changed on disk since the last run (see ``stable_disk``)."""
+        self._disk_stamps = {}
+
     def _stamp(self, path: str):
         with self._lock:
             if path in self.overlays:
                 return ("overlay", id(self.overlays[path]), len(self.overlays[path]))
-        seen = getattr(self._tls, "stamps", None)  # one stat per file per link
+        seen = self._disk_stamps if self.stable_disk else getattr(self._tls, "stamps", None)  # one stat per file per link (or run)
         if seen is not None and path in seen:
             return seen[path]
         try:
@@ -628,7 +641,7 @@ class WorkspaceIndex:
         """The file of ``module`` (``a.b`` -> ``a/b/__init__.py`` or ``a/b.py``, as CPython finds it: see
         ``_find_in``), absolute or relative to ``from_path``; None when it is not in the workspace or the
         libraries searched, or is a namespace package (no file)."""
-        base = os.path.dirname(os.path.abspath(from_path)) if level and from_path else None
+        base = os.path.dirname(_abspath(from_path)) if level and from_path else None
         key = (module, base, level)
         try:
             return self._modules[key]
@@ -941,6 +954,20 @@ class WorkspaceIndex:
 
 
 _UNBOUND = object()  # see WorkspaceIndex._find
+_ABSPATHS: dict = {}
+
+
+def _abspath(path: str) -> str:
+    """``os.path.abspath(path)``, kept for absolute paths (then a function of the path alone: linking asks for the
+    same few files' paths thousands of times)."""
+    got = _ABSPATHS.get(path)
+    if got is None:
+        got = os.path.abspath(path)
+        if os.path.isabs(path):
+            if len(_ABSPATHS) > 100_000:
+                _ABSPATHS.clear()
+            _ABSPATHS[path] = got
+    return got
 
 
 def _under(path: str, root: str) -> bool:
@@ -1671,11 +1698,12 @@ class _Linker:
                     merged.append((a, z))
             blocks = [(a, z, False) for a, z in merged] + [(d.start, d.header_end, True) for d in stubs.get(p, [])]
             for a, z, stub in sorted(blocks):
-                for ln in range(a, z + 1):
-                    if ln - 1 < len(flines):
-                        t = flines[ln - 1]
-                        out.append(t if t.endswith(("\n", "\r")) else t + "\n")
-                        origin.append((p, ln))
+                chunk = flines[a - 1 : z] if a >= 1 else [flines[ln - 1] for ln in range(a, z + 1) if ln - 1 < len(flines)]
+                if chunk:
+                    out.extend(chunk)
+                    if not chunk[-1].endswith(("\n", "\r")):  # (only a file's last line can lack its end)
+                        out[-1] += "\n"
+                    origin.extend(zip(itertools.repeat(p), range(a, a + len(chunk))))
                 if stub:
                     out.append("    pass\n")
                     origin.append((p, z))
