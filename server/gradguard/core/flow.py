@@ -841,6 +841,43 @@ class GradientFlow:
         self._dropped[(cls, numbers)] = out
         return out
 
+    def marked_outputs(self, cls: str) -> Optional[ast.Call]:
+        """The ``ctx.mark_non_differentiable(...)`` call of a custom ``autograd.Function``'s ``forward`` when it
+        marks every output ``forward`` returns (each ``return`` gives names only, all of them marked): autograd
+        makes such outputs constants (``requires_grad`` False, no ``grad_fn``) and never calls ``backward`` for
+        them, so nothing reaches the inputs through ``apply``. None when some output stays differentiable (the
+        usual ``mark_non_differentiable(indices)`` beside differentiable values) or the returns are not plain names."""
+        key = ("marked", cls)
+        if key in self._dropped:
+            return self._dropped[key]
+        found = None
+        fwd = self.modules.method(cls, "forward")
+        if fwd is not None and fwd.args.args:
+            ctx = fwd.args.args[0].arg
+            marks = [
+                n for n in walk_nodes(fwd)
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "mark_non_differentiable"
+                and isinstance(n.func.value, ast.Name) and n.func.value.id == ctx
+            ]
+            marked = {a.id for m in marks for a in m.args if isinstance(a, ast.Name)}
+            returns = [n for n in walk_nodes(fwd) if isinstance(n, ast.Return)]
+
+            def names(r):
+                elts = r.value.elts if isinstance(r.value, ast.Tuple) else [r.value]
+                return [e.id if isinstance(e, ast.Name) else None for e in elts]
+
+            if len(marks) == 1 and returns and all(r.value is not None and all(x is not None and x in marked for x in names(r)) for r in returns):
+                # (a name bound twice may be marked as one value and returned as another: only names bound once in
+                # forward's body, so not forward's own inputs either)
+                counts: dict = {}
+                for n in walk_nodes(fwd):
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                        counts[n.id] = counts.get(n.id, 0) + 1
+                if all(counts.get(x, 0) == 1 for r in returns for x in names(r)):
+                    found = marks[0]
+        self._dropped[key] = found
+        return found
+
     def flow_in_context(self, node: ast.AST, call: ast.Call, binding: dict, mode: GradMode, caller_self: Optional[str] = None) -> Optional[FunctionFlow]:
         """``node`` analyzed with the values its caller passes (``binding``: parameter index or name ->
         Val; ``"self"`` for a method's receiver) and in the caller's grad mode: a training loop written as
@@ -2553,6 +2590,9 @@ class _Walker:
         if recv.kind == "class" and recv.cls:
             info = self.e.modules.classes.get(recv.cls)
             if info and info.is_autograd_function and name == "apply":
+                marked = self.e.marked_outputs(recv.cls)
+                if marked is not None:
+                    return cut_value(combine(*args), "nondiff", marked, f"`{recv.cls}.forward` marking every output it returns non-differentiable")
                 numbers = frozenset(i for i, a in enumerate(node.args) if self.is_number(a))
                 dropped = self.e.dropped_gradients(recv.cls, numbers)
                 if dropped and node.args and not any(isinstance(a, ast.Starred) for a in node.args) and not node.keywords:
