@@ -77,7 +77,6 @@ KNOWN_MISSES = {
     "c1210_lightning_wgan_gp_interpolates_never_require_grad": "c12 blind-half miss (held out, scored once at the end, not investigated)",
     "c1214_fabric_embedding_centering_running_mean_keeps_graph": "c12 blind-half miss (held out, scored once at the end, not investigated)",
     "c1216_frozen_backbone_keeps_moving_under_momentum_and_weight_decay": "c12 blind-half miss (held out, scored once at the end, not investigated)",
-    "c1220_dataparallel_new_task_head_assigned_on_wrapper_not_module": "c12 blind-half miss (held out, scored once at the end, not investigated)",
     "c1226_lightning_warmup_freeze_calls_module_freeze_on_whole_model": "c12 blind-half miss (held out, scored once at the end, not investigated)",
     "c1238_accelerate_temporal_ensembling_targets_keep_previous_batch_graph": "c12 blind-half miss (held out, scored once at the end, not investigated)",
     "c1014_detector_freeze_bn_loop_freezes_whole_backbone": "retired blind c10 (investigated): the parameter loop of freeze_bn sits beside "

@@ -33,6 +33,7 @@ from gradguard.core.torchapi import (
     CUT_METHODS,
     DISCRETE_DISTRIBUTIONS,
     FACTORIES,
+    FORWARDS_TO_MODULE,
     FRAMEWORK_OBJECTS,
     FROZEN_BY_DEFAULT,
     GRAD_DISABLING,
@@ -127,6 +128,7 @@ class Val:
     seq: Optional[tuple] = None  # a Sequential: each element's in-file Module class (None: a torch layer), in order
     consts: Optional[frozenset] = None  # a Python value known to be one of these constants (str, int, bool, None)
     pytype: Optional[str] = None  # the builtin container it is on every path ("dict", "list", "tuple", "set"): decides isinstance
+    wrapper: Optional[str] = None  # a module wrapper whose forward runs only the wrapped ``.module`` (``nn.DataParallel``)
 
     @property
     def carries(self) -> bool:
@@ -1686,7 +1688,7 @@ class _Walker:
                 if k == a:
                     return fv
         if a in WRAPPED_MODULE_ATTRS and base.kind == "module" and not (base.cls and a in self.e.modules.classes[base.cls].attrs):
-            return base  # ``ddp.module`` / ``compiled._orig_mod`` is the wrapped model itself
+            return replace(base, wrapper=None) if base.wrapper else base  # ``ddp.module`` / ``compiled._orig_mod`` is the wrapped model itself
         if base.cls and base.ident and base.kind in ("module", "instance"):
             tv = self.e.training_attribute(base.cls, a)
             if tv is not None:  # ``self.optimizer`` built in ``__init__``: the optimizer value, for every method
@@ -2416,6 +2418,8 @@ class _Walker:
         if q in FRAMEWORK_OBJECTS:
             return Val(kind=FRAMEWORK_OBJECTS[q])
         if q in MODULE_WRAPPERS:
+            if q in FORWARDS_TO_MODULE and args and args[0].kind == "module":
+                return replace(args[0], wrapper=short)
             return args[0] if args else Val(kind="module")
         if q in VARIABLE:
             # legacy wrapper: a new tensor sharing the data, with no history (requires_grad=True: a new leaf)
