@@ -34,6 +34,7 @@ from gradguard.core.torchapi import (
     CUT_METHODS,
     DISCRETE_DISTRIBUTIONS,
     FACTORIES,
+    FORWARDS_TO_MODULE,
     FRAMEWORK_OBJECTS,
     FROZEN_BY_DEFAULT,
     GRAD_DISABLING,
@@ -129,6 +130,7 @@ class Val:
     seq: Optional[tuple] = None  # a Sequential: each element's in-file Module class (None: a torch layer), in order
     consts: Optional[frozenset] = None  # a Python value known to be one of these constants (str, int, bool, None)
     pytype: Optional[str] = None  # the builtin container it is on every path ("dict", "list", "tuple", "set"): decides isinstance
+    wrapper: Optional[str] = None  # a module wrapper whose forward runs only the wrapped ``.module`` (``nn.DataParallel``)
 
     @property
     def carries(self) -> bool:
@@ -842,6 +844,43 @@ class GradientFlow:
                         out[i] = (at, name)
         self._dropped[(cls, numbers)] = out
         return out
+
+    def marked_outputs(self, cls: str) -> Optional[ast.Call]:
+        """The ``ctx.mark_non_differentiable(...)`` call of a custom ``autograd.Function``'s ``forward`` when it
+        marks every output ``forward`` returns (each ``return`` gives names only, all of them marked): autograd
+        makes such outputs constants (``requires_grad`` False, no ``grad_fn``) and never calls ``backward`` for
+        them, so nothing reaches the inputs through ``apply``. None when some output stays differentiable (the
+        usual ``mark_non_differentiable(indices)`` beside differentiable values) or the returns are not plain names."""
+        key = ("marked", cls)
+        if key in self._dropped:
+            return self._dropped[key]
+        found = None
+        fwd = self.modules.method(cls, "forward")
+        if fwd is not None and fwd.args.args:
+            ctx = fwd.args.args[0].arg
+            marks = [
+                n for n in walk_nodes(fwd)
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "mark_non_differentiable"
+                and isinstance(n.func.value, ast.Name) and n.func.value.id == ctx
+            ]
+            marked = {a.id for m in marks for a in m.args if isinstance(a, ast.Name)}
+            returns = [n for n in walk_nodes(fwd) if isinstance(n, ast.Return)]
+
+            def names(r):
+                elts = r.value.elts if isinstance(r.value, ast.Tuple) else [r.value]
+                return [e.id if isinstance(e, ast.Name) else None for e in elts]
+
+            if len(marks) == 1 and returns and all(r.value is not None and all(x is not None and x in marked for x in names(r)) for r in returns):
+                # (a name bound twice may be marked as one value and returned as another: only names bound once in
+                # forward's body, so not forward's own inputs either)
+                counts: dict = {}
+                for n in walk_nodes(fwd):
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                        counts[n.id] = counts.get(n.id, 0) + 1
+                if all(counts.get(x, 0) == 1 for r in returns for x in names(r)):
+                    found = marks[0]
+        self._dropped[key] = found
+        return found
 
     def flow_in_context(self, node: ast.AST, call: ast.Call, binding: dict, mode: GradMode, caller_self: Optional[str] = None) -> Optional[FunctionFlow]:
         """``node`` analyzed with the values its caller passes (``binding``: parameter index or name ->
@@ -1651,7 +1690,7 @@ class _Walker:
                 if k == a:
                     return fv
         if a in WRAPPED_MODULE_ATTRS and base.kind == "module" and not (base.cls and a in self.e.modules.classes[base.cls].attrs):
-            return base  # ``ddp.module`` / ``compiled._orig_mod`` is the wrapped model itself
+            return replace(base, wrapper=None) if base.wrapper else base  # ``ddp.module`` / ``compiled._orig_mod`` is the wrapped model itself
         if base.cls and base.ident and base.kind in ("module", "instance"):
             tv = self.e.training_attribute(base.cls, a)
             if tv is not None:  # ``self.optimizer`` built in ``__init__``: the optimizer value, for every method
@@ -2410,6 +2449,8 @@ class _Walker:
         if q in FRAMEWORK_OBJECTS:
             return Val(kind=FRAMEWORK_OBJECTS[q])
         if q in MODULE_WRAPPERS:
+            if q in FORWARDS_TO_MODULE and args and args[0].kind == "module":
+                return replace(args[0], wrapper=short)
             return args[0] if args else Val(kind="module")
         if q in VARIABLE:
             # legacy wrapper: a new tensor sharing the data, with no history (requires_grad=True: a new leaf)
@@ -2584,6 +2625,9 @@ class _Walker:
         if recv.kind == "class" and recv.cls:
             info = self.e.modules.classes.get(recv.cls)
             if info and info.is_autograd_function and name == "apply":
+                marked = self.e.marked_outputs(recv.cls)
+                if marked is not None:
+                    return cut_value(combine(*args), "nondiff", marked, f"`{recv.cls}.forward` marking every output it returns non-differentiable")
                 numbers = frozenset(i for i, a in enumerate(node.args) if self.is_number(a))
                 dropped = self.e.dropped_gradients(recv.cls, numbers)
                 if dropped and node.args and not any(isinstance(a, ast.Starred) for a in node.args) and not node.keywords:

@@ -371,6 +371,15 @@ MODULE_WRAPPERS = {
     "torch.jit.script",
     "torch.ao.quantization.prepare_qat",
 }
+# Wrappers that are modules of their own whose ``forward`` runs only ``self.module``: a layer set on the wrapper
+# (``ddp.head = nn.Linear(...)``) is registered there (its parameters are in ``ddp.parameters()``) but never run by
+# ``ddp(x)``, while the wrapped module keeps its own ``head``.
+FORWARDS_TO_MODULE = {
+    "torch.nn.DataParallel",
+    "torch.nn.parallel.DataParallel",
+    "torch.nn.parallel.DistributedDataParallel",
+    "torch.nn.parallel.distributed.DistributedDataParallel",
+}
 # Attributes of a wrapper that are the wrapped module itself.
 WRAPPED_MODULE_ATTRS = {"module", "_orig_mod", "_forward_module"}
 # Words one of which a file must contain to hold a loss that is backpropagated (a rule's text pre-filter):

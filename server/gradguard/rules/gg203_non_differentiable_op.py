@@ -62,6 +62,34 @@ def _own_slot_fix(facts, call: ast.Call):
     )
 
 
+def _unmark_fix(facts, call: ast.Call):
+    """``ctx.mark_non_differentiable(pooled, idx)`` -> ``ctx.mark_non_differentiable(idx)``: the outputs whose incoming
+    gradient the Function's own ``backward`` reads (``grad_pooled``) are the ones it was written to differentiate;
+    only those are unmarked, the rest (indices, masks) stay marked. None when ``backward`` reads none of them or
+    all of them."""
+    cls = facts.enclosing(call, ast.ClassDef)
+    fwd = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef))
+    bwd = next((b for b in getattr(cls, "body", []) if isinstance(b, ast.FunctionDef) and b.name == "backward"), None)
+    if cls is None or fwd is None or bwd is None or bwd.args.vararg or call.keywords:
+        return None
+    ret = next((n for n in ast.walk(fwd) if isinstance(n, ast.Return) and n.value is not None), None)
+    if ret is None:
+        return None
+    outs = [e.id for e in (ret.value.elts if isinstance(ret.value, ast.Tuple) else [ret.value]) if isinstance(e, ast.Name)]
+    grads = [a.arg for a in bwd.args.args[1:]]
+    if len(grads) != len(outs):
+        return None
+    read = {n.id for n in ast.walk(bwd) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    differentiated = {o for o, g in zip(outs, grads) if g in read}
+    keep = [a for a in call.args if not (isinstance(a, ast.Name) and a.id in differentiated)]
+    if not keep or len(keep) == len(call.args):
+        return None
+    names = ", ".join(facts.text(a) for a in keep)
+    unmarked = ", ".join(f"`{a.id}`" for a in call.args if isinstance(a, ast.Name) and a.id in differentiated)
+    return fix(f"Leave {unmarked} differentiable (its gradient is what `backward` computes)",
+               replace_node(facts, call, f"{facts.text(call.func)}({names})"), unsafe=True)
+
+
 def _rsample_fix(facts, call: ast.Call):
     """``dist.sample(shape)`` -> ``dist.rsample(shape)``: the same draw, through the reparameterization."""
     func = call.func
@@ -112,7 +140,11 @@ parameters get no gradient (torch warns "None of the inputs have requires_grad=T
 weight passed to `apply`) is no gradient path for that input: autograd reads None as "no gradient". So is a
 gradient computed only under `if ctx.needs_input_grad[k]:` where every call passes a Python number at `k`
 (the flag is then False): a literal, or `self.scaling` when every construction makes it one (`alpha / r` from
-constructor and helper-function defaults: arithmetic on numbers gives a number).
+constructor and helper-function defaults: arithmetic on numbers gives a number). So is a custom Function whose
+`forward` passes every output it returns to `ctx.mark_non_differentiable` (the pooled values together with their
+indices): autograd makes marked outputs constants and never calls `backward` for them, so the layers under `apply`
+get no gradient. Marking only the indices or masks beside a differentiable output is fine; the fix unmarks the
+outputs whose incoming gradient `backward` reads.
 
 ## Why is this bad?
 Index-valued ops have no gradient at all (their output has no `grad_fn`): the loss is cut from the
@@ -217,6 +249,83 @@ def main():
     return {"img": img, "txt": txt}
 """,
             expect={"grad_ok": ["img.weight", "txt.weight"]},
+        ),
+        Example(
+            name="function-marks-its-pooled-values-non-differentiable",
+            code="""import torch
+import torch.nn as nn
+
+
+class TopKPool(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, feats, k):
+        idx = feats.argsort(dim=1, descending=True)[:, :k]
+        pooled = feats.gather(1, idx)
+        ctx.save_for_backward(idx)
+        ctx.n = feats.size(1)
+        ctx.mark_non_differentiable(pooled, idx)
+        return pooled, idx
+
+    @staticmethod
+    def backward(ctx, grad_pooled, grad_idx):
+        (idx,) = ctx.saved_tensors
+        grad = grad_pooled.new_zeros(grad_pooled.size(0), ctx.n)
+        grad.scatter_(1, idx, grad_pooled)
+        return grad, None
+
+
+def main():
+    torch.manual_seed(0)
+    enc, head = nn.Linear(4, 8), nn.Linear(3, 1)
+    opt = torch.optim.SGD([*enc.parameters(), *head.parameters()], lr=0.1)
+    pooled, _ = TopKPool.apply(enc(torch.randn(6, 4)), 3)
+    loss = head(pooled).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"enc": enc, "head": head}
+""",
+            lines=(12,),
+            expect={"grad_none": ["enc.weight"], "grad_ok": ["head.weight"]},
+            fixed_expect={"grad_ok": ["enc.weight", "head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="function-marks-only-its-indices-non-differentiable",
+            code="""import torch
+import torch.nn as nn
+
+
+class TopKPool(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, feats, k):
+        idx = feats.argsort(dim=1, descending=True)[:, :k]
+        pooled = feats.gather(1, idx)
+        ctx.save_for_backward(idx)
+        ctx.n = feats.size(1)
+        ctx.mark_non_differentiable(idx)
+        return pooled, idx
+
+    @staticmethod
+    def backward(ctx, grad_pooled, grad_idx):
+        (idx,) = ctx.saved_tensors
+        grad = grad_pooled.new_zeros(grad_pooled.size(0), ctx.n)
+        grad.scatter_(1, idx, grad_pooled)
+        return grad, None
+
+
+def main():
+    torch.manual_seed(0)
+    enc, head = nn.Linear(4, 8), nn.Linear(3, 1)
+    opt = torch.optim.SGD([*enc.parameters(), *head.parameters()], lr=0.1)
+    pooled, _ = TopKPool.apply(enc(torch.randn(6, 4)), 3)
+    loss = head(pooled).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"enc": enc, "head": head}
+""",
+            expect={"grad_ok": ["enc.weight", "head.weight"]},
         ),
         Example(
             name="reentrant-checkpoint-on-the-stem-fed-raw-inputs",
@@ -1302,6 +1411,8 @@ def main():
                 return f"The integer cast `{text}` (no gradient)"
             if kind == "dropped":
                 return st.cut.detail
+            if kind == "nondiff" and st.cut.detail.endswith("non-differentiable"):
+                return st.cut.detail
             if kind == "nondiff" and st.cut.detail.endswith(" indices"):
                 return f"Taking the indices of `{text}` (no gradient)"
             if kind == "sample":
@@ -1323,6 +1434,8 @@ def main():
                 return [partial(_non_reentrant_fix, facts, node)]
             if kind == "nondiff" and isinstance(node, ast.Call) and st.cut.detail.startswith("torch.distributed."):
                 return [partial(_own_slot_fix, facts, node)]
+            if kind == "nondiff" and isinstance(node, ast.Call) and st.cut.detail.endswith("non-differentiable"):
+                return [partial(_unmark_fix, facts, node)]
             if kind != "zero" or not isinstance(node, ast.Call) or len(node.args) != 1 or "size 1" in st.cut.detail:
                 return []  # (a softmax over one element is no piecewise-constant op: normalize before selecting)
             if not isinstance(node.args[0], (ast.Name, ast.Attribute)):

@@ -10,7 +10,7 @@ from typing import Optional
 from gradguard.core.astindex import child_nodes, own_expressions, statements_of_type, walk_nodes
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
-from gradguard.core.torchapi import RUN_EVERY_BATCH, STEP_METHODS_BY_FRAMEWORK, is_module_ctor
+from gradguard.core.torchapi import FACTORIES, RUN_EVERY_BATCH, STEP_METHODS_BY_FRAMEWORK, is_module_ctor
 from gradguard.fixes import fix, insert_before_stmt, replace_node
 from gradguard.rules._leafs import call_sites, flow_of, lexically_no_grad
 from gradguard.rules.base import Example, Rule
@@ -36,8 +36,9 @@ call's result keeps its graph). It flags the state when the loss depends on it a
 loop detaches or re-initializes it (`hidden = hidden.detach()`, `hidden = repackage_hidden(hidden)`,
 `h = torch.zeros(...)`, `h.detach_()`). States computed under `no_grad` are not attached to any graph and
 stay silent. The same for a state kept on a Module from one `forward` to the next
-(`out, self.hidden = self.rnn(x, self.hidden)`) when a loop backpropagates through that module every iteration
-and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`), or in a
+(`out, self.hidden = self.rnn(x, self.hidden)`, or a running statistic updated from the batch in training mode,
+`if self.training: self.mean = m * self.mean + (1 - m) * h.mean(0)`, also in a submodule of the model trained)
+when a loop backpropagates through that module every iteration and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`), or in a
 LightningModule's `training_step`, which Lightning calls once per batch and backpropagates before the next call
 (unless a hook run every batch, such as `on_train_batch_start`, resets it; one run every epoch does not), also when
 `training_step` hands a tensor computed with the module's layers to a method of its own that keeps it so
@@ -107,6 +108,91 @@ fix, or an unsafe one, is offered. When the callee is a builtin or a helper func
 number), or the state starts as None, no `.detach()` fix is offered.
 """
     examples = (
+        Example(
+            name="running-mean-of-a-submodule-updated-from-the-batch-with-its-graph",
+            code="""import torch
+import torch.nn as nn
+
+
+class Centering(nn.Module):
+    def __init__(self, dim, momentum=0.9):
+        super().__init__()
+        self.momentum = momentum
+        self.running_mean = torch.zeros(dim)
+
+    def forward(self, h):
+        if self.training:
+            self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * h.mean(0)
+        return h - self.running_mean
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mlp = nn.Linear(4, 3)
+        self.center = Centering(3)
+
+    def forward(self, x):
+        return self.center(self.mlp(x))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = model(torch.randn(6, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(13,),
+            expect={"error": "backward through the graph a second time"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="running-mean-of-a-submodule-updated-from-the-detached-batch",
+            code="""import torch
+import torch.nn as nn
+
+
+class Centering(nn.Module):
+    def __init__(self, dim, momentum=0.9):
+        super().__init__()
+        self.momentum = momentum
+        self.running_mean = torch.zeros(dim)
+
+    def forward(self, h):
+        if self.training:
+            self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * h.detach().mean(0)
+        return h - self.running_mean
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mlp = nn.Linear(4, 3)
+        self.center = Centering(3)
+
+    def forward(self, x):
+        return self.center(self.mlp(x))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = model(torch.randn(6, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.mlp.weight"]},
+        ),
         Example(
             name="state-kept-on-the-model-a-trainer-object-holds",
             code="""import torch
@@ -1201,7 +1287,8 @@ def main():
                 continue
             fl = facts.flow.flow(fwd)
             for attr, stmt in states:
-                carried = [e for e in fl.events if e.what == "attr_assign" and e.name == attr and e.stmt is stmt and e.target is not None and e.target.ident == "self" and e.value is not None and e.value.live]
+                own = {f"self.{attr}"} if _starts_as_plain_tensor(facts, info, attr) else set()  # (no graph of its own)
+                carried = [e for e in fl.events if e.what == "attr_assign" and e.name == attr and e.stmt is stmt and e.target is not None and e.target.ident == "self" and e.value is not None and e.value.live - own]
                 if not carried:
                     continue
                 resetters = {m for m, node in info.methods.items() if m != "forward" and _assigns_self_attr(node, attr)}
@@ -1666,18 +1753,32 @@ def _self_attr(node, attr: Optional[str] = None, ctx: type = ast.expr_context) -
     )
 
 
-def _self_states(facts, fwd) -> list:
-    """(attr, statement) for ``self.<attr>`` assigned at the top level of ``forward`` (not under an ``if``) after
-    being read there (in the same statement or before it)."""
+def _training_body(fwd) -> list:
+    """The top-level statements of ``fwd``, with those of an ``if self.training:`` there (no ``else``) in place of
+    that ``if``: a training loop runs the module in training mode (a module is built in it), so they run on every
+    training call."""
     out = []
     for st in fwd.body:
+        if isinstance(st, ast.If) and not st.orelse and _self_attr(st.test, "training", ast.Load):
+            out.extend(st.body)
+        else:
+            out.append(st)
+    return out
+
+
+def _self_states(facts, fwd) -> list:
+    """(attr, statement) for ``self.<attr>`` assigned at the top level of ``forward`` (not under an ``if``, but for
+    ``if self.training:``) after being read there (in the same statement or before it)."""
+    out = []
+    body = _training_body(fwd)
+    for st in body:
         if not isinstance(st, ast.Assign):
             continue
         for t in st.targets:
             for tn in walk_nodes(t):
                 if isinstance(tn, ast.Attribute) and _self_attr(tn, None, ast.Store):
                     attr = tn.attr
-                    read = any(_self_attr(n, attr, ast.Load) for prev in fwd.body[: fwd.body.index(st)] for n in walk_nodes(prev))
+                    read = any(_self_attr(n, attr, ast.Load) for prev in body[: body.index(st)] for n in walk_nodes(prev))
                     read = read or any(_self_attr(n, attr, ast.Load) for n in walk_nodes(st.value))
                     if read:
                         out.append((attr, st))
@@ -1741,7 +1842,7 @@ def _training_site(facts, cls_name: str, attr: str, resetters: set):
             if site.retain_graph or not site.loops or not site.mode.enabled or _has_retain(site.node):
                 continue
             roots = {r.replace("[]", "").split(".")[0] for r in site.loss.live}
-            if not any((o := facts.flow.root_origins.get(r)) is not None and o.cls == cls_name for r in roots):
+            if not any((o := facts.flow.root_origins.get(r)) is not None and o.cls and _contains(facts, o.cls, cls_name, set()) for r in roots):
                 continue
             loop = site.loops[-1]
             reset = False
@@ -1755,6 +1856,37 @@ def _training_site(facts, cls_name: str, attr: str, resetters: set):
             if not reset:
                 return site
     return None
+
+
+def _starts_as_plain_tensor(facts, info, attr: str) -> bool:
+    """Is ``self.<attr>`` made in ``__init__`` only by torch creation functions without ``requires_grad``
+    (``self.running_mean = torch.zeros(dim)``)? Such a tensor is no leaf that requires grad: a state built from it
+    holds a graph only through what else it is computed from."""
+    init = info.methods.get("__init__")
+    if init is None:
+        return False
+    values = [st.value for st in walk_nodes(init) if isinstance(st, ast.Assign) and any(_self_attr(t, attr, ast.Store) for t in st.targets)]
+    return bool(values) and all(
+        isinstance(v, ast.Call) and (facts.imports.qualname(v.func) or "").rsplit(".", 1)[-1] in FACTORIES
+        and (facts.imports.qualname(v.func) or "").startswith("torch.") and not any(k.arg == "requires_grad" for k in v.keywords)
+        for v in values
+    )
+
+
+def _contains(facts, outer: str, cls: str, seen: set) -> bool:
+    """Is ``cls`` the Module class ``outer`` or one of its submodules' classes, at any depth (``self.center =
+    EmbeddingCentering(dim)`` in ``__init__``): calling an ``outer`` runs their ``forward`` too."""
+    if outer == cls:
+        return True
+    info = facts.modules.classes.get(outer)
+    if info is None or outer in seen:
+        return False
+    seen.add(outer)
+    for attr in info.attr_values:
+        sub, elem = facts.modules.attr_class(outer, attr)
+        if any(c and _contains(facts, c, cls, seen) for c in (sub, elem)):
+            return True
+    return False
 
 
 def _trainable_part(facts, cls: str, root: str) -> bool:
