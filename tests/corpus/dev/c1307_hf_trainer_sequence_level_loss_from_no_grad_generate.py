@@ -1,8 +1,7 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
-from transformers import CausalLMOutput
+from transformers import CausalLMOutput, PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
 
 
 class TinyLMConfig(PretrainedConfig):
