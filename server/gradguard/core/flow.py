@@ -408,6 +408,7 @@ class Event:
     value: Optional[Val] = None
     name: Optional[str] = None  # receiver / target name when it is a plain name
     extra: Optional[str] = None
+    origin: Optional[ast.AST] = None  # what made the op what it is (the ``nn.ReLU(inplace=True)`` a call ran)
 
 
 @dataclass
@@ -2784,7 +2785,7 @@ class _Walker:
                 short = ctor[0].rsplit(".", 1)[-1]
                 if short in INPLACE_MODULES and _inplace_flag(ctor[1], INPLACE_MODULES[short]):
                     # ``self.act = nn.ReLU(inplace=True)``: calling it modifies its input in place
-                    self.record("inplace", node, target=args[0], value=CONST, name=_name_of(node.args[0]), extra=f"{short}(inplace=True)")
+                    self.record("inplace", node, target=args[0], value=CONST, name=_name_of(node.args[0]), extra=f"{short}(inplace=True)", origin=ctor[1])
                 elif self.e.modules.ctor_saves_input(ctor) and recv.live and self.mode.enabled:
                     self.mark_saved([node.args[0]], short, recv)
         if recv.kind in ("module", "instance") and recv.ident:

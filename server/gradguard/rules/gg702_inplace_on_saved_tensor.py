@@ -50,7 +50,9 @@ Flags an in-place modification (`masked_fill_`, `+=`, index assignment, any `x.o
 operation that saves its *output* for backward (`exp`, `sigmoid`, `tanh`, `softmax`, `log_softmax`,
 `relu`, `sqrt`, ...), when that output carries gradient from trainable values and gradient recording is on.
 Also flags an `inplace=True` activation or dropout placed right after `nn.Sigmoid()` / `nn.Tanh()` /
-`nn.Softmax()` / `nn.ReLU()` in an `nn.Sequential`. Silent under `torch.no_grad()`, when a `.clone()` or
+`nn.Softmax()` / `nn.ReLU()` in an `nn.Sequential`, and a call of a module attribute built in place
+(`self.drop = nn.Dropout(p, inplace=True)`) on such a saved output, with the constructor as related
+information. Silent under `torch.no_grad()`, when a `.clone()` or
 any out-of-place op intervenes, and for tensors that carry no gradient.
 Also an op that saves its *input* (a `Linear` or convolution for its weight's gradient, `pow`, `layer_norm`,
 ...) given a view of a tensor (`self.rec(states[:, t])`, basic indexing by slices and integers, a `range`
@@ -86,7 +88,9 @@ attn = attn.masked_fill(mask, 0.0)
 
 ## Fix safety
 The out-of-place version (or a `.clone()` of the saved output before writing into it) computes the same
-values and leaves the saved tensor intact, so the fix is safe.
+values and leaves the saved tensor intact, so the fix is safe. For a module built in place, the fix drops
+`inplace=True` from its constructor: every call of that module then computes the same values out of place, which
+costs only the memory of one more tensor.
 """
     examples = (
         Example(
@@ -432,6 +436,67 @@ def main():
             expect={"grad_ok": ["model.func.net.0.weight"]},
         ),
         Example(
+            name="attention-energies-through-a-dropout-built-in-place",
+            code="""import torch
+import torch.nn as nn
+
+
+class AdditiveAttention(nn.Module):
+    def __init__(self, hidden, dim=8):
+        super().__init__()
+        self.q = nn.Linear(hidden, dim)
+        self.k = nn.Linear(hidden, dim)
+        self.v = nn.Linear(dim, 1)
+        self.drop = nn.Dropout(0.1, inplace=True)
+
+    def forward(self, query, keys):
+        energy = torch.tanh(self.q(query).unsqueeze(1) + self.k(keys))
+        energy = self.drop(energy)
+        weights = torch.softmax(self.v(energy).squeeze(-1), dim=-1)
+        return torch.bmm(weights.unsqueeze(1), keys).squeeze(1)
+
+
+def main():
+    torch.manual_seed(0)
+    attn = AdditiveAttention(6)
+    attn(torch.randn(3, 6), torch.randn(3, 5, 6)).pow(2).mean().backward()
+    return {"attn": attn}
+""",
+            lines=(15,),
+            expect={"error": "modified by an inplace operation"},
+            fixed_expect={"grad_ok": ["attn.q.weight", "attn.k.weight", "attn.v.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="attention-scores-through-a-dropout-built-in-place-before-tanh",
+            code="""import torch
+import torch.nn as nn
+
+
+class AdditiveAttention(nn.Module):
+    def __init__(self, hidden, dim=8):
+        super().__init__()
+        self.q = nn.Linear(hidden, dim)
+        self.k = nn.Linear(hidden, dim)
+        self.v = nn.Linear(dim, 1)
+        self.drop = nn.Dropout(0.1, inplace=True)
+
+    def forward(self, query, keys):
+        scores = self.q(query).unsqueeze(1) + self.k(keys)
+        energy = torch.tanh(self.drop(scores))
+        weights = torch.softmax(self.v(energy).squeeze(-1), dim=-1)
+        return torch.bmm(weights.unsqueeze(1), keys).squeeze(1)
+
+
+def main():
+    torch.manual_seed(0)
+    attn = AdditiveAttention(6)
+    attn(torch.randn(3, 6), torch.randn(3, 5, 6)).pow(2).mean().backward()
+    return {"attn": attn}
+""",
+            expect={"grad_ok": ["attn.q.weight", "attn.k.weight", "attn.v.weight"]},
+        ),
+        Example(
             name="in-place-activation-passed-in-after-sigmoid",
             code="""import torch
 import torch.nn as nn
@@ -467,8 +532,8 @@ def main():
     return {"net": net}
 """,
             lines=(13,),
-            fixable=False,
             expect={"error": "modified by an inplace operation"},
+            fixed_expect={"grad_ok": ["net.gate.score.weight", "net.embed.0.weight"]},
         ),
         Example(
             name="chunked-head-output-clamped-in-place",
@@ -747,9 +812,16 @@ def main():
                 if f is not None:
                     fixes.append(f)
                 saved = f"the input of `{v.saved_output[3:]}`" if v.saved_output.startswith("in:") else f"the output of `{v.saved_output}`"
+                related = []
                 if kind and kind.endswith("(inplace=True)"):
                     what = f"`{kind}`"
-                related = []
+                    ctor = ev.origin
+                    flag = _inplace(ctor, kind[: -len("(inplace=True)")]) if isinstance(ctor, ast.Call) and facts.parent(ctor) is not None else None
+                    if flag is not None:
+                        # ``self.drop = nn.Dropout(p, inplace=True)`` in ``__init__``: the flag is set there, and
+                        # dropping it is the fix (the call site stays as it is)
+                        related.append((ctor, f"`{kind[: -len('(inplace=True)')]}` is made in-place here"))
+                        fixes.append(partial(_drop_inplace, facts, ctor, flag))
                 call = getattr(fl, "context", None)
                 if isinstance(call, ast.Call) and isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _within(call, fl.node):
                     # a helper writing into what its caller passed: the caller's tensor is the one autograd saved
@@ -1013,7 +1085,7 @@ def _inplace(call: ast.Call, short: str):
 def _drop_inplace(facts, call: ast.Call, flag):
     parts = [facts.text(a) for a in call.args if a is not flag]
     parts += [f"{k.arg}={facts.text(k.value)}" if k.arg else f"**{facts.text(k.value)}" for k in call.keywords if k is not flag]
-    return fix("Use the out-of-place activation", replace_node(facts, call, f"{facts.text(call.func)}({', '.join(parts)})"))
+    return fix(f"Make `{facts.text(call.func)}` out of place (drop `inplace=True`)", replace_node(facts, call, f"{facts.text(call.func)}({', '.join(parts)})"))
 
 
 _INPLACE_TRUE = re.compile(r"inplace\s*=\s*True|\(\s*True\s*\)|,\s*True\s*\)")

@@ -12,7 +12,7 @@ from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import FACTORIES, RUN_EVERY_BATCH, STEP_METHODS_BY_FRAMEWORK, is_module_ctor
 from gradguard.fixes import fix, insert_before_stmt, replace_node
-from gradguard.rules._leafs import call_sites, flow_of, lexically_no_grad
+from gradguard.rules._leafs import call_sites, flow_of, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
 
 PLAIN_STATE = {"torch.nn.RNN", "torch.nn.GRU", "torch.nn.RNNCell", "torch.nn.GRUCell"}
@@ -59,7 +59,9 @@ accumulation does), a leaf rebound by its own update (`w = w - lr * w.grad`, see
 Two more shapes of one graph used by several backward passes. A tensor kept on an object after the
 backward (`loss.backward(); self.prev_keys = keys`) in a method that runs again and again, when the next
 call reads it into its loss (in the method, or in a method of the class it calls first), is reported as a
-warning with a `.detach()` fix. A Module attribute computed once with gradient from the module's own
+warning with a `.detach()` fix; so is one kept before the backward that this step's loss reads and the next call
+reads again (a running baseline `self.baseline = m * self.baseline + (1 - m) * expected` with `expected` computed
+from the policy's output, then `advantage = rewards - self.baseline`). A Module attribute computed once with gradient from the module's own
 submodules or parameters (in `__init__`: `self.bias = self.mlp(table)`, or filled on the first call
 under `if self.bias is None:`, or a memo table entry filled once per key under `if key not in self.cache:`)
 and read by `forward` on every call is an error when a loop backpropagates
@@ -632,6 +634,83 @@ def main():
     return {"model": model}
 """,
             expect={"grad_ok": ["model.weight"]},
+        ),
+        Example(
+            name="running-baseline-updated-from-the-policy-before-backward",
+            code="""import torch
+import torch.nn as nn
+
+
+class Reinforce:
+    def __init__(self, policy, lr=0.05, momentum=0.9):
+        self.policy = policy
+        self.opt = torch.optim.SGD(policy.parameters(), lr=lr)
+        self.momentum = momentum
+        self.baseline = torch.zeros(())
+
+    def update(self, obs, payoff):
+        log_probs = torch.log_softmax(self.policy(obs), dim=-1)
+        actions = torch.distributions.Categorical(logits=log_probs).sample()
+        rewards = payoff.gather(1, actions[:, None]).squeeze(1)
+        expected = (log_probs.exp() * payoff).sum(-1).mean()
+        self.baseline = self.momentum * self.baseline + (1 - self.momentum) * expected
+        advantage = rewards - self.baseline
+        loss = -(log_probs.gather(1, actions[:, None]).squeeze(1) * advantage).mean()
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    policy = nn.Linear(6, 4)
+    agent = Reinforce(policy)
+    for _ in range(3):
+        obs = torch.randn(8, 6)
+        agent.update(obs, torch.rand(8, 4))
+    return {"policy": policy}
+""",
+            lines=(17,),
+            expect={"error": "backward through the graph a second time"},
+            fixed_expect={"grad_ok": ["policy.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="running-baseline-updated-from-the-sampled-rewards",
+            code="""import torch
+import torch.nn as nn
+
+
+class Reinforce:
+    def __init__(self, policy, lr=0.05, momentum=0.9):
+        self.policy = policy
+        self.opt = torch.optim.SGD(policy.parameters(), lr=lr)
+        self.momentum = momentum
+        self.baseline = torch.zeros(())
+
+    def update(self, obs, payoff):
+        log_probs = torch.log_softmax(self.policy(obs), dim=-1)
+        actions = torch.distributions.Categorical(logits=log_probs).sample()
+        rewards = payoff.gather(1, actions[:, None]).squeeze(1)
+        expected = (log_probs.exp() * payoff).sum(-1).mean()
+        self.baseline = self.momentum * self.baseline + (1 - self.momentum) * rewards.mean()
+        advantage = rewards - self.baseline
+        loss = -(log_probs.gather(1, actions[:, None]).squeeze(1) * advantage).mean() - 0.01 * expected
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    policy = nn.Linear(6, 4)
+    agent = Reinforce(policy)
+    for _ in range(3):
+        obs = torch.randn(8, 6)
+        agent.update(obs, torch.rand(8, 4))
+    return {"policy": policy}
+""",
+            expect={"grad_ok": ["policy.weight"]},
         ),
         Example(
             name="recurrent-state-kept-on-the-module",
@@ -1517,14 +1596,28 @@ def main():
                 if v.kind != "tensor" or not any(r != "?" for r in v.live):
                     continue
                 st = ev.stmt
-                sites = [s for s in fl.backward_sites if s.loss.live and not s.retain_graph and s.stmt is not None and s.stmt.lineno < st.lineno and facts.enclosing(s.node, SCOPES) is fn]
-                if not sites or not isinstance(st, ast.Assign) or len(st.targets) != 1 or not _self_attr(st.targets[0], ev.name, ast.Store):
+                if not isinstance(st, ast.Assign) or len(st.targets) != 1 or not _self_attr(st.targets[0], ev.name, ast.Store):
                     continue
-                if any(facts.enclosing(st, (ast.For, ast.While, ast.AsyncFor)) is not facts.enclosing(s.node, (ast.For, ast.While, ast.AsyncFor)) for s in sites):
-                    continue  # kept after a loop of backward calls, not between two of them
-                site = sites[-1]
-                if not _reads_before(facts, owner, fn, ev.name, site.node.lineno):
-                    continue
+                mine = [s for s in fl.backward_sites if s.loss.live and not s.retain_graph and s.stmt is not None and facts.enclosing(s.node, SCOPES) is fn]
+                sites = [s for s in mine if s.stmt.lineno < st.lineno]
+                if sites:
+                    if any(facts.enclosing(st, (ast.For, ast.While, ast.AsyncFor)) is not facts.enclosing(s.node, (ast.For, ast.While, ast.AsyncFor)) for s in sites):
+                        continue  # kept after a loop of backward calls, not between two of them
+                    site = sites[-1]
+                    if not _reads_before(facts, owner, fn, ev.name, site.node.lineno):
+                        continue
+                else:
+                    # kept before the backward (``self.baseline = m * self.baseline + (1 - m) * reward(log_probs)``):
+                    # this step's loss reads the kept tensor (so backward frees its graph), and the next call reads
+                    # the old one before or while replacing it (a running update): its loss reaches a freed graph
+                    later = [s for s in mine if s.stmt.lineno > st.lineno and not s.loops and not facts.enclosing(st, (ast.For, ast.While, ast.AsyncFor))]
+                    site = later[0] if later else None
+                    own = f"self.{ev.name}"
+                    fresh = {r for r in known_roots(v) if r != own and not r.startswith((own + ".", own + "["))}
+                    if site is None or not fresh & set(site.loss.live):  # a graph of this step (not the old value's)
+                        continue
+                    if not _reads_between(facts, fn, ev.name, st, site.node.lineno) or not _reads_before(facts, owner, fn, ev.name, (st.end_lineno or st.lineno) + 1):
+                        continue
                 if any(_assigns_self_attr(m, ev.name) for name, m in owner.methods.items() if m is not fn and name != "__init__"):
                     continue  # reset or replaced elsewhere: when is not known
                 if not (site.loops or _repeats(facts, fn, site)):
@@ -1686,6 +1779,14 @@ def _reads_before(facts, owner, fn, attr: str, line: int) -> bool:
             if _self_attr(n, attr, ast.Load) and (sc is not fn or getattr(n, "lineno", 0) < line) and _graph_read(facts, n):
                 return True
     return False
+
+
+def _reads_between(facts, fn, attr: str, st: ast.stmt, line: int) -> bool:
+    """``self.<attr>`` read into a computation in ``fn`` after the statement ``st`` and before ``line``."""
+    return any(
+        _self_attr(n, attr, ast.Load) and (st.end_lineno or st.lineno) < getattr(n, "lineno", 0) < line and _graph_read(facts, n)
+        for n in walk_nodes(fn)
+    )
 
 
 def _readers(facts, attr: str) -> list:

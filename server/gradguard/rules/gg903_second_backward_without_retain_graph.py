@@ -438,11 +438,15 @@ def main():
                     def build(s1: BackwardSite = s1) -> Optional[Fix]:
                         return _add_retain(facts, cast(ast.Call, s1.node))  # backward_sites hold the backward()/grad() calls
 
+                    related: list = [(s2.node, "second backward through the freed graph")]
+                    reuse = _first_read(body[pos1[1] + 1 : pos2[1] + 1], shared) if shared else None
+                    if reuse is not None and reuse.lineno != s2.node.lineno:
+                        related.insert(0, (reuse, f"`{shared}` is read again here, after backward() freed its graph"))
                     yield self.finding(
                         facts,
                         s1.node,
                         f"backward() here frees the graph of {what}, which the backward() at line {s2.node.lineno} goes through again: it raises",
-                        related=[(s2.node, "second backward through the freed graph")],
+                        related=related,
                         fixes=[] if _steps_between(fl, s1.node, s2.node) else [build],
                         explanation="The first backward frees the buffers saved in the graph it traverses; the second one reaches the same "
                         "nodes and raises `RuntimeError: Trying to backward through the graph a second time`. Pass `retain_graph=True` to the "
@@ -816,6 +820,15 @@ def _shared_intermediate(facts, fl, body, i1: int, i2: int, s1, s2) -> Optional[
         if isinstance(st.value, ast.Call) and not _graph_op(facts, st.value):
             continue
         return name
+    return None
+
+
+def _first_read(stmts, name: str) -> Optional[ast.Name]:
+    """The first load of ``name`` in ``stmts`` (in source order): where the second loss re-enters the freed graph."""
+    for st in stmts:
+        loads = [n for n in ast.walk(st) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+        if loads:
+            return min(loads, key=lambda n: (n.lineno, n.col_offset))
     return None
 
 
