@@ -46,13 +46,10 @@ def default_python():
 
 # A blind half held out until it is scored, once, at the end of the session that adds it: tests that run
 # gradguard on the blind cases skip these ids until then (empty when every blind half has been scored).
-# The c13 blind half (c1302, c1304, ..., c1340) is held out until it is scored, once, at the end of the session that
-# develops against the c13 dev half (c12's was scored at the end of the eleventh session). Ids of a held-out half are
-# written whole with their trailing underscore: a prefix such as "c13" would also match the c1 series' c130_..c139_.
-UNSCORED_BLIND: tuple = (
-    "c1302_", "c1304_", "c1306_", "c1308_", "c1310_", "c1312_", "c1314_", "c1316_", "c1318_", "c1320_", "c1322_",
-    "c1324_", "c1326_", "c1328_", "c1330_", "c1332_", "c1334_", "c1336_", "c1338_", "c1340_",
-)
+# The c13 blind half (c1302, c1304, ..., c1340) was scored once at the end of the fourteenth session (7/13 found,
+# 0/7 false alarms). Ids of a held-out half are written whole with their trailing underscore: a prefix such as "c13"
+# would also match the c1 series' c130_..c139_.
+UNSCORED_BLIND: tuple = ()
 
 
 def scored_blind(paths):
