@@ -10,7 +10,7 @@ from gradguard.core.classes import forward_calls_of, layers_made_by_forward, may
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.order import mutually_exclusive, position
 from gradguard.core.starvation import display_root
-from gradguard.core.torchapi import PARAMLESS_SUFFIXES, is_module_ctor, is_optimizer_ctor
+from gradguard.core.torchapi import OPTIMIZER_BUILDERS, PARAMETER_CTORS, PARAMLESS_SUFFIXES, RUN_AFTER_OPTIMIZERS, is_module_ctor, is_optimizer_ctor
 from gradguard.core.training import constructor_optimizers, method_rebuilds, method_steps
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules.base import Example, Rule
@@ -52,6 +52,10 @@ Also a layer or `nn.Parameter` made in `forward` (`if self.fc is None: self.fc =
 or in a method of the class that `forward` runs (`self.time_embedding(t)` building `self.time_mlp`),
 of a Module whose instance's parameters an optimizer took with no forward pass before it (a dry run): the
 optimizer never holds the layer made later.
+Also a layer `forward` uses created in a hook that Lightning runs after `configure_optimizers` built the
+optimizers (`on_fit_start`, `on_train_start`, `on_train_epoch_start`, `training_step`...): the optimizers hold
+the parameters of the layer it replaced (silent when the file rebuilds or extends the optimizers). The
+runtime proof is in `tests/test_framework_hooks.py`, under the Lightning shim that keeps the framework's order.
 
 ## Why is this bad?
 An optimizer keeps references to the parameter tensors it was given. Replacing a submodule creates new
@@ -661,6 +665,53 @@ def main():
             yield f
         yield from self._value_pass(facts, set())
         yield from self._made_in_forward(facts)
+        yield from self._made_in_a_hook_after_the_optimizers(facts)
+
+    def _made_in_a_hook_after_the_optimizers(self, facts):
+        """``self.classifier = nn.Linear(...)`` in a hook the framework runs after it built the optimizers
+        (Lightning's ``on_fit_start``, ``on_train_start``, ``on_train_epoch_start``... run after
+        ``configure_optimizers``), of a layer ``forward`` uses: the optimizers hold the parameters that existed
+        before the hook, never the new layer's. Silent when the file rebuilds or extends the optimizers
+        (``setup_optimizers``, ``add_param_group``, assigning ``trainer.optimizers``)."""
+        text = facts.source.text
+        if "add_param_group" in text or "setup_optimizers" in text or ".optimizers =" in text:
+            return
+        for info in facts.modules.classes.values():
+            builder = OPTIMIZER_BUILDERS.get(info.framework or "")
+            build = info.methods.get(builder) if builder else None
+            if build is None or info.is_module is not True:
+                continue
+            ctors = [n for n in walk_nodes(build) if isinstance(n, ast.Call) and is_optimizer_ctor(facts.imports.qualname(n.func) or "") and n.args and _reads_parameters(n.args[0])]
+            if not ctors:
+                continue
+            used = {n.attr for m in run_by_forward(info) for n in walk_nodes(m) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name) and n.value.id == "self"}
+            for hook_name in RUN_AFTER_OPTIMIZERS.get(info.framework or "", ()):
+                hook = info.methods.get(hook_name)
+                if hook is None:
+                    continue
+                for node in walk_nodes(hook):
+                    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
+                        continue
+                    t = node.targets[0]
+                    if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" and t.attr in used):
+                        continue
+                    built = node.value
+                    while isinstance(built.func, ast.Attribute) and built.func.attr in ("to", "cuda", "float", "double", "half", "train", "requires_grad_") and isinstance(built.func.value, ast.Call):
+                        built = built.func.value  # ``nn.Linear(d, k).to(self.device)``: the same new layer
+                    q = facts.imports.qualname(built.func) or ""
+                    if not (q in PARAMETER_CTORS or (is_module_ctor(q) and not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES))):
+                        continue
+                    yield self.finding(
+                        facts,
+                        node,
+                        f"`self.{t.attr}` is made in `{hook_name}`, which the Trainer runs after `{builder}` built the optimizers: "
+                        f"no optimizer holds the new layer, so it never trains",
+                        related=[(ctors[0], "the optimizer takes the parameters that exist before the hook")],
+                        explanation=f"Lightning calls `{builder}` while it sets up the strategy, before `on_fit_start` and the "
+                        "training hooks. A layer created in one of those hooks is used by `forward` and gets gradients, but the "
+                        "optimizer holds the parameters of the layer it replaced. Create the layer in `__init__`, `setup` or "
+                        "`configure_model` (which run before the optimizers are built).",
+                    )
 
     def _made_in_forward(self, facts):
         """``self.fc = nn.Linear(...)`` (or ``nn.Parameter(...)``) in ``forward``: the layer is made on the first
