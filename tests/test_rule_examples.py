@@ -3,6 +3,7 @@ silent) and under real CPU torch (bad ones lose gradients or raise, good ones tr
 from __future__ import annotations
 
 import ast
+import os
 
 import pytest
 
@@ -11,6 +12,7 @@ from gradguard.core.edits import apply_edits
 from gradguard.core.model import Severity
 from gradguard.rules import ALL_RULES
 
+SHIMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "shims")
 CASES = [(rule, ex) for rule in ALL_RULES for ex in rule.examples]
 IDS = [f"{rule.code}-{'bad' if ex.bad else 'good'}-{ex.name or i}" for i, (rule, ex) in enumerate(CASES)]
 
@@ -62,7 +64,16 @@ def observations():
             if fixed is not None:
                 sources.append(fixed)
                 keys.append((rule.code, ex.name, "fixed"))
-    return dict(zip(keys, run_programs(sources)))
+    # (examples in a framework's style run with the framework shims of tests/corpus/shims, which keep its behaviour)
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = SHIMS + (os.pathsep + old if old else "")
+    try:
+        return dict(zip(keys, run_programs(sources)))
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
 
 
 @pytest.mark.parametrize("rule,ex", CASES, ids=IDS)

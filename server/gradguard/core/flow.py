@@ -752,6 +752,17 @@ class GradientFlow:
                 found = found or (n, mode)
         return found if calls and calls == mentions else None
 
+    def trainer_inference_mode(self) -> Optional[bool]:
+        """Does the Lightning ``Trainer`` this file builds run evaluation steps under ``torch.inference_mode()`` (its
+        default) rather than ``torch.no_grad()`` (``Trainer(inference_mode=False)``)? None when the file builds no
+        Trainer (one built elsewhere may pass either)."""
+        key = ("trainer_inference_mode",)
+        if key not in self._attr_cache:
+            text = "".join(self.lines) if self.lines is not None else ast.unparse(self.tree)
+            calls = _TRAINER_CALL.findall(text)
+            self._attr_cache[key] = None if not calls else not any(_NO_INFERENCE_MODE.search(c) for c in calls)
+        return self._attr_cache[key]
+
     def _has_inference_method(self, info) -> bool:
         """Does the class run a method under inference mode (``@torch.inference_mode()``, a ``with
         torch.inference_mode():`` block, a Lightning evaluation step)? Cached per class."""
@@ -956,10 +967,17 @@ class _Walker:
         self.binding = binding
         self.mode = _decorator_mode(self.im, node) if not isinstance(node, ast.Module) else GradMode()
         info = engine.modules.classes.get(owner) if owner else None
-        if info is not None and info.framework == "lightning" and getattr(node, "name", "") in LIGHTNING_INFERENCE_STEPS and self.mode.enabled and self.mode.kind != "enable_grad":
-            self.mode = GradMode(False, "inference", node)  # the Trainer runs evaluation steps under torch.inference_mode()
-        if mode is not None and self.mode.enabled and self.mode.kind != "enable_grad" and not mode.enabled:
-            self.mode = mode  # a function runs in its caller's grad mode (unless it turns grad on itself)
+        if info is not None and info.framework == "lightning" and getattr(node, "name", "") in LIGHTNING_INFERENCE_STEPS and self.mode.enabled:
+            # the Trainer runs evaluation steps under torch.inference_mode() (which ``@torch.enable_grad()`` does not
+            # leave), or under torch.no_grad() with ``Trainer(inference_mode=False)``
+            eval_inference = engine.trainer_inference_mode()
+            if eval_inference is False and self.mode.kind != "enable_grad":
+                self.mode = GradMode(False, "no_grad", node)
+            elif eval_inference is True or (eval_inference is None and self.mode.kind != "enable_grad"):
+                self.mode = GradMode(False, "inference", node)
+        if mode is not None and self.mode.enabled and (self.mode.kind != "enable_grad" or mode.kind == "inference") and not mode.enabled:
+            # a function runs in its caller's grad mode (unless it turns grad on itself, which does not leave inference mode)
+            self.mode = mode
         self.loops: tuple = ()
         self.stmt: Optional[ast.stmt] = None
         self.returns: list[Val] = []
@@ -1413,13 +1431,14 @@ class _Walker:
             if not (isinstance(ctx, ast.Call) and ctx.args and isinstance(ctx.args[0], ast.Constant) and ctx.args[0].value is False):
                 self.mode = GradMode(False, "inference", ctx)
         elif q in GRAD_ENABLING:
-            self.mode = GradMode(True)
+            if not self.inference_sticks():  # (``enable_grad`` does not leave inference mode: nothing is recorded there)
+                self.mode = GradMode(True)
         elif q in SET_GRAD_ENABLED and isinstance(ctx, ast.Call) and ctx.args:
             a = ctx.args[0]
             known = _decided(self.ev(a))  # ``is_training = phase == "training"`` with phase "train" or "val"
             if (isinstance(a, ast.Constant) and a.value is False) or known is False or self.never_true(a):
                 self.mode = GradMode(False, "no_grad", ctx)
-            elif (isinstance(a, ast.Constant) and a.value is True) or known is True:
+            elif ((isinstance(a, ast.Constant) and a.value is True) or known is True) and not self.inference_sticks():
                 self.mode = GradMode(True)
             # a runtime flag (set_grad_enabled(is_train)): mode unknown, keep the outer one
         else:
@@ -1429,6 +1448,16 @@ class _Walker:
             return
         if item.optional_vars is not None:
             self.assign(item.optional_vars, CONST, ctx)
+
+    def inference_sticks(self) -> bool:
+        """Is this code under an inference mode that ``torch.enable_grad()`` does not leave? Certainly under
+        ``torch.inference_mode()`` itself; in a Lightning evaluation step only when this file's Trainer keeps its
+        default (a Trainer built elsewhere may run the step under ``no_grad``, which ``enable_grad`` does leave)."""
+        if self.mode.kind != "inference" or self.mode.enabled:
+            return False
+        if isinstance(self.mode.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return self.e.trainer_inference_mode() is True
+        return True
 
     def never_true(self, test: ast.AST) -> bool:
         """``phase == "training"`` inside ``for phase in ("train", "val")``: a comparison of a loop variable over a
@@ -2914,6 +2943,8 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
 
 
 _INFERENCE_WORD = re.compile(r"inference_mode")
+_TRAINER_CALL = re.compile(r"\bTrainer\s*\((?:[^()]|\([^()]*\))*\)")  # ``pl.Trainer(...)`` (one level of nested parentheses)
+_NO_INFERENCE_MODE = re.compile(r"\binference_mode\s*=\s*False\b")
 LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")
 # method names a framework calls itself (Lightning hooks, steps, builders): not helpers only the class calls
 _FRAMEWORK_HOOK = re.compile(r"^(on_|configure_|setup$|teardown$|forward$|prepare_data$|backward$|optimizer_|lr_scheduler_|transfer_batch|__)|_step(_end)?$|_dataloader$|_epoch_end$")

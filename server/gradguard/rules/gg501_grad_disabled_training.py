@@ -44,6 +44,12 @@ a step (or an `@torch.inference_mode()` method) computes from the model and keep
 attribute is such a one, is an inference tensor in
 the training step that reads it; it is flagged on the assignment (a `.clone()` made outside inference
 mode is a normal tensor and stays silent).
+`torch.enable_grad()` (or `set_grad_enabled(True)`) does not leave inference mode: a loss computed under it inside
+`torch.inference_mode()` has no `grad_fn` either. So a loss backpropagated in a Lightning evaluation step (forces
+as `-torch.autograd.grad(energy, pos)` in `validation_step`, under `with torch.enable_grad():`) raises when this file
+builds the Trainer with its default `inference_mode=True`; it is reported on that `Trainer(...)`, with the fix
+`inference_mode=False` (evaluation under `no_grad`, which `enable_grad` does leave). Without a Trainer in the file
+the step may run under either, and nothing is claimed (runtime proof: `tests/test_framework_hooks.py`).
 A function that runs `torch.set_grad_enabled(False)` as a statement and returns without switching it back, at
 its end or on an early `return` (one not inside a `try` whose `finally` runs), leaves recording off for its
 caller: the training that follows the call is reported on that statement, with the early return as related
@@ -87,6 +93,55 @@ code record gradients again and is unsafe: the block may also hold evaluation co
 without gradients, and memory use grows.
 """
     examples = (
+        Example(
+            name="forces-under-enable-grad-inside-inference-mode",
+            code="""import torch
+import torch.nn as nn
+
+
+def forces(energy, pos):
+    pos = pos.requires_grad_(True)
+    return -torch.autograd.grad(energy(pos).sum(), pos, create_graph=True)[0]
+
+
+def main():
+    torch.manual_seed(0)
+    energy = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    pos = torch.randn(6, 3)
+    with torch.inference_mode():
+        with torch.enable_grad():
+            loss = (forces(energy, pos) + 2 * pos).pow(2).mean()
+    loss.backward()
+    return {"energy": energy}
+""",
+            lines=(14,),
+            expect={"error": "does not require grad"},
+            fixed_expect={"grad_ok": ["energy.0.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="forces-under-enable-grad-inside-no-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+def forces(energy, pos):
+    pos = pos.requires_grad_(True)
+    return -torch.autograd.grad(energy(pos).sum(), pos, create_graph=True)[0]
+
+
+def main():
+    torch.manual_seed(0)
+    energy = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    pos = torch.randn(6, 3)
+    with torch.no_grad():
+        with torch.enable_grad():
+            loss = (forces(energy, pos) + 2 * pos).pow(2).mean()
+    loss.backward()
+    return {"energy": energy}
+""",
+            expect={"grad_ok": ["energy.0.weight"]},
+        ),
         Example(
             bad=False,
             name="parameterless-view-layer-used-only-under-no-grad",
@@ -1110,6 +1165,10 @@ def main():
                 # manages grad mode on purpose (guidance, input optimization); the frozen model is intended
                 continue
             seen.add(id(node))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                # a Lightning evaluation step: the Trainer runs it under inference mode (enable_grad inside does not help)
+                yield _evaluation_step_finding(self, facts, node, st)
+                continue
             what = describe(kind, node, st)
             if st.no_path:
                 message = f"{what} leaves {loss_label(facts, st)} with no gradient path: backward() raises and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient"
@@ -1344,6 +1403,52 @@ def _encloses(node, facts, inner) -> bool:
     if region is None or not hasattr(region, "end_lineno"):
         return False
     return region.lineno <= inner.lineno <= (region.end_lineno or region.lineno)
+
+
+def _trainer_calls(facts) -> list:
+    """The ``Trainer(...)`` constructions of Lightning in this file."""
+    return [
+        c for c in facts.walk(ast.Call)
+        if (facts.imports.qualname(c.func) or "").endswith(".Trainer") and (facts.imports.qualname(c.func) or "").startswith(("lightning", "pytorch_lightning"))
+    ]
+
+
+def _evaluation_step_finding(rule, facts, fn, st):
+    """A loss backpropagated (``torch.autograd.grad`` of an energy, a gradient-based attribution) in a Lightning
+    evaluation step (or what it calls), which the Trainer runs under ``torch.inference_mode()`` by default: nothing
+    is recorded there, and ``torch.enable_grad()`` does not leave inference mode. Reported on this file's Trainer,
+    where ``inference_mode=False`` (evaluation under ``no_grad``, which ``enable_grad`` does leave) goes."""
+    trainers = [c for c in _trainer_calls(facts) if not any(k.arg == "inference_mode" for k in c.keywords)]
+    where = trainers[0] if trainers else fn
+    ran = f"`{fn.name}`"
+    message = (f"the Trainer runs {ran} under `torch.inference_mode()` (its default), which `torch.enable_grad()` does not leave: "
+               f"{loss_label(facts, st)} has no gradient path and autograd raises")
+    if not st.no_path:
+        message = (f"the Trainer runs {ran} under `torch.inference_mode()` (its default), which `torch.enable_grad()` does not leave: "
+                   f"nothing reaches {loss_label(facts, st)} from {roots_label(st.roots)} with a gradient")
+    fixes = []
+    if trainers:
+        call = trainers[0]
+
+        def build(call=call):
+            last = max([*call.args, *(k.value for k in call.keywords)], key=lambda n: (n.end_lineno, n.end_col_offset), default=None)
+            at = facts.end(last) if last is not None else Pos(facts.end(call).line, facts.end(call).col - 1)
+            return fix("Run evaluation under `no_grad` instead (`inference_mode=False`), which `enable_grad()` leaves",
+                       Edit(at, at, ", inference_mode=False" if last is not None else "inference_mode=False"), unsafe=True)
+        fixes.append(build)
+    return rule.finding(
+        facts,
+        where,
+        message,
+        severity=Severity.ERROR if st.no_path else rule.severity,
+        related=([(fn, f"`{fn.name}` runs under inference mode")] if where is not fn else []) + related_for(facts, st),
+        fixes=fixes,
+        explanation="Lightning's Trainer runs `validation_step`, `test_step` and `predict_step` under `torch.inference_mode()` "
+        "unless it is built with `inference_mode=False`. Inside inference mode nothing is recorded, even under "
+        "`torch.enable_grad()`, so a loss computed there has no `grad_fn`: `torch.autograd.grad` / `backward()` raise "
+        "`element 0 of tensors does not require grad and does not have a grad_fn`.",
+        method_span=where is fn,
+    )
 
 
 def _short(facts, node) -> str:

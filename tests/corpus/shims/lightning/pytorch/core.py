@@ -12,7 +12,8 @@ docs on automatic / manual optimization):
   Several optimizers under automatic optimization raise, as in Lightning 2.x.
 * Manual optimization (``self.automatic_optimization = False``): the user calls ``self.optimizers()``,
   ``self.manual_backward(loss)``, ``opt.step()``, ``opt.zero_grad()``.
-* ``validation_step`` / ``test_step`` / ``predict_step`` run under ``torch.inference_mode()``.
+* ``validation_step`` / ``test_step`` / ``predict_step`` run under ``torch.inference_mode()`` (``torch.no_grad()``
+  with ``Trainer(inference_mode=False)``).
 * ``freeze()`` sets ``requires_grad=False`` on every parameter and calls ``eval()``.
 """
 
@@ -193,7 +194,8 @@ def _sched_cfg(s):
 
 class Trainer:
     def __init__(self, max_epochs=None, max_steps=-1, limit_train_batches=None, limit_val_batches=None,
-                 accumulate_grad_batches=1, gradient_clip_val=None, callbacks=None, **kwargs):
+                 accumulate_grad_batches=1, gradient_clip_val=None, callbacks=None, inference_mode=True, **kwargs):
+        self.inference_mode = inference_mode  # evaluation under torch.inference_mode() (default) or torch.no_grad()
         self.max_epochs = 1000 if max_epochs is None and max_steps == -1 else (max_epochs or 1000)
         self.max_steps = max_steps
         self.limit_train_batches = limit_train_batches
@@ -308,7 +310,7 @@ class Trainer:
         was_training = model.training
         model.eval()
         outs = []
-        with torch.inference_mode():
+        with torch.inference_mode() if self.inference_mode else torch.no_grad():
             for batch_idx, batch in enumerate(loaders):
                 if self.limit_val_batches is not None and batch_idx >= self.limit_val_batches:
                     break
