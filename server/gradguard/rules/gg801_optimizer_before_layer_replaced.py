@@ -47,7 +47,8 @@ class OptimizerBeforeLayerReplaced(Rule):
 ## What it does
 Flags `model.fc = nn.Linear(...)` (or `model.classifier[6] = ...`) when, earlier in the same function,
 an optimizer was built from `model.parameters()` and it is stepped afterwards, without being rebuilt or
-given the new parameters (`add_param_group`).
+given the new parameters (`add_param_group`); handing it to a Hugging Face `Trainer(..., optimizers=(optimizer,
+scheduler))` afterwards counts as stepping it (the Trainer steps the optimizer it is given).
 Also a layer or `nn.Parameter` made in `forward` (`if self.fc is None: self.fc = nn.Linear(...)`, or on every call),
 or in a method of the class that `forward` runs (`self.time_embedding(t)` building `self.time_mlp`),
 of a Module whose instance's parameters an optimizer took with no forward pass before it (a dry run): the
@@ -80,6 +81,71 @@ replacement: the new parameters are trained with the optimizer's default setting
 optimizer construction below the replacement is equivalent and may read better.
 """
     examples = (
+        Example(
+            name="head-replaced-after-the-optimizer-handed-to-the-hf-trainer",
+            code="""import torch
+import torch.nn as nn
+from transformers import Trainer, TrainingArguments, get_constant_schedule
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x=None, labels=None):
+        logits = self.head(torch.relu(self.body(x)))
+        return {"loss": nn.functional.cross_entropy(logits, labels), "logits": logits}
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    model.head = nn.Linear(8, 2)
+    rows = [{"x": torch.randn(4), "labels": torch.tensor(i % 2)} for i in range(16)]
+    args = TrainingArguments(output_dir="tmp_gg801", num_train_epochs=1, per_device_train_batch_size=8, report_to="none")
+    Trainer(model=model, args=args, train_dataset=rows, optimizers=(optimizer, get_constant_schedule(optimizer))).train()
+    held = any(p is model.head.weight for g in optimizer.param_groups for p in g["params"])
+    return {"model": model}, {"head_in_optimizer": held}
+""",
+            lines=(21,),
+            expect={"facts": {"head_in_optimizer": False}},
+            fixed_expect={"facts": {"head_in_optimizer": True}},
+        ),
+        Example(
+            bad=False,
+            name="head-replaced-before-the-optimizer-handed-to-the-hf-trainer",
+            code="""import torch
+import torch.nn as nn
+from transformers import Trainer, TrainingArguments, get_constant_schedule
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x=None, labels=None):
+        logits = self.head(torch.relu(self.body(x)))
+        return {"loss": nn.functional.cross_entropy(logits, labels), "logits": logits}
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    model.head = nn.Linear(8, 2)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    rows = [{"x": torch.randn(4), "labels": torch.tensor(i % 2)} for i in range(16)]
+    args = TrainingArguments(output_dir="tmp_gg801", num_train_epochs=1, per_device_train_batch_size=8, report_to="none")
+    Trainer(model=model, args=args, train_dataset=rows, optimizers=(optimizer, get_constant_schedule(optimizer))).train()
+    held = any(p is model.head.weight for g in optimizer.param_groups for p in g["params"])
+    return {"model": model}, {"head_in_optimizer": held}
+""",
+            expect={"facts": {"head_in_optimizer": True}},
+        ),
         Example(
             name="head-made-on-the-first-forward",
             code="""import torch
@@ -798,8 +864,8 @@ def main():
                         isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("add_param_group", "load_state_dict") and _dotted(n.func.value) == oname
                         for n in nodes
                     )
-                    steps = [n for n in later if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "step"
-                             and (_dotted(n.func.value) == oname or any(_dotted(a) == oname for a in n.args))]
+                    steps = [n for n in later if isinstance(n, ast.Call) and ((isinstance(n.func, ast.Attribute) and n.func.attr == "step"
+                             and (_dotted(n.func.value) == oname or any(_dotted(a) == oname for a in n.args))) or _hands_to_a_trainer(n, oname))]
                     if rebuilt or extended or not steps:
                         continue
 
@@ -967,11 +1033,20 @@ def _stepped_later(facts, fl, after: ast.AST, oname: str) -> bool:
         if ev.what == "step" and ev.name == oname:
             return True
     for node in facts.own_nodes(fl.node):
+        if isinstance(node, ast.Call) and position(node) > position(after) and _hands_to_a_trainer(node, oname):
+            return True
         if isinstance(node, ast.Call) and position(node) > position(after) and any(isinstance(a, ast.Name) and a.id == oname for a in node.args):
             target = facts.flow.functions.get(node.func.id) if isinstance(node.func, ast.Name) else None
             if target is not None and any(e.what == "step" for e in facts.flow.flow(target).events):
                 return True
     return False
+
+
+def _hands_to_a_trainer(call: ast.Call, oname: str) -> bool:
+    """``Trainer(..., optimizers=(optimizer, scheduler))``: the Hugging Face Trainer (and the trainers built on it)
+    steps the optimizer it is given, once per optimization step of ``train()``."""
+    given = next((k.value for k in call.keywords if k.arg == "optimizers"), None)
+    return isinstance(given, (ast.Tuple, ast.List)) and bool(given.elts) and _dotted(given.elts[0]) == oname
 
 
 def _rebuilt_or_extended(facts, fl, after: ast.AST, oname: str) -> bool:
