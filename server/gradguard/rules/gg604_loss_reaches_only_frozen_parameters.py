@@ -35,7 +35,9 @@ Lightning's `self.freeze()`, a loop over a positional slice of `model.children()
 yields submodules in the order `__init__` assigned them, so the slice may leave out a dropout or pooling layer
 assigned after the head instead of the head) that covers every parameter a later backpropagated loss reaches: the loss has
 no `grad_fn`. Freezing a backbone while a head still trains, unfreezing part of the model again, or losses
-that also reach tensors of unknown origin stay silent.
+that also reach tensors of unknown origin stay silent. Setting `requires_grad` on an indexed part of a layer's
+weight or bias (`emb.weight[new_ids].requires_grad_(True)`, meant to train a few rows) unfreezes nothing: indexing
+makes a new tensor with a flag of its own, and the parameter keeps `requires_grad=False`.
 
 ## Why is this bad?
 With every input of the graph frozen, autograd records nothing: the loss is a constant and
@@ -57,6 +59,56 @@ model.backbone.requires_grad_(False)
 No automatic fix: which part should stay trainable is a decision only the author can make.
 """
     examples = (
+        Example(
+            name="rows-of-a-frozen-embedding-unfrozen-by-indexing",
+            code="""import torch
+import torch.nn as nn
+
+
+def prepare(encoder, head, new_ids):
+    encoder.requires_grad_(False)
+    head.requires_grad_(False)
+    encoder[0].weight[new_ids].requires_grad_(True)
+    return encoder[0].parameters()
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, head = nn.Sequential(nn.Embedding(10, 4), nn.Linear(4, 4)), nn.Linear(4, 1)
+    opt = torch.optim.SGD(prepare(encoder, head, torch.tensor([8, 9])), lr=0.1)
+    loss = head(encoder(torch.tensor([[1, 8, 9]]))).pow(2).mean()
+    loss.backward()
+    opt.step()
+    return {"encoder": encoder}
+""",
+            lines=(7,),
+            expect={"error": "element 0 of tensors does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="embedding-unfrozen-whole-after-freezing-the-model",
+            code="""import torch
+import torch.nn as nn
+
+
+def prepare(encoder, head, new_ids):
+    encoder.requires_grad_(False)
+    head.requires_grad_(False)
+    encoder[0].weight.requires_grad_(True)
+    return encoder[0].parameters()
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, head = nn.Sequential(nn.Embedding(10, 4), nn.Linear(4, 4)), nn.Linear(4, 1)
+    opt = torch.optim.SGD(prepare(encoder, head, torch.tensor([8, 9])), lr=0.1)
+    loss = head(encoder(torch.tensor([[1, 8, 9]]))).pow(2).mean()
+    loss.backward()
+    opt.step()
+    return {"encoder": encoder}
+""",
+            expect={"grad_ok": ["encoder.0.weight"]},
+        ),
         Example(
             name="freeze-all-but-the-last-child-when-the-last-child-is-a-dropout",
             code="""import torch
