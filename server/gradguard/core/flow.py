@@ -1562,7 +1562,7 @@ class _Walker:
                 # a freshly built module put on an object: ``self.head = nn.Linear(...)``; the caller learns it
                 # through ``replaced`` (a method that swaps a layer after the optimizer exists)
                 self.record("replace", target, target=base, value=v, name=f"{base.ident}.{target.attr}")
-            if target.attr in ("requires_grad", "require_grad", "requires_grads") and not _indexed_parameter(target.value):
+            if target.attr in ("requires_grad", "require_grad", "requires_grads") and not indexed_parameter(target.value):
                 self.record("requires_grad_set", target, target=base, value=v, name=target.attr)
                 if (
                     target.attr == "requires_grad" and _decided(v) is True and isinstance(target.value, ast.Name) and target.value.id in self.env
@@ -2612,7 +2612,7 @@ class _Walker:
 
     def call_method(self, node: ast.Call, recv: Val, name: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         fw = recv.kind or ""
-        if name == "requires_grad_" and _indexed_parameter(node.func.value):  # type: ignore[attr-defined]
+        if name == "requires_grad_" and indexed_parameter(node.func.value):  # type: ignore[attr-defined]
             # ``emb.weight[ids].requires_grad_(True)``: indexing makes a new tensor (a view or a copy) with a flag of its
             # own; the layer's parameter is not changed (nor frozen, nor unfrozen)
             return Val(recv.live, recv.cut, kind="tensor")
@@ -2937,7 +2937,7 @@ def _inplace_flag(ctor: ast.Call, pos: int) -> bool:
     return isinstance(arg, ast.Constant) and arg.value is True
 
 
-def _indexed_parameter(expr: ast.AST) -> bool:
+def indexed_parameter(expr: ast.AST) -> bool:
     """``layer.weight[ids]`` / ``self.emb.weight[:n]``: an indexed part of a layer's weight or bias (the tensors every
     ``torch.nn`` layer registers as parameters), a new tensor whose ``requires_grad`` is its own."""
     return isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Attribute) and expr.value.attr in ("weight", "bias")

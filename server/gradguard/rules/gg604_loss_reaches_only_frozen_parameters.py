@@ -6,7 +6,7 @@ import re
 from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
-from gradguard.core.flow import Event
+from gradguard.core.flow import Event, indexed_parameter
 from gradguard.core.model import Severity
 from gradguard.core.order import position
 from gradguard.core.starvation import HelperFreeze, helper_freezes
@@ -410,11 +410,22 @@ def main():
                     facts,
                     at,
                     f"this freezes every parameter the loss at line {site.line} reaches: it has no gradient path and backward() raises{why}",
-                    related=[*via, (site.node, f"{site.implicit} backpropagates this loss" if site.implicit else "backward() raises here")],
+                    related=[*via, (site.node, f"{site.implicit} backpropagates this loss" if site.implicit else "backward() raises here"), *_indexed_unfreezes(facts)],
                     explanation="With every parameter the loss depends on set to requires_grad=False, autograd records nothing: the loss "
                     "has no grad_fn and `backward()` raises `RuntimeError: element 0 of tensors does not require grad`. Freeze only the "
                     "part meant to stay fixed.",
                 )
+
+
+def _indexed_unfreezes(facts) -> list:
+    """``emb.weight[ids].requires_grad_(True)``: meant to unfreeze a few rows, it sets the flag of a new tensor."""
+    if "requires_grad_" not in facts.source.text:
+        return []
+    return [
+        (c, "this sets `requires_grad` on a new tensor (an indexed part of the weight), not on the parameter")
+        for c in facts.walk(ast.Call)
+        if isinstance(c.func, ast.Attribute) and c.func.attr == "requires_grad_" and indexed_parameter(c.func.value)
+    ][:1]
 
 
 def _loop_header(facts, node):
