@@ -1,0 +1,89 @@
+import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class CharLM(pl.LightningModule):
+    def __init__(self, vocab=30, emb=12, hidden=24):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, emb)
+        self.rnn = nn.LSTM(emb, hidden, batch_first=True)
+        self.proj = nn.Linear(hidden, vocab)
+        self.hidden = None
+
+    def on_train_epoch_start(self):
+        self.hidden = None
+
+    def forward(self, tokens):
+        out, self.hidden = self.rnn(self.embed(tokens), self.hidden)
+        return self.proj(out)
+
+    def training_step(self, batch, batch_idx):
+        inputs, targets = batch
+        logits = self(inputs)
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
+        self.log("train_loss", loss)
+        return loss
+
+    def configure_optimizers(self):
+        opt = torch.optim.Adam(self.parameters(), lr=3e-3)
+        return {"optimizer": opt, "lr_scheduler": torch.optim.lr_scheduler.ExponentialLR(opt, 0.95)}
+
+
+def make_stream_loader(n_chunks=6, batch=4, bptt=10, vocab=30):
+    g = torch.Generator().manual_seed(9)
+    stream = torch.randint(0, vocab, (batch, n_chunks * bptt + 1), generator=g)
+    xs = [stream[:, i * bptt:(i + 1) * bptt] for i in range(n_chunks)]
+    ys = [stream[:, i * bptt + 1:(i + 1) * bptt + 1] for i in range(n_chunks)]
+    return DataLoader(TensorDataset(torch.stack(xs), torch.stack(ys)), batch_size=None, shuffle=False)
+
+
+def main():
+    pl.seed_everything(0)
+    model = CharLM()
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False)
+    trainer.fit(model, make_stream_loader())
+    return {"model": model}
+
+# ---- ground-truth harness (not part of the reported pattern) ----
+if __name__ == "__main__":
+    import json as _json, time as _time, warnings as _warnings
+    import torch as _torch
+    _err, _watched, _facts = None, {}, {}
+    _torch.optim.SGD([_torch.zeros(1, requires_grad=True)], lr=0.1)  # warm lazy imports outside the timed region
+    with _warnings.catch_warnings(record=True) as _w:
+        _warnings.simplefilter("always")
+        _t0 = _time.perf_counter()
+        try:
+            _out = main()
+            if isinstance(_out, tuple):
+                _watched, _facts = _out
+            elif _out is not None:
+                _watched = _out
+        except Exception as _e:
+            _err = (type(_e).__name__ + ": " + str(_e)).splitlines()[0][:300]
+        _main_s = round(_time.perf_counter() - _t0, 3)
+    _warns = sorted({(_m.category.__name__ + ": " + str(_m.message)).splitlines()[0][:200] for _m in _w})
+    _states = {}
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        for _name, _obj in _watched.items():
+            if isinstance(_obj, _torch.nn.Module):
+                _items = [(_name + "." + _n, _p) for _n, _p in _obj.named_parameters()]
+            else:
+                _items = [(_name, _obj)]
+            for _n, _t in _items:
+                _g = _t.grad
+                _states[_n] = "none" if _g is None else ("ok" if bool(_g.abs().sum() > 0) else "zero")
+    print(_json.dumps({
+        "grad_none": sorted(k for k, v in _states.items() if v == "none"),
+        "grad_zero": sorted(k for k, v in _states.items() if v == "zero"),
+        "grad_ok": sorted(k for k, v in _states.items() if v == "ok"),
+        "error": _err,
+        "warnings": _warns,
+        "facts": _facts,
+        "main_seconds": _main_s,
+        "torch": _torch.__version__,
+    }, sort_keys=True))
