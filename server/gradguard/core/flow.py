@@ -1545,6 +1545,11 @@ class _Walker:
         elif isinstance(target, ast.Attribute):
             base = self.ev(target.value)
             fresh = NEW in v.live or v.ident == NEW  # an object made here, not one read back (``self.q = self.q.to(dev)``)
+            if base.ident and not fresh and v.kind == "module" and v.ident and v.ident in self.fl.created and "." not in v.ident and v.live == {v.ident}:
+                # a layer built in this function and bound to a local first (``fc1 = nn.Linear(...)``, then
+                # ``model.fc1 = fc1``): the same new object, now held by the attribute
+                v = replace(v, live=frozenset({NEW}), ident=NEW)
+                fresh = True
             if base.ident:
                 rid = f"{base.ident}.{target.attr}"
                 if fresh:
@@ -2961,8 +2966,9 @@ _FRAMEWORK_HOOK = re.compile(r"^(on_|configure_|setup$|teardown$|forward$|prepar
 _SAVING_OPS = tuple(sorted(set(SAVES_INPUT) | set(SAVES_OUTPUT)))  # ops that save an input or their output for backward
 _WRITE_SYNTAX = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=|\]\s*=[^=]")  # an in-place call, an augmented or index assignment
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
-_ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(")  # ``x.attr = f(...)`` or ``setattr(x, ...)``
-_ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(")  # every match of _ATTR_FROM_CALL holds one
+# ``x.attr = f(...)``, ``setattr(x, ...)``, or attributes assigned together (``model.fc1, model.fc2 = fc1, fc2``)
+_ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]")
+_ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(|\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]")  # every match of _ATTR_FROM_CALL holds one
 
 
 def _training_test(test: ast.AST) -> bool:

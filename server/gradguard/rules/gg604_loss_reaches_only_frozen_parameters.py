@@ -81,7 +81,7 @@ def main():
     opt.step()
     return {"encoder": encoder}
 """,
-            lines=(7,),
+            lines=(6,),
             expect={"error": "element 0 of tensors does not require grad"},
         ),
         Example(

@@ -48,7 +48,9 @@ class OptimizerBeforeLayerReplaced(Rule):
 Flags `model.fc = nn.Linear(...)` (or `model.classifier[6] = ...`) when, earlier in the same function,
 an optimizer was built from `model.parameters()` and it is stepped afterwards, without being rebuilt or
 given the new parameters (`add_param_group`); handing it to a Hugging Face `Trainer(..., optimizers=(optimizer,
-scheduler))` afterwards counts as stepping it (the Trainer steps the optimizer it is given).
+scheduler))` afterwards counts as stepping it (the Trainer steps the optimizer it is given). The replacement may
+happen in a helper or method, with the new layer built there first (`fc1 = nn.Linear(...)`, then
+`model.fc1, model.fc2 = fc1, fc2`, as structured pruning does): the finding is on the call, the assignment related.
 Also a layer or `nn.Parameter` made in `forward` (`if self.fc is None: self.fc = nn.Linear(...)`, or on every call),
 or in a method of the class that `forward` runs (`self.time_embedding(t)` building `self.time_mlp`),
 of a Module whose instance's parameters an optimizer took with no forward pass before it (a dry run): the
@@ -81,6 +83,89 @@ replacement: the new parameters are trained with the optimizer's default setting
 optimizer construction below the replacement is equivalent and may read better.
 """
     examples = (
+        Example(
+            name="helper-swaps-in-a-pruned-layer-built-in-a-local",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(F.relu(self.fc1(x)))
+
+
+@torch.no_grad()
+def prune(model, keep):
+    fc1 = nn.Linear(6, len(keep))
+    fc1.weight.copy_(model.fc1.weight[keep])
+    head = nn.Linear(len(keep), 2)
+    head.weight.copy_(model.head.weight[:, keep])
+    model.fc1, model.head = fc1, head
+
+
+def main():
+    torch.manual_seed(0)
+    model = MLP()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    prune(model, [0, 2, 4, 6])
+    start = model.fc1.weight.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.cross_entropy(model(torch.randn(8, 6)), torch.randint(0, 2, (8,))).backward()
+        optimizer.step()
+    return {"model": model}, {"fc1_changed": not torch.equal(start, model.fc1.weight)}
+""",
+            lines=(29,),
+            expect={"grad_ok": ["model.fc1.weight"], "facts": {"fc1_changed": False}},
+            fixed_expect={"facts": {"fc1_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="helper-swaps-in-a-pruned-layer-before-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(F.relu(self.fc1(x)))
+
+
+@torch.no_grad()
+def prune(model, keep):
+    fc1 = nn.Linear(6, len(keep))
+    fc1.weight.copy_(model.fc1.weight[keep])
+    head = nn.Linear(len(keep), 2)
+    head.weight.copy_(model.head.weight[:, keep])
+    model.fc1, model.head = fc1, head
+
+
+def main():
+    torch.manual_seed(0)
+    model = MLP()
+    prune(model, [0, 2, 4, 6])
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    start = model.fc1.weight.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.cross_entropy(model(torch.randn(8, 6)), torch.randint(0, 2, (8,))).backward()
+        optimizer.step()
+    return {"model": model}, {"fc1_changed": not torch.equal(start, model.fc1.weight)}
+""",
+            expect={"facts": {"fc1_changed": True}},
+        ),
         Example(
             name="head-replaced-after-the-optimizer-handed-to-the-hf-trainer",
             code="""import torch
