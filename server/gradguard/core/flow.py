@@ -2171,7 +2171,8 @@ class _Walker:
                 return res
         if callee.kind in ("python", "none", "import"):
             return combine(*args, *kwargs.values()) if any(a.live or a.cut for a in [*args, *kwargs.values()]) else Val(kind=None)
-        if callee.kind != "module":
+        if callee.kind != "module" and not (callee.ident or "").startswith("arg:"):
+            # (a callable the function is given, ``head(feats)``, is taken for the layer it usually is)
             args, kwargs = self.unseen_callee(args), dict(zip(kwargs, self.unseen_callee(list(kwargs.values()))))
         v = combine(replace(callee, cut=frozenset()), *args, *kwargs.values())
         return self.op_result(v)

@@ -170,16 +170,9 @@ def _restructures(fn: ast.AST) -> bool:
                 return True
         elif isinstance(n, (ast.Assign, ast.AnnAssign)) and isinstance(n.value, ast.Call):
             targets = n.targets if isinstance(n, ast.Assign) else [n.target]
-            # (``emb.weight[ids] = emb.weight[k].clone()`` writes values into a parameter: no part is added)
-            if any(isinstance(t, ast.Attribute) or (isinstance(t, ast.Subscript) and not _tensor_of_a_layer(t.value)) for t in targets):
+            if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets):
                 return True
     return False
-
-
-def _tensor_of_a_layer(node: ast.AST) -> bool:
-    """``layer.weight`` / ``layer.bias`` (or their ``.data``): a tensor a ``torch.nn`` layer registers, not a container of
-    modules."""
-    return isinstance(node, ast.Attribute) and node.attr in ("weight", "bias", "data")
 
 
 def _dotted(node) -> str:

@@ -395,7 +395,8 @@ def main():
                     covering.append(f)
                 if not covering:
                     continue
-                ev = covering[0]
+                # (the first freeze in the source: the loss's roots are a set, whose order is not the program's)
+                ev = min(covering, key=lambda f: (getattr(getattr(f, "report", None) or f.node, "lineno", 0), getattr(getattr(f, "report", None) or f.node, "col_offset", 0)))
                 at = _loop_header(facts, getattr(ev, "report", ev.node))  # a helper's freeze: reported in the helper, its call related
                 if id(at) in reported:
                     continue

@@ -39,7 +39,7 @@ def warmup_steps(facts, call: ast.AST, scope: ast.AST) -> Optional[int]:
     transformers / diffusers warmup schedule), else None."""
     if not isinstance(call, ast.Call):
         return None
-    q = facts.imports.qualname(call.func) or ""
+    q = facts.imports.qualname(call.func) or _imported_from_a_library(facts, call.func)
     short = q.rsplit(".", 1)[-1]
     if not q.startswith(_LIBRARIES):
         return None
@@ -52,6 +52,13 @@ def warmup_steps(facts, call: ast.AST, scope: ast.AST) -> Optional[int]:
             return None
         return _positive(facts, kw if kw is not None else (call.args[2] if len(call.args) > 2 else None), scope)
     return None
+
+
+def _imported_from_a_library(facts, func: ast.AST) -> str:
+    """``get_linear_schedule_with_warmup(...)`` when the library's own source is linked into the program (its import
+    then names a linked function, not ``transformers``): the factories' names are the library's, so
+    ``transformers.<name>``; "" for any other call (``get_scheduler`` is too common a name to read alone)."""
+    return f"transformers.{func.id}" if isinstance(func, ast.Name) and func.id in _WARMUP_FACTORIES and func.id not in facts.imports.aliases else ""
 
 
 def _enclosing_loop(facts, node: ast.AST, stop: ast.AST) -> Optional[ast.AST]:
