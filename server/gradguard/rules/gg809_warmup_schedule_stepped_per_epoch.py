@@ -350,32 +350,23 @@ def main():
             if ref is None:
                 continue
             parent = facts.parent(ref)
-            if isinstance(parent, ast.Dict):
-                keys = {k.value: v for k, v in zip(parent.keys, parent.values) if isinstance(k, ast.Constant)}
-                if keys.get("scheduler") is ref:
-                    interval = keys.get("interval")
-                    if interval is not None:
-                        continue  # an interval given (``"step"``, or a value the model does not know): not claimed
-                    if parent.keys and parent.keys[-1] is not None:
-                        last = parent.values[-1]
-
-                        def build(last=last):
-                            at = facts.end(last)
-                            return fix("Step the schedule after every optimizer step (`\"interval\": \"step\"`)", Edit(at, at, ', "interval": "step"'), unsafe=True)
-                    else:
-                        build = None  # type: ignore[assignment]
-                elif keys.get("lr_scheduler") is ref:
-                    def build(ref=ref):
-                        return fix("Step the schedule after every optimizer step (`\"interval\": \"step\"`)",
-                                   replace_node(facts, ref, f'{{"scheduler": {var}, "interval": "step"}}'), unsafe=True)
-                else:
-                    continue
-            elif isinstance(parent, (ast.List, ast.Tuple)):
-                def build(ref=ref):
-                    return fix("Step the schedule after every optimizer step (`\"interval\": \"step\"`)",
-                               replace_node(facts, ref, f'{{"scheduler": {var}, "interval": "step"}}'), unsafe=True)
+            edit: Optional[Edit] = None  # how ``"interval": "step"`` goes in
+            if isinstance(parent, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "scheduler" and v is ref for k, v in zip(parent.keys, parent.values)):
+                if any(isinstance(k, ast.Constant) and k.value == "interval" for k in parent.keys):
+                    continue  # an interval given (``"step"``, or a value the model does not know): not claimed
+                if parent.keys[-1] is not None:  # (not after a ``**rest``)
+                    at = facts.end(parent.values[-1])
+                    edit = Edit(at, at, ', "interval": "step"')
+            elif isinstance(parent, (ast.List, ast.Tuple)) or (
+                isinstance(parent, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "lr_scheduler" and v is ref for k, v in zip(parent.keys, parent.values))
+            ):
+                edit = replace_node(facts, ref, f'{{"scheduler": {var}, "interval": "step"}}')
             else:
                 continue
+
+            def build(edit=edit):
+                return fix("Step the schedule after every optimizer step (`\"interval\": \"step\"`)", edit, unsafe=True)
+
             yield self.finding(
                 facts,
                 ret,
@@ -383,7 +374,7 @@ def main():
                 f"counted in optimizer steps (`num_warmup_steps={n}`) whose learning rate is 0 until its first step: the first "
                 f"epoch trains at lr 0 (the parameters do not change in it), and the warmup lasts {n} epochs",
                 related=[(built.value, "the schedule starts at lr 0")],
-                fixes=[build] if build is not None else [],
+                fixes=[build] if edit is not None else [],
                 explanation="Lightning's default scheduler interval is the epoch. Warmup schedules of transformers / diffusers "
                 "multiply the learning rate by `step / num_warmup_steps`, 0 at step 0. Return the scheduler as "
                 "`{\"scheduler\": scheduler, \"interval\": \"step\"}`.",
