@@ -131,6 +131,7 @@ class Val:
     consts: Optional[frozenset] = None  # a Python value known to be one of these constants (str, int, bool, None)
     pytype: Optional[str] = None  # the builtin container it is on every path ("dict", "list", "tuple", "set"): decides isinstance
     wrapper: Optional[str] = None  # a module wrapper whose forward runs only the wrapped ``.module`` (``nn.DataParallel``)
+    prefix: Optional[str] = None  # a string known to begin with this text (names from a wrapper's ``named_parameters()``)
 
     @property
     def carries(self) -> bool:
@@ -237,7 +238,9 @@ def join(*vals: Val) -> Val:
         kind = "python"  # ``None`` on one path, a string on another: a Python value either way
     pytypes = {v.pytype for v in vals}
     pytype = pytypes.pop() if len(pytypes) == 1 else None
-    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts, pytype=pytype)
+    prefixes = {v.prefix for v in vals}
+    prefix = prefixes.pop() if len(prefixes) == 1 else None
+    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts, pytype=pytype, prefix=prefix)
 
 
 def combine(*vals: Val) -> Val:
@@ -409,6 +412,7 @@ class Event:
     name: Optional[str] = None  # receiver / target name when it is a plain name
     extra: Optional[str] = None
     origin: Optional[ast.AST] = None  # what made the op what it is (the ``nn.ReLU(inplace=True)`` a call ran)
+    given: Optional[str] = None  # for "replace": the root the new layer was bound to before (``model.fc1 = fc1``: ``fc1``)
 
 
 @dataclass
@@ -1162,7 +1166,7 @@ class _Walker:
         elif isinstance(st, (ast.For, ast.AsyncFor)):
             it = self.ev(st.iter)
             elem = self.iter_elem(it, st.iter)
-            elem = self.structured_elem(st.iter, elem)
+            elem = self.structured_elem(st.iter, elem, it)
             self.loop(st, lambda: self.assign(st.target, elem, st.iter), st.body, st.orelse)
         elif isinstance(st, ast.While):
             self.ev(st.test)
@@ -1545,9 +1549,17 @@ class _Walker:
         elif isinstance(target, ast.Attribute):
             base = self.ev(target.value)
             fresh = NEW in v.live or v.ident == NEW  # an object made here, not one read back (``self.q = self.q.to(dev)``)
-            if base.ident and not fresh and v.kind == "module" and v.ident and v.ident in self.fl.created and "." not in v.ident and v.live == {v.ident}:
+            given: Optional[str] = None
+            if base.ident and not fresh and v.kind == "module" and v.ident and "." not in v.ident and v.live == {v.ident} and (
+                v.ident in self.fl.created
+                # (in a context walk: a layer the caller built and passes in, ``model.set_input_embeddings(new)`` with
+                # ``self.wte = value`` in the setter)
+                or (self.call is not None and v.ident not in (UNKNOWN, NEW) and not v.ident.startswith("arg:") and v.ident != base.ident
+                    and (o := self.e.root_origins.get(v.ident)) is not None and o.kind == "module")
+            ):
                 # a layer built in this function and bound to a local first (``fc1 = nn.Linear(...)``, then
                 # ``model.fc1 = fc1``): the same new object, now held by the attribute
+                given = v.ident
                 v = replace(v, live=frozenset({NEW}), ident=NEW)
                 fresh = True
             if base.ident:
@@ -1566,7 +1578,7 @@ class _Walker:
             if base.ident and fresh and v.kind == "module" and v.ident == f"{base.ident}.{target.attr}" and v.live:
                 # a freshly built module put on an object: ``self.head = nn.Linear(...)``; the caller learns it
                 # through ``replaced`` (a method that swaps a layer after the optimizer exists)
-                self.record("replace", target, target=base, value=v, name=f"{base.ident}.{target.attr}")
+                self.fl.events.append(Event("replace", target, self.stmt, self.loops, self.mode, target=base, value=v, name=f"{base.ident}.{target.attr}", given=given))
             if target.attr in ("requires_grad", "require_grad", "requires_grads") and not indexed_parameter(target.value):
                 self.record("requires_grad_set", target, target=base, value=v, name=target.attr)
                 if (
@@ -1647,7 +1659,7 @@ class _Walker:
                 self.e.root_origins[name] = RootOrigin(self.stmt, v.kind, v.cls, v.leaf)
         return replace(v, live=live, cut=cut, ident=name if v.ident == NEW else v.ident)
 
-    def structured_elem(self, iter_node: ast.AST, elem: Val) -> Val:
+    def structured_elem(self, iter_node: ast.AST, elem: Val, it: Optional[Val] = None) -> Val:
         """Elements of ``enumerate(xs)`` / ``d.items()`` / ``zip(a, b)`` as tuples: the index and the key
         are plain Python values (never a gradient path), each zipped element carries its own sequence."""
         if not isinstance(iter_node, ast.Call):
@@ -1662,7 +1674,10 @@ class _Walker:
             value = replace(elem, items=None, ident=None, leaf=False) if elem.kind != "params" else elem
             return _tuple_val((CONST, value))
         if isinstance(f, ast.Attribute) and f.attr in ("named_parameters", "named_buffers", "named_modules", "named_children"):
-            return _tuple_val((CONST, elem))  # (name, parameter/module) pairs: the name is a plain string
+            # (name, parameter/module) pairs: the name is a plain string; a DataParallel / DDP wrapper registers the
+            # model as its submodule ``module``, so every name it yields begins with ``module.``
+            name = Val(kind="python", prefix="module.") if it is not None and it.prefix else CONST
+            return _tuple_val((name, elem))
         return elem
 
     def iter_elem(self, it: Val, node: ast.AST) -> Val:
@@ -1973,7 +1988,7 @@ class _Walker:
         saved = dict(self.env)
         for gen in node.generators:
             it = self.ev(gen.iter)
-            self.assign(gen.target, self.structured_elem(gen.iter, self.iter_elem(it, gen.iter)), None)
+            self.assign(gen.target, self.structured_elem(gen.iter, self.iter_elem(it, gen.iter), it), None)
             for cond in gen.ifs:
                 self.ev(cond)
                 excluded = self._not_a_tensor(cond)
@@ -2284,6 +2299,21 @@ class _Walker:
             if owner is not None and owner.ident and rest:
                 self.record("replace", node, target=owner, value=ev.value, name=f"{owner.ident}.{rest}", extra=str(ev.node.lineno))
 
+    def _context_replacements(self, node: ast.Call, ctx: FunctionFlow) -> None:
+        """The submodules a callee analyzed with this caller's values replaced on the caller's objects (those the
+        summary cannot name: a setter reached through a method of the argument, ``model.set_input_embeddings(new)``),
+        as events of this call."""
+        known = {ev.name for ev in self.fl.events if ev.what == "replace" and ev.node is node}
+        for ev in ctx.events:
+            if ev.what != "replace" or not ev.name or ev.name in known or ev.target is None:
+                continue
+            head = ev.name.split(".", 1)[0]
+            if head in (UNKNOWN, NEW, "self") or head.startswith("arg:") or "." not in ev.name:
+                continue
+            known.add(ev.name)
+            via = ev.node if isinstance(ev.node, ast.Call) else ev.origin  # (the call in the callee that reached the setter)
+            self.fl.events.append(Event("replace", node, self.stmt, self.loops, self.mode, target=ev.target, value=ev.value, name=ev.name, extra=ev.extra or str(ev.node.lineno), origin=via, given=ev.given))
+
     def _requires_grad_changes(self, node: ast.Call, fn: ast.AST, args: list) -> None:
         """A helper that sets ``requires_grad`` on what an argument holds (``def set_trainable(module, flag): for p in
         module.parameters(): p.requires_grad = flag``) changes the caller's object where it is called: one
@@ -2393,6 +2423,7 @@ class _Walker:
             if self.e.syntax_of(fn)[0]:
                 self.e.call_contexts.setdefault(id(node), (node, []))[1].append(ctx)
             if ctx is not None:
+                self._context_replacements(node, ctx)
                 r = ctx.returns
                 if len(r.cut) > 64:  # the call site is only related information: not worth a copy of a large set
                     return r
@@ -2717,7 +2748,19 @@ class _Walker:
             return recv
         if name in ("parameters", "named_parameters", "modules", "children", "named_modules", "buffers", "values"):
             if recv.kind in ("module", "instance") or recv.ident:
-                return Val(recv.live, recv.cut, kind="params" if name in ("parameters", "named_parameters") else "module")
+                # (the names of a DataParallel / DDP wrapper's ``named_parameters()`` begin with ``module.``)
+                prefix = "module." if recv.kind == "module" and recv.wrapper and name == "named_parameters" else None
+                return Val(recv.live, recv.cut, kind="params" if name in ("parameters", "named_parameters") else "module", prefix=prefix)
+        if name == "startswith" and recv.prefix and node.args and not kwargs and len(node.args) == 1:
+            # ``name.startswith("backbone.")`` on a name known to begin with ``module.``: decided when neither text
+            # is a prefix of the other
+            tests = args[0].items if args[0].items is not None else (args[0],)
+            texts = [t.consts for t in tests]
+            if texts and all(c is not None and len(c) == 1 and isinstance(next(iter(c)), str) for c in texts):
+                strs = [next(iter(c)) for c in texts if c is not None]
+                if not any(t.startswith(recv.prefix) or recv.prefix.startswith(t) for t in strs):
+                    self.record("name_test_never_true", node, value=recv, extra=recv.prefix)
+                    return Val(kind="python", consts=frozenset({False}))
         if name == "requires_grad_":
             flag = not (args and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False)
             if "requires_grad" in kwnodes:

@@ -50,7 +50,10 @@ an optimizer was built from `model.parameters()` and it is stepped afterwards, w
 given the new parameters (`add_param_group`); handing it to a Hugging Face `Trainer(..., optimizers=(optimizer,
 scheduler))` afterwards counts as stepping it (the Trainer steps the optimizer it is given). The replacement may
 happen in a helper or method, with the new layer built there first (`fc1 = nn.Linear(...)`, then
-`model.fc1, model.fc2 = fc1, fc2`, as structured pruning does): the finding is on the call, the assignment related.
+`model.fc1, model.fc2 = fc1, fc2`, as structured pruning does), or through a setter of the model that a helper calls
+with a layer it built (`model.set_input_embeddings(new)`, whose body is `self.wte = value`, to grow a vocabulary):
+the finding is on the call, the calls it goes through and the assignment related. A new layer that the optimizer
+was given as well (`SGD([*model.parameters(), *head.parameters()])`, then `model.set_head(head)`) is not reported.
 Also a layer or `nn.Parameter` made in `forward` (`if self.fc is None: self.fc = nn.Linear(...)`, or on every call),
 or in a method of the class that `forward` runs (`self.time_embedding(t)` building `self.time_mlp`),
 of a Module whose instance's parameters an optimizer took with no forward pass before it (a dry run): the
@@ -807,6 +810,149 @@ def main():
 """,
             expect={"facts": {"head_changed": True}, "grad_ok": ["model.head.weight"]},
         ),
+        Example(
+            name="helper-grows-the-vocabulary-through-the-model-setter-after-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self, vocab=10):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, 4)
+        self.head = nn.Linear(4, 2)
+
+    def set_input_embeddings(self, value):
+        self.emb = value
+
+    def forward(self, ids):
+        return self.head(self.emb(ids).mean(1))
+
+
+def grow_vocab(model, n):
+    old = model.emb
+    new = nn.Embedding(old.num_embeddings + n, old.embedding_dim)
+    with torch.no_grad():
+        new.weight[: old.num_embeddings] = old.weight
+    model.set_input_embeddings(new)
+
+
+def fit(model, optimizer, steps=3):
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.cross_entropy(model(torch.randint(0, 12, (8, 5))), torch.randint(0, 2, (8,))).backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    grow_vocab(model, 2)
+    before = model.emb.weight.detach().clone()
+    fit(model, optimizer)
+    return {"model": model}, {"emb_changed": not torch.equal(before, model.emb.weight)}
+""",
+            expect={"facts": {"emb_changed": False}, "grad_ok": ["model.emb.weight"]},
+            lines=(38,),
+            fixed_expect={"facts": {"emb_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="setter-given-a-layer-the-optimizer-already-holds",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self, vocab=10):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, 4)
+        self.head = nn.Linear(4, 2)
+
+    def set_input_embeddings(self, value):
+        self.emb = value
+
+    def forward(self, ids):
+        return self.head(self.emb(ids).mean(1))
+
+
+def grow_vocab(model, n):
+    old = model.emb
+    new = nn.Embedding(old.num_embeddings + n, old.embedding_dim)
+    with torch.no_grad():
+        new.weight[: old.num_embeddings] = old.weight
+    model.set_input_embeddings(new)
+
+
+def fit(model, optimizer, steps=3):
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.cross_entropy(model(torch.randint(0, 12, (8, 5))), torch.randint(0, 2, (8,))).backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    extra = nn.Embedding(12, 4)
+    optimizer = torch.optim.SGD([*model.parameters(), *extra.parameters()], lr=0.1)
+    model.set_input_embeddings(extra)
+    before = model.emb.weight.detach().clone()
+    fit(model, optimizer)
+    return {"model": model}, {"emb_changed": not torch.equal(before, model.emb.weight)}
+""",
+            expect={"facts": {"emb_changed": True}, "grad_ok": ["model.emb.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="vocabulary-grown-through-the-setter-before-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self, vocab=10):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, 4)
+        self.head = nn.Linear(4, 2)
+
+    def set_input_embeddings(self, value):
+        self.emb = value
+
+    def forward(self, ids):
+        return self.head(self.emb(ids).mean(1))
+
+
+def grow_vocab(model, n):
+    old = model.emb
+    new = nn.Embedding(old.num_embeddings + n, old.embedding_dim)
+    with torch.no_grad():
+        new.weight[: old.num_embeddings] = old.weight
+    model.set_input_embeddings(new)
+
+
+def fit(model, optimizer, steps=3):
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.cross_entropy(model(torch.randint(0, 12, (8, 5))), torch.randint(0, 2, (8,))).backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    grow_vocab(model, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.emb.weight.detach().clone()
+    fit(model, optimizer)
+    return {"model": model}, {"emb_changed": not torch.equal(before, model.emb.weight)}
+""",
+            expect={"facts": {"emb_changed": True}, "grad_ok": ["model.emb.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -993,6 +1139,8 @@ def main():
                     # the replaced layer is part of what the optimizer holds (a whole model, or the very group replaced)
                     if position(onode) >= position(ev.node) or not any(path == c or path.startswith(c + ".") or c.startswith(path + ".") for c in ov.params):
                         continue
+                    if ev.given and any(ev.given == c or ev.given.startswith(c + ".") for c in ov.params):
+                        continue  # the new layer is one the optimizer was given too (``SGD([*model.parameters(), *head.parameters()])``)
                     if mutually_exclusive(facts, ev.node, onode):
                         continue
                     if held is None:
@@ -1011,6 +1159,8 @@ def main():
                     # ``setattr(obj, name, ...)`` with a computed name: some submodule of ``obj``
                     shown = f"a submodule of `{display_root(path[:-2])}`" if path.endswith(".?") else f"`{display_root(path)}`"
                     related = [(ov.origin or onode, "the optimizer captures the old parameters here")]
+                    if ev.origin is not None and getattr(ev.origin, "lineno", None) != getattr(ev.node, "lineno", None):
+                        related.append((ev.origin, "through this call"))
                     inner = _replacing_statement(facts, ev)
                     if inner is not None:
                         related.append((inner, "the layer is replaced here, by the call"))
