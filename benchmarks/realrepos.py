@@ -151,6 +151,11 @@ MANIFEST = [
      "note": "the graph-learning training examples; the library itself is not training code"},
     {"repo": "facebookresearch/dinov2", "commit": "b8931f7bf91576930313be2c6d6af376033b35f0", "subtrees": ["dinov2"],
      "note": "self-distillation with a teacher updated by EMA, FSDP wrappers, linear-probe evaluation"},
+    {"repo": "jfzhang95/pytorch-deeplab-xception", "commit": "9135e104a7a51ea9effa9c6676a2fcffe6a6a2e6", "subtrees": [""]},
+    {"repo": "CSAILVision/semantic-segmentation-pytorch", "commit": "8f27c9b97d2ca7c6e05333d5766d144bf7d8c31b", "subtrees": [""]},
+    {"repo": "facebookresearch/moco", "commit": "132aea9da9bb995a411c915c0420be3db62052f3", "subtrees": [""]},
+    {"repo": "sthalles/SimCLR", "commit": "1848fc934ad844ae630e6c452300433fe99acfd9", "subtrees": [""]},
+    {"repo": "facebookresearch/deit", "commit": "7e160fe43f0252d17191b71cbb5826254114ea5b", "subtrees": [""]},
 ]
 
 

@@ -380,8 +380,6 @@ KNOWN_WRONG = {
         "c1216_frozen_backbone_keeps_moving_under_momentum_and_weight_decay": "c12 blind half, investigated in the thirteenth session: the map says the loss at line 25 does not train model.backbone (frozen by freeze_backbone), which is right about requires_grad; under torch the backbone's .grad is a zero tensor, not None: the warm-up epoch gave it gradients and zero_grad(set_to_none=False) keeps them as zeros, which the map (which reads a frozen parameter as one with no gradient) does not model",
     },
     "dev": {
-        "c1429_fabric_lora_on_frozen_projection_merged_after_training_clean": "c14 dev, seen at its merge (not investigated): the map says model.q and model.v are frozen at line 62 as wholes, while under torch only their base layers are (requires_grad off on base) and the LoRA factors inside them train; gradguard reports nothing there (the map's claim only)",
-        "c1221_dataparallel_backbone_frozen_through_module_with_filtered_optimizer_clean": "c12 dev, at its merge: the map says the loss at line 33 trains model.backbone; under torch it is frozen, by a helper given the DataParallel wrapper (`for p in model.module.backbone.parameters(): p.requires_grad = False`): the freeze reaches the flow as a path through the wrapper's `.module` that the map does not identify with the wrapped model's part (gradguard reports nothing on this clean case; only the map's claim is wrong)",
     },
 }
 

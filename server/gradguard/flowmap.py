@@ -32,7 +32,7 @@ from gradguard.core.classes import layers_made_by_forward
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, Event, FunctionFlow, related
 from gradguard.core.starvation import display_root, find_starvations, no_path_of
-from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, FROZEN_BY_DEFAULT
+from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, FORWARDS_TO_MODULE, FROZEN_BY_DEFAULT
 from gradguard.core.training import params_of, stepped_optimizer
 
 FORMATS = ("json", "mermaid", "dot", "markdown")
@@ -277,8 +277,21 @@ def _resolve(facts: FileFacts, fl: FunctionFlow, root: str) -> Optional[list]:
                 text = bound
         if text is None or text == "self":
             return None
-        out.append(_strip_self(text) + ("." + rest if rest else ""))
+        out.append(_unwrapped(facts, _strip_self(text) + ("." + rest if rest else "")))
     return out
+
+
+def _unwrapped(facts: FileFacts, path: str) -> str:
+    """``model.backbone`` for ``model.module.backbone`` when ``model`` is bound to an ``nn.DataParallel`` /
+    ``DistributedDataParallel`` wrapper: ``.module`` is the wrapped model, whose parts the flow names without it."""
+    head, _, rest = path.partition(".")
+    if not (rest == "module" or rest.startswith("module.")):
+        return path
+    origin = facts.flow.root_origins.get(head)
+    value = getattr(origin.stmt, "value", None) if origin is not None else None
+    if isinstance(value, ast.Call) and (facts.imports.qualname(value.func) or "") in FORWARDS_TO_MODULE:
+        return head + rest[len("module"):]
+    return path
 
 
 # calls that hand back all of what their receiver holds (iterated by a loop over every parameter or module)
@@ -397,6 +410,7 @@ def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
         return cached
     out = Certainty()
     text = facts.source.text
+    off_at: list = []  # (scope, position, path) of each requires_grad=False change the map names
     if _REQUIRES_GRAD.search(text):
         for fl in facts.flows_matching(_REQUIRES_GRAD):
             for ev in fl.events:
@@ -424,7 +438,24 @@ def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
                         out.maybe.extend(paths)
                     else:
                         out.changes.extend((p, not flag) for p in paths)
+                        if flag is False:
+                            off_at.extend((id(fl.node), (ev.node.lineno, ev.node.col_offset), p) for p in paths)
                     out.members.extend(_member_paths(facts, paths))
+        # a layer put in place of a frozen one (``model.q = LoRALinear(model.q)`` after freezing the model) has the
+        # requires_grad state of the new object's parameters (new ones require grad; it may keep the old layer inside)
+        # (after the freeze, in the same function: a layer built frozen, or frozen once built, is just frozen)
+        if off_at:
+            scopes = {scope for scope, _, _ in off_at}
+            for fl in facts.flows:
+                if id(fl.node) not in scopes:
+                    continue
+                for ev in fl.events:
+                    if ev.what != "replace" or not ev.name or ev.name.startswith("arg:") or ev.name.endswith(".?") or not hasattr(ev.node, "lineno"):
+                        continue
+                    path = _strip_self(display_root(ev.name))
+                    at = (ev.node.lineno, ev.node.col_offset)
+                    if any(scope == id(fl.node) and pos < at and (_is_frozen(path, {q}) or q.startswith(path + ".")) for scope, pos, q in off_at):
+                        out.maybe.append(path)
     _alias_instance_changes(facts, out)
     for _, node, t in layers_made_by_forward(facts):
         if not _made_once(facts, node, t.attr):
