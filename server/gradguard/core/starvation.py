@@ -195,6 +195,8 @@ def is_frozen(root: str, frozen: set, inner: bool = True) -> bool:
     """Is the parameter root ``root`` (``model.encoder.0``) under one of the ``frozen`` paths (``frozen_paths``):
     the path itself, a part of it (``model.encoder`` frozen), or the same part reached by a longer name
     (``self.encoder`` frozen as ``encoder``); ``inner``: also a path in its middle (``a.encoder.b``)."""
+    if root.startswith("self."):  # (``frozen_paths`` names a class's own parts without ``self.``)
+        root = root[5:]
     return any(root == f or root.endswith("." + f) or root.startswith(f + ".") or (inner and ("." + f + ".") in root) for f in frozen if f and f != "self")
 
 

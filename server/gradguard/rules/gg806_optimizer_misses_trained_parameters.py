@@ -920,6 +920,58 @@ def main():
 """,
             expect={"grad_ok": ["G.weight"]},
         ),
+        Example(
+            bad=False,
+            name="lightning-module-scores-with-a-judge-it-froze-in-its-constructor",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Judge(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 1))
+
+    def forward(self, x):
+        return self.net(x).squeeze(-1)
+
+
+class Editor(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.generator = nn.Linear(8, 8)
+        self.judge = Judge()
+        self.judge.requires_grad_(False)
+
+    def objective(self, x, out):
+        return self.judge(out).mean() + F.mse_loss(out, x)
+
+    def training_step(self, batch, batch_idx):
+        (x,) = batch
+        opt = self.optimizers()
+        opt.zero_grad()
+        self.manual_backward(self.objective(x, self.generator(x)))
+        opt.step()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.generator.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Editor()
+    loader = DataLoader(TensorDataset(torch.randn(16, 8)), batch_size=8)
+    before = model.generator.weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, loader)
+    return {"generator": model.generator}, {"changed": not torch.equal(before, model.generator.weight),
+                                            "judge_has_grad": any(p.grad is not None for p in model.judge.parameters())}
+""",
+            expect={"facts": {"changed": True, "judge_has_grad": False}, "grad_ok": ["generator.weight"]},
+        ),
     )
 
     def check(self, facts):
