@@ -979,6 +979,15 @@ class _Walker:
                 self.mode = GradMode(False, "no_grad", node)
             elif eval_inference is True or (eval_inference is None and self.mode.kind != "enable_grad"):
                 self.mode = GradMode(False, "inference", node)
+        if info is not None and info.framework == "lightning" and getattr(node, "name", "") == "training_step" and self.mode.enabled and self.mode.kind != "enable_grad":
+            # grad mode is global state: a hook the Trainer runs before the training steps (``on_train_epoch_start``)
+            # that leaves it off (``torch.set_grad_enabled(False)``, in the hook or a helper it calls) leaves it off for them
+            for hook in LIGHTNING_HOOKS_BEFORE_TRAINING_STEP:
+                m = engine.modules.method(info.name, hook)
+                leak = engine.flow(m).leaves_grad_disabled if m is not None and m is not node else None
+                if leak is not None:
+                    self.mode = leak
+                    break
         if mode is not None and self.mode.enabled and (self.mode.kind != "enable_grad" or mode.kind == "inference") and not mode.enabled:
             # a function runs in its caller's grad mode (unless it turns grad on itself, which does not leave inference mode)
             self.mode = mode
@@ -3005,6 +3014,8 @@ _INFERENCE_WORD = re.compile(r"inference_mode")
 _TRAINER_CALL = re.compile(r"\bTrainer\s*\((?:[^()]|\([^()]*\))*\)")  # ``pl.Trainer(...)`` (one level of nested parentheses)
 _NO_INFERENCE_MODE = re.compile(r"\binference_mode\s*=\s*False\b")
 LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")
+# hooks the Lightning Trainer runs in the same process before ``training_step`` (on every fit, epoch or batch)
+LIGHTNING_HOOKS_BEFORE_TRAINING_STEP = ("setup", "on_fit_start", "on_train_start", "on_train_epoch_start", "on_train_batch_start")
 # method names a framework calls itself (Lightning hooks, steps, builders): not helpers only the class calls
 _FRAMEWORK_HOOK = re.compile(r"^(on_|configure_|setup$|teardown$|forward$|prepare_data$|backward$|optimizer_|lr_scheduler_|transfer_batch|__)|_step(_end)?$|_dataloader$|_epoch_end$")
 _SAVING_OPS = tuple(sorted(set(SAVES_INPUT) | set(SAVES_OUTPUT)))  # ops that save an input or their output for backward

@@ -53,7 +53,10 @@ the step may run under either, and nothing is claimed (runtime proof: `tests/tes
 A function that runs `torch.set_grad_enabled(False)` as a statement and returns without switching it back, at
 its end or on an early `return` (one not inside a `try` whose `finally` runs), leaves recording off for its
 caller: the training that follows the call is reported on that statement, with the early return as related
-information (the fix calls the function's own `torch.set_grad_enabled(True)` before that return too).
+information (the fix calls the function's own `torch.set_grad_enabled(True)` before that return too). Grad mode
+is global state, so a Lightning hook the Trainer runs before the training steps (`setup`, `on_fit_start`,
+`on_train_start`, `on_train_epoch_start`, `on_train_batch_start`) that leaves it off, itself or through a helper
+it calls, leaves it off for `training_step` too.
 
 ## Why is this bad?
 Under `no_grad` nothing is recorded: the result has no `grad_fn`, so the parameters upstream get no gradient
@@ -1143,6 +1146,95 @@ def main():
     return {"x": x}
 """,
             expect={"grad_ok": ["x"]},
+        ),
+        Example(
+            name="lightning-epoch-hook-helper-leaves-grad-disabled",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def mean_confidence(model, loader):
+    torch.set_grad_enabled(False)
+    scores = [F.softmax(model(x), dim=-1).max(-1).values.mean() for x, _ in loader]
+    return float(sum(scores) / len(scores))
+
+
+class Classifier(pl.LightningModule):
+    def __init__(self, calib):
+        super().__init__()
+        self.net = nn.Linear(6, 3)
+        self.calib = calib
+        self.confidence = 0.0
+
+    def on_train_epoch_start(self):
+        self.confidence = mean_confidence(self.net, self.calib)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.net(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(16, 6), torch.randint(0, 3, (16,)))
+    model = Classifier(DataLoader(data, batch_size=8))
+    before = model.net.weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=8))
+    return {"model": model}, {"changed": not torch.equal(before, model.net.weight)}
+""",
+            expect={"error": "does not require grad"},
+            lines=(9,),
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="lightning-epoch-hook-helper-under-no-grad-block",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def mean_confidence(model, loader):
+    with torch.no_grad():
+        scores = [F.softmax(model(x), dim=-1).max(-1).values.mean() for x, _ in loader]
+    return float(sum(scores) / len(scores))
+
+
+class Classifier(pl.LightningModule):
+    def __init__(self, calib):
+        super().__init__()
+        self.net = nn.Linear(6, 3)
+        self.calib = calib
+        self.confidence = 0.0
+
+    def on_train_epoch_start(self):
+        self.confidence = mean_confidence(self.net, self.calib)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.net(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(16, 6), torch.randint(0, 3, (16,)))
+    model = Classifier(DataLoader(data, batch_size=8))
+    before = model.net.weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=8))
+    return {"model": model}, {"changed": not torch.equal(before, model.net.weight)}
+""",
+            expect={"facts": {"changed": True}},
         ),
     )
 

@@ -31,7 +31,8 @@ same block, after `loss.backward()` and before `optimizer.step()`, with no other
 Clearing the gradients of *another* optimizer there (GAN training) is fine and not flagged. Also through a
 helper: a function called after `loss.backward()` whose body clears the gradients of the optimizer it is
 given and then steps it (`optimizer.zero_grad()` right before `optimizer.step()`, with nothing between that
-computes gradients).
+computes gradients); or a helper called between `loss.backward()` and `optimizer.step()` that ends by clearing
+the gradients of the optimizer it is given (a clip-and-log helper that "resets the buffers for the next batch").
 
 Across iterations too: a loop that clears the gradients before every `backward()` but steps only every few
 iterations (`if (i + 1) % accumulation_steps == 0: optimizer.step()`) discards the accumulated gradients of
@@ -234,6 +235,61 @@ def main():
 """,
             expect={"grad_ok": ["G.weight"]},
         ),
+        Example(
+            name="helper-between-backward-and-step-clears-the-gradients",
+            code="""import torch
+import torch.nn as nn
+
+
+def log_and_reset(model, optimizer, log):
+    log.append(sum(p.grad.norm().item() for p in model.parameters()))
+    optimizer.zero_grad()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.weight.detach().clone()
+    log = []
+    for _ in range(3):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        loss.backward()
+        log_and_reset(model, optimizer, log)
+        optimizer.step()
+    return {"model": model}, {"changed": not torch.equal(before, model.weight)}
+""",
+            expect={"facts": {"changed": False}},
+            lines=(7,),
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="helper-clears-the-gradients-after-the-step",
+            code="""import torch
+import torch.nn as nn
+
+
+def log_and_reset(model, optimizer, log):
+    log.append(sum(p.grad.norm().item() for p in model.parameters()))
+    optimizer.zero_grad()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.weight.detach().clone()
+    log = []
+    for _ in range(3):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        loss.backward()
+        optimizer.step()
+        log_and_reset(model, optimizer, log)
+    return {"model": model}, {"changed": not torch.equal(before, model.weight)}
+""",
+            expect={"facts": {"changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -345,7 +401,26 @@ def main():
                     if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         continue
                     hit = _clears_then_steps(facts, fn, call)
-                    if hit is None or id(hit[0]) in reported:
+                    if hit is None:
+                        late = _clears_for_caller(facts, fn, call, body, k)
+                        if late is not None and id(late[0]) not in reported:
+                            zst, sst = late
+                            reported.add(id(zst))
+                            zcall, scall = cast(ast.Call, stmt_call(zst, "zero_grad")), cast(ast.Call, stmt_call(sst, "step"))
+                            opt = facts.text(cast(ast.Attribute, scall.func).value)
+                            yield self.finding(
+                                facts,
+                                zcall,
+                                f"`{facts.text(cast(ast.Attribute, zcall.func).value)}.zero_grad()` clears the gradients of the optimizer `{fn.name}()` is given, "
+                                f"and `{fn.name}()` is called at line {call.lineno} after `backward()` and before `{opt}.step()` on line {scall.lineno}: "
+                                f"the gradients of line {back.lineno} are cleared before the step, which applies nothing",
+                                related=[(back, "gradients computed here"), (call, f"`{fn.name}()` clears them"), (scall, "steps with cleared gradients")],
+                                explanation="`zero_grad()` resets `.grad` (to None by default); the optimizer skips parameters without gradients, so "
+                                "the model does not learn. Clear the gradients after the step (or before the next backward), not in a helper "
+                                "that runs between them.",
+                            )
+                        continue
+                    if id(hit[0]) in reported:
                         continue
                     zst, sst = hit
                     reported.add(id(zst))
@@ -412,6 +487,41 @@ def _clears_then_steps(facts, fn: ast.AST, call: ast.Call):
                 isinstance(n, (ast.Return, ast.Raise, ast.Yield, ast.YieldFrom, ast.Await, ast.Break, ast.Continue))
                 or (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in facts.flow.functions)
                 or (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self")
+                for n in ast.walk(st)
+            ):
+                break
+    return None
+
+
+def _clears_for_caller(facts, fn: ast.AST, call: ast.Call, body: list, k: int):
+    """``(zero_grad statement in fn, step statement in the caller)`` when the body of ``fn`` (called by ``call``, the
+    statement ``body[k]``), at its top level, clears the gradients (to None) of an optimizer its caller passes, with no
+    backward after it, and the caller steps that same optimizer after the call, with nothing between that could compute
+    new gradients. Else None."""
+    assert isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    for j, zst in enumerate(fn.body):
+        zcall = stmt_call(zst, "zero_grad")
+        if zcall is None or zcall.args or any(kw.arg == "set_to_none" and not (isinstance(kw.value, ast.Constant) and kw.value.value is True) for kw in zcall.keywords):
+            continue
+        recv = cast(ast.Attribute, zcall.func).value
+        if not (isinstance(recv, ast.Name) and recv.id in params) or not _caller_optimizer(facts, call, fn, params.index(recv.id)):
+            continue
+        if any(has_backward(st) or stmt_call(st, "step") is not None for st in fn.body[j + 1 :]):
+            continue
+        i = params.index(recv.id)
+        arg = call.args[i] if i < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: i + 1]) else next((kw.value for kw in call.keywords if kw.arg == recv.id), None)
+        if arg is None:
+            continue
+        given = facts.text(arg)
+        for m in range(k + 1, len(body)):
+            st = body[m]
+            scall = stmt_call(st, "step")
+            if scall is not None and not scall.args and facts.text(cast(ast.Attribute, scall.func).value) == given:
+                return zst, st
+            if has_backward(st) or any(
+                isinstance(n, (ast.Return, ast.Raise, ast.Yield, ast.YieldFrom, ast.Await, ast.Break, ast.Continue))
+                or (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in facts.flow.functions)
                 for n in ast.walk(st)
             ):
                 break
