@@ -815,6 +815,26 @@ class GradientFlow:
             self._attr_cache[key] = found
         return found
 
+    def stored_leaf_copy(self, cls: str, attr: str) -> Optional[Val]:
+        """The value of ``self.<attr>`` when the class (no in-file subclass or base) assigns it once, in ``__init__``,
+        a non-leaf copy of a leaf that requires grad (``self.A = torch.randn(n, m, requires_grad=True) * 0.1``, also
+        made by a helper): what an optimizer given ``obj.<attr>`` refuses. In terms of ``self``; None otherwise."""
+        key = ("leaf_copy", cls, attr)
+        if key in self._attr_cache:
+            return self._attr_cache[key]
+        self._attr_cache[key] = None  # recursion guard
+        info = self.modules.classes.get(cls)
+        found: Optional[Val] = None
+        init = info.methods.get("__init__") if info is not None else None
+        values = info.attr_values.get(attr, []) if info is not None else []
+        if init is not None and len(values) == 1 and id(init) not in self._in_progress and not self.subclass_sets(cls, attr) and not any(b in self.modules.classes for b in info.base_names):
+            for ev in self.flow(init).events:
+                if ev.what == "attr_assign" and ev.name == attr and ev.value is not None and ev.value.kind == "tensor" and ev.value.leaf_copy is not None and ev.target is not None and ev.target.ident == "self":
+                    found = ev.value
+                    break
+        self._attr_cache[key] = found
+        return found
+
     def dropped_gradients(self, cls: str, numbers: frozenset = frozenset()) -> dict:
         """A custom ``autograd.Function``'s inputs whose gradient its ``backward`` returns as None on every
         path: position in ``apply(...)`` -> (the node that makes it None, the forward parameter's name).
@@ -1754,6 +1774,11 @@ class _Walker:
             tv = self.e.training_attribute(base.cls, a)
             if tv is not None:  # ``self.optimizer`` built in ``__init__``: the optimizer value, for every method
                 return _rebase(tv, base.ident)
+            info = self.e.modules.classes.get(base.cls)
+            if isinstance(node.ctx, ast.Load) and info is not None and a in info.attr_values:
+                lc = self.e.stored_leaf_copy(base.cls, a)
+                if lc is not None:  # ``nca.A`` made in the constructor as ``torch.randn(..., requires_grad=True) * scale``
+                    return _rebase(lc, base.ident)
             if isinstance(node.ctx, ast.Load) and self.mode.kind != "inference":
                 iv = self.e.inference_attribute(base.cls, a)
                 if iv is not None:  # an inference tensor kept on the object by an evaluation method

@@ -454,6 +454,65 @@ def main():
 """,
             expect={"grad_ok": ["a", "b", "c", "d", "e"]},
         ),
+        Example(
+            name="constructor-keeps-a-scaled-copy-of-a-leaf-the-optimizer-is-given",
+            code="""import torch
+
+
+def init_projection(in_dim, out_dim, scale=0.1):
+    return torch.randn(out_dim, in_dim, requires_grad=True) * scale
+
+
+class Metric:
+    def __init__(self, in_dim, out_dim):
+        self.A = init_projection(in_dim, out_dim)
+
+    def loss(self, x):
+        return (x @ self.A.t()).pow(2).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    metric = Metric(6, 2)
+    optimizer = torch.optim.SGD([metric.A], lr=0.1)
+    optimizer.zero_grad()
+    metric.loss(torch.randn(8, 6)).backward()
+    optimizer.step()
+    return {"A": metric.A}
+""",
+            expect={"error": "can't optimize a non-leaf Tensor"},
+            lines=(5,),
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="constructor-keeps-a-leaf-scaled-before-it-requires-grad",
+            code="""import torch
+
+
+def init_projection(in_dim, out_dim, scale=0.1):
+    return (torch.randn(out_dim, in_dim) * scale).requires_grad_()
+
+
+class Metric:
+    def __init__(self, in_dim, out_dim):
+        self.A = init_projection(in_dim, out_dim)
+
+    def loss(self, x):
+        return (x @ self.A.t()).pow(2).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    metric = Metric(6, 2)
+    optimizer = torch.optim.SGD([metric.A], lr=0.1)
+    optimizer.zero_grad()
+    metric.loss(torch.randn(8, 6)).backward()
+    optimizer.step()
+    return {"A": metric.A}
+""",
+            expect={"grad_ok": ["A"]},
+        ),
     )
 
     def check(self, facts):
