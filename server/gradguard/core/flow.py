@@ -827,7 +827,7 @@ class GradientFlow:
         found: Optional[Val] = None
         init = info.methods.get("__init__") if info is not None else None
         values = info.attr_values.get(attr, []) if info is not None else []
-        if init is not None and len(values) == 1 and id(init) not in self._in_progress and not self.subclass_sets(cls, attr) and not any(b in self.modules.classes for b in info.base_names):
+        if info is not None and init is not None and len(values) == 1 and id(init) not in self._in_progress and not self.subclass_sets(cls, attr) and not any(b in self.modules.classes for b in info.base_names):
             for ev in self.flow(init).events:
                 if ev.what == "attr_assign" and ev.name == attr and ev.value is not None and ev.value.kind == "tensor" and ev.value.leaf_copy is not None and ev.target is not None and ev.target.ident == "self":
                     found = ev.value
