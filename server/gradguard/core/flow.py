@@ -1608,7 +1608,10 @@ class _Walker:
                 # a freshly built module put on an object: ``self.head = nn.Linear(...)``; the caller learns it
                 # through ``replaced`` (a method that swaps a layer after the optimizer exists)
                 self.fl.events.append(Event("replace", target, self.stmt, self.loops, self.mode, target=base, value=v, name=f"{base.ident}.{target.attr}", given=given))
-            if target.attr in ("requires_grad", "require_grad", "requires_grads") and not indexed_parameter(target.value):
+            if target.attr == "requires_grad" and self.indexed_leaf(target.value):
+                # ``param[n_old:].requires_grad = True``: the flag of a new tensor (a view), not of the parameter
+                self.record("indexed_requires_grad", target, target=base, value=v, extra=str(_decided(v)))
+            elif target.attr in ("requires_grad", "require_grad", "requires_grads") and not indexed_parameter(target.value):
                 self.record("requires_grad_set", target, target=base, value=v, name=target.attr)
                 if (
                     target.attr == "requires_grad" and _decided(v) is True and isinstance(target.value, ast.Name) and target.value.id in self.env
@@ -2681,11 +2684,25 @@ class _Walker:
         fields = tuple((k, kv) for k, kv in kwargs.items() if k) or None
         return replace(v, fields=fields) if (v.live or v.cut) else Val(kind=None)
 
+    def indexed_leaf(self, expr: ast.AST) -> bool:
+        """``layer.weight[ids]``, or ``p[n:]`` with ``p`` a parameter (a loop over ``parameters()``): an indexed part of
+        a leaf that may require grad, a new tensor whose ``requires_grad`` is its own."""
+        if indexed_parameter(expr):
+            return True
+        if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name):
+            held = self.env.get(expr.value.id)
+            return held is not None and held.kind == "tensor" and held.leaf and bool(held.live)
+        return False
+
     def call_method(self, node: ast.Call, recv: Val, name: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         fw = recv.kind or ""
-        if name == "requires_grad_" and indexed_parameter(node.func.value):  # type: ignore[attr-defined]
+        if name == "requires_grad_" and self.indexed_leaf(node.func.value):  # type: ignore[attr-defined]
             # ``emb.weight[ids].requires_grad_(True)``: indexing makes a new tensor (a view or a copy) with a flag of its
             # own; the layer's parameter is not changed (nor frozen, nor unfrozen)
+            flag = not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False)
+            if "requires_grad" in kwnodes:
+                flag = _truthy(kwnodes["requires_grad"])
+            self.record("indexed_requires_grad", node, target=recv, extra=str(flag))
             return Val(recv.live, recv.cut, kind="tensor")
         if recv.kind == "instance" and recv.fields is not None:
             kept = next((fv for k, fv in recv.fields if k == name), None)
