@@ -1042,6 +1042,12 @@ class _Walker:
         """``compute_loss(self, model, inputs)``: ``model`` is the model the Trainer trains (its optimizer
         holds every parameter that requires grad)."""
         fname = getattr(self.node, "name", "")
+        if fname == "on_train_batch_end" and index == 0 and self.binding is None:
+            # Lightning calls ``on_train_batch_end(outputs, batch, batch_idx)`` with what ``training_step`` returned
+            info = self.class_info()
+            step = self.e.modules.method(info.name, "training_step") if info is not None and info.framework == "lightning" else None
+            if step is not None and id(step) not in self.e._in_progress:
+                return self.e.flow(step).returns
         if self.sink_role and (fname in ("training_step", "validation_step", "test_step") or (fname == "compute_loss" and index > 0)):
             return Val(kind="tensor")  # the framework passes a batch of data: it carries no gradient
         if self.sink_role and fname == "compute_loss" and index == 0:

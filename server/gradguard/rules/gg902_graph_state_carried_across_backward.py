@@ -43,7 +43,9 @@ LightningModule's `training_step`, which Lightning calls once per batch and back
 (unless a hook run every batch, such as `on_train_batch_start`, resets it; one run every epoch does not), also when
 `training_step` hands a tensor computed with the module's layers to a method of its own that keeps it so
 (`self.enqueue(k)` storing `self.bank = torch.cat([keys, self.bank])[:n]`; silent when that method runs under
-`torch.no_grad()` or is decorated, or the tensor is detached; the fix, marked unsafe, passes `k.detach()`), or when a
+`torch.no_grad()` or is decorated, or the tensor is detached; the fix, marked unsafe, passes `k.detach()`), or kept by
+`on_train_batch_end(outputs, ...)`, which Lightning runs after each batch's backward with what `training_step` returned
+(`self.negatives = outputs["keys"]`, read by the next step's loss; the fix keeps `.detach()`), or when a
 training loop hands such a tensor to a method of an object made before the loop (`memory.enqueue(emb, y)` storing
 `self.feats = torch.cat([feats, self.feats])[:n]`) and the loss reads the kept state (`memory.feats`); and a list
 on an object (`self.saved_log_probs = []`) that collects tensors with a graph, is read to build a loss that is
@@ -1216,6 +1218,84 @@ def main():
 """,
             expect={"grad_ok": ["model.weight", "model.bias"]},
         ),
+        Example(
+            name="lightning-batch-end-hook-keeps-the-step-keys-with-their-graph",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Contrast(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(6, 4)
+        self.previous = None
+
+    def training_step(self, batch, batch_idx):
+        (x,) = batch
+        q, k = self.encoder(x), self.encoder(x + 0.1)
+        keys = k if self.previous is None else torch.cat([k, self.previous])
+        loss = F.cross_entropy(q @ keys.t(), torch.arange(q.size(0)))
+        return {"loss": loss, "keys": k}
+
+    def on_train_batch_end(self, outputs, batch, batch_idx):
+        self.previous = outputs["keys"]
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Contrast()
+    before = model.encoder.weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(TensorDataset(torch.randn(24, 6)), batch_size=8))
+    return {"model": model}, {"changed": not torch.equal(before, model.encoder.weight)}
+""",
+            expect={"error": "backward through the graph a second time"},
+            lines=(22,),
+        ),
+        Example(
+            bad=False,
+            name="lightning-batch-end-hook-keeps-detached-keys",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Contrast(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(6, 4)
+        self.previous = None
+
+    def training_step(self, batch, batch_idx):
+        (x,) = batch
+        q, k = self.encoder(x), self.encoder(x + 0.1)
+        keys = k if self.previous is None else torch.cat([k, self.previous])
+        loss = F.cross_entropy(q @ keys.t(), torch.arange(q.size(0)))
+        return {"loss": loss, "keys": k}
+
+    def on_train_batch_end(self, outputs, batch, batch_idx):
+        self.previous = outputs["keys"].detach()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Contrast()
+    before = model.encoder.weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(TensorDataset(torch.randn(24, 6)), batch_size=8))
+    return {"model": model}, {"changed": not torch.equal(before, model.encoder.weight)}
+""",
+            expect={"facts": {"changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -1400,7 +1480,7 @@ def main():
             if m is None or "self." not in facts.text(m):
                 continue
             states = _self_states(facts, m)
-            if not states and not _method_stores(facts, info, m):
+            if not states and not _method_stores(facts, info, m) and not (info.framework == "lightning" and "on_train_batch_end" in info.methods):
                 continue
             fl = facts.flow.flow(m)
             sites = [s for s in fl.loss_sites if s.mode.enabled and not s.retain_graph and not _has_retain(s.node) and s.loss.live]
@@ -1408,6 +1488,7 @@ def main():
                 continue
             every_batch = set(RUN_EVERY_BATCH.get(info.framework or "", ())) | {n.func.attr for n in walk_nodes(m) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and _self_attr(n.func)}
             yield from self._stored_by_a_method(facts, cls_name, info, step_name, m, fl, sites[0], every_batch)
+            yield from self._kept_by_batch_end_hook(facts, cls_name, info, step_name, fl, sites[0], every_batch)
             for attr, stmt in states:
                 stores = [e for e in fl.events if e.what == "attr_assign" and e.name == attr and e.target is not None and e.target.ident == "self"]
                 carried = [e for e in stores if e.stmt is stmt]
@@ -1431,6 +1512,38 @@ def main():
                     "freed graph and raises `RuntimeError: Trying to backward through the graph a second time`. Store a detached state "
                     f"(`self.{attr} = tuple(h.detach() for h in ...)` for an LSTM's `(h, c)`).",
                 )
+
+    def _kept_by_batch_end_hook(self, facts, cls_name: str, info, step_name, fl, site, every_batch: set):
+        """``on_train_batch_end(self, outputs, ...)``, which Lightning calls after each batch's backward with what the step
+        returned, keeping a tensor computed with the module's layers (``self.negatives = outputs["keys"]``) that the next
+        step's loss reads: that loss goes back through the graph the previous backward freed."""
+        hook = info.methods.get("on_train_batch_end") if info.framework == "lightning" else None
+        if hook is None:
+            return
+        for e in facts.flow.flow(hook).events:
+            if e.what != "attr_assign" or e.target is None or e.target.ident != "self" or e.value is None or not e.mode.enabled or e.value.kind not in ("tensor", None):
+                continue
+            attr = e.name
+            if not any(_trainable_part(facts, cls_name, r) for r in e.value.live):
+                continue  # not computed from the module's own layers (detached, or a number)
+            if not any(r == f"self.{attr}" or r.startswith(f"self.{attr}.") or r.startswith(f"self.{attr}[") for r in site.loss.live):
+                continue  # the next step's loss does not read it
+            if any(x.what == "attr_assign" and x.name == attr and x.target is not None and x.target.ident == "self" for x in fl.events):
+                continue  # the step stores it itself as well
+            if any(name not in (step_name, "on_train_batch_end") and name in every_batch and _assigns_self_attr(node, attr) for name, node in info.methods.items()):
+                continue  # reset every batch
+            yield self.finding(
+                facts,
+                e.stmt,
+                f"`self.{attr}` keeps a tensor `{step_name}` computed with the module's layers for the next `{step_name}`, whose loss "
+                f"reads it; but Lightning runs this hook after the backward() of {site.label}, which freed that graph: the next backward() raises",
+                related=[(site.node, "backpropagated once per batch, and reads the kept tensor")],
+                fixes=[partial(_detach_stored_fix, facts, e.stmt)] if isinstance(e.stmt, ast.Assign) and len(e.stmt.targets) == 1 else [],
+                explanation="Lightning calls `on_train_batch_end(outputs, batch, batch_idx)` after the batch's backward() and optimizer "
+                "step, with what `training_step` returned. A tensor kept from `outputs` is attached to that batch's graph, which backward "
+                "freed; the next step's loss builds on it, so its backward() raises `RuntimeError: Trying to backward through the graph a "
+                f"second time`. Keep a detached copy (`self.{attr} = outputs[...].detach()`).",
+            )
 
     def _stored_by_a_method(self, facts, cls_name: str, info, step_name, m, fl, site, every_batch: set):
         """``self.enqueue(k)`` in the step, whose method stores ``self.bank = torch.cat([keys, self.bank])[:n]`` (a state
@@ -1678,6 +1791,15 @@ def main():
                             f"`x.{attr}.clear()`), or keep detached values (`.detach()`, `.item()`).",
                         )
                         return
+
+
+def _detach_stored_fix(facts, st: ast.Assign):
+    """Store a detached copy: ``self.x = outputs["keys"]`` -> ``self.x = outputs["keys"].detach()``."""
+    value = st.value
+    text = facts.text(value)
+    if not isinstance(value, (ast.Name, ast.Attribute, ast.Subscript, ast.Call)):
+        text = f"({text})"
+    return fix("Keep a detached copy", replace_node(facts, value, f"{text}.detach()"))
 
 
 def _empty_list_attrs(init) -> list:
