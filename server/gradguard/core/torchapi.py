@@ -476,3 +476,22 @@ def is_parameterless_ctor(qualname: str) -> bool:
     if is_module_ctor(qualname):
         return short.endswith(PARAMLESS_SUFFIXES)
     return qualname.startswith(TRANSFORM_PACKAGES) and short[:1].isupper() and short not in TRANSFORM_HOLDERS
+
+# Every parameter a ``torch.nn`` layer registers (LAYER_PARAMETERS above: only the weights layer subclasses read), by
+# the names ``named_parameters()`` gives them: layer -> (always,
+# present only when the switch keyword is true, that keyword, its default, keywords that change the set otherwise, how
+# many positional arguments come before the switch's position).
+_CONV = (("weight",), ("bias",), "bias", True, (), 7)
+LAYER_PARAMETER_NAMES: dict = {
+    "Linear": (("weight",), ("bias",), "bias", True, (), 2),
+    "Bilinear": (("weight",), ("bias",), "bias", True, (), 3),
+    **{c: _CONV for c in ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")},
+    "LayerNorm": ((), ("weight", "bias"), "elementwise_affine", True, ("bias",), 2),
+    "GroupNorm": ((), ("weight", "bias"), "affine", True, (), 3),
+    **{c: ((), ("weight", "bias"), "affine", True, (), 3) for c in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")},
+    **{c: ((), ("weight", "bias"), "affine", False, (), 3) for c in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")},
+    "Embedding": (("weight",), (), None, True, ("_weight",), 99),
+    "EmbeddingBag": (("weight",), (), None, True, ("_weight",), 99),
+    "PReLU": (("weight",), (), None, True, (), 99),
+    "MultiheadAttention": (("in_proj_weight", "out_proj.weight"), ("in_proj_bias", "out_proj.bias"), "bias", True, ("kdim", "vdim", "add_bias_kv"), 3),
+}

@@ -1,0 +1,320 @@
+"""GG811 parameter-in-two-groups: two parameter groups of one optimizer, each selected from the same model's
+``named_parameters()`` by a name filter, both select some parameter: ``torch.optim`` raises."""
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradguard.core.model import Severity
+from gradguard.core.paramnames import parameter_names
+from gradguard.core.torchapi import is_optimizer_ctor
+from gradguard.rules.base import Example, Rule
+
+
+class _Unknown(Exception):
+    pass
+
+
+class ParameterInTwoGroups(Rule):
+    code = "GG811"
+    name = "parameter-in-two-groups"
+    summary = (
+        "Two parameter groups selected from `named_parameters()` by name filters both select a parameter (`\"weight\" in n` "
+        "and `\"norm\" in n` both take `norm.weight`): the optimizer raises `some parameters appear in more than one parameter group`."
+    )
+    severity = Severity.ERROR
+    needs = ("named_parameters",)
+    docs = """
+## What it does
+Finds an optimizer built from parameter groups (`[{"params": decay, ...}, {"params": no_decay, ...}]`, also returned by
+a helper) whose parameter lists are comprehensions over the same model's `named_parameters()` filtered by name
+(`[p for n, p in model.named_parameters() if "weight" in n]`), works out the parameter names of the model's class from
+its constructor (its layers, `nn.Sequential`s, `nn.Parameter`s and in-file submodules; `torch.nn` layers by the names
+they register, e.g. `attn.in_proj_weight`, `norm.weight`), and flags the filter of a later group that selects a
+parameter an earlier group's filter selected too. Filters are evaluated when they are made of `in` / `==` tests,
+`startswith` / `endswith`, `any(k in n for k in KEYS)` over a constant tuple, `not`, `and` and `or`; anything else
+keeps it silent.
+
+## Why is this bad?
+`torch.optim` refuses a parameter in two groups: building the optimizer raises `ValueError: some parameters appear in
+more than one parameter group`. The usual cause is a weight-decay split whose two filters are not complements (the
+norm layers' weights contain both "weight" and "norm").
+
+## Example
+```python
+decay = [p for n, p in model.named_parameters() if "weight" in n]
+no_decay = [p for n, p in model.named_parameters() if "bias" in n or "norm" in n]
+```
+
+## Use instead
+```python
+no_decay = [p for n, p in model.named_parameters() if "bias" in n or "norm" in n]
+decay = [p for n, p in model.named_parameters() if not ("bias" in n or "norm" in n)]
+```
+
+## Fix safety
+No fix is offered: which group a parameter belongs to is for the author to decide.
+"""
+    examples = (
+        Example(
+            name="weight-decay-split-selects-norm-weights-twice",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 8)
+        self.norm = nn.LayerNorm(8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(self.norm(self.proj(x)))
+
+
+def param_groups(model, wd):
+    decay = [p for n, p in model.named_parameters() if "weight" in n]
+    no_decay = [p for n, p in model.named_parameters() if n.endswith(".bias") or "norm" in n]
+    return [{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def main():
+    model = Net()
+    optimizer = torch.optim.AdamW(param_groups(model, 0.05), lr=1e-3)
+    model(torch.randn(3, 4)).sum().backward()
+    optimizer.step()
+    return {"model": model}
+""",
+            expect={"error": "some parameters appear in more than one parameter group"},
+            lines=(18,),
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="weight-decay-split-by-complementary-filters",
+            code="""import torch
+import torch.nn as nn
+
+NO_DECAY = ("bias", "norm")
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 8)
+        self.norm = nn.LayerNorm(8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(self.norm(self.proj(x)))
+
+
+def main():
+    model = Net()
+    decay = [p for n, p in model.named_parameters() if not any(k in n for k in NO_DECAY)]
+    no_decay = [p for n, p in model.named_parameters() if any(k in n for k in NO_DECAY)]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=1e-3)
+    before = model.head.weight.detach().clone()
+    model(torch.randn(3, 4)).sum().backward()
+    optimizer.step()
+    return {"model": model}, {"changed": not torch.equal(before, model.head.weight)}
+""",
+            expect={"facts": {"changed": True}, "grad_ok": ["model.head.weight", "model.norm.weight"]},
+        ),
+    )
+
+    def check(self, facts):
+        consts = _module_constants(facts.tree)
+        for call in facts.walk(ast.Call):
+            if not is_optimizer_ctor(facts.imports.qualname(call.func) or ""):
+                continue
+            given = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "params"), None)
+            found = _groups(facts, given, facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree)
+            if found is None:
+                continue
+            scope, comps = found
+            receivers = {facts.text(c.generators[0].iter.func.value) for c in comps}
+            if len(comps) < 2 or len(receivers) != 1:
+                continue
+            cls = _class_of(facts, comps[0].generators[0].iter.func.value, scope, 0)
+            if cls is None:
+                continue
+            names = parameter_names(facts.modules, facts.imports, cls)
+            if not names:
+                continue
+            picked: list = []
+            for comp in comps:
+                var = comp.generators[0].target.elts[0].id
+                try:
+                    chosen = {n for n in names if all(_truth(_ev(c, var, n, consts)) for c in comp.generators[0].ifs)}
+                except _Unknown:
+                    chosen = None
+                picked.append(chosen)
+            for j in range(1, len(comps)):
+                if picked[j] is None:
+                    continue
+                both = next((sorted(picked[i] & picked[j]) for i in range(j) if picked[i] is not None and picked[i] & picked[j]), None)
+                if not both:
+                    continue
+                first = next(i for i in range(j) if picked[i] is not None and picked[i] & picked[j])
+                shown = ", ".join(f"`{n}`" for n in both[:3]) + (f" and {len(both) - 3} more" if len(both) > 3 else "")
+                yield self.finding(
+                    facts,
+                    comps[j],
+                    f"this group's filter selects {shown}, which an earlier group of the same optimizer also selects (line "
+                    f"{comps[first].lineno}): building the optimizer raises `ValueError: some parameters appear in more than one parameter group`",
+                    related=[(comps[first], "the earlier group selects them too"), (call, "the optimizer built from both groups")],
+                    explanation="`torch.optim` accepts each parameter in one group only. Make the filters complements (select the "
+                    "second group with `not` of the first's test), or build one group from the parameters the other does not hold.",
+                )
+                break
+
+
+def _groups(facts, given: Optional[ast.AST], scope: ast.AST) -> Optional[tuple]:
+    """``(scope, [comprehension of each group's params])`` for a list of group dicts given to an optimizer: the list
+    itself, or what the in-file helper it calls returns (a list literal); None when not of that shape."""
+    if isinstance(given, ast.Call) and isinstance(given.func, ast.Name) and isinstance(facts.flow.functions.get(given.func.id), (ast.FunctionDef, ast.AsyncFunctionDef)):
+        fn = facts.flow.functions[given.func.id]
+        rets = [n for n in ast.walk(fn) if isinstance(n, ast.Return)]
+        if len(rets) != 1 or rets[0].value is None:
+            return None
+        given, scope = rets[0].value, fn
+    if isinstance(given, ast.Name):
+        given = _single_binding(scope, given.id)
+    if not isinstance(given, ast.List) or len(given.elts) < 2:
+        return None
+    comps = []
+    for g in given.elts:
+        if not isinstance(g, ast.Dict):
+            return None
+        params: Optional[ast.AST] = next((v for k, v in zip(g.keys, g.values) if isinstance(k, ast.Constant) and k.value == "params"), None)
+        if isinstance(params, ast.Name):
+            params = _single_binding(scope, params.id)
+        if not _name_filtered(params):
+            return None
+        comps.append(params)
+    return scope, comps
+
+
+def _name_filtered(node) -> bool:
+    """``[p for n, p in X.named_parameters() if <test>]``."""
+    if not isinstance(node, (ast.ListComp, ast.GeneratorExp)) or len(node.generators) != 1:
+        return False
+    gen = node.generators[0]
+    it, tgt = gen.iter, gen.target
+    return (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_parameters" and not it.args and not it.keywords
+            and isinstance(tgt, ast.Tuple) and len(tgt.elts) == 2 and all(isinstance(e, ast.Name) for e in tgt.elts)
+            and isinstance(node.elt, ast.Name) and node.elt.id == getattr(tgt.elts[1], "id", None) and bool(gen.ifs) and not gen.is_async)
+
+
+def _single_binding(scope: ast.AST, name: str) -> Optional[ast.AST]:
+    """The value of the one assignment to ``name`` in ``scope`` (not counting nested functions), else None."""
+    found = []
+    for n in ast.walk(scope):
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets):
+            found.append(n.value if len(n.targets) == 1 else None)
+        elif isinstance(n, (ast.AugAssign, ast.AnnAssign)) and isinstance(n.target, ast.Name) and n.target.id == name:
+            found.append(None)
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == name and n.func.attr in ("append", "extend", "insert", "remove", "pop"):
+            return None
+    return found[0] if len(found) == 1 else None
+
+
+def _class_of(facts, expr: ast.AST, scope: ast.AST, depth: int) -> Optional[str]:
+    """The in-file Module class of the model ``expr`` names: bound in ``scope`` by ``Cls(...)``, or a parameter of
+    ``scope`` whose callers in the file pass such a model (the first one found)."""
+    if not isinstance(expr, ast.Name) or depth > 3:
+        return None
+    bound = _single_binding(scope, expr.id)
+    while isinstance(bound, ast.Call) and isinstance(bound.func, ast.Attribute) and bound.func.attr in ("to", "cuda", "cpu", "float", "train"):
+        bound = bound.func.value
+    if isinstance(bound, ast.Call) and isinstance(bound.func, ast.Name) and bound.func.id in facts.modules.classes:
+        return bound.func.id
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    params = [a.arg for a in scope.args.posonlyargs + scope.args.args]
+    if expr.id not in params or bound is not None:
+        return None
+    i = params.index(expr.id)
+    for call in facts.walk(ast.Call):
+        if not (isinstance(call.func, ast.Name) and call.func.id == scope.name):
+            continue
+        args = call.args
+        arg = args[i] if i < len(args) and not any(isinstance(a, ast.Starred) for a in args[: i + 1]) else next((k.value for k in call.keywords if k.arg == expr.id), None)
+        outer = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+        cls = _class_of(facts, arg, outer, depth + 1) if arg is not None else None
+        if cls is not None:
+            return cls
+    return None
+
+
+def _module_constants(tree: ast.Module) -> dict:
+    """Module-level names bound once to a string or a tuple/list of strings."""
+    out: dict = {}
+    seen: set = set()
+    for st in tree.body:
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+            name = st.targets[0].id
+            v = st.value
+            if name in seen:
+                out.pop(name, None)
+                continue
+            seen.add(name)
+            if isinstance(v, ast.Constant) and isinstance(v.value, str):
+                out[name] = v.value
+            elif isinstance(v, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in v.elts):
+                out[name] = tuple(e.value for e in v.elts)  # type: ignore[attr-defined]
+    return out
+
+
+def _truth(v) -> bool:
+    if not isinstance(v, (bool, str, tuple)):
+        raise _Unknown
+    return bool(v)
+
+
+def _ev(node: ast.AST, var: str, name: str, consts: dict, env: Optional[dict] = None):
+    """The value of a name test with ``var`` bound to ``name``; raises _Unknown for anything else."""
+    env = env or {}
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bool)):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id == var:
+            return name
+        if node.id in env:
+            return env[node.id]
+        if node.id in consts:
+            return consts[node.id]
+        raise _Unknown
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return tuple(_ev(e, var, name, consts, env) for e in node.elts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return not _truth(_ev(node.operand, var, name, consts, env))
+    if isinstance(node, ast.BoolOp):
+        vals = [_truth(_ev(v, var, name, consts, env)) for v in node.values]
+        return all(vals) if isinstance(node.op, ast.And) else any(vals)
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        a, b = _ev(node.left, var, name, consts, env), _ev(node.comparators[0], var, name, consts, env)
+        op = node.ops[0]
+        if isinstance(op, (ast.In, ast.NotIn)) and isinstance(b, (str, tuple)) and isinstance(a, str):
+            return (a in b) == isinstance(op, ast.In)
+        if isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(a, str) and isinstance(b, str):
+            return (a == b) == isinstance(op, ast.Eq)
+        raise _Unknown
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("startswith", "endswith") and len(node.args) == 1 and not node.keywords:
+        recv, arg = _ev(node.func.value, var, name, consts, env), _ev(node.args[0], var, name, consts, env)
+        if isinstance(recv, str) and (isinstance(arg, str) or (isinstance(arg, tuple) and all(isinstance(x, str) for x in arg))):
+            return recv.startswith(arg) if node.func.attr == "startswith" else recv.endswith(arg)
+        raise _Unknown
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("any", "all") and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
+        gen = node.args[0]
+        if len(gen.generators) != 1 or not isinstance(gen.generators[0].target, ast.Name) or gen.generators[0].ifs:
+            raise _Unknown
+        seq = _ev(gen.generators[0].iter, var, name, consts, env)
+        if not isinstance(seq, tuple):
+            raise _Unknown
+        k = gen.generators[0].target.id
+        vals = [_truth(_ev(gen.elt, var, name, consts, {**env, k: x})) for x in seq]
+        return any(vals) if node.func.id == "any" else all(vals)
+    raise _Unknown
