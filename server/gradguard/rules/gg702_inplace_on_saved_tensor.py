@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import re
 from functools import partial
+from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
@@ -31,6 +32,57 @@ OUT_OF_PLACE = {
 }
 NOT_INPLACE = {"requires_grad_", "share_memory_", "record_stream", "retain_grad", "register_hook"}
 BINOPS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "Pow": "**", "MatMult": "@", "FloorDiv": "//", "Mod": "%"}
+
+
+def _clone_fix(facts, node: ast.AST):
+    return fix("Use a clone of the weight", replace_node(facts, node, f"{facts.text(node)}.clone()"))
+
+
+def _max_norm_tables(facts, info) -> dict:
+    """Attributes of the class built as ``nn.Embedding(..., max_norm=<not None>)``: attribute -> constructor call."""
+    out = {}
+    for attr, values in info.attr_values.items():
+        if len(values) != 1 or not isinstance(values[0], ast.Call):
+            continue
+        call = values[0]
+        if (facts.imports.qualname(call.func) or "") not in ("torch.nn.Embedding", "torch.nn.modules.sparse.Embedding", "torch.nn.EmbeddingBag"):
+            continue
+        mn = next((k.value for k in call.keywords if k.arg == "max_norm"), call.args[2] if len(call.args) > 2 else None)
+        if mn is not None and not (isinstance(mn, ast.Constant) and mn.value is None):
+            out[attr] = call
+    return out
+
+
+def _table_events(facts, info, fn, tables: dict, depth: int = 0) -> Optional[list]:
+    """In statement order, what one run of ``fn`` does with the tables: ``("read", node, attr)`` for ``self.<t>.weight``
+    used as a value, ``("call", node, attr)`` for ``self.<t>(...)``; calls of the class's own methods are followed. None
+    when the order is not known (both in one statement, a loop, a branch)."""
+    out: list = []
+    for st in fn.body:
+        own: list = []
+        nested: list = []
+        for n in walk_nodes(st):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self":
+                if n.func.attr in tables:
+                    own.append(("call", n, n.func.attr))
+                elif n.func.attr in info.methods and depth < 3:
+                    inner = _table_events(facts, info, info.methods[n.func.attr], tables, depth + 1)
+                    if inner is None:
+                        return None
+                    nested += inner
+            elif isinstance(n, ast.Attribute) and n.attr == "weight" and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Attribute) and n.value.attr in tables and isinstance(n.value.value, ast.Name) and n.value.value.id == "self":
+                parent = facts.parent(n)
+                if isinstance(parent, ast.Attribute) and parent.attr in ("data", "detach", "clone", "shape", "size", "dtype", "device"):
+                    continue  # a copy, or no tensor op that saves it
+                own.append(("read", n, n.value.attr))
+        if (own or nested) and not isinstance(st, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return)):
+            return None  # (a loop, a branch, a with block: order or grad mode unknown)
+        if own and nested:
+            return None
+        if len({kind for kind, _, _ in own}) > 1:
+            return None  # (a read and a lookup in one statement)
+        out += nested + own
+    return out
 
 
 def _atom(facts, node):
@@ -61,6 +113,9 @@ base's version counter, so writing into any part of the base invalidates what wa
 Also a helper that writes into its argument in place (`def drop_rows(h, keep): h[~keep] = 0.0`) given such
 a saved tensor (`drop_rows(F.relu(self.fc(x)), keep)`): Python passes the tensor itself, so the helper modifies
 what autograd saved; the finding is on the helper's write, with the call as related information.
+Also a table built as `nn.Embedding(n, d, max_norm=...)` whose whole weight is used (`u @ self.items.weight.t()`)
+and that is then looked up in the same forward pass (`self.items(ids)`): the lookup renormalizes rows of the weight in
+place (the fix uses `self.items.weight.clone()`, as PyTorch's documentation says).
 Also a value computed through a model (`d_fake = D(fake)`) before an optimizer step that updates that model's
 parameters in place (`opt_d.step()`), then backpropagated after the step to reach other trained parameters
 (`loss_g = bce(d_fake, ones); loss_g.backward()`): the graph saved the parameters the step modified.
@@ -779,10 +834,77 @@ def main():
 """,
             expect={"grad_ok": ["logits", "net.0.weight"]},
         ),
+        Example(
+            name="max-norm-table-read-whole-then-looked-up",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Retrieval(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.users = nn.Embedding(8, 4)
+        self.items = nn.Embedding(10, 4, max_norm=1.0)
+
+    def scores(self, users):
+        return self.users(users) @ self.items.weight.t()
+
+    def forward(self, users, items):
+        logits = self.scores(users)
+        pos = self.items(items)
+        return logits, pos
+
+
+def main():
+    torch.manual_seed(0)
+    model = Retrieval()
+    users, items = torch.tensor([0, 1, 2]), torch.tensor([3, 4, 5])
+    logits, pos = model(users, items)
+    (F.cross_entropy(logits, items) + 1e-3 * pos.pow(2).sum()).backward()
+    return {"model": model}
+""",
+            expect={"error": "modified by an inplace operation"},
+            lines=(13,),
+        ),
+        Example(
+            bad=False,
+            name="max-norm-table-looked-up-before-it-is-read-whole",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Retrieval(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.users = nn.Embedding(8, 4)
+        self.items = nn.Embedding(10, 4, max_norm=1.0)
+
+    def scores(self, users):
+        return self.users(users) @ self.items.weight.t()
+
+    def forward(self, users, items):
+        pos = self.items(items)
+        logits = self.scores(users)
+        return logits, pos
+
+
+def main():
+    torch.manual_seed(0)
+    model = Retrieval()
+    users, items = torch.tensor([0, 1, 2]), torch.tensor([3, 4, 5])
+    logits, pos = model(users, items)
+    (F.cross_entropy(logits, items) + 1e-3 * pos.pow(2).sum()).backward()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.items.weight", "model.users.weight"]},
+        ),
     )
 
     def check(self, facts):
         yield from self._stale_after_step(facts)
+        yield from self._max_norm_lookup_after_read(facts)
         seen: set = set()
         for fl in self._scopes(facts):
             for ev in fl.events:
@@ -862,6 +984,44 @@ def main():
             "views of its input from one autograd node, and none of them (nor a view of one) may be modified in place while the input "
             "requires grad. Compute out of place, `.clone()` the part first, or use `unsafe_chunk` / `unsafe_split` if the in-place write is meant.",
         )
+
+    def _max_norm_lookup_after_read(self, facts):
+        """``u @ self.item_emb.weight.t()`` and then ``self.item_emb(items)`` in one forward pass, with the table built as
+        ``nn.Embedding(n, d, max_norm=1.0)``: the lookup renormalizes the selected rows of the weight in place, which the
+        matmul saved for backward."""
+        if "max_norm" not in facts.source.text:
+            return
+        for info in facts.modules.classes.values():
+            fwd = info.methods.get("forward")
+            if not info.is_module or fwd is None or lexically_no_grad(facts, fwd):
+                continue
+            tables = _max_norm_tables(facts, info)
+            if not tables:
+                continue
+            events = _table_events(facts, info, fwd, tables)
+            if not events:
+                continue
+            for i, (kind, node, attr) in enumerate(events):
+                if kind != "read":
+                    continue
+                later = next((n for k, n, a in events[i + 1 :] if k == "call" and a == attr), None)
+                if later is None:
+                    continue
+                yield self.finding(
+                    facts,
+                    node,
+                    f"`self.{attr}.weight` is used here and then `self.{attr}(...)` is called in the same forward pass: `{attr}` was "
+                    f"built with `max_norm`, so the lookup renormalizes rows of the weight in place, which this op saved for backward: "
+                    f"backward() raises",
+                    related=[(later, "the lookup that writes into the weight"), (tables[attr], "built with max_norm")],
+                    fixes=[partial(_clone_fix, facts, node)],
+                    explanation="With `max_norm`, `nn.Embedding`'s forward calls `torch.embedding_renorm_` on the looked-up rows, "
+                    "which modifies the weight in place and bumps its version counter. An op that used the weight before (a matmul "
+                    "against the whole table saves it) then fails in backward with `one of the variables needed for gradient "
+                    "computation has been modified by an inplace operation`. PyTorch's documentation: use a clone of the weight "
+                    "outside the lookup (`self.emb.weight.clone()`), or do the lookup first.",
+                )
+                break
 
     def _stale_after_step(self, facts):
         """``opt_d.step()`` between building a value through D (``d_fake = D(G(z))``) and a backward through it
