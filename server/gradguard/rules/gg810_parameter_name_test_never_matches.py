@@ -18,7 +18,7 @@ class ParameterNameTestNeverMatches(Rule):
         "wrapper's `named_parameters()` all begin with `module.`, so `name.startswith(\"backbone.\")` is never true."
     )
     severity = Severity.WARNING
-    needs = ("named_parameters", "startswith")
+    needs = ("DataParallel",)  # (DistributedDataParallel too; and the text must read named_parameters and startswith)
     fix_applicability = Applicability.UNSAFE
     docs = """
 ## What it does
@@ -227,6 +227,8 @@ def main():
     )
 
     def check(self, facts):
+        if "named_parameters" not in facts.source.text or "startswith" not in facts.source.text:
+            return
         facts.backward_flows  # noqa: B018 - analyzes functions with their callers' values (context flows)
         done: set = set()
         for fl in [*facts.flows, *facts.flow.context_flows]:
