@@ -104,7 +104,6 @@ KNOWN_MISSES = {
     "c1516_lightning_prototypes_built_under_inference_mode": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
     "c1518_accelerate_text_tower_freeze_filter_also_matches_context_proj": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
     "c1522_lightning_manual_gan_optimizers_unpacked_in_wrong_order": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
-    "c1524_hf_trainer_rdrop_compute_loss_calls_backward_itself": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
     "c1526_fused_linear_gelu_backward_returns_grads_in_old_order": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
 }
 

@@ -8,6 +8,7 @@ from typing import Optional, cast
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import BackwardSite
 from gradguard.core.model import Applicability, Edit, Fix, Severity
+from gradguard.core.source import Pos
 from gradguard.core.starvation import frozen_paths, is_frozen
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import fix, replace_node
@@ -38,6 +39,9 @@ value carries its graph: every batch is a slice of the one graph built before th
 from separate forward passes, from detached values (`D(fake.detach())`, also through a helper that returns
 `t.clone().detach().requires_grad_()`: a new leaf per call), or a first backward with `retain_graph=True` stay
 silent.
+Also a `loss.backward()` of your own in a method whose returned loss the framework backpropagates (a Lightning
+`training_step` under automatic optimization, a Hugging Face Trainer's `compute_loss`), before that `return loss`: the
+framework's backward is the second one (the fix removes yours).
 
 ## Why is this bad?
 `backward()` frees the intermediate buffers of every graph node it traverses. The second pass reaches
@@ -403,9 +407,124 @@ def main():
 """,
             expect={"grad_ok": ["head.weight", "encoder.weight"]},
         ),
+        Example(
+            name="lightning-training-step-backpropagates-the-loss-it-returns",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Regressor(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(4, 1)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = F.mse_loss(self.net(x).squeeze(-1), y)
+        loss.backward()
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(16, 4), torch.randn(16))
+    model = Regressor()
+    before = model.net.weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=8))
+    return {"model": model}, {"changed": not torch.equal(before, model.net.weight)}
+""",
+            expect={"error": "backward through the graph a second time"},
+            lines=(16,),
+        ),
+        Example(
+            bad=False,
+            name="lightning-training-step-returns-the-loss-for-the-trainer",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Regressor(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(4, 1)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = F.mse_loss(self.net(x).squeeze(-1), y)
+        self.log("train_loss", loss.item())
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(16, 4), torch.randn(16))
+    model = Regressor()
+    before = model.net.weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=8))
+    return {"model": model}, {"changed": not torch.equal(before, model.net.weight)}
+""",
+            expect={"facts": {"changed": True}},
+        ),
     )
 
+    def _framework_backpropagates_again(self, facts):
+        """``loss.backward()`` in a method whose returned loss the framework backpropagates itself (Lightning's
+        ``training_step`` under automatic optimization, a Hugging Face Trainer's ``compute_loss``), with ``loss`` returned
+        after it: the framework's backward goes through the graph the first one freed."""
+        for fl in facts.backward_flows:
+            for isite in fl.implicit_sites:
+                if not isite.mode.enabled or not isinstance(isite.stmt, ast.Return) or not isite.loss.live:
+                    continue
+                returned = {n.id for n in walk_nodes(isite.stmt) if isinstance(n, ast.Name)}
+                block = _block_of(fl.node, isite.stmt)
+                if block is None:
+                    continue
+                ret_at = next(i for i, x in enumerate(block) if x is isite.stmt)
+                for site in fl.backward_sites:
+                    call = site.node
+                    if site.implicit or site.retain_graph or _has_retain_kw(call) or not site.loss.live or not isinstance(site.stmt, ast.Expr):
+                        continue
+                    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "backward" and isinstance(call.func.value, ast.Name)):
+                        continue
+                    name = call.func.value.id
+                    at = next((i for i, x in enumerate(block) if x is site.stmt), None)
+                    if at is None or at >= ret_at or name not in returned:
+                        continue
+                    if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for x in block[at + 1 : ret_at] for n in walk_nodes(x)):
+                        continue  # rebound between the backward and the return
+                    st = site.stmt
+
+                    def build(st: ast.stmt = st) -> Optional[Fix]:
+                        return fix("Remove the backward() call (the framework runs it)", Edit(Pos(st.lineno, 0), Pos(st.lineno + 1, 0), ""))
+
+                    yield self.finding(
+                        facts,
+                        call,
+                        f"`{facts.text(call)}` runs here, and {isite.implicit} backpropagates the `{name}` returned at line {isite.stmt.lineno} again: "
+                        f"the second backward() goes through the graph the first one freed and raises",
+                        related=[(isite.stmt, f"{isite.implicit} calls backward() on what this returns")],
+                        fixes=[build] if st.lineno == st.end_lineno and facts.source.line(st.lineno).strip().split("#")[0].strip() == facts.text(st).strip() else [],
+                        explanation=f"{isite.implicit} calls `backward()` itself on the loss this method returns (and steps the optimizer "
+                        "after it). A `backward()` of your own on the same loss frees its graph first, so the framework's raises "
+                        "`RuntimeError: Trying to backward through the graph a second time`. Return the loss and let the framework "
+                        "backpropagate it (or switch to manual optimization / override `training_step` of the Trainer).",
+                    )
+                    break
+
     def check(self, facts):
+        yield from self._framework_backpropagates_again(facts)
         for fl in facts.backward_flows:
             sites = [s for s in fl.backward_sites if isinstance(s.stmt, ast.Expr)]
             if not sites or facts.flow.is_autograd_function_method(fl.node):
@@ -706,6 +825,22 @@ def _base_name(f: ast.AST) -> str:
 
 def _names(e) -> set:
     return {n.id for n in walk_nodes(e) if isinstance(n, ast.Name)} if e is not None else set()
+
+
+def _block_of(fn: ast.AST, st: ast.stmt) -> Optional[list]:
+    """The statement list of ``fn`` (not of a nested function) that holds ``st``."""
+    todo = [fn]
+    while todo:
+        n = todo.pop()
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(n, name, None)
+            if isinstance(block, list):
+                if any(x is st for x in block):
+                    return block
+                todo.extend(x for x in block if not isinstance(x, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)))
+        for h in getattr(n, "handlers", []) or []:
+            todo.append(h)
+    return None
 
 
 def _has_retain_kw(call: ast.Call) -> bool:
