@@ -49,7 +49,9 @@ def default_python():
 # The c13 blind half (c1302, c1304, ..., c1340) was scored once at the end of the fourteenth session (7/13 found,
 # 0/7 false alarms). The c14 blind half (c1402, c1404, ..., c1440) is held out here until it is scored once, at the
 # end of the session that develops against the c14 dev half. The c15 blind half (c1502, c1504, ..., c1540) is held out
-# the same way, until it is scored once, at the end of the session that develops against the c15 dev half. Ids of a
+# the same way, until it is scored once, at the end of the session that develops against the c15 dev half, and so is
+# the c16 blind half (c1602, c1604, ..., c1640), until it is scored once at the end of the session that develops against
+# the c16 dev half. Ids of a
 # held-out half are written whole with their trailing underscore: a prefix such as "c14" would also match the c1
 # series' c140_..c145_.
 UNSCORED_BLIND: tuple = (
@@ -57,6 +59,8 @@ UNSCORED_BLIND: tuple = (
     "c1422_", "c1424_", "c1426_", "c1428_", "c1430_", "c1432_", "c1434_", "c1436_", "c1438_", "c1440_",
     "c1502_", "c1504_", "c1506_", "c1508_", "c1510_", "c1512_", "c1514_", "c1516_", "c1518_", "c1520_",
     "c1522_", "c1524_", "c1526_", "c1528_", "c1530_", "c1532_", "c1534_", "c1536_", "c1538_", "c1540_",
+    "c1602_", "c1604_", "c1606_", "c1608_", "c1610_", "c1612_", "c1614_", "c1616_", "c1618_", "c1620_",
+    "c1622_", "c1624_", "c1626_", "c1628_", "c1630_", "c1632_", "c1634_", "c1636_", "c1638_", "c1640_",
 )
 
 
