@@ -51,9 +51,8 @@ def default_python():
 # end of the session that develops against the c14 dev half. The c15 blind half (c1502, c1504, ..., c1540) is held out
 # the same way, until it is scored once, at the end of the session that develops against the c15 dev half, and so is
 # the c16 blind half (c1602, c1604, ..., c1640), until it is scored once at the end of the session that develops against
-# the c16 dev half. Ids of a
-# held-out half are written whole with their trailing underscore: a prefix such as "c14" would also match the c1
-# series' c140_..c145_.
+# the c16 dev half. Ids of a held-out half are written whole with their trailing underscore: a prefix such as "c14"
+# would also match the c1 series' c140_..c145_.
 UNSCORED_BLIND: tuple = (
     "c1402_", "c1404_", "c1406_", "c1408_", "c1410_", "c1412_", "c1414_", "c1416_", "c1418_", "c1420_",
     "c1422_", "c1424_", "c1426_", "c1428_", "c1430_", "c1432_", "c1434_", "c1436_", "c1438_", "c1440_",
