@@ -813,8 +813,17 @@ class TextIndex:
             return 0, len(self.text)
         starts = self.starts
         n = len(starts) - 1
-        lo = min(max(lineno - 1, 0), n)
-        hi = min(max(getattr(node, "end_lineno", None) or lineno, lo), n)
+        # lo = min(max(lineno - 1, 0), n); hi = min(max(end_lineno or lineno, lo), n) (asked ~100,000 times a file)
+        lo = lineno - 1
+        if lo < 0:
+            lo = 0
+        elif lo > n:
+            lo = n
+        hi = getattr(node, "end_lineno", None) or lineno
+        if hi < lo:
+            hi = lo
+        elif hi > n:
+            hi = n
         return starts[lo], starts[hi]
 
     def body(self, node: ast.AST) -> str:
