@@ -26,6 +26,8 @@ PATTERNS = [
     re.compile(r"\b(?:c|forward|sigmoid)\s*\("),  # calls of names: found with str.find (``_call_hits``)
     re.compile(r"\b(?:a|exp)\("),
     re.compile(r"\.data\b|(?:add|addcmul|copy|mul)_\("),  # a branch of literal strings: found with str.find
+    re.compile(r"\bcheckpoint(?:_sequential)?\("),  # a leading ``\b`` then a literal: found with str.find (``_anchor``)
+    re.compile(r"[-+*/@%&|^]=|\]\s*=[^=]"),  # a class of literal characters then a literal, in a branch
     re.compile(r"^def", re.MULTILINE),  # not range-safe: searched per scope
     re.compile(r"(?<=x)y"),  # a lookbehind: not range-safe
 ]
@@ -171,3 +173,27 @@ def test_analysis_leaves_no_cyclic_garbage():
     finally:
         if was:
             gc.enable()
+
+
+def test_anchored_spans_are_finditer():
+    """A pattern found where its literal is (``_anchor``) gives every match ``finditer`` gives, on real files and on
+    overlapping, boundary and non-ASCII text."""
+    from gradguard.core.astindex import _anchor, _anchored_spans
+
+    texts = ["checkpoint(checkpoint(xcheckpoint( checkpoint_sequential(", "a+=b-=c==d*=*= /= ^=&=|=@=", "", "=", "+=", "\u00e9checkpoint( checkpoint\u00e9("]
+    for f in sorted(glob.glob(os.path.join(ROOT, "server", "gradguard", "core", "*.py")))[:6]:
+        with open(f, encoding="utf-8") as fh:
+            texts.append(fh.read())
+    sources = [r"\bcheckpoint(?:_sequential)?\(", r"[-+*/@%&|^]=", r"[-+*/]=", r"\bab?c", r"\ba\.b+", r"[ab]=+", r"[-x]\(?y", r"[]a]=", r"\b\w+", r"[^a]=", r"[a-c]="]
+    anchored = 0
+    for src in sources:
+        c = re.compile(src)
+        a = _anchor(c)
+        if a is None:
+            continue
+        anchored += 1
+        for t in texts:
+            assert _anchored_spans(c, a, t) == [m.span() for m in c.finditer(t)], (src, t[:40])
+    assert anchored >= 5
+    assert _anchor(re.compile(r"\b\w+")) is None and _anchor(re.compile(r"[^a]=")) is None and _anchor(re.compile(r"[a-c]=")) is None
+    assert _anchor(re.compile(r"requires_grad")) is None  # starts with its literal: the regex engine finds it itself

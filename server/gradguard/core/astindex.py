@@ -637,8 +637,82 @@ _NON_ASCII = r"[^\x00-\x7f]"
 
 
 def _finditer_spans(pattern, text: str) -> tuple:
-    spans = list(map(_SPAN, pattern.finditer(text)))
+    anchor = _anchor(pattern)
+    spans = list(map(_SPAN, pattern.finditer(text))) if anchor is None else _anchored_spans(pattern, anchor, text)
     return [a for a, _ in spans], [b for _, b in spans]
+
+
+# A pattern whose every match starts with a literal string (``\bcheckpoint(?:_sequential)?\(``: after the zero-width
+# ``\b``), or with one character of a class of literal characters right before a literal string (``[-+*/]=``). The
+# regex engine looks for such a match at every position of the text (a leading ``\b`` or class defeats its literal
+# prefix search); the literal is found with ``str.find`` instead and the pattern tried only there.
+_LITERAL_ITEM = re.compile(r"[^.^$*+?{}\[\]\\|()]|\\[^\w\s]")  # a character that matches itself, or escaped punctuation
+_ANCHORS: dict = {}  # (pattern, flags) -> (class characters or None, literal) or None
+
+
+def _anchor(pattern) -> Optional[tuple]:
+    """``(None, literal)``: every match of ``pattern`` starts with ``literal``; ``(chars, literal)``: every match is
+    one character of ``chars`` followed by ``literal``; None: neither is known (see ``_anchored_spans``)."""
+    key = (pattern.pattern, pattern.flags)
+    if key in _ANCHORS:
+        return _ANCHORS[key]
+    got = None
+    src = pattern.pattern
+    if isinstance(src, str) and not pattern.flags & (re.IGNORECASE | re.VERBOSE) and len(_top_level_branches(src)) == 1:
+        chars: Optional[frozenset] = None
+        rest: Optional[str] = src
+        if src.startswith("\\b"):
+            rest = src[2:]  # (zero-width: the match starts with what follows)
+        elif src.startswith("["):
+            end = src.find("]", 2)
+            inner = src[1:end] if end > 0 else ""
+            # literal characters only: no negation, escape, nested class, or range (a ``-`` first or last is itself)
+            if inner and not inner.startswith(("^", "]")) and "\\" not in inner and "[" not in inner and "-" not in inner[1:-1] and src[end + 1 : end + 2] not in ("?", "*", "+", "{"):
+                chars = frozenset(inner)
+                rest = src[end + 1 :]
+            else:
+                rest = None
+        if rest is not None:
+            items = []
+            pos = 0
+            while True:
+                m = _LITERAL_ITEM.match(rest, pos)
+                if m is None:
+                    break
+                items.append(m.group(0)[-1])
+                pos = m.end()
+            if items and rest[pos : pos + 1] in ("?", "*", "+", "{"):
+                items.pop()  # the last one is quantified
+            if items and rest is not src:  # (a pattern that starts with its literal: the engine finds that itself)
+                got = (chars, "".join(items))
+    if len(_ANCHORS) < 4096:
+        _ANCHORS[key] = got
+    return got
+
+
+def _anchored_spans(pattern, anchor: tuple, text: str) -> list:
+    """``[m.span() for m in pattern.finditer(text)]`` for a pattern with an ``_anchor``: the same matches (each tried
+    where the literal is, at the same position ``finditer`` would try it: ``match`` with ``pos`` sees the text before
+    ``pos``, as a search does)."""
+    chars, lit = anchor
+    spans: list = []
+    find = text.find
+    match = pattern.match
+    cur = 0
+    back = 0 if chars is None else 1
+    i = find(lit, back)
+    while i != -1:
+        p = i - back
+        if p >= cur and (chars is None or text[p] in chars):
+            m = match(text, p)
+            if m is not None:
+                a, b = m.span()
+                spans.append((a, b))
+                cur = b if b > a else a + 1
+                i = find(lit, max(cur + back, i + 1))
+                continue
+        i = find(lit, i + 1)
+    return spans
 
 
 _LITERAL_GROUP = re.compile(r"((?:[^\\.^$*+?{}\[\]|()]|\\[^\w\s])*)\(\?:(\w+(?:\|\w+)*)\)((?:[^\\.^$*+?{}\[\]|()]|\\[^\w\s])*)")
@@ -705,7 +779,8 @@ def _branch_spans(c, literals: Optional[list], text: str) -> list:
     (``(?:add|mul)_\\(``) every occurrence of each string, found with ``str.find`` (the regex engine tries the group at
     every position); occurrences that overlap are merged later like the branches' matches."""
     if literals is None:
-        return list(map(_SPAN, c.finditer(text)))
+        anchor = _anchor(c)
+        return list(map(_SPAN, c.finditer(text))) if anchor is None else _anchored_spans(c, anchor, text)
     spans: list = []
     find = text.find
     for lit in literals:
@@ -738,8 +813,17 @@ class TextIndex:
             return 0, len(self.text)
         starts = self.starts
         n = len(starts) - 1
-        lo = min(max(lineno - 1, 0), n)
-        hi = min(max(getattr(node, "end_lineno", None) or lineno, lo), n)
+        # lo = min(max(lineno - 1, 0), n); hi = min(max(end_lineno or lineno, lo), n) (asked ~100,000 times a file)
+        lo = lineno - 1
+        if lo < 0:
+            lo = 0
+        elif lo > n:
+            lo = n
+        hi = getattr(node, "end_lineno", None) or lineno
+        if hi < lo:
+            hi = lo
+        elif hi > n:
+            hi = n
         return starts[lo], starts[hi]
 
     def body(self, node: ast.AST) -> str:

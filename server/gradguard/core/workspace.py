@@ -1358,8 +1358,9 @@ class _Linker:
                 taken.setdefault(bd.local, ("import", bd.qualname))
         state = _State(taken)
         rewritten: list = []
+        bindings_of = {id(node): bds for node, bds in of}  # (the statements are among the imports: read once)
         for st in statements:
-            bindings = _bindings(st)
+            bindings = bindings_of[id(st)]
             if not bindings or any(b.name == "*" for b in bindings):
                 continue
             if not training and not any(b.local in wanted_bases for b in bindings):
