@@ -43,6 +43,7 @@ from gradguard.core.torchapi import (
     INFERENCE,
     INPLACE_MODULES,
     INT_DTYPES,
+    LIGHTNING_HOOKS_BEFORE_TRAINING_STEP,
     META_ATTRS,
     META_METHODS,
     MODULE_SELF_METHODS,
@@ -238,8 +239,9 @@ def join(*vals: Val) -> Val:
         kind = "python"  # ``None`` on one path, a string on another: a Python value either way
     pytypes = {v.pytype for v in vals}
     pytype = pytypes.pop() if len(pytypes) == 1 else None
-    prefixes = {v.prefix for v in vals}
-    prefix = prefixes.pop() if len(prefixes) == 1 else None
+    prefix = vals[0].prefix
+    if prefix is not None and any(v.prefix != prefix for v in vals):
+        prefix = None
     return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts, pytype=pytype, prefix=prefix)
 
 
@@ -1613,7 +1615,7 @@ class _Walker:
             if base.ident and fresh and v.kind == "module" and v.ident == f"{base.ident}.{target.attr}" and v.live:
                 # a freshly built module put on an object: ``self.head = nn.Linear(...)``; the caller learns it
                 # through ``replaced`` (a method that swaps a layer after the optimizer exists)
-                self.fl.events.append(Event("replace", target, self.stmt, self.loops, self.mode, target=base, value=v, name=f"{base.ident}.{target.attr}", given=given))
+                self.record("replace", target, target=base, value=v, name=f"{base.ident}.{target.attr}", given=given)
             if target.attr == "requires_grad" and self.indexed_leaf(target.value):
                 # ``param[n_old:].requires_grad = True``: the flag of a new tensor (a view), not of the parameter
                 self.record("indexed_requires_grad", target, target=base, value=v, extra=str(_decided(v)))
@@ -1714,7 +1716,7 @@ class _Walker:
         if isinstance(f, ast.Attribute) and f.attr in ("named_parameters", "named_buffers", "named_modules", "named_children"):
             # (name, parameter/module) pairs: the name is a plain string; a DataParallel / DDP wrapper registers the
             # model as its submodule ``module``, so every name it yields begins with ``module.``
-            name = Val(kind="python", prefix="module.") if it is not None and it.prefix else CONST
+            name = Val(kind="python", prefix=it.prefix) if it is not None and it.prefix else CONST
             return _tuple_val((name, elem))
         return elem
 
@@ -2355,7 +2357,7 @@ class _Walker:
                 continue
             known.add(ev.name)
             via = ev.node if isinstance(ev.node, ast.Call) else ev.origin  # (the call in the callee that reached the setter)
-            self.fl.events.append(Event("replace", node, self.stmt, self.loops, self.mode, target=ev.target, value=ev.value, name=ev.name, extra=ev.extra or str(ev.node.lineno), origin=via, given=ev.given))
+            self.record("replace", node, target=ev.target, value=ev.value, name=ev.name, extra=ev.extra or str(ev.node.lineno), origin=via, given=ev.given)
 
     def _requires_grad_changes(self, node: ast.Call, fn: ast.AST, args: list) -> None:
         """A helper that sets ``requires_grad`` on what an argument holds (``def set_trainable(module, flag): for p in
@@ -2705,9 +2707,7 @@ class _Walker:
         if name == "requires_grad_" and self.indexed_leaf(node.func.value):  # type: ignore[attr-defined]
             # ``emb.weight[ids].requires_grad_(True)``: indexing makes a new tensor (a view or a copy) with a flag of its
             # own; the layer's parameter is not changed (nor frozen, nor unfrozen)
-            flag = not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False)
-            if "requires_grad" in kwnodes:
-                flag = _truthy(kwnodes["requires_grad"])
+            flag = _requires_grad_flag(node, kwnodes)
             self.record("indexed_requires_grad", node, target=recv, extra=str(flag))
             return Val(recv.live, recv.cut, kind="tensor")
         if recv.kind == "instance" and recv.fields is not None:
@@ -2798,9 +2798,7 @@ class _Walker:
             return NONE
         if recv.kind in ("module", "instance") and name in MODULE_SELF_METHODS:
             if name == "requires_grad_":
-                flag = not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False)
-                if "requires_grad" in kwnodes:
-                    flag = _truthy(kwnodes["requires_grad"])
+                flag = _requires_grad_flag(node, kwnodes)
                 self.record("requires_grad_call", node, target=recv, name=_name_of(node.func.value), extra=str(flag))  # type: ignore[attr-defined]
             return recv
         if name in ("parameters", "named_parameters", "modules", "children", "named_modules", "buffers", "values"):
@@ -2819,9 +2817,7 @@ class _Walker:
                     self.record("name_test_never_true", node, value=recv, extra=recv.prefix)
                     return Val(kind="python", consts=frozenset({False}))
         if name == "requires_grad_":
-            flag = not (args and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False)
-            if "requires_grad" in kwnodes:
-                flag = _truthy(kwnodes["requires_grad"])
+            flag = _requires_grad_flag(node, kwnodes)
             self.record("requires_grad_call", node, target=recv, name=_name_of(node.func.value), extra=str(flag))  # type: ignore[attr-defined]
             if recv.kind in ("module", "instance"):
                 return recv
@@ -3062,8 +3058,6 @@ _INFERENCE_WORD = re.compile(r"inference_mode")
 _TRAINER_CALL = re.compile(r"\bTrainer\s*\((?:[^()]|\([^()]*\))*\)")  # ``pl.Trainer(...)`` (one level of nested parentheses)
 _NO_INFERENCE_MODE = re.compile(r"\binference_mode\s*=\s*False\b")
 LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")
-# hooks the Lightning Trainer runs in the same process before ``training_step`` (on every fit, epoch or batch)
-LIGHTNING_HOOKS_BEFORE_TRAINING_STEP = ("setup", "on_fit_start", "on_train_start", "on_train_epoch_start", "on_train_batch_start")
 # method names a framework calls itself (Lightning hooks, steps, builders): not helpers only the class calls
 _FRAMEWORK_HOOK = re.compile(r"^(on_|configure_|setup$|teardown$|forward$|prepare_data$|backward$|optimizer_|lr_scheduler_|transfer_batch|__)|_step(_end)?$|_dataloader$|_epoch_end$")
 _SAVING_OPS = tuple(sorted(set(SAVES_INPUT) | set(SAVES_OUTPUT)))  # ops that save an input or their output for backward
@@ -3192,6 +3186,14 @@ def _numeric_expr(v: ast.AST) -> bool:
         f = v.func
         return (isinstance(f, ast.Name) and f.id in ("int", "float", "round", "len")) or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "math")
     return False
+
+
+def _requires_grad_flag(call: ast.Call, kwnodes: dict) -> bool:
+    """The flag ``x.requires_grad_(...)`` sets: True unless ``False`` is passed (by position or ``requires_grad=``)."""
+    flag = not (call.args and isinstance(call.args[0], ast.Constant) and call.args[0].value is False)
+    if "requires_grad" in kwnodes:
+        flag = _truthy(kwnodes["requires_grad"])
+    return flag
 
 
 def _truthy(node: Optional[ast.AST]) -> bool:

@@ -36,6 +36,43 @@ def _target_root(node: ast.AST):
     return cur.id if isinstance(cur, ast.Name) else None
 
 
+# A model with an input-embedding setter and a helper that grows its vocabulary through it (shared by examples).
+_TAGGER = """import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self, vocab=10):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, 4)
+        self.head = nn.Linear(4, 2)
+
+    def set_input_embeddings(self, value):
+        self.emb = value
+
+    def forward(self, ids):
+        return self.head(self.emb(ids).mean(1))
+
+
+def grow_vocab(model, n):
+    old = model.emb
+    new = nn.Embedding(old.num_embeddings + n, old.embedding_dim)
+    with torch.no_grad():
+        new.weight[: old.num_embeddings] = old.weight
+    model.set_input_embeddings(new)
+
+
+def fit(model, optimizer, steps=3):
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.cross_entropy(model(torch.randint(0, 12, (8, 5))), torch.randint(0, 2, (8,))).backward()
+        optimizer.step()
+
+
+"""
+
+
 class OptimizerBeforeLayerReplaced(Rule):
     code = "GG801"
     name = "optimizer-before-layer-replaced"
@@ -812,40 +849,7 @@ def main():
         ),
         Example(
             name="helper-grows-the-vocabulary-through-the-model-setter-after-the-optimizer",
-            code="""import torch
-import torch.nn as nn
-import torch.nn.functional as F
-
-
-class Tagger(nn.Module):
-    def __init__(self, vocab=10):
-        super().__init__()
-        self.emb = nn.Embedding(vocab, 4)
-        self.head = nn.Linear(4, 2)
-
-    def set_input_embeddings(self, value):
-        self.emb = value
-
-    def forward(self, ids):
-        return self.head(self.emb(ids).mean(1))
-
-
-def grow_vocab(model, n):
-    old = model.emb
-    new = nn.Embedding(old.num_embeddings + n, old.embedding_dim)
-    with torch.no_grad():
-        new.weight[: old.num_embeddings] = old.weight
-    model.set_input_embeddings(new)
-
-
-def fit(model, optimizer, steps=3):
-    for _ in range(steps):
-        optimizer.zero_grad()
-        F.cross_entropy(model(torch.randint(0, 12, (8, 5))), torch.randint(0, 2, (8,))).backward()
-        optimizer.step()
-
-
-def main():
+            code=_TAGGER + """def main():
     torch.manual_seed(0)
     model = Tagger()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -861,40 +865,7 @@ def main():
         Example(
             bad=False,
             name="setter-given-a-layer-the-optimizer-already-holds",
-            code="""import torch
-import torch.nn as nn
-import torch.nn.functional as F
-
-
-class Tagger(nn.Module):
-    def __init__(self, vocab=10):
-        super().__init__()
-        self.emb = nn.Embedding(vocab, 4)
-        self.head = nn.Linear(4, 2)
-
-    def set_input_embeddings(self, value):
-        self.emb = value
-
-    def forward(self, ids):
-        return self.head(self.emb(ids).mean(1))
-
-
-def grow_vocab(model, n):
-    old = model.emb
-    new = nn.Embedding(old.num_embeddings + n, old.embedding_dim)
-    with torch.no_grad():
-        new.weight[: old.num_embeddings] = old.weight
-    model.set_input_embeddings(new)
-
-
-def fit(model, optimizer, steps=3):
-    for _ in range(steps):
-        optimizer.zero_grad()
-        F.cross_entropy(model(torch.randint(0, 12, (8, 5))), torch.randint(0, 2, (8,))).backward()
-        optimizer.step()
-
-
-def main():
+            code=_TAGGER + """def main():
     torch.manual_seed(0)
     model = Tagger()
     extra = nn.Embedding(12, 4)
@@ -909,40 +880,7 @@ def main():
         Example(
             bad=False,
             name="vocabulary-grown-through-the-setter-before-the-optimizer",
-            code="""import torch
-import torch.nn as nn
-import torch.nn.functional as F
-
-
-class Tagger(nn.Module):
-    def __init__(self, vocab=10):
-        super().__init__()
-        self.emb = nn.Embedding(vocab, 4)
-        self.head = nn.Linear(4, 2)
-
-    def set_input_embeddings(self, value):
-        self.emb = value
-
-    def forward(self, ids):
-        return self.head(self.emb(ids).mean(1))
-
-
-def grow_vocab(model, n):
-    old = model.emb
-    new = nn.Embedding(old.num_embeddings + n, old.embedding_dim)
-    with torch.no_grad():
-        new.weight[: old.num_embeddings] = old.weight
-    model.set_input_embeddings(new)
-
-
-def fit(model, optimizer, steps=3):
-    for _ in range(steps):
-        optimizer.zero_grad()
-        F.cross_entropy(model(torch.randint(0, 12, (8, 5))), torch.randint(0, 2, (8,))).backward()
-        optimizer.step()
-
-
-def main():
+            code=_TAGGER + """def main():
     torch.manual_seed(0)
     model = Tagger()
     grow_vocab(model, 2)

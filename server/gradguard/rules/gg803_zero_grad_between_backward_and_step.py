@@ -483,12 +483,7 @@ def _clears_then_steps(facts, fn: ast.AST, call: ast.Call):
                 if isinstance(recv, ast.Name) and recv.id in params and _caller_optimizer(facts, call, fn, params.index(recv.id)):
                     if facts.text(cast(ast.Attribute, zcall.func).value) == recv.id:
                         return zst, st
-            if has_backward(st) or any(
-                isinstance(n, (ast.Return, ast.Raise, ast.Yield, ast.YieldFrom, ast.Await, ast.Break, ast.Continue))
-                or (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in facts.flow.functions)
-                or (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self")
-                for n in ast.walk(st)
-            ):
+            if _may_compute_or_leave(facts, st, self_calls=True):
                 break
     return None
 
@@ -519,13 +514,20 @@ def _clears_for_caller(facts, fn: ast.AST, call: ast.Call, body: list, k: int):
             scall = stmt_call(st, "step")
             if scall is not None and not scall.args and facts.text(cast(ast.Attribute, scall.func).value) == given:
                 return zst, st
-            if has_backward(st) or any(
-                isinstance(n, (ast.Return, ast.Raise, ast.Yield, ast.YieldFrom, ast.Await, ast.Break, ast.Continue))
-                or (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in facts.flow.functions)
-                for n in ast.walk(st)
-            ):
+            if _may_compute_or_leave(facts, st, self_calls=False):
                 break
     return None
+
+
+def _may_compute_or_leave(facts, st: ast.stmt, self_calls: bool) -> bool:
+    """Could ``st`` compute new gradients or leave the block: a backward, a call of an in-file function (or, with
+    ``self_calls``, of a method on ``self``), a return, raise, yield, await, break or continue?"""
+    return has_backward(st) or any(
+        isinstance(n, (ast.Return, ast.Raise, ast.Yield, ast.YieldFrom, ast.Await, ast.Break, ast.Continue))
+        or (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in facts.flow.functions)
+        or (self_calls and isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self")
+        for n in ast.walk(st)
+    )
 
 
 def _caller_optimizer(facts, call: ast.Call, fn: ast.AST, index: int) -> bool:
