@@ -713,6 +713,82 @@ class GradientFlow:
         self._attr_cache[key] = found
         return found
 
+    def hook_attribute(self, cls: str, attr: str) -> Optional[Val]:
+        """``self.<attr>`` when the class keeps it from a forward hook of its own: a method (or a function nested in
+        one) registered with ``<part>.register_forward_hook(self.<hook>)`` on a part of the object, which assigns
+        ``self.<attr>`` from the output it is given; any other assignment is ``None``. The hook runs on every call
+        of that part, so the attribute holds what the hook made of the part's output: it carries the part's
+        parameters, or cuts them (``self.latents = output.detach()``). In terms of ``self``; None otherwise."""
+        key = ("hook", cls, attr)
+        if key in self._attr_cache:
+            return self._attr_cache[key]
+        self._attr_cache[key] = None  # recursion guard
+        info = self.modules.classes.get(cls)
+        found: Optional[Val] = None
+        hooks = self._forward_hooks(cls) if info is not None and attr in info.attrs and not self.subclass_sets(cls, attr) else ()
+        if hooks and all(_is_none(v) or any(_within(v, fn) for fn, _part in hooks) for v in info.attr_values.get(attr, ())):  # type: ignore[union-attr]
+            vals: list = []
+            for fn, part in hooks:
+                for e in self.flow(fn).events:
+                    if e.what != "attr_assign" or e.name != attr or e.target is None or e.target.ident != "self" or e.value is None:
+                        continue
+                    v = e.value
+                    if v.kind == "none":
+                        continue
+                    roots = v.roots()
+                    if v.kind != "tensor" or any(r.startswith("arg:") and r != "arg:2" for r in roots) or not all(r == "arg:2" or r == UNKNOWN or r == "self" or r.startswith("self.") for r in roots):
+                        vals = []
+                        break
+                    # the hook's third argument is the output of the part it is registered on
+                    live = frozenset(x for r in v.live for x in (part if r == "arg:2" else (r,)))
+                    cut = frozenset((x, c) for r, c in v.cut for x in (part if r == "arg:2" else (r,)))
+                    vals.append(Val(live, cut, kind="tensor"))
+                else:
+                    continue
+                break
+            if vals:
+                found = join(*vals) if len(vals) > 1 else vals[0]
+        self._attr_cache[key] = found
+        return found
+
+    def _forward_hooks(self, cls: str) -> tuple:
+        """``(hook function, roots of the part it is registered on)`` for each ``<part>.register_forward_hook(h)``
+        a method of ``cls`` makes on a part of the object (``self.encoder.norm``, or a part of a constructor
+        argument the class keeps as ``self.encoder``), ``h`` being a method of the class (``self._keep``) or a
+        function nested in that method. Cached per class."""
+        key = ("forward_hooks", cls)
+        got = self._attr_cache.get(key)
+        if got is not None:
+            return got
+        self._attr_cache[key] = ()
+        out = []
+        info = self.modules.classes[cls]
+        if self.text().search(_FORWARD_HOOK_WORD, info.node) if self.lines is not None else "register_forward_hook" in ast.unparse(info.node):
+            for m in info.methods.values():
+                if id(m) in self._in_progress:
+                    continue
+                fl = self.flow(m)
+                kept: dict = {}  # constructor argument root -> the attribute that keeps it
+                for e in fl.events:
+                    if e.what == "attr_assign" and e.target is not None and e.target.ident == "self" and e.value is not None and len(e.value.live) == 1 and not e.value.cut:
+                        (r,) = e.value.live
+                        if r.startswith("arg:"):
+                            kept.setdefault(r, f"self.{e.name}")
+                for e in fl.events:
+                    if e.what != "forward_hook" or e.target is None:
+                        continue
+                    h = e.node.args[0]
+                    fn: Optional[ast.AST] = None
+                    if isinstance(h, ast.Attribute) and isinstance(h.value, ast.Name) and h.value.id == "self":
+                        fn = info.methods.get(h.attr)
+                    elif isinstance(h, ast.Name):
+                        fn = next((d for d in walk_nodes(m) if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and d.name == h.id and d is not m), None)
+                    part = frozenset(kept.get(r, r) for r in e.target.live)
+                    if fn is not None and part and all(r == "self" or r.startswith("self.") for r in part) and not e.target.cut:
+                        out.append((fn, part))
+        got = self._attr_cache[key] = tuple(out)
+        return got
+
     def _self_stores(self, m: ast.AST) -> dict:
         """``self.<attr>`` assignment targets in ``m`` (nested scopes included), by attribute name, in
         ``ast.walk`` order: one walk per method, however many attributes are asked about (cached)."""
@@ -1790,6 +1866,10 @@ class _Walker:
                 lc = self.e.stored_leaf_copy(base.cls, a)
                 if lc is not None:  # ``nca.A`` made in the constructor as ``torch.randn(..., requires_grad=True) * scale``
                     return _rebase(lc, base.ident)
+            if isinstance(node.ctx, ast.Load) and info is not None and a in info.attr_values:
+                hv = self.e.hook_attribute(base.cls, a)
+                if hv is not None:  # ``self.latents``, kept by a forward hook from the output of a part of the object
+                    return _rebase_all(hv, base.ident)
             if isinstance(node.ctx, ast.Load) and self.mode.kind != "inference":
                 iv = self.e.inference_attribute(base.cls, a)
                 if iv is not None:  # an inference tensor kept on the object by an evaluation method
@@ -2710,6 +2790,9 @@ class _Walker:
             flag = _requires_grad_flag(node, kwnodes)
             self.record("indexed_requires_grad", node, target=recv, extra=str(flag))
             return Val(recv.live, recv.cut, kind="tensor")
+        if name == "register_forward_hook" and node.args:
+            # ``layer.register_forward_hook(self._keep)``: the hook runs on every call of ``layer``, with its output
+            self.record("forward_hook", node, target=recv)
         if recv.kind == "instance" and recv.fields is not None:
             kept = next((fv for k, fv in recv.fields if k == name), None)
             if kept is not None and kept.kind == "module":
@@ -3024,6 +3107,19 @@ def _rebase(v: Val, ident: str) -> Val:
     return replace(v, params=frozenset(rb(r) for r in v.params), live=frozenset(rb(r) for r in v.live))
 
 
+def _rebase_all(v: Val, ident: str) -> Val:
+    """``v`` (in terms of ``self``) seen through an instance named ``ident``, its cuts too."""
+    if ident == "self":
+        return v
+    def rb(r: str) -> str:
+        return ident + r[4:] if r == "self" or r.startswith("self.") else r
+    return replace(_rebase(v, ident), cut=frozenset((rb(r), c) for r, c in v.cut))
+
+
+def _is_none(node: Optional[ast.AST]) -> bool:
+    return node is None or (isinstance(node, ast.Constant) and node.value is None)
+
+
 def _creates_graph(call: ast.Call, kwnodes: dict) -> bool:
     """``torch.autograd.grad(outputs, inputs, grad_outputs, retain_graph, create_graph, ...)`` asks for a graph of
     the gradients (by keyword, or as its fifth positional argument)."""
@@ -3055,6 +3151,7 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
 
 
 _INFERENCE_WORD = re.compile(r"inference_mode")
+_FORWARD_HOOK_WORD = re.compile(r"register_forward_hook")
 _TRAINER_CALL = re.compile(r"\bTrainer\s*\((?:[^()]|\([^()]*\))*\)")  # ``pl.Trainer(...)`` (one level of nested parentheses)
 _NO_INFERENCE_MODE = re.compile(r"\binference_mode\s*=\s*False\b")
 LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")

@@ -509,6 +509,77 @@ def main():
             expect={"grad_none": ["encoder.weight", "encoder.bias"], "grad_ok": ["head.weight"]},
         ),
         Example(
+            name="forward-hook-keeps-a-detached-copy-of-the-encoder-output",
+            code="""import torch
+from torch import nn
+
+
+class Tapped(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+        self.feats = None
+        encoder[-1].register_forward_hook(self._keep)
+
+    def _keep(self, module, inputs, output):
+        self.feats = output.detach()
+
+    def forward(self, x):
+        self.encoder(x)
+        return self.feats
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(Tapped(nn.Sequential(nn.Linear(4, 6), nn.Tanh())), nn.Linear(6, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), torch.randn(8, 1)
+    loss = nn.functional.mse_loss(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(13,),
+            expect={"grad_none": ["model.0.encoder.0.weight"], "grad_ok": ["model.1.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="forward-hook-keeps-detached-features-for-a-metric",
+            code="""import torch
+from torch import nn
+
+
+class Tapped(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+        self.feats = None
+        encoder[-1].register_forward_hook(self._keep)
+
+    def _keep(self, module, inputs, output):
+        self.feats = output.detach()
+
+    def forward(self, x):
+        return self.encoder(x)
+
+
+def main():
+    torch.manual_seed(0)
+    tapped = Tapped(nn.Sequential(nn.Linear(4, 6), nn.Tanh()))
+    model = nn.Sequential(tapped, nn.Linear(6, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), torch.randn(8, 1)
+    loss = nn.functional.mse_loss(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    sparsity = (tapped.feats.abs() < 0.1).float().mean().item()
+    return {"model": model}, {"sparsity_is_fraction": 0.0 <= sparsity <= 1.0}
+""",
+            expect={"grad_ok": ["model.0.encoder.0.weight", "model.1.weight"], "facts": {"sparsity_is_fraction": True}},
+        ),
+        Example(
             name="data-attribute",
             code="""import torch
 import torch.nn as nn
