@@ -105,10 +105,6 @@ KNOWN_MISSES = {
     "c1518_accelerate_text_tower_freeze_filter_also_matches_context_proj": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
     "c1522_lightning_manual_gan_optimizers_unpacked_in_wrong_order": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
     "c1526_fused_linear_gelu_backward_returns_grads_in_old_order": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
-    "c1613_hf_trainer_freeze_helper_sets_flag_on_modules": "c16 dev, at its merge (not investigated: c16 dev is left for the next session to develop against)",
-    "c1617_compile_qat_range_init_replaces_scale_parameter": "c16 dev, at its merge (not investigated: c16 dev is left for the next session to develop against)",
-    "c1621_accelerate_custom_linear_skips_weight_grad_by_wrong_flag": "c16 dev, at its merge (not investigated: c16 dev is left for the next session to develop against)",
-    "c1633_lightning_eeg_linear_probe_backbone_outside_optimizer_clean": "c16 dev clean case, at its merge: a false GG806 warning (not investigated: c16 dev is left for the next session to develop against)",
 }
 
 

@@ -1692,6 +1692,9 @@ class _Walker:
                 # a freshly built module put on an object: ``self.head = nn.Linear(...)``; the caller learns it
                 # through ``replaced`` (a method that swaps a layer after the optimizer exists)
                 self.record("replace", target, target=base, value=v, name=f"{base.ident}.{target.attr}", given=given)
+            elif base.ident and fresh and v.kind == "tensor" and v.leaf and v.ident == f"{base.ident}.{target.attr}" and v.live and base.kind == "module":
+                # a new leaf put on a module in place of its parameter: ``model.quant.scale = nn.Parameter(...)``
+                self.record("replace", target, target=base, value=v, name=v.ident, given=given)
             if target.attr == "requires_grad" and self.indexed_leaf(target.value):
                 # ``param[n_old:].requires_grad = True``: the flag of a new tensor (a view), not of the parameter
                 self.record("indexed_requires_grad", target, target=base, value=v, extra=str(_decided(v)))

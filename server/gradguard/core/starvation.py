@@ -71,6 +71,62 @@ def frozen_paths(facts: FileFacts) -> set:
 
 _TOUCHES_REQUIRES_GRAD = CHANGES_REQUIRES_GRAD
 
+_EVAL_CALL = re.compile(r"\.(?:eval\(\s*\)|train\(\s*(?:False|mode\s*=\s*False)\s*\))")
+# functions that evaluate, sample or export: a part put in evaluation mode there is not being held fixed for training
+_EVALUATION_FUNCTION = re.compile(r"val|test|eval|predict|infer|sampl|generat|export|visuali|log|metric|score|bench", re.IGNORECASE)
+
+
+def eval_paths(facts: FileFacts) -> set:
+    """Attribute paths (``target_encoder``, ``model.backbone``) of parts of a model the file puts in evaluation mode
+    (``self.target_encoder.eval()``, ``model.backbone.train(False)``) outside evaluation code (a function named for
+    validation, testing, sampling..., or a ``no_grad`` / ``inference_mode`` block): the program holds that part fixed
+    while it trains the rest (a linear probe's backbone, a frozen teacher). The whole model (``model.eval()``) is not a
+    part. Named like ``frozen_paths``."""
+    cached = getattr(facts, "_eval_paths", None)
+    if cached is not None:
+        return cached
+    out: set = set()
+    if _EVAL_CALL.search(facts.source.text):
+        for node in facts.walk(ast.Call):
+            f = node.func  # type: ignore[attr-defined]
+            if not (isinstance(f, ast.Attribute) and f.attr in ("eval", "train") and isinstance(f.value, ast.Attribute)):
+                continue
+            if f.attr == "eval" and (node.args or node.keywords):  # type: ignore[attr-defined]
+                continue
+            if f.attr == "train":
+                flag = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "mode"), None)  # type: ignore[attr-defined]
+                if not (isinstance(flag, ast.Constant) and flag.value is False):
+                    continue
+            path = _attr_path(f.value)
+            if path is None or path == "self":
+                continue
+            if _in_evaluation_code(facts, node):
+                continue
+            out.add(path[5:] if path.startswith("self.") else path)
+    facts._eval_paths = out  # type: ignore[attr-defined]
+    return out
+
+
+def _attr_path(node: ast.AST):
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or not parts:
+        return None
+    return ".".join([node.id, *reversed(parts)])
+
+
+def _in_evaluation_code(facts: FileFacts, node: ast.AST) -> bool:
+    cur = facts.parent(node)
+    while cur is not None:
+        if isinstance(cur, (ast.With, ast.AsyncWith)) and any(re.search(r"no_grad|inference_mode", ast.unparse(i.context_expr)) for i in cur.items):
+            return True
+        if isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef)) and _EVALUATION_FUNCTION.search(cur.name):
+            return True
+        cur = facts.parent(cur)
+    return False
+
 
 def hand_set_paths(facts: FileFacts) -> set:
     """Attribute paths (``target``, ``model.target_network``) whose parameters the program writes by hand, outside

@@ -244,10 +244,58 @@ def _container_item(facts, fl: FunctionFlow, loop: ast.AST, name: str) -> Option
     if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "values" and not it.args and not it.keywords:
         base = module_class_of_expr(facts, fl, it.func.value)
         return "torch:item-of-torch.nn.ModuleDict" if base == "torch:torch.nn.ModuleDict" else None
+    if isinstance(it, ast.Name) and isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and fl.owner is None:
+        reaching = facts.semantic.reaching(fl.node, it.id, it, facts.parent)
+        if len(reaching) == 1 and reaching[0].kind == "param":
+            # ``def freeze(*modules): for m in modules``, or ``freeze_all(mods)`` given ``[model.embed, model.head]``
+            return _element_class(facts, fl, it.id)
     base = module_class_of_expr(facts, fl, it)
     if base in ("torch:torch.nn.Sequential", "torch:torch.nn.ModuleList"):
         return "torch:item-of-" + base[6:]
     return None
+
+
+def _element_class(facts, fl: FunctionFlow, name: str) -> Optional[str]:
+    """The Module class of every element of parameter ``name`` of a plain function, when every call in this file
+    passes only modules there: as the extra positional arguments of a ``*name`` parameter (``freeze(model.embed,
+    model.layers[0])``), or as a list / tuple literal (``freeze_all([model.embed, model.head])``). An in-file class
+    when they all are that class; ``torch:torch.nn.Module`` when they are all torch layers; None otherwise."""
+    fn = fl.node
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    active = facts.__dict__.setdefault("_gg_argument_class_active", set())
+    if (id(fn), name) in active or len(active) > 4:
+        return None
+    active.add((id(fn), name))
+    try:
+        params = [p.arg for p in [*fn.args.posonlyargs, *fn.args.args]]
+        star = fn.args.vararg is not None and fn.args.vararg.arg == name
+        if not star and name not in params:
+            return None
+        found: set = set()
+        for call in facts.walk(ast.Call):
+            if not (isinstance(call.func, ast.Name) and call.func.id == fn.name):
+                continue
+            if star:
+                elts = call.args[len(params):]
+            else:
+                i = params.index(name)
+                arg = call.args[i] if i < len(call.args) else next((k.value for k in call.keywords if k.arg == name), None)
+                if not isinstance(arg, (ast.List, ast.Tuple)):
+                    return None
+                elts = arg.elts
+            caller = flow_of(facts, call)
+            if caller is None or caller.node is fn or any(isinstance(e, ast.Starred) for e in [*call.args, *elts]):
+                return None
+            for e in elts:
+                found.add(module_class_of_expr(facts, caller, e))
+        if not found or None in found:
+            return None
+        if len(found) == 1:
+            return found.pop()
+        return "torch:torch.nn.Module" if all(c.startswith("torch:") for c in found) else None
+    finally:
+        active.discard((id(fn), name))
 
 
 NOT_COMPUTING_METHODS = {

@@ -76,6 +76,54 @@ def main():
             expect={"grad_ok": ["net.stem.weight", "net.proj.weight"], "facts": {"stem_frozen": False}},
         ),
         Example(
+            name="freeze-helper-loops-over-the-modules-it-is-given",
+            code="""import torch
+import torch.nn as nn
+
+
+def freeze(*modules):
+    for module in modules:
+        module.requires_grad = False
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Embedding(20, 8), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 1))
+    freeze(net[0], net[1])
+    opt = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=0.5)
+    before = net[0].weight.detach().clone()
+    net(torch.randint(0, 20, (6,))).pow(2).mean().backward()
+    opt.step()
+    return {"net": net}, {"embedding_frozen": torch.equal(before, net[0].weight.detach())}
+""",
+            lines=(7,),
+            expect={"facts": {"embedding_frozen": False}},
+        ),
+        Example(
+            bad=False,
+            name="freeze-helper-loops-over-the-parameters-it-is-given",
+            code="""import torch
+import torch.nn as nn
+
+
+def freeze(*params):
+    for p in params:
+        p.requires_grad = False
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Embedding(20, 8), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 1))
+    freeze(net[0].weight, net[1].weight, net[1].bias)
+    opt = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=0.5)
+    before = net[0].weight.detach().clone()
+    net(torch.randint(0, 20, (6,))).pow(2).mean().backward()
+    opt.step()
+    return {"net": net}, {"embedding_frozen": torch.equal(before, net[0].weight.detach())}
+""",
+            expect={"grad_ok": ["net.3.weight"], "facts": {"embedding_frozen": True}},
+        ),
+        Example(
             name="freeze-sequential-item",
             code="""import torch
 from torch import nn

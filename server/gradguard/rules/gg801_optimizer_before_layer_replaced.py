@@ -91,6 +91,9 @@ happen in a helper or method, with the new layer built there first (`fc1 = nn.Li
 with a layer it built (`model.set_input_embeddings(new)`, whose body is `self.wte = value`, to grow a vocabulary):
 the finding is on the call, the calls it goes through and the assignment related. A new layer that the optimizer
 was given as well (`SGD([*model.parameters(), *head.parameters()])`, then `model.set_head(head)`) is not reported.
+A parameter replaced the same way is the same bug: a calibration helper that puts a new `nn.Parameter` on the model
+(`model.quant.scale = nn.Parameter(observed_max / 127)`) after the optimizer took the old one leaves the new
+scale out of every step (calibrate in place instead: `model.quant.scale.copy_(...)` under `torch.no_grad()`).
 Also a layer or `nn.Parameter` made in `forward` (`if self.fc is None: self.fc = nn.Linear(...)`, or on every call),
 or in a method of the class that `forward` runs (`self.time_embedding(t)` building `self.time_mlp`),
 of a Module whose instance's parameters an optimizer took with no forward pass before it (a dry run): the
@@ -205,6 +208,103 @@ def main():
     return {"model": model}, {"fc1_changed": not torch.equal(start, model.fc1.weight)}
 """,
             expect={"facts": {"fc1_changed": True}},
+        ),
+        Example(
+            name="calibration-helper-puts-a-new-scale-parameter-after-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class FakeQuant(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        q = torch.clamp(x / self.scale, -127, 127)
+        return ((q.round() - q).detach() + q) * self.scale
+
+
+class QuantMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(6, 8), nn.Linear(8, 2)
+        self.quant = FakeQuant()
+
+    def forward(self, x):
+        return self.fc2(self.quant(F.relu(self.fc1(x))))
+
+
+@torch.no_grad()
+def calibrate(model, x):
+    observed = F.relu(model.fc1(x)).abs().max()
+    model.quant.scale = nn.Parameter(observed.reshape(1) / 127)
+
+
+def main():
+    torch.manual_seed(0)
+    model = QuantMLP()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    calibrate(model, torch.randn(16, 6))
+    start = model.quant.scale.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.cross_entropy(model(torch.randn(8, 6)), torch.randint(0, 2, (8,))).backward()
+        optimizer.step()
+    return {"model": model}, {"scale_changed": not torch.equal(start, model.quant.scale)}
+""",
+            lines=(36,),
+            expect={"grad_ok": ["model.quant.scale"], "facts": {"scale_changed": False}},
+            fixed_expect={"facts": {"scale_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="calibration-helper-copies-the-scale-into-the-parameter",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class FakeQuant(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        q = torch.clamp(x / self.scale, -127, 127)
+        return ((q.round() - q).detach() + q) * self.scale
+
+
+class QuantMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(6, 8), nn.Linear(8, 2)
+        self.quant = FakeQuant()
+
+    def forward(self, x):
+        return self.fc2(self.quant(F.relu(self.fc1(x))))
+
+
+@torch.no_grad()
+def calibrate(model, x):
+    observed = F.relu(model.fc1(x)).abs().max()
+    model.quant.scale.copy_(observed.reshape(1) / 127)
+
+
+def main():
+    torch.manual_seed(0)
+    model = QuantMLP()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    calibrate(model, torch.randn(16, 6))
+    start = model.quant.scale.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.cross_entropy(model(torch.randn(8, 6)), torch.randint(0, 2, (8,))).backward()
+        optimizer.step()
+    return {"model": model}, {"scale_changed": not torch.equal(start, model.quant.scale)}
+""",
+            expect={"grad_ok": ["model.quant.scale"], "facts": {"scale_changed": True}},
         ),
         Example(
             name="head-replaced-after-the-optimizer-handed-to-the-hf-trainer",
@@ -1102,11 +1202,12 @@ def main():
                     inner = _replacing_statement(facts, ev)
                     if inner is not None:
                         related.append((inner, "the layer is replaced here, by the call"))
+                    new = ("the new parameter is not in the optimizer and is never updated" if ev.value is not None and ev.value.kind == "tensor"
+                           else "the new layer's parameters are not in the optimizer and are never updated")
                     yield self.finding(
                         facts,
                         ev.node,
-                        f"{shown} is replaced after `{oname}` was built from its model's parameters: the new layer's parameters "
-                        f"are not in the optimizer and are never updated",
+                        f"{shown} is replaced after `{oname}` was built from its model's parameters: {new}",
                         related=related,
                         fixes=fixes,
                         explanation="An optimizer holds references to the parameter tensors it was built with; a replaced submodule "

@@ -10,7 +10,7 @@ from typing import Optional
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import OptimizerSite, related
 from gradguard.core.model import Applicability, Severity
-from gradguard.core.starvation import display_root, frozen_paths, is_frozen
+from gradguard.core.starvation import display_root, eval_paths, frozen_paths, is_frozen
 from gradguard.core.torchapi import LOSS_SINK_WORDS, STEP_METHODS_BY_FRAMEWORK
 from gradguard.core.training import (
     attribute_origin,
@@ -61,7 +61,9 @@ that no optimizer in view holds:
 Training-step functions count when their caller runs them in a loop (`for batch in loader:
 train_step(model, opt_g, opt_d, batch)`); the optimizers of that caller are then in view too.
 
-Parameters the program freezes (`requires_grad_(False)`), targets updated under `no_grad`, Modules that own no
+Parameters the program freezes (`requires_grad_(False)`), parts it holds in evaluation mode while training the rest
+(`self.backbone.eval()` in a training hook or loop, a linear probe's backbone between a trained adapter and the
+head, which must pass the adapter's gradient through), targets updated under `no_grad`, Modules that own no
 parameter (a loss written as a Module that keeps only hyperparameters: `SupConLoss(temperature=0.1)`),
 optimizers the model cannot see (built in another file, from an unknown helper) keep it quiet; so do the modules
 a loss runs through when every optimizer stepped holds only tensors the program made (a latent code inverted
@@ -121,6 +123,44 @@ def main():
             lines=(9,),
             fixable=False,  # the optimizer must be built from model.parameters(): a change on another line
             expect={"grad_ok": ["model.weight"], "facts": {"model_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="probe-backbone-held-in-eval-mode-between-a-trained-adapter-and-the-head",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Probe(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.adapter = nn.Linear(6, 4)
+        self.backbone = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.1), nn.GELU())
+        self.head = nn.Linear(8, 3)
+
+    def on_train_epoch_start(self):
+        self.backbone.eval()
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.head(self.backbone(self.adapter(x))), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD([*self.adapter.parameters(), *self.head.parameters()], lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Probe()
+    loader = DataLoader(TensorDataset(torch.randn(16, 6), torch.randint(0, 3, (16,))), batch_size=8)
+    before = model.backbone[0].weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, loader)
+    return {"model": model}, {"backbone_fixed": torch.equal(before, model.backbone[0].weight)}
+""",
+            expect={"grad_ok": ["model.adapter.weight", "model.head.weight"], "facts": {"backbone_fixed": True}},
         ),
         Example(
             bad=False,
@@ -991,7 +1031,8 @@ def main():
                 "(`Trainer(..., optimizers=(optimizer, None))`; frozen ones get no gradient, so they are skipped until they "
                 "are unfrozen), or add them with `kwargs[\"optimizer\"].add_param_group(...)` in the callback.",
             )
-        frozen = frozen_paths(facts)
+        # (a part held in evaluation mode while the rest trains is held fixed on purpose, as a frozen one is)
+        frozen = frozen_paths(facts) | eval_paths(facts)
         for fl in facts.backward_flows:
             if facts.flow.is_autograd_function_method(fl.node):
                 continue
