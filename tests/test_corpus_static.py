@@ -105,6 +105,9 @@ KNOWN_MISSES = {
     "c1518_accelerate_text_tower_freeze_filter_also_matches_context_proj": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
     "c1522_lightning_manual_gan_optimizers_unpacked_in_wrong_order": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
     "c1526_fused_linear_gelu_backward_returns_grads_in_old_order": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
+    "c1701_lightning_occupancy_decoder_detaches_queries_without_aux_loss": "c17 dev miss (developed against in the session that merged c17: 6/13 at the merge, 10/13 at its end): the detaches between refinement stages starve the earlier stages only when the constructor's aux_loss=False leaves the per-stage losses out; not investigated further",
+    "c1711_soft_dtw_barycenter_cast_after_requires_grad": "c17 dev miss: `.to(dtype=torch.float32)` copies the leaf only because `torch.tensor(<NumPy mean>)` is float64; the model does not know the dtype of tensors made from NumPy values",
+    "c1717_fabric_place_recognition_encoder_unfrozen_only_around_step": "c17 dev miss: the encoder is frozen at every backward and unfrozen only around its optimizer's step; the model does not carry requires_grad state around a training loop",
 }
 
 

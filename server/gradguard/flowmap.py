@@ -547,7 +547,13 @@ def _loss_flow(facts: FileFacts, pairs: list, reported: dict, cert: Certainty) -
         for root, cuts in cut_only.items():
             if not concrete(root):
                 continue
-            rep = (id(site.node), root) in reported
+            key = (id(site.node), root)
+            if key not in reported and fl.context is not None and fl.owner and "." in root and not root.startswith("self."):
+                # a method walked in its caller's context names the object by the caller's name (``model.pool``); the
+                # rules report its own walk's roots (``self.pool``): the same part
+                alt = (id(site.node), "self." + root.split(".", 1)[1])
+                key = alt if alt in reported else key
+            rep = key in reported
             if not rep:
                 if site.loss.live and cert.state(root) is not None:
                     continue
@@ -556,7 +562,7 @@ def _loss_flow(facts: FileFacts, pairs: list, reported: dict, cert: Certainty) -
                         continue
                     if not wanted and not any(root == c or root.startswith(c + ".") or root.startswith(c + "[") for c in fl.created):
                         continue
-            shown = sorted(reported[(id(site.node), root)] if rep else cuts, key=_cut_pos)
+            shown = sorted(reported[key] if rep else cuts, key=_cut_pos)
             old = starved.get(root)
             if old is None or (rep and not old.reported):
                 starved[root] = Starved(root, shown[0], rep, shown)

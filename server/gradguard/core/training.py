@@ -130,6 +130,21 @@ def has_backward(node: ast.AST) -> bool:
     return False
 
 
+def backpropagates(facts, node: ast.AST, depth: int = 0) -> bool:
+    """Does ``node`` call ``backward()`` (``loss.backward()``, ``accelerator.backward(loss)``, ``manual_backward``),
+    itself or through an in-file function it calls (``backward_D(netD, real, fake)``, two calls deep)?"""
+    if has_backward(node):
+        return True
+    if depth >= 2:
+        return False
+    for sub in walk_nodes(node):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name):
+            fn = facts.flow.functions.get(sub.func.id)
+            if fn is not None and fn is not node and backpropagates(facts, fn, depth + 1):
+                return True
+    return False
+
+
 def blocks(facts):
     """Every statement list in the file, with its owner node."""
     for node in statement_nodes(facts.tree):  # ast.walk order, without indexing expressions

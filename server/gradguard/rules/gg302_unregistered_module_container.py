@@ -253,6 +253,78 @@ dict keys might not be strings (`nn.ModuleDict` requires string keys).
 """
     examples = (
         Example(
+            name="constructor-appends-the-layers-it-is-given-to-a-plain-list",
+            code="""import torch
+import torch.nn as nn
+
+
+class Merge(nn.Module):
+    def __init__(self, layers, sizes):
+        super().__init__()
+        self.branches = []
+        self.sizes = []
+        for layer in layers:
+            self.branches.append(layer)
+        for k in sizes:
+            self.sizes.append(k)
+
+    def forward(self, x):
+        return torch.cat([b(x) for b in self.branches], dim=1)
+
+
+def main():
+    torch.manual_seed(0)
+    sizes = [2, 3]
+    branches = [nn.Linear(4, k) for k in sizes]
+    model = nn.Sequential(Merge(branches, sizes), nn.Linear(5, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = branches[0].weight.detach().clone()
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}, {"branch_changed": not torch.equal(before, branches[0].weight)}
+""",
+            lines=(11,),
+            expect={"facts": {"branch_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="constructor-appends-the-sizes-it-is-given-to-a-plain-list",
+            code="""import torch
+import torch.nn as nn
+
+
+class Merge(nn.Module):
+    def __init__(self, layers, sizes):
+        super().__init__()
+        self.branches = nn.ModuleList()
+        self.sizes = []
+        for layer in layers:
+            self.branches.append(layer)
+        for k in sizes:
+            self.sizes.append(k)
+
+    def forward(self, x):
+        return torch.cat([b(x) for b in self.branches], dim=1)
+
+
+def main():
+    torch.manual_seed(0)
+    sizes = [2, 3]
+    branches = [nn.Linear(4, k) for k in sizes]
+    model = nn.Sequential(Merge(branches, sizes), nn.Linear(5, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = branches[0].weight.detach().clone()
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}, {"branch_changed": not torch.equal(before, branches[0].weight)}
+""",
+            expect={"facts": {"branch_changed": True}},
+        ),
+        Example(
             name="plain-store-object-builds-the-embedding-tables",
             code="""import torch
 import torch.nn as nn
@@ -868,6 +940,12 @@ def main():
                             ek = eks.pop() if len(eks) == 1 else None
                         else:
                             ek = kinds.element(arg, local)
+                            if ek is None and isinstance(arg, ast.Name):
+                                # ``for layer in layers: self._layers.append(layer)``, ``layers`` given to the constructor
+                                loop = _loop_over(facts, node, arg.id)
+                                if loop is not None and isinstance(loop.iter, ast.Name):
+                                    got = _constructor_elements(facts, kinds, info, m, loop.iter.id)
+                                    ek = got[1] if got is not None else None
                         if ek:
                             return node, ek, None
                 if empty == "dict" and isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -925,6 +1003,56 @@ def main():
             fixes=fixes,
             explanation=f"`nn.Module` registers only attributes that are Modules or Parameters; a {what} inside a Python {container} is invisible to the optimizer, `state_dict()` and `.to(device)`.",
         )
+
+
+def _loop_over(facts, node: ast.AST, name: str) -> Optional[ast.For]:
+    """The ``for <name> in ...`` loop around ``node`` that binds ``name``, when ``name`` is bound nowhere else in the
+    loop's body."""
+    cur = facts.parent(node)
+    while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(cur, ast.For) and isinstance(cur.target, ast.Name) and cur.target.id == name:
+            rebound = any(isinstance(x, ast.Name) and x.id == name and isinstance(x.ctx, ast.Store) for st in cur.body for x in walk_nodes(st))
+            return None if rebound else cur
+        cur = facts.parent(cur)
+    return None
+
+
+def _constructor_elements(facts, kinds, info, method: ast.AST, pname: str) -> Optional[tuple]:
+    """``(container kind, element kind)`` of what every construction of ``info``'s class in the file passes as
+    ``__init__`` parameter ``pname``, when each passes a plain list / tuple (a literal, a comprehension, or a local
+    bound to one in the caller) of elements of one kind (layers, or Parameters): ``MergeLayer(branches)`` with
+    ``branches = [nn.Sequential(...) for k in kernels]``. None when any construction passes something else, or
+    when there is none."""
+    if getattr(method, "name", "") != "__init__":
+        return None
+    params = [a.arg for a in [*method.args.posonlyargs, *method.args.args]][1:]  # type: ignore[attr-defined]
+    if pname not in params:
+        return None
+    idx = params.index(pname)
+    found = set()
+    for call in facts.walk(ast.Call):
+        if not (isinstance(call.func, ast.Name) and call.func.id == info.name):
+            continue
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            return None
+        arg = call.args[idx] if idx < len(call.args) else next((k.value for k in call.keywords if k.arg == pname), None)
+        if arg is None:
+            return None
+        scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+        if isinstance(arg, ast.Name):
+            binds = [st for st in statements_of_type(scope, ast.Assign) if len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and st.targets[0].id == arg.id]
+            if len(binds) != 1:
+                return None
+            arg = binds[0].value
+        ckind, elts = _container_elements(arg)
+        if ckind not in ("list", "tuple") or not elts:
+            return None
+        local = _locals_from_ctor(scope)
+        eks = {kinds.element(e, local) for e in elts}
+        if len(eks) != 1 or None in eks:
+            return None
+        found.add((ckind, eks.pop()))
+    return found.pop() if len(found) == 1 else None
 
 
 def _hands_out(facts, method, node: ast.Attribute) -> bool:

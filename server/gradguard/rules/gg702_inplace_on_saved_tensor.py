@@ -149,6 +149,62 @@ costs only the memory of one more tensor.
 """
     examples = (
         Example(
+            name="residual-added-in-place-to-the-input-a-nested-layer-norm-saved",
+            code="""import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.ln = nn.LayerNorm(d)
+        self.attn = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, d))
+
+    def forward(self, x):
+        x += self.attn(self.ln(x))
+        return x
+
+
+def main():
+    torch.manual_seed(0)
+    emb = nn.Embedding(10, 8)
+    model = nn.ModuleList([emb, Block(8), nn.Linear(8, 1)])
+    h = model[1](emb(torch.randint(0, 10, (4, 5))))
+    model[2](h).pow(2).mean().backward()
+    return {"model": model}
+""",
+            lines=(12,),
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            bad=False,
+            name="residual-added-out-of-place-to-the-input-a-nested-layer-norm-saved",
+            code="""import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.ln = nn.LayerNorm(d)
+        self.attn = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, d))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln(x))
+        return x
+
+
+def main():
+    torch.manual_seed(0)
+    emb = nn.Embedding(10, 8)
+    model = nn.ModuleList([emb, Block(8), nn.Linear(8, 1)])
+    h = model[1](emb(torch.randint(0, 10, (4, 5))))
+    model[2](h).pow(2).mean().backward()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.1.ln.weight", "model.1.attn.0.weight"]},
+        ),
+        Example(
             name="sequential-hardtanh-in-place-by-position-after-sigmoid",
             code="""import torch
 import torch.nn as nn
@@ -1256,7 +1312,8 @@ _SAVES_INPUT_RE = re.compile(r"\b(?:" + "|".join(sorted(SAVES_INPUT | SAVES_INPU
 _SAVING_OPS = "|".join(sorted(SAVES_INPUT))
 _SAVING_CALL = re.compile(r"[.\s(=,]\b(?:" + _SAVING_OPS + r")\(")
 _IDENT = re.compile(r"\s*([A-Za-z_]\w*)")
-_ATTR_CALL_ARG = re.compile(r"self\.(\w+)\(\s*([A-Za-z_]\w*)")
+# (the argument by lookahead: a call nested in another's arguments, ``self.attn(self.ln_1(x))``, is matched too)
+_ATTR_CALL_ARG = re.compile(r"self\.(\w+)\(\s*(?=([A-Za-z_]\w*))")
 _MODIFIED_AFTER = re.compile(r"\s*(?:[-+*/@%&|^]=|\.[a-z]\w*[a-z0-9]_\(|\[[^\]\n]*\]\s*=[^=])")
 _SAVED_OUTPUT_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*[\w.]*?\b(?:exp|exp2|expm1|sigmoid|tanh|softmax|log_softmax|relu|sqrt|rsqrt)\(")
 

@@ -6,7 +6,7 @@ from typing import cast
 
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
-from gradguard.core.training import blocks, clears, has_backward, step_binding, stmt_call
+from gradguard.core.training import backpropagates, blocks, clears, has_backward, step_binding, stmt_call
 from gradguard.fixes import fix, insert_after_stmt, insert_before_stmt
 from gradguard.rules.base import Example, Rule
 
@@ -139,6 +139,37 @@ def main():
             lines=(7,),
             expect={"grad_none": ["net.weight"], "facts": {"changed": False}},
             fixed_expect={"facts": {"changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="gan-discriminator-cleared-then-backpropagated-by-a-helper",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def backward_d(netD, real, fake):
+    loss = F.softplus(-netD(real)).mean() + F.softplus(netD(fake.detach())).mean()
+    loss.backward()
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Linear(4, 6), nn.Linear(6, 1)
+    opt_g, opt_d = torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.1)
+    before = D.weight.detach().clone()
+    for _ in range(3):
+        fake = G(torch.randn(8, 4))
+        loss_g = F.softplus(-D(fake)).mean()
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+        opt_d.zero_grad()
+        backward_d(D, torch.randn(8, 6), fake)
+        opt_d.step()
+    return {"G": G, "D": D}, {"d_changed": not torch.equal(before, D.weight)}
+""",
+            expect={"grad_ok": ["G.weight", "D.weight"], "facts": {"d_changed": True}},
         ),
         Example(
             bad=False,
@@ -315,8 +346,8 @@ def main():
                     zcall = stmt_call(body[j], "zero_grad")
                     if zcall is None or not clears(facts, binding, zcall, scall, opt):
                         continue
-                    if any(has_backward(body[x]) for x in range(j + 1, k)):
-                        continue
+                    if any(backpropagates(facts, body[x]) for x in range(j + 1, k)):
+                        continue  # (a backward after the clear, also in a helper: ``backward_D(netD, real, fake)``)
                     fixes = []
                     first = backs[0]
                     if _whole_lines(facts, body[j]) and not any(has_backward(body[x]) for x in range(0, first)):

@@ -1114,12 +1114,23 @@ def main():
                         continue
                     name = display_root(r)
                     ctor = step.node
+                    # the other losses of the function that reach it, and the optimizers stepped after them (a GAN's
+                    # discriminator and generator steps): none holds it, and which one should is the program's choice
+                    others: list = []
+                    for other in fl.backward_sites:
+                        if other is site or not other.mode.enabled or not any(related(r, lv) for lv in other.loss.live):
+                            continue
+                        for o in stepped_after(fl, other):
+                            if o.node is not ctor and all(o.node is not n for n, _s in others):
+                                others.append((o.node, other))
+                    also = [(_params_statement(facts, n) or n, f"nor does this optimizer, stepped after the loss backpropagated at line {o.line}, which reaches it too")
+                            for n, o in others]
                     yield self.finding(
                         facts,
                         _params_statement(facts, ctor) or ctor,
                         f"no optimizer holds `{name}`: the loss backpropagated at line {site.line} gives it gradients, but it never changes",
-                        related=[(origins[r], f"`{name}` is created here"), (site.node, "backward() reaches it here")],
-                        fixes=_fixes(facts, ctor, r),
+                        related=[(origins[r], f"`{name}` is created here"), (site.node, "backward() reaches it here"), *also],
+                        fixes=[*_fixes(facts, ctor, r), *(f for n, _o in others for f in _fixes(facts, n, r))],
                         explanation="`optimizer.step()` updates only the parameters the optimizer was built with; add these to it "
                         "(or to a parameter group) so they are trained.",
                     )

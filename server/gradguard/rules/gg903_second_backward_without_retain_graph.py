@@ -39,6 +39,10 @@ value carries its graph: every batch is a slice of the one graph built before th
 from separate forward passes, from detached values (`D(fake.detach())`, also through a helper that returns
 `t.clone().detach().requires_grad_()`: a new leaf per call), or a first backward with `retain_graph=True` stay
 silent.
+Also the same two passes spread over an object's methods, as pix2pix-style models write them: a method runs
+`self.forward(...)`, which keeps a graph tensor on the object (`self.pred_fake = self.netD(...)`), then
+`self.backward_D()` and `self.backward_G()`, whose losses are both built from that attribute (not detached) and
+backpropagated, with nothing computing it again in between.
 Also a `loss.backward()` of your own in a method whose returned loss the framework backpropagates (a Lightning
 `training_step` under automatic optimization, a Hugging Face Trainer's `compute_loss`), before that `return loss`: the
 framework's backward is the second one (the fix removes yours).
@@ -71,6 +75,103 @@ only kept until the last pass frees them. It is not offered when an optimizer st
 would raise anyway; compute the second loss from a fresh forward pass instead.
 """
     examples = (
+        Example(
+            name="object-keeps-the-critic-score-and-both-losses-backpropagate-it",
+            code="""import torch
+import torch.nn as nn
+
+
+class Pix2Pix:
+    def __init__(self):
+        self.netG, self.netD = nn.Linear(4, 4), nn.Linear(8, 1)
+        self.opt_G = torch.optim.SGD(self.netG.parameters(), lr=0.1)
+        self.opt_D = torch.optim.SGD(self.netD.parameters(), lr=0.1)
+
+    def forward(self, real_A, real_B):
+        self.real_A, self.real_B = real_A, real_B
+        self.fake_B = self.netG(real_A)
+        self.pred_fake = self.netD(torch.cat([real_A, self.fake_B], 1))
+
+    def backward_D(self):
+        pred_fake = self.pred_fake
+        pred_real = self.netD(torch.cat([self.real_A, self.real_B], 1))
+        self.loss_D = pred_fake.mean() - pred_real.mean()
+        self.loss_D.backward()
+
+    def backward_G(self):
+        pred_fake = self.pred_fake
+        self.loss_G = -pred_fake.mean() + (self.fake_B - self.real_B).abs().mean()
+        self.loss_G.backward()
+
+    def optimize(self, real_A, real_B):
+        self.forward(real_A, real_B)
+        self.opt_D.zero_grad()
+        self.backward_D()
+        self.opt_D.step()
+        self.opt_G.zero_grad()
+        self.backward_G()
+        self.opt_G.step()
+
+
+def main():
+    torch.manual_seed(0)
+    gan = Pix2Pix()
+    for _ in range(2):
+        gan.optimize(torch.randn(8, 4), torch.randn(8, 4))
+    return {"netG": gan.netG, "netD": gan.netD}
+""",
+            lines=(20,),
+            expect={"error": "backward through the graph a second time"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="object-keeps-the-fake-the-critic-scores-it-detached-then-again-for-the-generator",
+            code="""import torch
+import torch.nn as nn
+
+
+class Pix2Pix:
+    def __init__(self):
+        self.netG, self.netD = nn.Linear(4, 4), nn.Linear(8, 1)
+        self.opt_G = torch.optim.SGD(self.netG.parameters(), lr=0.1)
+        self.opt_D = torch.optim.SGD(self.netD.parameters(), lr=0.1)
+
+    def forward(self, real_A, real_B):
+        self.real_A, self.real_B = real_A, real_B
+        self.fake_B = self.netG(real_A)
+        self.pred_fake = self.netD(torch.cat([real_A, self.fake_B], 1))
+
+    def backward_D(self):
+        pred_fake = self.netD(torch.cat([self.real_A, self.fake_B.detach()], 1))
+        pred_real = self.netD(torch.cat([self.real_A, self.real_B], 1))
+        self.loss_D = pred_fake.mean() - pred_real.mean()
+        self.loss_D.backward()
+
+    def backward_G(self):
+        pred_fake = self.netD(torch.cat([self.real_A, self.fake_B], 1))
+        self.loss_G = -pred_fake.mean() + (self.fake_B - self.real_B).abs().mean()
+        self.loss_G.backward()
+
+    def optimize(self, real_A, real_B):
+        self.forward(real_A, real_B)
+        self.opt_D.zero_grad()
+        self.backward_D()
+        self.opt_D.step()
+        self.opt_G.zero_grad()
+        self.backward_G()
+        self.opt_G.step()
+
+
+def main():
+    torch.manual_seed(0)
+    gan = Pix2Pix()
+    for _ in range(2):
+        gan.optimize(torch.randn(8, 4), torch.randn(8, 4))
+    return {"netG": gan.netG, "netD": gan.netD}
+""",
+            expect={"grad_ok": ["netG.weight", "netD.weight"]},
+        ),
         Example(
             name="features-computed-once-before-the-loop",
             code="""import torch
@@ -525,6 +626,7 @@ def main():
 
     def check(self, facts):
         yield from self._framework_backpropagates_again(facts)
+        yield from self._through_methods(facts)
         for fl in facts.backward_flows:
             sites = [s for s in fl.backward_sites if isinstance(s.stmt, ast.Expr)]
             if not sites or facts.flow.is_autograd_function_method(fl.node):
@@ -610,6 +712,147 @@ def main():
                 "Trying to backward through the graph a second time`. Pass `retain_graph=True` (or sum the losses and call backward once "
                 "after the loop).",
             )
+
+
+    def _through_methods(self, facts):
+        """The same bug spread over an object's methods (the pix2pix shape): a method runs ``self.forward(...)``, which
+        keeps a graph tensor on the object (``self.pred_fake = self.netD(self.real_A, self.fake_B)``), then
+        ``self.backward_D()`` and ``self.backward_G()``, each of whose losses is built from that attribute and
+        backpropagated (the first without ``retain_graph``), with nothing setting it again in between: the second
+        backward goes through the graph the first one freed."""
+        if "self." not in facts.source.text:
+            return
+        for info in facts.modules.classes.values():
+            if len(info.methods) < 3 or info.is_autograd_function:
+                continue
+            summaries: dict = {}
+            for caller in info.methods.values():
+                for body in _statement_lists(caller):
+                    calls = [(i, st.value.func.attr) for i, st in enumerate(body)
+                             if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute)
+                             and isinstance(st.value.func.value, ast.Name) and st.value.func.value.id == "self" and st.value.func.attr in info.methods]
+                    if len(calls) < 3:
+                        continue
+                    for name in {n for _i, n in calls}:
+                        if name not in summaries:
+                            summaries[name] = _method_summary(facts, info.methods[name])
+                    for a, (i0, setter) in enumerate(calls):
+                        for attr in summaries[setter][0]:
+                            users = []
+                            for i, name in calls[a + 1:]:
+                                sets, sites = summaries[name]
+                                hit = next((st for st, reach in sites if attr in reach), None)
+                                if hit is not None:
+                                    users.append((i, name, hit))
+                                if attr in sets or len(users) == 2:
+                                    break
+                            if len(users) < 2:
+                                continue
+                            (i1, m1, s1), (i2, m2, s2) = users
+                            if s1.retain_graph or _has_retain_kw(s1.node) or id(s1.node) in self._reported(facts):
+                                continue
+                            self._reported(facts).add(id(s1.node))
+                            stepped = any(isinstance(x, ast.Call) and isinstance(x.func, ast.Attribute) and x.func.attr == "step"
+                                          for st in body[i1 + 1:i2] for x in walk_nodes(st))
+
+                            def build(s1: BackwardSite = s1) -> Optional[Fix]:
+                                return _add_retain(facts, cast(ast.Call, s1.node))
+
+                            yield self.finding(
+                                facts,
+                                s1.node,
+                                f"backward() here frees the graph of `self.{attr}`, which `{setter}` computed and `{m2}` backpropagates "
+                                f"again (line {s2.node.lineno}), both run by `{caller.name}` after one `{setter}`: it raises",
+                                related=[(body[i0], f"`self.{attr}` is computed once, here"), (body[i1], f"`{m1}` backpropagates through it first"),
+                                         (body[i2], f"`{m2}` backpropagates through it again"), (s2.node, "second backward through the freed graph")],
+                                fixes=[] if stepped else [build],
+                                explanation="The first backward frees the buffers saved in the graph of the kept tensor; the second one reaches "
+                                "the same nodes and raises `RuntimeError: Trying to backward through the graph a second time`. Detach it where "
+                                "only one loss should train through it (`self.pred_fake.detach()` in the discriminator's loss), or recompute it "
+                                "for the second loss.",
+                            )
+                            break
+
+    @staticmethod
+    def _reported(facts) -> set:
+        return facts.__dict__.setdefault("_gg903_reported", set())
+
+
+def _statement_lists(fn: ast.AST):
+    """The statement lists of a function: its body and those of its loops, branches and ``with`` blocks."""
+    for n in walk_nodes(fn):
+        if n is not fn and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        for f in ("body", "orelse", "finalbody"):
+            b = getattr(n, f, None)
+            if isinstance(b, list) and b and isinstance(b[0], ast.stmt):
+                yield b
+
+
+def _method_summary(facts, m: ast.AST) -> tuple:
+    """``(graph attributes, backward sites)`` of a method: the ``self.<attr>`` it sets, with grad enabled, to a tensor
+    computed by the object's modules (a graph whose nodes saved tensors); and each ``backward()`` it runs as a statement
+    of its body, outside loops and branches, with the attributes its loss is built from (through other attributes the
+    method sets first: ``self.loss_D = self.pred_fake.mean() - ...``)."""
+    fl = facts.flow.flow(m)
+    sets: set = set()
+    made: dict = {}
+    for e in fl.events:
+        if e.what == "attr_assign" and e.target is not None and e.target.ident == "self" and e.value is not None and e.name:
+            made[e.name] = e.value
+            if e.mode.enabled and e.value.kind == "tensor" and _runs_modules(facts, fl.owner, e.value):
+                sets.add(e.name)
+    sites = []
+    body = getattr(m, "body", [])
+    for site in fl.backward_sites:
+        if site.loops or not any(site.stmt is st for st in body) or not site.mode.enabled:
+            continue
+        reach: set = set()
+        kept = _kept_reads(m)
+        todo = list(site.loss.live)
+        seen: set = set()
+        while todo:
+            r = todo.pop()
+            if r in seen or not r.startswith("self."):
+                continue
+            seen.add(r)
+            attr = r.split(".")[1]
+            if attr in made and made[attr] is not None:
+                reach.add(attr)
+                todo.extend(made[attr].live)
+            elif attr in kept:
+                reach.add(attr)
+        sites.append((site, reach))
+    return sets, sites
+
+
+def _kept_reads(m: ast.AST) -> set:
+    """Attributes ``m`` reads as ``self.<attr>`` other than to detach them (``self.fake_B.detach()``, ``.data``,
+    ``.item()``...): those whose graph its computations may keep."""
+    parents: dict = {}
+    out: set = set()
+    for n in walk_nodes(m):
+        for c in ast.iter_child_nodes(n):
+            parents[id(c)] = n
+    for n in walk_nodes(m):
+        if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name) and n.value.id == "self":
+            p = parents.get(id(n))
+            if isinstance(p, ast.Attribute) and p.attr in DETACHING_ATTRS:
+                continue
+            out.add(n.attr)
+    return out
+
+
+def _runs_modules(facts, owner, v) -> bool:
+    """Is ``v`` computed by a module the object holds (``self.netD(...)``): a root naming an attribute built as an
+    in-file Module class or a torch layer? (Its graph has nodes that saved tensors.)"""
+    mm = facts.modules
+    for r in v.live:
+        if r.startswith("self."):
+            attr = r.split(".")[1]
+            if mm.attr_class(owner or "", attr)[0] is not None or mm.attr_torch_ctor(owner or "", attr) is not None:
+                return True
+    return False
 
 
 def _steps_between(fl, start: ast.AST, end) -> bool:
