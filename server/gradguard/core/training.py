@@ -159,6 +159,21 @@ def blocks(facts):
                 yield h, h.body
 
 
+def backward_blocks(facts) -> list:
+    """``(owner, body, backs)`` for each statement list of the file (in ``blocks`` order) with a statement that calls
+    ``backward()``: ``backs`` the positions of those statements in ``body`` (``loss.backward()`` as a statement, or an
+    expression statement with a ``backward`` / ``manual_backward`` call in it). Computed once per file."""
+    cached = getattr(facts, "_backward_blocks", None)
+    if cached is None:
+        cached = []
+        for owner, body in blocks(facts):
+            backs = [i for i, st in enumerate(body) if stmt_call(st, "backward") is not None or (isinstance(st, ast.Expr) and has_backward(st))]
+            if backs:
+                cached.append((owner, body, backs))
+        facts._backward_blocks = cached
+    return cached
+
+
 def clears_text(facts, zcall: ast.Call, opt: str) -> bool:
     """Does ``zcall`` (``x.zero_grad()``) clear the gradients ``opt`` steps, by source text: the same
     receiver, or the model ``opt`` was built from (for values the flow model cannot see)."""

@@ -54,19 +54,21 @@ class _Kinds:
         where the container is made) or None."""
         if not isinstance(value, ast.Call):
             return None
-        fn = None
         if isinstance(value.func, ast.Name):
             name = value.func.id
-            fn = next((st for st in self.facts.tree.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == name), None)
         elif info is not None and isinstance(value.func, ast.Attribute) and isinstance(value.func.value, ast.Name) and value.func.value.id in (sn, "cls", info.name):
             name = f"{info.name}.{value.func.attr}"
-            fn = self.facts.modules.method(info.name, value.func.attr)
         else:
             return None
         key = ("container", name)
         if key in self._fn_cache:
             return self._fn_cache[key]
         self._fn_cache[key] = None
+        # (the function is looked up once per name: the answer is cached)
+        if isinstance(value.func, ast.Name):
+            fn = next((st for st in self.facts.tree.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == name), None)
+        else:
+            fn = self.facts.modules.method(info.name, value.func.attr)
         if fn is None:
             return None
         local = _locals_from_ctor(fn)

@@ -1091,7 +1091,7 @@ def main():
             steps = [e for e in fl.events if e.what == "step" and e.target is not None and e.target.kind == "optimizer" and e.target.params and e.mode.enabled]
             if not steps or not isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
                 continue
-            stores = _stores_by_name(fl.node)
+            stores, bound = _stores_by_name(fl.node)
             for site in fl.backward_sites:
                 if not site.loss.live or not site.mode.enabled or id(site.node) in seen:
                     continue
@@ -1101,7 +1101,7 @@ def main():
                     stepped = {p for p in e.target.params if p != "?" and not p.startswith("arg:")}  # parameters the model knows
                     if not stepped:
                         continue
-                    stale = _values_before(fl, stores, site.loss_expr, position(e.node), position(site.node))
+                    stale = _values_before(fl, stores, bound, site.loss_expr, position(e.node), position(site.node))
                     for name_node, v in stale:
                         # the stepped parameters the stale value carries into the loss differentiably (not ``.detach()``-ed)
                         through = {r for r in v.live if any(r == p or r.startswith(p + ".") for p in stepped) and r in site.loss.live}
@@ -1220,32 +1220,28 @@ def main():
                 )
 
 
-def _saving_attrs(facts, cls: str) -> set:
-    """Attributes of ``cls`` built by a ``torch.nn`` module that saves its input or runs in place."""
-    cache = facts.__dict__.setdefault("_gg702_saving_attrs", {})
-    if cls not in cache:
-        out = set()
-        info = facts.modules.classes.get(cls)
-        for attr in (info.attr_values if info is not None else {}):
-            ctor = facts.modules.attr_torch_ctor(cls, attr)
-            if ctor is not None and (facts.modules.ctor_saves_input(ctor) or ctor[0].rsplit(".", 1)[-1] in INPLACE_MODULES):
-                out.add(attr)
-        cache[cls] = out
-    return cache[cls]
+def _called_attrs(facts, cls: Optional[str], body: str) -> list:
+    """The attributes of ``cls`` that ``body`` calls (``self.<attr>(``): only a called submodule saves what it is given."""
+    info = facts.modules.classes.get(cls) if cls else None
+    return [a for a in info.attr_values if f"self.{a}(" in body] if info is not None else []
 
 
-def _input_saving_submodules(facts, cls: str) -> set:
-    """Attributes of ``cls`` holding an in-file Module class whose ``forward`` saves some of its inputs."""
-    cache = facts.__dict__.setdefault("_gg702_input_saving", {})
-    if cls not in cache:
-        out = set()
-        info = facts.modules.classes.get(cls)
-        for attr in (info.attr_values if info is not None else {}):
-            sub, _ = facts.modules.attr_class(cls, attr)
-            if sub is not None and facts.modules.saves_input(sub):
-                out.add(attr)
-        cache[cls] = out
-    return cache[cls]
+def _saving_ctor(facts, cls: str, attr: str) -> Optional[str]:
+    """The ``torch.nn`` module ``self.<attr>`` of ``cls`` is built by (its short name), when it saves its input or runs in
+    place; else None (cached per attribute)."""
+    cache = facts.__dict__.setdefault("_gg702_saving_ctor", {})
+    key = (cls, attr)
+    if key not in cache:
+        ctor = facts.modules.attr_torch_ctor(cls, attr)
+        short = ctor[0].rsplit(".", 1)[-1] if ctor is not None else None
+        cache[key] = short if ctor is not None and (facts.modules.ctor_saves_input(ctor) or short in INPLACE_MODULES) else None
+    return cache[key]
+
+
+def _input_saving_submodule(facts, cls: str, attr: str) -> bool:
+    """Does ``self.<attr>`` of ``cls`` hold an in-file Module class whose ``forward`` saves some of its inputs?"""
+    sub, _ = facts.modules.attr_class(cls, attr)
+    return sub is not None and bool(facts.modules.saves_input(sub))
 
 
 # ops that save an input for the gradient of *another* operand (a weight, the other factor): the input is saved
@@ -1319,11 +1315,7 @@ _SAVED_OUTPUT_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*[\w.]*?\b(?:exp|exp2|ex
 
 
 def _calls_inplace_activation(facts, cls: str, body: str) -> bool:
-    for a in _saving_attrs(facts, cls):
-        ctor = facts.modules.attr_torch_ctor(cls, a)
-        if ctor is not None and ctor[0].rsplit(".", 1)[-1] in INPLACE_MODULES and f"self.{a}(" in body:
-            return True
-    return False
+    return any(_saving_ctor(facts, cls, a) in INPLACE_MODULES for a in _called_attrs(facts, cls, body))
 
 
 def _saves_a_modified_input(facts, scope, body: str) -> bool:
@@ -1331,12 +1323,9 @@ def _saves_a_modified_input(facts, scope, body: str) -> bool:
     an op that saves its input (``diff.pow(2)``, ``self.norm1(x)`` with a LayerNorm ``norm1``) is also
     modified in place, or an in-place activation attribute is called on the output of an op that saves it."""
     owner = facts.flow.owner.get(id(scope))
-    attrs = _saving_attrs(facts, owner) if owner else set()
-    inplace_attrs = set()
-    for a in attrs:
-        ctor = facts.modules.attr_torch_ctor(owner, a) if owner else None
-        if ctor is not None and ctor[0].rsplit(".", 1)[-1] in INPLACE_MODULES and f"self.{a}(" in body:
-            inplace_attrs.add(a)
+    called = _called_attrs(facts, owner, body)
+    attrs = {a for a in called if _saving_ctor(facts, owner, a)}
+    inplace_attrs = {a for a in attrs if _saving_ctor(facts, owner, a) in INPLACE_MODULES}
     if inplace_attrs:
         outputs = set(_SAVED_OUTPUT_NAME.findall(body))
         if any(arg in outputs for attr, arg in _ATTR_CALL_ARG.findall(body) if attr in inplace_attrs):
@@ -1353,9 +1342,9 @@ def _saves_a_modified_input(facts, scope, body: str) -> bool:
             saved.add(arg.group(1))
     if attrs:
         saved |= {arg for attr, arg in _ATTR_CALL_ARG.findall(body) if attr in attrs}
-    if owner:
-        # an in-file submodule whose forward saves some of its inputs (``self.func(t, h)``): the names in its arguments
-        for attr in _input_saving_submodules(facts, owner):
+    # an in-file submodule whose forward saves some of its inputs (``self.func(t, h)``): the names in its arguments
+    for attr in called:
+        if _input_saving_submodule(facts, owner, attr):
             for m in re.finditer(r"self\." + re.escape(attr) + r"\(([^()]*)\)", body):
                 saved |= set(re.findall(r"\b[A-Za-z_]\w*\b", m.group(1)))
     saved.discard("self")
@@ -1412,15 +1401,23 @@ def _text(facts, node: ast.AST) -> str:
     return t if len(t) <= 40 else t[:37] + "..."
 
 
-def _stores_by_name(fn: ast.AST) -> dict:
-    out: dict = {}
+def _stores_by_name(fn: ast.AST) -> tuple:
+    """``({name: its Name stores, in walk order}, {id(a Name an assignment binds): the value of the first such assignment
+    in walk order})`` of ``fn``, from one walk."""
+    stores: dict = {}
+    bound: dict = {}
     for n in walk_nodes(fn):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-            out.setdefault(n.id, []).append(n)
-    return out
+            stores.setdefault(n.id, []).append(n)
+        elif isinstance(n, ast.Assign):
+            for t in n.targets:
+                for x in walk_nodes(t):
+                    if isinstance(x, ast.Name):
+                        bound.setdefault(id(x), n.value)
+    return stores, bound
 
 
-def _values_before(fl, stores: dict, expr: ast.AST, step_at: tuple, site_at: tuple, depth: int = 0) -> list:
+def _values_before(fl, stores: dict, bound: dict, expr: ast.AST, step_at: tuple, site_at: tuple, depth: int = 0) -> list:
     """(Name store, value) of the names ``expr`` reads whose latest binding before ``site_at`` comes before
     ``step_at``, following names bound between the step and the site (``loss_g = bce(d_fake, ...)``)."""
     out: list = []
@@ -1436,18 +1433,11 @@ def _values_before(fl, stores: dict, expr: ast.AST, step_at: tuple, site_at: tup
         last = max(before, key=position)
         if any(step_at < position(s) < site_at for s in stores.get(n.id, [])) or position(last) > step_at:
             # bound again after the step: follow what it was computed from
-            stmt_value = _binding_value(fl.node, last)
+            stmt_value = bound.get(id(last))
             if stmt_value is not None:
-                out.extend(_values_before(fl, stores, stmt_value, step_at, site_at, depth + 1))
+                out.extend(_values_before(fl, stores, bound, stmt_value, step_at, site_at, depth + 1))
             continue
         v = fl.assigned.get(id(last))
         if v is not None and v.live and v.kind == "tensor" and not v.ident and not v.leaf:
             out.append((last, v))  # a tensor computed with gradient (not a module, a parameter or a leaf)
     return out
-
-
-def _binding_value(fn: ast.AST, target: ast.Name):
-    for n in walk_nodes(fn):
-        if isinstance(n, ast.Assign) and any(t is target or any(x is target for x in walk_nodes(t)) for t in n.targets):
-            return n.value
-    return None

@@ -6,7 +6,7 @@ from typing import cast
 
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
-from gradguard.core.training import backpropagates, blocks, clears, has_backward, step_binding, stmt_call
+from gradguard.core.training import backpropagates, backward_blocks, clears, has_backward, step_binding, stmt_call
 from gradguard.fixes import fix, insert_after_stmt, insert_before_stmt
 from gradguard.rules.base import Example, Rule
 
@@ -327,10 +327,7 @@ def main():
         binding = step_binding(facts)
         yield from self._accumulation(facts, binding)
         yield from self._in_helper(facts)
-        for _owner, body in blocks(facts):
-            backs = [i for i, st in enumerate(body) if stmt_call(st, "backward") is not None or (isinstance(st, ast.Expr) and has_backward(st))]
-            if not backs:
-                continue
+        for _owner, body, backs in backward_blocks(facts):
             for k, st in enumerate(body):
                 scall = stmt_call(st, "step")
                 if scall is None:
@@ -372,12 +369,11 @@ def main():
         """Gradient accumulation across iterations: the loop clears the gradients before every ``backward()`` but
         steps only every N iterations (``if (i + 1) % N == 0: optimizer.step()``). The next iteration's
         ``zero_grad()`` runs between each skipped iteration's backward and the step: the step sees one micro-batch."""
-        for owner, body in blocks(facts):
+        for owner, body, backs in backward_blocks(facts):
             if not isinstance(owner, (ast.For, ast.AsyncFor, ast.While)) or body is not owner.body:
                 continue
             zeros = [(j, zc) for j, st in enumerate(body) if (zc := stmt_call(st, "zero_grad")) is not None]
-            backs = [i for i, st in enumerate(body) if stmt_call(st, "backward") is not None or (isinstance(st, ast.Expr) and has_backward(st))]
-            if not zeros or not backs or any(binding.optimizer(c) for st in body if (c := stmt_call(st, "step")) is not None):
+            if not zeros or any(binding.optimizer(c) for st in body if (c := stmt_call(st, "step")) is not None):
                 continue  # (an optimizer stepped every iteration: the ordinary loop, checked below)
             for k, st in enumerate(body):
                 if not (isinstance(st, ast.If) and k > backs[0] and _periodic(st.test)):
@@ -419,10 +415,7 @@ def main():
         gradients and then steps the same optimizer: the step inside the helper sees cleared gradients wherever
         the helper runs, and the caller's backward shows they were meant to be applied."""
         reported: set = set()
-        for _owner, body in blocks(facts):
-            backs = [i for i, st in enumerate(body) if stmt_call(st, "backward") is not None or (isinstance(st, ast.Expr) and has_backward(st))]
-            if not backs:
-                continue
+        for _owner, body, backs in backward_blocks(facts):
             for k, st in enumerate(body):
                 if k <= backs[0] or has_backward(st):
                     continue
