@@ -33,15 +33,28 @@ def train(model, loader, optimizer, epochs=3):
     return history
 
 
+@torch.no_grad()
+def evaluate(model, loader):
+    model.eval()
+    se, n = 0.0, 0
+    for features, target in loader:
+        se += F.mse_loss(model(features)[:, 0], target, reduction="sum").item()
+        n += target.numel()
+    model.train()
+    return (se / max(n, 1)) ** 0.5
+
+
 def main():
     torch.manual_seed(0)
     x = standardize(torch.randn(96, 12) * 3 + 1)
     y = x[:, :3].sum(1) + 0.1 * torch.randn(96)
-    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
+    loader = DataLoader(TensorDataset(x[:80], y[:80]), batch_size=32, shuffle=True)
+    val_loader = DataLoader(TensorDataset(x[80:], y[80:]), batch_size=16)
     model = build_model()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     w0 = model[0].weight.detach().clone()
     train(model, loader, optimizer)
+    evaluate(model, val_loader)
     return {"model": model}, {"model_changed": not torch.equal(w0, model[0].weight)}
 
 # ---- ground-truth harness (not part of the reported pattern) ----

@@ -42,13 +42,18 @@ class ReviewDataset(Dataset):
         return {"input_ids": self.ids[i], "label": int(self.labels[i])}
 
 
+def compute_metrics(eval_pred):
+    logits, labels = eval_pred
+    return {"accuracy": float((logits.argmax(-1) == labels).float().mean())}
+
+
 def main():
     torch.manual_seed(0)
     config = TextCNNConfig(vocab_size=100, emb_dim=16, n_filters=8, kernel_sizes=[2, 3, 4], num_labels=2)
     model = TextCNN(config)
     args = TrainingArguments(output_dir="out", per_device_train_batch_size=16, num_train_epochs=2,
                              learning_rate=5e-3, report_to="none")
-    trainer = Trainer(model=model, args=args, train_dataset=ReviewDataset())
+    trainer = Trainer(model=model, args=args, train_dataset=ReviewDataset(), compute_metrics=compute_metrics)
     c0, k0 = model.convs[0].weight.detach().clone(), model.classifier.weight.detach().clone()
     trainer.train()
     batch = ReviewDataset()[0]

@@ -45,6 +45,13 @@ class PatchAttack:
         return score.item()
 
 
+@torch.no_grad()
+def detection_rate(detector, images, patch, threshold=0.5):
+    clean = detector(images).amax(dim=(1, 2, 3)) > threshold
+    attacked = detector(apply_patch(images, patch)).amax(dim=(1, 2, 3)) > threshold
+    return clean.float().mean().item(), attacked.float().mean().item()
+
+
 def main():
     fabric = Fabric(accelerator="cpu", devices=1)
     fabric.seed_everything(0)
@@ -53,6 +60,7 @@ def main():
     images = torch.rand(8, 3, 32, 32)
     for _ in range(5):
         attack.step(images)
+    detection_rate(detector, images, attack.patch)
     return {"patch": attack.patch}
 
 # ---- ground-truth harness (not part of the reported pattern) ----

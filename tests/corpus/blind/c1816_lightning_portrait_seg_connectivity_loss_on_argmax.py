@@ -37,6 +37,11 @@ class PortraitSeg(pl.LightningModule):
         self.log("train/conn", conn)
         return loss
 
+    def validation_step(self, batch, batch_idx):
+        loss = self.training_step(batch, batch_idx)
+        self.log("val/loss", loss)
+        return loss
+
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=0.05, momentum=0.9)
 

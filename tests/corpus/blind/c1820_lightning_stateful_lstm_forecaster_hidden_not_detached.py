@@ -25,6 +25,11 @@ class StatefulForecaster(pl.LightningModule):
         pred = self(window)
         return F.mse_loss(pred, target)
 
+    def validation_step(self, batch, batch_idx):
+        loss = self.training_step(batch, batch_idx)
+        self.log("val/loss", loss)
+        return loss
+
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=1e-3)
 

@@ -33,6 +33,11 @@ class SemiSupSegmenter(pl.LightningModule):
         self.log("train/mask_ratio", mask.mean())
         return sup + self.unsup_weight * unsup
 
+    def validation_step(self, batch, batch_idx):
+        loss = self.training_step(batch, batch_idx)
+        self.log("val/loss", loss)
+        return loss
+
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=0.05, momentum=0.9)
 

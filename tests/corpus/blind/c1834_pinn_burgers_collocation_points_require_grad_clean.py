@@ -34,6 +34,14 @@ def boundary_losses(model, n=64):
     return ic.pow(2).mean() + bc.pow(2).mean()
 
 
+@torch.no_grad()
+def initial_condition_error(model, n=50):
+    x = torch.linspace(-1, 1, n)[:, None]
+    u0 = model(x, torch.zeros_like(x))
+    ref = -torch.sin(math.pi * x)
+    return ((u0 - ref).norm() / ref.norm()).item()
+
+
 def main():
     torch.manual_seed(0)
     model = PINN()
@@ -44,6 +52,7 @@ def main():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+    initial_condition_error(model)
     return {"model": model}, {"model_changed": not torch.equal(w0, model.net[0].weight)}
 
 # ---- ground-truth harness (not part of the reported pattern) ----

@@ -25,6 +25,14 @@ def kl_to_uniform(logits):
     return (q * (q.clamp_min(1e-9).log() + math.log(logits.size(-1)))).sum((-1, -2)).mean()
 
 
+@torch.no_grad()
+def code_usage(model, data):
+    logits = model.encoder(data).view(-1, model.n_latents, model.n_categories)
+    used = torch.zeros(model.n_latents, model.n_categories)
+    used.scatter_(1, logits.argmax(-1).t().contiguous(), 1.0)
+    return used.mean().item()
+
+
 def main():
     torch.manual_seed(0)
     accelerator = Accelerator(gradient_accumulation_steps=2)
@@ -42,6 +50,7 @@ def main():
                 accelerator.backward(loss)
                 optimizer.step()
                 optimizer.zero_grad()
+    code_usage(model, data)
     recon, logits = model(data[:16])
     (F.binary_cross_entropy_with_logits(recon, data[:16]) + kl_to_uniform(logits)).backward()
     return {"model": model}, {"encoder_changed": not torch.equal(w0, model.encoder[0].weight)}

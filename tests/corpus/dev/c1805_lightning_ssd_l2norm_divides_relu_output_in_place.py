@@ -43,6 +43,11 @@ class TinySSD(pl.LightningModule):
         self.log("train/loss", loss)
         return loss
 
+    def validation_step(self, batch, batch_idx):
+        loss = self.training_step(batch, batch_idx)
+        self.log("val/loss", loss)
+        return loss
+
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=1e-3, momentum=0.9)
 

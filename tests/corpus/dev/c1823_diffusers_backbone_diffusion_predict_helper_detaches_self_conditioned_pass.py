@@ -27,6 +27,17 @@ def predict_x0(model, x_t, t, x0_prev):
     return out.detach()
 
 
+@torch.no_grad()
+def sample(model, scheduler, n=2, n_res=16, steps=(999, 750, 500, 250, 1)):
+    x = torch.randn(n, n_res, 3)
+    x0_prev = torch.zeros_like(x)
+    for t in steps:
+        tt = torch.full((n,), t)
+        x0_prev = predict_x0(model, x, tt, x0_prev)
+        x = scheduler.add_noise(x0_prev, torch.randn_like(x), torch.full((n,), max(t - 250, 0)))
+    return x0_prev
+
+
 def train_step(model, scheduler, optimizer, x0, self_cond_prob=0.5):
     noise = torch.randn_like(x0)
     t = torch.randint(1, 999, (x0.size(0),))
@@ -52,6 +63,7 @@ def main():
     w0 = model.trunk[0].weight.detach().clone()
     for i in range(0, 32, 8):
         train_step(model, scheduler, optimizer, coords[i:i + 8])
+    sample(model, scheduler)
     return {"model": model}, {"trunk_changed": not torch.equal(w0, model.trunk[0].weight)}
 
 # ---- ground-truth harness (not part of the reported pattern) ----

@@ -33,6 +33,14 @@ def train(accelerator, student, teacher, labeled, unlabeled, optimizer, momentum
     return loss
 
 
+@torch.no_grad()
+def pixel_accuracy(model, x, y):
+    model.eval()
+    acc = (model(x).argmax(1) == y).float().mean().item()
+    model.train()
+    return acc
+
+
 def main():
     torch.manual_seed(0)
     accelerator = Accelerator()
@@ -49,6 +57,7 @@ def main():
     s0, t0 = student[0].weight.detach().clone(), teacher[0].weight.detach().clone()
     loss = train(accelerator, student, teacher, labeled, unlabeled, optimizer)
     s1 = student[0].weight.detach().clone()
+    pixel_accuracy(teacher, x_l, y_l)
     optimizer.zero_grad()
     accelerator.backward(F.cross_entropy(student(x_l[:4]), y_l[:4]))
     return {"student": student, "teacher": teacher}, {"student_changed": not torch.equal(s0, s1),

@@ -28,6 +28,17 @@ def x0_from_eps(scheduler, z_t, eps, t):
     return (z_t - (1 - a).sqrt() * eps) / a.sqrt()
 
 
+@torch.no_grad()
+def sample(model, scheduler, n=4, steps=(999, 666, 333, 0)):
+    z = torch.randn(n, 16)
+    x_self_cond = None
+    for t in steps:
+        tt = torch.full((n,), t)
+        x_self_cond = x0_from_eps(scheduler, z, model(z, tt, x_self_cond), tt)
+        z = x_self_cond if t == 0 else scheduler.add_noise(x_self_cond, torch.randn_like(z), torch.full((n,), max(t - 333, 0)))
+    return z
+
+
 def main():
     torch.manual_seed(0)
     model = LatentDenoiser()
@@ -48,6 +59,7 @@ def main():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+    sample(model, scheduler)
     return {"model": model}, {"in_proj_changed": not torch.equal(w0, model.in_proj.weight)}
 
 # ---- ground-truth harness (not part of the reported pattern) ----

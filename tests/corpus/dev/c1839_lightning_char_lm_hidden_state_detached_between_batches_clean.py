@@ -33,6 +33,11 @@ class LMModel(pl.LightningModule):
         logits = self(x)
         return F.cross_entropy(logits.flatten(0, 1), y.flatten())
 
+    def validation_step(self, batch, batch_idx):
+        loss = self.training_step(batch, batch_idx)
+        self.log("val/loss", loss)
+        return loss
+
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=3e-3)
 
