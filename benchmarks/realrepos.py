@@ -87,6 +87,8 @@ MANIFEST = [
     {"repo": "MorvanZhou/PyTorch-Tutorial", "commit": "dbe154a9e56635e51c6b0c2ccea8ae36cfb585a7", "subtrees": [""]},
     {"repo": "bentrevett/pytorch-seq2seq", "commit": "b3cd54c72cd6e4e63f672d334c795b4fe744ef92", "subtrees": [""]},
     {"repo": "sfujim/TD3", "commit": "34770ccdcb51df6f6c7d85c1ba7e40d71b940d16", "subtrees": [""]},
+    {"repo": "taesungp/contrastive-unpaired-translation", "commit": "b3ac297708dfb6f7589d04662277e53c0d579c27", "subtrees": [""],
+     "note": "pix2pix / CycleGAN / CUT models written as objects with forward, backward_D and backward_G methods"},
     {"repo": "labmlai/annotated_deep_learning_paper_implementations", "commit": "e6b3c8a6a2cdae4071bcde1abeaaf9a2bc37bd53",
      "subtrees": ["labml_nn"], "note": "the implementations package (models + experiment training loops)"},
     {"repo": "ultralytics/yolov5", "commit": "5081342f04fb287fc2e5f2b5a4e06752b7937b1c", "subtrees": [""],

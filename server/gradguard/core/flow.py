@@ -1116,6 +1116,14 @@ class _Walker:
             return "the Hugging Face Trainer"
         return ""
 
+    def called_by_the_file(self) -> bool:
+        """Is this a walk of the method for a call the file makes to it by name (``loss = self.training_step(batch, i)``
+        in ``validation_step``)? Then what it returns goes to that caller: the framework backpropagates it only when the
+        framework itself calls the method (a walk for the framework's own call, a ``Trainer(model=...)``, keeps it)."""
+        f = getattr(self.call, "func", None)
+        name = getattr(self.node, "name", None)
+        return (isinstance(f, ast.Attribute) and f.attr == name) or (isinstance(f, ast.Name) and f.id == name)
+
     def implicit_arg(self, name: str, index: int) -> Optional[Val]:
         """``compute_loss(self, model, inputs)``: ``model`` is the model the Trainer trains (its optimizer
         holds every parameter that requires grad)."""
@@ -1256,7 +1264,7 @@ class _Walker:
                 # caller continues with grad mode off whenever this path is taken
                 self.fl.leaves_grad_disabled = self.mode
                 self.fl.leaking_return = st
-            if self.sink_role and st.value is not None:
+            if self.sink_role and st.value is not None and not self.called_by_the_file():
                 loss = self.returned_loss(v)
                 if loss is not None and (loss.live or loss.cut):
                     self.fl.implicit_sites.append(BackwardSite(st.value, loss, st.value, self.mode, self.loops, False, st, implicit=self.sink_role))

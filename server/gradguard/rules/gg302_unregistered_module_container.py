@@ -965,8 +965,8 @@ def main():
         uses = _attr_uses(info, attr)
         if uses - ok:
             return cls, []
-        if any(isinstance(k, ast.Constant) and not isinstance(k.value, str) for k in keys):
-            return cls, []
+        if any(isinstance(k, ast.Constant) and not isinstance(k.value, str) for k in keys) or any(_int_loop_key(facts, k) for k in keys):
+            return cls, []  # (``nn.ModuleDict`` / ``nn.ParameterDict`` take string keys only)
         unsafe = container == "dict" and any(not isinstance(k, ast.Constant) for k in keys)
 
         def build():
@@ -1005,6 +1005,22 @@ def main():
             fixes=fixes,
             explanation=f"`nn.Module` registers only attributes that are Modules or Parameters; a {what} inside a Python {container} is invisible to the optimizer, `state_dict()` and `.to(device)`.",
         )
+
+
+def _int_loop_key(facts, key: ast.AST) -> bool:
+    """Is ``key`` the counter of the ``for <key> in range(...)`` (or the index of ``enumerate``) loop around it: an int?"""
+    if not isinstance(key, ast.Name):
+        return False
+    cur = facts.parent(key)
+    while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(cur, ast.For) and isinstance(cur.iter, ast.Call) and isinstance(cur.iter.func, ast.Name):
+            t, f = cur.target, cur.iter.func.id
+            if f == "range" and isinstance(t, ast.Name) and t.id == key.id:
+                return True
+            if f == "enumerate" and isinstance(t, ast.Tuple) and t.elts and isinstance(t.elts[0], ast.Name) and t.elts[0].id == key.id:
+                return True
+        cur = facts.parent(cur)
+    return False
 
 
 def _loop_over(facts, node: ast.AST, name: str) -> Optional[ast.For]:

@@ -97,6 +97,44 @@ without gradients, and memory use grows.
 """
     examples = (
         Example(
+            bad=False,
+            name="lightning-validation-step-reuses-the-training-step",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Regressor(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.mse_loss(self.net(x), y)
+
+    def validation_step(self, batch, batch_idx):
+        loss = self.training_step(batch, batch_idx)
+        self.log("val_loss", loss)
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(16, 4), torch.randn(16, 1))
+    model = Regressor()
+    before = model.net[0].weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=8), DataLoader(data, batch_size=8))
+    return {"model": model}, {"changed": not torch.equal(before, model.net[0].weight)}
+""",
+            expect={"grad_ok": ["model.net.0.weight"], "facts": {"changed": True}},
+        ),
+        Example(
             name="forces-under-enable-grad-inside-inference-mode",
             code="""import torch
 import torch.nn as nn

@@ -73,6 +73,69 @@ into a leaf gets no automatic fix (build the tensor out of place, or write into 
 """
     examples = (
         Example(
+            name="noise-added-in-place-to-an-alias-of-a-registered-parameter",
+            code="""import torch
+import torch.nn as nn
+
+
+class PromptHead(nn.Module):
+    def __init__(self, n_prompt=4, dim=8):
+        super().__init__()
+        self.soft_prompt = nn.Parameter(torch.randn(n_prompt, dim) * 0.1)
+        self.head = nn.Linear(dim, 2)
+
+    def prompt_embeddings(self):
+        prompt = self.soft_prompt
+        if self.training:
+            prompt += 0.05 * torch.randn_like(prompt)
+        return prompt
+
+    def forward(self, x):
+        return self.head(x + self.prompt_embeddings().mean(0))
+
+
+def main():
+    torch.manual_seed(0)
+    model = PromptHead()
+    model(torch.randn(5, 8)).pow(2).mean().backward()
+    return {"model": model}
+""",
+            lines=(14,),
+            expect={"error": "leaf Variable that requires grad"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="noise-added-out-of-place-to-an-alias-of-a-registered-parameter",
+            code="""import torch
+import torch.nn as nn
+
+
+class PromptHead(nn.Module):
+    def __init__(self, n_prompt=4, dim=8):
+        super().__init__()
+        self.soft_prompt = nn.Parameter(torch.randn(n_prompt, dim) * 0.1)
+        self.head = nn.Linear(dim, 2)
+
+    def prompt_embeddings(self):
+        prompt = self.soft_prompt
+        if self.training:
+            prompt = prompt + 0.05 * torch.randn_like(prompt)
+        return prompt
+
+    def forward(self, x):
+        return self.head(x + self.prompt_embeddings().mean(0))
+
+
+def main():
+    torch.manual_seed(0)
+    model = PromptHead()
+    model(torch.randn(5, 8)).pow(2).mean().backward()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.soft_prompt", "model.head.weight"]},
+        ),
+        Example(
             name="pgd-step-then-projection",
             code="""import torch
 import torch.nn as nn
@@ -436,6 +499,17 @@ def main():
         if "inplace=True" in facts.source.text and "Parameter(" in facts.source.text:  # an in-place activation module applied to a parameter
             have = {id(fl) for fl in flows}
             flows += [fl for fl in facts.flows_matching(_SELF_ATTR_ARG) if id(fl) not in have]
+        # a method that reads a parameter the class registers elsewhere (``prompt = self.soft_prompt`` ... ``prompt += noise``,
+        # with ``self.soft_prompt = nn.Parameter(...)`` in ``__init__``): its text need not say so
+        if "Parameter(" in facts.source.text:
+            have = {id(fl.node) for fl in flows}
+            for info in facts.modules.classes.values():
+                params = [a for a in info.attr_values if facts.modules.parameter_attr(info.name, a)] if info.is_module else []
+                if not params:
+                    continue
+                reads = re.compile(r"\bself\.(?:" + "|".join(re.escape(a) for a in params) + r")\b")
+                flows += [facts.flow.flow(m) for m in info.methods.values()
+                          if id(m) not in have and facts.text_index.search(INPLACE_SYNTAX, m) and facts.text_index.search(reads, m)]
         # a subclass of a torch layer holds the layer's parameters without naming them (``self.weight`` of a class
         # extending ``nn.Linear``): its methods are read too
         mm = facts.modules
