@@ -369,16 +369,25 @@ def _maps(paths):
     return out
 
 
-# Blind cases (tests/corpus/blind, batches c3 and c4, scored once at the end of the session that added them)
-# where the map's claims disagree with torch; the map was not tuned on them. Listed as they stand: a change
+# Blind cases (tests/corpus/blind, scored once at the end of the session that developed against their dev half), and
+# dev cases not yet developed against, where the map's claims disagree with torch; the map was not tuned on them. Listed as they stand: a change
 # that makes one agree fails the test and must update the list (and the note reporting the blind numbers).
 KNOWN_WRONG = {
     "blind": {
         "c822_weight_noise_training_functional_call_on_state_dict": "c8 blind half, investigated after the scoring: the map says the loss at line 48 trains model; under torch its parameters get no gradient, because functional_call gets a dict built from state_dict() (detached tensors) that holds every parameter name. The map would need state_dict() as detached and the key set of a dict filled in a loop over its items (functional_call falls back to the module's own parameter for a name the dict lacks), which is not modeled (see test_corpus_static)",
         "c840_compiled_sngan_discriminator_power_iteration_clean": "investigated: the loss at line 52 (hinge d_loss = relu(1 - D(real)).mean() + relu(1 + D(fake)).mean()) has a gradient path to D.out.bias, but while every hinge margin is active (D's outputs near 0, as at the start) its gradient is -1 + 1 = exactly 0: a cancellation of values, not a cut, which no static fact tells (the map rightly says the path exists; g_loss at line 56 gives the bias its non-zero gradient)",
         "c1216_frozen_backbone_keeps_moving_under_momentum_and_weight_decay": "c12 blind half, investigated in the thirteenth session: the map says the loss at line 25 does not train model.backbone (frozen by freeze_backbone), which is right about requires_grad; under torch the backbone's .grad is a zero tensor, not None: the warm-up epoch gave it gradients and zero_grad(set_to_none=False) keeps them as zeros, which the map (which reads a frozen parameter as one with no gradient) does not model",
+        "c1610_lightning_recurrent_linear_attention_state_updated_in_place": "c16 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
+        "c1614_hf_trainer_reentrant_checkpointing_over_frozen_embeddings": "c16 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
+        "c1624_dataparallel_semi_supervised_second_backward_after_step": "c16 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
+        "c1628_lightning_data2vec_ema_teacher_targets_clean": "c16 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
+        "c1708_fabric_molecule_gnn_residual_added_in_place_on_relu": "c17 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
+        "c1712_accelerate_fused_mlp_skips_autograd_in_eval_mode": "c17 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
+        "c1736_diffusers_watermark_lora_frozen_message_decoder_in_optimizer_clean": "c17 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
     },
     "dev": {
+        "c1819_lightning_speech_enhancer_perceptual_loss_in_numpy": "c18 dev, at its merge: the map disagrees with torch (not investigated: c18 dev is left for the next session to develop against)",
+        "c1833_diffusers_score_model_fixed_fourier_features_clean": "c18 dev, at its merge: the map disagrees with torch (not investigated: c18 dev is left for the next session to develop against)",
     },
 }
 
