@@ -503,13 +503,18 @@ def main():
         # with ``self.soft_prompt = nn.Parameter(...)`` in ``__init__``): its text need not say so
         if "Parameter(" in facts.source.text:
             have = {id(fl.node) for fl in flows}
+            ti = facts.text_index
             for info in facts.modules.classes.values():
-                params = [a for a in info.attr_values if facts.modules.parameter_attr(info.name, a)] if info.is_module else []
+                if not info.is_module or not ti.search(INPLACE_SYNTAX, info.node):
+                    continue
+                params = [a for a in info.attr_values if facts.modules.parameter_attr(info.name, a)]
                 if not params:
                     continue
-                reads = re.compile(r"\bself\.(?:" + "|".join(re.escape(a) for a in params) + r")\b")
-                flows += [facts.flow.flow(m) for m in info.methods.values()
-                          if id(m) not in have and facts.text_index.search(INPLACE_SYNTAX, m) and facts.text_index.search(reads, m)]
+                for m in info.methods.values():
+                    if id(m) not in have and ti.search(INPLACE_SYNTAX, m):
+                        body = ti.body(m)
+                        if any(re.search(r"\bself\." + re.escape(a) + r"\b", body) for a in params):
+                            flows.append(facts.flow.flow(m))
         # a subclass of a torch layer holds the layer's parameters without naming them (``self.weight`` of a class
         # extending ``nn.Linear``): its methods are read too
         mm = facts.modules

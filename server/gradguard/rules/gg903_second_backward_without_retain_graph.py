@@ -3,6 +3,7 @@ freeing it."""
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional, cast
 
 from gradguard.core.astindex import walk_nodes
@@ -16,6 +17,7 @@ from gradguard.rules.base import Example, Rule
 
 DETACHING_ATTRS = {"detach", "item", "data", "tolist", "numpy", "numel", "size", "shape", "dtype", "device"}
 DETACHING_CALLS = {"float", "int", "len", "bool"}
+_BACKWARD_CALL = re.compile(r"backward\(|\.grad\(")
 
 
 class SecondBackwardWithoutRetainGraph(Rule):
@@ -720,10 +722,11 @@ def main():
         ``self.backward_D()`` and ``self.backward_G()``, each of whose losses is built from that attribute and
         backpropagated (the first without ``retain_graph``), with nothing setting it again in between: the second
         backward goes through the graph the first one freed."""
-        if "self." not in facts.source.text:
+        if "self." not in facts.source.text or not facts.text_index.anywhere(_BACKWARD_CALL):
             return
         for info in facts.modules.classes.values():
-            if len(info.methods) < 3 or info.is_autograd_function:
+            # (a class whose methods run no backward() has no such sequence: its text tells, before any walk)
+            if len(info.methods) < 3 or info.is_autograd_function or not facts.text_index.search(_BACKWARD_CALL, info.node):
                 continue
             summaries: dict = {}
             for caller in info.methods.values():
