@@ -219,6 +219,30 @@ def layers_made_by_forward(facts) -> list:
     return out
 
 
+def _static_kind(fn) -> str:
+    for d in fn.decorator_list:
+        if isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod"):
+            return d.id
+    return ""
+
+
+def forward_inputs(facts, info, fwd) -> Optional[tuple]:
+    """(names, n_required) of the inputs ``apply`` passes to ``forward``; None when unknowable."""
+    a = fwd.args
+    if a.vararg is not None:
+        return None
+    params = [*a.posonlyargs, *a.args]
+    kind = _static_kind(fwd)
+    drop = 2 if kind == "classmethod" else 1
+    if facts.modules.method(info.name, "setup_context") is not None:
+        drop -= 1  # forward(x, ...) without ctx
+    params = params[drop:]
+    if not params:
+        return None
+    n_required = len(params) - len(a.defaults)
+    return [p.arg for p in params], max(n_required, 0)
+
+
 def function_classes(facts):
     """autograd.Function subclasses whose whole base chain is visible in this file."""
     mm = facts.modules

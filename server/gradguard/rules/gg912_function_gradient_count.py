@@ -6,7 +6,7 @@ import ast
 from typing import Optional, cast
 
 from gradguard.core.astindex import walk_nodes
-from gradguard.core.classes import apply_calls, function_classes
+from gradguard.core.classes import apply_calls, forward_inputs, function_classes
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
@@ -19,30 +19,6 @@ ONE_TENSOR_METHODS = {
     "div_", "add_", "neg_", "zero_", "fill_", "sqrt", "pow", "new_zeros", "new_ones", "cpu", "cuda", "detach",
 }
 TUPLE_TORCH = {"split", "chunk", "unbind", "autograd.grad", "broadcast_tensors", "meshgrid", "sort", "max", "min", "topk", "std_mean", "var_mean"}
-
-
-def _static_kind(fn) -> str:
-    for d in fn.decorator_list:
-        if isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod"):
-            return d.id
-    return ""
-
-
-def forward_inputs(facts, info, fwd) -> Optional[tuple]:
-    """(names, n_required) of the inputs ``apply`` passes to ``forward``; None when unknowable."""
-    a = fwd.args
-    if a.vararg is not None:
-        return None
-    params = [*a.posonlyargs, *a.args]
-    kind = _static_kind(fwd)
-    drop = 2 if kind == "classmethod" else 1
-    if facts.modules.method(info.name, "setup_context") is not None:
-        drop -= 1  # forward(x, ...) without ctx
-    params = params[drop:]
-    if not params:
-        return None
-    n_required = len(params) - len(a.defaults)
-    return [p.arg for p in params], max(n_required, 0)
 
 
 def _returns(fn):

@@ -6,11 +6,10 @@ import ast
 from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
-from gradguard.core.classes import function_classes
+from gradguard.core.classes import forward_inputs, function_classes
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
-from gradguard.rules.gg912_function_gradient_count import forward_inputs
 
 _LINEAR = """import torch
 import torch.nn as nn
