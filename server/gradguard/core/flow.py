@@ -1884,10 +1884,8 @@ class _Walker:
             if isinstance(node.ctx, ast.Load) and self.mode.kind != "inference":
                 iv = self.e.inference_attribute(base.cls, a)
                 if iv is not None:  # an inference tensor kept on the object by an evaluation method
-                    if base.ident != "self":  # seen through an instance named otherwise (a method run in its caller's context)
-                        ident = base.ident
-                        iv = replace(iv, cut=frozenset(((ident + r[4:]) if (r == "self" or r.startswith("self.")) else r, c) for r, c in iv.cut))
-                    return iv
+                    # (seen through an instance named otherwise: a method run in its caller's context)
+                    return _rebase_all(iv, base.ident)
         if a == "data" and not (base.cls and base.kind in ("module", "instance") and base.cls in self.e.modules.classes and "data" in self.e.modules.classes[base.cls].attrs):
             # (``self.data = ...`` on an in-file class is an attribute of its own, not ``Tensor.data``)
             if base.live:
