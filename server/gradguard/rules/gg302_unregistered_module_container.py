@@ -255,6 +255,113 @@ dict keys might not be strings (`nn.ModuleDict` requires string keys).
 """
     examples = (
         Example(
+            name="constructor-keeps-the-modules-given-as-varargs-in-a-list",
+            code="""import torch
+import torch.nn as nn
+
+
+class Circle(nn.Module):
+    def __init__(self, r):
+        super().__init__()
+        self.r = nn.Parameter(torch.tensor(r))
+
+    def forward(self, pts):
+        return pts.norm(dim=-1) - self.r
+
+
+class Difference(nn.Module):
+    def __init__(self, base, *holes):
+        super().__init__()
+        self.base = base
+        self.holes = list(holes)
+
+    def forward(self, pts):
+        d = self.base(pts)
+        for h in self.holes:
+            d = torch.maximum(d, -h(pts))
+        return d
+
+
+def main():
+    torch.manual_seed(0)
+    hole = Circle(0.3)
+    shape = Difference(Circle(1.0), hole)
+    opt = torch.optim.SGD(shape.parameters(), lr=0.1)
+    before = hole.r.detach().clone()
+    pts = torch.randn(64, 2) * 0.2
+    loss = (shape(pts) + 0.5).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"shape": shape}, {"hole_changed": not torch.equal(before, hole.r.detach())}
+""",
+            lines=(18,),
+            expect={"facts": {"hole_changed": False}},
+        ),
+        Example(
+            name="constructor-keeps-the-list-of-layers-it-is-given",
+            code="""import torch
+import torch.nn as nn
+
+
+class Stack(nn.Module):
+    def __init__(self, layers):
+        super().__init__()
+        self.layers = layers
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.relu(layer(x))
+        return x
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(Stack([nn.Linear(4, 4), nn.Linear(4, 4)]), nn.Linear(4, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    first = model[0].layers[0].weight
+    before = first.detach().clone()
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}, {"first_changed": not torch.equal(before, first.detach()), "n_params": len(list(model.parameters()))}
+""",
+            lines=(8,),
+            expect={"facts": {"first_changed": False, "n_params": 2}},
+            fixed_expect={"facts": {"first_changed": True, "n_params": 6}},
+        ),
+        Example(
+            bad=False,
+            name="ensemble-keeps-models-that-are-trained-on-their-own",
+            code="""import torch
+import torch.nn as nn
+
+
+class Averager(nn.Module):
+    def __init__(self, *members):
+        super().__init__()
+        self.members = list(members)
+
+    def forward(self, x):
+        return torch.stack([m(x) for m in self.members]).mean(0)
+
+
+def main():
+    torch.manual_seed(0)
+    a, b = nn.Linear(4, 1), nn.Linear(4, 1)
+    ens = Averager(a, b)
+    opt = torch.optim.SGD([*a.parameters(), *b.parameters()], lr=0.1)
+    before = a.weight.detach().clone()
+    loss = ens(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"a": a, "b": b}, {"a_changed": not torch.equal(before, a.weight.detach())}
+""",
+            expect={"facts": {"a_changed": True}, "grad_ok": ["a.weight", "b.weight"]},
+        ),
+        Example(
             name="constructor-appends-the-layers-it-is-given-to-a-plain-list",
             code="""import torch
 import torch.nn as nn
@@ -835,6 +942,15 @@ def main():
                             continue
                         yield self._literal_finding(facts, info, attr, node.value, ckind, kind)
                         continue
+                    given = _given_container(facts, kinds, info, m, node.value)
+                    if given is not None:
+                        if self._registered(facts, info, attr):
+                            continue
+                        ckind, kind, made = given
+                        if kind == "param" and _handed_out(info, attr):
+                            continue
+                        yield self._literal_finding(facts, info, attr, node.value, ckind, kind, made=made)
+                        continue
                     built = kinds.helper_container(node.value, info, sn)
                     if built is not None:
                         if self._registered(facts, info, attr):
@@ -1039,38 +1155,112 @@ def _constructor_elements(facts, kinds, info, method: ast.AST, pname: str) -> Op
     """``(container kind, element kind)`` of what every construction of ``info``'s class in the file passes as
     ``__init__`` parameter ``pname``, when each passes a plain list / tuple (a literal, a comprehension, or a local
     bound to one in the caller) of elements of one kind (layers, or Parameters): ``MergeLayer(branches)`` with
-    ``branches = [nn.Sequential(...) for k in kernels]``. None when any construction passes something else, or
-    when there is none."""
+    ``branches = [nn.Sequential(...) for k in kernels]``. For a ``*pname`` parameter the container is the tuple of
+    the positional arguments from its place on (kind ``"vararg"``): ``Difference(base, hole_a, hole_b)``. An element
+    passed by a name of the caller is that name's layer only when the caller does nothing else with it that could
+    train or register it (asks its ``parameters()``, passes it to another call, stores it on an object): an
+    ensemble built from models that are trained on their own is not a container of untrained layers. None when any
+    construction passes something else, or when there is none."""
     if getattr(method, "name", "") != "__init__":
         return None
     params = [a.arg for a in [*method.args.posonlyargs, *method.args.args]][1:]  # type: ignore[attr-defined]
-    if pname not in params:
+    vararg = method.args.vararg.arg if method.args.vararg is not None else None  # type: ignore[attr-defined]
+    if pname not in params and pname != vararg:
         return None
-    idx = params.index(pname)
+    idx = params.index(pname) if pname in params else len(params)
     found = set()
     for call in facts.walk(ast.Call):
         if not (isinstance(call.func, ast.Name) and call.func.id == info.name):
             continue
         if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
             return None
-        arg = call.args[idx] if idx < len(call.args) else next((k.value for k in call.keywords if k.arg == pname), None)
-        if arg is None:
-            return None
         scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
-        if isinstance(arg, ast.Name):
-            binds = [st for st in statements_of_type(scope, ast.Assign) if len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and st.targets[0].id == arg.id]
-            if len(binds) != 1:
+        if pname == vararg:
+            ckind, elts = "vararg", list(call.args[idx:])
+        else:
+            arg = call.args[idx] if idx < len(call.args) else next((k.value for k in call.keywords if k.arg == pname), None)
+            if arg is None:
                 return None
-            arg = binds[0].value
-        ckind, elts = _container_elements(arg)
-        if ckind not in ("list", "tuple") or not elts:
+            if isinstance(arg, ast.Name):
+                binds = [st for st in statements_of_type(scope, ast.Assign) if len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and st.targets[0].id == arg.id]
+                if len(binds) != 1:
+                    return None
+                arg = binds[0].value
+            ckind, elts = _container_elements(arg)
+            if ckind not in ("list", "tuple"):
+                return None
+        if not elts:
             return None
         local = _locals_from_ctor(scope)
+        if any(isinstance(e, ast.Name) and _trained_elsewhere(facts, scope, e.id, call) for e in elts):
+            return None
         eks = {kinds.element(e, local) for e in elts}
         if len(eks) != 1 or None in eks:
             return None
         found.add((ckind, eks.pop()))
     return found.pop() if len(found) == 1 else None
+
+
+_ELEMENT_NEUTRAL_CALLS = {"len", "isinstance", "print", "id", "type", "repr", "str"}
+_REGISTERING_ATTRS = {"parameters", "named_parameters", "modules", "named_modules", "children", "named_children", "state_dict", "requires_grad_", "train"}
+
+
+def _trained_elsewhere(facts, scope: ast.AST, name: str, construction: ast.Call) -> bool:
+    """Does ``scope`` use the object bound to ``name`` where it could be trained or registered besides handing it to
+    ``construction``: its ``parameters()`` (or modules, or state) asked for, passed to another call, or stored on
+    an object or in a container another call gets?"""
+    for node in walk_nodes(scope):
+        if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
+            continue
+        parent = facts.parent(node)
+        if parent is construction:
+            continue
+        if isinstance(parent, ast.Attribute):
+            if parent.attr in _REGISTERING_ATTRS:
+                return True
+            continue
+        if isinstance(parent, (ast.Call, ast.keyword)):
+            call = parent if isinstance(parent, ast.Call) else facts.parent(parent)
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in _ELEMENT_NEUTRAL_CALLS:
+                continue
+            return True
+        if isinstance(parent, (ast.Assign, ast.AnnAssign)) and any(not isinstance(t, ast.Name) for t in ([parent.target] if isinstance(parent, ast.AnnAssign) else parent.targets)):
+            return True
+        if isinstance(parent, (ast.List, ast.Tuple, ast.Set, ast.Starred)):
+            return True
+    return False
+
+
+def _given_container(facts, kinds, info, method: ast.AST, value: ast.AST) -> Optional[tuple]:
+    """``self.<attr> = <value>`` in ``__init__`` keeping a container the constructor is given: ``value`` is the
+    parameter itself, ``list(p)`` / ``tuple(p)``, ``[*p]`` or ``[m for m in p]``, and every construction of the class in
+    the file passes a plain container of one kind of element (``_constructor_elements``). (container kind, element
+    kind, where the container is made) or None."""
+    name = None
+    if isinstance(value, ast.Name):
+        name = value.id
+    elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("list", "tuple") and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], ast.Name):
+        name = value.args[0].id
+    elif isinstance(value, ast.List) and len(value.elts) == 1 and isinstance(value.elts[0], ast.Starred) and isinstance(value.elts[0].value, ast.Name):
+        name = value.elts[0].value.id
+    elif isinstance(value, ast.ListComp) and len(value.generators) == 1 and not value.generators[0].ifs and isinstance(value.generators[0].iter, ast.Name):
+        gen = value.generators[0]
+        if isinstance(gen.target, ast.Name) and isinstance(value.elt, ast.Name) and value.elt.id == gen.target.id:
+            name = gen.iter.id  # type: ignore[attr-defined]
+    if name is None or getattr(method, "name", "") != "__init__":
+        return None
+    rebound = any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in walk_nodes(method))
+    if rebound:
+        return None
+    got = _constructor_elements(facts, kinds, info, method, name)
+    if got is None:
+        return None
+    ckind, ek = got
+    if isinstance(value, ast.Name):
+        ckind = "tuple" if ckind == "vararg" else ckind
+    else:
+        ckind = "tuple" if isinstance(value, ast.Call) and value.func.id == "tuple" else "list"  # type: ignore[attr-defined]
+    return ckind, ek, value
 
 
 def _hands_out(facts, method, node: ast.Attribute) -> bool:
