@@ -232,6 +232,10 @@ def join(*vals: Val) -> Val:
     others = [v for v in vals if v.items is None]
     if shaped and len({len(t) for t in shaped}) == 1 and (shaped[0] or not others):
         items = tuple(join(*col, *others) for col in zip(*shaped))
+    elif shaped and not others and all(v.pytype == "list" for v in vals):
+        # a list literal grown by ``append`` on some paths only (``groups.append(...)`` under an ``if``): position k
+        # holds what each path that has one put there
+        items = tuple(join(*(t[k] for t in shaped if k < len(t))) for k in range(max(len(t) for t in shaped)))
     copies = {v.leaf_copy for v in vals}
     leaf_copy = copies.pop() if len(copies) == 1 else None
     consts = frozenset().union(*(v.consts for v in vals if v.consts is not None)) if all(v.consts is not None for v in vals) else None
@@ -2685,6 +2689,8 @@ class _Walker:
             held_out = self.frozen_now(covered) if any(_chooses_by_requires_grad(a) for a in given) else frozenset()
             for a in given:
                 for part in (a.items or (a,)):
+                    if part.fields is not None:  # a param group: ``{"params": tensors, "lr": ...}``
+                        part = next((fv for k, fv in part.fields if k == "params"), part)
                     if part.leaf_copy is not None:
                         self.record("optimizer_leaf_copy", node, value=part)
             self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt, held_out=held_out))
@@ -2828,7 +2834,11 @@ class _Walker:
             for h in holders:
                 cur = self.env.get(h.id)
                 if cur is not None and (stored.live or stored.cut) and (cur.fields is not None or cur.items is not None or cur.kind in ("python", None)) and not cur.cls:
-                    self.env[h.id] = _store_into(cur, stored)
+                    if name == "append" and cur.items is not None and cur.pytype == "list" and len(args) == 1 and not self.loops:
+                        # ``groups.append({"params": ..., "lr": ...})`` once, outside a loop: the list holds one more known item
+                        self.env[h.id] = replace(_store_into(cur, stored), items=(*cur.items, args[0]))
+                    else:
+                        self.env[h.id] = _store_into(cur, stored)
         if name in CONTAINER_STORES and args and recv.kind != "optimizer" and (recv.kind != "tensor" or isinstance(getattr(node.func, "value", None), ast.Attribute)):
             # (``obj.history.append(v)``: an attribute of an object the model does not know is a tensor only by default)
             self.record("container_store", node, target=recv, value=args[0], name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]

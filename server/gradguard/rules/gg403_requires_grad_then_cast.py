@@ -198,6 +198,70 @@ def main():
             expect={"grad_ok": ["tokens"]},
         ),
         Example(
+            name="cast-leaves-kept-on-an-object-and-given-in-a-param-group",
+            code="""import torch
+import torch.nn as nn
+
+
+class Fit:
+    def __init__(self):
+        raw = [torch.tensor(v, requires_grad=True) for v in (2.0, 0.5)]
+        self.phys = [p.to(dtype=torch.float64) for p in raw]
+        self.net = nn.Linear(2, 1).double()
+
+    def run(self, steps=3):
+        groups = [{"params": self.phys, "lr": 1e-2}]
+        groups.append({"params": self.net.parameters(), "lr": 1e-3})
+        opt = torch.optim.Adam(groups)
+        x = torch.randn(8, 2, dtype=torch.float64)
+        for _ in range(steps):
+            loss = (self.net(x) * self.phys[0] + self.phys[1]).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
+def main():
+    fit = Fit()
+    fit.run()
+    return {"net": fit.net}, {"first_is_leaf": fit.phys[0].is_leaf}
+""",
+            lines=(8,),
+            expect={"error": "can't optimize a non-leaf Tensor"},
+            fixed_expect={"facts": {"first_is_leaf": True}, "grad_ok": ["net.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="leaves-made-in-float64-kept-on-an-object-and-given-in-a-param-group",
+            code="""import torch
+import torch.nn as nn
+
+
+class Fit:
+    def __init__(self):
+        self.phys = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (2.0, 0.5)]
+        self.net = nn.Linear(2, 1).double()
+
+    def run(self, steps=3):
+        groups = [{"params": self.phys, "lr": 1e-2}]
+        groups.append({"params": self.net.parameters(), "lr": 1e-3})
+        opt = torch.optim.Adam(groups)
+        x = torch.randn(8, 2, dtype=torch.float64)
+        for _ in range(steps):
+            loss = (self.net(x) * self.phys[0] + self.phys[1]).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
+def main():
+    fit = Fit()
+    fit.run()
+    return {"net": fit.net}, {"first_is_leaf": fit.phys[0].is_leaf}
+""",
+            expect={"facts": {"first_is_leaf": True}, "grad_ok": ["net.weight"]},
+        ),
+        Example(
             name="leaves-cast-to-float64-in-a-helper",
             code="""import torch
 
