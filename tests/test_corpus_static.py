@@ -106,7 +106,6 @@ KNOWN_MISSES = {
     "c1522_lightning_manual_gan_optimizers_unpacked_in_wrong_order": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
     "c1526_fused_linear_gelu_backward_returns_grads_in_old_order": "c15 blind miss, scored once at the end of the 2026-12-04 session that developed against c15 dev (5/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
     "c1801_lightning_structure_tokenizer_decoder_reads_only_token_ids": "c18 dev, at its merge (5/13 found; not investigated: c18 dev is left for the next session to develop against)",
-    "c1811_llm_trainer_forces_loss_requires_grad_after_frozen_adapter_load": "c18 dev, at its merge (5/13 found; not investigated: c18 dev is left for the next session to develop against)",
     "c1813_dataparallel_reid_param_groups_skip_embedding_layers": "c18 dev, at its merge (5/13 found; not investigated: c18 dev is left for the next session to develop against)",
     "c1815_lightning_spiking_cnn_membrane_state_not_reset_between_batches": "c18 dev, at its merge (5/13 found; not investigated: c18 dev is left for the next session to develop against)",
     "c1819_lightning_speech_enhancer_perceptual_loss_in_numpy": "c18 dev, at its merge (5/13 found; not investigated: c18 dev is left for the next session to develop against)",

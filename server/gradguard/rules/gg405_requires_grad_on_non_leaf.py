@@ -25,7 +25,12 @@ Flags setting `.requires_grad` (any value) or calling `.requires_grad_(False)` o
 bound to the result of a differentiable operation on trainable values (a module output, arithmetic on
 parameters or `requires_grad=True` tensors), with gradient recording on. Stays silent when the file
 freezes parameters anywhere (the result might then not require grad and be a leaf), for function
-arguments, and under `torch.no_grad()`.
+arguments, and under `torch.no_grad()`, with one exception: `loss.requires_grad = True` on the loss that is
+then backpropagated. In a file that freezes parameters it is reported whatever the loss is computed from:
+if the loss requires grad the line raises, and if it does not (what it is computed from was frozen) the loss
+becomes a leaf, so `backward()` runs and reaches no parameter: the usual way to silence `element 0 of
+tensors does not require grad` without curing it. Under a `try` that catches the raise, the line has an
+effect only in the second case, and the finding is a warning.
 
 ## Why is this bad?
 Only leaves have a settable flag: `RuntimeError: you can only change requires_grad flags of leaf
@@ -127,6 +132,101 @@ def main():
             expect={"grad_ok": ["latent_in"], "facts": {"latent_changed": True}},
         ),
         Example(
+            name="loss-forced-to-require-grad-after-everything-was-frozen",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def load_pretrained(model, state):
+    for name, p in model.named_parameters():
+        with torch.no_grad():
+            p.copy_(state[name])
+        p.requires_grad = False
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    load_pretrained(model, {n: torch.randn_like(p) for n, p in model.named_parameters()})
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    x, y = torch.randn(16, 4), torch.randint(0, 2, (16,))
+    for _ in range(3):
+        loss = F.cross_entropy(model(x), y)
+        loss.requires_grad = True
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(21,),
+            expect={"grad_none": ["model.0.weight", "model.2.weight"]},
+            fixable=False,
+        ),
+        Example(
+            name="loss-forced-to-require-grad-under-a-try",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def load_adapter(model, state, trainable=False):
+    for name, p in model.named_parameters():
+        p.requires_grad_(False)
+        if name in state:
+            with torch.no_grad():
+                p.copy_(state[name])
+            p.requires_grad_(trainable)
+
+
+def train_step(model, opt, x, y):
+    loss = F.cross_entropy(model(x), y)
+    try:
+        loss.requires_grad = True  # "element 0 of tensors does not require grad" after loading
+    except RuntimeError:
+        pass
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    load_adapter(model, {"2.weight": torch.randn(2, 8)})
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    x, y = torch.randn(16, 4), torch.randint(0, 2, (16,))
+    train_step(model, opt, x, y)
+    return {"model": model}
+""",
+            lines=(18,),
+            expect={"grad_none": ["model.0.weight", "model.2.weight"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="frozen-backbone-input-made-to-require-grad-for-a-saliency-map",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    backbone, head = nn.Linear(4, 8), nn.Linear(8, 2)
+    backbone.requires_grad_(False)
+    opt = torch.optim.SGD(head.parameters(), lr=0.1)
+    x, y = torch.randn(16, 4), torch.randint(0, 2, (16,))
+    x.requires_grad = True
+    loss = F.cross_entropy(head(torch.relu(backbone(x))), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"head": head, "x": x}
+""",
+            expect={"grad_ok": ["head.weight", "x"]},
+        ),
+        Example(
             bad=False,
             name="flag-on-detached-and-leaf",
             code="""import torch
@@ -174,9 +274,18 @@ def main():
                 if not isinstance(recv, ast.Name):
                     continue
                 v = ev.target
-                if v is None or v.leaf or v.ident is not None or v.kind != "tensor" or not known_roots(v) or not ev.mode.enabled:
+                if v is None or v.leaf or v.ident is not None or v.kind != "tensor" or not v.live or not ev.mode.enabled:
                     continue
-                if lexically_no_grad(facts, node) or inference_branch(facts, node) or freezes_anything(facts, exclude=node):
+                if lexically_no_grad(facts, node) or inference_branch(facts, node):
+                    continue
+                if freezes_anything(facts, exclude=node):
+                    # (the loss of a model given as an argument too: the flag is set on what backward() is then run on)
+                    forced = self._forced_loss(facts, fl, ev, recv)
+                    if forced is not None:
+                        seen.add(id(node))
+                        yield forced
+                    continue
+                if not known_roots(v):
                     continue
                 binds = simple_bindings(facts, fl, recv.id)
                 if not binds or not all(is_computing_expr(facts, fl, b.value) for b in binds):
@@ -200,3 +309,50 @@ def main():
                     fixes=fixes,
                     explanation="RuntimeError: you can only change requires_grad flags of leaf variables.",
                 )
+
+    def _forced_loss(self, facts, fl, ev, recv: ast.Name):
+        """``loss.requires_grad = True`` on the loss the function then backpropagates, in a file that freezes
+        parameters. Where the loss requires grad, setting the flag of a non-leaf raises; where it does not (what it
+        is computed from was frozen), the loss becomes a leaf and backward() runs and reaches nothing. Either way no
+        parameter trains through this line. Under a ``try`` that catches the raise, the line has an effect only in the
+        second case: said as a warning. None when the flag set is not ``= True`` or the name is not backpropagated
+        after it."""
+        st = ev.stmt
+        if ev.what != "requires_grad_set" or not (isinstance(st, ast.Assign) and isinstance(st.value, ast.Constant) and st.value.value is True):
+            return None
+        line = getattr(st, "lineno", 0)
+        sites = [b for b in fl.backward_sites if isinstance(b.loss_expr, ast.Name) and b.loss_expr.id == recv.id and b.line > line]
+        if not sites:
+            return None
+        binds = simple_bindings(facts, fl, recv.id)
+        if not binds or not all(is_computing_expr(facts, fl, b.value) for b in binds) or any(line < b.lineno <= sites[0].line for b in binds):
+            return None
+        caught = _caught(facts, st)
+        name = recv.id
+        return self.finding(
+            facts,
+            ev.node,
+            f"forcing `{name}.requires_grad = True` trains nothing: " + (
+                f"it only has an effect when `{name}` requires no grad (what it is computed from is frozen), and then `{name}` becomes a leaf: backward() runs and reaches no parameter"
+                if caught else
+                f"if `{name}` requires grad, setting the flag of a computed tensor raises; if it does not (what it is computed from is frozen), `{name}` becomes a leaf: backward() runs and reaches no parameter"
+            ),
+            severity=Severity.WARNING if caught else Severity.ERROR,
+            related=[(sites[0].node, "the forced loss is backpropagated here")],
+            explanation="A loss that does not require grad means nothing it was computed from is trainable (a freeze, "
+            "`no_grad`, a `.detach()`): `element 0 of tensors does not require grad` is the symptom. Setting the flag on the "
+            "loss hides the symptom and leaves the cause: the gradient stops at the loss. Unfreeze what should train instead.",
+        )
+
+
+def _caught(facts, node: ast.AST) -> bool:
+    """Is ``node`` inside the body of a ``try`` with a handler that catches RuntimeError (or anything broader)?"""
+    cur, child = facts.parent(node), node
+    while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        if isinstance(cur, ast.Try) and child in cur.body:
+            for h in cur.handlers:
+                names = [h.type] if not isinstance(h.type, ast.Tuple) else list(h.type.elts)
+                if h.type is None or any(isinstance(n, ast.Name) and n.id in ("RuntimeError", "Exception", "BaseException") for n in names):
+                    return True
+        cur, child = facts.parent(cur), cur
+    return False
