@@ -897,6 +897,25 @@ class GradientFlow:
             self._attr_cache[key] = found
         return found
 
+    def plain_attribute_kind(self, cls: str, attr: str) -> Optional[str]:
+        """``"numpy"`` / ``"python"`` when ``self.<attr>`` of a plain (not Module) class is assigned once, in
+        ``__init__``, a NumPy array or a Python value (``self.proj = rng.standard_normal((8, 64))``): reading it gives no
+        tensor, so it is never a root of gradient. None otherwise."""
+        key = ("plain_kind", cls, attr)
+        if key in self._attr_cache:
+            return self._attr_cache[key]
+        self._attr_cache[key] = None  # recursion guard
+        info = self.modules.classes.get(cls)
+        found: Optional[str] = None
+        init = info.methods.get("__init__") if info is not None else None
+        values = info.attr_values.get(attr, []) if info is not None else []
+        if info is not None and info.is_module is False and init is not None and len(values) == 1 and id(init) not in self._in_progress and not self.subclass_sets(cls, attr) and not any(b in self.modules.classes for b in info.base_names):
+            kinds = {ev.value.kind for ev in self.flow(init).events if ev.what == "attr_assign" and ev.name == attr and ev.value is not None and ev.target is not None and ev.target.ident == "self"}
+            if len(kinds) == 1 and kinds <= {"numpy", "python"}:
+                found = kinds.pop()
+        self._attr_cache[key] = found
+        return found
+
     def stored_leaf_copy(self, cls: str, attr: str) -> Optional[Val]:
         """The value of ``self.<attr>`` when the class (no in-file subclass or base) assigns it once, in ``__init__``,
         a non-leaf copy of a leaf that requires grad (``self.A = torch.randn(n, m, requires_grad=True) * 0.1``, also
@@ -1922,6 +1941,10 @@ class _Walker:
                 acls, elem = self.e.modules.attr_class(base.cls, a)
                 if acls or elem:  # a submodule of an in-file class: calling it runs that class's forward
                     return Val(live, frozenset(base.cut), kind="module", ident=rid, cls=acls, elem_cls=elem)
+                if base.kind == "instance" and isinstance(node.ctx, ast.Load):
+                    pk = self.e.plain_attribute_kind(base.cls, a)
+                    if pk is not None:  # ``self.proj = rng.standard_normal(...)`` on a plain object: no tensor
+                        return Val(kind=pk)
                 pcls = self.e.modules.attr_plain_class(base.cls, a)
                 if pcls:  # ``self.ema = EMAUpdate()``: an object of an in-file plain class (its methods run on it)
                     return Val(frozenset(), frozenset(base.cut), kind="instance", cls=pcls, ident=rid)
@@ -3011,6 +3034,12 @@ class _Walker:
                 res = self.op_result(self.call_function(node, fwd, subv, args, kwargs))
                 self.mark_forward_saves(node, sub_cls, res)
                 return res
+            if not sub_cls and self.e.modules.method(recv.cls, name) is None:
+                pcls = self.e.modules.attr_plain_class(recv.cls, name)
+                call = self.e.modules.method(pcls, "__call__") if pcls else None
+                if call is not None:  # ``self.criterion(pred, y)`` with ``self.criterion = PerceptualDistance()``: its ``__call__``
+                    subv = Val(frozenset(), recv.cut, kind="instance", cls=pcls, ident=f"{recv.ident}.{name}")
+                    return self.op_result(self.call_function(node, call, subv, args, kwargs))
             if not sub_cls and len(args) == 1 and not kwargs:
                 seq = self.e.modules.attr_seq(recv.cls, name)
                 if seq:  # ``self.enc(x)`` with ``self.enc = nn.Sequential(WSConv2d(...), ...)``: each element in turn

@@ -58,6 +58,96 @@ floating-point detail).
 """
     examples = (
         Example(
+            name="criterion-object-computes-the-loss-in-numpy",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+
+
+class SpectralDistance:
+    def __init__(self, seed=0):
+        self.proj = np.random.default_rng(seed).standard_normal((4, 4)).astype(np.float32)
+
+    def __call__(self, prediction, target):
+        est = prediction.detach().cpu().numpy()
+        ref = target.detach().cpu().numpy()
+        dist = np.abs((est - ref) @ self.proj).mean()
+        return torch.tensor(dist, requires_grad=True)
+
+
+class Enhancer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(4, 4)
+        self.criterion = SpectralDistance()
+
+    def training_loss(self, noisy, clean):
+        return self.criterion(self.net(noisy), clean)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Enhancer()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    clean = torch.randn(16, 4)
+    noisy = clean + 0.1 * torch.randn(16, 4)
+    for _ in range(3):
+        loss = model.training_loss(noisy, clean)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(11,),
+            expect={"grad_none": ["model.net.weight", "model.net.bias"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="criterion-object-logs-a-numpy-metric-beside-a-torch-loss",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+
+
+class SpectralDistance:
+    def __init__(self, seed=0):
+        self.proj = np.random.default_rng(seed).standard_normal((4, 4)).astype(np.float32)
+        self.history = []
+
+    def __call__(self, prediction, target):
+        est = prediction.detach().cpu().numpy()
+        ref = target.detach().cpu().numpy()
+        self.history.append(float(np.abs((est - ref) @ self.proj).mean()))
+        return (prediction - target).pow(2).mean()
+
+
+class Enhancer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(4, 4)
+        self.criterion = SpectralDistance()
+
+    def training_loss(self, noisy, clean):
+        return self.criterion(self.net(noisy), clean)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Enhancer()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    clean = torch.randn(16, 4)
+    noisy = clean + 0.1 * torch.randn(16, 4)
+    for _ in range(3):
+        loss = model.training_loss(noisy, clean)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.net.weight", "model.net.bias"]},
+        ),
+        Example(
             name="legacy-variable-rewrap",
             code="""import torch
 import torch.nn as nn
