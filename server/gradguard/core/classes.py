@@ -12,6 +12,7 @@ from typing import Optional, Union
 from gradguard.core.astindex import own_expressions, statements_on_lines, walk_nodes
 from gradguard.core.torchapi import (
     FACTORIES,
+    FRAMEWORK_OBJECTS,
     FUNCTION_BASES,
     MODULE_BASE,
     MODULE_SELF_METHODS,
@@ -391,6 +392,41 @@ class Constructions:
             except (ArithmeticError, ValueError):
                 return None
         return None
+
+    def framework_argument(self, cls: str, pname: str) -> Optional[str]:
+        """The kind of framework object (``"accelerator"``, ``"fabric"``, ``"scaler"``) ``pname`` of ``cls.__init__``
+        receives at every in-file construction of ``cls``: ``Trainer(Accelerator())``, or a name bound once to
+        ``Accelerator(...)`` in the function that constructs it. None when any construction passes something else,
+        or when there is none: its methods (``prepare``, ``backward``) mean what the framework makes them mean."""
+        key = ("framework_arg", cls, pname)
+        if key in self._cache:
+            return self._cache[key]
+        self._cache[key] = None
+        init = self.modules.method(cls, "__init__")
+        if init is None or init.args.vararg is not None:
+            return None
+        params = [a.arg for a in init.args.args[1:]]
+        if pname not in params:
+            return None
+        index = params.index(pname)
+        kinds = set()
+        for call, holder in self.sites(cls):
+            if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+                return None
+            arg = next((k.value for k in call.keywords if k.arg == pname), None)
+            if arg is None and index < len(call.args):
+                arg = call.args[index]
+            if isinstance(arg, ast.Name):
+                scope = holder if isinstance(holder, ast.AST) else (self.modules.method(holder, "__init__") if isinstance(holder, str) else self.tree)
+                binds = [st.value for st in walk_nodes(scope) if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in st.targets)] if scope is not None else []
+                arg = binds[0] if len(binds) == 1 else None
+            kind = FRAMEWORK_OBJECTS.get(self.modules.imports.qualname(arg.func) or "") if isinstance(arg, ast.Call) else None
+            if kind is None:
+                return None
+            kinds.add(kind)
+        got = kinds.pop() if len(kinds) == 1 else None
+        self._cache[key] = got
+        return got
 
     def init_argument(self, cls: str, pname: str, depth: int = 0) -> Optional[list]:
         """The constants ``pname`` of ``cls.__init__`` receives at every in-file construction of ``cls`` (its

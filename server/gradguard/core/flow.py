@@ -874,7 +874,9 @@ class GradientFlow:
         while c in self.modules.classes and c not in seen and found is None:
             seen.add(c)
             info = self.modules.classes[c]
-            candidates = [v for v in info.attr_values.get(attr, ()) if self._may_build_training_object(v)]
+            # (``self.accelerator = accelerator``, with ``Trainer(Accelerator())`` at every in-file construction, too)
+            candidates = [v for v in info.attr_values.get(attr, ()) if self._may_build_training_object(v)
+                          or (isinstance(v, ast.Name) and self.constructions.framework_argument(c, v.id) is not None)]
             if candidates:
                 lines = {v.lineno for v in candidates}
                 for m in info.methods.values():
@@ -1157,6 +1159,11 @@ class _Walker:
             step = self.e.modules.method(info.name, "training_step") if info is not None and info.framework == "lightning" else None
             if step is not None and id(step) not in self.e._in_progress:
                 return self.e.flow(step).returns
+        if fname == "__init__" and self.binding is None and self.fl.owner:
+            # ``Trainer(Accelerator())`` at every in-file construction: the parameter is that framework object
+            fw = self.e.constructions.framework_argument(self.fl.owner, name)
+            if fw is not None:
+                return Val(kind=fw)
         if self.sink_role and (fname in ("training_step", "validation_step", "test_step") or (fname == "compute_loss" and index > 0)):
             return Val(kind="tensor")  # the framework passes a batch of data: it carries no gradient
         if self.sink_role and fname == "compute_loss" and index == 0:

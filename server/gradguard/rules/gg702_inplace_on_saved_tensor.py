@@ -149,6 +149,89 @@ costs only the memory of one more tensor.
 """
     examples = (
         Example(
+            name="generator-loss-reuses-the-critic-output-after-the-critic-stepped",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from accelerate import Accelerator
+
+
+class GanTrainer:
+    def __init__(self, accelerator):
+        self.accelerator = accelerator
+        self.generator = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4))
+        self.discriminator = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=1e-3)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=1e-3)
+        self.generator, self.discriminator, self.opt_g, self.opt_d = accelerator.prepare(
+            self.generator, self.discriminator, self.opt_g, self.opt_d)
+
+    def step(self, real, z):
+        fake = self.generator(z)
+        d_fake = self.discriminator(fake)
+        d_loss = F.softplus(-self.discriminator(real)).mean() + F.softplus(d_fake).mean()
+        self.opt_d.zero_grad()
+        self.accelerator.backward(d_loss, retain_graph=True)
+        self.opt_d.step()
+
+        g_loss = F.softplus(-d_fake).mean()
+        self.opt_g.zero_grad()
+        self.accelerator.backward(g_loss)
+        self.opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    trainer = GanTrainer(Accelerator())
+    trainer.step(torch.randn(16, 4), torch.randn(16, 4))
+    return {"generator": trainer.generator}
+""",
+            lines=(19,),
+            expect={"error": "modified by an inplace operation"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="generator-loss-runs-the-stepped-critic-again",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from accelerate import Accelerator
+
+
+class GanTrainer:
+    def __init__(self, accelerator):
+        self.accelerator = accelerator
+        self.generator = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4))
+        self.discriminator = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=1e-3)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=1e-3)
+        self.generator, self.discriminator, self.opt_g, self.opt_d = accelerator.prepare(
+            self.generator, self.discriminator, self.opt_g, self.opt_d)
+
+    def step(self, real, z):
+        fake = self.generator(z)
+        d_fake = self.discriminator(fake)
+        d_loss = F.softplus(-self.discriminator(real)).mean() + F.softplus(d_fake).mean()
+        self.opt_d.zero_grad()
+        self.accelerator.backward(d_loss, retain_graph=True)
+        self.opt_d.step()
+        d_fake = self.discriminator(fake)
+        g_loss = F.softplus(-d_fake).mean()
+        self.opt_g.zero_grad()
+        self.accelerator.backward(g_loss)
+        self.opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    trainer = GanTrainer(Accelerator())
+    trainer.step(torch.randn(16, 4), torch.randn(16, 4))
+    return {"generator": trainer.generator}
+""",
+            expect={"grad_ok": ["generator.0.weight", "generator.2.weight"]},
+        ),
+        Example(
             name="residual-added-in-place-to-the-input-a-nested-layer-norm-saved",
             code="""import torch
 import torch.nn as nn
