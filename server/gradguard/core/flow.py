@@ -900,9 +900,9 @@ class GradientFlow:
         return found
 
     def plain_attribute_kind(self, cls: str, attr: str) -> Optional[str]:
-        """``"numpy"`` / ``"python"`` when ``self.<attr>`` of a plain (not Module) class is assigned once, in
-        ``__init__``, a NumPy array or a Python value (``self.proj = rng.standard_normal((8, 64))``): reading it gives no
-        tensor, so it is never a root of gradient. None otherwise."""
+        """``"numpy"`` when ``self.<attr>`` of a plain (not Module) class is assigned once, in ``__init__``, a NumPy
+        array (``self.proj = rng.standard_normal((8, 64))``): reading it gives no tensor, so it is never a root of
+        gradient. None otherwise."""
         key = ("plain_kind", cls, attr)
         if key in self._attr_cache:
             return self._attr_cache[key]
@@ -913,8 +913,9 @@ class GradientFlow:
         values = info.attr_values.get(attr, []) if info is not None else []
         if info is not None and info.is_module is False and init is not None and len(values) == 1 and id(init) not in self._in_progress and not self.subclass_sets(cls, attr) and not any(b in self.modules.classes for b in info.base_names):
             kinds = {ev.value.kind for ev in self.flow(init).events if ev.what == "attr_assign" and ev.name == attr and ev.value is not None and ev.target is not None and ev.target.ident == "self"}
-            if len(kinds) == 1 and kinds <= {"numpy", "python"}:
-                found = kinds.pop()
+            # (a Python value is left out: ``self.saved_log_probs = {}`` is an empty container other methods fill with tensors)
+            if kinds == {"numpy"}:
+                found = "numpy"
         self._attr_cache[key] = found
         return found
 
@@ -1950,8 +1951,8 @@ class _Walker:
                     return Val(live, frozenset(base.cut), kind="module", ident=rid, cls=acls, elem_cls=elem)
                 if base.kind == "instance" and isinstance(node.ctx, ast.Load):
                     pk = self.e.plain_attribute_kind(base.cls, a)
-                    if pk is not None:  # ``self.proj = rng.standard_normal(...)`` on a plain object: no tensor
-                        return Val(kind=pk)
+                    if pk is not None:  # ``self.proj = rng.standard_normal(...)`` on a plain object: a NumPy array (a constant here:
+                        return Val(kind="python")  # NumPy values mixed into tensor arithmetic are converted, not cut)
                 pcls = self.e.modules.attr_plain_class(base.cls, a)
                 if pcls:  # ``self.ema = EMAUpdate()``: an object of an in-file plain class (its methods run on it)
                     return Val(frozenset(), frozenset(base.cut), kind="instance", cls=pcls, ident=rid)
@@ -3202,7 +3203,9 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
     fields = container.fields
     if key is not None:
         fields = tuple((k, fv) for k, fv in (fields or ()) if k != key) + ((key, v),)
-    return Val(container.live | v.live, container.cut | v.cut, kind=container.kind, fields=fields, items=None, pytype=container.pytype)
+    # (an empty ``[]`` is a Python value; once it holds tensors it is a container of tensors, as a literal of them is)
+    kind = "tensor" if container.kind in ("python", None) and (v.live or v.cut) and v.kind in ("tensor", None) else container.kind
+    return Val(container.live | v.live, container.cut | v.cut, kind=kind, fields=fields, items=None, pytype=container.pytype)
 
 
 _INFERENCE_WORD = re.compile(r"inference_mode")

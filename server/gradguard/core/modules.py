@@ -139,7 +139,8 @@ def _requires_grad_default(call: ast.Call) -> bool:
 
 
 _FILL_METHODS = ("append", "extend", "insert", "update", "setdefault", "add")
-_FILLS = re.compile(r"self\.(\w+)\s*(?:\.\s*(?:" + "|".join(_FILL_METHODS) + r")\s*\(|\[[^\]\n]*\]\s*=[^=]|\+=)")
+# (``self.x[k].append(v)`` too: a dict of lists, one list per key)
+_FILLS = re.compile(r"self\.(\w+)\s*(?:(?:\[[^\]\n]*\]\s*)?\.\s*(?:" + "|".join(_FILL_METHODS) + r")\s*\(|\[[^\]\n]*\]\s*=[^=]|\+=)")
 
 class ModuleModel:
     def __init__(self, tree: ast.Module, imports: Imports, lines: Optional[list] = None) -> None:
@@ -253,7 +254,7 @@ class ModuleModel:
 
     def _filled_attrs(self, info: ClassInfo) -> set:
         """Attributes whose contents the class changes: ``self.x.append(v)`` (``extend``, ``insert``, ``update``,
-        ``setdefault``, ``add``), ``self.x[k] = v``, ``self.x += [...]``."""
+        ``setdefault``, ``add``), ``self.x[k].append(v)``, ``self.x[k] = v``, ``self.x += [...]``."""
         text = "".join(self._lines[info.node.lineno - 1 : info.node.end_lineno]) if self._lines else None
         if text is not None:
             return set(_FILLS.findall(text))
@@ -262,6 +263,8 @@ class ModuleModel:
             tgt = None
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _FILL_METHODS:
                 tgt = node.func.value
+                if isinstance(tgt, ast.Subscript):
+                    tgt = tgt.value  # ``self.x[k].append(v)``
             elif isinstance(node, ast.Assign):
                 tgt = next((t.value for t in node.targets if isinstance(t, ast.Subscript)), None)
             elif isinstance(node, ast.AugAssign):

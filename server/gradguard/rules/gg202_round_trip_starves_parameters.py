@@ -104,6 +104,64 @@ def main():
         ),
         Example(
             bad=False,
+            name="agent-object-keeps-log-probs-per-worker-and-rewraps-only-the-returns",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+from torch.distributions import Categorical
+
+
+class Agent:
+    def __init__(self, n_workers=2):
+        self.policy = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2), nn.Softmax(dim=-1))
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=1e-2)
+        self.eps = np.finfo(np.float32).eps.item()
+        self.rewards = {}
+        self.saved_log_probs = {}
+        for w in range(n_workers):
+            self.rewards[w] = []
+            self.saved_log_probs[w] = []
+
+    def select_action(self, worker, state):
+        m = Categorical(self.policy(state))
+        action = m.sample()
+        self.saved_log_probs[worker].append(m.log_prob(action))
+        return action.item()
+
+    def report_reward(self, worker, reward):
+        self.rewards[worker].append(reward)
+
+    def finish_episode(self, gamma=0.99):
+        R, probs, rewards = 0, [], []
+        for w in self.rewards:
+            probs.extend(self.saved_log_probs[w])
+            rewards.extend(self.rewards[w])
+        returns = []
+        for r in rewards[::-1]:
+            R = r + gamma * R
+            returns.insert(0, R)
+        returns = torch.tensor(returns)
+        returns = (returns - returns.mean()) / (returns.std() + self.eps)
+        policy_loss = [-log_prob * R for log_prob, R in zip(probs, returns)]
+        self.optimizer.zero_grad()
+        torch.cat(policy_loss).sum().backward()
+        self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    agent = Agent()
+    for step in range(4):
+        for w in range(2):
+            agent.select_action(w, torch.randn(1, 4))
+            agent.report_reward(w, float(step % 3))
+    agent.finish_episode()
+    return {"policy": agent.policy}
+""",
+            expect={"grad_ok": ["policy.0.weight", "policy.2.weight"]},
+        ),
+        Example(
+            bad=False,
             name="criterion-object-logs-a-numpy-metric-beside-a-torch-loss",
             code="""import numpy as np
 import torch
