@@ -29,7 +29,8 @@ class RoundTripStarvesParameters(Rule):
 Flags conversions out of autograd (`.numpy()`, `.item()`, `.tolist()`, `float(t)`, `math.*`, NumPy functions
 applied to tensors, `torch.tensor(t)` / `torch.from_numpy(...)` re-wrapping, including a loss re-wrapped
 as `torch.tensor(loss.item(), requires_grad=True)`) on the only path from trained parameters to a loss that
-is backpropagated. Conversions for logging, metrics or I/O (not on the backpropagated path) stay silent,
+is backpropagated, also inside a helper or a criterion object's `__call__` (`self.criterion(pred, y)` with
+`self.criterion = PerceptualDistance()`). Conversions for logging, metrics or I/O (not on the backpropagated path) stay silent,
 and so does NumPy inside a custom `torch.autograd.Function.forward` (its `backward` supplies the gradient).
 
 ## Why is this bad?

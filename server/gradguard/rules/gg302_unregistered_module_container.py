@@ -219,7 +219,10 @@ Flags a plain `list`, `tuple` or `dict` of layers with parameters (or of `nn.Par
 `nn.Module` subclass: `self.heads = {"a": nn.Linear(..)}`, `self.blocks = [Block() for _ in range(n)]`,
 or an empty `self.heads = {}` / `self.layers = []` filled with layers in a loop (reported where a layer
 is put in), or the plain list a helper of the file (or a method of the class) builds and returns
-(`self.layers = make_layers(n)`, `self.layers = self._build_layers(config)`). Containers registered later (`nn.ModuleList(self.layers)`, `add_module`, `setattr`,
+(`self.layers = make_layers(n)`, `self.layers = self._build_layers(config)`), or the container a constructor is
+given (`self.layers = layers`, `list(layers)`, `[*layers]`, a `*others` tuple) when every construction of the class
+in the file passes layers that the caller does not train or register otherwise (an ensemble of models that are
+trained on their own keeps them in a plain list on purpose). Containers registered later (`nn.ModuleList(self.layers)`, `add_module`, `setattr`,
 `register_module`) and containers of parameter-free modules (activations, losses) are left alone.
 An object of a plain class of the file (not an `nn.Module`) that builds its own layers and is kept on a Module
 (`self.items = ItemStore(n, d)` whose `__init__` sets `self.table = nn.Embedding(n, d)`), used by the Module's

@@ -88,7 +88,8 @@ input, copied with `.clone().detach()` for comparison) in a file that builds no 
 (`[p.clone() for p in model.parameters()]`, `[p * 1.0 for p in ...]`), and leaves that a cast changing
 their dtype (`.double()`, `.half()`, `.to(torch.float64)`, `.to(dtype=...)` with the dtype its caller passes)
 turns into copies anywhere on their way to an optimizer's constructor (`[t.to(device, dtype) for t in
-tensors]` in a helper): reported on the cast, as an error. Likewise a slice or index of such a leaf
+tensors]` in a helper, or kept on an object by its constructor and given to the optimizer in a param group,
+`{"params": self.phys, "lr": 1e-2}`): reported on the cast, as an error. Likewise a slice or index of such a leaf
 (`emb.requires_grad_(True)`, then `emb[:, 1:3]`) given to an optimizer: a non-leaf view, reported on the
 indexing, as an error. Likewise arithmetic on a leaf that requires grad (`canvas = torch.rand(shape,
 requires_grad=True)`, then `return (canvas - mean) / std` from a helper) whose result reaches an optimizer's

@@ -118,7 +118,9 @@ and that is then looked up in the same forward pass (`self.items(ids)`): the loo
 place (the fix uses `self.items.weight.clone()`, as PyTorch's documentation says).
 Also a value computed through a model (`d_fake = D(fake)`) before an optimizer step that updates that model's
 parameters in place (`opt_d.step()`), then backpropagated after the step to reach other trained parameters
-(`loss_g = bce(d_fake, ones); loss_g.backward()`): the graph saved the parameters the step modified.
+(`loss_g = bce(d_fake, ones); loss_g.backward()`): the graph saved the parameters the step modified. The
+optimizers and the accelerator may be kept on a trainer object (`self.opt_d`, `self.accelerator.backward(...)`,
+with the accelerator given to its constructor).
 Also an in-place op on one of the views `chunk` / `split` / `unbind` return together (or on a basic-indexed view
 of one: `log_std.clamp_(...)` after `mean, log_std = head(x).chunk(2, dim=-1)`), made in grad mode from a tensor
 carrying trainable values: autograd raises at the op itself (`Output 1 of Split is a view and is being modified
