@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import operator
 import re
 import weakref
 from collections.abc import Iterable
@@ -186,6 +187,21 @@ def constant(value) -> Val:
         if len(_CONSTANTS) < 4096:
             _CONSTANTS[key] = v
     return v
+
+
+_NUMBER_COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Eq: operator.eq, ast.NotEq: operator.ne}
+_FLIPPED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
+
+
+def _is_number_value(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_number_constant(node: ast.AST) -> bool:
+    """A numeric literal (``0``, ``0.5``, ``-1``)."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and _is_number_value(node.value)
 
 
 def decided(v: Val) -> Optional[bool]:
@@ -1513,9 +1529,18 @@ class _Walker:
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             negate, test = True, test.operand
         check = None
+        number = None  # ``self.x > 0``: (the comparison, the number on the right), ``0 < self.x`` read the same way
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)) and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
             check = "is" if isinstance(test.ops[0], ast.Is) else "is not"
             test = test.left
+        elif isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _NUMBER_COMPARE:
+            left, right, op = test.left, test.comparators[0], type(test.ops[0])
+            if _is_number_constant(left) and not _is_number_constant(right):
+                left, right, op = right, left, _FLIPPED.get(op, op)
+            if not _is_number_constant(right):
+                return None
+            number = (op, -right.operand.value if isinstance(right, ast.UnaryOp) else right.value)  # type: ignore[attr-defined]
+            test = left
         if not (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self"):
             return None
         attr = test.attr
@@ -1524,7 +1549,11 @@ class _Walker:
         values = self.e.constructions.attr_values(cls, attr)
         if not values:
             return None
-        if check is None:
+        if number is not None:
+            if not all(_is_number_value(v) for v in values):
+                return None
+            truths = {bool(_NUMBER_COMPARE[number[0]](v, number[1])) for v in values}
+        elif check is None:
             truths = {bool(v) for v in values}
         else:
             truths = {(v is None) == (check == "is") for v in values}

@@ -173,6 +173,81 @@ gradient through every rank's part needs `torch.distributed.nn.functional.all_ga
 """
     examples = (
         Example(
+            name="argmin-ids-feed-the-decoder-and-the-term-that-reaches-the-encoder-is-configured-off",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tokenizer(nn.Module):
+    def __init__(self, commit_weight=0.0):
+        super().__init__()
+        self.encoder = nn.Linear(6, 8)
+        self.codebook = nn.Embedding(16, 8)
+        self.decoder = nn.Sequential(nn.Embedding(16, 8), nn.Linear(8, 6))
+        self.commit_weight = commit_weight
+
+    def loss(self, x):
+        z = self.encoder(x)
+        ids = torch.cdist(z, self.codebook.weight).argmin(dim=-1)
+        loss = F.mse_loss(self.decoder(ids), x) + F.mse_loss(self.codebook(ids), z.detach())
+        if self.commit_weight > 0:
+            loss = loss + self.commit_weight * F.mse_loss(z, self.codebook(ids).detach())
+        return loss
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tokenizer(commit_weight=0.0)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss = model.loss(torch.randn(32, 6))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(16,),
+            expect={"grad_none": ["model.encoder.weight", "model.encoder.bias"], "grad_ok": ["model.decoder.1.weight"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="argmin-ids-feed-the-decoder-and-the-commitment-term-is-configured-on",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tokenizer(nn.Module):
+    def __init__(self, commit_weight=0.0):
+        super().__init__()
+        self.encoder = nn.Linear(6, 8)
+        self.codebook = nn.Embedding(16, 8)
+        self.decoder = nn.Sequential(nn.Embedding(16, 8), nn.Linear(8, 6))
+        self.commit_weight = commit_weight
+
+    def loss(self, x):
+        z = self.encoder(x)
+        ids = torch.cdist(z, self.codebook.weight).argmin(dim=-1)
+        loss = F.mse_loss(self.decoder(ids), x) + F.mse_loss(self.codebook(ids), z.detach())
+        if self.commit_weight > 0:
+            loss = loss + self.commit_weight * F.mse_loss(z, self.codebook(ids).detach())
+        return loss
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tokenizer(commit_weight=0.25)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss = model.loss(torch.randn(32, 6))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.encoder.weight", "model.decoder.1.weight"]},
+        ),
+        Example(
             name="features-gathered-across-ranks-with-all-gather",
             code="""import os
 import tempfile
