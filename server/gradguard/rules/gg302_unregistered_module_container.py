@@ -1172,9 +1172,8 @@ def _constructor_elements(facts, kinds, info, method: ast.AST, pname: str) -> Op
         return None
     idx = params.index(pname) if pname in params else len(params)
     found = set()
-    for call in facts.walk(ast.Call):
-        if not (isinstance(call.func, ast.Name) and call.func.id == info.name):
-            continue
+    # (the constructions of the class, found once per class among the lines that spell its name)
+    for call, _holder in facts.flow.constructions.sites(info.name):
         if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
             return None
         scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
@@ -1252,12 +1251,9 @@ def _given_container(facts, kinds, info, method: ast.AST, value: ast.AST) -> Opt
             name = gen.iter.id  # type: ignore[attr-defined]
     if name is None or getattr(method, "name", "") != "__init__":
         return None
-    rebound = any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in walk_nodes(method))
-    if rebound:
-        return None
     got = _constructor_elements(facts, kinds, info, method, name)
-    if got is None:
-        return None
+    if got is None or any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in walk_nodes(method)):
+        return None  # (nothing, or the parameter is rebound before it is kept)
     ckind, ek = got
     if isinstance(value, ast.Name):
         ckind = "tuple" if ckind == "vararg" else ckind
