@@ -27,6 +27,9 @@ _CHAIN_OK = {"to", "float", "double", "half", "cuda", "cpu", "requires_grad_", "
 _SCALAR_CALLS = {"int", "float", "bool", "str", "len", "max", "min", "round", "abs", "tuple", "list", "dict", "set"}
 
 
+_FRAMEWORK_OBJECT_WORD = re.compile(r"\b(?:" + "|".join(sorted({q.rsplit(".", 1)[-1] for q in FRAMEWORK_OBJECTS})) + r")\b")
+
+
 # -- nn.Module classes ------------------------------------------------------------------------------
 def self_name(method: ast.AST) -> Optional[str]:
     args = getattr(method, "args", None)
@@ -393,6 +396,16 @@ class Constructions:
                 return None
         return None
 
+    def _may_build_framework_objects(self) -> bool:
+        """Does the file's text spell the name of a framework object's class (``Accelerator``, ``Fabric``,
+        ``GradScaler``): could any call of it build one? (once per file)"""
+        got = self._cache.get("fw_text")
+        if got is None:
+            method = self._text() if self._text is not None else None
+            ti = method() if method is not None else None
+            got = self._cache["fw_text"] = ti is None or _FRAMEWORK_OBJECT_WORD.search(ti.text) is not None
+        return bool(got)
+
     def framework_argument(self, cls: str, pname: str) -> Optional[str]:
         """The kind of framework object (``"accelerator"``, ``"fabric"``, ``"scaler"``) ``pname`` of ``cls.__init__``
         receives at every in-file construction of ``cls``: ``Trainer(Accelerator())``, or a name bound once to
@@ -402,6 +415,8 @@ class Constructions:
         if key in self._cache:
             return self._cache[key]
         self._cache[key] = None
+        if not self._may_build_framework_objects():
+            return None
         init = self.modules.method(cls, "__init__")
         if init is None or init.args.vararg is not None:
             return None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from gradguard.core.astindex import statements_of_type, walk_nodes
@@ -945,7 +946,7 @@ def main():
                             continue
                         yield self._literal_finding(facts, info, attr, node.value, ckind, kind)
                         continue
-                    given = _given_container(facts, kinds, info, m, node.value)
+                    given = _given_container(facts, kinds, info, m, node.value, attr)
                     if given is not None:
                         if self._registered(facts, info, attr):
                             continue
@@ -1233,7 +1234,22 @@ def _trained_elsewhere(facts, scope: ast.AST, name: str, construction: ast.Call)
     return False
 
 
-def _given_container(facts, kinds, info, method: ast.AST, value: ast.AST) -> Optional[tuple]:
+_CONTAINER_USE = re.compile(r"\bin\s+self\.(\w+)\b|\bself\.(\w+)\s*\[|[(,]\s*self\.(\w+)\s*[),]")
+
+
+def _held_as_container(facts, kinds, info, attr: str) -> bool:
+    """Does the class's text use ``self.<attr>`` as a container of parts: iterate it (``in self.blocks``), index it
+    (``self.blocks[i]``) or pass it whole to a call (``len(self.blocks)``, ``zip(self.blocks, ...)``)? (one scan of
+    the class's text, for all its attributes)"""
+    key = ("containers", info.name)
+    held = kinds._fn_cache.get(key)
+    if held is None:
+        text = "".join(facts.source.line(n) for n in range(info.node.lineno, (info.node.end_lineno or info.node.lineno) + 1))
+        held = kinds._fn_cache[key] = {a for m in _CONTAINER_USE.finditer(text) for a in m.groups() if a}
+    return attr in held
+
+
+def _given_container(facts, kinds, info, method: ast.AST, value: ast.AST, attr: str) -> Optional[tuple]:
     """``self.<attr> = <value>`` in ``__init__`` keeping a container the constructor is given: ``value`` is the
     parameter itself, ``list(p)`` / ``tuple(p)``, ``[*p]`` or ``[m for m in p]``, and every construction of the class in
     the file passes a plain container of one kind of element (``_constructor_elements``). (container kind, element
@@ -1249,7 +1265,7 @@ def _given_container(facts, kinds, info, method: ast.AST, value: ast.AST) -> Opt
         gen = value.generators[0]
         if isinstance(gen.target, ast.Name) and isinstance(value.elt, ast.Name) and value.elt.id == gen.target.id:
             name = gen.iter.id  # type: ignore[attr-defined]
-    if name is None or getattr(method, "name", "") != "__init__":
+    if name is None or getattr(method, "name", "") != "__init__" or not _held_as_container(facts, kinds, info, attr) or not facts.flow.constructions.sites(info.name):
         return None
     got = _constructor_elements(facts, kinds, info, method, name)
     if got is None or any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in walk_nodes(method)):
