@@ -55,19 +55,33 @@ def _dataclass_decorator(d: ast.AST) -> bool:
     return (isinstance(f, ast.Name) and f.id == "dataclass") or (isinstance(f, ast.Attribute) and f.attr == "dataclass")
 
 
-def _statements(node: ast.AST):
+_SETS_ATTRS = (ast.Expr, ast.Assign, ast.AnnAssign)  # the statements ``_collect_attrs`` reads
+_BODY_FIELDS: dict = {}  # node class -> the fields of _BODIES it has, in _BODIES order
+
+
+def _statements(node: ast.AST) -> list:
     """Every statement nested in ``node``'s bodies (``self.x = ...`` and ``self.register_buffer(...)``
-    are statements, so expressions need not be walked)."""
+    are statements, so expressions need not be walked). Order: each node's blocks as they come, then the
+    last node of them first (a stack); only the fields of ``_BODIES`` a node's class has are read."""
+    out: list = []
     stack = [node]
+    pop, push = stack.pop, stack.append
+    stmt = ast.stmt
+    fields = _BODY_FIELDS
     while stack:
-        n = stack.pop()
-        for name in _BODIES:
+        n = pop()
+        cls = n.__class__
+        names = fields.get(cls)
+        if names is None:
+            names = fields[cls] = tuple(name for name in _BODIES if name in cls._fields)
+        for name in names:
             block = getattr(n, name, None)
             if block:
                 for st in block:
-                    if isinstance(st, ast.stmt):
-                        yield st
-                    stack.append(st)
+                    if isinstance(st, stmt):
+                        out.append(st)
+                    push(st)
+    return out
 
 
 # calls that turn a layer's ``weight`` into a tensor computed from other parameters (no longer a leaf)
@@ -185,6 +199,8 @@ class ModuleModel:
         plain constants or non-grad tensor factories (``torch.zeros(...)`` without requires_grad)."""
         assigned: dict = {}
         for node in _statements(info.node):
+            if not isinstance(node, _SETS_ATTRS):
+                continue  # (nothing below reads any other statement)
             call = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "register_buffer":
                 if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
