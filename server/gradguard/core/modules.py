@@ -8,7 +8,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gradguard.core.astindex import index_of, statements_of_type, walk_nodes
+from gradguard.core.astindex import child_nodes, index_of, statements_of_type, walk_nodes
 from gradguard.core.imports import Imports
 from gradguard.core.torchapi import (
     FRAMEWORK_PLAIN_ATTRS,
@@ -53,6 +53,31 @@ def _dataclass_decorator(d: ast.AST) -> bool:
     """``@dataclass``, ``@dataclasses.dataclass`` and either called with options."""
     f = d.func if isinstance(d, ast.Call) else d
     return (isinstance(f, ast.Name) and f.id == "dataclass") or (isinstance(f, ast.Attribute) and f.attr == "dataclass")
+
+
+def _walk_lines(node: ast.AST, lines: list) -> list:
+    """``walk_nodes(node)`` (the same order) without the nested statements whose lines hold none of the sorted line
+    numbers ``lines``, nor their nodes. A statement's nodes lie within its lines (those of a function or class from its
+    first decorator on), so every node whose text is on one of ``lines`` is kept."""
+    out = [node]
+    append = out.append
+    stmt = ast.stmt
+    n_lines = len(lines)
+    i = 0
+    while i < len(out):
+        n = out[i]
+        i += 1
+        for c in child_nodes(n):
+            if isinstance(c, stmt):
+                first = c.lineno
+                decorators = getattr(c, "decorator_list", None)
+                if decorators:
+                    first = min(first, *(d.lineno for d in decorators))
+                j = bisect_left(lines, first)
+                if j == n_lines or lines[j] > (c.end_lineno or c.lineno):
+                    continue
+            append(c)
+    return out
 
 
 _SETS_ATTRS = (ast.Expr, ast.Assign, ast.AnnAssign)  # the statements ``_collect_attrs`` reads
@@ -639,7 +664,7 @@ class ModuleModel:
                     i = bisect_left(lines, scope.lineno)
                     if i == len(lines) or lines[i] > (scope.end_lineno or scope.lineno):
                         continue
-                for n in walk_nodes(scope):
+                for n in walk_nodes(scope) if lines is None else _walk_lines(scope, lines):
                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.classes:
                         self._inst.setdefault(n.func.id, []).append((scope, n))
         return self._inst
