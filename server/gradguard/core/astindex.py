@@ -236,6 +236,12 @@ def child_nodes(node: ast.AST) -> tuple:
 # times cheaper than indexing every expression node, and keeps ``ast.walk``'s relative order.
 _STMT_FIELDS = frozenset(("body", "handlers", "orelse", "finalbody", "cases"))
 _STMTS_ATTR = "_gg_statements"
+_STMT_FIELDS_OF: dict = {}  # node class -> its fields in _STMT_FIELDS, in ``_fields`` order
+
+
+def _stmt_fields(cls: type) -> tuple:
+    got = _STMT_FIELDS_OF[cls] = tuple(name for name in getattr(cls, "_fields", ()) if name in _STMT_FIELDS)
+    return got
 
 
 def statements(tree: ast.AST) -> list:
@@ -246,16 +252,19 @@ def statements(tree: ast.AST) -> list:
     out = []
     todo = deque((tree,))
     pop = todo.popleft
+    fields_of = _STMT_FIELDS_OF
     stmt = ast.stmt
     while todo:
         n = pop()
         if isinstance(n, stmt):
             out.append(n)
-        for name in n._fields:
-            if name in _STMT_FIELDS:
-                v = getattr(n, name, None)
-                if v:
-                    todo.extend(v)
+        names = fields_of.get(n.__class__)
+        if names is None:
+            names = _stmt_fields(n.__class__)
+        for name in names:
+            v = getattr(n, name, None)
+            if v:
+                todo.extend(v)
     _cache(tree, _STMTS_ATTR, out)
     return out
 
@@ -287,14 +296,17 @@ def statement_nodes(tree: ast.AST) -> list:
     out = []
     todo = deque((tree,))
     pop = todo.popleft
+    fields_of = _STMT_FIELDS_OF
     while todo:
         n = pop()
         out.append(n)
-        for name in n._fields:
-            if name in _STMT_FIELDS:
-                v = getattr(n, name, None)
-                if v:
-                    todo.extend(v)
+        names = fields_of.get(n.__class__)
+        if names is None:
+            names = _stmt_fields(n.__class__)
+        for name in names:
+            v = getattr(n, name, None)
+            if v:
+                todo.extend(v)
     _cache(tree, _BLOCKS_ATTR, out)
     return out
 
@@ -323,6 +335,7 @@ def statements_on_lines(tree: ast.AST, lines: list, from_decorators: bool = Fals
     n = len(lines)
     todo = deque((tree,))
     pop = todo.popleft
+    fields_of = _STMT_FIELDS_OF
     stmt = ast.stmt
     while todo:
         node = pop()
@@ -336,11 +349,13 @@ def statements_on_lines(tree: ast.AST, lines: list, from_decorators: bool = Fals
             if i == n or lines[i] > (node.end_lineno or node.lineno):
                 continue
             out.append(node)
-        for name in node._fields:
-            if name in _STMT_FIELDS:
-                v = getattr(node, name, None)
-                if v:
-                    todo.extend(v)
+        names = fields_of.get(node.__class__)
+        if names is None:
+            names = _stmt_fields(node.__class__)
+        for name in names:
+            v = getattr(node, name, None)
+            if v:
+                todo.extend(v)
     return out
 
 

@@ -35,6 +35,8 @@ class FileFacts:
     def __init__(self, source: SourceText, tree: ast.Module) -> None:
         self.source = source
         self.tree = tree
+        self._own_nodes: dict = {}  # id(scope) -> its nodes, in the order own_nodes yields them
+        self._name_stores: dict = {}  # id(scope) -> name_stores(scope)
 
     @cached_property
     def imports(self) -> Imports:
@@ -240,6 +242,12 @@ class FileFacts:
         classes or lambdas: what runs when ``scope`` runs. The children come from the file's expression index
         when something built it, else straight from each node: indexing every expression of a large program
         costs more than walking the few scopes asked about."""
+        done = self._own_nodes.get(id(scope))
+        if done is not None:  # rules ask about the same scopes (GG801 twice per flow): a complete walk is kept
+            return iter(done)
+        return self._walk_own_nodes(scope)
+
+    def _walk_own_nodes(self, scope: ast.AST) -> Iterable[ast.AST]:
         idx = built_index(self.tree)
         if idx is not None:
             kids = idx.kids
@@ -249,13 +257,26 @@ class FileFacts:
                 return got if got is not None else child_nodes(node)
         else:
             children = child_nodes
+        out: list = []  # kept only when the caller walks to the end (one that stops early pays only for what it read)
+        append = out.append
         stack = list(children(scope))
         while stack:
             n = stack.pop()
+            append(n)
             yield n
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 continue
             stack.extend(children(n))
+        self._own_nodes[id(scope)] = out
+
+    def name_stores(self, scope: ast.AST) -> list:
+        """The ``ast.Name`` nodes that bind a name (``Store`` context) among ``own_nodes(scope)``, in that order (cached:
+        several rules read a scope's bindings; the list is shared, do not change it)."""
+        got = self._name_stores.get(id(scope))
+        if got is None:
+            name, store = ast.Name, ast.Store
+            got = self._name_stores[id(scope)] = [n for n in self.own_nodes(scope) if isinstance(n, name) and isinstance(n.ctx, store)]
+        return got
 
     def return_values(self, fn: ast.AST) -> Optional[list]:
         """The expressions ``fn`` returns (not those of nested functions); None when it never returns a value or

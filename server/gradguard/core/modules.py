@@ -8,7 +8,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gradguard.core.astindex import index_of, statements_of_type, walk_nodes
+from gradguard.core.astindex import child_nodes, index_of, statements_of_type, walk_nodes
 from gradguard.core.imports import Imports
 from gradguard.core.torchapi import (
     FRAMEWORK_PLAIN_ATTRS,
@@ -55,19 +55,58 @@ def _dataclass_decorator(d: ast.AST) -> bool:
     return (isinstance(f, ast.Name) and f.id == "dataclass") or (isinstance(f, ast.Attribute) and f.attr == "dataclass")
 
 
-def _statements(node: ast.AST):
+def _walk_lines(node: ast.AST, lines: list) -> list:
+    """``walk_nodes(node)`` (the same order) without the nested statements whose lines hold none of the sorted line
+    numbers ``lines``, nor their nodes. A statement's nodes lie within its lines (those of a function or class from its
+    first decorator on), so every node whose text is on one of ``lines`` is kept."""
+    out = [node]
+    append = out.append
+    stmt = ast.stmt
+    n_lines = len(lines)
+    i = 0
+    while i < len(out):
+        n = out[i]
+        i += 1
+        for c in child_nodes(n):
+            if isinstance(c, stmt):
+                first = c.lineno
+                decorators = getattr(c, "decorator_list", None)
+                if decorators:
+                    first = min(first, *(d.lineno for d in decorators))
+                j = bisect_left(lines, first)
+                if j == n_lines or lines[j] > (c.end_lineno or c.lineno):
+                    continue
+            append(c)
+    return out
+
+
+_SETS_ATTRS = (ast.Expr, ast.Assign, ast.AnnAssign)  # the statements ``_collect_attrs`` reads
+_BODY_FIELDS: dict = {}  # node class -> the fields of _BODIES it has, in _BODIES order
+
+
+def _statements(node: ast.AST) -> list:
     """Every statement nested in ``node``'s bodies (``self.x = ...`` and ``self.register_buffer(...)``
-    are statements, so expressions need not be walked)."""
+    are statements, so expressions need not be walked). Order: each node's blocks as they come, then the
+    last node of them first (a stack); only the fields of ``_BODIES`` a node's class has are read."""
+    out: list = []
     stack = [node]
+    pop, push = stack.pop, stack.append
+    stmt = ast.stmt
+    fields = _BODY_FIELDS
     while stack:
-        n = stack.pop()
-        for name in _BODIES:
+        n = pop()
+        cls = n.__class__
+        names = fields.get(cls)
+        if names is None:
+            names = fields[cls] = tuple(name for name in _BODIES if name in cls._fields)
+        for name in names:
             block = getattr(n, name, None)
             if block:
                 for st in block:
-                    if isinstance(st, ast.stmt):
-                        yield st
-                    stack.append(st)
+                    if isinstance(st, stmt):
+                        out.append(st)
+                    push(st)
+    return out
 
 
 # calls that turn a layer's ``weight`` into a tensor computed from other parameters (no longer a leaf)
@@ -186,6 +225,8 @@ class ModuleModel:
         plain constants or non-grad tensor factories (``torch.zeros(...)`` without requires_grad)."""
         assigned: dict = {}
         for node in _statements(info.node):
+            if not isinstance(node, _SETS_ATTRS):
+                continue  # (nothing below reads any other statement)
             call = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "register_buffer":
                 if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
@@ -626,7 +667,7 @@ class ModuleModel:
                     i = bisect_left(lines, scope.lineno)
                     if i == len(lines) or lines[i] > (scope.end_lineno or scope.lineno):
                         continue
-                for n in walk_nodes(scope):
+                for n in walk_nodes(scope) if lines is None else _walk_lines(scope, lines):
                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.classes:
                         self._inst.setdefault(n.func.id, []).append((scope, n))
         return self._inst

@@ -559,7 +559,7 @@ def _sliced_children(facts, hf) -> Optional[list]:
     if not isinstance(arg, ast.Name) or arg.id != hf.root:
         return None
     scope = facts.enclosing(hf.node, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
-    stores = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == arg.id and isinstance(n.ctx, ast.Store)]
+    stores = [n for n in facts.name_stores(scope) if n.id == arg.id]
     if len(stores) != 1:
         return None
     v = facts.flow.flow(scope).assigned.get(id(stores[0]))

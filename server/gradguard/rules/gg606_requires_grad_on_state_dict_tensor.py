@@ -221,7 +221,7 @@ def _state_dict_origin(facts, fn, tensor, bound: dict) -> Optional[tuple]:
     if not isinstance(tensor, ast.Name):
         return None
     loops = [n for n in facts.own_nodes(fn) if isinstance(n, ast.For) and _binds(n.target, tensor.id)]
-    stores = [n for n in facts.own_nodes(fn) if isinstance(n, ast.Name) and n.id == tensor.id and isinstance(n.ctx, ast.Store)]
+    stores = [n for n in facts.name_stores(fn) if n.id == tensor.id]
     if len(loops) != 1 or len(stores) != 1 or not (loops[0].lineno <= tensor.lineno <= (loops[0].end_lineno or loops[0].lineno)):
         return None
     loop = loops[0]

@@ -1237,11 +1237,10 @@ _REPLACE_HINT = re.compile(r"optim|Adam|SGD|zero_grad")
 def _optimizer_bindings(fl, facts) -> list:
     """``name = <optimizer>`` bindings of a flow whose parameter set the model knows."""
     out = []
-    for node in facts.own_nodes(fl.node):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            v = fl.assigned.get(id(node))
-            if v is not None and v.kind == "optimizer" and v.params and all(p != "?" and not p.startswith("arg:") for p in v.params):
-                out.append((node, v))
+    for node in facts.name_stores(fl.node):
+        v = fl.assigned.get(id(node))
+        if v is not None and v.kind == "optimizer" and v.params and all(p != "?" and not p.startswith("arg:") for p in v.params):
+            out.append((node, v))
     return out
 
 
@@ -1251,9 +1250,7 @@ def _instance_optimizers(fl, facts) -> list:
     ``Trainer.__init__``), seen through the instance's name."""
     out = []
     classes = facts.modules.classes
-    for node in facts.own_nodes(fl.node):
-        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)):
-            continue
+    for node in facts.name_stores(fl.node):
         v = fl.assigned.get(id(node))
         if v is None or v.kind not in ("instance", "module") or v.cls not in classes or v.ident != node.id:
             continue

@@ -1308,7 +1308,7 @@ def _params_statement(facts, ctor: ast.AST) -> Optional[ast.stmt]:
         return None
     name = ctor.args[0].id
     scope = facts.enclosing(ctor, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
-    stores = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)]
+    stores = [n for n in facts.name_stores(scope) if n.id == name]
     if len(stores) != 1:
         return None
     stmt = facts.statement_of(stores[0])

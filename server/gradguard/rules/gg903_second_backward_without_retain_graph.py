@@ -963,7 +963,7 @@ def _passed_graph(facts, fl, loop, site, free: list, frozen: set):
             given = call.args[i] if i < len(call.args) else None
         if not isinstance(given, ast.Name):
             continue
-        before = [n for n in facts.own_nodes(caller) if isinstance(n, ast.Name) and n.id == given.id and isinstance(n.ctx, ast.Store)]
+        before = [n for n in facts.name_stores(caller) if n.id == given.id]
         if len(before) != 1 or before[0].lineno >= call.lineno:
             continue
         stmt = facts.statement_of(before[0])
