@@ -348,8 +348,16 @@ def framework_modeled(qualname: str) -> bool:
         or qualname in HF_CALLBACK_BASES
         or qualname in FRAMEWORK_PLAIN_BASES
         or qualname in FRAMEWORK_OBJECTS
+        or qualname in HF_OUTPUT_CLASSES
         or (qualname.startswith("transformers.") and is_framework_module_base(qualname))
     )
+# Hugging Face's output object: ``ModelOutput(loss=loss, logits=logits)`` keeps its keyword entries (a dict that also
+# reads by attribute), which the engine models for any outside constructor called with keywords; its source (a dict
+# subclass filled by ``__post_init__``) is never linked in its place.
+HF_OUTPUT_CLASSES = {
+    "transformers.modeling_outputs.ModelOutput", "transformers.utils.ModelOutput", "transformers.utils.generic.ModelOutput",
+    "transformers.file_utils.ModelOutput", "transformers.ModelOutput",
+}
 # Methods of those objects that hand back the very objects they are given (same parameters), in order.
 IDENTITY_METHODS = {
     "accelerator": {"prepare", "prepare_model", "prepare_optimizer", "unwrap_model", "prepare_data_loader", "prepare_scheduler"},
