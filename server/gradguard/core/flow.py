@@ -915,25 +915,31 @@ class GradientFlow:
             self._attr_cache[key] = found
         return found
 
-    def plain_attribute_kind(self, cls: str, attr: str) -> Optional[str]:
-        """``"numpy"`` when ``self.<attr>`` of a plain (not Module) class is assigned once, in ``__init__``, a NumPy
-        array (``self.proj = rng.standard_normal((8, 64))``): reading it gives no tensor, so it is never a root of
-        gradient. None otherwise."""
-        key = ("plain_kind", cls, attr)
-        if key in self._attr_cache:
-            return self._attr_cache[key]
-        self._attr_cache[key] = None  # recursion guard
+    def _sole_init_values(self, cls: str, attr: str) -> Optional[list]:
+        """The values ``__init__`` assigns ``self.<attr>`` (its ``attr_assign`` events, in terms of ``self``) when the
+        class assigns it once, there, and no in-file base or subclass assigns it; None otherwise (or while
+        ``__init__`` is being walked)."""
         info = self.modules.classes.get(cls)
-        found: Optional[str] = None
         init = info.methods.get("__init__") if info is not None else None
-        values = info.attr_values.get(attr, []) if info is not None else []
-        if info is not None and info.is_module is False and init is not None and len(values) == 1 and id(init) not in self._in_progress and not self.subclass_sets(cls, attr) and not any(b in self.modules.classes for b in info.base_names):
-            kinds = {ev.value.kind for ev in self.flow(init).events if ev.what == "attr_assign" and ev.name == attr and ev.value is not None and ev.target is not None and ev.target.ident == "self"}
-            # (a Python value is left out: ``self.saved_log_probs = {}`` is an empty container other methods fill with tensors)
-            if kinds == {"numpy"}:
-                found = "numpy"
-        self._attr_cache[key] = found
-        return found
+        if info is None or init is None or len(info.attr_values.get(attr, [])) != 1 or id(init) in self._in_progress:
+            return None
+        if self.subclass_sets(cls, attr) or any(b in self.modules.classes for b in info.base_names):
+            return None
+        return [ev.value for ev in self.flow(init).events
+                if ev.what == "attr_assign" and ev.name == attr and ev.value is not None and ev.target is not None and ev.target.ident == "self"]
+
+    def plain_numpy_attribute(self, cls: str, attr: str) -> bool:
+        """Is ``self.<attr>`` of a plain (not Module) class assigned once, in ``__init__``, a NumPy array
+        (``self.proj = rng.standard_normal((8, 64))``)? Reading it gives no tensor, so it is never a root of gradient.
+        (A Python value is left out: ``self.saved_log_probs = {}`` is an empty container other methods fill with
+        tensors.)"""
+        key = ("plain_numpy", cls, attr)
+        if key not in self._attr_cache:
+            self._attr_cache[key] = False  # recursion guard
+            info = self.modules.classes.get(cls)
+            values = self._sole_init_values(cls, attr) if info is not None and info.is_module is False else None
+            self._attr_cache[key] = values is not None and {v.kind for v in values} == {"numpy"}
+        return bool(self._attr_cache[key])
 
     def stored_leaf_copy(self, cls: str, attr: str) -> Optional[Val]:
         """The value of ``self.<attr>`` when the class (no in-file subclass or base) assigns it once, in ``__init__``,
@@ -943,15 +949,8 @@ class GradientFlow:
         if key in self._attr_cache:
             return self._attr_cache[key]
         self._attr_cache[key] = None  # recursion guard
-        info = self.modules.classes.get(cls)
-        found: Optional[Val] = None
-        init = info.methods.get("__init__") if info is not None else None
-        values = info.attr_values.get(attr, []) if info is not None else []
-        if info is not None and init is not None and len(values) == 1 and id(init) not in self._in_progress and not self.subclass_sets(cls, attr) and not any(b in self.modules.classes for b in info.base_names):
-            for ev in self.flow(init).events:
-                if ev.what == "attr_assign" and ev.name == attr and ev.value is not None and ev.value.kind == "tensor" and ev.value.leaf_copy is not None and ev.target is not None and ev.target.ident == "self":
-                    found = ev.value
-                    break
+        values = self._sole_init_values(cls, attr) or []
+        found = next((v for v in values if v.kind == "tensor" and v.leaf_copy is not None), None)
         self._attr_cache[key] = found
         return found
 
@@ -1979,9 +1978,8 @@ class _Walker:
                 if acls or elem:  # a submodule of an in-file class: calling it runs that class's forward
                     return Val(live, frozenset(base.cut), kind="module", ident=rid, cls=acls, elem_cls=elem)
                 if base.kind == "instance" and isinstance(node.ctx, ast.Load):
-                    pk = self.e.plain_attribute_kind(base.cls, a)
-                    if pk is not None:  # ``self.proj = rng.standard_normal(...)`` on a plain object: a NumPy array (a constant here:
-                        return Val(kind="python")  # NumPy values mixed into tensor arithmetic are converted, not cut)
+                    if self.e.plain_numpy_attribute(base.cls, a):  # ``self.proj = rng.standard_normal(...)`` on a plain object:
+                        return Val(kind="python")  # a constant here (NumPy values mixed into tensor arithmetic are converted, not cut)
                 pcls = self.e.modules.attr_plain_class(base.cls, a)
                 if pcls:  # ``self.ema = EMAUpdate()``: an object of an in-file plain class (its methods run on it)
                     return Val(frozenset(), frozenset(base.cut), kind="instance", cls=pcls, ident=rid)
