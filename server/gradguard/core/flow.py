@@ -2604,6 +2604,10 @@ class _Walker:
             # a training function given constants (``run_epoch(model, loader, opt, "train")``): they decide its branches
             self.e.syntax_of(fn)[0] and any(v.consts for v in vals)
         ) or (
+            # a helper whose result is cut on some path, given constants that may decide which (``encode(x,
+            # synthetic=True)`` with ``if synthetic: feats = feats.detach()``)
+            any(v.consts for v in vals) and self.mode.enabled and self.e.flow(fn).returns.cut
+        ) or (
             # a function that backpropagates, handed to a callee that may call it (``opt.step(closure)`` on an optimizer
             # class of this file): it runs in the grad mode the callee calls it in
             any(v.kind == "function" and v.func is not None and self.e.syntax_of(v.func)[0] for v in vals)

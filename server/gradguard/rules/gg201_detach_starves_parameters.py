@@ -774,6 +774,82 @@ def main():
 """,
             expect={"grad_ok": ["net.weight"]},
         ),
+        Example(
+            name="helper-detaches-when-its-flag-is-set-and-the-loss-passes-true",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 1)
+
+    def features(self, x, frozen):
+        h = torch.relu(self.encoder(x))
+        if frozen:
+            h = h.detach()
+        return h
+
+    def forward(self, x):
+        return self.head(self.features(x, frozen=True))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    w0 = model.encoder.weight.detach().clone()
+    for _ in range(2):
+        opt.zero_grad()
+        model(torch.randn(8, 4)).pow(2).mean().backward()
+        opt.step()
+    return {"model": model}, {"encoder_changed": not torch.equal(w0, model.encoder.weight.detach())}
+""",
+            lines=(14,),
+            expect={"grad_none": ["model.encoder.weight"], "grad_ok": ["model.head.weight"], "facts": {"encoder_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="helper-detaches-when-its-flag-is-set-only-for-a-queue-of-negatives",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(4, 8)
+
+    def embed(self, x, frozen):
+        z = F.normalize(self.net(x), dim=1)
+        if frozen:
+            z = z.detach()
+        return z
+
+
+def main():
+    torch.manual_seed(0)
+    enc = Encoder()
+    opt = torch.optim.SGD(enc.parameters(), lr=0.1)
+    queue = [enc.embed(torch.randn(8, 4), True)]
+    w0 = enc.net.weight.detach().clone()
+    for _ in range(2):
+        x = torch.randn(8, 4)
+        q = enc.embed(x, False)
+        k = enc.embed(x + 0.05 * torch.randn(8, 4), True)
+        logits = torch.cat([(q * k).sum(1, keepdim=True), q @ torch.cat(queue).T], dim=1) / 0.1
+        loss = F.cross_entropy(logits, torch.zeros(8, dtype=torch.long))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        queue = [k]
+    return {"enc": enc}, {"encoder_changed": not torch.equal(w0, enc.net.weight.detach())}
+""",
+            expect={"grad_ok": ["enc.net.weight"], "facts": {"encoder_changed": True}},
+        ),
     )
 
     cut_kinds = frozenset({"detach", "data"})  # the GradientFlow cut kinds this rule reports
