@@ -1528,9 +1528,20 @@ class _Walker:
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             negate, test = True, test.operand
         check = None
+        equal = None
         number = None  # ``self.x > 0``: (the comparison, the number on the right), ``0 < self.x`` read the same way
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)) and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
             check = "is" if isinstance(test.ops[0], ast.Is) else "is not"
+            test = test.left
+        elif isinstance(test, ast.Compare) and len(test.ops) == 1 and (
+            (isinstance(test.ops[0], (ast.Eq, ast.NotEq)) and isinstance(test.comparators[0], ast.Constant))
+            or (isinstance(test.ops[0], (ast.In, ast.NotIn)) and isinstance(test.comparators[0], (ast.Tuple, ast.List, ast.Set)))
+        ):
+            # ``self.loss_type == "dice+ce"`` / ``self.mode in ("a", "b")``: equality with constants of any type
+            pool = _literal_constants(test.comparators[0])
+            if pool is None:
+                return None
+            equal = (pool, isinstance(test.ops[0], (ast.Eq, ast.In)))
             test = test.left
         elif isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _NUMBER_COMPARE:
             left, right, op = test.left, test.comparators[0], type(test.ops[0])
@@ -1548,7 +1559,9 @@ class _Walker:
         values = self.e.constructions.attr_values(cls, attr)
         if not values:
             return None
-        if number is not None:
+        if equal is not None:
+            truths = {any(v == c for c in equal[0]) == equal[1] for v in values}
+        elif number is not None:
             if not all(_is_number_value(v) for v in values):
                 return None
             truths = {bool(_NUMBER_COMPARE[number[0]](v, number[1])) for v in values}
@@ -3413,6 +3426,16 @@ def _argument_constant(fn: ast.AST, expr: ast.AST, call: ast.Call):
     else:
         return None
     return got.value if isinstance(got, ast.Constant) else None
+
+
+def _literal_constants(node: ast.AST) -> Optional[list]:
+    """The values of a literal (``"dice"``, ``3``, ``None``) as a one-item list, or of a tuple / list / set of
+    literals; None for anything else."""
+    if isinstance(node, ast.Constant):
+        return [node.value]
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts and all(isinstance(e, ast.Constant) for e in node.elts):
+        return [e.value for e in node.elts]  # type: ignore[attr-defined]
+    return None
 
 
 def _name_of(node: ast.AST) -> Optional[str]:

@@ -318,7 +318,7 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                         continue
                     if not wanted and not (_created(root, fl) and _gradient_observed(facts, fl, root)):
                         continue
-                for c in sorted(cuts, key=_cut_order):
+                for c in sorted(cuts, key=cut_order):
                     by_cut.setdefault(c, []).append(root)
             for c, roots in by_cut.items():
                 out.append(Starvation(c, sorted(set(roots)), site, fl, no_path, _covered(roots[0], optimizers)))
@@ -394,7 +394,7 @@ def _data_attribute(facts: FileFacts, fl, root: str, wanted: list) -> bool:
     return cls is not None and modules.never_parameter(cls, parts[-1])
 
 
-def _cut_order(c: Cut) -> tuple:
+def cut_order(c: Cut) -> tuple:
     # one cut reached along several paths: the path with the most calls and indexes on it first (the one a report shows)
     return (getattr(c.node, "lineno", 0), getattr(c.node, "col_offset", 0), c.kind, c.detail or "", -len(c.via), tuple((getattr(v, "lineno", 0), getattr(v, "col_offset", 0)) for v in c.via))
 

@@ -173,6 +173,76 @@ gradient through every rank's part needs `torch.distributed.nn.functional.all_ga
 """
     examples = (
         Example(
+            name="dice-on-argmax-when-the-constructor-picks-the-dice-only-loss",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Segmenter(nn.Module):
+    def __init__(self, loss_type="dice"):
+        super().__init__()
+        self.net = nn.Conv2d(3, 3, 1)
+        self.loss_type = loss_type
+
+    def loss(self, x, masks):
+        logits = self.net(x)
+        hard = F.one_hot(logits.argmax(dim=1), 3).permute(0, 3, 1, 2).float()
+        loss = 1 - (hard * F.one_hot(masks, 3).permute(0, 3, 1, 2)).mean()
+        if self.loss_type == "dice+ce":
+            loss = loss + F.cross_entropy(logits, masks)
+        return loss
+
+
+def main():
+    torch.manual_seed(0)
+    model = Segmenter(loss_type="dice")
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, masks = torch.randn(2, 3, 4, 4), torch.randint(0, 3, (2, 4, 4))
+    opt.zero_grad()
+    model.loss(x, masks).backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(14,),
+            fixable=False,
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="argmax-dice-only-on-a-loss-type-no-construction-picks",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Segmenter(nn.Module):
+    def __init__(self, loss_type="dice"):
+        super().__init__()
+        self.net = nn.Conv2d(3, 3, 1)
+        self.loss_type = loss_type
+
+    def loss(self, x, masks):
+        logits = self.net(x)
+        if self.loss_type in ("ce", "dice+ce"):
+            return F.cross_entropy(logits, masks)
+        hard = F.one_hot(logits.argmax(dim=1), 3).permute(0, 3, 1, 2).float()
+        return 1 - (hard * F.one_hot(masks, 3).permute(0, 3, 1, 2)).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Segmenter(loss_type="ce")
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, masks = torch.randn(2, 3, 4, 4), torch.randint(0, 3, (2, 4, 4))
+    opt.zero_grad()
+    model.loss(x, masks).backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.net.weight"]},
+        ),
+        Example(
             name="argmin-ids-feed-the-decoder-and-the-term-that-reaches-the-encoder-is-configured-off",
             code="""import torch
 import torch.nn as nn

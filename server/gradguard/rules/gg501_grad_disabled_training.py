@@ -9,6 +9,7 @@ from typing import Optional
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
+from gradguard.core.starvation import cut_order
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import fix, insert_before_stmt, line_indent, replace_node
 from gradguard.rules._cuts import loss_label, other_cuts_where, related_for, roots_label, sole_cut
@@ -1335,7 +1336,7 @@ def main():
             if facts.flow.is_autograd_function_method(fl.node):
                 continue
             for site in fl.loss_sites:
-                for _root, c in site.loss.cut:
+                for c in sorted((c for _root, c in site.loss.cut), key=cut_order):  # (one report per statement: the same one every run)
                     if c.kind != "inference" or id(c.node) in seen:
                         continue
                     if isinstance(c.node, ast.Assign):  # an inference tensor an evaluation method keeps on the object
