@@ -55,6 +55,17 @@ def _names_clearing(node: ast.AST) -> bool:
     return False
 
 
+# what a call named for gradients does when it is not clearing them: clipping or measuring them, switching grad
+# mode, marking tensors (``accelerator.clip_grad_norm_(...)``, ``self.clip_gradients(...)``, ``log_grad_norm(model)``)
+_KEEPS_GRADIENTS = ("clip", "norm", "no_grad", "enable_grad", "grad_enabled", "requires_grad", "retain_grad", "checkpoint", "autograd")
+
+
+def _may_clear(name: str) -> bool:
+    """Can an unseen callable of this name clear gradients? Named for gradients, and not for what keeps them."""
+    low = name.lower()
+    return "grad" in low and name != "backward" and not any(k in low for k in _KEEPS_GRADIENTS)
+
+
 def clears_gradients(facts, fl, loop: ast.AST) -> bool:
     """Does anything in ``loop`` (or a function it calls, one level deep) clear gradients?"""
     if _names_clearing(loop):
@@ -67,12 +78,12 @@ def clears_gradients(facts, fl, loop: ast.AST) -> bool:
         target = None
         if isinstance(f, ast.Name):
             target = facts.flow.functions.get(f.id)
-            if target is None and "grad" in f.id.lower():
+            if target is None and _may_clear(f.id):
                 return True
         elif isinstance(f, ast.Attribute):
             if isinstance(f.value, ast.Name) and f.value.id == "self" and info is not None:
                 target = facts.modules.method(info.name, f.attr)
-            if target is None and facts.imports.qualname(f) is None and ("grad" in f.attr.lower() and f.attr != "backward"):
+            if target is None and facts.imports.qualname(f) is None and _may_clear(f.attr):
                 return True
         if target is not None and _names_clearing(target) and not _clears_only_own_objects(facts, target):
             return True
@@ -140,6 +151,69 @@ Inserting `optimizer.zero_grad()` right before the loop's first `backward()` is 
 iteration means. If accumulation across iterations is intended, the step belongs under a condition.
 """
     examples = (
+        Example(
+            name="accelerate-loop-that-clips-but-never-clears",
+            code="""import torch
+import torch.nn as nn
+from accelerate import Accelerator
+
+
+def train(accelerator, model, optimizer, batches):
+    fresh = True
+    for x, y in batches:
+        loss = nn.functional.mse_loss(model(x), y)
+        (expected,) = torch.autograd.grad(loss, model.weight, retain_graph=True)
+        accelerator.backward(loss)
+        fresh = fresh and bool(torch.allclose(model.weight.grad, expected))
+        accelerator.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+    return fresh
+
+
+def main():
+    torch.manual_seed(0)
+    accelerator = Accelerator()
+    model = nn.Linear(3, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    batches = [(torch.randn(8, 3), torch.randn(8, 1)) for _ in range(3)]
+    return {"model": model}, {"grad_is_fresh": train(accelerator, model, optimizer, batches)}
+""",
+            lines=(11,),
+            expect={"grad_ok": ["model.weight"], "facts": {"grad_is_fresh": False}},
+        ),
+        Example(
+            bad=False,
+            name="accelerate-loop-that-clears-then-clips",
+            code="""import torch
+import torch.nn as nn
+from accelerate import Accelerator
+
+
+def train(accelerator, model, optimizer, batches):
+    fresh = True
+    for x, y in batches:
+        loss = nn.functional.mse_loss(model(x), y)
+        (expected,) = torch.autograd.grad(loss, model.weight, retain_graph=True)
+        optimizer.zero_grad()
+        accelerator.backward(loss)
+        fresh = fresh and bool(torch.allclose(model.weight.grad, expected))
+        accelerator.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+    return fresh
+
+
+def main():
+    torch.manual_seed(0)
+    accelerator = Accelerator()
+    model = nn.Linear(3, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    batches = [(torch.randn(8, 3), torch.randn(8, 1)) for _ in range(3)]
+    return {"model": model}, {"grad_is_fresh": train(accelerator, model, optimizer, batches)}
+""",
+            expect={"grad_ok": ["model.weight"], "facts": {"grad_is_fresh": True}},
+        ),
         Example(
             name="accumulating-loop",
             code="""import torch
