@@ -281,6 +281,15 @@ def _element_class(facts, fl: FunctionFlow, name: str) -> Optional[str]:
             else:
                 i = params.index(name)
                 arg = call.args[i] if i < len(call.args) else next((k.value for k in call.keywords if k.arg == name), None)
+                if arg is not None and not isinstance(arg, (ast.List, ast.Tuple)):
+                    # ``unfreeze_top(model.encoder.layers[-2:])``: a Sequential / ModuleList (or a slice of one)
+                    # iterates over its modules
+                    caller = flow_of(facts, call)
+                    whole = module_class_of_expr(facts, caller, arg) if caller is not None and caller.node is not fn else None
+                    if whole is None or whole not in ("torch:torch.nn.Sequential", "torch:torch.nn.ModuleList"):
+                        return None
+                    found.add("torch:item-of-" + whole[6:])
+                    continue
                 if not isinstance(arg, (ast.List, ast.Tuple)):
                     return None
                 elts = arg.elts

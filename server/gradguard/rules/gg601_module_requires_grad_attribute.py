@@ -47,6 +47,80 @@ every parameter of the module.
 """
     examples = (
         Example(
+            name="unfreeze-helper-given-a-slice-of-a-module-list",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList(nn.Linear(4, 4) for _ in range(3))
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = torch.relu(block(x))
+        return self.head(x)
+
+
+def unfreeze(items):
+    for item in items:
+        item.requires_grad = True
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    model.blocks.requires_grad_(False)
+    unfreeze(model.blocks[-1:])
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.blocks[2].weight.detach().clone()
+    model(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}, {"top_changed": not torch.equal(before, model.blocks[2].weight.detach())}
+""",
+            lines=(19,),
+            expect={"grad_none": ["model.blocks.2.weight"], "grad_ok": ["model.head.weight"], "facts": {"top_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="unfreeze-helper-given-the-parameters-of-a-block",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList(nn.Linear(4, 4) for _ in range(3))
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = torch.relu(block(x))
+        return self.head(x)
+
+
+def unfreeze(items):
+    for item in items:
+        item.requires_grad = True
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    model.blocks.requires_grad_(False)
+    unfreeze(list(model.blocks[-1].parameters()))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.blocks[2].weight.detach().clone()
+    model(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}, {"top_changed": not torch.equal(before, model.blocks[2].weight.detach())}
+""",
+            expect={"grad_ok": ["model.blocks.2.weight", "model.head.weight"], "facts": {"top_changed": True}},
+        ),
+        Example(
             name="freeze-submodule",
             code="""import torch
 import torch.nn as nn
