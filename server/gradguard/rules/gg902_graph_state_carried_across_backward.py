@@ -38,7 +38,9 @@ loop detaches or re-initializes it (`hidden = hidden.detach()`, `hidden = repack
 stay silent. The same for a state kept on a Module from one `forward` to the next
 (`out, self.hidden = self.rnn(x, self.hidden)`, or a running statistic updated from the batch in training mode,
 `if self.training: self.mean = m * self.mean + (1 - m) * h.mean(0)`, also in a submodule of the model trained)
-when a loop backpropagates through that module every iteration and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`), or in a
+when a loop backpropagates through that module every iteration and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`),
+or when the module is a part of a LightningModule whose `training_step` loss runs through it and nothing Lightning runs every batch
+(`forward`, `training_step`, the methods it calls, the batch hooks) resets it (a spiking layer's membrane potential `self.mem`), or in a
 LightningModule's `training_step`, which Lightning calls once per batch and backpropagates before the next call
 (unless a hook run every batch, such as `on_train_batch_start`, resets it; one run every epoch does not), also when
 `training_step` hands a tensor computed with the module's layers to a method of its own that keeps it so
@@ -1296,6 +1298,114 @@ def main():
 """,
             expect={"facts": {"changed": True}},
         ),
+        Example(
+            name="lightning-submodule-keeps-its-membrane-state-between-batches",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Leaky(nn.Module):
+    def __init__(self, beta=0.9):
+        super().__init__()
+        self.beta = beta
+        self.mem = None
+
+    def reset(self):
+        self.mem = None
+
+    def forward(self, x):
+        if self.mem is None:
+            self.mem = torch.zeros_like(x)
+        self.mem = self.beta * self.mem + x
+        return torch.sigmoid(self.mem)
+
+
+class Spiking(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 4)
+        self.lif = Leaky()
+
+    def forward(self, x):
+        return self.lif(self.fc(x))
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Spiking()
+    before = model.fc.weight.detach().clone()
+    data = TensorDataset(torch.randn(24, 6), torch.randint(0, 4, (24,)))
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=8))
+    return {"model": model}, {"changed": not torch.equal(before, model.fc.weight)}
+""",
+            lines=(20,),
+            fixable=False,
+            expect={"error": "backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="lightning-forward-resets-the-submodule-state-every-batch",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Leaky(nn.Module):
+    def __init__(self, beta=0.9):
+        super().__init__()
+        self.beta = beta
+        self.mem = None
+
+    def reset(self):
+        self.mem = None
+
+    def forward(self, x):
+        if self.mem is None:
+            self.mem = torch.zeros_like(x)
+        self.mem = self.beta * self.mem + x
+        return torch.sigmoid(self.mem)
+
+
+class Spiking(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 4)
+        self.lif = Leaky()
+
+    def forward(self, x):
+        self.lif.reset()
+        return self.lif(self.fc(x))
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Spiking()
+    before = model.fc.weight.detach().clone()
+    data = TensorDataset(torch.randn(24, 6), torch.randint(0, 4, (24,)))
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=8))
+    return {"model": model}, {"changed": not torch.equal(before, model.fc.weight)}
+""",
+            expect={"facts": {"changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -1437,6 +1547,7 @@ def main():
         """``out, self.hidden = self.lstm(x, self.hidden)`` in a Module's ``forward``: a state kept on the module
         from one call to the next. Reported when a training loop backpropagates through that module every
         iteration and nothing in the loop resets or detaches the attribute."""
+        reported: set = set()
         for cls_name, info in facts.modules.classes.items():
             fwd = info.methods.get("forward")
             if not info.is_module or fwd is None or "self." not in facts.text(fwd):
@@ -1451,13 +1562,15 @@ def main():
                 if not carried:
                     continue
                 resetters = {m for m, node in info.methods.items() if m != "forward" and _assigns_self_attr(node, attr)}
-                site = _training_site(facts, cls_name, attr, resetters)
-                if site is None:
+                site = _training_site(facts, cls_name, attr, resetters) or _framework_step_site(facts, cls_name, attr, resetters)
+                if site is None or (cls_name, attr) in reported:
                     continue
+                reported.add((cls_name, attr))  # (one report per attribute: the first statement that carries it)
+                loop = f"the training loop's `backward()` (line {site.node.lineno})" if not site.implicit else f"the backward() of {site.label}"
                 yield self.finding(
                     facts,
                     stmt,
-                    f"`self.{attr}` keeps this call's graph for the next call, but the training loop's `backward()` (line {site.node.lineno}) frees "
+                    f"`self.{attr}` keeps this call's graph for the next call, but {loop} frees "
                     f"that graph every iteration: the next backward() raises",
                     related=[(site.node, "backward() through this module every iteration")],
                     explanation="The state stored on the module in one forward is attached to that step's graph; the next forward builds on "
@@ -2079,6 +2192,46 @@ def _training_site(facts, cls_name: str, attr: str, resetters: set):
             if not reset:
                 return site
     return None
+
+
+def _framework_step_site(facts, cls_name: str, attr: str, resetters: set):
+    """The loss a framework backpropagates once per batch (a LightningModule's ``training_step``) when it comes
+    through a part of the module that is (or holds) an instance of ``cls_name``, and no method the framework runs
+    every batch (``training_step``, ``forward``, the batch hooks, and the methods ``training_step`` calls) resets the
+    attribute: a store to ``.<attr>``, a call of a method that assigns it, or an in-place ``.<attr>.detach_()``."""
+    for outer, info in facts.modules.classes.items():
+        step_name = STEP_METHODS_BY_FRAMEWORK.get(info.framework or "")
+        m = info.methods.get(step_name) if step_name else None
+        if m is None or outer == cls_name:
+            continue
+        fl = facts.flow.flow(m)
+        sites = [s for s in fl.loss_sites if s.mode.enabled and not s.retain_graph and not _has_retain(s.node) and s.loss.live]
+        through = False
+        for s in sites:
+            for r in s.loss.live:
+                parts = r.replace("[]", "").split(".")
+                if parts[0] == "self" and len(parts) > 1:
+                    part_cls = facts.modules.attr_class(outer, parts[1])[0]
+                    through = through or (part_cls is not None and _contains(facts, part_cls, cls_name, set()))
+        if not through:
+            continue
+        every_batch = set(RUN_EVERY_BATCH.get(info.framework or "", ())) | {"forward"} | {
+            n.func.attr for n in walk_nodes(m) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and _self_attr(n.func)
+        }
+        if not any(_resets(node, attr, resetters) for name, node in info.methods.items() if name in every_batch):
+            return sites[0]
+    return None
+
+
+def _resets(scope: ast.AST, attr: str, resetters: set) -> bool:
+    for n in walk_nodes(scope):
+        if isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.ctx, ast.Store):
+            return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in resetters:
+            return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("detach_", "zero_") and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == attr:
+            return True
+    return False
 
 
 def _starts_as_plain_tensor(facts, info, attr: str) -> bool:
