@@ -1353,6 +1353,97 @@ def main():
             expect={"error": "backward through the graph a second time"},
         ),
         Example(
+            name="lightning-module-keeps-its-own-rnn-state-between-batches",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class StreamLM(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 8)
+        self.rnn = nn.GRU(8, 8, batch_first=True)
+        self.proj = nn.Linear(8, 20)
+        self.hidden = None
+
+    def on_train_epoch_start(self):
+        self.hidden = None
+
+    def forward(self, tokens):
+        out, hidden = self.rnn(self.embed(tokens), self.hidden)
+        self.hidden = hidden
+        return self.proj(out)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self(x).reshape(-1, 20), y.reshape(-1))
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = StreamLM()
+    before = model.proj.weight.detach().clone()
+    stream = torch.randint(0, 20, (3, 4, 6))
+    data = TensorDataset(stream, stream.roll(-1, dims=2))
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=None))
+    return {"model": model}, {"changed": not torch.equal(before, model.proj.weight)}
+""",
+            lines=(21,),
+            fixable=False,
+            expect={"error": "backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="lightning-module-keeps-its-own-rnn-state-detached",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class StreamLM(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 8)
+        self.rnn = nn.GRU(8, 8, batch_first=True)
+        self.proj = nn.Linear(8, 20)
+        self.hidden = None
+
+    def on_train_epoch_start(self):
+        self.hidden = None
+
+    def forward(self, tokens):
+        out, hidden = self.rnn(self.embed(tokens), self.hidden)
+        self.hidden = hidden.detach()
+        return self.proj(out)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self(x).reshape(-1, 20), y.reshape(-1))
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = StreamLM()
+    before = model.proj.weight.detach().clone()
+    stream = torch.randint(0, 20, (3, 4, 6))
+    data = TensorDataset(stream, stream.roll(-1, dims=2))
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=None))
+    return {"model": model}, {"changed": not torch.equal(before, model.proj.weight)}
+""",
+            expect={"facts": {"changed": True}},
+        ),
+        Example(
             bad=False,
             name="lightning-forward-resets-the-submodule-state-every-batch",
             code="""import lightning.pytorch as pl
@@ -1562,7 +1653,7 @@ def main():
                 if not carried:
                     continue
                 resetters = {m for m, node in info.methods.items() if m != "forward" and _assigns_self_attr(node, attr)}
-                site = _training_site(facts, cls_name, attr, resetters) or _framework_step_site(facts, cls_name, attr, resetters)
+                site = _training_site(facts, cls_name, attr, resetters) or _framework_step_site(facts, cls_name, attr, resetters, [st for a, st in states if a == attr])
                 if site is None or (cls_name, attr) in reported:
                     continue
                 reported.add((cls_name, attr))  # (one report per attribute: the first statement that carries it)
@@ -2194,23 +2285,31 @@ def _training_site(facts, cls_name: str, attr: str, resetters: set):
     return None
 
 
-def _framework_step_site(facts, cls_name: str, attr: str, resetters: set):
+def _framework_step_site(facts, cls_name: str, attr: str, resetters: set, carrying: list):
     """The loss a framework backpropagates once per batch (a LightningModule's ``training_step``) when it comes
-    through a part of the module that is (or holds) an instance of ``cls_name``, and no method the framework runs
-    every batch (``training_step``, ``forward``, the batch hooks, and the methods ``training_step`` calls) resets the
-    attribute: a store to ``.<attr>``, a call of a method that assigns it, or an in-place ``.<attr>.detach_()``."""
+    through a part of the module that is (or holds) an instance of ``cls_name``, or through the module's own
+    ``forward`` (``self(x)`` in ``training_step``), and no method the framework runs every batch (``training_step``,
+    ``forward``, the batch hooks, and the methods ``training_step`` calls) resets the attribute: a store to
+    ``.<attr>`` (other than the ``carrying`` statements and a first value made under ``if self.<attr> is None:``), a
+    call of a method that assigns it, or an in-place ``.<attr>.detach_()``."""
     for outer, info in facts.modules.classes.items():
         step_name = STEP_METHODS_BY_FRAMEWORK.get(info.framework or "")
         m = info.methods.get(step_name) if step_name else None
-        if m is None or outer == cls_name:
+        if m is None:
             continue
         fl = facts.flow.flow(m)
         sites = [s for s in fl.loss_sites if s.mode.enabled and not s.retain_graph and not _has_retain(s.node) and s.loss.live]
         through = False
+        if outer == cls_name:
+            # the step runs the module's own forward: ``self(x)`` / ``self.forward(x)``
+            through = bool(sites) and any(
+                isinstance(n, ast.Call) and ((isinstance(n.func, ast.Name) and n.func.id == "self") or (isinstance(n.func, ast.Attribute) and n.func.attr == "forward" and _self_attr(n.func)))
+                for n in walk_nodes(m)
+            )
         for s in sites:
             for r in s.loss.live:
                 parts = r.replace("[]", "").split(".")
-                if parts[0] == "self" and len(parts) > 1:
+                if outer != cls_name and parts[0] == "self" and len(parts) > 1:
                     part_cls = facts.modules.attr_class(outer, parts[1])[0]
                     through = through or (part_cls is not None and _contains(facts, part_cls, cls_name, set()))
         if not through:
@@ -2218,14 +2317,17 @@ def _framework_step_site(facts, cls_name: str, attr: str, resetters: set):
         every_batch = set(RUN_EVERY_BATCH.get(info.framework or "", ())) | {"forward"} | {
             n.func.attr for n in walk_nodes(m) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and _self_attr(n.func)
         }
-        if not any(_resets(node, attr, resetters) for name, node in info.methods.items() if name in every_batch):
+        kept = {id(n) for st in carrying for n in walk_nodes(st)} if outer == cls_name else set()
+        if not any(_resets(facts, node, attr, resetters, kept) for name, node in info.methods.items() if name in every_batch):
             return sites[0]
     return None
 
 
-def _resets(scope: ast.AST, attr: str, resetters: set) -> bool:
+def _resets(facts, scope: ast.AST, attr: str, resetters: set, kept: set) -> bool:
     for n in walk_nodes(scope):
         if isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.ctx, ast.Store):
+            if id(n) in kept or _guarded_by_none(facts, facts.parent(n), attr):
+                continue  # the store that carries the state, or its first value
             return True
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in resetters:
             return True
