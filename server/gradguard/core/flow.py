@@ -1135,6 +1135,7 @@ class _Walker:
         self.returns: list[Val] = []
         self.finally_depth = 0  # inside the body of a ``try`` with a ``finally`` (which runs on return)
         self.stored_leaves: dict = {}  # ``obj.attr`` -> the leaf (or non-leaf copy of one) this function last stored there
+        self.data_writes: dict = {}  # ``obj.attr`` -> cuts of what ``obj.attr.data = value`` wrote into it (values, not graph)
         self.yields: list[Val] = []  # a generator function: what iterating its result gives
         self.sink_role = self.framework_sink_role()
 
@@ -1761,6 +1762,12 @@ class _Walker:
                     v = self.rename_new(v, rid)
                     self.fl.created.discard(rid) if rid.startswith("self.") else None
             self.record("attr_assign", target, target=base, value=v, name=target.attr)
+            if target.attr == "data" and base.ident and base.kind == "tensor" and self.mode.enabled and (v.live - {base.ident, UNKNOWN}):
+                # ``w.data = f(m)``: ``w`` now holds f's values with none of its graph; what ``f`` reached (``m``) reaches
+                # every later use of ``w`` only through this cut
+                self.data_writes[base.ident] = self.data_writes.get(base.ident, frozenset()) | frozenset(
+                    (r, Cut("data", target, "`.data =`")) for r in v.live - {base.ident, UNKNOWN}
+                ) | v.cut
             if base.ident:
                 rid = f"{base.ident}.{target.attr}"
                 if v.kind == "tensor" and ((v.leaf and v.ident == rid) or v.leaf_copy is not None):
@@ -1929,6 +1936,13 @@ class _Walker:
         return Val(frozenset({UNKNOWN}), kind=None)
 
     def ev_Attribute(self, node: ast.Attribute) -> Val:
+        v = self._attribute(node)
+        if self.data_writes and v.ident in self.data_writes and isinstance(node.ctx, ast.Load):
+            # ``self.weight.data = f(self.mask_scores)`` earlier: the tensor holds f's values, but not its graph
+            return replace(v, cut=v.cut | self.data_writes[v.ident])
+        return v
+
+    def _attribute(self, node: ast.Attribute) -> Val:
         q = self.im.qualname(node)
         if q is not None:
             return Val(kind="import")

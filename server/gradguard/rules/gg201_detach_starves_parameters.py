@@ -21,7 +21,8 @@ class DetachStarvesParameters(Rule):
     docs = """
 ## What it does
 Follows values from parameters, modules and `requires_grad=True` tensors to each loss that is
-backpropagated, and flags a `.detach()` (or `.data`) when some parameters reach that loss *only*
+backpropagated, and flags a `.detach()` (or `.data`, also an assignment `w.data = f(m)`, which gives `w` the values
+of `f(m)` but none of its graph) when some parameters reach that loss *only*
 through it, and an optimizer steps them (or, with no optimizer in sight, they were created right there and something may want their gradient: a
 tensor whose `.grad` is read, or that is returned or stored; a unit test's input copied into fresh leaves with
 `.clone().detach().requires_grad_()` to compare gradients is not reported).
@@ -775,6 +776,66 @@ def main():
             expect={"grad_ok": ["net.weight"]},
         ),
         Example(
+            name="soft-mask-written-into-the-weight-through-data",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MaskedLinear(nn.Linear):
+    def __init__(self, n_in, n_out):
+        super().__init__(n_in, n_out)
+        self.scores = nn.Parameter(torch.full((n_out, 1), 2.0))
+
+    def forward(self, x):
+        mask = torch.sigmoid(self.scores)
+        self.weight.data = self.weight * mask
+        return F.linear(x, self.weight, self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(MaskedLinear(4, 6), nn.ReLU(), nn.Linear(6, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(13,),
+            fixable=False,
+            expect={"grad_none": ["model.0.scores"], "grad_ok": ["model.0.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="pruning-mask-buffer-applied-to-the-weight-through-data",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MaskedLinear(nn.Linear):
+    def __init__(self, n_in, n_out):
+        super().__init__(n_in, n_out)
+        self.register_buffer("mask", (torch.rand(n_out, 1) > 0.3).float())
+
+    def forward(self, x):
+        self.weight.data = self.weight.data * self.mask
+        return F.linear(x, self.weight, self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(MaskedLinear(4, 6), nn.ReLU(), nn.Linear(6, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
+        ),
+        Example(
             name="helper-detaches-when-its-flag-is-set-and-the-loss-passes-true",
             code="""import torch
 import torch.nn as nn
@@ -861,6 +922,8 @@ def main():
             return "`.detach_()`" if _in_place(node) else "`.detach()`"
 
         def fixes_for(kind, node, st):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                return []  # ``w.data = f(m)``: without ``.data`` the assignment rebinds (or, for a parameter, raises)
             if _serves_another_loss(facts, node, st):
                 return []  # the same detached value feeds a loss that must not reach these parameters
             if not sole_cut(st, self.cut_kinds):
