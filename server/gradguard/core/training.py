@@ -390,6 +390,8 @@ def trainable_origin(facts, root: str) -> Optional[ast.AST]:
     if len(parts) == 1:
         if origin.leaf or (origin.kind == "module" and _module_stmt_has_params(facts, origin.stmt, parts[0])):
             return origin.stmt
+        if origin.kind == "module" and origin.cls in facts.modules.classes and facts.modules.classes[origin.cls].is_module:
+            return origin.stmt  # an instance of an in-file Module class, made by a helper (``model = build(cfg)``)
         return None
     if origin.kind not in ("module", "instance"):
         return None

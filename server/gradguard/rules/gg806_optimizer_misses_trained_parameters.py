@@ -99,6 +99,89 @@ replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica inst
 """
     examples = (
         Example(
+            name="resume-branch-rebuilds-the-model-after-the-optimizer",
+            code="""import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def build():
+    return Net()
+
+
+def main():
+    torch.manual_seed(0)
+    checkpoint = build().state_dict()
+    resume = len(sys.argv) < 100
+    model = build()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    if resume:
+        model = build()
+        model.load_state_dict(checkpoint)
+    w0 = model.fc.weight.detach().clone()
+    for _ in range(2):
+        opt.zero_grad()
+        F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 1)).backward()
+        opt.step()
+    return {"model": model}, {"model_changed": not torch.equal(w0, model.fc.weight)}
+""",
+            lines=(28,),
+            fixable=False,
+            expect={"grad_ok": ["model.fc.weight"], "facts": {"model_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="resume-branch-rebuilds-the-model-before-the-optimizer",
+            code="""import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def build():
+    return Net()
+
+
+def main():
+    torch.manual_seed(0)
+    checkpoint = build().state_dict()
+    resume = len(sys.argv) < 100
+    model = build()
+    if resume:
+        model = build()
+        model.load_state_dict(checkpoint)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    w0 = model.fc.weight.detach().clone()
+    for _ in range(2):
+        opt.zero_grad()
+        F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 1)).backward()
+        opt.step()
+    return {"model": model}, {"model_changed": not torch.equal(w0, model.fc.weight)}
+""",
+            expect={"grad_ok": ["model.fc.weight"], "facts": {"model_changed": True}},
+        ),
+        Example(
             name="optimizer-built-on-the-averaged-copy",
             code="""import torch
 import torch.nn as nn
@@ -1087,10 +1170,13 @@ def main():
                     missing = [objects[k] for k in sorted(objects)]
                 for r in missing:
                     first = r.replace("[]", "").split(".")[0]
-                    if r in reported or (not holds_any and first in reported):
+                    # a new object bound to the name of one the optimizer holds, on some path only (``if resume: model =
+                    # build(cfg)`` after the optimizer): on that path the optimizer holds the other object's parameters
+                    rebinding = "@" in first and any(covered_by(x, stepping) for x in roots if x.replace("[]", "").split(".")[0] == first.split("@")[0])
+                    if r in reported or ((not holds_any or rebinding) and first in reported):
                         continue
                     reported.add(r)
-                    if not holds_any:
+                    if not holds_any or rebinding:
                         reported.add(first)
                         made = facts.flow.root_origins[first].stmt
                         built = [(step.node, "the optimizer is built here, from the other object's parameters")] if isinstance(step.node, ast.Call) and step.node.lineno != made.lineno else []
