@@ -7,6 +7,7 @@ import re
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Edit, Severity
+from gradguard.core.starvation import frozen_paths, is_frozen
 from gradguard.core.torchapi import LAYER_PARAMETERS
 from gradguard.fixes import alias_for, fix, line_indent
 from gradguard.rules._leafs import call_sites, freezes_anything, inference_branch, known_roots, lexically_no_grad
@@ -72,6 +73,73 @@ the intended meaning (initialization vs. a differentiable edit) is for you to de
 into a leaf gets no automatic fix (build the tensor out of place, or write into a `.clone()`).
 """
     examples = (
+        Example(
+            name="noise-added-in-place-to-a-prompt-parameter-in-a-model-that-freezes-its-encoder",
+            code="""import torch
+import torch.nn as nn
+
+
+class PromptModel(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder.requires_grad_(False)
+        self.prompt = nn.Parameter(torch.randn(2, 4) * 0.1)
+        self.head = nn.Linear(4, 1)
+
+    def prompts(self):
+        prompt = self.prompt
+        if self.training:
+            prompt += 0.01 * torch.randn_like(prompt)
+        return prompt
+
+    def forward(self, x):
+        return self.head(self.encoder(torch.cat([self.prompts(), x])))
+
+
+def main():
+    torch.manual_seed(0)
+    model = PromptModel(nn.Linear(4, 4))
+    model.train()
+    model(torch.randn(3, 4)).sum().backward()
+    return {"model": model}
+""",
+            lines=(15,),
+            expect={"error": "a leaf Variable that requires grad"},
+        ),
+        Example(
+            bad=False,
+            name="noise-added-in-place-to-a-prompt-parameter-that-is-frozen",
+            code="""import torch
+import torch.nn as nn
+
+
+class PromptModel(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder.requires_grad_(False)
+        self.prompt = nn.Parameter(torch.randn(2, 4) * 0.1)
+        self.prompt.requires_grad_(False)  # a fixed random prompt: noise added in place is fine
+        self.head = nn.Linear(4, 1)
+
+    def prompts(self):
+        prompt = self.prompt
+        if self.training:
+            prompt += 0.01 * torch.randn_like(prompt)
+        return prompt
+
+    def forward(self, x):
+        return self.head(self.encoder(torch.cat([self.prompts(), x])))
+
+
+def main():
+    torch.manual_seed(0)
+    model = PromptModel(nn.Linear(4, 4))
+    model.train()
+    model(torch.randn(3, 4)).sum().backward()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.head.weight"], "grad_none": ["model.prompt"]},
+        ),
         Example(
             name="noise-added-in-place-to-an-alias-of-a-registered-parameter",
             code="""import torch
@@ -538,7 +606,7 @@ def main():
                     continue
                 from_params = v.ident is None  # an element of model.parameters()
                 attribute = bool(v.ident) and "." in (v.ident or "")  # ``self.weight`` assigned nn.Parameter(...)
-                if (from_params or attribute) and freezes_anything(facts):
+                if (from_params or (attribute and _may_be_frozen(facts, fl, v.ident or ""))) and freezes_anything(facts):
                     continue
                 related = []
                 callers = [c for c in call_sites(facts, fl.node) if c is not ev.node] if isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
@@ -626,3 +694,64 @@ def _block_of(facts, st):
         if any(x is st for x in h.body):
             return h.body
     return None
+
+
+def _may_be_frozen(facts, fl, ident: str) -> bool:
+    """Can a freeze of the file (``requires_grad_(False)``, ``.requires_grad = False``) reach the parameter
+    ``self.<attr>`` a class registers (``self.soft_prompt = nn.Parameter(...)``)? Not when every freeze names a known
+    object that is not it: a sibling part of the class (``self.encoder``), an argument of a method of the class (the
+    parameter is made in ``__init__``, not given), or an object of another class. Anything else may be it."""
+    owner = fl.owner
+    if owner is None or not ident.startswith("self.") or ident.count(".") != 1:
+        return True
+    attr = ident[5:]
+    mods = facts.modules
+    info = mods.classes.get(owner)
+    if info is None or not mods.parameter_attr(owner, attr):
+        return True
+    if _unknown_freeze(facts):
+        return True
+    for f in frozen_paths(facts):
+        if f.startswith("arg:"):
+            continue  # (an argument of a method: some object given to it, not a parameter the class makes)
+        if is_frozen(attr, {f}) or f in ("", "self"):
+            return True
+        head = f.split(".")[0]
+        if head in info.attrs and head != attr:
+            continue  # a sibling part of the class
+        origin = facts.flow.root_origins.get(head)
+        if origin is None or not origin.cls or origin.cls not in mods.classes or _holds(mods, origin.cls, owner, set()):
+            return True  # an object of unknown class, or one that holds this class's instances
+    return False
+
+
+def _holds(mods, outer: str, cls: str, seen: set) -> bool:
+    if outer == cls:
+        return True
+    if outer in seen:
+        return False
+    seen.add(outer)
+    info = mods.classes.get(outer)
+    if info is None:
+        return True
+    for a in info.attrs:
+        acls, elem = mods.attr_class(outer, a)
+        for c in (acls, elem):
+            if c and _holds(mods, c, cls, seen):
+                return True
+    return False
+
+
+def _unknown_freeze(facts) -> bool:
+    """Does the file turn ``requires_grad`` off on something the engine cannot name (``for p in params: p.requires_grad
+    = False`` over an unknown iterable)?"""
+    cached = facts.__dict__.get("_gg701_unknown_freeze")
+    if cached is not None:
+        return cached
+    out = False
+    for fl in [*facts.flows, *facts.flow.context_flows]:
+        for ev in fl.events:
+            if ev.what in ("requires_grad_set", "requires_grad_call", "requires_grad_via_call") and (ev.target is None or not (set(ev.target.live) - {"?"}) and not ev.target.ident):
+                out = True
+    facts.__dict__["_gg701_unknown_freeze"] = out
+    return out
