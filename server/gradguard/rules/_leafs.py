@@ -356,6 +356,9 @@ def is_computing_expr(facts, fl: FunctionFlow, node: ast.AST, depth: int = 0) ->
         if isinstance(node.func.value, ast.Name) and node.func.value.id in ("self", "cls"):
             return module_class_of_expr(facts, fl, node.func) is not None  # self.fc(x), not self.helper(x)
         return True
+    if isinstance(node.func, ast.Call):
+        # ``model.get_input_embeddings()(ids)``: applying what a call returned (a layer, a function) computes a new value
+        return True
     return False
 
 

@@ -67,6 +67,71 @@ the code then reads.
 """
     examples = (
         Example(
+            name="grad-of-embeddings-looked-up-through-get-input-embeddings",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 4)
+        self.head = nn.Linear(4, 2)
+
+    def get_input_embeddings(self):
+        return self.embed
+
+    def forward(self, inputs_embeds):
+        return self.head(inputs_embeds.mean(1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    ids, y = torch.randint(0, 20, (8, 5)), torch.randint(0, 2, (8,))
+    embeds = model.get_input_embeddings()(ids)
+    F.cross_entropy(model(embeds), y).backward()
+    grad = embeds.grad
+    return {"model": model}, {"embedding_grad_missing": grad is None}
+""",
+            lines=(25,),
+            expect={"grad_ok": ["model.embed.weight"], "facts": {"embedding_grad_missing": True}},
+        ),
+        Example(
+            bad=False,
+            name="grad-of-embeddings-kept-with-retain-grad-before-backward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 4)
+        self.head = nn.Linear(4, 2)
+
+    def get_input_embeddings(self):
+        return self.embed
+
+    def forward(self, inputs_embeds):
+        return self.head(inputs_embeds.mean(1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    ids, y = torch.randint(0, 20, (8, 5)), torch.randint(0, 2, (8,))
+    embeds = model.get_input_embeddings()(ids)
+    embeds.retain_grad()
+    F.cross_entropy(model(embeds), y).backward()
+    grad = embeds.grad
+    return {"model": model}, {"embedding_grad_missing": grad is None}
+""",
+            expect={"grad_ok": ["model.embed.weight"], "facts": {"embedding_grad_missing": False}},
+        ),
+        Example(
             name="retain-grad-after-backward",
             code="""import torch
 import torch.nn as nn
