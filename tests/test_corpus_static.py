@@ -20,6 +20,9 @@ sys.path.insert(0, os.path.join(HERE, "corpus"))
 import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
+    "c2005_hf_trainer_geo_localization_logit_scale_plain_tensor": "c20 dev, at its merge (10/13 found, the session-start engine the same): a plain tensor made without requires_grad and stored on the module is a constant to the model (a fixed temperature is as common); only the name logit_scale says it should train",
+    "c2007_fabric_csp_detector_backbone_residual_add_in_place": "c20 dev, at its merge: the activation before the in-place residual add is chosen by a config string passed through three constructors into a helper that builds nn.Sequential(*layers) from a list; the module model does not follow a Sequential built from a starred list",
+    "c2011_lightning_lm_finetune_add_tokens_helper_under_inference_mode": "c20 dev, at its merge: a module-level helper under @torch.inference_mode() replaces lm.lm_head.weight with an nn.Parameter of an inference tensor; the model does not carry inference-ness of a parameter a helper swaps into a module another object trains",
     "c1816_lightning_portrait_seg_connectivity_loss_on_argmax": "c18 blind miss, scored once in the 2026-12-04 session that developed against c18 dev (7/13 found, 0/7 false alarms; the session-start engine the same; the session's final engine 8/13, 0/7); not investigated",
     "c1818_hf_trainer_flamingo_trainable_params_skip_new_token_embedding": "c18 blind miss, scored once in the 2026-12-04 session that developed against c18 dev (7/13 found, 0/7 false alarms; the session-start engine the same; the session's final engine 8/13, 0/7); not investigated",
     "c1824_trainer_sanity_eval_under_inference_mode_caches_rotary_table": "c18 blind miss, scored once in the 2026-12-04 session that developed against c18 dev (7/13 found, 0/7 false alarms; the session-start engine the same; the session's final engine 8/13, 0/7); not investigated",

@@ -2651,10 +2651,7 @@ class _Walker:
                 self.e.call_contexts.setdefault(id(node), (node, []))[1].append(ctx)
             if ctx is not None:
                 self._context_replacements(node, ctx)
-                r = ctx.returns
-                if len(r.cut) > 64:  # the call site is only related information: not worth a copy of a large set
-                    return r
-                return replace(r, cut=frozenset((root, c.through(node)) for root, c in r.cut))
+                return _through(ctx.returns, node)
         summary = self.e.flow(fn)
         if self.e.syntax_of(fn)[0]:
             self.e.call_contexts.setdefault(id(node), (node, []))[1].append(None)
@@ -3440,6 +3437,16 @@ def _argument_constant(fn: ast.AST, expr: ast.AST, call: ast.Call):
     else:
         return None
     return got.value if isinstance(got, ast.Constant) else None
+
+
+def _through(v: Val, call: ast.AST) -> Val:
+    """``v``, returned by a callee analyzed at ``call``, with ``call`` on the path of each of its cuts (also of the
+    values of its tuple positions and dict entries, which unpacking and indexing give)."""
+    if len(v.cut) > 64:  # the call site is only related information: not worth a copy of a large set
+        return v
+    items = tuple(_through(i, call) for i in v.items) if v.items is not None else None
+    fields = tuple((k, _through(fv, call)) for k, fv in v.fields) if v.fields is not None else None
+    return replace(v, cut=frozenset((root, c.through(call)) for root, c in v.cut), items=items, fields=fields)
 
 
 def _literal_constants(node: ast.AST) -> Optional[list]:
