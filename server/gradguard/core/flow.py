@@ -293,6 +293,11 @@ def cut_value(v: Val, kind: str, node: ast.AST, detail: str, result_kind: str = 
 
 _decided = decided
 # In-place writes that set a parameter's value outright or blend it with others (not a gradient step).
+# in-place Tensor methods that write values computed from their tensor arguments (differentiably in them)
+WRITING_INPLACE = frozenset({
+    "add_", "sub_", "mul_", "div_", "copy_", "index_add_", "index_copy_", "index_put_", "scatter_", "scatter_add_", "scatter_reduce_",
+    "masked_scatter_", "masked_fill_", "addcmul_", "addcdiv_", "lerp_", "put_", "clamp_", "pow_",
+})
 HAND_WRITE_METHODS = frozenset({"copy_", "mul_", "add_", "lerp_", "sub_", "addcmul_", "div_", "fill_", "zero_", "set_"})
 # What a function's text must spell to write a parameter by hand: a ``.data`` or one of those methods.
 HAND_WRITE_WORDS = re.compile(r"\.data\b|(?:" + "|".join(sorted(m[:-1] for m in HAND_WRITE_METHODS)) + r")_\(")
@@ -725,7 +730,9 @@ class GradientFlow:
                         break
                     st = e.stmt or e.node
                     for r, c in inf:
-                        cuts.add((r, replace(c, node=st, detail=f"`self.{attr}`, computed under inference mode in `{mname}`")))
+                        # (where inference mode came from, a decorator or a ``with`` of a helper, stays on the path)
+                        first = (c.node,) if isinstance(c.node, ast.Call) and c.node.lineno != getattr(st, "lineno", None) else ()
+                        cuts.add((r, replace(c, node=st, detail=f"`self.{attr}`, computed under inference mode in `{mname}`", via=(*first, *c.via))))
                 if not ok:
                     break
             if ok and cuts:
@@ -873,6 +880,12 @@ class GradientFlow:
             got = info.framework == "lightning" and any(m in info.methods for m in LIGHTNING_INFERENCE_STEPS)
             if not got:
                 got = self.text().search(_INFERENCE_WORD, info.node) if self.lines is not None else "inference_mode" in ast.unparse(info.node)
+            if not got and self.lines is not None:
+                # a method calls a function of the file that runs under inference mode (``self.prototypes =
+                # class_prototypes(...)`` with ``@torch.inference_mode()`` on ``class_prototypes``)
+                names = [n for n, fn in self.functions.items() if self.text().search(_INFERENCE_WORD, fn) or any(
+                    isinstance(d, ast.Call) and (self.imports.qualname(d.func) or "").endswith("inference_mode") for d in fn.decorator_list)]
+                got = bool(names) and self.text().search(re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\("), info.node)
             self._attr_cache[key] = bool(got)
         return self._attr_cache[key]
 
@@ -3070,7 +3083,14 @@ class _Walker:
                 out = replace(out, kind="tensor", leaf_copy=node)  # a differentiable copy: no longer a leaf
             return out
         if name.endswith("_") and not name.startswith("_") and recv.kind not in ("module", "instance", "optimizer", "python"):
-            self.record("inplace", node, target=recv, value=combine(*args) if args else CONST, name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]
+            written = combine(*args) if args else CONST
+            self.record("inplace", node, target=recv, value=written, name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]
+            holder = node.func.value  # type: ignore[attr-defined]
+            if name in WRITING_INPLACE and (written.live or written.cut) and isinstance(holder, ast.Name) and holder.id in self.env and recv.kind in ("tensor", None) and not recv.ident and not recv.leaf:
+                # ``sums.index_add_(0, y, z)`` into a tensor this function made: it now carries what ``z`` carries
+                # (the in-place ops that write their arguments' values are differentiable in them)
+                self.env[holder.id] = replace(combine(recv, self.op_result(written)), saved_output=recv.saved_output, leaf_copy=recv.leaf_copy)
+                return self.env[holder.id]
             return recv
         if recv.kind == "optimizer":
             if name == "add_param_group" and args and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id in self.env:

@@ -98,6 +98,97 @@ without gradients, and memory use grows.
 """
     examples = (
         Example(
+            name="prototypes-from-a-module-level-inference-mode-helper-kept-for-training",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+@torch.inference_mode()
+def centroids(net, loader, n):
+    sums = torch.zeros(n, 4)
+    for x, y in loader:
+        sums.index_add_(0, y, net(x))
+    return sums / 4.0
+
+
+class ProtoNet(pl.LightningModule):
+    def __init__(self, support):
+        super().__init__()
+        self.net = nn.Linear(6, 4)
+        self.support = support
+        self.protos = None
+
+    def on_train_epoch_start(self):
+        self.protos = centroids(self.net, self.support, 3)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(-torch.cdist(self.net(x), self.protos), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(12, 6), torch.arange(12) % 3)
+    model = ProtoNet(DataLoader(data, batch_size=6))
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=6))
+    return {"model": model}
+""",
+            lines=(24,),
+            fixable=False,
+            expect={"error": "Inference tensors cannot be saved for backward"},
+        ),
+        Example(
+            bad=False,
+            name="prototypes-from-a-module-level-no-grad-helper-kept-for-training",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+@torch.no_grad()
+def centroids(net, loader, n):
+    sums = torch.zeros(n, 4)
+    for x, y in loader:
+        sums.index_add_(0, y, net(x))
+    return sums / 4.0
+
+
+class ProtoNet(pl.LightningModule):
+    def __init__(self, support):
+        super().__init__()
+        self.net = nn.Linear(6, 4)
+        self.support = support
+        self.protos = None
+
+    def on_train_epoch_start(self):
+        self.protos = centroids(self.net, self.support, 3)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(-torch.cdist(self.net(x), self.protos), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(12, 6), torch.arange(12) % 3)
+    model = ProtoNet(DataLoader(data, batch_size=6))
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=6))
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.net.weight"]},
+        ),
+        Example(
             bad=False,
             name="lightning-validation-step-reuses-the-training-step",
             code="""import lightning.pytorch as pl
@@ -1341,7 +1432,7 @@ def main():
                         continue
                     if isinstance(c.node, ast.Assign):  # an inference tensor an evaluation method keeps on the object
                         seen.add(id(c.node))
-                        rel = [(call, "the inference tensor reaches the loss through this call") for call in c.via]
+                        rel = [(call, "inference mode is switched on here" if _switches_inference(facts, call) else "the inference tensor reaches the loss through this call") for call in c.via]
                         rel.append((site.node, f"{site.implicit} backpropagates this loss" if site.implicit else "backward() through the loss here"))
                         yield self.finding(
                             facts,
@@ -1688,3 +1779,9 @@ def _unwrap_with(facts, st) -> Optional[object]:
     else:
         edit = Edit(Pos(first, 0), Pos(last, len(last_line)), new)
     return fix(f"Compute this block with gradients (remove `with {facts.text(st.items[0].context_expr)}:`)", edit, unsafe=True)
+
+
+def _switches_inference(facts, node) -> bool:
+    """Is ``node`` the ``torch.inference_mode()`` of a decorator or a ``with`` (where an inference tensor was made)?"""
+    parent = facts.parent(node)
+    return isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and node in parent.decorator_list or isinstance(parent, ast.withitem)
