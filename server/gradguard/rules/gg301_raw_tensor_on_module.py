@@ -50,10 +50,36 @@ def raw_tensor_attrs(facts, info) -> dict:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             attr = self_attr(node.targets[0], sn)
             if attr:
-                ti = tensor_ctor(facts, node.value) or container_of_tensors(facts, node.value)
+                ti = tensor_ctor(facts, node.value) or container_of_tensors(facts, node.value) or _made_leaf(facts, init, node)
                 if ti:
                     out.setdefault(attr, (node, node.value, ti))
     return out
+
+
+def _made_leaf(facts, init: ast.AST, stmt: ast.Assign) -> Optional[dict]:
+    """``self.U = (U[:, :r] * S[:r]).contiguous().requires_grad_()``: a tensor computed in ``__init__`` (from an SVD, a
+    checkpoint) and made a leaf that requires grad by ``.requires_grad_()``, as the engine reads the constructor (a
+    module's ``.requires_grad_()`` returns the module, which assigning registers)."""
+    v = stmt.value
+    if not (isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "requires_grad_"):
+        return None
+    if v.args and not (isinstance(v.args[0], ast.Constant) and v.args[0].value is True):
+        return None
+    base: ast.AST = v.func.value
+    while isinstance(base, ast.Call) and isinstance(base.func, ast.Attribute):
+        base = base.func.value  # (``.contiguous()``, ``.clone()`` ... before it)
+    root = base
+    while isinstance(root, (ast.Subscript, ast.Attribute)):
+        root = root.value
+    params = {a.arg for a in ast.walk(init.args) if isinstance(a, ast.arg)}  # type: ignore[attr-defined]
+    if isinstance(root, ast.Name) and (root.id in params or root.id == "self"):
+        return None  # what the constructor is given (a module too has ``requires_grad_()``), or one of its own parts
+    for ev in facts.flow.flow(init).events:
+        if ev.what == "attr_assign" and ev.stmt is stmt and ev.value is not None:
+            if ev.value.kind == "tensor":  # (on a non-leaf, requires_grad_() raises: past it, a leaf)
+                return {"requires_grad": True, "random": False, "call": v}
+            return None
+    return None
 
 
 def _reads_elsewhere(info, attr: str) -> bool:
@@ -256,6 +282,65 @@ appears in `parameters()` and `state_dict()`, and the optimizer updates it. `nn`
 file's alias style when missing. Registering a buffer is offered as an alternative for constants.
 """
     examples = (
+        Example(
+            name="svd-factors-made-leaves-with-requires-grad-in-init",
+            code="""import torch
+import torch.nn as nn
+
+
+class LowRank(nn.Module):
+    def __init__(self, dense, rank):
+        super().__init__()
+        U, S, Vh = torch.linalg.svd(dense.detach(), full_matrices=False)
+        self.U = (U[:, :rank] * S[:rank]).contiguous().requires_grad_()
+        self.V = Vh[:rank].contiguous().requires_grad_()
+        self.bias = nn.Parameter(torch.zeros(dense.size(0)))
+
+    def forward(self, x):
+        return (x @ self.V.t()) @ self.U.t() + self.bias
+
+
+def main():
+    torch.manual_seed(0)
+    layer = LowRank(torch.randn(6, 4), 2)
+    opt = torch.optim.SGD(layer.parameters(), lr=0.1)
+    u0 = layer.U.detach().clone()
+    opt.zero_grad()
+    layer(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"layer": layer}, {"factors_changed": not torch.equal(u0, layer.U.detach())}
+""",
+            lines=(9, 10),
+            expect={"grad_ok": ["layer.bias"], "facts": {"factors_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="module-given-to-init-made-trainable-with-requires-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+class Adapter(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder.requires_grad_()
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.encoder(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Adapter(nn.Linear(4, 4))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.encoder.weight", "model.head.weight"]},
+        ),
         Example(
             name="learned-prototypes-registered-as-a-buffer",
             code="""import torch
