@@ -2684,9 +2684,17 @@ class _Walker:
             # a factory (``def build_model(): return nn.DataParallel(Net())``): the caller gets a new module object,
             # named where it binds it
             return Val(frozenset({NEW}), kind="module", cls=ret.cls, ident=NEW, elem_cls=ret.elem_cls)
-        return self.instantiate_summary(ret, binding, node)
+        return self.instantiate_summary(ret, binding, node, frozenset(summary.created))
 
-    def instantiate_summary(self, ret: Val, binding: dict, call: ast.Call) -> Val:
+    @staticmethod
+    def _new_module(v: Val, created: frozenset) -> Optional[Val]:
+        """A module a callee built and returns (``l1 = nn.Linear(...)`` ... ``return model, l1``): a new object for the
+        caller, named where it binds it."""
+        if v.kind == "module" and v.ident and (v.ident == NEW or v.ident in created) and v.live == {v.ident} and not v.cut:
+            return replace(v, live=frozenset({NEW}), ident=NEW)
+        return None
+
+    def instantiate_summary(self, ret: Val, binding: dict, call: ast.Call, created: frozenset = frozenset()) -> Val:
         live: set = set()
         cut: set = set()
 
@@ -2723,7 +2731,9 @@ class _Walker:
         kind = ret.kind if ret.kind not in ("module",) else "tensor"
         items = None
         if ret.items is not None:
-            items = tuple(self.instantiate_summary(i, binding, call) for i in ret.items)
+            # (``return model, l1, l2`` from a builder: each layer it made is a new module for the caller, named where
+            # the caller binds it)
+            items = tuple(self._new_module(i, created) or self.instantiate_summary(i, binding, call) for i in ret.items)
         fields = None
         if ret.fields is not None:
             fields = tuple((k, self.instantiate_summary(fv, binding, call)) for k, fv in ret.fields)

@@ -47,6 +47,58 @@ every parameter of the module.
 """
     examples = (
         Example(
+            name="flag-set-on-a-layer-a-builder-returns-beside-the-model",
+            code="""import torch
+import torch.nn as nn
+
+
+def build():
+    body = nn.Linear(4, 8)
+    head = nn.Linear(8, 1)
+    return nn.Sequential(body, nn.ReLU(), head), body, head
+
+
+def main():
+    torch.manual_seed(0)
+    model, body, head = build()
+    body.requires_grad = False
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    w0 = body.weight.detach().clone()
+    opt.zero_grad()
+    model(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}, {"body_frozen": torch.equal(w0, body.weight.detach())}
+""",
+            lines=(14,),
+            expect={"grad_ok": ["model.0.weight"], "facts": {"body_frozen": False}},
+        ),
+        Example(
+            bad=False,
+            name="layer-a-builder-returns-frozen-with-requires-grad-underscore",
+            code="""import torch
+import torch.nn as nn
+
+
+def build():
+    body = nn.Linear(4, 8)
+    head = nn.Linear(8, 1)
+    return nn.Sequential(body, nn.ReLU(), head), body, head
+
+
+def main():
+    torch.manual_seed(0)
+    model, body, head = build()
+    body.requires_grad_(False)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    w0 = body.weight.detach().clone()
+    opt.zero_grad()
+    model(torch.randn(8, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}, {"body_frozen": torch.equal(w0, body.weight.detach())}
+""",
+            expect={"grad_ok": ["model.2.weight"], "grad_none": ["model.0.weight"], "facts": {"body_frozen": True}},
+        ),
+        Example(
             name="unfreeze-helper-given-a-slice-of-a-module-list",
             code="""import torch
 import torch.nn as nn
@@ -330,7 +382,7 @@ def main():
                 fl = flow_of(facts, node)
                 if fl is None:
                     continue
-                cls = module_class_of_expr(facts, fl, t.value) or _modules_loop_var(facts, fl, node, t.value)
+                cls = module_class_of_expr(facts, fl, t.value) or _modules_loop_var(facts, fl, node, t.value) or _engine_module(fl, t)
                 if cls is None:
                     continue
                 if not cls.startswith("torch:") and reads_self_attr(facts, cls, "requires_grad"):
@@ -363,4 +415,15 @@ def _modules_loop_var(facts, fl, stmt, expr):
                     return "torch:" + it.func.attr
             return None
         cur = facts.parent(cur)
+    return None
+
+
+def _engine_module(fl, target: ast.Attribute):
+    """The program model's reading of the object whose flag is set: a module object it made or was handed (``model,
+    l1, l2 = build_model()`` with ``l1 = nn.Linear(...)`` in the builder). 'torch:module' then, else None."""
+    for ev in fl.events:
+        if ev.what == "requires_grad_set" and ev.node is target and ev.target is not None:
+            if ev.target.kind == "module" and ev.target.ident and not ev.target.ident.startswith("arg:"):
+                return "torch:module"
+            return None
     return None
