@@ -2581,6 +2581,10 @@ class _Walker:
                 if not (head.startswith("arg:") and head[4:].isdigit() and int(head[4:]) < len(args)):
                     continue
                 a = args[int(head[4:])]
+                if not rest and flag is False and a.kind == "tensor" and a.items is None and a.fields is None and a.pytype is None and not a.leaf and a.ident is None and (a.live - {UNKNOWN}) and self.mode.enabled:
+                    # ``freeze(t_logits)`` on a tensor computed with grad: ``requires_grad_(False)`` on a non-leaf raises
+                    self.record("requires_grad_nonleaf_call", node, target=a, extra=str(flag), origin=ev.node)
+                    continue
                 base = a.ident if a.ident and a.ident not in (UNKNOWN, NEW) else None
                 if base is not None and not base.startswith("arg:"):
                     roots.add(base + dot + rest)

@@ -5,6 +5,7 @@ import ast
 import re
 
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.starvation import frozen_paths, is_frozen
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import freezes_anything, inference_branch, is_computing_expr, known_roots, lexically_no_grad, simple_bindings
 from gradguard.rules.base import Example, Rule
@@ -55,6 +56,59 @@ gradient), `requires_grad = False` / `requires_grad_(False)` becomes `y = y.deta
 what you meant.
 """
     examples = (
+        Example(
+            name="freeze-helper-given-logits-computed-from-a-trainable-layer",
+            fixable=False,
+            code="""import torch
+import torch.nn as nn
+
+
+def freeze(*items):
+    for item in items:
+        params = item.parameters() if isinstance(item, nn.Module) else [item]
+        for p in params:
+            p.requires_grad_(False)
+
+
+def main():
+    torch.manual_seed(0)
+    norm, teacher, student = nn.Linear(4, 4), nn.Linear(4, 2), nn.Linear(4, 2)
+    freeze(teacher)
+    x = norm(torch.randn(3, 4))
+    t = teacher(x)
+    freeze(t)
+    ((student(x) - t) ** 2).sum().backward()
+    return {"student": student}
+""",
+            lines=(18,),
+            expect={"error": "you can only change requires_grad flags of leaf variables"},
+        ),
+        Example(
+            bad=False,
+            name="freeze-helper-given-logits-of-a-frozen-teacher-on-raw-data",
+            code="""import torch
+import torch.nn as nn
+
+
+def freeze(*items):
+    for item in items:
+        params = item.parameters() if isinstance(item, nn.Module) else [item]
+        for p in params:
+            p.requires_grad_(False)
+
+
+def main():
+    torch.manual_seed(0)
+    norm, teacher, student = nn.Linear(4, 4), nn.Linear(4, 2), nn.Linear(4, 2)
+    freeze(teacher)
+    x = torch.randn(3, 4)
+    t = teacher(x)
+    freeze(t)
+    ((student(x) - t) ** 2).sum().backward()
+    return {"student": student}
+""",
+            expect={"grad_ok": ["student.weight"]},
+        ),
         Example(
             name="flag-on-module-output",
             code="""import torch
@@ -308,6 +362,36 @@ def main():
                     f"`{name}` is computed from trainable values (not a leaf): changing its requires_grad flag raises",
                     fixes=fixes,
                     explanation="RuntimeError: you can only change requires_grad flags of leaf variables.",
+                )
+        yield from self._non_leaf_given_to_helper(facts, seen)
+
+    def _non_leaf_given_to_helper(self, facts, seen: set):
+        """``freeze(t_logits)`` where ``freeze`` calls ``requires_grad_(False)`` on what it is given, and the caller gives it
+        a tensor computed from trainable values: the helper raises on it. Reported on the call."""
+        names = sorted({fn.name for fn in facts.walk((ast.FunctionDef, ast.AsyncFunctionDef)) if _SPELLS_REQUIRES_GRAD.search(facts.text(fn))})
+        if not names:
+            return
+        calls = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\(")
+        for fl in facts.flows_matching(calls):
+            for ev in fl.events:
+                if ev.what != "requires_grad_nonleaf_call" or id(ev.node) in seen or ev.target is None or not known_roots(ev.target):
+                    continue
+                if lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node):
+                    continue
+                frozen = frozen_paths(facts)
+                if all(is_frozen(r, frozen) for r in known_roots(ev.target)):
+                    continue  # (computed only from frozen parts: no graph, a leaf whose flag may change)
+                seen.add(id(ev.node))
+                given = next((a for a in ev.node.args if isinstance(a, ast.Name)), None)
+                what = f"`{given.id}`" if given is not None else "the tensor it is given"
+                yield self.finding(
+                    facts,
+                    ev.node,
+                    f"`{facts.text(ev.node.func)}` turns requires_grad off on {what}, which is computed from trainable values (not a leaf): "
+                    "changing its flag raises",
+                    related=[(ev.origin, "requires_grad is set here")] if ev.origin is not None else [],
+                    explanation="RuntimeError: you can only change requires_grad flags of leaf variables. To stop gradients through "
+                    "a computed tensor, use `.detach()` (or compute it under `torch.no_grad()`).",
                 )
 
     def _forced_loss(self, facts, fl, ev, recv: ast.Name):
