@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 from functools import partial
+from typing import Optional
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import find_starvations
@@ -128,7 +129,10 @@ A softmax over a dimension of size 1 is identically 1 (a log-softmax 0), so its 
 `topk` are not reported as well: they only select, and the softmax is what to change.
 A loss term made only through such ops, added to a term that trains (`return pixel + w * hist` in a loss
 module's `forward`, `loss = ce + penalty`), is flagged too when that sum is the tensor `backward()` is called on:
-the term is a constant to autograd, so its objective is never optimized while the rest of the loss trains. So are
+the term is a constant to autograd, so its objective is never optimized while the rest of the loss trains. The same for
+the loss a framework backpropagates (`return loss` from a Lightning `training_step` or a Hugging Face `compute_loss`,
+also `(loss, outputs) if return_outputs else loss`). A term that a `.detach()` or `.data` cuts as well is left to
+GG201. So are
 the gradients `torch.autograd.grad(out, inputs)` returns without `create_graph=True`: they have no `grad_fn`, so a
 gradient penalty built from them (WGAN-GP, R1, an input-gradient norm) adds nothing to any gradient; the fix passes
 `create_graph=True`. So is reentrant activation checkpointing (`checkpoint(fn, x, use_reentrant=True)`, also the
@@ -172,6 +176,87 @@ backpropagates only through its own part of the gathered batch (the common patte
 gradient through every rank's part needs `torch.distributed.nn.functional.all_gather`).
 """
     examples = (
+        Example(
+            name="lightning-step-returns-a-loss-with-a-term-made-through-argmax",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def mismatch_penalty(logits, y):
+    return (logits.argmax(dim=1) != y).float().mean()
+
+
+class Classifier(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(6, 3)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        logits = self.net(x)
+        penalty = mismatch_penalty(logits, y)
+        self.penalty_requires_grad = penalty.requires_grad
+        loss = F.cross_entropy(logits, y) + 0.5 * penalty
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    data = TensorDataset(torch.randn(16, 6), torch.randint(0, 3, (16,)))
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=8))
+    return {"model": model}, {"penalty_trains": model.penalty_requires_grad}
+""",
+            lines=(9,),
+            fixable=False,
+            expect={"grad_ok": ["model.net.weight"], "facts": {"penalty_trains": False}},
+        ),
+        Example(
+            bad=False,
+            name="lightning-step-returns-a-loss-with-a-term-made-from-probabilities",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def mismatch_penalty(logits, y):
+    return 1 - logits.softmax(dim=1).gather(1, y[:, None]).mean()
+
+
+class Classifier(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(6, 3)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        logits = self.net(x)
+        penalty = mismatch_penalty(logits, y)
+        self.penalty_requires_grad = penalty.requires_grad
+        loss = F.cross_entropy(logits, y) + 0.5 * penalty
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    data = TensorDataset(torch.randn(16, 6), torch.randint(0, 3, (16,)))
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=8))
+    return {"model": model}, {"penalty_trains": model.penalty_requires_grad}
+""",
+            expect={"grad_ok": ["model.net.weight"], "facts": {"penalty_trains": True}},
+        ),
         Example(
             name="dice-on-argmax-when-the-constructor-picks-the-dice-only-loss",
             code="""import torch
@@ -1601,6 +1686,8 @@ def main():
         from gradguard.core.flow import CONSTANT_TERM_CUTS
 
         sites = [(fl, s) for fl in facts.backward_flows for s in fl.backward_sites if s.mode.enabled and isinstance(s.node.func, ast.Attribute)]
+        # and the losses a framework backpropagates (``return loss`` from a Hugging Face ``compute_loss``, a Lightning step)
+        sites += [(fl, s) for fl in facts.backward_flows for s in fl.implicit_sites if s.mode.enabled]
         if not sites:
             return
         done: set = set()
@@ -1608,6 +1695,9 @@ def main():
             for ev in cf.events:
                 if ev.what != "constant_term" or ev.value is None or id(ev.node) in done:
                     continue
+                dead_roots = {r for r, c in ev.value.cut if c.kind in CONSTANT_TERM_CUTS and r != "?"}
+                if dead_roots and dead_roots <= {r for r, c in ev.value.cut if c.kind in ("detach", "data")}:
+                    continue  # (a `.detach()` / `.data` cuts every one of those roots too: that is the cut to report, GG201's)
                 dead = {id(c.node) for r, c in ev.value.cut if c.kind in CONSTANT_TERM_CUTS and r != "?"}
                 got = self._backpropagated_as_is(facts, cf, ev.node, dead, sites)
                 if got is None:
@@ -1650,7 +1740,9 @@ def main():
         parent = facts.parent(binop)
         returned = isinstance(parent, ast.Return) and parent.value is binop
         for fl, s in sites:
-            recv = s.node.func.value
+            recv = _loss_name(s.loss_expr) if s.implicit else s.node.func.value
+            if recv is None:
+                continue
             if isinstance(recv, ast.Name):
                 reach = facts.semantic.reaching_defs(fl.node, recv.id, s.node, facts.parent)
                 if not reach or any(b.kind not in ("assign", "annassign") or not b.whole or b.value is None for b in reach) or len({id(b.value) for b in reach}) != 1:
@@ -1668,6 +1760,17 @@ def main():
                     if facts.enclosing(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) is cf.node:
                         return s, c
         return None
+
+
+def _loss_name(expr: ast.AST) -> Optional[ast.AST]:
+    """The name a function returns as its loss: ``loss``, also in ``(loss, out) if return_outputs else loss`` (the
+    first element of a returned tuple); None when the branches name different things."""
+    if isinstance(expr, ast.IfExp):
+        a, b = _loss_name(expr.body), _loss_name(expr.orelse)
+        return a if isinstance(a, ast.Name) and isinstance(b, ast.Name) and a.id == b.id else None
+    if isinstance(expr, ast.Tuple) and expr.elts:
+        return _loss_name(expr.elts[0])
+    return expr if isinstance(expr, ast.Name) else None
 
 
 def _indices_behind_another_cut(facts) -> set:
