@@ -45,6 +45,29 @@ def self_attr(node: ast.AST, selfname: Optional[str]) -> Optional[str]:
     return None
 
 
+def _config_entry(fn: ast.AST, sub: ast.Subscript) -> Optional[ast.Constant]:
+    """``cfg["discretize"]`` in ``fn``, where ``fn`` binds ``cfg`` once, at its top level, to a dict literal and never
+    changes it (no other store, no item assignment, no method call on it, not passed on): the literal's constant entry
+    for that key. None otherwise."""
+    if not (isinstance(sub.value, ast.Name) and isinstance(sub.slice, ast.Constant)):
+        return None
+    name, key = sub.value.id, sub.slice.value
+    binds = [st for st in fn.body if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in st.targets)]  # type: ignore[attr-defined]
+    if len(binds) != 1 or len(binds[0].targets) != 1 or not isinstance(binds[0].value, ast.Dict):
+        return None
+    nodes = list(walk_nodes(fn))
+    read_by_key = {id(n.value) for n in nodes if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load) and isinstance(n.slice, ast.Constant)}
+    for n in nodes:  # (never rebound, only ever read as ``cfg[<constant>]``)
+        if isinstance(n, ast.Name) and n.id == name and n is not binds[0].targets[0]:
+            if not isinstance(n.ctx, ast.Load) or id(n) not in read_by_key:
+                return None
+    d = binds[0].value
+    for k, v in zip(d.keys, d.values):
+        if isinstance(k, ast.Constant) and k.value == key:
+            return v if isinstance(v, ast.Constant) else None
+    return None
+
+
 def tensor_ctor(facts, expr: ast.AST) -> Optional[dict]:
     """``torch.randn(..) * 0.1``, ``torch.tensor(1.0, requires_grad=True)``, ``torch.zeros(d).to(dev)``:
     a plain (non-Parameter) tensor created right here. Returns {requires_grad, random, call} or None."""
@@ -480,6 +503,11 @@ class Constructions:
                 got = self.function_argument(holder, arg.id)
                 if got is not None:
                     out.extend(got)
+                    continue
+            if isinstance(arg, ast.Subscript) and isinstance(holder, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                entry = _config_entry(holder, arg)
+                if entry is not None:
+                    out.append(entry.value)
                     continue
             return None
         return out

@@ -1147,6 +1147,7 @@ class _Walker:
         self.stmt: Optional[ast.stmt] = None
         self.returns: list[Val] = []
         self.finally_depth = 0  # inside the body of a ``try`` with a ``finally`` (which runs on return)
+        self.rest_dead = False  # the statement just walked always returns (or raises): the rest of its block never runs
         self.stored_leaves: dict = {}  # ``obj.attr`` -> the leaf (or non-leaf copy of one) this function last stored there
         self.data_writes: dict = {}  # ``obj.attr`` -> cuts of what ``obj.attr.data = value`` wrote into it (values, not graph)
         self.yields: list[Val] = []  # a generator function: what iterating its result gives
@@ -1274,6 +1275,10 @@ class _Walker:
     def block(self, stmts: Iterable[ast.stmt]) -> None:
         for st in stmts:
             self.statement(st)
+            if self.rest_dead:
+                # ``if self.discretize: ... return out`` decided true: the statements after it in this block never run
+                self.rest_dead = False
+                break
 
     def statement(self, st: ast.stmt) -> None:
         prev = self.stmt
@@ -1341,7 +1346,9 @@ class _Walker:
                 self.branches([[], st.orelse])
             elif decided is not None:
                 # ``if self.threshold is not None:`` with ``threshold=0.5`` at every construction: one branch runs
-                self.branches([st.body] if decided else [st.orelse])
+                taken = st.body if decided else st.orelse
+                self.branches([taken])
+                self.rest_dead = bool(taken) and isinstance(taken[-1], (ast.Return, ast.Raise))
             else:
                 self.branches([st.body, st.orelse])
         elif isinstance(st, (ast.For, ast.AsyncFor)):

@@ -59,6 +59,93 @@ floating-point detail).
 """
     examples = (
         Example(
+            name="export-path-through-numpy-switched-on-by-a-config-dict",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Quantized(nn.Module):
+    def __init__(self, export=False):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.export = export
+
+    def forward(self, x):
+        h = self.fc(x)
+        if self.export:
+            return torch.from_numpy(h.detach().numpy().round())
+        return h
+
+
+class Net(nn.Module):
+    def __init__(self, export=False):
+        super().__init__()
+        self.body = Quantized(export=export)
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def main():
+    torch.manual_seed(0)
+    cfg = {"export": True, "lr": 0.1}
+    net = Net(export=cfg["export"])
+    opt = torch.optim.SGD(net.parameters(), lr=cfg["lr"])
+    opt.zero_grad()
+    F.mse_loss(net(torch.randn(8, 4)), torch.randn(8, 1)).backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(15,),
+            fixable=False,
+            expect={"grad_none": ["net.body.fc.weight"], "grad_ok": ["net.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="export-path-through-numpy-switched-off-by-a-config-dict",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Quantized(nn.Module):
+    def __init__(self, export=False):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.export = export
+
+    def forward(self, x):
+        h = self.fc(x)
+        if self.export:
+            return torch.from_numpy(h.detach().numpy().round())
+        return h
+
+
+class Net(nn.Module):
+    def __init__(self, export=False):
+        super().__init__()
+        self.body = Quantized(export=export)
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def main():
+    torch.manual_seed(0)
+    cfg = {"export": False, "lr": 0.1}
+    net = Net(export=cfg["export"])
+    opt = torch.optim.SGD(net.parameters(), lr=cfg["lr"])
+    opt.zero_grad()
+    F.mse_loss(net(torch.randn(8, 4)), torch.randn(8, 1)).backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.body.fc.weight", "net.head.weight"]},
+        ),
+        Example(
             name="criterion-object-computes-the-loss-in-numpy",
             code="""import numpy as np
 import torch
