@@ -6,6 +6,7 @@ import re
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import frozen_paths, is_frozen
+from gradguard.core.training import attribute_origin, trainable_origin
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import freezes_anything, inference_branch, is_computing_expr, known_roots, lexically_no_grad, simple_bindings
 from gradguard.rules.base import Example, Rule
@@ -379,8 +380,10 @@ def main():
                 if lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node):
                     continue
                 frozen = frozen_paths(facts)
-                if all(is_frozen(r, frozen) for r in known_roots(ev.target)):
-                    continue  # (computed only from frozen parts: no graph, a leaf whose flag may change)
+                trained = [r for r in known_roots(ev.target) if not is_frozen(r, frozen) and (
+                    attribute_origin(facts, fl.owner, r.replace("[]", "").split(".")[1:]) if r.startswith("self.") else trainable_origin(facts, r)) is not None]
+                if not trained:
+                    continue  # (computed from no part known to train, or only from frozen ones: maybe a leaf whose flag may change)
                 seen.add(id(ev.node))
                 given = next((a for a in ev.node.args if isinstance(a, ast.Name)), None)
                 what = f"`{given.id}`" if given is not None else "the tensor it is given"

@@ -382,7 +382,7 @@ def main():
                 fl = flow_of(facts, node)
                 if fl is None:
                     continue
-                cls = module_class_of_expr(facts, fl, t.value) or _modules_loop_var(facts, fl, node, t.value) or _engine_module(fl, t)
+                cls = module_class_of_expr(facts, fl, t.value) or _modules_loop_var(facts, fl, node, t.value) or _engine_module(facts, fl, t)
                 if cls is None:
                     continue
                 if not cls.startswith("torch:") and reads_self_attr(facts, cls, "requires_grad"):
@@ -418,12 +418,18 @@ def _modules_loop_var(facts, fl, stmt, expr):
     return None
 
 
-def _engine_module(fl, target: ast.Attribute):
-    """The program model's reading of the object whose flag is set: a module object it made or was handed (``model,
-    l1, l2 = build_model()`` with ``l1 = nn.Linear(...)`` in the builder). 'torch:module' then, else None."""
+def _engine_module(facts, fl, target: ast.Attribute):
+    """The program model's reading of a name whose flag is set: a module object a call made and returned (``model,
+    l1, l2 = build_model()`` with ``l1 = nn.Linear(...)`` in the builder), bound to that name. 'torch:module' then,
+    else None."""
+    if not isinstance(target.value, ast.Name):
+        return None
     for ev in fl.events:
         if ev.what == "requires_grad_set" and ev.node is target and ev.target is not None:
-            if ev.target.kind == "module" and ev.target.ident and not ev.target.ident.startswith("arg:"):
+            v = ev.target
+            origin = facts.flow.root_origins.get(v.ident or "")
+            if v.kind == "module" and v.ident and "." not in v.ident and "@" not in v.ident and origin is not None and origin.kind == "module" \
+                    and isinstance(getattr(origin.stmt, "value", None), ast.Call):
                 return "torch:module"
             return None
     return None
