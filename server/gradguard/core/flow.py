@@ -1817,8 +1817,9 @@ class _Walker:
         elif isinstance(target, ast.Subscript):
             base = self.ev(target.value)
             idx = self.ev(target.slice)
-            self.record("inplace", target, target=base, value=v, name=target.value.id if isinstance(target.value, ast.Name) else None, extra="setitem")
-            if isinstance(target.value, ast.Name) and (base.fields is not None or base.items is not None or base.kind in ("python", None)) and target.value.id in self.env:
+            if base.pytype not in _BUILTIN_CONTAINERS:  # (``maps[0] = conv(maps[0])`` on a list changes no tensor in place)
+                self.record("inplace", target, target=base, value=v, name=target.value.id if isinstance(target.value, ast.Name) else None, extra="setitem")
+            if isinstance(target.value, ast.Name) and (base.fields is not None or base.items is not None or base.kind in ("python", None) or base.pytype in _BUILTIN_CONTAINERS) and target.value.id in self.env:
                 # ``out["aux"] = head(h)``: the container now also holds what ``v`` carries
                 key = target.slice.value if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str) else None
                 self.env[target.value.id] = _store_into(base, v, key)
@@ -2384,6 +2385,9 @@ class _Walker:
                         # ``filter(lambda p: p.requires_grad, model.parameters())``: those that require grad now
                         return replace(args[1], rg_filter=_tests_requires_grad(node.args[0]))
                     v = combine(*args, *kwargs.values()) if (args or kwargs) else CONST
+                    if name in ("list", "tuple") and len(args) == 1 and not kwargs:
+                        # ``maps = list(feature_maps)``: a Python container (item assignment into it changes no tensor)
+                        return replace(v, kind=v.kind if v.kind in ("tensor", None) else None, pytype=name, items=args[0].items, ident=None, leaf=False, saved_output=None)
                     if name == "getattr" and args and args[0].ident:
                         return Val(frozenset({args[0].ident}), kind=args[0].kind)
                     return v if (v.live or v.cut) else Val(kind="python")
@@ -2758,7 +2762,10 @@ class _Walker:
         # a non-leaf copy of a leaf the callee made (``return (canvas - mean) / std``) is one for the caller too, unless
         # the call runs under no_grad (nothing recorded: the result is a leaf that does not require grad)
         leaf_copy = ret.leaf_copy if self.mode.enabled else None
-        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype, leaf_copy=leaf_copy)
+        # the output of an op that saved it for backward (``return F.relu(h)`` from a block's forward) is that tensor
+        # for the caller too: changing it in place (``h += h_in``) breaks the callee's backward
+        saved = ret.saved_output if ret.saved_output and not ret.saved_output.startswith("in:") and self.mode.enabled else None
+        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype, leaf_copy=leaf_copy, saved_output=saved)
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         short = q.rsplit(".", 1)[-1]

@@ -151,6 +151,111 @@ costs only the memory of one more tensor.
 """
     examples = (
         Example(
+            bad=False,
+            name="list-items-replaced-by-a-conv-of-themselves",
+            code="""import torch
+import torch.nn as nn
+
+
+class Neck(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Conv2d(3, 3, 1)
+        self.proj0 = nn.Conv2d(3, 3, 1)
+        self.proj1 = nn.Conv2d(3, 3, 1)
+
+    def forward(self, x):
+        maps = list((self.enc(x), self.enc(x * 2)))
+        maps[0] = self.proj0(maps[0])
+        maps[1] = self.proj1(maps[1])
+        return maps[0].sum() + maps[1].sum()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Neck()
+    model(torch.randn(1, 3, 4, 4)).backward()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.enc.weight", "model.proj0.weight", "model.proj1.weight"]},
+        ),
+        Example(
+            name="residual-added-in-place-to-what-a-block-returns-from-relu",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, h):
+        return F.relu(self.fc(h))
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList(Block() for _ in range(2))
+
+    def forward(self, h):
+        for block in self.blocks:
+            h_in = h
+            h = block(h)
+            h += h_in
+        return h
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    model(torch.randn(3, 4)).sum().backward()
+    return {"model": model}
+""",
+            lines=(24,),
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            bad=False,
+            name="residual-added-out-of-place-to-what-a-block-returns-from-relu",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, h):
+        return F.relu(self.fc(h))
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList(Block() for _ in range(2))
+
+    def forward(self, h):
+        for block in self.blocks:
+            h_in = h
+            h = block(h)
+            h = h + h_in
+        return h
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    model(torch.randn(3, 4)).sum().backward()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.blocks.0.fc.weight"]},
+        ),
+        Example(
             name="generator-loss-reuses-the-critic-output-after-the-critic-stepped",
             code="""import torch
 import torch.nn as nn
@@ -1227,8 +1332,16 @@ def main():
                     # only where an op that saves its output (other than the activation itself) runs first
                     if id(m) not in seen and ti.search(_SAVES_OUTPUT_NOT_RELU, m) and _calls_inplace_activation(facts, info.name, ti.body(m)):
                         scopes.append(m)
+        # in-file Module classes whose ``forward`` runs an op that saves its output (``return F.relu(...)``): a method of
+        # another class that calls them gets that saved tensor back (``h = layer(h, adj)`` then ``h += h_in``)
+        saving_forwards = any(
+            info.is_module and "forward" in info.methods and ti.search(_SAVES_OUTPUT_RE, info.methods["forward"]) for info in facts.modules.classes.values()
+        )
+        owner = facts.flow.owner
         for scope in scopes:
-            if not ti.search(_SAVES_OUTPUT_RE, scope) and not ti.search(_MULTI_VIEW_RE, scope) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, ti.body(scope))):
+            if saving_forwards and owner.get(id(scope)) in facts.modules.classes and facts.modules.classes[owner[id(scope)]].is_module:
+                pass  # (walked: what its submodules return may be saved)
+            elif not ti.search(_SAVES_OUTPUT_RE, scope) and not ti.search(_MULTI_VIEW_RE, scope) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, ti.body(scope))):
                 # a helper that writes into its argument in place: only as its callers run it, given a saved tensor
                 if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and not scope.name.startswith("__") and scope.name != "forward" and _may_write_argument(ti.body(scope), scope) and facts.flow.writes_into_argument(scope):
                     # as the callers the training code runs hand it their values (the walk of the code that backpropagates,
