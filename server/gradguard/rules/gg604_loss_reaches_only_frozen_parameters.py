@@ -60,6 +60,73 @@ No automatic fix: which part should stay trainable is a decision only the author
 """
     examples = (
         Example(
+            name="constructor-freezes-the-backbone-and-the-head-of-every-instance",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Detector(nn.Module):
+    def __init__(self, freeze_backbone=True):
+        super().__init__()
+        self.backbone = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 2)
+        if freeze_backbone:
+            for v in self.backbone.parameters():
+                v.requires_grad = False
+            for v in self.head.parameters():
+                v.requires_grad = False
+
+    def forward(self, x):
+        return self.head(torch.relu(self.backbone(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.DataParallel(Detector())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    F.cross_entropy(model(torch.randn(8, 4)), torch.randint(0, 2, (8,))).backward()
+    opt.step()
+    return {"model": model.module}
+""",
+            lines=(12,),
+            fixable=False,
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="constructor-freezes-only-the-backbone",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Detector(nn.Module):
+    def __init__(self, freeze_backbone=True):
+        super().__init__()
+        self.backbone = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 2)
+        if freeze_backbone:
+            for v in self.backbone.parameters():
+                v.requires_grad = False
+
+    def forward(self, x):
+        return self.head(torch.relu(self.backbone(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.DataParallel(Detector())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    F.cross_entropy(model(torch.randn(8, 4)), torch.randint(0, 2, (8,))).backward()
+    opt.step()
+    return {"model": model.module}
+""",
+            expect={"grad_ok": ["model.head.weight"], "grad_none": ["model.backbone.weight"]},
+        ),
+        Example(
             name="rows-of-a-frozen-embedding-unfrozen-by-indexing",
             code="""import torch
 import torch.nn as nn
@@ -657,6 +724,15 @@ def _selective(facts, stmt) -> bool:
 def _freeze_of(facts, fl, site, root: str, freezes: list) -> Optional[Event]:
     """The freeze event that covers ``root`` and runs before ``site``, if any."""
     for froot, ev, ffl in freezes:
+        if froot.startswith("self.") and getattr(ffl.node, "name", "") == "__init__" and ffl.owner is not None and not root.startswith("self"):
+            # a constructor that freezes a part of the object (``for v in self.backbone.parameters(): v.requires_grad =
+            # False`` in ``__init__``): that part of every instance built in the file, frozen from its construction on
+            head, _, rest = root.replace("[]", "").partition(".")
+            origin = facts.flow.root_origins.get(head)
+            inst = f"{head}.{froot[5:]}"
+            if origin is not None and origin.cls == ffl.owner and (root.replace("[]", "") == inst or root.replace("[]", "").startswith(inst + ".")):
+                return ev
+            continue
         if not _related(root, froot) or not root.startswith(froot):
             continue
         if froot == "self" or froot.startswith("self."):
