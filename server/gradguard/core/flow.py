@@ -2701,13 +2701,16 @@ class _Walker:
             return Val(frozenset({NEW}), kind="module", cls=ret.cls, ident=NEW, elem_cls=ret.elem_cls)
         return self.instantiate_summary(ret, binding, node, frozenset(summary.created))
 
-    @staticmethod
-    def _new_module(v: Val, created: frozenset) -> Optional[Val]:
-        """A module a callee built and returns (``l1 = nn.Linear(...)`` ... ``return model, l1``): a new object for the
-        caller, named where it binds it."""
-        if v.kind == "module" and v.ident and (v.ident == NEW or v.ident in created) and v.live == {v.ident} and not v.cut:
-            return replace(v, live=frozenset({NEW}), ident=NEW)
-        return None
+    def _module_item(self, v: Val, created: frozenset, binding: dict, call: ast.Call) -> Val:
+        """A position of a returned tuple: a torch layer the callee built (``l1 = nn.Linear(...)`` ... ``return model, l1``)
+        stays that module object for the caller (under the root the callee named it, whose origin is its construction);
+        anything else as the summary maps it."""
+        got = self.instantiate_summary(v, binding, call)
+        # (a torch layer only: an in-file class may hold modules its constructor was given, shared with another object,
+        # which its own attributes would then wrongly name as its parts)
+        if v.kind == "module" and v.cls is None and v.ident and v.ident in created and v.live == {v.ident} and not v.cut and got.live == {v.ident}:
+            return replace(got, kind="module", ident=v.ident, cls=v.cls, elem_cls=v.elem_cls, seq=v.seq)
+        return got
 
     def instantiate_summary(self, ret: Val, binding: dict, call: ast.Call, created: frozenset = frozenset()) -> Val:
         live: set = set()
@@ -2748,7 +2751,7 @@ class _Walker:
         if ret.items is not None:
             # (``return model, l1, l2`` from a builder: each layer it made is a new module for the caller, named where
             # the caller binds it)
-            items = tuple(self._new_module(i, created) or self.instantiate_summary(i, binding, call) for i in ret.items)
+            items = tuple(self._module_item(i, created, binding, call) for i in ret.items)
         fields = None
         if ret.fields is not None:
             fields = tuple((k, self.instantiate_summary(fv, binding, call)) for k, fv in ret.fields)

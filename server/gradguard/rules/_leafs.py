@@ -144,7 +144,8 @@ def reads_self_attr(facts, cls: str, attr: str) -> bool:
         seen.add(cls)
         info = facts.modules.classes[cls]
         for node in walk_nodes(info.node):
-            if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, ast.Load):
+            # (``self.requires_grad`` itself: ``p.requires_grad`` of a parameter in ``num_parameters()`` is another object's)
+            if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name) and node.value.id == "self":
                 return True
         nxt = [b for b in info.base_names if b in facts.modules.classes]
         if not nxt:

@@ -6,7 +6,7 @@ from functools import partial
 from typing import Optional
 
 from gradguard.core.model import Applicability, Severity
-from gradguard.core.starvation import find_starvations
+from gradguard.core.starvation import cut_order, find_starvations
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import fix, insert_after_stmt, replace_node
 from gradguard.rules._cuts import cut_findings
@@ -1750,7 +1750,7 @@ def main():
                 value = reach[0].value
             else:
                 value = recv
-            for r, c in s.loss.cut:
+            for r, c in sorted(s.loss.cut, key=lambda rc: (cut_order(rc[1]), rc[0])):  # (the first in the source, every run)
                 if id(c.node) not in dead or r == "?" or r.startswith("arg:") or not hasattr(c.node, "lineno"):
                     continue
                 if value is binop and fl.node is cf.node:

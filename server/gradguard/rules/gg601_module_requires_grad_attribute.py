@@ -47,6 +47,37 @@ every parameter of the module.
 """
     examples = (
         Example(
+            name="flag-set-on-a-submodule-of-a-class-whose-base-counts-trainable-parameters",
+            code="""import torch
+import torch.nn as nn
+
+
+class Base(nn.Module):
+    def num_parameters(self, only_trainable=False):
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not only_trainable)
+
+
+class Net(Base):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    model.body.requires_grad = False
+    model(torch.randn(8, 4)).sum().backward()
+    return {"model": model}, {"trainable": model.num_parameters(only_trainable=True)}
+""",
+            lines=(23,),
+            expect={"grad_ok": ["model.body.weight"], "facts": {"trainable": 25}},
+        ),
+        Example(
             name="flag-set-on-a-layer-a-builder-returns-beside-the-model",
             code="""import torch
 import torch.nn as nn
