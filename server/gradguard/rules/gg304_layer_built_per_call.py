@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from gradguard.core.model import Applicability, Fix, Severity
@@ -12,6 +13,8 @@ from gradguard.rules.base import Example, Rule
 
 # methods a training run calls on every step: the module's own call, and what frameworks call per batch
 _PER_CALL = ("forward", "__call__", "compute_loss")
+# what a layer's construction spells: a capitalized name called (``nn.Linear(``, ``Conv2d(``)
+_CONSTRUCTOR_CALL = re.compile(r"\b[A-Z]\w*\(")
 
 
 class LayerBuiltPerCall(Rule):
@@ -234,10 +237,13 @@ def main():
     )
 
     def check(self, facts):
+        ti = facts.text_index
+        if not ti.anywhere(_CONSTRUCTOR_CALL):
+            return
         for cls_name, info in facts.modules.classes.items():
-            if not info.is_module:
+            if not info.is_module or not ti.search(_CONSTRUCTOR_CALL, info.node):
                 continue
-            per_call = _per_call_methods(info)
+            per_call = {m for m in _per_call_methods(info) if ti.search(_CONSTRUCTOR_CALL, info.methods[m])}
             if not per_call:
                 continue
             init = info.methods.get("__init__")
@@ -307,6 +313,7 @@ def _layers_used_in_place(facts, fn: ast.AST) -> list:
     other use in ``fn`` is a call of it."""
     out: list[tuple[ast.Call, Optional[str]]] = []
     nodes = list(_own_nodes(fn))
+    parents = {id(c): n for n in nodes for c in ast.iter_child_nodes(n)}  # (this method's own: no index of the file)
     for ctor in nodes:
         if not isinstance(ctor, ast.Call):
             continue
@@ -314,17 +321,17 @@ def _layers_used_in_place(facts, fn: ast.AST) -> list:
         if not is_module_ctor(q) or not value_parameter_names(facts.modules, facts.imports, ctor):
             continue  # (not a layer, no parameters, or ones the table does not know)
         value: ast.AST = ctor
-        parent = facts.parent(value)
-        while isinstance(parent, ast.Attribute) and parent.attr in TENSOR_MOVE_METHODS and isinstance(facts.parent(parent), ast.Call) and facts.parent(parent).func is parent:
-            value = facts.parent(parent)
-            parent = facts.parent(value)
+        parent = parents.get(id(value))
+        while isinstance(parent, ast.Attribute) and parent.attr in TENSOR_MOVE_METHODS and isinstance(parents.get(id(parent)), ast.Call) and parents[id(parent)].func is parent:
+            value = parents[id(parent)]
+            parent = parents.get(id(value))
         if isinstance(parent, ast.Call) and parent.func is value:
             out.append((ctor, None))
             continue
         if isinstance(parent, ast.Assign) and parent.value is value and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
             name = parent.targets[0].id
             uses = [n for n in nodes if isinstance(n, ast.Name) and n.id == name and n is not parent.targets[0]]
-            if uses and all(isinstance(n.ctx, ast.Load) and isinstance(facts.parent(n), ast.Call) and facts.parent(n).func is n for n in uses):
+            if uses and all(isinstance(n.ctx, ast.Load) and isinstance(parents.get(id(n)), ast.Call) and parents[id(n)].func is n for n in uses):
                 out.append((ctor, name))
     return out
 

@@ -12,6 +12,7 @@ from gradguard.rules._leafs import freezes_anything, inference_branch, is_comput
 from gradguard.rules.base import Example, Rule
 
 _SPELLS_REQUIRES_GRAD = re.compile(r"requires_grad|[^\x00-\x7f]")
+_SETS_FLAG = re.compile(r"requires_grad_\(|\.requires_grad\s*=[^=]")
 
 
 class RequiresGradOnNonLeaf(Rule):
@@ -369,7 +370,10 @@ def main():
     def _non_leaf_given_to_helper(self, facts, seen: set):
         """``freeze(t_logits)`` where ``freeze`` calls ``requires_grad_(False)`` on what it is given, and the caller gives it
         a tensor computed from trainable values: the helper raises on it. Reported on the call."""
-        names = sorted({fn.name for fn in facts.walk((ast.FunctionDef, ast.AsyncFunctionDef)) if _SPELLS_REQUIRES_GRAD.search(facts.text(fn))})
+        ti = facts.text_index
+        # (functions given something whose flag they set: a parameter, and ``requires_grad_(`` / ``.requires_grad =`` spelled)
+        names = sorted({fn.name for fn in facts.walk((ast.FunctionDef, ast.AsyncFunctionDef))
+                        if (fn.args.args or fn.args.vararg) and ti.search(_SETS_FLAG, fn)})
         if not names:
             return
         calls = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\(")

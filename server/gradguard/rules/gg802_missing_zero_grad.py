@@ -146,9 +146,10 @@ for x, y in loader:
 ```
 
 ## Fix safety
-Inserting `optimizer.zero_grad()` right before the loop's first `backward()` is safe: the gradient that
-`step()` applies becomes the current iteration's gradient, which is what a loop that steps every
-iteration means. If accumulation across iterations is intended, the step belongs under a condition.
+Inserting `optimizer.zero_grad()` at the start of the loop's body (or, for a one-line body, right before the
+`backward()`) is safe: the gradient that `step()` applies becomes the current iteration's gradient, which is what a
+loop that steps every iteration means, and code between the start of the iteration and the `backward()` that reads
+the gradients (a check, a log) sees them cleared too. If accumulation across iterations is intended, the step belongs under a condition.
 """
     examples = (
         Example(
@@ -349,9 +350,14 @@ def main():
                     opt = opts[0]
                     step_ev = next(e for e in in_loop if optimizer_of_step(facts, e))
 
-                    def build(st: Optional[ast.stmt] = site.stmt, o: str = opt) -> Optional[Fix]:
+                    # at the top of the loop's body, where each iteration starts afresh (code between that and the
+                    # backward may read the gradients: a check, a log), else right before the backward
+                    first = loop.body[0] if isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) and loop.body else None
+                    at = first if first is not None and first.lineno != loop.lineno else site.stmt
+
+                    def build(st: Optional[ast.stmt] = at, o: str = opt) -> Optional[Fix]:
                         # no statement: no edit, so no fix (as when insert_before_stmt(None) raised)
-                        return fix(f"Call `{o}.zero_grad()` before `backward()`", insert_before_stmt(facts, st, f"{o}.zero_grad()") if st is not None else None)
+                        return fix(f"Call `{o}.zero_grad()` at the start of each iteration", insert_before_stmt(facts, st, f"{o}.zero_grad()") if st is not None else None)
 
                     yield self.finding(
                         facts,
