@@ -7,14 +7,14 @@ from typing import Optional
 
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.paramnames import value_parameter_names
-from gradguard.core.torchapi import STEP_METHODS_BY_FRAMEWORK, TENSOR_MOVE_METHODS, is_module_ctor
+from gradguard.core.torchapi import LAYER_PARAMETER_NAMES, STEP_METHODS_BY_FRAMEWORK, TENSOR_MOVE_METHODS, is_module_ctor
 from gradguard.fixes import fix, insert_after_stmt, replace_node
 from gradguard.rules.base import Example, Rule
 
 # methods a training run calls on every step: the module's own call, and what frameworks call per batch
 _PER_CALL = ("forward", "__call__", "compute_loss")
-# what a layer's construction spells: a capitalized name called (``nn.Linear(``, ``Conv2d(``)
-_CONSTRUCTOR_CALL = re.compile(r"\b[A-Z]\w*\(")
+# what the construction of a layer with parameters spells (``nn.Linear(``, ``Conv2d(``, ``nn.Sequential(``)
+_LAYER_CALL = re.compile(r"\b(?:" + "|".join(sorted(LAYER_PARAMETER_NAMES)) + r"|Sequential)\(")
 
 
 class LayerBuiltPerCall(Rule):
@@ -238,12 +238,16 @@ def main():
 
     def check(self, facts):
         ti = facts.text_index
-        if not ti.anywhere(_CONSTRUCTOR_CALL):
+        if not ti.anywhere(_LAYER_CALL):
+            return
+        # (cheap first: a function other than ``__init__`` that spells a layer's construction; the program model of the
+        # classes is asked only then)
+        if not any(fn.name != "__init__" and ti.search(_LAYER_CALL, fn) for fn in facts.walk((ast.FunctionDef, ast.AsyncFunctionDef))):
             return
         for cls_name, info in facts.modules.classes.items():
-            if not info.is_module or not ti.search(_CONSTRUCTOR_CALL, info.node):
+            if not info.is_module or not ti.search(_LAYER_CALL, info.node):
                 continue
-            per_call = {m for m in _per_call_methods(info) if ti.search(_CONSTRUCTOR_CALL, info.methods[m])}
+            per_call = {m for m in _per_call_methods(info) if ti.search(_LAYER_CALL, info.methods[m])}
             if not per_call:
                 continue
             init = info.methods.get("__init__")
