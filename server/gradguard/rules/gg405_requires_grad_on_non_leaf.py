@@ -377,7 +377,11 @@ def main():
         if not names:
             return
         calls = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\(")
-        for fl in facts.flows_matching(calls):
+        # (in the training code: the functions that backpropagate and those they run, already walked for the other rules)
+        ti = facts.text_index
+        for fl in [*facts.backward_flows, *facts.flow.context_flows]:
+            if not ti.search(calls, fl.node):
+                continue
             for ev in fl.events:
                 if ev.what != "requires_grad_nonleaf_call" or id(ev.node) in seen or ev.target is None or not known_roots(ev.target):
                     continue
@@ -388,9 +392,11 @@ def main():
                     attribute_origin(facts, fl.owner, r.replace("[]", "").split(".")[1:]) if r.startswith("self.") else trainable_origin(facts, r)) is not None]
                 if not trained:
                     continue  # (computed from no part known to train, or only from frozen ones: maybe a leaf whose flag may change)
-                seen.add(id(ev.node))
                 given = next((a for a in ev.node.args if isinstance(a, ast.Name)), None)
-                what = f"`{given.id}`" if given is not None else "the tensor it is given"
+                if given is None or not simple_bindings(facts, fl, given.id):
+                    continue  # (a name this function binds by assignment, ``t = teacher(x)``: not a parameter, a module handed in)
+                seen.add(id(ev.node))
+                what = f"`{given.id}`"
                 yield self.finding(
                     facts,
                     ev.node,
