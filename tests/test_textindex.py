@@ -157,6 +157,8 @@ def test_analysis_leaves_no_cyclic_garbage():
     """The CLI frees each file's trees by reference counting (its workers run without the cyclic GC): an analysis
     must leave no reference cycle behind once ``caches_released`` dropped the caches kept on nodes."""
     import gc
+    import threading
+    from collections import Counter
 
     from gradguard.analyze import analyze
     from gradguard.core.astindex import caches_released
@@ -169,7 +171,16 @@ def test_analysis_leaves_no_cyclic_garbage():
         for p in files:
             with caches_released():
                 analyze(open(p, encoding="utf-8").read(), p)
-            assert gc.collect() == 0, p
+            # (what the collector finds is kept for the message: which objects, and which other threads were running,
+            # say whether the cycle is the analysis's or another thread's of the test session)
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            try:
+                n = gc.collect()
+                kinds = Counter(type(o).__name__ for o in gc.garbage).most_common(6) if n else []
+                del gc.garbage[:]
+            finally:
+                gc.set_debug(0)
+            assert n == 0, (p, kinds, sorted(t.name for t in threading.enumerate() if t is not threading.main_thread()))
     finally:
         if was:
             gc.enable()
