@@ -378,7 +378,6 @@ def main():
             return
         calls = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\(")
         # (in the training code: the functions that backpropagate and those they run, already walked for the other rules)
-        ti = facts.text_index
         for fl in [*facts.backward_flows, *facts.flow.context_flows]:
             if not ti.search(calls, fl.node):
                 continue

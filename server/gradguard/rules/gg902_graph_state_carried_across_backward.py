@@ -2271,16 +2271,7 @@ def _training_site(facts, cls_name: str, attr: str, resetters: set):
             roots = {r.replace("[]", "").split(".")[0] for r in site.loss.live}
             if not any((o := facts.flow.root_origins.get(r)) is not None and o.cls and _contains(facts, o.cls, cls_name, set()) for r in roots):
                 continue
-            loop = site.loops[-1]
-            reset = False
-            for n in walk_nodes(loop):
-                if isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.ctx, ast.Store):
-                    reset = True
-                elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in resetters:
-                    reset = True
-                elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("detach_", "zero_") and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == attr:
-                    reset = True
-            if not reset:
+            if not _resets(facts, site.loops[-1], attr, resetters, set(), first_values=False):
                 return site
     return None
 
@@ -2323,10 +2314,13 @@ def _framework_step_site(facts, cls_name: str, attr: str, resetters: set, carryi
     return None
 
 
-def _resets(facts, scope: ast.AST, attr: str, resetters: set, kept: set) -> bool:
+def _resets(facts, scope: ast.AST, attr: str, resetters: set, kept: set, first_values: bool = True) -> bool:
+    """Does ``scope`` reset ``.<attr>``: a store to it (not one of the ``kept`` stores that carry the state, nor, with
+    ``first_values``, a first value made under ``if self.<attr> is None:``), a call of a method that assigns it, or an
+    in-place ``.<attr>.detach_()`` / ``.zero_()``?"""
     for n in walk_nodes(scope):
         if isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.ctx, ast.Store):
-            if id(n) in kept or _guarded_by_none(facts, facts.parent(n), attr):
+            if id(n) in kept or (first_values and _guarded_by_none(facts, facts.parent(n), attr)):
                 continue  # the store that carries the state, or its first value
             return True
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in resetters:
