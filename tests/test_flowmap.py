@@ -386,7 +386,6 @@ KNOWN_WRONG = {
         "c1838_lightning_expression_vit_adapter_fixed_position_embedding_clean": "c18 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
     },
     "dev": {
-        "c2007_fabric_csp_detector_backbone_residual_add_in_place": "c20 dev, at its merge (a listed miss): the backward raises under torch because the in-place residual add overwrites a ReLU output; the activation is chosen by a config string passed through three constructors into a helper that builds nn.Sequential(*layers), which the model does not follow, so the map says the loss trains the detector",
         "c1833_diffusers_score_model_fixed_fourier_features_clean": "c18 dev, at its merge: the map disagrees with torch (not investigated: c18 dev is left for the next session to develop against)",
         "c1701_lightning_occupancy_decoder_detaches_queries_without_aux_loss": "c17 dev (a listed miss): since the 2026-12-04 third session a list that starts empty and is filled with tensors is a container of tensors (it was read as a Python value, which gave an error-level false alarm on a REINFORCE agent in pytorch/examples); the map now reads `outputs`, filled once per decoder stage with the stage's output, as holding every stage's value, so `outputs[-1:]` (the last stage, whose input was detached from the encoder) is said to train the encoder. Telling a list's last element from the others filled in a loop is not modeled",
     },

@@ -3158,7 +3158,14 @@ class _Walker:
                 seq = self.e.modules.attr_seq(recv.cls, name)
                 if seq:  # ``self.enc(x)`` with ``self.enc = nn.Sequential(WSConv2d(...), ...)``: each element in turn
                     sub = f"{recv.ident}.{name}"
-                    return self.run_sequence(node, Val(frozenset({sub}) if recv.live else frozenset(), recv.cut, kind="module", ident=sub, seq=seq), args[0])
+                    res = self.run_sequence(node, Val(frozenset({sub}) if recv.live else frozenset(), recv.cut, kind="module", ident=sub, seq=seq), args[0])
+                    last = seq[-1] is None and not node.keywords and self.mode.enabled and self.e.modules.attr_output_saver(recv.cls, name, self.e.constructions.init_argument)
+                    return replace(res, saved_output=last) if last and res.live else res
+        saves_output: Optional[str] = None
+        if recv.kind in ("module", "instance") and recv.ident and recv.cls and len(node.args) == 1 and not node.keywords and self.mode.enabled:
+            # ``self.act = nn.ReLU()``, ``self.block = nn.Sequential(conv, bn, nn.ReLU())``: autograd saves the output
+            # the layer returns, as for ``torch.relu``
+            saves_output = self.e.modules.attr_output_saver(recv.cls, name, self.e.constructions.init_argument)
         if recv.kind in ("module", "instance") and recv.ident and recv.cls and node.args:
             ctor = self.e.modules.attr_torch_ctor(recv.cls, name)
             if ctor is not None:
@@ -3174,8 +3181,10 @@ class _Walker:
             sub = f"{recv.ident}.{name}"
             if recv.cls and (self.e.modules.non_trainable(recv.cls, name) or self.e.modules.parameterless_attr(recv.cls, name)):
                 # (``self.assignment_fn = self.sinkhorn``; ``self.act = nn.GELU()``: no parameter to reach)
-                return self.op_result(combine(*args, *kwargs.values())) if (args or kwargs) else Val(kind=None)
-            return self.op_result(combine(Val(frozenset({sub}) if recv.live else frozenset()), *args, *kwargs.values()))
+                res = self.op_result(combine(*args, *kwargs.values())) if (args or kwargs) else Val(kind=None)
+                return replace(res, saved_output=saves_output) if saves_output and res.live else res
+            res = self.op_result(combine(Val(frozenset({sub}) if recv.live else frozenset()), *args, *kwargs.values()))
+            return replace(res, saved_output=saves_output) if saves_output and res.live else res
         if name == "forward" and not recv.cls:
             args, kwargs = self.unseen_callee(args), dict(zip(kwargs, self.unseen_callee(list(kwargs.values()))))
         v = combine(recv, *args, *kwargs.values())

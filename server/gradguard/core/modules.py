@@ -19,6 +19,7 @@ from gradguard.core.torchapi import (
     LIGHTNING_BASES,
     MODULE_BASE,
     MODULE_CONTAINERS,
+    MODULE_SAVED_OP,
     PARAMETER_CTORS,
     SAVES_INPUT,
     SAVES_INPUT_MODULES,
@@ -607,6 +608,121 @@ class ModuleModel:
                 seqs = {self._seq_of(r, 1) for r in rets if r is not None}
                 return seqs.pop() if len(seqs) == 1 and len(rets) >= 1 else None
         return None
+
+    def attr_output_saver(self, cls: str, attr: str, argument=None) -> Optional[str]:
+        """The op whose output autograd saves when ``self.<attr>(x)`` runs, when that is what the layer returns:
+        ``self.act = nn.ReLU()`` (also ``inplace=True``: ``relu_`` saves its result), a ``nn.Sequential(...)`` whose
+        last layer is one (``nn.Sequential(conv, bn, nn.ReLU())``), or such a block returned by a module-level helper
+        (every ``return``, a ``nn.Sequential(*layers)`` of a list built in straight-line code; a layer chosen by
+        ``nn.Mish() if act == "mish" else nn.ReLU()`` is decided when ``argument(cls, name)``, the constants an
+        ``__init__`` parameter receives at every construction, decides the helper's parameter). None otherwise."""
+        cache = self.__dict__.setdefault("_saver_cache", {})
+        key = (cls, attr, argument is not None)
+        if key not in cache:
+            got: Optional[str] = None
+            seen = set()
+            c: Optional[str] = cls
+            while c in self.classes and c not in seen:
+                seen.add(c)
+                values = self.classes[c].attr_values.get(attr)
+                if values:
+                    ops = {self._saver_of(v, (c, argument, None, None)) for v in values}
+                    got = ops.pop() if len(ops) == 1 else None
+                    break
+                nxt = [b for b in self.classes[c].base_names if b in self.classes]
+                c = nxt[0] if nxt else None
+            cache[key] = got
+        return cache[key]
+
+    def _saver_of(self, v: Optional[ast.AST], ctx: tuple) -> Optional[str]:
+        """``ctx``: (the class, ``argument``, the helper being read or None, the call of it)."""
+        cls, argument, helper, call = ctx
+        if isinstance(v, ast.IfExp):
+            truth = self._decide(v.test, ctx) if helper is not None else None
+            if truth is not None:
+                return self._saver_of(v.body if truth else v.orelse, ctx)
+            a, b = self._saver_of(v.body, ctx), self._saver_of(v.orelse, ctx)
+            return a if a == b else None
+        if not isinstance(v, ast.Call):
+            return None
+        q = self.imports.qualname(v.func) or ""
+        if q.startswith("torch.nn."):
+            short = q.rsplit(".", 1)[-1]
+            if short in MODULE_SAVED_OP:
+                return MODULE_SAVED_OP[short]
+            if q not in ("torch.nn.Sequential", "torch.nn.modules.container.Sequential") or v.keywords or not v.args:
+                return None
+            if len(v.args) == 1 and isinstance(v.args[0], ast.Starred):
+                last = self._last_listed(helper, v.args[0].value, v) if helper is not None else None
+                return self._saver_of(last, ctx)
+            if isinstance(v.args[-1], ast.Starred):
+                return None
+            return self._saver_of(v.args[-1], ctx)
+        if helper is None and isinstance(v.func, ast.Name) and v.func.id not in self.classes:
+            fn = self._module_functions().get(v.func.id)
+            if fn is not None:  # a helper that builds the block: what every ``return`` gives
+                rets = [r.value for r in walk_nodes(fn) if isinstance(r, ast.Return)]
+                ops = {self._saver_of(r, (cls, argument, fn, v)) for r in rets}
+                return ops.pop() if len(ops) == 1 and rets else None
+        return None
+
+    def _decide(self, test: ast.AST, ctx: tuple) -> Optional[bool]:
+        """``p == "mish"`` / ``p != ...`` / ``p in (...)`` on a parameter ``p`` of the helper, never rebound in it, from the
+        constants the call passes (a literal, an ``__init__`` parameter of the class whose constructions decide it, or
+        the helper's default)."""
+        cls, argument, helper, call = ctx
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) and isinstance(test.ops[0], (ast.Eq, ast.NotEq, ast.In, ast.NotIn))):
+            return None
+        right = test.comparators[0]
+        pool = [right.value] if isinstance(right, ast.Constant) else [e.value for e in right.elts] if isinstance(right, (ast.Tuple, ast.List, ast.Set)) and all(isinstance(e, ast.Constant) for e in right.elts) else None  # type: ignore[attr-defined]
+        name = test.left.id
+        params = [a.arg for a in helper.args.args]
+        if pool is None or name not in params or helper.args.vararg is not None or any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in walk_nodes(helper)):
+            return None
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            return None
+        index = params.index(name)
+        arg = next((k.value for k in call.keywords if k.arg == name), None)
+        if arg is None and index < len(call.args):
+            arg = call.args[index]
+        if arg is None:
+            defaults = helper.args.defaults
+            first = len(params) - len(defaults)
+            arg = defaults[index - first] if index >= first else None
+        values: Optional[list] = None
+        if isinstance(arg, ast.Constant):
+            values = [arg.value]
+        elif isinstance(arg, ast.Name) and argument is not None and cls is not None:
+            init = self.method(cls, "__init__")
+            if init is not None and init.lineno <= call.lineno <= (init.end_lineno or init.lineno) and arg.id in [a.arg for a in init.args.args]:
+                values = argument(cls, arg.id)
+        if not values:
+            return None
+        equal = isinstance(test.ops[0], (ast.Eq, ast.In))
+        truths = {(x in pool) == equal for x in values}
+        return truths.pop() if len(truths) == 1 else None
+
+    @staticmethod
+    def _last_listed(fn: ast.AST, name: ast.AST, use: ast.AST) -> Optional[ast.AST]:
+        """The last element of list ``name`` at ``use`` in ``fn``: bound once to a list literal in ``fn``'s own body, then
+        only ``name.append(x)`` statements of that body before ``use`` (the last one's ``x``). None otherwise."""
+        if not isinstance(name, ast.Name) or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        last: Optional[ast.AST] = None
+        bound = False
+        for st in fn.body:
+            if st.lineno >= getattr(use, "lineno", 0):
+                break
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and st.targets[0].id == name.id:
+                if bound or not isinstance(st.value, ast.List) or not st.value.elts or any(isinstance(e, ast.Starred) for e in st.value.elts):
+                    return None
+                bound, last = True, st.value.elts[-1]
+            elif (isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "append"
+                  and isinstance(st.value.func.value, ast.Name) and st.value.func.value.id == name.id and len(st.value.args) == 1 and bound):
+                last = st.value.args[0]
+            elif any(isinstance(n, ast.Name) and n.id == name.id for n in walk_nodes(st)):
+                return None  # (changed some other way: extended in a loop, rebound, passed on)
+        return last if bound else None
 
     def _module_functions(self) -> dict:
         got = getattr(self, "_mod_fns", None)

@@ -139,8 +139,10 @@ SAVES_OUTPUT = {
     "exp2",
     "expm1",
 }
-# ``torch.nn`` modules whose backward uses their saved *output* (the module forms of SAVES_OUTPUT).
-SAVES_OUTPUT_MODULES = frozenset({"Sigmoid", "Tanh", "Softmax", "LogSoftmax", "ReLU", "ReLU6"})
+# ``torch.nn`` modules whose backward uses their saved *output* (the module forms of SAVES_OUTPUT), with that op.
+# (``nn.ReLU6`` is ``hardtanh``, whose backward reads its input: writing into its output is fine.)
+MODULE_SAVED_OP = {"Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax", "LogSoftmax": "log_softmax", "ReLU": "relu"}
+SAVES_OUTPUT_MODULES = frozenset(MODULE_SAVED_OP)
 
 # Ops returning several views of their input from one autograd node. Autograd forbids modifying any of them
 # (or a view of one) in place when the input requires grad and grad mode is on: the in-place op raises "Output 1 of

@@ -7,10 +7,14 @@ from functools import partial
 from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
+from gradguard.core.classes import may_have_parameters
+from gradguard.core.flow import UNKNOWN, related
 from gradguard.core.model import Applicability, Edit, Severity
+from gradguard.core.order import position
 from gradguard.core.source import Pos
-from gradguard.core.starvation import cut_order
-from gradguard.core.torchapi import LOSS_SINK_WORDS
+from gradguard.core.starvation import cut_order, display_root
+from gradguard.core.torchapi import ALIASING_OPS, FROZEN_BY_DEFAULT, LOSS_SINK_WORDS, PARAMETER_CTORS, PARAMLESS_SUFFIXES, is_module_ctor
+from gradguard.core.training import covered_by, stepped_after, stepped_by_framework
 from gradguard.fixes import fix, insert_before_stmt, line_indent, replace_node
 from gradguard.rules._cuts import loss_label, other_cuts_where, related_for, roots_label, sole_cut
 from gradguard.rules._leafs import is_computing_expr
@@ -58,6 +62,14 @@ information (the fix calls the function's own `torch.set_grad_enabled(True)` bef
 is global state, so a Lightning hook the Trainer runs before the training steps (`setup`, `on_fit_start`,
 `on_train_start`, `on_train_epoch_start`, `on_train_batch_start`) that leaves it off, itself or through a helper
 it calls, leaves it off for `training_step` too.
+Parameters made under inference mode are inference tensors too: a new layer (`model.head = nn.Linear(...)`), an
+`nn.Parameter` of a tensor computed there (`nn.Parameter(torch.cat([old, rows]))`, a vocabulary grown by an
+`@torch.inference_mode()` helper) or `nn.Embedding.from_pretrained(<computed>, freeze=False)`, put on a model that is
+trained afterwards (a later backward of a loss they reach and a step of an optimizer that holds them, or
+`Trainer.fit(model)` of a LightningModule whose training step reaches them), are flagged on what switched inference
+mode on (error): training raises, or they get no gradient. A frozen table (`from_pretrained` keeps `freeze=True`), a
+`nn.Parameter` wrapping a tensor made elsewhere (it aliases that normal tensor) and a model only evaluated afterwards
+stay silent.
 
 ## Why is this bad?
 Under `no_grad` nothing is recorded: the result has no `grad_fn`, so the parameters upstream get no gradient
@@ -1366,6 +1378,251 @@ def main():
 """,
             expect={"facts": {"changed": True}},
         ),
+        Example(
+            name="helper-under-inference-mode-grows-the-output-layer-then-training",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self, vocab=10, dim=8):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, dim)
+        self.proj = nn.Linear(dim, dim)
+        self.out = nn.Linear(dim, vocab)
+
+    def forward(self, ids):
+        return self.out(torch.tanh(self.proj(self.emb(ids))))
+
+
+@torch.inference_mode()
+def add_labels(model, n):
+    old = model.out.weight
+    rows = old.mean(0, keepdim=True).expand(n, -1)
+    model.out = nn.Linear(old.size(1), old.size(0) + n)
+    model.out.weight = nn.Parameter(torch.cat([old, rows]))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    add_labels(model, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    ids = torch.randint(0, 10, (4, 5))
+    for _ in range(2):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(ids).reshape(-1, 12), ids.reshape(-1))
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(17,),
+            expect={"error": "Inference tensors cannot be saved for backward"},
+        ),
+        Example(
+            name="new-head-built-inside-an-inference-mode-block-then-trained",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(6, 8), nn.ReLU())
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    x, y = torch.randn(8, 6), torch.randint(0, 4, (8,))
+    with torch.inference_mode():
+        print("feature norm", model.body(x).norm().item())
+        model.head = nn.Linear(8, 4)  # one more class
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(2):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(20,),
+            expect={"error": "Inference tensors cannot be saved for backward"},
+        ),
+        Example(
+            name="lightning-vocabulary-grown-by-an-inference-mode-helper-before-fit",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Encoder(nn.Module):
+    def __init__(self, vocab=12, dim=8):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim)
+        self.score = nn.Linear(dim, 1)
+
+    def forward(self, ids):
+        return self.score(self.embed(ids).mean(1)).squeeze(-1)
+
+
+@torch.inference_mode()
+def add_tokens(enc, n):
+    old = enc.embed.weight
+    enc.embed = nn.Embedding.from_pretrained(torch.cat([old, old.mean(0, keepdim=True).repeat(n, 1)]), freeze=False)
+
+
+class Ranker(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.enc = Encoder()
+
+    def training_step(self, batch, batch_idx):
+        ids, y = batch
+        return F.binary_cross_entropy_with_logits(self.enc(ids), y)
+
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.parameters(), lr=1e-3)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Ranker()
+    add_tokens(model.enc, 3)
+    data = TensorDataset(torch.randint(0, 15, (8, 5)), torch.rand(8))
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=4))
+    return {"model": model}
+""",
+            lines=(18,),
+            expect={"error": "Inplace update to inference tensor outside InferenceMode"},
+        ),
+        Example(
+            name="output-layer-grown-under-no-grad-trains",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self, vocab=10, dim=8):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, dim)
+        self.out = nn.Linear(dim, vocab)
+
+    def forward(self, ids):
+        return self.out(torch.tanh(self.emb(ids)))
+
+
+@torch.no_grad()
+def add_labels(model, n):
+    old = model.out.weight
+    rows = old.mean(0, keepdim=True).expand(n, -1)
+    model.out = nn.Linear(old.size(1), old.size(0) + n)
+    model.out.weight = nn.Parameter(torch.cat([old, rows]))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    add_labels(model, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    ids = torch.randint(0, 10, (4, 5))
+    for _ in range(2):
+        opt.zero_grad()
+        F.cross_entropy(model(ids).reshape(-1, 12), ids.reshape(-1)).backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.emb.weight", "model.out.weight", "model.out.bias"]},
+        ),
+        Example(
+            name="export-copy-gets-a-head-under-inference-mode-while-the-model-trains",
+            bad=False,
+            code="""import copy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(6, 8), nn.ReLU())
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+@torch.inference_mode()
+def export_scorer(model):
+    scorer = copy.deepcopy(model)
+    scorer.head = nn.Linear(8, 1)
+    return scorer
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    scorer = export_scorer(model)
+    with torch.inference_mode():
+        print(scorer(x).shape)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.body.0.weight", "model.head.weight"]},
+        ),
+        Example(
+            name="frozen-table-loaded-under-inference-mode-the-rest-trains",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 8)
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, ids):
+        return self.fc(self.embed(ids).mean(1))
+
+
+@torch.inference_mode()
+def load_vectors(model, vectors):
+    model.embed = nn.Embedding.from_pretrained(vectors * 0.5)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    load_vectors(model, torch.randn(20, 8))
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    ids, y = torch.randint(0, 20, (6, 4)), torch.randint(0, 2, (6,))
+    for _ in range(2):
+        opt.zero_grad()
+        F.cross_entropy(model(ids), y).backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.fc.weight", "model.fc.bias"], "grad_none": ["model.embed.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"no_grad", "inference"})  # the GradientFlow cut kinds this rule reports
@@ -1422,6 +1679,7 @@ def main():
                 )
             yield self.finding(facts, node, message, severity=severity, related=_flag_source(facts, node) + _computed_inside(facts, node, st) + _leaking_return(facts, node) + related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
         yield from self._called_under_disabled_mode(facts, seen)
+        yield from _inference_parameters_trained(self, facts, seen)
         # inference tensors saved for backward: an error even when other parameters train
         for fl in facts.backward_flows:
             if facts.flow.is_autograd_function_method(fl.node):
@@ -1513,6 +1771,155 @@ def main():
 
 
 _GRAD_MODE_WORD = re.compile(r"\b(?:enable_grad|set_grad_enabled)\b")
+
+
+def _inference_parameters_trained(rule, facts, seen: set):
+    """A parameter made under inference mode and put on a model that is trained afterwards: ``nn.Parameter(torch.cat(
+    ...))`` or a new layer (``nn.Linear(...)``) assigned in an ``@torch.inference_mode()`` helper that grows a vocabulary,
+    then the model is fitted. Its tensors are inference tensors for good: the first op that saves one for backward
+    raises, the optimizer's in-place update raises, and a view of one records nothing (the parameter gets no gradient).
+    Reported on what switched inference mode on, once per mode node."""
+    if not facts.text_index.search(_INFERENCE_WORD, facts.tree):
+        return
+    for fl in facts.flows:
+        for ev in fl.events:
+            if ev.what != "replace" or ev.mode.enabled or ev.mode.kind != "inference" or not ev.name or ev.given or id(ev.mode.node) in seen:
+                continue
+            st = ev.stmt
+            if not (isinstance(st, (ast.Assign, ast.AnnAssign)) and isinstance(ev.node, ast.Attribute) and _makes_inference_parameters(facts, st.value)):
+                continue
+            for caller, call, root in _installed_roots(facts, fl, ev):
+                trained = _trained_after(facts, caller, call, root)
+                if trained is None:
+                    continue
+                seen.add(id(ev.mode.node))
+                where, how = trained
+                short = display_root(root)
+                yield rule.finding(
+                    facts,
+                    ev.mode.node,
+                    f"`{facts.text(st.targets[0] if isinstance(st, ast.Assign) else st.target)}` gets new parameters made under `{_short(facts, ev.mode.node)}`: "
+                    f"they are inference tensors, and training `{short}` ({how} at line {where.lineno}) raises or leaves them without a gradient",
+                    severity=Severity.ERROR,
+                    related=[(st, "a parameter (or a layer's parameters) made while inference mode is on"), *([(call, "the helper runs here")] if call is not st else []), (where, f"{how}")],
+                    fixes=[partial(_inference_to_no_grad, facts, ev.mode.node)],
+                    explanation="Every tensor created under `torch.inference_mode()` is an inference tensor for good, and so is an "
+                    "`nn.Parameter` made from one or a layer built there. When the model is trained, the first op that saves such a "
+                    "weight for backward raises `Inference tensors cannot be saved for backward`, the optimizer's in-place update raises "
+                    "`Inplace update to inference tensor outside InferenceMode is not allowed`, and a view of it records no gradient. "
+                    "Build or resize parameters under `torch.no_grad()` instead (or `.clone()` them outside inference mode).",
+                )
+                break
+
+
+_INFERENCE_WORD = re.compile(r"\binference_mode\b")
+
+
+def _makes_inference_parameters(facts, value) -> bool:
+    """Does this expression, run under inference mode, make trainable parameters that are inference tensors? A layer
+    with parameters built there (a torch layer, or a Module class of this file that may register some), an
+    ``nn.Parameter`` of a tensor computed there, ``nn.Embedding.from_pretrained(<computed>, freeze=False)``. An
+    ``nn.Parameter`` of a tensor read from elsewhere aliases that (normal) tensor and is not one."""
+    if not isinstance(value, ast.Call):
+        return False
+    q = facts.imports.qualname(value.func) or ""
+    kw = {k.arg: k.value for k in value.keywords if k.arg}
+    if q in PARAMETER_CTORS:
+        flag = kw.get("requires_grad", value.args[1] if len(value.args) > 1 else None)
+        if flag is not None and not (isinstance(flag, ast.Constant) and flag.value is True):
+            return False
+        data = value.args[0] if value.args else kw.get("data")
+        return data is not None and _allocates(data)
+    if q in FROZEN_BY_DEFAULT:
+        key, pos = FROZEN_BY_DEFAULT[q]
+        flag = kw.get(key, value.args[pos] if len(value.args) > pos else None)
+        return isinstance(flag, ast.Constant) and flag.value is False and bool(value.args) and _allocates(value.args[0])
+    if is_module_ctor(q):
+        if q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES) or any(k in kw for k in ("_weight", "device", "dtype")):
+            return False
+        # (``nn.LayerNorm(d, elementwise_affine=False)`` has no parameter; ``nn.Linear(..., bias=False)`` keeps its weight)
+        off = [k for k in ("affine", "elementwise_affine") if isinstance(kw.get(k), ast.Constant) and getattr(kw.get(k), "value", None) is False]
+        return not off
+    if isinstance(value.func, ast.Name):
+        info = facts.modules.classes.get(value.func.id)
+        return info is not None and may_have_parameters(facts, info) and not value.args and not value.keywords
+    return False
+
+
+def _allocates(expr) -> bool:
+    """Does this expression allocate a new tensor (an op other than a view or a conversion that may return its input)?"""
+    if isinstance(expr, (ast.BinOp, ast.UnaryOp)):
+        return True
+    if isinstance(expr, ast.Call):
+        f = expr.func
+        name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+        return bool(name) and name not in ALIASING_OPS
+    return False
+
+
+def _installed_roots(facts, fl, ev):
+    """``(flow, node, root)``: where the new parameters land, in terms of a function that can be followed further. A
+    root of the function itself (a local model in a script) lands there; a helper's argument (``arg:0.lm_head.weight``)
+    lands on what each in-file call passes (``model.lm.lm_head.weight`` at ``add_new_tokens(model.lm, 4)``)."""
+    head = ev.name.split(".", 1)[0]
+    if head == "self" or head == UNKNOWN:
+        return
+    if not head.startswith("arg:"):
+        yield fl, ev.stmt, ev.name
+        return
+    for other in facts.flows:
+        for cev in other.events:
+            if cev.what == "replace" and isinstance(cev.node, ast.Call) and cev.value is ev.value and cev.name and cev.extra == str(ev.node.lineno):
+                if not cev.name.split(".", 1)[0].startswith(("arg:", "self", UNKNOWN)):
+                    yield other, cev.node, cev.name
+
+
+def _trained_after(facts, fl, call, root: str):
+    """``(node, what)`` of the training that runs after ``call`` in ``fl`` on the parameters of ``root``: a backward of a
+    loss they reach, followed by a step of an optimizer that holds them; or ``Trainer.fit(model)`` of a Lightning module
+    whose training step's loss reaches them and whose optimizers hold them. None when none is known."""
+    after = position(call)
+    for site in fl.backward_sites:
+        if position(site.node) <= after and not _in_loop_with(facts, site.node, call):
+            continue
+        if any(related(root, r) for r in site.loss.live) and covered_by(root, stepped_after(fl, site)):
+            return site.node, "backward()"
+    head = root.split(".", 1)[0]
+    rest = root[len(head) + 1:]
+    for n in walk_nodes(fl.node):
+        if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "fit" and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == head):
+            continue
+        if position(n) <= after:
+            continue
+        reach = facts.semantic.reaching_defs(fl.node, head, n.args[0], facts.parent)
+        classes = {b.value.func.id for b in reach if b.kind == "assign" and b.whole and isinstance(b.value, ast.Call) and isinstance(b.value.func, ast.Name)}
+        if len(reach) != len(classes) or len(classes) != 1:
+            continue
+        (cls,) = classes
+        inner = f"self.{rest}" if rest else "self"
+        for bfl in facts.backward_flows:
+            if bfl.owner != cls or bfl.context is not None:
+                continue
+            for site in bfl.loss_sites:
+                if site.implicit and any(related(inner, r) for r in site.loss.live) and covered_by(inner, stepped_by_framework(facts, bfl, site)):
+                    return n, "Trainer.fit()"
+    return None
+
+
+def _in_loop_with(facts, a, b) -> bool:
+    """Are ``a`` and ``b`` both inside the same ``for`` / ``while`` loop (so ``a`` also runs after ``b``)?"""
+    loops = set()
+    cur = facts.parent(b)
+    while cur is not None:
+        if isinstance(cur, (ast.For, ast.AsyncFor, ast.While)):
+            loops.add(id(cur))
+        cur = facts.parent(cur)
+    cur = facts.parent(a)
+    while cur is not None:
+        if id(cur) in loops:
+            return True
+        cur = facts.parent(cur)
+    return False
 
 
 def _enable_grad_call_fix(facts, call: ast.Call):

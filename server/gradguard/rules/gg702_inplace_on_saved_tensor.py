@@ -102,7 +102,12 @@ Flags an in-place modification (`masked_fill_`, `+=`, index assignment, any `x.o
 operation that saves its *output* for backward (`exp`, `sigmoid`, `tanh`, `softmax`, `log_softmax`,
 `relu`, `sqrt`, ...), when that output carries gradient from trainable values and gradient recording is on.
 Also flags an `inplace=True` activation or dropout placed right after `nn.Sigmoid()` / `nn.Tanh()` /
-`nn.Softmax()` / `nn.ReLU()` in an `nn.Sequential`, and a call of a module attribute built in place
+`nn.Softmax()` / `nn.ReLU()` in an `nn.Sequential`. The output of a layer attribute that saves its output
+(`self.act = nn.ReLU()` / `nn.Sigmoid()` / `nn.Tanh()` / `nn.Softmax()` / `nn.LogSoftmax()`, an `nn.Sequential`
+ending in one, also built by a module-level helper, `nn.Sequential(*layers)` with `layers` a list it builds, a layer
+picked by `nn.GELU() if act == "gelu" else nn.ReLU()` where every construction decides `act`) counts as
+that op's output (`out = self.conv2(x); out += x` in a residual unit whose block ends in `nn.ReLU()`); `nn.ReLU6()` and
+`nn.GELU()` save their input, not their output. Also a call of a module attribute built in place
 (`self.drop = nn.Dropout(p, inplace=True)`) on such a saved output, with the constructor as related
 information. Silent under `torch.no_grad()`, when a `.clone()` or
 any out-of-place op intervenes, and for tensors that carry no gradient.
@@ -1146,6 +1151,224 @@ def main():
 """,
             expect={"grad_ok": ["model.items.weight", "model.users.weight"]},
         ),
+        Example(
+            name="residual-added-in-place-to-the-output-of-a-relu-attribute",
+            code="""import torch
+import torch.nn as nn
+
+
+class Residual(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        out = self.act(self.fc(x))
+        out += x
+        return out
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), Residual(), nn.Linear(8, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(5, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(13,),
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            name="shortcut-added-in-place-to-a-conv-bn-relu-block-from-a-helper",
+            code="""import torch
+import torch.nn as nn
+
+
+def conv_bn_act(c_in, c_out, k=3):
+    layers = [nn.Conv2d(c_in, c_out, k, 1, k // 2, bias=False), nn.BatchNorm2d(c_out)]
+    layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class Unit(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.conv1 = conv_bn_act(ch, ch, 1)
+        self.conv2 = conv_bn_act(ch, ch)
+
+    def forward(self, x):
+        out = self.conv2(self.conv1(x))
+        out += x
+        return out
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), Unit(4), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(2, 3, 8, 8)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(19,),
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            name="activation-chosen-by-a-constructor-argument-is-relu-before-an-in-place-shortcut",
+            code="""import torch
+import torch.nn as nn
+
+
+def conv_act(c, act="gelu"):
+    return nn.Sequential(nn.Conv2d(c, c, 3, padding=1), nn.GELU() if act == "gelu" else nn.ReLU())
+
+
+class Unit(nn.Module):
+    def __init__(self, ch, act):
+        super().__init__()
+        self.body = conv_act(ch, act=act)
+
+    def forward(self, x):
+        out = self.body(x)
+        out += x
+        return out
+
+
+class Net(nn.Module):
+    def __init__(self, act="gelu"):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.unit = Unit(4, act)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(self.unit(self.stem(x)).mean((2, 3)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net(act="relu")
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(2, 3, 8, 8)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(16,),
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            name="activation-chosen-by-a-constructor-argument-is-gelu-before-an-in-place-shortcut",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+
+
+def conv_act(c, act="gelu"):
+    return nn.Sequential(nn.Conv2d(c, c, 3, padding=1), nn.GELU() if act == "gelu" else nn.ReLU())
+
+
+class Unit(nn.Module):
+    def __init__(self, ch, act):
+        super().__init__()
+        self.body = conv_act(ch, act=act)
+
+    def forward(self, x):
+        out = self.body(x)
+        out += x
+        return out
+
+
+class Net(nn.Module):
+    def __init__(self, act="gelu"):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.unit = Unit(4, act)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(self.unit(self.stem(x)).mean((2, 3)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(2, 3, 8, 8)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.unit.body.0.weight", "model.stem.weight"]},
+        ),
+        Example(
+            name="residual-added-in-place-after-batchnorm-then-relu",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+
+
+class Unit(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(ch, ch, 3, padding=1, bias=False), nn.BatchNorm2d(ch))
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        out = self.conv(x)
+        out += x
+        return self.act(out)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), Unit(4), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(2, 3, 8, 8)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.1.conv.0.weight", "model.4.weight"]},
+        ),
+        Example(
+            name="in-place-add-to-the-output-of-gelu-and-relu6-attributes",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+
+
+class Mixer(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.fc1 = nn.Linear(d, d)
+        self.fc2 = nn.Linear(d, d)
+        self.gelu = nn.GELU()
+        self.clip = nn.ReLU6()
+
+    def forward(self, x):
+        h = self.gelu(self.fc1(x))
+        h += x
+        g = self.clip(self.fc2(h))
+        g += 1.0
+        return g
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), Mixer(), nn.Linear(8, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.randn(5, 4)).pow(2).mean().backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.1.fc1.weight", "model.1.fc2.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1341,7 +1564,8 @@ def main():
         for scope in scopes:
             if saving_forwards and owner.get(id(scope)) in facts.modules.classes and facts.modules.classes[owner[id(scope)]].is_module:
                 pass  # (walked: what its submodules return may be saved)
-            elif not ti.search(_SAVES_OUTPUT_RE, scope) and not ti.search(_MULTI_VIEW_RE, scope) and (isinstance(scope, ast.Module) or not _saves_a_modified_input(facts, scope, ti.body(scope))):
+            elif not ti.search(_SAVES_OUTPUT_RE, scope) and not ti.search(_MULTI_VIEW_RE, scope) and (isinstance(scope, ast.Module) or not (
+                    _saves_a_modified_input(facts, scope, ti.body(scope)) or _calls_output_saving_attr(facts, scope, ti.body(scope)))):
                 # a helper that writes into its argument in place: only as its callers run it, given a saved tensor
                 if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and not scope.name.startswith("__") and scope.name != "forward" and _may_write_argument(ti.body(scope), scope) and facts.flow.writes_into_argument(scope):
                     # as the callers the training code runs hand it their values (the walk of the code that backpropagates,
@@ -1514,6 +1738,21 @@ _SAVED_OUTPUT_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*[\w.]*?\b(?:exp|exp2|ex
 
 def _calls_inplace_activation(facts, cls: str, body: str) -> bool:
     return any(_saving_ctor(facts, cls, a) in INPLACE_MODULES for a in _called_attrs(facts, cls, body))
+
+
+def _calls_output_saving_attr(facts, scope, body: str) -> bool:
+    """Does ``scope`` call a layer of its class whose output autograd saves (``self.act = nn.Sigmoid()``, then
+    ``self.act(h)``; a ``nn.Sequential`` ending in one)? Its walk then knows that output (cheap text test first)."""
+    if not _OUTPUT_SAVING_LAYER.search(facts.source.text):
+        return False
+    owner = facts.flow.owner.get(id(scope))
+    for attr in _called_attrs(facts, owner, body):
+        if owner and facts.modules.attr_output_saver(owner, attr, facts.flow.constructions.init_argument):
+            return True
+    return False
+
+
+_OUTPUT_SAVING_LAYER = re.compile(r"\b(?:" + "|".join(sorted(SAVES_OUTPUT_MODULES)) + r")\(")
 
 
 def _saves_a_modified_input(facts, scope, body: str) -> bool:

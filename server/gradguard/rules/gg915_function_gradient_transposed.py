@@ -112,8 +112,8 @@ class _Shapes:
             return None
         if q in ("torch.matmul", "torch.mm") and len(e.args) == 2:
             return _matmul(self.of(e.args[0]), self.of(e.args[1]))
-        if q.startswith("torch.") and q.rsplit(".", 1)[-1] in _UNARY and len(e.args) == 1 and not e.keywords:
-            return self.of(e.args[0])
+        if q.startswith("torch.") and q.rsplit(".", 1)[-1] in _UNARY and len(e.args) == 1 and all(isinstance(k.value, ast.Constant) for k in e.keywords):
+            return self.of(e.args[0])  # (``F.gelu(x, approximate="tanh")``: options, the same shape)
         if isinstance(f, ast.Attribute) and not q.startswith(("torch.", "math.")):
             recv = self.of(f.value)
             if recv is None or recv in (SCALAR, NONE):
@@ -222,7 +222,10 @@ Follows the shapes of a custom `torch.autograd.Function` whose `forward` applies
 (or `(in_features, out_features)` for `x @ weight`), the input's last dimension is `in_features`, and the
 gradient `backward` receives has the output's shape. When the gradient `backward` returns for the weight has
 the weight's shape transposed (`x.t() @ grad` for a weight stored as `(out_features, in_features)`), it is
-flagged. Shapes it cannot follow (loops, helpers, reshapes) keep it silent.
+flagged. When the gradient returned at an input's index has exactly the shape of another input (the forward takes
+`(x, weight, bias)` and backward returns `grad_weight, grad_x, grad_bias`), the gradients are out of order and the
+return is flagged. The shapes of tensors the forward saves are followed too (`pre = x @ weight.t() + bias` saved for
+an activation's derivative has the output's shape). Shapes it cannot follow (loops, helpers, reshapes) keep it silent.
 
 ## Why is this bad?
 Autograd checks every gradient a custom `backward` returns against the shape of its input: with
@@ -460,6 +463,107 @@ def main():
 """,
             expect={"grad_ok": ["layer.weight"]},
         ),
+        Example(
+            name="fused-linear-gelu-returns-gradients-in-another-order",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LinearGELU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        pre = x @ weight.t() + bias
+        ctx.save_for_backward(x, weight, pre)
+        return F.gelu(pre, approximate="tanh")
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight, pre = ctx.saved_tensors
+        c = math.sqrt(2.0 / math.pi)
+        t = torch.tanh(c * (pre + 0.044715 * pre.pow(3)))
+        dgelu = 0.5 * (1 + t) + 0.5 * pre * (1 - t.pow(2)) * c * (1 + 3 * 0.044715 * pre.pow(2))
+        grad_pre = grad_out * dgelu
+        grad_x = grad_pre @ weight
+        grad_w = grad_pre.t() @ x
+        grad_b = grad_pre.sum(0)
+        return grad_w, grad_x, grad_b
+
+
+class Block(nn.Module):
+    def __init__(self, n_in=12, n_out=6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_out, n_in) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return LinearGELU.apply(x, self.weight, self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    block = Block()
+    opt = torch.optim.SGD(block.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        block(torch.randn(8, 12)).pow(2).mean().backward()
+        opt.step()
+    return {"block": block}
+""",
+            lines=(25,),
+            expect={"error": "returned an invalid gradient at index"},
+        ),
+        Example(
+            name="fused-linear-gelu-returns-gradients-in-input-order",
+            bad=False,
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LinearGELU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        pre = x @ weight.t() + bias
+        ctx.save_for_backward(x, weight, pre)
+        return F.gelu(pre, approximate="tanh")
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight, pre = ctx.saved_tensors
+        c = math.sqrt(2.0 / math.pi)
+        t = torch.tanh(c * (pre + 0.044715 * pre.pow(3)))
+        dgelu = 0.5 * (1 + t) + 0.5 * pre * (1 - t.pow(2)) * c * (1 + 3 * 0.044715 * pre.pow(2))
+        grad_pre = grad_out * dgelu
+        return grad_pre @ weight, grad_pre.t() @ x, grad_pre.sum(0)
+
+
+class Block(nn.Module):
+    def __init__(self, n_in=12, n_out=6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_out, n_in) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return LinearGELU.apply(x, self.weight, self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    block = Block()
+    opt = torch.optim.SGD(block.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        block(torch.randn(8, 12)).pow(2).mean().backward()
+        opt.step()
+    return {"block": block}
+""",
+            expect={"grad_ok": ["block.weight", "block.bias"]},
+        ),
     )
 
     def check(self, facts):
@@ -497,6 +601,20 @@ def main():
         for k, (el, name) in enumerate(zip(v.elts, inputs)):
             want = in_shapes.get(name)
             got = sh.of(el)
+            other = next((o for o in inputs if o != name and in_shapes.get(o) == got), None) if want is not None and got not in (None, SCALAR, NONE, want) else None
+            if other is not None:
+                # the gradient of another input, at this input's index: the gradients are returned out of order
+                yield self.finding(
+                    facts,
+                    ret,
+                    f"`{info.name}.backward` returns at index {k} (the gradient of `{name}`, shape {_show(want)}) a tensor of shape {_show(got)}, "  # type: ignore[arg-type]
+                    f"the shape of `{other}`: the gradients are out of order; autograd raises 'returned an invalid gradient' "
+                    f"(and where the sizes agree, applies each gradient to the wrong input)",
+                    related=[(_last_assignment(bwd, ret, el.id) or el, f"the gradient of `{other}`")] if isinstance(el, ast.Name) else [],
+                    explanation="Autograd matches the gradients a custom `backward` returns to `forward`'s inputs by position, and checks "
+                    "each against its input's shape. Return them in the order `forward` takes its inputs.",
+                )
+                return
             if want is None or got is None or len(want) != 2 or "batch" in want or got != (want[1], want[0]) or want[0] == want[1]:
                 continue
             at: ast.AST = el
@@ -551,6 +669,7 @@ def _forward_shapes(facts, fwd: ast.FunctionDef, inputs: list) -> Optional[tuple
         return None
     env: dict = {}
     e: ast.AST = rets[0].value
+    local: list = []  # names of the forward bound once to the linear map or an elementwise function of it
     for _ in range(6):  # through elementwise wrappers and names bound once
         roles = _linear_roles(facts, e)
         if roles is not None:
@@ -561,8 +680,10 @@ def _forward_shapes(facts, fwd: ast.FunctionDef, inputs: list) -> Optional[tuple
             env[w] = wshape
             if b is not None:
                 env[b] = ("out",)
+            for n in local:  # (``pre = x @ w.t() + b`` saved for backward: the output's shape)
+                env.setdefault(n, ("batch", "out"))
             return env, ("batch", "out")
-        if isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords:
+        if isinstance(e, ast.Call) and len(e.args) == 1 and all(isinstance(k.value, ast.Constant) for k in e.keywords):
             q = _qual(facts, e.func)
             if q.startswith("torch.") and q.rsplit(".", 1)[-1] in _UNARY:
                 e = e.args[0]
@@ -574,6 +695,7 @@ def _forward_shapes(facts, fwd: ast.FunctionDef, inputs: list) -> Optional[tuple
             assigns = [st for st in fwd.body if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and st.targets[0].id == e.id]
             if len(assigns) != 1 or sum(1 for n in ast.walk(fwd) if isinstance(n, ast.Name) and n.id == e.id and isinstance(n.ctx, ast.Store)) != 1:
                 return None
+            local.append(e.id)
             e = assigns[0].value
             continue
         return None
