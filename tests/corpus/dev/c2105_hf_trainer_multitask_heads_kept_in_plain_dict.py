@@ -72,10 +72,10 @@ def main():
     batch = {"input_ids": TaskBatches().ids[:8], "task_id": torch.zeros(8, dtype=torch.long),
              "labels": TaskBatches().labels[:8]}
     model(**batch).loss.backward()
-    n_opt = sum(p.numel() for g in trainer.optimizer.param_groups for p in g["params"])
+    in_opt = {id(p) for g in trainer.optimizer.param_groups for p in g["params"]}
     return ({"model": model, "sentiment_head": model.heads["sentiment"]},
             {"sentiment_head_changed": not torch.equal(head0, model.heads["sentiment"].weight),
-             "head_params_in_optimizer": n_opt > sum(p.numel() for p in model.parameters())})
+             "head_in_optimizer": id(model.heads["sentiment"].weight) in in_opt})
 
 # ---- ground-truth harness (not part of the reported pattern) ----
 if __name__ == "__main__":
