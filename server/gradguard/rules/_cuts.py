@@ -66,9 +66,14 @@ def related_for(facts: FileFacts, st: Starvation) -> list:
             rel.append((call, "the cut value reaches the loss through this call"))
     # the cut value wrapped again into a new leaf (``torch.tensor(value, requires_grad=True)``): that is what silenced
     # "element 0 of tensors does not require grad", and it goes with the cut
-    for ev in st.flow.events:
-        if ev.what == "leaf_ctor" and ev.value is not None and ev.node is not st.cut.node and any(c.node is st.cut.node for _, c in ev.value.cut):
-            rel.append((ev.node, "wrapped again here as a new leaf: backward() runs without an error, but reaches only that leaf"))
+    # (also in the helper the cut value came through: ``return torch.tensor(coords, requires_grad=True)``)
+    flows = [st.flow, *(f for f in (*facts.flow.all_flows(), *facts.flow.context_flows) if f is not st.flow)] if st.cut.via else [st.flow]
+    wrapped: set = set()
+    for fl in flows:
+        for ev in fl.events:
+            if ev.what == "leaf_ctor" and ev.value is not None and ev.node is not st.cut.node and id(ev.node) not in wrapped and any(c.node is st.cut.node for _, c in ev.value.cut):
+                wrapped.add(id(ev.node))
+                rel.append((ev.node, "wrapped again here as a new leaf: backward() runs without an error, but reaches only that leaf"))
     rel.append((st.site.node, f"{st.site.implicit} backpropagates this loss" if st.site.implicit else "backward() through the loss here"))
     return rel
 

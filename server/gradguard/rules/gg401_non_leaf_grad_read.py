@@ -38,6 +38,10 @@ values (a non-leaf tensor) and `x.retain_grad()` (or a hook) is never set up in 
 leaf-ness is unknown) are not flagged. Also `self.<attr>.grad` read in a method when the file's only assignment
 to `<attr>` is `self.<attr> = <operation>` in `__init__` (a patch parametrized once as `torch.sigmoid(self.raw)`):
 the attribute then always holds that one non-leaf tensor (in-place updates such as `self.patch -= ...` keep it).
+`x.requires_grad_()` does not keep the gradient of a tensor that already requires grad: on the output of a layer an
+optimizer trains (`embeds = model.embed(ids); embeds.requires_grad_()`, the FGM attack on embedding outputs) it
+changes nothing, and `embeds.grad` is still None (only `retain_grad()` keeps it; on a leaf, such as a detached copy,
+`requires_grad_()` does).
 
 ## Why is this bad?
 `backward()` only populates `.grad` of leaf tensors. For an intermediate it stays `None` (PyTorch warns
@@ -303,6 +307,76 @@ def main():
 """,
             expect={"grad_ok": ["x", "h", "net.weight"], "facts": {"ok": True}},
         ),
+        Example(
+            name="requires-grad-on-the-output-of-a-trained-embedding-does-not-keep-its-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Clf(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 4)
+        self.out = nn.Linear(4, 2)
+
+    def encode(self, e):
+        return self.out(e.mean(1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Clf()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    ids, y = torch.randint(0, 10, (3, 5)), torch.randint(0, 2, (3,))
+    optimizer.zero_grad()
+    embeds = model.embed(ids)
+    embeds.requires_grad_()
+    F.cross_entropy(model.encode(embeds), y).backward()
+    grad = embeds.grad
+    adv = embeds.detach() + 0.1 * grad / grad.norm()
+    F.cross_entropy(model.encode(adv), y).backward()
+    optimizer.step()
+    return {"model": model}
+""",
+            lines=(25,),
+            expect={"error": "unsupported operand type", "warning": "is not a leaf Tensor"},
+        ),
+        Example(
+            name="retain-grad-on-the-output-of-a-trained-embedding-keeps-its-grad",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Clf(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 4)
+        self.out = nn.Linear(4, 2)
+
+    def encode(self, e):
+        return self.out(e.mean(1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Clf()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    ids, y = torch.randint(0, 10, (3, 5)), torch.randint(0, 2, (3,))
+    optimizer.zero_grad()
+    embeds = model.embed(ids)
+    embeds.retain_grad()
+    F.cross_entropy(model.encode(embeds), y).backward()
+    grad = embeds.grad
+    adv = embeds.detach() + 0.1 * grad / grad.norm()
+    F.cross_entropy(model.encode(adv), y).backward()
+    optimizer.step()
+    return {"model": model}, {"has_grad": grad is not None}
+""",
+            expect={"grad_ok": ["model.embed.weight", "model.out.weight"], "facts": {"has_grad": True}},
+        ),
     )
 
     def check(self, facts):
@@ -338,6 +412,10 @@ def main():
                     continue
                 binds = [b.node for b in reach]
                 keepers = [n for n in facts.own_nodes(fl.node) if _keeps_grad(n, name)]
+                if keepers and _requires_grad_surely(facts, fl, v, ev):
+                    # ``embeds = model.embed(ids); embeds.requires_grad_()``: the output of a trained layer already requires
+                    # grad, so it is no leaf, and ``requires_grad_()`` on it changes nothing (only retain_grad() keeps .grad)
+                    keepers = [k for k in keepers if not _turns_on_requires_grad(k)]
                 if any(_before(k, site.node) or _in_loop_with(fl, site, _loops_of(facts, k)) for k in keepers):
                     continue
                 creating = [b for b in binds if _before(b, site.node)]
@@ -438,6 +516,30 @@ def _loops_of(facts, node: ast.AST) -> tuple:
 def _move_retain_fix(facts, bind: ast.stmt, late: ast.stmt, name: str):
     delete = Edit(Pos(late.lineno, 0), Pos(late.lineno + 1, 0), "")
     return fix(f"Call `{name}.retain_grad()` before backward()", insert_after_stmt(facts, bind, f"{name}.retain_grad()"), delete)
+
+
+def _turns_on_requires_grad(node: ast.AST) -> bool:
+    """``x.requires_grad_()`` / ``x.requires_grad_(True)`` / ``x.requires_grad = True``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
+        flag = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "requires_grad"), None)
+        return flag is None or (isinstance(flag, ast.Constant) and flag.value is True)
+    return False
+
+
+def _requires_grad_surely(facts, fl, v, ev) -> bool:
+    """Does ``v`` (computed in grad mode) certainly require grad: one of its roots is a part of the model an optimizer of
+    this flow holds, and no part of it is frozen anywhere in the file?"""
+    from gradguard.core.starvation import frozen_paths, is_frozen
+    from gradguard.core.training import covered_by
+
+    if not ev.mode.enabled:
+        return False
+    frozen = frozen_paths(facts)
+    opts = facts.optimizers_for(fl)
+    return any(
+        covered_by(r, opts) and not is_frozen(r, frozen) and not any(f == r or f.startswith(r + ".") for f in frozen)
+        for r in known_roots(v)
+    )
 
 
 def _keeps_grad(node: ast.AST, name: str) -> bool:

@@ -34,7 +34,8 @@ Lightning's `self.freeze()`, a loop over a positional slice of `model.children()
 `for child in list(model.children())[:-1]`, for a model whose class's order of children is known: `children()`
 yields submodules in the order `__init__` assigned them, so the slice may leave out a dropout or pooling layer
 assigned after the head instead of the head) that covers every parameter a later backpropagated loss reaches: the loss has
-no `grad_fn`. Freezing a backbone while a head still trains, unfreezing part of the model again, or losses
+no `grad_fn`. Freezing a backbone while a head still trains, unfreezing part of the model again, new layers put
+into the frozen model after the freeze (adapters injected by `setattr(model, name, LoRALinear(...))`), or losses
 that also reach tensors of unknown origin stay silent. Setting `requires_grad` on an indexed part of a layer's
 weight or bias (`emb.weight[new_ids].requires_grad_(True)`, meant to train a few rows) unfreezes nothing: indexing
 makes a new tensor with a flag of its own, and the parameter keeps `requires_grad=False`.
@@ -439,6 +440,55 @@ def main():
 """,
             expect={"facts": {"frozen": True}},
         ),
+        Example(
+            name="adapters-put-in-by-setattr-after-the-freeze-train",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Adapter(nn.Module):
+    def __init__(self, base, rank=2):
+        super().__init__()
+        self.base = base
+        self.down = nn.Linear(base.in_features, rank, bias=False)
+        self.up = nn.Linear(rank, base.out_features, bias=False)
+
+    def forward(self, x):
+        return self.base(x) + self.up(self.down(x))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 8)
+        self.fc2 = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+def add_adapters(model, names=("fc1", "fc2")):
+    for name in names:
+        setattr(model, name, Adapter(getattr(model, name)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    model.requires_grad_(False)
+    add_adapters(model)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    x, y = torch.randn(8, 6), torch.randint(0, 2, (8,))
+    for _ in range(2):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.fc1.down.weight", "model.fc2.up.weight"], "grad_none": ["model.fc1.base.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -742,13 +792,24 @@ def _freeze_of(facts, fl, site, root: str, freezes: list) -> Optional[Event]:
                 continue
             return ev
         if ffl is fl or ffl.node is fl.node:
-            if position(ev.node) < position(site.node):
+            if position(ev.node) < position(site.node) and not _refilled(ffl, froot, ev.node, site.node):
                 return ev
             continue
         if fl.context is not None and (ffl.node is _enclosing_fn(facts, fl.context) or ffl.node is facts.tree and _enclosing_fn(facts, fl.context) is facts.tree):
-            if position(ev.node) < position(fl.context):  # frozen before the call that runs the training step
+            if position(ev.node) < position(fl.context) and not _refilled(ffl, froot, ev.node, fl.context):  # frozen before the call that runs the training step
                 return ev
     return None
+
+
+def _refilled(fl, froot: str, start: ast.AST, end: ast.AST) -> bool:
+    """Is a new layer put into the frozen part between the freeze and the backward (``add_lora(unet)`` with
+    ``setattr(unet, name, LoRALinear(...))`` after ``unet.requires_grad_(False)``)? Its parameters are made after the
+    freeze and require grad: the part is no longer frozen whole."""
+    a, b = position(start), position(end)
+    return any(
+        e.what == "replace" and e.name and (e.name == froot or e.name.startswith(froot + ".")) and e.value is not None and e.value.kind == "module" and a < position(e.node) < b
+        for e in fl.events
+    )
 
 
 def _enclosing_fn(facts, node: ast.AST) -> ast.AST:
