@@ -239,7 +239,8 @@ A Module class with no parameters at all whose `parameters()` an optimizer is gi
 is reported (fix: `register_parameter`), unless the program updates that buffer itself (in place, by
 assignment, through `.data`: running statistics, EMA centers).
 
-A buffer made to require grad in `__init__` (`B.requires_grad_(True)` then `self.register_buffer("B", B)`)
+A buffer made to require grad in `__init__` (`B.requires_grad_(True)` then `self.register_buffer("B", B)`, or inline:
+`self.register_buffer("alphas", torch.randn(3).mul_(1e-3).requires_grad_())`)
 is the same mistake: a buffer is never in `parameters()`. The fix registers it as a parameter that keeps
 the tensor's own `requires_grad`.
 
@@ -774,6 +775,68 @@ def main():
 """,
             expect={"grad_ok": ["pi.net.weight", "alpha"]},
         ),
+        Example(
+            name="architecture-weights-registered-as-a-buffer-made-to-require-grad-inline",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MixedOp(nn.Module):
+    def __init__(self, d=6):
+        super().__init__()
+        self.ops = nn.ModuleList([nn.Linear(d, d), nn.Linear(d, d)])
+        self.register_buffer("alphas", torch.randn(2).mul_(1e-3).requires_grad_())
+
+    def forward(self, x):
+        w = F.softmax(self.alphas, dim=0)
+        return sum(wi * op(x) for wi, op in zip(w, self.ops))
+
+
+def main():
+    torch.manual_seed(0)
+    net = MixedOp()
+    arch = [p for n, p in net.named_parameters() if "alphas" in n]
+    a_opt = torch.optim.Adam(arch or [torch.zeros(1, requires_grad=True)], lr=0.1)
+    before = net.alphas.detach().clone()
+    for _ in range(2):
+        a_opt.zero_grad()
+        net(torch.randn(4, 6)).pow(2).mean().backward()
+        a_opt.step()
+    return {"net": net}, {"alphas_changed": not torch.equal(before, net.alphas)}
+""",
+            lines=(10,),
+            expect={"facts": {"alphas_changed": False}},
+            fixed_expect={"facts": {"alphas_changed": True}},
+        ),
+        Example(
+            name="buffer-made-not-to-require-grad-inline",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+
+
+class Masked(nn.Module):
+    def __init__(self, d=6):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        self.register_buffer("mask", torch.ones(d).requires_grad_(False))
+
+    def forward(self, x):
+        return self.fc(x) * self.mask
+
+
+def main():
+    torch.manual_seed(0)
+    net = Masked()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    opt.zero_grad()
+    net(torch.randn(4, 6)).pow(2).mean().backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.fc.weight"]},
+        ),
     )
 
     def _container_finding(self, facts, info, attr: str, value: ast.AST, container: str):
@@ -816,6 +879,9 @@ def main():
             why = None
             if isinstance(value, ast.Name) and value.id in made and made[value.id].lineno <= node.lineno:
                 why = made[value.id]
+            elif (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "requires_grad_" and not value.keywords
+                  and (not value.args or (isinstance(value.args[0], ast.Constant) and value.args[0].value is True))):
+                why = value  # ``register_buffer("alphas", torch.randn(3).mul_(1e-3).requires_grad_())``
             else:
                 ti = tensor_ctor(facts, value)
                 if ti and ti["requires_grad"]:
@@ -829,10 +895,14 @@ def main():
                 if not (isinstance(st, ast.Expr) and st.value is call):
                     return None
                 nn, extra = ensure_import(facts, "torch.nn")
-                v = facts.text(value)
+                if isinstance(value, ast.Call):  # ``X.requires_grad_()``: a parameter of ``X`` (which requires grad by default)
+                    made = f"{nn}.Parameter({facts.text(value.func.value)})"  # type: ignore[attr-defined]
+                else:
+                    v = facts.text(value)
+                    made = f"{nn}.Parameter({v}, requires_grad={v}.requires_grad)"
                 return fix(
                     f"Register `{attr}` as a parameter (it trains when it requires grad)",
-                    replace_node(facts, call, f"{sn}.register_parameter({attr!r}, {nn}.Parameter({v}, requires_grad={v}.requires_grad))"),
+                    replace_node(facts, call, f"{sn}.register_parameter({attr!r}, {made})"),
                     *extra,
                 )
 
@@ -841,7 +911,7 @@ def main():
                 node,
                 f"`{attr}` requires grad but is registered as a buffer: buffers are not in `{info.name}.parameters()`, so the optimizer never updates it",
                 related=[(why, "made to require grad here")] if why is not value else [],
-                fixes=[build] if isinstance(value, ast.Name) else [],
+                fixes=[build] if isinstance(value, ast.Name) or why is value and isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "requires_grad_" else [],
                 explanation="`register_buffer` is for state that is saved and moved with the module but not trained; a buffer that requires "
                 "grad gets a `.grad`, yet optimizers built from `parameters()` never see it. `nn.Parameter` (or `register_parameter`) makes it trainable.",
             )
