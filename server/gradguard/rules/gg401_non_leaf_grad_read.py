@@ -5,6 +5,7 @@ import ast
 from functools import partial
 from typing import Union, cast
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
@@ -41,7 +42,8 @@ the attribute then always holds that one non-leaf tensor (in-place updates such 
 `x.requires_grad_()` does not keep the gradient of a tensor that already requires grad: on the output of a layer an
 optimizer trains (`embeds = model.embed(ids); embeds.requires_grad_()`, the FGM attack on embedding outputs) it
 changes nothing, and `embeds.grad` is still None (only `retain_grad()` keeps it; on a leaf, such as a detached copy,
-`requires_grad_()` does).
+`requires_grad_()` does). The same holds for a helper or a method that reads `.grad` of a parameter it is given after
+the caller's backward() (`fgm.perturb(embeds)` with `grad = embeds.grad` inside).
 
 ## Why is this bad?
 `backward()` only populates `.grad` of leaf tensors. For an intermediate it stays `None` (PyTorch warns
@@ -308,6 +310,101 @@ def main():
             expect={"grad_ok": ["x", "h", "net.weight"], "facts": {"ok": True}},
         ),
         Example(
+            name="helper-reads-the-grad-of-an-embedding-output-it-is-given-after-backward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Clf(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 4)
+        self.out = nn.Linear(4, 2)
+
+    def encode(self, e):
+        return self.out(e.mean(1))
+
+
+class FGM:
+    def __init__(self, eps=0.1):
+        self.eps = eps
+
+    def perturb(self, embeds):
+        grad = embeds.grad
+        return embeds.detach() + self.eps * grad.sign()
+
+
+def train(model, batches, optimizer):
+    fgm = FGM()
+    for ids, y in batches:
+        optimizer.zero_grad()
+        embeds = model.embed(ids)
+        embeds.requires_grad_()
+        F.cross_entropy(model.encode(embeds), y).backward()
+        F.cross_entropy(model.encode(fgm.perturb(embeds)), y).backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Clf()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train(model, [(torch.randint(0, 10, (3, 5)), torch.randint(0, 2, (3,)))], optimizer)
+    return {"model": model}
+""",
+            lines=(21,),
+            fixable=False,
+            expect={"error": "'NoneType' object has no attribute 'sign'", "warning": "is not a leaf Tensor"},
+        ),
+        Example(
+            name="helper-reads-the-grad-of-an-embedding-output-that-retains-it",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Clf(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 4)
+        self.out = nn.Linear(4, 2)
+
+    def encode(self, e):
+        return self.out(e.mean(1))
+
+
+class FGM:
+    def __init__(self, eps=0.1):
+        self.eps = eps
+
+    def perturb(self, embeds):
+        grad = embeds.grad
+        return embeds.detach() + self.eps * grad.sign()
+
+
+def train(model, batches, optimizer):
+    fgm = FGM()
+    for ids, y in batches:
+        optimizer.zero_grad()
+        embeds = model.embed(ids)
+        embeds.retain_grad()
+        F.cross_entropy(model.encode(embeds), y).backward()
+        F.cross_entropy(model.encode(fgm.perturb(embeds)), y).backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Clf()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train(model, [(torch.randint(0, 10, (3, 5)), torch.randint(0, 2, (3,)))], optimizer)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.embed.weight", "model.out.weight"]},
+        ),
+        Example(
             name="requires-grad-on-the-output-of-a-trained-embedding-does-not-keep-its-grad",
             code="""import torch
 import torch.nn as nn
@@ -384,7 +481,8 @@ def main():
             sites = [s for s in fl.backward_sites if isinstance(s.node.func, ast.Attribute) and s.node.func.attr == "backward"]
             if not sites:
                 continue
-            seen = set()
+            seen: set = set()
+            yield from self._callee_reads(facts, fl, sites, seen)
             for ev in fl.events:
                 if ev.what == "grad_read" and not ev.name and id(ev.node) not in seen:
                     seen.add(id(ev.node))
@@ -449,6 +547,75 @@ def main():
                     method_span=True,
                 )
 
+
+    def _callee_reads(self, facts, fl, sites, seen: set):
+        """``perturb(embeds)`` / ``fgm.perturb(embeds)`` called after a backward(), where the callee reads ``.grad`` of that
+        parameter and the caller's ``embeds`` is the output of a layer an optimizer trains (so no leaf, whatever
+        ``requires_grad_()`` was called on it): the read gets None. Reported at the read, the call related."""
+        for call in facts.own_nodes(fl.node):
+            if not isinstance(call, ast.Call) or not call.args or id(call) in seen:
+                continue
+            site = next((s for s in sites if _before(s.node, call) and s.node is not call), None)
+            if site is None:
+                continue
+            fn, skip = self._callee(facts, fl, call)
+            if fn is None:
+                continue
+            params = [a.arg for a in fn.args.args][skip:]
+            reads = [e for e in facts.flow.flow(fn).events if e.what == "grad_read" and e.name in params and e.target is not None and e.target.ident and e.target.ident.startswith("arg:")]
+            for e in reads:
+                k = params.index(e.name)
+                if k >= len(call.args) or not isinstance(call.args[k], ast.Name) or id(e.node) in seen:
+                    continue
+                if any(isinstance(n, ast.Name) and n.id == e.name and isinstance(n.ctx, ast.Store) for n in walk_nodes(fn)):
+                    continue  # (the parameter is rebound in the callee)
+                if any(_keeps_grad(n, e.name) and not _turns_on_requires_grad(n) for n in walk_nodes(fn)):
+                    continue
+                arg = cast(ast.Name, call.args[k])
+                v = self._stored_value(facts, fl, arg)
+                if v is None or v.kind != "tensor" or v.leaf or v.ident is not None or not known_roots(v) or not _requires_grad_surely(facts, fl, v, site):
+                    continue
+                if not any(related_roots(r, lv) for r in known_roots(v) for lv in site.loss.live):
+                    continue
+                if any(_keeps_grad(n, arg.id) and not _turns_on_requires_grad(n) for n in facts.own_nodes(fl.node)):
+                    continue
+                seen.add(id(e.node))
+                yield self.finding(
+                    facts,
+                    e.node,
+                    f"`{e.name}` is {'' if e.name == arg.id else f'given `{arg.id}`, '}the output of a layer that trains (passed at line {call.lineno}), not a leaf tensor: "
+                    f"`{e.name}.grad` stays None after backward()",
+                    related=[(call, f"`{arg.id}` is passed here, after backward()"), (site.node, "backward() populates .grad of leaf tensors only")],
+                    explanation="autograd only accumulates `.grad` into leaves. The output of a layer whose weights require grad is an intermediate "
+                    "result; `requires_grad_()` on it changes nothing. Call `retain_grad()` on it before backward(), or take "
+                    "`torch.autograd.grad(loss, x)`.",
+                )
+
+    @staticmethod
+    def _callee(facts, fl, call: ast.Call) -> tuple:
+        """(the in-file function or method ``call`` runs, how many leading parameters are not its arguments)."""
+        f = call.func
+        if isinstance(f, ast.Name):
+            fn = facts.flow.functions.get(f.id)
+            return (fn, 0) if fn is not None else (None, 0)
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+            v = NonLeafGradRead._stored_value(facts, fl, f.value)
+            if v is not None and v.cls:
+                fn = facts.modules.method(v.cls, f.attr)
+                if fn is not None and not any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list):
+                    return fn, 1
+        return None, 0
+
+    @staticmethod
+    def _stored_value(facts, fl, name: ast.Name):
+        """The value ``name`` holds where it is read: the one store that reaches it (its Val as the walk stored it)."""
+        reach = facts.semantic.reaching_defs(fl.node, name.id, name, facts.parent)
+        if len(reach) != 1 or reach[0].kind not in ("assign", "annassign", "unpack"):
+            return None
+        for n in walk_nodes(reach[0].node):
+            if isinstance(n, ast.Name) and n.id == name.id and isinstance(n.ctx, ast.Store):
+                return fl.assigned.get(id(n))
+        return None
 
     def _attribute_read(self, facts, fl, ev, sites):
         """``self.<attr>.grad`` read in a method after a backward() through ``self.<attr>``, where the file's only
