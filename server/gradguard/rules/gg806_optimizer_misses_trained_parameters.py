@@ -1200,6 +1200,10 @@ def main():
                         continue
                     name = display_root(r)
                     ctor = step.node
+                    left_at = _left_out_at(r, stepping)
+                    if left_at is not None:
+                        yield self._left_out(facts, r, left_at, origins[r], site)
+                        continue
                     # the other losses of the function that reach it, and the optimizers stepped after them (a GAN's
                     # discriminator and generator steps): none holds it, and which one should is the program's choice
                     others: list = []
@@ -1241,6 +1245,11 @@ def main():
         if not missing:
             return
         reported.update(missing)
+        for r in [r for r in missing if _left_out_at(r, stepping) is not None]:
+            yield self._left_out(facts, r, _left_out_at(r, stepping), origins[r], site)
+        missing = [r for r in missing if _left_out_at(r, stepping) is None]
+        if not missing:
+            return
         names = ", ".join(f"`{display_root(r)}`" for r in missing)
         one = len(missing) == 1
         fixes = []
@@ -1262,6 +1271,22 @@ def main():
             explanation="The framework steps the optimizers `configure_optimizers` returns, and `optimizer.step()` updates only the "
             "parameters they were built with; add the missing ones to a parameter group (or build the groups from "
             "`self.named_parameters()`, so that no module is left out).",
+        )
+
+    def _left_out(self, facts, root: str, left_at: tuple, origin: ast.AST, site):
+        """``root`` is left out of the optimizer's parameters by a filter (a name test, an id set of other parts'
+        parameters) and no other group holds it."""
+        node, opt = left_at
+        name = display_root(root)
+        how = "its parameters are put in the set of ids this list leaves out here" if _id_set_call(node) else "this filter leaves its parameters out of the optimizer's list"
+        return self.finding(
+            facts,
+            node,
+            f"no optimizer holds `{name}`: {how}, and no other parameter group holds them; {_loss_at(site)} gives them gradients, but they never change",
+            related=[(opt, "the optimizer built from the filtered list"), (origin, f"`{name}` is created here"), (site.node, "backward() reaches it here")],
+            explanation="`optimizer.step()` updates only the parameters the optimizer was built with. A parameter list narrowed by a name "
+            "test or by a set of ids leaves out every part the test rejects; give those parts a parameter group of their own "
+            "(or narrow the filter), so that the groups cover every parameter that gets a gradient.",
         )
 
     def _unfrozen_later(self, facts, fl, site, opt, part: str, roots: list, stepping: list, frozen: set, reported: set, owner: Optional[str] = None):
@@ -1291,6 +1316,22 @@ def main():
             "not add them. Add them as a parameter group when unfreezing (`optimizer.add_param_group`), or build the optimizer "
             "from all the parameters (frozen ones get no gradient, so they are skipped until they are unfrozen).",
         )
+
+
+def _left_out_at(root: str, stepping: list) -> Optional[tuple]:
+    """``(node, optimizer)``: where a filter of an optimizer's parameter list left out ``root`` (or the part holding it)."""
+    for opt in stepping:
+        for r, n in sorted(opt.left_out, key=lambda x: x[0]):
+            if root == r or root.startswith(r + "."):
+                return n, opt.node
+    return None
+
+
+def _id_set_call(node: ast.AST) -> bool:
+    """``map(id, m.parameters())`` / ``{id(p) for p in m.parameters()}``: what builds an id set (not a name test)."""
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id == "map" and bool(node.args) and isinstance(node.args[0], ast.Name) and node.args[0].id == "id"
+    return isinstance(node, (ast.SetComp, ast.GeneratorExp, ast.ListComp))
 
 
 def _loss_at(site) -> str:
