@@ -39,9 +39,9 @@ from gradguard.core.torchapi import (
     FORWARDS_TO_MODULE,
     FRAMEWORK_OBJECTS,
     FROZEN_BY_DEFAULT,
-    HF_TRAINER_BASES,
     GRAD_DISABLING,
     GRAD_ENABLING,
+    HF_TRAINER_BASES,
     IDENTITY_METHODS,
     INFERENCE,
     INPLACE_MODULES,
@@ -2247,7 +2247,7 @@ class _Walker:
                 if excluded is not None and excluded in self.env:
                     self.env[excluded] = CONST  # ``if not isinstance(x, torch.Tensor)``: what passes is no tensor
         vals = [self.ev(e) for e in elts]
-        narrowed: Optional[tuple] = self._narrowed(node) if len(node.generators) == 1 and node.generators[0].ifs and id(node.generators[0].iter) in self.param_receivers else None
+        narrowed: Optional[tuple] = self._narrowed(node) if not isinstance(node, ast.DictComp) and len(node.generators) == 1 and node.generators[0].ifs and id(node.generators[0].iter) in self.param_receivers else None
         ids = self._id_set(node)
         self.env = saved
         j = combine(*vals)
@@ -2256,7 +2256,7 @@ class _Walker:
         if not (j.live or j.cut):
             return Val(kind="python" if all(v.kind == "python" for v in vals) else None)
         if all(v.kind == "tensor" and v.leaf for v in vals):
-            live, left_out = j.live, frozenset()
+            live, left_out = j.live, frozenset()  # type: frozenset, frozenset
             if narrowed is not None and j.live == self.param_receivers[id(node.generators[0].iter)].live:
                 live, left_out = narrowed
             return Val(live, j.cut, kind="params", rg_filter=any(_tests_requires_grad(c) for gen in node.generators for c in gen.ifs), left_out=left_out)
@@ -2297,7 +2297,7 @@ class _Walker:
         if it.func.attr == "named_parameters":
             if not (isinstance(tgt, ast.Tuple) and len(tgt.elts) == 2 and all(isinstance(e, ast.Name) for e in tgt.elts)):
                 return None
-            name_var, param_var = tgt.elts[0].id, tgt.elts[1].id
+            name_var, param_var = tgt.elts[0].id, tgt.elts[1].id  # type: ignore[attr-defined]
         elif isinstance(tgt, ast.Name):
             name_var, param_var = "", tgt.id
         else:
@@ -2306,7 +2306,7 @@ class _Walker:
             return None
         consts = self.e.__dict__.get("_name_constants")
         if consts is None:
-            consts = self.e._name_constants = module_constants(self.e.tree)
+            consts = self.e.__dict__["_name_constants"] = module_constants(self.e.tree)
         # the function's own names bound to strings (``no_decay = ["bias", "LayerNorm.weight"]``), as this walk knows them
         local = {}
         for c in gen.ifs:
@@ -2344,7 +2344,7 @@ class _Walker:
             items = [f"{prefix}{path}.{n}" if n else f"{prefix}{path}" for n in names] if names is not None else [NamePrefix(f"{prefix}{path}.")]
             got = set()
             for item in items:
-                tests = []
+                tests: list = []
                 for c in gen.ifs:  # (the first false test leaves the parameter out, whatever the others say)
                     del decided[:]
                     try:

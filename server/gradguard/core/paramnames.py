@@ -116,7 +116,7 @@ def module_constants(tree: ast.Module) -> dict:
 def _starts(name, arg) -> bool:
     """``name.startswith(arg)`` for a known name or a :class:`NamePrefix`; raises Unknown when the rest decides."""
     if isinstance(arg, tuple):
-        got = []
+        got: list = []
         for a in arg:
             try:
                 got.append(_starts(name, a))
@@ -162,7 +162,7 @@ def evaluate_name_test(node: ast.AST, var: str, name, consts: dict, env: Optiona
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return not truth(ev(node.operand))
     if isinstance(node, ast.BoolOp):
-        vals = []
+        vals: list = []
         for v in node.values:  # (a value that decides the whole test decides it even when another one is unknown)
             try:
                 vals.append(truth(ev(v)))
