@@ -27,6 +27,7 @@ from gradguard.core.astindex import TextIndex, child_nodes, statements_of_type, 
 from gradguard.core.classes import Constructions
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
+from gradguard.core.paramnames import NamePrefix, Unknown, evaluate_name_test, module_constants, narrowed_parts
 from gradguard.core.torchapi import (
     ALIASING_OPS,
     BACKWARD_METHODS,
@@ -40,6 +41,7 @@ from gradguard.core.torchapi import (
     FROZEN_BY_DEFAULT,
     GRAD_DISABLING,
     GRAD_ENABLING,
+    HF_TRAINER_BASES,
     IDENTITY_METHODS,
     INFERENCE,
     INPLACE_MODULES,
@@ -134,6 +136,8 @@ class Val:
     pytype: Optional[str] = None  # the builtin container it is on every path ("dict", "list", "tuple", "set"): decides isinstance
     wrapper: Optional[str] = None  # a module wrapper whose forward runs only the wrapped ``.module`` (``nn.DataParallel``)
     prefix: Optional[str] = None  # a string known to begin with this text (names from a wrapper's ``named_parameters()``)
+    ids_of: Optional[frozenset] = None  # (root, node): the ``id()`` of every parameter of these roots, and nothing else (``set(map(id, m.parameters()))`` at node)
+    left_out: frozenset = frozenset()  # for kind 'params' / 'optimizer': (root, node) parts of a model a filter left out, and the test that did
 
     @property
     def carries(self) -> bool:
@@ -423,6 +427,7 @@ class OptimizerSite:
     name: Optional[str] = None
     stmt: Optional[ast.stmt] = None
     held_out: frozenset = frozenset()  # parts of ``covered`` frozen when it was built from what required grad
+    left_out: frozenset = frozenset()  # (root, node): parts of a model a filter of its parameter list left out, and where
 
 
 @dataclass
@@ -1121,6 +1126,7 @@ class _Walker:
         self.fl = FunctionFlow(node, owner, self_cls=owner)
         self.env: dict[str, Val] = {}
         self.binding = binding
+        self.param_receivers: dict = {}  # id(``m.parameters()`` call) -> the value of ``m``: what a filter over it keeps
         self.mode = _decorator_mode(self.im, node) if not isinstance(node, ast.Module) else GradMode()
         info = engine.modules.classes.get(owner) if owner else None
         if info is not None and info.framework == "lightning" and getattr(node, "name", "") in LIGHTNING_INFERENCE_STEPS and self.mode.enabled:
@@ -2077,6 +2083,8 @@ class _Walker:
 
     def ev_BinOp(self, node: ast.BinOp) -> Val:
         a, b = self.ev(node.left), self.ev(node.right)
+        if isinstance(node.op, ast.BitOr) and a.ids_of is not None and b.ids_of is not None:
+            return Val(kind="python", ids_of=a.ids_of | b.ids_of, pytype="set")  # the union of two id sets
         if a.kind == "python" and b.kind == "python":
             # Python arithmetic on numbers: no gradient, but a number that came out of a cut stays cut
             return Val(frozenset(), a.cut | b.cut, kind="python") if (a.cut or b.cut) else CONST
@@ -2239,14 +2247,121 @@ class _Walker:
                 if excluded is not None and excluded in self.env:
                     self.env[excluded] = CONST  # ``if not isinstance(x, torch.Tensor)``: what passes is no tensor
         vals = [self.ev(e) for e in elts]
+        narrowed: Optional[tuple] = self._narrowed(node) if not isinstance(node, ast.DictComp) and len(node.generators) == 1 and node.generators[0].ifs and id(node.generators[0].iter) in self.param_receivers else None
+        ids = self._id_set(node)
         self.env = saved
         j = combine(*vals)
+        if ids is not None:
+            return Val(kind="python", ids_of=ids, pytype="set" if isinstance(node, ast.SetComp) else None)
         if not (j.live or j.cut):
             return Val(kind="python" if all(v.kind == "python" for v in vals) else None)
         if all(v.kind == "tensor" and v.leaf for v in vals):
-            return Val(j.live, j.cut, kind="params", rg_filter=any(_tests_requires_grad(c) for gen in node.generators for c in gen.ifs))
+            live, left_out = j.live, frozenset()  # type: frozenset, frozenset
+            if narrowed is not None and j.live == self.param_receivers[id(node.generators[0].iter)].live:
+                live, left_out = narrowed
+            return Val(live, j.cut, kind="params", rg_filter=any(_tests_requires_grad(c) for gen in node.generators for c in gen.ifs), left_out=left_out)
         copies = {v.leaf_copy for v in vals}
         return Val(j.live, j.cut, kind="tensor", leaf_copy=copies.pop() if len(copies) == 1 else None)
+
+    def _all_parameters_of(self, node: ast.AST) -> Optional[frozenset]:
+        """The root of the module whose every parameter ``node`` (``m.parameters()``, just evaluated) yields, when ``m``
+        is that root's object and nothing else."""
+        recv = self.param_receivers.get(id(node))
+        if recv is None or not isinstance(node, ast.Call) or node.func.attr != "parameters" or not recv.ident or recv.ident in (NEW, UNKNOWN) or recv.live != {recv.ident}:  # type: ignore[attr-defined]
+            return None
+        return frozenset({recv.ident})
+
+    def _id_set(self, node) -> Optional[frozenset]:
+        """``{id(p) for p in m.parameters()}``: the roots whose parameters' ids it holds (all of them), else None."""
+        if len(node.generators) != 1 or isinstance(node, ast.DictComp):
+            return None
+        gen = node.generators[0]
+        elt = node.elt
+        if gen.ifs or not isinstance(gen.target, ast.Name) or not (isinstance(elt, ast.Call) and isinstance(elt.func, ast.Name) and elt.func.id == "id"
+                                                                  and len(elt.args) == 1 and isinstance(elt.args[0], ast.Name) and elt.args[0].id == gen.target.id):
+            return None
+        whole = self._all_parameters_of(gen.iter)
+        return frozenset((r, node) for r in whole) if whole is not None else None
+
+    def _narrowed(self, node) -> Optional[tuple]:
+        """``(kept, left out)``: the roots a comprehension over a model's parameters keeps when its test is on the parameter's name
+        (``[p for n, p in model.named_parameters() if not n.startswith("backbone.")]``) or on its identity (``if id(p)
+        not in frozen_ids``, an id set of parts' parameters): the model's parts the test selects, each whole or in part,
+        and ``(root, node)`` for each part it leaves out whole, ``node`` the test (or what put the part in the id set); None when the model's parameters cannot be enumerated or nothing is decided."""
+        gen = node.generators[0]
+        recv = self.param_receivers[id(gen.iter)]
+        it = gen.iter
+        if recv.kind != "module" or not recv.cls or not recv.ident or recv.ident in (NEW, UNKNOWN) or recv.live != {recv.ident} or recv.cut:
+            return None
+        tgt = gen.target
+        if it.func.attr == "named_parameters":
+            if not (isinstance(tgt, ast.Tuple) and len(tgt.elts) == 2 and all(isinstance(e, ast.Name) for e in tgt.elts)):
+                return None
+            name_var, param_var = tgt.elts[0].id, tgt.elts[1].id  # type: ignore[attr-defined]
+        elif isinstance(tgt, ast.Name):
+            name_var, param_var = "", tgt.id
+        else:
+            return None
+        if not (isinstance(node.elt, ast.Name) and node.elt.id == param_var):
+            return None
+        consts = self.e.__dict__.get("_name_constants")
+        if consts is None:
+            consts = self.e.__dict__["_name_constants"] = module_constants(self.e.tree)
+        # the function's own names bound to strings (``no_decay = ["bias", "LayerNorm.weight"]``), as this walk knows them
+        local = {}
+        for c in gen.ifs:
+            for n in walk_nodes(c):
+                if isinstance(n, ast.Name) and n.id in self.env and n.id not in (name_var, param_var):
+                    text = _constant_strings(self.env[n.id])
+                    if text is not None:
+                        local[n.id] = text
+        consts = {**consts, **local} if local else consts
+        prefix = "module." if recv.wrapper else ""
+        env = self.env
+        why: dict = {}  # root -> the node that left it out
+
+        def keep(path: str, names: Optional[tuple]) -> Optional[bool]:
+            root = f"{recv.ident}.{path}"
+            decided: list = []
+
+            def oracle(test: ast.AST):
+                # ``id(p) in ids`` / ``id(p) not in ids``, ``ids`` the id set of some parts' parameters
+                if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.In, ast.NotIn))):
+                    raise Unknown
+                left, right = test.left, test.comparators[0]
+                if not (isinstance(left, ast.Call) and isinstance(left.func, ast.Name) and left.func.id == "id" and "id" not in env and len(left.args) == 1
+                        and isinstance(left.args[0], ast.Name) and left.args[0].id == param_var and isinstance(right, ast.Name)):
+                    raise Unknown
+                held = env.get(right.id)
+                if held is None or held.ids_of is None:
+                    raise Unknown
+                at = next((n for r, n in held.ids_of if root == r or root.startswith(r + ".")), None)
+                if at is None and any(r.startswith(root + ".") for r, _n in held.ids_of):
+                    raise Unknown  # (some of this part's parameters)
+                decided.append(at)
+                return (at is not None) == isinstance(test.ops[0], ast.In)
+
+            items = [f"{prefix}{path}.{n}" if n else f"{prefix}{path}" for n in names] if names is not None else [NamePrefix(f"{prefix}{path}.")]
+            got = set()
+            for item in items:
+                tests: list = []
+                for c in gen.ifs:  # (the first false test leaves the parameter out, whatever the others say)
+                    del decided[:]
+                    try:
+                        tests.append(bool(evaluate_name_test(c, name_var, item, consts, oracle=oracle)))
+                    except Unknown:
+                        tests.append(None)
+                    if tests[-1] is False:
+                        # where: what put the part in the id set the test reads, else the test
+                        why[root] = decided[0] if len(decided) == 1 and decided[0] is not None else c
+                got.add(False if False in tests else None if None in tests else True)
+            return got.pop() if len(got) == 1 else None
+
+        dropped: list = []
+        kept = narrowed_parts(self.e.modules, self.im, recv.cls, keep, dropped=dropped)
+        if kept is None:
+            return None
+        return frozenset(f"{recv.ident}.{p}" for p in kept), frozenset((f"{recv.ident}.{p}", why.get(f"{recv.ident}.{p}", node)) for p in dropped)
 
     def _isinstance(self, v: Val, types: ast.AST) -> Optional[bool]:
         """``isinstance(x, T)`` when ``x`` is a builtin container on every path (a dict literal or comprehension,
@@ -2381,6 +2496,12 @@ class _Walker:
                 if name in ("list", "tuple", "sum", "max", "min", "sorted", "reversed", "iter", "next", "zip", "enumerate", "dict", "set", "map", "filter", "abs", "pow", "getattr"):
                     if name in ("list", "tuple", "iter", "reversed", "sorted") and args and args[0].kind == "params":
                         return args[0]
+                    if name == "map" and len(args) == 2 and not kwargs and isinstance(node.args[0], ast.Name) and node.args[0].id == "id" and "id" not in self.env:
+                        whole = self._all_parameters_of(node.args[1])
+                        if whole is not None:
+                            return Val(kind="python", ids_of=frozenset((r, node) for r in whole))  # ``map(id, m.parameters())``
+                    if name in ("set", "list", "tuple") and len(args) == 1 and not kwargs and args[0].ids_of is not None:
+                        return Val(kind="python", ids_of=args[0].ids_of, pytype=name)
                     if name == "filter" and len(args) == 2 and args[1].kind == "params":
                         # ``filter(lambda p: p.requires_grad, model.parameters())``: those that require grad now
                         return replace(args[1], rg_filter=_tests_requires_grad(node.args[0]))
@@ -2768,10 +2889,20 @@ class _Walker:
         # the output of an op that saved it for backward (``return F.relu(h)`` from a block's forward) is that tensor
         # for the caller too: changing it in place (``h += h_in``) breaks the callee's backward
         saved = ret.saved_output if ret.saved_output and not ret.saved_output.startswith("in:") and self.mode.enabled else None
-        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype, leaf_copy=leaf_copy, saved_output=saved)
+        # the parts of the receiver a filtered list the callee returns leaves out (``model.trainable_parameters()``)
+        selfv = binding.get("self")
+        left_out = frozenset((selfv.ident + r[4:], n) for r, n in ret.left_out if r.startswith("self.")) if selfv is not None and selfv.ident and ret.left_out else frozenset()
+        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype, leaf_copy=leaf_copy, saved_output=saved, left_out=left_out)
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         short = q.rsplit(".", 1)[-1]
+        if q in HF_TRAINER_BASES:
+            model = kwargs.get("model") or (args[0] if args else None)
+            if model is not None and model.kind == "module" and model.cls:
+                # the optimizer the Trainer steps: the one given (``optimizers=(opt, None)``), else its own (value None)
+                given = kwargs.get("optimizers")
+                opt = given.items[0] if given is not None and given.items else None
+                self.record("trainer_built", node, target=model, value=opt if opt is not None and opt.kind == "optimizer" and opt.params else None)
         if q in NONDIFF_COLLECTIVES:
             out_i, in_i = NONDIFF_COLLECTIVES[q]
             buf = node.args[out_i] if len(node.args) > max(out_i, in_i) else None
@@ -2823,8 +2954,11 @@ class _Walker:
                         part = next((fv for k, fv in part.fields if k == "params"), part)
                     if part.leaf_copy is not None:
                         self.record("optimizer_leaf_copy", node, value=part)
-            self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt, held_out=held_out))
-            return Val(kind="optimizer", ident=NEW, params=covered, origin=node, held_out=held_out)
+            # the parts a filtered list left out that no other group holds
+            left_out = frozenset((r, n) for a in given for part in (a.items or (a,)) for r, n in _group_params(part).left_out
+                                 if not any(r == c or r.startswith(c + ".") for c in covered))
+            self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt, held_out=held_out, left_out=left_out))
+            return Val(kind="optimizer", ident=NEW, params=covered, origin=node, held_out=held_out, left_out=left_out)
         if q in COPY_FUNCTIONS and args:
             src = args[0]  # ``copy.deepcopy(model)``: a new object of the same class, with its own parameters
             if src.kind == "module" or src.leaf:
@@ -3037,6 +3171,8 @@ class _Walker:
             if recv.kind in ("module", "instance") or recv.ident:
                 # (the names of a DataParallel / DDP wrapper's ``named_parameters()`` begin with ``module.``)
                 prefix = "module." if recv.kind == "module" and recv.wrapper and name == "named_parameters" else None
+                if name in ("parameters", "named_parameters") and not node.args and not node.keywords:
+                    self.param_receivers[id(node)] = recv
                 return Val(recv.live, recv.cut, kind="params" if name in ("parameters", "named_parameters") else "module", prefix=prefix)
         if name == "startswith" and recv.prefix and node.args and not kwargs and len(node.args) == 1:
             # ``name.startswith("backbone.")`` on a name known to begin with ``module.``: decided when neither text
@@ -3250,6 +3386,22 @@ def _int_expr(node: ast.AST, ints) -> bool:
 def _tests_requires_grad(node: ast.AST) -> bool:
     """A filter predicate (a lambda, a comprehension's ``if``) that reads ``.requires_grad``."""
     return any(isinstance(n, ast.Attribute) and n.attr == "requires_grad" for n in walk_nodes(node))
+
+
+def _group_params(v: Val) -> Val:
+    """What a param group (``{"params": tensors, "lr": ...}``) holds, or the value itself."""
+    return next((fv for k, fv in v.fields if k == "params"), v) if v.fields is not None else v
+
+
+def _constant_strings(v: Val):
+    """The string, or tuple of strings, a value is known to be (``no_decay = ["bias", "norm"]``), else None."""
+    if v.consts is not None and len(v.consts) == 1 and isinstance(next(iter(v.consts)), str):
+        return next(iter(v.consts))
+    if v.items is not None and v.items and v.pytype in ("list", "tuple"):
+        texts = [_constant_strings(i) for i in v.items]
+        if all(isinstance(t, str) for t in texts):
+            return tuple(texts)
+    return None
 
 
 def _chooses_by_requires_grad(v: Val) -> bool:

@@ -10,9 +10,16 @@ it is one the model really has, which is what a claim that two name filters both
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from dataclasses import dataclass
+from typing import Callable, Optional
 
-from gradguard.core.torchapi import LAYER_PARAMETER_NAMES, PARAMETER_CTORS
+from gradguard.core.torchapi import (
+    LAYER_PARAMETER_NAMES,
+    PARAMETER_CTORS,
+    PARAMETERLESS_MODULE_BASES,
+    is_module_ctor,
+    is_parameterless_ctor,
+)
 
 _MAX_DEPTH = 6
 
@@ -66,3 +73,302 @@ def value_parameter_names(modules, imports, value: ast.AST, depth: int = 0) -> l
     if on is None:
         return list(always)
     return list(always) + (list(optional) if on else [])
+
+
+# -- name tests: ``n.startswith("backbone.")``, ``not any(nd in n for nd in no_decay)`` --------------------------------
+class Unknown(Exception):
+    """A name test this module cannot decide."""
+
+
+@dataclass(frozen=True)
+class NamePrefix:
+    """A parameter name known only to begin with ``text`` (and to go on after it): the names of a part whose own names
+    are not known (``resnet.`` of a layer outside the table)."""
+
+    text: str
+
+
+def truth(v) -> bool:
+    if not isinstance(v, (bool, str, tuple)):
+        raise Unknown
+    return bool(v)
+
+
+def module_constants(tree: ast.Module) -> dict:
+    """Module-level names bound once to a string or a tuple/list of strings."""
+    out: dict = {}
+    seen: set = set()
+    for st in tree.body:
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+            name = st.targets[0].id
+            v = st.value
+            if name in seen:
+                out.pop(name, None)
+                continue
+            seen.add(name)
+            if isinstance(v, ast.Constant) and isinstance(v.value, str):
+                out[name] = v.value
+            elif isinstance(v, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in v.elts):
+                out[name] = tuple(e.value for e in v.elts)  # type: ignore[attr-defined]
+    return out
+
+
+def _starts(name, arg) -> bool:
+    """``name.startswith(arg)`` for a known name or a :class:`NamePrefix`; raises Unknown when the rest decides."""
+    if isinstance(arg, tuple):
+        got: list = []
+        for a in arg:
+            try:
+                got.append(_starts(name, a))
+            except Unknown:
+                got.append(None)
+        if True in got:
+            return True
+        if None in got:
+            raise Unknown
+        return False
+    if not isinstance(arg, str):
+        raise Unknown
+    if isinstance(name, str):
+        return name.startswith(arg)
+    if name.text.startswith(arg):
+        return True
+    if arg.startswith(name.text):
+        raise Unknown  # (the name goes on with text not known)
+    return False
+
+
+def evaluate_name_test(node: ast.AST, var: str, name, consts: dict, env: Optional[dict] = None, oracle=None):
+    """The value of a parameter-name test with ``var`` bound to ``name`` (a string, or a :class:`NamePrefix`); raises
+    Unknown for anything else. ``oracle(node)``, when given, values the nodes this evaluator does not know (a test on
+    the parameter itself), or raises Unknown."""
+    env = env or {}
+
+    def ev(n, e=env):
+        return evaluate_name_test(n, var, name, consts, e, oracle)
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bool)):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id == var:
+            return name
+        if node.id in env:
+            return env[node.id]
+        if node.id in consts:
+            return consts[node.id]
+        raise Unknown
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return tuple(ev(e) for e in node.elts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return not truth(ev(node.operand))
+    if isinstance(node, ast.BoolOp):
+        vals: list = []
+        for v in node.values:  # (a value that decides the whole test decides it even when another one is unknown)
+            try:
+                vals.append(truth(ev(v)))
+            except Unknown:
+                vals.append(None)
+        decisive = isinstance(node.op, ast.Or)
+        if decisive in vals:
+            return decisive
+        if None in vals:
+            raise Unknown
+        return not decisive
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        op = node.ops[0]
+        try:
+            a, b = ev(node.left), ev(node.comparators[0])
+        except Unknown:
+            if oracle is None:
+                raise
+            return oracle(node)
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if isinstance(a, str) and isinstance(b, str):
+                return (a in b) == isinstance(op, ast.In)
+            if isinstance(a, str) and isinstance(b, NamePrefix):
+                if a in b.text:
+                    return isinstance(op, ast.In)
+                raise Unknown
+            if isinstance(b, tuple) and all(isinstance(x, str) for x in b) and isinstance(a, (str, NamePrefix)):
+                if isinstance(a, str):
+                    return (a in b) == isinstance(op, ast.In)
+                if not any(x.startswith(a.text) for x in b):
+                    return not isinstance(op, ast.In)
+            raise Unknown
+        if isinstance(op, (ast.Eq, ast.NotEq)):
+            if isinstance(a, str) and isinstance(b, str):
+                return (a == b) == isinstance(op, ast.Eq)
+            s, p = (a, b) if isinstance(a, str) else (b, a)
+            if isinstance(s, str) and isinstance(p, NamePrefix) and not s.startswith(p.text):
+                return not isinstance(op, ast.Eq)
+        raise Unknown
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("startswith", "endswith") and len(node.args) == 1 and not node.keywords:
+        recv, arg = ev(node.func.value), ev(node.args[0])
+        if isinstance(recv, (str, NamePrefix)) and (isinstance(arg, str) or (isinstance(arg, tuple) and all(isinstance(x, str) for x in arg))):
+            if node.func.attr == "startswith":
+                return _starts(recv, arg)
+            if isinstance(recv, str):
+                return recv.endswith(arg)
+        raise Unknown
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("any", "all") and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
+        gen = node.args[0]
+        if len(gen.generators) != 1 or not isinstance(gen.generators[0].target, ast.Name) or gen.generators[0].ifs:
+            raise Unknown
+        seq = ev(gen.generators[0].iter)
+        if not isinstance(seq, tuple):
+            raise Unknown
+        k = gen.generators[0].target.id
+        vals = []
+        for x in seq:
+            try:
+                vals.append(truth(ev(gen.elt, {**env, k: x})))
+            except Unknown:
+                vals.append(None)
+        decisive = node.func.id == "any"
+        if decisive in vals:
+            return decisive
+        if None in vals:
+            raise Unknown
+        return not decisive
+    if oracle is not None:
+        return oracle(node)
+    raise Unknown
+
+
+# -- the parts of a model and which of them a filtered parameter list holds --------------------------------------------
+@dataclass(frozen=True)
+class Part:
+    """An attribute of a Module class that may hold parameters."""
+
+    path: str  # the attribute (``xattn``)
+    names: Optional[tuple]  # its parameters' names relative to it (``proj.weight``; ``""``: it is one), None when not known
+    fresh: bool  # built where it is assigned, once (so no other attribute's object: its parameters go by its name)
+    cls: Optional[str] = None  # the in-file Module class it is an instance of
+
+
+# what a class may do to hold parameters other than by assigning attributes in its own code
+_REGISTERS = frozenset({"register_parameter", "add_module", "register_module", "setattr", "__setattr__", "__dict__", "tie_weights",
+                        "get_output_embeddings", "get_input_embeddings", "_tie_or_clone_weights", "load_state_dict"})
+
+
+def module_parts(modules, imports, cls: str) -> Optional[tuple]:
+    """Every attribute of an instance of the in-file Module class ``cls`` that may hold a parameter, or None when its
+    parameters cannot be told from its code: a base class other than ``nn.Module`` (or a framework base that holds
+    none), parameters registered by name (``register_parameter``, ``add_module``, ``setattr``), an attribute of a part
+    assigned (a tied weight). Cached per class."""
+    cache = modules.__dict__.setdefault("_parameter_parts", {})
+    if cls in cache:
+        return cache[cls]
+    cache[cls] = None  # (a class that holds itself: not enumerable)
+    info = modules.classes.get(cls)
+    out: Optional[tuple] = None
+    if info is not None and info.is_module and info.base_names and all(b in PARAMETERLESS_MODULE_BASES for b in info.base_names) and not _registers_otherwise(info):
+        parts = []
+        for attr, values in info.attr_values.items():
+            if attr in info.buffers or attr in info.constants:
+                continue
+            part = _part(modules, imports, info, attr, values)
+            if part is not None:
+                parts.append(part)
+        out = tuple(parts)
+    cache[cls] = out
+    return out
+
+
+def _registers_otherwise(info) -> bool:
+    for m in info.methods.values():
+        if m.name in _REGISTERS:
+            return True
+        for n in ast.walk(m):
+            if isinstance(n, (ast.Attribute, ast.Name)) and (n.attr if isinstance(n, ast.Attribute) else n.id) in _REGISTERS:
+                return True
+            if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target]):
+                    for e in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]):
+                        # ``self.head.weight = ...``, ``self.blocks[0] = ...``: a part changed from outside
+                        if isinstance(e, (ast.Attribute, ast.Subscript)) and isinstance(e.value, (ast.Attribute, ast.Subscript)):
+                            return True
+    return False
+
+
+def _part(modules, imports, info, attr: str, values: list) -> Optional[Part]:
+    init = info.methods.get("__init__")
+    value = values[0] if len(values) == 1 else None
+    in_init = value is not None and init is not None and any(n is value for n in ast.walk(init))
+    if not in_init or not isinstance(value, ast.Call):
+        return None if _plain(value) else Part(attr, None, False)
+    if isinstance(value.func, ast.Name) and value.func.id in modules.classes:
+        child = modules.classes[value.func.id]
+        return Part(attr, None, True, child.name) if child.is_module else Part(attr, None, False)
+    q = imports.qualname(value.func) or ""
+    if q in PARAMETER_CTORS or is_module_ctor(q):
+        names = complete_names(modules, imports, value)
+        return None if names == () and is_parameterless_ctor(q) else Part(attr, names, True)
+    return Part(attr, None, False)
+
+
+def _plain(value: Optional[ast.AST]) -> bool:
+    """A number, string, flag or tuple of them: never a parameter."""
+    if isinstance(value, ast.Constant):
+        return True
+    return isinstance(value, ast.Tuple) and all(_plain(e) for e in value.elts)
+
+
+def complete_names(modules, imports, value: ast.AST) -> Optional[tuple]:
+    """All the parameter names (relative to the object) of what the ``torch.nn`` constructor call ``value`` builds, or
+    None when they are not all known (a layer outside the table, a switch given by a variable)."""
+    if not isinstance(value, ast.Call):
+        return None
+    q = imports.qualname(value.func) or ""
+    if q in PARAMETER_CTORS:
+        return ("",)
+    if is_parameterless_ctor(q):
+        return ()
+    short = q.rsplit(".", 1)[-1]
+    if q in ("torch.nn.Sequential", "torch.nn.modules.container.Sequential"):
+        if value.keywords or any(isinstance(a, ast.Starred) for a in value.args):
+            return None
+        out: list = []
+        for i, a in enumerate(value.args):
+            inner = complete_names(modules, imports, a)
+            if inner is None:
+                return None
+            out += [f"{i}.{n}" if n else str(i) for n in inner]
+        return tuple(out)
+    if not q.startswith("torch.nn.") or short not in LAYER_PARAMETER_NAMES:
+        return None
+    always, optional, switch, default, unknown, before_switch = LAYER_PARAMETER_NAMES[short]
+    if any(k.arg in unknown or k.arg is None for k in value.keywords) or any(isinstance(a, ast.Starred) for a in value.args):
+        return None
+    on: Optional[bool] = default if len(value.args) <= before_switch else None
+    given = next((k.value for k in value.keywords if k.arg == switch), None) if switch else None
+    if given is not None:
+        on = given.value if isinstance(given, ast.Constant) and isinstance(given.value, bool) else None
+    if on is None:
+        return None if optional else tuple(always)
+    return tuple(always) + (tuple(optional) if on else ())
+
+
+def narrowed_parts(modules, imports, cls: str, keep: Callable, base: str = "", depth: int = 0, dropped: Optional[list] = None) -> Optional[list]:
+    """The paths (relative to the model) of the parts of an instance of ``cls`` whose parameters a filter may select:
+    ``keep(path, names)`` says True / False when it selects all / none of a part's parameters, None when it cannot tell
+    (then the part's own parts are asked, if it is an in-file class; else it counts as selected). A part counts as left
+    out only when it is its own object (built where it is assigned). None when the class's parameters cannot be told. The parts left out go to ``dropped``."""
+    parts = module_parts(modules, imports, cls)
+    if parts is None or depth > _MAX_DEPTH:
+        return None
+    out: list = []
+    for part in parts:
+        path = base + part.path
+        verdict = keep(path, part.names)
+        if verdict is None and part.cls is not None:
+            inner = narrowed_parts(modules, imports, part.cls, keep, path + ".", depth + 1, dropped)
+            if inner is not None:
+                out += inner
+                continue
+        if verdict is False and part.fresh:
+            if dropped is not None:
+                dropped.append(path)
+            continue
+        out.append(path)
+    return out

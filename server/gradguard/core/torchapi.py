@@ -312,6 +312,11 @@ HF_TRAINER_OPTIMIZER_BUILDERS = ("create_optimizer", "create_optimizer_and_sched
 HF_MODEL_BASES = {q for q in FRAMEWORK_MODULE_BASES if q.startswith("transformers.")}
 
 
+# Module base classes that register no parameter of their own: a subclass holds what its own code assigns (Hugging
+# Face's base may tie the output embedding to the input one, through ``get_output_embeddings``).
+PARAMETERLESS_MODULE_BASES = frozenset({*MODULE_BASE, *LIGHTNING_BASES, "transformers.PreTrainedModel", "transformers.modeling_utils.PreTrainedModel"})
+
+
 def is_framework_module_base(qualname: str) -> bool:
     """``LightningModule``, ``PreTrainedModel``, ``ModelMixin`` and the model classes of ``transformers``
     (``BertModel``, ``GPT2PreTrainedModel``, ``...ForSequenceClassification``) are ``nn.Module``s."""

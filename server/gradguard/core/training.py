@@ -265,6 +265,8 @@ def stepped_by_framework(facts, fl: FunctionFlow, site: BackwardSite) -> list:
     if not site.implicit:
         return []
     info = facts.modules.classes.get(fl.owner or "")
+    if info is not None and info.framework == "hf_model" and getattr(fl.node, "name", None) == "forward":
+        return trainer_optimizers(facts, info.name)
     builder = OPTIMIZER_BUILDERS.get(info.framework or "") if info is not None else None
     if info is None or builder is None or getattr(fl.node, "name", None) != "training_step" or info.manual_optimization:
         return []
@@ -272,6 +274,30 @@ def stepped_by_framework(facts, fl: FunctionFlow, site: BackwardSite) -> list:
     if m is None:
         return []
     return [o for o in facts.flow.flow(m).optimizers if o.covered and all(concrete_param(r) for r in o.covered)]
+
+
+def trainer_optimizers(facts, cls: str) -> list:
+    """The optimizers the Hugging Face ``Trainer`` steps on the loss of a model of the in-file class ``cls``, in terms of
+    ``self``: those given to it (``Trainer(model=model, optimizers=(opt, None))``), when every Trainer of the file built
+    for such a model is given one the model knows (none builds its own from every parameter, and no in-file Trainer
+    subclass builds one its way); else []."""
+    if "optimizers" not in facts.source.text or any(i.framework == "hf_trainer" for i in facts.modules.classes.values()):
+        return []
+    out = []
+    for f in facts.flows:
+        for ev in f.events:
+            if ev.what != "trainer_built" or ev.target is None or ev.target.cls != cls:
+                continue
+            ident, opt = ev.target.ident, ev.value
+            if opt is None or not ident or not all(r == ident or r.startswith(ident + ".") for r in opt.params):
+                return []
+
+            def rb(r: str, ident: str = ident) -> str:
+                return "self" + r[len(ident):]
+
+            out.append(OptimizerSite(opt.origin or ev.node, frozenset(map(rb, opt.params)), held_out=frozenset(map(rb, opt.held_out)),
+                                     left_out=frozenset((rb(r), n) for r, n in opt.left_out if r.startswith(ident + "."))))
+    return out
 
 
 def runs_after_optimizers(facts, fn: ast.AST, owner: Optional[str]) -> bool:
@@ -289,7 +315,7 @@ def _known_steps(fl: FunctionFlow, start: tuple, end: tuple) -> list:
             continue
         pos = (ev.node.lineno, ev.node.col_offset)
         if start < pos < end and ev.target.kind == "optimizer" and ev.target.params and all(concrete_param(r) for r in ev.target.params):
-            out.append(OptimizerSite(ev.target.origin or ev.node, ev.target.params, stmt=ev.stmt, held_out=ev.target.held_out))
+            out.append(OptimizerSite(ev.target.origin or ev.node, ev.target.params, stmt=ev.stmt, held_out=ev.target.held_out, left_out=ev.target.left_out))
     return out
 
 

@@ -44,6 +44,13 @@ that no optimizer in view holds:
   (`self.manual_backward(loss)`, then `opt_g.step()` in `training_step`, which the Trainer calls once per batch),
   a part the loss reaches that the optimizer stepped after it does not hold and no other optimizer stepped holds
   (`opt_g` built from `self.discriminator.parameters()` in `configure_optimizers`);
+- a part a filtered parameter list leaves out, when no other group holds it: a name test
+  (`[p for n, p in model.named_parameters() if n.startswith(("adapter.", "head."))]`) or a set difference
+  (`[p for p in model.parameters() if id(p) not in base_ids]` with `base_ids = set(map(id, model.base.parameters())) |
+  ...` naming more parts than the groups hold); reported on the test, or where the part is put in the id set. Only
+  when the model's parameter names can be told from its class (its parts built in `__init__`, nothing registered by
+  name) and the test decides every one of a part's parameters; the optimizer may also be one given to the Hugging
+  Face Trainer (`Trainer(..., optimizers=(opt, None))`);
 - a `copy.deepcopy` replica trained while the optimizer still holds the original's parameters, also when
   the model's own name is rebound to it (`model = copy.deepcopy(best_model)` to restore a checkpoint, with the
   optimizer built from the model that name held before); a helper that builds the new object and returns it
@@ -1095,6 +1102,147 @@ def main():
 """,
             expect={"facts": {"changed": True, "judge_has_grad": False}, "grad_ok": ["generator.weight"]},
         ),
+        Example(
+            name="name-filter-leaves-out-a-trained-part",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Captioner(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 8)
+        self.adapter = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 10)
+
+    def forward(self, ids):
+        return self.head(self.adapter(self.embed(ids)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Captioner()
+    params = [p for n, p in model.named_parameters() if n.startswith(("adapter.", "head."))]
+    opt = torch.optim.SGD(params, lr=0.1)
+    e0 = model.embed.weight.detach().clone()
+    for _ in range(3):
+        ids = torch.randint(0, 10, (4, 5))
+        loss = F.cross_entropy(model(ids).flatten(0, 1), ids.flatten())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"embed_changed": not torch.equal(e0, model.embed.weight)}
+""",
+            lines=(20,),
+            fixable=False,
+            expect={"grad_ok": ["model.embed.weight", "model.adapter.weight"], "facts": {"embed_changed": False}},
+        ),
+        Example(
+            name="id-set-difference-leaves-out-a-trained-part",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ReID(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.base = nn.Linear(6, 8)
+        self.feat = nn.Linear(8, 8)
+        self.classifier = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.classifier(F.relu(self.feat(self.base(x))))
+
+
+def main():
+    torch.manual_seed(0)
+    model = ReID()
+    base_ids = set(map(id, model.base.parameters())) | set(map(id, model.feat.parameters()))
+    new_params = [p for p in model.parameters() if id(p) not in base_ids]
+    opt = torch.optim.SGD([{"params": model.base.parameters(), "lr": 0.01}, {"params": new_params}], lr=0.1)
+    f0 = model.feat.weight.detach().clone()
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(8, 6)), torch.randint(0, 3, (8,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"feat_changed": not torch.equal(f0, model.feat.weight)}
+""",
+            lines=(20,),
+            fixable=False,
+            expect={"grad_ok": ["model.feat.weight", "model.classifier.weight"], "facts": {"feat_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="id-set-difference-with-the-excluded-parts-in-their-own-group",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ReID(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.base = nn.Linear(6, 8)
+        self.feat = nn.Linear(8, 8)
+        self.classifier = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.classifier(F.relu(self.feat(self.base(x))))
+
+
+def main():
+    torch.manual_seed(0)
+    model = ReID()
+    base_ids = set(map(id, model.base.parameters()))
+    new_params = [p for p in model.parameters() if id(p) not in base_ids]
+    opt = torch.optim.SGD([{"params": model.base.parameters(), "lr": 0.01}, {"params": new_params}], lr=0.1)
+    f0 = model.feat.weight.detach().clone()
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(8, 6)), torch.randint(0, 3, (8,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"feat_changed": not torch.equal(f0, model.feat.weight)}
+""",
+            expect={"grad_ok": ["model.feat.weight", "model.base.weight"], "facts": {"feat_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="name-filter-leaves-out-a-part-run-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Probe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Linear(6, 8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        with torch.no_grad():
+            h = self.backbone(x)
+        return self.head(h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Probe()
+    opt = torch.optim.SGD([p for n, p in model.named_parameters() if not n.startswith("backbone.")], lr=0.1)
+    h0 = model.head.weight.detach().clone()
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(8, 6)), torch.randint(0, 3, (8,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"head_changed": not torch.equal(h0, model.head.weight)}
+""",
+            expect={"grad_ok": ["model.head.weight"], "grad_none": ["model.backbone.weight"], "facts": {"head_changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -1200,6 +1348,10 @@ def main():
                         continue
                     name = display_root(r)
                     ctor = step.node
+                    left_at = _left_out_at(r, stepping)
+                    if left_at is not None:
+                        yield self._left_out(facts, r, left_at, origins[r], site)
+                        continue
                     # the other losses of the function that reach it, and the optimizers stepped after them (a GAN's
                     # discriminator and generator steps): none holds it, and which one should is the program's choice
                     others: list = []
@@ -1241,6 +1393,13 @@ def main():
         if not missing:
             return
         reported.update(missing)
+        for r in missing:
+            left_at = _left_out_at(r, stepping)
+            if left_at is not None:
+                yield self._left_out(facts, r, left_at, origins[r], site)
+        missing = [r for r in missing if _left_out_at(r, stepping) is None]
+        if not missing:
+            return
         names = ", ".join(f"`{display_root(r)}`" for r in missing)
         one = len(missing) == 1
         fixes = []
@@ -1262,6 +1421,22 @@ def main():
             explanation="The framework steps the optimizers `configure_optimizers` returns, and `optimizer.step()` updates only the "
             "parameters they were built with; add the missing ones to a parameter group (or build the groups from "
             "`self.named_parameters()`, so that no module is left out).",
+        )
+
+    def _left_out(self, facts, root: str, left_at: tuple, origin: ast.AST, site):
+        """``root`` is left out of the optimizer's parameters by a filter (a name test, an id set of other parts'
+        parameters) and no other group holds it."""
+        node, opt = left_at
+        name = display_root(root)
+        how = "its parameters are put in the set of ids this list leaves out here" if _id_set_call(node) else "this filter leaves its parameters out of the optimizer's list"
+        return self.finding(
+            facts,
+            node,
+            f"no optimizer holds `{name}`: {how}, and no other parameter group holds them; {_loss_at(site)} gives them gradients, but they never change",
+            related=[(opt, "the optimizer built from the filtered list"), (origin, f"`{name}` is created here"), (site.node, "backward() reaches it here")],
+            explanation="`optimizer.step()` updates only the parameters the optimizer was built with. A parameter list narrowed by a name "
+            "test or by a set of ids leaves out every part the test rejects; give those parts a parameter group of their own "
+            "(or narrow the filter), so that the groups cover every parameter that gets a gradient.",
         )
 
     def _unfrozen_later(self, facts, fl, site, opt, part: str, roots: list, stepping: list, frozen: set, reported: set, owner: Optional[str] = None):
@@ -1291,6 +1466,22 @@ def main():
             "not add them. Add them as a parameter group when unfreezing (`optimizer.add_param_group`), or build the optimizer "
             "from all the parameters (frozen ones get no gradient, so they are skipped until they are unfrozen).",
         )
+
+
+def _left_out_at(root: str, stepping: list) -> Optional[tuple]:
+    """``(node, optimizer)``: where a filter of an optimizer's parameter list left out ``root`` (or the part holding it)."""
+    for opt in stepping:
+        for r, n in sorted(opt.left_out, key=lambda x: x[0]):
+            if root == r or root.startswith(r + "."):
+                return n, opt.node
+    return None
+
+
+def _id_set_call(node: ast.AST) -> bool:
+    """``map(id, m.parameters())`` / ``{id(p) for p in m.parameters()}``: what builds an id set (not a name test)."""
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id == "map" and bool(node.args) and isinstance(node.args[0], ast.Name) and node.args[0].id == "id"
+    return isinstance(node, (ast.SetComp, ast.GeneratorExp, ast.ListComp))
 
 
 def _loss_at(site) -> str:

@@ -6,13 +6,9 @@ import ast
 from typing import Optional
 
 from gradguard.core.model import Severity
-from gradguard.core.paramnames import parameter_names
+from gradguard.core.paramnames import Unknown, evaluate_name_test, module_constants, parameter_names, truth
 from gradguard.core.torchapi import is_optimizer_ctor
 from gradguard.rules.base import Example, Rule
-
-
-class _Unknown(Exception):
-    pass
 
 
 class ParameterInTwoGroups(Rule):
@@ -125,7 +121,7 @@ def main():
     )
 
     def check(self, facts):
-        consts = _module_constants(facts.tree)
+        consts = module_constants(facts.tree)
         for call in facts.walk(ast.Call):
             if not is_optimizer_ctor(facts.imports.qualname(call.func) or ""):
                 continue
@@ -147,8 +143,8 @@ def main():
             for comp in comps:
                 var = comp.generators[0].target.elts[0].id
                 try:
-                    chosen = {n for n in names if all(_truth(_ev(c, var, n, consts)) for c in comp.generators[0].ifs)}
-                except _Unknown:
+                    chosen = {n for n in names if all(truth(evaluate_name_test(c, var, n, consts)) for c in comp.generators[0].ifs)}
+                except Unknown:
                     chosen = None
                 picked.append(chosen)
             for j in range(1, len(comps)):
@@ -247,74 +243,3 @@ def _class_of(facts, expr: ast.AST, scope: ast.AST, depth: int) -> Optional[str]
         if cls is not None:
             return cls
     return None
-
-
-def _module_constants(tree: ast.Module) -> dict:
-    """Module-level names bound once to a string or a tuple/list of strings."""
-    out: dict = {}
-    seen: set = set()
-    for st in tree.body:
-        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
-            name = st.targets[0].id
-            v = st.value
-            if name in seen:
-                out.pop(name, None)
-                continue
-            seen.add(name)
-            if isinstance(v, ast.Constant) and isinstance(v.value, str):
-                out[name] = v.value
-            elif isinstance(v, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in v.elts):
-                out[name] = tuple(e.value for e in v.elts)  # type: ignore[attr-defined]
-    return out
-
-
-def _truth(v) -> bool:
-    if not isinstance(v, (bool, str, tuple)):
-        raise _Unknown
-    return bool(v)
-
-
-def _ev(node: ast.AST, var: str, name: str, consts: dict, env: Optional[dict] = None):
-    """The value of a name test with ``var`` bound to ``name``; raises _Unknown for anything else."""
-    env = env or {}
-    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bool)):
-        return node.value
-    if isinstance(node, ast.Name):
-        if node.id == var:
-            return name
-        if node.id in env:
-            return env[node.id]
-        if node.id in consts:
-            return consts[node.id]
-        raise _Unknown
-    if isinstance(node, (ast.Tuple, ast.List)):
-        return tuple(_ev(e, var, name, consts, env) for e in node.elts)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return not _truth(_ev(node.operand, var, name, consts, env))
-    if isinstance(node, ast.BoolOp):
-        vals = [_truth(_ev(v, var, name, consts, env)) for v in node.values]
-        return all(vals) if isinstance(node.op, ast.And) else any(vals)
-    if isinstance(node, ast.Compare) and len(node.ops) == 1:
-        a, b = _ev(node.left, var, name, consts, env), _ev(node.comparators[0], var, name, consts, env)
-        op = node.ops[0]
-        if isinstance(op, (ast.In, ast.NotIn)) and isinstance(b, (str, tuple)) and isinstance(a, str):
-            return (a in b) == isinstance(op, ast.In)
-        if isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(a, str) and isinstance(b, str):
-            return (a == b) == isinstance(op, ast.Eq)
-        raise _Unknown
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("startswith", "endswith") and len(node.args) == 1 and not node.keywords:
-        recv, arg = _ev(node.func.value, var, name, consts, env), _ev(node.args[0], var, name, consts, env)
-        if isinstance(recv, str) and (isinstance(arg, str) or (isinstance(arg, tuple) and all(isinstance(x, str) for x in arg))):
-            return recv.startswith(arg) if node.func.attr == "startswith" else recv.endswith(arg)
-        raise _Unknown
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("any", "all") and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
-        gen = node.args[0]
-        if len(gen.generators) != 1 or not isinstance(gen.generators[0].target, ast.Name) or gen.generators[0].ifs:
-            raise _Unknown
-        seq = _ev(gen.generators[0].iter, var, name, consts, env)
-        if not isinstance(seq, tuple):
-            raise _Unknown
-        k = gen.generators[0].target.id
-        vals = [_truth(_ev(gen.elt, var, name, consts, {**env, k: x})) for x in seq]
-        return any(vals) if node.func.id == "any" else all(vals)
-    raise _Unknown
