@@ -1743,7 +1743,7 @@ def _calls_inplace_activation(facts, cls: str, body: str) -> bool:
 def _calls_output_saving_attr(facts, scope, body: str) -> bool:
     """Does ``scope`` call a layer of its class whose output autograd saves (``self.act = nn.Sigmoid()``, then
     ``self.act(h)``; a ``nn.Sequential`` ending in one)? Its walk then knows that output (cheap text test first)."""
-    if not _OUTPUT_SAVING_LAYER.search(facts.source.text):
+    if not facts.text_index.anywhere(_OUTPUT_SAVING_LAYER):
         return False
     owner = facts.flow.owner.get(id(scope))
     for attr in _called_attrs(facts, owner, body):
