@@ -15,7 +15,7 @@ from gradguard.core.source import Pos
 from gradguard.core.starvation import cut_order, display_root
 from gradguard.core.torchapi import ALIASING_OPS, FROZEN_BY_DEFAULT, LOSS_SINK_WORDS, PARAMETER_CTORS, PARAMLESS_SUFFIXES, is_module_ctor
 from gradguard.core.training import covered_by, stepped_after, stepped_by_framework
-from gradguard.fixes import fix, insert_before_stmt, line_indent, replace_node
+from gradguard.fixes import fix, insert_before_stmt, line_indent, newline, replace_node
 from gradguard.rules._cuts import loss_label, other_cuts_where, related_for, roots_label, sole_cut
 from gradguard.rules._leafs import is_computing_expr
 from gradguard.rules.base import Example, Rule
@@ -62,6 +62,11 @@ information (the fix calls the function's own `torch.set_grad_enabled(True)` bef
 is global state, so a Lightning hook the Trainer runs before the training steps (`setup`, `on_fit_start`,
 `on_train_start`, `on_train_epoch_start`, `on_train_batch_start`) that leaves it off, itself or through a helper
 it calls, leaves it off for `training_step` too.
+A custom `torch.autograd.Function` whose `backward` recomputes part of the forward and differentiates it
+(`y = f(x.detach().requires_grad_())`, then `torch.autograd.grad(y, x, grad_output)`, as memory-efficient activations
+do) without `with torch.enable_grad():` is flagged on that recomputation (error): autograd runs `backward` with grad
+mode off, so `y` has no graph and the call raises (files that mention `enable_grad`, `set_grad_enabled` or
+`create_graph` are left alone).
 Parameters made under inference mode are inference tensors too: a new layer (`model.head = nn.Linear(...)`), an
 `nn.Parameter` of a tensor computed there (`nn.Parameter(torch.cat([old, rows]))`, a vocabulary grown by an
 `@torch.inference_mode()` helper) or `nn.Embedding.from_pretrained(<computed>, freeze=False)`, put on a model that is
@@ -1379,6 +1384,93 @@ def main():
             expect={"facts": {"changed": True}},
         ),
         Example(
+            name="function-backward-recomputes-and-differentiates-without-enable-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class EfficientMish(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * torch.tanh(F.softplus(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        x = x.detach().requires_grad_()
+        y = x * torch.tanh(F.softplus(x))
+        return torch.autograd.grad(y, x, grad_output)[0]
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 8)
+        self.fc2 = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.fc2(EfficientMish.apply(self.fc1(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    opt.zero_grad()
+    net(torch.randn(4, 6)).pow(2).mean().backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(16,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            name="function-backward-recomputes-under-enable-grad",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class EfficientMish(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * torch.tanh(F.softplus(x))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        x = x.detach().requires_grad_()
+        with torch.enable_grad():
+            y = x * torch.tanh(F.softplus(x))
+        return torch.autograd.grad(y, x, grad_output)[0]
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 8)
+        self.fc2 = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.fc2(EfficientMish.apply(self.fc1(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    opt.zero_grad()
+    net(torch.randn(4, 6)).pow(2).mean().backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.fc1.weight", "net.fc2.weight"]},
+        ),
+        Example(
             name="helper-under-inference-mode-grows-the-output-layer-then-training",
             code="""import torch
 import torch.nn as nn
@@ -1680,6 +1772,7 @@ def main():
             yield self.finding(facts, node, message, severity=severity, related=_flag_source(facts, node) + _computed_inside(facts, node, st) + _leaking_return(facts, node) + related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
         yield from self._called_under_disabled_mode(facts, seen)
         yield from _inference_parameters_trained(self, facts, seen)
+        yield from _autograd_inside_function_backward(self, facts)
         # inference tensors saved for backward: an error even when other parameters train
         for fl in facts.backward_flows:
             if facts.flow.is_autograd_function_method(fl.node):
@@ -1813,6 +1906,65 @@ def _inference_parameters_trained(rule, facts, seen: set):
 
 
 _INFERENCE_WORD = re.compile(r"\binference_mode\b")
+_GRAD_ON_WORD = re.compile(r"\b(?:enable_grad|set_grad_enabled|create_graph)\b")
+
+
+def _autograd_inside_function_backward(rule, facts):
+    """A custom ``torch.autograd.Function``'s ``backward`` that recomputes part of the forward and differentiates it
+    (``y = f(x.detach().requires_grad_())`` then ``torch.autograd.grad(y, x, grad_output)``, memory-efficient activations):
+    autograd runs ``backward`` with grad mode off (unless the backward pass itself was asked for ``create_graph=True``),
+    so ``y`` records no graph and the call raises. Reported on the statement that computes the differentiated tensor,
+    where ``with torch.enable_grad():`` belongs; silent when the file mentions ``enable_grad`` / ``set_grad_enabled``
+    / ``create_graph`` at all."""
+    if "Function" not in facts.source.text or facts.text_index.anywhere(_GRAD_ON_WORD):
+        return
+    from gradguard.core.classes import function_classes
+
+    for info in function_classes(facts):
+        bwd = facts.modules.method(info.name, "backward")
+        if bwd is None or any(not isinstance(d, ast.Name) or d.id != "staticmethod" for d in bwd.decorator_list) or f"{info.name}.apply" not in facts.source.text:
+            continue  # (a Function this file never applies may be run elsewhere with create_graph=True)
+        for call in facts.own_nodes(bwd):
+            if not isinstance(call, ast.Call) or not call.args:
+                continue
+            q = facts.imports.qualname(call.func) or ""
+            if q not in ("torch.autograd.grad", "torch.autograd.backward"):
+                continue
+            out = call.args[0]
+            if not isinstance(out, ast.Name):
+                continue
+            reach = facts.semantic.reaching_defs(bwd, out.id, out, facts.parent)
+            if len(reach) != 1 or reach[0].kind != "assign" or not reach[0].whole or reach[0].value is None:
+                continue
+            st = reach[0].node
+            if not isinstance(st, ast.Assign) or not _allocates(st.value) or facts.parent(st) is not bwd:
+                continue
+            yield rule.finding(
+                facts,
+                st,
+                f"`{out.id}` is computed in `{info.name}.backward`, which autograd runs with grad mode off: it has no graph, so "
+                f"`{facts.text(call.func)}({out.id}, ...)` at line {call.lineno} raises",
+                severity=Severity.ERROR,
+                related=[(call, "differentiates a tensor computed without a graph")],
+                fixes=[partial(_enable_grad_around, facts, st)],
+                explanation="Autograd calls a custom Function's `backward` under `torch.no_grad()` (only a backward pass run with "
+                "`create_graph=True` records), so a recomputation there builds no graph and `torch.autograd.grad` raises "
+                "`element 0 of tensors does not require grad and does not have a grad_fn`. Recompute under `with torch.enable_grad():`.",
+            )
+
+
+def _enable_grad_around(facts, st: ast.stmt):
+    """Wrap statement ``st`` (on lines of its own) in ``with torch.enable_grad():``."""
+    if facts.imports.qualname(ast.Name(id="torch", ctx=ast.Load())) != "torch":
+        return None
+    last = st.end_lineno or st.lineno
+    lines = [facts.source.line(n).rstrip("\r\n") for n in range(st.lineno, last + 1)]
+    indent = line_indent(facts, st.lineno)
+    if len(lines[0]) - len(lines[0].lstrip()) != facts.start(st).col or any(ln.strip() and not ln.startswith(indent) for ln in lines):
+        return None
+    nl = newline(facts)
+    text = "with torch.enable_grad():" + nl + nl.join((indent + "    " + ln[len(indent):]) if ln.strip() else ln for ln in lines)
+    return fix("Recompute under `torch.enable_grad()`", Edit(Pos(st.lineno, len(indent)), Pos(last, len(lines[-1])), text), unsafe=True)
 
 
 def _makes_inference_parameters(facts, value) -> bool:
