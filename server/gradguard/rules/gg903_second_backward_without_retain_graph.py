@@ -8,6 +8,7 @@ from typing import Optional, cast
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import BackwardSite
+from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Fix, Severity
 from gradguard.core.source import Pos
 from gradguard.core.starvation import frozen_paths, is_frozen
@@ -29,7 +30,11 @@ class SecondBackwardWithoutRetainGraph(Rule):
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
-Looks at consecutive backward passes in the same block (`a.backward()` ... `b.backward()`, or
+Flags an optimizer step between a `backward(retain_graph=True)` and a second backward through the kept graph
+(two losses from one forward, `logits, rec = model(x)`), when the step holds parameters that graph computed with:
+the step updates them in place, and the second backward raises (error; a part recomputed after the step, such as
+a GAN's discriminator run again on the kept `fake`, records a new graph and is fine).
+It also looks at consecutive backward passes in the same block (`a.backward()` ... `b.backward()`, or
 `torch.autograd.grad`) and flags the first one when it has no `retain_graph=True` (or `create_graph=True`)
 and the second goes through part of the same graph: the same loss tensor, or a non-leaf intermediate
 (`z = encoder(x)`) that both losses were built from and that is not recomputed in between; also one
@@ -580,6 +585,75 @@ def main():
 """,
             expect={"facts": {"changed": True}},
         ),
+        Example(
+            name="step-between-a-retained-backward-and-the-second-backward-of-a-shared-forward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU())
+        self.cls_head = nn.Linear(8, 3)
+        self.rec_head = nn.Linear(8, 6)
+
+    def forward(self, x):
+        h = self.encoder(x)
+        return self.cls_head(h), self.rec_head(h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = TwoHeads()
+    opt_sup = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt_rec = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    for _ in range(2):
+        opt_sup.zero_grad()
+        opt_rec.zero_grad()
+        logits, rec = model(x)
+        loss_sup = F.cross_entropy(logits, y)
+        loss_rec = F.mse_loss(rec, x)
+        loss_sup.backward(retain_graph=True)
+        opt_sup.step()
+        loss_rec.backward()
+        opt_rec.step()
+    return {"model": model}
+""",
+            lines=(31,),
+            fixable=False,
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            name="discriminator-stepped-after-a-retained-backward-then-run-again-for-the-generator",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 6))
+    D = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 1))
+    opt_g = torch.optim.Adam(G.parameters())
+    opt_d = torch.optim.Adam(D.parameters())
+    bce = nn.BCEWithLogitsLoss()
+    for _ in range(2):
+        fake = G(torch.randn(5, 4))
+        opt_d.zero_grad()
+        d_loss = bce(D(fake), torch.zeros(5, 1))
+        d_loss.backward(retain_graph=True)
+        opt_d.step()
+        opt_g.zero_grad()
+        g_loss = bce(D(fake), torch.ones(5, 1))
+        g_loss.backward()
+        opt_g.step()
+    return {"G": G, "D": D}
+""",
+            expect={"grad_ok": ["G.0.weight", "D.0.weight"]},
+        ),
     )
 
     def _framework_backpropagates_again(self, facts):
@@ -625,6 +699,50 @@ def main():
                         "backpropagate it (or switch to manual optimization / override `training_step` of the Trainer).",
                     )
                     break
+
+    def _step_between_retained(self, facts, fl, sites, blocks, reported: set):
+        """``loss_a.backward(retain_graph=True); opt.step(); loss_b.backward()`` where both losses share an intermediate
+        computed once and ``opt`` holds parameters the second loss reaches: the graph was kept, but the step changed in
+        place the weights it saved for backward, so the second backward raises."""
+        if len(sites) < 2:
+            return
+        for s1 in sites:
+            if id(s1.node) in reported or not s1.loss.live or not isinstance(s1.node, ast.Call) or not _retained_true(s1.node):
+                continue
+            pos1 = blocks.get(id(s1.stmt))
+            if pos1 is None:
+                continue
+            for s2 in sites:
+                pos2 = blocks.get(id(s2.stmt))
+                if s2 is s1 or not s2.loss.live or pos2 is None or pos2[0] is not pos1[0] or pos2[1] <= pos1[1]:
+                    continue
+                body = pos1[0]
+                if any(b is not s2.stmt and any(b is x.stmt for x in sites) for b in body[pos1[1] + 1 : pos2[1]]):
+                    break
+                a, b = (s1.node.lineno, s1.node.col_offset), (s2.node.lineno, s2.node.col_offset)
+                steps = [e for e in fl.events if e.what == "step" and isinstance(e.node, ast.Call) and a < (e.node.lineno, e.node.col_offset) < b
+                         and e.target is not None and e.target.kind == "optimizer" and e.target.params]
+                # the roots whose graph both losses share (computed once, before the first backward): a step of those
+                # changes what the kept graph saved (a part recomputed after the step records a new graph)
+                kept = _shared_statement(facts, fl, body, pos1[1], pos2[1], s1, s2)
+                hit = next((e for e in steps if any(related_roots(p, r) for p in e.target.params for r in kept)), None)
+                if hit is None:
+                    continue
+                reported.add(id(s1.node))
+                yield self.finding(
+                    facts,
+                    hit.node,
+                    f"this step changes in place the parameters that the graph kept by `retain_graph=True` at line {s1.node.lineno} saved "
+                    f"for backward; the backward() at line {s2.node.lineno} goes through that graph again and raises",
+                    severity=Severity.ERROR,
+                    related=[(s1.node, "the graph is kept here"), (s2.node, "second backward through the kept graph, after the step")],
+                    explanation="`optimizer.step()` updates the parameters in place, which bumps their version counters. The graph kept by "
+                    "`retain_graph=True` saved some of them for backward (a layer's weight is saved to compute its input's gradient), so "
+                    "the second backward raises `one of the variables needed for gradient computation has been modified by an inplace "
+                    "operation`. Run both backward passes before stepping (or step once on the summed loss).",
+                )
+                break
+        return
 
     def check(self, facts):
         yield from self._framework_backpropagates_again(facts)
@@ -676,6 +794,7 @@ def main():
                         "first call (or sum the losses and call backward once).",
                     )
                     break
+            yield from self._step_between_retained(facts, fl, sites, blocks, reported)
             yield from self._in_loop(facts, fl, reported)
 
     def _in_loop(self, facts, fl, reported: set):
@@ -856,6 +975,11 @@ def _runs_modules(facts, owner, v) -> bool:
             if mm.attr_class(owner or "", attr)[0] is not None or mm.attr_torch_ctor(owner or "", attr) is not None:
                 return True
     return False
+
+
+def _retained_true(call: ast.Call) -> bool:
+    """``retain_graph=True`` spelled as the literal."""
+    return any(k.arg == "retain_graph" and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords)
 
 
 def _steps_between(fl, start: ast.AST, end) -> bool:
@@ -1202,6 +1326,27 @@ def _shared_intermediate(facts, fl, body, i1: int, i2: int, s1, s2) -> Optional[
             continue
         return name
     return None
+
+
+def _shared_statement(facts, fl, body, i1: int, i2: int, s1, s2) -> set:
+    """The roots both losses reach through values one statement computed once (``seg, rec = model(image)``: one
+    forward whose encoder both heads share; ``h = encoder(x)`` read by both), before the first backward."""
+    c1 = _closure(facts, body, i1, s1.loss_expr)
+    c2 = _closure(facts, body, i2, s2.loss_expr)
+    common = {r for r in s1.loss.live & s2.loss.live if r != "?" and not r.startswith("arg:")}
+    out: set = set()
+    if not common:
+        return out
+    second = {id(st) for st, _store in c2.values()}
+    for st, store in c1.values():
+        if id(st) not in second or isinstance(st, ast.AugAssign) or getattr(st, "value", None) is None:
+            continue
+        if not isinstance(st.value, (ast.Call, ast.BinOp, ast.UnaryOp, ast.Subscript)) or (isinstance(st.value, ast.Call) and not _graph_op(facts, st.value)):
+            continue
+        v = fl.assigned.get(id(store))
+        if v is not None and v.kind == "tensor" and not v.leaf:
+            out |= v.live & common
+    return out
 
 
 def _first_read(stmts, name: str) -> Optional[ast.Name]:
