@@ -575,19 +575,26 @@ class ModuleModel:
         if key in cache:
             return cache[key]
         got: Optional[tuple] = None
+        owner, values = self._assigned_through_bases(cls, attr)
+        if values:
+            seqs = {self._seq_of(v, 0) for v in values}
+            got = seqs.pop() if len(seqs) == 1 else None
+        cache[key] = got
+        return got
+
+    def _assigned_through_bases(self, cls: str, attr: str) -> tuple:
+        """``(class, values)``: the values assigned to ``self.<attr>`` by ``cls``, or else by the nearest in-file base
+        (first bases first) that assigns it; ``(None, [])`` when none does."""
         seen = set()
         c: Optional[str] = cls
         while c in self.classes and c not in seen:
             seen.add(c)
             values = self.classes[c].attr_values.get(attr)
             if values:
-                seqs = {self._seq_of(v, 0) for v in values}
-                got = seqs.pop() if len(seqs) == 1 else None
-                break
+                return c, values
             nxt = [b for b in self.classes[c].base_names if b in self.classes]
             c = nxt[0] if nxt else None
-        cache[key] = got
-        return got
+        return None, []
 
     def _seq_of(self, v: ast.AST, depth: int) -> Optional[tuple]:
         if not isinstance(v, ast.Call):
@@ -620,17 +627,10 @@ class ModuleModel:
         key = (cls, attr, argument is not None)
         if key not in cache:
             got: Optional[str] = None
-            seen = set()
-            c: Optional[str] = cls
-            while c in self.classes and c not in seen:
-                seen.add(c)
-                values = self.classes[c].attr_values.get(attr)
-                if values:
-                    ops = {self._saver_of(v, (c, argument, None, None)) for v in values}
-                    got = ops.pop() if len(ops) == 1 else None
-                    break
-                nxt = [b for b in self.classes[c].base_names if b in self.classes]
-                c = nxt[0] if nxt else None
+            owner, values = self._assigned_through_bases(cls, attr)
+            if values:
+                ops = {self._saver_of(v, (owner, argument, None, None)) for v in values}
+                got = ops.pop() if len(ops) == 1 else None
             cache[key] = got
         return cache[key]
 
