@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gradguard.core.classes import layers_made_by_forward
+from gradguard.core.classes import layers_made_by_forward, self_path
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, Event, FunctionFlow, related
 from gradguard.core.starvation import display_root, find_starvations, no_path_of
@@ -459,7 +459,7 @@ def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
     _alias_instance_changes(facts, out)
     for _, node, t in layers_made_by_forward(facts):
         if not _made_once(facts, node, t.attr):
-            out.remade.append(t.attr)
+            out.remade.append(self_path(t))
     for node in facts.walk(ast.Call):
         f = node.func  # type: ignore[attr-defined]
         if isinstance(f, ast.Name) and f.id == "setattr" and len(node.args) == 3 and not isinstance(node.args[1], ast.Constant):  # type: ignore[attr-defined]

@@ -189,7 +189,7 @@ def _self_calls(fn: ast.AST) -> list:
 
 
 _SELF_CALL = re.compile(r"\bself\.(\w+)\s*\(")
-_SELF_STORE_OF_CALL = re.compile(r"\bself\.\w+\s*=\s*[\w.]+\(")
+_SELF_STORE_OF_CALL = re.compile(r"\bself(?:\.\w+)+\s*=\s*[\w.]+\(")
 
 
 def run_by_forward(info, text=None) -> list:
@@ -219,6 +219,15 @@ def forward_calls_of(info, name: str) -> list:
 
 
 
+def self_path(t: ast.AST) -> str:
+    """``self.linear.weight`` -> ``linear.weight``; "" when the target is not an attribute chain on ``self``."""
+    parts = []
+    while isinstance(t, ast.Attribute):
+        parts.append(t.attr)
+        t = t.value
+    return ".".join(reversed(parts)) if isinstance(t, ast.Name) and t.id == "self" and parts else ""
+
+
 def layers_made_by_forward(facts) -> list:
     """(class info, assignment, target) for each ``self.<attr> = nn.Linear(...)`` (a torch layer with parameters, or an
     ``nn.Parameter``) in the code a Module's ``forward`` runs: a new object on the calls that run it (cached)."""
@@ -234,14 +243,14 @@ def layers_made_by_forward(facts) -> list:
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
                 continue
             t = node.targets[0]
-            if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"):
+            if not (isinstance(t, ast.Attribute) and self_path(t)):
                 continue
             built = node.value
             while isinstance(built.func, ast.Attribute) and built.func.attr in MODULE_SELF_METHODS and isinstance(built.func.value, ast.Call):
                 built = built.func.value  # ``nn.Linear(d, k).to(x.device)``: the same new layer
             q = facts.imports.qualname(built.func) or ""
             if q in PARAMETER_CTORS or (is_module_ctor(q) and not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES)):
-                out.append((info, node, t))
+                out.append((info, node, t))  # ``self.fc = ...`` or a submodule's ``self.linear.weight = nn.Parameter(...)``
     facts.__dict__["_layers_made_by_forward"] = out
     return out
 

@@ -416,12 +416,16 @@ RUN_AFTER_OPTIMIZERS = {
 }
 # The method a framework calls once per batch, backpropagating the loss it returns (or the one it backpropagates
 # itself) before the next call; and the hooks it runs once per batch around it (a reset there runs every step).
-STEP_METHODS_BY_FRAMEWORK = {"lightning": "training_step"}
+# The method a framework calls once per batch and whose loss it backpropagates before the next call: Lightning's
+# ``training_step``; a Hugging Face ``Trainer`` subclass's ``compute_loss`` (``Trainer.training_step`` calls it, then
+# ``accelerator.backward(loss)``).
+STEP_METHODS_BY_FRAMEWORK = {"lightning": "training_step", "hf_trainer": "compute_loss"}
 RUN_EVERY_BATCH = {
     "lightning": (
         "training_step", "on_train_batch_start", "on_before_backward", "on_after_backward", "on_before_zero_grad",
         "on_before_optimizer_step", "optimizer_step", "optimizer_zero_grad", "on_train_batch_end",
     ),
+    "hf_trainer": ("training_step", "compute_loss"),
 }
 # Kinds of values whose ``.step()`` is not an optimizer step (LR schedulers, SWA/EMA helpers).
 NOT_OPTIMIZER_KINDS = {"scheduler", "module", "python", "numpy", "none", "accelerator", "fabric"}

@@ -63,7 +63,8 @@ def _made_leaf(facts, init: ast.AST, stmt: ast.Assign) -> Optional[dict]:
     v = stmt.value
     if not (isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "requires_grad_"):
         return None
-    if v.args and not (isinstance(v.args[0], ast.Constant) and v.args[0].value is True):
+    flag = v.args[0] if v.args else next((k.value for k in v.keywords if k.arg == "requires_grad"), None)
+    if flag is not None and not (isinstance(flag, ast.Constant) and flag.value is True) and not _constructed_true(facts, init, flag):
         return None
     base: ast.AST = v.func.value
     while isinstance(base, ast.Call) and isinstance(base.func, ast.Attribute):
@@ -80,6 +81,18 @@ def _made_leaf(facts, init: ast.AST, stmt: ast.Assign) -> Optional[dict]:
                 return {"requires_grad": True, "random": False, "call": v}
             return None
     return None
+
+
+def _constructed_true(facts, init: ast.AST, flag: ast.AST) -> bool:
+    """``requires_grad_(learnable)`` with ``learnable`` a constructor parameter that every in-file construction of the
+    class leaves true (given, or its default)."""
+    if not (isinstance(flag, ast.Name) and isinstance(init, ast.FunctionDef)):
+        return False
+    cls = facts.enclosing(init, (ast.ClassDef,))
+    if cls is None:
+        return False
+    values = facts.flow.constructions.init_argument(cls.name, flag.id)
+    return bool(values) and all(isinstance(x, bool) and x for x in values)
 
 
 def _reads_elsewhere(info, attr: str) -> bool:
@@ -196,6 +209,9 @@ def wrap_fixes(facts, value: ast.AST, attr: str, stmt: ast.Assign, requires_grad
     def as_parameter():
         nn, extra = ensure_import(facts, "torch.nn")
         start, end = facts.start(value), facts.end(value)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "requires_grad_" and len(value.args) == 1 and isinstance(value.args[0], ast.Name) and not value.keywords:
+            # ``t.requires_grad_(learnable)``: the flag goes to the Parameter, which otherwise always requires grad
+            return fix(f"Wrap in `{nn}.Parameter(...)`", replace_node(facts, value, f"{nn}.Parameter({facts.text(value.func.value)}, requires_grad={value.args[0].id})"), *extra)
         edits = [Edit(start, start, f"{nn}.Parameter("), Edit(end, end, ")")]
         call = ctor_call(facts, value)
         if call is not None:
@@ -283,6 +299,83 @@ appears in `parameters()` and `state_dict()`, and the optimizer updates it. `nn`
 file's alias style when missing. Registering a buffer is offered as an alternative for constants.
 """
     examples = (
+        Example(
+            name="tensor-made-to-require-grad-by-a-constructor-flag-left-true",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def dct_bases(channels, size):
+    ks = torch.arange(size) + 0.5
+    return torch.stack([torch.cos(math.pi * (c % 3) * ks / size) for c in range(channels)])
+
+
+class SpectralPool(nn.Module):
+    def __init__(self, channels, size, learnable=True):
+        super().__init__()
+        self.bases = dct_bases(channels, size).requires_grad_(learnable)
+        self.fc = nn.Linear(channels, 2)
+
+    def forward(self, x):
+        return self.fc((x * self.bases).sum(-1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = SpectralPool(4, 6)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    b0 = model.bases.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.cross_entropy(model(torch.randn(8, 4, 6)), torch.randint(0, 2, (8,))).backward()
+        optimizer.step()
+    return {"model": model}, {"bases_changed": not torch.equal(b0, model.bases)}
+""",
+            lines=(16,),
+            expect={"grad_ok": ["model.fc.weight"], "facts": {"bases_changed": False}},
+            fixed_expect={"grad_ok": ["model.fc.weight", "model.bases"], "facts": {"bases_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="tensor-kept-fixed-by-a-constructor-flag-every-construction-turns-off",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def dct_bases(channels, size):
+    ks = torch.arange(size) + 0.5
+    return torch.stack([torch.cos(math.pi * (c % 3) * ks / size) for c in range(channels)])
+
+
+class SpectralPool(nn.Module):
+    def __init__(self, channels, size, learnable=True):
+        super().__init__()
+        self.bases = dct_bases(channels, size).requires_grad_(learnable)
+        self.fc = nn.Linear(channels, 2)
+
+    def forward(self, x):
+        return self.fc((x * self.bases).sum(-1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = SpectralPool(4, 6, learnable=False)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    b0 = model.bases.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.cross_entropy(model(torch.randn(8, 4, 6)), torch.randint(0, 2, (8,))).backward()
+        optimizer.step()
+    return {"model": model}, {"bases_changed": not torch.equal(b0, model.bases)}
+""",
+            expect={"grad_ok": ["model.fc.weight"], "facts": {"bases_changed": False}},
+        ),
         Example(
             name="svd-factors-made-leaves-with-requires-grad-in-init",
             code="""import torch

@@ -73,6 +73,61 @@ the code then reads.
 """
     examples = (
         Example(
+            name="requires-grad-set-then-the-name-rebound-by-a-projection",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def pgd(model, x, y, eps=0.1, alpha=0.05, steps=2):
+    delta = torch.empty_like(x).uniform_(-eps, eps)
+    delta.requires_grad = True
+    delta = (x + delta).clamp(0, 1) - x
+    for _ in range(steps):
+        F.cross_entropy(model(x + delta), y).backward()
+        delta.data = (delta + alpha * delta.grad.sign()).clamp(-eps, eps)
+    return (x + delta).detach()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    x, y = torch.rand(5, 4), torch.randint(0, 3, (5,))
+    pgd(model, x, y)
+    return {"model": model}
+""",
+            lines=(12,),
+            expect={"error": "'NoneType' object has no attribute 'sign'"},
+            fixed_expect={"grad_ok": ["model.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="projection-done-before-requires-grad-is-set",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def pgd(model, x, y, eps=0.1, alpha=0.05, steps=2):
+    delta = torch.empty_like(x).uniform_(-eps, eps)
+    delta = (x + delta).clamp(0, 1) - x
+    delta.requires_grad = True
+    for _ in range(steps):
+        F.cross_entropy(model(x + delta), y).backward()
+        delta.data = (delta + alpha * delta.grad.sign()).clamp(-eps, eps)
+    return (x + delta).detach()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    x, y = torch.rand(5, 4), torch.randint(0, 3, (5,))
+    pgd(model, x, y)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight"]},
+        ),
+        Example(
             name="grad-of-embeddings-looked-up-through-get-input-embeddings",
             code="""import torch
 import torch.nn as nn
@@ -482,6 +537,7 @@ def main():
             if not sites:
                 continue
             seen: set = set()
+            rebound: set = set()
             yield from self._callee_reads(facts, fl, sites, seen)
             for ev in fl.events:
                 if ev.what == "grad_read" and not ev.name and id(ev.node) not in seen:
@@ -510,6 +566,13 @@ def main():
                     continue
                 binds = [b.node for b in reach]
                 keepers = [n for n in facts.own_nodes(fl.node) if _keeps_grad(n, name)]
+                # a keeper before every assignment that reaches the read (and in no loop with one) acted on the tensor
+                # the name held before: ``delta.requires_grad = True`` then ``delta = (x + delta).clamp(0, 1) - x``
+                earlier = [k for k in keepers if all(_before(k, b) and not set(map(id, _loops_of(facts, k))) & set(map(id, _loops_of(facts, b))) for b in binds)]
+                keepers = [k for k in keepers if k not in earlier]
+                if earlier and any(id(b) in rebound for b in binds):
+                    continue  # one finding per rebinding, at its first read
+                rebound.update(id(b) for b in binds if earlier)
                 if keepers and _requires_grad_surely(facts, fl, v, ev):
                     # ``embeds = model.embed(ids); embeds.requires_grad_()``: the output of a trained layer already requires
                     # grad, so it is no leaf, and ``requires_grad_()`` on it changes nothing (only retain_grad() keeps .grad)
@@ -535,13 +598,27 @@ def main():
                     )
                     continue
                 fixes = []
-                if len(binds) == 1 and creating and _own_line(facts, binds[0]):
+                if earlier and len(binds) == 1 and creating:
+                    # make the rebound tensor the leaf: the requires_grad switch moves below the assignment (retain_grad()
+                    # would keep the first tensor in the graph, and a loop that backpropagates again would reuse it)
+                    moved = _movable_switch(facts, fl, earlier, binds[0], name)
+                    if moved is not None:
+                        fixes.append(partial(_move_switch_fix, facts, moved, binds[0], name))
+                elif len(binds) == 1 and creating and _own_line(facts, binds[0]):
                     fixes.append(lambda b=binds[0], n=name: fix(f"Call `{n}.retain_grad()` before backward()", insert_after_stmt(facts, b, f"{n}.retain_grad()")))
+                related = [(site.node, "backward() populates .grad of leaf tensors only")]
+                if earlier and len(binds) == 1:
+                    related = [(earlier[0], f"requires_grad is set here on the tensor `{name}` held before"),
+                               (binds[0], f"`{name}` is rebound here to a computed (non-leaf) result"), *related]
+                message = f"`{name}` is not a leaf tensor: `{name}.grad` stays None after backward() unless `{name}.retain_grad()` is called first"
+                if earlier and len(binds) == 1:
+                    message = (f"`{name}` is rebound to a computed result after requires_grad was set on the tensor it held, so it is no leaf: "
+                               f"`{name}.grad` stays None after backward()")
                 yield self.finding(
                     facts,
                     ev.node,
-                    f"`{name}` is not a leaf tensor: `{name}.grad` stays None after backward() unless `{name}.retain_grad()` is called first",
-                    related=[(site.node, "backward() populates .grad of leaf tensors only")],
+                    message,
+                    related=related,
                     fixes=fixes,
                     explanation="autograd only accumulates `.grad` into leaves; for an intermediate result it is None (UserWarning: The .grad attribute of a Tensor that is not a leaf Tensor is being accessed).",
                     method_span=True,
@@ -678,6 +755,33 @@ def _loops_of(facts, node: ast.AST) -> tuple:
             out.append(cur)
         cur = facts.parent(cur)
     return tuple(out)
+
+
+def _movable_switch(facts, fl, earlier: list, bind: ast.stmt, name: str):
+    """The statement that turns requires_grad on for the tensor ``name`` held before ``bind``, when it can move below
+    ``bind``: one statement of its own line in the same block, with no statement between them reading ``name``."""
+    if len(earlier) != 1 or not _own_line(facts, bind):
+        return None
+    st = facts.statement_of(earlier[0])
+    if st is None or not _own_line(facts, st) or facts.parent(st) is not facts.parent(bind):
+        return None
+    if isinstance(st, ast.Expr) and st.value is earlier[0]:
+        pass
+    elif not (isinstance(st, ast.Assign) and len(st.targets) == 1 and st.targets[0] is earlier[0]):
+        return None
+    body = next((b for b in (getattr(facts.parent(st), f, None) for f in ("body", "orelse", "finalbody")) if isinstance(b, list) and st in b and bind in b), None)
+    if body is None:
+        return None
+    between = body[body.index(st) + 1 : body.index(bind)]
+    if any(isinstance(n, ast.Name) and n.id == name for b in between for n in ast.walk(b)):
+        return None
+    return st
+
+
+def _move_switch_fix(facts, st: ast.stmt, bind: ast.stmt, name: str):
+    text = facts.source.line(st.lineno).strip()
+    delete = Edit(Pos(st.lineno, 0), Pos(st.lineno + 1, 0), "")
+    return fix(f"Set requires_grad on `{name}` after it is rebound (a leaf)", delete, insert_after_stmt(facts, bind, text))
 
 
 def _move_retain_fix(facts, bind: ast.stmt, late: ast.stmt, name: str):

@@ -6,7 +6,7 @@ import re
 from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
-from gradguard.core.classes import forward_calls_of, layers_made_by_forward, may_have_parameters, run_by_forward
+from gradguard.core.classes import forward_calls_of, layers_made_by_forward, may_have_parameters, run_by_forward, self_path
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.order import mutually_exclusive, position
 from gradguard.core.starvation import display_root
@@ -481,6 +481,72 @@ def main():
     return {"model": model}, {"time_mlp_in_optimizer": all(id(p) in held for p in model.time_mlp.parameters())}
 """,
             expect={"grad_ok": ["model.inp.weight", "model.time_mlp.0.weight"], "facts": {"time_mlp_in_optimizer": True}},
+        ),
+        Example(
+            name="submodule-weight-rewrapped-as-a-new-parameter-in-forward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class CosineHead(nn.Module):
+    def __init__(self, d=4, n=3):
+        super().__init__()
+        self.linear = nn.Linear(d, n, bias=False)
+
+    def forward(self, x):
+        self.linear.weight = nn.Parameter(F.normalize(self.linear.weight, dim=1))
+        return 8.0 * self.linear(F.normalize(x, dim=1))
+
+
+def main():
+    torch.manual_seed(0)
+    head = CosineHead()
+    held = head.linear.weight
+    optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+    w0 = held.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.cross_entropy(head(torch.randn(6, 4)), torch.arange(6) % 3).backward()
+        optimizer.step()
+    return {"held": held}, {"held_weight_changed": not torch.equal(w0, held)}
+""",
+            lines=(12,),
+            expect={"grad_none": ["held"], "facts": {"held_weight_changed": False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="submodule-weight-renormalized-in-place-without-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class CosineHead(nn.Module):
+    def __init__(self, d=4, n=3):
+        super().__init__()
+        self.linear = nn.Linear(d, n, bias=False)
+
+    def forward(self, x):
+        with torch.no_grad():
+            self.linear.weight.copy_(F.normalize(self.linear.weight, dim=1))
+        return 8.0 * self.linear(F.normalize(x, dim=1))
+
+
+def main():
+    torch.manual_seed(0)
+    head = CosineHead()
+    held = head.linear.weight
+    optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+    w0 = held.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.cross_entropy(head(torch.randn(6, 4)), torch.arange(6) % 3).backward()
+        optimizer.step()
+    return {"held": held}, {"held_weight_changed": not torch.equal(w0, held)}
+""",
+            expect={"grad_ok": ["held"], "facts": {"held_weight_changed": True}},
         ),
         Example(
             name="head-moved-to-the-device-on-the-first-forward-param-groups-built-before",
@@ -1081,7 +1147,7 @@ def main():
             yield self.finding(
                 facts,
                 node,
-                f"`self.{t.attr}` is made in {where} {when}, after the optimizer was built from the model's parameters: the optimizer never holds it, so it never trains",
+                f"`self.{self_path(t)}` is made in {where} {when}, after the optimizer was built from the model's parameters: the optimizer never holds it, so it never trains",
                 related=related,
                 explanation="An optimizer holds the parameter objects it was given. A layer created inside `forward` does not exist when "
                 "`model.parameters()` is read (and one created on every call is a new, untrained layer each step). Create it in "

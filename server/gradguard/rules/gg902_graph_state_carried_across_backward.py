@@ -25,7 +25,7 @@ class GraphStateCarriedAcrossBackward(Rule):
     name = "graph-state-carried-across-backward"
     summary = "A state produced from the previous iteration's graph (RNN hidden state, running state) is fed into the next iteration of a loop that calls `backward()` each iteration, without being detached."
     severity = Severity.ERROR
-    needs = ("backward", "autograd", "training_step")
+    needs = ("backward", "autograd", "training_step", "compute_loss")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
@@ -114,6 +114,99 @@ fix, or an unsafe one, is offered. When the callee is a builtin or a helper func
 number), or the state starts as None, no `.detach()` fix is offered.
 """
     examples = (
+        Example(
+            name="hf-trainer-compute-loss-keeps-the-batch-latent-for-the-next-step",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import Trainer, TrainingArguments
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x=None, labels=None):
+        z = torch.tanh(self.body(x))
+        return {"loss": F.cross_entropy(self.head(z), labels), "z": z}
+
+
+class StableLatentTrainer(Trainer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prev_z = None
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        outputs = model(**inputs)
+        z_mean = outputs["z"].mean(0)
+        loss = outputs["loss"]
+        if self.prev_z is not None:
+            loss = loss + 0.1 * F.mse_loss(z_mean, self.prev_z)
+        self.prev_z = z_mean
+        return (loss, outputs) if return_outputs else loss
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    rows = [{"x": torch.randn(4), "labels": torch.tensor(i % 2)} for i in range(16)]
+    args = TrainingArguments(output_dir="tmp_gg902", num_train_epochs=1, per_device_train_batch_size=8, report_to="none")
+    w0 = model.body.weight.detach().clone()
+    StableLatentTrainer(model=model, args=args, train_dataset=rows).train()
+    return {"model": model}, {"body_changed": not torch.equal(w0, model.body.weight)}
+""",
+            lines=(29,),
+            expect={"error": "Trying to backward through the graph a second time"},
+            fixed_expect={"facts": {"body_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="hf-trainer-compute-loss-keeps-a-detached-batch-latent",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import Trainer, TrainingArguments
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x=None, labels=None):
+        z = torch.tanh(self.body(x))
+        return {"loss": F.cross_entropy(self.head(z), labels), "z": z}
+
+
+class StableLatentTrainer(Trainer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prev_z = None
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        outputs = model(**inputs)
+        z_mean = outputs["z"].mean(0)
+        loss = outputs["loss"]
+        if self.prev_z is not None:
+            loss = loss + 0.1 * F.mse_loss(z_mean, self.prev_z)
+        self.prev_z = z_mean.detach()
+        return (loss, outputs) if return_outputs else loss
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    rows = [{"x": torch.randn(4), "labels": torch.tensor(i % 2)} for i in range(16)]
+    args = TrainingArguments(output_dir="tmp_gg902", num_train_epochs=1, per_device_train_batch_size=8, report_to="none")
+    w0 = model.body.weight.detach().clone()
+    StableLatentTrainer(model=model, args=args, train_dataset=rows).train()
+    return {"model": model}, {"body_changed": not torch.equal(w0, model.body.weight)}
+""",
+            expect={"facts": {"body_changed": True}},
+        ),
         Example(
             name="running-mean-of-a-submodule-updated-from-the-batch-with-its-graph",
             code="""import torch
@@ -1698,8 +1791,8 @@ def main():
                 carried = [e for e in stores if e.stmt is stmt]
                 if not carried or carried[-1].value is None or carried[-1].value.kind not in ("tensor", None):
                     continue
-                if not any(_trainable_part(facts, cls_name, r) for r in carried[-1].value.live):
-                    continue  # not computed from the module's own layers: no graph of theirs
+                if not any(_trainable_part(facts, cls_name, r) or _trained_argument(info, m, r) for r in carried[-1].value.live):
+                    continue  # not computed from the module's own layers (or the model the Trainer passes): no graph of theirs
                 if any(e.stmt is not stmt and not _guarded_by_none(facts, e.stmt, attr) for e in stores):
                     continue  # stored anew every step (detached or re-initialized, before the use or after it)
                 if any(name != step_name and name in every_batch and _assigns_self_attr(node, attr) for name, node in info.methods.items()):
@@ -1711,6 +1804,7 @@ def main():
                     f"`self.{attr}` keeps this step's graph for the next `{step_name}`, but the backward() of {site.label} frees it before "
                     f"the next call: the next backward() raises",
                     related=[(site.node, "backpropagated once per batch")],
+                    fixes=[partial(_detach_stored_fix, facts, stmt)] if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute) and carried[-1].value.kind == "tensor" else [],
                     explanation="The framework calls the step once per batch and runs backward() on its loss before the next call. The state "
                     "stored on the module is attached to this step's graph; the next step builds on it, so its backward() walks into the "
                     "freed graph and raises `RuntimeError: Trying to backward through the graph a second time`. Store a detached state "
@@ -2359,6 +2453,12 @@ def _contains(facts, outer: str, cls: str, seen: set) -> bool:
         if any(c and _contains(facts, c, cls, seen) for c in (sub, elem)):
             return True
     return False
+
+
+def _trained_argument(info, m, root: str) -> bool:
+    """``model`` in a Hugging Face Trainer's ``compute_loss(self, model, inputs, ...)``: the model the Trainer trains."""
+    args = m.args.args
+    return info.framework == "hf_trainer" and len(args) > 1 and (root == args[1].arg or root.startswith(args[1].arg + "."))
 
 
 def _trainable_part(facts, cls: str, root: str) -> bool:
