@@ -20,7 +20,6 @@ sys.path.insert(0, os.path.join(HERE, "corpus"))
 import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
-    "c2010_fabric_video_adapter_tuning_freeze_filter_misses_adapter_names": "c20 blind miss, scored once at the end of the fifth 2026-12-04 session, which developed against c20 dev (8/13 found, 0/7 false alarms; the session-start engine 7/13, 0/7); not investigated",
     "c2113_diffusers_denoiser_lora_adapters_frozen_by_later_freeze": "c21 dev, at its merge (session-start engine 7/13, 1/7; merge-time engine 8/13, 1/7): the adapters are injected, then a whole-model freeze also freezes them and only cond_proj is unfrozen; the program still trains (cond_proj), and that the new adapters were meant to train (not frozen like a random projection) is intent told by the order of two helper calls and the names",
     "c2121_compile_token_mixer_function_returns_grads_in_old_order": "c21 dev, at its merge: backward returns (grad_gate, grad_values, None) for forward(values, gate, decay); the shapes come from einsum subscripts and a broadcast with a (dim,) parameter, which the Function shape model (linear maps only) does not follow",
     "c1906_nerf_pose_refinement_camera_params_cast_after_requires_grad": "c19 blind miss, scored once at the end of the fourth 2026-12-04 session, which developed against c19 dev (8/13 found, 0/7 false alarms; the session-start engine the same); not investigated",

@@ -138,24 +138,33 @@ def _starts(name, arg) -> bool:
     return False
 
 
-def evaluate_name_test(node: ast.AST, var: str, name, consts: dict, env: Optional[dict] = None, oracle=None):
+def _folded(v):
+    if isinstance(v, str):
+        return v.lower()
+    if isinstance(v, tuple):
+        return tuple(_folded(x) for x in v)
+    return v
+
+
+def evaluate_name_test(node: ast.AST, var: str, name, consts: dict, env: Optional[dict] = None, oracle=None, fold: bool = False):
     """The value of a parameter-name test with ``var`` bound to ``name`` (a string, or a :class:`NamePrefix`); raises
     Unknown for anything else. ``oracle(node)``, when given, values the nodes this evaluator does not know (a test on
-    the parameter itself), or raises Unknown."""
+    the parameter itself), or raises Unknown. ``fold``: compare every string ignoring case (what the test would
+    select if names were matched case-insensitively)."""
     env = env or {}
 
     def ev(n, e=env):
-        return evaluate_name_test(n, var, name, consts, e, oracle)
+        return evaluate_name_test(n, var, name, consts, e, oracle, fold)
 
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, bool)):
-        return node.value
+        return _folded(node.value) if fold else node.value
     if isinstance(node, ast.Name):
         if node.id == var:
-            return name
+            return _folded(name) if fold else name
         if node.id in env:
             return env[node.id]
         if node.id in consts:
-            return consts[node.id]
+            return _folded(consts[node.id]) if fold else consts[node.id]
         raise Unknown
     if isinstance(node, (ast.Tuple, ast.List)):
         return tuple(ev(e) for e in node.elts)
@@ -319,6 +328,9 @@ def complete_names(modules, imports, value: ast.AST) -> Optional[tuple]:
     None when they are not all known (a layer outside the table, a switch given by a variable)."""
     if not isinstance(value, ast.Call):
         return None
+    if isinstance(value.func, ast.Name) and value.func.id in modules.classes:
+        # an in-file Module class inside a container (``nn.Sequential(Block(d), Block(d))``)
+        return all_parameter_names(modules, imports, value.func.id) if modules.classes[value.func.id].is_module else None
     q = imports.qualname(value.func) or ""
     if q in PARAMETER_CTORS:
         return ("",)
@@ -349,6 +361,23 @@ def complete_names(modules, imports, value: ast.AST) -> Optional[tuple]:
     return tuple(always) + (tuple(optional) if on else ())
 
 
+def all_parameter_names(modules, imports, cls: str, depth: int = 0) -> Optional[tuple]:
+    """Every name ``named_parameters()`` yields for an instance of the in-file Module class ``cls``, or None when any
+    part's parameters are not all known (see :func:`module_parts` and :func:`complete_names`)."""
+    parts = module_parts(modules, imports, cls)
+    if parts is None or depth > _MAX_DEPTH:
+        return None
+    out: list = []
+    for part in parts:
+        names = part.names
+        if names is None and part.cls is not None:
+            names = all_parameter_names(modules, imports, part.cls, depth + 1)
+        if names is None:
+            return None
+        out += [f"{part.path}.{n}" if n else part.path for n in names]
+    return tuple(out)
+
+
 def narrowed_parts(modules, imports, cls: str, keep: Callable, base: str = "", depth: int = 0, dropped: Optional[list] = None) -> Optional[list]:
     """The paths (relative to the model) of the parts of an instance of ``cls`` whose parameters a filter may select:
     ``keep(path, names)`` says True / False when it selects all / none of a part's parameters, None when it cannot tell
@@ -372,3 +401,61 @@ def narrowed_parts(modules, imports, cls: str, keep: Callable, base: str = "", d
             continue
         out.append(path)
     return out
+
+
+# -- which in-file Module class a model expression holds --------------------------------------------------------------
+def single_binding(scope: ast.AST, name: str) -> Optional[ast.AST]:
+    """The value of the one assignment to ``name`` in ``scope`` (not counting nested functions), else None."""
+    found = []
+    for n in ast.walk(scope):
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets):
+            found.append(n.value if len(n.targets) == 1 else None)
+        elif isinstance(n, (ast.AugAssign, ast.AnnAssign)) and isinstance(n.target, ast.Name) and n.target.id == name:
+            found.append(None)
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == name and n.func.attr in ("append", "extend", "insert", "remove", "pop"):
+            return None
+    return found[0] if len(found) == 1 else None
+
+
+def model_classes(facts, expr: ast.AST, scope: ast.AST, depth: int = 0, first: bool = False) -> Optional[list]:
+    """The in-file Module classes of the model ``expr`` names: bound in ``scope`` by ``Cls(...)``, or a parameter of
+    ``scope`` whose callers in the file pass such models. None when some caller's model is not known (with ``first``,
+    the first class found, ignoring callers not known)."""
+    if not isinstance(expr, ast.Name) or depth > 3:
+        return None
+    bound = single_binding(scope, expr.id)
+    while isinstance(bound, ast.Call) and isinstance(bound.func, ast.Attribute) and bound.func.attr in ("to", "cuda", "cpu", "float", "train"):
+        bound = bound.func.value
+    if isinstance(bound, ast.Call) and isinstance(bound.func, ast.Name) and bound.func.id in facts.modules.classes:
+        return [bound.func.id]
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    params = [a.arg for a in scope.args.posonlyargs + scope.args.args]
+    if expr.id not in params or bound is not None:
+        return None
+    i = params.index(expr.id)
+    out: list = []
+    for call in facts.walk(ast.Call):
+        if not (isinstance(call.func, ast.Name) and call.func.id == scope.name):
+            continue
+        args = call.args
+        arg = args[i] if i < len(args) and not any(isinstance(a, ast.Starred) for a in args[: i + 1]) else next((k.value for k in call.keywords if k.arg == expr.id), None)
+        outer = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+        got = model_classes(facts, arg, outer, depth + 1, first) if arg is not None else None
+        if got and first:
+            return got[:1]
+        if got is None and not first:
+            return None
+        out += [c for c in got or () if c not in out]
+    return out or None
+
+
+def model_class(facts, expr: ast.AST, scope: ast.AST) -> Optional[str]:
+    """The first in-file Module class :func:`model_classes` finds for ``expr``."""
+    got = model_classes(facts, expr, scope, first=True)
+    return got[0] if got else None
+
+
+def models_of(facts, expr: ast.AST, scope: ast.AST) -> list:
+    """Every in-file Module class ``expr`` can hold at the calls the file makes, or [] when one is not known."""
+    return model_classes(facts, expr, scope) or []

@@ -3,9 +3,12 @@ DataParallel / DDP wrapper, whose parameter names all begin with ``module.``."""
 from __future__ import annotations
 
 import ast
+import re
+from functools import partial
 from typing import Optional
 
 from gradguard.core.model import Applicability, Fix, Severity
+from gradguard.core.paramnames import Unknown, all_parameter_names, evaluate_name_test, models_of, module_constants, truth
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
@@ -14,11 +17,12 @@ class ParameterNameTestNeverMatches(Rule):
     code = "GG810"
     name = "parameter-name-test-never-matches"
     summary = (
-        "A parameter-name test that no parameter passes: the names of an `nn.DataParallel` / `DistributedDataParallel` "
-        "wrapper's `named_parameters()` all begin with `module.`, so `name.startswith(\"backbone.\")` is never true."
+        "A parameter-name test that misses the parameters it was written for: the names of an `nn.DataParallel` / "
+        "`DistributedDataParallel` wrapper's `named_parameters()` all begin with `module.`, so `name.startswith(\"backbone.\")` "
+        "is never true; a keyword in another case (`\"adapter\"` for `T_Adapter`) freezes what it should spare."
     )
     severity = Severity.WARNING
-    needs = ("DataParallel",)  # (DistributedDataParallel too; and the text must read named_parameters and startswith)
+    needs = ("named_parameters",)  # (and a DataParallel wrapper and startswith, or a requires_grad switch under a name test)
     fix_applicability = Applicability.UNSAFE
     docs = """
 ## What it does
@@ -28,12 +32,21 @@ Follows a model wrapped in `nn.DataParallel` or `DistributedDataParallel` into t
 `module.`. Reported when the test is decided on some call the file makes with the wrapper; a helper only ever
 given the bare model is not flagged.
 
+Also flags a freeze loop over `model.named_parameters()` (`if not any(k in name for k in ("adapter", "head")):
+p.requires_grad = False`) whose name test freezes parameters it would keep trainable if the names' case matched its
+strings (the model names its adapters `T_Adapter`), decided over every parameter name of the model's in-file class for
+every model the file passes to the loop's function.
+
 ## Why is this bad?
 The wrappers register the model as their submodule `module`, so every name they yield is `module.backbone.0.weight`,
 never `backbone.0.weight`. A test written against the bare model's names is then false for every parameter:
 parameter groups split by prefix come out empty (PyTorch accepts empty groups, and the optimizer steps nothing, so
 the model never changes), a freeze by prefix freezes nothing, a per-layer learning rate or weight-decay exemption
 applies to nothing. Nothing raises.
+
+String tests on names are case-sensitive too: `"adapter" in "blocks.0.T_Adapter.fc1.weight"` is false, so a freeze that
+should spare the adapters freezes them, the optimizer built from what still requires grad skips them, and the run
+trains only the head.
 
 ## Example
 ```python
@@ -48,10 +61,107 @@ backbone = [p for n, p in model.module.named_parameters() if n.startswith("backb
 or match both spellings: `n.startswith(("backbone.", "module.backbone."))`.
 
 ## Fix safety
-The fix makes the test also accept the wrapped spelling (`("backbone.", "module.backbone.")`). It is unsafe: it
+For a case mismatch the fix compares `name.lower()` (offered when every keyword is lower case). The fix makes the test also accept the wrapped spelling (`("backbone.", "module.backbone.")`). It is unsafe: it
 changes which parameters the code selects (which is its purpose), so the training that follows changes.
 """
     examples = (
+        Example(
+            name="freeze-keeps-adapters-by-a-keyword-spelled-in-another-case",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Adapter(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.down, self.up = nn.Linear(d, 2), nn.Linear(2, d)
+
+    def forward(self, x):
+        return x + self.up(F.relu(self.down(x)))
+
+
+class Backbone(nn.Module):
+    def __init__(self, d=4, n_classes=3):
+        super().__init__()
+        self.body = nn.Linear(d, d)
+        self.Adapter = Adapter(d)
+        self.head = nn.Linear(d, n_classes)
+
+    def forward(self, x):
+        return self.head(self.Adapter(torch.relu(self.body(x))))
+
+
+def freeze_backbone(model, keep=("adapter", "head")):
+    for name, param in model.named_parameters():
+        if not any(k in name for k in keep):
+            param.requires_grad = False
+
+
+def main():
+    torch.manual_seed(0)
+    model = Backbone()
+    freeze_backbone(model)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    a0 = model.Adapter.down.weight.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.cross_entropy(model(torch.randn(6, 4)), torch.arange(6) % 3).backward()
+        optimizer.step()
+    return {"model": model}, {"adapter_changed": not torch.equal(a0, model.Adapter.down.weight)}
+""",
+            lines=(28,),
+            expect={"grad_ok": ["model.head.weight"], "grad_none": ["model.Adapter.down.weight"], "facts": {"adapter_changed": False}},
+            fixed_expect={"grad_ok": ["model.head.weight", "model.Adapter.down.weight"], "facts": {"adapter_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="freeze-keeps-adapters-by-a-keyword-spelled-as-the-model-does",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Adapter(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.down, self.up = nn.Linear(d, 2), nn.Linear(2, d)
+
+    def forward(self, x):
+        return x + self.up(F.relu(self.down(x)))
+
+
+class Backbone(nn.Module):
+    def __init__(self, d=4, n_classes=3):
+        super().__init__()
+        self.body = nn.Linear(d, d)
+        self.adapter = Adapter(d)
+        self.head = nn.Linear(d, n_classes)
+
+    def forward(self, x):
+        return self.head(self.adapter(torch.relu(self.body(x))))
+
+
+def freeze_backbone(model, keep=("adapter", "head")):
+    for name, param in model.named_parameters():
+        if not any(k in name for k in keep):
+            param.requires_grad = False
+
+
+def main():
+    torch.manual_seed(0)
+    model = Backbone()
+    freeze_backbone(model)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    a0 = model.adapter.down.weight.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.cross_entropy(model(torch.randn(6, 4)), torch.arange(6) % 3).backward()
+        optimizer.step()
+    return {"model": model}, {"adapter_changed": not torch.equal(a0, model.adapter.down.weight)}
+""",
+            expect={"grad_ok": ["model.head.weight", "model.adapter.down.weight"], "facts": {"adapter_changed": True}},
+        ),
         Example(
             name="param-groups-split-by-prefix-on-the-wrapper",
             code="""import torch
@@ -227,6 +337,7 @@ def main():
     )
 
     def check(self, facts):
+        yield from self._case_mismatched_freeze(facts)
         if "named_parameters" not in facts.source.text or "startswith" not in facts.source.text:
             return
         facts.backward_flows  # noqa: B018 - analyzes functions with their callers' values (context flows)
@@ -267,6 +378,146 @@ def main():
                         f"names of the wrapped model (`model.module.named_parameters()`), or also accept the wrapped spelling."
                     ),
                 )
+
+
+    def _case_mismatched_freeze(self, facts):
+        """``for name, p in model.named_parameters(): if not any(k in name for k in ("adapter", "head")): p.requires_grad =
+        False`` where the model's parameters are spelled ``T_Adapter...``: a parameter the test would keep trainable if
+        names matched ignoring case is frozen (strings compare case-sensitively). Decided over every name the model's
+        in-file class yields (all known), for every model the file passes to the loop's function."""
+        text = facts.source.text
+        if "requires_grad" not in text or not _IN_TEST.search(text):
+            return
+        consts = module_constants(facts.tree)
+        for loop in facts.walk(ast.For):
+            it, tgt = loop.iter, loop.target
+            if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_parameters" and not it.args
+                    and isinstance(tgt, ast.Tuple) and len(tgt.elts) == 2 and all(isinstance(e, ast.Name) for e in tgt.elts)):
+                continue
+            var, pvar = tgt.elts[0].id, tgt.elts[1].id  # type: ignore[attr-defined]
+            if len(loop.body) != 1 or not isinstance(loop.body[0], ast.If) or loop.orelse:
+                continue
+            branch = loop.body[0]
+            on_true, on_false = _switch(branch.body, pvar), _switch(branch.orelse, pvar) if branch.orelse else None
+            if on_true is None and on_false is None or (on_true is _NO and branch.body) or (on_false is _NO and branch.orelse):
+                continue
+            scope = facts.enclosing(loop, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+            bindings = _test_bindings(facts, scope, branch.test)
+            if bindings is None:
+                continue
+            classes = models_of(facts, it.func.value, scope)
+            if not classes:
+                continue
+            for cls in classes:
+                names = all_parameter_names(facts.modules, facts.imports, cls)
+                if not names:
+                    break
+                starved = []
+                for env in bindings:
+                    try:
+                        for n in names:
+                            real = truth(evaluate_name_test(branch.test, var, n, consts, env))
+                            folded = truth(evaluate_name_test(branch.test, var, n, consts, env, fold=True))
+                            now, meant = (on_true if real else on_false), (on_true if folded else on_false)
+                            if now is False and meant is not False:
+                                starved.append(n)
+                    except Unknown:
+                        starved = []
+                        break
+                if not starved:
+                    continue
+                shown = ", ".join(f"`{n}`" for n in starved[:2]) + (f" and {len(starved) - 2} more" if len(starved) > 2 else "")
+                fixes = [partial(_lower_fix, facts, branch.test, var)] if _all_lowercase(branch.test, bindings[0], consts) else []
+                yield self.finding(
+                    facts,
+                    branch.test,
+                    f"this name test compares case-sensitively: it freezes {shown} of `{cls}`, which it would keep trainable "
+                    f"if the names' case matched its strings; those parameters get no gradient and never train",
+                    related=[(loop.iter, f"the names of `{cls}`'s parameters")],
+                    fixes=fixes,
+                    explanation="`in`, `==` and `startswith` on strings are case-sensitive: a keyword `\"adapter\"` is not in "
+                    "`blocks.0.T_Adapter.fc1.weight`. The parameters the test was written to spare are frozen with the rest, "
+                    "the optimizer (built from what still requires grad) skips them, and nothing raises. Spell the keyword as "
+                    "the model does, or compare `name.lower()`.",
+                )
+                break
+
+
+_IN_TEST = re.compile(r"\bin\s+\w+|startswith\(|==")
+_NO = object()
+
+
+def _all_lowercase(test: ast.AST, env: dict, consts: dict) -> bool:
+    """Every string the test compares with is lower case (so comparing ``name.lower()`` matches it ignoring case)."""
+    strings = [n.value for n in ast.walk(test) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    for v in [*env.values(), *(consts[n.id] for n in ast.walk(test) if isinstance(n, ast.Name) and n.id in consts)]:
+        strings += [v] if isinstance(v, str) else [x for x in v if isinstance(x, str)] if isinstance(v, tuple) else []
+    return bool(strings) and all(x == x.lower() for x in strings)
+
+
+def _lower_fix(facts, test: ast.AST, var: str):
+    edits = [replace_node(facts, n, f"{var}.lower()") for n in ast.walk(test) if isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Load)]
+    return fix(f"Compare `{var}.lower()` (match the names ignoring case)", *edits, unsafe=True)
+
+
+def _switch(body: list, pvar: str):
+    """The flag ``p.requires_grad = <bool>`` / ``p.requires_grad_(<bool>)`` sets when ``body`` is just that; ``_NO`` for a
+    body that does something else; None for an empty body."""
+    if not body:
+        return None
+    if len(body) != 1:
+        return _NO
+    st = body[0]
+    if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Attribute) and st.targets[0].attr == "requires_grad" \
+            and isinstance(st.targets[0].value, ast.Name) and st.targets[0].value.id == pvar and isinstance(st.value, ast.Constant) and isinstance(st.value.value, bool):
+        return st.value.value
+    if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "requires_grad_" \
+            and isinstance(st.value.func.value, ast.Name) and st.value.func.value.id == pvar and len(st.value.args) <= 1 and not st.value.keywords:
+        a = st.value.args[0] if st.value.args else ast.Constant(True)
+        return a.value if isinstance(a, ast.Constant) and isinstance(a.value, bool) else _NO
+    return _NO
+
+
+def _test_bindings(facts, scope, test: ast.AST) -> Optional[list]:
+    """The values the free names of ``test`` (other than module constants) take: a parameter of ``scope`` with a
+    constant default that no call in the file passes, or the one constant binding in ``scope``. One environment (a
+    list for the callers' values to come); None when a name is not decided."""
+    env: dict = {}
+    bound = {n.id for n in ast.walk(test) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    comp_vars = {t.id for c in ast.walk(test) if isinstance(c, ast.comprehension) for t in ast.walk(c.target) if isinstance(t, ast.Name)}
+    consts = module_constants(facts.tree)
+    for name in bound - comp_vars:
+        if name in consts or name in ("any", "all"):
+            continue
+        value = _default_never_passed(facts, scope, name) if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+        if value is None:
+            continue  # (the loop variable, or a name the evaluator reports as unknown)
+        env[name] = value
+    return [env]
+
+
+def _default_never_passed(facts, fn, name: str):
+    a = fn.args
+    params = [*a.posonlyargs, *a.args]
+    names = [p.arg for p in params]
+    if name not in names:
+        return None
+    i = names.index(name)
+    first_default = len(params) - len(a.defaults)
+    if i < first_default:
+        return None
+    try:
+        value = ast.literal_eval(a.defaults[i - first_default])
+    except ValueError:
+        return None
+    if not (isinstance(value, str) or (isinstance(value, (tuple, list)) and all(isinstance(x, str) for x in value))):
+        return None
+    for call in facts.walk(ast.Call):
+        f = call.func
+        if (isinstance(f, ast.Name) and f.id == fn.name) or (isinstance(f, ast.Attribute) and f.attr == fn.name):
+            if any(k.arg in (name, None) for k in call.keywords) or len(call.args) > i - (1 if names and names[0] == "self" else 0) or any(isinstance(x, ast.Starred) for x in call.args):
+                return None  # (given a value of its own somewhere)
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _collects(body: list) -> bool:

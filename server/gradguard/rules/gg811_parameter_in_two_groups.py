@@ -6,7 +6,7 @@ import ast
 from typing import Optional
 
 from gradguard.core.model import Severity
-from gradguard.core.paramnames import Unknown, evaluate_name_test, module_constants, parameter_names, truth
+from gradguard.core.paramnames import Unknown, evaluate_name_test, model_class, module_constants, parameter_names, single_binding, truth
 from gradguard.core.torchapi import is_optimizer_ctor
 from gradguard.rules.base import Example, Rule
 
@@ -133,7 +133,7 @@ def main():
             receivers = {facts.text(c.generators[0].iter.func.value) for c in comps}
             if len(comps) < 2 or len(receivers) != 1:
                 continue
-            cls = _class_of(facts, comps[0].generators[0].iter.func.value, scope, 0)
+            cls = model_class(facts, comps[0].generators[0].iter.func.value, scope)
             if cls is None:
                 continue
             names = parameter_names(facts.modules, facts.imports, cls)
@@ -177,7 +177,7 @@ def _groups(facts, given: Optional[ast.AST], scope: ast.AST) -> Optional[tuple]:
             return None
         given, scope = rets[0].value, fn
     if isinstance(given, ast.Name):
-        given = _single_binding(scope, given.id)
+        given = single_binding(scope, given.id)
     if not isinstance(given, ast.List) or len(given.elts) < 2:
         return None
     comps = []
@@ -186,7 +186,7 @@ def _groups(facts, given: Optional[ast.AST], scope: ast.AST) -> Optional[tuple]:
             return None
         params: Optional[ast.AST] = next((v for k, v in zip(g.keys, g.values) if isinstance(k, ast.Constant) and k.value == "params"), None)
         if isinstance(params, ast.Name):
-            params = _single_binding(scope, params.id)
+            params = single_binding(scope, params.id)
         if not _name_filtered(params):
             return None
         comps.append(params)
@@ -202,44 +202,3 @@ def _name_filtered(node) -> bool:
     return (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_parameters" and not it.args and not it.keywords
             and isinstance(tgt, ast.Tuple) and len(tgt.elts) == 2 and all(isinstance(e, ast.Name) for e in tgt.elts)
             and isinstance(node.elt, ast.Name) and node.elt.id == getattr(tgt.elts[1], "id", None) and bool(gen.ifs) and not gen.is_async)
-
-
-def _single_binding(scope: ast.AST, name: str) -> Optional[ast.AST]:
-    """The value of the one assignment to ``name`` in ``scope`` (not counting nested functions), else None."""
-    found = []
-    for n in ast.walk(scope):
-        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets):
-            found.append(n.value if len(n.targets) == 1 else None)
-        elif isinstance(n, (ast.AugAssign, ast.AnnAssign)) and isinstance(n.target, ast.Name) and n.target.id == name:
-            found.append(None)
-        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == name and n.func.attr in ("append", "extend", "insert", "remove", "pop"):
-            return None
-    return found[0] if len(found) == 1 else None
-
-
-def _class_of(facts, expr: ast.AST, scope: ast.AST, depth: int) -> Optional[str]:
-    """The in-file Module class of the model ``expr`` names: bound in ``scope`` by ``Cls(...)``, or a parameter of
-    ``scope`` whose callers in the file pass such a model (the first one found)."""
-    if not isinstance(expr, ast.Name) or depth > 3:
-        return None
-    bound = _single_binding(scope, expr.id)
-    while isinstance(bound, ast.Call) and isinstance(bound.func, ast.Attribute) and bound.func.attr in ("to", "cuda", "cpu", "float", "train"):
-        bound = bound.func.value
-    if isinstance(bound, ast.Call) and isinstance(bound.func, ast.Name) and bound.func.id in facts.modules.classes:
-        return bound.func.id
-    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return None
-    params = [a.arg for a in scope.args.posonlyargs + scope.args.args]
-    if expr.id not in params or bound is not None:
-        return None
-    i = params.index(expr.id)
-    for call in facts.walk(ast.Call):
-        if not (isinstance(call.func, ast.Name) and call.func.id == scope.name):
-            continue
-        args = call.args
-        arg = args[i] if i < len(args) and not any(isinstance(a, ast.Starred) for a in args[: i + 1]) else next((k.value for k in call.keywords if k.arg == expr.id), None)
-        outer = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
-        cls = _class_of(facts, arg, outer, depth + 1) if arg is not None else None
-        if cls is not None:
-            return cls
-    return None
