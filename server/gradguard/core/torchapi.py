@@ -516,3 +516,13 @@ LAYER_PARAMETER_NAMES: dict = {
     "PReLU": (("weight",), (), None, True, (), 99),
     "MultiheadAttention": (("in_proj_weight", "out_proj.weight"), ("in_proj_bias", "out_proj.bias"), "bias", True, ("kdim", "vdim", "add_bias_kv"), 3),
 }
+
+# NumPy constructors whose result is float64 when no dtype is given (``np.full`` and ``np.arange`` take the dtype of
+# their values, so they are not here); ``torch.from_numpy`` / ``torch.tensor`` / ``torch.as_tensor`` keep it.
+NUMPY_FLOAT64_MAKERS = frozenset({
+    "numpy.zeros", "numpy.ones", "numpy.empty", "numpy.eye", "numpy.identity", "numpy.linspace", "numpy.logspace",
+    "numpy.random.randn", "numpy.random.rand", "numpy.random.random", "numpy.random.normal", "numpy.random.uniform",
+    "numpy.random.standard_normal", "numpy.random.random_sample",
+})
+TENSORS_FROM_NUMPY = frozenset({"torch.from_numpy", "torch.tensor", "torch.as_tensor"})
+

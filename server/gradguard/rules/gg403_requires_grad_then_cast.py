@@ -8,8 +8,9 @@ from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Fix, Severity
+from gradguard.core.paramnames import single_binding
 from gradguard.core.starvation import frozen_paths, is_frozen, leaf_wanted
-from gradguard.core.torchapi import OPTIMIZER_HINTS, PARAMETER_CTORS, TENSOR_CASTS, is_optimizer_ctor
+from gradguard.core.torchapi import NUMPY_FLOAT64_MAKERS, OPTIMIZER_HINTS, PARAMETER_CTORS, TENSOR_CASTS, TENSORS_FROM_NUMPY, is_optimizer_ctor
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import flow_of, leaf_creation_calls
 from gradguard.rules.base import Example, Rule
@@ -31,6 +32,25 @@ _COPY_COMPREHENSION = re.compile(r"\bfor\s+\w+\s+in\s+[\w.\[\]]+\.parameters\(\)
 
 def _uncopied(facts, elt: ast.AST, var: str) -> Optional[Fix]:
     return fix("Give the optimizer the parameters themselves", replace_node(facts, elt, var), unsafe=True)
+
+
+def _numpy_float64(facts, expr: ast.AST, scope: ast.AST, depth: int = 0) -> bool:
+    """Is ``expr`` a NumPy array of float64: made by a float64 constructor without a dtype (``np.zeros((n, 6))``), an
+    ``np.array`` of float literals, or a name bound once in ``scope`` to one of those?"""
+    if depth > 3:
+        return False
+    if isinstance(expr, ast.Name):
+        bound = single_binding(scope, expr.id)
+        return bound is not None and _numpy_float64(facts, bound, scope, depth + 1)
+    if not isinstance(expr, ast.Call) or any(k.arg == "dtype" for k in expr.keywords):
+        return False
+    q = facts.imports.qualname(expr.func) or ""
+    if q in NUMPY_FLOAT64_MAKERS:
+        return not (q in ("numpy.zeros", "numpy.ones", "numpy.empty") and len(expr.args) > 1)  # (a dtype by position)
+    if q in ("numpy.array", "numpy.asarray") and len(expr.args) == 1 and isinstance(expr.args[0], (ast.List, ast.Tuple)):
+        elts = expr.args[0].elts
+        return bool(elts) and all(isinstance(e, ast.Constant) and type(e.value) is float for e in elts)
+    return False
 
 
 def _kw(call: ast.Call, name: str) -> Optional[ast.AST]:
@@ -121,6 +141,49 @@ Casting first and making the leaf afterwards is safe: the values and dtype/devic
 variable is now the leaf the rest of the code expected.
 """
     examples = (
+        Example(
+            name="numpy-float64-array-made-a-leaf-then-cast-to-float32",
+            code="""import numpy as np
+import torch
+
+
+def main():
+    torch.manual_seed(0)
+    init = np.ones((3, 2))
+    offsets = torch.from_numpy(init).requires_grad_(True).float()
+    optimizer = torch.optim.Adam([offsets], lr=0.1)
+    x = torch.randn(5, 3)
+    for _ in range(2):
+        optimizer.zero_grad()
+        (x @ offsets).pow(2).sum().backward()
+        optimizer.step()
+    return {"offsets": offsets}
+""",
+            lines=(8,),
+            expect={"error": "can't optimize a non-leaf Tensor"},
+            fixed_expect={"grad_ok": ["offsets"]},
+        ),
+        Example(
+            bad=False,
+            name="numpy-float32-array-made-a-leaf-then-float-is-no-copy",
+            code="""import numpy as np
+import torch
+
+
+def main():
+    torch.manual_seed(0)
+    init = np.ones((3, 2)).astype(np.float32)
+    offsets = torch.from_numpy(init).requires_grad_(True).float()
+    optimizer = torch.optim.Adam([offsets], lr=0.1)
+    x = torch.randn(5, 3)
+    for _ in range(2):
+        optimizer.zero_grad()
+        (x @ offsets).pow(2).sum().backward()
+        optimizer.step()
+    return {"offsets": offsets}
+""",
+            expect={"grad_ok": ["offsets"]},
+        ),
         Example(
             name="slice-of-a-leaf-given-to-the-optimizer",
             code="""import torch
@@ -815,6 +878,9 @@ def main():
         attr = call.func.attr  # type: ignore[attr-defined]
         dt_node = _kw(data, "dtype") if isinstance(data, ast.Call) else None
         dt = (facts.imports.qualname(dt_node) or "") if dt_node is not None else None  # None: default float32
+        if dt is None and isinstance(data, ast.Call) and (facts.imports.qualname(data.func) or "") in TENSORS_FROM_NUMPY and data.args \
+                and _numpy_float64(facts, data.args[0], facts.enclosing(data, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree):
+            dt = "torch.float64"  # ``torch.from_numpy(np.zeros(...))`` keeps NumPy's float64
         if attr in DTYPE_OF_CAST:
             if attr == "float":
                 return dt is None or dt in FLOAT32
