@@ -3258,6 +3258,9 @@ class _Walker:
                 # (the in-place ops that write their arguments' values are differentiable in them)
                 self.env[holder.id] = replace(combine(recv, self.op_result(written)), saved_output=recv.saved_output, leaf_copy=recv.leaf_copy)
                 return self.env[holder.id]
+            if name in WRITING_INPLACE and (written.live or written.cut) and isinstance(holder, ast.Call) and recv.kind in ("tensor", None) and not recv.ident and not recv.leaf:
+                # ``torch.zeros_like(h).index_add_(0, col, msg)``: the new tensor the call returns carries what it was written
+                return replace(combine(recv, self.op_result(written)), saved_output=recv.saved_output, leaf_copy=recv.leaf_copy)
             return recv
         if recv.kind == "optimizer":
             if name == "add_param_group" and args and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id in self.env:

@@ -56,6 +56,93 @@ with `# noqa: GG201` instead.
 """
     examples = (
         Example(
+            name="edge-weights-normalized-from-a-detached-copy-before-message-passing",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def normalize_edges(edge_weight, col, n):
+    w = edge_weight.detach()
+    deg = torch.zeros(n).index_add_(0, col, w)
+    return w / deg.detach()[col]
+
+
+class EdgeGCN(nn.Module):
+    def __init__(self, n_edges=6, d=4):
+        super().__init__()
+        self.edge_logits = nn.Parameter(torch.zeros(n_edges))
+        self.lin = nn.Linear(d, 3)
+
+    def propagate(self, x, row, col, w):
+        h = self.lin(x)
+        return torch.zeros_like(h).index_add_(0, col, w[:, None] * h[row])
+
+    def forward(self, x, row, col):
+        w = normalize_edges(torch.sigmoid(self.edge_logits), col, x.size(0))
+        return self.propagate(x, row, col, w)
+
+
+def main():
+    torch.manual_seed(0)
+    model = EdgeGCN()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    row, col = torch.tensor([0, 1, 2, 3, 4, 0]), torch.tensor([1, 2, 3, 4, 0, 2])
+    x, y = torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1])
+    for _ in range(2):
+        optimizer.zero_grad()
+        F.cross_entropy(model(x, row, col), y).backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(7,),
+            expect={"grad_none": ["model.edge_logits"], "grad_ok": ["model.lin.weight"]},
+            fixed_expect={"grad_ok": ["model.edge_logits", "model.lin.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="edge-weights-normalized-with-only-the-degree-detached",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def normalize_edges(edge_weight, col, n):
+    w = edge_weight
+    deg = torch.zeros(n).index_add_(0, col, w)
+    return w / deg.detach()[col]
+
+
+class EdgeGCN(nn.Module):
+    def __init__(self, n_edges=6, d=4):
+        super().__init__()
+        self.edge_logits = nn.Parameter(torch.zeros(n_edges))
+        self.lin = nn.Linear(d, 3)
+
+    def propagate(self, x, row, col, w):
+        h = self.lin(x)
+        return torch.zeros_like(h).index_add_(0, col, w[:, None] * h[row])
+
+    def forward(self, x, row, col):
+        w = normalize_edges(torch.sigmoid(self.edge_logits), col, x.size(0))
+        return self.propagate(x, row, col, w)
+
+
+def main():
+    torch.manual_seed(0)
+    model = EdgeGCN()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    row, col = torch.tensor([0, 1, 2, 3, 4, 0]), torch.tensor([1, 2, 3, 4, 0, 2])
+    x, y = torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1])
+    for _ in range(2):
+        optimizer.zero_grad()
+        F.cross_entropy(model(x, row, col), y).backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.edge_logits", "model.lin.weight"]},
+        ),
+        Example(
             bad=False,
             name="test-input-copied-into-fresh-leaves-to-compare-gradients",
             code="""import torch
