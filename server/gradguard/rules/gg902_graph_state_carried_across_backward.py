@@ -1804,7 +1804,7 @@ def main():
                     f"`self.{attr}` keeps this step's graph for the next `{step_name}`, but the backward() of {site.label} frees it before "
                     f"the next call: the next backward() raises",
                     related=[(site.node, "backpropagated once per batch")],
-                    fixes=[partial(_detach_stored_fix, facts, stmt)] if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute) and carried[-1].value.kind == "tensor" else [],
+                    fixes=[partial(_detach_stored_fix, facts, stmt)] if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute) and _one_tensor(m, stmt.value) else [],
                     explanation="The framework calls the step once per batch and runs backward() on its loss before the next call. The state "
                     "stored on the module is attached to this step's graph; the next step builds on it, so its backward() walks into the "
                     "freed graph and raises `RuntimeError: Trying to backward through the graph a second time`. Store a detached state "
@@ -2453,6 +2453,25 @@ def _contains(facts, outer: str, cls: str, seen: set) -> bool:
         if any(c and _contains(facts, c, cls, seen) for c in (sub, elem)):
             return True
     return False
+
+
+def _one_tensor(fn, expr: ast.AST, depth: int = 0) -> bool:
+    """Is ``expr`` surely one tensor (so ``.detach()`` applies), not an RNN's ``(h, c)`` state: arithmetic, or a call of
+    a tensor method that returns one tensor (``outputs["z"].mean(0)``), or a name bound once in ``fn`` to such?"""
+    if isinstance(expr, (ast.BinOp, ast.UnaryOp)):
+        return True
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _ONE_TENSOR_METHODS:
+        return True
+    if isinstance(expr, ast.Name) and depth < 3:
+        binds = [n for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.With, ast.NamedExpr))
+                 and any(isinstance(t, ast.Name) and t.id == expr.id for t in ast.walk(n.targets[0] if isinstance(n, ast.Assign) else getattr(n, "target", n)))]
+        return len(binds) == 1 and isinstance(binds[0], ast.Assign) and len(binds[0].targets) == 1 and isinstance(binds[0].targets[0], ast.Name) \
+            and _one_tensor(fn, binds[0].value, depth + 1)
+    return False
+
+
+_ONE_TENSOR_METHODS = frozenset({"mean", "sum", "clone", "view", "reshape", "flatten", "squeeze", "unsqueeze", "float", "norm", "exp", "log",
+                                 "sigmoid", "tanh", "softmax", "abs", "pow", "mul", "add", "matmul", "transpose", "permute", "contiguous"})
 
 
 def _trained_argument(info, m, root: str) -> bool:

@@ -110,6 +110,17 @@ computed exactly when autograd asks for it.
             fixable=False,
         ),
         Example(
+            name="weight-gradient-gated-on-the-input-s-flag-read-directly",
+            code=_LINEAR % (
+                "        pass",
+                "        grad_x = grad_w = None\n"
+                "        if ctx.needs_input_grad[0]:\n            grad_w = grad_out.t() @ x\n"
+                "        if ctx.needs_input_grad[0]:\n            grad_x = grad_out @ weight",
+            ),
+            lines=(16,),
+            expect={"grad_none": ["model.0.weight"], "grad_ok": ["model.0.bias", "model.2.weight"]},
+        ),
+        Example(
             bad=False,
             name="each-gradient-gated-on-its-own-flag",
             code=_LINEAR % (
@@ -143,8 +154,8 @@ computed exactly when autograd asks for it.
                 continue
             names = inputs[0]
             flags = _flags(fwd, bwd)
-            if not flags:
-                continue
+            if not flags and not any(_flag_index(n) is not None for n in walk_nodes(bwd)):
+                continue  # (no flag named, and no ``ctx.needs_input_grad[j]`` read directly)
             reported: set = set()
             for ret in (n for n in walk_nodes(bwd) if isinstance(n, ast.Return)):
                 if not (isinstance(ret.value, ast.Tuple) and len(ret.value.elts) == len(names)):
