@@ -1742,7 +1742,10 @@ class _Walker:
                 continue
             for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
                 state[r] = on
-        return frozenset(r for r, on in state.items() if not on and any(r == c or r.startswith(c + ".") for c in within))
+        off = [r for r, on in state.items() if not on]
+        # a frozen part inside what the optimizer covers, or the covered parts inside a frozen one (``self.backbone``
+        # frozen whole, its in-file class's layers listed one by one)
+        return frozenset(r for r in off if any(r == c or r.startswith(c + ".") or (c.startswith(r + ".") and not _back_on(state, c)) for c in within))
 
     def record(self, what: str, node: ast.AST, **kw) -> None:
         self.fl.events.append(Event(what, node, self.stmt, self.loops, self.mode, **kw))
@@ -3611,6 +3614,11 @@ def _numeric_expr(v: ast.AST) -> bool:
         f = v.func
         return (isinstance(f, ast.Name) and f.id in ("int", "float", "round", "len")) or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "math")
     return False
+
+
+def _back_on(state: dict, part: str) -> bool:
+    """Was ``part`` itself (or a part of it) switched back on after its container was frozen? (the state is in order)"""
+    return any(on and (r == part or r.startswith(part + ".")) for r, on in state.items())
 
 
 def _requires_grad_flag(call: ast.Call, kwnodes: dict) -> bool:

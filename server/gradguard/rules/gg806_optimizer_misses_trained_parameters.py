@@ -748,6 +748,107 @@ def main():
             expect={"facts": {"resumed_changed": True}},
         ),
         Example(
+            name="in-file-backbone-class-unfrozen-after-the-optimizer-was-built-from-what-required-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(8, 16)
+        self.block = nn.Sequential(nn.Linear(16, 16), nn.ReLU())
+
+    def forward(self, x):
+        return self.block(self.embed(x))
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = Encoder()
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def set_trainable(module, flag):
+    for p in module.parameters():
+        p.requires_grad = flag
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    set_trainable(model.backbone, False)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    before = model.backbone.embed.weight.detach().clone()
+    for epoch in range(4):
+        if epoch == 2:
+            set_trainable(model.backbone, True)
+        x, y = torch.randn(8, 8), torch.randint(0, 3, (8,))
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"backbone_changed": not torch.equal(before, model.backbone.embed.weight.detach())}
+""",
+            lines=(38,),
+            expect={"facts": {"backbone_changed": False}},
+            fixed_expect={"facts": {"backbone_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="in-file-backbone-class-unfrozen-optimizer-built-from-every-parameter",
+            code="""import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(8, 16)
+        self.block = nn.Sequential(nn.Linear(16, 16), nn.ReLU())
+
+    def forward(self, x):
+        return self.block(self.embed(x))
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = Encoder()
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def set_trainable(module, flag):
+    for p in module.parameters():
+        p.requires_grad = flag
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    set_trainable(model.backbone, False)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.backbone.embed.weight.detach().clone()
+    for epoch in range(4):
+        if epoch == 2:
+            set_trainable(model.backbone, True)
+        x, y = torch.randn(8, 8), torch.randint(0, 3, (8,))
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"backbone_changed": not torch.equal(before, model.backbone.embed.weight.detach())}
+""",
+            expect={"facts": {"backbone_changed": True}},
+        ),
+        Example(
             name="unfrozen-after-the-optimizer-was-built-from-what-required-grad",
             code="""import torch
 import torch.nn as nn
