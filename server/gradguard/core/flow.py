@@ -27,7 +27,7 @@ from gradguard.core.astindex import TextIndex, child_nodes, statements_of_type, 
 from gradguard.core.classes import Constructions
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
-from gradguard.core.paramnames import NamePrefix, Unknown, evaluate_name_test, module_constants, narrowed_parts
+from gradguard.core.paramnames import NamePrefix, Unknown, evaluate_name_test, module_constants, narrowed_parts, single_binding
 from gradguard.core.torchapi import (
     ALIASING_OPS,
     BACKWARD_METHODS,
@@ -1430,7 +1430,15 @@ class _Walker:
             return False
         dt = kwnodes.get("dtype") or next((a for a in node.args if (self.im.qualname(a) or "").startswith("torch.") and (self.im.qualname(a) or "") not in ("torch.device",)), None)
         if isinstance(dt, ast.Name):
-            dt = self.argument_expr(dt.id) or dt  # ``dtype`` a parameter: what the caller passed
+            given = self.argument_expr(dt.id)  # ``dtype`` a parameter: what the caller passed
+            if isinstance(given, ast.Name) and self.call is not None:
+                # the caller's own name for it: ``weight_dtype = torch.bfloat16 if bf16 else torch.float32``
+                caller = self._enclosing_function(self.call)
+                bound = single_binding(caller, given.id) if caller is not None else None
+                given = bound if bound is not None else given
+            dt = given or dt
+        if isinstance(dt, ast.IfExp):  # a copy when either choice is one (that configuration makes the non-leaf)
+            return any(self._changes_dtype_to(d) for d in (dt.body, dt.orelse))
         if dt is None:
             return False
         q = self.im.qualname(dt) or ""
@@ -1439,6 +1447,20 @@ class _Walker:
         if isinstance(dt, ast.Name) and not q:
             return False  # a dtype held by a variable: not known
         return False
+
+    def _changes_dtype_to(self, dt: ast.AST) -> bool:
+        q = self.im.qualname(dt) or ""
+        return q.startswith("torch.") and q not in ("torch.float32", "torch.float")
+
+    def _enclosing_function(self, node: ast.AST) -> Optional[ast.AST]:
+        """The module-level function or method (of a module-level class) whose lines hold ``node``."""
+        line = getattr(node, "lineno", None)
+        if line is None:
+            return None
+        for fn in [*self.e.functions.values(), *(m for info in self.e.modules.classes.values() for m in info.methods.values())]:
+            if fn.lineno <= line <= (fn.end_lineno or fn.lineno) and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return fn
+        return None
 
     def values_indices(self, node: ast.Call, name: str, x: Val, rest: list, kwnodes: dict, has_dim: bool) -> Optional[Val]:
         """``x.max(1)`` / ``torch.topk(x, k)`` / ``x.sort()``: a ``(values, indices)`` pair; the values carry what

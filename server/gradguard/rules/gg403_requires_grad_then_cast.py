@@ -142,6 +142,83 @@ variable is now the leaf the rest of the code expected.
 """
     examples = (
         Example(
+            name="prompt-made-a-leaf-then-cast-to-the-dtype-its-caller-picks",
+            code="""import torch
+import torch.nn as nn
+
+
+class TextEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 4)
+
+    def forward(self, ids):
+        return self.embed(ids)
+
+
+def init_prompt(encoder, n, dtype):
+    init = encoder.embed.weight[:n].detach().clone()
+    return init.requires_grad_(True).to(dtype=dtype)
+
+
+def main():
+    torch.manual_seed(0)
+    precision = "64"
+    weight_dtype = torch.float64 if precision == "64" else torch.float32
+    encoder = TextEncoder()
+    encoder.requires_grad_(False)
+    prompt = init_prompt(encoder, 3, weight_dtype)
+    optimizer = torch.optim.Adam([prompt], lr=0.1)
+    x = torch.randn(5, 4, dtype=weight_dtype)
+    for _ in range(2):
+        optimizer.zero_grad()
+        (x @ prompt.t()).pow(2).sum().backward()
+        optimizer.step()
+    return {"prompt": prompt}
+""",
+            lines=(16,),
+            expect={"error": "can't optimize a non-leaf Tensor"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="prompt-cast-to-the-dtype-its-caller-picks-then-made-a-leaf",
+            code="""import torch
+import torch.nn as nn
+
+
+class TextEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 4)
+
+    def forward(self, ids):
+        return self.embed(ids)
+
+
+def init_prompt(encoder, n, dtype):
+    init = encoder.embed.weight[:n].detach().clone()
+    return init.to(dtype=dtype).requires_grad_(True)
+
+
+def main():
+    torch.manual_seed(0)
+    precision = "64"
+    weight_dtype = torch.float64 if precision == "64" else torch.float32
+    encoder = TextEncoder()
+    encoder.requires_grad_(False)
+    prompt = init_prompt(encoder, 3, weight_dtype)
+    optimizer = torch.optim.Adam([prompt], lr=0.1)
+    x = torch.randn(5, 4, dtype=weight_dtype)
+    for _ in range(2):
+        optimizer.zero_grad()
+        (x @ prompt.t()).pow(2).sum().backward()
+        optimizer.step()
+    return {"prompt": prompt}
+""",
+            expect={"grad_ok": ["prompt"]},
+        ),
+        Example(
             name="numpy-float64-array-made-a-leaf-then-cast-to-float32",
             code="""import numpy as np
 import torch
