@@ -188,8 +188,8 @@ def _self_calls(fn: ast.AST) -> list:
     return [c for c in walk_nodes(fn) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Name) and c.func.value.id == "self"]
 
 
-_SELF_CALL = re.compile(r"\bself\.(\w+)\s*\(")
-_SELF_STORE_OF_CALL = re.compile(r"\bself(?:\.\w+)+\s*=\s*[\w.]+\(")
+_SELF_CALL = re.compile(r"self(?<!\wself)\.(\w+)\s*\(")
+_SELF_STORE_OF_CALL = re.compile(r"self(?<!\wself)(?:\.\w+)+\s*=\s*[\w.]+\(")
 
 
 def run_by_forward(info, text=None) -> list:
@@ -435,7 +435,7 @@ class Constructions:
         if got is None:
             method = self._text() if self._text is not None else None
             ti = method() if method is not None else None
-            got = self._cache["fw_text"] = ti is None or _FRAMEWORK_OBJECT_WORD.search(ti.text) is not None
+            got = self._cache["fw_text"] = ti is None or ti.anywhere(_FRAMEWORK_OBJECT_WORD)  # (a word list: found with str.find)
         return bool(got)
 
     def framework_argument(self, cls: str, pname: str) -> Optional[str]:

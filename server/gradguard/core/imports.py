@@ -28,15 +28,18 @@ class Imports:
 
     def qualname(self, expr: ast.AST) -> Optional[str]:
         """Qualified dotted name of a Name/Attribute chain rooted at an import, else None."""
+        root = expr
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name):
+            return None
+        base = self.aliases.get(root.id)
+        if base is None:
+            return None  # (most chains: ``self.x``, a local; their parts are not collected)
         parts: list[str] = []
         while isinstance(expr, ast.Attribute):
             parts.append(expr.attr)
             expr = expr.value
-        if not isinstance(expr, ast.Name):
-            return None
-        base = self.aliases.get(expr.id)
-        if base is None:
-            return None
         return ".".join([base, *reversed(parts)])
 
     def is_torch(self, expr: ast.AST) -> bool:

@@ -45,7 +45,7 @@ def frozen_paths(facts: FileFacts) -> set:
         return cached
     out: set = set()
     on: set = set()
-    if CHANGES_REQUIRES_GRAD.search(facts.source.text):
+    if facts.text_index.anywhere(CHANGES_REQUIRES_GRAD):  # (its hits are what flows_matching reads next)
         flows = list(facts.flows_matching(_TOUCHES_REQUIRES_GRAD))
         # and their callers: a helper's change is an event at its call (``requires_grad_via_call``)
         # (a constructor is called by its class's name)

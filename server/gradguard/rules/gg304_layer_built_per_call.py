@@ -5,6 +5,7 @@ import ast
 import re
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.paramnames import value_parameter_names
 from gradguard.core.torchapi import LAYER_PARAMETER_NAMES, STEP_METHODS_BY_FRAMEWORK, TENSOR_MOVE_METHODS, is_module_ctor
@@ -295,7 +296,7 @@ def _per_call_methods(info) -> set:
 
 def _self_calls(fn: ast.AST) -> set:
     return {
-        n.func.attr for n in ast.walk(fn)
+        n.func.attr for n in walk_nodes(fn)  # (ast.walk's nodes, kept on the method for the next rule that walks it)
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self"
     }
 

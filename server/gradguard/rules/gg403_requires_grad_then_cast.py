@@ -27,7 +27,7 @@ ARITH_METHODS = {"mul", "div", "add", "sub", "pow", "multiply", "divide", "clamp
 
 OPTIMIZER_WORDS = {"optim", *OPTIMIZER_HINTS}
 # a comprehension over ``.parameters()`` (a cheap text test before looking at optimizer constructors)
-_COPY_COMPREHENSION = re.compile(r"\bfor\s+\w+\s+in\s+[\w.\[\]]+\.parameters\(\)")
+_COPY_COMPREHENSION = re.compile(r"for(?<!\wfor)\s+\w+\s+in\s+[\w.\[\]]+\.parameters\(\)")
 
 
 def _uncopied(facts, elt: ast.AST, var: str) -> Optional[Fix]:

@@ -492,7 +492,8 @@ def main():
     )
 
     def check(self, facts):
-        if not _FREEZE.search(facts.source.text) or not any(fl.loss_sites for fl in facts.backward_flows):
+        text = facts.source.text
+        if not ("requires_grad" in text or ".freeze()" in text) or not _FREEZE.search(text) or not any(fl.loss_sites for fl in facts.backward_flows):
             return
         freezes, unfrozen = _freezes(facts)
         if not freezes:

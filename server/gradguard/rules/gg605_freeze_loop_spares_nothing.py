@@ -261,7 +261,7 @@ def main():
     )
 
     def check(self, facts):
-        if _UNFREEZE.search(facts.source.text):
+        if "requires_grad" in facts.source.text and _UNFREEZE.search(facts.source.text):  # (every match holds the word)
             return  # something is unfrozen again (the spared layers after the loop, perhaps): the end state is not known here
         for loop in facts.walk(ast.For):
             got = _modules_loop(loop)

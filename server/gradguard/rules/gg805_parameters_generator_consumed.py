@@ -234,7 +234,7 @@ def main():
 
     def check(self, facts):
         text = facts.source.text
-        if not _BOUND.search(text) and not any(p.search(text) for p in _ONE_SHOT_PARTS):
+        if not _BOUND.search(text) and not any(p.search(text) for p in _ONE_SHOT_PARTS[:2]) and not facts.text_index.anywhere(_ONE_SHOT_PARTS[2]):
             return  # no `name = x.parameters()` binding nor other one-shot iterator: nothing can be consumed twice
         # only scopes that bind a one-shot iterator (directly or from a helper returning one) and build an optimizer
         helpers = [
