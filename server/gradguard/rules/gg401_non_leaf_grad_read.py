@@ -73,6 +73,93 @@ the code then reads.
 """
     examples = (
         Example(
+            name="lightning-hook-reads-grad-of-a-stored-tensor-rebound-after-retain-grad",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class SaliencyClassifier(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 8)
+        self.head = nn.Linear(8, 2)
+        self._emb = None
+        self.saliency_steps = 0
+
+    def training_step(self, batch, batch_idx):
+        ids, y = batch
+        emb = self.embed(ids)
+        emb.retain_grad()
+        emb = emb * 2.0
+        self._emb = emb
+        return F.cross_entropy(self.head(emb.mean(1)), y)
+
+    def on_after_backward(self):
+        if self._emb.grad is not None:
+            self.saliency_steps += 1
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    ids, y = torch.randint(0, 20, (8, 5)), torch.randint(0, 2, (8,))
+    model = SaliencyClassifier()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(TensorDataset(ids, y), batch_size=4))
+    return {"model": model}, {"saliency_recorded": model.saliency_steps > 0}
+""",
+            lines=(25,),
+            expect={"facts": {"saliency_recorded": False}},
+            fixed_expect={"facts": {"saliency_recorded": True}},
+        ),
+        Example(
+            bad=False,
+            name="lightning-hook-reads-grad-of-the-stored-tensor-retain-grad-called-on",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class SaliencyClassifier(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 8)
+        self.head = nn.Linear(8, 2)
+        self._emb = None
+        self.saliency_steps = 0
+
+    def training_step(self, batch, batch_idx):
+        ids, y = batch
+        emb = self.embed(ids)
+        emb = emb * 2.0
+        emb.retain_grad()
+        self._emb = emb
+        return F.cross_entropy(self.head(emb.mean(1)), y)
+
+    def on_after_backward(self):
+        if self._emb.grad is not None:
+            self.saliency_steps += 1
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    ids, y = torch.randint(0, 20, (8, 5)), torch.randint(0, 2, (8,))
+    model = SaliencyClassifier()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(TensorDataset(ids, y), batch_size=4))
+    return {"model": model}, {"saliency_recorded": model.saliency_steps > 0}
+""",
+            expect={"facts": {"saliency_recorded": True}},
+        ),
+        Example(
             name="requires-grad-set-then-the-name-rebound-by-a-projection",
             code="""import torch
 import torch.nn as nn
@@ -532,6 +619,7 @@ def main():
     )
 
     def check(self, facts):
+        yield from self._kept_for_a_hook(facts)
         for fl in facts.backward_flows:  # both need a backward() in the same function
             sites = [s for s in fl.backward_sites if isinstance(s.node.func, ast.Attribute) and s.node.func.attr == "backward"]
             if not sites:
@@ -624,6 +712,74 @@ def main():
                     method_span=True,
                 )
 
+
+    def _kept_for_a_hook(self, facts):
+        """``self._emb = emb`` in a LightningModule's ``training_step`` and ``self._emb.grad`` read in a hook Lightning runs
+        after that step's backward (``on_after_backward``), where the stored tensor is the output of layers that train
+        and ``retain_grad()`` was not called on it (but, say, on the tensor ``emb`` held before it was rebound): the
+        hook reads None on every step."""
+        if ".grad" not in facts.source.text or "retain_grad" not in facts.source.text:
+            return
+        for info in facts.modules.classes.values():
+            step = info.methods.get("training_step") if info.framework == "lightning" else None
+            hooks = [info.methods[h] for h in _AFTER_BACKWARD_HOOKS if h in info.methods]
+            if step is None or not hooks:
+                continue
+            for hook in hooks:
+                for node in walk_nodes(hook):
+                    if not (isinstance(node, ast.Attribute) and node.attr == "grad" and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Attribute)
+                            and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"):
+                        continue
+                    attr = node.value.attr
+                    found = self._stored_non_leaf(facts, info, step, attr, node, hook)
+                    if found is not None:
+                        yield found
+
+    def _stored_non_leaf(self, facts, info, step, attr: str, read: ast.AST, hook):
+        if any(isinstance(n, ast.Attribute) and n.attr == attr and isinstance(facts.parent(n), ast.Attribute) and facts.parent(n).attr in ("retain_grad", "register_hook", "detach_")
+               for m in info.methods.values() for n in walk_nodes(m)):
+            return None  # (``self._emb.retain_grad()`` somewhere)
+        stores = [n for m in info.methods.values() if m is not info.methods.get("__init__") for n in walk_nodes(m)
+                  if isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == "self" and not isinstance(n.ctx, ast.Load)]
+        if len(stores) != 1 or facts.enclosing(stores[0], (ast.FunctionDef, ast.AsyncFunctionDef)) is not step:
+            return None
+        bind = facts.statement_of(stores[0])
+        if not (isinstance(bind, ast.Assign) and len(bind.targets) == 1 and bind.targets[0] is stores[0] and isinstance(bind.value, ast.Name) and facts.parent(bind) is step):
+            return None
+        fl = facts.flow.flow(step)
+        made = next((e.value for e in fl.events if e.what == "attr_assign" and e.name == attr and e.stmt is bind and e.value is not None), None)
+        if made is None or made.leaf or made.kind != "tensor" or not known_roots(made):
+            return None
+        name = bind.value.id
+        reach = facts.semantic.reaching_defs(step, name, bind.value, facts.parent)
+        if len(reach) != 1 or reach[0].kind not in ("assign", "annassign") or not reach[0].whole or reach[0].value is None:
+            return None
+        own = reach[0].node
+        if not is_computing_expr(facts, fl, reach[0].value):
+            return None
+        keepers = [n for n in facts.own_nodes(step) if _keeps_grad(n, name)]
+        earlier = [k for k in keepers if _before(k, own)]
+        if len(earlier) != len(keepers) or any(_loops_of(facts, k) for k in keepers):
+            return None  # ``retain_grad()`` on the tensor that is stored (or in a loop: not decided)
+        related = [(bind, f"`self.{attr}` keeps `{name}` here, a tensor computed from layers that train")]
+        fixes: list = []
+        if earlier:
+            related.insert(0, (earlier[0], f"`retain_grad()` is called here on the tensor `{name}` held before it was rebound (line {own.lineno})"))
+            moved = _movable_switch(facts, fl, earlier, own, name)
+            if moved is not None:
+                fixes.append(partial(_move_keeper_fix, facts, moved, own, name))
+        return self.finding(
+            facts,
+            read,
+            f"`self.{attr}` is not a leaf tensor and `retain_grad()` was never called on it: `self.{attr}.grad` is None in `{hook.name}`, "
+            f"which Lightning runs after the backward() of `training_step`",
+            related=related,
+            fixes=fixes,
+            explanation="autograd only fills `.grad` of leaves and of tensors `retain_grad()` was called on before the backward. The stored "
+            "tensor is the output of an operation; `retain_grad()` on another tensor (the one the name held before it was rebound) does not "
+            "carry over. Call `retain_grad()` on the tensor that is stored.",
+            method_span=True,
+        )
 
     def _callee_reads(self, facts, fl, sites, seen: set):
         """``perturb(embeds)`` / ``fgm.perturb(embeds)`` called after a backward(), where the callee reads ``.grad`` of that
@@ -757,6 +913,9 @@ def _loops_of(facts, node: ast.AST) -> tuple:
     return tuple(out)
 
 
+_AFTER_BACKWARD_HOOKS = ("on_after_backward", "on_before_optimizer_step")
+
+
 def _movable_switch(facts, fl, earlier: list, bind: ast.stmt, name: str):
     """The statement that turns requires_grad on for the tensor ``name`` held before ``bind``, when it can move below
     ``bind``: one statement of its own line in the same block, with no statement between them reading ``name``."""
@@ -776,6 +935,12 @@ def _movable_switch(facts, fl, earlier: list, bind: ast.stmt, name: str):
     if any(isinstance(n, ast.Name) and n.id == name for b in between for n in ast.walk(b)):
         return None
     return st
+
+
+def _move_keeper_fix(facts, st: ast.stmt, bind: ast.stmt, name: str):
+    text = facts.source.line(st.lineno).strip()
+    delete = Edit(Pos(st.lineno, 0), Pos(st.lineno + 1, 0), "")
+    return fix(f"Call `{name}.retain_grad()` on the tensor that is kept (after it is rebound)", delete, insert_after_stmt(facts, bind, text))
 
 
 def _move_switch_fix(facts, st: ast.stmt, bind: ast.stmt, name: str):
