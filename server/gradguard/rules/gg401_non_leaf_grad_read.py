@@ -73,6 +73,66 @@ the code then reads.
 """
     examples = (
         Example(
+            name="attribute-made-a-leaf-then-rebound-to-a-normalized-copy-in-init",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Exemplars:
+    def __init__(self, init, lr=0.1):
+        self.x = init.clone().requires_grad_(True)
+        self.x = F.normalize(self.x, dim=-1)
+        self.lr = lr
+
+    def step(self):
+        with torch.no_grad():
+            self.x -= self.lr * self.x.grad
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    memory = Exemplars(torch.randn(6, 4))
+    for _ in range(2):
+        F.cross_entropy(model(memory.x), torch.arange(6) % 3).backward()
+        memory.step()
+    return {"model": model}, {"exemplars_are_leaf": memory.x.is_leaf}
+""",
+            lines=(14,),
+            expect={"error": "unsupported operand type(s) for *: 'float' and 'NoneType'"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="attribute-normalized-then-made-a-leaf-in-init",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Exemplars:
+    def __init__(self, init, lr=0.1):
+        self.x = F.normalize(init, dim=-1).requires_grad_(True)
+        self.lr = lr
+
+    def step(self):
+        with torch.no_grad():
+            self.x -= self.lr * self.x.grad
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    memory = Exemplars(torch.randn(6, 4))
+    for _ in range(2):
+        F.cross_entropy(model(memory.x), torch.arange(6) % 3).backward()
+        memory.step()
+    return {"model": model}, {"exemplars_are_leaf": memory.x.is_leaf}
+""",
+            expect={"grad_ok": ["model.weight"], "facts": {"exemplars_are_leaf": True}},
+        ),
+        Example(
             name="lightning-hook-reads-grad-of-a-stored-tensor-rebound-after-retain-grad",
             code="""import lightning.pytorch as pl
 import torch
@@ -620,6 +680,15 @@ def main():
 
     def check(self, facts):
         yield from self._kept_for_a_hook(facts)
+        backward_nodes = {id(fl.node) for fl in facts.backward_flows}
+        for fl in facts.flows:  # a method with no backward of its own that reads ``self.<attr>.grad`` (its caller backpropagated)
+            if id(fl.node) in backward_nodes or fl.owner is None:
+                continue
+            for ev in fl.events:
+                if ev.what == "grad_read" and not ev.name:
+                    found = self._attribute_read(facts, fl, ev, [])
+                    if found is not None:
+                        yield found
         for fl in facts.backward_flows:  # both need a backward() in the same function
             sites = [s for s in fl.backward_sites if isinstance(s.node.func, ast.Attribute) and s.node.func.attr == "backward"]
             if not sites:
@@ -868,15 +937,18 @@ def main():
         if init is None or fl.node is init:
             return None
         site = next((s for s in sites if (_before(s.node, node) or _in_loop_with(fl, s, ev.loops)) and any(related_roots(v.ident, lv) for lv in s.loss.live)), None)
-        if site is None:
+        if site is None and sites:
             return None
         mentions = facts.nodes_near(ast.Attribute, (attr,))
         # (``self.patch -= step`` updates the tensor in place: the attribute keeps the same non-leaf tensor)
         stores = [n for n in mentions if n.attr == attr and not isinstance(n.ctx, ast.Load) and not (isinstance(facts.parent(n), ast.AugAssign) and facts.parent(n).target is n)]
-        if len(stores) != 1 or facts.enclosing(stores[0], (ast.FunctionDef, ast.AsyncFunctionDef)) is not init:
+        # every store in ``__init__``, at its top level: the last one is what the attribute holds afterwards
+        # (``self.m = init.clone().requires_grad_(True)`` then ``self.m = F.normalize(self.m, dim=-1)``)
+        if not stores or any(facts.enclosing(n, (ast.FunctionDef, ast.AsyncFunctionDef)) is not init or facts.parent(facts.statement_of(n)) is not init for n in stores):
             return None
-        bind = facts.statement_of(stores[0])
-        store = cast(ast.Attribute, stores[0])
+        stores.sort(key=lambda n: (n.lineno, n.col_offset))
+        bind = facts.statement_of(stores[-1])
+        store = cast(ast.Attribute, stores[-1])
         if not (isinstance(bind, ast.Assign) and len(bind.targets) == 1 and bind.targets[0] is store and isinstance(store.value, ast.Name) and store.value.id == "self"):
             return None
         for n in mentions:
@@ -891,11 +963,14 @@ def main():
         if made is None or made.leaf or made.kind != "tensor" or not known_roots(made) or not is_computing_expr(facts, facts.flow.flow(init), bind.value):
             return None
         name = f"self.{attr}"
+        related = [(bind, f"`{name}` is made here by an operation on tensors that require grad")]
+        if site is not None:
+            related.append((site.node, "backward() populates .grad of leaf tensors only"))
         return self.finding(
             facts,
             node,
             f"`{name}` is not a leaf tensor (computed once in `__init__`): `{name}.grad` stays None after backward()",
-            related=[(bind, f"`{name}` is made here by an operation on trainable tensors"), (site.node, "backward() populates .grad of leaf tensors only")],
+            related=related,
             explanation="autograd only accumulates `.grad` into leaves; `" + name + "` is the output of an operation, so its `.grad` is None "
             "(UserWarning: The .grad attribute of a Tensor that is not a leaf Tensor is being accessed). Update the leaf it is computed "
             "from (its `.grad` is filled) and recompute the attribute from it where it is used.",
