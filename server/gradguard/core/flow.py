@@ -2116,6 +2116,13 @@ class _Walker:
         if not (a.live or a.cut or b.live or b.cut):
             return Val(kind="tensor")
         op = type(node.op).__name__
+        if op in ("Mult", "MatMult") and self.fl.owner is not None:
+            for zero, other in ((node.right, a), (node.left, b)):
+                attr = self._frozen_zero_factor(zero)
+                if attr is not None and (other.live or other.cut):
+                    # ``x @ self.lora_down.t() @ self.lora_up.t()`` with ``lora_up`` frozen at zeros: the product is zero on
+                    # every step, and the gradient it passes to the other factor is zero too
+                    return cut_value(other, "zero", node, f"a product with `self.{attr}`, a frozen all-zero parameter (a constant zero)")
         if self.mode.enabled and op in ("Mult", "MatMult", "Div", "Pow"):
             # a product saves each factor the other's gradient needs; a power saves its base
             res = combine(a, b)
@@ -2139,6 +2146,19 @@ class _Walker:
             if copy is not None:
                 res = replace(res, leaf_copy=copy)
         return res
+
+    def _frozen_zero_factor(self, e: ast.AST) -> Optional[str]:
+        """``self.<attr>`` (or its transpose) when it is a frozen all-zero parameter of the method's class."""
+        if isinstance(e, ast.Call) and not e.args and isinstance(e.func, ast.Attribute) and e.func.attr in ("t",):
+            e = e.func.value
+        elif isinstance(e, ast.Attribute) and e.attr in ("T", "mT"):
+            e = e.value
+        if not (isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == "self" and self.fl.owner):
+            return None
+        info = self.e.modules.classes.get(self.fl.owner)
+        if info is None or e.attr not in info.attr_values or "zeros" not in self.e.text().text:
+            return None
+        return e.attr if self.e.modules.frozen_zero_parameter(self.fl.owner, e.attr, self.e.tree, self.e.text().text) else None
 
     def mark_saved(self, exprs: list, op: str, result: Optional[Val] = None) -> None:
         """``op`` saved these tensors for backward: an in-place change to them before backward() raises.
@@ -2720,9 +2740,12 @@ class _Walker:
             self.e.touches_requires_grad[id(fn)] = touches
         if not touches:
             return
+        partial_ids = per_part_branches(fn)
         for ev in self.e.flow(fn).events:
             if ev.target is None or not ((ev.what == "requires_grad_set" and ev.name == "requires_grad") or ev.what == "requires_grad_call"):
                 continue
+            if id(ev.node) in partial_ids:
+                continue  # (a change to some parts only: ``if not isinstance(m, LoRA):`` in a loop over ``modules()``)
             if ev.what == "requires_grad_set":
                 expr = getattr(ev.stmt, "value", None) if isinstance(ev.stmt, ast.Assign) else None
             else:
@@ -3636,6 +3659,33 @@ def _numeric_expr(v: ast.AST) -> bool:
         f = v.func
         return (isinstance(f, ast.Name) and f.id in ("int", "float", "round", "len")) or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "math")
     return False
+
+
+_PART_ITERATORS = frozenset({"modules", "named_modules", "children", "named_children", "parameters", "named_parameters"})
+
+
+def per_part_branches(fn: ast.AST) -> frozenset:
+    """Ids of the nodes in ``fn`` that run only for some parts of a model: inside an ``if`` (or its ``else``) whose test
+    reads the target of an enclosing ``for`` over ``model.modules()`` / ``named_parameters()`` and the like
+    (``if not isinstance(m, LoRAAdapter):``, ``if "head" in name:``). A change there is a change to those parts only."""
+    cached = getattr(fn, "_gg_per_part", None)
+    if cached is not None:
+        return cached
+    out: set = set()
+    for loop in walk_nodes(fn):
+        if not (isinstance(loop, ast.For) and isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Attribute) and loop.iter.func.attr in _PART_ITERATORS):
+            continue
+        names = {t.id for t in ast.walk(loop.target) if isinstance(t, ast.Name)}
+        for branch in walk_nodes(loop):
+            if isinstance(branch, ast.If) and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(branch.test)):
+                for part in (*branch.body, *branch.orelse):
+                    out.update(id(n) for n in ast.walk(part))
+    got = frozenset(out)
+    try:
+        fn._gg_per_part = got  # type: ignore[attr-defined]
+    except AttributeError:
+        pass
+    return got
 
 
 def _back_on(state: dict, part: str) -> bool:

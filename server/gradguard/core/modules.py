@@ -752,6 +752,41 @@ class ModuleModel:
         self._wrapped = {a: next(iter(cs)) for a, cs in found.items() if len(cs) == 1}
         return self._wrapped
 
+    def frozen_zero_parameter(self, cls: str, attr: str, tree: ast.AST, text: str) -> bool:
+        """Is ``self.<attr>`` of ``cls`` an all-zero parameter made frozen (``nn.Parameter(torch.zeros(...),
+        requires_grad=False)``, its one assignment) that nothing in the file can change? Every other mention of the
+        attribute name only reads it into a product (``x @ self.lora_up.t()``, ``w * self.gate``), and the file turns
+        no flag back on (``requires_grad_(True)``, ``requires_grad = True``) and loads no checkpoint (cached)."""
+        key = (cls, attr)
+        cache = self.__dict__.setdefault("_frozen_zero", {})
+        if key in cache:
+            return cache[key]
+        cache[key] = False
+        info = self.classes.get(cls)
+        values = info.attr_values.get(attr) if info is not None else None
+        if not values or len(values) != 1 or not isinstance(values[0], ast.Call) or _UNFREEZES_OR_LOADS.search(text):
+            return False
+        call = values[0]
+        if (self.imports.qualname(call.func) or "") not in ("torch.nn.Parameter", "torch.nn.parameter.Parameter") or not call.args:
+            return False
+        flag = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "requires_grad"), None)
+        data = call.args[0]
+        if not (isinstance(flag, ast.Constant) and flag.value is False and isinstance(data, ast.Call)
+                and (self.imports.qualname(data.func) or "") in ("torch.zeros", "torch.zeros_like")):
+            return False
+        for parent in ast.walk(tree):
+            for child in ast.iter_child_nodes(parent):
+                if not (isinstance(child, ast.Attribute) and child.attr == attr):
+                    continue
+                if isinstance(child.ctx, ast.Store):
+                    if child is not _store_target(call, parent):
+                        return False
+                    continue
+                if _may_write(parent, child):
+                    return False
+        cache[key] = True
+        return True
+
     def attr_torch_ctor(self, cls: str, attr: str) -> Optional[tuple]:
         """``(qualname, call)`` when ``self.<attr>`` is assigned exactly one ``torch.nn`` constructor call."""
         seen = set()
@@ -1115,3 +1150,30 @@ class ModuleModel:
                             if isinstance(sub, ast.Attribute) and sub.attr == attr and isinstance(sub.value, ast.Name) and sub.value.id == "self":
                                 return True
         return False
+
+
+# what may turn a frozen parameter back on or overwrite it from outside its class's code
+_UNFREEZES_OR_LOADS = re.compile(r"requires_grad_\(\s*(?:True\b|\))|\.requires_grad\s*=(?!=)\s*(?!False\b)|load_state_dict|from_pretrained|torch\.load|setattr|unfreeze")
+
+
+def _may_write(parent: ast.AST, child: ast.AST) -> bool:
+    """May this mention of a tensor change its values or flag: an in-place method (``w.normal_()``), ``w.data``,
+    ``w.requires_grad``, an in-place function given it (``nn.init.normal_(w)``), an augmented assignment or an
+    indexed store into it?"""
+    if isinstance(parent, ast.Attribute) and parent.value is child:
+        return (parent.attr.endswith("_") and not parent.attr.endswith("__")) or parent.attr in ("data", "requires_grad", "set_")
+    if isinstance(parent, ast.Call) and child in parent.args:
+        f = parent.func
+        name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+        return name.endswith("_") or name in ("setattr", "copy", "load_state_dict")
+    if isinstance(parent, ast.AugAssign) and parent.target is child:
+        return True
+    return isinstance(parent, ast.Subscript) and parent.value is child and isinstance(parent.ctx, ast.Store)
+
+
+def _store_target(call: ast.Call, stmt: ast.AST):
+    """The attribute ``stmt`` (``self.x = <call>``) binds, when ``stmt`` assigns ``call``."""
+    if isinstance(stmt, ast.Assign) and stmt.value is call and len(stmt.targets) == 1:
+        return stmt.targets[0]
+    return None
+

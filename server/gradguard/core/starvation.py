@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import FileFacts
-from gradguard.core.flow import BackwardSite, Cut, FunctionFlow
+from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, per_part_branches
 from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD
 from gradguard.core.training import covered_by, stepped_after, stepped_after_callers, unknown_step_after
 
@@ -55,7 +55,10 @@ def frozen_paths(facts: FileFacts) -> set:
             calls = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in helpers) + r")\(")
             flows += [fl for fl in facts.flows_matching(calls) if id(fl) not in seen]
         for fl in flows:
+            partial_ids = per_part_branches(fl.node)
             for ev in fl.events:
+                if id(ev.node) in partial_ids:
+                    continue  # (a freeze of some parts only: ``if not isinstance(m, LoRAAdapter):`` over ``modules()``)
                 setting = ev.what == "requires_grad_set" and ev.name == "requires_grad"
                 call = ev.what in ("requires_grad_call", "requires_grad_via_call")  # (a helper's change, at its call)
                 off = (setting and _constant(ev.node, facts) is False) or (call and ev.extra == "False")

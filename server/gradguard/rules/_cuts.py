@@ -74,8 +74,30 @@ def related_for(facts: FileFacts, st: Starvation) -> list:
             if ev.what == "leaf_ctor" and ev.value is not None and ev.node is not st.cut.node and id(ev.node) not in wrapped and any(c.node is st.cut.node for _, c in ev.value.cut):
                 wrapped.add(id(ev.node))
                 rel.append((ev.node, "wrapped again here as a new leaf: backward() runs without an error, but reaches only that leaf"))
+    made = _frozen_zero_factor_made(facts, st.cut.node) if st.cut.kind == "zero" else None
+    if made is not None:
+        rel.append((made, "made here: all zeros, and frozen (`requires_grad=False`); nothing in the file changes it"))
     rel.append((st.site.node, f"{st.site.implicit} backpropagates this loss" if st.site.implicit else "backward() through the loss here"))
     return rel
+
+
+def _frozen_zero_factor_made(facts: FileFacts, node: ast.AST):
+    """The ``nn.Parameter(torch.zeros(...), requires_grad=False)`` call a product's factor ``self.<attr>`` was made by."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.MatMult))):
+        return None
+    cls = facts.enclosing(node, (ast.ClassDef,))
+    info = facts.modules.classes.get(cls.name) if cls is not None else None
+    if info is None:
+        return None
+    for e in (node.left, node.right):
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr == "t":
+            e = e.func.value
+        elif isinstance(e, ast.Attribute) and e.attr in ("T", "mT"):
+            e = e.value
+        if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == "self" and e.attr in info.attr_values \
+                and facts.modules.frozen_zero_parameter(info.name, e.attr, facts.tree, facts.source.text):
+            return info.attr_values[e.attr][0]
+    return None
 
 
 def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], describe, fixes_for=None, skip: frozenset | set = frozenset()) -> Iterable[Finding]:

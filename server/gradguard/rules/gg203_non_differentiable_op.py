@@ -148,7 +148,11 @@ constructor and helper-function defaults: arithmetic on numbers gives a number).
 `forward` passes every output it returns to `ctx.mark_non_differentiable` (the pooled values together with their
 indices): autograd makes marked outputs constants and never calls `backward` for them, so the layers under `apply`
 get no gradient. Marking only the indices or masks beside a differentiable output is fine; the fix unmarks the
-outputs whose incoming gradient `backward` reads.
+outputs whose incoming gradient `backward` reads. So is a product with a frozen all-zero parameter
+(`self.lora_up = nn.Parameter(torch.zeros(out, r), requires_grad=False)` in a LoRA adapter, then
+`x @ self.lora_down.t() @ self.lora_up.t()`): when nothing in the file changes it (no in-place write, no `.data`, no
+flag switched back on, no checkpoint loaded), the product is zero on every step and the gradient it passes to the other
+factor is zero too, so `lora_down` never moves and the adapter stays a no-op.
 
 ## Why is this bad?
 Index-valued ops have no gradient at all (their output has no `grad_fn`): the loss is cut from the
@@ -176,6 +180,91 @@ backpropagates only through its own part of the gathered batch (the common patte
 gradient through every rank's part needs `torch.distributed.nn.functional.all_gather`).
 """
     examples = (
+        Example(
+            name="lora-up-made-frozen-at-zero-so-lora-down-gets-zero-gradient",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LoRAAdapter(nn.Module):
+    def __init__(self, d, rank=2):
+        super().__init__()
+        self.lora_down = nn.Parameter(torch.randn(rank, d) / rank)
+        self.lora_up = nn.Parameter(torch.zeros(d, rank), requires_grad=False)
+
+    def forward(self, x):
+        return x @ self.lora_down.t() @ self.lora_up.t()
+
+
+class Block(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.lora = LoRAAdapter(d)
+
+    def forward(self, x):
+        return self.proj(x) + self.lora(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Block()
+    model.proj.requires_grad_(False)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    down0 = model.lora.lora_down.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.mse_loss(model(torch.randn(6, 4)), torch.randn(6, 4)).backward()
+        optimizer.step()
+    return {"model": model}, {"lora_down_changed": not torch.equal(down0, model.lora.lora_down)}
+""",
+            lines=(13,),
+            expect={"grad_zero": ["model.lora.lora_down"], "facts": {"lora_down_changed": False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="lora-up-made-at-zero-and-trained",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LoRAAdapter(nn.Module):
+    def __init__(self, d, rank=2):
+        super().__init__()
+        self.lora_down = nn.Parameter(torch.randn(rank, d) / rank)
+        self.lora_up = nn.Parameter(torch.zeros(d, rank))
+
+    def forward(self, x):
+        return x @ self.lora_down.t() @ self.lora_up.t()
+
+
+class Block(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.lora = LoRAAdapter(d)
+
+    def forward(self, x):
+        return self.proj(x) + self.lora(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Block()
+    model.proj.requires_grad_(False)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    down0 = model.lora.lora_down.detach().clone()
+    for _ in range(3):
+        optimizer.zero_grad()
+        F.mse_loss(model(torch.randn(6, 4)), torch.randn(6, 4)).backward()
+        optimizer.step()
+    return {"model": model}, {"lora_down_changed": not torch.equal(down0, model.lora.lora_down)}
+""",
+            expect={"facts": {"lora_down_changed": True}},
+        ),
         Example(
             name="lightning-step-returns-a-loss-with-a-term-made-through-argmax",
             code="""import lightning.pytorch as pl
@@ -1633,6 +1722,8 @@ def main():
         def describe(kind, node, st):
             text = facts.text(node).replace("\n", " ")
             text = text if len(text) <= 40 else text[:37] + "..."
+            if kind == "zero" and "frozen all-zero parameter" in st.cut.detail:
+                return f"`{text}` ({st.cut.detail}: zero, with a zero gradient for the other factor)"
             if kind == "zero":
                 return f"`{text}` (zero gradient everywhere)"
             if kind == "compare":
