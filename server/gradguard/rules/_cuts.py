@@ -86,7 +86,7 @@ def _frozen_zero_factor_made(facts: FileFacts, node: ast.AST):
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.MatMult))):
         return None
     cls = facts.enclosing(node, (ast.ClassDef,))
-    info = facts.modules.classes.get(cls.name) if cls is not None else None
+    info = facts.modules.classes.get(cls.name) if isinstance(cls, ast.ClassDef) else None
     if info is None:
         return None
     for e in (node.left, node.right):
