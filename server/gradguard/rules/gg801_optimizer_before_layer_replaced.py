@@ -9,8 +9,17 @@ from gradguard.core.astindex import walk_nodes
 from gradguard.core.classes import forward_calls_of, layers_made_by_forward, may_have_parameters, run_by_forward, self_path
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.order import mutually_exclusive, position
+from gradguard.core.paramnames import single_binding
 from gradguard.core.starvation import display_root
-from gradguard.core.torchapi import OPTIMIZER_BUILDERS, PARAMETER_CTORS, PARAMLESS_SUFFIXES, RUN_AFTER_OPTIMIZERS, is_module_ctor, is_optimizer_ctor
+from gradguard.core.torchapi import (
+    OPTIMIZER_BUILDERS,
+    PARAMETER_CTORS,
+    PARAMLESS_SUFFIXES,
+    RUN_AFTER_OPTIMIZERS,
+    STEP_METHODS_BY_FRAMEWORK,
+    is_module_ctor,
+    is_optimizer_ctor,
+)
 from gradguard.core.training import constructor_optimizers, method_rebuilds, method_steps
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules.base import Example, Rule
@@ -126,6 +135,87 @@ replacement: the new parameters are trained with the optimizer's default setting
 optimizer construction below the replacement is equivalent and may read better.
 """
     examples = (
+        Example(
+            name="lightning-head-made-in-on-fit-start-after-configure-optimizers",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Detector(pl.LightningModule):
+    def __init__(self, num_classes=3):
+        super().__init__()
+        self.encoder = nn.Linear(4, 8)
+        self.fuse = nn.Linear(8, 8)
+        self.classifier = nn.Linear(8, 1)
+        self.num_classes = num_classes
+
+    def on_fit_start(self):
+        self.classifier = nn.Linear(8, self.num_classes)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.classifier(torch.relu(self.fuse(self.encoder(x)))), y)
+
+    def configure_optimizers(self):
+        params = set(self.parameters()).difference(self.encoder.parameters())
+        return torch.optim.SGD(params, lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    x, y = torch.randn(12, 4), torch.randint(0, 3, (12,))
+    model = Detector()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(TensorDataset(x, y), batch_size=4))
+    held = any(p is model.classifier.weight for g in model.optimizers().param_groups for p in g["params"])
+    return {"model": model}, {"head_in_optimizer": held}
+""",
+            lines=(17,),
+            expect={"facts": {"head_in_optimizer": False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="lightning-head-made-in-configure-model-before-configure-optimizers",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Detector(pl.LightningModule):
+    def __init__(self, num_classes=3):
+        super().__init__()
+        self.encoder = nn.Linear(4, 8)
+        self.fuse = nn.Linear(8, 8)
+        self.classifier = nn.Linear(8, 1)
+        self.num_classes = num_classes
+
+    def configure_model(self):
+        self.classifier = nn.Linear(8, self.num_classes)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.classifier(torch.relu(self.fuse(self.encoder(x)))), y)
+
+    def configure_optimizers(self):
+        params = set(self.parameters()).difference(self.encoder.parameters())
+        return torch.optim.SGD(params, lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    x, y = torch.randn(12, 4), torch.randint(0, 3, (12,))
+    model = Detector()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(TensorDataset(x, y), batch_size=4))
+    held = any(p is model.classifier.weight for g in model.optimizers().param_groups for p in g["params"])
+    return {"model": model}, {"head_in_optimizer": held}
+""",
+            expect={"facts": {"head_in_optimizer": True}},
+        ),
         Example(
             name="helper-swaps-in-a-pruned-layer-built-in-a-local",
             code="""import torch
@@ -1082,10 +1172,16 @@ def main():
             build = info.methods.get(builder) if builder else None
             if build is None or info.is_module is not True:
                 continue
-            ctors = [n for n in walk_nodes(build) if isinstance(n, ast.Call) and is_optimizer_ctor(facts.imports.qualname(n.func) or "") and n.args and _reads_parameters(n.args[0])]
+            # (the parameters given directly, or through a name bound once in the builder: ``params = set(self.parameters())
+            # .difference(self.encoder.parameters())``)
+            ctors = [n for n in walk_nodes(build) if isinstance(n, ast.Call) and is_optimizer_ctor(facts.imports.qualname(n.func) or "") and n.args
+                     and (_reads_parameters(n.args[0]) or (isinstance(n.args[0], ast.Name) and _reads_parameters(single_binding(build, n.args[0].id) or ast.Pass())))]
             if not ctors:
                 continue
-            used = {n.attr for m in run_by_forward(info) for n in walk_nodes(m) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name) and n.value.id == "self"}
+            # what the steps use: ``forward`` and what it runs, and the framework's per-batch step
+            step = info.methods.get(STEP_METHODS_BY_FRAMEWORK.get(info.framework or "", ""))
+            used = {n.attr for m in [*run_by_forward(info), *([step] if step is not None else [])] for n in walk_nodes(m)
+                    if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name) and n.value.id == "self"}
             for hook_name in RUN_AFTER_OPTIMIZERS.get(info.framework or "", ()):
                 hook = info.methods.get(hook_name)
                 if hook is None:

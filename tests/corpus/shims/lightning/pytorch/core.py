@@ -4,8 +4,9 @@ Reproduces what matters for where gradients flow (see /work/shared/docs/framewor
 docs on automatic / manual optimization):
 
 * ``LightningModule`` is a plain ``torch.nn.Module`` subclass.
-* ``Trainer.fit`` calls ``configure_optimizers()`` (Optimizer, list/tuple of them, ``([opts], [scheds])``,
-  a dict with ``"optimizer"`` / ``"lr_scheduler"``, or a list of such dicts).
+* ``Trainer.fit`` calls ``setup("fit")`` and ``configure_model()`` (when defined), then ``configure_optimizers()``
+  (Optimizer, list/tuple of them, ``([opts], [scheds])``, a dict with ``"optimizer"`` / ``"lr_scheduler"``, or a list
+  of such dicts), then ``on_fit_start``, in Lightning 2.x's order.
 * Automatic optimization, per batch: ``out = training_step(batch, batch_idx)``; ``None`` skips the
   step; a dict must carry ``"loss"``; then ``optimizer.zero_grad()``, ``loss.backward()``,
   ``optimizer.step()`` (Lightning runs step/zero_grad/backward through a closure in that order).
@@ -234,7 +235,11 @@ class Trainer:
                 val_dataloaders = datamodule.val_dataloader()
         if train_dataloaders is None:
             train_dataloaders = model.train_dataloader()
-        # as in Lightning 2.x: the strategy sets up the optimizers, then on_fit_start runs
+        # as in Lightning 2.x: setup("fit") and configure_model() run first, then the strategy sets up the optimizers,
+        # then on_fit_start runs
+        self._hook(model, "setup", "fit")
+        if getattr(model, "configure_model", None) is not None:
+            model.configure_model()
         opts, scheds = _normalize_optimizers(model.configure_optimizers())
         if model.automatic_optimization and len(opts) > 1:
             raise RuntimeError("Training with multiple optimizers is only supported with manual optimization. "
