@@ -65,12 +65,14 @@ def default_python():
 # held-out half are written whole with their trailing underscore: a prefix such as "c19" would also match any c1 case
 # numbered c190..c199 (and "c20" any c2 case numbered c200..c209, "c21" any numbered c210..c219, "c22" any numbered
 # c220..c229). The c22 blind half (c2202, c2204, ..., c2240) is held out likewise until the session that develops
-# against the c22 dev half scores it once, at its end.
+# against the c22 dev half scores it once, at its end. The c23 blind half (c2302, c2304, ..., c2312) is held out the same
+# way, until the session that develops against the c23 dev half scores it once, at its end ("c23" would also match c230..c239).
 UNSCORED_BLIND: tuple = (
     "c2102_", "c2104_", "c2106_", "c2108_", "c2110_", "c2112_", "c2114_", "c2116_", "c2118_", "c2120_",
     "c2122_", "c2124_", "c2126_", "c2128_", "c2130_", "c2132_", "c2134_", "c2136_", "c2138_", "c2140_",
     "c2202_", "c2204_", "c2206_", "c2208_", "c2210_", "c2212_", "c2214_", "c2216_", "c2218_", "c2220_",
     "c2222_", "c2224_", "c2226_", "c2228_", "c2230_", "c2232_", "c2234_", "c2236_", "c2238_", "c2240_",
+    "c2302_", "c2304_", "c2306_", "c2308_", "c2310_", "c2312_",
 )
 
 
