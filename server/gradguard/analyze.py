@@ -199,6 +199,8 @@ def _analyze(text: str, path: Optional[str] = None, config: Optional[Config] = N
         linked, tree = _link(workspace, path, text, tree)
     program = SourceText(linked.text, path) if linked is not None else source
     facts = FileFacts(program, tree)
+    if linked is not None:
+        facts.own_lines = linked.own_lines
     result.facts = facts
     result.linked = linked
     from gradguard.rules import ALL_RULES

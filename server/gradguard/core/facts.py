@@ -37,6 +37,14 @@ class FileFacts:
         self.tree = tree
         self._own_nodes: dict = {}  # id(scope) -> its nodes, in the order own_nodes yields them
         self._name_stores: dict = {}  # id(scope) -> name_stores(scope)
+        self.own_lines: Optional[int] = None  # linked with the workspace: the file's own lines (definitions copied after)
+
+    @property
+    def own_text(self) -> str:
+        """The file's own text (without the definitions the workspace linker appended)."""
+        if self.own_lines is None:
+            return self.source.text
+        return "".join(self.source.lines[: self.own_lines])
 
     @cached_property
     def imports(self) -> Imports:
@@ -55,6 +63,7 @@ class FileFacts:
     def flow(self) -> GradientFlow:
         g = GradientFlow(self.tree, self.imports, self.modules, self.source.lines)
         g.text_index = self.text_index
+        g.own_text = self.own_text if self.own_lines is not None else None
         return g
 
     @cached_property

@@ -570,6 +570,7 @@ class GradientFlow:
         # (the text index through a weak reference: no cycle back to the engine, which would keep trees alive)
         self.constructions = Constructions(modules, tree, weakref.WeakMethod(self.text) if lines is not None else None)  # constants reaching attributes through constructors
         self.root_origins: dict[str, RootOrigin] = {}  # root created by a statement -> how it was made
+        self.own_text: Optional[str] = None  # the file's own text when the workspace linker appended definitions
         self.touches_requires_grad: dict[int, bool] = {}  # id(function) -> its text mentions requires_grad
         self.hand_writes: dict[int, tuple] = {}  # id(function) -> roots whose parameters it writes outside autograd
         self._hand_writers: Optional[frozenset] = None  # names of the functions that may write parameters by hand
@@ -2158,7 +2159,8 @@ class _Walker:
         info = self.e.modules.classes.get(self.fl.owner)
         if info is None or e.attr not in info.attr_values or "zeros" not in self.e.text().text:
             return None
-        return e.attr if self.e.modules.frozen_zero_parameter(self.fl.owner, e.attr, self.e.tree, self.e.text().text) else None
+        own = self.e.own_text if self.e.own_text is not None else self.e.text().text  # (not what the linker appended)
+        return e.attr if self.e.modules.frozen_zero_parameter(self.fl.owner, e.attr, self.e.tree, own) else None
 
     def mark_saved(self, exprs: list, op: str, result: Optional[Val] = None) -> None:
         """``op`` saved these tensors for backward: an in-place change to them before backward() raises.

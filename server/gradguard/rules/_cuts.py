@@ -95,7 +95,7 @@ def _frozen_zero_factor_made(facts: FileFacts, node: ast.AST):
         elif isinstance(e, ast.Attribute) and e.attr in ("T", "mT"):
             e = e.value
         if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == "self" and e.attr in info.attr_values \
-                and facts.modules.frozen_zero_parameter(info.name, e.attr, facts.tree, facts.source.text):
+                and facts.modules.frozen_zero_parameter(info.name, e.attr, facts.tree, facts.own_text):
             return info.attr_values[e.attr][0]
     return None
 
