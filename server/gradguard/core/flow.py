@@ -847,7 +847,6 @@ class GradientFlow:
     def _find_only_inference_calls(self, info, mname: str) -> Optional[tuple]:
         if _FRAMEWORK_HOOK.match(mname):
             return None
-        mentions = sum(1 for n in walk_nodes(self.tree) if (isinstance(n, ast.Attribute) and n.attr == mname) or (isinstance(n, ast.Name) and n.id == mname))
         found: Optional[tuple] = None
         calls = 0
         for cname, caller in info.methods.items():
@@ -856,15 +855,20 @@ class GradientFlow:
             mode = _decorator_mode(self.imports, caller)
             if mode.enabled and mode.kind != "enable_grad" and info.framework == "lightning" and cname in LIGHTNING_INFERENCE_STEPS:
                 mode = GradMode(False, "inference", caller)
-            withs = [w for w in walk_nodes(caller) if isinstance(w, (ast.With, ast.AsyncWith))]
+            withs: Optional[list] = None  # (the method's ``with`` blocks: looked for at its first call of the helper)
             for n in walk_nodes(caller):
                 if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == mname and isinstance(n.func.value, ast.Name) and n.func.value.id == "self"):
                     continue
+                if withs is None:
+                    withs = [w for w in walk_nodes(caller) if isinstance(w, (ast.With, ast.AsyncWith))]
                 if mode.kind != "inference" or mode.enabled or any(w.lineno <= n.lineno <= (w.end_lineno or w.lineno) for w in withs):
                     return None
                 calls += 1
                 found = found or (n, mode)
-        return found if calls and calls == mentions else None
+        if not calls:
+            return None  # (no call: the mentions need not be counted)
+        mentions = sum(1 for n in walk_nodes(self.tree) if (isinstance(n, ast.Attribute) and n.attr == mname) or (isinstance(n, ast.Name) and n.id == mname))
+        return found if calls == mentions else None
 
     def trainer_inference_mode(self) -> Optional[bool]:
         """Does the Lightning ``Trainer`` this file builds run evaluation steps under ``torch.inference_mode()`` (its
