@@ -899,6 +899,44 @@ class TextIndex:
             return pattern.search(self.text) is not None
         return bool(h[0])
 
+    def searcher(self, pattern):
+        """``lambda node: self.search(pattern, node)``, with the matches of ``pattern`` looked up once and ``span``
+        inlined (for a loop over many scopes: the same answers, since ``hits`` is cached per pattern)."""
+        h = self.hits(pattern)
+        if h is None:
+            return lambda node: self.search(pattern, node)
+        starts, ends = h
+        text = self.text
+        line_starts = self.starts
+        n = len(line_starts) - 1
+        total = len(text)
+        psearch = pattern.search
+
+        def test(node: ast.AST) -> bool:
+            lineno = getattr(node, "lineno", None)
+            if lineno is None:
+                s, e = 0, total
+            else:
+                lo = lineno - 1
+                if lo < 0:
+                    lo = 0
+                elif lo > n:
+                    lo = n
+                hi = getattr(node, "end_lineno", None) or lineno
+                if hi < lo:
+                    hi = lo
+                elif hi > n:
+                    hi = n
+                s, e = line_starts[lo], line_starts[hi]
+            i = bisect_right(ends, s)
+            if i == len(ends) or starts[i] >= e:
+                return False
+            if starts[i] >= s and ends[i] < e:
+                return True
+            return psearch(text, s, e) is not None
+
+        return test
+
     def search(self, pattern, node: ast.AST) -> bool:
         """``pattern.search(<the source of node>) is not None``."""
         s, e = self.span(node)
