@@ -11,6 +11,7 @@ rules). ``index_of(tree)`` does it once (cached on the tree object) and answers:
 from __future__ import annotations
 
 import ast
+import os
 import re
 from array import array
 from bisect import bisect_left, bisect_right
@@ -798,6 +799,22 @@ def _branch_spans(c, literals: Optional[list], text: str) -> list:
         return list(map(_SPAN, c.finditer(text))) if anchor is None else _anchored_spans(c, anchor, text)
     spans: list = []
     find = text.find
+    suffix = _common_suffix(literals)
+    if len(suffix) >= 2:
+        # (``add_(``, ``mul_(``...: every occurrence of a literal ends with an occurrence of their common suffix ``_(``,
+        # which is rare: find each of those once and check which literals end there. The same spans, each once; the
+        # caller sorts them)
+        ls = len(suffix)
+        startswith = text.startswith
+        i = find(suffix)
+        while i != -1:
+            end = i + ls
+            for lit in literals:
+                st = end - len(lit)
+                if st >= 0 and startswith(lit, st):
+                    spans.append((st, end))
+            i = find(suffix, i + 1)
+        return spans
     for lit in literals:
         k = len(lit)
         i = find(lit)
@@ -805,6 +822,19 @@ def _branch_spans(c, literals: Optional[list], text: str) -> list:
             spans.append((i, i + k))
             i = find(lit, i + 1)
     return spans
+
+
+_SUFFIXES: dict = {}  # tuple of literals -> their longest common suffix
+
+
+def _common_suffix(literals: list) -> str:
+    key = tuple(literals)
+    got = _SUFFIXES.get(key)
+    if got is None:
+        got = os.path.commonprefix([w[::-1] for w in literals])[::-1] if literals else ""
+        if len(_SUFFIXES) < 4096:
+            _SUFFIXES[key] = got
+    return got
 
 
 class TextIndex:
