@@ -11,6 +11,7 @@ rules). ``index_of(tree)`` does it once (cached on the tree object) and answers:
 from __future__ import annotations
 
 import ast
+import os
 import re
 from array import array
 from bisect import bisect_left, bisect_right
@@ -798,6 +799,22 @@ def _branch_spans(c, literals: Optional[list], text: str) -> list:
         return list(map(_SPAN, c.finditer(text))) if anchor is None else _anchored_spans(c, anchor, text)
     spans: list = []
     find = text.find
+    suffix = _common_suffix(literals)
+    if len(suffix) >= 2:
+        # (``add_(``, ``mul_(``...: every occurrence of a literal ends with an occurrence of their common suffix ``_(``,
+        # which is rare: find each of those once and check which literals end there. The same spans, each once; the
+        # caller sorts them)
+        ls = len(suffix)
+        startswith = text.startswith
+        i = find(suffix)
+        while i != -1:
+            end = i + ls
+            for lit in literals:
+                st = end - len(lit)
+                if st >= 0 and startswith(lit, st):
+                    spans.append((st, end))
+            i = find(suffix, i + 1)
+        return spans
     for lit in literals:
         k = len(lit)
         i = find(lit)
@@ -805,6 +822,19 @@ def _branch_spans(c, literals: Optional[list], text: str) -> list:
             spans.append((i, i + k))
             i = find(lit, i + 1)
     return spans
+
+
+_SUFFIXES: dict = {}  # tuple of literals -> their longest common suffix
+
+
+def _common_suffix(literals: list) -> str:
+    key = tuple(literals)
+    got = _SUFFIXES.get(key)
+    if got is None:
+        got = os.path.commonprefix([w[::-1] for w in literals])[::-1] if literals else ""
+        if len(_SUFFIXES) < 4096:
+            _SUFFIXES[key] = got
+    return got
 
 
 class TextIndex:
@@ -898,6 +928,44 @@ class TextIndex:
         if h is None:
             return pattern.search(self.text) is not None
         return bool(h[0])
+
+    def searcher(self, pattern):
+        """``lambda node: self.search(pattern, node)``, with the matches of ``pattern`` looked up once and ``span``
+        inlined (for a loop over many scopes: the same answers, since ``hits`` is cached per pattern)."""
+        h = self.hits(pattern)
+        if h is None:
+            return lambda node: self.search(pattern, node)
+        starts, ends = h
+        text = self.text
+        line_starts = self.starts
+        n = len(line_starts) - 1
+        total = len(text)
+        psearch = pattern.search
+
+        def test(node: ast.AST) -> bool:
+            lineno = getattr(node, "lineno", None)
+            if lineno is None:
+                s, e = 0, total
+            else:
+                lo = lineno - 1
+                if lo < 0:
+                    lo = 0
+                elif lo > n:
+                    lo = n
+                hi = getattr(node, "end_lineno", None) or lineno
+                if hi < lo:
+                    hi = lo
+                elif hi > n:
+                    hi = n
+                s, e = line_starts[lo], line_starts[hi]
+            i = bisect_right(ends, s)
+            if i == len(ends) or starts[i] >= e:
+                return False
+            if starts[i] >= s and ends[i] < e:
+                return True
+            return psearch(text, s, e) is not None
+
+        return test
 
     def search(self, pattern, node: ast.AST) -> bool:
         """``pattern.search(<the source of node>) is not None``."""

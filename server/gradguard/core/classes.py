@@ -9,7 +9,7 @@ import re
 from bisect import bisect_left
 from typing import Optional, Union
 
-from gradguard.core.astindex import own_expressions, statements_on_lines, walk_nodes
+from gradguard.core.astindex import own_expressions, statements_of_type, statements_on_lines, walk_nodes
 from gradguard.core.torchapi import (
     FACTORIES,
     FRAMEWORK_OBJECTS,
@@ -465,7 +465,7 @@ class Constructions:
                 arg = call.args[index]
             if isinstance(arg, ast.Name):
                 scope = holder if isinstance(holder, ast.AST) else (self.modules.method(holder, "__init__") if isinstance(holder, str) else self.tree)
-                binds = [st.value for st in walk_nodes(scope) if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in st.targets)] if scope is not None else []
+                binds = [st.value for st in statements_of_type(scope, ast.Assign) if any(isinstance(t, ast.Name) and t.id == arg.id for t in st.targets)] if scope is not None else []
                 arg = binds[0] if len(binds) == 1 else None
             kind = FRAMEWORK_OBJECTS.get(self.modules.imports.qualname(arg.func) or "") if isinstance(arg, ast.Call) else None
             if kind is None:

@@ -234,6 +234,14 @@ class FileFacts:
         ti = self.text_index
         if not all(ti.anywhere(p, then_search=True) for p in patterns):
             return
+        if len(patterns) == 1:  # (most callers: one pattern, its matches looked up once for every scope)
+            test = ti.searcher(patterns[0])
+            fns = (ast.FunctionDef, ast.AsyncFunctionDef)
+            for scope in self.scopes:
+                if isinstance(scope, fns) and not test(scope):
+                    continue
+                yield scope
+            return
         search = ti.search
         for scope in self.scopes:
             if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and not all(search(p, scope) for p in patterns):

@@ -81,9 +81,9 @@ def replace(obj, **changes):
     cls = obj.__class__
     if cls not in _PLAIN_VALUES:
         return dataclasses.replace(obj, **changes)
-    for k in changes:
-        if k not in _PLAIN_VALUES[cls]:
-            raise TypeError(f"{cls.__name__} has no field {k!r}")
+    if not changes.keys() <= _PLAIN_VALUES[cls]:  # (the first key that names no field, as before)
+        k = next(k for k in changes if k not in _PLAIN_VALUES[cls])
+        raise TypeError(f"{cls.__name__} has no field {k!r}")
     new = object.__new__(cls)
     d = new.__dict__
     d.update(obj.__dict__)
@@ -166,8 +166,32 @@ def _fast_init(cls: type) -> None:
     )
     ns: dict = {"_set": object.__setattr__, **defaults}
     exec(src, ns)  # noqa: S102 - code built from the dataclass's own field names
-    ns["__init__"].__qualname__ = f"{cls.__name__}.__init__"
-    cls.__init__ = ns["__init__"]  # type: ignore[misc]
+    every = ns["__init__"]
+    # Most values are made with at most the first two fields given by position and a few by keyword: the instance
+    # dictionary is then a copy of the defaults (in field order) with those set -- the same dictionary, without
+    # binding every parameter. More positional arguments go to the complete ``__init__`` above; a keyword that
+    # names no field raises TypeError, as it does there.
+    first, second = fields[0].name, fields[1].name
+    fast = (
+        f"def __init__(self, {first}=_d_{first}, {second}=_d_{second}, *_rest, **_kw):\n"
+        f"    if _rest:\n"
+        f"        _every(self, {first}, {second}, *_rest, **_kw)\n"
+        f"        return\n"
+        f"    d = _copy()\n"
+        f"    d[{first!r}] = {first}\n"
+        f"    d[{second!r}] = {second}\n"
+        f"    if _kw:\n"
+        f"        if not _kw.keys() <= _names:\n"
+        f"            _every(self, {first}, {second}, **_kw)  # (raises the TypeError of an unknown keyword)\n"
+        f"        d.update(_kw)\n"
+        f"    _set(self, '__dict__', d)\n"
+    )
+    fns: dict = {"_set": object.__setattr__, "_every": every, "_copy": {f.name: f.default for f in fields}.copy,
+                 "_names": frozenset(f.name for f in fields), **defaults}
+    exec(fast, fns)  # noqa: S102 - code built from the dataclass's own field names
+    __init__ = fns["__init__"]
+    __init__.__qualname__ = f"{cls.__name__}.__init__"
+    cls.__init__ = __init__  # type: ignore[misc]
 
 
 _fast_init(Val)
@@ -271,9 +295,22 @@ def join(*vals: Val) -> Val:
 
 def combine(*vals: Val) -> Val:
     """The result of a differentiable op on ``vals``: gradient flows from every input."""
+    n = len(vals)
+    if n == 2 or n == 1:
+        # (most ops: one or two operands. ``a | b`` builds the same frozenset as ``frozenset().union(a, b)``, in the same
+        # steps -- a new set, a's elements merged in, then b's -- so it also iterates in the same order; ``a | _EMPTY``
+        # is the fresh copy ``frozenset().union(a)`` makes)
+        a = vals[0]
+        b = vals[1] if n == 2 else _ONE_OPERAND
+        la, lb, ca, cb = a.live, b.live, a.cut, b.cut
+        if type(la) is frozenset and type(lb) is frozenset and type(ca) is frozenset and type(cb) is frozenset:
+            return _tensor(la | lb, ca | cb)
     live = frozenset().union(*(v.live for v in vals)) if vals else frozenset()
     cut = frozenset().union(*(v.cut for v in vals)) if vals else frozenset()
     return _tensor(live, cut)
+
+
+_ONE_OPERAND = Val()  # (empty ``live`` and ``cut``: what ``combine`` joins a single operand with)
 
 
 def _tensor(live: frozenset, cut: frozenset) -> Val:
@@ -848,7 +885,6 @@ class GradientFlow:
     def _find_only_inference_calls(self, info, mname: str) -> Optional[tuple]:
         if _FRAMEWORK_HOOK.match(mname):
             return None
-        mentions = sum(1 for n in walk_nodes(self.tree) if (isinstance(n, ast.Attribute) and n.attr == mname) or (isinstance(n, ast.Name) and n.id == mname))
         found: Optional[tuple] = None
         calls = 0
         for cname, caller in info.methods.items():
@@ -857,15 +893,20 @@ class GradientFlow:
             mode = _decorator_mode(self.imports, caller)
             if mode.enabled and mode.kind != "enable_grad" and info.framework == "lightning" and cname in LIGHTNING_INFERENCE_STEPS:
                 mode = GradMode(False, "inference", caller)
-            withs = [w for w in walk_nodes(caller) if isinstance(w, (ast.With, ast.AsyncWith))]
+            withs: Optional[list] = None  # (the method's ``with`` blocks: looked for at its first call of the helper)
             for n in walk_nodes(caller):
                 if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == mname and isinstance(n.func.value, ast.Name) and n.func.value.id == "self"):
                     continue
+                if withs is None:
+                    withs = [w for w in walk_nodes(caller) if isinstance(w, (ast.With, ast.AsyncWith))]
                 if mode.kind != "inference" or mode.enabled or any(w.lineno <= n.lineno <= (w.end_lineno or w.lineno) for w in withs):
                     return None
                 calls += 1
                 found = found or (n, mode)
-        return found if calls and calls == mentions else None
+        if not calls:
+            return None  # (no call: the mentions need not be counted)
+        mentions = sum(1 for n in walk_nodes(self.tree) if (isinstance(n, ast.Attribute) and n.attr == mname) or (isinstance(n, ast.Name) and n.id == mname))
+        return found if calls == mentions else None
 
     def trainer_inference_mode(self) -> Optional[bool]:
         """Does the Lightning ``Trainer`` this file builds run evaluation steps under ``torch.inference_mode()`` (its
@@ -889,8 +930,10 @@ class GradientFlow:
             if not got and self.lines is not None:
                 # a method calls a function of the file that runs under inference mode (``self.prototypes =
                 # class_prototypes(...)`` with ``@torch.inference_mode()`` on ``class_prototypes``)
-                names = [n for n, fn in self.functions.items() if self.text().search(_INFERENCE_WORD, fn) or any(
-                    isinstance(d, ast.Call) and (self.imports.qualname(d.func) or "").endswith("inference_mode") for d in fn.decorator_list)]
+                names = self._attr_cache.get(("inference_functions",))
+                if names is None:  # (the same for every class: the file's functions, found once)
+                    names = self._attr_cache[("inference_functions",)] = [n for n, fn in self.functions.items() if self.text().search(_INFERENCE_WORD, fn) or any(
+                        isinstance(d, ast.Call) and (self.imports.qualname(d.func) or "").endswith("inference_mode") for d in fn.decorator_list)]
                 got = bool(names) and self.text().search(re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\("), info.node)
             self._attr_cache[key] = bool(got)
         return self._attr_cache[key]
