@@ -695,6 +695,7 @@ def main():
                 continue
             seen: set = set()
             rebound: set = set()
+            fixed_binds: set = set()
             yield from self._callee_reads(facts, fl, sites, seen)
             for ev in fl.events:
                 if ev.what == "grad_read" and not ev.name and id(ev.node) not in seen:
@@ -761,7 +762,10 @@ def main():
                     moved = _movable_switch(facts, fl, earlier, binds[0], name)
                     if moved is not None:
                         fixes.append(partial(_move_switch_fix, facts, moved, binds[0], name))
-                elif len(binds) == 1 and creating and _own_line(facts, binds[0]):
+                elif len(binds) == 1 and creating and _own_line(facts, binds[0]) and id(binds[0]) not in fixed_binds and not _backward_repeats_over(facts, site, binds[0]):
+                    # (one fix per assignment, however many reads; none when a loop backpropagates again and again
+                    # through the op made once before it: keeping that non-leaf would walk its freed graph twice)
+                    fixed_binds.add(id(binds[0]))
                     fixes.append(lambda b=binds[0], n=name: fix(f"Call `{n}.retain_grad()` before backward()", insert_after_stmt(facts, b, f"{n}.retain_grad()")))
                 related = [(site.node, "backward() populates .grad of leaf tensors only")]
                 if earlier and len(binds) == 1:
@@ -976,6 +980,12 @@ def main():
             "from (its `.grad` is filled) and recompute the attribute from it where it is used.",
             method_span=True,
         )
+
+
+def _backward_repeats_over(facts, site, bind: ast.AST) -> bool:
+    """Does a loop run the backward() again and again while ``bind`` (outside that loop) made the tensor once?"""
+    bind_loops = set(map(id, _loops_of(facts, bind)))
+    return any(id(loop) not in bind_loops for loop in site.loops)
 
 
 def _loops_of(facts, node: ast.AST) -> tuple:
