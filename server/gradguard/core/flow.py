@@ -26,7 +26,7 @@ from typing import Optional
 from gradguard.core.astindex import TextIndex, child_nodes, statements_of_type, walk_nodes
 from gradguard.core.classes import Constructions
 from gradguard.core.imports import Imports
-from gradguard.core.modules import ModuleModel
+from gradguard.core.modules import ModuleModel, self_factor
 from gradguard.core.paramnames import NamePrefix, Unknown, evaluate_name_test, module_constants, narrowed_parts, single_binding
 from gradguard.core.torchapi import (
     ALIASING_OPS,
@@ -2193,17 +2193,12 @@ class _Walker:
 
     def _frozen_zero_factor(self, e: ast.AST) -> Optional[str]:
         """``self.<attr>`` (or its transpose) when it is a frozen all-zero parameter of the method's class."""
-        if isinstance(e, ast.Call) and not e.args and isinstance(e.func, ast.Attribute) and e.func.attr in ("t",):
-            e = e.func.value
-        elif isinstance(e, ast.Attribute) and e.attr in ("T", "mT"):
-            e = e.value
-        if not (isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == "self" and self.fl.owner):
-            return None
-        info = self.e.modules.classes.get(self.fl.owner)
-        if info is None or e.attr not in info.attr_values or "zeros" not in self.e.text().text:
+        attr = self_factor(e)
+        info = self.e.modules.classes.get(self.fl.owner or "")
+        if attr is None or info is None or attr not in info.attr_values or "zeros" not in self.e.text().text:
             return None
         own = self.e.own_text if self.e.own_text is not None else self.e.text().text  # (not what the linker appended)
-        return e.attr if self.e.modules.frozen_zero_parameter(self.fl.owner, e.attr, self.e.tree, own) else None
+        return attr if self.e.modules.frozen_zero_parameter(info.name, attr, self.e.tree, own) else None
 
     def mark_saved(self, exprs: list, op: str, result: Optional[Val] = None) -> None:
         """``op`` saved these tensors for backward: an in-place change to them before backward() raises.

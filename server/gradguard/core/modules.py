@@ -1171,6 +1171,17 @@ def _may_write(parent: ast.AST, child: ast.AST) -> bool:
     return isinstance(parent, ast.Subscript) and parent.value is child and isinstance(parent.ctx, ast.Store)
 
 
+def self_factor(e: ast.AST) -> Optional[str]:
+    """``self.<attr>`` of a product's operand, through a transpose (``self.lora_up.t()``, ``.T``, ``.mT``), or None."""
+    if isinstance(e, ast.Call) and not e.args and isinstance(e.func, ast.Attribute) and e.func.attr == "t":
+        e = e.func.value
+    elif isinstance(e, ast.Attribute) and e.attr in ("T", "mT"):
+        e = e.value
+    if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == "self":
+        return e.attr
+    return None
+
+
 def _store_target(call: ast.Call, stmt: ast.AST):
     """The attribute ``stmt`` (``self.x = <call>``) binds, when ``stmt`` assigns ``call``."""
     if isinstance(stmt, ast.Assign) and stmt.value is call and len(stmt.targets) == 1:

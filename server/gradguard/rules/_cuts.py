@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from gradguard.core.facts import FileFacts
 from gradguard.core.model import Finding, Severity
+from gradguard.core.modules import self_factor
 from gradguard.core.starvation import Starvation, display_root, find_starvations
 from gradguard.core.torchapi import CUT_METHODS
 
@@ -90,13 +91,9 @@ def _frozen_zero_factor_made(facts: FileFacts, node: ast.AST):
     if info is None:
         return None
     for e in (node.left, node.right):
-        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr == "t":
-            e = e.func.value
-        elif isinstance(e, ast.Attribute) and e.attr in ("T", "mT"):
-            e = e.value
-        if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == "self" and e.attr in info.attr_values \
-                and facts.modules.frozen_zero_parameter(info.name, e.attr, facts.tree, facts.own_text):
-            return info.attr_values[e.attr][0]
+        attr = self_factor(e)
+        if attr is not None and attr in info.attr_values and facts.modules.frozen_zero_parameter(info.name, attr, facts.tree, facts.own_text):
+            return info.attr_values[attr][0]
     return None
 
 

@@ -761,7 +761,7 @@ def main():
                     # would keep the first tensor in the graph, and a loop that backpropagates again would reuse it)
                     moved = _movable_switch(facts, fl, earlier, binds[0], name)
                     if moved is not None:
-                        fixes.append(partial(_move_switch_fix, facts, moved, binds[0], name))
+                        fixes.append(partial(_move_below_fix, facts, moved, binds[0], f"Set requires_grad on `{name}` after it is rebound (a leaf)"))
                 elif len(binds) == 1 and creating and _own_line(facts, binds[0]) and id(binds[0]) not in fixed_binds and not _backward_repeats_over(facts, site, binds[0]):
                     # (one fix per assignment, however many reads; none when a loop backpropagates again and again
                     # through the op made once before it: keeping that non-leaf would walk its freed graph twice)
@@ -840,7 +840,7 @@ def main():
             related.insert(0, (earlier[0], f"`retain_grad()` is called here on the tensor `{name}` held before it was rebound (line {own.lineno})"))
             moved = _movable_switch(facts, fl, earlier, own, name)
             if moved is not None:
-                fixes.append(partial(_move_keeper_fix, facts, moved, own, name))
+                fixes.append(partial(_move_below_fix, facts, moved, own, f"Call `{name}.retain_grad()` on the tensor that is kept (after it is rebound)"))
         return self.finding(
             facts,
             read,
@@ -1022,16 +1022,11 @@ def _movable_switch(facts, fl, earlier: list, bind: ast.stmt, name: str):
     return st
 
 
-def _move_keeper_fix(facts, st: ast.stmt, bind: ast.stmt, name: str):
+def _move_below_fix(facts, st: ast.stmt, bind: ast.stmt, title: str):
+    """Move the one-line statement ``st`` (a ``requires_grad`` switch, a ``retain_grad()``) to just below ``bind``."""
     text = facts.source.line(st.lineno).strip()
     delete = Edit(Pos(st.lineno, 0), Pos(st.lineno + 1, 0), "")
-    return fix(f"Call `{name}.retain_grad()` on the tensor that is kept (after it is rebound)", delete, insert_after_stmt(facts, bind, text))
-
-
-def _move_switch_fix(facts, st: ast.stmt, bind: ast.stmt, name: str):
-    text = facts.source.line(st.lineno).strip()
-    delete = Edit(Pos(st.lineno, 0), Pos(st.lineno + 1, 0), "")
-    return fix(f"Set requires_grad on `{name}` after it is rebound (a leaf)", delete, insert_after_stmt(facts, bind, text))
+    return fix(title, delete, insert_after_stmt(facts, bind, text))
 
 
 def _move_retain_fix(facts, bind: ast.stmt, late: ast.stmt, name: str):
