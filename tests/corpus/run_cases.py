@@ -69,6 +69,7 @@ def default_python():
 # c23 dev half scores it once, at its end ("c23" would also match c230..c239).
 UNSCORED_BLIND: tuple = (
     "c2302_", "c2304_", "c2306_", "c2308_", "c2310_", "c2312_",
+    "c2314_", "c2316_", "c2318_", "c2320_",
 )
 
 
