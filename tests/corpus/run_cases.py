@@ -65,8 +65,9 @@ def default_python():
 # c21 blind 9/13 found, 0/7 false alarms; c22 blind 8/13, 1/7 (the session-start engine the same on both). Ids of a
 # held-out half are written whole with their trailing underscore: a prefix such as "c19" would also match any c1 case
 # numbered c190..c199 (and "c20" any c2 case numbered c200..c209, "c21" any numbered c210..c219, "c22" any numbered
-# c220..c229). The c23 blind half (c2302, c2304, ..., c2312) is held out until the session that develops against the
-# c23 dev half scores it once, at its end ("c23" would also match c230..c239).
+# c220..c229). The c23 blind half (c2302, c2304, ..., c2320; c2314..c2320 added by a later session that completed the
+# half) is held out until the session that develops against the c23 dev half scores it once, at its end ("c23" would
+# also match c230..c239).
 UNSCORED_BLIND: tuple = (
     "c2302_", "c2304_", "c2306_", "c2308_", "c2310_", "c2312_",
     "c2314_", "c2316_", "c2318_", "c2320_",
