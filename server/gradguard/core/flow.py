@@ -138,6 +138,7 @@ class Val:
     prefix: Optional[str] = None  # a string known to begin with this text (names from a wrapper's ``named_parameters()``)
     ids_of: Optional[frozenset] = None  # (root, node): the ``id()`` of every parameter of these roots, and nothing else (``set(map(id, m.parameters()))`` at node)
     left_out: frozenset = frozenset()  # for kind 'params' / 'optimizer': (root, node) parts of a model a filter left out, and the test that did
+    layer: Optional[tuple] = None  # (in-file class, attribute): a module held as that attribute of that class (``model.layers[i].output``)
 
     @property
     def carries(self) -> bool:
@@ -1353,7 +1354,12 @@ class _Walker:
             target_val = self.ev(st.target)
             name = st.target.id if isinstance(st.target, ast.Name) else None
             self.record("augassign", st, target=target_val, value=v, name=name, extra=type(st.op).__name__)
-            if target_val.leaf or target_val.kind == "tensor" or target_val.carries:
+            if isinstance(st.target, ast.Subscript):
+                # ``w[:, j] -= d``: an in-place write into ``w`` itself (a view of it, or ``index_put_``), as ``w[:, j] = ...``
+                written = self.ev(st.target.value)
+                if written.pytype not in _BUILTIN_CONTAINERS and (written.leaf or written.kind == "tensor" or written.carries):
+                    self.record("inplace", st, target=written, value=v, name=st.target.value.id if isinstance(st.target.value, ast.Name) else None, extra="augassign")
+            elif target_val.leaf or target_val.kind == "tensor" or target_val.carries:
                 self.record("inplace", st, target=target_val, value=v, name=name, extra="augassign")
             newv = combine(target_val, v) if (target_val.kind != "python" or v.live or v.cut) else CONST
             if target_val.saved_output:
@@ -2116,6 +2122,11 @@ class _Walker:
                 if owner is not None and owner.cls and owner.kind in ("module", "instance") and self.e.modules.layer_parameter(owner.cls, node.value.attr, a):
                     # ``self.embed.weight`` of ``self.embed = nn.Embedding(...)``: the parameter the layer registers, a leaf
                     return Val(live, frozenset(base.cut), kind="tensor", ident=rid, leaf=bool(live))
+            elif base.kind == "module" and base.layer is not None and self.e.modules.layer_parameter(base.layer[0], base.layer[1], a):
+                # ``dense.weight`` of ``dense = model.layers[i].output``, an ``nn.Linear`` its class holds: a leaf too
+                return Val(live, frozenset(base.cut), kind="tensor", ident=rid, leaf=bool(live))
+            if base.cls and base.kind in ("module", "instance"):
+                return Val(live, frozenset(base.cut), kind="module", ident=rid, layer=(base.cls, a))
             return Val(live, frozenset(base.cut), kind="module" if base.kind in ("module", "instance") else "tensor", ident=rid)
         return replace(base, ident=None, leaf=False, items=None, saved_output=None)
 

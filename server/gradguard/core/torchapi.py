@@ -526,3 +526,19 @@ NUMPY_FLOAT64_MAKERS = frozenset({
 })
 TENSORS_FROM_NUMPY = frozenset({"torch.from_numpy", "torch.tensor", "torch.as_tensor"})
 
+
+# -- sparse gradients ------------------------------------------------------------------------------------------
+# Layers whose weight gets a sparse gradient when built with ``sparse=True`` (checked under torch 2.13).
+SPARSE_GRAD_MODULES = frozenset({
+    "torch.nn.Embedding", "torch.nn.EmbeddingBag", "torch.nn.modules.sparse.Embedding", "torch.nn.modules.sparse.EmbeddingBag",
+})
+# Optimizers whose ``step()`` raises on a sparse gradient ("Adam does not support sparse gradients, please consider
+# SparseAdam instead"); each checked under torch 2.13. SGD and Adagrad take sparse gradients, but not with a non-zero
+# ``weight_decay`` (SPARSE_WITHOUT_WEIGHT_DECAY); SparseAdam takes only sparse ones.
+OPTIMIZERS_WITHOUT_SPARSE = frozenset({
+    "Adam", "AdamW", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "Adafactor",
+})
+SPARSE_WITHOUT_WEIGHT_DECAY = frozenset({"SGD", "Adagrad"})
+# ``TrainingArguments(optim=...)`` names of the Hugging Face Trainer's own optimizers that raise on sparse gradients
+# (the default, when ``optim`` is not given, is AdamW).
+HF_OPTIM_WITHOUT_SPARSE = frozenset({"adamw_torch", "adamw_torch_fused", "adamw_hf", "adafactor", "rmsprop"})

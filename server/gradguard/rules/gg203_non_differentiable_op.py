@@ -1776,7 +1776,7 @@ def main():
         returns (``loss = criterion(pred, y)`` whose ``forward`` returns ``pixel + w * hist``)."""
         from gradguard.core.flow import CONSTANT_TERM_CUTS
 
-        sites = [(fl, s) for fl in facts.backward_flows for s in fl.backward_sites if s.mode.enabled and isinstance(s.node.func, ast.Attribute)]
+        sites = [(fl, s) for fl in facts.backward_flows for s in fl.backward_sites if s.mode.enabled]
         # and the losses a framework backpropagates (``return loss`` from a Hugging Face ``compute_loss``, a Lightning step)
         sites += [(fl, s) for fl in facts.backward_flows for s in fl.implicit_sites if s.mode.enabled]
         if not sites:
@@ -1831,7 +1831,9 @@ def main():
         parent = facts.parent(binop)
         returned = isinstance(parent, ast.Return) and parent.value is binop
         for fl, s in sites:
-            recv = _loss_name(s.loss_expr) if s.implicit else s.node.func.value
+            # (the tensor the site backpropagates: ``loss`` of ``loss.backward()``, ``accelerator.backward(loss)``,
+            # ``torch.autograd.grad(loss, ...)``, ``scaler.scale(loss).backward()``)
+            recv = _loss_name(s.loss_expr) if s.implicit else s.loss_expr
             if recv is None:
                 continue
             if isinstance(recv, ast.Name):

@@ -74,6 +74,103 @@ into a leaf gets no automatic fix (build the tensor out of place, or write into 
 """
     examples = (
         Example(
+            name="helper-edits-columns-of-a-nested-layer-weight",
+            code="""import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, dim=8, hidden=16):
+        super().__init__()
+        self.up = nn.Linear(dim, hidden)
+        self.down = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return x + self.down(torch.relu(self.up(x)))
+
+
+class Net(nn.Module):
+    def __init__(self, depth=2):
+        super().__init__()
+        self.blocks = nn.ModuleList(Block() for _ in range(depth))
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x)
+
+
+def prune_neurons(model, layer, neurons):
+    proj = model.blocks[layer].down
+    for j in neurons:
+        proj.weight[:, j] *= 0.0
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    prune_neurons(model, 1, [2, 5])
+    loss = model(torch.randn(4, 8)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"model": model}
+""",
+            lines=(30,),
+            expect={"error": "a view of a leaf Variable that requires grad is being used in an in-place operation"},
+        ),
+        Example(
+            bad=False,
+            name="helper-edits-columns-of-a-nested-layer-weight-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, dim=8, hidden=16):
+        super().__init__()
+        self.up = nn.Linear(dim, hidden)
+        self.down = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return x + self.down(torch.relu(self.up(x)))
+
+
+class Net(nn.Module):
+    def __init__(self, depth=2):
+        super().__init__()
+        self.blocks = nn.ModuleList(Block() for _ in range(depth))
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x)
+
+
+@torch.no_grad()
+def prune_neurons(model, layer, neurons):
+    proj = model.blocks[layer].down
+    for j in neurons:
+        proj.weight[:, j] *= 0.0
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    prune_neurons(model, 1, [2, 5])
+    loss = model(torch.randn(4, 8)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.blocks.1.down.weight", "model.head.weight"]},
+        ),
+        Example(
             name="noise-added-in-place-to-a-prompt-parameter-in-a-model-that-freezes-its-encoder",
             code="""import torch
 import torch.nn as nn
@@ -591,6 +688,11 @@ def main():
             for info in mm.classes.values():
                 if info.is_module and mm.extends_layer(info.name):
                     flows += [facts.flow.flow(m) for m in info.methods.values() if id(m) not in have and facts.text_index.search(INPLACE_SYNTAX, m)]
+        # a helper analyzed with what its callers pass (``edit(model)`` writing ``model.layers[i].output.weight``): what
+        # is a parameter is known only there
+        if facts.flow.context_flows:
+            ti = facts.text_index
+            flows += [c for c in facts.flow.context_flows if isinstance(c.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and ti.search(INPLACE_SYNTAX, c.node)]
         for fl in flows:
             for ev in fl.events:
                 if ev.what != "inplace" or id(ev.node) in seen:
@@ -620,12 +722,16 @@ def main():
                         continue
                     related = [(c, "called here with gradient recording on") for c in sites[:3]]
                 seen.add(id(ev.node))
+                if not related and getattr(fl, "context", None) is not None:
+                    related = [(fl.context, "called here with gradient recording on")]  # (a helper, in its caller's context)
                 what = {"augassign": "augmented assignment", "setitem": "index assignment"}.get(kind, f"`{kind}`" if module_inplace else f"`.{kind}()`")
                 fixes = []
                 if kind != "setitem" and not module_inplace:
                     f = self._fix(facts, ev.stmt)
                     if f is not None:
                         fixes.append(f)
+                        # the updates of the same tensor right after it go into the same block: one finding for them
+                        seen.update(id(n) for n in self._run(facts, ev.stmt)[1:])
                 yield self.finding(
                     facts,
                     ev.node,
@@ -641,16 +747,7 @@ def main():
         torch = alias_for(facts, "torch")
         if torch is None:
             return None
-        # the update and the in-place ops on the same tensor right after it (``delta += a * g.sign()`` then
-        # ``delta.clamp_(-eps, eps)``): each would raise outside no_grad, so they go in one block
-        run = [st]
-        target = _inplace_target(facts, st)
-        block = _block_of(facts, st)
-        if target is not None and block is not None:
-            for nxt in block[block.index(st) + 1 :]:
-                if _inplace_target(facts, nxt) != target or not self._own_line(facts, nxt):
-                    break
-                run.append(nxt)
+        run = self._run(facts, st)
         unsafe = not any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in walk_nodes(st))
         indent = line_indent(facts, st.lineno)
         nl = "\r\n" if facts.source.lines[0].endswith("\r\n") else "\n"
@@ -659,6 +756,19 @@ def main():
         body = f"{nl}{indent}".join(f"    {piece}" for piece in pieces)
         text = f"with {torch}.no_grad():{nl}{indent}{body}"
         return lambda: fix("Wrap the update in `torch.no_grad()`", Edit(facts.start(st), facts.end(run[-1]), text), unsafe=unsafe)
+
+    def _run(self, facts, st) -> list:
+        """The update and the in-place ops on the same tensor right after it (``delta += a * g.sign()`` then
+        ``delta.clamp_(-eps, eps)``): each would raise outside no_grad, so they go in one block."""
+        run = [st]
+        target = _inplace_target(facts, st)
+        block = _block_of(facts, st)
+        if target is not None and block is not None:
+            for nxt in block[block.index(st) + 1 :]:
+                if _inplace_target(facts, nxt) != target or not self._own_line(facts, nxt):
+                    break
+                run.append(nxt)
+        return run
 
     @staticmethod
     def _own_line(facts, st) -> bool:
