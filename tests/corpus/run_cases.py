@@ -67,6 +67,8 @@ def default_python():
 # numbered c190..c199 (and "c20" any c2 case numbered c200..c209, "c21" any numbered c210..c219, "c22" any numbered
 # c220..c229). The c23 blind half (c2302, c2304, ..., c2312) is held out until the session that develops against the
 # c23 dev half scores it once, at its end ("c23" would also match c230..c239).
+# The c24 blind half (c2402, c2404, ..., c2440) is held out the same way until the session that develops against the
+# c24 dev half scores it once, at its end ("c24" would also match c240..c249).
 UNSCORED_BLIND: tuple = (
     "c2302_", "c2304_", "c2306_", "c2308_", "c2310_", "c2312_",
     "c2402_", "c2404_", "c2406_", "c2408_", "c2410_", "c2412_", "c2414_", "c2416_", "c2418_", "c2420_",
