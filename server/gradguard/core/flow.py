@@ -2899,7 +2899,11 @@ class _Walker:
                 self.e.call_contexts.setdefault(id(node), (node, []))[1].append(ctx)
             if ctx is not None:
                 self._context_replacements(node, ctx)
-                return _through(ctx.returns, node)
+                ret = ctx.returns
+                if ret.kind == "module" and ret.ident and (ret.ident == NEW or ret.ident in ctx.created) and ret.live == {ret.ident} and not ret.cut:
+                    # a factory given its caller's values (``restore(state)`` building a new model): a new object, as below
+                    return Val(frozenset({NEW}), kind="module", cls=ret.cls, ident=NEW, elem_cls=ret.elem_cls)
+                return _through(ret, node)
         summary = self.e.flow(fn)
         if self.e.syntax_of(fn)[0]:
             self.e.call_contexts.setdefault(id(node), (node, []))[1].append(None)

@@ -494,7 +494,10 @@ def _module_stmt_has_params(facts, stmt: ast.stmt, name: str = "") -> bool:
         return True  # a copy of a module: its own parameters
     if isinstance(value.func, ast.Name) and value.func.id in facts.modules.classes:
         return bool(facts.modules.classes[value.func.id].is_module)
-    return is_module_ctor(q) and q.rsplit(".", 1)[-1] in _PARAMETRIC_MODULES
+    short = q.rsplit(".", 1)[-1]
+    # (a container is certain to hold parameters when its constructor call builds a layer that does:
+    # ``nn.Sequential(nn.Linear(6, 8), nn.ReLU(), ...)``)
+    return is_module_ctor(q) and (short in _PARAMETRIC_MODULES or (short in MODULE_CONTAINER_CLASSES and _builds_parametric(facts, value)))
 
 
 def constructor_optimizers(facts, cls: str, ident: str = "self") -> list:

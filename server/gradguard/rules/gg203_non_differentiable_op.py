@@ -181,6 +181,138 @@ gradient through every rank's part needs `torch.distributed.nn.functional.all_ga
 """
     examples = (
         Example(
+            name="learned-quantization-scale-passed-through-a-function-that-drops-its-gradient",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class RoundSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x, scale)
+        return torch.round(x / scale) * scale
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, scale = ctx.saved_tensors
+        return grad_output, None
+
+
+class QuantConv(nn.Module):
+    def __init__(self, c_in=3, c_out=4):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.act_scale = nn.Parameter(torch.tensor(0.1))
+
+    def forward(self, x):
+        return self.conv(RoundSTE.apply(x, self.act_scale))
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(QuantConv(), nn.Flatten(), nn.Linear(4 * 8 * 8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randn(4, 3, 8, 8)), torch.randint(0, 2, (4,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(15,),
+            fixable=False,
+            expect={"grad_none": ["model.0.act_scale"], "grad_ok": ["model.0.conv.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="learned-quantization-scale-with-its-gradient",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class RoundSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x, scale)
+        return torch.round(x / scale) * scale
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, scale = ctx.saved_tensors
+        q = x / scale
+        grad_scale = (grad_output * (torch.round(q) - q)).sum().reshape(scale.shape)
+        return grad_output, grad_scale
+
+
+class QuantConv(nn.Module):
+    def __init__(self, c_in=3, c_out=4):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.act_scale = nn.Parameter(torch.tensor(0.1))
+
+    def forward(self, x):
+        return self.conv(RoundSTE.apply(x, self.act_scale))
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(QuantConv(), nn.Flatten(), nn.Linear(4 * 8 * 8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randn(4, 3, 8, 8)), torch.randint(0, 2, (4,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.act_scale", "model.0.conv.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="fixed-quantization-scale-kept-as-a-buffer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class RoundSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x, scale)
+        return torch.round(x / scale) * scale
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, scale = ctx.saved_tensors
+        return grad_output, None
+
+
+class QuantConv(nn.Module):
+    def __init__(self, c_in=3, c_out=4):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.register_buffer("act_scale", torch.tensor(0.1))
+
+    def forward(self, x):
+        return self.conv(RoundSTE.apply(x, self.act_scale))
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(QuantConv(), nn.Flatten(), nn.Linear(4 * 8 * 8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randn(4, 3, 8, 8)), torch.randint(0, 2, (4,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.conv.weight"]},
+        ),
+        Example(
             name="lora-up-made-frozen-at-zero-so-lora-down-gets-zero-gradient",
             code="""import torch
 import torch.nn as nn
@@ -1766,7 +1898,53 @@ def main():
 
         found = list(cut_findings(self, facts, self.cut_kinds, describe, fixes_for, skip=_indices_behind_another_cut(facts)))
         yield from found
-        yield from self._constant_loss_terms(facts, {(f.start.line, f.start.col) for f in found})
+        reported = {(f.start.line, f.start.col) for f in found}
+        yield from self._constant_loss_terms(facts, reported)
+        yield from self._parameters_dropped_in_forward(facts, reported)
+
+    def _parameters_dropped_in_forward(self, facts, reported: set):
+        """Parameters a Module registers (``self.act_scale = nn.Parameter(...)``) that reach its ``forward``'s output only
+        through a custom ``autograd.Function`` whose ``backward`` returns None for them: whatever trains the module, they
+        never get a gradient. Only when the file backpropagates somewhere and no other method of the class reads the
+        parameter (a term built elsewhere could train it)."""
+        if not any(i.is_autograd_function for i in facts.modules.classes.values()):
+            return
+        if not any(fl.loss_sites for fl in facts.backward_flows):
+            return
+        for info in facts.modules.classes.values():
+            fwd = info.methods.get("forward") if info.is_module else None
+            if fwd is None:
+                continue
+            ret = facts.flow.flow(fwd).returns
+            by_node: dict = {}
+            for root, cut in sorted(ret.cut, key=lambda rc: (cut_order(rc[1]), rc[0])):
+                if cut.kind != "dropped" or not root.startswith("self.") or root.count(".") != 1 or root in ret.live or not hasattr(cut.node, "lineno"):
+                    continue
+                attr = root[5:]
+                if not facts.modules.parameter_attr(info.name, attr):
+                    continue
+                if any(m.name not in ("__init__", "forward") and any(isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == "self" for n in ast.walk(m)) for m in info.methods.values()):
+                    continue
+                by_node.setdefault(id(cut.node), (cut, []))[1].append(attr)
+            for cut, attrs in by_node.values():
+                at = facts.start(cut.node)
+                if (at.line, at.col) in reported:
+                    continue
+                reported.add((at.line, at.col))
+                names = ", ".join(f"`self.{a}`" for a in attrs)
+                made = [(v[0], f"`self.{a}` is registered here, as a trained parameter") for a in attrs if (v := info.attr_values.get(a))]
+                yield self.finding(
+                    facts,
+                    cut.node,
+                    f"{cut.detail}, and `{info.name}.forward` passes {names} only through it: "
+                    f"{'it never gets' if len(attrs) == 1 else 'they never get'} a gradient, so no optimizer ever changes "
+                    f"{'it' if len(attrs) == 1 else 'them'}",
+                    related=made[:2],
+                    explanation="A custom `autograd.Function`'s `backward` returns one gradient per input of `forward`; None means "
+                    "\"no gradient\", so autograd gives that input nothing. A registered `nn.Parameter` passed only through it stays "
+                    "at its initial value (its `.grad` stays None). Return its gradient from `backward` (for a learned quantization "
+                    "scale, the LSQ gradient), or register it as a buffer if it is not meant to train.",
+                )
 
     def _constant_loss_terms(self, facts, reported: set):
         """A term added to (or subtracted from) a backpropagated loss, made from the model's outputs only through ops

@@ -142,6 +142,41 @@ variable is now the leaf the rest of the code expected.
 """
     examples = (
         Example(
+            name="init-helper-returns-a-scaled-parameter",
+            code="""import torch
+import torch.nn as nn
+
+
+def init_weight(*shape, sigma=0.01):
+    return nn.Parameter(torch.randn(*shape)) * sigma
+
+
+class Cell(nn.Module):
+    def __init__(self, n_in=4, n_hidden=6):
+        super().__init__()
+        self.W_x = init_weight(n_in, n_hidden)
+        self.b = nn.Parameter(torch.zeros(n_hidden))
+
+    def forward(self, x):
+        return torch.tanh(x @ self.W_x + self.b)
+
+
+def main():
+    torch.manual_seed(0)
+    cell = Cell()
+    optimizer = torch.optim.SGD(cell.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = cell(torch.randn(3, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"cell": cell}
+""",
+            lines=(6,),
+            expect={"error": "backward through the graph a second time"},
+            fixed_expect={"grad_ok": ["cell.W_x", "cell.b"]},
+        ),
+        Example(
             name="prompt-made-a-leaf-then-cast-to-the-dtype-its-caller-picks",
             code="""import torch
 import torch.nn as nn
@@ -728,11 +763,14 @@ def main():
         # casts applied right where the leaf is made are reported below, with their own fix
         made_here = {id(call) for call in leaf_creation_calls(facts) if isinstance(call.func, ast.Attribute) and call.func.attr in TENSOR_CASTS and isinstance(call.func.value, ast.Call) and self._leaf_kind(facts, call.func.value) is not None}
         arithmetic = list(self._arithmetic(facts))
-        raising: set = set()  # arithmetic on a fresh leaf whose result reaches an optimizer: reported below, as an error
+        raising: dict = {}  # arithmetic on a fresh leaf whose result reaches an optimizer (-> where): reported below, as an error
         yield from self._flowed_copies(facts, reported, made_here | {id(a[0]) for a in arithmetic}, raising)
         for op, inner, kind, text in arithmetic:
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
             related = self._related(facts, op)
+            if id(op) in raising:
+                related = [*related, (raising[id(op)], "the computed tensor reaches the optimizer here: it raises `can't optimize a non-leaf Tensor`")]
+            returned = isinstance(facts.parent(op), ast.Return)
 
             def build_arith(o: ast.AST = op, i: ast.Call = inner, k: tuple = kind) -> Optional[Fix]:
                 return self._arith_fix(facts, o, i, k)
@@ -740,7 +778,7 @@ def main():
             yield self.finding(
                 facts,
                 op,
-                f"{text} on {what} returns a non-leaf: what is kept never gets `.grad` and optimizers reject it",
+                f"{text} on {what} returns a non-leaf: what {'the function returns' if returned else 'is kept'} never gets `.grad` and optimizers reject it",
                 severity=Severity.ERROR if id(op) in raising else None,
                 related=related,
                 fixes=[build_arith],
@@ -780,7 +818,7 @@ def main():
                 method_span=True,
             )
 
-    def _flowed_copies(self, facts, reported: set, made_here: set, raising: set):
+    def _flowed_copies(self, facts, reported: set, made_here: set, raising: dict):
         """Leaves cast to another dtype (``[t.to(dtype=torch.float64) for t in leaves]``, in a helper or not) that
         reach an optimizer's constructor: it raises ``can't optimize a non-leaf Tensor``. The flow engine tells of such
         copies only where it evaluates an optimizer's constructor call: without one in the file, no function is walked."""
@@ -798,7 +836,7 @@ def main():
                     continue  # copies of frozen parameters (requires_grad=False) are leaves, which optimizers accept
                 cast = ev.value.leaf_copy
                 if id(cast) in made_here:
-                    raising.add(id(cast))
+                    raising.setdefault(id(cast), ev.node)
                 if id(cast) in seen or id(cast) in made_here or any(cast.lineno == line and cast.col_offset >= col for line, col in reported):
                     continue
                 seen.add(id(cast))
@@ -902,6 +940,8 @@ def main():
                 op = st.value
             elif isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr in ("append", "insert") and st.value.args:
                 op = st.value.args[-1]  # ``params.append(torch.randn(..., requires_grad=True) * scale)``
+            elif isinstance(st, ast.Return) and st.value is not None:
+                op = st.value  # ``return nn.Parameter(torch.randn(*shape)) * sigma``: the caller gets the op's output
             else:
                 continue
             if isinstance(op, ast.BinOp) and type(op.op) in ARITH_OPS:

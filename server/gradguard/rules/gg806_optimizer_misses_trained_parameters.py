@@ -22,7 +22,7 @@ from gradguard.core.training import (
     stepped_by_framework,
     trainable_origin,
 )
-from gradguard.fixes import fix, insert_after_stmt, replace_node
+from gradguard.fixes import alias_for, fix, insert_after_stmt, replace_node
 from gradguard.rules.base import Example, Rule
 
 
@@ -105,6 +105,134 @@ are unfrozen. A trained
 replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica instead.
 """
     examples = (
+        Example(
+            name="optimizer-helper-handed-one-of-two-towers",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def build_optimizer(model, lr=1e-2):
+    decay = [p for n, p in model.named_parameters() if not n.endswith("bias")]
+    no_decay = [p for n, p in model.named_parameters() if n.endswith("bias")]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 1e-4}, {"params": no_decay, "weight_decay": 0.0}], lr=lr)
+
+
+def main():
+    torch.manual_seed(0)
+    query_tower = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 4))
+    doc_tower = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 4))
+    optimizer = build_optimizer(query_tower)
+    before = doc_tower[0].weight.detach().clone()
+    for _ in range(3):
+        q, d = F.normalize(query_tower(torch.randn(4, 6)), dim=-1), F.normalize(doc_tower(torch.randn(4, 5)), dim=-1)
+        loss = F.cross_entropy(q @ d.T / 0.1, torch.arange(4))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"doc_tower": doc_tower}, {"doc_tower_changed": not torch.equal(before, doc_tower[0].weight.detach())}
+""",
+            lines=(16,),
+            expect={"grad_ok": ["doc_tower.0.weight"], "facts": {"doc_tower_changed": False}},
+        ),
+        Example(
+            name="rollback-helper-rebuilds-the-model-inside-the-training-loop",
+            code="""import torch
+import torch.nn as nn
+
+
+class Regressor(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def restore(state):
+    model = Regressor()
+    model.load_state_dict(state)
+    return model
+
+
+def fit(model, optimizer, epochs=3):
+    best = {k: v.clone() for k, v in model.state_dict().items()}
+    for epoch in range(epochs):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if epoch == 0:
+            model = restore(best)
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = Regressor()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    final = fit(model, optimizer)
+    before = final.fc.weight.detach().clone()
+    loss = final(torch.randn(8, 4)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"final": final}, {"final_changed": not torch.equal(before, final.fc.weight.detach())}
+""",
+            lines=(28,),
+            fixable=False,
+            expect={"facts": {"final_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="lightning-manual-gan-with-an-r1-penalty-helper",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+
+
+def r1_penalty(discriminator, real):
+    real = real.detach().requires_grad_(True)
+    (grad_real,) = torch.autograd.grad(discriminator(real).sum(), real, create_graph=True)
+    return grad_real.pow(2).sum(dim=1).mean()
+
+
+class GAN(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.G = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        self.D = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+        self.automatic_optimization = False
+
+    def training_step(self, batch, batch_idx):
+        (real,) = batch
+        g_opt, d_opt = self.optimizers()
+        fake = self.G(torch.randn(real.shape[0], 4))
+        d_loss = F.softplus(self.D(fake.detach())).mean() + F.softplus(-self.D(real)).mean() + r1_penalty(self.D, real)
+        d_opt.zero_grad()
+        self.manual_backward(d_loss)
+        d_opt.step()
+        g_loss = F.softplus(-self.D(fake)).mean()
+        g_opt.zero_grad()
+        self.manual_backward(g_loss)
+        g_opt.step()
+
+    def configure_optimizers(self):
+        return [torch.optim.Adam(self.G.parameters(), lr=1e-3), torch.optim.Adam(self.D.parameters(), lr=1e-3)]
+
+
+def main():
+    torch.manual_seed(0)
+    gan = GAN()
+    pl.Trainer(max_epochs=1).fit(gan, [(torch.randn(8, 2),) for _ in range(3)])
+    gan.zero_grad()
+    r1_penalty(gan.D, torch.randn(8, 2)).backward()
+    return {"D": gan.D}
+""",
+            expect={"grad_ok": ["D.0.weight"]},
+        ),
         Example(
             name="resume-branch-rebuilds-the-model-after-the-optimizer",
             code="""import sys
@@ -1399,7 +1527,7 @@ def main():
                         if f is not None:
                             yield f
                 origins = {r: o for r in roots if (o := (attribute_origin(facts, fl.owner, r.split(".")[1:]) if r.startswith("self.") else trainable_origin(facts, r))) is not None
-                           and not _made_each_iteration(facts, r, site)}
+                           and not _made_each_iteration(facts, r, site, fl.node if framework_step else None)}
                 graded = _grad_reads(fl)
                 # optimizers that hold only tensors the program made (a latent code, noise maps, an image): the
                 # modules the loss runs through are a fixed function being inverted, not trained
@@ -1410,6 +1538,13 @@ def main():
                     continue
                 # a part of a missing root that some optimizer holds: only the rest is missing
                 missing = [r for r in missing if not any(m != r and r.startswith(m + ".") for m in missing)]
+                # every part of one object the loss reaches is missing (a second tower left out): the object is
+                for first in sorted({m.split(".")[0] for m in missing if "." in m and "[" not in m and not m.startswith("self.")}):
+                    parts = [x for x in roots if x.split(".")[0] == first]
+                    whole = trainable_origin(facts, first)
+                    if whole is not None and all(x in missing for x in parts) and not _partly_frozen(first, frozen) and not is_frozen(first, frozen, inner=False):
+                        missing = [m for m in missing if m.split(".")[0] != first] + [first]
+                        origins[first] = whole
                 holds_any = any(covered_by(r, stepping) for r in roots)
                 step = stepping[0]
                 if not holds_any:  # report the copy once, where it is made
@@ -1431,6 +1566,9 @@ def main():
                         built = [(step.node, "the optimizer is built here, from the other object's parameters")] if isinstance(step.node, ast.Call) and step.node.lineno != made.lineno else []
                         shown, rebound = display_root(first), _rebound(first)
                         bound = _bound_after_optimizer(facts, first, made, step.node, site.node)
+                        inner = _factory_build(facts, made) if bound is None else None
+                        if inner is not None:  # (bound here to what a helper builds and returns)
+                            built.append((inner, "the new object is built here, by the call"))
                         if bound is not None:
                             # built and returned by a helper (``model = load_checkpoint(model)``): where the caller rebinds it
                             built.append((made, "the new object is built here, by the call"))
@@ -1464,12 +1602,17 @@ def main():
                                 others.append((o.node, other))
                     also = [(_params_statement(facts, n) or n, f"nor does this optimizer, stepped after the loss backpropagated at line {o.line}, which reaches it too")
                             for n, o in others]
+                    # (only when the optimizer holds none of the object the missing part belongs to: the helper was handed
+                    # another object; a part left out of the object it was handed is the helper's choice, fixed there)
+                    builder = _builder_call(facts, ctor, fl, r) if not any(c.replace("[]", "").split(".")[0] == r.replace("[]", "").split(".")[0] for o in stepping for c in o.covered) else None
+                    if builder is not None:  # a helper builds it from what its caller passes: the call is what to change
+                        also = [(ctor, "the helper builds the optimizer here, from the parameters of what it is passed"), *also]
                     yield self.finding(
                         facts,
-                        _params_statement(facts, ctor) or ctor,
+                        builder or _params_statement(facts, ctor) or ctor,
                         f"no optimizer holds `{name}`: the loss backpropagated at line {site.line} gives it gradients, but it never changes",
                         related=[(origins[r], f"`{name}` is created here"), (site.node, "backward() reaches it here"), *also],
-                        fixes=[*_fixes(facts, ctor, r), *(f for n, _o in others for f in _fixes(facts, n, r))],
+                        fixes=[*_fixes(facts, ctor, r), *(f for n, _o in others for f in _fixes(facts, n, r))] if builder is None else _pass_both_fixes(facts, builder, ctor, r),
                         explanation="`optimizer.step()` updates only the parameters the optimizer was built with; add these to it "
                         "(or to a parameter group) so they are trained.",
                     )
@@ -1693,23 +1836,90 @@ def _params_statement(facts, ctor: ast.AST) -> Optional[ast.stmt]:
     return stmt if isinstance(stmt, ast.Assign) and stmt.lineno < ctor.lineno else None
 
 
-def _made_each_iteration(facts, root: str, site) -> bool:
+def _builder_call(facts, ctor: ast.AST, fl, root: str) -> Optional[ast.stmt]:
+    """The statement that calls the helper which builds the optimizer ``ctor`` from its arguments (``optimizer =
+    build_optimizer(user_tower)``), when ``ctor`` is in a module-level function other than ``fl``'s that takes
+    parameters, builds the optimizer from one of them, and is called once in the file, without the object of the
+    missing ``root`` (a helper handed it and leaving it out is fixed in the helper); else None."""
+    fn = facts.enclosing(ctor, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if fn is None or fn is fl.node or not any(fn is n for n in facts.tree.body):
+        return None
+    names = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    if not names or not any(isinstance(n, ast.Name) and n.id in names for n in walk_nodes(fn) if n is not ctor):
+        return None
+    calls = [c for c in facts.nodes_near(ast.Call, (fn.name,)) if isinstance(c.func, ast.Name) and c.func.id == fn.name]
+    if len(calls) != 1 or not (calls[0].args or calls[0].keywords):
+        return None
+    obj = root.replace("[]", "").split(".")[0].split("@")[0]
+    for a in [*calls[0].args, *(k.value for k in calls[0].keywords)]:
+        if any(isinstance(n, ast.Name) and n.id == obj for n in walk_nodes(a)):
+            return None
+    return facts.statement_of(calls[0])
+
+
+def _factory_build(facts, made: ast.AST) -> Optional[ast.stmt]:
+    """For ``model = load_checkpoint(model, blob)`` (a call of an in-file function that returns a name it binds once to a
+    new object): that binding in the function (``restored = type(model)(**model.config)``); else None."""
+    value = getattr(made, "value", None)
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+        return None
+    fn = next((n for n in facts.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == value.func.id), None)
+    if fn is None:
+        return None
+    returns = [n for n in walk_nodes(fn) if isinstance(n, ast.Return) and n.value is not None]
+    if len(returns) != 1 or not isinstance(returns[0].value, ast.Name):
+        return None
+    name = returns[0].value.id
+    binds = [n for n in walk_nodes(fn) if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
+    return binds[0] if len(binds) == 1 and isinstance(binds[0].value, ast.Call) else None
+
+
+def _pass_both_fixes(facts, builder: ast.stmt, ctor: ast.AST, root: str) -> list:
+    """``build_optimizer(query_tower)`` -> ``build_optimizer(nn.ModuleList([query_tower, doc_tower]))``: the helper then
+    builds its optimizer over both objects' parameters. Only when the call passes one plain name, the missing ``root`` is
+    a whole object bound to a plain name, and the helper reads that parameter only as ``<p>.parameters()`` /
+    ``<p>.named_parameters()`` (a ModuleList has both, over every part)."""
+    fn = facts.enclosing(ctor, (ast.FunctionDef, ast.AsyncFunctionDef))
+    call = next((n for n in walk_nodes(builder) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and fn is not None and n.func.id == fn.name), None)
+    if call is None or fn is None or len(call.args) != 1 or call.keywords or not isinstance(call.args[0], ast.Name) or not re.fullmatch(r"\w+", root):
+        return []
+    params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+    if not params:
+        return []
+    p = params[0]
+    for n in walk_nodes(fn):
+        if isinstance(n, ast.Name) and n.id == p:
+            parent = facts.parent(n)
+            if not (isinstance(parent, ast.Attribute) and parent.attr in ("parameters", "named_parameters") and isinstance(facts.parent(parent), ast.Call)):
+                return []
+    nn = alias_for(facts, "torch.nn")
+    if nn is None:
+        return []
+    text = f"{nn}.ModuleList([{call.args[0].id}, {root}])"
+    return [lambda: fix(f"Build the optimizer over both: pass `{text}`", replace_node(facts, call.args[0], text), unsafe=True)]
+
+
+def _made_each_iteration(facts, root: str, site, step_fn: Optional[ast.AST] = None) -> bool:
     """A tensor created inside the training loop (an input that requires grad, for a gradient penalty) is
-    made anew every iteration: it is data, not a parameter an optimizer should hold."""
+    made anew every iteration: it is data, not a parameter an optimizer should hold. ``step_fn``: the framework's
+    per-batch step method the site is in (a Lightning ``training_step``), which is the loop's body."""
     origin = facts.flow.root_origins.get(root.replace("[]", "").split(".")[0])
     if origin is None:
         return False
+    if "@" in root.split(".")[0] and origin.kind in ("module", "instance"):
+        return False  # a new model bound, in the loop, to the name of the one the optimizer holds: not data
     line = origin.stmt.lineno
     if any(lp.lineno <= line <= (lp.end_lineno or lp.lineno) for lp in site.loops):
         return True
     # made inside a function the loop calls (``pred = torch.tensor(..., requires_grad=True)`` in a loss's
     # ``forward``): a fresh tensor on every call, not a parameter kept across steps
     fn = facts.enclosing(origin.stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
-    if fn is None or fn.name == "__init__" or not site.loops:
+    body = site.loops[-1] if site.loops else step_fn
+    if fn is None or fn.name == "__init__" or body is None:
         return False
-    if fn.name in ("forward", "__call__"):
-        return True  # a module's or a loss object's call: run on every step
-    return any(isinstance(c, ast.Call) and ((isinstance(c.func, ast.Name) and c.func.id == fn.name) or (isinstance(c.func, ast.Attribute) and c.func.attr == fn.name)) for c in walk_nodes(site.loops[-1]))
+    if fn is step_fn or fn.name in ("forward", "__call__"):
+        return True  # the step method itself, or a module's or a loss object's call: run on every step
+    return any(isinstance(c, ast.Call) and ((isinstance(c.func, ast.Name) and c.func.id == fn.name) or (isinstance(c.func, ast.Attribute) and c.func.attr == fn.name)) for c in walk_nodes(body))
 
 
 def _given_to_opaque(facts, root: str) -> bool:

@@ -3,6 +3,7 @@ raises on sparse gradients (Adam, AdamW, RMSprop, ...; the Hugging Face Trainer'
 from __future__ import annotations
 
 import ast
+from functools import partial
 from typing import Optional
 
 from gradguard.core.model import Applicability, Severity
@@ -56,6 +57,11 @@ def _optimizer_class(facts, node: ast.AST) -> Optional[str]:
     return None
 
 
+def _dense_fix(facts, kw: ast.keyword):
+    """``sparse=True`` -> ``sparse=False``: the same gradient, stored dense."""
+    return fix("Use dense gradients (`sparse=False`)", replace_node(facts, kw.value, "False"), unsafe=True)
+
+
 def _single_call(facts, expr: Optional[ast.AST], at: ast.AST) -> Optional[ast.Call]:
     """The call ``expr`` is, or the one call its name is bound to wherever ``at`` runs."""
     if isinstance(expr, ast.Call):
@@ -74,7 +80,7 @@ def _trainer_default_optimizers(facts, cls: Optional[str]) -> list:
     that builds its own optimizer over every parameter: no ``optimizers=`` / ``optimizer_cls_and_kwargs=`` given, the
     Trainer class itself (not a subclass that may build its own), and ``TrainingArguments(...)`` seen, whose ``optim``
     is not given (AdamW) or names one of the optimizers that raise on sparse gradients."""
-    out = []
+    out: list = []
     if cls is None:
         return out
     for fl in facts.flows:
@@ -395,7 +401,7 @@ def main():
                 for root in sorted(roots):
                     if is_frozen(root, frozen):
                         continue
-                    for path, kw, call in self._sparse_layers(facts, fl, root):
+                    for path, kw, _call in self._sparse_layers(facts, fl, root):
                         if id(kw) in done:
                             continue
                         holder = next(((o.node, name) for o, name in optimizers if covered_by(path, [o]) or covered_by(root, [o])), None)
@@ -412,7 +418,7 @@ def main():
                             f"`sparse=True` gives this embedding a sparse gradient, and {what} cannot take one: the first training step "
                             "raises and nothing is ever updated",
                             related=[(onode, "the optimizer that holds the embedding's weight"), (site.node, f"{site.label}")],
-                            fixes=[lambda kw=kw: fix("Use dense gradients (`sparse=False`)", replace_node(facts, kw.value, "False"), unsafe=True)],
+                            fixes=[partial(_dense_fix, facts, kw)],
                         )
 
     @staticmethod
@@ -430,7 +436,7 @@ def main():
                 return []
             cls, attrs = origin.cls, parts[1:]
             value = getattr(origin.stmt, "value", None)
-            if not attrs and isinstance(origin.stmt, ast.Assign) and len(origin.stmt.targets) == 1 and isinstance(origin.stmt.targets[0], ast.Name):
+            if not attrs and value is not None and isinstance(origin.stmt, ast.Assign) and len(origin.stmt.targets) == 1 and isinstance(origin.stmt.targets[0], ast.Name):
                 kw = _sparse_keyword(facts, value)  # (``bag = nn.EmbeddingBag(..., sparse=True)``)
                 if kw is not None:
                     return [(root, kw, value)]
