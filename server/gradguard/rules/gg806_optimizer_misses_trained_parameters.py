@@ -1563,7 +1563,7 @@ def main():
                     if not holds_any or rebinding:
                         reported.add(first)
                         made = facts.flow.root_origins[first].stmt
-                        built = [(step.node, "the optimizer is built here, from the other object's parameters")] if isinstance(step.node, ast.Call) and step.node.lineno != made.lineno else []
+                        built: list = [(step.node, "the optimizer is built here, from the other object's parameters")] if isinstance(step.node, ast.Call) and step.node.lineno != made.lineno else []
                         shown, rebound = display_root(first), _rebound(first)
                         bound = _bound_after_optimizer(facts, first, made, step.node, site.node)
                         inner = _factory_build(facts, made) if bound is None else None
