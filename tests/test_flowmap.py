@@ -388,6 +388,7 @@ KNOWN_WRONG = {
         "c2118_dataparallel_finetune_freeze_bn_helper_condition_always_true": "c21 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
         "c2124_fabric_sam_second_step_reuses_first_forward_loss": "c21 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
         "c2208_hf_trainer_prefix_lm_attention_dropout_in_place_on_softmax": "c22 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
+        "c2318_dataparallel_pixel_ddpg_encoder_detached_again_before_critic": "c23 blind half, scored once at the end of the first 2026-12-05 session: the map says the actor's loss (line 87) trains the critic's q1, torch ends with q1's .grad None (not investigated)",
     },
     "dev": {
         "c1833_diffusers_score_model_fixed_fourier_features_clean": "c18 dev, at its merge: the map disagrees with torch (not investigated: c18 dev is left for the next session to develop against)",

@@ -2995,7 +2995,9 @@ class _Walker:
         # the parts of the receiver a filtered list the callee returns leaves out (``model.trainable_parameters()``)
         selfv = binding.get("self")
         left_out = frozenset((selfv.ident + r[4:], n) for r, n in ret.left_out if r.startswith("self.")) if selfv is not None and selfv.ident and ret.left_out else frozenset()
-        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype, leaf_copy=leaf_copy, saved_output=saved, left_out=left_out)
+        # (a discrete distribution the callee returns, ``Categorical(logits=self.net(obs))`` from a policy's forward: its
+        # draws have no gradient by nature for the caller too)
+        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype, leaf_copy=leaf_copy, saved_output=saved, left_out=left_out, discrete=ret.discrete)
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         short = q.rsplit(".", 1)[-1]

@@ -542,3 +542,8 @@ SPARSE_WITHOUT_WEIGHT_DECAY = frozenset({"SGD", "Adagrad"})
 # ``TrainingArguments(optim=...)`` names of the Hugging Face Trainer's own optimizers that raise on sparse gradients
 # (the default, when ``optim`` is not given, is AdamW).
 HF_OPTIM_WITHOUT_SPARSE = frozenset({"adamw_torch", "adamw_torch_fused", "adamw_hf", "adafactor", "rmsprop"})
+
+# DistributedDataParallel: every parameter that requires grad and is used in ``forward`` must get its gradient from the
+# backward that follows, unless it was built with ``find_unused_parameters=True`` (or ``static_graph=True``); otherwise the
+# next forward raises "Expected to have finished reduction in the prior iteration before starting a new one".
+DDP_CLASSES = frozenset({"torch.nn.parallel.DistributedDataParallel", "torch.nn.parallel.distributed.DistributedDataParallel"})

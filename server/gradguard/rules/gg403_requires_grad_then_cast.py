@@ -768,7 +768,7 @@ def main():
         for op, inner, kind, text in arithmetic:
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
             related = self._related(facts, op)
-            if id(op) in raising:
+            if id(op) in raising and not any(getattr(n, "lineno", None) == getattr(raising[id(op)], "lineno", 0) for n, _m in related):
                 related = [*related, (raising[id(op)], "the computed tensor reaches the optimizer here: it raises `can't optimize a non-leaf Tensor`")]
             returned = isinstance(facts.parent(op), ast.Return)
 
