@@ -55,12 +55,16 @@ def frozen_paths(facts: FileFacts) -> set:
             calls = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in helpers) + r")\(")
             flows += [fl for fl in facts.flows_matching(calls) if id(fl) not in seen]
         for fl in flows:
-            partial_ids = per_part_branches(fl.node)
+            partial_ids = None  # (read only for an event that changes requires_grad: most flows have none)
             for ev in fl.events:
-                if id(ev.node) in partial_ids:
-                    continue  # (a freeze of some parts only: ``if not isinstance(m, LoRAAdapter):`` over ``modules()``)
                 setting = ev.what == "requires_grad_set" and ev.name == "requires_grad"
                 call = ev.what in ("requires_grad_call", "requires_grad_via_call")  # (a helper's change, at its call)
+                if not (setting or call):
+                    continue
+                if partial_ids is None:
+                    partial_ids = per_part_branches(fl.node)
+                if id(ev.node) in partial_ids:
+                    continue  # (a freeze of some parts only: ``if not isinstance(m, LoRAAdapter):`` over ``modules()``)
                 off = (setting and _constant(ev.node, facts) is False) or (call and ev.extra == "False")
                 back_on = (setting and _constant(ev.node, facts) is not False) or (call and ev.extra != "False")
                 if (off or back_on) and ev.target is not None:
