@@ -107,6 +107,13 @@ class FileFacts:
         return [n for st in sts for top in own_expressions(st) for n in walk_nodes(top) if isinstance(n, types)]
 
     @cached_property
+    def decorator_calls(self) -> list:
+        """Every call inside a decorator of the file. A decorator sits above its statement's first line, so the
+        searches that walk only the statements whose lines hold a word (``nodes_near``) can miss these."""
+        defs = statements_of_type(self.tree, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        return [n for st in defs for d in st.decorator_list for n in walk_nodes(d) if isinstance(n, ast.Call)]
+
+    @cached_property
     def optimizer_constructions(self) -> list:
         """The calls whose callee resolves through the imports to an optimizer constructor (``torch.optim.Adam(...)``,
         ``optim.SGD(...)``, ``FusedLAMB(...)``): the only places the flow engine makes an optimizer from a constructor.

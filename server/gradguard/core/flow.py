@@ -3729,8 +3729,9 @@ def per_part_branches(fn: ast.AST) -> frozenset:
     if cached is not None:
         return cached
     out: set = set()
-    for loop in walk_nodes(fn):
-        if not (isinstance(loop, ast.For) and isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Attribute) and loop.iter.func.attr in _PART_ITERATORS):
+    # (a ``for`` is a statement: the statement walk finds every one ``ast.walk`` would, without visiting expressions)
+    for loop in statements_of_type(fn, (ast.For,)):
+        if not ( isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Attribute) and loop.iter.func.attr in _PART_ITERATORS):
             continue
         names = {t.id for t in ast.walk(loop.target) if isinstance(t, ast.Name)}
         for branch in walk_nodes(loop):

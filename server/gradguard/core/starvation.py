@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import FileFacts
@@ -55,12 +57,16 @@ def frozen_paths(facts: FileFacts) -> set:
             calls = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in helpers) + r")\(")
             flows += [fl for fl in facts.flows_matching(calls) if id(fl) not in seen]
         for fl in flows:
-            partial_ids = per_part_branches(fl.node)
+            partial_ids = None  # (read only for an event that changes requires_grad: most flows have none)
             for ev in fl.events:
-                if id(ev.node) in partial_ids:
-                    continue  # (a freeze of some parts only: ``if not isinstance(m, LoRAAdapter):`` over ``modules()``)
                 setting = ev.what == "requires_grad_set" and ev.name == "requires_grad"
                 call = ev.what in ("requires_grad_call", "requires_grad_via_call")  # (a helper's change, at its call)
+                if not (setting or call):
+                    continue
+                if partial_ids is None:
+                    partial_ids = per_part_branches(fl.node)
+                if id(ev.node) in partial_ids:
+                    continue  # (a freeze of some parts only: ``if not isinstance(m, LoRAAdapter):`` over ``modules()``)
                 off = (setting and _constant(ev.node, facts) is False) or (call and ev.extra == "False")
                 back_on = (setting and _constant(ev.node, facts) is not False) or (call and ev.extra != "False")
                 if (off or back_on) and ev.target is not None:
@@ -90,14 +96,20 @@ def eval_paths(facts: FileFacts) -> set:
         return cached
     out: set = set()
     if _EVAL_CALL.search(facts.source.text):
-        for node in facts.walk(ast.Call):
-            f = node.func  # type: ignore[attr-defined]
+        # every call that can count names ``eval`` or ``train`` as its attribute: in an ASCII text (an attribute's name
+        # is spelled there as the tree has it) it sits in a statement whose lines hold that word, or in a decorator; the
+        # order of the calls does not matter, nor a call seen twice (a set of paths). Every call of the file otherwise.
+        calls: Iterable[Any] = (
+            [*facts.nodes_near(ast.Call, ("eval", "train")), *facts.decorator_calls] if facts.source.text.isascii() else facts.walk(ast.Call)
+        )
+        for node in calls:
+            f = node.func
             if not (isinstance(f, ast.Attribute) and f.attr in ("eval", "train") and isinstance(f.value, ast.Attribute)):
                 continue
-            if f.attr == "eval" and (node.args or node.keywords):  # type: ignore[attr-defined]
+            if f.attr == "eval" and (node.args or node.keywords):
                 continue
             if f.attr == "train":
-                flag = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "mode"), None)  # type: ignore[attr-defined]
+                flag = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "mode"), None)
                 if not (isinstance(flag, ast.Constant) and flag.value is False):
                     continue
             path = _attr_path(f.value)

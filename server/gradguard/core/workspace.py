@@ -68,7 +68,8 @@ TRAINING_MARKERS = tuple(
     re.compile(p)
     for p in (r"\.backward\(", r"autograd\.grad\(", r"optim\.[A-Z]\w*\(", r"\.grad\b(?!_)", r"training_step", r"compute_loss", r"Trainer\(", r"\.fit\(")
 )  # one pattern each: a literal prefix each is searched fast, an alternation is not
-_MARKER_TOKENS = ("backward(", "autograd.grad(", "optim.", ".grad", "training_step", "compute_loss", "Trainer(", ".fit(")
+# (literal every match of the marker holds, the marker's regex or None when a match is exactly that literal)
+_MARKER_TESTS = ((".backward(", None), ("autograd.grad(", None), ("optim.", TRAINING_MARKERS[2]), (".grad", TRAINING_MARKERS[3]), ("training_step", None), ("compute_loss", None), ("Trainer(", None), (".fit(", None))
 
 
 _last_trains: tuple = ("", False)  # (text, trains(text)) of the last call: a file is summarized, then linked
@@ -80,7 +81,9 @@ def trains(text: str) -> bool:
     last = _last_trains
     if last[0] is text:
         return last[1]
-    got = any(t in text for t in _MARKER_TOKENS) and any(p.search(text) for p in TRAINING_MARKERS)
+    # each marker only where its literal part is in the text (a plain substring test, much cheaper than a regex
+    # search over the whole text); a marker that is all literal is that test
+    got = any(t in text and (p is None or p.search(text) is not None) for t, p in _MARKER_TESTS)
     _last_trains = (text, got)
     return got
 
@@ -126,7 +129,12 @@ def walk_sources(root: str, suffixes: tuple, excluded=None):
                     yield full
 
 
-@dataclass(frozen=True)
+# (Summaries make these by the hundred thousand. A frozen dataclass's generated ``__init__`` sets each field through
+# ``object.__setattr__``, about twice as slow as filling ``__dict__``; the classes are otherwise the same
+# frozen dataclasses: fields, equality, hash, repr, and no assignment afterwards.)
+
+
+@dataclass(frozen=True, init=False)
 class Definition:
     name: str
     start: int  # 1-based first line (decorators included)
@@ -134,8 +142,12 @@ class Definition:
     bases: tuple = ()  # the names class bases start from (``nn`` of ``nn.Module``)
     header_end: int = 0  # a class: the last line of its header (decorators, ``class X(Base):``); 0: one line
 
+    def __init__(self, name: str, start: int, end: int, bases: tuple = (), header_end: int = 0) -> None:
+        d = self.__dict__
+        d["name"], d["start"], d["end"], d["bases"], d["header_end"] = name, start, end, bases, header_end
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class ImportBinding:
     """One name an import statement binds: ``from .layers import Block`` -> ("Block", ".layers", "Block", 1)."""
 
@@ -147,6 +159,10 @@ class ImportBinding:
     end: int
     col: int
     qualname: Optional[str]  # what the single-file model calls it (absolute imports only)
+
+    def __init__(self, local: str, module: Optional[str], name: Optional[str], level: int, start: int, end: int, col: int, qualname: Optional[str]) -> None:
+        d = self.__dict__
+        d["local"], d["module"], d["name"], d["level"], d["start"], d["end"], d["col"], d["qualname"] = local, module, name, level, start, end, col, qualname
 
 
 @dataclass

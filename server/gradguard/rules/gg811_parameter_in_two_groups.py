@@ -121,8 +121,15 @@ def main():
     )
 
     def check(self, facts):
+        # the calls the test below keeps: the optimizer constructions (found from the statements whose lines can spell
+        # one) and those in decorators (above their statement's lines); not in ``ast.walk`` order
+        ctors = {id(n): n for n in (*facts.optimizer_constructions, *facts.decorator_calls) if is_optimizer_ctor(facts.imports.qualname(n.func) or "")}
+        if not ctors:
+            return
         consts = module_constants(facts.tree)
-        for call in facts.walk(ast.Call):
+        # one construction needs no order; several are taken in ``ast.walk`` order (which one a finding that two of
+        # them report at the same place keeps depends on it)
+        for call in list(ctors.values()) if len(ctors) == 1 else facts.walk(ast.Call):
             if not is_optimizer_ctor(facts.imports.qualname(call.func) or ""):
                 continue
             given = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "params"), None)

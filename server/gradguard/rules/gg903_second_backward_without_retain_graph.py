@@ -6,7 +6,7 @@ import ast
 import re
 from typing import Optional, cast
 
-from gradguard.core.astindex import walk_nodes
+from gradguard.core.astindex import statement_nodes, walk_nodes
 from gradguard.core.flow import BackwardSite
 from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Fix, Severity
@@ -901,8 +901,10 @@ def main():
 
 
 def _statement_lists(fn: ast.AST):
-    """The statement lists of a function: its body and those of its loops, branches and ``with`` blocks."""
-    for n in walk_nodes(fn):
+    """The statement lists of a function: its body and those of its loops, branches and ``with`` blocks. (Only a
+    statement, an except clause or a match case holds a statement list: ``statement_nodes`` gives those, in the
+    order ``ast.walk`` visits them, without walking every expression.)"""
+    for n in statement_nodes(fn):
         if n is not fn and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue
         for f in ("body", "orelse", "finalbody"):
