@@ -73,6 +73,20 @@ def insert_after_stmt(facts: FileFacts, stmt: ast.stmt, code: str) -> Edit:
     return Edit(pos, pos, indent + code + newline(facts))
 
 
+def keyword_edit(facts: FileFacts, call: ast.Call, name: str, value: str) -> Optional[Edit]:
+    """The edit that makes ``call`` pass ``name=value``: the existing keyword's value replaced, or the keyword appended;
+    None when the call's text cannot take it (``**kwargs``)."""
+    kw = next((k for k in call.keywords if k.arg == name), None)
+    if kw is not None:
+        return replace_node(facts, kw.value, value)
+    text = facts.text(call)
+    if any(k.arg is None for k in call.keywords) or not text.endswith(")"):
+        return None
+    inner = text[:-1].rstrip()
+    sep = " " if inner.endswith((",", "(")) else ", "
+    return replace_node(facts, call, f"{inner}{sep}{name}={value})")
+
+
 def alias_for(facts: FileFacts, qualified: str) -> Optional[str]:
     """The local spelling of ``torch`` / ``torch.nn`` in this file (``torch.nn`` may be ``nn`` or ``tnn``)."""
     best = None

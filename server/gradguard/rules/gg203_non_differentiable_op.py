@@ -8,24 +8,15 @@ from typing import Optional
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import cut_order, find_starvations
 from gradguard.core.torchapi import LOSS_SINK_WORDS
-from gradguard.fixes import fix, insert_after_stmt, replace_node
+from gradguard.fixes import fix, insert_after_stmt, keyword_edit, replace_node
 from gradguard.rules._cuts import cut_findings
 from gradguard.rules.base import Example, Rule
 
 
 def _pass_keyword(facts, call: ast.Call, name: str, value: str):
-    """The fix that makes ``call`` pass ``name=value``: the existing keyword's value replaced, or the keyword
-    appended; None when the call's text cannot take it (``**kwargs``)."""
-    title = f"Pass `{name}={value}`"
-    kw = next((k for k in call.keywords if k.arg == name), None)
-    if kw is not None:
-        return fix(title, replace_node(facts, kw.value, value))
-    text = facts.text(call)
-    if any(k.arg is None for k in call.keywords) or not text.endswith(")"):
-        return None
-    inner = text[:-1].rstrip()
-    sep = " " if inner.endswith((",", "(")) else ", "
-    return fix(title, replace_node(facts, call, f"{inner}{sep}{name}={value})"))
+    """The fix that makes ``call`` pass ``name=value`` (None when its text cannot take it)."""
+    edit = keyword_edit(facts, call, name, value)
+    return fix(f"Pass `{name}={value}`", edit) if edit is not None else None
 
 
 def _create_graph_fix(facts, call: ast.Call):

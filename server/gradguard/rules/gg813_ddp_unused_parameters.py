@@ -9,7 +9,7 @@ from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import frozen_paths, is_frozen
 from gradguard.core.torchapi import DDP_CLASSES
 from gradguard.core.training import attribute_origin
-from gradguard.fixes import fix, replace_node
+from gradguard.fixes import fix, keyword_edit
 from gradguard.rules.base import Example, Rule
 
 
@@ -45,13 +45,9 @@ def _wrapped_class(facts, call: ast.Call) -> Optional[str]:
 
 
 def _keyword_fix(facts, call: ast.Call):
-    """``DDP(model)`` -> ``DDP(model, find_unused_parameters=True)``."""
-    text = facts.text(call)
-    if not text.endswith(")"):
-        return None
-    inner = text[:-1].rstrip()
-    sep = " " if inner.endswith((",", "(")) else ", "
-    return fix("Let DDP find the unused parameters (`find_unused_parameters=True`)", replace_node(facts, call, f"{inner}{sep}find_unused_parameters=True)"), unsafe=True)
+    """``DDP(model)`` -> ``DDP(model, find_unused_parameters=True)`` (an explicit ``=False`` is replaced)."""
+    edit = keyword_edit(facts, call, "find_unused_parameters", "True")
+    return fix("Let DDP find the unused parameters (`find_unused_parameters=True`)", edit, unsafe=True) if edit is not None else None
 
 
 class DdpUnusedParameters(Rule):
