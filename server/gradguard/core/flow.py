@@ -504,6 +504,7 @@ class FunctionFlow:
     # the class whose instance the roots named ``self.*`` belong to: the owner for a method; for a plain
     # helper analyzed with a method's values (``attend(h, h)`` in ``forward``), that method's class
     self_cls: Optional[str] = None
+    decided_ifs: set = field(default_factory=set)  # ids of the ``if`` statements whose test the walk decided (one branch runs)
 
     def starved(self, site: BackwardSite) -> dict:
         """Roots that reach ``site``'s loss only through cuts -> the cuts that carried them."""
@@ -706,6 +707,20 @@ class GradientFlow:
             else:
                 got = _CHECKPOINT_CALL.search(ast.unparse(fn)) is not None
             self._syntax[key] = got
+        return bool(got)
+
+    def writes_into_saved_argument_result(self, fn: ast.AST) -> bool:
+        """Does the function, in grad mode, write in place into a tensor an op saved for backward that it computed from
+        its arguments (``y = p.sigmoid(); y[..., :2] = ...`` in ``decode(p)``)? Whether that raises depends on whether
+        the caller's argument requires grad (cached; its summary's events say)."""
+        key = ("writes_saved_arg", id(fn))
+        got = self._syntax.get(key)
+        if got is None:
+            got = self._syntax[key] = any(
+                ev.what == "inplace" and ev.mode.enabled and ev.target is not None and (ev.target.saved_output or ev.target.multi_view)
+                and ev.target.live and all(r.startswith("arg:") for r in ev.target.live)
+                for ev in self.flow(fn).events
+            )
         return bool(got)
 
     def writes_into_argument(self, fn: ast.AST) -> bool:
@@ -1402,6 +1417,7 @@ class _Walker:
                 self.branches([[], st.orelse])
             elif decided is not None:
                 # ``if self.threshold is not None:`` with ``threshold=0.5`` at every construction: one branch runs
+                self.fl.decided_ifs.add(id(st))
                 taken = st.body if decided else st.orelse
                 self.branches([taken])
                 self.rest_dead = bool(taken) and isinstance(taken[-1], (ast.Return, ast.Raise))
@@ -2791,7 +2807,7 @@ class _Walker:
             self.e.touches_requires_grad[id(fn)] = touches
         if not touches:
             return
-        partial_ids = per_part_branches(fn)
+        partial_ids = per_part_branches(fn, self.e.imports)
         for ev in self.e.flow(fn).events:
             if ev.target is None or not ((ev.what == "requires_grad_set" and ev.name == "requires_grad") or ev.what == "requires_grad_call"):
                 continue
@@ -2820,7 +2836,7 @@ class _Walker:
                 if base is not None and not base.startswith("arg:"):
                     roots.add(base + dot + rest)
             if roots:
-                self.record("requires_grad_via_call", node, target=Val(frozenset(roots), kind="module"), extra=str(flag))
+                self.record("requires_grad_via_call", node, target=Val(frozenset(roots), kind="module"), extra=str(flag), origin=ev.node)
 
     def hand_written(self, fn: ast.AST) -> tuple:
         """Roots (``arg:N...``, ``self...``) whose parameters ``fn``, or a function it calls, writes outside
@@ -2875,6 +2891,10 @@ class _Walker:
             # a tensor an op saved for backward, given to a helper that writes into its argument in place (``h =
             # F.relu(...); drop_rows(h, p)`` with ``h[mask] = 0.0`` in the helper): the caller's saved tensor changes
             self.mode.enabled and any(v.live and (v.saved_output or v.multi_view) for v in vals) and self.e.writes_into_argument(fn)
+        ) or (
+            # a helper that writes in place into what an op saved for backward computed from its arguments (``decode(p)``
+            # with ``y = p.sigmoid(); y[..., :2] = ...``), given a tensor that carries this program's trainable values
+            self.mode.enabled and any(v.live and _carries_program_roots(v) for v in vals) and self.e.writes_into_saved_argument_result(fn)
         ) or (
             # a training function given constants (``run_epoch(model, loader, opt, "train")``): they decide its branches
             self.e.syntax_of(fn)[0] and any(v.consts for v in vals)
@@ -3721,10 +3741,27 @@ def _numeric_expr(v: ast.AST) -> bool:
 _PART_ITERATORS = frozenset({"modules", "named_modules", "children", "named_children", "parameters", "named_parameters"})
 
 
-def per_part_branches(fn: ast.AST) -> frozenset:
+def always_true(test: ast.AST, imports) -> bool:
+    """Is ``test`` true on every run, whatever the values: a truthy literal, an ``or`` with such an operand, an ``and``
+    of such operands, or a ``torch.nn`` class object itself (``isinstance(m, nn.BatchNorm2d) or nn.Conv2d``: a class is
+    truthy, so the ``or`` is)."""
+    if isinstance(test, ast.Constant):
+        return bool(test.value)
+    if isinstance(test, ast.BoolOp):
+        if isinstance(test.op, ast.Or):
+            return any(always_true(v, imports) for v in test.values)
+        return all(always_true(v, imports) for v in test.values)
+    if isinstance(test, (ast.Attribute, ast.Name)) and imports is not None:
+        q = imports.qualname(test)
+        return q is not None and is_module_ctor(q)
+    return False
+
+
+def per_part_branches(fn: ast.AST, imports=None) -> frozenset:
     """Ids of the nodes in ``fn`` that run only for some parts of a model: inside an ``if`` (or its ``else``) whose test
     reads the target of an enclosing ``for`` over ``model.modules()`` / ``named_parameters()`` and the like
-    (``if not isinstance(m, LoRAAdapter):``, ``if "head" in name:``). A change there is a change to those parts only."""
+    (``if not isinstance(m, LoRAAdapter):``, ``if "head" in name:``), unless the test is true whatever the part
+    (``always_true``). A change there is a change to those parts only."""
     cached = getattr(fn, "_gg_per_part", None)
     if cached is not None:
         return cached
@@ -3735,7 +3772,7 @@ def per_part_branches(fn: ast.AST) -> frozenset:
             continue
         names = {t.id for t in ast.walk(loop.target) if isinstance(t, ast.Name)}
         for branch in walk_nodes(loop):
-            if isinstance(branch, ast.If) and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(branch.test)):
+            if isinstance(branch, ast.If) and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(branch.test)) and not always_true(branch.test, imports):
                 for part in (*branch.body, *branch.orelse):
                     out.update(id(n) for n in ast.walk(part))
     got = frozenset(out)
@@ -3744,6 +3781,24 @@ def per_part_branches(fn: ast.AST) -> frozenset:
     except AttributeError:
         pass
     return got
+
+
+def configured_branches(fl: FunctionFlow, imports=None) -> frozenset:
+    """Ids of the nodes of ``fl``'s function that run only in some configurations: inside an ``if`` (or its ``else``)
+    whose test the walk could not decide (``if not train_text_encoder:``, ``if args.freeze:``), other than the
+    ``if __name__ == "__main__":`` of a script. A change made there does not show what the program wants in the
+    configurations that skip it."""
+    out: set = set()
+    for branch in statements_of_type(fl.node, (ast.If,)):
+        if id(branch) in fl.decided_ifs or _main_guard(branch.test) or always_true(branch.test, imports):
+            continue
+        for part in (*branch.body, *branch.orelse):
+            out.update(id(n) for n in ast.walk(part))
+    return frozenset(out)
+
+
+def _main_guard(test: ast.AST) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == "__name__" for n in ast.walk(test))
 
 
 def _back_on(state: dict, part: str) -> bool:

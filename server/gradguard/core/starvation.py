@@ -16,7 +16,7 @@ from typing import Any
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import FileFacts
-from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, per_part_branches
+from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, configured_branches, per_part_branches
 from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD
 from gradguard.core.training import covered_by, stepped_after, stepped_after_callers, unknown_step_after
 
@@ -64,11 +64,14 @@ def frozen_paths(facts: FileFacts) -> set:
                 if not (setting or call):
                     continue
                 if partial_ids is None:
-                    partial_ids = per_part_branches(fl.node)
+                    partial_ids = per_part_branches(fl.node, facts.imports)
+                    configured = configured_branches(fl, facts.imports)
                 if id(ev.node) in partial_ids:
                     continue  # (a freeze of some parts only: ``if not isinstance(m, LoRAAdapter):`` over ``modules()``)
                 off = (setting and _constant(ev.node, facts) is False) or (call and ev.extra == "False")
                 back_on = (setting and _constant(ev.node, facts) is not False) or (call and ev.extra != "False")
+                if off and id(ev.node) in configured:
+                    continue  # (``if not train_text_encoder: text_encoder.requires_grad_(False)``: frozen in some configurations only)
                 if (off or back_on) and ev.target is not None:
                     for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
                         (out if off else on).add(r[5:] if r.startswith("self.") else r)

@@ -1715,6 +1715,70 @@ def main():
 """,
             expect={"grad_ok": ["model.fc.weight", "model.fc.bias"], "grad_none": ["model.embed.weight"]},
         ),
+        Example(
+            name="encoder-frozen-only-in-one-configuration-runs-under-no-grad-in-all",
+            code="""import itertools
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main(train_text_encoder=True):
+    torch.manual_seed(0)
+    image_encoder, text_encoder, head = nn.Linear(6, 4), nn.Embedding(10, 4), nn.Linear(8, 3)
+    image_encoder.requires_grad_(False)
+    if not train_text_encoder:
+        text_encoder.requires_grad_(False)
+    params = itertools.chain(head.parameters(), text_encoder.parameters()) if train_text_encoder else head.parameters()
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    for _ in range(2):
+        pixels, ids, y = torch.randn(5, 6), torch.randint(0, 10, (5,)), torch.randint(0, 3, (5,))
+        with torch.no_grad():
+            img = image_encoder(pixels)
+            txt = text_encoder(ids)
+        loss = F.cross_entropy(head(torch.cat([img, txt], 1)), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"text_encoder": text_encoder, "head": head}
+""",
+            lines=(18,),
+            expect={"grad_none": ["text_encoder.weight"], "grad_ok": ["head.weight"]},
+            fixed_expect={"grad_ok": ["text_encoder.weight", "head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="encoder-frozen-in-one-configuration-run-with-grad-in-the-other",
+            code="""import itertools
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main(train_text_encoder=True):
+    torch.manual_seed(0)
+    image_encoder, text_encoder, head = nn.Linear(6, 4), nn.Embedding(10, 4), nn.Linear(8, 3)
+    image_encoder.requires_grad_(False)
+    if not train_text_encoder:
+        text_encoder.requires_grad_(False)
+    params = itertools.chain(head.parameters(), text_encoder.parameters()) if train_text_encoder else head.parameters()
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    for _ in range(2):
+        pixels, ids, y = torch.randn(5, 6), torch.randint(0, 10, (5,)), torch.randint(0, 3, (5,))
+        with torch.no_grad():
+            img = image_encoder(pixels)
+        with torch.set_grad_enabled(train_text_encoder):
+            txt = text_encoder(ids)
+        loss = F.cross_entropy(head(torch.cat([img, txt], 1)), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"text_encoder": text_encoder, "head": head}
+""",
+            expect={"grad_ok": ["text_encoder.weight", "head.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"no_grad", "inference"})  # the GradientFlow cut kinds this rule reports

@@ -6,7 +6,7 @@ import re
 from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
-from gradguard.core.flow import Event, indexed_parameter
+from gradguard.core.flow import always_true, Event, indexed_parameter
 from gradguard.core.model import Severity
 from gradguard.core.order import position
 from gradguard.core.starvation import HelperFreeze, helper_freezes
@@ -489,6 +489,132 @@ def main():
 """,
             expect={"grad_ok": ["model.fc1.down.weight", "model.fc2.up.weight"], "grad_none": ["model.fc1.base.weight"]},
         ),
+        Example(
+            name="training-function-given-the-model-calls-a-freeze-helper",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def freeze(model):
+    for p in model.parameters():
+        p.requires_grad = False
+
+
+def train_epoch(model, batches, optimizer):
+    model.train()
+    freeze(model)
+    for x, y in batches:
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    train_epoch(net, [(torch.randn(6, 4), torch.randint(0, 3, (6,)))], optimizer)
+    return {"net": net}
+""",
+            lines=(7,),
+            fixable=False,
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            name="freeze-test-or-a-class-selects-every-module",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(F.relu(self.bn(self.conv(x))).mean((2, 3)))
+
+
+def freeze_bn(model):
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d) or nn.Conv2d:
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad = False
+
+
+def train_epoch(model, batches, optimizer):
+    model.train()
+    freeze_bn(model)
+    for x, y in batches:
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    train_epoch(net, [(torch.randn(4, 3, 8, 8), torch.randint(0, 2, (4,)))], optimizer)
+    return {"net": net}
+""",
+            lines=(19,),
+            fixable=False,
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            name="freeze-test-with-a-tuple-of-classes-selects-only-those",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(F.relu(self.bn(self.conv(x))).mean((2, 3)))
+
+
+def freeze_bn(model):
+    for m in model.modules():
+        if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad = False
+
+
+def train_epoch(model, batches, optimizer):
+    model.train()
+    freeze_bn(model)
+    for x, y in batches:
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    train_epoch(net, [(torch.randn(4, 3, 8, 8), torch.randint(0, 2, (4,)))], optimizer)
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.conv.weight", "net.head.weight"], "grad_none": ["net.bn.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -521,6 +647,11 @@ def main():
                 reported.add(id(at))
                 via = [(ev.node, "the helper freezes what this call passes")] if at is not ev.node else []
                 why = ""
+                test = _truthy_test_above(facts, getattr(ev, "report", None) or ev.node)
+                if test is not None:
+                    # ``if isinstance(m, nn.BatchNorm2d) or nn.Conv2d:`` meant to pick some modules picks them all
+                    at = test
+                    why = f" (`{_short(facts, test.test)}` is true for every module: a class object is truthy, so the `or` selects all)"
                 if isinstance(at, ast.For) and _children_slice(at) and isinstance(ev, HelperFreeze):
                     order = _model_children(facts, ev)
                     if order:
@@ -534,6 +665,22 @@ def main():
                     "has no grad_fn and `backward()` raises `RuntimeError: element 0 of tensors does not require grad`. Freeze only the "
                     "part meant to stay fixed.",
                 )
+
+
+def _truthy_test_above(facts, node: ast.AST) -> Optional[ast.If]:
+    """The ``if`` around ``node`` (in its function) whose test is true on every run although it reads values (an ``or``
+    with a class object as an operand), if any."""
+    cur, child = facts.parent(node), node
+    while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        if isinstance(cur, ast.If) and child in cur.body and not isinstance(cur.test, ast.Constant) and always_true(cur.test, facts.imports):
+            return cur
+        child, cur = cur, facts.parent(cur)
+    return None
+
+
+def _short(facts, node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _indexed_unfreezes(facts) -> list:
@@ -595,6 +742,23 @@ def _freezes(facts) -> tuple:
                 out.extend((r, ev, fl) for r in roots if r != "?" and not r.startswith("arg:"))
             elif not off:
                 on.update(roots)
+    # a helper that freezes what it is given, called by a training function that was itself given the model
+    # (``def train_epoch(model, ...): freeze(model)``): the change at the call, as each caller of the training function
+    # runs it (its context flow names the caller's model)
+    for ctx in facts.flow.context_flows:
+        for ev in ctx.events:
+            if ev.what != "requires_grad_via_call" or ev.target is None or ev.origin is None:
+                continue
+            helper_ev = _helper_event(facts, ev.origin)
+            kind = _change(facts, helper_ev) if helper_ev is not None else None
+            if kind is None:
+                continue
+            off, whole = kind
+            roots = {r for r in ev.target.live if r != "?" and not r.startswith("arg:")}
+            if off and whole and ev.extra == "False":
+                out.extend((r, HelperFreeze(ev.node, helper_ev.node, helper_ev, r), ctx) for r in roots)
+            elif ev.extra == "True":
+                on.update(roots)
     # a helper that freezes what it is given (``freeze_backbone(model)``): the change at each call
     for caller, hf in helper_freezes(facts):
         sliced = _sliced_children(facts, hf)
@@ -610,6 +774,14 @@ def _freezes(facts) -> tuple:
         elif not off:
             on.add(hf.root)
     return out, on
+
+
+def _helper_event(facts, node: ast.AST):
+    """The requires_grad event of the helper's own flow at ``node`` (what a ``requires_grad_via_call`` ran)."""
+    fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if fn is None:
+        return None
+    return next((e for e in facts.flow.flow(fn).events if e.node is node and e.what in ("requires_grad_set", "requires_grad_call")), None)
 
 
 def _sliced_children(facts, hf) -> Optional[list]:
@@ -738,8 +910,11 @@ def _filtered_submodule(facts, stmt) -> bool:
     for the submodules an ``if`` selects in ``for m in model.modules()``: only some of ``model``'s parameters."""
     cur = facts.parent(stmt) if stmt is not None else None
     selected, names = False, _call_receivers(stmt)
+    child = stmt
     while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
-        if isinstance(cur, (ast.If, ast.Try, ast.While)):
+        if isinstance(cur, ast.If) and child in cur.body and always_true(cur.test, facts.imports):
+            pass  # (``if isinstance(m, nn.BatchNorm2d) or nn.Conv2d:`` selects every module: a class is truthy)
+        elif isinstance(cur, (ast.If, ast.Try, ast.While)):
             selected = True
         elif isinstance(cur, (ast.For, ast.AsyncFor)):
             recv = _iter_of(cur, _PARAM_ITERS)
@@ -749,7 +924,7 @@ def _filtered_submodule(facts, stmt) -> bool:
                 return selected
             else:
                 return False
-        cur = facts.parent(cur)
+        child, cur = cur, facts.parent(cur)
     return False
 
 
@@ -763,12 +938,15 @@ def _call_receivers(stmt) -> set:
 def _selective(facts, stmt) -> bool:
     """Is ``stmt`` under an ``if`` (or a comprehension filter's loop) inside the loop that runs it for each parameter?"""
     cur = facts.parent(stmt) if stmt is not None else None
+    child = stmt
     while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
-        if isinstance(cur, (ast.If, ast.Try, ast.While)):
+        if isinstance(cur, ast.If) and child in cur.body and always_true(cur.test, facts.imports):
+            pass  # (a test true for every parameter selects them all)
+        elif isinstance(cur, (ast.If, ast.Try, ast.While)):
             return True
         if isinstance(cur, (ast.For, ast.AsyncFor)):
             return False
-        cur = facts.parent(cur)
+        child, cur = cur, facts.parent(cur)
     return False
 
 

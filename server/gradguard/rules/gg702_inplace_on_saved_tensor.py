@@ -1369,6 +1369,74 @@ def main():
 """,
             expect={"grad_ok": ["model.1.fc1.weight", "model.1.fc2.weight"]},
         ),
+        Example(
+            name="helper-writes-into-the-sigmoid-it-computed-from-its-argument",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def decode(p, stride=4):
+    y = p.sigmoid()
+    y[..., 0:2] = (y[..., 0:2] * 2 - 0.5) * stride
+    return y
+
+
+def train(model, batches, optimizer):
+    for x, target in batches:
+        y = decode(model(x))
+        loss = F.l1_loss(y[..., :2], target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 6)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train(model, [(torch.randn(5, 4), torch.rand(5, 2))], optimizer)
+    return {"model": model}
+""",
+            lines=(8,),
+            expect={"error": "modified by an inplace operation"},
+            fixed_expect={"grad_ok": ["model.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="helper-writes-into-the-sigmoid-of-a-detached-prediction",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def decode(p, stride=4):
+    y = p.sigmoid()
+    y[..., 0:2] = (y[..., 0:2] * 2 - 0.5) * stride
+    return y
+
+
+def train(model, batches, optimizer):
+    boxes = []
+    for x, target in batches:
+        out = model(x)
+        loss = F.l1_loss(out.sigmoid()[..., :2], target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        boxes.append(decode(out.detach()))
+    return boxes
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 6)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train(model, [(torch.randn(5, 4), torch.rand(5, 2))], optimizer)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1415,9 +1483,14 @@ def main():
                         fixes.append(partial(_drop_inplace, facts, ctor, flag))
                 call = getattr(fl, "context", None)
                 if isinstance(call, ast.Call) and isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _within(call, fl.node):
-                    # a helper writing into what its caller passed: the caller's tensor is the one autograd saved
-                    saved += f" (given to `{fl.node.name}` at line {call.lineno})"
-                    related.append((call, f"`{fl.node.name}` is given the tensor autograd saved here"))
+                    if id(ev.node) in argument_writes(fl.node):
+                        # a helper writing into what its caller passed: the caller's tensor is the one autograd saved
+                        saved += f" (given to `{fl.node.name}` at line {call.lineno})"
+                        related.append((call, f"`{fl.node.name}` is given the tensor autograd saved here"))
+                    else:
+                        # a helper that computes the saved tensor from what its caller passed, then writes into it
+                        saved += f" (in `{fl.node.name}`, given a tensor that requires grad at line {call.lineno})"
+                        related.append((call, f"`{fl.node.name}` is given a tensor that requires grad here"))
                 yield self.finding(
                     facts,
                     ev.node,
