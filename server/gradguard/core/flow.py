@@ -44,6 +44,7 @@ from gradguard.core.torchapi import (
     HF_TRAINER_BASES,
     IDENTITY_METHODS,
     INFERENCE,
+    INPLACE_FUNCTIONAL,
     INPLACE_MODULES,
     INT_DTYPES,
     LIGHTNING_HOOKS_BEFORE_TRAINING_STEP,
@@ -3144,6 +3145,12 @@ class _Walker:
             if q.startswith("torch.nn.init."):
                 self.record("inplace", node, target=args[0] if args else CONST, extra="init")
                 return args[0] if args else CONST
+            if q == f"torch.nn.functional.{short}" and short in INPLACE_FUNCTIONAL and args and _inplace_call(node, INPLACE_FUNCTIONAL[short]):
+                # ``F.dropout(w, p, training=self.training, inplace=True)``: modifies its input in place (a dropout told
+                # ``training=False`` changes nothing)
+                training = kwnodes.get("training") or (node.args[2] if short.endswith("dropout") and len(node.args) > 2 else None)
+                if not (isinstance(training, ast.Constant) and training.value is False):
+                    self.record("inplace", node, target=args[0], value=CONST, name=_name_of(node.args[0]), extra=f"{short}(inplace=True)", origin=node)
             v = combine(*args, *kwargs.values())
             res = self.allocated(self.op_result(v), short)
             if short in SAVES_OUTPUT and res.live:
@@ -3576,6 +3583,14 @@ def _creates_graph(call: ast.Call, kwnodes: dict) -> bool:
     the gradients (by keyword, or as its fifth positional argument)."""
     flag = kwnodes["create_graph"] if "create_graph" in kwnodes else (call.args[4] if len(call.args) > 4 else None)
     return flag is not None and not (isinstance(flag, ast.Constant) and not flag.value)
+
+
+def _inplace_call(call: ast.Call, pos: int) -> bool:
+    """Does the functional call pass ``inplace=True`` (by keyword, or at position ``pos``)?"""
+    flag = next((k.value for k in call.keywords if k.arg == "inplace"), None)
+    if flag is None and len(call.args) > pos and not any(isinstance(a, ast.Starred) for a in call.args[: pos + 1]):
+        flag = call.args[pos]
+    return isinstance(flag, ast.Constant) and flag.value is True
 
 
 def _inplace_flag(ctor: ast.Call, pos: int) -> bool:

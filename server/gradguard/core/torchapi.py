@@ -459,6 +459,12 @@ LAYER_PARAMETERS = {
     "Embedding": ("weight",), "EmbeddingBag": ("weight",),
 }
 # nn activations that can run in place on their input: (class, position of the ``inplace`` argument).
+# torch.nn.functional ops with an ``inplace`` flag -> its position (the input is 0): ``F.dropout(x, p, training, inplace)``
+INPLACE_FUNCTIONAL = {
+    "relu": 1, "relu6": 1, "selu": 1, "silu": 1, "mish": 1, "hardswish": 1, "hardsigmoid": 1, "leaky_relu": 2, "elu": 2,
+    "celu": 2, "dropout": 3, "dropout1d": 3, "dropout2d": 3, "dropout3d": 3, "alpha_dropout": 3, "feature_alpha_dropout": 3,
+    "threshold": 3, "hardtanh": 3, "rrelu": 4,
+}
 INPLACE_MODULES = {"ReLU": 0, "ReLU6": 0, "SiLU": 0, "Hardswish": 0, "Mish": 0, "SELU": 0, "Hardsigmoid": 0, "LeakyReLU": 1, "ELU": 1, "CELU": 1, "Dropout": 1, "Dropout1d": 1, "Dropout2d": 1, "Dropout3d": 1, "AlphaDropout": 1, "Threshold": 2, "Hardtanh": 2}
 # Attributes the framework base class sets that hold configuration, not parameters.
 FRAMEWORK_PLAIN_ATTRS = {

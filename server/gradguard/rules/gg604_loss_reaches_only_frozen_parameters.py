@@ -6,7 +6,7 @@ import re
 from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
-from gradguard.core.flow import always_true, Event, indexed_parameter
+from gradguard.core.flow import Event, always_true, indexed_parameter
 from gradguard.core.model import Severity
 from gradguard.core.order import position
 from gradguard.core.starvation import HelperFreeze, helper_freezes

@@ -12,6 +12,7 @@ from gradguard.core.flow import argument_writes
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.order import position
 from gradguard.core.torchapi import (
+    INPLACE_FUNCTIONAL,
     INPLACE_MODULES,
     MULTI_OUTPUT_VIEWS,
     PARAMLESS_SUFFIXES,
@@ -1437,6 +1438,72 @@ def main():
 """,
             expect={"grad_ok": ["model.weight"]},
         ),
+        Example(
+            name="functional-dropout-in-place-on-attention-probabilities",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Attention(nn.Module):
+    def __init__(self, d=8, p=0.1):
+        super().__init__()
+        self.qkv = nn.Linear(d, 3 * d)
+        self.p = p
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        w = torch.softmax(q @ k.transpose(-2, -1), dim=-1)
+        w = F.dropout(w, p=self.p, training=self.training, inplace=True)
+        return w @ v
+
+
+def main():
+    torch.manual_seed(0)
+    model = Attention()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(2, 5, 8)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"model": model}
+""",
+            lines=(15,),
+            expect={"error": "modified by an inplace operation"},
+            fixed_expect={"grad_ok": ["model.qkv.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="functional-dropout-and-relu-in-place-on-a-linear-output",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MLP(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.fc1 = nn.Linear(d, 16)
+        self.fc2 = nn.Linear(16, 1)
+
+    def forward(self, x):
+        h = F.dropout(self.fc1(x), p=0.1, training=self.training, inplace=True)
+        h = F.relu(h, inplace=True)
+        return self.fc2(h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = MLP()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(4, 8)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.fc1.weight", "model.fc2.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1479,7 +1546,8 @@ def main():
                     if flag is not None:
                         # ``self.drop = nn.Dropout(p, inplace=True)`` in ``__init__``: the flag is set there, and
                         # dropping it is the fix (the call site stays as it is)
-                        related.append((ctor, f"`{kind[: -len('(inplace=True)')]}` is made in-place here"))
+                        if ctor is not ev.node:  # (a functional op told ``inplace=True`` at the call itself: no second place)
+                            related.append((ctor, f"`{kind[: -len('(inplace=True)')]}` is made in-place here"))
                         fixes.append(partial(_drop_inplace, facts, ctor, flag))
                 call = getattr(fl, "context", None)
                 if isinstance(call, ast.Call) and isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _within(call, fl.node):
@@ -1621,6 +1689,9 @@ def main():
         if "backward" in text:
             facts.backward_flows  # noqa: B018 - walks the training code, so helpers get their callers' contexts
         scopes = list(facts.scopes_matching(INPLACE_SYNTAX))
+        if "inplace" in text:  # and functional ops told to work in place (``F.dropout(w, p, training, inplace=True)``)
+            seen_ids = {id(sc) for sc in scopes}
+            scopes += [sc for sc in facts.scopes_matching(_FUNCTIONAL_INPLACE) if id(sc) not in seen_ids]
         if "inplace" in text:  # also methods that call an in-place activation attribute (``self.act(a)``)
             seen = {id(sc) for sc in scopes}
             for info in facts.modules.classes.values():
@@ -1713,6 +1784,10 @@ def main():
                     fixes=[partial(_drop_inplace, facts, b, flag)],
                     explanation="RuntimeError at backward(): one of the variables needed for gradient computation has been modified by an inplace operation.",
                 )
+
+
+# a torch.nn.functional op with an ``inplace`` flag, called with ``inplace=True`` (``F.dropout(w, p=0.1, inplace=True)``)
+_FUNCTIONAL_INPLACE = re.compile(r"\b(?:" + "|".join(sorted(INPLACE_FUNCTIONAL)) + r")\((?:[^()]|\([^()]*\))*\binplace\s*=\s*True")
 
 
 def _called_attrs(facts, cls: Optional[str], body: str) -> list:

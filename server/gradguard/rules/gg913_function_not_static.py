@@ -217,6 +217,7 @@ def main():
                                f"`Legacy autograd function with non-static forward method is deprecated`; call `{info.name}.apply(...)`")
                 related = [(m, f"`{info.name}.{m.name}` is not a `@staticmethod`") for m in bad]
                 related += [(c, "the Function is also instantiated here") for c in instances if c is not site][:2]
+                related += [(c, "calling the instance raises here") for c in _instance_calls(facts, site)[:1]]
                 yield self.finding(facts, node, message, severity=Severity.ERROR, related=related, fixes=[build], explanation=explanation)
                 continue
             if self_ctx:
@@ -228,6 +229,17 @@ def main():
                 message = f"`{info.name}.{bad[0].name}` is not a `@staticmethod`; it works through `{info.name}.apply`, but custom Functions are written with static methods"
             related = [(c, "the Function is instantiated here") for c in instances[:2]]
             yield self.finding(facts, bad[0], message, severity=severity, related=related, end_node=bad[0], fixes=[build], explanation=explanation)
+
+
+def _instance_calls(facts, call: ast.Call) -> list:
+    """The calls of the instance ``call`` makes when it is bound to a name (``whdr = Cls(...)`` then ``whdr(r, c)`` in
+    the same function): where ``Function.__call__`` raises."""
+    st = facts.parent(call)
+    if not (isinstance(st, ast.Assign) and st.value is call and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)):
+        return []
+    name = st.targets[0].id
+    scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    return sorted((n for n in walk_nodes(scope) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name), key=lambda n: (n.lineno, n.col_offset))
 
 
 def _called(facts, call: ast.Call) -> bool:

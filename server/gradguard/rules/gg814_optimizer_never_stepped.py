@@ -1,0 +1,316 @@
+"""GG814 optimizer-never-stepped: an optimizer whose gradients are cleared and filled every iteration is never stepped."""
+from __future__ import annotations
+
+import ast
+
+from gradguard.core.astindex import walk_nodes
+from gradguard.core.flow import related
+from gradguard.core.model import Applicability, Severity
+from gradguard.core.order import position
+from gradguard.core.training import concrete_param, stepped_optimizer
+from gradguard.fixes import fix, replace_node
+from gradguard.rules.base import Example, Rule
+
+# calls that take an optimizer and neither step it nor keep it (Lightning's manual-optimization helpers)
+_NOT_STEPPING = frozenset({"toggle_optimizer", "untoggle_optimizer", "zero_grad", "clip_gradients", "len", "print", "isinstance", "type", "id"})
+
+
+class OptimizerNeverStepped(Rule):
+    code = "GG814"
+    name = "optimizer-never-stepped"
+    summary = "An optimizer's gradients are cleared and a backward fills them, but nothing ever steps it: its parameters never change."
+    severity = Severity.ERROR
+    needs = ("zero_grad",)
+    fix_applicability = Applicability.UNSAFE
+    docs = """
+## What it does
+Flags an optimizer built in the file (or handed out by Lightning's `self.optimizers()` under manual optimization)
+whose `zero_grad()` runs before a `backward()` that reaches the parameters it holds, while no `.step()` anywhere in the
+file steps it: not directly, not through `scaler.step(opt)`, and the optimizer is never handed to another function,
+stored or returned, where a step could hide. The finding goes on the `step()` of another optimizer that follows the
+backward (the usual copy-paste slip: `opt_d.step()` where `opt_g.step()` was meant), or on the `zero_grad()` when
+nothing is stepped after it. Training that a framework steps for you (Lightning's automatic optimization, the
+Hugging Face Trainer) is not checked.
+
+## Why is this bad?
+`backward()` only fills `.grad`; the parameters change only when their optimizer's `step()` applies it. The loss is
+computed and logged as usual, the other optimizer may even take an extra step on gradients that were never meant
+for it, and the model part this optimizer owns stays at its initial weights for the whole run.
+
+## Example
+```python
+opt_g.zero_grad()
+self.manual_backward(g_loss)
+opt_d.step()            # meant: opt_g.step()
+```
+
+## Use instead
+```python
+opt_g.zero_grad()
+self.manual_backward(g_loss)
+opt_g.step()
+```
+
+## Fix safety
+The fix steps the optimizer that was cleared instead of the one stepped after the backward, when that one was already
+stepped earlier in the same function; it is unsafe because it changes which parameters train.
+"""
+    examples = (
+        Example(
+            name="generator-step-calls-the-discriminator-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def train(G, D, opt_g, opt_d, batches):
+    for z, real in batches:
+        fake = G(z)
+        d_loss = F.softplus(D(fake.detach())).mean() + F.softplus(-D(real)).mean()
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        g_loss = F.softplus(-D(fake)).mean()
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_d.step()
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Linear(3, 4), nn.Linear(4, 1)
+    opt_g = torch.optim.SGD(G.parameters(), lr=0.1)
+    opt_d = torch.optim.SGD(D.parameters(), lr=0.1)
+    g0 = G.weight.detach().clone()
+    train(G, D, opt_g, opt_d, [(torch.randn(5, 3), torch.randn(5, 4)) for _ in range(2)])
+    return {"G": G, "D": D}, {"generator_changed": not torch.equal(g0, G.weight)}
+""",
+            lines=(16,),
+            expect={"facts": {"generator_changed": False}},
+            fixed_expect={"facts": {"generator_changed": True}},
+        ),
+        Example(
+            name="encoder-optimizer-cleared-but-never-stepped",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, head = nn.Linear(6, 4), nn.Linear(4, 2)
+    enc_opt = torch.optim.Adam(encoder.parameters(), lr=1e-2)
+    head_opt = torch.optim.Adam(head.parameters(), lr=1e-2)
+    e0 = encoder.weight.detach().clone()
+    for _ in range(3):
+        x, y = torch.randn(8, 6), torch.randint(0, 2, (8,))
+        enc_opt.zero_grad()
+        head_opt.zero_grad()
+        loss = F.cross_entropy(head(encoder(x)), y)
+        loss.backward()
+        head_opt.step()
+    return {"encoder": encoder, "head": head}, {"encoder_changed": not torch.equal(e0, encoder.weight)}
+""",
+            lines=(14,),
+            fixable=False,
+            expect={"facts": {"encoder_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="each-optimizer-stepped-after-its-own-backward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def train(G, D, opt_g, opt_d, batches):
+    for z, real in batches:
+        fake = G(z)
+        d_loss = F.softplus(D(fake.detach())).mean() + F.softplus(-D(real)).mean()
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        g_loss = F.softplus(-D(fake)).mean()
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Linear(3, 4), nn.Linear(4, 1)
+    opt_g = torch.optim.SGD(G.parameters(), lr=0.1)
+    opt_d = torch.optim.SGD(D.parameters(), lr=0.1)
+    g0 = G.weight.detach().clone()
+    train(G, D, opt_g, opt_d, [(torch.randn(5, 3), torch.randn(5, 4)) for _ in range(2)])
+    return {"G": G, "D": D}, {"generator_changed": not torch.equal(g0, G.weight)}
+""",
+            expect={"facts": {"generator_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="encoder-optimizer-stepped-through-a-grad-scaler",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, head = nn.Linear(6, 4), nn.Linear(4, 2)
+    enc_opt = torch.optim.Adam(encoder.parameters(), lr=1e-2)
+    head_opt = torch.optim.Adam(head.parameters(), lr=1e-2)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    e0 = encoder.weight.detach().clone()
+    for _ in range(3):
+        x, y = torch.randn(8, 6), torch.randint(0, 2, (8,))
+        enc_opt.zero_grad()
+        head_opt.zero_grad()
+        loss = F.cross_entropy(head(encoder(x)), y)
+        scaler.scale(loss).backward()
+        scaler.step(head_opt)
+        scaler.step(enc_opt)
+        scaler.update()
+    return {"encoder": encoder, "head": head}, {"encoder_changed": not torch.equal(e0, encoder.weight)}
+""",
+            expect={"facts": {"encoder_changed": True}},
+        ),
+    )
+
+    def check(self, facts):
+        flows = [*facts.backward_flows]
+        if not flows:
+            return
+        every = [*facts.flows, *facts.flow.context_flows]
+        stepped: set = set()
+        for fl in every:
+            for ev in fl.events:
+                if ev.what != "step":
+                    continue
+                t = ev.target
+                if t is not None and t.kind == "optimizer" and t.origin is not None:
+                    stepped.add(id(t.origin))
+                elif _may_be_optimizer_step(ev):
+                    return  # a step the model cannot bind to an optimizer: it may be any of them
+        reported: set = set()
+        for fl in flows:
+            info = facts.modules.classes.get(fl.owner or "")
+            if info is not None and info.framework and not info.manual_optimization:
+                continue  # (the framework steps what it built)
+            for ev in fl.events:
+                t = ev.target
+                if ev.what != "zero_grad" or t is None or t.kind != "optimizer" or t.origin is None or not t.params:
+                    continue
+                if id(t.origin) in stepped or id(t.origin) in reported or not ev.name:
+                    continue
+                if not all(concrete_param(r) for r in t.params):
+                    continue
+                site = _backward_after(fl, ev, t.params)
+                if site is None or _handed_on(facts, ev.name):
+                    continue
+                reported.add(id(t.origin))
+                wrong = _step_after(fl, site)
+                if wrong is not None and not _stepped_before(fl, wrong, site):
+                    wrong = None  # (another optimizer's own step, once per iteration: not a slip for this one)
+                names = ", ".join(f"`{r}`" for r in sorted(t.params)[:3])
+                related_rows = [(site.node, "this backward fills their gradients"), (t.origin, f"`{ev.name}` is built here")]
+                if wrong is not None:
+                    other = wrong.name or facts.text(wrong.node.func.value)
+                    fixes = [lambda node=wrong.node.func.value, name=ev.name: fix(f"Step `{name}`", replace_node(facts, node, name), unsafe=True)]
+                    yield self.finding(
+                        facts,
+                        wrong.node,
+                        f"`{other}.step()` follows the backward whose gradients `{ev.name}` cleared, and nothing ever steps `{ev.name}`: "
+                        f"{names} get gradients but never change",
+                        related=[(ev.node, f"`{ev.name}` is cleared here"), *related_rows],
+                        fixes=fixes,
+                        explanation="Only an optimizer's `step()` changes its parameters. Step the optimizer that holds the parameters this loss trains.",
+                    )
+                else:
+                    yield self.finding(
+                        facts,
+                        ev.node,
+                        f"`{ev.name}` is cleared and the backward at line {site.line} fills the gradients of {names}, but nothing ever steps "
+                        f"`{ev.name}`: they never change",
+                        related=related_rows,
+                        explanation="Only an optimizer's `step()` changes its parameters. Call `step()` on it after the backward.",
+                    )
+
+
+def _may_be_optimizer_step(ev) -> bool:
+    """A ``.step()`` the model cannot bind to one optimizer: of an optimizer value it does not know the origin of, or
+    of an unknown receiver that looks like one (``opt.step()``)."""
+    t = ev.target
+    if t is not None and t.kind == "optimizer":
+        return True
+    if t is not None and t.kind is not None:
+        return False  # (a scheduler's, a scaler's without a known optimizer, an environment's...)
+    return stepped_optimizer(ev) is not None
+
+
+def _backward_after(fl, zero, params: frozenset):
+    """The first explicit backward after ``zero`` (in the same loop) whose loss reaches one of ``params``."""
+    z = position(zero.node)
+    for site in fl.backward_sites:
+        if site.implicit or not isinstance(site.node, ast.Call) or position(site.node) < z:
+            continue
+        if zero.loops and (not site.loops or site.loops[-1] is not zero.loops[-1]):
+            continue
+        if any(related(r, p) for r in site.loss.live if concrete_param(r) for p in params):
+            return site
+    return None
+
+
+def _step_after(fl, site):
+    """The optimizer step that follows ``site`` before the next backward, if one (a known optimizer's)."""
+    start = position(site.node)
+    later = [s for s in fl.backward_sites if isinstance(s.node, ast.Call) and position(s.node) > start]
+    end = min((position(s.node) for s in later), default=(10**9, 0))
+    for ev in sorted((e for e in fl.events if e.what == "step" and isinstance(e.node, ast.Call)), key=lambda e: position(e.node)):
+        if start < position(ev.node) < end and ev.target is not None and ev.target.kind == "optimizer" and not ev.node.args and isinstance(ev.node.func, ast.Attribute):
+            return ev
+    return None
+
+
+def _stepped_before(fl, wrong, site) -> bool:
+    """Was the optimizer ``wrong`` steps already stepped before ``site`` in this function (after an earlier backward)?"""
+    origin = wrong.target.origin
+    return any(
+        e.what == "step" and e is not wrong and e.target is not None and e.target.origin is origin and position(e.node) < position(site.node)
+        for e in fl.events
+    )
+
+
+def _handed_on(facts, name: str) -> bool:
+    """Is the optimizer's name passed to a call (other than a few that never step), returned, yielded, or bound to
+    something else (an attribute, a container, another name) anywhere in the file? A step may then happen where the
+    model cannot see it. Reading its attributes (``opt.param_groups``) does not count."""
+    for n in walk_nodes(facts.tree):
+        if isinstance(n, ast.Call):
+            func = n.func
+            fname = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
+            if fname in _NOT_STEPPING:
+                continue
+            if any(_bare(a, name) for a in (*n.args, *(k.value for k in n.keywords))):
+                if isinstance(func, ast.Name) and func.id in facts.flow.functions and any(c.context is n for c in facts.flow.context_flows):
+                    continue  # (an in-file function analyzed with what this call hands it: its steps are seen there)
+                return True
+        elif isinstance(n, (ast.Return, ast.Assign, ast.AnnAssign, ast.Yield, ast.YieldFrom)) and n.value is not None and _bare(n.value, name):
+            return True
+    return False
+
+
+def _bare(node: ast.AST, name: str) -> bool:
+    """Does ``node`` hold the object ``name`` itself (the name, or inside a tuple / list / dict / set / starred), not just
+    read an attribute of it or call a method on it?"""
+    if isinstance(node, ast.Name):
+        return node.id == name
+    if isinstance(node, ast.Starred):
+        return _bare(node.value, name)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return any(_bare(e, name) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return any(v is not None and _bare(v, name) for v in node.values)
+    if isinstance(node, ast.IfExp):
+        return _bare(node.body, name) or _bare(node.orelse, name)
+    return False
