@@ -20,7 +20,6 @@ sys.path.insert(0, os.path.join(HERE, "corpus"))
 import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
-    "c2124_fabric_sam_second_step_reuses_first_forward_loss": "c21 blind miss, scored once at the end of the sixth 2026-12-04 session (9/13 found, 0/7 false alarms; the session-start engine the same): not investigated",
     "c2204_lightning_weather_gnn_freeze_by_name_token_hits_decoder": "c22 blind miss, scored once at the end of the sixth 2026-12-04 session, which developed against c22 dev (8/13 found, 1/7 false alarms; the session-start engine the same): not investigated",
     "c2206_lightning_memory_transformer_param_groups_by_module_type_skip_raw_params": "c22 blind miss, scored once at the end of the sixth 2026-12-04 session, which developed against c22 dev (8/13 found, 1/7 false alarms; the session-start engine the same): not investigated",
     "c2238_accelerate_unconditional_ddpm_with_diffusers_ema_model_clean": "c22 blind false alarm, scored once at the end of the sixth 2026-12-04 session: GG802 reports that the loop never calls optimizer.zero_grad() (true of the program as written: gradients add up across steps); the clean label checks only that the UNet trains and the EMA follows",

@@ -654,6 +654,77 @@ def main():
 """,
             expect={"grad_ok": ["G.0.weight", "D.0.weight"]},
         ),
+        Example(
+            name="loss-from-a-helper-backpropagated-again-after-a-sam-first-step",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def task_loss(model, x, y):
+    return F.cross_entropy(model(x), y)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        x, y = torch.randn(5, 6), torch.randint(0, 3, (5,))
+        loss = task_loss(model, x, y)
+        loss.backward()
+        with torch.no_grad():
+            eps = [0.05 * p.grad / (p.grad.norm() + 1e-12) for p in model.parameters()]
+            for p, e in zip(model.parameters(), eps):
+                p.add_(e)
+        opt.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p, e in zip(model.parameters(), eps):
+                p.sub_(e)
+        opt.step()
+        opt.zero_grad()
+    return {"model": model}
+""",
+            lines=(17,),
+            fixable=False,
+            expect={"error": "backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="loss-recomputed-by-the-helper-before-the-sam-second-backward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def task_loss(model, x, y):
+    return F.cross_entropy(model(x), y)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        x, y = torch.randn(5, 6), torch.randint(0, 3, (5,))
+        loss = task_loss(model, x, y)
+        loss.backward()
+        with torch.no_grad():
+            eps = [0.05 * p.grad / (p.grad.norm() + 1e-12) for p in model.parameters()]
+            for p, e in zip(model.parameters(), eps):
+                p.add_(e)
+        opt.zero_grad()
+        loss = task_loss(model, x, y)
+        loss.backward()
+        with torch.no_grad():
+            for p, e in zip(model.parameters(), eps):
+                p.sub_(e)
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight"]},
+        ),
     )
 
     def _framework_backpropagates_again(self, facts):
@@ -989,7 +1060,14 @@ def _steps_between(fl, start: ast.AST, end) -> bool:
     the graph does not help: the step changes in place the parameters it saved, and the second backward raises."""
     a = (getattr(start, "lineno", 0), getattr(start, "col_offset", 0))
     b = (end.lineno, end.col_offset) if end is not None else (getattr(start, "end_lineno", None) or a[0], 10**9)
-    return any(e.what == "step" and isinstance(e.node, ast.Call) and a < (e.node.lineno, e.node.col_offset) < b for e in fl.events)
+    if any(e.what == "step" and isinstance(e.node, ast.Call) and a < (e.node.lineno, e.node.col_offset) < b for e in fl.events):
+        return True
+    # a method named for a step of its own (SAM's ``optimizer.first_step()``, an ``ascent_step()``): it may change the
+    # parameters in place too, so no fix that keeps the graph is offered
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr.endswith("_step") and a < (n.lineno, n.col_offset) < b
+        for n in walk_nodes(fl.node)
+    )
 
 
 def _single_pass(loop) -> bool:
@@ -1324,10 +1402,18 @@ def _shared_intermediate(facts, fl, body, i1: int, i2: int, s1, s2) -> Optional[
             continue
         if not isinstance(st.value, (ast.Call, ast.BinOp, ast.UnaryOp, ast.Subscript)):
             continue
-        if isinstance(st.value, ast.Call) and not _graph_op(facts, st.value):
+        if isinstance(st.value, ast.Call) and not _graph_op(facts, st.value) and not _helper_graph(facts, st.value, v):
             continue
         return name
     return None
+
+
+def _helper_graph(facts, call: ast.Call, v) -> bool:
+    """A call of an in-file function whose result the flow knows to be a non-leaf tensor computed from this program's
+    parameters (``loss = task_losses(model, x, y)`` returning ``F.cross_entropy(model(x), y)``): it carries the graph
+    that function built, not a fresh leaf."""
+    return (isinstance(call.func, ast.Name) and call.func.id in facts.flow.functions and v.kind == "tensor" and not v.leaf
+            and v.ident is None and not v.cut and all(r != "?" and not r.startswith("arg:") for r in v.live) and bool(v.live))
 
 
 def _shared_statement(facts, fl, body, i1: int, i2: int, s1, s2) -> set:
