@@ -383,11 +383,8 @@ KNOWN_WRONG = {
         "c1712_accelerate_fused_mlp_skips_autograd_in_eval_mode": "c17 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
         "c1736_diffusers_watermark_lora_frozen_message_decoder_in_optimizer_clean": "c17 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
         "c1838_lightning_expression_vit_adapter_fixed_position_embedding_clean": "c18 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
-        "c2110_tiny_yolo_decode_writes_into_sigmoid_output": "c21 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
         "c2116_hf_trainer_gradual_unfreeze_callback_after_optimizer_built": "c21 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
         "c2118_dataparallel_finetune_freeze_bn_helper_condition_always_true": "c21 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
-        "c2124_fabric_sam_second_step_reuses_first_forward_loss": "c21 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
-        "c2208_hf_trainer_prefix_lm_attention_dropout_in_place_on_softmax": "c22 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
         "c2318_dataparallel_pixel_ddpg_encoder_detached_again_before_critic": "c23 blind half, scored once at the end of the first 2026-12-05 session: the map says the actor's loss (line 87) trains the critic's q1, torch ends with q1's .grad None (not investigated)",
     },
     "dev": {

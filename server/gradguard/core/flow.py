@@ -2098,6 +2098,10 @@ class _Walker:
             return base
         if a == "grad":
             self.record("grad_read", node, target=base, name=node.value.id if isinstance(node.value, ast.Name) else None)
+            if isinstance(node.ctx, ast.Load) and base.kind == "tensor" and base.cut and not base.live and not base.leaf and base.ident is None:
+                # ``h2 = h1.detach()``: a tensor cut from this program's parameters requires no grad, so no backward ever
+                # fills its ``.grad``: it is None (``if h2.grad is not None:`` never runs)
+                return Val(kind="none", consts=frozenset({None}))
             return Val(kind="tensor")
         if a in META_ATTRS:
             return CONST

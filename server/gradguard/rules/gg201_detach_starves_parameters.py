@@ -998,6 +998,63 @@ def main():
 """,
             expect={"grad_ok": ["enc.net.weight"], "facts": {"encoder_changed": True}},
         ),
+        Example(
+            name="stage-boundary-detach-without-requires-grad-guarded-second-backward-never-runs",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    stage1, stage2 = nn.Linear(4, 4), nn.Linear(4, 2)
+    opt1 = torch.optim.SGD(stage1.parameters(), lr=0.1)
+    opt2 = torch.optim.SGD(stage2.parameters(), lr=0.1)
+    for _ in range(2):
+        opt1.zero_grad()
+        opt2.zero_grad()
+        h1 = stage1(torch.randn(3, 4))
+        h2 = h1.detach()
+        loss = F.cross_entropy(stage2(h2), torch.tensor([0, 1, 0]))
+        loss.backward()
+        if h2.grad is not None:
+            h1.backward(gradient=h2.grad)
+        opt2.step()
+        opt1.step()
+    return {"stage1": stage1, "stage2": stage2}
+""",
+            lines=(15,),
+            expect={"grad_none": ["stage1.weight"], "grad_ok": ["stage2.weight"]},
+            fixed_expect={"grad_ok": ["stage1.weight", "stage2.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="stage-boundary-detached-as-a-leaf-that-requires-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    stage1, stage2 = nn.Linear(4, 4), nn.Linear(4, 2)
+    opt1 = torch.optim.SGD(stage1.parameters(), lr=0.1)
+    opt2 = torch.optim.SGD(stage2.parameters(), lr=0.1)
+    for _ in range(2):
+        opt1.zero_grad()
+        opt2.zero_grad()
+        h1 = stage1(torch.randn(3, 4))
+        h2 = h1.detach().requires_grad_()
+        loss = F.cross_entropy(stage2(h2), torch.tensor([0, 1, 0]))
+        loss.backward()
+        if h2.grad is not None:
+            h1.backward(gradient=h2.grad)
+        opt2.step()
+        opt1.step()
+    return {"stage1": stage1, "stage2": stage2}
+""",
+            expect={"grad_ok": ["stage1.weight", "stage2.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"detach", "data"})  # the GradientFlow cut kinds this rule reports
