@@ -26,7 +26,7 @@ def make_schedule(T=100):
 
 
 @torch.no_grad()
-def sample_preview(model, alphas_bar, n=2, steps=3):
+def sample_preview(model, alphas_bar, n=4, steps=3):
     x = torch.randn(n, 3, 8, 8)
     for t in reversed(range(0, len(alphas_bar), len(alphas_bar) // steps)):
         tt = torch.full((n,), float(t) / len(alphas_bar))
