@@ -482,7 +482,7 @@ class ModuleModel:
         data, never a parameter: none of its assignments is a value passed in (a parameter of a method), a
         parameter or module constructor, an in-file Module class, or asks for ``requires_grad``."""
         info = self.classes.get(cls)
-        if info is None or info.is_module is not False:
+        if info is None or (info.is_module is not False and info.framework != "hf_trainer"):  # (a Trainer is no Module)
             return False
         values = info.attr_values.get(attr)
         if not values:

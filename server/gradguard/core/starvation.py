@@ -12,7 +12,7 @@ import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import FileFacts
@@ -378,10 +378,23 @@ def _plain_object_data(facts: FileFacts, fl, root: str) -> bool:
     module holds, ``self.sampler = Sampler(...)``), reached from the class whose method ``fl`` is? Not a parameter:
     nothing it holds is trained (``ModuleIndex.plain_attr_is_data``)."""
     parts = root.replace("[]", "").split(".")
-    if len(parts) < 3 or parts[0] != "self":
-        return False
-    cls = facts.flow.owner.get(id(fl.node))
     modules = facts.flow.modules
+    cls: Optional[str]
+    if len(parts) >= 2 and parts[0] != "self":
+        # ``trainer.center`` of ``trainer = DinoTrainer(...)``, an object of an in-file plain class made here
+        origin = facts.flow.root_origins.get(parts[0])
+        if origin is None or origin.kind not in ("instance", "module") or not origin.cls:
+            return False
+        cls = origin.cls
+        parts = ["self", *parts[1:]]
+        if len(parts) == 2:
+            return modules.plain_attr_is_data(cls, parts[1])
+    else:
+        if len(parts) < 3 or parts[0] != "self":
+            return False
+        cls = facts.flow.owner.get(id(fl.node))
+    if len(parts) == 2:
+        return False
     for i, part in enumerate(parts[1:-1], start=1):
         if cls is None:
             return False

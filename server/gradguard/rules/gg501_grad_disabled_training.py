@@ -1779,6 +1779,40 @@ def main(train_text_encoder=True):
 """,
             expect={"grad_ok": ["text_encoder.weight", "head.weight"]},
         ),
+        Example(
+            bad=False,
+            name="trainer-subclass-centers-teacher-targets-with-a-plain-tensor-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import Trainer
+
+
+class DistillTrainer(Trainer):
+    def __init__(self, *args, teacher=None, **kw):
+        super().__init__(*args, **kw)
+        self.teacher = teacher
+        self.center = torch.zeros(3)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        s = model(inputs["x"])
+        with torch.no_grad():
+            t = self.teacher(inputs["x"])
+            target = F.softmax(t - self.center, dim=-1)
+            self.center = 0.9 * self.center + 0.1 * t.mean(0)
+        return -(target * F.log_softmax(s, dim=-1)).sum(-1).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    student, teacher = nn.Linear(4, 3), nn.Linear(4, 3)
+    teacher.requires_grad_(False)
+    trainer = DistillTrainer(model=student, teacher=teacher)
+    trainer.compute_loss(student, {"x": torch.randn(5, 4)}).backward()
+    return {"student": student}
+""",
+            expect={"grad_ok": ["student.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"no_grad", "inference"})  # the GradientFlow cut kinds this rule reports
