@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from functools import partial
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Severity
-from gradguard.core.starvation import cut_order, find_starvations
-from gradguard.core.torchapi import LOSS_SINK_WORDS
+from gradguard.core.starvation import cut_order, find_starvations, frozen_paths, helper_freezes, is_frozen
+from gradguard.core.torchapi import LAYER_PARAMETER_NAMES, LOSS_SINK_WORDS
 from gradguard.fixes import fix, insert_after_stmt, keyword_edit, replace_node
 from gradguard.rules._cuts import cut_findings
 from gradguard.rules.base import Example, Rule
@@ -130,7 +132,10 @@ gradient penalty built from them (WGAN-GP, R1, an input-gradient norm) adds noth
 default when `use_reentrant` is not passed) when none of its inputs requires grad (raw images, token ids): it runs
 `fn` under no_grad and reconnects to autograd only through those inputs, so its output has no `grad_fn` and `fn`'s
 parameters get no gradient (torch warns "None of the inputs have requires_grad=True"); the fix passes
-`use_reentrant=False`. Checkpointing a block whose input comes from layers that train is fine either way. A custom
+`use_reentrant=False`. Checkpointing a block whose input comes from layers that train is fine either way; inputs
+computed only by a part the program froze before training (a frozen embedding table in front of checkpointed blocks with
+adapters, under `if self.gradient_checkpointing and self.training:` switched on by `gradient_checkpointing_enable()`) are
+the same as raw inputs. A custom
 `torch.autograd.Function` whose `backward` returns `None` on every path as the gradient of an input (a
 weight passed to `apply`) is no gradient path for that input: autograd reads None as "no gradient". So is a
 gradient computed only under `if ctx.needs_input_grad[k]:` where every call passes a Python number at `k`
@@ -1837,6 +1842,116 @@ def main():
 """,
             expect={"grad_ok": ["moe.router.weight", "moe.router.bias"]},
         ),
+        Example(
+            name="reentrant-checkpoint-of-blocks-fed-by-a-frozen-embedding",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+
+    def forward(self, h):
+        return h + torch.tanh(self.fc(h))
+
+
+class Encoder(nn.Module):
+    def __init__(self, vocab=20, d=8):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.blocks = nn.ModuleList([Block(d) for _ in range(2)])
+        self.head = nn.Linear(d, 2)
+        self.gradient_checkpointing = False
+
+    def gradient_checkpointing_enable(self):
+        self.gradient_checkpointing = True
+
+    def forward(self, ids):
+        h = self.embed(ids)
+        for blk in self.blocks:
+            if self.gradient_checkpointing and self.training:
+                h = checkpoint(blk, h, use_reentrant=True)
+            else:
+                h = blk(h)
+        return self.head(h.mean(1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    model.embed.weight.requires_grad_(False)
+    model.gradient_checkpointing_enable()
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    model.train()
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randint(0, 20, (4, 5))), torch.randint(0, 2, (4,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(31,),
+            expect={"grad_none": ["model.blocks.0.fc.weight"], "grad_ok": ["model.head.weight"]},
+            fixed_expect={"grad_ok": ["model.blocks.0.fc.weight", "model.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="reentrant-checkpoint-of-blocks-fed-by-a-trained-embedding",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+
+    def forward(self, h):
+        return h + torch.tanh(self.fc(h))
+
+
+class Encoder(nn.Module):
+    def __init__(self, vocab=20, d=8):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.blocks = nn.ModuleList([Block(d) for _ in range(2)])
+        self.head = nn.Linear(d, 2)
+        self.gradient_checkpointing = False
+
+    def gradient_checkpointing_enable(self):
+        self.gradient_checkpointing = True
+
+    def forward(self, ids):
+        h = self.embed(ids)
+        for blk in self.blocks:
+            if self.gradient_checkpointing and self.training:
+                h = checkpoint(blk, h, use_reentrant=True)
+            else:
+                h = blk(h)
+        return self.head(h.mean(1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    model.gradient_checkpointing_enable()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randint(0, 20, (4, 5))), torch.randint(0, 2, (4,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.blocks.0.fc.weight", "model.embed.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph", "reentrant"})  # the GradientFlow cut kinds this rule reports
@@ -1892,6 +2007,70 @@ def main():
         reported = {(f.start.line, f.start.col) for f in found}
         yield from self._constant_loss_terms(facts, reported)
         yield from self._parameters_dropped_in_forward(facts, reported)
+        yield from self._reentrant_over_frozen_inputs(facts, reported)
+
+    def _reentrant_over_frozen_inputs(self, facts, reported: set):
+        """``checkpoint(block, h, use_reentrant=True)`` in a Module's ``forward`` whose inputs come only from parts of the
+        model the program froze before training (a frozen embedding table feeding the first checkpointed block: LoRA /
+        adapter fine-tuning with gradient checkpointing). Reentrant checkpointing runs ``block`` without a graph and
+        reconnects only through inputs that require grad, so the block's trainable parameters (the adapters) get no
+        gradient. The checkpoint must run when the model trains: not under ``if``s other than ``self.training`` and flags
+        the program switches on before training (``model.gradient_checkpointing_enable()``, or ``TrainingArguments(
+        gradient_checkpointing=True)``, which calls it)."""
+        if "use_reentrant" not in facts.source.text or not _CHECKPOINT_WORD.search(facts.source.text):
+            return
+        frozen: Optional[set] = None
+        for info in facts.modules.classes.values():
+            fwd = info.methods.get("forward") if info.is_module else None
+            if fwd is None:
+                continue
+            for call in walk_nodes(fwd):
+                if not (isinstance(call, ast.Call) and (facts.imports.qualname(call.func) or "") == "torch.utils.checkpoint.checkpoint"):
+                    continue
+                flag = next((k.value for k in call.keywords if k.arg == "use_reentrant"), None)
+                if not (isinstance(flag, ast.Constant) and flag.value is True) or len(call.args) < 2 or any(k.arg is None for k in call.keywords):
+                    continue
+                at = facts.start(call)
+                if (at.line, at.col) in reported:
+                    continue
+                ifs = _enclosing_ifs(facts, call, fwd)
+                if ifs is None:
+                    continue
+                evidence: list = []
+                if not all(_switched_on(facts, info, br.test, evidence) for br in ifs):
+                    continue
+                instances = [r for r, o in facts.flow.root_origins.items() if o.cls == info.name and o.kind == "module"]
+                if not instances:
+                    continue
+                if frozen is None:
+                    frozen = set(frozen_paths(facts)) | {hf.root for _c, hf in helper_freezes(facts) if _whole_off(facts, hf)}
+                fl = facts.flow.flow(fwd)
+                inputs = [a.id for a in call.args[1:] if isinstance(a, ast.Name)]
+                if len(inputs) != len(call.args) - 1:
+                    continue
+                parts: set = set()
+                if not all(_inputs_from(facts, fl, fwd, a, call, ifs, parts) for a in inputs) or not parts:
+                    continue  # (an input that may require grad, or nothing frozen feeding it)
+                if not all(_frozen_part(facts, info.name, i, part, frozen) for i in instances for part in parts):
+                    continue
+                block = _checkpointed_parts(facts, fwd, call.args[0])
+                if block is None or all(is_frozen(f"{i}.{b}", frozen) and not _refilled_after_freeze(facts, i, b) for i in instances for b in block):
+                    continue  # (the checkpointed blocks are frozen too: nothing trainable loses its gradient)
+                reported.add((at.line, at.col))
+                names = ", ".join(f"`self.{p}`" for p in sorted(parts))
+                yield self.finding(
+                    facts,
+                    call,
+                    f"reentrant checkpointing of `{facts.text(call.args[0])}` gets inputs computed only from {names}, which the program "
+                    f"froze before training: no input requires grad, so the checkpointed blocks run without a graph and their trainable "
+                    f"parameters get no gradient",
+                    related=evidence[:2],
+                    fixes=[partial(_non_reentrant_fix, facts, call)],
+                    explanation="`checkpoint(fn, *inputs, use_reentrant=True)` runs `fn` under no_grad and re-runs it in backward only "
+                    "through inputs that require grad (torch warns \"None of the inputs have requires_grad=True. Gradients will be None\"). "
+                    "With a frozen embedding in front, the adapters inside the blocks never train. Use `use_reentrant=False`, or make "
+                    "the embedding output require grad (`model.enable_input_require_grads()`).",
+                )
 
     def _parameters_dropped_in_forward(self, facts, reported: set):
         """Parameters a Module registers (``self.act_scale = nn.Parameter(...)``) that reach its ``forward``'s output only
@@ -2046,3 +2225,137 @@ def _indices_behind_another_cut(facts) -> set:
             if any(o is not st and o.site is st.site and set(o.roots) & set(st.roots) and not (o.cut.kind == "nondiff" and o.cut.detail.endswith(" indices")) for o in sts):
                 out.add(id(st.cut.node))
     return out
+
+
+_CHECKPOINT_WORD = re.compile(r"\bcheckpoint\(")
+
+
+def _enclosing_ifs(facts, node: ast.AST, fn: ast.AST) -> Optional[list]:
+    """The ``if`` statements around ``node`` in ``fn`` (``node`` in their body); None when it sits in an ``else``."""
+    out = []
+    child, cur = node, facts.parent(node)
+    while cur is not None and cur is not fn:
+        if isinstance(cur, ast.If):
+            if child not in cur.body:
+                return None
+            out.append(cur)
+        elif isinstance(cur, (ast.Try, ast.With)) and not isinstance(cur, ast.With):
+            return None
+        child, cur = cur, facts.parent(cur)
+    return out if cur is fn else None
+
+
+def _switched_on(facts, info, test: ast.AST, evidence: list) -> bool:
+    """Is ``test`` true in a training forward of the model: ``self.training``, or ``self.<flag>`` that a method of the
+    class sets to True and the program calls before it trains (``gradient_checkpointing_enable()``), joined by ``and``."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return all(_switched_on(facts, info, v, evidence) for v in test.values)
+    if not (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self"):
+        return False
+    if test.attr == "training":
+        return True
+    flag = test.attr
+    for m in facts.modules.classes[info.name].methods.values() if info.name in facts.modules.classes else ():
+        if m.name == "__init__":
+            continue
+        sets = any(
+            isinstance(st, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == flag and isinstance(t.value, ast.Name) and t.value.id == "self" for t in st.targets)
+            and isinstance(st.value, ast.Constant) and st.value.value is True
+            for st in m.body
+        )
+        if not sets:
+            continue
+        for n in walk_nodes(facts.tree):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == m.name and facts.enclosing(n, (ast.ClassDef,)) is None:
+                evidence.append((n, f"`{m.name}()` switches `self.{flag}` on here"))
+                return True
+            if m.name == "gradient_checkpointing_enable" and isinstance(n, ast.keyword) and n.arg == "gradient_checkpointing" and isinstance(n.value, ast.Constant) and n.value.value is True:
+                evidence.append((n.value, "the Trainer calls `gradient_checkpointing_enable()` for this argument"))
+                return True
+    return False
+
+
+def _inputs_from(facts, fl, fn: ast.AST, name: str, call: ast.Call, ifs: list, parts: set) -> bool:
+    """Does every value ``name`` may hold at ``call`` (in a forward where the ``ifs`` around ``call`` are taken) come from
+    data or from parts of ``self`` (collected in ``parts``)? The checkpoint's own result counts as what its inputs were."""
+    dead = [s for br in ifs for s in br.orelse]
+    stores = [n for n in walk_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name]
+    if any(isinstance(a, ast.arg) and a.arg == name for a in walk_nodes(fn.args)):  # type: ignore[attr-defined]
+        return False  # (what the caller passes)
+    for st in stores:
+        if any(st is n for d in dead for n in walk_nodes(d)):
+            continue
+        stmt = facts.parent(st)
+        if isinstance(stmt, ast.Assign) and stmt.value is call:
+            continue
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and stmt.targets[0] is st):
+            return False
+        emb = _embedding_lookup(facts, stmt.value, fn)
+        if emb is not None:
+            parts.add(emb)  # (an embedding's input is integer indices: only its table can carry a gradient)
+            continue
+        v = fl.assigned.get(id(st))
+        if v is None or v.cut or v.leaf or v.kind not in ("tensor", None):
+            return False
+        for r in v.live:
+            if not r.startswith("self.") or "[" in r:
+                return False
+            parts.add(r[5:])
+    return True
+
+
+def _embedding_lookup(facts, value: ast.AST, fn: ast.AST) -> Optional[str]:
+    """``self.<attr>(ids)`` with ``self.<attr> = nn.Embedding(...)`` (or ``EmbeddingBag``) -> ``attr``."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and isinstance(value.func.value, ast.Name) and value.func.value.id == "self"):
+        return None
+    cls = facts.flow.owner.get(id(fn))
+    ctor = facts.modules.attr_torch_ctor(cls, value.func.attr) if cls else None
+    return value.func.attr if ctor is not None and ctor[0].rsplit(".", 1)[-1] in ("Embedding", "EmbeddingBag") else None
+
+
+def _frozen_part(facts, cls: str, inst: str, part: str, frozen: set) -> bool:
+    """Is every parameter of ``self.<part>`` frozen on the instance ``inst``: the part frozen whole, or a ``torch.nn``
+    layer whose every parameter is (``embeddings.weight`` of an ``nn.Embedding``)."""
+    path = f"{inst}.{part}"
+    if is_frozen(path, frozen, inner=False):
+        return True
+    ctor = facts.modules.attr_torch_ctor(cls, part) if "." not in part else None
+    if ctor is None:
+        return False
+    names = LAYER_PARAMETER_NAMES.get(ctor[0].rsplit(".", 1)[-1])
+    if names is None or names[1]:
+        return False  # (a layer with optional parameters: which exist depends on its arguments)
+    return all(any(f == f"{path}.{n}" for f in frozen) for n in names[0])
+
+
+def _checkpointed_parts(facts, fn: ast.AST, target: ast.AST) -> Optional[list]:
+    """The parts of ``self`` the checkpointed callable is: ``self.block``, or the loop variable of ``for blk in
+    self.blocks``."""
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+        return [target.attr]
+    if isinstance(target, ast.Name):
+        for loop in walk_nodes(fn):
+            if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and loop.target.id == target.id:
+                it = loop.iter
+                if isinstance(it, ast.Attribute) and isinstance(it.value, ast.Name) and it.value.id == "self":
+                    return [it.attr]
+    return None
+
+
+def _whole_off(facts, hf) -> bool:
+    """A helper's freeze of everything it is given (``for p in model.parameters(): p.requires_grad_(False)``)."""
+    ev = hf.event
+    return (ev.what == "requires_grad_call" and ev.extra == "False") or (
+        ev.what == "requires_grad_set" and isinstance(getattr(ev.stmt, "value", None), ast.Constant) and ev.stmt.value.value is False)
+
+
+def _refilled_after_freeze(facts, inst: str, part: str) -> bool:
+    """Does the program put new layers into ``inst.part`` (adapters injected by assignment: ``blk.q_proj =
+    LoRALinear(...)``)? Layers made after a freeze require grad."""
+    for fl in [*facts.flow.all_flows(), *facts.flow.context_flows]:
+        for ev in fl.events:
+            if ev.what == "replace" and ev.value is not None and ev.value.kind == "module" and ev.name:
+                name = ev.name.replace("[]", "")
+                if name.startswith((f"{inst}.{part}", f"arg:0.{part}")):
+                    return True
+    return False
