@@ -179,21 +179,23 @@ class HelperFreeze:
     root: str  # the caller's path the change applies to
 
 
-def helper_freezes(facts: FileFacts) -> list:
+def helper_freezes(facts: FileFacts, restructuring: bool = False) -> list:
     """(caller flow, HelperFreeze) for every call of a module-level function whose flow changes requires_grad on
-    what an argument holds (its roots ``arg:N...``), with the argument's dotted path substituted."""
-    cached = getattr(facts, "_helper_freezes", None)
+    what an argument holds (its roots ``arg:N...``), with the argument's dotted path substituted. ``restructuring``:
+    also helpers that put new layers into what they froze (their new layers require grad; the rest stays frozen)."""
+    key = "_helper_freezes_all" if restructuring else "_helper_freezes"
+    cached = getattr(facts, key, None)
     if cached is not None:
         return cached
     out: list = []
-    facts._helper_freezes = out  # type: ignore[attr-defined]
+    setattr(facts, key, out)
     helpers: dict = {}
     for fl in facts.flows_matching(_TOUCHES_REQUIRES_GRAD):
         fn = fl.node
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or fn not in facts.tree.body:
             continue
         evs = [ev for ev in fl.events if ev.what in ("requires_grad_set", "requires_grad_call") and ev.target is not None and any(r.startswith("arg:") for r in ev.target.live)]
-        if evs and not _restructures(fn):
+        if evs and (restructuring or not _restructures(fn)):
             helpers[fn.name] = (fn, evs)
     if not helpers:
         return out

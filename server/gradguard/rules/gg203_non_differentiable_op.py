@@ -9,7 +9,7 @@ from typing import Optional
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import cut_order, find_starvations, frozen_paths, helper_freezes, is_frozen
-from gradguard.core.torchapi import LAYER_PARAMETER_NAMES, LOSS_SINK_WORDS
+from gradguard.core.torchapi import LAYER_PARAMETER_NAMES, LOSS_SINK_WORDS, is_module_ctor
 from gradguard.fixes import fix, insert_after_stmt, keyword_edit, replace_node
 from gradguard.rules._cuts import cut_findings
 from gradguard.rules.base import Example, Rule
@@ -1952,6 +1952,80 @@ def main():
 """,
             expect={"grad_ok": ["model.blocks.0.fc.weight", "model.embed.weight"]},
         ),
+        Example(
+            name="reentrant-checkpoint-after-a-helper-freezes-the-model-and-injects-adapters",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+
+class Adapter(nn.Module):
+    def __init__(self, base, r=2):
+        super().__init__()
+        self.base = base
+        self.down = nn.Linear(base.in_features, r, bias=False)
+        self.up = nn.Linear(r, base.out_features, bias=False)
+
+    def forward(self, x):
+        return self.base(x) + self.up(self.down(x))
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+
+    def forward(self, h):
+        return h + torch.tanh(self.fc(h))
+
+
+class Encoder(nn.Module):
+    def __init__(self, vocab=20, d=8):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.blocks = nn.ModuleList([Block(d) for _ in range(2)])
+        self.gradient_checkpointing = False
+
+    def gradient_checkpointing_enable(self):
+        self.gradient_checkpointing = True
+
+    def forward(self, ids):
+        h = self.embed(ids)
+        for blk in self.blocks:
+            if self.gradient_checkpointing and self.training:
+                h = checkpoint(blk, h, use_reentrant=True)
+            else:
+                h = blk(h)
+        return h.mean(1)
+
+
+def add_adapters(model):
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for blk in model.blocks:
+        blk.fc = Adapter(blk.fc)
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = add_adapters(Encoder())
+    model.gradient_checkpointing_enable()
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    model.train()
+    for _ in range(2):
+        loss = model(torch.randint(0, 20, (4, 5))).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(41,),
+            fixable=True,
+            expect={"error": "does not require grad"},
+            fixed_expect={"grad_ok": ["model.blocks.0.fc.up.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph", "reentrant"})  # the GradientFlow cut kinds this rule reports
@@ -2039,11 +2113,11 @@ def main():
                 evidence: list = []
                 if not all(_switched_on(facts, info, br.test, evidence) for br in ifs):
                     continue
-                instances = [r for r, o in facts.flow.root_origins.items() if o.cls == info.name and o.kind == "module"]
+                instances = [r for r, o in facts.flow.root_origins.items() if o.cls == info.name and o.kind == "module" and isinstance(o.stmt, (ast.Assign, ast.AnnAssign))]
                 if not instances:
                     continue
                 if frozen is None:
-                    frozen = set(frozen_paths(facts)) | {hf.root for _c, hf in helper_freezes(facts) if _whole_off(facts, hf)}
+                    frozen = set(frozen_paths(facts)) | {hf.root for _c, hf in helper_freezes(facts, restructuring=True) if _whole_off(facts, hf)}
                 fl = facts.flow.flow(fwd)
                 inputs = [a.id for a in call.args[1:] if isinstance(a, ast.Name)]
                 if len(inputs) != len(call.args) - 1:
@@ -2350,12 +2424,26 @@ def _whole_off(facts, hf) -> bool:
 
 
 def _refilled_after_freeze(facts, inst: str, part: str) -> bool:
-    """Does the program put new layers into ``inst.part`` (adapters injected by assignment: ``blk.q_proj =
-    LoRALinear(...)``)? Layers made after a freeze require grad."""
-    for fl in [*facts.flow.all_flows(), *facts.flow.context_flows]:
-        for ev in fl.events:
-            if ev.what == "replace" and ev.value is not None and ev.value.kind == "module" and ev.name:
-                name = ev.name.replace("[]", "")
-                if name.startswith((f"{inst}.{part}", f"arg:0.{part}")):
-                    return True
+    """Does the program put new layers into ``inst.part`` (adapters injected by assignment: ``for blk in
+    model.blocks: blk.q_proj = LoRALinear(blk.q_proj)``, or ``model.blocks[0].proj = nn.Linear(...)``)? Layers made
+    after a freeze require grad."""
+    for st in walk_nodes(facts.tree):
+        if not (isinstance(st, ast.Assign) and isinstance(st.value, ast.Call)):
+            continue
+        callee = st.value.func
+        q = facts.imports.qualname(callee) or ""
+        if not ((isinstance(callee, ast.Name) and callee.id in facts.modules.classes and facts.modules.classes[callee.id].is_module) or is_module_ctor(q)):
+            continue
+        for t in st.targets:
+            if not isinstance(t, ast.Attribute):
+                continue
+            base = t.value
+            if any(isinstance(n, ast.Attribute) and n.attr == part for n in ast.walk(base)):
+                return True  # (``model.blocks[0].proj = ...``)
+            if isinstance(base, ast.Name):
+                loop = facts.parent(st)
+                while loop is not None and not isinstance(loop, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+                    if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and loop.target.id == base.id and isinstance(loop.iter, ast.Attribute) and loop.iter.attr == part:
+                        return True
+                    loop = facts.parent(loop)
     return False

@@ -1402,18 +1402,25 @@ def _shared_intermediate(facts, fl, body, i1: int, i2: int, s1, s2) -> Optional[
             continue
         if not isinstance(st.value, (ast.Call, ast.BinOp, ast.UnaryOp, ast.Subscript)):
             continue
-        if isinstance(st.value, ast.Call) and not _graph_op(facts, st.value) and not _helper_graph(facts, st.value, v):
+        if isinstance(st.value, ast.Call) and not _graph_op(facts, st.value) and not _helper_graph(facts, st.value, v, name):
             continue
         return name
     return None
 
 
-def _helper_graph(facts, call: ast.Call, v) -> bool:
+def _helper_graph(facts, call: ast.Call, v, name: str) -> bool:
     """A call of an in-file function whose result the flow knows to be a non-leaf tensor computed from this program's
     parameters (``loss = task_losses(model, x, y)`` returning ``F.cross_entropy(model(x), y)``): it carries the graph
-    that function built, not a fresh leaf."""
-    return (isinstance(call.func, ast.Name) and call.func.id in facts.flow.functions and v.kind == "tensor" and not v.leaf
-            and v.ident is None and not v.cut and all(r != "?" and not r.startswith("arg:") for r in v.live) and bool(v.live))
+    that function built, not a fresh leaf. Not when what it returns holds tensors it made itself (inputs built with
+    ``requires_grad=True`` in a container: a root named after the variable bound here)."""
+    if not (isinstance(call.func, ast.Name) and call.func.id in facts.flow.functions and v.kind == "tensor" and not v.leaf and v.ident is None and not v.cut and v.live):
+        return False
+    made = facts.flow.flow(facts.flow.functions[call.func.id]).created  # (tensors the helper makes: ``obs = torch.randn(..., requires_grad=True)``)
+    return all(
+        r != "?" and not r.startswith("arg:") and r != name and not r.startswith((name + ".", name + "["))
+        and not any(r == c or r.startswith((c + ".", c + "[")) for c in made)
+        for r in v.live
+    )
 
 
 def _shared_statement(facts, fl, body, i1: int, i2: int, s1, s2) -> set:
