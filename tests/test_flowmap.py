@@ -385,6 +385,7 @@ KNOWN_WRONG = {
         "c1838_lightning_expression_vit_adapter_fixed_position_embedding_clean": "c18 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
         "c2116_hf_trainer_gradual_unfreeze_callback_after_optimizer_built": "c21 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
         "c2118_dataparallel_finetune_freeze_bn_helper_condition_always_true": "c21 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
+        "c2428_hf_trainer_gradual_unfreeze_callback_after_optimizer_built": "c24 blind half, scored once at the end of the second 2026-12-05 session: the map says the encoder frozen at line 46 gets no gradient; torch gives it gradients once a TrainerCallback unfreezes it (after the Trainer built its optimizer, which is the bug): callbacks are not run by the map (the shape of c2116)",
         "c2318_dataparallel_pixel_ddpg_encoder_detached_again_before_critic": "c23 blind half, scored once at the end of the first 2026-12-05 session: the map says the actor's loss (line 87) trains the critic's q1, torch ends with q1's .grad None (not investigated)",
     },
     "dev": {
