@@ -2839,9 +2839,12 @@ class _Walker:
                     continue
                 base = a.ident if a.ident and a.ident not in (UNKNOWN, NEW) else None
                 if base is not None and not base.startswith("arg:"):
-                    roots.add(base + dot + rest)
+                    roots.add(base + dot + self._resolve_getters(a.cls, rest))
             if roots:
                 self.record("requires_grad_via_call", node, target=Val(frozenset(roots), kind="module"), extra=str(flag), origin=ev.node)
+
+    def _resolve_getters(self, cls: Optional[str], rest: str) -> str:
+        return resolve_getters(self.e, cls, rest)
 
     def hand_written(self, fn: ast.AST) -> tuple:
         """Roots (``arg:N...``, ``self...``) whose parameters ``fn``, or a function it calls, writes outside
@@ -3199,6 +3202,10 @@ class _Walker:
 
     def call_method(self, node: ast.Call, recv: Val, name: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         fw = recv.kind or ""
+        if name in PART_GETTERS and not node.args and not node.keywords and recv.live and recv.kind in ("module", "tensor", None) and not recv.cls:
+            # ``model.get_input_embeddings()`` on a model whose class is not seen here: one part of it, not the whole
+            # (freezing what it returns freezes that part only)
+            return Val(frozenset(r if r == UNKNOWN else f"{r}.{name}()" for r in recv.live), recv.cut, kind="module")
         if name == "requires_grad_" and self.indexed_leaf(node.func.value):  # type: ignore[attr-defined]
             # ``emb.weight[ids].requires_grad_(True)``: indexing makes a new tensor (a view or a copy) with a flag of its
             # own; the layer's parameter is not changed (nor frozen, nor unfrozen)
@@ -3471,6 +3478,23 @@ class _Walker:
         if name in SAVES_INPUT and res.live and self.mode.enabled and isinstance(node.func, ast.Attribute):
             self.mark_saved([node.func.value, *node.args], name, res)
         return res
+
+
+def resolve_getters(engine, cls: Optional[str], rest: str) -> str:
+    """``get_input_embeddings().weight`` of an object of the in-file class ``cls`` whose method returns
+    ``self.embeddings``: ``embeddings.weight`` (the part the accessor names); ``rest`` itself otherwise."""
+    head, dot, tail = rest.partition(".")
+    if not (cls and head.endswith("()") and head[:-2] in PART_GETTERS):
+        return rest
+    m = engine.modules.method(cls, head[:-2])
+    ret = engine.flow(m).returns if m is not None else None
+    if ret is None or not ret.ident or not ret.ident.startswith("self.") or ret.live != {ret.ident}:
+        return rest
+    return ret.ident[5:] + dot + tail
+
+
+# methods that return one part of a model (the Hugging Face accessors)
+PART_GETTERS = frozenset({"get_input_embeddings", "get_output_embeddings", "get_encoder", "get_decoder", "get_submodule"})
 
 
 def _node_classes(cls: type) -> list:

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import FileFacts
-from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, configured_branches, per_part_branches
+from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, configured_branches, per_part_branches, resolve_getters
 from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD
 from gradguard.core.training import covered_by, stepped_after, stepped_after_callers, unknown_step_after
 
@@ -222,6 +222,8 @@ def helper_freezes(facts: FileFacts, restructuring: bool = False) -> list:
                     if isinstance(st, ast.Assign) and st.value is call and len(st.targets) == 1:
                         path = _dotted(st.targets[0])
                 if path:
+                    origin = facts.flow.root_origins.get(path.split(".")[0])
+                    rest = resolve_getters(facts.flow, origin.cls if origin is not None and "." not in path else None, rest) if rest else rest
                     out.append((caller, HelperFreeze(call, ev.node, ev, path + ("." + rest if rest else ""))))
     return out
 

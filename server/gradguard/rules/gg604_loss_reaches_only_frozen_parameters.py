@@ -615,6 +615,49 @@ def main():
 """,
             expect={"grad_ok": ["net.conv.weight", "net.head.weight"], "grad_none": ["net.bn.weight"]},
         ),
+        Example(
+            bad=False,
+            name="helper-freezes-only-what-get-input-embeddings-returns",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 4)
+        self.head = nn.Linear(4, 2)
+
+    def get_input_embeddings(self):
+        return self.embed
+
+    def forward(self, ids):
+        return self.head(self.embed(ids).mean(1))
+
+
+def prepare(model):
+    model.get_input_embeddings().weight.requires_grad_(False)
+
+
+def train(model, opt):
+    prepare(model)
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randint(0, 10, (3, 5))), torch.tensor([0, 1, 0]))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    train(model, opt)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.head.weight"], "grad_none": ["model.embed.weight"]},
+        ),
     )
 
     def check(self, facts):
