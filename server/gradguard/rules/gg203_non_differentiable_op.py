@@ -8,6 +8,7 @@ from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.paramnames import Unknown, evaluate_name_test, models_of, module_constants, parameter_names
 from gradguard.core.starvation import cut_order, find_starvations, frozen_paths, helper_freezes, is_frozen
 from gradguard.core.torchapi import LAYER_PARAMETER_NAMES, LOSS_SINK_WORDS, is_module_ctor
 from gradguard.fixes import fix, insert_after_stmt, keyword_edit, replace_node
@@ -1899,6 +1900,63 @@ def main():
             fixed_expect={"grad_ok": ["model.blocks.0.fc.weight", "model.head.weight"]},
         ),
         Example(
+            name="reentrant-checkpoint-after-a-freeze-computed-from-parameter-names",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+
+    def forward(self, h):
+        return h + torch.tanh(self.fc(h))
+
+
+class Encoder(nn.Module):
+    def __init__(self, vocab=20, d=8):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.blocks = nn.ModuleList([Block(d) for _ in range(2)])
+        self.head = nn.Linear(d, 2)
+        self.gradient_checkpointing = False
+
+    def gradient_checkpointing_enable(self):
+        self.gradient_checkpointing = True
+
+    def forward(self, ids):
+        h = self.embed(ids)
+        for blk in self.blocks:
+            if self.gradient_checkpointing and self.training:
+                h = checkpoint(blk, h, use_reentrant=True)
+            else:
+                h = blk(h)
+        return self.head(h.mean(1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    for name, p in model.named_parameters():
+        p.requires_grad = not name.startswith("embed")
+    model.gradient_checkpointing_enable()
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    model.train()
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randint(0, 20, (4, 5))), torch.randint(0, 2, (4,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(31,),
+            expect={"grad_none": ["model.blocks.0.fc.weight"], "grad_ok": ["model.head.weight"]},
+            fixed_expect={"grad_ok": ["model.blocks.0.fc.weight", "model.head.weight"]},
+        ),
+        Example(
             bad=False,
             name="reentrant-checkpoint-of-blocks-fed-by-a-trained-embedding",
             code="""import torch
@@ -2118,6 +2176,7 @@ def main():
                     continue
                 if frozen is None:
                     frozen = set(frozen_paths(facts)) | {hf.root for _c, hf in helper_freezes(facts, restructuring=True) if _whole_off(facts, hf)}
+                    frozen |= _name_computed_freezes(facts)
                 fl = facts.flow.flow(fwd)
                 inputs = [a.id for a in call.args[1:] if isinstance(a, ast.Name)]
                 if len(inputs) != len(call.args) - 1:
@@ -2447,3 +2506,61 @@ def _refilled_after_freeze(facts, inst: str, part: str) -> bool:
                         return True
                     loop = facts.parent(loop)
     return False
+
+
+def _name_computed_freezes(facts) -> set:
+    """``for name, p in model.named_parameters(): p.requires_grad = "lora_" in name or name.startswith("head")``: the
+    parameters whose names make the flag False, as paths on the one instance of the model's in-file class
+    (``model.embed_tokens.weight``). The names are those the class is known to register (a subset of the real ones)."""
+    out: set = set()
+    if "named_parameters" not in facts.source.text:
+        return out
+    consts = module_constants(facts.tree)
+    for loop in walk_nodes(facts.tree):
+        if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Tuple) and len(loop.target.elts) == 2
+                and all(isinstance(e, ast.Name) for e in loop.target.elts) and isinstance(loop.iter, ast.Call)
+                and isinstance(loop.iter.func, ast.Attribute) and loop.iter.func.attr == "named_parameters" and not loop.iter.args):
+            continue
+        name_var, p_var = loop.target.elts[0].id, loop.target.elts[1].id  # type: ignore[attr-defined]
+        exprs = []
+        for st in loop.body:
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Attribute) and st.targets[0].attr == "requires_grad" \
+                    and isinstance(st.targets[0].value, ast.Name) and st.targets[0].value.id == p_var:
+                exprs.append(st.value)
+        if len(exprs) != 1 or len(loop.body) != 1:
+            continue
+        scope = facts.enclosing(loop, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+        classes = _model_classes_of(facts, loop.iter.func.value, scope)
+        for cls in classes:
+            insts = [r for r, o in facts.flow.root_origins.items() if o.cls == cls and o.kind == "module" and isinstance(o.stmt, (ast.Assign, ast.AnnAssign))]
+            if len(insts) != 1:
+                continue
+            for n in parameter_names(facts.modules, facts.imports, cls):
+                try:
+                    flag = evaluate_name_test(exprs[0], name_var, n, consts)
+                except Unknown:
+                    continue
+                if flag is False:
+                    out.add(f"{insts[0]}.{n}")
+    return out
+
+
+def _model_classes_of(facts, expr: ast.AST, scope: ast.AST) -> list:
+    """The in-file Module classes ``expr`` holds: what :func:`models_of` finds, or, for a parameter of ``scope``, the
+    classes its callers construct in place (``inject_lora(TinyEncoder(config))``)."""
+    got = models_of(facts, expr, scope)
+    if got or not (isinstance(expr, ast.Name) and isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        return got
+    params = [a.arg for a in scope.args.posonlyargs + scope.args.args]
+    if expr.id not in params:
+        return []
+    i = params.index(expr.id)
+    out: list = []
+    for call in facts.walk(ast.Call):
+        if isinstance(call.func, ast.Name) and call.func.id == scope.name and i < len(call.args):
+            arg = call.args[i]
+            if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id in facts.modules.classes and arg.func.id not in out:
+                out.append(arg.func.id)
+            else:
+                return []
+    return out
