@@ -1813,6 +1813,116 @@ def main():
 """,
             expect={"grad_ok": ["student.weight"]},
         ),
+        Example(
+            name="block-gates-grad-on-self-training-inside-a-part-put-in-eval-mode",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class FusedMLP(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(d, 2 * d), nn.Linear(2 * d, d)
+
+    def forward(self, x):
+        with torch.set_grad_enabled(self.training):
+            return self.fc2(F.gelu(self.fc1(x)))
+
+
+class Encoder(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(d)
+        self.blocks = nn.ModuleList(FusedMLP(d) for _ in range(2))
+
+    def forward(self, x):
+        h = self.bn(x)
+        for blk in self.blocks:
+            h = h + blk(h)
+        return h
+
+
+class Classifier(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.encoder = Encoder(d)
+        self.head = nn.Linear(d, 3)
+
+    def forward(self, x):
+        return self.head(self.encoder(x))
+
+
+def prepare(model):
+    model.train()
+    model.encoder.eval()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    prepare(model)
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randn(6, 8)), torch.randint(0, 3, (6,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(12,),
+            fixable=False,
+            expect={"grad_none": ["model.encoder.blocks.0.fc1.weight"], "grad_ok": ["model.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="block-gates-grad-on-self-training-in-a-model-that-trains",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class FusedMLP(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(d, 2 * d), nn.Linear(2 * d, d)
+
+    def forward(self, x):
+        with torch.set_grad_enabled(self.training):
+            return self.fc2(F.gelu(self.fc1(x)))
+
+
+class Classifier(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(d)
+        self.block = FusedMLP(d)
+        self.head = nn.Linear(d, 3)
+
+    def forward(self, x):
+        h = self.bn(x)
+        return self.head(h + self.block(h))
+
+
+def prepare(model):
+    model.train()
+    model.bn.eval()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    prepare(model)
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randn(6, 8)), torch.randint(0, 3, (6,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.block.fc1.weight", "model.head.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"no_grad", "inference"})  # the GradientFlow cut kinds this rule reports
@@ -1869,6 +1979,7 @@ def main():
                 )
             yield self.finding(facts, node, message, severity=severity, related=_flag_source(facts, node) + _computed_inside(facts, node, st) + _leaking_return(facts, node) + related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
         yield from self._called_under_disabled_mode(facts, seen)
+        yield from _grad_gated_on_training_inside_eval_part(self, facts, seen)
         yield from _inference_parameters_trained(self, facts, seen)
         yield from _autograd_inside_function_backward(self, facts)
         # inference tensors saved for backward: an error even when other parameters train
@@ -2442,3 +2553,88 @@ def _switches_inference(facts, node) -> bool:
     """Is ``node`` the ``torch.inference_mode()`` of a decorator or a ``with`` (where an inference tensor was made)?"""
     parent = facts.parent(node)
     return isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and node in parent.decorator_list or isinstance(parent, ast.withitem)
+
+
+def _grad_gated_on_training_inside_eval_part(rule, facts, seen: set):
+    """``with torch.set_grad_enabled(self.training):`` in the ``forward`` of an in-file Module class whose instances sit
+    inside a part of a model the program puts in evaluation mode while it trains (``model.encoder.eval()`` in a
+    fine-tuning helper, to keep BatchNorm statistics): ``eval()`` sets ``training = False`` on every submodule, so that
+    forward runs with gradients off and its parameters get no gradient, while an optimizer holds them."""
+    if "set_grad_enabled" not in facts.source.text or not any(fl.loss_sites for fl in facts.backward_flows):
+        return
+    from gradguard.core.starvation import eval_paths, frozen_paths, is_frozen
+
+    gated: dict = {}  # class -> the with statement
+    for info in facts.modules.classes.values():
+        fwd = info.methods.get("forward") if info.is_module else None
+        if fwd is None:
+            continue
+        for st in walk_nodes(fwd):
+            if isinstance(st, ast.With) and any(_training_gate(facts, item.context_expr) for item in st.items):
+                gated[info.name] = st
+    gate: ast.With
+    if not gated:
+        return
+    paths = eval_paths(facts)
+    if not paths:
+        return
+    frozen = frozen_paths(facts)
+    for path in sorted(paths):
+        head, _, rest = path.partition(".")
+        origin = facts.flow.root_origins.get(head)
+        if origin is None or not origin.cls or not rest:
+            continue
+        cls: Optional[str] = origin.cls
+        for attr in rest.split("."):
+            cls = facts.modules.attr_class(cls, attr)[0] if cls else None
+        if not cls or is_frozen(path, frozen):
+            continue
+        for inner, where in _classes_within(facts, cls, path):
+            if inner not in gated or id(gated[inner]) in seen:
+                continue
+            gate = gated[inner]
+            covered = [o for fl in facts.flows for o in fl.optimizers if any(related(where, r) or where.startswith(r + ".") for r in o.covered)]
+            if not covered:
+                continue
+            seen.add(id(gate))
+            call = _eval_call(facts, path)
+            yield rule.finding(
+                facts,
+                gate,
+                f"`{_short(facts, gate.items[0].context_expr)}` turns gradients off whenever `{inner}` is in evaluation mode, and the program "
+                f"puts `{path}`, which holds it (`{where}`), in evaluation mode while it trains: its parameters get no gradient",
+                severity=Severity.WARNING,
+                related=[*([(call, f"`{path}` is put in evaluation mode here")] if call is not None else []), (covered[0].node, "an optimizer holds them")],
+                explanation="`module.eval()` sets `training = False` on the module and all its submodules; a forward that enables "
+                "gradients only when `self.training` then records nothing. Gate the no-grad path on `torch.is_grad_enabled()` (or do not "
+                "put the trained part in evaluation mode; freeze BatchNorm statistics on the BatchNorm layers only).",
+            )
+
+
+def _training_gate(facts, expr: ast.AST) -> bool:
+    """``torch.set_grad_enabled(self.training)``."""
+    return (isinstance(expr, ast.Call) and (facts.imports.qualname(expr.func) or "") == "torch.set_grad_enabled" and len(expr.args) == 1
+            and isinstance(expr.args[0], ast.Attribute) and expr.args[0].attr == "training" and isinstance(expr.args[0].value, ast.Name) and expr.args[0].value.id == "self")
+
+
+def _classes_within(facts, cls: str, path: str, depth: int = 0) -> list:
+    """(in-file Module class, path) of ``cls`` and of every in-file class its attributes hold, recursively."""
+    out = [(cls, path)]
+    info = facts.modules.classes.get(cls)
+    if info is None or depth > 5:
+        return out
+    for attr in info.attr_values:
+        sub, elem = facts.modules.attr_class(cls, attr)
+        for c, p in ((sub, f"{path}.{attr}"), (elem, f"{path}.{attr}[]")):
+            if c and c != cls:
+                out += _classes_within(facts, c, p, depth + 1)
+    return out
+
+
+def _eval_call(facts, path: str) -> Optional[ast.AST]:
+    """The ``<path>.eval()`` call (written with the path's last parts) that puts the part in evaluation mode."""
+    last = path.split(".")[-1]
+    for n in walk_nodes(facts.tree):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "eval" and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == last:
+            return n
+    return None
