@@ -42,7 +42,11 @@ calls `backward()` on it, called where its caller has switched recording off (a 
 `@torch.no_grad()` `step` calling the `closure` it is given, as PyTorch's own optimizers do only under
 `torch.enable_grad()`), is flagged on that call: its `backward()` raises. The innermost mode wins: code
 under `torch.enable_grad()` inside a `no_grad` block records normally and is not flagged. Teacher / target
-networks under `no_grad` whose parameters are not trained by that loss stay silent.
+networks under `no_grad` whose parameters are not trained by that loss stay silent. A part frozen only in some
+configurations (`if not train_text_encoder: text_encoder.requires_grad_(False)`) is still wanted trained in the others,
+so a `no_grad` block that always covers it is flagged. `with torch.set_grad_enabled(self.training):` in the `forward` of
+a class held inside a part the program puts in evaluation mode while it trains (`model.encoder.eval()` in a fine-tuning
+helper) turns gradients off there: `eval()` sets `training = False` on every submodule.
 Lightning runs `validation_step`, `test_step` and `predict_step` under `torch.inference_mode()`: a tensor such
 a step (or an `@torch.inference_mode()` method) computes from the model and keeps on the object
 (`self.prototypes = ...`, also in a helper method that only such steps call), when every assignment of that

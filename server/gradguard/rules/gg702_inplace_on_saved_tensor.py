@@ -110,7 +110,10 @@ picked by `nn.GELU() if act == "gelu" else nn.ReLU()` where every construction d
 that op's output (`out = self.conv2(x); out += x` in a residual unit whose block ends in `nn.ReLU()`); `nn.ReLU6()` and
 `nn.GELU()` save their input, not their output. Also a call of a module attribute built in place
 (`self.drop = nn.Dropout(p, inplace=True)`) on such a saved output, with the constructor as related
-information. Silent under `torch.no_grad()`, when a `.clone()` or
+information. So is a `torch.nn.functional` op told to work in place at the call (`F.dropout(w, p, training,
+inplace=True)`, `F.relu(x, inplace=True)`; a dropout told `training=False` changes nothing), also in a helper that
+computes the saved tensor from what its caller passes (`y = p.sigmoid(); y[..., :2] = ...` in `decode(p)`, reported in
+the helper with the call as related information). Silent under `torch.no_grad()`, when a `.clone()` or
 any out-of-place op intervenes, and for tensors that carry no gradient.
 Also an op that saves its *input* (a `Linear` or convolution for its weight's gradient, `pow`, `layer_norm`,
 ...) given a view of a tensor (`self.rec(states[:, t])`, basic indexing by slices and integers, a `range`
