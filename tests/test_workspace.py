@@ -121,6 +121,20 @@ def test_own_lines_unchanged_and_copied_lines_mapped(tmp_path):
     assert linked.changed_lines == frozenset({4})
 
 
+def test_training_words_in_docstrings_and_comments_do_not_make_a_file_train(tmp_path):
+    # a file that trains gets every imported definition; one that only mentions training in a docstring or a
+    # comment (never run) gets what any other file gets: the bases of its classes and small definitions
+    big = "def helper(x):\n" + "".join(f"    x = x + {i}\n" for i in range(60)) + "    return x\n"
+    write(tmp_path, {"model.py": MODEL + "\n\n" + big})
+    ws = WorkspaceIndex([str(tmp_path)])
+    user = 'from model import Net, helper\n\n\ndef build():\n    """Use: `trainer.fit(model)`, then `loss.backward()`."""\n    # opt = torch.optim.SGD(params)\n    s = f"{1}#"  # p.grad\n    return helper(Net())\n'
+    linked = ws.link(str(tmp_path / "user.py"), user)
+    assert linked is None or "def helper" not in linked.copied
+    trains = user.replace("    return helper(Net())", "    helper(Net()).backward()\n    return None")
+    linked = ws.link(str(tmp_path / "user2.py"), trains)
+    assert linked is not None and "def helper" in linked.copied and "class Net" in linked.copied
+
+
 @pytest.mark.parametrize(
     "layout,entry",
     [

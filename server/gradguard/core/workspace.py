@@ -63,7 +63,7 @@ MAX_FILE_BYTES = 2_000_000  # larger files are not summarized (generated code, d
 _MAX_CHAIN = 8
 
 # a file that trains (or reads gradients) gets every imported definition linked; any other file only the base
-# classes of its own classes (enough to know they are Modules, cheap)
+# classes of its own classes (enough to know they are Modules, cheap). Only markers in code count (``trains_in_code``)
 TRAINING_MARKERS = tuple(
     re.compile(p)
     for p in (r"\.backward\(", r"autograd\.grad\(", r"optim\.[A-Z]\w*\(", r"\.grad\b(?!_)", r"training_step", r"compute_loss", r"Trainer\(", r"\.fit\(")
@@ -86,6 +86,70 @@ def trains(text: str) -> bool:
     got = any(t in text and (p is None or p.search(text) is not None) for t, p in _MARKER_TESTS)
     _last_trains = (text, got)
     return got
+
+
+def trains_in_code(text: str, tree: ast.Module) -> bool:
+    """``trains(text)`` counting only the markers that are code: one inside a string literal or a comment (a
+    docstring's ``trainer.fit(model)``, ``# then loss.backward()``) never runs, so it does not make the file
+    train. ``tree`` is ``text``'s. Decides how much the linker copies (see ``_Linker.run``)."""
+    if not trains(text):
+        return False
+    if text.startswith("\ufeff"):
+        text = "\x0c" + text[1:]  # as the file is parsed: the tree's line 1 columns count one byte for it
+    lines = split_lines(text)
+    starts = list(itertools.accumulate((len(ln) for ln in lines), initial=0))
+
+    def code_at(offset: int) -> bool:
+        i = bisect.bisect_right(starts, offset) - 1
+        line = lines[i]
+        col = offset - starts[i]
+        if _string_at(tree, (i + 1, len(line[:col].encode("utf-8", "surrogatepass"))), False):
+            return False
+        h = line.find("#", 0, col)
+        while h != -1:
+            if not _string_at(tree, (i + 1, len(line[:h].encode("utf-8", "surrogatepass"))), True):
+                return False  # after the ``#`` that starts the line's comment
+            h = line.find("#", h + 1, col)
+        return True
+
+    for lit, pat in _MARKER_TESTS:
+        if lit not in text:
+            continue
+        if pat is None:
+            k = text.find(lit)
+            while k != -1:
+                if code_at(k):
+                    return True
+                k = text.find(lit, k + 1)
+        else:
+            for m in pat.finditer(text):
+                if code_at(m.start()):
+                    return True
+    return False
+
+
+def _string_at(tree: ast.AST, at: tuple, fstring: bool) -> bool:
+    """Is the place ``at`` (line, UTF-8 column) inside a string literal of ``tree``? Inside an f-string: ``fstring``
+    (what its braces hold is code). Descends only into the nodes whose span holds the place."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        for c in ast.iter_child_nodes(node):
+            line = getattr(c, "lineno", None)
+            end = getattr(c, "end_lineno", None)
+            if line is not None and end is not None:
+                first = (line, getattr(c, "col_offset", 0))
+                decorators = getattr(c, "decorator_list", None)
+                if decorators:
+                    first = min(first, (decorators[0].lineno, 0))
+                if at < first or (end, getattr(c, "end_col_offset", 0)) <= at:
+                    continue
+                if isinstance(c, ast.JoinedStr):
+                    return fstring
+                if isinstance(c, ast.Constant):
+                    return isinstance(c.value, (str, bytes))
+            todo.append(c)
+    return False
 
 
 _IDENT = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
@@ -1310,7 +1374,7 @@ class _Linker:
                 for t in st.targets if isinstance(st, ast.Assign) else [st.target]:
                     if isinstance(t, ast.Name):
                         own_names[t.id] = ("own",)
-        training = trains(self.text)
+        training = trains_in_code(self.text, tree)  # (a marker in a docstring or comment does not make it train)
         found = statements_of_type(tree, (ast.ClassDef, ast.Import, ast.ImportFrom))
         wanted_bases = {b.id for st in found if isinstance(st, ast.ClassDef) for b in st.bases if isinstance(b, ast.Name)}
         wanted_chains = {c for st in found if isinstance(st, ast.ClassDef) for c in (dotted(b) for b in st.bases if isinstance(b, ast.Attribute)) if c}
