@@ -25,7 +25,8 @@ class OptimizerNeverStepped(Rule):
     docs = """
 ## What it does
 Flags an optimizer built in the file (or handed out by Lightning's `self.optimizers()` under manual optimization)
-whose `zero_grad()` runs before a `backward()` that reaches the parameters it holds, while no `.step()` anywhere in the
+whose `zero_grad()` runs, in a training loop (or a Lightning `training_step`), before a `backward()` that reaches the
+parameters it holds, while no `.step()` anywhere in the
 file steps it: not directly, not through `scaler.step(opt)`, and the optimizer is never handed to another function,
 stored or returned, where a step could hide. The finding goes on the `step()` of another optimizer that follows the
 backward (the usual copy-paste slip: `opt_d.step()` where `opt_g.step()` was meant), or on the `zero_grad()` when
@@ -205,6 +206,8 @@ def main():
                     continue
                 if not all(concrete_param(r) for r in t.params):
                     continue
+                if not ev.loops and not (info is not None and info.framework and getattr(fl.node, "name", "") == "training_step"):
+                    continue  # (one backward outside a training loop: a test or a gradient check, not training)
                 site = _backward_after(fl, ev, t.params)
                 if site is None or _handed_on(facts, ev.name):
                     continue
