@@ -2839,12 +2839,9 @@ class _Walker:
                     continue
                 base = a.ident if a.ident and a.ident not in (UNKNOWN, NEW) else None
                 if base is not None and not base.startswith("arg:"):
-                    roots.add(base + dot + self._resolve_getters(a.cls, rest))
+                    roots.add(base + dot + resolve_getters(self.e, a.cls, rest))
             if roots:
                 self.record("requires_grad_via_call", node, target=Val(frozenset(roots), kind="module"), extra=str(flag), origin=ev.node)
-
-    def _resolve_getters(self, cls: Optional[str], rest: str) -> str:
-        return resolve_getters(self.e, cls, rest)
 
     def hand_written(self, fn: ast.AST) -> tuple:
         """Roots (``arg:N...``, ``self...``) whose parameters ``fn``, or a function it calls, writes outside

@@ -397,8 +397,6 @@ def _plain_object_data(facts: FileFacts, fl, root: str) -> bool:
         if len(parts) < 3 or parts[0] != "self":
             return False
         cls = facts.flow.owner.get(id(fl.node))
-    if len(parts) == 2:
-        return False
     for i, part in enumerate(parts[1:-1], start=1):
         if cls is None:
             return False

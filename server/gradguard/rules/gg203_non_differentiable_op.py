@@ -2372,7 +2372,7 @@ def _enclosing_ifs(facts, node: ast.AST, fn: ast.AST) -> Optional[list]:
             if child not in cur.body:
                 return None
             out.append(cur)
-        elif isinstance(cur, (ast.Try, ast.With)) and not isinstance(cur, ast.With):
+        elif isinstance(cur, ast.Try):
             return None
         child, cur = cur, facts.parent(cur)
     return out if cur is fn else None

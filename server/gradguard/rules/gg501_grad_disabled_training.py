@@ -12,7 +12,7 @@ from gradguard.core.flow import UNKNOWN, related
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.order import position
 from gradguard.core.source import Pos
-from gradguard.core.starvation import cut_order, display_root
+from gradguard.core.starvation import cut_order, display_root, eval_paths, frozen_paths, is_frozen
 from gradguard.core.torchapi import ALIASING_OPS, FROZEN_BY_DEFAULT, LOSS_SINK_WORDS, PARAMETER_CTORS, PARAMLESS_SUFFIXES, is_module_ctor
 from gradguard.core.training import covered_by, stepped_after, stepped_by_framework
 from gradguard.fixes import fix, insert_before_stmt, line_indent, newline, replace_node
@@ -2566,8 +2566,6 @@ def _grad_gated_on_training_inside_eval_part(rule, facts, seen: set):
     forward runs with gradients off and its parameters get no gradient, while an optimizer holds them."""
     if "set_grad_enabled" not in facts.source.text or not any(fl.loss_sites for fl in facts.backward_flows):
         return
-    from gradguard.core.starvation import eval_paths, frozen_paths, is_frozen
-
     gated: dict = {}  # class -> the with statement
     for info in facts.modules.classes.values():
         fwd = info.methods.get("forward") if info.is_module else None
