@@ -20,6 +20,7 @@ from gradguard.core.astindex import (
     walk_nodes,
 )
 from gradguard.core.flow import FunctionFlow, GradientFlow, OptimizerSite
+from gradguard.core.hooks import Hooks
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel
 from gradguard.core.semantic import SemanticModel
@@ -65,6 +66,11 @@ class FileFacts:
         g.text_index = self.text_index
         g.own_text = self.own_text if self.own_lines is not None else None
         return g
+
+    @cached_property
+    def hooks(self) -> Hooks:
+        """Module hooks: the layers each ``register_*_hook`` call hooks, and the in-place writes around a layer."""
+        return Hooks(self)
 
     @cached_property
     def text_index(self) -> TextIndex:

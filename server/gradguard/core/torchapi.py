@@ -445,6 +445,15 @@ SAVES_INPUT = {
     "group_norm", "instance_norm", "rms_norm", "max", "min", "abs", "log", "log1p", "log2", "log10", "sin", "cos", "gelu",
     "silu", "softplus", "mish", "prod", "norm", "atan", "erf", "cosine_similarity", "normalize", "reciprocal", "square",
 }
+# Layers whose op saves their own ``weight`` for backward (to compute the gradient of their input): always (a
+# convolution or a normalization keeps it whenever the weight requires grad), or only when their input requires grad
+# (``F.linear``: ``addmm`` keeps the weight only for the input's gradient). An in-place write into that weight between
+# the forward and the backward (a forward hook that clips it) makes the backward raise. Measured under torch 2.13.
+SAVES_WEIGHT_ALWAYS = frozenset({
+    "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d", "LazyConv2d",
+    "LazyConv3d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
+})
+SAVES_WEIGHT_WITH_INPUT_GRAD = frozenset({"Linear", "LazyLinear", "Bilinear"})
 SAVES_INPUT_MODULES = {
     "Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "LayerNorm", "RMSNorm",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "GELU", "SiLU",

@@ -130,6 +130,11 @@ parameters in place (`opt_d.step()`), then backpropagated after the step to reac
 (`loss_g = bce(d_fake, ones); loss_g.backward()`): the graph saved the parameters the step modified. The
 optimizers and the accelerator may be kept on a trainer object (`self.opt_d`, `self.accelerator.backward(...)`,
 with the accelerator given to its constructor).
+Also a forward hook (`layer.register_forward_hook(clip)`) that writes the `weight` of the layer it is given in
+place under `torch.no_grad()` (`module.weight.clamp_(...)`, `module.weight[mask] = 0`): torch runs the hook right
+after the layer's forward, when a convolution or normalization layer (always) or an `nn.Linear` whose input requires
+grad (not the first layer) has already saved that weight, so the backward of a program that trains raises. A forward
+*pre*-hook runs before the layer and is fine, and so are writes through `.data`.
 Also an in-place op on one of the views `chunk` / `split` / `unbind` return together (or on a basic-indexed view
 of one: `log_std.clamp_(...)` after `mean, log_std = head(x).chunk(2, dim=-1)`), made in grad mode from a tensor
 carrying trainable values: autograd raises at the op itself (`Output 1 of Split is a view and is being modified
@@ -1507,11 +1512,145 @@ def main():
 """,
             expect={"grad_ok": ["model.fc1.weight", "model.fc2.weight"]},
         ),
+        Example(
+            name="forward-hook-clips-the-weight-its-layer-saved",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ClippedMLP(nn.Module):
+    def __init__(self, bound=0.2):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 16)
+        self.fc2 = nn.Linear(16, 3)
+        self.bound = bound
+        for layer in (self.fc1, self.fc2):
+            layer.register_forward_hook(self._clip)
+
+    def _clip(self, module, inputs, output):
+        with torch.no_grad():
+            module.weight.clamp_(-self.bound, self.bound)
+
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.fc1(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = ClippedMLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randn(8, 6)), torch.randint(0, 3, (8,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(17,),
+            fixable=False,
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            name="conv-forward-hook-masks-its-weight",
+            code="""import torch
+import torch.nn as nn
+
+
+def prune_small(module, inputs, output):
+    with torch.no_grad():
+        module.weight[module.weight.abs() < 0.05] = 0.0
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+    net[0].register_forward_hook(prune_small)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    loss = nn.functional.cross_entropy(net(torch.randn(4, 3, 8, 8)), torch.tensor([0, 1, 0, 1]))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(7,),
+            fixable=False,
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            bad=False,
+            name="forward-pre-hook-clips-the-weight-before-the-layer-runs",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ClippedMLP(nn.Module):
+    def __init__(self, bound=0.2):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 16)
+        self.fc2 = nn.Linear(16, 3)
+        self.bound = bound
+        for layer in (self.fc1, self.fc2):
+            layer.register_forward_pre_hook(self._clip)
+
+    def _clip(self, module, inputs):
+        with torch.no_grad():
+            module.weight.clamp_(-self.bound, self.bound)
+
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.fc1(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = ClippedMLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randn(8, 6)), torch.randint(0, 3, (8,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.fc1.weight", "model.fc2.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="forward-hook-on-the-first-linear-and-data-writes",
+            code="""import torch
+import torch.nn as nn
+
+
+def clip_first(module, inputs, output):
+    with torch.no_grad():
+        module.weight.clamp_(-0.3, 0.3)
+
+
+def clip_data(module, inputs, output):
+    module.weight.data.clamp_(-0.3, 0.3)
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 1))
+    net[0].register_forward_hook(clip_first)
+    net[2].register_forward_hook(clip_data)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = (net(torch.randn(6, 5)) ** 2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.0.weight", "net.2.weight"]},
+        ),
     )
 
     def check(self, facts):
         yield from self._stale_after_step(facts)
         yield from self._max_norm_lookup_after_read(facts)
+        yield from self._forward_hook_writes_saved_weight(facts)
         seen: set = set()
         for fl in self._scopes(facts):
             for ev in fl.events:
@@ -1571,6 +1710,36 @@ def main():
                     explanation="RuntimeError at backward(): one of the variables needed for gradient computation has been modified by an inplace operation.",
                 )
         yield from self._sequential(facts)
+
+    def _forward_hook_writes_saved_weight(self, facts):
+        """A forward hook that writes the weight of the layer it is registered on in place, under no_grad (weight
+        clipping, masking): torch runs it right after the layer's forward, when the layer's op has already saved that
+        weight for backward (a convolution or normalization always, a ``nn.Linear`` whose input requires grad), so the
+        backward of a program that trains raises."""
+        if "register_forward_hook" not in facts.source.text:
+            return
+        regs = [r for r in facts.hooks.registrations() if r.kind == "forward" and r.layers]
+        if not regs or not any(fl.loss_sites for fl in facts.backward_flows):
+            return
+        seen: set = set()
+        for reg in regs:
+            saving = [la for la in reg.layers if facts.hooks.saves_weight(la)]
+            if not saving:
+                continue
+            for node, param in facts.hooks.parameter_writes(reg):
+                if param != "weight" or id(node) in seen or not lexically_no_grad(facts, node):
+                    continue
+                seen.add(id(node))
+                layer = saving[0]
+                yield self.finding(
+                    facts,
+                    node,
+                    f"this forward hook modifies the `weight` of the `{layer.kind}` it is registered on (line {reg.call.lineno}) in place, "
+                    "right after the layer's forward saved that weight for backward: the backward raises",
+                    related=[(reg.call, f"the forward hook is registered on `{layer.kind}` here"), (layer.ctor, f"the `{layer.kind}` whose forward saves its weight")],
+                    explanation="RuntimeError at backward(): one of the variables needed for gradient computation has been modified by an "
+                    "inplace operation. Change the weight after the optimizer step (or in a forward pre-hook, before the layer runs).",
+                )
 
     def _multi_view(self, facts, fl, ev, seen: set):
         """An in-place op on one of the views ``chunk`` / ``split`` / ``unbind`` returned together (or on a view of
