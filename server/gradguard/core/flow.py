@@ -1613,7 +1613,7 @@ class _Walker:
         if m is None or not recv.ident:
             return None
         ret = self.e.flow(m).returns
-        opts = ret.items if ret.items is not None else ((ret,) if ret.kind == "optimizer" else None)
+        opts = _configured(ret)
         if not opts or not all(o.kind == "optimizer" and o.params and all(p == "self" or p.startswith("self.") for p in o.params) for o in opts):
             return None
         seen = tuple(_rebase(o, recv.ident) for o in opts)
@@ -3551,6 +3551,28 @@ def _tests_requires_grad(node: ast.AST) -> bool:
 def _group_params(v: Val) -> Val:
     """What a param group (``{"params": tensors, "lr": ...}``) holds, or the value itself."""
     return next((fv for k, fv in v.fields if k == "params"), v) if v.fields is not None else v
+
+
+def _configured(ret: Val) -> Optional[tuple]:
+    """The optimizers a ``configure_optimizers`` return value gives Lightning, in order: one optimizer, a list or
+    tuple of them, ``[optimizers], [schedulers]``, a dict with an ``"optimizer"`` entry, or a list of such dicts."""
+    if ret.kind == "optimizer":
+        return (ret,)
+    if ret.fields is not None:
+        got = [fv for k, fv in ret.fields if k == "optimizer"]
+        return (got[0],) if len(got) == 1 and got[0].kind == "optimizer" else None
+    if ret.items is None:
+        return None
+    items = ret.items
+    if len(items) == 2 and items[0].items is not None and items[0].kind != "optimizer" and items[1].kind != "optimizer":
+        items = items[0].items  # ``return [opt_d, opt_g], [sched_d, sched_g]``
+    out = []
+    for it in items:
+        one = _configured(it) if it.kind != "optimizer" else (it,)
+        if one is None or len(one) != 1:
+            return None
+        out.append(one[0])
+    return tuple(out)
 
 
 def _constant_strings(v: Val):

@@ -106,11 +106,13 @@ def _reads_elsewhere(info, attr: str) -> bool:
     return False
 
 
-def _touched_as_registered(facts, info, attr: str) -> bool:
+def _touched_as_registered(facts, info, attr: str, stmt: Optional[ast.AST] = None) -> bool:
     """``register_buffer("attr", ..)``, ``self.attr = nn.Parameter(self.attr)`` or similar anywhere in the class
-    (a registration under another literal name, ``register_buffer("adj", adj)``, does not touch ``attr``)."""
+    (a registration under another literal name, ``register_buffer("adj", adj)``, does not touch ``attr``), except in
+    the other branch of an ``if`` whose one branch makes the raw tensor ``stmt`` (``if learn: self.t = v.requires_grad_()
+    else: self.register_buffer("t", v)``: the two never run together)."""
     for node in walk_nodes(info.node):
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Call) and not (stmt is not None and _exclusive_branches(facts, stmt, node)):
             fname = node.func.attr if isinstance(node.func, ast.Attribute) else (node.func.id if isinstance(node.func, ast.Name) else "")
             if fname in ("register_buffer", "register_parameter", "register_module"):
                 name = node.args[0] if node.args else None
@@ -127,6 +129,25 @@ def _touched_as_registered(facts, info, attr: str) -> bool:
                 for sub in walk_nodes(node):
                     if isinstance(sub, ast.Attribute) and sub.attr == attr:
                         return True
+    return False
+
+
+def _exclusive_branches(facts, a: ast.AST, b: ast.AST) -> bool:
+    """Are ``a`` and ``b`` in the two branches (body and else) of one ``if`` statement?"""
+    def side(node, top):
+        cur, prev = facts.parent(node), node
+        while cur is not None:
+            if cur is top:
+                return "body" if any(prev is x for x in top.body) else "orelse" if any(prev is x for x in top.orelse) else None
+            cur, prev = facts.parent(cur), cur
+        return None
+    cur = facts.parent(a)
+    while cur is not None:
+        if isinstance(cur, ast.If):
+            sa, sb = side(a, cur), side(b, cur)
+            if sa and sb:
+                return sa != sb
+        cur = facts.parent(cur)
     return False
 
 
@@ -930,6 +951,87 @@ def main():
 """,
             expect={"grad_ok": ["net.fc.weight"]},
         ),
+        Example(
+            name="learnable-temperature-made-a-leaf-in-one-branch-buffer-in-the-other",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ScaledCosine(nn.Module):
+    def __init__(self, dim=8, init_temperature=0.1, learnable=True):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+        scale = torch.tensor(math.log(1.0 / init_temperature))
+        if learnable:
+            self.log_scale = scale.clone().requires_grad_(True)
+        else:
+            self.register_buffer("log_scale", scale)
+
+    def forward(self, a, b):
+        a, b = F.normalize(self.proj(a), dim=-1), F.normalize(self.proj(b), dim=-1)
+        logits = self.log_scale.exp() * a @ b.t()
+        return F.cross_entropy(logits, torch.arange(len(a)))
+
+
+def main():
+    torch.manual_seed(0)
+    head = ScaledCosine()
+    before = head.log_scale.detach().clone()
+    opt = torch.optim.SGD(head.parameters(), lr=0.5)
+    for _ in range(2):
+        loss = head(torch.randn(4, 8), torch.randn(4, 8))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"head": head}, {"scale_changed": not torch.equal(before, head.log_scale.detach())}
+""",
+            lines=(14,),
+            expect={"facts": {"scale_changed": False}},
+            fixed_expect={"facts": {"scale_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="learnable-temperature-parameter-in-one-branch-buffer-in-the-other",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ScaledCosine(nn.Module):
+    def __init__(self, dim=8, init_temperature=0.1, learnable=True):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+        scale = torch.tensor(math.log(1.0 / init_temperature))
+        if learnable:
+            self.log_scale = nn.Parameter(scale.clone())
+        else:
+            self.register_buffer("log_scale", scale)
+
+    def forward(self, a, b):
+        a, b = F.normalize(self.proj(a), dim=-1), F.normalize(self.proj(b), dim=-1)
+        logits = self.log_scale.exp() * a @ b.t()
+        return F.cross_entropy(logits, torch.arange(len(a)))
+
+
+def main():
+    torch.manual_seed(0)
+    head = ScaledCosine()
+    before = head.log_scale.detach().clone()
+    opt = torch.optim.SGD(head.parameters(), lr=0.5)
+    for _ in range(2):
+        loss = head(torch.randn(4, 8), torch.randn(4, 8))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"head": head}, {"scale_changed": not torch.equal(before, head.log_scale.detach())}
+""",
+            expect={"facts": {"scale_changed": True}},
+        ),
     )
 
     def _container_finding(self, facts, info, attr: str, value: ast.AST, container: str):
@@ -1067,7 +1169,7 @@ def main():
                 continue
             if opt_calls is None:
                 opt_calls = optimizer_calls(facts)
-            used = {a: v for a, v in raws.items() if _reads_elsewhere(info, a) and not _touched_as_registered(facts, info, a)}
+            used = {a: v for a, v in raws.items() if _reads_elsewhere(info, a) and not _touched_as_registered(facts, info, a, v[0])}
             if not used:
                 continue
             empty_opt = None

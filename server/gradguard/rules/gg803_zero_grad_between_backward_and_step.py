@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from typing import cast
 
+from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
 from gradguard.core.training import backpropagates, backward_blocks, clears, has_backward, step_binding, stmt_call
@@ -33,6 +34,12 @@ helper: a function called after `loss.backward()` whose body clears the gradient
 given and then steps it (`optimizer.zero_grad()` right before `optimizer.step()`, with nothing between that
 computes gradients); or a helper called between `loss.backward()` and `optimizer.step()` that ends by clearing
 the gradients of the optimizer it is given (a clip-and-log helper that "resets the buffers for the next batch").
+
+Also with another backward between: `opt.zero_grad()` after a backward that reached `opt`'s parameters, then a
+backward that does not reach them, then `opt.step()`. The optimizers are the program's values, so this sees what the
+names hide: in a Lightning module with manual optimization, `opt_g, opt_d = self.optimizers()` binds them in the
+order `configure_optimizers` returns them (`return [opt_d, opt_g], [...]` swaps them), and the generator's
+optimizer then steps after the discriminator's backward only (no fix is offered: which name is wrong is intent).
 
 Across iterations too: a loop that clears the gradients before every `backward()` but steps only every few
 iterations (`if (i + 1) % accumulation_steps == 0: optimizer.step()`) discards the accumulated gradients of
@@ -321,12 +328,106 @@ def main():
 """,
             expect={"facts": {"changed": True}},
         ),
+        Example(
+            name="lightning-gan-optimizers-unpacked-in-the-other-order",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class GAN(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.generator = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 6))
+        self.discriminator = nn.Sequential(nn.Linear(6, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
+
+    def training_step(self, batch, batch_idx):
+        (real,) = batch
+        opt_g, opt_d = self.optimizers()
+        fake = self.generator(torch.randn(len(real), 4))
+        opt_g.zero_grad()
+        g_loss = F.binary_cross_entropy_with_logits(self.discriminator(fake), torch.ones(len(real), 1))
+        self.manual_backward(g_loss)
+        opt_g.step()
+        opt_d.zero_grad()
+        d_real = F.binary_cross_entropy_with_logits(self.discriminator(real), torch.ones(len(real), 1))
+        d_fake = F.binary_cross_entropy_with_logits(self.discriminator(fake.detach()), torch.zeros(len(real), 1))
+        self.manual_backward((d_real + d_fake) / 2)
+        opt_d.step()
+
+    def configure_optimizers(self):
+        opt_g = torch.optim.Adam(self.generator.parameters(), lr=1e-3)
+        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=1e-3)
+        return [opt_d, opt_g], []
+
+
+def main():
+    pl.seed_everything(0)
+    model = GAN()
+    before = model.generator[0].weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(TensorDataset(torch.randn(8, 6)), batch_size=4))
+    return {"model": model}, {"generator_changed": not torch.equal(before, model.generator[0].weight)}
+""",
+            lines=(23,),
+            fixable=False,
+            expect={"facts": {"generator_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="lightning-gan-optimizers-unpacked-in-order",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class GAN(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.generator = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 6))
+        self.discriminator = nn.Sequential(nn.Linear(6, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
+
+    def training_step(self, batch, batch_idx):
+        (real,) = batch
+        opt_g, opt_d = self.optimizers()
+        fake = self.generator(torch.randn(len(real), 4))
+        opt_g.zero_grad()
+        g_loss = F.binary_cross_entropy_with_logits(self.discriminator(fake), torch.ones(len(real), 1))
+        self.manual_backward(g_loss)
+        opt_g.step()
+        opt_d.zero_grad()
+        d_real = F.binary_cross_entropy_with_logits(self.discriminator(real), torch.ones(len(real), 1))
+        d_fake = F.binary_cross_entropy_with_logits(self.discriminator(fake.detach()), torch.zeros(len(real), 1))
+        self.manual_backward((d_real + d_fake) / 2)
+        opt_d.step()
+
+    def configure_optimizers(self):
+        opt_g = torch.optim.Adam(self.generator.parameters(), lr=1e-3)
+        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=1e-3)
+        return [opt_g, opt_d], []
+
+
+def main():
+    pl.seed_everything(0)
+    model = GAN()
+    before = model.generator[0].weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(TensorDataset(torch.randn(8, 6)), batch_size=4))
+    return {"model": model}, {"generator_changed": not torch.equal(before, model.generator[0].weight)}
+""",
+            expect={"facts": {"generator_changed": True}},
+        ),
     )
 
     def check(self, facts):
         binding = step_binding(facts)
         yield from self._accumulation(facts, binding)
         yield from self._in_helper(facts)
+        yield from self._cleared_past_another_backward(facts)
         for _owner, body, backs in backward_blocks(facts):
             for k, st in enumerate(body):
                 scall = stmt_call(st, "step")
@@ -364,6 +465,62 @@ def main():
                         explanation="`zero_grad()` resets `.grad`; the optimizer skips parameters without gradients, so the model does not learn.",
                     )
                     break
+
+    def _cleared_past_another_backward(self, facts):
+        """``zero_grad()`` of an optimizer after a backward that reached its parameters, then another backward that
+        does not reach them, then its ``step()`` (the optimizers of a GAN unpacked in the wrong order from
+        ``self.optimizers()``: the generator's gradients are cleared by what the code calls ``opt_d``, the
+        discriminator's loss fills only the discriminator's, and the generator's optimizer steps on nothing). The
+        optimizers are values of the program model (what ``configure_optimizers`` returns, in order)."""
+        done: set = set()
+        for fl in facts.backward_flows:
+            sites = [s for s in fl.backward_sites if s.stmt is not None]
+            if len(sites) < 2:
+                continue
+            evs = [e for e in fl.events if e.what in ("zero_grad", "step") and e.stmt is not None and e.target is not None and e.target.kind == "optimizer"]
+            for st in (e for e in evs if e.what == "step"):
+                params = st.target.params
+                if not params or any(p == "self" or p.startswith(("arg:", "?")) for p in params):
+                    continue
+                place = _place(facts, st.stmt)
+                if place is None:
+                    continue
+                zs = [e for e in evs if e.what == "zero_grad" and e.target.params == params and e.target.origin is st.target.origin
+                      and _place(facts, e.stmt) is not None and _place(facts, e.stmt)[:2] == place[:2] and _place(facts, e.stmt)[2] < place[2]]
+                if not zs:
+                    continue
+                z = max(zs, key=lambda e: _place(facts, e.stmt)[2])
+                zi = _place(facts, z.stmt)[2]
+                here = [(s, _place(facts, s.stmt)) for s in sites]
+                here = [(s, pl[2]) for s, pl in here if pl is not None and pl[:2] == place[:2]]
+                between = [s for s, i in here if zi < i < place[2]]
+                before = [s for s, i in here if i < zi]
+                if not between or any("?" in s.loss.live or _reaches(s, params) for s in between):
+                    continue
+                earlier = [s for s in before if _reaches(s, params)]
+                if not earlier or id(z.node) in done:
+                    continue
+                done.add(id(z.node))
+                what = ", ".join(f"`{p}`" for p in sorted(params))
+                name = facts.text(z.node.func.value)
+                related = [(earlier[-1].node, f"the gradients of {what} are computed here"), (between[-1].node, f"this backward does not reach {what}"),
+                           (st.node, f"steps the optimizer of {what} with cleared gradients")]
+                bound = _binding_of(facts, fl, z.node.func.value)
+                if bound is not None:
+                    related.append((bound, f"`{name}` is bound here to the optimizer of {what}"))
+                if st.target.origin is not None:
+                    related.append((st.target.origin, f"the optimizer of {what} is built here"))
+                yield self.finding(
+                    facts,
+                    z.node,
+                    f"`{name}.zero_grad()` clears the gradients of {what} that the backward at line {earlier[-1].line} computed, and the "
+                    f"backward at line {between[-1].line} does not reach them: `{facts.text(st.node.func.value)}.step()` on line {st.node.lineno} "
+                    f"applies nothing to {what}",
+                    related=related,
+                    explanation="`zero_grad()` resets `.grad` (to None by default); the optimizer skips parameters without gradients, so "
+                    "those parameters never change. When the optimizers come from `self.optimizers()`, they are in the order "
+                    "`configure_optimizers` returns them.",
+                )
 
     def _accumulation(self, facts, binding):
         """Gradient accumulation across iterations: the loop clears the gradients before every ``backward()`` but
@@ -577,3 +734,29 @@ def _periodic(test: ast.AST) -> bool:
     """An accumulation schedule: ``(i + 1) % n == 0`` (alone or in an ``or`` / ``and``)."""
     tests = test.values if isinstance(test, ast.BoolOp) else [test]
     return any(isinstance(t, ast.Compare) and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in (t.left, *t.comparators)) for t in tests)
+
+
+def _place(facts, stmt: ast.AST):
+    """``(parent, field, index)`` of a statement in the statement list that holds it."""
+    parent = facts.parent(stmt)
+    if parent is None:
+        return None
+    for f in ("body", "orelse", "finalbody"):
+        lst = getattr(parent, f, None)
+        if isinstance(lst, list):
+            for i, x in enumerate(lst):
+                if x is stmt:
+                    return (id(parent), f, i)
+    return None
+
+
+def _reaches(site, params) -> bool:
+    return any(related_roots(p, lv) for p in params for lv in site.loss.live)
+
+
+def _binding_of(facts, fl, expr: ast.AST):
+    """The statement that binds the plain name ``expr`` in the flow's function, when it is bound once."""
+    if not isinstance(expr, ast.Name) or not isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    bs = facts.semantic.bindings(fl.node, expr.id)
+    return bs[0].node if len(bs) == 1 else None
