@@ -236,9 +236,9 @@ def _accelerator_ctor(facts, expr: ast.AST, at: ast.AST, depth: int) -> Optional
             continue
         arg = next((k.value for k in call.keywords if k.arg == expr.id), call.args[i] if 0 <= i < len(call.args) else None)
         if arg is not None:
-            got = _accelerator_ctor(facts, arg, call, depth + 1)
-            if got is not None:
-                return got
+            found = _accelerator_ctor(facts, arg, call, depth + 1)
+            if found is not None:
+                return found
     return None
 
 
