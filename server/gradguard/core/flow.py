@@ -1116,12 +1116,14 @@ class GradientFlow:
         self._dropped[key] = found
         return found
 
-    def flow_in_context(self, node: ast.AST, call: ast.Call, binding: dict, mode: GradMode, caller_self: Optional[str] = None) -> Optional[FunctionFlow]:
+    def flow_in_context(self, node: ast.AST, call: Optional[ast.Call], binding: dict, mode: GradMode, caller_self: Optional[str] = None) -> Optional[FunctionFlow]:
         """``node`` analyzed with the values its caller passes (``binding``: parameter index or name ->
         Val; ``"self"`` for a method's receiver) and in the caller's grad mode: a training loop written as
         ``def train(model, loader, optimizer)`` sees the caller's model class and optimizer. None when the
-        budget of contexts is spent or the call is recursive (the caller falls back to the summary)."""
-        key = (id(node), tuple(sorted((str(k), v) for k, v in binding.items())), mode.enabled, mode.kind)
+        budget of contexts is spent or the call is recursive (the caller falls back to the summary). ``call`` None:
+        a framework runs it (a Lightning callback hook given the module it fits); such a flow is not one of
+        ``context_flows`` (which are the file's own calls)."""
+        key = (id(node), tuple(sorted((str(k), v) for k, v in binding.items())), mode.enabled, mode.kind, call is None)
         if key in self._contexts:
             return self._contexts[key]
         if len(self._contexts) >= self.MAX_CONTEXTS or id(node) in self._in_progress or len(self._in_progress) > self.MAX_DEPTH:
@@ -1135,7 +1137,8 @@ class GradientFlow:
         if fl.owner is None and "self" not in binding:
             fl.self_cls = caller_self
         self._contexts[key] = fl
-        self.context_flows.append(fl)
+        if call is not None:
+            self.context_flows.append(fl)
         return fl
 
     def all_flows(self) -> list[FunctionFlow]:

@@ -18,6 +18,7 @@ from gradguard.core.flow import (
     BackwardSite,
     Event,
     FunctionFlow,
+    GradMode,
     OptimizerSite,
     Val,
     _name_of,  # one dotted-name helper for the model
@@ -27,10 +28,12 @@ from gradguard.core.flow import (
 from gradguard.core.order import position
 from gradguard.core.torchapi import (
     COPY_FUNCTIONS,
+    FRAMEWORK_PLAIN_BASES,
     HF_CALLBACK_BASES,
     HF_CALLBACK_EVENTS_DURING_TRAINING,
     HF_TRAINER_BASES,
     HF_TRAINER_OPTIMIZER_BUILDERS,
+    LIGHTNING_HOOKS_BEFORE_TRAINING_STEP,
     MODULE_CONTAINER_CLASSES,
     NOT_OPTIMIZER_KINDS,
     OPTIMIZER_BUILDERS,
@@ -719,3 +722,47 @@ def late_callback_unfreezes(facts) -> list:
             seen.add(id(u.stmt))
             unique.append(u)
     return unique
+
+
+LIGHTNING_CALLBACK_BASES = frozenset(q for q in FRAMEWORK_PLAIN_BASES if "ightning" in q)
+
+
+@dataclass(frozen=True)
+class CallbackHook:
+    """A hook of an in-file Lightning ``Callback`` that the Trainer runs before the training steps, analyzed with its
+    ``pl_module`` argument as a LightningModule of the file: ``flow``'s roots ``self...`` are that module's."""
+
+    flow: FunctionFlow
+    module_cls: str  # the LightningModule class ``pl_module`` stands for
+    hook: ast.AST  # the hook method
+
+
+def lightning_callback_hooks(facts) -> list:
+    """``CallbackHook`` for each hook in ``LIGHTNING_HOOKS_BEFORE_TRAINING_STEP`` (``on_fit_start``,
+    ``on_train_epoch_start``, ...) of each in-file Lightning ``Callback`` subclass, run with ``pl_module`` (its second
+    argument after ``trainer``) as each in-file LightningModule class that has a ``training_step``: the Trainer passes
+    the module it fits to every callback it was given, so what the hook does to ``pl_module`` (``pl_module.freeze()``)
+    it does to the module before its training steps."""
+    cache = facts.__dict__.get("_callback_hooks")
+    if cache is not None:
+        return cache
+    out: list = []
+    facts.__dict__["_callback_hooks"] = out
+    if "Callback" not in facts.source.text:
+        return out
+    modules = [c for c, info in facts.modules.classes.items() if info.framework == "lightning" and "training_step" in info.methods]
+    if not modules:
+        return out
+    for info in facts.modules.classes.values():
+        if not _derives_from(facts, info.name, set(LIGHTNING_CALLBACK_BASES)):
+            continue
+        for name in LIGHTNING_HOOKS_BEFORE_TRAINING_STEP:
+            hook = info.methods.get(name)
+            if not isinstance(hook, (ast.FunctionDef, ast.AsyncFunctionDef)) or len(hook.args.args) < 3:
+                continue
+            for cls in modules:
+                module = Val(frozenset({"self"}), kind="module", cls=cls, ident="self")
+                fl = facts.flow.flow_in_context(hook, None, {"self": Val(kind="instance", cls=info.name), 1: module}, GradMode())
+                if fl is not None:
+                    out.append(CallbackHook(fl, cls, hook))
+    return out

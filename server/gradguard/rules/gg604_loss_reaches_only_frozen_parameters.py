@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
@@ -11,6 +12,7 @@ from gradguard.core.model import Severity
 from gradguard.core.order import position
 from gradguard.core.starvation import HelperFreeze, helper_freezes
 from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, LOSS_SINK_WORDS
+from gradguard.core.training import lightning_callback_hooks
 from gradguard.rules.base import Example, Rule
 
 _FREEZE = re.compile(r"requires_grad_\(\s*(?:False|requires_grad\s*=\s*False)|requires_grad\s*=\s*False|\.freeze\(\)")
@@ -39,6 +41,9 @@ into the frozen model after the freeze (adapters injected by `setattr(model, nam
 that also reach tensors of unknown origin stay silent. Setting `requires_grad` on an indexed part of a layer's
 weight or bias (`emb.weight[new_ids].requires_grad_(True)`, meant to train a few rows) unfreezes nothing: indexing
 makes a new tensor with a flag of its own, and the parameter keeps `requires_grad=False`.
+A hook of a Lightning `Callback` the Trainer runs before the training steps (`on_fit_start`, `on_train_start`,
+`on_train_epoch_start`, `on_train_batch_start`, `setup`) counts as the module's own: it is given the module being fit
+as `pl_module`, so `pl_module.freeze()` there freezes the LightningModule whose `training_step` loss follows.
 
 ## Why is this bad?
 With every input of the graph frozen, autograd records nothing: the loss is a constant and
@@ -658,6 +663,90 @@ def main():
 """,
             expect={"grad_ok": ["model.head.weight"], "grad_none": ["model.embed.weight"]},
         ),
+        Example(
+            name="lightning-callback-freezes-the-whole-module-it-is-given",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Regressor(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(4, 16), nn.ReLU())
+        self.head = nn.Linear(16, 1)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.mse_loss(self.head(self.encoder(x)), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+class FreezeEncoderAfterWarmup(pl.Callback):
+    def __init__(self, at_epoch=1):
+        self.at_epoch = at_epoch
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        if trainer.current_epoch == self.at_epoch:
+            pl_module.freeze()
+
+
+def main():
+    pl.seed_everything(0)
+    data = DataLoader(TensorDataset(torch.randn(8, 4), torch.randn(8, 1)), batch_size=4)
+    model = Regressor()
+    pl.Trainer(max_epochs=2, callbacks=[FreezeEncoderAfterWarmup()], logger=False, enable_checkpointing=False).fit(model, data)
+    return {"model": model}
+""",
+            lines=(28,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="lightning-callback-freezes-the-encoder-of-the-module-it-is-given",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Regressor(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(4, 16), nn.ReLU())
+        self.head = nn.Linear(16, 1)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.mse_loss(self.head(self.encoder(x)), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+class FreezeEncoderAfterWarmup(pl.Callback):
+    def __init__(self, at_epoch=1):
+        self.at_epoch = at_epoch
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        if trainer.current_epoch == self.at_epoch:
+            pl_module.encoder.requires_grad_(False)
+
+
+def main():
+    pl.seed_everything(0)
+    data = DataLoader(TensorDataset(torch.randn(8, 4), torch.randn(8, 1)), batch_size=4)
+    model = Regressor()
+    pl.Trainer(max_epochs=2, callbacks=[FreezeEncoderAfterWarmup()], logger=False, enable_checkpointing=False).fit(model, data)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.head.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -695,6 +784,11 @@ def main():
                     # ``if isinstance(m, nn.BatchNorm2d) or nn.Conv2d:`` meant to pick some modules picks them all
                     at = test
                     why = f" (`{_short(facts, test.test)}` is true for every module: a class object is truthy, so the `or` selects all)"
+                hook = next((ch for ch in lightning_callback_hooks(facts) if ch.hook is facts.enclosing(ev.node, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+                if hook is not None and not why:
+                    cb = facts.enclosing(hook.hook, (ast.ClassDef,))
+                    why = (f" (in `{getattr(cb, 'name', '?')}.{getattr(hook.hook, 'name', '?')}`: the Trainer runs this callback hook before the "
+                           f"training steps, with the `{hook.module_cls}` it fits as `pl_module`)")
                 if isinstance(at, ast.For) and _children_slice(at) and isinstance(ev, HelperFreeze):
                     order = _model_children(facts, ev)
                     if order:
@@ -802,6 +896,21 @@ def _freezes(facts) -> tuple:
                 out.extend((r, HelperFreeze(ev.node, helper_ev.node, helper_ev, r), ctx) for r in roots)
             elif ev.extra == "True":
                 on.update(roots)
+    # a hook of a Lightning Callback the Trainer runs before the training steps (``pl_module.freeze()`` in
+    # ``on_train_epoch_start``): the change to the module it fits, as if the module's own hook made it
+    for ch in lightning_callback_hooks(facts):
+        for ev in ch.flow.events:
+            if ev.target is None:
+                continue
+            kind = _change(facts, ev)
+            if kind is None:
+                continue
+            off, whole = kind
+            roots = {r for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()) if r == "self" or r.startswith("self.")}
+            if off and whole:
+                out.extend((r, ev, _HookRun(ch.module_cls, ch.hook)) for r in roots)
+            elif not off:
+                on.update(roots)
     # a helper that freezes what it is given (``freeze_backbone(model)``): the change at each call
     for caller, hf in helper_freezes(facts):
         sliced = _sliced_children(facts, hf)
@@ -817,6 +926,15 @@ def _freezes(facts) -> tuple:
         elif not off:
             on.add(hf.root)
     return out, on
+
+
+@dataclass(frozen=True)
+class _HookRun:
+    """Where a Lightning callback hook's change counts: as a method of ``owner`` (the module it is given) named like
+    the hook, which the Trainer runs before ``training_step``."""
+
+    owner: str
+    node: ast.AST
 
 
 def _helper_event(facts, node: ast.AST):

@@ -1590,6 +1590,97 @@ def main():
 """,
             expect={"facts": {"changed": True}},
         ),
+        Example(
+            name="memo-of-a-projection-filled-once-per-key-and-read-on-every-call",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LabelConditioned(nn.Module):
+    def __init__(self, n_labels=3, dim=8):
+        super().__init__()
+        self.label_table = nn.Embedding(n_labels, dim)
+        self.label_table.requires_grad_(False)
+        self.cond_proj = nn.Linear(dim, dim)
+        self.body = nn.Linear(dim, 1)
+        self._cache = {}
+
+    def condition(self, labels):
+        out = []
+        for k in labels.tolist():
+            if k not in self._cache:
+                with torch.no_grad():
+                    e = self.label_table(torch.tensor([k]))
+                self._cache[k] = self.cond_proj(e)
+            out.append(self._cache[k])
+        return torch.cat(out)
+
+    def forward(self, x, labels):
+        return self.body(x + self.condition(labels))
+
+
+def main():
+    torch.manual_seed(0)
+    model = LabelConditioned()
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    labels = torch.tensor([0, 1, 2, 0])
+    for _ in range(2):
+        loss = F.mse_loss(model(torch.randn(4, 8), labels), torch.randn(4, 1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(21,),
+            fixable=False,
+            expect={"error": "backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="memo-of-frozen-features-projected-on-every-call",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LabelConditioned(nn.Module):
+    def __init__(self, n_labels=3, dim=8):
+        super().__init__()
+        self.label_table = nn.Embedding(n_labels, dim)
+        self.label_table.requires_grad_(False)
+        self.cond_proj = nn.Linear(dim, dim)
+        self.body = nn.Linear(dim, 1)
+        self._cache = {}
+
+    def condition(self, labels):
+        out = []
+        for k in labels.tolist():
+            if k not in self._cache:
+                with torch.no_grad():
+                    e = self.label_table(torch.tensor([k]))
+                self._cache[k] = e
+            out.append(self.cond_proj(self._cache[k]))
+        return torch.cat(out)
+
+    def forward(self, x, labels):
+        return self.body(x + self.condition(labels))
+
+
+def main():
+    torch.manual_seed(0)
+    model = LabelConditioned()
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    labels = torch.tensor([0, 1, 2, 0])
+    for _ in range(2):
+        loss = F.mse_loss(model(torch.randn(4, 8), labels), torch.randn(4, 1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.cond_proj.weight", "model.body.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1972,7 +2063,10 @@ def main():
                         continue  # recomputed on each call: a fresh graph every step
                     if any(_self_attr(n, attr, ast.Store) or _emptied(n, attr) for other, mm in info.methods.items() if other not in (mname, "__init__") for n in walk_nodes(mm)):
                         continue  # refreshed elsewhere: when is not known
-                    if not any(_self_attr(n, attr, ast.Load) and _graph_read(facts, n) for other, mm in info.methods.items() if other != "__init__" for n in walk_nodes(mm) if mm is not m or mname == "__init__"):
+                    if not any(_self_attr(n, attr, ast.Load) and _graph_read(facts, n) for other, mm in info.methods.items() if other != "__init__" for n in walk_nodes(mm)
+                               if mm is not m or mname == "__init__" or (memo and not _guarded_by_membership(facts, n, attr))):
+                        # (a memo table read in the method that fills it, outside the ``if key not in self.cache:`` that fills it:
+                        # ``embs.append(self.cache[k])`` on every call)
                         if not (mname != "__init__" and _returned(m, attr)):
                             continue
                     site = _training_site_through(facts, cls_name, attr)
