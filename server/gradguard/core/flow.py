@@ -140,6 +140,7 @@ class Val:
     ids_of: Optional[frozenset] = None  # (root, node): the ``id()`` of every parameter of these roots, and nothing else (``set(map(id, m.parameters()))`` at node)
     left_out: frozenset = frozenset()  # for kind 'params' / 'optimizer': (root, node) parts of a model a filter left out, and the test that did
     layer: Optional[tuple] = None  # (in-file class, attribute): a module held as that attribute of that class (``model.layers[i].output``)
+    leads: Optional[frozenset] = None  # a string (or each string of a list) known to begin with one of these texts
 
     @property
     def carries(self) -> bool:
@@ -1191,6 +1192,7 @@ class _Walker:
         self.env: dict[str, Val] = {}
         self.binding = binding
         self.param_receivers: dict = {}  # id(``m.parameters()`` call) -> the value of ``m``: what a filter over it keeps
+        self.comprehension_elts: dict = {}  # id(list comprehension / generator) -> its element values, when they carry nothing
         self.mode = _decorator_mode(self.im, node) if not isinstance(node, ast.Module) else GradMode()
         info = engine.modules.classes.get(owner) if owner else None
         if info is not None and info.framework == "lightning" and getattr(node, "name", "") in LIGHTNING_INFERENCE_STEPS and self.mode.enabled:
@@ -1381,6 +1383,10 @@ class _Walker:
             elif target_val.leaf or target_val.kind == "tensor" or target_val.carries:
                 self.record("inplace", st, target=target_val, value=v, name=name, extra="augassign")
             newv = combine(target_val, v) if (target_val.kind != "python" or v.live or v.cut) else CONST
+            if isinstance(st.op, ast.Add) and target_val.pytype == "list" and v.pytype == "list" and not (v.live or v.cut or target_val.live or target_val.cut):
+                # ``keep += ["classifier."]``: the elements of both (literal items when both are literals)
+                items = target_val.items + v.items if target_val.items is not None and v.items is not None else None
+                newv = Val(kind="python", pytype="list", items=items, leads=_leads([target_val, v]))
             if target_val.saved_output:
                 newv = replace(newv, saved_output=None)
             if isinstance(st.target, ast.Name):
@@ -2017,6 +2023,8 @@ class _Walker:
             return Val(it.live, it.cut, kind="tensor", leaf=True, ident=None)
         if it.items:
             return join(*it.items)
+        if it.leads and it.pytype == "list":  # (strings that each begin with one of the list's known texts)
+            return Val(kind="python", leads=it.leads)
         return replace(it, ident=None, leaf=False, items=None, kind=it.kind if it.kind in ("python", "tensor", "module") else None)
 
     # -- expressions ------------------------------------------------------------------------------
@@ -2041,6 +2049,9 @@ class _Walker:
         for c in walk_nodes(node):
             if isinstance(c, ast.FormattedValue):
                 self.ev(c.value)
+        parts = getattr(node, "values", [])
+        if parts and isinstance(parts[0], ast.Constant) and isinstance(parts[0].value, str) and parts[0].value:
+            return Val(kind="python", prefix=parts[0].value)  # ``f"encoder.layers.{i}."``: begins with ``encoder.layers.``
         return CONST
 
     def ev_Name(self, node: ast.Name) -> Val:
@@ -2374,6 +2385,11 @@ class _Walker:
         if ids is not None:
             return Val(kind="python", ids_of=ids, pytype="set" if isinstance(node, ast.SetComp) else None)
         if not (j.live or j.cut):
+            if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+                self.comprehension_elts[id(node)] = vals
+                lead = _leads(vals)
+                if lead:  # ``[f"layers.{i}." for i in ...]``: strings that all begin with ``layers.``
+                    return Val(kind="python", pytype="list" if isinstance(node, ast.ListComp) else None, leads=lead)
             return Val(kind="python" if all(v.kind == "python" for v in vals) else None)
         if all(v.kind == "tensor" and v.leaf for v in vals):
             live, left_out = j.live, frozenset()  # type: frozenset, frozenset
@@ -2606,6 +2622,13 @@ class _Walker:
                     return self.call_function(node, self.e.functions[name], None, args, kwargs)
                 if name in self.e.modules.classes:
                     return self.instantiate(node, name, args, kwargs)
+                if name in ("any", "all") and len(node.args) == 1 and not node.keywords and id(node.args[0]) in self.comprehension_elts:
+                    # ``any(name.startswith(p) for p in keep)`` with every element decided the same way
+                    decided = {c for v in self.comprehension_elts[id(node.args[0])] for c in (v.consts if v.consts is not None else {None})}
+                    if decided == {False} and name == "any":
+                        return constant(False)
+                    if decided == {True} and name == "all":
+                        return constant(True)
                 if name in PYTHON_CASTS:
                     v = combine(*args) if args else CONST
                     if v.live and not all(a.ident and not a.leaf for a in args if a.live):
@@ -3321,9 +3344,8 @@ class _Walker:
             # ``name.startswith("backbone.")`` on a name known to begin with ``module.``: decided when neither text
             # is a prefix of the other
             tests = args[0].items if args[0].items is not None else (args[0],)
-            texts = [t.consts for t in tests]
-            if texts and all(c is not None and len(c) == 1 and isinstance(next(iter(c)), str) for c in texts):
-                strs = [next(iter(c)) for c in texts if c is not None]
+            strs = _leads(list(tests))
+            if strs:
                 if not any(t.startswith(recv.prefix) or recv.prefix.startswith(t) for t in strs):
                     self.record("name_test_never_true", node, value=recv, extra=recv.prefix)
                     return Val(kind="python", consts=frozenset({False}))
@@ -3576,6 +3598,27 @@ def _configured(ret: Val) -> Optional[tuple]:
             return None
         out.append(one[0])
     return tuple(out)
+
+
+def _leads(vals) -> Optional[frozenset]:
+    """The texts each of ``vals`` (strings, or lists of strings) is known to begin with one of: a known constant
+    itself, a known prefix (``f"layers.{i}."``), or the texts known of a list's elements. None when one is unknown."""
+    out: set = set()
+    for v in vals:
+        if v.consts is not None and len(v.consts) == 1 and isinstance(next(iter(v.consts)), str):
+            out.add(next(iter(v.consts)))
+        elif v.leads:
+            out |= v.leads
+        elif v.items is not None and v.pytype in ("list", "tuple") and v.items:
+            inner = _leads(list(v.items))
+            if inner is None:
+                return None
+            out |= inner
+        elif v.prefix:
+            out.add(v.prefix)
+        else:
+            return None
+    return frozenset(out) if out else None
 
 
 def _constant_strings(v: Val):

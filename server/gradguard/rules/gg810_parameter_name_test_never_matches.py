@@ -7,6 +7,7 @@ import re
 from functools import partial
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.paramnames import Unknown, all_parameter_names, evaluate_name_test, models_of, module_constants, truth
 from gradguard.fixes import fix, replace_node
@@ -31,6 +32,11 @@ Follows a model wrapped in `nn.DataParallel` or `DistributedDataParallel` into t
 `name.startswith(...)` test on those names whose prefixes can never match, because they do not begin with
 `module.`. Reported when the test is decided on some call the file makes with the wrapper; a helper only ever
 given the bare model is not flagged.
+
+Also flags `p.requires_grad = any(name.startswith(k) for k in keep)` in a loop over such a wrapper's names when the
+test is false for every name: the prefixes are known from string constants, lists of them, f-strings that begin with
+a literal (`[f"encoder.layers.{i}." for i in range(...)]`) and lists extended with `+=`; the loop then freezes the
+whole model.
 
 Also flags a freeze loop over `model.named_parameters()` (`if not any(k in name for k in ("adapter", "head")):
 p.requires_grad = False`) whose name test freezes parameters it would keep trainable if the names' case matched its
@@ -334,6 +340,87 @@ def main():
 """,
             expect={"facts": {"changed": True}, "grad_ok": ["model.2.weight"]},
         ),
+        Example(
+            name="freeze-by-fstring-prefixes-on-a-dataparallel-wrapper",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self, depth=4):
+        super().__init__()
+        self.blocks = nn.ModuleList(nn.Linear(6, 6) for _ in range(depth))
+        self.head = nn.Linear(6, 3)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = torch.relu(block(x))
+        return self.head(x)
+
+
+def train_top(model, n, depth=4):
+    keep = [f"blocks.{i}." for i in range(depth - n, depth)]
+    keep += ["head."]
+    for name, param in model.named_parameters():
+        param.requires_grad = any(name.startswith(prefix) for prefix in keep)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.DataParallel(Tagger())
+    train_top(model, n=1)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    loss = F.cross_entropy(model(torch.randn(4, 6)), torch.tensor([0, 1, 2, 0]))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model.module}
+""",
+            lines=(22,),
+            fixable=False,
+            expect={"error": "empty parameter list"},
+        ),
+        Example(
+            bad=False,
+            name="freeze-by-fstring-prefixes-on-the-wrapped-model",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self, depth=4):
+        super().__init__()
+        self.blocks = nn.ModuleList(nn.Linear(6, 6) for _ in range(depth))
+        self.head = nn.Linear(6, 3)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = torch.relu(block(x))
+        return self.head(x)
+
+
+def train_top(model, n, depth=4):
+    keep = [f"blocks.{i}." for i in range(depth - n, depth)]
+    keep += ["head."]
+    for name, param in model.named_parameters():
+        param.requires_grad = any(name.startswith(prefix) for prefix in keep)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.DataParallel(Tagger())
+    train_top(model.module, n=1)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    loss = F.cross_entropy(model(torch.randn(4, 6)), torch.tensor([0, 1, 2, 0]))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model.module}
+""",
+            expect={"grad_ok": ["model.head.weight", "model.blocks.3.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -346,6 +433,7 @@ def main():
             never = {id(ev.node): ev for ev in fl.events if ev.what == "name_test_never_true" and isinstance(ev.node, ast.Call)}
             if not never:
                 continue
+            yield from self._switched_off_by_test(facts, fl, never, done)
             for ev in fl.events:
                 if ev.what != "dead_branch" or ev.extra != "body" or not isinstance(ev.node, ast.If):
                     continue
@@ -379,6 +467,36 @@ def main():
                     ),
                 )
 
+
+    def _switched_off_by_test(self, facts, fl, never: dict, done: set):
+        """``p.requires_grad = any(name.startswith(k) for k in keep)`` over a wrapper's ``named_parameters()``: the test is
+        false for every name, so the loop freezes every parameter it was meant to keep trainable."""
+        for ev in fl.events:
+            if ev.what != "requires_grad_set" or ev.name != "requires_grad" or ev.value is None or ev.value.consts != frozenset({False}):
+                continue
+            st = ev.stmt
+            if not isinstance(st, ast.Assign) or isinstance(st.value, ast.Constant) or id(st) in done:
+                continue
+            call = next((n for n in walk_nodes(st.value) if id(n) in never), None)
+            if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+                continue
+            done.add(id(st))
+            prefix = never[id(call)].extra or "module."
+            name = facts.text(call.func.value)
+            related = [(fl.context, "called here with the wrapper")] if fl.context is not None else []
+            yield self.finding(
+                facts,
+                st,
+                f"`{facts.text(st.value)}` is false for every parameter: `{name}` comes from the `named_parameters()` of a DataParallel / "
+                f"DistributedDataParallel wrapper, whose parameter names all begin with `{prefix}`; this sets `requires_grad = False` on "
+                "every parameter, the ones it should keep trainable included",
+                related=related,
+                explanation=(
+                    f"The wrapper registers the model as its submodule `module`, so every name begins with `{prefix}` and no prefix the test "
+                    "lists matches: the whole model is frozen (an optimizer over the parameters that require grad then gets an empty list, "
+                    "and backward() has nothing to reach). Read the names of the wrapped model (`model.module.named_parameters()`)."
+                ),
+            )
 
     def _case_mismatched_freeze(self, facts):
         """``for name, p in model.named_parameters(): if not any(k in name for k in ("adapter", "head")): p.requires_grad =
