@@ -39,6 +39,7 @@ from gradguard.core.torchapi import (
     FORWARDS_TO_MODULE,
     FRAMEWORK_OBJECTS,
     FROZEN_BY_DEFAULT,
+    FUNCTIONAL_CALLS,
     GRAD_DISABLING,
     GRAD_ENABLING,
     HF_TRAINER_BASES,
@@ -2716,6 +2717,20 @@ class _Walker:
                 x = self.op_result(combine(replace(elem, cut=frozenset()), x))
         return x
 
+    def functional_call(self, module: Val, params: Val, rest: list, kwargs: dict) -> Optional[Val]:
+        """``torch.func.functional_call(module, params, args)`` runs ``module`` with the tensors of ``params`` in place of its
+        own parameters: when ``params`` is built from every parameter of the module (its values come from the module's
+        root itself: ``{n: p.detach().clone().requires_grad_() for n, p in module.named_parameters()}``, and what inner
+        steps make of it), the output's gradient reaches what ``params`` carries, not the module's parameters directly.
+        None when ``params`` is not known to replace them all (a dict of a few named tensors)."""
+        roots = module.live - {UNKNOWN}
+        if not roots or module.ident is None or module.ident not in roots:
+            return None
+        carried = params.live | {r for r, _c in params.cut}
+        if module.ident not in carried:
+            return None  # (a dict of some parts' tensors: the module's other parameters are used as they are)
+        return self.op_result(combine(Val(params.live, params.cut), *rest, *kwargs.values()))
+
     def reentrant_checkpoint(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Optional[Val]:
         """``checkpoint(fn, *inputs, use_reentrant=True)`` (also the default when ``use_reentrant`` is not passed) runs
         ``fn`` under no_grad and reconnects to autograd only through its tensor inputs: when none of them requires grad
@@ -3070,6 +3085,10 @@ class _Walker:
             return Val(kind=None)
         if q in FRAMEWORK_OBJECTS:
             return Val(kind=FRAMEWORK_OBJECTS[q])
+        if q in FUNCTIONAL_CALLS and len(args) >= 2 and args[0].kind == "module":
+            got = self.functional_call(args[0], args[1], args[2:], kwargs)
+            if got is not None:
+                return got
         if q in MODULE_WRAPPERS:
             if q in FORWARDS_TO_MODULE and args and args[0].kind == "module":
                 return replace(args[0], wrapper=short)
@@ -3328,6 +3347,10 @@ class _Walker:
         if name == "retain_grad":
             self.record("retain_grad", node, target=recv, name=_name_of(node.func.value))  # type: ignore[attr-defined]
             return NONE
+        if recv.kind == "module" and name == "state_dict" and recv.live and not any(k.arg == "keep_vars" for k in node.keywords) and not node.args:
+            # ``model.state_dict()``: the parameters' values as detached tensors (``keep_vars=False``): what is computed
+            # from them reaches no parameter
+            return replace(cut_value(recv, "detach", node, ".state_dict()"), kind=None, pytype="dict")
         if recv.kind in ("module", "instance") and name in MODULE_SELF_METHODS:
             if name == "requires_grad_":
                 flag = _requires_grad_flag(node, kwnodes)

@@ -453,6 +453,8 @@ SAVES_WEIGHT_ALWAYS = frozenset({
     "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d", "LazyConv2d",
     "LazyConv3d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
 })
+# Run a module with given tensors in place of its parameters and buffers (``functional_call(module, params, args)``).
+FUNCTIONAL_CALLS = frozenset({"torch.func.functional_call", "torch.nn.utils.stateless.functional_call", "torch._functorch.functional_call.functional_call"})
 SAVES_WEIGHT_WITH_INPUT_GRAD = frozenset({"Linear", "LazyLinear", "Bilinear"})
 SAVES_INPUT_MODULES = {
     "Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "LayerNorm", "RMSNorm",

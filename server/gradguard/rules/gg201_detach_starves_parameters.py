@@ -6,7 +6,7 @@ import ast
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.source import Pos
 from gradguard.core.torchapi import LOSS_SINK_WORDS
-from gradguard.fixes import delete_between, delete_method_call, fix
+from gradguard.fixes import delete_between, delete_method_call, fix, replace_node
 from gradguard.rules._cuts import cut_findings, sole_cut
 from gradguard.rules.base import Example, Rule
 
@@ -29,6 +29,9 @@ tensor whose `.grad` is read, or that is returned or stored; a unit test's input
 Intentional detaches stay silent: values that never reach the backpropagated loss (logging, metrics),
 GAN `netD(fake.detach())` when the generator trains through another loss, stop-gradient designs
 (SimSiam, straight-through estimators, `loss + (s - s.detach())`), targets, and anything under `no_grad`.
+`torch.func.functional_call(model, params, args)` runs the model with the tensors of `params` in place of its own:
+when `params` is built from every parameter of the model, the loss reaches the model only through what `params`
+carries, so fast weights cloned with `p.detach().clone().requires_grad_()` (MAML) starve the meta-parameters.
 
 ## Why is this bad?
 `detach()` returns a tensor with no history. Everything upstream of it gets no gradient from this loss:
@@ -1055,6 +1058,131 @@ def main():
 """,
             expect={"grad_ok": ["stage1.weight", "stage2.weight"]},
         ),
+        Example(
+            name="maml-fast-weights-cloned-detached-for-functional-call",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.func import functional_call
+
+
+def fast_weights(model):
+    return {n: p.detach().clone().requires_grad_(True) for n, p in model.named_parameters()}
+
+
+def adapt(model, params, x, y, lr=0.05):
+    loss = F.mse_loss(functional_call(model, params, (x,)), y)
+    grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+    return {n: p - lr * g for (n, p), g in zip(params.items(), grads)}
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1))
+    meta_opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    meta_loss = 0.0
+    for _ in range(2):
+        xs, xq = torch.randn(5, 1), torch.randn(5, 1)
+        params = adapt(model, fast_weights(model), xs, torch.sin(xs))
+        meta_loss = meta_loss + F.mse_loss(functional_call(model, params, (xq,)), torch.sin(xq))
+    meta_opt.zero_grad()
+    meta_loss.backward()
+    meta_opt.step()
+    return {"model": model}
+""",
+            lines=(8,),
+            fixable=False,
+            expect={"grad_none": ["model.0.weight", "model.2.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="maml-fast-weights-are-the-model-parameters-for-functional-call",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.func import functional_call
+
+
+def fast_weights(model):
+    return dict(model.named_parameters())
+
+
+def adapt(model, params, x, y, lr=0.05):
+    loss = F.mse_loss(functional_call(model, params, (x,)), y)
+    grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+    return {n: p - lr * g for (n, p), g in zip(params.items(), grads)}
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1))
+    meta_opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    meta_loss = 0.0
+    for _ in range(2):
+        xs, xq = torch.randn(5, 1), torch.randn(5, 1)
+        params = adapt(model, fast_weights(model), xs, torch.sin(xs))
+        meta_loss = meta_loss + F.mse_loss(functional_call(model, params, (xq,)), torch.sin(xq))
+    meta_opt.zero_grad()
+    meta_loss.backward()
+    meta_opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
+        ),
+        Example(
+            name="weight-noise-through-functional-call-on-the-state-dict",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.func import functional_call
+
+
+def noisy_weights(model, std=0.01):
+    return {n: t + std * torch.randn_like(t) for n, t in model.state_dict().items()}
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+        loss = F.cross_entropy(functional_call(model, noisy_weights(model), (x,)), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(8,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="weight-noise-through-functional-call-on-the-parameters",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.func import functional_call
+
+
+def noisy_weights(model, std=0.01):
+    return {n: t + std * torch.randn_like(t) for n, t in dict(model.named_parameters()).items()}
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+        loss = F.cross_entropy(functional_call(model, noisy_weights(model), (x,)), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"detach", "data"})  # the GradientFlow cut kinds this rule reports
@@ -1063,11 +1191,19 @@ def main():
         def describe(kind, node, st):
             if kind == "data":
                 return "`.data`"
+            if _state_dict(node):
+                return "`.state_dict()` (detached copies of the parameters)"
             return "`.detach_()`" if _in_place(node) else "`.detach()`"
 
         def fixes_for(kind, node, st):
             if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
                 return []  # ``w.data = f(m)``: without ``.data`` the assignment rebinds (or, for a parameter, raises)
+            if _state_dict(node):
+                if not sole_cut(st, self.cut_kinds) or node.args or node.keywords:
+                    return []
+                # ``keep_vars=True``: the parameters themselves; unsafe, since an in-place write into an entry now
+                # changes the parameter
+                return [lambda: fix("Keep the parameters' graph: `state_dict(keep_vars=True)`", replace_node(facts, node, f"{facts.text(node.func)}(keep_vars=True)"), unsafe=True)]
             if _serves_another_loss(facts, node, st):
                 return []  # the same detached value feeds a loss that must not reach these parameters
             if not sole_cut(st, self.cut_kinds):
@@ -1087,6 +1223,10 @@ def main():
             return [lambda: fix(f"Remove {what}", delete_method_call(facts, node, also_following=("requires_grad_",)))]
 
         return cut_findings(self, facts, self.cut_kinds, describe, fixes_for)
+
+
+def _state_dict(node) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "state_dict"
 
 
 def _in_place(node) -> bool:

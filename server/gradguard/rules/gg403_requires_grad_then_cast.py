@@ -113,7 +113,10 @@ tensors]` in a helper, or kept on an object by its constructor and given to the 
 (`emb.requires_grad_(True)`, then `emb[:, 1:3]`) given to an optimizer: a non-leaf view, reported on the
 indexing, as an error. Likewise arithmetic on a leaf that requires grad (`canvas = torch.rand(shape,
 requires_grad=True)`, then `return (canvas - mean) / std` from a helper) whose result reaches an optimizer's
-constructor: reported on the arithmetic, as an error.
+constructor: reported on the arithmetic, as an error. Also a Module's constructor (or a method it calls) writing a
+tensor computed in grad mode from one that requires grad into a `_parameters` slot (`self.lstm._parameters["weight_hh_l0"]
+= F.dropout(raw, p)`, AWD-LSTM's weight drop): `parameters()` now yields a non-leaf, so an optimizer built over them
+raises; reported on the write, as an error, when the file builds an optimizer.
 
 ## Why is this bad?
 A cast or a device move that changes anything is an operation recorded by autograd: the name is bound to
@@ -753,10 +756,78 @@ def main():
 """,
             expect={"grad_ok": ["A"]},
         ),
+        Example(
+            name="dropconnect-writes-the-dropped-weight-into-parameters",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class DropConnect(nn.Module):
+    def __init__(self, layer, p=0.3):
+        super().__init__()
+        self.layer, self.p = layer, p
+        self.weight_raw = nn.Parameter(layer.weight.detach().clone())
+        self._set_weight()
+
+    def _set_weight(self):
+        self.layer._parameters["weight"] = F.dropout(self.weight_raw, self.p, self.training)
+
+    def forward(self, x):
+        self._set_weight()
+        return self.layer(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(DropConnect(nn.Linear(4, 8)), nn.ReLU(), nn.Linear(8, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = (model(torch.randn(6, 4)) ** 2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(14,),
+            fixable=False,
+            expect={"error": "can't optimize a non-leaf Tensor"},
+        ),
+        Example(
+            bad=False,
+            name="dropconnect-computes-the-dropped-weight-in-forward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class DropConnect(nn.Module):
+    def __init__(self, layer, p=0.3):
+        super().__init__()
+        self.layer, self.p = layer, p
+        self.layer._parameters["weight"] = nn.Parameter(layer.weight.detach().clone())
+
+    def forward(self, x):
+        w = F.dropout(self.layer.weight, self.p, self.training)
+        return F.linear(x, w, self.layer.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(DropConnect(nn.Linear(4, 8)), nn.ReLU(), nn.Linear(8, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = (model(torch.randn(6, 4)) ** 2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.layer.weight", "model.2.weight"]},
+        ),
     )
 
     def check(self, facts):
         reported: set = set()
+        yield from self._parameter_slot_written(facts)
         for f in self._copies_to_optimizer(facts):
             reported.add((f.start.line, f.start.col))
             yield f
@@ -883,6 +954,41 @@ def main():
                     explanation="A cast that changes dtype or device is recorded by autograd: its result is a new tensor computed from the leaf, "
                     "not a leaf, and `torch.optim` accepts only leaves. Cast before making the leaf (`t.detach().to(...).requires_grad_()`).",
                 )
+
+    def _parameter_slot_written(self, facts):
+        """``self.module._parameters[name] = F.dropout(raw, p)`` in the constructor (or a method it calls): a tensor computed
+        in grad mode from one that requires grad is put where ``parameters()`` looks, so the module now yields a non-leaf
+        tensor, and an optimizer built over its parameters raises (AWD-LSTM's weight drop on newer PyTorch)."""
+        if "._parameters[" not in facts.source.text or not facts.optimizer_constructions:
+            return
+        for info in facts.modules.classes.values():
+            init = info.methods.get("__init__")
+            if not info.is_module or init is None:
+                continue
+            run = {"__init__"} | {n.func.attr for n in walk_nodes(init) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                                  and isinstance(n.func.value, ast.Name) and n.func.value.id == "self" and n.func.attr in info.methods}
+            for name in sorted(run):
+                m = info.methods[name]
+                for ev in facts.flow.flow(m).events:
+                    t = ev.node
+                    if ev.what != "inplace" or ev.extra != "setitem" or not isinstance(t, ast.Subscript) or not (isinstance(t.value, ast.Attribute) and t.value.attr == "_parameters"):
+                        continue
+                    v = ev.value
+                    if v is None or v.leaf or not (v.live - {"?"}) or v.kind not in ("tensor", None) or not ev.mode.enabled:
+                        continue
+                    stmt = facts.statement_of(t)
+                    yield self.finding(
+                        facts,
+                        stmt or t,
+                        f"`{facts.text(t)} = ...` puts a tensor computed from one that requires grad (a non-leaf) where `parameters()` looks, "
+                        f"in `{info.name}.{name}`{' (called by `__init__`)' if name != '__init__' else ''}: an optimizer built over the model's "
+                        "parameters raises `can't optimize a non-leaf Tensor`",
+                        severity=Severity.ERROR,
+                        related=[(facts.optimizer_constructions[0], "an optimizer is built over parameters here")],
+                        explanation="`Module.parameters()` yields whatever `_parameters` holds; torch.optim accepts only leaf tensors. Keep the raw "
+                        "weight as the registered parameter and compute the dropped weight as a plain attribute in `forward` (after deleting "
+                        "the original entry), instead of writing the result into `_parameters`.",
+                    )
 
     def _copies_to_optimizer(self, facts):
         """``torch.optim.Adam([p.clone() for p in model.parameters()])`` (directly or through a name bound once):
