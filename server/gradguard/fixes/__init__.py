@@ -11,6 +11,7 @@ from typing import Callable, Optional
 from gradguard.core.facts import FileFacts
 from gradguard.core.model import Applicability, Edit, Fix
 from gradguard.core.source import Pos
+from gradguard.core.torchapi import INPLACE_MODULES
 
 
 def replace_node(facts: FileFacts, node: ast.AST, text: str) -> Edit:
@@ -158,3 +159,21 @@ def fix(message: str, *edits: Optional[Edit], unsafe: bool = False, preferred: b
     if not real:
         return None
     return Fix(message, real, Applicability.UNSAFE if unsafe else Applicability.SAFE, preferred)
+
+
+def inplace_flag(call: ast.Call, short: str):
+    """The ``inplace=True`` keyword (or the positional ``True`` in its place) of the constructor call of an in-place
+    capable torch layer ``short`` (``nn.ReLU(inplace=True)``, ``nn.Dropout(p, True)``), else None."""
+    for k in call.keywords:
+        if k.arg == "inplace":
+            return k if isinstance(k.value, ast.Constant) and k.value.value is True else None
+    pos = INPLACE_MODULES.get(short)
+    flag = call.args[pos] if pos is not None and len(call.args) > pos else None
+    return flag if isinstance(flag, ast.Constant) and flag.value is True else None
+
+
+def drop_inplace(facts, call: ast.Call, flag):
+    """The layer built out of place: ``nn.ReLU(inplace=True)`` -> ``nn.ReLU()`` (the same values, one more tensor)."""
+    parts = [facts.text(a) for a in call.args if a is not flag]
+    parts += [f"{k.arg}={facts.text(k.value)}" if k.arg else f"**{facts.text(k.value)}" for k in call.keywords if k is not flag]
+    return fix(f"Make `{facts.text(call.func)}` out of place (drop `inplace=True`)", replace_node(facts, call, f"{facts.text(call.func)}({', '.join(parts)})"))

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import partial
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.starvation import frozen_paths, is_frozen
 from gradguard.core.torchapi import LAYER_PARAMETERS
-from gradguard.fixes import alias_for, fix, line_indent
+from gradguard.fixes import alias_for, drop_inplace, fix, inplace_flag, line_indent
 from gradguard.rules._leafs import call_sites, freezes_anything, inference_branch, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
 
@@ -726,6 +727,12 @@ def main():
                     related = [(fl.context, "called here with gradient recording on")]  # (a helper, in its caller's context)
                 what = {"augassign": "augmented assignment", "setitem": "index assignment"}.get(kind, f"`{kind}`" if module_inplace else f"`.{kind}()`")
                 fixes = []
+                if module_inplace and isinstance(ev.origin, ast.Call) and facts.parent(ev.origin) is not None and ev.origin is not ev.node:
+                    # ``self.act = nn.ReLU(inplace=True)`` in ``__init__``: the flag is set there, and dropping it is the fix
+                    flag = inplace_flag(ev.origin, kind[: -len("(inplace=True)")])
+                    related.append((ev.origin, f"`{kind[: -len('(inplace=True)')]}` is made in-place here"))
+                    if flag is not None:
+                        fixes.append(partial(drop_inplace, facts, ev.origin, flag))
                 if kind != "setitem" and not module_inplace:
                     f = self._fix(facts, ev.stmt)
                     if f is not None:

@@ -21,7 +21,7 @@ from gradguard.core.torchapi import (
     SAVES_OUTPUT,
     SAVES_OUTPUT_MODULES,
 )
-from gradguard.fixes import fix, replace_node
+from gradguard.fixes import drop_inplace, fix, inplace_flag, replace_node
 from gradguard.rules._leafs import inference_branch, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
 
@@ -1684,13 +1684,13 @@ def main():
                 if kind and kind.endswith("(inplace=True)"):
                     what = f"`{kind}`"
                     ctor = ev.origin
-                    flag = _inplace(ctor, kind[: -len("(inplace=True)")]) if isinstance(ctor, ast.Call) and facts.parent(ctor) is not None else None
+                    flag = inplace_flag(ctor, kind[: -len("(inplace=True)")]) if isinstance(ctor, ast.Call) and facts.parent(ctor) is not None else None
                     if flag is not None:
                         # ``self.drop = nn.Dropout(p, inplace=True)`` in ``__init__``: the flag is set there, and
                         # dropping it is the fix (the call site stays as it is)
                         if ctor is not ev.node:  # (a functional op told ``inplace=True`` at the call itself: no second place)
                             related.append((ctor, f"`{kind[: -len('(inplace=True)')]}` is made in-place here"))
-                        fixes.append(partial(_drop_inplace, facts, ctor, flag))
+                        fixes.append(partial(drop_inplace, facts, ctor, flag))
                 call = getattr(fl, "context", None)
                 if isinstance(call, ast.Call) and isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _within(call, fl.node):
                     if id(ev.node) in argument_writes(fl.node):
@@ -1944,16 +1944,16 @@ def main():
                     continue
                 qa = (facts.imports.qualname(a.func) or "").rsplit(".", 1)[-1]
                 qb = (facts.imports.qualname(b.func) or "").rsplit(".", 1)[-1]
-                if not (facts.imports.qualname(a.func) or "").startswith("torch.nn.") or qa not in SAVES_OUTPUT_MODULES or _inplace(a, qa) is not None:
+                if not (facts.imports.qualname(a.func) or "").startswith("torch.nn.") or qa not in SAVES_OUTPUT_MODULES or inplace_flag(a, qa) is not None:
                     continue
-                flag = _inplace(b, qb)
+                flag = inplace_flag(b, qb)
                 if flag is None:
                     continue
                 yield self.finding(
                     facts,
                     b,
                     f"`{qb}(inplace=True)` overwrites the output of `{qa}`, which autograd saved for backward",
-                    fixes=[partial(_drop_inplace, facts, b, flag)],
+                    fixes=[partial(drop_inplace, facts, b, flag)],
                     explanation="RuntimeError at backward(): one of the variables needed for gradient computation has been modified by an inplace operation.",
                 )
 
@@ -2025,21 +2025,6 @@ def _inputs_need_grad(facts, fl) -> bool:
         if node is not fn and ti.search(call, node):
             return True
     return False
-
-
-def _inplace(call: ast.Call, short: str):
-    for k in call.keywords:
-        if k.arg == "inplace":
-            return k if isinstance(k.value, ast.Constant) and k.value.value is True else None
-    pos = INPLACE_MODULES.get(short)
-    flag = call.args[pos] if pos is not None and len(call.args) > pos else None
-    return flag if isinstance(flag, ast.Constant) and flag.value is True else None
-
-
-def _drop_inplace(facts, call: ast.Call, flag):
-    parts = [facts.text(a) for a in call.args if a is not flag]
-    parts += [f"{k.arg}={facts.text(k.value)}" if k.arg else f"**{facts.text(k.value)}" for k in call.keywords if k is not flag]
-    return fix(f"Make `{facts.text(call.func)}` out of place (drop `inplace=True`)", replace_node(facts, call, f"{facts.text(call.func)}({', '.join(parts)})"))
 
 
 _INPLACE_TRUE = re.compile(r"inplace\s*=\s*True|\(\s*True\s*\)|,\s*True\s*\)")

@@ -6,6 +6,7 @@ from typing import cast
 
 from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Severity
+from gradguard.core.order import position
 from gradguard.core.source import Pos
 from gradguard.core.training import backpropagates, backward_blocks, clears, has_backward, step_binding, stmt_call
 from gradguard.fixes import fix, insert_after_stmt, insert_before_stmt
@@ -40,6 +41,9 @@ backward that does not reach them, then `opt.step()`. The optimizers are the pro
 names hide: in a Lightning module with manual optimization, `opt_g, opt_d = self.optimizers()` binds them in the
 order `configure_optimizers` returns them (`return [opt_d, opt_g], [...]` swaps them), and the generator's
 optimizer then steps after the discriminator's backward only (no fix is offered: which name is wrong is intent).
+The same in a helper that clears, backpropagates and steps what it is given (`self._update(d_opt, d_loss)`), as each
+call runs it: when the only backward before the step does not reach the optimizer's parameters, the step applies
+nothing to them.
 
 Across iterations too: a loop that clears the gradients before every `backward()` but steps only every few
 iterations (`if (i + 1) % accumulation_steps == 0: optimizer.step()`) discards the accumulated gradients of
@@ -421,6 +425,97 @@ def main():
 """,
             expect={"facts": {"generator_changed": True}},
         ),
+        Example(
+            name="lightning-gan-update-helper-given-the-optimizers-in-the-other-order",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class GAN(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.generator = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 6))
+        self.critic = nn.Sequential(nn.Linear(6, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
+
+    def _update(self, optimizer, loss):
+        optimizer.zero_grad()
+        self.manual_backward(loss)
+        optimizer.step()
+
+    def training_step(self, batch, batch_idx):
+        (real,) = batch
+        d_opt, g_opt = self.optimizers()
+        fake = self.generator(torch.randn(len(real), 4))
+        d_loss = F.softplus(-self.critic(real)).mean() + F.softplus(self.critic(fake.detach())).mean()
+        self._update(d_opt, d_loss)
+        self._update(g_opt, F.softplus(-self.critic(fake)).mean())
+
+    def configure_optimizers(self):
+        g_opt = torch.optim.Adam(self.generator.parameters(), lr=1e-3)
+        d_opt = torch.optim.Adam(self.critic.parameters(), lr=1e-3)
+        return [g_opt, d_opt]
+
+
+def main():
+    pl.seed_everything(0)
+    model = GAN()
+    before = model.generator[0].weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(TensorDataset(torch.randn(8, 6)), batch_size=4))
+    return {"model": model}, {"generator_changed": not torch.equal(before, model.generator[0].weight)}
+""",
+            lines=(16,),
+            fixable=False,
+            expect={"facts": {"generator_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="lightning-gan-update-helper-given-the-optimizers-in-order",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class GAN(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.generator = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 6))
+        self.critic = nn.Sequential(nn.Linear(6, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
+
+    def _update(self, optimizer, loss):
+        optimizer.zero_grad()
+        self.manual_backward(loss)
+        optimizer.step()
+
+    def training_step(self, batch, batch_idx):
+        (real,) = batch
+        d_opt, g_opt = self.optimizers()
+        fake = self.generator(torch.randn(len(real), 4))
+        d_loss = F.softplus(-self.critic(real)).mean() + F.softplus(self.critic(fake.detach())).mean()
+        self._update(d_opt, d_loss)
+        self._update(g_opt, F.softplus(-self.critic(fake)).mean())
+
+    def configure_optimizers(self):
+        g_opt = torch.optim.Adam(self.generator.parameters(), lr=1e-3)
+        d_opt = torch.optim.Adam(self.critic.parameters(), lr=1e-3)
+        return [d_opt, g_opt]
+
+
+def main():
+    pl.seed_everything(0)
+    model = GAN()
+    before = model.generator[0].weight.detach().clone()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(TensorDataset(torch.randn(8, 6)), batch_size=4))
+    return {"model": model}, {"generator_changed": not torch.equal(before, model.generator[0].weight)}
+""",
+            expect={"facts": {"generator_changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -475,7 +570,7 @@ def main():
         done: set = set()
         for fl in facts.backward_flows:
             sites = [s for s in fl.backward_sites if s.stmt is not None]
-            if len(sites) < 2:
+            if not sites:
                 continue
             evs = [e for e in fl.events if e.what in ("zero_grad", "step") and e.stmt is not None and e.target is not None and e.target.kind == "optimizer"]
             for st in (e for e in evs if e.what == "step"):
@@ -493,29 +588,49 @@ def main():
                 zi = _place(facts, z.stmt)[2]
                 here = [(s, _place(facts, s.stmt)) for s in sites]
                 here = [(s, pl[2]) for s, pl in here if pl is not None and pl[:2] == place[:2]]
-                between = [s for s, i in here if zi < i < place[2]]
-                before = [s for s, i in here if i < zi]
+                zpos, spos = position(z.node), position(st.node)
+                # every backward the flow runs between the clear and the step, however nested (``if h.grad is not None:
+                # h1.backward(gradient=h.grad)``), and every statement between them that may backpropagate
+                between = [s for s in fl.loss_sites if zpos < position(s.node) < spos]
                 if not between or any("?" in s.loss.live or _reaches(s, params) for s in between):
                     continue
-                earlier = [s for s in before if _reaches(s, params)]
-                if not earlier or id(z.node) in done:
+                lst = _statements(facts, z.stmt)
+                if any(backpropagates(facts, x) and not any(b.stmt is x for b in between) for x in lst[zi + 1 : place[2]]):
                     continue
-                done.add(id(z.node))
+                if not any(_reaches(s, params) for f in facts.backward_flows for s in f.loss_sites):
+                    continue  # no loss of the program is seen reaching them: how they train is not known here
+                before = [s for s, i in here if i < zi]
+                earlier = [s for s in before if _reaches(s, params)]
+                if not earlier and not _stepped_by_another(facts, fl, params):
+                    continue  # (no sign that these gradients were computed for this step: a cut elsewhere starves them)
+                key = (id(z.node), id(fl.context))
+                if key in done:
+                    continue
+                done.add(key)
                 what = ", ".join(f"`{p}`" for p in sorted(params))
                 name = facts.text(z.node.func.value)
-                related = [(earlier[-1].node, f"the gradients of {what} are computed here"), (between[-1].node, f"this backward does not reach {what}"),
-                           (st.node, f"steps the optimizer of {what} with cleared gradients")]
+                related = [(earlier[-1].node, f"the gradients of {what} are computed here")] if earlier else []
+                related += [(between[-1].node, f"this backward does not reach {what}"), (st.node, f"steps the optimizer of {what} with cleared gradients")]
                 bound = _binding_of(facts, fl, z.node.func.value)
-                if bound is not None:
+                if bound is not None and fl.context is None:
                     related.append((bound, f"`{name}` is bound here to the optimizer of {what}"))
+                if isinstance(fl.context, ast.Call):
+                    related.append((fl.context, f"called here with the optimizer of {what}"))
+                    given = _argument_at(fl, fl.context, name)
+                    caller = facts.enclosing(fl.context, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    if isinstance(given, ast.Name) and caller is not None:
+                        bs = facts.semantic.bindings(caller, given.id)
+                        if len(bs) == 1:
+                            related.append((bs[0].node, f"`{given.id}` is bound here to the optimizer of {what}"))
                 if st.target.origin is not None:
                     related.append((st.target.origin, f"the optimizer of {what} is built here"))
+                head = (f"clears the gradients of {what} that the backward at line {earlier[-1].line} computed, and the backward at line "
+                        f"{between[-1].line} does not reach them" if earlier else
+                        f"clears the gradients of {what}, and the only backward before the step (line {between[-1].line}) does not reach them")
                 yield self.finding(
                     facts,
                     z.node,
-                    f"`{name}.zero_grad()` clears the gradients of {what} that the backward at line {earlier[-1].line} computed, and the "
-                    f"backward at line {between[-1].line} does not reach them: `{facts.text(st.node.func.value)}.step()` on line {st.node.lineno} "
-                    f"applies nothing to {what}",
+                    f"`{name}.zero_grad()` {head}: `{facts.text(st.node.func.value)}.step()` on line {st.node.lineno} applies nothing to {what}",
                     related=related,
                     explanation="`zero_grad()` resets `.grad` (to None by default); the optimizer skips parameters without gradients, so "
                     "those parameters never change. When the optimizers come from `self.optimizers()`, they are in the order "
@@ -760,3 +875,38 @@ def _binding_of(facts, fl, expr: ast.AST):
         return None
     bs = facts.semantic.bindings(fl.node, expr.id)
     return bs[0].node if len(bs) == 1 else None
+
+
+def _argument_at(fl, call: ast.Call, param: str):
+    """The caller's argument expression for the flow's parameter ``param`` at ``call``."""
+    for k in call.keywords:
+        if k.arg == param:
+            return k.value
+    if param not in fl.args:
+        return None
+    i = fl.args.index(param)
+    return call.args[i] if i < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: i + 1]) else None
+
+
+def _statements(facts, stmt: ast.AST) -> list:
+    """The statement list that holds ``stmt``."""
+    parent = facts.parent(stmt)
+    for f in ("body", "orelse", "finalbody"):
+        lst = getattr(parent, f, None)
+        if isinstance(lst, list) and any(x is stmt for x in lst):
+            return lst
+    return []
+
+
+def _stepped_by_another(facts, fl, params) -> bool:
+    """Another run of the same helper (the caller's other call of it) backpropagates a loss that reaches ``params`` and
+    then steps an optimizer that does not hold them: the helper is handed the optimizers the other way round."""
+    if fl.context is None:
+        return False
+    for other in facts.flow.context_flows:
+        if other is fl or other.node is not fl.node:
+            continue
+        steps = [e for e in other.events if e.what == "step" and e.target is not None and e.target.kind == "optimizer" and e.target.params]
+        if any(_reaches(s, params) for s in other.loss_sites) and steps and all(not (e.target.params & params) for e in steps):
+            return True
+    return False
