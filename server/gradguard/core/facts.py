@@ -64,6 +64,7 @@ class FileFacts:
     def flow(self) -> GradientFlow:
         g = GradientFlow(self.tree, self.imports, self.modules, self.source.lines)
         g.text_index = self.text_index
+        g.hooks = self.hooks
         g.own_text = self.own_text if self.own_lines is not None else None
         return g
 

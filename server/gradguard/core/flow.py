@@ -21,7 +21,7 @@ import re
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from gradguard.core.astindex import TextIndex, child_nodes, statements_of_type, walk_nodes
 from gradguard.core.classes import Constructions
@@ -592,6 +592,7 @@ class GradientFlow:
         self.tree = tree
         self.lines = lines
         self.text_index: Optional[TextIndex] = None  # set by FileFacts (shared); built here on first use otherwise
+        self.hooks: Optional[Any] = None  # the module hooks of the program (``core.hooks.Hooks``), set by FileFacts
         self.imports = imports
         self.modules = modules
         self.functions: dict[str, ast.FunctionDef] = {}
@@ -801,6 +802,21 @@ class GradientFlow:
                 found = Val(frozenset(), frozenset(cuts), kind="tensor")
         self._attr_cache[key] = found
         return found
+
+    def pre_hooks(self, cls: str, attr: str) -> tuple:
+        """The functions registered with ``register_forward_pre_hook`` on the layer ``self.<attr>`` of class ``cls`` holds
+        (its one constructor call): torch runs each before the layer's ``forward``, and a value it returns replaces the
+        layer's input."""
+        key = ("pre_hooks", cls, attr)
+        if key in self._attr_cache:
+            return self._attr_cache[key]
+        got: tuple = ()
+        if self.hooks is not None and self.text().search(_PRE_HOOK_WORD, self.tree):
+            _owner, values = self.modules._assigned_through_bases(cls, attr)
+            if len(values) == 1:
+                got = tuple(r.hook for r in self.hooks.registrations() if r.kind == "forward_pre" and r.hook is not None and any(la.ctor is values[0] for la in r.layers))
+        self._attr_cache[key] = got
+        return got
 
     def hook_attribute(self, cls: str, attr: str) -> Optional[Val]:
         """``self.<attr>`` when the class keeps it from a forward hook of its own: a method (or a function nested in
@@ -2594,7 +2610,11 @@ class _Walker:
                 if not v.live and any(c.kind == "inference" for _r, c in v.cut) else v for v in vals]
 
     def op_result(self, v: Val) -> Val:
-        """Apply the grad mode to a computed value: under no_grad nothing new is recorded."""
+        """Apply the grad mode to a computed value: under no_grad nothing new is recorded. A tensor computed under
+        inference mode is an inference tensor even when it carries no gradient (padded or normalized data): it is
+        marked as cut from the unknown root ``?`` (saving it for backward raises, whatever it was made from)."""
+        if not self.mode.enabled and not v.live and self.mode.kind == "inference" and v.kind == "tensor":
+            return replace(v, cut=v.cut | {(UNKNOWN, Cut("inference", self.mode.node or self.stmt or ast.Pass(), "torch.inference_mode()"))})
         if self.mode.enabled or not v.live:
             return v
         live_unknown = frozenset(r for r in v.live if r == UNKNOWN)
@@ -2703,6 +2723,31 @@ class _Walker:
             args, kwargs = self.unseen_callee(args), dict(zip(kwargs, self.unseen_callee(list(kwargs.values()))))
         v = combine(replace(callee, cut=frozenset()), *args, *kwargs.values())
         return self.op_result(v)
+
+    def run_pre_hooks(self, node: ast.Call, hooks: tuple, module: Val, args: list) -> list:
+        """The layer's positional inputs after its forward pre-hooks ran: a hook (a lambda or a function of the file) is
+        called with the module and the tuple of inputs; a tuple it returns is the new input, another value the new
+        single input, None leaves them."""
+        for fn in hooks:
+            params = [a.arg for a in fn.args.args]
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and params and params[0] == "self":
+                return args  # (a method: its object is not this walk's)
+            if len(params) != 2:
+                return args
+            given = _tuple_val(tuple(args))
+            if isinstance(fn, ast.Lambda):
+                saved = dict(self.env)
+                self.env[params[0]], self.env[params[1]] = module, given
+                try:
+                    out = self.ev(fn.body)
+                finally:
+                    self.env = saved
+            else:
+                out = self.call_function(node, fn, None, [module, given], {})
+            if out.kind == "none":
+                continue
+            args = list(out.items) if out.items is not None and out.pytype != "list" else [out]
+        return args
 
     def run_sequence(self, node: ast.Call, callee: Val, x: Val) -> Val:
         """Calling a Sequential: each element in turn, on the previous one's output. An element of an in-file
@@ -3032,6 +3077,8 @@ class _Walker:
             if how == "val":
                 for lr in x.live:
                     cut.add((lr, c2))
+                if c.kind == "inference" and not x.live and x.kind in ("tensor", None):
+                    cut.add((UNKNOWN, c2))  # (data the caller passes, made an inference tensor by the callee: see op_result)
                 cut |= set(x.cut)
             else:
                 for rr in x:
@@ -3466,6 +3513,10 @@ class _Walker:
             return Val(frozenset(), v.cut, kind="numpy")
         if recv.kind == "params":
             return recv
+        if recv.kind == "module" and recv.ident and recv.cls and (args or kwargs):
+            hooks = self.e.pre_hooks(recv.cls, name)
+            if hooks:
+                args = self.run_pre_hooks(node, hooks, Val(frozenset({f"{recv.ident}.{name}"}) if recv.live else frozenset(), kind="module", ident=f"{recv.ident}.{name}"), args)
         if recv.kind in ("module", "instance") and recv.ident and recv.cls:
             acls, elem = self.e.modules.attr_class(recv.cls, name)
             sub_cls = acls or elem
@@ -3736,6 +3787,7 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
 
 _INFERENCE_WORD = re.compile(r"inference_mode")
 _FORWARD_HOOK_WORD = re.compile(r"register_forward_hook")
+_PRE_HOOK_WORD = re.compile(r"register_forward_pre_hook")
 _TRAINER_CALL = re.compile(r"\bTrainer\s*\((?:[^()]|\([^()]*\))*\)")  # ``pl.Trainer(...)`` (one level of nested parentheses)
 _NO_INFERENCE_MODE = re.compile(r"\binference_mode\s*=\s*False\b")
 LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")

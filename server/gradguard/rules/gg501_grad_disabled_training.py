@@ -79,6 +79,10 @@ trained afterwards (a later backward of a loss they reach and a step of an optim
 mode on (error): training raises, or they get no gradient. A frozen table (`from_pretrained` keeps `freeze=True`), a
 `nn.Parameter` wrapping a tensor made elsewhere (it aliases that normal tensor) and a model only evaluated afterwards
 stay silent.
+Tensors computed under `inference_mode` from data alone (a padding or normalization module whose `forward` is
+decorated with `@torch.inference_mode()`) are inference tensors too: fed to a layer that trains, they are reported
+the same way. A module's forward pre-hooks run at each of its calls (`self.stem.register_forward_pre_hook(lambda m,
+args: (pad(args[0]),))`): what a hook returns is the input the layer gets.
 
 ## Why is this bad?
 Under `no_grad` nothing is recorded: the result has no `grad_fn`, so the parameters upstream get no gradient
@@ -1926,6 +1930,134 @@ def main():
     return {"model": model}
 """,
             expect={"grad_ok": ["model.block.fc1.weight", "model.head.weight"]},
+        ),
+        Example(
+            name="inference-mode-padding-module-feeds-a-trained-layer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PadToMultiple(nn.Module):
+    def __init__(self, multiple=4):
+        super().__init__()
+        self.multiple = multiple
+
+    @torch.inference_mode()
+    def forward(self, x):
+        pad = (-x.shape[-1]) % self.multiple
+        return F.pad(x, (0, pad, 0, pad))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 4, stride=4)
+        self.head = nn.Linear(8, 2)
+        self.pad = PadToMultiple(4)
+
+    def forward(self, x):
+        return self.head(self.stem(self.pad(x)).mean((2, 3)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = F.cross_entropy(net(torch.randn(2, 3, 10, 10)), torch.tensor([0, 1]))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(11,),
+            expect={"error": "Inference tensors cannot be saved for backward"},
+            fixed_expect={"grad_ok": ["net.stem.weight", "net.head.weight"]},
+        ),
+        Example(
+            name="forward-pre-hook-pads-the-input-under-inference-mode",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PadToMultiple(nn.Module):
+    def __init__(self, multiple=4):
+        super().__init__()
+        self.multiple = multiple
+
+    @torch.inference_mode()
+    def forward(self, x):
+        pad = (-x.shape[-1]) % self.multiple
+        return F.pad(x, (0, pad, 0, pad))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 4, stride=4)
+        self.head = nn.Linear(8, 2)
+        self.stem.register_forward_pre_hook(lambda module, args: (PadToMultiple(4)(args[0]),))
+
+    def forward(self, x):
+        return self.head(self.stem(x).mean((2, 3)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = F.cross_entropy(net(torch.randn(2, 3, 10, 10)), torch.tensor([0, 1]))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(11,),
+            expect={"error": "Inference tensors cannot be saved for backward"},
+            fixed_expect={"grad_ok": ["net.stem.weight", "net.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="forward-pre-hook-pads-the-input-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PadToMultiple(nn.Module):
+    def __init__(self, multiple=4):
+        super().__init__()
+        self.multiple = multiple
+
+    @torch.no_grad()
+    def forward(self, x):
+        pad = (-x.shape[-1]) % self.multiple
+        return F.pad(x, (0, pad, 0, pad))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 4, stride=4)
+        self.head = nn.Linear(8, 2)
+        self.stem.register_forward_pre_hook(lambda module, args: (PadToMultiple(4)(args[0]),))
+
+    def forward(self, x):
+        return self.head(self.stem(x).mean((2, 3)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = Net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = F.cross_entropy(net(torch.randn(2, 3, 10, 10)), torch.tensor([0, 1]))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}
+""",
+            expect={"grad_ok": ["net.stem.weight", "net.head.weight"]},
         ),
     )
 
