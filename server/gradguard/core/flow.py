@@ -2885,7 +2885,7 @@ class _Walker:
             via = ev.node if isinstance(ev.node, ast.Call) else ev.origin  # (the call in the callee that reached the setter)
             self.record("replace", node, target=ev.target, value=ev.value, name=ev.name, extra=ev.extra or str(ev.node.lineno), origin=via, given=ev.given)
 
-    def _requires_grad_changes(self, node: ast.Call, fn: ast.AST, args: list) -> None:
+    def _requires_grad_changes(self, node: ast.Call, fn: ast.AST, args: list, selfv: Optional[Val] = None) -> None:
         """A helper that sets ``requires_grad`` on what an argument holds (``def set_trainable(module, flag): for p in
         module.parameters(): p.requires_grad = flag``) changes the caller's object where it is called: one
         ``requires_grad_via_call`` event per change whose value is known (a literal in the helper, or a literal the
@@ -2916,6 +2916,12 @@ class _Walker:
             roots = set()
             for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
                 head, dot, rest = r.partition(".")
+                if head == "self" and selfv is not None and selfv.kind == "module" and selfv.ident and selfv.ident not in (UNKNOWN, NEW) \
+                        and not selfv.ident.startswith(("self", "arg:")):
+                    # a method of the model called from outside (``model.freeze_feature_encoder()``): the change to the
+                    # caller's object
+                    roots.add(selfv.ident + dot + resolve_getters(self.e, selfv.cls, rest))
+                    continue
                 if not (head.startswith("arg:") and head[4:].isdigit() and int(head[4:]) < len(args)):
                     continue
                 a = args[int(head[4:])]
@@ -2965,7 +2971,7 @@ class _Walker:
 
     def _call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
         self._replacements(node, fn, selfv, args)
-        self._requires_grad_changes(node, fn, args)
+        self._requires_grad_changes(node, fn, args, selfv)
         self._hand_writes_at(node, fn, selfv, args)
         # a callee analyzed with its caller's values: when they carry identity a summary would lose, or when
         # grad mode is off and the callee backpropagates (its losses are built without a graph)

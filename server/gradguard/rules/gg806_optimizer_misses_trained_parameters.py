@@ -63,7 +63,8 @@ that no optimizer in view holds:
   `__init__` when `configure_optimizers` filters by `requires_grad` and unfrozen in a hook the Trainer runs
   later (`on_train_epoch_start`) is the same bug. The Hugging Face Trainer builds its optimizer when `train()`
   starts, from the parameters that require grad then: a part frozen before `trainer.train()` and unfrozen by one
-  of its callbacks (`on_epoch_begin(..., model=None, **kwargs)`) is not in it either.
+  of its callbacks (`on_epoch_begin(..., model=None, **kwargs)`) is not in it either (frozen before `train()` by a loop,
+  `requires_grad_(False)`, or a method of the model called from outside, `model.freeze_feature_encoder()`).
 
 Training-step functions count when their caller runs them in a loop (`for batch in loader:
 train_step(model, opt_g, opt_d, batch)`); the optimizers of that caller are then in view too.
@@ -1471,6 +1472,118 @@ def main():
     return {"model": model}, {"head_changed": not torch.equal(h0, model.head.weight)}
 """,
             expect={"grad_ok": ["model.head.weight"], "grad_none": ["model.backbone.weight"], "facts": {"head_changed": True}},
+        ),
+        Example(
+            name="trainer-callback-unfreezes-what-a-model-method-froze-before-train",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainerCallback, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-cls"
+
+    def __init__(self, dim=8, num_labels=2, **kw):
+        super().__init__(num_labels=num_labels, **kw)
+        self.dim = dim
+
+
+class TinyClassifier(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.backbone = nn.Sequential(nn.Linear(config.dim, config.dim), nn.Tanh())
+        self.head = nn.Linear(config.dim, config.num_labels)
+        self.post_init()
+
+    def freeze_backbone(self):
+        for p in self.backbone.parameters():
+            p.requires_grad = False
+
+    def forward(self, x, labels=None):
+        logits = self.head(self.backbone(x))
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+class UnfreezeBackbone(TrainerCallback):
+    def on_epoch_begin(self, args, state, control, model=None, **kwargs):
+        if state.epoch is not None and state.epoch >= 1:
+            for p in model.backbone.parameters():
+                p.requires_grad = True
+
+
+def main():
+    torch.manual_seed(0)
+    model = TinyClassifier(TinyConfig())
+    model.freeze_backbone()
+    before = model.backbone[0].weight.detach().clone()
+    data = [{"x": torch.randn(8), "label": i % 2} for i in range(16)]
+    args = TrainingArguments(output_dir="/tmp/gg806-unfreeze", per_device_train_batch_size=8, num_train_epochs=3, report_to="none")
+    Trainer(model=model, args=args, train_dataset=data, callbacks=[UnfreezeBackbone()]).train()
+    return {"model": model}, {"backbone_changed": not torch.equal(before, model.backbone[0].weight.detach())}
+""",
+            lines=(38,),
+            fixable=False,
+            expect={"facts": {"backbone_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="trainer-callback-unfreezes-a-backbone-that-was-never-frozen",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainerCallback, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-cls"
+
+    def __init__(self, dim=8, num_labels=2, **kw):
+        super().__init__(num_labels=num_labels, **kw)
+        self.dim = dim
+
+
+class TinyClassifier(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.backbone = nn.Sequential(nn.Linear(config.dim, config.dim), nn.Tanh())
+        self.head = nn.Linear(config.dim, config.num_labels)
+        self.post_init()
+
+    def freeze_backbone(self):
+        for p in self.backbone.parameters():
+            p.requires_grad = False
+
+    def forward(self, x, labels=None):
+        logits = self.head(self.backbone(x))
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+class UnfreezeBackbone(TrainerCallback):
+    def on_epoch_begin(self, args, state, control, model=None, **kwargs):
+        if state.epoch is not None and state.epoch >= 1:
+            for p in model.backbone.parameters():
+                p.requires_grad = True
+
+
+def main():
+    torch.manual_seed(0)
+    model = TinyClassifier(TinyConfig())
+    before = model.backbone[0].weight.detach().clone()
+    data = [{"x": torch.randn(8), "label": i % 2} for i in range(16)]
+    args = TrainingArguments(output_dir="/tmp/gg806-unfreeze", per_device_train_batch_size=8, num_train_epochs=3, report_to="none")
+    Trainer(model=model, args=args, train_dataset=data, callbacks=[UnfreezeBackbone()]).train()
+    return {"model": model}, {"backbone_changed": not torch.equal(before, model.backbone[0].weight.detach())}
+""",
+            expect={"facts": {"backbone_changed": True}},
         ),
     )
 

@@ -10,6 +10,7 @@ from typing import Optional
 from gradguard.core.astindex import child_nodes, own_expressions, statements_of_type, walk_nodes
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.paramnames import single_binding
 from gradguard.core.torchapi import FACTORIES, RUN_EVERY_BATCH, STEP_METHODS_BY_FRAMEWORK, is_module_ctor
 from gradguard.fixes import fix, insert_before_stmt, replace_node
 from gradguard.rules._leafs import call_sites, flow_of, known_roots, lexically_no_grad
@@ -48,7 +49,8 @@ LightningModule's `training_step`, which Lightning calls once per batch and back
 `torch.no_grad()` or is decorated, or the tensor is detached; the fix, marked unsafe, passes `k.detach()`), or kept by
 `on_train_batch_end(outputs, ...)`, which Lightning runs after each batch's backward with what `training_step` returned
 (`self.negatives = outputs["keys"]`, read by the next step's loss; the fix keeps `.detach()`), or when a
-training loop hands such a tensor to a method of an object made before the loop (`memory.enqueue(emb, y)` storing
+training loop hands such a tensor to a method of an object made before the loop or given to the training function by
+its caller (`memory.enqueue(emb, y)`, before or after the backward in the iteration, storing
 `self.feats = torch.cat([feats, self.feats])[:n]`) and the loss reads the kept state (`memory.feats`); and a list
 on an object (`self.saved_log_probs = []`) that collects tensors with a graph, is read to build a loss that is
 backpropagated again and again, and is never emptied (`del x[:]`, `.clear()`, rebinding it to a new list).
@@ -1681,6 +1683,82 @@ def main():
 """,
             expect={"grad_ok": ["model.cond_proj.weight", "model.body.weight"]},
         ),
+        Example(
+            name="queue-object-given-to-the-training-function-keeps-the-keys-graph",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class KeyQueue:
+    def __init__(self, dim=4, size=16):
+        self.size = size
+        self.keys = F.normalize(torch.randn(size, dim), dim=-1)
+
+    def push(self, keys):
+        self.keys = torch.cat([keys, self.keys], dim=0)[: self.size]
+
+
+def train(encoder, optimizer, queue, steps=3):
+    for _ in range(steps):
+        x = torch.randn(8, 6)
+        q = F.normalize(encoder(x + 0.1 * torch.randn_like(x)), dim=-1)
+        k = F.normalize(encoder(x), dim=-1)
+        logits = torch.cat([(q * k).sum(-1, keepdim=True), q @ queue.keys.T], dim=1) / 0.2
+        loss = F.cross_entropy(logits, torch.zeros(8, dtype=torch.long))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        queue.push(k)
+
+
+def main():
+    torch.manual_seed(0)
+    encoder = nn.Linear(6, 4)
+    train(encoder, torch.optim.SGD(encoder.parameters(), lr=0.1), KeyQueue())
+    return {"encoder": encoder}
+""",
+            lines=(25,),
+            expect={"error": "backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="queue-object-given-to-the-training-function-keeps-detached-keys",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class KeyQueue:
+    def __init__(self, dim=4, size=16):
+        self.size = size
+        self.keys = F.normalize(torch.randn(size, dim), dim=-1)
+
+    def push(self, keys):
+        self.keys = torch.cat([keys, self.keys], dim=0)[: self.size]
+
+
+def train(encoder, optimizer, queue, steps=3):
+    for _ in range(steps):
+        x = torch.randn(8, 6)
+        q = F.normalize(encoder(x + 0.1 * torch.randn_like(x)), dim=-1)
+        k = F.normalize(encoder(x), dim=-1)
+        logits = torch.cat([(q * k).sum(-1, keepdim=True), q @ queue.keys.T], dim=1) / 0.2
+        loss = F.cross_entropy(logits, torch.zeros(8, dtype=torch.long))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        queue.push(k.detach())
+
+
+def main():
+    torch.manual_seed(0)
+    encoder = nn.Linear(6, 4)
+    train(encoder, torch.optim.SGD(encoder.parameters(), lr=0.1), KeyQueue())
+    return {"encoder": encoder}
+""",
+            expect={"grad_ok": ["encoder.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1996,8 +2074,8 @@ def main():
                     call = st.value if isinstance(st, ast.Expr) else None
                     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.args):
                         continue
-                    if id(call) in seen or call.lineno > site.line or lexically_no_grad(facts, call):
-                        continue
+                    if id(call) in seen or lexically_no_grad(facts, call):
+                        continue  # (before the backward or after it in the same iteration: the next loss reads what it kept)
                     recv = call.func.value.id
                     info = _instance_class(facts, fl, recv, loop)
                     if info is None:
@@ -3124,6 +3202,18 @@ def _instance_class(facts, fl, name: str, loop):
             if v is None or v.kind not in ("instance", "module") or not v.cls or (cls is not None and v.cls != cls):
                 return None
             cls, found = v.cls, True
+    if not found and isinstance(fl.context, ast.Call) and isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and name in fl.args:
+        # a parameter of a training function analyzed with its caller's values: the object the caller passes
+        # (``pretrain(..., NegativeQueue())``), made before the call and so before the loop
+        i = fl.args.index(name)
+        arg = next((k.value for k in fl.context.keywords if k.arg == name), None)
+        if arg is None and i < len(fl.context.args) and not any(isinstance(a, ast.Starred) for a in fl.context.args[: i + 1]):
+            arg = fl.context.args[i]
+        if isinstance(arg, ast.Name):
+            caller = facts.enclosing(fl.context, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+            arg = single_binding(caller, arg.id)
+        if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id in facts.modules.classes:
+            return facts.modules.classes[arg.func.id]
     return facts.modules.classes.get(cls) if found and cls else None
 
 
