@@ -3206,7 +3206,7 @@ def _instance_class(facts, fl, name: str, loop):
         # a parameter of a training function analyzed with its caller's values: the object the caller passes
         # (``pretrain(..., NegativeQueue())``), made before the call and so before the loop
         i = fl.args.index(name)
-        arg = next((k.value for k in fl.context.keywords if k.arg == name), None)
+        arg: Optional[ast.AST] = next((k.value for k in fl.context.keywords if k.arg == name), None)
         if arg is None and i < len(fl.context.args) and not any(isinstance(a, ast.Starred) for a in fl.context.args[: i + 1]):
             arg = fl.context.args[i]
         if isinstance(arg, ast.Name):
