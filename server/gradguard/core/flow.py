@@ -803,6 +803,29 @@ class GradientFlow:
         self._attr_cache[key] = found
         return found
 
+    def none_branches(self, fn: ast.AST) -> tuple:
+        """The parameters of ``fn`` an ``if <p> is not None:`` / ``if <p> is None:`` statement of its own tests, when the
+        branch calls a part of ``self`` (``cond = cond + self.stop_embed(s)``): which parts the call reaches depends on
+        whether the caller passes them."""
+        key = ("none_branches", id(fn))
+        if key in self._attr_cache:
+            return self._attr_cache[key]
+        got: list = []
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and (self.lines is None or self.text().search(_IS_NONE_TEST, fn)):
+            params = {x.arg for x in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+            for st in statements_of_type(fn, ast.If):
+                t = st.test
+                if isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], (ast.Is, ast.IsNot)) and isinstance(t.left, ast.Name) \
+                        and t.left.id in params and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None and t.left.id not in got:
+                    body = st.body if isinstance(t.ops[0], ast.IsNot) else st.orelse
+                    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Attribute)
+                           and isinstance(n.func.value.value, ast.Name) and n.func.value.value.id == "self" or
+                           isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self"
+                           for b in body for n in walk_nodes(b)):
+                        got.append(t.left.id)
+        self._attr_cache[key] = tuple(got)
+        return self._attr_cache[key]
+
     def pre_hooks(self, cls: str, attr: str) -> tuple:
         """The functions registered with ``register_forward_pre_hook`` on the layer ``self.<attr>`` of class ``cls`` holds
         (its one constructor call): torch runs each before the layer's ``forward``, and a value it returns replaces the
@@ -3006,9 +3029,15 @@ class _Walker:
         ) or (
             # inputs that carry no gradient, given to a function that checkpoints (reentrant checkpointing then cuts)
             self.mode.enabled and any(not v.live and not v.leaf and v.kind in ("tensor", "python", None) for v in vals) and self.e.checkpoints(fn)
+        ) or (
+            # a parameter the call leaves at its ``None`` default, which decides a branch that reaches parts of the object
+            # (``if s is not None: cond = cond + self.stop_embed(s)``): that branch does not run for this call
+            selfv is not None and selfv.kind == "module" and self.mode.enabled and bool(self.e.none_branches(fn)) and bool(self._omitted_none(fn, args, kwargs))
         ):
             binding: dict = dict(enumerate(args))
             binding.update(kwargs)
+            for name in self._omitted_none(fn, args, kwargs):
+                binding[name] = Val(kind="none", consts=frozenset({None}))
             if selfv is not None:
                 binding["self"] = selfv
             ctx = self.e.flow_in_context(fn, node, binding, self.mode, self.fl.self_cls)
@@ -3041,6 +3070,30 @@ class _Walker:
             # named where it binds it
             return Val(frozenset({NEW}), kind="module", cls=ret.cls, ident=NEW, elem_cls=ret.elem_cls)
         return self.instantiate_summary(ret, binding, node, frozenset(summary.created))
+
+    def _omitted_none(self, fn: ast.AST, args: list, kwargs: dict) -> tuple:
+        """The parameters of ``fn`` tested against None in a branch (``none_branches``) that the call leaves at their
+        ``None`` default or passes a literal None."""
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return ()
+        tested = self.e.none_branches(fn)
+        a = fn.args
+        pos = [x.arg for x in a.posonlyargs + a.args]
+        if pos and pos[0] == "self":
+            pos = pos[1:]
+        defaults = dict(zip([x.arg for x in a.posonlyargs + a.args][len(a.posonlyargs + a.args) - len(a.defaults):], a.defaults))
+        defaults.update({x.arg: d for x, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+        out = []
+        for name in tested:
+            d = defaults.get(name)
+            if not (isinstance(d, ast.Constant) and d.value is None):
+                continue
+            given = kwargs.get(name)
+            if given is None and name in pos and pos.index(name) < len(args):
+                given = args[pos.index(name)]
+            if given is None or given.kind == "none":
+                out.append(name)
+        return tuple(out)
 
     def _module_item(self, v: Val, created: frozenset, binding: dict, call: ast.Call) -> Val:
         """A position of a returned tuple: a torch layer the callee built (``l1 = nn.Linear(...)`` ... ``return model, l1``)
@@ -3794,6 +3847,7 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
 _INFERENCE_WORD = re.compile(r"inference_mode")
 _FORWARD_HOOK_WORD = re.compile(r"register_forward_hook")
 _PRE_HOOK_WORD = re.compile(r"register_forward_pre_hook")
+_IS_NONE_TEST = re.compile(r"\bis\s+(?:not\s+)?None\b")
 _TRAINER_CALL = re.compile(r"\bTrainer\s*\((?:[^()]|\([^()]*\))*\)")  # ``pl.Trainer(...)`` (one level of nested parentheses)
 _NO_INFERENCE_MODE = re.compile(r"\binference_mode\s*=\s*False\b")
 LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")

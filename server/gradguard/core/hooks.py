@@ -15,6 +15,7 @@ Nothing here imports or runs the analyzed code.
 from __future__ import annotations
 
 import ast
+import weakref
 from dataclasses import dataclass
 from typing import Optional
 
@@ -53,7 +54,8 @@ class Registration:
 
 class Hooks:
     def __init__(self, facts) -> None:
-        self.f = facts
+        # (a weak reference: the facts keep this model, and the CLI frees a file's objects by reference counting)
+        self.f = weakref.proxy(facts)
         self._layers: Optional[list] = None
         self._regs: Optional[list] = None
 

@@ -82,7 +82,9 @@ stay silent.
 Tensors computed under `inference_mode` from data alone (a padding or normalization module whose `forward` is
 decorated with `@torch.inference_mode()`) are inference tensors too: fed to a layer that trains, they are reported
 the same way. A module's forward pre-hooks run at each of its calls (`self.stem.register_forward_pre_hook(lambda m,
-args: (pad(args[0]),))`): what a hook returns is the input the layer gets.
+args: (pad(args[0]),))`): what a hook returns is the input the layer gets. A call that leaves an optional argument at
+its `None` default does not run the method's `if cond is not None:` branch: `model(x)` reaches only the parts the other
+branch uses, so a part reached only by `model(x, cond)` under `no_grad` is starved.
 
 ## Why is this bad?
 Under `no_grad` nothing is recorded: the result has no `grad_fn`, so the parameters upstream get no gradient
@@ -2059,6 +2061,81 @@ def main():
 """,
             expect={"grad_ok": ["net.stem.weight", "net.head.weight"]},
         ),
+        Example(
+            name="conditioning-branch-runs-only-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Denoiser(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.cond_proj = nn.Linear(2, 8)
+        self.out = nn.Linear(8, 4)
+
+    def forward(self, x, cond=None):
+        h = self.body(x)
+        if cond is not None:
+            h = h + self.cond_proj(cond)
+        return self.out(torch.tanh(h))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, cond, target = torch.randn(8, 4), torch.randn(8, 2), torch.randn(8, 4)
+    plain = F.mse_loss(model(x), target)
+    with torch.no_grad():
+        guided = model(x, cond)
+    loss = plain + F.mse_loss(guided, target)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(26,),
+            expect={"grad_none": ["model.cond_proj.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="conditioning-branch-runs-with-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Denoiser(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.cond_proj = nn.Linear(2, 8)
+        self.out = nn.Linear(8, 4)
+
+    def forward(self, x, cond=None):
+        h = self.body(x)
+        if cond is not None:
+            h = h + self.cond_proj(cond)
+        return self.out(torch.tanh(h))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, cond, target = torch.randn(8, 4), torch.randn(8, 2), torch.randn(8, 4)
+    plain = F.mse_loss(model(x), target)
+    guided = model(x, cond)
+    loss = plain + F.mse_loss(guided, target)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.cond_proj.weight", "model.body.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"no_grad", "inference"})  # the GradientFlow cut kinds this rule reports
@@ -2463,6 +2540,9 @@ def _computed_inside(facts, node, st) -> list:
     region = facts.parent(parent)
     roots = set(st.roots)
     out = []
+    fn = facts.enclosing(region, (ast.FunctionDef, ast.AsyncFunctionDef))
+    # the walks of the function that holds the block: the loss's own, or (a helper run with its caller's values) its contexts
+    walks = [st.flow] + ([c for c in facts.flow.context_flows if c.node is fn] if fn is not None and st.flow.node is not fn else [])
     for stmt in getattr(region, "body", []):
         if not isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             continue
@@ -2471,9 +2551,10 @@ def _computed_inside(facts, node, st) -> list:
         for t in targets:
             for n in walk_nodes(t):
                 if isinstance(n, ast.Name):
-                    v = st.flow.assigned.get(id(n))
-                    if v is not None:
-                        hit |= {r for r, c in v.cut if c.node is node and r in roots}
+                    for w in walks:
+                        v = w.assigned.get(id(n))
+                        if v is not None:
+                            hit |= {r for r, c in v.cut if c.node is node and r in roots}
         if hit:
             out.append((stmt, f"{roots_label(sorted(hit))} computed here without recording gradients"))
     return out[:3]
