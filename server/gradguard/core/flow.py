@@ -3251,6 +3251,10 @@ class _Walker:
             loss_node = node.args[0] if node.args else (kwnodes.get("outputs") or kwnodes.get("tensors") or node)
             retain = _truthy(kwnodes.get("retain_graph")) or _truthy(kwnodes.get("create_graph"))
             self.fl.backward_sites.append(BackwardSite(node, loss, loss_node, self.mode, self.loops, retain, self.stmt))
+            if short == "grad":
+                inputs = args[1] if len(args) > 1 else kwargs.get("inputs")
+                if inputs is not None:  # (what the gradients are asked with respect to: each must require grad)
+                    self.record("grad_inputs", node, target=loss, value=inputs)
             if short != "grad" or not (loss.live - {UNKNOWN}):
                 return Val(kind="tensor")
             if _creates_graph(node, kwnodes):
