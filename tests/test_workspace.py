@@ -419,3 +419,80 @@ def test_installed_package_classes_are_read_not_reported(tmp_path):
     assert a.foreign == {}  # the package's own (bad) forward is never reported on
     alone = WorkspaceIndex([str(proj)])
     assert [f.code for f in analyze(block, str(proj / "block.py"), workspace=alone).findings] == []
+
+
+HOOK_LAYERS = '''\
+import torch.nn as nn
+
+
+def conv_bn_act(cin, cout):
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+'''
+
+HOOK_MODEL = '''\
+import torch.nn as nn
+
+from layers import conv_bn_act
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(conv_bn_act(3, 8), conv_bn_act(8, 8))
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.head(self.body(x).mean((2, 3)))
+'''
+
+HOOK_TRAIN = '''\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from model import Net
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    norms = []
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.register_full_backward_hook(lambda mod, gin, gout: norms.append(gout[0].norm().item()))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = F.cross_entropy(model(torch.randn(4, 3, 8, 8)), torch.tensor([0, 1, 2, 0]))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return model
+
+
+if __name__ == "__main__":
+    try:
+        main()
+        print("TRAINS")
+    except RuntimeError as e:
+        print("RAISES", "BackwardHookFunction" in str(e))
+'''
+
+
+def test_hook_registered_in_train_file_reported_on_the_layer_file_and_fixed(tmp_path):
+    """A full backward hook registered in train.py on the BatchNorm layers a builder in layers.py follows with an
+    in-place ReLU: the finding is on the ReLU in layers.py, with the registration as related information, and the fix
+    applied there makes the program train under torch."""
+    pytest.importorskip("torch")
+    write(tmp_path, {"layers.py": HOOK_LAYERS, "model.py": HOOK_MODEL, "train.py": HOOK_TRAIN})
+    assert _grads(tmp_path) == "RAISES True"  # the bug is real
+    found = check(tmp_path, "--no-cache")
+    assert places(found) == [("layers.py", 8, "GG703")]
+    assert {(r.get("filename"), r["location"]["row"]) for r in found[0][3]["related"]} >= {("train.py", 14)}
+    p = subprocess.run([sys.executable, "-m", "gradguard", "check", "--no-cache", "--fix", "."], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert p.returncode == 0 and "Fixed 1" in p.stdout, p.stdout + p.stderr
+    assert "inplace=False" in (tmp_path / "layers.py").read_text()
+    assert _grads(tmp_path) == "TRAINS"
+    assert places(check(tmp_path, "--no-cache")) == []
