@@ -3823,12 +3823,18 @@ def _inplace_call(call: ast.Call, pos: int) -> bool:
     return isinstance(flag, ast.Constant) and flag.value is True
 
 
-def _inplace_flag(ctor: ast.Call, pos: int) -> bool:
-    for k in ctor.keywords:
+def inplace_flag(call: ast.Call, pos: Optional[int]) -> Optional[ast.AST]:
+    """What makes a layer constructor (or functional op) in-place: its ``inplace=True`` keyword, or the positional
+    ``True`` at ``pos`` when no such keyword is given; None when it is not in-place."""
+    for k in call.keywords:
         if k.arg == "inplace":
-            return isinstance(k.value, ast.Constant) and k.value.value is True
-    arg = ctor.args[pos] if len(ctor.args) > pos else None
-    return isinstance(arg, ast.Constant) and arg.value is True
+            return k if isinstance(k.value, ast.Constant) and k.value.value is True else None
+    arg = call.args[pos] if pos is not None and len(call.args) > pos else None
+    return arg if isinstance(arg, ast.Constant) and arg.value is True else None
+
+
+def _inplace_flag(ctor: ast.Call, pos: int) -> bool:
+    return inplace_flag(ctor, pos) is not None
 
 
 def indexed_parameter(expr: ast.AST) -> bool:

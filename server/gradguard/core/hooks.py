@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
+from gradguard.core.flow import inplace_flag
 from gradguard.core.torchapi import INPLACE_FUNCTIONAL, INPLACE_MODULES, SAVES_WEIGHT_ALWAYS, SAVES_WEIGHT_WITH_INPUT_GRAD, is_module_ctor
 
 HOOK_KINDS = {
@@ -100,12 +101,7 @@ class Hooks:
     def inplace_layer(layer: Layer) -> bool:
         """``nn.ReLU(inplace=True)``, ``nn.Dropout(p, True)``: the layer writes its input in place."""
         pos = INPLACE_MODULES.get(layer.kind)
-        if pos is None:
-            return False
-        flag = next((k.value for k in layer.ctor.keywords if k.arg == "inplace"), None)
-        if flag is None and len(layer.ctor.args) > pos:
-            flag = layer.ctor.args[pos]
-        return isinstance(flag, ast.Constant) and flag.value is True
+        return pos is not None and inplace_flag(layer.ctor, pos) is not None
 
     # where each layer is called ----------------------------------------------------------------------------
     def _holders(self, layer: Layer) -> list:
@@ -214,9 +210,7 @@ class Hooks:
         q = self.f.imports.qualname(parent.func) or ""
         short = q.rsplit(".", 1)[-1]
         if q.startswith("torch.nn.functional.") and short in INPLACE_FUNCTIONAL:
-            pos = INPLACE_FUNCTIONAL[short]
-            flag = next((k.value for k in parent.keywords if k.arg == "inplace"), parent.args[pos] if len(parent.args) > pos else None)
-            if isinstance(flag, ast.Constant) and flag.value is True:
+            if inplace_flag(parent, INPLACE_FUNCTIONAL[short]) is not None:
                 return (parent, f"`{short}(..., inplace=True)` modifies it in place")
             return None
         if q.startswith("torch.") and short.endswith("_") and not short.startswith("_") and short not in _NOT_WRITES and q.count(".") == 1:
@@ -415,19 +409,10 @@ class Hooks:
                 owner = next((la.kind for la in outer if la.kind in self.f.modules.classes), None)
             if isinstance(owner, str):
                 out = []
-                c: Optional[str] = owner
-                seen = set()
-                while c in self.f.modules.classes and c not in seen:
-                    seen.add(c)
-                    values = self.f.modules.classes[c].attr_values.get(expr.attr)
-                    if values:
-                        for v in values:
-                            la = self.layer_of(v) or (Layer(v, "Sequential") if isinstance(v, ast.Call) and (self.f.imports.qualname(v.func) or "") in _SEQUENTIAL else None)
-                            if la is not None:
-                                out.append(la)
-                        break
-                    nxt = [b for b in self.f.modules.classes[c].base_names if b in self.f.modules.classes]
-                    c = nxt[0] if nxt else None
+                for v in self.f.modules._assigned_through_bases(owner, expr.attr)[1]:
+                    la = self.layer_of(v) or (Layer(v, "Sequential") if isinstance(v, ast.Call) and (self.f.imports.qualname(v.func) or "") in _SEQUENTIAL else None)
+                    if la is not None:
+                        out.append(la)
                 return out
         return []
 

@@ -9,6 +9,7 @@ import textwrap
 from typing import Callable, Optional
 
 from gradguard.core.facts import FileFacts
+from gradguard.core.flow import inplace_flag as core_inplace_flag
 from gradguard.core.model import Applicability, Edit, Fix
 from gradguard.core.source import Pos
 from gradguard.core.torchapi import INPLACE_MODULES
@@ -164,12 +165,7 @@ def fix(message: str, *edits: Optional[Edit], unsafe: bool = False, preferred: b
 def inplace_flag(call: ast.Call, short: str):
     """The ``inplace=True`` keyword (or the positional ``True`` in its place) of the constructor call of an in-place
     capable torch layer ``short`` (``nn.ReLU(inplace=True)``, ``nn.Dropout(p, True)``), else None."""
-    for k in call.keywords:
-        if k.arg == "inplace":
-            return k if isinstance(k.value, ast.Constant) and k.value.value is True else None
-    pos = INPLACE_MODULES.get(short)
-    flag = call.args[pos] if pos is not None and len(call.args) > pos else None
-    return flag if isinstance(flag, ast.Constant) and flag.value is True else None
+    return core_inplace_flag(call, INPLACE_MODULES.get(short))
 
 
 def drop_inplace(facts, call: ast.Call, flag):

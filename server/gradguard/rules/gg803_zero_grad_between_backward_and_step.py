@@ -594,7 +594,7 @@ def main():
                 between = [s for s in fl.loss_sites if zpos < position(s.node) < spos]
                 if not between or any("?" in s.loss.live or _reaches(s, params) for s in between):
                     continue
-                lst = _statements(facts, z.stmt)
+                lst = getattr(place[0], place[1])
                 if any(backpropagates(facts, x) and not any(b.stmt is x for b in between) for x in lst[zi + 1 : place[2]]):
                     continue
                 if not any(_reaches(s, params) for f in facts.backward_flows for s in f.loss_sites):
@@ -861,7 +861,7 @@ def _place(facts, stmt: ast.AST):
         if isinstance(lst, list):
             for i, x in enumerate(lst):
                 if x is stmt:
-                    return (id(parent), f, i)
+                    return (parent, f, i)
     return None
 
 
@@ -887,15 +887,6 @@ def _argument_at(fl, call: ast.Call, param: str):
     i = fl.args.index(param)
     return call.args[i] if i < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: i + 1]) else None
 
-
-def _statements(facts, stmt: ast.AST) -> list:
-    """The statement list that holds ``stmt``."""
-    parent = facts.parent(stmt)
-    for f in ("body", "orelse", "finalbody"):
-        lst = getattr(parent, f, None)
-        if isinstance(lst, list) and any(x is stmt for x in lst):
-            return lst
-    return []
 
 
 def _stepped_by_another(facts, fl, params) -> bool:
