@@ -73,12 +73,10 @@ def default_python():
 # dev half): 7/13 found, 0/7 false alarms (the session-start engine the same). The c25 blind half (c2502, c2504, ...,
 # c2540) was held out the same way and scored once, at the end of the third 2026-12-05 session (which developed against
 # the c25 and c26 dev halves and older blind misses): 6/13 found, 0/7 false alarms (the session-start engine the same)
-# ("c25" would also match c250..c259). The c26 blind half (c2602, c2604, ..., c2640) is held out the same way until the
-# session that develops against the c26 dev half scores it once, at its end ("c26" would also match c260..c269).
-UNSCORED_BLIND: tuple = (
-    "c2602_", "c2604_", "c2606_", "c2608_", "c2610_", "c2612_", "c2614_", "c2616_", "c2618_", "c2620_",
-    "c2622_", "c2624_", "c2626_", "c2628_", "c2630_", "c2632_", "c2634_", "c2636_", "c2638_", "c2640_",
-)
+# ("c25" would also match c250..c259). The c26 blind half (c2602, c2604, ..., c2640) was held out the same way and
+# scored once, at the start of the fourth 2026-12-05 session, with the engine the third 2026-12-05 session (which
+# developed against the c26 dev half) ended with: 6/13 found, 0/7 false alarms ("c26" would also match c260..c269).
+UNSCORED_BLIND: tuple = ()
 
 
 def scored_blind(paths):

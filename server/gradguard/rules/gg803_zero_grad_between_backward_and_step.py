@@ -29,7 +29,10 @@ class ZeroGradBetweenBackwardAndStep(Rule):
     docs = """
 ## What it does
 Flags `optimizer.zero_grad()` (or `model.zero_grad()` of the model the optimizer trains) placed, in the
-same block, after `loss.backward()` and before `optimizer.step()`, with no other `backward()` between.
+same block, after `loss.backward()` and before `optimizer.step()`, with no other `backward()` between; also when the
+clear and the step sit together in a block nested in a later statement (`if (i + 1) % accumulate == 0:
+optimizer.zero_grad(); optimizer.step()`, Lightning manual accumulation): every path that reaches the step has just
+cleared the gradients.
 Clearing the gradients of *another* optimizer there (GAN training) is fine and not flagged. Also through a
 helper: a function called after `loss.backward()` whose body clears the gradients of the optimizer it is
 given and then steps it (`optimizer.zero_grad()` right before `optimizer.step()`, with nothing between that
@@ -516,6 +519,61 @@ def main():
 """,
             expect={"facts": {"generator_changed": True}},
         ),
+        Example(
+            name="accumulation-window-cleared-before-its-step",
+            code="""import torch
+import torch.nn as nn
+
+
+def train(model, optimizer, batches, accumulate=2):
+    for i, (x, y) in enumerate(batches):
+        loss = nn.functional.mse_loss(model(x), y) / accumulate
+        loss.backward()
+        if (i + 1) % accumulate == 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.zero_grad()
+            optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    w0 = model.weight.detach().clone()
+    train(model, optimizer, [(torch.randn(3, 4), torch.randn(3, 1)) for _ in range(4)])
+    return {}, {"changed": not torch.equal(w0, model.weight.detach())}
+""",
+            lines=(11,),
+            expect={"facts": {"changed": False}},
+            fixed_expect={"facts": {"changed": True}},
+        ),
+        Example(
+            name="accumulation-window-stepped-then-cleared",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+
+
+def train(model, optimizer, batches, accumulate=2):
+    for i, (x, y) in enumerate(batches):
+        loss = nn.functional.mse_loss(model(x), y) / accumulate
+        loss.backward()
+        if (i + 1) % accumulate == 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            optimizer.zero_grad()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    w0 = model.weight.detach().clone()
+    train(model, optimizer, [(torch.randn(3, 4), torch.randn(3, 1)) for _ in range(4)])
+    return {}, {"changed": not torch.equal(w0, model.weight.detach())}
+""",
+            expect={"facts": {"changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -523,6 +581,7 @@ def main():
         yield from self._accumulation(facts, binding)
         yield from self._in_helper(facts)
         yield from self._cleared_past_another_backward(facts)
+        yield from self._cleared_in_later_block(facts, binding)
         for _owner, body, backs in backward_blocks(facts):
             for k, st in enumerate(body):
                 scall = stmt_call(st, "step")
@@ -560,6 +619,51 @@ def main():
                         explanation="`zero_grad()` resets `.grad`; the optimizer skips parameters without gradients, so the model does not learn.",
                     )
                     break
+
+    def _cleared_in_later_block(self, facts, binding):
+        """``backward()`` in a block, then, in a block nested in a later statement of it (``if (i + 1) % k == 0:``),
+        ``zero_grad()`` followed by ``step()`` of the same optimizer with nothing between that computes gradients:
+        on every path that reaches the step, its gradients were just cleared."""
+        for _owner, body, backs in backward_blocks(facts):
+            for k in range(backs[0] + 1, len(body)):
+                if not isinstance(body[k], (ast.If, ast.With, ast.AsyncWith, ast.Try)):
+                    continue
+                back = body[max(i for i in backs if i < k)]
+                for inner in _nested_blocks(body[k]):
+                    for j, zst in enumerate(inner):
+                        zcall = stmt_call(zst, "zero_grad")
+                        if zcall is None or any(has_backward(x) for x in inner[:j]):
+                            continue  # (a backward in the same block: the check of one block reports it)
+                        for m in range(j + 1, len(inner)):
+                            sst = inner[m]
+                            scall = stmt_call(sst, "step")
+                            if scall is not None and not scall.args and not scall.keywords:
+                                opt = binding.optimizer(scall)
+                                if opt is not None and clears(facts, binding, zcall, scall, opt):
+                                    yield self._later_block_finding(facts, back, zst, zcall, sst, scall, opt)
+                                break
+                            if _may_compute_or_leave(facts, sst, self_calls=True):
+                                break
+
+    def _later_block_finding(self, facts, back, zst, zcall, sst, scall, opt):
+        fixes = []
+        if _whole_lines(facts, zst) and _whole_lines(facts, sst):
+
+            def build(z=zst, s=sst):
+                delete = Edit(Pos(z.lineno, 0), Pos(z.lineno + 1, 0), "")
+                return fix("Clear the gradients after the step instead", insert_after_stmt(facts, s, facts.text(z)), delete, unsafe=True)
+
+            fixes.append(build)
+        return self.finding(
+            facts,
+            zcall,
+            f"`{facts.text(cast(ast.Attribute, zcall.func).value)}.zero_grad()` clears the gradients that `backward()` on line {back.lineno} "
+            f"computed, right before `{opt}.step()`: the step applies nothing",
+            related=[(back, "gradients computed here"), (scall, "steps with cleared gradients")],
+            fixes=fixes,
+            explanation="`zero_grad()` resets `.grad` (to None by default); the optimizer skips parameters without gradients, so the "
+            "model does not learn. Step first, then clear the gradients for the next accumulation window.",
+        )
 
     def _cleared_past_another_backward(self, facts):
         """``zero_grad()`` of an optimizer after a backward that reached its parameters, then another backward that
@@ -741,6 +845,22 @@ def main():
                         explanation="`zero_grad()` resets `.grad` (to None by default); the optimizer skips parameters without gradients, so "
                         "the model does not learn. Clear the gradients after the step or before the next forward pass.",
                     )
+
+
+def _nested_blocks(st: ast.stmt) -> list:
+    """The statement lists of ``st`` and of the if / with / try statements nested in them (not loops, not functions)."""
+    out: list = []
+    todo: list = [st]
+    while todo:
+        node = todo.pop()
+        for field in ("body", "orelse", "finalbody"):
+            sub = getattr(node, field, None)
+            if isinstance(sub, list) and sub:
+                out.append(sub)
+                todo.extend(x for x in sub if isinstance(x, (ast.If, ast.With, ast.AsyncWith, ast.Try)))
+        for h in getattr(node, "handlers", ()) or ():
+            out.append(h.body)
+    return out
 
 
 def _calls_always_run(st: ast.stmt) -> list:
