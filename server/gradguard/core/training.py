@@ -634,6 +634,41 @@ def _model_from_kwargs(meth: ast.FunctionDef) -> Optional[str]:
     return kw if reads and reads == uses else None
 
 
+def hf_trainer_optimizer_builds(facts) -> list:
+    """``(train call, model expression)`` for each ``trainer.train()`` (or ``Trainer(...).train()``) of a Hugging Face
+    Trainer the file builds with a model and no optimizer of its own (no ``optimizers=`` other than ``(None, None)``,
+    no in-file subclass overriding ``create_optimizer``): the Trainer builds its optimizer there, when ``train()``
+    starts, from the parameters the model has then. Computed once per file."""
+    cached = getattr(facts, "_hf_trainer_builds", None)
+    if cached is not None:
+        return cached
+    out: list = []
+    if "Trainer" in facts.source.text and ".train(" in facts.source.text:
+        for call in facts.walk(ast.Call):
+            cls = call.func.id if isinstance(call.func, ast.Name) and call.func.id in facts.modules.classes else None
+            if not (facts.imports.qualname(call.func) in HF_TRAINER_BASES or (cls and facts.modules.classes[cls].framework == "hf_trainer")):
+                continue
+            if cls and any(facts.modules.method(cls, m) is not None for m in HF_TRAINER_OPTIMIZER_BUILDERS):
+                continue
+            kw = {k.arg: k.value for k in call.keywords if k.arg}
+            opts = kw.get("optimizers")
+            if opts is not None and not (isinstance(opts, ast.Tuple) and opts.elts and isinstance(opts.elts[0], ast.Constant) and opts.elts[0].value is None):
+                continue
+            model = kw.get("model") or (call.args[0] if call.args else None)
+            if model is None:
+                continue
+            stmt = facts.statement_of(call)
+            name = stmt.targets[0].id if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) else None
+            scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+            for n in walk_nodes(scope):
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "train" and position(n) > position(call):
+                    recv = n.func.value
+                    if recv is call or (name is not None and isinstance(recv, ast.Name) and recv.id == name):
+                        out.append((n, model))
+    facts._hf_trainer_builds = out
+    return out
+
+
 def late_callback_unfreezes(facts) -> list:
     """The Hugging Face Trainer builds its optimizer when ``train()`` starts, from the model's parameters that
     require grad at that moment (an in-file subclass overriding ``create_optimizer``, or ``optimizers=`` given,

@@ -20,7 +20,7 @@ from gradguard.core.torchapi import (
     is_module_ctor,
     is_optimizer_ctor,
 )
-from gradguard.core.training import constructor_optimizers, method_rebuilds, method_steps
+from gradguard.core.training import constructor_optimizers, hf_trainer_optimizer_builds, method_rebuilds, method_steps
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules.base import Example, Rule
 
@@ -87,7 +87,7 @@ class OptimizerBeforeLayerReplaced(Rule):
     name = "optimizer-before-layer-replaced"
     summary = "A layer is replaced after the optimizer was built from `model.parameters()`: the new layer's parameters are never updated."
     severity = Severity.WARNING
-    needs = ("parameters(",)
+    needs = ("parameters(", "Trainer")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
@@ -106,7 +106,9 @@ scale out of every step (calibrate in place instead: `model.quant.scale.copy_(..
 Also a layer or `nn.Parameter` made in `forward` (`if self.fc is None: self.fc = nn.Linear(...)`, or on every call),
 or in a method of the class that `forward` runs (`self.time_embedding(t)` building `self.time_mlp`),
 of a Module whose instance's parameters an optimizer took with no forward pass before it (a dry run): the
-optimizer never holds the layer made later.
+optimizer never holds the layer made later. A Hugging Face `Trainer` given the model and no optimizer builds its
+optimizer when `trainer.train()` starts, before its first forward pass: the same bug, unless the program runs the
+model once before `train()`.
 Also a layer `forward` uses created in a hook that Lightning runs after `configure_optimizers` built the
 optimizers (`on_fit_start`, `on_train_start`, `on_train_epoch_start`, `training_step`...): the optimizers hold
 the parameters of the layer it replaced (silent when the file rebuilds or extends the optimizers). The
@@ -1147,6 +1149,108 @@ def main():
 """,
             expect={"facts": {"emb_changed": True}, "grad_ok": ["model.emb.weight"]},
         ),
+        Example(
+            name="hf-trainer-head-made-on-the-first-forward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-lazy"
+
+    def __init__(self, dim=8, num_labels=2, **kw):
+        super().__init__(num_labels=num_labels, **kw)
+        self.dim = dim
+
+
+class LazyHeadClassifier(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.encoder = nn.Sequential(nn.Linear(config.dim, 2 * config.dim), nn.Tanh())
+        self.head = None
+        self.post_init()
+
+    def _build_head(self, feats):
+        self.head = nn.Linear(feats.shape[-1], self.config.num_labels)
+
+    def forward(self, x, labels=None):
+        feats = self.encoder(x)
+        if self.head is None:
+            self._build_head(feats)
+        logits = self.head(feats)
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+def main():
+    torch.manual_seed(0)
+    model = LazyHeadClassifier(TinyConfig())
+    data = [{"x": torch.randn(8), "labels": i % 2} for i in range(16)]
+    args = TrainingArguments(output_dir="/tmp/gg801-lazy", per_device_train_batch_size=8, num_train_epochs=2, learning_rate=0.1, report_to="none")
+    trainer = Trainer(model=model, args=args, train_dataset=data)
+    trainer.train()
+    return {}, {"head_in_optimizer": any(p is model.head.weight for g in trainer.optimizer.param_groups for p in g["params"])}
+""",
+            lines=(26,),
+            fixable=False,
+            expect={"facts": {"head_in_optimizer": False}},
+        ),
+        Example(
+            name="hf-trainer-head-made-by-a-dry-run-before-train",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-lazy"
+
+    def __init__(self, dim=8, num_labels=2, **kw):
+        super().__init__(num_labels=num_labels, **kw)
+        self.dim = dim
+
+
+class LazyHeadClassifier(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.encoder = nn.Sequential(nn.Linear(config.dim, 2 * config.dim), nn.Tanh())
+        self.head = None
+        self.post_init()
+
+    def _build_head(self, feats):
+        self.head = nn.Linear(feats.shape[-1], self.config.num_labels)
+
+    def forward(self, x, labels=None):
+        feats = self.encoder(x)
+        if self.head is None:
+            self._build_head(feats)
+        logits = self.head(feats)
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+def main():
+    torch.manual_seed(0)
+    model = LazyHeadClassifier(TinyConfig())
+    data = [{"x": torch.randn(8), "labels": i % 2} for i in range(16)]
+    model(torch.randn(2, 8))  # a dry run builds the head before the Trainer builds its optimizer
+    args = TrainingArguments(output_dir="/tmp/gg801-lazy", per_device_train_batch_size=8, num_train_epochs=2, learning_rate=0.1, report_to="none")
+    trainer = Trainer(model=model, args=args, train_dataset=data)
+    trainer.train()
+    return {}, {"head_in_optimizer": any(p is model.head.weight for g in trainer.optimizer.param_groups for p in g["params"])}
+""",
+            expect={"facts": {"head_in_optimizer": True}},
+        ),
     )
 
     def check(self, facts):
@@ -1222,18 +1326,21 @@ def main():
         # optimizers built from a model's parameters: in their first argument (``Adam(model.parameters())``) or in
         # the function that builds them (param groups from ``model.named_parameters()`` comprehensions)
         ctors = [n for n in facts.walk(ast.Call) if is_optimizer_ctor(facts.imports.qualname(n.func) or "") and any(_reads_parameters(x) for x in [*n.args[:1], facts.enclosing(n, (ast.FunctionDef, ast.AsyncFunctionDef)) or ast.Pass()])]
+        # (a Hugging Face Trainer given the model and no optimizer builds one when ``train()`` starts)
+        builds = [call for call, _model in hf_trainer_optimizer_builds(facts)]
+        ctors += builds
         if not ctors:
             return
         for info, node, t in made_here:
             instances = _instances_of(facts, info.name)
             if not instances:
                 continue
-            if any(_dry_run(facts, inst) for inst in instances):
+            if any(_dry_run(facts, inst, builds) for inst in instances):
                 continue
             lazy = _under_none_test(facts, node, t.attr)
             method = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             where = "`forward`,"
-            related = [(ctors[0], "the optimizer takes the parameters that exist here")]
+            related = [(ctors[0], "the Trainer builds its optimizer here, from the parameters that exist then" if ctors[0] in builds else "the optimizer takes the parameters that exist here")]
             if method is not None and method.name != "forward":
                 calls = forward_calls_of(info, method.name)
                 lazy = lazy or any(_under_none_test(facts, c, t.attr) for c in calls)
@@ -1501,12 +1608,14 @@ def _instances_of(facts, cls: str) -> list:
     return [n for n in facts.walk(ast.Assign) if isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name) and n.value.func.id in holders and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)]
 
 
-def _dry_run(facts, inst: ast.Assign) -> bool:
-    """Is the instance called (a forward pass) in its own function before anything builds an optimizer there?"""
+def _dry_run(facts, inst: ast.Assign, builds: list = ()) -> bool:  # type: ignore[assignment]
+    """Is the instance called (a forward pass) in its own function before anything builds an optimizer there
+    (an optimizer's constructor, a helper named for one, or ``trainer.train()`` of a Trainer in ``builds``)?"""
     name = inst.targets[0].id  # type: ignore[attr-defined]
     scope = facts.enclosing(inst, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
     calls = [c for c in walk_nodes(scope) if isinstance(c, ast.Call) and c.lineno > inst.lineno]
-    first_opt = min((c.lineno for c in calls if is_optimizer_ctor(facts.imports.qualname(c.func) or "") or (isinstance(c.func, ast.Name) and "optim" in c.func.id.lower())), default=None)
+    first_opt = min((c.lineno for c in calls if is_optimizer_ctor(facts.imports.qualname(c.func) or "") or (isinstance(c.func, ast.Name) and "optim" in c.func.id.lower())
+                     or any(c is b for b in builds)), default=None)
     return any(isinstance(c.func, ast.Name) and c.func.id == name and (first_opt is None or c.lineno < first_opt) for c in calls)
 
 

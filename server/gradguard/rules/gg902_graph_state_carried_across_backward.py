@@ -11,7 +11,7 @@ from gradguard.core.astindex import child_nodes, own_expressions, statements_of_
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.paramnames import single_binding
-from gradguard.core.torchapi import FACTORIES, RUN_EVERY_BATCH, STEP_METHODS_BY_FRAMEWORK, is_module_ctor
+from gradguard.core.torchapi import FACTORIES, RUN_EVERY_BATCH, SAVES_INPUT, SAVES_OUTPUT, STEP_METHODS_BY_FRAMEWORK, is_module_ctor
 from gradguard.fixes import fix, insert_before_stmt, replace_node
 from gradguard.rules._leafs import call_sites, flow_of, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
@@ -71,7 +71,9 @@ from the policy's output, then `advantage = rewards - self.baseline`). A Module 
 submodules or parameters (in `__init__`: `self.bias = self.mlp(table)`, or filled on the first call
 under `if self.bias is None:`, or a memo table entry filled once per key under `if key not in self.cache:`)
 and read by `forward` on every call is an error when a loop backpropagates
-through the module every iteration: every loss builds on that one graph, which the first backward frees.
+through the module every iteration: every loss builds on that one graph, which the first backward frees. The same for a LightningModule attribute computed so in a method Lightning runs
+once per fit, before the training steps (`setup`, `configure_model`, `on_fit_start`, `on_train_start`, or `__init__`
+when the module has no `forward`), and read by the `training_step` loss, which Lightning backpropagates every batch.
 
 Only a tensor computed with gradient holds a graph. A state that is provably a Python or NumPy value (a
 best-so-far metric `best = min(best, val_loss)` fed by `.item()` or `math.exp(...)`, a NumPy history
@@ -1759,6 +1761,133 @@ def main():
 """,
             expect={"grad_ok": ["encoder.weight"]},
         ),
+        Example(
+            name="lightning-normalizer-cached-in-on-fit-start",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import lightning as L
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class GaussianFit(L.LightningModule):
+    def __init__(self, dim=3):
+        super().__init__()
+        self.encoder = nn.Linear(dim, dim)
+        self.log_scale = nn.Parameter(torch.zeros(dim))
+        self.dim = dim
+
+    def log_norm(self):
+        return -0.5 * self.dim * math.log(2 * math.pi) - torch.log(self.log_scale.exp()).sum()
+
+    def on_fit_start(self):
+        self.base_log_norm = self.log_norm()
+
+    def training_step(self, batch, batch_idx):
+        (x,) = batch
+        z = self.encoder(x) / self.log_scale.exp()
+        return -(self.base_log_norm - 0.5 * (z ** 2).sum(-1)).mean()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+
+
+def main():
+    torch.manual_seed(0)
+    module = GaussianFit()
+    loader = DataLoader(TensorDataset(torch.randn(8, 3)), batch_size=2)
+    L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(module, loader)
+    return {"module": module}
+""",
+            lines=(20,),
+            fixable=False,
+            expect={"error": "backward through the graph a second time"},
+        ),
+        Example(
+            name="lightning-normalizer-cached-detached-in-on-fit-start",
+            bad=False,
+            code="""import math
+
+import torch
+import torch.nn as nn
+import lightning as L
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class GaussianFit(L.LightningModule):
+    def __init__(self, dim=3):
+        super().__init__()
+        self.encoder = nn.Linear(dim, dim)
+        self.log_scale = nn.Parameter(torch.zeros(dim))
+        self.dim = dim
+
+    def log_norm(self):
+        return -0.5 * self.dim * math.log(2 * math.pi) - torch.log(self.log_scale.exp()).sum()
+
+    def on_fit_start(self):
+        self.base_log_norm = self.log_norm().detach()
+
+    def training_step(self, batch, batch_idx):
+        (x,) = batch
+        z = self.encoder(x) / self.log_scale.exp()
+        return -(self.base_log_norm - 0.5 * (z ** 2).sum(-1)).mean()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+
+
+def main():
+    torch.manual_seed(0)
+    module = GaussianFit()
+    loader = DataLoader(TensorDataset(torch.randn(8, 3)), batch_size=2)
+    L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(module, loader)
+    return {"module": module}
+""",
+            expect={"grad_ok": ["module.encoder.weight", "module.log_scale"]},
+        ),
+        Example(
+            name="lightning-linear-normalizer-cached-in-on-fit-start-keeps-no-tensor",
+            bad=False,
+            code="""import math
+
+import torch
+import torch.nn as nn
+import lightning as L
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class GaussianFit(L.LightningModule):
+    def __init__(self, dim=3):
+        super().__init__()
+        self.encoder = nn.Linear(dim, dim)
+        self.log_scale = nn.Parameter(torch.zeros(dim))
+        self.dim = dim
+
+    def log_norm(self):
+        return -0.5 * self.dim * math.log(2 * math.pi) - self.log_scale.sum()
+
+    def on_fit_start(self):
+        self.base_log_norm = self.log_norm()
+
+    def training_step(self, batch, batch_idx):
+        (x,) = batch
+        z = self.encoder(x) / self.log_scale.exp()
+        return -(self.base_log_norm - 0.5 * (z ** 2).sum(-1)).mean()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+
+
+def main():
+    torch.manual_seed(0)
+    module = GaussianFit()
+    loader = DataLoader(TensorDataset(torch.randn(8, 3)), batch_size=2)
+    L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(module, loader)
+    return {"module": module}
+""",
+            expect={"grad_ok": ["module.encoder.weight", "module.log_scale"]},
+        ),
     )
 
     def check(self, facts):
@@ -1768,6 +1897,7 @@ def main():
         yield from self._attribute_lists(facts)
         yield from self._attribute_kept_after_backward(facts)
         yield from self._graph_computed_once(facts)
+        yield from self._graph_computed_once_per_fit(facts)
         yield from self._accumulated(facts)
         seen: set = set()
         for fl in facts.backward_flows:
@@ -2161,6 +2291,51 @@ def main():
                         explanation="A tensor computed from parameters holds the graph of that computation. Cached and reused, it makes every "
                         "loss share the graph, which the first backward() frees: `RuntimeError: Trying to backward through the graph a second "
                         "time`. Compute it in `forward` on every call (so its parameters train), or cache a detached copy when it must not train.",
+                    )
+
+    def _graph_computed_once_per_fit(self, facts):
+        """A LightningModule attribute computed with gradient from the module's own parameters in a method Lightning
+        runs once per fit, before the training steps (``__init__``, ``setup``, ``configure_model``, ``on_fit_start``,
+        ``on_train_start``), and read by the loss of ``training_step``, which Lightning runs and backpropagates
+        once per batch: the first backward frees the graph every later step's loss still builds on."""
+        for cls_name, info in facts.modules.classes.items():
+            if info.framework != "lightning" or "training_step" not in info.methods:
+                continue
+            sites = [s for s in facts.flow.flow(info.methods["training_step"]).loss_sites
+                     if s.mode.enabled and not s.retain_graph and not _has_retain(s.node) and s.loss.live]
+            if not sites:
+                continue
+            for mname in _ONCE_PER_FIT:
+                m = info.methods.get(mname)
+                if m is None or not _SELF_ATTR_FROM_SELF_CALL.search(facts.text(m)):
+                    continue
+                for ev in facts.flow.flow(m).events:
+                    if ev.what != "attr_assign" or ev.target is None or ev.target.ident != "self" or ev.value is None or not ev.mode.enabled:
+                        continue
+                    v, attr, st = ev.value, ev.name, ev.stmt
+                    if v.kind not in ("tensor", None) or v.leaf or v.ident or not any(_trainable_part(facts, cls_name, r) for r in v.live):
+                        continue  # a leaf, a module, data, another cached value: no graph of the module's own parameters
+                    if mname == "__init__" and "forward" in info.methods:
+                        continue  # (read through ``forward``: _graph_computed_once)
+                    if st is None or lexically_no_grad(facts, st) or not _saves_for_backward(facts, info, st):
+                        continue  # (a graph of sums and constant factors keeps no tensor: a second backward through it works)
+                    if any(_self_attr(n, attr, ast.Store) or _emptied(n, attr) for other, mm in info.methods.items() if other != mname for n in walk_nodes(mm)):
+                        continue  # refreshed elsewhere (perhaps every batch)
+                    site = next((s for s in sites if f"self.{attr}" in s.loss.live), None)
+                    if site is None:
+                        continue
+                    when = "when the module is built" if mname == "__init__" else f"in `{mname}`, which Lightning runs once before the training steps"
+                    yield self.finding(
+                        facts,
+                        st,
+                        f"`self.{attr}` is computed once, {when}, with gradient from the module's own parameters; every `training_step` loss "
+                        f"builds on that one graph, and after the first step's backward frees it the next backward raises",
+                        severity=Severity.ERROR,
+                        related=[(site.node, "the loss Lightning backpropagates every batch reads it")],
+                        explanation="A tensor computed from parameters holds the graph of that computation. Cached on the module and reused "
+                        "by every step, it makes every loss share that graph, which the first backward frees: `RuntimeError: Trying to "
+                        "backward through the graph a second time`. Compute it in `training_step` (so its parameters train), or cache a "
+                        "detached copy when it must not train.",
                     )
 
     def _attribute_kept_after_backward(self, facts):
@@ -2652,6 +2827,33 @@ def _trained_argument(info, m, root: str) -> bool:
     return info.framework == "hf_trainer" and len(args) > 1 and (root == args[1].arg or root.startswith(args[1].arg + "."))
 
 
+def _saves_for_backward(facts, info, st: ast.AST) -> bool:
+    """Does the computation of ``st`` (its own expressions and the bodies of the methods of ``info`` and the file's
+    functions it calls, one level deep) run an op whose backward keeps a tensor (``log``, ``exp``, a layer, a product or
+    quotient of two non-constant operands)? Only then does a second backward through the graph raise: the first one
+    frees what was kept, while a graph of sums, negations and constant factors keeps nothing and can be walked again. (A product of two
+    tensors keeps both too, but which operands are tensors is not told here: it is left out, saying less.)"""
+    scopes: list = [st]
+    for n in walk_nodes(st):
+        if isinstance(n, ast.Call):
+            if isinstance(n.func, ast.Attribute) and _self_attr(n.func) and n.func.attr in info.methods:
+                scopes.append(info.methods[n.func.attr])
+            elif isinstance(n.func, ast.Name) and n.func.id in facts.flow.functions:
+                scopes.append(facts.flow.functions[n.func.id])
+    for scope in scopes:
+        for n in walk_nodes(scope):
+            if isinstance(n, ast.Call):
+                name = n.func.attr if isinstance(n.func, ast.Attribute) else (n.func.id if isinstance(n.func, ast.Name) else "")
+                q = facts.imports.qualname(n.func)
+                if (name in SAVES_INPUT or name in SAVES_OUTPUT) and (q is None or q.startswith("torch.")):
+                    return True  # (``math.log`` of a Python number keeps nothing)
+                if isinstance(n.func, ast.Attribute) and _self_attr(n.func) and (facts.modules.attr_class(info.name, name)[0] or facts.modules.attr_torch_ctor(info.name, name)):
+                    return True  # a layer of the module
+            elif isinstance(n, ast.BinOp) and (isinstance(n.op, ast.MatMult) or (isinstance(n.op, ast.Pow) and not isinstance(n.right, ast.Constant))):
+                return True
+    return False
+
+
 def _trainable_part(facts, cls: str, root: str) -> bool:
     """``self.<attr>...`` naming a submodule or a parameter of ``cls`` (not a cached tensor or a constant)."""
     if not root.startswith("self."):
@@ -2662,6 +2864,9 @@ def _trainable_part(facts, cls: str, root: str) -> bool:
     ctor = mm.attr_torch_ctor(cls, attr)
     return bool(acls or elem or mm.parameter_attr(cls, attr) or (ctor is not None and is_module_ctor(ctor[0])))
 
+
+# LightningModule methods the Trainer runs once per fit, before the first training_step
+_ONCE_PER_FIT = ("__init__", "setup", "configure_model", "on_fit_start", "on_train_start")
 
 _SELF_ATTR_FROM_SELF_CALL = re.compile(r"self\.\w+(?:\[[^\]\n]*\])?\s*=[^\n=][^\n]*self\.")
 
