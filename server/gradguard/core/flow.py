@@ -2955,6 +2955,10 @@ class _Walker:
                 base = a.ident if a.ident and a.ident not in (UNKNOWN, NEW) else None
                 if base is not None and not base.startswith("arg:"):
                     roots.add(base + dot + resolve_getters(self.e, a.cls, rest))
+                elif base is None and not rest and a.items and all(it.kind == "module" and it.ident and it.ident not in (UNKNOWN, NEW) for it in a.items):
+                    # ``set_requires_grad([self.netD_A, self.netD_B], False)``: a list of modules, each changed whole (the
+                    # helper's loop over its elements leaves the element roots as the argument itself)
+                    roots.update(it.ident for it in a.items if not it.ident.startswith("arg:"))
             if roots:
                 self.record("requires_grad_via_call", node, target=Val(frozenset(roots), kind="module"), extra=str(flag), origin=ev.node)
 

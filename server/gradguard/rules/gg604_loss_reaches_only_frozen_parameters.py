@@ -44,6 +44,11 @@ makes a new tensor with a flag of its own, and the parameter keeps `requires_gra
 A hook of a Lightning `Callback` the Trainer runs before the training steps (`on_fit_start`, `on_train_start`,
 `on_train_epoch_start`, `on_train_batch_start`, `setup`) counts as the module's own: it is given the module being fit
 as `pl_module`, so `pl_module.freeze()` there freezes the LightningModule whose `training_step` loss follows.
+A helper that sets `requires_grad` to the flag its caller passes on every parameter of each module in a list
+(`set_requires_grad([netD_A, netD_B], False)`, CycleGAN's speed trick around the generator step) freezes each of
+them where it is called; when nothing turns them back on before the discriminator loss, that loss (computed on real
+and detached fake images) reaches only frozen parameters. A tensor computed from the model before the freeze and kept
+on it (`self.soft_prompt = self.embeddings.weight[:4].clone()`) keeps its graph: a loss through it is not all frozen.
 
 ## Why is this bad?
 With every input of the graph frozen, autograd records nothing: the loss is a constant and
@@ -747,6 +752,83 @@ def main():
 """,
             expect={"grad_ok": ["model.head.weight"]},
         ),
+        Example(
+            name="helper-freezes-a-list-of-discriminators-never-unfrozen",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def set_requires_grad(nets, requires_grad=False):
+    for net in nets:
+        for p in net.parameters():
+            p.requires_grad = requires_grad
+
+
+def train_step(netG, netD, opt_g, opt_d, real, z):
+    fake = netG(z)
+    set_requires_grad([netD], False)
+    opt_g.zero_grad()
+    g_loss = F.softplus(-netD(fake)).mean()
+    g_loss.backward()
+    opt_g.step()
+    opt_d.zero_grad()
+    d_loss = F.softplus(-netD(real)).mean() + F.softplus(netD(fake.detach())).mean()
+    d_loss.backward()
+    opt_d.step()
+
+
+def main():
+    torch.manual_seed(0)
+    netG, netD = nn.Linear(3, 4), nn.Linear(4, 1)
+    opt_g = torch.optim.Adam(netG.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(netD.parameters(), lr=1e-3)
+    for _ in range(2):
+        train_step(netG, netD, opt_g, opt_d, torch.randn(8, 4), torch.randn(8, 3))
+    return {"netG": netG, "netD": netD}
+""",
+            lines=(8,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            name="helper-freezes-the-discriminator-for-the-generator-step-then-unfreezes-it",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def set_requires_grad(nets, requires_grad=False):
+    for net in nets:
+        for p in net.parameters():
+            p.requires_grad = requires_grad
+
+
+def train_step(netG, netD, opt_g, opt_d, real, z):
+    fake = netG(z)
+    set_requires_grad([netD], False)
+    opt_g.zero_grad()
+    g_loss = F.softplus(-netD(fake)).mean()
+    g_loss.backward()
+    opt_g.step()
+    set_requires_grad([netD], True)
+    opt_d.zero_grad()
+    d_loss = F.softplus(-netD(real)).mean() + F.softplus(netD(fake.detach())).mean()
+    d_loss.backward()
+    opt_d.step()
+
+
+def main():
+    torch.manual_seed(0)
+    netG, netD = nn.Linear(3, 4), nn.Linear(4, 1)
+    opt_g = torch.optim.Adam(netG.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(netD.parameters(), lr=1e-3)
+    for _ in range(2):
+        train_step(netG, netD, opt_g, opt_d, torch.randn(8, 4), torch.randn(8, 3))
+    return {"netG": netG, "netD": netD}
+""",
+            expect={"grad_ok": ["netD.weight", "netG.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -764,6 +846,9 @@ def main():
                     continue
                 covering: list = []
                 for r in live:
+                    if _cached_tensor(facts, fl, r):
+                        covering = []  # (a tensor computed earlier and kept on the object keeps the graph it was made with)
+                        break
                     f = _freeze_of(facts, fl, site, r, freezes)
                     if f is None or any(_related(r, u) for u in unfrozen):
                         covering = []
@@ -884,15 +969,38 @@ def _freezes(facts) -> tuple:
     # runs it (its context flow names the caller's model)
     for ctx in facts.flow.context_flows:
         for ev in ctx.events:
-            if ev.what != "requires_grad_via_call" or ev.target is None or ev.origin is None:
+            if ev.target is None:
+                continue
+            if ev.what != "requires_grad_via_call":
+                # a change the function makes itself, to what its caller gave it under the caller's name (a trainer
+                # object's method freezing ``self.netD``, run on the object ``model``)
+                kind = _change(facts, ev)
+                if kind is None:
+                    continue
+                roots = {r for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())
+                         if r != "?" and not r.startswith(("arg:", "self"))}
+                if kind[0] and kind[1]:
+                    out.extend((r, ev, ctx) for r in roots)
+                elif not kind[0]:
+                    on.update(roots)
+                continue
+            if ev.origin is None:
                 continue
             helper_ev = _helper_event(facts, ev.origin)
             kind = _change(facts, helper_ev) if helper_ev is not None else None
             if kind is None:
                 continue
-            off, whole = kind
+            _off, whole = kind  # (the flag as this call resolves it: a literal in the helper, or the caller's)
+            if not whole and helper_ev.what == "requires_grad_set":
+                # ``for net in nets: for p in net.parameters(): p.requires_grad = flag`` over a list the caller passes: each
+                # element's every parameter (the loop's element is no parameter the model can name)
+                stmt = facts.statement_of(helper_ev.node)
+                loop = facts.enclosing(helper_ev.node, (ast.For,))
+                whole = loop is not None and _iter_of(loop, _PARAM_ITERS) is not None and isinstance(loop.target, ast.Name) \
+                    and isinstance(getattr(stmt, "targets", [None])[0], ast.Attribute) and _name_of_target(stmt) == loop.target.id \
+                    and not _selective(facts, stmt) and not _filtered_submodule(facts, stmt)
             roots = {r for r in ev.target.live if r != "?" and not r.startswith("arg:")}
-            if off and whole and ev.extra == "False":
+            if whole and ev.extra == "False":
                 out.extend((r, HelperFreeze(ev.node, helper_ev.node, helper_ev, r), ctx) for r in roots)
             elif ev.extra == "True":
                 on.update(roots)
@@ -935,6 +1043,34 @@ class _HookRun:
 
     owner: str
     node: ast.AST
+
+
+def _cached_tensor(facts, fl, root: str) -> bool:
+    """Does ``root`` (``model.soft_prompt``, ``self.prompt``) name an attribute of an in-file class that holds a
+    tensor computed by the program (``self.soft_prompt = self.embeddings.weight[:4].clone()``), not a layer or a
+    parameter? Freezing the object later does not take back the graph such a tensor was computed with."""
+    head, _, rest = root.replace("[]", "").partition(".")
+    attr = rest.split(".", 1)[0]
+    if not attr:
+        return False
+    cls = fl.owner if head == "self" else getattr(facts.flow.root_origins.get(head), "cls", None)
+    info = facts.modules.classes.get(cls or "")
+    if info is None or attr not in info.attr_values:
+        return False
+    mm = facts.modules
+    acls, elem = mm.attr_class(info.name, attr)
+    if acls or elem or mm.parameter_attr(info.name, attr) or mm.attr_torch_ctor(info.name, attr) is not None:
+        return False
+    kept = [ev.value for m in info.methods.values() if any(m.lineno <= v.lineno <= (m.end_lineno or m.lineno) for v in info.attr_values[attr])
+            for ev in facts.flow.flow(m).events
+            if ev.what == "attr_assign" and ev.name == attr and ev.target is not None and ev.target.ident == "self" and ev.value is not None and ev.value.kind != "none"]
+    return bool(kept) and all(v.kind == "tensor" and not v.leaf and not v.ident and (v.live or v.cut) for v in kept)
+
+
+def _name_of_target(stmt) -> Optional[str]:
+    """``p`` of ``p.requires_grad = ...``."""
+    t = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
+    return t.value.id if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) else None
 
 
 def _helper_event(facts, node: ast.AST):
