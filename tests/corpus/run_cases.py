@@ -75,9 +75,13 @@ def default_python():
 # the c25 and c26 dev halves and older blind misses): 6/13 found, 0/7 false alarms (the session-start engine the same)
 # ("c25" would also match c250..c259). The c26 blind half (c2602, c2604, ..., c2640) is held out the same way until the
 # session that develops against the c26 dev half scores it once, at its end ("c26" would also match c260..c269).
+# The c27 blind half (c2702, c2704, ..., c2740) is held out the same way until the session that develops against the
+# c27 dev half scores it once, at its end ("c27" would also match c270..c279).
 UNSCORED_BLIND: tuple = (
     "c2602_", "c2604_", "c2606_", "c2608_", "c2610_", "c2612_", "c2614_", "c2616_", "c2618_", "c2620_",
     "c2622_", "c2624_", "c2626_", "c2628_", "c2630_", "c2632_", "c2634_", "c2636_", "c2638_", "c2640_",
+    "c2702_", "c2704_", "c2706_", "c2708_", "c2710_", "c2712_", "c2714_", "c2716_", "c2718_", "c2720_",
+    "c2722_", "c2724_", "c2726_", "c2728_", "c2730_", "c2732_", "c2734_", "c2736_", "c2738_", "c2740_",
 )
 
 
