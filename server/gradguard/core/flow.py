@@ -210,8 +210,8 @@ _CONSTANTS: dict = {}  # (type, value) -> the Val of that constant
 def constant(value) -> Val:
     """The value of a literal: a Python value that knows which constant it is (str, int, bool, None)."""
     t = type(value)
-    if t is not str and t is not int and t is not bool and value is not None:
-        return CONST
+    if t is not str and t is not int and t is not bool and value is not None and not (t is float and value == 0.0):
+        return CONST  # (floats are not told apart, but for zero: a weight of 0.0 removes a term)
     key = (t, value)
     v = _CONSTANTS.get(key)
     if v is None:
@@ -720,12 +720,33 @@ class GradientFlow:
         key = ("writes_saved_arg", id(fn))
         got = self._syntax.get(key)
         if got is None:
+            self._syntax[key] = False  # (recursion guard)
             got = self._syntax[key] = any(
                 ev.what == "inplace" and ev.mode.enabled and ev.target is not None and (ev.target.saved_output or ev.target.multi_view)
                 and ev.target.live and all(r.startswith("arg:") for r in ev.target.live)
                 for ev in self.flow(fn).events
-            )
+            ) or self._calls_writer_of_saved_argument_result(fn)
         return bool(got)
+
+    def _calls_writer_of_saved_argument_result(self, fn: ast.AST) -> bool:
+        """Does ``fn`` hand one of its parameters (an expression that names it) to a method of its class or a function of
+        the file that writes into a saved result of its argument (``forward(x)`` calling ``self.basis(x)``, whose ``phi =
+        torch.exp(...)`` is then written in place)?"""
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        params = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs} - {"self"}
+        owner = self.owner.get(id(fn))
+        for n in walk_nodes(fn):
+            if not isinstance(n, ast.Call) or not any(isinstance(x, ast.Name) and x.id in params for a in n.args for x in walk_nodes(a)):
+                continue
+            callee = None
+            if isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self" and owner:
+                callee = self.modules.method(owner, n.func.attr)
+            elif isinstance(n.func, ast.Name):
+                callee = self.functions.get(n.func.id)
+            if callee is not None and callee is not fn and self.writes_into_saved_argument_result(callee):
+                return True
+        return False
 
     def writes_into_argument(self, fn: ast.AST) -> bool:
         """Does the function modify one of its parameters in place (``h[mask] = 0.0``, ``h.clamp_(...)``, ``h += b``
@@ -2246,6 +2267,14 @@ class _Walker:
         if not (a.live or a.cut or b.live or b.cut):
             return Val(kind="tensor")
         op = type(node.op).__name__
+        if op == "Mult":
+            for zv, other, src in ((b, a, node.right), (a, b, node.left)):
+                if isinstance(src, ast.Name) and zv.consts and not zv.live and all(isinstance(c, (int, float)) and not isinstance(c, bool) and c == 0 for c in zv.consts) \
+                        and (other.live or other.cut):
+                    # ``kl_weight * kl`` with ``kl_weight = 0.0`` on every path here (a warm-up weight never raised): the
+                    # term is zero, and so is the gradient it passes back. (A literal ``0.0 * x`` is written on purpose, to
+                    # keep ``x`` in the graph for DDP: not this.)
+                    return cut_value(other, "zero", node, f"a product with `{src.id}`, which is 0 here")
         if op in ("Mult", "MatMult") and self.fl.owner is not None:
             for zero, other in ((node.right, a), (node.left, b)):
                 attr = self._frozen_zero_factor(zero)
@@ -3027,6 +3056,10 @@ class _Walker:
             # synthetic=True)`` with ``if synthetic: feats = feats.detach()``)
             any(v.consts for v in vals) and self.mode.enabled and self.e.flow(fn).returns.cut
         ) or (
+            # the same with the constants the call leaves at their defaults (``sample_codes(logits, tau)`` with
+            # ``hard=True`` deciding ``if hard: y = F.one_hot(y.argmax(-1), ...)``)
+            self.mode.enabled and self.e.flow(fn).returns.cut and _omits_constant_default(fn, len(args), kwargs)
+        ) or (
             # a function that backpropagates, handed to a callee that may call it (``opt.step(closure)`` on an optimizer
             # class of this file): it runs in the grad mode the callee calls it in
             any(v.kind == "function" and v.func is not None and self.e.syntax_of(v.func)[0] for v in vals)
@@ -3806,6 +3839,21 @@ def _rebase_all(v: Val, ident: str) -> Val:
     def rb(r: str) -> str:
         return ident + r[4:] if r == "self" or r.startswith("self.") else r
     return replace(_rebase(v, ident), cut=frozenset((rb(r), c) for r, c in v.cut))
+
+
+def _omits_constant_default(fn: ast.AST, n_args: int, kwargs: dict) -> bool:
+    """Does a call with ``n_args`` positional arguments and ``kwargs`` leave a parameter of ``fn`` whose default is a
+    literal (``hard=True``) at that default?"""
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    a = fn.args
+    pos = [x.arg for x in a.posonlyargs + a.args]
+    first = len(pos) - len(a.defaults)
+    for k, d in enumerate(a.defaults):
+        name = pos[first + k]
+        if isinstance(d, ast.Constant) and d.value is not None and name not in kwargs and first + k >= n_args + (1 if pos and pos[0] == "self" else 0):
+            return True
+    return any(isinstance(d, ast.Constant) and d.value is not None and x.arg not in kwargs for x, d in zip(a.kwonlyargs, a.kw_defaults))
 
 
 def _is_none(node: Optional[ast.AST]) -> bool:

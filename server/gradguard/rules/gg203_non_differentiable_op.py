@@ -117,6 +117,11 @@ to the loss (a policy trained through a critic, a VAE decoder fed a sample): `sa
 `torch.no_grad()`. REINFORCE, which trains through `dist.log_prob(action)`, stays silent.
 The indices of `max`/`min`/`topk`/`sort`/`median`/`mode`/`kthvalue` (`out.max(1)[1]`, `_, pred = torch.max(out, 1)`)
 are integers without gradient; their values keep it. Histograms and counts (`torch.histc`, `bincount`, `count_nonzero`) have no gradient either.
+A term multiplied by a variable that is 0 on every path to it (`tau, kl_weight = 1.0, 0.0` and never raised, so
+`loss = rec + kl_weight * kl` adds nothing) passes back a zero gradient: when it is the only path from a part to the
+loss, that part gets zero gradients. A literal `0.0 * x` is left alone (written on purpose, e.g. to keep unused parameters
+in the graph for DDP). A helper's branch decided by a flag the call leaves at its default (`def quantize(logits,
+hard=True)`, `if hard: y = F.one_hot(y.argmax(-1), n)`) is followed as the call runs it.
 A softmax over a dimension of size 1 is identically 1 (a log-softmax 0), so its gradient is zero: the values of
 `topk(k)` with `k` 1 (a literal, or `self.k` that every construction makes 1), normalized along the same dimension
 (`top, idx = logits.topk(self.k, dim=-1); gates = F.softmax(top, dim=-1)`, top-1 gating). Then the indices of that
@@ -2083,6 +2088,116 @@ def main():
             fixable=True,
             expect={"error": "does not require grad"},
             fixed_expect={"grad_ok": ["model.blocks.0.fc.up.weight"]},
+        ),
+        Example(
+            name="one-hot-of-argmax-under-a-default-flag",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def quantize(logits, hard=True):
+    y = F.softmax(logits, dim=-1)
+    if hard:
+        y = F.one_hot(y.argmax(-1), logits.size(-1)).to(y.dtype)
+    return y
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, decoder = nn.Linear(6, 4), nn.Linear(4, 6)
+    opt = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=1e-2)
+    for _ in range(3):
+        x = torch.randn(8, 6)
+        loss = F.mse_loss(decoder(quantize(encoder(x))), x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"encoder": encoder, "decoder": decoder}
+""",
+            lines=(9,),
+            fixable=False,
+            expect={"grad_none": ["encoder.weight"], "grad_ok": ["decoder.weight"]},
+        ),
+        Example(
+            name="relaxed-sample-under-a-default-flag",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def quantize(logits, hard=False):
+    y = F.softmax(logits, dim=-1)
+    if hard:
+        y = F.one_hot(y.argmax(-1), logits.size(-1)).to(y.dtype)
+    return y
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, decoder = nn.Linear(6, 4), nn.Linear(4, 6)
+    opt = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=1e-2)
+    for _ in range(3):
+        x = torch.randn(8, 6)
+        loss = F.mse_loss(decoder(quantize(encoder(x))), x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"encoder": encoder, "decoder": decoder}
+""",
+            expect={"grad_ok": ["decoder.weight", "encoder.weight"]},
+        ),
+        Example(
+            name="only-path-weighted-by-a-zero-that-never-changes",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, decoder = nn.Linear(6, 4), nn.Linear(4, 6)
+    opt = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=1e-2)
+    tau, kl_weight = 1.0, 0.0
+    for _ in range(3):
+        x = torch.randn(8, 6)
+        h = encoder(x)
+        kl = h.pow(2).mean()
+        loss = F.mse_loss(decoder(h.detach()), x) + kl_weight * kl
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"encoder": encoder, "decoder": decoder}
+""",
+            lines=(15,),
+            fixable=False,
+            expect={"grad_zero": ["encoder.weight"], "grad_ok": ["decoder.weight"]},
+        ),
+        Example(
+            name="only-path-weighted-by-a-nonzero-constant",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, decoder = nn.Linear(6, 4), nn.Linear(4, 6)
+    opt = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=1e-2)
+    tau, kl_weight = 1.0, 0.1
+    for _ in range(3):
+        x = torch.randn(8, 6)
+        h = encoder(x)
+        kl = h.pow(2).mean()
+        loss = F.mse_loss(decoder(h.detach()), x) + kl_weight * kl
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"encoder": encoder, "decoder": decoder}
+""",
+            expect={"grad_ok": ["decoder.weight", "encoder.weight"]},
         ),
     )
 

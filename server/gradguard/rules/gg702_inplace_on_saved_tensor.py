@@ -139,6 +139,12 @@ Also an in-place op on one of the views `chunk` / `split` / `unbind` return toge
 of one: `log_std.clamp_(...)` after `mean, log_std = head(x).chunk(2, dim=-1)`), made in grad mode from a tensor
 carrying trainable values: autograd raises at the op itself (`Output 1 of Split is a view and is being modified
 inplace`). `tensor_split` and `unsafe_chunk` / `unsafe_split` return views that may be modified.
+A helper that makes such a saved tensor from its argument and writes into it (`phi = torch.exp(-z * z); phi[..., 0] =
+1.0` in a layer's `basis(x)`) raises only when its argument requires grad: it is followed through the methods and
+functions that hand it their own arguments (`forward(x)` calling `self.basis(x)`), as each caller runs it (the second of
+two such layers gets the first one's output). The fix that clones the saved output is not offered when the value written
+is computed from the tensor itself by an op that saves it (`phi[..., 0] = phi[..., 0].clamp(min=eps)`): the copy would
+be read and written the same way.
 
 ## Why is this bad?
 Backward of these ops reads the saved output. Modifying it in place bumps its version counter and
@@ -1645,6 +1651,77 @@ def main():
 """,
             expect={"grad_ok": ["net.0.weight", "net.2.weight"]},
         ),
+        Example(
+            name="helper-of-forward-writes-into-the-exp-output-of-a-tensor-that-requires-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class RBFLayer(nn.Module):
+    def __init__(self, d_in, d_out, knots=5):
+        super().__init__()
+        self.register_buffer("grid", torch.linspace(-2, 2, knots))
+        self.weight = nn.Parameter(torch.randn(d_out, d_in * knots) * 0.1)
+
+    def basis(self, x):
+        phi = torch.exp(-(x.unsqueeze(-1) - self.grid) ** 2)
+        phi[..., 0] = 1.0
+        return phi.flatten(1)
+
+    def forward(self, x):
+        return F.linear(self.basis(x), self.weight)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(RBFLayer(3, 4), RBFLayer(4, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(8, 3)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(14,),
+            expect={"error": "modified by an inplace operation"},
+            fixed_expect={"grad_ok": ["model.0.weight", "model.1.weight"]},
+        ),
+        Example(
+            name="helper-of-forward-writes-into-a-copy-of-the-exp-output",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class RBFLayer(nn.Module):
+    def __init__(self, d_in, d_out, knots=5):
+        super().__init__()
+        self.register_buffer("grid", torch.linspace(-2, 2, knots))
+        self.weight = nn.Parameter(torch.randn(d_out, d_in * knots) * 0.1)
+
+    def basis(self, x):
+        phi = torch.exp(-(x.unsqueeze(-1) - self.grid) ** 2).clone()
+        phi[..., 0] = 1.0
+        return phi.flatten(1)
+
+    def forward(self, x):
+        return F.linear(self.basis(x), self.weight)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(RBFLayer(3, 4), RBFLayer(4, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(8, 3)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.1.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1915,6 +1992,10 @@ def main():
                 base = base.value
             if not isinstance(base, ast.Name):
                 return None
+            if isinstance(st, ast.Assign) and _reads_through_saving_op(st.value, base.id):
+                # ``phi[..., 0] = phi[..., 0].clamp(min=eps)``: the value written is computed from the tensor itself, by an
+                # op that may save it; a copy made at the producer would be read and written the same way
+                return None
             producer = None
             for cand in walk_nodes(fl.node):
                 if isinstance(cand, ast.Assign) and len(cand.targets) == 1 and isinstance(cand.targets[0], ast.Name) and cand.targets[0].id == base.id:
@@ -2006,6 +2087,29 @@ def _saved_for_another_operand(op: str) -> bool:
     if op in _PARAMLESS_SAVING_MODULES:
         return False
     return op in _FOR_OTHER_OPERAND or op.endswith(".forward") or op[:1].isupper()
+
+
+def _rooted_at(e: ast.AST, name: str) -> bool:
+    while isinstance(e, ast.Subscript):
+        e = e.value
+    return isinstance(e, ast.Name) and e.id == name
+
+
+def _reads_through_saving_op(value: ast.AST, name: str) -> bool:
+    """Does ``value`` pass ``name`` (or an index of it) straight to an op that may save it for backward: a method call on
+    it (``phi[..., 0].clamp(min=eps)``), a call given it, a power of it or a product with a non-constant? Then writing
+    that value into ``name`` modifies what the op saved, and a copy made earlier is read and written the same way."""
+    for n in walk_nodes(value):
+        if isinstance(n, ast.Call):
+            if isinstance(n.func, ast.Attribute) and _rooted_at(n.func.value, name):
+                return True
+            if any(_rooted_at(a, name) for a in n.args):
+                return True
+        elif isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Pow, ast.Mult, ast.Div, ast.MatMult)):
+            for x, y in ((n.left, n.right), (n.right, n.left)):
+                if _rooted_at(x, name) and (isinstance(n.op, ast.Pow) and x is n.left or not isinstance(y, ast.Constant)):
+                    return True
+    return False
 
 
 def _inputs_need_grad(facts, fl) -> bool:

@@ -71,7 +71,9 @@ from the policy's output, then `advantage = rewards - self.baseline`). A Module 
 submodules or parameters (in `__init__`: `self.bias = self.mlp(table)`, or filled on the first call
 under `if self.bias is None:`, or a memo table entry filled once per key under `if key not in self.cache:`)
 and read by `forward` on every call is an error when a loop backpropagates
-through the module every iteration: every loss builds on that one graph, which the first backward frees. The same for a LightningModule attribute computed so in a method Lightning runs
+through the module every iteration (or a framework does: a part of a LightningModule whose `training_step` loss runs
+through it): every loss builds on that one graph, which the first backward frees; only when the computation keeps a
+tensor for backward (an exponential, a layer), since a graph of sums can be walked again. The same for a LightningModule attribute computed so in a method Lightning runs
 once per fit, before the training steps (`setup`, `configure_model`, `on_fit_start`, `on_train_start`, or `__init__`
 when the module has no `forward`), and read by the `training_step` loss, which Lightning backpropagates every batch.
 
@@ -1888,6 +1890,103 @@ def main():
 """,
             expect={"grad_ok": ["module.encoder.weight", "module.log_scale"]},
         ),
+        Example(
+            name="lightning-submodule-kernels-generated-once-in-init",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning as L
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def make_kernels(log_scales, size=3):
+    r = torch.arange(size, dtype=torch.float32) - size // 2
+    return torch.stack([torch.exp(-(r ** 2) / (2 * s.exp() ** 2)) for s in log_scales]).unsqueeze(1)
+
+
+class GeneratedFilters(nn.Module):
+    def __init__(self, n=3):
+        super().__init__()
+        self.log_scales = nn.Parameter(torch.zeros(n))
+        self.kernels = make_kernels(self.log_scales)
+
+    def forward(self, x):
+        return F.conv1d(x, self.kernels, padding=1)
+
+
+class Classifier(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.filters = GeneratedFilters()
+        self.head = nn.Linear(3, 2)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.head(self.filters(x).mean(-1)), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    data = TensorDataset(torch.randn(8, 1, 6), torch.randint(0, 2, (8,)))
+    L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=2))
+    return {"model": model}
+""",
+            lines=(17,),
+            fixable=False,
+            expect={"error": "backward through the graph a second time"},
+        ),
+        Example(
+            name="lightning-submodule-kernels-generated-in-every-forward",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning as L
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def make_kernels(log_scales, size=3):
+    r = torch.arange(size, dtype=torch.float32) - size // 2
+    return torch.stack([torch.exp(-(r ** 2) / (2 * s.exp() ** 2)) for s in log_scales]).unsqueeze(1)
+
+
+class GeneratedFilters(nn.Module):
+    def __init__(self, n=3):
+        super().__init__()
+        self.log_scales = nn.Parameter(torch.zeros(n))
+
+    def forward(self, x):
+        self.kernels = make_kernels(self.log_scales)
+        return F.conv1d(x, self.kernels, padding=1)
+
+
+class Classifier(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.filters = GeneratedFilters()
+        self.head = nn.Linear(3, 2)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.head(self.filters(x).mean(-1)), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    data = TensorDataset(torch.randn(8, 1, 6), torch.randint(0, 2, (8,)))
+    L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=2))
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.filters.log_scales", "model.head.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -2241,8 +2340,9 @@ def main():
         """A Module attribute computed once with gradient from the module's own parameters (in ``__init__``:
         ``self.bias = self.mlp(table)``, or in a method under ``if self.bias is None:``) and read by ``forward``
         on every call: every step's loss builds on that one graph, which the first ``backward()`` frees."""
-        if not any(site.loops and not site.retain_graph for fl in facts.backward_flows for site in fl.backward_sites):
-            return  # no loop backpropagates every iteration: nothing reuses a freed graph
+        framework = any(info.framework in STEP_METHODS_BY_FRAMEWORK and STEP_METHODS_BY_FRAMEWORK[info.framework] in info.methods for info in facts.modules.classes.values())
+        if not framework and not any(site.loops and not site.retain_graph for fl in facts.backward_flows for site in fl.backward_sites):
+            return  # no loop (nor a framework's step method) backpropagates every iteration: nothing reuses a freed graph
         for cls_name, info in facts.modules.classes.items():
             if not info.is_module or "forward" not in info.methods:
                 continue
@@ -2262,8 +2362,8 @@ def main():
                     if v.kind not in ("tensor", None) or v.leaf or v.ident or not any(_trainable_part(facts, cls_name, r) for r in v.live):
                         continue  # a leaf, a module, data, another cached value: no graph of the module's own parameters
                     attr, st = (ev.target.ident[5:] if memo else ev.name), ev.stmt
-                    if lexically_no_grad(facts, st):
-                        continue
+                    if lexically_no_grad(facts, st) or not _saves_for_backward(facts, info, st):
+                        continue  # (a graph of sums and constant factors keeps no tensor: a second backward through it works)
                     if memo:
                         if not _guarded_by_membership(facts, st, attr):
                             continue  # ``self.cache[k] = ...`` on every call: a fresh graph every step
@@ -2277,7 +2377,7 @@ def main():
                         # ``embs.append(self.cache[k])`` on every call)
                         if not (mname != "__init__" and _returned(m, attr)):
                             continue
-                    site = _training_site_through(facts, cls_name, attr)
+                    site = _training_site_through(facts, cls_name, attr) or (_framework_step_site(facts, cls_name, attr, set(), []) if framework else None)
                     if site is None:
                         continue
                     when = "once, when the module is built" if mname == "__init__" else ("once per key, then reused" if memo else "once, on the first call")
