@@ -266,11 +266,26 @@ def harness_names(name: str, observed: set):
             return hits
         if hits or len(parts) < 3:
             return None
-        # ``self.critic.q1`` of an agent whose critic the case watches as ``critic``
-        pat = re.compile("^" + _rx(".".join(parts[1:])) + r"(\.|$)")
-        return [h for h in observed if pat.match(h)] or None
+        # ``self.critic.q1`` of an agent whose critic the case watches as ``critic`` (or ``self.model.block1`` of a
+        # LightningModule wrapping ``self.model``, whose block the case watches as ``block1``)
+        return _tail_hits(parts[1:], observed)
     pat = re.compile("^" + _rx(name) + r"(\.|$)")
-    return [h for h in observed if pat.match(h)] or None
+    return [h for h in observed if pat.match(h)] or (_tail_hits(parts[1:], observed) if len(parts) >= 2 else None)
+
+
+def _tail_hits(parts: list, observed: set):
+    """The harness names of ``parts`` (an attribute path) or, when none, of the path without its first component (at
+    most once more): a case that returns ``{"head": model.head}`` watches ``head.weight`` for the map's ``model.head``.
+    None when neither has a hit."""
+    for k in range(min(2, len(parts))):
+        rest = parts[k:]
+        if not rest:
+            break
+        pat = re.compile("^" + _rx(".".join(rest)) + r"(\.|$)")
+        hits = [h for h in observed if pat.match(h)]
+        if hits:
+            return hits
+    return None
 
 
 def run_with_snapshots(paths, workdir) -> dict:

@@ -142,6 +142,8 @@ class Val:
     left_out: frozenset = frozenset()  # for kind 'params' / 'optimizer': (root, node) parts of a model a filter left out, and the test that did
     layer: Optional[tuple] = None  # (in-file class, attribute): a module held as that attribute of that class (``model.layers[i].output``)
     leads: Optional[frozenset] = None  # a string (or each string of a list) known to begin with one of these texts
+    flags: Optional[tuple] = None  # ((attr, constant Val), ...): attributes of this object its methods set to constants
+    # (``model.enable_gradient_checkpointing()`` sets ``gradient_checkpointing = True``; ``model.train()`` sets ``training``)
 
     @property
     def carries(self) -> bool:
@@ -294,7 +296,8 @@ def join(*vals: Val) -> Val:
     prefix = vals[0].prefix
     if prefix is not None and any(v.prefix != prefix for v in vals):
         prefix = None
-    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts, pytype=pytype, prefix=prefix)
+    flags = vals[0].flags if all(v.flags == vals[0].flags for v in vals) else None
+    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts, pytype=pytype, prefix=prefix, flags=flags)
 
 
 def combine(*vals: Val) -> Val:
@@ -706,10 +709,18 @@ class GradientFlow:
         key = ("checkpoint", id(fn))
         got = self._syntax.get(key)
         if got is None:
+            self._syntax[key] = False  # (recursion guard)
             if self.lines is not None and hasattr(fn, "lineno"):
                 got = bool(self.text().search(_CHECKPOINT_CALL, fn))
             else:
                 got = _CHECKPOINT_CALL.search(ast.unparse(fn)) is not None
+            if not got and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and self.owner.get(id(fn)):
+                # a method that runs its stages through a helper of its class that checkpoints (``self._run(self.conv_in,
+                # sample)``): what the caller passes decides the helper's inputs too
+                owner = self.owner[id(fn)]
+                got = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self"
+                          and (m := self.modules.method(owner, n.func.attr)) is not None and m is not fn and self.checkpoints(m)
+                          for n in walk_nodes(fn))
             self._syntax[key] = got
         return bool(got)
 
@@ -1372,6 +1383,11 @@ class _Walker:
                 self.env[p.arg] = b.get(i) or b.get(p.arg) or self.implicit_arg(p.arg, i) or Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
                 self.fl.args.append(p.arg)
                 i += 1
+            if a.vararg is not None and self.binding is not None and a.vararg.arg not in b:
+                extra = sorted(k for k in b if isinstance(k, int) and k >= i)
+                if extra and extra == list(range(i, i + len(extra))):
+                    # ``def _run(self, module, *args)`` called as ``self._run(block, h, temb)``: the tuple of the rest
+                    b = {**b, a.vararg.arg: _tuple_val(tuple(b[k] for k in extra))}
             for p in [*a.kwonlyargs, *( [a.vararg] if a.vararg else []), *([a.kwarg] if a.kwarg else [])]:
                 self.env[p.arg] = b.get(p.arg) or Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
                 self.fl.args.append(p.arg)
@@ -1911,6 +1927,14 @@ class _Walker:
 
     # -- assignment -------------------------------------------------------------------------------
     def assign(self, target: ast.AST, v: Val, value_node: Optional[ast.AST]) -> None:
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            holder = self.env.get(target.value.id)
+            if holder is not None and holder.flags is not None and any(k == target.attr for k, _ in holder.flags):
+                # ``model.gradient_checkpointing = False``: the flag is what is assigned now (known if a constant)
+                kept = tuple((k, fv) for k, fv in holder.flags if k != target.attr)
+                if decided(v) is not None and v.consts is not None and len(v.consts) == 1:
+                    kept = tuple(sorted((*kept, (target.attr, v))))
+                self.env[target.value.id] = replace(holder, flags=kept or None)
         if isinstance(target, ast.Name):
             if NEW in v.live or v.ident == NEW:
                 v = self.rename_new(v, self.fresh_root(target.id))
@@ -2146,6 +2170,10 @@ class _Walker:
             for k, fv in base.fields:
                 if k == a:
                     return fv
+        if base.flags is not None and isinstance(node.ctx, ast.Load):
+            for k, fv in base.flags:
+                if k == a:
+                    return fv
         if a in WRAPPED_MODULE_ATTRS and base.kind == "module" and not (base.cls and a in self.e.modules.classes[base.cls].attrs):
             return replace(base, wrapper=None) if base.wrapper else base  # ``ddp.module`` / ``compiled._orig_mod`` is the wrapped model itself
         if base.cls and base.ident and base.kind in ("module", "instance"):
@@ -2354,7 +2382,13 @@ class _Walker:
         return replace(v, ident=None, leaf=False, items=None, saved_output=None)
 
     def ev_BoolOp(self, node: ast.BoolOp) -> Val:
-        return join(*[self.ev(v) for v in node.values])
+        vals = [self.ev(v) for v in node.values]
+        truths = [_decided(v) for v in vals]
+        if isinstance(node.op, ast.And) and (False in truths or all(t is True for t in truths)):
+            return constant(False not in truths)  # (``a and b`` used as a test: decided when each operand is)
+        if isinstance(node.op, ast.Or) and (True in truths or all(t is False for t in truths)):
+            return constant(True in truths)
+        return join(*vals)
 
     def ev_Compare(self, node: ast.Compare) -> Val:
         # ``boxes.max() <= 1.01``: the op's result only feeds a comparison, which records nothing; its graph is
@@ -2686,7 +2720,10 @@ class _Walker:
             return self.call_qualified(node, q, args, kwargs, kwnodes)
         if isinstance(func, ast.Attribute):
             recv = self.ev(func.value)
-            return self.call_method(node, recv, func.attr, args, kwargs, kwnodes)
+            res = self.call_method(node, recv, func.attr, args, kwargs, kwnodes)
+            if isinstance(func.value, ast.Name) and recv.cls and recv.kind in ("module", "instance") and self.env.get(func.value.id) is recv:
+                self._note_flags(func.value.id, recv, func.attr, node)
+            return res
         if isinstance(func, ast.Name):
             name = func.id
             local = self.env.get(name)
@@ -2749,6 +2786,34 @@ class _Walker:
             return self.call_value(node, callee, args, kwargs)
         callee = self.ev(func)
         return self.call_value(node, callee, args, kwargs)
+
+    def _note_flags(self, name: str, recv: Val, method: str, node: ast.Call) -> None:
+        """After ``name.method(...)`` on an object of an in-file class: the attributes the method sets to constants at its
+        top level (``self.gradient_checkpointing = True``), and ``training`` for a module's ``train()`` / ``eval()``,
+        are known on the object from here on (for the methods the caller runs on it next)."""
+        got: dict = dict(recv.flags or ())
+        if recv.kind == "module" and method in ("train", "eval") and self.e.modules.method(recv.cls or "", method) is None:
+            on = method == "train" and not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False)
+            if method == "train" and node.args and not isinstance(node.args[0], ast.Constant):
+                got.pop("training", None)
+            else:
+                got["training"] = constant(on)
+        else:
+            m = self.e.modules.method(recv.cls or "", method)
+            if not isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return
+            for st in m.body:
+                if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Attribute) and isinstance(st.targets[0].value, ast.Name) \
+                        and st.targets[0].value.id == "self" and isinstance(st.value, ast.Constant) and isinstance(st.value.value, (bool, int, str, type(None))):
+                    got[st.targets[0].attr] = constant(st.value.value)
+            # (a flag the method changes any other way, or only on some paths, is no longer known)
+            for n in walk_nodes(m):
+                if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == "self" \
+                        and not any(n is st.targets[0] for st in m.body if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.value, ast.Constant)):
+                    got.pop(n.attr, None)
+        flags = tuple(sorted(got.items())) or None
+        if flags != recv.flags:
+            self.env[name] = replace(recv, flags=flags)
 
     def call_value(self, node: ast.Call, callee: Val, args: list, kwargs: dict) -> Val:
         if callee.kind == "function" and callee.func is not None:
@@ -2836,8 +2901,18 @@ class _Walker:
         flag = kwnodes.get("use_reentrant")
         if flag is not None and not (isinstance(flag, ast.Constant) and flag.value is True):
             return None
-        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        if any(k.arg is None for k in node.keywords):
             return None
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            flat: list = []
+            for a_node, a_val in zip(node.args, args):
+                if isinstance(a_node, ast.Starred):
+                    if a_val.items is None:
+                        return None  # (what the starred argument holds is not known)
+                    flat.extend(a_val.items)
+                else:
+                    flat.append(a_val)
+            args = flat
         n_fn = 2 if q.endswith("checkpoint_sequential") else 1  # (functions, segments, input)
         fn, inputs = args[0], args[n_fn:]
         if not inputs or not (fn.live - {UNKNOWN}) or any(a.live or a.leaf or a.kind not in ("tensor", "python", "numpy", None) for a in inputs):

@@ -138,7 +138,10 @@ gradient penalty built from them (WGAN-GP, R1, an input-gradient norm) adds noth
 default when `use_reentrant` is not passed) when none of its inputs requires grad (raw images, token ids): it runs
 `fn` under no_grad and reconnects to autograd only through those inputs, so its output has no `grad_fn` and `fn`'s
 parameters get no gradient (torch warns "None of the inputs have requires_grad=True"); the fix passes
-`use_reentrant=False`. Checkpointing a block whose input comes from layers that train is fine either way; inputs
+`use_reentrant=False`. The stages may go through a helper of the model (`self._run(self.stem, x)` with `def _run(self,
+module, *args): if self.gradient_checkpointing and self.training: return checkpoint(module, *args, ...)`): a flag a
+method of the object set to a constant before the call (`model.enable_gradient_checkpointing()`, `model.train()`) is
+known when the object's methods run. Checkpointing a block whose input comes from layers that train is fine either way; inputs
 computed only by a part the program froze before training (a frozen embedding table in front of checkpointed blocks with
 adapters, under `if self.gradient_checkpointing and self.training:` switched on by `gradient_checkpointing_enable()`) are
 the same as raw inputs. A custom
@@ -2198,6 +2201,98 @@ def main():
     return {"encoder": encoder, "decoder": decoder}
 """,
             expect={"grad_ok": ["decoder.weight", "encoder.weight"]},
+        ),
+        Example(
+            name="reentrant-checkpoint-helper-switched-on-runs-the-stem-on-raw-inputs",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+
+class Denoiser(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Linear(4, 8)
+        self.block = nn.Sequential(nn.Linear(8, 8), nn.SiLU())
+        self.out = nn.Linear(8, 4)
+        self.gradient_checkpointing = False
+
+    def enable_gradient_checkpointing(self):
+        self.gradient_checkpointing = True
+
+    def _run(self, module, *args):
+        if self.gradient_checkpointing and self.training:
+            return checkpoint(module, *args, use_reentrant=True)
+        return module(*args)
+
+    def forward(self, x):
+        h = self._run(self.stem, x)
+        return self.out(self._run(self.block, h))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser()
+    model.enable_gradient_checkpointing()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model.train()
+    for _ in range(2):
+        x = torch.randn(8, 4)
+        loss = F.mse_loss(model(x), x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(20,),
+            expect={"grad_none": ["model.stem.weight"], "grad_ok": ["model.out.weight"]},
+            fixed_expect={"grad_ok": ["model.stem.weight", "model.out.weight"]},
+        ),
+        Example(
+            name="reentrant-checkpoint-helper-left-switched-off",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+
+class Denoiser(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Linear(4, 8)
+        self.block = nn.Sequential(nn.Linear(8, 8), nn.SiLU())
+        self.out = nn.Linear(8, 4)
+        self.gradient_checkpointing = False
+
+    def enable_gradient_checkpointing(self):
+        self.gradient_checkpointing = True
+
+    def _run(self, module, *args):
+        if self.gradient_checkpointing and self.training:
+            return checkpoint(module, *args, use_reentrant=True)
+        return module(*args)
+
+    def forward(self, x):
+        h = self._run(self.stem, x)
+        return self.out(self._run(self.block, h))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model.train()
+    for _ in range(2):
+        x = torch.randn(8, 4)
+        loss = F.mse_loss(model(x), x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.stem.weight", "model.out.weight"]},
         ),
     )
 
