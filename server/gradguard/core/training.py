@@ -612,6 +612,48 @@ def _callback_classes(facts, expr: Optional[ast.AST]) -> list:
     return out
 
 
+def _callback_constructions(facts, expr: Optional[ast.AST]) -> dict:
+    """In-file ``TrainerCallback`` classes of a ``callbacks=[...]`` list that are built there (``Cb(model)``), with that call."""
+    elts = expr.elts if isinstance(expr, (ast.List, ast.Tuple)) else ([expr] if expr is not None else [])
+    return {e.func.id: e for e in elts if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and _derives_from(facts, e.func.id, HF_CALLBACK_BASES)}
+
+
+def _constructor_kept(facts, cls: str, call: ast.Call) -> dict:
+    """``{attr: root}`` for each attribute the constructor of ``cls`` keeps from a part of an argument that ``call`` passes
+    as a name (``self.layers = list(model.encoder)`` with ``Cb(model)``: ``layers`` -> ``model.encoder``), when that is
+    the attribute's only assignment in the class."""
+    init = facts.modules.method(cls, "__init__")
+    info = facts.modules.classes.get(cls)
+    if init is None or info is None or any(isinstance(a, ast.Starred) for a in call.args):
+        return {}
+    out: dict = {}
+    for ev in facts.flow.flow(init).events:
+        if ev.what != "attr_assign" or ev.target is None or ev.target.ident != "self" or ev.value is None or not ev.name:
+            continue
+        if len(info.attr_values.get(ev.name, ())) != 1 or len(ev.value.live) != 1:
+            continue
+        r = next(iter(ev.value.live))
+        head, dot, rest = r.partition(".")
+        if not head.startswith("arg:") or not head[4:].isdigit() or int(head[4:]) >= len(call.args):
+            continue
+        given = call.args[int(head[4:])]
+        if isinstance(given, ast.Name):
+            out[ev.name] = given.id + dot + rest.replace("[]", "")
+    return out
+
+
+def _through_kept(root: str, kept: dict) -> Optional[str]:
+    """``self.layers[]...`` -> the part of the caller's object the attribute holds (``model.encoder...``), else None."""
+    if not root.startswith("self."):
+        return None
+    attr, sep, rest = root[5:].partition(".")
+    attr = attr.split("[", 1)[0]
+    if attr not in kept:
+        return None
+    rest = rest.replace("[]", "")
+    return kept[attr] + ("." + rest if rest else "")
+
+
 def _model_from_kwargs(meth: ast.FunctionDef) -> Optional[str]:
     """The ``**kwargs`` name of a callback event whose every use is ``kwargs["model"]`` / ``kwargs.get("model")``
     (the flow engine names the entries of a dict argument by the argument)."""
@@ -696,6 +738,7 @@ def late_callback_unfreezes(facts) -> list:
             if not isinstance(model, ast.Name):
                 continue
             callbacks = _callback_classes(facts, kw.get("callbacks"))
+            made = _callback_constructions(facts, kw.get("callbacks"))  # class -> its ``Cb(model)`` call
             stmt = facts.statement_of(call)
             name = stmt.targets[0].id if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) else None
             train = None
@@ -726,6 +769,22 @@ def late_callback_unfreezes(facts) -> list:
                             frozen.setdefault(r, st)
                     else:
                         frozen = {p: s for p, s in frozen.items() if not related(p, r)}
+            # what a callback's constructor freezes through what it keeps of its arguments (``self.layers =
+            # list(model.encoder)``, then ``layer.requires_grad_(False)`` for each), before ``train()``
+            kept_by: dict = {}
+            for cb, ctor in made.items():
+                kept = _constructor_kept(facts, cb, ctor)
+                kept_by[cb] = kept
+                init = facts.modules.method(cb, "__init__")
+                inside = isinstance(train.func, ast.Attribute) and any(n is ctor for n in walk_nodes(train.func.value))
+                if init is None or not kept or (position(ctor) >= position(train) and not inside):
+                    continue  # (``Trainer(..., callbacks=[Cb(model)]).train()``: built before train() runs)
+                for ev in facts.flow.flow(init).events:
+                    if _requires_grad_turn(facts, ev) is False:
+                        for r in _event_roots(ev):
+                            part = _through_kept(r, kept)
+                            if part is not None and (part == model.id or part.startswith(model.id + ".")):
+                                frozen.setdefault(part, facts.statement_of(ctor) or _changing_stmt(facts, ev))
             if not frozen:
                 continue
             for cb in dict.fromkeys(callbacks):
@@ -736,15 +795,21 @@ def late_callback_unfreezes(facts) -> list:
                     mfl = facts.flow.flow(meth)
                     given = "model" if "model" in mfl.args else _model_from_kwargs(meth)
                     if given is None or given not in mfl.args:
-                        continue
-                    arg = f"arg:{mfl.args.index(given)}"
+                        if not kept_by.get(cb):
+                            continue
+                        given = None
+                    arg = f"arg:{mfl.args.index(given)}" if given is not None else "\0"
                     for ev in mfl.events:
                         if _requires_grad_turn(facts, ev) is not True:
                             continue
                         for r in sorted(_event_roots(ev)):
-                            if r != arg and not r.startswith(arg + "."):
+                            through = _through_kept(r, kept_by.get(cb) or {})
+                            if through is not None and (through == model.id or through.startswith(model.id + ".")):
+                                part = through  # (``self.layers[-epoch].requires_grad_(True)``: a part of the model it kept)
+                            elif r != arg and not r.startswith(arg + "."):
                                 continue
-                            part = model.id + r[len(arg):]
+                            else:
+                                part = model.id + r[len(arg):]
                             hit = next((p for p in sorted(frozen) if related(p, part)), None)
                             if hit is not None:
                                 shown = part if part.startswith(hit + ".") else hit

@@ -63,7 +63,9 @@ that no optimizer in view holds:
   `__init__` when `configure_optimizers` filters by `requires_grad` and unfrozen in a hook the Trainer runs
   later (`on_train_epoch_start`) is the same bug. The Hugging Face Trainer builds its optimizer when `train()`
   starts, from the parameters that require grad then: a part frozen before `trainer.train()` and unfrozen by one
-  of its callbacks (`on_epoch_begin(..., model=None, **kwargs)`) is not in it either (frozen before `train()` by a loop,
+  of its callbacks (`on_epoch_begin(..., model=None, **kwargs)`, or through the parts the callback's constructor kept of
+the model it was given: `self.layers = list(model.encoder)`, frozen there and unfrozen one by one later) is not in it
+either (frozen before `train()` by a loop,
   `requires_grad_(False)`, or a method of the model called from outside, `model.freeze_feature_encoder()`).
 
 Training-step functions count when their caller runs them in a loop (`for batch in loader:
@@ -1584,6 +1586,122 @@ def main():
     return {"model": model}, {"backbone_changed": not torch.equal(before, model.backbone[0].weight.detach())}
 """,
             expect={"facts": {"backbone_changed": True}},
+        ),
+        Example(
+            name="trainer-callback-unfreezes-a-layer-its-constructor-kept-and-froze",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainerCallback, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-ulmfit"
+
+    def __init__(self, dim=8, num_labels=2, **kw):
+        super().__init__(num_labels=num_labels, **kw)
+        self.dim = dim
+
+
+class Stacked(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.layers = nn.ModuleList(nn.Sequential(nn.Linear(config.dim, config.dim), nn.Tanh()) for _ in range(2))
+        self.head = nn.Linear(config.dim, config.num_labels)
+        self.post_init()
+
+    def forward(self, x, labels=None):
+        for layer in self.layers:
+            x = layer(x)
+        logits = self.head(x)
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+class GradualUnfreeze(TrainerCallback):
+    def __init__(self, model):
+        self.layers = list(model.layers)
+        for layer in self.layers:
+            layer.requires_grad_(False)
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        if state.epoch is not None and state.epoch >= 1:
+            self.layers[-1].requires_grad_(True)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Stacked(TinyConfig())
+    before = model.layers[-1][0].weight.detach().clone()
+    data = [{"x": torch.randn(8), "labels": i % 2} for i in range(16)]
+    args = TrainingArguments(output_dir="/tmp/gg806-kept", per_device_train_batch_size=8, num_train_epochs=3, report_to="none")
+    Trainer(model=model, args=args, train_dataset=data, callbacks=[GradualUnfreeze(model)]).train()
+    return {}, {"top_changed": not torch.equal(before, model.layers[-1][0].weight.detach())}
+""",
+            lines=(41,),
+            fixable=False,
+            expect={"facts": {"top_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="trainer-callback-unfreezes-a-kept-layer-of-an-optimizer-built-over-everything",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainerCallback, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-ulmfit"
+
+    def __init__(self, dim=8, num_labels=2, **kw):
+        super().__init__(num_labels=num_labels, **kw)
+        self.dim = dim
+
+
+class Stacked(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.layers = nn.ModuleList(nn.Sequential(nn.Linear(config.dim, config.dim), nn.Tanh()) for _ in range(2))
+        self.head = nn.Linear(config.dim, config.num_labels)
+        self.post_init()
+
+    def forward(self, x, labels=None):
+        for layer in self.layers:
+            x = layer(x)
+        logits = self.head(x)
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+class GradualUnfreeze(TrainerCallback):
+    def __init__(self, model):
+        self.layers = list(model.layers)
+        for layer in self.layers:
+            layer.requires_grad_(False)
+
+    def on_epoch_begin(self, args, state, control, **kwargs):
+        if state.epoch is not None and state.epoch >= 1:
+            self.layers[-1].requires_grad_(True)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Stacked(TinyConfig())
+    before = model.layers[-1][0].weight.detach().clone()
+    data = [{"x": torch.randn(8), "labels": i % 2} for i in range(16)]
+    args = TrainingArguments(output_dir="/tmp/gg806-kept", per_device_train_batch_size=8, num_train_epochs=3, report_to="none")
+    Trainer(model=model, args=args, train_dataset=data, callbacks=[GradualUnfreeze(model)],
+            optimizers=(torch.optim.AdamW(model.parameters(), lr=1e-2), None)).train()
+    return {}, {"top_changed": not torch.equal(before, model.layers[-1][0].weight.detach())}
+""",
+            expect={"facts": {"top_changed": True}},
         ),
     )
 
