@@ -1152,6 +1152,31 @@ class GradientFlow:
         self._dropped[(cls, numbers)] = out
         return out
 
+    def function_saves(self, cls: str) -> tuple:
+        """``(saves its output, indices of the inputs it saves)`` for a custom ``autograd.Function`` whose ``forward``
+        passes names to ``ctx.save_for_backward``: every ``return`` of a single name it saved (``y = x * s;
+        ctx.save_for_backward(s, y); return y``) saves the output, a parameter of ``forward`` saved as it was given saves
+        that input (indices after ``ctx``). An in-place change to either before backward() makes it raise."""
+        key = ("function_saves", cls)
+        if key in self._dropped:
+            return self._dropped[key]
+        out: tuple = (False, frozenset())
+        fwd = self.modules.method(cls, "forward")
+        if isinstance(fwd, (ast.FunctionDef, ast.AsyncFunctionDef)) and fwd.args.args:
+            ctx = fwd.args.args[0].arg
+            saved = {a.id for n in walk_nodes(fwd) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "save_for_backward"
+                     and isinstance(n.func.value, ast.Name) and n.func.value.id == ctx for a in n.args if isinstance(a, ast.Name)}
+            if saved:
+                params = [a.arg for a in fwd.args.args[1:]]
+                rebound = {x.id for n in walk_nodes(fwd) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                           for tgt in (n.targets if isinstance(n, ast.Assign) else [n.target]) for x in walk_nodes(tgt) if isinstance(x, ast.Name)}
+                returns = [n for n in walk_nodes(fwd) if isinstance(n, ast.Return)]
+                output = bool(returns) and all(isinstance(r.value, ast.Name) and r.value.id in saved for r in returns)
+                inputs = frozenset(i for i, p in enumerate(params) if p in saved and p not in rebound)
+                out = (output, inputs)
+        self._dropped[key] = out
+        return out
+
     def marked_outputs(self, cls: str) -> Optional[ast.Call]:
         """The ``ctx.mark_non_differentiable(...)`` call of a custom ``autograd.Function``'s ``forward`` when it
         marks every output ``forward`` returns (each ``return`` gives names only, all of them marked): autograd
@@ -3544,7 +3569,14 @@ class _Walker:
                         else:
                             parts.append(a)
                     return self.op_result(combine(*parts))
-                return self.op_result(combine(*args))
+                res = self.op_result(combine(*args))
+                if self.mode.enabled and not any(isinstance(a, ast.Starred) for a in node.args):
+                    saves_out, saves_in = self.e.function_saves(recv.cls)
+                    if saves_in:
+                        self.mark_saved([a for i, a in enumerate(node.args) if i in saves_in], f"{recv.cls}.forward", res)
+                    if saves_out and res.live and any(r != UNKNOWN and not r.startswith("arg:") for r in res.live):
+                        res = replace(res, saved_output=f"{recv.cls}.forward")
+                return res
             m = self.e.modules.method(recv.cls, name)
             if m is not None:
                 return self.call_function(node, m, None, args, kwargs)

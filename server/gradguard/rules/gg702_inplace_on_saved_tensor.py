@@ -139,6 +139,9 @@ Also an in-place op on one of the views `chunk` / `split` / `unbind` return toge
 of one: `log_std.clamp_(...)` after `mean, log_std = head(x).chunk(2, dim=-1)`), made in grad mode from a tensor
 carrying trainable values: autograd raises at the op itself (`Output 1 of Split is a view and is being modified
 inplace`). `tensor_split` and `unsafe_chunk` / `unsafe_split` return views that may be modified.
+What a custom `autograd.Function`'s `forward` passes to `ctx.save_for_backward` counts the same: its returned tensor
+when it saved it (`ctx.save_for_backward(s, y); return y`), and an input saved as given; a write into it before the
+backward (also in a helper it is handed to, `return act.mul_(up)`) makes the Function's backward raise.
 A helper that makes such a saved tensor from its argument and writes into it (`phi = torch.exp(-z * z); phi[..., 0] =
 1.0` in a layer's `basis(x)`) raises only when its argument requires grad: it is followed through the methods and
 functions that hand it their own arguments (`forward(x)` calling `self.basis(x)`), as each caller runs it (the second of
@@ -1722,6 +1725,99 @@ def main():
 """,
             expect={"grad_ok": ["model.0.weight", "model.1.weight"]},
         ),
+        Example(
+            name="helper-multiplies-into-the-output-a-custom-function-saved",
+            code="""import torch
+import torch.nn as nn
+
+
+class FusedSiLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        s = torch.sigmoid(x)
+        y = x * s
+        ctx.save_for_backward(s, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        s, y = ctx.saved_tensors
+        return g * (s + y * (1 - s))
+
+
+def gate_with(act, up):
+    return act.mul_(up)
+
+
+class GatedMLP(nn.Module):
+    def __init__(self, d=4, h=8):
+        super().__init__()
+        self.gate, self.up, self.down = nn.Linear(d, h), nn.Linear(d, h), nn.Linear(h, d)
+
+    def forward(self, x):
+        return self.down(gate_with(FusedSiLU.apply(self.gate(x)), self.up(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    mlp = GatedMLP()
+    opt = torch.optim.SGD(mlp.parameters(), lr=0.1)
+    loss = mlp(torch.randn(6, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"mlp": mlp}
+""",
+            lines=(20,),
+            fixable=False,
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            name="helper-multiplies-the-output-a-custom-function-saved-out-of-place",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+
+
+class FusedSiLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        s = torch.sigmoid(x)
+        y = x * s
+        ctx.save_for_backward(s, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        s, y = ctx.saved_tensors
+        return g * (s + y * (1 - s))
+
+
+def gate_with(act, up):
+    return act * up
+
+
+class GatedMLP(nn.Module):
+    def __init__(self, d=4, h=8):
+        super().__init__()
+        self.gate, self.up, self.down = nn.Linear(d, h), nn.Linear(d, h), nn.Linear(h, d)
+
+    def forward(self, x):
+        return self.down(gate_with(FusedSiLU.apply(self.gate(x)), self.up(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    mlp = GatedMLP()
+    opt = torch.optim.SGD(mlp.parameters(), lr=0.1)
+    loss = mlp(torch.randn(6, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"mlp": mlp}
+""",
+            expect={"grad_ok": ["mlp.gate.weight", "mlp.up.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1954,9 +2050,12 @@ def main():
             info.is_module and "forward" in info.methods and ti.search(_SAVES_OUTPUT_RE, info.methods["forward"]) for info in facts.modules.classes.values()
         )
         owner = facts.flow.owner
+        applies_saving_function = "save_for_backward" in text
         for scope in scopes:
             if saving_forwards and owner.get(id(scope)) in facts.modules.classes and facts.modules.classes[owner[id(scope)]].is_module:
                 pass  # (walked: what its submodules return may be saved)
+            elif applies_saving_function and ti.search(_APPLY_CALL, scope):
+                pass  # (a custom Function's ``apply`` whose ``forward`` calls ``ctx.save_for_backward``)
             elif not ti.search(_SAVES_OUTPUT_RE, scope) and not ti.search(_MULTI_VIEW_RE, scope) and (isinstance(scope, ast.Module) or not (
                     _saves_a_modified_input(facts, scope, ti.body(scope)) or _calls_output_saving_attr(facts, scope, ti.body(scope)))):
                 # a helper that writes into its argument in place: only as its callers run it, given a saved tensor
@@ -2131,6 +2230,7 @@ def _inputs_need_grad(facts, fl) -> bool:
     return False
 
 
+_APPLY_CALL = re.compile(r"\.apply\(")
 _INPLACE_TRUE = re.compile(r"inplace\s*=\s*True|\(\s*True\s*\)|,\s*True\s*\)")
 _SAVES_OUTPUT_NOT_RELU = re.compile(r"\b(?:" + "|".join(sorted(SAVES_OUTPUT - {"relu"})) + r")\(")
 _SAVES_OUTPUT_RE = re.compile(r"\b(?:" + "|".join(sorted(SAVES_OUTPUT)) + r")\b")
@@ -2218,7 +2318,8 @@ def _may_write_argument(body: str, fn) -> bool:
 
 
 # a statement that writes into a name in place (``h[m] = 0.0``, ``h += b``, ``h.clamp_(...)``), read from its line's start
-_WRITE_TARGET = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?:\[[^\n]*\][ \t]*=[^=]|[-+*/@%&|^]=|\.[a-z]\w*[a-z0-9]_\()", re.M)
+# (also the value of a ``return`` or an assignment: ``return gate_act.mul_(up)``)
+_WRITE_TARGET = re.compile(r"^[ \t]*(?:return[ \t]+|[A-Za-z_][\w.]*[ \t]*=[ \t]*)?([A-Za-z_]\w*)[ \t]*(?:\[[^\n]*\][ \t]*=[^=]|[-+*/@%&|^]=|\.[a-z]\w*[a-z0-9]_\()", re.M)
 
 
 class _ArgumentWrites:
