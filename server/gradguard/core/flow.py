@@ -3518,7 +3518,9 @@ class _Walker:
         if name in STEP_METHODS.get(fw, ()) and node.args:
             self.record("step", node, target=args[0], name=_name_of(node.args[0]))
             return Val(kind=None)
-        if name == "backward" and node.args and (args[0].live or args[0].cut) and (recv.kind in ("module", "instance") or (recv.kind is None and not recv.live)):
+        if name == "backward" and node.args and (args[0].live or args[0].cut) and (recv.kind in ("module", "instance") or (recv.kind is None and not recv.live)) \
+                and not (recv.cls and recv.kind == "instance" and self.e.modules.method(recv.cls, "backward") is not None):
+            # (an object of an in-file class with a ``backward`` method of its own runs that method: below)
             # ``something.backward(loss)`` on an object that is not a tensor (a trainer's accelerator, a
             # wrapper): the argument is the loss
             self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, _truthy(kwnodes.get("retain_graph")), self.stmt))

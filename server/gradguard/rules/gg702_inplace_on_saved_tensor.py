@@ -129,7 +129,8 @@ Also a value computed through a model (`d_fake = D(fake)`) before an optimizer s
 parameters in place (`opt_d.step()`), then backpropagated after the step to reach other trained parameters
 (`loss_g = bce(d_fake, ones); loss_g.backward()`): the graph saved the parameters the step modified. The
 optimizers and the accelerator may be kept on a trainer object (`self.opt_d`, `self.accelerator.backward(...)`,
-with the accelerator given to its constructor).
+with the accelerator given to its constructor). The losses may come from the caller (`gan.update(g_loss, d_loss)`,
+computed by another method before the call): a loss given to the function was built before any step in it.
 Also a forward hook (`layer.register_forward_hook(clip)`) that writes the `weight` of the layer it is given in
 place under `torch.no_grad()` (`module.weight.clamp_(...)`, `module.weight[mask] = 0`): torch runs the hook right
 after the layer's forward, when a convolution or normalization layer (always) or an `nn.Linear` whose input requires
@@ -1818,6 +1819,86 @@ def main():
 """,
             expect={"grad_ok": ["mlp.gate.weight", "mlp.up.weight"]},
         ),
+        Example(
+            name="trainer-method-steps-the-critic-before-the-generator-loss-it-was-given",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class GAN:
+    def __init__(self):
+        self.G, self.D = nn.Linear(3, 4), nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=1e-3)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=1e-3)
+
+    def losses(self, real, z):
+        fake = self.G(z)
+        d_loss = F.softplus(-self.D(real)).mean() + F.softplus(self.D(fake.detach())).mean()
+        g_loss = F.softplus(-self.D(fake)).mean()
+        return g_loss, d_loss
+
+    def update(self, g_loss, d_loss):
+        self.opt_d.zero_grad()
+        d_loss.backward()
+        self.opt_d.step()
+        self.opt_g.zero_grad()
+        g_loss.backward()
+        self.opt_g.step()
+
+def main():
+    torch.manual_seed(0)
+    gan = GAN()
+    for _ in range(2):
+        g_loss, d_loss = gan.losses(torch.randn(8, 4), torch.randn(8, 3))
+        gan.update(g_loss, d_loss)
+    return {"G": gan.G, "D": gan.D}
+""",
+            lines=(21,),
+            fixable=False,
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            name="trainer-method-runs-both-backward-passes-before-stepping",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class GAN:
+    def __init__(self):
+        self.G, self.D = nn.Linear(3, 4), nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=1e-3)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=1e-3)
+
+    def losses(self, real, z):
+        fake = self.G(z)
+        d_loss = F.softplus(-self.D(real)).mean() + F.softplus(self.D(fake.detach())).mean()
+        g_loss = F.softplus(-self.D(fake)).mean()
+        return g_loss, d_loss
+
+    def update(self, g_loss, d_loss):
+        self.opt_d.zero_grad()
+        d_loss.backward()
+        d_grads = [p.grad.clone() for p in self.D.parameters()]
+        self.opt_g.zero_grad()
+        g_loss.backward()
+        for p, g in zip(self.D.parameters(), d_grads):
+            p.grad = g
+        self.opt_d.step()
+        self.opt_g.step()
+
+def main():
+    torch.manual_seed(0)
+    gan = GAN()
+    for _ in range(2):
+        g_loss, d_loss = gan.losses(torch.randn(8, 4), torch.randn(8, 3))
+        gan.update(g_loss, d_loss)
+    return {"G": gan.G, "D": gan.D}
+""",
+            expect={"grad_ok": ["G.weight", "D.0.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -2001,6 +2082,11 @@ def main():
                     if not stepped:
                         continue
                     stale = _values_before(fl, stores, bound, site.loss_expr, position(e.node), position(site.node))
+                    given = _given_loss(fl, stores, site)
+                    if given is not None:
+                        # a loss the caller computed and passed (``model.backward(gen_loss, dis_loss)``): built before
+                        # this function ran, so before the step; reported on the step
+                        stale.append((e.node, given))
                     for name_node, v in stale:
                         # the stepped parameters the stale value carries into the loss differentiably (not ``.detach()``-ed)
                         through = {r for r in v.live if any(r == p or r.startswith(p + ".") for p in stepped) and r in site.loss.live}
@@ -2008,6 +2094,22 @@ def main():
                         if not through or not upstream:
                             continue
                         seen.add(id(site.node))
+                        if not isinstance(name_node, ast.Name):
+                            call = fl.context
+                            yield self.finding(
+                                facts,
+                                e.node,
+                                f"`{_text(facts, e.node)}` updates in place the parameters of {_names(through)}, which the graph of "
+                                f"`{_text(facts, site.loss_expr)}` (computed by the caller, before this step) saved; the backward at line "
+                                f"{site.node.lineno} goes back through that graph and raises",
+                                severity=Severity.ERROR,
+                                related=[(site.node, "backward() through the stale graph"), *([(call, "the loss is computed before this call")] if call is not None else [])],
+                                explanation="`optimizer.step()` updates parameters in place, bumping their version counters. A graph built before the "
+                                "step saved those parameters; backpropagating through it afterwards raises `one of the variables needed for gradient "
+                                "computation has been modified by an inplace operation`. Run every backward before stepping either optimizer, or "
+                                "recompute the loss after the step.",
+                            )
+                            break
                         yield self.finding(
                             facts,
                             name_node,
@@ -2362,6 +2464,21 @@ def _stores_by_name(fn: ast.AST) -> tuple:
                     if isinstance(x, ast.Name):
                         bound.setdefault(id(x), n.value)
     return stores, bound
+
+
+def _given_loss(fl, stores: dict, site):
+    """The loss value when the backward's loss is a parameter of the function the caller's context gave it (a tensor
+    with gradient), not rebound before the backward; else None."""
+    expr = site.loss_expr
+    fn = fl.node
+    if getattr(fl, "context", None) is None or not isinstance(expr, ast.Name) or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    if expr.id not in {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}:
+        return None
+    if any(position(s) < position(site.node) for s in stores.get(expr.id, [])):
+        return None
+    v = site.loss
+    return v if v.live and v.kind == "tensor" and not v.ident and not v.leaf else None
 
 
 def _values_before(fl, stores: dict, bound: dict, expr: ast.AST, step_at: tuple, site_at: tuple, depth: int = 0) -> list:
