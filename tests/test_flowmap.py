@@ -401,6 +401,7 @@ KNOWN_WRONG = {
         "c2116_hf_trainer_gradual_unfreeze_callback_after_optimizer_built": "c21 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
         "c2118_dataparallel_finetune_freeze_bn_helper_condition_always_true": "c21 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
         "c2428_hf_trainer_gradual_unfreeze_callback_after_optimizer_built": "c24 blind half, scored once at the end of the second 2026-12-05 session: the map says the encoder frozen at line 46 gets no gradient; torch gives it gradients once a TrainerCallback unfreezes it (after the Trainer built its optimizer, which is the bug): callbacks are not run by the map (the shape of c2116)",
+        "c2724_lightning_checkpointed_blocks_return_dataclass_outputs": "c27 blind, scored once at the end of the fourth 2026-12-05 session (a listed miss): blocks run through reentrant checkpointing return a dataclass, whose nested tensors come back without a backward node, so the blocks get no gradient; the map, which does not model what checkpoint does with non-tensor outputs, says the loss trains them",
         "c2318_dataparallel_pixel_ddpg_encoder_detached_again_before_critic": "c23 blind half, scored once at the end of the first 2026-12-05 session: the map says the actor's loss (line 87) trains the critic's q1, torch ends with q1's .grad None (not investigated)",
     },
     "dev": {

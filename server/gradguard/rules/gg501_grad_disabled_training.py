@@ -121,7 +121,9 @@ Replacing `torch.inference_mode()` by `torch.no_grad()` is safe when the trained
 the block: it only lifts the inference-tensor restriction, the values stay frozen. Removing a
 `@torch.no_grad()` decorator, or unwrapping a `with torch.no_grad():` block (its body is dedented), makes the
 code record gradients again and is unsafe: the block may also hold evaluation code that was meant to run
-without gradients, and memory use grows.
+without gradients, and memory use grows. It is not offered when the value computed there is computed once, outside the
+loop whose every iteration runs the backward (`txt_emb = self.encode_all_texts(tokens)` before a loop of per-chunk
+`manual_backward` calls): recorded, that one graph would be freed by the first pass and the second would raise.
 """
     examples = (
         Example(
@@ -2147,6 +2149,8 @@ def main():
             return f"`{_short(facts, node)}`"
 
         def fixes_for(kind, node, st):
+            if _reused_by_later_passes(facts, node, st):
+                return []  # (recorded once, the graph would be backpropagated by every pass of the loop: the fix would raise)
             return [lambda: _enable_fix(facts, node)]
 
         for kind, node, st in _starving_nodes(facts, self.cut_kinds):
@@ -2680,6 +2684,32 @@ def _inference_to_no_grad(facts, node: ast.AST):
     else:
         return None
     return fix("Use `torch.no_grad()` instead of `torch.inference_mode()`", replace_node(facts, node, new))
+
+
+def _reused_by_later_passes(facts, node: ast.AST, st) -> bool:
+    """Is the value computed under ``node`` (where the cut reaches the loss: the call of the decorated function, or the
+    region itself) computed outside the loop whose every iteration runs the backward? Recording it would give every
+    pass of that loop one shared graph, which the first ``backward()`` frees (``txt_emb = self.encode_all_texts(tokens)``
+    before ``for chunk ...: self.manual_backward(loss)``)."""
+    site = getattr(st, "site", None)
+    loops = getattr(site, "loops", None)
+    parent = facts.parent(node)
+    region = isinstance(parent, ast.withitem) or (isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and node in parent.decorator_list)
+    if site is None or not loops or site.retain_graph or not region:
+        return False  # (a mode switched off and left off is not a value computed once)
+    loop = loops[-1]
+    fn = facts.enclosing(loop, (ast.FunctionDef, ast.AsyncFunctionDef))
+    inside = {id(n) for n in walk_nodes(loop)}
+    points = []
+    for _r, c in site.loss.cut:
+        if c.node is not node:
+            continue
+        # where the value is computed in the loop's function: the call there that reaches the region, or the region
+        mine = [x for x in (*c.via, c.node) if facts.enclosing(x, (ast.FunctionDef, ast.AsyncFunctionDef)) is fn]
+        if not mine:
+            return False
+        points.append(mine[0])
+    return bool(points) and all(id(p) not in inside for p in points)
 
 
 def _enable_fix(facts, node: ast.AST):
