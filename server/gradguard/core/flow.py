@@ -1093,6 +1093,32 @@ class GradientFlow:
             self._attr_cache[key] = values is not None and {v.kind for v in values} == {"numpy"}
         return bool(self._attr_cache[key])
 
+    def plain_data_attribute(self, cls: str, attr: str) -> bool:
+        """Is ``self.<attr>`` of a plain (not Module) class assigned only in ``__init__`` (no in-file base or subclass
+        assigns it), every time a tensor computed from constants and from other such attributes of the object
+        (``self.betas = torch.linspace(...)``, ``self.alphas_cumprod = torch.cumprod(1.0 - self.betas, 0)``)? It then
+        carries no gradient: data, as the arguments it is mixed with may be."""
+        key = ("plain_data", cls, attr)
+        if key in self._attr_cache:
+            return bool(self._attr_cache[key])
+        info = self.modules.classes.get(cls)
+        init = info.methods.get("__init__") if info is not None else None
+        if init is not None and id(init) in self._in_progress:
+            return False  # (asked while the constructor is walked, reading its own attributes: not known yet, not cached)
+        self._attr_cache[key] = False  # recursion guard (an attribute computed from itself is not known)
+        ok = False
+        if info is not None and not info.is_module and init is not None and id(init) not in self._in_progress and attr in info.attr_values \
+                and not self.subclass_sets(cls, attr) and not any(attr in self.modules.classes[b].attr_values for b in info.base_names if b in self.modules.classes) \
+                and all(init.lineno <= v.lineno <= (init.end_lineno or init.lineno) for v in info.attr_values[attr]):
+            vals = [ev.value for ev in self.flow(init).events
+                    if ev.what == "attr_assign" and ev.name == attr and ev.value is not None and ev.target is not None and ev.target.ident == "self"]
+            ok = bool(vals) and len(vals) >= len(info.attr_values[attr]) and all(
+                v.kind == "tensor" and not v.leaf and not v.cut and all(
+                    r.startswith("self.") and "." not in r[5:] and r[5:] != attr and self.plain_data_attribute(cls, r[5:]) for r in v.live)
+                for v in vals)
+        self._attr_cache[key] = ok
+        return ok
+
     def stored_leaf_copy(self, cls: str, attr: str) -> Optional[Val]:
         """The value of ``self.<attr>`` when the class (no in-file subclass or base) assigns it once, in ``__init__``,
         a non-leaf copy of a leaf that requires grad (``self.A = torch.randn(n, m, requires_grad=True) * 0.1``, also
@@ -2258,6 +2284,8 @@ class _Walker:
                 if base.kind == "instance" and isinstance(node.ctx, ast.Load):
                     if self.e.plain_numpy_attribute(base.cls, a):  # ``self.proj = rng.standard_normal(...)`` on a plain object:
                         return Val(kind="python")  # a constant here (NumPy values mixed into tensor arithmetic are converted, not cut)
+                    if self.e.plain_data_attribute(base.cls, a):  # ``self.alphas_cumprod = torch.cumprod(...)`` in a scheduler's
+                        return Val(kind="tensor")  # constructor: a tensor computed from constants, data wherever it is read
                 pcls = self.e.modules.attr_plain_class(base.cls, a)
                 if pcls:  # ``self.ema = EMAUpdate()``: an object of an in-file plain class (its methods run on it)
                     return Val(frozenset(), frozenset(base.cut), kind="instance", cls=pcls, ident=rid)
