@@ -949,6 +949,24 @@ class GradientFlow:
         got = self._attr_cache[key] = tuple(out)
         return got
 
+    def constant_self_sets(self, m: ast.AST) -> tuple:
+        """``({attr: constant Val}, {attr, ...})`` for a method: the attributes of ``self`` it sets to a constant (bool, int,
+        str, None) by a statement of its top level, and those it sets any other way (elsewhere, or to another value), whose
+        value after a call is then not known. Cached per method (asked at every call of it on a named object)."""
+        key = ("constant_self_sets", id(m))
+        got = self._attr_cache.get(key)
+        if got is None:
+            constants: dict = {}
+            kept: set = set()
+            for st in getattr(m, "body", ()):
+                if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Attribute) and isinstance(st.targets[0].value, ast.Name) \
+                        and st.targets[0].value.id == "self" and isinstance(st.value, ast.Constant) and isinstance(st.value.value, (bool, int, str, type(None))):
+                    constants[st.targets[0].attr] = constant(st.value.value)
+                    kept.add(id(st.targets[0]))
+            changed = {attr for attr, nodes in self._self_stores(m).items() if any(id(n) not in kept for n in nodes)}
+            got = self._attr_cache[key] = ({a: v for a, v in constants.items() if a not in changed}, frozenset(changed))
+        return got
+
     def _self_stores(self, m: ast.AST) -> dict:
         """``self.<attr>`` assignment targets in ``m`` (nested scopes included), by attribute name, in
         ``ast.walk`` order: one walk per method, however many attributes are asked about (cached)."""
@@ -2855,15 +2873,10 @@ class _Walker:
             m = self.e.modules.method(recv.cls or "", method)
             if not isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 return
-            for st in m.body:
-                if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Attribute) and isinstance(st.targets[0].value, ast.Name) \
-                        and st.targets[0].value.id == "self" and isinstance(st.value, ast.Constant) and isinstance(st.value.value, (bool, int, str, type(None))):
-                    got[st.targets[0].attr] = constant(st.value.value)
-            # (a flag the method changes any other way, or only on some paths, is no longer known)
-            for n in walk_nodes(m):
-                if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == "self" \
-                        and not any(n is st.targets[0] for st in m.body if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.value, ast.Constant)):
-                    got.pop(n.attr, None)
+            constants, changed = self.e.constant_self_sets(m)
+            got.update(constants)
+            for attr in changed:
+                got.pop(attr, None)
         flags = tuple(sorted(got.items())) or None
         if flags != recv.flags:
             self.env[name] = replace(recv, flags=flags)

@@ -953,17 +953,8 @@ def _freezes(facts) -> tuple:
     on: set = set()
     for fl in facts.flows_matching(_TOUCHES_REQUIRES_GRAD):
         for ev in fl.events:
-            if ev.target is None:
-                continue
-            roots = set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())
-            kind = _change(facts, ev)
-            if kind is None:
-                continue
-            off, whole = kind
-            if off and whole:
-                out.extend((r, ev, fl) for r in roots if r != "?" and not r.startswith("arg:"))
-            elif not off:
-                on.update(roots)
+            if ev.target is not None:
+                _record_change(facts, ev, fl, out, on, ("arg:",), keep_all_on=True)
     # a helper that freezes what it is given, called by a training function that was itself given the model
     # (``def train_epoch(model, ...): freeze(model)``): the change at the call, as each caller of the training function
     # runs it (its context flow names the caller's model)
@@ -974,15 +965,7 @@ def _freezes(facts) -> tuple:
             if ev.what != "requires_grad_via_call":
                 # a change the function makes itself, to what its caller gave it under the caller's name (a trainer
                 # object's method freezing ``self.netD``, run on the object ``model``)
-                kind = _change(facts, ev)
-                if kind is None:
-                    continue
-                roots = {r for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())
-                         if r != "?" and not r.startswith(("arg:", "self"))}
-                if kind[0] and kind[1]:
-                    out.extend((r, ev, ctx) for r in roots)
-                elif not kind[0]:
-                    on.update(roots)
+                _record_change(facts, ev, ctx, out, on, ("arg:", "self"), keep_all_on=False)
                 continue
             if ev.origin is None:
                 continue
@@ -1043,6 +1026,22 @@ class _HookRun:
 
     owner: str
     node: ast.AST
+
+
+def _record_change(facts, ev, fl, out: list, on: set, skip: tuple, keep_all_on: bool) -> None:
+    """Add a requires_grad event of ``fl`` to the freezes ``out`` (when it turns off every parameter of its target) or
+    to the unfrozen paths ``on``, leaving out roots that begin with ``skip`` (and ``?``); ``keep_all_on`` keeps every
+    root of an unfreeze."""
+    kind = _change(facts, ev)
+    if kind is None:
+        return
+    off, whole = kind
+    roots = set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())
+    kept = {r for r in roots if r != "?" and not r.startswith(skip)}
+    if off and whole:
+        out.extend((r, ev, fl) for r in kept)
+    elif not off:
+        on.update(roots if keep_all_on else kept)
 
 
 def _cached_tensor(facts, fl, root: str) -> bool:
