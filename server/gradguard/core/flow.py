@@ -511,6 +511,9 @@ class FunctionFlow:
     # helper analyzed with a method's values (``attend(h, h)`` in ``forward``), that method's class
     self_cls: Optional[str] = None
     decided_ifs: set = field(default_factory=set)  # ids of the ``if`` statements whose test the walk decided (one branch runs)
+    # a method walked with its caller's values: the tensors it leaves on its receiver (``self.protos = ...``), by
+    # attribute path (``protos``, ``tracker.last``), for the caller's later reads
+    attrs_out: dict = field(default_factory=dict)
 
     def starved(self, site: BackwardSite) -> dict:
         """Roots that reach ``site``'s loss only through cuts -> the cuts that carried them."""
@@ -967,6 +970,18 @@ class GradientFlow:
             got = self._attr_cache[key] = ({a: v for a, v in constants.items() if a not in changed}, frozenset(changed))
         return got
 
+    def attribute_reads(self, fn: ast.AST, name: str) -> frozenset:
+        """The attributes ``fn`` reads from ``name`` (``name.<attr>`` loaded, or the base of a longer path), cached."""
+        key = ("attribute_reads", id(fn), name)
+        got = self._attr_cache.get(key)
+        if got is None:
+            got = self._attr_cache[key] = frozenset(
+                _path_after(n, name)
+                for n in walk_nodes(fn)
+                if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and _path_after(n, name) is not None
+            )
+        return got
+
     def _self_stores(self, m: ast.AST) -> dict:
         """``self.<attr>`` assignment targets in ``m`` (nested scopes included), by attribute name, in
         ``ast.walk`` order: one walk per method, however many attributes are asked about (cached)."""
@@ -1363,6 +1378,7 @@ class _Walker:
         self.rest_dead = False  # the statement just walked always returns (or raises): the rest of its block never runs
         self.stored_leaves: dict = {}  # ``obj.attr`` -> the leaf (or non-leaf copy of one) this function last stored there
         self.data_writes: dict = {}  # ``obj.attr`` -> cuts of what ``obj.attr.data = value`` wrote into it (values, not graph)
+        self.attr_state = False  # some ``obj.attr`` path is bound in ``env`` (see ``store_attribute``)
         self.yields: list[Val] = []  # a generator function: what iterating its result gives
         self.sink_role = self.framework_sink_role()
 
@@ -1448,6 +1464,10 @@ class _Walker:
                 if k == 0 and is_method:
                     owner_cls = self.fl.owner or ""
                     self.env[p.arg] = b.get("self") or Val(frozenset({"self"}), kind="module" if self.e.modules.classes[owner_cls].is_module else "instance", cls=owner_cls, ident="self")
+                    for bk, bv in b.items():
+                        if isinstance(bk, str) and bk.startswith("self."):  # the receiver's state the caller left (``self.protos``)
+                            self.env[p.arg + bk[4:]] = bv
+                            self.attr_state = True
                     continue
                 self.env[p.arg] = b.get(i) or b.get(p.arg) or self.implicit_arg(p.arg, i) or Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
                 self.fl.args.append(p.arg)
@@ -1476,6 +1496,11 @@ class _Walker:
         else:
             body = node.body  # type: ignore[attr-defined]
         self.block(body)
+        if self.attr_state and self.binding is not None and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and self.fl.owner is not None:
+            params = [*node.args.posonlyargs, *node.args.args]
+            if params:
+                prefix = params[0].arg + "."
+                self.fl.attrs_out = {k[len(prefix):]: v for k, v in self.env.items() if k.startswith(prefix)}
         self.fl.returns = join(*self.returns) if self.returns else NONE
         if self.yields and not isinstance(node, ast.Module):
             # calling a generator function gives a generator: iterating it gives what it yields
@@ -1873,6 +1898,8 @@ class _Walker:
             for k in keys:
                 va = a.get(k, _ABSENT)
                 vb = b.get(k, _ABSENT)
+                if (va is _ABSENT or vb is _ABSENT) and "." in k:
+                    continue  # ``self.x = h`` on one path only: after the join, ``self.x`` is again what it was
                 if va is _ABSENT:
                     out[k] = vb
                 elif vb is _ABSENT or vb is va or vb == va:
@@ -1882,6 +1909,8 @@ class _Walker:
             return out
         for k in keys:
             vals = [e[k] for e in envs if k in e]
+            if len(vals) < len(envs) and "." in k:
+                continue
             first = vals[0]
             if len(vals) == 1 or all(v is first or v == first for v in vals):  # (mostly the same object)
                 out[k] = first
@@ -2007,6 +2036,8 @@ class _Walker:
         if isinstance(target, ast.Name):
             if NEW in v.live or v.ident == NEW:
                 v = self.rename_new(v, self.fresh_root(target.id))
+            if self.attr_state:
+                self.forget_attributes(target.id)
             self.env[target.id] = v
             self.fl.assigned[id(target)] = v
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -2075,6 +2106,7 @@ class _Walker:
                     # ``x.requires_grad = True`` on a tensor that carries no gradient (data, a detached copy): it is now
                     # a leaf that requires grad, as after ``x.requires_grad_(True)`` (backward() then reaches it)
                     self.env[target.value.id] = self.rename_new(Val(frozenset({NEW}), base.cut, kind="tensor", ident=NEW, leaf=True), target.value.id)
+            self.store_attribute(target, base, v, fresh)
         elif isinstance(target, ast.Subscript):
             base = self.ev(target.value)
             idx = self.ev(target.slice)
@@ -2106,6 +2138,52 @@ class _Walker:
                     self.env[root.id] = _store_into(outer, v)
         elif isinstance(target, ast.Starred):
             self.assign(target.value, v, value_node)
+
+    def store_attribute(self, target: ast.Attribute, base: Val, v: Val, fresh: bool) -> None:
+        """``obj.x = v``: a later read of ``obj.x`` in this walk (and in the methods of ``obj`` it calls) is ``v`` when ``v`` is a
+        tensor computed here (not an object or argument held as it is) that carries or was cut from this program's values and ``x`` is an attribute of the object's own state
+        (not a parameter or submodule it registers, not ``.data`` / ``.grad`` / ``.requires_grad``)."""
+        k = _env_key(target)
+        if k is None:
+            return
+        if self.attr_state:
+            self.forget_attributes(k)
+        a = target.attr
+        keep = (
+            not fresh and v.kind == "tensor" and v.ident is None and bool(v.live or v.cut) and not v.leaf and v.leaf_copy is None
+            and base.kind in ("module", "instance") and a not in ("data", "grad", "requires_grad")
+            and not (base.cls and base.cls in self.e.modules.classes and (self.e.modules.parameter_attr(base.cls, a) or any(self.e.modules.attr_class(base.cls, a))))
+        )
+        if keep and self.reaches_known_part(v):
+            self.env[k] = v
+            self.attr_state = True
+        else:
+            self.env.pop(k, None)
+
+    def reaches_known_part(self, v: Val) -> bool:
+        """Does ``v`` carry (or was it cut from) a part the model knows is trainable: a layer, submodule or parameter an
+        in-file class registers (``self.proto_head``), or a module or leaf built in this function? (The result of a
+        call the model cannot see into, ``self.create_NN(...)`` of a base class in another file, may be any object.)"""
+        for r in (*v.live, *(r for r, _c in v.cut)):
+            if r in (UNKNOWN, NEW) or r.startswith("arg:"):
+                continue
+            if any(r == c or r.startswith(c + ".") for c in self.fl.created):
+                return True
+            head, _, rest = r.partition(".")
+            a = rest.split(".", 1)[0].split("[", 1)[0]
+            owner = self.env.get(head)
+            if not a or owner is None or not owner.cls or owner.cls not in self.e.modules.classes:
+                continue
+            m = self.e.modules
+            if m.attr_torch_ctor(owner.cls, a) or any(m.attr_class(owner.cls, a)) or m.parameter_attr(owner.cls, a) or m.attr_seq(owner.cls, a):
+                return True
+        return False
+
+    def forget_attributes(self, key: str) -> None:
+        """``key`` (a name or an attribute path) is bound anew: what was known of its attributes no longer holds."""
+        prefix = key + "."
+        for k in [k for k in self.env if k.startswith(prefix)]:
+            del self.env[k]
 
     def set_attribute(self, node: ast.Call, base: Val, attr_node: ast.AST, v: Val) -> None:
         """``setattr(obj, name, value)``: what ``obj.<name> = value`` does, for a freshly built module put on a
@@ -2233,6 +2311,10 @@ class _Walker:
         q = self.im.qualname(node)
         if q is not None:
             return Val(kind="import")
+        if self.attr_state and isinstance(node.ctx, ast.Load):
+            k = _env_key(node)
+            if k is not None and k in self.env:  # ``self.protos``, stored by this walk (or by the caller before this call)
+                return self.env[k]
         base = self.ev(node.value)
         a = node.attr
         if base.fields is not None:
@@ -3166,10 +3248,33 @@ class _Walker:
         if roots:
             self.record("hand_set_via_call", node, target=Val(frozenset(roots), kind="module"))
 
+    def _receiver_state(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val]) -> tuple:
+        """``(key, state, stores)`` for a call of a method ``fn`` on a receiver named by ``key`` (``self``, ``model``,
+        ``self.tracker``): ``state`` the tensors this walk left on the receiver that ``fn`` reads (``{"self.protos":
+        v}``), and ``stores`` whether ``fn`` stores attributes this function reads back from the receiver later."""
+        if selfv is None or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None, {}, False
+        f = node.func
+        key = _env_key(f.value) if isinstance(f, ast.Attribute) and f.attr == fn.name else _env_key(f)
+        params = [*fn.args.posonlyargs, *fn.args.args]
+        if key is None or not params:
+            return None, {}, False
+        state: dict = {}
+        if self.attr_state:
+            prefix = key + "."
+            reads = self.e.attribute_reads(fn, params[0].arg)
+            for k, v in self.env.items():
+                if k.startswith(prefix) and k[len(prefix):].split(".", 1)[0] in reads:
+                    state["self." + k[len(prefix):]] = v
+        stores = self.e._self_stores(fn)
+        later = bool(stores) and self.mode.enabled and any(a in self.e.attribute_reads(self.node, key) for a in stores)
+        return key, state, later
+
     def _call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
         self._replacements(node, fn, selfv, args)
         self._requires_grad_changes(node, fn, args, selfv)
         self._hand_writes_at(node, fn, selfv, args)
+        recv_key, state, stores_read = self._receiver_state(node, fn, selfv)
         # a callee analyzed with its caller's values: when they carry identity a summary would lose, or when
         # grad mode is off and the callee backpropagates (its losses are built without a graph)
         vals = [*args, *kwargs.values()]
@@ -3211,9 +3316,14 @@ class _Walker:
             # a parameter the call leaves at its ``None`` default, which decides a branch that reaches parts of the object
             # (``if s is not None: cond = cond + self.stop_embed(s)``): that branch does not run for this call
             selfv is not None and selfv.kind == "module" and self.mode.enabled and bool(self.e.none_branches(fn)) and bool(self._omitted_none(fn, args, kwargs))
+        ) or (
+            # a method that reads tensors this walk left on its receiver (``self.protos = ...`` then ``self.align()``), or
+            # stores tensors there that this function reads back after the call
+            bool(state) or stores_read
         ):
             binding: dict = dict(enumerate(args))
             binding.update(kwargs)
+            binding.update(state)
             for name in self._omitted_none(fn, args, kwargs):
                 binding[name] = Val(kind="none", consts=frozenset({None}))
             if selfv is not None:
@@ -3221,13 +3331,24 @@ class _Walker:
             ctx = self.e.flow_in_context(fn, node, binding, self.mode, self.fl.self_cls)
             if self.e.syntax_of(fn)[0]:
                 self.e.call_contexts.setdefault(id(node), (node, []))[1].append(ctx)
+            if recv_key is not None and self.attr_state:
+                for a in self.e._self_stores(fn):
+                    self.forget_attributes(f"{recv_key}.{a}")
+                    self.env.pop(f"{recv_key}.{a}", None)
             if ctx is not None:
+                for a, v in ctx.attrs_out.items():  # what the method left on its receiver, for this function's later reads
+                    self.env[f"{recv_key}.{a}"] = v
+                    self.attr_state = True
                 self._context_replacements(node, ctx)
                 ret = ctx.returns
                 if ret.kind == "module" and ret.ident and (ret.ident == NEW or ret.ident in ctx.created) and ret.live == {ret.ident} and not ret.cut:
                     # a factory given its caller's values (``restore(state)`` building a new model): a new object, as below
                     return Val(frozenset({NEW}), kind="module", cls=ret.cls, ident=NEW, elem_cls=ret.elem_cls)
                 return _through(ret, node)
+        if recv_key is not None and self.attr_state:
+            for a in self.e._self_stores(fn):  # (what the method stores there is not known here)
+                self.forget_attributes(f"{recv_key}.{a}")
+                self.env.pop(f"{recv_key}.{a}", None)
         summary = self.e.flow(fn)
         if self.e.syntax_of(fn)[0]:
             self.e.call_contexts.setdefault(id(node), (node, []))[1].append(None)
@@ -3717,9 +3838,10 @@ class _Walker:
             if recv.live:
                 rk = "python" if kind in ("item", "tolist") else ("numpy" if kind == "numpy" else "tensor")
                 out = cut_value(recv, kind, node, f".{name}()", result_kind=rk)
-                if name == "detach_" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id in self.env:
-                    # ``h.detach_()`` detaches the tensor itself: from here on the name holds the cut value
-                    self.env[node.func.value.id] = out
+                held = _env_key(node.func.value) if name == "detach_" and isinstance(node.func, ast.Attribute) else None
+                if held is not None and held in self.env:
+                    # ``h.detach_()`` detaches the tensor itself: from here on the name (or ``self.h``) holds the cut value
+                    self.env[held] = out
                 return out
             return Val(frozenset(), recv.cut, kind="python" if kind in ("item", "tolist") else "tensor")
         if name in ("to", "type") and recv.kind not in ("module", "instance"):
@@ -4300,6 +4422,23 @@ def _argument_constant(fn: ast.AST, expr: ast.AST, call: ast.Call):
     else:
         return None
     return got.value if isinstance(got, ast.Constant) else None
+
+
+def _path_after(node: ast.Attribute, name: str) -> Optional[str]:
+    """The first attribute read from ``name`` in ``node`` (``self.tracker.last`` from ``self.tracker``: ``last``)."""
+    k = _env_key(node.value)
+    return node.attr if k == name else None
+
+
+def _env_key(expr: ast.AST) -> Optional[str]:
+    """``h`` -> ``"h"``, ``self.tracker.last`` -> ``"self.tracker.last"``: the key of a name or an attribute path of one in
+    a walk's environment; None for anything else."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        inner = _env_key(expr.value)
+        return None if inner is None else f"{inner}.{expr.attr}"
+    return None
 
 
 def _through(v: Val, call: ast.AST) -> Val:

@@ -310,6 +310,10 @@ def runs_after_optimizers(facts, fn: ast.AST, owner: Optional[str]) -> bool:
     return info is not None and bool(info.framework) and getattr(fn, "name", None) in RUN_AFTER_OPTIMIZERS.get(info.framework or "", ())
 
 
+def _position_of(ev) -> tuple:
+    return (ev.node.lineno, ev.node.col_offset) if hasattr(ev.node, "lineno") else (0, 0)
+
+
 def _known_steps(fl: FunctionFlow, start: tuple, end: tuple) -> list:
     """The optimizers ``fl`` steps strictly between two positions whose parameter sets the model knows."""
     out = []
@@ -351,9 +355,16 @@ def stepped_after_callers(facts, fl: FunctionFlow) -> list:
             calls += 1
             start = position(node)
             # up to the caller's next backward, its own or a helper's (``self.backward_g(...)``)
-            later = sorted(p for p in (*(position(s.node) for s in cfl.backward_sites), *(position(c) for c in _backprop_calls(facts, scope, fl.owner))) if p > start)
-            end = later[0] if later else (10**9, 0)
+            backprops = sorted(p for p in (*(position(s.node) for s in cfl.backward_sites), *(position(c) for c in _backprop_calls(facts, scope, fl.owner))) if p > start)
+            end = backprops[0] if backprops else (10**9, 0)
             steps = _known_steps(cfl, start, end)
+            if not steps and backprops:
+                # gradients accumulate until a step uses them: two discriminator losses backpropagated one after the
+                # other, then ``optimizer_D.step()``; the first step after the call, with no zero_grad() in between
+                first = min((p for p in (_position_of(ev) for ev in cfl.events if ev.what == "step") if p > start), default=None)
+                if first is not None and not any(start < _position_of(ev) < first for ev in cfl.events if ev.what == "zero_grad"):
+                    end = min((p for p in backprops if p > first), default=(10**9, 0))
+                    steps = _known_steps(cfl, start, end)
             if not steps:
                 return []  # a call not followed by a known step: what the loss trains stays open
             out.extend(steps)

@@ -1183,6 +1183,96 @@ def main():
 """,
             expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
         ),
+        Example(
+            name="stored-prototypes-detached-in-place-by-another-method",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Aligner(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(6, 8)
+        self.classifier = nn.Linear(8, 3)
+        self.proto_head = nn.Linear(8, 4)
+        self.register_buffer("anchors", torch.randn(4))
+        self.src_protos = None
+
+    def alignment(self):
+        # meant to keep the stored prototypes from holding the graph across steps
+        self.src_protos.detach_()
+        return (self.src_protos - self.anchors).pow(2).mean()
+
+    def step_loss(self, xs, ys):
+        hs = self.encoder(xs)
+        self.src_protos = self.proto_head(hs).mean(0)
+        return F.cross_entropy(self.classifier(hs), ys) + 0.5 * self.alignment()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Aligner()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        loss = model.step_loss(torch.randn(8, 6), torch.randint(0, 3, (8,)))
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(17,),
+            expect={"grad_none": ["model.proto_head.weight", "model.proto_head.bias"], "grad_ok": ["model.encoder.weight"]},
+            fixed_expect={"grad_ok": ["model.proto_head.weight", "model.encoder.weight"]},
+        ),
+        Example(
+            name="two-critics-backpropagated-then-one-step",
+            bad=False,
+            code="""import itertools
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class TwoCriticGAN:
+    def __init__(self):
+        self.G = nn.Linear(4, 4)
+        self.D_a, self.D_b = nn.Linear(4, 1), nn.Linear(4, 1)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=1e-3)
+        self.opt_d = torch.optim.Adam(itertools.chain(self.D_a.parameters(), self.D_b.parameters()), lr=1e-3)
+
+    def forward(self, z):
+        self.fake = self.G(z)
+
+    def backward_g(self):
+        (F.softplus(-self.D_a(self.fake)).mean() + F.softplus(-self.D_b(self.fake)).mean()).backward()
+
+    def backward_d(self, critic, real, fake):
+        # the generator is trained by backward_g: stop its gradient in the critics' losses
+        loss = F.softplus(critic(fake.detach())).mean() + F.softplus(-critic(real)).mean()
+        loss.backward()
+
+    def optimize(self, real, z):
+        self.forward(z)
+        self.opt_g.zero_grad()
+        self.backward_g()
+        self.opt_g.step()
+        self.opt_d.zero_grad()
+        self.backward_d(self.D_a, real, self.fake)
+        self.backward_d(self.D_b, real, self.fake)
+        self.opt_d.step()
+
+
+def main():
+    torch.manual_seed(0)
+    gan = TwoCriticGAN()
+    for _ in range(2):
+        gan.optimize(torch.randn(8, 4), torch.randn(8, 4))
+    return {"G": gan.G, "D_a": gan.D_a, "D_b": gan.D_b}
+""",
+            expect={"grad_ok": ["G.weight", "D_a.weight", "D_b.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"detach", "data"})  # the GradientFlow cut kinds this rule reports

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.classes import function_classes
@@ -14,10 +15,13 @@ def _targets(node: ast.AST) -> set:
     return {n.id for n in walk_nodes(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
-def _unbound_returns(body: list, bound: frozenset, assigned: set, out: list) -> frozenset:
+def _unbound_returns(body: list, bound: frozenset, assigned: set, out: list, under: Optional[dict] = None) -> frozenset:
     """Walk ``body`` with the names ``bound`` on every path so far; append ``(return, name, guard)`` for each name a
     ``return`` reads that the function assigns somewhere but that is not bound on every path to it. Returns the names
-    bound after ``body`` (on every path that goes on)."""
+    bound after ``body`` (on every path that goes on). ``under``: test (``ast.dump``) -> names an earlier ``if`` with
+    that test binds; a later ``if`` with the same test, whose names nothing rebinds (``ctx.sequence_parallel``), runs on
+    the same paths, so they are bound in its body."""
+    under = {} if under is None else under
     for st in body:
         if isinstance(st, ast.Return):
             if st.value is not None:
@@ -29,19 +33,24 @@ def _unbound_returns(body: list, bound: frozenset, assigned: set, out: list) -> 
             tg = st.targets if isinstance(st, ast.Assign) else [st.target]
             bound = bound | frozenset().union(*(_targets(t) for t in tg))
         elif isinstance(st, ast.If):
-            a = _unbound_returns(st.body, bound, assigned, out)
-            b = _unbound_returns(st.orelse, bound, assigned, out)
+            stable = not any(isinstance(n, ast.Name) and n.id in assigned for n in walk_nodes(st.test)) and not any(
+                isinstance(n, (ast.Call, ast.NamedExpr)) for n in walk_nodes(st.test))
+            key = ast.dump(st.test) if stable else None
+            a = _unbound_returns(st.body, bound | under.get(key, frozenset()), assigned, out, under)
+            b = _unbound_returns(st.orelse, bound, assigned, out, under)
+            if key is not None:
+                under[key] = under.get(key, frozenset()) | (a - bound)
             bound = bound | (a & b)
         elif isinstance(st, (ast.With, ast.AsyncWith)):
-            bound = _unbound_returns(st.body, bound | frozenset().union(*(_targets(i.optional_vars) for i in st.items if i.optional_vars)), assigned, out)
+            bound = _unbound_returns(st.body, bound | frozenset().union(*(_targets(i.optional_vars) for i in st.items if i.optional_vars)), assigned, out, under)
         elif isinstance(st, (ast.For, ast.AsyncFor, ast.While)):
-            _unbound_returns(st.body, bound | (_targets(st.target) if isinstance(st, (ast.For, ast.AsyncFor)) else frozenset()), assigned, out)
-            _unbound_returns(st.orelse, bound, assigned, out)  # (the body may not run: it binds nothing for sure)
+            _unbound_returns(st.body, bound | (_targets(st.target) if isinstance(st, (ast.For, ast.AsyncFor)) else frozenset()), assigned, out, under)
+            _unbound_returns(st.orelse, bound, assigned, out, under)  # (the body may not run: it binds nothing for sure)
         elif isinstance(st, ast.Try):
-            _unbound_returns(st.body, bound, assigned, out)
+            _unbound_returns(st.body, bound, assigned, out, under)
             for h in st.handlers:
-                _unbound_returns(h.body, bound, assigned, out)
-            bound = _unbound_returns(st.finalbody, bound, assigned, out)
+                _unbound_returns(h.body, bound, assigned, out, under)
+            bound = _unbound_returns(st.finalbody, bound, assigned, out, under)
         elif isinstance(st, (ast.Raise, ast.Break, ast.Continue)):
             return bound
         elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -224,6 +233,52 @@ def main():
     return {"x": x}
 """,
             expect={"grad_ok": ["x"]},
+        ),
+        Example(
+            name="gradient-bound-and-returned-under-the-same-test",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+
+
+class ScaledLinear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, split):
+        ctx.save_for_backward(x, weight)
+        ctx.split = split
+        return x @ weight.t()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight = ctx.saved_tensors
+        grad_input = grad_out @ weight
+        if ctx.split:
+            halves = grad_input.chunk(2, dim=0)
+            sub_grad_input = torch.cat([halves[0], halves[1]], dim=0)
+        grad_weight = grad_out.t() @ x
+        if ctx.split:
+            return sub_grad_input, grad_weight, None
+        return grad_input, grad_weight, None
+
+
+class Layer(nn.Module):
+    def __init__(self, d_in, d_out, split):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(d_out, d_in) * 0.1)
+        self.split = split
+
+    def forward(self, x):
+        return ScaledLinear.apply(x, self.weight, self.split)
+
+
+def main():
+    torch.manual_seed(0)
+    a, b = Layer(4, 3, split=True), Layer(4, 3, split=False)
+    x = torch.randn(6, 4)
+    (a(x).pow(2).mean() + b(x).pow(2).mean()).backward()
+    return {"a": a, "b": b}
+""",
+            expect={"grad_ok": ["a.weight", "b.weight"]},
         ),
     )
 
