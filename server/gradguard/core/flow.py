@@ -131,6 +131,7 @@ class Val:
     origin: Optional[ast.AST] = None  # for kind 'optimizer': the constructor call that built it
     rg_filter: bool = False  # for kind 'params': only those that require grad now (``filter(lambda p: p.requires_grad, ...)``)
     held_out: frozenset = frozenset()  # for kind 'optimizer': parts of ``params`` frozen (so left out) when it was built
+    built_by: Optional[ast.AST] = None  # for kind 'optimizer' built by a helper: the outermost call of it (where it runs)
     discrete: bool = False  # a discrete ``torch.distributions`` object: ``sample()`` has no gradient by nature
     leaf_copy: Optional[ast.AST] = None  # the cast that made these tensors non-leaf copies of leaves (``p.double()``)
     seq: Optional[tuple] = None  # a Sequential: each element's in-file Module class (None: a torch layer), in order
@@ -471,6 +472,7 @@ class OptimizerSite:
     name: Optional[str] = None
     stmt: Optional[ast.stmt] = None
     held_out: frozenset = frozenset()  # parts of ``covered`` frozen when it was built from what required grad
+    built_by: Optional[ast.AST] = None  # built by a helper: the outermost call of it, where the building runs in order
     left_out: frozenset = frozenset()  # (root, node): parts of a model a filter of its parameter list left out, and where
 
 
@@ -1273,13 +1275,14 @@ class GradientFlow:
         self._dropped[key] = found
         return found
 
-    def flow_in_context(self, node: ast.AST, call: Optional[ast.Call], binding: dict, mode: GradMode, caller_self: Optional[str] = None) -> Optional[FunctionFlow]:
+    def flow_in_context(self, node: ast.AST, call: Optional[ast.Call], binding: dict, mode: GradMode, caller_self: Optional[str] = None, caller: Optional[_Walker] = None) -> Optional[FunctionFlow]:
         """``node`` analyzed with the values its caller passes (``binding``: parameter index or name ->
         Val; ``"self"`` for a method's receiver) and in the caller's grad mode: a training loop written as
         ``def train(model, loader, optimizer)`` sees the caller's model class and optimizer. None when the
         budget of contexts is spent or the call is recursive (the caller falls back to the summary). ``call`` None:
         a framework runs it (a Lightning callback hook given the module it fits); such a flow is not one of
-        ``context_flows`` (which are the file's own calls)."""
+        ``context_flows`` (which are the file's own calls). ``caller``: the walk that makes the call, whose requires_grad
+        changes so far hold when the callee starts (a helper building an optimizer from what requires grad)."""
         key = (id(node), tuple(sorted((str(k), v) for k, v in binding.items())), mode.enabled, mode.kind, call is None)
         if key in self._contexts:
             return self._contexts[key]
@@ -1287,7 +1290,10 @@ class GradientFlow:
             return None
         self._in_progress.add(id(node))
         try:
-            fl = _Walker(self, node, binding=binding, mode=mode, call=call).run()
+            w = _Walker(self, node, binding=binding, mode=mode, call=call)
+            if caller is not None:
+                w.caller_at = (caller, len(caller.fl.events))
+            fl = w.run()
         finally:
             self._in_progress.discard(id(node))
         fl.context = call
@@ -1379,6 +1385,7 @@ class _Walker:
         self.stored_leaves: dict = {}  # ``obj.attr`` -> the leaf (or non-leaf copy of one) this function last stored there
         self.data_writes: dict = {}  # ``obj.attr`` -> cuts of what ``obj.attr.data = value`` wrote into it (values, not graph)
         self.attr_state = False  # some ``obj.attr`` path is bound in ``env`` (see ``store_attribute``)
+        self.caller_at: Optional[tuple] = None  # a context walk: (the caller's walk, how many events it had at the call)
         self.yields: list[Val] = []  # a generator function: what iterating its result gives
         self.sink_role = self.framework_sink_role()
 
@@ -1998,6 +2005,7 @@ class _Walker:
                 m = self.e.modules.method(info.name, name)
                 if m is not None and m is not fn:
                     events.extend(self.e.flow(m).events)
+        events.extend(self.events_before_call())  # (a helper's walk: what its callers froze before calling it)
         events.extend(self.fl.events)
         state: dict = {}
         for ev in events:
@@ -2019,6 +2027,27 @@ class _Walker:
         # a frozen part inside what the optimizer covers, or the covered parts inside a frozen one (``self.backbone``
         # frozen whole, its in-file class's layers listed one by one)
         return frozenset(r for r in off if any(r == c or r.startswith(c + ".") or (c.startswith(r + ".") and not _back_on(state, c)) for c in within))
+
+    def outermost_call(self) -> Optional[ast.AST]:
+        """A context walk made by another walk: the call in the outermost walk of the chain (where this code runs, in that
+        walk's order); else None."""
+        w, top = self, None
+        while w.caller_at is not None:
+            top = w.call
+            w = w.caller_at[0]
+        return top
+
+    def events_before_call(self) -> list:
+        """A context walk: the events of the walks that called it, up to each call, outermost first."""
+        out: list = []
+        at = self.caller_at
+        chain = []
+        while at is not None:
+            chain.append(at)
+            at = at[0].caller_at
+        for w, n in reversed(chain):
+            out.extend(w.fl.events[:n])
+        return out
 
     def record(self, what: str, node: ast.AST, **kw) -> None:
         self.fl.events.append(Event(what, node, self.stmt, self.loops, self.mode, **kw))
@@ -2440,6 +2469,10 @@ class _Walker:
 
     def ev_BinOp(self, node: ast.BinOp) -> Val:
         a, b = self.ev(node.left), self.ev(node.right)
+        if isinstance(node.op, ast.Add) and a.kind == "params" and b.kind == "params":
+            joined = _params_union([a, b])  # ``list(a.parameters()) + list(b.parameters())``
+            if joined is not None:
+                return joined
         if isinstance(node.op, ast.BitOr) and a.ids_of is not None and b.ids_of is not None:
             return Val(kind="python", ids_of=a.ids_of | b.ids_of, pytype="set")  # the union of two id sets
         if a.kind == "python" and b.kind == "python":
@@ -3328,7 +3361,7 @@ class _Walker:
                 binding[name] = Val(kind="none", consts=frozenset({None}))
             if selfv is not None:
                 binding["self"] = selfv
-            ctx = self.e.flow_in_context(fn, node, binding, self.mode, self.fl.self_cls)
+            ctx = self.e.flow_in_context(fn, node, binding, self.mode, self.fl.self_cls, caller=self)
             if self.e.syntax_of(fn)[0]:
                 self.e.call_contexts.setdefault(id(node), (node, []))[1].append(ctx)
             if recv_key is not None and self.attr_state:
@@ -3472,6 +3505,10 @@ class _Walker:
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         short = q.rsplit(".", 1)[-1]
+        if q == "itertools.chain" and args and not kwargs:
+            joined = _params_union(args)  # ``chain(unet.parameters(), text_encoder.parameters())``: the parameters of both
+            if joined is not None:
+                return joined
         if q in HF_TRAINER_BASES:
             model = kwargs.get("model") or (args[0] if args else None)
             if model is not None and model.kind == "module" and model.cls:
@@ -3537,8 +3574,9 @@ class _Walker:
             # the parts a filtered list left out that no other group holds
             left_out = frozenset((r, n) for a in given for part in (a.items or (a,)) for r, n in _group_params(part).left_out
                                  if not any(r == c or r.startswith(c + ".") for c in covered))
-            self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt, held_out=held_out, left_out=left_out))
-            return Val(kind="optimizer", ident=NEW, params=covered, origin=node, held_out=held_out, left_out=left_out)
+            built_by = self.outermost_call()
+            self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt, held_out=held_out, left_out=left_out, built_by=built_by))
+            return Val(kind="optimizer", ident=NEW, params=covered, origin=node, held_out=held_out, left_out=left_out, built_by=built_by)
         if q in COPY_FUNCTIONS and args:
             src = args[0]  # ``copy.deepcopy(model)``: a new object of the same class, with its own parameters
             if src.kind == "module" or src.leaf:
@@ -4422,6 +4460,19 @@ def _argument_constant(fn: ast.AST, expr: ast.AST, call: ast.Call):
     else:
         return None
     return got.value if isinstance(got, ast.Constant) else None
+
+
+def _params_union(vals: list) -> Optional[Val]:
+    """The parameters of every one of ``vals`` when each is a parameter collection (``m.parameters()``, a list of
+    them, a ``requires_grad`` filter of them), as one collection; else None."""
+    if not vals or any(v.kind != "params" for v in vals):
+        return None
+    if any(v.rg_filter for v in vals) and not all(v.rg_filter for v in vals):
+        return None  # (part of it filtered by requires_grad, part not: a filter over the whole would say more)
+    return Val(
+        frozenset().union(*(v.live for v in vals)), frozenset().union(*(v.cut for v in vals)), kind="params",
+        rg_filter=vals[0].rg_filter, left_out=frozenset().union(*(v.left_out for v in vals)),
+    )
 
 
 def _path_after(node: ast.Attribute, name: str) -> Optional[str]:

@@ -298,7 +298,7 @@ def trainer_optimizers(facts, cls: str) -> list:
             def rb(r: str, ident: str = ident) -> str:
                 return "self" + r[len(ident):]
 
-            out.append(OptimizerSite(opt.origin or ev.node, frozenset(map(rb, opt.params)), held_out=frozenset(map(rb, opt.held_out)),
+            out.append(OptimizerSite(opt.origin or ev.node, frozenset(map(rb, opt.params)), held_out=frozenset(map(rb, opt.held_out)), built_by=opt.built_by,
                                      left_out=frozenset((rb(r), n) for r, n in opt.left_out if r.startswith(ident + "."))))
     return out
 
@@ -322,7 +322,7 @@ def _known_steps(fl: FunctionFlow, start: tuple, end: tuple) -> list:
             continue
         pos = (ev.node.lineno, ev.node.col_offset)
         if start < pos < end and ev.target.kind == "optimizer" and ev.target.params and all(concrete_param(r) for r in ev.target.params):
-            out.append(OptimizerSite(ev.target.origin or ev.node, ev.target.params, stmt=ev.stmt, held_out=ev.target.held_out, left_out=ev.target.left_out))
+            out.append(OptimizerSite(ev.target.origin or ev.node, ev.target.params, stmt=ev.stmt, held_out=ev.target.held_out, left_out=ev.target.left_out, built_by=ev.target.built_by))
     return out
 
 

@@ -57,8 +57,9 @@ that no optimizer in view holds:
   (`model = load_checkpoint(model, blob)` whose body rebuilds `type(model)(**model.config)`) is reported where the
   caller rebinds the name;
 - a part frozen when the optimizer was built from what required grad (`filter(lambda p: p.requires_grad,
-  model.parameters())`, `[p for p in ... if p.requires_grad]`) and unfrozen later (gradual unfreezing):
-  the optimizer never got those parameters. A helper that sets `requires_grad` to the flag its caller
+  model.parameters())`, `[p for p in ... if p.requires_grad]`, also over `itertools.chain(unet.parameters(),
+  text_encoder.parameters())` or in a helper called after the freeze) and unfrozen later (gradual unfreezing, also
+  inside the training loop under a step test): the optimizer never got those parameters. A helper that sets `requires_grad` to the flag its caller
   passes (`set_trainable(block, True)`) counts where it is called; with Lightning, a part frozen in
   `__init__` when `configure_optimizers` filters by `requires_grad` and unfrozen in a hook the Trainer runs
   later (`on_train_epoch_start`) is the same bug. The Hugging Face Trainer builds its optimizer when `train()`
@@ -1703,6 +1704,84 @@ def main():
 """,
             expect={"facts": {"top_changed": True}},
         ),
+        Example(
+            name="helper-builds-the-optimizer-from-what-requires-grad-then-the-loop-unfreezes",
+            code="""import itertools
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def build_optimizer(decoder, encoder, lr):
+    params = itertools.chain(decoder.parameters(), encoder.parameters())
+    return torch.optim.AdamW(filter(lambda p: p.requires_grad, params), lr=lr)
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, decoder = nn.Linear(6, 8), nn.Linear(8, 6)
+    encoder.requires_grad_(False)
+    optimizer = build_optimizer(decoder, encoder, lr=1e-2)
+    before = encoder.weight.detach().clone()
+    for step in range(4):
+        if step == 1:
+            encoder.requires_grad_(True)
+        x = torch.randn(16, 6)
+        loss = F.mse_loss(decoder(torch.relu(encoder(x))), x)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    return {"decoder": decoder}, {"encoder_changed": not torch.equal(before, encoder.weight)}
+""",
+            lines=(21,),
+            expect={"facts": {"encoder_changed": False}},
+            fixed_expect={"facts": {"encoder_changed": True}},
+        ),
+        Example(
+            name="freeze-helper-then-optimizer-helper-over-what-requires-grad",
+            bad=False,
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(6, 8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.encoder(x)))
+
+
+def freeze_encoder(model):
+    for p in model.parameters():
+        p.requires_grad = False
+    for p in model.head.parameters():
+        p.requires_grad = True
+
+
+def build_optimizer(model, lr=0.05):
+    return torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=lr)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    freeze_encoder(model)
+    optimizer = build_optimizer(model)
+    before = model.head.weight.detach().clone()
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(16, 6)), torch.randint(0, 3, (16,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"head_changed": not torch.equal(before, model.head.weight)}
+""",
+            expect={"facts": {"head_changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -1922,7 +2001,7 @@ def main():
             return None
         if any(o is not opt and covered_by(part, [o]) and not o.held_out for o in stepping) or "add_param_group" in facts.source.text:
             return None
-        ctor_line = getattr(opt.node, "lineno", 0)
+        ctor_line = getattr(opt.built_by or opt.node, "lineno", 0)  # (built by a helper: where the helper is called)
         got = _unfreeze_after(facts, part, ctor_line, owner)
         if got is None:
             return None
