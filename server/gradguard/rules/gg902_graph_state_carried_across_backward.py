@@ -26,7 +26,7 @@ class GraphStateCarriedAcrossBackward(Rule):
     name = "graph-state-carried-across-backward"
     summary = "A state produced from the previous iteration's graph (RNN hidden state, running state) is fed into the next iteration of a loop that calls `backward()` each iteration, without being detached."
     severity = Severity.ERROR
-    needs = ("backward", "autograd", "training_step", "compute_loss")
+    needs = ("backward", "autograd", "training_step", "compute_loss", "PreTrainedModel")
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
@@ -69,10 +69,11 @@ warning with a `.detach()` fix; so is one kept before the backward that this ste
 reads again (a running baseline `self.baseline = m * self.baseline + (1 - m) * expected` with `expected` computed
 from the policy's output, then `advantage = rewards - self.baseline`). A Module attribute computed once with gradient from the module's own
 submodules or parameters (in `__init__`: `self.bias = self.mlp(table)`, or filled on the first call
-under `if self.bias is None:`, or a memo table entry filled once per key under `if key not in self.cache:`)
+under `if self.bias is None:` -- also `if self.table is None or self.table.size(0) < n:`, a cache rebuilt only for a
+longer input -- or a memo table entry filled once per key under `if key not in self.cache:`)
 and read by `forward` on every call is an error when a loop backpropagates
 through the module every iteration (or a framework does: a part of a LightningModule whose `training_step` loss runs
-through it): every loss builds on that one graph, which the first backward frees; only when the computation keeps a
+through it, or of a Hugging Face model whose `forward` returns the loss the Trainer backpropagates): every loss builds on that one graph, which the first backward frees; only when the computation keeps a
 tensor for backward (an exponential, a layer), since a graph of sums can be walked again. The same for a LightningModule attribute computed so in a method Lightning runs
 once per fit, before the training steps (`setup`, `configure_model`, `on_fit_start`, `on_train_start`, or `__init__`
 when the module has no `forward`), and read by the `training_step` loss, which Lightning backpropagates every batch.
@@ -1987,6 +1988,130 @@ def main():
 """,
             expect={"grad_ok": ["model.filters.log_scales", "model.head.weight"]},
         ),
+        Example(
+            name="hf-model-position-table-cached-until-a-longer-input",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-pos"
+
+    def __init__(self, hidden=8, num_labels=2, **kw):
+        super().__init__(**kw)
+        self.hidden, self.num_labels = hidden, num_labels
+
+
+class ScaledPositions(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.log_scale = nn.Parameter(torch.zeros(1))
+        self.dim = dim
+        self.table = None
+
+    def build(self, length):
+        pos = torch.arange(length, dtype=torch.float32).unsqueeze(1)
+        freqs = torch.exp(-math.log(1e4) * torch.arange(0, self.dim, 2) / self.dim) * self.log_scale.exp()
+        return torch.cat([torch.sin(pos * freqs), torch.cos(pos * freqs)], dim=-1)
+
+    def forward(self, x):
+        if self.table is None or self.table.size(0) < x.size(1):
+            self.table = self.build(x.size(1))
+        return x + self.table[: x.size(1)]
+
+
+class Tagger(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.proj = nn.Linear(3, config.hidden)
+        self.pos = ScaledPositions(config.hidden)
+        self.head = nn.Linear(config.hidden, config.num_labels)
+
+    def forward(self, x=None, labels=None):
+        logits = self.head(torch.tanh(self.pos(self.proj(x))).mean(1))
+        return {"loss": F.cross_entropy(logits, labels), "logits": logits}
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger(TinyConfig())
+    rows = [{"x": torch.randn(5, 3), "labels": torch.tensor(i % 2)} for i in range(16)]
+    args = TrainingArguments(output_dir="tmp_gg902_pos", num_train_epochs=1, per_device_train_batch_size=4, report_to="none")
+    before = model.pos.log_scale.detach().clone()
+    Trainer(model=model, args=args, train_dataset=rows).train()
+    return {"model": model}, {"scale_changed": not torch.equal(before, model.pos.log_scale)}
+""",
+            lines=(31,),
+            expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="hf-model-position-table-rebuilt-on-every-training-call",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-pos"
+
+    def __init__(self, hidden=8, num_labels=2, **kw):
+        super().__init__(**kw)
+        self.hidden, self.num_labels = hidden, num_labels
+
+
+class ScaledPositions(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.log_scale = nn.Parameter(torch.zeros(1))
+        self.dim = dim
+        self.table = None
+
+    def build(self, length):
+        pos = torch.arange(length, dtype=torch.float32).unsqueeze(1)
+        freqs = torch.exp(-math.log(1e4) * torch.arange(0, self.dim, 2) / self.dim) * self.log_scale.exp()
+        return torch.cat([torch.sin(pos * freqs), torch.cos(pos * freqs)], dim=-1)
+
+    def forward(self, x):
+        if self.table is None or self.training:
+            self.table = self.build(x.size(1))
+        return x + self.table[: x.size(1)]
+
+
+class Tagger(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.proj = nn.Linear(3, config.hidden)
+        self.pos = ScaledPositions(config.hidden)
+        self.head = nn.Linear(config.hidden, config.num_labels)
+
+    def forward(self, x=None, labels=None):
+        logits = self.head(torch.tanh(self.pos(self.proj(x))).mean(1))
+        return {"loss": F.cross_entropy(logits, labels), "logits": logits}
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger(TinyConfig())
+    rows = [{"x": torch.randn(5, 3), "labels": torch.tensor(i % 2)} for i in range(16)]
+    args = TrainingArguments(output_dir="tmp_gg902_pos", num_train_epochs=1, per_device_train_batch_size=4, report_to="none")
+    before = model.pos.log_scale.detach().clone()
+    Trainer(model=model, args=args, train_dataset=rows).train()
+    return {"model": model}, {"scale_changed": not torch.equal(before, model.pos.log_scale)}
+""",
+            expect={"facts": {"scale_changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -2340,7 +2465,7 @@ def main():
         """A Module attribute computed once with gradient from the module's own parameters (in ``__init__``:
         ``self.bias = self.mlp(table)``, or in a method under ``if self.bias is None:``) and read by ``forward``
         on every call: every step's loss builds on that one graph, which the first ``backward()`` frees."""
-        framework = any(info.framework in STEP_METHODS_BY_FRAMEWORK and STEP_METHODS_BY_FRAMEWORK[info.framework] in info.methods for info in facts.modules.classes.values())
+        framework = any(_framework_step_method(info) in info.methods for info in facts.modules.classes.values())
         if not framework and not any(site.loops and not site.retain_graph for fl in facts.backward_flows for site in fl.backward_sites):
             return  # no loop (nor a framework's step method) backpropagates every iteration: nothing reuses a freed graph
         for cls_name, info in facts.modules.classes.items():
@@ -2381,13 +2506,14 @@ def main():
                     if site is None:
                         continue
                     when = "once, when the module is built" if mname == "__init__" else ("once per key, then reused" if memo else "once, on the first call")
+                    first = f"{site.implicit} first backpropagates the loss (line {site.node.lineno}) and" if site.implicit else f"the first `backward()` (line {site.node.lineno})"
                     yield self.finding(
                         facts,
                         st,
                         f"`self.{attr}{'[...]' if memo else ''}` is computed {when}, with gradient from the module's own parameters; every step's loss builds on that one "
-                        f"graph, and after the first `backward()` (line {site.node.lineno}) frees it the next backward() raises",
+                        f"graph, and after {first} frees it the next backward() raises",
                         severity=Severity.ERROR,
-                        related=[(site.node, "backward() runs every iteration here")],
+                        related=[(site.node, f"{site.implicit} backpropagates this loss every step" if site.implicit else "backward() runs every iteration here")],
                         explanation="A tensor computed from parameters holds the graph of that computation. Cached and reused, it makes every "
                         "loss share the graph, which the first backward() frees: `RuntimeError: Trying to backward through the graph a second "
                         "time`. Compute it in `forward` on every call (so its parameters train), or cache a detached copy when it must not train.",
@@ -2817,6 +2943,14 @@ def _training_site(facts, cls_name: str, attr: str, resetters: set):
     return None
 
 
+def _framework_step_method(info) -> Optional[str]:
+    """The method a framework runs and backpropagates once per batch: a LightningModule's ``training_step``, a Trainer
+    subclass's ``compute_loss``, and the ``forward`` of a Hugging Face model (whose returned ``loss`` the Trainer
+    backpropagates)."""
+    fw = info.framework or ""
+    return STEP_METHODS_BY_FRAMEWORK.get(fw) or ("forward" if fw == "hf_model" else None)
+
+
 def _framework_step_site(facts, cls_name: str, attr: str, resetters: set, carrying: list):
     """The loss a framework backpropagates once per batch (a LightningModule's ``training_step``) when it comes
     through a part of the module that is (or holds) an instance of ``cls_name``, or through the module's own
@@ -2825,7 +2959,7 @@ def _framework_step_site(facts, cls_name: str, attr: str, resetters: set, carryi
     ``.<attr>`` (other than the ``carrying`` statements and a first value made under ``if self.<attr> is None:``), a
     call of a method that assigns it, or an in-place ``.<attr>.detach_()``."""
     for outer, info in facts.modules.classes.items():
-        step_name = STEP_METHODS_BY_FRAMEWORK.get(info.framework or "")
+        step_name = _framework_step_method(info)
         m = info.methods.get(step_name) if step_name else None
         if m is None:
             continue
@@ -2994,12 +3128,24 @@ def _has_none_guard(fn) -> bool:
 
 
 def _guarded_by_none(facts, st, attr: str) -> bool:
-    """``st`` runs only under ``if self.<attr> is None:`` (filled once, then reused)."""
+    """``st`` runs only under ``if self.<attr> is None:`` (filled once, then reused), also when the test goes on with a
+    size comparison (``if self.<attr> is None or self.<attr>.shape[0] < n:``, a cache grown for longer inputs: refilled
+    only when an input is longer, reused by every call that is not)."""
+
+    def none_test(t) -> bool:
+        return isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.Is) and _self_attr(t.left, attr) \
+            and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None
+
+    def size_test(t) -> bool:
+        return isinstance(t, ast.Compare) and all(isinstance(o, (ast.Lt, ast.Gt, ast.LtE, ast.GtE, ast.NotEq)) for o in t.ops) \
+            and not any(isinstance(n, ast.Constant) and isinstance(n.value, bool) for n in walk_nodes(t))
+
     return _guarded(
         facts,
         st,
-        lambda t: isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.Is) and _self_attr(t.left, attr)
-        and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None,
+        lambda t: none_test(t) or (
+            isinstance(t, ast.BoolOp) and isinstance(t.op, ast.Or) and none_test(t.values[0]) and all(size_test(v) for v in t.values[1:])
+        ),
     )
 
 
