@@ -20,7 +20,7 @@ from gradguard.core.torchapi import (
     is_module_ctor,
     is_optimizer_ctor,
 )
-from gradguard.core.training import constructor_optimizers, hf_trainer_optimizer_builds, method_rebuilds, method_steps
+from gradguard.core.training import constructor_optimizers, hf_trainer_optimizer_builds, lightning_callback_hooks, method_rebuilds, method_steps
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules.base import Example, Rule
 
@@ -111,7 +111,8 @@ optimizer when `trainer.train()` starts, before its first forward pass: the same
 model once before `train()`.
 Also a layer `forward` uses created in a hook that Lightning runs after `configure_optimizers` built the
 optimizers (`on_fit_start`, `on_train_start`, `on_train_epoch_start`, `training_step`...): the optimizers hold
-the parameters of the layer it replaced (silent when the file rebuilds or extends the optimizers). The
+the parameters of the layer it replaced (silent when the file rebuilds or extends the optimizers); the same for a
+layer a `Callback`'s hook puts on the module it is given (`pl_module.head = nn.Linear(...)` in `on_fit_start`). The
 runtime proof is in `tests/test_framework_hooks.py`, under the Lightning shim that keeps the framework's order.
 
 ## Why is this bad?
@@ -1251,6 +1252,95 @@ def main():
 """,
             expect={"facts": {"head_in_optimizer": True}},
         ),
+        Example(
+            name="lightning-callback-replaces-the-head-in-on-fit-start",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from lightning.pytorch import Callback
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Classifier(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 5)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.head(torch.relu(self.encoder(x))), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+class NewLabelSet(Callback):
+    def __init__(self, num_labels):
+        self.num_labels = num_labels
+
+    def on_fit_start(self, trainer, pl_module):
+        pl_module.head = nn.Linear(8, self.num_labels)
+
+
+def main():
+    torch.manual_seed(0)
+    x, y = torch.randn(12, 4), torch.randint(0, 3, (12,))
+    model = Classifier()
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, callbacks=[NewLabelSet(3)])
+    trainer.fit(model, DataLoader(TensorDataset(x, y), batch_size=4))
+    held = any(p is model.head.weight for g in model.optimizers().param_groups for p in g["params"])
+    return {"model": model}, {"head_in_optimizer": held}
+""",
+            lines=(28,),
+            expect={"facts": {"head_in_optimizer": False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="lightning-callback-replaces-the-head-in-setup",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from lightning.pytorch import Callback
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Classifier(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 5)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.head(torch.relu(self.encoder(x))), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+class NewLabelSet(Callback):
+    def __init__(self, num_labels):
+        self.num_labels = num_labels
+
+    def setup(self, trainer, pl_module, stage):
+        pl_module.head = nn.Linear(8, self.num_labels)
+
+
+def main():
+    torch.manual_seed(0)
+    x, y = torch.randn(12, 4), torch.randint(0, 3, (12,))
+    model = Classifier()
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, callbacks=[NewLabelSet(3)])
+    trainer.fit(model, DataLoader(TensorDataset(x, y), batch_size=4))
+    held = any(p is model.head.weight for g in model.optimizers().param_groups for p in g["params"])
+    return {"model": model}, {"head_in_optimizer": held}
+""",
+            expect={"facts": {"head_in_optimizer": True}},
+        ),
     )
 
     def check(self, facts):
@@ -1286,15 +1376,19 @@ def main():
             step = info.methods.get(STEP_METHODS_BY_FRAMEWORK.get(info.framework or "", ""))
             used = {n.attr for m in [*run_by_forward(info), *([step] if step is not None else [])] for n in walk_nodes(m)
                     if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name) and n.value.id == "self"}
-            for hook_name in RUN_AFTER_OPTIMIZERS.get(info.framework or "", ()):
-                hook = info.methods.get(hook_name)
-                if hook is None:
-                    continue
+            hooks = [(hook, "self", f"`{hook_name}`") for hook_name in RUN_AFTER_OPTIMIZERS.get(info.framework or "", ()) if (hook := info.methods.get(hook_name)) is not None]
+            after = set(RUN_AFTER_OPTIMIZERS.get(info.framework or "", ()))
+            for ch in lightning_callback_hooks(facts):
+                # a Callback's hook the Trainer runs after the optimizers, given the module it fits as ``pl_module``
+                if ch.module_cls == info.name and ch.hook.name in after and not any(h is ch.hook for h, _o, _w in hooks):
+                    cb = facts.enclosing(ch.hook, (ast.ClassDef,))
+                    hooks.append((ch.hook, ch.hook.args.args[2].arg, f"`{getattr(cb, 'name', '?')}.{ch.hook.name}` (a Callback's hook, given the module as `{ch.hook.args.args[2].arg}`)"))
+            for hook, owner, where in hooks:
                 for node in walk_nodes(hook):
                     if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
                         continue
                     t = node.targets[0]
-                    if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" and t.attr in used):
+                    if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == owner and t.attr in used):
                         continue
                     built = node.value
                     while isinstance(built.func, ast.Attribute) and built.func.attr in ("to", "cuda", "float", "double", "half", "train", "requires_grad_") and isinstance(built.func.value, ast.Call):
@@ -1305,7 +1399,7 @@ def main():
                     yield self.finding(
                         facts,
                         node,
-                        f"`self.{t.attr}` is made in `{hook_name}`, which the Trainer runs after `{builder}` built the optimizers: "
+                        f"`{owner}.{t.attr}` is made in {where}, which the Trainer runs after `{builder}` built the optimizers: "
                         f"no optimizer holds the new layer, so it never trains",
                         related=[(ctors[0], "the optimizer takes the parameters that exist before the hook")],
                         explanation=f"Lightning calls `{builder}` while it sets up the strategy, before `on_fit_start` and the "
