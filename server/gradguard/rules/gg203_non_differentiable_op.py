@@ -30,6 +30,9 @@ def _create_graph_fix(facts, call: ast.Call):
     return _pass_keyword(facts, call, "create_graph", "True")
 
 
+_INPUT_REQUIRE_GRADS = re.compile(r"\.enable_input_require_grads\(|\bprepare_model_for_kbit_training\(")
+
+
 def _non_reentrant_fix(facts, call: ast.Call):
     """``checkpoint(fn, x, use_reentrant=True)`` -> ``use_reentrant=False``: the non-reentrant implementation records
     the recomputation with autograd, so ``fn``'s parameters get their gradients whatever its inputs."""
@@ -138,7 +141,8 @@ gradient penalty built from them (WGAN-GP, R1, an input-gradient norm) adds noth
 default when `use_reentrant` is not passed) when none of its inputs requires grad (raw images, token ids): it runs
 `fn` under no_grad and reconnects to autograd only through those inputs, so its output has no `grad_fn` and `fn`'s
 parameters get no gradient (torch warns "None of the inputs have requires_grad=True"); the fix passes
-`use_reentrant=False`. The stages may go through a helper of the model (`self._run(self.stem, x)` with `def _run(self,
+`use_reentrant=False`. (A Hugging Face model whose program calls `model.enable_input_require_grads()`, directly or
+through PEFT's `prepare_model_for_kbit_training`, is left alone: its embedding output then requires grad.) The stages may go through a helper of the model (`self._run(self.stem, x)` with `def _run(self,
 module, *args): if self.gradient_checkpointing and self.training: return checkpoint(module, *args, ...)`): a flag a
 method of the object set to a constant before the call (`model.enable_gradient_checkpointing()`, `model.train()`) is
 known when the object's methods run. Checkpointing a block whose input comes from layers that train is fine either way; inputs
@@ -2294,6 +2298,77 @@ def main():
 """,
             expect={"grad_ok": ["model.stem.weight", "model.out.weight"]},
         ),
+        Example(
+            bad=False,
+            name="reentrant-checkpoint-of-a-frozen-embedding-after-enable-input-require-grads",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+from transformers import PretrainedConfig, PreTrainedModel
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-ckpt"
+
+    def __init__(self, vocab=20, d=8, **kw):
+        super().__init__(**kw)
+        self.vocab, self.d = vocab, d
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+
+    def forward(self, h):
+        return h + torch.tanh(self.fc(h))
+
+
+class Encoder(PreTrainedModel):
+    config_class = TinyConfig
+    supports_gradient_checkpointing = True
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.embed = nn.Embedding(config.vocab, config.d)
+        self.blocks = nn.ModuleList([Block(config.d) for _ in range(2)])
+        self.head = nn.Linear(config.d, 2)
+        self.gradient_checkpointing = False
+
+    def get_input_embeddings(self):
+        return self.embed
+
+    def gradient_checkpointing_enable(self, gradient_checkpointing_kwargs=None):
+        self.gradient_checkpointing = True
+
+    def forward(self, ids):
+        h = self.embed(ids)
+        for blk in self.blocks:
+            if self.gradient_checkpointing and self.training:
+                h = checkpoint(blk, h, use_reentrant=True)
+            else:
+                h = blk(h)
+        return self.head(h.mean(1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder(TinyConfig())
+    model.embed.weight.requires_grad_(False)
+    model.gradient_checkpointing_enable()
+    model.enable_input_require_grads()  # the embedding's output requires grad: the blocks are recomputed with a graph
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    model.train()
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randint(0, 20, (4, 5))), torch.randint(0, 2, (4,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.blocks.0.fc.weight", "model.head.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph", "reentrant"})  # the GradientFlow cut kinds this rule reports
@@ -2383,6 +2458,10 @@ def main():
                     continue
                 instances = [r for r, o in facts.flow.root_origins.items() if o.cls == info.name and o.kind == "module" and isinstance(o.stmt, (ast.Assign, ast.AnnAssign))]
                 if not instances:
+                    continue
+                if info.framework == "hf_model" and _INPUT_REQUIRE_GRADS.search(facts.source.text):
+                    # ``model.enable_input_require_grads()`` (also run by PEFT's ``prepare_model_for_kbit_training``): a hook
+                    # on the input embedding makes its output require grad, so the checkpointed blocks get an input that does
                     continue
                 if frozen is None:
                     frozen = set(frozen_paths(facts)) | {hf.root for _c, hf in helper_freezes(facts, restructuring=True) if _whole_off(facts, hf)}
