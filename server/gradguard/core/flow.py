@@ -3177,6 +3177,8 @@ class _Walker:
                 owner = args[int(head[4:])]
             if owner is not None and owner.ident and rest:
                 self.record("replace", node, target=owner, value=ev.value, name=f"{owner.ident}.{rest}", extra=str(ev.node.lineno))
+            elif owner is not None and owner.ident and ev.extra == "assign":  # (``load_state_dict(sd, assign=True)`` on the argument)
+                self.record("replace", node, target=owner, value=replace(owner, live=frozenset({owner.ident})), name=owner.ident, extra="assign", origin=ev.node)
 
     def _context_replacements(self, node: ast.Call, ctx: FunctionFlow) -> None:
         """The submodules a callee analyzed with this caller's values replaced on the caller's objects (those the
@@ -3187,7 +3189,7 @@ class _Walker:
             if ev.what != "replace" or not ev.name or ev.name in known or ev.target is None:
                 continue
             head = ev.name.split(".", 1)[0]
-            if head in (UNKNOWN, NEW, "self") or head.startswith("arg:") or "." not in ev.name:
+            if head in (UNKNOWN, NEW, "self") or head.startswith("arg:") or ("." not in ev.name and ev.extra != "assign"):
                 continue
             known.add(ev.name)
             via = ev.node if isinstance(ev.node, ast.Call) else ev.origin  # (the call in the callee that reached the setter)
@@ -3803,6 +3805,11 @@ class _Walker:
         if name == "retain_grad":
             self.record("retain_grad", node, target=recv, name=_name_of(node.func.value))  # type: ignore[attr-defined]
             return NONE
+        if name == "load_state_dict" and recv.kind == "module" and recv.ident and recv.live and _truthy(kwnodes.get("assign")):
+            # ``model.load_state_dict(sd, assign=True)``: every parameter of ``model`` is replaced by a new Parameter wrapping
+            # the checkpoint's tensor (an optimizer built before holds the old ones)
+            self.record("replace", node, target=recv, value=Val(frozenset({recv.ident}), kind="module", ident=recv.ident), name=recv.ident, extra="assign")
+            return Val(kind="python")
         if recv.kind == "module" and name == "state_dict" and recv.live and not any(k.arg == "keep_vars" for k in node.keywords) and not node.args:
             # ``model.state_dict()``: the parameters' values as detached tensors (``keep_vars=False``): what is computed
             # from them reaches no parameter
@@ -4229,8 +4236,8 @@ _SAVING_OPS = tuple(sorted(set(SAVES_INPUT) | set(SAVES_OUTPUT)))  # ops that sa
 _WRITE_SYNTAX = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=|\]\s*=[^=]")  # an in-place call, an augmented or index assignment
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 # ``x.attr = f(...)``, ``setattr(x, ...)``, or attributes assigned together (``model.fc1, model.fc2 = fc1, fc2``)
-_ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]")
-_ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(|\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]")  # every match of _ATTR_FROM_CALL holds one
+_ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|\bassign\s*=\s*True")
+_ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(|\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|assign\s*=\s*True")  # every match of _ATTR_FROM_CALL holds one
 
 
 def _training_test(test: ast.AST) -> bool:

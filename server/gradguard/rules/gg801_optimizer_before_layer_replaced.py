@@ -112,7 +112,9 @@ model once before `train()`.
 Also a layer `forward` uses created in a hook that Lightning runs after `configure_optimizers` built the
 optimizers (`on_fit_start`, `on_train_start`, `on_train_epoch_start`, `training_step`...): the optimizers hold
 the parameters of the layer it replaced (silent when the file rebuilds or extends the optimizers); the same for a
-layer a `Callback`'s hook puts on the module it is given (`pl_module.head = nn.Linear(...)` in `on_fit_start`). The
+layer a `Callback`'s hook puts on the module it is given (`pl_module.head = nn.Linear(...)` in `on_fit_start`). And
+`model.load_state_dict(state, assign=True)` (directly or in a helper given the model) after the optimizer was built:
+`assign=True` makes the checkpoint's tensors the new parameters instead of copying into the old ones. The
 runtime proof is in `tests/test_framework_hooks.py`, under the Lightning shim that keeps the framework's order.
 
 ## Why is this bad?
@@ -1341,6 +1343,88 @@ def main():
 """,
             expect={"facts": {"head_in_optimizer": True}},
         ),
+        Example(
+            name="checkpoint-assigned-after-the-optimizer-was-built",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    state = {k: v.clone() for k, v in nn.Linear(4, 2).state_dict().items()}
+    reference = state["weight"].clone()
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.load_state_dict(state, assign=True)
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 2))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"changed": not torch.equal(model.weight, reference)}
+""",
+            lines=(12,),
+            expect={"facts": {"changed": False}},
+            fixed_expect={"facts": {"changed": True}},
+        ),
+        Example(
+            name="helper-assigns-the-checkpoint-after-the-optimizer-was-built",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def restore(model, state):
+    model.load_state_dict(state, assign=True)  # no copy: the checkpoint's tensors become the parameters
+
+
+def main():
+    torch.manual_seed(0)
+    state = {k: v.clone() for k, v in nn.Linear(4, 2).state_dict().items()}
+    reference = state["weight"].clone()
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    restore(model, state)
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 2))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"changed": not torch.equal(model.weight, reference)}
+""",
+            lines=(16,),
+            expect={"facts": {"changed": False}},
+            fixed_expect={"facts": {"changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="checkpoint-assigned-before-the-optimizer-is-built",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def restore(model, state):
+    model.load_state_dict(state, assign=True)  # no copy: the checkpoint's tensors become the parameters
+
+
+def main():
+    torch.manual_seed(0)
+    state = {k: v.clone() for k, v in nn.Linear(4, 2).state_dict().items()}
+    reference = state["weight"].clone()
+    model = nn.Linear(4, 2)
+    restore(model, state)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 2))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"changed": not torch.equal(model.weight, reference)}
+""",
+            expect={"facts": {"changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -1567,10 +1651,14 @@ def main():
                         related.append((inner, "the layer is replaced here, by the call"))
                     new = ("the new parameter is not in the optimizer and is never updated" if ev.value is not None and ev.value.kind == "tensor"
                            else "the new layer's parameters are not in the optimizer and are never updated")
+                    message = f"{shown} is replaced after `{oname}` was built from its model's parameters: {new}"
+                    if ev.extra == "assign":
+                        message = (f"`load_state_dict(..., assign=True)` replaces every parameter of {shown} with the checkpoint's tensors after "
+                                   f"`{oname}` was built from them: the optimizer keeps the old parameters, and the ones the model uses are never updated")
                     yield self.finding(
                         facts,
                         ev.node,
-                        f"{shown} is replaced after `{oname}` was built from its model's parameters: {new}",
+                        message,
                         related=related,
                         fixes=fixes,
                         explanation="An optimizer holds references to the parameter tensors it was built with; a replaced submodule "
