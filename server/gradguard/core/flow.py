@@ -3576,6 +3576,13 @@ class _Walker:
             # the parts a filtered list left out that no other group holds
             left_out = frozenset((r, n) for a in given for part in (a.items or (a,)) for r, n in _group_params(part).left_out
                                  if not any(r == c or r.startswith(c + ".") for c in covered))
+            if not covered and given:
+                parts = [_group_params(part) for a in given for part in (a.items or (a,))]
+                copies = [p for p in parts if not p.live and any(c.detail == ".state_dict()" for _r, c in p.cut)]
+                if copies and len(copies) == len(parts):
+                    # ``AdamW(groups)`` with every group's tensors taken from ``model.state_dict()``: detached copies of the
+                    # parameters, which no backward reaches (the optimizer holds nothing that gets a gradient)
+                    self.record("optimizer_state_dict_copies", node, value=combine(*copies))
             built_by = self.outermost_call()
             self.fl.optimizers.append(OptimizerSite(node, covered, stmt=self.stmt, held_out=held_out, left_out=left_out, built_by=built_by))
             return Val(kind="optimizer", ident=NEW, params=covered, origin=node, held_out=held_out, left_out=left_out, built_by=built_by)

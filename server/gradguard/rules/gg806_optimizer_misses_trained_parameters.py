@@ -80,6 +80,10 @@ optimizers the model cannot see (built in another file, from an unknown helper) 
 a loss runs through when every optimizer stepped holds only tensors the program made (a latent code inverted
 through a fixed generator, an image in style transfer): they are a fixed function, not a part being trained.
 
+Also an optimizer whose every parameter group holds tensors taken from `model.state_dict()` (weight-decay groups built
+from `state_dict().items()`): detached copies that never get a gradient, so `step()` changes nothing (the fix builds
+them from `named_parameters()`).
+
 ## Why is this bad?
 `backward()` fills `.grad` of every leaf that requires grad, but only `optimizer.step()` changes a
 parameter, and only the parameters it was built with. The rest keep their initial values for the whole
@@ -1782,10 +1786,70 @@ def main():
 """,
             expect={"facts": {"head_changed": True}},
         ),
+        Example(
+            name="weight-decay-groups-built-from-state-dict",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def decay_groups(named_tensors, weight_decay):
+    decay, no_decay = [], []
+    for name, tensor in named_tensors:
+        (no_decay if name.endswith("bias") else decay).append(tensor)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    optimizer = torch.optim.AdamW(decay_groups(model.state_dict().items(), 0.01), lr=1e-2)
+    before = model[0].weight.detach().clone()
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 2))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"changed": not torch.equal(before, model[0].weight)}
+""",
+            lines=(16,),
+            expect={"facts": {"changed": False}},
+            fixed_expect={"facts": {"changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="weight-decay-groups-from-named-parameters-and-a-state-dict-snapshot",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def decay_groups(named_tensors, weight_decay):
+    decay, no_decay = [], []
+    for name, tensor in named_tensors:
+        (no_decay if name.endswith("bias") else decay).append(tensor)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    optimizer = torch.optim.AdamW(decay_groups(model.named_parameters(), 0.01), lr=1e-2)
+    snapshot = {k: v.clone() for k, v in model.state_dict().items()}  # a copy to compare against
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 2))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"changed": not torch.equal(snapshot["0.weight"], model[0].weight)}
+""",
+            expect={"facts": {"changed": True}},
+        ),
     )
 
     def check(self, facts):
         reported: set = set()
+        yield from self._state_dict_copies(facts)
         for u in late_callback_unfreezes(facts):
             name = display_root(u.part)
             yield self.finding(
@@ -1928,6 +1992,35 @@ def main():
                     )
 
 
+    def _state_dict_copies(self, facts):
+        """An optimizer whose every parameter group holds tensors taken from ``model.state_dict()`` (``.items()`` into
+        weight-decay groups, ``.values()``): those are detached copies that share the parameters' storage but never get a
+        gradient, so ``step()`` skips them all and the model never changes. Only in a program that backpropagates."""
+        if ".state_dict()" not in facts.source.text or not any(fl.loss_sites for fl in facts.backward_flows):
+            return
+        seen: set = set()
+        for fl in [*facts.flows, *facts.flow.context_flows]:
+            for ev in fl.events:
+                if ev.what != "optimizer_state_dict_copies" or ev.value is None or id(ev.node) in seen:
+                    continue
+                seen.add(id(ev.node))
+                calls = sorted({id(c.node): c.node for _r, c in ev.value.cut if c.detail == ".state_dict()"}.values(), key=lambda n: (n.lineno, n.col_offset))
+                if not calls:
+                    continue
+                at = calls[0]
+                owners = sorted({display_root(r) for r, c in ev.value.cut if c.detail == ".state_dict()"})
+                yield self.finding(
+                    facts,
+                    at,
+                    f"the optimizer (line {ev.node.lineno}) is built from the tensors `state_dict()` returns for {', '.join(f'`{o}`' for o in owners)}: "
+                    "detached copies of the parameters, which never get a gradient, so `step()` changes nothing",
+                    related=[(ev.node, "the optimizer holds only those copies")],
+                    fixes=_state_dict_fixes(facts, at),
+                    explanation="`state_dict()` returns the parameters' values as tensors detached from autograd (they share storage, "
+                    "but `requires_grad` is False and backward never fills their `.grad`); an optimizer built from them skips every "
+                    "one. Build the groups from `named_parameters()` (or `parameters()`), which yield the parameters themselves.",
+                )
+
     def _left_out_of_framework_optimizers(self, facts, fl, site, stepping: list, frozen: set, reported: set):
         """A loss the framework backpropagates and steps (Lightning's ``training_step``) reaches a submodule none of the
         optimizers ``configure_optimizers`` built holds (left out of hand-written parameter groups): it gets gradients
@@ -2020,6 +2113,21 @@ def main():
             "not add them. Add them as a parameter group when unfreezing (`optimizer.add_param_group`), or build the optimizer "
             "from all the parameters (frozen ones get no gradient, so they are skipped until they are unfrozen).",
         )
+
+
+def _state_dict_fixes(facts, call: ast.AST) -> list:
+    """``m.state_dict().items()`` -> ``m.named_parameters()``, ``m.state_dict().values()`` -> ``m.parameters()`` (the
+    parameters themselves, under the same names; buffers are left out, which an optimizer does not want)."""
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and not call.args and not call.keywords):
+        return []
+    outer = facts.parent(call)
+    if not (isinstance(outer, ast.Attribute) and outer.attr in ("items", "values")):
+        return []
+    use = facts.parent(outer)
+    if not (isinstance(use, ast.Call) and use.func is outer and not use.args and not use.keywords):
+        return []
+    new = f"{facts.text(call.func.value)}.{'named_parameters' if outer.attr == 'items' else 'parameters'}()"
+    return [lambda: fix(f"Use `{new}`", replace_node(facts, use, new))]
 
 
 def _left_out_at(root: str, stepping: list) -> Optional[tuple]:
