@@ -71,7 +71,11 @@ A custom `torch.autograd.Function` whose `backward` recomputes part of the forwa
 do) without `with torch.enable_grad():` is flagged on that recomputation (error): autograd runs `backward` with grad
 mode off, so `y` has no graph and the call raises (files that mention `enable_grad`, `set_grad_enabled` or
 `create_graph` are left alone).
-Parameters made under inference mode are inference tensors too: a new layer (`model.head = nn.Linear(...)`), an
+`trainer.validate(model)` (or `test` / `predict`) before `trainer.fit(model)` runs the model's first forward passes
+under inference mode: a tensor a part of the model builds lazily on its first call and keeps for later calls (a rotary
+cos/sin table under `if seq_len > self._seq_len_cached:`), read as a factor of a product, is an inference tensor
+the training steps reuse; it is flagged on the assignment that caches it (a warning: a longer training input would
+rebuild the table). Parameters made under inference mode are inference tensors too: a new layer (`model.head = nn.Linear(...)`), an
 `nn.Parameter` of a tensor computed there (`nn.Parameter(torch.cat([old, rows]))`, a vocabulary grown by an
 `@torch.inference_mode()` helper) or `nn.Embedding.from_pretrained(<computed>, freeze=False)`, put on a model that is
 trained afterwards (a later backward of a loss they reach and a step of an optimizer that holds them, or
@@ -2138,6 +2142,183 @@ def main():
 """,
             expect={"grad_ok": ["model.cond_proj.weight", "model.body.weight"]},
         ),
+        Example(
+            name="lightning-validate-before-fit-fills-a-lazy-rotary-cache",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Rotary(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.register_buffer("inv_freq", 1.0 / 10000 ** (torch.arange(0, dim, 2).float() / dim), persistent=False)
+        self._len = 0
+        self._cos = None
+
+    def forward(self, x):
+        n = x.shape[1]
+        if n > self._len:
+            freqs = torch.outer(torch.arange(n, dtype=torch.float32), self.inv_freq)
+            self._cos = torch.cat([freqs, freqs], dim=-1).cos()
+            self._len = n
+        return x * self._cos[:n]
+
+
+class Tagger(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 8)
+        self.rotary = Rotary(8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, ids):
+        return self.head(self.rotary(self.embed(ids)).mean(1))
+
+    def training_step(self, batch, batch_idx):
+        ids, y = batch
+        return F.cross_entropy(self(ids), y)
+
+    def validation_step(self, batch, batch_idx):
+        ids, y = batch
+        self.log("val_loss", F.cross_entropy(self(ids), y))
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randint(0, 10, (16, 5)), torch.randint(0, 2, (16,)))
+    model = Tagger()
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False)
+    trainer.validate(model, DataLoader(data, batch_size=8))
+    trainer.fit(model, DataLoader(data, batch_size=8))
+    return {"model": model}
+""",
+            lines=(19,),
+            expect={"error": "Inference tensors cannot be saved for backward"},
+        ),
+        Example(
+            bad=False,
+            name="lightning-validate-before-fit-under-no-grad-evaluation",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Rotary(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.register_buffer("inv_freq", 1.0 / 10000 ** (torch.arange(0, dim, 2).float() / dim), persistent=False)
+        self._len = 0
+        self._cos = None
+
+    def forward(self, x):
+        n = x.shape[1]
+        if n > self._len:
+            freqs = torch.outer(torch.arange(n, dtype=torch.float32), self.inv_freq)
+            self._cos = torch.cat([freqs, freqs], dim=-1).cos()
+            self._len = n
+        return x * self._cos[:n]
+
+
+class Tagger(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 8)
+        self.rotary = Rotary(8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, ids):
+        return self.head(self.rotary(self.embed(ids)).mean(1))
+
+    def training_step(self, batch, batch_idx):
+        ids, y = batch
+        return F.cross_entropy(self(ids), y)
+
+    def validation_step(self, batch, batch_idx):
+        ids, y = batch
+        self.log("val_loss", F.cross_entropy(self(ids), y))
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randint(0, 10, (16, 5)), torch.randint(0, 2, (16,)))
+    model = Tagger()
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, inference_mode=False)
+    trainer.validate(model, DataLoader(data, batch_size=8))
+    trainer.fit(model, DataLoader(data, batch_size=8))
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.embed.weight", "model.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="lightning-validate-after-fit-with-a-lazy-rotary-cache",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Rotary(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.register_buffer("inv_freq", 1.0 / 10000 ** (torch.arange(0, dim, 2).float() / dim), persistent=False)
+        self._len = 0
+        self._cos = None
+
+    def forward(self, x):
+        n = x.shape[1]
+        if n > self._len:
+            freqs = torch.outer(torch.arange(n, dtype=torch.float32), self.inv_freq)
+            self._cos = torch.cat([freqs, freqs], dim=-1).cos()
+            self._len = n
+        return x * self._cos[:n]
+
+
+class Tagger(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 8)
+        self.rotary = Rotary(8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, ids):
+        return self.head(self.rotary(self.embed(ids)).mean(1))
+
+    def training_step(self, batch, batch_idx):
+        ids, y = batch
+        return F.cross_entropy(self(ids), y)
+
+    def validation_step(self, batch, batch_idx):
+        ids, y = batch
+        self.log("val_loss", F.cross_entropy(self(ids), y))
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randint(0, 10, (16, 5)), torch.randint(0, 2, (16,)))
+    model = Tagger()
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False)
+    trainer.fit(model, DataLoader(data, batch_size=8))
+    trainer.validate(model, DataLoader(data, batch_size=8))
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.embed.weight", "model.head.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"no_grad", "inference"})  # the GradientFlow cut kinds this rule reports
@@ -2196,6 +2377,7 @@ def main():
                 )
             yield self.finding(facts, node, message, severity=severity, related=_flag_source(facts, node) + _computed_inside(facts, node, st) + _leaking_return(facts, node) + related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
         yield from self._called_under_disabled_mode(facts, seen)
+        yield from _cache_filled_by_evaluation_before_fit(self, facts)
         yield from _grad_gated_on_training_inside_eval_part(self, facts, seen)
         yield from _inference_parameters_trained(self, facts, seen)
         yield from _autograd_inside_function_backward(self, facts)
@@ -2883,3 +3065,147 @@ def _eval_call(facts, path: str) -> Optional[ast.AST]:
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "eval" and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == last:
             return n
     return None
+
+
+_EVAL_BEFORE_FIT = re.compile(r"\.(?:validate|test|predict)\(")
+_LIGHTNING_TRAINERS = ("lightning.Trainer", "lightning.pytorch.Trainer", "pytorch_lightning.Trainer", "lightning.pytorch.trainer.trainer.Trainer")
+
+
+def _cache_filled_by_evaluation_before_fit(rule, facts):
+    """``trainer.validate(model)`` (or ``test`` / ``predict``) before ``trainer.fit(model)``: the Trainer runs the model's
+    first forward passes under ``torch.inference_mode()``, so a tensor a part of the model builds lazily on its first call
+    and keeps for later calls (a rotary cos/sin table filled under ``if seq_len > self._seq_len_cached:`` or
+    ``if self._cos is None:``) is an inference tensor; the training steps reuse it, and the first op that saves it for
+    backward (``q * cos``) raises. Only with the Trainer's default ``inference_mode=True``, when the cached tensor is read
+    as an operand of a product (or returned to one) and the model class holds the caching part."""
+    text = facts.source.text
+    if "Trainer" not in text or ".fit(" not in text or not _EVAL_BEFORE_FIT.search(text) or "inference_mode=False" in text:
+        return
+    reported: set = set()
+    for fn in facts.walk(ast.FunctionDef):
+        calls = [(n, n.func.value.id, n.func.attr) for n in walk_nodes(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and isinstance(n.func.value, ast.Name) and n.func.attr in ("validate", "test", "predict", "fit")]
+        if not calls:
+            continue
+        trainers = {t for _n, t, _m in calls if _builds_lightning_trainer(facts, fn, t)}
+        for ev, tname, meth in calls:
+            if meth == "fit" or tname not in trainers:
+                continue
+            model = _model_argument(ev)
+            if model is None:
+                continue
+            fits = [f for f, t, m in calls if m == "fit" and t == tname and _model_argument(f) == model and position(f) > position(ev)]
+            if not fits:
+                continue
+            origin = facts.flow.root_origins.get(model)
+            cls = origin.cls if origin is not None else None
+            if not cls or cls not in facts.modules.classes or "training_step" not in facts.modules.classes[cls].methods:
+                continue
+            for part in _part_classes(facts, cls):
+                for st, attr in _lazy_caches(facts, part):
+                    if id(st) in reported:
+                        continue
+                    reported.add(id(st))
+                    yield rule.finding(
+                        facts,
+                        st,
+                        f"`self.{attr}` is built lazily by `{part}` on its first call, and `{tname}.{meth}({model})` (line {ev.lineno}) "
+                        f"makes that call under inference mode before `fit`: it is an inference tensor, and the first training step that reuses it "
+                        "in an op autograd records raises `Inference tensors cannot be saved for backward`",
+                        related=[(ev, "the Trainer runs the model under torch.inference_mode() here, first"), (fits[0], "the training steps reuse the cached tensor")],
+                        explanation="A tensor created under `torch.inference_mode()` stays an inference tensor; kept on the module and reused "
+                        "by the training steps (the cache is not rebuilt for inputs no longer than the first ones), it is saved for backward "
+                        "by the first product it enters, which raises. Build the table in `__init__` (a buffer), rebuild it when "
+                        "`torch.is_inference_mode_enabled()` differs from when it was cached, or keep a `.clone()` made outside inference mode.",
+                    )
+
+
+def _builds_lightning_trainer(facts, fn, name: str) -> bool:
+    for n in walk_nodes(fn):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name and isinstance(n.value, ast.Call):
+            q = facts.imports.qualname(n.value.func) or ""
+            return q in _LIGHTNING_TRAINERS or (q.endswith(".Trainer") and "lightning" in q)
+    return False
+
+
+def _model_argument(call: ast.Call) -> Optional[str]:
+    arg = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "model"), None)
+    return arg.id if isinstance(arg, ast.Name) else None
+
+
+def _part_classes(facts, cls: str) -> list:
+    """``cls`` and the in-file Module classes it holds as parts, at any depth."""
+    out, todo = [], [cls]
+    while todo:
+        c = todo.pop()
+        if c in out or c not in facts.modules.classes:
+            continue
+        out.append(c)
+        for a in facts.modules.classes[c].attrs:
+            acls, elem = facts.modules.attr_class(c, a)
+            todo.extend(x for x in (acls, elem) if x)
+    return out
+
+
+def _lazy_caches(facts, cls: str) -> list:
+    """``(assignment, attr)``: tensors a method of ``cls`` other than ``__init__`` computes and keeps on ``self`` under an
+    ``if`` that tests what is cached (``self.<x> is None``, ``n > self._seq_len_cached``), read as an operand of a product
+    (directly, through a local, or returned) in a method of the class."""
+    info = facts.modules.classes[cls]
+    out = []
+    for mname, m in info.methods.items():
+        if mname == "__init__":
+            continue
+        for st in walk_nodes(m):
+            if not isinstance(st, ast.Assign) or not isinstance(st.value, (ast.Call, ast.Tuple, ast.BinOp)):
+                continue
+            attrs = [t.attr for tg in st.targets for t in (tg.elts if isinstance(tg, ast.Tuple) else [tg])
+                     if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"]
+            if not attrs or not any(isinstance(n, ast.Call) for n in walk_nodes(st.value)):
+                continue
+            guard = _cache_guard(facts, st, m)
+            if guard is None and not _called_only_under_cache_guards(facts, info, mname):
+                continue
+            attr = next((a for a in attrs if a in info.buffers or _multiplied(info, a)), None)
+            if attr is not None and attr not in info.buffers:
+                out.append((st, attr))
+    return out
+
+
+def _called_only_under_cache_guards(facts, info, mname: str) -> bool:
+    """Every call of ``self.<mname>(...)`` in the class is under such an ``if`` (``if n > self._seq_len_cached:
+    self._build_cache(n)``), and there is one."""
+    calls = [(c, m) for other, m in info.methods.items() if other != mname for c in walk_nodes(m)
+             if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == mname and isinstance(c.func.value, ast.Name) and c.func.value.id == "self"]
+    return bool(calls) and all(_cache_guard(facts, c, m) is not None for c, m in calls)
+
+
+def _cache_guard(facts, st: ast.AST, fn: ast.AST) -> Optional[ast.If]:
+    cur = facts.parent(st)
+    while cur is not None and cur is not fn:
+        if isinstance(cur, ast.If) and any(isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self" for n in walk_nodes(cur.test)) \
+                and any(isinstance(n, ast.Compare) for n in walk_nodes(cur.test)) and st in {x for b in cur.body for x in walk_nodes(b)}:
+            return cur
+        cur = facts.parent(cur)
+    return None
+
+
+def _multiplied(info, attr: str) -> bool:
+    """Is ``self.<attr>`` an operand of ``*`` / ``@`` in a method of the class, directly or through a local bound from it,
+    or returned by one?"""
+    for mname, m in info.methods.items():
+        if mname == "__init__":
+            continue
+        aliases: set = set()
+        for n in walk_nodes(m):
+            if isinstance(n, ast.Assign) and any(isinstance(x, ast.Attribute) and x.attr == attr and isinstance(x.value, ast.Name) and x.value.id == "self" and isinstance(x.ctx, ast.Load) for x in walk_nodes(n.value)):
+                aliases |= {t.id for tg in n.targets for t in walk_nodes(tg) if isinstance(t, ast.Name)}
+        for n in walk_nodes(m):
+            if isinstance(n, ast.Return) and n.value is not None and any(isinstance(x, ast.Attribute) and x.attr == attr and isinstance(x.ctx, ast.Load) for x in walk_nodes(n.value)):
+                return True
+            if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mult, ast.MatMult)):
+                for side in (n.left, n.right):
+                    for x in walk_nodes(side):
+                        if (isinstance(x, ast.Attribute) and x.attr == attr and isinstance(x.value, ast.Name) and x.value.id == "self") or (isinstance(x, ast.Name) and x.id in aliases):
+                            return True
+    return False
