@@ -516,6 +516,7 @@ class FunctionFlow:
     # a method walked with its caller's values: the tensors it leaves on its receiver (``self.protos = ...``), by
     # attribute path (``protos``, ``tracker.last``), for the caller's later reads
     attrs_out: dict = field(default_factory=dict)
+    saved_params: dict = field(default_factory=dict)  # parameter name -> "in:<op>": an op saved it for backward
 
     def starved(self, site: BackwardSite) -> dict:
         """Roots that reach ``site``'s loss only through cuts -> the cuts that carried them."""
@@ -2028,6 +2029,14 @@ class _Walker:
         # frozen whole, its in-file class's layers listed one by one)
         return frozenset(r for r in off if any(r == c or r.startswith(c + ".") or (c.startswith(r + ".") and not _back_on(state, c)) for c in within))
 
+    def backward_frees_saved(self) -> None:
+        """``loss.backward()`` without ``retain_graph``: the graph and what its ops saved are freed, so an in-place write
+        after it into a tensor an op saved before it changes nothing that backward needs (``memory.enqueue(q)`` after the
+        step). Only the input marks (``in:<op>``) of this walk go: an op's output keeps its own."""
+        for k, v in list(self.env.items()):
+            if v.saved_output is not None and v.saved_output.startswith("in:"):
+                self.env[k] = replace(v, saved_output=None)
+
     def outermost_call(self) -> Optional[ast.AST]:
         """A context walk made by another walk: the call in the outermost walk of the chain (where this code runs, in that
         walk's order); else None."""
@@ -2531,16 +2540,39 @@ class _Walker:
 
     def mark_saved(self, exprs: list, op: str, result: Optional[Val] = None) -> None:
         """``op`` saved these tensors for backward: an in-place change to them before backward() raises.
-        Only when the op's result carries this program's parameters (its backward will run)."""
+        Only when the op's result carries this program's parameters (its backward will run). A parameter of the
+        function saved so is noted whatever it carries (``saved_params``: its callers mark what they pass)."""
+        views = []
+        for e in exprs:
+            while True:
+                if isinstance(e, ast.Subscript) and _basic_view(e.slice, self.range_counters()):
+                    e = e.value  # ``x[:, :d]`` is a view of ``x``: modifying ``x`` in place changes what was saved
+                elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in _VIEW_METHODS:
+                    e = e.func.value  # ``keys.t()``, ``x.view(...)``: the same storage (and version counter)
+                elif isinstance(e, ast.Attribute) and e.attr in ("T", "mT", "H", "mH"):
+                    e = e.value
+                else:
+                    break
+            views.append(e)
+            if isinstance(e, ast.Name) and e.id in self.fl.args and self.fl.saved_params.get(e.id) is None:
+                self.fl.saved_params[e.id] = "in:" + op
         if result is not None and not any(r != UNKNOWN and not r.startswith("arg:") for r in result.live):
             return  # data of unknown origin (an argument, a loader, an unknown call): it may record nothing
-        for e in exprs:
-            while isinstance(e, ast.Subscript) and _basic_view(e.slice, self.range_counters()):
-                e = e.value  # ``x[:, :d]`` is a view of ``x``: modifying ``x`` in place changes what was saved
-            if isinstance(e, ast.Name) and e.id in self.env:
-                v = self.env[e.id]
+        for e in views:
+            key = _env_key(e)
+            if key is None:
+                continue
+            if key not in self.env and isinstance(e, ast.Attribute):
+                base = self.ev(e.value)
+                if base.kind not in ("module", "instance"):
+                    continue
+                # ``self.memory.feats`` (a buffer of a part): what the op saved is that attribute, from here on in this walk
+                self.env[key] = self._attribute(e)
+                self.attr_state = True
+            if key in self.env:
+                v = self.env[key]
                 if v.kind not in ("python", "numpy", "module", "none", "optimizer") and not v.saved_output:
-                    self.env[e.id] = replace(v, saved_output="in:" + op)
+                    self.env[key] = replace(v, saved_output="in:" + op)
 
     def range_counters(self) -> set:
         """Names that are, here, the counter of an enclosing ``for t in range(...)`` loop (Python ints)."""
@@ -3156,6 +3188,13 @@ class _Walker:
         if self.e.is_autograd_function_method(fn):
             return combine(*args)
         result = self._call_function(node, fn, selfv, args, kwargs)
+        saved = self.e.flow(fn).saved_params
+        if saved and self.mode.enabled:
+            # ``contrastive_loss(q, y, self.memory.feats, ...)`` with ``q @ keys.t()`` inside: the caller's tensor is saved
+            names = self.e.flow(fn).args
+            for i, a in enumerate(node.args):
+                if i < len(names) and names[i] in saved and not isinstance(a, ast.Starred):
+                    self.mark_saved([a], saved[names[i]][3:], result)
         leak = self.e.flow(fn).leaves_grad_disabled
         if leak is not None and self.mode.enabled:
             self.mode = leak  # ``evaluate()`` turned autograd off for good: what follows runs without it
@@ -3802,6 +3841,8 @@ class _Walker:
         if name == "backward":
             retain = _truthy(kwnodes.get("retain_graph")) or _truthy(kwnodes.get("create_graph")) or (len(node.args) >= 2 and _truthy(node.args[1]))
             self.fl.backward_sites.append(BackwardSite(node, recv, node.func.value, self.mode, self.loops, retain, self.stmt))  # type: ignore[attr-defined]
+            if not retain:
+                self.backward_frees_saved()
             return NONE
         if name in ("manual_backward",) and args:
             self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, False, self.stmt))
@@ -4474,6 +4515,12 @@ def _argument_constant(fn: ast.AST, expr: ast.AST, call: ast.Call):
     else:
         return None
     return got.value if isinstance(got, ast.Constant) else None
+
+
+_VIEW_METHODS = frozenset({
+    "t", "transpose", "permute", "view", "view_as", "unsqueeze", "squeeze", "expand", "expand_as", "narrow", "select",
+    "movedim", "swapaxes", "swapdims", "diagonal", "unflatten",
+})
 
 
 def _params_union(vals: list) -> Optional[Val]:

@@ -149,6 +149,10 @@ functions that hand it their own arguments (`forward(x)` calling `self.basis(x)`
 two such layers gets the first one's output). The fix that clones the saved output is not offered when the value written
 is computed from the tensor itself by an op that saves it (`phi[..., 0] = phi[..., 0].clamp(min=eps)`): the copy would
 be read and written the same way.
+A helper that saves its argument (`q @ keys.t()` in `memory_loss(q, keys)`, a view of it included) saves what its caller
+passes, an attribute of an object too (`memory_loss(q, memory.feats)`); a method of that object that writes its state in
+place before the backward (`memory.enqueue(q)` with `self.feats[idx] = ...`) is reported in the method. A write after
+`loss.backward()` (without `retain_graph`) is not: the backward has used and freed what was saved.
 
 ## Why is this bad?
 Backward of these ops reads the saved output. Modifying it in place bumps its version counter and
@@ -1899,6 +1903,84 @@ def main():
 """,
             expect={"grad_ok": ["G.weight", "D.0.weight"]},
         ),
+        Example(
+            name="memory-buffer-saved-by-a-helper-then-enqueued-before-backward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Memory(nn.Module):
+    def __init__(self, size=16, dim=4):
+        super().__init__()
+        self.register_buffer("feats", F.normalize(torch.randn(size, dim), dim=-1))
+        self.ptr = 0
+
+    def enqueue(self, x):
+        idx = (torch.arange(x.shape[0]) + self.ptr) % self.feats.shape[0]
+        self.feats[idx] = x.detach()
+        self.ptr = int((self.ptr + x.shape[0]) % self.feats.shape[0])
+
+
+def memory_loss(q, keys):
+    return (1.0 - q @ keys.t()).clamp(min=0).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, memory = nn.Linear(6, 4), Memory()
+    opt = torch.optim.SGD(encoder.parameters(), lr=0.1)
+    for _ in range(2):
+        q = F.normalize(encoder(torch.randn(8, 6)), dim=-1)
+        loss = memory_loss(q, memory.feats)
+        memory.enqueue(q)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"encoder": encoder}
+""",
+            lines=(14,),
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            bad=False,
+            name="memory-buffer-enqueued-after-backward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Memory(nn.Module):
+    def __init__(self, size=16, dim=4):
+        super().__init__()
+        self.register_buffer("feats", F.normalize(torch.randn(size, dim), dim=-1))
+        self.ptr = 0
+
+    def enqueue(self, x):
+        idx = (torch.arange(x.shape[0]) + self.ptr) % self.feats.shape[0]
+        self.feats[idx] = x.detach()
+        self.ptr = int((self.ptr + x.shape[0]) % self.feats.shape[0])
+
+
+def memory_loss(q, keys):
+    return (1.0 - q @ keys.t()).clamp(min=0).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, memory = nn.Linear(6, 4), Memory()
+    opt = torch.optim.SGD(encoder.parameters(), lr=0.1)
+    for _ in range(2):
+        q = F.normalize(encoder(torch.randn(8, 6)), dim=-1)
+        loss = memory_loss(q, memory.feats)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        memory.enqueue(q)  # after backward: what matmul saved is no longer needed
+    return {"encoder": encoder}
+""",
+            expect={"grad_ok": ["encoder.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1947,7 +2029,12 @@ def main():
                         fixes.append(partial(drop_inplace, facts, ctor, flag))
                 call = getattr(fl, "context", None)
                 if isinstance(call, ast.Call) and isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _within(call, fl.node):
-                    if id(ev.node) in argument_writes(fl.node):
+                    held = _self_attribute_written(ev.node)
+                    if held is not None and id(ev.node) not in argument_writes(fl.node):
+                        # a method writing into its object's state, which an op of the caller saved before the call
+                        saved += f" (the object's `{held}`, which `{fl.node.name}` writes when called at line {call.lineno})"
+                        related.append((call, f"`{fl.node.name}` is called here, after an op saved `{held}` for backward"))
+                    elif id(ev.node) in argument_writes(fl.node):
                         # a helper writing into what its caller passed: the caller's tensor is the one autograd saved
                         saved += f" (given to `{fl.node.name}` at line {call.lineno})"
                         related.append((call, f"`{fl.node.name}` is given the tensor autograd saved here"))
@@ -2165,6 +2252,11 @@ def main():
                     # as the callers the training code runs hand it their values (the walk of the code that backpropagates,
                     # above, analyzed it in each such context; walking every other caller too costs more than it finds)
                     yield from [_ArgumentWrites(ctx, argument_writes(scope)) for ctx in facts.flow.context_flows if ctx.node is scope]
+                elif isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and owner.get(id(scope)) is not None:
+                    # a method that writes into its object's state (``self.feats[idx] = ...``), as a caller runs it after an op
+                    # saved that state for backward (the caller's walk hands the method what it knows of the receiver)
+                    yield from [ctx for ctx in facts.flow.context_flows if ctx.node is scope
+                                and any(ev.what == "inplace" and ev.target is not None and ev.target.saved_output for ev in ctx.events)]
                 continue
             yield facts.flow.flow(scope)
             # and as its callers in this file run it (their arguments' parameters)
@@ -2279,6 +2371,17 @@ _FOR_OTHER_OPERAND = {
 
 # the parameterless activations among the input-saving modules (GELU, SiLU, Softplus, Mish)
 _PARAMLESS_SAVING_MODULES = frozenset(m for m in SAVES_INPUT_MODULES if m.endswith(PARAMLESS_SUFFIXES))
+
+
+def _self_attribute_written(node: ast.AST) -> Optional[str]:
+    """``self.feats`` for ``self.feats[idx] = v`` / ``self.feats.mul_(m)`` / ``self.feats += v``: the attribute of the
+    object an in-place write goes into, if it is one."""
+    e = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else (node.target if isinstance(node, ast.AugAssign) else node)
+    while isinstance(e, ast.Subscript):
+        e = e.value
+    if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == "self":
+        return f"self.{e.attr}"
+    return None
 
 
 def _saved_for_another_operand(op: str) -> bool:
