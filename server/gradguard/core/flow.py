@@ -973,6 +973,14 @@ class GradientFlow:
             got = self._attr_cache[key] = ({a: v for a, v in constants.items() if a not in changed}, frozenset(changed))
         return got
 
+    def rebound_names(self, fn: ast.AST) -> frozenset:
+        """The names ``fn`` assigns (its parameters among them when rebound: ``coords = deepcopy(coords)``), cached."""
+        key = ("rebound", id(fn))
+        got = self._attr_cache.get(key)
+        if got is None:
+            got = self._attr_cache[key] = frozenset(n.id for n in walk_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+        return got
+
     def attribute_reads(self, fn: ast.AST, name: str) -> frozenset:
         """The attributes ``fn`` reads from ``name`` (``name.<attr>`` loaded, or the base of a longer path), cached."""
         key = ("attribute_reads", id(fn), name)
@@ -2385,9 +2393,11 @@ class _Walker:
                     return _rebase_all(iv, base.ident)
         if a == "data" and not (base.cls and base.kind in ("module", "instance") and base.cls in self.e.modules.classes and "data" in self.e.modules.classes[base.cls].attrs):
             # (``self.data = ...`` on an in-file class is an attribute of its own, not ``Tensor.data``)
+            # (what ``.data`` gives shares the storage but not the version counter: writing into it raises nothing at
+            # backward, so it is no longer a tensor some op saved)
             if base.live:
-                return replace(cut_value(base, "data", node, ".data"), ident=None)
-            return base
+                return replace(cut_value(base, "data", node, ".data"), ident=None, saved_output=None)
+            return replace(base, saved_output=None) if base.saved_output else base
         if a == "grad":
             self.record("grad_read", node, target=base, name=node.value.id if isinstance(node.value, ast.Name) else None)
             if isinstance(node.ctx, ast.Load) and base.kind == "tensor" and base.cut and not base.live and not base.leaf and base.ident is None:
@@ -2554,7 +2564,7 @@ class _Walker:
                 else:
                     break
             views.append(e)
-            if isinstance(e, ast.Name) and e.id in self.fl.args and self.fl.saved_params.get(e.id) is None:
+            if isinstance(e, ast.Name) and e.id in self.fl.args and self.fl.saved_params.get(e.id) is None and e.id not in self.e.rebound_names(self.node):
                 self.fl.saved_params[e.id] = "in:" + op
         if result is not None and not any(r != UNKNOWN and not r.startswith("arg:") for r in result.live):
             return  # data of unknown origin (an argument, a loader, an unknown call): it may record nothing
@@ -2566,8 +2576,11 @@ class _Walker:
                 base = self.ev(e.value)
                 if base.kind not in ("module", "instance"):
                     continue
+                held = self._attribute(e)
+                if held.kind != "tensor" or held.leaf or held.ident is not None:
+                    continue  # (a number, a parameter, a layer: not an object's tensor state)
                 # ``self.memory.feats`` (a buffer of a part): what the op saved is that attribute, from here on in this walk
-                self.env[key] = self._attribute(e)
+                self.env[key] = held
                 self.attr_state = True
             if key in self.env:
                 v = self.env[key]
@@ -3191,9 +3204,11 @@ class _Walker:
         saved = self.e.flow(fn).saved_params
         if saved and self.mode.enabled:
             # ``contrastive_loss(q, y, self.memory.feats, ...)`` with ``q @ keys.t()`` inside: the caller's tensor is saved
+            # (an attribute of an object, a buffer of a part: the object's state, which its methods may write later; a local
+            # name the helper saves is followed where the helper is walked with the caller's values)
             names = self.e.flow(fn).args
             for i, a in enumerate(node.args):
-                if i < len(names) and names[i] in saved and not isinstance(a, ast.Starred):
+                if i < len(names) and names[i] in saved and isinstance(a, ast.Attribute):
                     self.mark_saved([a], saved[names[i]][3:], result)
         leak = self.e.flow(fn).leaves_grad_disabled
         if leak is not None and self.mode.enabled:

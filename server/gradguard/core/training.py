@@ -145,6 +145,12 @@ def backpropagates(facts, node: ast.AST, depth: int = 0) -> bool:
             fn = facts.flow.functions.get(sub.func.id)
             if fn is not None and fn is not node and backpropagates(facts, fn, depth + 1):
                 return True
+        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and isinstance(sub.func.value, ast.Name) and sub.func.value.id == "self":
+            # a method of the same class (``self.backward_d(real, fake)`` in a GAN trainer's step)
+            cls = facts.enclosing(sub, (ast.ClassDef,))
+            m = facts.modules.method(cls.name, sub.func.attr) if cls is not None and cls.name in facts.modules.classes else None
+            if m is not None and m is not node and backpropagates(facts, m, depth + 1):
+                return True
     return False
 
 

@@ -47,7 +47,9 @@ as `pl_module`, so `pl_module.freeze()` there freezes the LightningModule whose 
 A helper that sets `requires_grad` to the flag its caller passes on every parameter of each module in a list
 (`set_requires_grad([netD_A, netD_B], False)`, CycleGAN's speed trick around the generator step) freezes each of
 them where it is called; when nothing turns them back on before the discriminator loss, that loss (computed on real
-and detached fake images) reaches only frozen parameters. A tensor computed from the model before the freeze and kept
+and detached fake images) reaches only frozen parameters; also when the helper is called in a method of a trainer
+object on its own parts (`set_requires_grad([self.netD_A], False)`) and the loss is computed in another method that one
+calls afterwards (`self.backward_D(self.netD_A, real, fake)`). A tensor computed from the model before the freeze and kept
 on it (`self.soft_prompt = self.embeddings.weight[:4].clone()`) keeps its graph: a loss through it is not all frozen.
 
 ## Why is this bad?
@@ -829,6 +831,97 @@ def main():
 """,
             expect={"grad_ok": ["netD.weight", "netG.weight"]},
         ),
+        Example(
+            name="gan-trainer-list-helper-freezes-d-and-nothing-unfreezes-it",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def set_requires_grad(nets, requires_grad=False):
+    for net in nets:
+        for p in net.parameters():
+            p.requires_grad = requires_grad
+
+
+class GANModel:
+    def __init__(self):
+        self.G, self.D = nn.Linear(4, 4), nn.Linear(4, 1)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=1e-3)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=1e-3)
+
+    def backward_d(self, netD, real, fake):
+        loss = F.softplus(netD(fake.detach())).mean() + F.softplus(-netD(real)).mean()
+        loss.backward()
+
+    def optimize(self, z):
+        real = torch.randn(8, 4) * 0.5 + 1.0  # samples of the real distribution
+        fake = self.G(z)
+        set_requires_grad([self.D], False)  # the generator step must not train D
+        self.opt_g.zero_grad()
+        F.softplus(-self.D(fake)).mean().backward()
+        self.opt_g.step()
+        self.opt_d.zero_grad()
+        self.backward_d(self.D, real, fake)
+        self.opt_d.step()
+
+
+def main():
+    torch.manual_seed(0)
+    gan = GANModel()
+    for _ in range(2):
+        gan.optimize(torch.randn(8, 4))
+    return {"G": gan.G, "D": gan.D}
+""",
+            lines=(8,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="gan-trainer-list-helper-unfreezes-d-before-its-step",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def set_requires_grad(nets, requires_grad=False):
+    for net in nets:
+        for p in net.parameters():
+            p.requires_grad = requires_grad
+
+
+class GANModel:
+    def __init__(self):
+        self.G, self.D = nn.Linear(4, 4), nn.Linear(4, 1)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=1e-3)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=1e-3)
+
+    def backward_d(self, netD, real, fake):
+        loss = F.softplus(netD(fake.detach())).mean() + F.softplus(-netD(real)).mean()
+        loss.backward()
+
+    def optimize(self, z):
+        real = torch.randn(8, 4) * 0.5 + 1.0  # samples of the real distribution
+        fake = self.G(z)
+        set_requires_grad([self.D], False)  # the generator step must not train D
+        self.opt_g.zero_grad()
+        F.softplus(-self.D(fake)).mean().backward()
+        self.opt_g.step()
+        set_requires_grad([self.D], True)
+        self.opt_d.zero_grad()
+        self.backward_d(self.D, real, fake)
+        self.opt_d.step()
+
+
+def main():
+    torch.manual_seed(0)
+    gan = GANModel()
+    for _ in range(2):
+        gan.optimize(torch.randn(8, 4))
+    return {"G": gan.G, "D": gan.D}
+""",
+            expect={"grad_ok": ["G.weight", "D.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -958,10 +1051,15 @@ def _freezes(facts) -> tuple:
     # a helper that freezes what it is given, called by a training function that was itself given the model
     # (``def train_epoch(model, ...): freeze(model)``): the change at the call, as each caller of the training function
     # runs it (its context flow names the caller's model)
-    for ctx in facts.flow.context_flows:
+    # (and a method's own walk, for a list helper's change to the object's parts: ``set_requires_grad([self.netD_A,
+    # self.netD_B], False)`` in ``optimize_parameters``, named as the object's own parts)
+    methods = [fl for fl in facts.flows if fl.owner is not None and fl.context is None and any(ev.what == "requires_grad_via_call" for ev in fl.events)]
+    for ctx in [*facts.flow.context_flows, *methods]:
         for ev in ctx.events:
             if ev.target is None:
                 continue
+            if ctx.context is None and ev.what != "requires_grad_via_call":
+                continue  # (a method's own changes: the first loop has them)
             if ev.what != "requires_grad_via_call":
                 # a change the function makes itself, to what its caller gave it under the caller's name (a trainer
                 # object's method freezing ``self.netD``, run on the object ``model``)
@@ -1260,6 +1358,11 @@ def _freeze_of(facts, fl, site, root: str, freezes: list) -> Optional[Event]:
             continue
         if not _related(root, froot) or not root.startswith(froot):
             continue
+        if fl.context is not None and ffl.node is not fl.node and ffl.node is _enclosing_fn(facts, fl.context) and position(ev.node) < position(fl.context) \
+                and not _refilled(ffl, froot, ev.node, fl.context) and (ffl.owner is None or ffl.owner == fl.owner or not froot.startswith("self")):
+            # frozen by the caller before the call that runs this loss (``set_requires_grad([self.netD_A], False)``, then
+            # ``self.backward_D(self.netD_A, ...)`` in the same method): the caller's object, in the caller's names
+            return ev
         if froot == "self" or froot.startswith("self."):
             # a module freezing itself: counts for losses of the same class, frozen in a method that runs first
             name = getattr(ffl.node, "name", "")

@@ -2256,7 +2256,7 @@ def main():
                     # a method that writes into its object's state (``self.feats[idx] = ...``), as a caller runs it after an op
                     # saved that state for backward (the caller's walk hands the method what it knows of the receiver)
                     yield from [ctx for ctx in facts.flow.context_flows if ctx.node is scope
-                                and any(ev.what == "inplace" and ev.target is not None and ev.target.saved_output for ev in ctx.events)]
+                                and any(ev.what == "inplace" and ev.target is not None and ev.target.saved_output and _self_attribute_written(ev.node) for ev in ctx.events)]
                 continue
             yield facts.flow.flow(scope)
             # and as its callers in this file run it (their arguments' parameters)

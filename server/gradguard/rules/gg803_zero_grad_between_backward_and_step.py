@@ -574,6 +574,52 @@ def main():
 """,
             expect={"facts": {"changed": True}},
         ),
+        Example(
+            bad=False,
+            name="discriminator-gradients-cleared-then-filled-by-a-method",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def set_requires_grad(nets, requires_grad=False):
+    for net in nets:
+        for p in net.parameters():
+            p.requires_grad = requires_grad
+
+
+class GANModel:
+    def __init__(self):
+        self.G, self.D = nn.Linear(4, 4), nn.Linear(4, 1)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=1e-3)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=1e-3)
+
+    def backward_d(self, netD, real, fake):
+        loss = F.softplus(netD(fake.detach())).mean() + F.softplus(-netD(real)).mean()
+        loss.backward()
+
+    def optimize(self, z):
+        real = torch.randn(8, 4) * 0.5 + 1.0  # samples of the real distribution
+        fake = self.G(z)
+        set_requires_grad([self.D], False)  # the generator step must not train D
+        self.opt_g.zero_grad()
+        F.softplus(-self.D(fake)).mean().backward()
+        self.opt_g.step()
+        set_requires_grad([self.D], True)
+        self.opt_d.zero_grad()
+        self.backward_d(self.D, real, fake)
+        self.opt_d.step()
+
+
+def main():
+    torch.manual_seed(0)
+    gan = GANModel()
+    for _ in range(2):
+        gan.optimize(torch.randn(8, 4))
+    return {"G": gan.G, "D": gan.D}
+""",
+            expect={"grad_ok": ["G.weight", "D.weight"]},
+        ),
     )
 
     def check(self, facts):
