@@ -38,6 +38,7 @@ from gradguard.core.torchapi import (
     FACTORIES,
     FORWARDS_TO_MODULE,
     FRAMEWORK_OBJECTS,
+    FRAMEWORK_PLAIN_BASES,
     FROZEN_BY_DEFAULT,
     FUNCTIONAL_CALLS,
     GRAD_DISABLING,
@@ -972,6 +973,38 @@ class GradientFlow:
             changed = {attr for attr, nodes in self._self_stores(m).items() if any(id(n) not in kept for n in nodes)}
             got = self._attr_cache[key] = ({a: v for a, v in constants.items() if a not in changed}, frozenset(changed))
         return got
+
+    def lightning_callbacks(self) -> list:
+        """The in-file Lightning ``Callback`` classes (directly or through in-file bases), cached."""
+        key = ("lightning_callbacks",)
+        got = self._attr_cache.get(key)
+        if got is None:
+            bases = {q for q in FRAMEWORK_PLAIN_BASES if "ightning" in q}
+
+            def derives(cls: str, seen: set) -> bool:
+                info = self.modules.classes.get(cls)
+                if info is None or cls in seen:
+                    return False
+                seen.add(cls)
+                return any(b in bases or derives(b, seen) for b in info.base_names)
+
+            got = self._attr_cache[key] = [info for info in self.modules.classes.values() if derives(info.name, set())]
+        return got
+
+    def callback_events_before_optimizers(self, module_cls: str) -> list:
+        """The events of the hooks of the file's Lightning Callbacks that the Trainer runs before ``configure_optimizers``
+        (``setup(trainer, pl_module, stage)``), walked with ``pl_module`` as the module of ``module_cls`` (roots ``self...``)."""
+        out: list = []
+        for cb in self.lightning_callbacks():
+            for name in RUN_BEFORE_OPTIMIZERS.get("lightning", ()):
+                hook = cb.methods.get(name)
+                if name == "__init__" or not isinstance(hook, (ast.FunctionDef, ast.AsyncFunctionDef)) or len(hook.args.args) < 3:
+                    continue
+                module = Val(frozenset({"self"}), kind="module", cls=module_cls, ident="self")
+                fl = self.flow_in_context(hook, None, {"self": Val(kind="instance", cls=cb.name), 1: module}, GradMode())
+                if fl is not None:
+                    out.extend(fl.events)
+        return out
 
     def rebound_names(self, fn: ast.AST) -> frozenset:
         """The names ``fn`` assigns (its parameters among them when rebound: ``coords = deepcopy(coords)``), cached."""
@@ -2014,6 +2047,8 @@ class _Walker:
                 m = self.e.modules.method(info.name, name)
                 if m is not None and m is not fn:
                     events.extend(self.e.flow(m).events)
+            if info.framework == "lightning":
+                events.extend(self.e.callback_events_before_optimizers(info.name))
         events.extend(self.events_before_call())  # (a helper's walk: what its callers froze before calling it)
         events.extend(self.fl.events)
         state: dict = {}
@@ -4505,9 +4540,24 @@ def _truthy(node: Optional[ast.AST]) -> bool:
 
 def _argument_constant(fn: ast.AST, expr: ast.AST, call: ast.Call):
     """The constant ``expr`` (an expression in ``fn``) has at ``call``: a literal, or a parameter of ``fn`` the call
-    passes a literal for (or leaves at a literal default); None when unknown."""
+    passes a literal for (or leaves at a literal default); None when unknown. ``and`` / ``or`` / ``not`` of such values
+    are decided when their known operands decide them (``flag or (is_bn and train_bn)`` with ``flag=False,
+    train_bn=False``: False whatever ``is_bn`` is)."""
     if isinstance(expr, ast.Constant):
         return expr.value
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+        v = _argument_constant(fn, expr.operand, call)
+        return (not v) if isinstance(v, (bool, int)) else None
+    if isinstance(expr, ast.BoolOp):
+        vals = [_argument_constant(fn, x, call) for x in expr.values]
+        known = [bool(v) for v in vals if isinstance(v, (bool, int))]
+        if isinstance(expr.op, ast.Or):
+            if any(known):
+                return True
+            return False if len(known) == len(vals) else None
+        if not all(known) and known:
+            return False
+        return True if len(known) == len(vals) else None
     if not (isinstance(expr, ast.Name) and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))):
         return None
     a = fn.args

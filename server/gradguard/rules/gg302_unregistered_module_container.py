@@ -108,6 +108,14 @@ class _Kinds:
         return kind
 
 
+def _is_dataclass(node: ast.ClassDef) -> bool:
+    for d in node.decorator_list:
+        f = d.func if isinstance(d, ast.Call) else d
+        if (isinstance(f, ast.Name) and f.id == "dataclass") or (isinstance(f, ast.Attribute) and f.attr == "dataclass"):
+            return True
+    return False
+
+
 def _local_creation(fn: ast.AST, name: str) -> Optional[ast.AST]:
     """The value of ``name = []`` / ``{}`` in ``fn``: where a filled local container is made."""
     for node in walk_nodes(fn):
@@ -230,6 +238,9 @@ An object of a plain class of the file (not an `nn.Module`) that builds its own 
 methods, is the same container: reported on the plain class, whose fix derives it from `nn.Module`. Plain helpers
 that hold a copy of the model (an EMA shadow), stand in for a Module (their own `parameters()`), or whose layers the
 Module registers itself (`self.table = self.items.table`) or hands out (`self.items.table.parameters()`) are left alone.
+So is an object of an in-file `@dataclass` built with layers (`self.heads = TaskHeads(sentiment=nn.Linear(...),
+topic=nn.Linear(...))`) and used by the Module's methods: reported where the Module keeps it (no fix: keep them in an
+`nn.ModuleDict`).
 
 ## Why is this bad?
 `nn.Module` only registers attributes that are Modules or Parameters. Layers inside a plain container are
@@ -908,6 +919,91 @@ def main():
 """,
             expect={"grad_ok": ["m.heads.a.weight", "m.heads.b.weight"]},
         ),
+        Example(
+            name="heads-grouped-in-a-dataclass",
+            code="""from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class Heads:
+    sentiment: nn.Module
+    topic: nn.Module
+
+
+class MultiTask(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(6, 8)
+        self.heads = Heads(sentiment=nn.Linear(8, 2), topic=nn.Linear(8, 3))
+
+    def forward(self, x):
+        h = torch.tanh(self.encoder(x))
+        return self.heads.sentiment(h), self.heads.topic(h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = MultiTask()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.heads.sentiment.weight.detach().clone()
+    for _ in range(3):
+        s, t = model(torch.randn(8, 6))
+        loss = F.cross_entropy(s, torch.randint(0, 2, (8,))) + F.cross_entropy(t, torch.randint(0, 3, (8,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"head_changed": not torch.equal(before, model.heads.sentiment.weight)}
+""",
+            lines=(18,),
+            expect={"facts": {"head_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="heads-grouped-in-a-dataclass-and-registered-on-the-module",
+            code="""from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class Heads:
+    sentiment: nn.Module
+    topic: nn.Module
+
+
+class MultiTask(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(6, 8)
+        self.heads = Heads(sentiment=nn.Linear(8, 2), topic=nn.Linear(8, 3))
+        self.sentiment, self.topic = self.heads.sentiment, self.heads.topic  # registered as submodules too
+
+    def forward(self, x):
+        h = torch.tanh(self.encoder(x))
+        return self.heads.sentiment(h), self.heads.topic(h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = MultiTask()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.heads.sentiment.weight.detach().clone()
+    for _ in range(3):
+        s, t = model(torch.randn(8, 6))
+        loss = F.cross_entropy(s, torch.randint(0, 2, (8,))) + F.cross_entropy(t, torch.randint(0, 3, (8,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"head_changed": not torch.equal(before, model.heads.sentiment.weight)}
+""",
+            expect={"facts": {"head_changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -994,6 +1090,8 @@ def main():
         registers the pieces itself (``self.table = self.items.table``) or hands them out (``self.items.table.parameters()``),
         or when the holder never uses the object outside ``__init__``."""
         init = plain.methods.get("__init__")
+        if init is None and _is_dataclass(plain.node) and not plain.node.bases and not {"parameters", "named_parameters", "state_dict", "to"} & set(plain.methods):
+            return self._dataclass_holder_finding(facts, plain, held_by, kinds)
         if init is None or plain.node.bases or plain.node.keywords or {"parameters", "named_parameters", "state_dict", "to"} & set(plain.methods):
             return None
         sn = self_name(init)
@@ -1034,6 +1132,43 @@ def main():
             "`.to(device)` look no deeper: layers kept on an ordinary object get gradients through the forward pass but no optimizer "
             "built from the model holds them. Derive the class from `nn.Module` (and call `super().__init__()` first).",
         )
+
+    def _dataclass_holder_finding(self, facts, plain, held_by: list, kinds: _Kinds):
+        """A Module keeps an object of an in-file ``@dataclass`` built with layers (``self.heads = TaskHeads(sentiment=
+        nn.Linear(...), topic=nn.Linear(...))``) and its methods use them: the dataclass is no Module, so those layers are
+        not registered (the same as a plain class that builds its own)."""
+        for info, attr, assign in held_by:
+            call = assign.value
+            if self._registered(facts, info, attr) or not isinstance(call, ast.Call):
+                continue
+            method = facts.enclosing(assign, (ast.FunctionDef, ast.AsyncFunctionDef))
+            local = _locals_from_ctor(method) if method is not None else {}
+            fields = [n.target.id for n in plain.node.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)]
+            layers = [(fields[i] if i < len(fields) else str(i), a) for i, a in enumerate(call.args) if kinds.element(a, local)]
+            layers += [(k.arg, k.value) for k in call.keywords if k.arg and kinds.element(k.value, local)]
+            if not layers:
+                continue
+            if not any(isinstance(n, ast.Attribute) and n.attr == attr for m in info.methods.values() if m.name != "__init__" for n in walk_nodes(m)):
+                continue  # (never used outside the constructor)
+            if any(isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute) and n.value.attr == attr and _hands_out(facts, m, n)
+                   for m in info.methods.values() for n in walk_nodes(m) if isinstance(n, ast.Attribute)):
+                continue  # (the holder hands the pieces to an optimizer or registers them itself)
+            if any(isinstance(st, ast.Assign) and any(isinstance(t, ast.Attribute) for tg in st.targets for t in walk_nodes(tg))
+                   and any(isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute) and n.value.attr == attr for n in walk_nodes(st.value))
+                   for m in info.methods.values() for st in walk_nodes(m)):
+                continue  # (``self.sentiment = self.heads.sentiment``: registered on the module as well)
+            names = ", ".join(f"`{a}`" for a, _ in layers[:3]) + (" ..." if len(layers) > 3 else "")
+            return self.finding(
+                facts,
+                assign,
+                f"`{plain.name}` is a dataclass, not an `nn.Module`: the layers `{info.name}` puts in it ({names}) are not registered "
+                f"by `self.{attr} = ...`, so `parameters()` misses them and they are never trained or saved",
+                related=[(plain.node, "a dataclass: Module.__setattr__ registers only Modules and Parameters"), (layers[0][1], "a layer kept in it")],
+                explanation="`nn.Module` registers only attributes that are Modules or Parameters, and `parameters()`, `state_dict()` and "
+                "`.to(device)` look no deeper: layers kept in a dataclass get gradients through the forward pass but no optimizer "
+                "built from the model holds them. Keep them in an `nn.ModuleDict` (or as attributes of the module itself).",
+            )
+        return None
 
     # -- helpers --------------------------------------------------------------------------------
     @staticmethod

@@ -11,12 +11,13 @@ from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import OptimizerSite, related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import display_root, eval_paths, frozen_paths, is_frozen
-from gradguard.core.torchapi import LOSS_SINK_WORDS, STEP_METHODS_BY_FRAMEWORK
+from gradguard.core.torchapi import LOSS_SINK_WORDS, RUN_AFTER_OPTIMIZERS, STEP_METHODS_BY_FRAMEWORK
 from gradguard.core.training import (
     attribute_origin,
     concrete,
     covered_by,
     late_callback_unfreezes,
+    lightning_callback_hooks,
     runs_after_optimizers,
     stepped_after,
     stepped_by_framework,
@@ -59,7 +60,8 @@ that no optimizer in view holds:
 - a part frozen when the optimizer was built from what required grad (`filter(lambda p: p.requires_grad,
   model.parameters())`, `[p for p in ... if p.requires_grad]`, also over `itertools.chain(unet.parameters(),
   text_encoder.parameters())` or in a helper called after the freeze) and unfrozen later (gradual unfreezing, also
-  inside the training loop under a step test): the optimizer never got those parameters. A helper that sets `requires_grad` to the flag its caller
+  inside the training loop under a step test): the optimizer never got those parameters. With Lightning, a `Callback`
+  that freezes in `setup` (which runs before `configure_optimizers`) and unfreezes in an epoch hook is the same bug. A helper that sets `requires_grad` to the flag its caller
   passes (`set_trainable(block, True)`) counts where it is called; with Lightning, a part frozen in
   `__init__` when `configure_optimizers` filters by `requires_grad` and unfrozen in a hook the Trainer runs
   later (`on_train_epoch_start`) is the same bug. The Hugging Face Trainer builds its optimizer when `train()`
@@ -1845,6 +1847,115 @@ def main():
 """,
             expect={"facts": {"changed": True}},
         ),
+        Example(
+            name="lightning-callback-freezes-in-setup-and-unfreezes-after-a-filtered-optimizer",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from lightning.pytorch import Callback
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Classifier(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU())
+        self.head = nn.Linear(8, 3)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.head(self.backbone(x)), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD([p for p in self.parameters() if p.requires_grad], lr=0.1)
+
+
+class FreezeThenUnfreeze(Callback):
+    def __init__(self, at_epoch=1):
+        self.at_epoch = at_epoch
+
+    @staticmethod
+    def set_trainable(module, flag, train_bn):
+        for m in module.modules():
+            for p in m.parameters(recurse=False):
+                p.requires_grad = flag or (isinstance(m, nn.BatchNorm1d) and train_bn)
+
+    def setup(self, trainer, pl_module, stage):
+        self.set_trainable(pl_module.backbone, False, train_bn=False)
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        if trainer.current_epoch == self.at_epoch:
+            self.set_trainable(pl_module.backbone, True, train_bn=True)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(16, 4), torch.randint(0, 3, (16,)))
+    model = Classifier()
+    before = model.backbone[0].weight.detach().clone()
+    trainer = pl.Trainer(max_epochs=3, logger=False, enable_checkpointing=False, callbacks=[FreezeThenUnfreeze(at_epoch=1)])
+    trainer.fit(model, DataLoader(data, batch_size=8))
+    return {"model": model}, {"backbone_changed": not torch.equal(before, model.backbone[0].weight)}
+""",
+            lines=(38,),
+            expect={"facts": {"backbone_changed": False}},
+            fixed_expect={"facts": {"backbone_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="lightning-callback-unfreezes-what-an-unfiltered-optimizer-holds",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from lightning.pytorch import Callback
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Classifier(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU())
+        self.head = nn.Linear(8, 3)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.head(self.backbone(x)), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)  # frozen parameters get no gradient and are skipped
+
+
+class FreezeThenUnfreeze(Callback):
+    def __init__(self, at_epoch=1):
+        self.at_epoch = at_epoch
+
+    @staticmethod
+    def set_trainable(module, flag, train_bn):
+        for m in module.modules():
+            for p in m.parameters(recurse=False):
+                p.requires_grad = flag or (isinstance(m, nn.BatchNorm1d) and train_bn)
+
+    def setup(self, trainer, pl_module, stage):
+        self.set_trainable(pl_module.backbone, False, train_bn=False)
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        if trainer.current_epoch == self.at_epoch:
+            self.set_trainable(pl_module.backbone, True, train_bn=True)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(16, 4), torch.randint(0, 3, (16,)))
+    model = Classifier()
+    before = model.backbone[0].weight.detach().clone()
+    trainer = pl.Trainer(max_epochs=3, logger=False, enable_checkpointing=False, callbacks=[FreezeThenUnfreeze(at_epoch=1)])
+    trainer.fit(model, DataLoader(data, batch_size=8))
+    return {"model": model}, {"backbone_changed": not torch.equal(before, model.backbone[0].weight)}
+""",
+            expect={"facts": {"backbone_changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -2156,8 +2267,11 @@ def _unfreeze_after(facts, part: str, line: int, owner: Optional[str] = None) ->
     of ``part`` it unfreezes when that is narrower (else None)."""
     # (every flow: a helper's change is recorded where it is called, ``set_trainable(block, True)``, in code that
     # need not mention requires_grad; only asked for an optimizer built from what required grad)
-    for fl in facts.flows:
-        if owner is not None and not (fl.owner == owner and runs_after_optimizers(facts, fl.node, owner)):
+    # (a Lightning Callback's hook the Trainer runs after the optimizers, given the module as ``pl_module``: its
+    # changes are the module's, ``self.backbone`` in its walk)
+    late_hooks = [ch.flow for ch in lightning_callback_hooks(facts) if ch.module_cls == owner and getattr(ch.hook, "name", "") in RUN_AFTER_OPTIMIZERS.get("lightning", ())] if owner else []
+    for fl in [*facts.flows, *late_hooks]:
+        if owner is not None and not (fl.owner == owner and runs_after_optimizers(facts, fl.node, owner)) and not any(fl is h for h in late_hooks):
             continue
         for ev in fl.events:
             if ev.target is None or ev.stmt is None or (owner is None and ev.stmt.lineno <= line):
