@@ -33,7 +33,9 @@ then backpropagated. In a file that freezes parameters it is reported whatever t
 if the loss requires grad the line raises, and if it does not (what it is computed from was frozen) the loss
 becomes a leaf, so `backward()` runs and reaches no parameter: the usual way to silence `element 0 of
 tensors does not require grad` without curing it. Under a `try` that catches the raise, the line has an
-effect only in the second case, and the finding is a warning.
+effect only in the second case, and the finding is a warning. A helper is also read as each caller runs it: a
+gradient penalty given the generator's raw output (`interpolates = alpha * real + (1 - alpha) * fake` then
+`interpolates.requires_grad = True`) is reported with the call that passes it.
 
 ## Why is this bad?
 Only leaves have a settable flag: `RuntimeError: you can only change requires_grad flags of leaf
@@ -304,6 +306,65 @@ def main():
 """,
             expect={"grad_ok": ["x", "h", "enc.weight"]},
         ),
+        Example(
+            name="gradient-penalty-helper-given-the-generator-output",
+            code="""import torch
+import torch.nn as nn
+
+
+def gradient_penalty(critic, real, fake):
+    alpha = torch.rand(real.size(0), 1)
+    interpolates = alpha * real + (1 - alpha) * fake
+    interpolates.requires_grad = True
+    grads = torch.autograd.grad(critic(interpolates).sum(), interpolates, create_graph=True)[0]
+    return ((grads.norm(2, dim=1) - 1) ** 2).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Linear(2, 2), nn.Linear(2, 1)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
+    for _ in range(2):
+        real, fake = torch.randn(8, 2), G(torch.randn(8, 2))
+        loss = D(fake.detach()).mean() - D(real).mean() + 10.0 * gradient_penalty(D, real, fake)
+        opt_d.zero_grad()
+        loss.backward()
+        opt_d.step()
+    return {"D": D}
+""",
+            lines=(8,),
+            expect={"error": "only change requires_grad flags of leaf variables"},
+            fixed_expect={"grad_ok": ["D.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="gradient-penalty-helper-given-the-detached-generator-output",
+            code="""import torch
+import torch.nn as nn
+
+
+def gradient_penalty(critic, real, fake):
+    alpha = torch.rand(real.size(0), 1)
+    interpolates = alpha * real + (1 - alpha) * fake
+    interpolates.requires_grad = True
+    grads = torch.autograd.grad(critic(interpolates).sum(), interpolates, create_graph=True)[0]
+    return ((grads.norm(2, dim=1) - 1) ** 2).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Linear(2, 2), nn.Linear(2, 1)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
+    for _ in range(2):
+        real, fake = torch.randn(8, 2), G(torch.randn(8, 2))
+        loss = D(fake.detach()).mean() - D(real).mean() + 10.0 * gradient_penalty(D, real, fake.detach())
+        opt_d.zero_grad()
+        loss.backward()
+        opt_d.step()
+    return {"D": D}
+""",
+            expect={"grad_ok": ["D.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -315,7 +376,12 @@ def main():
         # the functions whose lines spell requires_grad are walked (or hold a non-ASCII character: Python reads
         # identifiers NFKC-normalized, so one may be spelled otherwise than the tree has it)
         seen = set()
-        for fl in facts.flows_matching(_SPELLS_REQUIRES_GRAD):
+        flows = list(facts.flows_matching(_SPELLS_REQUIRES_GRAD))
+        # (and as the callers of a helper run it: ``interpolates = alpha * real + (1 - alpha) * fake`` in a gradient penalty
+        # the training step gives the generator's raw output)
+        nodes = {id(fl.node) for fl in flows}
+        flows += [ctx for ctx in facts.flow.context_flows if id(ctx.node) in nodes]
+        for fl in flows:
             for ev in fl.events:
                 if id(ev.node) in seen:
                     continue
@@ -358,10 +424,13 @@ def main():
                         fixes.append(lambda s=st, n=name: fix("Detach instead", replace_node(facts, s, f"{n} = {n}.detach()"), unsafe=True))
                 elif ev.what == "requires_grad_call" and isinstance(st, ast.Expr) and st.value is node:
                     fixes.append(lambda s=st, n=name: fix("Detach instead", replace_node(facts, s, f"{n} = {n}.detach()"), unsafe=True))
+                call = fl.context if isinstance(fl.context, ast.Call) and fl.context.lineno != getattr(node, "lineno", None) else None
                 yield self.finding(
                     facts,
                     node,
-                    f"`{name}` is computed from trainable values (not a leaf): changing its requires_grad flag raises",
+                    f"`{name}` is computed from trainable values (not a leaf){f', as the call at line {call.lineno} runs it' if call is not None else ''}: "
+                    "changing its requires_grad flag raises",
+                    related=[(call, "called here with a tensor computed from trainable values")] if call is not None else [],
                     fixes=fixes,
                     explanation="RuntimeError: you can only change requires_grad flags of leaf variables.",
                 )
