@@ -974,6 +974,26 @@ class GradientFlow:
             got = self._attr_cache[key] = ({a: v for a, v in constants.items() if a not in changed}, frozenset(changed))
         return got
 
+    def reads_training(self, cls: str) -> bool:
+        """Does a method of ``cls`` or of an in-file class it holds as a part (at any depth) read ``self.training``? Cached."""
+        key = ("reads_training", cls)
+        got = self._attr_cache.get(key)
+        if got is None:
+            self._attr_cache[key] = False  # (recursion guard)
+            info = self.modules.classes.get(cls)
+            got = False
+            if info is not None:
+                got = any(isinstance(n, ast.Attribute) and n.attr == "training" and isinstance(n.value, ast.Name) and n.value.id == "self"
+                          for m in info.methods.values() for n in walk_nodes(m))
+                if not got:
+                    for a in info.attrs:
+                        acls, elem = self.modules.attr_class(cls, a)
+                        if any(c and c != cls and self.reads_training(c) for c in (acls, elem)):
+                            got = True
+                            break
+            self._attr_cache[key] = got
+        return got
+
     def lightning_callbacks(self) -> list:
         """The in-file Lightning ``Callback`` classes (directly or through in-file bases), cached."""
         key = ("lightning_callbacks",)
@@ -2463,7 +2483,9 @@ class _Walker:
             if base.cls and base.kind in ("module", "instance"):
                 acls, elem = self.e.modules.attr_class(base.cls, a)
                 if acls or elem:  # a submodule of an in-file class: calling it runs that class's forward
-                    return Val(live, frozenset(base.cut), kind="module", ident=rid, cls=acls, elem_cls=elem)
+                    # (``model.eval()`` / ``train()`` set ``training`` on every submodule too)
+                    mode = tuple((k, fv) for k, fv in (base.flags or ()) if k == "training") or None
+                    return Val(live, frozenset(base.cut), kind="module", ident=rid, cls=acls, elem_cls=elem, flags=mode)
                 if base.kind == "instance" and isinstance(node.ctx, ast.Load):
                     if self.e.plain_numpy_attribute(base.cls, a):  # ``self.proj = rng.standard_normal(...)`` on a plain object:
                         return Val(kind="python")  # a constant here (NumPy values mixed into tensor arithmetic are converted, not cut)
@@ -3444,6 +3466,11 @@ class _Walker:
             # a method that reads tensors this walk left on its receiver (``self.protos = ...`` then ``self.align()``), or
             # stores tensors there that this function reads back after the call
             bool(state) or stores_read
+        ) or (
+            # a module whose mode the caller set (``model.eval()`` kept while training), run where ``self.training``
+            # decides something in it or in its parts (``with torch.set_grad_enabled(self.training):``)
+            selfv is not None and selfv.kind == "module" and selfv.cls is not None and any(k == "training" for k, _v in (selfv.flags or ()))
+            and self.mode.enabled and self.e.reads_training(selfv.cls)
         ):
             binding: dict = dict(enumerate(args))
             binding.update(kwargs)
@@ -4037,7 +4064,8 @@ class _Walker:
             sub_cls = acls or elem
             fwd = self.e.modules.method(sub_cls, "forward") if sub_cls else None
             if fwd is not None:  # ``self.scale(h)`` with ``self.scale = RobustScale()``: run its forward
-                subv = Val(frozenset({f"{recv.ident}.{name}"}) if recv.live else frozenset(), recv.cut, kind="module", cls=sub_cls, ident=f"{recv.ident}.{name}")
+                mode = tuple((k, fv) for k, fv in (recv.flags or ()) if k == "training") or None  # (``eval()`` reaches the parts too)
+                subv = Val(frozenset({f"{recv.ident}.{name}"}) if recv.live else frozenset(), recv.cut, kind="module", cls=sub_cls, ident=f"{recv.ident}.{name}", flags=mode)
                 res = self.op_result(self.call_function(node, fwd, subv, args, kwargs))
                 self.mark_forward_saves(node, sub_cls, res)
                 return res

@@ -71,7 +71,9 @@ A custom `torch.autograd.Function` whose `backward` recomputes part of the forwa
 do) without `with torch.enable_grad():` is flagged on that recomputation (error): autograd runs `backward` with grad
 mode off, so `y` has no graph and the call raises (files that mention `enable_grad`, `set_grad_enabled` or
 `create_graph` are left alone).
-`trainer.validate(model)` (or `test` / `predict`) before `trainer.fit(model)` runs the model's first forward passes
+A module whose mode the program set (`model.eval()`, kept while it trains, for frozen BatchNorm statistics) reaches its
+parts too: `with torch.set_grad_enabled(self.training):` in a part's `forward` then records nothing, and the part is
+reported like any `no_grad` block. `trainer.validate(model)` (or `test` / `predict`) before `trainer.fit(model)` runs the model's first forward passes
 under inference mode: a tensor a part of the model builds lazily on its first call and keeps for later calls (a rotary
 cos/sin table under `if seq_len > self._seq_len_cached:`), read as a factor of a product, is an inference tensor
 the training steps reuse; it is flagged on the assignment that caches it (a warning: a longer training input would
@@ -2318,6 +2320,96 @@ def main():
     return {"model": model}
 """,
             expect={"grad_ok": ["model.embed.weight", "model.head.weight"]},
+        ),
+        Example(
+            name="grad-mode-tied-to-the-training-flag-of-a-model-kept-in-eval",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ValueEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU())
+
+    def forward(self, x):
+        with torch.set_grad_enabled(self.training):  # no graph when the memory is rebuilt at test time
+            return self.net(x)
+
+
+class Segmenter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = ValueEncoder()
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(self.encoder(x))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Segmenter()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.eval()  # frozen BatchNorm statistics: the batches are tiny
+    before = model.encoder.net[0].weight.detach().clone()
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(4, 4)), torch.randn(4, 1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"encoder_changed": not torch.equal(before, model.encoder.net[0].weight)}
+""",
+            lines=(12,),
+            expect={"facts": {"encoder_changed": False}},
+            fixed_expect={"facts": {"encoder_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="grad-mode-tied-to-the-training-flag-with-only-batchnorm-in-eval",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ValueEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU())
+
+    def forward(self, x):
+        with torch.set_grad_enabled(self.training):  # no graph when the memory is rebuilt at test time
+            return self.net(x)
+
+
+class Segmenter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = ValueEncoder()
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(self.encoder(x))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Segmenter()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm1d):
+            m.eval()  # frozen BatchNorm statistics only: the batches are tiny
+    before = model.encoder.net[0].weight.detach().clone()
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(4, 4)), torch.randn(4, 1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"encoder_changed": not torch.equal(before, model.encoder.net[0].weight)}
+""",
+            expect={"facts": {"encoder_changed": True}},
         ),
     )
 
