@@ -960,6 +960,7 @@ def main():
 """,
             lines=(18,),
             expect={"facts": {"head_changed": False}},
+            fixable=False,
         ),
         Example(
             bad=False,

@@ -2202,6 +2202,7 @@ def main():
 """,
             lines=(19,),
             expect={"error": "Inference tensors cannot be saved for backward"},
+            fixable=False,
         ),
         Example(
             bad=False,

@@ -875,6 +875,7 @@ def main():
 """,
             lines=(8,),
             expect={"error": "does not require grad"},
+            fixable=False,
         ),
         Example(
             bad=False,

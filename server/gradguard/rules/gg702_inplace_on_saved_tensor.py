@@ -1941,6 +1941,7 @@ def main():
 """,
             lines=(14,),
             expect={"error": "modified by an inplace operation"},
+            fixable=False,
         ),
         Example(
             bad=False,

@@ -2049,6 +2049,7 @@ def main():
 """,
             lines=(31,),
             expect={"error": "Trying to backward through the graph a second time"},
+            fixable=False,
         ),
         Example(
             bad=False,
