@@ -999,17 +999,18 @@ class GradientFlow:
         key = ("lightning_callbacks",)
         got = self._attr_cache.get(key)
         if got is None:
-            bases = {q for q in FRAMEWORK_PLAIN_BASES if "ightning" in q}
-
-            def derives(cls: str, seen: set) -> bool:
-                info = self.modules.classes.get(cls)
-                if info is None or cls in seen:
-                    return False
-                seen.add(cls)
-                return any(b in bases or derives(b, seen) for b in info.base_names)
-
-            got = self._attr_cache[key] = [info for info in self.modules.classes.values() if derives(info.name, set())]
+            bases = frozenset(q for q in FRAMEWORK_PLAIN_BASES if "ightning" in q)
+            got = self._attr_cache[key] = [info for info in self.modules.classes.values() if self._derives(info.name, bases, set())]
         return got
+
+    def _derives(self, cls: str, bases: frozenset, seen: set) -> bool:
+        """Does in-file class ``cls`` derive from one of ``bases`` (qualified names), directly or through in-file bases?
+        (A method, not a recursive closure: a closure that refers to itself is a reference cycle.)"""
+        info = self.modules.classes.get(cls)
+        if info is None or cls in seen:
+            return False
+        seen.add(cls)
+        return any(b in bases or self._derives(b, bases, seen) for b in info.base_names)
 
     def callback_events_before_optimizers(self, module_cls: str) -> list:
         """The events of the hooks of the file's Lightning Callbacks that the Trainer runs before ``configure_optimizers``

@@ -18,7 +18,7 @@ def _targets(node: ast.AST) -> set:
 def _unbound_returns(body: list, bound: frozenset, assigned: set, out: list, under: Optional[dict] = None) -> frozenset:
     """Walk ``body`` with the names ``bound`` on every path so far; append ``(return, name, guard)`` for each name a
     ``return`` reads that the function assigns somewhere but that is not bound on every path to it. Returns the names
-    bound after ``body`` (on every path that goes on). ``under``: test (``ast.dump``) -> names an earlier ``if`` with
+    bound after ``body`` (on every path that goes on). ``under``: test (its source text) -> names an earlier ``if`` with
     that test binds; a later ``if`` with the same test, whose names nothing rebinds (``ctx.sequence_parallel``), runs on
     the same paths, so they are bound in its body."""
     under = {} if under is None else under
@@ -35,7 +35,7 @@ def _unbound_returns(body: list, bound: frozenset, assigned: set, out: list, und
         elif isinstance(st, ast.If):
             stable = not any(isinstance(n, ast.Name) and n.id in assigned for n in walk_nodes(st.test)) and not any(
                 isinstance(n, (ast.Call, ast.NamedExpr)) for n in walk_nodes(st.test))
-            key = ast.dump(st.test) if stable else None
+            key = ast.unparse(st.test) if stable else None  # (not ast.dump: its recursive closure leaves a reference cycle)
             a = _unbound_returns(st.body, bound | under.get(key, frozenset()), assigned, out, under)
             b = _unbound_returns(st.orelse, bound, assigned, out, under)
             if key is not None:
