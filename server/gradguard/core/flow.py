@@ -38,7 +38,6 @@ from gradguard.core.torchapi import (
     FACTORIES,
     FORWARDS_TO_MODULE,
     FRAMEWORK_OBJECTS,
-    FRAMEWORK_PLAIN_BASES,
     FROZEN_BY_DEFAULT,
     FUNCTIONAL_CALLS,
     GRAD_DISABLING,
@@ -49,6 +48,7 @@ from gradguard.core.torchapi import (
     INPLACE_FUNCTIONAL,
     INPLACE_MODULES,
     INT_DTYPES,
+    LIGHTNING_CALLBACK_BASES,
     LIGHTNING_HOOKS_BEFORE_TRAINING_STEP,
     META_ATTRS,
     META_METHODS,
@@ -999,18 +999,16 @@ class GradientFlow:
         key = ("lightning_callbacks",)
         got = self._attr_cache.get(key)
         if got is None:
-            bases = frozenset(q for q in FRAMEWORK_PLAIN_BASES if "ightning" in q)
-            got = self._attr_cache[key] = [info for info in self.modules.classes.values() if self._derives(info.name, bases, set())]
+            got = self._attr_cache[key] = [info for info in self.modules.classes.values() if self.modules.derives_from(info.name, LIGHTNING_CALLBACK_BASES)]
         return got
 
-    def _derives(self, cls: str, bases: frozenset, seen: set) -> bool:
-        """Does in-file class ``cls`` derive from one of ``bases`` (qualified names), directly or through in-file bases?
-        (A method, not a recursive closure: a closure that refers to itself is a reference cycle.)"""
-        info = self.modules.classes.get(cls)
-        if info is None or cls in seen:
-            return False
-        seen.add(cls)
-        return any(b in bases or self._derives(b, bases, seen) for b in info.base_names)
+    def callback_hook_flow(self, hook: ast.AST, callback_cls: str, module_cls: str) -> Optional[FunctionFlow]:
+        """A Lightning Callback's hook ``(self, trainer, pl_module, ...)`` as the Trainer runs it, with ``pl_module`` the
+        module of ``module_cls`` (its roots ``self...``); None for a hook of another shape (or when contexts are spent)."""
+        if not isinstance(hook, (ast.FunctionDef, ast.AsyncFunctionDef)) or len(hook.args.args) < 3:
+            return None
+        module = Val(frozenset({"self"}), kind="module", cls=module_cls, ident="self")
+        return self.flow_in_context(hook, None, {"self": Val(kind="instance", cls=callback_cls), 1: module}, GradMode())
 
     def callback_events_before_optimizers(self, module_cls: str) -> list:
         """The events of the hooks of the file's Lightning Callbacks that the Trainer runs before ``configure_optimizers``
@@ -1018,11 +1016,7 @@ class GradientFlow:
         out: list = []
         for cb in self.lightning_callbacks():
             for name in RUN_BEFORE_OPTIMIZERS.get("lightning", ()):
-                hook = cb.methods.get(name)
-                if name == "__init__" or not isinstance(hook, (ast.FunctionDef, ast.AsyncFunctionDef)) or len(hook.args.args) < 3:
-                    continue
-                module = Val(frozenset({"self"}), kind="module", cls=module_cls, ident="self")
-                fl = self.flow_in_context(hook, None, {"self": Val(kind="instance", cls=cb.name), 1: module}, GradMode())
+                fl = self.callback_hook_flow(cb.methods.get(name), cb.name, module_cls) if name != "__init__" else None
                 if fl is not None:
                     out.extend(fl.events)
         return out

@@ -941,6 +941,15 @@ class ModuleModel:
         # (a class on an outside base that may be a Module, ``class Net(SomeLibModel): pass``, stays a module)
         return outside and info.is_module is False
 
+    def derives_from(self, cls: str, bases, _seen: Optional[set] = None) -> bool:
+        """Does in-file class ``cls`` derive from one of ``bases`` (qualified names), directly or through in-file bases?"""
+        seen = _seen if _seen is not None else set()
+        info = self.classes.get(cls)
+        if info is None or cls in seen:
+            return False
+        seen.add(cls)
+        return any(b in bases or (b in self.classes and self.derives_from(b, bases, seen)) for b in info.base_names)
+
     def method(self, cls: str, name: str) -> Optional[ast.FunctionDef]:
         """Look a method up through in-file base classes."""
         seen = set()

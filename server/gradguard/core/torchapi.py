@@ -296,6 +296,7 @@ FRAMEWORK_PLAIN_BASES = {
     "pytorch_lightning.Callback", "pytorch_lightning.callbacks.Callback", "pytorch_lightning.callbacks.base.Callback", "pytorch_lightning.callbacks.callback.Callback",
     "transformers.TrainerCallback", "transformers.trainer_callback.TrainerCallback",
 }
+LIGHTNING_CALLBACK_BASES = frozenset(q for q in FRAMEWORK_PLAIN_BASES if "ightning" in q)  # ``Callback`` of Lightning, any import path
 # Bases whose subclasses backpropagate the loss a ``compute_loss`` override returns.
 HF_TRAINER_BASES = {"transformers.Trainer", "transformers.trainer.Trainer", "transformers.Seq2SeqTrainer", "trl.SFTTrainer", "trl.DPOTrainer"}
 # A Hugging Face ``TrainerCallback``'s events the Trainer runs after ``train()`` built its optimizer (from the

@@ -18,7 +18,6 @@ from gradguard.core.flow import (
     BackwardSite,
     Event,
     FunctionFlow,
-    GradMode,
     OptimizerSite,
     Val,
     _name_of,  # one dotted-name helper for the model
@@ -28,7 +27,6 @@ from gradguard.core.flow import (
 from gradguard.core.order import position
 from gradguard.core.torchapi import (
     COPY_FUNCTIONS,
-    FRAMEWORK_PLAIN_BASES,
     HF_CALLBACK_BASES,
     HF_CALLBACK_EVENTS_DURING_TRAINING,
     HF_TRAINER_BASES,
@@ -609,13 +607,8 @@ def _changing_stmt(facts, ev: Event) -> Optional[ast.stmt]:
     return stmt
 
 
-def _derives_from(facts, cls: str, bases: set, seen: Optional[set] = None) -> bool:
-    seen = seen if seen is not None else set()
-    info = facts.modules.classes.get(cls)
-    if info is None or cls in seen:
-        return False
-    seen.add(cls)
-    return any(b in bases or (b in facts.modules.classes and _derives_from(facts, b, bases, seen)) for b in info.base_names)
+def _derives_from(facts, cls: str, bases) -> bool:
+    return facts.modules.derives_from(cls, bases)
 
 
 def _callback_classes(facts, expr: Optional[ast.AST]) -> list:
@@ -841,7 +834,6 @@ def late_callback_unfreezes(facts) -> list:
     return unique
 
 
-LIGHTNING_CALLBACK_BASES = frozenset(q for q in FRAMEWORK_PLAIN_BASES if "ightning" in q)
 
 
 @dataclass(frozen=True)
@@ -870,16 +862,11 @@ def lightning_callback_hooks(facts) -> list:
     modules = [c for c, info in facts.modules.classes.items() if info.framework == "lightning" and "training_step" in info.methods]
     if not modules:
         return out
-    for info in facts.modules.classes.values():
-        if not _derives_from(facts, info.name, set(LIGHTNING_CALLBACK_BASES)):
-            continue
+    for info in facts.flow.lightning_callbacks():
         for name in LIGHTNING_HOOKS_BEFORE_TRAINING_STEP:
             hook = info.methods.get(name)
-            if not isinstance(hook, (ast.FunctionDef, ast.AsyncFunctionDef)) or len(hook.args.args) < 3:
-                continue
             for cls in modules:
-                module = Val(frozenset({"self"}), kind="module", cls=cls, ident="self")
-                fl = facts.flow.flow_in_context(hook, None, {"self": Val(kind="instance", cls=info.name), 1: module}, GradMode())
+                fl = facts.flow.callback_hook_flow(hook, info.name, cls)
                 if fl is not None:
                     out.append(CallbackHook(fl, cls, hook))
     return out
