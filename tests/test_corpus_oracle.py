@@ -32,8 +32,14 @@ def _harness(text):
 def results():
     """Run every case once (2 workers); {id: result}."""
     jobs = max(2, min(4, os.cpu_count() or 2))
-    out = run_cases.run_all(PATHS, jobs=jobs, python=run_cases.default_python())
-    return {r["id"]: r for r in out}
+    out = {r["id"]: r for r in run_cases.run_all(PATHS, jobs=jobs, python=run_cases.default_python())}
+    for p in PATHS:
+        r = out[p.stem]
+        if r["observed"] is None and any("timeout" in x for x in r["problems"]):
+            # a case forked from the torch-importing server that hung (a gloo rendezvous in a forked child did once, in the
+            # clean-clone CI; alone it runs in 3 s): once more, in a fresh interpreter, as `python <case>.py` would run it
+            out[p.stem] = run_cases.evaluate(p, run_cases.default_python())
+    return out
 
 
 def test_corpus_present():
