@@ -240,7 +240,10 @@ that hold a copy of the model (an EMA shadow), stand in for a Module (their own 
 Module registers itself (`self.table = self.items.table`) or hands out (`self.items.table.parameters()`) are left alone.
 So is an object of an in-file `@dataclass` built with layers (`self.heads = TaskHeads(sentiment=nn.Linear(...),
 topic=nn.Linear(...))`) and used by the Module's methods: reported where the Module keeps it (no fix: keep them in an
-`nn.ModuleDict`).
+`nn.ModuleDict`). A `copy.deepcopy` of a constructor argument kept in a plain container is a new object with its own
+parameters: reported when the class calls the copies (`self.copies[k](x)`, so they are Modules) and switches them
+on (`self.copies[k].requires_grad_(True)`), as PEFT-style `modules_to_save` wrappers do; a frozen copy hidden in a
+list on purpose (a teacher, `requires_grad_(False)`) is left alone.
 
 ## Why is this bad?
 `nn.Module` only registers attributes that are Modules or Parameters. Layers inside a plain container are
@@ -1005,6 +1008,77 @@ def main():
 """,
             expect={"facts": {"head_changed": True}},
         ),
+        Example(
+            name="wrapper-trains-a-deep-copy-kept-in-a-plain-dict",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+class KeepCopy(nn.Module):
+    def __init__(self, module):
+        super().__init__()
+        self.original = module
+        self.copies = {"default": copy.deepcopy(module)}
+        self.original.requires_grad_(False)
+        self.copies["default"].requires_grad_(True)
+
+    def forward(self, x):
+        return self.copies["default"](x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 4), nn.ReLU())
+    model.add_module("head", KeepCopy(nn.Linear(4, 2)))
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    head = model.head.copies["default"]
+    before = head.weight.detach().clone()
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}, {"head_changed": not torch.equal(before, head.weight.detach())}
+""",
+            lines=(11,),
+            expect={"facts": {"head_changed": False}},
+            fixed_expect={"facts": {"head_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="frozen-deep-copy-kept-in-a-plain-list-on-purpose",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+class Distill(nn.Module):
+    def __init__(self, student):
+        super().__init__()
+        self.student = student
+        self.teacher = [copy.deepcopy(student)]
+        self.teacher[0].requires_grad_(False)
+
+    def forward(self, x):
+        with torch.no_grad():
+            target = self.teacher[0](x)
+        return (self.student(x) - target).pow(2).mean() + self.student(x).pow(2).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Distill(nn.Linear(4, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(8, 4))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.student.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1034,6 +1108,8 @@ def main():
                     ckind, elts = _container_elements(node.value)
                     if ckind and elts:
                         ek = {kinds.element(e, local) for e in elts} - {None}
+                        if not ek and _copies_of_arguments(facts, m, elts) and _elements_trained(info, attr):
+                            ek = {"module"}
                         if not ek or len(ek) > 1:
                             continue
                         if self._registered(facts, info, attr):
@@ -1338,6 +1414,38 @@ def _constructor_elements(facts, kinds, info, method: ast.AST, pname: str) -> Op
             return None
         found.add((ckind, eks.pop()))
     return found.pop() if len(found) == 1 else None
+
+
+def _copies_of_arguments(facts, method: ast.AST, elts: list) -> bool:
+    """Is every element ``copy.deepcopy(p)`` of a parameter ``p`` of ``__init__`` (a new object with its own
+    parameters, whatever the caller does with ``p``)?"""
+    if getattr(method, "name", "") != "__init__":
+        return False
+    params = {a.arg for a in [*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs]}  # type: ignore[attr-defined]
+    return all(
+        isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], ast.Name) and e.args[0].id in params
+        and facts.imports.qualname(e.func) == "copy.deepcopy"
+        for e in elts
+    )
+
+
+def _elements_trained(info, attr: str) -> bool:
+    """Do the class's methods both call an element of ``self.<attr>`` (``self.heads[k](x)``: a Module, as a tensor is
+    not callable) and switch its parameters on (``self.heads[k].requires_grad_(True)``): parts it means to train?"""
+    called = trained = False
+    for m in info.methods.values():
+        sn = self_name(m)
+        for node in walk_nodes(m):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            if isinstance(f, ast.Subscript) and self_attr(f.value, sn) == attr:
+                called = True
+            elif (isinstance(f, ast.Attribute) and f.attr == "requires_grad_" and isinstance(f.value, ast.Subscript)
+                  and self_attr(f.value.value, sn) == attr
+                  and (not node.args or isinstance(node.args[0], ast.Constant) and node.args[0].value is True)):
+                trained = True
+    return called and trained
 
 
 _ELEMENT_NEUTRAL_CALLS = {"len", "isinstance", "print", "id", "type", "repr", "str"}
