@@ -3972,6 +3972,10 @@ class _Walker:
                 # ``images.clone().requires_grad_()``: a copy of data that, as data does, does not require grad
                 # becomes a new leaf (were the argument to require grad, the copy would already be a non-leaf)
                 return Val(frozenset({NEW}), recv.cut, kind="tensor", ident=NEW, leaf=True)
+            if flag and recv.live and all(r.startswith("arg:") for r in recv.live) and recv.kind in ("tensor", None) and not self.fl.context:
+                # ``(t_max * torch.rand(n, 1)).requires_grad_()`` in a helper, from its arguments: the result requires
+                # grad whatever they are (the arguments' graph when they require it, else a new leaf)
+                return replace(recv, live=recv.live | {NEW}, ident=None, leaf=False)
             return recv
         if recv.kind not in ("module", "instance", "optimizer", "python", "numpy", "params", "class") and isinstance(node.func, ast.Attribute):
             if name in META_METHODS:

@@ -243,6 +243,32 @@ def main():
 """,
             expect={"grad_ok": ["model.critic.0.weight"]},
         ),
+        Example(
+            bad=False,
+            name="points-made-a-leaf-in-a-helper-from-its-arguments",
+            code="""import torch
+import torch.nn as nn
+
+
+def sample_points(n, t_max=2.0):
+    return (t_max * torch.rand(n, 1)).requires_grad_()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    t = sample_points(16)
+    u = model(t)
+    du = torch.autograd.grad(u.sum(), t, create_graph=True)[0]
+    loss = (du + u).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
+        ),
     )
 
     def check(self, facts):

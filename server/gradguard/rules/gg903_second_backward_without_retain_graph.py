@@ -41,7 +41,11 @@ and the second goes through part of the same graph: the same loss tensor, or a n
 `backward()` inside a loop whose loss is built, every iteration, from a graph computed once before the
 loop (`outputs = model(x)`, then one backward per task), also when that value is an argument the caller computed
 once, before the call (`adj = model.normalized_adjacency(edges)`, then `train(model, adj, loader, opt)`), or by a
-helper that runs a module it is given (`loader = build_loader(model, x)`). A `DataLoader` over a `TensorDataset` of such a
+helper that runs a module it is given (`loader = build_loader(model, x)`), or by arithmetic that saves tensors
+(`*`, `/`, `**`, `exp`, ...; `+`, `-` and views save none) on a leaf that requires grad (`t = 3.0 * torch.rand(n, 1,
+requires_grad=True)`, also in a helper the value comes from): there the fix is to make the value the leaf
+(`(3.0 * torch.rand(n, 1)).requires_grad_()`), so none is offered; a value the code reads `.grad` of or hands to an
+optimizer is left to GG401 / GG403, which say what fails first. A `DataLoader` over a `TensorDataset` of such a
 value carries its graph: every batch is a slice of the one graph built before the loop. Losses built
 from separate forward passes, from detached values (`D(fake.detach())`, also through a helper that returns
 `t.clone().detach().requires_grad_()`: a new leaf per call), or a first backward with `retain_graph=True` stay
@@ -725,6 +729,98 @@ def main():
 """,
             expect={"grad_ok": ["model.0.weight"]},
         ),
+        Example(
+            name="collocation-points-scaled-once-from-a-leaf-before-the-loop",
+            code="""import torch
+import torch.nn as nn
+
+
+def collocation_points(n=16, t_max=3.0):
+    return t_max * torch.rand(n, 1, requires_grad=True)
+
+
+def train(model, opt, steps=3):
+    t = collocation_points()
+    for _ in range(steps):
+        u = model(t)
+        du = torch.autograd.grad(u.sum(), t, create_graph=True)[0]
+        loss = (du + u).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train(model, opt)
+    return {"model": model}
+""",
+            lines=(16,),
+            expect={"error": "Trying to backward through the graph a second time"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="collocation-points-made-a-leaf-after-the-scaling",
+            code="""import torch
+import torch.nn as nn
+
+
+def collocation_points(n=16, t_max=3.0):
+    return (t_max * torch.rand(n, 1)).requires_grad_()
+
+
+def train(model, opt, steps=3):
+    t = collocation_points()
+    for _ in range(steps):
+        u = model(t)
+        du = torch.autograd.grad(u.sum(), t, create_graph=True)[0]
+        loss = (du + u).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train(model, opt)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="offset-added-once-to-a-trained-leaf-saves-nothing",
+            code="""import torch
+import torch.nn as nn
+
+
+def train(model, opt, steps=3):
+    base = torch.rand(16, 1, requires_grad=True)
+    opt.add_param_group({"params": [base]})
+    t = base + 1.0
+    for _ in range(steps):
+        u = model(t)
+        du = torch.autograd.grad(u.sum(), t, create_graph=True)[0]
+        loss = (du + u).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train(model, opt)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
+        ),
     )
 
     def _framework_backpropagates_again(self, facts):
@@ -885,7 +981,8 @@ def main():
             found = _graph_from_before(facts, fl, loop, site, frozen)
             if found is None:
                 continue
-            name, stmt = found
+            name, stmt = found[:2]
+            made = found[2] if len(found) > 2 else None
             reported.add(id(site.node))
             # (or an argument the caller computed once)
             where = f"computed once before the loop (line {stmt.lineno})" if (facts.enclosing(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree) is fl.node else f"passed in, computed once by the caller (line {stmt.lineno})"
@@ -893,6 +990,19 @@ def main():
             def build(s: BackwardSite = site) -> Optional[Fix]:
                 return _add_retain(facts, cast(ast.Call, s.node))
 
+            if made is not None:
+                yield self.finding(
+                    facts,
+                    site.node,
+                    f"backward() here frees the graph of `{name}`, {where} by arithmetic on a tensor that requires grad; the next "
+                    f"iteration's backward() goes through it again: it raises (make `{name}` a leaf: `.requires_grad_()` after the arithmetic)",
+                    related=[(stmt, f"`{name}` is computed here, once: not a leaf"), *([(made, "by this arithmetic, whose graph saved tensors")] if made is not stmt.value else []), (loop, "every iteration backpropagates through it")],
+                    explanation="`requires_grad=True` on the factory makes that tensor the leaf; the arithmetic after it (`* scale`, `/ n`) records "
+                    "a small graph whose nodes save tensors. The first iteration's backward frees them, and the second iteration's loss reaches "
+                    "them again: `RuntimeError: Trying to backward through the graph a second time`. Build the value without `requires_grad` and "
+                    "call `.requires_grad_()` on the result, so it is the leaf (or make it anew in every iteration).",
+                )
+                continue
             yield self.finding(
                 facts,
                 site.node,
@@ -1133,7 +1243,7 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
         if len(before) != 1:
             continue
         stmt = facts.statement_of(before[0])
-        if not isinstance(stmt, ast.Assign) or not any(isinstance(c, ast.Call) for c in walk_nodes(stmt.value)) or _builds_object(stmt.value):
+        if not isinstance(stmt, ast.Assign) or _builds_object(stmt.value):
             continue
         if not _used_as_value(facts, loop, nm):
             continue  # only called or asked to do things (a policy, an environment): an object, not a tensor
@@ -1143,10 +1253,101 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
         if v is None or v.leaf or v.ident or v.kind in ("module", "params", "optimizer", "python", "numpy", "instance", "class", "function", "none", "import"):
             continue
         roots = {r for r in v.live if r != "?" and not r.startswith("arg:") and not is_frozen(r, frozen, inner=False) and _made_trainable(facts, r)}
-        called = _run_modules(facts, stmt.value)
+        called = _run_modules(facts, stmt.value) if any(isinstance(c, ast.Call) for c in walk_nodes(stmt.value)) else set()
         if roots and roots & set(site.loss.live) and called & {r.replace("[]", "").split(".")[0] for r in roots}:
             return nm, stmt  # built by running one of those modules (``model(x)``), not only from its attributes
+        made = _saves_from_leaf(facts, stmt.value, v.live, 0) if set(v.live) & set(site.loss.live) else None
+        if made is not None and not _used_as_leaf(facts, fl.node, nm):
+            return nm, stmt, made  # arithmetic that saves tensors on a leaf that requires grad (``3.0 * torch.rand(n, 1, requires_grad=True)``)
     return None
+
+
+def _used_as_leaf(facts, fn: ast.AST, name: str) -> bool:
+    """Does ``fn`` treat ``name`` as a leaf: read its ``.grad`` or hand it to an optimizer? Then the first thing that
+    goes wrong is that (GG401 / GG403 say so), before any second backward."""
+    for node in walk_nodes(fn):
+        if isinstance(node, ast.Attribute) and node.attr == "grad" and isinstance(node.value, ast.Name) and node.value.id == name:
+            return True
+        if isinstance(node, ast.Call) and (facts.imports.qualname(node.func) or "").startswith("torch.optim."):
+            if any(isinstance(n, ast.Name) and n.id == name for a in [*node.args, *node.keywords] for n in walk_nodes(a)):
+                return True
+    return False
+
+
+# operators and functions whose backward needs a tensor they saved (``x * 3.0`` saves the scalar operand,
+# ``x.sin()`` saves ``x``): a second backward through them raises; ``+``, ``-``, views and copies save none
+_SAVING_BINOPS = (ast.Mult, ast.Div, ast.Pow, ast.MatMult, ast.FloorDiv, ast.Mod)
+_SAVING_FUNCS = {
+    "mul", "div", "pow", "matmul", "mm", "bmm", "exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "sqrt", "rsqrt",
+    "square", "abs", "softmax", "log_softmax", "norm", "prod", "reciprocal", "atan", "asin", "acos", "sinh", "cosh",
+    "erf", "relu", "gelu", "softplus", "linear", "conv1d", "conv2d", "einsum", "cumprod", "addcmul", "lerp", "where",
+}
+_PASSING_FUNCS = {
+    "view", "reshape", "unsqueeze", "squeeze", "expand", "expand_as", "flatten", "transpose", "permute", "t",
+    "contiguous", "clone", "float", "double", "half", "to", "cat", "stack", "narrow", "add", "sub", "neg", "repeat",
+}
+
+
+def _grad_leaf_call(facts, node: ast.AST) -> bool:
+    """``torch.rand(n, 1, requires_grad=True)``: a fresh leaf that requires grad."""
+    return (isinstance(node, ast.Call) and (facts.imports.qualname(node.func) or "").startswith("torch.")
+            and any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords))
+
+
+def _saves_from_leaf(facts, value: ast.AST, live, depth: int) -> Optional[ast.AST]:
+    """Does ``value`` compute, from a leaf that requires grad (a fresh one it makes, or a root of ``live`` the program
+    made as one), through an operation that saves tensors for backward? Followed into an in-file function whose
+    every ``return`` gives the value (``collocation_points()``). The expression where it does, or None."""
+    if depth > 2:
+        return None
+    leaves = {r for r in live if (o := facts.flow.root_origins.get(r)) is not None and o.leaf and o.kind == "tensor"}
+    for node in walk_nodes(value):
+        if _grad_leaf_call(facts, node) or (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in leaves):
+            if _saving_path(facts, node, value):
+                return value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and depth < 2:
+            fn = next((st for st in facts.tree.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == node.func.id), None)
+            rets = [r.value for r in walk_nodes(fn) if isinstance(r, ast.Return)] if fn is not None else []
+            inner = [_saves_from_leaf(facts, r, (), depth + 1) if r is not None else None for r in rets]
+            if inner and all(inner):
+                return inner[0]
+    return None
+
+
+def _saving_path(facts, node: ast.AST, top: ast.AST) -> bool:
+    """From ``node`` up to ``top``: is one of the operations applied to it one that saves tensors (and none of them
+    one that is not known to pass the graph on)?"""
+    saving = False
+    cur = node
+    while cur is not top:
+        parent = facts.parent(cur)
+        if parent is None:
+            return False
+        if isinstance(parent, ast.BinOp):
+            if isinstance(parent.op, _SAVING_BINOPS):
+                saving = True
+            elif not isinstance(parent.op, (ast.Add, ast.Sub)):
+                return False
+        elif isinstance(parent, ast.UnaryOp):
+            if not isinstance(parent.op, (ast.USub, ast.UAdd)):
+                return False
+        elif isinstance(parent, ast.Call):
+            f = parent.func
+            name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else "")
+            if f is cur or name not in _SAVING_FUNCS | _PASSING_FUNCS:
+                return False
+            saving = saving or name in _SAVING_FUNCS
+        elif isinstance(parent, ast.Attribute) and parent.value is cur:
+            call = facts.parent(parent)
+            if not (isinstance(call, ast.Call) and call.func is parent) or parent.attr not in _SAVING_FUNCS | _PASSING_FUNCS:
+                return False
+            saving = saving or parent.attr in _SAVING_FUNCS
+            cur = call
+            continue
+        elif not isinstance(parent, (ast.List, ast.Tuple, ast.keyword)):
+            return False
+        cur = parent
+    return saving
 
 
 def _passed_graph(facts, fl, loop, site, free: list, frozen: set):
