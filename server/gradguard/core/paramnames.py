@@ -347,6 +347,26 @@ def complete_names(modules, imports, value: ast.AST) -> Optional[tuple]:
                 return None
             out += [f"{i}.{n}" if n else str(i) for n in inner]
         return tuple(out)
+    if q in ("torch.nn.ModuleList", "torch.nn.modules.container.ModuleList") and len(value.args) == 1 and not value.keywords:
+        # ``nn.ModuleList([Block(d), Block(d)])``, ``nn.ModuleList([Block(d) for _ in range(3)])``: indexed like a Sequential
+        seq = value.args[0]
+        elts: Optional[list] = None
+        if isinstance(seq, (ast.List, ast.Tuple)) and not any(isinstance(a, ast.Starred) for a in seq.elts):
+            elts = list(seq.elts)
+        elif isinstance(seq, ast.ListComp) and len(seq.generators) == 1 and not seq.generators[0].ifs:
+            it = seq.generators[0].iter
+            if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and len(it.args) == 1 \
+                    and isinstance(it.args[0], ast.Constant) and isinstance(it.args[0].value, int) and 0 <= it.args[0].value <= 64:
+                elts = [seq.elt] * it.args[0].value
+        if elts is None:
+            return None
+        got: list = []
+        for i, a in enumerate(elts):
+            inner = complete_names(modules, imports, a)
+            if inner is None:
+                return None
+            got += [f"{i}.{n}" if n else str(i) for n in inner]
+        return tuple(got)
     if not q.startswith("torch.nn.") or short not in LAYER_PARAMETER_NAMES:
         return None
     always, optional, switch, default, unknown, before_switch = LAYER_PARAMETER_NAMES[short]

@@ -315,7 +315,12 @@ HF_MODEL_BASES = {q for q in FRAMEWORK_MODULE_BASES if q.startswith("transformer
 
 # Module base classes that register no parameter of their own: a subclass holds what its own code assigns (Hugging
 # Face's base may tie the output embedding to the input one, through ``get_output_embeddings``).
-PARAMETERLESS_MODULE_BASES = frozenset({*MODULE_BASE, *LIGHTNING_BASES, "transformers.PreTrainedModel", "transformers.modeling_utils.PreTrainedModel"})
+# (diffusers' ``ModelMixin`` and ``ConfigMixin`` add loading, saving and the config, no parameters)
+PARAMETERLESS_MODULE_BASES = frozenset({
+    *MODULE_BASE, *LIGHTNING_BASES, "transformers.PreTrainedModel", "transformers.modeling_utils.PreTrainedModel",
+    "diffusers.ModelMixin", "diffusers.models.ModelMixin", "diffusers.models.modeling_utils.ModelMixin",
+    "diffusers.ConfigMixin", "diffusers.configuration_utils.ConfigMixin",
+})
 
 
 def is_framework_module_base(qualname: str) -> bool:

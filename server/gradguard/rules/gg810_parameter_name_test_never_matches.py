@@ -9,7 +9,7 @@ from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Fix, Severity
-from gradguard.core.paramnames import Unknown, all_parameter_names, evaluate_name_test, models_of, module_constants, truth
+from gradguard.core.paramnames import Unknown, all_parameter_names, evaluate_name_test, models_of, module_constants, single_binding, truth
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
@@ -42,6 +42,13 @@ Also flags a freeze loop over `model.named_parameters()` (`if not any(k in name 
 p.requires_grad = False`) whose name test freezes parameters it would keep trainable if the names' case matched its
 strings (the model names its adapters `T_Adapter`), decided over every parameter name of the model's in-file class for
 every model the file passes to the loop's function.
+
+Also flags a loop that switches parameters back on by name after the model was frozen whole (`model.requires_grad_(False)`,
+then `if any(k in name for k in patterns): p.requires_grad_(True)`) when no parameter name of the model's in-file class
+passes the test, for the strings every call of the function passes (a literal, a module-level constant, an entry of a
+module-level config dict such as `CONFIG["trainable_modules"]`): nothing is switched back on, and the whole model
+stays frozen (an optimizer built from what requires grad raises `optimizer got an empty parameter list`). Decided
+only when every parameter name of the model is known from its code.
 
 ## Why is this bad?
 The wrappers register the model as their submodule `module`, so every name they yield is `module.backbone.0.weight`,
@@ -421,10 +428,112 @@ def main():
 """,
             expect={"grad_ok": ["model.head.weight", "model.blocks.3.weight"]},
         ),
+        Example(
+            name="unfreeze-patterns-from-a-config-match-no-parameter-name",
+            code="""import torch
+import torch.nn as nn
+
+CONFIG = {"trainable": ["motion_modules."], "lr": 0.1}
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+
+    def forward(self, x):
+        return x + self.proj(x)
+
+
+class VideoNet(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.spatial = nn.ModuleList([Block(d) for _ in range(2)])
+        self.temporal = nn.ModuleList([Block(d) for _ in range(2)])
+
+    def forward(self, x):
+        for s, t in zip(self.spatial, self.temporal):
+            x = t(s(x))
+        return x
+
+
+def select_trainable(model, patterns):
+    model.requires_grad_(False)
+    for name, param in model.named_parameters():
+        if any(p in name for p in patterns):
+            param.requires_grad_(True)
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def main():
+    cfg = CONFIG
+    model = VideoNet()
+    opt = torch.optim.SGD(select_trainable(model, cfg["trainable"]), lr=cfg["lr"])
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(31,),
+            expect={"error": "optimizer got an empty parameter list"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="unfreeze-patterns-from-a-config-match-the-temporal-blocks",
+            code="""import torch
+import torch.nn as nn
+
+CONFIG = {"trainable": ["temporal."], "lr": 0.1}
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+
+    def forward(self, x):
+        return x + self.proj(x)
+
+
+class VideoNet(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.spatial = nn.ModuleList([Block(d) for _ in range(2)])
+        self.temporal = nn.ModuleList([Block(d) for _ in range(2)])
+
+    def forward(self, x):
+        for s, t in zip(self.spatial, self.temporal):
+            x = t(s(x))
+        return x
+
+
+def select_trainable(model, patterns):
+    model.requires_grad_(False)
+    for name, param in model.named_parameters():
+        if any(p in name for p in patterns):
+            param.requires_grad_(True)
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def main():
+    cfg = CONFIG
+    model = VideoNet()
+    opt = torch.optim.SGD(select_trainable(model, cfg["trainable"]), lr=cfg["lr"])
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.temporal.0.proj.weight", "model.temporal.1.proj.weight"], "grad_none": ["model.spatial.0.proj.weight"]},
+        ),
     )
 
     def check(self, facts):
         yield from self._case_mismatched_freeze(facts)
+        yield from self._unfreeze_matches_nothing(facts)
         if "named_parameters" not in facts.source.text or "startswith" not in facts.source.text:
             return
         facts.backward_flows  # noqa: B018 - analyzes functions with their callers' values (context flows)
@@ -559,6 +668,145 @@ def main():
                     "the model does, or compare `name.lower()`.",
                 )
                 break
+
+
+    def _unfreeze_matches_nothing(self, facts):
+        """``model.requires_grad_(False)``, then ``for name, p in model.named_parameters(): if any(k in name for k in
+        patterns): p.requires_grad_(True)`` where no parameter name of the model passes the test, for the strings every
+        call of the function gives it (a literal, a module-level constant, an entry of a module-level config dict): the
+        loop switches nothing back on and the whole model stays frozen."""
+        text = facts.source.text
+        if "requires_grad" not in text or not _IN_TEST.search(text):
+            return
+        consts = module_constants(facts.tree)
+        for loop in facts.walk(ast.For):
+            it, tgt = loop.iter, loop.target
+            if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_parameters" and not it.args
+                    and isinstance(tgt, ast.Tuple) and len(tgt.elts) == 2 and all(isinstance(e, ast.Name) for e in tgt.elts)):
+                continue
+            var, pvar = tgt.elts[0].id, tgt.elts[1].id  # type: ignore[attr-defined]
+            if len(loop.body) != 1 or not isinstance(loop.body[0], ast.If) or loop.orelse:
+                continue
+            branch = loop.body[0]
+            if branch.orelse or _switch(branch.body, pvar) is not True:
+                continue
+            scope = facts.enclosing(loop, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if scope is None or not _frozen_whole_before(facts, scope, it.func.value, loop):
+                continue
+            bindings = _call_bindings(facts, scope, branch.test, consts, var)
+            if not bindings:
+                continue
+            classes = models_of(facts, it.func.value, scope)
+            if not classes:
+                continue
+            for cls in classes:
+                names = all_parameter_names(facts.modules, facts.imports, cls)
+                if not names:
+                    break
+                try:
+                    misses = [env for env in bindings if not any(truth(evaluate_name_test(branch.test, var, n, consts, env)) for n in names)]
+                except Unknown:
+                    break
+                if not misses:
+                    continue
+                shown = "; ".join(f"`{k}` = " + ", ".join(f'"{x}"' for x in (v if isinstance(v, tuple) else (v,))) for k, v in sorted(misses[0].items()))
+                yield self.finding(
+                    facts,
+                    branch.test,
+                    f"no parameter name of `{cls}` passes this test (with {shown}): the loop switches nothing back on after "
+                    f"`{facts.text(it.func.value)}` was frozen whole, so nothing of it trains",
+                    related=[(loop.iter, f"the names of `{cls}`'s parameters (`{names[0]}`, ...)")],
+                    explanation="The model is frozen first and the loop re-enables the parameters whose names match the "
+                    "patterns; when no name contains them (a module renamed, a pattern from another model), every parameter "
+                    "stays frozen. An optimizer built from what requires grad gets an empty list and raises; one built from all "
+                    "parameters steps nothing. Spell the patterns as the model names its parts.",
+                )
+                break
+
+
+def _frozen_whole_before(facts, scope: ast.AST, model: ast.AST, loop: ast.For) -> bool:
+    """Does ``scope`` call ``<model>.requires_grad_(False)`` (the same expression) before ``loop``, outside any branch?"""
+    want = facts.text(model)
+    for st in scope.body:  # type: ignore[attr-defined]
+        if st is loop or st.lineno >= loop.lineno:
+            break
+        if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "requires_grad_":
+            call = st.value
+            if facts.text(call.func.value) == want and len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and call.args[0].value is False:
+                return True
+    return False
+
+
+def _const_strings(facts, expr: ast.AST, scope: ast.AST, consts: dict, depth: int = 0):
+    """The string, or tuple of strings, ``expr`` is in ``scope``: a literal, a module-level constant, ``CFG["key"]`` of
+    a module-level dict literal, or a local bound once to one of those. None when not known."""
+    if depth > 3:
+        return None
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    if isinstance(expr, (ast.Tuple, ast.List)):
+        vals = [_const_strings(facts, e, scope, consts, depth + 1) for e in expr.elts]
+        return tuple(vals) if vals and all(isinstance(v, str) for v in vals) else None
+    if isinstance(expr, ast.Name):
+        if expr.id in consts:
+            return consts[expr.id]
+        bound = single_binding(scope, expr.id) if not isinstance(scope, ast.Module) else None
+        if bound is not None:
+            return _const_strings(facts, bound, facts.tree, consts, depth + 1)
+        return None
+    if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant) and isinstance(expr.slice.value, str):
+        d = expr.value
+        if isinstance(d, ast.Name):
+            local = single_binding(scope, d.id) if not isinstance(scope, ast.Module) else None
+            d = local if local is not None else d
+            if isinstance(d, ast.Name):
+                d = _module_binding(facts.tree, d.id)
+        if isinstance(d, ast.Dict):
+            for k, v in zip(d.keys, d.values):
+                if isinstance(k, ast.Constant) and k.value == expr.slice.value:
+                    return _const_strings(facts, v, facts.tree, consts, depth + 1)
+    return None
+
+
+def _module_binding(tree: ast.Module, name: str) -> Optional[ast.AST]:
+    """The value of the one module-level ``name = ...`` (None when bound more than once or never)."""
+    got = [st.value for st in tree.body if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in st.targets)]
+    return got[0] if len(got) == 1 else None
+
+
+def _call_bindings(facts, fn, test: ast.AST, consts: dict, var: str) -> list:
+    """One environment per call of ``fn`` in the file: the strings it passes for the parameters ``test`` reads (or their
+    constant defaults). Empty when a call passes something not known, or there is no call."""
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    comp_vars = {t.id for c in ast.walk(test) if isinstance(c, ast.comprehension) for t in ast.walk(c.target) if isinstance(t, ast.Name)}
+    free = {n.id for n in ast.walk(test) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - comp_vars - set(consts) - {"any", "all", var}
+    a = fn.args
+    params = [p.arg for p in [*a.posonlyargs, *a.args]]
+    if not free or not free <= set(params):
+        return []
+    defaults = dict(zip(params[len(params) - len(a.defaults):], a.defaults))
+    offset = 1 if params and params[0] in ("self", "cls") else 0
+    envs = []
+    for call in facts.walk(ast.Call):
+        f = call.func
+        if not ((isinstance(f, ast.Name) and f.id == fn.name) or (isinstance(f, ast.Attribute) and f.attr == fn.name and offset)):
+            continue
+        if any(isinstance(x, ast.Starred) for x in call.args) or any(k.arg is None for k in call.keywords):
+            return []
+        where = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+        env = {}
+        for name in free:
+            i = params.index(name) - offset
+            given = next((k.value for k in call.keywords if k.arg == name), None)
+            if given is None and 0 <= i < len(call.args):
+                given = call.args[i]
+            value = _const_strings(facts, given, where, consts) if given is not None else (_const_strings(facts, defaults[name], facts.tree, consts) if name in defaults else None)
+            if value is None:
+                return []
+            env[name] = value
+        envs.append(env)
+    return envs
 
 
 _IN_TEST = re.compile(r"\bin\s+\w+|startswith\(|==")
