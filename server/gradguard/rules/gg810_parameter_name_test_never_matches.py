@@ -732,7 +732,8 @@ def _frozen_whole_before(facts, scope: ast.AST, model: ast.AST, loop: ast.For) -
             break
         if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "requires_grad_":
             call = st.value
-            if facts.text(call.func.value) == want and len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and call.args[0].value is False:
+            recv = call.func.value  # type: ignore[attr-defined]
+            if facts.text(recv) == want and len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and call.args[0].value is False:
                 return True
     return False
 
@@ -755,7 +756,7 @@ def _const_strings(facts, expr: ast.AST, scope: ast.AST, consts: dict, depth: in
             return _const_strings(facts, bound, facts.tree, consts, depth + 1)
         return None
     if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant) and isinstance(expr.slice.value, str):
-        d = expr.value
+        d: Optional[ast.AST] = expr.value
         if isinstance(d, ast.Name):
             local = single_binding(scope, d.id) if not isinstance(scope, ast.Module) else None
             d = local if local is not None else d
