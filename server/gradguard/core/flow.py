@@ -1884,6 +1884,13 @@ class _Walker:
         cls = self.fl.owner
         if cls is None:
             return None
+        if isinstance(test, ast.BoolOp):
+            # ``self.gradient_checkpointing and self.training``: decided when its parts are
+            parts = [self.training_now() if _is_self_training(v) else self.decided_by_constructor(v) for v in test.values]
+            stop = isinstance(test.op, ast.Or)  # (the value that decides an ``or``: True; an ``and``: False)
+            if any(p is stop for p in parts):
+                return stop
+            return (not stop) if all(p is not None for p in parts) else None
         negate = False
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             negate, test = True, test.operand
@@ -1932,6 +1939,17 @@ class _Walker:
         if len(truths) != 1:
             return None
         return truths.pop() != negate
+
+    def training_now(self) -> Optional[bool]:
+        """``self.training`` in this walk: what the program set on the object (``model.eval()``), else True where it
+        computes with grad on (a module is built in training mode); None under no_grad (an evaluation may have called
+        ``eval()`` where the file does not show it)."""
+        selfv = self.env.get("self")
+        for k, fv in (selfv.flags or ()) if selfv is not None else ():
+            if k == "training":
+                got = _decided(fv)
+                return got if isinstance(got, bool) else None
+        return True if self.mode.enabled else None
 
     def branches(self, bodies: list) -> None:
         before = dict(self.env)
@@ -3193,10 +3211,46 @@ class _Walker:
             args = flat
         n_fn = 2 if q.endswith("checkpoint_sequential") else 1  # (functions, segments, input)
         fn, inputs = args[0], args[n_fn:]
+        if n_fn == 1 and (fn.live - {UNKNOWN}):
+            made = self._returns_container(fn)
+            if made is not None:
+                # the Function behind it gives a backward node only to the tensors it returns itself or in a tuple: the
+                # tensors inside a dict, a list or an object come back as computed, under no_grad
+                detail = f"{q.rsplit('.', 1)[-1]}(..., use_reentrant=True) of a function that returns {made}"
+                return cut_value(combine(*args), "reentrant", node, detail)
         if not inputs or not (fn.live - {UNKNOWN}) or any(a.live or a.leaf or a.kind not in ("tensor", "python", "numpy", None) for a in inputs):
             return None
         detail = f"{q.rsplit('.', 1)[-1]}(..., use_reentrant=True) whose inputs do not require grad"
         return cut_value(combine(*args), "reentrant", node, detail)
+
+    def _returns_container(self, fn: Val) -> Optional[str]:
+        """What the module's ``forward`` (or the function) ``fn`` stands for returns, when every ``return`` gives a container
+        that is not a tuple: "a dict", "a list", or "a `<Class>`" object of a plain class of the file (a dataclass of
+        outputs); None otherwise."""
+        fdef: Optional[ast.AST] = None
+        if fn.kind == "module" and fn.cls in self.e.modules.classes:
+            fdef = self.e.modules.method(fn.cls, "forward")
+        elif fn.kind == "function" and isinstance(fn.func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            fdef = fn.func
+        if fdef is None:
+            return None
+        kinds = set()
+        for r in walk_nodes(fdef):
+            if isinstance(r, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and r is not fdef:
+                return None  # (a nested function's returns are not told apart here)
+            if not isinstance(r, ast.Return):
+                continue
+            v = r.value
+            if isinstance(v, (ast.Dict, ast.DictComp)) or (isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "dict" and v.func.id not in self.e.modules.classes):
+                kinds.add("a dict")
+            elif isinstance(v, (ast.List, ast.ListComp)):
+                kinds.add("a list")
+            elif isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and (info := self.e.modules.classes.get(v.func.id)) is not None \
+                    and info.is_module is False and not info.is_autograd_function and not info.base_names:
+                kinds.add(f"a `{v.func.id}` object")
+            else:
+                return None
+        return kinds.pop() if len(kinds) == 1 else None
 
     def instantiate(self, node: ast.Call, cls: str, args: list, kwargs: Optional[dict] = None) -> Val:
         info = self.e.modules.classes[cls]
@@ -4363,6 +4417,10 @@ _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 # ``x.attr = f(...)``, ``setattr(x, ...)``, or attributes assigned together (``model.fc1, model.fc2 = fc1, fc2``)
 _ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|\bassign\s*=\s*True")
 _ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(|\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|assign\s*=\s*True")  # every match of _ATTR_FROM_CALL holds one
+
+
+def _is_self_training(test: ast.AST) -> bool:
+    return isinstance(test, ast.Attribute) and test.attr == "training" and isinstance(test.value, ast.Name) and test.value.id == "self"
 
 
 def _training_test(test: ast.AST) -> bool:

@@ -148,7 +148,12 @@ method of the object set to a constant before the call (`model.enable_gradient_c
 known when the object's methods run. Checkpointing a block whose input comes from layers that train is fine either way; inputs
 computed only by a part the program froze before training (a frozen embedding table in front of checkpointed blocks with
 adapters, under `if self.gradient_checkpointing and self.training:` switched on by `gradient_checkpointing_enable()`) are
-the same as raw inputs. A custom
+the same as raw inputs. Reentrant checkpointing of a block whose `forward` returns its tensors inside a dict, a
+list or an object of a plain class of the file (a `@dataclass` of outputs) cuts whatever its inputs are: the Function
+behind it gives a backward node only to tensors returned alone or in a tuple, so the tensors inside come back as
+computed under no_grad (a tuple is fine). A branch `if self.<flag> and self.training:` counts as taken when the
+constructor decides the flag and the model computes with grad on (a module is built in training mode; `eval()`
+the program calls is followed). A custom
 `torch.autograd.Function` whose `backward` returns `None` on every path as the gradient of an input (a
 weight passed to `apply`) is no gradient path for that input: autograd reads None as "no gradient". So is a
 gradient computed only under `if ctx.needs_input_grad[k]:` where every call passes a Python number at `k`
@@ -2369,6 +2374,102 @@ def main():
 """,
             expect={"grad_ok": ["model.blocks.0.fc.weight", "model.head.weight"]},
         ),
+        Example(
+            name="reentrant-checkpoint-of-blocks-that-return-a-dict",
+            code="""import torch
+import torch.nn as nn
+from torch.utils.checkpoint import checkpoint
+
+
+class Block(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.ff = nn.Linear(d, d)
+
+    def forward(self, x):
+        h = x + torch.relu(self.ff(x))
+        return {"hidden": h, "norm": h.norm()}
+
+
+class Net(nn.Module):
+    def __init__(self, checkpointing=True):
+        super().__init__()
+        self.embed = nn.Linear(4, 8)
+        self.blocks = nn.ModuleList([Block(), Block()])
+        self.head = nn.Linear(8, 1)
+        self.checkpointing = checkpointing
+
+    def forward(self, x):
+        h = self.embed(x)
+        for block in self.blocks:
+            if self.checkpointing and self.training:
+                h = checkpoint(block, h, use_reentrant=True)["hidden"]
+            else:
+                h = block(h)["hidden"]
+        return self.head(h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(16, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(28,),
+            expect={"grad_none": ["model.embed.weight", "model.blocks.0.ff.weight"], "grad_ok": ["model.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="reentrant-checkpoint-of-blocks-that-return-a-tuple",
+            code="""import torch
+import torch.nn as nn
+from torch.utils.checkpoint import checkpoint
+
+
+class Block(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.ff = nn.Linear(d, d)
+
+    def forward(self, x):
+        h = x + torch.relu(self.ff(x))
+        return h, h.norm()
+
+
+class Net(nn.Module):
+    def __init__(self, checkpointing=True):
+        super().__init__()
+        self.embed = nn.Linear(4, 8)
+        self.blocks = nn.ModuleList([Block(), Block()])
+        self.head = nn.Linear(8, 1)
+        self.checkpointing = checkpointing
+
+    def forward(self, x):
+        h = self.embed(x)
+        for block in self.blocks:
+            if self.checkpointing and self.training:
+                h = checkpoint(block, h, use_reentrant=True)[0]
+            else:
+                h = block(h)[0]
+        return self.head(h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(16, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.embed.weight", "model.blocks.0.ff.weight", "model.head.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph", "reentrant"})  # the GradientFlow cut kinds this rule reports
@@ -2395,6 +2496,9 @@ def main():
                 return f"`{text}` (draws without gradient; `rsample()` is the differentiable draw)"
             if kind == "nograph":
                 return f"`{text}` without `create_graph=True` (its gradients have no graph)"
+            if kind == "reentrant" and "of a function that returns" in st.cut.detail:
+                made = st.cut.detail.split("of a function that returns ", 1)[1]
+                return f"`{text}` (reentrant, over a function that returns {made}: only tensors returned alone or in a tuple get a graph)"
             if kind == "reentrant":
                 return f"`{text}` (reentrant: no input requires grad, so its output has no graph)"
             if kind == "nondiff" and st.cut.detail.startswith("torch.distributed."):
