@@ -42,6 +42,8 @@ from gradguard.core.torchapi import (
     FUNCTIONAL_CALLS,
     GRAD_DISABLING,
     GRAD_ENABLING,
+    HF_CALLBACK_BASES,
+    HF_CALLBACK_EVENTS_DURING_TRAINING,
     HF_TRAINER_BASES,
     IDENTITY_METHODS,
     INFERENCE,
@@ -49,6 +51,7 @@ from gradguard.core.torchapi import (
     INPLACE_MODULES,
     INT_DTYPES,
     LIGHTNING_CALLBACK_BASES,
+    LIGHTNING_CALLBACK_TRAINING_HOOKS,
     LIGHTNING_HOOKS_BEFORE_TRAINING_STEP,
     META_ATTRS,
     META_METHODS,
@@ -1002,6 +1005,48 @@ class GradientFlow:
             got = self._attr_cache[key] = [info for info in self.modules.classes.values() if self.modules.derives_from(info.name, LIGHTNING_CALLBACK_BASES)]
         return got
 
+    def callbacks_leave_grad_disabled(self, framework: str) -> Optional[GradMode]:
+        """Grad mode left off (``torch.set_grad_enabled(False)`` never restored, in the hook or in a helper or a method of
+        an object it calls) by a hook of an in-file callback class the file builds, that the framework runs between
+        training steps: a Lightning ``Callback`` (``framework`` "lightning") or a Hugging Face ``TrainerCallback`` ("hf").
+        Grad mode is global: the training steps after it compute without a graph. Cached."""
+        key = ("callback_grad_leak", framework)
+        if key in self._attr_cache:
+            return self._attr_cache[key]
+        self._attr_cache[key] = None  # (a walk that reaches here again sees none)
+        bases, hooks = (LIGHTNING_CALLBACK_BASES, LIGHTNING_CALLBACK_TRAINING_HOOKS) if framework == "lightning" else (HF_CALLBACK_BASES, HF_CALLBACK_EVENTS_DURING_TRAINING)
+        got: Optional[GradMode] = None
+        one_epoch = self._single_epoch(framework)
+        for info in self.modules.classes.values():
+            if got is not None:
+                break
+            if not self.modules.derives_from(info.name, bases) or not self.constructions.sites(info.name):
+                continue
+            for name in hooks:
+                if one_epoch and name in ("on_train_epoch_end", "on_epoch_end"):
+                    continue  # (after the last epoch: no training step follows)
+                m = self.modules.method(info.name, name)
+                if not isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                got = self.flow(m).leaves_grad_disabled
+                if got is not None:
+                    break
+        self._attr_cache[key] = got
+        return got
+
+    def _single_epoch(self, framework: str) -> bool:
+        """Does every trainer the file configures run one epoch (``pl.Trainer(max_epochs=1)``,
+        ``TrainingArguments(num_train_epochs=1)``)?"""
+        word, ctor = ("max_epochs", "Trainer") if framework == "lightning" else ("num_train_epochs", "TrainingArguments")
+        calls = [c for c in walk_nodes(self.tree) if isinstance(c, ast.Call) and (c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "")) == ctor]
+        if not calls:
+            return False
+        for c in calls:
+            given = next((k.value for k in c.keywords if k.arg == word), None)
+            if not (isinstance(given, ast.Constant) and given.value == 1):
+                return False
+        return True
+
     def callback_hook_flow(self, hook: ast.AST, callback_cls: str, module_cls: str) -> Optional[FunctionFlow]:
         """A Lightning Callback's hook ``(self, trainer, pl_module, ...)`` as the Trainer runs it, with ``pl_module`` the
         module of ``module_cls`` (its roots ``self...``); None for a hook of another shape (or when contexts are spent)."""
@@ -1431,6 +1476,19 @@ class _Walker:
                 if leak is not None:
                     self.mode = leak
                     break
+            else:
+                # (the same from a hook of a Callback the Trainer is given)
+                leak = engine.callbacks_leave_grad_disabled("lightning")
+                if leak is not None:
+                    self.mode = leak
+        if info is not None and self.mode.enabled and self.mode.kind != "enable_grad" and (
+            (info.framework == "hf_model" and getattr(node, "name", "") == "forward")
+            or (info.framework == "hf_trainer" and getattr(node, "name", "") in ("compute_loss", "training_step"))
+        ):
+            # a Hugging Face Trainer runs its training steps after its callbacks' events: grad mode one leaves off
+            leak = engine.callbacks_leave_grad_disabled("hf")
+            if leak is not None:
+                self.mode = leak
         if mode is not None and self.mode.enabled and (self.mode.kind != "enable_grad" or mode.kind == "inference") and not mode.enabled:
             # a function runs in its caller's grad mode (unless it turns grad on itself, which does not leave inference mode)
             self.mode = mode
@@ -3959,7 +4017,8 @@ class _Walker:
             return combine(*args)
         if recv.cls and recv.kind in ("module", "instance"):
             m = self.e.modules.method(recv.cls, name)
-            if m is not None and name not in ("parameters", "named_parameters", "to", "cuda", "cpu", "train", "eval", "requires_grad_", "zero_grad", "apply"):
+            # (on a plain object, ``eval()`` / ``train()`` / ``to()`` are its own methods: they have no torch meaning there)
+            if m is not None and (recv.kind == "instance" and name not in ("backward",) or name not in ("parameters", "named_parameters", "to", "cuda", "cpu", "train", "eval", "requires_grad_", "zero_grad", "apply")):
                 if name == "backward" and recv.kind == "instance":
                     return self.call_function(node, m, recv, args, kwargs)
                 if name != "backward":

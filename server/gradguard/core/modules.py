@@ -428,6 +428,9 @@ class ModuleModel:
         """The in-file plain class (not a Module, not an autograd Function) every assignment of ``self.<attr>`` on
         ``cls`` (or an in-file base) constructs (``self.ema = EMAUpdate(0.99)``): its methods run on that object."""
         values = self.assigned_values(cls, attr)
+        if len(values) == 1 and isinstance(values[0], ast.Name) and cls in self.classes:
+            # ``self.logger = logger`` with ``ProbeCallback(GradientLogger(), ...)`` at every construction
+            return self._plain_class_passed_in(cls, values[0].id)
         names = {v.func.id if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) else None for v in values}
         name = names.pop() if len(names) == 1 else None
         target = self.classes.get(name) if name else None
@@ -888,6 +891,38 @@ class ModuleModel:
             if not (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id in self.classes and self.classes[arg.func.id].is_module):
                 return None
             found.add(arg.func.id)
+        result = found.pop() if sites and len(found) == 1 else None
+        self._passed[key] = result
+        return result
+
+    def _plain_class_passed_in(self, cls: str, param: str) -> Optional[str]:
+        """``self.logger = logger`` with ``logger`` a parameter of ``__init__``: the in-file plain class (not a Module, not
+        an autograd Function) every construction of ``cls`` in this file passes for it, directly or as a local bound
+        once to its construction in the same function; else None."""
+        key = ("plain_class_passed_in", cls, param)
+        if key in self._passed:
+            return self._passed[key]
+        self._passed[key] = None
+        init = self.classes[cls].methods.get("__init__")
+        if init is None:
+            return None
+        names = [a.arg for a in [*init.args.posonlyargs, *init.args.args]][1:]
+        if param not in names or any(isinstance(n, ast.Name) and n.id == param and isinstance(n.ctx, ast.Store) for n in walk_nodes(init)):
+            return None
+        index = names.index(param)
+        found = set()
+        sites = self._instantiations().get(cls, [])
+        for scope, call in sites:
+            if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+                return None
+            arg = call.args[index] if index < len(call.args) else next((k.value for k in call.keywords if k.arg == param), None)
+            if isinstance(arg, ast.Name):
+                binds = [st.value for st in walk_nodes(scope) if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in st.targets)]
+                arg = binds[0] if len(binds) == 1 else None
+            target = self.classes.get(arg.func.id) if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) else None
+            if target is None or target.is_module is not False or target.is_autograd_function:
+                return None
+            found.add(target.name)
         result = found.pop() if sites and len(found) == 1 else None
         self._passed[key] = result
         return result

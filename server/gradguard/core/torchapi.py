@@ -413,6 +413,12 @@ OPTIMIZER_BUILDERS = {"lightning": "configure_optimizers"}
 RUN_BEFORE_OPTIMIZERS = {"lightning": ("__init__", "setup", "configure_model")}
 # Hooks the Lightning Trainer runs in the same process before ``training_step`` (on every fit, epoch or batch).
 LIGHTNING_HOOKS_BEFORE_TRAINING_STEP = ("setup", "on_fit_start", "on_train_start", "on_train_epoch_start", "on_train_batch_start")
+# A Lightning ``Callback``'s hooks the Trainer runs between training steps, outside the evaluation loop's
+# inference-mode context: grad mode one of them leaves off is off for the steps that follow (the next batch, the next
+# epoch).
+LIGHTNING_CALLBACK_TRAINING_HOOKS = (
+    *LIGHTNING_HOOKS_BEFORE_TRAINING_STEP, "on_train_batch_end", "on_train_epoch_end", "on_before_optimizer_step", "on_before_zero_grad",
+)
 RUN_AFTER_OPTIMIZERS = {
     "lightning": (
         "on_fit_start", "on_train_start", "on_train_epoch_start", "on_train_batch_start", "training_step",

@@ -65,7 +65,11 @@ caller: the training that follows the call is reported on that statement, with t
 information (the fix calls the function's own `torch.set_grad_enabled(True)` before that return too). Grad mode
 is global state, so a Lightning hook the Trainer runs before the training steps (`setup`, `on_fit_start`,
 `on_train_start`, `on_train_epoch_start`, `on_train_batch_start`) that leaves it off, itself or through a helper
-it calls, leaves it off for `training_step` too.
+it calls, leaves it off for `training_step` too; so does a hook of a Lightning `Callback` the file builds (those run
+between training steps, an epoch-end hook only when some trainer of the file runs more than one epoch), and an event of a
+Hugging Face `TrainerCallback` (`on_train_begin`, `on_epoch_begin`, `on_step_end`, `on_evaluate`, ...) for the model's
+`forward` and `compute_loss` the Trainer runs after it, also through a method of an object the callback keeps
+(`self.monitor.freeze_graph()`, the object's class known from every construction of the callback).
 A custom `torch.autograd.Function` whose `backward` recomputes part of the forward and differentiates it
 (`y = f(x.detach().requires_grad_())`, then `torch.autograd.grad(y, x, grad_output)`, as memory-efficient activations
 do) without `with torch.enable_grad():` is flagged on that recomputation (error): autograd runs `backward` with grad
@@ -2411,6 +2415,166 @@ def main():
     return {"model": model}, {"encoder_changed": not torch.equal(before, model.encoder.net[0].weight)}
 """,
             expect={"facts": {"encoder_changed": True}},
+        ),
+        Example(
+            name="lightning-callback-helper-leaves-grad-mode-off",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from lightning.pytorch import Callback
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def probe_norm(net, x):
+    torch.set_grad_enabled(False)
+    return net(x).norm().item()
+
+
+class Probe(Callback):
+    def __init__(self, batch):
+        self.batch = batch
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        pl_module.probe = probe_norm(pl_module.net, self.batch)
+
+
+class Reg(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(6, 1)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.mse_loss(self.net(x).squeeze(-1), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(12, 6), torch.randn(12))
+    model = Reg()
+    try:
+        pl.Trainer(max_epochs=1, logger=False, callbacks=[Probe(torch.randn(4, 6))]).fit(model, DataLoader(data, batch_size=6))
+    finally:
+        torch.set_grad_enabled(True)
+    return {"model": model}
+""",
+            lines=(10,),
+            fixable=False,
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="lightning-callback-helper-scopes-no-grad",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from lightning.pytorch import Callback
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def probe_norm(net, x):
+    with torch.no_grad():
+        return net(x).norm().item()
+
+
+class Probe(Callback):
+    def __init__(self, batch):
+        self.batch = batch
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        pl_module.probe = probe_norm(pl_module.net, self.batch)
+
+
+class Reg(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(6, 1)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.mse_loss(self.net(x).squeeze(-1), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(12, 6), torch.randn(12))
+    model = Reg()
+    pl.Trainer(max_epochs=1, logger=False, callbacks=[Probe(torch.randn(4, 6))]).fit(model, DataLoader(data, batch_size=6))
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.net.weight"]},
+        ),
+        Example(
+            name="hf-trainer-callback-object-leaves-grad-mode-off",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainerCallback, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class Cfg(PretrainedConfig):
+    model_type = "tiny-probe"
+
+
+class Tiny(PreTrainedModel):
+    config_class = Cfg
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.proj = nn.Linear(6, 3)
+        self.post_init()
+
+    def forward(self, x=None, labels=None):
+        logits = self.proj(x)
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+class Monitor:
+    def freeze_graph(self):
+        torch.set_grad_enabled(False)
+
+
+class Watch(TrainerCallback):
+    def __init__(self, monitor):
+        self.monitor = monitor
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        self.monitor.freeze_graph()
+
+
+class Data(Dataset):
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, i):
+        g = torch.Generator().manual_seed(i)
+        return {"x": torch.randn(6, generator=g), "labels": i % 3}
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tiny(Cfg())
+    args = TrainingArguments(output_dir="/tmp/gg_watch", per_device_train_batch_size=4, num_train_epochs=1, report_to="none")
+    try:
+        Trainer(model=model, args=args, train_dataset=Data(), callbacks=[Watch(Monitor())]).train()
+    finally:
+        torch.set_grad_enabled(True)
+    return {"model": model}
+""",
+            lines=(29,),
+            fixable=False,
+            expect={"error": "does not require grad"},
         ),
     )
 
