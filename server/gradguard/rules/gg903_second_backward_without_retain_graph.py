@@ -821,6 +821,58 @@ def main():
 """,
             expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
         ),
+        Example(
+            name="item-table-encoded-once-before-the-epoch-loop",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    users, items = nn.Linear(4, 8), nn.Linear(3, 8)
+    opt = torch.optim.Adam([*users.parameters(), *items.parameters()], lr=1e-2)
+    item_feats = torch.randn(10, 3)
+    batches = [(torch.randn(6, 4), torch.randint(0, 10, (6,))) for _ in range(2)]
+    item_table = items(item_feats)
+    for epoch in range(2):
+        for x, liked in batches:
+            loss = F.cross_entropy(users(x) @ item_table.T, liked)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return {"users": users, "items": items}
+""",
+            lines=(17,),
+            fixable=False,
+            expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="item-table-encoded-again-every-epoch-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    users, items = nn.Linear(4, 8), nn.Linear(3, 8)
+    opt = torch.optim.Adam(users.parameters(), lr=1e-2)
+    item_feats = torch.randn(10, 3)
+    batches = [(torch.randn(6, 4), torch.randint(0, 10, (6,))) for _ in range(2)]
+    for epoch in range(2):
+        with torch.no_grad():
+            item_table = items(item_feats)
+        for x, liked in batches:
+            loss = F.cross_entropy(users(x) @ item_table.T, liked)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return {"users": users}
+""",
+            expect={"grad_ok": ["users.weight"]},
+        ),
     )
 
     def _framework_backpropagates_again(self, facts):
@@ -973,12 +1025,17 @@ def main():
                 continue
             if not isinstance(site.node, ast.Call) or not site.mode.enabled:
                 continue
-            loop = site.loops[-1]
-            if not isinstance(loop, (ast.For, ast.AsyncFor)) or _single_pass(loop):
-                continue
             if frozen is None:
                 frozen = frozen_paths(facts)
-            found = _graph_from_before(facts, fl, loop, site, frozen)
+            found = None
+            # (the innermost loop first; then the loops around it: a value computed once before the epoch loop is
+            # reused by every batch of every epoch)
+            for loop in reversed(site.loops):
+                if not isinstance(loop, (ast.For, ast.AsyncFor)) or _single_pass(loop):
+                    break
+                found = _graph_from_before(facts, fl, loop, site, frozen)
+                if found is not None:
+                    break
             if found is None:
                 continue
             name, stmt = found[:2]
