@@ -229,8 +229,10 @@ class FileFacts:
             for fn in todo:
                 assert isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
                 owner = self.flow.owner.get(id(fn))
-                # a framework calls compute_loss: the scopes that build the trainer pass its model
-                callee = owner if (fn.name == "compute_loss" and owner) else fn.name
+                # a framework calls compute_loss (and a Hugging Face Trainer its training_step): the scopes that build the
+                # trainer pass its model
+                trainer = owner and (fn.name == "compute_loss" or (fn.name == "training_step" and self.modules.classes[owner].framework == "hf_trainer"))
+                callee = owner if trainer else fn.name
                 call = re.compile(r"\b" + re.escape(callee) + r"\s*\(")
                 for scope in self.scopes_matching(call):
                     if id(scope) in seen or scope is fn:

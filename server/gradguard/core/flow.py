@@ -1998,6 +1998,15 @@ class _Walker:
             return None
         return truths.pop() != negate
 
+    def _inherited_trainer_method(self, cls: str, attr: str, node: ast.Attribute) -> bool:
+        """Is ``<obj>.<attr>`` something a Hugging Face ``Trainer`` subclass of the file inherits from the library (not
+        defined or assigned in the file's classes), other than the model and optimizer it holds: a method
+        (``_prepare_inputs``) or a setting, which carries none of the program's parameters?"""
+        info = self.e.modules.classes.get(cls)
+        if info is None or info.framework != "hf_trainer" or attr in _TRAINER_HELD or attr in info.attrs or self.e.modules.method(cls, attr) is not None:
+            return False
+        return not any(attr in self.e.modules.classes[b].attrs for b in info.base_names if b in self.e.modules.classes)
+
     def training_now(self) -> Optional[bool]:
         """``self.training`` in this walk: what the program set on the object (``model.eval()``), else True where it
         computes with grad on (a module is built in training mode); None under no_grad (an evaluation may have called
@@ -2543,6 +2552,10 @@ class _Walker:
             values = self.e.modules.classes[base.cls].attr_values.get(a, []) if base.cls in self.e.modules.classes else []
             literal = bool(values) and all(isinstance(v, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Set)) for v in values)
             return Val(kind="python" if literal else "tensor")  # a Python value / container, or a buffer
+        if base.cls and isinstance(node.ctx, ast.Load) and self._inherited_trainer_method(base.cls, a, node):
+            # ``self._prepare_inputs(inputs)`` in a Hugging Face Trainer subclass: a method of the library's Trainer, not a
+            # part of the object (calling it gives what its arguments carry)
+            return Val(kind=None)
         if base.ident:
             rid = f"{base.ident}.{a}"
             stored = self.stored_leaves.get(rid)
@@ -3316,9 +3329,11 @@ class _Walker:
             return Val(kind="class", cls=cls)
         model = (kwargs or {}).get("model") or (args[0] if args else None)
         if info.framework == "hf_trainer" and model is not None and model.kind == "module":
-            cl = self.e.modules.method(cls, "compute_loss")
-            if cl is not None:  # the Trainer calls compute_loss with the model it was given
-                self.e.flow_in_context(cl, node, {"self": Val(kind="instance", cls=cls), 0: model}, self.mode)
+            for step in ("compute_loss", "training_step"):
+                cl = self.e.modules.method(cls, step)
+                if cl is not None:  # the Trainer calls compute_loss / training_step with the model it was given
+                    # (and a batch from its data loader: data, that requires no grad)
+                    self.e.flow_in_context(cl, node, {"self": Val(kind="instance", cls=cls), 0: model, 1: Val(kind=None)}, self.mode)
         if self.e.modules.built_from_keywords(cls):
             v = combine(*args, *(kwargs or {}).values())
             entries = tuple((k, kv) for k, kv in (kwargs or {}).items() if k) or None
@@ -3981,6 +3996,9 @@ class _Walker:
             if configured is not None:
                 return configured
             return Val(kind="optimizer", params=frozenset({recv.ident}) if recv.ident else recv.live)
+        if recv.cls and recv.kind != "class" and isinstance(node.func, ast.Attribute) and self._inherited_trainer_method(recv.cls, name, node.func):
+            # ``self._prepare_inputs(inputs)``: a method of the library's Trainer gives what its arguments carry
+            return combine(*args, *kwargs.values()) if (args or kwargs) else Val(kind=None)
         # in-file classes: methods and autograd.Function.apply
         if recv.kind == "class" and recv.cls:
             info = self.e.modules.classes.get(recv.cls)
@@ -4476,6 +4494,11 @@ _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 # ``x.attr = f(...)``, ``setattr(x, ...)``, or attributes assigned together (``model.fc1, model.fc2 = fc1, fc2``)
 _ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|\bassign\s*=\s*True")
 _ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(|\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|assign\s*=\s*True")  # every match of _ATTR_FROM_CALL holds one
+
+
+# what a Hugging Face Trainer holds of the program: the model it was given (and its wrapped form), and the optimizer
+# and scheduler it builds from it
+_TRAINER_HELD = frozenset({"model", "model_wrapped", "optimizer", "lr_scheduler"})
 
 
 def _is_self_training(test: ast.AST) -> bool:

@@ -676,6 +676,132 @@ def main():
 """,
             expect={"grad_ok": ["model.embed.weight", "model.out.weight"], "facts": {"has_grad": True}},
         ),
+        Example(
+            name="hf-trainer-step-reads-grad-of-the-embedding-output",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class Cfg(PretrainedConfig):
+    model_type = "tiny-fgm"
+
+
+class Tiny(PreTrainedModel):
+    config_class = Cfg
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.embeddings = nn.Embedding(20, 8)
+        self.classifier = nn.Linear(8, 2)
+        self.post_init()
+
+    def forward(self, input_ids=None, inputs_embeds=None, labels=None):
+        if inputs_embeds is None:
+            inputs_embeds = self.embeddings(input_ids)
+        logits = self.classifier(inputs_embeds.mean(1))
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+class FGMTrainer(Trainer):
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        model.train()
+        inputs = self._prepare_inputs(inputs)
+        embeds = model.embeddings(inputs["input_ids"])
+        loss = model(inputs_embeds=embeds, labels=inputs["labels"]).loss
+        self.accelerator.backward(loss)
+        delta = 0.1 * embeds.grad.sign()
+        adv = model(inputs_embeds=embeds.detach() + delta, labels=inputs["labels"]).loss
+        self.accelerator.backward(adv)
+        return (loss + adv).detach() / 2
+
+
+class Data(Dataset):
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        return {"input_ids": torch.tensor([i % 20, (i * 3) % 20, 1]), "labels": i % 2}
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tiny(Cfg())
+    args = TrainingArguments(output_dir="/tmp/gg_fgm", per_device_train_batch_size=4, num_train_epochs=1, report_to="none")
+    FGMTrainer(model=model, args=args, train_dataset=Data()).train()
+    return {"model": model}
+""",
+            lines=(37,),
+            expect={"error": "'NoneType' object has no attribute 'sign'"},
+        ),
+        Example(
+            bad=False,
+            name="hf-trainer-step-retains-grad-of-the-embedding-output",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class Cfg(PretrainedConfig):
+    model_type = "tiny-fgm"
+
+
+class Tiny(PreTrainedModel):
+    config_class = Cfg
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.embeddings = nn.Embedding(20, 8)
+        self.classifier = nn.Linear(8, 2)
+        self.post_init()
+
+    def forward(self, input_ids=None, inputs_embeds=None, labels=None):
+        if inputs_embeds is None:
+            inputs_embeds = self.embeddings(input_ids)
+        logits = self.classifier(inputs_embeds.mean(1))
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+class FGMTrainer(Trainer):
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        model.train()
+        inputs = self._prepare_inputs(inputs)
+        embeds = model.embeddings(inputs["input_ids"])
+        embeds.retain_grad()
+        loss = model(inputs_embeds=embeds, labels=inputs["labels"]).loss
+        self.accelerator.backward(loss)
+        delta = 0.1 * embeds.grad.sign()
+        adv = model(inputs_embeds=embeds.detach() + delta, labels=inputs["labels"]).loss
+        self.accelerator.backward(adv)
+        return (loss + adv).detach() / 2
+
+
+class Data(Dataset):
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        return {"input_ids": torch.tensor([i % 20, (i * 3) % 20, 1]), "labels": i % 2}
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tiny(Cfg())
+    before = model.embeddings.weight.detach().clone()
+    args = TrainingArguments(output_dir="/tmp/gg_fgm", per_device_train_batch_size=4, num_train_epochs=1, report_to="none")
+    FGMTrainer(model=model, args=args, train_dataset=Data()).train()
+    return {"model": model}, {"embeddings_changed": not torch.equal(before, model.embeddings.weight)}
+""",
+            expect={"facts": {"embeddings_changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -768,6 +894,8 @@ def main():
                     fixed_binds.add(id(binds[0]))
                     fixes.append(lambda b=binds[0], n=name: fix(f"Call `{n}.retain_grad()` before backward()", insert_after_stmt(facts, b, f"{n}.retain_grad()")))
                 related = [(site.node, "backward() populates .grad of leaf tensors only")]
+                if len(binds) == 1 and creating and not earlier:
+                    related.insert(0, (binds[0], f"`{name}` is made here, by an operation: not a leaf (call `{name}.retain_grad()` after it)"))
                 if earlier and len(binds) == 1:
                     related = [(earlier[0], f"requires_grad is set here on the tensor `{name}` held before"),
                                (binds[0], f"`{name}` is rebound here to a computed (non-leaf) result"), *related]
