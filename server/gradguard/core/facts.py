@@ -231,8 +231,8 @@ class FileFacts:
                 owner = self.flow.owner.get(id(fn))
                 # a framework calls compute_loss (and a Hugging Face Trainer its training_step): the scopes that build the
                 # trainer pass its model
-                trainer = owner and (fn.name == "compute_loss" or (fn.name == "training_step" and self.modules.classes[owner].framework == "hf_trainer"))
-                callee = owner if trainer else fn.name
+                trainer = owner is not None and (fn.name == "compute_loss" or (fn.name == "training_step" and self.modules.classes[owner].framework == "hf_trainer"))
+                callee = owner if (trainer and owner) else fn.name
                 call = re.compile(r"\b" + re.escape(callee) + r"\s*\(")
                 for scope in self.scopes_matching(call):
                     if id(scope) in seen or scope is fn:
