@@ -1689,6 +1689,9 @@ class _Walker:
                 base = self.env[st.target.value.id]
                 if base.kind == "tensor" and not base.ident and not base.leaf and v.kind in ("tensor", None):
                     self.env[st.target.value.id] = replace(combine(base, self.op_result(v)), saved_output=base.saved_output, leaf_copy=base.leaf_copy)
+                elif base.kind == "numpy" and not (v.live - {UNKNOWN}):
+                    # ``out[i:j] += frame`` into a NumPy array: it now holds values of what ``frame`` came from (off the graph)
+                    self.env[st.target.value.id] = replace(combine(base, v), kind="numpy", live=base.live)
         elif isinstance(st, ast.Expr):
             self.ev(st.value)
             call = st.value

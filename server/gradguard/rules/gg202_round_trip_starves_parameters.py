@@ -632,6 +632,63 @@ def main():
 """,
             expect={"grad_ok": ["model.weight", "model.bias"], "facts": {"logged_matches": True}},
         ),
+        Example(
+            name="loss-from-a-numpy-overlap-add-accumulated-in-place",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+
+
+def overlap_add(frames, hop=2):
+    out = np.zeros(hop * (len(frames) - 1) + frames.shape[1])
+    for i, frame in enumerate(frames):
+        out[i * hop:i * hop + len(frame)] += frame
+    return out
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 4)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    est = model(torch.randn(3, 4))
+    loss = torch.tensor(overlap_add(est.detach().numpy()).mean(), requires_grad=True)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(18,), fixable=False,
+            expect={"grad_none": ["model.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="numpy-overlap-add-only-for-a-printed-metric",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+
+
+def overlap_add(frames, hop=2):
+    out = np.zeros(hop * (len(frames) - 1) + frames.shape[1])
+    for i, frame in enumerate(frames):
+        out[i * hop:i * hop + len(frame)] += frame
+    return out
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 4)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    est = model(torch.randn(3, 4))
+    loss = est.pow(2).mean()
+    print(overlap_add(est.detach().numpy()).mean())
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"numpy", "item", "tolist", "python", "rewrap"})  # the GradientFlow cut kinds this rule reports
