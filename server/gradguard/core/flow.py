@@ -2001,6 +2001,35 @@ class _Walker:
             return None
         return truths.pop() != negate
 
+    def _module_object(self, a: Val, expr: ast.AST) -> bool:
+        """Is ``a`` (the value of ``expr``) a Module object with parameters: an object of an in-file Module class (``self``
+        in its ``forward``, ``self.block``), or a torch layer the class builds (``self.linear``)? Not a parameter reached
+        through a module's attribute path (``self.fc1.bias``)."""
+        if a.kind != "module" or not a.live:
+            return False
+        if a.cls is not None and a.cls in self.e.modules.classes:
+            return True
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self" and self.fl.owner:
+            got = self.e.modules.attr_torch_ctor(self.fl.owner, expr.attr)
+            return got is not None and not self.e.modules.parameterless_attr(self.fl.owner, expr.attr)
+        return False
+
+    def _module_given_to_apply(self, fn_cls: str, i: int, a: Val, node: ast.Call) -> Val:
+        """The module ``a`` passed as argument ``i`` of ``fn_cls.apply``: what ``forward`` reads from it (``layer.kernel``)
+        is cut (the parts it reads by name, when they are all known; else the whole module)."""
+        detail = (f"`{fn_cls}.apply(..., {ast.unparse(node.args[i])}, ...)` (autograd tracks only the tensors given to `apply`: the parameters "
+                  f"`forward` reads from the module are outside the graph)")
+        fwd = self.e.modules.method(fn_cls, "forward")
+        params = [p.arg for p in fwd.args.args] if isinstance(fwd, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+        name = params[i + 1] if i + 1 < len(params) else None  # (after ``ctx``)
+        reads = self.e.attribute_reads(fwd, name) if name is not None else frozenset()
+        heads = {r.split(".")[0] for r in reads}
+        roots = [r for r in a.live if r not in (UNKNOWN, NEW)]
+        if not heads or len(roots) != len(a.live):
+            return cut_value(a, "dropped", node.args[i], detail)
+        c = Cut("dropped", node.args[i], detail)
+        return Val(frozenset(), frozenset((f"{r}.{h}", c) for r in roots for h in sorted(heads)) | a.cut, kind="tensor")
+
     def _inherited_trainer_method(self, cls: str, attr: str, node: ast.Attribute) -> bool:
         """Is ``<obj>.<attr>`` something a Hugging Face ``Trainer`` subclass of the file inherits from the library (not
         defined or assigned in the file's classes), other than the model and optimizer it holds: a method
@@ -4014,7 +4043,9 @@ class _Walker:
                 if dropped and node.args and not any(isinstance(a, ast.Starred) for a in node.args) and not node.keywords:
                     parts = []
                     for i, a in enumerate(args):
-                        if i in dropped and a.live:
+                        if i < len(node.args) and self._module_object(a, node.args[i]):
+                            parts.append(self._module_given_to_apply(recv.cls, i, a, node))  # (whatever backward returns for it)
+                        elif i in dropped and a.live:
                             at, what = dropped[i]
                             if isinstance(at, ast.Subscript) and isinstance(at.slice, ast.Constant):  # the guard that never holds
                                 detail = f"`{recv.cls}.backward` computing the gradient of `{what}` only under `{ast.unparse(at)}` (always False: input {at.slice.value!r} is a Python number)"
@@ -4024,6 +4055,10 @@ class _Walker:
                         else:
                             parts.append(a)
                     return self.op_result(combine(*parts))
+                if len(args) == len(node.args) and not any(isinstance(a, ast.Starred) for a in node.args) and any(self._module_object(a, n) for a, n in zip(args, node.args)):
+                    # ``Fn.apply(x, self.basis, self)``: autograd tracks only the tensors given to ``apply``; the parameters its
+                    # ``forward`` reads from a module it is given are used outside the graph (forward runs under no_grad)
+                    args = [self._module_given_to_apply(recv.cls, i, a, node) if self._module_object(a, node.args[i]) else a for i, a in enumerate(args)]
                 res = self.op_result(combine(*args))
                 if self.mode.enabled and not any(isinstance(a, ast.Starred) for a in node.args):
                     saves_out, saves_in = self.e.function_saves(recv.cls)

@@ -161,7 +161,9 @@ gradient computed only under `if ctx.needs_input_grad[k]:` where every call pass
 constructor and helper-function defaults: arithmetic on numbers gives a number). So is a custom Function whose
 `forward` passes every output it returns to `ctx.mark_non_differentiable` (the pooled values together with their
 indices): autograd makes marked outputs constants and never calls `backward` for them, so the layers under `apply`
-get no gradient. Marking only the indices or masks beside a differentiable output is fine; the fix unmarks the
+get no gradient. So is a module passed to `apply` (`Fn.apply(x, self)`) whose parameters `forward` reads (`layer.kernel`):
+autograd tracks only the tensors given to `apply`, so those parameters get no gradient whatever `backward` returns (pass
+the parameter itself and return its gradient). Marking only the indices or masks beside a differentiable output is fine; the fix unmarks the
 outputs whose incoming gradient `backward` reads. So is a product with a frozen all-zero parameter
 (`self.lora_up = nn.Parameter(torch.zeros(out, r), requires_grad=False)` in a LoRA adapter, then
 `x @ self.lora_down.t() @ self.lora_up.t()`): when nothing in the file changes it (no in-place write, no `.data`, no
@@ -2469,6 +2471,88 @@ def main():
     return {"model": model}
 """,
             expect={"grad_ok": ["model.embed.weight", "model.blocks.0.ff.weight", "model.head.weight"]},
+        ),
+        Example(
+            name="function-reads-the-weight-from-the-module-it-is-given",
+            code="""import torch
+import torch.nn as nn
+
+
+class ScaledMatmul(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, layer):
+        ctx.save_for_backward(x, layer.weight)
+        return x @ layer.weight.t()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, w = ctx.saved_tensors
+        return grad_out @ w, None
+
+
+class Proj(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(3, 4) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(3))
+
+    def forward(self, x):
+        return ScaledMatmul.apply(x, self) + self.bias
+
+
+def main():
+    torch.manual_seed(0)
+    model = Proj()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(5, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(24,), fixable=False,
+            expect={"grad_none": ["model.weight"], "grad_ok": ["model.bias"]},
+        ),
+        Example(
+            bad=False,
+            name="function-given-the-weight-tensor-returns-its-gradient",
+            code="""import torch
+import torch.nn as nn
+
+
+class ScaledMatmul(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.save_for_backward(x, weight)
+        return x @ weight.t()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, w = ctx.saved_tensors
+        return grad_out @ w, grad_out.t() @ x
+
+
+class Proj(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(3, 4) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(3))
+
+    def forward(self, x):
+        return ScaledMatmul.apply(x, self.weight) + self.bias
+
+
+def main():
+    torch.manual_seed(0)
+    model = Proj()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(5, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight", "model.bias"]},
         ),
     )
 
