@@ -2022,7 +2022,7 @@ class _Walker:
         fwd = self.e.modules.method(fn_cls, "forward")
         params = [p.arg for p in fwd.args.args] if isinstance(fwd, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
         name = params[i + 1] if i + 1 < len(params) else None  # (after ``ctx``)
-        reads = self.e.attribute_reads(fwd, name) if name is not None else frozenset()
+        reads = self.e.attribute_reads(fwd, name) if name is not None and fwd is not None else frozenset()
         heads = {r.split(".")[0] for r in reads}
         roots = [r for r in a.live if r not in (UNKNOWN, NEW)]
         if not heads or len(roots) != len(a.live):
