@@ -149,6 +149,9 @@ class Val:
     leads: Optional[frozenset] = None  # a string (or each string of a list) known to begin with one of these texts
     flags: Optional[tuple] = None  # ((attr, constant Val), ...): attributes of this object its methods set to constants
     # (``model.enable_gradient_checkpointing()`` sets ``gradient_checkpointing = True``; ``model.train()`` sets ``training``)
+    # ``copy.deepcopy(m)`` of a module frozen at that point: (the deepcopy call, the freeze): the copy's parameters are
+    # frozen too (a deep copy copies each parameter's ``requires_grad``)
+    frozen_copy: Optional[tuple] = None
 
     @property
     def carries(self) -> bool:
@@ -2166,6 +2169,29 @@ class _Walker:
                 return not any(isinstance(w, ast.Constant) and w.value in taken for w in wanted)
         return False
 
+    def frozen_at(self, root: str) -> Optional[ast.AST]:
+        """Where ``root``'s parameters were switched off as a whole (the event's node), when this walk (with what its
+        callers did before calling it) leaves them off now; None otherwise."""
+        last = None
+        for ev in [*self.events_before_call(), *self.fl.events]:
+            if ev.target is None or ev.what not in ("requires_grad_call", "requires_grad_via_call", "requires_grad_set"):
+                continue
+            if ev.what == "requires_grad_set":
+                value = getattr(ev.stmt, "value", None)
+                if ev.name != "requires_grad" or not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
+                    continue
+                on = value.value
+            elif ev.extra in ("True", "False"):
+                on = ev.extra == "True"
+            else:
+                continue
+            roots = set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())
+            if any(r == root or root.startswith(r + ".") for r in roots):
+                last = None if on else ev.node  # (the whole of it, or something it is part of)
+            elif on and any(r.startswith(root + ".") for r in roots):
+                last = None  # (a part of it switched back on)
+        return last
+
     def frozen_now(self, within: frozenset) -> frozenset:
         """Parts of ``within`` whose parameters this function has set to ``requires_grad=False`` so far (and
         not back on): an optimizer built from what requires grad leaves them out. In the method a framework
@@ -2428,6 +2454,11 @@ class _Walker:
         return f"{name}@{self.stmt.lineno}"
 
     def rename_new(self, v: Val, name: str) -> Val:
+        if v.frozen_copy is not None and v.ident == NEW:
+            # the deep copy of a frozen module, now named: its parameters are frozen from here on, as if switched off here
+            copy_call, freeze = v.frozen_copy
+            self.record("requires_grad_call", copy_call, target=Val(frozenset({name}), kind="module", ident=name), name=name, extra="False", origin=freeze)
+            v = replace(v, frozen_copy=None)
         live = frozenset(name if r == NEW else r for r in v.live)
         cut = frozenset((name if r == NEW else r, c) for r, c in v.cut)
         self.fl.created.add(name)
@@ -3859,7 +3890,11 @@ class _Walker:
         if q in COPY_FUNCTIONS and args:
             src = args[0]  # ``copy.deepcopy(model)``: a new object of the same class, with its own parameters
             if src.kind == "module" or src.leaf:
-                return Val(frozenset({NEW}), kind=src.kind or "tensor", cls=src.cls, ident=NEW, leaf=src.leaf)
+                frozen = None
+                if src.kind == "module" and short == "deepcopy" and src.ident and src.ident not in (UNKNOWN, NEW) and self.mode.enabled:
+                    at = self.frozen_at(src.ident)
+                    frozen = (node, at) if at is not None else None
+                return Val(frozenset({NEW}), kind=src.kind or "tensor", cls=src.cls, ident=NEW, leaf=src.leaf, frozen_copy=frozen)
             # anything else: a fresh object of its own (not the original), carrying no gradient
             return Val(kind=src.kind if src.kind in ("instance", "optimizer", "python", "numpy") else None, cls=src.cls, ident=NEW)
         if q in ("torch.autograd.grad", "torch.autograd.backward"):

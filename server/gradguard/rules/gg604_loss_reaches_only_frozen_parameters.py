@@ -52,6 +52,9 @@ object on its own parts (`set_requires_grad([self.netD_A], False)`) and the loss
 calls afterwards (`self.backward_D(self.netD_A, real, fake)`). A tensor computed from the model before the freeze and kept
 on it (`self.soft_prompt = self.embeddings.weight[:4].clone()`) keeps its graph: a loss through it is not all frozen.
 
+A deep copy of a module frozen at that point (`student = copy.deepcopy(base)` after `base.requires_grad_(False)`) is
+frozen too: `deepcopy` copies each parameter's `requires_grad` (the copy is named as related).
+
 ## Why is this bad?
 With every input of the graph frozen, autograd records nothing: the loss is a constant and
 `loss.backward()` raises `RuntimeError: element 0 of tensors does not require grad and does not have a
@@ -923,6 +926,54 @@ def main():
 """,
             expect={"grad_ok": ["G.weight", "D.weight"]},
         ),
+        Example(
+            name="student-deep-copied-from-a-frozen-base",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    base = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    base.requires_grad_(False)
+    student = copy.deepcopy(base)
+    opt = torch.optim.SGD(student.parameters(), lr=0.1)
+    x = torch.randn(6, 4)
+    loss = (student(x) - base(x)).pow(2).mean() + student(x).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"student": student}
+""",
+            lines=(10,), fixable=False,
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="student-deep-copied-before-the-base-is-frozen",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    base = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    student = copy.deepcopy(base)
+    base.requires_grad_(False)
+    opt = torch.optim.SGD(student.parameters(), lr=0.1)
+    x = torch.randn(6, 4)
+    loss = (student(x) - base(x)).pow(2).mean() + student(x).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"student": student}
+""",
+            expect={"grad_ok": ["student.0.weight", "student.2.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -972,15 +1023,25 @@ def main():
                     order = _model_children(facts, ev)
                     if order:
                         why = f" (`children()` yields {', '.join(f'`{c}`' for c in order)} in the order `__init__` assigned them: the slice picks by that order, not by role)"
+                # (a deep copy of what was frozen is frozen too: ``student = copy.deepcopy(base)`` after ``base.requires_grad_(False)``)
+                copies = sorted({id(f.node): f.node for f in covering if _is_deepcopy(facts, f.node) and f.node is not at}.values(), key=lambda n: (n.lineno, n.col_offset))
+                copied = [(n, "`copy.deepcopy` copies `requires_grad`: this copy of a frozen module is frozen too") for n in copies]
+                if _is_deepcopy(facts, at) and not why:
+                    frozen_line = getattr(getattr(ev, "origin", None), "lineno", None)
+                    why = f" (`copy.deepcopy` copies `requires_grad`: the module it copies was frozen{f' at line {frozen_line}' if frozen_line else ''})"
                 yield self.finding(
                     facts,
                     at,
                     f"this freezes every parameter the loss at line {site.line} reaches: it has no gradient path and backward() raises{why}",
-                    related=[*via, (site.node, f"{site.implicit} backpropagates this loss" if site.implicit else "backward() raises here"), *_indexed_unfreezes(facts)],
+                    related=[*via, *copied, (site.node, f"{site.implicit} backpropagates this loss" if site.implicit else "backward() raises here"), *_indexed_unfreezes(facts)],
                     explanation="With every parameter the loss depends on set to requires_grad=False, autograd records nothing: the loss "
                     "has no grad_fn and `backward()` raises `RuntimeError: element 0 of tensors does not require grad`. Freeze only the "
                     "part meant to stay fixed.",
                 )
+
+
+def _is_deepcopy(facts, node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and facts.imports.qualname(node.func) == "copy.deepcopy"
 
 
 def _truthy_test_above(facts, node: ast.AST) -> Optional[ast.If]:
