@@ -3146,6 +3146,17 @@ class _Walker:
         return Val(live_unknown, frozenset(cut), kind=v.kind)
 
     def ev_Call(self, node: ast.Call) -> Val:
+        res = self._ev_call(node)
+        f = node.func
+        if self.fl.owner and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self" and self.e.hooks is not None and (res.live or res.cut):
+            cut = self.e.hooks.detaching_forward_hooks().get((self.fl.owner, f.attr))
+            if cut is not None:
+                # a forward hook on this part returns ``output.data`` (or ``output.detach()``): that replaces its output
+                kind, at, detail = cut
+                return cut_value(res, kind, at, detail)
+        return res
+
+    def _ev_call(self, node: ast.Call) -> Val:
         func = node.func
         args = [self.ev(a) for a in node.args]
         kwargs = {k.arg: self.ev(k.value) for k in node.keywords}

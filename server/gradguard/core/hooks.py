@@ -58,6 +58,7 @@ class Hooks:
         # (a weak reference: the facts keep this model, and the CLI frees a file's objects by reference counting)
         self.f = weakref.proxy(facts)
         self._layers: Optional[list] = None
+        self._detaching: Optional[dict] = None
         self._regs: Optional[list] = None
 
     # the layers ----------------------------------------------------------------------------------------------
@@ -416,6 +417,118 @@ class Hooks:
                 return out
         return []
 
+    def detaching_forward_hooks(self) -> dict:
+        """``{(class, attribute): (cut kind, node, detail)}`` for each part ``self.<attribute>`` of an in-file Module class
+        that a ``register_forward_hook`` of the file hooks with a function whose every ``return`` gives ``None`` or a
+        value made from ``output.data`` / ``output.detach()`` (and none from ``output`` itself): what it returns replaces
+        the part's output, off the graph. The part is found through ``self.<attr>``, ``model.<attr>`` of a model built
+        in the same function, or ``getattr(net, name)`` in a helper whose every call passes a part holder and a constant
+        name (a literal, or a constructor default never passed)."""
+        if self._detaching is None:
+            out: dict = {}
+            text = self.f.source.text
+            if "register_forward_hook" in text and (".data" in text or "detach(" in text):
+                for node in self.f.walk(ast.Call):
+                    if not (isinstance(node.func, ast.Attribute) and node.func.attr == "register_forward_hook" and node.args):
+                        continue
+                    scope = self.f.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    fn, offset = self._hook_callable(node.args[0], scope)
+                    cut = _detaching_return(fn, offset) if fn is not None else None
+                    if cut is None:
+                        continue
+                    for part in self._hooked_parts(node.func.value, scope):
+                        out.setdefault(part, cut)
+            self._detaching = out
+        return self._detaching
+
+    def _hook_callable(self, expr: ast.AST, scope: Optional[ast.AST]) -> tuple:
+        """(function, index of its ``output`` parameter) of a hook: a function, lambda or method (``_hook_function``), or an
+        object of an in-file class with ``__call__`` built in the same function (``gate = ChannelDropout(p)``)."""
+        got = self._hook_function(expr, scope)
+        if got is not None:
+            params = got.args.args if isinstance(got, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else []
+            return got, 3 if params and params[0].arg == "self" else 2
+        value: Optional[ast.AST] = expr
+        if isinstance(expr, ast.Name) and scope is not None:
+            vals = self.f.semantic.assigned_values(scope, expr.id)
+            value = vals[0] if vals and len(vals) == 1 else None
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in self.f.modules.classes:
+            call = self.f.modules.method(value.func.id, "__call__")
+            if call is not None:
+                return call, 3
+        return None, 0
+
+    def _hooked_parts(self, recv: ast.AST, scope: Optional[ast.AST]) -> list:
+        """``(class, attribute)`` of the parts a registration's receiver is."""
+        if isinstance(recv, ast.Attribute) and isinstance(recv.value, ast.Name):
+            owner = self._class_expr(recv.value, scope)
+            return [(owner, recv.attr)] if isinstance(owner, str) else []
+        if isinstance(recv, ast.Call) and isinstance(recv.func, ast.Name) and recv.func.id == "getattr" and len(recv.args) == 2 \
+                and isinstance(recv.args[0], ast.Name) and isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            holder, name = recv.args
+            params = [a.arg for a in scope.args.args]
+            if holder.id not in params:  # type: ignore[attr-defined]
+                return []
+            out = []
+            for call in self.f.walk(ast.Call):
+                if not (isinstance(call.func, ast.Name) and call.func.id == scope.name) or any(isinstance(a, ast.Starred) for a in call.args):
+                    continue
+                i = params.index(holder.id)  # type: ignore[attr-defined]
+                given = call.args[i] if i < len(call.args) else None
+                caller = self.f.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef))
+                cls = self._holder_class(given, caller)
+                attr = self._constant_name(name, scope, call, caller)
+                if cls is None or attr is None:
+                    return []
+                out.append((cls, attr))
+            return out
+        return []
+
+    def _holder_class(self, given: Optional[ast.AST], caller: Optional[ast.AST]) -> Optional[str]:
+        """The in-file Module class of ``self.net`` (a part the caller's class holds) or of a local built as ``Cls()``."""
+        mm = self.f.modules
+        if isinstance(given, ast.Attribute) and isinstance(given.value, ast.Name) and given.value.id == "self" and caller is not None:
+            owner = self._class_of(given.value)
+            return mm.attr_class(owner, given.attr)[0] if owner else None
+        got = self._class_expr(given, caller) if given is not None else None
+        return got if isinstance(got, str) else None
+
+    def _constant_name(self, name: ast.AST, fn: ast.AST, call: ast.Call, caller: Optional[ast.AST]) -> Optional[str]:
+        """The string ``name`` (a parameter of ``fn``) is at ``call``: a literal passed, or the caller's own parameter with a
+        literal default that no construction of the caller's class (or call of the caller) passes."""
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            return name.value
+        if not isinstance(name, ast.Name):
+            return None
+        params = [a.arg for a in fn.args.args]  # type: ignore[attr-defined]
+        if name.id not in params:
+            return None
+        i = params.index(name.id)
+        given = call.args[i] if i < len(call.args) else next((k.value for k in call.keywords if k.arg == name.id), None)
+        if isinstance(given, ast.Constant) and isinstance(given.value, str):
+            return given.value
+        if not (isinstance(given, ast.Name) and isinstance(caller, (ast.FunctionDef, ast.AsyncFunctionDef))):
+            return None
+        cargs = [a.arg for a in caller.args.args]
+        if given.id not in cargs:
+            return None
+        j = cargs.index(given.id)
+        first_default = len(cargs) - len(caller.args.defaults)
+        if j < first_default:
+            return None
+        default = caller.args.defaults[j - first_default]
+        if not (isinstance(default, ast.Constant) and isinstance(default.value, str)):
+            return None
+        # (no call passes it: the constructor of the caller's class for ``__init__``, the caller itself otherwise)
+        target = self._class_of(caller.args.args[0]) if caller.name == "__init__" and cargs and cargs[0] == "self" else caller.name
+        offset = 1 if cargs and cargs[0] == "self" else 0
+        for c in self.f.walk(ast.Call):
+            f = c.func
+            if (isinstance(f, ast.Name) and f.id == target) or (isinstance(f, ast.Attribute) and f.attr == target):
+                if len(c.args) > j - offset or any(k.arg in (given.id, None) for k in c.keywords) or any(isinstance(a, ast.Starred) for a in c.args):
+                    return None
+        return default.value
+
     def _hook_function(self, expr: ast.AST, scope: Optional[ast.AST]) -> Optional[ast.AST]:
         """The function a registration passes: a lambda, ``self.<method>``, a function of the file, or the nested
         function a factory (``self._make_hook(name)``) returns."""
@@ -437,6 +550,31 @@ class Hooks:
                 if len(rets) == 1:
                     return self._hook_function(rets[0], factory)
         return None
+
+
+def _detaching_return(fn: ast.AST, index: int) -> Optional[tuple]:
+    """(cut kind, node, detail) when every ``return`` of the hook ``fn`` (its ``output`` the parameter at ``index``) gives
+    None or a value made from ``output.data`` / ``output.detach()`` and none from ``output`` itself, with at least one
+    such value; else None."""
+    params = fn.args.args if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else []
+    if len(params) <= index:
+        return None
+    out = params[index].arg
+    values = [fn.body] if isinstance(fn, ast.Lambda) else [r.value for r in walk_nodes(fn) if isinstance(r, ast.Return)]
+    found = None
+    for v in values:
+        if v is None or (isinstance(v, ast.Constant) and v.value is None):
+            continue
+        cut_nodes = [n for n in walk_nodes(v) if (isinstance(n, ast.Attribute) and n.attr == "data" and isinstance(n.value, ast.Name) and n.value.id == out)
+                     or (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "detach" and isinstance(n.func.value, ast.Name) and n.func.value.id == out)]
+        uses = [n for n in walk_nodes(v) if isinstance(n, ast.Name) and n.id == out]
+        if not cut_nodes or len(uses) != len(cut_nodes):
+            return None  # (``output`` itself in the value: gradient flows through it)
+        if found is None:
+            c = cut_nodes[0]
+            kind = "data" if isinstance(c, ast.Attribute) else "detach"
+            found = (kind, c, f"the forward hook's `{ast.unparse(c)}` (its return value replaces the hooked module's output)")
+    return found
 
 
 _OPS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "Pow": "**", "MatMult": "@", "BitAnd": "&", "BitOr": "|"}

@@ -33,6 +33,13 @@ GAN `netD(fake.detach())` when the generator trains through another loss, stop-g
 when `params` is built from every parameter of the model, the loss reaches the model only through what `params`
 carries, so fast weights cloned with `p.detach().clone().requires_grad_()` (MAML) starve the meta-parameters.
 
+A forward hook whose every `return` gives `None` or a value made from `output.data` / `output.detach()` replaces the
+hooked part's output with a tensor off the graph (torch uses a hook's return value as the output): the part and everything
+before it get no gradient through it. The part is found through `self.<part>.register_forward_hook(h)`, `model.<part>` of
+a model built in the same function, or `getattr(net, name)` in a helper whose every call passes a part holder and a
+constant name (a literal, or a constructor default never passed); the hook may be a function, a method, a lambda or an
+object with `__call__`.
+
 ## Why is this bad?
 `detach()` returns a tensor with no history. Everything upstream of it gets no gradient from this loss:
 their `.grad` stays `None` and the optimizer leaves them at their initial values, silently. When nothing
@@ -1272,6 +1279,100 @@ def main():
     return {"G": gan.G, "D_a": gan.D_a, "D_b": gan.D_b}
 """,
             expect={"grad_ok": ["G.weight", "D_a.weight", "D_b.weight"]},
+        ),
+        Example(
+            name="forward-hook-replaces-a-block-output-with-its-data",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Linear(4, 8)
+        self.block = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.block(torch.relu(self.stem(x)))))
+
+
+class ChannelDrop:
+    def __init__(self, p=0.25):
+        self.p = p
+
+    def __call__(self, module, inputs, output):
+        if not module.training:
+            return None
+        mask = (torch.rand(output.shape[1]) > self.p).float()
+        return output.data * mask
+
+
+def attach(net, name, p):
+    gate = ChannelDrop(p)
+    return getattr(net, name).register_forward_hook(gate)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    attach(model, "block", 0.25)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(16, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(24,),
+            expect={"grad_none": ["model.stem.weight", "model.block.weight"], "grad_ok": ["model.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="forward-hook-scales-a-block-output-in-the-graph",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Linear(4, 8)
+        self.block = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.block(torch.relu(self.stem(x)))))
+
+
+class ChannelDrop:
+    def __init__(self, p=0.25):
+        self.p = p
+
+    def __call__(self, module, inputs, output):
+        if not module.training:
+            return None
+        mask = (torch.rand(output.shape[1]) > self.p).float()
+        return output * mask
+
+
+def attach(net, name, p):
+    gate = ChannelDrop(p)
+    return getattr(net, name).register_forward_hook(gate)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    attach(model, "block", 0.25)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(16, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.stem.weight", "model.block.weight", "model.head.weight"]},
         ),
     )
 

@@ -388,9 +388,9 @@ def main():
                 if ev.what == "requires_grad_set" and ev.name == "requires_grad":
                     node = ev.node  # the Attribute target
                     recv = node.value
-                elif ev.what == "requires_grad_call" and ev.extra == "False":
+                elif ev.what == "requires_grad_call" and ev.extra == "False" and isinstance(ev.node, ast.Call) and isinstance(ev.node.func, ast.Attribute):
                     node = ev.node
-                    recv = node.func.value
+                    recv = ev.node.func.value
                 else:
                     continue
                 if not isinstance(recv, ast.Name):
