@@ -149,8 +149,10 @@ class Val:
     leads: Optional[frozenset] = None  # a string (or each string of a list) known to begin with one of these texts
     flags: Optional[tuple] = None  # ((attr, constant Val), ...): attributes of this object its methods set to constants
     # (``model.enable_gradient_checkpointing()`` sets ``gradient_checkpointing = True``; ``model.train()`` sets ``training``)
-    # ``copy.deepcopy(m)`` of a module frozen at that point: (the deepcopy call, the freeze): the copy's parameters are
-    # frozen too (a deep copy copies each parameter's ``requires_grad``)
+    # a new module's ``requires_grad`` changes made where it was created, to be recorded on it where it is named:
+    # ((path inside it, node, "True"/"False", origin), ...): the deep copy of a module frozen at that point (a deep copy
+    # copies each parameter's ``requires_grad``; node the deepcopy call, origin the freeze), and the switches a factory
+    # function makes on the module it builds and returns (``model.encoder.requires_grad_(False)`` in ``build_model()``)
     frozen_copy: Optional[tuple] = None
 
     @property
@@ -1588,6 +1590,10 @@ class _Walker:
                     continue
                 if k == 0 and is_method:
                     owner_cls = self.fl.owner or ""
+                    if any(isinstance(d, ast.Name) and d.id == "classmethod" for d in node.decorator_list):
+                        # ``def from_unet(cls, unet)``: ``cls`` is the class (``cls(...)`` builds a new object of it)
+                        self.env[p.arg] = Val(kind="class", cls=owner_cls)
+                        continue
                     self.env[p.arg] = b.get("self") or Val(frozenset({"self"}), kind="module" if self.e.modules.classes[owner_cls].is_module else "instance", cls=owner_cls, ident="self")
                     for bk, bv in b.items():
                         if isinstance(bk, str) and bk.startswith("self."):  # the receiver's state the caller left (``self.protos``)
@@ -2455,9 +2461,11 @@ class _Walker:
 
     def rename_new(self, v: Val, name: str) -> Val:
         if v.frozen_copy is not None and v.ident == NEW:
-            # the deep copy of a frozen module, now named: its parameters are frozen from here on, as if switched off here
-            copy_call, freeze = v.frozen_copy
-            self.record("requires_grad_call", copy_call, target=Val(frozenset({name}), kind="module", ident=name), name=name, extra="False", origin=freeze)
+            # the deep copy of a frozen module (or a module a factory switched parts of), now named: its parameters are as
+            # they were switched where it was made
+            for rel, at, flag, origin in v.frozen_copy:
+                root = name + rel
+                self.record("requires_grad_call", at, target=Val(frozenset({root}), kind="module", ident=root), name=root, extra=flag, origin=origin)
             v = replace(v, frozen_copy=None)
         live = frozenset(name if r == NEW else r for r in v.live)
         cut = frozenset((name if r == NEW else r, c) for r, c in v.cut)
@@ -3690,7 +3698,8 @@ class _Walker:
                 ret = ctx.returns
                 if ret.kind == "module" and ret.ident and (ret.ident == NEW or ret.ident in ctx.created) and ret.live == {ret.ident} and not ret.cut:
                     # a factory given its caller's values (``restore(state)`` building a new model): a new object, as below
-                    return Val(frozenset({NEW}), kind="module", cls=ret.cls, ident=NEW, elem_cls=ret.elem_cls)
+                    # (with the requires_grad switches it made on it)
+                    return Val(frozenset({NEW}), kind="module", cls=ret.cls, ident=NEW, elem_cls=ret.elem_cls, frozen_copy=_made_switches(ctx, ret.ident, node))
                 return _through(ret, node)
         if recv_key is not None and self.attr_state:
             for a in self.e._self_stores(fn):  # (what the method stores there is not known here)
@@ -3713,8 +3722,8 @@ class _Walker:
             return selfv  # ``return self`` (a builder, ``.fit()`` that returns the trainer): the receiver itself
         if ret.kind == "module" and ret.ident and (ret.ident == NEW or ret.ident in summary.created) and ret.live == {ret.ident} and not ret.cut:
             # a factory (``def build_model(): return nn.DataParallel(Net())``): the caller gets a new module object,
-            # named where it binds it
-            return Val(frozenset({NEW}), kind="module", cls=ret.cls, ident=NEW, elem_cls=ret.elem_cls)
+            # named where it binds it (with the requires_grad switches the factory made on it)
+            return Val(frozenset({NEW}), kind="module", cls=ret.cls, ident=NEW, elem_cls=ret.elem_cls, frozen_copy=_made_switches(summary, ret.ident, node))
         return self.instantiate_summary(ret, binding, node, frozenset(summary.created))
 
     def _omitted_none(self, fn: ast.AST, args: list, kwargs: dict) -> tuple:
@@ -3904,7 +3913,7 @@ class _Walker:
                 frozen = None
                 if src.kind == "module" and short == "deepcopy" and src.ident and src.ident not in (UNKNOWN, NEW) and self.mode.enabled:
                     at = self.frozen_at(src.ident)
-                    frozen = (node, at) if at is not None else None
+                    frozen = (("", node, "False", at),) if at is not None else None
                 return Val(frozenset({NEW}), kind=src.kind or "tensor", cls=src.cls, ident=NEW, leaf=src.leaf, frozen_copy=frozen)
             # anything else: a fresh object of its own (not the original), carrying no gradient
             return Val(kind=src.kind if src.kind in ("instance", "optimizer", "python", "numpy") else None, cls=src.cls, ident=NEW)
@@ -4583,6 +4592,21 @@ _ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(|\.\w+\s*,\s*[\
 # what a Hugging Face Trainer holds of the program: the model it was given (and its wrapped form), and the optimizer
 # and scheduler it builds from it
 _TRAINER_HELD = frozenset({"model", "model_wrapped", "optimizer", "lr_scheduler"})
+
+
+def _made_switches(fl: FunctionFlow, ident: str, call: ast.Call) -> Optional[tuple]:
+    """The ``requires_grad_call`` switches ``fl`` made on the module it created as ``ident`` (or its parts), in order, as
+    ``frozen_copy`` entries relative to it, each at ``call`` (where the caller gets the module) with the callee's
+    switch as its origin."""
+    out = []
+    for ev in fl.events:
+        if ev.what != "requires_grad_call" or ev.extra not in ("True", "False") or ev.target is None:
+            continue
+        roots = set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())
+        for r in sorted(roots):
+            if r == ident or r.startswith(ident + "."):
+                out.append((r[len(ident):], call, ev.extra, ev.node))
+    return tuple(out) or None
 
 
 def _is_self_training(test: ast.AST) -> bool:

@@ -974,6 +974,87 @@ def main():
 """,
             expect={"grad_ok": ["student.0.weight", "student.2.weight"]},
         ),
+        Example(
+            name="student-built-by-a-classmethod-from-deep-copies-of-a-frozen-teacher",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+class Student(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 1)
+
+    @classmethod
+    def from_teacher(cls, teacher):
+        student = cls()
+        student.encoder = copy.deepcopy(teacher.encoder)
+        student.head = copy.deepcopy(teacher.head)
+        return student
+
+    def forward(self, x):
+        return self.head(torch.relu(self.encoder(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    teacher = Student()
+    teacher.requires_grad_(False)
+    student = Student.from_teacher(teacher)
+    opt = torch.optim.SGD(student.parameters(), lr=0.1)
+    loss = student(torch.randn(6, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"student": student}
+""",
+            lines=(28,),
+            fixable=False,
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="student-built-by-a-classmethod-before-the-teacher-is-frozen",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+class Student(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 1)
+
+    @classmethod
+    def from_teacher(cls, teacher):
+        student = cls()
+        student.encoder = copy.deepcopy(teacher.encoder)
+        student.head = copy.deepcopy(teacher.head)
+        return student
+
+    def forward(self, x):
+        return self.head(torch.relu(self.encoder(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    teacher = Student()
+    student = Student.from_teacher(teacher)
+    teacher.requires_grad_(False)
+    opt = torch.optim.SGD(student.parameters(), lr=0.1)
+    loss = student(torch.randn(6, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"student": student}
+""",
+            expect={"grad_ok": ["student.encoder.weight", "student.head.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1024,11 +1105,13 @@ def main():
                     if order:
                         why = f" (`children()` yields {', '.join(f'`{c}`' for c in order)} in the order `__init__` assigned them: the slice picks by that order, not by role)"
                 # (a deep copy of what was frozen is frozen too: ``student = copy.deepcopy(base)`` after ``base.requires_grad_(False)``)
-                copies = sorted({id(f.node): f.node for f in covering if _is_deepcopy(facts, f.node) and f.node is not at}.values(), key=lambda n: (n.lineno, n.col_offset))
+                copies = sorted({id(n): n for f in covering for n in (f.node, getattr(f, "origin", None)) if n is not None and _is_deepcopy(facts, n) and n is not at}.values(), key=lambda n: (n.lineno, n.col_offset))
                 copied = [(n, "`copy.deepcopy` copies `requires_grad`: this copy of a frozen module is frozen too") for n in copies]
                 if _is_deepcopy(facts, at) and not why:
                     frozen_line = getattr(getattr(ev, "origin", None), "lineno", None)
                     why = f" (`copy.deepcopy` copies `requires_grad`: the module it copies was frozen{f' at line {frozen_line}' if frozen_line else ''})"
+                elif copies and not why:
+                    why = " (it builds the module from deep copies of frozen modules: `copy.deepcopy` copies `requires_grad`)"
                 yield self.finding(
                     facts,
                     at,
