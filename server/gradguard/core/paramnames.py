@@ -271,8 +271,20 @@ def module_parts(modules, imports, cls: str) -> Optional[tuple]:
     cache[cls] = None  # (a class that holds itself: not enumerable)
     info = modules.classes.get(cls)
     out: Optional[tuple] = None
-    if info is not None and info.is_module and info.base_names and all(b in PARAMETERLESS_MODULE_BASES for b in info.base_names) and not _registers_otherwise(info):
-        parts = []
+    inherited: Optional[list] = [] if info is not None and info.base_names else None
+    for b in info.base_names if info is not None else ():
+        if b in PARAMETERLESS_MODULE_BASES:
+            continue
+        binfo = modules.classes.get(b) if b != cls else None
+        if binfo is not None and binfo.is_module is False and not any(_part(modules, imports, binfo, a, v) for a, v in binfo.attr_values.items()):
+            continue  # (a plain mixin that builds no layer or parameter: ``ConfigMixin``)
+        sub = module_parts(modules, imports, b) if binfo is not None else None
+        if sub is None:
+            inherited = None
+            break
+        inherited += list(sub)  # type: ignore[operator]  # (a base of the file or a linked library: its parts too)
+    if info is not None and info.is_module and inherited is not None and not _registers_otherwise(info):
+        parts = [p for p in inherited if p.path not in info.attr_values]
         for attr, values in info.attr_values.items():
             if attr in info.buffers or attr in info.constants:
                 continue
@@ -290,6 +302,8 @@ def _registers_otherwise(info) -> bool:
             return True
         for n in ast.walk(m):
             if isinstance(n, (ast.Attribute, ast.Name)) and (n.attr if isinstance(n, ast.Attribute) else n.id) in _REGISTERS:
+                if isinstance(n, ast.Attribute) and n.attr == "__dict__" and not _writes_dict(m, n):
+                    continue  # (``self.__dict__.get(name)`` reads it: a config lookup, nothing registered)
                 return True
             if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 for t in (n.targets if isinstance(n, ast.Assign) else [n.target]):
@@ -297,6 +311,16 @@ def _registers_otherwise(info) -> bool:
                         # ``self.head.weight = ...``, ``self.blocks[0] = ...``: a part changed from outside
                         if isinstance(e, (ast.Attribute, ast.Subscript)) and isinstance(e.value, (ast.Attribute, ast.Subscript)):
                             return True
+    return False
+
+
+def _writes_dict(m: ast.AST, node: ast.Attribute) -> bool:
+    """Does ``m`` write through ``<x>.__dict__`` (``node``): ``x.__dict__[k] = v``, ``x.__dict__.update(...)``?"""
+    for n in ast.walk(m):
+        if isinstance(n, ast.Subscript) and n.value is node and isinstance(n.ctx, ast.Store):
+            return True
+        if isinstance(n, ast.Attribute) and n.value is node and n.attr in ("update", "setdefault", "__setitem__", "pop", "clear"):
+            return True
     return False
 
 
