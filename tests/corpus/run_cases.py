@@ -82,14 +82,10 @@ def default_python():
 # The c28 blind half (c2802, c2804, ..., c2840) was held out the same way until it was scored once, at the end of the
 # fifth 2026-12-05 session, which developed against the c28 dev half: 7/13 found, 0/7 false alarms (the session-start
 # engine the same) ("c28" would also match c280..c289).
-# The c29 blind half (c2902, c2904, ..., c2940) is held out until it is scored once, at the end of the session that
-# develops against the c29 dev half ("c29" would also match c290..c299, so the ids are written whole).
-UNSCORED_BLIND: tuple = (
-    "c2902_", "c2904_", "c2906_", "c2908_", "c2910_",
-    "c2912_", "c2914_", "c2916_", "c2918_", "c2920_",
-    "c2922_", "c2924_", "c2926_", "c2928_", "c2930_",
-    "c2932_", "c2934_", "c2936_", "c2938_", "c2940_",
-)
+# The c29 blind half (c2902, c2904, ..., c2940) was held out the same way until it was scored once, at the end of the
+# sixth 2026-12-05 session, which developed against the c29 dev half: 6/13 found, 0/7 false alarms (the session-start
+# engine the same) ("c29" would also match c290..c299, so the ids were written whole).
+UNSCORED_BLIND: tuple = ()
 
 
 def scored_blind(paths):
