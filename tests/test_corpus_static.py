@@ -20,7 +20,6 @@ sys.path.insert(0, os.path.join(HERE, "corpus"))
 import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
-    "c2904_lightning_pinn_loss_terms_packed_with_as_tensor": "c29 blind, scored once at the end of the sixth 2026-12-05 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied (scored at the end of the session)",
     "c2906_dataparallel_perceiver_resampler_latents_registered_as_buffer": "c29 blind, scored once at the end of the sixth 2026-12-05 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied (scored at the end of the session)",
     "c2910_fabric_reader_glove_table_cast_after_requires_grad": "c29 blind, scored once at the end of the sixth 2026-12-05 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied (scored at the end of the session)",
     "c2914_diffusers_dit_controlnet_shares_embedders_with_frozen_transformer": "c29 blind, scored once at the end of the sixth 2026-12-05 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied (scored at the end of the session)",

@@ -389,7 +389,6 @@ def _maps(paths):
 # that makes one agree fails the test and must update the list (and the note reporting the blind numbers).
 KNOWN_WRONG = {
     "blind": {
-        "c2904_lightning_pinn_loss_terms_packed_with_as_tensor": "c29 blind, scored once at the end of the sixth 2026-12-05 session (a listed miss): the map disagrees with torch (not investigated)",
         "c2914_diffusers_dit_controlnet_shares_embedders_with_frozen_transformer": "c29 blind, scored once at the end of the sixth 2026-12-05 session (a listed miss): the map disagrees with torch (not investigated)",
         "c2712_lightning_influence_probe_callback_leaves_grad_disabled": "c27 blind, found in the sixth 2026-12-05 session (GG501: a Callback's epoch-end hook leaves grad mode off): the map says the training loss at line 55 starves the model, which holds for the steps after the first epoch (backward raises there); the first epoch's steps run with grad on and fill .grad, which is what the harness observes before the error",
         "c2512_hf_trainer_speech_time_masking_writes_into_relu_features": "c25 blind, scored once at the end of the third 2026-12-05 session (a listed miss): a helper writes masked time steps in place into a transposed view of the ReLU output autograd saved, so the first backward raises; the map, which does not follow that write, says the loss trains the head and the projection",

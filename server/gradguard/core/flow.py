@@ -3950,7 +3950,10 @@ class _Walker:
                     return pair
             if short in FACTORIES or q in CUT_FUNCTIONS:
                 data = args[0] if args else CONST
-                if short in ("tensor", "Tensor", "FloatTensor", "LongTensor") or q == "torch.from_numpy":
+                # ``torch.as_tensor([a, b])``: a new tensor built from the values of a list of tensors, as ``torch.tensor``
+                # (``torch.as_tensor(t)`` of one tensor returns that tensor, its history kept)
+                listed = short == "as_tensor" and bool(node.args) and (isinstance(node.args[0], (ast.List, ast.Tuple, ast.ListComp)) or data.pytype in ("list", "tuple"))
+                if short in ("tensor", "Tensor", "FloatTensor", "LongTensor") or q == "torch.from_numpy" or listed:
                     kind = CUT_FUNCTIONS.get(q, "rewrap")
                     out = cut_value(data, kind, node, q.replace("torch.", "torch.", 1) + "()") if data.live else Val(frozenset(), data.cut, kind="tensor")
                     if _truthy(rg):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import alias_for, fix, replace_node
@@ -32,6 +33,10 @@ as `torch.tensor(loss.item(), requires_grad=True)`) on the only path from traine
 is backpropagated, also inside a helper or a criterion object's `__call__` (`self.criterion(pred, y)` with
 `self.criterion = PerceptualDistance()`). Conversions for logging, metrics or I/O (not on the backpropagated path) stay silent,
 and so does NumPy inside a custom `torch.autograd.Function.forward` (its `backward` supplies the gradient).
+
+`torch.as_tensor([a, b])` of a list of tensors builds a new tensor from their values, as `torch.tensor` does (the fix,
+`torch.stack`, is not offered when the code then sets `requires_grad` on the result); `torch.as_tensor(t)` of one tensor
+returns `t` itself, its history kept.
 
 ## Why is this bad?
 NumPy arrays and Python numbers have no autograd history. Values rebuilt from them are new leaves:
@@ -689,6 +694,53 @@ def main():
 """,
             expect={"grad_ok": ["model.weight"]},
         ),
+        Example(
+            name="loss-terms-packed-with-as-tensor-of-a-list",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = torch.randn(8, 4)
+    a = model(x).pow(2).mean()
+    b = model(x).abs().mean()
+    losses = torch.as_tensor([a, b])
+    losses.requires_grad = True
+    loss = (losses * torch.tensor([1.0, 0.5])).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(12,), fixable=False,
+            expect={"grad_none": ["model.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="loss-terms-stacked-as-tensor-of-one-tensor-kept",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = torch.randn(8, 4)
+    a = model(x).pow(2).mean()
+    b = model(x).abs().mean()
+    losses = torch.stack([torch.as_tensor(a), b])
+    loss = (losses * torch.tensor([1.0, 0.5])).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"numpy", "item", "tolist", "python", "rewrap"})  # the GradientFlow cut kinds this rule reports
@@ -724,6 +776,20 @@ def _strip_to_tensor(facts, node: ast.AST):
     while isinstance(cur, ast.Call) and isinstance(cur.func, ast.Attribute) and cur.func.attr in ("numpy", "detach", "cpu", "clone"):
         cur = cur.func.value
     return cur if cur is not node else None
+
+
+def _made_leaf_after(facts, call: ast.AST) -> bool:
+    """``x = torch.tensor([...])`` followed in the same function by ``x.requires_grad = True`` / ``x.requires_grad_()``:
+    the name is made a leaf after the re-wrap (which a non-leaf would not allow)."""
+    st = facts.parent(call)
+    if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)):
+        return False
+    name = st.targets[0].id
+    scope = facts.enclosing(st, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    for n in walk_nodes(scope):
+        if isinstance(n, ast.Attribute) and n.attr in ("requires_grad", "requires_grad_") and isinstance(n.value, ast.Name) and n.value.id == name and n.lineno > st.lineno:
+            return True
+    return False
 
 
 def _torchify(facts, node: ast.AST, torch_name: str):
@@ -767,6 +833,8 @@ def _fix(facts, kind: str, node: ast.AST):
             if kind == "item" and isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "item":
                 return fix("Use the tensor itself instead of re-wrapping its value", replace_node(facts, top, facts.text(arg.func.value)), unsafe=True)
             if kind == "rewrap" and isinstance(arg, (ast.List, ast.Tuple)) and arg.elts and not any(isinstance(e, (ast.List, ast.Tuple, ast.Constant)) for e in arg.elts):
+                if _made_leaf_after(facts, top):
+                    return None  # (``losses.requires_grad = True`` after it would raise on the stacked non-leaf: two edits)
                 return fix("Use torch.stack to keep the graph", replace_node(facts, top, f"{torch_name}.stack({facts.text(arg)})"), unsafe=True)
             body = _torchify(facts, arg, torch_name)
             if body is not None and body != facts.text(arg):
