@@ -227,6 +227,9 @@ flagged. When the gradient returned at an input's index has exactly the shape of
 return is flagged. The shapes of tensors the forward saves are followed too (`pre = x @ weight.t() + bias` saved for
 an activation's derivative has the output's shape). Shapes it cannot follow (loops, helpers, reshapes) keep it silent.
 
+The forward may wrap the linear map in elementwise functions with numbers (`z.clamp_min(0)`, `z.clamp(0, 6)`), and may
+save a mask compared with a number (`z > 0`), which has the shape of `z`.
+
 ## Why is this bad?
 Autograd checks every gradient a custom `backward` returns against the shape of its input: with
 `in_features != out_features` the first backward raises `RuntimeError: Function ...Backward returned an
@@ -564,6 +567,78 @@ def main():
 """,
             expect={"grad_ok": ["block.weight", "block.bias"]},
         ),
+        Example(
+            name="fused-linear-relu-saves-a-mask-and-transposes-the-weight-gradient",
+            code="""import torch
+import torch.nn as nn
+
+
+class FusedLinearReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        z = x @ weight.T + bias
+        ctx.save_for_backward(x, weight, z > 0)
+        return z.clamp_min(0)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight, mask = ctx.saved_tensors
+        grad_z = grad_out * mask
+        grad_x = grad_z @ weight
+        grad_w = x.T @ grad_z
+        return grad_x, grad_w, grad_z.sum(0)
+
+
+def main():
+    torch.manual_seed(0)
+    w = nn.Parameter(torch.randn(3, 5) * 0.1)
+    b = nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([w, b], lr=0.1)
+    loss = FusedLinearReLU.apply(torch.randn(8, 5), w, b).pow(2).mean() + (w.sum() + b.sum()) * 0.0
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"w": w, "b": b}
+""",
+            lines=(17,),
+            expect={"error": "returned an invalid gradient at index 1"},
+        ),
+        Example(
+            bad=False,
+            name="fused-linear-relu-saves-a-mask-weight-gradient-in-layout",
+            code="""import torch
+import torch.nn as nn
+
+
+class FusedLinearReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        z = x @ weight.T + bias
+        ctx.save_for_backward(x, weight, z > 0)
+        return z.clamp_min(0)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight, mask = ctx.saved_tensors
+        grad_z = grad_out * mask
+        grad_x = grad_z @ weight
+        grad_w = grad_z.T @ x
+        return grad_x, grad_w, grad_z.sum(0)
+
+
+def main():
+    torch.manual_seed(0)
+    w = nn.Parameter(torch.randn(3, 5) * 0.1)
+    b = nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([w, b], lr=0.1)
+    loss = FusedLinearReLU.apply(torch.randn(8, 5), w, b).pow(2).mean() + (w.sum() + b.sum()) * 0.0
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"w": w, "b": b}
+""",
+            expect={"grad_ok": ["w", "b"]},
+        ),
     )
 
     def check(self, facts):
@@ -653,8 +728,20 @@ def _saved(fwd: ast.FunctionDef) -> Optional[list]:
     return [_saved_name(a) for a in calls[0].args]
 
 
+_SCALAR_ARG_METHODS = {"clamp", "clamp_min", "clamp_max", "clip", "pow", "mul", "add", "sub", "div"}
+
+
+def _is_number(a: ast.AST) -> bool:
+    if isinstance(a, ast.UnaryOp) and isinstance(a.op, (ast.USub, ast.UAdd)):
+        a = a.operand
+    return isinstance(a, ast.Constant) and isinstance(a.value, (int, float)) and not isinstance(a.value, bool)
+
+
 def _saved_name(a: ast.AST) -> Optional[str]:
-    """The input a saved tensor is a same-shape copy of (``x``, ``x.to(torch.bfloat16)``, ``w.detach()``)."""
+    """The input (or forward local) a saved tensor is a same-shape copy of (``x``, ``x.to(torch.bfloat16)``,
+    ``w.detach()``, a mask ``z > 0``)."""
+    if isinstance(a, ast.Compare) and len(a.ops) == 1 and _is_number(a.comparators[0]):
+        a = a.left  # (an elementwise comparison with a number: the same shape, as booleans)
     while isinstance(a, ast.Call) and isinstance(a.func, ast.Attribute) and a.func.attr in _SAME_SHAPE_METHODS:
         a = a.func.value
     return a.id if isinstance(a, ast.Name) else None
@@ -690,6 +777,10 @@ def _forward_shapes(facts, fwd: ast.FunctionDef, inputs: list) -> Optional[tuple
                 continue
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in _UNARY and not e.args and not e.keywords and not _qual(facts, e.func):
             e = e.func.value
+            continue
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in _SCALAR_ARG_METHODS and not _qual(facts, e.func) \
+                and all(_is_number(a) for a in [*e.args, *(k.value for k in e.keywords)]):
+            e = e.func.value  # ``z.clamp_min(0)``, ``z.clamp(0, 6)``: elementwise with numbers, the receiver's shape
             continue
         if isinstance(e, ast.Name):
             assigns = [st for st in fwd.body if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and st.targets[0].id == e.id]
