@@ -84,7 +84,7 @@ def default_python():
 # engine the same) ("c28" would also match c280..c289).
 # The c29 blind half (c2902, c2904, ..., c2940) was held out the same way until it was scored once, at the end of the
 # sixth 2026-12-05 session, which developed against the c29 dev half: 6/13 found, 0/7 false alarms (the session-start
-# engine the same) ("c29" would also match c290..c299, so the ids were written whole).
+# engine the same; 8/13 after two misses were studied) ("c29" would also match c290..c299, so the ids were written whole).
 UNSCORED_BLIND: tuple = ()
 
 
