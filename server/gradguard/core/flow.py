@@ -2180,16 +2180,8 @@ class _Walker:
         callers did before calling it) leaves them off now; None otherwise."""
         last = None
         for ev in [*self.events_before_call(), *self.fl.events]:
-            if ev.target is None or ev.what not in ("requires_grad_call", "requires_grad_via_call", "requires_grad_set"):
-                continue
-            if ev.what == "requires_grad_set":
-                value = getattr(ev.stmt, "value", None)
-                if ev.name != "requires_grad" or not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
-                    continue
-                on = value.value
-            elif ev.extra in ("True", "False"):
-                on = ev.extra == "True"
-            else:
+            on = _switched(ev)
+            if on is None:
                 continue
             roots = set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set())
             if any(r == root or root.startswith(r + ".") for r in roots):
@@ -2217,17 +2209,8 @@ class _Walker:
         events.extend(self.fl.events)
         state: dict = {}
         for ev in events:
-            if ev.target is None:
-                continue
-            if ev.what == "requires_grad_set" and ev.name == "requires_grad":
-                stmt = ev.stmt
-                value = getattr(stmt, "value", None)
-                if not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
-                    continue
-                on = value.value
-            elif ev.what in ("requires_grad_call", "requires_grad_via_call") and ev.extra in ("True", "False"):
-                on = ev.extra == "True"
-            else:
+            on = _switched(ev)
+            if on is None:
                 continue
             for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
                 state[r] = on
@@ -4595,6 +4578,19 @@ _ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(|\.\w+\s*,\s*[\
 # what a Hugging Face Trainer holds of the program: the model it was given (and its wrapped form), and the optimizer
 # and scheduler it builds from it
 _TRAINER_HELD = frozenset({"model", "model_wrapped", "optimizer", "lr_scheduler"})
+
+
+def _switched(ev: Event) -> Optional[bool]:
+    """The constant ``requires_grad`` an event sets on its target (``p.requires_grad = False``, ``m.requires_grad_(True)``,
+    a helper's switch at its call), or None."""
+    if ev.target is None:
+        return None
+    if ev.what == "requires_grad_set" and ev.name == "requires_grad":
+        value = getattr(ev.stmt, "value", None)
+        return value.value if isinstance(value, ast.Constant) and isinstance(value.value, bool) else None
+    if ev.what in ("requires_grad_call", "requires_grad_via_call") and ev.extra in ("True", "False"):
+        return ev.extra == "True"
+    return None
 
 
 def _made_switches(fl: FunctionFlow, ident: str, call: ast.Call) -> Optional[tuple]:

@@ -612,19 +612,9 @@ def main():
         False`` where the model's parameters are spelled ``T_Adapter...``: a parameter the test would keep trainable if
         names matched ignoring case is frozen (strings compare case-sensitively). Decided over every name the model's
         in-file class yields (all known), for every model the file passes to the loop's function."""
-        text = facts.source.text
-        if "requires_grad" not in text or not _IN_TEST.search(text):
-            return
         consts = module_constants(facts.tree)
-        for loop in facts.walk(ast.For):
-            it, tgt = loop.iter, loop.target
-            if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_parameters" and not it.args
-                    and isinstance(tgt, ast.Tuple) and len(tgt.elts) == 2 and all(isinstance(e, ast.Name) for e in tgt.elts)):
-                continue
-            var, pvar = tgt.elts[0].id, tgt.elts[1].id  # type: ignore[attr-defined]
-            if len(loop.body) != 1 or not isinstance(loop.body[0], ast.If) or loop.orelse:
-                continue
-            branch = loop.body[0]
+        for loop, var, pvar, branch in _name_test_loops(facts):
+            it = loop.iter
             on_true, on_false = _switch(branch.body, pvar), _switch(branch.orelse, pvar) if branch.orelse else None
             if on_true is None and on_false is None or (on_true is _NO and branch.body) or (on_false is _NO and branch.orelse):
                 continue
@@ -675,19 +665,9 @@ def main():
         patterns): p.requires_grad_(True)`` where no parameter name of the model passes the test, for the strings every
         call of the function gives it (a literal, a module-level constant, an entry of a module-level config dict): the
         loop switches nothing back on and the whole model stays frozen."""
-        text = facts.source.text
-        if "requires_grad" not in text or not _IN_TEST.search(text):
-            return
         consts = module_constants(facts.tree)
-        for loop in facts.walk(ast.For):
-            it, tgt = loop.iter, loop.target
-            if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_parameters" and not it.args
-                    and isinstance(tgt, ast.Tuple) and len(tgt.elts) == 2 and all(isinstance(e, ast.Name) for e in tgt.elts)):
-                continue
-            var, pvar = tgt.elts[0].id, tgt.elts[1].id  # type: ignore[attr-defined]
-            if len(loop.body) != 1 or not isinstance(loop.body[0], ast.If) or loop.orelse:
-                continue
-            branch = loop.body[0]
+        for loop, var, pvar, branch in _name_test_loops(facts):
+            it = loop.iter
             if branch.orelse or _switch(branch.body, pvar) is not True:
                 continue
             scope = facts.enclosing(loop, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -808,6 +788,22 @@ def _call_bindings(facts, fn, test: ast.AST, consts: dict, var: str) -> list:
             env[name] = value
         envs.append(env)
     return envs
+
+
+def _name_test_loops(facts):
+    """``(loop, name variable, parameter variable, the if)`` for each ``for name, p in <x>.named_parameters():`` whose body
+    is one ``if`` on the names (in files that switch requires_grad and test strings)."""
+    text = facts.source.text
+    if "requires_grad" not in text or not _IN_TEST.search(text):
+        return
+    for loop in facts.walk(ast.For):
+        it, tgt = loop.iter, loop.target
+        if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_parameters" and not it.args
+                and isinstance(tgt, ast.Tuple) and len(tgt.elts) == 2 and all(isinstance(e, ast.Name) for e in tgt.elts)):
+            continue
+        if len(loop.body) != 1 or not isinstance(loop.body[0], ast.If) or loop.orelse:
+            continue
+        yield loop, tgt.elts[0].id, tgt.elts[1].id, loop.body[0]  # type: ignore[attr-defined]
 
 
 _IN_TEST = re.compile(r"\bin\s+\w+|startswith\(|==")
