@@ -3399,6 +3399,7 @@ class _Walker:
                 if cl is not None:  # the Trainer calls compute_loss / training_step with the model it was given
                     # (and a batch from its data loader: data, that requires no grad)
                     self.e.flow_in_context(cl, node, {"self": Val(kind="instance", cls=cls), 0: model, 1: Val(kind=None)}, self.mode)
+            self._trainer_optimizer(node, cls, model, kwargs or {})
         if self.e.modules.built_from_keywords(cls):
             v = combine(*args, *(kwargs or {}).values())
             entries = tuple((k, kv) for k, kv in (kwargs or {}).items() if k) or None
@@ -3419,6 +3420,27 @@ class _Walker:
         if self.e.modules.owns_no_parameters(cls):  # (a loss written as a Module): never a root of gradient
             return Val(frozenset(), kind="module", cls=cls, ident=NEW)
         return Val(frozenset({NEW}), kind="module", cls=cls, ident=NEW)
+
+    def _trainer_optimizer(self, node: ast.Call, cls: str, model: Val, kwargs: dict) -> None:
+        """A Hugging Face ``Trainer`` subclass built for ``model``: the optimizer it steps. Given one
+        (``optimizers=(opt, None)``), that one; else, when the class (or an in-file base) overrides ``create_optimizer``,
+        the optimizer that method builds, walked with ``self.model`` the model given (the Trainer calls it once, when
+        ``train()`` starts); else its own, from every parameter (value None)."""
+        given = kwargs.get("optimizers")
+        if given is not None:
+            opt = given.items[0] if given.items else None
+            self.record("trainer_built", node, target=model, value=opt if opt is not None and opt.kind == "optimizer" and opt.params else None)
+            return
+        co = self.e.modules.method(cls, "create_optimizer")
+        if co is None:
+            self.record("trainer_built", node, target=model, value=None)
+            return
+        fl = self.e.flow_in_context(co, node, {"self": Val(kind="instance", cls=cls, fields=(("model", model),))}, self.mode)
+        sites = fl.optimizers if fl is not None else []
+        if len(sites) != 1:
+            return  # (not known: no trainer_built, so nothing is claimed about the optimizer it steps)
+        o = sites[0]
+        self.record("trainer_built", node, target=model, value=Val(kind="optimizer", params=o.covered, origin=o.node, held_out=o.held_out, left_out=o.left_out))
 
     def _kept_modules(self, cls: str, args: list, kwargs: dict) -> tuple:
         """``(attr, module)`` for each ``self.<attr> = <parameter>`` of ``cls.__init__`` (the attribute's only

@@ -551,7 +551,7 @@ LAYER_PARAMETER_NAMES: dict = {
 NUMPY_FLOAT64_MAKERS = frozenset({
     "numpy.zeros", "numpy.ones", "numpy.empty", "numpy.eye", "numpy.identity", "numpy.linspace", "numpy.logspace",
     "numpy.random.randn", "numpy.random.rand", "numpy.random.random", "numpy.random.normal", "numpy.random.uniform",
-    "numpy.random.standard_normal", "numpy.random.random_sample",
+    "numpy.random.standard_normal", "numpy.random.random_sample", "numpy.loadtxt", "numpy.genfromtxt",
 })
 TENSORS_FROM_NUMPY = frozenset({"torch.from_numpy", "torch.tensor", "torch.as_tensor"})
 

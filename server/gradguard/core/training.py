@@ -288,7 +288,7 @@ def trainer_optimizers(facts, cls: str) -> list:
     ``self``: those given to it (``Trainer(model=model, optimizers=(opt, None))``), when every Trainer of the file built
     for such a model is given one the model knows (none builds its own from every parameter, and no in-file Trainer
     subclass builds one its way); else []."""
-    if "optimizers" not in facts.source.text or any(i.framework == "hf_trainer" for i in facts.modules.classes.values()):
+    if "optimizer" not in facts.source.text:
         return []
     out = []
     for f in facts.flows:

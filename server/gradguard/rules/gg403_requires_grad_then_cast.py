@@ -39,18 +39,87 @@ def _numpy_float64(facts, expr: ast.AST, scope: ast.AST, depth: int = 0) -> bool
     ``np.array`` of float literals, or a name bound once in ``scope`` to one of those?"""
     if depth > 3:
         return False
+    if isinstance(expr, ast.Subscript):  # (rows of a float64 array: ``table[list(keep)]``, ``table[:n]``)
+        return _numpy_float64(facts, expr.value, scope, depth + 1)
     if isinstance(expr, ast.Name):
         bound = single_binding(scope, expr.id)
-        return bound is not None and _numpy_float64(facts, bound, scope, depth + 1)
+        if bound is None:
+            return _float64_argument(facts, expr.id, scope, depth)
+        return _numpy_float64(facts, bound, scope, depth + 1)
     if not isinstance(expr, ast.Call) or any(k.arg == "dtype" for k in expr.keywords):
         return False
     q = facts.imports.qualname(expr.func) or ""
     if q in NUMPY_FLOAT64_MAKERS:
-        return not (q in ("numpy.zeros", "numpy.ones", "numpy.empty") and len(expr.args) > 1)  # (a dtype by position)
+        return not (q in ("numpy.zeros", "numpy.ones", "numpy.empty", "numpy.loadtxt", "numpy.genfromtxt") and len(expr.args) > 1)  # (a dtype by position)
+    if isinstance(expr.func, ast.Attribute) and expr.func.attr in NUMPY_GENERATOR_FLOAT64 and isinstance(expr.func.value, (ast.Name, ast.Call)):
+        # ``rng.normal(size=...)`` with ``rng = np.random.default_rng(seed)``: a Generator's float draws are float64
+        gen = single_binding(scope, expr.func.value.id) if isinstance(expr.func.value, ast.Name) else expr.func.value
+        return isinstance(gen, ast.Call) and (facts.imports.qualname(gen.func) or "") in ("numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator")
+    if isinstance(expr.func, ast.Name):
+        fn = _module_function(facts, expr.func.id)
+        if fn is not None:  # a helper of the file every return of which is such an array (``load_glove()``)
+            rets = [r.value for r in walk_nodes(fn) if isinstance(r, ast.Return)]
+            return bool(rets) and all(r is not None and _numpy_float64(facts, r, fn, depth + 1) for r in rets)
     if q in ("numpy.array", "numpy.asarray") and len(expr.args) == 1 and isinstance(expr.args[0], (ast.List, ast.Tuple)):
         elts = expr.args[0].elts
         return bool(elts) and all(isinstance(e, ast.Constant) and type(e.value) is float for e in elts)
     return False
+
+
+NUMPY_GENERATOR_FLOAT64 = frozenset({"normal", "standard_normal", "random", "uniform", "random_sample", "randn", "rand"})
+
+
+def _float64_tensor(facts, expr: ast.AST, scope: ast.AST, depth: int = 0) -> bool:
+    """Is ``expr`` a tensor made from a NumPy float64 array without a dtype (``torch.from_numpy(np.zeros(...))``,
+    ``torch.tensor(table)``), also wrapped in ``nn.Parameter`` or bound once to a name of ``scope``? Such a tensor keeps
+    NumPy's float64."""
+    if depth > 3:
+        return False
+    if isinstance(expr, ast.Name):
+        bound = single_binding(scope, expr.id)
+        return bound is not None and _float64_tensor(facts, bound, scope, depth + 1)
+    if not isinstance(expr, ast.Call) or not expr.args or any(k.arg == "dtype" for k in expr.keywords):
+        return False
+    q = facts.imports.qualname(expr.func) or ""
+    if q in PARAMETER_CTORS:
+        return _float64_tensor(facts, expr.args[0], scope, depth + 1)
+    return q in TENSORS_FROM_NUMPY and (q == "torch.from_numpy" or len(expr.args) == 1) and _numpy_float64(facts, expr.args[0], scope)
+
+
+def _module_function(facts, name: str) -> Optional[ast.FunctionDef]:
+    """The module-level function ``name`` of the file, defined once, else None."""
+    found = [n for n in facts.tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+    return found[0] if len(found) == 1 else None
+
+
+def _float64_argument(facts, name: str, scope: ast.AST, depth: int) -> bool:
+    """``name`` is a parameter of ``scope`` (a function of the file, or a class's ``__init__``) and every call the file
+    makes to it passes a NumPy float64 array for it (at least one call)."""
+    if not isinstance(scope, ast.FunctionDef):
+        return False
+    params = [a.arg for a in scope.args.posonlyargs + scope.args.args]
+    if name not in params:
+        return False
+    i = params.index(name)
+    callee = scope.name
+    if scope.name == "__init__":
+        cls = facts.parent(scope)
+        if not isinstance(cls, ast.ClassDef):
+            return False
+        callee, i = cls.name, i - 1
+    elif not any(scope is n for n in facts.tree.body):
+        return False
+    calls = [c for c in facts.nodes_near(ast.Call, (callee,)) if isinstance(c.func, ast.Name) and c.func.id == callee]
+    if not calls or i < 0:
+        return False
+    for call in calls:
+        if any(isinstance(a, ast.Starred) for a in call.args[: i + 1]):
+            return False
+        arg = call.args[i] if i < len(call.args) else next((k.value for k in call.keywords if k.arg == name), None)
+        outer = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+        if arg is None or not _numpy_float64(facts, arg, outer, depth + 1):
+            return False
+    return True
 
 
 def _kw(call: ast.Call, name: str) -> Optional[ast.AST]:
@@ -99,7 +168,10 @@ class RequiresGradThenCast(Rule):
     docs = """
 ## What it does
 Flags `.to(...)`, `.cuda()`, `.double()`, `.half()`, `.bfloat16()`, `.type(...)` (and `.float()` when the
-dtype is known to change), and arithmetic bound to a name or appended to a list (`w = torch.randn(3, requires_grad=True) * 0.01`,
+dtype is known to change: a tensor made from a NumPy float64 array, NumPy's default for `np.zeros`, `np.random.randn`,
+`np.loadtxt` and a `default_rng()` Generator's `normal` / `random` draws, also when a helper of the file returns it or
+every call of a constructor passes it: `torch.tensor(vectors, requires_grad=True).float()` in `__init__` with
+`Model(load_vectors())`), and arithmetic bound to a name or appended to a list (`w = torch.randn(3, requires_grad=True) * 0.01`,
 `.mul(...)`), applied directly to a freshly created leaf: `torch.randn(..., requires_grad=True)`,
 `nn.Parameter(t)`, or `torch.zeros(...).requires_grad_()`. Casts that are known no-ops (`.to("cpu")`, `.float()`
 on a float32 tensor) are not flagged, nor is a cast bound to a name that is only used as a value (a unit test's
@@ -823,6 +895,168 @@ def main():
 """,
             expect={"grad_ok": ["model.0.layer.weight", "model.2.weight"]},
         ),
+        Example(
+            name="numpy-float64-table-from-a-loader-made-a-leaf-in-a-constructor-then-cast",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def load_vectors(vocab=12, dim=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(scale=0.3, size=(vocab, dim))
+
+
+class BagOfWords(nn.Module):
+    def __init__(self, vectors, classes=3):
+        super().__init__()
+        self.vectors = torch.tensor(vectors, requires_grad=True).float()
+        self.head = nn.Linear(vectors.shape[1], classes)
+
+    def forward(self, ids):
+        return self.head(F.embedding(ids, self.vectors).mean(1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = BagOfWords(load_vectors())
+    optimizer = torch.optim.Adam([{"params": model.head.parameters()}, {"params": [model.vectors], "lr": 1e-3}], lr=1e-2)
+    for _ in range(2):
+        ids = torch.randint(0, 12, (5, 6))
+        loss = F.cross_entropy(model(ids), torch.randint(0, 3, (5,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(15,),
+            expect={"error": "can't optimize a non-leaf Tensor"},
+            fixed_expect={"grad_ok": ["model.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="numpy-float32-table-from-a-loader-made-a-leaf-then-float-is-no-copy",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def load_vectors(vocab=12, dim=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(scale=0.3, size=(vocab, dim)).astype(np.float32)
+
+
+class BagOfWords(nn.Module):
+    def __init__(self, vectors, classes=3):
+        super().__init__()
+        self.vectors = torch.tensor(vectors, requires_grad=True).float()
+        self.head = nn.Linear(vectors.shape[1], classes)
+
+    def forward(self, ids):
+        return self.head(F.embedding(ids, self.vectors).mean(1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = BagOfWords(load_vectors())
+    optimizer = torch.optim.Adam([{"params": model.head.parameters()}, {"params": [model.vectors], "lr": 1e-3}], lr=1e-2)
+    for _ in range(2):
+        ids = torch.randint(0, 12, (5, 6))
+        loss = F.cross_entropy(model(ids), torch.randint(0, 3, (5,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model, "vectors": model.vectors}
+""",
+            expect={"grad_ok": ["vectors", "model.head.weight"]},
+        ),
+        Example(
+            name="rows-of-a-float64-checkpoint-wrapped-in-a-parameter-then-cast",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def load_rows(n=6, dim=4, seed=0):
+    return np.random.default_rng(seed).normal(0, 0.1, size=(n, dim))
+
+
+class Head(nn.Module):
+    def __init__(self, dim=4, classes=2):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+        self.classes = classes
+
+    def forward(self, x):
+        return torch.tanh(self.proj(x)) @ self.cls_weight.t()
+
+
+def transplant(head, rows, keep=(0, 3)):
+    picked = torch.from_numpy(rows[list(keep)])
+    head.cls_weight = nn.Parameter(picked).float()
+    return head
+
+
+def main():
+    torch.manual_seed(0)
+    head = transplant(Head(), load_rows())
+    optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = F.cross_entropy(head(torch.randn(5, 4)), torch.randint(0, 2, (5,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"head": head, "cls_weight": head.cls_weight}
+""",
+            lines=(23,),
+            expect={"grad_none": ["cls_weight"], "grad_ok": ["head.proj.weight"]},
+            fixed_expect={"grad_ok": ["cls_weight", "head.cls_weight", "head.proj.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="rows-of-a-float32-checkpoint-wrapped-in-a-parameter-then-float-is-no-copy",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def load_rows(n=6, dim=4, seed=0):
+    return np.random.default_rng(seed).normal(0, 0.1, size=(n, dim)).astype(np.float32)
+
+
+class Head(nn.Module):
+    def __init__(self, dim=4, classes=2):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+        self.classes = classes
+
+    def forward(self, x):
+        return torch.tanh(self.proj(x)) @ self.cls_weight.t()
+
+
+def transplant(head, rows, keep=(0, 3)):
+    picked = torch.from_numpy(rows[list(keep)])
+    head.cls_weight = nn.Parameter(picked).float()
+    return head
+
+
+def main():
+    torch.manual_seed(0)
+    head = transplant(Head(), load_rows())
+    optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = F.cross_entropy(head(torch.randn(5, 4)), torch.randint(0, 2, (5,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"head": head, "cls_weight": head.cls_weight}
+""",
+            expect={"grad_ok": ["cls_weight", "head.cls_weight", "head.proj.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1101,8 +1335,7 @@ def main():
         attr = call.func.attr  # type: ignore[attr-defined]
         dt_node = _kw(data, "dtype") if isinstance(data, ast.Call) else None
         dt = (facts.imports.qualname(dt_node) or "") if dt_node is not None else None  # None: default float32
-        if dt is None and isinstance(data, ast.Call) and (facts.imports.qualname(data.func) or "") in TENSORS_FROM_NUMPY and data.args \
-                and _numpy_float64(facts, data.args[0], facts.enclosing(data, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree):
+        if dt is None and data is not None and _float64_tensor(facts, data, facts.enclosing(data, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree):
             dt = "torch.float64"  # ``torch.from_numpy(np.zeros(...))`` keeps NumPy's float64
         if attr in DTYPE_OF_CAST:
             if attr == "float":

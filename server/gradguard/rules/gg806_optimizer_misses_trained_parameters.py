@@ -41,7 +41,9 @@ that no optimizer in view holds:
 - a learnable tensor created outside the model (a temperature, task log-variances, a prompt) and never
   passed to the optimizer;
 - a submodule left out of hand-written parameter groups, also in a Lightning `configure_optimizers` whose
-  optimizers the Trainer steps after each `training_step` (reported on the groups); under manual optimization
+  optimizers the Trainer steps after each `training_step`, or in the `create_optimizer` of a Hugging Face `Trainer`
+  subclass, which the Trainer calls with its model as `self.model` when `train()` starts (reported on the groups, or on
+  the list of layers a loop turns into groups); under manual optimization
   (`self.manual_backward(loss)`, then `opt_g.step()` in `training_step`, which the Trainer calls once per batch),
   a part the loss reaches that the optimizer stepped after it does not hold and no other optimizer stepped holds
   (`opt_g` built from `self.discriminator.parameters()` in `configure_optimizers`);
@@ -1956,6 +1958,121 @@ def main():
 """,
             expect={"facts": {"backbone_changed": True}},
         ),
+        Example(
+            name="trainer-subclass-create-optimizer-groups-leave-out-the-head",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-llrd"
+
+    def __init__(self, dim=8, depth=2, num_labels=2, **kw):
+        super().__init__(num_labels=num_labels, **kw)
+        self.dim, self.depth = dim, depth
+
+
+class TinyClassifier(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.blocks = nn.ModuleList([nn.Linear(config.dim, config.dim) for _ in range(config.depth)])
+        self.head = nn.Linear(config.dim, config.num_labels)
+        self.post_init()
+
+    def forward(self, x, labels=None):
+        for block in self.blocks:
+            x = torch.tanh(block(x))
+        logits = self.head(x)
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+class DecayTrainer(Trainer):
+    def create_optimizer(self):
+        if self.optimizer is None:
+            layers = list(self.model.blocks)
+            groups = []
+            for depth, layer in enumerate(reversed(layers)):
+                groups.append({"params": list(layer.parameters()), "lr": 0.1 * 0.5 ** depth})
+            self.optimizer = torch.optim.SGD(groups, lr=0.1)
+        return self.optimizer
+
+
+def main():
+    torch.manual_seed(0)
+    model = TinyClassifier(TinyConfig())
+    before = model.head.weight.detach().clone()
+    data = [{"x": torch.randn(8), "label": i % 2} for i in range(16)]
+    args = TrainingArguments(output_dir="/tmp/gg806-llrd", per_device_train_batch_size=8, num_train_epochs=1, report_to="none")
+    DecayTrainer(model=model, args=args, train_dataset=data).train()
+    return {"model": model}, {"head_changed": not torch.equal(before, model.head.weight.detach())}
+""",
+            lines=(36,),
+            fixable=False,
+            expect={"facts": {"head_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="trainer-subclass-create-optimizer-groups-cover-the-head",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-llrd"
+
+    def __init__(self, dim=8, depth=2, num_labels=2, **kw):
+        super().__init__(num_labels=num_labels, **kw)
+        self.dim, self.depth = dim, depth
+
+
+class TinyClassifier(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.blocks = nn.ModuleList([nn.Linear(config.dim, config.dim) for _ in range(config.depth)])
+        self.head = nn.Linear(config.dim, config.num_labels)
+        self.post_init()
+
+    def forward(self, x, labels=None):
+        for block in self.blocks:
+            x = torch.tanh(block(x))
+        logits = self.head(x)
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+class DecayTrainer(Trainer):
+    def create_optimizer(self):
+        if self.optimizer is None:
+            layers = list(self.model.blocks) + [self.model.head]
+            groups = []
+            for depth, layer in enumerate(reversed(layers)):
+                groups.append({"params": list(layer.parameters()), "lr": 0.1 * 0.5 ** depth})
+            self.optimizer = torch.optim.SGD(groups, lr=0.1)
+        return self.optimizer
+
+
+def main():
+    torch.manual_seed(0)
+    model = TinyClassifier(TinyConfig())
+    before = model.head.weight.detach().clone()
+    data = [{"x": torch.randn(8), "label": i % 2} for i in range(16)]
+    args = TrainingArguments(output_dir="/tmp/gg806-llrd", per_device_train_batch_size=8, num_train_epochs=1, report_to="none")
+    DecayTrainer(model=model, args=args, train_dataset=data).train()
+    return {"model": model}, {"head_changed": not torch.equal(before, model.head.weight.detach())}
+""",
+            expect={"facts": {"head_changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -2174,7 +2291,8 @@ def main():
             at,
             f"no optimizer built here holds {names}: the loss `{fl.node.name}` returns reaches {'it' if one else 'them'}, and the framework "
             f"backpropagates it, so {'it gets' if one else 'they get'} gradients, but never {'changes' if one else 'change'}",
-            related=[*((origins[r], f"`{display_root(r)}` is created here") for r in missing), (site.node, "the framework backpropagates this loss and steps the optimizers")],
+            related=[*((origins[r], f"`{display_root(r)}` is created here") for r in missing), (site.node, "the framework backpropagates this loss and steps the optimizers"),
+                     *([(ctor, "the optimizer is built here, from those parameters")] if at is not ctor else [])],
             fixes=fixes,
             explanation="The framework steps the optimizers `configure_optimizers` returns, and `optimizer.step()` updates only the "
             "parameters they were built with; add the missing ones to a parameter group (or build the groups from "
@@ -2365,7 +2483,37 @@ def _params_statement(facts, ctor: ast.AST) -> Optional[ast.stmt]:
     if len(stores) != 1:
         return None
     stmt = facts.statement_of(stores[0])
-    return stmt if isinstance(stmt, ast.Assign) and stmt.lineno < ctor.lineno else None
+    if not (isinstance(stmt, ast.Assign) and stmt.lineno < ctor.lineno):
+        return None
+    return _filled_from(facts, scope, stmt, name) or stmt
+
+
+def _filled_from(facts, scope: ast.AST, stmt: ast.Assign, name: str) -> Optional[ast.stmt]:
+    """``groups = []`` filled by ``groups.append(...)`` in one ``for`` loop: what lists the parts, the statement
+    that assigns the list the loop walks (``layers = [model.embeddings] + list(model.encoder.layer)``; through
+    ``enumerate`` / ``reversed`` / ``list``), else the loop."""
+    if not (isinstance(stmt.value, ast.List) and not stmt.value.elts):
+        return None
+    loops: list = []
+    for n in walk_nodes(scope):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend") \
+                and isinstance(n.func.value, ast.Name) and n.func.value.id == name:
+            loop = facts.enclosing(n, (ast.For,))
+            if loop is None or loop.lineno < stmt.lineno:
+                return None
+            if all(loop is not x for x in loops):
+                loops.append(loop)
+    if len(loops) != 1:
+        return None
+    it = loops[0].iter
+    while isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id in ("enumerate", "reversed", "list") and len(it.args) == 1:
+        it = it.args[0]
+    if isinstance(it, ast.Name):
+        stores = [n for n in facts.name_stores(scope) if n.id == it.id]
+        listed = facts.statement_of(stores[0]) if len(stores) == 1 else None
+        if isinstance(listed, ast.Assign) and listed.lineno < loops[0].lineno:
+            return listed
+    return loops[0]
 
 
 def _builder_call(facts, ctor: ast.AST, fl, root: str) -> Optional[ast.stmt]:
