@@ -718,6 +718,18 @@ class GradientFlow:
             self._syntax[key] = got
         return bool(got)
 
+    def calls_step(self, fn: ast.AST) -> bool:
+        """Does the function's text call a ``.step(`` method (cached)?"""
+        key = ("step", id(fn))
+        got = self._syntax.get(key)
+        if got is None:
+            if self.lines is not None and hasattr(fn, "lineno"):
+                got = bool(self.text().search(_STEP_CALL, fn))
+            else:
+                got = _STEP_CALL.search(ast.unparse(fn)) is not None
+            self._syntax[key] = got
+        return bool(got)
+
     def checkpoints(self, fn: ast.AST) -> bool:
         """Does the function's text call activation checkpointing (``checkpoint(self.stem, x, ...)``)? Whether the
         reentrant kind gives the checkpointed parameters a gradient depends on what the caller passes (cached)."""
@@ -3603,6 +3615,30 @@ class _Walker:
         if roots:
             self.record("hand_set_via_call", node, target=Val(frozenset(roots), kind="module"))
 
+    def _steps_at(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list) -> None:
+        """The optimizer steps the callee makes with grad on (``self.update_critic(...)`` whose body calls
+        ``self.critic_optimizer.step()``), as a ``step_via_call`` event of this call whose target is an optimizer over
+        the caller's roots: the call updates those parameters in place. Only parameters named from the receiver or the
+        arguments."""
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or not self.e.calls_step(fn):
+            return
+        params: set = set()
+        first = None
+        for ev in self.e.flow(fn).events:
+            if ev.what != "step" or ev.target is None or ev.target.kind != "optimizer" or not ev.mode.enabled:
+                continue
+            first = first or ev.node
+            for r in ev.target.params:
+                head, dot, rest = r.partition(".")
+                if head == "self" and selfv is not None and selfv.ident and selfv.ident not in (UNKNOWN, NEW):
+                    params.add(selfv.ident + dot + rest)
+                elif head.startswith("arg:") and head[4:].isdigit() and int(head[4:]) < len(args):
+                    a = args[int(head[4:])]
+                    if a.ident and a.ident not in (UNKNOWN, NEW):
+                        params.add(a.ident + dot + rest)
+        if params:
+            self.record("step_via_call", node, target=Val(kind="optimizer", params=frozenset(params)), origin=first)
+
     def _receiver_state(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val]) -> tuple:
         """``(key, state, stores)`` for a call of a method ``fn`` on a receiver named by ``key`` (``self``, ``model``,
         ``self.tracker``): ``state`` the tensors this walk left on the receiver that ``fn`` reads (``{"self.protos":
@@ -3629,6 +3665,7 @@ class _Walker:
         self._replacements(node, fn, selfv, args)
         self._requires_grad_changes(node, fn, args, selfv)
         self._hand_writes_at(node, fn, selfv, args)
+        self._steps_at(node, fn, selfv, args)
         recv_key, state, stores_read = self._receiver_state(node, fn, selfv)
         # a callee analyzed with its caller's values: when they carry identity a summary would lose, or when
         # grad mode is off and the callee backpropagates (its losses are built without a graph)
@@ -4591,6 +4628,7 @@ LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")
 _FRAMEWORK_HOOK = re.compile(r"^(on_|configure_|setup$|teardown$|forward$|prepare_data$|backward$|optimizer_|lr_scheduler_|transfer_batch|__)|_step(_end)?$|_dataloader$|_epoch_end$")
 _SAVING_OPS = tuple(sorted(set(SAVES_INPUT) | set(SAVES_OUTPUT)))  # ops that save an input or their output for backward
 _WRITE_SYNTAX = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=|\]\s*=[^=]")  # an in-place call, an augmented or index assignment
+_STEP_CALL = re.compile(r"\.step\(")
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 # ``x.attr = f(...)``, ``setattr(x, ...)``, or attributes assigned together (``model.fc1, model.fc2 = fc1, fc2``)
 _ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|\bassign\s*=\s*True")

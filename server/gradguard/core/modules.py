@@ -727,12 +727,66 @@ class ModuleModel:
                 return None  # (changed some other way: extended in a loop, rebound, passed on)
         return last if bound else None
 
+    def _returned_class(self, fn: ast.AST, call: ast.Call, depth: int) -> tuple:
+        """``(class, None)`` of what the helper ``fn`` returns at ``call`` when every ``return`` gives the same in-file
+        Module class: a parameter it returns after changing it (``return vit``, given ``TinyViT()``), a module it builds
+        (``return Net(cfg)``), or a local name bound once to one of those."""
+        if not isinstance(fn, ast.FunctionDef) or any(isinstance(a, ast.Starred) for a in call.args):
+            return (None, None)
+        params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+        rets = [n.value for n in walk_nodes(fn) if isinstance(n, ast.Return)]
+        if not rets or any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and n is not fn for n in walk_nodes(fn)):
+            return (None, None)
+        found: set = set()
+        for r in rets:
+            got: tuple = (None, None)
+            if isinstance(r, ast.Name):
+                stores = [n for n in walk_nodes(fn) if isinstance(n, ast.Name) and n.id == r.id and isinstance(n.ctx, ast.Store)]
+                if not stores and r.id in params:
+                    i = params.index(r.id)
+                    arg = call.args[i] if i < len(call.args) else next((k.value for k in call.keywords if k.arg == r.id), None)
+                    got = self._value_class(arg, depth) if arg is not None else (None, None)
+                elif len(stores) == 1 and r.id not in params:
+                    st = next((n for n in walk_nodes(fn) if isinstance(n, ast.Assign) and len(n.targets) == 1 and n.targets[0] is stores[0]), None)
+                    got = self._value_class(st.value, depth) if st is not None else (None, None)
+            elif isinstance(r, ast.Call):
+                got = self._value_class(r, depth)
+            if got[0] is None:
+                return (None, None)
+            found.add(got)
+        return found.pop() if len(found) == 1 else (None, None)
+
     def _module_functions(self) -> dict:
         got = getattr(self, "_mod_fns", None)
         if got is None:
             got = {st.name: st for st in self._tree.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))}
             self._mod_fns = got
         return got
+
+    def swaps_layers(self) -> bool:
+        """Does code outside a class swap a layer of its instances for a wrapper of it (``blk.proj = LoRALinear(blk.proj)``)?"""
+        return bool(self._wrapped_outside())
+
+    def made_after_build(self, root: str) -> bool:
+        """Does the parameter path ``root`` (``model.blocks[].proj.lora_A.weight``) pass through a layer that code outside
+        its class swaps in after the model is built, wrapping the old one (``blk.proj = LoRALinear(blk.proj)``), into a
+        part the wrapper makes itself (not the old layer it keeps, ``self.base = base``)? Such parts are new: whether a
+        freeze of the model covers them depends on whether it ran before the swap."""
+        wrapped = self._wrapped_outside()
+        if not wrapped:
+            return False
+        parts = root.replace("[]", "").split(".")
+        for i, seg in enumerate(parts[1:], 1):
+            cls = wrapped.get(seg)
+            if cls is None:
+                continue
+            nxt = parts[i + 1] if i + 1 < len(parts) else None
+            init = self.classes[cls].methods.get("__init__")
+            params = {a.arg for a in init.args.args[1:]} if isinstance(init, ast.FunctionDef) else set()
+            kept = nxt is not None and any(isinstance(v, ast.Name) and v.id in params for v in self.classes[cls].attr_values.get(nxt, ()))
+            if not kept:
+                return True
+        return False
 
     def _wrapped_outside(self) -> dict:
         """attr -> in-file Module class that replaces it from outside its class, wrapping the old value:
@@ -927,11 +981,15 @@ class ModuleModel:
         self._passed[key] = result
         return result
 
-    def _value_class(self, v: ast.AST) -> tuple:
+    def _value_class(self, v: ast.AST, depth: int = 0) -> tuple:
         if not isinstance(v, ast.Call):
             return (None, None)
         if isinstance(v.func, ast.Name) and v.func.id in self.classes and self.classes[v.func.id].is_module:
             return (v.func.id, None)
+        if isinstance(v.func, ast.Name) and depth < 3:
+            fn = self._module_functions().get(v.func.id)
+            if fn is not None:  # a helper of the file: the class of what it returns (``inject_lora(TinyViT())``)
+                return self._returned_class(fn, v, depth + 1)
         q = self.imports.qualname(v.func) or ""
         if q in MODULE_CONTAINERS:
             elems: set = set()

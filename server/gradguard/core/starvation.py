@@ -17,7 +17,7 @@ from typing import Any, Optional
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, configured_branches, per_part_branches, resolve_getters
-from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD
+from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, MODULE_BASE
 from gradguard.core.training import covered_by, stepped_after, stepped_after_callers, unknown_step_after
 
 
@@ -47,6 +47,8 @@ def frozen_paths(facts: FileFacts) -> set:
         return cached
     out: set = set()
     on: set = set()
+    classes: dict = {}  # frozen path -> the in-file class of the module frozen whole there
+    replaced: set = set()  # parts the same code swaps for new layers (``blk.qkv = LoRALinear(blk.qkv)``)
     if facts.text_index.anywhere(CHANGES_REQUIRES_GRAD):  # (its hits are what flows_matching reads next)
         flows = list(facts.flows_matching(_TOUCHES_REQUIRES_GRAD))
         # and their callers: a helper's change is an event at its call (``requires_grad_via_call``)
@@ -59,6 +61,8 @@ def frozen_paths(facts: FileFacts) -> set:
         for fl in flows:
             partial_ids = None  # (read only for an event that changes requires_grad: most flows have none)
             for ev in fl.events:
+                if ev.what == "replace" and ev.name:
+                    replaced.add(ev.name[5:] if ev.name.startswith("self.") else ev.name)
                 setting = ev.what == "requires_grad_set" and ev.name == "requires_grad"
                 call = ev.what in ("requires_grad_call", "requires_grad_via_call")  # (a helper's change, at its call)
                 if not (setting or call):
@@ -74,14 +78,56 @@ def frozen_paths(facts: FileFacts) -> set:
                     continue  # (``if not train_text_encoder: text_encoder.requires_grad_(False)``: frozen in some configurations only)
                 if (off or back_on) and ev.target is not None:
                     for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
-                        (out if off else on).add(r[5:] if r.startswith("self.") else r)
-    # a part unfrozen again (fine-tuning the head after freezing the model) is wanted trained
-    out = {f for f in out if not any(is_frozen(u, {f}) or is_frozen(f, {u}) for u in on)}
+                        path = r[5:] if r.startswith("self.") else r
+                        (out if off else on).add(path)
+                        if off and ev.target.kind == "module":
+                            origin = facts.flow.root_origins.get(r) if "." not in r else None
+                            cls = ev.target.cls if r == ev.target.ident else (origin.cls if origin is not None and origin.kind == "module" else None)
+                            if cls:
+                                classes[path] = cls
+    # a part unfrozen again (fine-tuning the head after freezing the model) is wanted trained; the rest of a module
+    # frozen whole and then partly unfrozen (``for p in model.parameters(): p.requires_grad = False``, then the same
+    # with ``True`` over ``model.head``) stays frozen: its other parts, where its in-file class tells them
+    kept: set = set()
+    for f in out:
+        related_on = [u for u in on if is_frozen(u, {f}) or is_frozen(f, {u})]
+        if not related_on:
+            kept.add(f)
+            continue
+        if any(is_frozen(f, {u}) or u.endswith("." + f) for u in related_on):
+            continue  # (unfrozen whole again, also under a longer name: ``pl_module.backbone``)
+        if any(is_frozen(r, {f}) for r in replaced if "." in r) or "arg:" in f or facts.modules.swaps_layers():
+            continue  # (new layers put inside it may be made after the freeze: which parts stay frozen is not known)
+        for a in _class_parts(facts, classes.get(f)):
+            part = f"{f}.{a}"
+            if not any(is_frozen(u, {part}) or is_frozen(part, {u}) for u in related_on):
+                kept.add(part)
+    out = kept
     facts._frozen_paths = out  # type: ignore[attr-defined]
     return out
 
 
 _TOUCHES_REQUIRES_GRAD = CHANGES_REQUIRES_GRAD
+
+
+def _class_parts(facts: FileFacts, cls: Optional[str]) -> set:
+    """Every ``self.<attr>`` the in-file Module class ``cls`` and its in-file bases assign (its parts, and settings that
+    hold no parameter); empty when a base is not in the file (it may register parts the file does not show)."""
+    out: set = set()
+    seen: set = set()
+    todo = [cls] if cls else []
+    while todo:
+        c = todo.pop()
+        info = facts.modules.classes.get(c) if c not in seen else None
+        if info is None:
+            continue
+        seen.add(c)
+        out |= info.attrs
+        outside = [b for b in info.base_names if b not in facts.modules.classes]
+        if any(b not in MODULE_BASE for b in outside):
+            return set()
+        todo += [b for b in info.base_names if b in facts.modules.classes]
+    return out
 
 _EVAL_CALL = re.compile(r"\.(?:eval\(\s*\)|train\(\s*(?:False|mode\s*=\s*False)\s*\))")
 # functions that evaluate, sample or export: a part put in evaluation mode there is not being held fixed for training

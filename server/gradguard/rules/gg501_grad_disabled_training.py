@@ -42,7 +42,9 @@ calls `backward()` on it, called where its caller has switched recording off (a 
 `@torch.no_grad()` `step` calling the `closure` it is given, as PyTorch's own optimizers do only under
 `torch.enable_grad()`), is flagged on that call: its `backward()` raises. The innermost mode wins: code
 under `torch.enable_grad()` inside a `no_grad` block records normally and is not flagged. Teacher / target
-networks under `no_grad` whose parameters are not trained by that loss stay silent. A part frozen only in some
+networks under `no_grad` whose parameters are not trained by that loss stay silent, and so do the parts of a model frozen
+whole and then partly unfrozen (`for p in model.parameters(): p.requires_grad = False`, then `True` over `model.head`: a
+linear probe's encoder), where its class shows its parts. A part frozen only in some
 configurations (`if not train_text_encoder: text_encoder.requires_grad_(False)`) is still wanted trained in the others,
 so a `no_grad` block that always covers it is flagged. `with torch.set_grad_enabled(self.training):` in the `forward` of
 a class held inside a part the program puts in evaluation mode while it trains (`model.encoder.eval()` in a fine-tuning
@@ -2575,6 +2577,110 @@ def main():
             lines=(29,),
             fixable=False,
             expect={"error": "does not require grad"},
+        ),
+        Example(
+            name="probe-frozen-but-its-head-then-no-grad-around-the-head-too",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(6, 8)
+        self.block = nn.Sequential(nn.Linear(8, 8), nn.GELU())
+
+    def forward(self, x):
+        return self.block(self.embed(x))
+
+
+class Probe(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        with torch.no_grad():
+            feats = self.encoder(x)
+            logits = self.head(feats)
+        return logits
+
+
+def freeze_all_but_head(model):
+    for p in model.parameters():
+        p.requires_grad = False
+    for p in model.head.parameters():
+        p.requires_grad = True
+
+
+def main():
+    torch.manual_seed(0)
+    model = Probe(Encoder())
+    freeze_all_but_head(model)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(4, 6)), torch.randint(0, 3, (4,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(23,),
+            expect={"error": "element 0 of tensors does not require grad"},
+            fixed_expect={"grad_ok": ["model.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="probe-frozen-but-its-head-no-grad-around-the-encoder",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(6, 8)
+        self.block = nn.Sequential(nn.Linear(8, 8), nn.GELU())
+
+    def forward(self, x):
+        return self.block(self.embed(x))
+
+
+class Probe(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        with torch.no_grad():
+            feats = self.encoder(x)
+        return self.head(feats)
+
+
+def freeze_all_but_head(model):
+    for p in model.parameters():
+        p.requires_grad = False
+    for p in model.head.parameters():
+        p.requires_grad = True
+
+
+def main():
+    torch.manual_seed(0)
+    model = Probe(Encoder())
+    freeze_all_but_head(model)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(4, 6)), torch.randint(0, 3, (4,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.head.weight"], "grad_none": ["model.encoder.embed.weight"]},
         ),
     )
 

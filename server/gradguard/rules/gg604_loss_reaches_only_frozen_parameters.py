@@ -1076,7 +1076,9 @@ def main():
                         covering = []  # (a tensor computed earlier and kept on the object keeps the graph it was made with)
                         break
                     f = _freeze_of(facts, fl, site, r, freezes)
-                    if f is None or any(_related(r, u) for u in unfrozen):
+                    if f is None or any(_related(r, u) for u in unfrozen) or facts.modules.made_after_build(r):
+                        # (a part of a layer swapped in after the model was built, ``blk.proj = LoRALinear(blk.proj)``, may
+                        # be made after the freeze: its own parameters then train)
                         covering = []
                         break
                     covering.append(f)

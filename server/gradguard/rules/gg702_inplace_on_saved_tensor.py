@@ -35,6 +35,13 @@ NOT_INPLACE = {"requires_grad_", "share_memory_", "record_stream", "retain_grad"
 BINOPS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "Pow": "**", "MatMult": "@", "FloorDiv": "//", "Mod": "%"}
 
 
+def _first_use_after(scope: ast.AST, name: str, start: tuple, end: tuple) -> Optional[ast.Name]:
+    """The first read of ``name`` in ``scope`` between two positions (where a value computed before a step is used after
+    it), else None."""
+    uses = [n for n in walk_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and start < (n.lineno, n.col_offset) < end]
+    return min(uses, key=lambda n: (n.lineno, n.col_offset)) if uses else None
+
+
 def _clone_fix(facts, node: ast.AST):
     return fix("Use a clone of the weight", replace_node(facts, node, f"{facts.text(node)}.clone()"))
 
@@ -126,7 +133,7 @@ Also a table built as `nn.Embedding(n, d, max_norm=...)` whose whole weight is u
 and that is then looked up in the same forward pass (`self.items(ids)`): the lookup renormalizes rows of the weight in
 place (the fix uses `self.items.weight.clone()`, as PyTorch's documentation says).
 Also a value computed through a model (`d_fake = D(fake)`) before an optimizer step that updates that model's
-parameters in place (`opt_d.step()`), then backpropagated after the step to reach other trained parameters
+parameters in place (`opt_d.step()`, or a call of a helper that steps it: `self.fit_critic(states, target)`), then backpropagated after the step to reach other trained parameters
 (`loss_g = bce(d_fake, ones); loss_g.backward()`): the graph saved the parameters the step modified. The
 optimizers and the accelerator may be kept on a trainer object (`self.opt_d`, `self.accelerator.backward(...)`,
 with the accelerator given to its constructor). The losses may come from the caller (`gan.update(g_loss, d_loss)`,
@@ -1982,6 +1989,91 @@ def main():
 """,
             expect={"grad_ok": ["encoder.weight"]},
         ),
+        Example(
+            name="advantage-from-before-a-helper-that-steps-the-critic",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Agent:
+    def __init__(self):
+        self.actor = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        self.critic = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=1e-3)
+        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=1e-2)
+
+    def fit_critic(self, states, target):
+        loss = F.mse_loss(self.critic(states), target.detach())
+        self.critic_opt.zero_grad()
+        loss.backward()
+        self.critic_opt.step()
+
+    def update(self, states, actions, rewards, next_states):
+        target = rewards + 0.9 * self.critic(next_states)
+        advantage = target - self.critic(states)
+        self.fit_critic(states, target)
+        log_probs = torch.log_softmax(self.actor(states), -1).gather(1, actions)
+        actor_loss = -(log_probs * advantage).mean()
+        self.actor_opt.zero_grad()
+        actor_loss.backward()
+        self.actor_opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    agent = Agent()
+    for _ in range(2):
+        s, s2 = torch.randn(6, 4), torch.randn(6, 4)
+        agent.update(s, torch.randint(0, 2, (6, 1)), torch.rand(6, 1), s2)
+    return {"actor": agent.actor}
+""",
+            lines=(21,),
+            fixable=False,
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            bad=False,
+            name="advantage-detached-before-a-helper-that-steps-the-critic",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Agent:
+    def __init__(self):
+        self.actor = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        self.critic = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=1e-3)
+        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=1e-2)
+
+    def fit_critic(self, states, target):
+        loss = F.mse_loss(self.critic(states), target.detach())
+        self.critic_opt.zero_grad()
+        loss.backward()
+        self.critic_opt.step()
+
+    def update(self, states, actions, rewards, next_states):
+        target = rewards + 0.9 * self.critic(next_states)
+        advantage = target - self.critic(states)
+        self.fit_critic(states, target)
+        log_probs = torch.log_softmax(self.actor(states), -1).gather(1, actions)
+        actor_loss = -(log_probs * advantage.detach()).mean()
+        self.actor_opt.zero_grad()
+        actor_loss.backward()
+        self.actor_opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    agent = Agent()
+    for _ in range(2):
+        s, s2 = torch.randn(6, 4), torch.randn(6, 4)
+        agent.update(s, torch.randint(0, 2, (6, 1)), torch.rand(6, 1), s2)
+    return {"actor": agent.actor}
+""",
+            expect={"grad_ok": ["actor.0.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -2156,7 +2248,8 @@ def main():
             return
         seen: set = set()
         for fl in facts.backward_flows:
-            steps = [e for e in fl.events if e.what == "step" and e.target is not None and e.target.kind == "optimizer" and e.target.params and e.mode.enabled]
+            # (also a call of a helper that steps: ``self.update_critic(states, td_target)``)
+            steps = [e for e in fl.events if e.what in ("step", "step_via_call") and e.target is not None and e.target.kind == "optimizer" and e.target.params and e.mode.enabled]
             if not steps or not isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
                 continue
             stores, bound = _stores_by_name(fl.node)
@@ -2198,13 +2291,17 @@ def main():
                                 "recompute the loss after the step.",
                             )
                             break
+                        inside = [(e.origin, "the helper steps the optimizer here")] if e.what == "step_via_call" and e.origin is not None else []
+                        use = _first_use_after(fl.node, name_node.id, position(e.node), position(site.node))
+                        used = [(use, f"`{name_node.id}` enters the loss here, after the step")] if use is not None else []
                         yield self.finding(
                             facts,
                             name_node,
                             f"`{name_node.id}` was computed through {_names(through)} before `{_text(facts, e.node)}` updated their parameters in place; "
                             f"the backward at line {site.node.lineno} goes back through that graph, whose saved weights the step modified, and raises",
                             severity=Severity.ERROR,
-                            related=[(e.node, "the optimizer step modifies the parameters in place here"), (site.node, "backward() through the stale graph")],
+                            related=[(e.node, "the optimizer step modifies the parameters in place here" if not inside else "this call steps the optimizer, "
+                                      "updating the parameters in place"), *inside, *used, (site.node, "backward() through the stale graph")],
                             explanation="`optimizer.step()` updates parameters in place, bumping their version counters. A graph built before the "
                             "step saved those parameters; backpropagating through it afterwards raises `one of the variables needed for gradient "
                             "computation has been modified by an inplace operation`. Recompute the value after the step (e.g. `D(fake)` again for "
