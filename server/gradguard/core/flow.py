@@ -3615,6 +3615,14 @@ class _Walker:
         if roots:
             self.record("hand_set_via_call", node, target=Val(frozenset(roots), kind="module"))
 
+    def _tensor_method_on_module(self, recv: Val, name: str) -> bool:
+        """``x.detach()`` where the walk holds ``x`` as a module without a class of the file that defines the method
+        (an attribute of a module read after a loop that stored tensors in it): ``nn.Module`` has no such method, so
+        ``x`` is a tensor."""
+        if recv.kind != "module" or name not in ("detach", "detach_") or recv.seq is not None or recv.elem_cls is not None:
+            return False
+        return recv.cls is None or self.e.modules.method(recv.cls, name) is None
+
     def _steps_at(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list) -> None:
         """The optimizer steps the callee makes with grad on (``self.update_critic(...)`` whose body calls
         ``self.critic_optimizer.step()``), as a ``step_via_call`` event of this call whose target is an optimizer over
@@ -4269,7 +4277,7 @@ class _Walker:
                 return pair
         if name in ("sample", "sample_n") and recv.discrete:
             return Val(frozenset(), recv.cut, kind="tensor")  # a discrete draw: no gradient to lose
-        if name in CUT_METHODS and recv.kind not in ("module", "instance", "python", "numpy"):
+        if name in CUT_METHODS and (recv.kind not in ("module", "instance", "python", "numpy") or self._tensor_method_on_module(recv, name)):
             kind = CUT_METHODS[name]
             if name in ("round",) and recv.kind is None and not recv.live:
                 return recv

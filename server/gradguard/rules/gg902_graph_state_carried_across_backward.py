@@ -37,7 +37,8 @@ call's result keeps its graph). It flags the state when the loss depends on it a
 loop detaches or re-initializes it (`hidden = hidden.detach()`, `hidden = repackage_hidden(hidden)`,
 `h = torch.zeros(...)`, `h.detach_()`). States computed under `no_grad` are not attached to any graph and
 stay silent. The same for a state kept on a Module from one `forward` to the next
-(`out, self.hidden = self.rnn(x, self.hidden)`, or a running statistic updated from the batch in training mode,
+(`out, self.hidden = self.rnn(x, self.hidden)`, also stored at each step of a loop over time steps in `forward` and
+neither started afresh before that loop nor stored again after it, or a running statistic updated from the batch in training mode,
 `if self.training: self.mean = m * self.mean + (1 - m) * h.mean(0)`, also in a submodule of the model trained)
 when a loop backpropagates through that module every iteration and nothing in the loop resets the attribute (a method that assigns it, `model.hidden = None`),
 or when the module is a part of a LightningModule whose `training_step` loss runs through it and nothing Lightning runs every batch
@@ -2113,6 +2114,86 @@ def main():
 """,
             expect={"facts": {"scale_changed": True}},
         ),
+        Example(
+            name="stream-state-stored-each-time-step-in-forward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class StreamTagger(nn.Module):
+    def __init__(self, dim=4, hid=6):
+        super().__init__()
+        self.cell = nn.GRUCell(dim, hid)
+        self.head = nn.Linear(hid, 2)
+        self.state = None
+
+    def forward(self, frames):
+        outs = []
+        for t in range(frames.shape[1]):
+            if self.state is None:
+                self.state = torch.zeros(frames.shape[0], self.cell.hidden_size)
+            self.state = self.cell(frames[:, t], self.state)
+            outs.append(self.head(self.state))
+        return torch.stack(outs, 1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = StreamTagger()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        clip, labels = torch.randn(2, 3, 4), torch.randint(0, 2, (2, 3))
+        loss = F.cross_entropy(model(clip).flatten(0, 1), labels.flatten())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(18,),
+            fixable=False,
+            expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="stream-state-stored-each-time-step-then-detached-after-the-loop",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class StreamTagger(nn.Module):
+    def __init__(self, dim=4, hid=6):
+        super().__init__()
+        self.cell = nn.GRUCell(dim, hid)
+        self.head = nn.Linear(hid, 2)
+        self.state = None
+
+    def forward(self, frames):
+        outs = []
+        for t in range(frames.shape[1]):
+            if self.state is None:
+                self.state = torch.zeros(frames.shape[0], self.cell.hidden_size)
+            self.state = self.cell(frames[:, t], self.state)
+            outs.append(self.head(self.state))
+        self.state = self.state.detach()
+        return torch.stack(outs, 1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = StreamTagger()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        clip, labels = torch.randn(2, 3, 4), torch.randint(0, 2, (2, 3))
+        loss = F.cross_entropy(model(clip).flatten(0, 1), labels.flatten())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.cell.weight_ih", "model.head.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -2270,6 +2351,8 @@ def main():
                 if not carried:
                     continue
                 resetters = {m for m, node in info.methods.items() if m != "forward" and _assigns_self_attr(node, attr)}
+                if _reset_around_loop(facts, fwd, stmt, attr, resetters):
+                    continue
                 site = _training_site(facts, cls_name, attr, resetters) or _framework_step_site(facts, cls_name, attr, resetters, [st for a, st in states if a == attr])
                 if site is None or (cls_name, attr) in reported:
                     continue
@@ -2850,15 +2933,34 @@ def _self_attr(node, attr: Optional[str] = None, ctx: type = ast.expr_context) -
 
 def _training_body(fwd) -> list:
     """The top-level statements of ``fwd``, with those of an ``if self.training:`` there (no ``else``) in place of
-    that ``if``: a training loop runs the module in training mode (a module is built in it), so they run on every
+    that ``if``, and those of a ``for`` loop there after it: a training loop runs the module in training mode (a module is built in it), so they run on every
     training call."""
     out = []
     for st in fwd.body:
         if isinstance(st, ast.If) and not st.orelse and _self_attr(st.test, "training", ast.Load):
             out.extend(st.body)
+        elif isinstance(st, ast.For) and not st.orelse:
+            # (a loop over time steps: ``for t in range(frames.shape[1]): self.state = self.cell(x[:, t], self.state)``
+            # stores the state each step, and the last one is kept for the next call)
+            out.append(st)
+            out.extend(st.body)
         else:
             out.append(st)
     return out
+
+
+def _reset_around_loop(facts, fwd, stmt: ast.stmt, attr: str, resetters: set) -> bool:
+    """For a state stored in a ``for`` loop at the top level of ``fwd``: does ``fwd`` start it afresh before the loop
+    (``self.state = None``, ``self.reset_state(...)``) or store it again after the loop (``self.state = tuple(s.detach()
+    for s in self.state)``)? Then what one call leaves is not what the next call builds on."""
+    loop = facts.parent(stmt)
+    if not (isinstance(loop, ast.For) and any(loop is st for st in fwd.body)):
+        return False
+    i = next(k for k, st in enumerate(fwd.body) if st is loop)
+    before, after = fwd.body[:i], fwd.body[i + 1:]
+    if any(_resets(facts, st, attr, resetters, set(), first_values=True) for st in before if not isinstance(st, (ast.If, ast.For, ast.While, ast.Try, ast.With))):
+        return True
+    return any(_resets(facts, st, attr, resetters, set(), first_values=False) for st in after)
 
 
 def _self_states(facts, fwd) -> list:
