@@ -20,6 +20,8 @@ sys.path.insert(0, os.path.join(HERE, "corpus"))
 import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
+    "c3011_lightning_data2vec_shared_no_grad_encode_helper": "c30 dev, at its merge (the seventh 2026-12-05 session; 8/13 found, 1/7 false alarms, the session-start engine the same): GG501 reports the `@torch.no_grad()` decorator (line 33) with the student's call through the helper as related (47); the sidecar names the `def` line (34) and the Trainer call (67), so the static check does not count it (ten other sidecars put a decorator cut on the decorator's line)",
+    "c3015_hf_trainer_switch_moe_router_one_hot_combine": "c30 dev, at its merge (the seventh 2026-12-05 session): GG203 reports the router's `argmax` (line 25), which cuts the router from the loss; the sidecar names the `one_hot` of its result on the next line (26), where the fix multiplies in the router probabilities",
     "c2906_dataparallel_perceiver_resampler_latents_registered_as_buffer": "c29 blind, scored once at the end of the sixth 2026-12-05 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied (scored at the end of the session)",
     "c2914_diffusers_dit_controlnet_shares_embedders_with_frozen_transformer": "c29 blind, scored once at the end of the sixth 2026-12-05 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied (scored at the end of the session)",
     "c2924_lightning_linear_probe_callback_freezes_after_first_backward": "c29 blind, scored once at the end of the sixth 2026-12-05 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied (scored at the end of the session)",
