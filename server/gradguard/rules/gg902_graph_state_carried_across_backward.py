@@ -12,7 +12,7 @@ from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.paramnames import single_binding
 from gradguard.core.torchapi import FACTORIES, RUN_EVERY_BATCH, SAVES_INPUT, SAVES_OUTPUT, STEP_METHODS_BY_FRAMEWORK, is_module_ctor
-from gradguard.fixes import fix, insert_before_stmt, replace_node
+from gradguard.fixes import fix, insert_after_stmt, insert_before_stmt, replace_node
 from gradguard.rules._leafs import call_sites, flow_of, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
 
@@ -119,7 +119,10 @@ Passing `hidden.detach()` into the call is safe when the state is a plain tensor
 each backward stops at the start of its own chunk, which is what truncated BPTT means. When the state may be
 a tuple (an `nn.LSTM`'s `(h, c)`) or the call is to an unknown module, `.detach()` might not exist on it: no
 fix, or an unsafe one, is offered. When the callee is a builtin or a helper function (the state may be a
-number), or the state starts as None, no `.detach()` fix is offered.
+number), or the state starts as None, no `.detach()` fix is offered. A state a `forward` stores at each step of its loop
+over time steps gets `self.state = self.state.detach()` (or `tuple(s.detach() for s in self.state)` when the stored
+value is a tuple of tensors) right after that loop: this call still backpropagates through all its steps, and the next
+call starts from the values only.
 """
     examples = (
         Example(
@@ -2151,8 +2154,8 @@ def main():
     return {"model": model}
 """,
             lines=(18,),
-            fixable=False,
             expect={"error": "Trying to backward through the graph a second time"},
+            fixed_expect={"grad_ok": ["model.cell.weight_ih", "model.head.weight"]},
         ),
         Example(
             bad=False,
@@ -2364,6 +2367,7 @@ def main():
                     f"`self.{attr}` keeps this call's graph for the next call, but {loop} frees "
                     f"that graph every iteration: the next backward() raises",
                     related=[(site.node, "backward() through this module every iteration")],
+                    fixes=_detach_after_loop_fixes(facts, fwd, stmt, attr, carried[-1].value),
                     explanation="The state stored on the module in one forward is attached to that step's graph; the next forward builds on "
                     "it, so the next backward() walks into the freed graph and raises `RuntimeError: Trying to backward through the graph a "
                     f"second time`. Store a detached state (`self.{attr} = tuple(h.detach() for h in ...)` for an LSTM's `(h, c)`), or reset "
@@ -2746,6 +2750,22 @@ def main():
                             f"`x.{attr}.clear()`), or keep detached values (`.detach()`, `.item()`).",
                         )
                         return
+
+
+def _detach_after_loop_fixes(facts, fwd, stmt: ast.stmt, attr: str, value) -> list:
+    """A state stored at each step of a ``for`` loop at the top level of ``forward``: keep the graph through the steps
+    of this call, and store a detached state after the loop for the next call (truncated backpropagation through
+    time): ``self.state = self.state.detach()``, or ``tuple(s.detach() for s in self.state)`` for a tuple of states."""
+    loop = facts.parent(stmt)
+    if not (isinstance(loop, ast.For) and any(loop is st for st in fwd.body) and value is not None):
+        return []
+    if value.items is not None and all(i.kind in ("tensor", None) for i in value.items):
+        new = f"self.{attr} = tuple(s.detach() for s in self.{attr})"
+    elif value.items is None and value.pytype is None and value.kind == "tensor":
+        new = f"self.{attr} = self.{attr}.detach()"
+    else:
+        return []
+    return [lambda: fix("Store a detached state after the loop (the next call starts from its values, not its graph)", insert_after_stmt(facts, loop, new))]
 
 
 def _detach_stored_fix(facts, st: ast.Assign):
