@@ -35,6 +35,18 @@ NOT_INPLACE = {"requires_grad_", "share_memory_", "record_stream", "retain_grad"
 BINOPS = {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "Pow": "**", "MatMult": "@", "FloorDiv": "//", "Mod": "%"}
 
 
+def _uses_between(scope: ast.AST, name: str, start: tuple, end: tuple) -> list:
+    """Every read of ``name`` in ``scope`` between two positions, when ``name`` is not bound again between them."""
+    nodes = [n for n in walk_nodes(scope) if isinstance(n, ast.Name) and n.id == name and start < (n.lineno, n.col_offset) < end]
+    if any(not isinstance(n.ctx, ast.Load) for n in nodes):
+        return []
+    return sorted(nodes, key=lambda n: (n.lineno, n.col_offset))
+
+
+def _detach_uses_fix(facts, uses: list, name: str):
+    return fix(f"Use `{name}.detach()` after the step (a constant for this loss)", *(replace_node(facts, n, f"{name}.detach()") for n in uses), unsafe=True)
+
+
 def _first_use_after(scope: ast.AST, name: str, start: tuple, end: tuple) -> Optional[ast.Name]:
     """The first read of ``name`` in ``scope`` between two positions (where a value computed before a step is used after
     it), else None."""
@@ -182,7 +194,10 @@ attn = attn.masked_fill(mask, 0.0)
 The out-of-place version (or a `.clone()` of the saved output before writing into it) computes the same
 values and leaves the saved tensor intact, so the fix is safe. For a module built in place, the fix drops
 `inplace=True` from its constructor: every call of that module then computes the same values out of place, which
-costs only the memory of one more tensor.
+costs only the memory of one more tensor. A value computed through a model before that model's optimizer step and read
+by a later loss gets `.detach()` at its reads after the step only when it carries nothing but the stepped model (an
+advantage from the critic in an actor's loss): the loss then treats it as a constant, which changes no gradient it
+gives other parameters; this fix is unsafe, since the stepped model no longer gets a gradient from that loss.
 """
     examples = (
         Example(
@@ -2029,8 +2044,8 @@ def main():
     return {"actor": agent.actor}
 """,
             lines=(21,),
-            fixable=False,
             expect={"error": "modified by an inplace operation"},
+            fixed_expect={"grad_ok": ["actor.0.weight"]},
         ),
         Example(
             bad=False,
@@ -2294,6 +2309,11 @@ def main():
                         inside = [(e.origin, "the helper steps the optimizer here")] if e.what == "step_via_call" and e.origin is not None else []
                         use = _first_use_after(fl.node, name_node.id, position(e.node), position(site.node))
                         used = [(use, f"`{name_node.id}` enters the loss here, after the step")] if use is not None else []
+                        # the stale value reaches only the stepped parameters (an advantage from the critic in an actor's loss):
+                        # its graph gives the loss nothing else, so a detached copy of it keeps what the loss trains
+                        only_stepped = all(r == "?" or any(r == p or r.startswith(p + ".") for p in stepped) for r in v.live if not r.startswith("arg:"))
+                        uses = _uses_between(fl.node, name_node.id, position(e.node), position(site.node)) if only_stepped else []
+                        fixes = [partial(_detach_uses_fix, facts, uses, name_node.id)] if uses else []
                         yield self.finding(
                             facts,
                             name_node,
@@ -2302,6 +2322,7 @@ def main():
                             severity=Severity.ERROR,
                             related=[(e.node, "the optimizer step modifies the parameters in place here" if not inside else "this call steps the optimizer, "
                                       "updating the parameters in place"), *inside, *used, (site.node, "backward() through the stale graph")],
+                            fixes=fixes,
                             explanation="`optimizer.step()` updates parameters in place, bumping their version counters. A graph built before the "
                             "step saved those parameters; backpropagating through it afterwards raises `one of the variables needed for gradient "
                             "computation has been modified by an inplace operation`. Recompute the value after the step (e.g. `D(fake)` again for "
