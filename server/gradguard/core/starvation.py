@@ -410,7 +410,11 @@ def leaf_wanted(facts: FileFacts, scope: ast.AST, name: str) -> bool:
     """May anything want the tensor the local ``name`` of ``scope`` holds to be a leaf that gets ``.grad``? Yes when
     the file builds an optimizer, when ``scope`` reads ``name.grad``, returns or yields it, or stores it in an
     attribute or a container; no for a tensor only used as a value (a unit test's ``requires_grad=True`` input that
-    is copied for comparison and never has its gradient read)."""
+    is copied for comparison and never has its gradient read). No when ``scope`` sets ``name.grad`` itself
+    (``x1.grad = torch.cat([c.grad for c in chunks])``): the function computes that gradient by hand."""
+    if any(isinstance(n, ast.Attribute) and n.attr == "grad" and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == name
+           for n in walk_nodes(scope)):
+        return False
     if facts.optimizer_constructions:
         return True
     for n in walk_nodes(scope):

@@ -25,7 +25,8 @@ backpropagated, and flags a `.detach()` (or `.data`, also an assignment `w.data 
 of `f(m)` but none of its graph) when some parameters reach that loss *only*
 through it, and an optimizer steps them (or, with no optimizer in sight, they were created right there and something may want their gradient: a
 tensor whose `.grad` is read, or that is returned or stored; a unit test's input copied into fresh leaves with
-`.clone().detach().requires_grad_()` to compare gradients is not reported).
+`.clone().detach().requires_grad_()` to compare gradients is not reported, nor is a tensor whose `.grad` the function
+sets itself, `x1.grad = torch.cat([c.grad for c in chunks])` after a backward per detached chunk).
 Intentional detaches stay silent: values that never reach the backpropagated loss (logging, metrics),
 GAN `netD(fake.detach())` when the generator trains through another loss, stop-gradient designs
 (SimSiam, straight-through estimators, `loss + (s - s.detach())`), targets, and anything under `no_grad`.
@@ -1514,6 +1515,31 @@ def main():
     return {"model": model}
 """,
             expect={"grad_ok": ["model.blocks.0.proj.lora_A.weight", "model.blocks.0.proj.lora_B.weight", "model.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="input-gradient-assembled-by-hand-from-detached-chunks",
+            code="""import torch
+import torch.nn as nn
+
+
+def chunked_input_grad(net, x, size=2):
+    x1 = x.detach().requires_grad_(True)
+    chunks = [c.detach() for c in torch.split(x1, size)]
+    for c in chunks:
+        c.requires_grad_(True)
+        net(c).pow(2).sum().backward()
+    x1.grad = torch.cat([c.grad for c in chunks])
+    return x1
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    x1 = chunked_input_grad(net, torch.randn(6, 3))
+    return {"x1": x1, "net": net}
+""",
+            expect={"grad_ok": ["x1", "net.weight"]},
         ),
     )
 
