@@ -21,6 +21,7 @@ from gradguard.core.torchapi import (
     SAVES_OUTPUT,
     SAVES_OUTPUT_MODULES,
 )
+from gradguard.core.training import covered_by, stepped_after
 from gradguard.fixes import drop_inplace, fix, inplace_flag, replace_node
 from gradguard.rules._leafs import inference_branch, known_roots, lexically_no_grad
 from gradguard.rules.base import Example, Rule
@@ -2311,7 +2312,10 @@ def main():
                         used = [(use, f"`{name_node.id}` enters the loss here, after the step")] if use is not None else []
                         # the stale value reaches only the stepped parameters (an advantage from the critic in an actor's loss):
                         # its graph gives the loss nothing else, so a detached copy of it keeps what the loss trains
-                        only_stepped = all(r == "?" or any(r == p or r.startswith(p + ".") for p in stepped) for r in v.live if not r.startswith("arg:"))
+                        # (and only when no optimizer stepped after this loss's backward holds them: the loss is not the one meant to
+                        # train them, as a generator's loss is for the generator)
+                        only_stepped = all(r == "?" or any(r == p or r.startswith(p + ".") for p in stepped) for r in v.live if not r.startswith("arg:")) \
+                            and not any(covered_by(r, stepped_after(fl, site)) for r in through)
                         uses = _uses_between(fl.node, name_node.id, position(e.node), position(site.node)) if only_stepped else []
                         fixes = [partial(_detach_uses_fix, facts, uses, name_node.id)] if uses else []
                         yield self.finding(
