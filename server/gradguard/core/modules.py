@@ -169,6 +169,7 @@ def _loaded(v: ast.AST, imports) -> bool:
 _WRAP_HINT = re.compile(r"^\s*[A-Za-z_][\w.]*\.(\w+)\s*=\s*[A-Z]\w*\(.*\.\1\b")  # ``m.q = Wrap(m.q)``
 # what a line ``_WRAP_HINT`` matches holds (``.q = Wrap(... .q``), searched in the whole text first (one search
 # instead of one per line; ``.`` stops at a line break, and whitespace within a line is not one)
+_SETATTR_WRAP = re.compile(r"\bsetattr\(")
 _WRAP_TEXT = re.compile(r"\.(\w+)[^\S\n]*=[^\S\n]*[A-Z]\w*\(.*\.\1\b")
 
 
@@ -806,6 +807,20 @@ class ModuleModel:
                 old = ast.unparse(target)
                 if any(ast.unparse(a) == old for a in [*value.args, *(k.value for k in value.keywords)]):
                     found.setdefault(target.attr, set()).add(value.func.id)
+        if self._lines is None or _SETATTR_WRAP.search("".join(self._lines)):
+            # ``setattr(blk, "proj", LoRALinear(blk.proj))`` / ``LoRALinear(getattr(blk, "proj"))``: the same with a constant name
+            for st in statements_of_type(self._tree, ast.Expr):
+                call = st.value if isinstance(st, ast.Expr) else None
+                if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "setattr" and len(call.args) == 3):
+                    continue
+                obj, name, value = call.args
+                if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+                        and value.func.id in self.classes and self.classes[value.func.id].is_module):
+                    continue
+                holder = ast.unparse(obj)
+                olds = {f"{holder}.{name.value}", f"getattr({holder}, {name.value!r})", f'getattr({holder}, "{name.value}")'}
+                if any(ast.unparse(a) in olds for a in [*value.args, *(k.value for k in value.keywords)]):
+                    found.setdefault(name.value, set()).add(value.func.id)
         self._wrapped = {a: next(iter(cs)) for a, cs in found.items() if len(cs) == 1}
         return self._wrapped
 

@@ -41,7 +41,8 @@ a model built in the same function, or `getattr(net, name)` in a helper whose ev
 constant name (a literal, or a constructor default never passed); the hook may be a function, a method, a lambda or an
 object with `__call__`.
 
-Layers a helper swaps in after the model is built (`blk.proj = LoRALinear(blk.proj)` in a loop over `net.blocks`,
+Layers a helper swaps in after the model is built (`blk.proj = LoRALinear(blk.proj)` in a loop over `net.blocks`, or
+`setattr(blk, "proj", LoRALinear(blk.proj))` with a constant name,
 also in a helper that returns the model it was given: `model = add_adapters(Net())`) are followed like the model's own:
 a `.data` in the adapter's `forward` (an update `B @ A` built from `lora_B.weight.data`) starves the adapter's
 parameters. The adapter's own parameters are made when it is swapped in, so a freeze of the model before the swap does
@@ -1540,6 +1541,72 @@ def main():
     return {"x1": x1, "net": net}
 """,
             expect={"grad_ok": ["x1", "net.weight"]},
+        ),
+        Example(
+            name="adapter-swapped-in-with-setattr-builds-its-delta-from-data",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LoRALinear(nn.Module):
+    def __init__(self, base, rank=2):
+        super().__init__()
+        self.base = base
+        self.lora_A = nn.Linear(base.in_features, rank, bias=False)
+        self.lora_B = nn.Linear(rank, base.out_features, bias=False)
+        nn.init.zeros_(self.lora_B.weight)
+
+    def delta(self):
+        return self.lora_B.weight.data @ self.lora_A.weight.data
+
+    def forward(self, x):
+        return F.linear(x, self.base.weight + self.delta(), self.base.bias)
+
+
+class Block(nn.Module):
+    def __init__(self, dim=4):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        return x + torch.tanh(self.proj(x))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([Block() for _ in range(2)])
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        for blk in self.blocks:
+            x = blk(x)
+        return self.head(x)
+
+
+def add_adapters(net):
+    net.requires_grad_(False)
+    for blk in net.blocks:
+        setattr(blk, "proj", LoRALinear(blk.proj))
+    return net
+
+
+def main():
+    torch.manual_seed(0)
+    model = add_adapters(Net())
+    model.head.requires_grad_(True)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(5, 4)), torch.randint(0, 2, (5,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(15,),
+            expect={"grad_none": ["model.blocks.0.proj.lora_A.weight", "model.blocks.0.proj.lora_B.weight"], "grad_ok": ["model.head.weight"]},
+            fixed_expect={"grad_ok": ["model.blocks.0.proj.lora_A.weight", "model.head.weight"]},
         ),
     )
 
