@@ -3603,15 +3603,7 @@ class _Walker:
         written = self.hand_written(fn)
         if not written:
             return
-        roots = set()
-        for r in written:
-            head, dot, rest = r.partition(".")
-            if head == "self" and selfv is not None and selfv.ident and selfv.ident not in (UNKNOWN, NEW):
-                roots.add(selfv.ident + dot + rest)
-            elif head.startswith("arg:") and head[4:].isdigit() and int(head[4:]) < len(args):
-                a = args[int(head[4:])]
-                if a.ident and a.ident not in (UNKNOWN, NEW):
-                    roots.add(a.ident + dot + rest)
+        roots = {c for r in written if (c := _in_caller(r, selfv, args)) is not None}
         if roots:
             self.record("hand_set_via_call", node, target=Val(frozenset(roots), kind="module"))
 
@@ -3636,14 +3628,7 @@ class _Walker:
             if ev.what != "step" or ev.target is None or ev.target.kind != "optimizer" or not ev.mode.enabled:
                 continue
             first = first or ev.node
-            for r in ev.target.params:
-                head, dot, rest = r.partition(".")
-                if head == "self" and selfv is not None and selfv.ident and selfv.ident not in (UNKNOWN, NEW):
-                    params.add(selfv.ident + dot + rest)
-                elif head.startswith("arg:") and head[4:].isdigit() and int(head[4:]) < len(args):
-                    a = args[int(head[4:])]
-                    if a.ident and a.ident not in (UNKNOWN, NEW):
-                        params.add(a.ident + dot + rest)
+            params |= {c for r in ev.target.params if (c := _in_caller(r, selfv, args)) is not None}
         if params:
             self.record("step_via_call", node, target=Val(kind="optimizer", params=frozenset(params)), origin=first)
 
@@ -4637,6 +4622,19 @@ _FRAMEWORK_HOOK = re.compile(r"^(on_|configure_|setup$|teardown$|forward$|prepar
 _SAVING_OPS = tuple(sorted(set(SAVES_INPUT) | set(SAVES_OUTPUT)))  # ops that save an input or their output for backward
 _WRITE_SYNTAX = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/@%&|^]=|\]\s*=[^=]")  # an in-place call, an augmented or index assignment
 _STEP_CALL = re.compile(r"\.step\(")
+
+
+def _in_caller(root: str, selfv: Optional[Val], args: list) -> Optional[str]:
+    """A callee's root (``self.critic``, ``arg:0.head``) named as its caller names it (the receiver's and the arguments'
+    identities), or None when the caller has no name for it."""
+    head, dot, rest = root.partition(".")
+    if head == "self" and selfv is not None and selfv.ident and selfv.ident not in (UNKNOWN, NEW):
+        return selfv.ident + dot + rest
+    if head.startswith("arg:") and head[4:].isdigit() and int(head[4:]) < len(args):
+        a = args[int(head[4:])]
+        if a.ident and a.ident not in (UNKNOWN, NEW):
+            return a.ident + dot + rest
+    return None
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 # ``x.attr = f(...)``, ``setattr(x, ...)``, or attributes assigned together (``model.fc1, model.fc2 = fc1, fc2``)
 _ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|\bassign\s*=\s*True")
