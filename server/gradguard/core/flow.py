@@ -3431,7 +3431,29 @@ class _Walker:
             return Val(frozenset(), kind="instance", cls=cls, ident=NEW, fields=kept or None)
         if self.e.modules.owns_no_parameters(cls):  # (a loss written as a Module): never a root of gradient
             return Val(frozenset(), kind="module", cls=cls, ident=NEW)
-        return Val(frozenset({NEW}), kind="module", cls=cls, ident=NEW)
+        config = self._registered_config(cls, node)
+        return Val(frozenset({NEW}), kind="module", cls=cls, ident=NEW, flags=(("config", config),) if config is not None else None)
+
+    def _registered_config(self, cls: str, node: ast.Call) -> Optional[Val]:
+        """``self.config`` of a diffusers-style Module whose ``__init__`` is decorated ``@register_to_config``: the
+        constructor's arguments by name, as this call gives them (a constant passed, else the constant default). Only
+        the arguments known as constants are entries; None when the class does not register its config."""
+        init = self.e.modules.classes[cls].methods.get("__init__")
+        if not isinstance(init, ast.FunctionDef) or not any(
+            (d.id if isinstance(d, ast.Name) else d.attr if isinstance(d, ast.Attribute) else "") == "register_to_config" for d in init.decorator_list
+        ):
+            return None
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return None
+        params = init.args.args[1:]
+        defaults = dict(zip([a.arg for a in params[len(params) - len(init.args.defaults):]], init.args.defaults))
+        given = {**{params[i].arg: a for i, a in enumerate(node.args) if i < len(params)}, **{k.arg: k.value for k in node.keywords if k.arg}}
+        entries = []
+        for a in params:
+            v = given.get(a.arg, defaults.get(a.arg))
+            if isinstance(v, ast.Constant) and isinstance(v.value, (bool, int, float, str, type(None))):
+                entries.append((a.arg, Val(kind="python", consts=frozenset({v.value}))))
+        return Val(kind="python", fields=tuple(entries))
 
     def _trainer_optimizer(self, node: ast.Call, cls: str, model: Val, kwargs: dict) -> None:
         """A Hugging Face ``Trainer`` subclass built for ``model``: the optimizer it steps. Given one

@@ -80,9 +80,9 @@ def frozen_paths(facts: FileFacts) -> set:
                     for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
                         path = r[5:] if r.startswith("self.") else r
                         (out if off else on).add(path)
-                        if off and ev.target.kind == "module":
+                        if off:  # (the module itself, or each of its parameters in a loop over ``model.parameters()``)
                             origin = facts.flow.root_origins.get(r) if "." not in r else None
-                            cls = ev.target.cls if r == ev.target.ident else (origin.cls if origin is not None and origin.kind == "module" else None)
+                            cls = ev.target.cls if r == ev.target.ident and ev.target.kind == "module" else (origin.cls if origin is not None and origin.kind == "module" else None)
                             if cls:
                                 classes[path] = cls
     # a part unfrozen again (fine-tuning the head after freezing the model) is wanted trained; the rest of a module

@@ -163,7 +163,10 @@ constructor and helper-function defaults: arithmetic on numbers gives a number).
 indices): autograd makes marked outputs constants and never calls `backward` for them, so the layers under `apply`
 get no gradient. So is a module passed to `apply` (`Fn.apply(x, self)`) whose parameters `forward` reads (`layer.kernel`):
 autograd tracks only the tensors given to `apply`, so those parameters get no gradient whatever `backward` returns (pass
-the parameter itself and return its gradient). Marking only the indices or masks beside a differentiable output is fine; the fix unmarks the
+the parameter itself and return its gradient); a hand-written checkpoint `Function` given the block
+(`Checkpoint.apply(self.mid_block, h)`) is the same, also under a switch the model's registered config decides
+(`if self.config.use_checkpoint and self.training:` in a diffusers `ModelMixin` whose `@register_to_config`
+constructor the program calls without changing that default). Marking only the indices or masks beside a differentiable output is fine; the fix unmarks the
 outputs whose incoming gradient `backward` reads. So is a product with a frozen all-zero parameter
 (`self.lora_up = nn.Parameter(torch.zeros(out, r), requires_grad=False)` in a LoRA adapter, then
 `x @ self.lora_down.t() @ self.lora_up.t()`): when nothing in the file changes it (no in-place write, no `.data`, no
@@ -2553,6 +2556,127 @@ def main():
     return {"model": model}
 """,
             expect={"grad_ok": ["model.weight", "model.bias"]},
+        ),
+        Example(
+            name="checkpoint-function-given-the-block-under-a-registered-config-switch",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from diffusers import ModelMixin
+from diffusers.configuration_utils import register_to_config
+
+
+class Checkpoint(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, fn, x):
+        ctx.fn = fn
+        ctx.save_for_backward(x)
+        with torch.no_grad():
+            return fn(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved_tensors
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            out = ctx.fn(x)
+        (grad_x,) = torch.autograd.grad(out, (x,), grad_out)
+        return None, grad_x
+
+
+class Denoiser(ModelMixin):
+    @register_to_config
+    def __init__(self, ch=4, use_checkpoint=True):
+        super().__init__()
+        self.inp = nn.Linear(ch, ch)
+        self.mid = nn.Sequential(nn.Linear(ch, ch), nn.SiLU(), nn.Linear(ch, ch))
+        self.out = nn.Linear(ch, ch)
+
+    def forward(self, x):
+        h = self.inp(x)
+        if self.config.use_checkpoint and self.training:
+            h = Checkpoint.apply(self.mid, h)
+        else:
+            h = self.mid(h)
+        return self.out(h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for _ in range(2):
+        x = torch.randn(5, 4)
+        loss = F.mse_loss(model(x), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(37,),
+            fixable=False,
+            expect={"grad_none": ["model.mid.0.weight"], "grad_ok": ["model.inp.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="checkpoint-function-switched-off-by-the-registered-config",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from diffusers import ModelMixin
+from diffusers.configuration_utils import register_to_config
+
+
+class Checkpoint(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, fn, x):
+        ctx.fn = fn
+        ctx.save_for_backward(x)
+        with torch.no_grad():
+            return fn(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved_tensors
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            out = ctx.fn(x)
+        (grad_x,) = torch.autograd.grad(out, (x,), grad_out)
+        return None, grad_x
+
+
+class Denoiser(ModelMixin):
+    @register_to_config
+    def __init__(self, ch=4, use_checkpoint=True):
+        super().__init__()
+        self.inp = nn.Linear(ch, ch)
+        self.mid = nn.Sequential(nn.Linear(ch, ch), nn.SiLU(), nn.Linear(ch, ch))
+        self.out = nn.Linear(ch, ch)
+
+    def forward(self, x):
+        h = self.inp(x)
+        if self.config.use_checkpoint and self.training:
+            h = Checkpoint.apply(self.mid, h)
+        else:
+            h = self.mid(h)
+        return self.out(h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser(use_checkpoint=False)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    for _ in range(2):
+        x = torch.randn(5, 4)
+        loss = F.mse_loss(model(x), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.mid.0.weight", "model.inp.weight"]},
         ),
     )
 
