@@ -77,7 +77,8 @@ through the module every iteration (or a framework does: a part of a LightningMo
 through it, or of a Hugging Face model whose `forward` returns the loss the Trainer backpropagates): every loss builds on that one graph, which the first backward frees; only when the computation keeps a
 tensor for backward (an exponential, a layer), since a graph of sums can be walked again. The same for a LightningModule attribute computed so in a method Lightning runs
 once per fit, before the training steps (`setup`, `configure_model`, `on_fit_start`, `on_train_start`, or `__init__`
-when the module has no `forward`), and read by the `training_step` loss, which Lightning backpropagates every batch.
+when the module has no `forward`) or once per epoch (`on_train_epoch_start`: every batch of the epoch after the first
+raises), and read by the `training_step` loss, which Lightning backpropagates every batch.
 
 Only a tensor computed with gradient holds a graph. A state that is provably a Python or NumPy value (a
 best-so-far metric `best = min(best, val_loss)` fed by `.item()` or `math.exp(...)`, a NumPy history
@@ -2197,6 +2198,83 @@ def main():
 """,
             expect={"grad_ok": ["model.cell.weight_ih", "model.head.weight"]},
         ),
+        Example(
+            name="template-features-cached-once-per-epoch",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MeshRegressor(pl.LightningModule):
+    def __init__(self, dim=8):
+        super().__init__()
+        self.register_buffer("template", torch.randn(5, 3))
+        self.template_encoder = nn.Sequential(nn.Linear(3, dim), nn.ReLU(), nn.Linear(dim, dim))
+        self.image_encoder = nn.Linear(4, dim)
+        self.head = nn.Linear(dim, 3)
+        self.template_feats = None
+
+    def on_train_epoch_start(self):
+        self.template_feats = self.template_encoder(self.template)
+
+    def training_step(self, batch, batch_idx):
+        img, target = batch
+        h = F.relu(self.template_feats[None] + self.image_encoder(img)[:, None, :])
+        return F.mse_loss(self.template[None] + self.head(h), target)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = [(torch.randn(2, 4), torch.randn(2, 5, 3)) for _ in range(3)]
+    model = MeshRegressor()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, data)
+    return {"model": model}
+""",
+            lines=(17,),
+            fixable=False,
+            expect={"error": "Trying to backward through the graph a second time"},
+        ),
+        Example(
+            bad=False,
+            name="template-features-computed-every-step",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MeshRegressor(pl.LightningModule):
+    def __init__(self, dim=8):
+        super().__init__()
+        self.register_buffer("template", torch.randn(5, 3))
+        self.template_encoder = nn.Sequential(nn.Linear(3, dim), nn.ReLU(), nn.Linear(dim, dim))
+        self.image_encoder = nn.Linear(4, dim)
+        self.head = nn.Linear(dim, 3)
+        self.template_feats = None
+
+    def training_step(self, batch, batch_idx):
+        img, target = batch
+        self.template_feats = self.template_encoder(self.template)
+        h = F.relu(self.template_feats[None] + self.image_encoder(img)[:, None, :])
+        return F.mse_loss(self.template[None] + self.head(h), target)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    data = [(torch.randn(2, 4), torch.randn(2, 5, 3)) for _ in range(3)]
+    model = MeshRegressor()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, data)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.template_encoder.0.weight", "model.head.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -2619,7 +2697,7 @@ def main():
                      if s.mode.enabled and not s.retain_graph and not _has_retain(s.node) and s.loss.live]
             if not sites:
                 continue
-            for mname in _ONCE_PER_FIT:
+            for mname in (*_ONCE_PER_FIT, *_ONCE_PER_EPOCH):
                 m = info.methods.get(mname)
                 if m is None or not _SELF_ATTR_FROM_SELF_CALL.search(facts.text(m)):
                     continue
@@ -2633,12 +2711,14 @@ def main():
                         continue  # (read through ``forward``: _graph_computed_once)
                     if st is None or lexically_no_grad(facts, st) or not _saves_for_backward(facts, info, st):
                         continue  # (a graph of sums and constant factors keeps no tensor: a second backward through it works)
-                    if any(_self_attr(n, attr, ast.Store) or _emptied(n, attr) for other, mm in info.methods.items() if other != mname for n in walk_nodes(mm)):
-                        continue  # refreshed elsewhere (perhaps every batch)
+                    if any(_self_attr(n, attr, ast.Store) or _emptied(n, attr) for other, mm in info.methods.items() if other not in (mname, "__init__") for n in walk_nodes(mm)):
+                        continue  # refreshed elsewhere (perhaps every batch; ``__init__`` runs before any hook)
                     site = next((s for s in sites if f"self.{attr}" in s.loss.live), None)
                     if site is None:
                         continue
-                    when = "when the module is built" if mname == "__init__" else f"in `{mname}`, which Lightning runs once before the training steps"
+                    when = "when the module is built" if mname == "__init__" else (
+                        f"in `{mname}`, which Lightning runs once per epoch, before that epoch's training steps" if mname in _ONCE_PER_EPOCH
+                        else f"in `{mname}`, which Lightning runs once before the training steps")
                     yield self.finding(
                         facts,
                         st,
@@ -3224,6 +3304,8 @@ def _trainable_part(facts, cls: str, root: str) -> bool:
 
 # LightningModule methods the Trainer runs once per fit, before the first training_step
 _ONCE_PER_FIT = ("__init__", "setup", "configure_model", "on_fit_start", "on_train_start")
+# hooks Lightning runs once per epoch, before the epoch's batches: a graph cached there is shared by every step of the epoch
+_ONCE_PER_EPOCH = ("on_train_epoch_start",)
 
 _SELF_ATTR_FROM_SELF_CALL = re.compile(r"self\.\w+(?:\[[^\]\n]*\])?\s*=[^\n=][^\n]*self\.")
 
