@@ -3642,8 +3642,8 @@ class _Walker:
         ``self.critic_optimizer.step()``), as a ``step_via_call`` event of this call whose target is an optimizer over
         the caller's roots: the call updates those parameters in place. Only parameters named from the receiver or the
         arguments."""
-        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or not self.e.calls_step(fn):
-            return
+        if selfv is None or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or not self.e.calls_step(fn):
+            return  # (methods only: a function's own walk, made here, would come before its callers' context walks)
         params: set = set()
         first = None
         for ev in self.e.flow(fn).events:

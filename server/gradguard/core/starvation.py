@@ -17,7 +17,7 @@ from typing import Any, Optional
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, configured_branches, per_part_branches, resolve_getters
-from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, MODULE_BASE
+from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, PARAMETER_CTORS, PARAMETERLESS_MODULE_BASES
 from gradguard.core.training import covered_by, stepped_after, stepped_after_callers, unknown_step_after
 
 
@@ -78,13 +78,22 @@ def frozen_paths(facts: FileFacts) -> set:
                     continue  # (``if not train_text_encoder: text_encoder.requires_grad_(False)``: frozen in some configurations only)
                 if (off or back_on) and ev.target is not None:
                     for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
-                        path = r[5:] if r.startswith("self.") else r
+                        path = r[5:] if r.startswith("self.") else (_kept_as(facts, fl, r) or r)
                         (out if off else on).add(path)
                         if off:  # (the module itself, or each of its parameters in a loop over ``model.parameters()``)
                             origin = facts.flow.root_origins.get(r) if "." not in r else None
                             cls = ev.target.cls if r == ev.target.ident and ev.target.kind == "module" else (origin.cls if origin is not None and origin.kind == "module" else None)
                             if cls:
                                 classes[path] = cls
+    # a parameter a Module class makes frozen (``self.pos_embed = nn.Parameter(table, requires_grad=False)``, its one
+    # assignment): a fixed table, not a part being trained
+    if "requires_grad=False" in facts.source.text:
+        for info in facts.modules.classes.values():
+            for attr, values in info.attr_values.items():
+                v = values[0] if len(values) == 1 else None
+                if isinstance(v, ast.Call) and (facts.imports.qualname(v.func) or "") in PARAMETER_CTORS and any(
+                        k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is False for k in v.keywords):
+                    out.add(attr)
     # a part unfrozen again (fine-tuning the head after freezing the model) is wanted trained; the rest of a module
     # frozen whole and then partly unfrozen (``for p in model.parameters(): p.requires_grad = False``, then the same
     # with ``True`` over ``model.head``) stays frozen: its other parts, where its in-file class tells them
@@ -110,6 +119,31 @@ def frozen_paths(facts: FileFacts) -> set:
 _TOUCHES_REQUIRES_GRAD = CHANGES_REQUIRES_GRAD
 
 
+def _kept_as(facts: FileFacts, fl, root: str) -> Optional[str]:
+    """``arg:N`` (or a part of it) in a Module class's ``__init__`` that keeps that argument as ``self.<attr>``
+    (``self.base = base.requires_grad_(False)``, ``self.base = base``): the same object under the instance's path
+    (``base``, ``base.weight``), named like ``frozen_paths``; else None."""
+    head, dot, rest = root.partition(".")
+    fn = fl.node
+    if not head.startswith("arg:") or not head[4:].isdigit() or getattr(fn, "name", None) != "__init__":
+        return None
+    info = facts.modules.classes.get(facts.flow.owner.get(id(fn)) or "")
+    params = [a.arg for a in fn.args.args[1:]] if isinstance(fn, ast.FunctionDef) else []
+    i = int(head[4:])
+    if info is None or not info.is_module or i >= len(params):
+        return None
+    name = params[i]
+    for attr, values in info.attr_values.items():
+        if len(values) != 1:
+            continue
+        v = values[0]
+        while isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in ("requires_grad_", "eval", "train", "to", "cpu", "cuda"):
+            v = v.func.value
+        if isinstance(v, ast.Name) and v.id == name:
+            return attr + dot + rest
+    return None
+
+
 def _class_parts(facts: FileFacts, cls: Optional[str]) -> set:
     """Every ``self.<attr>`` the in-file Module class ``cls`` and its in-file bases assign (its parts, and settings that
     hold no parameter); empty when a base is not in the file (it may register parts the file does not show)."""
@@ -124,8 +158,8 @@ def _class_parts(facts: FileFacts, cls: Optional[str]) -> set:
         seen.add(c)
         out |= info.attrs
         outside = [b for b in info.base_names if b not in facts.modules.classes]
-        if any(b not in MODULE_BASE for b in outside):
-            return set()
+        if any(b not in PARAMETERLESS_MODULE_BASES for b in outside):
+            return set()  # (a base that may register parts of its own; framework bases that hold none are fine)
         todo += [b for b in info.base_names if b in facts.modules.classes]
     return out
 
