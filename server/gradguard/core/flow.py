@@ -705,30 +705,26 @@ class GradientFlow:
             known = self._syntax[id(fn)] = [None, None, None, None]
         return _Syntax(self, fn, known)  # (not kept: it refers to the engine, which must stay free of cycles)
 
-    def modifies_in_place(self, fn: ast.AST) -> bool:
-        """Does the function's text hold an in-place call or an augmented assignment (cached)?"""
-        key = ("inplace", id(fn))
+    def _spells(self, fn: ast.AST, pattern: re.Pattern) -> bool:
+        """Does the text of ``fn`` match ``pattern`` (its lines in the file, else its unparsed source)?"""
+        if self.lines is not None and hasattr(fn, "lineno"):
+            return bool(self.text().search(pattern, fn))
+        return pattern.search(ast.unparse(fn)) is not None
+
+    def _spells_cached(self, fn: ast.AST, kind: str, pattern: re.Pattern) -> bool:
+        key = (kind, id(fn))
         got = self._syntax.get(key)
         if got is None:
-            if self.lines is not None and hasattr(fn, "lineno"):
-                ti = self.text()
-                got = bool(ti.search(_INPLACE_CALL, fn))
-            else:
-                got = _INPLACE_CALL.search(ast.unparse(fn)) is not None
-            self._syntax[key] = got
+            got = self._syntax[key] = self._spells(fn, pattern)
         return bool(got)
+
+    def modifies_in_place(self, fn: ast.AST) -> bool:
+        """Does the function's text hold an in-place call or an augmented assignment (cached)?"""
+        return self._spells_cached(fn, "inplace", _INPLACE_CALL)
 
     def calls_step(self, fn: ast.AST) -> bool:
         """Does the function's text call a ``.step(`` method (cached)?"""
-        key = ("step", id(fn))
-        got = self._syntax.get(key)
-        if got is None:
-            if self.lines is not None and hasattr(fn, "lineno"):
-                got = bool(self.text().search(_STEP_CALL, fn))
-            else:
-                got = _STEP_CALL.search(ast.unparse(fn)) is not None
-            self._syntax[key] = got
-        return bool(got)
+        return self._spells_cached(fn, "step", _STEP_CALL)
 
     def checkpoints(self, fn: ast.AST) -> bool:
         """Does the function's text call activation checkpointing (``checkpoint(self.stem, x, ...)``)? Whether the
@@ -737,10 +733,7 @@ class GradientFlow:
         got = self._syntax.get(key)
         if got is None:
             self._syntax[key] = False  # (recursion guard)
-            if self.lines is not None and hasattr(fn, "lineno"):
-                got = bool(self.text().search(_CHECKPOINT_CALL, fn))
-            else:
-                got = _CHECKPOINT_CALL.search(ast.unparse(fn)) is not None
+            got = self._spells(fn, _CHECKPOINT_CALL)
             if not got and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and self.owner.get(id(fn)):
                 # a method that runs its stages through a helper of its class that checkpoints (``self._run(self.conv_in,
                 # sample)``): what the caller passes decides the helper's inputs too
