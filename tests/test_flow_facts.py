@@ -136,3 +136,30 @@ def main():
     # no_grad, it is still reported
     held = code.replace("glob = self.encoder(self.global_crop(x))", "glob = self.augment(self.global_crop(x))")
     assert ("GG501", 16) in found(held)  # the `with torch.no_grad()` line
+
+
+def test_a_loop_sorting_parameters_into_groups_is_decided_per_parameter():
+    # weight-decay groups filled by a loop over named_modules() x named_parameters(recurse=False): each parameter goes
+    # where the tests on its owner's type and its name send it; the raw `pos` parameter matches no branch (GG806 on the
+    # last test it fails). With a catch-all `else` every parameter has a group (the look-alike that trains).
+    bad = example("GG806", "weight-decay-groups-by-module-type-skip-a-raw-parameter")
+    assert found(bad.code) == {("GG806", 37)}
+    assert found(example("GG806", "weight-decay-groups-by-module-type-with-a-catch-all").code) == set()
+    # minGPT's recursive shape (named_parameters() under each module that contains the parameter, names joined by
+    # the loop) decides the same way
+    recursive = bad.code.replace(
+        "        for name, param in module.named_parameters(recurse=False):\n            if isinstance(module, nn.Linear) and name == \"weight\":",
+        "        for pn, param in module.named_parameters():\n            name = f\"{module_name}.{pn}\" if module_name else pn\n            if isinstance(module, nn.Linear) and pn == \"weight\":",
+    ).replace("or name.endswith(\"bias\"):", "or pn.endswith(\"bias\"):")
+    assert recursive != bad.code
+    assert found(recursive) == {("GG806", 38)}
+    # a test the model cannot decide (the parameter's rank) sends the parameter to every list: no claim
+    undecided = bad.code.replace("or name.endswith(\"bias\"):", "or param.ndim < 2:")
+    assert undecided != bad.code
+    assert found(undecided) == set()
+    # a type test on a class the file does not know (a library's layer) leaves the loop undecided too, unless the
+    # owner is a torch layer (which derives only from torch classes)
+    library = bad.code.replace("import torch.nn.functional as F\n", "import torch.nn.functional as F\nfrom timm.layers import Mlp\n").replace(
+        "isinstance(module, nn.Linear) and name", "isinstance(module, (nn.Linear, Mlp)) and name")
+    assert library != bad.code
+    assert found(library) == {("GG806", 38)}

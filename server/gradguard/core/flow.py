@@ -28,6 +28,7 @@ from gradguard.core.classes import Constructions
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel, self_factor
 from gradguard.core.paramnames import NamePrefix, Unknown, evaluate_name_test, module_constants, narrowed_parts, single_binding
+from gradguard.core.partition import fill_loop, narrowed_lists
 from gradguard.core.torchapi import (
     ALIASING_OPS,
     BACKWARD_METHODS,
@@ -1747,7 +1748,10 @@ class _Walker:
             it = self.ev(st.iter)
             elem = self.iter_elem(it, st.iter)
             elem = self.structured_elem(st.iter, elem, it)
+            fill = self._fill_before(st)
             self.loop(st, lambda: self.assign(st.target, elem, st.iter), st.body, st.orelse)
+            if fill is not None:
+                self._fill_after(st, *fill)
         elif isinstance(st, ast.While):
             self.ev(st.test)
             self.loop(st, None, st.body, st.orelse)
@@ -3032,6 +3036,43 @@ class _Walker:
         if kept is None:
             return None
         return frozenset(f"{recv.ident}.{p}" for p in kept), frozenset((f"{recv.ident}.{p}", why.get(f"{recv.ident}.{p}", node)) for p in dropped)
+
+    def _fill_before(self, st: ast.stmt) -> Optional[tuple]:
+        """A loop that sorts a model's parameters into lists that are empty before it (see ``core.partition``):
+        ``(the loop, the model's value)``, else None."""
+        loop = fill_loop(st)
+        if loop is None or not isinstance(loop.model, (ast.Name, ast.Attribute)):
+            return None
+        recv = self.ev(loop.model)
+        if recv.kind != "module" or not recv.cls or not recv.ident or recv.ident in (NEW, UNKNOWN) or recv.live != {recv.ident} or recv.cut or recv.wrapper:
+            return None
+        for name in loop.lists:
+            v = self.env.get(name)
+            if v is None or v.live or v.cut or v.pytype not in ("list", "set"):
+                return None
+        return loop, recv
+
+    def _fill_after(self, st: ast.stmt, loop, recv: Val) -> None:
+        """The lists a parameter-sorting loop filled hold the parts of the model its tests send to them; a part no
+        test sends anywhere is left out of every one, at the last test it failed."""
+        consts = self.e.__dict__.get("_name_constants")
+        if consts is None:
+            consts = self.e.__dict__["_name_constants"] = module_constants(self.e.tree)
+        local = {}
+        for n in walk_nodes(st):
+            if isinstance(n, ast.Name) and n.id in self.env and n.id not in loop.lists:
+                text = _constant_strings(self.env[n.id])
+                if text is not None:
+                    local[n.id] = text
+        got = narrowed_lists(loop, recv.cls or "", self.e.modules, self.im, {**consts, **local}, self.node)
+        if got is None:
+            return
+        for name, (kept, dropped) in got.items():
+            cur = self.env.get(name)
+            if cur is None:
+                continue
+            self.env[name] = replace(cur, live=frozenset(f"{recv.ident}.{p}" for p in kept),
+                                     left_out=frozenset((f"{recv.ident}.{p}", n or st) for p, n in dropped))
 
     def _isinstance(self, v: Val, types: ast.AST) -> Optional[bool]:
         """``isinstance(x, T)`` when ``x`` is a builtin container on every path (a dict literal or comprehension,
@@ -4622,7 +4663,7 @@ def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
         fields = tuple((k, fv) for k, fv in (fields or ()) if k != key) + ((key, v),)
     # (an empty ``[]`` is a Python value; once it holds tensors it is a container of tensors, as a literal of them is)
     kind = "tensor" if container.kind in ("python", None) and (v.live or v.cut) and v.kind in ("tensor", None) else container.kind
-    return Val(container.live | v.live, container.cut | v.cut, kind=kind, fields=fields, items=None, pytype=container.pytype)
+    return Val(container.live | v.live, container.cut | v.cut, kind=kind, fields=fields, items=None, pytype=container.pytype, left_out=container.left_out)
 
 
 _INFERENCE_WORD = re.compile(r"inference_mode")

@@ -2073,6 +2073,129 @@ def main():
 """,
             expect={"facts": {"head_changed": True}},
         ),
+        Example(
+            name="weight-decay-groups-by-module-type-skip-a-raw-parameter",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, 2, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+
+    def forward(self, x):
+        h = self.norm(x)
+        x = x + self.attn(h, h, h, need_weights=False)[0]
+        return x + self.mlp(x)
+
+
+class TinyLM(nn.Module):
+    def __init__(self, vocab=20, dim=8, length=6):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, dim)
+        self.pos = nn.Parameter(torch.randn(length, dim) * 0.02)
+        self.block = Block(dim)
+        self.head = nn.Linear(dim, vocab)
+
+    def forward(self, ids):
+        return self.head(self.block(self.tok(ids) + self.pos[: ids.size(1)]))
+
+
+def param_groups(model, weight_decay):
+    decay, no_decay = [], []
+    for module_name, module in model.named_modules():
+        for name, param in module.named_parameters(recurse=False):
+            if isinstance(module, nn.Linear) and name == "weight":
+                decay.append(param)
+            elif isinstance(module, (nn.LayerNorm, nn.Embedding, nn.MultiheadAttention)) or name.endswith("bias"):
+                no_decay.append(param)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def main():
+    torch.manual_seed(0)
+    model = TinyLM()
+    optimizer = torch.optim.AdamW(param_groups(model, 0.1), lr=1e-2)
+    before = model.pos.detach().clone()
+    for _ in range(3):
+        ids = torch.randint(0, 20, (4, 6))
+        logits = model(ids)
+        loss = F.cross_entropy(logits.reshape(-1, 20), ids.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"pos_changed": not torch.equal(before, model.pos)}
+""",
+            lines=(37,),
+            fixable=False,
+            expect={"facts": {"pos_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="weight-decay-groups-by-module-type-with-a-catch-all",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, 2, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+
+    def forward(self, x):
+        h = self.norm(x)
+        x = x + self.attn(h, h, h, need_weights=False)[0]
+        return x + self.mlp(x)
+
+
+class TinyLM(nn.Module):
+    def __init__(self, vocab=20, dim=8, length=6):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, dim)
+        self.pos = nn.Parameter(torch.randn(length, dim) * 0.02)
+        self.block = Block(dim)
+        self.head = nn.Linear(dim, vocab)
+
+    def forward(self, ids):
+        return self.head(self.block(self.tok(ids) + self.pos[: ids.size(1)]))
+
+
+def param_groups(model, weight_decay):
+    decay, no_decay = [], []
+    for module_name, module in model.named_modules():
+        for name, param in module.named_parameters(recurse=False):
+            if isinstance(module, nn.Linear) and name == "weight":
+                decay.append(param)
+            elif isinstance(module, (nn.LayerNorm, nn.Embedding, nn.MultiheadAttention)) or name.endswith("bias"):
+                no_decay.append(param)
+            else:
+                no_decay.append(param)  # (everything else: raw parameters such as pos)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def main():
+    torch.manual_seed(0)
+    model = TinyLM()
+    optimizer = torch.optim.AdamW(param_groups(model, 0.1), lr=1e-2)
+    before = model.pos.detach().clone()
+    for _ in range(3):
+        ids = torch.randint(0, 20, (4, 6))
+        logits = model(ids)
+        loss = F.cross_entropy(logits.reshape(-1, 20), ids.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"pos_changed": not torch.equal(before, model.pos)}
+""",
+            expect={"facts": {"pos_changed": True}},
+        ),
     )
 
     def check(self, facts):
