@@ -153,8 +153,14 @@ def test_a_loop_sorting_parameters_into_groups_is_decided_per_parameter():
     ).replace("or name.endswith(\"bias\"):", "or pn.endswith(\"bias\"):")
     assert recursive != bad.code
     assert found(recursive) == {("GG806", 38)}
-    # a test the model cannot decide (the parameter's rank) sends the parameter to every list: no claim
-    undecided = bad.code.replace("or name.endswith(\"bias\"):", "or param.ndim < 2:")
+    # the parameters' ranks decide tests on them: `pos` (built by torch.randn(length, dim)) has two dimensions, so
+    # `param.ndim < 2` does not take it either, while the LayerNorm's weight and every bias do
+    ranked = bad.code.replace("or name.endswith(\"bias\"):", "or param.ndim < 2:")
+    assert ranked != bad.code
+    assert found(ranked) == {("GG806", 37)}
+    assert found(ranked.replace("param.ndim < 2:", "param.dim() >= 2:")) == set()
+    # a test the model cannot decide sends the parameter to every list: no claim
+    undecided = bad.code.replace("or name.endswith(\"bias\"):", "or param.numel() < 100:")
     assert undecided != bad.code
     assert found(undecided) == set()
     # a type test on a class the file does not know (a library's layer) leaves the loop undecided too, unless the

@@ -28,7 +28,7 @@ from gradguard.core.classes import Constructions
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel, self_factor
 from gradguard.core.paramnames import NamePrefix, Unknown, evaluate_name_test, module_constants, narrowed_parts, single_binding
-from gradguard.core.partition import fill_loop, narrowed_lists
+from gradguard.core.partition import fill_loop, module_tree, narrowed_lists, rank_test
 from gradguard.core.torchapi import (
     ALIASING_OPS,
     BACKWARD_METHODS,
@@ -2993,15 +2993,19 @@ class _Walker:
         prefix = "module." if recv.wrapper else ""
         env = self.env
         why: dict = {}  # root -> the node that left it out
+        tree = module_tree(self.e.modules, self.im, recv.cls) if any(isinstance(n, ast.Attribute) and n.attr in ("ndim", "dim", "ndimension", "shape", "size") for c in gen.ifs for n in walk_nodes(c)) else None
+        ranks = {p: r for p, _o, r in tree.params} if tree is not None else {}
+        current: list = [None]
 
         def keep(path: str, names: Optional[tuple]) -> Optional[bool]:
             root = f"{recv.ident}.{path}"
             decided: list = []
 
             def oracle(test: ast.AST):
-                # ``id(p) in ids`` / ``id(p) not in ids``, ``ids`` the id set of some parts' parameters
                 if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.In, ast.NotIn))):
-                    raise Unknown
+                    # ``p.ndim >= 2``: the parameter's number of dimensions, when the model's tree tells it
+                    return rank_test(test, param_var, ranks.get(current[0]) if isinstance(current[0], str) else None)
+                # ``id(p) in ids`` / ``id(p) not in ids``, ``ids`` the id set of some parts' parameters
                 left, right = test.left, test.comparators[0]
                 if not (isinstance(left, ast.Call) and isinstance(left.func, ast.Name) and left.func.id == "id" and "id" not in env and len(left.args) == 1
                         and isinstance(left.args[0], ast.Name) and left.args[0].id == param_var and isinstance(right, ast.Name)):
@@ -3018,6 +3022,7 @@ class _Walker:
             items = [f"{prefix}{path}.{n}" if n else f"{prefix}{path}" for n in names] if names is not None else [NamePrefix(f"{prefix}{path}.")]
             got = set()
             for item in items:
+                current[0] = item[len(prefix):] if isinstance(item, str) else None
                 tests: list = []
                 for c in gen.ifs:  # (the first false test leaves the parameter out, whatever the others say)
                     del decided[:]

@@ -50,7 +50,7 @@ class ModuleTree:
     """What ``named_modules()`` / ``named_parameters()`` yield for an instance of an in-file class, as far as known."""
 
     modules: tuple  # (path, type): ``"class:<Name>"`` for an in-file class, ``"torch:<Short>"`` for a torch.nn class
-    params: tuple  # (path of the parameter, path of the module that registers it)
+    params: tuple  # (path of the parameter, path of the module that registers it, its number of dimensions or None)
     unknown: tuple  # paths of parts whose contents are not known
 
 
@@ -113,7 +113,7 @@ def _value_tree(modules, imports, value: ast.AST, owner: str, path: str, mods: l
     q = imports.qualname(value.func) or ""
     short = q.rsplit(".", 1)[-1]
     if q in PARAMETER_CTORS:
-        params.append((path, owner))
+        params.append((path, owner, _tensor_rank(imports, value.args[0]) if value.args else None))
         return True
     if not (q.startswith("torch.nn.") and is_module_ctor(q)):
         return False
@@ -149,8 +149,75 @@ def _value_tree(modules, imports, value: ast.AST, owner: str, path: str, mods: l
             return False
         mods.append((f"{path}.{sub}", f"torch:{subs[sub]}"))
     for n in names:
-        params.append((f"{path}.{n}", f"{path}.{n.rsplit('.', 1)[0]}" if "." in n else path))
+        params.append((f"{path}.{n}", f"{path}.{n.rsplit('.', 1)[0]}" if "." in n else path, _layer_rank(short, n, value)))
     return True
+
+
+_FACTORY_SHAPES = frozenset({"zeros", "ones", "empty", "randn", "rand", "full"})
+
+
+def _int_like(node: ast.AST) -> bool:
+    """An argument that is a size, not a shape: an int constant or arithmetic on int constants and names."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, int) and not isinstance(node.value, bool)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
+        return (_int_like(node.left) or isinstance(node.left, (ast.Name, ast.Attribute))) and (_int_like(node.right) or isinstance(node.right, (ast.Name, ast.Attribute))) \
+            and (_int_like(node.left) or _int_like(node.right))
+    return False
+
+
+def _tensor_rank(imports, node: ast.AST) -> Optional[int]:
+    """The number of dimensions of the tensor ``node`` builds (``torch.randn(4, dim) * 0.02``: 2), else None."""
+    while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div, ast.Add, ast.Sub)):
+        node = node.left if not isinstance(node.left, ast.Constant) else node.right
+    if not isinstance(node, ast.Call):
+        return None
+    q = imports.qualname(node.func) or ""
+    short = q.rsplit(".", 1)[-1]
+    if q.startswith("torch.") and short in _FACTORY_SHAPES and not any(isinstance(a, ast.Starred) for a in node.args):
+        sizes = node.args[:-1] if short == "full" else node.args
+        if len(sizes) == 1 and isinstance(sizes[0], (ast.Tuple, ast.List)):
+            sizes = sizes[0].elts
+            return len(sizes) if not any(isinstance(a, ast.Starred) for a in sizes) else None
+        if sizes and all(_int_like(a) or _named_size(a) for a in sizes) and (len(sizes) > 1 or _int_like(sizes[0])):
+            return len(sizes)  # (one size given by a name may be a shape: ``torch.zeros(shape)``)
+        return None
+    if q == "torch.tensor" and node.args:
+        v = node.args[0]
+        rank = 0
+        while isinstance(v, (ast.List, ast.Tuple)):
+            rank += 1
+            if not v.elts:
+                break
+            v = v.elts[0]
+        return rank if isinstance(v, (ast.Constant, ast.List, ast.Tuple, ast.UnaryOp)) else None
+    return None
+
+
+def _named_size(node: ast.AST) -> bool:
+    return isinstance(node, (ast.Name, ast.Attribute))
+
+
+def _layer_rank(short: str, name: str, call: ast.Call) -> Optional[int]:
+    """The number of dimensions of parameter ``name`` of the torch.nn layer ``short`` built by ``call``."""
+    leaf = name.rsplit(".", 1)[-1]
+    if leaf in ("bias", "in_proj_bias"):
+        return 1
+    if short in ("Linear", "Embedding", "EmbeddingBag", "MultiheadAttention") and leaf in ("weight", "in_proj_weight"):
+        return 2
+    if short == "Bilinear":
+        return 3
+    if short.startswith(("Conv", "ConvTranspose")) and short[-2:] in ("1d", "2d", "3d"):
+        return int(short[-2]) + 2
+    if short in ("PReLU", "GroupNorm") or short.startswith(("BatchNorm", "InstanceNorm")):
+        return 1
+    if short == "LayerNorm":
+        shape = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "normalized_shape"), None)
+        if isinstance(shape, (ast.Tuple, ast.List)):
+            return len(shape.elts) if not any(isinstance(e, ast.Starred) for e in shape.elts) else None
+        # (a size given by a name is taken as the int it nearly always is: ``nn.LayerNorm(dim)``)
+        return 1 if shape is not None and (_int_like(shape) or _named_size(shape)) else None
+    return None
 
 
 # -- the loop ----------------------------------------------------------------------------------------------------------
@@ -308,7 +375,8 @@ def decide(loop: FillLoop, tree: ModuleTree, modules, imports, consts: dict, sco
     be enumerated."""
     types = dict(tree.modules)
     visits: list = []  # (param path, module path, module type, name within the module)
-    for path, owner in tree.params:
+    ranks = {path: rank for path, _owner, rank in tree.params}
+    for path, owner, _rank in tree.params:
         if loop.nested and loop.recurse:
             ancestors = [m for m, _t in tree.modules if m == "" or path.startswith(m + ".")]
         elif loop.nested:
@@ -324,7 +392,7 @@ def decide(loop: FillLoop, tree: ModuleTree, modules, imports, consts: dict, sco
         env = {loop.name_vars[1]: local}
         if loop.nested:
             env[loop.name_vars[0]] = mpath
-        got = _run(loop, loop.body, env, mtype, modules, imports, consts, scope)
+        got = _run(loop, loop.body, env, mtype, ranks.get(path), modules, imports, consts, scope)
         lists, last = got
         prev = out.get(path)
         if prev is None:
@@ -334,7 +402,7 @@ def decide(loop: FillLoop, tree: ModuleTree, modules, imports, consts: dict, sco
     return out
 
 
-def _run(loop: FillLoop, body, env: dict, mtype: Optional[str], modules, imports, consts: dict, scope) -> tuple:
+def _run(loop: FillLoop, body, env: dict, mtype: Optional[str], rank: Optional[int], modules, imports, consts: dict, scope) -> tuple:
     """``(lists appended, last test failed)`` for one visit."""
     everything = frozenset(loop.lists)
     got: set = set()
@@ -350,7 +418,7 @@ def _run(loop: FillLoop, body, env: dict, mtype: Optional[str], modules, imports
             if verdict is None:
                 raise Unknown
             return verdict
-        raise Unknown
+        return rank_test(test, loop.param_var, rank)
 
     def block(stmts) -> bool:  # False: the visit ended (``continue``)
         nonlocal last
@@ -378,6 +446,39 @@ def _run(loop: FillLoop, body, env: dict, mtype: Optional[str], modules, imports
     except Unknown:
         return everything, None
     return frozenset(got), (last if not got else None)
+
+
+def rank_test(test: ast.AST, var: str, rank: Optional[int]) -> bool:
+    """A test on the number of dimensions of the parameter ``var`` (``p.ndim >= 2``, ``p.dim() < 2``, ``len(p.shape) == 1``)
+    when it is ``rank``; raises Unknown for anything else."""
+    if rank is None or not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        raise Unknown
+    left, right, op = test.left, test.comparators[0], test.ops[0]
+    if _is_rank_of(right, var) and isinstance(left, ast.Constant):
+        left, right = right, left
+        op = {ast.Lt: ast.Gt(), ast.Gt: ast.Lt(), ast.LtE: ast.GtE(), ast.GtE: ast.LtE()}.get(type(op), op)
+    if not (_is_rank_of(left, var) and isinstance(right, ast.Constant) and isinstance(right.value, int) and not isinstance(right.value, bool)):
+        raise Unknown
+    n = right.value
+    table = {ast.Lt: rank < n, ast.LtE: rank <= n, ast.Gt: rank > n, ast.GtE: rank >= n, ast.Eq: rank == n, ast.NotEq: rank != n}
+    if type(op) not in table:
+        raise Unknown
+    return table[type(op)]
+
+
+def _is_rank_of(node: ast.AST, var: str) -> bool:
+    """``var.ndim``, ``var.dim()``, ``var.ndimension()``, ``len(var.shape)`` / ``len(var.size())``."""
+    if isinstance(node, ast.Attribute) and node.attr == "ndim":
+        return isinstance(node.value, ast.Name) and node.value.id == var
+    if isinstance(node, ast.Call) and not node.args and not node.keywords and isinstance(node.func, ast.Attribute) and node.func.attr in ("dim", "ndimension"):
+        return isinstance(node.func.value, ast.Name) and node.func.value.id == var
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and len(node.args) == 1:
+        a = node.args[0]
+        if isinstance(a, ast.Attribute) and a.attr == "shape":
+            return isinstance(a.value, ast.Name) and a.value.id == var
+        if isinstance(a, ast.Call) and isinstance(a.func, ast.Attribute) and a.func.attr == "size" and not a.args:
+            return isinstance(a.func.value, ast.Name) and a.func.value.id == var
+    return False
 
 
 def _string(node: ast.AST, env: dict, consts: dict, oracle):

@@ -2196,6 +2196,79 @@ def main():
 """,
             expect={"facts": {"pos_changed": True}},
         ),
+        Example(
+            name="rank-and-name-filtered-groups-skip-a-scalar-gain",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Scorer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.norm = nn.LayerNorm(4)
+        self.fc = nn.Linear(4, 2)
+        self.gain = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return self.fc(self.norm(self.emb(x))) * self.gain
+
+
+def main():
+    torch.manual_seed(0)
+    model = Scorer()
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "norm" in n]
+    optimizer = torch.optim.AdamW([{"params": decay}, {"params": no_decay, "weight_decay": 0.0}], lr=0.1)
+    for _ in range(3):
+        x = torch.randint(0, 10, (4, 3))
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(x), torch.randn(4, 3, 2))
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"gain_changed": bool(model.gain.item() != 1.0)}
+""",
+            lines=(22,),
+            fixable=False,
+            expect={"facts": {"gain_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="groups-split-by-rank-cover-every-parameter",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Scorer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.norm = nn.LayerNorm(4)
+        self.fc = nn.Linear(4, 2)
+        self.gain = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return self.fc(self.norm(self.emb(x))) * self.gain
+
+
+def main():
+    torch.manual_seed(0)
+    model = Scorer()
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    optimizer = torch.optim.AdamW([{"params": decay}, {"params": no_decay, "weight_decay": 0.0}], lr=0.1)
+    for _ in range(3):
+        x = torch.randint(0, 10, (4, 3))
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(x), torch.randn(4, 3, 2))
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"gain_changed": bool(model.gain.item() != 1.0)}
+""",
+            expect={"facts": {"gain_changed": True}},
+        ),
     )
 
     def check(self, facts):
