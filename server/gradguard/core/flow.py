@@ -1280,13 +1280,15 @@ class GradientFlow:
         self._attr_cache[key] = found
         return found
 
-    def dropped_gradients(self, cls: str, numbers: frozenset = frozenset()) -> dict:
+    def dropped_gradients(self, cls: str, numbers: frozenset = frozenset(), arity: Optional[int] = None) -> dict:
         """A custom ``autograd.Function``'s inputs whose gradient its ``backward`` returns as None on every
         path: position in ``apply(...)`` -> (the node that makes it None, the forward parameter's name).
         Autograd takes None as "no gradient": nothing reaches such an input through the op. ``numbers``: the
         positions where this call passes a Python number, for which ``ctx.needs_input_grad[k]`` is False: a
-        gradient computed only under ``if ctx.needs_input_grad[k]:`` stays None."""
-        got = self._dropped.get((cls, numbers))
+        gradient computed only under ``if ctx.needs_input_grad[k]:`` stays None. ``arity``: how many inputs the call
+        gives ``apply`` (a ``forward`` parameter with a default that the call leaves out takes no gradient: ``backward``
+        returns one per input given, and trailing Nones beyond them are ignored)."""
+        got = self._dropped.get((cls, numbers, arity))
         if got is not None:
             return got
         out: dict = {}
@@ -1309,8 +1311,10 @@ class GradientFlow:
                 ):
                     nones[k] = next(guarded[id(v)] for v in vals if id(v) in guarded)  # computed only where it never runs: the guard
             shapes = [r.value.elts if isinstance(r.value, ast.Tuple) else ([r.value] if r.value is not None else None) for r in returns]
-            if returns and all(sh is not None and len(sh) == len(names) for sh in shapes) and not fwd.args.vararg:
-                for i, name in enumerate(names):
+            given = len(names) if arity is None or arity > len(names) else arity
+            if returns and all(sh is not None and (len(sh) == given or (arity is not None and len(sh) > given and all(isinstance(e, ast.Constant) and e.value is None for e in sh[given:])))
+                               for sh in shapes) and not fwd.args.vararg:
+                for i, name in enumerate(names[:given]):
                     at = None
                     for sh in shapes:
                         e = sh[i]  # type: ignore[index]
@@ -1323,7 +1327,7 @@ class GradientFlow:
                             break
                     if at is not None:
                         out[i] = (at, name)
-        self._dropped[(cls, numbers)] = out
+        self._dropped[(cls, numbers, arity)] = out
         return out
 
     def function_saves(self, cls: str) -> tuple:
@@ -2347,6 +2351,14 @@ class _Walker:
         elif isinstance(target, ast.Subscript):
             base = self.ev(target.value)
             idx = self.ev(target.slice)
+            if base.kind == "module" and base.ident and base.ident not in (NEW, UNKNOWN) and v.kind == "module" and (v.ident == NEW or NEW in v.live):
+                # ``self.heads[name] = nn.Linear(...)``: a new layer put in a ModuleDict / ModuleList, registered under
+                # that key (``?`` when the key is not a literal)
+                slot = target.slice.value if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, (str, int)) else "?"
+                rid = f"{base.ident}.{slot}"
+                v = self.rename_new(v, rid)
+                if v.live:
+                    self.record("replace", target, target=base, value=v, name=rid)
             if base.pytype not in _BUILTIN_CONTAINERS:  # (``maps[0] = conv(maps[0])`` on a list changes no tensor in place)
                 self.record("inplace", target, target=base, value=v, name=target.value.id if isinstance(target.value, ast.Name) else None, extra="setitem")
             if isinstance(target.value, ast.Name) and (base.fields is not None or base.items is not None or base.kind in ("python", None) or base.pytype in _BUILTIN_CONTAINERS) and target.value.id in self.env:
@@ -4193,7 +4205,7 @@ class _Walker:
                 if marked is not None:
                     return cut_value(combine(*args), "nondiff", marked, f"`{recv.cls}.forward` marking every output it returns non-differentiable")
                 numbers = frozenset(i for i, a in enumerate(node.args) if self.is_number(a))
-                dropped = self.e.dropped_gradients(recv.cls, numbers)
+                dropped = self.e.dropped_gradients(recv.cls, numbers, len(node.args) if not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args) else None)
                 if dropped and node.args and not any(isinstance(a, ast.Starred) for a in node.args) and not node.keywords:
                     parts = []
                     for i, a in enumerate(args):
@@ -4698,8 +4710,8 @@ def _in_caller(root: str, selfv: Optional[Val], args: list) -> Optional[str]:
     return None
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 # ``x.attr = f(...)``, ``setattr(x, ...)``, or attributes assigned together (``model.fc1, model.fc2 = fc1, fc2``)
-_ATTR_FROM_CALL = re.compile(r"\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|\bassign\s*=\s*True")
-_ATTR_FROM_CALL_DOT = re.compile(r"\.\w+\s*=\s*[\w.]+\(|setattr\(|\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|assign\s*=\s*True")  # every match of _ATTR_FROM_CALL holds one
+_ATTR_FROM_CALL = re.compile(r"\w\.\w+(?:\[[^\]\n]*\])?\s*=\s*[\w.]+\(|\bsetattr\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|\bassign\s*=\s*True")
+_ATTR_FROM_CALL_DOT = re.compile(r"\.\w+(?:\[[^\]\n]*\])?\s*=\s*[\w.]+\(|setattr\(|\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|assign\s*=\s*True")  # every match of _ATTR_FROM_CALL holds one
 
 
 # what a Hugging Face Trainer holds of the program: the model it was given (and its wrapped form), and the optimizer

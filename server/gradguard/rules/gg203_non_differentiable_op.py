@@ -2678,6 +2678,98 @@ def main():
 """,
             expect={"grad_ok": ["model.mid.0.weight", "model.inp.weight"]},
         ),
+        Example(
+            name="custom-function-with-a-defaulted-argument-returns-none-for-its-clip-parameter",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ClipQuant(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, alpha, bits=4):
+        ctx.save_for_backward(x, alpha)
+        y = torch.minimum(torch.clamp(x, min=0.0), alpha)
+        scale = (2 ** bits - 1) / alpha
+        return torch.round(y * scale) / scale
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, alpha = ctx.saved_tensors
+        grad_x = grad_output * ((x >= 0) & (x < alpha)).float()
+        return grad_x, None
+
+
+class QuantAct(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.tensor([2.0]))
+
+    def forward(self, x):
+        return ClipQuant.apply(x, self.alpha)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), QuantAct(), nn.Linear(8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(16, 4) * 3), torch.randn(16, 2))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"alpha": model[1].alpha}
+""",
+            lines=(18,),
+            fixable=False,
+            expect={"grad_none": ["alpha"]},
+        ),
+        Example(
+            bad=False,
+            name="custom-function-with-a-defaulted-argument-returns-the-clip-gradient",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ClipQuant(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, alpha, bits=4):
+        ctx.save_for_backward(x, alpha)
+        y = torch.minimum(torch.clamp(x, min=0.0), alpha)
+        scale = (2 ** bits - 1) / alpha
+        return torch.round(y * scale) / scale
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, alpha = ctx.saved_tensors
+        grad_x = grad_output * ((x >= 0) & (x < alpha)).float()
+        grad_alpha = (grad_output * (x >= alpha).float()).sum().reshape(alpha.shape)
+        return grad_x, grad_alpha
+
+
+class QuantAct(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.tensor([2.0]))
+
+    def forward(self, x):
+        return ClipQuant.apply(x, self.alpha)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), QuantAct(), nn.Linear(8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(16, 4) * 3), torch.randn(16, 2))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"alpha": model[1].alpha}
+""",
+            expect={"grad_ok": ["alpha"]},
+        ),
     )
 
     cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph", "reentrant"})  # the GradientFlow cut kinds this rule reports

@@ -1425,6 +1425,85 @@ def main():
 """,
             expect={"facts": {"changed": True}},
         ),
+        Example(
+            name="head-added-to-a-module-dict-by-a-method-after-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MultiTask(nn.Module):
+    def __init__(self, dim=8):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(4, dim), nn.ReLU())
+        self.heads = nn.ModuleDict()
+        self.dim = dim
+
+    def add_head(self, name, n_out):
+        self.heads[name] = nn.Linear(self.dim, n_out)
+
+    def forward(self, x, task):
+        return self.heads[task](self.encoder(x))
+
+
+def main():
+    torch.manual_seed(0)
+    model = MultiTask()
+    model.add_head("topic", 3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model.add_head("sentiment", 2)
+    before = model.heads["sentiment"].weight.detach().clone()
+    for _ in range(3):
+        x = torch.randn(8, 4)
+        loss = F.cross_entropy(model(x, "topic"), torch.randint(0, 3, (8,))) + F.cross_entropy(model(x, "sentiment"), torch.randint(0, 2, (8,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"sentiment_changed": not torch.equal(before, model.heads["sentiment"].weight)}
+""",
+            lines=(25,),
+            expect={"facts": {"sentiment_changed": False}},
+            fixed_expect={"facts": {"sentiment_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="head-added-to-a-module-dict-before-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MultiTask(nn.Module):
+    def __init__(self, dim=8):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(4, dim), nn.ReLU())
+        self.heads = nn.ModuleDict()
+        self.dim = dim
+
+    def add_head(self, name, n_out):
+        self.heads[name] = nn.Linear(self.dim, n_out)
+
+    def forward(self, x, task):
+        return self.heads[task](self.encoder(x))
+
+
+def main():
+    torch.manual_seed(0)
+    model = MultiTask()
+    model.add_head("topic", 3)
+    model.add_head("sentiment", 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    before = model.heads["sentiment"].weight.detach().clone()
+    for _ in range(3):
+        x = torch.randn(8, 4)
+        loss = F.cross_entropy(model(x, "topic"), torch.randint(0, 3, (8,))) + F.cross_entropy(model(x, "sentiment"), torch.randint(0, 2, (8,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"sentiment_changed": not torch.equal(before, model.heads["sentiment"].weight)}
+""",
+            expect={"facts": {"sentiment_changed": True}},
+        ),
     )
 
     def check(self, facts):
