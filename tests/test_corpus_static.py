@@ -56,7 +56,6 @@ KNOWN_MISSES = {
     "c1824_trainer_sanity_eval_under_inference_mode_caches_rotary_table": "c18 blind miss, scored once in the 2026-12-04 session that developed against c18 dev (7/13 found, 0/7 false alarms; the session-start engine the same; the session's final engine 8/13, 0/7); not investigated",
     "c1826_hf_trainer_lora_on_raw_parameter_stored_as_plain_tensors": "c18 blind miss, scored once in the 2026-12-04 session that developed against c18 dev (7/13 found, 0/7 false alarms; the session-start engine the same; the session's final engine 8/13, 0/7); not investigated",
     # dev half
-    "c213_freeze_all_after_lora_trainer": "adapters injected by replacing submodules inside a loop over named_modules() (setattr): not modeled",
     "c403_ppo_old_log_probs_recomputed_attached": "old log-probs recomputed with autograd from the same policy: the ratio is identically 1 and its gradient exactly zero; needs value identity of two expressions",
     "c419_argparse_bool_freezes_backbone": "argparse type=bool turns '--freeze False' into True: command-line values are not modeled",
     "c509_distill_student_shares_frozen_teacher_embedding": "one embedding object shared by teacher and student (passed into both constructors): freezing the teacher freezes it for the student; identity of a module across two models is not modeled",

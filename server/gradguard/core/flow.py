@@ -723,6 +723,10 @@ class GradientFlow:
         """Does the function's text hold an in-place call or an augmented assignment (cached)?"""
         return self._spells_cached(fn, "inplace", _INPLACE_CALL)
 
+    def calls_optimizer_ctor(self, fn: ast.AST) -> bool:
+        """Does the function's text name an optimizer (``optim.``, ``Adam``, ``SGD``) (cached)?"""
+        return self._spells_cached(fn, "optimizer", _OPTIMIZER_TEXT)
+
     def calls_step(self, fn: ast.AST) -> bool:
         """Does the function's text call a ``.step(`` method (cached)?"""
         return self._spells_cached(fn, "step", _STEP_CALL)
@@ -1471,6 +1475,8 @@ class _Walker:
         self.env: dict[str, Val] = {}
         self.binding = binding
         self.param_receivers: dict = {}  # id(``m.parameters()`` call) -> the value of ``m``: what a filter over it keeps
+        self.listed_params: dict = {}  # name -> (its value, the ``m.named_parameters()`` call it was listed from)
+        self.param_calls: dict = {}  # id(a name iterated by a comprehension) -> the parameters call it lists
         self.comprehension_elts: dict = {}  # id(list comprehension / generator) -> its element values, when they carry nothing
         self.mode = _decorator_mode(self.im, node) if not isinstance(node, ast.Module) else GradMode()
         info = engine.modules.classes.get(owner) if owner else None
@@ -2277,6 +2283,13 @@ class _Walker:
         if isinstance(target, ast.Name):
             if NEW in v.live or v.ident == NEW:
                 v = self.rename_new(v, self.fresh_root(target.id))
+            inner = value_node.args[0] if isinstance(value_node, ast.Call) and isinstance(value_node.func, ast.Name) and value_node.func.id in ("list", "tuple") \
+                and "list" not in self.env and len(value_node.args) == 1 and not value_node.keywords else None
+            if inner is not None and id(inner) in self.param_receivers:
+                # ``named = list(model.named_parameters())``: a comprehension over ``named`` filters that model's parameters
+                self.listed_params[target.id] = (v, inner)
+            else:
+                self.listed_params.pop(target.id, None)
             if self.attr_state:
                 self.forget_attributes(target.id)
             self.env[target.id] = v
@@ -2351,7 +2364,7 @@ class _Walker:
         elif isinstance(target, ast.Subscript):
             base = self.ev(target.value)
             idx = self.ev(target.slice)
-            if base.kind == "module" and base.ident and base.ident not in (NEW, UNKNOWN) and v.kind == "module" and (v.ident == NEW or NEW in v.live):
+            if base.kind == "module" and base.ident and base.ident not in (NEW, UNKNOWN) and v.kind == "module" and (v.ident == NEW or NEW in v.live) and not self._building(base):
                 # ``self.heads[name] = nn.Linear(...)``: a new layer put in a ModuleDict / ModuleList, registered under
                 # that key (``?`` when the key is not a literal)
                 slot = target.slice.value if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, (str, int)) else "?"
@@ -2433,6 +2446,10 @@ class _Walker:
         prefix = key + "."
         for k in [k for k in self.env if k.startswith(prefix)]:
             del self.env[k]
+
+    def _building(self, holder: Val) -> bool:
+        """Is this walk a constructor filling its own object's containers (``self.blocks.append(...)`` in ``__init__``)?"""
+        return getattr(self.node, "name", None) == "__init__" and bool(holder.ident) and str(holder.ident).startswith("self.")
 
     def set_attribute(self, node: ast.Call, base: Val, attr_node: ast.AST, v: Val) -> None:
         """``setattr(obj, name, value)``: what ``obj.<name> = value`` does, for a freshly built module put on a
@@ -2919,9 +2936,15 @@ class _Walker:
 
     def _comprehension(self, node, elts: list) -> Val:
         saved = dict(self.env)
+        it0 = node.generators[0].iter
+        if isinstance(it0, ast.Name) and it0.id in self.listed_params and saved.get(it0.id) is self.listed_params[it0.id][0]:
+            # ``for n, p in named`` with ``named = list(model.named_parameters())``: the pairs that call yields
+            self.param_calls[id(it0)] = self.listed_params[it0.id][1]
+            self.param_receivers[id(it0)] = self.param_receivers[id(self.param_calls[id(it0)])]
         for gen in node.generators:
             it = self.ev(gen.iter)
-            self.assign(gen.target, self.structured_elem(gen.iter, self.iter_elem(it, gen.iter), it), None)
+            source = self.param_calls.get(id(gen.iter), gen.iter)
+            self.assign(gen.target, self.structured_elem(source, self.iter_elem(it, source), it), None)
             for cond in gen.ifs:
                 self.ev(cond)
                 excluded = self._not_a_tensor(cond)
@@ -2976,7 +2999,7 @@ class _Walker:
         and ``(root, node)`` for each part it leaves out whole, ``node`` the test (or what put the part in the id set); None when the model's parameters cannot be enumerated or nothing is decided."""
         gen = node.generators[0]
         recv = self.param_receivers[id(gen.iter)]
-        it = gen.iter
+        it = self.param_calls.get(id(gen.iter), gen.iter)
         if recv.kind != "module" or not recv.cls or not recv.ident or recv.ident in (NEW, UNKNOWN) or recv.live != {recv.ident} or recv.cut:
             return None
         tgt = gen.target
@@ -3001,6 +3024,11 @@ class _Walker:
                     text = _constant_strings(self.env[n.id])
                     if text is not None:
                         local[n.id] = text
+                elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in self.env and n.value.id not in (name_var, param_var):
+                    owner = self.env[n.value.id]
+                    text = _class_strings(self.e.modules, owner.cls, n.attr) if owner.cls and owner.kind in ("instance", "module") else None
+                    if text is not None:  # (``self.no_decay``: a class constant)
+                        local[f"{n.value.id}.{n.attr}"] = text
         consts = {**consts, **local} if local else consts
         prefix = "module." if recv.wrapper else ""
         env = self.env
@@ -3479,6 +3507,8 @@ class _Walker:
             # own ``self`` parameters (``self.model``) through the instance's name, and the modules its
             # constructor keeps as given (``self.model = model``) as those modules
             kept = self._kept_modules(cls, args, kwargs or {})
+            if kept and init is not None and self.e.calls_optimizer_ctor(init):
+                kept = kept + self._constructor_optimizers(node, init, cls, kept, args, kwargs or {})
             return Val(frozenset(), kind="instance", cls=cls, ident=NEW, fields=kept or None)
         if self.e.modules.owns_no_parameters(cls):  # (a loss written as a Module): never a root of gradient
             return Val(frozenset(), kind="module", cls=cls, ident=NEW)
@@ -3526,6 +3556,26 @@ class _Walker:
             return  # (not known: no trainer_built, so nothing is claimed about the optimizer it steps)
         o = sites[0]
         self.record("trainer_built", node, target=model, value=Val(kind="optimizer", params=o.covered, origin=o.node, held_out=o.held_out, left_out=o.left_out))
+
+    def _constructor_optimizers(self, node: ast.Call, init: ast.AST, cls: str, kept: tuple, args: list, kwargs: dict) -> tuple:
+        """``(attr, optimizer)`` for each ``self.<attr> = <optimizer>`` of a plain class's constructor (a trainer built as
+        ``Trainer(model)``), walked with the values this call gives it: the optimizer in the caller's terms (the parameters
+        of ``model`` it holds, the parts its filters leave out), for the methods that step it (``self.optimizer.step()``)."""
+        binding: dict = {"self": Val(kind="instance", cls=cls, fields=kept)}
+        binding.update({i: a for i, a in enumerate(args)})
+        binding.update({k: v for k, v in kwargs.items() if k})
+        fl = self.e.flow_in_context(init, node, binding, self.mode, caller=self)
+        if fl is None:
+            return ()
+        out = []
+        names = {a for a, _v in kept}
+        for ev in fl.events:
+            if ev.what == "attr_assign" and ev.name and ev.name not in names and ev.value is not None and ev.value.kind == "optimizer" and ev.value.params \
+                    and ev.target is not None and ev.target.kind == "instance" and ev.target.cls == cls:
+                if sum(1 for v in self.e.modules.classes[cls].attr_values.get(ev.name, ())) == 1:
+                    out.append((ev.name, replace(ev.value, ident=None)))
+                    names.add(ev.name)
+        return tuple(out)
 
     def _kept_modules(self, cls: str, args: list, kwargs: dict) -> tuple:
         """``(attr, module)`` for each ``self.<attr> = <parameter>`` of ``cls.__init__`` (the attribute's only
@@ -4170,6 +4220,20 @@ class _Walker:
             # wrapper): the argument is the loss
             self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, _truthy(kwnodes.get("retain_graph")), self.stmt))
             return NONE
+        # (the attribute of an argument a fresh layer is appended to, ``unet.adapters.append(nn.Conv2d(...))`` in a helper: a
+        # ModuleList of the model the caller passes)
+        container = recv.kind == "module" or (recv.ident is not None and str(recv.ident).startswith("arg:") and "." in str(recv.ident)
+                                              and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Attribute) and name in ("append", "insert"))
+        if name in ("append", "insert", "add_module", "register_module") and container and recv.ident and recv.ident not in (NEW, UNKNOWN) and args \
+                and not recv.cls and args[-1].kind == "module" and (args[-1].ident == NEW or NEW in args[-1].live) and not node.keywords and not self._building(recv):
+            # ``self.blocks.append(nn.Linear(...))`` on a ModuleList, ``model.add_module("head", nn.Linear(...))``: a new layer
+            # registered on the module (under its name when given as a literal)
+            first = node.args[0] if node.args else None
+            slot = first.value if name in ("add_module", "register_module") and isinstance(first, ast.Constant) and isinstance(first.value, str) else "?"
+            rid = f"{recv.ident}.{slot}"
+            added = self.rename_new(args[-1], rid)
+            if added.live:
+                self.record("replace", node, target=recv, value=added, name=rid)
         if name in CONTAINER_STORES and isinstance(node.func, ast.Attribute):
             # ``xs.append(v)`` (also ``(a if c else b).append(v)``): the container now carries what v carries
             stored = combine(*args, *kwargs.values()) if (args or kwargs) else CONST
@@ -4572,6 +4636,28 @@ def _leads(vals) -> Optional[frozenset]:
     return frozenset(out) if out else None
 
 
+def _class_strings(modules, cls: str, attr: str, depth: int = 0):
+    """The string (or tuple of strings) the class body of the in-file class ``cls`` (or an in-file base) binds ``attr`` to,
+    when no method assigns ``self.<attr>``: ``no_decay = ("bias", "LayerNorm.weight")``; else None."""
+    info = modules.classes.get(cls)
+    if info is None or attr in info.attrs or depth > 4:
+        return None
+    found = [st.value for st in info.node.body if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attr for t in st.targets)]
+    if len(found) == 1:
+        v = found[0]
+        if isinstance(v, ast.Constant) and isinstance(v.value, str):
+            return v.value
+        if isinstance(v, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in v.elts):
+            return tuple(e.value for e in v.elts)  # type: ignore[attr-defined]
+        return None
+    if found:
+        return None
+    for b in info.base_names:
+        if b in modules.classes and b != cls:
+            return _class_strings(modules, b, attr, depth + 1)
+    return None
+
+
 def _constant_strings(v: Val):
     """The string, or tuple of strings, a value is known to be (``no_decay = ["bias", "norm"]``), else None."""
     if v.consts is not None and len(v.consts) == 1 and isinstance(next(iter(v.consts)), str):
@@ -4710,8 +4796,9 @@ def _in_caller(root: str, selfv: Optional[Val], args: list) -> Optional[str]:
     return None
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 # ``x.attr = f(...)``, ``setattr(x, ...)``, or attributes assigned together (``model.fc1, model.fc2 = fc1, fc2``)
-_ATTR_FROM_CALL = re.compile(r"\w\.\w+(?:\[[^\]\n]*\])?\s*=\s*[\w.]+\(|\bsetattr\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|\bassign\s*=\s*True")
-_ATTR_FROM_CALL_DOT = re.compile(r"\.\w+(?:\[[^\]\n]*\])?\s*=\s*[\w.]+\(|setattr\(|\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|assign\s*=\s*True")  # every match of _ATTR_FROM_CALL holds one
+_OPTIMIZER_TEXT = re.compile(r"\boptim\.|Adam|SGD|RMSprop|Adagrad|Lion|LAMB|Lamb")
+_ATTR_FROM_CALL = re.compile(r"\w\.\w+(?:\[[^\]\n]*\])?\s*=\s*[\w.]+\(|\bsetattr\(|\.(?:append|insert|add_module|register_module)\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|\bassign\s*=\s*True")
+_ATTR_FROM_CALL_DOT = re.compile(r"\.\w+(?:\[[^\]\n]*\])?\s*=\s*[\w.]+\(|\.(?:append|insert|add_module|register_module)\(|setattr\(|\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|assign\s*=\s*True")  # every match of _ATTR_FROM_CALL holds one
 
 
 # what a Hugging Face Trainer holds of the program: the model it was given (and its wrapped form), and the optimizer

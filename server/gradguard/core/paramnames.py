@@ -168,6 +168,10 @@ def evaluate_name_test(node: ast.AST, var: str, name, consts: dict, env: Optiona
         raise Unknown
     if isinstance(node, (ast.Tuple, ast.List)):
         return tuple(ev(e) for e in node.elts)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and f"{node.value.id}.{node.attr}" in consts:
+        # ``self.no_decay``: an attribute whose strings the caller knows (a class constant)
+        got = consts[f"{node.value.id}.{node.attr}"]
+        return _folded(got) if fold else got
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return not truth(ev(node.operand))
     if isinstance(node, ast.BoolOp):
@@ -438,6 +442,17 @@ def narrowed_parts(modules, imports, cls: str, keep: Callable, base: str = "", d
             inner = narrowed_parts(modules, imports, part.cls, keep, path + ".", depth + 1, dropped)
             if inner is not None:
                 out += inner
+                continue
+        if verdict is None and part.cls is None and part.fresh and part.names and len(part.names) > 1 and all(part.names):
+            # a torch layer the filter splits (``ln.bias`` kept, ``ln.weight`` not): decided parameter by parameter
+            ones = [(n, keep(f"{path}.{n}", ("",))) for n in part.names]
+            if any(one is False for _n, one in ones):
+                for n, one in ones:
+                    if one is False:
+                        if dropped is not None:
+                            dropped.append(f"{path}.{n}")
+                    else:
+                        out.append(f"{path}.{n}")
                 continue
         if verdict is False and part.fresh:
             if dropped is not None:

@@ -1504,6 +1504,82 @@ def main():
 """,
             expect={"facts": {"sentiment_changed": True}},
         ),
+        Example(
+            name="layer-appended-to-a-module-list-after-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Stack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(4, 4)])
+
+    def grow(self):
+        self.layers.append(nn.Linear(4, 4))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.tanh(layer(x))
+        return x
+
+
+def main():
+    torch.manual_seed(0)
+    model = Stack()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.grow()
+    before = model.layers[1].weight.detach().clone()
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 4))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"new_layer_changed": not torch.equal(before, model.layers[1].weight)}
+""",
+            lines=(24,),
+            expect={"facts": {"new_layer_changed": False}},
+            fixed_expect={"facts": {"new_layer_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="layer-appended-then-the-optimizer-rebuilt",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Stack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(4, 4)])
+
+    def grow(self):
+        self.layers.append(nn.Linear(4, 4))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.tanh(layer(x))
+        return x
+
+
+def main():
+    torch.manual_seed(0)
+    model = Stack()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.grow()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)  # rebuilt over the grown model
+    before = model.layers[1].weight.detach().clone()
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 4))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"new_layer_changed": not torch.equal(before, model.layers[1].weight)}
+""",
+            expect={"facts": {"new_layer_changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -1731,6 +1807,8 @@ def main():
                     new = ("the new parameter is not in the optimizer and is never updated" if ev.value is not None and ev.value.kind == "tensor"
                            else "the new layer's parameters are not in the optimizer and are never updated")
                     message = f"{shown} is replaced after `{oname}` was built from its model's parameters: {new}"
+                    if path.endswith(".?") and ev.value is not None and ev.value.kind == "module":  # (appended, or set under a computed key)
+                        message = f"a new layer is put in `{display_root(path[:-2])}` after `{oname}` was built from its model's parameters: its parameters are not in the optimizer and are never updated"
                     if ev.extra == "assign":
                         message = (f"`load_state_dict(..., assign=True)` replaces every parameter of {shown} with the checkpoint's tensors after "
                                    f"`{oname}` was built from them: the optimizer keeps the old parameters, and the ones the model uses are never updated")

@@ -2269,6 +2269,138 @@ def main():
 """,
             expect={"facts": {"gain_changed": True}},
         ),
+        Example(
+            name="rank-and-name-groups-leave-out-a-norm-weight-but-not-its-bias",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.norm = nn.LayerNorm(4)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.norm(self.emb(x)))
+
+
+NO_DECAY = ("bias", "LayerNorm.weight")  # (the module here is named `norm`, not `LayerNorm`)
+
+
+def build_optimizer(model):
+    named = list(model.named_parameters())
+    decay = [p for n, p in named if p.ndim >= 2]
+    rest = [p for n, p in named if any(nd in n for nd in NO_DECAY)]
+    return torch.optim.AdamW([{"params": decay}, {"params": rest, "weight_decay": 0.0}], lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    optimizer = build_optimizer(model)
+    before = model.norm.weight.detach().clone()
+    for _ in range(3):
+        x = torch.randint(0, 10, (4, 3))
+        loss = F.mse_loss(model(x), torch.randn(4, 3, 2))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"norm_weight_changed": not torch.equal(before, model.norm.weight)}
+""",
+            lines=(23,),
+            fixable=False,
+            expect={"facts": {"norm_weight_changed": False}},
+        ),
+        Example(
+            name="trainer-class-builds-filtered-groups-in-its-constructor",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.fc = nn.Linear(4, 2)
+        self.gain = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return self.fc(self.emb(x)) * self.gain
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+        rest = [p for n, p in model.named_parameters() if n.endswith("bias")]
+        self.optimizer = torch.optim.AdamW([{"params": decay}, {"params": rest, "weight_decay": 0.0}], lr=0.1)
+
+    def fit(self, steps=3):
+        for _ in range(steps):
+            x = torch.randint(0, 10, (4, 3))
+            loss = F.mse_loss(self.model(x), torch.randn(4, 3, 2))
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    Trainer(model).fit()
+    return {"model": model}, {"gain_changed": bool(model.gain.item() != 1.0)}
+""",
+            lines=(21,),
+            fixable=False,
+            expect={"facts": {"gain_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="trainer-class-builds-complementary-groups-in-its-constructor",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.fc = nn.Linear(4, 2)
+        self.gain = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return self.fc(self.emb(x)) * self.gain
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+        rest = [p for n, p in model.named_parameters() if p.ndim < 2]
+        self.optimizer = torch.optim.AdamW([{"params": decay}, {"params": rest, "weight_decay": 0.0}], lr=0.1)
+
+    def fit(self, steps=3):
+        for _ in range(steps):
+            x = torch.randint(0, 10, (4, 3))
+            loss = F.mse_loss(self.model(x), torch.randn(4, 3, 2))
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    Trainer(model).fit()
+    return {"model": model}, {"gain_changed": bool(model.gain.item() != 1.0)}
+""",
+            expect={"facts": {"gain_changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -2332,6 +2464,8 @@ def main():
                 inputs_only = all(opt.covered and all(_root_kind(facts, r) == "tensor" for r in opt.covered) for opt in stepping)
                 missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
                            and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen) and not (inputs_only and _root_kind(facts, r) == "module")]
+                if not inputs_only:
+                    yield from self._left_out_inside(facts, [r for r in origins if r not in missing], origins, stepping, [*stepping, *visible], frozen, graded, reported, site)
                 if not missing:
                     continue
                 # a part of a missing root that some optimizer holds: only the rest is missing
@@ -2454,6 +2588,7 @@ def main():
         graded = _grad_reads(fl)
         missing = [r for r in origins if not covered_by(r, stepping) and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
                    and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen)]
+        yield from self._left_out_inside(facts, [r for r in origins if r not in missing], origins, stepping, stepping, frozen, graded, reported, site)
         if not missing or not any(covered_by(r, stepping) for r in roots) or "add_param_group" in facts.source.text:
             return  # (nothing the optimizers hold is reached: they were built from something else the model cannot see)
         missing = [r for r in missing if not any(m != r and r.startswith(m + ".") for m in missing)]
@@ -2494,6 +2629,22 @@ def main():
             "parameters they were built with; add the missing ones to a parameter group (or build the groups from "
             "`self.named_parameters()`, so that no module is left out).",
         )
+
+    def _left_out_inside(self, facts, roots: list, origins: dict, stepping: list, holders: list, frozen: set, graded: set, reported: set, site):
+        """Parameters inside a part the loss reaches that a filter of an optimizer's list left out, one by one (a layer's
+        weight while its bias is kept: ``ln.weight`` fails both the rank test of the decay group and the name test of the
+        other), when no optimizer holds them."""
+        for opt in stepping:
+            for lo, node in sorted(opt.left_out, key=_last_filter_first):
+                r = next((r for r in roots if lo.startswith(r + ".")), None)
+                if r is None or lo in reported or r in reported:
+                    continue
+                if any(lo == c or lo.startswith(c + ".") for o in holders for c in o.covered):
+                    continue
+                if is_frozen(lo, frozen, inner=False) or is_frozen(r, frozen, inner=False) or _partly_frozen(r, frozen) or r.split(".")[0] in graded or _given_to_opaque(facts, r):
+                    continue
+                reported.add(lo)
+                yield self._left_out(facts, lo, (node, opt.node), origins[r], site)
 
     def _left_out(self, facts, root: str, left_at: tuple, origin: ast.AST, site):
         """``root`` is left out of the optimizer's parameters by a filter (a name test, an id set of other parts'
@@ -2555,10 +2706,17 @@ def _state_dict_fixes(facts, call: ast.AST) -> list:
     return [lambda: fix(f"Use `{new}`", replace_node(facts, use, new))]
 
 
+def _last_filter_first(entry: tuple) -> tuple:
+    """Order of ``(root, node)`` left-out entries: by root, then the filter that comes last in the file first (a part
+    every group's filter leaves out is reported at the last of them, the one a reader meets last)."""
+    root, node = entry
+    return (root, -getattr(node, "lineno", 0), -getattr(node, "col_offset", 0))
+
+
 def _left_out_at(root: str, stepping: list) -> Optional[tuple]:
     """``(node, optimizer)``: where a filter of an optimizer's parameter list left out ``root`` (or the part holding it)."""
     for opt in stepping:
-        for r, n in sorted(opt.left_out, key=lambda x: x[0]):
+        for r, n in sorted(opt.left_out, key=_last_filter_first):
             if root == r or root.startswith(r + "."):
                 return n, opt.node
     return None

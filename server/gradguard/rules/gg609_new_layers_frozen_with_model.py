@@ -1,0 +1,291 @@
+"""GG609 new-layers-frozen-with-model: layers added to a built model (adapters, a new head) and then frozen with it
+keep their initial values for good."""
+from __future__ import annotations
+
+import ast
+import re
+from typing import Optional
+
+from gradguard.core.flow import per_part_branches
+from gradguard.core.model import Applicability, Severity
+from gradguard.core.order import position
+from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD
+from gradguard.fixes import fix, insert_after_stmt
+from gradguard.rules.base import Example, Rule
+
+# what may make the added layers trainable or give them values after all: an unfreeze anywhere (a name filter in a
+# callback, ``mark_only_lora_as_trainable``), weights loaded into the model
+_UNFREEZE = re.compile(r"\.requires_grad\s*=\s*(?!False\b)[A-Za-z_]|requires_grad_\(\s*(?!False\b|requires_grad\s*=\s*False\b)[^\s)]|requires_grad_\(\s*\)|\.unfreeze\(|\bunfreeze_\w*\(|trainable\w*\(")
+_LOADS = re.compile(r"load_state_dict\(|load_adapter|set_adapter|from_pretrained\([^)]*adapter|\.copy_\(|load_checkpoint|torch\.load\(")
+_ADDS = re.compile(r"\.append\(|\.insert\(|add_module\(|register_module\(|setattr\(|\]\s*=|\.\w+\s*=\s*[\w.]+\(")
+
+
+class NewLayersFrozenWithModel(Rule):
+    code = "GG609"
+    name = "new-layers-frozen-with-model"
+    summary = (
+        "Layers added to a model after it was built (adapters, a new head) and then frozen with the whole model are never "
+        "trained: they keep their initial values."
+    )
+    severity = Severity.WARNING
+    needs = ("requires_grad",)
+    fix_applicability = Applicability.UNSAFE
+    docs = """
+## What it does
+Flags a freeze of a whole model (`model.requires_grad_(False)`, `for p in model.parameters(): p.requires_grad =
+False`, a helper that does either) that runs after new layers were put into that model: appended to one of its
+`ModuleList`s, set under a key of a `ModuleDict`, assigned to an attribute or swapped in with `setattr` (adapters,
+LoRA wrappers, a new classification head), directly or by a helper. It stays quiet when anything in the file
+unfreezes parameters again (a name filter that switches the adapters back on, `unfreeze()`, anything named
+`trainable`), when weights are loaded into a model (`load_state_dict`, `load_adapter`, `copy_`), and when the
+added layers are not read by any `forward` of the file.
+
+## Why is this bad?
+`requires_grad_(False)` on a module recurses into every submodule it holds at that moment, the ones just added
+included. The new layers were built a moment ago with random (or zero) initial values; frozen, they get no
+gradient, an optimizer built from the parameters that require grad never sees them, and they stay at their
+initial values while the rest of the program trains. Nothing raises: the adapters silently contribute a fixed
+random transform (or nothing at all, for zero-initialized ones).
+
+## Example
+```python
+unet = inject_adapters(UNet())      # unet.adapters.append(nn.Conv2d(...))
+unet.requires_grad_(False)          # also freezes the adapters
+params = [p for p in unet.parameters() if p.requires_grad]
+```
+
+## Use instead
+Freeze the pretrained model first and add the new layers after it, or switch them back on:
+```python
+unet.requires_grad_(False)
+unet.adapters.requires_grad_(True)
+```
+
+## Fix safety
+The fix switches the added layers back on right after the freeze (`unet.adapters.requires_grad_(True)`). It
+changes what trains, so it is unsafe; it is offered only for a freeze written as `<model>.requires_grad_(False)`.
+"""
+    examples = (
+        Example(
+            name="adapters-appended-by-a-helper-then-frozen-with-the-model",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Denoiser(nn.Module):
+    def __init__(self, dim=8):
+        super().__init__()
+        self.inp = nn.Linear(4, dim)
+        self.out = nn.Linear(dim, 4)
+        self.adapters = nn.ModuleList()
+
+    def forward(self, x, cond):
+        h = torch.relu(self.inp(x))
+        for adapter in self.adapters:
+            h = h + adapter(cond)
+        return self.out(h)
+
+
+def add_adapter(model, dim=8):
+    model.adapters.append(nn.Linear(2, dim))
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = add_adapter(Denoiser())
+    model.requires_grad_(False)
+    head = nn.Linear(4, 4)
+    params = [p for p in list(model.parameters()) + list(head.parameters()) if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=1e-2)
+    for _ in range(3):
+        x, cond = torch.randn(8, 4), torch.randn(8, 2)
+        loss = F.mse_loss(head(model(x, cond)), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"adapter": model.adapters[0], "head": head}
+""",
+            lines=(28,),
+            expect={"grad_none": ["adapter.weight", "adapter.bias"], "grad_ok": ["head.weight", "head.bias"]},
+            fixed_expect={"grad_ok": ["adapter.weight", "adapter.bias", "head.weight", "head.bias"]},
+        ),
+        Example(
+            bad=False,
+            name="model-frozen-before-the-adapters-are-added",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Denoiser(nn.Module):
+    def __init__(self, dim=8):
+        super().__init__()
+        self.inp = nn.Linear(4, dim)
+        self.out = nn.Linear(dim, 4)
+        self.adapters = nn.ModuleList()
+
+    def forward(self, x, cond):
+        h = torch.relu(self.inp(x))
+        for adapter in self.adapters:
+            h = h + adapter(cond)
+        return self.out(h)
+
+
+def add_adapter(model, dim=8):
+    model.adapters.append(nn.Linear(2, dim))
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser()
+    model.requires_grad_(False)
+    model = add_adapter(model)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=1e-2)
+    for _ in range(3):
+        x, cond = torch.randn(8, 4), torch.randn(8, 2)
+        loss = F.mse_loss(model(x, cond), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"adapter": model.adapters[0]}
+""",
+            expect={"grad_ok": ["adapter.weight", "adapter.bias"]},
+        ),
+        Example(
+            bad=False,
+            name="head-swapped-then-frozen-and-unfrozen-by-name",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    model.head = nn.Linear(8, 3)
+    model.requires_grad_(False)
+    for name, p in model.named_parameters():
+        if name.startswith("head."):
+            p.requires_grad = True
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(8, 4)), torch.randint(0, 3, (8,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.head.weight", "model.head.bias"]},
+        ),
+    )
+
+    def check(self, facts):
+        text = facts.source.text
+        if not facts.text_index.anywhere(CHANGES_REQUIRES_GRAD) or _LOADS.search(text) or _UNFREEZE.search(text) or not _ADDS.search(text):
+            return
+        if "backward(" not in text and not any(info.framework for info in facts.modules.classes.values()):
+            return  # (nothing trains in this file)
+        reported: set = set()
+        for fl in facts.flows_matching(CHANGES_REQUIRES_GRAD):
+            if getattr(fl.node, "name", None) == "__init__":
+                continue  # (a constructor building layers and freezing them is the model's own design: a fixed random network)
+            adds = [ev for ev in fl.events if ev.what == "replace" and ev.name and ev.extra != "assign" and ev.value is not None and ev.value.kind == "module"]
+            if not adds:
+                continue
+            partial = per_part_branches(fl.node, facts.imports)
+            for ev in fl.events:
+                if id(ev.node) in reported or id(ev.node) in partial or ev.target is None or not _freezes(facts, ev):
+                    continue
+                roots = {r for r in ev.target.live | ({ev.target.ident} if ev.target.ident else set()) if r}
+                for add in adds:
+                    path = _bound_path(facts, add)
+                    root = next((r for r in roots if path.startswith(r + ".")), None)
+                    if root is None or position(add.node) >= position(ev.node) or not _read_in_forward(facts, path[len(root) + 1:]):
+                        continue
+                    reported.add(id(ev.node))
+                    yield self._finding(facts, ev, add, root, path)
+                    break
+
+    def _finding(self, facts, ev, add, root: str, path: str):
+        rel = path[len(root) + 1:]
+        container = rel[:-2] if rel.endswith(".?") else rel
+        recv = ev.node.func.value if ev.what == "requires_grad_call" and isinstance(ev.node, ast.Call) and isinstance(ev.node.func, ast.Attribute) else None
+        model = facts.text(recv) if recv is not None else (ev.name or root)
+        shown = f"{model}.{container}"
+        related = [(add.node, "the new layers are added here")]
+        if add.origin is not None and getattr(add.origin, "lineno", None) != getattr(add.node, "lineno", None):
+            related.append((add.origin, "by this call"))
+        inner = _inner_add(facts, add)
+        if inner is not None:
+            related.append((inner, "the layers are built and added here"))
+        fixes = []
+        st = facts.statement_of(ev.node)
+        if recv is not None and isinstance(st, ast.Expr) and st.value is ev.node and re.fullmatch(r"[A-Za-z_][\w.]*", shown):
+            fixes.append(lambda: fix(f"Switch `{shown}` back on after the freeze", insert_after_stmt(facts, st, f"{shown}.requires_grad_(True)")))
+        return self.finding(
+            facts,
+            ev.node,
+            f"this freezes `{shown}` too: the layers added to `{model}` at line {add.node.lineno} are new (never trained), and nothing "
+            "switches them back on, so they get no gradient and keep their initial values while the program trains",
+            related=related,
+            fixes=fixes,
+            explanation="`requires_grad_(False)` recurses into every submodule the model holds when it runs, the layers just added "
+            "included. Freeze the model before adding the new layers, or switch them back on after the freeze.",
+        )
+
+
+def _bound_path(facts, add) -> str:
+    """The path of what ``add`` put in, named as the caller binds the model (``model = add_adapter(Denoiser())``: the
+    new object the call was given is ``model``)."""
+    path = add.name or ""
+    head, dot, rest = path.partition(".")
+    if head == "<new>" and dot:
+        st = facts.statement_of(add.node)
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and st.value is add.node:
+            return f"{st.targets[0].id}.{rest}"
+    return path
+
+
+def _freezes(facts, ev) -> bool:
+    """Does ``ev`` freeze the whole of its target (not some parts by a test)?"""
+    if ev.what in ("requires_grad_call", "requires_grad_via_call"):
+        return ev.extra == "False"
+    if ev.what == "requires_grad_set" and ev.name == "requires_grad":
+        st = facts.statement_of(ev.node)
+        return isinstance(st, ast.Assign) and isinstance(st.value, ast.Constant) and st.value.value is False
+    return False
+
+
+def _read_in_forward(facts, rel: str) -> bool:
+    """Is the first attribute of ``rel`` (``adapters`` of ``adapters.?``) read as ``self.<attr>`` by a ``forward``?"""
+    attr = rel.split(".", 1)[0]
+    if not attr.isidentifier():
+        return False
+    pattern = re.compile(r"\bself\." + re.escape(attr) + r"\b")
+    for info in facts.modules.classes.values():
+        fwd = info.methods.get("forward")
+        if fwd is not None and facts.text_index.search(pattern, fwd):
+            return True
+    return False
+
+
+def _inner_add(facts, add) -> Optional[ast.AST]:
+    """The line inside a helper where the layers were put in (the ``append`` or assignment), when the event is a call's."""
+    if not (isinstance(add.node, ast.Call) and add.extra and add.extra.isdigit()):
+        return None
+    line = int(add.extra)
+    return next((n for n in facts.walk(ast.Call) if getattr(n, "lineno", None) == line), None)
