@@ -158,7 +158,11 @@ def test_a_loop_sorting_parameters_into_groups_is_decided_per_parameter():
     ranked = bad.code.replace("or name.endswith(\"bias\"):", "or param.ndim < 2:")
     assert ranked != bad.code
     assert found(ranked) == {("GG806", 37)}
-    assert found(ranked.replace("param.ndim < 2:", "param.dim() >= 2:")) == set()
+    # `param.dim() >= 2` in its place takes `pos` but no bias of a Linear: those biases are left out one by one
+    biases = ranked.replace("param.ndim < 2:", "param.dim() >= 2:")
+    assert {(f.code, f.start.line, "`model.head.bias`" in f.message or "1 more" in f.message) for f in analyze(biases).findings} == {("GG806", 37, True)}
+    # and a rank test every parameter passes leaves nothing out
+    assert found(ranked.replace("param.ndim < 2:", "param.ndim >= 1:")) == set()
     # a test the model cannot decide sends the parameter to every list: no claim
     undecided = bad.code.replace("or name.endswith(\"bias\"):", "or param.numel() < 100:")
     assert undecided != bad.code

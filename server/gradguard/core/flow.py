@@ -3695,7 +3695,9 @@ class _Walker:
                     self.record("requires_grad_nonleaf_call", node, target=a, extra=str(flag), origin=ev.node)
                     continue
                 base = a.ident if a.ident and a.ident not in (UNKNOWN, NEW) else None
-                if base is not None and not base.startswith("arg:"):
+                if base is not None and (not base.startswith("arg:") or "." in base):
+                    # (also a part of this function's own argument, ``set_trainable(model.backbone, True)`` in a callback
+                    # event given ``model``: the change to what the caller passes)
                     roots.add(base + dot + resolve_getters(self.e, a.cls, rest))
                 elif base is None and not rest and a.items and all(it.kind == "module" and it.ident and it.ident not in (UNKNOWN, NEW) for it in a.items):
                     # ``set_requires_grad([self.netD_A, self.netD_B], False)``: a list of modules, each changed whole (the
@@ -4388,8 +4390,9 @@ class _Walker:
                 data = args[0] if name == "new_tensor" and args else CONST
                 return cut_value(data, "rewrap", node, f".{name}()") if data.live else Val(frozenset(), data.cut, kind="tensor")
         if name == "clone" and self.mode.kind != "inference" and any(c.kind == "inference" for _, c in recv.cut):
-            # ``t.clone()`` outside inference mode: a normal tensor (the documented way back from one)
-            return replace(recv, cut=frozenset((r, c) for r, c in recv.cut if c.kind != "inference"), ident=None, leaf=False)
+            # ``t.clone()`` outside inference mode: a normal tensor (the documented way back from one), with no gradient
+            # from what the inference-mode computation read: as if computed under no_grad
+            return replace(recv, cut=frozenset((r, replace(c, kind="no_grad") if c.kind == "inference" else c) for r, c in recv.cut), ident=None, leaf=False)
         if name in ("softmax", "log_softmax") and recv.live and recv.kind not in ("module", "instance", "optimizer", "python", "numpy", "params") and isinstance(node.func, ast.Attribute):
             if self.size_one_along(node.func.value, kwnodes.get("dim") or (node.args[0] if node.args else None)):
                 return cut_value(recv, "zero", node, f".{name}() over a dimension of size 1 (a constant)")

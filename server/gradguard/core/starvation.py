@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from gradguard.core.astindex import walk_nodes
+from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, configured_branches, per_part_branches, resolve_getters
 from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, PARAMETER_CTORS, PARAMETERLESS_MODULE_BASES
@@ -69,7 +69,7 @@ def frozen_paths(facts: FileFacts) -> set:
                     continue
                 if partial_ids is None:
                     partial_ids = per_part_branches(fl.node, facts.imports)
-                    configured = configured_branches(fl, facts.imports)
+                    configured = configured_branches(fl, facts.imports) - _run_at_every_construction(facts, fl.node)
                 if id(ev.node) in partial_ids:
                     continue  # (a freeze of some parts only: ``if not isinstance(m, LoRAAdapter):`` over ``modules()``)
                 off = (setting and _constant(ev.node, facts) is False) or (call and ev.extra == "False")
@@ -117,6 +117,44 @@ def frozen_paths(facts: FileFacts) -> set:
 
 
 _TOUCHES_REQUIRES_GRAD = CHANGES_REQUIRES_GRAD
+
+
+def _run_at_every_construction(facts: FileFacts, fn: ast.AST) -> frozenset:
+    """Ids of the nodes of a constructor (``__init__``) inside ``if flag:`` / ``if not flag:`` on one of its parameters
+    that every construction of the class in this file runs: each call ``Cls(...)`` passes the same constant for ``flag``
+    or leaves it to its constant default (``KeywordSpotter()`` with ``freeze_encoder=True``). Empty when the class is
+    not built in this file, or a call passes ``*args`` / ``**kwargs``."""
+    if not isinstance(fn, ast.FunctionDef) or fn.name != "__init__" or "if " not in facts.source.text:
+        return frozenset()
+    cls = facts.flow.owner.get(id(fn))
+    if not cls:
+        return frozenset()
+    params = [a.arg for a in fn.args.args[1:]]
+    defaults = dict(zip(params[len(params) - len(fn.args.defaults):], fn.args.defaults)) if fn.args.defaults else {}
+    defaults.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
+    calls: list = [c for c in facts.walk(ast.Call) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == cls]
+    if not calls or any(any(isinstance(a, ast.Starred) for a in c.args) or any(k.arg is None for k in c.keywords) for c in calls):
+        return frozenset()
+    out: set = set()
+    for branch in statements_of_type(fn, (ast.If,)):
+        test, negated = branch.test, False
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, negated = test.operand, True
+        if not isinstance(test, ast.Name) or test.id not in params or any(
+                isinstance(n, ast.Name) and n.id == test.id and isinstance(n.ctx, ast.Store) for n in ast.walk(fn)):
+            continue
+        values = set()
+        for c in calls:
+            i = params.index(test.id)
+            given = c.args[i] if i < len(c.args) else next((k.value for k in c.keywords if k.arg == test.id), defaults.get(test.id))
+            if not isinstance(given, ast.Constant):
+                break
+            values.add(bool(given.value) != negated)
+        else:
+            if len(values) == 1:
+                for part in (branch.body if values.pop() else branch.orelse):
+                    out.update(id(n) for n in ast.walk(part))
+    return frozenset(out)
 
 
 def _kept_as(facts: FileFacts, fl, root: str) -> Optional[str]:
@@ -353,9 +391,17 @@ def is_frozen(root: str, frozen: set, inner: bool = True) -> bool:
     """Is the parameter root ``root`` (``model.encoder.0``) under one of the ``frozen`` paths (``frozen_paths``):
     the path itself, a part of it (``model.encoder`` frozen), or the same part reached by a longer name
     (``self.encoder`` frozen as ``encoder``); ``inner``: also a path in its middle (``a.encoder.b``)."""
-    if root.startswith("self."):  # (``frozen_paths`` names a class's own parts without ``self.``)
+    own = root.startswith("self.")
+    if own:  # (``frozen_paths`` names a class's own parts without ``self.``)
         root = root[5:]
-    return any(root == f or root.endswith("." + f) or root.startswith(f + ".") or (inner and ("." + f + ".") in root) for f in frozen if f and f != "self")
+    # (a class's own part frozen in its constructor, ``self.encoder``, is that part of every instance: ``model.encoder.0``;
+    # and an instance's part frozen by a script, ``model.embed``, is the class's ``self.embed`` when the class's method
+    # is what a framework runs for it)
+    rest = root.split(".", 1)[1] if "." in root else ""
+    return any(root == f or root.endswith("." + f) or root.startswith(f + ".") or (inner and ("." + f + ".") in root)
+               or (rest and "." not in f and rest.startswith(f + "."))
+               or (own and "." in f and not f.startswith("arg:") and (root == f.split(".", 1)[1] or root.startswith(f.split(".", 1)[1] + ".")))
+               for f in frozen if f and f != "self")
 
 
 # Cuts after which the value still has a ``grad_fn`` (its gradient is zero, or a custom Function returns None

@@ -44,7 +44,10 @@ calls `backward()` on it, called where its caller has switched recording off (a 
 under `torch.enable_grad()` inside a `no_grad` block records normally and is not flagged. Teacher / target
 networks under `no_grad` whose parameters are not trained by that loss stay silent, and so do the parts of a model frozen
 whole and then partly unfrozen (`for p in model.parameters(): p.requires_grad = False`, then `True` over `model.head`: a
-linear probe's encoder), where its class shows its parts. A part frozen only in some
+linear probe's encoder), where its class shows its parts. A block whose only statement runs one submodule of the
+model (`with torch.no_grad(): feats = self.backbone(x)`), when that submodule's parameters are all it starves, is how a
+frozen feature extractor is written: it is reported as information only (a deepcopy of another part run that way, a
+target network nothing updates, stays a warning). A part frozen only in some
 configurations (`if not train_text_encoder: text_encoder.requires_grad_(False)`) is still wanted trained in the others,
 so a `no_grad` block that always covers it is flagged. `with torch.set_grad_enabled(self.training):` in the `forward` of
 a class held inside a part the program puts in evaluation mode while it trains (`model.encoder.eval()` in a fine-tuning
@@ -2682,6 +2685,39 @@ def main():
 """,
             expect={"grad_ok": ["model.head.weight"], "grad_none": ["model.encoder.embed.weight"]},
         ),
+        Example(
+            bad=False,
+            name="feature-extractor-run-alone-under-no-grad-in-forward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Linear(6, 8), nn.ReLU())
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        with torch.no_grad():
+            feats = self.backbone(x)
+        return self.head(feats)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)  # (a parameter without .grad is skipped)
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(8, 6)), torch.randint(0, 3, (8,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_none": ["model.backbone.0.weight"], "grad_ok": ["model.head.weight"]},
+        ),
     )
 
     cut_kinds = frozenset({"no_grad", "inference"})  # the GradientFlow cut kinds this rule reports
@@ -2738,6 +2774,12 @@ def main():
                     f"Nothing is recorded under {what}, so {roots_label(st.roots)} reach the loss only as constants: their `.grad` "
                     "stays None and the optimizer never changes them."
                 )
+                part = _isolated_part(facts, node, st)
+                if part is not None:
+                    # ``with torch.no_grad(): feats = self.backbone(x)``: the block holds one call of one submodule and
+                    # nothing else, the way a frozen feature extractor is written; other parameters train through the loss
+                    severity = Severity.INFORMATION
+                    message += f" (if `{part}` is meant to stay fixed, as a frozen feature extractor, this is what the block does)"
             yield self.finding(facts, node, message, severity=severity, related=_flag_source(facts, node) + _computed_inside(facts, node, st) + _leaking_return(facts, node) + related_for(facts, st), fixes=fixes_for(kind, node, st), explanation=explanation)
         yield from self._called_under_disabled_mode(facts, seen)
         yield from _cache_filled_by_evaluation_before_fit(self, facts)
@@ -3572,3 +3614,32 @@ def _multiplied(info, attr: str) -> bool:
                         if (isinstance(x, ast.Attribute) and x.attr == attr and isinstance(x.value, ast.Name) and x.value.id == "self") or (isinstance(x, ast.Name) and x.id in aliases):
                             return True
     return False
+
+
+def _isolated_part(facts, node: ast.AST, st) -> Optional[str]:
+    """The submodule a grad-disabled ``with`` block runs alone, ``feats = self.backbone(x)`` as its only statement, when
+    the parameters it starves are that submodule's and nothing else; else None."""
+    block = facts.parent(node)
+    if isinstance(block, ast.withitem):
+        block = facts.parent(block)
+    node = block
+    if not isinstance(node, ast.With) or len(node.body) != 1:
+        return None
+    stmt = node.body[0]
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], (ast.Name, ast.Tuple))):
+        return None
+    call = stmt.value
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.func.value.id == "self"):
+        return None
+    if any(isinstance(n, ast.Call) for a in [*call.args, *(k.value for k in call.keywords)] for n in ast.walk(a)):
+        return None  # (other computation inside the block)
+    attr = call.func.attr
+    cls = facts.enclosing(node, (ast.ClassDef,))
+    info = facts.modules.classes.get(cls.name) if cls is not None else None
+    values = info.attr_values.get(attr, []) if info is not None else []
+    if not values or any(isinstance(v, ast.Call) and (facts.imports.qualname(v.func) or getattr(v.func, "id", "")).endswith("deepcopy") for v in values):
+        return None  # (a copy of another part, a target network never updated: that it stays fixed is the question)
+    roots = [r for r in st.roots]
+    if not roots or not all(r.endswith("." + attr) or ("." + attr + ".") in r or r == attr or r.startswith(attr + ".") for r in roots):
+        return None
+    return attr

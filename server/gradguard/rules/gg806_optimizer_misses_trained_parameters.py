@@ -2634,6 +2634,7 @@ def main():
         """Parameters inside a part the loss reaches that a filter of an optimizer's list left out, one by one (a layer's
         weight while its bias is kept: ``ln.weight`` fails both the rank test of the decay group and the name test of the
         other), when no optimizer holds them."""
+        groups: dict = {}  # id(filter node) -> (node, optimizer, [(left-out path, its part)])
         for opt in stepping:
             for lo, node in sorted(opt.left_out, key=_last_filter_first):
                 r = next((r for r in roots if lo.startswith(r + ".")), None)
@@ -2644,18 +2645,25 @@ def main():
                 if is_frozen(lo, frozen, inner=False) or is_frozen(r, frozen, inner=False) or _partly_frozen(r, frozen) or r.split(".")[0] in graded or _given_to_opaque(facts, r):
                     continue
                 reported.add(lo)
-                yield self._left_out(facts, lo, (node, opt.node), origins[r], site)
+                groups.setdefault(id(node), (node, opt.node, []))[2].append((lo, r))
+        for node, opt_node, los in groups.values():
+            yield self._left_out(facts, los[0][0], (node, opt_node), origins[los[0][1]], site, others=[lo for lo, _r in los[1:]])
 
-    def _left_out(self, facts, root: str, left_at: tuple, origin: ast.AST, site):
+    def _left_out(self, facts, root: str, left_at: tuple, origin: ast.AST, site, others: Optional[list] = None):
         """``root`` is left out of the optimizer's parameters by a filter (a name test, an id set of other parts'
-        parameters) and no other group holds it."""
+        parameters) and no other group holds it (nor ``others``, left out by the same filter)."""
         node, opt = left_at
         name = display_root(root)
+        held = f"`{name}`"
+        if others:
+            shown = [f"`{display_root(o)}`" for o in others[:2]]
+            rest = len(others) - len(shown)
+            held = ", ".join([held, *shown]) + (f" and {rest} more" if rest else "")
         how = "its parameters are put in the set of ids this list leaves out here" if _id_set_call(node) else "this filter leaves its parameters out of the optimizer's list"
         return self.finding(
             facts,
             node,
-            f"no optimizer holds `{name}`: {how}, and no other parameter group holds them; {_loss_at(site)} gives them gradients, but they never change",
+            f"no optimizer holds {held}: {how}, and no other parameter group holds them; {_loss_at(site)} gives them gradients, but they never change",
             related=[(opt, "the optimizer built from the filtered list"), (origin, f"`{name}` is created here"), (site.node, "backward() reaches it here")],
             explanation="`optimizer.step()` updates only the parameters the optimizer was built with. A parameter list narrowed by a name "
             "test or by a set of ids leaves out every part the test rejects; give those parts a parameter group of their own "
