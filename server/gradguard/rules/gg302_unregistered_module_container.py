@@ -39,6 +39,10 @@ class _Kinds:
                 return None
             return "module"
         if isinstance(node.func, ast.Name) and node.func.id not in self.facts.modules.classes:
+            through = self._returns_argument(node.func.id)
+            if through is not None and through < len(node.args) and not any(isinstance(a, ast.Starred) for a in node.args):
+                # ``zero_module(nn.Conv2d(...))``: a helper that initializes the layer it is given and returns it
+                return self.element(node.args[through], local)
             return self._helper_returns(node.func.id, local)
         if isinstance(node.func, ast.Name) and node.func.id in self.facts.modules.classes:
             info = self.facts.modules.classes[node.func.id]
@@ -91,6 +95,27 @@ class _Kinds:
         got = (*shapes.pop(), made) if len(shapes) == 1 else None
         self._fn_cache[key] = got
         return got
+
+    def _returns_argument(self, name: str) -> Optional[int]:
+        """The position of the parameter a module-level function returns as it was given, on every ``return``
+        (``def zero_module(m): ...; return m``), else None."""
+        key = ("through", name)
+        if key in self._fn_cache:
+            return self._fn_cache[key]
+        self._fn_cache[key] = None
+        fn = next((st for st in self.facts.tree.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name == name), None)
+        if fn is None or fn.args.vararg is not None:
+            return None
+        params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+        rets = [n.value for n in walk_nodes(fn) if isinstance(n, ast.Return)]
+        names = {r.id for r in rets if isinstance(r, ast.Name)}
+        if not rets or len(names) != 1 or not all(isinstance(r, ast.Name) for r in rets):
+            return None
+        name_ = names.pop()
+        if name_ not in params or any(isinstance(n, ast.Name) and n.id == name_ and isinstance(n.ctx, ast.Store) for n in walk_nodes(fn)):
+            return None
+        self._fn_cache[key] = params.index(name_)
+        return self._fn_cache[key]
 
     def _helper_returns(self, name: str, local: dict) -> Optional[str]:
         """A module-level function whose every ``return`` builds the same kind of element (``def conv_stage(...):
@@ -1078,6 +1103,83 @@ def main():
     return {"model": model}
 """,
             expect={"grad_ok": ["model.student.weight"]},
+        ),
+        Example(
+            name="zero-initialized-layers-kept-in-a-plain-dict",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def zero_module(m):
+    for p in m.parameters():
+        nn.init.zeros_(p)
+    return m
+
+
+class Control(nn.Module):
+    def __init__(self, ch=4):
+        super().__init__()
+        self.encoder = nn.Linear(ch, ch)
+        self.zero_convs = {"a": zero_module(nn.Linear(ch, ch)), "b": zero_module(nn.Linear(ch, ch))}
+
+    def forward(self, x):
+        h = torch.tanh(self.encoder(x))
+        return self.zero_convs["a"](h) + self.zero_convs["b"](h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Control()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(8, 4)) + torch.randn(8, 4), torch.randn(8, 4))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"zero_conv": model.zero_convs["a"]}, {"zero_conv_changed": bool(model.zero_convs["a"].weight.abs().sum() > 0)}
+""",
+            lines=(16,),
+            expect={"facts": {"zero_conv_changed": False}},
+            fixed_expect={"facts": {"zero_conv_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="zero-initialized-layers-kept-in-a-module-dict",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def zero_module(m):
+    for p in m.parameters():
+        nn.init.zeros_(p)
+    return m
+
+
+class Control(nn.Module):
+    def __init__(self, ch=4):
+        super().__init__()
+        self.encoder = nn.Linear(ch, ch)
+        self.zero_convs = nn.ModuleDict({"a": zero_module(nn.Linear(ch, ch)), "b": zero_module(nn.Linear(ch, ch))})
+
+    def forward(self, x):
+        h = torch.tanh(self.encoder(x))
+        return self.zero_convs["a"](h) + self.zero_convs["b"](h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Control()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        loss = F.mse_loss(model(torch.randn(8, 4)) + torch.randn(8, 4), torch.randn(8, 4))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"zero_conv": model.zero_convs["a"]}, {"zero_conv_changed": bool(model.zero_convs["a"].weight.abs().sum() > 0)}
+""",
+            expect={"facts": {"zero_conv_changed": True}},
         ),
     )
 

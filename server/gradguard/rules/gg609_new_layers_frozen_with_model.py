@@ -235,7 +235,7 @@ def main():
         fixes = []
         st = facts.statement_of(ev.node)
         if recv is not None and isinstance(st, ast.Expr) and st.value is ev.node and re.fullmatch(r"[A-Za-z_][\w.]*", shown):
-            fixes.append(lambda: fix(f"Switch `{shown}` back on after the freeze", insert_after_stmt(facts, st, f"{shown}.requires_grad_(True)")))
+            fixes.append(lambda: fix(f"Switch `{shown}` back on after the freeze", insert_after_stmt(facts, st, f"{shown}.requires_grad_(True)"), unsafe=True))
         return self.finding(
             facts,
             ev.node,

@@ -1580,6 +1580,91 @@ def main():
 """,
             expect={"facts": {"new_layer_changed": True}},
         ),
+        Example(
+            name="head-swapped-after-a-trainer-built-its-optimizer-from-the-model",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self, n=10):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, n)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+
+class Trainer:
+    def __init__(self, model, lr=0.1):
+        self.model = model
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def fit(self, steps=3):
+        for _ in range(steps):
+            loss = F.cross_entropy(self.model(torch.randn(8, 4)), torch.randint(0, 3, (8,)))
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    trainer = Trainer(model)
+    model.head = nn.Linear(8, 3)
+    before = model.head.weight.detach().clone()
+    trainer.fit()
+    return {"model": model}, {"head_changed": not torch.equal(before, model.head.weight)}
+""",
+            lines=(33,),
+            fixable=False,
+            expect={"facts": {"head_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="head-swapped-before-the-trainer-is-built",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self, n=10):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, n)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+
+class Trainer:
+    def __init__(self, model, lr=0.1):
+        self.model = model
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def fit(self, steps=3):
+        for _ in range(steps):
+            loss = F.cross_entropy(self.model(torch.randn(8, 4)), torch.randint(0, 3, (8,)))
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    model.head = nn.Linear(8, 3)
+    trainer = Trainer(model)
+    before = model.head.weight.detach().clone()
+    trainer.fit()
+    return {"model": model}, {"head_changed": not torch.equal(before, model.head.weight)}
+""",
+            expect={"facts": {"head_changed": True}},
+        ),
     )
 
     def check(self, facts):
@@ -1761,7 +1846,8 @@ def main():
             return
         flows = list(facts.flows_matching(_REPLACE_HINT))
         # the scopes that build an instance of a class whose constructor builds an optimizer (they need not name one)
-        builders = [name for name, info in facts.modules.classes.items() if "__init__" in info.methods and facts.text_index.search(_REPLACE_HINT, info.methods["__init__"]) and constructor_optimizers(facts, name)]
+        builders = [name for name, info in facts.modules.classes.items() if "__init__" in info.methods and facts.text_index.search(_REPLACE_HINT, info.methods["__init__"])
+                    and (constructor_optimizers(facts, name) or _keeps_an_optimizer(facts, info.methods["__init__"]))]
         if builders:
             have = {id(fl.node) for fl in flows}
             flows += [fl for fl in facts.flows_matching(re.compile(r"\b(?:" + "|".join(builders) + r")\s*\(")) if id(fl.node) not in have]
@@ -1792,12 +1878,16 @@ def main():
                     fixes = []
                     owner = next((c for c in ov.params if path.startswith(c + ".")), path.rsplit(".", 1)[0])
                     st = facts.statement_of(ev.node)
-                    if held is None and owner.isidentifier() and isinstance(st, ast.Expr) and st.value is ev.node:
+                    if held is None and isinstance(st, ast.Assign) and len(st.targets) == 1 and st.targets[0] is ev.node and isinstance(ev.node, (ast.Attribute, ast.Subscript)):
+                        # ``model[2] = nn.Linear(...)``: the new layer's parameters added as a group right after
+                        tt = facts.text(ev.node)
+                        fixes.append(lambda st=st, o=oname, tt=tt: fix(f"Add the new parameters with `{o}.add_param_group(...)`", insert_after_stmt(facts, st, f'{o}.add_param_group({{"params": {tt}.parameters()}})')))
+                    elif held is None and owner.isidentifier() and isinstance(st, ast.Expr) and st.value is ev.node:
                         # the parameters the optimizer does not hold yet, added as a group right after the swap
                         missing = f'[p for p in {owner}.parameters() if all(p is not q for g in {oname}.param_groups for q in g["params"])]'
                         fixes.append(lambda st=st, o=oname, m=missing: fix(f"Add the new parameters with `{o}.add_param_group(...)`", insert_after_stmt(facts, st, f'{o}.add_param_group({{"params": {m}}})')))
                     # ``setattr(obj, name, ...)`` with a computed name: some submodule of ``obj``
-                    shown = f"a submodule of `{display_root(path[:-2])}`" if path.endswith(".?") else f"`{display_root(path)}`"
+                    shown = f"a submodule of `{display_root(path[:-2])}`" if path.endswith(".?") else (f"`{facts.text(ev.node)}`" if isinstance(ev.node, ast.Subscript) else f"`{display_root(path)}`")
                     related = [(ov.origin or onode, "the optimizer captures the old parameters here")]
                     if ev.origin is not None and getattr(ev.origin, "lineno", None) != getattr(ev.node, "lineno", None):
                         related.append((ev.origin, "through this call"))
@@ -1862,9 +1952,23 @@ def _instance_optimizers(fl, facts) -> list:
         v = fl.assigned.get(id(node))
         if v is None or v.kind not in ("instance", "module") or v.cls not in classes or v.ident != node.id:
             continue
+        seen = set()
         for attr, ov in constructor_optimizers(facts, v.cls, node.id):
+            seen.add(attr)
             out.append((node, ov, f"{node.id}.{attr}", (node.id, v.cls, attr)))
+        # an optimizer the constructor built from what the construction gives it (``Trainer(model)`` with
+        # ``self.optimizer = SGD(model.parameters())``), known in this function's terms from the instance's value
+        for attr, ov in v.fields or ():
+            if attr not in seen and ov.kind == "optimizer" and ov.params and ov.origin is not None and all(not p.startswith(("arg:", "self")) for p in ov.params):
+                out.append((node, ov, f"{node.id}.{attr}", (node.id, v.cls, attr)))
     return out
+
+
+def _keeps_an_optimizer(facts, init: ast.AST) -> bool:
+    """Does the constructor keep an optimizer on the instance (``self.optimizer = SGD(model.parameters())``), whatever
+    it was built from?"""
+    return any(ev.what == "attr_assign" and ev.value is not None and ev.value.kind == "optimizer" and ev.target is not None and ev.target.ident == "self"
+               for ev in facts.flow.flow(init).events)
 
 
 def _instance_stepped_later(facts, fl, after: ast.AST, held: tuple, ov) -> bool:
