@@ -6,6 +6,8 @@ import glob
 import os
 import re
 
+import pytest
+
 from gradguard.core.astindex import TextIndex, statements_of_type
 from gradguard.core.facts import BACKWARD_SYNTAX, INPLACE_SYNTAX, FileFacts
 from gradguard.core.source import SourceText
