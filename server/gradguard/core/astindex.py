@@ -58,6 +58,19 @@ def _cache(node: ast.AST, key: str, value) -> None:
         _tracked.append(node)
 
 
+def node_cache(node: ast.AST, key: str, compute):
+    """What ``compute()`` gives for ``node``, computed once and kept on the node (``key`` starts with ``_gg``, so
+    that ``forget_index`` drops it and ``caches_released`` releases it with the tree)."""
+    got = node.__dict__.get(key, _MISSING)
+    if got is _MISSING:
+        got = compute()
+        _cache(node, key, got)
+    return got
+
+
+_MISSING = object()
+
+
 # Fields that never hold a node (identifiers, constants, flags): reading them finds nothing to walk. Skipping them
 # keeps every walk's order (the other fields are read in ``_fields`` order).
 _LEAF_FIELDS = frozenset(

@@ -7,7 +7,7 @@ import re
 from functools import partial
 from typing import Optional
 
-from gradguard.core.astindex import child_nodes, own_expressions, statements_of_type, walk_nodes
+from gradguard.core.astindex import child_nodes, node_cache, own_expressions, statements_of_type, walk_nodes
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.paramnames import single_binding
@@ -3423,12 +3423,12 @@ def _loss_uses(loop, site, assign: ast.Assign) -> bool:
 
 def _loop_defs(loop) -> list:
     """(names bound, names used) of every binding in the loop's body (not in nested scopes), once per loop."""
-    key = ("defs", id(loop))
-    got = _LOOP_CACHE.get(key)
-    if got is not None and got[0] is loop:
-        return got[1]
+    return node_cache(loop, "_gg902_defs", lambda: _compute_loop_defs(loop))
+
+
+def _compute_loop_defs(loop) -> list:
     defs = []
-    for node in _loop_body_nodes(loop.body):
+    for node in _loop_body_nodes(loop):
         if isinstance(node, ast.Assign):
             defs.append((set().union(*(_names(t) for t in node.targets)), _names(node.value)))
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
@@ -3440,31 +3440,15 @@ def _loop_defs(loop) -> list:
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 defs.append((_names(item.optional_vars), _names(item.context_expr)))
-    _remember(key, loop, defs)
     return defs
 
 
-# The nodes of a loop's body and its bindings, asked for once per (backward site, accumulated name) pair: computed
-# once per loop. Each entry keeps the object it was computed for, so an id is never read for another object; the
-# cache is bounded (cleared when full) and shared by threads (a race computes an entry twice, harmlessly).
-_LOOP_CACHE: dict = {}
-
-
-def _remember(key, owner, value) -> None:
-    if len(_LOOP_CACHE) > 512:
-        _LOOP_CACHE.clear()
-    _LOOP_CACHE[key] = (owner, value)
-
-
-def _loop_body_nodes(stmts) -> tuple:
-    """``_walk_body(stmts)`` as a tuple, computed once per body."""
-    key = ("nodes", id(stmts))
-    got = _LOOP_CACHE.get(key)
-    if got is not None and got[0] is stmts:
-        return got[1]
-    nodes = tuple(_walk_body(stmts))
-    _remember(key, stmts, nodes)
-    return nodes
+# The nodes of a loop's body and its bindings are asked for once per (backward site, accumulated name) pair: they are
+# computed once per loop and kept on the loop node itself (dropped with the tree's other caches, see
+# ``astindex.caches_released``; a module-level table would keep earlier files' trees alive).
+def _loop_body_nodes(loop) -> tuple:
+    """``_walk_body(loop.body)`` as a tuple, computed once per loop."""
+    return node_cache(loop, "_gg902_body", lambda: tuple(_walk_body(loop.body)))
 
 
 def _walk_body(stmts):
@@ -3506,7 +3490,7 @@ def _carried_call(value: ast.AST) -> Optional[ast.Call]:
 
 
 def _carried_states(loop):
-    for node in _loop_body_nodes(loop.body):
+    for node in _loop_body_nodes(loop):
         call = _carried_call(node.value) if isinstance(node, ast.Assign) else None
         if call is None:
             continue
@@ -3522,7 +3506,7 @@ _ADDITIVE = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 def _accumulations(loop):
     """(statement, name, operand) for ``x = x + ...`` / ``x = ... + x`` (through nested + - * /) and
     ``x += ...`` in the loop body: a value built from its own previous value."""
-    for node in _loop_body_nodes(loop.body):
+    for node in _loop_body_nodes(loop):
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and isinstance(node.op, _ADDITIVE):
             yield node, node.target.id, node.target
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.BinOp):
@@ -3552,7 +3536,7 @@ def _plain_start(value) -> bool:
 
 
 def _reset_in_loop(loop, assign, name) -> bool:
-    for node in _loop_body_nodes(loop.body):
+    for node in _loop_body_nodes(loop):
         if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
             if not any(node is t for t in _target_names(assign)):
                 return True
@@ -3851,7 +3835,7 @@ def _instance_class(facts, fl, name: str, loop):
     for n in walk_nodes(fl.node):
         if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
             if inside is None:
-                inside = {id(b) for b in _loop_body_nodes(loop.body)}
+                inside = {id(b) for b in _loop_body_nodes(loop)}
             if id(n) in inside:
                 return None
             v = fl.assigned.get(id(n))
