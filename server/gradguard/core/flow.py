@@ -32,11 +32,13 @@ from gradguard.core.partition import fill_loop, module_tree, narrowed_lists, ran
 from gradguard.core.torchapi import (
     ALIASING_OPS,
     BACKWARD_METHODS,
+    CAST_METHOD_DTYPE,
     COPY_FUNCTIONS,
     CUT_FUNCTIONS,
     CUT_METHODS,
     DISCRETE_DISTRIBUTIONS,
     FACTORIES,
+    FLOAT_DTYPES,
     FORWARDS_TO_MODULE,
     FRAMEWORK_OBJECTS,
     FROZEN_BY_DEFAULT,
@@ -155,6 +157,7 @@ class Val:
     # copies each parameter's ``requires_grad``; node the deepcopy call, origin the freeze), and the switches a factory
     # function makes on the module it builds and returns (``model.encoder.requires_grad_(False)`` in ``build_model()``)
     frozen_copy: Optional[tuple] = None
+    dtype: Optional[str] = None  # a leaf's floating dtype when its factory names it (``dtype=torch.float16``): "float16"; None: not known
 
     @property
     def carries(self) -> bool:
@@ -1821,9 +1824,37 @@ class _Walker:
             if isinstance(t, (ast.Name, ast.Attribute)):
                 self.record("requires_grad_call", call, target=self.ev(t), name=_name_of(t), extra="False")
 
-    def _changes_dtype(self, node: ast.Call, name: str, kwnodes: dict) -> bool:
+    def _literal_dtype(self, kwnodes: dict) -> Optional[str]:
+        """The floating dtype a factory's ``dtype=`` keyword names (``torch.float16``: "float16"), else None."""
+        dt = kwnodes.get("dtype")
+        return FLOAT_DTYPES.get(self.im.qualname(dt) or "") if dt is not None else None
+
+    def _cast_target(self, node: ast.Call, name: str, kwnodes: dict) -> Optional[str]:
+        """The floating dtype a cast converts to when the call names it (``.float()``, ``.to(torch.float16)``,
+        ``.to(dtype=torch.bfloat16)``), else None."""
+        if name in CAST_METHOD_DTYPE:
+            return CAST_METHOD_DTYPE[name]
+        if name not in ("to", "type"):
+            return None
+        dt = kwnodes.get("dtype") or next((a for a in node.args if (self.im.qualname(a) or "") in FLOAT_DTYPES), None)
+        return FLOAT_DTYPES.get(self.im.qualname(dt) or "") if dt is not None else None
+
+    def _keeps_dtype(self, node: ast.Call, name: str, kwnodes: dict, dtype: str) -> bool:
+        """Does this cast of a leaf of known ``dtype`` leave it as it is (a cast to its own dtype, no device move)?"""
+        if name not in CAST_METHOD_DTYPE and name not in ("to", "type"):
+            return False
+        if name in ("to", "type") and (kwnodes.keys() - {"dtype"} or any((self.im.qualname(a) or "") not in FLOAT_DTYPES for a in node.args)):
+            return False  # (a device, a ``non_blocking``/``copy`` flag or another tensor: as before)
+        return self._cast_target(node, name, kwnodes) == dtype
+
+    def _changes_dtype(self, node: ast.Call, name: str, kwnodes: dict, dtype: Optional[str] = None) -> bool:
         """``t.double()`` / ``.half()`` / ``.bfloat16()`` / ``.cuda()`` / ``.to(torch.float64)`` / ``.to(dtype=d)``
-        with a dtype other than float32: a real copy (a move to an unknown device may be a no-op on CPU)."""
+        with a dtype other than float32 (or, for a leaf whose factory named its dtype, other than that one, ``.float()``
+        of a float16 leaf included): a real copy (a move to an unknown device may be a no-op on CPU)."""
+        if dtype is not None:
+            target = self._cast_target(node, name, kwnodes)
+            if target is not None:
+                return target != dtype
         if name in ("double", "half", "bfloat16", "cuda"):
             return True
         if name not in ("to", "type"):
@@ -4118,20 +4149,20 @@ class _Walker:
                     out = cut_value(data, kind, node, q.replace("torch.", "torch.", 1) + "()") if data.live else Val(frozenset(), data.cut, kind="tensor")
                     if _truthy(rg):
                         self.record("leaf_ctor", node, value=data, extra=q)
-                        return replace(out, live=frozenset({NEW}), ident=NEW, leaf=True, kind="tensor")
+                        return replace(out, live=frozenset({NEW}), ident=NEW, leaf=True, kind="tensor", dtype=self._literal_dtype(kwnodes))
                     return out
                 if short.endswith("_like") or short == "as_tensor":
                     if short == "as_tensor":
                         return combine(data)
                     if _truthy(rg):
-                        return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)
+                        return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True, dtype=self._literal_dtype(kwnodes))
                     return Val(kind="tensor")
                 if q in CUT_FUNCTIONS:
                     v = combine(*args, *kwargs.values())
                     return cut_value(v, CUT_FUNCTIONS[q], node, q + "()") if v.live else Val(frozenset(), v.cut, kind="tensor")
                 if _truthy(rg):
                     self.record("leaf_ctor", node, extra=q)
-                    return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True)
+                    return Val(frozenset({NEW}), kind="tensor", ident=NEW, leaf=True, dtype=self._literal_dtype(kwnodes))
                 return Val(kind="tensor")
             if short in GRAD_MODE_FUNCS:
                 return CONST
@@ -4423,8 +4454,10 @@ class _Walker:
             self.record("to_call", node, target=recv, name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]
             if recv.kind in ("module", "instance"):
                 return recv
-            out = replace(recv, ident=None, leaf=False, items=None, saved_output=None)
-            if (recv.leaf or recv.kind == "params") and recv.live and self.mode.enabled and self._changes_dtype(node, name, kwnodes):
+            if recv.leaf and recv.dtype is not None and self._keeps_dtype(node, name, kwnodes, recv.dtype):
+                return recv  # a cast to the dtype the leaf has returns the leaf itself
+            out = replace(recv, ident=None, leaf=False, items=None, saved_output=None, dtype=None)
+            if (recv.leaf or recv.kind == "params") and recv.live and self.mode.enabled and self._changes_dtype(node, name, kwnodes, recv.dtype if recv.leaf else None):
                 out = replace(out, kind="tensor", leaf_copy=node)  # a differentiable copy: no longer a leaf
             return out
         if name.endswith("_") and not name.startswith("_") and recv.kind not in ("module", "instance", "optimizer", "python"):

@@ -104,6 +104,14 @@ INT_DTYPES = {
     "torch.bool",
 }
 
+# Floating dtypes under every name torch gives them, and the dtype each cast method converts to: a cast to the dtype
+# a tensor already has returns the tensor itself (a leaf stays a leaf), any other makes a differentiable copy.
+FLOAT_DTYPES = {
+    "torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64", "torch.double": "float64",
+    "torch.float16": "float16", "torch.half": "float16", "torch.bfloat16": "bfloat16",
+}
+CAST_METHOD_DTYPE = {"float": "float32", "double": "float64", "half": "float16", "bfloat16": "bfloat16"}
+
 # ``nn.Parameter`` under every name its import resolves to.
 PARAMETER_CTORS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
 # ``nn.Module`` itself: a class deriving only from it registers no parameter by inheritance.

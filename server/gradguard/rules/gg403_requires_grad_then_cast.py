@@ -181,7 +181,10 @@ input, copied with `.clone().detach()` for comparison) in a file that builds no 
 their dtype (`.double()`, `.half()`, `.to(torch.float64)`, `.to(dtype=...)` with the dtype its caller passes)
 turns into copies anywhere on their way to an optimizer's constructor (`[t.to(device, dtype) for t in
 tensors]` in a helper, or kept on an object by its constructor and given to the optimizer in a param group,
-`{"params": self.phys, "lr": 1e-2}`): reported on the cast, as an error. Likewise a slice or index of such a leaf
+`{"params": self.phys, "lr": 1e-2}`; `.float()` of a leaf whose factory named another dtype,
+`torch.tensor(v, dtype=torch.float16, requires_grad=True)`, in a helper that returns the upcast): reported on the
+cast, as an error. A cast to the dtype the factory named (`.double()` of a `dtype=torch.float64` leaf) returns the
+leaf itself and is not reported. Likewise a slice or index of such a leaf
 (`emb.requires_grad_(True)`, then `emb[:, 1:3]`) given to an optimizer: a non-leaf view, reported on the
 indexing, as an error. Likewise arithmetic on a leaf that requires grad (`canvas = torch.rand(shape,
 requires_grad=True)`, then `return (canvas - mean) / std` from a helper) whose result reaches an optimizer's
@@ -1057,6 +1060,67 @@ def main():
 """,
             expect={"grad_ok": ["cls_weight", "head.cls_weight", "head.proj.weight"]},
         ),
+        Example(
+            name="half-precision-leaf-upcast-with-float-in-a-helper",
+            code="""import torch
+import torch.nn as nn
+
+
+class TextEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 4)
+
+    def forward(self, ids):
+        return self.embed(ids)
+
+
+def init_token(encoder, token_id):
+    vec = encoder.embed.weight[token_id].detach().clone()
+    token = torch.tensor(vec.tolist(), dtype=torch.float16, requires_grad=True)
+    return token.float()
+
+
+def main():
+    torch.manual_seed(0)
+    encoder = TextEncoder().half()
+    encoder.requires_grad_(False)
+    token = init_token(encoder, 3)
+    optimizer = torch.optim.AdamW([token], lr=0.1)
+    x = torch.randn(5, 4)
+    for _ in range(2):
+        optimizer.zero_grad()
+        (x @ token).pow(2).sum().backward()
+        optimizer.step()
+    return {"token": token}
+""",
+            lines=(17,),
+            expect={"error": "can't optimize a non-leaf Tensor"},
+            fixed_expect={"grad_ok": ["token"]},
+        ),
+        Example(
+            bad=False,
+            name="leaves-cast-to-the-dtype-their-factory-gave-them",
+            code="""import torch
+
+
+def main():
+    torch.manual_seed(0)
+    w = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    w = w.double()
+    h = torch.zeros(3, dtype=torch.float16, requires_grad=True)
+    h = h.to(torch.float16)
+    optimizer = torch.optim.SGD([w, h], lr=0.1)
+    x = torch.randn(3, dtype=torch.float64)
+    for _ in range(2):
+        optimizer.zero_grad()
+        loss = (w * x).sum() + (h.float() * 3).sum()
+        loss.backward()
+        optimizer.step()
+    return {"w": w, "h": h}
+""",
+            expect={"grad_ok": ["h", "w"]},
+        ),
     )
 
     def check(self, facts):
@@ -1109,6 +1173,8 @@ def main():
                     continue  # only used as a value: nothing reads its .grad or gives it to an optimizer
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
             related = self._related(facts, call)
+            if id(call) in raising and not any(getattr(n, "lineno", None) == getattr(raising[id(call)], "lineno", 0) for n, _m in related):
+                related = [*related, (raising[id(call)], "the copy reaches the optimizer here: it raises `can't optimize a non-leaf Tensor`")]
 
             def build(c: ast.Call = call, k: tuple = kind) -> Optional[Fix]:
                 return self._fix(facts, c, k)
@@ -1117,6 +1183,7 @@ def main():
                 facts,
                 call,
                 f"`.{f.attr}()` on {what} returns a non-leaf copy: the variable never gets `.grad` and optimizers reject it",
+                severity=Severity.ERROR if id(call) in raising else None,
                 related=related,
                 fixes=[build],
                 explanation="A cast or device move that changes the tensor is recorded by autograd; the result is not a leaf, so `.grad` stays None and `torch.optim` raises `can't optimize a non-leaf Tensor`.",
