@@ -3261,6 +3261,14 @@ class _Walker:
     def ev_Call(self, node: ast.Call) -> Val:
         res = self._ev_call(node)
         f = node.func
+        if self.data_writes and (res.live or res.cut):
+            # ``self.conv.weight.data = f(m)`` earlier, then ``self.conv(h)``: the layer computes with f's values, none of
+            # f's graph (what ``f`` reached gets nothing through this call)
+            key = _env_key(f)
+            if key is not None:
+                written = [c for k, c in self.data_writes.items() if k.startswith(key + ".")]
+                if written:
+                    res = replace(res, cut=res.cut.union(*written))
         if self.fl.owner and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self" and self.e.hooks is not None and (res.live or res.cut):
             cut = self.e.hooks.detaching_forward_hooks().get((self.fl.owner, f.attr))
             if cut is not None:

@@ -11,6 +11,7 @@ from typing import Optional
 from gradguard.core.astindex import child_nodes, index_of, statements_of_type, walk_nodes
 from gradguard.core.imports import Imports
 from gradguard.core.torchapi import (
+    CONFIG_MIXIN_BASES,
     FRAMEWORK_PLAIN_ATTRS,
     FRAMEWORK_PLAIN_BASES,
     HF_MODEL_BASES,
@@ -141,6 +142,19 @@ def _is_plain(v: ast.AST, plain_attrs: frozenset = frozenset()) -> bool:
     return False
 
 
+def _bound_to_computed(cls: ast.ClassDef, name: ast.Name) -> bool:
+    """Is ``name`` (read in a method of ``cls``) bound in that method by an assignment of a value that is not plain
+    (a call, a tensor expression)?"""
+    line = name.lineno
+    for fn in cls.body:
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.lineno <= line <= (fn.end_lineno or fn.lineno):
+            return any(
+                isinstance(st, ast.Assign) and st.lineno < line and any(isinstance(t, ast.Name) and t.id == name.id for t in st.targets) and not _is_plain(st.value)
+                for st in walk_nodes(fn)
+            )
+    return False
+
+
 def _binds(st: ast.stmt, name: str) -> bool:
     """Does statement ``st`` itself bind the local ``name`` (an assignment, a loop or ``with`` target)?"""
     if isinstance(st, ast.Assign):
@@ -257,6 +271,10 @@ class ModuleModel:
             plain = [name for name, values in assigned.items() if not all(self._is_constant(v) for v in values) and all(_is_plain(v, known) for v in values)]
             if len(plain) == len(known):
                 break
+        if plain:
+            # a name the method binds to a computed value (``angles = pos * self.log_freq.exp()``, then ``self._table =
+            # angles``) is that value, not a hyperparameter
+            plain = [name for name in plain if not any(isinstance(v, ast.Name) and _bound_to_computed(info.node, v) for v in assigned[name])]
         methods = {st.name for st in info.node.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))}
         filled = None
         for name, values in assigned.items():
@@ -365,6 +383,14 @@ class ModuleModel:
                 if fw:
                     return fw
         return None
+
+    def _derives_from(self, cls: str, bases: frozenset, seen: set) -> bool:
+        """Does the in-file class ``cls`` derive (through in-file bases) from one of ``bases`` (qualified names)?"""
+        info = self.classes.get(cls)
+        if info is None or cls in seen:
+            return False
+        seen.add(cls)
+        return any(q in bases or (q in self.classes and q != cls and self._derives_from(q, bases, seen)) for q in info.base_names)
 
     def _is_function(self, info: ClassInfo, seen: set) -> bool:
         if info.name in seen:
@@ -1240,6 +1266,8 @@ class ModuleModel:
         info0 = self.classes.get(cls)
         if info0 is not None and info0.framework and attr in FRAMEWORK_PLAIN_ATTRS.get(info0.framework, ()) and attr not in info0.attrs:
             return True
+        if attr == "config" and info0 is not None and attr not in info0.attrs and self._derives_from(cls, CONFIG_MIXIN_BASES, set()):
+            return True  # (diffusers' ``ModelMixin``/``ConfigMixin`` keep the registered constructor arguments there)
         seen = set()
         while cls in self.classes and cls not in seen:
             seen.add(cls)

@@ -139,11 +139,13 @@ SAVES_OUTPUT = {
     "exp",
     "sigmoid",
     "tanh",
+    "tan",
     "softmax",
     "log_softmax",
     "relu",
     "sqrt",
     "rsqrt",
+    "reciprocal",
     "exp2",
     "expm1",
 }
@@ -460,10 +462,16 @@ COPY_FUNCTIONS = {"copy.deepcopy", "torch.optim.swa_utils.AveragedModel", "torch
 # Ops whose backward needs their *input* (autograd saves it): modifying that input in place before
 # backward() raises "one of the variables needed for gradient computation has been modified by an inplace
 # operation". Functions / tensor methods by short name, and nn modules by class name.
+# (The unary and reduction ops among them were measured under torch 2.13: the input of ``op(x)``, for ``x`` that
+# requires grad, modified in place before ``backward()`` raises. ``max``/``min`` with a dim save only indices, and are
+# read as ``(values, indices)`` before this table is consulted.)
 SAVES_INPUT = {
     "pow", "matmul", "mm", "bmm", "linear", "bilinear", "conv1d", "conv2d", "conv3d", "layer_norm", "batch_norm",
     "group_norm", "instance_norm", "rms_norm", "max", "min", "abs", "log", "log1p", "log2", "log10", "sin", "cos", "gelu",
-    "silu", "softplus", "mish", "prod", "norm", "atan", "erf", "cosine_similarity", "normalize", "reciprocal", "square",
+    "silu", "softplus", "mish", "prod", "norm", "atan", "erf", "cosine_similarity", "normalize", "square",
+    "acos", "asin", "asinh", "acosh", "atanh", "sinh", "cosh", "atan2", "digamma", "lgamma", "erfc", "erfinv", "logit",
+    "sinc", "i0", "xlogy", "softsign", "logsigmoid", "elu", "selu", "celu", "leaky_relu", "hardtanh", "relu6",
+    "hardswish", "hardsigmoid", "softshrink", "hardshrink", "prelu", "amax", "amin", "cumprod", "logsumexp", "std", "var",
 }
 # Layers whose op saves their own ``weight`` for backward (to compute the gradient of their input): always (a
 # convolution or a normalization keeps it whenever the weight requires grad), or only when their input requires grad
@@ -479,7 +487,8 @@ SAVES_WEIGHT_WITH_INPUT_GRAD = frozenset({"Linear", "LazyLinear", "Bilinear"})
 SAVES_INPUT_MODULES = {
     "Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "LayerNorm", "RMSNorm",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "GELU", "SiLU",
-    "Softplus", "Mish", "MultiheadAttention",
+    "Softplus", "Mish", "MultiheadAttention", "ELU", "SELU", "CELU", "LeakyReLU", "Hardtanh", "ReLU6", "Hardswish",
+    "Hardsigmoid", "LogSigmoid", "Softsign", "Softshrink", "Hardshrink", "PReLU",
 }
 # Parameters a ``torch.nn`` layer registers in its ``__init__`` whatever its constructor's arguments (``bias`` may be
 # None, ``bias=False``; norms may have no affine weight): in a subclass (``class NonNegLinear(nn.Linear)``),
@@ -497,6 +506,11 @@ INPLACE_FUNCTIONAL = {
     "threshold": 3, "hardtanh": 3, "rrelu": 4,
 }
 INPLACE_MODULES = {"ReLU": 0, "ReLU6": 0, "SiLU": 0, "Hardswish": 0, "Mish": 0, "SELU": 0, "Hardsigmoid": 0, "LeakyReLU": 1, "ELU": 1, "CELU": 1, "Dropout": 1, "Dropout1d": 1, "Dropout2d": 1, "Dropout3d": 1, "AlphaDropout": 1, "Threshold": 2, "Hardtanh": 2}
+# diffusers' config classes: ``self.config`` holds the constructor arguments ``@register_to_config`` recorded.
+CONFIG_MIXIN_BASES = frozenset({
+    "diffusers.ModelMixin", "diffusers.models.ModelMixin", "diffusers.models.modeling_utils.ModelMixin",
+    "diffusers.ConfigMixin", "diffusers.configuration_utils.ConfigMixin",
+})
 # Attributes the framework base class sets that hold configuration, not parameters.
 FRAMEWORK_PLAIN_ATTRS = {
     "hf_model": {"config", "generation_config", "name_or_path", "main_input_name", "device", "dtype"},

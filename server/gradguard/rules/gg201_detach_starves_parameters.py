@@ -22,7 +22,8 @@ class DetachStarvesParameters(Rule):
 ## What it does
 Follows values from parameters, modules and `requires_grad=True` tensors to each loss that is
 backpropagated, and flags a `.detach()` (or `.data`, also an assignment `w.data = f(m)`, which gives `w` the values
-of `f(m)` but none of its graph) when some parameters reach that loss *only*
+of `f(m)` but none of its graph, also into a layer's weight that the layer's call then uses: `self.conv.weight.data =
+self.kernel_gen(t)`, then `self.conv(x)`) when some parameters reach that loss *only*
 through it, and an optimizer steps them (or, with no optimizer in sight, they were created right there and something may want their gradient: a
 tensor whose `.grad` is read, or that is returned or stored; a unit test's input copied into fresh leaves with
 `.clone().detach().requires_grad_()` to compare gradients is not reported, nor is a tensor whose `.grad` the function
@@ -1607,6 +1608,74 @@ def main():
             lines=(15,),
             expect={"grad_none": ["model.blocks.0.proj.lora_A.weight", "model.blocks.0.proj.lora_B.weight"], "grad_ok": ["model.head.weight"]},
             fixed_expect={"grad_ok": ["model.blocks.0.proj.lora_A.weight", "model.head.weight"]},
+        ),
+        Example(
+            name="generated-kernel-installed-through-weight-data",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class HyperConv(nn.Module):
+    def __init__(self, ch=3):
+        super().__init__()
+        self.kernel_gen = nn.Linear(2, ch * ch * 9)
+        self.conv = nn.Conv2d(ch, ch, 3, padding=1)
+
+    def forward(self, x, t):
+        self.conv.weight.data = self.kernel_gen(t).view_as(self.conv.weight)
+        return self.conv(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = HyperConv()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, t = torch.randn(2, 3, 5, 5), torch.randn(2)
+    for _ in range(2):
+        loss = model(x, t).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(13,),
+            expect={"grad_none": ["model.kernel_gen.bias", "model.kernel_gen.weight"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="generated-kernel-applied-functionally",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class HyperConv(nn.Module):
+    def __init__(self, ch=3):
+        super().__init__()
+        self.kernel_gen = nn.Linear(2, ch * ch * 9)
+        self.conv = nn.Conv2d(ch, ch, 3, padding=1)
+
+    def forward(self, x, t):
+        w = self.kernel_gen(t).view_as(self.conv.weight)
+        self.conv.weight.data = self.conv.weight.data.clamp(-1, 1)
+        return F.conv2d(x, w, self.conv.bias, padding=1) + self.conv(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = HyperConv()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, t = torch.randn(2, 3, 5, 5), torch.randn(2)
+    for _ in range(2):
+        loss = model(x, t).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.conv.weight", "model.kernel_gen.weight"]},
         ),
     )
 

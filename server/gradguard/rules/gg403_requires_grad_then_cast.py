@@ -1121,6 +1121,38 @@ def main():
 """,
             expect={"grad_ok": ["h", "w"]},
         ),
+        Example(
+            name="random-start-scaled-after-the-leaf-is-made",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def perturb(model, x, y, eps=0.1, alpha=0.05, steps=2):
+    delta = torch.rand_like(x, requires_grad=True) * 2 * eps - eps
+    for _ in range(steps):
+        loss = F.cross_entropy(model(x + delta), y)
+        loss.backward()
+        delta = (delta + alpha * delta.grad.sign()).clamp(-eps, eps).detach().requires_grad_()
+    return (x + delta).detach()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(6, 4), torch.tensor([0, 1, 2, 0, 1, 2])
+    for _ in range(2):
+        x_adv = perturb(model, x, y)
+        optimizer.zero_grad()
+        F.cross_entropy(model(x_adv), y).backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(7,),
+            expect={"error": "'NoneType' object has no attribute 'sign'"},
+            fixed_expect={"grad_ok": ["model.bias", "model.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1357,7 +1389,13 @@ def main():
                 operands, text = [op.func.value], f"`.{op.func.attr}()`"
             else:
                 continue
-            for inner in operands:
+            # (the leaf may sit anywhere in a chain of arithmetic: ``torch.rand_like(x, requires_grad=True) * 2 * eps - eps``)
+            stack = list(operands)
+            while stack:
+                inner = stack.pop(0)
+                if isinstance(inner, ast.BinOp) and type(inner.op) in ARITH_OPS:
+                    stack[:0] = [inner.left, inner.right]
+                    continue
                 kind = self._leaf_kind(facts, inner) if isinstance(inner, ast.Call) else None
                 if kind is not None:
                     yield op, inner, kind, text

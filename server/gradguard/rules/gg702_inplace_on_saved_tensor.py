@@ -135,6 +135,10 @@ inplace=True)`, `F.relu(x, inplace=True)`; a dropout told `training=False` chang
 computes the saved tensor from what its caller passes (`y = p.sigmoid(); y[..., :2] = ...` in `decode(p)`, reported in
 the helper with the call as related information). Silent under `torch.no_grad()`, when a `.clone()` or
 any out-of-place op intervenes, and for tensors that carry no gradient.
+The ops that save their input or their output are one table (`torchapi.SAVES_INPUT` / `SAVES_OUTPUT`), its unary
+ops measured under torch: `acos`, `asin`, `atanh`, `lgamma`, `logit`, `leaky_relu`, `elu`, `hardtanh`, `std`,
+`logsumexp` and the like save their input (`theta = torch.acos(cos)` then `cos[hit] = target[hit]` raises at
+backward), `tan` and `reciprocal` their output.
 Also an op that saves its *input* (a `Linear` or convolution for its weight's gradient, `pow`, `layer_norm`,
 ...) given a view of a tensor (`self.rec(states[:, t])`, basic indexing by slices and integers, a `range`
 loop counter included) that is then written into in place (`states[:, t + 1] = ...`): a view shares its
@@ -2089,6 +2093,82 @@ def main():
     return {"actor": agent.actor}
 """,
             expect={"grad_ok": ["actor.0.weight"]},
+        ),
+        Example(
+            name="margin-written-into-the-cosines-acos-saved",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class AngularMargin(nn.Module):
+    def __init__(self, dim=4, classes=3, margin=0.2):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(classes, dim) * 0.1)
+        self.margin = margin
+
+    def forward(self, emb, labels):
+        cos = F.linear(F.normalize(emb), F.normalize(self.weight)).clamp(-1 + 1e-6, 1 - 1e-6)
+        theta = torch.acos(cos)
+        target = torch.cos(theta + self.margin)
+        hit = F.one_hot(labels, cos.size(1)).bool()
+        cos[hit] = target[hit]
+        return cos * 16.0
+
+
+def main():
+    torch.manual_seed(0)
+    head = AngularMargin()
+    optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+    emb, labels = torch.randn(6, 4), torch.tensor([0, 1, 2, 0, 1, 2])
+    for _ in range(2):
+        loss = F.cross_entropy(head(emb, labels), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"head": head}
+""",
+            lines=(17,),
+            expect={"error": "modified by an inplace operation"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="margin-applied-out-of-place-after-acos",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class AngularMargin(nn.Module):
+    def __init__(self, dim=4, classes=3, margin=0.2):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(classes, dim) * 0.1)
+        self.margin = margin
+
+    def forward(self, emb, labels):
+        cos = F.linear(F.normalize(emb), F.normalize(self.weight)).clamp(-1 + 1e-6, 1 - 1e-6)
+        theta = torch.acos(cos)
+        target = torch.cos(theta + self.margin)
+        hit = F.one_hot(labels, cos.size(1)).bool()
+        logits = torch.where(hit, target, cos)
+        logits[:, 0] = logits[:, 0] * 1.0
+        return logits * 16.0
+
+
+def main():
+    torch.manual_seed(0)
+    head = AngularMargin()
+    optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+    emb, labels = torch.randn(6, 4), torch.tensor([0, 1, 2, 0, 1, 2])
+    for _ in range(2):
+        loss = F.cross_entropy(head(emb, labels), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"head": head}
+""",
+            expect={"grad_ok": ["head.weight"]},
         ),
     )
 

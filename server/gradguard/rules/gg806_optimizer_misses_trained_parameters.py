@@ -2401,6 +2401,44 @@ def main():
 """,
             expect={"facts": {"gain_changed": True}},
         ),
+        Example(
+            name="best-checkpoint-restored-into-a-new-model-inside-the-fit-helper",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def run_epoch(model, batches, optimizer):
+    for x, y in batches:
+        optimizer.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+
+def fit(model, batches, optimizer):
+    run_epoch(model, batches, optimizer)
+    best = {k: v.clone() for k, v in model.state_dict().items()}
+    restored = nn.Linear(4, 3)
+    restored.load_state_dict(best)
+    model = restored
+    run_epoch(model, batches, optimizer)
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = [(torch.randn(6, 4), torch.tensor([0, 1, 2, 0, 1, 2]))]
+    model = fit(model, batches, optimizer)
+    before = model.weight.detach().clone()
+    run_epoch(model, batches, optimizer)
+    return {"model": model}, {"restored_changed": not torch.equal(before, model.weight)}
+""",
+            lines=(16,),
+            expect={"facts": {"restored_changed": False}},
+            fixable=False,
+        ),
     )
 
     def check(self, facts):
@@ -2497,7 +2535,7 @@ def main():
                         made = facts.flow.root_origins[first].stmt
                         built: list = [(step.node, "the optimizer is built here, from the other object's parameters")] if isinstance(step.node, ast.Call) and step.node.lineno != made.lineno else []
                         shown, rebound = display_root(first), _rebound(first)
-                        bound = _bound_after_optimizer(facts, first, made, step.node, site.node)
+                        bound = _bound_after_optimizer(facts, first, made, step.node, site.node, fl.context)
                         inner = _factory_build(facts, made) if bound is None else None
                         if inner is not None:  # (bound here to what a helper builds and returns)
                             built.append((inner, "the new object is built here, by the call"))
@@ -2983,15 +3021,16 @@ def _given_to_opaque(facts, root: str) -> bool:
     return False
 
 
-def _bound_after_optimizer(facts, root: str, made: ast.AST, opt_node: ast.AST, backward: ast.AST) -> Optional[tuple]:
+def _bound_after_optimizer(facts, root: str, made: ast.AST, opt_node: ast.AST, backward: ast.AST, via: Optional[ast.AST] = None) -> Optional[tuple]:
     """For an object a helper builds and returns (``restored = type(model)(...)`` in ``load_checkpoint``), the statement
     of the function that builds the optimizer which first binds it to a name after the optimizer exists
     (``model = load_checkpoint(model, blob)``), that name, and whether the name held something before; None when the
     object is made in that function, or trained in the function that makes it (``net = copy.deepcopy(model)`` in
-    ``fit``: the copy is trained there, not where ``fit``'s result is bound)."""
+    ``fit``: the copy is trained there, not where ``fit``'s result is bound), also by a training helper it calls (``via``,
+    the call the backward's function was analyzed at: ``run_epoch(model, loader, optimizer)`` in ``fit``)."""
     funcs = (ast.FunctionDef, ast.AsyncFunctionDef)
     fn, maker = facts.enclosing(opt_node, funcs), facts.enclosing(made, funcs)
-    if fn is None or maker is fn or maker is facts.enclosing(backward, funcs):
+    if fn is None or maker is fn or maker is facts.enclosing(backward, funcs) or (via is not None and maker is facts.enclosing(via, funcs)):
         return None
     fl = facts.flow.flow(fn)
     after = (getattr(opt_node, "lineno", 0), getattr(opt_node, "col_offset", 0))

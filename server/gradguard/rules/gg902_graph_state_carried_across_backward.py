@@ -70,7 +70,9 @@ warning with a `.detach()` fix; so is one kept before the backward that this ste
 reads again (a running baseline `self.baseline = m * self.baseline + (1 - m) * expected` with `expected` computed
 from the policy's output, then `advantage = rewards - self.baseline`). A Module attribute computed once with gradient from the module's own
 submodules or parameters (in `__init__`: `self.bias = self.mlp(table)`, or filled on the first call
-under `if self.bias is None:` -- also `if self.table is None or self.table.size(0) < n:`, a cache rebuilt only for a
+under `if self.bias is None:`, also from local names bound in that block (`angles = pos * self.log_freq.exp()`, then
+`self._table = (angles.cos(), angles.sin())`) and read after the block in the same method or returned by it -- also
+`if self.table is None or self.table.size(0) < n:`, a cache rebuilt only for a
 longer input -- or a memo table entry filled once per key under `if key not in self.cache:`)
 and read by `forward` on every call is an error when a loop backpropagates
 through the module every iteration (or a framework does: a part of a LightningModule whose `training_step` loss runs
@@ -2275,6 +2277,85 @@ def main():
 """,
             expect={"grad_ok": ["model.template_encoder.0.weight", "model.head.weight"]},
         ),
+        Example(
+            name="learned-frequency-table-cached-by-a-helper-method",
+            code="""import torch
+import torch.nn as nn
+
+
+class LearnedRotary(nn.Module):
+    def __init__(self, dim=4, max_len=6):
+        super().__init__()
+        self.log_freq = nn.Parameter(torch.linspace(-2.0, 0.0, dim))
+        self.max_len = max_len
+        self._table = None
+
+    def table(self):
+        if self._table is None:
+            pos = torch.arange(self.max_len).float()[:, None]
+            angles = pos * self.log_freq.exp()[None]
+            self._table = (angles.cos(), angles.sin())
+        return self._table
+
+    def forward(self, x):
+        cos, sin = self.table()
+        return x * cos[: x.size(1)] + x.flip(-1) * sin[: x.size(1)]
+
+
+def main():
+    torch.manual_seed(0)
+    model = LearnedRotary()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = model(torch.randn(3, 5, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(16,),
+            expect={"error": "backward through the graph a second time"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="position-grid-cached-frequencies-applied-every-call",
+            code="""import torch
+import torch.nn as nn
+
+
+class LearnedRotary(nn.Module):
+    def __init__(self, dim=4, max_len=6):
+        super().__init__()
+        self.log_freq = nn.Parameter(torch.linspace(-2.0, 0.0, dim))
+        self.max_len = max_len
+        self._pos = None
+
+    def table(self):
+        if self._pos is None:
+            pos = torch.arange(self.max_len).float()[:, None]
+            self._pos = pos
+        angles = self._pos * self.log_freq.exp()[None]
+        return angles.cos(), angles.sin()
+
+    def forward(self, x):
+        cos, sin = self.table()
+        return x * cos[: x.size(1)] + x.flip(-1) * sin[: x.size(1)]
+
+
+def main():
+    torch.manual_seed(0)
+    model = LearnedRotary()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = model(torch.randn(3, 5, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.log_freq"]},
+        ),
     )
 
     def check(self, facts):
@@ -2640,8 +2721,8 @@ def main():
             for mname, m in info.methods.items():
                 if mname != "__init__" and not _has_none_guard(m) and not _has_membership_guard(m):
                     continue
-                if not _SELF_ATTR_FROM_SELF_CALL.search(facts.text(m)):
-                    continue  # no ``self.x = ...self.y(...)`` in it: nothing computed from the module's own layers
+                if not (_SELF_ATTR_FROM_SELF_CALL if mname == "__init__" else _SELF_ATTR_STORE).search(facts.text(m)):
+                    continue  # no ``self.x = ...self.y(...)`` in the constructor (no ``self.x = ...`` in a guarded method): nothing computed from the module's own layers
                 fl = facts.flow.flow(m)
                 for ev in fl.events:
                     if ev.target is None or ev.value is None or not ev.mode.enabled:
@@ -2663,9 +2744,10 @@ def main():
                     if any(_self_attr(n, attr, ast.Store) or _emptied(n, attr) for other, mm in info.methods.items() if other not in (mname, "__init__") for n in walk_nodes(mm)):
                         continue  # refreshed elsewhere: when is not known
                     if not any(_self_attr(n, attr, ast.Load) and _graph_read(facts, n) for other, mm in info.methods.items() if other != "__init__" for n in walk_nodes(mm)
-                               if mm is not m or mname == "__init__" or (memo and not _guarded_by_membership(facts, n, attr))):
+                               if mm is not m or mname == "__init__" or (memo and not _guarded_by_membership(facts, n, attr))
+                               or (not memo and not _guarded_by_none(facts, n, attr))):
                         # (a memo table read in the method that fills it, outside the ``if key not in self.cache:`` that fills it:
-                        # ``embs.append(self.cache[k])`` on every call)
+                        # ``embs.append(self.cache[k])`` on every call; a cache read after the ``if self.table is None:`` that fills it)
                         if not (mname != "__init__" and _returned(m, attr)):
                             continue
                     site = _training_site_through(facts, cls_name, attr) or (_framework_step_site(facts, cls_name, attr, set(), []) if framework else None)
@@ -3271,7 +3353,14 @@ def _saves_for_backward(facts, info, st: ast.AST) -> bool:
     frees what was kept, while a graph of sums, negations and constant factors keeps nothing and can be walked again. (A product of two
     tensors keeps both too, but which operands are tensors is not told here: it is left out, saying less.)"""
     scopes: list = [st]
-    for n in walk_nodes(st):
+    block = facts.parent(st)
+    for field in ("body", "orelse"):
+        stmts = getattr(block, field, None)
+        if isinstance(stmts, list) and st in stmts:
+            # the statements before it in its block compute what it stores (``angles = pos * self.log_freq.exp()``,
+            # then ``self._table = (angles.cos(), angles.sin())`` under ``if self._table is None:``)
+            scopes.extend(stmts[: stmts.index(st)])
+    for n in [n for sc in list(scopes) for n in walk_nodes(sc)]:
         if isinstance(n, ast.Call):
             if isinstance(n.func, ast.Attribute) and _self_attr(n.func) and n.func.attr in info.methods:
                 scopes.append(info.methods[n.func.attr])
@@ -3308,6 +3397,7 @@ _ONCE_PER_FIT = ("__init__", "setup", "configure_model", "on_fit_start", "on_tra
 _ONCE_PER_EPOCH = ("on_train_epoch_start",)
 
 _SELF_ATTR_FROM_SELF_CALL = re.compile(r"self\.\w+(?:\[[^\]\n]*\])?\s*=[^\n=][^\n]*self\.")
+_SELF_ATTR_STORE = re.compile(r"self\.\w+(?:\[[^\]\n]*\])?\s*=[^\n=]")
 
 
 def _has_membership_guard(fn) -> bool:
