@@ -662,6 +662,68 @@ class GradientFlow:
     MAX_CONTEXTS = 64
     TRAINING_KINDS = ("optimizer", "scheduler", "accelerator", "fabric", "scaler")
 
+    def module_constant(self, name: str) -> Optional[Val]:
+        """The value of a module-level name bound once, at the top level, to a literal (``PHASE = "training"``,
+        ``CONFIG = {"phases": {"fit": "training"}, "lr": 0.1}``) and bound nowhere else in the file (no other top-level
+        binding, no ``global`` statement naming it): what a function reading it sees. None for any other name."""
+        table = self._syntax.get(("module_constants",))
+        if table is None:
+            table = self._syntax[("module_constants",)] = self._module_constants()
+        return table.get(name)
+
+    def _module_constants(self) -> dict:
+        once: dict = {}
+        rebound: set = set()
+        for st in self.tree.body:
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+                name = st.targets[0].id
+                if name in once:
+                    rebound.add(name)
+                once[name] = st.value
+            elif isinstance(st, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.Import, ast.ImportFrom, ast.If, ast.Try)):
+                rebound.update(n.id for n in walk_nodes(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+                if isinstance(st, (ast.Import, ast.ImportFrom)):
+                    rebound.update((a.asname or a.name).split(".")[0] for a in st.names)
+        candidates = {k: v for k, v in once.items() if k not in rebound}
+        if not candidates:
+            return {}
+        if self.lines is not None and "global" in "".join(self.lines):
+            for n in walk_nodes(self.tree):
+                if isinstance(n, ast.Global):
+                    for g in n.names:
+                        candidates.pop(g, None)
+        containers = {k for k, v in candidates.items() if isinstance(v, (ast.Dict, ast.List))}
+        if containers:
+            # a dict or list is a constant only while nothing can change it: every use reads an entry
+            # (``CONFIG["phases"]["fit"]``, ``CONFIG.get("lr")``); passed to a call, written or updated, it is not
+            uses: dict = {}
+            reads: dict = {}
+            mutators: set = set()
+            for n in walk_nodes(self.tree):
+                if isinstance(n, ast.Name) and n.id in containers:
+                    uses[n.id] = uses.get(n.id, 0) + 1
+                elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in containers and isinstance(n.ctx, ast.Load):
+                    reads[n.value.id] = reads.get(n.value.id, 0) + 1
+                elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in containers and n.attr in ("get", "items", "keys", "values"):
+                    reads[n.value.id] = reads.get(n.value.id, 0) + 1
+                elif isinstance(n, (ast.Subscript, ast.Attribute)) and (isinstance(n.ctx, (ast.Store, ast.Del)) or n in mutators):
+                    root = n.value
+                    while isinstance(root, (ast.Subscript, ast.Attribute)):
+                        root = root.value
+                    if isinstance(root, ast.Name) and root.id in containers:
+                        reads[root.id] = -(10**9)  # ``CONFIG["phases"]["fit"] = ...``, ``CONFIG["opt"].update(...)``: written
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr not in ("get", "items", "keys", "values", "copy"):
+                    mutators.add(n.func)
+            for name in containers:
+                if uses.get(name, 0) - 1 != reads.get(name, 0):  # (one use is the binding itself)
+                    candidates.pop(name, None)
+        out = {}
+        for name, value in candidates.items():
+            v = _literal_val(value)
+            if v is not None:
+                out[name] = v
+        return out
+
     def subclass_sets(self, cls: str, attr: str) -> bool:
         """Does an in-file subclass of ``cls`` assign ``self.<attr>`` too (cached: the classes do not change)?"""
         key = ("subclass_sets", cls, attr)
@@ -2600,6 +2662,10 @@ class _Walker:
             return Val(kind="class", cls=node.id)
         if node.id in self.im.aliases:
             return Val(kind="import")
+        if not isinstance(self.fl.node, ast.Module):
+            known = self.e.module_constant(node.id)
+            if known is not None:
+                return known
         if hasattr(builtins, node.id):
             return CONST
         return Val(frozenset({UNKNOWN}), kind=None)
@@ -5170,6 +5236,31 @@ def _through(v: Val, call: ast.AST) -> Val:
     items = tuple(_through(i, call) for i in v.items) if v.items is not None else None
     fields = tuple((k, _through(fv, call)) for k, fv in v.fields) if v.fields is not None else None
     return replace(v, cut=frozenset((root, c.through(call)) for root, c in v.cut), items=items, fields=fields)
+
+
+def _literal_val(node: ast.AST, depth: int = 0) -> Optional[Val]:
+    """The value of a literal made only of constants (str, int, bool, None, float), and of dicts with constant string
+    keys, lists and tuples of such; None for anything else."""
+    if depth > 4:
+        return None
+    if isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (str, int, bool, float)):
+        return constant(node.value)
+    if isinstance(node, ast.Dict) and len(node.keys) <= 64:
+        fields = []
+        for k, v in zip(node.keys, node.values):
+            if not (isinstance(k, ast.Constant) and isinstance(k.value, str)):
+                return None
+            fv = _literal_val(v, depth + 1)
+            if fv is None:
+                return None
+            fields.append((k.value, fv))
+        return Val(kind="python", fields=tuple(fields), pytype="dict")
+    if isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) <= 64:
+        items = [_literal_val(e, depth + 1) for e in node.elts]
+        if any(i is None for i in items):
+            return None
+        return Val(kind="python", items=tuple(items), pytype="list" if isinstance(node, ast.List) else "tuple")
+    return None
 
 
 def _literal_constants(node: ast.AST) -> Optional[list]:

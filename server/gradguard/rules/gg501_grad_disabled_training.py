@@ -34,7 +34,8 @@ Follows values computed while gradient recording is off (`with torch.no_grad():`
 `with torch.inference_mode():`, `with torch.set_grad_enabled(False):` or with a condition that is false on every
 iteration (`set_grad_enabled(phase == "training")` inside `for phase in ("train", "val")`; also a flag computed
 from the constants the callers pass, `is_training = phase == "training"` in a helper every caller gives
-"train" or "val", reported with the flag's test as related information), or a function or
+"train" or "val", reported with the flag's test as related information; a module-level constant the callers pass
+counts as its value, also an entry of a module-level dict literal nothing writes, `SETTINGS["phases"]["fit"]`), or a function or
 method decorated with `@torch.no_grad()` / `@torch.inference_mode()`) to the losses that are backpropagated. It flags the
 grad-disabling block (or decorator) when parameters an optimizer trains reach the loss *only* through it,
 and always flags `inference_mode` values that feed a backpropagated loss. A function that computes a loss and
@@ -2717,6 +2718,66 @@ def main():
     return {"model": model}
 """,
             expect={"grad_none": ["model.backbone.0.weight"], "grad_ok": ["model.head.weight"]},
+        ),
+        Example(
+            name="phase-name-from-a-module-level-settings-dict-never-enables-grad",
+            code="""import torch
+import torch.nn as nn
+
+SETTINGS = {"phases": {"fit": "training", "check": "validation"}, "epochs": 2}
+
+
+def run_phase(model, optimizer, batches, phase):
+    model.train(phase == "train")
+    for x, y in batches:
+        with torch.set_grad_enabled(phase == "train"):
+            loss = (model(x) - y).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = [(torch.randn(4, 3), torch.randn(4, 1))]
+    for _ in range(SETTINGS["epochs"]):
+        run_phase(model, optimizer, batches, SETTINGS["phases"]["fit"])
+    return {"model": model}
+""",
+            lines=(10,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="phase-name-from-a-module-level-settings-dict-enables-grad",
+            code="""import torch
+import torch.nn as nn
+
+SETTINGS = {"phases": {"fit": "train", "check": "validation"}, "epochs": 2}
+
+
+def run_phase(model, optimizer, batches, phase):
+    model.train(phase == "train")
+    for x, y in batches:
+        with torch.set_grad_enabled(phase == "train"):
+            loss = (model(x) - y).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = [(torch.randn(4, 3), torch.randn(4, 1))]
+    for _ in range(SETTINGS["epochs"]):
+        run_phase(model, optimizer, batches, SETTINGS["phases"]["fit"])
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.bias", "model.weight"]},
         ),
     )
 
