@@ -122,6 +122,15 @@ def _float64_argument(facts, name: str, scope: ast.AST, depth: int) -> bool:
     return True
 
 
+def _plain_number(e: ast.AST) -> bool:
+    """A plain number in arithmetic: a constant, a name or attribute (``eps``, ``self.eps``), or arithmetic of those."""
+    if isinstance(e, ast.UnaryOp):
+        return _plain_number(e.operand)
+    if isinstance(e, ast.BinOp):
+        return _plain_number(e.left) and _plain_number(e.right)
+    return isinstance(e, (ast.Constant, ast.Name, ast.Attribute))
+
+
 def _kw(call: ast.Call, name: str) -> Optional[ast.AST]:
     for k in call.keywords:
         if k.arg == name:
@@ -1165,7 +1174,10 @@ def main():
         made_here = {id(call) for call in leaf_creation_calls(facts) if isinstance(call.func, ast.Attribute) and call.func.attr in TENSOR_CASTS and isinstance(call.func.value, ast.Call) and self._leaf_kind(facts, call.func.value) is not None}
         arithmetic = list(self._arithmetic(facts))
         raising: dict = {}  # arithmetic on a fresh leaf whose result reaches an optimizer (-> where): reported below, as an error
-        yield from self._flowed_copies(facts, reported, made_here | {id(a[0]) for a in arithmetic}, raising)
+        # (a copy made inside an arithmetic chain reported below is that chain's: ``torch.rand(..., requires_grad=True) * 0.5
+        # + 0.25`` is one finding, on the whole chain)
+        inside = {id(n): id(a[0]) for a in arithmetic for n in walk_nodes(a[0]) if isinstance(n, ast.BinOp)}
+        yield from self._flowed_copies(facts, reported, made_here | set(inside), raising, inside)
         for op, inner, kind, text in arithmetic:
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
             related = self._related(facts, op)
@@ -1222,10 +1234,11 @@ def main():
                 method_span=True,
             )
 
-    def _flowed_copies(self, facts, reported: set, made_here: set, raising: dict):
+    def _flowed_copies(self, facts, reported: set, made_here: set, raising: dict, outer: Optional[dict] = None):
         """Leaves cast to another dtype (``[t.to(dtype=torch.float64) for t in leaves]``, in a helper or not) that
         reach an optimizer's constructor: it raises ``can't optimize a non-leaf Tensor``. The flow engine tells of such
         copies only where it evaluates an optimizer's constructor call: without one in the file, no function is walked."""
+        outer = outer or {}
         if "optim" not in facts.source.text or not facts.optimizer_constructions:
             return
         if "retain_grad" in facts.source.text or "differentiable" in facts.source.text:
@@ -1240,7 +1253,7 @@ def main():
                     continue  # copies of frozen parameters (requires_grad=False) are leaves, which optimizers accept
                 cast = ev.value.leaf_copy
                 if id(cast) in made_here:
-                    raising.setdefault(id(cast), ev.node)
+                    raising.setdefault(outer.get(id(cast), id(cast)), ev.node)
                 if id(cast) in seen or id(cast) in made_here or any(cast.lineno == line and cast.col_offset >= col for line, col in reported):
                     continue
                 seen.add(id(cast))
@@ -1389,12 +1402,18 @@ def main():
                 operands, text = [op.func.value], f"`.{op.func.attr}()`"
             else:
                 continue
-            # (the leaf may sit anywhere in a chain of arithmetic: ``torch.rand_like(x, requires_grad=True) * 2 * eps - eps``)
-            stack = list(operands)
+            # (the leaf may sit anywhere in a chain of arithmetic with plain numbers: ``torch.rand_like(x, requires_grad=True)
+            # * 2 * eps - eps``, ``t_min + (t_max - t_min) * torch.rand(n, 1, requires_grad=True)``; a chain that also
+            # computes with another tensor, ``torch.zeros(1, requires_grad=True) * logits.sum() * 1e-8``, is a computed
+            # value such as a dummy loss, not a leaf being made)
+            stack = [o for o in operands if not isinstance(o, ast.BinOp)]
+            if isinstance(op, ast.BinOp):
+                stack += [o for o, other in ((op.left, op.right), (op.right, op.left)) if isinstance(o, ast.BinOp) and _plain_number(other)]
             while stack:
                 inner = stack.pop(0)
-                if isinstance(inner, ast.BinOp) and type(inner.op) in ARITH_OPS:
-                    stack[:0] = [inner.left, inner.right]
+                if isinstance(inner, ast.BinOp):
+                    if type(inner.op) in ARITH_OPS:
+                        stack[:0] = [o for o, other in ((inner.left, inner.right), (inner.right, inner.left)) if _plain_number(other)]
                     continue
                 kind = self._leaf_kind(facts, inner) if isinstance(inner, ast.Call) else None
                 if kind is not None:
