@@ -54,7 +54,10 @@ training loop hands such a tensor to a method of an object made before the loop 
 its caller (`memory.enqueue(emb, y)`, before or after the backward in the iteration, storing
 `self.feats = torch.cat([feats, self.feats])[:n]`) and the loss reads the kept state (`memory.feats`); and a list
 on an object (`self.saved_log_probs = []`) that collects tensors with a graph, is read to build a loss that is
-backpropagated again and again, and is never emptied (`del x[:]`, `.clear()`, rebinding it to a new list).
+backpropagated again and again, and is never emptied (`del x[:]`, `.clear()`, rebinding it to a new list, also in a
+tuple assignment); when a method empties the class's other such lists but not this one (`self.log_probs, self.rewards =
+[], []` at the end of an episode, with `self.entropies` left out), the finding is on that statement. A loss such an
+object's method builds from the list counts even when the model cannot name what it was computed from.
 
 A sum the loop adds to itself every iteration (`total = total + w * loss`, `total += loss`), started once
 before the loop (`total = 0.0`) and backpropagated every iteration, is the same mistake: each backward()
@@ -2356,6 +2359,91 @@ def main():
 """,
             expect={"grad_ok": ["model.log_freq"]},
         ),
+        Example(
+            name="episode-reset-empties-one-list-of-two",
+            code="""import torch
+import torch.nn as nn
+
+
+class Agent:
+    def __init__(self, policy):
+        self.policy = policy
+        self.log_probs = []
+        self.entropies = []
+
+    def act(self, state):
+        dist = torch.distributions.Categorical(logits=self.policy(state))
+        action = dist.sample()
+        self.log_probs.append(dist.log_prob(action))
+        self.entropies.append(dist.entropy())
+        return action
+
+    def finish_episode(self, ret):
+        loss = -(torch.stack(self.log_probs) * ret).sum() - 0.01 * torch.stack(self.entropies).mean()
+        self.log_probs = []
+        return loss
+
+
+def main():
+    torch.manual_seed(0)
+    policy = nn.Linear(4, 2)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=1e-2)
+    agent = Agent(policy)
+    for episode in range(2):
+        for _ in range(3):
+            agent.act(torch.randn(4))
+        loss = agent.finish_episode(1.0)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"policy": policy}
+""",
+            lines=(20,),
+            expect={"error": "backward through the graph a second time"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="episode-reset-empties-every-list",
+            code="""import torch
+import torch.nn as nn
+
+
+class Agent:
+    def __init__(self, policy):
+        self.policy = policy
+        self.log_probs = []
+        self.entropies = []
+
+    def act(self, state):
+        dist = torch.distributions.Categorical(logits=self.policy(state))
+        action = dist.sample()
+        self.log_probs.append(dist.log_prob(action))
+        self.entropies.append(dist.entropy())
+        return action
+
+    def finish_episode(self, ret):
+        loss = -(torch.stack(self.log_probs) * ret).sum() - 0.01 * torch.stack(self.entropies).mean()
+        self.log_probs, self.entropies = [], []
+        return loss
+
+
+def main():
+    torch.manual_seed(0)
+    policy = nn.Linear(4, 2)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=1e-2)
+    agent = Agent(policy)
+    for episode in range(2):
+        for _ in range(3):
+            agent.act(torch.randn(4))
+        loss = agent.finish_episode(1.0)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"policy": policy}
+""",
+            expect={"grad_ok": ["policy.bias", "policy.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -2895,11 +2983,29 @@ def main():
                     continue
                 for fl in facts.backward_flows:
                     for site in fl.backward_sites:
-                        if site.retain_graph or _has_retain(site.node) or not site.mode.enabled or not site.loss.live:
+                        # (a loss a plain object's method builds from its list, ``agent.finish_episode()``, may carry no root the
+                        # model names: that it reads the list is what counts)
+                        if site.retain_graph or _has_retain(site.node) or not site.mode.enabled or not (site.loss.live or site.loss.kind in ("tensor", None)):
                             continue
                         if not _consumes(facts, fl.node, site, readers, cls_name) or not _repeats(facts, fl.node, site):
                             continue
                         read = readers[0]
+                        reset = _sibling_reset(info, init, attr)
+                        if reset is not None:
+                            # a method empties the class's other lists but not this one: that is the line to change
+                            others = ", ".join(f"`{a}`" for a in reset[1])
+                            yield self.finding(
+                                facts,
+                                reset[0],
+                                f"this empties {others} but not `{attr}`, which also collects tensors with a graph: the next backward() "
+                                f"(line {site.node.lineno}) goes through the entries this one frees and raises",
+                                related=[(site.node, "backward() frees the graphs of the entries here"), (appends[0], f"tensors with a graph are appended to `{attr}` here"),
+                                         (read, f"`{attr}` is read here, old entries included")],
+                                explanation="Each entry keeps the graph of the step that produced it. After a backward() through them that graph is "
+                                "freed, but the entries stay in the list, so the next loss built from the list walks into freed graphs and raises "
+                                f"`RuntimeError: Trying to backward through the graph a second time`. Empty `{attr}` where the other lists are emptied.",
+                            )
+                            return
                         yield self.finding(
                             facts,
                             site.node,
@@ -2972,10 +3078,13 @@ def _cleared(facts, attr: str, init) -> bool:
         if isinstance(n, ast.Delete) and any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Attribute) and t.value.attr == attr for t in n.targets):
             return True
         if isinstance(n, ast.Assign) and facts.enclosing(n, (ast.FunctionDef, ast.AsyncFunctionDef)) is not init:
-            for t in n.targets:
-                base = t.value if isinstance(t, ast.Subscript) else t
-                if isinstance(base, ast.Attribute) and base.attr == attr and not any(isinstance(x, ast.Attribute) and x.attr == attr for x in walk_nodes(n.value)):
-                    return True  # rebound (or overwritten in place) with something that does not keep the old entries
+            for t0 in n.targets:
+                # (``self.log_probs, self.rewards = [], []``: each target with its own value)
+                pairs = list(zip(t0.elts, n.value.elts)) if isinstance(t0, (ast.Tuple, ast.List)) and isinstance(n.value, (ast.Tuple, ast.List)) and len(t0.elts) == len(n.value.elts) else [(t0, n.value)]
+                for t, value in pairs:
+                    base = t.value if isinstance(t, ast.Subscript) else t
+                    if isinstance(base, ast.Attribute) and base.attr == attr and not any(isinstance(x, ast.Attribute) and x.attr == attr for x in walk_nodes(value)):
+                        return True  # rebound (or overwritten in place) with something that does not keep the old entries
     return False
 
 
@@ -3085,7 +3194,8 @@ def _consumes(facts, fn, site, readers: list, cls_name: str) -> bool:
         if rfn is fn and r.lineno <= line:
             return True
         if rfn is not None and facts.enclosing(rfn, ast.ClassDef) is not None and facts.enclosing(rfn, ast.ClassDef).name == cls_name:
-            instances = {t.id for st in walk_nodes(fn) if isinstance(st, ast.Assign) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Name) and st.value.func.id == cls_name for t in st.targets if isinstance(t, ast.Name)}
+            instances = {t.id for st in walk_nodes(fn) if isinstance(st, ast.Assign) for t, v in _target_pairs(st)
+                         if isinstance(t, ast.Name) and isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == cls_name}
             for c in walk_nodes(fn):
                 if isinstance(c, ast.Call) and c.lineno <= line:
                     f = c.func
@@ -3094,6 +3204,32 @@ def _consumes(facts, fn, site, readers: list, cls_name: str) -> bool:
                     if isinstance(f, ast.Attribute) and f.attr == rfn.name and isinstance(f.value, ast.Name) and f.value.id in instances:
                         return True
     return False
+
+
+def _sibling_reset(info, init, attr: str) -> Optional[tuple]:
+    """A statement of a method other than ``__init__`` that rebinds other lists ``__init__`` starts empty to new empty
+    lists (``self.log_probs, self.rewards = [], []``), and those lists' names; None when no method does."""
+    started = set(_empty_list_attrs(init)) - {attr}
+    for name, m in info.methods.items():
+        if name == "__init__":
+            continue
+        for st in walk_nodes(m):
+            if isinstance(st, ast.Assign):
+                emptied = [t.attr for t, v in _target_pairs(st) if _self_attr(t) and t.attr in started and isinstance(v, ast.List) and not v.elts]
+                if emptied:
+                    return st, emptied
+    return None
+
+
+def _target_pairs(st: ast.Assign) -> list:
+    """(target, value) of an assignment, element by element for ``a, b = x, y``."""
+    out: list = []
+    for t in st.targets:
+        if isinstance(t, (ast.Tuple, ast.List)) and isinstance(st.value, (ast.Tuple, ast.List)) and len(t.elts) == len(st.value.elts):
+            out.extend(zip(t.elts, st.value.elts))
+        else:
+            out.append((t, st.value))
+    return out
 
 
 def _repeats(facts, fn, site) -> bool:
