@@ -39,7 +39,8 @@ It also looks at consecutive backward passes in the same block (`a.backward()` .
 and the second goes through part of the same graph: the same loss tensor, or a non-leaf intermediate
 (`z = encoder(x)`) that both losses were built from and that is not recomputed in between; also one
 `backward()` inside a loop whose loss is built, every iteration, from a graph computed once before the
-loop (`outputs = model(x)`, then one backward per task), also when that value is an argument the caller computed
+loop (`outputs = model(x)`, then one backward per task; also the value the last iteration of an earlier loop left, a
+GAN's `fake = G(z)` from the discriminator steps reused by every generator step), also when that value is an argument the caller computed
 once, before the call (`adj = model.normalized_adjacency(edges)`, then `train(model, adj, loader, opt)`), or by a
 helper that runs a module it is given (`loader = build_loader(model, x)`), or by arithmetic that saves tensors
 (`*`, `/`, `**`, `exp`, ...; `+`, `-` and views save none) on a leaf that requires grad (`t = 3.0 * torch.rand(n, 1,
@@ -873,6 +874,68 @@ def main():
 """,
             expect={"grad_ok": ["users.weight"]},
         ),
+        Example(
+            name="fake-left-by-the-discriminator-steps-reused-by-every-generator-step",
+            code="""import torch
+import torch.nn as nn
+
+
+def train_round(G, D, opt_g, opt_d, real, d_steps=2, g_steps=2):
+    for _ in range(d_steps):
+        fake = G(torch.randn_like(real))
+        opt_d.zero_grad()
+        (D(fake.detach()).mean() - D(real).mean()).backward()
+        opt_d.step()
+    for _ in range(g_steps):
+        opt_g.zero_grad()
+        loss = -D(fake).mean()
+        loss.backward()
+        opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 4)), nn.Linear(4, 1)
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
+    train_round(G, D, opt_g, opt_d, torch.randn(8, 4))
+    return {"G": G}
+""",
+            lines=(14,),
+            expect={"error": "backward through the graph a second time"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="fake-generated-anew-in-every-generator-step",
+            code="""import torch
+import torch.nn as nn
+
+
+def train_round(G, D, opt_g, opt_d, real, d_steps=2, g_steps=2):
+    for _ in range(d_steps):
+        fake = G(torch.randn_like(real))
+        opt_d.zero_grad()
+        (D(fake.detach()).mean() - D(real).mean()).backward()
+        opt_d.step()
+    for _ in range(g_steps):
+        opt_g.zero_grad()
+        fake = G(torch.randn_like(real))
+        loss = -D(fake).mean()
+        loss.backward()
+        opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 4)), nn.Linear(4, 1)
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
+    train_round(G, D, opt_g, opt_d, torch.randn(8, 4))
+    return {"G": G}
+""",
+            expect={"grad_ok": ["G.0.weight", "G.2.weight"]},
+        ),
     )
 
     def _framework_backpropagates_again(self, facts):
@@ -1300,13 +1363,19 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
         if len(before) != 1:
             continue
         stmt = facts.statement_of(before[0])
-        if not isinstance(stmt, ast.Assign) or _builds_object(stmt.value):
-            continue
-        if not _used_as_value(facts, loop, nm):
-            continue  # only called or asked to do things (a policy, an environment): an object, not a tensor
-        if facts.enclosing(stmt, (ast.For, ast.AsyncFor, ast.While)) is not facts.enclosing(loop, (ast.For, ast.AsyncFor, ast.While)):
+        if not isinstance(stmt, ast.Assign):
             continue
         v = fl.assigned.get(id(before[0]))
+        if _builds_object(stmt.value) and (v is None or v.kind != "tensor"):
+            continue  # (a capitalized callee the model knows to be a module, ``fake = G(z)``, runs a forward)
+        if not _used_as_value(facts, loop, nm):
+            continue  # only called or asked to do things (a policy, an environment): an object, not a tensor
+        loops = (ast.For, ast.AsyncFor, ast.While)
+        home, around = facts.enclosing(stmt, loops), facts.enclosing(loop, loops)
+        if home is not around and not (
+            home is not None and (home.end_lineno or home.lineno) < loop.lineno and facts.enclosing(home, loops) is around
+        ):
+            continue  # (a value the last iteration of an earlier loop left, ``fake`` of the discriminator steps, is computed once too)
         if v is None or v.leaf or v.ident or v.kind in ("module", "params", "optimizer", "python", "numpy", "instance", "class", "function", "none", "import"):
             continue
         roots = {r for r in v.live if r != "?" and not r.startswith("arg:") and not is_frozen(r, frozen, inner=False) and _made_trainable(facts, r)}
