@@ -389,7 +389,6 @@ def _maps(paths):
 # that makes one agree fails the test and must update the list (and the note reporting the blind numbers).
 KNOWN_WRONG = {
     "blind": {
-        "c3212_accelerate_set_grad_enabled_phase_name_mismatch": "c32 blind, scored once at the end of the first 2026-12-06 session (a listed miss): set_grad_enabled(phase == \"train\") with the phase from a module-level config dict is not decided, so the map says the loss at line 34 trains the model, which runs with grad off",
         "c3226_diffusers_controlnet_zero_convs_in_plain_dict": "c32 blind, scored once at the end of the first 2026-12-06 session (found since, GG302): the map says the loss at line 59 trains controlnet.hint_embed, reached only through the zero convolutions kept in a plain dict; under torch the harness sees no gradient there (the zero-initialized convolutions pass none on), a value fact the map does not model",
         "c3036_lightning_pixel_fixed_sincos_position_embedding_clean": "c30 blind, scored once at the end of the seventh 2026-12-05 session: the map says the loss trains self.encoder.pos_embed, a parameter built with requires_grad=False (a fixed sin-cos table); the map's training claim does not read a parameter's constructor flag (not changed this session)",
         "c2914_diffusers_dit_controlnet_shares_embedders_with_frozen_transformer": "c29 blind, scored once at the end of the sixth 2026-12-05 session (a listed miss): the map disagrees with torch (not investigated)",
