@@ -692,6 +692,13 @@ class GradientFlow:
                 if isinstance(n, ast.Global):
                     for g in n.names:
                         candidates.pop(g, None)
+        # (a dict or list another module defines, which the workspace linker copied here, may be written by modules this
+        # file does not see, ``SETTINGS["lr"] = args.lr`` in a launcher: only the file's own are read as constants)
+        own = self.own_text.count("\n") + (not self.own_text.endswith("\n")) if self.own_text is not None else None
+        if own is not None:
+            for k, v in list(candidates.items()):
+                if isinstance(v, (ast.Dict, ast.List)) and v.lineno > own:
+                    candidates.pop(k)
         containers = {k for k, v in candidates.items() if isinstance(v, (ast.Dict, ast.List))}
         if containers:
             # a dict or list is a constant only while nothing can change it: every use reads an entry

@@ -13,7 +13,7 @@ from gradguard.rules.base import Example, Rule
 class TrainingBranchNeverRuns(Rule):
     code = "GG808"
     name = "training-branch-never-runs"
-    summary = "The branch that calls `backward()` is skipped on every call: its test is false for every value the callers in this file pass, so the model is never trained."
+    summary = "The branch that calls `backward()` is skipped on every call: its test is false for every value the callers pass (in this file, or in the workspace files that call it), so the model is never trained."
     severity = Severity.WARNING
     needs = ("backward",)
     docs = """
@@ -203,7 +203,7 @@ def main():
         return self.finding(
             facts,
             where,
-            f"`{facts.text(test)}` is false on every call of `{getattr(fn, 'name', '?')}` in this file (for every value its callers pass): "
+            f"`{facts.text(test)}` is false on every call of `{getattr(fn, 'name', '?')}` (for every value its callers pass): "
             f"the branch with backward() at line {site.node.lineno} never runs, so no gradient is computed or applied and the model is never trained",
             related=related,
             explanation="The test of the training branch depends on values the callers pass, and none of them makes it true: the loss is "

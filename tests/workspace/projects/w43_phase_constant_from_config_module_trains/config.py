@@ -1,0 +1,5 @@
+"""Run settings shared by the scripts."""
+
+PHASE = "train"
+EPOCHS = 2
+LR = 0.1
