@@ -93,12 +93,10 @@ def default_python():
 # halves: c31 blind 11/13 found, 0/7 false alarms; c32 blind 7/13, 0/7 (the session-start engine the same on both; c32
 # blind 9/13 after two misses were studied) ("c31" / "c32" would also match c310..c319 / c320..c329, so the ids were
 # written whole).
-# The c33 blind half (c3302, c3304, ..., c3340) is held out the same way until it is scored once, at the end of the
-# session that develops against the c33 dev half ("c33" would also match c330..c339, so the ids are written whole).
-UNSCORED_BLIND: tuple = (
-    "c3302_", "c3304_", "c3306_", "c3308_", "c3310_", "c3312_", "c3314_", "c3316_", "c3318_",
-    "c3320_", "c3322_", "c3324_", "c3326_", "c3328_", "c3330_", "c3332_", "c3334_", "c3336_", "c3338_", "c3340_",
-)
+# The c33 blind half (c3302, c3304, ..., c3340) was held out the same way until it was scored once, at the end of the
+# second 2026-12-06 session, which developed against the c33 dev half: 10/13 found, 0/7 false alarms (the session-start
+# engine the same) ("c33" would also match c330..c339, so the ids were written whole).
+UNSCORED_BLIND: tuple = ()
 
 
 def scored_blind(paths):
