@@ -3691,7 +3691,8 @@ class _Walker:
 
     def _kept_modules(self, cls: str, args: list, kwargs: dict) -> tuple:
         """``(attr, module)`` for each ``self.<attr> = <parameter>`` of ``cls.__init__`` (the attribute's only
-        assignment in the class) whose argument here is a module: the object holds that very module."""
+        assignment in the class) whose argument here is a module (or an optimizer over known parameters): the object
+        holds that very module (that optimizer)."""
         info = self.e.modules.classes[cls]
         init = info.methods.get("__init__")
         if init is None or not isinstance(init, (ast.FunctionDef, ast.AsyncFunctionDef)) or init.args.vararg is not None:
@@ -3708,6 +3709,8 @@ class _Walker:
             given = kwargs.get(v.id) or (args[i] if i < len(args) else None)
             if given is not None and given.kind == "module" and given.ident and given.ident not in (NEW, UNKNOWN):
                 out.append((attr, given))
+            elif given is not None and given.kind == "optimizer" and given.params:
+                out.append((attr, given))  # (an optimizer the caller built: ``GANTrainer(G, D, opt_g, opt_d)``)
         return tuple(out)
 
     def call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:

@@ -29,7 +29,9 @@ tensor whose `.grad` is read, or that is returned or stored; a unit test's input
 `.clone().detach().requires_grad_()` to compare gradients is not reported, nor is a tensor whose `.grad` the function
 sets itself, `x1.grad = torch.cat([c.grad for c in chunks])` after a backward per detached chunk).
 Intentional detaches stay silent: values that never reach the backpropagated loss (logging, metrics),
-GAN `netD(fake.detach())` when the generator trains through another loss, stop-gradient designs
+GAN `netD(fake.detach())` when the generator trains through another loss (the same detached fake reused for the
+generator's loss is reported, also in a trainer object's method, `GANTrainer(G, D, opt_g, opt_d).step(real)`, whose
+constructor keeps the modules and optimizers the caller gives it), stop-gradient designs
 (SimSiam, straight-through estimators, `loss + (s - s.detach())`), targets, and anything under `no_grad`.
 `torch.func.functional_call(model, params, args)` runs the model with the tensors of `params` in place of its own:
 when `params` is built from every parameter of the model, the loss reaches the model only through what `params`
@@ -1676,6 +1678,75 @@ def main():
     return {"model": model}
 """,
             expect={"grad_ok": ["model.conv.weight", "model.kernel_gen.weight"]},
+        ),
+        Example(
+            name="trainer-class-reuses-the-detached-fakes-for-the-generator-loss",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class GANTrainer:
+    def __init__(self, G, D, opt_g, opt_d):
+        self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
+
+    def step(self, real):
+        fake = self.G(torch.randn(real.size(0), 4)).detach()
+        self.opt_d.zero_grad()
+        (F.softplus(-self.D(real)).mean() + F.softplus(self.D(fake)).mean()).backward()
+        self.opt_d.step()
+        self.opt_g.zero_grad()
+        F.softplus(-self.D(fake)).mean().backward()
+        self.opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Linear(4, 2), nn.Linear(2, 1)
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
+    trainer = GANTrainer(G, D, opt_g, opt_d)
+    for _ in range(3):
+        trainer.step(torch.randn(8, 2))
+    return {"G": G, "D": D}
+""",
+            lines=(11,),
+            expect={"grad_none": ["G.bias", "G.weight"]},
+            fixable=False,  # (the detach is right for the critic's loss: the fix detaches there only, a restructuring)
+        ),
+        Example(
+            bad=False,
+            name="trainer-class-detaches-the-fakes-for-the-critic-only",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class GANTrainer:
+    def __init__(self, G, D, opt_g, opt_d):
+        self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
+
+    def step(self, real):
+        fake = self.G(torch.randn(real.size(0), 4))
+        self.opt_d.zero_grad()
+        (F.softplus(-self.D(real)).mean() + F.softplus(self.D(fake.detach())).mean()).backward()
+        self.opt_d.step()
+        self.opt_g.zero_grad()
+        F.softplus(-self.D(fake)).mean().backward()
+        self.opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    G, D = nn.Linear(4, 2), nn.Linear(2, 1)
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
+    trainer = GANTrainer(G, D, opt_g, opt_d)
+    for _ in range(3):
+        trainer.step(torch.randn(8, 2))
+    return {"G": G, "D": D}
+""",
+            expect={"grad_ok": ["D.weight", "G.bias", "G.weight"]},
         ),
     )
 
