@@ -665,71 +665,76 @@ class GradientFlow:
     def module_constant(self, name: str) -> Optional[Val]:
         """The value of a module-level name bound once, at the top level, to a literal (``PHASE = "training"``,
         ``CONFIG = {"phases": {"fit": "training"}, "lr": 0.1}``) and bound nowhere else in the file (no other top-level
-        binding, no ``global`` statement naming it): what a function reading it sees. None for any other name."""
-        table = self._syntax.get(("module_constants",))
-        if table is None:
-            table = self._syntax[("module_constants",)] = self._module_constants()
-        return table.get(name)
+        binding, no ``global`` statement naming it): what a function reading it sees. None for any other name.
+        (Decided per name on its first query: most names a function reads are no such literal, and are answered
+        from the top-level statements alone.)"""
+        literals = self._syntax.get(("module_literals",))
+        if literals is None:
+            literals = self._syntax[("module_literals",)] = self._module_literals()
+        value = literals.get(name)
+        if value is None:
+            return None
+        key = ("module_constant", name)
+        if key not in self._syntax:
+            self._syntax[key] = _literal_val(value) if self._stays_constant(name, value) else None
+        return self._syntax[key]
 
-    def _module_constants(self) -> dict:
+    def _module_literals(self) -> dict:
+        """name -> value of each top-level ``name = <literal>`` (the name's only single-name binding at the top level)."""
         once: dict = {}
-        rebound: set = set()
+        twice: set = set()
         for st in self.tree.body:
             if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
                 name = st.targets[0].id
                 if name in once:
-                    rebound.add(name)
+                    twice.add(name)
                 once[name] = st.value
-            elif isinstance(st, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.Import, ast.ImportFrom, ast.If, ast.Try)):
-                rebound.update(n.id for n in walk_nodes(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-                if isinstance(st, (ast.Import, ast.ImportFrom)):
+        return {k: v for k, v in once.items() if k not in twice and isinstance(v, (ast.Constant, ast.Dict, ast.List, ast.Tuple))}
+
+    def _stays_constant(self, name: str, value: ast.AST) -> bool:
+        """Is the top-level literal ``name`` bound nowhere else (another top-level statement, a ``global``) and, for a
+        dict or list, never written, updated or passed on?"""
+        rebound = self._syntax.get(("module_rebound",))
+        if rebound is None:
+            rebound = set()
+            for st in self.tree.body:
+                if isinstance(st, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.If, ast.Try)) and not (
+                    isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)
+                ):
+                    rebound.update(n.id for n in walk_nodes(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+                elif isinstance(st, (ast.Import, ast.ImportFrom)):
                     rebound.update((a.asname or a.name).split(".")[0] for a in st.names)
-        candidates = {k: v for k, v in once.items() if k not in rebound}
-        if not candidates:
-            return {}
-        if self.lines is not None and "global" in "".join(self.lines):
-            for n in walk_nodes(self.tree):
-                if isinstance(n, ast.Global):
-                    for g in n.names:
-                        candidates.pop(g, None)
+            if self.lines is not None and any("global" in line for line in self.lines):
+                rebound.update(g for n in walk_nodes(self.tree) if isinstance(n, ast.Global) for g in n.names)
+            self._syntax[("module_rebound",)] = rebound
+        if name in rebound:
+            return False
+        if not isinstance(value, (ast.Dict, ast.List)):
+            return True
         # (a dict or list another module defines, which the workspace linker copied here, may be written by modules this
         # file does not see, ``SETTINGS["lr"] = args.lr`` in a launcher: only the file's own are read as constants)
-        own = self.own_text.count("\n") + (not self.own_text.endswith("\n")) if self.own_text is not None else None
-        if own is not None:
-            for k, v in list(candidates.items()):
-                if isinstance(v, (ast.Dict, ast.List)) and v.lineno > own:
-                    candidates.pop(k)
-        containers = {k for k, v in candidates.items() if isinstance(v, (ast.Dict, ast.List))}
-        if containers:
-            # a dict or list is a constant only while nothing can change it: every use reads an entry
-            # (``CONFIG["phases"]["fit"]``, ``CONFIG.get("lr")``); passed to a call, written or updated, it is not
-            uses: dict = {}
-            reads: dict = {}
-            mutators: set = set()
-            for n in walk_nodes(self.tree):
-                if isinstance(n, ast.Name) and n.id in containers:
-                    uses[n.id] = uses.get(n.id, 0) + 1
-                elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in containers and isinstance(n.ctx, ast.Load):
-                    reads[n.value.id] = reads.get(n.value.id, 0) + 1
-                elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in containers and n.attr in ("get", "items", "keys", "values"):
-                    reads[n.value.id] = reads.get(n.value.id, 0) + 1
-                elif isinstance(n, (ast.Subscript, ast.Attribute)) and (isinstance(n.ctx, (ast.Store, ast.Del)) or n in mutators):
-                    root = n.value
-                    while isinstance(root, (ast.Subscript, ast.Attribute)):
-                        root = root.value
-                    if isinstance(root, ast.Name) and root.id in containers:
-                        reads[root.id] = -(10**9)  # ``CONFIG["phases"]["fit"] = ...``, ``CONFIG["opt"].update(...)``: written
-                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr not in ("get", "items", "keys", "values", "copy"):
-                    mutators.add(n.func)
-            for name in containers:
-                if uses.get(name, 0) - 1 != reads.get(name, 0):  # (one use is the binding itself)
-                    candidates.pop(name, None)
-        out = {}
-        for name, value in candidates.items():
-            v = _literal_val(value)
-            if v is not None:
-                out[name] = v
-        return out
+        if self.own_text is not None and value.lineno > self.own_text.count("\n") + (not self.own_text.endswith("\n")):
+            return False
+        # a dict or list is a constant only while nothing can change it: every use reads an entry
+        # (``CONFIG["phases"]["fit"]``, ``CONFIG.get("lr")``); passed to a call, written or updated, it is not
+        uses = reads = 0
+        mutators: set = set()
+        for n in walk_nodes(self.tree):
+            if isinstance(n, ast.Name) and n.id == name:
+                uses += 1
+            elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == name and isinstance(n.ctx, ast.Load):
+                reads += 1
+            elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == name and n.attr in ("get", "items", "keys", "values"):
+                reads += 1
+            elif isinstance(n, (ast.Subscript, ast.Attribute)) and (isinstance(n.ctx, (ast.Store, ast.Del)) or n in mutators):
+                root = n.value
+                while isinstance(root, (ast.Subscript, ast.Attribute)):
+                    root = root.value
+                if isinstance(root, ast.Name) and root.id == name:
+                    return False  # ``CONFIG["phases"]["fit"] = ...``, ``CONFIG["opt"].update(...)``: written
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr not in ("get", "items", "keys", "values", "copy"):
+                mutators.add(n.func)
+        return uses - 1 == reads  # (one use is the binding itself)
 
     def subclass_sets(self, cls: str, attr: str) -> bool:
         """Does an in-file subclass of ``cls`` assign ``self.<attr>`` too (cached: the classes do not change)?"""
