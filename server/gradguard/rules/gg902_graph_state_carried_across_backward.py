@@ -2991,31 +2991,25 @@ def main():
                             continue
                         read = readers[0]
                         reset = _sibling_reset(info, init, attr)
+                        where, related = site.node, [(appends[0], f"tensors with a graph are appended to `{attr}` here"), (read, f"`{attr}` is read here, old entries included")]
+                        message = (f"backward() goes through the tensors kept in `{attr}`, a list that is never emptied: the next backward() reaches "
+                                   "graphs this one frees and raises")
+                        remedy = f"Empty the list after each update (`del x.{attr}[:]`, `x.{attr}.clear()`), or keep detached values (`.detach()`, `.item()`)."
                         if reset is not None:
                             # a method empties the class's other lists but not this one: that is the line to change
                             others = ", ".join(f"`{a}`" for a in reset[1])
-                            yield self.finding(
-                                facts,
-                                reset[0],
-                                f"this empties {others} but not `{attr}`, which also collects tensors with a graph: the next backward() "
-                                f"(line {site.node.lineno}) goes through the entries this one frees and raises",
-                                related=[(site.node, "backward() frees the graphs of the entries here"), (appends[0], f"tensors with a graph are appended to `{attr}` here"),
-                                         (read, f"`{attr}` is read here, old entries included")],
-                                explanation="Each entry keeps the graph of the step that produced it. After a backward() through them that graph is "
-                                "freed, but the entries stay in the list, so the next loss built from the list walks into freed graphs and raises "
-                                f"`RuntimeError: Trying to backward through the graph a second time`. Empty `{attr}` where the other lists are emptied.",
-                            )
-                            return
+                            where, related = reset[0], [(site.node, "backward() frees the graphs of the entries here"), *related]
+                            message = (f"this empties {others} but not `{attr}`, which also collects tensors with a graph: the next backward() "
+                                       f"(line {site.node.lineno}) goes through the entries this one frees and raises")
+                            remedy = f"Empty `{attr}` where the other lists are emptied."
                         yield self.finding(
                             facts,
-                            site.node,
-                            f"backward() goes through the tensors kept in `{attr}`, a list that is never emptied: the next backward() reaches "
-                            f"graphs this one frees and raises",
-                            related=[(appends[0], f"tensors with a graph are appended to `{attr}` here"), (read, f"`{attr}` is read here, old entries included")],
+                            where,
+                            message,
+                            related=related,
                             explanation="Each entry keeps the graph of the step that produced it. After a backward() through them that graph is "
                             "freed, but the entries stay in the list, so the next loss built from the list walks into freed graphs and raises "
-                            f"`RuntimeError: Trying to backward through the graph a second time`. Empty the list after each update (`del x.{attr}[:]`, "
-                            f"`x.{attr}.clear()`), or keep detached values (`.detach()`, `.item()`).",
+                            f"`RuntimeError: Trying to backward through the graph a second time`. {remedy}",
                         )
                         return
 
@@ -3078,13 +3072,10 @@ def _cleared(facts, attr: str, init) -> bool:
         if isinstance(n, ast.Delete) and any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Attribute) and t.value.attr == attr for t in n.targets):
             return True
         if isinstance(n, ast.Assign) and facts.enclosing(n, (ast.FunctionDef, ast.AsyncFunctionDef)) is not init:
-            for t0 in n.targets:
-                # (``self.log_probs, self.rewards = [], []``: each target with its own value)
-                pairs = list(zip(t0.elts, n.value.elts)) if isinstance(t0, (ast.Tuple, ast.List)) and isinstance(n.value, (ast.Tuple, ast.List)) and len(t0.elts) == len(n.value.elts) else [(t0, n.value)]
-                for t, value in pairs:
-                    base = t.value if isinstance(t, ast.Subscript) else t
-                    if isinstance(base, ast.Attribute) and base.attr == attr and not any(isinstance(x, ast.Attribute) and x.attr == attr for x in walk_nodes(value)):
-                        return True  # rebound (or overwritten in place) with something that does not keep the old entries
+            for t, value in _target_pairs(n):  # (``self.log_probs, self.rewards = [], []``: each target with its own value)
+                base = t.value if isinstance(t, ast.Subscript) else t
+                if isinstance(base, ast.Attribute) and base.attr == attr and not any(isinstance(x, ast.Attribute) and x.attr == attr for x in walk_nodes(value)):
+                    return True  # rebound (or overwritten in place) with something that does not keep the old entries
     return False
 
 
