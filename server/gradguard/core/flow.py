@@ -1257,6 +1257,29 @@ class GradientFlow:
             self._attr_cache[key] = bool(got)
         return self._attr_cache[key]
 
+    def requires_grad_callers(self) -> Optional[re.Pattern]:
+        """A pattern matching a call of any function of the file whose text mentions ``requires_grad`` or calls one that
+        does (at any depth), by name; None when there is none (or no text to search). Found once per file."""
+        key = ("requires_grad_callers",)
+        if key in self._attr_cache:
+            return self._attr_cache[key]
+        got = None
+        if self.lines is not None and self.text().anywhere(_REQUIRES_GRAD_WORD):
+            defs = [n for n in walk_nodes(self.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            names = {d.name for d in defs if self.text().search(_REQUIRES_GRAD_WORD, d)}
+            rest = [d for d in defs if d.name not in names]
+            while names and rest:
+                pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\(")
+                more = [d for d in rest if self.text().search(pattern, d)]
+                if not more:
+                    break
+                names |= {d.name for d in more}
+                rest = [d for d in rest if d.name not in names]
+            if names:
+                got = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\(")
+        self._attr_cache[key] = got
+        return got
+
     def training_attribute(self, cls: str, attr: str) -> Optional[Val]:
         """The value of ``self.<attr>`` when the class (or an in-file base) assigns it a training object
         (an optimizer, a scheduler, an accelerator...) in some method, in terms of ``self``."""
@@ -3780,16 +3803,30 @@ class _Walker:
         touches = self.e.touches_requires_grad.get(id(fn))
         if touches is None:
             touches = bool(self.e.text().search(_REQUIRES_GRAD_WORD, fn)) if self.e.lines is not None else "requires_grad" in ast.unparse(fn)
+            if not touches:
+                # (or it calls a function of the file that does, at any depth: ``validate`` calls ``set_trainable``)
+                callers = self.e.requires_grad_callers()
+                touches = callers is not None and bool(self.e.text().search(callers, fn))
             self.e.touches_requires_grad[id(fn)] = touches
         if not touches:
             return
         partial_ids = per_part_branches(fn, self.e.imports)
+        seen: set = set()
         for ev in self.e.flow(fn).events:
-            if ev.target is None or not ((ev.what == "requires_grad_set" and ev.name == "requires_grad") or ev.what == "requires_grad_call"):
+            nested = ev.what == "requires_grad_via_call" and ev.extra in ("True", "False")
+            if ev.target is None or not ((ev.what == "requires_grad_set" and ev.name == "requires_grad") or ev.what == "requires_grad_call" or nested):
                 continue
             if id(ev.node) in partial_ids:
                 continue  # (a change to some parts only: ``if not isinstance(m, LoRA):`` in a loop over ``modules()``)
-            if ev.what == "requires_grad_set":
+            key = (id(ev.node), ev.extra, ev.target.live, ev.target.ident)
+            if key in seen:
+                continue  # (a loop's body is walked twice)
+            seen.add(key)
+            if nested:
+                # a helper's own helper (``validate`` calls ``set_trainable(model, False)``): its change, already decided
+                # in the helper's terms, is the caller's at this call
+                expr: Optional[ast.AST] = ast.Constant(ev.extra == "True")
+            elif ev.what == "requires_grad_set":
                 expr = getattr(ev.stmt, "value", None) if isinstance(ev.stmt, ast.Assign) else None
             else:
                 call = ev.node if isinstance(ev.node, ast.Call) else None
@@ -3815,7 +3852,11 @@ class _Walker:
                     self.record("requires_grad_nonleaf_call", node, target=a, extra=str(flag), origin=ev.node)
                     continue
                 base = a.ident if a.ident and a.ident not in (UNKNOWN, NEW) else None
-                if base is not None and (not base.startswith("arg:") or "." in base):
+                if a.wrapper and (rest == "module" or rest.startswith("module.")):
+                    # (``model.module`` of a DataParallel / DDP wrapper is the wrapped model, the caller's ``model``)
+                    rest = rest[len("module."):] if rest.startswith("module.") else ""
+                    dot = "." if rest else ""
+                if base is not None:
                     # (also a part of this function's own argument, ``set_trainable(model.backbone, True)`` in a callback
                     # event given ``model``: the change to what the caller passes)
                     roots.add(base + dot + resolve_getters(self.e, a.cls, rest))

@@ -870,3 +870,249 @@ def lightning_callback_hooks(facts) -> list:
                 if fl is not None:
                     out.append(CallbackHook(fl, cls, hook))
     return out
+
+
+# -- requires_grad state on a training loop's later iterations ---------------------------------------------------------
+@dataclass
+class CarriedFreeze:
+    """Parameters frozen at a backward on every run of a repeated training step after the first: the step (a loop's
+    body, or a function an in-file loop calls) switches them off after its backward (or switches them on only after
+    the backward and off again before the next), and nothing switches them back on before the backward comes round
+    again. ``requires_grad`` is read when the forward runs, so from the second run on the backward gives them no
+    gradient and the optimizer stops changing them."""
+
+    kind: str  # "carried": trainable at the first backward, left off for the next ones; "late": switched on only after it
+    part: str  # the frozen part, as the loss names it (``model.features``)
+    kept: tuple  # parts of it switched back on after the freeze (``model.head``)
+    kept_events: tuple  # the switches that do
+    event: Event  # the switch, in the repeated step's function: the freeze (carried) or the late unfreeze
+    refreeze: Optional[Event]  # "late": the freeze after it, before the next backward
+    backward: ast.AST  # the backward it starves (or the call of the helper that runs it)
+    region: ast.AST  # the loop, or the function called in a loop
+    fl: FunctionFlow
+
+
+def _switch_turn(facts, ev: Event) -> Optional[bool]:
+    return _requires_grad_turn(facts, ev)
+
+
+def _inside(node: ast.AST, region: ast.AST) -> bool:
+    a, b = position(node), position(region)
+    end = (getattr(region, "end_lineno", 0) or 0, getattr(region, "end_col_offset", 0) or 0)
+    return b <= a and (a[0] < end[0] or (a[0] == end[0] and a[1] < end[1]))
+
+
+def _unconditional(facts, node: ast.AST, scope: ast.AST) -> bool:
+    """No ``if`` / ``while`` / ``try`` between ``node`` and ``scope`` (``for`` loops are fine: over parameters, batches)."""
+    return not _conditions(facts, node, scope)
+
+
+def _loss_roots(v: Val) -> set:
+    return {r for r in v.live if r and r not in ("?", "<new>") and not r.startswith("arg:")}
+
+
+def _backprop_items(facts, fl: FunctionFlow, region: ast.AST) -> list:
+    """``(node, loss roots)`` for each backward of ``region``: ``fl``'s own, and the calls of in-file helpers that
+    backpropagate (a method through ``self``: the helper's loss roots in ``self``'s terms)."""
+    out = []
+    seen: set = set()
+    for s in fl.backward_sites:
+        if s.implicit or id(s.node) in seen or not _inside(s.node, region):
+            continue
+        seen.add(id(s.node))
+        out.append((s.node, _loss_roots(s.loss)))
+    for call in _backprop_calls(facts, fl.node, fl.owner):
+        if id(call) in seen or not _inside(call, region):
+            continue
+        seen.add(id(call))
+        f = call.func
+        target = None
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self" and fl.owner:
+            target = facts.modules.method(fl.owner, f.attr)
+        roots: set = set()
+        if target is not None:
+            for s in facts.flow.flow(target).backward_sites:
+                roots |= {r for r in _loss_roots(s.loss) if r.startswith("self.")}
+        out.append((call, roots))
+    return out
+
+
+def _switches(facts, fl: FunctionFlow, region: ast.AST) -> list:
+    """``(event, on, roots)`` for the requires_grad switches of ``region`` whose value is known, in the order they run (a
+    loop's body is walked twice by the flow: each switch once)."""
+    out = []
+    seen: set = set()
+    partial = None
+    for ev in fl.events:
+        on = _switch_turn(facts, ev)
+        if on is None or ev.target is None or not _inside(ev.node, region):
+            continue
+        roots = frozenset(r.replace("[]", "") for r in _event_roots(ev) if r and r not in ("?", "<new>"))
+        key = (id(ev.node), on, roots)
+        if not roots or key in seen:
+            continue
+        seen.add(key)
+        if partial is None:
+            from gradguard.core.flow import per_part_branches
+            partial = per_part_branches(fl.node, facts.imports)
+        if id(ev.node) in partial:
+            continue
+        out.append((ev, on, roots))
+    out.sort(key=lambda t: position(t[0].node))  # (stable: one call's switches keep their order)
+    return out
+
+
+def _covers(outer: str, inner: str) -> bool:
+    return inner == outer or inner.startswith(outer + ".") or inner.startswith(outer + "[")
+
+
+def _state(part: str, switches: list, start: Optional[bool]) -> tuple:
+    """(on?, deciding switch index or None, indices of later switches that turn a part of ``part`` back on)."""
+    state: Optional[bool] = start
+    at: Optional[int] = None
+    kept: list = []
+    for i, (_ev, on, roots) in enumerate(switches):
+        if any(_covers(r, part) for r in roots):
+            state, at, kept = on, i, []
+        elif on and state is False and at is not None and any(_covers(w, r) and w != r for r in roots for w in switches[at][2]):
+            kept.append(i)  # (a part of what the deciding freeze froze, switched back on: ``model.head`` after ``model``)
+    return state, at, kept
+
+
+def _repeated_functions(facts) -> dict:
+    """Functions and methods of the file called inside a loop (``for step in range(n): model.optimize_parameters(...)``):
+    each call runs the whole function again. ``{id(function): function}``."""
+    names: dict = {}
+    for fn in facts.walk((ast.FunctionDef, ast.AsyncFunctionDef)):
+        names.setdefault(fn.name, []).append(fn)
+    out: dict = {}
+    for call in facts.walk(ast.Call):
+        f = call.func
+        name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else None)
+        if name not in names:
+            continue
+        loop = facts.enclosing(call, (ast.For, ast.AsyncFor, ast.While))
+        scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        if loop is None or (scope is not None and not _inside(loop, scope)):
+            continue
+        for fn in names[name]:
+            out[id(fn)] = fn
+    return out
+
+
+def _entry_on(facts, fl: FunctionFlow, region: ast.AST, part: str) -> Optional[bool]:
+    """Is ``part`` trainable when ``region`` starts? What ``fl`` switched before it decides (for ``self`` parts, what
+    the class's constructor switched first); unknown (None) for a part of an argument nothing here switched."""
+    before = []
+    if part.startswith("self.") and fl.owner:
+        init = facts.modules.method(fl.owner, "__init__")
+        if init is not None:
+            before += [(ev, on, roots) for ev, on, roots in _switches(facts, facts.flow.flow(init), init)]
+    if isinstance(fl.context, ast.Call):
+        # (in a caller's terms: what the caller switched before the call holds when the function starts)
+        caller = facts.enclosing(fl.context, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+        before += [t for t in _switches(facts, facts.flow.flow(caller), caller) if position(t[0].node) < position(fl.context)]
+    if region is not fl.node:
+        before += [t for t in _switches(facts, fl, fl.node) if position(t[0].node) < position(region)]
+    state, _at, _kept = _state(part, before, None)
+    if state is not None:
+        return state
+    return None if part.startswith("arg:") else True
+
+
+def carried_freezes(facts) -> list:
+    """Every :class:`CarriedFreeze` of the file (computed once)."""
+    cached = getattr(facts, "_carried_freezes", None)
+    if cached is not None:
+        return cached
+    out: list = []
+    if facts.text_index.anywhere(re.compile(r"requires_grad")):
+        repeated = _repeated_functions(facts)
+        # (a function's own flow, and its flows in its callers' terms: ``train(fabric, model, ...)`` backpropagates a loss
+        # of the caller's model, which its own flow sees only through an argument it knows nothing of)
+        for fl in [*facts.flows, *facts.flow.context_flows]:
+            if not isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+                continue
+            if not any(_switch_turn(facts, ev) is not None for ev in fl.events):
+                continue
+            regions: list = [n for n in facts.own_nodes(fl.node) if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
+            if id(fl.node) in repeated:
+                regions.append(fl.node)
+            for region in regions:
+                out.extend(_carried_in(facts, fl, region))
+    seen: set = set()
+    uniq = []
+    for c in out:
+        key = (id(c.event.node), c.part)
+        if key not in seen:
+            seen.add(key)
+            uniq.append(c)
+    facts._carried_freezes = uniq
+    return uniq
+
+
+def _carried_in(facts, fl: FunctionFlow, region: ast.AST) -> list:
+    switches = _switches(facts, fl, region)
+    if not switches:
+        return []
+    backs = _backprop_items(facts, fl, region)
+    if not backs:
+        return []
+    steps = [ev for ev in fl.events if stepped_optimizer(ev) and _inside(ev.node, region)]
+    if not steps:
+        return []
+    out = []
+    for node, roots in backs:
+        pos = position(node)
+        before = [t for t in switches if position(t[0].node) < pos]
+        for part in sorted(roots):
+            first, at1, _k = _state(part, before, None)
+            again, at2, kept = _state(part, switches + before, None)
+            if again is not False or at2 is None:
+                continue
+            ev, _on, _roots = (switches + before)[at2]
+            if at1 is not None:
+                continue  # (frozen before the backward in the same run: every run alike, not this fact)
+            if not _stepped(steps, part):
+                continue
+            conds = _conditions(facts, ev.node, region)
+            late = [t for t in switches if t[1] and position(t[0].node) > pos and position(t[0].node) < position(ev.node) and any(_covers(r, part) for r in t[2])]
+            if late:
+                # switched on after the backward and off again before the next: whenever the branch that does it runs (its
+                # test the same on every run), the part is off at every later backward
+                on_ev = late[-1][0]
+                if any(not any(c is d for d in _conditions(facts, on_ev.node, region)) for c in conds) or any(_varies(facts, c, region) for c in conds):
+                    continue
+                out.append(CarriedFreeze("late", part, (), (), on_ev, ev, node, region, fl))
+                continue
+            if conds:
+                continue  # (a freeze some runs make: a schedule, ``if epoch == k:``, is meant)
+            if first is None and _entry_on(facts, fl, region, part) is not True:
+                continue  # (frozen already when the loop starts: the freeze inside it changes nothing)
+            kept_parts = tuple(sorted({r for i in kept for r in (switches + before)[i][2]}))
+            out.append(CarriedFreeze("carried", part, kept_parts, tuple((switches + before)[i][0] for i in kept), ev, None, node, region, fl))
+    return out
+
+
+def _stepped(steps: list, part: str) -> bool:
+    """Does an optimizer stepped in the loop hold ``part`` (or one the model cannot see)?"""
+    for ev in steps:
+        t = ev.target
+        if t is not None and t.kind == "optimizer" and t.params:
+            if any(related(part, p) for p in t.params):
+                return True
+            continue
+        return True
+    return False
+
+
+def _varies(facts, cond: ast.AST, region: ast.AST) -> bool:
+    """Can the test of ``cond`` (an ``if`` / ``while``; a ``try`` always) change from one run of ``region`` to the next: it
+    reads a name the region binds (the loop's variable, a value computed in it)?"""
+    test = getattr(cond, "test", None)
+    if test is None:
+        return True
+    bound = {n.id for n in walk_nodes(region) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if isinstance(region, (ast.For, ast.AsyncFor)):
+        bound |= {n.id for n in walk_nodes(region.target) if isinstance(n, ast.Name)}
+    return any(isinstance(n, ast.Name) and n.id in bound for n in walk_nodes(test))
