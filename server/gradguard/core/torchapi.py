@@ -421,6 +421,9 @@ LOSS_SINK_WORDS = ("backward", "autograd", "training_step", "compute_loss", "tra
 # hooks below run afterwards, during fit (``training_step`` is stepped with the optimizers built then).
 OPTIMIZER_BUILDERS = {"lightning": "configure_optimizers"}
 RUN_BEFORE_OPTIMIZERS = {"lightning": ("__init__", "setup", "configure_model")}
+# Methods a framework calls once per batch, again and again: what one call leaves behind (a module frozen after its
+# backward) is in force when the next call's forward runs.
+REPEATED_BY_FRAMEWORK = {"lightning": ("training_step",)}
 # Hooks the Lightning Trainer runs in the same process before ``training_step`` (on every fit, epoch or batch).
 LIGHTNING_HOOKS_BEFORE_TRAINING_STEP = ("setup", "on_fit_start", "on_train_start", "on_train_epoch_start", "on_train_batch_start")
 # A Lightning ``Callback``'s hooks the Trainer runs between training steps, outside the evaluation loop's

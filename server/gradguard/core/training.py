@@ -36,6 +36,7 @@ from gradguard.core.torchapi import (
     NOT_OPTIMIZER_KINDS,
     OPTIMIZER_BUILDERS,
     PARAMETER_CTORS,
+    REPEATED_BY_FRAMEWORK,
     RUN_AFTER_OPTIMIZERS,
     is_module_ctor,
     is_optimizer_ctor,
@@ -997,6 +998,12 @@ def _repeated_functions(facts) -> dict:
             continue
         for fn in names[name]:
             out[id(fn)] = fn
+    # (a method a framework calls once a batch: Lightning's ``training_step``)
+    for info in facts.modules.classes.values():
+        for meth in REPEATED_BY_FRAMEWORK.get(info.framework or "", ()):
+            m = info.methods.get(meth)
+            if m is not None:
+                out[id(m)] = m
     return out
 
 

@@ -305,6 +305,95 @@ def main():
 """,
             expect={"grad_ok": ["model.2.weight"]},
         ),
+        Example(
+            name="lightning-critic-left-frozen-by-training-step",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class GAN(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.generator = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+        self.critic = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+
+    def training_step(self, batch, batch_idx):
+        (real,) = batch
+        opt_g, opt_d = self.optimizers()
+        fake = self.generator(torch.randn_like(real))
+        loss_d = F.softplus(self.critic(fake.detach())).mean() + F.softplus(-self.critic(real)).mean()
+        opt_d.zero_grad()
+        self.manual_backward(loss_d)
+        opt_d.step()
+        self.critic.requires_grad_(False)
+        loss_g = F.softplus(-self.critic(fake)).mean()
+        opt_g.zero_grad()
+        self.manual_backward(loss_g)
+        opt_g.step()
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.generator.parameters(), lr=1e-3), torch.optim.Adam(self.critic.parameters(), lr=1e-3)
+
+
+def main():
+    torch.manual_seed(0)
+    model = GAN()
+    loader = DataLoader(TensorDataset(torch.randn(64, 2) + 3), batch_size=16)
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, loader)
+    return {"model": model}
+""",
+            lines=(23,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="lightning-critic-switched-on-at-the-start-of-training-step",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class GAN(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.generator = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+        self.critic = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+
+    def training_step(self, batch, batch_idx):
+        (real,) = batch
+        opt_g, opt_d = self.optimizers()
+        self.critic.requires_grad_(True)
+        fake = self.generator(torch.randn_like(real))
+        loss_d = F.softplus(self.critic(fake.detach())).mean() + F.softplus(-self.critic(real)).mean()
+        opt_d.zero_grad()
+        self.manual_backward(loss_d)
+        opt_d.step()
+        self.critic.requires_grad_(False)
+        loss_g = F.softplus(-self.critic(fake)).mean()
+        opt_g.zero_grad()
+        self.manual_backward(loss_g)
+        opt_g.step()
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.generator.parameters(), lr=1e-3), torch.optim.Adam(self.critic.parameters(), lr=1e-3)
+
+
+def main():
+    torch.manual_seed(0)
+    model = GAN()
+    loader = DataLoader(TensorDataset(torch.randn(64, 2) + 3), batch_size=16)
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, loader)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.critic.0.weight", "model.generator.0.weight"]},
+        ),
     )
 
     def check(self, facts):
