@@ -98,7 +98,8 @@ def default_python():
 # engine the same) ("c33" would also match c330..c339, so the ids were written whole).
 # The c34 blind half (c3402, c3404, ..., c3432) is held out the same way until it is scored once, at the end of the
 # session that develops against the c34 dev half ("c34" would also match c340..c349, so the ids are written whole).
-UNSCORED_BLIND: tuple = ("c3402_", "c3404_", "c3406_", "c3408_", "c3410_", "c3412_", "c3414_", "c3416_", "c3418_", "c3420_", "c3422_", "c3424_", "c3426_", "c3428_", "c3430_", "c3432_")
+UNSCORED_BLIND: tuple = ("c3402_", "c3404_", "c3406_", "c3408_", "c3410_", "c3412_", "c3414_", "c3416_",
+                         "c3418_", "c3420_", "c3422_", "c3424_", "c3426_", "c3428_", "c3430_", "c3432_")
 
 
 def scored_blind(paths):
