@@ -96,7 +96,10 @@ def default_python():
 # The c33 blind half (c3302, c3304, ..., c3340) was held out the same way until it was scored once, at the end of the
 # second 2026-12-06 session, which developed against the c33 dev half: 10/13 found, 0/7 false alarms (the session-start
 # engine the same) ("c33" would also match c330..c339, so the ids were written whole).
-UNSCORED_BLIND: tuple = ()
+# The c34 blind half (c3402, c3404, ..., c3432) is held out the same way until it is scored once, at the end of the
+# session that develops against the c34 dev half ("c34" would also match c340..c349, so the ids are written whole).
+UNSCORED_BLIND: tuple = ("c3402_", "c3404_", "c3406_", "c3408_", "c3410_", "c3412_", "c3414_", "c3416_",
+                         "c3418_", "c3420_", "c3422_", "c3424_", "c3426_", "c3428_", "c3430_", "c3432_")
 
 
 def scored_blind(paths):
