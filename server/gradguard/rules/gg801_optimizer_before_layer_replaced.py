@@ -1851,6 +1851,10 @@ def main():
         if builders:
             have = {id(fl.node) for fl in flows}
             flows += [fl for fl in facts.flows_matching(re.compile(r"\b(?:" + "|".join(builders) + r")\s*\(")) if id(fl.node) not in have]
+        # and those functions in their callers' terms (``train_stream(model, stream)``: ``model.add_head(...)`` is a method of
+        # the caller's model class, which the function's own flow sees only as an argument)
+        hinted = {id(fl.node) for fl in flows}
+        flows += [cfl for cfl in facts.flow.context_flows if id(cfl.node) in hinted]
         for fl in flows:
             opts = [(node, v, node.id, None) for node, v in _optimizer_bindings(fl, facts)] + _instance_optimizers(fl, facts)
             if not opts:

@@ -141,6 +141,106 @@ computed exactly when autograd asks for it.
             ),
             expect={"grad_ok": ["model.0.weight", "model.0.bias", "model.2.weight"]},
         ),
+        Example(
+            name="weight-gradient-gated-on-an-and-of-the-input-and-bias-flags",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input, weight, bias):
+        ctx.save_for_backward(input, weight, bias)
+        return input.mm(weight.t()) + bias
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, weight, bias = ctx.saved_tensors
+        grad_input = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad_output.mm(weight)
+        if ctx.needs_input_grad[0] and ctx.needs_input_grad[2]:
+            grad_weight = grad_output.t().mm(input)
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad_output.sum(0)
+        return grad_input, grad_weight, grad_bias
+
+
+class CustomLinear(nn.Module):
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_out, n_in) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return LinearFunction.apply(x, self.weight, self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(CustomLinear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(16, 4)), torch.randint(0, 2, (16,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(18,),
+            expect={"grad_none": ["model.0.weight"], "grad_ok": ["model.0.bias", "model.2.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="weight-gradient-gated-on-its-own-flag-and-the-bias-flag",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input, weight, bias):
+        ctx.save_for_backward(input, weight, bias)
+        return input.mm(weight.t()) + bias
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, weight, bias = ctx.saved_tensors
+        grad_input = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad_output.mm(weight)
+        if ctx.needs_input_grad[1] and ctx.needs_input_grad[2]:
+            grad_weight = grad_output.t().mm(input)
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad_output.sum(0)
+        return grad_input, grad_weight, grad_bias
+
+
+class CustomLinear(nn.Module):
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_out, n_in) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return LinearFunction.apply(x, self.weight, self.bias)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(CustomLinear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(16, 4)), torch.randint(0, 2, (16,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.0.bias", "model.2.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -163,15 +263,20 @@ computed exactly when autograd asks for it.
                 for k, e in enumerate(ret.value.elts):
                     if not isinstance(e, ast.Name):
                         continue
-                    gated = _gated_on(bwd, e.id, flags)
+                    gated = _gated_on(bwd, e.id, flags, k)
                     if gated is None:
                         continue
                     j, flag = gated
                     if j == k or j >= len(names) or id(flag) in reported:
                         continue
                     reported.add(id(flag))
-                    fixes = []
-                    if isinstance(flag, ast.Subscript) and isinstance(flag.slice, ast.Constant) and _sole_guard(bwd, flag, flags, e.id):
+                    fixes: list = []
+                    conj = _flag_conjunction(bwd, flag, e.id)
+                    if conj is not None and bwd.args.args:
+                        # (``if ctx.needs_input_grad[0] and ctx.needs_input_grad[2]:`` guarding it alone: its own flag instead)
+                        ctx_name = bwd.args.args[0].arg
+                        fixes.append(lambda c=conj, k=k, n=names[k], cn=ctx_name: fix(f"Test `{cn}.needs_input_grad[{k}]`, the flag of `{n}`", replace_node(facts, c, f"{cn}.needs_input_grad[{k}]")))
+                    elif isinstance(flag, ast.Subscript) and isinstance(flag.slice, ast.Constant) and _sole_guard(bwd, flag, flags, e.id):
                         fixes.append(lambda f=flag, k=k, n=names[k]: fix(f"Test `ctx.needs_input_grad[{k}]`, the flag of `{n}`", replace_node(facts, f.slice, str(k))))
                     yield self.finding(
                         facts,
@@ -250,10 +355,11 @@ def _test_flags(test: ast.AST, flags: dict) -> Optional[list]:
     return out
 
 
-def _gated_on(bwd: ast.AST, name: str, flags: dict) -> Optional[tuple]:
+def _gated_on(bwd: ast.AST, name: str, flags: dict, own: Optional[int] = None) -> Optional[tuple]:
     """``(j, flag node)`` when every value ``backward`` gives ``name`` other than None is computed only under one
     input's flag ``j`` (the body of ``if <flag>:``, or ``<value> if <flag> else None``), and never under its own;
-    None otherwise."""
+    None otherwise. A guard that is an ``and`` of other inputs' flags only (``needs_input_grad[0] and
+    needs_input_grad[2]`` for input ``own`` = 1) gates it on each of them: the first is the one named."""
     parents: dict = {}
     for n in walk_nodes(bwd):
         for c in ast.iter_child_nodes(n):
@@ -289,6 +395,9 @@ def _gated_on(bwd: ast.AST, name: str, flags: dict) -> Optional[tuple]:
                 return None  # computed in an else branch
             child, cur = cur, parents.get(id(cur))
         js = {j for j, _ in found}
+        if len(js) > 1 and own is not None and own not in js:
+            found = sorted(found, key=lambda f: f[0])  # (every one must hold: the value is None where any input does not require grad)
+            js = {found[0][0]}
         if len(js) != 1:
             return None
         j = js.pop()
@@ -296,6 +405,18 @@ def _gated_on(bwd: ast.AST, name: str, flags: dict) -> Optional[tuple]:
             return None
         gate = gate or next(f for f in found)
     return gate if computed else None
+
+
+def _flag_conjunction(bwd: ast.AST, flag: ast.AST, name: str) -> Optional[ast.BoolOp]:
+    """The ``and`` of ``ctx.needs_input_grad[j]`` reads holding ``flag``, when it is the test of an ``if`` whose body
+    assigns ``name`` alone; else None."""
+    for n in walk_nodes(bwd):
+        if isinstance(n, ast.If) and isinstance(n.test, ast.BoolOp) and isinstance(n.test.op, ast.And) and any(v is flag for v in n.test.values):
+            if not all(_flag_index(v) is not None for v in n.test.values):
+                return None
+            stored = {x.id for st in n.body for x in walk_nodes(st) if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Store)}
+            return n.test if stored == {name} else None
+    return None
 
 
 def _sole_guard(bwd: ast.AST, flag: ast.AST, flags: dict, name: str) -> bool:
