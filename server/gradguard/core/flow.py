@@ -63,6 +63,9 @@ from gradguard.core.torchapi import (
     MULTI_OUTPUT_VIEWS,
     NEW_TENSOR_METHODS,
     NONDIFF_COLLECTIVES,
+    NUMPY_DTYPE_KEEPING,
+    NUMPY_FLOAT64_MAKERS,
+    NUMPY_FLOAT_FUNCTIONS,
     OPTIMIZER_BUILDERS,
     PARAMETER_CTORS,
     PYTHON_CASTS,
@@ -4276,10 +4279,12 @@ class _Walker:
                 listed = short == "as_tensor" and bool(node.args) and (isinstance(node.args[0], (ast.List, ast.Tuple, ast.ListComp)) or data.pytype in ("list", "tuple"))
                 if short in ("tensor", "Tensor", "FloatTensor", "LongTensor") or q == "torch.from_numpy" or listed:
                     kind = CUT_FUNCTIONS.get(q, "rewrap")
-                    out = cut_value(data, kind, node, q.replace("torch.", "torch.", 1) + "()") if data.live else Val(frozenset(), data.cut, kind="tensor")
+                    # (a NumPy value keeps its dtype: float64 unless made otherwise, ``torch.tensor(np.log(1 / 0.07))``)
+                    kept = data.dtype if data.kind == "numpy" and short in ("tensor", "from_numpy", "as_tensor") and "dtype" not in kwnodes else None
+                    out = cut_value(data, kind, node, q.replace("torch.", "torch.", 1) + "()") if data.live else Val(frozenset(), data.cut, kind="tensor", dtype=kept)
                     if _truthy(rg):
                         self.record("leaf_ctor", node, value=data, extra=q)
-                        return replace(out, live=frozenset({NEW}), ident=NEW, leaf=True, kind="tensor", dtype=self._literal_dtype(kwnodes))
+                        return replace(out, live=frozenset({NEW}), ident=NEW, leaf=True, kind="tensor", dtype=self._literal_dtype(kwnodes) or kept)
                     return out
                 if short.endswith("_like") or short == "as_tensor":
                     if short == "as_tensor":
@@ -4319,7 +4324,7 @@ class _Walker:
             if v.live:
                 self.record("numpy_on_tensor", node, value=v, extra=q)
                 return cut_value(v, "numpy", node, q.replace("numpy.", "np.") + "()", result_kind="numpy")
-            return Val(frozenset(), v.cut, kind="numpy")
+            return Val(frozenset(), v.cut, kind="numpy", dtype=_numpy_float64(q[len("numpy."):], node, args, kwnodes))
         if q.startswith("math."):
             v = combine(*args)
             if v.live and not all(a.ident for a in args if a.live):
@@ -4523,7 +4528,7 @@ class _Walker:
             if recv.kind in ("module", "instance"):
                 return recv
             if flag and not recv.live:
-                fresh = Val(frozenset({NEW}), recv.cut, kind="tensor", ident=NEW, leaf=True)
+                fresh = Val(frozenset({NEW}), recv.cut, kind="tensor", ident=NEW, leaf=True, dtype=recv.dtype)
                 target = node.func.value  # type: ignore[attr-defined]
                 if isinstance(target, ast.Name) and target.id in self.env and isinstance(self.stmt, ast.Expr) and self.stmt.value is node:
                     # ``loss.requires_grad_(True)`` as a statement: the tensor itself is now a leaf that requires
@@ -5202,6 +5207,27 @@ def _requires_grad_flag(call: ast.Call, kwnodes: dict) -> bool:
 
 def _truthy(node: Optional[ast.AST]) -> bool:
     return isinstance(node, ast.Constant) and bool(node.value)
+
+
+def _numpy_float64(name: str, node: ast.Call, args: list, kwnodes: dict) -> Optional[str]:
+    """"float64" when NumPy's ``np.<name>(...)`` call makes a float64 value: its float constructors (``zeros``, ``linspace``,
+    ``random.randn``...) without ``dtype=``, its float functions (``log``, ``exp``, ``mean``...) of Python numbers or of
+    float64 arrays, and ``array`` / ``asarray`` of a literal list holding a float. None when not known."""
+    if "dtype" in kwnodes:
+        return None
+    if "numpy." + name in NUMPY_FLOAT64_MAKERS:
+        return None if name in ("zeros", "ones", "empty", "loadtxt", "genfromtxt") and len(node.args) > 1 else "float64"  # (a dtype by position)
+    if name in ("array", "asarray") and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
+        elts = node.args[0].elts
+        if elts and all(isinstance(e, ast.Constant) and isinstance(e.value, (int, float)) and not isinstance(e.value, bool) for e in elts) \
+                and any(isinstance(e.value, float) for e in elts if isinstance(e, ast.Constant)):
+            return "float64"
+        return None
+    if (name in NUMPY_FLOAT_FUNCTIONS or name in NUMPY_DTYPE_KEEPING) and args and len(args) == len(node.args):
+        numbers = name in NUMPY_FLOAT_FUNCTIONS
+        if all((a.kind == "numpy" and a.dtype == "float64") or (numbers and a.kind == "python" and a.items is None and not a.live) for a in args):
+            return "float64"
+    return None
 
 
 def _argument_constant(fn: ast.AST, expr: ast.AST, call: ast.Call):

@@ -111,6 +111,16 @@ FLOAT_DTYPES = {
     "torch.float16": "float16", "torch.half": "float16", "torch.bfloat16": "bfloat16",
 }
 CAST_METHOD_DTYPE = {"float": "float32", "double": "float64", "half": "float16", "bfloat16": "bfloat16"}
+# NumPy's float functions (names after ``numpy.``): float64 from Python numbers (ints included) and from float64 arrays,
+# so ``torch.tensor(np.log(1 / 0.07))`` is a float64 tensor (checked under NumPy 2 with torch 2.13).
+NUMPY_FLOAT_FUNCTIONS = frozenset({  # a float64 result from Python numbers (ints included) and from float64 arrays
+    "log", "log2", "log10", "log1p", "exp", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan", "arcsin", "arccos",
+    "mean", "std", "var", "divide", "true_divide", "float64",
+})
+NUMPY_DTYPE_KEEPING = frozenset({  # float64 from float64 arrays only (from Python ints they give int64)
+    "stack", "concatenate", "vstack", "hstack", "square", "abs", "clip", "maximum", "minimum", "power", "multiply", "add",
+    "subtract", "asarray", "array",
+})
 
 # ``nn.Parameter`` under every name its import resolves to.
 PARAMETER_CTORS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})

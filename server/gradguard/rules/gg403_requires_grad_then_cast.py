@@ -10,7 +10,16 @@ from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.paramnames import single_binding
 from gradguard.core.starvation import frozen_paths, is_frozen, leaf_wanted
-from gradguard.core.torchapi import NUMPY_FLOAT64_MAKERS, OPTIMIZER_HINTS, PARAMETER_CTORS, TENSOR_CASTS, TENSORS_FROM_NUMPY, is_optimizer_ctor
+from gradguard.core.torchapi import (
+    NUMPY_DTYPE_KEEPING,
+    NUMPY_FLOAT64_MAKERS,
+    NUMPY_FLOAT_FUNCTIONS,
+    OPTIMIZER_HINTS,
+    PARAMETER_CTORS,
+    TENSOR_CASTS,
+    TENSORS_FROM_NUMPY,
+    is_optimizer_ctor,
+)
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import flow_of, leaf_creation_calls
 from gradguard.rules.base import Example, Rule
@@ -60,10 +69,52 @@ def _numpy_float64(facts, expr: ast.AST, scope: ast.AST, depth: int = 0) -> bool
         if fn is not None:  # a helper of the file every return of which is such an array (``load_glove()``)
             rets = [r.value for r in walk_nodes(fn) if isinstance(r, ast.Return)]
             return bool(rets) and all(r is not None and _numpy_float64(facts, r, fn, depth + 1) for r in rets)
+    if q.startswith("numpy.") and (q[6:] in NUMPY_FLOAT_FUNCTIONS or q[6:] in NUMPY_DTYPE_KEEPING) and expr.args and not expr.keywords \
+            and not (q in ("numpy.array", "numpy.asarray") and isinstance(expr.args[0], (ast.List, ast.Tuple))):
+        # ``np.log(1.0 / init)``, ``np.mean(table, axis=0)``: float64 of Python numbers (float functions only) or float64 arrays
+        numbers = q[6:] in NUMPY_FLOAT_FUNCTIONS
+        return all(_numpy_float64(facts, a, scope, depth + 1) or (numbers and _python_number(facts, a, scope)) for a in expr.args)
     if q in ("numpy.array", "numpy.asarray") and len(expr.args) == 1 and isinstance(expr.args[0], (ast.List, ast.Tuple)):
         elts = expr.args[0].elts
         return bool(elts) and all(isinstance(e, ast.Constant) and type(e.value) is float for e in elts)
     return False
+
+
+def _python_number(facts, e: ast.AST, scope: ast.AST, depth: int = 0) -> bool:
+    """A Python number: a numeric literal, arithmetic of such, a name bound once in ``scope`` to one, or a parameter of
+    ``scope`` whose default is one and for which no call of the file passes anything else."""
+    if depth > 3:
+        return False
+    if isinstance(e, ast.Constant):
+        return isinstance(e.value, (int, float)) and not isinstance(e.value, bool)
+    if isinstance(e, ast.UnaryOp):
+        return _python_number(facts, e.operand, scope, depth + 1)
+    if isinstance(e, ast.BinOp):
+        return _python_number(facts, e.left, scope, depth + 1) and _python_number(facts, e.right, scope, depth + 1)
+    if not isinstance(e, ast.Name):
+        return False
+    bound = single_binding(scope, e.id)
+    if bound is not None:
+        return _python_number(facts, bound, scope, depth + 1)
+    if not isinstance(scope, ast.FunctionDef) or not any(scope is n for n in facts.tree.body):
+        return False
+    args = scope.args
+    params = [a.arg for a in args.posonlyargs + args.args]
+    if e.id not in params:
+        return False
+    i = params.index(e.id)
+    defaults: list = [None] * (len(params) - len(args.defaults)) + list(args.defaults)
+    default = defaults[i]
+    if default is None or not _python_number(facts, default, scope, depth + 1):
+        return False
+    for call in (c for c in facts.nodes_near(ast.Call, (scope.name,)) if isinstance(c.func, ast.Name) and c.func.id == scope.name):
+        given = call.args[i] if i < len(call.args) else next((k.value for k in call.keywords if k.arg == e.id), None)
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            return False
+        outer = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+        if given is not None and not _python_number(facts, given, outer, depth + 1):
+            return False
+    return True
 
 
 NUMPY_GENERATOR_FLOAT64 = frozenset({"normal", "standard_normal", "random", "uniform", "random_sample", "randn", "rand"})
@@ -1161,6 +1212,70 @@ def main():
             lines=(7,),
             expect={"error": "'NoneType' object has no attribute 'sign'"},
             fixed_expect={"grad_ok": ["model.bias", "model.weight"]},
+        ),
+        Example(
+            name="float-of-a-leaf-made-from-numpy-log-of-a-python-float",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def make_temperature(init=0.07):
+    return torch.tensor(np.log(1.0 / init), requires_grad=True).float()
+
+
+def main():
+    torch.manual_seed(0)
+    img, txt = nn.Linear(4, 8), nn.Linear(6, 8)
+    log_scale = make_temperature()
+    optimizer = torch.optim.SGD([*img.parameters(), *txt.parameters()], lr=0.1)
+    for _ in range(3):
+        a = F.normalize(img(torch.randn(8, 4)), dim=-1)
+        b = F.normalize(txt(torch.randn(8, 6)), dim=-1)
+        logits = log_scale.exp() * a @ b.t()
+        loss = F.cross_entropy(logits, torch.arange(8))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            log_scale -= 0.01 * log_scale.grad
+    return {"log_scale": log_scale, "img": img}
+""",
+            lines=(8,),
+            expect={"error": "unsupported operand"},
+        ),
+        Example(
+            bad=False,
+            name="float-of-a-float32-leaf-made-from-numpy-log",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def make_temperature(init=0.07):
+    return torch.tensor(np.log(1.0 / init), dtype=torch.float32, requires_grad=True).float()
+
+
+def main():
+    torch.manual_seed(0)
+    img, txt = nn.Linear(4, 8), nn.Linear(6, 8)
+    log_scale = make_temperature()
+    optimizer = torch.optim.SGD([*img.parameters(), *txt.parameters()], lr=0.1)
+    for _ in range(3):
+        a = F.normalize(img(torch.randn(8, 4)), dim=-1)
+        b = F.normalize(txt(torch.randn(8, 6)), dim=-1)
+        logits = log_scale.exp() * a @ b.t()
+        loss = F.cross_entropy(logits, torch.arange(8))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            log_scale -= 0.01 * log_scale.grad
+    return {"log_scale": log_scale, "img": img}
+""",
+            expect={"grad_ok": ["log_scale", "img.weight"]},
         ),
     )
 

@@ -2444,6 +2444,38 @@ def main():
 """,
             expect={"grad_ok": ["policy.bias", "policy.weight"]},
         ),
+        Example(
+            bad=False,
+            name="temperature-argument-updated-in-place-under-no-grad",
+            code="""import torch
+import numpy as np
+
+
+def make_temperature(init=0.07):
+    return torch.tensor(np.log(1.0 / init), requires_grad=True)
+
+
+def train(w, log_scale, opt):
+    for _ in range(3):
+        loss = (log_scale.exp() * w(torch.randn(4, 3))).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            log_scale -= 0.01 * log_scale.grad
+        log_scale.grad = None
+
+
+def main():
+    w = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(w.parameters(), lr=0.1)
+    log_scale = make_temperature()
+    train(w, log_scale, opt)
+    return {"w": w}
+
+""",
+            expect={"grad_ok": ["w.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -2535,6 +2567,8 @@ def main():
                             if augs is None:
                                 augs = {id(e.node): e for e in fl.events if e.what == "augassign"}
                             ev = augs.get(id(node))
+                            if ev is not None and not ev.mode.enabled:
+                                continue  # (``with torch.no_grad(): scale -= lr * scale.grad``: an in-place update records no graph)
                             live = set(ev.target.live | ev.value.live) if ev is not None and ev.target is not None and ev.value is not None else set()
                         else:
                             v = fl.assigned.get(id(node.targets[0]))
