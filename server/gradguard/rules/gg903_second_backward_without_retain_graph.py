@@ -936,6 +936,35 @@ def main():
 """,
             expect={"grad_ok": ["G.0.weight", "G.2.weight"]},
         ),
+        Example(
+            name="gan-fake-scored-undetached-by-the-critic-then-reused-for-the-generator",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+    D = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
+    for _ in range(3):
+        real = torch.randn(16, 2) + 3
+        fake = G(torch.randn(16, 2))
+        loss_d = F.softplus(D(fake)).mean() + F.softplus(-D(real)).mean()
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        loss_g = F.softplus(-D(fake)).mean()
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+    return {"G": G, "D": D}
+""",
+            lines=(17,),
+            expect={"error": "backward through the graph a second time"},
+        ),
     )
 
     def _framework_backpropagates_again(self, facts):
@@ -1065,12 +1094,25 @@ def main():
                     reuse = _first_read(body[pos1[1] + 1 : pos2[1] + 1], shared) if shared else None
                     if reuse is not None and reuse.lineno != s2.node.lineno:
                         related.insert(0, (reuse, f"`{shared}` is read again here, after backward() freed its graph"))
+                    fixes: list = []
+                    if not _steps_between(fl, s1.node, s2.node):
+                        fixes.append(build)
+                    elif shared:
+                        # (a GAN's discriminator step on the generator's output: the optimizers stepped in between do not
+                        # hold what made it, so the first loss need not reach it: detach it there)
+                        reads = _detachable_reads(facts, fl, body, pos1[1], s1, shared, s1.node, s2.node)
+                        if reads:
+                            fixes.append(lambda reads=reads, name=shared: fix(
+                                f"Detach `{name}` in the first loss (its optimizer does not train what made `{name}`)",
+                                *[replace_node(facts, r, f"{name}.detach()") for r in reads],
+                                unsafe=True,
+                            ))
                     yield self.finding(
                         facts,
                         s1.node,
                         f"backward() here frees the graph of {what}, which the backward() at line {s2.node.lineno} goes through again: it raises",
                         related=related,
-                        fixes=[] if _steps_between(fl, s1.node, s2.node) else [build],
+                        fixes=fixes,
                         explanation="The first backward frees the buffers saved in the graph it traverses; the second one reaches the same "
                         "nodes and raises `RuntimeError: Trying to backward through the graph a second time`. Pass `retain_graph=True` to the "
                         "first call (or sum the losses and call backward once).",
@@ -1283,6 +1325,41 @@ def _runs_modules(facts, owner, v) -> bool:
 def _retained_true(call: ast.Call) -> bool:
     """``retain_graph=True`` spelled as the literal."""
     return any(k.arg == "retain_graph" and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords)
+
+
+def _detachable_reads(facts, fl, body: list, i1: int, s1, name: str, start: ast.AST, end: ast.AST) -> list:
+    """The reads of ``name`` in the one statement of ``body`` (before index ``i1``) that binds the first loss, when every
+    optimizer stepped between the two backwards is known and holds none of the parameters ``name`` was computed from
+    (nor does any other statement before the first backward read ``name`` into that loss); else []."""
+    loss = s1.loss_expr
+    if not isinstance(loss, ast.Name):
+        return []
+    binds = [st for st in body[: i1 + 1] if isinstance(st, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+             and any(isinstance(t, ast.Name) and t.id == loss.id for tgt in (st.targets if isinstance(st, ast.Assign) else [st.target]) for t in walk_nodes(tgt))]
+    if len(binds) != 1 or not isinstance(binds[0], ast.Assign) or len(binds[0].targets) != 1:
+        return []
+    st = binds[0]
+    stores = [n for b in body[: i1 + 1] for n in walk_nodes(b) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)]
+    v = fl.assigned.get(id(stores[-1])) if stores else None
+    if v is None:
+        return []
+    made_from = {r for r in v.live if r != "?" and not r.startswith("arg:")}
+    a = (getattr(start, "lineno", 0), getattr(start, "col_offset", 0))
+    b = (getattr(end, "lineno", 0), getattr(end, "col_offset", 0))
+    steps = [e for e in fl.events if e.what == "step" and isinstance(e.node, ast.Call) and a < (e.node.lineno, e.node.col_offset) < b]
+    if not made_from or not steps:
+        return []
+    for e in steps:
+        t = e.target
+        if t is None or t.kind != "optimizer" or not t.params or any(related_roots(p, r) for p in t.params for r in made_from):
+            return []
+    # (another statement before the loss's binding that computes a value from ``name`` may carry it into the loss: then
+    # detaching it in the loss's own statement is not enough, and no fix is offered)
+    i = next(k for k, x in enumerate(body) if x is st)
+    for x in body[:i]:
+        if isinstance(x, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in walk_nodes(x)):
+            return []
+    return [n for n in walk_nodes(st.value) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
 
 
 def _steps_between(fl, start: ast.AST, end) -> bool:
