@@ -2170,6 +2170,39 @@ def main():
 """,
             expect={"grad_ok": ["head.weight"]},
         ),
+        Example(
+            name="first-token-normalized-in-place-from-a-slice-of-itself",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, dim=8):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+        self.token_norm = nn.LayerNorm(dim)
+
+    def forward(self, x):
+        h = self.proj(x)
+        h[:, 0] = self.token_norm(h[:, 0])
+        return h
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(Block(), nn.Flatten(), nn.Linear(4 * 8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = F.cross_entropy(model(torch.randn(6, 4, 8)), torch.randint(0, 2, (6,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(14,),
+            expect={"error": "modified by an inplace operation"},
+        ),
     )
 
     def check(self, facts):
@@ -2490,8 +2523,13 @@ def main():
                 return None
             if isinstance(st, ast.Assign) and _reads_through_saving_op(st.value, base.id):
                 # ``phi[..., 0] = phi[..., 0].clamp(min=eps)``: the value written is computed from the tensor itself, by an
-                # op that may save it; a copy made at the producer would be read and written the same way
-                return None
+                # op that may save it; a copy made at the producer would be read and written the same way. The op given a
+                # clone of what it reads (``norm(h[:, 0].clone())``) saves the clone, which the write leaves alone
+                reads = [n for n in walk_nodes(st.value) if isinstance(n, (ast.Subscript, ast.Name)) and isinstance(getattr(n, "ctx", None), ast.Load)
+                         and _rooted_at(n, base.id) and not isinstance(facts.parent(n), ast.Subscript)]
+                if not reads or any(isinstance(n, ast.Name) for n in reads) or _saved_elsewhere(fl, base.id, node):
+                    return None
+                return lambda: fix("Give the op a clone of what it reads", *[replace_node(facts, r, f"{facts.text(r)}.clone()") for r in reads])
             producer = None
             for cand in walk_nodes(fl.node):
                 if isinstance(cand, ast.Assign) and len(cand.targets) == 1 and isinstance(cand.targets[0], ast.Name) and cand.targets[0].id == base.id:
@@ -2600,6 +2638,28 @@ def _rooted_at(e: ast.AST, name: str) -> bool:
     while isinstance(e, ast.Subscript):
         e = e.value
     return isinstance(e, ast.Name) and e.id == name
+
+
+def _saved_elsewhere(fl, name: str, node: ast.AST) -> bool:
+    """Is the value ``name`` holds before ``node`` the saved output of an op (``h = torch.sigmoid(x)``)? Then cloning what
+    the written value reads does not protect it."""
+    producer = None
+    for cand in walk_nodes(fl.node):
+        if isinstance(cand, ast.Assign) and len(cand.targets) == 1 and isinstance(cand.targets[0], ast.Name) and cand.targets[0].id == name:
+            if (cand.lineno, cand.col_offset) < (getattr(node, "lineno", 0), getattr(node, "col_offset", 0)) and (producer is None or cand.lineno > producer.lineno):
+                producer = cand
+    if producer is None:
+        return True  # (an argument or a value from elsewhere: not known)
+    pv = fl.assigned.get(id(producer.targets[0]))
+    if pv is None or pv.saved_output:
+        return True
+    # (nor may another statement between them give it to an op that saves its input: ``y = h * w``)
+    start, end = (producer.lineno, producer.col_offset), (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+    for st in walk_nodes(fl.node):
+        if isinstance(st, (ast.Assign, ast.Expr, ast.AugAssign, ast.Return)) and st is not producer and start < (st.lineno, st.col_offset) < end:
+            if st.value is not None and _reads_through_saving_op(st.value, name):
+                return True
+    return False
 
 
 def _reads_through_saving_op(value: ast.AST, name: str) -> bool:

@@ -1665,6 +1665,45 @@ def main():
 """,
             expect={"facts": {"head_changed": True}},
         ),
+        Example(
+            name="task-head-added-by-a-method-inside-an-expression-after-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MultiHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Linear(4, 8), nn.ReLU())
+        self.heads = nn.ModuleList()
+
+    def add_head(self, n):
+        self.heads.append(nn.Linear(8, n))
+        return len(self.heads) - 1
+
+    def forward(self, x, head):
+        return self.heads[head](self.features(x))
+
+
+def main():
+    torch.manual_seed(0)
+    model = MultiHead()
+    model.add_head(2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for task in range(2):
+        head = task if task < len(model.heads) else model.add_head(3)
+        start = model.heads[head].weight.detach().clone()
+        for _ in range(3):
+            loss = F.cross_entropy(model(torch.randn(8, 4), head), torch.randint(0, 2, (8,)))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return {"model": model}, {"last_head_changed": not torch.equal(start, model.heads[1].weight)}
+""",
+            lines=(26,),
+            expect={"facts": {"last_head_changed": False}, "grad_ok": ["model.heads.1.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -1886,7 +1925,8 @@ def main():
                         # ``model[2] = nn.Linear(...)``: the new layer's parameters added as a group right after
                         tt = facts.text(ev.node)
                         fixes.append(lambda st=st, o=oname, tt=tt: fix(f"Add the new parameters with `{o}.add_param_group(...)`", insert_after_stmt(facts, st, f'{o}.add_param_group({{"params": {tt}.parameters()}})')))
-                    elif held is None and owner.isidentifier() and isinstance(st, ast.Expr) and st.value is ev.node:
+                    elif held is None and owner.isidentifier() and isinstance(st, (ast.Expr, ast.Assign)) and (st.value is ev.node or isinstance(ev.node, ast.Call)):
+                        # (also a method that adds the layer, called inside a statement: ``head_id = e if ... else model.add_head(n)``)
                         # the parameters the optimizer does not hold yet, added as a group right after the swap
                         missing = f'[p for p in {owner}.parameters() if all(p is not q for g in {oname}.param_groups for q in g["params"])]'
                         fixes.append(lambda st=st, o=oname, m=missing: fix(f"Add the new parameters with `{o}.add_param_group(...)`", insert_after_stmt(facts, st, f'{o}.add_param_group({{"params": {m}}})')))
