@@ -8,7 +8,7 @@ from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import INPLACE_SYNTAX
-from gradguard.core.flow import argument_writes
+from gradguard.core.flow import argument_writes, related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.order import position
 from gradguard.core.torchapi import (
@@ -2403,6 +2403,8 @@ def main():
                         upstream = {r for r in site.loss.live if r != "?" and not r.startswith("arg:") and not any(r == p or r.startswith(p + ".") or p.startswith(r + ".") for p in stepped)}
                         if not through or not upstream:
                             continue
+                        if not _grads_at_step(fl, e, through):
+                            continue  # (their .grad is None at the step: the optimizer skips them and changes nothing)
                         seen.add(id(site.node))
                         if not isinstance(name_node, ast.Name):
                             call = fl.context
@@ -2638,6 +2640,24 @@ def _rooted_at(e: ast.AST, name: str) -> bool:
     while isinstance(e, ast.Subscript):
         e = e.value
     return isinstance(e, ast.Name) and e.id == name
+
+
+def _grads_at_step(fl, step, params: set) -> bool:
+    """May any of ``params`` have a gradient when ``step`` runs? Not when a ``zero_grad()`` before it (in the same loop
+    body, leaving ``.grad`` None: the default ``set_to_none=True``) cleared them all and no backward between that call and
+    the step reaches them: an optimizer skips a parameter whose ``.grad`` is None, so the step does not modify it."""
+    sp = position(step.node)
+    clears = [e for e in fl.events if e.what == "zero_grad" and isinstance(e.node, ast.Call) and e.loops == step.loops and position(e.node) < sp
+              and e.target is not None and not any(k.arg == "set_to_none" and not (isinstance(k.value, ast.Constant) and k.value.value is True) for k in e.node.keywords)]
+    covering = [e for e in clears if all(any(r == p or r.startswith(p + ".") for p in (e.target.params if e.target.kind == "optimizer" else e.target.live)) for r in params)]
+    if not covering:
+        return True
+    zp = max(position(e.node) for e in covering)
+    for site in fl.backward_sites:
+        if zp < position(site.node) < sp and (not site.loss.live or any(related(r, lv) for r in params for lv in site.loss.live if lv != "?")):
+            return True
+    # (a helper called in between may backpropagate: counted as reaching them)
+    return any(e.what == "step_via_call" and zp < position(e.node) < sp for e in fl.events)
 
 
 def _saved_elsewhere(fl, name: str, node: ast.AST) -> bool:

@@ -176,6 +176,40 @@ def main():
 """,
             expect={"facts": {"encoder_changed": True}},
         ),
+        Example(
+            name="critic-block-steps-the-generator-optimizer-and-the-critic-optimizer-is-only-passed-along",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def train(G, D, g_opt, d_opt, steps=3):
+    for _ in range(steps):
+        real = torch.randn(16, 2) + 3
+        fake = G(torch.randn(16, 2))
+        d_loss = F.softplus(D(fake.detach())).mean() + F.softplus(-D(real)).mean()
+        g_opt.zero_grad()
+        d_loss.backward()
+        g_opt.step()
+        g_loss = F.softplus(-D(fake)).mean()
+        g_opt.zero_grad()
+        g_loss.backward()
+        g_opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+    D = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+    g_opt = torch.optim.Adam(G.parameters(), lr=1e-3)
+    d_opt = torch.optim.Adam(D.parameters(), lr=1e-3)
+    before = D[0].weight.detach().clone()
+    train(G, D, g_opt, d_opt)
+    return {"G": G, "D": D}, {"d_changed": not torch.equal(before, D[0].weight)}
+""",
+            lines=(13,),
+            expect={"facts": {"d_changed": False}, "grad_ok": ["D.0.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -238,6 +272,63 @@ def main():
                         related=related_rows,
                         explanation="Only an optimizer's `step()` changes its parameters. Call `step()` on it after the backward.",
                     )
+
+        yield from self._wrong_step_only(facts, every, stepped, reported)
+
+    def _wrong_step_only(self, facts, every: list, stepped: set, reported: set):
+        """The same slip without a ``zero_grad()`` of the forgotten optimizer: a backward in a training loop whose loss
+        reaches only parameters that one optimizer of the file holds, followed by the step of another optimizer holding
+        none of them, while nothing ever steps the first (``d_loss.backward(); g_optimizer.step()`` with ``d_optimizer``
+        built and passed along but never stepped)."""
+        sites = [(o, _bound_name(facts, o)) for fl in every for o in fl.optimizers if o.covered and all(concrete_param(r) and r != "<new>" for r in o.covered)]
+        sites = [(o, name) for o, name in sites if name]
+        if not sites:
+            return
+        for fl in every:
+            info = facts.modules.classes.get(fl.owner or "")
+            if info is not None and info.framework and not info.manual_optimization:
+                continue
+            for site in fl.backward_sites:
+                if site.implicit or not isinstance(site.node, ast.Call) or not site.loops:
+                    continue
+                reached = {r for r in site.loss.live if concrete_param(r) and r != "<new>"}
+                wrong = _step_after(fl, site)
+                if not reached or wrong is None or not wrong.target.params:
+                    continue
+                if any(related(r, p) for r in reached for p in wrong.target.params):
+                    continue  # (the optimizer stepped holds some of what the loss reaches)
+                for o, oname in sites:
+                    if id(o.node) in stepped or id(o.node) in reported or (wrong.target.origin is o.node):
+                        continue
+                    if not all(any(related(r, p) for p in o.covered) for r in reached) or _handed_on(facts, oname):
+                        continue
+                    reported.add(id(o.node))
+                    other = wrong.name or facts.text(wrong.node.func.value)
+                    names = ", ".join(f"`{r}`" for r in sorted(reached)[:3])
+                    fixes = []
+                    fn = fl.node
+                    if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and (oname in {a.arg for a in fn.args.args} or facts.enclosing(o.node, (ast.FunctionDef, ast.AsyncFunctionDef)) is fn):
+                        fixes = [lambda node=wrong.node.func.value, name=oname: fix(f"Step `{name}`", replace_node(facts, node, name), unsafe=True)]
+                    yield self.finding(
+                        facts,
+                        wrong.node,
+                        f"`{other}.step()` follows a backward whose loss reaches only {names}, which `{oname}` holds, and nothing ever steps "
+                        f"`{oname}`: they get gradients but never change",
+                        related=[(site.node, "this backward fills their gradients"), (o.node, f"`{oname}` is built here")],
+                        fixes=fixes,
+                        explanation="Only an optimizer's `step()` changes its parameters. Step the optimizer that holds the parameters this loss trains.",
+                    )
+                    break
+
+
+def _bound_name(facts, o) -> str:
+    """The name an optimizer construction is bound to (``d_optimizer = Adam(...)``), else ""."""
+    if o.name:
+        return o.name
+    st = facts.statement_of(o.node)
+    if isinstance(st, ast.Assign) and st.value is o.node and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+        return st.targets[0].id
+    return ""
 
 
 def _may_be_optimizer_step(ev) -> bool:
