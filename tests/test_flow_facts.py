@@ -173,3 +173,13 @@ def test_a_loop_sorting_parameters_into_groups_is_decided_per_parameter():
         "isinstance(module, nn.Linear) and name", "isinstance(module, (nn.Linear, Mlp)) and name")
     assert library != bad.code
     assert found(library) == {("GG806", 38)}
+
+
+def test_a_cut_in_front_of_frozen_parameters_is_not_why_a_loss_has_no_path():
+    # the generated images' features are read through ``.data`` and the real images' under ``no_grad``, both through a
+    # frozen critic: the loss has no gradient path, because of the ``.data`` (line 20) only; the ``no_grad`` cuts nothing
+    # that requires grad (a false GG501 error before), and the frozen critic is not named as starved
+    ex = example("GG201", "generated-features-read-through-data-real-ones-under-no-grad-of-a-frozen-critic")
+    assert found(ex.code) == {("GG201", 20)}
+    (f,) = [f for f in analyze(ex.code).findings if f.code == "GG201"]
+    assert "critic" not in f.message

@@ -468,6 +468,14 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                         continue
                 for c in sorted(cuts, key=cut_order):
                     by_cut.setdefault(c, []).append(root)
+            if no_path and len(by_cut) > 1:
+                # the loss has no gradient path, and several cuts stand between it and the parameters: a cut in front of
+                # frozen parts only (the real images' features under no_grad through a frozen critic) is not why; the
+                # others are (``.data`` on the generated images' features)
+                frozen = frozen_paths(facts)
+                live = {c: [r for r in roots if not is_frozen(r, frozen)] for c, roots in by_cut.items() if not all(is_frozen(r, frozen) for r in roots)}
+                if live:
+                    by_cut = live
             for c, roots in by_cut.items():
                 out.append(Starvation(c, sorted(set(roots)), site, fl, no_path, _covered(roots[0], optimizers)))
     facts._starvations = out  # type: ignore[attr-defined]

@@ -1748,6 +1748,50 @@ def main():
 """,
             expect={"grad_ok": ["D.weight", "G.bias", "G.weight"]},
         ),
+        Example(
+            name="generated-features-read-through-data-real-ones-under-no-grad-of-a-frozen-critic",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Critic(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Linear(4, 8), nn.Linear(8, 8)])
+
+    def forward(self, x):
+        feats = []
+        for block in self.blocks:
+            x = torch.relu(block(x))
+            feats.append(x)
+        return feats
+
+
+def features(critic, x):
+    return [f.data for f in critic(x)]
+
+
+def main():
+    torch.manual_seed(0)
+    critic = Critic()
+    critic.requires_grad_(False)
+    generator = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 4))
+    optimizer = torch.optim.Adam(generator.parameters(), lr=1e-3)
+    for _ in range(3):
+        real = torch.randn(16, 4)
+        fake_feats = features(critic, generator(torch.randn(16, 2)))
+        with torch.no_grad():
+            real_feats = critic(real)
+        loss = sum(F.l1_loss(f, r) for f, r in zip(fake_feats, real_feats))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"generator": generator}
+""",
+            lines=(20,),
+            expect={"error": "does not require grad"},
+        ),
     )
 
     cut_kinds = frozenset({"detach", "data"})  # the GradientFlow cut kinds this rule reports

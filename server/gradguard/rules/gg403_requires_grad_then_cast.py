@@ -173,6 +173,11 @@ def _float64_argument(facts, name: str, scope: ast.AST, depth: int) -> bool:
     return True
 
 
+def _other_operand(op: ast.AST, one: ast.AST) -> ast.AST:
+    assert isinstance(op, ast.BinOp)
+    return op.right if op.left is one else op.left
+
+
 def _plain_number(e: ast.AST) -> bool:
     """A plain number in arithmetic: a constant, a name or attribute (``eps``, ``self.eps``), or arithmetic of those."""
     if isinstance(e, ast.UnaryOp):
@@ -1277,6 +1282,32 @@ def main():
 """,
             expect={"grad_ok": ["log_scale", "img.weight"]},
         ),
+        Example(
+            name="leaf-cast-then-scaled-in-a-table-helper",
+            code="""import torch
+
+
+def init_table(rows, dim, dtype=torch.float64, std=0.1):
+    return torch.randn(rows, dim, requires_grad=True).to(dtype) * std
+
+
+def main():
+    torch.manual_seed(0)
+    users, items = init_table(6, 3), init_table(5, 3)
+    ratings = torch.rand(6, 5, dtype=torch.float64)
+    for _ in range(3):
+        loss = ((users @ items.t() - ratings) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            users -= 0.1 * users.grad
+            items -= 0.1 * items.grad
+        users.grad = None
+        items.grad = None
+    return {"users": users, "items": items}
+""",
+            lines=(5,),
+            expect={"error": "unsupported operand"},
+        ),
     )
 
     def check(self, facts):
@@ -1620,7 +1651,20 @@ def main():
             new = f"{facts.text(inner.func)}({', '.join([_atom(facts, data) + cast, *rest])})"
             return fix("Cast the data before wrapping it in nn.Parameter", replace_node(facts, call, new))
         if how == "factory":
-            new = f"{facts.text(inner.func)}({_args_text(facts, inner, drop='requires_grad')}){cast}.requires_grad_()"
-            return fix("Cast first, then make the leaf with `requires_grad_()`", replace_node(facts, call, new))
-        new = f"{facts.text(data)}{cast}.requires_grad_()"
-        return fix("Cast first, then make the leaf with `requires_grad_()`", replace_node(facts, call, new))
+            made = f"{facts.text(inner.func)}({_args_text(facts, inner, drop='requires_grad')}){cast}"
+        else:
+            made = f"{facts.text(data)}{cast}"
+        # (the cast copy scaled by plain numbers, ``randn(..., requires_grad=True).to(dtype) * std``: the leaf is made
+        # from the whole chain, or the product would be a non-leaf again)
+        outer: ast.AST = call
+        while isinstance(facts.parent(outer), ast.BinOp) and _plain_number(_other_operand(facts.parent(outer), outer)):
+            outer = facts.parent(outer)
+        if outer is not call:
+            text = facts.text(outer)
+            s0, _e0 = facts.start(outer), facts.end(outer)
+            cs, ce = facts.start(call), facts.end(call)
+            if s0.line == ce.line == cs.line:
+                chain = text[: cs.col - s0.col] + made + text[ce.col - s0.col:]
+                return fix("Make the leaf from the whole computation with `requires_grad_()`", replace_node(facts, outer, f"({chain}).requires_grad_()"))
+            return None
+        return fix("Cast first, then make the leaf with `requires_grad_()`", replace_node(facts, call, made + ".requires_grad_()"))
