@@ -15,7 +15,7 @@ from gradguard.core.source import Pos
 from gradguard.core.starvation import cut_order, display_root, eval_paths, frozen_paths, is_frozen
 from gradguard.core.torchapi import ALIASING_OPS, FROZEN_BY_DEFAULT, LOSS_SINK_WORDS, PARAMETER_CTORS, PARAMLESS_SUFFIXES, is_module_ctor
 from gradguard.core.training import covered_by, stepped_after, stepped_by_framework
-from gradguard.fixes import fix, insert_before_stmt, line_indent, newline, replace_node
+from gradguard.fixes import fix, insert_after_stmt, insert_before_stmt, line_indent, newline, replace_node
 from gradguard.rules._cuts import loss_label, other_cuts_where, related_for, roots_label, sole_cut
 from gradguard.rules._leafs import is_computing_expr
 from gradguard.rules.base import Example, Rule
@@ -2779,6 +2779,36 @@ def main():
 """,
             expect={"grad_ok": ["model.bias", "model.weight"]},
         ),
+        Example(
+            name="probe-helper-switches-grad-off-and-never-back",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def probe_drift(model, probe, history):
+    torch.set_grad_enabled(False)
+    emb = F.normalize(model(probe), dim=-1)
+    history.append(float(emb.norm()))
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    probe, history = torch.randn(4, 4), []
+    for epoch in range(2):
+        probe_drift(model, probe, history)
+        for _ in range(3):
+            loss = F.cross_entropy(model(torch.randn(8, 4)), torch.randint(0, 2, (8,)))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return {"model": model}
+""",
+            lines=(7,),
+            expect={"error": "does not require grad"},
+        ),
     )
 
     cut_kinds = frozenset({"no_grad", "inference"})  # the GradientFlow cut kinds this rule reports
@@ -3368,8 +3398,34 @@ def _enable_fix(facts, node: ast.AST):
     if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and node in parent.decorator_list:
         return _remove_decorator(facts, parent, node)
     if isinstance(parent, ast.Expr):
-        return _restore_before_return(facts, node)
+        return _restore_before_return(facts, node) or _restore_at_end(facts, node, parent)
     return None
+
+
+def _restore_at_end(facts, node: ast.AST, stmt: ast.Expr) -> Optional[object]:
+    """``torch.set_grad_enabled(False)`` as a statement of a function's own body that never switches it back, with no
+    ``return`` / ``raise`` / ``yield`` to leave early: keep the mode it found and restore it as the function ends."""
+    fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if fn is None or not any(stmt is st for st in fn.body) or not isinstance(node, ast.Call) or not node.args:
+        return None
+    if not (isinstance(node.args[0], ast.Constant) and node.args[0].value is False):
+        return None
+    func_text = facts.text(node.func)
+    for n in walk_nodes(fn):
+        if isinstance(n, (ast.Return, ast.Raise, ast.Yield, ast.YieldFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and n is not fn:
+            return None
+        if n is not node and isinstance(n, ast.Call) and facts.text(n.func) in (func_text, "torch.set_grad_enabled", "set_grad_enabled"):
+            return None  # (it switches the mode again somewhere: not this simple shape)
+    module = func_text.rsplit(".", 1)[0] if "." in func_text else "torch"
+    saved = "grad_was_enabled"
+    if any(isinstance(n, ast.Name) and n.id == saved for n in walk_nodes(fn)):
+        return None
+    return fix(
+        "Restore the grad mode it found when the function ends",
+        insert_before_stmt(facts, stmt, f"{saved} = {module}.is_grad_enabled()"),
+        insert_after_stmt(facts, fn.body[-1], f"{func_text}({saved})"),
+        unsafe=True,
+    )
 
 
 def _restore_before_return(facts, node: ast.AST) -> Optional[object]:

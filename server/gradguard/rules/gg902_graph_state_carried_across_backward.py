@@ -2476,6 +2476,44 @@ def main():
 """,
             expect={"grad_ok": ["w.weight"]},
         ),
+        Example(
+            name="lightning-lstm-state-kept-on-the-module-for-the-next-batch",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class StatefulForecaster(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 8, batch_first=True)
+        self.head = nn.Linear(8, 1)
+        self.hidden = None
+
+    def on_train_epoch_start(self):
+        self.hidden = None
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        out, self.hidden = self.lstm(x, self.hidden)
+        return F.mse_loss(self.head(out), y)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=1e-3)
+
+
+def main():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(12, 5, 3), torch.randn(12, 5, 1))
+    model = StatefulForecaster()
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=4))
+    return {"model": model}
+""",
+            lines=(20,),
+            expect={"error": "backward through the graph a second time"},
+        ),
     )
 
     def check(self, facts):
@@ -2696,7 +2734,8 @@ def main():
                     f"`self.{attr}` keeps this step's graph for the next `{step_name}`, but the backward() of {site.label} frees it before "
                     f"the next call: the next backward() raises",
                     related=[(site.node, "backpropagated once per batch")],
-                    fixes=[partial(_detach_stored_fix, facts, stmt)] if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute) and _one_tensor(m, stmt.value) else [],
+                    fixes=[partial(_detach_stored_fix, facts, stmt)] if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute) and _one_tensor(m, stmt.value)
+                    else _detach_after_stmt_fixes(facts, stmt, attr, carried[-1].value),
                     explanation="The framework calls the step once per batch and runs backward() on its loss before the next call. The state "
                     "stored on the module is attached to this step's graph; the next step builds on it, so its backward() walks into the "
                     "freed graph and raises `RuntimeError: Trying to backward through the graph a second time`. Store a detached state "
@@ -3062,6 +3101,29 @@ def _detach_after_loop_fixes(facts, fwd, stmt: ast.stmt, attr: str, value) -> li
     else:
         return []
     return [lambda: fix("Store a detached state after the loop (the next call starts from its values, not its graph)", insert_after_stmt(facts, loop, new))]
+
+
+def _detach_after_stmt_fixes(facts, stmt: ast.stmt, attr: str, value) -> list:
+    """``out, self.hidden = self.lstm(x, self.hidden)``: keep this step's output with its graph, and store a detached state
+    right after for the next step (``tuple(s.detach() for s in self.hidden)`` for an LSTM's ``(h, c)``)."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) and len(stmt.targets[0].elts) == 2):
+        return []
+    second = stmt.targets[0].elts[1]
+    call = stmt.value
+    if not (isinstance(second, ast.Attribute) and second.attr == attr and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and _self_attr(call.func)):
+        return []
+    # what the recurrent layer returns as its state: ``(h, c)`` for an LSTM, one tensor for a GRU or an RNN
+    cls = facts.enclosing(stmt, (ast.ClassDef,))
+    info = facts.modules.classes.get(cls.name) if cls is not None else None
+    made = info.attr_values.get(call.func.attr, ()) if info is not None else ()
+    kinds = {(facts.imports.qualname(v.func) or "") if isinstance(v, ast.Call) else "" for v in made}
+    if kinds == {"torch.nn.LSTM"}:
+        new = f"self.{attr} = tuple(s.detach() for s in self.{attr})"
+    elif kinds and kinds <= {"torch.nn.GRU", "torch.nn.RNN"}:
+        new = f"self.{attr} = self.{attr}.detach()"
+    else:
+        return []
+    return [lambda: fix("Store a detached state for the next step (it starts from its values, not its graph)", insert_after_stmt(facts, stmt, new))]
 
 
 def _detach_stored_fix(facts, st: ast.Assign):
