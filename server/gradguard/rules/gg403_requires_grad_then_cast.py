@@ -1308,6 +1308,38 @@ def main():
             lines=(5,),
             expect={"error": "unsupported operand"},
         ),
+        Example(
+            name="scaled-leaves-returned-in-a-list-comprehension",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def init_gates(n, init=0.5):
+    return [torch.ones(4, requires_grad=True) * init for _ in range(n)]
+
+
+def main():
+    torch.manual_seed(0)
+    layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(2)])
+    gates = init_gates(len(layers))
+    optimizer = torch.optim.SGD(layers.parameters(), lr=0.1)
+    for _ in range(3):
+        x = torch.randn(8, 4)
+        for layer, g in zip(layers, gates):
+            x = torch.tanh(layer(x)) * g
+        loss = F.mse_loss(x, torch.zeros(8, 4))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            for g in gates:
+                g -= 0.1 * g.grad
+    return {"layers": layers}
+""",
+            lines=(7,),
+            expect={"error": "unsupported operand"},
+        ),
     )
 
     def check(self, facts):
@@ -1542,29 +1574,37 @@ def main():
                 op = st.value  # ``return nn.Parameter(torch.randn(*shape)) * sigma``: the caller gets the op's output
             else:
                 continue
-            if isinstance(op, ast.BinOp) and type(op.op) in ARITH_OPS:
-                operands, text = [op.left, op.right], f"`{ARITH_OPS[type(op.op)]}`"
-            elif isinstance(op, ast.Call) and isinstance(op.func, ast.Attribute) and op.func.attr in ARITH_METHODS:
-                operands, text = [op.func.value], f"`.{op.func.attr}()`"
-            else:
+            # (also each element of a list kept or returned: ``return [torch.ones(2, requires_grad=True) * s for _ in layers]``)
+            ops = [op.elt] if isinstance(op, ast.ListComp) else (list(op.elts) if isinstance(op, (ast.List, ast.Tuple)) else [op])
+            for op in ops:
+                yield from self._arithmetic_op(facts, op)
+
+    def _arithmetic_op(self, facts, op: ast.AST):
+        """One element kept: an operator (or ``.mul()``-style call) applied to a fresh leaf, anywhere in a chain of arithmetic
+        with plain numbers: ``(op, the leaf's call, its kind, the op as text)``."""
+        if isinstance(op, ast.BinOp) and type(op.op) in ARITH_OPS:
+            operands, text = [op.left, op.right], f"`{ARITH_OPS[type(op.op)]}`"
+        elif isinstance(op, ast.Call) and isinstance(op.func, ast.Attribute) and op.func.attr in ARITH_METHODS:
+            operands, text = [op.func.value], f"`.{op.func.attr}()`"
+        else:
+            return
+        # (the leaf may sit anywhere in a chain of arithmetic with plain numbers: ``torch.rand_like(x, requires_grad=True)
+        # * 2 * eps - eps``, ``t_min + (t_max - t_min) * torch.rand(n, 1, requires_grad=True)``; a chain that also
+        # computes with another tensor, ``torch.zeros(1, requires_grad=True) * logits.sum() * 1e-8``, is a computed
+        # value such as a dummy loss, not a leaf being made)
+        stack = [o for o in operands if not isinstance(o, ast.BinOp)]
+        if isinstance(op, ast.BinOp):
+            stack += [o for o, other in ((op.left, op.right), (op.right, op.left)) if isinstance(o, ast.BinOp) and _plain_number(other)]
+        while stack:
+            inner = stack.pop(0)
+            if isinstance(inner, ast.BinOp):
+                if type(inner.op) in ARITH_OPS:
+                    stack[:0] = [o for o, other in ((inner.left, inner.right), (inner.right, inner.left)) if _plain_number(other)]
                 continue
-            # (the leaf may sit anywhere in a chain of arithmetic with plain numbers: ``torch.rand_like(x, requires_grad=True)
-            # * 2 * eps - eps``, ``t_min + (t_max - t_min) * torch.rand(n, 1, requires_grad=True)``; a chain that also
-            # computes with another tensor, ``torch.zeros(1, requires_grad=True) * logits.sum() * 1e-8``, is a computed
-            # value such as a dummy loss, not a leaf being made)
-            stack = [o for o in operands if not isinstance(o, ast.BinOp)]
-            if isinstance(op, ast.BinOp):
-                stack += [o for o, other in ((op.left, op.right), (op.right, op.left)) if isinstance(o, ast.BinOp) and _plain_number(other)]
-            while stack:
-                inner = stack.pop(0)
-                if isinstance(inner, ast.BinOp):
-                    if type(inner.op) in ARITH_OPS:
-                        stack[:0] = [o for o, other in ((inner.left, inner.right), (inner.right, inner.left)) if _plain_number(other)]
-                    continue
-                kind = self._leaf_kind(facts, inner) if isinstance(inner, ast.Call) else None
-                if kind is not None:
-                    yield op, inner, kind, text
-                    break
+            kind = self._leaf_kind(facts, inner) if isinstance(inner, ast.Call) else None
+            if kind is not None:
+                yield op, inner, kind, text
+                return
 
     def _leaf_kind(self, facts, inner: ast.Call):
         q = facts.imports.qualname(inner.func) or ""
