@@ -7,6 +7,7 @@ from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.order import position
+from gradguard.core.starvation import find_starvations
 from gradguard.core.training import concrete_param, stepped_optimizer
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
@@ -210,6 +211,95 @@ def main():
             lines=(13,),
             expect={"facts": {"d_changed": False}, "grad_ok": ["D.0.weight"]},
         ),
+        Example(
+            name="lightning-optimizers-unpacked-in-the-other-order",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class GAN(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.generator = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+        self.critic = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+
+    def training_step(self, batch, batch_idx):
+        (real,) = batch
+        opt_g, opt_d = self.optimizers()
+        fake = self.generator(torch.randn_like(real))
+        opt_d.zero_grad()
+        loss_d = F.softplus(self.critic(fake.detach())).mean() + F.softplus(-self.critic(real)).mean()
+        self.manual_backward(loss_d)
+        opt_d.step()
+        opt_g.zero_grad()
+        loss_g = F.softplus(-self.critic(fake)).mean()
+        self.manual_backward(loss_g)
+        opt_g.step()
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.critic.parameters(), lr=1e-3), torch.optim.Adam(self.generator.parameters(), lr=1e-3)
+
+
+def main():
+    torch.manual_seed(0)
+    model = GAN()
+    before = model.generator[0].weight.detach().clone()
+    loader = DataLoader(TensorDataset(torch.randn(64, 2) + 3), batch_size=16)
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, loader)
+    return {"model": model}, {"generator_changed": not torch.equal(before, model.generator[0].weight)}
+""",
+            lines=(22,),
+            fixable=False,
+            expect={"facts": {"generator_changed": False}},
+        ),
+        Example(
+            bad=False,
+            name="lightning-optimizers-unpacked-in-the-order-they-are-returned",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class GAN(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.generator = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+        self.critic = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+
+    def training_step(self, batch, batch_idx):
+        (real,) = batch
+        opt_g, opt_d = self.optimizers()
+        fake = self.generator(torch.randn_like(real))
+        opt_d.zero_grad()
+        loss_d = F.softplus(self.critic(fake.detach())).mean() + F.softplus(-self.critic(real)).mean()
+        self.manual_backward(loss_d)
+        opt_d.step()
+        opt_g.zero_grad()
+        loss_g = F.softplus(-self.critic(fake)).mean()
+        self.manual_backward(loss_g)
+        opt_g.step()
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.generator.parameters(), lr=1e-3), torch.optim.Adam(self.critic.parameters(), lr=1e-3)
+
+
+def main():
+    torch.manual_seed(0)
+    model = GAN()
+    before = model.generator[0].weight.detach().clone()
+    loader = DataLoader(TensorDataset(torch.randn(64, 2) + 3), batch_size=16)
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, loader)
+    return {"model": model}, {"generator_changed": not torch.equal(before, model.generator[0].weight)}
+""",
+            expect={"facts": {"generator_changed": True}, "grad_ok": ["model.critic.0.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -274,6 +364,53 @@ def main():
                     )
 
         yield from self._wrong_step_only(facts, every, stepped, reported)
+        yield from self._only_empty_steps(facts, flows, every, reported)
+
+    def _only_empty_steps(self, facts, flows: list, every: list, reported: set):
+        """An optimizer every step of which changes nothing: each follows its own ``zero_grad()`` (which leaves ``.grad``
+        None) with no backward in between that reaches its parameters (an optimizer skips a parameter without a
+        gradient), while a backward elsewhere does reach them: they get gradients, but never when this optimizer steps
+        (Lightning's ``opt_g, opt_d = self.optimizers()`` unpacked in the other order than ``configure_optimizers``
+        returns them: the generator's optimizer is stepped after the critic's loss only)."""
+        steps: dict = {}
+        for fl in every:
+            info = facts.modules.classes.get(fl.owner or "")
+            if info is not None and info.framework and not info.manual_optimization:
+                continue
+            for ev in fl.events:
+                t = ev.target
+                if ev.what == "step" and t is not None and t.kind == "optimizer" and t.origin is not None and t.params and isinstance(ev.node, ast.Call) and not ev.node.args:
+                    steps.setdefault(id(t.origin), []).append((fl, ev))
+        for key, evs in steps.items():
+            if key in reported:
+                continue
+            t = evs[0][1].target
+            params = {p for p in t.params if concrete_param(p)}
+            if not params or len(params) != len(t.params):
+                continue
+            # (another backward of the same function does reach them: the losses and the steps are paired the wrong way)
+            if not all(any(related(r, p) for s in fl.backward_sites for r in s.loss.live for p in params) for fl, _ev in evs):
+                continue
+            if not all(_empty_step(facts, fl, ev, params) for fl, ev in evs):
+                continue
+            reported.add(key)
+            fl, ev = min(evs, key=lambda x: position(x[1].node))
+            name = ev.name or facts.text(ev.node.func.value)
+            names = ", ".join(f"`{r}`" for r in sorted(params)[:3])
+            related_rows: list = [(t.origin, "the optimizer is built here, over these parameters")]
+            unpack = _unpacked_from_framework(fl.node, name)
+            if unpack is not None:
+                related_rows.insert(0, (unpack, f"`{name}` is bound here, by position, to the optimizer `configure_optimizers` returns in that place"))
+            yield self.finding(
+                facts,
+                ev.node,
+                f"`{name}.step()` follows a backward that reaches none of its parameters ({names}), after `{name}.zero_grad()` left their "
+                f"gradients None: it changes nothing, and no step of this optimizer ever does, so they never change",
+                related=related_rows,
+                explanation="An optimizer skips parameters whose `.grad` is None. Step each optimizer after the backward of the loss that "
+                "trains its parameters (check which optimizer each name holds).",
+            )
+
 
     def _wrong_step_only(self, facts, every: list, stepped: set, reported: set):
         """The same slip without a ``zero_grad()`` of the forgotten optimizer: a backward in a training loop whose loss
@@ -408,3 +545,51 @@ def _bare(node: ast.AST, name: str) -> bool:
     if isinstance(node, ast.IfExp):
         return _bare(node.body, name) or _bare(node.orelse, name)
     return False
+
+
+def _empty_step(facts, fl, ev, params: set) -> bool:
+    """Does the step ``ev`` follow, in the same loop body, a ``zero_grad()`` of the same optimizer that leaves ``.grad``
+    None, with no backward (nor a call that may run one) in between whose loss reaches ``params``, even through a cut (that
+    cut's rule tells why), and with no backward reaching them just before that ``zero_grad()`` (a ``zero_grad()`` between
+    the backward and the step: GG803)?"""
+    sp = position(ev.node)
+    origin = ev.target.origin
+    zeros = [z for z in fl.events if z.what == "zero_grad" and z.target is not None and z.target.origin is origin and isinstance(z.node, ast.Call)
+             and z.loops == ev.loops and position(z.node) < sp
+             and not any(k.arg == "set_to_none" and not (isinstance(k.value, ast.Constant) and k.value.value is True) for k in z.node.keywords)]
+    if not zeros:
+        return False
+    zp = max(position(z.node) for z in zeros)
+    own = all(p.startswith("self.") for p in params)  # (then an argument of the method, the batch, is not one of them)
+    before = [position(e.node) for e in fl.events if e.what == "step" and e.target is not None and e.target.origin is origin and position(e.node) < zp]
+    start = max(before) if before else (0, 0)
+    starved = {id(st.site.node) for st in find_starvations(facts) if any(related(r, p) for r in st.roots for p in params)}
+    for site in fl.backward_sites:
+        roots = set(site.loss.live)
+        if not isinstance(site.node, ast.Call) or any(r == "?" or (r.startswith("arg:") and not own) for r in roots) or not (roots - {"<new>"}) \
+                or id(site.node) in starved:
+            if start < position(site.node) < sp:
+                return False  # (a loss with no path at all, one the model cannot see, or one a cut rule reports starving them)
+            continue
+        reaches = any(related(r, p) for r in roots for p in params)
+        if reaches and (zp < position(site.node) < sp or start < position(site.node) < zp):
+            return False
+    if any(e.what in ("step_via_call", "grad_inputs") and zp < position(e.node) < sp for e in fl.events):
+        return False
+    # (a call of a function or method of the file in between may backpropagate where this flow does not see it)
+    for n in walk_nodes(fl.node):
+        if isinstance(n, ast.Call) and zp < position(n) < sp:
+            f = n.func
+            name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else None)
+            if name and (name in facts.flow.functions or (fl.owner and facts.modules.method(fl.owner, name) is not None)):
+                return False
+    return True
+
+
+def _unpacked_from_framework(fn: ast.AST, name: str):
+    """The statement of ``fn`` that unpacks ``name`` from Lightning's ``self.optimizers()`` (``opt_g, opt_d = ...``), else None."""
+    for st in walk_nodes(fn):
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], (ast.Tuple, ast.List)) and isinstance(st.value, ast.Call) \
+                and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "optimizers" and any(isinstance(e, ast.Name) and e.id == name for e in st.targets[0].elts):
+            return st
+    return None
