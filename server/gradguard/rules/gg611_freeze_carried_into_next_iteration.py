@@ -23,8 +23,9 @@ class FreezeCarriedIntoNextIteration(Rule):
     needs = ("requires_grad",)
     docs = """
 ## What it does
-Follows `requires_grad` around a training loop: the body of a loop that runs a backward and an optimizer step, or a
-function an in-file loop calls that does both (`model.optimize_parameters(...)`), with what its helpers switch
+Follows `requires_grad` around a training loop: the body of a loop that runs a backward and an optimizer step, a
+function an in-file loop calls that does both (`model.optimize_parameters(...)`), or a Lightning `training_step` under
+manual optimization (the Trainer calls it once a batch), with what its helpers switch
 (`set_requires_grad([self.D], False)`, a `validate(model)` that freezes the model and switches back on only its head).
 It flags a freeze that runs after the backward on every pass, of parameters that were trainable at the first backward,
 when nothing in the loop switches them back on before the backward comes round again; and an unfreeze that runs only
