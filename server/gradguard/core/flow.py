@@ -1268,7 +1268,7 @@ class GradientFlow:
             return self._attr_cache[key]
         got = None
         if self.lines is not None and self.text().anywhere(_REQUIRES_GRAD_WORD):
-            defs = [n for n in walk_nodes(self.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            defs = statements_of_type(self.tree, (ast.FunctionDef, ast.AsyncFunctionDef))
             names = {d.name for d in defs if self.text().search(_REQUIRES_GRAD_WORD, d)}
             rest = [d for d in defs if d.name not in names]
             while names and rest:

@@ -980,31 +980,26 @@ def _state(part: str, switches: list, start: Optional[bool]) -> tuple:
     return state, at, kept
 
 
-def _repeated_functions(facts) -> dict:
-    """Functions and methods of the file called inside a loop (``for step in range(n): model.optimize_parameters(...)``):
-    each call runs the whole function again. ``{id(function): function}``."""
-    names: dict = {}
-    for fn in facts.walk((ast.FunctionDef, ast.AsyncFunctionDef)):
-        names.setdefault(fn.name, []).append(fn)
-    out: dict = {}
-    for call in facts.walk(ast.Call):
+def _repeated(facts, fn: ast.AST) -> bool:
+    """Is ``fn`` (a function or method of the file) called inside a loop (``for step in range(n):
+    model.optimize_parameters(...)``: each call runs it again), or a method a framework calls once a batch (Lightning's
+    ``training_step``)?"""
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    owner = facts.flow.owner.get(id(fn))
+    info = facts.modules.classes.get(owner or "")
+    if info is not None and fn.name in REPEATED_BY_FRAMEWORK.get(info.framework or "", ()):
+        return True
+    for call in facts.nodes_near(ast.Call, (fn.name,)):
         f = call.func
         name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else None)
-        if name not in names:
+        if name != fn.name:
             continue
         loop = facts.enclosing(call, (ast.For, ast.AsyncFor, ast.While))
         scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-        if loop is None or (scope is not None and not _inside(loop, scope)):
-            continue
-        for fn in names[name]:
-            out[id(fn)] = fn
-    # (a method a framework calls once a batch: Lightning's ``training_step``)
-    for info in facts.modules.classes.values():
-        for meth in REPEATED_BY_FRAMEWORK.get(info.framework or "", ()):
-            m = info.methods.get(meth)
-            if m is not None:
-                out[id(m)] = m
-    return out
+        if loop is not None and (scope is None or _inside(loop, scope)):
+            return True
+    return False
 
 
 def _entry_on(facts, fl: FunctionFlow, region: ast.AST, part: str) -> Optional[bool]:
@@ -1027,23 +1022,36 @@ def _entry_on(facts, fl: FunctionFlow, region: ast.AST, part: str) -> Optional[b
     return None if part.startswith("arg:") else True
 
 
+_REQUIRES_GRAD = re.compile(r"requires_grad")
+
+
 def carried_freezes(facts) -> list:
     """Every :class:`CarriedFreeze` of the file (computed once)."""
     cached = getattr(facts, "_carried_freezes", None)
     if cached is not None:
         return cached
     out: list = []
-    if facts.text_index.anywhere(re.compile(r"requires_grad")):
-        repeated = _repeated_functions(facts)
-        # (a function's own flow, and its flows in its callers' terms: ``train(fabric, model, ...)`` backpropagates a loss
-        # of the caller's model, which its own flow sees only through an argument it knows nothing of)
-        for fl in [*facts.flows, *facts.flow.context_flows]:
+    if facts.text_index.anywhere(_REQUIRES_GRAD):
+        # only the scopes that switch requires_grad themselves or call a function of the file that does (the flow engine
+        # is run for no other), with a backward or a call in them
+        callers = facts.flow.requires_grad_callers()
+        scopes = {id(sc): sc for sc in facts.scopes_matching(_REQUIRES_GRAD)}
+        if callers is not None:
+            scopes.update((id(sc), sc) for sc in facts.scopes_matching(callers))
+        flows = [facts.flow.flow(sc) for sc in scopes.values()]
+        # (and their flows in their callers' terms: ``train(fabric, model, ...)`` backpropagates a loss of the caller's
+        # model, which its own flow sees only through an argument it knows nothing of)
+        flows += [c for c in facts.flow.context_flows if id(c.node) in scopes]
+        repeated: dict = {}
+        for fl in flows:
             if not isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
                 continue
             if not any(_switch_turn(facts, ev) is not None for ev in fl.events):
                 continue
             regions: list = [n for n in facts.own_nodes(fl.node) if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
-            if id(fl.node) in repeated:
+            if id(fl.node) not in repeated:
+                repeated[id(fl.node)] = _repeated(facts, fl.node)
+            if repeated[id(fl.node)]:
                 regions.append(fl.node)
             for region in regions:
                 out.extend(_carried_in(facts, fl, region))
