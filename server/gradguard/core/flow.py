@@ -4019,6 +4019,7 @@ class _Walker:
                     self.env[f"{recv_key}.{a}"] = v
                     self.attr_state = True
                 self._context_replacements(node, ctx)
+                self._context_param_groups(ctx)
                 ret = ctx.returns
                 if ret.kind == "module" and ret.ident and (ret.ident == NEW or ret.ident in ctx.created) and ret.live == {ret.ident} and not ret.cut:
                     # a factory given its caller's values (``restore(state)`` building a new model): a new object, as below
@@ -4049,6 +4050,19 @@ class _Walker:
             # named where it binds it (with the requires_grad switches the factory made on it)
             return Val(frozenset({NEW}), kind="module", cls=ret.cls, ident=NEW, elem_cls=ret.elem_cls, frozen_copy=_made_switches(summary, ret.ident, node))
         return self.instantiate_summary(ret, binding, node, frozenset(summary.created))
+
+    def _context_param_groups(self, ctx: FunctionFlow) -> None:
+        """A helper given an optimizer that adds a parameter group to it (``unfreeze_backbone(model, optimizer, lr)`` calling
+        ``optimizer.add_param_group({"params": backbone.parameters()})``): from the call on, the caller's optimizer (each of
+        its names bound to the same optimizer) also steps those parameters."""
+        added = [e for e in ctx.events if e.what == "param_group_added" and e.target is not None and e.value is not None]
+        if not added:
+            return
+        for name, v in list(self.env.items()):
+            if isinstance(name, str) and v.kind == "optimizer" and v.origin is not None:
+                more = frozenset().union(*(e.value.live for e in added if e.target.origin is v.origin))
+                if more:
+                    self.env[name] = replace(v, params=v.params | more)
 
     def _omitted_none(self, fn: ast.AST, args: list, kwargs: dict) -> tuple:
         """The parameters of ``fn`` tested against None in a branch (``none_branches``) that the call leaves at their
@@ -4615,6 +4629,9 @@ class _Walker:
                 given = [fv for k, fv in (group.fields or ()) if k == "params"] or [group]
                 more = frozenset().union(*(g.live | ({g.ident} if g.ident and g.kind in ("module", "params") else frozenset()) for g in given))
                 self.env[node.func.value.id] = replace(recv, params=recv.params | more)
+                if self.call is not None and recv.origin is not None:
+                    # (in a helper walked with its caller's values: the caller's optimizer, extended for the caller too)
+                    self.record("param_group_added", node, target=recv, value=Val(more))
             return Val(kind=None)
         if recv.kind in ("python", "none", "import"):
             v = combine(*args, *kwargs.values())

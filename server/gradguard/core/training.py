@@ -1131,3 +1131,17 @@ def _varies(facts, cond: ast.AST, region: ast.AST) -> bool:
     if isinstance(region, (ast.For, ast.AsyncFor)):
         bound |= {n.id for n in walk_nodes(region.target) if isinstance(n, ast.Name)}
     return any(isinstance(n, ast.Name) and n.id in bound for n in walk_nodes(test))
+
+
+def frozen_at_backward(facts, fl: FunctionFlow, root: str, site) -> bool:
+    """Is ``root`` switched off when ``site`` (a backward of ``fl``) runs, by what ``fl`` switched before it and, for a flow in
+    a caller's terms, what that caller switched before the call (``set_trainable(model.backbone, False)``, then
+    ``train_epoch(model, ...)``, then an unfreeze for the next phase: frozen in the first phase's backward)?"""
+    before = []
+    if isinstance(fl.context, ast.Call):
+        caller = facts.enclosing(fl.context, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+        before += [t for t in _switches(facts, facts.flow.flow(caller), caller) if position(t[0].node) < position(fl.context)]
+    if isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        before += [t for t in _switches(facts, fl, fl.node) if position(t[0].node) < position(site.node)]
+    state, _at, _kept = _state(root.replace("[]", ""), before, None)
+    return state is False

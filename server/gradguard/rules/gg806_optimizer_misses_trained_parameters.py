@@ -16,6 +16,7 @@ from gradguard.core.training import (
     attribute_origin,
     concrete,
     covered_by,
+    frozen_at_backward,
     late_callback_unfreezes,
     lightning_callback_hooks,
     runs_after_optimizers,
@@ -2439,6 +2440,54 @@ def main():
             expect={"facts": {"restored_changed": False}},
             fixable=False,
         ),
+        Example(
+            bad=False,
+            name="backbone-unfrozen-and-added-as-a-group-by-a-helper-for-the-second-phase",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def set_trainable(module, flag):
+    for p in module.parameters():
+        p.requires_grad = flag
+
+
+def unfreeze_backbone(model, optimizer, lr):
+    set_trainable(model.backbone, True)
+    optimizer.add_param_group({"params": model.backbone.parameters(), "lr": lr})
+
+
+def train_epoch(model, optimizer):
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(8, 4)), torch.randint(0, 2, (8,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Linear(4, 8), nn.ReLU())
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    set_trainable(model.backbone, False)
+    optimizer = torch.optim.SGD(model.head.parameters(), lr=0.05)
+    train_epoch(model, optimizer)
+    unfreeze_backbone(model, optimizer, lr=0.01)
+    train_epoch(model, optimizer)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.backbone.0.weight", "model.head.weight"]},
+        ),
     )
 
     def check(self, facts):
@@ -2501,7 +2550,8 @@ def main():
                 # modules the loss runs through are a fixed function being inverted, not trained
                 inputs_only = all(opt.covered and all(_root_kind(facts, r) == "tensor" for r in opt.covered) for opt in stepping)
                 missing = [r for r in origins if not covered_by(r, [*stepping, *visible]) and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
-                           and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen) and not (inputs_only and _root_kind(facts, r) == "module")]
+                           and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen) and not (inputs_only and _root_kind(facts, r) == "module")
+                           and not frozen_at_backward(facts, fl, r, site)]
                 if not inputs_only:
                     yield from self._left_out_inside(facts, [r for r in origins if r not in missing], origins, stepping, [*stepping, *visible], frozen, graded, reported, site)
                 if not missing:
@@ -2529,6 +2579,8 @@ def main():
                     rebinding = "@" in first and any(covered_by(x, stepping) for x in roots if x.replace("[]", "").split(".")[0] == first.split("@")[0])
                     if r in reported or ((not holds_any or rebinding) and first in reported):
                         continue
+                    if (not holds_any or rebinding) and first not in facts.flow.root_origins:
+                        continue  # (``self``'s parts, or an object made where the model cannot see: not known to be a copy)
                     reported.add(r)
                     if not holds_any or rebinding:
                         reported.add(first)
