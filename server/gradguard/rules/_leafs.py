@@ -330,6 +330,19 @@ def _returns_computed(facts, name: str, depth: int) -> bool:
     return values is not None and all(is_computing_expr(facts, callee, v, depth + 1) for v in values)
 
 
+def _method_returns_computed(facts, fl: FunctionFlow, name: str, depth: int) -> bool:
+    """``name`` is a method of the class ``fl`` belongs to, and every value it returns is computed by an operation
+    (``@staticmethod def normalize(x): return (x - MEAN) / STD``)."""
+    if depth > 2 or not fl.owner or name.startswith("_"):
+        return False
+    fn = facts.modules.method(fl.owner, name)
+    if fn is None:
+        return False
+    values = facts.return_values(fn)
+    callee = facts.flow.flow(fn)
+    return bool(values) and all(is_computing_expr(facts, callee, v, depth + 1) for v in values)
+
+
 def is_computing_expr(facts, fl: FunctionFlow, node: ast.AST, depth: int = 0) -> bool:
     """Syntactically an operation that produces a new tensor (a BinOp, a torch function, a tensor method that
     computes, or calling a module), not an accessor that may return an existing leaf."""
@@ -355,7 +368,8 @@ def is_computing_expr(facts, fl: FunctionFlow, node: ast.AST, depth: int = 0) ->
         if node.func.attr in NOT_COMPUTING_METHODS or node.func.attr.startswith("_"):
             return False
         if isinstance(node.func.value, ast.Name) and node.func.value.id in ("self", "cls"):
-            return module_class_of_expr(facts, fl, node.func) is not None  # self.fc(x), not self.helper(x)
+            # self.fc(x); and self.normalize(x), a method of the class every value of which is computed (not an accessor)
+            return module_class_of_expr(facts, fl, node.func) is not None or _method_returns_computed(facts, fl, node.func.attr, depth)
         return True
     if isinstance(node.func, ast.Call):
         # ``model.get_input_embeddings()(ids)``: applying what a call returned (a layer, a function) computes a new value

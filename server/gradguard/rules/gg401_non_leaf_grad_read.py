@@ -802,6 +802,49 @@ def main():
 """,
             expect={"facts": {"embeddings_changed": True}},
         ),
+        Example(
+            name="fgsm-input-rebound-to-its-normalization-by-a-static-method",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MEAN, STD = 0.5, 0.25
+
+
+class Robust(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+
+    @staticmethod
+    def normalize(x):
+        return (x - MEAN) / STD
+
+    def fgsm(self, x, y, eps=0.1):
+        x_adv = x.detach().clone().requires_grad_(True)
+        x_adv = self.normalize(x_adv)
+        loss = F.cross_entropy(self.net(x_adv), y)
+        self.net.zero_grad()
+        loss.backward()
+        return (x + eps * x_adv.grad.sign()).detach()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Robust()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        x, y = torch.rand(8, 4), torch.randint(0, 2, (8,))
+        x_adv = model.fgsm(x, y)
+        loss = F.cross_entropy(model.net(model.normalize(x_adv)), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(23,),
+            expect={"error": "'NoneType' object has no attribute 'sign'"},
+        ),
     )
 
     def check(self, facts):
