@@ -447,7 +447,10 @@ def attribute_origin(facts, cls: Optional[str], attrs: list) -> Optional[ast.AST
     """Where ``<an instance of cls>.<attrs...>`` was made, when its class assigns it one thing that certainly holds
     trainable parameters (see ``trainable_origin``); else None."""
     node: Optional[ast.AST] = None
-    for attr in attrs:
+    layer = False  # (the previous attribute is a torch layer with parameters: its ``weight`` / ``bias`` may follow)
+    for k, attr in enumerate(attrs):
+        if cls is None and layer and attr in ("weight", "bias") and k == len(attrs) - 1:
+            return node  # (``self.fc.weight`` read directly: the layer's own parameter)
         if cls is None or cls not in facts.modules.classes:
             return None
         values = facts.modules.classes[cls].attr_values.get(attr)
@@ -455,9 +458,13 @@ def attribute_origin(facts, cls: Optional[str], attrs: list) -> Optional[ast.AST
             return None
         call = values[0]
         node = call
+        layer = False
         acls, elem = facts.modules.attr_class(cls, attr)
         if acls or elem:
             cls = acls or elem  # a submodule, or a container of one in-file class (``model.mpd[].convs``)
+            continue
+        if isinstance(call.func, ast.Name) and call.func.id in facts.modules.classes and facts.modules.classes[call.func.id].is_module is False:
+            cls = call.func.id  # a plain object of an in-file class the Module keeps (what it holds is followed)
             continue
         q = facts.imports.qualname(call.func) or ""
         short = q.rsplit(".", 1)[-1]
@@ -469,6 +476,7 @@ def attribute_origin(facts, cls: Optional[str], attrs: list) -> Optional[ast.AST
             continue
         if is_module_ctor(q) and (short in _PARAMETRIC_MODULES or (short in MODULE_CONTAINER_CLASSES and _builds_parametric(facts, call))):
             cls = None
+            layer = short in _PARAMETRIC_MODULES
             continue
         return None
     return node
@@ -1145,3 +1153,37 @@ def frozen_at_backward(facts, fl: FunctionFlow, root: str, site) -> bool:
         before += [t for t in _switches(facts, fl, fl.node) if position(t[0].node) < position(site.node)]
     state, _at, _kept = _state(root.replace("[]", ""), before, None)
     return state is False
+
+
+def plain_object_part(facts, root: str, owner: Optional[str] = None) -> Optional[str]:
+    """The path (``model.margin_loss``) of a plain object (an instance of an in-file class that is not an ``nn.Module``) that
+    an attribute of a Module holds on the way to ``root`` (``model.margin_loss.fc.weight``), else None. ``nn.Module`` registers
+    only parameters, buffers and Modules it is given as attributes: what a plain object holds is not among the Module's
+    ``parameters()``, so an optimizer built from those never holds it. (``owner``: the class of ``self`` for ``self...`` roots.)"""
+    parts = root.replace("[]", "").split(".")
+    if len(parts) < 3:
+        return None
+    head = parts[0]
+    if head == "self":
+        cls = owner
+    else:
+        origin = facts.flow.root_origins.get(head)
+        cls = origin.cls if origin is not None and origin.kind == "module" else None
+    for i, attr in enumerate(parts[1:-1], start=1):
+        info = facts.modules.classes.get(cls or "")
+        if info is None or info.is_module is not True:
+            return None
+        values = info.attr_values.get(attr, ())
+        if not values or not all(isinstance(v, ast.Call) and isinstance(v.func, ast.Name) for v in values):
+            return None  # (every assignment builds an instance of one class of the file)
+        made = {v.func.id for v in values}
+        if len(made) != 1:
+            return None
+        (name,) = made
+        inner = facts.modules.classes.get(name)
+        if inner is None:
+            return None
+        if inner.is_module is False:
+            return ".".join(parts[: i + 1])
+        cls = name
+    return None
