@@ -8,6 +8,7 @@ from typing import Optional, cast
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.classes import apply_calls, forward_inputs, function_classes
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.paramnames import single_binding
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
@@ -290,6 +291,114 @@ def main():
 """,
             expect={"grad_ok": ["x"]},
         ),
+        Example(
+            name="recompute-function-one-none-short-before-the-starred-inputs",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Recompute(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, run_function, scale, *args):
+        ctx.run_function, ctx.scale = run_function, scale
+        ctx.save_for_backward(*args)
+        with torch.no_grad():
+            return run_function(*args) * scale
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        inputs = [x.detach().requires_grad_(x.requires_grad) for x in ctx.saved_tensors]
+        with torch.enable_grad():
+            out = ctx.run_function(*inputs) * ctx.scale
+        torch.autograd.backward(out, grad_out)
+        grads = tuple(x.grad for x in inputs)
+        return (None,) + grads
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def inner(self, a, b):
+        return torch.tanh(self.fc(a + b))
+
+    def forward(self, a, b):
+        return Recompute.apply(self.inner, 0.5, a, b)
+
+
+def main():
+    torch.manual_seed(0)
+    stem, block, head = nn.Linear(4, 4), Block(), nn.Linear(4, 2)
+    params = [*stem.parameters(), *block.parameters(), *head.parameters()]
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    for _ in range(2):
+        x = torch.randn(8, 4)
+        h = stem(x)
+        loss = F.cross_entropy(head(block(h, h * 2)), torch.randint(0, 2, (8,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"stem": stem, "head": head}
+""",
+            lines=(21,),
+            expect={"error": "incorrect number of gradients"},
+        ),
+        Example(
+            bad=False,
+            name="recompute-function-one-none-per-named-input",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Recompute(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, run_function, scale, *args):
+        ctx.run_function, ctx.scale = run_function, scale
+        ctx.save_for_backward(*args)
+        with torch.no_grad():
+            return run_function(*args) * scale
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        inputs = [x.detach().requires_grad_(x.requires_grad) for x in ctx.saved_tensors]
+        with torch.enable_grad():
+            out = ctx.run_function(*inputs) * ctx.scale
+        torch.autograd.backward(out, grad_out)
+        grads = tuple(x.grad for x in inputs)
+        return (None, None) + grads
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def inner(self, a, b):
+        return torch.tanh(self.fc(a + b))
+
+    def forward(self, a, b):
+        return Recompute.apply(self.inner, 0.5, a, b)
+
+
+def main():
+    torch.manual_seed(0)
+    stem, block, head = nn.Linear(4, 4), Block(), nn.Linear(4, 2)
+    params = [*stem.parameters(), *block.parameters(), *head.parameters()]
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    for _ in range(2):
+        x = torch.randn(8, 4)
+        h = stem(x)
+        loss = F.cross_entropy(head(block(h, h * 2)), torch.randint(0, 2, (8,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"stem": stem, "head": head}
+""",
+            expect={"grad_ok": ["stem.weight", "head.weight"]},
+        ),
     )
 
     def _gradients_for_numbers(self, facts, info, fwd, bwd):
@@ -329,6 +438,8 @@ def main():
             fwd0, bwd0 = mm.method(info.name, "forward"), mm.method(info.name, "backward")
             if fwd0 is not None and bwd0 is not None and not fwd0.args.vararg:
                 yield from self._gradients_for_numbers(facts, info, fwd0, bwd0)
+            if fwd0 is not None and bwd0 is not None and fwd0.args.vararg:
+                yield from self._starred_inputs(facts, info, fwd0, bwd0)
             fwd = mm.method(info.name, "forward")
             bwd = mm.method(info.name, "backward")
             if fwd is None or bwd is None:
@@ -379,6 +490,62 @@ def main():
                     explanation=f"Autograd needs one gradient (or None) per input of forward; it raises `RuntimeError: function {info.name}Backward "
                     f"returned an incorrect number of gradients (expected {expected}, got {count})`.",
                 )
+
+
+    def _starred_inputs(self, facts, info, fwd, bwd):
+        """``forward(ctx, run_function, preserve_rng, *args)`` that saves exactly its starred inputs
+        (``ctx.save_for_backward(*args)``), and a ``backward`` that returns ``(None,) + grads`` with one gradient per saved
+        tensor (``tuple(x.grad for x in inputs)``, ``inputs`` made from ``ctx.saved_tensors``): the leading Nones must match
+        the named inputs, one each, or every gradient lands on the wrong input and autograd raises."""
+        a = fwd.args
+        named = [p.arg for p in [*a.posonlyargs, *a.args]][1:]  # (without ctx)
+        star = a.vararg.arg
+        saves = [n for n in walk_nodes(fwd) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "save_for_backward"]
+        if len(saves) != 1 or len(saves[0].args) != 1 or not (isinstance(saves[0].args[0], ast.Starred) and isinstance(saves[0].args[0].value, ast.Name)
+                                                              and saves[0].args[0].value.id == star) or saves[0].keywords:
+            return
+        for ret in _returns(bwd):
+            v = ret.value
+            if not (isinstance(v, ast.BinOp) and isinstance(v.op, ast.Add) and isinstance(v.left, ast.Tuple)
+                    and all(isinstance(e, ast.Constant) and e.value is None for e in v.left.elts) and _one_per_saved(bwd, v.right)):
+                continue
+            lead = len(v.left.elts)
+            if lead == len(named):
+                continue
+            shown = ", ".join(f"`{n}`" for n in named)
+            left, n_named = v.left, len(named)
+            fixes = [lambda left=left, n=n_named: fix(f"Return one None for each of {n} named input{'s' if n != 1 else ''}",
+                                                         replace_node(facts, left, "(" + ", ".join(["None"] * n) + ("," if n == 1 else "") + ")"))]
+            yield self.finding(
+                facts,
+                ret,
+                f"`{info.name}.backward` returns {lead} None{'s' if lead != 1 else ''} before the gradients of the saved `*{star}`, but `forward` "
+                f"takes {len(named)} input{'s' if len(named) != 1 else ''} before them ({shown}): backward() raises",
+                related=[(saves[0], f"forward saves exactly its `*{star}` inputs"), (fwd, "forward's inputs (excluding ctx)")],
+                fixes=fixes,
+                explanation=f"Autograd needs one gradient (or None) per input of forward, in order: one for each named input, then one per "
+                f"tensor of `*{star}`; with {lead} leading Nones it raises `RuntimeError: function {info.name}Backward returned an incorrect "
+                "number of gradients`.",
+            )
+
+
+def _one_per_saved(bwd, expr: ast.AST) -> bool:
+    """Is ``expr`` a sequence with one element per tensor ``ctx.saved_tensors`` holds: ``tuple(x.grad for x in inputs)`` (or
+    a list comprehension), over ``inputs`` made element by element from ``ctx.saved_tensors`` (or over it directly), each
+    name bound once in ``bwd``?"""
+    def per_element(e: Optional[ast.AST], depth: int = 0) -> bool:
+        if depth > 8 or e is None:
+            return False
+        if isinstance(e, ast.Name):
+            return per_element(single_binding(bwd, e.id), depth + 1)
+        if isinstance(e, ast.Attribute) and e.attr == "saved_tensors":
+            return True
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in ("tuple", "list") and len(e.args) == 1 and not e.keywords:
+            return per_element(e.args[0], depth + 1)
+        if isinstance(e, (ast.ListComp, ast.GeneratorExp)) and len(e.generators) == 1 and not e.generators[0].ifs:
+            return per_element(e.generators[0].iter, depth + 1)
+        return False
+    return per_element(expr)
 
 
 def _number_argument(facts, call: ast.Call, arg: ast.AST) -> Optional[str]:
