@@ -1154,36 +1154,3 @@ def frozen_at_backward(facts, fl: FunctionFlow, root: str, site) -> bool:
     state, _at, _kept = _state(root.replace("[]", ""), before, None)
     return state is False
 
-
-def plain_object_part(facts, root: str, owner: Optional[str] = None) -> Optional[str]:
-    """The path (``model.margin_loss``) of a plain object (an instance of an in-file class that is not an ``nn.Module``) that
-    an attribute of a Module holds on the way to ``root`` (``model.margin_loss.fc.weight``), else None. ``nn.Module`` registers
-    only parameters, buffers and Modules it is given as attributes: what a plain object holds is not among the Module's
-    ``parameters()``, so an optimizer built from those never holds it. (``owner``: the class of ``self`` for ``self...`` roots.)"""
-    parts = root.replace("[]", "").split(".")
-    if len(parts) < 3:
-        return None
-    head = parts[0]
-    if head == "self":
-        cls = owner
-    else:
-        origin = facts.flow.root_origins.get(head)
-        cls = origin.cls if origin is not None and origin.kind == "module" else None
-    for i, attr in enumerate(parts[1:-1], start=1):
-        info = facts.modules.classes.get(cls or "")
-        if info is None or info.is_module is not True:
-            return None
-        values = info.attr_values.get(attr, ())
-        if not values or not all(isinstance(v, ast.Call) and isinstance(v.func, ast.Name) for v in values):
-            return None  # (every assignment builds an instance of one class of the file)
-        made = {v.func.id for v in values}
-        if len(made) != 1:
-            return None
-        (name,) = made
-        inner = facts.modules.classes.get(name)
-        if inner is None:
-            return None
-        if inner.is_module is False:
-            return ".".join(parts[: i + 1])
-        cls = name
-    return None

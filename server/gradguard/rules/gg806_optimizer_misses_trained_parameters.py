@@ -19,7 +19,6 @@ from gradguard.core.training import (
     frozen_at_backward,
     late_callback_unfreezes,
     lightning_callback_hooks,
-    plain_object_part,
     runs_after_optimizers,
     stepped_after,
     stepped_by_framework,
@@ -2490,49 +2489,6 @@ def main():
             expect={"grad_ok": ["model.backbone.0.weight", "model.head.weight"]},
         ),
         Example(
-            name="margin-loss-centres-held-by-a-plain-object-on-the-model",
-            code="""import torch
-import torch.nn as nn
-import torch.nn.functional as F
-
-
-class MarginLoss:
-    def __init__(self, dim, n_classes, s=8.0):
-        self.centres = nn.Linear(dim, n_classes, bias=False)
-        self.s = s
-
-    def __call__(self, emb, labels):
-        cos = F.linear(F.normalize(emb, dim=-1), F.normalize(self.centres.weight, dim=-1))
-        return F.cross_entropy(self.s * cos, labels)
-
-
-class Encoder(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.body = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 8))
-        self.margin = MarginLoss(8, 3)
-
-    def forward(self, x):
-        return self.body(x)
-
-
-def main():
-    torch.manual_seed(0)
-    model = Encoder()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    before = model.margin.centres.weight.detach().clone()
-    for _ in range(3):
-        x, y = torch.randn(12, 6), torch.randint(0, 3, (12,))
-        loss = model.margin(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return {"model": model}, {"centres_changed": not torch.equal(before, model.margin.centres.weight)}
-""",
-            lines=(29,),
-            expect={"facts": {"centres_changed": False}, "grad_ok": ["model.body.0.weight"]},
-        ),
-        Example(
             bad=False,
             name="margin-loss-is-a-module-so-its-centres-are-registered",
             code="""import torch
@@ -2637,7 +2593,7 @@ def main():
                 # optimizers that hold only tensors the program made (a latent code, noise maps, an image): the
                 # modules the loss runs through are a fixed function being inverted, not trained
                 inputs_only = all(opt.covered and all(_root_kind(facts, r) == "tensor" for r in opt.covered) for opt in stepping)
-                missing = [r for r in origins if (not covered_by(r, [*stepping, *visible]) or _only_through_plain_object(facts, fl, r, [*stepping, *visible]))
+                missing = [r for r in origins if not covered_by(r, [*stepping, *visible])
                            and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
                            and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen) and not (inputs_only and _root_kind(facts, r) == "module")
                            and not frozen_at_backward(facts, fl, r, site)]
@@ -2724,10 +2680,7 @@ def main():
                         f"no optimizer holds `{name}`: the loss backpropagated at line {site.line} gives it gradients, but it never changes",
                         related=[(origins[r], f"`{name}` is created here"), (site.node, "backward() reaches it here"), *also],
                         fixes=[*_fixes(facts, ctor, r), *(f for n, _o in others for f in _fixes(facts, n, r))] if builder is None else _pass_both_fixes(facts, builder, ctor, r),
-                        explanation=(f"`{display_root(plain)}` is a plain object, not an `nn.Module`: the Module it is kept on does not register "
-                                     "what it holds, so its `parameters()` (and the optimizer built from them) leave them out. Make its class an "
-                                     "`nn.Module` (or give its parameters to the optimizer).") if (plain := plain_object_part(facts, r, fl.owner)) else
-                        "`optimizer.step()` updates only the parameters the optimizer was built with; add these to it "
+                        explanation="`optimizer.step()` updates only the parameters the optimizer was built with; add these to it "
                         "(or to a parameter group) so they are trained.",
                     )
 
@@ -3311,11 +3264,3 @@ def _partly_frozen(root: str, frozen: set) -> bool:
     its weight); say nothing rather than guess which of its parameters were to train."""
     return any(f.startswith(root + ".") for f in frozen)
 
-
-def _only_through_plain_object(facts, fl, root: str, optimizers: list) -> bool:
-    """Is ``root`` held by the optimizers only as part of a Module whose attribute is a plain object holding it (``self.
-    margin_loss = AdditiveAngularMargin(...)`` with its own ``nn.Linear``): ``model.parameters()`` does not include it."""
-    part = plain_object_part(facts, root, fl.owner)
-    if part is None or "add_param_group" in facts.source.text:
-        return False  # (a file that adds parameter groups may add these: what the optimizer holds then is not known here)
-    return not any(any(c == part or c.startswith(part + ".") or part.startswith(c + ".") and c.count(".") >= part.count(".") for c in o.covered) for o in optimizers)
