@@ -389,9 +389,7 @@ def _maps(paths):
 # that makes one agree fails the test and must update the list (and the note reporting the blind numbers).
 KNOWN_WRONG = {
     "blind": {
-        "c3530_accelerate_textcnn_frozen_pretrained_embeddings_filtered_clean": "c35 blind (a clean case), scored once at the end of the third 2026-12-06 session (no finding on it): the map says the loss at line 50 trains model.embedding, whose only parameter __init__ froze with `self.embedding.weight.requires_grad = False`; the map's training claim reads a freeze of a module's parameter by name as a freeze of that part only, not of the module whose one parameter it is (not changed this session)",
         "c3226_diffusers_controlnet_zero_convs_in_plain_dict": "c32 blind, scored once at the end of the first 2026-12-06 session (found since, GG302): the map says the loss at line 59 trains controlnet.hint_embed, reached only through the zero convolutions kept in a plain dict; under torch the harness sees no gradient there (the zero-initialized convolutions pass none on), a value fact the map does not model",
-        "c3036_lightning_pixel_fixed_sincos_position_embedding_clean": "c30 blind, scored once at the end of the seventh 2026-12-05 session: the map says the loss trains self.encoder.pos_embed, a parameter built with requires_grad=False (a fixed sin-cos table); the map's training claim does not read a parameter's constructor flag (not changed this session)",
         "c2914_diffusers_dit_controlnet_shares_embedders_with_frozen_transformer": "c29 blind, scored once at the end of the sixth 2026-12-05 session (a listed miss): the map disagrees with torch (not investigated)",
         "c2712_lightning_influence_probe_callback_leaves_grad_disabled": "c27 blind, found in the sixth 2026-12-05 session (GG501: a Callback's epoch-end hook leaves grad mode off): the map says the training loss at line 55 starves the model, which holds for the steps after the first epoch (backward raises there); the first epoch's steps run with grad on and fill .grad, which is what the harness observes before the error",
         "c2512_hf_trainer_speech_time_masking_writes_into_relu_features": "c25 blind, scored once at the end of the third 2026-12-05 session (a listed miss): a helper writes masked time steps in place into a transposed view of the ReLU output autograd saved, so the first backward raises; the map, which does not follow that write, says the loss trains the head and the projection",
@@ -402,7 +400,6 @@ KNOWN_WRONG = {
         "c1628_lightning_data2vec_ema_teacher_targets_clean": "c16 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
         "c1712_accelerate_fused_mlp_skips_autograd_in_eval_mode": "c17 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
         "c1736_diffusers_watermark_lora_frozen_message_decoder_in_optimizer_clean": "c17 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
-        "c1838_lightning_expression_vit_adapter_fixed_position_embedding_clean": "c18 blind half, scored once at the end of the 2026-12-04 session that developed against its dev half: the map disagrees with torch (not investigated)",
         "c2116_hf_trainer_gradual_unfreeze_callback_after_optimizer_built": "c21 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
         "c2118_dataparallel_finetune_freeze_bn_helper_condition_always_true": "c21 blind half, scored once at the end of the sixth 2026-12-04 session: the map disagrees with torch (not investigated)",
         "c2428_hf_trainer_gradual_unfreeze_callback_after_optimizer_built": "c24 blind half, scored once at the end of the second 2026-12-05 session: the map says the encoder frozen at line 46 gets no gradient; torch gives it gradients once a TrainerCallback unfreezes it (after the Trainer built its optimizer, which is the bug): callbacks are not run by the map (the shape of c2116)",
@@ -411,7 +408,6 @@ KNOWN_WRONG = {
     "dev": {
         "c3025_diffusers_conv_adapters_missing_from_name_filtered_groups": "c30 dev (the seventh 2026-12-05 session; GG806 finds its bug): the map says the loss at line 77 trains the adapters' down projections, which the optimizer never holds (a name filter leaves them out); torch's .grad is None for the frozen norms it also lists. Not investigated (found late in the session)",
         "c2923_lightning_unfreeze_callback_backbone_never_in_optimizer": "c29 dev, found at its merge (GG806): the map says the training loss at line 38 leaves the backbone frozen, as the optimizer was built (requires_grad False); a Callback's epoch-start hook switches it back on from epoch 1, so under torch its parameters get gradients (which the optimizer never applies): the map does not follow a Callback's later unfreeze into the training step's state",
-        "c1833_diffusers_score_model_fixed_fourier_features_clean": "c18 dev, at its merge: the map disagrees with torch (not investigated: c18 dev is left for the next session to develop against)",
         "c1701_lightning_occupancy_decoder_detaches_queries_without_aux_loss": "c17 dev (a listed miss): since the 2026-12-04 third session a list that starts empty and is filled with tensors is a container of tensors (it was read as a Python value, which gave an error-level false alarm on a REINFORCE agent in pytorch/examples); the map now reads `outputs`, filled once per decoder stage with the stage's output, as holding every stage's value, so `outputs[-1:]` (the last stage, whose input was detached from the encoder) is said to train the encoder. Telling a list's last element from the others filled in a loop is not modeled",
     },
 }
@@ -719,6 +715,55 @@ def test_from_pretrained_embedding_bag_is_frozen_too():
     exec(compile(src, "x.py", "exec"), scope)  # noqa: S102
     model = scope["main"]()
     assert model.emb.weight.grad is None and model.head.weight.grad is not None
+
+
+_PARTS = (
+    "import torch\nimport torch.nn as nn\n\n\n"
+    "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+    "        self.emb = {ctor}\n        self.proj = nn.Linear(4, 4)\n        self.scale = {scale}\n        {extra}\n"
+    "        self.head = nn.Linear(4, 2)\n\n"
+    "    def forward(self, ids):\n        return self.head(self.proj(self.emb(ids).mean(1)) * self.scale)\n\n\n"
+    "def main():\n    model = Net()\n    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)\n"
+    "    loss = model(torch.randint(0, 10, (3, 5))).sum()\n    loss.backward()\n    opt.step()\n"
+    "    return model\n"
+)
+
+
+@pytest.mark.parametrize(
+    "ctor,scale,extra,frozen,unsure",
+    [
+        # a freeze of a layer's parameter by name is a freeze of the layer when it is every parameter the layer has
+        ("nn.Embedding.from_pretrained(torch.randn(10, 4), freeze=False)", "nn.Parameter(torch.ones(4))", "self.emb.weight.requires_grad = False", ["model.emb"], []),
+        ("nn.Embedding(10, 4)", "nn.Parameter(torch.ones(4))", "self.emb.weight.requires_grad_(False)", ["model.emb"], []),
+        ("nn.Embedding(10, 4)", "nn.Parameter(torch.ones(4))", "self.proj.weight.requires_grad = False", [], ["model.proj"]),  # the bias trains
+        ("nn.Embedding(10, 4)", "nn.Parameter(torch.ones(4))", "self.proj.bias.requires_grad = False", [], ["model.proj"]),
+        ("nn.Embedding(10, 4)", "nn.Parameter(torch.ones(4))", "pass", [], []),
+        # a parameter built frozen
+        ("nn.Embedding(10, 4)", "nn.Parameter(torch.ones(4), requires_grad=False)", "pass", ["model.scale"], []),
+        ("nn.Embedding(10, 4)", "nn.Parameter(torch.ones(4), False)", "pass", ["model.scale"], []),
+        ("nn.Embedding(10, 4)", "nn.Parameter(torch.ones(4), requires_grad=True)", "pass", [], []),
+    ],
+)
+def test_parameters_frozen_by_name_or_built_frozen(ctor, scale, extra, frozen, unsure):
+    """``self.emb.weight.requires_grad = False`` freezes the table of an embedding (its one parameter): the map says the
+    loss does not train ``model.emb``; freezing a linear layer's weight leaves its bias training, so the map claims
+    neither. ``nn.Parameter(t, requires_grad=False)`` is built frozen. Torch agrees: no ``.grad`` on what is frozen."""
+    src = _PARTS.replace("{ctor}", ctor).replace("{scale}", scale).replace("{extra}", extra)
+    loss = to_json(build(analyze(src, "x.py").facts), "x.py")["losses"][0]
+    assert loss["frozen"] == frozen and loss["unsure"] == unsure, loss
+    assert sorted(loss["trains"]) == sorted({"model.emb", "model.proj", "model.scale", "model.head"} - set(frozen) - set(unsure)), loss
+    scope: dict = {}
+    exec(compile(src, "x.py", "exec"), scope)  # noqa: S102 - the program above, under real torch
+    model = scope["main"]()
+    grads = {name: [p.grad is not None for p in getattr(model, name[6:]).parameters()] if name != "model.scale" else [model.scale.grad is not None]
+             for name in ("model.emb", "model.proj", "model.scale", "model.head")}
+    for name, got in grads.items():
+        if name in frozen:
+            assert not any(got), name
+        elif name in unsure:
+            assert any(got) and not all(got), name
+        else:
+            assert all(got), name
 
 
 def test_layer_made_anew_by_forward_is_unsure():

@@ -32,7 +32,7 @@ from gradguard.core.classes import layers_made_by_forward, self_path
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, Event, FunctionFlow, related
 from gradguard.core.starvation import display_root, find_starvations, no_path_of
-from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, FORWARDS_TO_MODULE, FROZEN_BY_DEFAULT
+from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, FORWARDS_TO_MODULE, FROZEN_BY_DEFAULT, PARAMETER_CTORS
 from gradguard.core.training import params_of, stepped_optimizer
 
 FORMATS = ("json", "mermaid", "dot", "markdown")
@@ -135,6 +135,9 @@ class Certainty:
     # nn.Sequential(...)``): what the name holds after a pass is a fresh layer, with a gradient only if a backward followed
     remade: list = field(default_factory=list)
     opaque: str = ""  # why every gradient path of the file is uncertain, or ""
+    # the attribute (of an in-file Module class) a root names, by root: ``model.embedding`` -> ("embedding", its known
+    # parameter names, e.g. ``["weight"]``, or None); a change the class makes to ``self.embedding.weight`` is one of them
+    parts: dict = field(default_factory=dict)
 
     def state(self, root: str) -> Optional[str]:
         """``"frozen"`` (requires_grad off: never trained), ``"unsure"`` or None (trainable)."""
@@ -147,17 +150,25 @@ class Certainty:
             return "unsure"
         maybe = self.maybe + self.self_maybe if own else self.maybe
         changes = self.changes + self.self_changes if own else self.changes
-        if any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in maybe):
+        attr, names = self.parts.get(shown, (None, None))
+        within = (path + ".",) if attr is None else (path + ".", attr + ".")
+        if any(_is_frozen(path, {p}) or p.startswith(within) for p in maybe):
             return "unsure"
         if own and any(_is_frozen(path, {p}) or p.startswith(path + ".") for p in self.members):
             return "unsure"
         covering = [(p, off) for p, off in changes if _is_frozen(path, {p})]
-        inside_on = [p for p, off in changes if not off and p.startswith(path + ".")]
+        inside_on = [p for p, off in changes if not off and p.startswith(within)]
         offs = [p for p, off in covering if off]
         if not offs:
             # parts of it frozen (``model.fc.weight``, ``model[0]``): whether the rest reaches the loss is
-            # not known from the root alone
-            return "unsure" if any(off and p.startswith(path + ".") for p, off in changes) else None
+            # not known from the root alone, unless the parts frozen are every parameter it has (the ``weight`` of
+            # an embedding table, frozen by ``self.embedding.weight.requires_grad = False``)
+            inside_off = [p for p, off in changes if off and p.startswith(within)]
+            if not inside_off:
+                return None
+            if names and not inside_on and not self.unresolved_on and all(any(p in (f"{w}{n}" for w in within) for p in inside_off) for n in names):
+                return "frozen"
+            return "unsure"
         ons = [p for p, off in covering if not off]
         frozen = True
         if ons:
@@ -216,8 +227,8 @@ def _flag(facts: FileFacts, ev: Event) -> Optional[bool]:
     if ev.what == "requires_grad_set":
         v = getattr(facts.statement_of(node), "value", None)
         return v.value if isinstance(v, ast.Constant) and isinstance(v.value, bool) else None
-    if ev.what == "requires_grad_call" and isinstance(node, ast.Call) and (facts.imports.qualname(node.func) or "") in FROZEN_BY_DEFAULT:
-        return ev.extra == "True"  # built frozen (``nn.Embedding.from_pretrained(vectors)``)
+    if ev.what == "requires_grad_call" and isinstance(node, ast.Call) and ((facts.imports.qualname(node.func) or "") in FROZEN_BY_DEFAULT or (facts.imports.qualname(node.func) or "") in PARAMETER_CTORS):
+        return ev.extra == "True"  # built frozen (``nn.Embedding.from_pretrained(vectors)``, ``nn.Parameter(t, requires_grad=False)``)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("freeze", "unfreeze"):
         return node.func.attr == "unfreeze"
     if not isinstance(node, ast.Call):
@@ -368,6 +379,33 @@ def _alias_instance_changes(facts: FileFacts, out: Certainty) -> None:
                     out.self_changes.append((r, off))
 
 
+def _instance_parts(facts: FileFacts, out: Certainty) -> None:
+    """``model.embedding`` where ``model`` is an instance of an in-file Module class (``self.embedding`` in a method of a
+    class whose attribute ``embedding`` is assigned in that class only): the attribute, and the parameter names of what it
+    holds when the file tells them all (``nn.Embedding.from_pretrained(...)``: ``weight``)."""
+    from gradguard.core.paramnames import value_parameter_names
+
+    classes = facts.modules.classes
+    owners: dict = {}
+    for name, info in classes.items():
+        for attr in info.attr_values:
+            owners.setdefault(attr, []).append(name)
+
+    def part(cls: str, attr: str) -> tuple:
+        values = classes[cls].attr_values.get(attr) or []
+        names = value_parameter_names(facts.modules, facts.imports, values[0]) if len(values) == 1 else []
+        return attr, (names if names and "" not in names else None)
+
+    for name, o in facts.flow.root_origins.items():
+        if "." in name or o.kind not in ("module", "instance") or o.cls not in classes:
+            continue
+        for attr in classes[o.cls or ""].attr_values:
+            out.parts[f"{name}.{attr}"] = part(o.cls or "", attr)
+    for attr, cls in owners.items():
+        if len(cls) == 1:
+            out.parts.setdefault(f"self.{attr}", part(cls[0], attr))
+
+
 # rules whose finding means the program raises at (or before) a backward(): in-place changes autograd
 # detects, graphs freed or reused, tensors that cannot require grad
 RAISING = ("GG404", "GG405", "GG701", "GG702", "GG902", "GG903")
@@ -432,6 +470,13 @@ def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
                         if flag is not False:
                             out.unresolved_on = True
                         continue
+                    if ambiguous and len(paths) == 1 and "." in paths[0]:
+                        # ``self.embedding.weight.requires_grad = False``: a parameter the layer is known to have
+                        if not out.parts:
+                            _instance_parts(facts, out)
+                        owner, _, last = paths[0].rpartition(".")
+                        names = (out.parts.get(owner) or out.parts.get("self." + owner) or (None, None))[1]
+                        ambiguous = not (names and last in names)
                     if ambiguous or (flag is False and _selective(facts, ev.node)) or _through_index(ev):
                         # (under a test inside the loop over the parameters: only those the test picks change, e.g.
                         # by name, which the map does not evaluate)
@@ -457,6 +502,8 @@ def certainty(facts: FileFacts, findings: Optional[list] = None) -> Certainty:
                     if any(scope == id(fl.node) and pos < at and (_is_frozen(path, {q}) or q.startswith(path + ".")) for scope, pos, q in off_at):
                         out.maybe.append(path)
     _alias_instance_changes(facts, out)
+    if (out.changes or out.maybe) and not out.parts:
+        _instance_parts(facts, out)
     for _, node, t in layers_made_by_forward(facts):
         if not _made_once(facts, node, t.attr):
             out.remade.append(self_path(t))

@@ -1788,6 +1788,8 @@ class _Walker:
                 self.assign(t, v, st.value)
             if v.kind == "module" and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "from_pretrained":
                 self._frozen_by_default(st)
+            elif v.kind == "tensor" and isinstance(st.value, ast.Call) and len(st.value.args) + len(st.value.keywords) > 1:
+                self._parameter_built_frozen(st)
         elif isinstance(st, ast.AnnAssign):
             if st.value is not None:
                 self.assign(st.target, self.ev(st.value), st.value)
@@ -1920,6 +1922,23 @@ class _Walker:
             flag = call.args[pos]
         if flag is not None and not (isinstance(flag, ast.Constant) and flag.value is True):
             return  # ``freeze=False`` trains it; a computed flag is not known here
+        for t in st.targets:
+            if isinstance(t, (ast.Name, ast.Attribute)):
+                self.record("requires_grad_call", call, target=self.ev(t), name=_name_of(t), extra="False")
+
+    def _parameter_built_frozen(self, st: ast.Assign) -> None:
+        """``self.pos_embed = nn.Parameter(table, requires_grad=False)``: a parameter built frozen (a fixed table kept in
+        ``state_dict``), as if ``requires_grad_(False)`` were called on what it is bound to: no backward gives it a
+        ``.grad`` and no optimizer changes it. Nothing when the flag is not the constant False."""
+        call = st.value
+        assert isinstance(call, ast.Call)
+        if (self.im.qualname(call.func) or "") not in PARAMETER_CTORS:
+            return
+        flag = next((k.value for k in call.keywords if k.arg == "requires_grad"), None)
+        if flag is None and len(call.args) > 1 and not any(isinstance(a, ast.Starred) for a in call.args):
+            flag = call.args[1]
+        if not (isinstance(flag, ast.Constant) and flag.value is False):
+            return
         for t in st.targets:
             if isinstance(t, (ast.Name, ast.Attribute)):
                 self.record("requires_grad_call", call, target=self.ev(t), name=_name_of(t), extra="False")

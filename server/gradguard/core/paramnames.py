@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from gradguard.core.torchapi import (
+    FROZEN_BY_DEFAULT,
     LAYER_PARAMETER_NAMES,
     PARAMETER_CTORS,
     PARAMETERLESS_MODULE_BASES,
@@ -51,6 +52,8 @@ def value_parameter_names(modules, imports, value: ast.AST, depth: int = 0) -> l
     q = imports.qualname(value.func) or ""
     if q in PARAMETER_CTORS:
         return [""]
+    if q in FROZEN_BY_DEFAULT:  # ``nn.Embedding.from_pretrained(table)``: one table, ``weight``
+        return ["weight"]
     if isinstance(value.func, ast.Name) and value.func.id in modules.classes:
         return parameter_names(modules, imports, value.func.id, depth)
     short = q.rsplit(".", 1)[-1]

@@ -538,11 +538,12 @@ FROZEN_BY_DEFAULT = {
     "torch.nn.Embedding.from_pretrained": ("freeze", 1),
     "torch.nn.EmbeddingBag.from_pretrained": ("freeze", 1),
 }
-# what a scope's text spells when it may change requires_grad: a flag, ``freeze()``, or one of the above
+# what a scope's text spells when it may change requires_grad: a flag, ``freeze()``, one of the above, or a Parameter
+# built frozen by position (``nn.Parameter(t, False)``)
 # Tensor methods that return the same data moved, cast or copied: no new parameter comes of them (``self.q.to(dev)``
 # is the tensor ``self.q`` held, on another device).
 TENSOR_MOVE_METHODS = frozenset({"to", "cuda", "cpu", "clone", "detach", "float", "half", "double", "bfloat16", "long", "int", "bool", "type", "contiguous"})
-CHANGES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(|Embedding(?:Bag)?\.from_pretrained\(")
+CHANGES_REQUIRES_GRAD = re.compile(r"requires_grad|freeze\(|Embedding(?:Bag)?\.from_pretrained\(|Parameter\(.*,\s*False\s*\)")
 
 # torch.nn layers without parameters (never a root of gradient)
 PARAMLESS_SUFFIXES = ("Loss", "ReLU", "ReLU6", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Identity", "Flatten", "Unflatten", "ELU", "SELU", "CELU", "Mish", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "LeakyReLU", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool2d", "Upsample", "PixelShuffle", "CosineSimilarity", "PairwiseDistance")
