@@ -1308,9 +1308,15 @@ class GradientFlow:
                     if id(m) in self._in_progress:
                         incomplete = True  # asked while that method is being walked: answer later
                         continue
-                    for ev in self.flow(m).events:
+                    fl = self.flow(m)
+                    for ev in fl.events:
                         if ev.what == "attr_assign" and ev.name == attr and ev.value is not None and ev.value.kind in self.TRAINING_KINDS and ev.target is not None and ev.target.ident == "self":
                             found = ev.value
+                            # (and what the method adds to it: ``self.optimizer.add_param_group(...)``)
+                            more = [e.value.live for e in fl.events if e.what == "attr_param_group_added" and e.name == f"self.{attr}" and e.value is not None]
+                            if more and found.kind == "optimizer":
+                                found = replace(found, params=found.params.union(*more))
+                            found = _stored_arguments_as_self(found, m, fl.args)
                             break
                     if found is not None:
                         break
@@ -2814,7 +2820,7 @@ class _Walker:
                 acls, elem = self.e.modules.attr_class(base.cls, a)
                 if acls or elem:  # a submodule of an in-file class: calling it runs that class's forward
                     # (``model.eval()`` / ``train()`` set ``training`` on every submodule too)
-                    mode = tuple((k, fv) for k, fv in (base.flags or ()) if k == "training") or None
+                    mode = _part_mode(base.flags, a)
                     return Val(live, frozenset(base.cut), kind="module", ident=rid, cls=acls, elem_cls=elem, flags=mode)
                 if base.kind == "instance" and isinstance(node.ctx, ast.Load):
                     if self.e.plain_numpy_attribute(base.cls, a):  # ``self.proj = rng.standard_normal(...)`` on a plain object:
@@ -3413,6 +3419,8 @@ class _Walker:
             res = self.call_method(node, recv, func.attr, args, kwargs, kwnodes)
             if isinstance(func.value, ast.Name) and recv.cls and recv.kind in ("module", "instance") and self.env.get(func.value.id) is recv:
                 self._note_flags(func.value.id, recv, func.attr, node)
+            elif func.attr in ("train", "eval") and recv.kind == "module" and isinstance(func.value, ast.Attribute):
+                self._note_part_mode(func.value, func.attr, node)
             return res
         if isinstance(func, ast.Name):
             name = func.id
@@ -3483,6 +3491,7 @@ class _Walker:
         are known on the object from here on (for the methods the caller runs on it next)."""
         got: dict = dict(recv.flags or ())
         if recv.kind == "module" and method in ("train", "eval") and self.e.modules.method(recv.cls or "", method) is None:
+            got = {k: v for k, v in got.items() if not k.endswith(".training")}  # (every part follows the whole)
             on = method == "train" and not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False)
             if method == "train" and node.args and not isinstance(node.args[0], ast.Constant):
                 got.pop("training", None)
@@ -3499,6 +3508,31 @@ class _Walker:
         flags = tuple(sorted(got.items())) or None
         if flags != recv.flags:
             self.env[name] = replace(recv, flags=flags)
+
+    def _note_part_mode(self, part: ast.Attribute, method: str, node: ast.Call) -> None:
+        """``model.quantize.eval()``: the part's ``training`` is known on the object it belongs to from here on
+        (``quantize.training`` among ``model``'s flags), for the methods the caller runs on it next; a computed flag
+        (``train(mode)``) forgets it."""
+        path = []
+        e: ast.AST = part
+        while isinstance(e, ast.Attribute):
+            path.append(e.attr)
+            e = e.value
+        if not isinstance(e, ast.Name) or not path:
+            return
+        owner = self.env.get(e.id)
+        if owner is None or owner.kind not in ("module", "instance") or not owner.cls:
+            return
+        key = ".".join(reversed(path)) + ".training"
+        got: dict = dict(owner.flags or ())
+        got = {k: v for k, v in got.items() if not k.startswith(key[: -len("training")]) or k == key}  # (its own parts follow it)
+        if method == "train" and node.args and not isinstance(node.args[0], ast.Constant):
+            got.pop(key, None)
+        else:
+            got[key] = constant(method == "train" and not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value is False))
+        flags = tuple(sorted(got.items())) or None
+        if flags != owner.flags:
+            self.env[e.id] = replace(owner, flags=flags)
 
     def call_value(self, node: ast.Call, callee: Val, args: list, kwargs: dict) -> Val:
         if callee.kind == "function" and callee.func is not None:
@@ -4016,7 +4050,7 @@ class _Walker:
         ) or (
             # a module whose mode the caller set (``model.eval()`` kept while training), run where ``self.training``
             # decides something in it or in its parts (``with torch.set_grad_enabled(self.training):``)
-            selfv is not None and selfv.kind == "module" and selfv.cls is not None and any(k == "training" for k, _v in (selfv.flags or ()))
+            selfv is not None and selfv.kind == "module" and selfv.cls is not None and any(k == "training" or k.endswith(".training") for k, _v in (selfv.flags or ()))
             and self.mode.enabled and self.e.reads_training(selfv.cls)
         ):
             binding: dict = dict(enumerate(args))
@@ -4641,6 +4675,20 @@ class _Walker:
                 # ``torch.zeros_like(h).index_add_(0, col, msg)``: the new tensor the call returns carries what it was written
                 return replace(combine(recv, self.op_result(written)), saved_output=recv.saved_output, leaf_copy=recv.leaf_copy)
             return recv
+        if name == "add_param_group" and args and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Attribute):
+            # ``self.optimizer.add_param_group({"params": ...})``: the object's optimizer steps those too (for the
+            # methods that read ``self.optimizer`` later: ``training_attribute``; in ``__init__`` itself the attribute is
+            # not known yet)
+            key = _env_key(node.func.value)
+            if key is not None:
+                group = args[0]
+                given = [fv for k, fv in (group.fields or ()) if k == "params"] or [group]
+                more = frozenset().union(*(g.live | ({g.ident} if g.ident and g.kind in ("module", "params") else frozenset()) for g in given))
+                if recv.kind == "optimizer":
+                    self.env[key] = replace(recv, params=recv.params | more)
+                    self.attr_state = True
+                self.record("attr_param_group_added", node, target=recv, value=Val(more), name=key)
+            return Val(kind=None)
         if recv.kind == "optimizer":
             if name == "add_param_group" and args and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id in self.env:
                 # ``opt.add_param_group({"params": head.parameters()})``: from here on it also steps those
@@ -4669,7 +4717,7 @@ class _Walker:
             sub_cls = acls or elem
             fwd = self.e.modules.method(sub_cls, "forward") if sub_cls else None
             if fwd is not None:  # ``self.scale(h)`` with ``self.scale = RobustScale()``: run its forward
-                mode = tuple((k, fv) for k, fv in (recv.flags or ()) if k == "training") or None  # (``eval()`` reaches the parts too)
+                mode = _part_mode(recv.flags, name)  # (``eval()`` reaches the parts too)
                 subv = Val(frozenset({f"{recv.ident}.{name}"}) if recv.live else frozenset(), recv.cut, kind="module", cls=sub_cls, ident=f"{recv.ident}.{name}", flags=mode)
                 res = self.op_result(self.call_function(node, fwd, subv, args, kwargs))
                 self.mark_forward_saves(node, sub_cls, res)
@@ -4893,6 +4941,32 @@ def _needs_context(v: Val) -> bool:
     )
 
 
+def _stored_arguments_as_self(v: Val, method: ast.AST, args: list) -> Val:
+    """``v`` with the method's parameters that it also keeps on ``self`` named as those attributes: an optimizer built
+    in ``__init__(self, model, ...)`` from ``model.parameters()``, with ``self.model = model`` there, holds
+    ``self.model`` (``arg:0`` -> ``self.model``) for every other method of the object. Parameters the method rebinds
+    or keeps under several names stay as they are."""
+    if not any(r.startswith("arg:") for r in (*v.params, *v.live)) or not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return v
+    stored: dict = {}
+    rebound: set = set()
+    for st in method.body:
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Attribute) and isinstance(st.targets[0].value, ast.Name) \
+                and st.targets[0].value.id == "self" and isinstance(st.value, ast.Name) and st.value.id in args:
+            stored.setdefault(st.value.id, []).append(st.targets[0].attr)
+    for n in ast.walk(method):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            rebound.add(n.id)
+    names = {f"arg:{args.index(p)}": f"self.{attrs[0]}" for p, attrs in stored.items() if len(attrs) == 1 and p not in rebound}
+    if not names:
+        return v
+
+    def rn(r: str) -> str:
+        head, dot, rest = r.partition(".")
+        return names[head] + dot + rest if head in names else r
+    return replace(v, params=frozenset(rn(r) for r in v.params), live=frozenset(rn(r) for r in v.live))
+
+
 def _rebase(v: Val, ident: str) -> Val:
     """``v`` (in terms of ``self``) seen through an instance named ``ident``."""
     if ident == "self":
@@ -5039,6 +5113,16 @@ def _made_switches(fl: FunctionFlow, ident: str, call: ast.Call) -> Optional[tup
             if r == ident or r.startswith(ident + "."):
                 out.append((r[len(ident):], call, ev.extra, ev.node))
     return tuple(out) or None
+
+
+def _part_mode(flags, attr: str):
+    """The ``training`` flags of the part ``attr`` of an object with ``flags``: its own, set through the object
+    (``model.quantize.eval()``: ``quantize.training``), else the object's (``model.eval()`` reaches every part); the
+    flags of its own parts come along (``quantize.inner.training`` -> ``inner.training``)."""
+    own = [(k[len(attr) + 1:], fv) for k, fv in (flags or ()) if k.startswith(attr + ".") and k.endswith(".training")]
+    if not any(k == "training" for k, _ in own):
+        own += [(k, fv) for k, fv in (flags or ()) if k == "training"]
+    return tuple(sorted(own)) or None
 
 
 def _is_self_training(test: ast.AST) -> bool:

@@ -853,6 +853,94 @@ def main():
             expect={"grad_ok": ["attn.q.weight", "attn.k.weight", "attn.v.weight"]},
         ),
         Example(
+            name="in-place-activation-attribute-on-the-padded-map-a-conv-saved",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PaddedBlock(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.conv = nn.Conv2d(ch, ch, 3)
+        self.skip = nn.Conv2d(ch, ch, 1)
+        self.skip_act = nn.LeakyReLU(0.2, inplace=True)
+
+    def forward(self, x):
+        padded = F.pad(x, (1, 1, 1, 1))
+        main = self.conv(padded)
+        skip = self.skip(self.skip_act(padded))[:, :, 1:-1, 1:-1]
+        return main + skip
+
+
+def main():
+    torch.manual_seed(0)
+    block = PaddedBlock(3)
+    block(torch.randn(2, 3, 6, 6)).pow(2).mean().backward()
+    return {"block": block}
+""",
+            lines=(16,),
+            expect={"error": "modified by an inplace operation"},
+            fixed_expect={"grad_ok": ["block.conv.weight", "block.skip.weight"]},
+        ),
+        Example(
+            name="functional-in-place-activation-on-the-input-a-conv-saved",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PaddedBlock(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.conv = nn.Conv2d(ch, ch, 3, padding=1)
+        self.skip = nn.Conv2d(ch, ch, 1)
+
+    def forward(self, x):
+        h = x * 2.0
+        main = self.conv(h)
+        skip = self.skip(F.leaky_relu(h, 0.2, inplace=True))
+        return main + skip
+
+
+def main():
+    torch.manual_seed(0)
+    block = PaddedBlock(3)
+    block(torch.randn(2, 3, 6, 6)).pow(2).mean().backward()
+    return {"block": block}
+""",
+            lines=(15,),
+            expect={"error": "modified by an inplace operation"},
+            fixed_expect={"grad_ok": ["block.conv.weight", "block.skip.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="in-place-activation-attribute-before-the-conv-reads-the-map",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PreActBlock(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.conv = nn.Conv2d(ch, ch, 3)
+        self.act = nn.LeakyReLU(0.2, inplace=True)
+
+    def forward(self, x):
+        padded = F.pad(x, (1, 1, 1, 1))
+        return self.conv(self.act(padded))
+
+
+def main():
+    torch.manual_seed(0)
+    block = PreActBlock(3)
+    block(torch.randn(2, 3, 6, 6)).pow(2).mean().backward()
+    return {"block": block}
+""",
+            expect={"grad_ok": ["block.conv.weight", "block.conv.bias"]},
+        ),
+        Example(
             name="in-place-activation-passed-in-after-sigmoid",
             code="""import torch
 import torch.nn as nn
@@ -2469,7 +2557,8 @@ def main():
             for info in facts.modules.classes.values():
                 for m in info.methods.values():
                     # only where an op that saves its output (other than the activation itself) runs first
-                    if id(m) not in seen and ti.search(_SAVES_OUTPUT_NOT_RELU, m) and _calls_inplace_activation(facts, info.name, ti.body(m)):
+                    if id(m) not in seen and _calls_inplace_activation(facts, info.name, ti.body(m)) and (
+                            ti.search(_SAVES_OUTPUT_NOT_RELU, m) or _saves_a_modified_input(facts, m, ti.body(m))):
                         scopes.append(m)
         # in-file Module classes whose ``forward`` runs an op that saves its output (``return F.relu(...)``): a method of
         # another class that calls them gets that saved tensor back (``h = layer(h, adj)`` then ``h += h_in``)
@@ -2577,6 +2666,10 @@ def main():
 
 # a torch.nn.functional op with an ``inplace`` flag, called with ``inplace=True`` (``F.dropout(w, p=0.1, inplace=True)``)
 _FUNCTIONAL_INPLACE = re.compile(r"\b(?:" + "|".join(sorted(INPLACE_FUNCTIONAL)) + r")\((?:[^()]|\([^()]*\))*\binplace\s*=\s*True")
+
+
+# its first argument, when a name (``F.leaky_relu(padded, 0.2, inplace=True)``: ``padded``)
+_FUNCTIONAL_INPLACE_ARG = re.compile(r"\b(?:" + "|".join(sorted(INPLACE_FUNCTIONAL)) + r")\(\s*([A-Za-z_]\w*)\s*[,)](?:[^()]|\([^()]*\))*\binplace\s*=\s*True")
 
 
 def _called_attrs(facts, cls: Optional[str], body: str) -> list:
@@ -2783,6 +2876,10 @@ def _saves_a_modified_input(facts, scope, body: str) -> bool:
                 saved |= set(re.findall(r"\b[A-Za-z_]\w*\b", m.group(1)))
     saved.discard("self")
     saved.discard("")
+    if inplace_attrs and any(arg in saved for attr, arg in _ATTR_CALL_ARG.findall(body) if attr in inplace_attrs):
+        return True  # (``self.conv(padded)`` then ``self.act(padded)`` with ``self.act = nn.LeakyReLU(0.2, inplace=True)``)
+    if "inplace" in body and any(m.group(1) in saved for m in _FUNCTIONAL_INPLACE_ARG.finditer(body)):
+        return True  # (``F.leaky_relu(padded, 0.2, inplace=True)``)
     modified_after = _MODIFIED_AFTER.match
     for n in saved:  # modified in place after being saved (``x += ...``, ``x.abs_()``, ``x[i] = ...``)
         # each occurrence of the name that starts a word (names are words: an occurrence inside another is inside a

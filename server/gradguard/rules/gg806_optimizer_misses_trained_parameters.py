@@ -592,6 +592,89 @@ def main():
             fixed_expect={"facts": {"temperature_changed": True}},
         ),
         Example(
+            name="trainer-object-builds-a-center-loss-its-optimizer-leaves-out",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class CenterLoss(nn.Module):
+    def __init__(self, num_classes=4, feat_dim=2):
+        super().__init__()
+        self.centers = nn.Parameter(torch.randn(num_classes, feat_dim))
+
+    def forward(self, feats, labels):
+        return (feats - self.centers[labels]).pow(2).sum(-1).mean()
+
+
+class CenterLossTrainer:
+    def __init__(self, model, lr=0.05):
+        self.model = model
+        self.center_loss = CenterLoss()
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def train_epoch(self, batches):
+        for x, y in batches:
+            feats = self.model(x)
+            loss = F.cross_entropy(feats @ torch.ones(2, 4), y) + 0.5 * self.center_loss(feats, y)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    trainer = CenterLossTrainer(nn.Linear(6, 2))
+    before = trainer.center_loss.centers.detach().clone()
+    trainer.train_epoch([(torch.randn(8, 6), torch.randint(0, 4, (8,))) for _ in range(3)])
+    return {"model": trainer.model}, {"centers_changed": not torch.equal(before, trainer.center_loss.centers.detach())}
+""",
+            lines=(19,),
+            expect={"facts": {"centers_changed": False}},
+            fixed_expect={"facts": {"centers_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="trainer-object-gives-its-optimizer-the-center-loss-too",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class CenterLoss(nn.Module):
+    def __init__(self, num_classes=4, feat_dim=2):
+        super().__init__()
+        self.centers = nn.Parameter(torch.randn(num_classes, feat_dim))
+
+    def forward(self, feats, labels):
+        return (feats - self.centers[labels]).pow(2).sum(-1).mean()
+
+
+class CenterLossTrainer:
+    def __init__(self, model, lr=0.05):
+        self.model = model
+        self.center_loss = CenterLoss()
+        self.optimizer = torch.optim.SGD(list(model.parameters()) + list(self.center_loss.parameters()), lr=lr)
+
+    def train_epoch(self, batches):
+        for x, y in batches:
+            feats = self.model(x)
+            loss = F.cross_entropy(feats @ torch.ones(2, 4), y) + 0.5 * self.center_loss(feats, y)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    trainer = CenterLossTrainer(nn.Linear(6, 2))
+    before = trainer.center_loss.centers.detach().clone()
+    trainer.train_epoch([(torch.randn(8, 6), torch.randint(0, 4, (8,))) for _ in range(3)])
+    return {"model": trainer.model}, {"centers_changed": not torch.equal(before, trainer.center_loss.centers.detach())}
+""",
+            expect={"facts": {"centers_changed": True}, "grad_ok": ["model.weight"]},
+        ),
+        Example(
             bad=False,
             name="loss-module-with-hyperparameters-only",
             code="""import torch
@@ -2580,7 +2663,10 @@ def main():
                 if not site.loops and not framework_step:  # a step function: the optimizers its caller holds (a GAN's other one) are in view too
                     visible = visible + _caller_optimizers(facts, fl)
                 roots = sorted(r for r in site.loss.live if concrete(r))
-                if framework_step:  # the module's own parts (``self.generator``), where its class made them
+                trainer_object = not framework_step and _plain_owner(facts, fl)
+                if framework_step or trainer_object:
+                    # the module's own parts (``self.generator``), where its class made them; or the parts a trainer
+                    # object builds itself and keeps (``self.center_loss = CenterLoss(...)``)
                     roots += sorted(r for r in site.loss.live if r.startswith("self.") and "[" not in r)
                 for opt in stepping:
                     for part in sorted(opt.held_out):
@@ -2679,7 +2765,7 @@ def main():
                         builder or _params_statement(facts, ctor) or ctor,
                         f"no optimizer holds `{name}`: the loss backpropagated at line {site.line} gives it gradients, but it never changes",
                         related=[(origins[r], f"`{name}` is created here"), (site.node, "backward() reaches it here"), *also],
-                        fixes=[*_fixes(facts, ctor, r), *(f for n, _o in others for f in _fixes(facts, n, r))] if builder is None else _pass_both_fixes(facts, builder, ctor, r),
+                        fixes=_distinct([*_fixes(facts, ctor, r), *(f for n, _o in others for f in _fixes(facts, n, r))]) if builder is None else _pass_both_fixes(facts, builder, ctor, r),
                         explanation="`optimizer.step()` updates only the parameters the optimizer was built with; add these to it "
                         "(or to a parameter group) so they are trained.",
                     )
@@ -3173,6 +3259,12 @@ def _root_kind(facts, root: str) -> Optional[str]:
     return "tensor" if origin.kind == "tensor" and origin.leaf and "." not in root else None
 
 
+def _plain_owner(facts, fl) -> bool:
+    """Is ``fl`` a method of an in-file plain (not Module) class: a trainer object whose methods train what it keeps?"""
+    info = facts.modules.classes.get(fl.owner or "")
+    return info is not None and info.is_module is False and not info.is_autograd_function
+
+
 def _framework_step_method(facts, fl) -> bool:
     """The method a framework calls once per batch (Lightning's ``training_step``), here backpropagating and
     stepping by itself (manual optimization: ``self.manual_backward(loss)``, ``opt.step()``): a training loop's body."""
@@ -3214,12 +3306,18 @@ def _fixes(facts, ctor: ast.AST, root: str) -> list:
     """``optimizer.add_param_group({"params": ...})`` after the statement that builds the optimizer, when
     the optimizer is bound to a plain name there and the root is an expression valid in that scope."""
     stmt = facts.statement_of(ctor)
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and stmt.value is ctor):
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and stmt.value is ctor):
         return []
     if "[" in root:
         return []
     first = root.split(".")[0]
     scope = facts.enclosing(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    target = stmt.targets[0]
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self" == first and isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        # ``self.optimizer = SGD(...)`` in a trainer object's ``__init__``, the part it left out built there before it
+        return _self_fixes(facts, scope, stmt, f"self.{target.attr}", root)
+    if not isinstance(target, ast.Name):
+        return []
     bound = {n.id for n in walk_nodes(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         bound |= {a.arg for a in [*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs]}
@@ -3231,6 +3329,35 @@ def _fixes(facts, ctor: ast.AST, root: str) -> list:
         root = root.rsplit(".", 1)[0]  # (a layer's own parameter read directly, ``self.centres.weight``: the layer's parameters)
     params = f"[{root}]" if leaf or _is_tensor_attr(facts, root) else f"{root}.parameters()"
     opt = stmt.targets[0].id
+    return [partial(_add_group, facts, stmt, opt, params)]
+
+
+def _distinct(fixes: list) -> list:
+    """The fixes without repeats (the same optimizer reached through several sites gives the same edit)."""
+    out, seen = [], set()
+    for f in fixes:
+        key = (id(f.args[1]), f.args[2], f.args[3]) if isinstance(f, partial) and f.func is _add_group else id(f)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _self_fixes(facts, method, stmt: ast.stmt, opt: str, root: str) -> list:
+    """``self.optimizer.add_param_group(...)`` after ``self.optimizer = ...`` for a part ``self.<a>...`` the method assigns
+    before that statement: its parameters, or ``[tensor]`` for a tensor attribute (``self.center_loss.centers``)."""
+    parts = root.split(".")
+    if len(parts) < 2:
+        return []
+    made = [st for st in method.body if isinstance(st, ast.Assign) and st.lineno < stmt.lineno and any(
+        isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" and t.attr == parts[1] for t in st.targets)]
+    if not made:
+        return []
+    owner = facts.enclosing(method, (ast.ClassDef,))
+    made_as = attribute_origin(facts, owner.name if isinstance(owner, ast.ClassDef) else None, parts[1:])
+    if root.endswith((".weight", ".bias")) and len(parts) > 2:
+        root, made_as = root.rsplit(".", 1)[0], None  # (a layer's own parameter read directly: the layer's parameters)
+    params = f"[{root}]" if made_as is not None and len(parts) > 2 and _is_tensor_origin(facts, made_as) else f"{root}.parameters()"
     return [partial(_add_group, facts, stmt, opt, params)]
 
 

@@ -121,6 +121,28 @@ computed exactly when autograd asks for it.
             expect={"grad_none": ["model.0.weight"], "grad_ok": ["model.0.bias", "model.2.weight"]},
         ),
         Example(
+            name="both-gradients-computed-under-the-input-s-flag-after-a-tuple-of-nones",
+            code=_LINEAR % (
+                "        pass",
+                "        grad_x, grad_w = None, None\n"
+                "        if ctx.needs_input_grad[0]:\n            grad_x = grad_out @ weight\n            grad_w = grad_out.t() @ x",
+            ),
+            lines=(16,),
+            expect={"grad_none": ["model.0.weight"], "grad_ok": ["model.0.bias", "model.2.weight"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="tuple-of-nones-then-each-gradient-under-its-own-flag",
+            code=_LINEAR % (
+                "        pass",
+                "        grad_x, grad_w = None, None\n"
+                "        if ctx.needs_input_grad[0]:\n            grad_x = grad_out @ weight\n"
+                "        if ctx.needs_input_grad[1]:\n            grad_w = grad_out.t() @ x",
+            ),
+            expect={"grad_ok": ["model.0.weight", "model.0.bias", "model.2.weight"]},
+        ),
+        Example(
             bad=False,
             name="each-gradient-gated-on-its-own-flag",
             code=_LINEAR % (
@@ -371,6 +393,8 @@ def _gated_on(bwd: ast.AST, name: str, flags: dict, own: Optional[int] = None) -
             return None
         if not isinstance(n, ast.Assign) or not any(isinstance(t, ast.Name) and t.id == name for t in n.targets):
             if isinstance(n, ast.Assign) and any(isinstance(x, ast.Name) and x.id == name and isinstance(x.ctx, ast.Store) for t in n.targets for x in walk_nodes(t)):
+                if _unpacked_none(n, name):
+                    continue  # ``dlow, dhigh = None, None``: not computed here
                 return None  # unpacked or stored some other way
             continue
         v = n.value
@@ -405,6 +429,16 @@ def _gated_on(bwd: ast.AST, name: str, flags: dict, own: Optional[int] = None) -
             return None
         gate = gate or next(f for f in found)
     return gate if computed else None
+
+
+def _unpacked_none(n: ast.Assign, name: str) -> bool:
+    """``a, b = None, None`` (a literal tuple, element by element): does the assignment give ``name`` None?"""
+    if len(n.targets) != 1 or not isinstance(n.targets[0], (ast.Tuple, ast.List)) or not isinstance(n.value, (ast.Tuple, ast.List)):
+        return False
+    elts, vals = n.targets[0].elts, n.value.elts
+    if len(elts) != len(vals) or any(isinstance(e, ast.Starred) for e in (*elts, *vals)):
+        return False
+    return any(isinstance(e, ast.Name) and e.id == name and isinstance(v, ast.Constant) and v.value is None for e, v in zip(elts, vals))
 
 
 def _flag_conjunction(bwd: ast.AST, flag: ast.AST, name: str) -> Optional[ast.BoolOp]:
