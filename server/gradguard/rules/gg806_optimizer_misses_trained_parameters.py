@@ -3328,8 +3328,7 @@ def _fixes(facts, ctor: ast.AST, root: str) -> list:
     if root.endswith((".weight", ".bias")) and attribute_origin(facts, origin.cls if origin is not None else None, root.split(".")[1:]) is not None:
         root = root.rsplit(".", 1)[0]  # (a layer's own parameter read directly, ``self.centres.weight``: the layer's parameters)
     params = f"[{root}]" if leaf or _is_tensor_attr(facts, root) else f"{root}.parameters()"
-    opt = stmt.targets[0].id
-    return [partial(_add_group, facts, stmt, opt, params)]
+    return [partial(_add_group, facts, stmt, target.id, params)]
 
 
 def _distinct(fixes: list) -> list:
