@@ -79,6 +79,7 @@ from gradguard.core.torchapi import (
     VARIABLE,
     WITH_DIM_ONLY,
     WRAPPED_MODULE_ATTRS,
+    is_loss_function,
     is_module_ctor,
     is_optimizer_ctor,
     is_parameterless_ctor,
@@ -469,6 +470,10 @@ class BackwardSite:
     retain_graph: bool
     stmt: Optional[ast.stmt]
     implicit: str = ""  # who backpropagates a returned loss: "Lightning", "the Hugging Face Trainer"
+    # (the ``if`` statement, the branch's first statement, the loss's value there) when the loss name was bound on one
+    # branch of an ``if`` to a value with no gradient path and on another to one with a path: backward() raises whenever
+    # that branch runs (``if self.current_epoch < warmup: loss = histogram_loss(...)``)
+    dead_branch: Optional[tuple] = None
 
     @property
     def line(self) -> int:
@@ -615,6 +620,7 @@ class GradientFlow:
 
     def __init__(self, tree: ast.Module, imports: Imports, modules: ModuleModel, lines: Optional[list] = None) -> None:
         self.tree = tree
+        self.straight_through: set = set()  # ids of the ``.detach()`` calls of straight-through estimators walked so far
         self.lines = lines
         self.text_index: Optional[TextIndex] = None  # set by FileFacts (shared); built here on first use otherwise
         self.hooks: Optional[Any] = None  # the module hooks of the program (``core.hooks.Hooks``), set by FileFacts
@@ -1582,6 +1588,7 @@ class _Walker:
         owner = engine.owner.get(id(node))
         self.fl = FunctionFlow(node, owner, self_cls=owner)
         self.env: dict[str, Val] = {}
+        self.dead_alts: dict = {}  # name -> (if, branch's first statement, value): bound on one branch with no gradient path
         self.binding = binding
         self.param_receivers: dict = {}  # id(``m.parameters()`` call) -> the value of ``m``: what a filter over it keeps
         self.listed_params: dict = {}  # name -> (its value, the ``m.named_parameters()`` call it was listed from)
@@ -1845,7 +1852,8 @@ class _Walker:
             if self.sink_role and st.value is not None and not self.called_by_the_file():
                 loss = self.returned_loss(v)
                 if loss is not None and (loss.live or loss.cut):
-                    self.fl.implicit_sites.append(BackwardSite(st.value, loss, st.value, self.mode, self.loops, False, st, implicit=self.sink_role))
+                    self.fl.implicit_sites.append(BackwardSite(st.value, loss, st.value, self.mode, self.loops, False, st, implicit=self.sink_role,
+                                                               dead_branch=self.dead_alts.get(st.value.id) if isinstance(st.value, ast.Name) and self.dead_alts else None))
         elif isinstance(st, ast.If):
             tv = self.ev(st.test)
             decided = self.decided_by_constructor(st.test)
@@ -1864,7 +1872,7 @@ class _Walker:
                 self.branches([taken])
                 self.rest_dead = bool(taken) and isinstance(taken[-1], (ast.Return, ast.Raise))
             else:
-                self.branches([st.body, st.orelse])
+                self.branches([st.body, st.orelse], st)
         elif isinstance(st, (ast.For, ast.AsyncFor)):
             it = self.ev(st.iter)
             elem = self.iter_elem(it, st.iter)
@@ -2234,7 +2242,7 @@ class _Walker:
                 return got if isinstance(got, bool) else None
         return True if self.mode.enabled else None
 
-    def branches(self, bodies: list) -> None:
+    def branches(self, bodies: list, test: Optional[ast.If] = None) -> None:
         before = dict(self.env)
         envs = []
         for body in bodies:
@@ -2242,6 +2250,26 @@ class _Walker:
             self.block(body)
             envs.append(self.env)
         self.env = self.join_envs(envs)
+        if test is not None and len(envs) == 2 and self.mode.enabled:
+            self._note_dead_alternatives(test, bodies, envs, before)
+
+    def _note_dead_alternatives(self, test: ast.If, bodies: list, envs: list, before: dict) -> None:
+        """A name bound on both branches of an ``if`` (or on one, over a value from before), to a tensor with no gradient
+        path (every root it came from cut: ``torch.histc``, a ``.detach()``) on one and a value with a path on the other:
+        a loss backpropagated after the ``if`` has no gradient path whenever that branch runs."""
+        for k in set(envs[0]) | set(envs[1]):
+            if "." in k:
+                continue
+            va, vb = envs[0].get(k, before.get(k)), envs[1].get(k, before.get(k))
+            if va is None or vb is None or va is vb:
+                continue
+            for dead, live, body in ((va, vb, bodies[0]), (vb, va, bodies[1])):
+                if body and dead.kind in ("tensor", None) and not dead.live and dead.cut and any(r != UNKNOWN for r in live.live) \
+                        and not any(r == UNKNOWN for r, _c in dead.cut) and any(isinstance(n, ast.Name) and n.id == k and isinstance(n.ctx, ast.Store) for st in body for n in ast.walk(st)):
+                    self.dead_alts[k] = (test, body[0], dead)
+                    break
+            else:
+                self.dead_alts.pop(k, None)
 
     def loop(self, st: ast.stmt, bind, body, orelse) -> None:
         before = dict(self.env)
@@ -2437,6 +2465,8 @@ class _Walker:
                     kept = tuple(sorted((*kept, (target.attr, v))))
                 self.env[target.value.id] = replace(holder, flags=kept or None)
         if isinstance(target, ast.Name):
+            if self.dead_alts:
+                self.dead_alts.pop(target.id, None)
             if NEW in v.live or v.ident == NEW:
                 v = self.rename_new(v, self.fresh_root(target.id))
             inner = value_node.args[0] if isinstance(value_node, ast.Call) and isinstance(value_node.func, ast.Name) and value_node.func.id in ("list", "tuple") \
@@ -2893,6 +2923,11 @@ class _Walker:
         if not (a.live or a.cut or b.live or b.cut):
             return Val(kind="tensor")
         op = type(node.op).__name__
+        if op == "Add":
+            st = _straight_through_detach(node)
+            if st is not None:
+                # ``z + (q - z).detach()``: the value of ``q``, the gradient of ``z`` (a straight-through estimator)
+                self.e.straight_through.add(id(st))
         if op == "Mult":
             for zv, other, src in ((b, a, node.right), (a, b, node.left)):
                 if isinstance(src, ast.Name) and zv.consts and not zv.live and all(isinstance(c, (int, float)) and not isinstance(c, bool) and c == 0 for c in zv.consts) \
@@ -4219,6 +4254,10 @@ class _Walker:
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         short = q.rsplit(".", 1)[-1]
+        if self.e.straight_through and len(args) >= 2 and is_loss_function(q) and any(
+                c.node is not None and id(c.node) in self.e.straight_through for v in args[:2] for _r, c in v.cut):
+            # a loss term on a straight-through output (``mse_loss(z_q, z_e.detach())``): GG201 asks what it trains
+            self.record("straight_through_loss", node, value=args[0], target=args[1])
         if q == "itertools.chain" and args and not kwargs:
             joined = _params_union(args)  # ``chain(unet.parameters(), text_encoder.parameters())``: the parameters of both
             if joined is not None:
@@ -4546,7 +4585,8 @@ class _Walker:
                     return self.op_result(self.call_function(node, m, recv, args, kwargs))
         if name == "backward":
             retain = _truthy(kwnodes.get("retain_graph")) or _truthy(kwnodes.get("create_graph")) or (len(node.args) >= 2 and _truthy(node.args[1]))
-            self.fl.backward_sites.append(BackwardSite(node, recv, node.func.value, self.mode, self.loops, retain, self.stmt))  # type: ignore[attr-defined]
+            dead = self.dead_alts.get(node.func.value.id) if self.dead_alts and isinstance(node.func.value, ast.Name) else None  # type: ignore[attr-defined]
+            self.fl.backward_sites.append(BackwardSite(node, recv, node.func.value, self.mode, self.loops, retain, self.stmt, dead_branch=dead))  # type: ignore[attr-defined]
             if not retain:
                 self.backward_frees_saved()
             return NONE
@@ -5113,6 +5153,15 @@ def _made_switches(fl: FunctionFlow, ident: str, call: ast.Call) -> Optional[tup
             if r == ident or r.startswith(ident + "."):
                 out.append((r[len(ident):], call, ev.extra, ev.node))
     return tuple(out) or None
+
+
+def _straight_through_detach(node: ast.BinOp) -> Optional[ast.Call]:
+    """The ``.detach()`` call of a straight-through estimator ``a + (b - a).detach()`` (either order), else None."""
+    for det, other in ((node.right, node.left), (node.left, node.right)):
+        if isinstance(det, ast.Call) and isinstance(det.func, ast.Attribute) and det.func.attr == "detach" and not det.args \
+                and isinstance(det.func.value, ast.BinOp) and isinstance(det.func.value.op, ast.Sub) and ast.dump(det.func.value.right) == ast.dump(other):
+            return det
+    return None
 
 
 def _part_mode(flags, attr: str):

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.facts import FileFacts
-from gradguard.core.flow import BackwardSite, Cut, FunctionFlow, configured_branches, per_part_branches, resolve_getters
+from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, FunctionFlow, configured_branches, per_part_branches, resolve_getters
 from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, PARAMETER_CTORS, PARAMETERLESS_MODULE_BASES
 from gradguard.core.training import covered_by, stepped_after, stepped_after_callers, unknown_step_after
 
@@ -29,6 +29,8 @@ class Starvation:
     flow: FunctionFlow
     no_path: bool  # the loss has no gradient path left: backward() raises
     covered_by_optimizer: bool = False
+    # (the ``if``, the branch's first statement): the loss has no gradient path only when this branch of an ``if`` runs
+    branch: Optional[tuple] = None
 
 
 def _covered(root: str, optimizers: list) -> bool:
@@ -440,6 +442,8 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             continue
         optimizers = facts.optimizers_for(fl)
         for site in fl.loss_sites:
+            if site.dead_branch is not None and not no_path_of(site):
+                out.extend(_dead_branch_starvations(facts, fl, site))
             starved = fl.starved(site)
             if not starved:
                 continue
@@ -480,6 +484,23 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                 out.append(Starvation(c, sorted(set(roots)), site, fl, no_path, _covered(roots[0], optimizers)))
     facts._starvations = out  # type: ignore[attr-defined]
     return out
+
+
+def _dead_branch_starvations(facts: FileFacts, fl, site) -> list:
+    """The loss backpropagated at ``site`` was bound, on one branch of an ``if``, to a value whose every path to the
+    parameters it came from is cut (``if self.current_epoch < warmup: loss = hist_loss(pred, target)`` built on
+    ``torch.histc``): whenever that branch runs, backward() raises. One per cut, over the roots it starves that are
+    not frozen on purpose (a frozen part is GG604's)."""
+    if _runs_only_when_requiring_grad(facts, site.node, fl.node):
+        return []
+    test, first, dead = site.dead_branch
+    frozen = frozen_paths(facts)
+    by_cut: dict = {}
+    for root, c in sorted(dead.cut, key=lambda rc: (rc[0], cut_order(rc[1]))):
+        if root == UNKNOWN or is_frozen(root, frozen) or _plain_object_data(facts, fl, root):
+            continue
+        by_cut.setdefault(c, []).append(root)
+    return [Starvation(c, sorted(set(roots)), site, fl, True, False, branch=(test, first)) for c, roots in sorted(by_cut.items(), key=lambda cr: cut_order(cr[0]))]
 
 
 def _gradient_observed(facts: FileFacts, fl, root: str) -> bool:

@@ -277,6 +277,18 @@ def is_module_ctor(qualname: str) -> bool:
     return last[:1].isupper()
 
 
+# ``torch.nn.functional`` losses that do not end in ``_loss``
+_FUNCTIONAL_LOSSES = frozenset({"cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "margin_ranking_loss"})
+
+
+def is_loss_function(qualname: str) -> bool:
+    """``torch.nn.functional.mse_loss`` and the other functional losses (``F.l1_loss``, ``F.cross_entropy``, ...)."""
+    if not qualname.startswith("torch.nn.functional."):
+        return False
+    short = qualname.rsplit(".", 1)[-1]
+    return short.endswith("_loss") or short in _FUNCTIONAL_LOSSES
+
+
 def is_optimizer_ctor(qualname: str) -> bool:
     if qualname.startswith("torch.optim.lr_scheduler") or qualname.startswith("torch.optim.swa_utils"):
         return False

@@ -97,6 +97,12 @@ def _frozen_zero_factor_made(facts: FileFacts, node: ast.AST):
     return None
 
 
+def _test_text(facts: FileFacts, test: ast.If) -> str:
+    """``if self.current_epoch < self.warmup_epochs`` (the test of the ``if``, when short), else ""."""
+    text = facts.text(test.test)
+    return f"if {text}" if len(text) <= 60 and "\n" not in text else ""
+
+
 def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], describe, fixes_for=None, skip: frozenset | set = frozenset()) -> Iterable[Finding]:
     """Yield one finding per cut site of ``kinds`` that starves trained parameters (but the cut nodes in ``skip``)."""
     seen = set(skip)
@@ -109,6 +115,21 @@ def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], descr
             continue
         seen.add(key)
         what = describe(kind, node, st)
+        if st.branch is not None:
+            test, first = st.branch
+            where = f"the branch at line {first.lineno}" + (f" (`{_test_text(facts, test)}`)" if _test_text(facts, test) else "")
+            message = (f"{what} leaves {loss_label(facts, st)} with no gradient path on {where}: backward() raises whenever that branch runs, "
+                       f"and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient there")
+            severity = Severity.WARNING  # (whether the branch runs depends on values the analysis does not know)
+            explanation = (
+                "The loss is bound on one branch of an `if` to a value with no gradient path: when that branch runs, `backward()` "
+                "raises `RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn`."
+            )
+            fixes = fixes_for(kind, node, st) if fixes_for else []
+            span = kind in ("detach", "data", "numpy", "item", "tolist", "cast") or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and facts.imports.qualname(node.func) is None)
+            related = [(first, "the loss is bound here when this branch runs"), *related_for(facts, st)]
+            yield rule.finding(facts, node, message, severity=severity, related=related, fixes=fixes, explanation=explanation, method_span=span)
+            continue
         if st.no_path:
             message = f"{what} leaves {loss_label(facts, st)} with no gradient path: backward() raises and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient"
             severity = Severity.ERROR

@@ -5,9 +5,10 @@ import ast
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.source import Pos
+from gradguard.core.starvation import find_starvations
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import delete_between, delete_method_call, fix, replace_node
-from gradguard.rules._cuts import cut_findings, sole_cut
+from gradguard.rules._cuts import cut_findings, roots_label, sole_cut
 from gradguard.rules.base import Example, Rule
 
 
@@ -51,6 +52,12 @@ a `.data` in the adapter's `forward` (an update `B @ A` built from `lora_B.weigh
 parameters. The adapter's own parameters are made when it is swapped in, so a freeze of the model before the swap does
 not cover them.
 
+A straight-through estimator (`z_q = z + (q - z).detach()`: the value of `q`, the gradient of `z`) passes no gradient to
+what `q` came from. When that is all that stands between such parameters (a VQ codebook) and the loss, and a loss term
+compares the estimator's output with a detached copy of its input (`codebook_loss = F.mse_loss(z_q, z.detach())`, also
+with the estimator in another method), the term is reported: it was meant to move `q` and moves `z`; compute it on `q`.
+The estimator's own `.detach()` is never offered for removal (without it, `z` loses its gradient).
+
 ## Why is this bad?
 `detach()` returns a tensor with no history. Everything upstream of it gets no gradient from this loss:
 their `.grad` stays `None` and the optimizer leaves them at their initial values, silently. When nothing
@@ -76,6 +83,85 @@ they now receive the gradient they were meant to. If the stop-gradient was inten
 with `# noqa: GG201` instead.
 """
     examples = (
+        Example(
+            name="codebook-loss-computed-on-the-straight-through-output",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Quantizer(nn.Module):
+    def __init__(self, n_codes=8, dim=4):
+        super().__init__()
+        self.codebook = nn.Embedding(n_codes, dim)
+
+    def forward(self, z):
+        idx = torch.cdist(z, self.codebook.weight).argmin(1)
+        q = self.codebook(idx)
+        z_q = z + (q - z).detach()
+        return z_q, q
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, quantizer, decoder = nn.Linear(6, 4), Quantizer(), nn.Linear(4, 6)
+    params = [*encoder.parameters(), *quantizer.parameters(), *decoder.parameters()]
+    optimizer = torch.optim.Adam(params, lr=1e-2)
+    for _ in range(3):
+        x = torch.randn(16, 6)
+        z = encoder(x)
+        z_q, q = quantizer(z)
+        codebook_loss = F.mse_loss(z_q, z.detach())
+        commitment_loss = F.mse_loss(z, q.detach())
+        loss = F.mse_loss(decoder(z_q), x) + codebook_loss + 0.25 * commitment_loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"quantizer": quantizer, "encoder": encoder}
+""",
+            lines=(27,),
+            expect={"grad_none": ["quantizer.codebook.weight"], "grad_ok": ["encoder.weight"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="codebook-loss-computed-on-the-codebook-output",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Quantizer(nn.Module):
+    def __init__(self, n_codes=8, dim=4):
+        super().__init__()
+        self.codebook = nn.Embedding(n_codes, dim)
+
+    def forward(self, z):
+        idx = torch.cdist(z, self.codebook.weight).argmin(1)
+        q = self.codebook(idx)
+        z_q = z + (q - z).detach()
+        return z_q, q
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, quantizer, decoder = nn.Linear(6, 4), Quantizer(), nn.Linear(4, 6)
+    params = [*encoder.parameters(), *quantizer.parameters(), *decoder.parameters()]
+    optimizer = torch.optim.Adam(params, lr=1e-2)
+    for _ in range(3):
+        x = torch.randn(16, 6)
+        z = encoder(x)
+        z_q, q = quantizer(z)
+        codebook_loss = F.mse_loss(q, z.detach())
+        commitment_loss = F.mse_loss(z, q.detach())
+        loss = F.mse_loss(decoder(z_q), x) + codebook_loss + 0.25 * commitment_loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"quantizer": quantizer, "encoder": encoder}
+""",
+            expect={"grad_ok": ["quantizer.codebook.weight", "encoder.weight"]},
+        ),
         Example(
             name="edge-weights-normalized-from-a-detached-copy-before-message-passing",
             code="""import torch
@@ -1805,6 +1891,8 @@ def main():
             return "`.detach_()`" if _in_place(node) else "`.detach()`"
 
         def fixes_for(kind, node, st):
+            if id(node) in facts.flow.straight_through:
+                return []  # ``z + (q - z).detach()`` without the detach is ``q``: ``z`` would lose its gradient
             if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
                 return []  # ``w.data = f(m)``: without ``.data`` the assignment rebinds (or, for a parameter, raises)
             if _state_dict(node):
@@ -1831,7 +1919,62 @@ def main():
             what = "`.data`" if kind == "data" else "`.detach()`"
             return [lambda: fix(f"Remove {what}", delete_method_call(facts, node, also_following=("requires_grad_",)))]
 
-        return cut_findings(self, facts, self.cut_kinds, describe, fixes_for)
+        moved: set = set()
+        starvations = find_starvations(facts)  # (walks the training code: the estimators are known after it)
+        if starvations and facts.flow.straight_through:
+            for f, st in _straight_through_terms(self, facts):
+                # one fact, one finding: the other detaches in front of the same parameters at that loss (the commitment
+                # term's ``q.detach()``, meant) are not reported apart
+                moved.update(id(o.cut.node) for o in starvations if o.site is st.site and o.cut.kind in self.cut_kinds and set(o.roots) & set(st.roots))
+                yield f
+        yield from cut_findings(self, facts, self.cut_kinds, describe, fixes_for, skip=moved)
+
+
+def _straight_through_terms(rule, facts):
+    """A loss term on the output of a straight-through estimator, compared with a detached copy of the estimator's
+    input (``codebook_loss = F.mse_loss(z_q, z_e.detach())`` with ``z_q = z_e + (q - z_e).detach()``): its gradient goes
+    to ``z_e`` only (``z_q`` is ``z_e`` plus a constant), so the codebook ``q`` came from gets none through it. When that
+    detach is all that stands between such parameters and the loss, the term is what to change: compute it on ``q``
+    (the codebook output itself). (finding, the starvation) for each."""
+    seen: set = set()
+    for st in find_starvations(facts):
+        cut = st.cut.node
+        if st.cut.kind != "detach" or id(cut) not in facts.flow.straight_through or id(cut) in seen or st.no_path:
+            continue
+        for fl in (*facts.flows, *facts.flow.context_flows):
+            term = next((ev for ev in fl.events if ev.what == "straight_through_loss" and _compares_with_its_input(ev, cut, st.roots)), None)
+            if term is None:
+                continue
+            seen.add(id(cut))
+            out = facts.text(term.node) if len(facts.text(term.node)) <= 60 else "this loss term"
+            yield rule.finding(
+                facts,
+                term.node,
+                f"`{out}` is computed on the output of the straight-through estimator at line {getattr(cut, 'lineno', 0)}, whose gradient goes "
+                f"only to its input: {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient from it, nor from "
+                f"anything else in {st.site.label}",
+                related=[(cut, "the straight-through estimator: the value of its detached part, the gradient of the other"), (st.site.node, "backward() through the loss here")],
+                explanation="`z + (q - z).detach()` equals `q` in the forward pass, but autograd sees `z` plus a constant: a loss on it "
+                "trains only what `z` came from. A term meant to move `q` (a VQ codebook loss) must be computed on `q` itself, "
+                "e.g. `F.mse_loss(q, z.detach())`; keep the straight-through output for the decoder.",
+            ), st
+            break
+
+
+def _compares_with_its_input(ev, cut, roots: list) -> bool:
+    """The event's two arguments: the straight-through output (carrying ``cut`` for ``roots``) and a detached copy of what
+    it passes its gradient to (cut roots covering the output's live ones), in either order."""
+    a, b = ev.value, ev.target
+    if a is None or b is None:
+        return False
+    for st_out, other in ((a, b), (b, a)):
+        carried = {r for r, c in st_out.cut if c.node is cut}
+        live = {r for r in st_out.live if r != "?"}
+        # (the estimator's own walk names the parts from its ``self``: ``self.codebook`` is the caller's ``self.quantizer.codebook``)
+        named = any(r == c or (c.startswith("self.") and r.endswith(c[4:])) for c in carried for r in roots)
+        if named and live and not other.live and live <= {r for r, c in other.cut if c.kind == "detach"}:
+            return True
+    return False
 
 
 def _state_dict(node) -> bool:

@@ -120,6 +120,10 @@ to the loss (a policy trained through a critic, a VAE decoder fed a sample): `sa
 `torch.no_grad()`. REINFORCE, which trains through `dist.log_prob(action)`, stays silent.
 The indices of `max`/`min`/`topk`/`sort`/`median`/`mode`/`kthvalue` (`out.max(1)[1]`, `_, pred = torch.max(out, 1)`)
 are integers without gradient; their values keep it. Histograms and counts (`torch.histc`, `bincount`, `count_nonzero`) have no gradient either.
+A loss bound on one branch of an `if` to a value made only through such ops, and on another to one that trains
+(`if epoch < warmup: loss = hist_loss(...)` / `else: loss = l1 + ...`), then backpropagated after the `if`, has no
+gradient path whenever that branch runs: reported on the op as a warning (whether the branch runs is a run-time value),
+with the branch's binding as related information. The same holds for the cuts of the other rules (GG201, GG202, GG501).
 A term multiplied by a variable that is 0 on every path to it (`tau, kl_weight = 1.0, 0.0` and never raised, so
 `loss = rec + kl_weight * kl` adds nothing) passes back a zero gradient: when it is the only path from a part to the
 loss, that part gets zero gradients. A literal `0.0 * x` is left alone (written on purpose, e.g. to keep unused parameters
@@ -199,6 +203,78 @@ backpropagates only through its own part of the gathered batch (the common patte
 gradient through every rank's part needs `torch.distributed.nn.functional.all_gather`).
 """
     examples = (
+        Example(
+            name="warm-up-branch-binds-the-loss-to-a-hard-histogram",
+            code="""import torch
+import torch.nn as nn
+
+
+def histogram(img, bins=8):
+    hists = torch.stack([torch.histc(im, bins=bins, min=0.0, max=1.0) for im in img])
+    return hists / hists.sum(-1, keepdim=True)
+
+
+def train(model, batches, optimizer, warmup_epochs=1):
+    for epoch in range(2):
+        for x, target in batches:
+            out = torch.sigmoid(model(x))
+            if epoch < warmup_epochs:
+                loss = (histogram(out) - histogram(target)).abs().mean()
+            else:
+                loss = (out - target).abs().mean() + 0.1 * (histogram(out) - histogram(target)).abs().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(6, 6)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = [(torch.randn(4, 6), torch.rand(4, 6)) for _ in range(3)]
+    train(model, batches, optimizer)
+    return {"model": model}
+""",
+            lines=(6,),
+            expect={"error": "does not require grad"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="warm-up-branch-binds-the-loss-to-a-soft-histogram",
+            code="""import torch
+import torch.nn as nn
+
+
+def histogram(img, bins=8):
+    centers = torch.linspace(0.0, 1.0, bins)
+    weights = torch.exp(-0.5 * ((img.unsqueeze(-1) - centers) / 0.05) ** 2).sum(1)
+    return weights / weights.sum(-1, keepdim=True)
+
+
+def train(model, batches, optimizer, warmup_epochs=1):
+    for epoch in range(2):
+        for x, target in batches:
+            out = torch.sigmoid(model(x))
+            if epoch < warmup_epochs:
+                loss = (histogram(out) - histogram(target)).abs().mean()
+            else:
+                loss = (out - target).abs().mean() + 0.1 * (histogram(out) - histogram(target)).abs().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(6, 6)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = [(torch.randn(4, 6), torch.rand(4, 6)) for _ in range(3)]
+    train(model, batches, optimizer)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight", "model.bias"]},
+        ),
         Example(
             name="learned-quantization-scale-passed-through-a-function-that-drops-its-gradient",
             code="""import torch

@@ -142,7 +142,9 @@ backward), `tan` and `reciprocal` their output.
 Also an op that saves its *input* (a `Linear` or convolution for its weight's gradient, `pow`, `layer_norm`,
 ...) given a view of a tensor (`self.rec(states[:, t])`, basic indexing by slices and integers, a `range`
 loop counter included) that is then written into in place (`states[:, t + 1] = ...`): a view shares its
-base's version counter, so writing into any part of the base invalidates what was saved.
+base's version counter, so writing into any part of the base invalidates what was saved. So does an in-place
+activation given the very tensor such an op saved (`main = self.conv(padded)`, then `self.act(padded)` with
+`self.act = nn.LeakyReLU(0.2, inplace=True)`, or `F.leaky_relu(padded, 0.2, inplace=True)`).
 Also a helper that writes into its argument in place (`def drop_rows(h, keep): h[~keep] = 0.0`) given such
 a saved tensor (`drop_rows(F.relu(self.fc(x)), keep)`): Python passes the tensor itself, so the helper modifies
 what autograd saved; the finding is on the helper's write, with the call as related information.

@@ -74,6 +74,11 @@ the model it was given: `self.layers = list(model.encoder)`, frozen there and un
 either (frozen before `train()` by a loop,
   `requires_grad_(False)`, or a method of the model called from outside, `model.freeze_feature_encoder()`).
 
+A trainer object (a plain class whose method runs the loop) is followed too: its optimizer built in `__init__` from a
+constructor argument it also keeps (`self.model = model`, `self.optimizer = SGD(model.parameters())`) holds
+`self.model` for its other methods, `self.optimizer.add_param_group(...)` adds to it, and a part the object builds itself
+(`self.center_loss = CenterLoss(...)`, whose centres the loss reaches) is reported when no optimizer holds it.
+
 Training-step functions count when their caller runs them in a loop (`for batch in loader:
 train_step(model, opt_g, opt_d, batch)`); the optimizers of that caller are then in view too.
 
