@@ -52,7 +52,12 @@ target network nothing updates, stays a warning). A part frozen only in some
 configurations (`if not train_text_encoder: text_encoder.requires_grad_(False)`) is still wanted trained in the others,
 so a `no_grad` block that always covers it is flagged. `with torch.set_grad_enabled(self.training):` in the `forward` of
 a class held inside a part the program puts in evaluation mode while it trains (`model.encoder.eval()` in a fine-tuning
-helper) turns gradients off there: `eval()` sets `training = False` on every submodule.
+helper) turns gradients off there: `eval()` sets `training = False` on every submodule. So does a `forward` whose
+evaluation branch (`if not self.training:`, or the `else` of `if self.training:`) runs under `torch.no_grad()`, in a part
+the training function puts in evaluation mode (`vq_model.quantize.eval()` to keep an EMA codebook fixed): every pass
+takes that branch, and nothing before the part gets a gradient through it. Reported on the `eval()` call (an error when
+the loss is left with no gradient path); `eval()` in evaluation code (a function named for validation, a `no_grad`
+block) is left alone.
 Lightning runs `validation_step`, `test_step` and `predict_step` under `torch.inference_mode()`: a tensor such
 a step (or an `@torch.inference_mode()` method) computes from the model and keeps on the object
 (`self.prototypes = ...`, also in a helper method that only such steps call), when every assignment of that
@@ -142,6 +147,129 @@ loop whose every iteration runs the backward (`txt_emb = self.encode_all_texts(t
 `manual_backward` calls): recorded, that one graph would be freed by the first pass and the second would raise.
 """
     examples = (
+        Example(
+            name="part-put-in-evaluation-mode-whose-eval-branch-runs-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Quantizer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("embed", torch.randn(8, 4))
+
+    def forward(self, z):
+        idx = torch.cdist(z, self.embed).argmin(1)
+        if not self.training:
+            with torch.no_grad():
+                q = self.embed[idx]
+            return q
+        q = self.embed[idx]
+        return z + (q - z).detach()
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(6, 4)
+        self.quantize = Quantizer()
+        self.decoder = nn.Linear(4, 6)
+
+    def forward(self, x):
+        return self.decoder(self.quantize(self.encoder(x)))
+
+
+def adapt(model, batches):
+    model.decoder.requires_grad_(False)
+    model.quantize.eval()
+    optimizer = torch.optim.SGD(model.encoder.parameters(), lr=0.1)
+    for x in batches:
+        loss = F.mse_loss(model(x), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def evaluate(model, batches):
+    model.quantize.eval()
+    with torch.no_grad():
+        return sum(F.mse_loss(model(x), x).item() for x in batches)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Model()
+    batches = [torch.randn(8, 6) for _ in range(2)]
+    adapt(model, batches)
+    evaluate(model, batches)
+    return {"model": model}
+""",
+            lines=(34,),
+            expect={"error": "does not require grad"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="part-put-in-evaluation-mode-only-to-evaluate",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Quantizer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("embed", torch.randn(8, 4))
+
+    def forward(self, z):
+        idx = torch.cdist(z, self.embed).argmin(1)
+        if not self.training:
+            with torch.no_grad():
+                q = self.embed[idx]
+            return q
+        q = self.embed[idx]
+        return z + (q - z).detach()
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(6, 4)
+        self.quantize = Quantizer()
+        self.decoder = nn.Linear(4, 6)
+
+    def forward(self, x):
+        return self.decoder(self.quantize(self.encoder(x)))
+
+
+def adapt(model, batches):
+    model.decoder.requires_grad_(False)
+    model.quantize.train()
+    optimizer = torch.optim.SGD(model.encoder.parameters(), lr=0.1)
+    for x in batches:
+        loss = F.mse_loss(model(x), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def evaluate(model, batches):
+    model.quantize.eval()
+    with torch.no_grad():
+        return sum(F.mse_loss(model(x), x).item() for x in batches)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Model()
+    batches = [torch.randn(8, 6) for _ in range(2)]
+    adapt(model, batches)
+    evaluate(model, batches)
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.encoder.weight"]},
+        ),
         Example(
             name="prototypes-from-a-module-level-inference-mode-helper-kept-for-training",
             code="""import lightning.pytorch as pl
@@ -2875,6 +3003,7 @@ def main():
         yield from self._called_under_disabled_mode(facts, seen)
         yield from _cache_filled_by_evaluation_before_fit(self, facts)
         yield from _grad_gated_on_training_inside_eval_part(self, facts, seen)
+        yield from _eval_branch_without_grad_in_a_part_put_in_eval(self, facts, seen)
         yield from _inference_parameters_trained(self, facts, seen)
         yield from _autograd_inside_function_backward(self, facts)
         # inference tensors saved for backward: an error even when other parameters train
@@ -3558,6 +3687,89 @@ def _grad_gated_on_training_inside_eval_part(rule, facts, seen: set):
                 "gradients only when `self.training` then records nothing. Gate the no-grad path on `torch.is_grad_enabled()` (or do not "
                 "put the trained part in evaluation mode; freeze BatchNorm statistics on the BatchNorm layers only).",
             )
+
+
+def _eval_branch_without_grad_in_a_part_put_in_eval(rule, facts, seen: set):
+    """``model.quantize.eval()`` in a function that trains (a backward follows), where the part's class (or one it holds)
+    has a ``forward`` whose evaluation branch (``if not self.training:``, or the ``else`` of ``if self.training:``) runs
+    under ``torch.no_grad()``: ``eval()`` sets ``training = False`` on the part and all its submodules, so every forward
+    pass takes that branch and nothing before the part gets a gradient through it. Reported on the ``eval()`` call, when
+    a loss of that function is left with no gradient path (error) or with parameters it no longer trains (warning)."""
+    text = facts.source.text
+    if ".eval()" not in text or "training" not in text or not any(fl.loss_sites for fl in facts.backward_flows):
+        return
+    branches: dict = {}  # class -> (the if, the no_grad with)
+    for info in facts.modules.classes.values():
+        fwd = info.methods.get("forward") if info.is_module else None
+        if fwd is None:
+            continue
+        for st in walk_nodes(fwd):
+            if not isinstance(st, ast.If):
+                continue
+            test = st.test
+            negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+            inner = test.operand if negated else test  # type: ignore[attr-defined]
+            if not (isinstance(inner, ast.Attribute) and inner.attr == "training" and isinstance(inner.value, ast.Name) and inner.value.id == "self"):
+                continue
+            body = st.body if negated else st.orelse
+            gate = next((w for b in body for w in walk_nodes(b) if isinstance(w, ast.With) and any(_disables_grad(facts, it.context_expr) for it in w.items)), None)
+            if gate is not None:
+                branches[info.name] = (st, gate)
+    if not branches:
+        return
+    for path in sorted(eval_paths(facts)):
+        head, _, rest = path.partition(".")
+        origin = facts.flow.root_origins.get(head)
+        if origin is None or not origin.cls or not rest:
+            continue
+        cls: Optional[str] = origin.cls
+        for attr in rest.split("."):
+            cls = facts.modules.attr_class(cls, attr)[0] if cls else None
+        if not cls:
+            continue
+        inner_cls = next((c for c, _w in _classes_within(facts, cls, path) if c in branches), None)
+        call = _eval_call(facts, path)
+        if inner_cls is None or call is None or id(call) in seen:
+            continue
+        fn = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef))
+        if fn is None:
+            continue
+        after = [(fl, site) for fl in facts.backward_flows if fl.node is fn for site in fl.loss_sites
+                 if site.mode.enabled and position(site.node) > position(call)]
+        if not after:
+            continue
+        frozen = frozen_paths(facts)
+        # (a loss whose every root is frozen, or none: the walks that know the caller's objects, not an argument's)
+        dead = [(fl, site) for fl, site in after if not any(r.startswith("arg:") for r in site.loss.live)
+                and all(r == UNKNOWN or is_frozen(r, frozen) for r in site.loss.live)]
+        starved = [(fl, site) for fl, site in after if fl.starved(site)]
+        if not dead and not starved:
+            continue
+        seen.add(id(call))
+        test, gate = branches[inner_cls]
+        fl, site = (dead or starved)[0]
+        effect = (f"the loss backpropagated at line {site.line} has no gradient path: backward() raises" if dead
+                  else f"what reaches the loss backpropagated at line {site.line} only through it gets no gradient")
+        yield rule.finding(
+            facts,
+            call,
+            f"`{facts.text(call)}` puts `{path}` in evaluation mode while `{fn.name}` trains: `{inner_cls}.forward` then takes its "
+            f"evaluation branch (line {test.lineno}), computed under `{facts.text(gate.items[0].context_expr)}`, on every pass, so {effect}",
+            severity=Severity.ERROR if dead else Severity.WARNING,
+            related=[(test, "the evaluation branch: taken whenever the module is in evaluation mode"), (gate, "gradients are off in it"),
+                     (site.node, "backward() through the loss here")],
+            explanation="`module.eval()` sets `training = False` on the module and all its submodules; a forward whose evaluation "
+            "branch runs under `no_grad` then records nothing on any pass, also while training. Keep the part in training mode "
+            "and hold it fixed another way (freeze its parameters, or stop its own updates), or call `eval()` only on the "
+            "layers whose behaviour should change (BatchNorm, Dropout).",
+        )
+
+
+def _disables_grad(facts, expr: ast.AST) -> bool:
+    """``torch.no_grad()`` / ``torch.inference_mode()`` (a ``with`` item that turns recording off)."""
+    func = expr.func if isinstance(expr, ast.Call) else expr
+    q = facts.imports.qualname(func) or ""
+    return q in ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad")
 
 
 def _training_gate(facts, expr: ast.AST) -> bool:
