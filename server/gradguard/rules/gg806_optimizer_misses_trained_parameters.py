@@ -11,7 +11,7 @@ from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import OptimizerSite, related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import display_root, eval_paths, frozen_paths, is_frozen
-from gradguard.core.torchapi import LOSS_SINK_WORDS, RUN_AFTER_OPTIMIZERS, STEP_METHODS_BY_FRAMEWORK
+from gradguard.core.torchapi import FORWARDS_TO_MODULE, LOSS_SINK_WORDS, RUN_AFTER_OPTIMIZERS, STEP_METHODS_BY_FRAMEWORK
 from gradguard.core.training import (
     attribute_origin,
     concrete,
@@ -595,6 +595,62 @@ def main():
             lines=(33,),
             expect={"facts": {"temperature_changed": False}},
             fixed_expect={"facts": {"temperature_changed": True}},
+        ),
+        Example(
+            name="data-parallel-model-whose-optimizer-holds-only-its-body",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Body(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 8)
+
+    def forward(self, tokens):
+        return self.embed(tokens).mean(1)
+
+
+class TiedHead(nn.Module):
+    def __init__(self, body):
+        super().__init__()
+        self.decoder = nn.Linear(8, 20, bias=False)
+        self.decoder.weight = body.embed.weight
+
+    def forward(self, h):
+        return self.decoder(h)
+
+
+class DoubleHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = Body()
+        self.lm_head = TiedHead(self.body)
+        self.clf_head = nn.Linear(8, 2)
+
+    def forward(self, tokens):
+        h = self.body(tokens)
+        return self.lm_head(h), self.clf_head(h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.DataParallel(DoubleHead())
+    optimizer = torch.optim.Adam(model.module.body.parameters(), lr=1e-2)
+    before = model.module.clf_head.weight.detach().clone()
+    for _ in range(3):
+        tokens = torch.randint(0, 20, (4, 5))
+        lm_logits, clf_logits = model(tokens)
+        loss = F.cross_entropy(clf_logits, tokens[:, 0] % 2) + F.cross_entropy(lm_logits, tokens[:, 1])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model.module}, {"clf_head_changed": not torch.equal(before, model.module.clf_head.weight)}
+""",
+            lines=(40,),
+            expect={"facts": {"clf_head_changed": False}},
+            fixed_expect={"facts": {"clf_head_changed": True}},
         ),
         Example(
             name="trainer-object-builds-a-center-loss-its-optimizer-leaves-out",
@@ -2687,7 +2743,7 @@ def main():
                 missing = [r for r in origins if not covered_by(r, [*stepping, *visible])
                            and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
                            and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen) and not (inputs_only and _root_kind(facts, r) == "module")
-                           and not frozen_at_backward(facts, fl, r, site)]
+                           and not frozen_at_backward(facts, fl, r, site) and not _tied_layer(facts, fl, r)]
                 if not inputs_only:
                     yield from self._left_out_inside(facts, [r for r in origins if r not in missing], origins, stepping, [*stepping, *visible], frozen, graded, reported, site)
                 if not missing:
@@ -3333,7 +3389,44 @@ def _fixes(facts, ctor: ast.AST, root: str) -> list:
     if root.endswith((".weight", ".bias")) and attribute_origin(facts, origin.cls if origin is not None else None, root.split(".")[1:]) is not None:
         root = root.rsplit(".", 1)[0]  # (a layer's own parameter read directly, ``self.centres.weight``: the layer's parameters)
     params = f"[{root}]" if leaf or _is_tensor_attr(facts, root) else f"{root}.parameters()"
+    if "." in root and _wrapped_at(facts, scope, first, stmt):
+        # ``dh_model = nn.DataParallel(Model())``: the parts are the wrapped module's (``dh_model.module.clf_head``)
+        params = params.replace(first + ".", first + ".module.", 1)
     return [partial(_add_group, facts, stmt, target.id, params)]
+
+
+def _tied_layer(facts, fl, root: str) -> bool:
+    """Is ``root`` a layer whose class sets its weight (or bias) to another tensor (``self.decoder.weight =
+    model.embed.weight``, a language-model head tied to the embedding)? The tied tensor is another part's parameter, which
+    an optimizer may hold under that part's name: whether the layer is held is not known from its own name."""
+    parts = root.replace("[]", "").split(".")
+    if len(parts) < 2:
+        return False
+    if parts[0] == "self":
+        cls = fl.owner
+    else:
+        origin = facts.flow.root_origins.get(parts[0])
+        cls = origin.cls if origin is not None else None
+    for attr in parts[1:-1]:
+        cls = facts.modules.attr_class(cls, attr)[0] if cls else None
+    info = facts.modules.classes.get(cls or "")
+    if info is None:
+        return False
+    last = parts[-1]
+    return any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr in ("weight", "bias") and isinstance(t.value, ast.Attribute)
+                                                 and t.value.attr == last and isinstance(t.value.value, ast.Name) and t.value.value.id == "self" for t in n.targets)
+               for m in info.methods.values() for n in walk_nodes(m))
+
+
+def _wrapped_at(facts, scope, name: str, stmt: ast.stmt) -> bool:
+    """Is ``name``, where ``stmt`` runs, a ``DataParallel`` / ``DistributedDataParallel`` wrapper (its last binding in the
+    scope before ``stmt`` is one)? Such a wrapper does not pass attribute reads on to the module it wraps."""
+    last = None
+    for n in walk_nodes(scope):
+        if isinstance(n, ast.Assign) and n.lineno < stmt.lineno and any(isinstance(t, ast.Name) and t.id == name for t in n.targets):
+            if last is None or n.lineno > last.lineno:
+                last = n
+    return last is not None and isinstance(last.value, ast.Call) and (facts.imports.qualname(last.value.func) or "") in FORWARDS_TO_MODULE
 
 
 def _distinct(fixes: list) -> list:
