@@ -8,7 +8,7 @@ from typing import Optional
 from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.classes import may_have_parameters, self_attr, self_name
 from gradguard.core.model import Applicability, Edit, Pos, Severity
-from gradguard.core.torchapi import PARAMETER_CTORS, PARAMLESS_SUFFIXES, is_module_ctor
+from gradguard.core.torchapi import PARAMETER_CTORS, PARAMLESS_SUFFIXES, is_module_ctor, is_optimizer_ctor
 from gradguard.fixes import ensure_import, fix, insert_before_stmt, replace_node
 from gradguard.rules.base import Example, Rule
 
@@ -260,7 +260,9 @@ trained on their own keeps them in a plain list on purpose). Containers register
 `register_module`) and containers of parameter-free modules (activations, losses) are left alone.
 An object of a plain class of the file (not an `nn.Module`) that builds its own layers and is kept on a Module
 (`self.items = ItemStore(n, d)` whose `__init__` sets `self.table = nn.Embedding(n, d)`), used by the Module's
-methods, is the same container: reported on the plain class, whose fix derives it from `nn.Module`. Plain helpers
+methods (or, when no other class of the file has an attribute of that name, called or read through the model outside
+its class: `loss = model.margin(model(x), y)` in the training loop), is the same container: reported on the plain class,
+whose fix derives it from `nn.Module`. Plain helpers
 that hold a copy of the model (an EMA shadow), stand in for a Module (their own `parameters()`), or whose layers the
 Module registers itself (`self.table = self.items.table`) or hands out (`self.items.table.parameters()`) are left alone.
 So is an object of an in-file `@dataclass` built with layers (`self.heads = TaskHeads(sentiment=nn.Linear(...),
@@ -475,6 +477,93 @@ def main():
     return {"model": model}, {"branch_changed": not torch.equal(before, branches[0].weight)}
 """,
             expect={"facts": {"branch_changed": True}},
+        ),
+        Example(
+            name="plain-margin-loss-object-kept-on-the-model-and-called-by-the-loop",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MarginLoss:
+    def __init__(self, dim, n_classes, s=8.0):
+        self.fc = nn.Linear(dim, n_classes, bias=False)
+        self.s = s
+
+    def __call__(self, emb, labels):
+        cos = F.linear(F.normalize(emb, dim=-1), F.normalize(self.fc.weight, dim=-1))
+        return F.cross_entropy(self.s * cos, labels)
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(10, 4)
+        self.margin = MarginLoss(4, 3)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.margin.fc.weight.detach().clone()
+    for _ in range(3):
+        x, y = torch.randn(8, 10), torch.randint(0, 3, (8,))
+        loss = model.margin(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"centres_changed": not torch.equal(before, model.margin.fc.weight)}
+""",
+            lines=(6,),
+            expect={"facts": {"centres_changed": False}},
+            fixed_expect={"facts": {"centres_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="plain-margin-loss-object-whose-layer-the-optimizer-is-given",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MarginLoss:
+    def __init__(self, dim, n_classes, s=8.0):
+        self.fc = nn.Linear(dim, n_classes, bias=False)
+        self.s = s
+
+    def __call__(self, emb, labels):
+        cos = F.linear(F.normalize(emb, dim=-1), F.normalize(self.fc.weight, dim=-1))
+        return F.cross_entropy(self.s * cos, labels)
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(10, 4)
+        self.margin = MarginLoss(4, 3)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    optimizer = torch.optim.SGD([*model.parameters(), *model.margin.fc.parameters()], lr=0.1)
+    before = model.margin.fc.weight.detach().clone()
+    for _ in range(3):
+        x, y = torch.randn(8, 10), torch.randint(0, 3, (8,))
+        loss = model.margin(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"centres_changed": not torch.equal(before, model.margin.fc.weight)}
+""",
+            expect={"facts": {"centres_changed": True}},
         ),
         Example(
             name="plain-store-object-builds-the-embedding-tables",
@@ -1288,11 +1377,12 @@ def main():
             if self._registered(facts, info, attr):
                 continue
             reads = [n for m in info.methods.values() if m.name != "__init__" for n in walk_nodes(m) if isinstance(n, ast.Attribute) and n.attr == attr]
-            if not reads:
+            outside = [] if reads else _outside_reads(facts, info, attr)
+            if not reads and not outside:
                 continue
             out_of_holder = any(isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute) and n.value.attr == attr for m in info.methods.values() for n in walk_nodes(m)
                                 if isinstance(n, ast.Attribute) and _hands_out(facts, m, n))
-            if out_of_holder:
+            if out_of_holder or any(_hands_out_outside(facts, n) for n in outside):
                 continue
             used = (info, attr, assign)
             break
@@ -1624,6 +1714,40 @@ def _given_container(facts, kinds, info, method: ast.AST, value: ast.AST, attr: 
     else:
         ckind = "tuple" if isinstance(value, ast.Call) and value.func.id == "tuple" else "list"  # type: ignore[attr-defined]
     return ckind, ek, value
+
+
+def _outside_reads(facts, holder, attr: str) -> list:
+    """``model.margin_loss(emb, labels)`` / ``model.module.margin_loss.fc``: reads of the holder's attribute ``attr`` made
+    outside its class (a training loop calling the plain object as a loss), when no other class of the file has an
+    attribute of that name (then the object read is the holder's). The ``attr`` nodes."""
+    if any(attr in other.attr_values for other in facts.modules.classes.values() if other is not holder):
+        return []
+    out = []
+    for n in facts.walk(ast.Attribute):
+        if n.attr != attr or not isinstance(n.ctx, ast.Load) or (isinstance(n.value, ast.Name) and n.value.id == "self"):
+            continue
+        out.append(n)
+    return out
+
+
+def _hands_out_outside(facts, node: ast.Attribute) -> bool:
+    """Does ``<obj>.<holder attr>`` outside the class hand the plain object's layers to an optimizer: its
+    ``.parameters()``, or a piece's ``.weight`` / ``.bias`` given to an optimizer or a parameter group (a snapshot
+    ``....weight.detach().clone()`` hands nothing out)?"""
+    parent = facts.parent(node)
+    while isinstance(parent, ast.Attribute):
+        if parent.attr in ("parameters", "named_parameters"):
+            return True
+        if parent.attr in ("weight", "bias"):
+            cur = facts.parent(parent)
+            while cur is not None and not isinstance(cur, ast.stmt):
+                if isinstance(cur, ast.Call) and (is_optimizer_ctor(facts.imports.qualname(cur.func) or "")
+                                                  or (isinstance(cur.func, ast.Attribute) and cur.func.attr == "add_param_group")):
+                    return True
+                cur = facts.parent(cur)
+            return False
+        parent = facts.parent(parent)
+    return isinstance(parent, ast.Assign) and parent.value is node and any(isinstance(t, ast.Attribute) for t in parent.targets)
 
 
 def _hands_out(facts, method, node: ast.Attribute) -> bool:
