@@ -20,6 +20,8 @@ from gradguard.core.torchapi import (
     PARAMLESS_SUFFIXES,
     RANDOM_FACTORIES,
     is_module_ctor,
+    is_optimizer_ctor,
+    is_scheduler_ctor,
 )
 
 # tensor methods that keep "this is a freshly created tensor" (chained after a factory)
@@ -418,6 +420,20 @@ class Constructions:
             return [v.value]
         if isinstance(v, ast.Name) and init is not None and _within_lines(v, init):
             return self.init_argument(cls, v.id, depth)
+        if isinstance(v, ast.IfExp):
+            # ``StepLR(...) if scheduler == "step" else None``: the branch the constructor arguments choose
+            truths = self._init_test_values(cls, init, v.test, depth)
+            if truths is None:
+                return None
+            out: list = []
+            for branch in [v.body] * (True in truths) + [v.orelse] * (False in truths):
+                got = self._init_expr_values(cls, init, branch, depth)
+                if got is None and isinstance(branch, ast.Call) and self._builds_object(branch):
+                    got = [BUILT_OBJECT]
+                if got is None:
+                    return None
+                out.extend(got)
+            return out
         if isinstance(v, ast.BinOp) and type(v.op) in _ARITHMETIC:
             left, right = self._init_expr_values(cls, init, v.left, depth), self._init_expr_values(cls, init, v.right, depth)
             if left is None or right is None or len(left) * len(right) > 16 or not all(_is_number(x) for x in (*left, *right)):
@@ -427,6 +443,41 @@ class Constructions:
             except (ArithmeticError, ValueError):
                 return None
         return None
+
+    def _init_test_values(self, cls: str, init: Optional[ast.AST], test: ast.AST, depth: int) -> Optional[set]:
+        """The truth values a test of ``cls.__init__`` can take over the constants its names can hold (``scheduler ==
+        "step"``, ``not use_ema``, ``mode in ("a", "b")``, ``x is None``); None when not known."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = self._init_test_values(cls, init, test.operand, depth)
+            return None if inner is None else {not t for t in inner}
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            left = self._init_expr_values(cls, init, test.left, depth)
+            right = test.comparators[0]
+            pool = [e.value for e in right.elts if isinstance(e, ast.Constant)] if isinstance(right, (ast.Tuple, ast.List, ast.Set)) else None
+            rv = self._init_expr_values(cls, init, right, depth) if pool is None else None
+            if left is None or (pool is None and rv is None) or (pool is not None and len(pool) != len(right.elts)):  # type: ignore[attr-defined]
+                return None
+            op = test.ops[0]
+            out = set()
+            for a in left:
+                if isinstance(op, (ast.In, ast.NotIn)) and pool is not None:
+                    out.add((a in pool) == isinstance(op, ast.In))
+                elif isinstance(op, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)) and rv is not None:
+                    for b in rv:
+                        same = (a is b) if isinstance(op, (ast.Is, ast.IsNot)) else (a == b)
+                        out.add(same == isinstance(op, (ast.Eq, ast.Is)))
+                else:
+                    return None
+            return out
+        values = self._init_expr_values(cls, init, test, depth)
+        return None if values is None else {bool(x) for x in values}
+
+    def _builds_object(self, call: ast.Call) -> bool:
+        """Does the call build an object (never None): a torch module, optimizer or scheduler, or an in-file class?"""
+        if isinstance(call.func, ast.Name) and call.func.id in self.modules.classes:
+            return True
+        q = self.modules.imports.qualname(call.func) or ""
+        return is_module_ctor(q) or is_optimizer_ctor(q) or is_scheduler_ctor(q)
 
     def _may_build_framework_objects(self) -> bool:
         """Does the file's text spell the name of a framework object's class (``Accelerator``, ``Fabric``,
@@ -567,6 +618,17 @@ class Constructions:
 def _within_lines(node: ast.AST, scope: ast.AST) -> bool:
     start = getattr(scope, "lineno", 0)
     return start <= getattr(node, "lineno", -1) <= (getattr(scope, "end_lineno", None) or start)
+
+
+class _BuiltObject:
+    """A value ``attr_values`` knows only as an object a constructor builds (``StepLR(...)``): not None, truthy, equal to
+    no constant."""
+
+    def __repr__(self) -> str:
+        return "<object>"
+
+
+BUILT_OBJECT = _BuiltObject()
 
 
 def _is_number(v) -> bool:

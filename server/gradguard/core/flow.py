@@ -885,7 +885,10 @@ class GradientFlow:
 
     def _may_build_training_object(self, v: ast.AST) -> bool:
         """Could this assigned value be an optimizer / scheduler / framework object? (a constructor of one,
-        or a call of this program's own code that may return one; never a module constructor)."""
+        or a call of this program's own code that may return one; never a module constructor; also either branch of
+        ``StepLR(...) if use_schedule else None``)."""
+        if isinstance(v, ast.IfExp):
+            return any(self._may_build_training_object(b) for b in (v.body, v.orelse))
         if not isinstance(v, ast.Call):
             return False
         q = self.imports.qualname(v.func)
@@ -3078,7 +3081,11 @@ class _Walker:
         if unwrapped is not None:
             self.ev(node.body)
             return self.ev(unwrapped)
-        return join(self.ev(node.body), self.ev(node.orelse))
+        body, orelse = self.ev(node.body), self.ev(node.orelse)
+        for obj, other in ((body, orelse), (orelse, body)):
+            if obj.kind in GradientFlow.TRAINING_KINDS and other.kind == "none":
+                return obj  # ``StepLR(opt, ...) if use_schedule else None``: the scheduler, where there is one
+        return join(body, orelse)
 
     def _unwrapped(self, node: ast.IfExp) -> Optional[ast.AST]:
         """``model.module if isinstance(model, DataParallel) else model`` (or ``hasattr(model, "module")``): either

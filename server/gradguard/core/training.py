@@ -204,10 +204,16 @@ class StepBinding:
     """The flow model's step and zero_grad events of a file, by call node."""
 
     def __init__(self, facts) -> None:
+        self.facts = facts
         self.steps: dict = {}
         self.zeros: dict = {}
         self.kinds: dict = {}  # id(step call) -> the kinds of value it is called on, over every flow that runs it
-        for fl in facts.backward_flows:
+        flows = list(facts.backward_flows)
+        # (and helpers that step what their object keeps, called after a backward elsewhere: ``def update(self):
+        # self.optimizer.step()``)
+        walked = {id(fl.node) for fl in flows}
+        flows += [fl for fl in facts.flows_matching(_STEP_CALL_TEXT) if id(fl.node) not in walked and fl.owner is not None]
+        for fl in flows:
             for e in fl.events:
                 if e.what == "step" and e.target is not None:
                     self.kinds.setdefault(id(e.node), set()).add(e.target.kind)
@@ -220,9 +226,19 @@ class StepBinding:
                     table[id(e.node)] = e
 
     def optimizer(self, call: ast.Call) -> Optional[str]:
-        """The optimizer a ``.step()`` call steps (source text), or None when it is not an optimizer step."""
+        """The optimizer a ``.step()`` call steps (source text), or None when it is not an optimizer step. A call no walk
+        reached (a branch decided against) of ``self.<attr>.step()`` where the class keeps an optimizer there counts."""
         ev = self.steps.get(id(call))
+        if ev is None and not call.args and not call.keywords and isinstance(call.func, ast.Attribute) and call.func.attr == "step":
+            recv = call.func.value
+            if isinstance(recv, ast.Attribute) and isinstance(recv.value, ast.Name) and recv.value.id == "self":
+                cls = self.facts.enclosing(call, (ast.ClassDef,))
+                held = self.facts.flow.training_attribute(cls.name, recv.attr) if isinstance(cls, ast.ClassDef) else None
+                return f"self.{recv.attr}" if held is not None and held.kind == "optimizer" else None
         return stepped_optimizer(ev) if ev is not None else None
+
+
+_STEP_CALL_TEXT = re.compile(r"\.step\(")
 
 
 def _is_optimizer(v: Optional[Val]) -> bool:

@@ -23,7 +23,9 @@ class SchedulerSteppedInsteadOfOptimizer(Rule):
 Flags `if ...: scheduler.step() else: optimizer.step()` after a `backward()`: the two are used as
 alternatives, as if the scheduler stepped the optimizer for you. Reported only when the value stepped is
 known to be a learning-rate scheduler (`torch.optim.lr_scheduler.*`, a `transformers` / `diffusers`
-schedule) and the other branch steps an optimizer.
+schedule) and the other branch steps an optimizer. The `if` may be the body of a helper the training loop calls right
+after `backward()` (`def update(self):` on a trainer object that keeps `self.scheduler = StepLR(...) if schedule ==
+"step" else None`).
 
 Also flags the scheduler step of a loop that backpropagates, clears a known optimizer's gradients with
 `zero_grad()` every iteration and steps a scheduler, while nothing in the function steps an optimizer:
@@ -66,6 +68,80 @@ The fix steps the optimizer first on the scheduler's branch (or in the loop) too
 stepped once per epoch instead.
 """
     examples = (
+        Example(
+            name="trainer-helper-steps-the-scheduler-instead-of-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Trainer:
+    def __init__(self, model, schedule="step"):
+        self.model = model
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size=2) if schedule == "step" else None
+
+    def update(self):
+        if self.scheduler is not None:
+            self.scheduler.step()
+        else:
+            self.optimizer.step()
+
+    def fit(self, batches):
+        for x, y in batches:
+            self.optimizer.zero_grad()
+            loss = F.mse_loss(self.model(x), y)
+            loss.backward()
+            self.update()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    before = model.weight.detach().clone()
+    Trainer(model).fit([(torch.randn(8, 4), torch.randn(8, 1)) for _ in range(3)])
+    return {"model": model}, {"weight_changed": not torch.equal(before, model.weight)}
+""",
+            lines=(14,),
+            expect={"facts": {"weight_changed": False}},
+            fixed_expect={"facts": {"weight_changed": True}},
+        ),
+        Example(
+            bad=False,
+            name="trainer-helper-steps-the-optimizer-then-the-scheduler",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Trainer:
+    def __init__(self, model, schedule="step"):
+        self.model = model
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size=2) if schedule == "step" else None
+
+    def update(self):
+        self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
+
+    def fit(self, batches):
+        for x, y in batches:
+            self.optimizer.zero_grad()
+            loss = F.mse_loss(self.model(x), y)
+            loss.backward()
+            self.update()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    before = model.weight.detach().clone()
+    Trainer(model).fit([(torch.randn(8, 4), torch.randn(8, 1)) for _ in range(3)])
+    return {"model": model}, {"weight_changed": not torch.equal(before, model.weight)}
+""",
+            expect={"facts": {"weight_changed": True}},
+        ),
         Example(
             name="scheduler-stepped-in-place-of-the-optimizer",
             code="""import torch
@@ -225,7 +301,7 @@ def main():
                 # (cheap first: an if / else whose two arms both step something)
                 if not (isinstance(st, ast.If) and st.orelse and _steps(st.body) and _steps(st.orelse)):
                     continue
-                if not any(has_backward(x) for x in body[:k]):
+                if not any(has_backward(x) for x in body[:k]) and not _called_after_backward(facts, st):
                     continue
                 binding = binding or step_binding(facts)
                 yield from self._arms(facts, binding, st)
@@ -328,3 +404,18 @@ def _steps_nothing_else(facts, binding, scope: ast.AST, opt: str) -> bool:
 
 def _steps(arm: list) -> bool:
     return any(stmt_call(x, "step") is not None for x in arm)
+
+
+def _called_after_backward(facts, st: ast.If) -> bool:
+    """Is the ``if`` the body of a helper (``def update(self):``, at its top level) that the file calls right after a
+    ``backward()`` (``loss.backward(); self.update()``), so its arms are what follows the backward?"""
+    fn = facts.enclosing(st, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if fn is None or st not in fn.body:
+        return False
+    for _owner, body in blocks(facts):
+        for k, x in enumerate(body):
+            call = x.value if isinstance(x, (ast.Expr, ast.Assign)) else None
+            if isinstance(call, ast.Call) and ((isinstance(call.func, ast.Attribute) and call.func.attr == fn.name) or (isinstance(call.func, ast.Name) and call.func.id == fn.name)) \
+                    and any(has_backward(y) for y in body[:k]):
+                return True
+    return False
