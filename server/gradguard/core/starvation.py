@@ -494,10 +494,15 @@ def _dead_branch_starvations(facts: FileFacts, fl, site) -> list:
     if _runs_only_when_requiring_grad(facts, site.node, fl.node):
         return []
     test, first, dead = site.dead_branch
+    cur = facts.parent(site.node)
+    while cur is not None and cur is not fl.node:
+        if isinstance(cur, (ast.If, ast.IfExp)) and not (cur.lineno <= test.lineno <= (cur.end_lineno or cur.lineno)):
+            return []  # (``if phase == "train": loss.backward()``: the backward may run only where the loss has a path)
+        cur = facts.parent(cur)
     frozen = frozen_paths(facts)
     by_cut: dict = {}
     for root, c in sorted(dead.cut, key=lambda rc: (rc[0], cut_order(rc[1]))):
-        if root == UNKNOWN or is_frozen(root, frozen) or _plain_object_data(facts, fl, root):
+        if root == UNKNOWN or root.startswith("arg:") or is_frozen(root, frozen) or _plain_object_data(facts, fl, root):
             continue
         by_cut.setdefault(c, []).append(root)
     return [Starvation(c, sorted(set(roots)), site, fl, True, False, branch=(test, first)) for c, roots in sorted(by_cut.items(), key=lambda cr: cut_order(cr[0]))]

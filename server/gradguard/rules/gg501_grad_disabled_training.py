@@ -148,6 +148,68 @@ loop whose every iteration runs the backward (`txt_emb = self.encode_all_texts(t
 """
     examples = (
         Example(
+            name="validation-branch-binds-the-loss-under-no-grad-before-an-unconditional-backward",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def run(model, loader, optimizer):
+    for phase in ("train", "val"):
+        model.train(phase == "train")
+        for x, y in loader:
+            if phase == "val":
+                with torch.no_grad():
+                    loss = F.mse_loss(model(x), y)
+            else:
+                loss = F.mse_loss(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    run(model, [(torch.randn(4, 3), torch.randn(4, 1))], torch.optim.SGD(model.parameters(), lr=0.1))
+    return {"model": model}
+""",
+            lines=(11,),
+            expect={"error": "does not require grad"},
+            fixed_expect={"grad_ok": ["model.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="validation-branch-under-no-grad-and-backward-only-in-training",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def run(model, loader, optimizer):
+    for phase in ("train", "val"):
+        model.train(phase == "train")
+        for x, y in loader:
+            if phase == "val":
+                with torch.no_grad():
+                    loss = F.mse_loss(model(x), y)
+            else:
+                loss = F.mse_loss(model(x), y)
+            if phase == "train":
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    run(model, [(torch.randn(4, 3), torch.randn(4, 1))], torch.optim.SGD(model.parameters(), lr=0.1))
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight"]},
+        ),
+        Example(
             name="part-put-in-evaluation-mode-whose-eval-branch-runs-under-no-grad",
             code="""import torch
 import torch.nn as nn
@@ -2965,6 +3027,14 @@ def main():
                 yield _evaluation_step_finding(self, facts, node, st)
                 continue
             what = describe(kind, node, st)
+            if st.branch is not None:
+                test, first = st.branch
+                message = (f"{what} leaves {loss_label(facts, st)} with no gradient path on the branch at line {first.lineno}: backward() raises "
+                           f"whenever that branch runs, and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient there")
+                yield self.finding(facts, node, message, severity=Severity.WARNING, related=[(first, "the loss is bound here when this branch runs"), *related_for(facts, st)],
+                                   fixes=fixes_for(kind, node, st), explanation="The loss is bound on one branch of an `if` to a value computed "
+                                   "without recording: when that branch runs, `backward()` raises `element 0 of tensors does not require grad`.")
+                continue
             if st.no_path:
                 message = f"{what} leaves {loss_label(facts, st)} with no gradient path: backward() raises and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient"
                 severity = Severity.ERROR
