@@ -443,6 +443,13 @@ def related(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".") or a.startswith(b + "[") or b.startswith(a + "[")
 
 
+def covers(outer: str, inner: str) -> bool:
+    """Is ``inner`` the path ``outer`` or a part of it (``model`` / ``model.fc``, ``model.blocks`` / ``model.blocks[0]``)?
+    An element marker (``model.blocks[]``) names the container's elements, which the container covers."""
+    outer, inner = outer.replace("[]", ""), inner.replace("[]", "")
+    return inner == outer or inner.startswith(outer + ".") or inner.startswith(outer + "[")
+
+
 @dataclass(frozen=True)
 class RootOrigin:
     """How a root object was made: the statement, and the kind / in-file class / leaf flag of the value."""

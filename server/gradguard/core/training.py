@@ -22,6 +22,7 @@ from gradguard.core.flow import (
     Val,
     _name_of,  # one dotted-name helper for the model
     _rebase,
+    covers,
     related,
 )
 from gradguard.core.order import position
@@ -917,10 +918,6 @@ class CarriedFreeze:
     fl: FunctionFlow
 
 
-def _switch_turn(facts, ev: Event) -> Optional[bool]:
-    return _requires_grad_turn(facts, ev)
-
-
 def _inside(node: ast.AST, region: ast.AST) -> bool:
     a, b = position(node), position(region)
     end = (getattr(region, "end_lineno", 0) or 0, getattr(region, "end_col_offset", 0) or 0)
@@ -969,7 +966,7 @@ def _switches(facts, fl: FunctionFlow, region: ast.AST) -> list:
     seen: set = set()
     partial = None
     for ev in fl.events:
-        on = _switch_turn(facts, ev)
+        on = _requires_grad_turn(facts, ev)
         if on is None or ev.target is None or not _inside(ev.node, region):
             continue
         roots = frozenset(r.replace("[]", "") for r in _event_roots(ev) if r and r not in ("?", "<new>"))
@@ -987,19 +984,15 @@ def _switches(facts, fl: FunctionFlow, region: ast.AST) -> list:
     return out
 
 
-def _covers(outer: str, inner: str) -> bool:
-    return inner == outer or inner.startswith(outer + ".") or inner.startswith(outer + "[")
-
-
 def _state(part: str, switches: list, start: Optional[bool]) -> tuple:
     """(on?, deciding switch index or None, indices of later switches that turn a part of ``part`` back on)."""
     state: Optional[bool] = start
     at: Optional[int] = None
     kept: list = []
     for i, (_ev, on, roots) in enumerate(switches):
-        if any(_covers(r, part) for r in roots):
+        if any(covers(r, part) for r in roots):
             state, at, kept = on, i, []
-        elif on and state is False and at is not None and any(_covers(w, r) and w != r for r in roots for w in switches[at][2]):
+        elif on and state is False and at is not None and any(covers(w, r) and w != r for r in roots for w in switches[at][2]):
             kept.append(i)  # (a part of what the deciding freeze froze, switched back on: ``model.head`` after ``model``)
     return state, at, kept
 
@@ -1070,7 +1063,7 @@ def carried_freezes(facts) -> list:
         for fl in flows:
             if not isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
                 continue
-            if not any(_switch_turn(facts, ev) is not None for ev in fl.events):
+            if not any(_requires_grad_turn(facts, ev) is not None for ev in fl.events):
                 continue
             regions: list = [n for n in facts.own_nodes(fl.node) if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
             if id(fl.node) not in repeated:
@@ -1115,7 +1108,7 @@ def _carried_in(facts, fl: FunctionFlow, region: ast.AST) -> list:
             if not _stepped(steps, part):
                 continue
             conds = _conditions(facts, ev.node, region)
-            late = [t for t in switches if t[1] and position(t[0].node) > pos and position(t[0].node) < position(ev.node) and any(_covers(r, part) for r in t[2])]
+            late = [t for t in switches if t[1] and position(t[0].node) > pos and position(t[0].node) < position(ev.node) and any(covers(r, part) for r in t[2])]
             if late:
                 # switched on after the backward and off again before the next: whenever the branch that does it runs (its
                 # test the same on every run), the part is off at every later backward

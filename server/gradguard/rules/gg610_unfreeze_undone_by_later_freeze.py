@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradguard.core.flow import per_part_branches
+from gradguard.core.flow import covers, per_part_branches
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.order import position
 from gradguard.core.source import Pos
@@ -227,11 +227,11 @@ def main():
                 for ev2, flag2, roots2, top2 in turns[i + 1:]:
                     if top2 is top or position(top2) <= position(top):
                         continue
-                    if flag2 is True and any(_covers(r2, r) or _covers(r, r2) for r in roots for r2 in roots2):
+                    if flag2 is True and any(covers(r2, r) or covers(r, r2) for r in roots for r2 in roots2):
                         break  # (switched on again: the last switch wins)
                     if flag2 is not False or id(top2) in reported:
                         continue
-                    if not all(any(_covers(r2, r) for r2 in roots2) for r in roots):
+                    if not all(any(covers(r2, r) for r2 in roots2) for r in roots):
                         continue
                     if not _only_switches_between(facts, fn, top, top2):
                         break
@@ -285,11 +285,6 @@ def _turn(facts, ev) -> Optional[bool]:
         if isinstance(st, ast.Assign) and isinstance(st.value, ast.Constant) and isinstance(st.value.value, bool):
             return st.value.value
     return None
-
-
-def _covers(outer: str, inner: str) -> bool:
-    outer, inner = outer.replace("[]", ""), inner.replace("[]", "")
-    return inner == outer or inner.startswith(outer + ".")
 
 
 def _top_statement(facts, fn: ast.AST, node: ast.AST) -> Optional[ast.stmt]:
