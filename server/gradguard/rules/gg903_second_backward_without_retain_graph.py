@@ -47,7 +47,11 @@ helper that runs a module it is given (`loader = build_loader(model, x)`), or by
 requires_grad=True)`, also in a helper the value comes from): there the fix is to make the value the leaf
 (`(3.0 * torch.rand(n, 1)).requires_grad_()`), so none is offered; a value the code reads `.grad` of or hands to an
 optimizer is left to GG401 / GG403, which say what fails first. A `DataLoader` over a `TensorDataset` of such a
-value carries its graph: every batch is a slice of the one graph built before the loop. Losses built
+value carries its graph: every batch is a slice of the one graph built before the loop. When an optimizer steps inside
+that loop, keeping the graph (`retain_graph=True`) would not help: the finding is then on the statement that computes the
+value (detach it, as a PPO advantage or a fixed target, or compute it in the loop), with the backward as related
+information; the value may also come through names assigned once before the loop (`advantages = returns - values` with
+`values = self.critic(state)`), in a trainer object's method run with its caller's objects. Losses built
 from separate forward passes, from detached values (`D(fake.detach())`, also through a helper that returns
 `t.clone().detach().requires_grad_()`: a new leaf per call), or a first backward with `retain_graph=True` stay
 silent.
@@ -203,7 +207,7 @@ def main():
         opt.step()
     return {"head": head}
 """,
-            lines=(14,),
+            lines=(10,),
             expect={"error": "backward through the graph a second time"},
             fixable=False,
         ),
@@ -844,7 +848,7 @@ def main():
             opt.step()
     return {"users": users, "items": items}
 """,
-            lines=(17,),
+            lines=(12,),
             fixable=False,
             expect={"error": "Trying to backward through the graph a second time"},
         ),
@@ -1165,6 +1169,23 @@ def main():
                     "call `.requires_grad_()` on the result, so it is the leaf (or make it anew in every iteration).",
                 )
                 continue
+            if _steps_between(fl, loop, None) and (facts.enclosing(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree) is fl.node \
+                    and made is None and facts.enclosing(stmt, (ast.For, ast.AsyncFor, ast.While)) is facts.enclosing(loop, (ast.For, ast.AsyncFor, ast.While)):
+                # an optimizer steps inside the loop: keeping the graph (``retain_graph=True``) would not do, the value itself
+                # must change (detached, as a fixed target, or computed again in every iteration): reported where it is made
+                yield self.finding(
+                    facts,
+                    stmt,
+                    f"`{name}` is computed here, once, before the loop, with a graph the first iteration's backward() (line {site.node.lineno}) "
+                    f"frees; every later iteration's loss is built from it and backpropagates through it again: it raises "
+                    f"(detach it if it is a fixed target, or compute it inside the loop)",
+                    related=[(site.node, "backward() frees the graph here, in the first iteration"), (loop, "every iteration backpropagates through it")],
+                    explanation="The first iteration's backward frees the buffers saved in the graph of the value computed before the loop; the "
+                    "second iteration's loss is built from that value too, so its backward reaches the freed nodes and raises `RuntimeError: "
+                    "Trying to backward through the graph a second time`. An optimizer steps in between, so keeping the graph would not help "
+                    "(its parameters change in place): detach the value (a PPO advantage is a fixed target) or compute it in the loop.",
+                )
+                continue
             yield self.finding(
                 facts,
                 site.node,
@@ -1456,13 +1477,31 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
         if v is None or v.leaf or v.ident or v.kind in ("module", "params", "optimizer", "python", "numpy", "instance", "class", "function", "none", "import"):
             continue
         roots = {r for r in v.live if r != "?" and not r.startswith("arg:") and not is_frozen(r, frozen, inner=False) and _made_trainable(facts, r)}
-        called = _run_modules(facts, stmt.value) if any(isinstance(c, ast.Call) for c in walk_nodes(stmt.value)) else set()
-        if roots and roots & set(site.loss.live) and called & {r.replace("[]", "").split(".")[0] for r in roots}:
+        called = _run_modules_through(facts, stores, stmt.value, loop.lineno)
+        # (a method run with its caller's objects names the parts by the caller's names, ``critic.net`` for ``self.critic``:
+        # a value made by calling a part of ``self`` ran that part)
+        if roots and roots & set(site.loss.live) and (called & {r.replace("[]", "").split(".")[0] for r in roots} or ("self" in called and fl.context is not None)):
             return nm, stmt  # built by running one of those modules (``model(x)``), not only from its attributes
         made = _saves_from_leaf(facts, stmt.value, v.live, 0) if set(v.live) & set(site.loss.live) else None
         if made is not None and not _used_as_leaf(facts, fl.node, nm):
             return nm, stmt, made  # arithmetic that saves tensors on a leaf that requires grad (``3.0 * torch.rand(n, 1, requires_grad=True)``)
     return None
+
+
+def _run_modules_through(facts, stores: dict, value: ast.AST, before: int, depth: int = 0) -> set:
+    """The modules ``value`` runs (``_run_modules``), also through the names it reads that are assigned once, before line
+    ``before``, to a value that runs them (``advantages = returns - values`` with ``values = critic(state)``)."""
+    called = _run_modules(facts, value) if any(isinstance(c, ast.Call) for c in walk_nodes(value)) else set()
+    if depth >= 4:
+        return called
+    for n in walk_nodes(value):
+        if not (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)):
+            continue
+        made = [m for m in stores.get(n.id, ()) if m.lineno < before]
+        st = facts.statement_of(made[0]) if len(made) == 1 else None
+        if isinstance(st, ast.Assign) and st.value is not value:
+            called |= _run_modules_through(facts, stores, st.value, st.lineno, depth + 1)
+    return called
 
 
 def _used_as_leaf(facts, fn: ast.AST, name: str) -> bool:
