@@ -3606,7 +3606,10 @@ class _Walker:
         if callee.kind != "module" and not (callee.ident or "").startswith("arg:"):
             # (a callable the function is given, ``head(feats)``, is taken for the layer it usually is)
             args, kwargs = self.unseen_callee(args), dict(zip(kwargs, self.unseen_callee(list(kwargs.values()))))
-        v = combine(replace(callee, cut=frozenset()), *args, *kwargs.values())
+        # (a layer built from a Python number taken off a parameter, ``nn.Threshold(t.item(), 0.0)``, passes its output on
+        # with that cut: the number decides the output, and no gradient goes back to ``t``)
+        kept = frozenset(rc for rc in callee.cut if rc[1].kind in ("item", "tolist")) if callee.cut and callee.kind == "module" else frozenset()
+        v = combine(replace(callee, cut=kept), *args, *kwargs.values())
         return self.op_result(v)
 
     def run_pre_hooks(self, node: ast.Call, hooks: tuple, module: Val, args: list) -> list:
@@ -4315,13 +4318,19 @@ class _Walker:
         if q in FROZEN_BY_DEFAULT:  # ``nn.Embedding.from_pretrained(vectors)``: a new module around the given table
             return Val(frozenset({NEW}), kind="module", ident=NEW)
         if is_parameterless_ctor(q):  # no parameters: never a root of gradient
-            return Val(frozenset(), kind="module", ident=NEW)
+            # (a setting computed through a cut, ``nn.Threshold(self.threshold.item(), 0.0)``: what it computes depends on
+            # that number, with no gradient back to where it came from)
+            made_from = frozenset().union(*(a.cut for a in args if a.kind == "python"), *(v.cut for v in kwargs.values() if v.kind == "python")) if args or kwargs else frozenset()
+            return Val(frozenset(), made_from, kind="module", ident=NEW)
         if is_module_ctor(q):
             if short == "Sequential" and args and not kwargs and not any(isinstance(a, ast.Starred) for a in node.args):
                 seq = tuple(a.cls if a.kind == "module" and a.cls and self.e.modules.method(a.cls, "forward") else None for a in args)
                 if any(seq):
                     return Val(frozenset({NEW}), kind="module", ident=NEW, seq=seq)
-            return Val(frozenset({NEW}), kind="module", ident=NEW)
+            # (a setting computed through a cut, ``nn.Threshold(self.threshold.item(), 0.0)``: what the layer computes depends
+            # on that number, with no gradient back to where it came from)
+            made_from = frozenset().union(*(a.cut for a in args if a.kind == "python"), *(v.cut for v in kwargs.values() if v.kind == "python")) if args or kwargs else frozenset()
+            return Val(frozenset({NEW}), made_from, kind="module", ident=NEW)
         if is_scheduler_ctor(q):
             return Val(kind="scheduler")
         if q.startswith("torch.distributions.") and short in DISCRETE_DISTRIBUTIONS:

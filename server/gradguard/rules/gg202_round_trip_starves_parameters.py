@@ -31,7 +31,8 @@ Flags conversions out of autograd (`.numpy()`, `.item()`, `.tolist()`, `float(t)
 applied to tensors, `torch.tensor(t)` / `torch.from_numpy(...)` re-wrapping, including a loss re-wrapped
 as `torch.tensor(loss.item(), requires_grad=True)`) on the only path from trained parameters to a loss that
 is backpropagated, also inside a helper or a criterion object's `__call__` (`self.criterion(pred, y)` with
-`self.criterion = PerceptualDistance()`). Conversions for logging, metrics or I/O (not on the backpropagated path) stay silent,
+`self.criterion = PerceptualDistance()`), or a layer built from the number (`nn.Threshold(self.threshold.item(), 0.0)(codes)`:
+the layer's output depends on it, with no gradient back to the parameter). Conversions for logging, metrics or I/O (not on the backpropagated path) stay silent,
 and so does NumPy inside a custom `torch.autograd.Function.forward` (its `backward` supplies the gradient).
 
 `torch.as_tensor([a, b])` of a list of tensors builds a new tensor from their values, as `torch.tensor` does (the fix,
@@ -63,6 +64,77 @@ or a re-wrapped loss by the original tensor changes which library computes the v
 floating-point detail).
 """
     examples = (
+        Example(
+            name="threshold-layer-built-from-the-parameter-as-a-python-number",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Shrink(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.analysis = nn.Linear(6, 8)
+        self.threshold = nn.Parameter(torch.tensor(0.1))
+        self.synthesis = nn.Linear(8, 6)
+
+    def forward(self, x):
+        codes = self.analysis(x)
+        shrunk = nn.Threshold(self.threshold.item(), 0.0)(codes)
+        return self.synthesis(shrunk)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Shrink()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        x = torch.randn(8, 6)
+        loss = F.l1_loss(model(x), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(15,),
+            expect={"grad_none": ["model.threshold"], "grad_ok": ["model.analysis.weight"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="soft-threshold-computed-with-the-parameter-itself",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Shrink(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.analysis = nn.Linear(6, 8)
+        self.threshold = nn.Parameter(torch.tensor(0.1))
+        self.synthesis = nn.Linear(8, 6)
+
+    def forward(self, x):
+        codes = self.analysis(x)
+        shrunk = torch.sign(codes) * F.relu(codes.abs() - self.threshold)
+        return self.synthesis(shrunk)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Shrink()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        x = torch.randn(8, 6)
+        loss = F.l1_loss(model(x), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.threshold", "model.analysis.weight"]},
+        ),
         Example(
             name="export-path-through-numpy-switched-on-by-a-config-dict",
             code="""import torch
