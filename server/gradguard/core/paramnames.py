@@ -16,8 +16,10 @@ from typing import Callable, Optional
 from gradguard.core.torchapi import (
     FROZEN_BY_DEFAULT,
     LAYER_PARAMETER_NAMES,
+    MODULE_WRAPPERS,
     PARAMETER_CTORS,
     PARAMETERLESS_MODULE_BASES,
+    WRAPPED_MODULE_ATTRS,
     is_module_ctor,
     is_parameterless_ctor,
 )
@@ -482,7 +484,22 @@ def single_binding(scope: ast.AST, name: str) -> Optional[ast.AST]:
 def model_classes(facts, expr: ast.AST, scope: ast.AST, depth: int = 0, first: bool = False) -> Optional[list]:
     """The in-file Module classes of the model ``expr`` names: bound in ``scope`` by ``Cls(...)``, or a parameter of
     ``scope`` whose callers in the file pass such models. None when some caller's model is not known (with ``first``,
-    the first class found, ignoring callers not known)."""
+    the first class found, ignoring callers not known). Also a part of such a model (``detector.neck``: the class of its
+    ``neck``), and the module a ``DataParallel`` / DDP wrapper holds (``model.module`` with ``model = nn.DataParallel(Net())``)."""
+    if isinstance(expr, ast.Attribute) and depth <= 3:
+        if expr.attr in WRAPPED_MODULE_ATTRS and isinstance(expr.value, ast.Name):
+            wrapper = single_binding(scope, expr.value.id)
+            if isinstance(wrapper, ast.Call) and (facts.imports.qualname(wrapper.func) or "") in MODULE_WRAPPERS and wrapper.args:
+                inner = wrapper.args[0]
+                if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in facts.modules.classes:
+                    return [inner.func.id]
+                return model_classes(facts, inner, scope, depth + 1, first)
+            return None
+        base = model_classes(facts, expr.value, scope, depth, first)
+        if not base:
+            return None
+        parts = [facts.modules.attr_class(c, expr.attr)[0] for c in base]
+        return None if not all(parts) else list(dict.fromkeys(parts))
     if not isinstance(expr, ast.Name) or depth > 3:
         return None
     bound = single_binding(scope, expr.id)

@@ -41,7 +41,8 @@ whole model.
 Also flags a freeze loop over `model.named_parameters()` (`if not any(k in name for k in ("adapter", "head")):
 p.requires_grad = False`) whose name test freezes parameters it would keep trainable if the names' case matched its
 strings (the model names its adapters `T_Adapter`), decided over every parameter name of the model's in-file class for
-every model the file passes to the loop's function.
+every model the file passes to the loop's function (also a part of it, `detector.neck.named_parameters()`, and the model a
+`DataParallel` wrapper holds, passed as `model.module`).
 
 Also flags a loop that switches parameters back on by name after the model was frozen whole (`model.requires_grad_(False)`,
 then `if any(k in name for k in patterns): p.requires_grad_(True)`) when no parameter name of the model's in-file class
@@ -78,6 +79,101 @@ For a case mismatch the fix compares `name.lower()` (offered when every keyword 
 changes which parameters the code selects (which is its purpose), so the training that follows changes.
 """
     examples = (
+        Example(
+            name="neck-freeze-loop-through-the-wrapped-module-spells-the-adapter-in-capitals",
+            code="""import torch
+import torch.nn as nn
+
+
+class Neck(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lateral = nn.Linear(6, 6)
+        self.adapter = nn.Linear(6, 6)
+
+    def forward(self, x):
+        return self.adapter(self.lateral(x))
+
+
+class Detector(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.neck = Neck()
+        self.head = nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.head(self.neck(x))
+
+
+def freeze_neck_but_adapter(detector):
+    for name, p in detector.neck.named_parameters():
+        if "ADAPTER" not in name:
+            p.requires_grad = False
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.DataParallel(Detector())
+    freeze_neck_but_adapter(model.module)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = model(torch.randn(4, 6)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model.module}
+""",
+            lines=(27,),
+            expect={"grad_none": ["model.neck.adapter.weight"], "grad_ok": ["model.head.weight"]},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="neck-freeze-loop-through-the-wrapped-module-spells-the-adapter-as-named",
+            code="""import torch
+import torch.nn as nn
+
+
+class Neck(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lateral = nn.Linear(6, 6)
+        self.adapter = nn.Linear(6, 6)
+
+    def forward(self, x):
+        return self.adapter(self.lateral(x))
+
+
+class Detector(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.neck = Neck()
+        self.head = nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.head(self.neck(x))
+
+
+def freeze_neck_but_adapter(detector):
+    for name, p in detector.neck.named_parameters():
+        if "adapter" not in name:
+            p.requires_grad = False
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.DataParallel(Detector())
+    freeze_neck_but_adapter(model.module)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = model(torch.randn(4, 6)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model.module}
+""",
+            expect={"grad_ok": ["model.neck.adapter.weight", "model.head.weight"]},
+        ),
         Example(
             name="freeze-keeps-adapters-by-a-keyword-spelled-in-another-case",
             code="""import torch
