@@ -1494,14 +1494,34 @@ def _run_modules_through(facts, stores: dict, value: ast.AST, before: int, depth
     called = _run_modules(facts, value) if any(isinstance(c, ast.Call) for c in walk_nodes(value)) else set()
     if depth >= 4:
         return called
-    for n in walk_nodes(value):
-        if not (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)):
-            continue
+    for n in _operands(value):
         made = [m for m in stores.get(n.id, ()) if m.lineno < before]
         st = facts.statement_of(made[0]) if len(made) == 1 else None
         if isinstance(st, ast.Assign) and st.value is not value:
             called |= _run_modules_through(facts, stores, st.value, st.lineno, depth + 1)
     return called
+
+
+def _operands(value: ast.AST) -> list:
+    """The names ``value`` computes with as operands (``returns - values``, ``-x``, ``a if c else b``, ``x[i]``), not the
+    ones it hands to a call (``random_dataloader(model=model)``: an object given to a helper is not a value computed from)."""
+    out: list = []
+    todo = [value]
+    while todo:
+        e = todo.pop()
+        if isinstance(e, ast.Name) and isinstance(e.ctx, ast.Load):
+            out.append(e)
+        elif isinstance(e, ast.BinOp):
+            todo += [e.left, e.right]
+        elif isinstance(e, ast.UnaryOp):
+            todo.append(e.operand)
+        elif isinstance(e, ast.IfExp):
+            todo += [e.body, e.orelse]
+        elif isinstance(e, ast.Subscript):
+            todo.append(e.value)
+        elif isinstance(e, (ast.Tuple, ast.List)):
+            todo += list(e.elts)
+    return out
 
 
 def _used_as_leaf(facts, fn: ast.AST, name: str) -> bool:
