@@ -527,6 +527,8 @@ def test_lens_titles_over_the_corpus():
             for p in parts:
                 assert "arg:" not in p.title and "?" not in p.title and "<" not in p.title, (path.stem, p.title)
         for st in find_starvations(a.facts):
+            if st.branch is not None:
+                continue  # (no gradient path on one branch of an if only: the map shows the part the other branch trains as "may train")
             cut_line = getattr(st.cut.node, "lineno", 0)
             titles = [p.title for lf in fm.losses if lf.site.node is st.site.node for p in lens_parts(lf)]
             assert any(t.startswith("not reached") and f"(cut at line {cut_line})" in t for t in titles), (path.stem, cut_line, titles)

@@ -5182,8 +5182,11 @@ def _straight_through_detach(node: ast.BinOp) -> Optional[ast.Call]:
     """The ``.detach()`` call of a straight-through estimator ``a + (b - a).detach()`` (either order), else None."""
     for det, other in ((node.right, node.left), (node.left, node.right)):
         if isinstance(det, ast.Call) and isinstance(det.func, ast.Attribute) and det.func.attr == "detach" and not det.args \
-                and isinstance(det.func.value, ast.BinOp) and isinstance(det.func.value.op, ast.Sub) and ast.dump(det.func.value.right) == ast.dump(other):
-            return det
+                and isinstance(det.func.value, ast.BinOp) and isinstance(det.func.value.op, ast.Sub):
+            # (the same name or attribute path on both sides; ``ast.dump`` would leave a reference cycle per call)
+            key = _env_key(other)
+            if key is not None and key == _env_key(det.func.value.right):
+                return det
     return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Optional
 
@@ -205,7 +206,7 @@ class StepBinding:
     """The flow model's step and zero_grad events of a file, by call node."""
 
     def __init__(self, facts) -> None:
-        self.facts = facts
+        self._facts = weakref.ref(facts)  # (the facts keep this binding: a plain reference would be a cycle)
         self.steps: dict = {}
         self.zeros: dict = {}
         self.kinds: dict = {}  # id(step call) -> the kinds of value it is called on, over every flow that runs it
@@ -232,9 +233,10 @@ class StepBinding:
         ev = self.steps.get(id(call))
         if ev is None and not call.args and not call.keywords and isinstance(call.func, ast.Attribute) and call.func.attr == "step":
             recv = call.func.value
-            if isinstance(recv, ast.Attribute) and isinstance(recv.value, ast.Name) and recv.value.id == "self":
-                cls = self.facts.enclosing(call, (ast.ClassDef,))
-                held = self.facts.flow.training_attribute(cls.name, recv.attr) if isinstance(cls, ast.ClassDef) else None
+            facts = self._facts()
+            if facts is not None and isinstance(recv, ast.Attribute) and isinstance(recv.value, ast.Name) and recv.value.id == "self":
+                cls = facts.enclosing(call, (ast.ClassDef,))
+                held = facts.flow.training_attribute(cls.name, recv.attr) if isinstance(cls, ast.ClassDef) else None
                 return f"self.{recv.attr}" if held is not None and held.kind == "optimizer" else None
         return stepped_optimizer(ev) if ev is not None else None
 

@@ -532,20 +532,22 @@ def main():
 def _one_per_saved(bwd, expr: ast.AST) -> bool:
     """Is ``expr`` a sequence with one element per tensor ``ctx.saved_tensors`` holds: ``tuple(x.grad for x in inputs)`` (or
     a list comprehension), over ``inputs`` made element by element from ``ctx.saved_tensors`` (or over it directly), each
-    name bound once in ``bwd``?"""
-    def per_element(e: Optional[ast.AST], depth: int = 0) -> bool:
-        if depth > 8 or e is None:
-            return False
-        if isinstance(e, ast.Name):
-            return per_element(single_binding(bwd, e.id), depth + 1)
-        if isinstance(e, ast.Attribute) and e.attr == "saved_tensors":
-            return True
-        if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in ("tuple", "list") and len(e.args) == 1 and not e.keywords:
-            return per_element(e.args[0], depth + 1)
-        if isinstance(e, (ast.ListComp, ast.GeneratorExp)) and len(e.generators) == 1 and not e.generators[0].ifs:
-            return per_element(e.generators[0].iter, depth + 1)
+    name bound once in ``bwd``? (A module-level function: a recursive closure would be a reference cycle holding the tree.)"""
+    return _per_element(bwd, expr, 0)
+
+
+def _per_element(bwd, e: Optional[ast.AST], depth: int) -> bool:
+    if depth > 8 or e is None:
         return False
-    return per_element(expr)
+    if isinstance(e, ast.Name):
+        return _per_element(bwd, single_binding(bwd, e.id), depth + 1)
+    if isinstance(e, ast.Attribute) and e.attr == "saved_tensors":
+        return True
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in ("tuple", "list") and len(e.args) == 1 and not e.keywords:
+        return _per_element(bwd, e.args[0], depth + 1)
+    if isinstance(e, (ast.ListComp, ast.GeneratorExp)) and len(e.generators) == 1 and not e.generators[0].ifs:
+        return _per_element(bwd, e.generators[0].iter, depth + 1)
+    return False
 
 
 def _number_argument(facts, call: ast.Call, arg: ast.AST) -> Optional[str]:
