@@ -4703,6 +4703,10 @@ class _Walker:
             if name in ("round",) and recv.kind is None and not recv.live:
                 return recv
             if recv.live:
+                if name == "numpy" and self.mode.enabled and any(r != UNKNOWN and not r.startswith("arg:") for r in recv.live):
+                    # ``pred.numpy()`` on a tensor computed from trained parameters with grad on: torch raises (GG202 asks
+                    # whether those parameters require grad where this runs)
+                    self.record("numpy_of_grad_tensor", node, target=recv)
                 rk = "python" if kind in ("item", "tolist") else ("numpy" if kind == "numpy" else "tensor")
                 out = cut_value(recv, kind, node, f".{name}()", result_kind=rk)
                 held = _env_key(node.func.value) if name == "detach_" and isinstance(node.func, ast.Attribute) else None

@@ -5,9 +5,10 @@ import ast
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.starvation import frozen_paths, is_frozen
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import alias_for, fix, replace_node
-from gradguard.rules._cuts import cut_findings
+from gradguard.rules._cuts import cut_findings, roots_label
 from gradguard.rules.base import Example, Rule
 
 NUMPY_TO_TORCH = {
@@ -34,6 +35,10 @@ is backpropagated, also inside a helper or a criterion object's `__call__` (`sel
 `self.criterion = PerceptualDistance()`), or a layer built from the number (`nn.Threshold(self.threshold.item(), 0.0)(codes)`:
 the layer's output depends on it, with no gradient back to the parameter). Conversions for logging, metrics or I/O (not on the backpropagated path) stay silent,
 and so does NumPy inside a custom `torch.autograd.Function.forward` (its `backward` supplies the gradient).
+
+A `.numpy()` in training code (a function that backpropagates, or a loss a framework backpropagates) on a tensor computed
+with grad on from parameters that are not frozen raises right there (`Can't call numpy() on Tensor that requires grad`),
+whatever else the loss holds: reported as an error on the call.
 
 `torch.as_tensor([a, b])` of a list of tensors builds a new tensor from their values, as `torch.tensor` does (the fix,
 `torch.stack`, is not offered when the code then sets `requires_grad` on the result); `torch.as_tensor(t)` of one tensor
@@ -64,6 +69,69 @@ or a re-wrapped loss by the original tensor changes which library computes the v
 floating-point detail).
 """
     examples = (
+        Example(
+            name="numpy-of-a-prediction-that-requires-grad-in-the-training-loop",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def smooth(series):
+    return np.convolve(series.ravel(), np.ones(3) / 3, mode="same").reshape(series.shape)
+
+
+def train(model, batches, optimizer):
+    for x, y in batches:
+        pred = model(x)
+        smoothed = torch.as_tensor(smooth(pred.numpy()), dtype=pred.dtype)
+        loss = F.l1_loss(smoothed, y) + F.mse_loss(pred, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 4)
+    train(model, [(torch.randn(8, 4), torch.randn(8, 4)) for _ in range(2)], torch.optim.SGD(model.parameters(), lr=0.1))
+    return {"model": model}
+""",
+            lines=(14,),
+            expect={"error": "Can't call numpy() on Tensor that requires grad"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="numpy-of-a-detached-prediction-next-to-a-loss-that-trains",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def smooth(series):
+    return np.convolve(series.ravel(), np.ones(3) / 3, mode="same").reshape(series.shape)
+
+
+def train(model, batches, optimizer):
+    for x, y in batches:
+        pred = model(x)
+        smoothed = torch.as_tensor(smooth(pred.detach().numpy()), dtype=pred.dtype)
+        loss = F.l1_loss(smoothed, y) + F.mse_loss(pred, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 4)
+    train(model, [(torch.randn(8, 4), torch.randn(8, 4)) for _ in range(2)], torch.optim.SGD(model.parameters(), lr=0.1))
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.weight"]},
+        ),
         Example(
             name="threshold-layer-built-from-the-parameter-as-a-python-number",
             code="""import torch
@@ -834,7 +902,41 @@ def main():
         def fixes_for(kind, node, st):
             return [lambda: _fix(facts, kind, node)]
 
-        return cut_findings(self, facts, self.cut_kinds, describe, fixes_for)
+        raised = list(_numpy_of_grad_tensors(self, facts))
+        yield from (f for f, _node in raised)
+        # (the same ``.numpy()`` is not reported again as a cut: it raises before any gradient is lost)
+        yield from cut_findings(self, facts, self.cut_kinds, describe, fixes_for, skip={id(node) for _f, node in raised})
+
+
+def _numpy_of_grad_tensors(rule, facts):
+    """``pred.numpy()`` in training code (a function that backpropagates, or a loss a framework backpropagates) on a tensor
+    computed with grad on from parameters that are not frozen: torch raises ``Can't call numpy() on Tensor that requires
+    grad`` right there, whatever the loss does with the result. Reported once per call, as an error: (finding, call)."""
+    if ".numpy()" not in facts.source.text:
+        return
+    frozen = frozen_paths(facts)
+    seen: set = set()
+    for fl in facts.backward_flows:
+        if not fl.loss_sites or facts.flow.is_autograd_function_method(fl.node):
+            continue
+        for ev in fl.events:
+            if ev.what != "numpy_of_grad_tensor" or ev.target is None or id(ev.node) in seen or not ev.mode.enabled:
+                continue
+            roots = sorted(r for r in ev.target.live if r != "?" and not r.startswith("arg:") and not is_frozen(r, frozen))
+            if not roots:
+                continue
+            seen.add(id(ev.node))
+            yield rule.finding(
+                facts,
+                ev.node,
+                f"`{_short(facts, ev.node)}` is called on a tensor that requires grad (computed from {roots_label(roots)}): torch raises "
+                "`Can't call numpy() on Tensor that requires grad` here",
+                severity=Severity.ERROR,
+                related=[(site.node, "in training code: gradients are recorded here") for site in fl.loss_sites[:1]],
+                explanation="A tensor computed from parameters that require grad carries autograd history, and `.numpy()` refuses it. "
+                "Keep the computation in torch (so the gradient flows through it), or call `.detach().numpy()` where the value is only "
+                "for logging or metrics.",
+            ), ev.node
 
 
 def _short(facts, node) -> str:
