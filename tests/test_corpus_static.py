@@ -25,7 +25,6 @@ KNOWN_MISSES = {
     "c3614_accelerate_text_encoder_lora_frozen_after_injection": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3620_fabric_weight_norm_streaming_step_bypasses_forward_hook": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3624_trainer_class_char_lstm_tbptt_detaches_stacked_hidden_in_place": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
-    "c3626_fabric_splatting_function_saved_input_mutated_by_inplace_relu": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3706_accelerate_brain_network_ode_coupling_assigned_over_parameter": "c37 blind, scored once at the end of the fourth 2026-12-06 session (7/13 found, 1/7 false alarms; the session-start engine the same): not studied",
     "c3708_fabric_inn_coupling_inplace_updates_on_split_halves": "c37 blind, scored once at the end of the fourth 2026-12-06 session (7/13 found, 1/7 false alarms; the session-start engine the same): not studied",
     "c3714_dataparallel_supernet_bn_recalibration_freezes_weights": "c37 blind, scored once at the end of the fourth 2026-12-06 session (7/13 found, 1/7 false alarms; the session-start engine the same): not studied",

@@ -3558,6 +3558,17 @@ class _Walker:
         if flags != recv.flags:
             self.env[name] = replace(recv, flags=flags)
 
+    def _apply_saves(self, cls: str, node: ast.Call, res: Val) -> Val:
+        """``Fn.apply(...)`` of a custom Function whose ``forward`` saves some of its inputs (``ctx.save_for_backward(feat,
+        flow)``) or its output: those tensors are saved for backward from here on (an in-place change to one raises)."""
+        if self.mode.enabled and not any(isinstance(a, ast.Starred) for a in node.args):
+            saves_out, saves_in = self.e.function_saves(cls)
+            if saves_in:
+                self.mark_saved([a for i, a in enumerate(node.args) if i in saves_in], f"{cls}.forward", res)
+            if saves_out and res.live and any(r != UNKNOWN and not r.startswith("arg:") for r in res.live):
+                res = replace(res, saved_output=f"{cls}.forward")
+        return res
+
     def _note_part_mode(self, part: ast.Attribute, method: str, node: ast.Call) -> None:
         """``model.quantize.eval()``: the part's ``training`` is known on the object it belongs to from here on
         (``quantize.training`` among ``model``'s flags), for the methods the caller runs on it next; a computed flag
@@ -4581,19 +4592,12 @@ class _Walker:
                             parts.append(cut_value(a, "dropped", at, detail))
                         else:
                             parts.append(a)
-                    return self.op_result(combine(*parts))
+                    return self._apply_saves(recv.cls, node, self.op_result(combine(*parts)))
                 if len(args) == len(node.args) and not any(isinstance(a, ast.Starred) for a in node.args) and any(self._module_object(a, n) for a, n in zip(args, node.args)):
                     # ``Fn.apply(x, self.basis, self)``: autograd tracks only the tensors given to ``apply``; the parameters its
                     # ``forward`` reads from a module it is given are used outside the graph (forward runs under no_grad)
                     args = [self._module_given_to_apply(recv.cls, i, a, node) if self._module_object(a, node.args[i]) else a for i, a in enumerate(args)]
-                res = self.op_result(combine(*args))
-                if self.mode.enabled and not any(isinstance(a, ast.Starred) for a in node.args):
-                    saves_out, saves_in = self.e.function_saves(recv.cls)
-                    if saves_in:
-                        self.mark_saved([a for i, a in enumerate(node.args) if i in saves_in], f"{recv.cls}.forward", res)
-                    if saves_out and res.live and any(r != UNKNOWN and not r.startswith("arg:") for r in res.live):
-                        res = replace(res, saved_output=f"{recv.cls}.forward")
-                return res
+                return self._apply_saves(recv.cls, node, self.op_result(combine(*args)))
             m = self.e.modules.method(recv.cls, name)
             if m is not None:
                 return self.call_function(node, m, None, args, kwargs)

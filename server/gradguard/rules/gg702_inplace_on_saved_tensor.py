@@ -144,7 +144,9 @@ Also an op that saves its *input* (a `Linear` or convolution for its weight's gr
 loop counter included) that is then written into in place (`states[:, t + 1] = ...`): a view shares its
 base's version counter, so writing into any part of the base invalidates what was saved. So does an in-place
 activation given the very tensor such an op saved (`main = self.conv(padded)`, then `self.act(padded)` with
-`self.act = nn.LeakyReLU(0.2, inplace=True)`, or `F.leaky_relu(padded, 0.2, inplace=True)`).
+`self.act = nn.LeakyReLU(0.2, inplace=True)`, or `F.leaky_relu(padded, 0.2, inplace=True)`), or the tensor a custom
+Function's `forward` saves with `ctx.save_for_backward(feat, ...)` (the save as related information: a private copy saved
+there is the other fix).
 Also a helper that writes into its argument in place (`def drop_rows(h, keep): h[~keep] = 0.0`) given such
 a saved tensor (`drop_rows(F.relu(self.fc(x)), keep)`): Python passes the tensor itself, so the helper modifies
 what autograd saved; the finding is on the helper's write, with the call as related information.
@@ -914,6 +916,89 @@ def main():
             lines=(15,),
             expect={"error": "modified by an inplace operation"},
             fixed_expect={"grad_ok": ["block.conv.weight", "block.skip.weight"]},
+        ),
+        Example(
+            name="in-place-activation-on-the-input-a-custom-function-saved",
+            code="""import torch
+import torch.nn as nn
+
+
+class Splat(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, feat, shift):
+        ctx.save_for_backward(feat)
+        return feat.roll(1, -1) * 2.0
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (feat,) = ctx.saved_tensors
+        return grad_out.roll(-1, -1) * 2.0 + 0.0 * feat, None
+
+
+class Interp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encode = nn.Conv1d(2, 4, 3, padding=1)
+        self.act = nn.ReLU(inplace=True)
+        self.decode = nn.Conv1d(8, 1, 1)
+
+    def forward(self, x):
+        feat = self.encode(x)
+        warped = Splat.apply(feat, x[:, 1:] - x[:, :1])
+        context = self.act(feat)
+        return self.decode(torch.cat([warped, context], dim=1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Interp()
+    model(torch.randn(3, 2, 8)).pow(2).mean().backward()
+    return {"model": model}
+""",
+            lines=(27,),
+            expect={"error": "modified by an inplace operation"},
+            fixed_expect={"grad_ok": ["model.encode.weight", "model.decode.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="out-of-place-activation-on-the-input-a-custom-function-saved",
+            code="""import torch
+import torch.nn as nn
+
+
+class Splat(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, feat, shift):
+        ctx.save_for_backward(feat)
+        return feat.roll(1, -1) * 2.0
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (feat,) = ctx.saved_tensors
+        return grad_out.roll(-1, -1) * 2.0 + 0.0 * feat, None
+
+
+class Interp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encode = nn.Conv1d(2, 4, 3, padding=1)
+        self.act = nn.ReLU(inplace=False)
+        self.decode = nn.Conv1d(8, 1, 1)
+
+    def forward(self, x):
+        feat = self.encode(x)
+        warped = Splat.apply(feat, x[:, 1:] - x[:, :1])
+        context = self.act(feat)
+        return self.decode(torch.cat([warped, context], dim=1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Interp()
+    model(torch.randn(3, 2, 8)).pow(2).mean().backward()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.encode.weight", "model.decode.weight"]},
         ),
         Example(
             bad=False,
@@ -2329,6 +2414,13 @@ def main():
                     fixes.append(f)
                 saved = f"the input of `{v.saved_output[3:]}`" if v.saved_output.startswith("in:") else f"the output of `{v.saved_output}`"
                 related = []
+                fn_cls = v.saved_output[3:-len(".forward")] if v.saved_output.startswith("in:") and v.saved_output.endswith(".forward") else None
+                info_fn = facts.modules.classes.get(fn_cls or "")
+                fwd = facts.modules.method(fn_cls, "forward") if info_fn is not None and info_fn.is_autograd_function else None
+                save = next((n for n in walk_nodes(fwd) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "save_for_backward"), None) if fwd is not None else None
+                if save is not None:
+                    # (a custom Function saves the tensor itself: a private copy saved there is the other fix)
+                    related.append((save, f"`{fn_cls}.forward` saves the tensor it is given here"))
                 if kind and kind.endswith("(inplace=True)"):
                     what = f"`{kind}`"
                     ctor = ev.origin
