@@ -4331,7 +4331,7 @@ class _Walker:
         if is_parameterless_ctor(q):  # no parameters: never a root of gradient
             # (a setting computed through a cut, ``nn.Threshold(self.threshold.item(), 0.0)``: what it computes depends on
             # that number, with no gradient back to where it came from)
-            made_from = frozenset().union(*(a.cut for a in args if a.kind == "python"), *(v.cut for v in kwargs.values() if v.kind == "python")) if args or kwargs else frozenset()
+            made_from = _number_cuts(args, kwargs)
             return Val(frozenset(), made_from, kind="module", ident=NEW)
         if is_module_ctor(q):
             if short == "Sequential" and args and not kwargs and not any(isinstance(a, ast.Starred) for a in node.args):
@@ -4340,7 +4340,7 @@ class _Walker:
                     return Val(frozenset({NEW}), kind="module", ident=NEW, seq=seq)
             # (a setting computed through a cut, ``nn.Threshold(self.threshold.item(), 0.0)``: what the layer computes depends
             # on that number, with no gradient back to where it came from)
-            made_from = frozenset().union(*(a.cut for a in args if a.kind == "python"), *(v.cut for v in kwargs.values() if v.kind == "python")) if args or kwargs else frozenset()
+            made_from = _number_cuts(args, kwargs)
             return Val(frozenset({NEW}), made_from, kind="module", ident=NEW)
         if is_scheduler_ctor(q):
             return Val(kind="scheduler")
@@ -4752,9 +4752,7 @@ class _Walker:
             # not known yet)
             key = _env_key(node.func.value)
             if key is not None:
-                group = args[0]
-                given = [fv for k, fv in (group.fields or ()) if k == "params"] or [group]
-                more = frozenset().union(*(g.live | ({g.ident} if g.ident and g.kind in ("module", "params") else frozenset()) for g in given))
+                more = _added_group_roots(args[0])
                 if recv.kind == "optimizer":
                     self.env[key] = replace(recv, params=recv.params | more)
                     self.attr_state = True
@@ -4763,9 +4761,7 @@ class _Walker:
         if recv.kind == "optimizer":
             if name == "add_param_group" and args and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id in self.env:
                 # ``opt.add_param_group({"params": head.parameters()})``: from here on it also steps those
-                group = args[0]
-                given = [fv for k, fv in (group.fields or ()) if k == "params"] or [group]
-                more = frozenset().union(*(g.live | ({g.ident} if g.ident and g.kind in ("module", "params") else frozenset()) for g in given))
+                more = _added_group_roots(args[0])
                 self.env[node.func.value.id] = replace(recv, params=recv.params | more)
                 if self.call is not None and recv.origin is not None:
                     # (in a helper walked with its caller's values: the caller's optimizer, extended for the caller too)
@@ -5184,6 +5180,17 @@ def _made_switches(fl: FunctionFlow, ident: str, call: ast.Call) -> Optional[tup
             if r == ident or r.startswith(ident + "."):
                 out.append((r[len(ident):], call, ev.extra, ev.node))
     return tuple(out) or None
+
+
+def _number_cuts(args: list, kwargs: dict) -> frozenset:
+    """The cuts of the Python numbers among a call's arguments (``nn.Threshold(t.item(), 0.0)``: the ``.item()`` of ``t``)."""
+    return frozenset().union(*(a.cut for a in args if a.kind == "python"), *(v.cut for v in kwargs.values() if v.kind == "python"))
+
+
+def _added_group_roots(group: Val) -> frozenset:
+    """The roots an ``add_param_group(group)`` adds: its ``"params"`` entry (or the group itself, a parameter list)."""
+    given = [fv for k, fv in (group.fields or ()) if k == "params"] or [group]
+    return frozenset().union(*(g.live | ({g.ident} if g.ident and g.kind in ("module", "params") else frozenset()) for g in given))
 
 
 def _straight_through_detach(node: ast.BinOp) -> Optional[ast.Call]:
