@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from functools import partial
 from typing import Union, cast
 
@@ -12,6 +13,9 @@ from gradguard.core.source import Pos
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules._leafs import is_computing_expr, known_roots
 from gradguard.rules.base import Example, Rule
+
+# a ``.grad`` read (the only syntax that records a grad_read event): functions without it are not walked for one
+GRAD_READ = re.compile(r"\.\s*grad\b")
 
 KEEPS_GRAD = {"retain_grad", "register_hook", "requires_grad_"}
 
@@ -850,7 +854,8 @@ def main():
     def check(self, facts):
         yield from self._kept_for_a_hook(facts)
         backward_nodes = {id(fl.node) for fl in facts.backward_flows}
-        for fl in facts.flows:  # a method with no backward of its own that reads ``self.<attr>.grad`` (its caller backpropagated)
+        # a method with no backward of its own that reads ``self.<attr>.grad`` (its caller backpropagated)
+        for fl in facts.flows_matching(GRAD_READ):
             if id(fl.node) in backward_nodes or fl.owner is None:
                 continue
             for ev in fl.events:
