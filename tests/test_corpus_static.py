@@ -20,12 +20,10 @@ sys.path.insert(0, os.path.join(HERE, "corpus"))
 import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
-    "c3606_hf_normface_classifier_assigns_normalized_weight_in_forward": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3612_diffusers_identity_loss_grad_window_off_by_one": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3614_accelerate_text_encoder_lora_frozen_after_injection": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3620_fabric_weight_norm_streaming_step_bypasses_forward_hook": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3624_trainer_class_char_lstm_tbptt_detaches_stacked_hidden_in_place": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
-    "c3706_accelerate_brain_network_ode_coupling_assigned_over_parameter": "c37 blind, scored once at the end of the fourth 2026-12-06 session (7/13 found, 1/7 false alarms; the session-start engine the same): not studied",
     "c3708_fabric_inn_coupling_inplace_updates_on_split_halves": "c37 blind, scored once at the end of the fourth 2026-12-06 session (7/13 found, 1/7 false alarms; the session-start engine the same): not studied",
     "c3714_dataparallel_supernet_bn_recalibration_freezes_weights": "c37 blind, scored once at the end of the fourth 2026-12-06 session (7/13 found, 1/7 false alarms; the session-start engine the same): not studied",
     "c3718_hf_text_vae_posterior_projection_outside_custom_optimizer": "c37 blind, scored once at the end of the fourth 2026-12-06 session (7/13 found, 1/7 false alarms; the session-start engine the same): not studied",

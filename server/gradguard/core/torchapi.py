@@ -523,6 +523,25 @@ LAYER_PARAMETERS = {
     "ConvTranspose1d": ("weight",), "ConvTranspose2d": ("weight",), "ConvTranspose3d": ("weight",),
     "Embedding": ("weight",), "EmbeddingBag": ("weight",),
 }
+# Every name a ``torch.nn`` layer keeps in ``_parameters`` whatever its arguments (``bias=False``, ``affine=False`` and
+# ``elementwise_affine=False`` register the name with None): ``Module.__setattr__`` lets such a slot take only an
+# ``nn.Parameter`` or None, and raises TypeError for anything else.
+PARAMETER_SLOTS = {
+    **{c: ("weight", "bias") for c in (
+        "Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+        "LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
+        "InstanceNorm3d", "SyncBatchNorm")},
+    "Embedding": ("weight",), "EmbeddingBag": ("weight",), "PReLU": ("weight",),
+}
+# Tensor methods whose result is a new tensor, never the tensor itself (so never an ``nn.Parameter``: a Parameter's ops
+# return plain tensors). Not the casts (``.to()``, ``.float()``, ``.cuda()``, ``.contiguous()`` return the tensor itself
+# when nothing changes) nor in-place methods (``.clamp_()``, ``.requires_grad_()`` return it).
+NEW_TENSOR_RESULT_METHODS = frozenset({
+    "detach", "clone", "add", "sub", "mul", "div", "true_divide", "matmul", "mm", "bmm", "t", "transpose", "permute",
+    "view", "reshape", "flatten", "squeeze", "unsqueeze", "expand", "repeat", "norm", "softmax", "log_softmax",
+    "sigmoid", "tanh", "exp", "log", "abs", "clamp", "clip", "sum", "mean", "pow", "sqrt", "rsqrt", "neg", "sign",
+    "masked_fill", "index_select", "gather", "narrow", "roll", "flip", "renorm", "numpy", "tolist", "item",
+})
 # nn activations that can run in place on their input: (class, position of the ``inplace`` argument).
 # torch.nn.functional ops with an ``inplace`` flag -> its position (the input is 0): ``F.dropout(x, p, training, inplace)``
 INPLACE_FUNCTIONAL = {
