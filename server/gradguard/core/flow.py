@@ -106,6 +106,8 @@ def replace(obj, **changes):
 
 _REQUIRES_GRAD_WORD = re.compile(r"requires_grad")
 CONSTANT_TERM_CUTS = frozenset({"nondiff", "compare", "cast", "nograph"})  # cuts after which a value has no gradient at all
+# cuts after which a term added to a trained loss is a constant of it (the rule owning each kind reports the term)
+DEAD_TERM_CUTS = CONSTANT_TERM_CUTS | {"detach", "data", "numpy", "item", "tolist", "python", "rewrap"}
 NEW = "<new>"  # placeholder id for a root created by an expression, renamed at assignment
 UNKNOWN = "?"
 _CHECKPOINT_CALL = re.compile(r"\bcheckpoint(?:_sequential)?\(")
@@ -2966,7 +2968,7 @@ class _Walker:
             for dead, other, side in ((a, b, "left"), (b, a, "right")):
                 # a term made from the program's tensors only through ops without a gradient, added to a term that trains:
                 # a constant as far as autograd is concerned
-                if not dead.live and other.live and any(c.kind in CONSTANT_TERM_CUTS and r != UNKNOWN for r, c in dead.cut):
+                if not dead.live and other.live and any(c.kind in DEAD_TERM_CUTS and r != UNKNOWN for r, c in dead.cut):
                     self.record("constant_term", node, value=dead, target=other, extra=side)
         res = self.allocated(self.op_result(combine(a, b)), op)
         if self.mode.enabled:
@@ -2986,10 +2988,12 @@ class _Walker:
         own = self.e.own_text if self.e.own_text is not None else self.e.text().text  # (not what the linker appended)
         return attr if self.e.modules.frozen_zero_parameter(info.name, attr, self.e.tree, own) else None
 
-    def mark_saved(self, exprs: list, op: str, result: Optional[Val] = None) -> None:
+    def mark_saved(self, exprs: list, op: str, result: Optional[Val] = None, from_arguments: bool = False) -> None:
         """``op`` saved these tensors for backward: an in-place change to them before backward() raises.
         Only when the op's result carries this program's parameters (its backward will run). A parameter of the
-        function saved so is noted whatever it carries (``saved_params``: its callers mark what they pass)."""
+        function saved so is noted whatever it carries (``saved_params``: its callers mark what they pass).
+        ``from_arguments``: also when the result carries only the function's arguments (a custom Function's ``apply``,
+        whose ``forward`` saves them explicitly, inside a module's ``forward`` given its input)."""
         views = []
         for e in exprs:
             while True:
@@ -3004,7 +3008,7 @@ class _Walker:
             views.append(e)
             if isinstance(e, ast.Name) and e.id in self.fl.args and self.fl.saved_params.get(e.id) is None and e.id not in self.e.rebound_names(self.node):
                 self.fl.saved_params[e.id] = "in:" + op
-        if result is not None and not any(r != UNKNOWN and not r.startswith("arg:") for r in result.live):
+        if result is not None and not any(r != UNKNOWN and (from_arguments or not r.startswith("arg:")) for r in result.live):
             return  # data of unknown origin (an argument, a loader, an unknown call): it may record nothing
         for e in views:
             key = _env_key(e)
@@ -3564,7 +3568,7 @@ class _Walker:
         if self.mode.enabled and not any(isinstance(a, ast.Starred) for a in node.args):
             saves_out, saves_in = self.e.function_saves(cls)
             if saves_in:
-                self.mark_saved([a for i, a in enumerate(node.args) if i in saves_in], f"{cls}.forward", res)
+                self.mark_saved([a for i, a in enumerate(node.args) if i in saves_in], f"{cls}.forward", res, from_arguments=True)
             if saves_out and res.live and any(r != UNKNOWN and not r.startswith("arg:") for r in res.live):
                 res = replace(res, saved_output=f"{cls}.forward")
         return res

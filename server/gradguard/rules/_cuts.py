@@ -16,21 +16,7 @@ ROUND_TRIP_METHODS = {m: k for m, k in CUT_METHODS.items() if k in ("numpy", "it
 
 def effective_cut(facts: FileFacts, st: Starvation) -> tuple:
     """(kind, node): a ``.detach()`` that only feeds ``.cpu().numpy()`` / ``.item()`` is a round trip."""
-    kind, node = st.cut.kind, st.cut.node
-    if kind in ("detach", "data"):
-        cur = node
-        while True:
-            parent = facts.parent(cur)
-            if isinstance(parent, ast.Attribute) and parent.value is cur:
-                call = facts.parent(parent)
-                if isinstance(call, ast.Call) and call.func is parent:
-                    if parent.attr in ROUND_TRIP_METHODS:
-                        return ROUND_TRIP_METHODS[parent.attr], call
-                    if parent.attr in ("cpu", "clone", "contiguous", "float", "double", "to"):
-                        cur = call
-                        continue
-            break
-    return kind, node
+    return effective_cut_of(facts, st.cut.kind, st.cut.node)
 
 
 def sole_cut(st: Starvation, kinds) -> bool:
@@ -158,3 +144,58 @@ def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], descr
         fixes = fixes_for(kind, node, st) if fixes_for else []
         span = kind in ("detach", "data", "numpy", "item", "tolist", "cast") or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and facts.imports.qualname(node.func) is None)
         yield rule.finding(facts, node, message, severity=severity, related=related_for(facts, st), fixes=fixes, explanation=explanation, method_span=span)
+
+
+# the cuts after which GG202 reports a dead loss term (GG203 reports those of CONSTANT_TERM_CUTS itself). A term a
+# ``.detach()`` / ``.data`` leaves constant while its parameters train through the other terms is not reported: such a
+# stop-gradient is usually meant (SAC's temperature loss on detached log-probabilities), unless it feeds NumPy
+LEFT_TORCH_CUTS = frozenset({"detach", "data", "numpy", "item", "tolist", "python", "rewrap"})
+
+
+def dead_term_findings(rule, facts: FileFacts, describe, fix_builder=None) -> Iterable[Finding]:
+    """A term of a backpropagated loss left without any gradient path by a cut of ``rule.cut_kinds`` (a ``.detach()``
+    that only feeds ``.numpy()`` counts as the round trip: the first cut of the term decides), while the other term trains: the term is a constant of
+    the loss (core.deadterms). ``describe(kind, node)``: how the message names the cut; ``fix_builder(dead_term, kind,
+    node)``: the fixes, if any. Warnings: the parameters may still train through the other terms, but this objective
+    is never optimized."""
+    from gradguard.core.deadterms import dead_terms
+
+    seen: set = set()
+    for dt in dead_terms(facts, LEFT_TORCH_CUTS):
+        kind, node = effective_cut_of(facts, dt.cut.kind, dt.cut.node)
+        if kind not in rule.cut_kinds or id(node) in seen:
+            continue
+        seen.add(id(node))
+        term = " ".join(facts.text(dt.term).split())
+        term = term if len(term) <= 40 else term[:37] + "..."
+        yield rule.finding(
+            facts,
+            node,
+            f"{describe(kind, node)} leaves the term `{term}` of the loss backpropagated at line {dt.site.node.lineno} without a "
+            "gradient path: it is a constant of that loss, adds nothing to any gradient, and its objective is never optimized "
+            "(only the other terms train)",
+            severity=Severity.WARNING,
+            related=[(dt.event.node, "the constant term is added to the loss here"), (dt.site.node, "backward() through the loss here")],
+            fixes=fix_builder(dt, kind, node) if fix_builder is not None else [],
+            explanation="A loss term computed through `.detach()`, `.data`, `.item()`, `.numpy()` / `torch.tensor(...)` has no "
+            "`grad_fn`: `backward()` treats it as a constant, so the model trains on the other terms only. Compute the term "
+            "with torch ops on the tensors that carry the graph, or drop it from the loss if it is only for logging.",
+        )
+
+
+def effective_cut_of(facts: FileFacts, kind: str, node: ast.AST) -> tuple:
+    """(kind, node): a ``.detach()`` that only feeds ``.cpu().numpy()`` / ``.item()`` is a round trip."""
+    if kind in ("detach", "data"):
+        cur = node
+        while True:
+            parent = facts.parent(cur)
+            if isinstance(parent, ast.Attribute) and parent.value is cur:
+                call = facts.parent(parent)
+                if isinstance(call, ast.Call) and call.func is parent:
+                    if parent.attr in ROUND_TRIP_METHODS:
+                        return ROUND_TRIP_METHODS[parent.attr], call
+                    if parent.attr in ("cpu", "clone", "contiguous", "float", "double", "to"):
+                        cur = call
+                        continue
+            break
+    return kind, node

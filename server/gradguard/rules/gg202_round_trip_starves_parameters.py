@@ -8,7 +8,7 @@ from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import frozen_paths, is_frozen
 from gradguard.core.torchapi import LOSS_SINK_WORDS
 from gradguard.fixes import alias_for, fix, replace_node
-from gradguard.rules._cuts import cut_findings, roots_label
+from gradguard.rules._cuts import cut_findings, dead_term_findings, roots_label
 from gradguard.rules.base import Example, Rule
 
 NUMPY_TO_TORCH = {
@@ -40,6 +40,11 @@ A `.numpy()` in training code (a function that backpropagates, or a loss a frame
 with grad on from parameters that are not frozen raises right there (`Can't call numpy() on Tensor that requires grad`),
 whatever else the loss holds: reported as an error on the call.
 
+A term of a backpropagated loss computed through such a conversion (`loss = nll + l2` with `nll` a Cox likelihood
+computed in NumPy and re-wrapped with `torch.tensor`) is a constant of that loss even when the parameters still train
+through the other terms (the L2 penalty): its objective is never optimized. Reported as a warning on the conversion,
+without a fix (compute the term with torch ops).
+
 `torch.as_tensor([a, b])` of a list of tensors builds a new tensor from their values, as `torch.tensor` does (the fix,
 `torch.stack`, is not offered when the code then sets `requires_grad` on the result); `torch.as_tensor(t)` of one tensor
 returns `t` itself, its history kept.
@@ -69,6 +74,74 @@ or a re-wrapped loss by the original tensor changes which library computes the v
 floating-point detail).
 """
     examples = (
+        Example(
+            name="numpy-ranking-term-beside-an-l2-penalty",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+
+
+def listwise_term(scores, relevance):
+    p = np.exp(scores.detach().numpy())
+    p = p / p.sum()
+    q = np.exp(relevance.numpy())
+    q = q / q.sum()
+    return torch.tensor(-(q * np.log(p)).sum(), dtype=torch.float32)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, relevance = torch.randn(16, 4), torch.rand(16)
+    for _ in range(2):
+        scores = model(x).squeeze(-1)
+        rank_loss = listwise_term(scores, relevance)
+        loss = rank_loss + 1e-3 * sum((w ** 2).sum() for w in model.parameters())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"ranking_term_trains": rank_loss.requires_grad}
+""",
+            lines=(7,),
+            fixable=False,
+            expect={"facts": {"ranking_term_trains": False}},
+        ),
+        Example(
+            bad=False,
+            name="numpy-ranking-metric-only-logged",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def listwise_metric(scores, relevance):
+    p = np.exp(scores.detach().numpy())
+    p = p / p.sum()
+    q = np.exp(relevance.numpy())
+    q = q / q.sum()
+    return float(-(q * np.log(p)).sum())
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, relevance = torch.randn(16, 4), torch.rand(16)
+    history = []
+    for _ in range(2):
+        scores = model(x).squeeze(-1)
+        rank_loss = -(F.softmax(relevance, 0) * F.log_softmax(scores, 0)).sum()
+        loss = rank_loss + 1e-3 * sum((w ** 2).sum() for w in model.parameters())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history.append(listwise_metric(scores, relevance))
+    return {"model": model}, {"ranking_term_trains": rank_loss.requires_grad}
+""",
+            expect={"grad_ok": ["model.0.weight", "model.2.weight"], "facts": {"ranking_term_trains": True}},
+        ),
         Example(
             name="numpy-of-a-prediction-that-requires-grad-in-the-training-loop",
             code="""import numpy as np
@@ -115,13 +188,16 @@ def smooth(series):
 
 
 def train(model, batches, optimizer):
+    smoothed_errors = []
     for x, y in batches:
         pred = model(x)
         smoothed = torch.as_tensor(smooth(pred.detach().numpy()), dtype=pred.dtype)
-        loss = F.l1_loss(smoothed, y) + F.mse_loss(pred, y)
+        smoothed_errors.append(F.l1_loss(smoothed, y).item())
+        loss = F.mse_loss(pred, y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+    return smoothed_errors
 
 
 def main():
@@ -905,7 +981,12 @@ def main():
         raised = list(_numpy_of_grad_tensors(self, facts))
         yield from (f for f, _node in raised)
         # (the same ``.numpy()`` is not reported again as a cut: it raises before any gradient is lost)
-        yield from cut_findings(self, facts, self.cut_kinds, describe, fixes_for, skip={id(node) for _f, node in raised})
+        found = list(cut_findings(self, facts, self.cut_kinds, describe, fixes_for, skip={id(node) for _f, node in raised}))
+        yield from found
+        # a term of a loss that still trains through its other terms, left a constant by the round trip
+        # (once per line: a cut already reported as starving parameters is that finding)
+        done = {f.start.line for f in found} | {f.start.line for f, _node in raised}
+        yield from (f for f in dead_term_findings(self, facts, lambda kind, node: describe(kind, node, None)) if f.start.line not in done)
 
 
 def _numpy_of_grad_tensors(rule, facts):

@@ -7,6 +7,8 @@ from functools import partial
 from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
+from gradguard.core.deadterms import dead_terms
+from gradguard.core.flow import CONSTANT_TERM_CUTS
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.paramnames import Unknown, evaluate_name_test, models_of, module_constants, parameter_names
 from gradguard.core.starvation import cut_order, find_starvations, frozen_paths, helper_freezes, is_frozen
@@ -3021,99 +3023,36 @@ def main():
     def _constant_loss_terms(self, facts, reported: set):
         """A term added to (or subtracted from) a backpropagated loss, made from the model's outputs only through ops
         without a gradient (``torch.histc``, a comparison, an integer cast) while the other term trains: autograd
-        sees a constant, so that term's objective is never optimized. The sum must be the loss itself: the tensor
-        backward() is called on (bound to it in the function), or what the function called for that tensor
-        returns (``loss = criterion(pred, y)`` whose ``forward`` returns ``pixel + w * hist``)."""
-        from gradguard.core.flow import CONSTANT_TERM_CUTS
-
-        sites = [(fl, s) for fl in facts.backward_flows for s in fl.backward_sites if s.mode.enabled]
-        # and the losses a framework backpropagates (``return loss`` from a Hugging Face ``compute_loss``, a Lightning step)
-        sites += [(fl, s) for fl in facts.backward_flows for s in fl.implicit_sites if s.mode.enabled]
-        if not sites:
-            return
-        done: set = set()
-        for cf in [*facts.flow.all_flows(), *facts.flow.context_flows]:
-            for ev in cf.events:
-                if ev.what != "constant_term" or ev.value is None or id(ev.node) in done:
-                    continue
-                dead_roots = {r for r, c in ev.value.cut if c.kind in CONSTANT_TERM_CUTS and r != "?"}
-                if dead_roots and dead_roots <= {r for r, c in ev.value.cut if c.kind in ("detach", "data")}:
-                    continue  # (a `.detach()` / `.data` cuts every one of those roots too: that is the cut to report, GG201's)
-                dead = {id(c.node) for r, c in ev.value.cut if c.kind in CONSTANT_TERM_CUTS and r != "?"}
-                got = self._backpropagated_as_is(facts, cf, ev.node, dead, sites)
-                if got is None:
-                    continue
-                site, cut = got
-                nograph = cut.kind == "nograph" and isinstance(cut.node, ast.Call)
-                at = facts.start(cut.node)
-                if (at.line, at.col) in reported:
-                    continue
-                done.add(id(ev.node))
-                term = ev.node.left if ev.extra == "left" else ev.node.right
-                text, term_text = (" ".join(facts.text(n).split()) for n in (cut.node, term))
-                text = text if len(text) <= 40 else text[:37] + "..."
-                term_text = term_text if len(term_text) <= 40 else term_text[:37] + "..."
-                what = f"`{text}` without `create_graph=True` returns gradients with no graph" if nograph else f"`{text}` has no gradient"
-                yield self.finding(
-                    facts,
-                    cut.node,
-                    f"{what}, so the term `{term_text}` is a constant of the loss backpropagated at line {site.node.lineno}: "
-                    "it adds nothing to any gradient and its objective is never optimized",
-                    related=[(ev.node, "the constant term is added to the loss here"), (site.node, "backward() through the loss here")],
-                    explanation=(
-                        "`torch.autograd.grad` returns gradients without `grad_fn` unless `create_graph=True`: a penalty built from them "
-                        "(a gradient penalty, an input-gradient norm) does not require grad, so `backward()` treats it as a constant and "
-                        "the model trains on the other terms only. Pass `create_graph=True` so the penalty is differentiated too."
-                        if nograph
-                        else "Ops that count or index (`histc`, `bincount`, `argmax`, comparisons, integer casts) return tensors without "
-                        "`grad_fn`: a loss term computed through them does not require grad, so `backward()` treats it as a constant and the "
-                        "model trains on the other terms only. Use a differentiable surrogate (a soft histogram, `softmax` instead of "
-                        "`argmax`, a sigmoid instead of a comparison), or drop the term."
-                    ),
-                    fixes=[partial(_create_graph_fix, facts, cut.node)] if nograph else [],
-                )
-
-    def _backpropagated_as_is(self, facts, cf, binop: ast.AST, dead: set, sites: list):
-        """(backward site, cut) when the loss backpropagated there is ``binop`` itself and carries one of the ``dead``
-        cuts from a trained root: ``loss = a + b; loss.backward()`` in ``cf``, or ``return a + b`` from ``cf``'s
-        function, called as ``loss = f(...)`` (the cut left that function straight through that call) and
-        ``loss.backward()``."""
-        parent = facts.parent(binop)
-        returned = isinstance(parent, ast.Return) and parent.value is binop
-        for fl, s in sites:
-            # (the tensor the site backpropagates: ``loss`` of ``loss.backward()``, ``accelerator.backward(loss)``,
-            # ``torch.autograd.grad(loss, ...)``, ``scaler.scale(loss).backward()``)
-            recv = _loss_name(s.loss_expr) if s.implicit else s.loss_expr
-            if recv is None:
+        sees a constant, so that term's objective is never optimized (core.deadterms)."""
+        for dt in dead_terms(facts, CONSTANT_TERM_CUTS):
+            ev, site, cut = dt.event, dt.site, dt.cut
+            nograph = cut.kind == "nograph" and isinstance(cut.node, ast.Call)
+            at = facts.start(cut.node)
+            if (at.line, at.col) in reported:
                 continue
-            if isinstance(recv, ast.Name):
-                reach = facts.semantic.reaching_defs(fl.node, recv.id, s.node, facts.parent)
-                if not reach or any(b.kind not in ("assign", "annassign") or not b.whole or b.value is None for b in reach) or len({id(b.value) for b in reach}) != 1:
-                    continue
-                value = reach[0].value
-            else:
-                value = recv
-            for r, c in sorted(s.loss.cut, key=lambda rc: (cut_order(rc[1]), rc[0])):  # (the first in the source, every run)
-                if id(c.node) not in dead or r == "?" or r.startswith("arg:") or not hasattr(c.node, "lineno"):
-                    continue
-                if value is binop and fl.node is cf.node:
-                    return s, c
-                if returned and isinstance(value, ast.Call) and c.via and c.via[-1] is value:
-                    inner = c.via[-2] if len(c.via) > 1 else c.node  # where the cut was before it left through the call
-                    if facts.enclosing(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) is cf.node:
-                        return s, c
-        return None
-
-
-def _loss_name(expr: ast.AST) -> Optional[ast.AST]:
-    """The name a function returns as its loss: ``loss``, also in ``(loss, out) if return_outputs else loss`` (the
-    first element of a returned tuple); None when the branches name different things."""
-    if isinstance(expr, ast.IfExp):
-        a, b = _loss_name(expr.body), _loss_name(expr.orelse)
-        return a if isinstance(a, ast.Name) and isinstance(b, ast.Name) and a.id == b.id else None
-    if isinstance(expr, ast.Tuple) and expr.elts:
-        return _loss_name(expr.elts[0])
-    return expr if isinstance(expr, ast.Name) else None
+            term = dt.term
+            text, term_text = (" ".join(facts.text(n).split()) for n in (cut.node, term))
+            text = text if len(text) <= 40 else text[:37] + "..."
+            term_text = term_text if len(term_text) <= 40 else term_text[:37] + "..."
+            what = f"`{text}` without `create_graph=True` returns gradients with no graph" if nograph else f"`{text}` has no gradient"
+            yield self.finding(
+                facts,
+                cut.node,
+                f"{what}, so the term `{term_text}` is a constant of the loss backpropagated at line {site.node.lineno}: "
+                "it adds nothing to any gradient and its objective is never optimized",
+                related=[(ev.node, "the constant term is added to the loss here"), (site.node, "backward() through the loss here")],
+                explanation=(
+                    "`torch.autograd.grad` returns gradients without `grad_fn` unless `create_graph=True`: a penalty built from them "
+                    "(a gradient penalty, an input-gradient norm) does not require grad, so `backward()` treats it as a constant and "
+                    "the model trains on the other terms only. Pass `create_graph=True` so the penalty is differentiated too."
+                    if nograph
+                    else "Ops that count or index (`histc`, `bincount`, `argmax`, comparisons, integer casts) return tensors without "
+                    "`grad_fn`: a loss term computed through them does not require grad, so `backward()` treats it as a constant and the "
+                    "model trains on the other terms only. Use a differentiable surrogate (a soft histogram, `softmax` instead of "
+                    "`argmax`, a sigmoid instead of a comparison), or drop the term."
+                ),
+                fixes=[partial(_create_graph_fix, facts, cut.node)] if nograph else [],
+            )
 
 
 def _indices_behind_another_cut(facts) -> set:

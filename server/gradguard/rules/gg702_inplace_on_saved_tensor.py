@@ -210,6 +210,107 @@ gives other parameters; this fix is unsafe, since the stepped model no longer ge
 """
     examples = (
         Example(
+            name="function-saved-input-written-in-a-module-that-was-given-it",
+            code="""import torch
+import torch.nn as nn
+
+
+class RectSpike(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, v, threshold):
+        ctx.save_for_backward(v)
+        ctx.threshold = threshold
+        return (v > threshold).float()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (v,) = ctx.saved_tensors
+        window = ((v - ctx.threshold).abs() < 0.5).float()
+        return grad_out * window, None
+
+
+class Neuron(nn.Module):
+    def __init__(self, decay=0.8):
+        super().__init__()
+        self.decay = decay
+
+    def forward(self, current, v):
+        v = self.decay * v + current
+        spikes = RectSpike.apply(v, 1.0)
+        v[spikes > 0] = 0.0
+        return spikes, v
+
+
+def main():
+    torch.manual_seed(0)
+    fc = nn.Linear(6, 4)
+    neuron = Neuron()
+    opt = torch.optim.SGD(fc.parameters(), lr=0.1)
+    v = torch.zeros(8, 4)
+    total = 0
+    for x in torch.rand(3, 8, 6):
+        s, v = neuron(fc(x) * 3, v)
+        total = total + s.sum()
+    opt.zero_grad()
+    total.backward()
+    opt.step()
+    return {"fc": fc}
+""",
+            lines=(27,),
+            fixable=False,
+            expect={"error": "modified by an inplace operation"},
+        ),
+        Example(
+            bad=False,
+            name="function-saved-input-reset-out-of-place",
+            code="""import torch
+import torch.nn as nn
+
+
+class RectSpike(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, v, threshold):
+        ctx.save_for_backward(v)
+        ctx.threshold = threshold
+        return (v > threshold).float()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (v,) = ctx.saved_tensors
+        window = ((v - ctx.threshold).abs() < 0.5).float()
+        return grad_out * window, None
+
+
+class Neuron(nn.Module):
+    def __init__(self, decay=0.8):
+        super().__init__()
+        self.decay = decay
+
+    def forward(self, current, v):
+        v = self.decay * v + current
+        spikes = RectSpike.apply(v, 1.0)
+        v = v * (1.0 - spikes)
+        return spikes, v
+
+
+def main():
+    torch.manual_seed(0)
+    fc = nn.Linear(6, 4)
+    neuron = Neuron()
+    opt = torch.optim.SGD(fc.parameters(), lr=0.1)
+    v = torch.zeros(8, 4)
+    total = 0
+    for x in torch.rand(3, 8, 6):
+        s, v = neuron(fc(x) * 3, v)
+        total = total + s.sum()
+    opt.zero_grad()
+    total.backward()
+    opt.step()
+    return {"fc": fc}
+""",
+            expect={"grad_ok": ["fc.weight", "fc.bias"]},
+        ),
+        Example(
             bad=False,
             name="list-items-replaced-by-a-conv-of-themselves",
             code="""import torch

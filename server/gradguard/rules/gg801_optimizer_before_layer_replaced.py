@@ -21,7 +21,7 @@ from gradguard.core.torchapi import (
     is_optimizer_ctor,
 )
 from gradguard.core.training import constructor_optimizers, hf_trainer_optimizer_builds, lightning_callback_hooks, method_rebuilds, method_steps
-from gradguard.fixes import fix, insert_after_stmt
+from gradguard.fixes import fix, insert_after_stmt, replace_node
 from gradguard.rules.base import Example, Rule
 
 _PARAMS_CALL = re.compile(r"parameters\(")
@@ -140,6 +140,88 @@ replacement: the new parameters are trained with the optimizer's default setting
 optimizer construction below the replacement is equivalent and may read better.
 """
     examples = (
+        Example(
+            name="worker-syncs-by-replacing-the-model-its-optimizer-holds",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Worker:
+    def __init__(self, model, lr=0.1):
+        self.lr = lr
+        self.model = model
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+
+    def sync(self, reference):
+        self.model = copy.deepcopy(reference)
+
+    def train_step(self, x, y):
+        loss = F.mse_loss(self.model(x), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    shared = nn.Linear(4, 1)
+    w0 = shared.weight.detach().clone()
+    worker = Worker(copy.deepcopy(shared))
+    for _ in range(3):
+        worker.sync(shared)
+        worker.train_step(torch.randn(8, 4), torch.randn(8, 1))
+        with torch.no_grad():
+            shared.weight.copy_(worker.model.weight)
+    return {"model": worker.model}, {"shared_trained": not torch.equal(w0, shared.weight)}
+""",
+            lines=(15,),
+            expect={"facts": {"shared_trained": False}},
+            fixed_expect={"facts": {"shared_trained": True}},
+        ),
+        Example(
+            bad=False,
+            name="worker-syncs-by-replacing-the-model-and-rebuilds-its-optimizer",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Worker:
+    def __init__(self, model, lr=0.1):
+        self.lr = lr
+        self.model = model
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+
+    def sync(self, reference):
+        self.model = copy.deepcopy(reference)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=self.lr)
+
+    def train_step(self, x, y):
+        loss = F.mse_loss(self.model(x), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    shared = nn.Linear(4, 1)
+    w0 = shared.weight.detach().clone()
+    worker = Worker(copy.deepcopy(shared))
+    for _ in range(3):
+        worker.sync(shared)
+        worker.train_step(torch.randn(8, 4), torch.randn(8, 1))
+        with torch.no_grad():
+            shared.weight.copy_(worker.model.weight)
+    return {"model": worker.model}, {"shared_trained": not torch.equal(w0, shared.weight)}
+""",
+            expect={"facts": {"shared_trained": True}},
+        ),
         Example(
             name="lightning-head-made-in-on-fit-start-after-configure-optimizers",
             code="""import lightning.pytorch as pl
@@ -1714,6 +1796,63 @@ def main():
         yield from self._value_pass(facts, set())
         yield from self._made_in_forward(facts)
         yield from self._made_in_a_hook_after_the_optimizers(facts)
+        yield from self._replaced_by_a_method_of_the_trainer(facts)
+
+    def _replaced_by_a_method_of_the_trainer(self, facts):
+        """An object whose constructor builds an optimizer over the parameters of a model it keeps (``self.optimizer =
+        SGD(self.model.parameters())``) and a method of it, called in the file, that puts a new model in that attribute
+        (``self.model = copy.deepcopy(global_model)``, ``self.model = Net()``) without rebuilding, extending or reloading the
+        optimizer anywhere outside ``__init__``: the method that steps it keeps updating the first model's parameters, and
+        the new one, which the loss is computed with, never changes (a federated client synced by replacement)."""
+        text = facts.source.text
+        for info in facts.modules.classes.values():
+            opts = constructor_optimizers(facts, info.name)
+            if not opts:
+                continue
+            for opt_attr, v in opts:
+                held = {p.split(".")[1] for p in v.params if p.startswith("self.") and len(p.split(".")) > 1}
+                if not held or any(method_rebuilds(facts, info.name, name, opt_attr) for name in info.methods if name != "__init__"):
+                    continue
+                steps = [name for name in info.methods if method_steps(facts, info.name, name, v.origin)]
+                if not steps:
+                    continue
+                for name, m in info.methods.items():
+                    if name == "__init__" or not re.search(rf"\.{re.escape(name)}\(", text):
+                        continue  # (a method nobody calls replaces nothing)
+                    for st in walk_nodes(m):
+                        if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.value, ast.Call)):
+                            continue
+                        t = st.targets[0]
+                        if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" and t.attr in held):
+                            continue
+                        if facts.enclosing(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) is not m:
+                            continue
+                        q = facts.imports.qualname(st.value.func) or ""
+                        copied = q == "copy.deepcopy" and len(st.value.args) == 1
+                        made = is_module_ctor(q) or (isinstance(st.value.func, ast.Name) and st.value.func.id in facts.modules.classes and facts.modules.classes[st.value.func.id].is_module)
+                        if not (copied or made):
+                            continue
+                        step = facts.modules.method(info.name, steps[0])
+                        fixes = []
+                        if copied:
+                            src = facts.text(st.value.args[0])
+                            fixes.append(lambda st=st, src=src, a=t.attr, o=opt_attr: fix(
+                                f"Load the weights into the model `self.{o}` holds instead of replacing it",
+                                replace_node(facts, st, f"self.{a}.load_state_dict({src}.state_dict())"), unsafe=True))
+                        yield self.finding(
+                            facts,
+                            st,
+                            f"`{name}` puts a new model in `self.{t.attr}`, but `self.{opt_attr}` was built in `__init__` from the parameters "
+                            f"of the one it replaces and is never rebuilt: `{steps[0]}` keeps stepping those, and the model the loss is "
+                            "computed with never changes",
+                            related=[(v.origin, f"`self.{opt_attr}` built from the first `self.{t.attr}` here"),
+                                     (step, f"`{steps[0]}` steps `self.{opt_attr}`")],
+                            fixes=fixes,
+                            explanation="An optimizer holds the parameter tensors it was given. Replacing the model object (a deep copy, a "
+                            "new instance) leaves the optimizer with the old parameters: backward fills the new model's `.grad`, `step()` "
+                            "updates tensors no forward uses any more. Copy the weights into the existing model "
+                            "(`self.model.load_state_dict(other.state_dict())`), or rebuild the optimizer after the replacement.",
+                        )
 
     def _made_in_a_hook_after_the_optimizers(self, facts):
         """``self.classifier = nn.Linear(...)`` in a hook the framework runs after it built the optimizers
