@@ -6,6 +6,7 @@ import ast
 import re
 from typing import Optional
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import per_part_branches
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.order import position
@@ -16,6 +17,8 @@ from gradguard.rules.base import Example, Rule
 # what may make the added layers trainable or give them values after all: an unfreeze anywhere (a name filter in a
 # callback, ``mark_only_lora_as_trainable``), weights loaded into the model
 _UNFREEZE = re.compile(r"\.requires_grad\s*=\s*(?!False\b)[A-Za-z_]|requires_grad_\(\s*(?!False\b|requires_grad\s*=\s*False\b)[^\s)]|requires_grad_\(\s*\)|\.unfreeze\(|\bunfreeze_\w*\(|trainable\w*\(")
+# unfreezes whose target the flow engine does not follow (a framework's ``unfreeze()``, a ``set_trainable(...)`` helper)
+_OPAQUE_UNFREEZE = re.compile(r"\.unfreeze\(|\bunfreeze_\w*\(|trainable\w*\(")
 _LOADS = re.compile(r"load_state_dict\(|load_adapter|set_adapter|from_pretrained\([^)]*adapter|\.copy_\(|load_checkpoint|torch\.load\(")
 _ADDS = re.compile(r"\.append\(|\.insert\(|add_module\(|register_module\(|setattr\(|\]\s*=|\.\w+\s*=\s*[\w.]+\(")
 
@@ -35,9 +38,10 @@ class NewLayersFrozenWithModel(Rule):
 Flags a freeze of a whole model (`model.requires_grad_(False)`, `for p in model.parameters(): p.requires_grad =
 False`, a helper that does either) that runs after new layers were put into that model: appended to one of its
 `ModuleList`s, set under a key of a `ModuleDict`, assigned to an attribute or swapped in with `setattr` (adapters,
-LoRA wrappers, a new classification head), directly or by a helper. It stays quiet when anything in the file
-unfreezes parameters again (a name filter that switches the adapters back on, `unfreeze()`, anything named
-`trainable`), when weights are loaded into a model (`load_state_dict`, `load_adapter`, `copy_`), and when the
+LoRA wrappers, a new classification head), directly or by a helper. It stays quiet when the file unfreezes
+parameters again in a way that may reach the added layers (the whole model, a name filter that switches the adapters
+back on, the part that holds them, a target the analysis cannot follow, `unfreeze()`, anything named `trainable`);
+unfreezing another part only (`for p in model.mm_projector.parameters(): p.requires_grad = True`) does not silence it, when weights are loaded into a model (`load_state_dict`, `load_adapter`, `copy_`), and when the
 added layers are not read by any `forward` of the file.
 
 ## Why is this bad?
@@ -66,6 +70,146 @@ The fix switches the added layers back on right after the freeze (`unet.adapters
 changes what trains, so it is unsafe; it is offered only for a freeze written as `<model>.requires_grad_(False)`.
 """
     examples = (
+        Example(
+            name="helper-refreezes-the-model-and-unfreezes-only-the-head",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Adapter(nn.Module):
+    def __init__(self, base, r=2):
+        super().__init__()
+        self.base = base
+        self.down = nn.Linear(base.in_features, r, bias=False)
+        self.up = nn.Linear(r, base.out_features, bias=False)
+
+    def forward(self, x):
+        return self.base(x) + self.up(self.down(x))
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+
+    def forward(self, x):
+        return torch.relu(self.proj(x))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([Block(6) for _ in range(2)])
+        self.head = nn.Linear(6, 3)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x)
+
+
+def add_adapters(model):
+    model.requires_grad_(False)
+    for block in model.blocks:
+        setattr(block, "proj", Adapter(block.proj))
+    return model
+
+
+def choose_tuned_parts(model):
+    model.requires_grad_(False)
+    for p in model.head.parameters():
+        p.requires_grad = True
+
+
+def main():
+    torch.manual_seed(0)
+    model = add_adapters(Net())
+    choose_tuned_parts(model)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    down0 = model.blocks[0].proj.down.weight.detach().clone()
+    for _ in range(2):
+        x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"adapters_trained": not torch.equal(down0, model.blocks[0].proj.down.weight)}
+""",
+            lines=(54,),
+            fixable=False,
+            expect={"facts": {"adapters_trained": False}},
+        ),
+        Example(
+            bad=False,
+            name="helper-refreezes-the-model-and-unfreezes-head-and-adapters-by-name",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Adapter(nn.Module):
+    def __init__(self, base, r=2):
+        super().__init__()
+        self.base = base
+        self.down = nn.Linear(base.in_features, r, bias=False)
+        self.up = nn.Linear(r, base.out_features, bias=False)
+
+    def forward(self, x):
+        return self.base(x) + self.up(self.down(x))
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+
+    def forward(self, x):
+        return torch.relu(self.proj(x))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([Block(6) for _ in range(2)])
+        self.head = nn.Linear(6, 3)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x)
+
+
+def add_adapters(model):
+    model.requires_grad_(False)
+    for block in model.blocks:
+        setattr(block, "proj", Adapter(block.proj))
+    return model
+
+
+def choose_tuned_parts(model):
+    model.requires_grad_(False)
+    for name, p in model.named_parameters():
+        if name.startswith("head") or ".down." in name or ".up." in name:
+            p.requires_grad = True
+
+
+def main():
+    torch.manual_seed(0)
+    model = add_adapters(Net())
+    choose_tuned_parts(model)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    down0 = model.blocks[0].proj.down.weight.detach().clone()
+    for _ in range(2):
+        x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"adapters_trained": not torch.equal(down0, model.blocks[0].proj.down.weight)}
+""",
+            expect={"facts": {"adapters_trained": True}},
+        ),
         Example(
             name="adapters-appended-by-a-helper-then-frozen-with-the-model",
             code="""import torch
@@ -195,7 +339,12 @@ def main():
 
     def check(self, facts):
         text = facts.source.text
-        if not facts.text_index.anywhere(CHANGES_REQUIRES_GRAD) or _LOADS.search(text) or _UNFREEZE.search(text) or not _ADDS.search(text):
+        if not facts.text_index.anywhere(CHANGES_REQUIRES_GRAD) or _LOADS.search(text) or _OPAQUE_UNFREEZE.search(text) or not _ADDS.search(text):
+            return
+        # the parts something switches back on (relative to the model it is called on), None when one is not known: an
+        # unfreeze that may reach the added layers silences the rule; one of another part (``mm_projector``) does not
+        unfrozen = _unfrozen_parts(facts) if _UNFREEZE.search(text) else set()
+        if unfrozen is None:
             return
         if "backward(" not in text and not any(info.framework for info in facts.modules.classes.values()):
             return  # (nothing trains in this file)
@@ -216,6 +365,9 @@ def main():
                     root = next((r for r in roots if path.startswith(r + ".")), None)
                     if root is None or position(add.node) >= position(ev.node) or not _read_in_forward(facts, path[len(root) + 1:]):
                         continue
+                    rel = path[len(root) + 1:].replace("[]", "")
+                    if any(u == "" or rel == u or rel.startswith(u + ".") or u.startswith(rel.rstrip(".?") + ".") for u in unfrozen):
+                        continue  # (switched back on by an unfreeze that reaches them)
                     reported.add(id(ev.node))
                     yield self._finding(facts, ev, add, root, path)
                     break
@@ -232,6 +384,9 @@ def main():
         inner = _inner_add(facts, add)
         if inner is not None:
             related.append((inner, "the layers are built and added here"))
+        inner_freeze = _inner_freeze(facts, ev)
+        if inner_freeze is not None:
+            related.append((inner_freeze, "the freeze inside the helper"))
         fixes = []
         st = facts.statement_of(ev.node)
         if recv is not None and isinstance(st, ast.Expr) and st.value is ev.node and re.fullmatch(r"[A-Za-z_][\w.]*", shown):
@@ -248,6 +403,24 @@ def main():
         )
 
 
+def _inner_freeze(facts, ev) -> Optional[ast.AST]:
+    """For a freeze made by a helper of the file (``set_tunable_parts(model)``), the statement inside it that freezes
+    everything (``model.requires_grad_(False)``, ``p.requires_grad = False``)."""
+    if ev.what != "requires_grad_via_call" or not isinstance(ev.node, ast.Call) or not isinstance(ev.node.func, ast.Name):
+        return None
+    fn = next((f for f in facts.walk((ast.FunctionDef, ast.AsyncFunctionDef)) if f.name == ev.node.func.id), None)
+    if fn is None:
+        return None
+    for n in walk_nodes(fn):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "requires_grad_" and n.args \
+                and isinstance(n.args[0], ast.Constant) and n.args[0].value is False:
+            return n
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) and n.value.value is False \
+                and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in n.targets):
+            return n
+    return None
+
+
 def _bound_path(facts, add) -> str:
     """The path of what ``add`` put in, named as the caller binds the model (``model = add_adapter(Denoiser())``: the
     new object the call was given is ``model``)."""
@@ -258,6 +431,31 @@ def _bound_path(facts, add) -> str:
         if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and st.value is add.node:
             return f"{st.targets[0].id}.{rest}"
     return path
+
+
+def _unfrozen_parts(facts) -> Optional[set]:
+    """The parts the file's code switches ``requires_grad`` back on for, each relative to the object it is reached from
+    (``mm_projector`` for ``for p in model.mm_projector.parameters(): p.requires_grad = True``; ``""`` for the whole
+    object or a name test over all its parameters); None when an unfreeze has a target the engine does not know."""
+    out: set = set()
+    for fl in [*facts.flows_matching(CHANGES_REQUIRES_GRAD), *facts.flow.context_flows]:
+        for ev in fl.events:
+            if ev.what in ("requires_grad_call", "requires_grad_via_call"):
+                if ev.extra == "False":
+                    continue
+            elif ev.what == "requires_grad_set" and ev.name == "requires_grad":
+                st = facts.statement_of(ev.node)
+                if isinstance(st, ast.Assign) and isinstance(st.value, ast.Constant) and st.value.value is False:
+                    continue
+            else:
+                continue
+            t = ev.target
+            roots = {r for r in ((t.live | ({t.ident} if t.ident else set())) if t is not None else set()) if r}
+            if not roots or "?" in roots:
+                return None
+            for r in roots:
+                out.add(r.split(".", 1)[1].replace("[]", "") if "." in r else "")
+    return out
 
 
 def _freezes(facts, ev) -> bool:
