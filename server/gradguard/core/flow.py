@@ -1678,6 +1678,10 @@ class _Walker:
         framework itself calls the method (a walk for the framework's own call, a ``Trainer(model=...)``, keeps it)."""
         f = getattr(self.call, "func", None)
         name = getattr(self.node, "name", None)
+        if name == "forward" and isinstance(self.call, ast.Call):
+            # ``model(probe)`` / ``self.model(x)``: the file runs the module itself (an evaluation under no_grad, its own
+            # loop); the loss it returns goes to this caller, not to the framework's backward
+            return True
         return (isinstance(f, ast.Attribute) and f.attr == name) or (isinstance(f, ast.Name) and f.id == name)
 
     def implicit_arg(self, name: str, index: int) -> Optional[Val]:

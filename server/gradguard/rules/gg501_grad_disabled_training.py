@@ -148,6 +148,57 @@ loop whose every iteration runs the backward (`txt_emb = self.encode_all_texts(t
 """
     examples = (
         Example(
+            bad=False,
+            name="hf-model-trained-by-the-trainer-then-probed-under-no-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class Cfg(PretrainedConfig):
+    model_type = "tiny-probe-eval"
+
+
+class Tiny(PreTrainedModel):
+    config_class = Cfg
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.proj = nn.Linear(6, 3)
+        self.post_init()
+
+    def forward(self, x=None, labels=None):
+        logits = self.proj(x)
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+class Data(Dataset):
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, i):
+        g = torch.Generator().manual_seed(i)
+        return {"x": torch.randn(6, generator=g), "labels": i % 3}
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tiny(Cfg())
+    w0 = model.proj.weight.detach().clone()
+    args = TrainingArguments(output_dir="/tmp/gg_probe_eval", per_device_train_batch_size=4, num_train_epochs=1, report_to="none")
+    Trainer(model=model, args=args, train_dataset=Data()).train()
+    model.eval()
+    with torch.no_grad():
+        stable = torch.equal(model(torch.ones(2, 6)).logits, model(torch.ones(2, 6)).logits)
+    return {"model": model}, {"trained": not torch.equal(w0, model.proj.weight), "stable": stable}
+""",
+            expect={"facts": {"trained": True, "stable": True}},
+        ),
+        Example(
             name="validation-branch-binds-the-loss-under-no-grad-before-an-unconditional-backward",
             code="""import torch
 import torch.nn as nn
