@@ -12,7 +12,7 @@ from gradguard.rules.base import Example, Rule
 
 # a file that takes parameters out of ``_parameters`` (the legacy ``weight_norm`` / ``spectral_norm`` hooks, pruning, a
 # parametrization, a hand-written reparametrization through ``_parameters``): its slots are not what the constructors say
-_UNREGISTERS = re.compile(r"weight_norm|spectral_norm|parametriz|\bprune\b|\._parameters\b|delattr\(")
+_UNREGISTERS = ("weight_norm", "spectral_norm", "parametriz", "prune", "._parameters", "delattr(")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -313,12 +313,29 @@ def main():
     )
 
     def check(self, facts):
-        if _UNREGISTERS.search(facts.source.text):
+        text = facts.source.text
+        if any(w in text for w in _UNREGISTERS):
             return
+        calls = [w for w in ("register_parameter", "setattr") if w + "(" in text]
         classes = {name: info for name, info in facts.modules.classes.items() if info.is_module}
         words = sorted({a for info in classes.values() for a in _own_slot_names(facts, info)} | {a for names in PARAMETER_SLOTS.values() for a in names})
+        assigned = re.compile(r"\.\s*(?:" + "|".join(re.escape(w) for w in words) + r")\s*(?::[^=\n]*)?=(?!=)")
+        if not calls and not assigned.search(text):
+            return  # (no assignment to an attribute of such a name, no setattr / register_parameter)
+        nodes: list = []
+        sts = facts.statements_matching(assigned)
+        if sts is None:
+            sts = [st for st in facts.walk((ast.Assign, ast.AnnAssign))]
+        slot_words = set(words)
+        for st in sts:
+            if isinstance(st, ast.Assign):
+                nodes.extend(t for t in st.targets if isinstance(t, ast.Attribute) and t.attr in slot_words)
+            elif isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Attribute) and st.target.attr in slot_words:
+                nodes.append(st.target)
+        if calls:
+            nodes.extend(n for n in facts.nodes_near(ast.Call, calls) if isinstance(n.func, (ast.Name, ast.Attribute)))
         reported: set = set()
-        for node in facts.nodes_near((ast.Attribute, ast.Call), words + ["register_parameter", "setattr"]):
+        for node in nodes:
             found = self._check_node(facts, classes, node)
             if found is not None and found.start not in reported:
                 reported.add(found.start)
