@@ -1805,7 +1805,12 @@ def main():
         optimizer anywhere outside ``__init__``: the method that steps it keeps updating the first model's parameters, and
         the new one, which the loss is computed with, never changes (a federated client synced by replacement)."""
         text = facts.source.text
+        built = facts.optimizer_constructions
+        if not built or ".step(" not in text:
+            return
         for info in facts.modules.classes.values():
+            if "__init__" not in info.methods or not any(isinstance(n, ast.Attribute) and n.attr == "step" for m in info.methods.values() for n in walk_nodes(m)):
+                continue  # (no method of it steps anything)
             opts = constructor_optimizers(facts, info.name)
             if not opts:
                 continue
