@@ -17,7 +17,7 @@ from typing import Any, Optional
 from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, FunctionFlow, configured_branches, per_part_branches, resolve_getters
-from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, PARAMETER_CTORS, PARAMETERLESS_MODULE_BASES
+from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, MODULE_WRAPPERS, PARAMETER_CTORS, PARAMETERLESS_MODULE_BASES, WRAPPED_MODULE_ATTRS
 from gradguard.core.training import covered_by, stepped_after, stepped_after_callers, unknown_step_after
 
 
@@ -342,6 +342,7 @@ def helper_freezes(facts: FileFacts, restructuring: bool = False) -> list:
                     if isinstance(st, ast.Assign) and st.value is call and len(st.targets) == 1:
                         path = _dotted(st.targets[0])
                 if path:
+                    path = _unwrapped(facts, scope, path)
                     origin = facts.flow.root_origins.get(path.split(".")[0])
                     rest = resolve_getters(facts.flow, origin.cls if origin is not None and "." not in path else None, rest) if rest else rest
                     out.append((caller, HelperFreeze(call, ev.node, ev, path + ("." + rest if rest else ""))))
@@ -371,6 +372,23 @@ def _restructures(fn: ast.AST) -> bool:
             if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets):
                 return True
     return False
+
+
+def _unwrapped(facts: FileFacts, scope: ast.AST, path: str) -> str:
+    """``model.module`` -> ``model`` when ``model`` is bound (once, in ``scope`` or at the top level) to a module wrapper
+    (``nn.DataParallel(net)``, DDP, ``torch.compile``): the wrapped module's parameters are the wrapper's, and the flow
+    engine names them through the wrapper."""
+    head, _, rest = path.partition(".")
+    first, _, tail = rest.partition(".")
+    if first not in WRAPPED_MODULE_ATTRS:
+        return path
+    for where in (scope, facts.tree):
+        values = facts.semantic.assigned_values(where, head)
+        if values:
+            if len(values) == 1 and isinstance(values[0], ast.Call) and (facts.imports.qualname(values[0].func) or "") in MODULE_WRAPPERS:
+                return head + ("." + tail if tail else "")
+            return path
+    return path
 
 
 def _dotted(node) -> str:

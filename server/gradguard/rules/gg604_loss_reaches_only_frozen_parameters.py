@@ -76,6 +76,91 @@ No automatic fix: which part should stay trainable is a decision only the author
 """
     examples = (
         Example(
+            name="helper-freezes-the-module-a-dataparallel-wrapper-holds",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(F.relu(self.bn(self.conv(x))).mean(dim=(2, 3)))
+
+
+def refresh_statistics(model, batches):
+    for p in model.parameters():
+        p.requires_grad = False
+    model.train()
+    for x in batches:
+        model(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.DataParallel(Net())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    refresh_statistics(model.module, [torch.randn(4, 3, 6, 6) for _ in range(2)])
+    x, y = torch.randn(8, 3, 6, 6), torch.randint(0, 2, (8,))
+    loss = F.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": model.module}
+""",
+            lines=(18,),
+            fixable=False,
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="helper-freezes-the-wrapped-module-and-restores-it",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(F.relu(self.bn(self.conv(x))).mean(dim=(2, 3)))
+
+
+def refresh_statistics(model, batches):
+    for p in model.parameters():
+        p.requires_grad = False
+    model.train()
+    for x in batches:
+        model(x)
+    for p in model.parameters():
+        p.requires_grad = True
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.DataParallel(Net())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    refresh_statistics(model.module, [torch.randn(4, 3, 6, 6) for _ in range(2)])
+    x, y = torch.randn(8, 3, 6, 6), torch.randint(0, 2, (8,))
+    loss = F.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": model.module}
+""",
+            expect={"grad_ok": ["net.conv.weight", "net.head.weight"]},
+        ),
+        Example(
             name="constructor-freezes-the-backbone-and-the-head-of-every-instance",
             code="""import torch
 import torch.nn as nn
