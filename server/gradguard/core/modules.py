@@ -231,6 +231,37 @@ class ModuleModel:
             info.is_module = self._is_module(info, set())
             info.is_autograd_function = self._is_function(info, set())
             info.framework = self._framework(info, set())
+        if any(info.is_module and info.framework is None for info in self.classes.values()):
+            self._trained_by_hf_trainer(tree)
+
+    def _trained_by_hf_trainer(self, tree: ast.Module) -> None:
+        """A plain Module class whose instance is given to a Hugging Face ``Trainer`` (``Trainer(model=vae, ...)``, the
+        first positional argument, or a Trainer subclass of the file) is driven the way a ``PreTrainedModel`` is: the
+        Trainer runs its ``forward`` and backpropagates the loss it returns (``framework`` "hf_model"). Only when every
+        assignment of that name in the file builds the same class."""
+        lines = self._lines
+        if lines is not None and not any("Trainer(" in ln for ln in lines):
+            return
+        trainer_classes = {n for n, i in self.classes.items() if i.framework == "hf_trainer"}
+        made: dict = {}  # name -> set of in-file classes assigned to it anywhere in the file
+        given: list = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                v = node.value
+                made.setdefault(node.targets[0].id, set()).add(v.func.id if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) else None)
+            elif isinstance(node, ast.Call):
+                q = self.imports.qualname(node.func) or ""
+                if q in HF_TRAINER_BASES or (isinstance(node.func, ast.Name) and node.func.id in trainer_classes):
+                    arg = next((k.value for k in node.keywords if k.arg == "model"), node.args[0] if node.args else None)
+                    if isinstance(arg, ast.Name):
+                        given.append(arg.id)
+        for name in given:
+            kinds = made.get(name, set())
+            if len(kinds) == 1:
+                cls = next(iter(kinds))
+                info = self.classes.get(cls) if cls else None
+                if info is not None and info.is_module and info.framework is None:
+                    info.framework = "hf_model"
 
     @property
     def _index(self):

@@ -54,7 +54,8 @@ that no optimizer in view holds:
   ...` naming more parts than the groups hold); reported on the test, or where the part is put in the id set. Only
   when the model's parameter names can be told from its class (its parts built in `__init__`, nothing registered by
   name) and the test decides every one of a part's parameters; the optimizer may also be one given to the Hugging
-  Face Trainer (`Trainer(..., optimizers=(opt, None))`);
+  Face Trainer (`Trainer(..., optimizers=(opt, None))`), whose model may be a plain `nn.Module` (the Trainer runs its
+  `forward` and backpropagates the loss it returns, as for a `PreTrainedModel`);
 - a `copy.deepcopy` replica trained while the optimizer still holds the original's parameters, also when
   the model's own name is rebound to it (`model = copy.deepcopy(best_model)` to restore a checkpoint, with the
   optimizer built from the model that name held before); a helper that builds the new object and returns it
@@ -123,6 +124,91 @@ are unfrozen. A trained
 replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica instead.
 """
     examples = (
+        Example(
+            name="plain-module-given-to-the-hf-trainer-with-an-optimizer-over-its-backbone",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import Trainer, TrainingArguments, get_constant_schedule
+from transformers.modeling_outputs import CausalLMOutput
+
+
+class Backbone(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 8)
+        self.out = nn.Linear(8, 20)
+
+
+class LatentLM(nn.Module):
+    def __init__(self, backbone):
+        super().__init__()
+        self.backbone = backbone
+        self.to_latent = nn.Linear(8, 8)
+
+    def forward(self, input_ids, labels=None):
+        h = torch.tanh(self.to_latent(self.backbone.embed(input_ids)))
+        logits = self.backbone.out(h)
+        loss = F.cross_entropy(logits[:, :-1].reshape(-1, 20), input_ids[:, 1:].reshape(-1))
+        return CausalLMOutput(loss=loss, logits=logits)
+
+
+def main():
+    torch.manual_seed(0)
+    model = LatentLM(Backbone())
+    optimizer = torch.optim.AdamW(model.backbone.parameters(), lr=1e-2)
+    w0 = model.to_latent.weight.detach().clone()
+    data = [{"input_ids": torch.randint(0, 20, (5,))} for _ in range(16)]
+    args = TrainingArguments(output_dir="/tmp/gg_latent_lm", per_device_train_batch_size=8, num_train_epochs=1, report_to="none")
+    Trainer(model=model, args=args, train_dataset=data, optimizers=(optimizer, get_constant_schedule(optimizer))).train()
+    return {"model": model}, {"latent_trained": not torch.equal(w0, model.to_latent.weight)}
+""",
+            lines=(31,),
+            fixable=False,
+            expect={"facts": {"latent_trained": False}},
+        ),
+        Example(
+            bad=False,
+            name="plain-module-given-to-the-hf-trainer-with-an-optimizer-over-all-of-it",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import Trainer, TrainingArguments, get_constant_schedule
+from transformers.modeling_outputs import CausalLMOutput
+
+
+class Backbone(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 8)
+        self.out = nn.Linear(8, 20)
+
+
+class LatentLM(nn.Module):
+    def __init__(self, backbone):
+        super().__init__()
+        self.backbone = backbone
+        self.to_latent = nn.Linear(8, 8)
+
+    def forward(self, input_ids, labels=None):
+        h = torch.tanh(self.to_latent(self.backbone.embed(input_ids)))
+        logits = self.backbone.out(h)
+        loss = F.cross_entropy(logits[:, :-1].reshape(-1, 20), input_ids[:, 1:].reshape(-1))
+        return CausalLMOutput(loss=loss, logits=logits)
+
+
+def main():
+    torch.manual_seed(0)
+    model = LatentLM(Backbone())
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    w0 = model.to_latent.weight.detach().clone()
+    data = [{"input_ids": torch.randint(0, 20, (5,))} for _ in range(16)]
+    args = TrainingArguments(output_dir="/tmp/gg_latent_lm", per_device_train_batch_size=8, num_train_epochs=1, report_to="none")
+    Trainer(model=model, args=args, train_dataset=data, optimizers=(optimizer, get_constant_schedule(optimizer))).train()
+    return {"model": model}, {"latent_trained": not torch.equal(w0, model.to_latent.weight)}
+""",
+            expect={"facts": {"latent_trained": True}},
+        ),
         Example(
             name="optimizer-helper-handed-one-of-two-towers",
             code="""import torch
