@@ -4,12 +4,13 @@ from __future__ import annotations
 import ast
 import re
 from functools import partial
-from typing import Union, cast
+from typing import Optional, Union, cast
 
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.source import Pos
+from gradguard.core.torchapi import PARAMETER_SLOTS, is_module_ctor
 from gradguard.fixes import fix, insert_after_stmt
 from gradguard.rules._leafs import is_computing_expr, known_roots
 from gradguard.rules.base import Example, Rule
@@ -37,6 +38,10 @@ class NonLeafGradRead(Rule):
     fix_applicability = Applicability.SAFE
     docs = """
 ## What it does
+Also flags, as an error, an unguarded use of `p.grad` in `for p in model.parameters():` (`p.grad *= scale`,
+`p.grad.mul_(...)`, `p.grad.norm()`) right after a backward whose loss reaches only some parts of `model` (a
+multi-head model trained on one head in a curriculum stage): the other parts' `.grad` is None and the use raises.
+
 Flags `x.grad` after a `backward()` when `x` is the output of an operation or a module call on trainable
 values (a non-leaf tensor) and `x.retain_grad()` (or a hook) is never set up in the function. Parameters,
 `requires_grad=True` tensors, loop variables over `model.parameters()` and function arguments (whose
@@ -76,6 +81,92 @@ Inserting `retain_grad()` right after the assignment is safe: it only asks autog
 the code then reads.
 """
     examples = (
+        Example(
+            name="grads-of-an-unused-head-rescaled-after-a-one-head-loss",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Linear(6, 8)
+        self.age = nn.Linear(8, 1)
+        self.gender = nn.Linear(8, 2)
+
+    def forward(self, x):
+        h = torch.relu(self.trunk(x))
+        return self.age(h).squeeze(-1), self.gender(h)
+
+
+def warmup_age_head(model, batches, optimizer, accumulate=2):
+    for i, (x, age) in enumerate(batches):
+        pred, _ = model(x)
+        loss = F.mse_loss(pred, age)
+        loss.backward()
+        if (i + 1) % accumulate == 0:
+            for p in model.parameters():
+                p.grad /= accumulate
+            optimizer.step()
+            optimizer.zero_grad()
+
+
+def main():
+    torch.manual_seed(0)
+    model = TwoHeads()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    w0 = model.trunk.weight.detach().clone()
+    warmup_age_head(model, [(torch.randn(8, 6), torch.randn(8)) for _ in range(4)], optimizer)
+    return {"model": model}, {"trunk_trained": not torch.equal(w0, model.trunk.weight)}
+""",
+            lines=(25,),
+            fixable=False,
+            expect={"error": "unsupported operand type"},
+        ),
+        Example(
+            bad=False,
+            name="grads-rescaled-only-where-backward-filled-them",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Linear(6, 8)
+        self.age = nn.Linear(8, 1)
+        self.gender = nn.Linear(8, 2)
+
+    def forward(self, x):
+        h = torch.relu(self.trunk(x))
+        return self.age(h).squeeze(-1), self.gender(h)
+
+
+def warmup_age_head(model, batches, optimizer, accumulate=2):
+    for i, (x, age) in enumerate(batches):
+        pred, _ = model(x)
+        loss = F.mse_loss(pred, age)
+        loss.backward()
+        if (i + 1) % accumulate == 0:
+            for p in model.parameters():
+                if p.grad is not None:
+                    p.grad /= accumulate
+            optimizer.step()
+            optimizer.zero_grad()
+
+
+def main():
+    torch.manual_seed(0)
+    model = TwoHeads()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    w0 = model.trunk.weight.detach().clone()
+    warmup_age_head(model, [(torch.randn(8, 6), torch.randn(8)) for _ in range(4)], optimizer)
+    return {"model": model}, {"trunk_trained": not torch.equal(w0, model.trunk.weight)}
+""",
+            expect={"facts": {"trunk_trained": True}},
+        ),
         Example(
             name="attribute-made-a-leaf-then-rebound-to-a-normalized-copy-in-init",
             code="""import torch
@@ -853,6 +944,7 @@ def main():
 
     def check(self, facts):
         yield from self._kept_for_a_hook(facts)
+        yield from self._grads_of_parts_left_out_of_the_loss(facts)
         backward_nodes = {id(fl.node) for fl in facts.backward_flows}
         # a method with no backward of its own that reads ``self.<attr>.grad`` (its caller backpropagated)
         for fl in facts.flows_matching(GRAD_READ):
@@ -1158,6 +1250,80 @@ def main():
         )
 
 
+    def _grads_of_parts_left_out_of_the_loss(self, facts):
+        """``for p in model.parameters(): p.grad *= scale`` (or ``p.grad.mul_(...)``, ``p.grad.norm()``) right after a backward
+        whose loss reaches only some parts of ``model`` (a multi-head model trained on one head): the other parts' ``.grad``
+        is None (no backward ever reached them), and the unguarded use raises (TypeError / AttributeError)."""
+        if "parameters()" not in facts.source.text or ".grad" not in facts.source.text:
+            return
+        seen: set = set()
+        for fl in facts.backward_flows:
+            if fl.context is None:
+                continue  # (the parts the loss reaches are known with the caller's model)
+            for site in fl.backward_sites:
+                if not site.mode.enabled:
+                    continue
+                live = {r.replace("[]", "") for r in site.loss.live if r != "?" and not r.startswith("arg:")}
+                for loop in walk_nodes(fl.node):
+                    if not isinstance(loop, ast.For) or id(loop) in seen or loop.lineno <= site.node.lineno:
+                        continue
+                    found = self._unguarded_grad_use(facts, fl, site, loop, live)
+                    if found is not None:
+                        seen.add(id(loop))
+                        yield found
+
+    def _unguarded_grad_use(self, facts, fl, site, loop: ast.For, live: set):
+        it = loop.iter
+        if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "parameters" and not it.args
+                and isinstance(it.func.value, ast.Name) and isinstance(loop.target, ast.Name)):
+            return None
+        model, p = it.func.value.id, loop.target.id
+        if not any(r == model or r.startswith(model + ".") for r in live):
+            return None
+        # (no other backward between this one and the loop: that one might reach the other parts)
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "backward" and n is not site.node
+               and site.node.lineno <= n.lineno < loop.lineno for n in walk_nodes(fl.node)):
+            return None
+        if any(isinstance(n, ast.Compare) and any(isinstance(x, ast.Attribute) and x.attr == "grad" for x in walk_nodes(n)) for n in walk_nodes(loop)):
+            return None  # (``if p.grad is not None:``)
+        if any(isinstance(n, (ast.Try, ast.Continue)) for n in walk_nodes(loop)):
+            return None
+        use = None
+        for n in walk_nodes(loop):
+            g: Optional[ast.AST] = None
+            if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Attribute) and n.target.attr == "grad":
+                g = n.target
+            elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute) and n.value.attr == "grad":
+                g = n.value
+            elif isinstance(n, ast.BinOp) and any(isinstance(x, ast.Attribute) and x.attr == "grad" for x in (n.left, n.right)):
+                g = n.left if isinstance(n.left, ast.Attribute) and n.left.attr == "grad" else n.right
+            if isinstance(g, ast.Attribute) and isinstance(g.value, ast.Name) and g.value.id == p:
+                use = n
+                break
+        if use is None:
+            return None
+        origin = facts.flow.root_origins.get(model)
+        info = facts.modules.classes.get(origin.cls) if origin is not None and origin.cls else None
+        if info is None or not info.is_module:
+            return None
+        parts = [a for a, values in info.attr_values.items() if len(values) == 1 and _has_parameters(facts, values[0])]
+        unused = [a for a in parts if not any(r == model or r == f"{model}.{a}" or r.startswith(f"{model}.{a}.") or f"{model}.{a}".startswith(r + ".") for r in live)]
+        if not unused or len(unused) == len(parts) or any(_frozen_somewhere(facts, a) for a in unused):
+            return None
+        names = ", ".join(f"`{model}.{a}`" for a in unused[:3]) + (" and more" if len(unused) > 3 else "")
+        kind = "TypeError" if isinstance(use, (ast.AugAssign, ast.BinOp)) else "AttributeError"
+        return self.finding(
+            facts,
+            use,
+            f"{names} take no part in the loss backpropagated at line {site.node.lineno}: their `.grad` is None here, and this "
+            f"use of `{p}.grad` raises {kind} on the first of them",
+            severity=Severity.ERROR,
+            related=[(site.node, "backward() of a loss that reaches only some parts of the model"), (loop, "every parameter of the model, used or not")],
+            explanation="`backward()` fills `.grad` only for the parameters the loss depends on; a part that takes no part in it "
+            "(a head trained in a later stage, an unused branch) keeps `.grad` None. Skip those: `if p.grad is not None:`.",
+        )
+
+
 def _backward_repeats_over(facts, site, bind: ast.AST) -> bool:
     """Does a loop run the backward() again and again while ``bind`` (outside that loop) made the tensor once?"""
     bind_loops = set(map(id, _loops_of(facts, bind)))
@@ -1250,3 +1416,24 @@ def _own_line(facts, st: ast.stmt) -> bool:
     end_line = facts.source.line(st.end_lineno or st.lineno)
     rest = end_line[facts.end(st).col:].strip()
     return rest == "" or rest.startswith("#")
+
+
+def _has_parameters(facts, v) -> bool:
+    """``nn.Linear(...)``, ``nn.Sequential(nn.Linear(...), ...)`` or an in-file Module class: a part with parameters."""
+    if not isinstance(v, ast.Call):
+        return False
+    q = facts.imports.qualname(v.func) or ""
+    if is_module_ctor(q):
+        short = q.rsplit(".", 1)[-1]
+        if short in PARAMETER_SLOTS:
+            return True
+        if short == "Sequential":
+            return any(_has_parameters(facts, a) for a in v.args)
+        return False
+    return isinstance(v.func, ast.Name) and v.func.id in facts.modules.classes and bool(facts.modules.classes[v.func.id].is_module)
+
+
+def _frozen_somewhere(facts, attr: str) -> bool:
+    """Is ``attr`` named in a file that freezes something (its ``.grad`` may be None because it is frozen: not this bug)?"""
+    text = facts.source.text
+    return attr in text and ("requires_grad_(False)" in text or "requires_grad = False" in text)
