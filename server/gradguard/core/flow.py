@@ -3033,6 +3033,45 @@ class _Walker:
                 if v.kind not in ("python", "numpy", "module", "none", "optimizer") and not v.saved_output:
                     self.env[key] = replace(v, saved_output="in:" + op)
 
+    def _index_against_length(self, node: ast.Compare) -> Optional[frozenset]:
+        """``i == len(xs)`` where ``i`` counts an enclosing ``for i, x in enumerate(xs)`` / ``for i in range(len(xs))``
+        (and is not rebound in it): ``i`` runs from 0 to ``len(xs) - 1``, so the comparison is decided ({False} for
+        ``==``, ``>=``, ``>``; {True} for ``!=``, ``<``, ``<=``), e.g. ``set_grad_enabled(train and i == len(steps))``
+        meant for the last step never enables anything."""
+        left, right, op = node.left, node.comparators[0], node.ops[0]
+        flip = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
+        if isinstance(left, ast.Call) and isinstance(right, ast.Name):
+            left, right = right, left
+            op = flip.get(type(op), type(op))()
+        if not (isinstance(left, ast.Name) and isinstance(right, ast.Call) and isinstance(right.func, ast.Name) and right.func.id == "len"
+                and len(right.args) == 1 and not right.keywords and "len" not in self.env):
+            return None
+        counter = left.id
+        for lp in self.loops:
+            if not isinstance(lp, ast.For):
+                continue
+            it = lp.iter
+            if not isinstance(it, ast.Call) or not isinstance(it.func, ast.Name):
+                continue
+            fname = it.func.id
+            seq = None
+            if fname == "enumerate" and len(it.args) == 1 and not it.keywords and isinstance(lp.target, ast.Tuple) and lp.target.elts \
+                    and isinstance(lp.target.elts[0], ast.Name) and lp.target.elts[0].id == counter:
+                seq = it.args[0]
+            elif fname == "range" and len(it.args) == 1 and isinstance(lp.target, ast.Name) and lp.target.id == counter \
+                    and isinstance(it.args[0], ast.Call) and isinstance(it.args[0].func, ast.Name) and it.args[0].func.id == "len" and len(it.args[0].args) == 1:
+                seq = it.args[0].args[0]
+            if seq is None or fname in self.env or not _same_name_path(seq, right.args[0]):
+                continue
+            if any(isinstance(n, ast.Name) and n.id == counter and isinstance(n.ctx, ast.Store) for st in lp.body for n in walk_nodes(st)):
+                return None  # (the counter is rebound in the loop)
+            if isinstance(op, (ast.Eq, ast.GtE, ast.Gt)):
+                return frozenset({False})
+            if isinstance(op, (ast.NotEq, ast.Lt, ast.LtE)):
+                return frozenset({True})
+            return None
+        return None
+
     def range_counters(self) -> set:
         """Names that are, here, the counter of an enclosing ``for t in range(...)`` loop (Python ints)."""
         out = set()
@@ -3081,6 +3120,8 @@ class _Walker:
                 self.env[name] = old
         if len(node.ops) == 1:
             known = _compare_constants(node.ops[0], vals[0], vals[1])
+            if known is None:
+                known = self._index_against_length(node)
             if known is not None:
                 return Val(kind="python", consts=known)
         if all(isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) for op in node.ops):
@@ -5571,6 +5612,15 @@ def _literal_constants(node: ast.AST) -> Optional[list]:
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts and all(isinstance(e, ast.Constant) for e in node.elts):
         return [e.value for e in node.elts]  # type: ignore[attr-defined]
     return None
+
+
+def _same_name_path(a: ast.AST, b: ast.AST) -> bool:
+    """Are ``a`` and ``b`` the same name or dotted attribute path (``timesteps``, ``self.steps``)?"""
+    while isinstance(a, ast.Attribute) and isinstance(b, ast.Attribute):
+        if a.attr != b.attr:
+            return False
+        a, b = a.value, b.value
+    return isinstance(a, ast.Name) and isinstance(b, ast.Name) and a.id == b.id
 
 
 def _name_of(node: ast.AST) -> Optional[str]:

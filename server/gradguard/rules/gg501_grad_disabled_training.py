@@ -32,7 +32,8 @@ class GradDisabledTraining(Rule):
 ## What it does
 Follows values computed while gradient recording is off (`with torch.no_grad():`,
 `with torch.inference_mode():`, `with torch.set_grad_enabled(False):` or with a condition that is false on every
-iteration (`set_grad_enabled(phase == "training")` inside `for phase in ("train", "val")`; also a flag computed
+iteration (`set_grad_enabled(phase == "training")` inside `for phase in ("train", "val")`; `set_grad_enabled(train and
+i == len(steps))` inside `for i, t in enumerate(steps)`, whose counter never reaches `len(steps)`; also a flag computed
 from the constants the callers pass, `is_training = phase == "training"` in a helper every caller gives
 "train" or "val", reported with the flag's test as related information; a module-level constant the callers pass
 counts as its value, also an entry of a module-level dict literal nothing writes, `SETTINGS["phases"]["fit"]`), or a function or
@@ -147,6 +148,67 @@ loop whose every iteration runs the backward (`txt_emb = self.encode_all_texts(t
 `manual_backward` calls): recorded, that one graph would be freed by the first pass and the second would raise.
 """
     examples = (
+        Example(
+            name="grad-enabled-only-for-a-step-index-enumerate-never-reaches",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def unroll(step_net, x, steps=4, train=True):
+    schedule = torch.linspace(1.0, 0.1, steps)
+    for i, scale in enumerate(schedule):
+        with torch.set_grad_enabled(train and i == len(schedule)):
+            x = x - scale * step_net(x)
+    return x
+
+
+def main():
+    torch.manual_seed(0)
+    step_net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 4))
+    opt = torch.optim.Adam(step_net.parameters(), lr=1e-2)
+    x, target = torch.randn(8, 4), torch.zeros(8, 4)
+    out = unroll(step_net, x)
+    loss = F.mse_loss(out, target)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"step_net": step_net}
+""",
+            lines=(9,),
+            fixable=False,
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            bad=False,
+            name="grad-enabled-for-the-last-step-only",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def unroll(step_net, x, steps=4, train=True):
+    schedule = torch.linspace(1.0, 0.1, steps)
+    for i, scale in enumerate(schedule):
+        with torch.set_grad_enabled(train and i == len(schedule) - 1):
+            x = x - scale * step_net(x)
+    return x
+
+
+def main():
+    torch.manual_seed(0)
+    step_net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 4))
+    opt = torch.optim.Adam(step_net.parameters(), lr=1e-2)
+    x, target = torch.randn(8, 4), torch.zeros(8, 4)
+    out = unroll(step_net, x)
+    loss = F.mse_loss(out, target)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"step_net": step_net}
+""",
+            expect={"grad_ok": ["step_net.0.weight", "step_net.2.weight"]},
+        ),
         Example(
             bad=False,
             name="hf-model-trained-by-the-trainer-then-probed-under-no-grad",
