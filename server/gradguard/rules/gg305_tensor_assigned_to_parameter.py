@@ -62,6 +62,37 @@ into the parameter outside autograd depends on intent.
 """
     examples = (
         Example(
+            bad=False,
+            name="lazy-build-branch-a-registered-parameter-never-takes",
+            code="""import torch
+import torch.nn as nn
+
+
+class Prototypes(nn.Module):
+    def __init__(self, n, dim):
+        super().__init__()
+        self.n, self.dim = n, dim
+        self.centers = nn.Parameter(torch.randn(n, dim) * 0.1)
+
+    def forward(self, x):
+        if self.centers is None:
+            self.centers = torch.zeros(self.n, self.dim)
+        return -torch.cdist(x, self.centers)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Prototypes(3, 4)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = nn.functional.cross_entropy(model(torch.randn(8, 4)), torch.randint(0, 3, (8,)))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"centers": model.centers}
+""",
+            expect={"grad_ok": ["centers"]},
+        ),
+        Example(
             name="softmax-mix-weights-in-forward",
             code="""import torch
 import torch.nn as nn
@@ -377,7 +408,7 @@ def main():
             return None
         scope = facts.enclosing(anchor, _FUNCTIONS)
         what = _plain(facts, scope, value)
-        if what is None:
+        if what is None or _under_none_test(facts, st, holder, attr):
             return None
         slot = _slot(facts, classes, scope, holder, attr, st)
         if slot is None:
@@ -394,6 +425,21 @@ def main():
             "`w = self.fc.weight / self.fc.weight.norm(...)`), or change the stored values outside autograd "
             "(`with torch.no_grad(): param.copy_(value)`, `param.clamp_(...)`).",
         )
+
+
+def _under_none_test(facts, st, holder: ast.AST, attr: str) -> bool:
+    """Is ``st`` in the body of an ``if <holder>.<attr> is None:`` (a lazily built tensor)? A registered parameter is never
+    None unless something assigns None to it, so for a parameter slot that branch does not run."""
+    target = facts.text(holder) + "." + attr
+    child = st
+    cur = facts.parent(st) if st is not None else None
+    while cur is not None and not isinstance(cur, _FUNCTIONS):
+        if isinstance(cur, ast.If) and any(x is child for x in cur.body) and isinstance(cur.test, ast.Compare) and len(cur.test.ops) == 1 \
+                and isinstance(cur.test.ops[0], ast.Is) and isinstance(cur.test.comparators[0], ast.Constant) and cur.test.comparators[0].value is None \
+                and facts.text(cur.test.left) == target:
+            return True
+        child, cur = cur, facts.parent(cur)
+    return False
 
 
 def _own_slot_names(facts, info) -> set:
