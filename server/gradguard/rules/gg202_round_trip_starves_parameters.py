@@ -6,7 +6,7 @@ import ast
 from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import frozen_paths, is_frozen
-from gradguard.core.torchapi import LOSS_SINK_WORDS
+from gradguard.core.torchapi import LOSS_SINK_WORDS, PARAMETER_CTORS
 from gradguard.fixes import alias_for, fix, replace_node
 from gradguard.rules._cuts import cut_findings, dead_term_findings, roots_label
 from gradguard.rules.base import Example, Rule
@@ -49,6 +49,12 @@ without a fix (compute the term with torch ops).
 `torch.stack`, is not offered when the code then sets `requires_grad` on the result); `torch.as_tensor(t)` of one tensor
 returns `t` itself, its history kept.
 
+`nn.Parameter(t)` of a tensor computed from trained parameters is a re-wrap too: a new leaf that shares `t`'s values and
+none of its history. That includes a Module whose constructor wraps a tensor it is given (`self.weight =
+nn.Parameter(weight)`) built from generated weights (a hypernetwork's output): the layer computes with the new leaf,
+and the hypernetwork gets no gradient. The unsafe fix keeps the given tensor as a plain attribute (`self.weight =
+weight`). A constructor given a fresh tensor or a copy of another, untrained model's weights stays silent.
+
 ## Why is this bad?
 NumPy arrays and Python numbers have no autograd history. Values rebuilt from them are new leaves:
 upstream parameters get no gradient (`.grad` stays None), `backward()` may raise
@@ -71,9 +77,100 @@ loss = raw
 ## Fix safety
 Unsafe: replacing NumPy calls by their torch counterparts, `torch.tensor([a, b])` by `torch.stack([a, b])`,
 or a re-wrapped loss by the original tensor changes which library computes the value (results agree up to
-floating-point detail).
+floating-point detail); keeping a given tensor instead of wrapping it changes what the class registers (a caller that
+passes it a fresh tensor to train then gets an unregistered attribute).
 """
     examples = (
+        Example(
+            name="generated-weight-wrapped-in-parameter-by-the-layer-built-from-it",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class DynamicMixer(nn.Module):
+    def __init__(self, weight):
+        super().__init__()
+        self.weight = nn.Parameter(weight)
+
+    def forward(self, x):
+        return torch.einsum("oc,bcl->bol", self.weight, x)
+
+
+class TaskConditioned(nn.Module):
+    def __init__(self, n_tasks=3, channels=4):
+        super().__init__()
+        self.channels = channels
+        self.task_embed = nn.Embedding(n_tasks, 8)
+        self.generator = nn.Linear(8, channels * channels)
+        self.head = nn.Linear(channels, 1)
+
+    def forward(self, x, task):
+        w = self.generator(self.task_embed(task)).view(self.channels, self.channels)
+        mixer = DynamicMixer(w)
+        return self.head(mixer(x).mean(-1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = TaskConditioned()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for step in range(3):
+        x, y = torch.randn(8, 4, 5), torch.randn(8, 1)
+        loss = F.mse_loss(model(x, torch.tensor(step % 3)), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(9,),
+            expect={"grad_none": ["model.generator.weight", "model.task_embed.weight"], "grad_ok": ["model.head.weight"]},
+            fixed_expect={"grad_ok": ["model.generator.weight", "model.task_embed.weight", "model.head.weight"]},
+        ),
+        Example(
+            name="constructor-wraps-a-given-table-or-a-cloned-initial-value",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ScaledTable(nn.Module):
+    def __init__(self, table, scale):
+        super().__init__()
+        self.table = nn.Parameter(table)
+        self.scale = nn.Parameter(scale)
+
+    def forward(self, idx):
+        return self.scale * self.table[idx]
+
+
+class Student(nn.Module):
+    def __init__(self, teacher):
+        super().__init__()
+        # a copy of the teacher's values as the student's own starting point
+        self.lookup = ScaledTable(teacher.weight.clone(), torch.ones(1))
+        self.out = nn.Linear(4, 1)
+
+    def forward(self, idx):
+        return self.out(self.lookup(idx))
+
+
+def main():
+    torch.manual_seed(0)
+    teacher = nn.Embedding(10, 4)
+    model = Student(teacher)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        idx = torch.randint(0, 10, (16,))
+        loss = F.mse_loss(model(idx), torch.randn(16, 1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            bad=False,
+            expect={"grad_ok": ["model.lookup.table", "model.lookup.scale", "model.out.weight"]},
+        ),
         Example(
             name="numpy-ranking-term-beside-an-l2-penalty",
             code="""import numpy as np
@@ -1020,6 +1117,18 @@ def _numpy_of_grad_tensors(rule, facts):
             ), ev.node
 
 
+def _keep_given_tensor(facts, call: ast.Call):
+    """``self.weight = nn.Parameter(weight)`` in a Module's ``__init__``, with ``weight`` a tensor the constructor is
+    given (computed by another network): keep that tensor, history and all, as a plain attribute."""
+    init = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef))
+    st = facts.parent(call)
+    if init is None or init.name != "__init__" or len(call.args) != 1 or call.keywords or not isinstance(call.args[0], ast.Name):
+        return None
+    if call.args[0].id not in {a.arg for a in init.args.args[1:]} or not (isinstance(st, ast.Assign) and st.value is call):
+        return None
+    return fix(f"Keep the given tensor `{call.args[0].id}` (its history) instead of a new Parameter", replace_node(facts, call, call.args[0].id), unsafe=True)
+
+
 def _short(facts, node) -> str:
     text = facts.text(node).replace("\n", " ")
     return text if len(text) <= 40 else text[:37] + "..."
@@ -1071,6 +1180,8 @@ def _fix(facts, kind: str, node: ast.AST):
     torch_name = alias_for(facts, "torch")
     if torch_name is None:
         return None
+    if kind == "rewrap" and isinstance(node, ast.Call) and (facts.imports.qualname(node.func) or "") in PARAMETER_CTORS:
+        return _keep_given_tensor(facts, node)
     # climb to the outermost NumPy call / torch re-wrapper around the round trip
     top = node
     while True:
