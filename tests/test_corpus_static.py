@@ -20,8 +20,6 @@ sys.path.insert(0, os.path.join(HERE, "corpus"))
 import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
-    "c3814_lightning_ebm_langevin_sampler_leaves_energy_frozen": "c38 blind, scored once at the end of the fifth 2026-12-06 session (7/13 found, 0/7 false alarms; the session-start engine the same): not studied",
-    "c3818_dataparallel_hyperiqa_hypernet_params_filter_exhausted": "c38 blind, scored once at the end of the fifth 2026-12-06 session (7/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3820_fabric_style_transfer_style_target_gram_keeps_graph": "c38 blind, scored once at the end of the fifth 2026-12-06 session (7/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3824_train_function_singan_generator_steps_reuse_stale_fake": "c38 blind, scored once at the end of the fifth 2026-12-06 session (7/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3801_lightning_capsnet_routing_detached_in_final_iteration": "c38 dev: GG201 reports the detached copy's `.detach()` (line 36, with a fix that restores the gradient), not its use in the output sum (line 40) that the sidecar names; the copy is also used, on purpose, for the routing logits",

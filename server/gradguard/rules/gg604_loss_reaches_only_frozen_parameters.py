@@ -51,6 +51,10 @@ and detached fake images) reaches only frozen parameters; also when the helper i
 object on its own parts (`set_requires_grad([self.netD_A], False)`) and the loss is computed in another method that one
 calls afterwards (`self.backward_D(self.netD_A, real, fake)`). A tensor computed from the model before the freeze and kept
 on it (`self.soft_prompt = self.embeddings.weight[:4].clone()`) keeps its graph: a loss through it is not all frozen.
+A method of the object that freezes a part to take gradients with respect to its inputs only (an SGLD sampler of an
+energy model, a saliency map) and that the training step calls before its loss on every step counts too when nothing in
+the file turns those parameters back on: reported on the freeze, the call named as related. A call or a freeze under a
+test, a loop or a `try` the loss is outside of stays silent (it may not run).
 
 A deep copy of a module frozen at that point (`student = copy.deepcopy(base)` after `base.requires_grad_(False)`) is
 frozen too: `deepcopy` copies each parameter's `requires_grad` (the copy is named as related).
@@ -75,6 +79,93 @@ model.backbone.requires_grad_(False)
 No automatic fix: which part should stay trainable is a decision only the author can make.
 """
     examples = (
+        Example(
+            name="method-freezes-the-model-to-take-an-input-gradient-and-never-restores-it",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class SaliencyTrainer:
+    # trains a classifier on inputs masked by their saliency
+
+    def __init__(self, model, lr=1e-2):
+        self.model = model
+        self.opt = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def saliency(self, x):
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        x = x.clone().requires_grad_(True)
+        score = self.model(x).max(dim=1).values.sum()
+        (grad_x,) = torch.autograd.grad(score, x)
+        return grad_x.abs()
+
+    def train_step(self, x, y):
+        mask = (self.saliency(x) > 0.01).float()
+        loss = F.cross_entropy(self.model(x * mask), y)
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+    trainer = SaliencyTrainer(model)
+    for _ in range(3):
+        trainer.train_step(torch.randn(8, 6), torch.randint(0, 3, (8,)))
+    return {"model": model}
+""",
+            lines=(15,),
+            expect={"error": "does not require grad"},
+            fixable=False,
+        ),
+        Example(
+            name="method-freezes-the-model-to-take-an-input-gradient-and-restores-it",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class SaliencyTrainer:
+    # trains a classifier on inputs masked by their saliency
+
+    def __init__(self, model, lr=1e-2):
+        self.model = model
+        self.opt = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def saliency(self, x):
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        x = x.clone().requires_grad_(True)
+        score = self.model(x).max(dim=1).values.sum()
+        (grad_x,) = torch.autograd.grad(score, x)
+        for p in self.model.parameters():
+            p.requires_grad_(True)
+        return grad_x.abs()
+
+    def train_step(self, x, y):
+        mask = (self.saliency(x) > 0.01).float()
+        loss = F.cross_entropy(self.model(x * mask), y)
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+    trainer = SaliencyTrainer(model)
+    for _ in range(3):
+        trainer.train_step(torch.randn(8, 6), torch.randint(0, 3, (8,)))
+    return {"model": model}
+""",
+            bad=False,
+            expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
+        ),
         Example(
             name="helper-freezes-the-module-a-dataparallel-wrapper-holds",
             code="""import torch
@@ -1156,11 +1247,12 @@ def main():
                 if not site.mode.enabled or not live or any(r == "?" or r.startswith("arg:") for r in live):
                     continue
                 covering: list = []
+                calls: dict = {}
                 for r in live:
                     if _cached_tensor(facts, fl, r):
                         covering = []  # (a tensor computed earlier and kept on the object keeps the graph it was made with)
                         break
-                    f = _freeze_of(facts, fl, site, r, freezes)
+                    f = _freeze_of(facts, fl, site, r, freezes, calls)
                     if f is None or any(_related(r, u) for u in unfrozen) or facts.modules.made_after_build(r):
                         # (a part of a layer swapped in after the model was built, ``blk.proj = LoRALinear(blk.proj)``, may
                         # be made after the freeze: its own parameters then train)
@@ -1177,6 +1269,11 @@ def main():
                 reported.add(id(at))
                 via = [(ev.node, "the helper freezes what this call passes")] if at is not ev.node else []
                 why = ""
+                first = calls.get(id(ev))
+                if first is not None:
+                    # (the method's freeze is meant, to sample or to probe; what is missing is turning the parameters back on)
+                    at, via = ev.node, [(first, f"`{first.func.attr}` runs here, before the loss, on every step")]
+                    why = f" (`{first.func.attr}` turns them off each time it runs, and nothing turns them back on)"
                 test = _truthy_test_above(facts, getattr(ev, "report", None) or ev.node)
                 if test is not None:
                     # ``if isinstance(m, nn.BatchNorm2d) or nn.Conv2d:`` meant to pick some modules picks them all
@@ -1500,7 +1597,10 @@ def _change(facts, ev) -> Optional[tuple]:
         # the caller passes, module or tensor, is frozen whole; a parameter of it would be a leaf element)
         live = ev.target.live
         whole_arg = not ev.target.leaf and len(live) == 1 and next(iter(live)).startswith("arg:") and "." not in next(iter(live))
-        return ev.extra == "False", (ev.target.kind == "module" or whole_arg) and not _filtered_submodule(facts, facts.statement_of(ev.node))
+        stmt = facts.statement_of(ev.node)
+        # (``for p in m.parameters(): p.requires_grad_(False)``, as ``p.requires_grad = False`` below)
+        each = ev.target.kind != "module" and bool(ev.target.leaf and not ev.target.ident) and not _selective(facts, stmt)
+        return ev.extra == "False", (ev.target.kind == "module" or whole_arg or each) and not _filtered_submodule(facts, stmt)
     if ev.what == "requires_grad_set" and ev.name == "requires_grad":
         stmt = facts.statement_of(ev.node)
         value = getattr(stmt, "value", None)
@@ -1576,8 +1676,9 @@ def _selective(facts, stmt) -> bool:
     return False
 
 
-def _freeze_of(facts, fl, site, root: str, freezes: list) -> Optional[Event]:
-    """The freeze event that covers ``root`` and runs before ``site``, if any."""
+def _freeze_of(facts, fl, site, root: str, freezes: list, calls: Optional[dict] = None) -> Optional[Event]:
+    """The freeze event that covers ``root`` and runs before ``site``, if any. ``calls`` gets, for a freeze made by a
+    method of the object that the loss's function calls first, the event's id -> that call."""
     for froot, ev, ffl in freezes:
         if froot.startswith("self.") and getattr(ffl.node, "name", "") == "__init__" and ffl.owner is not None and not root.startswith("self"):
             # a constructor that freezes a part of the object (``for v in self.backbone.parameters(): v.requires_grad =
@@ -1595,11 +1696,28 @@ def _freeze_of(facts, fl, site, root: str, freezes: list) -> Optional[Event]:
             # frozen by the caller before the call that runs this loss (``set_requires_grad([self.netD_A], False)``, then
             # ``self.backward_D(self.netD_A, ...)`` in the same method): the caller's object, in the caller's names
             return ev
+        if isinstance(getattr(ffl, "context", None), ast.Call) and ffl is not fl and isinstance(ffl.context.func, ast.Attribute) \
+                and ffl.context.func.attr == getattr(ffl.node, "name", None) and _enclosing_fn(facts, ffl.context) is fl.node \
+                and _called_first(facts, fl.node, ffl.context.func.attr, ev.node, site.node) is ffl.context:
+            # a method of the object, run by the loss's function before the loss (walked there with the caller's values),
+            # freezing what the loss then reaches
+            if calls is not None:
+                calls[id(ev)] = ffl.context
+            return ev
         if froot == "self" or froot.startswith("self."):
-            # a module freezing itself: counts for losses of the same class, frozen in a method that runs first
+            # a module freezing itself: counts for losses of the same class, frozen in a method that runs first (a hook
+            # the framework runs before training, or a method the loss's function calls before the loss on every run:
+            # ``self.langevin(x)`` freezing the energy network to sample, never unfreezing it)
             name = getattr(ffl.node, "name", "")
-            if ffl.owner is None or ffl.owner != fl.owner or name not in _RUNS_BEFORE_TRAINING:
+            if ffl.owner is None or ffl.owner != fl.owner:
                 continue
+            if name in _RUNS_BEFORE_TRAINING:
+                return ev
+            call = _called_first(facts, fl.node, name, ev.node, site.node) if fl.context is None else None
+            if call is None:
+                continue
+            if calls is not None:
+                calls[id(ev)] = call
             return ev
         if ffl is fl or ffl.node is fl.node:
             if position(ev.node) < position(site.node) and not _refilled(ffl, froot, ev.node, site.node):
@@ -1609,6 +1727,34 @@ def _freeze_of(facts, fl, site, root: str, freezes: list) -> Optional[Event]:
             if position(ev.node) < position(fl.context) and not _refilled(ffl, froot, ev.node, fl.context):  # frozen before the call that runs the training step
                 return ev
     return None
+
+
+def _called_first(facts, fn: ast.AST, method: str, change: ast.AST, site: ast.AST) -> Optional[ast.Call]:
+    """The ``self.<method>(...)`` call of ``fn`` that runs before ``site`` on every run that reaches ``site`` (not under a
+    test or loop ``site`` is outside of), with ``change`` made by ``method`` whenever it runs (not under a test of its
+    own); None when there is none."""
+    owner = facts.enclosing(change, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if owner is None or _conditional_between(facts, change, owner):
+        return None
+    at = position(site)
+    for n in walk_nodes(fn):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method and isinstance(n.func.value, ast.Name) \
+                and n.func.value.id == "self" and position(n) < at and not _conditional_between(facts, n, fn, also_around=site):
+            return n
+    return None
+
+
+def _conditional_between(facts, node: ast.AST, fn: ast.AST, also_around: Optional[ast.AST] = None) -> bool:
+    """Is ``node`` under an ``if`` / ``while`` / ``try`` / loop of ``fn`` (other than one that also holds ``also_around``)?
+    A ``for`` over parameters is not a condition when ``also_around`` is None (the freeze loop itself)."""
+    cur = facts.parent(node)
+    while cur is not None and cur is not fn:
+        if isinstance(cur, (ast.If, ast.While, ast.Try, ast.For, ast.AsyncFor, ast.IfExp, ast.BoolOp)):
+            holds_site = also_around is not None and any(x is also_around for x in walk_nodes(cur))
+            if not holds_site and not (also_around is None and isinstance(cur, ast.For)):
+                return True
+        cur = facts.parent(cur)
+    return False
 
 
 def _refilled(fl, froot: str, start: ast.AST, end: ast.AST) -> bool:

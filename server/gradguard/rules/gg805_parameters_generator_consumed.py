@@ -38,6 +38,10 @@ Flags `params = model.parameters()` (or `named_parameters()`, or another one-sho
 `map(...)`, `iter(...)`, a generator expression, a helper returning one of them) bound to a name that is
 iterated (a `for` loop, a comprehension, `sum(...)`, `list(...)`, `clip_grad_norm_(...)`, a helper that
 iterates its argument) and afterwards given to an
+optimizer. An optimizer built from the iterator consumes it too: a second optimizer built from the same name gets
+nothing, also when the iterator is kept on an object (`self.trainable = filter(...)` in `__init__`, given to the optimizer
+the constructor builds, and again to the optimizer another method rebuilds to decay the learning rate). A parameter
+group list bound to a name first (`paras = [{"params": gen, "lr": ...}]`, then `Adam(paras)`) counts as given to the
 optimizer.
 
 ## Why is this bad?
@@ -63,6 +67,83 @@ Materializing the generator with `list(...)` is safe: a list iterates the same p
 needed, and every optimizer accepts it. The fix is not offered when the name is also used with `next()`.
 """
     examples = (
+        Example(
+            name="filtered-parameters-kept-on-the-trainer-and-given-to-each-rebuilt-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Finetuner:
+    def __init__(self, model, lr=1e-2):
+        self.model = model
+        model[0].requires_grad_(False)
+        self.trainable = filter(lambda p: p.requires_grad, model.parameters())
+        self.opt = torch.optim.SGD(self.trainable, lr=lr)
+
+    def restart(self, lr):
+        # a fresh optimizer (and its state) at each stage, with a smaller learning rate
+        self.opt = torch.optim.SGD(self.trainable, lr=lr)
+
+    def fit(self, batches, stages=(1e-2, 1e-3)):
+        for lr in stages:
+            self.restart(lr)
+            for x, y in batches:
+                loss = F.mse_loss(self.model(x), y)
+                self.opt.zero_grad()
+                loss.backward()
+                self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    batches = [(torch.randn(8, 4), torch.randn(8, 1)) for _ in range(2)]
+    Finetuner(model).fit(batches)
+    return {"model": model}
+""",
+            lines=(10,),
+            expect={"error": "empty parameter list"},
+            fixed_expect={"grad_ok": ["model.2.weight", "model.2.bias"]},
+        ),
+        Example(
+            name="filtered-parameters-kept-as-a-list-for-each-rebuilt-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Finetuner:
+    def __init__(self, model, lr=1e-2):
+        self.model = model
+        model[0].requires_grad_(False)
+        self.trainable = list(filter(lambda p: p.requires_grad, model.parameters()))
+        self.opt = torch.optim.SGD(self.trainable, lr=lr)
+
+    def restart(self, lr):
+        # a fresh optimizer (and its state) at each stage, with a smaller learning rate
+        self.opt = torch.optim.SGD(self.trainable, lr=lr)
+
+    def fit(self, batches, stages=(1e-2, 1e-3)):
+        for lr in stages:
+            self.restart(lr)
+            for x, y in batches:
+                loss = F.mse_loss(self.model(x), y)
+                self.opt.zero_grad()
+                loss.backward()
+                self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    batches = [(torch.randn(8, 4), torch.randn(8, 1)) for _ in range(2)]
+    Finetuner(model).fit(batches)
+    return {"model": model}
+""",
+            bad=False,
+            expect={"grad_ok": ["model.2.weight", "model.2.bias"]},
+        ),
         Example(
             name="count-then-optimize",
             code="""import torch
@@ -269,7 +350,8 @@ def main():
                     elif kind == "next":
                         has_next = True
                 for o in opt_uses:
-                    before = [c for c in consumers if position(c) < position(o) and not mutually_exclusive(facts, c, o)]
+                    # (an optimizer built from it before consumes it too: a second optimizer gets nothing)
+                    before = [c for c in sorted([*consumers, *opt_uses], key=position) if position(c) < position(o) and not mutually_exclusive(facts, c, o)]
                     if not before:
                         continue
                     c = before[0]
@@ -287,9 +369,55 @@ def main():
                         explanation="`Module.parameters()` returns a generator; once iterated it yields nothing, so the optimizer raises `ValueError: optimizer got an empty parameter list` or silently misses parameters.",
                     )
                     break
+        if "self." in text:
+            yield from self._attribute_generators(facts)
+
+    def _attribute_generators(self, facts):
+        """``self.<attr> = <one-shot iterator>`` in a class's ``__init__`` (``filter(lambda p: ..., model.parameters())``),
+        consumed there (by the optimizer the constructor builds, a loop, ``list(...)``) and given again to an optimizer
+        in another method of the class (an optimizer rebuilt each epoch to decay the learning rate): that optimizer gets
+        nothing from it."""
+        for info in facts.modules.classes.values():
+            init = info.methods.get("__init__")
+            if init is None:
+                continue
+            for node in facts.own_nodes(init):
+                if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
+                        and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == "self" and _one_shot(facts, node.value)):
+                    continue
+                attr = node.targets[0].attr
+                uses: dict = {}
+                rebound = False
+                for name, m in info.methods.items():
+                    for n in facts.own_nodes(m):
+                        if isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == "self":
+                            if isinstance(n.ctx, ast.Store) and n is not node.targets[0]:
+                                rebound = True
+                            elif isinstance(n.ctx, ast.Load):
+                                uses.setdefault(name, []).append(n)
+                if rebound:
+                    continue
+                first = [u for u in uses.get("__init__", []) if position(u) > position(node) and self._use_kind(facts, u) in ("consume", "optimizer")]
+                if not first:
+                    continue
+                later = [u for name, us in uses.items() if name != "__init__" for u in us if self._use_kind(facts, u) == "optimizer"]
+                if not later:
+                    continue
+                o = min(later, key=position)
+                c = min(first, key=position)
+                yield self.finding(
+                    facts,
+                    node.value,
+                    f"`self.{attr}` is a one-shot iterator: it is consumed on line {c.lineno} in `__init__`, and the optimizer built from it "
+                    f"again on line {o.lineno} gets none of its parameters",
+                    related=[(c, f"`self.{attr}` is exhausted here"), (self._opt_call(facts, o) or o, "this optimizer receives the exhausted iterator")],
+                    fixes=[_materialize(facts, node.value)],
+                    explanation="A `filter(...)`, `map(...)` or `parameters()` generator yields its items once; an optimizer built from it "
+                    "afterwards gets an empty parameter group (no error when other groups have parameters): those parameters stop training.",
+                )
 
     @staticmethod
-    def _use_kind(facts, u: ast.Name) -> Optional[str]:
+    def _use_kind(facts, u: ast.AST) -> Optional[str]:
         p = facts.parent(u)
         if isinstance(p, (ast.For, ast.AsyncFor)) and p.iter is u:
             return "consume"
@@ -325,6 +453,15 @@ def main():
                         q = facts.imports.qualname(cur.func) or ""
                         if q and is_optimizer_ctor(q):
                             return "optimizer"
+                    elif isinstance(cur, ast.Assign) and len(cur.targets) == 1 and isinstance(cur.targets[0], ast.Name):
+                        # ``paras = [{"params": gen, "lr": ...}, ...]`` then ``Adam(paras)`` in the same function
+                        name = cur.targets[0].id
+                        scope = facts.enclosing(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) or facts.tree
+                        for n in facts.own_nodes(scope):
+                            if isinstance(n, ast.Call) and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == name and position(n) > position(cur):
+                                q = facts.imports.qualname(n.func) or ""
+                                if q and is_optimizer_ctor(q):
+                                    return "optimizer"
         return None
 
     @staticmethod
@@ -333,6 +470,10 @@ def main():
         while cur is not None and not isinstance(cur, ast.Call):
             cur = facts.parent(cur)
         return cur
+
+
+def _materialize(facts, v: ast.AST):
+    return lambda: fix("Materialize with `list(...)`", replace_node(facts, v, f"list({facts.text(v)})"))
 
 
 def _one_shot(facts, v: ast.AST, depth: int = 0) -> bool:
