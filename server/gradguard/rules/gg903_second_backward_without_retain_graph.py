@@ -63,6 +63,12 @@ Also a `loss.backward()` of your own in a method whose returned loss the framewo
 `training_step` under automatic optimization, a Hugging Face Trainer's `compute_loss`), before that `return loss`: the
 framework's backward is the second one (the fix removes yours).
 
+A `backward(retain_graph=True)` inside a loop whose loss is built in every iteration from a value computed once before
+the loop (a GAN's `fake = G(z)` reused by each of several generator steps), with an optimizer stepping in the loop the
+parameters that value's graph saved: the graph is kept, but the next iteration's backward goes through it after the
+step changed those parameters in place, and raises `one of the variables needed for gradient computation has been
+modified by an inplace operation`. Reported on the step, without a fix (compute the value again in every iteration).
+
 ## Why is this bad?
 `backward()` frees the intermediate buffers of every graph node it traverses. The second pass reaches
 those nodes again and raises `RuntimeError: Trying to backward through the graph a second time (or
@@ -91,6 +97,74 @@ only kept until the last pass frees them. It is not offered when an optimizer st
 would raise anyway; compute the second loss from a fresh forward pass instead.
 """
     examples = (
+        Example(
+            name="generator-steps-reuse-one-fake-through-a-kept-graph",
+            code="""import torch
+import torch.nn as nn
+
+
+def train_round(G, D, opt_g, opt_d, real, g_steps=3):
+    z = torch.randn(real.shape[0], 4)
+    fake = G(z)
+    opt_d.zero_grad()
+    d_loss = D(fake.detach()).mean() - D(real).mean()
+    d_loss.backward()
+    opt_d.step()
+    for _ in range(g_steps):
+        opt_g.zero_grad()
+        g_loss = -D(fake).mean()
+        g_loss.backward(retain_graph=True)
+        opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    D = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
+    for _ in range(2):
+        train_round(G, D, opt_g, opt_d, torch.randn(8, 2))
+    return {"G": G}
+""",
+            lines=(16,),
+            expect={"error": "modified by an inplace operation"},
+            fixable=False,
+        ),
+        Example(
+            name="generator-steps-each-make-a-fresh-fake",
+            code="""import torch
+import torch.nn as nn
+
+
+def train_round(G, D, opt_g, opt_d, real, g_steps=3):
+    z = torch.randn(real.shape[0], 4)
+    fake = G(z)
+    opt_d.zero_grad()
+    d_loss = D(fake.detach()).mean() - D(real).mean()
+    d_loss.backward()
+    opt_d.step()
+    for _ in range(g_steps):
+        fake = G(z)
+        opt_g.zero_grad()
+        g_loss = -D(fake).mean()
+        g_loss.backward(retain_graph=True)
+        opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    D = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
+    for _ in range(2):
+        train_round(G, D, opt_g, opt_d, torch.randn(8, 2))
+    return {"G": G}
+""",
+            bad=False,
+            expect={"grad_ok": ["G.0.weight", "G.2.weight"]},
+        ),
         Example(
             name="object-keeps-the-critic-score-and-both-losses-backpropagate-it",
             code="""import torch
@@ -1124,6 +1198,50 @@ def main():
                     break
             yield from self._step_between_retained(facts, fl, sites, blocks, reported)
             yield from self._in_loop(facts, fl, reported)
+            yield from self._retained_in_loop_across_steps(facts, fl, reported)
+
+    def _retained_in_loop_across_steps(self, facts, fl, reported: set):
+        """A backward(retain_graph=True) inside a loop whose loss is built, in every iteration, from a graph computed once
+        before the loop (a GAN's ``fake = G(z)`` reused by every generator step), with an optimizer in the loop stepping
+        parameters that graph saved: the next iteration's backward goes through the kept graph again, after the step
+        changed those parameters in place, and raises."""
+        frozen: Optional[set] = None
+        for site in fl.backward_sites:
+            if not site.loops or not isinstance(site.stmt, ast.Expr) or not isinstance(site.node, ast.Call) or not _retained_true(site.node):
+                continue
+            if id(site.node) in reported or not site.mode.enabled:
+                continue
+            if frozen is None:
+                frozen = frozen_paths(facts)
+            for loop in reversed(site.loops):
+                if not isinstance(loop, (ast.For, ast.AsyncFor)) or _single_pass(loop):
+                    break
+                found = _graph_from_before(facts, fl, loop, site, frozen)
+                if found is None or len(found) > 2:
+                    continue
+                name, stmt = found[0], found[1]
+                v = next((fl.assigned.get(id(t)) for t in walk_nodes(stmt) if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store) and t.id == name), None)
+                roots = {r for r in (v.live if v is not None else ()) if r != "?"}
+                a, b = (loop.lineno, loop.col_offset), (loop.end_lineno or loop.lineno, 10**9)
+                hit = next((e for e in fl.events if e.what == "step" and isinstance(e.node, ast.Call) and a < (e.node.lineno, e.node.col_offset) < b
+                            and e.target is not None and e.target.kind == "optimizer" and any(related_roots(p, r) for p in e.target.params for r in roots)), None)
+                if hit is None:
+                    break
+                reported.add(id(site.node))
+                yield self.finding(
+                    facts,
+                    hit.node,
+                    f"this step changes in place the parameters that the graph of `{name}` (computed once, before the loop, at line {stmt.lineno}) "
+                    f"saved for backward; `retain_graph=True` at line {site.node.lineno} keeps that graph, and the next iteration's backward goes "
+                    "through it again and raises",
+                    severity=Severity.ERROR,
+                    related=[(stmt, f"`{name}` is computed here, once"), (site.node, "backpropagated through the kept graph in every iteration")],
+                    explanation="`optimizer.step()` updates the parameters in place, which bumps their version counters. The graph of the value "
+                    "computed before the loop saved some of them for backward, so the next iteration's backward through it raises `one of the "
+                    "variables needed for gradient computation has been modified by an inplace operation`. Compute the value again in every "
+                    "iteration (a fresh forward pass), or detach it where it is only a fixed input.",
+                )
+                break
 
     def _in_loop(self, facts, fl, reported: set):
         """One backward() inside a loop whose loss is built, in every iteration, from a graph computed once before
