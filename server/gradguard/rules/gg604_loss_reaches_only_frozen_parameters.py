@@ -56,6 +56,9 @@ energy model, a saliency map) and that the training step calls before its loss o
 the file turns those parameters back on: reported on the freeze, the call named as related. A call or a freeze under a
 test, a loop or a `try` the loss is outside of stays silent (it may not run).
 
+A layer the freezing helper puts into the model after its freeze (`model.requires_grad_(False)`, then
+`model.set_head(head)`) requires grad: a loss through it is not all frozen.
+
 A deep copy of a module frozen at that point (`student = copy.deepcopy(base)` after `base.requires_grad_(False)`) is
 frozen too: `deepcopy` copies each parameter's `requires_grad` (the copy is named as related).
 
@@ -1720,7 +1723,7 @@ def _freeze_of(facts, fl, site, root: str, freezes: list, calls: Optional[dict] 
                 calls[id(ev)] = call
             return ev
         if ffl is fl or ffl.node is fl.node:
-            if position(ev.node) < position(site.node) and not _refilled(ffl, froot, ev.node, site.node):
+            if position(ev.node) < position(site.node) and not _refilled(ffl, froot, ev.node, site.node) and not _refilled_after_helper_freeze(facts, ev, froot):
                 return ev
             continue
         if fl.context is not None and (ffl.node is _enclosing_fn(facts, fl.context) or ffl.node is facts.tree and _enclosing_fn(facts, fl.context) is facts.tree):
@@ -1766,6 +1769,25 @@ def _refilled(fl, froot: str, start: ast.AST, end: ast.AST) -> bool:
         e.what == "replace" and e.name and (e.name == froot or e.name.startswith(froot + ".")) and e.value is not None and e.value.kind == "module" and a < position(e.node) < b
         for e in fl.events
     )
+
+
+def _refilled_after_helper_freeze(facts, ev, froot: str) -> bool:
+    """For a helper's freeze seen at its call: does the helper itself, walked with this call's values, put a new layer
+    into the frozen part after its freeze (``model.requires_grad_(False)``, then ``model.set_head(head)``)?"""
+    if not isinstance(ev, HelperFreeze):
+        return False
+    inner = getattr(ev.event, "node", None)
+    if inner is None:
+        return False
+    end = facts.enclosing(inner, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if end is None:
+        return False
+    for ctx in facts.flow.context_flows:
+        if ctx.context is ev.node and ctx.node is end:
+            after = [e for e in ctx.events if e.what == "replace" and position(e.node) > position(inner)]
+            if any(e.name and (e.name == froot or e.name.startswith(froot + ".")) and e.value is not None and e.value.kind == "module" for e in after):
+                return True
+    return False
 
 
 def _enclosing_fn(facts, node: ast.AST) -> ast.AST:

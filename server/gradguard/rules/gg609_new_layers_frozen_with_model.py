@@ -20,7 +20,7 @@ _UNFREEZE = re.compile(r"\.requires_grad\s*=\s*(?!False\b)[A-Za-z_]|requires_gra
 # unfreezes whose target the flow engine does not follow (a framework's ``unfreeze()``, a ``set_trainable(...)`` helper)
 _OPAQUE_UNFREEZE = re.compile(r"\.unfreeze\(|\bunfreeze_\w*\(|trainable\w*\(")
 _LOADS = re.compile(r"load_state_dict\(|load_adapter|set_adapter|from_pretrained\([^)]*adapter|\.copy_\(|load_checkpoint|torch\.load\(")
-_ADDS = re.compile(r"\.append\(|\.insert\(|add_module\(|register_module\(|setattr\(|\]\s*=|\.\w+\s*=\s*[\w.]+\(")
+_ADDS = re.compile(r"\.append\(|\.insert\(|add_module\(|register_module\(|setattr\(|\]\s*=|\.\w+\s*=\s*[\w.]+\(|\bself\.\w+\s*=\s*\w+\s*$", re.M)
 
 
 class NewLayersFrozenWithModel(Rule):
@@ -38,7 +38,8 @@ class NewLayersFrozenWithModel(Rule):
 Flags a freeze of a whole model (`model.requires_grad_(False)`, `for p in model.parameters(): p.requires_grad =
 False`, a helper that does either) that runs after new layers were put into that model: appended to one of its
 `ModuleList`s, set under a key of a `ModuleDict`, assigned to an attribute or swapped in with `setattr` (adapters,
-LoRA wrappers, a new classification head), directly or by a helper. It stays quiet when the file unfreezes
+LoRA wrappers, a new classification head), directly, by a helper, or by a method of the model that keeps what it is
+given (`unet.attach_adapter(adapter)` storing `self.cond_adapter = adapter`, called in a setup helper given the model). It stays quiet when the file unfreezes
 parameters again in a way that may reach the added layers (the whole model, a name filter that switches the adapters
 back on, the part that holds them, a target the analysis cannot follow, `unfreeze()`, anything named `trainable`);
 unfreezing another part only (`for p in model.mm_projector.parameters(): p.requires_grad = True`) does not silence it, when weights are loaded into a model (`load_state_dict`, `load_adapter`, `copy_`), and when the
@@ -70,6 +71,92 @@ The fix switches the added layers back on right after the freeze (`unet.adapters
 changes what trains, so it is unsafe; it is offered only for a freeze written as `<model>.requires_grad_(False)`.
 """
     examples = (
+        Example(
+            name="head-set-by-a-method-of-the-model-then-frozen-with-it",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Backbone(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Linear(6, 16), nn.ReLU())
+        self.head = None
+
+    def set_head(self, head):
+        self.head = head
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def prepare_linear_probe(model, n_classes):
+    head = nn.Linear(16, n_classes)
+    model.set_head(head)
+    model.requires_grad_(False)
+    return head
+
+
+def main():
+    torch.manual_seed(0)
+    model = Backbone()
+    head = prepare_linear_probe(model, 3)
+    opt = torch.optim.SGD(head.parameters(), lr=0.1)
+    for _ in range(3):
+        x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"head": head}
+""",
+            lines=(22,),
+            expect={"error": "does not require grad"},
+        ),
+        Example(
+            name="model-frozen-before-a-method-sets-the-new-head",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Backbone(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Linear(6, 16), nn.ReLU())
+        self.head = None
+
+    def set_head(self, head):
+        self.head = head
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def prepare_linear_probe(model, n_classes):
+    head = nn.Linear(16, n_classes)
+    model.requires_grad_(False)
+    model.set_head(head)
+    return head
+
+
+def main():
+    torch.manual_seed(0)
+    model = Backbone()
+    head = prepare_linear_probe(model, 3)
+    opt = torch.optim.SGD(head.parameters(), lr=0.1)
+    for _ in range(3):
+        x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"head": head}
+""",
+            bad=False,
+            expect={"grad_ok": ["head.weight", "head.bias"]},
+        ),
         Example(
             name="helper-refreezes-the-model-and-unfreezes-only-the-head",
             code="""import torch
@@ -349,7 +436,11 @@ def main():
         if "backward(" not in text and not any(info.framework for info in facts.modules.classes.values()):
             return  # (nothing trains in this file)
         reported: set = set()
-        for fl in facts.flows_matching(CHANGES_REQUIRES_GRAD):
+        own = list(facts.flows_matching(CHANGES_REQUIRES_GRAD))
+        nodes = {id(fl.node) for fl in own}
+        # (and the same functions walked with their callers' values: ``unet.attach_adapter(adapter)`` in a setup helper
+        # given the model resolves to the method that puts the adapter on it)
+        for fl in [*own, *(c for c in facts.flow.context_flows if id(c.node) in nodes)]:
             if getattr(fl.node, "name", None) == "__init__":
                 continue  # (a constructor building layers and freezing them is the model's own design: a fixed random network)
             adds = [ev for ev in fl.events if ev.what == "replace" and ev.name and ev.extra != "assign" and ev.value is not None and ev.value.kind == "module"]
