@@ -3961,7 +3961,10 @@ class _Walker:
 
     def _replacements(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list) -> None:
         """The submodules a callee replaces on its receiver or arguments, as events of this call."""
-        if not self.e.syntax_of(fn)[1]:
+        if not self.e.syntax_of(fn)[1] and not (
+            # (a method putting a module built a few lines before on its object: ``new = Tower(...)`` ... ``self.tower = new``)
+            selfv is not None and selfv.kind == "module" and self.e.lines is not None and self.e.text().search(_SELF_ATTR_FROM_NAME, fn)
+        ):
             return
         summary = self.e.flow(fn)
         for ev in summary.events:
@@ -5234,6 +5237,7 @@ def _in_caller(root: str, selfv: Optional[Val], args: list) -> Optional[str]:
 _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 # ``x.attr = f(...)``, ``setattr(x, ...)``, or attributes assigned together (``model.fc1, model.fc2 = fc1, fc2``)
 _OPTIMIZER_TEXT = re.compile(r"\boptim\.|Adam|SGD|RMSprop|Adagrad|Lion|LAMB|Lamb")
+_SELF_ATTR_FROM_NAME = re.compile(r"\bself\.\w+\s*=\s*\w+[ \t]*$", re.M)
 _ATTR_FROM_CALL = re.compile(r"\w\.\w+(?:\[[^\]\n]*\])?\s*=\s*[\w.]+\(|\bsetattr\(|\.(?:append|insert|add_module|register_module)\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|\bassign\s*=\s*True")
 _ATTR_FROM_CALL_DOT = re.compile(r"\.\w+(?:\[[^\]\n]*\])?\s*=\s*[\w.]+\(|\.(?:append|insert|add_module|register_module)\(|setattr\(|\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|assign\s*=\s*True")  # every match of _ATTR_FROM_CALL holds one
 

@@ -97,7 +97,10 @@ given the new parameters (`add_param_group`); handing it to a Hugging Face `Trai
 scheduler))` afterwards counts as stepping it (the Trainer steps the optimizer it is given). The replacement may
 happen in a helper or method, with the new layer built there first (`fc1 = nn.Linear(...)`, then
 `model.fc1, model.fc2 = fc1, fc2`, as structured pruning does), or through a setter of the model that a helper calls
-with a layer it built (`model.set_input_embeddings(new)`, whose body is `self.wte = value`, to grow a vocabulary):
+with a layer it built (`model.set_input_embeddings(new)`, whose body is `self.wte = value`, to grow a vocabulary), or
+through a method of the model that builds the new layer itself (`bigger = nn.Linear(...)`, then `self.out = bigger`),
+also when a method of an object that keeps the model and its optimizer calls it (`trainer.extend_label_set(2)` running
+`self.model.add_tags(n)`):
 the finding is on the call, the calls it goes through and the assignment related. A new layer that the optimizer
 was given as well (`SGD([*model.parameters(), *head.parameters()])`, then `model.set_head(head)`) is not reported.
 A parameter replaced the same way is the same bug: a calibration helper that puts a new `nn.Parameter` on the model
@@ -140,6 +143,114 @@ replacement: the new parameters are trained with the optimizer's default setting
 optimizer construction below the replacement is equivalent and may read better.
 """
     examples = (
+        Example(
+            name="trainer-method-grows-the-model-head-through-a-model-method-after-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self, vocab, n_tags):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, 8)
+        self.out = nn.Linear(8, n_tags)
+
+    def add_tags(self, n_new):
+        old = self.out
+        bigger = nn.Linear(old.in_features, old.out_features + n_new)
+        with torch.no_grad():
+            bigger.weight[: old.out_features] = old.weight
+            bigger.bias[: old.out_features] = old.bias
+        self.out = bigger
+
+    def forward(self, tokens):
+        return self.out(self.embed(tokens).mean(1))
+
+
+class TaggerTrainer:
+    def __init__(self, model, lr=1e-2):
+        self.model, self.lr = model, lr
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+
+    def extend_label_set(self, n_new):
+        self.model.add_tags(n_new)
+
+    def step(self, tokens, tags):
+        loss = F.cross_entropy(self.model(tokens), tags)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger(vocab=50, n_tags=4)
+    trainer = TaggerTrainer(model)
+    trainer.step(torch.randint(0, 50, (8, 5)), torch.randint(0, 4, (8,)))
+    trainer.extend_label_set(2)
+    before = model.out.weight.detach().clone()
+    trainer.step(torch.randint(0, 50, (8, 5)), torch.randint(0, 6, (8,)))
+    return {"model": model}, {"new_head_changed": not torch.equal(before, model.out.weight)}
+""",
+            lines=(44,),
+            expect={"facts": {"new_head_changed": False}},
+            fixable=False,
+        ),
+        Example(
+            name="trainer-method-grows-the-model-head-and-rebuilds-its-optimizer",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self, vocab, n_tags):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, 8)
+        self.out = nn.Linear(8, n_tags)
+
+    def add_tags(self, n_new):
+        old = self.out
+        bigger = nn.Linear(old.in_features, old.out_features + n_new)
+        with torch.no_grad():
+            bigger.weight[: old.out_features] = old.weight
+            bigger.bias[: old.out_features] = old.bias
+        self.out = bigger
+
+    def forward(self, tokens):
+        return self.out(self.embed(tokens).mean(1))
+
+
+class TaggerTrainer:
+    def __init__(self, model, lr=1e-2):
+        self.model, self.lr = model, lr
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+
+    def extend_label_set(self, n_new):
+        self.model.add_tags(n_new)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr)
+
+    def step(self, tokens, tags):
+        loss = F.cross_entropy(self.model(tokens), tags)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger(vocab=50, n_tags=4)
+    trainer = TaggerTrainer(model)
+    trainer.step(torch.randint(0, 50, (8, 5)), torch.randint(0, 4, (8,)))
+    trainer.extend_label_set(2)
+    before = model.out.weight.detach().clone()
+    trainer.step(torch.randint(0, 50, (8, 5)), torch.randint(0, 6, (8,)))
+    return {"model": model}, {"new_head_changed": not torch.equal(before, model.out.weight)}
+""",
+            bad=False,
+            expect={"facts": {"new_head_changed": True}},
+        ),
         Example(
             name="worker-syncs-by-replacing-the-model-its-optimizer-holds",
             code="""import copy
