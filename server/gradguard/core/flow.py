@@ -3952,7 +3952,9 @@ class _Walker:
             # name the helper saves is followed where the helper is walked with the caller's values)
             names = self.e.flow(fn).args
             for i, a in enumerate(node.args):
-                if i < len(names) and names[i] in saved and isinstance(a, ast.Attribute):
+                if i < len(names) and names[i] in saved and isinstance(a, (ast.Attribute, ast.Name)):
+                    # (a local tensor too: ``w = self.att(cum)`` with ``self.conv(cum.unsqueeze(1))`` in the forward saves the
+                    # caller's ``cum``, data or not, for the convolution's weight gradient)
                     self.mark_saved([a], saved[names[i]][3:], result)
         leak = self.e.flow(fn).leaves_grad_disabled
         if leak is not None and self.mode.enabled:

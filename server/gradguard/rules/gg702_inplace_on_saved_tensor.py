@@ -128,7 +128,10 @@ Also flags an `inplace=True` activation or dropout placed right after `nn.Sigmoi
 ending in one, also built by a module-level helper, `nn.Sequential(*layers)` with `layers` a list it builds, a layer
 picked by `nn.GELU() if act == "gelu" else nn.ReLU()` where every construction decides `act`) counts as
 that op's output (`out = self.conv2(x); out += x` in a residual unit whose block ends in `nn.ReLU()`); `nn.ReLU6()` and
-`nn.GELU()` save their input, not their output. Also a call of a module attribute built in place
+`nn.GELU()` save their input, not their output. A tensor given to a module of the file whose `forward` hands it (or a
+view of it) to a layer that saves its input for the layer's weight gradient (`self.location(coverage.unsqueeze(1))`, a
+convolution) is saved by that call, also when it is data that requires no grad: `coverage += weights` after
+`self.attention(keys, coverage)` breaks the backward. Also a call of a module attribute built in place
 (`self.drop = nn.Dropout(p, inplace=True)`) on such a saved output, with the constructor as related
 information. So is a `torch.nn.functional` op told to work in place at the call (`F.dropout(w, p, training,
 inplace=True)`, `F.relu(x, inplace=True)`; a dropout told `training=False` changes nothing), also in a helper that
@@ -209,6 +212,103 @@ advantage from the critic in an actor's loss): the loss then treats it as a cons
 gives other parameters; this fix is unsafe, since the stepped model no longer gets a gradient from that loss.
 """
     examples = (
+        Example(
+            name="coverage-accumulated-in-place-after-the-location-convolution-saved-it",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class CoverageAttention(nn.Module):
+    def __init__(self, dim=8, n_filters=4):
+        super().__init__()
+        self.location = nn.Conv1d(1, n_filters, 3, padding=1, bias=False)
+        self.score = nn.Linear(dim + n_filters, 1)
+
+    def forward(self, keys, coverage):
+        loc = self.location(coverage.unsqueeze(1)).transpose(1, 2)
+        return F.softmax(self.score(torch.cat([keys, loc], -1)).squeeze(-1), dim=-1)
+
+
+class Decoder(nn.Module):
+    def __init__(self, dim=8):
+        super().__init__()
+        self.attention = CoverageAttention(dim)
+        self.out = nn.Linear(dim, 1)
+
+    def forward(self, keys, steps=3):
+        coverage = keys.new_zeros(keys.shape[:2])
+        outs = []
+        for _ in range(steps):
+            weights = self.attention(keys, coverage)
+            coverage += weights
+            outs.append(self.out(torch.bmm(weights.unsqueeze(1), keys).squeeze(1)))
+        return torch.cat(outs, -1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Decoder()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    keys, target = torch.randn(2, 5, 8), torch.randn(2, 3)
+    loss = F.mse_loss(model(keys), target)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(28,),
+            expect={"error": "modified by an inplace operation"},
+            fixed_expect={"grad_ok": ["model.attention.location.weight", "model.out.weight"]},
+        ),
+        Example(
+            name="coverage-accumulated-out-of-place",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class CoverageAttention(nn.Module):
+    def __init__(self, dim=8, n_filters=4):
+        super().__init__()
+        self.location = nn.Conv1d(1, n_filters, 3, padding=1, bias=False)
+        self.score = nn.Linear(dim + n_filters, 1)
+
+    def forward(self, keys, coverage):
+        loc = self.location(coverage.unsqueeze(1)).transpose(1, 2)
+        return F.softmax(self.score(torch.cat([keys, loc], -1)).squeeze(-1), dim=-1)
+
+
+class Decoder(nn.Module):
+    def __init__(self, dim=8):
+        super().__init__()
+        self.attention = CoverageAttention(dim)
+        self.out = nn.Linear(dim, 1)
+
+    def forward(self, keys, steps=3):
+        coverage = keys.new_zeros(keys.shape[:2])
+        outs = []
+        for _ in range(steps):
+            weights = self.attention(keys, coverage)
+            coverage = coverage + weights
+            outs.append(self.out(torch.bmm(weights.unsqueeze(1), keys).squeeze(1)))
+        return torch.cat(outs, -1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Decoder()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    keys, target = torch.randn(2, 5, 8), torch.randn(2, 3)
+    loss = F.mse_loss(model(keys), target)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            bad=False,
+            expect={"grad_ok": ["model.attention.location.weight", "model.out.weight"]},
+        ),
         Example(
             name="function-saved-input-written-in-a-module-that-was-given-it",
             code="""import torch
