@@ -145,9 +145,51 @@ the block: it only lifts the inference-tensor restriction, the values stay froze
 code record gradients again and is unsafe: the block may also hold evaluation code that was meant to run
 without gradients, and memory use grows. It is not offered when the value computed there is computed once, outside the
 loop whose every iteration runs the backward (`txt_emb = self.encode_all_texts(tokens)` before a loop of per-chunk
-`manual_backward` calls): recorded, that one graph would be freed by the first pass and the second would raise.
+`manual_backward` calls): recorded, that one graph would be freed by the first pass and the second would raise. Nor
+when an optimizer steps between the block and the first use of a value it computes (a DDPG policy objective computed
+in the target's `no_grad` block, used after the critic's step): recorded there, its graph would hold the parameters the
+step changes in place, and the backward would raise; compute it after the step instead.
 """
     examples = (
+        Example(
+            name="policy-objective-computed-in-the-target-block-and-used-after-the-critic-step",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def update(actor, critic, critic_targ, opt_actor, opt_critic, batch, gamma=0.99):
+    s, a, r, s2 = batch
+    with torch.no_grad():
+        y = r + gamma * critic_targ(torch.cat([s2, actor(s2)], -1)).squeeze(-1)
+        q_pi = critic(torch.cat([s, actor(s)], -1))
+    critic_loss = F.mse_loss(critic(torch.cat([s, a], -1)).squeeze(-1), y)
+    opt_critic.zero_grad()
+    critic_loss.backward()
+    opt_critic.step()
+    actor_loss = -q_pi.mean()
+    opt_actor.zero_grad()
+    actor_loss.backward()
+    opt_actor.step()
+
+
+def main():
+    torch.manual_seed(0)
+    actor = nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Linear(16, 2), nn.Tanh())
+    critic = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 1))
+    critic_targ = copy.deepcopy(critic).requires_grad_(False)
+    opt_actor = torch.optim.Adam(actor.parameters(), lr=1e-3)
+    opt_critic = torch.optim.Adam(critic.parameters(), lr=1e-3)
+    batch = (torch.randn(8, 3), torch.rand(8, 2) * 2 - 1, torch.randn(8), torch.randn(8, 3))
+    update(actor, critic, critic_targ, opt_actor, opt_critic, batch)
+    return {"actor": actor}
+""",
+            lines=(10,),
+            expect={"error": "does not require grad"},
+            fixable=False,
+        ),
         Example(
             name="grad-enabled-only-for-a-step-index-enumerate-never-reaches",
             code="""import torch
@@ -3706,12 +3748,36 @@ def _enable_fix(facts, node: ast.AST):
     parent = facts.parent(node)
     if isinstance(parent, ast.withitem):
         with_stmt = facts.parent(parent)
+        if _stepped_before_use(facts, with_stmt):
+            return None
         return _unwrap_with(facts, with_stmt)
     if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and node in parent.decorator_list:
         return _remove_decorator(facts, parent, node)
     if isinstance(parent, ast.Expr):
         return _restore_before_return(facts, node) or _restore_at_end(facts, node, parent)
     return None
+
+
+def _stepped_before_use(facts, with_stmt: ast.AST) -> bool:
+    """Is an optimizer stepped (``opt.step()``) after ``with_stmt`` and before the first later read of one of the names
+    its body binds? Computed with grad on, that value's graph would hold parameters the step changes in place, and a backward
+    through it after the step raises: unwrapping the block is then no fix (the computation must move after the step)."""
+    if not isinstance(with_stmt, (ast.With, ast.AsyncWith)):
+        return False
+    fn = facts.enclosing(with_stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    end = (with_stmt.end_lineno or with_stmt.lineno, 10**9)
+    bound = {n.id for st in with_stmt.body for n in walk_nodes(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    first: dict = {}
+    steps = []
+    for n in walk_nodes(fn):
+        at = (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))
+        if at <= end:
+            continue
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in bound:
+            first[n.id] = min(first.get(n.id, at), at)
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "step" and not n.args:
+            steps.append(at)
+    return any(s < f for s in steps for f in first.values())
 
 
 def _restore_at_end(facts, node: ast.AST, stmt: ast.Expr) -> Optional[object]:
