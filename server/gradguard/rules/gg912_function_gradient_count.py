@@ -132,9 +132,57 @@ class Scale(torch.autograd.Function):
 ## Fix safety
 Padding the return with `None` for the missing trailing inputs is unsafe: it declares that those inputs get
 no gradient. That is right for hyper-parameters and flags (the usual case), but if one of them is a tensor
-that should be trained its `.grad` stays None; write its real gradient instead.
+that should be trained its `.grad` stays None; write its real gradient instead. Where `backward` computed a
+gradient for a missing input and dropped it (a name `grad_<input>`, `<input>_grad`, `d_<input>` bound in `backward`
+and not returned, as an LSQ step size's `grad_scale`), the fix returns that name in its place.
 """
     examples = (
+        Example(
+            name="backward-computes-the-second-gradient-and-drops-it",
+            code="""import torch
+import torch.nn as nn
+
+
+class ScaledTanh(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, alpha):
+        y = torch.tanh(alpha * x)
+        ctx.save_for_backward(x, alpha, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, alpha, y = ctx.saved_tensors
+        common = grad_out * (1 - y * y)
+        grad_x = common * alpha
+        grad_alpha = (common * x).sum().reshape(alpha.shape)
+        return grad_x
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.alpha = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return ScaledTanh.apply(self.fc(x), self.alpha).sum(-1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = (model(torch.randn(8, 4)) - 1).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(18,),
+            expect={"error": "incorrect number of gradients"},
+            fixed_expect={"grad_ok": ["model.fc.weight", "model.alpha"]},
+        ),
         Example(
             name="gradient-for-a-clip-level-that-is-a-float",
             code="""import torch
@@ -479,7 +527,7 @@ def main():
                 inputs_txt = ", ".join(f"`{n}`" for n in names[:expected])
                 fixes = []
                 if count < expected and ret.value is not None:
-                    fixes.append(lambda ret=ret, n=expected - count: _pad(facts, ret, n))
+                    fixes.append(lambda ret=ret, n=expected - count, missing=names[count:expected], bwd=bwd: _pad(facts, ret, n, missing, bwd))
                 yield self.finding(
                     facts,
                     ret,
@@ -568,10 +616,23 @@ def _number_argument(facts, call: ast.Call, arg: ast.AST) -> Optional[str]:
     return None
 
 
-def _pad(facts, ret: ast.Return, n: int):
+def _pad(facts, ret: ast.Return, n: int, missing: tuple = (), bwd: Optional[ast.AST] = None):
+    """Complete the returned gradients: for each input left out, the gradient ``backward`` computed for it and dropped
+    (a name ``grad_<input>`` / ``<input>_grad`` / ``d_<input>`` bound in it), else None."""
     v = cast(ast.expr, ret.value)  # the caller checks ``ret.value is not None``
     text = facts.text(v)
-    nones = ", ".join(["None"] * n)
+    bound = {t.id for t in walk_nodes(bwd) if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)} if bwd is not None else set()
+    returned = {t.id for t in walk_nodes(v) if isinstance(t, ast.Name)}
+    fill = []
+    for name in list(missing)[:n]:
+        got = next((c for c in (f"grad_{name}", f"{name}_grad", f"d_{name}", f"grad{name}") if c in bound and c not in returned), None)
+        fill.append(got or "None")
+    fill += ["None"] * (n - len(fill))
+    nones = ", ".join(fill)
+    if any(f != "None" for f in fill):
+        label = f"Return the gradients computed for the remaining input{'s' if n != 1 else ''} ({nones})"
+    else:
+        label = f"Return `None` for the remaining {n} input{'s' if n != 1 else ''}"
     if isinstance(v, ast.Tuple):
         if text.startswith("(") and text.endswith(")"):
             inner = text[1:-1].rstrip()
@@ -582,4 +643,4 @@ def _pad(facts, ret: ast.Return, n: int):
             new = f"{text.rstrip(',').rstrip()}, {nones}"
     else:
         new = f"{text}, {nones}"
-    return fix(f"Return `None` for the remaining {n} input{'s' if n != 1 else ''}", replace_node(facts, v, new), unsafe=True)
+    return fix(label, replace_node(facts, v, new), unsafe=True)
