@@ -1604,6 +1604,7 @@ class _Walker:
         self.binding = binding
         self.param_receivers: dict = {}  # id(``m.parameters()`` call) -> the value of ``m``: what a filter over it keeps
         self.listed_params: dict = {}  # name -> (its value, the ``m.named_parameters()`` call it was listed from)
+        self.view_of: dict = {}  # name -> the name of the tensor it is a view of (``x1 = x[:, :d]``): one version counter
         self.param_calls: dict = {}  # id(a name iterated by a comprehension) -> the parameters call it lists
         self.comprehension_elts: dict = {}  # id(list comprehension / generator) -> its element values, when they carry nothing
         self.mode = _decorator_mode(self.im, node) if not isinstance(node, ast.Module) else GradMode()
@@ -2494,6 +2495,13 @@ class _Walker:
                 self.listed_params.pop(target.id, None)
             if self.attr_state:
                 self.forget_attributes(target.id)
+            if self.view_of:
+                self.view_of.pop(target.id, None)
+                for n in [n for n, b in self.view_of.items() if b == target.id]:
+                    del self.view_of[n]  # (its base is another tensor now)
+            viewed = _view_base(value_node, self.range_counters()) if value_node is not None and v.kind in ("tensor", None) else None
+            if viewed is not None and viewed != target.id:
+                self.view_of[target.id] = viewed
             self.env[target.id] = v
             self.fl.assigned[id(target)] = v
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -3032,6 +3040,14 @@ class _Walker:
                 v = self.env[key]
                 if v.kind not in ("python", "numpy", "module", "none", "optimizer") and not v.saved_output:
                     self.env[key] = replace(v, saved_output="in:" + op)
+            viewed = self.view_of.get(key) if self.view_of else None
+            if viewed is not None:
+                # a view shares its base's version counter, and so do the other views of that base (``x1 = x[:, :d]``,
+                # ``x2 = x[:, d:]``): an in-place change to ``x1`` after ``x2`` was saved breaks the backward
+                for other in (viewed, *(n for n, b in self.view_of.items() if b == viewed and n != key)):
+                    ov = self.env.get(other)
+                    if ov is not None and ov.kind not in ("python", "numpy", "module", "none", "optimizer") and not ov.saved_output:
+                        self.env[other] = replace(ov, saved_output="in:" + op)
 
     def _index_against_length(self, node: ast.Compare) -> Optional[frozenset]:
         """``i == len(xs)`` where ``i`` counts an enclosing ``for i, x in enumerate(xs)`` / ``for i in range(len(xs))``
@@ -4976,6 +4992,22 @@ def _literal_int(node: Optional[ast.AST]) -> Optional[int]:
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
     return None
+
+
+def _view_base(e: ast.AST, ints) -> Optional[str]:
+    """The name whose tensor ``e`` is a view of (``x[:, :d]``, ``x.view(...)``, ``x.t()``, chains of those), else None."""
+    seen = False
+    while True:
+        if isinstance(e, ast.Subscript) and _basic_view(e.slice, ints):
+            e = e.value
+        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in _VIEW_METHODS:
+            e = e.func.value
+        elif isinstance(e, ast.Attribute) and e.attr in ("T", "mT", "H", "mH"):
+            e = e.value
+        else:
+            break
+        seen = True
+    return e.id if seen and isinstance(e, ast.Name) else None
 
 
 def _basic_view(index: ast.AST, ints: frozenset | set = frozenset()) -> bool:

@@ -928,6 +928,12 @@ class ModuleModel:
                     q = self.imports.qualname(values[0].func) or ""
                     if is_module_ctor(q):
                         return (q, values[0])
+                    if isinstance(values[0].func, ast.Name) and not q:
+                        # a module-level factory whose one return is a ``torch.nn`` constructor call (``def subnet(c_in,
+                        # c_out): return nn.Sequential(nn.Linear(c_in, 24), ...)``): that constructor
+                        made = self._factory_ctor(values[0].func.id)
+                        if made is not None:
+                            return made
                 # a module passed in and called (``self.act(x)``); resolved only in files that build in-place
                 # modules, the one case where which module it is changes a finding (and the walk is not free)
                 if len(values) == 1 and isinstance(values[0], ast.Name) and self._has_inplace and attr in self._called_attrs(self.classes[c]):
@@ -936,6 +942,23 @@ class ModuleModel:
             nxt = [b for b in self.classes[c].base_names if b in self.classes]
             c = nxt[0] if nxt else None
         return None
+
+    def _factory_ctor(self, name: str) -> Optional[tuple]:
+        """``(qualname, call)`` of the ``torch.nn`` constructor a top-level function ``name`` returns, when its only
+        ``return`` returns one; None otherwise."""
+        cache = self.__dict__.setdefault("_factories", {})
+        if name in cache:
+            return cache[name]
+        got = None
+        fn = next((n for n in self._tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name), None)
+        if fn is not None:
+            rets = [n for n in walk_nodes(fn) if isinstance(n, ast.Return)]
+            if len(rets) == 1 and isinstance(rets[0].value, ast.Call):
+                q = self.imports.qualname(rets[0].value.func) or ""
+                if is_module_ctor(q):
+                    got = (q, rets[0].value)
+        cache[name] = got
+        return got
 
     def _instantiations(self) -> dict:
         """In-file class name -> [(enclosing function, call)] for every ``Cls(...)`` call (one walk, on demand)."""

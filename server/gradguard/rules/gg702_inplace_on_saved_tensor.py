@@ -131,7 +131,10 @@ that op's output (`out = self.conv2(x); out += x` in a residual unit whose block
 `nn.GELU()` save their input, not their output. A tensor given to a module of the file whose `forward` hands it (or a
 view of it) to a layer that saves its input for the layer's weight gradient (`self.location(coverage.unsqueeze(1))`, a
 convolution) is saved by that call, also when it is data that requires no grad: `coverage += weights` after
-`self.attention(keys, coverage)` breaks the backward. Also a call of a module attribute built in place
+`self.attention(keys, coverage)` breaks the backward. Views of one tensor share its version counter: after
+`xb = x[:, d:]` was saved by a layer (`self.net(xb)`, also with `self.net` built by a module-level factory that returns
+an `nn.Sequential`), an in-place change to another view of `x` (`xa = x[:, :d]`, then `xa *= torch.exp(s)`, a coupling
+layer's update) breaks the backward too. Also a call of a module attribute built in place
 (`self.drop = nn.Dropout(p, inplace=True)`) on such a saved output, with the constructor as related
 information. So is a `torch.nn.functional` op told to work in place at the call (`F.dropout(w, p, training,
 inplace=True)`, `F.relu(x, inplace=True)`; a dropout told `training=False` changes nothing), also in a helper that
@@ -212,6 +215,84 @@ advantage from the critic in an actor's loss): the loss then treats it as a cons
 gives other parameters; this fix is unsafe, since the stepped model no longer gets a gradient from that loss.
 """
     examples = (
+        Example(
+            name="coupling-updates-one-half-in-place-after-the-other-half-was-saved",
+            code="""import torch
+import torch.nn as nn
+
+
+def mlp(c_in, c_out):
+    return nn.Sequential(nn.Linear(c_in, 16), nn.ReLU(), nn.Linear(16, 2 * c_out))
+
+
+class AffineCoupling(nn.Module):
+    def __init__(self, dim=4):
+        super().__init__()
+        self.half = dim // 2
+        self.net = mlp(dim - self.half, self.half)
+
+    def forward(self, x):
+        xa = x[:, :self.half]
+        xb = x[:, self.half:]
+        s, t = self.net(xb).chunk(2, dim=1)
+        xa *= torch.exp(s)
+        xa += t
+        return torch.cat([xa, xb], dim=1), s.sum(dim=1)
+
+
+def main():
+    torch.manual_seed(0)
+    flow = AffineCoupling()
+    opt = torch.optim.Adam(flow.parameters(), lr=1e-3)
+    z, log_det = flow(torch.randn(8, 4))
+    loss = (0.5 * z.pow(2).sum(1) - log_det).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"flow": flow}
+""",
+            lines=(19,),
+            expect={"error": "modified by an inplace operation"},
+            fixed_expect={"grad_ok": ["flow.net.0.weight", "flow.net.2.weight"]},
+        ),
+        Example(
+            name="coupling-updates-one-half-out-of-place",
+            code="""import torch
+import torch.nn as nn
+
+
+def mlp(c_in, c_out):
+    return nn.Sequential(nn.Linear(c_in, 16), nn.ReLU(), nn.Linear(16, 2 * c_out))
+
+
+class AffineCoupling(nn.Module):
+    def __init__(self, dim=4):
+        super().__init__()
+        self.half = dim // 2
+        self.net = mlp(dim - self.half, self.half)
+
+    def forward(self, x):
+        xa = x[:, :self.half]
+        xb = x[:, self.half:]
+        s, t = self.net(xb).chunk(2, dim=1)
+        xa = xa * torch.exp(s) + t
+        return torch.cat([xa, xb], dim=1), s.sum(dim=1)
+
+
+def main():
+    torch.manual_seed(0)
+    flow = AffineCoupling()
+    opt = torch.optim.Adam(flow.parameters(), lr=1e-3)
+    z, log_det = flow(torch.randn(8, 4))
+    loss = (0.5 * z.pow(2).sum(1) - log_det).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"flow": flow}
+""",
+            bad=False,
+            expect={"grad_ok": ["flow.net.0.weight", "flow.net.2.weight"]},
+        ),
         Example(
             name="coverage-accumulated-in-place-after-the-location-convolution-saved-it",
             code="""import torch
