@@ -22,6 +22,7 @@ from gradguard.core.torchapi import (
     MODULE_CONTAINERS,
     MODULE_SAVED_OP,
     PARAMETER_CTORS,
+    PARAMETER_SLOTS,
     SAVES_INPUT,
     SAVES_INPUT_MODULES,
     TENSOR_MOVE_METHODS,
@@ -245,7 +246,7 @@ class ModuleModel:
         trainer_classes = {n for n, i in self.classes.items() if i.framework == "hf_trainer"}
         made: dict = {}  # name -> set of in-file classes assigned to it anywhere in the file
         given: list = []
-        for node in ast.walk(tree):
+        for node in walk_nodes(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 v = node.value
                 made.setdefault(node.targets[0].id, set()).add(v.func.id if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) else None)
@@ -1220,6 +1221,89 @@ class ModuleModel:
             nxt = [b for b in self.classes[c].base_names if b in self.classes]
             c = nxt[0] if nxt else None
         return False
+
+    def registered_parameter(self, cls: str, attr: str, before: Optional[int] = None) -> Optional[tuple]:
+        """The registered parameter slot ``attr`` of in-file Module class ``cls``: ``(node, owner description)`` when its
+        ``__init__`` (or an in-file base's) registers it (``self.<attr> = nn.Parameter(...)``,
+        ``self.register_parameter("<attr>", nn.Parameter(...))``), or the ``torch.nn`` layer it extends has that slot
+        (``self.weight`` of an ``nn.Linear`` subclass; the node is then the class). ``before``: a line in that
+        ``__init__`` the registration must come before (an assignment there may precede it)."""
+        seen: set = set()
+        c: Optional[str] = cls
+        while c in self.classes and c not in seen:
+            seen.add(c)
+            info = self.classes[c]
+            if not info.is_module:
+                return None
+            init = info.methods.get("__init__")
+            if init is not None:
+                inside = before is not None and init.lineno <= before <= (init.end_lineno or init.lineno)
+                for reg in self._parameter_registrations(c).get(attr, ()):
+                    if inside and before is not None and reg.lineno >= before:
+                        continue
+                    return reg, f"`{info.name}`"
+            for b in info.base_names:
+                if is_module_ctor(b) and attr in PARAMETER_SLOTS.get(b.rsplit(".", 1)[-1], ()):
+                    return info.node, f"`{info.name}` (an `nn.{b.rsplit('.', 1)[-1]}`)"
+            nxt = [b for b in info.base_names if b in self.classes]
+            c = nxt[0] if nxt else None
+        return None
+
+    def _parameter_registrations(self, cls: str) -> dict:
+        """attr -> the ``nn.Parameter(...)`` assignments / ``register_parameter`` calls of ``cls.__init__``'s own body
+        (not nested functions), in source order. Computed once per class."""
+        key = ("registrations", cls)
+        got = self._passed.get(key)
+        if got is not None:
+            return got
+        out: dict = {}
+        init = self.classes[cls].methods.get("__init__")
+        todo = list(init.body) if init is not None else []
+        found = []
+        while todo:
+            n = todo.pop()
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Attribute) and isinstance(n.targets[0].value, ast.Name) \
+                    and n.targets[0].value.id == "self" and self._parameter_ctor(n.value):
+                found.append((n.targets[0].attr, n.value))
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "register_parameter" and len(n.args) == 2 \
+                    and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str) and self._parameter_ctor(n.args[1]):
+                found.append((n.args[0].value, n))
+            todo.extend(child_nodes(n))
+        for a, node in sorted(found, key=lambda f: (f[1].lineno, f[1].col_offset)):
+            out.setdefault(a, []).append(node)
+        self._passed[key] = out
+        return out
+
+    def _parameter_ctor(self, v: ast.AST) -> bool:
+        return isinstance(v, ast.Call) and (self.imports.qualname(v.func) or "") in PARAMETER_CTORS
+
+    def layer_slot(self, call: Optional[ast.AST], attr: str) -> Optional[tuple]:
+        """``(node, description)`` when ``call`` builds a module with a registered parameter slot ``attr``: a ``torch.nn``
+        layer (``nn.Linear(...)`` has ``weight`` and ``bias``), or an in-file Module class that registers it."""
+        if not isinstance(call, ast.Call) or any(k.arg is None for k in call.keywords):
+            return None
+        q = self.imports.qualname(call.func) or ""
+        if is_module_ctor(q):
+            short = q.rsplit(".", 1)[-1]
+            return (call, f"the `nn.{short}` built here") if attr in PARAMETER_SLOTS.get(short, ()) else None
+        if isinstance(call.func, ast.Name) and call.func.id in self.classes:
+            return self.registered_parameter(call.func.id, attr)
+        return None
+
+    def part_ctor(self, cls: str, part: str) -> Optional[ast.AST]:
+        """The one constructor call ``self.<part>`` is assigned on in-file class ``cls`` (or an in-file base)."""
+        seen: set = set()
+        c: Optional[str] = cls
+        while c in self.classes and c not in seen:
+            seen.add(c)
+            values = self.classes[c].attr_values.get(part)
+            if values:
+                return values[0] if len(values) == 1 and isinstance(values[0], ast.Call) else None
+            nxt = [b for b in self.classes[c].base_names if b in self.classes]
+            c = nxt[0] if nxt else None
+        return None
 
     def layer_parameter(self, cls: str, attr: str, param: str) -> bool:
         """Is ``self.<attr>.<param>`` on class ``cls`` a parameter the ``torch.nn`` layer in ``self.<attr>`` registers

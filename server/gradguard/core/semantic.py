@@ -71,6 +71,25 @@ class SemanticModel:
             out.append(b.value)
         return out
 
+    def single_value(self, scope_node: Optional[ast.AST], name: str, outer: bool = True) -> Optional[ast.AST]:
+        """The one expression ``name`` is assigned in ``scope_node`` (plain assignments its only bindings); when the
+        scope never binds ``name`` (``outer``), the one it is assigned at module level. None otherwise (several values,
+        another kind of binding, none)."""
+        scope = scope_node if scope_node is not None else self.tree
+        values = self.assigned_values(scope, name)
+        if values is None:
+            return None
+        if not values and outer and scope is not self.tree:
+            values = self.assigned_values(self.tree, name)
+        return values[0] if values and len(values) == 1 else None
+
+    def bound_class(self, scope_node: Optional[ast.AST], name: str, classes) -> Optional[str]:
+        """The class of ``classes`` (names) whose instance ``name`` holds: its one value is ``Cls(...)``."""
+        v = self.single_value(scope_node, name)
+        if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id in classes:
+            return v.func.id
+        return None
+
     def reaching(self, scope_node: ast.AST, name: str, use: ast.AST, parents) -> list:
         """The bindings of ``name`` that can hold when ``use`` runs: those before it in the source, and those
         after it inside a loop that also contains it (the next iteration). ``parents``: a node's parent

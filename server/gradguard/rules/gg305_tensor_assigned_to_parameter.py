@@ -450,62 +450,6 @@ def _parameter_ctor(facts, v) -> bool:
     return isinstance(v, ast.Call) and (facts.imports.qualname(v.func) or "") in PARAMETER_CTORS
 
 
-def _own_slot(facts, cls: str, attr: str, st: Optional[ast.stmt]) -> Optional[tuple]:
-    """(the node that registers ``attr``, "`Cls`") when an in-file Module class ``cls`` (or an in-file base, or the
-    ``torch.nn`` layer it extends) registers ``attr`` as a parameter in ``__init__``. When ``st`` itself is in that
-    ``__init__``, the registration must come first."""
-    mm = facts.modules
-    seen: set = set()
-    c: Optional[str] = cls
-    while c in mm.classes and c not in seen:
-        seen.add(c)
-        info = mm.classes[c]
-        if not info.is_module:
-            return None
-        init = info.methods.get("__init__")
-        if init is not None:
-            for n in facts.nodes_near((ast.Attribute, ast.Call), (attr,)):
-                reg = None
-                if isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == "self":
-                    s = facts.statement_of(n)
-                    if isinstance(s, ast.Assign) and len(s.targets) == 1 and s.targets[0] is n and _parameter_ctor(facts, s.value):
-                        reg = s.value
-                elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "register_parameter" and n.args and isinstance(n.args[0], ast.Constant) and n.args[0].value == attr and len(n.args) == 2 and _parameter_ctor(facts, n.args[1]):
-                    reg = n
-                if reg is None or not (init.lineno <= reg.lineno <= (init.end_lineno or init.lineno)) or facts.enclosing(reg, _FUNCTIONS) is not init:
-                    continue
-                if st is not None and init.lineno <= st.lineno <= (init.end_lineno or init.lineno) and reg.lineno >= st.lineno:
-                    continue
-                return reg, f"`{info.name}`"
-        for b in info.base_names:
-            if is_module_ctor(b) and attr in PARAMETER_SLOTS.get(b.rsplit(".", 1)[-1], ()):
-                return info.node, f"`{info.name}` (an `nn.{b.rsplit('.', 1)[-1]}`)"
-        nxt = [b for b in info.base_names if b in mm.classes]
-        c = nxt[0] if nxt else None
-    return None
-
-
-def _layer_slot(facts, call: Optional[ast.AST], attr: str) -> Optional[tuple]:
-    """(the constructor call, its description) when ``call`` builds a ``torch.nn`` layer with a parameter ``attr``, or
-    an in-file Module class registering it."""
-    if not isinstance(call, ast.Call):
-        return None
-    if any(k.arg is None for k in call.keywords):
-        return None
-    q = facts.imports.qualname(call.func) or ""
-    if is_module_ctor(q):
-        short = q.rsplit(".", 1)[-1]
-        return (call, f"the `nn.{short}` built here") if attr in PARAMETER_SLOTS.get(short, ()) else None
-    if isinstance(call.func, ast.Name) and call.func.id in facts.modules.classes:
-        return _own_slot(facts, call.func.id, attr, None)
-    return None
-
-
-def _single_value(facts, scope, name: str) -> Optional[ast.AST]:
-    values = facts.semantic.assigned_values(scope if scope is not None else facts.tree, name)
-    return values[0] if values and len(values) == 1 else None
-
-
 def _owner_class(facts, scope) -> Optional[str]:
     """The in-file class ``scope`` is a method of (its body, not a nested function)."""
     if scope is None:
@@ -516,21 +460,6 @@ def _owner_class(facts, scope) -> Optional[str]:
     return None
 
 
-def _part_ctor(facts, cls: str, part: str) -> Optional[ast.AST]:
-    """The one constructor call ``self.<part>`` is assigned on in-file class ``cls`` (or an in-file base)."""
-    mm = facts.modules
-    seen: set = set()
-    c: Optional[str] = cls
-    while c in mm.classes and c not in seen:
-        seen.add(c)
-        values = mm.classes[c].attr_values.get(part)
-        if values:
-            return values[0] if len(values) == 1 and isinstance(values[0], ast.Call) else None
-        nxt = [b for b in mm.classes[c].base_names if b in mm.classes]
-        c = nxt[0] if nxt else None
-    return None
-
-
 def _slot(facts, classes, scope, holder: ast.AST, attr: str, st) -> Optional[tuple]:
     """Is ``<holder>.<attr>`` a registered parameter? (registering node, description of its owner) or None."""
     if _deleted(facts, attr):
@@ -538,20 +467,20 @@ def _slot(facts, classes, scope, holder: ast.AST, attr: str, st) -> Optional[tup
     cls = _owner_class(facts, scope)
     if isinstance(holder, ast.Name):
         if holder.id == "self" and cls is not None and cls in classes:
-            return _own_slot(facts, cls, attr, st)
+            return facts.modules.registered_parameter(cls, attr, st.lineno if st is not None else None)
         if holder.id == "self":
             return None
-        return _layer_slot(facts, _single_value(facts, scope, holder.id), attr)
+        return facts.modules.layer_slot(facts.semantic.single_value(scope, holder.id), attr)
     if isinstance(holder, ast.Attribute) and isinstance(holder.value, ast.Name):
         base = holder.value.id
         if base == "self":
             owner = cls if cls in classes else None
         else:
-            made = _single_value(facts, scope, base)
+            made = facts.semantic.single_value(scope, base)
             owner = made.func.id if isinstance(made, ast.Call) and isinstance(made.func, ast.Name) and made.func.id in classes else None
         if owner is None:
             return None
-        return _layer_slot(facts, _part_ctor(facts, owner, holder.attr), attr)
+        return facts.modules.layer_slot(facts.modules.part_ctor(owner, holder.attr), attr)
     return None
 
 

@@ -415,11 +415,7 @@ def _model_class(facts, scope, call: ast.Call) -> Optional[str]:
     if isinstance(f, ast.Attribute) and not (isinstance(f.value, ast.Name) and f.value.id == "self"):
         f = f.value  # ``model.encode(x)``: the model
     if isinstance(f, ast.Name):
-        for where in (scope, facts.tree):
-            values = facts.semantic.assigned_values(where, f.id)
-            if values and len(values) == 1 and isinstance(values[0], ast.Call) and isinstance(values[0].func, ast.Name):
-                return values[0].func.id
-        return None
+        return facts.semantic.bound_class(scope, f.id, facts.modules.classes)
     return None
 
 
