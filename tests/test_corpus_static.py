@@ -21,7 +21,6 @@ import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
     "c3820_fabric_style_transfer_style_target_gram_keeps_graph": "c38 blind, scored once at the end of the fifth 2026-12-06 session (7/13 found, 0/7 false alarms; the session-start engine the same): not studied",
-    "c3801_lightning_capsnet_routing_detached_in_final_iteration": "c38 dev: GG201 reports the detached copy's `.detach()` (line 36, with a fix that restores the gradient), not its use in the output sum (line 40) that the sidecar names; the copy is also used, on purpose, for the routing logits",
     "c3614_accelerate_text_encoder_lora_frozen_after_injection": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3620_fabric_weight_norm_streaming_step_bypasses_forward_hook": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3624_trainer_class_char_lstm_tbptt_detaches_stacked_hidden_in_place": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",

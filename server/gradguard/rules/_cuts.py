@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import FileFacts
 from gradguard.core.model import Finding, Severity
 from gradguard.core.modules import self_factor
@@ -61,11 +62,26 @@ def related_for(facts: FileFacts, st: Starvation) -> list:
             if ev.what == "leaf_ctor" and ev.value is not None and ev.node is not st.cut.node and id(ev.node) not in wrapped and any(c.node is st.cut.node for _, c in ev.value.cut):
                 wrapped.add(id(ev.node))
                 rel.append((ev.node, "wrapped again here as a new leaf: backward() runs without an error, but reaches only that leaf"))
+    rel.extend(_uses_of_bound_copy(facts, st.cut.node) if st.cut.kind in ("detach", "data") else [])
     made = _frozen_zero_factor_made(facts, st.cut.node) if st.cut.kind == "zero" else None
     if made is not None:
         rel.append((made, "made here: all zeros, and frozen (`requires_grad=False`); nothing in the file changes it"))
     rel.append((st.site.node, f"{st.site.implicit} backpropagates this loss" if st.site.implicit else "backward() through the loss here"))
     return rel
+
+
+def _uses_of_bound_copy(facts: FileFacts, node: ast.AST) -> list:
+    """``u_hat_detached = u_hat.detach()`` read in several places of its function: each read (up to three), since the
+    line to change may be one of them (the copy meant for one use, taken by another that feeds the loss)."""
+    st = facts.parent(node)
+    if not (isinstance(st, ast.Assign) and st.value is node and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)):
+        return []
+    name = st.targets[0].id
+    fn = facts.enclosing(st, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    reads = [n for n in walk_nodes(fn) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and n.lineno > st.lineno]
+    if len(reads) < 2:
+        return []
+    return [(n, f"the detached copy `{name}` is used here") for n in sorted(reads, key=lambda n: (n.lineno, n.col_offset))[:3]]
 
 
 def _frozen_zero_factor_made(facts: FileFacts, node: ast.AST):
