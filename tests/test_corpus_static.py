@@ -21,7 +21,6 @@ import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
     "c3820_fabric_style_transfer_style_target_gram_keeps_graph": "c38 blind, scored once at the end of the fifth 2026-12-06 session (7/13 found, 0/7 false alarms; the session-start engine the same): not studied",
-    "c3614_accelerate_text_encoder_lora_frozen_after_injection": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3620_fabric_weight_norm_streaming_step_bypasses_forward_hook": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3624_trainer_class_char_lstm_tbptt_detaches_stacked_hidden_in_place": "c36 blind, scored once at the end of the fourth 2026-12-06 session (6/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c3734_fabric_style_encoder_through_frozen_decoder_not_stepped_clean": "c37 blind, scored once at the end of the fourth 2026-12-06 session (7/13 found, 1/7 false alarms; the session-start engine the same): not studied (a false alarm: GG806 says no optimizer holds the decoder, which the clean program keeps frozen and unstepped on purpose; the session-start engine said the same)",

@@ -39,7 +39,9 @@ Flags a freeze of a whole model (`model.requires_grad_(False)`, `for p in model.
 False`, a helper that does either) that runs after new layers were put into that model: appended to one of its
 `ModuleList`s, set under a key of a `ModuleDict`, assigned to an attribute or swapped in with `setattr` (adapters,
 LoRA wrappers, a new classification head), directly, by a helper, or by a method of the model that keeps what it is
-given (`unet.attach_adapter(adapter)` storing `self.cond_adapter = adapter`, called in a setup helper given the model). It stays quiet when the file unfreezes
+given (`unet.attach_adapter(adapter)` storing `self.cond_adapter = adapter`, called in a setup helper given the model).
+Layers put in under a computed name by a helper that walks the model's own children (`for name, child in
+module.named_children(): setattr(module, name, LoRAInjectedLinear(child))`) take the place of parts the model runs. It stays quiet when the file unfreezes
 parameters again in a way that may reach the added layers (the whole model, a name filter that switches the adapters
 back on, the part that holds them, a target the analysis cannot follow, `unfreeze()`, anything named `trainable`);
 unfreezing another part only (`for p in model.mm_projector.parameters(): p.requires_grad = True`) does not silence it, when weights are loaded into a model (`load_state_dict`, `load_adapter`, `copy_`), and when the
@@ -71,6 +73,93 @@ The fix switches the added layers back on right after the freeze (`unet.adapters
 changes what trains, so it is unsafe; it is offered only for a freeze written as `<model>.requires_grad_(False)`.
 """
     examples = (
+        Example(
+            name="adapters-injected-under-their-children-names-then-frozen-with-the-model",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Adapted(nn.Module):
+    def __init__(self, base, rank=2):
+        super().__init__()
+        self.base = base
+        self.down = nn.Linear(base.in_features, rank, bias=False)
+        self.up = nn.Linear(rank, base.out_features, bias=False)
+
+    def forward(self, x):
+        return self.base(x) + self.up(self.down(x))
+
+
+def add_adapters(module):
+    for name, child in list(module.named_children()):
+        if isinstance(child, nn.Linear):
+            setattr(module, name, Adapted(child))
+        else:
+            add_adapters(child)
+    return [p for n, p in module.named_parameters() if ".down." in n or ".up." in n]
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    adapters = add_adapters(model)
+    model.requires_grad_(False)
+    opt = torch.optim.SGD([p for p in adapters if p.requires_grad] or [torch.zeros(1, requires_grad=True)], lr=0.1)
+    for _ in range(2):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(30,),
+            expect={"error": "does not require grad"},
+            fixable=False,
+        ),
+        Example(
+            name="model-frozen-before-adapters-are-injected-under-their-children-names",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Adapted(nn.Module):
+    def __init__(self, base, rank=2):
+        super().__init__()
+        self.base = base
+        self.down = nn.Linear(base.in_features, rank, bias=False)
+        self.up = nn.Linear(rank, base.out_features, bias=False)
+
+    def forward(self, x):
+        return self.base(x) + self.up(self.down(x))
+
+
+def add_adapters(module):
+    for name, child in list(module.named_children()):
+        if isinstance(child, nn.Linear):
+            setattr(module, name, Adapted(child))
+        else:
+            add_adapters(child)
+    return [p for n, p in module.named_parameters() if ".down." in n or ".up." in n]
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    model.requires_grad_(False)
+    adapters = add_adapters(model)
+    opt = torch.optim.SGD([p for p in adapters if p.requires_grad] or [torch.zeros(1, requires_grad=True)], lr=0.1)
+    for _ in range(2):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            bad=False,
+            expect={"grad_ok": ["model.0.down.weight", "model.2.up.weight"]},
+        ),
         Example(
             name="head-set-by-a-method-of-the-model-then-frozen-with-it",
             code="""import torch
@@ -454,7 +543,9 @@ def main():
                 for add in adds:
                     path = _bound_path(facts, add)
                     root = next((r for r in roots if path.startswith(r + ".")), None)
-                    if root is None or position(add.node) >= position(ev.node) or not _read_in_forward(facts, path[len(root) + 1:]):
+                    if root is None or position(add.node) >= position(ev.node):
+                        continue
+                    if not _read_in_forward(facts, path[len(root) + 1:]) and not _replaces_existing_child(facts, add, path[len(root) + 1:]):
                         continue
                     rel = path[len(root) + 1:].replace("[]", "")
                     if any(u == "" or rel == u or rel.startswith(u + ".") or u.startswith(rel.rstrip(".?") + ".") for u in unfrozen):
@@ -485,7 +576,8 @@ def main():
         return self.finding(
             facts,
             ev.node,
-            f"this freezes `{shown}` too: the layers added to `{model}` at line {add.node.lineno} are new (never trained), and nothing "
+            (f"this freezes `{shown}` too: " if "?" not in shown else "this freezes them too: ")
+            + f"the layers added to `{model}` at line {add.node.lineno} are new (never trained), and nothing "
             "switches them back on, so they get no gradient and keep their initial values while the program trains",
             related=related,
             fixes=fixes,
@@ -569,6 +661,26 @@ def _read_in_forward(facts, rel: str) -> bool:
         fwd = info.methods.get("forward")
         if fwd is not None and facts.text_index.search(pattern, fwd):
             return True
+    return False
+
+
+def _replaces_existing_child(facts, add, rel: str) -> bool:
+    """A layer put in under a computed name (``setattr(module, name, LoRAInjectedLinear(child))``) by a helper that
+    walks the module's own children (``for name, child in module.named_children()``): it takes the place of a part
+    that exists, which the model's ``forward`` runs."""
+    if not rel.startswith("?"):
+        return False
+    inner = _inner_add(facts, add)
+    fn = facts.enclosing(inner, (ast.FunctionDef, ast.AsyncFunctionDef)) if inner is not None else None
+    if fn is None:
+        return False
+    for loop in walk_nodes(fn):
+        if isinstance(loop, ast.For) and any(n is inner for n in walk_nodes(loop)):
+            it = loop.iter
+            while isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id in ("list", "tuple") and it.args:
+                it = it.args[0]
+            if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("named_children", "named_modules"):
+                return True
     return False
 
 
