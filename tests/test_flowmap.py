@@ -389,7 +389,6 @@ def _maps(paths):
 # that makes one agree fails the test and must update the list (and the note reporting the blind numbers).
 KNOWN_WRONG = {
     "blind": {
-        "c3708_fabric_inn_coupling_inplace_updates_on_split_halves": "c37 blind, scored once at the end of the fourth 2026-12-06 session (a listed miss): in-place updates on the halves a coupling block split make the first backward raise; the map, which does not follow those writes, says the loss at line 63 trains the coupling subnets (not investigated)",
         "c3740_train_function_backbone_unfrozen_with_add_param_group_clean": "c37 blind, scored once at the end of the fourth 2026-12-06 session (a clean case, no finding on it): the map says the loss at line 28 leaves the frozen model's parameters without gradient; under torch they get one once the backbone is unfrozen and added with add_param_group (not investigated)",
         "c3226_diffusers_controlnet_zero_convs_in_plain_dict": "c32 blind, scored once at the end of the first 2026-12-06 session (found since, GG302): the map says the loss at line 59 trains controlnet.hint_embed, reached only through the zero convolutions kept in a plain dict; under torch the harness sees no gradient there (the zero-initialized convolutions pass none on), a value fact the map does not model",
         "c2914_diffusers_dit_controlnet_shares_embedders_with_frozen_transformer": "c29 blind, scored once at the end of the sixth 2026-12-05 session (a listed miss): the map disagrees with torch (not investigated)",

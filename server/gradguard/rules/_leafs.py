@@ -223,6 +223,17 @@ def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str
             return None
         values = attr_assignments(facts, base, expr.attr)
         return _single_ctor(facts, values)
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "getattr" and len(expr.args) == 2 \
+            and facts.imports.qualname(expr.func) is None and "getattr" not in facts.flow.functions:
+        # ``getattr(model, name)``: with a constant name, that attribute; with a computed one (a list of names from a
+        # config), a module when every attribute the class and its in-file bases assign in ``__init__`` is one
+        base = module_class_of_expr(facts, fl, expr.args[0])
+        if base is None or base.startswith("torch:"):
+            return None
+        key = expr.args[1]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return _single_ctor(facts, attr_assignments(facts, base, key.value))
+        return "torch:module" if _only_submodules(facts, base) else None
     if isinstance(expr, ast.Call):
         return _single_ctor(facts, [expr])  # ``freeze(Net())``: the module built right there
     if isinstance(expr, ast.Subscript):
@@ -234,6 +245,23 @@ def module_class_of_expr(facts, fl: FunctionFlow, expr: ast.AST) -> Optional[str
                 return base  # a slice of a Sequential / ModuleList is one of the same kind
         return None
     return None
+
+
+def _only_submodules(facts, cls: str) -> bool:
+    """Does every attribute in-file class ``cls`` (and its in-file bases) assigns hold a module built by a constructor?"""
+    mm = facts.modules
+    seen: set = set()
+    c: Optional[str] = cls
+    found = False
+    while c is not None and c in mm.classes and c not in seen:
+        seen.add(c)
+        for attr in mm.classes[c].attr_values:
+            if _single_ctor(facts, attr_assignments(facts, c, attr)) is None:
+                return False
+            found = True
+        nxt = [b for b in mm.classes[c].base_names if b in mm.classes]
+        c = nxt[0] if nxt else None
+    return found
 
 
 def _container_item(facts, fl: FunctionFlow, loop: ast.AST, name: str) -> Optional[str]:

@@ -22,7 +22,9 @@ Flags an assignment to `.requires_grad` on an object that is certainly an `nn.Mo
 a module constructor (`model = Net()`, `enc = nn.Linear(...)`), a submodule attribute that the class only
 ever assigns module constructors (`model.backbone`), an element of an `nn.Sequential`/`nn.ModuleList` (indexed,
 or walked by a `for` loop, also over a slice: `for layer in model.layers[-2:]`), a module passed to a helper
-(`freeze(Net())`), or the loop variable of `for m in model.modules()`. Assignments on tensors and parameters
+(`freeze(Net())`), the loop variable of `for m in model.modules()`, or `getattr(model, name)` on such a module (a
+constant name, or a computed one, such as names listed in a config, when every attribute the class assigns is a
+submodule). Assignments on tensors and parameters
 (`p.requires_grad = False`) are the right way to freeze and are not flagged; neither is `self.requires_grad
 = flag` or a class that reads its own `requires_grad` attribute (a configuration field).
 
@@ -46,6 +48,83 @@ Rewriting to `requires_grad_(value)` is safe: it does what the assignment was ev
 every parameter of the module.
 """
     examples = (
+        Example(
+            name="modules-named-by-a-list-switched-on-through-getattr-attribute",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Captioner(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(6, 8)
+        self.bridge = nn.Linear(8, 8)
+        self.decoder = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.decoder(torch.relu(self.bridge(torch.relu(self.encoder(x)))))
+
+
+def freeze_except(model, trainable):
+    model.requires_grad_(False)
+    for name in trainable:
+        getattr(model, name).requires_grad = True
+
+
+def main():
+    torch.manual_seed(0)
+    model = Captioner()
+    freeze_except(model, ["bridge"])
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad] or [torch.zeros(1, requires_grad=True)], lr=0.1)
+    loss = F.cross_entropy(model(torch.randn(4, 6)), torch.tensor([0, 1, 2, 0]))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(20,),
+            expect={"error": "does not require grad"},
+            fixed_expect={"grad_ok": ["model.bridge.weight"]},
+        ),
+        Example(
+            name="modules-named-by-a-list-switched-on-with-requires-grad-call",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Captioner(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(6, 8)
+        self.bridge = nn.Linear(8, 8)
+        self.decoder = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.decoder(torch.relu(self.bridge(torch.relu(self.encoder(x)))))
+
+
+def freeze_except(model, trainable):
+    model.requires_grad_(False)
+    for name in trainable:
+        getattr(model, name).requires_grad_(True)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Captioner()
+    freeze_except(model, ["bridge"])
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad] or [torch.zeros(1, requires_grad=True)], lr=0.1)
+    loss = F.cross_entropy(model(torch.randn(4, 6)), torch.tensor([0, 1, 2, 0]))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            bad=False,
+            expect={"grad_ok": ["model.bridge.weight"]},
+        ),
         Example(
             name="flag-set-on-a-submodule-of-a-class-whose-base-counts-trainable-parameters",
             code="""import torch
