@@ -23,6 +23,7 @@ module that contains it, as minGPT's loop visits them).
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -418,6 +419,11 @@ def _run(loop: FillLoop, body, env: dict, mtype: Optional[str], rank: Optional[i
             if verdict is None:
                 raise Unknown
             return verdict
+        if isinstance(test, ast.Attribute) and test.attr == "requires_grad" and isinstance(test.value, ast.Name) and test.value.id == loop.param_var:
+            # ``if not p.requires_grad: continue``: every parameter requires grad when nothing in the file turns it off
+            if _may_turn_off_requires_grad(modules):
+                raise Unknown
+            return True
         return rank_test(test, loop.param_var, rank)
 
     def block(stmts) -> bool:  # False: the visit ended (``continue``)
@@ -446,6 +452,22 @@ def _run(loop: FillLoop, body, env: dict, mtype: Optional[str], rank: Optional[i
     except Unknown:
         return everything, None
     return frozenset(got), (last if not got else None)
+
+
+# what turns a parameter's requires_grad off (or may: a flag passed in, a frozen pretrained table, a Parameter built
+# frozen by position)
+_TURNS_OFF = re.compile(r"requires_grad_?\s*[=(]\s*(?!True\b)|\.freeze\(|from_pretrained\(|Parameter\(.*,\s*False\s*\)|requires_grad\s*=\s*False")
+
+
+def _may_turn_off_requires_grad(modules) -> bool:
+    """Does the file's text turn some parameter's ``requires_grad`` off (or may it)? Unknown text: it may."""
+    lines = getattr(modules, "_lines", None)
+    if lines is None:
+        return True
+    got = modules.__dict__.get("_turns_off")
+    if got is None:
+        got = modules.__dict__["_turns_off"] = any(_TURNS_OFF.search(ln) for ln in lines)
+    return got
 
 
 def rank_test(test: ast.AST, var: str, rank: Optional[int]) -> bool:

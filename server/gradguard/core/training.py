@@ -434,8 +434,20 @@ def unknown_step_after(fl: FunctionFlow, site: BackwardSite) -> bool:
 
 
 def covered_by(root: str, optimizers: list) -> bool:
-    """Does one of ``optimizers`` (``OptimizerSite``s) hold the parameters of ``root``?"""
-    return any(any(related(root, c) or root.startswith(c + ".") for c in o.covered) for o in optimizers)
+    """Does one of ``optimizers`` (``OptimizerSite``s) hold the parameters of ``root``? A root that names the elements of
+    a container (``model.encoder[].mlp``, what ``for blk in self.encoder`` runs) is held when the parameters of an
+    element by index are (``model.encoder.0.mlp.0.weight``, as a loop sorting named parameters into groups lists them)."""
+    if any(any(related(root, c) or root.startswith(c + ".") for c in o.covered) for o in optimizers):
+        return True
+    if "[]" not in root:
+        return False
+    bare = _elementless(root)
+    return any(any(related(bare, _elementless(c)) for c in o.covered) for o in optimizers)
+
+
+def _elementless(path: str) -> str:
+    """``path`` without element markers and indices (``model.encoder.0.mlp.0.weight`` -> ``model.encoder.mlp.weight``)."""
+    return ".".join(s for s in path.replace("[]", "").split(".") if not s.isdigit())
 
 
 def concrete(root: str) -> bool:

@@ -51,7 +51,10 @@ that no optimizer in view holds:
 - a part a filtered parameter list leaves out, when no other group holds it: a name test
   (`[p for n, p in model.named_parameters() if n.startswith(("adapter.", "head."))]`) or a set difference
   (`[p for p in model.parameters() if id(p) not in base_ids]` with `base_ids = set(map(id, model.base.parameters())) |
-  ...` naming more parts than the groups hold); reported on the test, or where the part is put in the id set. Only
+  ...` naming more parts than the groups hold), or a loop that sorts named parameters into weight-decay lists with an
+  `if` / `elif` and no `else` (a raw `nn.Parameter` such as a mask token is neither a 2-D `.weight` nor a `.bias`; a
+  leading `if not p.requires_grad: continue` skips nothing when nothing in the file freezes a parameter); reported on
+  the test, or where the part is put in the id set. Only
   when the model's parameter names can be told from its class (its parts built in `__init__`, nothing registered by
   name) and the test decides every one of a part's parameters; the optimizer may also be one given to the Hugging
   Face Trainer (`Trainer(..., optimizers=(opt, None))`), whose model may be a plain `nn.Module` (the Trainer runs its
@@ -124,6 +127,127 @@ are unfrozen. A trained
 replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica instead.
 """
     examples = (
+        Example(
+            name="grouping-loop-skips-frozen-and-has-no-else-so-a-raw-parameter-is-in-no-group",
+            code="""import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.norm = nn.LayerNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+
+    def forward(self, x):
+        return x + self.mlp(self.norm(x))
+
+
+class Encoder(nn.Module):
+    def __init__(self, d=8, n=4):
+        super().__init__()
+        self.embed = nn.Linear(3, d)
+        self.pos = nn.Parameter(0.02 * torch.randn(1, n, d))
+        self.blocks = nn.ModuleList([Block(d), Block(d)])
+        self.head = nn.Linear(d, 1)
+
+    def forward(self, x):
+        h = self.embed(x) + self.pos
+        for blk in self.blocks:
+            h = blk(h)
+        return self.head(h).mean()
+
+
+def build_optimizer(model, weight_decay=0.05):
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        if name.endswith(".weight") and p.ndim >= 2:
+            decay.append(p)
+        elif name.endswith(".bias") or "norm" in name:
+            no_decay.append(p)
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=1e-2)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    opt = build_optimizer(model)
+    before = model.pos.detach().clone()
+    for _ in range(2):
+        loss = (model(torch.randn(2, 4, 3)) - 1.0) ** 2
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"pos_changed": not torch.equal(before, model.pos)}
+""",
+            lines=(37,),
+            expect={"facts": {"pos_changed": False}, "grad_ok": ["model.pos", "model.blocks.0.mlp.0.weight"]},
+            fixable=False,
+        ),
+        Example(
+            name="grouping-loop-skips-frozen-and-sends-the-rest-to-no-decay",
+            code="""import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.norm = nn.LayerNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+
+    def forward(self, x):
+        return x + self.mlp(self.norm(x))
+
+
+class Encoder(nn.Module):
+    def __init__(self, d=8, n=4):
+        super().__init__()
+        self.embed = nn.Linear(3, d)
+        self.pos = nn.Parameter(0.02 * torch.randn(1, n, d))
+        self.blocks = nn.ModuleList([Block(d), Block(d)])
+        self.head = nn.Linear(d, 1)
+
+    def forward(self, x):
+        h = self.embed(x) + self.pos
+        for blk in self.blocks:
+            h = blk(h)
+        return self.head(h).mean()
+
+
+def build_optimizer(model, weight_decay=0.05):
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        if name.endswith(".weight") and p.ndim >= 2:
+            decay.append(p)
+        elif name.endswith(".bias") or "norm" in name:
+            no_decay.append(p)
+        else:
+            no_decay.append(p)
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=1e-2)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder()
+    opt = build_optimizer(model)
+    before = model.pos.detach().clone()
+    for _ in range(2):
+        loss = (model(torch.randn(2, 4, 3)) - 1.0) ** 2
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"pos_changed": not torch.equal(before, model.pos)}
+""",
+            bad=False,
+            expect={"facts": {"pos_changed": True}, "grad_ok": ["model.pos", "model.blocks.0.mlp.0.weight"]},
+        ),
         Example(
             name="plain-module-given-to-the-hf-trainer-with-an-optimizer-over-its-backbone",
             code="""import torch
