@@ -2291,11 +2291,20 @@ class _Walker:
     def loop(self, st: ast.stmt, bind, body, orelse) -> None:
         before = dict(self.env)
         self.loops = self.loops + (st,)
-        for _ in range(2):  # second pass sees values carried from the previous iteration
+        for i in range(2):  # second pass sees values carried from the previous iteration
             if bind:
                 bind()
             self.block(body)
-            self.env = self.join_envs([before, self.env])
+            end = self.env
+            self.env = self.join_envs([before, end])
+            if i == 0:
+                # a tensor an op of this iteration saved for backward is still saved when the next iteration starts (the
+                # graph lives until a backward frees it): ``h.mul_(a)`` at the top of a scan whose ``h * C`` saved ``h``
+                for k, v in end.items():
+                    if v.saved_output and v.kind == "tensor":
+                        cur = self.env.get(k)
+                        if cur is not None and cur.kind == "tensor" and not cur.saved_output:
+                            self.env[k] = replace(cur, saved_output=v.saved_output)
         self.loops = self.loops[:-1]
         self.block(orelse)
 

@@ -134,7 +134,9 @@ convolution) is saved by that call, also when it is data that requires no grad: 
 `self.attention(keys, coverage)` breaks the backward. Views of one tensor share its version counter: after
 `xb = x[:, d:]` was saved by a layer (`self.net(xb)`, also with `self.net` built by a module-level factory that returns
 an `nn.Sequential`), an in-place change to another view of `x` (`xa = x[:, :d]`, then `xa *= torch.exp(s)`, a coupling
-layer's update) breaks the backward too. Also a call of a module attribute built in place
+layer's update) breaks the backward too. In a loop, what an op of one iteration saved is still saved when the next
+iteration starts: a recurrent scan that updates its state in place (`h.mul_(decay[:, t]).add_(inp[:, t])`) after the
+previous step's `h * c` saved it breaks the backward (one finding per statement). Also a call of a module attribute built in place
 (`self.drop = nn.Dropout(p, inplace=True)`) on such a saved output, with the constructor as related
 information. So is a `torch.nn.functional` op told to work in place at the call (`F.dropout(w, p, training,
 inplace=True)`, `F.relu(x, inplace=True)`; a dropout told `training=False` changes nothing), also in a helper that
@@ -215,6 +217,89 @@ advantage from the critic in an actor's loss): the loss then treats it as a cons
 gives other parameters; this fix is unsafe, since the stepped model no longer gets a gradient from that loss.
 """
     examples = (
+        Example(
+            name="scan-state-updated-in-place-after-the-previous-step-saved-it",
+            code="""import torch
+import torch.nn as nn
+
+
+def linear_scan(x, log_a, b, c):
+    decay = torch.exp(-torch.exp(log_a) * torch.ones_like(x))
+    inp = b * x
+    h = torch.zeros_like(x[:, 0])
+    ys = []
+    for t in range(x.shape[1]):
+        h.mul_(decay[:, t]).add_(inp[:, t])
+        ys.append(h * c)
+    return torch.stack(ys, dim=1)
+
+
+class SSMLayer(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.log_a = nn.Parameter(torch.zeros(d))
+        self.b = nn.Parameter(torch.ones(d))
+        self.c = nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        return linear_scan(x, self.log_a, self.b, self.c)
+
+
+def main():
+    torch.manual_seed(0)
+    layer = SSMLayer()
+    opt = torch.optim.Adam(layer.parameters(), lr=1e-2)
+    loss = layer(torch.randn(2, 5, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"layer": layer}
+""",
+            lines=(11,),
+            expect={"error": "modified by an inplace operation"},
+            fixable=False,
+        ),
+        Example(
+            name="scan-state-updated-out-of-place",
+            code="""import torch
+import torch.nn as nn
+
+
+def linear_scan(x, log_a, b, c):
+    decay = torch.exp(-torch.exp(log_a) * torch.ones_like(x))
+    inp = b * x
+    h = torch.zeros_like(x[:, 0])
+    ys = []
+    for t in range(x.shape[1]):
+        h = h * decay[:, t] + inp[:, t]
+        ys.append(h * c)
+    return torch.stack(ys, dim=1)
+
+
+class SSMLayer(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.log_a = nn.Parameter(torch.zeros(d))
+        self.b = nn.Parameter(torch.ones(d))
+        self.c = nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        return linear_scan(x, self.log_a, self.b, self.c)
+
+
+def main():
+    torch.manual_seed(0)
+    layer = SSMLayer()
+    opt = torch.optim.Adam(layer.parameters(), lr=1e-2)
+    loss = layer(torch.randn(2, 5, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"layer": layer}
+""",
+            bad=False,
+            expect={"grad_ok": ["layer.log_a", "layer.b", "layer.c"]},
+        ),
         Example(
             name="coupling-updates-one-half-in-place-after-the-other-half-was-saved",
             code="""import torch
@@ -2679,6 +2764,8 @@ def main():
                         continue
                 if v is None or not v.saved_output or not ev.mode.enabled or ev.extra in ("init",) or ev.extra in NOT_INPLACE:
                     continue
+                if ev.stmt is not None and id(ev.stmt) in seen:
+                    continue  # (``h.mul_(a).add_(b)``: one statement, reported once, at its first in-place op)
                 if lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node):
                     continue
                 if not known_roots(v) and not (v.saved_output.startswith("in:") and _saved_for_another_operand(v.saved_output[3:]) and _inputs_need_grad(facts, fl)):
@@ -2688,6 +2775,8 @@ def main():
                     if info is None or not info.is_module:
                         continue  # gradient of an object we cannot see: only nn.Module state is trainable for sure
                 seen.add(id(ev.node))
+                if ev.stmt is not None:
+                    seen.add(id(ev.stmt))
                 kind = ev.extra
                 what = {"augassign": "augmented assignment", "setitem": "index assignment"}.get(kind, f"`.{kind}()`")
                 fixes = []
