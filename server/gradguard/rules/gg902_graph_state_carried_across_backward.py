@@ -75,7 +75,9 @@ from the policy's output, then `advantage = rewards - self.baseline`). A Module 
 submodules or parameters (in `__init__`: `self.bias = self.mlp(table)`, or filled on the first call
 under `if self.bias is None:`, also from local names bound in that block (`angles = pos * self.log_freq.exp()`, then
 `self._table = (angles.cos(), angles.sin())`) and read after the block in the same method or returned by it -- also
-`if self.table is None or self.table.size(0) < n:`, a cache rebuilt only for a
+`if self.table is None or self.table.size(0) < n:`, or after `if self.cached is not None [and self.cached.size(0) >= n]:
+return self.cached[:n]`, a cache returned early once set; a product of a constant tensor and a parameter,
+`pos[:, None] * self.freqs[None, :]`, keeps the constant for the parameter's gradient -- a cache rebuilt only for a
 longer input -- or a memo table entry filled once per key under `if key not in self.cache:`)
 and read by `forward` on every call is an error when a loop backpropagates
 through the module every iteration (or a framework does: a part of a LightningModule whose `training_step` loss runs
@@ -131,6 +133,83 @@ value is a tuple of tensors) right after that loop: this call still backpropagat
 call starts from the values only.
 """
     examples = (
+        Example(
+            name="angle-table-cached-after-an-early-return-test-and-reused-by-the-next-step",
+            code="""import torch
+import torch.nn as nn
+
+
+class LearnedRotary(nn.Module):
+    def __init__(self, dim=4):
+        super().__init__()
+        self.freqs = nn.Parameter(1.0 / (100 ** (torch.arange(0, dim, 2).float() / dim)))
+        self.cached = None
+
+    def angles(self, t):
+        if self.cached is not None and self.cached.size(0) >= t:
+            return self.cached[:t]
+        pos = torch.arange(t, dtype=torch.float32)
+        ang = pos[:, None] * self.freqs[None, :]
+        self.cached = ang
+        return ang
+
+    def forward(self, x):
+        ang = self.angles(x.size(1))
+        x1, x2 = x[..., 0::2], x[..., 1::2]
+        return torch.cat([x1 * ang.cos() - x2 * ang.sin(), x1 * ang.sin() + x2 * ang.cos()], dim=-1)
+
+
+def main():
+    torch.manual_seed(0)
+    rot = LearnedRotary()
+    opt = torch.optim.SGD(rot.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = rot(torch.randn(2, 5, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"rot": rot}
+""",
+            lines=(16,),
+            expect={"error": "backward through the graph a second time"},
+            fixable=False,
+        ),
+        Example(
+            name="angle-table-computed-on-every-call",
+            code="""import torch
+import torch.nn as nn
+
+
+class LearnedRotary(nn.Module):
+    def __init__(self, dim=4):
+        super().__init__()
+        self.freqs = nn.Parameter(1.0 / (100 ** (torch.arange(0, dim, 2).float() / dim)))
+        self.cached = None
+
+    def angles(self, t):
+        pos = torch.arange(t, dtype=torch.float32)
+        return pos[:, None] * self.freqs[None, :]
+
+    def forward(self, x):
+        ang = self.angles(x.size(1))
+        x1, x2 = x[..., 0::2], x[..., 1::2]
+        return torch.cat([x1 * ang.cos() - x2 * ang.sin(), x1 * ang.sin() + x2 * ang.cos()], dim=-1)
+
+
+def main():
+    torch.manual_seed(0)
+    rot = LearnedRotary()
+    opt = torch.optim.SGD(rot.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = rot(torch.randn(2, 5, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"rot": rot}
+""",
+            bad=False,
+            expect={"grad_ok": ["rot.freqs"]},
+        ),
         Example(
             name="hf-trainer-compute-loss-keeps-the-batch-latent-for-the-next-step",
             code="""import torch
@@ -3600,6 +3679,28 @@ def _saves_for_backward(facts, info, st: ast.AST) -> bool:
                     return True  # a layer of the module
             elif isinstance(n, ast.BinOp) and (isinstance(n.op, ast.MatMult) or (isinstance(n.op, ast.Pow) and not isinstance(n.right, ast.Constant))):
                 return True
+            elif isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mult, ast.Div)) and _tensor_operand(facts, info, n, n.left) and _tensor_operand(facts, info, n, n.right):
+                return True  # (``pos[:, None] * self.freqs[None, :]``: the product keeps ``pos`` for the parameter's gradient)
+    return False
+
+
+def _tensor_operand(facts, info, at: ast.AST, e: ast.AST, depth: int = 0) -> bool:
+    """Is ``e`` certainly a tensor: a parameter of the module (``self.freqs``), or a name bound once in the function to a
+    ``torch`` call (``pos = torch.arange(t)``), or a view / index of one?"""
+    while True:
+        if isinstance(e, ast.Subscript):
+            e = e.value
+        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in ("unsqueeze", "view", "reshape", "t", "transpose", "float", "to", "expand"):
+            e = e.func.value
+        else:
+            break
+    if isinstance(e, ast.Attribute) and _self_attr(e):
+        return facts.modules.registered_parameter(info.name, e.attr) is not None
+    if isinstance(e, ast.Name) and depth < 2:
+        fn = facts.enclosing(at, (ast.FunctionDef, ast.AsyncFunctionDef))
+        v = facts.semantic.single_value(fn, e.id, outer=False) if fn is not None else None
+        if isinstance(v, ast.Call):
+            return (facts.imports.qualname(v.func) or "").startswith("torch.")
     return False
 
 
@@ -3641,8 +3742,8 @@ def _emptied(n: ast.AST, attr: str) -> bool:
 
 
 def _has_none_guard(fn) -> bool:
-    """Does ``fn`` test ``self.<attr> is None`` (the lazy-cache idiom)?"""
-    return any(isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], ast.Is) and _self_attr(n.left) and isinstance(n.comparators[0], ast.Constant) and n.comparators[0].value is None for n in walk_nodes(fn))
+    """Does ``fn`` test ``self.<attr> is None`` (the lazy-cache idiom), or ``is not None`` (a cache returned when set)?"""
+    return any(isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], (ast.Is, ast.IsNot)) and _self_attr(n.left) and isinstance(n.comparators[0], ast.Constant) and n.comparators[0].value is None for n in walk_nodes(fn))
 
 
 def _guarded_by_none(facts, st, attr: str) -> bool:
@@ -3658,13 +3759,41 @@ def _guarded_by_none(facts, st, attr: str) -> bool:
         return isinstance(t, ast.Compare) and all(isinstance(o, (ast.Lt, ast.Gt, ast.LtE, ast.GtE, ast.NotEq)) for o in t.ops) \
             and not any(isinstance(n, ast.Constant) and isinstance(n.value, bool) for n in walk_nodes(t))
 
+    def set_test(t) -> bool:
+        return isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.IsNot) and _self_attr(t.left, attr) \
+            and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None
+
     return _guarded(
         facts,
         st,
         lambda t: none_test(t) or (
             isinstance(t, ast.BoolOp) and isinstance(t.op, ast.Or) and none_test(t.values[0]) and all(size_test(v) for v in t.values[1:])
         ),
+    ) or _after_cached_return(
+        facts,
+        st,
+        # ``if self.<attr> is not None [and self.<attr>.size(0) >= n]: return self.<attr>[...]``: what follows runs only
+        # while the cache is empty (or too short), then the cached tensor is reused
+        lambda t: set_test(t) or (isinstance(t, ast.BoolOp) and isinstance(t.op, ast.And) and set_test(t.values[0]) and all(size_test(v) for v in t.values[1:])),
     )
+
+
+def _after_cached_return(facts, st, test) -> bool:
+    """Is ``st`` (in its function's own body) preceded there by ``if <test>: ... return ...`` (no ``else``)?"""
+    fn = facts.enclosing(st, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if fn is None:
+        return False
+    top = st
+    while facts.parent(top) is not fn:
+        top = facts.parent(top)
+        if top is None:
+            return False
+    for prev in fn.body:
+        if prev is top:
+            return False
+        if isinstance(prev, ast.If) and not prev.orelse and prev.body and isinstance(prev.body[-1], ast.Return) and test(prev.test):
+            return True
+    return False
 
 
 def _guarded(facts, st, test) -> bool:
