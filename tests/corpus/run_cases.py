@@ -111,7 +111,7 @@ def default_python():
 # session that develops against the c39 dev half ("c39" would also match c390..c399, so the ids are written whole).
 # The c40 blind half (c4002, c4004, ..., c4040) is held out the same way until it is scored once, at the end of the
 # session that develops against the c40 dev half ("c40" would also match c400..c409, so the ids are written whole).
-UNSCORED_BLIND: tuple = ("c3902_", "c3904_", "c3906_", "c3908_", "c3910_", "c3912_", "c3914_", "c3916_", "c3918_", "c3920_", "c3922_", "c3924_", "c3926_", "c3928_", "c3930_", "c3932_", "c3934_", "c3936_", "c3938_", "c3940_", "c4002_", "c4004_", "c4006_", "c4008_", "c4010_", "c4012_", "c4014_", "c4016_", "c4018_", "c4020_", "c4022_", "c4024_", "c4026_", "c4028_", "c4030_", "c4032_", "c4034_", "c4036_", "c4038_", "c4040_")
+UNSCORED_BLIND: tuple = ()
 
 
 def scored_blind(paths):
