@@ -4820,7 +4820,9 @@ class _Walker:
             if pair is not None:
                 return pair
         if name in ("sample", "sample_n") and recv.discrete:
-            return Val(frozenset(), recv.cut, kind="tensor")  # a discrete draw: no gradient to lose
+            # a discrete draw: no gradient to lose, nor did it lose any to what cut its distribution's parameters (a
+            # rollout's ``no_grad`` around ``Categorical(logits=...).sample()`` is not why the loss misses the policy)
+            return Val(frozenset(), frozenset(), kind="tensor")
         if name in CUT_METHODS and (recv.kind not in ("module", "instance", "python", "numpy") or self._tensor_method_on_module(recv, name)):
             kind = CUT_METHODS[name]
             if name in ("round",) and recv.kind is None and not recv.live:

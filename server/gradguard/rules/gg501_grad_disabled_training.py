@@ -152,6 +152,32 @@ step changes in place, and the backward would raise; compute it after the step i
 """
     examples = (
         Example(
+            name="actions-sampled-under-no-grad-feed-the-critic-loss",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    actor = nn.Linear(4, 3)
+    critic = nn.Linear(4 + 3, 1)
+    opt = torch.optim.Adam([*actor.parameters(), *critic.parameters()], lr=1e-3)
+    for _ in range(2):
+        s = torch.randn(8, 4)
+        with torch.no_grad():
+            a = torch.distributions.Categorical(logits=actor(s)).sample()
+        q = critic(torch.cat([s, F.one_hot(a, 3).float()], -1)).squeeze(-1)
+        loss = F.mse_loss(q, torch.randn(8))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"critic": critic}
+""",
+            bad=False,
+            expect={"grad_ok": ["critic.weight", "critic.bias"]},
+        ),
+        Example(
             name="policy-objective-computed-in-the-target-block-and-used-after-the-critic-step",
             code="""import copy
 
