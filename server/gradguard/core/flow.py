@@ -3363,6 +3363,13 @@ class _Walker:
         kept = narrowed_parts(self.e.modules, self.im, recv.cls, keep, dropped=dropped)
         if kept is None:
             return None
+        # (a part this walk saw replaced by a new layer, ``unet.mid = LoRAConv(unet.mid)`` in a helper: its parameter
+        # names are not the class's any more, so the test is not decided for it)
+        swapped = {e.name[len(recv.ident) + 1:].split(".", 1)[0] for e in self.fl.events if e.what == "replace" and e.name and e.name.startswith(recv.ident + ".")}
+        if swapped:
+            moved = [p for p in dropped if p.split(".", 1)[0] in swapped]
+            kept = [*kept, *moved]
+            dropped = [p for p in dropped if p not in moved]
         return frozenset(f"{recv.ident}.{p}" for p in kept), frozenset((f"{recv.ident}.{p}", why.get(f"{recv.ident}.{p}", node)) for p in dropped)
 
     def _fill_before(self, st: ast.stmt) -> Optional[tuple]:

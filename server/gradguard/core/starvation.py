@@ -51,6 +51,8 @@ def frozen_paths(facts: FileFacts) -> set:
     on: set = set()
     classes: dict = {}  # frozen path -> the in-file class of the module frozen whole there
     replaced: set = set()  # parts the same code swaps for new layers (``blk.qkv = LoRALinear(blk.qkv)``)
+    swaps: list = []  # (path, flow, order) of each new layer put in
+    freezes: list = []  # (path, flow, order) of each freeze
     if facts.text_index.anywhere(CHANGES_REQUIRES_GRAD):  # (its hits are what flows_matching reads next)
         flows = list(facts.flows_matching(_TOUCHES_REQUIRES_GRAD))
         # and their callers: a helper's change is an event at its call (``requires_grad_via_call``)
@@ -65,6 +67,8 @@ def frozen_paths(facts: FileFacts) -> set:
             for ev in fl.events:
                 if ev.what == "replace" and ev.name:
                     replaced.add(ev.name[5:] if ev.name.startswith("self.") else ev.name)
+                    if ev.value is not None and ev.value.kind == "module":
+                        swaps.append((ev.name[5:] if ev.name.startswith("self.") else ev.name, fl, _order(ev)))
                 setting = ev.what == "requires_grad_set" and ev.name == "requires_grad"
                 call = ev.what in ("requires_grad_call", "requires_grad_via_call")  # (a helper's change, at its call)
                 if not (setting or call):
@@ -82,6 +86,8 @@ def frozen_paths(facts: FileFacts) -> set:
                     for r in set(ev.target.live) | ({ev.target.ident} if ev.target.ident else set()):
                         path = r[5:] if r.startswith("self.") else (_kept_as(facts, fl, r) or r)
                         (out if off else on).add(path)
+                        if off:
+                            freezes.append((path, fl, _order(ev)))
                         if off:  # (the module itself, or each of its parameters in a loop over ``model.parameters()``)
                             origin = facts.flow.root_origins.get(r) if "." not in r else None
                             cls = ev.target.cls if r == ev.target.ident and ev.target.kind == "module" else (origin.cls if origin is not None and origin.kind == "module" else None)
@@ -99,6 +105,22 @@ def frozen_paths(facts: FileFacts) -> set:
     # a part unfrozen again (fine-tuning the head after freezing the model) is wanted trained; the rest of a module
     # frozen whole and then partly unfrozen (``for p in model.parameters(): p.requires_grad = False``, then the same
     # with ``True`` over ``model.head``) stays frozen: its other parts, where its in-file class tells them
+    # a part put into a frozen module after the freeze, in the same function (``unet.requires_grad_(False)``, then
+    # ``unet.mid = LoRAConv(unet.mid)``): a new layer, whose parameters require grad; the module's other parts stay frozen
+    refilled: dict = {}
+    for f, ffl, forder in freezes:
+        for r, rfl, rorder in swaps:
+            if rfl is ffl and rorder > forder and "." in r and r.startswith(f + "."):
+                refilled.setdefault(f, set()).add(r[len(f) + 1:].split(".", 1)[0])
+    if refilled:
+        narrowed: set = set()
+        for f in out:
+            parts = refilled.get(f)
+            if parts is None:
+                narrowed.add(f)
+                continue
+            narrowed.update(f"{f}.{a}" for a in _class_parts(facts, classes.get(f)) if a not in parts)
+        out = narrowed
     kept: set = set()
     for f in out:
         related_on = [u for u in on if is_frozen(u, {f}) or is_frozen(f, {u})]
@@ -119,6 +141,14 @@ def frozen_paths(facts: FileFacts) -> set:
 
 
 _TOUCHES_REQUIRES_GRAD = CHANGES_REQUIRES_GRAD
+
+
+def _order(ev) -> tuple:
+    """Where an event runs in its function, in source order; for an event at a helper's call, also where in the helper
+    (``inject_lora(unet)`` freezing at its line 41 and swapping a layer at 42)."""
+    node = ev.node
+    inner = int(ev.extra) if ev.what == "replace" and ev.extra and str(ev.extra).isdigit() else getattr(ev.origin, "lineno", 0) if ev.origin is not None else 0
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0), inner)
 
 
 def _run_at_every_construction(facts: FileFacts, fn: ast.AST) -> frozenset:

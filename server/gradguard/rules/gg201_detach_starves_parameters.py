@@ -28,7 +28,10 @@ self.kernel_gen(t)`, then `self.conv(x)`) when some parameters reach that loss *
 through it, and an optimizer steps them (or, with no optimizer in sight, they were created right there and something may want their gradient: a
 tensor whose `.grad` is read, or that is returned or stored; a unit test's input copied into fresh leaves with
 `.clone().detach().requires_grad_()` to compare gradients is not reported, nor is a tensor whose `.grad` the function
-sets itself, `x1.grad = torch.cat([c.grad for c in chunks])` after a backward per detached chunk).
+sets itself, `x1.grad = torch.cat([c.grad for c in chunks])` after a backward per detached chunk). A layer put into a
+frozen model after the freeze (`model.requires_grad_(False)`, then `model.mid = LoRALinear(model.mid)`) holds new
+parameters that require grad, and a name filter over the model's parameters (`"lora_" in n`) is not decided for it:
+`self.lora_up.data @ self.lora_down` in its forward starves `lora_up`.
 Intentional detaches stay silent: values that never reach the backpropagated loss (logging, metrics),
 GAN `netD(fake.detach())` when the generator trains through another loss (the same detached fake reused for the
 generator's loss is reported, also in a trainer object's method, `GANTrainer(G, D, opt_g, opt_d).step(real)`, whose
@@ -83,6 +86,107 @@ they now receive the gradient they were meant to. If the stop-gradient was inten
 with `# noqa: GG201` instead.
 """
     examples = (
+        Example(
+            name="lora-factor-read-through-data-in-a-layer-injected-after-the-freeze",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LoRALinear(nn.Module):
+    def __init__(self, base, rank=2):
+        super().__init__()
+        self.base = base
+        self.lora_down = nn.Parameter(torch.randn(rank, base.in_features) * 0.1)
+        self.lora_up = nn.Parameter(torch.randn(base.out_features, rank) * 0.1)
+
+    def forward(self, x):
+        delta = self.lora_up.data @ self.lora_down
+        return F.linear(x, self.base.weight + delta, self.base.bias)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = nn.Linear(4, 8)
+        self.mid = nn.Linear(8, 8)
+        self.out = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.mid(torch.relu(self.inp(x)))))
+
+
+def add_lora(model):
+    model.requires_grad_(False)
+    model.mid = LoRALinear(model.mid)
+    return [p for n, p in model.named_parameters() if "lora_" in n]
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = torch.optim.AdamW(add_lora(model), lr=1e-2, weight_decay=0.0)
+    for _ in range(2):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(14,),
+            expect={"grad_none": ["model.mid.lora_up"], "grad_ok": ["model.mid.lora_down"]},
+            fixed_expect={"grad_ok": ["model.mid.lora_up", "model.mid.lora_down"]},
+        ),
+        Example(
+            name="lora-factors-both-trained-in-a-layer-injected-after-the-freeze",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LoRALinear(nn.Module):
+    def __init__(self, base, rank=2):
+        super().__init__()
+        self.base = base
+        self.lora_down = nn.Parameter(torch.randn(rank, base.in_features) * 0.1)
+        self.lora_up = nn.Parameter(torch.randn(base.out_features, rank) * 0.1)
+
+    def forward(self, x):
+        delta = self.lora_up @ self.lora_down
+        return F.linear(x, self.base.weight + delta, self.base.bias)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = nn.Linear(4, 8)
+        self.mid = nn.Linear(8, 8)
+        self.out = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.mid(torch.relu(self.inp(x)))))
+
+
+def add_lora(model):
+    model.requires_grad_(False)
+    model.mid = LoRALinear(model.mid)
+    return [p for n, p in model.named_parameters() if "lora_" in n]
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = torch.optim.AdamW(add_lora(model), lr=1e-2, weight_decay=0.0)
+    for _ in range(2):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            bad=False,
+            expect={"grad_ok": ["model.mid.lora_up", "model.mid.lora_down"]},
+        ),
         Example(
             name="codebook-loss-computed-on-the-straight-through-output",
             code="""import torch

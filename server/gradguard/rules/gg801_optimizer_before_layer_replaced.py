@@ -2163,6 +2163,9 @@ def main():
                     # the replaced layer is part of what the optimizer holds (a whole model, or the very group replaced)
                     if position(onode) >= position(ev.node) or not any(path == c or path.startswith(c + ".") or c.startswith(path + ".") for c in ov.params):
                         continue
+                    bound = facts.statement_of(onode) or onode
+                    if any(n is ev.node for n in walk_nodes(getattr(bound, "value", None) or bound)):
+                        continue  # (the replacement runs while the optimizer's arguments are evaluated: ``AdamW(add_lora(model))``)
                     if ev.given and any(ev.given == c or ev.given.startswith(c + ".") for c in ov.params):
                         continue  # the new layer is one the optimizer was given too (``SGD([*model.parameters(), *head.parameters()])``)
                     if mutually_exclusive(facts, ev.node, onode):
