@@ -2301,7 +2301,9 @@ class _Walker:
                 # a tensor an op of this iteration saved for backward is still saved when the next iteration starts (the
                 # graph lives until a backward frees it): ``h.mul_(a)`` at the top of a scan whose ``h * C`` saved ``h``
                 for k, v in end.items():
-                    if v.saved_output and v.kind == "tensor":
+                    if v.saved_output and v.kind == "tensor" and any(r != UNKNOWN and not r.startswith("arg:") for r in v.live):
+                        # (a tensor that requires grad itself, the state a recurrence carries: a buffer of data refilled at
+                        # the top of each iteration was saved only if the op's other operand required grad)
                         cur = self.env.get(k)
                         if cur is not None and cur.kind == "tensor" and not cur.saved_output:
                             self.env[k] = replace(cur, saved_output=v.saved_output)
@@ -3984,9 +3986,11 @@ class _Walker:
             # name the helper saves is followed where the helper is walked with the caller's values)
             names = self.e.flow(fn).args
             for i, a in enumerate(node.args):
-                if i < len(names) and names[i] in saved and isinstance(a, (ast.Attribute, ast.Name)):
+                if i < len(names) and names[i] in saved and (isinstance(a, ast.Attribute) or (
+                        isinstance(a, ast.Name) and i < len(args) and args[i].kind == "tensor" and saved[names[i]][3:][:1].isupper())):
                     # (a local tensor too: ``w = self.att(cum)`` with ``self.conv(cum.unsqueeze(1))`` in the forward saves the
-                    # caller's ``cum``, data or not, for the convolution's weight gradient)
+                    # caller's ``cum``, data or not, for the convolution's weight gradient; a layer saved it, not an
+                    # arithmetic op the callee may run on a number it is given, ``planes * block.expansion``)
                     self.mark_saved([a], saved[names[i]][3:], result)
         leak = self.e.flow(fn).leaves_grad_disabled
         if leak is not None and self.mode.enabled:

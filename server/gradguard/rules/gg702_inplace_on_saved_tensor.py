@@ -218,6 +218,54 @@ gives other parameters; this fix is unsafe, since the stepped model no longer ge
 """
     examples = (
         Example(
+            name="int-width-doubled-after-a-builder-and-a-data-gain-refilled-per-level",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Stack(nn.Module):
+    def __init__(self, width=4, widen=2):
+        super().__init__()
+        n = width * widen
+        self.stem = nn.Linear(3, n)
+        self.layer1 = self._make_layer(n, 1)
+        n *= 2
+        self.layer2 = self._make_layer(n // 2, 2)
+
+    def _make_layer(self, planes, expansion):
+        return nn.Linear(planes, planes * expansion)
+
+    def forward(self, x):
+        return self.layer2(self.layer1(self.stem(x)))
+
+
+def build_targets(preds, targets):
+    gain = torch.ones(3)
+    out = []
+    for p in preds:
+        gain[1:] = torch.tensor(p.shape)[[1, 1]]
+        out.append(targets * gain)
+    return out
+
+
+def main():
+    torch.manual_seed(0)
+    model = Stack()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = torch.randn(5, 3)
+    preds = [model(x)[:, :3], model(x)[:, 3:6]]
+    tgts = build_targets(preds, torch.rand(5, 3))
+    loss = sum(F.mse_loss(p, t) for p, t in zip(preds, tgts))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            bad=False,
+            expect={"grad_ok": ["model.stem.weight", "model.layer2.weight"]},
+        ),
+        Example(
             name="scan-state-updated-in-place-after-the-previous-step-saved-it",
             code="""import torch
 import torch.nn as nn
