@@ -451,6 +451,8 @@ def _run(loop: FillLoop, body, env: dict, mtype: Optional[str], rank: Optional[i
         block(body)
     except Unknown:
         return everything, None
+    finally:
+        block = None  # type: ignore[assignment]  # (the recursive closure refers to itself: break that cycle for the refcounting workers)
     return frozenset(got), (last if not got else None)
 
 
