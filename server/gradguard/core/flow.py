@@ -2748,7 +2748,14 @@ class _Walker:
             # iterating parameters(): each element is a leaf parameter of the receiver
             return Val(it.live, it.cut, kind="tensor", leaf=True, ident=None)
         if it.items:
-            return join(*it.items)
+            e = join(*it.items)
+            if (e.ident == NEW or NEW in e.live) and it.live and NEW not in it.live:
+                # an element of a list the program named (``params = [torch.zeros(3, requires_grad=True), ...]``): one of
+                # the objects that name holds, not a new root of the loop variable's
+                held = it.live
+                e = replace(e, live=(e.live - {NEW}) | held, cut=frozenset((h, c) for r, c in e.cut for h in (held if r == NEW else (r,))),
+                            ident=None if e.ident == NEW else e.ident)
+            return e
         if it.leads and it.pytype == "list":  # (strings that each begin with one of the list's known texts)
             return Val(kind="python", leads=it.leads)
         return replace(it, ident=None, leaf=False, items=None, kind=it.kind if it.kind in ("python", "tensor", "module") else None)

@@ -1022,7 +1022,8 @@ class ModuleModel:
 
     def _class_passed_in(self, cls: str, param: str) -> Optional[str]:
         """``self.func = func`` with ``func`` a parameter of ``__init__``: the in-file Module class every
-        instantiation of ``cls`` in this file passes for it (``EulerBlock(ODEFunc(dim))``), else None."""
+        instantiation of ``cls`` in this file passes for it (``EulerBlock(ODEFunc(dim))``, or a local bound once to such a
+        construction in the same scope), else None."""
         key = ("class_passed_in", cls, param)
         if key in self._passed:
             return self._passed[key]
@@ -1036,8 +1037,11 @@ class ModuleModel:
         index = names.index(param)
         found = set()
         sites = self._instantiations().get(cls, [])
-        for _scope, call in sites:
+        for scope, call in sites:
             arg = call.args[index] if index < len(call.args) else next((k.value for k in call.keywords if k.arg == param), None)
+            if isinstance(arg, ast.Name):  # (``encoder = PixelEncoder()`` ... ``Critic(encoder)``: a local bound once)
+                binds = [st.value for st in walk_nodes(scope) if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in st.targets)]
+                arg = binds[0] if len(binds) == 1 else None
             if not (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id in self.classes and self.classes[arg.func.id].is_module):
                 return None
             found.add(arg.func.id)

@@ -519,6 +519,8 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                     if not wanted and not (_created(root, fl) and _gradient_observed(facts, fl, root)):
                         continue
                 for c in sorted(cuts, key=cut_order):
+                    if c.via and _switched_off(facts, c):
+                        continue  # (``if detach:`` in a callee, left off by a call on this path: the cut does not run here)
                     by_cut.setdefault(c, []).append(root)
             if no_path and len(by_cut) > 1:
                 # the loss has no gradient path, and several cuts stand between it and the parameters: a cut in front of
@@ -648,3 +650,70 @@ def display_root(root: str) -> str:
     """A root id as the user wrote it: ``model.blocks[].attn`` -> ``model.blocks.attn``; ``model@54`` (a new object
     bound to a name an older one had) -> ``model``."""
     return re.sub(r"@\d+", "", root.replace("[", "").replace("]", ""))
+
+
+_FALSE_DEFAULTS = (False, None, 0)
+
+
+def _flag_default(fn: ast.AST, name: str) -> Optional[int]:
+    """The position of parameter ``name`` of ``fn`` (counting ``self``) when it defaults to a false constant
+    (``detach=False``): a flag a caller turns on; None otherwise (no such parameter, no default, another default)."""
+    args = fn.args  # type: ignore[attr-defined]
+    positional = [*args.posonlyargs, *args.args]
+    for i, a in enumerate(positional):
+        if a.arg == name:
+            k = i - (len(positional) - len(args.defaults))
+            d = args.defaults[k] if k >= 0 else None
+            return i if isinstance(d, ast.Constant) and d.value in _FALSE_DEFAULTS and not isinstance(d.value, float) else None
+    for a, d in zip(args.kwonlyargs, args.kw_defaults):
+        if a.arg == name:
+            return -1 if isinstance(d, ast.Constant) and d.value in _FALSE_DEFAULTS else None
+    return None
+
+
+def switched_on_by(facts: FileFacts, cut: Cut) -> Optional[tuple]:
+    """(call, argument, flag): a cut that runs only when a flag parameter of its function is true (``if detach:
+    h = h.detach()`` in a ``forward(self, x, detach=False)``), turned on by a call on the way to the loss that passes
+    a true constant for it, directly or through the flag parameters of the functions in between
+    (``critic(obs, act, detach_encoder=True)`` whose ``forward`` calls ``self.encoder(obs, detach=detach_encoder)``).
+    That call, not the cut, is what to change: other calls leave the flag off. ``(call, None, flag)`` when a call on the way
+    leaves the flag at its default or passes a false constant (the cut does not run on this path); None when no call
+    decides it."""
+    node = cut.node
+    fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    flag = None
+    cur: Optional[ast.AST] = node
+    while cur is not None and cur is not fn:
+        par = facts.parent(cur)
+        if isinstance(par, (ast.If, ast.IfExp)) and isinstance(par.test, ast.Name) and (cur in par.body if isinstance(par, ast.If) else cur is par.body):
+            flag = par.test.id
+            break
+        cur = par
+    if flag is None:
+        return None
+    for call in cut.via:
+        pos = _flag_default(fn, flag)
+        if pos is None or not isinstance(call, ast.Call):
+            return None
+        arg = next((k.value for k in call.keywords if k.arg == flag), None)
+        if arg is None and pos >= 0:
+            method = bool(fn.args.args) and fn.args.args[0].arg in ("self", "cls") and isinstance(facts.parent(fn), ast.ClassDef)
+            i = pos - 1 if method else pos
+            if 0 <= i < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: i + 1]):
+                arg = call.args[i]
+        if arg is None or (isinstance(arg, ast.Constant) and arg.value in _FALSE_DEFAULTS):
+            return call, None, flag  # (the flag is off at this call: the cut does not run on this path)
+        if isinstance(arg, ast.Constant) and arg.value is True:
+            return call, arg, flag
+        caller = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        if not (isinstance(arg, ast.Name) and isinstance(caller, (ast.FunctionDef, ast.AsyncFunctionDef))):
+            return None
+        fn, flag = caller, arg.id
+    return None
+
+
+def _switched_off(facts: FileFacts, cut: Cut) -> bool:
+    switch = switched_on_by(facts, cut)
+    return switch is not None and switch[1] is None

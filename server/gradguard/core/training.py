@@ -445,6 +445,39 @@ def covered_by(root: str, optimizers: list) -> bool:
     return any(any(related(bare, _elementless(c)) for c in o.covered) for o in optimizers)
 
 
+def kept_as_part(facts, root: str) -> list:
+    """Other names of ``root``'s parameters: a module given to the constructor of an in-file Module class that keeps it as
+    a part (``model = Classifier(encoder)`` with ``self.encoder = encoder``) is ``model.encoder``, so an optimizer over
+    ``model.parameters()`` holds it. The paths (``model.encoder`` + the rest of ``root``), empty when none."""
+    name, _, rest = root.partition(".")
+    if not name.isidentifier():
+        return []
+    out = []
+    classes = facts.modules.classes
+    for call in facts.nodes_near(ast.Call, (name,)):
+        f = call.func
+        info = classes.get(f.id) if isinstance(f, ast.Name) else None
+        if info is None or not info.is_module or "__init__" not in info.methods:
+            continue
+        init = info.methods["__init__"]
+        params = [a.arg for a in [*init.args.posonlyargs, *init.args.args]][1:]
+        given = [params[i] for i, a in enumerate(call.args) if i < len(params) and isinstance(a, ast.Name) and a.id == name and not any(isinstance(x, ast.Starred) for x in call.args[:i + 1])]
+        given += [k.arg for k in call.keywords if k.arg and isinstance(k.value, ast.Name) and k.value.id == name]
+        attrs = [attr for p in given for attr, values in info.attr_values.items() if len(values) == 1 and isinstance(values[0], ast.Name) and values[0].id == p]
+        if not attrs:
+            continue
+        st = facts.statement_of(call)
+        targets: list = []
+        if isinstance(st, ast.Assign) and len(st.targets) == 1:
+            t, v = st.targets[0], st.value
+            if v is call and isinstance(t, ast.Name):
+                targets = [t.id]
+            elif isinstance(t, ast.Tuple) and isinstance(v, ast.Tuple) and len(t.elts) == len(v.elts):
+                targets = [te.id for te, ve in zip(t.elts, v.elts) if ve is call and isinstance(te, ast.Name)]
+        out += [f"{t}.{a}" + (f".{rest}" if rest else "") for t in targets for a in attrs]
+    return out
+
+
 def _elementless(path: str) -> str:
     """``path`` without element markers and indices (``model.encoder.0.mlp.0.weight`` -> ``model.encoder.mlp.weight``)."""
     return ".".join(s for s in path.replace("[]", "").split(".") if not s.isdigit())

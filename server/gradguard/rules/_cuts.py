@@ -8,8 +8,9 @@ from gradguard.core.astindex import walk_nodes
 from gradguard.core.facts import FileFacts
 from gradguard.core.model import Finding, Severity
 from gradguard.core.modules import self_factor
-from gradguard.core.starvation import Starvation, display_root, find_starvations
+from gradguard.core.starvation import Starvation, display_root, find_starvations, switched_on_by
 from gradguard.core.torchapi import CUT_METHODS
+from gradguard.fixes import fix, replace_node
 
 # the tensor methods that leave torch for NumPy or Python (each is its own cut kind in CUT_METHODS)
 ROUND_TRIP_METHODS = {m: k for m, k in CUT_METHODS.items() if k in ("numpy", "item", "tolist")}
@@ -28,10 +29,19 @@ def sole_cut(st: Starvation, kinds) -> bool:
     return all(c.node is st.cut.node or c.kind in kinds for r, c in st.site.loss.cut if r in roots)
 
 
-def other_cuts_where(st: Starvation, kinds) -> str:
-    """`` (line 12, 30)``: the lines of the cuts of other kinds that also stand between ``st``'s roots and the loss."""
+def other_cuts_where(st: Starvation, kinds, facts: FileFacts | None = None) -> str:
+    """`` (line 12, 30)``: the lines of the cuts of other kinds that also stand between ``st``'s roots and the loss (with
+    ``facts``: for a cut a flag argument turns on, the line of that argument; none for one a flag leaves off)."""
     roots = set(st.roots)
-    others = sorted({c.node.lineno for r, c in st.site.loss.cut if r in roots and c.node is not st.cut.node and c.kind not in kinds and hasattr(c.node, "lineno")})
+    lines = set()
+    for r, c in st.site.loss.cut:
+        if r not in roots or c.node is st.cut.node or c.kind in kinds or not hasattr(c.node, "lineno"):
+            continue
+        switch = switched_on_by(facts, c) if facts is not None and c.via else None
+        if switch is not None and switch[1] is None:
+            continue
+        lines.add(switch[1].lineno if switch is not None else c.node.lineno)
+    others = sorted(lines)
     return f" (line {', '.join(str(n) for n in others)})" if others else ""
 
 
@@ -105,6 +115,26 @@ def _test_text(facts: FileFacts, test: ast.If) -> str:
     return f"if {text}" if len(text) <= 60 and "\n" not in text else ""
 
 
+def _switched_on_finding(rule, facts: FileFacts, st: Starvation, switch: tuple, what: str, node: ast.AST) -> Finding:
+    """The cut runs only when a flag parameter is true, and this call turns it on (core.starvation.switched_on_by): the
+    finding goes on the argument, where the fix goes (leave the flag at its default), with the cut as related information."""
+    call, arg, flag = switch
+    kw = next((k for k in call.keywords if k.value is arg), None)
+    shown = facts.text(kw) if kw is not None else f"`{flag}`={facts.text(arg)}"
+    fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    where = f"in `{fn.name}`" if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) else ""
+    others = "" if sole_cut(st, {st.cut.kind}) else f"; the other paths are cut too{other_cuts_where(st, {st.cut.kind}, facts)}"
+    message = (f"`{shown}` turns on the {what} at line {getattr(node, 'lineno', 0)} {where}, which cuts "
+               f"{'the only' if not others else 'one'} gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}{others}: "
+               f"{'it gets' if len(st.roots) == 1 else 'they get'} no gradient")
+    explanation = (f"The cut runs only when `{flag}` is true, and this call passes it: the loss backpropagated here reaches "
+                   f"{roots_label(st.roots)} only through the cut. Leave the flag at its default in the call that computes this loss "
+                   "(keep it where a loss must not train them).")
+    fixes = [lambda: fix(f"Leave `{flag}` off in this call (pass False)", replace_node(facts, arg, "False"), unsafe=True)]
+    return rule.finding(facts, kw if kw is not None else arg, message, severity=rule.severity,
+                        related=[(node, f"the cut `{flag}` turns on"), *related_for(facts, st)], fixes=fixes, explanation=explanation)
+
+
 def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], describe, fixes_for=None, skip: frozenset | set = frozenset()) -> Iterable[Finding]:
     """Yield one finding per cut site of ``kinds`` that starves trained parameters (but the cut nodes in ``skip``)."""
     seen = set(skip)
@@ -112,11 +142,15 @@ def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], descr
         kind, node = effective_cut(facts, st)
         if kind not in kinds:
             continue
-        key = id(node)
-        if key in seen:
+        switch = switched_on_by(facts, st.cut) if st.branch is None else None
+        key = id(switch[1]) if switch is not None else id(node)
+        if key in seen or id(node) in skip:
             continue
         seen.add(key)
         what = describe(kind, node, st)
+        if switch is not None:
+            yield _switched_on_finding(rule, facts, st, switch, what, node)
+            continue
         if st.branch is not None:
             test, first = st.branch
             where = f"the branch at line {first.lineno}" + (f" (`{_test_text(facts, test)}`)" if _test_text(facts, test) else "")
@@ -142,7 +176,7 @@ def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], descr
             )
         elif not sole_cut(st, kinds):
             # the same parameters also reach the loss through a cut of another kind (reported by its own rule)
-            where = other_cuts_where(st, kinds)
+            where = other_cuts_where(st, kinds, facts)
             message = (f"{what} cuts one gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}; the other paths are cut too"
                        f"{where}: {'it gets' if len(st.roots) == 1 else 'they get'} no gradient")
             severity = rule.severity

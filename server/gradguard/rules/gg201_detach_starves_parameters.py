@@ -87,6 +87,108 @@ with `# noqa: GG201` instead.
 """
     examples = (
         Example(
+            name="detach-flag-turned-on-by-the-call-that-trains",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv1d(2, 4, 3), nn.ReLU(), nn.Flatten())
+        self.fc = nn.Linear(4 * 6, 8)
+
+    def forward(self, x, detach=False):
+        h = self.conv(x)
+        if detach:
+            h = h.detach()
+        return self.fc(h)
+
+
+class Classifier(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x, freeze_encoder=False):
+        return self.head(self.encoder(x, detach=freeze_encoder))
+
+
+def train_step(model, opt, x, y):
+    loss = F.cross_entropy(model(x, freeze_encoder=True), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    encoder = Encoder()
+    model = Classifier(encoder)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        train_step(model, opt, torch.randn(5, 2, 8), torch.randint(0, 3, (5,)))
+    return {"model": model}
+""",
+            lines=(30,),
+            expect={"grad_none": ["model.encoder.conv.0.weight"], "grad_ok": ["model.encoder.fc.weight", "model.head.weight"]},
+            fixed_expect={"grad_ok": ["model.encoder.conv.0.weight", "model.encoder.fc.weight", "model.head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="detach-flag-turned-on-only-for-a-linear-probe",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv1d(2, 4, 3), nn.ReLU(), nn.Flatten())
+        self.fc = nn.Linear(4 * 6, 8)
+
+    def forward(self, x, detach=False):
+        h = self.conv(x)
+        if detach:
+            h = h.detach()
+        return self.fc(h)
+
+
+class Classifier(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x, freeze_encoder=False):
+        return self.head(self.encoder(x, detach=freeze_encoder))
+
+
+def main():
+    torch.manual_seed(0)
+    encoder = Encoder()
+    model = Classifier(encoder)
+    probe = nn.Linear(8, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    probe_opt = torch.optim.SGD(probe.parameters(), lr=0.1)
+    for _ in range(2):
+        x, y, z = torch.randn(5, 2, 8), torch.randint(0, 3, (5,)), torch.randint(0, 2, (5,))
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        probe_loss = F.cross_entropy(probe(encoder(x, detach=True)), z)
+        probe_opt.zero_grad()
+        probe_loss.backward()
+        probe_opt.step()
+    return {"model": model, "probe": probe}
+""",
+            expect={"grad_ok": ["model.encoder.conv.0.weight", "model.head.weight", "probe.weight"]},
+        ),
+        Example(
             name="lora-factor-read-through-data-in-a-layer-injected-after-the-freeze",
             code="""import torch
 import torch.nn as nn

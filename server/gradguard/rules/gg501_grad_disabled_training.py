@@ -3227,7 +3227,7 @@ def main():
                 # the same parameters also reach the loss through a cut of another kind (reported by its own rule):
                 # turning recording back on here would not make this a working path on its own terms (the values it
                 # records then meet that cut, or code written for constants, such as ``.numpy()``), so no fix
-                where = other_cuts_where(st, self.cut_kinds)
+                where = other_cuts_where(st, self.cut_kinds, facts)
                 message = (f"{what} cuts one gradient path from {roots_label(st.roots)} to {loss_label(facts, st)}; the other paths are cut too"
                            f"{where}: {'it gets' if len(st.roots) == 1 else 'they get'} no gradient")
                 severity = self.severity

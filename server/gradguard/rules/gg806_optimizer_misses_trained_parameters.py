@@ -17,6 +17,7 @@ from gradguard.core.training import (
     concrete,
     covered_by,
     frozen_at_backward,
+    kept_as_part,
     late_callback_unfreezes,
     lightning_callback_hooks,
     runs_after_optimizers,
@@ -127,6 +128,40 @@ are unfrozen. A trained
 replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica instead.
 """
     examples = (
+        Example(
+            bad=False,
+            name="parts-given-to-the-model-constructor-run-by-their-own-names",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Autoencoder(nn.Module):
+    def __init__(self, encoder, decoder):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, decoder = nn.Linear(6, 2), nn.Linear(2, 6)
+    model = Autoencoder(encoder, decoder)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        x = torch.randn(8, 6)
+        z = encoder(x)
+        loss = F.mse_loss(decoder(z), x) + 1e-3 * z.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.encoder.weight", "model.decoder.weight"]},
+        ),
         Example(
             name="grouping-loop-skips-frozen-and-has-no-else-so-a-raw-parameter-is-in-no-group",
             code="""import torch
@@ -2951,6 +2986,7 @@ def main():
                 # modules the loss runs through are a fixed function being inverted, not trained
                 inputs_only = all(opt.covered and all(_root_kind(facts, r) == "tensor" for r in opt.covered) for opt in stepping)
                 missing = [r for r in origins if not covered_by(r, [*stepping, *visible])
+                           and not any(covered_by(k, [*stepping, *visible]) for k in kept_as_part(facts, r))
                            and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
                            and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen) and not (inputs_only and _root_kind(facts, r) == "module")
                            and not frozen_at_backward(facts, fl, r, site) and not _tied_layer(facts, fl, r)]
