@@ -32,6 +32,11 @@ sets itself, `x1.grad = torch.cat([c.grad for c in chunks])` after a backward pe
 frozen model after the freeze (`model.requires_grad_(False)`, then `model.mid = LoRALinear(model.mid)`) holds new
 parameters that require grad, and a name filter over the model's parameters (`"lora_" in n`) is not decided for it:
 `self.lora_up.data @ self.lora_down` in its forward starves `lora_up`.
+A detach that runs only when a flag parameter is true (`if detach: h = h.detach()` in `forward(self, x, detach=False)`)
+is reported where a call on the path to the loss turns the flag on (`critic(obs, act, detach_encoder=True)`, passed on
+as `self.encoder(obs, detach=detach_encoder)`), since that call is what to change; a call that turns it on for a loss
+whose optimizer does not hold those parameters (a linear probe's `encoder(x, detach=True)`) is the flag's purpose and
+is not reported.
 Intentional detaches stay silent: values that never reach the backpropagated loss (logging, metrics),
 GAN `netD(fake.detach())` when the generator trains through another loss (the same detached fake reused for the
 generator's loss is reported, also in a trainer object's method, `GANTrainer(G, D, opt_g, opt_d).step(real)`, whose
