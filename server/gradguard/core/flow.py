@@ -3524,6 +3524,9 @@ class _Walker:
         for r in v.live:
             if r != UNKNOWN:
                 cut.add((r, Cut(self.mode.kind, self.mode.node or self.stmt or ast.Pass(), f"torch.{self.mode.kind}()")))
+        if v.items is not None and v.pytype != "list":
+            # a tuple of outputs (``logits, values = policy(obs)``): each keeps what it was computed from
+            return Val(live_unknown, frozenset(cut), kind=v.kind, items=tuple(self.op_result(i) for i in v.items))
         return Val(live_unknown, frozenset(cut), kind=v.kind)
 
     def ev_Call(self, node: ast.Call) -> Val:

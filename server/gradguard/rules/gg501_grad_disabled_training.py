@@ -152,6 +152,55 @@ step changes in place, and the backward would raise; compute it after the step i
 """
     examples = (
         Example(
+            name="decorated-helper-also-gives-the-rollout-values-every-epoch-reuses",
+            code="""import torch
+import torch.nn as nn
+
+
+class ActorCritic(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.pi = nn.Linear(8, 2)
+        self.v = nn.Linear(8, 1)
+
+    def forward(self, obs):
+        h = torch.tanh(self.body(obs))
+        return self.pi(h), self.v(h).squeeze(-1)
+
+
+@torch.no_grad()
+def log_probs(policy, obs, actions):
+    logits, _ = policy(obs)
+    return torch.distributions.Categorical(logits=logits).log_prob(actions)
+
+
+def update(model, optimizer, obs, actions, old_logp, adv, returns):
+    for _ in range(3):
+        logp = log_probs(model, obs, actions)
+        _, values = model(obs)
+        ratio = (logp - old_logp).exp()
+        loss = -(ratio * adv).mean() + (values - returns).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = ActorCritic()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    obs = torch.randn(16, 4)
+    actions = torch.randint(0, 2, (16,))
+    old_logp = log_probs(model, obs, actions)
+    update(model, optimizer, obs, actions, old_logp, torch.randn(16), torch.randn(16))
+    return {"model": model}
+""",
+            lines=(17,),
+            expect={"grad_none": ["model.pi.weight"], "grad_ok": ["model.v.weight"]},
+            fixable=False,
+        ),
+        Example(
             name="actions-sampled-under-no-grad-feed-the-critic-loss",
             code="""import torch
 import torch.nn as nn
@@ -3748,7 +3797,8 @@ def _reused_by_later_passes(facts, node: ast.AST, st) -> bool:
     """Is the value computed under ``node`` (where the cut reaches the loss: the call of the decorated function, or the
     region itself) computed outside the loop whose every iteration runs the backward? Recording it would give every
     pass of that loop one shared graph, which the first ``backward()`` frees (``txt_emb = self.encode_all_texts(tokens)``
-    before ``for chunk ...: self.manual_backward(loss)``)."""
+    before ``for chunk ...: self.manual_backward(loss)``). One such value is enough, also one the function is given (a
+    rollout's old log-probabilities from the decorated helper, used in every PPO epoch)."""
     site = getattr(st, "site", None)
     loops = getattr(site, "loops", None)
     parent = facts.parent(node)
@@ -3758,16 +3808,15 @@ def _reused_by_later_passes(facts, node: ast.AST, st) -> bool:
     loop = loops[-1]
     fn = facts.enclosing(loop, (ast.FunctionDef, ast.AsyncFunctionDef))
     inside = {id(n) for n in walk_nodes(loop)}
-    points = []
     for _r, c in site.loss.cut:
         if c.node is not node:
             continue
-        # where the value is computed in the loop's function: the call there that reaches the region, or the region
+        # where the value is computed in the loop's function: the call there that reaches the region, or the region; none
+        # when it comes from the function's caller (``old_logp`` of a rollout passed in): computed before the loop runs
         mine = [x for x in (*c.via, c.node) if facts.enclosing(x, (ast.FunctionDef, ast.AsyncFunctionDef)) is fn]
-        if not mine:
-            return False
-        points.append(mine[0])
-    return bool(points) and all(id(p) not in inside for p in points)
+        if not mine or id(mine[0]) not in inside:
+            return True  # (one value recorded once is enough: the second pass's backward() finds its graph freed)
+    return False
 
 
 def _enable_fix(facts, node: ast.AST):
