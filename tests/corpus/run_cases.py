@@ -111,7 +111,12 @@ def default_python():
 # session that develops against the c39 dev half ("c39" would also match c390..c399, so the ids are written whole).
 # The c40 blind half (c4002, c4004, ..., c4040) is held out the same way until it is scored once, at the end of the
 # session that develops against the c40 dev half ("c40" would also match c400..c409, so the ids are written whole).
-UNSCORED_BLIND: tuple = ()
+# The c42 blind half (c4202, c4204, ..., c4240) is held out the same way until it is scored once, at the end of the
+# session that develops against the c42 dev half ("c42" would also match c420..c429, so the ids are written whole).
+UNSCORED_BLIND: tuple = (
+    "c4202_", "c4204_", "c4206_", "c4208_", "c4210_", "c4212_", "c4214_", "c4216_", "c4218_", "c4220_",
+    "c4222_", "c4224_", "c4226_", "c4228_", "c4230_", "c4232_", "c4234_", "c4236_", "c4238_", "c4240_",
+)
 
 
 def scored_blind(paths):
