@@ -2270,6 +2270,11 @@ class _Walker:
         if test is not None and len(envs) == 2 and self.mode.enabled:
             self._note_dead_alternatives(test, bodies, envs, before)
 
+    def _dead_alt(self, loss: ast.AST) -> Optional[tuple]:
+        """(if, first statement of the branch (the ``if`` itself for a branch left empty), value) when the loss named
+        ``loss`` has no gradient path on one branch of an ``if`` before (``_note_dead_alternatives``)."""
+        return self.dead_alts.get(loss.id) if self.dead_alts and isinstance(loss, ast.Name) else None
+
     def _note_dead_alternatives(self, test: ast.If, bodies: list, envs: list, before: dict) -> None:
         """A name bound on both branches of an ``if`` (or on one, over a value from before), to a tensor with no gradient
         path (every root it came from cut: ``torch.histc``, a ``.detach()``) on one and a value with a path on the other:
@@ -2281,22 +2286,31 @@ class _Walker:
             if va is None or vb is None or va is vb:
                 continue
             for dead, live, body in ((va, vb, bodies[0]), (vb, va, bodies[1])):
-                if body and dead.kind in ("tensor", None) and not dead.live and dead.cut and any(r != UNKNOWN for r in live.live) \
-                        and not any(r == UNKNOWN for r, _c in dead.cut) and any(isinstance(n, ast.Name) and n.id == k and isinstance(n.ctx, ast.Store) for st in body for n in ast.walk(st)):
+                if not (dead.kind in ("tensor", None) and not dead.live and dead.cut and any(r != UNKNOWN for r in live.live) and not any(r == UNKNOWN for r, _c in dead.cut)):
+                    continue
+                if body and any(isinstance(n, ast.Name) and n.id == k and isinstance(n.ctx, ast.Store) for st in body for n in ast.walk(st)):
                     self.dead_alts[k] = (test, body[0], dead)
+                    break
+                if not body and dead is before.get(k):
+                    # no ``else``, over a value from before: ``g_loss = mel_l1(...)`` cut, then ``if step >= warmup: g_loss =
+                    # g_loss + adv_loss``: whenever the ``if`` does not run, the loss has no gradient path
+                    self.dead_alts[k] = (test, test, dead)
                     break
             else:
                 self.dead_alts.pop(k, None)
 
     def loop(self, st: ast.stmt, bind, body, orelse) -> None:
         before = dict(self.env)
+        once = self._runs_at_least_once(st)
         self.loops = self.loops + (st,)
         for i in range(2):  # second pass sees values carried from the previous iteration
             if bind:
                 bind()
             self.block(body)
             end = self.env
-            self.env = self.join_envs([before, end])
+            # (after a loop that runs at least once, ``for _ in range(cfg["inner_steps"])`` with the config giving 1, the
+            # values are those of an iteration's end, not also those from before it)
+            self.env = end if (once and i == 1) else self.join_envs([before, end])
             if i == 0:
                 # a tensor an op of this iteration saved for backward is still saved when the next iteration starts (the
                 # graph lives until a backward frees it): ``h.mul_(a)`` at the top of a scan whose ``h * C`` saved ``h``
@@ -2309,6 +2323,25 @@ class _Walker:
                             self.env[k] = replace(cur, saved_output=v.saved_output)
         self.loops = self.loops[:-1]
         self.block(orelse)
+
+    def _runs_at_least_once(self, st: ast.stmt) -> bool:
+        """``for ... in range(n)`` (or ``range(a, b)``) with every value the bounds may have known to give an iteration, the
+        bounds plain names, constants, attributes or subscripts (evaluated without calls)."""
+        it = getattr(st, "iter", None) if isinstance(st, (ast.For, ast.AsyncFor)) else None
+        if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and "range" not in self.env
+                and 1 <= len(it.args) <= 2 and not it.keywords):
+            return False
+        bounds = []
+        for a in it.args:
+            if any(isinstance(n, (ast.Call, ast.Starred, ast.Lambda, ast.NamedExpr, ast.Await, ast.Yield)) for n in walk_nodes(a)):
+                return False
+            v = self.ev(a)
+            if not v.consts or not all(type(c) is int for c in v.consts):
+                return False
+            bounds.append(v.consts)
+        if len(bounds) == 1:
+            return min(bounds[0]) >= 1
+        return max(bounds[0]) < min(bounds[1])
 
     @staticmethod
     def join_envs(envs: list) -> dict:
@@ -3166,11 +3199,16 @@ class _Walker:
         return cut_value(v, "compare", node, "comparison")
 
     def ev_IfExp(self, node: ast.IfExp) -> Val:
-        self.ev(node.test)
+        tv = self.ev(node.test)
         unwrapped = self._unwrapped(node)
         if unwrapped is not None:
             self.ev(node.body)
             return self.ev(unwrapped)
+        decided = self.decided_by_constructor(node.test)
+        if decided is None:
+            decided = _decided(tv)
+        if decided is not None:  # (``masked(p) if self.use_mask else p`` with ``self.use_mask = True`` set once)
+            return self.ev(node.body if decided else node.orelse)
         body, orelse = self.ev(node.body), self.ev(node.orelse)
         for obj, other in ((body, orelse), (orelse, body)):
             if obj.kind in GradientFlow.TRAINING_KINDS and other.kind == "none":
@@ -4532,8 +4570,10 @@ class _Walker:
                     self.record("grad_inputs", node, target=loss, value=inputs)
             if short != "grad" or not (loss.live - {UNKNOWN}):
                 return Val(kind="tensor")
-            if _creates_graph(node, kwnodes):
+            flag = kwargs.get("create_graph")
+            if _creates_graph(node, kwnodes) and not (flag is not None and _decided(flag) is False):
                 # ``create_graph=True``: the gradients are themselves differentiable, through what the outputs reach
+                # (not ``create_graph=not cfg["first_order"]`` with the config known to say first order here)
                 return Val(loss.live, loss.cut, kind="tensor")
             # without ``create_graph`` the returned gradients have no ``grad_fn``: a loss term built from them (a
             # gradient penalty) is a constant to the next backward
@@ -4656,7 +4696,8 @@ class _Walker:
                 return args[0]
             return _tuple_val(tuple(args)) if args else Val(kind=None)
         if name in BACKWARD_METHODS.get(fw, ()) and node.args:
-            self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, _truthy(kwnodes.get("retain_graph")), self.stmt))
+            self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, _truthy(kwnodes.get("retain_graph")), self.stmt,
+                                                       dead_branch=self._dead_alt(node.args[0])))
             return NONE
         if name in STEP_METHODS.get(fw, ()) and node.args:
             self.record("step", node, target=args[0], name=_name_of(node.args[0]))
@@ -4666,7 +4707,8 @@ class _Walker:
             # (an object of an in-file class with a ``backward`` method of its own runs that method: below)
             # ``something.backward(loss)`` on an object that is not a tensor (a trainer's accelerator, a
             # wrapper): the argument is the loss
-            self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, _truthy(kwnodes.get("retain_graph")), self.stmt))
+            self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, _truthy(kwnodes.get("retain_graph")), self.stmt,
+                                                       dead_branch=self._dead_alt(node.args[0])))
             return NONE
         # (the attribute of an argument a fresh layer is appended to, ``unet.adapters.append(nn.Conv2d(...))`` in a helper: a
         # ModuleList of the model the caller passes)
@@ -4752,13 +4794,12 @@ class _Walker:
                     return self.op_result(self.call_function(node, m, recv, args, kwargs))
         if name == "backward":
             retain = _truthy(kwnodes.get("retain_graph")) or _truthy(kwnodes.get("create_graph")) or (len(node.args) >= 2 and _truthy(node.args[1]))
-            dead = self.dead_alts.get(node.func.value.id) if self.dead_alts and isinstance(node.func.value, ast.Name) else None  # type: ignore[attr-defined]
-            self.fl.backward_sites.append(BackwardSite(node, recv, node.func.value, self.mode, self.loops, retain, self.stmt, dead_branch=dead))  # type: ignore[attr-defined]
+            self.fl.backward_sites.append(BackwardSite(node, recv, node.func.value, self.mode, self.loops, retain, self.stmt, dead_branch=self._dead_alt(node.func.value)))  # type: ignore[attr-defined]
             if not retain:
                 self.backward_frees_saved()
             return NONE
         if name in ("manual_backward",) and args:
-            self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, False, self.stmt))
+            self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, False, self.stmt, dead_branch=self._dead_alt(node.args[0])))
             return NONE
         if name in ("step", "zero_grad"):
             self.record(name, node, target=recv, name=_name_of(node.func.value))  # type: ignore[attr-defined]

@@ -153,17 +153,28 @@ def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], descr
             continue
         if st.branch is not None:
             test, first = st.branch
-            where = f"the branch at line {first.lineno}" + (f" (`{_test_text(facts, test)}`)" if _test_text(facts, test) else "")
-            message = (f"{what} leaves {loss_label(facts, st)} with no gradient path on {where}: backward() raises whenever that branch runs, "
-                       f"and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient there")
+            shown = f" (`{_test_text(facts, test)}`)" if _test_text(facts, test) else ""
+            if first is test:  # (the ``if`` adds the only terms with a path; without an ``else``)
+                message = (f"{what} leaves {loss_label(facts, st)} with no gradient path whenever the `if` at line {test.lineno}{shown} does not run: "
+                           f"backward() then raises, and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient")
+                explanation = (
+                    "Only the terms the `if` adds give the loss a gradient path: when its test is false (a warm-up phase before "
+                    "an adversarial term starts), `backward()` raises `RuntimeError: element 0 of tensors does not require grad "
+                    "and does not have a grad_fn`."
+                )
+                bound = "the only terms with a gradient path are added here, when the test is true"
+            else:
+                message = (f"{what} leaves {loss_label(facts, st)} with no gradient path on the branch at line {first.lineno}{shown}: backward() raises whenever "
+                           f"that branch runs, and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient there")
+                explanation = (
+                    "The loss is bound on one branch of an `if` to a value with no gradient path: when that branch runs, `backward()` "
+                    "raises `RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn`."
+                )
+                bound = "the loss is bound here when this branch runs"
             severity = Severity.WARNING  # (whether the branch runs depends on values the analysis does not know)
-            explanation = (
-                "The loss is bound on one branch of an `if` to a value with no gradient path: when that branch runs, `backward()` "
-                "raises `RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn`."
-            )
             fixes = fixes_for(kind, node, st) if fixes_for else []
             span = kind in ("detach", "data", "numpy", "item", "tolist", "cast") or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and facts.imports.qualname(node.func) is None)
-            related = [(first, "the loss is bound here when this branch runs"), *related_for(facts, st)]
+            related = [(first, bound), *related_for(facts, st)]
             yield rule.finding(facts, node, message, severity=severity, related=related, fixes=fixes, explanation=explanation, method_span=span)
             continue
         if st.no_path:

@@ -92,6 +92,172 @@ with `# noqa: GG201` instead.
 """
     examples = (
         Example(
+            name="detach-chosen-by-a-flag-the-constructor-sets",
+            code="""import torch
+import torch.nn as nn
+
+
+def masked(plane, logits):
+    return (plane * (torch.sigmoid(logits) >= 0.5)).detach()
+
+
+class Field(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.plane = nn.Parameter(torch.randn(4, 4))
+        self.mask_logits = nn.Parameter(torch.ones(4, 4))
+        self.use_mask = True
+
+    def forward(self, x):
+        plane = masked(self.plane, self.mask_logits) if self.use_mask else self.plane
+        return x @ plane
+
+
+def main():
+    torch.manual_seed(0)
+    field = Field()
+    head = nn.Linear(4, 1)
+    opt = torch.optim.Adam([*field.parameters(), *head.parameters()], lr=1e-2)
+    loss = head(field(torch.randn(6, 4))).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"field": field, "head": head}
+""",
+            lines=(6,),
+            expect={'grad_none': ['field.plane'], 'grad_ok': ['head.weight']},
+            fixed_expect={'grad_ok': ['field.plane', 'head.weight']},
+        ),
+        Example(
+            bad=False,
+            name="detach-branch-the-constructor-turns-off",
+            code="""import torch
+import torch.nn as nn
+
+
+def masked(plane, logits):
+    return (plane * (torch.sigmoid(logits) >= 0.5)).detach()
+
+
+class Field(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.plane = nn.Parameter(torch.randn(4, 4))
+        self.mask_logits = nn.Parameter(torch.ones(4, 4))
+        self.use_mask = False
+
+    def forward(self, x):
+        plane = masked(self.plane, self.mask_logits) if self.use_mask else self.plane
+        return x @ plane
+
+
+def main():
+    torch.manual_seed(0)
+    field = Field()
+    head = nn.Linear(4, 1)
+    opt = torch.optim.Adam([*field.parameters(), *head.parameters()], lr=1e-2)
+    loss = head(field(torch.randn(6, 4))).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"field": field, "head": head}
+""",
+            expect={'grad_ok': ['field.plane', 'head.weight']},
+        ),
+        Example(
+            name="first-order-fast-weights-built-from-data",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(1, 8)
+        self.head_w = nn.Parameter(torch.zeros(1, 8))
+
+    def head(self, feats, w):
+        return feats @ w.t()
+
+
+def adapt(model, feats, y, cfg):
+    w = model.head_w
+    for _ in range(cfg["inner_steps"]):
+        loss = F.mse_loss(model.head(feats, w), y)
+        (g,) = torch.autograd.grad(loss, (w,), create_graph=not cfg["first_order"])
+        w = w.data - cfg["inner_lr"] * g
+    return w
+
+
+def meta_step(model, opt, cfg):
+    x, y = torch.randn(5, 1), torch.randn(5, 1)
+    w = adapt(model, torch.tanh(model.body(x)), y, cfg)
+    loss = F.mse_loss(model.head(torch.tanh(model.body(x)), w), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    cfg = {"inner_steps": 1, "inner_lr": 0.1, "first_order": True}
+    model = Model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    meta_step(model, opt, cfg)
+    return {"model": model}
+""",
+            lines=(21,),
+            expect={'grad_none': ['model.head_w'], 'grad_ok': ['model.body.weight']},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="first-order-fast-weights-built-from-the-parameter",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(1, 8)
+        self.head_w = nn.Parameter(torch.zeros(1, 8))
+
+    def head(self, feats, w):
+        return feats @ w.t()
+
+
+def adapt(model, feats, y, cfg):
+    w = model.head_w
+    for _ in range(cfg["inner_steps"]):
+        loss = F.mse_loss(model.head(feats, w), y)
+        (g,) = torch.autograd.grad(loss, (w,), create_graph=not cfg["first_order"])
+        w = w - cfg["inner_lr"] * g
+    return w
+
+
+def meta_step(model, opt, cfg):
+    x, y = torch.randn(5, 1), torch.randn(5, 1)
+    w = adapt(model, torch.tanh(model.body(x)), y, cfg)
+    loss = F.mse_loss(model.head(torch.tanh(model.body(x)), w), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    cfg = {"inner_steps": 1, "inner_lr": 0.1, "first_order": True}
+    model = Model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    meta_step(model, opt, cfg)
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.head_w', 'model.body.weight']},
+        ),
+        Example(
             name="detach-flag-turned-on-by-the-call-that-trains",
             code="""import torch
 import torch.nn as nn

@@ -35,6 +35,9 @@ is backpropagated, also inside a helper or a criterion object's `__call__` (`sel
 `self.criterion = PerceptualDistance()`), or a layer built from the number (`nn.Threshold(self.threshold.item(), 0.0)(codes)`:
 the layer's output depends on it, with no gradient back to the parameter). Conversions for logging, metrics or I/O (not on the backpropagated path) stay silent,
 and so does NumPy inside a custom `torch.autograd.Function.forward` (its `backward` supplies the gradient).
+A loss whose only terms with a gradient path are added by an `if` without an `else` (`loss = mel_l1(...)` through
+NumPy, then `if step >= warmup: loss = loss + adv_loss`) has no path whenever the `if` does not run: reported as a
+warning on the conversion (backward() raises in the warm-up steps).
 
 A `.numpy()` in training code (a function that backpropagates, or a loss a framework backpropagates) on a tensor computed
 with grad on from parameters that are not frozen raises right there (`Can't call numpy() on Tensor that requires grad`),
@@ -81,6 +84,79 @@ floating-point detail); keeping a given tensor instead of wrapping it changes wh
 passes it a fresh tensor to train then gets an unregistered attribute).
 """
     examples = (
+        Example(
+            name="warm-up-loss-through-numpy-until-the-adversarial-term-starts",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def spectrum(wave):
+    x = wave.detach().numpy()
+    return torch.from_numpy(np.abs(np.fft.rfft(x, axis=-1))).float()
+
+
+def train(gen, disc, opt, step, warmup):
+    for _ in range(2):
+        z, real = torch.randn(4, 8), torch.randn(4, 16)
+        fake = gen(z)
+        loss = F.l1_loss(spectrum(fake), spectrum(real))
+        if step >= warmup:
+            loss = loss + (1 - disc(fake)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+    return step
+
+
+def main():
+    torch.manual_seed(0)
+    gen, disc = nn.Linear(8, 16), nn.Linear(16, 1).requires_grad_(False)
+    opt = torch.optim.Adam(gen.parameters(), lr=1e-3)
+    train(gen, disc, opt, 0, 1000)
+    return {"gen": gen}
+""",
+            lines=(8,),
+            expect={'error': 'does not require grad'},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="warm-up-loss-computed-in-torch",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def spectrum(wave):
+    return torch.fft.rfft(wave, dim=-1).abs()
+
+
+def train(gen, disc, opt, step, warmup):
+    for _ in range(2):
+        z, real = torch.randn(4, 8), torch.randn(4, 16)
+        fake = gen(z)
+        loss = F.l1_loss(spectrum(fake), spectrum(real))
+        if step >= warmup:
+            loss = loss + (1 - disc(fake)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+    return step
+
+
+def main():
+    torch.manual_seed(0)
+    gen, disc = nn.Linear(8, 16), nn.Linear(16, 1).requires_grad_(False)
+    opt = torch.optim.Adam(gen.parameters(), lr=1e-3)
+    train(gen, disc, opt, 0, 1000)
+    return {"gen": gen}
+""",
+            expect={'grad_ok': ['gen.weight']},
+        ),
         Example(
             name="generated-weight-wrapped-in-parameter-by-the-layer-built-from-it",
             code="""import torch

@@ -3259,9 +3259,15 @@ def main():
             what = describe(kind, node, st)
             if st.branch is not None:
                 test, first = st.branch
-                message = (f"{what} leaves {loss_label(facts, st)} with no gradient path on the branch at line {first.lineno}: backward() raises "
-                           f"whenever that branch runs, and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient there")
-                yield self.finding(facts, node, message, severity=Severity.WARNING, related=[(first, "the loss is bound here when this branch runs"), *related_for(facts, st)],
+                if first is test:  # (the ``if`` adds the only terms with a path; without an ``else``)
+                    message = (f"{what} leaves {loss_label(facts, st)} with no gradient path whenever the `if` at line {test.lineno} does not run: backward() "
+                               f"then raises, and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient")
+                    bound = "the only terms with a gradient path are added here, when the test is true"
+                else:
+                    message = (f"{what} leaves {loss_label(facts, st)} with no gradient path on the branch at line {first.lineno}: backward() raises "
+                               f"whenever that branch runs, and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient there")
+                    bound = "the loss is bound here when this branch runs"
+                yield self.finding(facts, node, message, severity=Severity.WARNING, related=[(first, bound), *related_for(facts, st)],
                                    fixes=fixes_for(kind, node, st), explanation="The loss is bound on one branch of an `if` to a value computed "
                                    "without recording: when that branch runs, `backward()` raises `element 0 of tensors does not require grad`.")
                 continue

@@ -4,6 +4,8 @@ from __future__ import annotations
 import ast
 
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.torchapi import is_module_ctor
+from gradguard.core.training import concrete
 from gradguard.fixes import fix, replace_node
 from gradguard.rules._leafs import flow_of, module_class_of_expr, reads_self_attr
 from gradguard.rules.base import Example, Rule
@@ -27,6 +29,9 @@ constant name, or a computed one, such as names listed in a config, when every a
 submodule). Assignments on tensors and parameters
 (`p.requires_grad = False`) are the right way to freeze and are not flagged; neither is `self.requires_grad
 = flag` or a class that reads its own `requires_grad` attribute (a configuration field).
+A helper's argument counts as its callers hand it: `freeze_stages(model.module.backbone, 2)` with `for stage in
+backbone.stages[:n]: stage.requires_grad = False` is flagged when every caller that runs it passes a part the model's
+classes build as a module.
 
 ## Why is this bad?
 `nn.Module` has no `requires_grad` property. The assignment silently creates a new Python attribute; every
@@ -48,6 +53,57 @@ Rewriting to `requires_grad_(value)` is safe: it does what the assignment was ev
 every parameter of the module.
 """
     examples = (
+        Example(
+            name="freeze-helper-sets-the-flag-on-stages-of-the-model-it-is-given",
+            code="""import torch
+import torch.nn as nn
+
+
+class Backbone(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stages = nn.ModuleList([nn.Sequential(nn.Linear(4, 4), nn.ReLU()) for _ in range(3)])
+
+    def forward(self, x):
+        for stage in self.stages:
+            x = stage(x)
+        return x
+
+
+class Tracker(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = Backbone()
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def freeze_stages(backbone, n):
+    for stage in backbone.stages[:n]:
+        stage.requires_grad = False
+
+
+def train(model, opt):
+    freeze_stages(model.backbone, 2)
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tracker()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    train(model, opt)
+    return {"model": model}
+""",
+            lines=(28,),
+            expect={'grad_ok': ['model.backbone.stages.0.0.weight', 'model.head.weight']},
+            fixed_expect={'grad_none': ['model.backbone.stages.0.0.weight', 'model.backbone.stages.1.0.weight'], 'grad_ok': ['model.backbone.stages.2.0.weight', 'model.head.weight']},
+        ),
         Example(
             name="modules-named-by-a-list-switched-on-through-getattr-attribute",
             code="""import torch
@@ -541,5 +597,30 @@ def _engine_module(facts, fl, target: ast.Attribute):
             if v.kind == "module" and v.ident and "." not in v.ident and "@" not in v.ident and origin is not None and origin.kind == "module" \
                     and isinstance(getattr(origin.stmt, "value", None), ast.Call):
                 return "torch:module"
-            return None
+            break
+    # a helper's argument (``freeze_stages(model.module.backbone, 2)`` with ``for stage in backbone.stages[:n]: stage.requires_grad
+    # = False``): what the callers that run it hand it, walked in their contexts; a module there in every one
+    seen = [ev.target for ctx in facts.flow.context_flows if ctx.node is fl.node
+            for ev in ctx.events if ev.what == "requires_grad_set" and ev.node is target and ev.target is not None]
+    if seen and all(v.kind == "module" and v.live and all(concrete(r) and _module_path(facts, r) for r in v.live) for v in seen):
+        return "torch:module"
     return None
+
+
+def _module_path(facts, root: str) -> bool:
+    """Does ``root`` (``model.backbone.stages``, ``model.backbone.stages[]``) name a module: a part the model's in-file
+    classes build with a ``torch.nn`` constructor or an in-file Module class, followed from the object's class?"""
+    parts = root.replace("[]", "").split(".")
+    origin = facts.flow.root_origins.get(parts[0])
+    cls = origin.cls if origin is not None and origin.kind == "module" else None
+    if cls is None or len(parts) < 2:
+        return False
+    for i, part in enumerate(parts[1:]):
+        ctor = facts.modules.part_ctor(cls, part) if cls in facts.modules.classes else None
+        if not isinstance(ctor, ast.Call):
+            return False
+        if isinstance(ctor.func, ast.Name) and ctor.func.id in facts.modules.classes and facts.modules.classes[ctor.func.id].is_module:
+            cls = ctor.func.id
+            continue
+        return i == len(parts) - 2 and is_module_ctor(facts.imports.qualname(ctor.func) or "")
+    return True

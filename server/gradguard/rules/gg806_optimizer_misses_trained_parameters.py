@@ -3067,6 +3067,10 @@ def main():
                     builder = _builder_call(facts, ctor, fl, r) if not any(c.replace("[]", "").split(".")[0] == r.replace("[]", "").split(".")[0] for o in stepping for c in o.covered) else None
                     if builder is not None:  # a helper builds it from what its caller passes: the call is what to change
                         also = [(ctor, "the helper builds the optimizer here, from the parameters of what it is passed"), *also]
+                    else:
+                        handed = _handed_to_builder(facts, ctor, fl, r)
+                        if handed is not None:  # (``build_optimizer(denoiser, encoder, cfg)`` leaving ``encoder`` out)
+                            also = [(handed[0], f"`{handed[1]}` is handed to `{handed[2]}` here, which builds its parameter groups without it"), *also]
                     yield self.finding(
                         facts,
                         builder or _params_statement(facts, ctor) or ctor,
@@ -3425,6 +3429,21 @@ def _builder_call(facts, ctor: ast.AST, fl, root: str) -> Optional[ast.stmt]:
         if any(isinstance(n, ast.Name) and n.id == obj for n in walk_nodes(a)):
             return None
     return facts.statement_of(calls[0])
+
+
+def _handed_to_builder(facts, ctor: ast.AST, fl, root: str) -> Optional[tuple]:
+    """(the call statement, the object's name, the helper's name) when the module-level helper that builds the optimizer
+    ``ctor`` (not ``fl``'s function) is called once and handed the object of the missing ``root`` by name; else None."""
+    fn = facts.enclosing(ctor, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if fn is None or fn is fl.node or not any(fn is n for n in facts.tree.body):
+        return None
+    calls = [c for c in facts.nodes_near(ast.Call, (fn.name,)) if isinstance(c.func, ast.Name) and c.func.id == fn.name]
+    if len(calls) != 1:
+        return None
+    obj = root.replace("[]", "").split(".")[0].split("@")[0]
+    if not any(isinstance(a, ast.Name) and a.id == obj for a in [*calls[0].args, *(k.value for k in calls[0].keywords)]):
+        return None
+    return facts.statement_of(calls[0]), obj, fn.name
 
 
 def _factory_build(facts, made: ast.AST) -> Optional[ast.stmt]:

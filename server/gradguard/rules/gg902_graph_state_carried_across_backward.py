@@ -33,7 +33,9 @@ class GraphStateCarriedAcrossBackward(Rule):
 Finds loops that call `backward()` (without `retain_graph=True`) every iteration and that carry a state from
 one iteration to the next through a call that also consumes it: `out, hidden = rnn(x, hidden)`,
 `h = cell(x, h)`, `pred = model(x, pred)`, a memory bank `bank = torch.cat([emb, bank])[:size]` (a slice of the
-call's result keeps its graph). It flags the state when the loss depends on it and nothing in the
+call's result keeps its graph). Also a state carried under another name (`pred, new_state = model(x, state)`, then
+`state = new_state` later in the loop), reported on that rebinding when the state is a tensor of the program's
+parameters. It flags the state when the loss depends on it and nothing in the
 loop detaches or re-initializes it (`hidden = hidden.detach()`, `hidden = repackage_hidden(hidden)`,
 `h = torch.zeros(...)`, `h.detach_()`). States computed under `no_grad` are not attached to any graph and
 stay silent. The same for a state kept on a Module from one `forward` to the next
@@ -133,6 +135,85 @@ value is a tuple of tensors) right after that loop: this call still backpropagat
 call starts from the values only.
 """
     examples = (
+        Example(
+            name="state-carried-under-another-name",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Cell(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.lin = nn.Linear(2 * d, 2 * d)
+
+    def forward(self, x, state):
+        h, c = state
+        h2, c2 = torch.tanh(self.lin(torch.cat([x, h], -1))).chunk(2, -1)
+        return h2, c + c2
+
+
+def train(cell, opt, chunks):
+    state = (torch.zeros(2, 4), torch.zeros(2, 4))
+    for x, y in chunks:
+        new_state = cell(x, state)
+        loss = F.mse_loss(new_state[0], y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        state = new_state
+
+
+def main():
+    torch.manual_seed(0)
+    cell = Cell()
+    opt = torch.optim.SGD(cell.parameters(), lr=0.1)
+    train(cell, opt, [(torch.randn(2, 4), torch.randn(2, 4)) for _ in range(3)])
+    return {"cell": cell}
+""",
+            lines=(25,),
+            expect={'error': 'Trying to backward through the graph a second time'},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="state-carried-under-another-name-detached",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Cell(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.lin = nn.Linear(2 * d, 2 * d)
+
+    def forward(self, x, state):
+        h, c = state
+        h2, c2 = torch.tanh(self.lin(torch.cat([x, h], -1))).chunk(2, -1)
+        return h2, c + c2
+
+
+def train(cell, opt, chunks):
+    state = (torch.zeros(2, 4), torch.zeros(2, 4))
+    for x, y in chunks:
+        new_state = cell(x, state)
+        loss = F.mse_loss(new_state[0], y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        state = tuple(s.detach() for s in new_state)
+
+
+def main():
+    torch.manual_seed(0)
+    cell = Cell()
+    opt = torch.optim.SGD(cell.parameters(), lr=0.1)
+    train(cell, opt, [(torch.randn(2, 4), torch.randn(2, 4)) for _ in range(3)])
+    return {"cell": cell}
+""",
+            expect={'grad_ok': ['cell.lin.weight']},
+        ),
         Example(
             name="angle-table-cached-after-an-early-return-test-and-reused-by-the-next-step",
             code="""import torch
@@ -2662,6 +2743,35 @@ def main():
                             "its backward() walks into the already-freed graph and raises `RuntimeError: Trying to backward through the graph "
                             "a second time`. Detach the state at the chunk boundary (`hidden.detach()`, the `repackage_hidden` idiom).",
                         )
+                    for assign, rebind, name, alias in _carried_aliases(loop):
+                        # ``pred, new_state = model(frames, state)`` ... ``state = new_state``: the same carried state, renamed
+                        key = (id(assign), name)
+                        if key in seen:
+                            continue
+                        v = fl.assigned.get(id(rebind.targets[0]))
+                        if v is None or not v.live or v.kind in ("python", "numpy", "none"):
+                            continue
+                        if not any(related(r, lv) for r in v.live for lv in site.loss.live if r != "?") or not _loss_uses(loop, site, assign):
+                            continue
+                        if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, (ast.Store, ast.Del)) and n is not rebind.targets[0] for n in _loop_body_nodes(loop)) \
+                                or _reset_in_loop(loop, rebind, name):
+                            continue
+                        call = _carried_call(assign.value)
+                        module_state = call is not None and _called_module(facts, fl, call.func) is not None
+                        if not module_state and not (v.kind == "tensor" and all(r != "?" and not r.startswith(("arg:", "self")) for r in v.live)):
+                            continue  # (a helper's result may be a number: said only of a module's state, or a tensor of the program's parameters)
+                        seen.add(key)
+                        yield self.finding(
+                            facts,
+                            rebind,
+                            f"`{name} = {facts.text(alias)}` carries the previous iteration's graph into the call at line {assign.lineno}, but "
+                            f"`backward()` at line {site.node.lineno} frees that graph each iteration: the next backward() raises",
+                            severity=Severity.ERROR,
+                            related=[(assign, "the state is passed in here"), (site.node, "backward() frees the graph every iteration here")],
+                            explanation="The state produced in iteration i is attached to iteration i's graph; iteration i+1 builds on it, so "
+                            "its backward() walks into the already-freed graph and raises `RuntimeError: Trying to backward through the graph "
+                            "a second time`. Detach the state where it is carried over (`state = tuple(s.detach() for s in new_state)`).",
+                        )
 
 
     def _accumulated(self, facts):
@@ -3929,6 +4039,27 @@ def _carried_call(value: ast.AST) -> Optional[ast.Call]:
     while isinstance(value, ast.Subscript):
         value = value.value
     return value if isinstance(value, ast.Call) else None
+
+
+def _carried_aliases(loop):
+    """(the call's statement, the rebinding, the state's name, the alias) for ``out, new_h = cell(x, h)`` followed in the
+    loop by ``h = new_h`` (or ``h = (new_h, new_c)``): the state passed in is carried over under another name."""
+    body = _loop_body_nodes(loop)
+    for node in body:
+        call = _carried_call(node.value) if isinstance(node, ast.Assign) else None
+        if call is None:
+            continue
+        targets = {t.id for t in _target_names(node)}
+        for arg in _state_args(call):
+            if arg.id in targets:
+                continue
+            for rb in body:
+                if not (isinstance(rb, ast.Assign) and len(rb.targets) == 1 and isinstance(rb.targets[0], ast.Name) and rb.targets[0].id == arg.id and rb.lineno > node.lineno):
+                    continue
+                v = rb.value
+                names = [v] if isinstance(v, ast.Name) else (list(v.elts) if isinstance(v, (ast.Tuple, ast.List)) else [])
+                if names and all(isinstance(n, ast.Name) and n.id in targets for n in names):
+                    yield node, rb, arg.id, v
 
 
 def _carried_states(loop):
