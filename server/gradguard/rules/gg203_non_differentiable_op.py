@@ -143,7 +143,9 @@ also `(loss, outputs) if return_outputs else loss`). A term that a `.detach()` o
 GG201. So are
 the gradients `torch.autograd.grad(out, inputs)` returns without `create_graph=True`: they have no `grad_fn`, so a
 gradient penalty built from them (WGAN-GP, R1, an input-gradient norm) adds nothing to any gradient; the fix passes
-`create_graph=True`. So is reentrant activation checkpointing (`checkpoint(fn, x, use_reentrant=True)`, also the
+`create_graph=True`. A `create_graph` spelled by a configuration (`create_graph=not cfg["first_order"]`) is a chosen
+first-order approximation: when another cut stands in front of the same parameters (`w.data - lr * g` in the inner
+loop), that one is reported (GG201), not this. So is reentrant activation checkpointing (`checkpoint(fn, x, use_reentrant=True)`, also the
 default when `use_reentrant` is not passed) when none of its inputs requires grad (raw images, token ids): it runs
 `fn` under no_grad and reconnects to autograd only through those inputs, so its output has no `grad_fn` and `fn`'s
 parameters get no gradient (torch warns "None of the inputs have requires_grad=True"); the fix passes
@@ -3065,7 +3067,18 @@ def _indices_behind_another_cut(facts) -> set:
         if st.cut.kind == "nondiff" and st.cut.detail.endswith(" indices"):
             if any(o is not st and o.site is st.site and set(o.roots) & set(st.roots) and not (o.cut.kind == "nondiff" and o.cut.detail.endswith(" indices")) for o in sts):
                 out.add(id(st.cut.node))
+        elif st.cut.kind == "nograph" and _create_graph_chosen(st.cut.node):
+            # ``torch.autograd.grad(..., create_graph=not cfg["first_order"])`` decided false: first-order meta-learning chosen
+            # on purpose; when another cut (``w.data - lr * g``) also stands in front of these parameters, that one is the bug
+            if any(o is not st and o.site is st.site and set(o.roots) & set(st.roots) and o.cut.kind != "nograph" for o in sts):
+                out.add(id(st.cut.node))
     return out
+
+
+def _create_graph_chosen(call: ast.AST) -> bool:
+    """Does the call spell ``create_graph`` with an expression (a configuration's choice), not a literal?"""
+    flag = next((k.value for k in call.keywords if k.arg == "create_graph"), None) if isinstance(call, ast.Call) else None
+    return flag is not None and not isinstance(flag, ast.Constant)
 
 
 _CHECKPOINT_WORD = re.compile(r"\bcheckpoint\(")
