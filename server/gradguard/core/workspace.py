@@ -57,7 +57,7 @@ from gradguard.core.torchapi import framework_modeled
 
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".gradguard_cache", "build", "dist", "site-packages", ".eggs"}
 MAX_FILES = int(os.environ.get("GRADGUARD_MAX_WORKSPACE_FILES", "") or 20_000)
-LINK_BUDGET = 4_000  # lines of other files copied into one program
+LINK_BUDGET = 2_000  # lines of other files copied into one program
 SMALL_DEFINITION = 40  # lines: a file that does not train copies, besides its bases, only definitions this small
 MAX_FILE_BYTES = 2_000_000  # larger files are not summarized (generated code, data)
 _MAX_CHAIN = 8
