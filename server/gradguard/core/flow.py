@@ -4885,6 +4885,15 @@ class _Walker:
             # a discrete draw: no gradient to lose, nor did it lose any to what cut its distribution's parameters (a
             # rollout's ``no_grad`` around ``Categorical(logits=...).sample()`` is not why the loss misses the policy)
             return Val(frozenset(), frozenset(), kind="tensor")
+        if name == "detach_" and isinstance(node.func, ast.Attribute):
+            base = _viewed_expr(node.func.value, self.range_counters())
+            if base is not None:
+                bv = self.ev(base)
+                if bv.kind == "tensor" and bv.items is None and bv.pytype is None and any(r != UNKNOWN and not r.startswith("arg:") for r in bv.live):
+                    # (a tensor computed from this program's modules: not only the output of a callable it cannot see, which
+                    # may be a tuple)
+                    # ``hidden[0].detach_()`` on a stacked state: torch cannot detach a view in place and raises
+                    self.record("detach_view", node, target=bv, value=recv)
         if name in CUT_METHODS and (recv.kind not in ("module", "instance", "python", "numpy") or self._tensor_method_on_module(recv, name)):
             kind = CUT_METHODS[name]
             if name in ("round",) and recv.kind is None and not recv.live:
@@ -5065,6 +5074,27 @@ def _literal_int(node: Optional[ast.AST]) -> Optional[int]:
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
     return None
+
+
+def _viewed_expr(e: ast.AST, ints) -> Optional[ast.AST]:
+    """The expression ``e`` is a view of (``self.hidden`` for ``self.hidden[0]``, ``x`` for ``x.view(-1)`` / ``x.t()``,
+    chains of those) when that is a name or an attribute chain of one; else None (not a view, or a base computed by a
+    call)."""
+    seen = False
+    while True:
+        if isinstance(e, ast.Subscript) and _basic_view(e.slice, ints):
+            e = e.value
+        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in _VIEW_METHODS:
+            e = e.func.value
+        elif isinstance(e, ast.Attribute) and e.attr in ("T", "mT", "H", "mH"):
+            e = e.value
+        else:
+            break
+        seen = True
+    b = e
+    while isinstance(b, ast.Attribute):
+        b = b.value
+    return e if seen and isinstance(b, ast.Name) else None
 
 
 def _view_base(e: ast.AST, ints) -> Optional[str]:

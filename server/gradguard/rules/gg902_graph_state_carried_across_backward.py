@@ -4115,6 +4115,8 @@ def _reset_in_loop(loop, assign, name) -> bool:
                 return True
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("detach_", "zero_", "fill_"):
             base = node.func.value
+            if isinstance(base, ast.Subscript) and node.func.attr == "detach_":
+                base = base.value  # (``state[0].detach_()``: each tensor of a tuple state, detached itself; on a tensor's view, GG704)
             if isinstance(base, ast.Name) and base.id == name:
                 return True
     # the loop's own target (``for x, h in ...``)
