@@ -678,7 +678,14 @@ def switched_on_by(facts: FileFacts, cut: Cut) -> Optional[tuple]:
     (``critic(obs, act, detach_encoder=True)`` whose ``forward`` calls ``self.encoder(obs, detach=detach_encoder)``).
     That call, not the cut, is what to change: other calls leave the flag off. ``(call, None, flag)`` when a call on the way
     leaves the flag at its default or passes a false constant (the cut does not run on this path); None when no call
-    decides it."""
+    decides it. Cached per cut on ``facts`` (find_starvations and the rules reporting the cut ask for it)."""
+    cache = facts.__dict__.setdefault("_switched_on_by", {})
+    if cut not in cache:
+        cache[cut] = _switched_on_by(facts, cut)
+    return cache[cut]
+
+
+def _switched_on_by(facts: FileFacts, cut: Cut) -> Optional[tuple]:
     node = cut.node
     fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
     if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -115,6 +115,23 @@ def _test_text(facts: FileFacts, test: ast.If) -> str:
     return f"if {text}" if len(text) <= 60 and "\n" not in text else ""
 
 
+def branch_message(facts: FileFacts, st: Starvation, what: str) -> tuple:
+    """(message, bound): the finding for a cut that leaves the loss without a gradient path on one branch only
+    (``st.branch``): the ``if`` without ``else`` that adds the only terms with a path, or the branch that binds the
+    loss to a cut value; ``bound`` labels that branch as related information."""
+    assert st.branch is not None
+    test, first = st.branch
+    shown = f" (`{_test_text(facts, test)}`)" if _test_text(facts, test) else ""
+    gets = "gets" if len(st.roots) == 1 else "get"
+    if first is test:  # (the ``if`` adds the only terms with a path; without an ``else``)
+        return (f"{what} leaves {loss_label(facts, st)} with no gradient path whenever the `if` at line {test.lineno}{shown} does not run: "
+                f"backward() then raises, and {roots_label(st.roots)} {gets} no gradient",
+                "the only terms with a gradient path are added here, when the test is true")
+    return (f"{what} leaves {loss_label(facts, st)} with no gradient path on the branch at line {first.lineno}{shown}: backward() raises whenever "
+            f"that branch runs, and {roots_label(st.roots)} {gets} no gradient there",
+            "the loss is bound here when this branch runs")
+
+
 def _switched_on_finding(rule, facts: FileFacts, st: Starvation, switch: tuple, what: str, node: ast.AST) -> Finding:
     """The cut runs only when a flag parameter is true, and this call turns it on (core.starvation.switched_on_by): the
     finding goes on the argument, where the fix goes (leave the flag at its default), with the cut as related information."""
@@ -153,24 +170,18 @@ def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], descr
             continue
         if st.branch is not None:
             test, first = st.branch
-            shown = f" (`{_test_text(facts, test)}`)" if _test_text(facts, test) else ""
+            message, bound = branch_message(facts, st, what)
             if first is test:  # (the ``if`` adds the only terms with a path; without an ``else``)
-                message = (f"{what} leaves {loss_label(facts, st)} with no gradient path whenever the `if` at line {test.lineno}{shown} does not run: "
-                           f"backward() then raises, and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient")
                 explanation = (
                     "Only the terms the `if` adds give the loss a gradient path: when its test is false (a warm-up phase before "
                     "an adversarial term starts), `backward()` raises `RuntimeError: element 0 of tensors does not require grad "
                     "and does not have a grad_fn`."
                 )
-                bound = "the only terms with a gradient path are added here, when the test is true"
             else:
-                message = (f"{what} leaves {loss_label(facts, st)} with no gradient path on the branch at line {first.lineno}{shown}: backward() raises whenever "
-                           f"that branch runs, and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient there")
                 explanation = (
                     "The loss is bound on one branch of an `if` to a value with no gradient path: when that branch runs, `backward()` "
                     "raises `RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn`."
                 )
-                bound = "the loss is bound here when this branch runs"
             severity = Severity.WARNING  # (whether the branch runs depends on values the analysis does not know)
             fixes = fixes_for(kind, node, st) if fixes_for else []
             span = kind in ("detach", "data", "numpy", "item", "tolist", "cast") or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and facts.imports.qualname(node.func) is None)

@@ -16,7 +16,7 @@ from gradguard.core.starvation import cut_order, display_root, eval_paths, froze
 from gradguard.core.torchapi import ALIASING_OPS, FROZEN_BY_DEFAULT, LOSS_SINK_WORDS, PARAMETER_CTORS, PARAMLESS_SUFFIXES, is_module_ctor
 from gradguard.core.training import covered_by, stepped_after, stepped_by_framework
 from gradguard.fixes import fix, insert_after_stmt, insert_before_stmt, line_indent, newline, replace_node
-from gradguard.rules._cuts import loss_label, other_cuts_where, related_for, roots_label, sole_cut
+from gradguard.rules._cuts import branch_message, loss_label, other_cuts_where, related_for, roots_label, sole_cut
 from gradguard.rules._leafs import is_computing_expr
 from gradguard.rules.base import Example, Rule
 
@@ -3259,14 +3259,7 @@ def main():
             what = describe(kind, node, st)
             if st.branch is not None:
                 test, first = st.branch
-                if first is test:  # (the ``if`` adds the only terms with a path; without an ``else``)
-                    message = (f"{what} leaves {loss_label(facts, st)} with no gradient path whenever the `if` at line {test.lineno} does not run: backward() "
-                               f"then raises, and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient")
-                    bound = "the only terms with a gradient path are added here, when the test is true"
-                else:
-                    message = (f"{what} leaves {loss_label(facts, st)} with no gradient path on the branch at line {first.lineno}: backward() raises "
-                               f"whenever that branch runs, and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient there")
-                    bound = "the loss is bound here when this branch runs"
+                message, bound = branch_message(facts, st, what)
                 yield self.finding(facts, node, message, severity=Severity.WARNING, related=[(first, bound), *related_for(facts, st)],
                                    fixes=fixes_for(kind, node, st), explanation="The loss is bound on one branch of an `if` to a value computed "
                                    "without recording: when that branch runs, `backward()` raises `element 0 of tensors does not require grad`.")
