@@ -1764,6 +1764,11 @@ class _Walker:
             for v in self.env.values():
                 if v.kind == "optimizer" and v.params:
                     self.fl.bound_optimizers.append(v)
+            recv = b.get("self")
+            if recv is not None and recv.kind == "instance" and recv.fields:
+                # a method of an object whose constructor built an optimizer (``self.optimizer = Adam(model.parameters())``),
+                # run on an object this walk made: that optimizer, over the parameters its caller gave the constructor
+                self.fl.bound_optimizers.extend(fv for _k, fv in recv.fields if fv.kind == "optimizer" and fv.params)
             if self.sink_role and node.name == "compute_loss" and len(self.fl.args) > 0 and self.binding:
                 mv = self.env[self.fl.args[0]]  # the Trainer's optimizer holds the model's parameters
                 self.fl.bound_optimizers.append(Val(kind="optimizer", params=frozenset(mv.live) | ({mv.ident} if mv.ident else set())))
@@ -2618,11 +2623,16 @@ class _Walker:
         elif isinstance(target, ast.Subscript):
             base = self.ev(target.value)
             idx = self.ev(target.slice)
-            if base.kind == "module" and base.ident and base.ident not in (NEW, UNKNOWN) and v.kind == "module" and (v.ident == NEW or NEW in v.live) and not self._building(base):
+            owner = base.ident if base.kind == "module" else None
+            if not base.ident and base.kind in ("module", "tensor", None) and base.pytype not in _BUILTIN_CONTAINERS and base.fields is None and base.items is None \
+                    and len(base.live) == 1 and "." in next(iter(base.live)):
+                owner = self._module_owner(base)  # (an element of a module's container: ``blk`` of ``for blk in model.blocks``)
+            if owner and owner not in (NEW, UNKNOWN) and v.kind == "module" and (v.ident == NEW or NEW in v.live) and not self._building(base):
                 # ``self.heads[name] = nn.Linear(...)``: a new layer put in a ModuleDict / ModuleList, registered under
-                # that key (``?`` when the key is not a literal)
-                slot = target.slice.value if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, (str, int)) else "?"
-                rid = f"{base.ident}.{slot}"
+                # that key (``?`` when the key is not a literal); also in an element of a module's container (``for blk
+                # in model.blocks: blk[name] = LoRAAdapter(blk[name])``)
+                slot = target.slice.value if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, (str, int)) and base.ident else "?"
+                rid = f"{owner}.{slot}"
                 v = self.rename_new(v, rid)
                 if v.live:
                     self.record("replace", target, target=base, value=v, name=rid)
@@ -2705,15 +2715,22 @@ class _Walker:
         """Is this walk a constructor filling its own object's containers (``self.blocks.append(...)`` in ``__init__``)?"""
         return getattr(self.node, "name", None) == "__init__" and bool(holder.ident) and str(holder.ident).startswith("self.")
 
+    @staticmethod
+    def _module_owner(base: Val) -> Optional[str]:
+        """The path of the module ``base`` is: its identity, or, for an element of a module container (``for block in
+        model.blocks``; an argument's attribute is not known to be a module), that container's one root."""
+        if base.ident:
+            return base.ident
+        if base.kind in ("module", "tensor", None) and len(base.live) == 1:
+            only = next(iter(base.live))
+            return only if only not in (UNKNOWN, NEW) else None
+        return None
+
     def set_attribute(self, node: ast.Call, base: Val, attr_node: ast.AST, v: Val) -> None:
         """``setattr(obj, name, value)``: what ``obj.<name> = value`` does, for a freshly built module put on a
         module (adapter injection: ``setattr(block, name, LoRALinear(getattr(block, name)))`` in a loop). The
         attribute is named when ``name`` is a string literal, else ``?`` (some attribute of ``obj``)."""
-        owner = base.ident
-        if owner is None and base.kind in ("module", "tensor", None) and len(base.live) == 1:  # (an argument's attribute is not known to be a module)
-            # an element of a module container (``for block in model.blocks``): one of its submodules
-            only = next(iter(base.live))
-            owner = only if only not in (UNKNOWN, NEW) else None
+        owner = self._module_owner(base)
         if not owner or v.kind != "module" or not (v.ident == NEW or NEW in v.live):
             return
         attr = attr_node.value if isinstance(attr_node, ast.Constant) and isinstance(attr_node.value, str) and base.ident else "?"
@@ -5375,8 +5392,8 @@ _INPLACE_CALL = re.compile(r"\.[a-z]\w*[a-z0-9]_\(|[-+*/]=")
 # ``x.attr = f(...)``, ``setattr(x, ...)``, or attributes assigned together (``model.fc1, model.fc2 = fc1, fc2``)
 _OPTIMIZER_TEXT = re.compile(r"\boptim\.|Adam|SGD|RMSprop|Adagrad|Lion|LAMB|Lamb")
 _SELF_ATTR_FROM_NAME = re.compile(r"\bself\.\w+\s*=\s*\w+[ \t]*$", re.M)
-_ATTR_FROM_CALL = re.compile(r"\w\.\w+(?:\[[^\]\n]*\])?\s*=\s*[\w.]+\(|\bsetattr\(|\.(?:append|insert|add_module|register_module)\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|\bassign\s*=\s*True")
-_ATTR_FROM_CALL_DOT = re.compile(r"\.\w+(?:\[[^\]\n]*\])?\s*=\s*[\w.]+\(|\.(?:append|insert|add_module|register_module)\(|setattr\(|\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|assign\s*=\s*True")  # every match of _ATTR_FROM_CALL holds one
+_ATTR_FROM_CALL = re.compile(r"\w(?:\.\w+)?\[[^\]\n]*\]\s*=\s*[\w.]+\(|\w\.\w+\s*=\s*[\w.]+\(|\bsetattr\(|\.(?:append|insert|add_module|register_module)\(|\w\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|\bassign\s*=\s*True")
+_ATTR_FROM_CALL_DOT = re.compile(r"\]\s*=\s*[\w.]+\(|\.\w+\s*=\s*[\w.]+\(|\.(?:append|insert|add_module|register_module)\(|setattr\(|\.\w+\s*,\s*[\w.]+\.\w+\s*=[^=]|assign\s*=\s*True")  # every match of _ATTR_FROM_CALL holds one
 
 
 # what a Hugging Face Trainer holds of the program: the model it was given (and its wrapped form), and the optimizer

@@ -52,7 +52,9 @@ the attribute then always holds that one non-leaf tensor (in-place updates such 
 optimizer trains (`embeds = model.embed(ids); embeds.requires_grad_()`, the FGM attack on embedding outputs) it
 changes nothing, and `embeds.grad` is still None (only `retain_grad()` keeps it; on a leaf, such as a detached copy,
 `requires_grad_()` does). The same holds for a helper or a method that reads `.grad` of a parameter it is given after
-the caller's backward() (`fgm.perturb(embeds)` with `grad = embeds.grad` inside).
+the caller's backward() (`fgm.perturb(embeds)` with `grad = embeds.grad` inside), also a method of the caller's own
+class (`self.add_stats(means2D)` in a trainer whose constructor built the optimizer over the model it was given, with
+`means2D` computed from that model's parameters).
 
 ## Why is this bad?
 `backward()` only populates `.grad` of leaf tensors. For an intermediate it stays `None` (PyTorch warns
@@ -81,6 +83,104 @@ Inserting `retain_grad()` right after the assignment is safe: it only asks autog
 the code then reads.
 """
     examples = (
+        Example(
+            name="trainer-method-given-a-projection-after-backward",
+            code="""import torch
+import torch.nn as nn
+
+
+class Points(nn.Module):
+    def __init__(self, n=8):
+        super().__init__()
+        self.xyz = nn.Parameter(torch.randn(n, 3))
+
+
+def project(points, rot):
+    cam = points.xyz @ rot.t()
+    return cam[:, :2] / (3.0 + cam[:, 2:3])
+
+
+class Trainer:
+    def __init__(self, points):
+        self.points = points
+        self.optimizer = torch.optim.SGD(points.parameters(), lr=0.1)
+        self.stats = torch.zeros(points.xyz.size(0))
+
+    def record(self, screen):
+        grad = screen.grad
+        if grad is not None:
+            self.stats += grad.norm(dim=-1)
+
+    def step(self, rot):
+        screen = project(self.points, rot)
+        loss = screen.pow(2).sum()
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.record(screen)
+        self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    points = Points()
+    trainer = Trainer(points)
+    for _ in range(2):
+        trainer.step(torch.eye(3))
+    return {"points": points}, {"stats_collected": bool(trainer.stats.sum() > 0)}
+""",
+            lines=(23,),
+            expect={'facts': {'stats_collected': False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="trainer-method-given-a-projection-that-retains-its-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+class Points(nn.Module):
+    def __init__(self, n=8):
+        super().__init__()
+        self.xyz = nn.Parameter(torch.randn(n, 3))
+
+
+def project(points, rot):
+    cam = points.xyz @ rot.t()
+    return cam[:, :2] / (3.0 + cam[:, 2:3])
+
+
+class Trainer:
+    def __init__(self, points):
+        self.points = points
+        self.optimizer = torch.optim.SGD(points.parameters(), lr=0.1)
+        self.stats = torch.zeros(points.xyz.size(0))
+
+    def record(self, screen):
+        grad = screen.grad
+        if grad is not None:
+            self.stats += grad.norm(dim=-1)
+
+    def step(self, rot):
+        screen = project(self.points, rot)
+        screen.retain_grad()
+        loss = screen.pow(2).sum()
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.record(screen)
+        self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    points = Points()
+    trainer = Trainer(points)
+    for _ in range(2):
+        trainer.step(torch.eye(3))
+    return {"points": points}, {"stats_collected": bool(trainer.stats.sum() > 0)}
+""",
+            expect={'facts': {'stats_collected': True}},
+        ),
         Example(
             name="grads-of-an-unused-head-rescaled-after-a-one-head-loss",
             code="""import torch
@@ -1157,7 +1257,7 @@ def main():
                 yield self.finding(
                     facts,
                     e.node,
-                    f"`{e.name}` is {'' if e.name == arg.id else f'given `{arg.id}`, '}the output of a layer that trains (passed at line {call.lineno}), not a leaf tensor: "
+                    f"`{e.name}` is {'' if e.name == arg.id else f'given `{arg.id}`, '}computed from parameters that train (passed at line {call.lineno}), not a leaf tensor: "
                     f"`{e.name}.grad` stays None after backward()",
                     related=[(call, f"`{arg.id}` is passed here, after backward()"), (site.node, "backward() populates .grad of leaf tensors only")],
                     explanation="autograd only accumulates `.grad` into leaves. The output of a layer whose weights require grad is an intermediate "
@@ -1172,6 +1272,12 @@ def main():
         if isinstance(f, ast.Name):
             fn = facts.flow.functions.get(f.id)
             return (fn, 0) if fn is not None else (None, 0)
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self" and fl.owner is not None:
+            # ``self.add_stats(means2D)`` in a method: the class's own method (through its in-file bases)
+            fn = facts.modules.method(fl.owner, f.attr)
+            if fn is not None and not any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list):
+                return fn, 1
+            return None, 0
         if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
             v = NonLeafGradRead._stored_value(facts, fl, f.value)
             if v is not None and v.cls:

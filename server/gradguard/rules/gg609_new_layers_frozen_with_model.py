@@ -37,7 +37,8 @@ class NewLayersFrozenWithModel(Rule):
 ## What it does
 Flags a freeze of a whole model (`model.requires_grad_(False)`, `for p in model.parameters(): p.requires_grad =
 False`, a helper that does either) that runs after new layers were put into that model: appended to one of its
-`ModuleList`s, set under a key of a `ModuleDict`, assigned to an attribute or swapped in with `setattr` (adapters,
+`ModuleList`s, set under a key of a `ModuleDict` (also of each `ModuleDict` in a container of the model, `for blk in
+model.blocks: blk[name] = Adapter(blk[name])`), assigned to an attribute or swapped in with `setattr` (adapters,
 LoRA wrappers, a new classification head), directly, by a helper, or by a method of the model that keeps what it is
 given (`unet.attach_adapter(adapter)` storing `self.cond_adapter = adapter`, called in a setup helper given the model).
 Layers put in under a computed name by a helper that walks the model's own children (`for name, child in
@@ -73,6 +74,116 @@ The fix switches the added layers back on right after the freeze (`unet.adapters
 changes what trains, so it is unsafe; it is offered only for a freeze written as `<model>.requires_grad_(False)`.
 """
     examples = (
+        Example(
+            name="adapters-put-into-moduledict-blocks-by-a-helper-then-frozen",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Adapter(nn.Module):
+    def __init__(self, base, rank=2):
+        super().__init__()
+        self.base = base
+        self.down = nn.Parameter(torch.randn(rank, base.in_features) * 0.1)
+        self.up = nn.Parameter(torch.zeros(base.out_features, rank))
+
+    def forward(self, x):
+        return self.base(x) + F.linear(F.linear(x, self.down), self.up)
+
+
+class Stack(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.ModuleDict({"proj": nn.Linear(d, d)}) for _ in range(2)])
+        self.head = nn.Linear(d, 1)
+
+    def forward(self, x):
+        for blk in self.blocks:
+            x = x + blk["proj"](x)
+        return self.head(x)
+
+
+def add_adapters(model, names):
+    for blk in model.blocks:
+        for name in names:
+            blk[name] = Adapter(blk[name])
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = add_adapters(Stack(), ("proj",))
+    model.requires_grad_(False)
+    model.head.requires_grad_(True)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    up0 = model.blocks[0]["proj"].up.detach().clone()
+    for _ in range(2):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"adapter_trained": not torch.equal(up0, model.blocks[0]["proj"].up)}
+""",
+            lines=(39,),
+            expect={'facts': {'adapter_trained': False}},
+            fixed_expect={'facts': {'adapter_trained': True}},
+        ),
+        Example(
+            bad=False,
+            name="model-frozen-before-a-helper-puts-adapters-into-its-blocks",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Adapter(nn.Module):
+    def __init__(self, base, rank=2):
+        super().__init__()
+        self.base = base
+        self.down = nn.Parameter(torch.randn(rank, base.in_features) * 0.1)
+        self.up = nn.Parameter(torch.zeros(base.out_features, rank))
+
+    def forward(self, x):
+        return self.base(x) + F.linear(F.linear(x, self.down), self.up)
+
+
+class Stack(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.ModuleDict({"proj": nn.Linear(d, d)}) for _ in range(2)])
+        self.head = nn.Linear(d, 1)
+
+    def forward(self, x):
+        for blk in self.blocks:
+            x = x + blk["proj"](x)
+        return self.head(x)
+
+
+def add_adapters(model, names):
+    for blk in model.blocks:
+        for name in names:
+            blk[name] = Adapter(blk[name])
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = Stack()
+    model.requires_grad_(False)
+    model = add_adapters(model, ("proj",))
+    model.head.requires_grad_(True)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    up0 = model.blocks[0]["proj"].up.detach().clone()
+    for _ in range(2):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"adapter_trained": not torch.equal(up0, model.blocks[0]["proj"].up)}
+""",
+            expect={'facts': {'adapter_trained': True}},
+        ),
         Example(
             name="adapters-injected-under-their-children-names-then-frozen-with-the-model",
             code="""import torch

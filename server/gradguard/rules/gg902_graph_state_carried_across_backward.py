@@ -47,8 +47,10 @@ or when the module is a part of a LightningModule whose `training_step` loss run
 (`forward`, `training_step`, the methods it calls, the batch hooks) resets it (a spiking layer's membrane potential `self.mem`), or in a
 LightningModule's `training_step`, which Lightning calls once per batch and backpropagates before the next call
 (unless a hook run every batch, such as `on_train_batch_start`, resets it; one run every epoch does not), also when
-`training_step` hands a tensor computed with the module's layers to a method of its own that keeps it so
-(`self.enqueue(k)` storing `self.bank = torch.cat([keys, self.bank])[:n]`; silent when that method runs under
+`training_step` (or a Hugging Face model's `forward`, whose loss the Trainer backpropagates every batch) hands a tensor
+computed with the module's layers to a method of its own that keeps it so (`self.enqueue(k)` storing
+`self.bank = torch.cat([keys, self.bank])[:n]`, or `clim = self.update_climatology(pred)` inside `if target is not None:`
+storing a running mean `self.climatology = m * self.climatology + (1 - m) * pred.mean(0)`; silent when that method runs under
 `torch.no_grad()` or is decorated, or the tensor is detached; the fix, marked unsafe, passes `k.detach()`), or kept by
 `on_train_batch_end(outputs, ...)`, which Lightning runs after each batch's backward with what `training_step` returned
 (`self.negatives = outputs["keys"]`, read by the next step's loss; the fix keeps `.detach()`), or when a
@@ -83,7 +85,8 @@ return self.cached[:n]`, a cache returned early once set; a product of a constan
 longer input -- or a memo table entry filled once per key under `if key not in self.cache:`)
 and read by `forward` on every call is an error when a loop backpropagates
 through the module every iteration (or a framework does: a part of a LightningModule whose `training_step` loss runs
-through it, or of a Hugging Face model whose `forward` returns the loss the Trainer backpropagates): every loss builds on that one graph, which the first backward frees; only when the computation keeps a
+through it, or of a Hugging Face model whose `forward` returns the loss the Trainer backpropagates, the model itself
+included): every loss builds on that one graph, which the first backward frees; only when the computation keeps a
 tensor for backward (an exponential, a layer), since a graph of sums can be walked again. The same for a LightningModule attribute computed so in a method Lightning runs
 once per fit, before the training steps (`setup`, `configure_model`, `on_fit_start`, `on_train_start`, or `__init__`
 when the module has no `forward`) or once per epoch (`on_train_epoch_start`: every batch of the epoch after the first
@@ -135,6 +138,214 @@ value is a tuple of tensors) right after that loop: this call still backpropagat
 call starts from the values only.
 """
     examples = (
+        Example(
+            name="hf-model-caches-a-projection-on-first-call",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-cached-pe"
+
+    def __init__(self, dim=4, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+
+
+class Tagger(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.register_buffer("table", torch.randn(1, config.dim))
+        self.pe_proj = nn.Linear(config.dim, config.dim)
+        self.head = nn.Linear(config.dim, 2)
+        self._pe = None
+        self.post_init()
+
+    def positional(self):
+        if self._pe is None:
+            self._pe = self.pe_proj(self.table)
+        return self._pe
+
+    def forward(self, x=None, labels=None):
+        logits = self.head(torch.tanh(x + self.positional()))
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger(TinyConfig(num_labels=2))
+    rows = [{"x": torch.randn(4), "labels": torch.tensor(i % 2)} for i in range(16)]
+    args = TrainingArguments(output_dir="tmp_gg902_pe", num_train_epochs=1, per_device_train_batch_size=8, report_to="none")
+    w0 = model.pe_proj.weight.detach().clone()
+    Trainer(model=model, args=args, train_dataset=rows).train()
+    return {"model": model}, {"pe_changed": not torch.equal(w0, model.pe_proj.weight)}
+""",
+            lines=(29,),
+            expect={'error': 'backward through the graph a second time'},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="hf-model-caches-the-constant-and-projects-every-call",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-cached-pe"
+
+    def __init__(self, dim=4, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+
+
+class Tagger(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.register_buffer("table", torch.randn(1, config.dim))
+        self.pe_proj = nn.Linear(config.dim, config.dim)
+        self.head = nn.Linear(config.dim, 2)
+        self._pe = None
+        self.post_init()
+
+    def positional(self):
+        if self._pe is None:
+            self._pe = self.table.clone()
+        return self.pe_proj(self._pe)
+
+    def forward(self, x=None, labels=None):
+        logits = self.head(torch.tanh(x + self.positional()))
+        loss = F.cross_entropy(logits, labels) if labels is not None else None
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger(TinyConfig(num_labels=2))
+    rows = [{"x": torch.randn(4), "labels": torch.tensor(i % 2)} for i in range(16)]
+    args = TrainingArguments(output_dir="tmp_gg902_pe", num_train_epochs=1, per_device_train_batch_size=8, report_to="none")
+    w0 = model.pe_proj.weight.detach().clone()
+    Trainer(model=model, args=args, train_dataset=rows).train()
+    return {"model": model}, {"pe_changed": not torch.equal(w0, model.pe_proj.weight)}
+""",
+            expect={'facts': {'pe_changed': True}},
+        ),
+        Example(
+            name="hf-model-forward-updates-a-running-mean-through-a-method",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+from transformers.modeling_outputs import ModelOutput
+
+
+class ForecastConfig(PretrainedConfig):
+    model_type = "tiny-forecast-running-mean"
+
+    def __init__(self, dim=4, momentum=0.9, **kwargs):
+        super().__init__(**kwargs)
+        self.dim, self.momentum = dim, momentum
+
+
+class Forecaster(PreTrainedModel):
+    config_class = ForecastConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.net = nn.Linear(config.dim, config.dim)
+        self.running = torch.zeros(config.dim)
+        self.post_init()
+
+    def update_running(self, pred):
+        m = self.config.momentum
+        self.running = m * self.running + (1 - m) * pred.mean(0)
+        return self.running
+
+    def forward(self, x=None, target=None):
+        pred = x + self.net(x)
+        loss = None
+        if target is not None:
+            mean = self.update_running(pred)
+            loss = F.mse_loss(pred, target) + 0.5 * F.mse_loss(pred - mean, target - mean)
+        return ModelOutput(loss=loss, prediction=pred)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Forecaster(ForecastConfig())
+    rows = [{"x": torch.randn(4), "target": torch.randn(4)} for _ in range(16)]
+    args = TrainingArguments(output_dir="tmp_gg902_running", num_train_epochs=1, per_device_train_batch_size=4, report_to="none")
+    w0 = model.net.weight.detach().clone()
+    Trainer(model=model, args=args, train_dataset=rows).train()
+    return {"model": model}, {"net_changed": not torch.equal(w0, model.net.weight)}
+""",
+            lines=(27,),
+            expect={'error': 'backward through the graph a second time'},
+            fixed_expect={'facts': {'net_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="hf-model-forward-updates-a-running-mean-from-a-detached-prediction",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel, Trainer, TrainingArguments
+from transformers.modeling_outputs import ModelOutput
+
+
+class ForecastConfig(PretrainedConfig):
+    model_type = "tiny-forecast-running-mean"
+
+    def __init__(self, dim=4, momentum=0.9, **kwargs):
+        super().__init__(**kwargs)
+        self.dim, self.momentum = dim, momentum
+
+
+class Forecaster(PreTrainedModel):
+    config_class = ForecastConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.net = nn.Linear(config.dim, config.dim)
+        self.running = torch.zeros(config.dim)
+        self.post_init()
+
+    def update_running(self, pred):
+        m = self.config.momentum
+        self.running = m * self.running + (1 - m) * pred.mean(0)
+        return self.running
+
+    def forward(self, x=None, target=None):
+        pred = x + self.net(x)
+        loss = None
+        if target is not None:
+            mean = self.update_running(pred.detach())
+            loss = F.mse_loss(pred, target) + 0.5 * F.mse_loss(pred - mean, target - mean)
+        return ModelOutput(loss=loss, prediction=pred)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Forecaster(ForecastConfig())
+    rows = [{"x": torch.randn(4), "target": torch.randn(4)} for _ in range(16)]
+    args = TrainingArguments(output_dir="tmp_gg902_running", num_train_epochs=1, per_device_train_batch_size=4, report_to="none")
+    w0 = model.net.weight.detach().clone()
+    Trainer(model=model, args=args, train_dataset=rows).train()
+    return {"model": model}, {"net_changed": not torch.equal(w0, model.net.weight)}
+""",
+            expect={'facts': {'net_changed': True}},
+        ),
         Example(
             name="state-carried-under-another-name",
             code="""import torch
@@ -2891,11 +3102,13 @@ def main():
         call (``self.hidden = (h.detach(), c.detach())`` before the use or after it; a first value made under
         ``if self.hidden is None:`` is no such store)."""
         for cls_name, info in facts.modules.classes.items():
-            step_name = STEP_METHODS_BY_FRAMEWORK.get(info.framework or "")
+            step_name = _framework_step_method(info)
             m = info.methods.get(step_name) if step_name else None
             if m is None or "self." not in facts.text(m):
                 continue
-            states = _self_states(facts, m)
+            # (a Hugging Face model's ``forward``: the states it keeps itself are _attribute_states'; here, what a method
+            # it calls keeps, ``self.update_climatology(pred)``)
+            states = _self_states(facts, m) if step_name != "forward" else []
             if not states and not _method_stores(facts, info, m) and not (info.framework == "lightning" and "on_train_batch_end" in info.methods):
                 continue
             fl = facts.flow.flow(m)
@@ -3577,11 +3790,12 @@ def _self_states(facts, fwd) -> list:
 
 
 def _method_stores(facts, info, step) -> list:
-    """(call, method, attr, statement) for each ``self.<method>(...)`` statement at the top level of ``step`` whose
-    method (of the class, given arguments) stores a state at its own top level (``self.bank = f(x, self.bank)``)."""
+    """(call, method, attr, statement) for each ``self.<method>(...)`` call of ``step`` (a statement, or the value of an
+    assignment: ``clim = self.update_climatology(pred)``; also inside an ``if`` of it) whose method (of the class, given
+    arguments) stores a state at its own top level (``self.bank = f(x, self.bank)``)."""
     out = []
-    for st in step.body:
-        call = st.value if isinstance(st, ast.Expr) else None
+    for st in _if_statements(step.body):
+        call = st.value if isinstance(st, (ast.Expr, ast.Assign)) else None
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and _self_attr(call.func) and call.args):
             continue
         callee = info.methods.get(call.func.attr)
@@ -3591,6 +3805,18 @@ def _method_stores(facts, info, step) -> list:
             continue  # (``@torch.no_grad()`` and any other decorator: what it runs under is not read here)
         for attr, where in _self_states(facts, callee):
             out.append((call, callee, attr, where))
+    return out
+
+
+def _if_statements(body: list) -> list:
+    """The statements of ``body`` and of the ``if`` blocks in it (at any depth; not those of loops, ``with``, or nested
+    functions)."""
+    out = []
+    for st in body:
+        out.append(st)
+        if isinstance(st, ast.If):
+            out.extend(_if_statements(st.body))
+            out.extend(_if_statements(st.orelse))
     return out
 
 
@@ -3669,6 +3895,9 @@ def _framework_step_site(facts, cls_name: str, attr: str, resetters: set, carryi
                 isinstance(n, ast.Call) and ((isinstance(n.func, ast.Name) and n.func.id == "self") or (isinstance(n.func, ast.Attribute) and n.func.attr == "forward" and _self_attr(n.func)))
                 for n in walk_nodes(m)
             )
+            # or the step is the module's own ``forward`` (a Hugging Face model's, whose returned loss the Trainer
+            # backpropagates) and its loss reads the attribute
+            through = through or (m is info.methods.get("forward") and any(f"self.{attr}" in s.loss.live for s in sites))
         for s in sites:
             for r in s.loss.live:
                 parts = r.replace("[]", "").split(".")
