@@ -4020,20 +4020,17 @@ class _Walker:
         """``(attr, module)`` for each ``self.<attr> = <parameter>`` of ``cls.__init__`` (the attribute's only
         assignment in the class) whose argument here is a module (or an optimizer over known parameters): the object
         holds that very module (that optimizer)."""
-        info = self.e.modules.classes[cls]
-        init = info.methods.get("__init__")
-        if init is None or not isinstance(init, (ast.FunctionDef, ast.AsyncFunctionDef)) or init.args.vararg is not None:
+        kept = self.e.modules.kept_parameters(cls)
+        if not kept:
             return ()
+        init = self.e.modules.classes[cls].methods["__init__"]
         params = [a.arg for a in init.args.args[1:]]
         out = []
-        for attr, values in info.attr_values.items():
-            if len(values) != 1 or not isinstance(values[0], ast.Name) or values[0].id not in params:
-                continue
-            v = values[0]
-            if not (init.lineno <= v.lineno <= (init.end_lineno or init.lineno)):
-                continue
-            i = params.index(v.id)
-            given = kwargs.get(v.id) or (args[i] if i < len(args) else None)
+        for attr, p in kept.items():
+            if p not in params:
+                continue  # (a positional-only parameter: not given by keyword)
+            i = params.index(p)
+            given = kwargs.get(p) or (args[i] if i < len(args) else None)
             if given is not None and given.kind == "module" and given.ident and given.ident not in (NEW, UNKNOWN):
                 out.append((attr, given))
             elif given is not None and given.kind == "optimizer" and given.params:

@@ -1049,6 +1049,24 @@ class ModuleModel:
         self._passed[key] = result
         return result
 
+    def kept_parameters(self, cls: str) -> dict:
+        """``{attr: param}`` for each ``self.<attr> = <param>`` in ``cls.__init__`` that is the attribute's only assignment
+        in the class, ``param`` a parameter of ``__init__`` (after ``self``): the object keeps what its constructor was
+        given (``self.encoder = encoder``). Empty without an ``__init__``, or with ``*args``."""
+        key = ("kept_parameters", cls)
+        got = self._passed.get(key)
+        if got is None:
+            got = self._passed[key] = {}
+            info = self.classes.get(cls)
+            init = info.methods.get("__init__") if info is not None else None
+            if isinstance(init, (ast.FunctionDef, ast.AsyncFunctionDef)) and init.args.vararg is None:
+                params = {a.arg for a in [*init.args.posonlyargs, *init.args.args][1:]}
+                for attr, values in info.attr_values.items():  # type: ignore[union-attr]
+                    v = values[0] if len(values) == 1 else None
+                    if isinstance(v, ast.Name) and v.id in params and init.lineno <= v.lineno <= (init.end_lineno or init.lineno):
+                        got[attr] = v.id
+        return got
+
     def _plain_class_passed_in(self, cls: str, param: str) -> Optional[str]:
         """``self.logger = logger`` with ``logger`` a parameter of ``__init__``: the in-file plain class (not a Module, not
         an autograd Function) every construction of ``cls`` in this file passes for it, directly or as a local bound

@@ -459,11 +459,14 @@ def kept_as_part(facts, root: str) -> list:
         info = classes.get(f.id) if isinstance(f, ast.Name) else None
         if info is None or not info.is_module or "__init__" not in info.methods:
             continue
+        kept = facts.modules.kept_parameters(info.name)
+        if not kept:
+            continue
         init = info.methods["__init__"]
         params = [a.arg for a in [*init.args.posonlyargs, *init.args.args]][1:]
         given = [params[i] for i, a in enumerate(call.args) if i < len(params) and isinstance(a, ast.Name) and a.id == name and not any(isinstance(x, ast.Starred) for x in call.args[:i + 1])]
         given += [k.arg for k in call.keywords if k.arg and isinstance(k.value, ast.Name) and k.value.id == name]
-        attrs = [attr for p in given for attr, values in info.attr_values.items() if len(values) == 1 and isinstance(values[0], ast.Name) and values[0].id == p]
+        attrs = [attr for p in given for attr, kp in kept.items() if kp == p]
         if not attrs:
             continue
         st = facts.statement_of(call)

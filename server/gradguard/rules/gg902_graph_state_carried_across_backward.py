@@ -4270,16 +4270,30 @@ def _carried_call(value: ast.AST) -> Optional[ast.Call]:
     return value if isinstance(value, ast.Call) else None
 
 
+def _state_calls(loop) -> list:
+    """(statement, the names it binds, the state arguments of its call) for each ``... = <call>(..., h)`` of the loop body
+    that can carry a state (``_carried_call``). Cached per loop (asked for the states and for their aliases)."""
+    return node_cache(loop, "_gg902_state_calls", lambda: _find_state_calls(loop))
+
+
+def _find_state_calls(loop) -> list:
+    got = []
+    for node in _loop_body_nodes(loop):
+        call = _carried_call(node.value) if isinstance(node, ast.Assign) else None
+        if call is not None:
+            got.append((node, {t.id for t in _target_names(node)}, list(_state_args(call))))
+    return got
+
+
 def _carried_aliases(loop):
     """(the call's statement, the rebinding, the state's name, the alias) for ``out, new_h = cell(x, h)`` followed in the
     loop by ``h = new_h`` (or ``h = (new_h, new_c)``): the state passed in is carried over under another name."""
+    calls = _state_calls(loop)
+    if not calls:
+        return
     body = _loop_body_nodes(loop)
-    for node in body:
-        call = _carried_call(node.value) if isinstance(node, ast.Assign) else None
-        if call is None:
-            continue
-        targets = {t.id for t in _target_names(node)}
-        for arg in _state_args(call):
+    for node, targets, args in calls:
+        for arg in args:
             if arg.id in targets:
                 continue
             for rb in body:
@@ -4292,12 +4306,8 @@ def _carried_aliases(loop):
 
 
 def _carried_states(loop):
-    for node in _loop_body_nodes(loop):
-        call = _carried_call(node.value) if isinstance(node, ast.Assign) else None
-        if call is None:
-            continue
-        targets = {t.id for t in _target_names(node)}
-        for arg in _state_args(call):
+    for node, targets, args in _state_calls(loop):
+        for arg in args:
             if arg.id in targets:
                 yield node, arg.id, arg
 
