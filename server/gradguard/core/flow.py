@@ -2773,6 +2773,10 @@ class _Walker:
         """Elements of ``enumerate(xs)`` / ``d.items()`` / ``zip(a, b)`` as tuples: the index and the key
         are plain Python values (never a gradient path), each zipped element carries its own sequence."""
         if not isinstance(iter_node, ast.Call):
+            if it is not None and it.kind == "params" and it.prefix:
+                # ``named = list(wrapper.named_parameters())`` then ``for n, p in named``: the pairs, each name begins with
+                # ``module.`` (only the named parameters of a DataParallel / DDP wrapper carry a prefix)
+                return _tuple_val((Val(kind="python", prefix=it.prefix), elem))
             return elem
         f = iter_node.func
         if isinstance(f, ast.Name) and f.id == "enumerate" and iter_node.args and f.id not in self.env:

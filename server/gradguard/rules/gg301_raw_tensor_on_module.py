@@ -160,13 +160,25 @@ def optimizer_calls(facts) -> list:
     return out
 
 
-def _mentioned_in_optimizer(opt_calls, attr: str) -> bool:
+def _mentioned_in_optimizer(facts, opt_calls, attr: str, cls: str) -> bool:
+    """Is ``.<attr>`` handed to an optimizer: named in its parameters, or returned by a method of ``cls`` called there
+    (``Adam(model.arch_parameters())`` with ``def arch_parameters(self): return [self._alphas]``)?"""
     for call in opt_calls:
         for a in [*call.args[:1], *[k.value for k in call.keywords if k.arg == "params"]]:
             for sub in walk_nodes(a):
                 if isinstance(sub, ast.Attribute) and sub.attr == attr:
                     return True
+                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and _returns_attr(facts.modules.method(cls, sub.func.attr), attr):
+                    return True
     return False
+
+
+def _returns_attr(fn: Optional[ast.AST], attr: str) -> bool:
+    """Does a ``return`` of ``fn`` mention ``self.<attr>``?"""
+    return fn is not None and any(
+        isinstance(r, ast.Return) and r.value is not None and any(
+            isinstance(x, ast.Attribute) and x.attr == attr and isinstance(x.value, ast.Name) and x.value.id == "self" for x in walk_nodes(r.value))
+        for r in walk_nodes(fn))
 
 
 def _optimizer_over_instance(facts, opt_calls, cls: str):
@@ -266,7 +278,8 @@ class RawTensorOnModule(Rule):
 ## What it does
 Flags tensors assigned to `self.<name>` in the `__init__` of an `nn.Module` subclass, read again in
 another method (e.g. `forward`), that are meant to be weights but are not wrapped in `nn.Parameter`:
-- created with `requires_grad=True` (or `.requires_grad_()`), and not handed to an optimizer by name;
+- created with `requires_grad=True` (or `.requires_grad_()`), and not handed to an optimizer by name (nor by a method of
+  the class that returns it, `Adam(model.arch_parameters())` with `return [self._alphas]`);
 - or the module registers no parameter at all while `model.parameters()` of an instance is given to
   an optimizer (`ValueError: optimizer got an empty parameter list`);
 - or `.grad` of such a tensor is read (it is always `None`: the tensor never requires grad).
@@ -320,6 +333,56 @@ appears in `parameters()` and `state_dict()`, and the optimizer updates it. `nn`
 file's alias style when missing. Registering a buffer is offered as an alternative for constants.
 """
     examples = (
+        Example(
+            bad=False,
+            name="raw-architecture-weights-handed-to-their-optimizer-by-a-method",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class SearchNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ops = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)])
+        self.head = nn.Linear(4, 2)
+        self._alphas = torch.zeros(2).normal_(0, 1e-3).requires_grad_(True)
+
+    def arch_parameters(self):
+        return [self._alphas]
+
+    def forward(self, x):
+        w = F.softmax(self._alphas, dim=-1)
+        return self.head(sum(w[i] * op(x) for i, op in enumerate(self.ops)))
+
+
+class Architect:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.Adam(model.arch_parameters(), lr=0.1)
+
+    def step(self, x, y):
+        self.optimizer.zero_grad()
+        F.cross_entropy(self.model(x), y).backward()
+        self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = SearchNet()
+    architect = Architect(model)
+    w_opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    a0 = model.arch_parameters()[0].detach().clone()
+    for _ in range(2):
+        x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+        architect.step(x, y)
+        w_opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        w_opt.step()
+    return {"model": model}, {"alphas_changed": not torch.equal(a0, model.arch_parameters()[0])}
+""",
+            expect={'facts': {'alphas_changed': True}},
+        ),
         Example(
             name="tensor-made-to-require-grad-by-a-constructor-flag-left-true",
             code="""import math
@@ -1176,7 +1239,7 @@ def main():
             if not may_have_parameters(facts, info):
                 empty_opt = _optimizer_over_instance(facts, opt_calls, info.name)
             for attr, (stmt, value, ti) in used.items():
-                if _mentioned_in_optimizer(opt_calls, attr):
+                if _mentioned_in_optimizer(facts, opt_calls, attr, info.name):
                     continue
                 if ti.get("container"):
                     if ti["requires_grad"]:

@@ -3049,7 +3049,8 @@ def main():
                     ctor = step.node
                     left_at = _left_out_at(r, stepping)
                     if left_at is not None:
-                        yield self._left_out(facts, r, left_at, origins[r], site)
+                        if not _never_matching_selection(facts, left_at[0]):
+                            yield self._left_out(facts, r, left_at, origins[r], site)
                         continue
                     # the other losses of the function that reach it, and the optimizers stepped after them (a GAN's
                     # discriminator and generator steps): none holds it, and which one should is the program's choice
@@ -3133,7 +3134,7 @@ def main():
         reported.update(missing)
         for r in missing:
             left_at = _left_out_at(r, stepping)
-            if left_at is not None:
+            if left_at is not None and not _never_matching_selection(facts, left_at[0]):
                 yield self._left_out(facts, r, left_at, origins[r], site)
         missing = [r for r in missing if _left_out_at(r, stepping) is None]
         if not missing:
@@ -3179,6 +3180,8 @@ def main():
                 reported.add(lo)
                 groups.setdefault(id(node), (node, opt.node, []))[2].append((lo, r))
         for node, opt_node, los in groups.values():
+            if _never_matching_selection(facts, node):
+                continue
             yield self._left_out(facts, los[0][0], (node, opt_node), origins[los[0][1]], site, others=[lo for lo, _r in los[1:]])
 
     def _left_out(self, facts, root: str, left_at: tuple, origin: ast.AST, site, others: Optional[list] = None):
@@ -3752,4 +3755,12 @@ def _partly_frozen(root: str, frozen: set) -> bool:
     in a helper): that no optimizer holds the root is then most likely meant (an Embedding's only parameter is
     its weight); say nothing rather than guess which of its parameters were to train."""
     return any(f.startswith(root + ".") for f in frozen)
+
+
+def _never_matching_selection(facts, node: ast.AST) -> bool:
+    """Does the function of the filter ``node`` also select parameters by a name test that is never true (a prefix
+    test on the names of a DataParallel / DDP wrapper, GG810's): then the group meant to hold what this filter leaves
+    out is the one that comes out empty, and the bug is that test, not this filter."""
+    fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    return any(ev.what == "name_test_never_true" for fl in (*facts.flows, *facts.flow.context_flows) if fl.node is fn for ev in fl.events)
 

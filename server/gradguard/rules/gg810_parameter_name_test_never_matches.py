@@ -30,7 +30,8 @@ class ParameterNameTestNeverMatches(Rule):
 Follows a model wrapped in `nn.DataParallel` or `DistributedDataParallel` into the code that reads its
 `named_parameters()` (also through helpers: `build_param_groups(model)` called with the wrapper), and flags a
 `name.startswith(...)` test on those names whose prefixes can never match, because they do not begin with
-`module.`. Reported when the test is decided on some call the file makes with the wrapper; a helper only ever
+`module.`: in an `if` whose branch collects parameters, or in a list comprehension that selects them (`named =
+list(model.named_parameters())`, then `[p for n, p in named if n.startswith("alphas")]`, always empty). Reported when the test is decided on some call the file makes with the wrapper; a helper only ever
 given the bare model is not flagged.
 
 Also flags `p.requires_grad = any(name.startswith(k) for k in keep)` in a loop over such a wrapper's names when the
@@ -79,6 +80,95 @@ For a case mismatch the fix compares `name.lower()` (offered when every keyword 
 changes which parameters the code selects (which is its purpose), so the training that follows changes.
 """
     examples = (
+        Example(
+            name="comprehension-selects-architecture-weights-by-prefix-on-a-wrapper",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class SearchNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ops = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)])
+        self.head = nn.Linear(4, 2)
+        self.alphas = nn.Parameter(1e-3 * torch.randn(2))
+
+    def forward(self, x):
+        w = F.softmax(self.alphas, dim=-1)
+        return self.head(sum(w[i] * op(x) for i, op in enumerate(self.ops)))
+
+
+def build_optimizers(model):
+    named = list(model.named_parameters())
+    weights = [p for n, p in named if "alphas" not in n]
+    arch = [p for n, p in named if n.startswith("alphas")]
+    return torch.optim.SGD(weights, lr=0.1), torch.optim.Adam([{"params": arch, "lr": 0.1}])
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.DataParallel(SearchNet())
+    w_opt, a_opt = build_optimizers(model)
+    a0 = model.module.alphas.detach().clone()
+    for _ in range(2):
+        x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+        a_opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        a_opt.step()
+        w_opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        w_opt.step()
+    return {"model": model.module}, {"alphas_changed": not torch.equal(a0, model.module.alphas)}
+""",
+            lines=(21,),
+            expect={'facts': {'alphas_changed': False}},
+            fixed_expect={'facts': {'alphas_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="comprehension-selects-architecture-weights-of-the-wrapped-model",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class SearchNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ops = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)])
+        self.head = nn.Linear(4, 2)
+        self.alphas = nn.Parameter(1e-3 * torch.randn(2))
+
+    def forward(self, x):
+        w = F.softmax(self.alphas, dim=-1)
+        return self.head(sum(w[i] * op(x) for i, op in enumerate(self.ops)))
+
+
+def build_optimizers(model):
+    named = list(model.module.named_parameters())
+    weights = [p for n, p in named if "alphas" not in n]
+    arch = [p for n, p in named if n.startswith("alphas")]
+    return torch.optim.SGD(weights, lr=0.1), torch.optim.Adam([{"params": arch, "lr": 0.1}])
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.DataParallel(SearchNet())
+    w_opt, a_opt = build_optimizers(model)
+    a0 = model.module.alphas.detach().clone()
+    for _ in range(2):
+        x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+        a_opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        a_opt.step()
+        w_opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        w_opt.step()
+    return {"model": model.module}, {"alphas_changed": not torch.equal(a0, model.module.alphas)}
+""",
+            expect={'facts': {'alphas_changed': True}},
+        ),
         Example(
             name="neck-freeze-loop-through-the-wrapped-module-spells-the-adapter-in-capitals",
             code="""import torch
@@ -639,15 +729,15 @@ def main():
             if not never:
                 continue
             yield from self._switched_off_by_test(facts, fl, never, done)
-            for ev in fl.events:
-                if ev.what != "dead_branch" or ev.extra != "body" or not isinstance(ev.node, ast.If):
-                    continue
-                branch = ev.node
-                call = next((n for n in ast.walk(branch.test) if id(n) in never and isinstance(n, ast.Call)), None)
+            # an ``if`` whose branch collects parameters, or a comprehension that selects them (``[p for n, p in named if
+            # n.startswith("alphas")]``): never true, it collects nothing
+            candidates = [(call, "branch") for ev in fl.events if ev.what == "dead_branch" and ev.extra == "body" and isinstance(ev.node, ast.If)
+                          and _collects(ev.node.body) and not _collecting_else(ev.node)
+                          for call in [next((n for n in ast.walk(ev.node.test) if id(n) in never and isinstance(n, ast.Call)), None)] if call is not None]
+            candidates += [(call, "comprehension") for call in _selecting_comprehension_tests(fl.node, never)]
+            for call, where in candidates:
                 if not isinstance(call, ast.Call) or id(call) in done or not (isinstance(call.func, ast.Attribute) and call.args):
                     continue
-                if not _collects(branch.body) or _collecting_else(branch):
-                    continue  # (not a parameter selection; or what it misses goes to the last group)
                 done.add(id(call))
                 prefix = never[id(call)].extra or "module."
                 arg = call.args[0]
@@ -660,8 +750,9 @@ def main():
                     facts,
                     call,
                     f"`{facts.text(call)}` is never true: `{name}` comes from the `named_parameters()` of a DataParallel / "
-                    f"DistributedDataParallel wrapper, whose parameter names all begin with `{prefix}`; the parameters this "
-                    f"branch should collect are in none of the lists the loop builds",
+                    f"DistributedDataParallel wrapper, whose parameter names all begin with `{prefix}`; "
+                    + ("the parameters this branch should collect are in none of the lists the loop builds" if where == "branch"
+                       else "this selection is always empty"),
                     related=related,
                     fixes=[_fix(facts, arg, texts, prefix)],
                     explanation=(
@@ -1010,3 +1101,21 @@ def _fix(facts, arg: ast.AST, texts: list, prefix: str):
         return fix(f"Also accept the wrapped names: `{new}`", replace_node(facts, arg, new), unsafe=True)
 
     return build
+
+
+def _selecting_comprehension_tests(scope: ast.AST, never: dict) -> list:
+    """The never-true name tests (``never``: id -> event) that a list comprehension of ``scope`` requires of every element it
+    keeps, when it keeps the loop's parameters (``[p for n, p in named if n.startswith("alphas")]``): an ``if`` of the
+    comprehension, or a conjunct of one."""
+    out: list = []
+    for comp in walk_nodes(scope):
+        if not (isinstance(comp, ast.ListComp) and len(comp.generators) == 1 and isinstance(comp.elt, ast.Name)):
+            continue
+        gen = comp.generators[0]
+        if not (isinstance(gen.target, ast.Tuple) and len(gen.target.elts) == 2 and isinstance(gen.target.elts[1], ast.Name) and gen.target.elts[1].id == comp.elt.id):
+            continue
+        for test in gen.ifs:
+            conjuncts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+            out.extend(c for c in conjuncts if id(c) in never)
+    return out
+
