@@ -37,6 +37,9 @@ effect only in the second case, and the finding is a warning. A helper is also r
 gradient penalty given the generator's raw output (`interpolates = alpha * real + (1 - alpha) * fake` then
 `interpolates.requires_grad = True`) is reported with the call that passes it.
 
+Also each element of a list an operation made, in a loop (`feats = model.encoder(x)`, a list of feature maps, then
+`for f in feats: f.requires_grad = False`), when the loop is the one place that binds the name.
+
 ## Why is this bad?
 Only leaves have a settable flag: `RuntimeError: you can only change requires_grad flags of leaf
 variables.` A computed tensor already requires grad because its inputs do.
@@ -60,6 +63,110 @@ gradient), `requires_grad = False` / `requires_grad_(False)` becomes `y = y.deta
 what you meant.
 """
     examples = (
+        Example(
+            name="freeze-by-flag-on-each-feature-map-an-encoder-returns",
+            code="""import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stages = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)])
+
+    def forward(self, x):
+        feats = []
+        for stage in self.stages:
+            x = torch.relu(stage(x))
+            feats.append(x)
+        return feats
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.head = nn.Linear(8, 1)
+
+    def decode(self, feats):
+        return self.head(torch.cat(feats, -1))
+
+
+def encode(model, x, freeze):
+    feats = model.encoder(x)
+    if freeze:
+        for f in feats:
+            f.requires_grad = False
+    return feats
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = torch.optim.SGD(model.head.parameters(), lr=0.1)
+    w0 = model.head.weight.detach().clone()
+    for _ in range(2):
+        loss = model.decode(encode(model, torch.randn(8, 4), True)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"head_changed": not torch.equal(w0, model.head.weight)}
+""",
+            lines=(32,),
+            expect={'error': 'only change requires_grad flags of leaf variables'},
+            fixed_expect={'facts': {'head_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="feature-maps-an-encoder-returns-detached",
+            code="""import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stages = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)])
+
+    def forward(self, x):
+        feats = []
+        for stage in self.stages:
+            x = torch.relu(stage(x))
+            feats.append(x)
+        return feats
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.head = nn.Linear(8, 1)
+
+    def decode(self, feats):
+        return self.head(torch.cat(feats, -1))
+
+
+def encode(model, x, freeze):
+    feats = model.encoder(x)
+    if freeze:
+        feats = [f.detach() for f in feats]
+    return feats
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = torch.optim.SGD(model.head.parameters(), lr=0.1)
+    w0 = model.head.weight.detach().clone()
+    for _ in range(2):
+        loss = model.decode(encode(model, torch.randn(8, 4), True)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"head_changed": not torch.equal(w0, model.head.weight)}
+""",
+            expect={'facts': {'head_changed': True}},
+        ),
         Example(
             name="freeze-helper-given-logits-computed-from-a-trainable-layer",
             fixable=False,
@@ -410,7 +517,7 @@ def main():
                 if not known_roots(v):
                     continue
                 binds = simple_bindings(facts, fl, recv.id)
-                if not binds or not all(is_computing_expr(facts, fl, b.value) for b in binds):
+                if not (binds and all(is_computing_expr(facts, fl, b.value) for b in binds)) and not _element_of_computed(facts, fl, node, recv.id):
                     continue
                 seen.add(id(node))
                 fixes = []
@@ -521,3 +628,20 @@ def _caught(facts, node: ast.AST) -> bool:
                     return True
         cur, child = facts.parent(cur), cur
     return False
+
+
+def _element_of_computed(facts, fl, node: ast.AST, name: str) -> bool:
+    """``for f in feats: f.requires_grad = False`` with ``feats`` bound only to computing expressions (``feats =
+    model.encoder(images)``, a list of feature maps) or the loop over such an expression: each element is a tensor an
+    operation made, not a leaf. Only when the loop is the one place that binds ``name`` in the function."""
+    loop = facts.enclosing(node, (ast.For, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+    if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and loop.target.id == name):
+        return False
+    if sum(1 for n in facts.name_stores(fl.node) if n.id == name) != 1:
+        return False
+    it = loop.iter
+    if isinstance(it, ast.Name):
+        binds = simple_bindings(facts, fl, it.id)
+        return binds is not None and len(binds) > 0 and all(is_computing_expr(facts, fl, b.value) for b in binds)
+    return is_computing_expr(facts, fl, it)
+

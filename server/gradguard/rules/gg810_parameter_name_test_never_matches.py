@@ -52,6 +52,11 @@ module-level config dict such as `CONFIG["trainable_modules"]`): nothing is swit
 stays frozen (an optimizer built from what requires grad raises `optimizer got an empty parameter list`). Decided
 only when every parameter name of the model is known from its code.
 
+Also flags a freeze loop over `model.named_parameters()` whose test is an `or` with a bare non-empty string among its
+operands (`if "time_embedding" in name or "conv_in": p.requires_grad_(False)`): the string is true on its own, so the
+test holds for every name and the loop freezes every parameter, not only those it names (the fix writes the missing
+`in name`).
+
 ## Why is this bad?
 The wrappers register the model as their submodule `module`, so every name they yield is `module.backbone.0.weight`,
 never `backbone.0.weight`. A test written against the bare model's names is then false for every parameter:
@@ -80,6 +85,89 @@ For a case mismatch the fix compares `name.lower()` (offered when every keyword 
 changes which parameters the code selects (which is its purpose), so the training that follows changes.
 """
     examples = (
+        Example(
+            name="freeze-test-with-a-bare-string-operand-freezes-everything",
+            code="""import torch
+import torch.nn as nn
+
+
+class Denoiser(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.time_embedding = nn.Linear(1, 4)
+        self.conv_in = nn.Linear(4, 4)
+        self.blocks = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4))
+
+    def forward(self, x, t):
+        return self.blocks(self.conv_in(x) + self.time_embedding(t))
+
+
+def freeze_pretrained(model):
+    for name, p in model.named_parameters():
+        if "time_embedding" in name or "conv_in":
+            p.requires_grad_(False)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser()
+    cond = nn.Linear(4, 4)
+    freeze_pretrained(model)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad] + list(cond.parameters()), lr=0.01)
+    w0 = model.blocks[0].weight.detach().clone()
+    for _ in range(2):
+        x = torch.randn(8, 4)
+        loss = model(cond(x), torch.rand(8, 1)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"blocks_changed": not torch.equal(w0, model.blocks[0].weight)}
+""",
+            lines=(18,),
+            expect={'facts': {'blocks_changed': False}},
+            fixed_expect={'facts': {'blocks_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="freeze-test-naming-each-keyword",
+            code="""import torch
+import torch.nn as nn
+
+
+class Denoiser(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.time_embedding = nn.Linear(1, 4)
+        self.conv_in = nn.Linear(4, 4)
+        self.blocks = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4))
+
+    def forward(self, x, t):
+        return self.blocks(self.conv_in(x) + self.time_embedding(t))
+
+
+def freeze_pretrained(model):
+    for name, p in model.named_parameters():
+        if "time_embedding" in name or "conv_in" in name:
+            p.requires_grad_(False)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser()
+    cond = nn.Linear(4, 4)
+    freeze_pretrained(model)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad] + list(cond.parameters()), lr=0.01)
+    w0 = model.blocks[0].weight.detach().clone()
+    for _ in range(2):
+        x = torch.randn(8, 4)
+        loss = model(cond(x), torch.rand(8, 1)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"blocks_changed": not torch.equal(w0, model.blocks[0].weight)}
+""",
+            expect={'facts': {'blocks_changed': True}},
+        ),
         Example(
             name="comprehension-selects-architecture-weights-by-prefix-on-a-wrapper",
             code="""import torch
@@ -720,6 +808,7 @@ def main():
     def check(self, facts):
         yield from self._case_mismatched_freeze(facts)
         yield from self._unfreeze_matches_nothing(facts)
+        yield from self._constant_operand_freeze(facts)
         if "named_parameters" not in facts.source.text or "startswith" not in facts.source.text:
             return
         facts.backward_flows  # noqa: B018 - analyzes functions with their callers' values (context flows)
@@ -763,6 +852,42 @@ def main():
                     ),
                 )
 
+
+    def _constant_operand_freeze(self, facts):
+        """``for name, p in unet.named_parameters(): if "time_embedding" in name or "conv_in": p.requires_grad_(False)``: an
+        operand of the ``or`` is a non-empty string, true on its own, so the test holds for every name and the loop freezes
+        every parameter, the ones the name test was written to spare included."""
+        if "named_parameters" not in facts.source.text or "requires_grad" not in facts.source.text:
+            return
+        for loop in facts.walk(ast.For):
+            it, target = loop.iter, loop.target
+            if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_parameters"
+                    and isinstance(target, ast.Tuple) and len(target.elts) == 2 and all(isinstance(e, ast.Name) for e in target.elts)):
+                continue
+            name_var, param_var = target.elts[0].id, target.elts[1].id  # type: ignore[attr-defined]
+            for st in loop.body:
+                if not (isinstance(st, ast.If) and isinstance(st.test, ast.BoolOp) and isinstance(st.test.op, ast.Or) and _freezes_param(st.body, param_var)):
+                    continue
+                const = next((v for v in st.test.values if isinstance(v, ast.Constant) and isinstance(v.value, str) and v.value), None)
+                tests_name = [v for v in st.test.values if any(isinstance(n, ast.Name) and n.id == name_var for n in walk_nodes(v))]
+                if const is None or not tests_name:
+                    continue
+                model = facts.text(it.func.value)
+                fixes = []
+                pattern = next((v for v in tests_name if isinstance(v, ast.Compare) and len(v.ops) == 1 and isinstance(v.ops[0], ast.In)
+                                and isinstance(v.comparators[0], ast.Name) and v.comparators[0].id == name_var), None)
+                if pattern is not None:
+                    fixes.append(lambda c=const, n=name_var: fix(f"Test the name: `{facts.text(c)} in {n}`", replace_node(facts, c, f"{facts.text(c)} in {n}"), unsafe=True))
+                yield self.finding(
+                    facts,
+                    const,
+                    f"`{facts.text(const)}` is a non-empty string, true on its own: this test holds for every name, so the loop freezes every "
+                    f"parameter of `{model}`, not only those it names",
+                    related=[(st.body[0], "every parameter is frozen here")],
+                    fixes=fixes,
+                    explanation="`a in name or \"b\"` reads as `(a in name) or \"b\"`, and a non-empty string is true: the condition never "
+                    "depends on `b`, and every parameter passes. Write the test for each keyword (`\"b\" in name`), or `any(k in name for k in keys)`.",
+                )
 
     def _switched_off_by_test(self, facts, fl, never: dict, done: set):
         """``p.requires_grad = any(name.startswith(k) for k in keep)`` over a wrapper's ``named_parameters()``: the test is
@@ -1118,4 +1243,17 @@ def _selecting_comprehension_tests(scope: ast.AST, never: dict) -> list:
             conjuncts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
             out.extend(c for c in conjuncts if id(c) in never)
     return out
+
+
+def _freezes_param(body: list, param: str) -> bool:
+    """Does ``body`` switch ``param`` off directly (``param.requires_grad_(False)``, ``param.requires_grad = False``)?"""
+    for st in body:
+        if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "requires_grad_" \
+                and isinstance(st.value.func.value, ast.Name) and st.value.func.value.id == param and st.value.args \
+                and isinstance(st.value.args[0], ast.Constant) and st.value.args[0].value is False:
+            return True
+        if isinstance(st, ast.Assign) and isinstance(st.value, ast.Constant) and st.value.value is False and any(
+                isinstance(t, ast.Attribute) and t.attr == "requires_grad" and isinstance(t.value, ast.Name) and t.value.id == param for t in st.targets):
+            return True
+    return False
 
