@@ -160,15 +160,19 @@ def optimizer_calls(facts) -> list:
     return out
 
 
-def _mentioned_in_optimizer(facts, opt_calls, attr: str, cls: str) -> bool:
-    """Is ``.<attr>`` handed to an optimizer: named in its parameters, or returned by a method of ``cls`` called there
-    (``Adam(model.arch_parameters())`` with ``def arch_parameters(self): return [self._alphas]``)?"""
+def _mentioned_in_optimizer(facts, opt_calls, attr: str, cls: str, value: ast.AST) -> bool:
+    """Is ``.<attr>`` handed to an optimizer: named in its parameters, or, for a leaf (``value`` ends with
+    ``.requires_grad_()`` or is made with ``requires_grad=True``), returned by a method of ``cls`` called there
+    (``Adam(model.arch_parameters())`` with ``def arch_parameters(self): return [self._alphas]``)? (A computed tensor
+    handed over so is no leaf: the optimizer raises, and that is this rule's finding.)"""
+    leaf = isinstance(value, ast.Call) and ((isinstance(value.func, ast.Attribute) and value.func.attr == "requires_grad_")
+                                            or any(k.arg == "requires_grad" for k in value.keywords))
     for call in opt_calls:
         for a in [*call.args[:1], *[k.value for k in call.keywords if k.arg == "params"]]:
             for sub in walk_nodes(a):
                 if isinstance(sub, ast.Attribute) and sub.attr == attr:
                     return True
-                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and _returns_attr(facts.modules.method(cls, sub.func.attr), attr):
+                if leaf and isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and _returns_attr(facts.modules.method(cls, sub.func.attr), attr):
                     return True
     return False
 
@@ -1239,7 +1243,7 @@ def main():
             if not may_have_parameters(facts, info):
                 empty_opt = _optimizer_over_instance(facts, opt_calls, info.name)
             for attr, (stmt, value, ti) in used.items():
-                if _mentioned_in_optimizer(facts, opt_calls, attr, info.name):
+                if _mentioned_in_optimizer(facts, opt_calls, attr, info.name, value):
                     continue
                 if ti.get("container"):
                     if ti["requires_grad"]:

@@ -56,7 +56,10 @@ storing a running mean `self.climatology = m * self.climatology + (1 - m) * pred
 (`self.negatives = outputs["keys"]`, read by the next step's loss; the fix keeps `.detach()`), or when a
 training loop hands such a tensor to a method of an object made before the loop or given to the training function by
 its caller (`memory.enqueue(emb, y)`, before or after the backward in the iteration, storing
-`self.feats = torch.cat([feats, self.feats])[:n]`) and the loss reads the kept state (`memory.feats`); and a list
+`self.feats = torch.cat([feats, self.feats])[:n]`, or writing it in place at a tensor index, `self.data[idx] = x_neg`) and
+the loss reads the kept state (`memory.feats`, or a method of the object returning it: `x, idx = buffer.sample(n)`);
+the same for a tensor made before such a loop and written in place there at a tensor index with a value that requires grad
+(`buffer[idx] = x`, a replay buffer of Langevin samples) when the loop's loss is computed from what it reads of it; and a list
 on an object (`self.saved_log_probs = []`) that collects tensors with a graph, is read to build a loss that is
 backpropagated again and again, and is never emptied (`del x[:]`, `.clear()`, rebinding it to a new list, also in a
 tuple assignment); when a method empties the class's other such lists but not this one (`self.log_probs, self.rewards =
@@ -138,6 +141,154 @@ value is a tuple of tensors) right after that loop: this call still backpropagat
 call starts from the values only.
 """
     examples = (
+        Example(
+            name="langevin-samples-written-into-a-replay-tensor-with-their-graph",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    energy = nn.Sequential(nn.Linear(2, 8), nn.SiLU(), nn.Linear(8, 1))
+    opt = torch.optim.Adam(energy.parameters(), lr=1e-3)
+    buffer = torch.rand(32, 2)
+    w0 = energy[0].weight.detach().clone()
+    for step in range(4):
+        idx = torch.randint(0, 32, (8,))
+        x = buffer[idx].clone().requires_grad_(True)
+        for _ in range(3):
+            g = torch.autograd.grad(energy(x).sum(), x)[0]
+            x = x - 0.1 * g
+        buffer[idx] = x
+        loss = energy(torch.randn(8, 2)).mean() - energy(x).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"energy": energy}, {"energy_changed": not torch.equal(w0, energy[0].weight)}
+""",
+            lines=(17,),
+            expect={'error': 'backward through the graph a second time'},
+            fixed_expect={'facts': {'energy_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="langevin-samples-written-into-a-replay-tensor-detached",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    energy = nn.Sequential(nn.Linear(2, 8), nn.SiLU(), nn.Linear(8, 1))
+    opt = torch.optim.Adam(energy.parameters(), lr=1e-3)
+    buffer = torch.rand(32, 2)
+    w0 = energy[0].weight.detach().clone()
+    for step in range(4):
+        idx = torch.randint(0, 32, (8,))
+        x = buffer[idx].clone().requires_grad_(True)
+        for _ in range(3):
+            g = torch.autograd.grad(energy(x).sum(), x)[0]
+            x = x - 0.1 * g
+        buffer[idx] = x.detach()
+        loss = energy(torch.randn(8, 2)).mean() - energy(x).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"energy": energy}, {"energy_changed": not torch.equal(w0, energy[0].weight)}
+""",
+            expect={'facts': {'energy_changed': True}},
+        ),
+        Example(
+            name="replay-buffer-method-writes-samples-with-their-graph-at-tensor-indices",
+            code="""import torch
+import torch.nn as nn
+
+
+class ReplayBuffer:
+    def __init__(self, size, d=2):
+        self.data = torch.rand(size, d)
+
+    def sample(self, n):
+        idx = torch.randint(0, len(self.data), (n,))
+        return self.data[idx].clone(), idx
+
+    def push(self, idx, x):
+        self.data[idx] = x
+
+
+def langevin(energy, x, steps=3):
+    x = x.requires_grad_(True)
+    for _ in range(steps):
+        g = torch.autograd.grad(energy(x).sum(), x)[0]
+        x = x - 0.1 * g
+    return x
+
+
+def main():
+    torch.manual_seed(0)
+    energy = nn.Sequential(nn.Linear(2, 8), nn.SiLU(), nn.Linear(8, 1))
+    opt = torch.optim.Adam(energy.parameters(), lr=1e-3)
+    buffer = ReplayBuffer(32)
+    w0 = energy[0].weight.detach().clone()
+    for step in range(4):
+        x_init, idx = buffer.sample(8)
+        x_neg = langevin(energy, x_init)
+        buffer.push(idx, x_neg)
+        loss = energy(torch.randn(8, 2)).mean() - energy(x_neg).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"energy": energy}, {"energy_changed": not torch.equal(w0, energy[0].weight)}
+""",
+            lines=(34,),
+            expect={'error': 'backward through the graph a second time'},
+            fixed_expect={'facts': {'energy_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="replay-buffer-method-given-detached-samples",
+            code="""import torch
+import torch.nn as nn
+
+
+class ReplayBuffer:
+    def __init__(self, size, d=2):
+        self.data = torch.rand(size, d)
+
+    def sample(self, n):
+        idx = torch.randint(0, len(self.data), (n,))
+        return self.data[idx].clone(), idx
+
+    def push(self, idx, x):
+        self.data[idx] = x
+
+
+def langevin(energy, x, steps=3):
+    x = x.requires_grad_(True)
+    for _ in range(steps):
+        g = torch.autograd.grad(energy(x).sum(), x)[0]
+        x = x - 0.1 * g
+    return x
+
+
+def main():
+    torch.manual_seed(0)
+    energy = nn.Sequential(nn.Linear(2, 8), nn.SiLU(), nn.Linear(8, 1))
+    opt = torch.optim.Adam(energy.parameters(), lr=1e-3)
+    buffer = ReplayBuffer(32)
+    w0 = energy[0].weight.detach().clone()
+    for step in range(4):
+        x_init, idx = buffer.sample(8)
+        x_neg = langevin(energy, x_init)
+        buffer.push(idx, x_neg.detach())
+        loss = energy(torch.randn(8, 2)).mean() - energy(x_neg).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"energy": energy}, {"energy_changed": not torch.equal(w0, energy[0].weight)}
+""",
+            expect={'facts': {'energy_changed': True}},
+        ),
         Example(
             name="hf-model-caches-a-projection-on-first-call",
             code="""import torch
@@ -2896,6 +3047,7 @@ def main():
         yield from self._graph_computed_once(facts)
         yield from self._graph_computed_once_per_fit(facts)
         yield from self._accumulated(facts)
+        yield from self._indexed_state_writes(facts)
         seen: set = set()
         for fl in facts.backward_flows:
             if not fl.backward_sites or facts.flow.is_autograd_function_method(fl.node):
@@ -3247,9 +3399,12 @@ def main():
                     callee = info.methods.get(call.func.attr)
                     if callee is None or callee.decorator_list:
                         continue  # (``@torch.no_grad()`` and any other decorator: what it runs under is not read here)
-                    for attr, where in _self_states(facts, callee):
-                        given = _stored_arguments(facts, callee, attr, where, call)
-                        if not given or not _loss_reads(loop, site, recv, attr) or _reset_in_loop_body(facts, info, loop, recv, attr, call):
+                    states = [(attr, where, _stored_arguments(facts, callee, attr, where, call)) for attr, where in _self_states(facts, callee)]
+                    # (and a state written in place at an index the caller gives, ``self.data[idx] = x_neg``: indexing
+                    # with a tensor saves the index for backward, so the next backward through the state raises)
+                    states += [(attr, where, given) for attr, where, given in _indexed_writes(facts, fl, loop, callee, call)]
+                    for attr, where, given in states:
+                        if not given or not _loss_reads(loop, site, recv, attr, info) or _reset_in_loop_body(facts, info, loop, recv, attr, call):
                             continue
                         carried = [v for i in given for v in _loop_values(fl, loop, call.args[i], call)]
                         if not any(v.kind == "tensor" and any(r != "?" and related(r, lv) for r in v.live for lv in site.loss.live) for v in carried):
@@ -3270,6 +3425,57 @@ def main():
                             "`.detach()`-ed tensors, or run the method under `torch.no_grad()`.",
                         )
                         break
+
+    def _indexed_state_writes(self, facts):
+        """``buffer[idx] = x`` in a loop that backpropagates every iteration, ``buffer`` a tensor made before the loop, ``idx``
+        a tensor and ``x`` a value that requires grad, and the loss computed from what the loop reads of ``buffer``: the write
+        puts this iteration's graph into the buffer (indexing with a tensor saves the index for backward), and the next
+        backward() walks into it after this one freed it."""
+        if "] =" not in facts.source.text and "]=" not in facts.source.text:
+            return
+        seen: set = set()
+        for fl in facts.backward_flows:
+            for site in fl.backward_sites:
+                if not site.loops or site.retain_graph or _has_retain(site.node) or not site.mode.enabled or not site.loss.live:
+                    continue
+                loop = site.loops[-1]
+                inside = {id(n) for n in _loop_body_nodes(loop)}
+                for ev in fl.events:
+                    if ev.what != "inplace" or ev.extra != "setitem" or id(ev.node) not in inside or id(ev.node) in seen or not ev.mode.enabled:
+                        continue
+                    t = ev.node
+                    v = ev.value
+                    if not (isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and isinstance(t.slice, ast.Name)) or v is None or not v.live or v.kind not in ("tensor", None):
+                        continue
+                    name = t.value.id
+                    if lexically_no_grad(facts, t) or any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) and id(n) in inside for n in walk_nodes(fl.node)):
+                        continue  # (rebound in the loop: a fresh tensor every iteration)
+                    if not _pre_loop_stores(fl.node, name, loop):
+                        continue
+                    idx_vals = [fl.assigned.get(id(n)) for n in walk_nodes(fl.node) if isinstance(n, ast.Name) and n.id == t.slice.id and isinstance(n.ctx, ast.Store)]
+                    if not idx_vals or not all(iv is not None and iv.kind == "tensor" for iv in idx_vals):
+                        continue  # (a slice or a number: nothing saved for backward by the index)
+                    if not _loss_depends(loop, site, lambda e, name=name: any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in walk_nodes(e))):
+                        continue
+                    seen.add(id(t))
+                    st = facts.statement_of(t)
+                    value = st.value if isinstance(st, ast.Assign) else None
+                    fixes = [lambda value=value: fix(f"Store `{facts.text(value)}.detach()`", replace_node(facts, value, f"{facts.text(value)}.detach()"))] \
+                        if isinstance(value, ast.Name) else []
+                    yield self.finding(
+                        facts,
+                        st,
+                        f"`{name}` keeps this iteration's graph (`{facts.text(st)}` writes a value that requires grad into it), and the loss "
+                        f"backpropagated at line {site.line} is computed from what the next iteration reads of `{name}`: after this backward() "
+                        "frees the graph, the next one raises",
+                        severity=Severity.ERROR,
+                        related=[(site.node, "backward() frees the graph every iteration here")],
+                        fixes=fixes,
+                        explanation="Writing a tensor that requires grad into another in place records the write in the graph: the buffer now "
+                        "holds this iteration's graph (its index, a tensor, saved for backward). The next iteration reads the buffer into its "
+                        "loss, so its backward() walks into the freed graph and raises `RuntimeError: Trying to backward through the graph a "
+                        "second time`. Store `.detach()`-ed values in a buffer kept across iterations.",
+                    )
 
     def _graph_computed_once(self, facts):
         """A Module attribute computed once with gradient from the module's own parameters (in ``__init__``:
@@ -4700,11 +4906,22 @@ def _loop_values(fl, loop, arg: ast.AST, call: ast.Call) -> list:
     return out
 
 
-def _loss_reads(loop, site, recv: str, attr: str) -> bool:
-    """Is the loss backpropagated at ``site`` computed (within the loop body) from ``<recv>.<attr>``?"""
-    def reads(e) -> bool:
-        return any(isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == recv for n in walk_nodes(e))
+def _loss_reads(loop, site, recv: str, attr: str, info=None) -> bool:
+    """Is the loss backpropagated at ``site`` computed (within the loop body) from ``<recv>.<attr>``, read directly or (with
+    ``info``, the object's class) returned by a method of the object (``x, idx = buffer.sample(n)`` returning
+    ``self.data[idx].clone()``)?"""
+    readers = {m for m, fn in info.methods.items() if _returns_self_attr(fn, attr)} if info is not None else set()
 
+    def reads(e) -> bool:
+        return any((isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == recv)
+                   or (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in readers
+                       and isinstance(n.func.value, ast.Name) and n.func.value.id == recv) for n in walk_nodes(e))
+
+    return _loss_depends(loop, site, reads)
+
+
+def _loss_depends(loop, site, reads) -> bool:
+    """Is the loss backpropagated at ``site`` computed (within the loop body) from an expression ``reads`` accepts?"""
     expr = getattr(site, "loss_expr", None)
     if expr is None:
         return False
@@ -4742,3 +4959,46 @@ def _reset_in_loop_body(facts, info, loop, recv: str, attr: str, call: ast.Call)
             if m is not None and _assigns_self_attr(m, attr) and m is not own:
                 return True
     return False
+
+
+def _returns_self_attr(fn: ast.AST, attr: str) -> bool:
+    """Does ``fn`` return a value computed from ``self.<attr>`` (directly, or through a local bound from it)?"""
+    names: set = set()
+    for st in walk_nodes(fn):
+        if isinstance(st, ast.Assign) and any(_self_attr(n, attr, ast.Load) or (isinstance(n, ast.Name) and n.id in names) for n in walk_nodes(st.value)):
+            names.update(n.id for tgt in st.targets for n in walk_nodes(tgt) if isinstance(n, ast.Name))
+    return any(isinstance(r, ast.Return) and r.value is not None and any(_self_attr(n, attr, ast.Load) or (isinstance(n, ast.Name) and n.id in names)
+                                                                         for n in walk_nodes(r.value)) for r in walk_nodes(fn))
+
+
+def _indexed_writes(facts, fl, loop, callee, call: ast.Call) -> list:
+    """(attr, statement, {argument positions}) for each ``self.<attr>[idx] = <param>`` at the top level of ``callee`` (in
+    grad mode), where ``idx`` is a tensor (a parameter the loop gives a tensor, or a local the method makes one) and
+    ``<param>`` is an argument of the call: the object's state takes the argument's graph in place."""
+    a = callee.args
+    params = [p.arg for p in [*a.posonlyargs, *a.args]][1:]
+    out = []
+    for st in callee.body:
+        if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Subscript)):
+            continue
+        t = st.targets[0]
+        if not (_self_attr(t.value, None, ast.Load) and isinstance(st.value, ast.Name) and st.value.id in params):
+            continue
+        if not isinstance(t.slice, ast.Name) or not _tensor_index(facts, fl, loop, callee, call, t.slice, params):
+            continue
+        out.append((t.value.attr, st, {params.index(st.value.id)}))  # type: ignore[attr-defined]
+    return out
+
+
+def _tensor_index(facts, fl, loop, callee, call: ast.Call, idx: ast.Name, params: list) -> bool:
+    """Is ``idx`` (in ``callee``) a tensor: the value the loop passes for that parameter, or a local the method binds?"""
+    if idx.id in params:
+        i = params.index(idx.id)
+        if i >= len(call.args):
+            return False
+        vals = _loop_values(fl, loop, call.args[i], call)
+        return bool(vals) and all(v.kind == "tensor" for v in vals)
+    own = facts.flow.flow(callee)
+    vals = [own.assigned.get(id(n)) for n in walk_nodes(callee) if isinstance(n, ast.Name) and n.id == idx.id and isinstance(n.ctx, ast.Store)]
+    return bool(vals) and all(v is not None and v.kind == "tensor" for v in vals)
+
