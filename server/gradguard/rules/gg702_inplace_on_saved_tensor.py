@@ -209,7 +209,8 @@ attn = attn.masked_fill(mask, 0.0)
 
 ## Fix safety
 The out-of-place version (or a `.clone()` of the saved output before writing into it) computes the same
-values and leaves the saved tensor intact, so the fix is safe. For a module built in place, the fix drops
+values and leaves the saved tensor intact, so the fix is safe (a chain of in-place calls on one name,
+`rgb.mul_(0.5).add_(0.5)`, becomes `rgb = rgb.mul(0.5).add(0.5)`). For a module built in place, the fix drops
 `inplace=True` from its constructor: every call of that module then computes the same values out of place, which
 costs only the memory of one more tensor. A value computed through a model before that model's optimizer step and read
 by a later loss gets `.detach()` at its reads after the step only when it carries nothing but the stepped model (an
@@ -217,6 +218,71 @@ advantage from the critic in an actor's loss): the loss then treats it as a cons
 gives other parameters; this fix is unsafe, since the stepped model no longer gets a gradient from that loss.
 """
     examples = (
+        Example(
+            name="tanh-output-rescaled-by-a-chain-of-in-place-calls",
+            code="""import torch
+import torch.nn as nn
+
+
+class Siren(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 3))
+
+    def forward(self, coords):
+        rgb = torch.tanh(self.net(coords))
+        rgb.mul_(0.5).add_(0.5)
+        return rgb
+
+
+def main():
+    torch.manual_seed(0)
+    model = Siren()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    w0 = model.net[0].weight.detach().clone()
+    for _ in range(2):
+        loss = (model(torch.rand(8, 2)) - torch.rand(8, 3)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"net_changed": not torch.equal(w0, model.net[0].weight)}
+""",
+            lines=(12,),
+            expect={'error': 'modified by an inplace operation'},
+            fixed_expect={'facts': {'net_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="tanh-output-rescaled-out-of-place",
+            code="""import torch
+import torch.nn as nn
+
+
+class Siren(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 3))
+
+    def forward(self, coords):
+        rgb = torch.tanh(self.net(coords))
+        rgb = rgb * 0.5 + 0.5
+        return rgb
+
+
+def main():
+    torch.manual_seed(0)
+    model = Siren()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    w0 = model.net[0].weight.detach().clone()
+    for _ in range(2):
+        loss = (model(torch.rand(8, 2)) - torch.rand(8, 3)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"net_changed": not torch.equal(w0, model.net[0].weight)}
+""",
+            expect={'facts': {'net_changed': True}},
+        ),
         Example(
             name="int-width-doubled-after-a-builder-and-a-data-gain-refilled-per-level",
             code="""import torch
@@ -3119,6 +3185,13 @@ def main():
             call_text = facts.source.segment(func_end, facts.end(node))
             text = f"{name} = {name}.{kind[:-1]}{call_text}"
             return lambda: fix(f"Use out-of-place `{kind[:-1]}`", replace_node(facts, node, text))
+        chain = _inplace_chain(st) if kind in OUT_OF_PLACE and isinstance(st, ast.Expr) else None
+        if chain is not None and any(c is node for c in chain[1]):
+            # ``rgb.mul_(0.5).add_(0.5)``: each in-place call of the chain out of place, the result bound to the name
+            name, calls = chain
+            parts = [f".{c.func.attr[:-1]}{facts.source.segment(facts.end(c.func), facts.end(c))}" for c in calls]
+            text = f"{name} = {name}{''.join(parts)}"
+            return lambda: fix("Compute out of place", replace_node(facts, st.value, text))
         if kind == "setitem" and isinstance(node, ast.Subscript):
             base = node.value
             while isinstance(base, ast.Subscript):
@@ -3501,3 +3574,17 @@ def _values_before(fl, stores: dict, bound: dict, expr: ast.AST, step_at: tuple,
         if v is not None and v.live and v.kind == "tensor" and not v.ident and not v.leaf:
             out.append((last, v))  # a tensor computed with gradient (not a module, a parameter or a leaf)
     return out
+
+
+def _inplace_chain(st: ast.Expr) -> Optional[tuple]:
+    """``(name, [calls, innermost first])`` for a statement that is a chain of in-place tensor methods with an out-of-place
+    twin on one name (``rgb.mul_(0.5).add_(0.5)``), of two calls or more; else None."""
+    calls = []
+    cur = st.value
+    while isinstance(cur, ast.Call) and isinstance(cur.func, ast.Attribute) and cur.func.attr in OUT_OF_PLACE and not any(isinstance(a, ast.Starred) for a in cur.args):
+        calls.append(cur)
+        cur = cur.func.value
+    if len(calls) < 2 or not isinstance(cur, ast.Name):
+        return None
+    return cur.id, calls[::-1]
+
