@@ -9,7 +9,7 @@ import re
 from bisect import bisect_left
 from typing import Optional, Union
 
-from gradguard.core.astindex import own_expressions, statements_of_type, statements_on_lines, walk_nodes
+from gradguard.core.astindex import index_of, own_expressions, statements_of_type, statements_on_lines, walk_nodes
 from gradguard.core.torchapi import (
     FACTORIES,
     FRAMEWORK_OBJECTS,
@@ -526,6 +526,155 @@ class Constructions:
         self._cache[key] = got
         return got
 
+    def kept_literal(self, cls: str, attr: str) -> Optional[ast.AST]:
+        """The literal ``self.<attr>`` holds in every method of ``cls``: the constructor keeps a parameter as given
+        (``self.cfg = cfg``, its only assignment) and every in-file construction passes the same literal of constants for
+        it (``PPOModule(cfg)`` with ``cfg = {"clip": 0.2, "lr_by_prefix": {"policy.": 1e-3}}`` bound once in the function
+        that builds it, or at the module's top level, and never written through that name). None otherwise."""
+        key = ("kept_literal", cls, attr)
+        if key in self._cache:
+            return self._cache[key]
+        self._cache[key] = None
+        pname = self.modules.kept_parameters(cls).get(attr)
+        init = self.modules.method(cls, "__init__")
+        if pname is None or init is None:
+            return None
+        params = [a.arg for a in init.args.args[1:]]
+        sites = self.sites(cls)
+        if not sites or pname not in params:
+            return None
+        index = params.index(pname)
+        found: Optional[ast.AST] = None
+        for call, holder in sites:
+            if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+                return None
+            arg = next((k.value for k in call.keywords if k.arg == pname), None)
+            if arg is None and index < len(call.args):
+                arg = call.args[index]
+            if isinstance(arg, ast.Name):
+                scope = holder if isinstance(holder, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+                bound = _literal_binding(scope, arg.id) if scope is not None else None
+                if bound is None and (scope is None or not any(isinstance(n, ast.Name) and n.id == arg.id and not isinstance(n.ctx, ast.Load) for n in walk_nodes(scope))):
+                    bound = _literal_binding(self.tree, arg.id, top=True)  # (a module-level table the function reads)
+                arg = bound
+            if not (isinstance(arg, ast.Dict) and _pure_literal(arg)) or (found is not None and arg is not found):
+                return None
+            found = arg
+        if found is None or not self.table_unwritten(found):
+            return None
+        self._cache[key] = found
+        return found
+
+    def table_unwritten(self, d: ast.AST) -> bool:
+        """Is the dict literal ``d`` (or the literal that holds it) never written after it is made: bound to a name (or
+        passed as an argument) that no code of the file writes through (``cfg["a"]["b"] = x``, ``cfg["a"].update(...)``,
+        ``del cfg[k]``), following it into the in-file functions it is passed to and into the methods of an in-file class
+        whose constructor keeps it (``self.cfg``)? Then its keys are all known. False when it reaches code not followed."""
+        key = ("unwritten", id(d))
+        got = self._cache.get(key)
+        if got is None:
+            self._cache[key] = False
+            parents = index_of(self.tree).parents
+            top = d
+            while isinstance(parents.get(id(top)), (ast.Dict, ast.List, ast.Tuple)):
+                top = parents[id(top)]
+            st = parents.get(id(top))
+            if isinstance(st, ast.Assign) and st.value is top and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+                scope = _enclosing_scope(parents, st) or self.tree
+                got = self._name_unwritten(scope, st.targets[0].id, parents, 0, top)
+            else:
+                got = self._use_unwritten(top, parents, 0, top)
+            self._cache[key] = got
+        return bool(got)
+
+    def _name_unwritten(self, scope: ast.AST, name: str, parents: dict, depth: int, lit: Optional[ast.AST]) -> bool:
+        uses = [n for n in walk_nodes(scope) if isinstance(n, ast.Name) and n.id == name]
+        if any(not isinstance(n.ctx, ast.Load) and parents.get(id(n)) is not None and not _binding_of(parents, n) for n in uses):
+            return False
+        return all(self._use_unwritten(n, parents, depth, lit) for n in uses if isinstance(n.ctx, ast.Load))
+
+    def _use_unwritten(self, node: ast.AST, parents: dict, depth: int, lit: Optional[ast.AST]) -> bool:
+        """Is the value at ``node`` (a read of the table, or the literal itself; ``lit`` the part of the literal it holds,
+        when known) only read where it goes? An entry that is a number or a string cannot be written through."""
+        if depth > 3:
+            return False
+        cur = node
+        while True:
+            if isinstance(lit, ast.Constant):
+                return True  # (``cfg["vocab"]``: a number, whatever is done with it)
+            par = parents.get(id(cur))
+            if isinstance(par, ast.Subscript) and par.value is cur:
+                if not isinstance(par.ctx, ast.Load):
+                    return False  # ``cfg["a"]["b"] = x`` / ``del cfg[k]``
+                lit = _entry(lit, par.slice)
+                cur = par
+            elif isinstance(par, ast.Attribute) and par.value is cur:
+                if par.attr in _DICT_MUTATORS:
+                    return False
+                call = parents.get(id(par))
+                return par.attr in _DICT_READERS and isinstance(call, ast.Call) and call.func is par
+            else:
+                break
+        par = parents.get(id(cur))
+        if isinstance(par, (ast.AugAssign, ast.Delete)):
+            return False
+        if isinstance(par, ast.Assign) and par.value is cur:
+            # an alias (``table = cfg["lr_by_prefix"]``): it must be unwritten too
+            if len(par.targets) != 1 or not isinstance(par.targets[0], ast.Name):
+                return False
+            scope = _enclosing_scope(parents, par) or self.tree
+            return self._name_unwritten(scope, par.targets[0].id, parents, depth + 1, lit)
+        if isinstance(par, ast.keyword):
+            call, arg_key = parents.get(id(par)), par.arg
+            return isinstance(call, ast.Call) and arg_key is not None and self._given_unwritten(call, None, arg_key, parents, depth, lit)
+        if isinstance(par, ast.Call) and cur in par.args:
+            return self._given_unwritten(par, par.args.index(cur), None, parents, depth, lit)
+        if isinstance(par, ast.Call) and par.func is cur:
+            return False
+        return True  # (compared, printed, formatted, iterated, returned as read...)
+
+    def _given_unwritten(self, call: ast.Call, index: Optional[int], kw: Optional[str], parents: dict, depth: int, lit: Optional[ast.AST]) -> bool:
+        """The table handed to ``call``: an in-file function that only reads its parameter, or an in-file class whose
+        constructor keeps it as ``self.<attr>`` and whose methods only read that; a builtin that reads it."""
+        f = call.func
+        if isinstance(f, ast.Name) and f.id in _READING_BUILTINS:
+            return True
+        if isinstance(f, ast.Name) and f.id in self.modules.classes:
+            init = self.modules.method(f.id, "__init__")
+            if init is None or init.args.vararg is not None:
+                return False
+            params = [a.arg for a in init.args.args[1:]]
+            pname = kw if kw is not None else (params[index] if index is not None and index < len(params) else None)
+            if pname is None or pname not in params:
+                return False
+            if not self._name_unwritten_except_kept(init, pname, parents, depth + 1, lit):
+                return False
+            attrs = [a for a, p in self.modules.kept_parameters(f.id).items() if p == pname]
+            info = self.modules.classes[f.id]
+            return all(self._use_unwritten(n, parents, depth + 1, lit) for m in info.methods.values() for n in walk_nodes(m)
+                       if isinstance(n, ast.Attribute) and n.attr in attrs and isinstance(n.value, ast.Name) and n.value.id == "self" and isinstance(n.ctx, ast.Load))
+        if isinstance(f, ast.Name):
+            fn = next((d for d in self.tree.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and d.name == f.id), None)
+            if fn is None or fn.args.vararg is not None:
+                return False
+            params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+            pname = kw if kw is not None else (params[index] if index is not None and index < len(params) else None)
+            return pname is not None and pname in params and self._name_unwritten(fn, pname, parents, depth + 1, lit)
+        return False
+
+    def _name_unwritten_except_kept(self, init: ast.AST, pname: str, parents: dict, depth: int, lit: Optional[ast.AST]) -> bool:
+        """``pname`` in a constructor: only read, or kept as given (``self.cfg = cfg``, followed through the attribute)."""
+        for n in walk_nodes(init):
+            if isinstance(n, ast.Name) and n.id == pname and isinstance(n.ctx, ast.Load):
+                par = parents.get(id(n))
+                if isinstance(par, ast.Assign) and par.value is n and all(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" for t in par.targets):
+                    continue
+                if not self._use_unwritten(n, parents, depth, lit):
+                    return False
+            elif isinstance(n, ast.Name) and n.id == pname:
+                return False
+        return True
+
     def init_argument(self, cls: str, pname: str, depth: int = 0) -> Optional[list]:
         """The constants ``pname`` of ``cls.__init__`` receives at every in-file construction of ``cls`` (its
         default where a call leaves it out), or None."""
@@ -613,6 +762,64 @@ class Constructions:
             out.append(arg.value)
         self._cache[key] = out
         return out
+
+
+def _literal_binding(scope: ast.AST, name: str, top: bool = False) -> Optional[ast.AST]:
+    """The value of the one assignment to ``name`` in ``scope`` (with ``top``: among the module's own statements), when
+    nothing there writes through the name (``name[k] = ...``, ``del name[k]``, ``name.update(...)``, ``name.pop(...)``)."""
+    found = []
+    nodes = [n for st in scope.body for n in walk_nodes(st)] if top else list(walk_nodes(scope))  # type: ignore[attr-defined]
+    stmts = scope.body if top else nodes  # type: ignore[attr-defined]
+    for n in stmts:
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets):
+            found.append(n.value if len(n.targets) == 1 else None)
+        elif isinstance(n, (ast.AugAssign, ast.AnnAssign)) and isinstance(n.target, ast.Name) and n.target.id == name:
+            found.append(None)
+    for n in nodes:
+        if isinstance(n, ast.Subscript) and not isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name) and n.value.id == name:
+            return None
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == name \
+                and n.func.attr in ("update", "pop", "popitem", "setdefault", "clear", "__setitem__"):
+            return None
+    return found[0] if len(found) == 1 else None
+
+
+_DICT_MUTATORS = frozenset({"update", "pop", "popitem", "setdefault", "clear", "__setitem__", "__delitem__"})
+_DICT_READERS = frozenset({"get", "items", "keys", "values", "copy", "__getitem__", "__contains__"})
+_READING_BUILTINS = frozenset({"len", "print", "str", "repr", "sorted", "list", "tuple", "dict", "isinstance", "format", "any", "all", "enumerate", "zip", "iter", "set", "frozenset", "hash", "id", "type", "bool"})
+
+
+def _enclosing_scope(parents: dict, node: ast.AST) -> Optional[ast.AST]:
+    cur = parents.get(id(node))
+    while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        cur = parents.get(id(cur))
+    return cur
+
+
+def _entry(lit: Optional[ast.AST], key: ast.AST) -> Optional[ast.AST]:
+    """The part of a literal ``lit[key]`` holds, for a constant key (None when not known)."""
+    if isinstance(lit, ast.Dict) and isinstance(key, ast.Constant):
+        return next((v for k, v in zip(lit.keys, lit.values) if isinstance(k, ast.Constant) and k.value == key.value), None)
+    if isinstance(lit, (ast.List, ast.Tuple)) and isinstance(key, ast.Constant) and isinstance(key.value, int) and -len(lit.elts) <= key.value < len(lit.elts):
+        return lit.elts[key.value]
+    return None
+
+
+def _binding_of(parents: dict, n: ast.Name) -> bool:
+    """Is the store ``n`` the target of a plain assignment (``cfg = {...}``), not a write through it?"""
+    par = parents.get(id(n))
+    return isinstance(par, ast.Assign) and n in par.targets
+
+
+def _pure_literal(node: ast.AST) -> bool:
+    """A literal of constants only: dicts (string keys), lists, tuples, numbers, strings, booleans, None, negatives."""
+    for n in walk_nodes(node):
+        if isinstance(n, ast.Dict):
+            if not all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in n.keys):
+                return False
+        elif not isinstance(n, (ast.List, ast.Tuple, ast.Constant, ast.Load, ast.UnaryOp, ast.USub)):
+            return False
+    return True
 
 
 def _within_lines(node: ast.AST, scope: ast.AST) -> bool:

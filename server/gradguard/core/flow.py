@@ -27,7 +27,7 @@ from gradguard.core.astindex import TextIndex, child_nodes, statements_of_type, 
 from gradguard.core.classes import Constructions
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel, self_factor
-from gradguard.core.paramnames import NamePrefix, Unknown, evaluate_name_test, module_constants, narrowed_parts, single_binding
+from gradguard.core.paramnames import AnyOf, NamePrefix, Unknown, evaluate_name_test, module_constants, narrowed_parts, single_binding
 from gradguard.core.partition import fill_loop, module_tree, narrowed_lists, rank_test
 from gradguard.core.torchapi import (
     ALIASING_OPS,
@@ -163,6 +163,8 @@ class Val:
     # copies each parameter's ``requires_grad``; node the deepcopy call, origin the freeze), and the switches a factory
     # function makes on the module it builds and returns (``model.encoder.requires_grad_(False)`` in ``build_model()``)
     frozen_copy: Optional[tuple] = None
+    keys_known: bool = False  # a dict literal of constant string keys and constant values (a table in a config): ``fields`` names every key
+    loop_keys: bool = False  # ``consts`` are the keys of such a dict, one per iteration of a loop over it (``for k, v in d.items()``)
     dtype: Optional[str] = None  # a leaf's floating dtype when its factory names it (``dtype=torch.float16``): "float16"; None: not known
 
     @property
@@ -2786,13 +2788,21 @@ class _Walker:
             return _tuple_val(tuple(self.structured_elem(a, self.iter_elem(self.ev(a), a)) for a in iter_node.args))
         if isinstance(f, ast.Attribute) and f.attr == "items" and not iter_node.args:
             value = replace(elem, items=None, ident=None, leaf=False) if elem.kind != "params" else elem
-            return _tuple_val((CONST, value))
+            return _tuple_val((self._dict_keys(f.value), value))
         if isinstance(f, ast.Attribute) and f.attr in ("named_parameters", "named_buffers", "named_modules", "named_children"):
             # (name, parameter/module) pairs: the name is a plain string; a DataParallel / DDP wrapper registers the
             # model as its submodule ``module``, so every name it yields begins with ``module.``
             name = Val(kind="python", prefix=it.prefix) if it is not None and it.prefix else CONST
             return _tuple_val((name, elem))
         return elem
+
+    def _dict_keys(self, node: ast.AST) -> Val:
+        """The key of ``for k, v in d.items()``: one of the string keys of ``d`` when the walk knows every entry of it (a dict
+        literal of string keys, such as a config's ``{"policy.": 1e-3, "v_head.": 5e-3}``), else a Python value."""
+        d = self.ev(node)
+        if d.pytype == "dict" and d.fields and d.keys_known:
+            return Val(kind="python", consts=frozenset(k for k, _v in d.fields), loop_keys=True)
+        return CONST
 
     def iter_elem(self, it: Val, node: ast.AST) -> Val:
         if it.elem_cls:  # each element of ``self.blocks``: its parts are roots of their own (``self.blocks[].attn``)
@@ -2891,6 +2901,10 @@ class _Walker:
             if tv is not None:  # ``self.optimizer`` built in ``__init__``: the optimizer value, for every method
                 return _rebase(tv, base.ident)
             info = self.e.modules.classes.get(base.cls)
+            if isinstance(node.ctx, ast.Load) and info is not None and a in info.attr_values and getattr(self.node, "name", None) != "__init__":
+                lit = self.e.constructions.kept_literal(base.cls, a)
+                if lit is not None:  # ``self.cfg``, the one config table every construction passes (a literal of constants)
+                    return self.ev(lit)
             if isinstance(node.ctx, ast.Load) and info is not None and a in info.attr_values:
                 lc = self.e.stored_leaf_copy(base.cls, a)
                 if lc is not None:  # ``nca.A`` made in the constructor as ``torch.randn(..., requires_grad=True) * scale``
@@ -3269,7 +3283,8 @@ class _Walker:
         vals = [self.ev(v) for v in node.values]
         j = combine(*vals) if vals else CONST
         fields = tuple((k.value, v) for k, v in zip(node.keys, vals) if isinstance(k, ast.Constant) and isinstance(k.value, str))
-        return Val(j.live, j.cut, kind="tensor" if (j.live or j.cut) else "python", fields=fields or None, pytype="dict")
+        table = bool(fields) and len(fields) == len(node.keys) and all(isinstance(v, ast.Constant) for v in node.values) and self.e.constructions.table_unwritten(node)
+        return Val(j.live, j.cut, kind="tensor" if (j.live or j.cut) else "python", fields=fields or None, pytype="dict", keys_known=table)
 
     def ev_Starred(self, node: ast.Starred) -> Val:
         return self.ev(node.value)
@@ -3372,9 +3387,13 @@ class _Walker:
         for c in gen.ifs:
             for n in walk_nodes(c):
                 if isinstance(n, ast.Name) and n.id in self.env and n.id not in (name_var, param_var):
-                    text = _constant_strings(self.env[n.id])
+                    held = self.env[n.id]
+                    text = _constant_strings(held)
                     if text is not None:
                         local[n.id] = text
+                    elif held.loop_keys and held.consts and all(isinstance(c, str) for c in held.consts):
+                        # a key of a dict the function loops over (``for prefix, lr in groups.items()``): one per iteration
+                        local[n.id] = AnyOf(tuple(sorted(held.consts)))
                 elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in self.env and n.value.id not in (name_var, param_var):
                     owner = self.env[n.value.id]
                     text = _class_strings(self.e.modules, owner.cls, n.attr) if owner.cls and owner.kind in ("instance", "module") else None
@@ -5160,6 +5179,11 @@ def _tests_requires_grad(node: ast.AST) -> bool:
 def _group_params(v: Val) -> Val:
     """What a param group (``{"params": tensors, "lr": ...}``) holds, or the value itself."""
     return next((fv for k, fv in v.fields if k == "params"), v) if v.fields is not None else v
+
+
+def configured_optimizers(ret: Val) -> Optional[tuple]:
+    """The optimizer values a Lightning ``configure_optimizers`` return value gives the Trainer (see ``_configured``)."""
+    return _configured(ret)
 
 
 def _configured(ret: Val) -> Optional[tuple]:

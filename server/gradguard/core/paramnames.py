@@ -93,6 +93,15 @@ class NamePrefix:
     text: str
 
 
+@dataclass(frozen=True)
+class AnyOf:
+    """A name bound to one of several strings, one per iteration of the loop around the test (``for prefix, lr in
+    cfg["lr_by_prefix"].items()``): a test over it keeps a name when it keeps it for any of them, since every iteration
+    builds its own selection."""
+
+    options: tuple
+
+
 def truth(v) -> bool:
     if not isinstance(v, (bool, str, tuple)):
         raise Unknown
@@ -157,6 +166,11 @@ def evaluate_name_test(node: ast.AST, var: str, name, consts: dict, env: Optiona
     the parameter itself), or raises Unknown. ``fold``: compare every string ignoring case (what the test would
     select if names were matched case-insensitively)."""
     env = env or {}
+    loop_bound = [k for k, v in consts.items() if isinstance(v, AnyOf)]
+    if loop_bound:
+        # (each option in turn: the test keeps the name when some iteration's selection does)
+        k = loop_bound[0]
+        return any(truth(evaluate_name_test(node, var, name, {**consts, k: o}, env, oracle, fold)) for o in consts[k].options)
 
     def ev(n, e=env):
         return evaluate_name_test(n, var, name, consts, e, oracle, fold)

@@ -23,6 +23,7 @@ from gradguard.core.flow import (
     Val,
     _name_of,  # one dotted-name helper for the model
     _rebase,
+    configured_optimizers,
     covers,
     related,
 )
@@ -300,7 +301,14 @@ def stepped_by_framework(facts, fl: FunctionFlow, site: BackwardSite) -> list:
     m = facts.modules.method(info.name, builder)
     if m is None:
         return []
-    return [o for o in facts.flow.flow(m).optimizers if o.covered and all(concrete_param(r) for r in o.covered)]
+    built = facts.flow.flow(m)
+    own = [o for o in built.optimizers if o.covered and all(concrete_param(r) for r in o.covered)]
+    if own or built.optimizers:
+        return own
+    # built by a helper the method calls and returns (``return build_optimizer(self, cfg)``): the optimizers it returns
+    got = configured_optimizers(built.returns) or ()
+    return [OptimizerSite(o.origin or m, o.params, held_out=o.held_out, left_out=o.left_out, built_by=o.built_by)
+            for o in got if o.params and all(concrete_param(r) for r in o.params)]
 
 
 def trainer_optimizers(facts, cls: str) -> list:

@@ -45,7 +45,10 @@ that no optimizer in view holds:
 - a submodule left out of hand-written parameter groups, also in a Lightning `configure_optimizers` whose
   optimizers the Trainer steps after each `training_step`, or in the `create_optimizer` of a Hugging Face `Trainer`
   subclass, which the Trainer calls with its model as `self.model` when `train()` starts (reported on the groups, or on
-  the list of layers a loop turns into groups); under manual optimization
+  the list of layers a loop turns into groups; a `configure_optimizers` that returns what a helper builds, `return
+  build_optimizer(self, self.cfg)`, with one group per name prefix of a config table, `for prefix, lr in
+  cfg["lr_by_prefix"].items()`, when the table is a literal of constants every construction passes and nothing writes
+  into it); under manual optimization
   (`self.manual_backward(loss)`, then `opt_g.step()` in `training_step`, which the Trainer calls once per batch),
   a part the loss reaches that the optimizer stepped after it does not hold and no other optimizer stepped holds
   (`opt_g` built from `self.discriminator.parameters()` in `configure_optimizers`);
@@ -128,6 +131,197 @@ are unfrozen. A trained
 replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica instead.
 """
     examples = (
+        Example(
+            bad=False,
+            name="lightning-groups-by-config-prefixes-a-helper-completes",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class ActorCritic(pl.LightningModule):
+    def __init__(self, cfg):
+        super().__init__()
+        self.policy = nn.Linear(4, 3)
+        self.v_head = nn.Linear(4, 1)
+        self.cfg = cfg
+
+    def training_step(self, batch, batch_idx):
+        x, target = batch
+        loss = F.cross_entropy(self.policy(x), target) + F.mse_loss(self.v_head(x).squeeze(-1), target.float())
+        return loss
+
+    def configure_optimizers(self):
+        return build_optimizer(self, self.cfg)
+
+
+def build_optimizer(model, cfg):
+    groups = []
+    for prefix, lr in cfg["lr_by_prefix"].items():
+        params = [p for n, p in model.named_parameters() if n.startswith(prefix)]
+        if params:
+            groups.append({"params": params, "lr": lr})
+    return torch.optim.SGD(groups, lr=0.1)
+
+
+def tweak(c):
+    c["lr_by_prefix"]["v_head."] = 0.1
+
+
+def main():
+    torch.manual_seed(0)
+    cfg = {"lr_by_prefix": {"policy.": 0.1, "value_head.": 0.1}}
+    tweak(cfg)
+    model = ActorCritic(cfg)
+    v0 = model.v_head.weight.detach().clone()
+    data = DataLoader(TensorDataset(torch.randn(16, 4), torch.randint(0, 3, (16,))), batch_size=8)
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, data)
+    return {"model": model}, {"v_head_changed": not torch.equal(v0, model.v_head.weight)}
+""",
+            expect={'facts': {'v_head_changed': True}},
+        ),
+        Example(
+            name="lightning-groups-by-config-prefixes-miss-the-value-head",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class ActorCritic(pl.LightningModule):
+    def __init__(self, cfg):
+        super().__init__()
+        self.policy = nn.Linear(4, 3)
+        self.v_head = nn.Linear(4, 1)
+        self.cfg = cfg
+
+    def training_step(self, batch, batch_idx):
+        x, target = batch
+        loss = F.cross_entropy(self.policy(x), target) + F.mse_loss(self.v_head(x).squeeze(-1), target.float())
+        return loss
+
+    def configure_optimizers(self):
+        return build_optimizer(self, self.cfg)
+
+
+def build_optimizer(model, cfg):
+    groups = []
+    for prefix, lr in cfg["lr_by_prefix"].items():
+        params = [p for n, p in model.named_parameters() if n.startswith(prefix)]
+        if params:
+            groups.append({"params": params, "lr": lr})
+    return torch.optim.SGD(groups, lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    cfg = {"lr_by_prefix": {"policy.": 0.1, "value_head.": 0.1}}
+    model = ActorCritic(cfg)
+    v0 = model.v_head.weight.detach().clone()
+    data = DataLoader(TensorDataset(torch.randn(16, 4), torch.randint(0, 3, (16,))), batch_size=8)
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, data)
+    return {"model": model}, {"v_head_changed": not torch.equal(v0, model.v_head.weight)}
+""",
+            lines=(26,),
+            expect={'facts': {'v_head_changed': False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="lightning-groups-by-config-prefixes-naming-every-part",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class ActorCritic(pl.LightningModule):
+    def __init__(self, cfg):
+        super().__init__()
+        self.policy = nn.Linear(4, 3)
+        self.v_head = nn.Linear(4, 1)
+        self.cfg = cfg
+
+    def training_step(self, batch, batch_idx):
+        x, target = batch
+        loss = F.cross_entropy(self.policy(x), target) + F.mse_loss(self.v_head(x).squeeze(-1), target.float())
+        return loss
+
+    def configure_optimizers(self):
+        return build_optimizer(self, self.cfg)
+
+
+def build_optimizer(model, cfg):
+    groups = []
+    for prefix, lr in cfg["lr_by_prefix"].items():
+        params = [p for n, p in model.named_parameters() if n.startswith(prefix)]
+        if params:
+            groups.append({"params": params, "lr": lr})
+    return torch.optim.SGD(groups, lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    cfg = {"lr_by_prefix": {"policy.": 0.1, "v_head.": 0.1}}
+    model = ActorCritic(cfg)
+    v0 = model.v_head.weight.detach().clone()
+    data = DataLoader(TensorDataset(torch.randn(16, 4), torch.randint(0, 3, (16,))), batch_size=8)
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, data)
+    return {"model": model}, {"v_head_changed": not torch.equal(v0, model.v_head.weight)}
+""",
+            expect={'facts': {'v_head_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="lightning-groups-by-config-prefixes-completed-before-the-model-is-built",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class ActorCritic(pl.LightningModule):
+    def __init__(self, cfg):
+        super().__init__()
+        self.policy = nn.Linear(4, 3)
+        self.v_head = nn.Linear(4, 1)
+        self.cfg = cfg
+
+    def training_step(self, batch, batch_idx):
+        x, target = batch
+        loss = F.cross_entropy(self.policy(x), target) + F.mse_loss(self.v_head(x).squeeze(-1), target.float())
+        return loss
+
+    def configure_optimizers(self):
+        return build_optimizer(self, self.cfg)
+
+
+def build_optimizer(model, cfg):
+    groups = []
+    for prefix, lr in cfg["lr_by_prefix"].items():
+        params = [p for n, p in model.named_parameters() if n.startswith(prefix)]
+        if params:
+            groups.append({"params": params, "lr": lr})
+    return torch.optim.SGD(groups, lr=0.1)
+
+
+def main():
+    torch.manual_seed(0)
+    cfg = {"lr_by_prefix": {"policy.": 0.1, "value_head.": 0.1}}
+    cfg["lr_by_prefix"]["v_head."] = 0.1
+    model = ActorCritic(cfg)
+    v0 = model.v_head.weight.detach().clone()
+    data = DataLoader(TensorDataset(torch.randn(16, 4), torch.randint(0, 3, (16,))), batch_size=8)
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, data)
+    return {"model": model}, {"v_head_changed": not torch.equal(v0, model.v_head.weight)}
+""",
+            expect={'facts': {'v_head_changed': True}},
+        ),
         Example(
             bad=False,
             name="parts-given-to-the-model-constructor-run-by-their-own-names",
