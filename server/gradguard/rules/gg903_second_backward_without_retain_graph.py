@@ -95,8 +95,88 @@ Adding `retain_graph=True` to the first call is safe: the gradients are the same
 only kept until the last pass frees them. It is not offered when an optimizer steps between the two passes
 (or inside the loop): the step changes in place the parameters the kept graph saved, and the second pass
 would raise anyway; compute the second loss from a fresh forward pass instead.
+
+A value computed once before a loop whose optimizer holds none of the parameters it carries (a fixed target: style
+Gram matrices made through a network only the image is optimized against) gets an unsafe fix computing it under
+`with torch.no_grad():`, which changes no gradient the stepped optimizer uses.
 """
     examples = (
+        Example(
+            name="style-target-computed-once-through-a-network-the-image-is-optimized-against",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def gram(f):
+    return f @ f.t() / f.numel()
+
+
+def targets_of(net, style):
+    return gram(net(style))
+
+
+def transfer(net, content, style, steps=3):
+    style_target = targets_of(net, style)
+    image = content.clone().requires_grad_(True)
+    opt = torch.optim.Adam([image], lr=0.05)
+    for _ in range(steps):
+        loss = F.mse_loss(gram(net(image)), style_target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return image
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(8, 8), nn.Tanh())
+    content, style = torch.rand(4, 8), torch.rand(4, 8)
+    image = transfer(net, content, style)
+    return {"net": net}, {"image_changed": not torch.equal(image.detach(), content)}
+""",
+            lines=(15,),
+            expect={'error': 'backward through the graph a second time'},
+            fixed_expect={'facts': {'image_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="style-target-computed-once-without-a-graph",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def gram(f):
+    return f @ f.t() / f.numel()
+
+
+def targets_of(net, style):
+    return gram(net(style))
+
+
+def transfer(net, content, style, steps=3):
+    with torch.no_grad():
+        style_target = targets_of(net, style)
+    image = content.clone().requires_grad_(True)
+    opt = torch.optim.Adam([image], lr=0.05)
+    for _ in range(steps):
+        loss = F.mse_loss(gram(net(image)), style_target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return image
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(8, 8), nn.Tanh())
+    content, style = torch.rand(4, 8), torch.rand(4, 8)
+    image = transfer(net, content, style)
+    return {"net": net}, {"image_changed": not torch.equal(image.detach(), content)}
+""",
+            expect={'facts': {'image_changed': True}},
+        ),
         Example(
             name="generator-steps-reuse-one-fake-through-a-kept-graph",
             code="""import torch
@@ -1294,7 +1374,8 @@ def main():
                 yield self.finding(
                     facts,
                     stmt,
-                    f"`{name}` is computed here, once, before the loop, with a graph the first iteration's backward() (line {site.node.lineno}) "
+                    fixes=_fixed_target_fixes(facts, fl, stmt, name, site),
+                    message=f"`{name}` is computed here, once, before the loop, with a graph the first iteration's backward() (line {site.node.lineno}) "
                     f"frees; every later iteration's loss is built from it and backpropagates through it again: it raises "
                     f"(detach it if it is a fixed target, or compute it inside the loop)",
                     related=[(site.node, "backward() frees the graph here, in the first iteration"), (loop, "every iteration backpropagates through it")],
@@ -2058,3 +2139,34 @@ def _add_retain(facts, call: ast.Call):
     end = facts.end(call)
     pos = type(end)(end.line, end.col - 1)
     return fix("Pass `retain_graph=True` to the first backward()", Edit(pos, pos, "retain_graph=True"))
+
+
+def _fixed_target_fixes(facts, fl, stmt: ast.stmt, name: str, site: BackwardSite) -> list:
+    """Compute the value before the loop without a graph (``with torch.no_grad():`` around its statement), when it is a
+    fixed target: it carries none of the parameters the optimizers stepped after the backward hold (a style transfer's
+    targets, made through a network only the image is optimized against). Unsafe: it also stops any gradient the value
+    would give the other parameters it carries, which no optimizer here steps."""
+    from gradguard.core.training import stepped_after
+    from gradguard.fixes import ensure_import, line_indent, newline
+
+    if not isinstance(stmt, ast.Assign) or facts.parent(stmt) is not fl.node and not isinstance(facts.parent(stmt), (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        return []
+    v = next((fl.assigned.get(id(n)) for t in stmt.targets for n in walk_nodes(t) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)), None)
+    opts = stepped_after(fl, site)
+    if v is None or not v.live or not opts or any(related_roots(r, c) for r in v.live for o in opts for c in o.covered):
+        return []
+    first, last = stmt.lineno, stmt.end_lineno or stmt.lineno
+    if facts.source.line(first)[: facts.start(stmt).col].strip() or facts.source.line(last)[facts.end(stmt).col:].strip():
+        return []  # (shares its lines with another statement)
+
+    def build():
+        torch_name, extra = ensure_import(facts, "torch")
+        indent = line_indent(facts, first)
+        nl = newline(facts)
+        body = "".join("    " + ln if ln.strip() else ln for ln in facts.source.lines[first - 1 : last])
+        if not body.endswith(("\n", "\r")):
+            body += nl
+        return fix("Compute it without a graph (`with torch.no_grad():`): a fixed target", Edit(Pos(first, 0), Pos(last + 1, 0), f"{indent}with {torch_name}.no_grad():{nl}{body}"), *extra, unsafe=True)
+
+    return [build]
+
