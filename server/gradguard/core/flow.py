@@ -27,7 +27,7 @@ from gradguard.core.astindex import TextIndex, child_nodes, statements_of_type, 
 from gradguard.core.classes import Constructions
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel, self_factor
-from gradguard.core.paramnames import AnyOf, NamePrefix, Unknown, evaluate_name_test, module_constants, narrowed_parts, single_binding
+from gradguard.core.paramnames import ANY_OF_KEY, AnyOf, NamePrefix, Unknown, evaluate_name_test, module_constants, narrowed_parts, single_binding
 from gradguard.core.partition import fill_loop, module_tree, narrowed_lists, rank_test
 from gradguard.core.torchapi import (
     ALIASING_OPS,
@@ -163,7 +163,7 @@ class Val:
     # copies each parameter's ``requires_grad``; node the deepcopy call, origin the freeze), and the switches a factory
     # function makes on the module it builds and returns (``model.encoder.requires_grad_(False)`` in ``build_model()``)
     frozen_copy: Optional[tuple] = None
-    keys_known: bool = False  # a dict literal of constant string keys and constant values (a table in a config): ``fields`` names every key
+    table: Optional[ast.AST] = None  # the dict literal of constant string keys and constant values it is (a table in a config)
     loop_keys: bool = False  # ``consts`` are the keys of such a dict, one per iteration of a loop over it (``for k, v in d.items()``)
     dtype: Optional[str] = None  # a leaf's floating dtype when its factory names it (``dtype=torch.float16``): "float16"; None: not known
 
@@ -2800,7 +2800,7 @@ class _Walker:
         """The key of ``for k, v in d.items()``: one of the string keys of ``d`` when the walk knows every entry of it (a dict
         literal of string keys, such as a config's ``{"policy.": 1e-3, "v_head.": 5e-3}``), else a Python value."""
         d = self.ev(node)
-        if d.pytype == "dict" and d.fields and d.keys_known:
+        if d.pytype == "dict" and d.fields and d.table is not None and self.e.constructions.table_unwritten(d.table):  # (asked only here: it walks the uses)
             return Val(kind="python", consts=frozenset(k for k, _v in d.fields), loop_keys=True)
         return CONST
 
@@ -3283,8 +3283,8 @@ class _Walker:
         vals = [self.ev(v) for v in node.values]
         j = combine(*vals) if vals else CONST
         fields = tuple((k.value, v) for k, v in zip(node.keys, vals) if isinstance(k, ast.Constant) and isinstance(k.value, str))
-        table = bool(fields) and len(fields) == len(node.keys) and all(isinstance(v, ast.Constant) for v in node.values) and self.e.constructions.table_unwritten(node)
-        return Val(j.live, j.cut, kind="tensor" if (j.live or j.cut) else "python", fields=fields or None, pytype="dict", keys_known=table)
+        table = node if fields and len(fields) == len(node.keys) and all(isinstance(v, ast.Constant) for v in node.values) else None
+        return Val(j.live, j.cut, kind="tensor" if (j.live or j.cut) else "python", fields=fields or None, pytype="dict", table=table)
 
     def ev_Starred(self, node: ast.Starred) -> Val:
         return self.ev(node.value)
@@ -3399,6 +3399,9 @@ class _Walker:
                     text = _class_strings(self.e.modules, owner.cls, n.attr) if owner.cls and owner.kind in ("instance", "module") else None
                     if text is not None:  # (``self.no_decay``: a class constant)
                         local[f"{n.value.id}.{n.attr}"] = text
+        anyof = tuple(k for k, v in local.items() if isinstance(v, AnyOf))
+        if anyof:
+            local[ANY_OF_KEY] = anyof
         consts = {**consts, **local} if local else consts
         prefix = "module." if recv.wrapper else ""
         env = self.env

@@ -102,6 +102,10 @@ class AnyOf:
     options: tuple
 
 
+# the key of a constants mapping that lists the names bound to an ``AnyOf`` (so that the evaluator need not scan the mapping)
+ANY_OF_KEY = " any-of"
+
+
 def truth(v) -> bool:
     if not isinstance(v, (bool, str, tuple)):
         raise Unknown
@@ -166,11 +170,11 @@ def evaluate_name_test(node: ast.AST, var: str, name, consts: dict, env: Optiona
     the parameter itself), or raises Unknown. ``fold``: compare every string ignoring case (what the test would
     select if names were matched case-insensitively)."""
     env = env or {}
-    loop_bound = [k for k, v in consts.items() if isinstance(v, AnyOf)]
+    loop_bound = consts.get(ANY_OF_KEY)  # (the names bound to an AnyOf, listed under this key by the caller)
     if loop_bound:
         # (each option in turn: the test keeps the name when some iteration's selection does)
-        k = loop_bound[0]
-        return any(truth(evaluate_name_test(node, var, name, {**consts, k: o}, env, oracle, fold)) for o in consts[k].options)
+        k, rest = loop_bound[0], loop_bound[1:]
+        return any(truth(evaluate_name_test(node, var, name, {**consts, k: o, ANY_OF_KEY: rest}, env, oracle, fold)) for o in consts[k].options)
 
     def ev(n, e=env):
         return evaluate_name_test(n, var, name, consts, e, oracle, fold)
