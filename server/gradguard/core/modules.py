@@ -1115,7 +1115,8 @@ class ModuleModel:
                 inner = a.elt if isinstance(a, (ast.ListComp, ast.GeneratorExp)) else a
                 if isinstance(a, ast.Starred):
                     inner = a.value.elt if isinstance(a.value, (ast.ListComp, ast.GeneratorExp)) else a.value
-                for e in (inner.elts if isinstance(inner, (ast.List, ast.Tuple)) else [inner]):
+                listed = self._listed_elements(inner, v) if isinstance(inner, ast.Name) else None
+                for e in (listed if listed is not None else inner.elts if isinstance(inner, (ast.List, ast.Tuple)) else [inner]):
                     if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in self.classes and self.classes[e.func.id].is_module:
                         elems.add(e.func.id)
                     else:
@@ -1123,6 +1124,49 @@ class ModuleModel:
             if len(elems) == 1 and None not in elems:
                 return (None, elems.pop())
         return (None, None)
+
+    def _listed_elements(self, name: ast.Name, use: ast.AST) -> Optional[list]:
+        """The elements a local list holds where a container is built from it (``nn.Sequential(*layers)``): its one
+        binding to a list literal or comprehension in the function that holds ``use``, extended before ``use`` by
+        ``+=`` of such lists, ``.append(x)`` or ``.extend(...)`` of them (the element of a comprehension stands for all
+        it makes). None when the list is bound or changed any other way, or after ``use``."""
+        fn = next((m for info in self.classes.values() for m in info.methods.values()
+                   if m.lineno <= getattr(use, "lineno", 0) <= (m.end_lineno or m.lineno)), None)
+        if fn is None:
+            return None
+
+        def parts(x: ast.AST) -> list:
+            if isinstance(x, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred) for e in x.elts):
+                return list(x.elts)
+            if isinstance(x, (ast.ListComp, ast.GeneratorExp)):
+                return [x.elt]
+            return []
+
+        parents = index_of(self._tree).parents
+        out: list = []
+        bound = False
+        for n in walk_nodes(fn):
+            if not (isinstance(n, ast.Name) and n.id == name.id) or n is name:
+                continue
+            if n.lineno > getattr(use, "lineno", 0):
+                return None  # (changed or read after the container is built: not followed)
+            par = parents.get(id(n))
+            if isinstance(par, ast.Assign) and n in par.targets and len(par.targets) == 1 and not bound and parts(par.value):
+                bound = True
+                out += parts(par.value)
+            elif isinstance(par, ast.AugAssign) and par.target is n and isinstance(par.op, ast.Add) and parts(par.value):
+                out += parts(par.value)
+            elif isinstance(par, ast.Attribute) and par.value is n and par.attr in ("append", "extend"):
+                call = parents.get(id(par))
+                if not (isinstance(call, ast.Call) and call.func is par and len(call.args) == 1 and not call.keywords):
+                    return None
+                got = [call.args[0]] if par.attr == "append" else parts(call.args[0])
+                if not got:
+                    return None
+                out += got
+            else:
+                return None
+        return out if bound and out else None
 
     def built_from_keywords(self, cls: str) -> bool:
         """Is ``cls`` a record whose constructor the program does not hold: a dataclass, or a class built on a

@@ -85,6 +85,93 @@ passes it a fresh tensor to train then gets an unregistered attribute).
 """
     examples = (
         Example(
+            name="learned-frequency-read-as-a-float-in-layers-listed-into-a-sequential",
+            code="""import torch
+import torch.nn as nn
+
+
+class SineLayer(nn.Module):
+    def __init__(self, fan_in, fan_out, omega):
+        super().__init__()
+        self.linear = nn.Linear(fan_in, fan_out)
+        self.omega = nn.Parameter(torch.tensor(omega))
+
+    def forward(self, x):
+        return torch.sin(float(self.omega) * self.linear(x))
+
+
+class Siren(nn.Module):
+    def __init__(self, depth=3):
+        super().__init__()
+        layers = [SineLayer(1, 8, 30.0)]
+        layers += [SineLayer(8, 8, 30.0) for _ in range(depth - 1)]
+        self.layers = nn.Sequential(*layers)
+        self.out = nn.Linear(8, 1)
+
+    def forward(self, t):
+        return self.out(self.layers(t))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Siren()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    t = torch.linspace(-1, 1, 32)[:, None]
+    for _ in range(2):
+        loss = (model(t) - torch.sin(3 * t)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(12,),
+            expect={'grad_none': ['model.layers.0.omega', 'model.layers.2.omega']},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="learned-frequency-kept-a-tensor-in-layers-listed-into-a-sequential",
+            code="""import torch
+import torch.nn as nn
+
+
+class SineLayer(nn.Module):
+    def __init__(self, fan_in, fan_out, omega):
+        super().__init__()
+        self.linear = nn.Linear(fan_in, fan_out)
+        self.omega = nn.Parameter(torch.tensor(omega))
+
+    def forward(self, x):
+        return torch.sin(self.omega * self.linear(x))
+
+
+class Siren(nn.Module):
+    def __init__(self, depth=3):
+        super().__init__()
+        layers = [SineLayer(1, 8, 30.0)]
+        layers += [SineLayer(8, 8, 30.0) for _ in range(depth - 1)]
+        self.layers = nn.Sequential(*layers)
+        self.out = nn.Linear(8, 1)
+
+    def forward(self, t):
+        return self.out(self.layers(t))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Siren()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    t = torch.linspace(-1, 1, 32)[:, None]
+    for _ in range(2):
+        loss = (model(t) - torch.sin(3 * t)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.layers.0.omega', 'model.layers.2.omega']},
+        ),
+        Example(
             name="warm-up-loss-through-numpy-until-the-adversarial-term-starts",
             code="""import numpy as np
 import torch

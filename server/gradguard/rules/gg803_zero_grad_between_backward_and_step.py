@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from typing import cast
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Severity
 from gradguard.core.order import position
@@ -53,6 +54,9 @@ iterations (`if (i + 1) % accumulation_steps == 0: optimizer.step()`) discards t
 the micro-batches in between. A step skipped on a condition that is not a schedule (a non-finite loss) is
 left alone.
 
+A `.grad` set by hand between the clear and the step (`w.grad = torch.autograd.grad(gn, w)[0]`, GradNorm's task
+weights) is what the step applies: not reported.
+
 ## Why is this bad?
 `zero_grad()` sets every `.grad` to `None` (or zero). The following `step()` then has nothing to apply:
 SGD and Adam skip parameters whose `.grad` is `None`, so the model never changes; with
@@ -78,6 +82,38 @@ accumulation, and in a helper that clears then steps, right after the `step()`. 
 between may have been meant to see the previous gradients.
 """
     examples = (
+        Example(
+            bad=False,
+            name="gradnorm-weights-cleared-then-given-their-gradient-by-hand",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    trunk = nn.Linear(4, 4)
+    heads = nn.ModuleList([nn.Linear(4, 1), nn.Linear(4, 1)])
+    weights = nn.Parameter(torch.ones(2))
+    opt_model = torch.optim.SGD([*trunk.parameters(), *heads.parameters()], lr=0.1)
+    opt_w = torch.optim.SGD([weights], lr=0.1)
+    w0 = weights.detach().clone()
+    for _ in range(3):
+        x = torch.randn(8, 4)
+        h = trunk(x)
+        losses = torch.stack([F.mse_loss(head(h).squeeze(-1), x[:, i]) for i, head in enumerate(heads)])
+        opt_model.zero_grad()
+        (weights.detach() * losses).sum().backward(retain_graph=True)
+        norms = torch.stack([torch.autograd.grad(weights[i] * losses[i], trunk.weight, retain_graph=True, create_graph=True)[0].norm() for i in range(2)])
+        gn = (norms - norms.mean().detach()).abs().sum()
+        opt_w.zero_grad()
+        weights.grad = torch.autograd.grad(gn, weights)[0]
+        opt_model.step()
+        opt_w.step()
+    return {"trunk": trunk}, {"weights_changed": not torch.equal(w0, weights.detach())}
+""",
+            expect={'facts': {'weights_changed': True}},
+        ),
         Example(
             name="cleared-before-step",
             code="""import torch
@@ -646,6 +682,8 @@ def main():
                         continue
                     if any(backpropagates(facts, body[x]) for x in range(j + 1, k)):
                         continue  # (a backward after the clear, also in a helper: ``backward_D(netD, real, fake)``)
+                    if any(_assigns_grad(body[x]) for x in range(j + 1, k)):
+                        continue  # (``w.grad = torch.autograd.grad(gn, w)[0]``: the step uses the gradient set by hand)
                     fixes = []
                     first = backs[0]
                     if _whole_lines(facts, body[j]) and not any(has_backward(body[x]) for x in range(0, first)):
@@ -1067,3 +1105,9 @@ def _stepped_by_another(facts, fl, params) -> bool:
         if any(_reaches(s, params) for s in other.loss_sites) and steps and all(not (e.target.params & params) for e in steps):
             return True
     return False
+
+
+def _assigns_grad(st: ast.stmt) -> bool:
+    """Does ``st`` set a ``.grad`` by hand (``balancer.weights.grad = torch.autograd.grad(loss, w)[0]``)?"""
+    return any(isinstance(n, ast.Attribute) and n.attr == "grad" and isinstance(n.ctx, ast.Store) for n in walk_nodes(st))
+
