@@ -754,7 +754,9 @@ class GradientFlow:
                     return False  # ``CONFIG["phases"]["fit"] = ...``, ``CONFIG["opt"].update(...)``: written
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr not in ("get", "items", "keys", "values", "copy"):
                 mutators.add(n.func)
-        return uses - 1 == reads  # (one use is the binding itself)
+        # (or handed only to in-file functions and classes that read it, never written anywhere: ``build_optimizer(model,
+        # CONFIG)`` reading ``cfg["param_groups"].items()``)
+        return uses - 1 == reads or self.constructions.table_unwritten(value)  # (one use is the binding itself)
 
     def subclass_sets(self, cls: str, attr: str) -> bool:
         """Does an in-file subclass of ``cls`` assign ``self.<attr>`` too (cached: the classes do not change)?"""
@@ -5836,7 +5838,8 @@ def _literal_val(node: ast.AST, depth: int = 0) -> Optional[Val]:
             if fv is None:
                 return None
             fields.append((k.value, fv))
-        return Val(kind="python", fields=tuple(fields), pytype="dict")
+        table = node if fields and all(isinstance(v, ast.Constant) for v in node.values) else None
+        return Val(kind="python", fields=tuple(fields), pytype="dict", table=table)
     if isinstance(node, (ast.List, ast.Tuple)) and len(node.elts) <= 64:
         items = [_literal_val(e, depth + 1) for e in node.elts]
         if any(i is None for i in items):

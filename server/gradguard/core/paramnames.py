@@ -197,6 +197,11 @@ def evaluate_name_test(node: ast.AST, var: str, name, consts: dict, env: Optiona
         return _folded(got) if fold else got
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return not truth(ev(node.operand))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        a, b = ev(node.left), ev(node.right)
+        if isinstance(a, str) and isinstance(b, str):
+            return a + b  # (``prefix + "."``)
+        raise Unknown
     if isinstance(node, ast.BoolOp):
         vals: list = []
         for v in node.values:  # (a value that decides the whole test decides it even when another one is unknown)

@@ -48,7 +48,8 @@ that no optimizer in view holds:
   the list of layers a loop turns into groups; a `configure_optimizers` that returns what a helper builds, `return
   build_optimizer(self, self.cfg)`, with one group per name prefix of a config table, `for prefix, lr in
   cfg["lr_by_prefix"].items()`, when the table is a literal of constants every construction passes and nothing writes
-  into it); under manual optimization
+  into it; also a module-level config handed to the helper, and a prefix test such as `n.startswith(prefix + ".")`;
+  reported on the selection that leaves the part out); under manual optimization
   (`self.manual_backward(loss)`, then `opt_g.step()` in `training_step`, which the Trainer calls once per batch),
   a part the loss reaches that the optimizer stepped after it does not hold and no other optimizer stepped holds
   (`opt_g` built from `self.discriminator.parameters()` in `configure_optimizers`);
@@ -131,6 +132,93 @@ are unfrozen. A trained
 replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica instead.
 """
     examples = (
+        Example(
+            name="groups-by-prefixes-of-a-module-level-config-miss-the-head",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CONFIG = {"lr": 0.1, "groups": {"stem": 0.5, "body": 1.0}}
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Linear(4, 8)
+        self.body = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(torch.relu(self.stem(x)))))
+
+
+def build_optimizer(model, cfg):
+    groups = []
+    for prefix, mult in cfg["groups"].items():
+        params = [p for n, p in model.named_parameters() if n.startswith(prefix + ".")]
+        groups.append({"params": params, "lr": cfg["lr"] * mult})
+    return torch.optim.SGD(groups, lr=cfg["lr"])
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = build_optimizer(model, CONFIG)
+    h0 = model.head.weight.detach().clone()
+    for _ in range(2):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"head_changed": not torch.equal(h0, model.head.weight)}
+""",
+            lines=(22,),
+            expect={'facts': {'head_changed': False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="groups-by-prefixes-of-a-module-level-config-naming-every-part",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CONFIG = {"lr": 0.1, "groups": {"stem": 0.5, "body": 1.0, "head": 1.0}}
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Linear(4, 8)
+        self.body = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(torch.relu(self.stem(x)))))
+
+
+def build_optimizer(model, cfg):
+    groups = []
+    for prefix, mult in cfg["groups"].items():
+        params = [p for n, p in model.named_parameters() if n.startswith(prefix + ".")]
+        groups.append({"params": params, "lr": cfg["lr"] * mult})
+    return torch.optim.SGD(groups, lr=cfg["lr"])
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    opt = build_optimizer(model, CONFIG)
+    h0 = model.head.weight.detach().clone()
+    for _ in range(2):
+        loss = F.mse_loss(model(torch.randn(8, 4)), torch.randn(8, 1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}, {"head_changed": not torch.equal(h0, model.head.weight)}
+""",
+            expect={'facts': {'head_changed': True}},
+        ),
         Example(
             bad=False,
             name="lightning-groups-by-config-prefixes-a-helper-completes",
@@ -225,7 +313,7 @@ def main():
     pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, data)
     return {"model": model}, {"v_head_changed": not torch.equal(v0, model.v_head.weight)}
 """,
-            lines=(26,),
+            lines=(27,),
             expect={'facts': {'v_head_changed': False}},
             fixable=False,
         ),
@@ -3596,6 +3684,9 @@ def _filled_from(facts, scope: ast.AST, stmt: ast.Assign, name: str) -> Optional
                 loops.append(loop)
     if len(loops) != 1:
         return None
+    selection = _selection_by_loop_key(loops[0])
+    if selection is not None:
+        return selection  # (``for prefix, lr in cfg["groups"].items(): params = [p for n, p in ... if n.startswith(prefix)]``)
     it = loops[0].iter
     while isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id in ("enumerate", "reversed", "list") and len(it.args) == 1:
         it = it.args[0]
@@ -3957,4 +4048,21 @@ def _never_matching_selection(facts, node: ast.AST) -> bool:
     out is the one that comes out empty, and the bug is that test, not this filter."""
     fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
     return any(ev.what == "name_test_never_true" for fl in (*facts.flows, *facts.flow.context_flows) if fl.node is fn for ev in fl.events)
+
+
+def _selection_by_loop_key(loop: ast.For) -> Optional[ast.stmt]:
+    """The one statement of the loop's body that selects parameters by name with a test on the loop's own variable
+    (``params = [p for n, p in model.named_parameters() if n.startswith(prefix)]``): the test that decides, for each
+    key of the loop, which parameters its group holds."""
+    targets = {n.id for n in walk_nodes(loop.target) if isinstance(n, ast.Name)}
+    found = []
+    for st in loop.body:
+        v = st.value if isinstance(st, ast.Assign) else None
+        if isinstance(v, ast.ListComp) and len(v.generators) == 1:
+            gen = v.generators[0]
+            it = gen.iter
+            if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_parameters" and any(
+                    isinstance(n, ast.Name) and n.id in targets for c in gen.ifs for n in walk_nodes(c)):
+                found.append(st)
+    return found[0] if len(found) == 1 else None
 
