@@ -21,7 +21,6 @@ import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
     "c4302_accelerate_dpt_forward_hooks_store_detached_stage_outputs": "c43 blind, scored once at the end of the first 2026-12-07 session, which merged the series and developed against its dev half (9/13 found, 0/7 false alarms; the session-start engine the same): not studied",
-    "c4310_lightning_schnet_atomref_parameter_sliced_to_non_leaf": "c43 blind, scored once at the end of the first 2026-12-07 session, which merged the series and developed against its dev half (9/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c4320_accelerate_two_tower_embedding_regularizer_computed_once": "c43 blind, scored once at the end of the first 2026-12-07 session, which merged the series and developed against its dev half (9/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c4414_compile_ft_transformer_new_category_rows_unfrozen_through_view": "c44 blind, scored once at the end of the first 2026-12-07 session, which merged the series and developed against its dev half (8/13 found, 1/7 false alarms; the session-start engine the same): not studied",
     "c4416_hf_compute_loss_darts_hard_argmax_edge_selection": "c44 blind, scored once at the end of the first 2026-12-07 session, which merged the series and developed against its dev half (8/13 found, 1/7 false alarms; the session-start engine the same): not studied",

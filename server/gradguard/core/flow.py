@@ -5064,6 +5064,8 @@ class _Walker:
             args, kwargs = self.unseen_callee(args), dict(zip(kwargs, self.unseen_callee(list(kwargs.values()))))
         v = combine(recv, *args, *kwargs.values())
         res = self.allocated(self.op_result(v), name)
+        if (name in _VIEW_METHODS or name in ("reshape", "flatten")) and recv.leaf and recv.live and recv.kind == "tensor" and self.mode.enabled:
+            res = replace(res, leaf_copy=node)  # a view of a leaf that requires grad: autograd records it, a non-leaf
         if name in SAVES_OUTPUT and res.live:
             res = replace(res, saved_output=name)
         if name in MULTI_OUTPUT_VIEWS and res.live and self.mode.enabled and recv.live:

@@ -11,6 +11,8 @@ from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.paramnames import single_binding
 from gradguard.core.starvation import frozen_paths, is_frozen, leaf_wanted
 from gradguard.core.torchapi import (
+    ALIASING_OPS,
+    NEW_TENSOR_RESULT_METHODS,
     NUMPY_DTYPE_KEEPING,
     NUMPY_FLOAT64_MAKERS,
     NUMPY_FLOAT_FUNCTIONS,
@@ -32,6 +34,8 @@ ARITH_OPS = {ast.Mult: "*", ast.Div: "/", ast.Add: "+", ast.Sub: "-", ast.Pow: "
 # methods that return a differentiable copy of a parameter (never the parameter itself)
 COPYING_METHODS = {"clone", "double", "half", "bfloat16", "mul", "div", "add", "sub", "pow", "exp", "neg", "abs", "multiply", "divide"}
 ARITH_METHODS = {"mul", "div", "add", "sub", "pow", "multiply", "divide", "clamp", "abs", "exp", "log", "sigmoid", "tanh", "softmax"}
+# shape ops: differentiable too, so a view of a fresh leaf is a non-leaf (it shares the leaf's storage, not its identity)
+VIEW_METHODS = (ALIASING_OPS & NEW_TENSOR_RESULT_METHODS) - {"detach", "numpy"}
 
 
 OPTIMIZER_WORDS = {"optim", *OPTIMIZER_HINTS}
@@ -284,6 +288,115 @@ Casting first and making the leaf afterwards is safe: the values and dtype/devic
 variable is now the leaf the rest of the code expected.
 """
     examples = (
+        Example(
+            name="parameter-indexed-to-its-shape-in-init",
+            code="""import torch
+import torch.nn as nn
+
+
+class EnergyHead(nn.Module):
+    def __init__(self, n_elements=5, dim=8):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(dim, dim), nn.Tanh(), nn.Linear(dim, 1))
+        self.atom_ref = nn.Parameter(torch.zeros(n_elements))[:, None]
+
+    def forward(self, h, z):
+        return self.mlp(h) + self.atom_ref[z]
+
+
+def main():
+    torch.manual_seed(0)
+    model = EnergyHead()
+    ref0 = model.atom_ref.detach().clone()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        h, z = torch.randn(6, 8), torch.randint(0, 5, (6,))
+        loss = (model(h, z) - 1.0).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model, "atom_ref": model.atom_ref}, {"atom_ref_changed": not torch.equal(ref0, model.atom_ref)}
+""",
+            lines=(9,),
+            expect={'grad_none': ['atom_ref'], 'facts': {'atom_ref_changed': False}},
+            fixed_expect={'grad_ok': ['atom_ref'], 'facts': {'atom_ref_changed': True}},
+        ),
+        Example(
+            name="leaf-unsqueezed-before-the-optimizer",
+            code="""import torch
+
+
+def fit_offsets(points, steps=3):
+    offsets = torch.zeros(points.shape[1], requires_grad=True).unsqueeze(0)
+    optimizer = torch.optim.SGD([offsets], lr=0.1)
+    for _ in range(steps):
+        loss = (points + offsets).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return offsets
+
+
+def main():
+    torch.manual_seed(0)
+    offsets = fit_offsets(torch.randn(10, 3) + 2.0)
+    return {"offsets": offsets}
+""",
+            lines=(5,),
+            expect={'error': "can't optimize a non-leaf Tensor"},
+            fixed_expect={'grad_ok': ['offsets']},
+        ),
+        Example(
+            name="optimizer-given-a-view-of-the-leaf",
+            code="""import torch
+
+
+def main():
+    torch.manual_seed(0)
+    w = torch.randn(3, 4, requires_grad=True)
+    optimizer = torch.optim.SGD([w.view(-1)], lr=0.1)
+    loss = (w ** 2).sum()
+    loss.backward()
+    optimizer.step()
+    return {"w": w}
+""",
+            lines=(7,),
+            expect={'error': "can't optimize a non-leaf Tensor"},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="parameter-viewed-in-forward",
+            code="""import torch
+import torch.nn as nn
+
+
+class EnergyHead(nn.Module):
+    def __init__(self, n_elements=5, dim=8):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(dim, dim), nn.Tanh(), nn.Linear(dim, 1))
+        self.atom_ref = nn.Parameter(torch.zeros(n_elements))
+
+    def forward(self, h, z):
+        ref = self.atom_ref[:, None]
+        return self.mlp(h) + ref[z]
+
+
+def main():
+    torch.manual_seed(0)
+    model = EnergyHead()
+    ref0 = model.atom_ref.detach().clone()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        h, z = torch.randn(6, 8), torch.randint(0, 5, (6,))
+        loss = (model(h, z) - 1.0).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"atom_ref_changed": not torch.equal(ref0, model.atom_ref)}
+""",
+            expect={'grad_ok': ['model.atom_ref'], 'facts': {'atom_ref_changed': True}},
+        ),
         Example(
             name="init-helper-returns-a-scaled-parameter",
             code="""import torch
@@ -1354,7 +1467,7 @@ def main():
         raising: dict = {}  # arithmetic on a fresh leaf whose result reaches an optimizer (-> where): reported below, as an error
         # (a copy made inside an arithmetic chain reported below is that chain's: ``torch.rand(..., requires_grad=True) * 0.5
         # + 0.25`` is one finding, on the whole chain)
-        inside = {id(n): id(a[0]) for a in arithmetic for n in walk_nodes(a[0]) if isinstance(n, ast.BinOp)}
+        inside = {id(n): id(a[0]) for a in arithmetic for n in walk_nodes(a[0]) if isinstance(n, ast.BinOp) or n is a[0]}
         yield from self._flowed_copies(facts, reported, made_here | set(inside), raising, inside)
         for op, inner, kind, text in arithmetic:
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
@@ -1584,8 +1697,11 @@ def main():
         with plain numbers: ``(op, the leaf's call, its kind, the op as text)``."""
         if isinstance(op, ast.BinOp) and type(op.op) in ARITH_OPS:
             operands, text = [op.left, op.right], f"`{ARITH_OPS[type(op.op)]}`"
-        elif isinstance(op, ast.Call) and isinstance(op.func, ast.Attribute) and op.func.attr in ARITH_METHODS:
+        elif isinstance(op, ast.Call) and isinstance(op.func, ast.Attribute) and op.func.attr in ARITH_METHODS | VIEW_METHODS:
             operands, text = [op.func.value], f"`.{op.func.attr}()`"
+        elif isinstance(op, ast.Subscript) and isinstance(op.value, ast.Call):
+            # indexing is a view op too (``nn.Parameter(torch.zeros(n))[:, None]``): its output is a non-leaf
+            operands, text = [op.value], "indexing"
         else:
             return
         # (the leaf may sit anywhere in a chain of arithmetic with plain numbers: ``torch.rand_like(x, requires_grad=True)
@@ -1639,7 +1755,9 @@ def main():
             plain = f"{facts.text(inner.func)}({_args_text(facts, inner, drop='requires_grad')})"
         else:
             plain = facts.text(data)
-        return fix("Make the leaf after the operation, with `requires_grad_()`", replace_node(facts, op, f"({whole[:a]}{plain}{whole[b:]}).requires_grad_()"))
+        made = f"{whole[:a]}{plain}{whole[b:]}"
+        made = made if isinstance(op, (ast.Call, ast.Subscript)) else f"({made})"  # (an operator needs the parentheses)
+        return fix("Make the leaf after the operation, with `requires_grad_()`", replace_node(facts, op, f"{made}.requires_grad_()"))
 
     def _noop(self, facts, call: ast.Call, data) -> bool:
         attr = call.func.attr  # type: ignore[attr-defined]
