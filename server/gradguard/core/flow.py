@@ -4711,6 +4711,8 @@ class _Walker:
             return True
         if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name):
             held = self.env.get(expr.value.id)
+            if held is not None and held.kind == "tensor" and held.ident and held.ident.rsplit(".", 1)[-1] in ("weight", "bias"):
+                return True  # (``table = model.emb.weight`` then ``table[row]``: a layer's parameter through a name, also a caller's)
             return held is not None and held.kind == "tensor" and held.leaf and bool(held.live)
         return False
 

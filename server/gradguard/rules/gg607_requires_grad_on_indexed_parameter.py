@@ -53,6 +53,89 @@ No fix is offered: which rows should train, and how the others stay fixed, is fo
 """
     examples = (
         Example(
+            name="helper-unfreezes-rows-through-a-name-for-the-weight",
+            code="""import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self, n_tokens=10, dim=4):
+        super().__init__()
+        self.emb = nn.Embedding(n_tokens, dim)
+        self.head = nn.Linear(dim, 2)
+
+    def forward(self, ids):
+        return self.head(self.emb(ids).mean(1))
+
+
+def train_only_new_tokens(model, n_old):
+    table = model.emb.weight
+    table.requires_grad_(False)
+    for row in range(n_old, table.shape[0]):
+        table[row].requires_grad_(True)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    train_only_new_tokens(model, n_old=6)
+    new0 = model.emb.weight[6:].detach().clone()
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    for _ in range(2):
+        ids = torch.randint(0, 10, (8, 3))
+        loss = nn.functional.cross_entropy(model(ids), torch.randint(0, 2, (8,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"new_rows_changed": not torch.equal(new0, model.emb.weight[6:])}
+""",
+            lines=(19,),
+            expect={'grad_none': ['model.emb.weight'], 'facts': {'new_rows_changed': False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="rows-masked-by-a-gradient-hook",
+            code="""import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self, n_tokens=10, dim=4):
+        super().__init__()
+        self.emb = nn.Embedding(n_tokens, dim)
+        self.head = nn.Linear(dim, 2)
+
+    def forward(self, ids):
+        return self.head(self.emb(ids).mean(1))
+
+
+def train_only_new_tokens(model, n_old):
+    table = model.emb.weight
+    mask = torch.zeros(table.shape[0], 1)
+    mask[n_old:] = 1.0
+    table.register_hook(lambda g: g * mask)
+    first_row = table[0].detach()
+    return first_row
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    train_only_new_tokens(model, n_old=6)
+    new0 = model.emb.weight[6:].detach().clone()
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    for _ in range(2):
+        ids = torch.randint(0, 10, (8, 3))
+        loss = nn.functional.cross_entropy(model(ids), torch.randint(0, 2, (8,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"new_rows_changed": not torch.equal(new0, model.emb.weight[6:])}
+""",
+            expect={'grad_ok': ['model.emb.weight'], 'facts': {'new_rows_changed': True}},
+        ),
+        Example(
             name="new-token-rows-unfrozen-through-a-slice",
             code="""import torch
 import torch.nn as nn
@@ -158,10 +241,13 @@ def main():
                 if len(param) > 40:
                     param = "..." + param[-37:]
                 on = ev.extra == "True"
+                # (on the non-leaf view of a parameter that requires grad, setting the attribute raises, and so does
+                # ``requires_grad_(False)``; ``requires_grad_(True)`` leaves it as it is)
+                when_trained = "it does nothing" if on and isinstance(node, ast.Call) else "it raises"
                 yield self.finding(
                     facts,
                     node,
-                    f"indexing makes a new tensor: setting its `requires_grad` does not change the parameter `{param}` (it raises "
+                    f"indexing makes a new tensor: setting its `requires_grad` does not change the parameter `{param}` ({when_trained} "
                     f"when the parameter requires grad; when it is frozen, " + ("these rows still never train)" if on else "nothing changes)"),
                     explanation="`requires_grad` belongs to a whole tensor. Indexing a parameter gives a new tensor with a flag of its own "
                     "(a non-leaf, whose flag cannot be changed, when the parameter requires grad). To train or freeze some rows, "
