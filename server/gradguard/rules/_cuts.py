@@ -152,8 +152,9 @@ def _switched_on_finding(rule, facts: FileFacts, st: Starvation, switch: tuple, 
                         related=[(node, f"the cut `{flag}` turns on"), *related_for(facts, st)], fixes=fixes, explanation=explanation)
 
 
-def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], describe, fixes_for=None, skip: frozenset | set = frozenset()) -> Iterable[Finding]:
-    """Yield one finding per cut site of ``kinds`` that starves trained parameters (but the cut nodes in ``skip``)."""
+def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], describe, fixes_for=None, skip: frozenset | set = frozenset(), related_extra=None) -> Iterable[Finding]:
+    """Yield one finding per cut site of ``kinds`` that starves trained parameters (but the cut nodes in ``skip``);
+    ``related_extra(kind, node)`` adds the rule's own related locations (where its fix goes, when elsewhere)."""
     seen = set(skip)
     for st in find_starvations(facts):
         kind, node = effective_cut(facts, st)
@@ -185,7 +186,7 @@ def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], descr
             severity = Severity.WARNING  # (whether the branch runs depends on values the analysis does not know)
             fixes = fixes_for(kind, node, st) if fixes_for else []
             span = kind in ("detach", "data", "numpy", "item", "tolist", "cast") or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and facts.imports.qualname(node.func) is None)
-            related = [(first, bound), *related_for(facts, st)]
+            related = [(first, bound), *related_for(facts, st), *(related_extra(kind, node) if related_extra else ())]
             yield rule.finding(facts, node, message, severity=severity, related=related, fixes=fixes, explanation=explanation, method_span=span)
             continue
         if st.no_path:
@@ -215,7 +216,8 @@ def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], descr
             )
         fixes = fixes_for(kind, node, st) if fixes_for else []
         span = kind in ("detach", "data", "numpy", "item", "tolist", "cast") or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and facts.imports.qualname(node.func) is None)
-        yield rule.finding(facts, node, message, severity=severity, related=related_for(facts, st), fixes=fixes, explanation=explanation, method_span=span)
+        related = [*related_for(facts, st), *(related_extra(kind, node) if related_extra else ())]
+        yield rule.finding(facts, node, message, severity=severity, related=related, fixes=fixes, explanation=explanation, method_span=span)
 
 
 # the cuts after which GG202 reports a dead loss term (GG203 reports those of CONSTANT_TERM_CUTS itself). A term a

@@ -104,6 +104,54 @@ def _rsample_fix(facts, call: ast.Call):
     return fix("Draw with `rsample()` (reparameterized)", replace_node(facts, call, head + rest), unsafe=True)
 
 
+def _one_hot_of_indices(facts, node: ast.AST) -> Optional[tuple]:
+    """``index = probs.argmax(-1)`` then ``F.one_hot(index, n)`` (or ``F.one_hot(probs.argmax(-1), n)``, with a
+    ``.float()`` / ``.to(...)`` after it): the hard choice over the last dimension of ``probs`` (a name), which carries no
+    gradient. (the one-hot expression, the straight-through expression: ``(hard - probs.detach() + probs)``, whose
+    forward is the one-hot and whose gradient is the probabilities'); else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "argmax" and isinstance(node.func.value, ast.Name)):
+        return None
+    dim = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "dim"), None)
+    if not (isinstance(dim, ast.UnaryOp) and isinstance(dim.op, ast.USub) and isinstance(dim.operand, ast.Constant) and dim.operand.value == 1):
+        return None  # (the last dimension only: the one-hot's classes run along it, as the probabilities do)
+    probs = node.func.value.id
+    scope = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if scope is None:
+        return None
+
+    def is_one_hot(call: ast.AST, index: ast.AST) -> bool:
+        return isinstance(call, ast.Call) and (facts.imports.qualname(call.func) or "") in ("torch.nn.functional.one_hot", "torch.one_hot") \
+            and bool(call.args) and call.args[0] is index
+
+    oh = facts.parent(node)
+    if not is_one_hot(oh, node):
+        st = facts.parent(node)
+        if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and st.value is node):
+            return None
+        index = st.targets[0].id
+        later = [n for n in walk_nodes(scope) if isinstance(n, ast.Call) and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == index
+                 and (n.lineno, n.col_offset) > (st.lineno, st.col_offset) and is_one_hot(n, n.args[0])]
+        if len(later) != 1:
+            return None
+        oh = later[0]
+        # neither name bound again between the choice and the one-hot (the one-hot's own statement may rebind them: its
+        # right side runs first)
+        home = facts.statement_of(oh)
+        for n in walk_nodes(scope):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in (index, probs) and n is not st.targets[0] \
+                    and (st.lineno, st.col_offset) < (n.lineno, n.col_offset) < (oh.lineno, oh.col_offset) and facts.statement_of(n) is not home:
+                return None
+    whole: ast.AST = oh
+    while True:
+        up = facts.parent(whole)
+        call = facts.parent(up) if isinstance(up, ast.Attribute) and up.value is whole else None
+        if isinstance(call, ast.Call) and isinstance(up, ast.Attribute) and call.func is up and up.attr in ("float", "to", "type_as", "half", "double", "bfloat16"):
+            whole = call
+            continue
+        break
+    return whole, f"({facts.text(whole)} - {probs}.detach() + {probs})"
+
+
 class NonDifferentiableOp(Rule):
     code = "GG203"
     name = "non-differentiable-op"
@@ -207,6 +255,82 @@ backpropagates only through its own part of the gathered batch (the common patte
 gradient through every rank's part needs `torch.distributed.nn.functional.all_gather`).
 """
     examples = (
+        Example(
+            name="one-hot-of-the-chosen-operation",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MixedEdge(nn.Module):
+    def __init__(self, dim=4, n_ops=3):
+        super().__init__()
+        self.ops = nn.ModuleList([nn.Linear(dim, dim) for _ in range(n_ops)])
+        self.alpha = nn.Parameter(1e-3 * torch.randn(n_ops))
+
+    def choose(self):
+        probs = F.softmax(self.alpha, dim=-1)
+        index = probs.argmax(-1)
+        return F.one_hot(index, len(self.ops)).float()
+
+    def forward(self, x):
+        weights = self.choose()
+        return sum(w * op(x) for w, op in zip(weights, self.ops))
+
+
+def main():
+    torch.manual_seed(0)
+    edge = MixedEdge()
+    optimizer = torch.optim.Adam(edge.parameters(), lr=1e-2)
+    for _ in range(3):
+        loss = edge(torch.randn(5, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"edge": edge}
+""",
+            lines=(14,),
+            expect={'grad_none': ['edge.alpha'], 'grad_ok': ['edge.ops.0.weight']},
+            fixed_expect={'grad_ok': ['edge.alpha']},
+        ),
+        Example(
+            bad=False,
+            name="one-hot-with-straight-through",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MixedEdge(nn.Module):
+    def __init__(self, dim=4, n_ops=3):
+        super().__init__()
+        self.ops = nn.ModuleList([nn.Linear(dim, dim) for _ in range(n_ops)])
+        self.alpha = nn.Parameter(1e-3 * torch.randn(n_ops))
+
+    def choose(self):
+        probs = F.softmax(self.alpha, dim=-1)
+        index = probs.argmax(-1)
+        hard = F.one_hot(index, len(self.ops)).float()
+        return hard - probs.detach() + probs
+
+    def forward(self, x):
+        weights = self.choose()
+        return sum(w * op(x) for w, op in zip(weights, self.ops))
+
+
+def main():
+    torch.manual_seed(0)
+    edge = MixedEdge()
+    optimizer = torch.optim.Adam(edge.parameters(), lr=1e-2)
+    for _ in range(3):
+        loss = edge(torch.randn(5, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"edge": edge}
+""",
+            expect={'grad_ok': ['edge.alpha']},
+        ),
         Example(
             name="warm-up-branch-binds-the-loss-to-a-hard-histogram",
             code="""import torch
@@ -2213,7 +2337,7 @@ def main():
     return {"encoder": encoder, "decoder": decoder}
 """,
             lines=(9,),
-            fixable=False,
+            fixed_expect={"grad_ok": ["encoder.weight", "decoder.weight"]},
             expect={"grad_none": ["encoder.weight"], "grad_ok": ["decoder.weight"]},
         ),
         Example(
@@ -2886,6 +3010,10 @@ def main():
             return f"`{text}` (no gradient)"
 
         def fixes_for(kind, node, st):
+            made = _one_hot_of_indices(facts, node) if kind == "nondiff" else None
+            if made is not None:
+                return [lambda made=made: fix("Use a straight-through estimator (the one-hot forward, the probabilities' gradient)",
+                                              replace_node(facts, made[0], made[1]), unsafe=True)]
             if kind == "sample" and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 return [partial(_rsample_fix, facts, node)]
             if kind == "nograph" and isinstance(node, ast.Call):
@@ -2903,7 +3031,11 @@ def main():
             inner = facts.text(node.args[0])
             return [lambda: fix("Use a straight-through estimator", replace_node(facts, node, f"({inner} + ({facts.text(node)} - {inner}).detach())"), unsafe=True)]
 
-        found = list(cut_findings(self, facts, self.cut_kinds, describe, fixes_for, skip=_indices_behind_another_cut(facts)))
+        def one_hot_related(kind, node):
+            made = _one_hot_of_indices(facts, node) if kind == "nondiff" else None
+            return [(made[0], f"the one-hot made from the indices carries no gradient: `{made[0 + 1]}` would (straight-through)")] if made else []
+
+        found = list(cut_findings(self, facts, self.cut_kinds, describe, fixes_for, skip=_indices_behind_another_cut(facts), related_extra=one_hot_related))
         yield from found
         reported = {(f.start.line, f.start.col) for f in found}
         yield from self._constant_loss_terms(facts, reported)
