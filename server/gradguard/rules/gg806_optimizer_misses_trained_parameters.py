@@ -133,6 +133,113 @@ replica (`copy.deepcopy`) gets no fix: build the optimizer from the replica inst
 """
     examples = (
         Example(
+            name="two-optimizers-over-the-same-parts-one-named-for-the-missing-one",
+            code="""import torch
+import torch.nn as nn
+
+
+class Forecaster(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.encoder = nn.Linear(d, d)
+        self.latent = nn.Linear(d, d)
+        self.decoder = nn.Linear(d, 2)
+
+    def forward(self, x):
+        return self.decoder(torch.tanh(self.latent(self.encoder(x))))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Forecaster()
+    opt_enc = torch.optim.Adam(list(model.decoder.parameters()) + list(model.latent.parameters()), lr=1e-2)
+    opt_dec = torch.optim.Adam(list(model.decoder.parameters()) + list(model.latent.parameters()), lr=2e-2)
+    enc0 = model.encoder.weight.detach().clone()
+    for _ in range(3):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        opt_enc.zero_grad()
+        opt_dec.zero_grad()
+        loss.backward()
+        opt_enc.step()
+        opt_dec.step()
+    return {"model": model}, {"encoder_changed": not torch.equal(enc0, model.encoder.weight)}
+""",
+            lines=(19,),
+            expect={'grad_ok': ['model.encoder.weight'], 'facts': {'encoder_changed': False}},
+            fixed_expect={'facts': {'encoder_changed': True}},
+        ),
+        Example(
+            name="second-optimizer-built-over-the-first-ones-part",
+            code="""import torch
+import torch.nn as nn
+
+
+class Forecaster(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.encoder = nn.Linear(d, d)
+        self.latent = nn.Linear(d, d)
+        self.decoder = nn.Linear(d, 2)
+
+    def forward(self, x):
+        return self.decoder(torch.tanh(self.latent(self.encoder(x))))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Forecaster()
+    opt_enc = torch.optim.Adam(list(model.encoder.parameters()) + list(model.latent.parameters()), lr=1e-2)
+    opt_dec = torch.optim.Adam(model.latent.parameters(), lr=2e-2)
+    dec0 = model.decoder.weight.detach().clone()
+    for _ in range(3):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        opt_enc.zero_grad()
+        opt_dec.zero_grad()
+        loss.backward()
+        opt_enc.step()
+        opt_dec.step()
+    return {"model": model}, {"decoder_changed": not torch.equal(dec0, model.decoder.weight)}
+""",
+            lines=(20,),
+            expect={'grad_ok': ['model.decoder.weight'], 'facts': {'decoder_changed': False}},
+            fixed_expect={'facts': {'decoder_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="two-optimizers-over-distinct-parts",
+            code="""import torch
+import torch.nn as nn
+
+
+class Forecaster(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.encoder = nn.Linear(d, d)
+        self.latent = nn.Linear(d, d)
+        self.decoder = nn.Linear(d, 2)
+
+    def forward(self, x):
+        return self.decoder(torch.tanh(self.latent(self.encoder(x))))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Forecaster()
+    opt_enc = torch.optim.Adam(list(model.encoder.parameters()) + list(model.latent.parameters()), lr=1e-2)
+    opt_dec = torch.optim.Adam(model.decoder.parameters(), lr=2e-2)
+    dec0 = model.decoder.weight.detach().clone()
+    for _ in range(3):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        opt_enc.zero_grad()
+        opt_dec.zero_grad()
+        loss.backward()
+        opt_enc.step()
+        opt_dec.step()
+    return {"model": model}, {"decoder_changed": not torch.equal(dec0, model.decoder.weight)}
+""",
+            expect={'grad_ok': ['model.decoder.weight'], 'facts': {'decoder_changed': True}},
+        ),
+        Example(
             name="groups-by-prefixes-of-a-module-level-config-miss-the-head",
             code="""import torch
 import torch.nn as nn
@@ -3329,6 +3436,11 @@ def main():
                         continue
                     name = display_root(r)
                     ctor = step.node
+                    twin = _duplicate_optimizer(facts, stepping, r)
+                    if twin is not None:
+                        # (several optimizers stepped, one of them over parameters another holds too: the part no optimizer
+                        # holds was most likely meant for that one, built over a copy of the line above)
+                        ctor = twin[0].node
                     left_at = _left_out_at(r, stepping)
                     if left_at is not None:
                         if not _never_matching_selection(facts, left_at[0]):
@@ -3354,10 +3466,14 @@ def main():
                         handed = _handed_to_builder(facts, ctor, fl, r)
                         if handed is not None:  # (``build_optimizer(denoiser, encoder, cfg)`` leaving ``encoder`` out)
                             also = [(handed[0], f"`{handed[1]}` is handed to `{handed[2]}` here, which builds its parameter groups without it"), *also]
+                    if twin is not None:
+                        held = ", ".join(f"`{display_root(c)}`" for c in sorted(twin[0].covered))
+                        also = [(twin[1].node, f"this optimizer holds {held} too: both step {'it' if len(twin[0].covered) == 1 else 'them'}"), *also]
                     yield self.finding(
                         facts,
                         builder or _params_statement(facts, ctor) or ctor,
-                        f"no optimizer holds `{name}`: the loss backpropagated at line {site.line} gives it gradients, but it never changes",
+                        f"no optimizer holds `{name}`: the loss backpropagated at line {site.line} gives it gradients, but it never changes"
+                        + (f"; this optimizer holds only parameters that the one built at line {twin[1].node.lineno} holds too" if twin is not None else ""),
                         related=[(origins[r], f"`{name}` is created here"), (site.node, "backward() reaches it here"), *also],
                         fixes=_distinct([*_fixes(facts, ctor, r), *(f for n, _o in others for f in _fixes(facts, n, r))]) if builder is None else _pass_both_fixes(facts, builder, ctor, r),
                         explanation="`optimizer.step()` updates only the parameters the optimizer was built with; add these to it "
@@ -3529,6 +3645,31 @@ def _state_dict_fixes(facts, call: ast.AST) -> list:
         return []
     new = f"{facts.text(call.func.value)}.{'named_parameters' if outer.attr == 'items' else 'parameters'}()"
     return [lambda: fix(f"Use `{new}`", replace_node(facts, use, new))]
+
+
+def _duplicate_optimizer(facts, stepping: list, missing: str) -> Optional[tuple]:
+    """(optimizer, other) when several distinct optimizers are stepped and every part ``optimizer`` holds is held by
+    ``other`` too: each step applies its update to those parameters twice, and the optimizer was most likely meant for
+    another part, such as ``missing``. When both hold the same parts, the one whose name names ``missing``
+    (``optim_c`` / ``encoder_optimizer`` for ``conditioner`` / ``encoder``) is that one; else None."""
+    opts = sorted({id(o.node): o for o in stepping if o.covered and isinstance(o.node, ast.AST)}.values(), key=lambda o: (o.node.lineno, o.node.col_offset))
+    words = [w for w in re.split(r"[^a-z]+", missing.lower()) if w and w not in ("self", "module", "model")]
+
+    def names_missing(o) -> bool:
+        st = facts.parent(o.node)
+        target = st.targets[0] if isinstance(st, ast.Assign) and len(st.targets) == 1 else None
+        name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else ""
+        own = [t for t in re.split(r"[^a-z]+", name.lower()) if t and not t.startswith("opt")]
+        return any(w.startswith(t) for t in own for w in words)
+
+    for o in reversed(opts):
+        for other in opts:
+            if other is o or not all(covered_by(c, [other]) for c in o.covered):
+                continue
+            same = all(covered_by(c, [o]) for c in other.covered)
+            if not same or (names_missing(o) and not names_missing(other)):
+                return o, other
+    return None
 
 
 def _last_filter_first(entry: tuple) -> tuple:
