@@ -78,9 +78,11 @@ class _Shapes:
     """Symbolic shapes of the tensors of a ``backward`` body (straight-line code; names bound in loops or under
     ``try`` are unknown)."""
 
-    def __init__(self, facts, env: dict) -> None:
+    def __init__(self, facts, env: dict, ctx_scalars: frozenset = frozenset(), two_d: frozenset = frozenset()) -> None:
         self.facts = facts
         self.env = env
+        self.ctx_scalars = ctx_scalars  # ``ctx.omega``: attributes the forward set to a number (or an input given no gradient)
+        self.two_d = two_d  # names the backward calls ``.t()`` on (or hands to ``mm``): at most two dimensions
 
     def of(self, e: ast.AST) -> Optional[Shape]:
         facts = self.facts
@@ -99,6 +101,8 @@ class _Shapes:
             return None
         if isinstance(e, ast.Attribute) and e.attr in ("T", "mT"):
             return _t(self.of(e.value))
+        if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.attr in self.ctx_scalars:
+            return SCALAR
         if not isinstance(e, ast.Call):
             return None
         f = e.func
@@ -128,9 +132,32 @@ class _Shapes:
                 return recv  # (``.to(torch.bfloat16)``, ``.to(device)``: the same shape)
             if f.attr in _BINARY_METHODS and len(e.args) == 1 and not e.keywords:
                 return _elementwise(recv, self.of(e.args[0]))
-            if f.attr == "sum" and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], ast.Constant) and e.args[0].value == 0 and len(recv) >= 1:
-                return recv[1:]
+            if f.attr in ("sum", "mean"):
+                return self._reduced(f.value, recv, e)
         return None
+
+    def _reduced(self, operand: ast.AST, recv: Shape, e: ast.Call) -> Optional[Shape]:
+        """``g.sum(0)`` / ``g.sum(dim=-1)``: the shape without that dimension. "batch" stands for every leading
+        dimension, so a dimension other than the first or the last is known only for a tensor of at most two (the
+        receiver of a ``.t()``)."""
+        dims = [*e.args, *(k.value for k in e.keywords if k.arg == "dim")]
+        if len(dims) != 1 or any(k.arg not in ("dim",) for k in e.keywords):
+            return None  # (``keepdim=True``, a dtype, several dimensions: not followed)
+        d = dims[0]
+        neg = isinstance(d, ast.UnaryOp) and isinstance(d.op, ast.USub)
+        c = d.operand if isinstance(d, ast.UnaryOp) and neg else d
+        if not (isinstance(c, ast.Constant) and type(c.value) is int) or not recv:
+            return None
+        k: int = -c.value if neg else c.value
+        if k == 0:
+            return recv[1:]
+        if k == -1:
+            return recv[:-1]
+        exact = "batch" not in recv or (isinstance(operand, ast.Name) and operand.id in self.two_d and len(recv) == 2)
+        if not exact or not -len(recv) <= k < len(recv):
+            return None
+        k %= len(recv)
+        return recv[:k] + recv[k + 1:]
 
 
 def _t(s: Optional[Shape]) -> Optional[Shape]:
@@ -211,7 +238,7 @@ def _show(s: Shape) -> str:
 class FunctionGradientTransposed(Rule):
     code = "GG915"
     name = "function-gradient-transposed"
-    summary = "A custom Function's `backward` returns a weight's gradient with the weight's shape transposed: autograd raises, or applies a transposed gradient."
+    summary = "A custom Function's `backward` returns a weight's gradient with the weight's shape transposed, or a bias's gradient reduced over the wrong dimension: autograd raises, or applies a wrong gradient."
     severity = Severity.ERROR
     needs = ("Function",)
     fix_applicability = None
@@ -224,10 +251,12 @@ gradient `backward` receives has the output's shape. When the gradient `backward
 the weight's shape transposed (`x.t() @ grad` for a weight stored as `(out_features, in_features)`), it is
 flagged. When the gradient returned at an input's index has exactly the shape of another input (the forward takes
 `(x, weight, bias)` and backward returns `grad_weight, grad_x, grad_bias`), the gradients are out of order and the
-return is flagged. The shapes of tensors the forward saves are followed too (`pre = x @ weight.t() + bias` saved for
+return is flagged. When the gradient returned for an input is reduced over the wrong dimension (a bias's `g.sum(dim=1)`,
+one value per example, where the bias has one per output feature), it is flagged too. The shapes of tensors the forward saves are followed too (`pre = x @ weight.t() + bias` saved for
 an activation's derivative has the output's shape). Shapes it cannot follow (loops, helpers, reshapes) keep it silent.
 
-The forward may wrap the linear map in elementwise functions with numbers (`z.clamp_min(0)`, `z.clamp(0, 6)`), and may
+The forward may wrap the linear map in elementwise functions with numbers (`z.clamp_min(0)`, `z.clamp(0, 6)`, `omega * z`
+with `omega` an input the backward gives no gradient, as a Python number gets none, kept as `ctx.omega`), and may
 save a mask compared with a number (`z > 0`), which has the shape of `z`.
 
 ## Why is this bad?
@@ -251,6 +280,96 @@ No automatic fix: transposing the result restores the shape, but whether it is t
 author to check.
 """
     examples = (
+        Example(
+            name="bias-gradient-summed-over-the-features",
+            code="""import torch
+import torch.nn as nn
+
+
+class ScaledSineLinear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, omega):
+        pre = x @ weight.t() + bias
+        ctx.save_for_backward(x, weight, pre)
+        ctx.omega = omega
+        return torch.sin(omega * pre)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight, pre = ctx.saved_tensors
+        g = grad_out * ctx.omega * torch.cos(ctx.omega * pre)
+        grad_b = g.sum(dim=1)
+        return g @ weight, g.t() @ x, grad_b, None
+
+
+class Layer(nn.Module):
+    def __init__(self, n_in=3, n_out=5):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_out, n_in) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return ScaledSineLinear.apply(x, self.weight, self.bias, 30.0)
+
+
+def main():
+    torch.manual_seed(0)
+    layer = Layer()
+    opt = torch.optim.Adam(layer.parameters(), lr=1e-3)
+    loss = layer(torch.rand(8, 3)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"layer": layer}
+""",
+            lines=(17,),
+            expect={'error': 'returned an invalid gradient at index 2'},
+        ),
+        Example(
+            bad=False,
+            name="bias-gradient-summed-over-the-batch",
+            code="""import torch
+import torch.nn as nn
+
+
+class ScaledSineLinear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, omega):
+        pre = x @ weight.t() + bias
+        ctx.save_for_backward(x, weight, pre)
+        ctx.omega = omega
+        return torch.sin(omega * pre)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight, pre = ctx.saved_tensors
+        g = grad_out * ctx.omega * torch.cos(ctx.omega * pre)
+        grad_b = g.sum(dim=0)
+        return g @ weight, g.t() @ x, grad_b, None
+
+
+class Layer(nn.Module):
+    def __init__(self, n_in=3, n_out=5):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_out, n_in) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return ScaledSineLinear.apply(x, self.weight, self.bias, 30.0)
+
+
+def main():
+    torch.manual_seed(0)
+    layer = Layer()
+    opt = torch.optim.Adam(layer.parameters(), lr=1e-3)
+    loss = layer(torch.rand(8, 3)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"layer": layer}
+""",
+            expect={'grad_ok': ['layer.weight', 'layer.bias']},
+        ),
         Example(
             name="fused-linear-weight-gradient-transposed",
             code="""import torch
@@ -650,13 +769,20 @@ def main():
             if fwd.args.vararg or bwd.args.vararg or len(fwd.args.args) < 2 or len(bwd.args.args) != 2:
                 continue
             inputs = [a.arg for a in fwd.args.args[1:]]
-            shapes = _forward_shapes(facts, fwd, inputs)
+            scalars = _no_gradient_inputs(bwd, inputs)
+            shapes = _forward_shapes(facts, fwd, inputs, scalars)
             if shapes is None:
                 continue
             in_shapes, out_shape = shapes
             env: dict = {bwd.args.args[1].arg: out_shape}
             saved = _saved(fwd)
-            sh = _Shapes(facts, env)
+            ctx = fwd.args.args[0].arg
+            ctx_scalars = frozenset(t.attr for st in fwd.body if isinstance(st, ast.Assign) for t in st.targets
+                                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == ctx
+                                    and (_is_number(st.value) or (isinstance(st.value, ast.Name) and st.value.id in scalars)))
+            two_d = frozenset(n.func.value.id for n in ast.walk(bwd) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                              and n.func.attr == "t" and not n.args and isinstance(n.func.value, ast.Name))
+            sh = _Shapes(facts, env, ctx_scalars, two_d)
             for st in bwd.body:
                 if saved is not None and isinstance(st, ast.Assign) and _is_saved_tensors(st.value):
                     t = st.targets[0]
@@ -690,6 +816,22 @@ def main():
                     "each against its input's shape. Return them in the order `forward` takes its inputs.",
                 )
                 return
+            if want is not None and got is not None and SCALAR not in (want, got) and NONE not in (want, got) and len(got) == len(want) \
+                    and "batch" in got and "batch" not in want and set(want) - set(got):
+                # ``g.sum(dim=1)`` for a bias: the gradient reduced over the features, one value per example
+                at_r: ast.AST = _last_assignment(bwd, ret, el.id) or el if isinstance(el, ast.Name) else el
+                yield self.finding(
+                    facts,
+                    at_r,
+                    f"`{info.name}.backward` returns a gradient of shape {_show(got)} for `{name}`, whose shape is {_show(want)}: it is "
+                    f"reduced over the wrong dimension; autograd raises 'returned an invalid gradient at index {k}' (and where the sizes "
+                    f"happen to agree, applies a wrong gradient)",
+                    related=[(ret, "returned here")],
+                    explanation="Autograd checks each gradient a custom backward returns against its input's shape. A bias added to every "
+                    "row of `x @ weight.t()` gets the sum of the output gradient over the rows (the batch): `grad_out.sum(0)`, not a sum "
+                    "over the features.",
+                )
+                continue
             if want is None or got is None or len(want) != 2 or "batch" in want or got != (want[1], want[0]) or want[0] == want[1]:
                 continue
             at: ast.AST = el
@@ -704,6 +846,15 @@ def main():
                 explanation="Autograd checks each gradient a custom backward returns against its input's shape. The weight of a linear "
                 "map `x @ weight.t()` has shape (out_features, in_features); its gradient is `grad_out.t() @ x`, not `x.t() @ grad_out`.",
             )
+
+
+def _no_gradient_inputs(bwd: ast.AST, inputs: list) -> frozenset:
+    """The inputs ``backward`` returns None for, in every return: numbers and flags (a Python scalar such as ``omega``)."""
+    rets = [n for n in ast.walk(bwd) if isinstance(n, ast.Return)]
+    if not rets or not all(isinstance(r.value, ast.Tuple) and len(r.value.elts) == len(inputs) for r in rets):
+        return frozenset()
+    return frozenset(name for i, name in enumerate(inputs)
+                     if all(isinstance(r.value.elts[i], ast.Constant) and r.value.elts[i].value is None for r in rets))  # type: ignore[union-attr]
 
 
 def _last_assignment(fn: ast.AST, ret: ast.Return, name: str) -> Optional[ast.AST]:
@@ -747,7 +898,7 @@ def _saved_name(a: ast.AST) -> Optional[str]:
     return a.id if isinstance(a, ast.Name) else None
 
 
-def _forward_shapes(facts, fwd: ast.FunctionDef, inputs: list) -> Optional[tuple]:
+def _forward_shapes(facts, fwd: ast.FunctionDef, inputs: list, scalars: frozenset = frozenset()) -> Optional[tuple]:
     """(shapes of the inputs a linear map in ``forward`` uses, shape of what ``forward`` returns) when ``forward``
     returns that linear map (or an elementwise function of it) of its own, never rebound, inputs."""
     rebound = _bound_names(ast.Module(body=fwd.body, type_ignores=[]))
@@ -782,6 +933,12 @@ def _forward_shapes(facts, fwd: ast.FunctionDef, inputs: list) -> Optional[tuple
                 and all(_is_number(a) for a in [*e.args, *(k.value for k in e.keywords)]):
             e = e.func.value  # ``z.clamp_min(0)``, ``z.clamp(0, 6)``: elementwise with numbers, the receiver's shape
             continue
+        if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Mult, ast.Div, ast.Add, ast.Sub)):
+            # ``omega * pre``: elementwise with a number (or an input the backward gives no gradient, a Python scalar)
+            num = [o for o in (e.left, e.right) if _is_number(o) or (isinstance(o, ast.Name) and o.id in scalars)]
+            if len(num) == 1:
+                e = e.right if num[0] is e.left else e.left
+                continue
         if isinstance(e, ast.Name):
             assigns = [st for st in fwd.body if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and st.targets[0].id == e.id]
             if len(assigns) != 1 or sum(1 for n in ast.walk(fwd) if isinstance(n, ast.Name) and n.id == e.id and isinstance(n.ctx, ast.Store)) != 1:
