@@ -183,3 +183,45 @@ def test_a_cut_in_front_of_frozen_parameters_is_not_why_a_loss_has_no_path():
     assert found(ex.code) == {("GG201", 20)}
     (f,) = [f for f in analyze(ex.code).findings if f.code == "GG201"]
     assert "critic" not in f.message
+
+
+def _table_unwritten(src: str) -> bool:
+    import ast
+
+    from gradguard.core.facts import FileFacts
+    from gradguard.core.source import SourceText
+
+    tree = ast.parse(src)
+    facts = FileFacts(SourceText(src), tree)
+    table = next(n.value for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Dict))
+    return facts.flow.constructions.table_unwritten(table)
+
+
+_KEPT_BY_A_SUBCLASS = '''
+CFG = {"lr_by_prefix": {"encoder.": 1e-3}}
+
+
+class Base:
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    def lower_decoder_lr(self):
+        {write}
+
+
+class Runner(Base):
+    def groups(self):
+        return self.cfg["lr_by_prefix"].items()
+
+
+def main():
+    return Runner(CFG).groups()
+'''
+
+
+def test_a_config_table_is_followed_into_the_methods_an_instance_inherits():
+    # ``Runner(CFG)`` keeps the table as ``self.cfg`` (through ``Base.__init__``); a method inherited from ``Base``
+    # that writes into it makes its keys unknown, one that only reads it does not
+    assert _table_unwritten(_KEPT_BY_A_SUBCLASS.replace("{write}", 'return self.cfg["lr_by_prefix"].get("decoder.")'))
+    assert not _table_unwritten(_KEPT_BY_A_SUBCLASS.replace("{write}", 'self.cfg["lr_by_prefix"]["decoder."] = 1e-4'))
+    assert not _table_unwritten(_KEPT_BY_A_SUBCLASS.replace("{write}", 'self.cfg["lr_by_prefix"].update({"decoder.": 1e-4})'))

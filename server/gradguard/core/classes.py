@@ -649,9 +649,19 @@ class Constructions:
                 return False
             if not self._name_unwritten_except_kept(init, pname, parents, depth + 1, lit):
                 return False
-            attrs = [a for a, p in self.modules.kept_parameters(f.id).items() if p == pname]
-            info = self.modules.classes[f.id]
-            return all(self._use_unwritten(n, parents, depth + 1, lit) for m in info.methods.values() for n in walk_nodes(m)
+            # (the methods an instance of the class runs: its own and those it inherits from in-file bases, the
+            # constructor's class among them)
+            family: list = []
+            todo = [f.id]
+            while todo:
+                c = todo.pop()
+                if c in self.modules.classes and c not in family:
+                    family.append(c)
+                    todo.extend(self.modules.classes[c].base_names)
+            owner = next(c for c in family if any(m is init for m in self.modules.classes[c].methods.values()))
+            attrs = [a for a, p in self.modules.kept_parameters(owner).items() if p == pname]
+            methods = [m for c in family for m in self.modules.classes[c].methods.values()]
+            return all(self._use_unwritten(n, parents, depth + 1, lit) for m in methods for n in walk_nodes(m)
                        if isinstance(n, ast.Attribute) and n.attr in attrs and isinstance(n.value, ast.Name) and n.value.id == "self" and isinstance(n.ctx, ast.Load))
         if isinstance(f, ast.Name):
             fn = next((d for d in self.tree.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and d.name == f.id), None)
@@ -765,22 +775,14 @@ class Constructions:
 
 
 def _literal_binding(scope: ast.AST, name: str, top: bool = False) -> Optional[ast.AST]:
-    """The value of the one assignment to ``name`` in ``scope`` (with ``top``: among the module's own statements), when
-    nothing there writes through the name (``name[k] = ...``, ``del name[k]``, ``name.update(...)``, ``name.pop(...)``)."""
+    """The value of the one assignment to ``name`` in ``scope`` (with ``top``: among the module's own statements). Whether
+    anything writes through the name is ``Constructions.table_unwritten``'s question."""
     found = []
-    nodes = [n for st in scope.body for n in walk_nodes(st)] if top else list(walk_nodes(scope))  # type: ignore[attr-defined]
-    stmts = scope.body if top else nodes  # type: ignore[attr-defined]
-    for n in stmts:
+    for n in (scope.body if top else walk_nodes(scope)):  # type: ignore[attr-defined]
         if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets):
             found.append(n.value if len(n.targets) == 1 else None)
         elif isinstance(n, (ast.AugAssign, ast.AnnAssign)) and isinstance(n.target, ast.Name) and n.target.id == name:
             found.append(None)
-    for n in nodes:
-        if isinstance(n, ast.Subscript) and not isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name) and n.value.id == name:
-            return None
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == name \
-                and n.func.attr in ("update", "pop", "popitem", "setdefault", "clear", "__setitem__"):
-            return None
     return found[0] if len(found) == 1 else None
 
 

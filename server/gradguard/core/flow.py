@@ -735,28 +735,10 @@ class GradientFlow:
         # file does not see, ``SETTINGS["lr"] = args.lr`` in a launcher: only the file's own are read as constants)
         if self.own_text is not None and value.lineno > self.own_text.count("\n") + (not self.own_text.endswith("\n")):
             return False
-        # a dict or list is a constant only while nothing can change it: every use reads an entry
-        # (``CONFIG["phases"]["fit"]``, ``CONFIG.get("lr")``); passed to a call, written or updated, it is not
-        uses = reads = 0
-        mutators: set = set()
-        for n in walk_nodes(self.tree):
-            if isinstance(n, ast.Name) and n.id == name:
-                uses += 1
-            elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == name and isinstance(n.ctx, ast.Load):
-                reads += 1
-            elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == name and n.attr in ("get", "items", "keys", "values"):
-                reads += 1
-            elif isinstance(n, (ast.Subscript, ast.Attribute)) and (isinstance(n.ctx, (ast.Store, ast.Del)) or n in mutators):
-                root = n.value
-                while isinstance(root, (ast.Subscript, ast.Attribute)):
-                    root = root.value
-                if isinstance(root, ast.Name) and root.id == name:
-                    return False  # ``CONFIG["phases"]["fit"] = ...``, ``CONFIG["opt"].update(...)``: written
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr not in ("get", "items", "keys", "values", "copy"):
-                mutators.add(n.func)
-        # (or handed only to in-file functions and classes that read it, never written anywhere: ``build_optimizer(model,
-        # CONFIG)`` reading ``cfg["param_groups"].items()``)
-        return uses - 1 == reads or self.constructions.table_unwritten(value)  # (one use is the binding itself)
+        # a dict or list is a constant only while nothing can change it: every use reads an entry (``CONFIG["phases"]["fit"]``,
+        # ``CONFIG.get("lr")``), or hands it to in-file functions and classes that only read it (``build_optimizer(model,
+        # CONFIG)`` reading ``cfg["param_groups"].items()``); written, updated or handed to code not followed, it is not
+        return self.constructions.table_unwritten(value)
 
     def subclass_sets(self, cls: str, attr: str) -> bool:
         """Does an in-file subclass of ``cls`` assign ``self.<attr>`` too (cached: the classes do not change)?"""

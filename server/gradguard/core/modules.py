@@ -1219,6 +1219,24 @@ class ModuleModel:
             cls = nxt[0]
         return None
 
+    @staticmethod
+    def returns_attr(fn: Optional[ast.AST], attr: str, through_locals: bool = False) -> bool:
+        """Does a ``return`` of the method ``fn`` give ``self.<attr>`` (an expression mentioning it), or with
+        ``through_locals`` a value computed from it through locals bound from it (``h = self.state * 2; return h``)?"""
+        if fn is None:
+            return False
+
+        def own(n: ast.AST) -> bool:
+            return isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == "self" and isinstance(n.ctx, ast.Load)
+
+        names: set = set()
+        if through_locals:
+            for st in walk_nodes(fn):
+                if isinstance(st, ast.Assign) and any(own(n) or (isinstance(n, ast.Name) and n.id in names) for n in walk_nodes(st.value)):
+                    names.update(n.id for tgt in st.targets for n in walk_nodes(tgt) if isinstance(n, ast.Name))
+        return any(isinstance(r, ast.Return) and r.value is not None and any(own(n) or (isinstance(n, ast.Name) and n.id in names) for n in walk_nodes(r.value))
+                   for r in walk_nodes(fn))
+
     def saves_input(self, cls: str, _seen: Optional[set] = None) -> frozenset:
         """Positions (after ``self``) of ``forward``'s inputs that it hands, unchanged, to an op that saves its input
         for backward (``self.net(h)`` with ``self.net = nn.Sequential(nn.Linear(...), ...)``, ``F.linear(x, w)``, an

@@ -172,17 +172,9 @@ def _mentioned_in_optimizer(facts, opt_calls, attr: str, cls: str, value: ast.AS
             for sub in walk_nodes(a):
                 if isinstance(sub, ast.Attribute) and sub.attr == attr:
                     return True
-                if leaf and isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and _returns_attr(facts.modules.method(cls, sub.func.attr), attr):
+                if leaf and isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and facts.modules.returns_attr(facts.modules.method(cls, sub.func.attr), attr):
                     return True
     return False
-
-
-def _returns_attr(fn: Optional[ast.AST], attr: str) -> bool:
-    """Does a ``return`` of ``fn`` mention ``self.<attr>``?"""
-    return fn is not None and any(
-        isinstance(r, ast.Return) and r.value is not None and any(
-            isinstance(x, ast.Attribute) and x.attr == attr and isinstance(x.value, ast.Name) and x.value.id == "self" for x in walk_nodes(r.value))
-        for r in walk_nodes(fn))
 
 
 def _optimizer_over_instance(facts, opt_calls, cls: str):

@@ -10,6 +10,7 @@ from typing import Optional
 from gradguard.core.astindex import child_nodes, node_cache, own_expressions, statements_of_type, walk_nodes
 from gradguard.core.flow import related
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.modules import ModuleModel
 from gradguard.core.paramnames import single_binding
 from gradguard.core.torchapi import FACTORIES, RUN_EVERY_BATCH, SAVES_INPUT, SAVES_OUTPUT, STEP_METHODS_BY_FRAMEWORK, is_module_ctor
 from gradguard.fixes import fix, insert_after_stmt, insert_before_stmt, replace_node
@@ -3452,8 +3453,7 @@ def main():
                         continue  # (rebound in the loop: a fresh tensor every iteration)
                     if not _pre_loop_stores(fl.node, name, loop):
                         continue
-                    idx_vals = [fl.assigned.get(id(n)) for n in walk_nodes(fl.node) if isinstance(n, ast.Name) and n.id == t.slice.id and isinstance(n.ctx, ast.Store)]
-                    if not idx_vals or not all(iv is not None and iv.kind == "tensor" for iv in idx_vals):
+                    if not _bound_to_tensors(fl, fl.node, t.slice.id):
                         continue  # (a slice or a number: nothing saved for backward by the index)
                     if not _loss_depends(loop, site, lambda e, name=name: any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in walk_nodes(e))):
                         continue
@@ -4910,7 +4910,7 @@ def _loss_reads(loop, site, recv: str, attr: str, info=None) -> bool:
     """Is the loss backpropagated at ``site`` computed (within the loop body) from ``<recv>.<attr>``, read directly or (with
     ``info``, the object's class) returned by a method of the object (``x, idx = buffer.sample(n)`` returning
     ``self.data[idx].clone()``)?"""
-    readers = {m for m, fn in info.methods.items() if _returns_self_attr(fn, attr)} if info is not None else set()
+    readers = {m for m, fn in info.methods.items() if ModuleModel.returns_attr(fn, attr, through_locals=True)} if info is not None else set()
 
     def reads(e) -> bool:
         return any((isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.value, ast.Name) and n.value.id == recv)
@@ -4961,16 +4961,6 @@ def _reset_in_loop_body(facts, info, loop, recv: str, attr: str, call: ast.Call)
     return False
 
 
-def _returns_self_attr(fn: ast.AST, attr: str) -> bool:
-    """Does ``fn`` return a value computed from ``self.<attr>`` (directly, or through a local bound from it)?"""
-    names: set = set()
-    for st in walk_nodes(fn):
-        if isinstance(st, ast.Assign) and any(_self_attr(n, attr, ast.Load) or (isinstance(n, ast.Name) and n.id in names) for n in walk_nodes(st.value)):
-            names.update(n.id for tgt in st.targets for n in walk_nodes(tgt) if isinstance(n, ast.Name))
-    return any(isinstance(r, ast.Return) and r.value is not None and any(_self_attr(n, attr, ast.Load) or (isinstance(n, ast.Name) and n.id in names)
-                                                                         for n in walk_nodes(r.value)) for r in walk_nodes(fn))
-
-
 def _indexed_writes(facts, fl, loop, callee, call: ast.Call) -> list:
     """(attr, statement, {argument positions}) for each ``self.<attr>[idx] = <param>`` at the top level of ``callee`` (in
     grad mode), where ``idx`` is a tensor (a parameter the loop gives a tensor, or a local the method makes one) and
@@ -4998,7 +4988,12 @@ def _tensor_index(facts, fl, loop, callee, call: ast.Call, idx: ast.Name, params
             return False
         vals = _loop_values(fl, loop, call.args[i], call)
         return bool(vals) and all(v.kind == "tensor" for v in vals)
-    own = facts.flow.flow(callee)
-    vals = [own.assigned.get(id(n)) for n in walk_nodes(callee) if isinstance(n, ast.Name) and n.id == idx.id and isinstance(n.ctx, ast.Store)]
+    return _bound_to_tensors(facts.flow.flow(callee), callee, idx.id)
+
+
+def _bound_to_tensors(fl, scope: ast.AST, name: str) -> bool:
+    """Is every binding of ``name`` in ``scope`` a tensor, as the flow ``fl`` of that scope evaluates it (an index that
+    is a tensor is saved for backward; a slice or a number is not)?"""
+    vals = [fl.assigned.get(id(n)) for n in walk_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)]
     return bool(vals) and all(v is not None and v.kind == "tensor" for v in vals)
 
