@@ -3313,14 +3313,15 @@ class _Walker:
                 lead = _leads(vals)
                 if lead:  # ``[f"layers.{i}." for i in ...]``: strings that all begin with ``layers.``
                     return Val(kind="python", pytype="list" if isinstance(node, ast.ListComp) else None, leads=lead)
-            return Val(kind="python" if all(v.kind == "python" for v in vals) else None)
+            return Val(kind="python" if all(v.kind == "python" for v in vals) else None, pytype="list" if isinstance(node, ast.ListComp) else None)
         if all(v.kind == "tensor" and v.leaf for v in vals):
             live, left_out = j.live, frozenset()  # type: frozenset, frozenset
             if narrowed is not None and j.live == self.param_receivers[id(node.generators[0].iter)].live:
                 live, left_out = narrowed
             return Val(live, j.cut, kind="params", rg_filter=any(_tests_requires_grad(c) for gen in node.generators for c in gen.ifs), left_out=left_out)
         copies = {v.leaf_copy for v in vals}
-        return Val(j.live, j.cut, kind="tensor", leaf_copy=copies.pop() if len(copies) == 1 else None)
+        # (a list comprehension makes a Python list: ``hs[k] = cell(...)`` replaces an element, it writes no tensor in place)
+        return Val(j.live, j.cut, kind="tensor", leaf_copy=copies.pop() if len(copies) == 1 else None, pytype="list" if isinstance(node, ast.ListComp) else None)
 
     def _all_parameters_of(self, node: ast.AST) -> Optional[frozenset]:
         """The root of the module whose every parameter ``node`` (``m.parameters()``, just evaluated) yields, when ``m``

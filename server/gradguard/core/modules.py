@@ -129,7 +129,8 @@ def _is_plain(v: ast.AST, plain_attrs: frozenset = frozenset()) -> bool:
     if isinstance(v, (ast.Constant, ast.Name)):
         return True
     if isinstance(v, ast.Attribute):
-        return isinstance(v.value, ast.Name) and v.value.id == "self" and v.attr in plain_attrs
+        # (``math.pi``: a number of the standard library)
+        return isinstance(v.value, ast.Name) and ((v.value.id == "self" and v.attr in plain_attrs) or v.value.id == "math")
     if isinstance(v, ast.BinOp):
         return _is_plain(v.left, plain_attrs) and _is_plain(v.right, plain_attrs)
     if isinstance(v, ast.UnaryOp):

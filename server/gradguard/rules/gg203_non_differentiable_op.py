@@ -256,6 +256,45 @@ gradient through every rank's part needs `torch.distributed.nn.functional.all_ga
 """
     examples = (
         Example(
+            bad=False,
+            name="margin-threshold-from-math-constants",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class AAMSoftmax(nn.Module):
+    def __init__(self, emb_dim=4, n_classes=3, margin=0.2, scale=10.0):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_classes, emb_dim) * 0.01)
+        self.m, self.s = margin, scale
+        self.th, self.mm = math.cos(math.pi - margin), math.sin(math.pi - margin) * margin
+
+    def forward(self, emb, labels):
+        cosine = F.linear(F.normalize(emb, dim=1), F.normalize(self.weight, dim=1))
+        sine = torch.sqrt((1.0 - cosine.pow(2)).clamp(1e-7, 1))
+        phi = cosine * math.cos(self.m) - sine * math.sin(self.m)
+        phi = torch.where(cosine - self.th > 0, phi, cosine - self.mm)
+        one_hot = F.one_hot(labels, cosine.shape[1]).to(cosine.dtype)
+        return F.cross_entropy(self.s * (one_hot * phi + (1 - one_hot) * cosine), labels)
+
+
+def main():
+    torch.manual_seed(0)
+    encoder, head = nn.Linear(6, 4), AAMSoftmax()
+    optimizer = torch.optim.SGD([*encoder.parameters(), *head.parameters()], lr=0.1)
+    for _ in range(2):
+        loss = head(encoder(torch.randn(8, 6)), torch.randint(0, 3, (8,)))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"encoder": encoder, "head": head}
+""",
+            expect={'grad_ok': ['head.weight', 'encoder.weight']},
+        ),
+        Example(
             name="one-hot-of-the-chosen-operation",
             code="""import torch
 import torch.nn as nn
