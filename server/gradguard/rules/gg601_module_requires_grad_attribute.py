@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.torchapi import is_module_ctor
 from gradguard.core.training import concrete
@@ -53,6 +54,87 @@ Rewriting to `requires_grad_(value)` is safe: it does what the assignment was ev
 every parameter of the module.
 """
     examples = (
+        Example(
+            name="helper-unfreezes-named-modules-by-attribute",
+            code="""import torch
+import torch.nn as nn
+
+
+class Denoiser(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.spatial = nn.Linear(d, d)
+        self.temporal = nn.Linear(d, d)
+
+    def forward(self, x):
+        return self.temporal(torch.relu(self.spatial(x)))
+
+
+def unfreeze_modules(model, keys):
+    for name, module in model.named_modules():
+        if any(k in name for k in keys):
+            module.requires_grad = True
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser()
+    model.requires_grad_(False)
+    unfreeze_modules(model, ["temporal"])
+    head = nn.Linear(4, 1)
+    params = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    for _ in range(2):
+        loss = head(model(torch.randn(8, 4))).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model, "head": head}
+""",
+            lines=(18,),
+            expect={'grad_none': ['model.temporal.weight'], 'grad_ok': ['head.weight']},
+            fixed_expect={'grad_ok': ['model.temporal.weight', 'head.weight']},
+        ),
+        Example(
+            bad=False,
+            name="helper-unfreezes-named-modules-with-requires-grad-call",
+            code="""import torch
+import torch.nn as nn
+
+
+class Denoiser(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.spatial = nn.Linear(d, d)
+        self.temporal = nn.Linear(d, d)
+
+    def forward(self, x):
+        return self.temporal(torch.relu(self.spatial(x)))
+
+
+def unfreeze_modules(model, keys):
+    for name, module in model.named_modules():
+        if any(k in name for k in keys):
+            module.requires_grad_(True)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Denoiser()
+    model.requires_grad_(False)
+    unfreeze_modules(model, ["temporal"])
+    head = nn.Linear(4, 1)
+    params = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    for _ in range(2):
+        loss = head(model(torch.randn(8, 4))).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model, "head": head}
+""",
+            expect={'grad_ok': ['model.temporal.weight', 'head.weight']},
+        ),
         Example(
             name="freeze-helper-sets-the-flag-on-stages-of-the-model-it-is-given",
             code="""import torch
@@ -568,18 +650,25 @@ def main():
 
 
 def _modules_loop_var(facts, fl, stmt, expr):
-    """``for m in model.modules(): m.requires_grad = False``."""
+    """``for m in model.modules(): m.requires_grad = False``, or ``for name, m in unet.named_modules(): ...``: the loop
+    variable is a module. ``named_modules()`` / ``named_children()`` are ``nn.Module``'s own API, so their receiver is a
+    module whatever the analysis knows of it (a model handed to a helper); ``modules()`` / ``children()`` are common
+    names, so there the receiver must be known to be a module."""
     if not isinstance(expr, ast.Name):
         return None
     cur = facts.parent(stmt)
     while cur is not None and cur is not fl.node:
-        if isinstance(cur, ast.For) and isinstance(cur.target, ast.Name) and cur.target.id == expr.id:
+        if isinstance(cur, ast.For):
             it = cur.iter
-            if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("modules", "children") and not it.args:
-                base = module_class_of_expr(facts, fl, it.func.value)
-                if base is not None:
-                    return "torch:" + it.func.attr
-            return None
+            method = it.func.attr if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and not it.args else None
+            t = cur.target
+            if isinstance(t, ast.Name) and t.id == expr.id and method in ("modules", "children"):
+                base = module_class_of_expr(facts, fl, it.func.value)  # type: ignore[attr-defined]
+                return "torch:" + method if base is not None else None
+            if isinstance(t, ast.Tuple) and len(t.elts) == 2 and isinstance(t.elts[1], ast.Name) and t.elts[1].id == expr.id and method in ("named_modules", "named_children"):
+                return "torch:" + method
+            if any(isinstance(n, ast.Name) and n.id == expr.id for n in walk_nodes(t)):
+                return None
         cur = facts.parent(cur)
     return None
 
