@@ -4449,6 +4449,10 @@ class _Walker:
             else:
                 for rr in x:
                     cut.add((rr, c2))
+        if ret.kind == "module" and ret.live == {NEW} and not ret.cut and ret.items is None and ret.fields is None:
+            # a factory returning a module it builds from nothing the caller gave it (``return MLPDecoder(d) if mlp else
+            # DotDecoder()``): a new module object for the caller, named where the caller binds it
+            return Val(frozenset({NEW}), kind="module", ident=NEW, cls=ret.cls, elem_cls=ret.elem_cls, seq=ret.seq)
         kind = ret.kind if ret.kind not in ("module",) else "tensor"
         items = None
         if ret.items is not None:

@@ -144,6 +144,115 @@ optimizer construction below the replacement is equivalent and may read better.
 """
     examples = (
         Example(
+            name="decoder-from-a-factory-swapped-in-after-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class DotDecoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(1))
+
+    def forward(self, h):
+        return self.scale * h.sum(-1)
+
+
+class MLPDecoder(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, 1))
+
+    def forward(self, h):
+        return self.mlp(h).squeeze(-1)
+
+
+class LinkPredictor(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.encoder = nn.Linear(d, d)
+        self.decoder = DotDecoder()
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+def build_decoder(kind, d=4):
+    return MLPDecoder(d) if kind == "mlp" else DotDecoder()
+
+
+def main():
+    torch.manual_seed(0)
+    model = LinkPredictor()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model.decoder = build_decoder("mlp")
+    dec0 = model.decoder.mlp[0].weight.detach().clone()
+    for _ in range(3):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"decoder_changed": not torch.equal(dec0, model.decoder.mlp[0].weight)}
+""",
+            lines=(41,),
+            expect={'grad_ok': ['model.decoder.mlp.0.weight'], 'facts': {'decoder_changed': False}},
+            fixed_expect={'facts': {'decoder_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="decoder-from-a-factory-swapped-in-before-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class DotDecoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(1))
+
+    def forward(self, h):
+        return self.scale * h.sum(-1)
+
+
+class MLPDecoder(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, 1))
+
+    def forward(self, h):
+        return self.mlp(h).squeeze(-1)
+
+
+class LinkPredictor(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.encoder = nn.Linear(d, d)
+        self.decoder = DotDecoder()
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+def build_decoder(kind, d=4):
+    return MLPDecoder(d) if kind == "mlp" else DotDecoder()
+
+
+def main():
+    torch.manual_seed(0)
+    model = LinkPredictor()
+    model.decoder = build_decoder("mlp")
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    dec0 = model.decoder.mlp[0].weight.detach().clone()
+    for _ in range(3):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"decoder_changed": not torch.equal(dec0, model.decoder.mlp[0].weight)}
+""",
+            expect={'facts': {'decoder_changed': True}},
+        ),
+        Example(
             name="trainer-method-grows-the-model-head-through-a-model-method-after-the-optimizer",
             code="""import torch
 import torch.nn as nn
