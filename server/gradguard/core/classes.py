@@ -536,8 +536,20 @@ class Constructions:
             return self._cache[key]
         self._cache[key] = None
         pname = self.modules.kept_parameters(cls).get(attr)
+        found = self.given_literal(cls, pname) if pname is not None else None
+        self._cache[key] = found
+        return found
+
+    def given_literal(self, cls: str, pname: str) -> Optional[ast.AST]:
+        """The dict literal of constants every in-file construction of ``cls`` passes for the ``__init__`` parameter
+        ``pname`` (bound once to a name in the function that builds it, or at the module's top level), when nothing writes
+        into it; None otherwise."""
+        key = ("given_literal", cls, pname)
+        if key in self._cache:
+            return self._cache[key]
+        self._cache[key] = None
         init = self.modules.method(cls, "__init__")
-        if pname is None or init is None:
+        if init is None:
             return None
         params = [a.arg for a in init.args.args[1:]]
         sites = self.sites(cls)
@@ -727,6 +739,16 @@ class Constructions:
                 entry = _config_entry(holder, arg)
                 if entry is not None:
                     out.append(entry.value)
+                    continue
+            if isinstance(arg, ast.Subscript) and isinstance(holder, str) and isinstance(arg.value, ast.Name):
+                # ``VariableSelectionNetwork(..., cfg["hard_selection"])`` in a constructor given ``cfg``: an entry of the
+                # table every construction of that class passes (``TemporalFusionLite(CFG)``), never rebound in between
+                outer = self.modules.method(holder, "__init__")
+                rebound = outer is None or any(isinstance(n, ast.Name) and n.id == arg.value.id and not isinstance(n.ctx, ast.Load) for n in walk_nodes(outer))
+                lit = self.given_literal(holder, arg.value.id) if not rebound and depth < _MAX_CONSTRUCTOR_DEPTH else None
+                held = _entry(lit, arg.slice) if lit is not None else None
+                if isinstance(held, ast.Constant):
+                    out.append(held.value)
                     continue
             return None
         return out

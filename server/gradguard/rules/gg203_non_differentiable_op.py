@@ -256,6 +256,105 @@ gradient through every rank's part needs `torch.distributed.nn.functional.all_ga
 """
     examples = (
         Example(
+            name="hard-selection-switched-on-by-an-outer-constructors-config",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CFG = {"n_vars": 3, "hidden": 4, "hard_selection": True}
+
+
+class VariableSelection(nn.Module):
+    def __init__(self, n_vars, d, hard):
+        super().__init__()
+        self.n_vars, self.hard = n_vars, hard
+        self.embed = nn.Linear(1, d)
+        self.selector = nn.Linear(n_vars, n_vars)
+
+    def forward(self, x):
+        logits = self.selector(x)
+        if self.hard:
+            weights = F.one_hot(logits.argmax(dim=-1), self.n_vars).to(logits.dtype)
+        else:
+            weights = torch.softmax(logits, dim=-1)
+        return (self.embed(x.unsqueeze(-1)) * weights.unsqueeze(-1)).sum(1)
+
+
+class Forecaster(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.vsn = VariableSelection(cfg["n_vars"], cfg["hidden"], cfg["hard_selection"])
+        self.head = nn.Linear(cfg["hidden"], 1)
+
+    def forward(self, x):
+        return self.head(self.vsn(x)).squeeze(-1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Forecaster(CFG)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(2):
+        loss = (model(torch.randn(8, 3)) - 1.0).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            lines=(18,),
+            expect={'grad_none': ['model.vsn.selector.weight'], 'grad_ok': ['model.head.weight']},
+            fixed_expect={'grad_ok': ['model.vsn.selector.weight']},
+        ),
+        Example(
+            bad=False,
+            name="soft-selection-by-the-outer-constructors-config",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CFG = {"n_vars": 3, "hidden": 4, "hard_selection": False}
+
+
+class VariableSelection(nn.Module):
+    def __init__(self, n_vars, d, hard):
+        super().__init__()
+        self.n_vars, self.hard = n_vars, hard
+        self.embed = nn.Linear(1, d)
+        self.selector = nn.Linear(n_vars, n_vars)
+
+    def forward(self, x):
+        logits = self.selector(x)
+        if self.hard:
+            weights = F.one_hot(logits.argmax(dim=-1), self.n_vars).to(logits.dtype)
+        else:
+            weights = torch.softmax(logits, dim=-1)
+        return (self.embed(x.unsqueeze(-1)) * weights.unsqueeze(-1)).sum(1)
+
+
+class Forecaster(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.vsn = VariableSelection(cfg["n_vars"], cfg["hidden"], cfg["hard_selection"])
+        self.head = nn.Linear(cfg["hidden"], 1)
+
+    def forward(self, x):
+        return self.head(self.vsn(x)).squeeze(-1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Forecaster(CFG)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(2):
+        loss = (model(torch.randn(8, 3)) - 1.0).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.vsn.selector.weight', 'model.head.weight']},
+        ),
+        Example(
             bad=False,
             name="margin-threshold-from-math-constants",
             code="""import math
