@@ -143,6 +143,111 @@ call starts from the values only.
 """
     examples = (
         Example(
+            name="trainer-keeps-the-recurrent-state-between-windows",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Forecaster(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 8, batch_first=True)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x, state=None):
+        out, state = self.lstm(x, state)
+        return self.head(out[:, -1]), state
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        self.state = None
+
+    def reset_state(self):
+        self.state = None
+
+    def training_step(self, x, y):
+        pred, state = self.model(x, self.state)
+        self.state = state
+        loss = F.mse_loss(pred.squeeze(-1), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
+
+    def fit(self, series, epochs=2):
+        for _ in range(epochs):
+            self.reset_state()
+            losses = [self.training_step(series[:, t:t + 4], series[:, t + 4, 0]) for t in range(0, 12, 4)]
+        return losses
+
+
+def main():
+    torch.manual_seed(0)
+    model = Forecaster()
+    Trainer(model).fit(torch.randn(2, 20, 3))
+    return {"model": model}
+""",
+            lines=(28,),
+            expect={'error': 'backward through the graph a second time'},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="trainer-keeps-the-detached-recurrent-state",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Forecaster(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 8, batch_first=True)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x, state=None):
+        out, state = self.lstm(x, state)
+        return self.head(out[:, -1]), state
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        self.state = None
+
+    def reset_state(self):
+        self.state = None
+
+    def training_step(self, x, y):
+        pred, state = self.model(x, self.state)
+        self.state = tuple(s.detach() for s in state)
+        loss = F.mse_loss(pred.squeeze(-1), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
+
+    def fit(self, series, epochs=2):
+        for _ in range(epochs):
+            self.reset_state()
+            losses = [self.training_step(series[:, t:t + 4], series[:, t + 4, 0]) for t in range(0, 12, 4)]
+        return losses
+
+
+def main():
+    torch.manual_seed(0)
+    model = Forecaster()
+    Trainer(model).fit(torch.randn(2, 20, 3))
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.lstm.weight_ih_l0', 'model.head.weight']},
+        ),
+        Example(
             name="langevin-samples-written-into-a-replay-tensor-with-their-graph",
             code="""import torch
 import torch.nn as nn
@@ -3596,8 +3701,8 @@ def main():
                 if ev.what != "attr_assign" or ev.target is None or ev.target.ident != "self" or ev.value is None:
                     continue
                 v = ev.value
-                if v.kind != "tensor" or not any(r != "?" for r in v.live):
-                    continue
+                if v.kind not in ("tensor", None) or not any(r != "?" for r in v.live):
+                    continue  # (a tensor, or a tuple of them: an LSTM's ``(h, c)``)
                 st = ev.stmt
                 if not isinstance(st, ast.Assign) or len(st.targets) != 1 or not _self_attr(st.targets[0], ev.name, ast.Store):
                     continue
@@ -3619,10 +3724,13 @@ def main():
                     fresh = {r for r in known_roots(v) if r != own and not r.startswith((own + ".", own + "["))}
                     if site is None or not fresh & set(site.loss.live):  # a graph of this step (not the old value's)
                         continue
-                    if not _reads_between(facts, fn, ev.name, st, site.node.lineno) or not _reads_before(facts, owner, fn, ev.name, (st.end_lineno or st.lineno) + 1):
+                    running = _reads_between(facts, fn, ev.name, st, site.node.lineno) and _reads_before(facts, owner, fn, ev.name, (st.end_lineno or st.lineno) + 1)
+                    # (or a recurrent state: ``pred, state = self.model(x, self.state)`` then ``self.state = state``, the loss
+                    # built from ``pred``: this step's graph runs through the state read, and the next call reads the one kept)
+                    if not running and not _state_feeds_loss(facts, fl, fn, ev.name, st, site):
                         continue
-                if any(_assigns_self_attr(m, ev.name) for name, m in owner.methods.items() if m is not fn and name != "__init__"):
-                    continue  # reset or replaced elsewhere: when is not known
+                if not _carried_between_calls(owner, fn, ev.name):
+                    continue  # reset or replaced elsewhere, between the calls (or when is not known)
                 if not (site.loops or _repeats(facts, fn, site)):
                     continue
                 value = st.value
@@ -3630,6 +3738,12 @@ def main():
                 def build(value=value):
                     return fix("Keep a detached copy (no graph is kept across steps)", replace_node(facts, value, f"{facts.text(value)}.detach()" if isinstance(value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) else f"({facts.text(value)}).detach()"))
 
+                # (a name unpacked from what a call returns may be a tuple of tensors itself, an LSTM's ``(h, c)``: ``.detach()``
+                # would not do there, so no fix is offered)
+                unpacked = isinstance(value, ast.Name) and any(
+                    isinstance(a, ast.Assign) and not isinstance(a.value, (ast.Tuple, ast.List))
+                    and any(isinstance(t, (ast.Tuple, ast.List)) and any(isinstance(e, ast.Name) and e.id == value.id for e in t.elts) for t in a.targets)
+                    for a in walk_nodes(fn))
                 yield self.finding(
                     facts,
                     st,
@@ -3637,7 +3751,7 @@ def main():
                     f"the next call builds its loss from it and its backward() raises",
                     severity=Severity.WARNING,
                     related=[(site.node, "backward() frees the graph of this step here")],
-                    fixes=[build],
+                    fixes=[] if unpacked else [build],
                     explanation="A tensor computed with gradient points into the graph that produced it. After backward() frees that graph, "
                     "a loss built from the kept tensor walks back into it: `RuntimeError: Trying to backward through the graph a second "
                     "time`. Keep `.detach()` of it (what a memory bank or a previous batch's negatives should be).",
@@ -3844,6 +3958,30 @@ def _reads_before(facts, owner, fn, attr: str, line: int) -> bool:
     return False
 
 
+def _state_feeds_loss(facts, fl, fn, attr: str, st: ast.stmt, site) -> bool:
+    """Does ``fn`` read ``self.<attr>`` into a call, before storing it again at ``st``, in a statement that binds a value
+    the loss backpropagated at ``site`` is computed from (``pred, state = self.model(x, self.state)``, loss from ``pred``)?"""
+    for r in walk_nodes(fn):
+        if not (isinstance(r, ast.Assign) and r.lineno < st.lineno and isinstance(r.value, ast.Call)):
+            continue
+        if not any(_self_attr(n, attr, ast.Load) for n in walk_nodes(r.value)):
+            continue
+        for t in r.targets:
+            for n in walk_nodes(t):
+                if not isinstance(n, ast.Name):
+                    continue
+                v = fl.assigned.get(id(n))
+                if v is not None and {x for x in known_roots(v) if x != f"self.{attr}"} & set(site.loss.live) and _named_in_loss(fn, n.id, r, site):
+                    return True
+    return False
+
+
+def _named_in_loss(fn, name: str, bound: ast.stmt, site) -> bool:
+    """Is ``name`` (bound at ``bound``) read by a statement of ``fn`` between that binding and the backward at ``site``?"""
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and (bound.end_lineno or bound.lineno) < n.lineno <= site.node.lineno
+               for n in walk_nodes(fn))
+
+
 def _reads_between(facts, fn, attr: str, st: ast.stmt, line: int) -> bool:
     """``self.<attr>`` read into a computation in ``fn`` after the statement ``st`` and before ``line``."""
     return any(
@@ -3933,7 +4071,30 @@ def _repeats(facts, fn, site) -> bool:
         return True
     if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
-    return any(facts.enclosing(c, (ast.For, ast.While, ast.AsyncFor)) is not None for c in call_sites(facts, fn))
+    return any(facts.enclosing(c, _REPEATING) is not None for c in call_sites(facts, fn))
+
+
+# what runs its body again and again: loops, and comprehensions (``[self.training_step(x, y) for x, y in batches]``)
+_REPEATING = (ast.For, ast.While, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def _carried_between_calls(owner, fn, attr: str) -> bool:
+    """Is ``self.<attr>``, which ``fn`` stores, carried from one call of ``fn`` to the next: no other method assigns it,
+    or some loop (or comprehension) of the class calls ``self.<fn>(...)`` again and again without also calling a method
+    that assigns it anew (``self.reset_state()`` once per epoch, outside the loop over windows, resets nothing between
+    the windows)?"""
+    resetters = {name for name, m in owner.methods.items() if m is not fn and name != "__init__" and _assigns_self_attr(m, attr)}
+    if not resetters:
+        return True
+    for m in owner.methods.values():
+        for n in walk_nodes(m):
+            if not isinstance(n, _REPEATING):
+                continue
+            called = [c.func.attr for c in walk_nodes(n) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and _self_attr(c.func, None, ast.Load)]
+            if fn.name in called and not resetters & set(called) \
+                    and not any(_self_attr(t, attr, ast.Store) for t in walk_nodes(n)):
+                return True
+    return False
 
 
 def _self_attr(node, attr: Optional[str] = None, ctx: type = ast.expr_context) -> bool:
