@@ -300,6 +300,111 @@ dict keys might not be strings (`nn.ModuleDict` requires string keys).
 """
     examples = (
         Example(
+            name="helper-fills-a-plain-dict-of-adapters",
+            code="""import torch
+import torch.nn as nn
+
+
+class Adapter(nn.Module):
+    def __init__(self, d, r=2):
+        super().__init__()
+        self.down = nn.Linear(d, r, bias=False)
+        self.up = nn.Linear(r, d, bias=False)
+
+    def forward(self, x):
+        return self.up(self.down(x))
+
+
+class Encoder(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Linear(d, d) for _ in range(2)])
+        self.adapters = {}
+
+    def forward(self, x):
+        for i, blk in enumerate(self.blocks):
+            x = torch.relu(blk(x))
+            if str(i) in self.adapters:
+                x = x + self.adapters[str(i)](x)
+        return x
+
+
+def add_adapters(model, d=4):
+    for i in range(len(model.blocks)):
+        adapter = Adapter(d)
+        model.adapters[str(i)] = adapter
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = add_adapters(Encoder())
+    up0 = model.adapters["0"].up.weight.detach().clone()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"adapter_changed": not torch.equal(up0, model.adapters["0"].up.weight)}
+""",
+            lines=(32,),
+            expect={'grad_ok': ['model.blocks.0.weight'], 'facts': {'adapter_changed': False}},
+            fixed_expect={'facts': {'adapter_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="helper-fills-a-module-dict-of-adapters",
+            code="""import torch
+import torch.nn as nn
+
+
+class Adapter(nn.Module):
+    def __init__(self, d, r=2):
+        super().__init__()
+        self.down = nn.Linear(d, r, bias=False)
+        self.up = nn.Linear(r, d, bias=False)
+
+    def forward(self, x):
+        return self.up(self.down(x))
+
+
+class Encoder(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Linear(d, d) for _ in range(2)])
+        self.adapters = nn.ModuleDict()
+
+    def forward(self, x):
+        for i, blk in enumerate(self.blocks):
+            x = torch.relu(blk(x))
+            if str(i) in self.adapters:
+                x = x + self.adapters[str(i)](x)
+        return x
+
+
+def add_adapters(model, d=4):
+    for i in range(len(model.blocks)):
+        adapter = Adapter(d)
+        model.adapters[str(i)] = adapter
+    return model
+
+
+def main():
+    torch.manual_seed(0)
+    model = add_adapters(Encoder())
+    up0 = model.adapters["0"].up.weight.detach().clone()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"adapter_changed": not torch.equal(up0, model.adapters["0"].up.weight)}
+""",
+            expect={'facts': {'adapter_changed': True}},
+        ),
+        Example(
             name="constructor-keeps-the-modules-given-as-varargs-in-a-list",
             code="""import torch
 import torch.nn as nn
@@ -1480,6 +1585,27 @@ def main():
                         ek = kinds.element(node.value, local)
                         if ek:
                             return node, ek, t.slice
+        # filled from outside the class (a PEFT-style ``inject_lora(model, cfg)`` doing ``model.lora_adapters[key] =
+        # adapter``), when no other in-file class has an attribute of that name: the object filled is this class's
+        if sum(1 for c in facts.modules.classes.values() if attr in c.attrs) != 1:
+            return None
+        for fn in facts.walk((ast.FunctionDef, ast.AsyncFunctionDef)):
+            if facts.enclosing(fn, (ast.ClassDef,)) is info.node or not any(isinstance(n, ast.Attribute) and n.attr == attr for n in walk_nodes(fn)):
+                continue
+            local = _locals_from_ctor(fn)
+            for node in walk_nodes(fn):
+                if empty == "dict" and isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    t = node.targets[0]
+                    if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Attribute) and t.value.attr == attr and not self_attr(t.value, "self"):
+                        ek = kinds.element(node.value, local)
+                        if ek:
+                            return node, ek, t.slice
+                if empty == "list" and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("append", "insert") and node.args:
+                    recv = node.func.value
+                    if isinstance(recv, ast.Attribute) and recv.attr == attr and not self_attr(recv, "self"):
+                        ek = kinds.element(node.args[-1], local)
+                        if ek:
+                            return node, ek, None
         return None
 
     def _container_fix(self, facts, info, attr, container: str, ek: str, node: ast.AST, keys: list, empty: bool):
