@@ -2590,7 +2590,9 @@ class _Walker:
                 # a freshly built module put on an object: ``self.head = nn.Linear(...)``; the caller learns it
                 # through ``replaced`` (a method that swaps a layer after the optimizer exists)
                 self.record("replace", target, target=base, value=v, name=f"{base.ident}.{target.attr}", given=given)
-            elif base.ident and fresh and v.kind == "tensor" and v.leaf and v.ident == f"{base.ident}.{target.attr}" and v.live and base.kind == "module":
+            elif base.ident and fresh and v.kind == "tensor" and v.leaf and v.ident == f"{base.ident}.{target.attr}" and v.live and (
+                    base.kind == "module" or (base.kind in (None, "tensor") and base.ident.startswith("arg:") and isinstance(st_value := getattr(self.stmt, "value", None), ast.Call)
+                                              and (self.im.qualname(st_value.func) or "") in PARAMETER_CTORS)):
                 # a new leaf put on a module in place of its parameter: ``model.quant.scale = nn.Parameter(...)``
                 self.record("replace", target, target=base, value=v, name=v.ident, given=given)
             if target.attr == "requires_grad" and self.indexed_leaf(target.value):
@@ -4087,8 +4089,11 @@ class _Walker:
                 owner = selfv
             elif head.startswith("arg:") and head[4:].isdigit() and int(head[4:]) < len(args):
                 owner = args[int(head[4:])]
-            if owner is not None and owner.ident and rest:
-                self.record("replace", node, target=owner, value=ev.value, name=f"{owner.ident}.{rest}", extra=str(ev.node.lineno))
+            if owner is not None and not owner.ident and owner.kind == "module" and len(owner.live) == 1 and rest and next(iter(owner.live)) not in (UNKNOWN, NEW):
+                # (an element of a module's container, ``for layer in pl_module.hidden: rewind(layer)``: a part of it)
+                self.record("replace", node, target=owner, value=ev.value, name=f"{next(iter(owner.live))}[].{rest}", extra=str(ev.node.lineno), origin=ev.node)
+            elif owner is not None and owner.ident and rest:
+                self.record("replace", node, target=owner, value=ev.value, name=f"{owner.ident}.{rest}", extra=str(ev.node.lineno), origin=ev.node)
             elif owner is not None and owner.ident and ev.extra == "assign":  # (``load_state_dict(sd, assign=True)`` on the argument)
                 self.record("replace", node, target=owner, value=replace(owner, live=frozenset({owner.ident})), name=owner.ident, extra="assign", origin=ev.node)
 

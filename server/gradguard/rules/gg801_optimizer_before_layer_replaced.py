@@ -144,6 +144,130 @@ optimizer construction below the replacement is equivalent and may read better.
 """
     examples = (
         Example(
+            name="lightning-callback-rewinds-weights-with-new-parameters",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from lightning.pytorch import Callback
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def rewind_layer(layer, init):
+    layer.weight = nn.Parameter(init.clone())
+
+
+class Net(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.ModuleList([nn.Linear(4, 8), nn.Linear(8, 8)])
+        self.out = nn.Linear(8, 2)
+
+    def forward(self, x):
+        for layer in self.hidden:
+            x = F.relu(layer(x))
+        return self.out(x)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+class Rewind(Callback):
+    def __init__(self):
+        self.init = None
+        self.starts, self.ends = [], []
+
+    def on_fit_start(self, trainer, pl_module):
+        self.init = [layer.weight.detach().clone() for layer in pl_module.hidden]
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self.starts.append(pl_module.hidden[0].weight.detach().clone())
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        self.ends.append(pl_module.hidden[0].weight.detach().clone())
+        for layer, init in zip(pl_module.hidden, self.init):
+            rewind_layer(layer, init)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    cb = Rewind()
+    x, y = torch.randn(32, 4), torch.randint(0, 2, (32,))
+    pl.Trainer(max_epochs=2, logger=False, enable_checkpointing=False, callbacks=[cb]).fit(model, DataLoader(TensorDataset(x, y), batch_size=8))
+    return {"model": model}, {"trained_after_rewind": not torch.equal(cb.starts[-1], cb.ends[-1])}
+""",
+            lines=(10,),
+            expect={'facts': {'trained_after_rewind': False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="lightning-callback-rewinds-weights-in-place",
+            code="""import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from lightning.pytorch import Callback
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def rewind_layer(layer, init):
+    with torch.no_grad():
+        layer.weight.copy_(init)
+
+
+class Net(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.ModuleList([nn.Linear(4, 8), nn.Linear(8, 8)])
+        self.out = nn.Linear(8, 2)
+
+    def forward(self, x):
+        for layer in self.hidden:
+            x = F.relu(layer(x))
+        return self.out(x)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+class Rewind(Callback):
+    def __init__(self):
+        self.init = None
+        self.starts, self.ends = [], []
+
+    def on_fit_start(self, trainer, pl_module):
+        self.init = [layer.weight.detach().clone() for layer in pl_module.hidden]
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self.starts.append(pl_module.hidden[0].weight.detach().clone())
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        self.ends.append(pl_module.hidden[0].weight.detach().clone())
+        for layer, init in zip(pl_module.hidden, self.init):
+            rewind_layer(layer, init)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    cb = Rewind()
+    x, y = torch.randn(32, 4), torch.randint(0, 2, (32,))
+    pl.Trainer(max_epochs=2, logger=False, enable_checkpointing=False, callbacks=[cb]).fit(model, DataLoader(TensorDataset(x, y), batch_size=8))
+    return {"model": model}, {"trained_after_rewind": not torch.equal(cb.starts[-1], cb.ends[-1])}
+""",
+            expect={'facts': {'trained_after_rewind': True}},
+        ),
+        Example(
             name="decoder-from-a-factory-swapped-in-after-the-optimizer",
             code="""import torch
 import torch.nn as nn
@@ -2103,6 +2227,7 @@ def main():
             step = info.methods.get(STEP_METHODS_BY_FRAMEWORK.get(info.framework or "", ""))
             used = {n.attr for m in [*run_by_forward(info), *([step] if step is not None else [])] for n in walk_nodes(m)
                     if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name) and n.value.id == "self"}
+            seen: set = set()
             hooks = [(hook, "self", f"`{hook_name}`") for hook_name in RUN_AFTER_OPTIMIZERS.get(info.framework or "", ()) if (hook := info.methods.get(hook_name)) is not None]
             after = set(RUN_AFTER_OPTIMIZERS.get(info.framework or "", ()))
             for ch in lightning_callback_hooks(facts):
@@ -2123,6 +2248,7 @@ def main():
                     q = facts.imports.qualname(built.func) or ""
                     if not (q in PARAMETER_CTORS or (is_module_ctor(q) and not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES))):
                         continue
+                    seen.add(id(node))
                     yield self.finding(
                         facts,
                         node,
@@ -2134,6 +2260,33 @@ def main():
                         "optimizer holds the parameters of the layer it replaced. Create the layer in `__init__`, `setup` or "
                         "`configure_model` (which run before the optimizers are built).",
                     )
+            # what a Callback's hook replaces on the module through the program model: a helper it calls with a part of the
+            # module (``for layer in pl_module.hidden: rewind_layer(layer, init, mask)``, ``layer.weight = nn.Parameter(...)``
+            # there), in any hook the Trainer runs after the optimizers, the epoch and batch ends included
+            for cb in facts.flow.lightning_callbacks():
+                for hook_name in RUN_AFTER_OPTIMIZERS.get(info.framework or "", ()):
+                    hook = cb.methods.get(hook_name)
+                    fl = facts.flow.callback_hook_flow(hook, cb.name, info.name) if hook is not None else None
+                    for ev in fl.events if fl is not None else ():
+                        if ev.what != "replace" or not ev.name or not ev.name.startswith("self.") or ev.origin is None:
+                            continue
+                        part = ev.name[5:].split(".")[0].replace("[]", "")
+                        at = ev.origin
+                        if part not in used or id(at) in seen or id(ev.node) in seen:
+                            continue
+                        seen.add(id(at))
+                        shown = ev.name.replace("self.", f"{hook.args.args[2].arg}.", 1)
+                        yield self.finding(
+                            facts,
+                            at,
+                            f"a new parameter replaces `{shown}` here, in `{cb.name}.{hook_name}` (a Callback's hook the Trainer runs "
+                            f"after `{builder}` built the optimizers): no optimizer holds it, so it gets gradients but never changes",
+                            related=[(ev.node, f"`{cb.name}.{hook_name}` makes the replacement here"), (ctors[0], "the optimizer takes the parameters that exist before the hook")],
+                            explanation=f"Lightning calls `{builder}` once, before the training hooks; an optimizer holds the tensors it was "
+                            "given. Assigning a new `nn.Parameter` to a layer afterwards leaves the optimizer stepping the old tensor, while "
+                            "`forward` uses the new one. Change the values in place instead (`with torch.no_grad(): layer.weight.copy_(...)`), "
+                            "so the optimizer keeps the tensor it holds.",
+                        )
 
     def _made_in_forward(self, facts):
         """``self.fc = nn.Linear(...)`` (or ``nn.Parameter(...)``) in ``forward``: the layer is made on the first
