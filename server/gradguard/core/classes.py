@@ -251,8 +251,12 @@ def layers_made_by_forward(facts) -> list:
             while isinstance(built.func, ast.Attribute) and built.func.attr in MODULE_SELF_METHODS and isinstance(built.func.value, ast.Call):
                 built = built.func.value  # ``nn.Linear(d, k).to(x.device)``: the same new layer
             q = facts.imports.qualname(built.func) or ""
-            if q in PARAMETER_CTORS or (is_module_ctor(q) and not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES)):
-                out.append((info, node, t))  # ``self.fc = ...`` or a submodule's ``self.linear.weight = nn.Parameter(...)``
+            made = facts.modules.classes.get(built.func.id) if isinstance(built.func, ast.Name) else None
+            if q in PARAMETER_CTORS or (is_module_ctor(q) and not q.rsplit(".", 1)[-1].endswith(PARAMLESS_SUFFIXES)) or (
+                    made is not None and made.is_module is True and not facts.modules.owns_no_parameters(made.name)):
+                # ``self.fc = ...`` or a submodule's ``self.linear.weight = nn.Parameter(...)``; or a Module class of the file
+                # with parameters of its own (``self.flow_head = FlowHead(net.shape[1])``)
+                out.append((info, node, t))
     facts.__dict__["_layers_made_by_forward"] = out
     return out
 

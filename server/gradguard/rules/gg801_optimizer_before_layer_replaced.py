@@ -144,6 +144,95 @@ optimizer construction below the replacement is equivalent and may read better.
 """
     examples = (
         Example(
+            name="in-file-head-class-built-lazily-after-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.proj = nn.Linear(d, 2)
+
+    def forward(self, h):
+        return self.proj(h)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 6)
+        self.head = None
+
+    def forward(self, x):
+        h = torch.tanh(self.body(x))
+        if self.head is None:
+            self.head = Head(h.shape[-1])
+        return self.head(h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(torch.randn(2, 4))
+    head0 = model.head.proj.weight.detach().clone()
+    for _ in range(3):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"head_changed": not torch.equal(head0, model.head.proj.weight)}
+""",
+            lines=(23,),
+            expect={'facts': {'head_changed': False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="in-file-head-class-built-by-a-dry-run-before-the-optimizer",
+            code="""import torch
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.proj = nn.Linear(d, 2)
+
+    def forward(self, h):
+        return self.proj(h)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 6)
+        self.head = None
+
+    def forward(self, x):
+        h = torch.tanh(self.body(x))
+        if self.head is None:
+            self.head = Head(h.shape[-1])
+        return self.head(h)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    model(torch.randn(2, 4))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    head0 = model.head.proj.weight.detach().clone()
+    for _ in range(3):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}, {"head_changed": not torch.equal(head0, model.head.proj.weight)}
+""",
+            expect={'facts': {'head_changed': True}},
+        ),
+        Example(
             name="lightning-callback-rewinds-weights-with-new-parameters",
             code="""import lightning.pytorch as pl
 import torch
