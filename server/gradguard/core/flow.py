@@ -73,10 +73,12 @@ from gradguard.core.torchapi import (
     SAVES_INPUT,
     SAVES_OUTPUT,
     SET_GRAD_ENABLED,
+    SHAPE_METHODS,
     SHAPE_OF_ARG_METHODS,
     STEP_METHODS,
     VALUES_INDICES,
     VARIABLE,
+    VIEW_METHODS,
     WITH_DIM_ONLY,
     WRAPPED_MODULE_ATTRS,
     is_loss_function,
@@ -3083,7 +3085,7 @@ class _Walker:
             while True:
                 if isinstance(e, ast.Subscript) and _basic_view(e.slice, self.range_counters()):
                     e = e.value  # ``x[:, :d]`` is a view of ``x``: modifying ``x`` in place changes what was saved
-                elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in _VIEW_METHODS:
+                elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in VIEW_METHODS:
                     e = e.func.value  # ``keys.t()``, ``x.view(...)``: the same storage (and version counter)
                 elif isinstance(e, ast.Attribute) and e.attr in ("T", "mT", "H", "mH"):
                     e = e.value
@@ -5058,7 +5060,7 @@ class _Walker:
             args, kwargs = self.unseen_callee(args), dict(zip(kwargs, self.unseen_callee(list(kwargs.values()))))
         v = combine(recv, *args, *kwargs.values())
         res = self.allocated(self.op_result(v), name)
-        if (name in _VIEW_METHODS or name in ("reshape", "flatten")) and recv.leaf and recv.live and recv.kind == "tensor" and self.mode.enabled:
+        if name in SHAPE_METHODS and recv.leaf and recv.live and recv.kind == "tensor" and self.mode.enabled:
             res = replace(res, leaf_copy=node)  # a view of a leaf that requires grad: autograd records it, a non-leaf
         if name in SAVES_OUTPUT and res.live:
             res = replace(res, saved_output=name)
@@ -5122,7 +5124,7 @@ def _viewed_expr(e: ast.AST, ints) -> Optional[ast.AST]:
     while True:
         if isinstance(e, ast.Subscript) and _basic_view(e.slice, ints):
             e = e.value
-        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in _VIEW_METHODS:
+        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in VIEW_METHODS:
             e = e.func.value
         elif isinstance(e, ast.Attribute) and e.attr in ("T", "mT", "H", "mH"):
             e = e.value
@@ -5141,7 +5143,7 @@ def _view_base(e: ast.AST, ints) -> Optional[str]:
     while True:
         if isinstance(e, ast.Subscript) and _basic_view(e.slice, ints):
             e = e.value
-        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in _VIEW_METHODS:
+        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr in VIEW_METHODS:
             e = e.func.value
         elif isinstance(e, ast.Attribute) and e.attr in ("T", "mT", "H", "mH"):
             e = e.value
@@ -5770,12 +5772,6 @@ def _argument_constant(fn: ast.AST, expr: ast.AST, call: ast.Call):
     else:
         return None
     return got.value if isinstance(got, ast.Constant) else None
-
-
-_VIEW_METHODS = frozenset({
-    "t", "transpose", "permute", "view", "view_as", "unsqueeze", "squeeze", "expand", "expand_as", "narrow", "select",
-    "movedim", "swapaxes", "swapdims", "diagonal", "unflatten",
-})
 
 
 def _params_union(vals: list) -> Optional[Val]:

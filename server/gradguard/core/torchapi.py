@@ -185,6 +185,15 @@ ALIASING_OPS = frozenset({
     "t_", "transpose_", "data", "numpy", "as_tensor", "asarray", "from_numpy", "pin_memory", "share_memory_",
 })
 
+# Tensor methods that return a view of their input (its storage, a new tensor object); ``reshape`` / ``flatten`` return
+# one when they can and a copy otherwise (SHAPE_METHODS). Either way autograd records the op: a view of a leaf that
+# requires grad is a non-leaf, which no optimizer accepts.
+VIEW_METHODS = frozenset({
+    "t", "transpose", "permute", "view", "view_as", "unsqueeze", "squeeze", "expand", "expand_as", "narrow", "select",
+    "movedim", "swapaxes", "swapdims", "diagonal", "unflatten",
+})
+SHAPE_METHODS = VIEW_METHODS | {"reshape", "flatten"}
+
 # torch.distributed collectives that write their input's data into output buffers outside autograd (the
 # differentiable forms live in ``torch.distributed.nn.functional``): the buffers, this rank's slot included, carry
 # no gradient back to the input. Qualified name -> (index of the output argument, index of the input argument).

@@ -11,13 +11,12 @@ from gradguard.core.model import Applicability, Fix, Severity
 from gradguard.core.paramnames import single_binding
 from gradguard.core.starvation import frozen_paths, is_frozen, leaf_wanted
 from gradguard.core.torchapi import (
-    ALIASING_OPS,
-    NEW_TENSOR_RESULT_METHODS,
     NUMPY_DTYPE_KEEPING,
     NUMPY_FLOAT64_MAKERS,
     NUMPY_FLOAT_FUNCTIONS,
     OPTIMIZER_HINTS,
     PARAMETER_CTORS,
+    SHAPE_METHODS,
     TENSOR_CASTS,
     TENSORS_FROM_NUMPY,
     is_optimizer_ctor,
@@ -34,8 +33,6 @@ ARITH_OPS = {ast.Mult: "*", ast.Div: "/", ast.Add: "+", ast.Sub: "-", ast.Pow: "
 # methods that return a differentiable copy of a parameter (never the parameter itself)
 COPYING_METHODS = {"clone", "double", "half", "bfloat16", "mul", "div", "add", "sub", "pow", "exp", "neg", "abs", "multiply", "divide"}
 ARITH_METHODS = {"mul", "div", "add", "sub", "pow", "multiply", "divide", "clamp", "abs", "exp", "log", "sigmoid", "tanh", "softmax"}
-# shape ops: differentiable too, so a view of a fresh leaf is a non-leaf (it shares the leaf's storage, not its identity)
-VIEW_METHODS = (ALIASING_OPS & NEW_TENSOR_RESULT_METHODS) - {"detach", "numpy"}
 
 
 OPTIMIZER_WORDS = {"optim", *OPTIMIZER_HINTS}
@@ -1697,7 +1694,7 @@ def main():
         with plain numbers: ``(op, the leaf's call, its kind, the op as text)``."""
         if isinstance(op, ast.BinOp) and type(op.op) in ARITH_OPS:
             operands, text = [op.left, op.right], f"`{ARITH_OPS[type(op.op)]}`"
-        elif isinstance(op, ast.Call) and isinstance(op.func, ast.Attribute) and op.func.attr in ARITH_METHODS | VIEW_METHODS:
+        elif isinstance(op, ast.Call) and isinstance(op.func, ast.Attribute) and op.func.attr in ARITH_METHODS | SHAPE_METHODS:
             operands, text = [op.func.value], f"`.{op.func.attr}()`"
         elif isinstance(op, ast.Subscript) and isinstance(op.value, ast.Call):
             # indexing is a view op too (``nn.Parameter(torch.zeros(n))[:, None]``): its output is a non-leaf
