@@ -4170,7 +4170,7 @@ class _Walker:
                 a = args[int(head[4:])]
                 if not rest and flag is False and a.kind == "tensor" and a.items is None and a.fields is None and a.pytype is None and not a.leaf and a.ident is None and (a.live - {UNKNOWN}) and self.mode.enabled:
                     # ``freeze(t_logits)`` on a tensor computed with grad: ``requires_grad_(False)`` on a non-leaf raises
-                    self.record("requires_grad_nonleaf_call", node, target=a, extra=str(flag), origin=ev.node)
+                    self.record("requires_grad_nonleaf_call", node, target=a, extra=str(flag), origin=ev.node, name=head[4:])  # (name: which argument)
                     continue
                 base = a.ident if a.ident and a.ident not in (UNKNOWN, NEW) else None
                 if a.wrapper and (rest == "module" or rest.startswith("module.")):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import partial
 
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import frozen_paths, is_frozen
@@ -35,7 +36,10 @@ becomes a leaf, so `backward()` runs and reaches no parameter: the usual way to 
 tensors does not require grad` without curing it. Under a `try` that catches the raise, the line has an
 effect only in the second case, and the finding is a warning. A helper is also read as each caller runs it: a
 gradient penalty given the generator's raw output (`interpolates = alpha * real + (1 - alpha) * fake` then
-`interpolates.requires_grad = True`) is reported with the call that passes it.
+`interpolates.requires_grad = True`) is reported with the call that passes it. A helper that turns the flag off on
+one of its parameters (`target.requires_grad_(False)` in a loss helper) is reported on that line when every call of it
+gives it a computed tensor (the line raises whoever calls it; the fix detaches instead), and on the call otherwise
+(`freeze(teacher)` and `freeze(t)`: only the call given a computed tensor raises).
 
 Also each element of a list an operation made, in a loop (`feats = model.encoder(x)`, a list of feature maps, then
 `for f in feats: f.requires_grad = False`), when the loop is the one place that binds the name.
@@ -193,6 +197,152 @@ def main():
 """,
             lines=(18,),
             expect={"error": "you can only change requires_grad flags of leaf variables"},
+        ),
+        Example(
+            name="loss-helper-turns-off-the-flag-of-the-features-every-call-gives-it",
+            code="""import torch
+import torch.nn as nn
+
+
+def covariance(f):
+    c = f - f.mean(0, keepdim=True)
+    return c.t() @ c / (f.size(0) - 1)
+
+
+def coral_loss(source, target):
+    target.requires_grad_(False)
+    return (covariance(source) - covariance(target)).pow(2).sum()
+
+
+def train(model, head, optimizer, xs, ys, xt):
+    fs, ft = model(xs), model(xt)
+    loss = nn.functional.cross_entropy(head(fs), ys) + coral_loss(fs, ft)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model, head = nn.Linear(4, 3), nn.Linear(3, 2)
+    optimizer = torch.optim.SGD([*model.parameters(), *head.parameters()], lr=0.1)
+    train(model, head, optimizer, torch.randn(8, 4), torch.randint(0, 2, (8,)), torch.randn(8, 4))
+    return {"model": model, "head": head}
+""",
+            lines=(11,),
+            expect={"error": "you can only change requires_grad flags of leaf variables"},
+            fixed_expect={"grad_ok": ["model.weight", "head.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="loss-helper-detaching-the-target-features",
+            code="""import torch
+import torch.nn as nn
+
+
+def covariance(f):
+    c = f - f.mean(0, keepdim=True)
+    return c.t() @ c / (f.size(0) - 1)
+
+
+def coral_loss(source, target):
+    target = target.detach()
+    return (covariance(source) - covariance(target)).pow(2).sum()
+
+
+def train(model, head, optimizer, xs, ys, xt):
+    fs, ft = model(xs), model(xt)
+    loss = nn.functional.cross_entropy(head(fs), ys) + coral_loss(fs, ft)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model, head = nn.Linear(4, 3), nn.Linear(3, 2)
+    optimizer = torch.optim.SGD([*model.parameters(), *head.parameters()], lr=0.1)
+    train(model, head, optimizer, torch.randn(8, 4), torch.randint(0, 2, (8,)), torch.randn(8, 4))
+    return {"model": model, "head": head}
+""",
+            expect={"grad_ok": ["model.weight", "head.weight"]},
+        ),
+        Example(
+            name="layer-forward-turns-off-the-flag-of-a-trend-it-computes",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Decomp(nn.Module):
+    def forward(self, x):
+        trend = F.avg_pool1d(x.transpose(1, 2), 3, stride=1, padding=1).transpose(1, 2)
+        trend.requires_grad = False
+        return x - trend, trend
+
+
+class Layer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ff = nn.Linear(4, 4)
+        self.decomp = Decomp()
+
+    def forward(self, x):
+        x, _ = self.decomp(x + self.ff(x))
+        return x
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(Layer(), nn.Flatten(), nn.Linear(24, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(2, 6, 4)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"model": model}
+""",
+            lines=(9,),
+            expect={"error": "you can only change requires_grad flags of leaf variables"},
+        ),
+        Example(
+            bad=False,
+            name="layer-forward-turning-off-the-flag-of-a-trend-of-raw-data-only",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Decomp(nn.Module):
+    def forward(self, x):
+        trend = F.avg_pool1d(x.transpose(1, 2), 3, stride=1, padding=1).transpose(1, 2)
+        trend.requires_grad = False
+        return x - trend, trend
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.decomp = Decomp()
+        self.ff = nn.Linear(4, 4)
+        self.head = nn.Linear(24, 1)
+
+    def forward(self, x):
+        seasonal, trend = self.decomp(x)
+        return self.head((self.ff(seasonal) + trend).flatten(1))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(2, 6, 4)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"model": model}
+""",
+            expect={"grad_ok": ["model.ff.weight", "model.head.weight"]},
         ),
         Example(
             bad=False,
@@ -548,13 +698,23 @@ def main():
         a tensor computed from trainable values: the helper raises on it. Reported on the call."""
         ti = facts.text_index
         # (functions given something whose flag they set: a parameter, and ``requires_grad_(`` / ``.requires_grad =`` spelled)
-        names = sorted({fn.name for fn in facts.walk((ast.FunctionDef, ast.AsyncFunctionDef))
-                        if (fn.args.args or fn.args.vararg) and ti.search(_SETS_FLAG, fn)})
+        setters = [fn for fn in facts.walk((ast.FunctionDef, ast.AsyncFunctionDef)) if (fn.args.args or fn.args.vararg) and ti.search(_SETS_FLAG, fn)]
+        names = {fn.name for fn in setters}
         if not names:
             return
-        calls = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\(")
-        # (in the training code: the functions that backpropagate and those they run, already walked for the other rules)
-        for fl in [*facts.backward_flows, *facts.flow.context_flows]:
+        # (a Module's ``forward`` that sets the flag runs where an instance of its class is called: ``self.decomp1(x + a)``
+        # with ``self.decomp1 = SeriesDecomp(...)``)
+        forwards = {c for c, info in facts.modules.classes.items() if info.is_module and any(info.methods.get("forward") is fn for fn in setters)}
+        held = {a for info in facts.modules.classes.values() for a, vs in info.attr_values.items()
+                if any(isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id in forwards for v in vs)} if forwards else set()
+        calls = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names | held)) + r")\(")
+        found: list = []
+        # in the training code (the functions that backpropagate and those they run, already walked for the other rules),
+        # and in the functions of the file that call such a helper (a layer's ``forward`` calling another's)
+        flows = [*facts.backward_flows, *facts.flow.context_flows]
+        walked = {id(fl.node) for fl in flows}
+        flows += [fl for fl in facts.flows_matching(calls) if id(fl.node) not in walked]
+        for fl in flows:
             if not ti.search(calls, fl.node):
                 continue
             for ev in fl.events:
@@ -567,11 +727,56 @@ def main():
                     attribute_origin(facts, fl.owner, r.replace("[]", "").split(".")[1:]) if r.startswith("self.") else trainable_origin(facts, r)) is not None]
                 if not trained:
                     continue  # (computed from no part known to train, or only from frozen ones: maybe a leaf whose flag may change)
-                given = next((a for a in ev.node.args if isinstance(a, ast.Name)), None)
-                if given is None or not simple_bindings(facts, fl, given.id):
-                    continue  # (a name this function binds by assignment, ``t = teacher(x)``: not a parameter, a module handed in)
+                # (the argument the helper sets the flag on: ``coral_loss(fs, ft)`` turning off ``target``, the second)
+                index = int(ev.name) if ev.name and ev.name.isdigit() else -1
+                given = ev.node.args[index] if 0 <= index < len(ev.node.args) else None
+                if isinstance(given, ast.Name):
+                    binds = facts.semantic.bindings(fl.node, given.id)
+                    if not binds or any(b.kind in ("param", "global", "nonlocal", "import") for b in binds):
+                        # (a name this function binds, ``t = teacher(x)`` or ``fs, logits = model(xs)``: not a parameter, a
+                        # tensor handed in that may be a leaf)
+                        continue
+                elif given is None or not is_computing_expr(facts, fl, given):
+                    continue  # (``self.decomp1(x + a)``: an operation, computed here)
                 seen.add(id(ev.node))
-                what = f"`{given.id}`"
+                found.append((ev, given))
+        # the line that sets the flag raises on every call of its helper when every call gives it a computed tensor: that
+        # line is the one to change (``target.requires_grad_(False)`` in a loss helper, ``target = target.detach()``);
+        # where some call gives it a module or a leaf (``freeze(teacher)`` and ``freeze(t)``), the call given the computed
+        # tensor is
+        by_origin: dict = {}
+        for ev, given in found:
+            by_origin.setdefault(id(ev.origin), []).append((ev, given))
+        for group in by_origin.values():
+            origin = group[0][0].origin
+            helper = facts.enclosing(origin, (ast.FunctionDef, ast.AsyncFunctionDef)) if origin is not None else None
+            st = facts.statement_of(origin) if origin is not None else None
+            flagged = _flag_set_on_parameter(st, helper)
+            local = _flag_set_on_computed_local(facts, st, helper) if flagged is None else None
+            if (flagged is not None or local is not None) and helper is not None:
+                helper_calls = [c for c in facts.walk(ast.Call) if _calls_named(c, helper.name)]
+                given_calls = {id(ev.node) for ev, _ in group}
+                # (a tensor the helper computes is either a non-leaf, and the line raises, or requires no grad, and the line
+                # does nothing: the line itself is the one to change, whoever calls it)
+                if st is not None and (local is not None or (helper_calls and all(id(c) in given_calls for c in helper_calls))):
+                    name: str = flagged or local or ""
+                    stmt: ast.stmt = st
+                    first_ev, given = group[0]
+                    yield self.finding(
+                        facts,
+                        origin,
+                        (f"`{name}` is computed from what `{helper.name}` is given, a tensor computed from trainable values at line {first_ev.node.lineno} "
+                         "(not a leaf then): changing its requires_grad flag raises") if local is not None else
+                        (f"`{name}` is always given a tensor computed from trainable values (not a leaf), "
+                         f"`{facts.text(given)}` at line {first_ev.node.lineno}: changing its requires_grad flag raises"),
+                        related=[(ev.node, f"given `{facts.text(g)}`, computed from trainable values, here") for ev, g in group],
+                        fixes=[partial(_detach_instead, facts, stmt, name)],
+                        explanation="RuntimeError: you can only change requires_grad flags of leaf variables. To stop gradients through "
+                        "a computed tensor, use `.detach()` (or compute it under `torch.no_grad()`).",
+                    )
+                    continue
+            for ev, given in group:
+                what = f"`{facts.text(given)}`"
                 yield self.finding(
                     facts,
                     ev.node,
@@ -615,6 +820,62 @@ def main():
             "`no_grad`, a `.detach()`): `element 0 of tensors does not require grad` is the symptom. Setting the flag on the "
             "loss hides the symptom and leaves the cause: the gradient stops at the loss. Unfreeze what should train instead.",
         )
+
+
+def _flag_set_on_parameter(st, helper) -> str | None:
+    """``target.requires_grad_(False)`` / ``target.requires_grad = False`` as a statement of ``helper`` on one of its own
+    parameters (not on items it iterates): the parameter's name, else None."""
+    if helper is None or not isinstance(st, (ast.Expr, ast.Assign)):
+        return None
+    if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "requires_grad_":
+        recv = st.value.func.value
+    elif isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Attribute) and st.targets[0].attr == "requires_grad":
+        recv = st.targets[0].value
+    else:
+        return None
+    a = helper.args
+    params = {p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs]}
+    if not isinstance(recv, ast.Name) or recv.id not in params or any(b is not st and recv.id in {t.id for t in ast.walk(b) if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)} for b in helper.body):
+        return None  # (a parameter the helper rebinds: what it holds at the line is not what the caller gave)
+    return recv.id
+
+
+def _flag_set_on_computed_local(facts, st, helper) -> str | None:
+    """``trend.requires_grad = False`` / ``trend.requires_grad_(False)`` as a statement of ``helper`` on a name it binds only
+    to operations (``trend = self.moving_avg(x)``): the name, else None."""
+    if helper is None or not isinstance(st, (ast.Expr, ast.Assign)):
+        return None
+    if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "requires_grad_":
+        call = st.value
+        if call.keywords or (call.args and not (isinstance(call.args[0], ast.Constant) and call.args[0].value is False)) or not call.args:
+            return None
+        recv = st.value.func.value
+    elif isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Attribute) and st.targets[0].attr == "requires_grad" \
+            and isinstance(st.value, ast.Constant) and st.value.value is False:
+        recv = st.targets[0].value
+    else:
+        return None
+    if not isinstance(recv, ast.Name):
+        return None
+    binds = facts.semantic.plain_assignments(helper, recv.id)
+    values = [getattr(b, "value", None) for b in binds or ()]
+    if not values or not all(isinstance(v, (ast.Call, ast.BinOp)) and not _factory(v) for v in values):
+        return None
+    return recv.id
+
+
+def _factory(expr: ast.AST) -> bool:
+    """``torch.zeros(..., requires_grad=True)`` and other calls told ``requires_grad``: may make a leaf that requires grad."""
+    return isinstance(expr, ast.Call) and any(k.arg == "requires_grad" for k in expr.keywords)
+
+
+def _detach_instead(facts, st: ast.stmt, name: str):
+    return fix("Detach instead", replace_node(facts, st, f"{name} = {name}.detach()"), unsafe=True)
+
+
+def _calls_named(call: ast.Call, name: str) -> bool:
+    f = call.func
+    return (isinstance(f, ast.Name) and f.id == name) or (isinstance(f, ast.Attribute) and f.attr == name)
 
 
 def _caught(facts, node: ast.AST) -> bool:
