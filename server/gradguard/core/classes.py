@@ -424,6 +424,18 @@ class Constructions:
             return [v.value]
         if isinstance(v, ast.Name) and init is not None and _within_lines(v, init):
             return self.init_argument(cls, v.id, depth)
+        if isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and isinstance(v.slice, ast.Constant) and isinstance(v.slice.value, str) \
+                and init is not None and _within_lines(v, init) and depth <= _MAX_CONSTRUCTOR_DEPTH:
+            # ``cfg["cutoff"]`` of the table every construction passes (``MessagePassingFF(CFG)``, ``CFG`` a literal of constants
+            # nothing writes): the entry's constant
+            table = self.given_literal(cls, v.value.id)
+            if isinstance(table, ast.Dict):
+                entry = next((val for k, val in zip(table.keys, table.values) if isinstance(k, ast.Constant) and k.value == v.slice.value), None)
+                if isinstance(entry, ast.Constant):
+                    return [entry.value]
+                if isinstance(entry, ast.UnaryOp) and isinstance(entry.op, ast.USub) and isinstance(entry.operand, ast.Constant) and isinstance(entry.operand.value, (int, float)):
+                    return [-entry.operand.value]
+            return None
         if isinstance(v, ast.IfExp):
             # ``StepLR(...) if scheduler == "step" else None``: the branch the constructor arguments choose
             truths = self._init_test_values(cls, init, v.test, depth)

@@ -573,6 +573,9 @@ class FunctionFlow:
         return any(any(related(root, lv) for lv in s.loss.live) for s in self.loss_sites)
 
 
+_ATTRIBUTE_WRITE = re.compile(r"\.([A-Za-z_]\w*)\s*(?:[-+*/%@&|^]|//|\*\*|<<|>>)?=(?!=)")
+
+
 class _Return(Exception):
     pass
 
@@ -741,6 +744,43 @@ class GradientFlow:
         # ``CONFIG.get("lr")``), or hands it to in-file functions and classes that only read it (``build_optimizer(model,
         # CONFIG)`` reading ``cfg["param_groups"].items()``); written, updated or handed to code not followed, it is not
         return self.constructions.table_unwritten(value)
+
+    def plain_number_attribute(self, cls: str, attr: str) -> bool:
+        """Does ``self.<attr>`` of ``cls`` hold a Python constant (a number, string, bool or None) wherever it is read: every
+        value the class assigns it is one, through its constructors' arguments (``Constructions.attr_values``), no in-file
+        subclass assigns it, and nothing in the file writes ``.<attr>`` outside the class (``model.cutoff =
+        nn.Parameter(...)``, ``setattr``)? Only with the file's text."""
+        key = ("plain_number_attribute", cls, attr)
+        got = self._syntax.get(key)
+        if got is None:
+            got = self._syntax[key] = self._plain_number_attribute(cls, attr)
+        return bool(got)
+
+    def _plain_number_attribute(self, cls: str, attr: str) -> bool:
+        if self.lines is None or self.subclass_sets(cls, attr):
+            return False
+        consts = self.constructions.attr_values(cls, attr)
+        if not consts or not all(c is None or isinstance(c, (bool, int, float, str)) for c in consts):
+            return False
+        writes = self._syntax.get(("attribute_writes",))
+        if writes is None:
+            # (one pass over the text: the lines of every ``.<name> =`` / ``.<name> += ...``; None when ``setattr`` is used)
+            text = self.text().text
+            writes = {}
+            if "setattr(" not in text:
+                line, at = 1, 0
+                for m in _ATTRIBUTE_WRITE.finditer(text):
+                    line += text.count("\n", at, m.start())
+                    at = m.start()
+                    writes.setdefault(m.group(1), []).append(line)
+            else:
+                writes = None
+            self._syntax[("attribute_writes",)] = writes if writes is not None else False
+        if not writes:
+            return writes == {}  # (no write at all: a value only ``__init__`` assigns through ``setattr``-free code)
+        node = self.modules.classes[cls].node
+        first, last = node.lineno, node.end_lineno or node.lineno
+        return all(first <= line <= last for line in writes.get(attr, ()))
 
     def subclass_sets(self, cls: str, attr: str) -> bool:
         """Does an in-file subclass of ``cls`` assign ``self.<attr>`` too (cached: the classes do not change)?"""
@@ -966,6 +1006,29 @@ class GradientFlow:
                            isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self"
                            for b in body for n in walk_nodes(b)):
                         got.append(t.left.id)
+        self._attr_cache[key] = tuple(got)
+        return self._attr_cache[key]
+
+    def flag_branches(self, fn: ast.AST) -> tuple:
+        """The parameters of ``fn`` an ``if <p>:`` / ``if not <p>:`` statement or a ``a if <p> else b`` of its own tests, when a
+        branch calls a part of ``self`` the other does not (``h = self.bn_aux(h) if adv else self.bn_main(h)``): which parts
+        the call reaches depends on the flag the caller gives (or leaves at its default)."""
+        key = ("flag_branches", id(fn))
+        if key in self._attr_cache:
+            return self._attr_cache[key]
+        got: list = []
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            params = {x.arg for x in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+            for n in walk_nodes(fn):
+                if not isinstance(n, (ast.If, ast.IfExp)):
+                    continue
+                t = n.test.operand if isinstance(n.test, ast.UnaryOp) and isinstance(n.test.op, ast.Not) else n.test
+                if not (isinstance(t, ast.Name) and t.id in params and t.id not in got):
+                    continue
+                sides = [n.body, n.orelse] if isinstance(n, ast.IfExp) else [n.body, n.orelse]
+                parts = [_self_parts_called(side if isinstance(side, list) else [side]) for side in sides]
+                if parts[0] != parts[1]:
+                    got.append(t.id)
         self._attr_cache[key] = tuple(got)
         return self._attr_cache[key]
 
@@ -2893,6 +2956,11 @@ class _Walker:
                 lit = self.e.constructions.kept_literal(base.cls, a)
                 if lit is not None:  # ``self.cfg``, the one config table every construction passes (a literal of constants)
                     return self.ev(lit)
+                if self.e.plain_number_attribute(base.cls, a):
+                    # ``self.cutoff = cfg["cutoff"]`` (or ``= cutoff``) given a number at every construction, and written
+                    # nowhere outside the class: a Python value, never a parameter (which values it takes is not said:
+                    # a method may count it up)
+                    return Val(kind="python")
             if isinstance(node.ctx, ast.Load) and info is not None and a in info.attr_values:
                 lc = self.e.stored_leaf_copy(base.cls, a)
                 if lc is not None:  # ``nca.A`` made in the constructor as ``torch.randn(..., requires_grad=True) * scale``
@@ -3388,6 +3456,13 @@ class _Walker:
                     text = _class_strings(self.e.modules, owner.cls, n.attr) if owner.cls and owner.kind in ("instance", "module") else None
                     if text is not None:  # (``self.no_decay``: a class constant)
                         local[f"{n.value.id}.{n.attr}"] = text
+                elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in self.env and isinstance(n.slice, ast.Constant) \
+                        and isinstance(n.slice.value, str) and n.value.id not in (name_var, param_var):
+                    table = self.env[n.value.id]
+                    entry = next((fv for k, fv in table.fields if k == n.slice.value), None) if table.fields is not None and table.pytype == "dict" else None
+                    text = _constant_strings(entry) if entry is not None else None
+                    if text is not None:  # (``cfg["sparse_key"]``: an entry of a config table of constants the caller passes)
+                        local[f"{n.value.id}[{n.slice.value!r}]"] = text
         anyof = tuple(k for k, v in local.items() if isinstance(v, AnyOf))
         if anyof:
             local[ANY_OF_KEY] = anyof
@@ -4309,6 +4384,10 @@ class _Walker:
             # (``if s is not None: cond = cond + self.stop_embed(s)``): that branch does not run for this call
             selfv is not None and selfv.kind == "module" and self.mode.enabled and bool(self.e.none_branches(fn)) and bool(self._omitted_none(fn, args, kwargs))
         ) or (
+            # a flag the call gives as a constant or leaves at its constant default, which decides a branch that calls other
+            # parts of the object (``self.bn_aux(h) if adv else self.bn_main(h)``): only that branch runs for this call
+            selfv is not None and selfv.kind == "module" and bool(self.e.flag_branches(fn)) and bool(self._constant_flags(fn, args, kwargs))
+        ) or (
             # a method that reads tensors this walk left on its receiver (``self.protos = ...`` then ``self.align()``), or
             # stores tensors there that this function reads back after the call
             bool(state) or stores_read
@@ -4323,6 +4402,9 @@ class _Walker:
             binding.update(state)
             for name in self._omitted_none(fn, args, kwargs):
                 binding[name] = Val(kind="none", consts=frozenset({None}))
+            if selfv is not None and selfv.kind == "module":
+                for name, value in self._constant_flags(fn, args, kwargs, omitted_only=True):
+                    binding[name] = Val(kind="python", consts=frozenset({value}))
             if selfv is not None:
                 binding["self"] = selfv
             ctx = self.e.flow_in_context(fn, node, binding, self.mode, self.fl.self_cls, caller=self)
@@ -4384,6 +4466,33 @@ class _Walker:
                 more = frozenset().union(*(e.value.live for e in added if e.target.origin is v.origin))
                 if more:
                     self.env[name] = replace(v, params=v.params | more)
+
+    def _constant_flags(self, fn: ast.AST, args: list, kwargs: dict, omitted_only: bool = False) -> tuple:
+        """``(name, value)`` for each parameter of ``fn`` in ``flag_branches`` the call gives a constant (a literal) or leaves
+        at a literal default (``omitted_only``: the latter only, the former being bound already)."""
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return ()
+        tested = self.e.flag_branches(fn)
+        if not tested:
+            return ()
+        a = fn.args
+        pos = [x.arg for x in a.posonlyargs + a.args]
+        if pos and pos[0] == "self":
+            pos = pos[1:]
+        defaults = dict(zip([x.arg for x in a.posonlyargs + a.args][len(a.posonlyargs + a.args) - len(a.defaults):], a.defaults))
+        defaults.update({x.arg: d for x, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+        out = []
+        for name in tested:
+            given = kwargs.get(name)
+            if given is None and name in pos and pos.index(name) < len(args):
+                given = args[pos.index(name)]
+            if given is None:
+                d = defaults.get(name)
+                if isinstance(d, ast.Constant) and isinstance(d.value, (bool, int, str)):
+                    out.append((name, d.value))
+            elif not omitted_only and given.consts is not None and len(given.consts) == 1:
+                out.append((name, next(iter(given.consts))))
+        return tuple(out)
 
     def _omitted_none(self, fn: ast.AST, args: list, kwargs: dict) -> tuple:
         """The parameters of ``fn`` tested against None in a branch (``none_branches``) that the call leaves at their
@@ -5270,6 +5379,18 @@ def _chooses_by_requires_grad(v: Val) -> bool:
     if v.rg_filter:
         return True
     return any(_chooses_by_requires_grad(x) for x in (v.items or ())) or any(_chooses_by_requires_grad(fv) for _, fv in (v.fields or ()))
+
+
+def _self_parts_called(nodes: list) -> frozenset:
+    """The attributes ``self.<a>`` called (``self.bn_aux(h)``, ``self.blocks[i](h)``) within ``nodes``."""
+    out = set()
+    for b in nodes:
+        for n in walk_nodes(b):
+            if isinstance(n, ast.Call):
+                f = n.func.value if isinstance(n.func, ast.Subscript) else n.func
+                if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self":
+                    out.add(f.attr)
+    return frozenset(out)
 
 
 def _needs_context(v: Val) -> bool:

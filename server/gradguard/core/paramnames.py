@@ -85,6 +85,19 @@ class Unknown(Exception):
     """A name test this module cannot decide."""
 
 
+# Stands for any index of a container whose length is not known (``emb_l.#.weight``): no real parameter name holds it.
+INDEX = "#"
+
+
+def _index_blind(name, other) -> bool:
+    """May ``name`` (a parameter name with ``INDEX`` for an unknown index) compare otherwise for some index than for
+    another: ``other`` (a string or a tuple of them) holds a digit or the name's own text with the index in it."""
+    if not (isinstance(name, str) and INDEX in name):
+        return False
+    strings = other if isinstance(other, tuple) else (other,)
+    return any(isinstance(x, str) and any(ch.isdigit() for ch in x) for x in strings)
+
+
 @dataclass(frozen=True)
 class NamePrefix:
     """A parameter name known only to begin with ``text`` (and to go on after it): the names of a part whose own names
@@ -195,6 +208,11 @@ def evaluate_name_test(node: ast.AST, var: str, name, consts: dict, env: Optiona
         # ``self.no_decay``: an attribute whose strings the caller knows (a class constant)
         got = consts[f"{node.value.id}.{node.attr}"]
         return _folded(got) if fold else got
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant) \
+            and f"{node.value.id}[{node.slice.value!r}]" in consts:
+        # ``cfg["sparse_key"]``: an entry of a table of constants whose strings the caller knows
+        got = consts[f"{node.value.id}[{node.slice.value!r}]"]
+        return _folded(got) if fold else got
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return not truth(ev(node.operand))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
@@ -223,6 +241,8 @@ def evaluate_name_test(node: ast.AST, var: str, name, consts: dict, env: Optiona
             if oracle is None:
                 raise
             return oracle(node)
+        if _index_blind(a, b) or _index_blind(b, a):
+            raise Unknown  # (``"layers.11" in n`` over ``layers.#.weight``: decided by the index)
         if isinstance(op, (ast.In, ast.NotIn)):
             if isinstance(a, str) and isinstance(b, str):
                 return (a in b) == isinstance(op, ast.In)
@@ -245,6 +265,8 @@ def evaluate_name_test(node: ast.AST, var: str, name, consts: dict, env: Optiona
         raise Unknown
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("startswith", "endswith") and len(node.args) == 1 and not node.keywords:
         recv, arg = ev(node.func.value), ev(node.args[0])
+        if _index_blind(recv, arg):
+            raise Unknown
         if isinstance(recv, (str, NamePrefix)) and (isinstance(arg, str) or (isinstance(arg, tuple) and all(isinstance(x, str) for x in arg))):
             if node.func.attr == "startswith":
                 return _starts(recv, arg)
@@ -409,11 +431,19 @@ def complete_names(modules, imports, value: ast.AST) -> Optional[tuple]:
         elts: Optional[list] = None
         if isinstance(seq, (ast.List, ast.Tuple)) and not any(isinstance(a, ast.Starred) for a in seq.elts):
             elts = list(seq.elts)
-        elif isinstance(seq, ast.ListComp) and len(seq.generators) == 1 and not seq.generators[0].ifs:
+        elif isinstance(seq, (ast.ListComp, ast.GeneratorExp)) and len(seq.generators) == 1 and not seq.generators[0].ifs:
             it = seq.generators[0].iter
             if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and len(it.args) == 1 \
                     and isinstance(it.args[0], ast.Constant) and isinstance(it.args[0].value, int) and 0 <= it.args[0].value <= 64:
                 elts = [seq.elt] * it.args[0].value
+            else:
+                # ``nn.ModuleList(nn.EmbeddingBag(n, d) for n in cfg["table_sizes"])``: as many elements as the iterable
+                # has, each with the same names: ``INDEX`` stands for any index (a test whose strings hold a digit, or
+                # that compares whole names, is not decided on it)
+                inner = complete_names(modules, imports, seq.elt)
+                if inner is None:
+                    return None
+                return tuple(f"{INDEX}.{n}" if n else INDEX for n in inner)
         if elts is None:
             return None
         got: list = []
@@ -474,6 +504,14 @@ def narrowed_parts(modules, imports, cls: str, keep: Callable, base: str = "", d
         if verdict is None and part.cls is None and part.fresh and part.names and len(part.names) > 1 and all(part.names):
             # a torch layer the filter splits (``ln.bias`` kept, ``ln.weight`` not): decided parameter by parameter
             ones = [(n, keep(f"{path}.{n}", ("",))) for n in part.names]
+            if any(INDEX in n for n in part.names):
+                # (the elements of a container of unknown length, ``blocks.#.norm.weight``: the part is kept or left out whole)
+                if all(one is False for _n, one in ones) and part.fresh:
+                    if dropped is not None:
+                        dropped.append(path)
+                else:
+                    out.append(path)
+                continue
             if any(one is False for _n, one in ones):
                 for n, one in ones:
                     if one is False:

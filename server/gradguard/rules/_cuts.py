@@ -26,7 +26,11 @@ def sole_cut(st: Starvation, kinds) -> bool:
     that stands between its roots and the loss? Not when the same roots also reach the loss only through a cut
     of another kind (a custom Function returning None for them): removing these restores nothing."""
     roots = set(st.roots)
-    return all(c.node is st.cut.node or c.kind in kinds for r, c in st.site.loss.cut if r in roots)
+    # (gradients taken without a graph, ``torch.autograd.grad(loss, x_adv)`` of an attack, are another path only when they
+    # are all there is: beside a cut of the direct path they are the attack's own, made on purpose, and removing the direct
+    # path's cut restores the gradient)
+    others = [c for r, c in st.site.loss.cut if r in roots and c.node is not st.cut.node and c.kind not in kinds]
+    return all(c.kind == "nograph" for c in others) and (not others or st.cut.kind != "nograph")
 
 
 def other_cuts_where(st: Starvation, kinds, facts: FileFacts | None = None) -> str:
@@ -35,7 +39,7 @@ def other_cuts_where(st: Starvation, kinds, facts: FileFacts | None = None) -> s
     roots = set(st.roots)
     lines = set()
     for r, c in st.site.loss.cut:
-        if r not in roots or c.node is st.cut.node or c.kind in kinds or not hasattr(c.node, "lineno"):
+        if r not in roots or c.node is st.cut.node or c.kind in kinds or not hasattr(c.node, "lineno") or (c.kind == "nograph" and st.cut.kind != "nograph"):
             continue
         switch = switched_on_by(facts, c) if facts is not None and c.via else None
         if switch is not None and switch[1] is None:

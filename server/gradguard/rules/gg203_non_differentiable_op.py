@@ -14,7 +14,7 @@ from gradguard.core.paramnames import Unknown, evaluate_name_test, models_of, mo
 from gradguard.core.starvation import cut_order, find_starvations, frozen_paths, helper_freezes, is_frozen
 from gradguard.core.torchapi import LAYER_PARAMETER_NAMES, LOSS_SINK_WORDS, is_module_ctor
 from gradguard.fixes import fix, insert_after_stmt, keyword_edit, replace_node
-from gradguard.rules._cuts import cut_findings
+from gradguard.rules._cuts import cut_findings, effective_cut, sole_cut
 from gradguard.rules.base import Example, Rule
 
 
@@ -353,6 +353,41 @@ def main():
     return {"model": model}
 """,
             expect={'grad_ok': ['model.vsn.selector.weight', 'model.head.weight']},
+        ),
+        Example(
+            bad=False,
+            name="cutoff-mask-from-a-config-number-kept-on-the-module",
+            code="""import torch
+import torch.nn as nn
+
+CFG = {"n_rbf": 6, "hidden": 8, "cutoff": 2.5}
+
+
+class Filter(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.centers = nn.Parameter(torch.linspace(0, cfg["cutoff"], cfg["n_rbf"]))
+        self.proj = nn.Linear(cfg["n_rbf"], cfg["hidden"])
+        self.cutoff = cfg["cutoff"]
+
+    def forward(self, pos):
+        d = (pos.unsqueeze(1) - pos.unsqueeze(0)).norm(dim=-1)
+        mask = (d < self.cutoff).float()
+        rbf = torch.exp(-(d.unsqueeze(-1) - self.centers) ** 2)
+        return (self.proj(rbf) * mask.unsqueeze(-1)).sum()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Filter(CFG)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss = model(torch.randn(5, 3))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.centers', 'model.proj.weight']},
         ),
         Example(
             bad=False,
@@ -3173,7 +3208,12 @@ def main():
             made = _one_hot_of_indices(facts, node) if kind == "nondiff" else None
             return [(made[0], f"the one-hot made from the indices carries no gradient: `{made[0 + 1]}` would (straight-through)")] if made else []
 
-        found = list(cut_findings(self, facts, self.cut_kinds, describe, fixes_for, skip=_indices_behind_another_cut(facts), related_extra=one_hot_related))
+        # (gradients taken without a graph are how attacks and saliency maps are made on purpose, PGD's ``grad.sign()``: only
+        # where they are all that stands between parameters and the loss is the missing ``create_graph=True`` the cause; where
+        # another cut starves the same parameters too, that cut is the one reported)
+        nograph = [(effective_cut(facts, st)[1], sole_cut(st, self.cut_kinds)) for st in find_starvations(facts) if effective_cut(facts, st)[0] == "nograph"]
+        skip = set(_indices_behind_another_cut(facts)) | ({id(n) for n, sole in nograph if not sole} - {id(n) for n, sole in nograph if sole})
+        found = list(cut_findings(self, facts, self.cut_kinds, describe, fixes_for, skip=skip, related_extra=one_hot_related))
         yield from found
         reported = {(f.start.line, f.start.col) for f in found}
         yield from self._constant_loss_terms(facts, reported)

@@ -59,6 +59,10 @@ class _Kinds:
         where the container is made) or None."""
         if not isinstance(value, ast.Call):
             return None
+        if isinstance(value.func, ast.Name) and value.func.id in ("list", "tuple") and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], ast.Call):
+            # ``tuple(make_blocks(cfg))``: the helper's list, kept as a tuple (or copied into a list)
+            inner = self.helper_container(value.args[0], info, sn)
+            return (value.func.id, *inner[1:]) if inner is not None and inner[0] in ("list", "tuple") else None
         if isinstance(value.func, ast.Name):
             name = value.func.id
         elif info is not None and isinstance(value.func, ast.Attribute) and isinstance(value.func.value, ast.Name) and value.func.value.id in (sn, "cls", info.name):
@@ -180,6 +184,11 @@ def _container_elements(value: ast.AST) -> tuple:
         return ("list" if isinstance(value, ast.List) else "tuple"), list(value.elts)
     if isinstance(value, ast.ListComp):
         return "list", [value.elt]
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("list", "tuple") and len(value.args) == 1 and not value.keywords \
+            and isinstance(value.args[0], (ast.GeneratorExp, ast.ListComp, ast.List, ast.Tuple)):
+        # ``tuple(Block(d) for _ in range(n))``, ``list([...])``: the same elements, in a list or a tuple
+        inner = value.args[0]
+        return value.func.id, [inner.elt] if isinstance(inner, (ast.GeneratorExp, ast.ListComp)) else list(inner.elts)
     if isinstance(value, ast.Dict):
         return "dict", [v for v in value.values if v is not None]
     if isinstance(value, ast.DictComp):
@@ -253,7 +262,8 @@ Flags a plain `list`, `tuple` or `dict` of layers with parameters (or of `nn.Par
 `nn.Module` subclass: `self.heads = {"a": nn.Linear(..)}`, `self.blocks = [Block() for _ in range(n)]`,
 or an empty `self.heads = {}` / `self.layers = []` filled with layers in a loop (reported where a layer
 is put in), or the plain list a helper of the file (or a method of the class) builds and returns
-(`self.layers = make_layers(n)`, `self.layers = self._build_layers(config)`), or the container a constructor is
+(`self.layers = make_layers(n)`, `self.layers = self._build_layers(config)`), also copied into a tuple or list
+(`self.blocks = tuple(make_blocks(cfg))`, `tuple(Block(d) for _ in range(n))`), or the container a constructor is
 given (`self.layers = layers`, `list(layers)`, `[*layers]`, a `*others` tuple) when every construction of the class
 in the file passes layers that the caller does not train or register otherwise (an ensemble of models that are
 trained on their own keeps them in a plain list on purpose). Containers registered later (`nn.ModuleList(self.layers)`, `add_module`, `setattr`,
@@ -1374,6 +1384,130 @@ def main():
     return {"zero_conv": model.zero_convs["a"]}, {"zero_conv_changed": bool(model.zero_convs["a"].weight.abs().sum() > 0)}
 """,
             expect={"facts": {"zero_conv_changed": True}},
+        ),
+        Example(
+            name="blocks-from-a-factory-kept-in-a-tuple",
+            code="""import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.ff = nn.Linear(d, d)
+
+    def forward(self, x):
+        return x + torch.relu(self.ff(x))
+
+
+def make_blocks(d, n):
+    return [Block(d) for _ in range(n)]
+
+
+class Net(nn.Module):
+    def __init__(self, d=4, n=2):
+        super().__init__()
+        self.blocks = tuple(make_blocks(d, n))
+        self.head = nn.Linear(d, 1)
+
+    def forward(self, x):
+        for blk in self.blocks:
+            x = blk(x)
+        return self.head(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.blocks[0].ff.weight.detach().clone()
+    loss = model(torch.randn(3, 4)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"model": model}, {"blocks_changed": not torch.equal(before, model.blocks[0].ff.weight)}
+""",
+            lines=(21,),
+            expect={'grad_ok': ['model.head.weight'], 'facts': {'blocks_changed': False}},
+            fixed_expect={'facts': {'blocks_changed': True}},
+        ),
+        Example(
+            name="layers-from-a-generator-kept-in-a-tuple",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self, d=4, n=2):
+        super().__init__()
+        self.layers = tuple(nn.Linear(d, d) for _ in range(n))
+        self.head = nn.Linear(d, 1)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.relu(layer(x))
+        return self.head(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.layers[0].weight.detach().clone()
+    loss = model(torch.randn(3, 4)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"model": model}, {"layers_changed": not torch.equal(before, model.layers[0].weight)}
+""",
+            lines=(8,),
+            expect={'grad_ok': ['model.head.weight'], 'facts': {'layers_changed': False}},
+            fixed_expect={'facts': {'layers_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="blocks-from-a-factory-in-a-module-list",
+            code="""import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.ff = nn.Linear(d, d)
+
+    def forward(self, x):
+        return x + torch.relu(self.ff(x))
+
+
+def make_blocks(d, n):
+    return [Block(d) for _ in range(n)]
+
+
+class Net(nn.Module):
+    def __init__(self, d=4, n=2):
+        super().__init__()
+        self.blocks = nn.ModuleList(make_blocks(d, n))
+        self.head = nn.Linear(d, 1)
+
+    def forward(self, x):
+        for blk in self.blocks:
+            x = blk(x)
+        return self.head(x)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.blocks[0].ff.weight.detach().clone()
+    loss = model(torch.randn(3, 4)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"model": model}, {"blocks_changed": not torch.equal(before, model.blocks[0].ff.weight)}
+""",
+            expect={'grad_ok': ['model.head.weight', 'model.blocks.0.ff.weight'], 'facts': {'blocks_changed': True}},
         ),
     )
 

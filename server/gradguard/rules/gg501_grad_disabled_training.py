@@ -3229,6 +3229,87 @@ def main():
             lines=(7,),
             expect={"error": "does not require grad"},
         ),
+        Example(
+            name="no-grad-call-with-the-flag-that-selects-the-auxiliary-norm",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class DualBN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn_main = nn.BatchNorm2d(4)
+        self.bn_aux = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x, adv=False):
+        h = self.conv(x)
+        h = self.bn_aux(h) if adv else self.bn_main(h)
+        return self.fc(h.mean((2, 3)))
+
+
+def adversarial_logits(net, x):
+    x_adv = (x + 0.03 * torch.randn_like(x)).clamp(0, 1)
+    with torch.no_grad():
+        logits = net(x_adv, adv=True)
+    return logits
+
+
+def main():
+    torch.manual_seed(0)
+    net = DualBN()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    x, y = torch.rand(4, 3, 6, 6), torch.randint(0, 2, (4,))
+    loss = F.cross_entropy(net(x), y) + F.cross_entropy(adversarial_logits(net, x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"net": net}
+""",
+            lines=(22,),
+            expect={'grad_none': ['net.bn_aux.weight'], 'grad_ok': ['net.bn_main.weight']},
+            fixed_expect={'grad_ok': ['net.bn_aux.weight', 'net.bn_main.weight']},
+        ),
+        Example(
+            bad=False,
+            name="no-grad-accuracy-with-the-main-norm-adversarial-loss-with-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class DualBN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn_main = nn.BatchNorm2d(4)
+        self.bn_aux = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x, adv=False):
+        h = self.conv(x)
+        h = self.bn_aux(h) if adv else self.bn_main(h)
+        return self.fc(h.mean((2, 3)))
+
+
+def main():
+    torch.manual_seed(0)
+    net = DualBN()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    x, y = torch.rand(4, 3, 6, 6), torch.randint(0, 2, (4,))
+    x_adv = (x + 0.03 * torch.randn_like(x)).clamp(0, 1)
+    with torch.no_grad():
+        robust_acc = (net(x, adv=False).argmax(-1) == y).float().mean().item()
+    loss = F.cross_entropy(net(x), y) + F.cross_entropy(net(x_adv, adv=True), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"net": net}
+""",
+            expect={'grad_ok': ['net.bn_aux.weight', 'net.bn_main.weight']},
+        ),
     )
 
     cut_kinds = frozenset({"no_grad", "inference"})  # the GradientFlow cut kinds this rule reports

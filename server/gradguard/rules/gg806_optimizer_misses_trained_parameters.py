@@ -3310,6 +3310,95 @@ def main():
 """,
             expect={"facts": {"centres_changed": True}, "grad_ok": ["model.margin.centres.weight"]},
         ),
+        Example(
+            name="name-filter-over-a-list-of-tables-matches-none",
+            code="""import torch
+import torch.nn as nn
+
+CFG = {"tables": [5, 7], "dim": 4, "sparse_key": "embedding"}
+
+
+class TwoTables(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.emb_l = nn.ModuleList(nn.EmbeddingBag(n, cfg["dim"], mode="sum") for n in cfg["tables"])
+        self.top = nn.Linear(cfg["dim"], 1)
+
+    def forward(self, idx, off):
+        ly = [emb(idx[:, k], off) for k, emb in enumerate(self.emb_l)]
+        return self.top(torch.stack(ly).sum(0)).squeeze(-1)
+
+
+def build_optimizer(model, cfg):
+    dense = list(model.top.parameters())
+    sparse = [p for n, p in model.named_parameters() if cfg["sparse_key"] in n]
+    return torch.optim.Adagrad([{"params": dense, "lr": 0.01}, {"params": sparse, "lr": 0.1}])
+
+
+def train(model, optimizer, idx, off):
+    for _ in range(2):
+        loss = model(idx, off).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = TwoTables(CFG)
+    optimizer = build_optimizer(model, CFG)
+    before = model.emb_l[0].weight.detach().clone()
+    train(model, optimizer, torch.randint(0, 5, (6, 2)), torch.arange(0, 6, 2))
+    return {"model": model}, {"emb_changed": not torch.equal(before, model.emb_l[0].weight)}
+""",
+            lines=(20,),
+            expect={'grad_ok': ['model.emb_l.0.weight'], 'facts': {'emb_changed': False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="name-filter-over-a-list-of-tables-matches-them",
+            code="""import torch
+import torch.nn as nn
+
+CFG = {"tables": [5, 7], "dim": 4, "sparse_key": "emb_l"}
+
+
+class TwoTables(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.emb_l = nn.ModuleList(nn.EmbeddingBag(n, cfg["dim"], mode="sum") for n in cfg["tables"])
+        self.top = nn.Linear(cfg["dim"], 1)
+
+    def forward(self, idx, off):
+        ly = [emb(idx[:, k], off) for k, emb in enumerate(self.emb_l)]
+        return self.top(torch.stack(ly).sum(0)).squeeze(-1)
+
+
+def build_optimizer(model, cfg):
+    dense = list(model.top.parameters())
+    sparse = [p for n, p in model.named_parameters() if cfg["sparse_key"] in n]
+    return torch.optim.Adagrad([{"params": dense, "lr": 0.01}, {"params": sparse, "lr": 0.1}])
+
+
+def train(model, optimizer, idx, off):
+    for _ in range(2):
+        loss = model(idx, off).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = TwoTables(CFG)
+    optimizer = build_optimizer(model, CFG)
+    before = model.emb_l[0].weight.detach().clone()
+    train(model, optimizer, torch.randint(0, 5, (6, 2)), torch.arange(0, 6, 2))
+    return {"model": model}, {"emb_changed": not torch.equal(before, model.emb_l[0].weight)}
+""",
+            expect={'grad_ok': ['model.emb_l.0.weight'], 'facts': {'emb_changed': True}},
+        ),
     )
 
     def check(self, facts):
