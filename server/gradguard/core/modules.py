@@ -1505,19 +1505,96 @@ class ModuleModel:
 
     def registers_later(self, info: ClassInfo, attr: str) -> bool:
         """Is ``self.<attr>`` (a plain list/dict) registered somewhere, e.g. ``nn.ModuleList(self.attr)``,
-        ``add_module``/``register_module``/``setattr`` loops, or re-assigned to a Module container?"""
+        ``add_module``/``register_module``/``setattr`` loops, or re-assigned to a Module container? A registering call
+        counts only where what it registers may be one of the container's elements: ``self.<attr>`` itself or a part of
+        it, a name the class also puts into the container (``self.layers.append(layer)`` beside
+        ``self.add_module(f"layer{i}", layer)``), a loop variable over the container, or ``setattr`` with the
+        container's own name (or a name not known). ``register_buffer("offsets", torch.linspace(...))`` or
+        ``self.add_module("head", nn.Linear(...))`` registers something else, and leaves the container's layers out."""
+        fills: Optional[set] = None
         for node in self._index.walk(info.node):
             if isinstance(node, ast.Call):
                 q = self.imports.qualname(node.func) or ""
                 fname = node.func.attr if isinstance(node.func, ast.Attribute) else (node.func.id if isinstance(node.func, ast.Name) else "")
-                if fname in ("add_module", "register_module", "setattr", "register_parameter", "register_buffer"):
-                    return True
+                if fname in _REGISTERING_CALLS:
+                    if fills is None:
+                        fills = self._container_names(info, attr)
+                    if _may_register(node, fname, attr, fills):
+                        return True
+                    continue
                 if is_module_ctor(q) or q.endswith(("ParameterList", "ParameterDict")):
                     for a in node.args:
                         for sub in self._index.walk(a):
                             if isinstance(sub, ast.Attribute) and sub.attr == attr and isinstance(sub.value, ast.Name) and sub.value.id == "self":
                                 return True
         return False
+
+    def _container_names(self, info: ClassInfo, attr: str) -> set:
+        """Names whose values the class puts into ``self.<attr>`` (``append``/``insert``/``extend`` arguments, values stored
+        at an index) or binds while iterating over it (``for layer in self.layers``)."""
+        out: set = set()
+        for node in self._index.walk(info.node):
+            given: list = []
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("append", "insert", "extend", "update", "setdefault") and _is_self_attr(node.func.value, attr):
+                given = list(node.args) + [k.value for k in node.keywords]
+            elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) and _is_self_attr(t.value, attr) for t in node.targets):
+                given = [node.value]
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and any(_is_self_attr(n, attr) for n in self._index.walk(node.iter)):
+                given = [node.target]
+            for g in given:
+                out.update(_held_names(g))
+        return out
+
+
+_REGISTERING_CALLS = ("add_module", "register_module", "setattr", "register_parameter", "register_buffer")
+
+
+def _is_self_attr(node: ast.AST, attr: str) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name) and node.value.id == "self"
+
+
+def _may_register(call: ast.Call, fname: str, attr: str, fills: set) -> bool:
+    """May this ``add_module``/``register_module``/``setattr``/``register_parameter``/``register_buffer`` call register
+    an element of ``self.<attr>`` (see ``Modules.registers_later``)?"""
+    at = 2 if fname == "setattr" else 1
+    name = call.args[at - 1] if len(call.args) >= at else None
+    value = call.args[at] if len(call.args) > at else None
+    for k in call.keywords:
+        if k.arg is None:
+            return True  # (``**kwargs``: not known)
+        if k.arg in ("name",):
+            name = k.value
+        elif k.arg in ("module", "param", "tensor", "value"):
+            value = k.value
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        return True
+    if fname == "setattr":
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            if name.value == attr:
+                return True  # (the container itself replaced)
+        else:
+            return True  # (an attribute named at run time: it may be the container's)
+    if value is None:
+        return True
+    if any(isinstance(n, ast.Attribute) and n.attr == attr for n in ast.walk(value)):
+        return True
+    return bool(_held_names(value) & fills)
+
+
+def _held_names(e: ast.AST) -> set:
+    """The names whose objects ``e`` may be: ``layer``, each of ``(a, b)`` or ``[*blocks]``, the root of ``blocks[i]`` or
+    ``stages.conv``; none for a call (a new object: ``Block(cfg["d"])``), a constant or arithmetic."""
+    if isinstance(e, ast.Name):
+        return {e.id}
+    if isinstance(e, (ast.Tuple, ast.List, ast.Set)):
+        return set().union(*(_held_names(x) for x in e.elts)) if e.elts else set()
+    if isinstance(e, ast.Starred):
+        return _held_names(e.value)
+    if isinstance(e, (ast.Subscript, ast.Attribute)):
+        return _held_names(e.value)
+    if isinstance(e, ast.IfExp):
+        return _held_names(e.body) | _held_names(e.orelse)
+    return set()
 
 
 # what may turn a frozen parameter back on or overwrite it from outside its class's code

@@ -266,8 +266,9 @@ is put in), or the plain list a helper of the file (or a method of the class) bu
 (`self.blocks = tuple(make_blocks(cfg))`, `tuple(Block(d) for _ in range(n))`), or the container a constructor is
 given (`self.layers = layers`, `list(layers)`, `[*layers]`, a `*others` tuple) when every construction of the class
 in the file passes layers that the caller does not train or register otherwise (an ensemble of models that are
-trained on their own keeps them in a plain list on purpose). Containers registered later (`nn.ModuleList(self.layers)`, `add_module`, `setattr`,
-`register_module`) and containers of parameter-free modules (activations, losses) are left alone.
+trained on their own keeps them in a plain list on purpose). Containers registered later (`nn.ModuleList(self.layers)`, or `add_module`, `setattr`,
+`register_module` given the container's own layers) and containers of parameter-free modules (activations, losses) are left alone. A call that registers something
+else (`register_buffer("centers", ...)`, `add_module("head", nn.Linear(...))`) does not register the container's layers.
 An object of a plain class of the file (not an `nn.Module`) that builds its own layers and is kept on a Module
 (`self.items = ItemStore(n, d)` whose `__init__` sets `self.table = nn.Embedding(n, d)`), used by the Module's
 methods (or, when no other class of the file has an attribute of that name, called or read through the model outside
@@ -1508,6 +1509,81 @@ def main():
     return {"model": model}, {"blocks_changed": not torch.equal(before, model.blocks[0].ff.weight)}
 """,
             expect={'grad_ok': ['model.head.weight', 'model.blocks.0.ff.weight'], 'facts': {'blocks_changed': True}},
+        ),
+        Example(
+            name="list-beside-a-registered-buffer",
+            code="""import torch
+import torch.nn as nn
+
+
+class RadialNet(nn.Module):
+    def __init__(self, n_blocks=2, d=8):
+        super().__init__()
+        self.register_buffer("centers", torch.linspace(0.0, 3.0, d))
+        self.blocks = []
+        for _ in range(n_blocks):
+            self.blocks.append(nn.Linear(d, d))
+        self.head = nn.Linear(d, 1)
+
+    def forward(self, r):
+        h = torch.exp(-(r.unsqueeze(-1) - self.centers) ** 2)
+        for block in self.blocks:
+            h = h + torch.tanh(block(h))
+        return self.head(h).squeeze(-1)
+
+
+def main():
+    torch.manual_seed(0)
+    net = RadialNet()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    w0 = net.blocks[0].weight.detach().clone()
+    loss = net(torch.rand(16) * 3).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}, {"blocks_changed": not torch.equal(w0, net.blocks[0].weight)}
+""",
+            lines=(11,),
+            expect={'facts': {'blocks_changed': False}},
+            fixed_expect={'facts': {'blocks_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="list-registered-by-add-module-in-the-same-loop",
+            code="""import torch
+import torch.nn as nn
+
+
+class RadialNet(nn.Module):
+    def __init__(self, n_blocks=2, d=8):
+        super().__init__()
+        self.register_buffer("centers", torch.linspace(0.0, 3.0, d))
+        self.blocks = []
+        for i in range(n_blocks):
+            block = nn.Linear(d, d)
+            self.add_module(f"block{i}", block)
+            self.blocks.append(block)
+        self.head = nn.Linear(d, 1)
+
+    def forward(self, r):
+        h = torch.exp(-(r.unsqueeze(-1) - self.centers) ** 2)
+        for block in self.blocks:
+            h = h + torch.tanh(block(h))
+        return self.head(h).squeeze(-1)
+
+
+def main():
+    torch.manual_seed(0)
+    net = RadialNet()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    w0 = net.blocks[0].weight.detach().clone()
+    loss = net(torch.rand(16) * 3).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"net": net}, {"blocks_changed": not torch.equal(w0, net.blocks[0].weight)}
+""",
+            expect={'grad_ok': ['net.block0.weight', 'net.head.weight'], 'facts': {'blocks_changed': True}},
         ),
     )
 
