@@ -1803,6 +1803,11 @@ class _Walker:
                 self.env[p.arg] = b.get(i) or b.get(p.arg) or self.implicit_arg(p.arg, i) or Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
                 self.fl.args.append(p.arg)
                 i += 1
+            for bk, bv in b.items():
+                # a nested function called where it is defined: the names it reads from the enclosing function hold what
+                # they hold at the call (``def rhs(y): return f(torch.from_numpy(y))`` with the model as ``f``)
+                if isinstance(bk, str) and bk.startswith("free:") and bk[5:] not in self.env:
+                    self.env[bk[5:]] = bv
             if a.vararg is not None and self.binding is not None and a.vararg.arg not in b:
                 extra = sorted(k for k in b if isinstance(k, int) and k >= i)
                 if extra and extra == list(range(i, i + len(extra))):
@@ -4342,6 +4347,7 @@ class _Walker:
         self._hand_writes_at(node, fn, selfv, args)
         self._steps_at(node, fn, selfv, args)
         recv_key, state, stores_read = self._receiver_state(node, fn, selfv)
+        free = self._closure_values(fn) if selfv is None else {}
         # a callee analyzed with its caller's values: when they carry identity a summary would lose, or when
         # grad mode is off and the callee backpropagates (its losses are built without a graph)
         vals = [*args, *kwargs.values()]
@@ -4392,6 +4398,9 @@ class _Walker:
             # stores tensors there that this function reads back after the call
             bool(state) or stores_read
         ) or (
+            # a nested function reading the enclosing function's values (a closure over the model or a tensor)
+            bool(free)
+        ) or (
             # a module whose mode the caller set (``model.eval()`` kept while training), run where ``self.training``
             # decides something in it or in its parts (``with torch.set_grad_enabled(self.training):``)
             selfv is not None and selfv.kind == "module" and selfv.cls is not None and any(k == "training" or k.endswith(".training") for k, _v in (selfv.flags or ()))
@@ -4400,6 +4409,7 @@ class _Walker:
             binding: dict = dict(enumerate(args))
             binding.update(kwargs)
             binding.update(state)
+            binding.update(free)
             for name in self._omitted_none(fn, args, kwargs):
                 binding[name] = Val(kind="none", consts=frozenset({None}))
             if selfv is not None and selfv.kind == "module":
@@ -4453,6 +4463,32 @@ class _Walker:
             wrapped = self.instantiate_summary(Val(frozenset(), ret.cut), binding, node, frozenset(summary.created)).cut if ret.cut else frozenset()
             return Val(frozenset({NEW}), wrapped, kind="module", cls=ret.cls, ident=NEW, elem_cls=ret.elem_cls, frozen_copy=_made_switches(summary, ret.ident, node))
         return self.instantiate_summary(ret, binding, node, frozenset(summary.created))
+
+    def _closure_values(self, fn: ast.AST) -> dict:
+        """``{"free:<name>": value}`` for a function defined inside the function this walk analyzes (a closure), for each
+        name it reads but neither binds nor takes as a parameter that this walk holds a tensor, module, parameter set or
+        function for at the call; empty for any other callee."""
+        own = self.node
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or not isinstance(own, (ast.FunctionDef, ast.AsyncFunctionDef)) or fn is own:
+            return {}
+        if not (own.lineno < fn.lineno <= (own.end_lineno or own.lineno)) or self.e.functions.get(fn.name) is fn:
+            return {}
+        got = self.e._syntax.get(("closure_reads", id(fn)))
+        if got is None:
+            a = fn.args
+            params = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, *([a.vararg] if a.vararg else []), *([a.kwarg] if a.kwarg else []))}
+            loads: set = set()
+            stores: set = set()
+            for n in walk_nodes(fn):
+                if isinstance(n, ast.Name):
+                    (loads if isinstance(n.ctx, ast.Load) else stores).add(n.id)
+            got = self.e._syntax[("closure_reads", id(fn))] = tuple(sorted(loads - stores - params))
+        out = {}
+        for name in got:
+            v = self.env.get(name)
+            if v is not None and (v.live or v.cut or v.kind in ("module", "optimizer", "params", "function")):
+                out["free:" + name] = v
+        return out
 
     def _context_param_groups(self, ctx: FunctionFlow) -> None:
         """A helper given an optimizer that adds a parameter group to it (``unfreeze_backbone(model, optimizer, lr)`` calling

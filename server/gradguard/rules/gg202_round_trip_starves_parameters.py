@@ -1217,6 +1217,74 @@ def main():
 """,
             expect={"grad_ok": ["model.weight"]},
         ),
+        Example(
+            name="numpy-round-trip-in-a-closure-over-the-model",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def euler_integrate(f, y0, dt, steps):
+    def rhs(y):
+        return f(torch.from_numpy(y).float()).detach().numpy()
+    ys, y = [], y0
+    for _ in range(steps):
+        y = y + dt * rhs(y)
+        ys.append(y)
+    return torch.from_numpy(np.stack(ys, axis=1)).float()
+
+
+def main():
+    torch.manual_seed(0)
+    f = nn.Linear(2, 2)
+    opt = torch.optim.SGD(f.parameters(), lr=0.1)
+    y0 = np.ones((4, 2))
+    pred = euler_integrate(f, y0, 0.1, 5)
+    loss = F.mse_loss(pred, torch.zeros(4, 5, 2))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"f": f}
+""",
+            lines=(9,),
+            expect={'error': 'does not require grad'},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="closure-over-the-model-keeps-tensors-numpy-only-for-the-log",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def euler_integrate(f, y0, dt, steps):
+    def rhs(y):
+        return f(y)
+    ys, y = [], torch.from_numpy(y0).float()
+    for _ in range(steps):
+        y = y + dt * rhs(y)
+        ys.append(y)
+    log = np.stack([s.detach().numpy() for s in ys], axis=1)
+    return torch.stack(ys, dim=1), log
+
+
+def main():
+    torch.manual_seed(0)
+    f = nn.Linear(2, 2)
+    opt = torch.optim.SGD(f.parameters(), lr=0.1)
+    y0 = np.ones((4, 2))
+    pred, log = euler_integrate(f, y0, 0.1, 5)
+    loss = F.mse_loss(pred, torch.zeros(4, 5, 2))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"f": f}, {"logged_steps": int(log.shape[1])}
+""",
+            expect={'grad_ok': ['f.weight'], 'facts': {'logged_steps': 5}},
+        ),
     )
 
     cut_kinds = frozenset({"numpy", "item", "tolist", "python", "rewrap"})  # the GradientFlow cut kinds this rule reports
