@@ -47,13 +47,19 @@ def _uncopied(facts, elt: ast.AST, var: str) -> Optional[Fix]:
 def _numpy_float64(facts, expr: ast.AST, scope: ast.AST, depth: int = 0) -> bool:
     """Is ``expr`` a NumPy array of float64: made by a float64 constructor without a dtype (``np.zeros((n, 6))``), an
     ``np.array`` of float literals, or a name bound once in ``scope`` to one of those?"""
-    if depth > 3:
+    if depth > 6:
         return False
     if isinstance(expr, ast.Subscript):  # (rows of a float64 array: ``table[list(keep)]``, ``table[:n]``)
         return _numpy_float64(facts, expr.value, scope, depth + 1)
     if isinstance(expr, ast.Name):
         bound = single_binding(scope, expr.id)
         if bound is None:
+            unpacked = _unpacked(facts, scope, expr.id)
+            if unpacked is not None:  # (``xy, rgb = load_points(n)``, ``xb, yb = specs[i:j], labels[i:j]``)
+                return bool(unpacked) and all(_numpy_float64(facts, e, sc, depth + 1) for e, sc in unpacked)
+            top = _module_binding(facts, scope, expr.id)
+            if top is not None:  # (a module-level array the function reads: ``POINTS = rng.uniform(...)``)
+                return _numpy_float64(facts, top, facts.tree, depth + 1)
             return _float64_argument(facts, expr.id, scope, depth)
         return _numpy_float64(facts, bound, scope, depth + 1)
     if not isinstance(expr, ast.Call) or any(k.arg == "dtype" for k in expr.keywords):
@@ -144,9 +150,63 @@ def _module_function(facts, name: str) -> Optional[ast.FunctionDef]:
     return found[0] if len(found) == 1 else None
 
 
+def _unpacked(facts, scope: ast.AST, name: str) -> Optional[list]:
+    """``[(expr, its scope), ...]``: what ``name`` holds when its one binding in ``scope`` is an element of a tuple
+    assignment (``xb, yb = specs[i:j], labels[i:j]``: that element; ``xy, rgb = load_points(n)``: that element of every
+    ``return`` of the file's function, each a tuple); None when it is bound otherwise, or more than once."""
+    found = None
+    for n in ast.walk(scope):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Tuple):
+            elts = n.targets[0].elts
+            at = [k for k, t in enumerate(elts) if isinstance(t, ast.Name) and t.id == name]
+            if not at:
+                continue
+            if found is not None or len(at) > 1 or any(isinstance(t, ast.Starred) for t in elts):
+                return None
+            found = (n, at[0], len(elts))
+    if found is None:
+        return None
+    node, i, width = found
+    value = node.value
+    if isinstance(value, ast.Tuple):
+        return [(value.elts[i], scope)] if len(value.elts) == width and not any(isinstance(e, ast.Starred) for e in value.elts) else None
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+        fn = _module_function(facts, value.func.id)
+        if fn is None:
+            return None
+        out = []
+        for r in walk_nodes(fn):
+            if isinstance(r, ast.Return):
+                if not isinstance(r.value, ast.Tuple) or len(r.value.elts) != width:
+                    return None
+                out.append((r.value.elts[i], fn))
+        return out
+    return None
+
+
+def _module_binding(facts, scope: ast.AST, name: str) -> Optional[ast.AST]:
+    """The value of a module-level ``name = ...`` that a function reads without binding or taking it (the file's one
+    top-level assignment of that name), else None."""
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    a = scope.args
+    if name in {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, *([a.vararg] if a.vararg else []), *([a.kwarg] if a.kwarg else []))}:
+        return None
+    if any(isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load) for n in walk_nodes(scope)):
+        return None
+    found = [st for st in facts.tree.body if isinstance(st, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and any(
+        isinstance(t, ast.Name) and t.id == name for t in (st.targets if isinstance(st, ast.Assign) else [st.target]))]
+    if len(found) != 1 or not isinstance(found[0], ast.Assign) or len(found[0].targets) != 1:
+        return None
+    if any(isinstance(n, ast.Global) and name in n.names for n in facts.walk(ast.Global)):
+        return None
+    return found[0].value
+
+
 def _float64_argument(facts, name: str, scope: ast.AST, depth: int) -> bool:
-    """``name`` is a parameter of ``scope`` (a function of the file, or a class's ``__init__``) and every call the file
-    makes to it passes a NumPy float64 array for it (at least one call)."""
+    """``name`` is a parameter of ``scope`` (a function of the file, a class's ``__init__``, or another method) and every
+    call the file makes to it passes a NumPy float64 array for it (at least one call). A method's calls are those on
+    ``self`` inside its class, or any call of that method name when no other class of the file defines one."""
     if not isinstance(scope, ast.FunctionDef):
         return False
     params = [a.arg for a in scope.args.posonlyargs + scope.args.args]
@@ -154,14 +214,24 @@ def _float64_argument(facts, name: str, scope: ast.AST, depth: int) -> bool:
         return False
     i = params.index(name)
     callee = scope.name
+    cls = facts.parent(scope)
     if scope.name == "__init__":
-        cls = facts.parent(scope)
         if not isinstance(cls, ast.ClassDef):
             return False
         callee, i = cls.name, i - 1
+    elif isinstance(cls, ast.ClassDef) and i > 0 and not scope.decorator_list:
+        unique = sum(1 for c in facts.walk(ast.ClassDef) if any(isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name == callee for m in c.body)) == 1
+        first, last = cls.lineno, cls.end_lineno or cls.lineno
+        calls = [c for c in facts.nodes_near(ast.Call, (callee,)) if isinstance(c.func, ast.Attribute) and c.func.attr == callee and (
+            unique or (isinstance(c.func.value, ast.Name) and c.func.value.id == params[0] and first <= c.lineno <= last))]
+        return _every_call_passes_float64(facts, calls, i - 1, name, depth)
     elif not any(scope is n for n in facts.tree.body):
         return False
     calls = [c for c in facts.nodes_near(ast.Call, (callee,)) if isinstance(c.func, ast.Name) and c.func.id == callee]
+    return _every_call_passes_float64(facts, calls, i, name, depth)
+
+
+def _every_call_passes_float64(facts, calls: list, i: int, name: str, depth: int) -> bool:
     if not calls or i < 0:
         return False
     for call in calls:
@@ -237,7 +307,8 @@ Flags `.to(...)`, `.cuda()`, `.double()`, `.half()`, `.bfloat16()`, `.type(...)`
 dtype is known to change: a tensor made from a NumPy float64 array, NumPy's default for `np.zeros`, `np.random.randn`,
 `np.loadtxt` and a `default_rng()` Generator's `normal` / `random` draws, also when a helper of the file returns it or
 every call of a constructor passes it: `torch.tensor(vectors, requires_grad=True).float()` in `__init__` with
-`Model(load_vectors())`), and arithmetic bound to a name or appended to a list (`w = torch.randn(3, requires_grad=True) * 0.01`,
+`Model(load_vectors())`; an element of a tuple a helper returns, `xy, rgb = load_points(n)`; a module-level array; a
+method's parameter that every call on `self` passes, or every call of that method name when one class defines it), and arithmetic bound to a name or appended to a list (`w = torch.randn(3, requires_grad=True) * 0.01`,
 `.mul(...)`), applied directly to a freshly created leaf: `torch.randn(..., requires_grad=True)`,
 `nn.Parameter(t)`, or `torch.zeros(...).requires_grad_()`. Casts that are known no-ops (`.to("cpu")`, `.float()`
 on a float32 tensor) are not flagged, nor is a cast bound to a name that is only used as a value (a unit test's
@@ -1449,6 +1520,83 @@ def main():
 """,
             lines=(7,),
             expect={"error": "unsupported operand"},
+        ),
+        Example(
+            name="numpy-points-unpacked-from-a-helper-made-a-leaf-in-a-method-then-cast",
+            code="""import numpy as np
+import torch
+
+
+def load_points(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, size=(n, 2)), rng.uniform(0, 1, size=(n, 3))
+
+
+class Fitter:
+    def __init__(self, lr):
+        self.lr = lr
+
+    def make_means(self, points):
+        return torch.tensor(points, requires_grad=True).float()
+
+    def fit(self, points, target):
+        means = self.make_means(points)
+        start = means.detach().clone()
+        opt = torch.optim.Adam([means], lr=self.lr)
+        for _ in range(3):
+            loss = (means - target).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return not torch.equal(start, means.detach())
+
+
+def main():
+    xy, rgb = load_points(8)
+    moved = Fitter(0.1).fit(xy, torch.zeros(8, 2))
+    return {}, {"means_moved": moved}
+""",
+            lines=(15,),
+            expect={'error': "can't optimize a non-leaf Tensor"},
+            fixed_expect={'facts': {'means_moved': True}},
+        ),
+        Example(
+            bad=False,
+            name="float32-points-unpacked-from-a-helper-float-is-no-copy",
+            code="""import numpy as np
+import torch
+
+
+def load_points(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, size=(n, 2)).astype(np.float32), rng.uniform(0, 1, size=(n, 3))
+
+
+class Fitter:
+    def __init__(self, lr):
+        self.lr = lr
+
+    def make_means(self, points):
+        return torch.tensor(points, requires_grad=True).float()
+
+    def fit(self, points, target):
+        means = self.make_means(points)
+        start = means.detach().clone()
+        opt = torch.optim.Adam([means], lr=self.lr)
+        for _ in range(3):
+            loss = (means - target).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return not torch.equal(start, means.detach())
+
+
+def main():
+    xy, rgb = load_points(8)
+    moved = Fitter(0.1).fit(xy, torch.zeros(8, 2))
+    return {}, {"means_moved": moved}
+""",
+            expect={'facts': {'means_moved': True}},
         ),
     )
 
