@@ -29,9 +29,11 @@ Flags an optimizer built in the file (or handed out by Lightning's `self.optimiz
 whose `zero_grad()` runs, in a training loop (or a Lightning `training_step`), before a `backward()` that reaches the
 parameters it holds, while no `.step()` anywhere in the
 file steps it: not directly, not through `scaler.step(opt)`, and the optimizer is never handed to another function,
-stored or returned, where a step could hide. The finding goes on the `step()` of another optimizer that follows the
-backward (the usual copy-paste slip: `opt_d.step()` where `opt_g.step()` was meant), or on the `zero_grad()` when
-nothing is stepped after it. Training that a framework steps for you (Lightning's automatic optimization, the
+stored or returned, where a step could hide (returning it from `configure_optimizers` under Lightning's manual
+optimization hands it back through `self.optimizers()`, where the module's own steps are seen). The finding goes on the
+`step()` of another optimizer that follows the backward (the usual copy-paste slip: `opt_d.step()` where `opt_g.step()`
+was meant), or on a second `step()` of the same optimizer after one backward (`opt_head.step()` twice, the second where
+`opt_enc.step()` was meant), or on the `zero_grad()` when nothing is stepped after it. Training that a framework steps for you (Lightning's automatic optimization, the
 Hugging Face Trainer) is not checked.
 
 ## Why is this bad?
@@ -300,6 +302,123 @@ def main():
 """,
             expect={"facts": {"generator_changed": True}, "grad_ok": ["model.critic.0.weight"]},
         ),
+        Example(
+            name="one-optimizer-stepped-twice-where-the-other-was-meant",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    enc = nn.Linear(4, 4)
+    head = nn.Linear(4, 2)
+    opt_head = torch.optim.SGD(head.parameters(), lr=0.1)
+    opt_enc = torch.optim.SGD(enc.parameters(), lr=0.01)
+    before = enc.weight.detach().clone()
+    for step in range(4):
+        loss = F.cross_entropy(head(enc(torch.randn(8, 4))), torch.randint(0, 2, (8,)))
+        opt_head.zero_grad()
+        opt_enc.zero_grad()
+        loss.backward()
+        opt_head.step()
+        if step >= 1:
+            opt_head.step()
+    return {"enc": enc}, {"encoder_changed": not torch.equal(before, enc.weight)}
+""",
+            lines=(20,),
+            expect={'facts': {'encoder_changed': False}},
+            fixed_expect={'facts': {'encoder_changed': True}},
+        ),
+        Example(
+            name="lightning-manual-optimizers-returned-by-configure-optimizers-one-never-stepped",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Recognizer(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.encoder = nn.Sequential(nn.Linear(6, 8), nn.GELU())
+        self.head = nn.Linear(8, 3)
+
+    def training_step(self, batch, batch_idx):
+        opt_head, opt_enc = self.optimizers()
+        x, y = batch
+        loss = F.cross_entropy(self.head(self.encoder(x)), y)
+        opt_head.zero_grad()
+        opt_enc.zero_grad()
+        self.manual_backward(loss)
+        opt_head.step()
+        if self.global_step >= 1:
+            opt_head.step()
+
+    def configure_optimizers(self):
+        opt_head = torch.optim.AdamW(self.head.parameters(), lr=1e-3)
+        opt_enc = torch.optim.AdamW(self.encoder.parameters(), lr=1e-4)
+        return [opt_head, opt_enc]
+
+
+def main():
+    torch.manual_seed(0)
+    model = Recognizer()
+    before = model.encoder[0].weight.detach().clone()
+    loader = DataLoader(TensorDataset(torch.randn(32, 6), torch.randint(0, 3, (32,))), batch_size=8)
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, loader)
+    return {"model": model}, {"encoder_changed": not torch.equal(before, model.encoder[0].weight)}
+""",
+            lines=(24,),
+            expect={'facts': {'encoder_changed': False}},
+            fixed_expect={'facts': {'encoder_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="lightning-manual-encoder-optimizer-stepped-after-warm-up",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Recognizer(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.encoder = nn.Sequential(nn.Linear(6, 8), nn.GELU())
+        self.head = nn.Linear(8, 3)
+
+    def training_step(self, batch, batch_idx):
+        opt_head, opt_enc = self.optimizers()
+        x, y = batch
+        loss = F.cross_entropy(self.head(self.encoder(x)), y)
+        opt_head.zero_grad()
+        opt_enc.zero_grad()
+        self.manual_backward(loss)
+        opt_head.step()
+        if self.global_step >= 1:
+            opt_enc.step()
+
+    def configure_optimizers(self):
+        opt_head = torch.optim.AdamW(self.head.parameters(), lr=1e-3)
+        opt_enc = torch.optim.AdamW(self.encoder.parameters(), lr=1e-4)
+        return [opt_head, opt_enc]
+
+
+def main():
+    torch.manual_seed(0)
+    model = Recognizer()
+    before = model.encoder[0].weight.detach().clone()
+    loader = DataLoader(TensorDataset(torch.randn(32, 6), torch.randint(0, 3, (32,))), batch_size=8)
+    pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False).fit(model, loader)
+    return {"model": model}, {"encoder_changed": not torch.equal(before, model.encoder[0].weight)}
+""",
+            expect={'facts': {'encoder_changed': True}},
+        ),
     )
 
     def check(self, facts):
@@ -339,6 +458,8 @@ def main():
                 wrong = _step_after(fl, site)
                 if wrong is not None and not _stepped_before(fl, wrong, site):
                     wrong = None  # (another optimizer's own step, once per iteration: not a slip for this one)
+                if wrong is None:
+                    wrong = _repeated_step_after(fl, site)  # (``opt_head.step()`` a second time where ``opt_enc`` was meant)
                 names = ", ".join(f"`{r}`" for r in sorted(t.params)[:3])
                 related_rows = [(site.node, "this backward fills their gradients"), (t.origin, f"`{ev.name}` is built here")]
                 if wrong is not None:
@@ -503,6 +624,24 @@ def _step_after(fl, site):
     return None
 
 
+def _repeated_step_after(fl, site):
+    """A step of an optimizer already stepped since ``site`` (before the next backward): the second ``opt_head.step()``
+    after one backward, where another optimizer's step was meant (a second step applies the same gradients again)."""
+    start = position(site.node)
+    later = [s for s in fl.backward_sites if isinstance(s.node, ast.Call) and position(s.node) > start]
+    end = min((position(s.node) for s in later), default=(10**9, 0))
+    seen: dict = {}  # id(optimizer origin) -> the step call seen first (a loop walked twice records each call twice)
+    for ev in sorted((e for e in fl.events if e.what == "step" and isinstance(e.node, ast.Call)), key=lambda e: position(e.node)):
+        if not (start < position(ev.node) < end) or ev.target is None or ev.target.kind != "optimizer" or ev.target.origin is None:
+            continue
+        if ev.node.args or not isinstance(ev.node.func, ast.Attribute):
+            continue
+        first = seen.setdefault(id(ev.target.origin), ev.node)
+        if first is not ev.node:
+            return ev
+    return None
+
+
 def _stepped_before(fl, wrong, site) -> bool:
     """Was the optimizer ``wrong`` steps already stepped before ``site`` in this function (after an earlier backward)?"""
     origin = wrong.target.origin
@@ -515,8 +654,16 @@ def _stepped_before(fl, wrong, site) -> bool:
 def _handed_on(facts, name: str) -> bool:
     """Is the optimizer's name passed to a call (other than a few that never step), returned, yielded, or bound to
     something else (an attribute, a container, another name) anywhere in the file? A step may then happen where the
-    model cannot see it. Reading its attributes (``opt.param_groups``) does not count."""
+    model cannot see it. Reading its attributes (``opt.param_groups``) does not count, nor returning it from the
+    ``configure_optimizers`` of a LightningModule under manual optimization (Lightning then steps nothing itself: it
+    hands the optimizers back through ``self.optimizers()``, where the module's own steps are seen)."""
+    manual: set = set()
+    for info in facts.modules.classes.values():
+        if info.framework == "lightning" and info.manual_optimization and "configure_optimizers" in info.methods:
+            manual.update(id(r) for r in walk_nodes(info.methods["configure_optimizers"]) if isinstance(r, ast.Return))
     for n in walk_nodes(facts.tree):
+        if id(n) in manual:
+            continue
         if isinstance(n, ast.Call):
             func = n.func
             fname = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
