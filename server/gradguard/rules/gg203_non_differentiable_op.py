@@ -10,7 +10,7 @@ from gradguard.core.astindex import walk_nodes
 from gradguard.core.deadterms import dead_terms
 from gradguard.core.flow import CONSTANT_TERM_CUTS
 from gradguard.core.model import Applicability, Severity
-from gradguard.core.paramnames import Unknown, evaluate_name_test, models_of, module_constants, parameter_names
+from gradguard.core.paramnames import Unknown, evaluate_name_test, models_of, module_constants, parameter_names, single_binding
 from gradguard.core.starvation import cut_order, find_starvations, frozen_paths, helper_freezes, is_frozen
 from gradguard.core.torchapi import LAYER_PARAMETER_NAMES, LOSS_SINK_WORDS, is_module_ctor
 from gradguard.fixes import fix, insert_after_stmt, keyword_edit, replace_node
@@ -149,7 +149,22 @@ def _one_hot_of_indices(facts, node: ast.AST) -> Optional[tuple]:
             whole = call
             continue
         break
+    if not _probabilities(facts, scope, probs):
+        # scores or logits (perhaps masked with ``-inf``, which the difference of the scores would turn into NaN): the
+        # straight-through surrogate is their softmax, whose forward still cancels to the one-hot
+        soft = f"{probs}.softmax(-1)"
+        return whole, f"({facts.text(whole)} - {soft}.detach() + {soft})"
     return whole, f"({facts.text(whole)} - {probs}.detach() + {probs})"
+
+
+def _probabilities(facts, scope: ast.AST, name: str) -> bool:
+    """Is ``name`` bound once in ``scope`` to a softmax's output (``probs = logits.softmax(-1)``, ``F.softmax(x, dim=-1)``,
+    a Gumbel-softmax)?"""
+    bound = single_binding(scope, name)
+    if not isinstance(bound, ast.Call):
+        return False
+    q = facts.imports.qualname(bound.func) or ""
+    return q.endswith(("softmax", "gumbel_softmax")) or (isinstance(bound.func, ast.Attribute) and bound.func.attr == "softmax")
 
 
 class NonDifferentiableOp(Rule):
@@ -3146,6 +3161,42 @@ def main():
     return {"alpha": model[1].alpha}
 """,
             expect={"grad_ok": ["alpha"]},
+        ),
+        Example(
+            name="hard-attention-one-hot-of-masked-scores",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class HardAttention(nn.Module):
+    def __init__(self, dim=4):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim, bias=False)
+        self.att = nn.Parameter(0.1 * torch.randn(dim))
+
+    def forward(self, x, adj):
+        h = self.proj(x)
+        scores = ((h @ self.att)[:, None] + (h @ self.att)[None, :]).masked_fill(adj == 0, float("-inf"))
+        alpha = F.one_hot(scores.argmax(dim=-1), num_classes=adj.shape[0]).float()
+        return alpha @ h + h
+
+
+def main():
+    torch.manual_seed(0)
+    layer = HardAttention()
+    opt = torch.optim.Adam(layer.parameters(), lr=1e-2)
+    adj = ((torch.rand(6, 6) < 0.4).float() + torch.eye(6)).clamp(max=1)
+    for _ in range(3):
+        loss = layer(torch.randn(6, 4), adj).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"layer": layer}
+""",
+            lines=(15,),
+            expect={'grad_none': ['layer.att'], 'grad_ok': ['layer.proj.weight']},
+            fixed_expect={'grad_ok': ['layer.att']},
         ),
     )
 
