@@ -852,14 +852,22 @@ def _binding_of(parents: dict, n: ast.Name) -> bool:
 
 
 def _pure_literal(node: ast.AST) -> bool:
-    """A literal of constants only: dicts (string keys), lists, tuples, numbers, strings, booleans, None, negatives."""
+    """A literal of constants only: dicts (string keys), lists, tuples, numbers, strings, booleans, None, negatives, and
+    arithmetic of numbers (``"aux_coef": 1 / 32``, ``2 ** 10``)."""
     for n in walk_nodes(node):
         if isinstance(n, ast.Dict):
             if not all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in n.keys):
                 return False
-        elif not isinstance(n, (ast.List, ast.Tuple, ast.Constant, ast.Load, ast.UnaryOp, ast.USub)):
+        elif isinstance(n, ast.BinOp):
+            if not all(isinstance(x, ast.Constant) and isinstance(x.value, (int, float)) and not isinstance(x.value, bool)
+                       or isinstance(x, (ast.BinOp, ast.UnaryOp)) for x in (n.left, n.right)):
+                return False
+        elif not isinstance(n, (ast.List, ast.Tuple, ast.Constant, ast.Load, ast.UnaryOp, ast.USub, ast.UAdd, *_ARITHMETIC_OPS)):
             return False
     return True
+
+
+_ARITHMETIC_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
 
 
 def _within_lines(node: ast.AST, scope: ast.AST) -> bool:

@@ -3,6 +3,7 @@ than ``forward`` takes inputs."""
 from __future__ import annotations
 
 import ast
+from functools import partial
 from typing import Optional, cast
 
 from gradguard.core.astindex import walk_nodes
@@ -101,8 +102,10 @@ accepted, as torch does. Returns whose arity cannot be known statically (a tuple
 
 Also flags a gradient returned (never None) at a position where every `.apply(...)` in the file passes a
 Python number: a numeric literal, or `self.<attr>` whose every value is a number (assigned a literal, or an
-`__init__` parameter whose default and whose argument at every in-file construction are numbers). Autograd
-accepts gradients only for tensor inputs and raises.
+`__init__` parameter whose default and whose argument at every in-file construction are numbers), an entry of the
+config table every construction passes (`self.cfg["k"]` with `Model(CFG)`, `CFG = {"k": 8, ...}` written nowhere), or
+`int(...)`, `float(...)`, `len(...)`, `round(x)`. Autograd accepts gradients only for tensor inputs and raises; the fix
+returns `None` there.
 
 ## Why is this bad?
 Autograd needs exactly one gradient (or `None`) per input of `forward`. A mismatch raises on the first
@@ -447,6 +450,97 @@ def main():
 """,
             expect={"grad_ok": ["stem.weight", "head.weight"]},
         ),
+        Example(
+            name="gradient-for-k-given-from-the-config-table",
+            code="""import torch
+import torch.nn as nn
+
+CFG = {"d": 6, "k": 2, "coef": 1 / 32}
+
+
+class TopK(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, pre, k):
+        vals, idx = pre.topk(k, dim=-1)
+        ctx.save_for_backward(idx)
+        return torch.zeros_like(pre).scatter(-1, idx, vals)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (idx,) = ctx.saved_tensors
+        grad_pre = torch.zeros_like(grad_output).scatter(-1, idx, grad_output.gather(-1, idx))
+        return grad_pre, grad_pre.sum()
+
+
+class SparseCoder(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = nn.Linear(cfg["d"], cfg["d"])
+
+    def forward(self, x):
+        return TopK.apply(self.encoder(x), self.cfg["k"])
+
+
+def main():
+    torch.manual_seed(0)
+    model = SparseCoder(CFG)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(4, CFG["d"])).pow(2).mean() * CFG["coef"]
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(18,),
+            expect={'error': 'returned a gradient different than None at position 2'},
+            fixed_expect={'grad_ok': ['model.encoder.weight']},
+        ),
+        Example(
+            bad=False,
+            name="none-for-k-given-from-the-config-table",
+            code="""import torch
+import torch.nn as nn
+
+CFG = {"d": 6, "k": 2, "coef": 1 / 32}
+
+
+class TopK(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, pre, k):
+        vals, idx = pre.topk(k, dim=-1)
+        ctx.save_for_backward(idx)
+        return torch.zeros_like(pre).scatter(-1, idx, vals)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (idx,) = ctx.saved_tensors
+        grad_pre = torch.zeros_like(grad_output).scatter(-1, idx, grad_output.gather(-1, idx))
+        return grad_pre, None
+
+
+class SparseCoder(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = nn.Linear(cfg["d"], cfg["d"])
+
+    def forward(self, x):
+        return TopK.apply(self.encoder(x), self.cfg["k"])
+
+
+def main():
+    torch.manual_seed(0)
+    model = SparseCoder(CFG)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(4, CFG["d"])).pow(2).mean() * CFG["coef"]
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.encoder.weight']},
+        ),
     )
 
     def _gradients_for_numbers(self, facts, info, fwd, bwd):
@@ -475,6 +569,7 @@ def main():
                     f"`{info.name}.backward` returns a gradient for `{names[i]}`, but `apply` is given a Python number there ({shown}): backward() raises",
                     severity=Severity.ERROR,
                     related=[(call, f"`{names[i]}` is a number here")],
+                    fixes=[partial(_return_none, facts, elts, names[i])],
                     explanation="Autograd accepts a gradient only for inputs that are tensors: for any other input `backward` must return None, "
                     "else it raises `RuntimeError: function ...Backward returned a gradient different than None at position "
                     f"{i + 1}, but the corresponding forward input was not a Variable`. To learn the value, make it an `nn.Parameter`.",
@@ -598,6 +693,10 @@ def _per_element(bwd, e: Optional[ast.AST], depth: int) -> bool:
     return False
 
 
+def _return_none(facts, elts: list, name: str):
+    return fix(f"Return `None` for `{name}`", *(replace_node(facts, e, "None") for e in elts))
+
+
 def _number_argument(facts, call: ast.Call, arg: ast.AST) -> Optional[str]:
     """How an ``apply`` argument is surely a Python number: a numeric literal, or ``self.<attr>`` whose every
     value in the file is one (``self.alpha = alpha`` with ``alpha=6.0`` at every construction)."""
@@ -606,6 +705,21 @@ def _number_argument(facts, call: ast.Call, arg: ast.AST) -> Optional[str]:
 
     if isinstance(arg, ast.Constant) and number(arg.value):
         return f"`{arg.value!r}`"
+    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id in ("int", "float", "len", "round") and arg.args \
+            and arg.func.id not in facts.flow.functions and arg.func.id not in facts.modules.classes and (arg.func.id != "round" or len(arg.args) == 1):
+        return f"`{arg.func.id}(...)` is a Python number"
+    if isinstance(arg, ast.Subscript) and isinstance(arg.slice, ast.Constant) and isinstance(arg.slice.value, str):
+        # ``self.cfg["k"]`` with the same table of constants at every construction (or a module-level table): its entry
+        table = None
+        base = arg.value
+        if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id == "self":
+            owner = facts.enclosing(call, ast.ClassDef)
+            table = facts.flow.constructions.kept_literal(owner.name, base.attr) if owner is not None else None
+        if isinstance(table, ast.Dict):
+            got = [v for k, v in zip(table.keys, table.values) if isinstance(k, ast.Constant) and k.value == arg.slice.value]
+            if len(got) == 1 and isinstance(got[0], ast.Constant) and number(got[0].value):
+                return f"`{facts.text(arg)}` is {got[0].value!r}"
+        return None
     if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == "self":
         owner = facts.enclosing(call, ast.ClassDef)
         if owner is None:
