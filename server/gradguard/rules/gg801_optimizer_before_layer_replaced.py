@@ -37,6 +37,21 @@ def _dotted(node: ast.AST):
     return None
 
 
+def _loops_around(facts, node: ast.AST, before: ast.AST) -> list:
+    """The ``for`` / ``while`` loops around ``node`` (in its function) that do not also hold ``before``."""
+    out = []
+    cur = facts.parent(node)
+    while cur is not None and not isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module, ast.Lambda)):
+        if isinstance(cur, (ast.For, ast.AsyncFor, ast.While)) and not _within(before, cur):
+            out.append(cur)
+        cur = facts.parent(cur)
+    return out
+
+
+def _within(node: ast.AST, outer: ast.AST) -> bool:
+    return position(outer) <= position(node) and (getattr(node, "end_lineno", 0) or 0) <= (getattr(outer, "end_lineno", 0) or 0)
+
+
 def _target_root(node: ast.AST):
     """``model.fc`` / ``model.classifier[6]`` -> (``model``, text path)."""
     cur = node
@@ -92,7 +107,9 @@ class OptimizerBeforeLayerReplaced(Rule):
     docs = """
 ## What it does
 Flags `model.fc = nn.Linear(...)` (or `model.classifier[6] = ...`) when, earlier in the same function,
-an optimizer was built from `model.parameters()` and it is stepped afterwards, without being rebuilt or
+an optimizer was built from `model.parameters()` and it is stepped afterwards (also in the next iteration of a loop
+around the replacement that the optimizer was built before: `if epoch == 0: densify(field)` after the epoch's steps),
+without being rebuilt or
 given the new parameters (`add_param_group`); handing it to a Hugging Face `Trainer(..., optimizers=(optimizer,
 scheduler))` afterwards counts as stepping it (the Trainer steps the optimizer it is given). The replacement may
 happen in a helper or method, with the new layer built there first (`fc1 = nn.Linear(...)`, then
@@ -2219,6 +2236,123 @@ def main():
             lines=(26,),
             expect={"facts": {"last_head_changed": False}, "grad_ok": ["model.heads.1.weight"]},
         ),
+        Example(
+            name="parameters-replaced-by-a-helper-at-the-end-of-an-epoch",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Field(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.means = nn.Parameter(torch.rand(n, 2))
+        self.colors = nn.Parameter(torch.zeros(n, 3))
+
+    def forward(self, p):
+        w = torch.exp(-(p[:, None] - self.means[None]).pow(2).sum(-1))
+        return w @ torch.sigmoid(self.colors)
+
+
+@torch.no_grad()
+def densify(field):
+    field.means = nn.Parameter(torch.cat([field.means, field.means + 0.01]))
+    field.colors = nn.Parameter(torch.cat([field.colors, field.colors]))
+
+
+def main():
+    torch.manual_seed(0)
+    field = Field(8)
+    optimizer = torch.optim.Adam(field.parameters(), lr=1e-2)
+    after = None
+    for epoch in range(3):
+        for _ in range(2):
+            loss = F.l1_loss(field(torch.randn(16, 2)), torch.ones(16, 3))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        if epoch == 0:
+            densify(field)
+            after = field.colors.detach().clone()
+    return {"field": field}, {"colors_changed_after_densify": not torch.equal(after, field.colors)}
+""",
+            lines=(35,),
+            expect={'facts': {'colors_changed_after_densify': False}},
+            fixed_expect={'facts': {'colors_changed_after_densify': True}},
+        ),
+        Example(
+            name="head-replaced-at-the-end-of-the-first-epoch",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU())
+    model.head = nn.Linear(8, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    new_head = None
+    for epoch in range(3):
+        for _ in range(2):
+            x = torch.randn(8, 4)
+            loss = F.cross_entropy(model.head(model[1](model[0](x))), torch.randint(0, 2, (8,)))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        if epoch == 0:
+            model.head = nn.Linear(8, 2)
+            new_head = model.head.weight.detach().clone()
+    return {"model": model}, {"new_head_changed": not torch.equal(new_head, model.head.weight)}
+""",
+            lines=(20,),
+            expect={'facts': {'new_head_changed': False}},
+            fixed_expect={'facts': {'new_head_changed': True}},
+        ),
+        Example(
+            bad=False,
+            name="optimizer-rebuilt-after-the-epoch-that-replaces-parameters",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Field(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.means = nn.Parameter(torch.rand(n, 2))
+        self.colors = nn.Parameter(torch.zeros(n, 3))
+
+    def forward(self, p):
+        w = torch.exp(-(p[:, None] - self.means[None]).pow(2).sum(-1))
+        return w @ torch.sigmoid(self.colors)
+
+
+@torch.no_grad()
+def densify(field):
+    field.means = nn.Parameter(torch.cat([field.means, field.means + 0.01]))
+    field.colors = nn.Parameter(torch.cat([field.colors, field.colors]))
+
+
+def main():
+    torch.manual_seed(0)
+    field = Field(8)
+    optimizer = torch.optim.Adam(field.parameters(), lr=1e-2)
+    after = None
+    for epoch in range(3):
+        for _ in range(2):
+            loss = F.l1_loss(field(torch.randn(16, 2)), torch.ones(16, 3))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        if epoch == 0:
+            densify(field)
+            optimizer = torch.optim.Adam(field.parameters(), lr=1e-2)
+            after = field.colors.detach().clone()
+    return {"field": field}, {"colors_changed_after_densify": not torch.equal(after, field.colors)}
+""",
+            expect={'facts': {'colors_changed_after_densify': True}},
+        ),
     )
 
     def check(self, facts):
@@ -2455,8 +2589,10 @@ def main():
                         continue
                     if mutually_exclusive(facts, node, ostmt):
                         continue
-                    # stepped afterwards, not rebuilt / extended in between
-                    later = [n for n in nodes if position(n) > position(node)]
+                    # stepped afterwards, not rebuilt / extended in between (in a loop around the replacement that the
+                    # optimizer was built before, the loop's earlier statements run again after it: the next epoch's steps)
+                    again = _loops_around(facts, node, ostmt)
+                    later = [n for n in nodes if position(n) > position(node) or any(_within(n, lp) for lp in again)]
                     rebuilt = any(
                         isinstance(n, ast.Assign) and any(_dotted(x) == oname for x in n.targets)
                         for n in later
@@ -2522,7 +2658,7 @@ def main():
                     if mutually_exclusive(facts, ev.node, onode):
                         continue
                     if held is None:
-                        if not _stepped_later(facts, fl, ev.node, oname) or _rebuilt_or_extended(facts, fl, ev.node, oname):
+                        if not _stepped_later(facts, fl, ev.node, oname, onode) or _rebuilt_or_extended(facts, fl, ev.node, oname, onode):
                             continue
                     elif not _instance_stepped_later(facts, fl, ev.node, held, ov) or _instance_rebuilt(facts, fl, ev.node, held):
                         continue
@@ -2660,18 +2796,32 @@ def _replacing_statement(facts, ev) -> Optional[ast.AST]:
     return next((st for st in facts.walk((ast.Assign, ast.Expr)) if st.lineno == line), None)
 
 
-def _stepped_later(facts, fl, after: ast.AST, oname: str) -> bool:
+def _runs_after(facts, after: ast.AST, built: Optional[ast.AST]):
+    """A test of "``node`` runs after ``after``": later in the text, or anywhere in a loop around ``after`` that the
+    optimizer (built at ``built``) was made before (the loop's earlier statements run again in its next iteration: the
+    next epoch's steps after a replacement at the end of this one)."""
+    loops = _loops_around(facts, facts.statement_of(after) or after, built) if built is not None else []
+    start = position(after)
+
+    def later(node: ast.AST) -> bool:
+        return position(node) > start or any(_within(node, lp) for lp in loops)
+
+    return later
+
+
+def _stepped_later(facts, fl, after: ast.AST, oname: str, built: Optional[ast.AST] = None) -> bool:
     """Is the optimizer stepped after ``after``: ``opt.step()`` here, or passed to a function of this file that
     steps what it is given (a training loop)?"""
+    later = _runs_after(facts, after, built)
     for ev in fl.events:
-        if position(ev.node) <= position(after):
+        if ev.node is after or not later(ev.node):
             continue
         if ev.what == "step" and ev.name == oname:
             return True
     for node in facts.own_nodes(fl.node):
-        if isinstance(node, ast.Call) and position(node) > position(after) and _hands_to_a_trainer(node, oname):
+        if isinstance(node, ast.Call) and later(node) and _hands_to_a_trainer(node, oname):
             return True
-        if isinstance(node, ast.Call) and position(node) > position(after) and any(isinstance(a, ast.Name) and a.id == oname for a in node.args):
+        if isinstance(node, ast.Call) and later(node) and any(isinstance(a, ast.Name) and a.id == oname for a in node.args):
             target = facts.flow.functions.get(node.func.id) if isinstance(node.func, ast.Name) else None
             if target is not None and any(e.what == "step" for e in facts.flow.flow(target).events):
                 return True
@@ -2685,9 +2835,10 @@ def _hands_to_a_trainer(call: ast.Call, oname: str) -> bool:
     return isinstance(given, (ast.Tuple, ast.List)) and bool(given.elts) and _dotted(given.elts[0]) == oname
 
 
-def _rebuilt_or_extended(facts, fl, after: ast.AST, oname: str) -> bool:
+def _rebuilt_or_extended(facts, fl, after: ast.AST, oname: str, built: Optional[ast.AST] = None) -> bool:
+    later = _runs_after(facts, after, built)
     for node in facts.own_nodes(fl.node):
-        if isinstance(node, ast.Name) and node.id == oname and isinstance(node.ctx, ast.Store) and position(node) > position(after):
+        if isinstance(node, ast.Name) and node.id == oname and isinstance(node.ctx, ast.Store) and later(node):
             return True
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("add_param_group", "load_state_dict") and isinstance(node.func.value, ast.Name) and node.func.value.id == oname:
             return True
