@@ -12,7 +12,7 @@ from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Fix, Severity
 from gradguard.core.source import Pos
 from gradguard.core.starvation import frozen_paths, is_frozen
-from gradguard.core.torchapi import LOSS_SINK_WORDS
+from gradguard.core.torchapi import LOSS_SINK_WORDS, is_module_ctor
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
@@ -41,7 +41,9 @@ and the second goes through part of the same graph: the same loss tensor, or a n
 `backward()` inside a loop whose loss is built, every iteration, from a graph computed once before the
 loop (`outputs = model(x)`, then one backward per task; also the value the last iteration of an earlier loop left, a
 GAN's `fake = G(z)` from the discriminator steps reused by every generator step), also when that value is an argument the caller computed
-once, before the call (`adj = model.normalized_adjacency(edges)`, then `train(model, adj, loader, opt)`), or by a
+once, before the call (`adj = model.normalized_adjacency(edges)`, then `train(model, adj, loader, opt)`), or unpacked
+from what the caller passes (`states, old_logp = batch` in `update(policy, opt, collect(policy, states))`, whose rollout
+kept the log-probabilities' graph through the policy: the PPO epochs backpropagate through it again), or by a
 helper that runs a module it is given (`loader = build_loader(model, x)`), or by arithmetic that saves tensors
 (`*`, `/`, `**`, `exp`, ...; `+`, `-` and views save none) on a leaf that requires grad (`t = 3.0 * torch.rand(n, 1,
 requires_grad=True)`, also in a helper the value comes from): there the fix is to make the value the leaf
@@ -1123,6 +1125,73 @@ def main():
             lines=(17,),
             expect={"error": "backward through the graph a second time"},
         ),
+        Example(
+            name="old-log-probs-from-the-caller-keep-the-rollout-graph",
+            code="""import torch
+import torch.nn as nn
+
+
+def collect(policy, states):
+    logps = []
+    for s in states:
+        logps.append(policy(s).log_softmax(-1)[0])
+    return states, torch.stack(logps)
+
+
+def update(policy, opt, batch, epochs=3):
+    states, old_logp = batch
+    for _ in range(epochs):
+        new_logp = policy(states).log_softmax(-1)[:, 0]
+        loss = -torch.exp(new_logp - old_logp).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    policy = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+    opt = torch.optim.Adam(policy.parameters(), lr=1e-3)
+    update(policy, opt, collect(policy, torch.randn(5, 4)))
+    return {"policy": policy}
+""",
+            lines=(18,),
+            expect={'error': 'Trying to backward through the graph a second time'},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="old-log-probs-from-the-caller-detached",
+            code="""import torch
+import torch.nn as nn
+
+
+def collect(policy, states):
+    logps = []
+    for s in states:
+        logps.append(policy(s).log_softmax(-1)[0].detach())
+    return states, torch.stack(logps)
+
+
+def update(policy, opt, batch, epochs=3):
+    states, old_logp = batch
+    for _ in range(epochs):
+        new_logp = policy(states).log_softmax(-1)[:, 0]
+        loss = -torch.exp(new_logp - old_logp).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    policy = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+    opt = torch.optim.Adam(policy.parameters(), lr=1e-3)
+    update(policy, opt, collect(policy, torch.randn(5, 4)))
+    return {"policy": policy}
+""",
+            expect={'grad_ok': ['policy.0.weight']},
+        ),
     )
 
     def _framework_backpropagates_again(self, facts):
@@ -1350,6 +1419,9 @@ def main():
             reported.add(id(site.node))
             # (or an argument the caller computed once)
             where = f"computed once before the loop (line {stmt.lineno})" if (facts.enclosing(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree) is fl.node else f"passed in, computed once by the caller (line {stmt.lineno})"
+            passed_in = made is None and _from_the_caller(facts, fl, stmt)
+            if passed_in:
+                where = f"passed in (unpacked at line {stmt.lineno}), computed once by the caller (line {fl.context.lineno})"
 
             def build(s: BackwardSite = site) -> Optional[Fix]:
                 return _add_retain(facts, cast(ast.Call, s.node))
@@ -1368,7 +1440,7 @@ def main():
                 )
                 continue
             if _steps_between(fl, loop, None) and (facts.enclosing(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree) is fl.node \
-                    and made is None and facts.enclosing(stmt, (ast.For, ast.AsyncFor, ast.While)) is facts.enclosing(loop, (ast.For, ast.AsyncFor, ast.While)):
+                    and made is None and not passed_in and facts.enclosing(stmt, (ast.For, ast.AsyncFor, ast.While)) is facts.enclosing(loop, (ast.For, ast.AsyncFor, ast.While)):
                 # an optimizer steps inside the loop: keeping the graph (``retain_graph=True``) would not do, the value itself
                 # must change (detached, as a fixed target, or computed again in every iteration): reported where it is made
                 yield self.finding(
@@ -1389,7 +1461,8 @@ def main():
                 facts,
                 site.node,
                 f"backward() here frees the graph of `{name}`, {where}; the next iteration's backward() goes through it again: it raises",
-                related=[(stmt, f"`{name}` is computed here, once"), (loop, "every iteration backpropagates through it")],
+                related=[(stmt, f"`{name}` is computed here, once") if not passed_in else (fl.context, f"`{name}` is computed here, once, by this call's argument"),
+                         (loop, "every iteration backpropagates through it")],
                 fixes=[] if _steps_between(fl, loop, None) else [build],
                 explanation="The first iteration's backward frees the buffers saved in the graph of the value computed before the loop; the "
                 "second iteration's loss is built from that value too, so its backward reaches the freed nodes and raises `RuntimeError: "
@@ -1681,10 +1754,53 @@ def _graph_from_before(facts, fl, loop, site, frozen: set):
         # a value made by calling a part of ``self`` ran that part)
         if roots and roots & set(site.loss.live) and (called & {r.replace("[]", "").split(".")[0] for r in roots} or ("self" in called and fl.context is not None)):
             return nm, stmt  # built by running one of those modules (``model(x)``), not only from its attributes
+        mine = {r for r in v.live if r.startswith("self.") and not is_frozen(r, frozen, inner=False) and _self_part_made(facts, fl, r)}
+        if (roots | mine) & set(site.loss.live) and _from_the_caller(facts, fl, stmt) and any(_part_of_a_module(facts, r) for r in (roots | mine) & set(site.loss.live)):
+            # unpacked from what the caller passes (``obs, actions, old_logp, adv = batch`` with ``self.update(self.collect())``),
+            # a graph the caller built by running parts of the model: every iteration backpropagates through it again
+            return nm, stmt
         made = _saves_from_leaf(facts, stmt.value, v.live, 0) if set(v.live) & set(site.loss.live) else None
         if made is not None and not _used_as_leaf(facts, fl.node, nm):
             return nm, stmt, made  # arithmetic that saves tensors on a leaf that requires grad (``3.0 * torch.rand(n, 1, requires_grad=True)``)
     return None
+
+
+def _from_the_caller(facts, fl, stmt: ast.stmt) -> bool:
+    """Is ``stmt`` (in a function analyzed with its caller's values) a binding of what the function's parameters hold
+    (``a, b = batch``, ``x = inputs[0]``), so that the value was computed by the caller?"""
+    if fl.context is None or not isinstance(stmt, ast.Assign) or not isinstance(fl.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    value = stmt.value
+    while isinstance(value, (ast.Subscript, ast.Starred)):
+        value = value.value
+    return isinstance(value, ast.Name) and value.id in fl.args
+
+
+def _self_part_made(facts, fl, root: str) -> bool:
+    """``self.model...`` of a method whose class builds that attribute as a module (``self.model = ActorCritic(...)``)."""
+    info = facts.modules.classes.get(fl.owner or fl.self_cls or "")
+    parts = root.replace("[]", "").split(".")
+    if info is None or len(parts) < 2:
+        return False
+    for value in info.attr_values.get(parts[1], ()):
+        if isinstance(value, ast.Call):
+            q = facts.imports.qualname(value.func) or ""
+            made = facts.modules.classes.get(value.func.id) if isinstance(value.func, ast.Name) else None
+            if is_module_ctor(q) or (made is not None and made.is_module):
+                return True
+    return False
+
+
+def _part_of_a_module(facts, root: str) -> bool:
+    """Is ``root`` (``self.model.pi``, ``model.encoder``) a part whose forward runs layers, not a bare ``nn.Parameter``
+    attribute (a graph of arithmetic on a parameter may save nothing)?"""
+    name = root.replace("[]", "").rsplit(".", 1)[-1]
+    if "." not in root.replace("[]", ""):
+        origin = facts.flow.root_origins.get(name)
+        return origin is not None and origin.kind == "module"  # (``model = nn.Linear(4, 3)``: a module the program made)
+    if not name.isidentifier():
+        return False
+    return re.search(r"\." + re.escape(name) + r"\s*=\s*(?:\w+\.)*Parameter\(", facts.source.text) is None
 
 
 def _run_modules_through(facts, stores: dict, value: ast.AST, before: int, depth: int = 0) -> set:
