@@ -59,6 +59,9 @@ training loop hands such a tensor to a method of an object made before the loop 
 its caller (`memory.enqueue(emb, y)`, before or after the backward in the iteration, storing
 `self.feats = torch.cat([feats, self.feats])[:n]`, or writing it in place at a tensor index, `self.data[idx] = x_neg`) and
 the loss reads the kept state (`memory.feats`, or a method of the object returning it: `x, idx = buffer.sample(n)`);
+the same for such an object kept on the Module (`self.memory = CrossBatchMemory(n)`) whose method `forward` hands a tensor
+computed with the module's layers (`self.memory.enqueue(v)`, storing `self.feats = (self.feats + list(feats))[-n:]`) while
+the loss backpropagated every step (a training loop, or a framework's step) reads the kept state (`self.memory.get()`);
 the same for a tensor made before such a loop and written in place there at a tensor index with a value that requires grad
 (`buffer[idx] = x`, a replay buffer of Langevin samples) when the loop's loss is computed from what it reads of it; and a list
 on an object (`self.saved_log_probs = []`) that collects tensors with a graph, is read to build a loss that is
@@ -3142,12 +3145,112 @@ def main():
             lines=(20,),
             expect={"error": "backward through the graph a second time"},
         ),
+        Example(
+            name="cross-batch-memory-object-on-the-module-keeps-the-step-graph",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class CrossBatchMemory:
+    def __init__(self, size):
+        self.size, self.feats = size, []
+
+    def enqueue(self, feats):
+        self.feats = (self.feats + list(feats))[-self.size:]
+
+    def get(self):
+        return torch.stack(self.feats) if self.feats else None
+
+
+class TwoTower(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.user = nn.Linear(4, 8)
+        self.item = nn.Linear(4, 8)
+        self.memory = CrossBatchMemory(16)
+
+    def forward(self, xu, xi):
+        u = self.user(xu)
+        v = self.item(xi)
+        bank = self.memory.get()
+        negatives = v if bank is None else torch.cat([v, bank], dim=0)
+        loss = F.cross_entropy(u @ negatives.T, torch.arange(u.size(0)))
+        self.memory.enqueue(v)
+        return loss
+
+
+def main():
+    torch.manual_seed(0)
+    model = TwoTower()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(3):
+        loss = model(torch.randn(8, 4), torch.randn(8, 4))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(30,),
+            expect={'error': 'backward through the graph a second time'},
+            fixed_expect={'grad_ok': ['model.item.weight']},
+        ),
+        Example(
+            bad=False,
+            name="cross-batch-memory-object-given-detached-features",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class CrossBatchMemory:
+    def __init__(self, size):
+        self.size, self.feats = size, []
+
+    def enqueue(self, feats):
+        self.feats = (self.feats + list(feats))[-self.size:]
+
+    def get(self):
+        return torch.stack(self.feats) if self.feats else None
+
+
+class TwoTower(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.user = nn.Linear(4, 8)
+        self.item = nn.Linear(4, 8)
+        self.memory = CrossBatchMemory(16)
+
+    def forward(self, xu, xi):
+        u = self.user(xu)
+        v = self.item(xi)
+        bank = self.memory.get()
+        negatives = v if bank is None else torch.cat([v, bank], dim=0)
+        loss = F.cross_entropy(u @ negatives.T, torch.arange(u.size(0)))
+        self.memory.enqueue(v.detach())
+        return loss
+
+
+def main():
+    torch.manual_seed(0)
+    model = TwoTower()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(3):
+        loss = model(torch.randn(8, 4), torch.randn(8, 4))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.item.weight', 'model.user.weight']},
+        ),
     )
 
     def check(self, facts):
         yield from self._attribute_states(facts)
         yield from self._step_method_states(facts)
         yield from self._object_method_states(facts)
+        yield from self._held_object_states(facts)
         yield from self._attribute_lists(facts)
         yield from self._attribute_kept_after_backward(facts)
         yield from self._graph_computed_once(facts)
@@ -3531,6 +3634,71 @@ def main():
                             "`.detach()`-ed tensors, or run the method under `torch.no_grad()`.",
                         )
                         break
+
+    def _held_object_states(self, facts):
+        """``self.memory.enqueue(v)`` in a Module's ``forward``, where ``self.memory`` is an instance of a plain in-file class
+        (``CrossBatchMemory(size)``) whose method keeps what it is given (``self.feats = (self.feats + list(feats))[-n:]``),
+        ``v`` computed with the module's layers, and a loss backpropagated every iteration (a training loop, or the
+        framework that calls the step once per batch) reads that kept state (``bank = self.memory.get()`` returning
+        ``torch.stack(self.feats)``): the state holds the graph of the step that stored it, which that step's backward()
+        frees, so the next backward() raises."""
+        if "self." not in facts.source.text:
+            return
+        sites = [s for fl in facts.backward_flows if not facts.flow.is_autograd_function_method(fl.node) for s in fl.loss_sites
+                 if s.mode.enabled and not s.retain_graph and not (isinstance(s.node, ast.Call) and _has_retain(s.node)) and s.loss.live and (s.loops or s.implicit)]
+        if not sites:
+            return
+        classes = facts.modules.classes
+        for cls_name, info in classes.items():
+            fwd = info.methods.get("forward") if info.is_module else None
+            if fwd is None:
+                continue
+            fl = None
+            for call in walk_nodes(fwd):
+                if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.args and _self_attr(call.func.value)):
+                    continue
+                obj = call.func.value.attr  # type: ignore[attr-defined]
+                held = [classes.get(v.func.id) for v in info.attr_values.get(obj, ()) if isinstance(v, ast.Call) and isinstance(v.func, ast.Name)]
+                if len(held) != 1 or held[0] is None or held[0].is_module is not False or held[0].is_autograd_function:
+                    continue
+                callee = held[0].methods.get(call.func.attr)
+                if callee is None or callee.decorator_list or lexically_no_grad(facts, call):
+                    continue
+                own = facts.flow.flow(callee)
+                for e in own.events:
+                    if e.what != "attr_assign" or e.target is None or e.target.ident != "self" or e.value is None or not e.mode.enabled or e.value.kind not in ("tensor", None):
+                        continue
+                    attr = e.name
+                    given = {int(r[4:]) for r in e.value.live if r.startswith("arg:") and r[4:].isdigit() and int(r[4:]) < len(call.args)}
+                    if not given or f"self.{attr}" not in e.value.live:
+                        continue  # (kept across calls: the state is read and stored again, as a queue or a bank)
+                    if any(name != call.func.attr and name != "__init__" and _assigns_self_attr(node, attr) for name, node in held[0].methods.items()):
+                        continue  # another method stores it too (a reset, a detached copy)
+                    kept = f".{obj}.{attr}"
+                    reading = [s for s in sites if any(r.endswith(kept) or r == f"self{kept}" for r in s.loss.live)]
+                    if not reading:
+                        continue  # no loss reads the kept state
+                    if fl is None:
+                        fl = facts.flow.flow(fwd)
+                    carried = [fl.assigned.get(id(b)) for i in given for b in _bindings_before(fwd, call.args[i], call)]
+                    if not any(v is not None and v.kind == "tensor" and any(_trainable_part(facts, cls_name, r) for r in v.live) for v in carried):
+                        continue  # not computed from the module's own layers: no graph of theirs
+                    site = reading[0]
+                    yield self.finding(
+                        facts,
+                        call,
+                        f"`self.{obj}.{call.func.attr}` keeps the graph of what `forward` passes it in `self.{obj}.{attr}` (line {e.stmt.lineno if e.stmt is not None else callee.lineno}), "
+                        f"and the loss backpropagated every step (line {site.line}) reads it, but that backward() frees the step's graph: the next backward() raises",
+                        severity=Severity.ERROR,
+                        related=[*([(e.stmt, f"stores the argument's graph in `self.{attr}`, kept for the next step")] if e.stmt is not None else []),
+                                 (site.node, "backpropagated every step, reading the kept state")],
+                        fixes=[partial(_detach_argument_fix, facts, call, frozenset(given))],
+                        explanation="The object the module keeps stores tensors attached to this step's graph; the next step's loss reads them, "
+                        "so its backward() walks into the graph the previous backward() freed and raises `RuntimeError: Trying to backward "
+                        "through the graph a second time`. Store constants (a memory bank of features treats them as such): pass "
+                        "`.detach()`-ed tensors, or run the method under `torch.no_grad()`.",
+                    )
+                    break
 
     def _indexed_state_writes(self, facts):
         """``buffer[idx] = x`` in a loop that backpropagates every iteration, ``buffer`` a tensor made before the loop, ``idx``
