@@ -5283,7 +5283,16 @@ def _viewed_expr(e: ast.AST, ints) -> Optional[ast.AST]:
 
 
 def _view_base(e: ast.AST, ints) -> Optional[str]:
-    """The name whose tensor ``e`` is a view of (``x[:, :d]``, ``x.view(...)``, ``x.t()``, chains of those), else None."""
+    """The name whose tensor ``e`` is a view of (``x[:, :d]``, ``x.view(...)``, ``x.t()``, chains of those), else None.
+    Also a choice whose one branch is such a view and whose other makes a new tensor (``states[:, t - 1] if t > 0 else
+    x.new_zeros(...)``: from the second step of a scan on, the previous state read back from the buffer)."""
+    if isinstance(e, ast.IfExp):
+        bases = {_view_base(b, ints) for b in (e.body, e.orelse)}
+        fresh = [b for b in (e.body, e.orelse) if _view_base(b, ints) is None]
+        if len(bases - {None}) == 1 and len(fresh) == 1 and isinstance(fresh[0], ast.Call) and isinstance(fresh[0].func, ast.Attribute) \
+                and fresh[0].func.attr in ("new_zeros", "new_ones", "new_full", "new_empty", "zeros_like", "ones_like"):
+            return next(b for b in bases if b is not None)
+        return None
     seen = False
     while True:
         if isinstance(e, ast.Subscript) and _basic_view(e.slice, ints):

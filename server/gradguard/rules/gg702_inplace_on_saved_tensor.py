@@ -136,7 +136,10 @@ convolution) is saved by that call, also when it is data that requires no grad: 
 an `nn.Sequential`), an in-place change to another view of `x` (`xa = x[:, :d]`, then `xa *= torch.exp(s)`, a coupling
 layer's update) breaks the backward too. In a loop, what an op of one iteration saved is still saved when the next
 iteration starts: a recurrent scan that updates its state in place (`h.mul_(decay[:, t]).add_(inp[:, t])`) after the
-previous step's `h * c` saved it breaks the backward (one finding per statement). Also a call of a module attribute built in place
+previous step's `h * c` saved it breaks the backward (one finding per statement); so does a scan that reads the
+previous state back from the buffer it writes (`prev = states[:, t - 1] if t > 0 else x.new_zeros(...)`, then
+`h = dA[:, t] * prev + dBx[:, t]` and `states[:, t] = h`): the multiplication saved a view of the buffer, and the
+write changes the version every view of it shares. Also a call of a module attribute built in place
 (`self.drop = nn.Dropout(p, inplace=True)`) on such a saved output, with the constructor as related
 information. So is a `torch.nn.functional` op told to work in place at the call (`F.dropout(w, p, training,
 inplace=True)`, `F.relu(x, inplace=True)`; a dropout told `training=False` changes nothing), also in a helper that
@@ -2859,6 +2862,101 @@ def main():
             lines=(14,),
             expect={"error": "modified by an inplace operation"},
         ),
+        Example(
+            name="scan-reads-the-previous-state-back-from-the-buffer-it-writes",
+            code="""import torch
+import torch.nn as nn
+
+
+class SelectiveScan(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.a = nn.Parameter(torch.randn(d))
+
+    def forward(self, x):
+        L = x.size(0)
+        dA = torch.exp(self.a * x)
+        states = x.new_zeros(L, x.size(1))
+        for t in range(L):
+            prev = states[t - 1] if t > 0 else x.new_zeros(x.size(1))
+            h = dA[t] * prev + x[t]
+            states[t] = h
+        return states
+
+
+def main():
+    torch.manual_seed(0)
+    scan = SelectiveScan()
+    opt = torch.optim.SGD(scan.parameters(), lr=0.1)
+    loss = scan(torch.randn(5, 3)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"scan": scan}
+""",
+            lines=(17,),
+            expect={'error': 'modified by an inplace operation'},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="scan-keeps-the-states-in-a-list-and-stacks-them",
+            code="""import torch
+import torch.nn as nn
+
+
+class SelectiveScan(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.a = nn.Parameter(torch.randn(d))
+
+    def forward(self, x):
+        L = x.size(0)
+        dA = torch.exp(self.a * x)
+        states = []
+        prev = x.new_zeros(x.size(1))
+        for t in range(L):
+            prev = dA[t] * prev + x[t]
+            states.append(prev)
+        return torch.stack(states)
+
+
+def main():
+    torch.manual_seed(0)
+    scan = SelectiveScan()
+    opt = torch.optim.SGD(scan.parameters(), lr=0.1)
+    loss = scan(torch.randn(5, 3)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"scan": scan}
+""",
+            expect={'grad_ok': ['scan.a']},
+        ),
+        Example(
+            name="recurrence-written-into-a-buffer-read-through-a-view",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    w = nn.Parameter(torch.randn(3))
+    opt = torch.optim.SGD([w], lr=0.1)
+    states = torch.zeros(4, 3)
+    for t in range(1, 4):
+        prev = states[t - 1]
+        states[t] = w * prev + 1.0
+    loss = states.sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"w": w}
+""",
+            lines=(12,),
+            expect={'error': 'modified by an inplace operation'},
+            fixable=False,
+        ),
     )
 
     def check(self, facts):
@@ -3123,7 +3221,7 @@ def main():
         class builds in ``__init__`` (``self.norm1 = nn.LayerNorm(d)`` ... ``self.norm1(x)``)."""
         text = facts.source.text
         ti = facts.text_index
-        if not ("inplace" in text or ti.anywhere(_SAVES_OUTPUT_RE) or ti.anywhere(_SAVES_INPUT_RE) or ti.anywhere(_MULTI_VIEW_RE)):
+        if not ("inplace" in text or ti.anywhere(_SAVES_OUTPUT_RE) or ti.anywhere(_SAVES_INPUT_RE) or ti.anywhere(_MULTI_VIEW_RE) or ti.anywhere(_VIEW_OF_NAME)):
             return
         if "backward" in text:
             facts.backward_flows  # noqa: B018 - walks the training code, so helpers get their callers' contexts
@@ -3388,6 +3486,8 @@ def _inputs_need_grad(facts, fl) -> bool:
     info = facts.modules.classes.get(fl.owner or "")
     if info is not None and info.is_module and fn.name == "forward":
         return True
+    if any(isinstance(s.node, ast.Call) and s.mode.enabled for s in fl.backward_sites):
+        return True  # (the function backpropagates its own loss: what its ops saved for a trained operand is needed there)
     call = re.compile(r"\b" + re.escape(fn.name) + r"\s*\(")
     ti = facts.text_index
     for other in facts.backward_flows:
@@ -3467,6 +3567,11 @@ def _saves_a_modified_input(facts, scope, body: str) -> bool:
     if "inplace" in body and any(m.group(1) in saved for m in _FUNCTIONAL_INPLACE_ARG.finditer(body)):
         return True  # (``F.leaky_relu(padded, 0.2, inplace=True)``)
     modified_after = _MODIFIED_AFTER.match
+    # a view of a buffer (``prev = states[:, t - 1]``) whose buffer is written in place (``states[:, t] = h``): an op on the view
+    # (``dA[:, t] * prev``) may have saved it, and the write changes the version of every view of that buffer
+    written = {m.group(1) for m in _WRITE_TARGET.finditer(body)}
+    if written and any(m.group(2) in written for m in _VIEW_OF_NAME.finditer(body)):
+        return True
     for n in saved:  # modified in place after being saved (``x += ...``, ``x.abs_()``, ``x[i] = ...``)
         # each occurrence of the name that starts a word (names are words: an occurrence inside another is inside a
         # word, never one), followed by an in-place change
@@ -3486,6 +3591,10 @@ def _may_write_argument(body: str, fn) -> bool:
     a = fn.args
     names = {x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)} - {"self", "cls"}
     return bool(names) and any(m.group(1) in names for m in _WRITE_TARGET.finditer(body))
+
+
+# ``prev = states[:, t - 1]`` (also in a conditional expression's first branch): a name bound to an indexed read of another
+_VIEW_OF_NAME = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*([A-Za-z_]\w*)\[", re.M)
 
 
 # a statement that writes into a name in place (``h[m] = 0.0``, ``h += b``, ``h.clamp_(...)``), read from its line's start
