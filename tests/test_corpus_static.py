@@ -20,6 +20,11 @@ sys.path.insert(0, os.path.join(HERE, "corpus"))
 import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
+    "c4908_accelerate_speech_enhancer_si_snr_zero_mean_in_place": "c49 blind, scored once at the end of the fourth 2026-12-07 session, which merged the series and developed against older scored misses (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",
+    "c4916_lightning_byol_target_factory_freezes_online_network": "c49 blind, scored once at the end of the fourth 2026-12-07 session, which merged the series and developed against older scored misses (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",
+    "c4920_accelerate_bottleneck_adapters_injected_after_optimizer": "c49 blind, scored once at the end of the fourth 2026-12-07 session, which merged the series and developed against older scored misses (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",
+    "c4922_trainer_class_a2c_replays_stored_log_probs": "c49 blind, scored once at the end of the fourth 2026-12-07 session, which merged the series and developed against older scored misses (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",
+    "c4924_dataparallel_vq_function_forward_called_directly": "c49 blind, scored once at the end of the fourth 2026-12-07 session, which merged the series and developed against older scored misses (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c4516_dataparallel_tft_glu_gate_thresholded": "c45 blind, scored once at the end of the second 2026-12-07 session, which merged the series and developed against its dev half (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c4518_trainer_class_hifigan_discriminator_optimizer_gets_generator": "c45 blind, scored once at the end of the second 2026-12-07 session, which merged the series and developed against its dev half (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c4526_hf_compute_loss_lora_delta_weight_from_data": "c45 blind, scored once at the end of the second 2026-12-07 session, which merged the series and developed against its dev half (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",

@@ -129,7 +129,7 @@ def default_python():
 # would also match c470..c479 / c480..c489, so the ids were written whole).
 # The c49 blind half (c4902, c4904, ..., c4940) is held out the same way until it is scored once, at the end of the
 # session that develops against the c49 dev half ("c49" would also match c490..c499, so the ids are written whole).
-UNSCORED_BLIND: tuple = ("c4902_", "c4904_", "c4906_", "c4908_", "c4910_", "c4912_", "c4914_", "c4916_", "c4918_", "c4920_", "c4922_", "c4924_", "c4926_", "c4928_", "c4930_", "c4932_", "c4934_", "c4936_", "c4938_", "c4940_")
+UNSCORED_BLIND: tuple = ()
 
 
 def scored_blind(paths):
