@@ -62,6 +62,9 @@ the loss reads the kept state (`memory.feats`, or a method of the object returni
 the same for such an object kept on the Module (`self.memory = CrossBatchMemory(n)`) whose method `forward` hands a tensor
 computed with the module's layers (`self.memory.enqueue(v)`, storing `self.feats = (self.feats + list(feats))[-n:]`) while
 the loss backpropagated every step (a training loop, or a framework's step) reads the kept state (`self.memory.get()`);
+a dict the module keeps as a cache (`self.prototype_cache = {}`), filled only with keys not there yet (`if c not in
+self.prototype_cache: self.prototype_cache[c] = z[k]`) with tensors computed with the module's layers, never emptied,
+and read by the loss backpropagated every step (the fix, marked unsafe, caches `.detach()`-ed copies);
 the same for a tensor made before such a loop and written in place there at a tensor index with a value that requires grad
 (`buffer[idx] = x`, a replay buffer of Langevin samples) when the loop's loss is computed from what it reads of it; and a list
 on an object (`self.saved_log_probs = []`) that collects tensors with a graph, is read to build a loss that is
@@ -3244,6 +3247,88 @@ def main():
 """,
             expect={'grad_ok': ['model.item.weight', 'model.user.weight']},
         ),
+        Example(
+            name="prototypes-memoized-in-a-dict-on-the-module",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ProtoNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(4, 8)
+        self.prototype_cache = {}
+
+    def prototypes(self, z, classes):
+        out = []
+        for k, c in enumerate(classes):
+            if c not in self.prototype_cache:
+                self.prototype_cache[c] = z[k]
+            out.append(self.prototype_cache[c])
+        return torch.stack(out)
+
+    def forward(self, support, query, classes):
+        protos = self.prototypes(self.embed(support), classes)
+        return -torch.cdist(self.embed(query), protos)
+
+
+def main():
+    torch.manual_seed(0)
+    model = ProtoNet()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(3):
+        logits = model(torch.randn(3, 4), torch.randn(5, 4), [0, 1, 2])
+        loss = F.cross_entropy(logits, torch.randint(0, 3, (5,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(16,),
+            expect={'error': 'backward through the graph a second time'},
+            fixed_expect={'grad_ok': ['model.embed.weight']},
+        ),
+        Example(
+            bad=False,
+            name="prototypes-recomputed-every-step-cache-keeps-detached-copies",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ProtoNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(4, 8)
+        self.prototype_cache = {}
+
+    def prototypes(self, z, classes):
+        out = []
+        for k, c in enumerate(classes):
+            self.prototype_cache[c] = z[k].detach()
+            out.append(z[k])
+        return torch.stack(out)
+
+    def forward(self, support, query, classes):
+        protos = self.prototypes(self.embed(support), classes)
+        return -torch.cdist(self.embed(query), protos)
+
+
+def main():
+    torch.manual_seed(0)
+    model = ProtoNet()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(3):
+        logits = model(torch.randn(3, 4), torch.randn(5, 4), [0, 1, 2])
+        loss = F.cross_entropy(logits, torch.randint(0, 3, (5,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.embed.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -3251,6 +3336,7 @@ def main():
         yield from self._step_method_states(facts)
         yield from self._object_method_states(facts)
         yield from self._held_object_states(facts)
+        yield from self._memoized_entries(facts)
         yield from self._attribute_lists(facts)
         yield from self._attribute_kept_after_backward(facts)
         yield from self._graph_computed_once(facts)
@@ -3697,6 +3783,59 @@ def main():
                         "so its backward() walks into the graph the previous backward() freed and raises `RuntimeError: Trying to backward "
                         "through the graph a second time`. Store constants (a memory bank of features treats them as such): pass "
                         "`.detach()`-ed tensors, or run the method under `torch.no_grad()`.",
+                    )
+                    break
+
+    def _memoized_entries(self, facts):
+        """A dict the module keeps (``self.prototype_cache = {}``) filled only with entries not there yet (``if c not in
+        self.prototype_cache: self.prototype_cache[c] = z[support_y == k].mean(0)``), each a tensor computed with the module's
+        layers, while a loss backpropagated every step reads the entries: an entry kept from an earlier step holds that step's
+        graph, which its backward() freed, so the next backward() that reads it raises."""
+        if " not in self." not in facts.source.text:
+            return
+        sites = [s for fl in facts.backward_flows if not facts.flow.is_autograd_function_method(fl.node) for s in fl.loss_sites
+                 if s.mode.enabled and not s.retain_graph and not (isinstance(s.node, ast.Call) and _has_retain(s.node)) and s.loss.live
+                 and (s.loops or s.implicit or _framework_step(facts, fl))]
+        if not sites:
+            return
+        text = facts.source.text
+        for cls_name, info in facts.modules.classes.items():
+            if not info.is_module:
+                continue
+            for attr, values in info.attr_values.items():
+                if not values or not all((isinstance(v, ast.Dict) and not v.keys) or (isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "dict" and not v.args and not v.keywords) for v in values):
+                    continue
+                if re.search(r"\." + re.escape(attr) + r"\.(?:clear|pop|popitem)\(|\bdel\s+[\w.]*\b" + re.escape(attr) + r"\[", text):
+                    continue  # (emptied or pruned somewhere: entries may not outlive a step)
+                if sum(1 for _ in re.finditer(r"\." + re.escape(attr) + r"\s*=[^=]", text)) != len(values):
+                    continue  # (rebound outside the constructor: a fresh cache)
+                reading = [st for st in sites if any(r.endswith("." + attr) or r == f"self.{attr}" for r in st.loss.live)]
+                if not reading:
+                    continue
+                for name, m in info.methods.items():
+                    if name == "__init__":
+                        continue
+                    store = _memo_store(m, attr)
+                    if store is None:
+                        continue
+                    own = facts.flow.flow(m)
+                    ev = next((e for e in own.events if e.what == "inplace" and e.extra == "setitem" and e.stmt is store and e.value is not None and e.mode.enabled), None)
+                    if ev is None or not _graph_of_layers(facts, info, cls_name, m, ev.value):
+                        continue
+                    site = reading[0]
+                    yield self.finding(
+                        facts,
+                        store,
+                        f"`self.{attr}` keeps each entry from the step that first computed it, with that step's graph, and the loss "
+                        f"backpropagated every step (line {site.line}) reads the entries, but backward() frees the graph of the step that "
+                        "made them: the next step that reuses an entry raises",
+                        severity=Severity.ERROR,
+                        related=[(site.node, "backpropagated every step, reading the kept entries")],
+                        fixes=[partial(_detach_stored_fix, facts, store)] if len(store.targets) == 1 else [],
+                        explanation="A cache of tensors computed with the module's layers keeps their graphs: the first backward() frees "
+                        "them, and a later step's loss built from a cached entry walks into the freed graph (`RuntimeError: Trying to "
+                        "backward through the graph a second time`). Recompute the values every step, or cache detached copies if stale "
+                        "values are really wanted.",
                     )
                     break
 
@@ -4353,6 +4492,54 @@ def _if_statements(body: list) -> list:
             out.extend(_if_statements(st.body))
             out.extend(_if_statements(st.orelse))
     return out
+
+
+def _framework_step(facts, fl) -> bool:
+    """Is ``fl`` the step method a framework calls once per batch (a LightningModule's ``training_step``, also under manual
+    optimization, where it runs its own ``manual_backward``)?"""
+    info = facts.modules.classes.get(fl.owner or "")
+    return info is not None and getattr(fl.node, "name", None) is not None and fl.node.name == _framework_step_method(info)
+
+
+def _memo_store(fn, attr: str) -> Optional[ast.Assign]:
+    """The ``self.<attr>[key] = value`` under ``if key not in self.<attr>:`` in ``fn`` (a memoizing store), else None."""
+    for node in walk_nodes(fn):
+        if not isinstance(node, ast.If) or node.orelse:
+            continue
+        t = node.test
+        if not (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.NotIn) and _self_attr(t.comparators[0], attr)):
+            continue
+        key = ast.dump(t.left)
+        for st in node.body:
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Subscript) \
+                    and _self_attr(st.targets[0].value, attr) and ast.dump(st.targets[0].slice) == key:
+                return st
+    return None
+
+
+def _graph_of_layers(facts, info, cls_name: str, fn, value) -> bool:
+    """Does ``value`` (stored by the method ``fn``) carry the graph of the module's layers: a root that is a trainable part,
+    or a parameter of ``fn`` that every call on ``self`` in the class passes a value computed by a trainable part
+    (``self.class_prototypes(self.embedder(xs), ...)``)?"""
+    if any(_trainable_part(facts, cls_name, r) for r in value.live):
+        return True
+    params = [a.arg for a in fn.args.args]
+    idx = {int(r[4:]) for r in value.live if r.startswith("arg:") and r[4:].isdigit()}
+    if not idx:
+        return False
+    calls = [c for other in info.methods.values() if other is not fn for c in walk_nodes(other)
+             if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == fn.name and isinstance(c.func.value, ast.Name) and c.func.value.id == "self"]
+    if not calls or len(params) < 2:
+        return False
+    for c in calls:
+        for i in idx:
+            if i >= len(c.args):
+                return False
+            a = c.args[i]
+            if not (isinstance(a, ast.Call) and isinstance(a.func, ast.Attribute) and _self_attr(a.func)
+                    and _trainable_part(facts, cls_name, "self." + a.func.attr)):
+                return False
+    return True
 
 
 def _bindings_before(fn, arg: ast.AST, call: ast.Call) -> list:
