@@ -5205,6 +5205,10 @@ class _Walker:
             args, kwargs = self.unseen_callee(args), dict(zip(kwargs, self.unseen_callee(list(kwargs.values()))))
         v = combine(recv, *args, *kwargs.values())
         res = self.allocated(self.op_result(v), name)
+        if name in VIEW_METHODS and recv.saved_output and recv.kind in ("tensor", None) and res.live and not res.saved_output:
+            # ``torch.tanh(h).squeeze(1)``: a view shares the saved tensor's version counter, so writing into the view in
+            # place changes what autograd saved
+            res = replace(res, saved_output=recv.saved_output)
         if name in SHAPE_METHODS and recv.leaf and recv.live and recv.kind == "tensor" and self.mode.enabled:
             res = replace(res, leaf_copy=node)  # a view of a leaf that requires grad: autograd records it, a non-leaf
         if name in SAVES_OUTPUT and res.live:

@@ -139,7 +139,8 @@ iteration starts: a recurrent scan that updates its state in place (`h.mul_(deca
 previous step's `h * c` saved it breaks the backward (one finding per statement); so does a scan that reads the
 previous state back from the buffer it writes (`prev = states[:, t - 1] if t > 0 else x.new_zeros(...)`, then
 `h = dA[:, t] * prev + dBx[:, t]` and `states[:, t] = h`): the multiplication saved a view of the buffer, and the
-write changes the version every view of it shares. Also a call of a module attribute built in place
+write changes the version every view of it shares. A view of a saved output is that output too (`torch.tanh(h).squeeze(1)`
+returned by a `forward`, then `est -= est.mean(-1, keepdim=True)` in the loss helper it is given). Also a call of a module attribute built in place
 (`self.drop = nn.Dropout(p, inplace=True)`) on such a saved output, with the constructor as related
 information. So is a `torch.nn.functional` op told to work in place at the call (`F.dropout(w, p, training,
 inplace=True)`, `F.relu(x, inplace=True)`; a dropout told `training=False` changes nothing), also in a helper that
@@ -2956,6 +2957,75 @@ def main():
             lines=(12,),
             expect={'error': 'modified by an inplace operation'},
             fixable=False,
+        ),
+        Example(
+            name="helper-zero-means-a-squeezed-view-of-a-tanh-output-in-place",
+            code="""import torch
+import torch.nn as nn
+
+
+class Enhancer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Conv1d(1, 1, 5, padding=2)
+
+    def forward(self, noisy):
+        return torch.tanh(self.net(noisy)).squeeze(1)
+
+
+def zero_mean_loss(est, ref):
+    est -= est.mean(-1, keepdim=True)
+    return (est - ref).pow(2).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Enhancer()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(2):
+        loss = zero_mean_loss(model(torch.randn(4, 1, 32)), torch.randn(4, 32))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(15,),
+            expect={'error': 'modified by an inplace operation'},
+            fixed_expect={'grad_ok': ['model.net.weight']},
+        ),
+        Example(
+            bad=False,
+            name="helper-zero-means-a-squeezed-view-out-of-place",
+            code="""import torch
+import torch.nn as nn
+
+
+class Enhancer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Conv1d(1, 1, 5, padding=2)
+
+    def forward(self, noisy):
+        return torch.tanh(self.net(noisy)).squeeze(1)
+
+
+def zero_mean_loss(est, ref):
+    est = est - est.mean(-1, keepdim=True)
+    return (est - ref).pow(2).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Enhancer()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(2):
+        loss = zero_mean_loss(model(torch.randn(4, 1, 32)), torch.randn(4, 32))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.net.weight']},
         ),
     )
 
