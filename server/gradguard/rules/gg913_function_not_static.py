@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from functools import partial
 from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
@@ -10,8 +11,13 @@ from gradguard.core.classes import function_classes
 from gradguard.core.model import Applicability, Edit, Fix, Severity
 from gradguard.core.modules import ClassInfo
 from gradguard.core.source import Pos
-from gradguard.fixes import fix, line_indent, newline
+from gradguard.fixes import fix, line_indent, newline, replace_node
+from gradguard.rules._leafs import lexically_no_grad
 from gradguard.rules.base import Example, Rule
+
+
+def _apply_fix(facts, call: ast.Call, new: str):
+    return fix(f"Call `{new.split('(')[0]}`", replace_node(facts, call, new))
 
 
 def _decorated(fn) -> bool:
@@ -43,6 +49,10 @@ with `@staticmethod`. What happens depends on the call:
   1 required positional argument` (error);
 - `forward(ctx, x)` without the decorator, called through `Cls.apply`, works in torch 2.x (the plain function
   is looked up on the class), so it is only reported as information.
+
+Also the forward called directly, `Cls.forward(None, z, codebook)` outside the Functions of the file and outside
+`torch.no_grad()` (warning): it runs as plain code, autograd differentiates its operations (an `argmin`, a `round`) and
+`Cls.backward` never runs, so a straight-through or hand-written gradient is lost; the fix calls `Cls.apply(z, codebook)`.
 
 ## Why is this bad?
 Since PyTorch 1.3 custom Functions are used through the class: `Cls.apply(...)` calls the static
@@ -180,9 +190,142 @@ def main():
 """,
             expect={"grad_ok": ["x"]},
         ),
+        Example(
+            name="forward-of-a-straight-through-function-called-directly",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class QuantizeST(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, z, codebook):
+        idx = torch.cdist(z, codebook).argmin(-1)
+        return codebook[idx]
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, None
+
+
+class VQ(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(6, 3)
+        self.codebook = nn.Parameter(torch.randn(5, 3))
+        self.decoder = nn.Linear(3, 6)
+
+    def forward(self, x):
+        z = self.encoder(x)
+        zq = QuantizeST.forward(None, z, self.codebook)
+        codes = self.codebook[torch.cdist(z.detach(), self.codebook).argmin(-1)]
+        return self.decoder(zq), F.mse_loss(codes, z.detach())
+
+
+def main():
+    torch.manual_seed(0)
+    model = VQ()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(8, 6)
+    recon, vq_loss = model(x)
+    loss = F.mse_loss(recon, x) + vq_loss
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(26,),
+            expect={'grad_none': ['model.encoder.weight'], 'grad_ok': ['model.codebook', 'model.decoder.weight']},
+            fixed_expect={'grad_ok': ['model.encoder.weight']},
+        ),
+        Example(
+            bad=False,
+            name="straight-through-function-called-through-apply",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class QuantizeST(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, z, codebook):
+        idx = torch.cdist(z, codebook).argmin(-1)
+        return codebook[idx]
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, None
+
+
+class VQ(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(6, 3)
+        self.codebook = nn.Parameter(torch.randn(5, 3))
+        self.decoder = nn.Linear(3, 6)
+
+    def forward(self, x):
+        z = self.encoder(x)
+        zq = QuantizeST.apply(z, self.codebook)
+        codes = self.codebook[torch.cdist(z.detach(), self.codebook).argmin(-1)]
+        return self.decoder(zq), F.mse_loss(codes, z.detach())
+
+
+def main():
+    torch.manual_seed(0)
+    model = VQ()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(8, 6)
+    recon, vq_loss = model(x)
+    loss = F.mse_loss(recon, x) + vq_loss
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.encoder.weight', 'model.decoder.weight', 'model.codebook']},
+        ),
     )
 
+    def _forward_called_directly(self, facts):
+        """``Fn.forward(None, z, codebook)`` (or with any first argument for ``ctx``) outside the Functions of the file: the
+        forward runs as plain code, autograd differentiates its ops and never calls ``Fn.backward``."""
+        for info in function_classes(facts):
+            fwd = info.methods.get("forward")
+            if fwd is None or "backward" not in info.methods or f"{info.name}.forward" not in facts.source.text:
+                continue
+            with_ctx = "setup_context" not in info.methods
+            params = _params(fwd)
+            for call in facts.nodes_near(ast.Call, (info.name,)):
+                f = call.func
+                if not (isinstance(f, ast.Attribute) and f.attr == "forward" and isinstance(f.value, ast.Name) and f.value.id == info.name):
+                    continue
+                home = facts.enclosing(call, ast.ClassDef)
+                if home is not None and home.name in facts.modules.classes and facts.modules.classes[home.name].is_autograd_function:
+                    continue  # (a Function's forward composing another's: its own backward defines the gradient)
+                if lexically_no_grad(facts, call) or any(isinstance(a, ast.Starred) for a in call.args):
+                    continue
+                given = call.args[1:] if with_ctx and len(call.args) == len(params) else (call.args if not with_ctx else None)
+                if given is None:
+                    continue
+                new = f"{info.name}.apply({', '.join(facts.text(a) for a in given)})"
+                yield self.finding(
+                    facts,
+                    call,
+                    f"`{info.name}.forward(...)` runs the Function's forward as plain code: autograd differentiates its operations and "
+                    f"never calls `{info.name}.backward` (line {info.methods['backward'].lineno}), so the gradient it defines is lost; "
+                    f"call `{info.name}.apply(...)`",
+                    severity=Severity.WARNING,
+                    related=[(info.methods["backward"], "the custom backward, never used by this call")],
+                    fixes=[partial(_apply_fix, facts, call, new)],
+                    explanation="A custom `torch.autograd.Function` takes part in autograd only through `Cls.apply(*inputs)`, which records "
+                    "one node whose backward is `Cls.backward`. Calling `Cls.forward(ctx, ...)` directly is an ordinary function call: "
+                    "autograd records the operations inside it (an `argmin`, a `round`, an index, which may have no gradient) and the "
+                    "straight-through or hand-written gradient of `backward` never runs.",
+                )
+
     def check(self, facts):
+        yield from self._forward_called_directly(facts)
         for info in function_classes(facts):
             bad = [info.methods[m] for m in ("forward", "backward") if m in info.methods and not _decorated(info.methods[m])]
             instances = [n for n in walk_nodes(facts.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == info.name]
