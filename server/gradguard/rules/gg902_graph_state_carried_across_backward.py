@@ -62,6 +62,9 @@ the loss reads the kept state (`memory.feats`, or a method of the object returni
 the same for such an object kept on the Module (`self.memory = CrossBatchMemory(n)`) whose method `forward` hands a tensor
 computed with the module's layers (`self.memory.enqueue(v)`, storing `self.feats = (self.feats + list(feats))[-n:]`) while
 the loss backpropagated every step (a training loop, or a framework's step) reads the kept state (`self.memory.get()`);
+a list on an object that a method fills with tensors computed by its network and another samples for every update
+(`self.memory.append(dist.log_prob(action))`, then `self.rng.sample(self.memory, k)` stacked into the loss: a replay memory of
+graph-carrying log-probabilities; a memory of states, actions and rewards a caller hands over stays silent);
 a dict the module keeps as a cache (`self.prototype_cache = {}`), filled only with keys not there yet (`if c not in
 self.prototype_cache: self.prototype_cache[c] = z[k]`) with tensors computed with the module's layers, never emptied,
 and read by the loss backpropagated every step (the fix, marked unsafe, caches `.detach()`-ed copies);
@@ -3329,6 +3332,134 @@ def main():
 """,
             expect={'grad_ok': ['model.embed.weight']},
         ),
+        Example(
+            name="replay-memory-of-log-probs-sampled-for-every-update",
+            code="""import random
+
+import torch
+import torch.nn as nn
+
+
+class ReplayAgent:
+    def __init__(self, net, batch=4):
+        self.net, self.batch = net, batch
+        self.opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        self.memory = []
+        self.rng = random.Random(0)
+
+    def act(self, obs):
+        logits = self.net(obs)
+        action = torch.distributions.Categorical(logits=logits).sample()
+        self.memory.append(logits.log_softmax(-1)[action])
+
+    def learn(self):
+        sample = self.rng.sample(self.memory, self.batch)
+        loss = -torch.stack(sample).mean()
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    agent = ReplayAgent(nn.Linear(5, 3))
+    for _ in range(3):
+        for _ in range(4):
+            agent.act(torch.randn(5))
+        agent.learn()
+    return {"net": agent.net}
+""",
+            lines=(23,),
+            expect={'error': 'backward through the graph a second time'},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="replay-memory-of-observations-log-probs-recomputed",
+            code="""import random
+
+import torch
+import torch.nn as nn
+
+
+class ReplayAgent:
+    def __init__(self, net, batch=4):
+        self.net, self.batch = net, batch
+        self.opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        self.memory = []
+        self.rng = random.Random(0)
+
+    def act(self, obs):
+        logits = self.net(obs)
+        action = torch.distributions.Categorical(logits=logits).sample()
+        self.memory.append((obs, action))
+
+    def learn(self):
+        sample = self.rng.sample(self.memory, self.batch)
+        loss = -torch.stack([self.net(o).log_softmax(-1)[a] for o, a in sample]).mean()
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    agent = ReplayAgent(nn.Linear(5, 3))
+    for _ in range(3):
+        for _ in range(4):
+            agent.act(torch.randn(5))
+        agent.learn()
+    return {"net": agent.net}
+""",
+            expect={'grad_ok': ['net.weight']},
+        ),
+        Example(
+            bad=False,
+            name="dqn-replay-memory-of-states-and-actions",
+            code="""import random
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ReplayMemory:
+    def __init__(self, capacity):
+        self.capacity, self.memory = capacity, []
+
+    def push(self, state, action, reward):
+        self.memory.append((state, action, reward))
+        self.memory = self.memory[-self.capacity:]
+
+    def sample(self, batch_size):
+        return random.sample(self.memory, batch_size)
+
+
+def main():
+    torch.manual_seed(0)
+    random.seed(0)
+    policy = nn.Linear(4, 2)
+    opt = torch.optim.Adam(policy.parameters(), lr=1e-3)
+    memory = ReplayMemory(50)
+    for step in range(12):
+        state = torch.randn(4)
+        with torch.no_grad():
+            action = policy(state).argmax()
+        memory.push(state, action, float(action.item() == 0))
+        if len(memory.memory) >= 4:
+            batch = memory.sample(4)
+            states = torch.stack([b[0] for b in batch])
+            actions = torch.stack([b[1] for b in batch])
+            rewards = torch.tensor([b[2] for b in batch])
+            q = policy(states).gather(1, actions[:, None]).squeeze(1)
+            loss = F.smooth_l1_loss(q, rewards)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return {"policy": policy}
+""",
+            expect={'grad_ok': ['policy.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -4082,6 +4213,11 @@ def main():
                     continue
                 readers = _readers(facts, attr)
                 if not readers:
+                    # a replay memory sampled for every update: the entries must carry the graph of a network for sure (what
+                    # a caller hands over may be data: states, actions, rewards)
+                    appends = _graph_appends(facts, attr, strong=True)
+                    readers = _readers(facts, attr, sampled=True) if appends else []
+                if not readers:
                     continue
                 for fl in facts.backward_flows:
                     for site in fl.backward_sites:
@@ -4219,8 +4355,10 @@ def _may_clear(facts, attr: str) -> list:
     return out
 
 
-def _graph_appends(facts, attr: str) -> list:
-    """``x.<attr>.append(v)`` calls whose ``v`` may carry a graph (anything but a Python number or a detached value)."""
+def _graph_appends(facts, attr: str, strong: bool = False) -> list:
+    """``x.<attr>.append(v)`` calls whose ``v`` may carry a graph (anything but a Python number or a detached value);
+    ``strong``: only those whose ``v`` carries a root other than the function's arguments (computed with the object's own
+    network or the program's modules, not what a caller hands over, which may be data)."""
     out = []
     for n in facts.walk(ast.Call):
         if isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend", "insert") and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == attr and n.args:
@@ -4232,9 +4370,10 @@ def _graph_appends(facts, attr: str) -> list:
             if fl is None or getattr(fl.node, "name", "") == "__init__":
                 continue  # filled while building the object: data, not a per-step state
             v = next((e.value for e in fl.events if e.what == "container_store" and e.node is n), None)
-            if v is not None and v.live and v.kind not in ("python", "numpy", "none"):
+            if v is not None and v.live and v.kind not in ("python", "numpy", "none") and (not strong or any(not r.startswith("arg:") for r in v.live)):
                 out.append(n)
     return out
+
 
 
 _NO_GRAPH_USES = {"item", "tolist", "detach", "numpy", "cpu", "size", "shape", "dim", "numel", "dtype", "device"}
@@ -4297,8 +4436,9 @@ def _reads_between(facts, fn, attr: str, st: ast.stmt, line: int) -> bool:
     )
 
 
-def _readers(facts, attr: str) -> list:
-    """Reads of ``x.<attr>`` that are not appends (iterating, stacking, summing it)."""
+def _readers(facts, attr: str, sampled: bool = False) -> list:
+    """Reads of ``x.<attr>`` that are not appends (iterating, stacking, summing it); ``sampled``: those that combine a part
+    or a sample of it instead (``self.rng.sample(self.memory, k)`` then ``torch.stack(...)``)."""
     out = []
     for n in facts.walk(ast.Attribute):
         if n.attr != attr or not isinstance(n.ctx, ast.Load):
@@ -4307,8 +4447,33 @@ def _readers(facts, attr: str) -> list:
         if isinstance(parent, ast.Attribute) and parent.attr in ("append", "extend", "insert", "clear", "pop"):
             continue
         if _combined(facts, n, parent):
+            if not sampled:
+                out.append(n)
+            continue
+        if not sampled:
+            continue
+        # a part or a sample of it (``self.memory[-k:]``, ``self.rng.sample(self.memory, k)``, ``list(self.memory)``), combined
+        # there or bound to a name the function then combines or iterates (``batch = ...`` then ``torch.stack(batch)``)
+        m = n
+        if isinstance(parent, ast.Subscript) and parent.value is n and isinstance(parent.slice, ast.Slice):
+            m = parent
+        elif isinstance(parent, ast.Call) and n in parent.args and (
+                (isinstance(parent.func, ast.Attribute) and parent.func.attr in _SAMPLERS) or (isinstance(parent.func, ast.Name) and parent.func.id in _SAMPLERS)):
+            m = parent
+        up = facts.parent(m)
+        if m is not n and _combined(facts, m, up):
             out.append(n)
+            continue
+        if isinstance(up, ast.Assign) and len(up.targets) == 1 and isinstance(up.targets[0], ast.Name) and up.value is m:
+            fn = facts.enclosing(up, (ast.FunctionDef, ast.AsyncFunctionDef))
+            name = up.targets[0].id
+            if fn is not None and sum(1 for t in walk_nodes(fn) if isinstance(t, ast.Name) and t.id == name and not isinstance(t.ctx, ast.Load)) == 1 and any(
+                    isinstance(u, ast.Name) and u.id == name and isinstance(u.ctx, ast.Load) and _combined(facts, u, facts.parent(u)) for u in walk_nodes(fn)):
+                out.append(n)
     return out
+
+
+_SAMPLERS = frozenset({"sample", "choices", "list", "tuple"})  # (a random sample of a list's entries, or a copy of them)
 
 
 _COMBINERS = {"torch.stack", "torch.cat", "torch.concat", "torch.sum", "torch.mean", "torch.vstack", "torch.hstack"}
