@@ -3946,7 +3946,7 @@ def main():
                 for name, m in info.methods.items():
                     if name == "__init__":
                         continue
-                    store = _memo_store(m, attr)
+                    store = _memo_store(facts, m, attr)
                     if store is None:
                         continue
                     own = facts.flow.flow(m)
@@ -4666,7 +4666,7 @@ def _framework_step(facts, fl) -> bool:
     return info is not None and getattr(fl.node, "name", None) is not None and fl.node.name == _framework_step_method(info)
 
 
-def _memo_store(fn, attr: str) -> Optional[ast.Assign]:
+def _memo_store(facts, fn, attr: str) -> Optional[ast.Assign]:
     """The ``self.<attr>[key] = value`` under ``if key not in self.<attr>:`` in ``fn`` (a memoizing store), else None."""
     for node in walk_nodes(fn):
         if not isinstance(node, ast.If) or node.orelse:
@@ -4674,10 +4674,10 @@ def _memo_store(fn, attr: str) -> Optional[ast.Assign]:
         t = node.test
         if not (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.NotIn) and _self_attr(t.comparators[0], attr)):
             continue
-        key = ast.dump(t.left)
+        key = facts.text(t.left)  # (the source text: ``ast.dump`` leaves a reference cycle per call)
         for st in node.body:
             if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Subscript) \
-                    and _self_attr(st.targets[0].value, attr) and ast.dump(st.targets[0].slice) == key:
+                    and _self_attr(st.targets[0].value, attr) and facts.text(st.targets[0].slice) == key:
                 return st
     return None
 
