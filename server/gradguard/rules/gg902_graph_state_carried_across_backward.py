@@ -3861,8 +3861,7 @@ def main():
         frees, so the next backward() raises."""
         if "self." not in facts.source.text:
             return
-        sites = [s for fl in facts.backward_flows if not facts.flow.is_autograd_function_method(fl.node) for s in fl.loss_sites
-                 if s.mode.enabled and not s.retain_graph and not (isinstance(s.node, ast.Call) and _has_retain(s.node)) and s.loss.live and (s.loops or s.implicit)]
+        sites = _every_step_sites(facts, framework_steps=False)
         if not sites:
             return
         classes = facts.modules.classes
@@ -3924,9 +3923,7 @@ def main():
         graph, which its backward() freed, so the next backward() that reads it raises."""
         if " not in self." not in facts.source.text:
             return
-        sites = [s for fl in facts.backward_flows if not facts.flow.is_autograd_function_method(fl.node) for s in fl.loss_sites
-                 if s.mode.enabled and not s.retain_graph and not (isinstance(s.node, ast.Call) and _has_retain(s.node)) and s.loss.live
-                 and (s.loops or s.implicit or _framework_step(facts, fl))]
+        sites = _every_step_sites(facts, framework_steps=True)
         if not sites:
             return
         text = facts.source.text
@@ -4657,6 +4654,14 @@ def _if_statements(body: list) -> list:
             out.extend(_if_statements(st.body))
             out.extend(_if_statements(st.orelse))
     return out
+
+
+def _every_step_sites(facts, framework_steps: bool) -> list:
+    """Losses backpropagated once per step without ``retain_graph``: in a loop, by a framework (implicit), or, with
+    ``framework_steps``, in the step method a framework calls once per batch."""
+    return [s for fl in facts.backward_flows if not facts.flow.is_autograd_function_method(fl.node) for s in fl.loss_sites
+            if s.mode.enabled and not s.retain_graph and not (isinstance(s.node, ast.Call) and _has_retain(s.node)) and s.loss.live
+            and (s.loops or s.implicit or (framework_steps and _framework_step(facts, fl)))]
 
 
 def _framework_step(facts, fl) -> bool:
