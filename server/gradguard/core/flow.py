@@ -53,6 +53,7 @@ from gradguard.core.torchapi import (
     INPLACE_FUNCTIONAL,
     INPLACE_MODULES,
     INT_DTYPES,
+    LAYER_HYPERPARAMETERS,
     LIGHTNING_CALLBACK_BASES,
     LIGHTNING_CALLBACK_TRAINING_HOOKS,
     LIGHTNING_HOOKS_BEFORE_TRAINING_STEP,
@@ -444,6 +445,20 @@ def _compare_constants(op: ast.cmpop, a: Val, b: Val) -> Optional[frozenset]:
     return None
 
 
+def _input_roots(inputs: Optional[Val]) -> Optional[frozenset]:
+    """The roots of what ``torch.autograd.grad`` is asked to differentiate with respect to; None when not known (no
+    inputs given, or a value whose roots the walk cannot name)."""
+    if inputs is None:
+        return None
+    parts = inputs.items if inputs.items is not None else (inputs,)
+    roots: set = set()
+    for p in parts:
+        if UNKNOWN in p.live or not p.live:
+            return None
+        roots |= p.live
+    return frozenset(roots)
+
+
 def related(a: str, b: str) -> bool:
     """Same root, or one is an attribute path of the other (``model`` / ``model.fc``)."""
     return a == b or a.startswith(b + ".") or b.startswith(a + ".") or a.startswith(b + "[") or b.startswith(a + "[")
@@ -487,6 +502,9 @@ class BackwardSite:
     # branch of an ``if`` to a value with no gradient path and on another to one with a path: backward() raises whenever
     # that branch runs (``if self.current_epoch < warmup: loss = histogram_loss(...)``)
     dead_branch: Optional[tuple] = None
+    # ``torch.autograd.grad(outputs, inputs)`` (and ``autograd.backward(..., inputs=...)``): the roots of ``inputs``, the
+    # only tensors it computes gradients for (it fills no other ``.grad``: nothing else is trained by it); None: every leaf
+    wrt: Optional[frozenset] = None
 
     @property
     def line(self) -> int:
@@ -553,10 +571,13 @@ class FunctionFlow:
     saved_params: dict = field(default_factory=dict)  # parameter name -> "in:<op>": an op saved it for backward
 
     def starved(self, site: BackwardSite) -> dict:
-        """Roots that reach ``site``'s loss only through cuts -> the cuts that carried them."""
+        """Roots that reach ``site``'s loss only through cuts -> the cuts that carried them (of an ``autograd.grad`` site,
+        only those among its inputs: it computes no other gradient)."""
         out: dict = {}
         for r, c in site.loss.cut:
             if r == UNKNOWN or r.startswith("arg:"):
+                continue
+            if site.wrt is not None and not any(related(r, w) for w in site.wrt):
                 continue
             if any(related(r, lv) for lv in site.loss.live):
                 continue
@@ -573,6 +594,9 @@ class FunctionFlow:
         return any(any(related(root, lv) for lv in s.loss.live) for s in self.loss_sites)
 
 
+# a type annotation that may name a tensor (``torch.Tensor``, ``Optional[Tensor]``, ``nn.Parameter``, ``Any``, an array)
+_MAY_BE_TENSOR = re.compile(r"Tensor|Parameter|Variable|\bAny\b|[Aa]rray|object")
+_SELF_BEFORE = re.compile(r"(?<![\w.])self$")  # (searched up to a ``.<attr> =`` match: its receiver is ``self``)
 _ATTRIBUTE_WRITE = re.compile(r"\.([A-Za-z_]\w*)\s*(?:[-+*/%@&|^]|//|\*\*|<<|>>)?=(?!=)")
 
 
@@ -772,7 +796,7 @@ class GradientFlow:
                 for m in _ATTRIBUTE_WRITE.finditer(text):
                     line += text.count("\n", at, m.start())
                     at = m.start()
-                    writes.setdefault(m.group(1), []).append(line)
+                    writes.setdefault(m.group(1), []).append((line, _SELF_BEFORE.search(text, max(0, m.start() - 5), m.start()) is not None))
             else:
                 writes = None
             self._syntax[("attribute_writes",)] = writes if writes is not None else False
@@ -780,7 +804,9 @@ class GradientFlow:
             return writes == {}  # (no write at all: a value only ``__init__`` assigns through ``setattr``-free code)
         node = self.modules.classes[cls].node
         first, last = node.lineno, node.end_lineno or node.lineno
-        return all(first <= line <= last for line in writes.get(attr, ()))
+        # (``self.cutoff = cutoff`` in another class of the file, not a subclass: that class's own attribute)
+        others = [(o.node.lineno, o.node.end_lineno or o.node.lineno) for o in self.modules.classes.values() if o.name != cls and not (o.node.lineno <= first and last <= (o.node.end_lineno or o.node.lineno))]
+        return all(first <= line <= last or (own and any(a <= line <= b for a, b in others)) for line, own in writes.get(attr, ()))
 
     def subclass_sets(self, cls: str, attr: str) -> bool:
         """Does an in-file subclass of ``cls`` assign ``self.<attr>`` too (cached: the classes do not change)?"""
@@ -1461,6 +1487,25 @@ class GradientFlow:
         found = next((v for v in values if v.kind == "tensor" and v.leaf_copy is not None), None)
         self._attr_cache[key] = found
         return found
+
+    def declared_non_tensors(self, cls: str) -> frozenset:
+        """The positions (after ``ctx``) of the inputs of the custom Function ``cls`` whose ``forward`` declares a type
+        that is not a tensor (``group: Optional[ProcessGroup]``, ``meta: FP8LinearMeta``, ``k: int``): autograd wants None
+        as their gradient, so returning None there cuts nothing."""
+        fwd = self.modules.method(cls, "forward")
+        if fwd is None:
+            return frozenset()
+        params = [*fwd.args.posonlyargs, *fwd.args.args][1:]
+        out = set()
+        for i, a in enumerate(params):
+            ann = a.annotation
+            if ann is None:
+                continue
+            text = ast.unparse(ann)
+            if _MAY_BE_TENSOR.search(text) or re.fullmatch(r"[A-Z]\w?", text):
+                continue  # (a tensor type, ``Any``, a type variable: may be a tensor)
+            out.add(i)
+        return frozenset(out)
 
     def dropped_gradients(self, cls: str, numbers: frozenset = frozenset(), arity: Optional[int] = None) -> dict:
         """A custom ``autograd.Function``'s inputs whose gradient its ``backward`` returns as None on every
@@ -2995,6 +3040,10 @@ class _Walker:
             return Val(kind="tensor")
         if a in META_ATTRS:
             return CONST
+        if a in LAYER_HYPERPARAMETERS and base.kind == "module" and not (base.cls and base.cls in self.e.modules.classes and a in self.e.modules.classes[base.cls].attrs):
+            # (``m.padding[1]`` of a layer from ``self.conv.modules()``: a number the layer keeps, not one of its parameters;
+            # an in-file class that assigns such an attribute itself says what it holds)
+            return Val(kind="python")
         if a in ("T", "mT", "H", "mH", "real", "imag"):
             return replace(base, ident=None, leaf=False, items=None)
         if base.kind in ("python", "none", "import", "function"):
@@ -4744,9 +4793,9 @@ class _Walker:
             loss = args[0] if args else kwargs.get("outputs", kwargs.get("tensors", CONST))
             loss_node = node.args[0] if node.args else (kwnodes.get("outputs") or kwnodes.get("tensors") or node)
             retain = _truthy(kwnodes.get("retain_graph")) or _truthy(kwnodes.get("create_graph"))
-            self.fl.backward_sites.append(BackwardSite(node, loss, loss_node, self.mode, self.loops, retain, self.stmt))
+            inputs = (args[1] if len(args) > 1 else kwargs.get("inputs")) if short == "grad" else kwargs.get("inputs")
+            self.fl.backward_sites.append(BackwardSite(node, loss, loss_node, self.mode, self.loops, retain, self.stmt, wrt=_input_roots(inputs)))
             if short == "grad":
-                inputs = args[1] if len(args) > 1 else kwargs.get("inputs")
                 if inputs is not None:  # (what the gradients are asked with respect to: each must require grad)
                     self.record("grad_inputs", node, target=loss, value=inputs)
             if short != "grad" or not (loss.live - {UNKNOWN}):
@@ -4942,13 +4991,14 @@ class _Walker:
                 if marked is not None:
                     return cut_value(combine(*args), "nondiff", marked, f"`{recv.cls}.forward` marking every output it returns non-differentiable")
                 numbers = frozenset(i for i, a in enumerate(node.args) if self.is_number(a))
+                declared = self.e.declared_non_tensors(recv.cls)
                 dropped = self.e.dropped_gradients(recv.cls, numbers, len(node.args) if not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args) else None)
                 if dropped and node.args and not any(isinstance(a, ast.Starred) for a in node.args) and not node.keywords:
                     parts = []
                     for i, a in enumerate(args):
                         if i < len(node.args) and self._module_object(a, node.args[i]):
                             parts.append(self._module_given_to_apply(recv.cls, i, a, node))  # (whatever backward returns for it)
-                        elif i in dropped and a.live:
+                        elif i in dropped and a.live and i not in declared:  # (not an input ``forward`` declares a non-tensor)
                             at, what = dropped[i]
                             if isinstance(at, ast.Subscript) and isinstance(at.slice, ast.Constant):  # the guard that never holds
                                 detail = f"`{recv.cls}.backward` computing the gradient of `{what}` only under `{ast.unparse(at)}` (always False: input {at.slice.value!r} is a Python number)"

@@ -16,6 +16,7 @@ from gradguard.core.torchapi import (
     FRAMEWORK_PLAIN_BASES,
     HF_MODEL_BASES,
     HF_TRAINER_BASES,
+    INT_RESULT_METHODS,
     LAYER_PARAMETERS,
     LIGHTNING_BASES,
     MODULE_BASE,
@@ -137,6 +138,11 @@ def _is_plain(v: ast.AST, plain_attrs: frozenset = frozenset()) -> bool:
         return _is_plain(v.operand, plain_attrs)
     if isinstance(v, (ast.Tuple, ast.List)):
         return all(_is_plain(e, plain_attrs) for e in v.elts)
+    if isinstance(v, ast.IfExp):  # (``dist.get_rank(pg) if pg is not None else 0``: a number either way)
+        return _is_plain(v.body, plain_attrs) and _is_plain(v.orelse, plain_attrs)
+    if isinstance(v, ast.Call) and ((isinstance(v.func, ast.Attribute) and v.func.attr in INT_RESULT_METHODS) or (
+            isinstance(v.func, ast.Name) and v.func.id in INT_RESULT_METHODS and v.func.id.startswith("get_"))):
+        return True  # (``dist.get_rank(self.pg)``, ``get_world_size()``, ``pg.size()``, ``x.numel()``: a Python int whatever it is given)
     if isinstance(v, ast.Call) and not v.keywords:
         f = v.func
         numeric = (isinstance(f, ast.Name) and f.id in _NUMERIC_CALLS) or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "math")

@@ -31,6 +31,9 @@ class Starvation:
     covered_by_optimizer: bool = False
     # (the ``if``, the branch's first statement): the loss has no gradient path only when this branch of an ``if`` runs
     branch: Optional[tuple] = None
+    # the roots are inputs ``torch.autograd.grad`` is asked for (without ``allow_unused=True``) that its outputs do not
+    # reach: the call raises
+    unused_input: bool = False
 
 
 def _covered(root: str, optimizers: list) -> bool:
@@ -502,6 +505,9 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                 continue  # an optimizer the model cannot see is stepped: what this loss trains is unknown
             wanted = stepping if stepping else optimizers
             no_path = no_path_of(site)
+            # ``torch.autograd.grad(outputs, inputs)`` raises for an input its outputs do not reach (unless told
+            # ``allow_unused=True``): an input cut off is an error whether or not an optimizer holds it
+            unused = site.wrt is not None and not no_path and _unused_raises(site.node)
             by_cut: dict = {}
             for root, cuts in sorted(starved.items()):  # sorted: the same findings, in the same order, on every run
                 if not no_path and (is_frozen(root, frozen_paths(facts)) or is_frozen(root, hand_set_paths(facts))):
@@ -510,7 +516,7 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                     continue
                 if not no_path and _data_attribute(facts, fl, root, wanted):
                     continue
-                if not no_path:
+                if not no_path and not unused:
                     if fl.live_anywhere(root):
                         continue
                     covered = _covered(root, wanted)
@@ -531,9 +537,25 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
                 if live:
                     by_cut = live
             for c, roots in by_cut.items():
-                out.append(Starvation(c, sorted(set(roots)), site, fl, no_path, _covered(roots[0], optimizers)))
+                out.append(Starvation(c, sorted(set(roots)), site, fl, no_path, _covered(roots[0], optimizers), unused_input=unused))
     facts._starvations = out  # type: ignore[attr-defined]
     return out
+
+
+def _unused_raises(call: ast.AST) -> bool:
+    """Does this ``torch.autograd.grad(...)`` call raise for an input its outputs do not reach: ``allow_unused`` (and
+    ``materialize_grads``, which implies it) not given, or given as the literal False?"""
+    if not isinstance(call, ast.Call) or not isinstance(call.func, (ast.Attribute, ast.Name)):
+        return False
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id
+    if name != "grad":
+        return False  # (``autograd.backward(..., inputs=...)`` accumulates None for an unreached input: no error)
+    for k in call.keywords:
+        if k.arg in ("allow_unused", "materialize_grads") and not (isinstance(k.value, ast.Constant) and k.value.value is False):
+            return False
+        if k.arg is None:
+            return False  # (``**kwargs``: not known)
+    return len(call.args) < 6  # (``allow_unused`` given by position)
 
 
 def _dead_branch_starvations(facts: FileFacts, fl, site) -> list:

@@ -92,6 +92,10 @@ CUT_FUNCTIONS: dict[str, str] = {
     "torch.LongTensor": "rewrap",
 }
 
+# Methods that give a Python int whatever they are called on and given (process ranks and sizes, a tensor's or a
+# process group's size, element count, number of dimensions): their results are hyperparameters, never parameters.
+INT_RESULT_METHODS = frozenset({"get_rank", "get_world_size", "get_local_rank", "get_local_world_size", "numel", "dim", "size"})
+
 INT_DTYPES = {
     "torch.long",
     "torch.int",
@@ -225,6 +229,16 @@ META_ATTRS = {
     "nbytes",
     "training",
 }
+
+# Hyperparameters every ``torch.nn`` layer that has them keeps as Python values (ints, tuples, floats, bools), never as
+# parameters: ``m.padding[1]`` of a convolution found by ``model.modules()`` is a number.
+LAYER_HYPERPARAMETERS = frozenset({
+    "padding", "stride", "dilation", "kernel_size", "output_padding", "groups", "padding_mode",
+    "in_channels", "out_channels", "in_features", "out_features", "num_features", "normalized_shape",
+    "num_embeddings", "embedding_dim", "padding_idx", "max_norm", "eps", "momentum", "affine",
+    "track_running_stats", "num_heads", "head_dim", "embed_dim", "hidden_size", "input_size", "num_layers",
+    "bidirectional", "batch_first", "inplace", "negative_slope",
+})
 
 # Creation functions (no gradient unless requires_grad=True is passed).
 FACTORIES = {

@@ -193,7 +193,16 @@ def cut_findings(rule, facts: FileFacts, kinds: set[str] | frozenset[str], descr
             related = [(first, bound), *related_for(facts, st), *(related_extra(kind, node) if related_extra else ())]
             yield rule.finding(facts, node, message, severity=severity, related=related, fixes=fixes, explanation=explanation, method_span=span)
             continue
-        if st.no_path:
+        if st.unused_input:
+            message = (f"{what} cuts the only gradient path from {roots_label(st.roots)} to the outputs of `torch.autograd.grad` at line "
+                       f"{st.site.line}, which {'is' if len(st.roots) == 1 else 'are'} among its inputs: the call raises")
+            severity = Severity.ERROR
+            explanation = (
+                "`torch.autograd.grad(outputs, inputs)` raises `RuntimeError: One of the differentiated Tensors appears to not have "
+                f"been used in the graph` when an input does not reach the outputs: {roots_label(st.roots)} reach them only through "
+                "this cut (pass `allow_unused=True` only if a None gradient is really meant)."
+            )
+        elif st.no_path:
             message = f"{what} leaves {loss_label(facts, st)} with no gradient path: backward() raises and {roots_label(st.roots)} {'gets' if len(st.roots) == 1 else 'get'} no gradient"
             severity = Severity.ERROR
             explanation = (

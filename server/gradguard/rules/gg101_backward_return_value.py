@@ -26,6 +26,8 @@ The result counts as used when it is read: `loss = loss.backward()` followed by 
 `backward()` inside an expression, a call or a `return`. Assigning it to `_` (the usual way to silence a
 notebook's output) or to a name that is never read before it is rebound uses nothing and is not reported.
 
+A None only returned by a function whose callers do not read it (a wrapper named `backward` itself, which mirrors
+`Tensor.backward`, or a function every call of which in the file is a statement of its own) is not reported.
 It is an error when the use raises on None (an attribute such as `.item()`, arithmetic, indexing,
 unpacking, iterating, calling); a warning when the None is only passed on, returned or printed, because
 what happens next depends on code that may not care.
@@ -210,6 +212,38 @@ def main():
             fixable=False,
             expect={"error": "unsupported operand type"},
         ),
+        Example(
+            bad=False,
+            name="wrapper-named-backward-returns-its-none",
+            code="""import torch
+import torch.nn as nn
+
+
+class GradAccumulator:
+    def __init__(self, model):
+        self.model = model
+        self.buffers = {n: torch.zeros_like(p) for n, p in model.named_parameters()}
+
+    def backward(self, loss):
+        result = loss.backward()
+        for n, p in self.model.named_parameters():
+            self.buffers[n] += p.grad
+        return result
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    acc = GradAccumulator(model)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        acc.backward(model(torch.randn(8, 4)).pow(2).mean())
+        opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -241,6 +275,8 @@ def main():
                     use = _next_use(facts, fl.node, parent, name)
                     if use is None:
                         continue  # assigned and never read (or rebound first): the None is not used
+                    if _returned_to_no_reader(facts, fl.node, use):
+                        continue
                     related.append((use, f"`{name}` is None here"))
                     what = f"`{name}` is now None"
                     if _raises_on_none(facts, use):
@@ -250,6 +286,8 @@ def main():
                 elif isinstance(parent, ast.Assign) and any(isinstance(t, (ast.Tuple, ast.List)) for t in parent.targets):
                     what = "unpacking None raises `TypeError: cannot unpack non-iterable NoneType object`"
                     severity = Severity.ERROR
+                elif _returned_to_no_reader(facts, fl.node, call):
+                    continue
                 elif _raises_on_none(facts, call):
                     what = "its result is None, and this use of it raises"
                     severity = Severity.ERROR
@@ -264,6 +302,23 @@ def main():
                     fixes=fixes,
                     explanation="`Tensor.backward()` computes gradients into `.grad` of the leaves and returns `None`; any later use of the result fails (e.g. `AttributeError: 'NoneType' object has no attribute 'item'`).",
                 )
+
+
+def _returned_to_no_reader(facts, fn: ast.AST, node: ast.AST) -> bool:
+    """Is ``node`` (the None ``backward()`` gave) returned by ``fn``, where no caller reads what ``fn`` returns: a wrapper
+    named ``backward`` itself (``grad_accumulator.backward(loss)`` mirrors ``Tensor.backward``, whose callers expect
+    None), or a function every call of which in the file is a statement of its own (none, for a function other
+    files call: what they do with the None is not known)?"""
+    if not isinstance(facts.parent(node), ast.Return) or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    if fn.name == "backward":
+        return True
+    for c in facts.nodes_near(ast.Call, (fn.name,)):
+        f = c.func
+        if (isinstance(f, ast.Name) and f.id == fn.name) or (isinstance(f, ast.Attribute) and f.attr == fn.name):
+            if not isinstance(facts.parent(c), ast.Expr):
+                return False
+    return True
 
 
 def _raises_on_none(facts, node: ast.AST) -> bool:

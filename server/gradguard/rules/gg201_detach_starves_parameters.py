@@ -2255,6 +2255,51 @@ def main():
             lines=(20,),
             expect={"error": "does not require grad"},
         ),
+        Example(
+            bad=False,
+            name="gradient-penalty-differentiates-only-its-input",
+            code="""import torch
+import torch.nn as nn
+
+
+class GPTrainer:
+    def __init__(self, gen, critic):
+        self.gen, self.critic = gen, critic
+        self.opt_g = torch.optim.Adam(gen.parameters(), lr=1e-3)
+        self.opt_d = torch.optim.Adam(critic.parameters(), lr=1e-3)
+
+    def penalty(self, real, fake):
+        eps = torch.rand(real.size(0), 1)
+        x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        (g,) = torch.autograd.grad(self.critic(x_hat).sum(), x_hat, create_graph=True)
+        return ((g.norm(dim=1) - 1) ** 2).mean()
+
+    def critic_step(self, real):
+        fake = self.gen(torch.randn(real.size(0), 2)).detach()
+        loss = self.critic(fake).mean() - self.critic(real).mean() + 10.0 * self.penalty(real, fake)
+        self.opt_d.zero_grad()
+        loss.backward()
+        self.opt_d.step()
+
+    def generator_step(self, n):
+        loss = -self.critic(self.gen(torch.randn(n, 2))).mean()
+        self.opt_g.zero_grad()
+        loss.backward()
+        self.opt_g.step()
+
+
+def main():
+    torch.manual_seed(0)
+    gen, critic = nn.Linear(2, 3), nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    trainer = GPTrainer(gen, critic)
+    for step in range(4):
+        trainer.critic_step(torch.randn(4, 3))
+        if step % 2 == 1:
+            trainer.generator_step(4)
+    return {"gen": gen, "critic": critic}
+""",
+            expect={'grad_ok': ['gen.weight', 'critic.0.weight']},
+        ),
     )
 
     cut_kinds = frozenset({"detach", "data"})  # the GradientFlow cut kinds this rule reports

@@ -35,6 +35,10 @@ is backpropagated, also inside a helper or a criterion object's `__call__` (`sel
 `self.criterion = PerceptualDistance()`), or a layer built from the number (`nn.Threshold(self.threshold.item(), 0.0)(codes)`:
 the layer's output depends on it, with no gradient back to the parameter). Conversions for logging, metrics or I/O (not on the backpropagated path) stay silent,
 and so does NumPy inside a custom `torch.autograd.Function.forward` (its `backward` supplies the gradient).
+An input of `torch.autograd.grad(outputs, inputs)` (without `allow_unused=True`) that reaches the outputs only through
+such a conversion (forces `-dE/dpos` of an energy computed from `pos.detach().numpy()`) is an error: the call raises
+`One of the differentiated Tensors appears to not have been used in the graph`. (The gradients `autograd.grad` computes
+are those of its inputs only: a cut in front of other parameters starves nothing there.)
 A loss whose only terms with a gradient path are added by an `if` without an `else` (`loss = mel_l1(...)` through
 NumPy, then `if step >= warmup: loss = loss + adv_loss`) has no path whenever the `if` does not run: reported as a
 warning on the conversion (backward() raises in the warm-up steps).
@@ -1284,6 +1288,46 @@ def main():
     return {"f": f}, {"logged_steps": int(log.shape[1])}
 """,
             expect={'grad_ok': ['f.weight'], 'facts': {'logged_steps': 5}},
+        ),
+        Example(
+            name="autograd-grad-input-cut-by-numpy",
+            code="""import torch
+import torch.nn as nn
+
+
+def displacements(pos):
+    p = pos.detach().numpy()
+    diff = p[None, :, :] - p[:, None, :]
+    return torch.as_tensor(diff, dtype=pos.dtype)
+
+
+class PairEnergy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1))
+
+    def forward(self, pos):
+        d = (displacements(pos).pow(2).sum(-1) + 1e-6).sqrt()
+        return self.net(d[..., None]).sum()
+
+
+def main():
+    torch.manual_seed(0)
+    model = PairEnergy()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(2):
+        pos = torch.randn(5, 3).requires_grad_(True)
+        energy = model(pos)
+        forces = -torch.autograd.grad(energy, pos, create_graph=True)[0]
+        loss = energy.pow(2) + forces.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            lines=(6,),
+            expect={'error': 'appears to not have been used in the graph'},
+            fixable=False,
         ),
     )
 

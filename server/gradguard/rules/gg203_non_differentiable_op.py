@@ -3198,6 +3198,137 @@ def main():
             expect={'grad_none': ['layer.att'], 'grad_ok': ['layer.proj.weight']},
             fixed_expect={'grad_ok': ['layer.att']},
         ),
+        Example(
+            bad=False,
+            name="sharded-embedding-offsets-from-the-rank",
+            code="""import torch
+import torch.distributed as dist
+import torch.nn as nn
+
+
+class ShardedEmbedding(nn.Embedding):
+    def __init__(self, num_embeddings, dim):
+        self.rank = dist.get_rank() if dist.is_initialized() else 0
+        self.world_size = dist.get_world_size() if dist.is_initialized() else 1
+        block = num_embeddings // self.world_size
+        self.min_id = self.rank * block
+        self.max_id = (self.rank + 1) * block
+        super().__init__(block, dim)
+
+    def forward(self, ids):
+        outside = torch.logical_or(ids < self.min_id, ids >= self.max_id)
+        local = ids - self.min_id
+        local[outside] = 0
+        return super().forward(local) * (~outside[..., None])
+
+
+def main():
+    torch.manual_seed(0)
+    emb, head = ShardedEmbedding(16, 4), nn.Linear(4, 1)
+    opt = torch.optim.SGD([*emb.parameters(), *head.parameters()], lr=0.1)
+    ids = torch.randint(0, 16, (8, 5))
+    for _ in range(2):
+        loss = head(emb(ids)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"emb": emb, "head": head}
+""",
+            expect={'grad_ok': ['emb.weight', 'head.weight']},
+        ),
+        Example(
+            bad=False,
+            name="function-input-declared-a-group-not-a-tensor",
+            code="""from types import SimpleNamespace
+from typing import Optional
+
+import torch
+import torch.nn as nn
+
+
+class GroupSum(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, tensor, group: Optional[SimpleNamespace]):
+        return tensor * float(group.scale) if group is not None else tensor.clone()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, None
+
+
+def group_sum(tensor, group=None):
+    return GroupSum.apply(tensor, group)
+
+
+class ParallelEmbedding(nn.Embedding):
+    def __init__(self, num_embeddings, dim, group=None):
+        self.group = group
+        super().__init__(num_embeddings, dim)
+
+    def forward(self, ids):
+        return group_sum(super().forward(ids), group=self.group)
+
+
+def train(context, steps=2):
+    emb, head = ParallelEmbedding(16, 4, group=context.group), nn.Linear(4, 1)
+    opt = torch.optim.SGD([*emb.parameters(), *head.parameters()], lr=0.1)
+    ids = torch.randint(0, 16, (8, 5))
+    for _ in range(steps):
+        loss = head(emb(ids)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return emb, head
+
+
+def main():
+    torch.manual_seed(0)
+    emb, head = train(SimpleNamespace(group=SimpleNamespace(scale=1.0)))
+    return {"emb": emb, "head": head}
+""",
+            expect={'grad_ok': ['emb.weight', 'head.weight']},
+        ),
+        Example(
+            bad=False,
+            name="lengths-from-conv-hyperparameters",
+            code="""import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv1d(2, 4, 5, stride=2, padding=2), nn.ReLU(), nn.Conv1d(4, 4, 3, stride=2, padding=1))
+        self.out = nn.Linear(4, 3)
+
+    def out_lengths(self, lengths):
+        for m in self.conv.modules():
+            if isinstance(m, nn.Conv1d):
+                lengths = (lengths + 2 * m.padding[0] - m.dilation[0] * (m.kernel_size[0] - 1) - 1) // m.stride[0] + 1
+        return lengths.int()
+
+    def forward(self, x, lengths):
+        h = self.out(self.conv(x).transpose(1, 2))
+        n = self.out_lengths(lengths)
+        mask = torch.arange(h.size(1))[None, :] < n[:, None]
+        return h * mask[..., None], n
+
+
+def main():
+    torch.manual_seed(0)
+    enc = Encoder()
+    opt = torch.optim.SGD(enc.parameters(), lr=0.1)
+    x, lengths = torch.randn(2, 2, 16), torch.tensor([16, 12])
+    for _ in range(2):
+        h, n = enc(x, lengths)
+        loss = h.pow(2).sum() / n.sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"enc": enc}
+""",
+            expect={'grad_ok': ['enc.conv.0.weight', 'enc.out.weight']},
+        ),
     )
 
     cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph", "reentrant"})  # the GradientFlow cut kinds this rule reports

@@ -48,6 +48,7 @@ values (a non-leaf tensor) and `x.retain_grad()` (or a hook) is never set up in 
 leaf-ness is unknown) are not flagged. Also `self.<attr>.grad` read in a method when the file's only assignment
 to `<attr>` is `self.<attr> = <operation>` in `__init__` (a patch parametrized once as `torch.sigmoid(self.raw)`):
 the attribute then always holds that one non-leaf tensor (in-place updates such as `self.patch -= ...` keep it).
+A `.grad` set by hand before the read (`ref = w.clone(); ref.grad = w.grad.clone()`) is what the read finds: not reported.
 `x.requires_grad_()` does not keep the gradient of a tensor that already requires grad: on the output of a layer an
 optimizer trains (`embeds = model.embed(ids); embeds.requires_grad_()`, the FGM attack on embedding outputs) it
 changes nothing, and `embeds.grad` is still None (only `retain_grad()` keeps it; on a leaf, such as a detached copy,
@@ -1040,6 +1041,30 @@ def main():
             lines=(23,),
             expect={"error": "'NoneType' object has no attribute 'sign'"},
         ),
+        Example(
+            bad=False,
+            name="grad-of-a-clone-set-by-hand",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    ref = model.weight.clone()
+    ref.grad = model.weight.grad.clone()
+    torch.nn.utils.clip_grad_norm_([ref], max_norm=0.5)
+    torch.nn.utils.clip_grad_norm_([model.weight], max_norm=0.5)
+    same = torch.allclose(ref.grad, model.weight.grad)
+    opt.step()
+    return {"model": model}, {"clipped_alike": bool(same)}
+""",
+            expect={'grad_ok': ['model.weight'], 'facts': {'clipped_alike': True}},
+        ),
     )
 
     def check(self, facts):
@@ -1089,6 +1114,9 @@ def main():
                 if not all(is_computing_expr(facts, fl, b.value) for b in reach):
                     continue
                 binds = [b.node for b in reach]
+                if any(isinstance(n, ast.Attribute) and n.attr == "grad" and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)
+                       and n.value.id == name and _before(n, ev.node) for n in facts.own_nodes(fl.node)):
+                    continue  # (``ref.grad = w.grad.clone()``: a gradient set by hand, which the read finds, leaf or not)
                 keepers = [n for n in facts.own_nodes(fl.node) if _keeps_grad(n, name)]
                 # a keeper before every assignment that reaches the read (and in no loop with one) acted on the tensor
                 # the name held before: ``delta.requires_grad = True`` then ``delta = (x + delta).clamp(0, 1) - x``

@@ -3310,6 +3310,45 @@ def main():
 """,
             expect={'grad_ok': ['net.bn_aux.weight', 'net.bn_main.weight']},
         ),
+        Example(
+            name="no-grad-samples-reused-by-an-earlier-backward-no-fix",
+            code="""import torch
+import torch.nn as nn
+
+
+class GAN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.generator = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3))
+        self.critic = nn.Sequential(nn.Linear(3, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+
+    @torch.no_grad()
+    def sample(self, n):
+        return self.generator(torch.randn(n, 2))
+
+
+def main():
+    torch.manual_seed(0)
+    gan = GAN()
+    opt_g = torch.optim.Adam(gan.generator.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(gan.critic.parameters(), lr=1e-3)
+    for _ in range(3):
+        real = torch.randn(4, 3)
+        fake = gan.sample(4)
+        d_loss = gan.critic(fake).mean() - gan.critic(real).mean()
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        g_loss = -gan.critic(fake).mean()
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+    return {"generator": gan.generator}
+""",
+            lines=(11,),
+            expect={'grad_none': ['generator.0.weight']},
+            fixable=False,
+        ),
     )
 
     cut_kinds = frozenset({"no_grad", "inference"})  # the GradientFlow cut kinds this rule reports
@@ -3321,8 +3360,8 @@ def main():
             return f"`{_short(facts, node)}`"
 
         def fixes_for(kind, node, st):
-            if _reused_by_later_passes(facts, node, st):
-                return []  # (recorded once, the graph would be backpropagated by every pass of the loop: the fix would raise)
+            if _reused_by_later_passes(facts, node, st) or _backpropagated_before(node, st):
+                return []  # (recorded once, the graph would be backpropagated twice: the fix would raise)
             return [lambda: _enable_fix(facts, node)]
 
         for kind, node, st in _starving_nodes(facts, self.cut_kinds):
@@ -3896,6 +3935,26 @@ def _reused_by_later_passes(facts, node: ast.AST, st) -> bool:
         mine = [x for x in (*c.via, c.node) if facts.enclosing(x, (ast.FunctionDef, ast.AsyncFunctionDef)) is fn]
         if not mine or id(mine[0]) not in inside:
             return True  # (one value recorded once is enough: the second pass's backward() finds its graph freed)
+    return False
+
+
+def _backpropagated_before(node: ast.AST, st) -> bool:
+    """Does an earlier ``backward()`` of the same function, without ``retain_graph``, also reach the value computed
+    under ``node`` (a WGAN's ``fake = self.sample_fake(n)`` under ``@torch.no_grad()``, given to the critic's loss first
+    and then to the generator's)? Recorded, the value's graph would be freed by that first backward, and this one
+    would raise: switching the region on is not the whole fix (the earlier loss needs ``fake.detach()`` too)."""
+    site = getattr(st, "site", None)
+    fl = getattr(st, "flow", None)
+    if site is None or fl is None:
+        return False
+    at = (getattr(site.node, "lineno", 0), getattr(site.node, "col_offset", 0))
+    for other in fl.backward_sites:
+        if other is site or not other.mode.enabled or other.retain_graph:
+            continue
+        if (getattr(other.node, "lineno", 0), getattr(other.node, "col_offset", 0)) >= at or other.loops != site.loops:
+            continue
+        if any(c.node is node for _r, c in other.loss.cut):
+            return True
     return False
 
 

@@ -59,6 +59,10 @@ test, a loop or a `try` the loss is outside of stays silent (it may not run).
 A layer the freezing helper puts into the model after its freeze (`model.requires_grad_(False)`, then
 `model.set_head(head)`) requires grad: a loss through it is not all frozen.
 
+A function of the file that builds a module, freezes it on every call and returns it (`target = frozen(student)` in
+`build_models()`, which returns `student` and `target`: the same object) hands its caller a frozen module: a loss of a
+training function given that module afterwards counts too. When the freezing helper is also called on other modules (a
+teacher frozen on purpose), the finding goes on the call to change, with the helper's freeze as related.
 A deep copy of a module frozen at that point (`student = copy.deepcopy(base)` after `base.requires_grad_(False)`) is
 frozen too: `deepcopy` copies each parameter's `requires_grad` (the copy is named as related).
 
@@ -1234,6 +1238,90 @@ def main():
 """,
             expect={"grad_ok": ["student.encoder.weight", "student.head.weight"]},
         ),
+        Example(
+            name="factory-returns-the-student-it-froze",
+            code="""import torch
+import torch.nn as nn
+
+
+def frozen(module):
+    module.requires_grad_(False)
+    module.eval()
+    return module
+
+
+def build(dim=4):
+    teacher = frozen(nn.Linear(dim, dim))
+    student = nn.Linear(dim, dim)
+    student.load_state_dict(teacher.state_dict())
+    target = frozen(student)
+    return teacher, student, target
+
+
+def distill(student, target, teacher, optimizer, steps=3):
+    for _ in range(steps):
+        x = torch.randn(8, 4)
+        with torch.no_grad():
+            goal = target(teacher(x))
+        loss = (student(x) - goal).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    teacher, student, target = build()
+    optimizer = torch.optim.SGD(student.parameters(), lr=0.1)
+    distill(student, target, teacher, optimizer)
+    return {"student": student}
+""",
+            lines=(15,),
+            expect={'error': 'does not require grad'},
+        ),
+        Example(
+            bad=False,
+            name="factory-freezes-a-copy-for-the-target",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+def frozen(module):
+    module.requires_grad_(False)
+    module.eval()
+    return module
+
+
+def build(dim=4):
+    teacher = frozen(nn.Linear(dim, dim))
+    student = nn.Linear(dim, dim)
+    student.load_state_dict(teacher.state_dict())
+    target = frozen(copy.deepcopy(student))
+    return teacher, student, target
+
+
+def distill(student, target, teacher, optimizer, steps=3):
+    for _ in range(steps):
+        x = torch.randn(8, 4)
+        with torch.no_grad():
+            goal = target(teacher(x))
+        loss = (student(x) - goal).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    teacher, student, target = build()
+    optimizer = torch.optim.SGD(student.parameters(), lr=0.1)
+    distill(student, target, teacher, optimizer)
+    return {"student": student}
+""",
+            expect={'grad_ok': ['student.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -1267,10 +1355,16 @@ def main():
                 # (the first freeze in the source: the loss's roots are a set, whose order is not the program's)
                 ev = min(covering, key=lambda f: (getattr(getattr(f, "report", None) or f.node, "lineno", 0), getattr(getattr(f, "report", None) or f.node, "col_offset", 0)))
                 at = _loop_header(facts, getattr(ev, "report", ev.node))  # a helper's freeze: reported in the helper, its call related
+                if isinstance(ev, HelperFreeze) and _helper_called_elsewhere(facts, ev):
+                    # (a helper the file calls on other modules too, ``frozen(teacher)`` beside ``frozen(student)``: this call is
+                    # the one to change)
+                    at = ev.node
                 if id(at) in reported:
                     continue
                 reported.add(id(at))
                 via = [(ev.node, "the helper freezes what this call passes")] if at is not ev.node else []
+                if at is ev.node and getattr(ev, "report", None) is not None:
+                    via = [(ev.report, "the helper freezes what it is given here")]
                 why = ""
                 first = calls.get(id(ev))
                 if first is not None:
@@ -1308,6 +1402,22 @@ def main():
                     "has no grad_fn and `backward()` raises `RuntimeError: element 0 of tensors does not require grad`. Freeze only the "
                     "part meant to stay fixed.",
                 )
+
+
+def _helper_called_elsewhere(facts, ev: HelperFreeze) -> bool:
+    """Is the helper whose freeze ``ev`` is (seen at its call ``ev.node``) called at another place of the file too, given
+    something else to freeze?"""
+    fn = facts.enclosing(ev.report, (ast.FunctionDef, ast.AsyncFunctionDef))
+    call = ev.node
+    if fn is None or not isinstance(call, ast.Call):
+        return False
+    mine = [facts.text(a) for a in call.args]
+    for c in facts.nodes_near(ast.Call, (fn.name,)):
+        if c is call or not ((isinstance(c.func, ast.Name) and c.func.id == fn.name) or (isinstance(c.func, ast.Attribute) and c.func.attr == fn.name)):
+            continue
+        if [facts.text(a) for a in c.args] != mine:
+            return True
+    return False
 
 
 def _is_deepcopy(facts, node: ast.AST) -> bool:
@@ -1729,7 +1839,43 @@ def _freeze_of(facts, fl, site, root: str, freezes: list, calls: Optional[dict] 
         if fl.context is not None and (ffl.node is _enclosing_fn(facts, fl.context) or ffl.node is facts.tree and _enclosing_fn(facts, fl.context) is facts.tree):
             if position(ev.node) < position(fl.context) and not _refilled(ffl, froot, ev.node, fl.context):  # frozen before the call that runs the training step
                 return ev
+        if _returned_frozen(facts, ffl, froot, ev, fl, site):
+            return ev
     return None
+
+
+def _returned_frozen(facts, ffl, froot: str, ev, fl, site) -> bool:
+    """Does a function of the file build the module ``froot``, freeze it on every call and return it (``target =
+    frozen(student)`` in ``build_models``, which returns ``student`` and ``target``), called before the loss (before the
+    call that runs the training function, or in the loss's own function)? The object the caller gets is frozen from
+    that call on."""
+    fn = ffl.node
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or ffl.context is not None or fn is fl.node:
+        return False
+    origin = facts.flow.root_origins.get(froot)
+    if origin is None or origin.kind != "module" or _enclosing_fn(facts, origin.stmt) is not fn:
+        return False  # (made there: every call returns a new object, frozen)
+    rets = ffl.returns
+    parts = rets.items if rets is not None and rets.items is not None else ((rets,) if rets is not None else ())
+    if not any(froot in p.live or p.ident == froot for p in parts):
+        return False
+    # the freeze runs on every call (not under a test, a loop or a ``try`` of the function), and no layer is put into the
+    # module after it
+    cur = facts.parent(ev.node)
+    while cur is not None and cur is not fn:
+        if isinstance(cur, (ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.BoolOp, ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        cur = facts.parent(cur)
+    last = fn.body[-1]
+    if _refilled(ffl, froot, ev.node, last) or any(e.what == "replace" and e.node is last for e in ffl.events):
+        return False
+    where = fl.context if fl.context is not None else site.node
+    caller = _enclosing_fn(facts, where)
+    return any(
+        isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == fn.name and position(c) < position(where)
+        and _enclosing_fn(facts, c) is caller
+        for c in facts.nodes_near(ast.Call, (fn.name,))
+    )
 
 
 def _called_first(facts, fn: ast.AST, method: str, change: ast.AST, site: ast.AST) -> Optional[ast.Call]:

@@ -41,7 +41,8 @@ class OptimizerMissesTrainedParameters(Rule):
 Follows each `backward()` to the optimizer stepped right after it and flags parameters the loss reaches
 that no optimizer in view holds:
 - a learnable tensor created outside the model (a temperature, task log-variances, a prompt) and never
-  passed to the optimizer;
+  passed to the optimizer (not a tensor made anew on every step, in the loop or in a function the step calls: the
+  point a gradient penalty differentiates at is data, not a parameter);
 - a submodule left out of hand-written parameter groups, also in a Lightning `configure_optimizers` whose
   optimizers the Trainer steps after each `training_step`, or in the `create_optimizer` of a Hugging Face `Trainer`
   subclass, which the Trainer calls with its model as `self.model` when `train()` starts (reported on the groups, or on
@@ -3399,6 +3400,42 @@ def main():
 """,
             expect={'grad_ok': ['model.emb_l.0.weight'], 'facts': {'emb_changed': True}},
         ),
+        Example(
+            bad=False,
+            name="penalty-input-made-by-a-helper-of-a-step-method",
+            code="""import torch
+import torch.nn as nn
+
+
+class CriticTrainer:
+    def __init__(self, gen, critic):
+        self.gen, self.critic = gen, critic
+        self.opt_d = torch.optim.Adam(critic.parameters(), lr=1e-3)
+
+    def penalty(self, real, fake):
+        eps = torch.rand(real.size(0), 1)
+        x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        (g,) = torch.autograd.grad(self.critic(x_hat).sum(), x_hat, create_graph=True)
+        return ((g.norm(dim=1) - 1) ** 2).mean()
+
+    def critic_step(self, real):
+        fake = self.gen(torch.randn(real.size(0), 2)).detach()
+        loss = self.critic(fake).mean() - self.critic(real).mean() + 10.0 * self.penalty(real, fake)
+        self.opt_d.zero_grad()
+        loss.backward()
+        self.opt_d.step()
+
+
+def main():
+    torch.manual_seed(0)
+    gen, critic = nn.Linear(2, 3), nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    trainer = CriticTrainer(gen, critic)
+    for _ in range(3):
+        trainer.critic_step(torch.randn(4, 3))
+    return {"critic": critic}
+""",
+            expect={'grad_ok': ['critic.0.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -3458,7 +3495,8 @@ def main():
                         if f is not None:
                             yield f
                 origins = {r: o for r in roots if (o := (attribute_origin(facts, fl.owner, r.split(".")[1:]) if r.startswith("self.") else trainable_origin(facts, r))) is not None
-                           and not _made_each_iteration(facts, r, site, fl.node if framework_step else None)}
+                           # (a step function a loop calls, ``critic_step``, is the loop's body too)
+                           and not _made_each_iteration(facts, r, site, fl.node if framework_step or not site.loops else None)}
                 graded = _grad_reads(fl)
                 # optimizers that hold only tensors the program made (a latent code, noise maps, an image): the
                 # modules the loss runs through are a fixed function being inverted, not trained
@@ -4009,7 +4047,8 @@ def _pass_both_fixes(facts, builder: ast.stmt, ctor: ast.AST, root: str) -> list
 def _made_each_iteration(facts, root: str, site, step_fn: Optional[ast.AST] = None) -> bool:
     """A tensor created inside the training loop (an input that requires grad, for a gradient penalty) is
     made anew every iteration: it is data, not a parameter an optimizer should hold. ``step_fn``: the framework's
-    per-batch step method the site is in (a Lightning ``training_step``), which is the loop's body."""
+    per-batch step method the site is in (a Lightning ``training_step``), or a step function a loop calls (``critic_step``
+    calling ``self.penalty(real, fake)``, which makes ``x_hat``), which is the loop's body."""
     origin = facts.flow.root_origins.get(root.replace("[]", "").split(".")[0])
     if origin is None:
         return False

@@ -274,6 +274,73 @@ def main():
 """,
             expect={"grad_ok": ["net.weight"]},
         ),
+        Example(
+            bad=False,
+            name="stats-list-started-afresh-every-step",
+            code="""import torch
+import torch.nn as nn
+
+
+class Recipe:
+    def __init__(self):
+        self.model = nn.Linear(4, 1)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=0.1)
+        self.means = []
+
+    def policy_step(self, x):
+        loss = self.model(x).pow(2).mean()
+        loss.backward()
+        return loss
+
+    def train(self, steps=3, epochs=2):
+        for _ in range(steps):
+            x = torch.randn(8, 4)
+            stats: list = []
+            for _ in range(epochs):
+                self.opt.zero_grad()
+                step_stats = self.policy_step(x)
+                stats.append(step_stats)
+                self.opt.step()
+            self.means.append(torch.stack(stats).mean().item())
+
+
+def main():
+    torch.manual_seed(0)
+    recipe = Recipe()
+    recipe.train()
+    return {"model": recipe.model}
+""",
+            expect={'grad_ok': ['model.weight']},
+        ),
+        Example(
+            bad=False,
+            name="jacobian-trace-summed-and-returned",
+            code="""import torch
+import torch.nn as nn
+
+
+def trace_jacobian(f, z):
+    total = 0.0
+    for i in range(z.shape[1]):
+        total += torch.autograd.grad(f[:, i].sum(), z, create_graph=True)[0][:, i]
+    return total.contiguous()
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+    opt = torch.optim.SGD(net.parameters(), lr=0.05)
+    for _ in range(2):
+        z = torch.randn(16, 2, requires_grad=True)
+        dz = net(z)
+        loss = trace_jacobian(dz, z).pow(2).mean() + dz.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"net": net}
+""",
+            expect={'grad_ok': ['net.0.weight']},
+        ),
     )
 
     def _stores_across_iterations(self, facts):
@@ -305,7 +372,9 @@ def main():
                 if any(_inside(a, loop) and not isinstance(facts.parent(a), ast.AugAssign) for a in assigns):
                     continue
                 # the loop backpropagates every iteration, and never through the total
-                sites_in_loop = [s for s in fl.backward_sites if loop in s.loops]
+                # (not ``torch.autograd.grad(..., create_graph=True)``: a derivative built into the graph on purpose, a
+                # Jacobian trace summed over the input dimensions, frees nothing)
+                sites_in_loop = [s for s in fl.backward_sites if loop in s.loops and not (s.retain_graph and s.wrt is not None)]
                 if not sites_in_loop:
                     continue
                 if any(_mentions(s.loss_expr, name) or _mentions(s.node, name) for s in fl.backward_sites):
@@ -406,9 +475,13 @@ def _attached_mention(facts, value: ast.AST, names: set) -> bool:
 
 
 def _returned(facts, node: ast.AST) -> bool:
+    """Is ``node`` returned (or yielded), alone, in a container, or through a method of it (``total.contiguous()``,
+    ``total.mean()``)?"""
     cur = facts.parent(node)
-    while isinstance(cur, (ast.Tuple, ast.List, ast.Dict, ast.Starred)):
-        cur = facts.parent(cur)
+    prev = node
+    while isinstance(cur, (ast.Tuple, ast.List, ast.Dict, ast.Starred)) or (isinstance(cur, ast.Attribute) and cur.value is prev) or (
+            isinstance(cur, ast.Call) and cur.func is prev):
+        prev, cur = cur, facts.parent(cur)
     return isinstance(cur, (ast.Return, ast.Yield, ast.YieldFrom))
 
 
@@ -536,6 +609,8 @@ def _reset_inside(facts, loop: ast.AST, target: ast.AST) -> bool:
     for node in walk_nodes(loop):
         if isinstance(node, ast.Assign) and any(facts.text(t) == text for t in node.targets):
             return True
+        if isinstance(node, ast.AnnAssign) and node.value is not None and facts.text(node.target) == text:
+            return True  # (``stats: list[Stats] = []``)
     return False
 
 

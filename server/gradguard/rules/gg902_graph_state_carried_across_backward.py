@@ -88,7 +88,9 @@ backward (`loss.backward(); self.prev_keys = keys`) in a method that runs again 
 call reads it into its loss (in the method, or in a method of the class it calls first), is reported as a
 warning with a `.detach()` fix; so is one kept before the backward that this step's loss reads and the next call
 reads again (a running baseline `self.baseline = m * self.baseline + (1 - m) * expected` with `expected` computed
-from the policy's output, then `advantage = rewards - self.baseline`). A Module attribute computed once with gradient from the module's own
+from the policy's output, then `advantage = rewards - self.baseline`), or a recurrent state kept from the tuple the
+model returns (`pred, self.state = self.model(x, self.state)` in a step method a loop calls chunk after chunk: the fix,
+`self.state = self.state.detach()` right after, is offered when the state is known to be one tensor). A Module attribute computed once with gradient from the module's own
 submodules or parameters (in `__init__`: `self.bias = self.mlp(table)`, or filled on the first call
 under `if self.bias is None:`, also from local names bound in that block (`angles = pos * self.log_freq.exp()`, then
 `self._table = (angles.cos(), angles.sin())`) and read after the block in the same method or returned by it -- also
@@ -3460,6 +3462,108 @@ def main():
 """,
             expect={'grad_ok': ['policy.weight']},
         ),
+        Example(
+            name="state-kept-from-the-tuple-a-model-returns",
+            code="""import torch
+import torch.nn as nn
+
+
+class Recurrence(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.inp = nn.Linear(d, d)
+        self.mix = nn.Linear(d, d)
+        self.out = nn.Linear(d, 1)
+
+    def forward(self, x, h=None):
+        h = torch.zeros(x.size(0), x.size(-1)) if h is None else h
+        ys = []
+        for t in range(x.size(1)):
+            h = torch.tanh(self.inp(x[:, t]) + self.mix(h))
+            ys.append(self.out(h))
+        return torch.stack(ys, 1).squeeze(-1), h
+
+
+class ChunkTrainer:
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+        self.state = None
+
+    def train_step(self, x, y):
+        pred, self.state = self.model(x, self.state)
+        loss = (pred - y).pow(2).mean()
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+    def fit(self, x, y, chunk=3):
+        self.state = None
+        for s in range(0, x.size(1), chunk):
+            self.train_step(x[:, s:s + chunk], y[:, s:s + chunk])
+
+
+def main():
+    torch.manual_seed(0)
+    model = Recurrence()
+    trainer = ChunkTrainer(model, torch.optim.SGD(model.parameters(), lr=0.05))
+    trainer.fit(torch.randn(2, 9, 4), torch.randn(2, 9))
+    return {"model": model}
+""",
+            lines=(27,),
+            expect={'error': 'backward through the graph a second time'},
+            fixed_expect={'grad_ok': ['model.inp.weight']},
+        ),
+        Example(
+            bad=False,
+            name="state-kept-detached-across-chunks",
+            code="""import torch
+import torch.nn as nn
+
+
+class Recurrence(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.inp = nn.Linear(d, d)
+        self.mix = nn.Linear(d, d)
+        self.out = nn.Linear(d, 1)
+
+    def forward(self, x, h=None):
+        h = torch.zeros(x.size(0), x.size(-1)) if h is None else h
+        ys = []
+        for t in range(x.size(1)):
+            h = torch.tanh(self.inp(x[:, t]) + self.mix(h))
+            ys.append(self.out(h))
+        return torch.stack(ys, 1).squeeze(-1), h
+
+
+class ChunkTrainer:
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+        self.state = None
+
+    def train_step(self, x, y):
+        pred, state = self.model(x, self.state)
+        self.state = state.detach()
+        loss = (pred - y).pow(2).mean()
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+    def fit(self, x, y, chunk=3):
+        self.state = None
+        for s in range(0, x.size(1), chunk):
+            self.train_step(x[:, s:s + chunk], y[:, s:s + chunk])
+
+
+def main():
+    torch.manual_seed(0)
+    model = Recurrence()
+    trainer = ChunkTrainer(model, torch.optim.SGD(model.parameters(), lr=0.05))
+    trainer.fit(torch.randn(2, 9, 4), torch.randn(2, 9))
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.inp.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -4139,8 +4243,16 @@ def main():
                 if v.kind not in ("tensor", None) or not any(r != "?" for r in v.live):
                     continue  # (a tensor, or a tuple of them: an LSTM's ``(h, c)``)
                 st = ev.stmt
-                if not isinstance(st, ast.Assign) or len(st.targets) != 1 or not _self_attr(st.targets[0], ev.name, ast.Store):
+                if not isinstance(st, ast.Assign) or len(st.targets) != 1:
                     continue
+                target = st.targets[0]
+                # (or one element of a tuple target: ``pred, self.state = self.model(x, self.state)``)
+                unpacking = isinstance(target, (ast.Tuple, ast.List)) and any(_self_attr(e, ev.name, ast.Store) for e in target.elts)
+                if not (unpacking or _self_attr(target, ev.name, ast.Store)):
+                    continue
+                if any(isinstance(a, ast.Assign) and a.lineno > (st.end_lineno or st.lineno) and any(_self_attr(n, ev.name, ast.Store) for t in a.targets for n in walk_nodes(t))
+                       for a in walk_nodes(fn)):
+                    continue  # (stored again later in the method, ``self.state = self.state.detach()``: that value is the one carried)
                 mine = [s for s in fl.backward_sites if s.loss.live and not s.retain_graph and s.stmt is not None and facts.enclosing(s.node, SCOPES) is fn]
                 sites = [s for s in mine if s.stmt.lineno < st.lineno]
                 if sites:
@@ -4173,6 +4285,9 @@ def main():
                 def build(value=value):
                     return fix("Keep a detached copy (no graph is kept across steps)", replace_node(facts, value, f"{facts.text(value)}.detach()" if isinstance(value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) else f"({facts.text(value)}).detach()"))
 
+                def build_after(st=st, attr=ev.name):
+                    return fix("Keep a detached copy (no graph is kept across steps)", insert_after_stmt(facts, st, f"self.{attr} = self.{attr}.detach()"))
+
                 # (a name unpacked from what a call returns may be a tuple of tensors itself, an LSTM's ``(h, c)``: ``.detach()``
                 # would not do there, so no fix is offered)
                 unpacked = isinstance(value, ast.Name) and any(
@@ -4186,7 +4301,8 @@ def main():
                     f"the next call builds its loss from it and its backward() raises",
                     severity=Severity.WARNING,
                     related=[(site.node, "backward() frees the graph of this step here")],
-                    fixes=[] if unpacked else [build],
+                    # (kept from a tuple a call returns: detached right after, when the walk knows it is one tensor, not a tuple)
+                    fixes=([build_after] if v.kind == "tensor" and v.items is None and v.fields is None else []) if unpacking else [] if unpacked else [build],
                     explanation="A tensor computed with gradient points into the graph that produced it. After backward() frees that graph, "
                     "a loss built from the kept tensor walks back into it: `RuntimeError: Trying to backward through the graph a second "
                     "time`. Keep `.detach()` of it (what a memory bank or a previous batch's negatives should be).",
@@ -4405,8 +4521,8 @@ def _state_feeds_loss(facts, fl, fn, attr: str, st: ast.stmt, site) -> bool:
     """Does ``fn`` read ``self.<attr>`` into a call, before storing it again at ``st``, in a statement that binds a value
     the loss backpropagated at ``site`` is computed from (``pred, state = self.model(x, self.state)``, loss from ``pred``)?"""
     for r in walk_nodes(fn):
-        if not (isinstance(r, ast.Assign) and r.lineno < st.lineno and isinstance(r.value, ast.Call)):
-            continue
+        if not (isinstance(r, ast.Assign) and (r.lineno < st.lineno or r is st) and isinstance(r.value, ast.Call)):
+            continue  # (read before it is stored again, or by the call whose result stores it: ``pred, self.state = ...``)
         if not any(_self_attr(n, attr, ast.Load) for n in walk_nodes(r.value)):
             continue
         for t in r.targets:

@@ -15,13 +15,15 @@ def _targets(node: ast.AST) -> set:
     return {n.id for n in walk_nodes(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
-def _unbound_returns(body: list, bound: frozenset, assigned: set, out: list, under: Optional[dict] = None) -> frozenset:
+def _unbound_returns(body: list, bound: frozenset, assigned: set, out: list, under: Optional[dict] = None, last: Optional[dict] = None) -> frozenset:
     """Walk ``body`` with the names ``bound`` on every path so far; append ``(return, name, guard)`` for each name a
     ``return`` reads that the function assigns somewhere but that is not bound on every path to it. Returns the names
     bound after ``body`` (on every path that goes on). ``under``: test (its source text) -> names an earlier ``if`` with
-    that test binds; a later ``if`` with the same test, whose names nothing rebinds (``ctx.sequence_parallel``), runs on
-    the same paths, so they are bound in its body."""
+    that test binds; a later ``if`` with the same test, whose names nothing rebinds (``ctx.sequence_parallel``, or
+    ``tp_mode`` bound once before both, ``tp_mode = ctx.tp_mode``), runs on the same paths, so they are bound in its body.
+    ``last``: name -> the last line the function assigns it on."""
     under = {} if under is None else under
+    last = {} if last is None else last
     for st in body:
         if isinstance(st, ast.Return):
             if st.value is not None:
@@ -33,24 +35,24 @@ def _unbound_returns(body: list, bound: frozenset, assigned: set, out: list, und
             tg = st.targets if isinstance(st, ast.Assign) else [st.target]
             bound = bound | frozenset().union(*(_targets(t) for t in tg))
         elif isinstance(st, ast.If):
-            stable = not any(isinstance(n, ast.Name) and n.id in assigned for n in walk_nodes(st.test)) and not any(
+            stable = not any(isinstance(n, ast.Name) and n.id in assigned and last.get(n.id, 0) >= st.lineno for n in walk_nodes(st.test)) and not any(
                 isinstance(n, (ast.Call, ast.NamedExpr)) for n in walk_nodes(st.test))
             key = ast.unparse(st.test) if stable else None  # (not ast.dump: its recursive closure leaves a reference cycle)
-            a = _unbound_returns(st.body, bound | under.get(key, frozenset()), assigned, out, under)
-            b = _unbound_returns(st.orelse, bound, assigned, out, under)
+            a = _unbound_returns(st.body, bound | under.get(key, frozenset()), assigned, out, under, last)
+            b = _unbound_returns(st.orelse, bound, assigned, out, under, last)
             if key is not None:
                 under[key] = under.get(key, frozenset()) | (a - bound)
             bound = bound | (a & b)
         elif isinstance(st, (ast.With, ast.AsyncWith)):
-            bound = _unbound_returns(st.body, bound | frozenset().union(*(_targets(i.optional_vars) for i in st.items if i.optional_vars)), assigned, out, under)
+            bound = _unbound_returns(st.body, bound | frozenset().union(*(_targets(i.optional_vars) for i in st.items if i.optional_vars)), assigned, out, under, last)
         elif isinstance(st, (ast.For, ast.AsyncFor, ast.While)):
-            _unbound_returns(st.body, bound | (_targets(st.target) if isinstance(st, (ast.For, ast.AsyncFor)) else frozenset()), assigned, out, under)
-            _unbound_returns(st.orelse, bound, assigned, out, under)  # (the body may not run: it binds nothing for sure)
+            _unbound_returns(st.body, bound | (_targets(st.target) if isinstance(st, (ast.For, ast.AsyncFor)) else frozenset()), assigned, out, under, last)
+            _unbound_returns(st.orelse, bound, assigned, out, under, last)  # (the body may not run: it binds nothing for sure)
         elif isinstance(st, ast.Try):
-            _unbound_returns(st.body, bound, assigned, out, under)
+            _unbound_returns(st.body, bound, assigned, out, under, last)
             for h in st.handlers:
-                _unbound_returns(h.body, bound, assigned, out, under)
-            bound = _unbound_returns(st.finalbody, bound, assigned, out, under)
+                _unbound_returns(h.body, bound, assigned, out, under, last)
+            bound = _unbound_returns(st.finalbody, bound, assigned, out, under, last)
         elif isinstance(st, (ast.Raise, ast.Break, ast.Continue)):
             return bound
         elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -280,6 +282,51 @@ def main():
 """,
             expect={"grad_ok": ["a.weight", "b.weight"]},
         ),
+        Example(
+            bad=False,
+            name="bound-under-the-same-test-of-a-local-set-once",
+            code="""import torch
+
+
+class ScatterOrReduce(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, mode):
+        ctx.save_for_backward(x, w)
+        ctx.mode = mode
+        return x @ w
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, w = ctx.saved_tensors
+        mode = ctx.mode
+        if mode == "scatter":
+            grad_x = grad_out @ w.t()
+        elif mode == "reduce":
+            grad_x = (grad_out @ w.t()).clone()
+        else:
+            raise ValueError(mode)
+        grad_w = x.t() @ grad_out
+        if mode == "scatter":
+            return grad_x, grad_w, None
+        elif mode == "reduce":
+            return grad_x, grad_w, None
+        else:
+            raise ValueError(mode)
+
+
+def main():
+    torch.manual_seed(0)
+    w = torch.randn(4, 2, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=0.1)
+    for mode in ("scatter", "reduce"):
+        loss = ScatterOrReduce.apply(torch.randn(3, 4), w, mode).pow(2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"w": w}
+""",
+            expect={'grad_ok': ['w']},
+        ),
     )
 
     def check(self, facts):
@@ -291,14 +338,20 @@ def main():
             params = frozenset(a.arg for a in (*bwd.args.posonlyargs, *bwd.args.args, *bwd.args.kwonlyargs)) | frozenset(
                 a.arg for a in (bwd.args.vararg, bwd.args.kwarg) if a is not None)
             assigned: set = set()
+            last: dict = {}
             for n in walk_nodes(bwd):
                 if isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                     for t in (n.targets if isinstance(n, ast.Assign) else [n.target]):
                         assigned |= _targets(t)
+                        for name in _targets(t):
+                            last[name] = max(last.get(name, 0), n.end_lineno or n.lineno)
+                elif isinstance(n, (ast.For, ast.AsyncFor, ast.NamedExpr)):
+                    for name in _targets(n.target):
+                        last[name] = max(last.get(name, 0), n.end_lineno or n.lineno)
             if any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in walk_nodes(bwd)):
                 continue
             hits: list = []
-            _unbound_returns(bwd.body, params, assigned - params, hits)
+            _unbound_returns(bwd.body, params, assigned - params, hits, None, last)
             if not hits:
                 continue
             names = list(dict.fromkeys(n.id for _st, n in hits))
