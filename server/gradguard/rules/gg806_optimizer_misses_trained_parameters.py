@@ -42,7 +42,8 @@ Follows each `backward()` to the optimizer stepped right after it and flags para
 that no optimizer in view holds:
 - a learnable tensor created outside the model (a temperature, task log-variances, a prompt) and never
   passed to the optimizer (not a tensor made anew on every step, in the loop or in a function the step calls: the
-  point a gradient penalty differentiates at is data, not a parameter);
+  point a gradient penalty differentiates at is data, not a parameter; nor one only given as input to models the
+  optimizer trains, `model(x).sum().backward()` with `x = torch.randn(..., requires_grad=True)`: the model's data);
 - a submodule left out of hand-written parameter groups, also in a Lightning `configure_optimizers` whose
   optimizers the Trainer steps after each `training_step`, or in the `create_optimizer` of a Hugging Face `Trainer`
   subclass, which the Trainer calls with its model as `self.model` when `train()` starts (reported on the groups, or on
@@ -3436,6 +3437,26 @@ def main():
 """,
             expect={'grad_ok': ['critic.0.weight']},
         ),
+        Example(
+            bad=False,
+            name="input-requires-grad-for-a-gradient-check",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    x = torch.randn(8, 4, requires_grad=True)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    optim = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(3):
+        optim.zero_grad()
+        model(x).sum().backward()
+        optim.step()
+    return {"model": model}, {"all_have_grads": all(p.grad is not None for p in model.parameters())}
+""",
+            expect={'grad_ok': ['model.0.weight'], 'facts': {'all_have_grads': True}},
+        ),
     )
 
     def check(self, facts):
@@ -3505,7 +3526,8 @@ def main():
                            and not any(covered_by(k, [*stepping, *visible]) for k in kept_as_part(facts, r))
                            and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
                            and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen) and not (inputs_only and _root_kind(facts, r) == "module")
-                           and not frozen_at_backward(facts, fl, r, site) and not _tied_layer(facts, fl, r)]
+                           and not frozen_at_backward(facts, fl, r, site) and not _tied_layer(facts, fl, r)
+                           and not _only_input_of_trained_modules(facts, r, stepping)]
                 if not inputs_only:
                     yield from self._left_out_inside(facts, [r for r in origins if r not in missing], origins, stepping, [*stepping, *visible], frozen, graded, reported, site)
                 if not missing:
@@ -4042,6 +4064,32 @@ def _pass_both_fixes(facts, builder: ast.stmt, ctor: ast.AST, root: str) -> list
         return []
     text = f"{nn}.ModuleList([{call.args[0].id}, {root}])"
     return [lambda: fix(f"Build the optimizer over both: pass `{text}`", replace_node(facts, call.args[0], text), unsafe=True)]
+
+
+def _only_input_of_trained_modules(facts, root: str, stepping: list) -> bool:
+    """Is the tensor ``root`` (a local that requires grad) used only as what a model the stepped optimizer trains is given
+    (``model(x).sum().backward()`` with ``x = torch.randn(..., requires_grad=True)``, a test asking that gradients flow
+    through to the input)? It is the model's data, not a parameter the optimizer was meant to hold: a latent code to
+    optimize is given to a model the optimizer does not train, or is held by it."""
+    if "." in root or "[" in root:
+        return False
+    origin = facts.flow.root_origins.get(root)
+    if origin is None or origin.kind != "tensor":
+        return False
+    scope = facts.enclosing(origin.stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    loads = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == root and isinstance(n.ctx, ast.Load)]
+    if not loads:
+        return False
+    for n in loads:
+        call = facts.parent(n)
+        if not (isinstance(call, ast.Call) and call.args and call.args[0] is n):
+            return False
+        head = call.func
+        while isinstance(head, ast.Attribute):
+            head = head.value
+        if not isinstance(head, ast.Name) or head.id == root or not covered_by(head.id if call.func is head else facts.text(call.func), stepping):
+            return False
+    return True
 
 
 def _made_each_iteration(facts, root: str, site, step_fn: Optional[ast.AST] = None) -> bool:
