@@ -459,6 +459,22 @@ def _input_roots(inputs: Optional[Val]) -> Optional[frozenset]:
     return frozenset(roots)
 
 
+_SCALAR_TYPE_WORDS = frozenset({"int", "float", "bool", "str", "complex", "None", "Optional", "Union", "Literal", "typing.Optional", "typing.Union", "typing.Literal"})
+
+
+def _as_annotated(p: ast.arg, v: Val) -> Val:
+    """The value a parameter holds, given what it is passed (``v``) and its annotation: one that declares a Python scalar
+    (``eos_id: Optional[int]``, ``scale: float``) holds a Python value, never a tensor of the program (its constants kept:
+    they decide branches)."""
+    ann = p.annotation
+    if ann is None or not (v.live or v.cut or v.kind in ("tensor", None)):
+        return v
+    words = re.findall(r"[A-Za-z_][\w.]*", ast.unparse(ann))
+    if not words or not set(words) <= _SCALAR_TYPE_WORDS or not set(words) & {"int", "float", "bool", "str", "complex"}:
+        return v
+    return Val(kind="python", consts=v.consts)
+
+
 def related(a: str, b: str) -> bool:
     """Same root, or one is an attribute path of the other (``model`` / ``model.fc``)."""
     return a == b or a.startswith(b + ".") or b.startswith(a + ".") or a.startswith(b + "[") or b.startswith(a + "[")
@@ -505,6 +521,9 @@ class BackwardSite:
     # ``torch.autograd.grad(outputs, inputs)`` (and ``autograd.backward(..., inputs=...)``): the roots of ``inputs``, the
     # only tensors it computes gradients for (it fills no other ``.grad``: nothing else is trained by it); None: every leaf
     wrt: Optional[frozenset] = None
+    # ``something.backward(loss)`` on an object of no known kind (a trainer's engine, a loss balancer): what the call
+    # returns is that object's business (a framework's ``backward`` returns None, a balancer's the loss it built)
+    on_object: bool = False
 
     @property
     def line(self) -> int:
@@ -1845,7 +1864,7 @@ class _Walker:
                             self.env[p.arg + bk[4:]] = bv
                             self.attr_state = True
                     continue
-                self.env[p.arg] = b.get(i) or b.get(p.arg) or self.implicit_arg(p.arg, i) or Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
+                self.env[p.arg] = _as_annotated(p, b.get(i) or b.get(p.arg) or self.implicit_arg(p.arg, i) or Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}"))
                 self.fl.args.append(p.arg)
                 i += 1
             for bk, bv in b.items():
@@ -1860,6 +1879,8 @@ class _Walker:
                     b = {**b, a.vararg.arg: _tuple_val(tuple(b[k] for k in extra))}
             for p in [*a.kwonlyargs, *( [a.vararg] if a.vararg else []), *([a.kwarg] if a.kwarg else [])]:
                 self.env[p.arg] = b.get(p.arg) or Val(frozenset({f"arg:{i}"}), kind="tensor", ident=f"arg:{i}")
+                if p is not a.vararg and p is not a.kwarg:
+                    self.env[p.arg] = _as_annotated(p, self.env[p.arg])
                 self.fl.args.append(p.arg)
                 i += 1
             for v in self.env.values():
@@ -4343,6 +4364,15 @@ class _Walker:
         if roots:
             self.record("hand_set_via_call", node, target=Val(frozenset(roots), kind="module"))
 
+    def _element_module(self, recv: Val) -> bool:
+        """Is ``recv`` a module of no known class in a program whose own Module classes define a ``backward`` method
+        (``for flow in self.flows: z, ld = flow.backward(z)``, normalizing flows whose ``backward`` is the inverse)? It may
+        be one of them: ``flow.backward(z)`` is then a method of its class, not the backward of a loss (an ``nn.Module``
+        has no ``backward`` of its own)."""
+        if recv.kind != "module" or recv.wrapper or recv.cls is not None:
+            return False
+        return any(info.is_module and "backward" in info.methods for info in self.e.modules.classes.values())
+
     def _tensor_method_on_module(self, recv: Val, name: str) -> bool:
         """``x.detach()`` where the walk holds ``x`` as a module without a class of the file that defines the method
         (an attribute of a module read after a loop that stored tensors in it): ``nn.Module`` has no such method, so
@@ -4935,12 +4965,13 @@ class _Walker:
             self.record("step", node, target=args[0], name=_name_of(node.args[0]))
             return Val(kind=None)
         if name == "backward" and node.args and (args[0].live or args[0].cut) and (recv.kind in ("module", "instance") or (recv.kind is None and not recv.live)) \
-                and not (recv.cls and recv.kind == "instance" and self.e.modules.method(recv.cls, "backward") is not None):
+                and not (recv.cls and recv.kind in ("instance", "module") and self.e.modules.method(recv.cls, "backward") is not None) \
+                and not self._element_module(recv):
             # (an object of an in-file class with a ``backward`` method of its own runs that method: below)
             # ``something.backward(loss)`` on an object that is not a tensor (a trainer's accelerator, a
             # wrapper): the argument is the loss
             self.fl.backward_sites.append(BackwardSite(node, args[0], node.args[0], self.mode, self.loops, _truthy(kwnodes.get("retain_graph")), self.stmt,
-                                                       dead_branch=self._dead_alt(node.args[0])))
+                                                       dead_branch=self._dead_alt(node.args[0]), on_object=True))
             return NONE
         # (the attribute of an argument a fresh layer is appended to, ``unet.adapters.append(nn.Conv2d(...))`` in a helper: a
         # ModuleList of the model the caller passes)
@@ -4987,6 +5018,7 @@ class _Walker:
         if recv.kind == "class" and recv.cls:
             info = self.e.modules.classes.get(recv.cls)
             if info and info.is_autograd_function and name == "apply":
+                self.record("apply", node, target=combine(*args, *kwargs.values()), name=recv.cls)  # (what the Function is given)
                 marked = self.e.marked_outputs(recv.cls)
                 if marked is not None:
                     return cut_value(combine(*args), "nondiff", marked, f"`{recv.cls}.forward` marking every output it returns non-differentiable")

@@ -26,6 +26,9 @@ The result counts as used when it is read: `loss = loss.backward()` followed by 
 `backward()` inside an expression, a call or a `return`. Assigning it to `_` (the usual way to silence a
 notebook's output) or to a name that is never read before it is rebound uses nothing and is not reported.
 
+A `backward(...)` method of an object of no known kind given the loss (`self.balancer.backward(losses, out)`, an engine's
+`backward(loss)`) returns what that object's class returns: not reported. Nor is `flow.backward(z)` on a module of no
+known class when the program's own Module classes define a `backward` method (a normalizing flow's inverse).
 A None only returned by a function whose callers do not read it (a wrapper named `backward` itself, which mirrors
 `Tensor.backward`, or a function every call of which in the file is a statement of its own) is not reported.
 It is an error when the use raises on None (an attribute such as `.item()`, arithmetic, indexing,
@@ -244,6 +247,93 @@ def main():
 """,
             expect={'grad_ok': ['model.weight']},
         ),
+        Example(
+            bad=False,
+            name="normalizing-flow-inverse-named-backward",
+            code="""import torch
+import torch.nn as nn
+
+
+class AffineFlow(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.s = nn.Parameter(torch.zeros(d))
+        self.t = nn.Parameter(torch.zeros(d))
+
+    def forward(self, x):
+        return x * self.s.exp() + self.t, self.s.sum()
+
+    def backward(self, z):
+        return (z - self.t) * (-self.s).exp(), -self.s.sum()
+
+
+class NormalizingFlow(nn.Module):
+    def __init__(self, flows):
+        super().__init__()
+        self.flows = nn.ModuleList(flows)
+
+    def forward(self, x):
+        log_det = 0
+        for flow in self.flows:
+            x, ld = flow.forward(x)
+            log_det = log_det + ld
+        return x, log_det
+
+    def backward(self, z):
+        log_det = 0
+        for flow in self.flows[::-1]:
+            z, ld = flow.backward(z)
+            log_det = log_det + ld
+        return z, log_det
+
+
+def main():
+    torch.manual_seed(0)
+    model = NormalizingFlow([AffineFlow(2), AffineFlow(2)])
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        z, log_det = model(torch.randn(32, 2))
+        loss = (0.5 * z.pow(2).sum(1) - log_det).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    x, _ = model.backward(torch.randn(4, 2))
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.flows.0.s']},
+        ),
+        Example(
+            bad=False,
+            name="loss-balancer-object-backward-returns-the-loss",
+            code="""from types import SimpleNamespace
+
+import torch
+import torch.nn as nn
+
+
+def balanced_backward(losses, out):
+    grads = [torch.autograd.grad(l, out, retain_graph=True)[0] for l in losses.values()]
+    total = sum(g / (g.norm() + 1e-8) for g in grads)
+    out.backward(total)
+    return sum(losses.values()).detach()
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    balancer = SimpleNamespace(backward=balanced_backward)
+    metrics = {}
+    for _ in range(2):
+        out = model(torch.randn(8, 4))
+        losses = {"l1": out.abs().mean(), "l2": out.pow(2).mean()}
+        opt.zero_grad()
+        metrics["total"] = balancer.backward(losses, out)
+        opt.step()
+    return {"model": model}, {"logged": bool(metrics["total"] > 0)}
+""",
+            expect={'grad_ok': ['model.weight'], 'facts': {'logged': True}},
+        ),
     )
 
     def check(self, facts):
@@ -254,6 +344,8 @@ def main():
                     continue
                 if isinstance(site.stmt, ast.Expr) and site.stmt.value is call:
                     continue  # ``loss.backward()`` as a statement (known without indexing the file's parents)
+                if site.on_object:
+                    continue  # (``self.balancer.backward(losses, out)``: an object's own method, whose result is its own)
                 parent = facts.parent(call)
                 if isinstance(parent, ast.Expr) or parent is None:
                     continue

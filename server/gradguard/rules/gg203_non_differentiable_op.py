@@ -179,7 +179,11 @@ class NonDifferentiableOp(Rule):
 Flags `argmax`/`argmin`/`argsort`, comparisons (`>`, `==`, ...), integer casts (`.long()`, `.int()`,
 `.to(torch.long)`), integer indexing and zero-gradient ops (`sign`, `round`, `floor`, `ceil`) when trained
 parameters reach a backpropagated loss only through them. Masks and indices that merely *select* among
-differentiable values (`torch.where(diff.abs() < 1, ...)`, `gather` with labels) stay silent. Also
+differentiable values (`torch.where(diff.abs() < 1, ...)`, `gather` with labels) stay silent, and so do Python values
+compared or cast: a parameter annotated as a Python scalar (`eos_id: Optional[int]`), a Module attribute computed from
+numbers (`self.min_id = self.rank * block` with `self.rank = dist.get_rank()`), a layer's hyperparameters read from
+`model.modules()` (`m.padding[0]`, `m.stride[0]`), and an input a custom Function's `forward` annotates as a non-tensor
+(`group: Optional[ProcessGroup]`, whose None gradient is required). Also
 `dist.sample()` of a distribution built from the model's outputs, when the sampled value is the only path
 to the loss (a policy trained through a critic, a VAE decoder fed a sample): `sample()` draws under
 `torch.no_grad()`. REINFORCE, which trains through `dist.log_prob(action)`, stays silent.
@@ -3328,6 +3332,52 @@ def main():
     return {"enc": enc}
 """,
             expect={'grad_ok': ['enc.conv.0.weight', 'enc.out.weight']},
+        ),
+        Example(
+            bad=False,
+            name="eos-pooling-compares-ids-with-an-int-parameter",
+            code="""from typing import Optional
+
+import torch
+import torch.nn as nn
+
+
+class Pool(nn.Module):
+    def forward(self, x, text, eos_id: Optional[int]):
+        eos = text == eos_id
+        idx = eos.int().argmax(dim=1)
+        return x[torch.arange(x.shape[0]), idx]
+
+
+class TextEncoder(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.pool = Pool()
+        self.eos_id = cfg.eos_id
+
+    def forward(self, text):
+        return self.pool(self.emb(text), text, self.eos_id)
+
+
+def train(cfg):
+    m = TextEncoder(cfg)
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    text = torch.randint(0, 10, (3, 6))
+    text[:, -1] = cfg.eos_id
+    for _ in range(2):
+        loss = m(text).pow(2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return m
+
+
+def main():
+    from types import SimpleNamespace
+    return {"m": train(SimpleNamespace(eos_id=9))}
+""",
+            expect={'grad_ok': ['m.emb.weight']},
         ),
     )
 

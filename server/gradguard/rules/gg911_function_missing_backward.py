@@ -28,6 +28,17 @@ def _assigns_backward(facts, info) -> bool:
     return False
 
 
+def _may_get_gradient(facts, call: ast.Call) -> bool:
+    """May this ``Cls.apply(...)`` be given a tensor that requires grad, with autograd on? Not when the walk of the
+    function that holds it knows every input to carry no gradient (data, integer coordinates, buffers) or grad mode to
+    be off there; an input it cannot name (an argument, a value from elsewhere) may."""
+    scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    evs = [e for e in facts.flow.flow(scope).events if e.what == "apply" and e.node is call]
+    if not evs:
+        return True  # (not reached by the walk: not known)
+    return any(e.mode.enabled and e.target is not None and (e.target.live or e.target.kind is None) for e in evs)
+
+
 class FunctionMissingBackward(Rule):
     code = "GG911"
     name = "function-missing-backward"
@@ -38,7 +49,10 @@ class FunctionMissingBackward(Rule):
     docs = """
 ## What it does
 Flags `torch.autograd.Function` subclasses (whose base classes are all visible in the file) that define
-`forward` but neither `backward` nor `vjp`, and shows where the Function is applied. Abstract bases that
+`forward` but neither `backward` nor `vjp`, and shows where the Function is applied. Only a Function the file applies
+(`Cls.apply(...)`) to something that may require grad, with autograd on, is reported: a forward-only kernel applied to
+data, integer coordinates or buffers gets no `grad_fn`, so its missing `backward` is never called (nor is one the file
+only aliases, `march = _March.apply`, for other files to call). Abstract bases that
 other Functions in the file subclass, and forward-mode-only Functions (defining `jvp`), are left alone.
 
 ## Why is this bad?
@@ -121,6 +135,48 @@ def main():
 """,
             expect={"grad_ok": ["w"]},
         ),
+        Example(
+            bad=False,
+            name="forward-only-kernel-applied-to-ray-data",
+            code="""import torch
+import torch.nn as nn
+
+
+class NearFar(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, rays_o, rays_d, bound):
+        t = (bound - rays_o) / rays_d.clamp(min=1e-3)
+        return t.amin(-1).clamp(min=0.05), t.amax(-1)
+
+
+near_far = NearFar.apply
+
+
+class Field(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Linear(16, 1))
+
+    def forward(self, pts):
+        return self.mlp(pts).squeeze(-1).sigmoid().mean(-1)
+
+
+def main():
+    torch.manual_seed(0)
+    field = Field()
+    opt = torch.optim.Adam(field.parameters(), lr=1e-3)
+    for _ in range(2):
+        rays_o, rays_d = torch.rand(16, 3) - 0.5, torch.rand(16, 3) + 0.1
+        near, far = NearFar.apply(rays_o, rays_d, 1.5)
+        ts = near[:, None] + (far - near)[:, None] * torch.linspace(0, 1, 8)
+        loss = (field(rays_o[:, None] + rays_d[:, None] * ts[..., None]) - 0.5).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"field": field}
+""",
+            expect={'grad_ok': ['field.mlp.0.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -132,13 +188,17 @@ def main():
                 continue
             if subclassed(facts, info.name) or _assigns_backward(facts, info):
                 continue
-            calls = apply_calls(facts, info.name)
+            # only where it may be given a tensor that requires grad: ``apply`` on data, integer coordinates or buffers (a
+            # forward-only kernel) attaches no ``grad_fn``, so its missing ``backward`` is never called
+            calls = [c for c in apply_calls(facts, info.name) if _may_get_gradient(facts, c)]
+            if not calls:
+                continue
             related = [(c, f"`{info.name}.apply` here: backward() through its output raises") for c in calls[:3]]
             yield self.finding(
                 facts,
                 info.node,
                 f"`{info.name}` is a `torch.autograd.Function` without `backward`: backward() through its output raises NotImplementedError",
-                severity=Severity.ERROR if calls else Severity.WARNING,
+                severity=Severity.ERROR,
                 related=related,
                 end_node=info.node,
                 explanation="Autograd calls the Function's own `backward` (or `vjp`) to get the gradient of its inputs; without one, "

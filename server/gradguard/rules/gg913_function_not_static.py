@@ -285,6 +285,41 @@ def main():
 """,
             expect={'grad_ok': ['model.encoder.weight', 'model.decoder.weight', 'model.codebook']},
         ),
+        Example(
+            bad=False,
+            name="legacy-function-methods-called-directly",
+            code="""import torch
+import torch.nn as nn
+
+
+class ScaleFunction(torch.autograd.Function):
+    def forward(self, x, s):
+        self.s = s
+        return x * s
+
+    def backward(self, grad):
+        return grad * self.s, None
+
+
+def check_gradient(x):
+    fn = ScaleFunction()
+    y = fn.forward(x, 3.0)
+    g, _ = fn.backward(torch.ones_like(y))
+    return bool(torch.allclose(g, torch.full_like(x, 3.0)))
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = model(torch.randn(4, 3)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"model": model}, {"manual_ok": check_gradient(torch.randn(5))}
+""",
+            expect={'grad_ok': ['model.weight'], 'facts': {'manual_ok': True}},
+        ),
     )
 
     def _forward_called_directly(self, facts):
@@ -337,7 +372,9 @@ def main():
                 continue
             fwd = info.methods.get("forward")
             self_ctx = [m for m in bad if _params(m)[:2] == ["self", "ctx"]]
-            legacy = fwd is not None and fwd in bad and bool(instances)
+            # (an instance whose methods are only called directly, ``crf = Fn(); crf.forward(x, g); crf.backward(gy)``, is never
+            # called through ``Function.__call__``: constructing it only warns)
+            legacy = fwd is not None and fwd in bad and any(not _methods_only(facts, c) for c in instances)
 
             def build(info: ClassInfo = info, bad: list = bad, instances: list = instances) -> Optional[Fix]:
                 return _fix(facts, info, bad, instances)
@@ -383,6 +420,19 @@ def _instance_calls(facts, call: ast.Call) -> list:
     name = st.targets[0].id
     scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
     return sorted((n for n in walk_nodes(scope) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name), key=lambda n: (n.lineno, n.col_offset))
+
+
+def _methods_only(facts, call: ast.Call) -> bool:
+    """Is the instance ``call`` makes bound to a name in its function and used there only through its ``forward`` /
+    ``backward`` methods (never called itself, stored or passed on)?"""
+    st = facts.parent(call)
+    if not (isinstance(st, ast.Assign) and st.value is call and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)):
+        return False
+    name = st.targets[0].id
+    scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+    loads = [n for n in walk_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+    return bool(loads) and all(isinstance(p := facts.parent(n), ast.Attribute) and p.attr in ("forward", "backward")
+                               and isinstance(facts.parent(p), ast.Call) and facts.parent(p).func is p for n in loads)
 
 
 def _called(facts, call: ast.Call) -> bool:
