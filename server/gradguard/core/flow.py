@@ -3359,6 +3359,11 @@ class _Walker:
                 return Val(kind="python", consts=known)
         if all(isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) for op in node.ops):
             return CONST
+        if all(isinstance(op, (ast.Eq, ast.NotEq)) for op in node.ops):
+            # ``text != self.pad_id``: an attribute of the object the walk cannot type, tested for equality, is an id or a
+            # setting (a float a loss trains is never compared for equality); not a part of the model
+            vals = [Val(kind="python") if isinstance(operand, ast.Attribute) and x.kind == "module" and x.cls is None and x.elem_cls is None
+                    and x.seq is None and not x.wrapper else x for operand, x in zip((node.left, *node.comparators), vals)]
         v = combine(*vals)
         if not v.live and not v.cut:
             return CONST if all(x.kind == "python" for x in vals) else Val(kind="tensor")

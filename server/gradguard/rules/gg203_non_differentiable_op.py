@@ -183,7 +183,8 @@ differentiable values (`torch.where(diff.abs() < 1, ...)`, `gather` with labels)
 compared or cast: a parameter annotated as a Python scalar (`eos_id: Optional[int]`), a Module attribute computed from
 numbers (`self.min_id = self.rank * block` with `self.rank = dist.get_rank()`), a layer's hyperparameters read from
 `model.modules()` (`m.padding[0]`, `m.stride[0]`), and an input a custom Function's `forward` annotates as a non-tensor
-(`group: Optional[ProcessGroup]`, whose None gradient is required). Also
+(`group: Optional[ProcessGroup]`, whose None gradient is required), and an attribute of no known kind tested for
+equality (`text != self.pad_id`: an id or a setting; a value a loss trains is never compared with `==`). Also
 `dist.sample()` of a distribution built from the model's outputs, when the sampled value is the only path
 to the loss (a policy trained through a critic, a VAE decoder fed a sample): `sample()` draws under
 `torch.no_grad()`. REINFORCE, which trains through `dist.log_prob(action)`, stays silent.
@@ -3376,6 +3377,43 @@ def train(cfg):
 def main():
     from types import SimpleNamespace
     return {"m": train(SimpleNamespace(eos_id=9))}
+""",
+            expect={'grad_ok': ['m.emb.weight']},
+        ),
+        Example(
+            bad=False,
+            name="padding-mask-from-a-config-id",
+            code="""import torch
+import torch.nn as nn
+
+
+class TextTower(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.pad_id = cfg.pad_id
+
+    def forward(self, text):
+        valid = text != self.pad_id
+        h = self.emb(text) * valid[..., None]
+        return h.sum(1) / valid.sum(1, keepdim=True).clamp(min=1)
+
+
+def train(cfg):
+    m = TextTower(cfg)
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    text = torch.randint(0, 10, (3, 6))
+    for _ in range(2):
+        loss = m(text).pow(2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return m
+
+
+def main():
+    from types import SimpleNamespace
+    return {"m": train(SimpleNamespace(pad_id=0))}
 """,
             expect={'grad_ok': ['m.emb.weight']},
         ),

@@ -29,14 +29,15 @@ def _assigns_backward(facts, info) -> bool:
 
 
 def _may_get_gradient(facts, call: ast.Call) -> bool:
-    """May this ``Cls.apply(...)`` be given a tensor that requires grad, with autograd on? Not when the walk of the
-    function that holds it knows every input to carry no gradient (data, integer coordinates, buffers) or grad mode to
-    be off there; an input it cannot name (an argument, a value from elsewhere) may."""
+    """Is this ``Cls.apply(...)`` given a tensor that requires grad, with autograd on: one computed from the program's
+    parameters or modules (in the walk of the function that holds it, or as a caller of that function in the file runs
+    it)? Not when every input is data, integer coordinates or buffers, nor when the inputs are only what an unseen caller
+    passes (a wrapper ``def march_rays(rays_o, rays_d): return _March.apply(rays_o, rays_d)`` of a forward-only kernel
+    that other files call): the error would need a gradient the file does not show."""
     scope = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
-    evs = [e for e in facts.flow.flow(scope).events if e.what == "apply" and e.node is call]
-    if not evs:
-        return True  # (not reached by the walk: not known)
-    return any(e.mode.enabled and e.target is not None and (e.target.live or e.target.kind is None) for e in evs)
+    flows = [facts.flow.flow(scope), *(c for c in facts.flow.context_flows if c.node is scope)]
+    evs = [e for fl in flows for e in fl.events if e.what == "apply" and e.node is call]
+    return any(e.mode.enabled and e.target is not None and any(r != "?" and not r.startswith("arg:") for r in e.target.live) for e in evs)
 
 
 class FunctionMissingBackward(Rule):
