@@ -445,6 +445,16 @@ def _compare_constants(op: ast.cmpop, a: Val, b: Val) -> Optional[frozenset]:
     return None
 
 
+def _dotted_attribute(base: ast.expr, path: str) -> ast.Attribute:
+    """``base.<path>`` (``self`` + ``"net.token_emb"``) as a loaded attribute node, positioned at ``base``."""
+    cur: ast.expr = base
+    for part in path.split("."):
+        cur = ast.Attribute(value=cur, attr=part, ctx=ast.Load())
+        ast.copy_location(cur, base)
+    assert isinstance(cur, ast.Attribute)
+    return cur
+
+
 def _input_roots(inputs: Optional[Val]) -> Optional[frozenset]:
     """The roots of what ``torch.autograd.grad`` is asked to differentiate with respect to; None when not known (no
     inputs given, or a value whose roots the walk cannot name)."""
@@ -3080,6 +3090,10 @@ class _Walker:
             # part of the object (calling it gives what its arguments carry)
             return Val(kind=None)
         if base.ident:
+            alias = self.e.modules.attr_alias(base.cls, a) if base.cls and base.kind in ("module", "instance") and base.cls in self.e.modules.classes else None
+            if alias is not None and isinstance(node.ctx, ast.Load):
+                # ``self.token_emb`` assigned ``net.token_emb`` of the ``self.net`` it keeps: the same module, one root
+                return self._attribute(_dotted_attribute(node.value, alias))
             rid = f"{base.ident}.{a}"
             stored = self.stored_leaves.get(rid)
             if stored is not None and isinstance(node.ctx, ast.Load):
@@ -5281,7 +5295,8 @@ class _Walker:
         if recv.kind in ("module", "instance") and recv.ident:
             # ``self.encoder(x)``: a submodule (or an unknown method) of a module; gradient of that
             # attribute and of the inputs may flow through it
-            sub = f"{recv.ident}.{name}"
+            alias = self.e.modules.attr_alias(recv.cls, name) if recv.cls and recv.cls in self.e.modules.classes else None
+            sub = f"{recv.ident}.{alias or name}"  # (``self.token_emb`` kept as ``net.token_emb``: that root)
             if recv.cls and (self.e.modules.non_trainable(recv.cls, name) or self.e.modules.parameterless_attr(recv.cls, name)):
                 # (``self.assignment_fn = self.sinkhorn``; ``self.act = nn.GELU()``: no parameter to reach)
                 res = self.op_result(combine(*args, *kwargs.values())) if (args or kwargs) else Val(kind=None)

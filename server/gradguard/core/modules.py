@@ -476,6 +476,37 @@ class ModuleModel:
             c = nxt[0] if nxt else None
         return (None, None)
 
+    def attr_alias(self, cls: str, attr: str) -> Optional[str]:
+        """The path, from the object, of what ``self.<attr>`` is another name for: ``token_emb`` assigned once, in
+        ``__init__``, ``net.token_emb`` of an ``__init__`` parameter the object also keeps whole (``self.net = net``), or
+        ``self.net.token_emb``: ``"net.token_emb"``. Both names hold the same module (one set of parameters). None otherwise."""
+        values = self.assigned_values(cls, attr)
+        if len(values) != 1 or not isinstance(values[0], ast.Attribute):
+            return None
+        parts = []
+        cur: ast.AST = values[0]
+        while isinstance(cur, ast.Attribute):
+            parts.append(cur.attr)
+            cur = cur.value
+        if not isinstance(cur, ast.Name):
+            return None
+        parts.reverse()
+        if cur.id == "self":
+            head = parts[0]
+            rest = parts[1:]
+        else:
+            info = self.classes.get(cls)
+            init = info.methods.get("__init__") if info is not None else None
+            if init is None or cur.id not in [a.arg for a in init.args.args[1:]]:
+                return None
+            kept = [a for a, vs in (info.attr_values if info is not None else {}).items() if len(vs) == 1 and isinstance(vs[0], ast.Name) and vs[0].id == cur.id]
+            if len(kept) != 1:
+                return None
+            head, rest = kept[0], parts
+        if not rest or head == attr:
+            return None
+        return ".".join([head, *rest])
+
     def assigned_values(self, cls: str, attr: str) -> list:
         """What ``self.<attr>`` is assigned on ``cls``, or on the first in-file base (following the first in-file base
         at each step) that assigns it; empty when none does."""

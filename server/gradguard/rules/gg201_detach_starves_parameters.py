@@ -2300,6 +2300,52 @@ def main():
 """,
             expect={'grad_ok': ['gen.weight', 'critic.0.weight']},
         ),
+        Example(
+            bad=False,
+            name="embedding-kept-under-a-second-name",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.token_emb = nn.Embedding(10, 4)
+        self.out = nn.Linear(4, 10)
+
+    def forward(self, x):
+        h = self.token_emb(x)
+        return self.out(h), h
+
+
+class Wrapper(nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+        self.token_emb = net.token_emb
+        self.dynamics = nn.Linear(4, 4)
+
+    def forward(self, x):
+        logits, h = self.net(x)
+        ce = nn.functional.cross_entropy(logits.flatten(0, 1), x.flatten())
+        nxt = self.token_emb(x[:, 1:])
+        pred = self.dynamics(h[:, :-1])
+        return ce + (pred - nxt.detach()).pow(2).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    w = Wrapper(Net())
+    opt = torch.optim.SGD(w.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = w(torch.randint(0, 10, (2, 5)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"w": w}
+""",
+            expect={'grad_ok': ['w.net.token_emb.weight', 'w.dynamics.weight']},
+        ),
     )
 
     cut_kinds = frozenset({"detach", "data"})  # the GradientFlow cut kinds this rule reports
