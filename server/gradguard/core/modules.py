@@ -123,6 +123,9 @@ _REGISTERS_BY_NAME = frozenset({"register_parameter", "add_module", "register_mo
 _NUMERIC_CALLS = frozenset({"int", "float", "round", "abs", "min", "max", "len", "bool"})
 
 
+_TENSOR_FACTORIES = frozenset({"tensor", "as_tensor", "zeros", "ones", "full", "empty", "rand", "randn", "arange", "linspace", "eye", "zeros_like", "ones_like", "randn_like", "rand_like", "full_like", "from_numpy"})
+
+
 def _is_plain(v: ast.AST, plain_attrs: frozenset = frozenset()) -> bool:
     """A value built from names and numbers by arithmetic alone (and the object's own such attributes,
     ``plain_attrs``: ``self.n_latent = self.log_size * 2 - 2``): a hyperparameter, never a module or a parameter
@@ -317,6 +320,8 @@ class ModuleModel:
         methods = {st.name for st in info.node.body if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef))}
         filled = None
         for name, values in assigned.items():
+            if len(values) == 1 and self._turned_on_in_init(info.name, name, values[0]):
+                continue  # (``self.log_alpha = torch.tensor(...)`` made to require grad: a trained leaf, not a constant)
             # (``self.assignment_fn = self.sinkhorn``: a bound method of the object, not a tensor)
             if all(self._is_constant(v) or (isinstance(v, ast.Attribute) and isinstance(v.value, ast.Name) and v.value.id == "self" and v.attr in methods) for v in values):
                 if any(isinstance(v, (ast.List, ast.Dict, ast.Set)) for v in values):
@@ -1337,11 +1342,36 @@ class ModuleModel:
             seen.add(c)
             values = self.classes[c].attr_values.get(attr)
             if values:
-                return all(isinstance(v, ast.Call) and (self.imports.qualname(v.func) or "") in PARAMETER_CTORS and _requires_grad_default(v) for v in values)
+                if all(isinstance(v, ast.Call) and (self.imports.qualname(v.func) or "") in PARAMETER_CTORS and _requires_grad_default(v) for v in values):
+                    return True
+                # ``self.log_alpha = torch.tensor(np.log(a))`` then ``self.log_alpha.requires_grad = True`` in ``__init__``: a
+                # leaf tensor made to require grad (SAC's temperature), trained as a parameter is
+                return len(values) == 1 and self._turned_on_in_init(c, attr, values[0])
             if any(is_module_ctor(b) and attr in LAYER_PARAMETERS.get(b.rsplit(".", 1)[-1], ()) for b in self.classes[c].base_names):
                 return True  # inherited from the torch layer the class extends (``self.weight`` of an ``nn.Linear``)
             nxt = [b for b in self.classes[c].base_names if b in self.classes]
             c = nxt[0] if nxt else None
+        return False
+
+    def _turned_on_in_init(self, cls: str, attr: str, value: ast.AST) -> bool:
+        """Is ``value`` (``self.<attr>``'s one assignment) a tensor factory call in ``__init__`` (``torch.tensor(...)``,
+        ``torch.zeros(...)``) after which ``__init__`` sets ``self.<attr>.requires_grad = True`` (or calls
+        ``self.<attr>.requires_grad_()``)?"""
+        init = self.classes[cls].methods.get("__init__")
+        q = self.imports.qualname(value.func) if isinstance(value, ast.Call) else None
+        if init is None or not q or not q.startswith("torch.") or q.rsplit(".", 1)[-1] not in _TENSOR_FACTORIES:
+            return False
+        for n in walk_nodes(init):
+            target = None
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Attribute) and n.targets[0].attr == "requires_grad" \
+                    and isinstance(n.value, ast.Constant) and n.value.value is True:
+                target = n.targets[0].value
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "requires_grad_" and not n.keywords \
+                    and (not n.args or (isinstance(n.args[0], ast.Constant) and n.args[0].value is True)):
+                target = n.func.value
+            if isinstance(target, ast.Attribute) and target.attr == attr and isinstance(target.value, ast.Name) and target.value.id == "self" \
+                    and getattr(n, "lineno", 0) > getattr(value, "lineno", 0):
+                return True
         return False
 
     def registered_parameter(self, cls: str, attr: str, before: Optional[int] = None) -> Optional[tuple]:

@@ -17,7 +17,14 @@ from typing import Any, Optional
 from gradguard.core.astindex import statements_of_type, walk_nodes
 from gradguard.core.facts import FileFacts
 from gradguard.core.flow import UNKNOWN, BackwardSite, Cut, FunctionFlow, configured_branches, per_part_branches, resolve_getters
-from gradguard.core.torchapi import CHANGES_REQUIRES_GRAD, MODULE_WRAPPERS, PARAMETER_CTORS, PARAMETERLESS_MODULE_BASES, WRAPPED_MODULE_ATTRS
+from gradguard.core.torchapi import (
+    CHANGES_REQUIRES_GRAD,
+    MODULE_WRAPPERS,
+    PARAMETER_CTORS,
+    PARAMETERLESS_MODULE_BASES,
+    WRAPPED_MODULE_ATTRS,
+    is_module_ctor,
+)
 from gradguard.core.training import covered_by, stepped_after, stepped_after_callers, unknown_step_after
 
 
@@ -512,7 +519,7 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             for root, cuts in sorted(starved.items()):  # sorted: the same findings, in the same order, on every run
                 if not no_path and (is_frozen(root, frozen_paths(facts)) or is_frozen(root, hand_set_paths(facts))):
                     continue
-                if _plain_object_data(facts, fl, root):
+                if _plain_object_data(facts, fl, root) or _data_container(facts, fl, root):
                     continue
                 if not no_path and _data_attribute(facts, fl, root, wanted):
                     continue
@@ -641,6 +648,51 @@ def _plain_object_data(facts: FileFacts, fl, root: str) -> bool:
             return modules.plain_attr_is_data(plain, parts[i + 1])
         cls = modules.attr_class(cls, part)[0]
     return False
+
+
+_CONTAINER_METHODS = frozenset({"pop", "popleft", "copy", "get", "values", "items", "keys"})
+_EMPTY_CONTAINER_CALLS = frozenset({"list", "dict", "set", "deque", "collections.deque", "OrderedDict", "collections.OrderedDict", "defaultdict", "collections.defaultdict"})
+
+
+def _data_container(facts: FileFacts, fl, root: str) -> bool:
+    """Is ``root`` (``self.data``) a plain Python container the object starts empty and fills (a rollout or replay
+    buffer: ``self.data = []``, ``self.data.append(transition)``), nothing put into it being built as a layer or a
+    Parameter? A list is no parameter: ``Module.__setattr__`` registers none of what it holds, so a cut in front of it
+    (the transitions re-wrapped with ``torch.tensor``) starves nothing (a plain list of layers is GG302's)."""
+    parts = root.replace("[]", "").split(".")
+    if len(parts) == 3 and parts[2] in _CONTAINER_METHODS:
+        parts = parts[:2]  # (``self.data.pop()``: an entry of the container)
+    if len(parts) != 2:
+        return False
+    if parts[0] == "self":
+        cls = facts.flow.owner.get(id(fl.node))
+    else:
+        origin = facts.flow.root_origins.get(parts[0])
+        cls = origin.cls if origin is not None and origin.kind in ("instance", "module") else None
+    info = facts.modules.classes.get(cls or "")
+    if info is None:
+        return False
+    attr = parts[1]
+    values = facts.modules.assigned_values(info.name, attr)
+    qual = facts.imports.qualname
+
+    def empty(v: ast.AST) -> bool:
+        if isinstance(v, (ast.List, ast.Tuple, ast.Set)):
+            return not v.elts
+        if isinstance(v, ast.Dict):
+            return not v.keys
+        return isinstance(v, ast.Call) and not v.args and (facts.text(v.func) in _EMPTY_CONTAINER_CALLS or (qual(v.func) or "") in _EMPTY_CONTAINER_CALLS)
+
+    if not values or not all(empty(v) for v in values):
+        return False
+    for m in info.methods.values():
+        for n in walk_nodes(m):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend", "insert", "appendleft") \
+                    and isinstance(n.func.value, ast.Attribute) and n.func.value.attr == attr:
+                for a in n.args:
+                    if any(isinstance(x, ast.Call) and (is_module_ctor(qual(x.func) or "") or (qual(x.func) or "") in PARAMETER_CTORS) for x in walk_nodes(a)):
+                        return False
+    return True
 
 
 def _data_attribute(facts: FileFacts, fl, root: str, wanted: list) -> bool:

@@ -2346,6 +2346,46 @@ def main():
 """,
             expect={'grad_ok': ['w.net.token_emb.weight', 'w.dynamics.weight']},
         ),
+        Example(
+            bad=False,
+            name="temperature-leaf-turned-on-after-creation",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+
+
+class Policy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+        self.optimizer = torch.optim.Adam(self.parameters(), lr=1e-3)
+        self.log_alpha = torch.tensor(np.log(0.1))
+        self.log_alpha.requires_grad = True
+        self.log_alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=1e-2)
+
+    def train_net(self, s):
+        mu, log_std = self.fc(s).unbind(-1)
+        log_prob = -log_std - 0.5 * ((torch.randn_like(mu)) ** 2)
+        loss = (self.log_alpha.exp().detach() * log_prob - mu).mean()
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        alpha_loss = -(self.log_alpha.exp() * (log_prob - 1.0).detach()).mean()
+        self.log_alpha_optimizer.zero_grad()
+        alpha_loss.backward()
+        self.log_alpha_optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    pi = Policy()
+    before = pi.log_alpha.item()
+    for _ in range(2):
+        pi.train_net(torch.randn(8, 3))
+    return {"pi": pi}, {"alpha_changed": pi.log_alpha.item() != before}
+""",
+            expect={'grad_ok': ['pi.fc.weight'], 'facts': {'alpha_changed': True}},
+        ),
     )
 
     cut_kinds = frozenset({"detach", "data"})  # the GradientFlow cut kinds this rule reports

@@ -35,6 +35,8 @@ is backpropagated, also inside a helper or a criterion object's `__call__` (`sel
 `self.criterion = PerceptualDistance()`), or a layer built from the number (`nn.Threshold(self.threshold.item(), 0.0)(codes)`:
 the layer's output depends on it, with no gradient back to the parameter). Conversions for logging, metrics or I/O (not on the backpropagated path) stay silent,
 and so does NumPy inside a custom `torch.autograd.Function.forward` (its `backward` supplies the gradient).
+A plain list the object starts empty and fills (a rollout buffer, `self.data.append(transition)`) holds no parameter:
+re-wrapping what it holds (`torch.tensor(s_lst)`) starves nothing.
 An input of `torch.autograd.grad(outputs, inputs)` (without `allow_unused=True`) that reaches the outputs only through
 such a conversion (forces `-dE/dpos` of an energy computed from `pos.detach().numpy()`) is an error: the call raises
 `One of the differentiated Tensors appears to not have been used in the graph`. (The gradients `autograd.grad` computes
@@ -1328,6 +1330,70 @@ def main():
             lines=(6,),
             expect={'error': 'appears to not have been used in the graph'},
             fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="rollout-buffer-of-numbers-rewrapped",
+            code="""import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PPO(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.data = []
+        self.fc = nn.Linear(4, 16)
+        self.pi_head = nn.Linear(16, 2)
+        self.v_head = nn.Linear(16, 1)
+        self.optimizer = torch.optim.Adam(self.parameters(), lr=1e-3)
+
+    def pi(self, x):
+        return F.softmax(self.pi_head(F.relu(self.fc(x))), dim=-1)
+
+    def v(self, x):
+        return self.v_head(F.relu(self.fc(x)))
+
+    def put_data(self, transition):
+        self.data.append(transition)
+
+    def make_batch(self):
+        s_lst, a_lst, r_lst, prob_lst = [], [], [], []
+        for s, a, r, prob_a in self.data:
+            s_lst.append(s)
+            a_lst.append([a])
+            r_lst.append([r])
+            prob_lst.append([prob_a])
+        self.data = []
+        return (torch.tensor(np.array(s_lst), dtype=torch.float), torch.tensor(a_lst),
+                torch.tensor(r_lst, dtype=torch.float), torch.tensor(prob_lst, dtype=torch.float))
+
+    def train_net(self):
+        s, a, r, prob_a = self.make_batch()
+        pi_a = self.pi(s).gather(1, a)
+        ratio = torch.exp(torch.log(pi_a) - torch.log(prob_a))
+        adv = (r - self.v(s)).detach()
+        loss = -torch.min(ratio * adv, torch.clamp(ratio, 0.9, 1.1) * adv) + F.smooth_l1_loss(self.v(s), r)
+        self.optimizer.zero_grad()
+        loss.mean().backward()
+        self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    model = PPO()
+    for _ in range(2):
+        for _ in range(5):
+            s = rng.standard_normal(4).astype(np.float32)
+            prob = model.pi(torch.from_numpy(s))
+            a = torch.distributions.Categorical(prob).sample().item()
+            model.put_data((s, a, float(rng.random()), prob[a].item()))
+        model.train_net()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.fc.weight', 'model.pi_head.weight']},
         ),
     )
 

@@ -11,7 +11,7 @@ from gradguard.core.astindex import walk_nodes
 from gradguard.core.flow import OptimizerSite, related
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.starvation import display_root, eval_paths, frozen_paths, is_frozen
-from gradguard.core.torchapi import FORWARDS_TO_MODULE, LOSS_SINK_WORDS, RUN_AFTER_OPTIMIZERS, STEP_METHODS_BY_FRAMEWORK
+from gradguard.core.torchapi import FORWARDS_TO_MODULE, LOSS_SINK_WORDS, RUN_AFTER_OPTIMIZERS, STEP_METHODS_BY_FRAMEWORK, is_optimizer_ctor
 from gradguard.core.training import (
     attribute_origin,
     concrete,
@@ -43,7 +43,9 @@ that no optimizer in view holds:
 - a learnable tensor created outside the model (a temperature, task log-variances, a prompt) and never
   passed to the optimizer (not a tensor made anew on every step, in the loop or in a function the step calls: the
   point a gradient penalty differentiates at is data, not a parameter; nor one only given as input to models the
-  optimizer trains, `model(x).sum().backward()` with `x = torch.randn(..., requires_grad=True)`: the model's data);
+  optimizer trains, `model(x).sum().backward()` with `x = torch.randn(..., requires_grad=True)`: the model's data; nor a
+  module kept in sync with another's weights, `q_target.load_state_dict(q.state_dict())`, or an instance of a class whose
+  `__init__` builds its own optimizer over `self.parameters()`);
 - a submodule left out of hand-written parameter groups, also in a Lightning `configure_optimizers` whose
   optimizers the Trainer steps after each `training_step`, or in the `create_optimizer` of a Hugging Face `Trainer`
   subclass, which the Trainer calls with its model as `self.model` when `train()` starts (reported on the groups, or on
@@ -3457,6 +3459,58 @@ def main():
 """,
             expect={'grad_ok': ['model.0.weight'], 'facts': {'all_have_grads': True}},
         ),
+        Example(
+            bad=False,
+            name="critic-with-its-own-optimizer-and-synced-target",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class QNet(nn.Module):
+    def __init__(self, lr):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.optimizer = torch.optim.Adam(self.parameters(), lr=lr)
+
+    def forward(self, x):
+        return self.fc(x)
+
+    def train_net(self, s, target):
+        loss = F.smooth_l1_loss(self(s).max(1)[0], target)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+
+class Actor(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.optimizer = torch.optim.Adam(self.parameters(), lr=1e-3)
+
+    def train_net(self, q1, s):
+        loss = -q1(self.fc(s)).mean()
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+
+def main():
+    torch.manual_seed(0)
+    q1, q1_target, actor = QNet(1e-3), QNet(1e-3), Actor()
+    q1_target.load_state_dict(q1.state_dict())
+    for step in range(4):
+        s = torch.randn(8, 4)
+        target = (1.0 + 0.9 * q1_target(s).max(1)[0]).detach()
+        q1.train_net(s, target)
+        actor.train_net(q1, s)
+        if step % 2 == 1:
+            q1_target.load_state_dict(q1.state_dict())
+    return {"q1": q1, "actor": actor}
+""",
+            expect={'grad_ok': ['q1.fc.weight', 'actor.fc.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -3527,7 +3581,8 @@ def main():
                            and not is_frozen(r, frozen, inner=False) and r.split(".")[0] not in graded
                            and not _given_to_opaque(facts, r) and not _partly_frozen(r, frozen) and not (inputs_only and _root_kind(facts, r) == "module")
                            and not frozen_at_backward(facts, fl, r, site) and not _tied_layer(facts, fl, r)
-                           and not _only_input_of_trained_modules(facts, r, stepping)]
+                           and not _only_input_of_trained_modules(facts, r, stepping)
+                           and not _synced_or_self_optimized(facts, r)]
                 if not inputs_only:
                     yield from self._left_out_inside(facts, [r for r in origins if r not in missing], origins, stepping, [*stepping, *visible], frozen, graded, reported, site)
                 if not missing:
@@ -4064,6 +4119,34 @@ def _pass_both_fixes(facts, builder: ast.stmt, ctor: ast.AST, root: str) -> list
         return []
     text = f"{nn}.ModuleList([{call.args[0].id}, {root}])"
     return [lambda: fix(f"Build the optimizer over both: pass `{text}`", replace_node(facts, call.args[0], text), unsafe=True)]
+
+
+def _synced_or_self_optimized(facts, root: str) -> bool:
+    """Is the module ``root`` (a name of the program) kept another way: overwritten from another module's weights
+    (``q_target.load_state_dict(q.state_dict())``, a DQN target network kept in sync), or an instance of an in-file class
+    whose ``__init__`` builds an optimizer over its own parameters (``self.optimizer = optim.Adam(self.parameters())``,
+    stepped by its own ``train_net``)? (A part of such a module, ``q1.fc_s``, is held by the same optimizer.)"""
+    root = root.replace("[]", "").split(".")[0]
+    if "[" in root:
+        return False
+    origin = facts.flow.root_origins.get(root)
+    if origin is None or origin.kind != "module":
+        return False
+    for call in facts.nodes_near(ast.Call, ("load_state_dict",)):
+        f = call.func
+        src = call.args[0] if call.args else None
+        # (the live weights of another module, ``q.state_dict()``; not a checkpoint dict restored once)
+        if isinstance(f, ast.Attribute) and f.attr == "load_state_dict" and isinstance(f.value, ast.Name) and f.value.id == root \
+                and isinstance(src, ast.Call) and isinstance(src.func, ast.Attribute) and src.func.attr == "state_dict" \
+                and root not in {n.id for n in walk_nodes(src) if isinstance(n, ast.Name)}:
+            return True
+    init = facts.modules.method(origin.cls, "__init__") if origin.cls else None
+    if init is not None:
+        for st in walk_nodes(init):
+            if isinstance(st, ast.Assign) and isinstance(st.value, ast.Call) and is_optimizer_ctor(facts.imports.qualname(st.value.func) or "") \
+                    and st.value.args and "self.parameters()" in facts.text(st.value.args[0]):
+                return True
+    return False
 
 
 def _only_input_of_trained_modules(facts, root: str, stepping: list) -> bool:
