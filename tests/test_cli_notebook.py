@@ -54,6 +54,15 @@ def test_magic_continued_with_a_backslash_is_one_magic(tmp_path):
     assert data == []
 
 
+def test_assigned_shell_and_magic_output_is_not_a_syntax_error(tmp_path):
+    # IPython's ``name = !cmd`` and ``name = %magic`` assign the command's output; ``a % b`` stays arithmetic
+    p = tmp_path / "assign.ipynb"
+    write_nb(p, [code("VERSION = !curl -s https://example.invalid/v\nimport torch\nt = %timeit -o torch.ones(2)\nr = 7 % 3\nx, y = !ls\n")])
+    r, data = check_json(str(p))
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert data == []
+
+
 def test_magic_lines_keep_later_findings_in_place(tmp_path):
     # a magic line before the bug in the same cell: the bug is still found, on the cell's own line
     p = tmp_path / "nb.ipynb"

@@ -5,7 +5,8 @@ to (cell, line within the cell).
   ``pass`` statements with the same indentation (a comment would leave a block whose only statement is a
   magic empty); a cell magic (``%%capture``, ``%%bash``...) turns its whole cell into comments, except the
   magics whose body is Python (``%%time``, ``%%capture``...), whose first line alone becomes a comment.
-  Every line keeps its place: the program has exactly the lines of the cells.
+  IPython's assignment forms (``files = !ls``, ``t = %timeit -o f()``) become ``files = None``: the name holds the
+  output, no tensor. Every line keeps its place: the program has exactly the lines of the cells.
 - Jupyter runs cells one by one, so a cell that does not parse on its own is reported there (GG001 at the
   cell's own line) and left out of the program (its lines become comments); the other cells are analyzed.
 - Cells are numbered as in the ``.ipynb`` file and in VS Code's "Cell N of M": 1-based, counting every
@@ -22,6 +23,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+# ``name = !cmd`` / ``name = %magic ...`` (IPython's assignment forms; one plain name or a dotted / tuple target)
+_ASSIGN_MAGIC = re.compile(r"^([ \t]*)([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*)[ \t]*=[ \t]*[!%](?![=%])")
 _MAGIC = re.compile(r"^(\s*)([%!]|\?\w|\w[\w.]*\?\??\s*$)")
 _CELL_MAGIC = re.compile(r"^\s*%%(\w+)")
 # cell magics whose body is ordinary Python run by IPython
@@ -136,6 +139,15 @@ def _sanitize_lines(text: str) -> tuple:
             state["continued"] = in_magic
             continue
         starts_logical = state["depth"] == 0 and state["quote"] is None and not state["continued"]
+        am = _ASSIGN_MAGIC.match(line) if starts_logical else None
+        if am is not None:
+            # ``files = !ls``, ``t = %timeit -o f()``: IPython assigns the shell's or the magic's output (a list of lines,
+            # a result object): the name holds a value that is no tensor
+            body = line.rstrip("\r\n")
+            out.append(f"{am.group(1)}{am.group(2)} = None{line[len(body):]}")
+            rewritten.add(i)
+            in_magic = body.endswith("\\")
+            continue
         if starts_logical and _MAGIC.match(line):
             body = line.rstrip("\r\n")
             indent = body[: len(body) - len(body.lstrip())]
