@@ -5169,6 +5169,10 @@ class _Walker:
             # a discrete draw: no gradient to lose, nor did it lose any to what cut its distribution's parameters (a
             # rollout's ``no_grad`` around ``Categorical(logits=...).sample()`` is not why the loss misses the policy)
             return Val(frozenset(), frozenset(), kind="tensor")
+        if name == "detach_" and recv.kind == "tensor" and recv.leaf and recv.live and isinstance(node.func, ast.Attribute):
+            # ``for p in ema.parameters(): p.detach_()``: a leaf detached in place no longer requires grad (a freeze, as
+            # ``requires_grad_(False)``)
+            self.record("requires_grad_call", node, target=recv, name=_name_of(node.func.value), extra="False")
         if name == "detach_" and isinstance(node.func, ast.Attribute):
             base = _viewed_expr(node.func.value, self.range_counters())
             if base is not None:

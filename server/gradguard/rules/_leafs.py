@@ -74,6 +74,11 @@ def freeze_nodes(facts) -> list:
         return cached
     found: list[ast.AST] = []
     for node in walk_nodes(facts.tree):
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Call) and isinstance(node.iter.func, ast.Attribute) \
+                and node.iter.func.attr == "parameters":
+            # ``for p in ema.parameters(): p.detach_()``: a parameter detached in place no longer requires grad
+            found.extend(n for n in walk_nodes(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "detach_"
+                         and isinstance(n.func.value, ast.Name) and n.func.value.id == node.target.id)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
             a = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "requires_grad"), None)
             if a is not None and not (isinstance(a, ast.Constant) and a.value is True):

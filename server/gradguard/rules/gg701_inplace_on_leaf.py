@@ -43,7 +43,9 @@ Flags in-place modifications (`p -= lr * p.grad`, `w.add_(...)`, `w.zero_()`, `x
 `nn.ReLU(inplace=True)` module applied to a parameter) of a leaf that requires grad (a parameter from `model.parameters()`, a `requires_grad=True` tensor,
 the weight a torch layer registers: `self.embed.weight[0] = 0.0` for `self.embed = nn.Embedding(...)`) while gradient
 recording is on. A helper function that updates parameters is flagged when every call site in the file
-runs with gradients enabled; the call site is shown. Silent under `torch.no_grad()` /
+runs with gradients enabled; the call site is shown. A file that freezes parameters (`requires_grad_(False)`, or
+`p.detach_()` over `model.parameters()`, which clears `requires_grad` in place: an EMA copy) leaves elements of
+`parameters()` alone: which of them still require grad is not known. Silent under `torch.no_grad()` /
 `inference_mode()`, for `nn.init.*` (which disables gradients itself), after `.detach()` / `.clone()`
 / `.data`, and for parameters when the file freezes parameters somewhere (they may not require grad).
 
@@ -653,6 +655,43 @@ def main():
     return {"model": model, "conv": conv}
 """,
             expect={"grad_ok": ["model.0.weight", "conv.weight"]},
+        ),
+        Example(
+            bad=False,
+            name="ema-copy-parameters-detached-in-place",
+            code="""from copy import deepcopy
+
+import torch
+import torch.nn as nn
+
+
+class EMAHandler:
+    def __init__(self, model, momentum=0.1):
+        self.model = model
+        self.momentum = momentum
+        self.ema_model = deepcopy(model)
+        for param in self.ema_model.parameters():
+            param.detach_()
+
+    def update(self):
+        for ema_p, model_p in zip(self.ema_model.parameters(), self.model.parameters()):
+            ema_p.mul_(1.0 - self.momentum).add_(model_p.data, alpha=self.momentum)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(4, 2)
+    ema = EMAHandler(model)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = model(torch.randn(8, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        ema.update()
+    return {"model": model}, {"ema_moved": not torch.equal(ema.ema_model.weight, model.weight)}
+""",
+            expect={'grad_ok': ['model.weight'], 'facts': {'ema_moved': True}},
         ),
     )
 
