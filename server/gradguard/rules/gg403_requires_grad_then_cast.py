@@ -313,7 +313,8 @@ method's parameter that every call on `self` passes, or every call of that metho
 `nn.Parameter(t)`, or `torch.zeros(...).requires_grad_()`. Casts that are known no-ops (`.to("cpu")`, `.float()`
 on a float32 tensor) are not flagged, nor is a cast bound to a name that is only used as a value (a unit test's
 input, copied with `.clone().detach()` for comparison) in a file that builds no optimizer: nothing reads its
-`.grad`, returns or stores it. Also an optimizer built over copies of the parameters
+`.grad`, returns or stores it; nor a cast handed straight to a call other than an optimizer's constructor, bound to no
+name (`model(torch.rand(5, 5, requires_grad=True).cuda())`: the model's input). Also an optimizer built over copies of the parameters
 (`[p.clone() for p in model.parameters()]`, `[p * 1.0 for p in ...]`), and leaves that a cast changing
 their dtype (`.double()`, `.half()`, `.to(torch.float64)`, `.to(dtype=...)` with the dtype its caller passes)
 turns into copies anywhere on their way to an optimizer's constructor (`[t.to(device, dtype) for t in
@@ -1598,6 +1599,26 @@ def main():
 """,
             expect={'facts': {'means_moved': True}},
         ),
+        Example(
+            bad=False,
+            name="cast-input-handed-straight-to-the-model",
+            code="""import torch
+import torch.nn as nn
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Linear(5, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        loss = model(torch.rand(4, 5, requires_grad=True).double().float()).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -1651,6 +1672,15 @@ def main():
                 scope = facts.enclosing(st, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
                 if not leaf_wanted(facts, scope, st.targets[0].id):
                     continue  # only used as a value: nothing reads its .grad or gives it to an optimizer
+            top = call  # (through a chain of casts: ``torch.rand(..., requires_grad=True).double().float()``)
+            while isinstance(facts.parent(top), ast.Attribute) and facts.parent(top).attr in TENSOR_CASTS and isinstance(facts.parent(facts.parent(top)), ast.Call) \
+                    and facts.parent(facts.parent(top)).func is facts.parent(top):
+                top = facts.parent(facts.parent(top))
+            holder = facts.parent(top)
+            if id(call) not in raising and (isinstance(holder, ast.keyword) or (isinstance(holder, ast.Call) and top in holder.args)) \
+                    and not is_optimizer_ctor((facts.imports.qualname(holder.func) or "") if isinstance(holder, ast.Call) else "") \
+                    and not (isinstance(holder, ast.keyword) and holder.arg in ("params",)):
+                continue  # (``model(torch.rand(5, requires_grad=True).cuda())``: a value handed to a call, bound to no name: nothing reads its .grad)
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
             related = self._related(facts, call)
             if id(call) in raising and not any(getattr(n, "lineno", None) == getattr(raising[id(call)], "lineno", 0) for n, _m in related):
