@@ -3511,6 +3511,38 @@ def main():
 """,
             expect={'grad_ok': ['q1.fc.weight', 'actor.fc.weight']},
         ),
+        Example(
+            bad=False,
+            name="regression-inputs-made-to-require-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.lin(x).squeeze(-1)
+
+
+def main():
+    torch.manual_seed(0)
+    train_X = torch.rand(20, 2) * 2
+    train_Y = train_X.sum(-1)
+    train_X = train_X.requires_grad_()
+    model = Net()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    for _ in range(5):
+        optimizer.zero_grad()
+        loss = (model(train_X) - train_Y).pow(2).mean()
+        loss.backward()
+        optimizer.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.lin.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -4160,7 +4192,10 @@ def _only_input_of_trained_modules(facts, root: str, stepping: list) -> bool:
     if origin is None or origin.kind != "tensor":
         return False
     scope = facts.enclosing(origin.stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
-    loads = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == root and isinstance(n.ctx, ast.Load)]
+    made = (origin.stmt.end_lineno or origin.stmt.lineno, origin.stmt.end_col_offset or 0)
+    # (the reads after the leaf is made: ``train_Y = train_X.sum(-1)`` before ``train_X = train_X.requires_grad_()`` reads data)
+    loads = [n for n in facts.own_nodes(scope) if isinstance(n, ast.Name) and n.id == root and isinstance(n.ctx, ast.Load)
+             and (n.lineno, n.col_offset) > made]
     if not loads:
         return False
     for n in loads:
