@@ -30,7 +30,7 @@ A `backward(...)` method of an object of no known kind given the loss (`self.bal
 `backward(loss)`) returns what that object's class returns: not reported. Nor is `flow.backward(z)` on a module of no
 known class when the program's own Module classes define a `backward` method (a normalizing flow's inverse).
 A None only returned by a function whose callers do not read it (a wrapper named `backward` itself, which mirrors
-`Tensor.backward`, or a function every call of which in the file is a statement of its own) is not reported.
+`Tensor.backward`, or a function the file calls only as statements of their own) is not reported.
 It is an error when the use raises on None (an attribute such as `.item()`, arithmetic, indexing,
 unpacking, iterating, calling); a warning when the None is only passed on, returned or printed, because
 what happens next depends on code that may not care.
@@ -399,18 +399,15 @@ def main():
 def _returned_to_no_reader(facts, fn: ast.AST, node: ast.AST) -> bool:
     """Is ``node`` (the None ``backward()`` gave) returned by ``fn``, where no caller reads what ``fn`` returns: a wrapper
     named ``backward`` itself (``grad_accumulator.backward(loss)`` mirrors ``Tensor.backward``, whose callers expect
-    None), or a function every call of which in the file is a statement of its own (none, for a function other
-    files call: what they do with the None is not known)?"""
+    None), or a function the file calls, every call a statement of its own?"""
     if not isinstance(facts.parent(node), ast.Return) or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
     if fn.name == "backward":
         return True
-    for c in facts.nodes_near(ast.Call, (fn.name,)):
-        f = c.func
-        if (isinstance(f, ast.Name) and f.id == fn.name) or (isinstance(f, ast.Attribute) and f.attr == fn.name):
-            if not isinstance(facts.parent(c), ast.Expr):
-                return False
-    return True
+    calls = [c for c in facts.nodes_near(ast.Call, (fn.name,))
+             if (isinstance(c.func, ast.Name) and c.func.id == fn.name) or (isinstance(c.func, ast.Attribute) and c.func.attr == fn.name)]
+    # (no call in the file: what its callers do with the None is not known, and the function says it returns a value)
+    return bool(calls) and all(isinstance(facts.parent(c), ast.Expr) for c in calls)
 
 
 def _raises_on_none(facts, node: ast.AST) -> bool:
