@@ -12,6 +12,7 @@ from gradguard.core.astindex import child_nodes, index_of, statements_of_type, w
 from gradguard.core.imports import Imports
 from gradguard.core.torchapi import (
     CONFIG_MIXIN_BASES,
+    FACTORIES,
     FRAMEWORK_PLAIN_ATTRS,
     FRAMEWORK_PLAIN_BASES,
     HF_MODEL_BASES,
@@ -121,9 +122,6 @@ _REGISTERS_BY_NAME = frozenset({"register_parameter", "add_module", "register_mo
 
 # Builtins and ``math`` functions that turn numbers into numbers (``int(math.log(size, 2))``, ``len(channels)``).
 _NUMERIC_CALLS = frozenset({"int", "float", "round", "abs", "min", "max", "len", "bool"})
-
-
-_TENSOR_FACTORIES = frozenset({"tensor", "as_tensor", "zeros", "ones", "full", "empty", "rand", "randn", "arange", "linspace", "eye", "zeros_like", "ones_like", "randn_like", "rand_like", "full_like", "from_numpy"})
 
 
 def _is_plain(v: ast.AST, plain_attrs: frozenset = frozenset()) -> bool:
@@ -1359,7 +1357,7 @@ class ModuleModel:
         ``self.<attr>.requires_grad_()``)?"""
         init = self.classes[cls].methods.get("__init__")
         q = self.imports.qualname(value.func) if isinstance(value, ast.Call) else None
-        if init is None or not q or not q.startswith("torch.") or q.rsplit(".", 1)[-1] not in _TENSOR_FACTORIES:
+        if init is None or not q or not q.startswith("torch.") or q.rsplit(".", 1)[-1] not in (*FACTORIES, "from_numpy"):
             return False
         for n in walk_nodes(init):
             target = None
