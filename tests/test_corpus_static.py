@@ -21,7 +21,6 @@ import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
     "c5014_train_function_kd_student_pretrained_embeddingbag_frozen_by_default": "c50 blind, scored once at the end of the 2026-12-07 14:01-17:01 session, which developed against the c50 dev half and real-repository false alarms (11/13 found, 0/7 false alarms; the session-start engine the same): not studied",
-    "c5026_trainer_class_ctc_blank_penalty_in_place_on_log_softmax": "c50 blind, scored once at the end of the 2026-12-07 14:01-17:01 session, which developed against the c50 dev half and real-repository false alarms (11/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c4916_lightning_byol_target_factory_freezes_online_network": "c49 blind, scored once at the end of the fourth 2026-12-07 session, which merged the series and developed against older scored misses (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c4920_accelerate_bottleneck_adapters_injected_after_optimizer": "c49 blind, scored once at the end of the fourth 2026-12-07 session, which merged the series and developed against older scored misses (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c4516_dataparallel_tft_glu_gate_thresholded": "c45 blind, scored once at the end of the second 2026-12-07 session, which merged the series and developed against its dev half (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",

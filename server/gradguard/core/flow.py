@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from gradguard.core.astindex import TextIndex, child_nodes, statements_of_type, walk_nodes
+from gradguard.core.astindex import TextIndex, child_nodes, node_cache, statements_of_type, walk_nodes
 from gradguard.core.classes import Constructions
 from gradguard.core.imports import Imports
 from gradguard.core.modules import ModuleModel, self_factor
@@ -3835,6 +3835,11 @@ class _Walker:
                     if name in ("set", "list", "tuple") and len(args) == 1 and not kwargs and args[0].ids_of is not None:
                         return Val(kind="python", ids_of=args[0].ids_of, pytype=name)
                     if name == "filter" and len(args) == 2 and args[1].kind == "params":
+                        comp = _filter_comprehension(node)
+                        if comp is not None:
+                            # ``filter(lambda p: id(p) not in sparse_ids, model.parameters())`` is ``[p for p in
+                            # model.parameters() if id(p) not in sparse_ids]``: the same parameters kept, the same left out
+                            return self.ev(comp)
                         # ``filter(lambda p: p.requires_grad, model.parameters())``: those that require grad now
                         return replace(args[1], rg_filter=_tests_requires_grad(node.args[0]))
                     v = combine(*args, *kwargs.values()) if (args or kwargs) else CONST
@@ -5654,6 +5659,27 @@ def indexed_parameter(expr: ast.AST) -> bool:
     """``layer.weight[ids]`` / ``self.emb.weight[:n]``: an indexed part of a layer's weight or bias (the tensors every
     ``torch.nn`` layer registers as parameters), a new tensor whose ``requires_grad`` is its own."""
     return isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Attribute) and expr.value.attr in ("weight", "bias")
+
+
+def _filter_comprehension(call: ast.Call) -> Optional[ast.ListComp]:
+    """``filter(lambda p: test, xs)`` as the comprehension it equals, ``[p for p in xs if test]`` (made once per call
+    and kept on it; the iterable is the call's own node, so what the walk learned of it holds); None for another
+    predicate (a named function, a lambda of several arguments or with defaults)."""
+    fn = call.args[0]
+    if not isinstance(fn, ast.Lambda):
+        return None
+    a = fn.args
+    if len(a.args) != 1 or a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or a.defaults:
+        return None
+
+    def build() -> ast.ListComp:
+        name = a.args[0].arg
+        elt = ast.copy_location(ast.Name(id=name, ctx=ast.Load()), a.args[0])
+        target = ast.copy_location(ast.Name(id=name, ctx=ast.Store()), a.args[0])
+        gen = ast.comprehension(target=target, iter=call.args[1], ifs=[fn.body], is_async=0)
+        return ast.copy_location(ast.ListComp(elt=elt, generators=[gen]), call)
+
+    return node_cache(call, "_gg_filter_comp", build)
 
 
 def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:

@@ -206,6 +206,9 @@ _FILL_METHODS = ("append", "extend", "insert", "update", "setdefault", "add")
 # (``self.x[k].append(v)`` too: a dict of lists, one list per key)
 _FILLS = re.compile(r"self\.(\w+)\s*(?:(?:\[[^\]\n]*\]\s*)?\.\s*(?:" + "|".join(_FILL_METHODS) + r")\s*\(|\[[^\]\n]*\]\s*=[^=]|\+=)")
 
+_LEGACY_TENSOR_CTORS = frozenset({"torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor", "torch.LongTensor", "torch.IntTensor", "torch.BoolTensor", "torch.from_numpy"})
+
+
 class ModuleModel:
     def __init__(self, tree: ast.Module, imports: Imports, lines: Optional[list] = None) -> None:
         self.imports = imports
@@ -630,16 +633,57 @@ class ModuleModel:
         if info is None or not info.is_module:
             return False
         values = info.attr_values.get(attr)
-        if not values or not any(isinstance(v, ast.Call) and self._is_constant(v) for v in values):
+        if not values or not any(self._fresh_tensor(v) for v in values):
             return False
         passed = _method_parameters(info)
         for v in values:
-            if self._is_constant(v) or self._same_attr_moved(v, attr) or _loaded(v, self.imports):
+            if self._is_constant(v) or self._fresh_tensor(v) or self._same_attr_moved(v, attr) or _loaded(v, self.imports):
                 continue
             if isinstance(v, ast.Name) and v.id not in passed and self._stored_back(info, v.id, attr):
                 continue
             return False
         return True
+
+    def _fresh_tensor(self, v: ast.AST) -> bool:
+        """Is ``v`` a new tensor that needs no gradient, made from data (``torch.zeros(n)``, ``torch.Tensor([...])``) and
+        maybe computed on with ops (``torch.ones(n) / n``, ``F.normalize(torch.Tensor(freqs), dim=0)``)? What an op
+        returns is never a Parameter, so a module's ``parameters()`` never yields it. Not when the expression reads the
+        object's state (``self.base * 2`` may carry a parameter's gradient), asks for ``requires_grad``, makes a
+        Parameter or a module, changes a tensor in place or calls a function of the program (which may return a
+        Parameter it was given)."""
+        if not isinstance(v, (ast.Call, ast.BinOp, ast.UnaryOp)):
+            return False
+        made = False
+        todo: list[ast.AST] = [v]
+        while todo:
+            n = todo.pop()
+            if isinstance(n, ast.Call):
+                if any(k.arg == "requires_grad" for k in n.keywords):
+                    return False
+                q = self.imports.qualname(n.func) or ""
+                if q.startswith("torch.") and (q.rsplit(".", 1)[-1] in FACTORIES or q in _LEGACY_TENSOR_CTORS):
+                    made = True  # (whatever data it is given: a new tensor)
+                    continue
+                if isinstance(n.func, ast.Attribute) and not q.startswith("torch."):
+                    # a tensor method (``.float()``, ``.view(...)``): out of place only; its receiver is checked too
+                    if n.func.attr.endswith("_") or n.func.attr in ("requires_grad_", "register_parameter"):
+                        return False
+                    todo.append(n.func.value)
+                elif not q.startswith("torch.") or q in PARAMETER_CTORS or is_module_ctor(q) or q.endswith("_"):
+                    return False
+                todo.extend(n.args)
+                todo.extend(k.value for k in n.keywords)
+            elif isinstance(n, ast.BinOp):
+                todo += [n.left, n.right]
+            elif isinstance(n, ast.UnaryOp):
+                todo.append(n.operand)
+            elif isinstance(n, ast.Attribute):
+                if isinstance(n.value, ast.Name) and n.value.id == "self":
+                    return False
+                todo.append(n.value)
+            elif not isinstance(n, (ast.Constant, ast.Name)):
+                return False
+        return made
 
     @staticmethod
     def _same_attr_moved(v: ast.AST, attr: str) -> bool:

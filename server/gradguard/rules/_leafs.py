@@ -47,6 +47,51 @@ def lexically_no_grad(facts, node: ast.AST) -> bool:
     return False
 
 
+def runs_without_grad(facts, node: ast.AST) -> bool:
+    """Does ``node`` only ever run with gradients off? Lexically (``lexically_no_grad``), or in a function every use of
+    whose name in the program is a call that itself only runs with gradients off (``score`` called only from a
+    ``@torch.no_grad()`` ``decode_step``; a helper of an optimizer's ``@torch.no_grad()`` ``step``): a function runs in
+    its callers' grad mode. A function never called by name (an entry point, ``forward``, a hook) or whose name is
+    also used otherwise (passed as a callback) may run with gradients on."""
+    if lexically_no_grad(facts, node):
+        return True
+    fn = facts.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    return fn is not None and _only_called_without_grad(facts, fn, set())
+
+
+def _only_called_without_grad(facts, fn: ast.AST, visiting: set) -> bool:
+    if id(fn) in visiting:
+        return False  # (recursion: not decided by its own calls)
+    visiting.add(id(fn))
+    refs = _name_uses(facts).get(getattr(fn, "name", ""), ())
+    if not refs:
+        return False
+    for ref in refs:
+        call = facts.parent(ref)
+        if not (isinstance(call, ast.Call) and call.func is ref):
+            return False  # the name read as a value (a callback, a hook): called we know not where
+        if lexically_no_grad(facts, call):
+            continue
+        caller = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef))
+        if caller is None or caller is fn or not _only_called_without_grad(facts, caller, visiting):
+            return False
+    return True
+
+
+def _name_uses(facts) -> dict:
+    """name -> the ``Name`` loads and ``Attribute`` reads of that name in the program (built once per file)."""
+    got = getattr(facts, "_gg_name_uses", None)
+    if got is None:
+        got = {}
+        for n in walk_nodes(facts.tree):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                got.setdefault(n.id, []).append(n)
+            elif isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load):
+                got.setdefault(n.attr, []).append(n)
+        facts._gg_name_uses = got
+    return got
+
+
 def call_sites(facts, fn: ast.AST) -> list:
     """Calls of an in-file function or method by name (``f(...)``, ``self.f(...)``, ``obj.f(...)``)."""
     name = getattr(fn, "name", None)

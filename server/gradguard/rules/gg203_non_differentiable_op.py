@@ -3417,6 +3417,85 @@ def main():
 """,
             expect={'grad_ok': ['m.emb.weight']},
         ),
+        Example(
+            name="learned-noise-distribution-only-sampled-by-multinomial",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class NegativeSamplingLoss(nn.Module):
+    def __init__(self, n, k, d):
+        super().__init__()
+        self.k = k
+        self.table = nn.Parameter(torch.randn(n, d) * 0.1)
+        self.noise = nn.Parameter(torch.ones(n) / n)
+
+    def forward(self, emb, label):
+        b = emb.shape[0]
+        pos = F.logsigmoid((emb * self.table[label]).sum(1))
+        negs = torch.multinomial(self.noise, self.k * b, replacement=True).view(b, self.k)
+        neg = F.logsigmoid(torch.bmm(-self.table[negs], emb.unsqueeze(2))).sum(1).squeeze(-1)
+        return -(pos + neg).sum() / b
+
+
+def main():
+    torch.manual_seed(0)
+    crit = NegativeSamplingLoss(20, 3, 8)
+    enc = nn.Linear(4, 8)
+    opt = torch.optim.Adam([{"params": enc.parameters()}, {"params": crit.parameters()}], lr=1e-3)
+    for _ in range(3):
+        loss = crit(enc(torch.randn(6, 4)), torch.randint(0, 20, (6,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"crit": crit, "enc": enc}
+""",
+            lines=(18,),
+            expect={'grad_none': ['crit.noise']},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="fixed-noise-distribution-tensor-sampled-by-multinomial",
+            code="""import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class NegativeSamplingLoss(nn.Module):
+    def __init__(self, n, k, d):
+        super().__init__()
+        self.k = k
+        self.table = nn.Parameter(torch.randn(n, d) * 0.1)
+        self.noise = F.normalize(torch.Tensor([math.log(i + 2) - math.log(i + 1) for i in range(n)]), dim=0)
+
+    def forward(self, emb, label):
+        b = emb.shape[0]
+        pos = F.logsigmoid((emb * self.table[label]).sum(1))
+        negs = torch.multinomial(self.noise, self.k * b, replacement=True).view(b, self.k)
+        neg = F.logsigmoid(torch.bmm(-self.table[negs], emb.unsqueeze(2))).sum(1).squeeze(-1)
+        return -(pos + neg).sum() / b
+
+
+def main():
+    torch.manual_seed(0)
+    crit = NegativeSamplingLoss(20, 3, 8)
+    enc = nn.Linear(4, 8)
+    opt = torch.optim.Adam([{"params": enc.parameters()}, {"params": crit.parameters()}], lr=1e-3)
+    for _ in range(3):
+        loss = crit(enc(torch.randn(6, 4)), torch.randint(0, 20, (6,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"crit": crit, "enc": enc}
+""",
+            expect={'grad_ok': ['crit.table', 'enc.bias', 'enc.weight']},
+        ),
     )
 
     cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph", "reentrant"})  # the GradientFlow cut kinds this rule reports

@@ -23,7 +23,7 @@ from gradguard.core.torchapi import (
 )
 from gradguard.core.training import covered_by, stepped_after
 from gradguard.fixes import drop_inplace, fix, inplace_flag, replace_node
-from gradguard.rules._leafs import inference_branch, known_roots, lexically_no_grad
+from gradguard.rules._leafs import inference_branch, known_roots, lexically_no_grad, runs_without_grad
 from gradguard.rules.base import Example, Rule
 
 OUT_OF_PLACE = {
@@ -3027,6 +3027,172 @@ def main():
 """,
             expect={'grad_ok': ['model.net.weight']},
         ),
+        Example(
+            name="model-output-log-softmax-shifted-in-place-by-a-training-helper",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Linear(8, 16)
+        self.out = nn.Linear(16, 5)
+
+    def forward(self, x):
+        return F.log_softmax(self.out(torch.relu(self.enc(x))), dim=-1)
+
+
+def lower_first_class(log_probs, penalty):
+    log_probs[:, 0] -= penalty
+    return log_probs
+
+
+def train(model, batches):
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in batches:
+        log_probs = lower_first_class(model(x), 0.5)
+        loss = F.nll_loss(log_probs, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    train(model, [(torch.randn(6, 8), torch.randint(0, 5, (6,))) for _ in range(3)])
+    return {"model": model}
+""",
+            lines=(17,),
+            expect={'error': 'modified by an inplace operation'},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="model-output-shifted-out-of-place-by-a-training-helper",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Linear(8, 16)
+        self.out = nn.Linear(16, 5)
+
+    def forward(self, x):
+        return F.log_softmax(self.out(torch.relu(self.enc(x))), dim=-1)
+
+
+def lower_first_class(log_probs, penalty):
+    shift = torch.zeros(log_probs.shape[-1])
+    shift[0] = penalty
+    return log_probs - shift
+
+
+def train(model, batches):
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in batches:
+        log_probs = lower_first_class(model(x), 0.5)
+        loss = F.nll_loss(log_probs, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    train(model, [(torch.randn(6, 8), torch.randint(0, 5, (6,))) for _ in range(3)])
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.enc.weight', 'model.enc.bias', 'model.out.weight', 'model.out.bias']},
+        ),
+        Example(
+            name="log-softmax-shifted-in-place-by-a-helper-also-called-with-grad",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.out = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.out(x)
+
+    @torch.no_grad()
+    def decode(self, x, penalty=0.5):
+        return self.scores(x, penalty).argmax(-1)
+
+    def scores(self, x, penalty):
+        s = F.log_softmax(self.out(x), -1)
+        s[:, 0] -= penalty
+        return s
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(8, 4)), torch.randint(0, 3, (8,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        s = model.scores(torch.randn(8, 4), 0.5)
+        F.nll_loss(s, torch.randint(0, 3, (8,))).backward()
+    return {"model": model}
+""",
+            lines=(20,),
+            expect={'error': 'modified by an inplace operation'},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="log-softmax-shifted-in-place-by-a-helper-only-a-no-grad-method-calls",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.out = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.out(x)
+
+    @torch.no_grad()
+    def decode(self, x, penalty=0.5):
+        return self.scores(x, penalty).argmax(-1)
+
+    def scores(self, x, penalty):
+        s = F.log_softmax(self.out(x), -1)
+        s[:, 0] -= penalty
+        return s
+
+
+def main():
+    torch.manual_seed(0)
+    model = Tagger()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = F.cross_entropy(model(torch.randn(8, 4)), torch.randint(0, 3, (8,)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    tags = model.decode(torch.randn(5, 4))
+    return {"model": model}, {"decoded": len(tags.tolist())}
+""",
+            expect={'grad_ok': ['model.out.bias', 'model.out.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -3048,7 +3214,7 @@ def main():
                     continue
                 if ev.stmt is not None and id(ev.stmt) in seen:
                     continue  # (``h.mul_(a).add_(b)``: one statement, reported once, at its first in-place op)
-                if lexically_no_grad(facts, ev.node) or inference_branch(facts, ev.node):
+                if runs_without_grad(facts, ev.node) or inference_branch(facts, ev.node):
                     continue
                 if not known_roots(v) and not (v.saved_output.startswith("in:") and _saved_for_another_operand(v.saved_output[3:]) and _inputs_need_grad(facts, fl)):
                     continue
@@ -3315,8 +3481,8 @@ def main():
         owner = facts.flow.owner
         applies_saving_function = "save_for_backward" in text
         for scope in scopes:
-            if saving_forwards and owner.get(id(scope)) in facts.modules.classes and facts.modules.classes[owner[id(scope)]].is_module:
-                pass  # (walked: what its submodules return may be saved)
+            if saving_forwards:
+                pass  # (walked: what a model it calls returns may be saved, in a method, a training function or a script)
             elif applies_saving_function and ti.search(_APPLY_CALL, scope):
                 pass  # (a custom Function's ``apply`` whose ``forward`` calls ``ctx.save_for_backward``)
             elif not ti.search(_SAVES_OUTPUT_RE, scope) and not ti.search(_MULTI_VIEW_RE, scope) and (isinstance(scope, ast.Module) or not (

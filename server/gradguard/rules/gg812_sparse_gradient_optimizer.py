@@ -381,6 +381,40 @@ def main():
 """,
             expect={"grad_ok": ["model.out.weight"], "grad_none": ["model.words.weight"]},
         ),
+        Example(
+            bad=False,
+            name="sparse-table-filtered-out-of-adam-by-identity",
+            code="""import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self, n, d):
+        super().__init__()
+        self.table = nn.Embedding(n, d, sparse=True)
+        self.proj = nn.Linear(d, 1)
+
+    def forward(self, idx):
+        return self.proj(self.table(idx)).squeeze(-1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Encoder(50, 8)
+    sparse_ids = set(map(id, model.table.parameters()))
+    dense_opt = torch.optim.Adam(filter(lambda p: id(p) not in sparse_ids, model.parameters()), lr=1e-3)
+    sparse_opt = torch.optim.SparseAdam(list(model.table.parameters()), lr=1e-3)
+    for _ in range(3):
+        dense_opt.zero_grad()
+        sparse_opt.zero_grad()
+        loss = model(torch.randint(0, 50, (16,))).pow(2).mean()
+        loss.backward()
+        dense_opt.step()
+        sparse_opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.proj.bias', 'model.proj.weight', 'model.table.weight']},
+        ),
     )
 
     def check(self, facts):
