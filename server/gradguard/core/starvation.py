@@ -519,7 +519,7 @@ def find_starvations(facts: FileFacts) -> list[Starvation]:
             for root, cuts in sorted(starved.items()):  # sorted: the same findings, in the same order, on every run
                 if not no_path and (is_frozen(root, frozen_paths(facts)) or is_frozen(root, hand_set_paths(facts))):
                     continue
-                if _plain_object_data(facts, fl, root) or _data_container(facts, fl, root):
+                if plain_object_data(facts, fl, root) or _data_container(facts, fl, root):
                     continue
                 if not no_path and _data_attribute(facts, fl, root, wanted):
                     continue
@@ -581,7 +581,7 @@ def _dead_branch_starvations(facts: FileFacts, fl, site) -> list:
     frozen = frozen_paths(facts)
     by_cut: dict = {}
     for root, c in sorted(dead.cut, key=lambda rc: (rc[0], cut_order(rc[1]))):
-        if root == UNKNOWN or root.startswith("arg:") or is_frozen(root, frozen) or _plain_object_data(facts, fl, root):
+        if root == UNKNOWN or root.startswith("arg:") or is_frozen(root, frozen) or plain_object_data(facts, fl, root):
             continue
         by_cut.setdefault(c, []).append(root)
     return [Starvation(c, sorted(set(roots)), site, fl, True, False, branch=(test, first)) for c, roots in sorted(by_cut.items(), key=lambda cr: cut_order(cr[0]))]
@@ -620,7 +620,7 @@ def leaf_wanted(facts: FileFacts, scope: ast.AST, name: str) -> bool:
     return False
 
 
-def _plain_object_data(facts: FileFacts, fl, root: str) -> bool:
+def plain_object_data(facts: FileFacts, fl, root: str) -> bool:
     """Is ``root`` (``self.sampler.examples``) data a plain object computes itself (a replay buffer of a sampler the
     module holds, ``self.sampler = Sampler(...)``), reached from the class whose method ``fl`` is? Not a parameter:
     nothing it holds is trained (``ModuleIndex.plain_attr_is_data``)."""
@@ -637,9 +637,12 @@ def _plain_object_data(facts: FileFacts, fl, root: str) -> bool:
         if len(parts) == 2:
             return modules.plain_attr_is_data(cls, parts[1])
     else:
-        if len(parts) < 3 or parts[0] != "self":
+        if len(parts) < 2 or parts[0] != "self":
             return False
         cls = facts.flow.owner.get(id(fl.node))
+        if len(parts) == 2:
+            # ``self.loader`` of a plain object (a trainer, a checker) that builds it itself
+            return cls is not None and modules.plain_attr_is_data(cls, parts[1])
     for i, part in enumerate(parts[1:-1], start=1):
         if cls is None:
             return False

@@ -11,7 +11,7 @@ from gradguard.core.flow import BackwardSite
 from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Fix, Severity
 from gradguard.core.source import Pos
-from gradguard.core.starvation import frozen_paths, is_frozen
+from gradguard.core.starvation import frozen_paths, is_frozen, plain_object_data
 from gradguard.core.torchapi import LOSS_SINK_WORDS, is_module_ctor
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
@@ -1192,6 +1192,37 @@ def main():
 """,
             expect={'grad_ok': ['policy.0.weight']},
         ),
+        Example(
+            bad=False,
+            name="two-heads-backpropagated-on-one-batch-from-the-objects-own-loader",
+            code="""import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class HeadComparison:
+    def __init__(self):
+        self.head_a = nn.Linear(4, 3)
+        self.head_b = nn.Linear(4, 3)
+
+    def run(self):
+        self.loader = DataLoader(TensorDataset(torch.randn(16, 4), torch.randint(0, 3, (16,))), batch_size=8)
+        crit = nn.CrossEntropyLoss()
+        inputs, targets = list(self.loader)[0]
+        loss_a = crit(self.head_a(inputs), targets)
+        loss_a.backward()
+        loss_b = crit(self.head_b(inputs), targets)
+        loss_b.backward()
+
+
+def main():
+    torch.manual_seed(0)
+    cmp = HeadComparison()
+    cmp.run()
+    return {"head_a": cmp.head_a, "head_b": cmp.head_b}
+""",
+            expect={'grad_ok': ['head_a.bias', 'head_a.weight', 'head_b.bias', 'head_b.weight']},
+        ),
     )
 
     def _framework_backpropagates_again(self, facts):
@@ -2174,7 +2205,8 @@ def _shared_intermediate(facts, fl, body, i1: int, i2: int, s1, s2) -> Optional[
             continue
         # and both losses carry it: a value both are built from syntactically may reach them only through a cut
         # (``copy(x)`` where the helper returns ``x.clone().detach().requires_grad_()``: a new leaf each)
-        if not any(r != "?" and not r.startswith("arg:") and r in s1.loss.live and r in s2.loss.live for r in v.live):
+        # (and not data an object computes itself, ``list(self.loader)[0]``: a batch has no graph to free)
+        if not any(r != "?" and not r.startswith("arg:") and r in s1.loss.live and r in s2.loss.live and not plain_object_data(facts, fl, r) for r in v.live):
             continue
         if isinstance(st, ast.AugAssign) or st.value is None:
             continue
