@@ -206,6 +206,18 @@ _FILL_METHODS = ("append", "extend", "insert", "update", "setdefault", "add")
 # (``self.x[k].append(v)`` too: a dict of lists, one list per key)
 _FILLS = re.compile(r"self\.(\w+)\s*(?:(?:\[[^\]\n]*\]\s*)?\.\s*(?:" + "|".join(_FILL_METHODS) + r")\s*\(|\[[^\]\n]*\]\s*=[^=]|\+=)")
 
+def _exclusive_branches(fn: ast.AST, a: int, b: int) -> bool:
+    """Are lines ``a`` and ``b`` of ``fn`` on different branches of one ``if`` (one in its body, the other in its
+    ``else`` / ``elif`` chain)? One run of ``fn`` executes at most one of them."""
+    def within(stmts: list, line: int) -> bool:
+        return bool(stmts) and stmts[0].lineno <= line <= (stmts[-1].end_lineno or stmts[-1].lineno)
+
+    for n in walk_nodes(fn):
+        if isinstance(n, ast.If) and n.orelse and ((within(n.body, a) and within(n.orelse, b)) or (within(n.orelse, a) and within(n.body, b))):
+            return True
+    return False
+
+
 _LEGACY_TENSOR_CTORS = frozenset({"torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor", "torch.LongTensor", "torch.IntTensor", "torch.BoolTensor", "torch.from_numpy"})
 
 
@@ -1433,8 +1445,8 @@ class ModuleModel:
             if init is not None:
                 inside = before is not None and init.lineno <= before <= (init.end_lineno or init.lineno)
                 for reg in self._parameter_registrations(c).get(attr, ()):
-                    if inside and before is not None and reg.lineno >= before:
-                        continue
+                    if inside and before is not None and (reg.lineno >= before or _exclusive_branches(init, reg.lineno, before)):
+                        continue  # (registered later, or on another branch of an ``if`` than the line: never both run)
                     return reg, f"`{info.name}`"
             for b in info.base_names:
                 if is_module_ctor(b) and attr in PARAMETER_SLOTS.get(b.rsplit(".", 1)[-1], ()):

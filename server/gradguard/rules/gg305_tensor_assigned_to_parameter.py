@@ -341,6 +341,43 @@ def main():
 """,
             expect={"grad_ok": ["weight_orig"]},
         ),
+        Example(
+            bad=False,
+            name="parameter-or-fixed-tensor-chosen-by-an-if-else-in-init",
+            code="""import torch
+import torch.nn as nn
+
+
+class UncertaintyLoss(nn.Module):
+    def __init__(self, learnable=True, init=0.0):
+        super().__init__()
+        if learnable:
+            self.log_scale = nn.Parameter(torch.zeros(()))
+        else:
+            self.log_scale = torch.zeros(())
+        self.log_scale.data.fill_(init)
+
+    def forward(self, pred, target):
+        err = (pred - target).abs()
+        return (err / torch.exp(self.log_scale) + self.log_scale).mean()
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 1)
+    learned = UncertaintyLoss(learnable=True)
+    fixed = UncertaintyLoss(learnable=False)
+    opt = torch.optim.SGD([*net.parameters(), *learned.parameters()], lr=0.1)
+    for _ in range(3):
+        x, y = torch.randn(8, 4), torch.randn(8, 1)
+        loss = learned(net(x), y) + fixed(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"net": net, "learned": learned}
+""",
+            expect={'grad_ok': ['learned.log_scale', 'net.bias', 'net.weight']},
+        ),
     )
 
     def check(self, facts):

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Optional, cast
 
 from gradguard.core.astindex import walk_nodes
-from gradguard.core.classes import apply_calls, forward_inputs, function_classes
+from gradguard.core.classes import apply_calls, forward_inputs, function_classes, outputs_never_differentiable
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.paramnames import single_binding
 from gradguard.fixes import fix, replace_node
@@ -541,6 +541,41 @@ def main():
 """,
             expect={'grad_ok': ['model.encoder.weight']},
         ),
+        Example(
+            bad=False,
+            name="index-function-whose-only-output-is-marked-non-differentiable",
+            code="""import torch
+import torch.nn as nn
+from torch.autograd import Function
+
+
+class NearestCenters(Function):
+    @staticmethod
+    def forward(ctx, k, points, centers):
+        idx = torch.cdist(centers, points).topk(k, largest=False).indices
+        ctx.mark_non_differentiable(idx)
+        return idx
+
+    @staticmethod
+    def backward(ctx, grad_idx):
+        return None, None
+
+
+def main():
+    torch.manual_seed(0)
+    proj = nn.Linear(3, 3)
+    opt = torch.optim.SGD(proj.parameters(), lr=0.1)
+    for _ in range(3):
+        points = proj(torch.randn(10, 3))
+        idx = NearestCenters.apply(2, points, torch.randn(4, 3))
+        loss = points[idx].pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"proj": proj}
+""",
+            expect={'grad_ok': ['proj.bias', 'proj.weight']},
+        ),
     )
 
     def _gradients_for_numbers(self, facts, info, fwd, bwd):
@@ -579,6 +614,8 @@ def main():
         mm = facts.modules
         for info in function_classes(facts):
             fwd0, bwd0 = mm.method(info.name, "forward"), mm.method(info.name, "backward")
+            if fwd0 is not None and outputs_never_differentiable(fwd0):
+                continue  # (its backward never runs)
             if fwd0 is not None and bwd0 is not None and not fwd0.args.vararg:
                 yield from self._gradients_for_numbers(facts, info, fwd0, bwd0)
             if fwd0 is not None and bwd0 is not None and fwd0.args.vararg:

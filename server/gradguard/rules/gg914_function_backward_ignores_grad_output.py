@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from gradguard.core.classes import apply_calls, function_classes
+from gradguard.core.classes import apply_calls, function_classes, outputs_never_differentiable
 from gradguard.core.model import Severity
 from gradguard.rules.base import Example, Rule
 
@@ -59,6 +59,9 @@ def _is_none(expr) -> bool:
         return True
     if isinstance(expr, (ast.Tuple, ast.List)):
         return all(_is_none(e) for e in expr.elts)
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mult):
+        # ``(None,) * n`` / ``n * [None]``: as many Nones as inputs
+        return (_is_none(expr.left) and isinstance(expr.left, (ast.Tuple, ast.List))) or (_is_none(expr.right) and isinstance(expr.right, (ast.Tuple, ast.List)))
     return False
 
 
@@ -194,6 +197,38 @@ def main():
 """,
             expect={"grad_ok": ["encoder.weight"], "facts": {"gradient_follows_loss": True}},
         ),
+        Example(
+            bad=False,
+            name="mask-function-declared-non-differentiable-by-none-times-inputs",
+            code="""import torch
+import torch.nn as nn
+from torch.autograd import Function
+
+
+class HardMask(Function):
+    @staticmethod
+    def forward(ctx, feat, mask):
+        return feat * (mask > 0).to(feat.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return (None,) * 2
+
+
+def main():
+    torch.manual_seed(0)
+    conv = nn.Conv2d(1, 2, 3, padding=1)
+    opt = torch.optim.SGD(conv.parameters(), lr=0.1)
+    for _ in range(3):
+        x = HardMask.apply(torch.randn(1, 1, 6, 6), torch.rand(1, 6, 6))
+        loss = conv(x).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"conv": conv}
+""",
+            expect={'grad_ok': ['conv.bias', 'conv.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -202,6 +237,9 @@ def main():
             bwd = mm.method(info.name, "backward")
             if bwd is None or bwd not in info.node.body:
                 continue  # inherited: reported on the class that defines it
+            fwd = mm.method(info.name, "forward")
+            if fwd is not None and outputs_never_differentiable(fwd):
+                continue  # (its backward never runs)
             names = _grad_params(bwd)
             if not names or all(n.startswith("_") for n in names):
                 continue
