@@ -5101,9 +5101,10 @@ class _Walker:
             # the checkpoint's tensor (an optimizer built before holds the old ones)
             self.record("replace", node, target=recv, value=Val(frozenset({recv.ident}), kind="module", ident=recv.ident), name=recv.ident, extra="assign")
             return Val(kind="python")
-        if recv.kind == "module" and name == "state_dict" and recv.live and not any(k.arg == "keep_vars" for k in node.keywords) and not node.args:
+        if recv.kind in ("module", "instance", "tensor", None) and name == "state_dict" and (recv.live or recv.cut) and not any(k.arg == "keep_vars" for k in node.keywords) and not node.args:
             # ``model.state_dict()``: the parameters' values as detached tensors (``keep_vars=False``): what is computed
-            # from them reaches no parameter
+            # from them reaches no parameter (so for any object's ``state_dict()``: a module the model cannot see made, an
+            # optimizer's state; a tensor has none, so a receiver taken for one is some other object)
             return replace(cut_value(recv, "detach", node, ".state_dict()"), kind=None, pytype="dict")
         if recv.kind in ("module", "instance") and name in MODULE_SELF_METHODS:
             if name == "requires_grad_":

@@ -1395,6 +1395,47 @@ def main():
 """,
             expect={'grad_ok': ['model.fc.weight', 'model.pi_head.weight']},
         ),
+        Example(
+            bad=False,
+            name="state-dict-of-a-model-from-a-factory-compared-in-numpy",
+            code="""import copy
+
+import torch
+import torch.nn as nn
+
+
+def build_and_fit(width):
+    net = nn.Linear(width, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = (net(torch.randn(16, width)) - 1.0).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return net
+
+
+class CopyCheck:
+    def __init__(self, factory, width=4):
+        self.factory = factory
+        self.width = width
+
+    def run(self):
+        model = self.factory(self.width)
+        twin = copy.deepcopy(model)
+        same = all((model.state_dict()[k].cpu().numpy() == twin.state_dict()[k].cpu().numpy()).all() for k in model.state_dict())
+        loss = twin(torch.randn(2, self.width)).sum()
+        loss.backward()
+        return twin, bool(same)
+
+
+def main():
+    torch.manual_seed(0)
+    twin, same = CopyCheck(build_and_fit).run()
+    return {"twin": twin}, {"same": same}
+""",
+            expect={'grad_ok': ['twin.bias', 'twin.weight'], 'facts': {'same': True}},
+        ),
     )
 
     cut_kinds = frozenset({"numpy", "item", "tolist", "python", "rewrap"})  # the GradientFlow cut kinds this rule reports
