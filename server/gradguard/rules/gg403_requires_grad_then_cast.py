@@ -1619,6 +1619,29 @@ def main():
 """,
             expect={'grad_ok': ['model.weight']},
         ),
+        Example(
+            bad=False,
+            name="computed-requires-grad-inputs-only-given-to-autograd-grad",
+            code="""import torch
+import torch.nn as nn
+
+
+def input_gradient(model, inputs, baseline):
+    out = model(inputs - baseline).sum()
+    return torch.autograd.grad(out, inputs)[0]
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 1))
+    inp = torch.arange(0.0, 6.0, requires_grad=True).unsqueeze(0)
+    scaled = 10 * torch.randn(2, 6, requires_grad=True)
+    a = input_gradient(model, inp, 0 * inp)
+    b = input_gradient(model, scaled, torch.zeros(2, 6))
+    return {}, {"attributions": bool(a.abs().sum() > 0 and b.abs().sum() > 0)}
+""",
+            expect={'facts': {'attributions': True}},
+        ),
     )
 
     def check(self, facts):
@@ -1636,6 +1659,11 @@ def main():
         inside = {id(n): id(a[0]) for a in arithmetic for n in walk_nodes(a[0]) if isinstance(n, ast.BinOp) or n is a[0]}
         yield from self._flowed_copies(facts, reported, made_here | set(inside), raising, inside)
         for op, inner, kind, text in arithmetic:
+            st = facts.parent(op)
+            if id(op) not in raising and isinstance(st, ast.Assign) and st.value is op and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+                scope = facts.enclosing(st, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
+                if not leaf_wanted(facts, scope, st.targets[0].id):
+                    continue  # only used as a value (a test's input, given to a model or to autograd.grad): nothing reads its .grad
             what = {"parameter": "`nn.Parameter(...)`", "factory": "a `requires_grad=True` tensor", "requires_grad_": "a `requires_grad_()` leaf"}[kind[0]]
             related = self._related(facts, op)
             if id(op) in raising and not any(getattr(n, "lineno", None) == getattr(raising[id(op)], "lineno", 0) for n, _m in related):
