@@ -285,27 +285,6 @@ def forward_inputs(facts, info, fwd) -> Optional[tuple]:
     return [p.arg for p in params], max(n_required, 0)
 
 
-def outputs_never_differentiable(fwd: ast.AST) -> bool:
-    """Does every ``return`` of a Function's ``forward`` hand back only tensors it marked non-differentiable
-    (``ctx.mark_non_differentiable(idx); return idx``: an index tensor)? Such outputs never require grad, so autograd
-    never calls the Function's ``backward``: what it returns is never checked or used."""
-    marked: set = set()
-    returns = []
-    for n in walk_nodes(fwd):
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "mark_non_differentiable":
-            marked.update(a.id for a in n.args if isinstance(a, ast.Name))
-        elif isinstance(n, ast.Return):
-            returns.append(n)
-    if not marked or not returns:
-        return False
-    for r in returns:
-        v = r.value
-        outs = v.elts if isinstance(v, (ast.Tuple, ast.List)) else [v]
-        if not outs or not all(isinstance(o, ast.Name) and o.id in marked for o in outs):
-            return False
-    return True
-
-
 def function_classes(facts):
     """autograd.Function subclasses whose whole base chain is visible in this file."""
     mm = facts.modules

@@ -2354,7 +2354,8 @@ class _Walker:
         if a.kind != "module" or not a.live:
             return False
         if a.cls is not None and a.cls in self.e.modules.classes:
-            return True
+            # (one that provably owns none, passed so that ``backward`` can read its settings, loses nothing)
+            return not self.e.modules.owns_no_parameters(a.cls)
         if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self" and self.fl.owner:
             got = self.e.modules.attr_torch_ctor(self.fl.owner, expr.attr)
             return got is not None and not self.e.modules.parameterless_attr(self.fl.owner, expr.attr)
@@ -5047,6 +5048,9 @@ class _Walker:
                 if marked is not None:
                     return cut_value(combine(*args), "nondiff", marked, f"`{recv.cls}.forward` marking every output it returns non-differentiable")
                 numbers = frozenset(i for i, a in enumerate(node.args) if self.is_number(a))
+                # a module that provably owns no parameter (handed over so that ``backward`` reads its settings): nothing
+                # in it gets a gradient, whatever ``backward`` returns for it
+                args = [CONST if a.kind == "module" and a.cls in self.e.modules.classes and self.e.modules.owns_no_parameters(a.cls) else a for a in args]
                 declared = self.e.declared_non_tensors(recv.cls)
                 dropped = self.e.dropped_gradients(recv.cls, numbers, len(node.args) if not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args) else None)
                 if dropped and node.args and not any(isinstance(a, ast.Starred) for a in node.args) and not node.keywords:

@@ -3496,6 +3496,51 @@ def main():
 """,
             expect={'grad_ok': ['crit.table', 'enc.bias', 'enc.weight']},
         ),
+        Example(
+            bad=False,
+            name="parameterless-module-handed-to-apply-for-its-settings",
+            code="""import torch
+import torch.nn as nn
+
+
+class SignPenalty(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, cfg):
+        ctx.save_for_backward(x)
+        ctx.cfg = cfg
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g + ctx.cfg.scale * x.sign(), None
+
+
+class Penalizer(nn.Module):
+    def __init__(self, scale):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x):
+        if not x.requires_grad:
+            return x
+        return SignPenalty.apply(x, self)
+
+
+def main():
+    torch.manual_seed(0)
+    layer = nn.Linear(6, 6)
+    pen = Penalizer(0.1)
+    opt = torch.optim.SGD(layer.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = pen(layer(torch.randn(10, 6))).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"layer": layer}
+""",
+            expect={'grad_ok': ['layer.bias', 'layer.weight']},
+        ),
     )
 
     cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph", "reentrant"})  # the GradientFlow cut kinds this rule reports

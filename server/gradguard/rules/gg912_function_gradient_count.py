@@ -7,7 +7,7 @@ from functools import partial
 from typing import Optional, cast
 
 from gradguard.core.astindex import walk_nodes
-from gradguard.core.classes import apply_calls, forward_inputs, function_classes, outputs_never_differentiable
+from gradguard.core.classes import apply_calls, forward_inputs, function_classes
 from gradguard.core.model import Applicability, Severity
 from gradguard.core.paramnames import single_binding
 from gradguard.fixes import fix, replace_node
@@ -614,8 +614,8 @@ def main():
         mm = facts.modules
         for info in function_classes(facts):
             fwd0, bwd0 = mm.method(info.name, "forward"), mm.method(info.name, "backward")
-            if fwd0 is not None and outputs_never_differentiable(fwd0):
-                continue  # (its backward never runs)
+            if facts.flow.marked_outputs(info.name) is not None:
+                continue  # (every output marked non-differentiable: its backward never runs)
             if fwd0 is not None and bwd0 is not None and not fwd0.args.vararg:
                 yield from self._gradients_for_numbers(facts, info, fwd0, bwd0)
             if fwd0 is not None and bwd0 is not None and fwd0.args.vararg:

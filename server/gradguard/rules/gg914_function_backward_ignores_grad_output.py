@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from gradguard.core.classes import apply_calls, function_classes, outputs_never_differentiable
+from gradguard.core.classes import apply_calls, function_classes
 from gradguard.core.model import Severity
 from gradguard.rules.base import Example, Rule
 
@@ -237,9 +237,8 @@ def main():
             bwd = mm.method(info.name, "backward")
             if bwd is None or bwd not in info.node.body:
                 continue  # inherited: reported on the class that defines it
-            fwd = mm.method(info.name, "forward")
-            if fwd is not None and outputs_never_differentiable(fwd):
-                continue  # (its backward never runs)
+            if facts.flow.marked_outputs(info.name) is not None:
+                continue  # (every output marked non-differentiable: its backward never runs)
             names = _grad_params(bwd)
             if not names or all(n.startswith("_") for n in names):
                 continue
