@@ -63,6 +63,21 @@ def test_assigned_shell_and_magic_output_is_not_a_syntax_error(tmp_path):
     assert data == []
 
 
+def test_cells_of_another_language_and_wildcard_search_are_not_python(tmp_path):
+    # VS Code keeps each cell's language in ``metadata.vscode.languageId``: a shell or plain-text cell of a Python
+    # notebook is never run as Python; ``torch.*Tensor?`` is IPython's wildcard search (``%psearch``)
+    p = tmp_path / "langs.ipynb"
+    shell = code("python -u run.py \\\n  --epochs 3\n")
+    shell["metadata"] = {"vscode": {"languageId": "shellscript"}}
+    log = code("        iters: 100, epoch: 1 | loss: 0.47\n")
+    log["metadata"] = {"vscode": {"languageId": "plaintext"}}
+    bad = code("x = (1 +\n")
+    bad["metadata"] = {"vscode": {"languageId": "python"}}
+    write_nb(p, [shell, code("import torch\ntorch.*Tensor?\n"), log, bad])
+    r, data = check_json(str(p))
+    assert [(d["code"], d["location"]["cell"]) for d in data] == [("GG001", 4)], data
+
+
 def test_magic_lines_keep_later_findings_in_place(tmp_path):
     # a magic line before the bug in the same cell: the bug is still found, on the cell's own line
     p = tmp_path / "nb.ipynb"

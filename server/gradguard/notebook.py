@@ -25,7 +25,8 @@ from typing import Any, Optional
 
 # ``name = !cmd`` / ``name = %magic ...`` (IPython's assignment forms; one plain name or a dotted / tuple target)
 _ASSIGN_MAGIC = re.compile(r"^([ \t]*)([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*)[ \t]*=[ \t]*[!%](?![=%])")
-_MAGIC = re.compile(r"^(\s*)([%!]|\?\w|\w[\w.]*\?\??\s*$)")
+# (also IPython's wildcard search, ``torch.*Tensor?``, which it runs as ``%psearch``)
+_MAGIC = re.compile(r"^(\s*)([%!]|\?\w|[\w*][\w.*]*\?\??\s*$)")
 _CELL_MAGIC = re.compile(r"^\s*%%(\w+)")
 # cell magics whose body is ordinary Python run by IPython
 PYTHON_BODY_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug"}
@@ -257,6 +258,23 @@ def merge_cell_errors(analysis: Any, cmap: Optional[CellMap], config=None) -> An
     return analysis
 
 
+def _python_code_cell(c: Any) -> bool:
+    """A code cell the kernel runs as Python: not one its metadata gives another language (VS Code keeps
+    ``metadata.vscode.languageId``: ``shellscript``, ``plaintext``, ``markdown`` cells of a Python notebook are
+    never parsed as Python)."""
+    if not isinstance(c, dict) or c.get("cell_type") != "code":
+        return False
+    meta = c.get("metadata")
+    vscode = meta.get("vscode") if isinstance(meta, dict) else None
+    lang = vscode.get("languageId") if isinstance(vscode, dict) else None
+    return python_language(lang)
+
+
+def python_language(lang: Any) -> bool:
+    """Is a cell of language ``lang`` (a language id; none given: the notebook's, Python) run as Python?"""
+    return not isinstance(lang, str) or not lang or lang.lower() in ("python", "python3", "ipython")
+
+
 def _cell_source(c: Any) -> Optional[str]:
     src = c.get("source", "")
     if isinstance(src, list):
@@ -273,7 +291,7 @@ def notebook_to_program(raw: bytes) -> tuple:
         raise ValueError(f"not a valid notebook: {exc}") from exc
     code = []
     for i, c in enumerate(cells, 1):
-        if not isinstance(c, dict) or c.get("cell_type") != "code":
+        if not _python_code_cell(c):
             continue
         src = _cell_source(c)
         if src is None:
@@ -293,7 +311,7 @@ def cell_sources(raw: bytes) -> dict:
     nb = json.loads(raw.decode("utf-8"))
     out = {}
     for i, c in enumerate(nb.get("cells", []), 1):
-        if isinstance(c, dict) and c.get("cell_type") == "code":
+        if _python_code_cell(c):
             src = _cell_source(c)
             if src is not None:
                 out[i] = src

@@ -32,7 +32,7 @@ from gradguard.core.source import Pos
 from gradguard.lsp import convert, pull
 from gradguard.lsp import flow as flowlsp
 from gradguard.lsp.hover import finding_markdown, findings_at, name_markdown
-from gradguard.notebook import CellMap, join_cells, merge_cell_errors
+from gradguard.notebook import CellMap, join_cells, merge_cell_errors, python_language
 
 log = logging.getLogger("gradguard.lsp")
 ANALYSIS_TIMEOUT_S = 20.0
@@ -261,8 +261,8 @@ class GradguardServer(LanguageServer):
                 if cell.kind != lsp.NotebookCellKind.Code:
                     continue
                 doc = self.workspace.text_documents.get(unquote(cell.document))  # pygls keys documents by unquoted uri
-                if doc is None:
-                    continue
+                if doc is None or not python_language(getattr(doc, "language_id", None)):
+                    continue  # (a shell or plain-text cell of the notebook is not Python)
                 cells.append((cell.document, doc.source))
                 labels.append(f"cell {number}")
                 versions[cell.document] = doc.version
