@@ -334,6 +334,50 @@ def main():
 """,
             expect={'grad_ok': ['model.weight'], 'facts': {'logged': True}},
         ),
+        Example(
+            bad=False,
+            name="from-scratch-network-whose-backward-returns-its-gradients",
+            code="""import torch
+import torch.nn as nn
+
+
+class ScratchNet:
+    def __init__(self, n_in, n_out):
+        self.w = torch.zeros(n_out, n_in).normal_(0.0, 0.1)
+        self.b = torch.zeros(n_out)
+
+    def forward(self, x):
+        return torch.sigmoid(x @ self.w.t() + self.b)
+
+    def backward(self, x, out, y):
+        delta = 2.0 * (out - y) / y.size(0) * out * (1.0 - out)
+        return delta.t() @ x, delta.sum(dim=0)
+
+
+def train_scratch(model, batches, lr=0.5):
+    for x, y in batches:
+        out = model.forward(x)
+        grad_w, grad_b = model.backward(x, out, y)
+        model.w -= lr * grad_w
+        model.b -= lr * grad_b
+
+
+def main():
+    torch.manual_seed(0)
+    data = [(torch.rand(8, 4), torch.rand(8, 2)) for _ in range(5)]
+    scratch = ScratchNet(4, 2)
+    train_scratch(scratch, data)
+    ref = nn.Linear(4, 2)
+    opt = torch.optim.SGD(ref.parameters(), lr=0.5)
+    for x, y in data:
+        loss = (torch.sigmoid(ref(x)) - y).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"ref": ref}, {"scratch_trained": bool(scratch.w.abs().sum() > 0)}
+""",
+            expect={'grad_ok': ['ref.bias', 'ref.weight'], 'facts': {'scratch_trained': True}},
+        ),
     )
 
     def check(self, facts):
@@ -356,6 +400,8 @@ def main():
                     # extension), unless it is known to be a loss of this program
                 if isinstance(parent, ast.Await):
                     continue
+                if not any(r != "?" and not r.startswith("arg:") for r in site.loss.live) and _classes_with_own_backward(facts):
+                    continue  # (a receiver of no known origin, in a program whose own classes define ``backward``: maybe theirs)
                 related = []
                 fixes = []
                 receiver = call.func.value
@@ -394,6 +440,14 @@ def main():
                     fixes=fixes,
                     explanation="`Tensor.backward()` computes gradients into `.grad` of the leaves and returns `None`; any later use of the result fails (e.g. `AttributeError: 'NoneType' object has no attribute 'item'`).",
                 )
+
+
+def _classes_with_own_backward(facts) -> bool:
+    """Does the program define a class (a Module or a plain class; not an autograd.Function, whose ``backward`` autograd
+    calls) with a ``backward`` method of its own (a loss term that backpropagates and returns its value, a from-scratch
+    network returning hand-computed gradients)? An object of such a class answers ``obj.backward(...)`` with that
+    method's result, not ``Tensor.backward``'s None."""
+    return any(not info.is_autograd_function and "backward" in info.methods for info in facts.modules.classes.values())
 
 
 def _returned_to_no_reader(facts, fn: ast.AST, node: ast.AST) -> bool:
