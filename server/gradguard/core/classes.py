@@ -21,6 +21,7 @@ from gradguard.core.torchapi import (
     RANDOM_FACTORIES,
     is_module_ctor,
     is_optimizer_ctor,
+    is_parameterless_ctor,
     is_scheduler_ctor,
 )
 
@@ -166,8 +167,8 @@ def may_have_parameters(facts, info) -> bool:
                 fname = node.func.attr if isinstance(node.func, ast.Attribute) else (node.func.id if isinstance(node.func, ast.Name) else "")
                 if fname in ("register_parameter", "add_module", "register_module", "setattr", "load_state_dict", "apply") or q.endswith(("Parameter", "ParameterList", "ParameterDict")):
                     return True
-                if is_module_ctor(q):
-                    return True
+                if is_module_ctor(q) and not is_parameterless_ctor(q):
+                    return True  # (``nn.AvgPool1d(k)``, ``nn.ReLU()``: layers that register no parameter)
             targets = []
             if isinstance(node, ast.Assign):
                 targets = [(t, node.value) for t in node.targets]
@@ -178,7 +179,7 @@ def may_have_parameters(facts, info) -> bool:
                     if any(self_attr(e, sn) for e in t.elts):
                         return True
                     continue
-                if self_attr(t, sn) and not _plain_value(facts, v, init_args):
+                if self_attr(t, sn) and not _plain_value(facts, v, init_args) and not (isinstance(v, ast.Call) and is_parameterless_ctor(facts.imports.qualname(v.func) or "")):
                     return True
     return False
 

@@ -1585,6 +1585,47 @@ def main():
 """,
             expect={'grad_ok': ['net.block0.weight', 'net.head.weight'], 'facts': {'blocks_changed': True}},
         ),
+        Example(
+            bad=False,
+            name="plain-list-of-parameterless-pooling-modules",
+            code="""import torch
+import torch.nn as nn
+
+
+class Smooth(nn.Module):
+    def __init__(self, k):
+        super().__init__()
+        self.pool = nn.AvgPool1d(kernel_size=k, stride=1, padding=k // 2, count_include_pad=False)
+
+    def forward(self, x):
+        return self.pool(x.transpose(1, 2)).transpose(1, 2)
+
+
+class TrendMixer(nn.Module):
+    def __init__(self, kernels):
+        super().__init__()
+        self.smoothers = [Smooth(k) for k in kernels]
+        self.mix = nn.Linear(1, len(kernels))
+
+    def forward(self, x):
+        trends = torch.stack([s(x) for s in self.smoothers], dim=-1)
+        w = torch.softmax(self.mix(x.unsqueeze(-1)), dim=-1)
+        return x - (trends * w).sum(-1)
+
+
+def main():
+    torch.manual_seed(0)
+    model = TrendMixer([3, 5])
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = model(torch.randn(2, 8, 3)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.mix.bias', 'model.mix.weight']},
+        ),
     )
 
     def check(self, facts):
