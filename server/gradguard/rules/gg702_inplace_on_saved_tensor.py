@@ -3480,9 +3480,34 @@ def main():
         )
         owner = facts.flow.owner
         applies_saving_function = "save_for_backward" in text
+        training: list = []
+
+        def training_scopes() -> set:
+            """The code that backpropagates (a training function, a trainer's step, a script) and the functions it calls by
+            name, directly or through helpers (``self.loss(x, y)`` calling ``self.penalize(model(x))``): where a model's
+            saved output is handled."""
+            if not training:
+                by_name: dict = {}
+                for fn in facts.walk((ast.FunctionDef, ast.AsyncFunctionDef)):
+                    by_name.setdefault(fn.name, []).append(fn)
+                todo = [fl.node for fl in facts.backward_flows if fl.backward_sites]
+                ids: set = set()
+                while todo:
+                    node = todo.pop()
+                    if id(node) in ids:
+                        continue
+                    ids.add(id(node))
+                    for n in facts.own_nodes(node):  # (its own code: not the bodies of the functions it defines)
+                        if isinstance(n, ast.Call):
+                            f = n.func
+                            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+                            todo.extend(by_name.get(name, ()))
+                training.append(ids)
+            return training[0]
         for scope in scopes:
-            if saving_forwards:
-                pass  # (walked: what a model it calls returns may be saved, in a method, a training function or a script)
+            if saving_forwards and ((owner.get(id(scope)) in facts.modules.classes and facts.modules.classes[owner[id(scope)]].is_module)
+                                    or id(scope) in training_scopes()):
+                pass  # (walked: what a model it calls returns may be saved, in a Module's method or in the training code)
             elif applies_saving_function and ti.search(_APPLY_CALL, scope):
                 pass  # (a custom Function's ``apply`` whose ``forward`` calls ``ctx.save_for_backward``)
             elif not ti.search(_SAVES_OUTPUT_RE, scope) and not ti.search(_MULTI_VIEW_RE, scope) and (isinstance(scope, ast.Module) or not (
