@@ -4198,12 +4198,23 @@ class _Walker:
             return ()
         out = []
         names = {a for a, _v in kept}
+        built: dict = {}  # attr -> the optimizers this constructor assigns it (one per assignment it walked)
         for ev in fl.events:
-            if ev.what == "attr_assign" and ev.name and ev.name not in names and ev.value is not None and ev.value.kind == "optimizer" and ev.value.params \
-                    and ev.target is not None and ev.target.kind == "instance" and ev.target.cls == cls:
-                if sum(1 for v in self.e.modules.classes[cls].attr_values.get(ev.name, ())) == 1:
-                    out.append((ev.name, replace(ev.value, ident=None)))
-                    names.add(ev.name)
+            if ev.what == "attr_assign" and ev.name and ev.name not in names and ev.value is not None and ev.target is not None \
+                    and ev.target.kind == "instance" and ev.target.cls == cls:
+                built.setdefault(ev.name, []).append(ev.value)
+        for name, vals in built.items():
+            assigned = self.e.modules.classes[cls].attr_values.get(name, ())
+            lo: int = getattr(init, "lineno", 0)
+            hi: int = getattr(init, "end_lineno", None) or lo
+            if not assigned or not all(lo <= getattr(v, "lineno", 0) <= hi for v in assigned) \
+                    or not all(v.kind == "optimizer" and v.params for v in vals):
+                continue
+            # (every assignment is in this constructor: the ones this call runs, e.g. one per branch of an ``if`` choosing the
+            # optimizer's class, ``SGD(net.parameters())`` or ``AdamW(net.parameters())``; whichever runs holds what it holds)
+            first = vals[0]
+            out.append((name, replace(first, ident=None, params=frozenset().union(*(v.params for v in vals)),
+                                      held_out=frozenset.intersection(*(v.held_out for v in vals)), left_out=frozenset.intersection(*(v.left_out for v in vals)))))
         return tuple(out)
 
     def _kept_modules(self, cls: str, args: list, kwargs: dict) -> tuple:

@@ -3543,6 +3543,38 @@ def main():
 """,
             expect={'grad_ok': ['model.lin.weight']},
         ),
+        Example(
+            bad=False,
+            name="trainer-choosing-its-optimizer-class-by-a-flag-in-init",
+            code="""import torch
+import torch.nn as nn
+from torch.optim import SGD, AdamW
+
+
+class Runner:
+    def __init__(self, net, lr=1e-2, use_sgd=False):
+        self.net = net
+        if use_sgd:
+            self.opt = SGD(net.parameters(), lr=lr)
+        else:
+            self.opt = AdamW(net.parameters(), lr=lr)
+
+    def fit(self, steps=3):
+        for _ in range(steps):
+            loss = self.net(torch.randn(8, 4)).pow(2).mean()
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 2)
+    Runner(net).fit()
+    return {"net": net}
+""",
+            expect={'grad_ok': ['net.bias', 'net.weight']},
+        ),
     )
 
     def check(self, facts):
