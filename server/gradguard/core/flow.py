@@ -3847,6 +3847,17 @@ class _Walker:
                     if name in ("list", "tuple") and len(args) == 1 and not kwargs:
                         # ``maps = list(feature_maps)``: a Python container (item assignment into it changes no tensor)
                         return replace(v, kind=v.kind if v.kind in ("tensor", None) else None, pytype=name, items=args[0].items, ident=None, leaf=False, saved_output=None)
+                    if name == "getattr" and 2 <= len(node.args) <= 3 and not node.keywords and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str) \
+                            and node.args[1].value.isidentifier():
+                        # ``getattr(model, "head_params")`` is ``model.head_params`` (or, given one, the default); a property of
+                        # an in-file class runs its method
+                        obj = args[0]
+                        prop = self.e.modules.method(obj.cls, node.args[1].value) if obj.cls and obj.kind in ("module", "instance") else None
+                        if prop is not None and any(isinstance(d, ast.Name) and d.id == "property" for d in getattr(prop, "decorator_list", ())):
+                            read = self.call_function(node, prop, obj, [], {})
+                        else:
+                            read = self.ev(_getattr_attribute(node))
+                        return join(read, args[2]) if len(args) == 3 else read
                     if name == "getattr" and args and args[0].ident:
                         return Val(frozenset({args[0].ident}), kind=args[0].kind)
                     return v if (v.live or v.cut) else Val(kind="python")
@@ -5675,6 +5686,15 @@ def indexed_parameter(expr: ast.AST) -> bool:
     """``layer.weight[ids]`` / ``self.emb.weight[:n]``: an indexed part of a layer's weight or bias (the tensors every
     ``torch.nn`` layer registers as parameters), a new tensor whose ``requires_grad`` is its own."""
     return isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Attribute) and expr.value.attr in ("weight", "bias")
+
+
+def _getattr_attribute(call: ast.Call) -> ast.Attribute:
+    """``getattr(obj, "name")`` as the attribute read it is, ``obj.name`` (made once per call and kept on it)."""
+    def build() -> ast.Attribute:
+        name = call.args[1].value  # type: ignore[attr-defined]
+        return ast.copy_location(ast.Attribute(value=call.args[0], attr=name, ctx=ast.Load()), call)
+
+    return node_cache(call, "_gg_getattr_attr", build)
 
 
 def _filter_comprehension(call: ast.Call) -> Optional[ast.ListComp]:

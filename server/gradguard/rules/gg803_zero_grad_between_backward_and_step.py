@@ -656,6 +656,45 @@ def main():
 """,
             expect={"grad_ok": ["G.weight", "D.weight"]},
         ),
+        Example(
+            bad=False,
+            name="two-optimizers-one-over-a-getattr-property-cleared-after-their-steps",
+            code="""import torch
+import torch.nn as nn
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(4, 6)
+        self.head = nn.Linear(6, 3)
+
+    @property
+    def head_params(self):
+        return list(self.head.parameters())
+
+    def forward(self, x):
+        return self.head(self.encoder(x))
+
+
+def main():
+    torch.manual_seed(0)
+    model = Classifier()
+    opt_enc = torch.optim.AdamW(model.encoder.parameters(), lr=1e-3)
+    opt_head = torch.optim.AdamW(getattr(model, "head_params"), lr=3e-2)
+    x, y = torch.randn(16, 4), torch.randint(0, 3, (16,))
+    w0 = model.head.weight.detach().clone()
+    for _ in range(3):
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt_enc.step()
+        opt_enc.zero_grad()
+        opt_head.step()
+        opt_head.zero_grad()
+    return {"model": model}, {"head_moved": not torch.equal(w0, model.head.weight)}
+""",
+            expect={'facts': {'head_moved': True}},
+        ),
     )
 
     def check(self, facts):
