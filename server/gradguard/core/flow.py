@@ -2372,6 +2372,10 @@ class _Walker:
         reads = self.e.attribute_reads(fwd, name) if name is not None and fwd is not None else frozenset()
         heads = {r.split(".")[0] for r in reads}
         roots = [r for r in a.live if r not in (UNKNOWN, NEW)]
+        if name is not None and fwd is not None and not heads and _only_kept_on_ctx(fwd, name, params[0] if params else None):
+            # ``ctx.module = module`` and nothing else: ``forward`` computes nothing from the module (its ``backward`` reads
+            # settings from it), so no parameter of it is used, in the graph or out of it
+            return Val(frozenset(), a.cut, kind="python")
         if not heads or len(roots) != len(a.live):
             return cut_value(a, "dropped", node.args[i], detail)
         c = Cut("dropped", node.args[i], detail)
@@ -5686,6 +5690,17 @@ def indexed_parameter(expr: ast.AST) -> bool:
     """``layer.weight[ids]`` / ``self.emb.weight[:n]``: an indexed part of a layer's weight or bias (the tensors every
     ``torch.nn`` layer registers as parameters), a new tensor whose ``requires_grad`` is its own."""
     return isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Attribute) and expr.value.attr in ("weight", "bias")
+
+
+def _only_kept_on_ctx(fwd: ast.AST, name: str, ctx: Optional[str]) -> bool:
+    """Is every use of the argument ``name`` in a Function's ``forward`` the value of an assignment to an attribute of its
+    ``ctx`` (``ctx.module = module``), kept for ``backward``?"""
+    if ctx is None:
+        return False
+    uses = [n for n in walk_nodes(fwd) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+    kept = {id(st.value) for st in walk_nodes(fwd) if isinstance(st, ast.Assign) and isinstance(st.value, ast.Name) and st.value.id == name
+            and all(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == ctx for t in st.targets)}
+    return bool(uses) and all(id(u) in kept for u in uses)
 
 
 def _getattr_attribute(call: ast.Call) -> ast.Attribute:

@@ -3541,6 +3541,51 @@ def main():
 """,
             expect={'grad_ok': ['layer.bias', 'layer.weight']},
         ),
+        Example(
+            bad=False,
+            name="module-kept-on-ctx-for-backward-settings-only",
+            code="""import torch
+import torch.nn as nn
+
+
+class KeptPenalty(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, cfg):
+        ctx.save_for_backward(x)
+        ctx.module = cfg
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g + ctx.module.scale * x.sign(), None
+
+
+class Penalizer(nn.Module):
+    def __init__(self, scale, prob):
+        super().__init__()
+        self.scale = scale
+        (self.min_prob, self.max_prob) = prob
+
+    def forward(self, x):
+        if not x.requires_grad:
+            return x
+        return KeptPenalty.apply(x, self)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 6), Penalizer(0.1, (0.5, 1.0)))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = model(torch.randn(10, 6)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.0.bias', 'model.0.weight']},
+        ),
     )
 
     cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph", "reentrant"})  # the GradientFlow cut kinds this rule reports
