@@ -6,9 +6,10 @@ import ast
 from typing import Optional
 
 from gradguard.core.astindex import walk_nodes
-from gradguard.core.classes import forward_inputs, function_classes
+from gradguard.core.classes import apply_calls, forward_inputs, function_classes
 from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
+from gradguard.rules._leafs import freezes_anything
 from gradguard.rules.base import Example, Rule
 
 _LINEAR = """import torch
@@ -263,6 +264,53 @@ def main():
 """,
             expect={"grad_ok": ["model.0.weight", "model.0.bias", "model.2.weight"]},
         ),
+        Example(
+            bad=False,
+            name="gradient-gated-on-an-input-that-is-always-a-trained-layers-output",
+            code="""import torch
+import torch.nn as nn
+from torch.autograd import Function
+
+
+class LeakyIntegrate(Function):
+    @staticmethod
+    def forward(ctx, x, decay):
+        ctx.save_for_backward(x, decay)
+        return x * decay
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, decay = ctx.saved_tensors
+        grad_x = grad_decay = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad_out * decay
+            grad_decay = (grad_out * x).sum().reshape(1)
+        return grad_x, grad_decay
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = nn.Linear(4, 4)
+        self.decay = nn.Parameter(torch.tensor([0.25]))
+
+    def forward(self, x):
+        return LeakyIntegrate.apply(self.inp(x), self.decay)
+
+
+def main():
+    torch.manual_seed(0)
+    block = Block()
+    opt = torch.optim.SGD(block.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = block(torch.randn(8, 4)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"block": block}
+""",
+            expect={'grad_ok': ['block.decay', 'block.inp.bias', 'block.inp.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -291,6 +339,8 @@ def main():
                     j, flag = gated
                     if j == k or j >= len(names) or id(flag) in reported:
                         continue
+                    if _always_requires_grad(facts, info.name, j):
+                        continue  # (every apply hands input j the output of a trainable layer: the gate is always open)
                     reported.add(id(flag))
                     fixes: list = []
                     conj = _flag_conjunction(bwd, flag, e.id)
@@ -479,3 +529,23 @@ def _sole_guard(bwd: ast.AST, flag: ast.AST, flags: dict, name: str) -> bool:
         if isinstance(n, ast.Assign) and isinstance(n.value, ast.IfExp) and tests(n.value.test):
             return len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name
     return False
+
+
+def _always_requires_grad(facts, cls: str, j: int) -> bool:
+    """Does every ``cls.apply(...)`` of the file give input ``j`` the output of a layer with parameters the object builds
+    (``Fn.apply(self.inp(x), self.decay)``)? In a file that freezes nothing, that output always requires grad, so a
+    gradient gated on ``ctx.needs_input_grad[j]`` is always computed."""
+    calls = apply_calls(facts, cls)
+    if not calls or freezes_anything(facts):
+        return False
+    for call in calls:
+        if j >= len(call.args) or any(isinstance(a, ast.Starred) for a in call.args):
+            return False
+        a = call.args[j]
+        if not (isinstance(a, ast.Call) and isinstance(a.func, ast.Attribute) and isinstance(a.func.value, ast.Name) and a.func.value.id == "self"):
+            return False
+        fn = facts.enclosing(call, (ast.FunctionDef, ast.AsyncFunctionDef))
+        owner = facts.flow.owner.get(id(fn)) if fn is not None else None
+        if owner is None or facts.modules.attr_torch_ctor(owner, a.func.attr) is None or facts.modules.parameterless_attr(owner, a.func.attr):
+            return False
+    return True
