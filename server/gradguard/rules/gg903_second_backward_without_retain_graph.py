@@ -10,9 +10,10 @@ from gradguard.core.astindex import statement_nodes, walk_nodes
 from gradguard.core.flow import BackwardSite
 from gradguard.core.flow import related as related_roots
 from gradguard.core.model import Applicability, Edit, Fix, Severity
+from gradguard.core.paramnames import single_binding
 from gradguard.core.source import Pos
 from gradguard.core.starvation import frozen_paths, is_frozen, plain_object_data
-from gradguard.core.torchapi import LOSS_SINK_WORDS, is_module_ctor
+from gradguard.core.torchapi import FACTORIES, LOSS_SINK_WORDS, is_module_ctor
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
@@ -1223,6 +1224,39 @@ def main():
 """,
             expect={'grad_ok': ['head_a.bias', 'head_a.weight', 'head_b.bias', 'head_b.weight']},
         ),
+        Example(
+            name="product-of-a-leaf-backpropagated-twice",
+            code="""import torch
+
+
+def main():
+    w = torch.ones(2, 2, requires_grad=True)
+    s = (w * w).sum()
+    s.backward()
+    first = w.grad.clone()
+    s.backward()
+    return {"w": w}, {"accumulated": bool((w.grad == 2 * first).all())}
+""",
+            lines=(7,),
+            expect={'error': 'backward through the graph a second time'},
+            fixed_expect={'grad_ok': ['w'], 'facts': {'accumulated': True}},
+        ),
+        Example(
+            bad=False,
+            name="sum-of-a-leaf-backpropagated-twice-to-show-accumulation",
+            code="""import torch
+
+
+def main():
+    w = torch.ones(2, 2, requires_grad=True)
+    s = w.sum()
+    s.backward()
+    first = w.grad.clone()
+    s.backward()
+    return {"w": w}, {"accumulated": bool((w.grad == 2 * first).all())}
+""",
+            expect={'grad_ok': ['w'], 'facts': {'accumulated': True}},
+        ),
     )
 
     def _framework_backpropagates_again(self, facts):
@@ -2214,8 +2248,37 @@ def _shared_intermediate(facts, fl, body, i1: int, i2: int, s1, s2) -> Optional[
             continue
         if isinstance(st.value, ast.Call) and not _graph_op(facts, st.value) and not _helper_graph(facts, st.value, v, name):
             continue
+        if _saves_nothing(facts, fl.node, st.value):
+            continue  # (``s = w.sum()``: no node of the graph saved a tensor, so backward frees nothing a second one needs)
         return name
     return None
+
+
+# ops whose backward needs no saved tensor (only sizes): a graph of them alone can be backpropagated again
+_NOTHING_SAVED_METHODS = frozenset({"sum", "mean", "neg", "view", "reshape", "flatten", "clone", "t", "transpose", "permute", "squeeze", "unsqueeze",
+                                    "expand", "contiguous", "add", "sub"})
+
+
+def _saves_nothing(facts, scope: ast.AST, expr: ast.AST, depth: int = 0) -> bool:
+    """Is ``expr`` computed by ops that save no tensor for backward (sums, means, additions, views) from leaves the
+    function makes (``w = torch.ones(2, 2, requires_grad=True)``) and plain numbers? Backward frees no saved tensor of
+    such a graph, so it can run through it again (how a tutorial shows gradients accumulating)."""
+    if depth > 8:
+        return False
+    if isinstance(expr, ast.Constant):
+        return isinstance(expr.value, (int, float))
+    if isinstance(expr, ast.Name):
+        bound = single_binding(scope, expr.id)
+        if not isinstance(bound, ast.Call) or not any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True for k in bound.keywords):
+            return False
+        q = facts.imports.qualname(bound.func) or ""
+        return q.startswith("torch.") and q.rsplit(".", 1)[-1] in FACTORIES
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub)):
+        return _saves_nothing(facts, scope, expr.left, depth + 1) and _saves_nothing(facts, scope, expr.right, depth + 1)
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _NOTHING_SAVED_METHODS:
+        return _saves_nothing(facts, scope, expr.func.value, depth + 1) and all(
+            isinstance(a, ast.Constant) or (isinstance(a, ast.UnaryOp) and isinstance(a.operand, ast.Constant)) for a in expr.args)
+    return False
 
 
 def _helper_graph(facts, call: ast.Call, v, name: str) -> bool:
