@@ -2254,6 +2254,25 @@ def _shared_intermediate(facts, fl, body, i1: int, i2: int, s1, s2) -> Optional[
     return None
 
 
+def _binding_before(facts, scope: ast.AST, name: ast.Name) -> Optional[ast.AST]:
+    """The value of the assignment to ``name`` that the read runs after: its scope's only one, or (a notebook, a script
+    that rebinds names) the last one before it in the same block."""
+    bound = single_binding(scope, name.id)
+    if bound is not None:
+        return bound
+    read_st = facts.statement_of(name)
+    block = facts.parent(read_st) if read_st is not None else None
+    last = None
+    for st in getattr(block, "body", ()) if block is not None else ():
+        if st is read_st or getattr(st, "lineno", 0) >= name.lineno:
+            break
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) and st.targets[0].id == name.id:
+            last = st.value
+        elif any(isinstance(n, ast.Name) and n.id == name.id and isinstance(n.ctx, ast.Store) for n in walk_nodes(st)):
+            last = None  # (bound some other way: unknown)
+    return last
+
+
 # ops whose backward needs no saved tensor (only sizes): a graph of them alone can be backpropagated again
 _NOTHING_SAVED_METHODS = frozenset({"sum", "mean", "neg", "view", "reshape", "flatten", "clone", "t", "transpose", "permute", "squeeze", "unsqueeze",
                                     "expand", "contiguous", "add", "sub"})
@@ -2268,7 +2287,7 @@ def _saves_nothing(facts, scope: ast.AST, expr: ast.AST, depth: int = 0) -> bool
     if isinstance(expr, ast.Constant):
         return isinstance(expr.value, (int, float))
     if isinstance(expr, ast.Name):
-        bound = single_binding(scope, expr.id)
+        bound = _binding_before(facts, scope, expr)
         if not isinstance(bound, ast.Call) or not any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True for k in bound.keywords):
             return False
         q = facts.imports.qualname(bound.func) or ""
