@@ -109,6 +109,30 @@ def test_detach_in_imported_forward_is_reported_in_model_file(tmp_path):
     assert [x.code for x in analyze(MODEL, str(tmp_path / "model.py")).findings] == []
 
 
+def test_summary_does_not_depend_on_whether_the_file_was_analyzed_first(tmp_path):
+    # a worker that analyzed model.py before linking train.py must build the same program as one that did not: the
+    # index keeps one summary of a file, whoever asks first (findings came and went between parallel runs)
+    import ast
+
+    text = (
+        'import torch\n\n\ndef first(x):\n    return x\n\n# ---\n"""\nA section note at column 0.\n'
+        'import os\nclass NotAClass: pass\n"""\n\n\nclass Net(torch.nn.Module):\n\n    def forward(self, x):\n        return x\n'
+    )
+    write(tmp_path, {"model.py": text})
+    path = str(tmp_path / "model.py")
+    seen = WorkspaceIndex([str(tmp_path)])
+    seen.trust_disk_texts = True
+    seen.note(path, text, ast.parse(text))
+    cold = WorkspaceIndex([str(tmp_path)])
+    a, b = seen.summary(path), cold.summary(path)
+    assert a is not None and b is not None
+    assert {k: (d.start, d.end, d.bases) for k, d in a.defs.items()} == {k: (d.start, d.end, d.bases) for k, d in b.defs.items()}
+    assert [(i.local, i.module) for i in a.imports] == [(i.local, i.module) for i in b.imports] == [("torch", "torch")]
+    # (the lines of a string at column 0 are no statements: no class there, no import; the string itself stays in the span
+    # of the definition before it, a harmless expression statement when that definition is copied)
+    assert "NotAClass" not in b.defs and b.defs["Net"].start == 15
+
+
 def test_own_lines_unchanged_and_copied_lines_mapped(tmp_path):
     write(tmp_path, {"model.py": MODEL, "train.py": TRAIN})
     ws = WorkspaceIndex([str(tmp_path)])

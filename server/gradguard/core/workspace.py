@@ -320,10 +320,11 @@ def scan(path: str, text: str) -> FileSummary:
     lines = split_lines(text)
     starts: list = []  # (line index, first char) of top-level statements
     decorated = -1
+    in_string = _inside_triple_quotes(lines)
     for i, ln in enumerate(lines):
         c = ln[:1]
-        if not c or c in " \t\r\n\x0c" or ln.startswith(_CONTINUES):
-            continue
+        if not c or c in " \t\r\n\x0c" or ln.startswith(_CONTINUES) or in_string[i]:
+            continue  # (also the lines of a triple-quoted string that runs on at column 0: a docstring, a template)
         if c == "@":
             if decorated < 0:
                 decorated = i
@@ -357,6 +358,31 @@ def scan(path: str, text: str) -> FileSummary:
             if m and m.group(1) not in ("if", "for", "while", "with", "try", "return", "print", "assert", "del"):
                 s.defs[m.group(1)] = Definition(m.group(1), head + 1, last + 1)
     return s
+
+
+def _inside_triple_quotes(lines: list) -> list:
+    """For each line, does it begin inside a triple-quoted string opened on an earlier line? (Quotes after a ``#`` that
+    comes first on a line are a comment's; a triple quote inside a one-line string is not told apart: rare.)"""
+    out = []
+    state: Optional[str] = None
+    for ln in lines:
+        out.append(state is not None)
+        j = 0
+        while True:
+            if state is None:
+                k = min((x for x in (ln.find('"""', j), ln.find("'''", j)) if x != -1), default=-1)
+                if k == -1:
+                    break
+                h = ln.find("#", j)
+                if h != -1 and h < k:
+                    break
+                state, j = ln[k : k + 3], k + 3
+            else:
+                k = ln.find(state, j)
+                if k == -1:
+                    break
+                state, j = None, k + 3
+    return out
 
 
 def _class_header(lines: list, head: int, last: int) -> tuple:
@@ -668,7 +694,9 @@ class WorkspaceIndex:
             got = self._summaries.get(path)
         if got is not None and got[0] == stamp:
             return  # summarized already (another file imported it first): that summary is kept
-        s = summarize(path, text, tree)
+        # (the same summary the index makes of a file it did not see analyzed: which files a worker happened to analyze
+        # first must not change what another file's program is)
+        s = scan(path, text)
         with self._lock:
             if path not in self._summaries or self._summaries[path][0] != stamp:
                 self._summaries[path] = (stamp, s)
