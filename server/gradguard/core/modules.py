@@ -19,6 +19,7 @@ from gradguard.core.torchapi import (
     HF_TRAINER_BASES,
     INT_RESULT_METHODS,
     LAYER_PARAMETERS,
+    LEGACY_TENSOR_CTORS,
     LIGHTNING_BASES,
     MODULE_BASE,
     MODULE_CONTAINERS,
@@ -216,9 +217,6 @@ def _exclusive_branches(fn: ast.AST, a: int, b: int) -> bool:
         if isinstance(n, ast.If) and n.orelse and ((within(n.body, a) and within(n.orelse, b)) or (within(n.orelse, a) and within(n.body, b))):
             return True
     return False
-
-
-_LEGACY_TENSOR_CTORS = frozenset({"torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor", "torch.LongTensor", "torch.IntTensor", "torch.BoolTensor", "torch.from_numpy"})
 
 
 class ModuleModel:
@@ -673,7 +671,7 @@ class ModuleModel:
                 if any(k.arg == "requires_grad" for k in n.keywords):
                     return False
                 q = self.imports.qualname(n.func) or ""
-                if q.startswith("torch.") and (q.rsplit(".", 1)[-1] in FACTORIES or q in _LEGACY_TENSOR_CTORS):
+                if q.startswith("torch.") and (q.rsplit(".", 1)[-1] in FACTORIES or q in LEGACY_TENSOR_CTORS):
                     made = True  # (whatever data it is given: a new tensor)
                     continue
                 if isinstance(n.func, ast.Attribute) and not q.startswith("torch."):

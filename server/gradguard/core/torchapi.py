@@ -283,6 +283,11 @@ VARIABLE = {"torch.autograd.Variable", "torch.autograd.variable.Variable"}
 VALUES_INDICES = {"max", "min", "median", "nanmedian", "mode", "kthvalue", "topk", "sort", "cummax", "cummin"}
 WITH_DIM_ONLY = {"max", "min", "median", "nanmedian"}
 RANDOM_FACTORIES = {"rand", "randn", "randn_like", "rand_like", "normal", "empty", "empty_like"}
+# Legacy typed constructors (and ``from_numpy``): each makes a new tensor that needs no gradient, from whatever data.
+LEGACY_TENSOR_CTORS = frozenset({"torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor", "torch.LongTensor", "torch.IntTensor", "torch.BoolTensor", "torch.from_numpy"})
+# Tensor methods whose backward needs no saved tensor (only sizes): a graph of them alone can be backpropagated again.
+NOTHING_SAVED_METHODS = frozenset({"sum", "mean", "neg", "view", "reshape", "flatten", "clone", "t", "transpose", "permute", "squeeze", "unsqueeze",
+                                   "expand", "contiguous", "add", "sub"})
 
 OPTIMIZER_HINTS = ("Adam", "SGD", "RMSprop", "Adagrad", "Adadelta", "LBFGS", "Optimizer", "Lion", "Lamb", "Adafactor", "Rprop", "ASGD", "NAdam", "RAdam", "Muon", "SparseAdam")
 

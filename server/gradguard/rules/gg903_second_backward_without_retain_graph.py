@@ -13,7 +13,7 @@ from gradguard.core.model import Applicability, Edit, Fix, Severity
 from gradguard.core.paramnames import single_binding
 from gradguard.core.source import Pos
 from gradguard.core.starvation import frozen_paths, is_frozen, plain_object_data
-from gradguard.core.torchapi import FACTORIES, LOSS_SINK_WORDS, is_module_ctor
+from gradguard.core.torchapi import FACTORIES, LOSS_SINK_WORDS, NOTHING_SAVED_METHODS, is_module_ctor
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
@@ -2273,11 +2273,6 @@ def _binding_before(facts, scope: ast.AST, name: ast.Name) -> Optional[ast.AST]:
     return last
 
 
-# ops whose backward needs no saved tensor (only sizes): a graph of them alone can be backpropagated again
-_NOTHING_SAVED_METHODS = frozenset({"sum", "mean", "neg", "view", "reshape", "flatten", "clone", "t", "transpose", "permute", "squeeze", "unsqueeze",
-                                    "expand", "contiguous", "add", "sub"})
-
-
 def _saves_nothing(facts, scope: ast.AST, expr: ast.AST, depth: int = 0) -> bool:
     """Is ``expr`` computed by ops that save no tensor for backward (sums, means, additions, views) from leaves the
     function makes (``w = torch.ones(2, 2, requires_grad=True)``) and plain numbers? Backward frees no saved tensor of
@@ -2294,7 +2289,7 @@ def _saves_nothing(facts, scope: ast.AST, expr: ast.AST, depth: int = 0) -> bool
         return q.startswith("torch.") and q.rsplit(".", 1)[-1] in FACTORIES
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub)):
         return _saves_nothing(facts, scope, expr.left, depth + 1) and _saves_nothing(facts, scope, expr.right, depth + 1)
-    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _NOTHING_SAVED_METHODS:
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in NOTHING_SAVED_METHODS:
         return _saves_nothing(facts, scope, expr.func.value, depth + 1) and all(
             isinstance(a, ast.Constant) or (isinstance(a, ast.UnaryOp) and isinstance(a.operand, ast.Constant)) for a in expr.args)
     return False
