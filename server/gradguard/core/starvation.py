@@ -610,7 +610,7 @@ def leaf_wanted(facts: FileFacts, scope: ast.AST, name: str) -> bool:
         return False
     if facts.optimizer_constructions:
         return True
-    for n in walk_nodes(scope):
+    for n in _same_name_nodes(scope, name):
         if isinstance(n, ast.Attribute) and n.attr == "grad" and isinstance(n.value, ast.Name) and n.value.id == name:
             return True
         if isinstance(n, (ast.Return, ast.Yield)) and n.value is not None and any(isinstance(m, ast.Name) and m.id == name for m in walk_nodes(n.value)):
@@ -618,6 +618,26 @@ def leaf_wanted(facts: FileFacts, scope: ast.AST, name: str) -> bool:
         if isinstance(n, ast.Assign) and any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in n.targets) and any(isinstance(m, ast.Name) and m.id == name for m in walk_nodes(n.value)):
             return True
     return False
+
+
+def _same_name_nodes(scope: ast.AST, name: str):
+    """The nodes of ``scope`` where ``name`` means the scope's own variable: not inside a nested function that binds
+    ``name`` itself (its parameter or a local of that name: ``def forward(ctx, x, table): return x * table``)."""
+    stack = [scope]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and _binds(child, name):
+                continue
+            stack.append(child)
+
+
+def _binds(fn: ast.AST, name: str) -> bool:
+    a = fn.args  # type: ignore[attr-defined]
+    if any(p.arg == name for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, *(x for x in (a.vararg, a.kwarg) if x is not None))):
+        return True
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in walk_nodes(fn))
 
 
 def plain_object_data(facts: FileFacts, fl, root: str) -> bool:

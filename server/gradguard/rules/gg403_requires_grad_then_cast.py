@@ -1642,6 +1642,37 @@ def main():
 """,
             expect={'facts': {'attributions': True}},
         ),
+        Example(
+            bad=False,
+            name="scaled-copy-only-given-to-gradcheck-beside-a-function-of-the-same-argument-name",
+            code="""import torch
+
+
+class Scale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, table):
+        ctx.save_for_backward(x, table)
+        return x * table.sum()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, table = ctx.saved_tensors
+        return g * table.sum(), (g * x).sum() * torch.ones_like(table)
+
+
+torch.manual_seed(0)
+device = torch.device("cpu")
+x = torch.rand(4, dtype=torch.float64, requires_grad=True)
+table = torch.randn(6, 2, dtype=torch.float64, requires_grad=True).to(device) * 0.1
+ok = torch.autograd.gradcheck(Scale.apply, (x, table), eps=1e-6, atol=1e-4)
+(g,) = torch.autograd.grad(Scale.apply(x, table).sum(), table)
+
+
+def main():
+    return {}, {"gradcheck_passed": bool(ok), "table_grad_nonzero": bool(g.abs().sum() > 0)}
+""",
+            expect={'facts': {'gradcheck_passed': True, 'table_grad_nonzero': True}},
+        ),
     )
 
     def check(self, facts):
@@ -1696,6 +1727,8 @@ def main():
             if self._noop(facts, call, kind[1]):
                 continue
             st = facts.parent(call)
+            while isinstance(st, (ast.BinOp, ast.UnaryOp)) or (isinstance(st, ast.Attribute) and st.attr in TENSOR_CASTS and isinstance(facts.parent(st), ast.Call)):
+                st = facts.parent(st) if not isinstance(st, ast.Attribute) else facts.parent(facts.parent(st))  # (``.to(device) * 0.1``)
             if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
                 scope = facts.enclosing(st, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
                 if not leaf_wanted(facts, scope, st.targets[0].id):

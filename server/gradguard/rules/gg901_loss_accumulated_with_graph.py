@@ -341,6 +341,80 @@ def main():
 """,
             expect={'grad_ok': ['net.0.weight']},
         ),
+        Example(
+            bad=False,
+            name="chunked-loss-detached-after-its-backward",
+            code="""import torch
+import torch.nn as nn
+
+
+class ChunkedLoss(nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def compute(self, x, y, with_backward=False, chunk=2):
+        parts = []
+        for i in range(0, x.size(0), chunk):
+            part = (self.net(x[i:i + chunk]) - y[i:i + chunk]).pow(2).mean()
+            if with_backward:
+                part.backward()
+                part = part.detach()
+            parts.append(part)
+        return sum(parts)
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 1)
+    crit = ChunkedLoss(net)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), torch.randn(8, 1)
+    for _ in range(3):
+        opt.zero_grad()
+        total = crit.compute(x, y, with_backward=True)
+        opt.step()
+    return {"net": net}, {"total_keeps_graph": total.grad_fn is not None}
+""",
+            expect={'grad_ok': ['net.weight'], 'facts': {'total_keeps_graph': False}},
+        ),
+        Example(
+            name="chunked-loss-backpropagated-and-kept",
+            code="""import torch
+import torch.nn as nn
+
+
+class ChunkedLoss(nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def compute(self, x, y, with_backward=False, chunk=2):
+        parts = []
+        for i in range(0, x.size(0), chunk):
+            part = (self.net(x[i:i + chunk]) - y[i:i + chunk]).pow(2).mean()
+            if with_backward:
+                part.backward()
+            parts.append(part)
+        return sum(parts)
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(4, 1)
+    crit = ChunkedLoss(net)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), torch.randn(8, 1)
+    for _ in range(3):
+        opt.zero_grad()
+        total = crit.compute(x, y, with_backward=True)
+        opt.step()
+    return {"net": net}, {"total_keeps_graph": total.grad_fn is not None}
+""",
+            lines=(16,),
+            expect={'facts': {'total_keeps_graph': True}},
+            fixed_expect={'facts': {'total_keeps_graph': False}},
+        ),
     )
 
     def _stores_across_iterations(self, facts):
@@ -532,7 +606,7 @@ def _stores_across_iterations_impl(rule, facts):
             if loops is None:
                 loops = _backprop_loops(facts, fl)
             loop = next((lp for lp in reversed(ev.loops) if id(lp) in loops), None) if ev.loops else repeated
-            if loop is None or not _is_loss(facts, fl, value):
+            if loop is None or not _is_loss(facts, fl, value) or _detached_after_backward(facts, fl, loop, value):
                 continue
             if isinstance(ev.node, ast.AugAssign):
                 target: ast.AST = ev.node.target
@@ -565,6 +639,8 @@ def _is_loss(facts, fl, value: ast.AST) -> bool:
     """Does ``value`` name a loss: a name that a backward() of this function backpropagates, or one assigned
     from a call to a training step of this file (a function or method that calls backward() itself)?"""
     names = {n.id for n in walk_nodes(value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - {"self"}
+    # a name met only as ``loss.detach().item()`` / ``float(loss)`` stores a number, not the loss
+    names = {n for n in names if _attached_mention(facts, value, {n})}
     if not names:
         return False
     loss_names = {n.id for s in fl.backward_sites for n in walk_nodes(s.loss_expr) if isinstance(n, ast.Name)}
@@ -585,6 +661,47 @@ def _is_loss(facts, fl, value: ast.AST) -> bool:
             if target is not None and facts.flow.flow(target).backward_sites:
                 return True
     return False
+
+
+def _detached_after_backward(facts, fl, loop: ast.AST, value: ast.AST) -> bool:
+    """Is the stored loss ``X`` rebound to ``X.detach()`` (``.item()``, ``float(X)``) by the statement right after every
+    backward of the loop (``if with_backward: X.backward(); X = X.detach()``)? Then an iteration that backpropagates
+    stores no graph, and what an iteration that does not backpropagate stores is a graph kept on purpose for one later
+    backward (a chunked loss summed by its caller): nothing is kept alive across backpropagating steps."""
+    if not isinstance(value, ast.Name):
+        return False
+    sites = [s for s in fl.backward_sites if any(lp is loop for lp in s.loops)]
+    if not sites:
+        return False
+    for s in sites:
+        if not (isinstance(s.loss_expr, ast.Name) and s.loss_expr.id == value.id) or s.stmt is None:
+            return False
+        nxt = _next_statement(loop, s.stmt)
+        if not (isinstance(nxt, ast.Assign) and len(nxt.targets) == 1 and isinstance(nxt.targets[0], ast.Name) and nxt.targets[0].id == value.id):
+            return False
+        v = nxt.value
+        detached = (
+            isinstance(v, ast.Call) and not v.args and isinstance(v.func, ast.Attribute) and v.func.attr in ("detach", "item")
+            and isinstance(v.func.value, ast.Name) and v.func.value.id == value.id
+        ) or (
+            isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "float" and len(v.args) == 1
+            and isinstance(v.args[0], ast.Name) and v.args[0].id == value.id
+        )
+        if not detached:
+            return False
+    return True
+
+
+def _next_statement(outer: ast.AST, stmt: ast.stmt) -> Optional[ast.stmt]:
+    """The statement after ``stmt`` in the block of ``outer`` that holds it (None: the block's last)."""
+    for node in walk_nodes(outer):
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                for i, st in enumerate(block):
+                    if st is stmt:
+                        return block[i + 1] if i + 1 < len(block) else None
+    return None
 
 
 def _detach_fix(facts, value: ast.AST, new: str):
