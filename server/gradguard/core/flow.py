@@ -21,7 +21,7 @@ import re
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from gradguard.core.astindex import TextIndex, child_nodes, node_cache, statements_of_type, walk_nodes
 from gradguard.core.classes import Constructions
@@ -3361,15 +3361,10 @@ class _Walker:
     def ev_Compare(self, node: ast.Compare) -> Val:
         # ``boxes.max() <= 1.01``: the op's result only feeds a comparison, which records nothing; its graph is
         # dropped at once, so nothing it saved stays saved (an in-place change of ``boxes`` later is harmless)
-        before = {}
-        for operand in (node.left, *node.comparators):
-            if isinstance(operand, ast.Call) and isinstance(operand.func, ast.Attribute) and isinstance(operand.func.value, ast.Name) and operand.func.value.id in self.env:
-                before[operand.func.value.id] = self.env[operand.func.value.id]
-        vals = [self.ev(node.left)] + [self.ev(c) for c in node.comparators]
-        for name, old in before.items():
-            cur = self.env.get(name)
-            if cur is not None and cur is not old and cur.saved_output and cur.saved_output.startswith("in:") and not old.saved_output:
-                self.env[name] = old
+        if any(isinstance(operand, (ast.Call, ast.BinOp, ast.UnaryOp)) for operand in (node.left, *node.comparators)):
+            vals = self.ev_dropped(node, lambda: [self.ev(node.left)] + [self.ev(c) for c in node.comparators])
+        else:
+            vals = [self.ev(node.left)] + [self.ev(c) for c in node.comparators]
         if len(node.ops) == 1:
             known = _compare_constants(node.ops[0], vals[0], vals[1])
             if known is None:
@@ -3774,6 +3769,31 @@ class _Walker:
         return Val(live_unknown, frozenset(cut), kind=v.kind)
 
     def ev_Call(self, node: ast.Call) -> Val:
+        f = node.func
+        if (isinstance(f, ast.Attribute) and f.attr in _TO_NUMBER_METHODS and not node.args and isinstance(f.value, (ast.Call, ast.BinOp, ast.UnaryOp))) or (
+            isinstance(f, ast.Name) and f.id in ("float", "int", "bool") and len(node.args) == 1 and isinstance(node.args[0], (ast.Call, ast.BinOp, ast.UnaryOp)) and f.id not in self.env
+        ):
+            # ``x.norm().item()``, ``float(x.pow(2).sum())``: the ops' results become a Python number at once; their
+            # graph is dropped, so nothing they saved stays saved (an in-place change of ``x`` later is harmless)
+            return self.ev_dropped(node, lambda: self._ev_call_and_after(node))
+        return self._ev_call_and_after(node)
+
+    def ev_dropped(self, node: ast.AST, evaluate: Callable[[], Any]) -> Any:
+        """``evaluate()`` (the value of ``node``, an expression whose result is turned into a Python number or bool at
+        once), undoing what its ops marked as saved for backward: that graph is dropped with the result."""
+        names = {n.id for n in walk_nodes(node) if type(n) is ast.Name and n.id in self.env}
+        before = {name: self.env[name] for name in names}
+        params = set(self.fl.saved_params)
+        res = evaluate()
+        for name, old in before.items():
+            cur = self.env.get(name)
+            if cur is not None and cur is not old and cur.saved_output and cur.saved_output.startswith("in:") and not old.saved_output:
+                self.env[name] = replace(cur, saved_output=None)
+        for name in set(self.fl.saved_params) - params:
+            del self.fl.saved_params[name]
+        return res
+
+    def _ev_call_and_after(self, node: ast.Call) -> Val:
         res = self._ev_call(node)
         f = node.func
         if self.data_writes and (res.live or res.cut):
@@ -5748,6 +5768,7 @@ _INFERENCE_WORD = re.compile(r"inference_mode")
 _FORWARD_HOOK_WORD = re.compile(r"register_forward_hook")
 _PRE_HOOK_WORD = re.compile(r"register_forward_pre_hook")
 _IS_NONE_TEST = re.compile(r"\bis\s+(?:not\s+)?None\b")
+_TO_NUMBER_METHODS = frozenset({"item", "tolist"})  # a tensor method whose result is a Python number (or list of them)
 _TRAINER_CALL = re.compile(r"\bTrainer\s*\((?:[^()]|\([^()]*\))*\)")  # ``pl.Trainer(...)`` (one level of nested parentheses)
 _NO_INFERENCE_MODE = re.compile(r"\binference_mode\s*=\s*False\b")
 LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")

@@ -3193,6 +3193,71 @@ def main():
 """,
             expect={'grad_ok': ['model.out.bias', 'model.out.weight']},
         ),
+        Example(
+            bad=False,
+            name="in-place-after-a-saver-read-only-as-a-number",
+            code="""import torch
+import torch.nn as nn
+
+
+class ScaledMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        x = self.fc(torch.relu(self.fc(x)))
+        while x.norm().item() > 1:
+            x /= 2
+        if float(x.abs().sum()) < 0.8:
+            x *= 10
+        return x.sum()
+
+
+def main():
+    torch.manual_seed(0)
+    model = ScaledMLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.rand(3, 8) * 10).backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.fc.weight']},
+        ),
+        Example(
+            name="in-place-on-an-activation-output-beside-number-reads",
+            code="""import torch
+import torch.nn as nn
+
+
+class ScaledMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        x = torch.relu(self.fc(x))
+        while x.norm().item() > 1:
+            x /= 2
+        if float(x.abs().sum()) < 0.8:
+            x *= 10
+        return x.sum()
+
+
+def main():
+    torch.manual_seed(0)
+    model = ScaledMLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    model(torch.rand(3, 8) * 10).backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(13,),
+            expect={'error': 'modified by an inplace operation'},
+            fixed_expect={'grad_ok': ['model.fc.weight']},
+        ),
     )
 
     def check(self, facts):

@@ -31,6 +31,44 @@ def _own_nodes(fn):
                 stack.append(child)
 
 
+def _locals(fn) -> set:
+    a = fn.args
+    out = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, *(x for x in (a.vararg, a.kwarg) if x is not None))}
+    globals_ = {n for st in _own_nodes(fn) if isinstance(st, ast.Global) for n in st.names}
+    out |= {n.id for n in _own_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return out - globals_
+
+
+def _shared_roots(fn, store: bool) -> set:
+    """Names not bound in ``fn`` (a module's object, a class) whose attributes or items ``fn`` reads (or writes)."""
+    own = _locals(fn)
+    out = set()
+    for n in _own_nodes(fn):
+        if isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, ast.Store if store else ast.Load):
+            root = n.value
+            while isinstance(root, (ast.Attribute, ast.Subscript)):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id not in own:
+                out.add(root.id)
+    return out
+
+
+def _takes_gradient_from_a_partner(facts, info, bwd) -> bool:
+    """Does ``bwd`` read state shared with another Function of this file whose backward writes it (a request/wait
+    pair of Functions, one backward starting an exchange of its ``grad_output`` into a shared object, the other
+    returning what arrives)? The gradient it returns may be the loss's, computed by the partner."""
+    reads = _shared_roots(bwd, store=False)
+    if not reads:
+        return False
+    for other in function_classes(facts):
+        if other.name == info.name:
+            continue
+        ob = facts.modules.method(other.name, "backward")
+        if ob is not None and reads & _shared_roots(ob, store=True):
+            return True
+    return False
+
+
 _SHAPE_ATTRS = {"shape", "dtype", "device", "ndim", "layout", "is_cuda"}
 _SHAPE_METHODS = {"size", "dim", "numel", "new_ones", "new_zeros", "new_empty", "new_full", "new_tensor", "type", "get_device"}
 _LIKE = {"ones_like", "zeros_like", "empty_like", "full_like", "rand_like", "randn_like", "randint_like"}
@@ -229,6 +267,106 @@ def main():
 """,
             expect={'grad_ok': ['conv.bias', 'conv.weight']},
         ),
+        Example(
+            bad=False,
+            name="request-wait-pair-passes-the-gradient-through-shared-state",
+            code="""import torch
+import torch.nn as nn
+from torch.autograd import Function
+
+
+class Pending:
+    tensor = None
+
+
+pending = Pending()
+
+
+class ExchangeStart(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1.0
+
+    @staticmethod
+    def backward(ctx, *grad_output):
+        grad_in = pending.tensor
+        pending.tensor = None
+        return grad_in
+
+
+class ExchangeWait(Function):
+    @staticmethod
+    def forward(ctx, y):
+        return y.clone()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        pending.tensor = grad_output.clone()
+        return grad_output
+
+
+def main():
+    torch.manual_seed(0)
+    lin = nn.Linear(3, 3)
+    x = torch.randn(4, 3)
+    ExchangeWait.apply(ExchangeStart.apply(lin(x))).mul(3.0).pow(2).sum().backward()
+    got = lin.weight.grad.clone()
+    lin.weight.grad = None
+    lin(x).mul(3.0).pow(2).sum().backward()
+    return {"lin": lin}, {"weight_grad_is_the_loss_gradient": bool(torch.allclose(got, lin.weight.grad))}
+""",
+            expect={'grad_ok': ['lin.weight'], 'facts': {'weight_grad_is_the_loss_gradient': True}},
+        ),
+        Example(
+            name="shared-state-written-only-by-forward",
+            code="""import torch
+import torch.nn as nn
+from torch.autograd import Function
+
+
+class Pending:
+    tensor = None
+
+
+pending = Pending()
+
+
+class ExchangeStart(Function):
+    @staticmethod
+    def forward(ctx, x):
+        pending.tensor = torch.ones_like(x)
+        return x * 1.0
+
+    @staticmethod
+    def backward(ctx, *grad_output):
+        grad_in = pending.tensor
+        pending.tensor = None
+        return grad_in
+
+
+class ExchangeWait(Function):
+    @staticmethod
+    def forward(ctx, y):
+        return y.clone()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def main():
+    torch.manual_seed(0)
+    lin = nn.Linear(3, 3)
+    x = torch.randn(4, 3)
+    ExchangeWait.apply(ExchangeStart.apply(lin(x))).mul(3.0).pow(2).sum().backward()
+    got = lin.weight.grad.clone()
+    lin.weight.grad = None
+    lin(x).mul(3.0).pow(2).sum().backward()
+    return {"lin": lin}, {"weight_grad_is_the_loss_gradient": bool(torch.allclose(got, lin.weight.grad))}
+""",
+            lines=(23,),
+            expect={'facts': {'weight_grad_is_the_loss_gradient': False}},
+        ),
     )
 
     def check(self, facts):
@@ -247,6 +385,8 @@ def main():
             returns = [n for n in _own_nodes(bwd) if isinstance(n, ast.Return)]
             if not returns or all(_is_none(r.value) for r in returns):
                 continue  # no gradient at all (or only raises): another matter
+            if _takes_gradient_from_a_partner(facts, info, bwd):
+                continue
             calls = apply_calls(facts, info.name)
             if not calls:
                 continue
