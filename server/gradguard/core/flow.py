@@ -4273,7 +4273,9 @@ class _Walker:
                 out.append((attr, given))  # (an optimizer the caller built: ``GANTrainer(G, D, opt_g, opt_d)``)
         return tuple(out)
 
-    def call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict) -> Val:
+    def call_function(self, node: ast.Call, fn: ast.AST, selfv: Optional[Val], args: list, kwargs: dict, skip: int = 0) -> Val:
+        """``skip``: how many of the call's positional arguments bind ahead of ``args`` (the receiver of a method called
+        through its class)."""
         if self.e.is_autograd_function_method(fn):
             return combine(*args)
         result = self._call_function(node, fn, selfv, args, kwargs)
@@ -4283,7 +4285,7 @@ class _Walker:
             # (an attribute of an object, a buffer of a part: the object's state, which its methods may write later; a local
             # name the helper saves is followed where the helper is walked with the caller's values)
             names = self.e.flow(fn).args
-            for i, a in enumerate(node.args):
+            for i, a in enumerate(node.args[skip:]):
                 if i < len(names) and names[i] in saved and (isinstance(a, ast.Attribute) or (
                         isinstance(a, ast.Name) and i < len(args) and args[i].kind == "tensor" and saved[names[i]][3:][:1].isupper())):
                     # (a local tensor too: ``w = self.att(cum)`` with ``self.conv(cum.unsqueeze(1))`` in the forward saves the
@@ -5121,6 +5123,11 @@ class _Walker:
                 return self._apply_saves(recv.cls, node, self.op_result(combine(*args)))
             m = self.e.modules.method(recv.cls, name)
             if m is not None:
+                if args and isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and not any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in m.decorator_list) \
+                        and not any(isinstance(a, ast.Starred) for a in node.args) and len(node.args) == len(args):
+                    # ``Criterion.encode(box, ref)``: a method called through its class is a plain function, its first
+                    # parameter bound to the first argument (not to an object of the class)
+                    return self.call_function(node, m, args[0], args[1:], kwargs, skip=1)
                 return self.call_function(node, m, None, args, kwargs)
             return combine(*args)
         if recv.cls and recv.kind in ("module", "instance"):

@@ -1065,6 +1065,32 @@ def main():
 """,
             expect={'grad_ok': ['model.weight'], 'facts': {'clipped_alike': True}},
         ),
+        Example(
+            name="hook-on-a-rebound-tensor-is-not-the-first-tensors-keeper",
+            code="""import torch
+
+
+def main():
+    seen = []
+    a = torch.ones(3, requires_grad=True)
+    b = torch.rand(3, requires_grad=True)
+    h = a * b
+    s = h.sum()
+    s.backward()
+    first = h.grad
+    a = torch.ones(3, requires_grad=True)
+    b = torch.rand(3, requires_grad=True)
+    h = a * b
+    handle = h.register_hook(lambda g: seen.append(g))
+    s = h.sum()
+    s.backward()
+    handle.remove()
+    return {}, {"first_h_grad_is_none": first is None, "hook_saw_gradient": len(seen) == 1}
+""",
+            lines=(11,),
+            expect={'facts': {'first_h_grad_is_none': True, 'hook_saw_gradient': True}},
+            fixed_expect={'facts': {'first_h_grad_is_none': False, 'hook_saw_gradient': True}},
+        ),
     )
 
     def check(self, facts):
@@ -1121,7 +1147,9 @@ def main():
                 # a keeper before every assignment that reaches the read (and in no loop with one) acted on the tensor
                 # the name held before: ``delta.requires_grad = True`` then ``delta = (x + delta).clamp(0, 1) - x``
                 earlier = [k for k in keepers if all(_before(k, b) and not set(map(id, _loops_of(facts, k))) & set(map(id, _loops_of(facts, b))) for b in binds)]
-                keepers = [k for k in keepers if k not in earlier]
+                # (a keeper after the read, not in a loop with it, acts on a later pass: ``h.register_hook(fn)`` on a
+                # tensor rebound after this read is that tensor's)
+                keepers = [k for k in keepers if k not in earlier and (_before(k, ev.node) or set(map(id, _loops_of(facts, k))) & set(map(id, ev.loops)))]
                 if earlier and any(id(b) in rebound for b in binds):
                     continue  # one finding per rebinding, at its first read
                 rebound.update(id(b) for b in binds if earlier)

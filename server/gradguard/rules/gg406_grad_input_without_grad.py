@@ -269,6 +269,38 @@ def main():
 """,
             expect={"grad_ok": ["model.0.weight", "model.2.weight"]},
         ),
+        Example(
+            bad=False,
+            name="inputs-captured-by-a-forward-hook-closure",
+            code="""import torch
+import torch.nn as nn
+
+
+def layer_grads(model, layer, x):
+    store = {}
+
+    def hook(mod, inp, out):
+        out.requires_grad_(True)
+        store[out.device] = (out,)
+        return out.clone()
+
+    handle = layer.register_forward_hook(hook)
+    try:
+        output = model(x).sum()
+    finally:
+        handle.remove()
+    grad_inputs = tuple(t for dev in store for t in store[dev])
+    return torch.autograd.grad(outputs=output, inputs=grad_inputs)
+
+
+def main():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
+    g = layer_grads(model, model[0], torch.rand(2, 4))
+    return {}, {"layer_output_grad_nonzero": bool(g[0].abs().sum() > 0)}
+""",
+            expect={'facts': {'layer_output_grad_nonzero': True}},
+        ),
     )
 
     def check(self, facts):
@@ -289,6 +321,8 @@ def main():
                 for e, item in pairs:
                     if not _never_requires_grad(item, data) or (item.live and _made_to_require_grad(facts, fl, e)):
                         continue
+                    if _filled_by_a_closure(facts, fl.node, e):
+                        continue  # (what a hook of the function put in a container it reads: the hook's tensors)
                     seen.add(id(call))
                     made = _binding(facts, fl, e)
                     related = [(call, "`torch.autograd.grad` differentiates with respect to it here")]
@@ -308,6 +342,33 @@ def main():
                         "Tensors does not require grad`. Call `.requires_grad_(True)` on it before it is used.",
                     )
                     break
+
+
+def _filled_by_a_closure(facts, scope: ast.AST, expr: ast.AST) -> bool:
+    """Is ``expr`` (or what the name ``expr`` is bound to in ``scope``) read from a container that a function nested in
+    ``scope`` writes into (``store[key] = (out,)`` in a forward hook the function registers)? Those contents are whatever
+    the nested function stores when it runs, which a walk of ``scope`` does not see."""
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    nested = [n for n in walk_nodes(scope) if n is not scope and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))]
+    if not nested:
+        return False
+    written = set()
+    for fn in nested:
+        for n in walk_nodes(fn):
+            target = None
+            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store):
+                target = n.value
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend", "update", "setdefault", "insert", "add"):
+                target = n.func.value
+            if isinstance(target, ast.Name):
+                written.add(target.id)
+    if not written:
+        return False
+    exprs = [expr]
+    if isinstance(expr, ast.Name):
+        exprs += [b.value for b in facts.semantic.bindings(scope, expr.id) if b.value is not None]
+    return any(isinstance(n, ast.Name) and n.id in written for x in exprs for n in walk_nodes(x))
 
 
 def _never_requires_grad(v, data: frozenset) -> bool:

@@ -3575,6 +3575,54 @@ def main():
 """,
             expect={'grad_ok': ['net.bias', 'net.weight']},
         ),
+        Example(
+            bad=False,
+            name="parameterless-criterion-calling-a-helper-through-its-class",
+            code="""import torch
+import torch.nn as nn
+
+
+class FocalTerm(nn.Module):
+    def __init__(self, gamma=2.0, eps=1e-9):
+        super().__init__()
+        self.gamma, self.eps = gamma, eps
+
+    def forward(self, logits, target):
+        p = torch.sigmoid(logits)
+        pt = p * target + (1 - p) * (1 - target)
+        return (-(1 - pt) ** self.gamma * torch.log(pt + self.eps)).sum()
+
+
+class DetectionLoss(nn.Module):
+    def __init__(self, factor, **kwargs):
+        super().__init__()
+        self.term = FocalTerm(**kwargs)
+        self.factor = factor
+
+    def encode(boxes, ref):
+        return boxes - ref
+
+    def forward(self, logits, target, box, box_t):
+        cls_part = self.term(logits, target)
+        box_part = nn.functional.smooth_l1_loss(box, DetectionLoss.encode(box_t, 0.5))
+        return cls_part + self.factor * box_part
+
+
+def main():
+    torch.manual_seed(0)
+    net = nn.Linear(5, 5)
+    optimizer = torch.optim.SGD(net.parameters(), lr=1e-2)
+    criterion = DetectionLoss(factor=5.0)
+    for _ in range(3):
+        out = net(torch.rand(4, 5))
+        total = criterion(out[:, :1], torch.ones(4, 1), out[:, 1:], torch.zeros(4, 4))
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+    return {"net": net}, {"criterion_parameters": len(list(criterion.parameters()))}
+""",
+            expect={'grad_ok': ['net.weight'], 'facts': {'criterion_parameters': 0}},
+        ),
     )
 
     def check(self, facts):
