@@ -172,3 +172,28 @@ def test_fix_keeps_a_notebook_with_string_sources_and_two_space_indent(tmp_path)
     fixed = json.loads(after)["cells"][0]["source"]
     assert isinstance(fixed, str) and ".detach()  # GG201" not in fixed
     assert after.replace(json.dumps(fixed), json.dumps(SEED)) == before
+
+
+def test_cell_indented_as_a_whole_runs_as_ipython_dedents_it(tmp_path):
+    # IPython's leading-indent cleanup: a cell whose first line is indented has that indent removed from every line
+    # that starts with it (a cell pasted with one leading space runs). Findings keep the cell's own columns, and a fix
+    # within a line is written back with the indent kept.
+    p = tmp_path / "indented.ipynb"
+    write_nb(p, [code("import torch\n"), code("\n  t = torch.zeros(3, dtype=torch.long, requires_grad=True)\n  print(t)\n")])
+    flat = tmp_path / "flat.ipynb"
+    write_nb(flat, [code("import torch\n"), code("\nt = torch.zeros(3, dtype=torch.long, requires_grad=True)\nprint(t)\n")])
+    _, data = check_json(str(p))
+    _, flat_data = check_json(str(flat))
+    assert [d["code"] for d in data] == ["GG404"], data
+    loc, flat_loc = data[0]["location"], flat_data[0]["location"]
+    assert (loc["cell"], loc["row"]) == (flat_loc["cell"], flat_loc["row"]) == (2, 2)
+    assert loc["column"] == flat_loc["column"] + 2 and data[0]["end_location"]["column"] == flat_data[0]["end_location"]["column"] + 2
+    r = run("check", "--no-cache", "--fix", str(p))
+    assert r.returncode == 0, r.stdout + r.stderr
+    src = "".join(json.loads(p.read_text())["cells"][1]["source"])
+    assert src == "\n  t = torch.zeros(3, dtype=torch.float32, requires_grad=True)\n  print(t)\n", src
+    # a later line indented alone is still an error (the first line decides what IPython strips)
+    bad = tmp_path / "bad.ipynb"
+    write_nb(bad, [code("import torch\n  x = 1\n")])
+    _, bad_data = check_json(str(bad))
+    assert [(d["code"], d["location"]["cell"], d["location"]["row"]) for d in bad_data] == [("GG001", 1, 2)], bad_data

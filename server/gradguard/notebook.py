@@ -52,6 +52,9 @@ class CellMap:
     errors: list = field(default_factory=list)  # CellError for each cell that does not parse
     rewritten: set = field(default_factory=set)  # program lines that differ from the cell's own text
     labels: list = field(default_factory=list)  # what the user calls each cell in messages ("cell 3")
+    # program line -> columns IPython's leading-indent cleanup removed from it (a cell whose first line is indented runs
+    # with that indent stripped from every line that starts with it): a column of the program is this many to the left
+    shifts: dict = field(default_factory=dict)
 
     def to_cell(self, line: int) -> tuple:
         idx = 0
@@ -161,6 +164,30 @@ def _sanitize_lines(text: str) -> tuple:
     return out, rewritten
 
 
+_INDENT = re.compile(r"[ \t]+")
+
+
+def leading_indent(text: str) -> tuple:
+    """IPython's ``leading_indent`` cleanup: when a cell's first non-blank line is indented, that indentation is removed
+    from every line that starts with it before the cell is compiled (a cell whose lines all start with a space runs).
+    -> (text, {0-based line index: characters removed})."""
+    lines = _split(text)
+    first = next((ln for ln in lines if ln.strip()), None)
+    m = _INDENT.match(first) if first is not None else None
+    if m is None:
+        return text, {}
+    prefix = m.group(0)
+    n = len(prefix)
+    out, stripped = [], {}
+    for i, ln in enumerate(lines):
+        if ln.startswith(prefix):
+            out.append(ln[n:])
+            stripped[i] = n
+        else:
+            out.append(ln)
+    return "".join(out), stripped
+
+
 def _comment(line: str) -> str:
     body = line.rstrip("\r\n")
     return f"# {body.lstrip()}{line[len(body):]}" if body.strip() else line
@@ -190,6 +217,7 @@ def join_cells(cells: list, labels: Optional[list] = None) -> tuple:
     parts, cmap, line = [], CellMap(), 1
     for k, (cid, text) in enumerate(cells):
         cmap.labels.append(labels[k] if labels is not None else f"cell {cid if isinstance(cid, int) else k + 1}")
+        text, stripped = leading_indent(text)
         lines, rewritten = _sanitize_lines(text)
         text = "".join(lines)
         if text and not text.endswith("\n"):
@@ -200,6 +228,7 @@ def join_cells(cells: list, labels: Optional[list] = None) -> tuple:
             text = "".join(_comment(ln) for ln in _split(text))
             rewritten = set(range(text.count("\n")))
         cmap.starts.append(line)
+        cmap.shifts.update((line + i, n) for i, n in stripped.items())
         cmap.ids.append(cid)
         cmap.rewritten.update(line + i for i in rewritten)
         parts.append(text)
@@ -246,6 +275,9 @@ def merge_cell_errors(analysis: Any, cmap: Optional[CellMap], config=None) -> An
     if cmap is None:
         return analysis
     import dataclasses
+
+    if cmap.shifts:
+        analysis.source.col_shift = cmap.shifts  # (columns the user sees: the cells' own, indent and all)
 
     for f in analysis.findings:
         f.message = cell_message(cmap, f.message)
@@ -328,8 +360,20 @@ def edits_by_cell(cmap: CellMap, edits: list) -> Optional[dict]:
         i1, _ = cmap.to_cell(max(last, e.start.line))
         if i0 != i1 or any(ln in cmap.rewritten for ln in range(e.start.line, max(last, e.start.line) + 1)):
             return None
-        out.setdefault(i0, []).append((l0, e.start.col, e.end.line - cmap.starts[i0] + 1, e.end.col, e.content))
+        if cmap.shifts and not shift_safe(cmap, e):
+            return None
+        sh = cmap.shifts.get
+        out.setdefault(i0, []).append((l0, e.start.col + sh(e.start.line, 0), e.end.line - cmap.starts[i0] + 1, e.end.col + sh(e.end.line, 0), e.content))
     return out
+
+
+def shift_safe(cmap: CellMap, e: Any) -> bool:
+    """Can program edit ``e`` be written into a cell IPython dedents? Only text within lines (new lines would lack the
+    cell's indent), and not ending at the start of the next line (the end of a line the edit takes whole)."""
+    touched = range(e.start.line, e.end.line + 1)
+    if not any(ln in cmap.shifts for ln in touched):
+        return True
+    return "\n" not in e.content and e.start.line == e.end.line
 
 
 def apply_cell_edits(text: str, edits: list) -> str:

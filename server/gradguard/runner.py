@@ -71,7 +71,7 @@ def finding_to_json(f: Finding, path: str, source: SourceText, cells=None, with_
             from gradguard.notebook import program_to_cell
 
             cell, line = program_to_cell(cells, p.line)
-            return {"row": line, "column": p.col + 1, "cell": cell}
+            return {"row": line, "column": p.col + 1 + cells.shifts.get(p.line, 0), "cell": cell}
         return {"row": p.line, "column": p.col + 1}
 
     fx = f.fix if with_fix else None

@@ -119,3 +119,47 @@ async def test_notebook_cells_analyzed_in_order(client: LanguageClient):
     for a in actions:
         for d in a.diagnostics:
             assert (d.range, d.related_information) == (diags[0].range, diags[0].related_information), a.title
+
+
+async def test_notebook_cell_indented_as_a_whole_keeps_its_columns(client: LanguageClient):
+    # IPython runs a cell whose lines all start with the same indent (its leading-indent cleanup strips it): the cell is
+    # analyzed, and diagnostics, hovers and fixes use the cell's own columns
+    nb_uri = "file:///tmp/indented.ipynb"
+    cells = [
+        "import torch\n",
+        " x = torch.tensor([1.0, 2.0], requires_grad=True)\n z = (x * 2).detach()\n",
+        "loss = (z ** 2).sum()\nloss.backward()\n",
+    ]
+    cell_uris = [f"vscode-notebook-cell:/tmp/indented.ipynb#C{i}" for i in range(len(cells))]
+    client.notebook_document_did_open(
+        lsp.DidOpenNotebookDocumentParams(
+            notebook_document=lsp.NotebookDocument(
+                uri=nb_uri,
+                notebook_type="jupyter-notebook",
+                version=1,
+                cells=[lsp.NotebookCell(kind=lsp.NotebookCellKind.Code, document=u) for u in cell_uris],
+            ),
+            cell_text_documents=[lsp.TextDocumentItem(uri=u, language_id="python", version=1, text=c) for u, c in zip(cell_uris, cells)],
+        )
+    )
+    for _ in range(200):
+        if all(u in client.diagnostics for u in cell_uris):
+            break
+        await asyncio.sleep(0.05)
+    diags = list(client.diagnostics[cell_uris[1]])
+    assert [d.code for d in diags] == ["GG201"], diags
+    line = cells[1].splitlines()[1]
+    assert diags[0].range.start.line == 1
+    assert line[diags[0].range.start.character:diags[0].range.end.character].startswith(("(x * 2)", ".detach()", "z = ")), (line, diags[0].range)
+    hover = await client.text_document_hover_async(lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=cell_uris[1]), position=diags[0].range.start))
+    assert hover and "GG201" in hover.contents.value
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(text_document=lsp.TextDocumentIdentifier(uri=cell_uris[1]), range=diags[0].range, context=lsp.CodeActionContext(diagnostics=diags))
+    )
+    fix = [a for a in actions if a.is_preferred][0]
+    (edit,) = fix.edit.document_changes[0].edits
+    lines = cells[1].splitlines(True)
+    r = edit.range
+    assert r.start.line == r.end.line == 1
+    fixed = lines[1][: r.start.character] + edit.new_text + lines[1][r.end.character:]
+    assert fixed == " z = (x * 2)\n", fixed

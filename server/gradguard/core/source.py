@@ -25,6 +25,9 @@ class SourceText:
     text: str
     path: Optional[str] = None
     _lines: list[str] = field(default_factory=list, init=False, repr=False)
+    # line -> characters left of column 0 in the text the user edits (a notebook cell IPython dedents): LSP columns
+    # count them
+    col_shift: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # keepends so offsets add up; splitlines() would also split on \x0c, \x1c... which Python does not
@@ -90,13 +93,14 @@ class SourceText:
 
     # --- LSP encodings ------------------------------------------------------------------------
     def to_lsp_col(self, pos: Pos, encoding: str = "utf-16") -> int:
+        shift = self.col_shift.get(pos.line, 0) if self.col_shift else 0  # (spaces or tabs: one unit each)
         ln = self.line(pos.line)
         prefix = ln[: pos.col]
         if encoding == "utf-32" or prefix.isascii():
-            return len(prefix) if encoding != "utf-32" else pos.col
+            return (len(prefix) if encoding != "utf-32" else pos.col) + shift
         if encoding == "utf-8":  # surrogatepass: a lone surrogate (possible in JSON text) must not crash
-            return len(prefix.encode("utf-8", "surrogatepass"))
-        return len(prefix.encode("utf-16-le", "surrogatepass")) // 2
+            return len(prefix.encode("utf-8", "surrogatepass")) + shift
+        return len(prefix.encode("utf-16-le", "surrogatepass")) // 2 + shift
 
     def from_lsp(self, line0: int, character: int, encoding: str = "utf-16") -> Pos:
         """LSP (0-based line, column in ``encoding`` units) -> Pos, clamped to the document."""
@@ -106,6 +110,8 @@ class SourceText:
         if lineno < 1:
             return Pos(1, 0)
         ln = self.line(lineno)
+        if self.col_shift:
+            character -= self.col_shift.get(lineno, 0)
         if encoding == "utf-32" or ln.isascii():
             return Pos(lineno, min(max(character, 0), len(ln)))
         units = 0

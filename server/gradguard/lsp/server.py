@@ -32,7 +32,7 @@ from gradguard.core.source import Pos
 from gradguard.lsp import convert, pull
 from gradguard.lsp import flow as flowlsp
 from gradguard.lsp.hover import finding_markdown, findings_at, name_markdown
-from gradguard.notebook import CellMap, join_cells, merge_cell_errors, python_language
+from gradguard.notebook import CellMap, join_cells, merge_cell_errors, python_language, shift_safe
 
 log = logging.getLogger("gradguard.lsp")
 ANALYSIS_TIMEOUT_S = 20.0
@@ -1256,6 +1256,8 @@ def _workspace_edit(ls: GradguardServer, snap: Snapshot, edits, enc: str) -> Opt
                 return None  # an edit spanning cells cannot be expressed
             if any(ln in snap.cells.rewritten for ln in range(e.start.line, e.end.line + 1 if e.end.col else max(e.end.line, e.start.line + 1))):
                 return None  # a line the cell holds as a magic (or a cell that does not parse): not what was analyzed
+            if snap.cells.shifts and not shift_safe(snap.cells, e):
+                return None  # (new lines in a cell IPython dedents would lack its indent)
             uri = snap.cells.ids[i0]
             off = snap.cells.starts[i0] - 1
             version = snap.cell_versions.get(uri)
