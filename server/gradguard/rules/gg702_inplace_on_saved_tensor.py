@@ -3258,6 +3258,71 @@ def main():
             expect={'error': 'modified by an inplace operation'},
             fixed_expect={'grad_ok': ['model.fc.weight']},
         ),
+        Example(
+            bad=False,
+            name="inference-method-masks-scores-in-place-and-returns-indices",
+            code="""import torch
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x).mean()
+
+    def predict(self, x, k=5):
+        score = torch.sigmoid(self.conv(x))
+        peak = nn.functional.max_pool2d(score, 3, padding=1, stride=1)
+        score *= (peak == score).float()
+        return score.flatten(1).topk(k)[1].cpu().numpy()
+
+
+def main():
+    torch.manual_seed(0)
+    net = Head()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    opt.zero_grad()
+    net(torch.rand(2, 3, 8, 8)).backward()
+    opt.step()
+    picks = net.predict(torch.rand(1, 3, 8, 8))
+    return {"net": net}, {"picked": int(picks.shape[1])}
+""",
+            expect={'grad_ok': ['net.conv.weight'], 'facts': {'picked': 5}},
+        ),
+        Example(
+            name="method-masks-scores-in-place-and-returns-them-to-a-loss",
+            code="""import torch
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 3, padding=1)
+
+    def scores(self, x):
+        score = torch.sigmoid(self.conv(x))
+        peak = nn.functional.max_pool2d(score, 3, padding=1, stride=1)
+        score *= (peak == score).float()
+        return score
+
+
+def main():
+    torch.manual_seed(0)
+    net = Head()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    opt.zero_grad()
+    net.scores(torch.rand(2, 3, 8, 8)).mean().backward()
+    opt.step()
+    return {"net": net}
+""",
+            lines=(13,),
+            expect={'error': 'modified by an inplace operation'},
+            fixed_expect={'grad_ok': ['net.conv.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -3280,6 +3345,8 @@ def main():
                 if ev.stmt is not None and id(ev.stmt) in seen:
                     continue  # (``h.mul_(a).add_(b)``: one statement, reported once, at its first in-place op)
                 if runs_without_grad(facts, ev.node) or inference_branch(facts, ev.node):
+                    continue
+                if _graph_dies_in(facts, fl, ev):
                     continue
                 if not known_roots(v) and not (v.saved_output.startswith("in:") and _saved_for_another_operand(v.saved_output[3:]) and _inputs_need_grad(facts, fl)):
                     continue
@@ -3680,6 +3747,47 @@ _FUNCTIONAL_INPLACE = re.compile(r"\b(?:" + "|".join(sorted(INPLACE_FUNCTIONAL))
 
 # its first argument, when a name (``F.leaky_relu(padded, 0.2, inplace=True)``: ``padded``)
 _FUNCTIONAL_INPLACE_ARG = re.compile(r"\b(?:" + "|".join(sorted(INPLACE_FUNCTIONAL)) + r")\(\s*([A-Za-z_]\w*)\s*[,)](?:[^()]|\([^()]*\))*\binplace\s*=\s*True")
+
+
+_ESCAPING_CALLS = frozenset({"append", "extend", "update", "insert", "add", "setdefault", "put", "put_nowait", "copy_"})
+
+
+def _graph_dies_in(facts, fl, ev) -> bool:
+    """Does every graph the function builds die with it unused by any backward: a function that backpropagates nothing,
+    returns no value carrying a graph (numbers, indices turned into NumPy arrays) and puts no value anywhere that
+    outlives it (an attribute, an argument's or a global's container, a generator's consumer)? Then an in-place change
+    of a local tensor that one of its ops saved can never reach a backward (an inference-only ``predict`` that masks
+    its sigmoid scores in place before ``topk(...).numpy()``)."""
+    fn = fl.node
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or fl.backward_sites or fl.implicit_sites:
+        return False
+    name = ev.name
+    if not name or "." in name or "[" in name or name in fl.args or name == "self":
+        return False  # (the caller's tensor, or an object's state: the caller's graph may save it)
+    r = fl.returns
+    if r.live or any(x.live for x in (r.items or ())) or any(x.live for _k, x in (r.fields or ())):
+        return False  # (a cut value, indices, a number: no graph leaves the function)
+    local = {n.id for n in walk_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    a = fn.args
+    params = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, *(x for x in (a.vararg, a.kwarg) if x is not None))}
+    for n in walk_nodes(fn):
+        if isinstance(n, (ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal)) or (n is not fn and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))):
+            return False
+        target: Optional[ast.AST] = None
+        if isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, ast.Store):
+            target = n
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _ESCAPING_CALLS:
+            target = n.func.value
+        if target is None:
+            continue
+        if isinstance(target, ast.Attribute):
+            return False  # (``self.cache = score``)
+        root: ast.AST = target
+        while isinstance(root, (ast.Attribute, ast.Subscript)):
+            root = root.value
+        if not isinstance(root, ast.Name) or root.id in params or root.id not in local:
+            return False
+    return True
 
 
 def _called_attrs(facts, cls: Optional[str], body: str) -> list:
