@@ -196,3 +196,24 @@ def test_readme_fix_column_matches_the_fixes_rules_offer(tmp_path):
             assert not seen, f"{rule.code} is documented without a fix but offers {seen}"
         elif any(ex.bad and ex.fixable for ex in rule.examples):
             assert rule.fix_applicability in seen, f"{rule.code}: README says {column}, its examples offer {sorted(a.value for a in seen)}"
+
+
+def test_newer_python_syntax_and_template_sources(tmp_path):
+    # PEP 695 (Python 3.12) is valid code: on an older interpreter gradguard says it cannot parse it (information),
+    # not that the code is broken; cookiecutter template sources are rendered before they run, and not walked
+    p = tmp_path / "pkg" / "types_312.py"
+    p.parent.mkdir()
+    p.write_text("import torch\n\ntype Batch = dict[str, torch.Tensor]\n\n\nclass Box[T]:\n    pass\n")
+    tpl = tmp_path / "pkg" / "{{cookiecutter.name}}"
+    tpl.mkdir()
+    (tpl / "model_{{cookiecutter.slug}}.py").write_text("import torch\n{% if cookiecutter.gpu %}x = 1{% endif %}\n")
+    r = run("check", "--no-cache", "--output-format", "json", str(tmp_path))
+    data = json.loads(r.stdout)
+    if sys.version_info < (3, 12):
+        assert [(d["code"], d["location"]["row"], d["severity"]) for d in data] == [("GG001", 3, "information")], data
+        assert "Python 3.12" in data[0]["message"]
+    else:
+        assert data == [], data
+    # a template file named explicitly is still checked (and does not parse)
+    named = run("check", "--no-cache", "--output-format", "json", str(tpl / "model_{{cookiecutter.slug}}.py"))
+    assert [(d["code"], d["severity"]) for d in json.loads(named.stdout)] == [("GG001", "error")]

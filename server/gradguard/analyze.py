@@ -7,7 +7,9 @@ import ctypes
 import gc
 import hashlib
 import os
+import re
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -353,6 +355,10 @@ def _prefix_findings(source: SourceText, exc: BaseException, path: Optional[str]
     return out
 
 
+# PEP 695 (Python 3.12): ``type Alias = ...``, ``type Alias[T] = ...``, ``class Box[T]:``, ``def first[T](xs: list[T]) -> T:``
+_NEWER_SYNTAX = re.compile(r"\s*(?:type\s+[A-Za-z_]\w*\s*(?:\[.*\])?\s*=|(?:async\s+)?def\s+[A-Za-z_]\w*\s*\[|class\s+[A-Za-z_]\w*\s*\[)")
+
+
 def _syntax_finding(source: SourceText, exc: BaseException) -> Finding:
     if isinstance(exc, SyntaxError):
         line = exc.lineno or 1
@@ -364,6 +370,11 @@ def _syntax_finding(source: SourceText, exc: BaseException) -> Finding:
         end = Pos(line, len(source.line(line))) if col >= len(source.line(line)) else Pos(line, col + 1)
         if end.col <= col:
             end = Pos(line, col)
+        if sys.version_info < (3, 12) and _NEWER_SYNTAX.match(source.line(line)):
+            # (valid Python 3.12: a ``type`` alias or type parameters, PEP 695; the code is fine, this interpreter is old)
+            here = f"{sys.version_info.major}.{sys.version_info.minor}"
+            return Finding(SYNTAX_CODE, f"this line is Python 3.12 syntax (PEP 695 type parameters or a `type` alias), which the Python {here} running "
+                           "gradguard cannot parse: gradient checks paused for this file (run gradguard with Python 3.12 or later)", Pos(line, col), end, Severity.INFORMATION)
         return Finding(SYNTAX_CODE, msg + " (gradient checks paused until the file parses)", Pos(line, col), end, Severity.ERROR)
     if isinstance(exc, ValueError):
         return Finding(SYNTAX_CODE, f"cannot parse: {exc}", Pos(1, 0), Pos(1, 0), Severity.ERROR)

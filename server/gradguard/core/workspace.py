@@ -178,16 +178,22 @@ def is_env_dir(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "pyvenv.cfg")) or os.path.isdir(os.path.join(path, "conda-meta"))
 
 
+def _template_name(name: str) -> bool:
+    """A cookiecutter / copier / Jinja template's file or directory (``{{cookiecutter.name}}``): its ``.py`` files are
+    rendered into a program before anything runs them, not Python themselves."""
+    return "{{" in name and "}}" in name
+
+
 def walk_sources(root: str, suffixes: tuple, excluded=None):
     """Files under ``root`` ending in ``suffixes``, sorted, skipping environments, build output, hidden and
     ``excluded(path)`` directories and files; regular files only (reading a FIFO blocks forever); symlinked
     directories are not followed (no loops)."""
     for d, dirs, files in os.walk(root, followlinks=False):
         dirs[:] = sorted(
-            x for x in dirs if x not in SKIP_DIRS and not x.startswith(".") and not is_env_dir(os.path.join(d, x)) and not (excluded and excluded(os.path.join(d, x)))
+            x for x in dirs if x not in SKIP_DIRS and not x.startswith(".") and not _template_name(x) and not is_env_dir(os.path.join(d, x)) and not (excluded and excluded(os.path.join(d, x)))
         )
         for f in sorted(files):
-            if f.endswith(suffixes):
+            if f.endswith(suffixes) and not _template_name(f):
                 full = os.path.join(d, f)
                 if not (excluded and excluded(full)) and os.path.isfile(full):
                     yield full
