@@ -8,6 +8,17 @@ from gradguard.core.model import Applicability, Severity
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
 
+# calls that return an object whose ``backward`` is its own function (a compiled extension, a namespace of functions)
+_EXTENSION_LOADERS = frozenset({"torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline", "types.SimpleNamespace", "importlib.import_module"})
+
+
+def _extension_object(facts, scope, name: str) -> bool:
+    """Is ``name`` (in ``scope``, else at module level) bound only to what an extension loader returns?"""
+    for where in (scope, facts.tree):
+        binds = facts.semantic.bindings(where, name)
+        if binds:
+            return all(b.value is not None and isinstance(b.value, ast.Call) and (facts.imports.qualname(b.value.func) or "") in _EXTENSION_LOADERS for b in binds)
+    return False
 
 class BackwardReturnValue(Rule):
     code = "GG101"
@@ -378,6 +389,41 @@ def main():
 """,
             expect={'grad_ok': ['ref.bias', 'ref.weight'], 'facts': {'scratch_trained': True}},
         ),
+        Example(
+            bad=False,
+            name="extension-namespace-backward-returns-a-gradient",
+            code="""import types
+
+import torch
+
+ext = types.SimpleNamespace(
+    forward=lambda x: (x ** 2).sum(-1),
+    backward=lambda g, x: 2 * x * g.unsqueeze(-1),
+)
+
+
+class SquareSum(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, logits, scale):
+        ctx.save_for_backward(logits)
+        ctx.scale = scale
+        return ext.forward(logits) * scale
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (logits,) = ctx.saved_tensors
+        grad_in = ext.backward(grad_output.float() * ctx.scale, logits)
+        return grad_in, None
+
+
+def main():
+    torch.manual_seed(0)
+    w = torch.nn.Parameter(torch.randn(3, 4))
+    SquareSum.apply(w, 1.0).sum().backward()
+    return {}, {"grad_matches": bool(torch.allclose(w.grad, 2 * w.detach()))}
+""",
+            expect={'facts': {'grad_matches': True}},
+        ),
     )
 
     def check(self, facts):
@@ -400,6 +446,8 @@ def main():
                     # extension), unless it is known to be a loss of this program
                 if isinstance(parent, ast.Await):
                     continue
+                if isinstance(call.func.value, ast.Name) and _extension_object(facts, fl.node, call.func.value.id):
+                    continue  # ``L2WRAP = load(name=..., sources=[...])``: a compiled extension's own ``backward``
                 if not any(r != "?" and not r.startswith("arg:") for r in site.loss.live) and _classes_with_own_backward(facts):
                     continue  # (a receiver of no known origin, in a program whose own classes define ``backward``: maybe theirs)
                 related = []

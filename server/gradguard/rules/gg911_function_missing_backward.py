@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 
+from gradguard.core.astindex import walk_nodes
 from gradguard.core.classes import apply_calls, function_classes
 from gradguard.core.model import Severity
 from gradguard.rules.base import Example, Rule
@@ -39,6 +40,23 @@ def _may_get_gradient(facts, call: ast.Call) -> bool:
     evs = [e for fl in flows for e in fl.events if e.what == "apply" and e.node is call]
     return any(e.mode.enabled and e.target is not None and any(r != "?" and not r.startswith("arg:") for r in e.target.live) for e in evs)
 
+
+
+def _inference_script(facts) -> bool:
+    """A script that never backpropagates: it runs at module level (a ``__main__`` guard or top-level calls), and
+    nothing in it calls backward() or ``autograd.grad``, returns a loss a framework backpropagates, or builds an
+    optimizer. Its Functions' forwards run; no backward ever asks them for a gradient."""
+    if facts.optimizer_constructions or any(fl.backward_sites or fl.implicit_sites for fl in facts.backward_flows):
+        return False
+    if any(info.framework for info in facts.modules.classes.values()):
+        return False
+    defined = {st.name for st in facts.tree.body if isinstance(st, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))}
+    for st in facts.tree.body:
+        # (module-level code that runs the file's own classes or functions: not a library module's ``torch.manual_seed``)
+        runs = st.body if isinstance(st, ast.If) and "__name__" in facts.text(st.test) else [st] if isinstance(st, (ast.Expr, ast.Assign)) else []
+        if any(isinstance(n, ast.Name) and n.id in defined for r in runs for n in walk_nodes(r)):
+            return True
+    return False
 
 class FunctionMissingBackward(Rule):
     code = "GG911"
@@ -178,6 +196,53 @@ def main():
 """,
             expect={'grad_ok': ['field.mlp.0.weight']},
         ),
+        Example(
+            bad=False,
+            name="forward-only-function-in-an-inference-script",
+            code="""import torch
+import torch.nn as nn
+
+
+class SignLookup(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, e0, e1):
+        bits = x > 0
+        return torch.where(bits, e1.expand_as(x), e0.expand_as(x))
+
+
+class SignLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.e0 = nn.Parameter(torch.full((1, c), -1.0))
+        self.e1 = nn.Parameter(torch.full((1, c), 1.0))
+
+    def forward(self, x):
+        return SignLookup.apply(x, self.e0, self.e1)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = nn.Linear(4, 8)
+        self.sign = SignLayer(8)
+        self.out = nn.Linear(8, 2)
+
+    def forward(self, x):
+        h = self.inp(x)
+        return self.out(h + self.sign(h))
+
+
+torch.manual_seed(0)
+model = Net()
+model.load_state_dict(Net().state_dict())
+pred = model(torch.randn(5, 4)).argmax(-1)
+
+
+def main():
+    return {}, {"predictions": len(pred.tolist())}
+""",
+            expect={'facts': {'predictions': 5}},
+        ),
     )
 
     def check(self, facts):
@@ -192,7 +257,7 @@ def main():
             # only where it may be given a tensor that requires grad: ``apply`` on data, integer coordinates or buffers (a
             # forward-only kernel) attaches no ``grad_fn``, so its missing ``backward`` is never called
             calls = [c for c in apply_calls(facts, info.name) if _may_get_gradient(facts, c)]
-            if not calls:
+            if not calls or _inference_script(facts):
                 continue
             related = [(c, f"`{info.name}.apply` here: backward() through its output raises") for c in calls[:3]]
             yield self.finding(
