@@ -58,6 +58,7 @@ def _inference_script(facts) -> bool:
             return True
     return False
 
+
 class FunctionMissingBackward(Rule):
     code = "GG911"
     name = "function-missing-backward"
