@@ -599,7 +599,7 @@ def _gradient_observed(facts: FileFacts, fl, root: str) -> bool:
     return leaf_wanted(facts, fl.node, base)
 
 
-def leaf_wanted(facts: FileFacts, scope: ast.AST, name: str) -> bool:
+def leaf_wanted(facts: FileFacts, scope: ast.AST, name: str, elements: bool = False) -> bool:
     """May anything want the tensor the local ``name`` of ``scope`` holds to be a leaf that gets ``.grad``? Yes when
     the file builds an optimizer, when ``scope`` reads ``name.grad``, returns or yields it, or stores it in an
     attribute or a container; no for a tensor only used as a value (a unit test's ``requires_grad=True`` input that
@@ -610,6 +610,15 @@ def leaf_wanted(facts: FileFacts, scope: ast.AST, name: str) -> bool:
         return False
     if facts.optimizer_constructions:
         return True
+    if elements:
+        # ``deltas = [x.requires_grad_().to(dev) for x in xs]``: the elements are read as ``deltas[i]`` or through a name
+        # iterating over the list; ``retain_grad()`` on them keeps their ``.grad`` (each gets one anyway)
+        aliases = _element_names(scope, name)
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "retain_grad" and _is_element(n.func.value, name, aliases)
+               for n in walk_nodes(scope)):
+            return False
+        if any(isinstance(n, ast.Attribute) and n.attr == "grad" and _is_element(n.value, name, aliases) for n in walk_nodes(scope)):
+            return True
     for n in _same_name_nodes(scope, name):
         if isinstance(n, ast.Attribute) and n.attr == "grad" and isinstance(n.value, ast.Name) and n.value.id == name:
             return True
@@ -618,6 +627,26 @@ def leaf_wanted(facts: FileFacts, scope: ast.AST, name: str) -> bool:
         if isinstance(n, ast.Assign) and any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in n.targets) and any(isinstance(m, ast.Name) and m.id == name for m in walk_nodes(n.value)):
             return True
     return False
+
+
+def _element_names(scope: ast.AST, name: str) -> set:
+    """Names bound to the elements of the list ``name`` by a loop or comprehension over it (``for d in deltas``,
+    ``for a, d in zip(xs, deltas)``)."""
+    out = set()
+    for n in walk_nodes(scope):
+        if isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
+            it, target = n.iter, n.target
+            if isinstance(it, ast.Name) and it.id == name and isinstance(target, ast.Name):
+                out.add(target.id)
+            elif isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "zip" and isinstance(target, ast.Tuple):
+                for a, t in zip(it.args, target.elts):
+                    if isinstance(a, ast.Name) and a.id == name and isinstance(t, ast.Name):
+                        out.add(t.id)
+    return out
+
+
+def _is_element(node: ast.AST, name: str, aliases: set) -> bool:
+    return (isinstance(node, ast.Name) and node.id in aliases) or (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == name)
 
 
 def _same_name_nodes(scope: ast.AST, name: str):

@@ -1673,6 +1673,51 @@ def main():
 """,
             expect={'facts': {'gradcheck_passed': True, 'table_grad_nonzero': True}},
         ),
+        Example(
+            bad=False,
+            name="list-of-moved-copies-whose-grads-are-retained",
+            code="""import numpy as np
+import torch
+
+
+def main():
+    torch.manual_seed(0)
+    device = torch.device("cpu")
+    state = [torch.randn(2, 3) for _ in range(2)]
+    accum = [np.zeros((2, 3), dtype=np.float32) for _ in state]
+    for _ in range(3):
+        delta = [torch.from_numpy(a).requires_grad_(True).to(device=device, dtype=torch.float64) for a in accum]
+        for d in delta:
+            d.retain_grad()
+        loss = sum(((s + d) ** 2).sum() for s, d in zip(state, delta))
+        loss.backward()
+        accum = [a - 0.1 * d.grad.float().numpy() for a, d in zip(accum, delta)]
+    return {}, {"delta_grad_nonzero": bool(delta[0].grad.abs().sum() > 0)}
+""",
+            expect={'facts': {'delta_grad_nonzero': True}},
+        ),
+        Example(
+            name="list-of-moved-copies-whose-grads-are-read",
+            code="""import numpy as np
+import torch
+
+
+def main():
+    torch.manual_seed(0)
+    device = torch.device("cpu")
+    state = [torch.randn(2, 3) for _ in range(2)]
+    accum = [np.zeros((2, 3), dtype=np.float32) for _ in state]
+    for _ in range(3):
+        delta = [torch.from_numpy(a).requires_grad_(True).to(device=device, dtype=torch.float64) for a in accum]
+        loss = sum(((s + d) ** 2).sum() for s, d in zip(state, delta))
+        loss.backward()
+        accum = [a - 0.1 * d.grad.float().numpy() for a, d in zip(accum, delta)]
+    return {}, {"delta_grad_nonzero": bool(delta[0].grad.abs().sum() > 0)}
+""",
+            lines=(11,),
+            expect={'error': 'NoneType'},
+            fixed_expect={'facts': {'delta_grad_nonzero': True}},
+        ),
     )
 
     def check(self, facts):
@@ -1727,11 +1772,14 @@ def main():
             if self._noop(facts, call, kind[1]):
                 continue
             st = facts.parent(call)
-            while isinstance(st, (ast.BinOp, ast.UnaryOp)) or (isinstance(st, ast.Attribute) and st.attr in TENSOR_CASTS and isinstance(facts.parent(st), ast.Call)):
+            elements = False  # (the copies are the elements of a list built by a comprehension)
+            while isinstance(st, (ast.BinOp, ast.UnaryOp)) or (isinstance(st, ast.Attribute) and st.attr in TENSOR_CASTS and isinstance(facts.parent(st), ast.Call)) \
+                    or (isinstance(st, (ast.ListComp, ast.GeneratorExp)) and not elements):
+                elements = elements or isinstance(st, (ast.ListComp, ast.GeneratorExp))
                 st = facts.parent(st) if not isinstance(st, ast.Attribute) else facts.parent(facts.parent(st))  # (``.to(device) * 0.1``)
             if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
                 scope = facts.enclosing(st, (ast.FunctionDef, ast.AsyncFunctionDef)) or facts.tree
-                if not leaf_wanted(facts, scope, st.targets[0].id):
+                if not leaf_wanted(facts, scope, st.targets[0].id, elements=elements):
                     continue  # only used as a value: nothing reads its .grad or gives it to an optimizer
             top = call  # (through a chain of casts: ``torch.rand(..., requires_grad=True).double().float()``)
             while isinstance(facts.parent(top), ast.Attribute) and facts.parent(top).attr in TENSOR_CASTS and isinstance(facts.parent(facts.parent(top)), ast.Call) \
