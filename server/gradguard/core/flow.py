@@ -36,6 +36,7 @@ from gradguard.core.torchapi import (
     COPY_FUNCTIONS,
     CUT_FUNCTIONS,
     CUT_METHODS,
+    DATASET_CONSTRUCTORS,
     DISCRETE_DISTRIBUTIONS,
     FACTORIES,
     FLOAT_DTYPES,
@@ -3190,12 +3191,13 @@ class _Walker:
                 self.e.straight_through.add(id(st))
         if op == "Mult":
             for zv, other, src in ((b, a, node.right), (a, b, node.left)):
-                if isinstance(src, ast.Name) and zv.consts and not zv.live and all(isinstance(c, (int, float)) and not isinstance(c, bool) and c == 0 for c in zv.consts) \
+                if isinstance(src, (ast.Name, ast.Subscript, ast.Attribute)) and zv.consts and not zv.live and all(isinstance(c, (int, float)) and not isinstance(c, bool) and c == 0 for c in zv.consts) \
                         and (other.live or other.cut):
-                    # ``kl_weight * kl`` with ``kl_weight = 0.0`` on every path here (a warm-up weight never raised): the
-                    # term is zero, and so is the gradient it passes back. (A literal ``0.0 * x`` is written on purpose, to
-                    # keep ``x`` in the graph for DDP: not this.)
-                    return cut_value(other, "zero", node, f"a product with `{src.id}`, which is 0 here")
+                    # ``kl_weight * kl`` with ``kl_weight = 0.0`` on every path here (a warm-up weight never raised), or a
+                    # config entry that is 0 (``CFG["ent_coef"] * entropy``): the term is zero, and so is the gradient it
+                    # passes back. (A literal ``0.0 * x`` is written on purpose, to keep ``x`` in the graph for DDP: not this.)
+                    shown = src.id if isinstance(src, ast.Name) else ast.unparse(src)
+                    return cut_value(other, "zero", node, f"a product with `{shown}`, which is 0 here")
         if op in ("Mult", "MatMult") and self.fl.owner is not None:
             for zero, other in ((node.right, a), (node.left, b)):
                 attr = self._frozen_zero_factor(zero)
@@ -4814,6 +4816,13 @@ class _Walker:
             return Val(kind=None)
         if q in FRAMEWORK_OBJECTS:
             return Val(kind=FRAMEWORK_OBJECTS[q])
+        if q in DATASET_CONSTRUCTORS:
+            # ``TensorDataset(obs, actions, old_logp, adv)``: a dataset of rollout tensors is data; the batches a loader
+            # draws from it are inputs of the training step, not a gradient path back to the model that computed them
+            # (that is why they are computed under no_grad: what was cut there is no path anyone wants). Tensors stored
+            # with their graph still carry it (each batch backpropagates into it: a stale graph)
+            held = combine(*args, *kwargs.values()) if (args or kwargs) else CONST
+            return Val(held.live, kind=None) if held.live else Val(kind=None)
         if q in FUNCTIONAL_CALLS and len(args) >= 2 and args[0].kind == "module":
             got = self.functional_call(args[0], args[1], args[2:], kwargs)
             if got is not None:

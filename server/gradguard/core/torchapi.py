@@ -671,3 +671,7 @@ HF_OPTIM_WITHOUT_SPARSE = frozenset({"adamw_torch", "adamw_torch_fused", "adamw_
 # backward that follows, unless it was built with ``find_unused_parameters=True`` (or ``static_graph=True``); otherwise the
 # next forward raises "Expected to have finished reduction in the prior iteration before starting a new one".
 DDP_CLASSES = frozenset({"torch.nn.parallel.DistributedDataParallel", "torch.nn.parallel.distributed.DistributedDataParallel"})
+
+
+# Dataset constructors whose samples are the tensors they are given, as data (``torch.utils.data.TensorDataset``)
+DATASET_CONSTRUCTORS = frozenset({"torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset"})

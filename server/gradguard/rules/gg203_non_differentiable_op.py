@@ -3586,6 +3586,89 @@ def main():
 """,
             expect={'grad_ok': ['model.0.bias', 'model.0.weight']},
         ),
+        Example(
+            name="loss-term-weighted-by-a-config-entry-of-zero",
+            code="""import torch
+import torch.nn as nn
+
+CFG = {"aux_weight": 0.0, "lr": 0.1}
+
+
+class TwoHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.main = nn.Linear(8, 1)
+        self.aux = nn.Linear(8, 1)
+
+    def forward(self, x):
+        h = torch.relu(self.body(x))
+        return self.main(h), self.aux(h)
+
+
+def train(model, opt, steps=3):
+    for _ in range(steps):
+        x, y = torch.randn(16, 4), torch.randn(16, 1)
+        out, aux_out = model(x)
+        loss = (out - y).pow(2).mean() + CFG["aux_weight"] * aux_out.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = TwoHead()
+    opt = torch.optim.SGD(model.parameters(), lr=CFG["lr"])
+    before = model.aux.weight.detach().clone()
+    train(model, opt)
+    return {"model": model}, {"aux_changed": not torch.equal(before, model.aux.weight)}
+""",
+            lines=(23,),
+            expect={'facts': {'aux_changed': False}},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="loss-term-weighted-by-a-config-entry",
+            code="""import torch
+import torch.nn as nn
+
+CFG = {"aux_weight": 0.1, "lr": 0.1}
+
+
+class TwoHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.main = nn.Linear(8, 1)
+        self.aux = nn.Linear(8, 1)
+
+    def forward(self, x):
+        h = torch.relu(self.body(x))
+        return self.main(h), self.aux(h)
+
+
+def train(model, opt, steps=3):
+    for _ in range(steps):
+        x, y = torch.randn(16, 4), torch.randn(16, 1)
+        out, aux_out = model(x)
+        loss = (out - y).pow(2).mean() + CFG["aux_weight"] * aux_out.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def main():
+    torch.manual_seed(0)
+    model = TwoHead()
+    opt = torch.optim.SGD(model.parameters(), lr=CFG["lr"])
+    before = model.aux.weight.detach().clone()
+    train(model, opt)
+    return {"model": model}, {"aux_changed": not torch.equal(before, model.aux.weight)}
+""",
+            expect={'grad_ok': ['model.aux.weight'], 'facts': {'aux_changed': True}},
+        ),
     )
 
     cut_kinds = frozenset({"nondiff", "cast", "compare", "zero", "sample", "dropped", "nograph", "reentrant"})  # the GradientFlow cut kinds this rule reports
