@@ -1257,6 +1257,72 @@ def main():
 """,
             expect={'grad_ok': ['w'], 'facts': {'accumulated': True}},
         ),
+        Example(
+            name="trainer-state-computed-once-in-its-constructor",
+            code="""import torch
+import torch.nn as nn
+
+
+class PromptTrainer:
+    def __init__(self, generator, head, codes):
+        self.generator, self.head = generator, head
+        self.optimizer = torch.optim.SGD(list(generator.parameters()) + list(head.parameters()), lr=0.1)
+        self.prompts = generator(codes)
+
+    def step(self, x, y):
+        pred = self.head(x + self.prompts.mean(0))
+        loss = (pred - y).pow(2).mean()
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
+
+
+def main():
+    torch.manual_seed(0)
+    generator, head = nn.Sequential(nn.Linear(3, 4), nn.Tanh()), nn.Linear(4, 1)
+    trainer = PromptTrainer(generator, head, torch.randn(5, 3))
+    for _ in range(3):
+        trainer.step(torch.randn(8, 4), torch.randn(8, 1))
+    return {"generator": generator}
+""",
+            lines=(9,),
+            expect={'error': 'backward through the graph a second time'},
+            fixable=False,
+        ),
+        Example(
+            bad=False,
+            name="trainer-state-computed-in-each-step",
+            code="""import torch
+import torch.nn as nn
+
+
+class PromptTrainer:
+    def __init__(self, generator, head, codes):
+        self.generator, self.head = generator, head
+        self.optimizer = torch.optim.SGD(list(generator.parameters()) + list(head.parameters()), lr=0.1)
+        self.codes = codes
+
+    def step(self, x, y):
+        prompts = self.generator(self.codes)
+        pred = self.head(x + prompts.mean(0))
+        loss = (pred - y).pow(2).mean()
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
+
+
+def main():
+    torch.manual_seed(0)
+    generator, head = nn.Sequential(nn.Linear(3, 4), nn.Tanh()), nn.Linear(4, 1)
+    trainer = PromptTrainer(generator, head, torch.randn(5, 3))
+    for _ in range(3):
+        trainer.step(torch.randn(8, 4), torch.randn(8, 1))
+    return {"generator": generator}
+""",
+            expect={'grad_ok': ['generator.0.weight']},
+        ),
     )
 
     def _framework_backpropagates_again(self, facts):
@@ -1347,9 +1413,69 @@ def main():
                 break
         return
 
+    def _state_computed_once(self, facts):
+        """A trainer whose ``__init__`` computes state through the parameters its optimizer trains (``self.weights =
+        {t: hnet(t) for t in tasks}``) and a method that backpropagates through that state, run again and again (called
+        in a loop, or looping itself): the first backward() frees the graph the state belongs to, the second raises."""
+        if "__init__" not in facts.source.text:
+            return
+        for info in facts.modules.classes.values():
+            init = info.methods.get("__init__")
+            if init is None or info.is_autograd_function:
+                continue
+            fl0 = facts.flow.flow(init)
+            trained: set = set()
+            state: dict = {}
+            for ev in fl0.events:
+                if ev.what != "attr_assign" or ev.value is None or not (isinstance(ev.node, ast.Attribute) and isinstance(ev.node.value, ast.Name) and ev.node.value.id == "self"):
+                    continue
+                v = ev.value
+                if v.kind == "optimizer":
+                    trained |= set(v.params)
+                elif v.kind in ("tensor", None) and not v.leaf and v.ident is None and v.live - {"?"}:
+                    state[ev.name] = (ev.node, v)
+            if not trained or not state:
+                continue
+            state = {a: (n, v) for a, (n, v) in state.items() if any(related_roots(r, t) for r in v.live for t in trained) and _calls_a_saving_op(facts, n)}
+            if not state:
+                continue
+            # (state rebuilt by another method, ``self.weights = ...`` per step, is fresh every time)
+            for name, m in info.methods.items():
+                if name == "__init__":
+                    continue
+                for n in walk_nodes(m):
+                    if isinstance(n, ast.Attribute) and isinstance(n.ctx, (ast.Store, ast.Del)) and isinstance(n.value, ast.Name) and n.value.id == "self":
+                        state.pop(n.attr, None)
+            for name, m in info.methods.items():
+                if name == "__init__" or not state:
+                    continue
+                fl = facts.flow.flow(m)
+                for site in fl.backward_sites:
+                    if site.retain_graph or _has_retain_kw(site.node) or not site.mode.enabled:
+                        continue
+                    used = [a for a in state if any(r == f"self.{a}" or r.startswith((f"self.{a}.", f"self.{a}[")) for r in site.loss.live)]
+                    if not used:
+                        continue
+                    loop = site.loops[-1] if site.loops else _loop_calling(facts, m)
+                    if loop is None:
+                        continue
+                    a = used[0]
+                    node, _v = state.pop(a)
+                    yield self.finding(
+                        facts,
+                        node,
+                        f"`self.{a}` is computed once, in `__init__`, through parameters the optimizer trains; the backward() at line {site.line} "
+                        f"frees its graph, and the next run of `{name}` backpropagates through it again: it raises",
+                        related=[(site.node, f"backward() through `self.{a}`, without retain_graph"), (loop, f"`{name}` runs again and again here")],
+                        explanation="A tensor computed in the constructor keeps the graph of that one forward pass; the first backward() frees "
+                        "its saved tensors, so every later backward() through it raises `Trying to backward through the graph a second time`. "
+                        "Compute it inside the step (from the current parameters), or detach it if it is meant as a constant.",
+                    )
+
     def check(self, facts):
         yield from self._framework_backpropagates_again(facts)
         yield from self._through_methods(facts)
+        yield from self._state_computed_once(facts)
         for fl in facts.backward_flows:
             sites = [s for s in fl.backward_sites if isinstance(s.stmt, ast.Expr)]
             if not sites or facts.flow.is_autograd_function_method(fl.node):
@@ -2395,3 +2521,31 @@ def _fixed_target_fixes(facts, fl, stmt: ast.stmt, name: str, site: BackwardSite
 
     return [build]
 
+
+
+def _loop_calling(facts, fn: ast.AST) -> Optional[ast.AST]:
+    """A loop of this file that calls method ``fn`` by name (``self.train_step(...)`` in ``for x, y in loader``)."""
+    name = getattr(fn, "name", None)
+    if not name or name.startswith("__"):
+        return None
+    for node in facts.walk((ast.For, ast.While, ast.AsyncFor)):
+        if any(isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == name for sub in walk_nodes(node)) \
+                and not any(x is node for x in walk_nodes(fn)):
+            return node
+    return None
+
+
+def _calls_a_saving_op(facts, target: ast.AST) -> bool:
+    """Does the value assigned to ``target`` call something that may save tensors for backward (a layer, a model, a
+    function), not only ops that save none (``sum``, ``mean``, views)?"""
+    st = facts.parent(target)
+    value = getattr(st, "value", None)
+    if value is None:
+        return False
+    for n in walk_nodes(value):
+        if isinstance(n, ast.Call):
+            f = n.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+            if name is None or (name not in NOTHING_SAVED_METHODS and name not in FACTORIES):
+                return True
+    return False
