@@ -170,6 +170,9 @@ class Val:
     table: Optional[ast.AST] = None  # the dict literal of constant string keys and constant values it is (a table in a config)
     loop_keys: bool = False  # ``consts`` are the keys of such a dict, one per iteration of a loop over it (``for k, v in d.items()``)
     dtype: Optional[str] = None  # a leaf's floating dtype when its factory names it (``dtype=torch.float16``): "float16"; None: not known
+    # a list grown by ``append`` of structured values (dicts, tuples) in a loop: each element, its entries kept apart
+    # (``outs.append({"logits": ..., "boxes": ...})`` per decoder layer; ``for o in outs: o["boxes"]``)
+    elem: Optional[Val] = None
 
     @property
     def carries(self) -> bool:
@@ -290,6 +293,9 @@ def join(*vals: Val) -> Val:
         some = [v for v in vals if v.kind == kind]
         if all(v.ident == some[0].ident and v.cls == some[0].cls for v in some):
             ident, cls = some[0].ident, some[0].cls
+    elem = None
+    if any(v.elem is not None for v in vals) and all(v.elem is not None or v.items == () for v in vals):
+        elem = join(*(v.elem for v in vals if v.elem is not None))  # (a list grown on some paths, empty on the others)
     fields = None
     if any(v.fields is not None for v in vals):  # a dict built differently on two branches
         merged: dict = {}
@@ -323,7 +329,7 @@ def join(*vals: Val) -> Val:
     if prefix is not None and any(v.prefix != prefix for v in vals):
         prefix = None
     flags = vals[0].flags if all(v.flags == vals[0].flags for v in vals) else None
-    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts, pytype=pytype, prefix=prefix, flags=flags)
+    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts, pytype=pytype, prefix=prefix, flags=flags, elem=elem)
 
 
 def combine(*vals: Val) -> Val:
@@ -2949,6 +2955,8 @@ class _Walker:
         if it.kind == "params":
             # iterating parameters(): each element is a leaf parameter of the receiver
             return Val(it.live, it.cut, kind="tensor", leaf=True, ident=None)
+        if it.elem is not None:
+            return it.elem
         if it.items:
             e = join(*it.items)
             if (e.ident == NEW or NEW in e.live) and it.live and NEW not in it.live:
@@ -3156,6 +3164,8 @@ class _Walker:
                 return base.items[node.slice.value]
             except IndexError:
                 pass
+        if base.elem is not None and not isinstance(node.slice, (ast.Slice, ast.Tuple)):
+            return base.elem  # (``outs[-1]``, ``outs[i]``: one element; a slice is the list again)
         if idx.cut:
             out = replace(out, cut=out.cut | idx.cut)
         # an index carries no gradient, and what reaches one alive is not a gradient either: an index is an integer or
@@ -4768,6 +4778,7 @@ class _Walker:
         fields = None
         if ret.fields is not None:
             fields = tuple((k, self.instantiate_summary(fv, binding, call)) for k, fv in ret.fields)
+        elem = self.instantiate_summary(ret.elem, binding, call) if ret.elem is not None else None
         pytype = ret.pytype
         if ret.kind == "optimizer":  # a helper that builds the optimizer: keep what it steps
             params: set = set()
@@ -4786,7 +4797,7 @@ class _Walker:
         left_out = frozenset((selfv.ident + r[4:], n) for r, n in ret.left_out if r.startswith("self.")) if selfv is not None and selfv.ident and ret.left_out else frozenset()
         # (a discrete distribution the callee returns, ``Categorical(logits=self.net(obs))`` from a policy's forward: its
         # draws have no gradient by nature for the caller too)
-        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype, leaf_copy=leaf_copy, saved_output=saved, left_out=left_out, discrete=ret.discrete)
+        return Val(frozenset(live), frozenset(cut), kind=kind or "tensor", items=items, fields=fields, pytype=pytype, leaf_copy=leaf_copy, saved_output=saved, left_out=left_out, discrete=ret.discrete, elem=elem)
 
     def call_qualified(self, node: ast.Call, q: str, args: list, kwargs: dict, kwnodes: dict) -> Val:
         short = q.rsplit(".", 1)[-1]
@@ -5080,7 +5091,7 @@ class _Walker:
                         # ``groups.append({"params": ..., "lr": ...})`` once, outside a loop: the list holds one more known item
                         self.env[h.id] = replace(_store_into(cur, stored), items=(*cur.items, args[0]))
                     else:
-                        self.env[h.id] = _store_into(cur, stored)
+                        self.env[h.id] = _store_into(cur, stored, grown=args[0] if name == "append" and len(args) == 1 else None)
         if name in CONTAINER_STORES and args and recv.kind != "optimizer" and (recv.kind != "tensor" or isinstance(getattr(node.func, "value", None), ast.Attribute)):
             # (``obj.history.append(v)``: an attribute of an object the model does not know is a tensor only by default)
             self.record("container_store", node, target=recv, value=args[0], name=_name_of(node.func.value), extra=name)  # type: ignore[attr-defined]
@@ -5769,15 +5780,22 @@ def _filter_comprehension(call: ast.Call) -> Optional[ast.ListComp]:
     return node_cache(call, "_gg_filter_comp", build)
 
 
-def _store_into(container: Val, v: Val, key: Optional[str] = None) -> Val:
+def _store_into(container: Val, v: Val, key: Optional[str] = None, grown: Optional[Val] = None) -> Val:
     """A list/dict/set after ``v`` was stored in it (``append``, ``d[key] = v``): it carries what ``v``
-    carries; a constant key keeps the entry addressable."""
+    carries; a constant key keeps the entry addressable. ``grown``: the one value ``append`` added to a list, kept as
+    its element when it is structured (a dict, a tuple) and every element before it is known."""
     fields = container.fields
     if key is not None:
         fields = tuple((k, fv) for k, fv in (fields or ()) if k != key) + ((key, v),)
     # (an empty ``[]`` is a Python value; once it holds tensors it is a container of tensors, as a literal of them is)
     kind = "tensor" if container.kind in ("python", None) and (v.live or v.cut) and v.kind in ("tensor", None) else container.kind
-    return Val(container.live | v.live, container.cut | v.cut, kind=kind, fields=fields, items=None, pytype=container.pytype, left_out=container.left_out)
+    elem = None
+    if grown is not None and (grown.fields is not None or grown.items is not None) and container.pytype == "list":
+        if container.elem is not None:
+            elem = join(container.elem, grown)
+        elif container.items is not None:
+            elem = join(*container.items, grown) if container.items else grown
+    return Val(container.live | v.live, container.cut | v.cut, kind=kind, fields=fields, items=None, pytype=container.pytype, left_out=container.left_out, elem=elem)
 
 
 _INFERENCE_WORD = re.compile(r"inference_mode")

@@ -2386,6 +2386,95 @@ def main():
 """,
             expect={'grad_ok': ['pi.fc.weight'], 'facts': {'alpha_changed': True}},
         ),
+        Example(
+            name="per-layer-output-dicts-with-the-boxes-detached",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Decoder(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(d, d) for _ in range(2)])
+        self.cls_head = nn.Linear(d, 3)
+        self.box_head = nn.Linear(d, 4)
+
+    def forward(self, x):
+        outs = []
+        for layer in self.layers:
+            x = torch.relu(layer(x))
+            outs.append({"logits": self.cls_head(x), "boxes": self.box_head(x).sigmoid()})
+        return outs
+
+
+def box_part(pred):
+    return pred.detach()
+
+
+def set_loss(out, labels, boxes):
+    return F.cross_entropy(out["logits"], labels) + F.l1_loss(box_part(out["boxes"]), boxes)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Decoder()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, labels, boxes = torch.randn(6, 8), torch.randint(0, 3, (6,)), torch.rand(6, 4)
+    opt.zero_grad()
+    loss = sum(set_loss(o, labels, boxes) for o in model(x))
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            lines=(22,),
+            expect={'grad_none': ['model.box_head.weight'], 'grad_ok': ['model.cls_head.weight']},
+            fixed_expect={'grad_ok': ['model.box_head.weight', 'model.cls_head.weight']},
+        ),
+        Example(
+            bad=False,
+            name="per-layer-output-dicts-all-trained",
+            code="""import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Decoder(nn.Module):
+    def __init__(self, d=8):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(d, d) for _ in range(2)])
+        self.cls_head = nn.Linear(d, 3)
+        self.box_head = nn.Linear(d, 4)
+
+    def forward(self, x):
+        outs = []
+        for layer in self.layers:
+            x = torch.relu(layer(x))
+            outs.append({"logits": self.cls_head(x), "boxes": self.box_head(x).sigmoid()})
+        return outs
+
+
+def box_part(pred):
+    return pred
+
+
+def set_loss(out, labels, boxes):
+    return F.cross_entropy(out["logits"], labels) + F.l1_loss(box_part(out["boxes"]), boxes)
+
+
+def main():
+    torch.manual_seed(0)
+    model = Decoder()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, labels, boxes = torch.randn(6, 8), torch.randint(0, 3, (6,)), torch.rand(6, 4)
+    opt.zero_grad()
+    loss = sum(set_loss(o, labels, boxes) for o in model(x))
+    loss.backward()
+    opt.step()
+    return {"model": model}
+""",
+            expect={'grad_ok': ['model.box_head.weight', 'model.cls_head.weight']},
+        ),
     )
 
     cut_kinds = frozenset({"detach", "data"})  # the GradientFlow cut kinds this rule reports
