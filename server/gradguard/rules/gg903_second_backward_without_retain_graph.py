@@ -1436,7 +1436,7 @@ def main():
                     state[ev.name] = (ev.node, v)
             if not trained or not state:
                 continue
-            state = {a: (n, v) for a, (n, v) in state.items() if any(related_roots(r, t) for r in v.live for t in trained) and _calls_a_saving_op(facts, n)}
+            state = {a: (n, v) for a, (n, v) in state.items() if _calls_trained_module(facts, init, n, trained)}
             if not state:
                 continue
             # (state rebuilt by another method, ``self.weights = ...`` per step, is fresh every time)
@@ -2535,17 +2535,25 @@ def _loop_calling(facts, fn: ast.AST) -> Optional[ast.AST]:
     return None
 
 
-def _calls_a_saving_op(facts, target: ast.AST) -> bool:
-    """Does the value assigned to ``target`` call something that may save tensors for backward (a layer, a model, a
-    function), not only ops that save none (``sum``, ``mean``, views)?"""
+def _calls_trained_module(facts, init: ast.AST, target: ast.AST, trained: set) -> bool:
+    """Does the value assigned to ``target`` in ``init`` call a model whose parameters the optimizer trains (a
+    constructor parameter or a part of ``self`` the optimizer holds: ``hnet(t)``, ``self.encoder(x)``)? Its output
+    then carries a graph that saved tensors (a wrapper of the object, ``RRef(self)``, is not such a call)."""
     st = facts.parent(target)
     value = getattr(st, "value", None)
     if value is None:
         return False
+    a = init.args  # type: ignore[attr-defined]
+    names = [p.arg for p in (*a.posonlyargs, *a.args)][1:]
     for n in walk_nodes(value):
-        if isinstance(n, ast.Call):
-            f = n.func
-            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
-            if name is None or (name not in NOTHING_SAVED_METHODS and name not in FACTORIES):
-                return True
+        if not isinstance(n, ast.Call):
+            continue
+        f = n.func
+        root = None
+        if isinstance(f, ast.Name) and f.id in names:
+            root = f"arg:{names.index(f.id)}"
+        elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self":
+            root = f"self.{f.attr}"
+        if root is not None and any(root == t or root.startswith(t + ".") or t.startswith(root + ".") for t in trained):
+            return True
     return False
