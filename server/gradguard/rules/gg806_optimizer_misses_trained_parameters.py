@@ -3623,6 +3623,58 @@ def main():
 """,
             expect={'grad_ok': ['net.weight'], 'facts': {'criterion_parameters': 0}},
         ),
+        Example(
+            bad=False,
+            name="penalty-points-made-in-the-loops-of-two-methods",
+            code="""import torch
+import torch.nn as nn
+
+class Trainer:
+    def __init__(self):
+        self.critic = nn.Sequential(nn.Linear(6, 16), nn.LeakyReLU(), nn.Linear(16, 1))
+        self.gen = nn.Linear(4, 6)
+        self.opt_c = torch.optim.Adam(self.critic.parameters(), lr=1e-3)
+
+    def penalty(self, y, x):
+        g = torch.autograd.grad(y, x, torch.ones_like(y), create_graph=True, retain_graph=True)[0]
+        return ((g.view(g.size(0), -1).norm(dim=1) - 1) ** 2).mean()
+
+    def critic_step(self, real):
+        fake = self.gen(torch.randn(real.size(0), 4))
+        mix = torch.rand(real.size(0), 1)
+        interp = (mix * real.data + (1 - mix) * fake.data).requires_grad_(True)
+        out = self.critic(interp)
+        loss = -self.critic(real).mean() + self.critic(fake.detach()).mean() + 10 * self.penalty(out, interp)
+        self.opt_c.zero_grad()
+        loss.backward()
+        self.opt_c.step()
+
+    def train(self):
+        self.critic_step(torch.randn(8, 6))
+
+    def train_multi(self):
+        for it in range(2):
+            for domain in ["a", "b"]:
+                real = torch.randn(8, 6)
+                fake = self.gen(torch.randn(8, 4))
+                mix = torch.rand(real.size(0), 1)
+                interp = (mix * real.data + (1 - mix) * fake.data).requires_grad_(True)
+                out = self.critic(interp)
+                loss = -self.critic(real).mean() + self.critic(fake.detach()).mean() + 10 * self.penalty(out, interp)
+                self.opt_c.zero_grad()
+                loss.backward()
+                self.opt_c.step()
+
+
+def main():
+    torch.manual_seed(0)
+    t = Trainer()
+    t.train()
+    t.train_multi()
+    return {"critic": t.critic}
+""",
+            expect={'grad_ok': ['critic.0.weight']},
+        ),
     )
 
     def check(self, facts):
@@ -4302,6 +4354,13 @@ def _made_each_iteration(facts, root: str, site, step_fn: Optional[ast.AST] = No
         return False  # a new model bound, in the loop, to the name of the one the optimizer holds: not data
     line = origin.stmt.lineno
     if any(lp.lineno <= line <= (lp.end_lineno or lp.lineno) for lp in site.loops):
+        return True
+    # (a name bound in several functions: the binding in the loop of this site's own function, ``interp = (...).
+    # requires_grad_(True)`` in each of two critic loops, is the one this backward reaches)
+    name = root.replace("[]", "").split(".")[0].split("@")[0]
+    if site.loops and "." not in root and any(
+        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for lp in site.loops[-1:] for n in walk_nodes(lp)
+    ):
         return True
     # made inside a function the loop calls (``pred = torch.tensor(..., requires_grad=True)`` in a loss's
     # ``forward``): a fresh tensor on every call, not a parameter kept across steps
