@@ -287,7 +287,7 @@ def join(*vals: Val) -> Val:
     kind = kinds.pop() if len(kinds) == 1 else ("tensor" if live or cut else None)
     optional = kinds - {"none", "python"}
     ident = cls = None
-    if len(optional) == 1 and len(kinds) > 1 and next(iter(optional)) in ("scheduler", "scaler", "module"):
+    if len(optional) == 1 and len(kinds) > 1 and next(iter(optional)) in ("scheduler", "scaler", "module", "optimizer"):
         # ``best_model = None`` (a Python value) or a model / scheduler: used as one wherever it is called
         kind = next(iter(optional))
         some = [v for v in vals if v.kind == kind]
@@ -329,6 +329,15 @@ def join(*vals: Val) -> Val:
     if prefix is not None and any(v.prefix != prefix for v in vals):
         prefix = None
     flags = vals[0].flags if all(v.flags == vals[0].flags for v in vals) else None
+    if kind == "optimizer":
+        # (an optimizer on some paths, None on the others: ``opt_b = Adam(dec_b.parameters()) if use_b else None``,
+        # stepped under ``if opt_b is not None``: where it is stepped, it steps what it was built over)
+        opts = [v for v in vals if v.kind == "optimizer"]
+        origins = {v.origin for v in opts}
+        built = {v.built_by for v in opts}
+        return Val(live, cut, kind=kind, ident=ident, params=frozenset().union(*(v.params for v in opts)), origin=origins.pop() if len(origins) == 1 else None,
+                   held_out=frozenset().union(*(v.held_out for v in opts)), left_out=frozenset().union(*(v.left_out for v in opts)),
+                   built_by=built.pop() if len(built) == 1 else None)
     return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts, pytype=pytype, prefix=prefix, flags=flags, elem=elem)
 
 

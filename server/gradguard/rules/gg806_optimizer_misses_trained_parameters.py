@@ -3675,6 +3675,58 @@ def main():
 """,
             expect={'grad_ok': ['critic.0.weight']},
         ),
+        Example(
+            bad=False,
+            name="optional-decoder-optimizer-or-none-stepped-when-present",
+            code="""import os
+
+import torch
+import torch.nn as nn
+
+
+class Decoder(nn.Module):
+    def __init__(self, d, out):
+        super().__init__()
+        self.dec = nn.Linear(d, out)
+
+    def forward(self, x):
+        return self.dec(x)
+
+
+def train(cfg, models, batches, opts):
+    enc, dec_a, dec_b = models
+    opt_enc, opt_a, opt_b = opts
+    for x in batches:
+        for o in (opt_enc, opt_a, opt_b):
+            if o is not None:
+                o.zero_grad()
+        h = enc(x)
+        loss = dec_a(h).pow(2).mean()
+        if cfg["use_b"]:
+            loss = loss + dec_b(h).pow(2).mean()
+        loss.backward()
+        opt_enc.step()
+        opt_a.step()
+        if opt_b is not None:
+            opt_b.step()
+
+
+def main():
+    torch.manual_seed(0)
+    cfg = {"use_b": os.environ.get("USE_B", "1") == "1"}
+    enc, dec_a = nn.Linear(4, 8), nn.Linear(8, 3)
+    if cfg["use_b"]:
+        dec_b = Decoder(8, 2)
+        opt_b = torch.optim.SGD(dec_b.parameters(), lr=0.1)
+    else:
+        dec_b = opt_b = None
+    opt_enc, opt_a = torch.optim.SGD(enc.parameters(), lr=0.1), torch.optim.SGD(dec_a.parameters(), lr=0.1)
+    before = dec_b.dec.weight.detach().clone()
+    train(cfg, [enc, dec_a, dec_b], [torch.randn(5, 4)], [opt_enc, opt_a, opt_b])
+    return {"dec_b": dec_b}, {"dec_b_changed": not torch.equal(before, dec_b.dec.weight)}
+""",
+            expect={'grad_ok': ['dec_b.dec.weight'], 'facts': {'dec_b_changed': True}},
+        ),
     )
 
     def check(self, facts):
