@@ -20,6 +20,8 @@ sys.path.insert(0, os.path.join(HERE, "corpus"))
 import run_cases  # noqa: E402  (UNSCORED_BLIND)
 
 KNOWN_MISSES = {
+    "c5110_train_function_deep_dream_grad_read_from_jittered_copy": "c51 blind, scored once at the end of the 2026-12-07 21:43-00:43 session, which developed against the c51 dev half and real-repository false alarms (12/13 found, 1/7 false alarms; the session-start engine the same): not studied",
+    "c5132_trainer_class_vocoder_tbptt_hidden_detached_clean": "c51 blind clean case, scored once at the end of the 2026-12-07 21:43-00:43 session (the same scoring): a GG903 error on a look-alike that trains (truncated backpropagation with the hidden state detached); the session-start engine reported it too: not studied",
     "c5014_train_function_kd_student_pretrained_embeddingbag_frozen_by_default": "c50 blind, scored once at the end of the 2026-12-07 14:01-17:01 session, which developed against the c50 dev half and real-repository false alarms (11/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c4916_lightning_byol_target_factory_freezes_online_network": "c49 blind, scored once at the end of the fourth 2026-12-07 session, which merged the series and developed against older scored misses (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",
     "c4920_accelerate_bottleneck_adapters_injected_after_optimizer": "c49 blind, scored once at the end of the fourth 2026-12-07 session, which merged the series and developed against older scored misses (8/13 found, 0/7 false alarms; the session-start engine the same): not studied",
