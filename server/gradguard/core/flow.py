@@ -329,6 +329,9 @@ def join(*vals: Val) -> Val:
     if prefix is not None and any(v.prefix != prefix for v in vals):
         prefix = None
     flags = vals[0].flags if all(v.flags == vals[0].flags for v in vals) else None
+    # (a tensor an op saved for backward on some path may be that saved tensor: ``x = relu(...)``, then a loop that may
+    # run ``x /= 2`` zero times: an in-place change after the loop changes what relu saved on that path)
+    saved = next((v.saved_output for v in vals if v.saved_output and not v.saved_output.startswith("in:")), None)
     if kind == "optimizer":
         # (an optimizer on some paths, None on the others: ``opt_b = Adam(dec_b.parameters()) if use_b else None``,
         # stepped under ``if opt_b is not None``: where it is stepped, it steps what it was built over)
@@ -338,7 +341,8 @@ def join(*vals: Val) -> Val:
         return Val(live, cut, kind=kind, ident=ident, params=frozenset().union(*(v.params for v in opts)), origin=origins.pop() if len(origins) == 1 else None,
                    held_out=frozenset().union(*(v.held_out for v in opts)), left_out=frozenset().union(*(v.left_out for v in opts)),
                    built_by=built.pop() if len(built) == 1 else None)
-    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts, pytype=pytype, prefix=prefix, flags=flags, elem=elem)
+    return Val(live, cut, kind=kind, fields=fields, items=items, leaf_copy=leaf_copy, ident=ident, cls=cls, consts=consts, pytype=pytype, prefix=prefix, flags=flags, elem=elem,
+               saved_output=saved)
 
 
 def combine(*vals: Val) -> Val:

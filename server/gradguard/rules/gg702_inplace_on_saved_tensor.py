@@ -3254,7 +3254,7 @@ def main():
     opt.step()
     return {"model": model}
 """,
-            lines=(13,),
+            lines=(13, 15),
             expect={'error': 'modified by an inplace operation'},
             fixed_expect={'grad_ok': ['model.fc.weight']},
         ),
