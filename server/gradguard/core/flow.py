@@ -173,6 +173,8 @@ class Val:
     # a list grown by ``append`` of structured values (dicts, tuples) in a loop: each element, its entries kept apart
     # (``outs.append({"logits": ..., "boxes": ...})`` per decoder layer; ``for o in outs: o["boxes"]``)
     elem: Optional[Val] = None
+    # the op whose saved output this tensor was, before an in-place change already reported made it a modified copy of it
+    dirtied: Optional[str] = None
 
     @property
     def carries(self) -> bool:
@@ -329,9 +331,14 @@ def join(*vals: Val) -> Val:
     if prefix is not None and any(v.prefix != prefix for v in vals):
         prefix = None
     flags = vals[0].flags if all(v.flags == vals[0].flags for v in vals) else None
-    # (a tensor an op saved for backward on some path may be that saved tensor: ``x = relu(...)``, then a loop that may
-    # run ``x /= 2`` zero times: an in-place change after the loop changes what relu saved on that path)
-    saved = next((v.saved_output for v in vals if v.saved_output and not v.saved_output.startswith("in:")), None)
+    # (a tensor an op saved for backward stays saved at a join whose other paths hold that same tensor changed in place:
+    # ``x = relu(...)``, then a loop that may run ``x /= 2`` zero times: ``x *= 10`` after it changes what relu saved
+    # on the path that skipped the loop; a new value on another path, ``x = layer(x)``, is another tensor)
+    saved = vals[0].saved_output if vals[0].saved_output and not vals[0].saved_output.startswith("in:") else vals[0].dirtied
+    if saved is not None and not all(v.saved_output == saved or v.dirtied == saved for v in vals):
+        saved = None
+    if saved is not None and not any(v.saved_output == saved for v in vals):
+        saved = None
     if kind == "optimizer":
         # (an optimizer on some paths, None on the others: ``opt_b = Adam(dec_b.parameters()) if use_b else None``,
         # stepped under ``if opt_b is not None``: where it is stepped, it steps what it was built over)
@@ -1998,7 +2005,7 @@ class _Walker:
                 items = target_val.items + v.items if target_val.items is not None and v.items is not None else None
                 newv = Val(kind="python", pytype="list", items=items, leads=_leads([target_val, v]))
             if target_val.saved_output:
-                newv = replace(newv, saved_output=None)
+                newv = replace(newv, saved_output=None, dirtied=target_val.saved_output if not target_val.saved_output.startswith("in:") else None)
             if isinstance(st.target, ast.Name):
                 self.env[st.target.id] = replace(newv, leaf=target_val.leaf and False, ident=target_val.ident if target_val.leaf else None) if target_val.leaf else newv
             elif isinstance(st.target, ast.Subscript) and isinstance(st.target.value, ast.Name) and st.target.value.id in self.env and (v.live or v.cut):
