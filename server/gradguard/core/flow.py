@@ -78,6 +78,7 @@ from gradguard.core.torchapi import (
     SHAPE_METHODS,
     SHAPE_OF_ARG_METHODS,
     STEP_METHODS,
+    TO_NUMBER_METHODS,
     VALUES_INDICES,
     VARIABLE,
     VIEW_METHODS,
@@ -3802,7 +3803,7 @@ class _Walker:
 
     def ev_Call(self, node: ast.Call) -> Val:
         f = node.func
-        if (isinstance(f, ast.Attribute) and f.attr in _TO_NUMBER_METHODS and not node.args and isinstance(f.value, (ast.Call, ast.BinOp, ast.UnaryOp))) or (
+        if (isinstance(f, ast.Attribute) and f.attr in TO_NUMBER_METHODS and not node.args and isinstance(f.value, (ast.Call, ast.BinOp, ast.UnaryOp))) or (
             isinstance(f, ast.Name) and f.id in ("float", "int", "bool") and len(node.args) == 1 and isinstance(node.args[0], (ast.Call, ast.BinOp, ast.UnaryOp)) and f.id not in self.env
         ):
             # ``x.norm().item()``, ``float(x.pow(2).sum())``: the ops' results become a Python number at once; their
@@ -5822,7 +5823,6 @@ _INFERENCE_WORD = re.compile(r"inference_mode")
 _FORWARD_HOOK_WORD = re.compile(r"register_forward_hook")
 _PRE_HOOK_WORD = re.compile(r"register_forward_pre_hook")
 _IS_NONE_TEST = re.compile(r"\bis\s+(?:not\s+)?None\b")
-_TO_NUMBER_METHODS = frozenset({"item", "tolist"})  # a tensor method whose result is a Python number (or list of them)
 _TRAINER_CALL = re.compile(r"\bTrainer\s*\((?:[^()]|\([^()]*\))*\)")  # ``pl.Trainer(...)`` (one level of nested parentheses)
 _NO_INFERENCE_MODE = re.compile(r"\binference_mode\s*=\s*False\b")
 LIGHTNING_INFERENCE_STEPS = ("validation_step", "test_step", "predict_step")

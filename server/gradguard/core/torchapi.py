@@ -675,3 +675,9 @@ DDP_CLASSES = frozenset({"torch.nn.parallel.DistributedDataParallel", "torch.nn.
 
 # Dataset constructors whose samples are the tensors they are given, as data (``torch.utils.data.TensorDataset``)
 DATASET_CONSTRUCTORS = frozenset({"torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset"})
+
+# tensor methods whose result is a Python number (or a list of them): the cut kinds of CUT_METHODS that leave autograd
+TO_NUMBER_METHODS = frozenset(m for m, kind in CUT_METHODS.items() if kind in ("item", "tolist"))
+
+# calls returning an object whose ``backward`` is its own function (a compiled extension, a namespace of functions)
+EXTENSION_LOADERS = frozenset({"torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline", "types.SimpleNamespace", "importlib.import_module"})

@@ -5,11 +5,9 @@ import ast
 from typing import Optional
 
 from gradguard.core.model import Applicability, Severity
+from gradguard.core.torchapi import EXTENSION_LOADERS
 from gradguard.fixes import fix, replace_node
 from gradguard.rules.base import Example, Rule
-
-# calls that return an object whose ``backward`` is its own function (a compiled extension, a namespace of functions)
-_EXTENSION_LOADERS = frozenset({"torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline", "types.SimpleNamespace", "importlib.import_module"})
 
 
 def _extension_object(facts, scope, name: str) -> bool:
@@ -17,7 +15,7 @@ def _extension_object(facts, scope, name: str) -> bool:
     for where in (scope, facts.tree):
         binds = facts.semantic.bindings(where, name)
         if binds:
-            return all(b.value is not None and isinstance(b.value, ast.Call) and (facts.imports.qualname(b.value.func) or "") in _EXTENSION_LOADERS for b in binds)
+            return all(b.value is not None and isinstance(b.value, ast.Call) and (facts.imports.qualname(b.value.func) or "") in EXTENSION_LOADERS for b in binds)
     return False
 
 class BackwardReturnValue(Rule):
